@@ -1,0 +1,84 @@
+"""The kiosk's card step (利用者証明): who holds this card, proven with the PIN and a signature.
+
+:class:`HolderAuthentication` is what the kiosk workflow calls, in this order::
+
+    reading = auth.read()               # certificate + PIN tries left (no try spent)
+    signature = auth.prove(pin, challenge)   # VERIFY, then sign the center's challenge
+    auth.finish()                       # log the card out and reset it for the next resident
+
+On the plastic card this is seven APDUs; on a smartphone token, whose certificate opens only after
+the PIN, the certificate is read after VERIFY (eight).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hardware.card.errors import CardError, SecurityStatusError
+from hardware.card.iso7816 import Iso7816Channel, TrafficCounter
+from hardware.card.jpki import JpkiSession, UserAuthCertificate
+from hardware.card.pin import PinBuffer
+from hardware.card.transport import CardConnection
+
+
+@dataclass(frozen=True)
+class CardReading:
+    """What the kiosk learns before the PIN: the certificate (if readable) and tries left."""
+
+    certificate: UserAuthCertificate | None
+    tries_left: int
+
+    @property
+    def blocked(self) -> bool:
+        return self.tries_left == 0
+
+
+@dataclass(frozen=True)
+class HolderProof:
+    """The result of the card step, sent to the center: certificate and signed challenge."""
+
+    certificate: UserAuthCertificate
+    signature: bytes
+
+
+class HolderAuthentication:
+    def __init__(self, connection: CardConnection, *, extended: bool = True) -> None:
+        self.connection = connection
+        self.channel = Iso7816Channel(connection, extended=extended)
+        self.jpki = JpkiSession(self.channel)
+        self._certificate: UserAuthCertificate | None = None
+        self._pin_selected = False
+
+    @property
+    def traffic(self) -> TrafficCounter:
+        return self.channel.traffic
+
+    def read(self) -> CardReading:
+        try:
+            self._certificate = self.jpki.read_user_auth_certificate()
+        except SecurityStatusError:  # smartphone token: the certificate needs the PIN first
+            self._certificate = None
+        tries = self.jpki.auth_pin.tries_left()
+        self._pin_selected = True
+        return CardReading(self._certificate, tries)
+
+    def prove(self, pin: PinBuffer, challenge: bytes) -> HolderProof:
+        """VERIFY ``pin`` (wiped whatever happens), then sign ``challenge``.
+
+        Raises :class:`InvalidPinError` (with ``attempts_remaining``) or :class:`PinBlockedError`.
+        """
+        selected, self._pin_selected = self._pin_selected, False
+        self.jpki.auth_pin.verify(pin, selected=selected)
+        if self._certificate is None:
+            self._certificate = self.jpki.read_user_auth_certificate()
+        signature = self.jpki.sign_with_auth_key(challenge)
+        return HolderProof(self._certificate, signature)
+
+    def finish(self) -> None:
+        """Log the card out and reset it; quiet if the card is already gone."""
+        self._certificate = None
+        try:
+            self.jpki.logout()
+            self.connection.reset()
+        except CardError:
+            pass
