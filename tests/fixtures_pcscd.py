@@ -15,6 +15,7 @@ Several pytest sessions may share the machine (engineers run tests side by side)
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import re
 import shutil
@@ -22,7 +23,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -49,7 +50,6 @@ class Pcscd:
     base_port: int  # TCP port of slot 0; slot i listens on base_port + i
     process: subprocess.Popen[bytes] | None = None  # set when this session started pcscd
     log_path: Path | None = None
-    _locks: list[IO[bytes]] = field(default_factory=list, repr=False)
 
     def log_tail(self, lines: int = 30) -> str:
         if self.log_path is None or not self.log_path.exists():
@@ -122,6 +122,15 @@ def _must_lock(name: str, operation: int) -> IO[bytes]:
     return handle
 
 
+@contextlib.contextmanager
+def _holding(name: str) -> Iterator[None]:
+    handle = _must_lock(name, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        handle.close()
+
+
 # -- pcscd ------------------------------------------------------------------------------------
 
 
@@ -173,29 +182,28 @@ def _stop_pcscd(process: subprocess.Popen[bytes]) -> None:
 def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pcscd]:
     """A pcscd with the vpcd reader, running for the whole test session."""
     binary = _pcscd_binary()
-    start_lock = _must_lock("start.lock", fcntl.LOCK_EX)
-    try:
+    with _holding("start.lock"):
+        # Shared while this session runs; never waits, as LOCK_EX is only taken under start.lock.
         users_lock = _must_lock("users.lock", fcntl.LOCK_SH)
-        daemon = Pcscd(readers=_vpcd_readers(), base_port=_vpcd_base_port(), _locks=[users_lock])
-        if not daemon.readers:
-            if _pcsc_readers() is not None:
-                pytest.fail(f"a pcscd is running without a {READER_PREFIX!r} reader: stop it")
-            daemon.log_path = tmp_path_factory.mktemp("pcscd") / "pcscd.log"
-            daemon.process = _start_pcscd(binary, daemon.log_path)
-            daemon.readers = _vpcd_readers()
-    finally:
-        start_lock.close()
+        try:
+            daemon = Pcscd(readers=_vpcd_readers(), base_port=_vpcd_base_port())
+            if not daemon.readers:
+                if _pcsc_readers() is not None:
+                    pytest.fail(f"a pcscd is running without a {READER_PREFIX!r} reader: stop it")
+                daemon.log_path = tmp_path_factory.mktemp("pcscd") / "pcscd.log"
+                daemon.process = _start_pcscd(binary, daemon.log_path)
+                daemon.readers = _vpcd_readers()
+        except BaseException:
+            users_lock.close()
+            raise
     yield daemon
-    start_lock = _must_lock("start.lock", fcntl.LOCK_EX)
-    try:
+    with _holding("start.lock"):
         users_lock.close()
         if daemon.process is not None:
             alone = _lock("users.lock", fcntl.LOCK_EX, 0)
-            if alone is not None:
+            if alone is not None:  # no other session uses our pcscd
                 _stop_pcscd(daemon.process)
                 alone.close()
-    finally:
-        start_lock.close()
 
 
 # -- cards in the vpcd reader -----------------------------------------------------------------
@@ -219,7 +227,9 @@ class VpcdSlot:
         self.link = VpcdLink(card, self.host, self.port)
         self.link.attach()
         if not wait_for_presence(self.reader, True):
-            pytest.fail(f"pcscd did not see the card in {self.reader!r} within {PRESENCE_TIMEOUT} s")
+            pytest.fail(
+                f"pcscd did not see the card in {self.reader!r} within {PRESENCE_TIMEOUT} s"
+            )
         return self.link
 
     def remove(self) -> None:
@@ -232,24 +242,26 @@ class VpcdSlot:
             pytest.fail(f"pcscd still sees a card in {self.reader!r} after {PRESENCE_TIMEOUT} s")
 
 
+def _claim_slot(readers: list[str]) -> tuple[int, IO[bytes]]:
+    """Lock a vpcd slot no other session holds and no foreign card occupies."""
+    deadline = time.monotonic() + LOCK_TIMEOUT
+    while time.monotonic() < deadline:
+        for index, reader in enumerate(readers):
+            handle = _lock(f"slot-{index}.lock", fcntl.LOCK_EX, 0)
+            if handle is None:
+                continue
+            if wait_for_presence(reader, False, timeout=0):
+                return index, handle
+            handle.close()  # a card attached by hand (koufu card attach): leave it alone
+        time.sleep(0.1)
+    pytest.fail(f"every vpcd slot stayed busy for {LOCK_TIMEOUT:.0f} s: {readers}")
+
+
 @pytest.fixture(scope="session")
 def vpcd_session_slot(pcscd: Pcscd) -> Iterator[VpcdSlot]:
-    """The vpcd slot this session owns (a free one; waits while other sessions use both)."""
-    deadline = time.monotonic() + LOCK_TIMEOUT
-    while True:
-        for index, reader in enumerate(pcscd.readers):
-            handle = _lock(f"slot-{index}.lock", fcntl.LOCK_EX, 0)
-            if handle is not None:
-                break
-        else:
-            if time.monotonic() > deadline:
-                pytest.fail(f"all vpcd slots stayed in use by other sessions ({LOCK_DIR})")
-            time.sleep(0.1)
-            continue
-        break
-    slot = VpcdSlot(reader, pcscd.base_port + index)
-    if not wait_for_presence(reader, False):
-        pytest.fail(f"{reader!r} holds a card that is not ours; detach it (koufu card attach?)")
+    """The vpcd slot this session owns for its whole run."""
+    index, handle = _claim_slot(pcscd.readers)
+    slot = VpcdSlot(pcscd.readers[index], pcscd.base_port + index)
     try:
         yield slot
     finally:

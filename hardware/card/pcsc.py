@@ -101,7 +101,7 @@ class PcscConnection(CardConnection):
     def contactless(self) -> bool:
         return is_contactless_atr(self.atr)
 
-    def transceive(self, command: bytes) -> bytes:
+    def transceive(self, command: bytes | bytearray) -> bytes:
         try:
             data, sw1, sw2 = self._conn.transmit(list(command), self._protocol)
         except SmartcardException as exc:
@@ -111,7 +111,9 @@ class PcscConnection(CardConnection):
     def reset(self) -> None:
         """Warm reset through ``SCardReconnect(SCARD_RESET_CARD)``."""
         try:
-            self._conn.reconnect(self._protocol, scard.SCARD_SHARE_EXCLUSIVE, scard.SCARD_RESET_CARD)
+            self._conn.reconnect(
+                self._protocol, scard.SCARD_SHARE_EXCLUSIVE, scard.SCARD_RESET_CARD
+            )
         except SmartcardException as exc:
             raise _translate(exc, "reset") from exc
 
@@ -169,7 +171,7 @@ class PcscReader(CardReader):
         event_state = int(states[0][1])
         if event_state & (scard.SCARD_STATE_UNKNOWN | scard.SCARD_STATE_UNAVAILABLE):
             raise TransportError(f"reader {self.name!r} is unknown or unavailable")
-        return event_state & ~scard.SCARD_STATE_CHANGED
+        return event_state & ~int(scard.SCARD_STATE_CHANGED)
 
     def _wait_until(self, wanted: bool, timeout: float) -> bool:
         """Wait until card presence equals ``wanted``; False when ``timeout`` seconds pass first."""

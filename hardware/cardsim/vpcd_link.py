@@ -1,4 +1,4 @@
-"""Put an emulated card into a PC/SC reader through vsmartcard's ``vpcd`` driver (仮想カードリーダー接続).
+"""An emulated card in a PC/SC reader through vsmartcard's ``vpcd`` (仮想カードリーダー接続).
 
 ``vpcd`` is an IFD handler loaded by ``pcscd``; it listens on a TCP port (35963 for the first
 slot) and treats whoever connects as the card in its reader. This module is that TCP *client*,
@@ -18,6 +18,7 @@ passwords) and never shows response data (personal data); see :func:`describe_co
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import select
 import socket
@@ -41,7 +42,7 @@ _FRAME_TIMEOUT = 5.0  # a frame that has started must be complete within this ti
 
 
 class ServedCard(Protocol):
-    """What the link needs from a card (the methods of :class:`~hardware.cardsim.card.VirtualCard`)."""
+    """What the link needs from a card (what :class:`hardware.cardsim.card.VirtualCard` has)."""
 
     @property
     def atr(self) -> bytes: ...
@@ -117,7 +118,9 @@ class VpcdLink:
     connection ends (removal or pcscd going away), so its volatile security state never survives.
     """
 
-    def __init__(self, card: ServedCard, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
+    def __init__(
+        self, card: ServedCard, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
+    ) -> None:
         self.card = card
         self.host = host
         self.port = port
@@ -162,10 +165,8 @@ class VpcdLink:
             self._thread = self._sock = None
             self._stop.set()
             if sock is not None:
-                try:
+                with contextlib.suppress(OSError):  # already closed by the peer
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass  # already closed by the peer
             if thread is not None:
                 thread.join(timeout)
                 if thread.is_alive():
@@ -186,7 +187,9 @@ class VpcdLink:
             waiting_logged = False
             self._serve_and_close(sock, stop)
             if not stop.is_set():
-                log.warning("vpcd at %s:%d closed the connection (pcscd stopped?)", self.host, self.port)
+                log.warning(
+                    "vpcd at %s:%d closed the connection (pcscd stopped?)", self.host, self.port
+                )
                 stop.wait(retry_interval)
 
     # -- internals -----------------------------------------------------------------------------

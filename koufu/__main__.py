@@ -1,0 +1,5 @@
+import sys
+
+from koufu.cli import main
+
+sys.exit(main())

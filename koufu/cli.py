@@ -1,0 +1,52 @@
+"""``koufu``: one console command, a subcommand per component.
+
+    koufu card issue --out CARD [--pin NNNN] [--sign-password XXXXXX] ...
+    koufu card attach CARD --vpcd HOST:PORT | --nfc udp:HOST:PORT
+    koufu card status CARD
+    koufu demo
+
+Errors of every layer are turned into one-line messages here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from hardware.card.errors import CardError
+from hardware.cardsim import cli as card_cli
+from koufu import demo
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="koufu", description="Convenience-store certificate issuance (コンビニ交付)."
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    card_cli.register(commands)
+    demo.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        result: int = args.run(args)
+        return result
+    except (CardError, OSError, ValueError) as exc:
+        print(f"koufu: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

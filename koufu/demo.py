@@ -1,0 +1,104 @@
+"""``koufu demo`` (``make run``): one resident's card step on an emulated card, through pcscd.
+
+A fresh card is personalised by the JPKI test authority, inserted into pcscd's vpcd virtual
+reader, found by the kiosk's PC/SC adapter, read, unlocked with the PIN and asked to sign a
+challenge; the signature and the certificate chain are then verified as the center would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+
+from center.authority.ca import TestAuthority
+from hardware.card.holder import HolderAuthentication
+from hardware.card.pcsc import PcscReader, list_readers
+from hardware.card.pin import PinBuffer
+from hardware.card.profile import USER_AUTH_PIN
+from hardware.cardsim.card import VirtualCard
+from hardware.cardsim.personalize import issue_card
+from hardware.cardsim.vpcd_link import DEFAULT_HOST, DEFAULT_PORT, VpcdLink
+
+VPCD_READER = "Virtual PCD"
+
+
+def register(commands: Any) -> None:
+    demo = commands.add_parser("demo", help="card demo: emulated card, pcscd, PIN, signature")
+    demo.add_argument("--workdir", type=Path, default=Path("var/demo"))
+    demo.add_argument("--pin", default="1234", help="the PIN to type (the card's is 1234)")
+    demo.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    workdir: Path = args.workdir
+    workdir.mkdir(parents=True, exist_ok=True)
+    card_path = workdir / "card.json"
+    issue_card(card_path, authority_dir=workdir / "authority")
+    authority = TestAuthority.load_or_create(workdir / "authority")
+    print(f"1. personalised an emulated My Number Card: {card_path}")
+
+    daemon = ensure_pcscd()
+    link = VpcdLink(VirtualCard.open(card_path), DEFAULT_HOST, DEFAULT_PORT)
+    try:
+        reader = PcscReader.matching(VPCD_READER)
+        link.attach()
+        connection = reader.wait_for_card(timeout=10.0)
+        if connection is None:
+            print("the card did not appear in the reader")
+            return 1
+        print(f"2. card placed on {reader.name!r}")
+        started = time.perf_counter()
+        auth = HolderAuthentication(connection)
+        reading = auth.read()
+        assert reading.certificate is not None
+        print(f"3. user-authentication certificate serial {reading.certificate.serial_number}, "
+              f"{reading.tries_left} PIN tries left")
+        challenge = secrets.token_bytes(32)
+        proof = auth.prove(PinBuffer.of(USER_AUTH_PIN, args.pin), challenge)
+        elapsed = time.perf_counter() - started
+        auth.finish()
+        print(f"4. PIN verified on the card, challenge signed: {auth.traffic.commands} APDUs, "
+              f"{elapsed * 1000:.0f} ms")
+        proof.certificate.public_key.verify(
+            proof.signature, challenge, padding.PKCS1v15(), hashes.SHA256()
+        )
+        proof.certificate.certificate.verify_directly_issued_by(authority.user_auth.certificate)
+        print("5. signature verified; certificate issued by the JPKI test CA")
+        link.detach()
+        reader.wait_for_removal(timeout=5.0)
+        print("6. card taken back")
+        return 0
+    finally:
+        link.detach()
+        if daemon is not None:
+            daemon.terminate()
+            daemon.wait(5)
+
+
+def ensure_pcscd(timeout: float = 10.0) -> subprocess.Popen[bytes] | None:
+    """Start ``pcscd`` in the foreground unless one with the vpcd reader already answers.
+
+    Returns the process this call started (to stop afterwards), or ``None`` if one was running.
+    """
+    if any(name.startswith(VPCD_READER) for name in list_readers()):
+        return None
+    binary = shutil.which("pcscd") or shutil.which("pcscd", path="/usr/sbin:/sbin")
+    if binary is None:
+        raise OSError("pcscd is not installed (make setup installs it)")
+    process = subprocess.Popen([binary, "--foreground"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    while not any(name.startswith(VPCD_READER) for name in list_readers()):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise OSError("pcscd did not start with the vpcd reader (is vsmartcard-vpcd installed?)")
+        time.sleep(0.1)
+    return process

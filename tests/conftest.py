@@ -1,0 +1,57 @@
+"""Shared fixtures: a JPKI test authority and personalised emulated cards.
+
+Key generation is the slow part, so a handful of template cards are issued once per session and
+each test gets its own copy of the state file (a fresh card with fresh counters).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hardware.cardsim.card import VirtualCard
+from hardware.cardsim.personalize import issue_card
+
+pytest_plugins = ["fixtures_pcscd"]
+
+PIN = "1234"
+SIGN_PASSWORD = "ABC123"
+
+
+@pytest.fixture(scope="session")
+def authority_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("authority")
+
+
+@pytest.fixture(scope="session")
+def card_templates(tmp_path_factory: pytest.TempPathFactory, authority_dir: Path) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("card-templates")
+    templates = {"card": root / "card.json", "android": root / "android.json"}
+    issue_card(templates["card"], authority_dir=authority_dir, pin=PIN,
+               sign_password=SIGN_PASSWORD)
+    issue_card(templates["android"], authority_dir=authority_dir, pin=PIN,
+               sign_password=SIGN_PASSWORD, profile="android")
+    return templates
+
+
+@pytest.fixture
+def card_path(tmp_path: Path, card_templates: dict[str, Path]) -> Path:
+    path = tmp_path / "card.json"
+    shutil.copyfile(card_templates["card"], path)
+    return path
+
+
+@pytest.fixture
+def android_card_path(tmp_path: Path, card_templates: dict[str, Path]) -> Path:
+    path = tmp_path / "android.json"
+    shutil.copyfile(card_templates["android"], path)
+    return path
+
+
+@pytest.fixture
+def card(card_path: Path) -> VirtualCard:
+    card = VirtualCard.open(card_path)
+    card.power_on()
+    return card
