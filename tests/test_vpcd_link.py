@@ -271,7 +271,7 @@ def test_run_vpcd_waits_for_pcscd_reconnects_and_stops(card: StubCard) -> None:
     with socket.create_server(("127.0.0.1", 0)) as probe:
         port = probe.getsockname()[1]
     stop = threading.Event()
-    runner = threading.Thread(target=run_vpcd, args=(card, "127.0.0.1", port, stop))
+    runner = threading.Thread(target=run_vpcd, args=(card, "127.0.0.1", port, stop, 0.05))
     runner.start()
     try:
         time.sleep(0.2)  # run_vpcd finds nobody listening and retries

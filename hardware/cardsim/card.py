@@ -9,6 +9,7 @@ The design decisions where the reference leaves questions open are in ``docs/car
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -326,7 +327,9 @@ class VirtualCard:
         return signature
 
 
+@functools.lru_cache(maxsize=64)
 def _load_key(pem: bytes) -> rsa.RSAPrivateKey:
+    """Parse (and check) a key once; re-opening the same card, as tests and links do, is cheap."""
     key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise TypeError("card keys are RSA")

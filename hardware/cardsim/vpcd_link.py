@@ -111,6 +111,17 @@ def read_frame(sock: socket.socket) -> bytes | None:
     return payload
 
 
+def _ack_now(sock: socket.socket) -> None:
+    """Acknowledge at once what vpcd sent, where no answer will carry the ACK.
+
+    vpcd writes without TCP_NODELAY, so after a power or reset message (which gets no answer)
+    its next frame waits, by Nagle's algorithm, for our ACK; Linux delays that ACK by ~40 ms.
+    """
+    if hasattr(socket, "TCP_QUICKACK"):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+
+
 class VpcdLink:
     """One emulated card in one vpcd slot: :meth:`attach` inserts it, :meth:`detach` removes it.
 
@@ -180,7 +191,7 @@ class VpcdLink:
                 sock = self._connect()
             except VpcdConnectError as exc:
                 if not waiting_logged:
-                    log.warning("%s; retrying every %.1f s", exc, retry_interval)
+                    log.warning("%s; retrying every %g s", exc, retry_interval)
                     waiting_logged = True
                 stop.wait(retry_interval)
                 continue
@@ -226,6 +237,8 @@ class VpcdLink:
             answer = self.handle(payload)
             if answer is not None:
                 sock.sendall(encode_frame(answer))
+            else:
+                _ack_now(sock)
 
     def handle(self, payload: bytes) -> bytes | None:
         """The card's answer to one vpcd payload, or ``None`` when none is due."""
@@ -260,9 +273,12 @@ class VpcdLink:
         return None
 
 
-def run_vpcd(card: ServedCard, host: str, port: int, stop: threading.Event) -> None:
+def run_vpcd(
+    card: ServedCard, host: str, port: int, stop: threading.Event, retry_interval: float = 0.5
+) -> None:
     """Keep ``card`` in the vpcd reader at ``host:port`` until ``stop`` is set (CLI entry point).
 
-    Waits for pcscd when it is not running yet and reconnects when it restarts.
+    Waits for pcscd when it is not running yet and reconnects (every ``retry_interval`` seconds)
+    when it restarts.
     """
-    VpcdLink(card, host, port).serve_forever(stop)
+    VpcdLink(card, host, port).serve_forever(stop, retry_interval)

@@ -1,0 +1,220 @@
+"""The PC/SC adapter through a real pcscd: emulated card → vpcd → pcscd → pyscard → PcscReader."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+from fixtures_pcscd import Pcscd, VpcdSlot
+from smartcard.Exceptions import SmartcardException
+
+from hardware.card.errors import CardRemovedError, TransportError
+from hardware.card.iso7816 import Iso7816Channel
+from hardware.card.jpki import JpkiSession
+from hardware.card.pcsc import PcscConnection, PcscReader, list_readers
+from hardware.card.pin import PinBuffer
+from hardware.card.profile import USER_AUTH_PIN
+from hardware.cardsim.card import VirtualCard
+from hardware.cardsim.personalize import issue_card
+
+pytestmark = pytest.mark.pcscd
+
+SELECT_JPKI = bytes.fromhex("00A4040C0AD392F000260100000001")
+SELECT_UNKNOWN_AID = bytes.fromhex("00A4040C07A0000000031010")  # a payment AID
+SELECT_AUTH_PIN = bytes.fromhex("00A4020C020018")
+SELECT_AUTH_KEY = bytes.fromhex("00A4020C020017")
+VERIFY_1234 = bytes.fromhex("0020008004") + b"1234"
+SIGN_51_BYTES = bytes.fromhex("802A008033") + bytes(51) + b"\x00"
+OK = b"\x90\x00"
+
+
+@pytest.fixture(scope="module")
+def card_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("pcsc-card")
+    path = directory / "card.json"
+    issue_card(path, authority_dir=directory / "authority", pin="1234")
+    return path
+
+
+@pytest.fixture
+def card(card_file: Path) -> VirtualCard:
+    return VirtualCard.open(card_file)
+
+
+@pytest.fixture
+def reader(vpcd: VpcdSlot) -> Iterator[PcscReader]:
+    with PcscReader(vpcd.reader) as reader:
+        yield reader
+
+
+def connect(reader: PcscReader) -> PcscConnection:
+    connection = reader.wait_for_card(5)
+    assert connection is not None, "a card is in the reader but wait_for_card gave up"
+    return connection
+
+
+def test_list_readers_shows_the_vpcd_readers(pcscd: Pcscd) -> None:
+    names = list_readers()
+    assert pcscd.readers and set(pcscd.readers) <= set(names)
+    assert PcscReader.matching("Virtual PCD").name == sorted(
+        name for name in names if name.startswith("Virtual PCD")
+    )[0]
+    with pytest.raises(TransportError, match="no PC/SC reader"):
+        PcscReader.matching("No Such Reader")
+
+
+def test_wait_for_card_times_out_with_none_when_no_card(reader: PcscReader) -> None:
+    assert not reader.card_present()
+    started = time.monotonic()
+    assert reader.wait_for_card(0.3) is None
+    assert 0.25 <= time.monotonic() - started < 2
+    assert reader.wait_for_removal(0) is True
+
+
+def test_inserted_card_answers_apdus(vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
+    vpcd.insert(card)
+    assert reader.card_present()
+    with connect(reader) as connection:
+        assert connection.atr == card.atr
+        assert not connection.contactless
+        assert connection.transceive(SELECT_JPKI) == OK
+        assert connection.transceive(SELECT_UNKNOWN_AID) == b"\x6a\x82"
+        token_info = connection.transceive(bytes.fromhex("00B0860000"))  # READ BINARY SFI 06
+        assert token_info[:15] == b"JPKIAPICCTOKEN2" and token_info[-2:] == OK
+
+
+def test_extended_read_of_the_certificate_passes_pcscd(
+    vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard
+) -> None:
+    vpcd.insert(card)
+    with connect(reader) as connection:
+        assert connection.transceive(SELECT_JPKI) == OK
+        response = connection.transceive(bytes.fromhex("00B08A00000000"))  # SFI 0A, Le 65536
+    assert response[-2:] == OK
+    assert response[:-2] == card.state.auth_cert
+    assert len(response) > 258  # more than a short APDU could carry
+
+
+def test_wait_for_card_sees_a_card_inserted_later(
+    vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard
+) -> None:
+    inserter = threading.Timer(0.3, vpcd.insert, args=(card,))
+    inserter.start()
+    try:
+        started = time.monotonic()
+        connection = reader.wait_for_card(5)
+        assert connection is not None
+        assert time.monotonic() - started >= 0.25
+        with connection:
+            assert connection.transceive(SELECT_JPKI) == OK
+    finally:
+        inserter.join()
+
+
+def test_removal_is_seen(vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
+    vpcd.insert(card)
+    connection = connect(reader)
+    assert connection.transceive(SELECT_JPKI) == OK
+    started = time.monotonic()
+    assert reader.wait_for_removal(0.2) is False  # still there
+    assert time.monotonic() - started >= 0.15
+    vpcd.remove()
+    assert not reader.card_present()
+    assert reader.wait_for_removal(0) is True
+    with pytest.raises(CardRemovedError) as info:
+        connection.transceive(SELECT_JPKI)
+    assert isinstance(info.value.__cause__, SmartcardException)
+    connection.close()
+    connection.close()  # closing twice, and closing a removed card, never raises
+
+
+def test_wait_for_removal_returns_when_the_card_is_pulled(
+    vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard
+) -> None:
+    vpcd.insert(card)
+    assert vpcd.link is not None
+    remover = threading.Timer(0.3, vpcd.link.detach)
+    remover.start()
+    try:
+        started = time.monotonic()
+        assert reader.wait_for_removal(5) is True
+        assert 0.25 <= time.monotonic() - started < 3
+    finally:
+        remover.join()
+
+
+def test_insert_and_remove_repeatedly(
+    vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard
+) -> None:
+    for _ in range(3):
+        vpcd.insert(card)
+        with connect(reader) as connection:
+            assert connection.transceive(SELECT_JPKI) == OK
+        vpcd.remove()
+        assert reader.wait_for_card(0) is None
+
+
+def test_reset_clears_the_verified_pin(
+    vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard
+) -> None:
+    vpcd.insert(card)
+    with connect(reader) as connection:
+        for command in (SELECT_JPKI, SELECT_AUTH_PIN, VERIFY_1234, SELECT_AUTH_KEY):
+            assert connection.transceive(command) == OK
+        assert connection.transceive(SIGN_51_BYTES)[-2:] == OK
+        connection.reset()
+        assert connection.transceive(SELECT_AUTH_KEY) == b"\x6a\x82"  # no application selected
+        for command in (SELECT_JPKI, SELECT_AUTH_KEY):
+            assert connection.transceive(command) == OK
+        assert connection.transceive(SIGN_51_BYTES) == b"\x69\x82"
+
+
+def test_close_resets_the_card(vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
+    vpcd.insert(card)
+    with connect(reader) as connection:
+        for command in (SELECT_JPKI, SELECT_AUTH_PIN, VERIFY_1234):
+            assert connection.transceive(command) == OK
+    with connect(reader) as connection:
+        assert connection.transceive(SELECT_AUTH_KEY) == b"\x6a\x82"  # the session is gone
+
+
+def test_connection_is_exclusive(vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
+    vpcd.insert(card)
+    with connect(reader):
+        with pytest.raises(TransportError) as info:
+            PcscConnection(vpcd.reader)
+        assert isinstance(info.value.__cause__, SmartcardException)
+        assert not isinstance(info.value, CardRemovedError)
+    with connect(reader) as connection:  # free again once closed
+        assert connection.transceive(SELECT_JPKI) == OK
+
+
+def test_transceive_after_close_is_a_transport_error(
+    vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard
+) -> None:
+    vpcd.insert(card)
+    connection = connect(reader)
+    connection.close()
+    with pytest.raises(TransportError):
+        connection.transceive(SELECT_JPKI)
+
+
+def test_jpki_session_signs_through_pcscd(
+    vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard
+) -> None:
+    vpcd.insert(card)
+    with connect(reader) as connection:
+        session = JpkiSession(Iso7816Channel(connection))
+        certificate = session.read_user_auth_certificate()
+        assert certificate.der == card.state.auth_cert
+        assert session.auth_pin.tries_left() == 3
+        session.auth_pin.verify(PinBuffer.of(USER_AUTH_PIN, "1234"))
+        signature = session.sign_with_auth_key(b"challenge from the center")
+    certificate.public_key.verify(
+        signature, b"challenge from the center", padding.PKCS1v15(), hashes.SHA256()
+    )
