@@ -15,7 +15,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from center.authority.ca import AuthorityError
 from hardware.card.errors import CardError
+from hardware.cardsim.state import CardStateError
 from hardware.cardsim import cli as card_cli
 from koufu import demo
 
@@ -41,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.run(args)
         return result
-    except (CardError, OSError, ValueError) as exc:
+    except (CardError, CardStateError, AuthorityError, OSError, ValueError) as exc:
         print(f"koufu: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -3,6 +3,7 @@ in-process, and against broken or malicious cards."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -274,9 +275,7 @@ def test_any_hostile_answers_give_typed_errors_and_spend_no_unasked_try(
     if auth is None:
         return
     before = len(connection.sent)
-    try:
+    with contextlib.suppress(CardError):
         auth.prove(pin("1234"), b"x")
-    except CardError:
-        pass
     assert verify_with_data(connection.sent[before:]) <= 1
     assert len(connection.sent) < 100  # no endless loop on 61xx / 6Cxx

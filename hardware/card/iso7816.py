@@ -39,14 +39,16 @@ def raise_for_sw(sw: int, data: bytes = b"") -> None:
         return
     if is_tries_left(sw):
         raise InvalidPinError(sw, sw & 0x0F)
-    error: type[ApduError] = {
-        SW.FILE_NOT_FOUND: FileNotFoundOnCardError,
-        SW.SECURITY_STATUS_NOT_SATISFIED: SecurityStatusError,
-        SW.WRONG_LENGTH: WrongLengthError,
-    }.get(sw, ApduError)
     if sw in (SW.REFERENCE_DATA_BLOCKED, SW.AUTH_METHOD_BLOCKED):
         raise PinBlockedError(sw)
-    raise error(sw, data)
+    raise _ERROR_BY_SW.get(sw, ApduError)(sw, data)
+
+
+_ERROR_BY_SW: dict[int, type[ApduError]] = {
+    SW.FILE_NOT_FOUND: FileNotFoundOnCardError,
+    SW.SECURITY_STATUS_NOT_SATISFIED: SecurityStatusError,
+    SW.WRONG_LENGTH: WrongLengthError,
+}
 
 
 def redact(command: bytes | bytearray) -> str:

@@ -12,6 +12,7 @@ center's challenge — seven APDUs on a contact or contactless link that takes e
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 
@@ -84,6 +85,11 @@ class CardCertificate:
 
 class UserAuthCertificate(CardCertificate):
     """利用者証明用電子証明書: proves the holder is present; carries no personal facts."""
+
+    @classmethod
+    def parse(cls, der: bytes) -> UserAuthCertificate:
+        checked = CardCertificate.from_der(der)
+        return cls(checked.der, checked.certificate)
 
 
 def digest_info_sha256(message: bytes) -> bytes:
@@ -185,11 +191,12 @@ class JpkiSession:
     def read_user_auth_certificate(self) -> UserAuthCertificate:
         """EF ``000A`` in one READ BINARY by short file id (free on the plastic card)."""
         der = read_whole_file(self.channel, JpkiFile.AUTH_CERT)
-        certificate = UserAuthCertificate.from_der(der)
+        certificate = UserAuthCertificate.parse(der)
         self._auth_certificate = certificate
         return certificate
 
     def read_certificate(self, fid: JpkiFile) -> CardCertificate:
+        """Any certificate EF (CA certificates are free, the signing one needs the password)."""
         return CardCertificate.from_der(read_whole_file(self.channel, fid))
 
     def sign_with_auth_key(self, message: bytes) -> bytes:
@@ -224,7 +231,5 @@ class JpkiSession:
     def logout(self) -> None:
         """Forget every verified PIN on the card (re-select the application)."""
         self._auth_certificate = None
-        try:
+        with contextlib.suppress(ApduError):
             self.select()
-        except ApduError:
-            pass

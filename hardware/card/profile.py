@@ -44,7 +44,7 @@ class InputSupportFile(enum.IntEnum):
     CHECK_NUMBER_B = 0x0015  # 照合番号B: birth YYMMDD + expiry year YYYY + security code
 
 
-class TokenLabel(str, enum.Enum):
+class TokenLabel(enum.StrEnum):
     """Labels found in EF ``0006`` of the JPKI application."""
 
     MY_NUMBER_CARD = "JPKIAPICCTOKEN2"

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from hardware.card.apdu import CommandApdu, MalformedApduError
-from hardware.card.profile import AID, MAX_SIGN_INPUT
+from hardware.card.profile import MAX_SIGN_INPUT
 from hardware.card.status import SW
 from hardware.cardsim.filesystem import (
     POLICIES,

@@ -19,11 +19,11 @@ from hardware.card.mynumber import is_valid, random_my_number
 from hardware.card.profile import TokenLabel
 from hardware.cardsim.filesystem import (
     AUTH_PIN,
+    POLICIES,
     SIGN_PASSWORD,
     SUPPORT_CHECK_A,
     SUPPORT_CHECK_B,
     SUPPORT_PIN,
-    POLICIES,
     check_number_b,
 )
 from hardware.cardsim.state import CardState, CardStore, HolderFacts, ReferenceData

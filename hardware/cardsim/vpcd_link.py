@@ -111,11 +111,13 @@ def read_frame(sock: socket.socket) -> bytes | None:
     return payload
 
 
-def _ack_now(sock: socket.socket) -> None:
-    """Acknowledge at once what vpcd sent, where no answer will carry the ACK.
+def _quick_ack(sock: socket.socket) -> None:
+    """Have the kernel acknowledge vpcd's next segments at once (Linux ``TCP_QUICKACK``).
 
-    vpcd writes without TCP_NODELAY, so after a power or reset message (which gets no answer)
-    its next frame waits, by Nagle's algorithm, for our ACK; Linux delays that ACK by ~40 ms.
+    vpcd writes without TCP_NODELAY and sends a frame's length and payload in two writes, so
+    Nagle's algorithm holds the payload back until the length is acknowledged; with Linux's
+    delayed ACKs that costs ~40 ms per message. Quick-ack mode does not last, so it is renewed
+    after every frame.
     """
     if hasattr(socket, "TCP_QUICKACK"):
         with contextlib.suppress(OSError):
@@ -213,6 +215,7 @@ class VpcdLink:
                 f"cannot connect to vpcd at {self.host}:{self.port}: {exc.strerror or exc}"
             ) from exc
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        _quick_ack(sock)
         log.info("card inserted: connected to vpcd at %s:%d", self.host, self.port)
         return sock
 
@@ -237,8 +240,7 @@ class VpcdLink:
             answer = self.handle(payload)
             if answer is not None:
                 sock.sendall(encode_frame(answer))
-            else:
-                _ack_now(sock)
+            _quick_ack(sock)
 
     def handle(self, payload: bytes) -> bytes | None:
         """The card's answer to one vpcd payload, or ``None`` when none is due."""
