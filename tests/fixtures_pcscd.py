@@ -4,9 +4,11 @@
 ``pcscd --foreground`` with the system's ``/etc/reader.conf.d`` and stops it at the end. A missing
 pcscd or vpcd driver FAILS the test (``make`` installs them): these tests are never skipped.
 
-``vpcd`` (function): a :class:`VpcdSlot` whose :meth:`~VpcdSlot.insert` and
-:meth:`~VpcdSlot.remove` put a card in the reader and return once pcscd reports the change;
-a card still inserted at the end of the test is removed.
+``vpcd`` (session): a :class:`VpcdSlot` whose :meth:`~VpcdSlot.insert` and
+:meth:`~VpcdSlot.remove` put a card in the reader and return once pcscd reports the change.
+pcscd polls the reader every 400 ms, so every change costs up to that long: a card stays in
+from one test to the next, and inserting the very card object that is already in is free.
+A test therefore states what it needs, ``vpcd.insert(card)`` or ``vpcd.remove()``, first.
 
 Several pytest sessions may share the machine (engineers run tests side by side). File locks in
 ``$TMPDIR/koufu-pcscd`` keep them apart: each session owns one of vpcd's two slots (ports
@@ -222,14 +224,17 @@ class VpcdSlot:
         return f"VpcdSlot({self.reader!r}, port={self.port})"
 
     def insert(self, card: ServedCard) -> VpcdLink:
-        """Attach ``card`` and wait until pcscd reports a card in the reader."""
+        """Attach ``card`` and wait until pcscd reports a card in the reader.
+
+        Any other card is removed first; ``card`` itself, when already in, stays as it is.
+        """
+        if self.link is not None and self.link.card is card and self.link.attached:
+            return self.link
         self.remove()
         self.link = VpcdLink(card, self.host, self.port)
         self.link.attach()
         if not wait_for_presence(self.reader, True):
-            pytest.fail(
-                f"pcscd did not see the card in {self.reader!r} within {PRESENCE_TIMEOUT} s"
-            )
+            pytest.fail(f"pcscd did not see the card in {self.reader!r} within {PRESENCE_TIMEOUT} s")
         return self.link
 
     def remove(self) -> None:
@@ -258,8 +263,8 @@ def _claim_slot(readers: list[str]) -> tuple[int, IO[bytes]]:
 
 
 @pytest.fixture(scope="session")
-def vpcd_session_slot(pcscd: Pcscd) -> Iterator[VpcdSlot]:
-    """The vpcd slot this session owns for its whole run."""
+def vpcd(pcscd: Pcscd) -> Iterator[VpcdSlot]:
+    """The vpcd slot this session owns; emptied at the end of the session."""
     index, handle = _claim_slot(pcscd.readers)
     slot = VpcdSlot(pcscd.readers[index], pcscd.base_port + index)
     try:
@@ -267,11 +272,3 @@ def vpcd_session_slot(pcscd: Pcscd) -> Iterator[VpcdSlot]:
     finally:
         slot.remove()
         handle.close()
-
-
-@pytest.fixture
-def vpcd(vpcd_session_slot: VpcdSlot) -> Iterator[VpcdSlot]:
-    """The session's vpcd slot, empty at the start of the test and again at its end."""
-    vpcd_session_slot.remove()
-    yield vpcd_session_slot
-    vpcd_session_slot.remove()

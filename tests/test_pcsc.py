@@ -1,4 +1,7 @@
-"""The PC/SC adapter through a real pcscd: emulated card → vpcd → pcscd → pyscard → PcscReader."""
+"""The PC/SC adapter through a real pcscd: emulated card → vpcd → pcscd → pyscard → PcscReader.
+
+The card stays in between tests (see ``fixtures_pcscd``); each test inserts or removes it first.
+"""
 
 from __future__ import annotations
 
@@ -41,8 +44,9 @@ def card_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def card(card_file: Path) -> VirtualCard:
+    """One card object for the module: inserting it again while it is in costs nothing."""
     return VirtualCard.open(card_file)
 
 
@@ -61,19 +65,12 @@ def connect(reader: PcscReader) -> PcscConnection:
 def test_list_readers_shows_the_vpcd_readers(pcscd: Pcscd) -> None:
     names = list_readers()
     assert pcscd.readers and set(pcscd.readers) <= set(names)
-    assert PcscReader.matching("Virtual PCD").name == sorted(
-        name for name in names if name.startswith("Virtual PCD")
-    )[0]
+    assert (
+        PcscReader.matching("Virtual PCD").name
+        == sorted(name for name in names if name.startswith("Virtual PCD"))[0]
+    )
     with pytest.raises(TransportError, match="no PC/SC reader"):
         PcscReader.matching("No Such Reader")
-
-
-def test_wait_for_card_times_out_with_none_when_no_card(reader: PcscReader) -> None:
-    assert not reader.card_present()
-    started = time.monotonic()
-    assert reader.wait_for_card(0.3) is None
-    assert 0.25 <= time.monotonic() - started < 2
-    assert reader.wait_for_removal(0) is True
 
 
 def test_inserted_card_answers_apdus(vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
@@ -100,68 +97,7 @@ def test_extended_read_of_the_certificate_passes_pcscd(
     assert len(response) > 258  # more than a short APDU could carry
 
 
-def test_wait_for_card_sees_a_card_inserted_later(
-    vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard
-) -> None:
-    inserter = threading.Timer(0.3, vpcd.insert, args=(card,))
-    inserter.start()
-    try:
-        started = time.monotonic()
-        connection = reader.wait_for_card(5)
-        assert connection is not None
-        assert time.monotonic() - started >= 0.25
-        with connection:
-            assert connection.transceive(SELECT_JPKI) == OK
-    finally:
-        inserter.join()
-
-
-def test_removal_is_seen(vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
-    vpcd.insert(card)
-    connection = connect(reader)
-    assert connection.transceive(SELECT_JPKI) == OK
-    started = time.monotonic()
-    assert reader.wait_for_removal(0.2) is False  # still there
-    assert time.monotonic() - started >= 0.15
-    vpcd.remove()
-    assert not reader.card_present()
-    assert reader.wait_for_removal(0) is True
-    with pytest.raises(CardRemovedError) as info:
-        connection.transceive(SELECT_JPKI)
-    assert isinstance(info.value.__cause__, SmartcardException)
-    connection.close()
-    connection.close()  # closing twice, and closing a removed card, never raises
-
-
-def test_wait_for_removal_returns_when_the_card_is_pulled(
-    vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard
-) -> None:
-    vpcd.insert(card)
-    assert vpcd.link is not None
-    remover = threading.Timer(0.3, vpcd.link.detach)
-    remover.start()
-    try:
-        started = time.monotonic()
-        assert reader.wait_for_removal(5) is True
-        assert 0.25 <= time.monotonic() - started < 3
-    finally:
-        remover.join()
-
-
-def test_insert_and_remove_repeatedly(
-    vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard
-) -> None:
-    for _ in range(3):
-        vpcd.insert(card)
-        with connect(reader) as connection:
-            assert connection.transceive(SELECT_JPKI) == OK
-        vpcd.remove()
-        assert reader.wait_for_card(0) is None
-
-
-def test_reset_clears_the_verified_pin(
-    vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard
-) -> None:
+def test_reset_clears_the_verified_pin(vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
     vpcd.insert(card)
     with connect(reader) as connection:
         for command in (SELECT_JPKI, SELECT_AUTH_PIN, VERIFY_1234, SELECT_AUTH_KEY):
@@ -204,9 +140,7 @@ def test_transceive_after_close_is_a_transport_error(
         connection.transceive(SELECT_JPKI)
 
 
-def test_jpki_session_signs_through_pcscd(
-    vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard
-) -> None:
+def test_jpki_session_signs_through_pcscd(vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
     vpcd.insert(card)
     with connect(reader) as connection:
         session = JpkiSession(Iso7816Channel(connection))
@@ -218,3 +152,71 @@ def test_jpki_session_signs_through_pcscd(
     certificate.public_key.verify(
         signature, b"challenge from the center", padding.PKCS1v15(), hashes.SHA256()
     )
+
+
+def test_removal_is_seen(vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
+    vpcd.insert(card)
+    connection = connect(reader)
+    assert connection.transceive(SELECT_JPKI) == OK
+    started = time.monotonic()
+    assert reader.wait_for_removal(0.2) is False  # still there
+    assert time.monotonic() - started >= 0.15
+    vpcd.remove()
+    assert not reader.card_present()
+    assert reader.wait_for_removal(0) is True
+    with pytest.raises(CardRemovedError) as info:
+        connection.transceive(SELECT_JPKI)
+    assert isinstance(info.value.__cause__, SmartcardException)
+    connection.close()
+    connection.close()  # closing twice, and closing a removed card, never raises
+
+
+def test_wait_for_card_times_out_with_none_when_no_card(vpcd: VpcdSlot, reader: PcscReader) -> None:
+    vpcd.remove()
+    assert not reader.card_present()
+    started = time.monotonic()
+    assert reader.wait_for_card(0.3) is None
+    assert 0.25 <= time.monotonic() - started < 2
+    assert reader.wait_for_removal(0) is True
+
+
+def test_wait_for_card_sees_a_card_inserted_later(
+    vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard
+) -> None:
+    vpcd.remove()
+    inserter = threading.Timer(0.3, vpcd.insert, args=(card,))
+    inserter.start()
+    try:
+        started = time.monotonic()
+        connection = reader.wait_for_card(5)
+        assert connection is not None
+        assert time.monotonic() - started >= 0.25
+        with connection:
+            assert connection.transceive(SELECT_JPKI) == OK
+    finally:
+        inserter.join()
+
+
+def test_wait_for_removal_returns_when_the_card_is_pulled(
+    vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard
+) -> None:
+    vpcd.insert(card)
+    assert vpcd.link is not None
+    remover = threading.Timer(0.3, vpcd.link.detach)
+    remover.start()
+    try:
+        started = time.monotonic()
+        assert reader.wait_for_removal(5) is True
+        assert 0.25 <= time.monotonic() - started < 3
+    finally:
+        remover.join()
+
+
+def test_insert_and_remove_repeatedly(vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
+    vpcd.remove()
+    for _ in range(2):
+        vpcd.insert(card)
+        with connect(reader) as connection:
+            assert connection.transceive(SELECT_JPKI) == OK
+        vpcd.remove()
+        assert reader.wait_for_card(0) is None

@@ -1,4 +1,4 @@
-"""The vpcd protocol byte for byte, against a fake vpcd server socket (no pcscd involved)."""
+"""The server protocol byte for byte, against a fake server server socket (no pcscd involved)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ class StubCard:
 
 
 class FakeVpcd:
-    """The server side of vpcd: listens, accepts the card, sends frames and reads answers."""
+    """The server side of server: listens, accepts the stub, sends frames and reads answers."""
 
     def __init__(self) -> None:
         self.server = socket.create_server(("127.0.0.1", 0))
@@ -118,121 +118,117 @@ def card() -> StubCard:
 
 
 @pytest.fixture
-def link(vpcd: FakeVpcd, card: StubCard) -> Iterator[VpcdLink]:
-    link = VpcdLink(card, "127.0.0.1", vpcd.port)
+def link(server: FakeVpcd, stub: StubCard) -> Iterator[VpcdLink]:
+    link = VpcdLink(stub, "127.0.0.1", server.port)
     link.attach()
-    vpcd.accept()
+    server.accept()
     yield link
     link.detach()
 
 
-def test_atr_request_is_answered_with_length_prefixed_atr(vpcd: FakeVpcd, link: VpcdLink) -> None:
-    vpcd.send(b"\x00\x01\x04")
-    assert vpcd.recv_exactly(2 + len(ATR)) == b"\x00\x13" + ATR
+def test_atr_request_is_answered_with_length_prefixed_atr(server: FakeVpcd, link: VpcdLink) -> None:
+    server.send(b"\x00\x01\x04")
+    assert server.recv_exactly(2 + len(ATR)) == b"\x00\x13" + ATR
 
 
-def test_power_control_messages_get_no_answer(
-    vpcd: FakeVpcd, link: VpcdLink, card: StubCard
-) -> None:
+def test_power_control_messages_get_no_answer(server: FakeVpcd, link: VpcdLink, stub: StubCard) -> None:
     for control in (b"\x01", b"\x02", b"\x00"):
-        vpcd.send(b"\x00\x01" + control)
-        vpcd.assert_silent(0.1)
-    assert card.calls == ["on", "on", "off"]  # reset is a warm reset: power_on again
-    vpcd.send(b"\x00\x01\x04")  # the stream is still in step
-    assert vpcd.recv_frame() == ATR
+        server.send(b"\x00\x01" + control)
+        server.assert_silent(0.1)
+    assert stub.calls == ["on", "on", "off"]  # reset is a warm reset: power_on again
+    server.send(b"\x00\x01\x04")  # the stream is still in step
+    assert server.recv_frame() == ATR
 
 
-def test_unknown_control_byte_is_ignored(vpcd: FakeVpcd, link: VpcdLink, card: StubCard) -> None:
-    vpcd.send(b"\x00\x01\x03")
-    vpcd.assert_silent(0.1)
-    assert card.calls == [] and card.commands == []
-    vpcd.send(b"\x00\x01\x04")
-    assert vpcd.recv_frame() == ATR
+def test_unknown_control_byte_is_ignored(server: FakeVpcd, link: VpcdLink, stub: StubCard) -> None:
+    server.send(b"\x00\x01\x03")
+    server.assert_silent(0.1)
+    assert stub.calls == [] and stub.commands == []
+    server.send(b"\x00\x01\x04")
+    assert server.recv_frame() == ATR
 
 
-def test_apdu_round_trip_exact_bytes(vpcd: FakeVpcd, link: VpcdLink, card: StubCard) -> None:
-    vpcd.send(b"\x00\x0f" + SELECT_JPKI)
-    assert vpcd.recv_exactly(2 + 17) == b"\x00\x11" + SELECT_JPKI[::-1] + b"\x90\x00"
-    assert card.commands == [SELECT_JPKI]
+def test_apdu_round_trip_exact_bytes(server: FakeVpcd, link: VpcdLink, stub: StubCard) -> None:
+    server.send(b"\x00\x0f" + SELECT_JPKI)
+    assert server.recv_exactly(2 + 17) == b"\x00\x11" + SELECT_JPKI[::-1] + b"\x90\x00"
+    assert stub.commands == [SELECT_JPKI]
 
 
 def test_two_byte_apdu_is_a_command_not_a_control_message(
-    vpcd: FakeVpcd, link: VpcdLink, card: StubCard
+    server: FakeVpcd, link: VpcdLink, stub: StubCard
 ) -> None:
-    vpcd.send(b"\x00\x02\x00\x01")
-    assert vpcd.recv_frame() == b"\x01\x00\x90\x00"
-    assert card.calls == []
+    server.send(b"\x00\x02\x00\x01")
+    assert server.recv_frame() == b"\x01\x00\x90\x00"
+    assert stub.calls == []
 
 
-def test_frames_split_across_segments_and_long_frames(
-    vpcd: FakeVpcd, link: VpcdLink, card: StubCard
-) -> None:
+def test_frames_split_across_segments_and_long_frames(server: FakeVpcd, link: VpcdLink, stub: StubCard) -> None:
     command = bytes.fromhex("00B00000000100") + bytes(300)  # 307 bytes: length 01 33
     frame = b"\x01\x33" + command
     for piece in (frame[:1], frame[1:150], frame[150:]):  # a lone header byte, then the rest
-        vpcd.send(piece)
+        server.send(piece)
         time.sleep(0.05)
-    assert vpcd.recv_exactly(2) == (309).to_bytes(2, "big")
-    assert vpcd.recv_exactly(309) == command[::-1] + b"\x90\x00"
-    assert card.commands == [command]
+    assert server.recv_exactly(2) == (309).to_bytes(2, "big")
+    assert server.recv_exactly(309) == command[::-1] + b"\x90\x00"
+    assert stub.commands == [command]
 
 
-def test_back_to_back_frames_in_one_segment(vpcd: FakeVpcd, link: VpcdLink) -> None:
-    vpcd.send(b"\x00\x01\x04" + b"\x00\x02\xaa\xbb" + b"\x00\x01\x04")
-    assert vpcd.recv_frame() == ATR
-    assert vpcd.recv_frame() == b"\xbb\xaa\x90\x00"
-    assert vpcd.recv_frame() == ATR
+def test_back_to_back_frames_in_one_segment(server: FakeVpcd, link: VpcdLink) -> None:
+    server.send(b"\x00\x01\x04" + b"\x00\x02\xaa\xbb" + b"\x00\x01\x04")
+    assert server.recv_frame() == ATR
+    assert server.recv_frame() == b"\xbb\xaa\x90\x00"
+    assert server.recv_frame() == ATR
 
 
-def test_card_exception_becomes_6f00(vpcd: FakeVpcd, link: VpcdLink) -> None:
-    vpcd.send(b"\x00\x02\xde\xad")
-    assert vpcd.recv_frame() == b"\x6f\x00"
-    vpcd.send(b"\x00\x01\x04")
-    assert vpcd.recv_frame() == ATR
+def test_card_exception_becomes_6f00(server: FakeVpcd, link: VpcdLink) -> None:
+    server.send(b"\x00\x02\xde\xad")
+    assert server.recv_frame() == b"\x6f\x00"
+    server.send(b"\x00\x01\x04")
+    assert server.recv_frame() == ATR
 
 
 def test_server_closing_ends_the_link_and_powers_the_card_off(
-    vpcd: FakeVpcd, link: VpcdLink, card: StubCard
+    server: FakeVpcd, link: VpcdLink, stub: StubCard
 ) -> None:
     assert link.attached
-    assert vpcd.conn is not None
-    vpcd.conn.close()
+    assert server.conn is not None
+    server.conn.close()
     assert wait_until(lambda: not link.attached)
-    assert card.calls == ["off"]
+    assert stub.calls == ["off"]
 
 
 def test_truncated_frame_ends_the_link(
-    vpcd: FakeVpcd, link: VpcdLink, card: StubCard, caplog: pytest.LogCaptureFixture
+    server: FakeVpcd, link: VpcdLink, stub: StubCard, caplog: pytest.LogCaptureFixture
 ) -> None:
-    assert vpcd.conn is not None
-    vpcd.send(b"\x00\x05\x00\xa4")  # announces 5 bytes, sends 2
-    vpcd.conn.shutdown(socket.SHUT_WR)
+    assert server.conn is not None
+    server.send(b"\x00\x05\x00\xa4")  # announces 5 bytes, sends 2
+    server.conn.shutdown(socket.SHUT_WR)
     assert wait_until(lambda: not link.attached)
-    assert card.commands == []
-    assert card.calls == ["off"]
+    assert stub.commands == []
+    assert stub.calls == ["off"]
     assert "closed after 2 of 5 payload bytes" in caplog.text
 
 
 def test_detach_closes_the_socket_and_attach_reconnects(
-    vpcd: FakeVpcd, link: VpcdLink, card: StubCard
+    server: FakeVpcd, link: VpcdLink, stub: StubCard
 ) -> None:
     for _ in range(3):
         link.detach()
         assert not link.attached
-        assert vpcd.conn is not None and vpcd.conn.recv(1) == b""  # EOF: card removed
+        assert server.conn is not None and server.conn.recv(1) == b""  # EOF: stub removed
         link.detach()  # repeatable
         link.attach()
         link.attach()  # a no-op while attached: one connection only
-        vpcd.accept()
-        vpcd.send(b"\x00\x01\x04")
-        assert vpcd.recv_frame() == ATR
-    assert card.calls == ["off"] * 3
+        server.accept()
+        server.send(b"\x00\x01\x04")
+        assert server.recv_frame() == ATR
+    assert stub.calls == ["off"] * 3
 
 
-def test_attach_without_vpcd_raises_connect_error(card: StubCard) -> None:
+def test_attach_without_vpcd_raises_connect_error(stub: StubCard) -> None:
     with socket.create_server(("127.0.0.1", 0)) as probe:
         port = probe.getsockname()[1]
-    link = VpcdLink(card, "127.0.0.1", port)  # nobody listens there any more
+    link = VpcdLink(stub, "127.0.0.1", port)  # nobody listens there any more
     with pytest.raises(VpcdConnectError, match=f"127.0.0.1:{port}") as info:
         link.attach()
     assert isinstance(info.value.__cause__, ConnectionRefusedError)
@@ -240,13 +236,13 @@ def test_attach_without_vpcd_raises_connect_error(card: StubCard) -> None:
 
 
 def test_verify_data_and_response_data_never_reach_the_log(
-    vpcd: FakeVpcd, link: VpcdLink, caplog: pytest.LogCaptureFixture
+    server: FakeVpcd, link: VpcdLink, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="hardware.cardsim.vpcd_link")
-    vpcd.send(encode_frame(VERIFY_1234))
-    assert vpcd.recv_frame() == VERIFY_1234[::-1] + b"\x90\x00"
-    vpcd.send(encode_frame(SELECT_JPKI))
-    vpcd.recv_frame()
+    server.send(encode_frame(VERIFY_1234))
+    assert server.recv_frame() == VERIFY_1234[::-1] + b"\x90\x00"
+    server.send(encode_frame(SELECT_JPKI))
+    server.recv_frame()
     assert "00 20 00 80 <5 bytes redacted>" in caplog.text
     assert "31 32 33 34" not in caplog.text and "1234" not in caplog.text
     assert "00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01" in caplog.text  # other commands: shown
@@ -255,9 +251,7 @@ def test_verify_data_and_response_data_never_reach_the_log(
 
 
 def test_describe_command_redacts_change_reference_data() -> None:
-    assert describe_command(bytes.fromhex("0024018008") + b"12345678") == (
-        "00 24 01 80 <9 bytes redacted>"
-    )
+    assert describe_command(bytes.fromhex("0024018008") + b"12345678") == ("00 24 01 80 <9 bytes redacted>")
     assert describe_command(bytes.fromhex("00200080")) == "00 20 00 80"  # the tries query
 
 
@@ -267,11 +261,11 @@ def test_encode_frame_rejects_oversized_payload() -> None:
         encode_frame(bytes(0x10000))
 
 
-def test_run_vpcd_waits_for_pcscd_reconnects_and_stops(card: StubCard) -> None:
+def test_run_vpcd_waits_for_pcscd_reconnects_and_stops(stub: StubCard) -> None:
     with socket.create_server(("127.0.0.1", 0)) as probe:
         port = probe.getsockname()[1]
     stop = threading.Event()
-    runner = threading.Thread(target=run_vpcd, args=(card, "127.0.0.1", port, stop, 0.05))
+    runner = threading.Thread(target=run_vpcd, args=(stub, "127.0.0.1", port, stop, 0.05))
     runner.start()
     try:
         time.sleep(0.2)  # run_vpcd finds nobody listening and retries
@@ -289,8 +283,8 @@ def test_run_vpcd_waits_for_pcscd_reconnects_and_stops(card: StubCard) -> None:
                 runner.join(TIMEOUT)
                 assert not runner.is_alive()
                 conn.settimeout(TIMEOUT)
-                assert conn.recv(1) == b""  # stop removed the card
+                assert conn.recv(1) == b""  # stop removed the stub
     finally:
         stop.set()
         runner.join(TIMEOUT)
-    assert card.calls == ["off"] * 3
+    assert stub.calls == ["off"] * 3
