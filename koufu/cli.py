@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 from center.authority.ca import AuthorityError
 from hardware.card.errors import CardError
-from hardware.cardsim.state import CardStateError
 from hardware.cardsim import cli as card_cli
+from hardware.cardsim.state import CardStateError
 from koufu import demo
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import secrets
-import shutil
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -20,14 +18,13 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from center.authority.ca import TestAuthority
 from hardware.card.holder import HolderAuthentication
-from hardware.card.pcsc import PcscReader, list_readers
+from hardware.card.pcsc import PcscReader
 from hardware.card.pin import PinBuffer
 from hardware.card.profile import USER_AUTH_PIN
 from hardware.cardsim.card import VirtualCard
+from hardware.cardsim.pcscd import VPCD_READER, ensure_pcscd
 from hardware.cardsim.personalize import issue_card
 from hardware.cardsim.vpcd_link import DEFAULT_HOST, DEFAULT_PORT, VpcdLink
-
-VPCD_READER = "Virtual PCD"
 
 
 def register(commands: Any) -> None:
@@ -64,9 +61,10 @@ def run(args: argparse.Namespace) -> int:
         challenge = secrets.token_bytes(32)
         proof = auth.prove(PinBuffer.of(USER_AUTH_PIN, args.pin), challenge)
         elapsed = time.perf_counter() - started
+        commands = auth.traffic.commands
         auth.finish()
-        print(f"4. PIN verified on the card, challenge signed: {auth.traffic.commands} APDUs, "
-              f"{elapsed * 1000:.0f} ms")
+        print(f"4. PIN verified on the card, challenge signed: {commands} APDUs, "
+              f"{elapsed * 1000:.0f} ms; card logged out and reset")
         proof.certificate.public_key.verify(
             proof.signature, challenge, padding.PKCS1v15(), hashes.SHA256()
         )
@@ -81,24 +79,3 @@ def run(args: argparse.Namespace) -> int:
         if daemon is not None:
             daemon.terminate()
             daemon.wait(5)
-
-
-def ensure_pcscd(timeout: float = 10.0) -> subprocess.Popen[bytes] | None:
-    """Start ``pcscd`` in the foreground unless one with the vpcd reader already answers.
-
-    Returns the process this call started (to stop afterwards), or ``None`` if one was running.
-    """
-    if any(name.startswith(VPCD_READER) for name in list_readers()):
-        return None
-    binary = shutil.which("pcscd") or shutil.which("pcscd", path="/usr/sbin:/sbin")
-    if binary is None:
-        raise OSError("pcscd is not installed (make setup installs it)")
-    process = subprocess.Popen([binary, "--foreground"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + timeout
-    while not any(name.startswith(VPCD_READER) for name in list_readers()):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise OSError("pcscd did not start with the vpcd reader (is vsmartcard-vpcd installed?)")
-        time.sleep(0.1)
-    return process

@@ -5,6 +5,7 @@ The card stays in between tests (see ``fixtures_pcscd``); each test inserts or r
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -23,7 +24,6 @@ from hardware.card.pcsc import PcscConnection, PcscReader, list_readers
 from hardware.card.pin import PinBuffer
 from hardware.card.profile import USER_AUTH_PIN
 from hardware.cardsim.card import VirtualCard
-from hardware.cardsim.personalize import issue_card
 
 pytestmark = pytest.mark.pcscd
 
@@ -37,17 +37,11 @@ OK = b"\x90\x00"
 
 
 @pytest.fixture(scope="module")
-def card_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("pcsc-card")
-    path = directory / "card.json"
-    issue_card(path, authority_dir=directory / "authority", pin="1234")
-    return path
-
-
-@pytest.fixture(scope="module")
-def card(card_file: Path) -> VirtualCard:
+def card(card_templates: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> VirtualCard:
     """One card object for the module: inserting it again while it is in costs nothing."""
-    return VirtualCard.open(card_file)
+    path = tmp_path_factory.mktemp("pcsc-card") / "card.json"
+    shutil.copyfile(card_templates["card"], path)
+    return VirtualCard.open(path)
 
 
 @pytest.fixture

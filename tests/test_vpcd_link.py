@@ -1,4 +1,4 @@
-"""The server protocol byte for byte, against a fake server server socket (no pcscd involved)."""
+"""The vpcd protocol byte for byte, against a fake vpcd server socket (no pcscd involved)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -48,7 +48,7 @@ class StubCard:
 
 
 class FakeVpcd:
-    """The server side of server: listens, accepts the stub, sends frames and reads answers."""
+    """The server side of vpcd: listens, accepts the card, sends frames and reads answers."""
 
     def __init__(self) -> None:
         self.server = socket.create_server(("127.0.0.1", 0))
@@ -95,8 +95,7 @@ class FakeVpcd:
         self.server.close()
 
 
-def wait_until(condition: object, timeout: float = TIMEOUT) -> bool:
-    assert callable(condition)
+def wait_until(condition: Callable[[], bool], timeout: float = TIMEOUT) -> bool:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -106,14 +105,14 @@ def wait_until(condition: object, timeout: float = TIMEOUT) -> bool:
 
 
 @pytest.fixture
-def vpcd() -> Iterator[FakeVpcd]:
+def server() -> Iterator[FakeVpcd]:
     fake = FakeVpcd()
     yield fake
     fake.close()
 
 
 @pytest.fixture
-def card() -> StubCard:
+def stub() -> StubCard:
     return StubCard()
 
 
@@ -162,7 +161,9 @@ def test_two_byte_apdu_is_a_command_not_a_control_message(
     assert stub.calls == []
 
 
-def test_frames_split_across_segments_and_long_frames(server: FakeVpcd, link: VpcdLink, stub: StubCard) -> None:
+def test_frames_split_across_segments_and_long_frames(
+    server: FakeVpcd, link: VpcdLink, stub: StubCard
+) -> None:
     command = bytes.fromhex("00B00000000100") + bytes(300)  # 307 bytes: length 01 33
     frame = b"\x01\x33" + command
     for piece in (frame[:1], frame[1:150], frame[150:]):  # a lone header byte, then the rest
@@ -215,7 +216,7 @@ def test_detach_closes_the_socket_and_attach_reconnects(
     for _ in range(3):
         link.detach()
         assert not link.attached
-        assert server.conn is not None and server.conn.recv(1) == b""  # EOF: stub removed
+        assert server.conn is not None and server.conn.recv(1) == b""  # EOF: card removed
         link.detach()  # repeatable
         link.attach()
         link.attach()  # a no-op while attached: one connection only
@@ -283,7 +284,7 @@ def test_run_vpcd_waits_for_pcscd_reconnects_and_stops(stub: StubCard) -> None:
                 runner.join(TIMEOUT)
                 assert not runner.is_alive()
                 conn.settimeout(TIMEOUT)
-                assert conn.recv(1) == b""  # stop removed the stub
+                assert conn.recv(1) == b""  # stop removed the card
     finally:
         stop.set()
         runner.join(TIMEOUT)

@@ -28,9 +28,7 @@ from hardware.card.transport import CardConnection, CardReader
 
 log = logging.getLogger(__name__)
 
-_REMOVED = frozenset(
-    {scard.SCARD_W_REMOVED_CARD, scard.SCARD_E_NO_SMARTCARD, scard.SCARD_W_UNPOWERED_CARD}
-)
+_REMOVED = frozenset({scard.SCARD_W_REMOVED_CARD, scard.SCARD_E_NO_SMARTCARD, scard.SCARD_W_UNPOWERED_CARD})
 _PROTOCOLS = (_PyscardConnection.T1_protocol, _PyscardConnection.T0_protocol)  # T=1 first
 
 
@@ -97,6 +95,9 @@ class PcscConnection(CardConnection):
         assert last is not None
         raise TransportError(f"connect to {self.reader_name!r}: {last}") from last
 
+    def __enter__(self) -> PcscConnection:
+        return self
+
     @property
     def contactless(self) -> bool:
         return is_contactless_atr(self.atr)
@@ -111,9 +112,7 @@ class PcscConnection(CardConnection):
     def reset(self) -> None:
         """Warm reset through ``SCardReconnect(SCARD_RESET_CARD)``."""
         try:
-            self._conn.reconnect(
-                self._protocol, scard.SCARD_SHARE_EXCLUSIVE, scard.SCARD_RESET_CARD
-            )
+            self._conn.reconnect(self._protocol, scard.SCARD_SHARE_EXCLUSIVE, scard.SCARD_RESET_CARD)
         except SmartcardException as exc:
             raise _translate(exc, "reset") from exc
 

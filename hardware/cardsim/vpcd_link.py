@@ -131,9 +131,7 @@ class VpcdLink:
     connection ends (removal or pcscd going away), so its volatile security state never survives.
     """
 
-    def __init__(
-        self, card: ServedCard, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
-    ) -> None:
+    def __init__(self, card: ServedCard, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
         self.card = card
         self.host = host
         self.port = port
@@ -200,9 +198,7 @@ class VpcdLink:
             waiting_logged = False
             self._serve_and_close(sock, stop)
             if not stop.is_set():
-                log.warning(
-                    "vpcd at %s:%d closed the connection (pcscd stopped?)", self.host, self.port
-                )
+                log.warning("vpcd at %s:%d closed the connection (pcscd stopped?)", self.host, self.port)
                 stop.wait(retry_interval)
 
     # -- internals -----------------------------------------------------------------------------
