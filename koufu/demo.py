@@ -22,6 +22,7 @@ from hardware.card.pcsc import PcscReader
 from hardware.card.pin import PinBuffer
 from hardware.card.profile import USER_AUTH_PIN
 from hardware.cardsim.card import VirtualCard
+from hardware.cardsim.cli import host_port
 from hardware.cardsim.pcscd import VPCD_READER, ensure_pcscd
 from hardware.cardsim.personalize import issue_card
 from hardware.cardsim.vpcd_link import DEFAULT_HOST, DEFAULT_PORT, VpcdLink
@@ -31,6 +32,9 @@ def register(commands: Any) -> None:
     demo = commands.add_parser("demo", help="card demo: emulated card, pcscd, PIN, signature")
     demo.add_argument("--workdir", type=Path, default=Path("var/demo"))
     demo.add_argument("--pin", default="1234", help="the PIN to type (the card's is 1234)")
+    demo.add_argument("--vpcd", default=f"{DEFAULT_HOST}:{DEFAULT_PORT}", metavar="HOST:PORT",
+                      help="vpcd slot to insert the card into")
+    demo.add_argument("--reader", default=VPCD_READER, help="PC/SC reader name (or its start)")
     demo.set_defaults(run=run)
 
 
@@ -43,9 +47,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"1. personalised an emulated My Number Card: {card_path}")
 
     daemon = ensure_pcscd()
-    link = VpcdLink(VirtualCard.open(card_path), DEFAULT_HOST, DEFAULT_PORT)
+    host, port = host_port(args.vpcd)
+    link = VpcdLink(VirtualCard.open(card_path), host, port)
     try:
-        reader = PcscReader.matching(VPCD_READER)
+        reader = PcscReader.matching(args.reader)
         link.attach()
         connection = reader.wait_for_card(timeout=10.0)
         if connection is None:

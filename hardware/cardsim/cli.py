@@ -74,7 +74,7 @@ def _attach(args: argparse.Namespace) -> int:
         if args.vpcd:
             from hardware.cardsim.vpcd_link import run_vpcd
 
-            host, port = _host_port(args.vpcd)
+            host, port = host_port(args.vpcd)
             print(f"card attached to vpcd at {host}:{port} (Ctrl-C removes it)", flush=True)
             run_vpcd(card, host, port, stop)
         else:
@@ -104,7 +104,7 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _host_port(text: str) -> tuple[str, int]:
+def host_port(text: str) -> tuple[str, int]:
     host, _, port = text.rpartition(":")
     if not host or not port.isdigit():
         raise ValueError(f"expected HOST:PORT, got {text!r}")
