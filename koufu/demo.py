@@ -57,24 +57,25 @@ def run(args: argparse.Namespace) -> int:
             print("the card did not appear in the reader")
             return 1
         print(f"2. card placed on {reader.name!r}")
-        started = time.perf_counter()
-        auth = HolderAuthentication(connection)
-        reading = auth.read()
-        assert reading.certificate is not None
-        print(f"3. user-authentication certificate serial {reading.certificate.serial_number}, "
-              f"{reading.tries_left} PIN tries left")
-        challenge = secrets.token_bytes(32)
-        proof = auth.prove(PinBuffer.of(USER_AUTH_PIN, args.pin), challenge)
-        elapsed = time.perf_counter() - started
-        commands = auth.traffic.commands
-        auth.finish()
-        print(f"4. PIN verified on the card, challenge signed: {commands} APDUs, "
-              f"{elapsed * 1000:.0f} ms; card logged out and reset")
-        proof.certificate.public_key.verify(
-            proof.signature, challenge, padding.PKCS1v15(), hashes.SHA256()
-        )
-        proof.certificate.certificate.verify_directly_issued_by(authority.user_auth.certificate)
-        print("5. signature verified; certificate issued by the JPKI test CA")
+        with connection:
+            started = time.perf_counter()
+            auth = HolderAuthentication(connection)
+            reading = auth.read()
+            assert reading.certificate is not None
+            print(f"3. user-authentication certificate serial {reading.certificate.serial_number}, "
+                  f"{reading.tries_left} PIN tries left")
+            challenge = secrets.token_bytes(32)
+            proof = auth.prove(PinBuffer.of(USER_AUTH_PIN, args.pin), challenge)
+            elapsed = time.perf_counter() - started
+            commands = auth.traffic.commands
+            auth.finish()
+            print(f"4. PIN verified on the card, challenge signed: {commands} APDUs, "
+                  f"{elapsed * 1000:.0f} ms; card logged out and reset")
+            proof.certificate.public_key.verify(
+                proof.signature, challenge, padding.PKCS1v15(), hashes.SHA256()
+            )
+            proof.certificate.certificate.verify_directly_issued_by(authority.user_auth.certificate)
+            print("5. signature verified; certificate issued by the JPKI test CA")
         link.detach()
         reader.wait_for_removal(timeout=5.0)
         print("6. card taken back")

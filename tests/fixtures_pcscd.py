@@ -4,30 +4,35 @@
 ``pcscd --foreground`` with the system's ``/etc/reader.conf.d`` and stops it at the end. A missing
 pcscd or vpcd driver FAILS the test (``make`` installs them): these tests are never skipped.
 
-``vpcd`` (session): a :class:`VpcdSlot` whose :meth:`~VpcdSlot.insert` and
-:meth:`~VpcdSlot.remove` put a card in the reader and return once pcscd reports the change.
-pcscd polls the reader every 400 ms, so every change costs up to that long: a card stays in
-from one test to the next, and inserting the very card object that is already in is free.
-A test therefore states what it needs, ``vpcd.insert(card)`` or ``vpcd.remove()``, first.
+``vpcd`` (function): the session's :class:`VpcdSlot`, empty at the start of the test. Its
+:meth:`~VpcdSlot.insert` and :meth:`~VpcdSlot.remove` put a card in the reader and return once
+pcscd reports the change.
+
+``vpcd_slot`` (session): the same slot as the previous test left it. pcscd polls the reader every
+400 ms, so each insertion or removal costs up to that long; inserting the very card object that is
+already in is free. A test using it states what it needs first: ``insert(card)`` or ``remove()``.
 
 Several pytest sessions may share the machine (engineers run tests side by side). File locks in
 ``$TMPDIR/koufu-pcscd`` keep them apart: each session owns one of vpcd's two slots (ports
-35963/35964), and the session that started pcscd stops it only when no other session uses it.
+35963/35964), and the last session to finish stops a pcscd that a test session started (never
+one started otherwise).
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, NoReturn
 
 import pytest
 from smartcard import scard
@@ -38,10 +43,12 @@ READER_PREFIX = "Virtual PCD"
 VPCD_CONF = Path("/etc/reader.conf.d/vpcd")
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 LOCK_DIR = Path(tempfile.gettempdir()) / "koufu-pcscd"
+PID_FILE = LOCK_DIR / "pcscd.pid"  # a pcscd started by a test session, stopped by the last one
 INSTALL_HINT = "install the Debian packages pcscd and vsmartcard-vpcd (see the Makefile)"
 STARTUP_TIMEOUT = 10.0
 LOCK_TIMEOUT = 60.0
 PRESENCE_TIMEOUT = 5.0
+FIRST_INSERT_TIMEOUT = 1.5  # pcscd polls every 0.4 s; a card not seen by then is retried once
 
 
 @dataclass
@@ -151,7 +158,8 @@ def _vpcd_base_port() -> int:
     return int(match.group(1), 0) if match else 0x8C7B
 
 
-def _start_pcscd(binary: str, log_path: Path) -> subprocess.Popen[bytes]:
+def _start_pcscd(binary: str, log_path: Path) -> subprocess.Popen[bytes] | None:
+    """Start pcscd and wait for the vpcd reader; ``None`` if another pcscd won the race."""
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [binary, "--foreground", "--debug"],  # no --auto-exit: it would quit while idle
@@ -162,6 +170,8 @@ def _start_pcscd(binary: str, log_path: Path) -> subprocess.Popen[bytes]:
         )
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while not _vpcd_readers():
+        if process.poll() is not None and _vpcd_readers():
+            return None  # "another pcscd seems to be running": started outside the tests meanwhile
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             process.wait()
@@ -180,6 +190,25 @@ def _stop_pcscd(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+def _stop_test_pcscd(own: subprocess.Popen[bytes] | None) -> None:
+    """Stop the pcscd a test session started (ours or one whose session has ended)."""
+    try:
+        pid = int(PID_FILE.read_text())
+    except (OSError, ValueError):
+        return  # not started by a test session: never ours to stop
+    PID_FILE.unlink()
+    if own is not None and own.pid == pid:
+        _stop_pcscd(own)
+        return
+    comm = Path(f"/proc/{pid}/comm")
+    with contextlib.suppress(OSError):
+        if comm.read_text().strip() == "pcscd":
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 5
+    while comm.exists() and time.monotonic() < deadline:  # a session may start the next one now
+        time.sleep(0.05)
+
+
 @pytest.fixture(scope="session")
 def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pcscd]:
     """A pcscd with the vpcd reader, running for the whole test session."""
@@ -194,6 +223,8 @@ def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pcscd]:
                     pytest.fail(f"a pcscd is running without a {READER_PREFIX!r} reader: stop it")
                 daemon.log_path = tmp_path_factory.mktemp("pcscd") / "pcscd.log"
                 daemon.process = _start_pcscd(binary, daemon.log_path)
+                if daemon.process is not None:
+                    PID_FILE.write_text(str(daemon.process.pid))
                 daemon.readers = _vpcd_readers()
         except BaseException:
             users_lock.close()
@@ -201,11 +232,10 @@ def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pcscd]:
     yield daemon
     with _holding("start.lock"):
         users_lock.close()
-        if daemon.process is not None:
-            alone = _lock("users.lock", fcntl.LOCK_EX, 0)
-            if alone is not None:  # no other session uses our pcscd
-                _stop_pcscd(daemon.process)
-                alone.close()
+        alone = _lock("users.lock", fcntl.LOCK_EX, 0)
+        if alone is not None:  # the last session out stops a pcscd that tests started
+            _stop_test_pcscd(daemon.process)
+            alone.close()
 
 
 # -- cards in the vpcd reader -----------------------------------------------------------------
@@ -214,11 +244,15 @@ def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pcscd]:
 class VpcdSlot:
     """One vpcd slot of the session's pcscd: insert and remove emulated cards."""
 
-    def __init__(self, reader: str, port: int, host: str = "127.0.0.1") -> None:
+    def __init__(self, reader: str, port: int, daemon: Pcscd, host: str = "127.0.0.1") -> None:
         self.reader = reader
         self.port = port
         self.host = host
+        self.daemon = daemon
         self.link: VpcdLink | None = None
+
+    def _fail(self, message: str) -> NoReturn:
+        pytest.fail(f"{message}\npcscd log:\n{self.daemon.log_tail()}")
 
     def __repr__(self) -> str:
         return f"VpcdSlot({self.reader!r}, port={self.port})"
@@ -231,11 +265,23 @@ class VpcdSlot:
         if self.link is not None and self.link.card is card and self.link.attached:
             return self.link
         self.remove()
-        self.link = VpcdLink(card, self.host, self.port)
-        self.link.attach()
-        if not wait_for_presence(self.reader, True):
-            pytest.fail(f"pcscd did not see the card in {self.reader!r} within {PRESENCE_TIMEOUT} s")
-        return self.link
+        self.require_empty()
+        for patience in (FIRST_INSERT_TIMEOUT, PRESENCE_TIMEOUT):
+            self.link = VpcdLink(card, self.host, self.port)
+            self.link.attach()
+            if wait_for_presence(self.reader, True, patience):
+                return self.link
+            # pcscd quirk: when SCardDisconnect(RESET) fails on a card that just vanished, pcscd
+            # marks the reader empty behind its event thread's back, and a card attached before
+            # the next poll is never announced. Taking it out and in again resynchronises it.
+            self.link.detach()
+            wait_for_presence(self.reader, False, FIRST_INSERT_TIMEOUT)
+        self._fail(f"pcscd did not see the card in {self.reader!r} within {PRESENCE_TIMEOUT} s")
+
+    def require_empty(self) -> None:
+        """Fail unless the reader is empty (a link attached outside this slot may hold it)."""
+        if not wait_for_presence(self.reader, False):
+            self._fail(f"{self.reader!r} holds a card that was not inserted through VpcdSlot")
 
     def remove(self) -> None:
         """Detach the card (if any) and wait until pcscd reports the reader empty."""
@@ -244,7 +290,7 @@ class VpcdSlot:
         self.link.detach()
         self.link = None
         if not wait_for_presence(self.reader, False):
-            pytest.fail(f"pcscd still sees a card in {self.reader!r} after {PRESENCE_TIMEOUT} s")
+            self._fail(f"pcscd still sees a card in {self.reader!r} after {PRESENCE_TIMEOUT} s")
 
 
 def _claim_slot(readers: list[str]) -> tuple[int, IO[bytes]]:
@@ -263,12 +309,20 @@ def _claim_slot(readers: list[str]) -> tuple[int, IO[bytes]]:
 
 
 @pytest.fixture(scope="session")
-def vpcd(pcscd: Pcscd) -> Iterator[VpcdSlot]:
-    """The vpcd slot this session owns; emptied at the end of the session."""
+def vpcd_slot(pcscd: Pcscd) -> Iterator[VpcdSlot]:
+    """The vpcd slot this session owns, as the previous test left it; emptied at the end."""
     index, handle = _claim_slot(pcscd.readers)
-    slot = VpcdSlot(pcscd.readers[index], pcscd.base_port + index)
+    slot = VpcdSlot(pcscd.readers[index], pcscd.base_port + index, pcscd)
     try:
         yield slot
     finally:
         slot.remove()
         handle.close()
+
+
+@pytest.fixture
+def vpcd(vpcd_slot: VpcdSlot) -> VpcdSlot:
+    """The session's vpcd slot with no card in it (tests may attach their own VpcdLink)."""
+    vpcd_slot.remove()
+    vpcd_slot.require_empty()
+    return vpcd_slot

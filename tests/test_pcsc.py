@@ -6,6 +6,7 @@ The card stays in between tests (see ``fixtures_pcscd``); each test inserts or r
 from __future__ import annotations
 
 import shutil
+import statistics
 import threading
 import time
 from collections.abc import Iterator
@@ -45,8 +46,8 @@ def card(card_templates: dict[str, Path], tmp_path_factory: pytest.TempPathFacto
 
 
 @pytest.fixture
-def reader(vpcd: VpcdSlot) -> Iterator[PcscReader]:
-    with PcscReader(vpcd.reader) as reader:
+def reader(vpcd_slot: VpcdSlot) -> Iterator[PcscReader]:
+    with PcscReader(vpcd_slot.reader) as reader:
         yield reader
 
 
@@ -67,8 +68,8 @@ def test_list_readers_shows_the_vpcd_readers(pcscd: Pcscd) -> None:
         PcscReader.matching("No Such Reader")
 
 
-def test_inserted_card_answers_apdus(vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
-    vpcd.insert(card)
+def test_inserted_card_answers_apdus(vpcd_slot: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
+    vpcd_slot.insert(card)
     assert reader.card_present()
     with connect(reader) as connection:
         assert connection.atr == card.atr
@@ -80,9 +81,9 @@ def test_inserted_card_answers_apdus(vpcd: VpcdSlot, reader: PcscReader, card: V
 
 
 def test_extended_read_of_the_certificate_passes_pcscd(
-    vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard
+    vpcd_slot: VpcdSlot, reader: PcscReader, card: VirtualCard
 ) -> None:
-    vpcd.insert(card)
+    vpcd_slot.insert(card)
     with connect(reader) as connection:
         assert connection.transceive(SELECT_JPKI) == OK
         response = connection.transceive(bytes.fromhex("00B08A00000000"))  # SFI 0A, Le 65536
@@ -91,8 +92,8 @@ def test_extended_read_of_the_certificate_passes_pcscd(
     assert len(response) > 258  # more than a short APDU could carry
 
 
-def test_reset_clears_the_verified_pin(vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
-    vpcd.insert(card)
+def test_reset_clears_the_verified_pin(vpcd_slot: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
+    vpcd_slot.insert(card)
     with connect(reader) as connection:
         for command in (SELECT_JPKI, SELECT_AUTH_PIN, VERIFY_1234, SELECT_AUTH_KEY):
             assert connection.transceive(command) == OK
@@ -104,8 +105,8 @@ def test_reset_clears_the_verified_pin(vpcd: VpcdSlot, reader: PcscReader, card:
         assert connection.transceive(SIGN_51_BYTES) == b"\x69\x82"
 
 
-def test_close_resets_the_card(vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
-    vpcd.insert(card)
+def test_close_resets_the_card(vpcd_slot: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
+    vpcd_slot.insert(card)
     with connect(reader) as connection:
         for command in (SELECT_JPKI, SELECT_AUTH_PIN, VERIFY_1234):
             assert connection.transceive(command) == OK
@@ -113,11 +114,23 @@ def test_close_resets_the_card(vpcd: VpcdSlot, reader: PcscReader, card: Virtual
         assert connection.transceive(SELECT_AUTH_KEY) == b"\x6a\x82"  # the session is gone
 
 
-def test_connection_is_exclusive(vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
-    vpcd.insert(card)
+def test_apdu_round_trip_is_fast(vpcd_slot: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
+    """No Nagle/delayed-ACK stall on the vpcd socket (it cost ~40 ms per APDU; see vpcd_link)."""
+    vpcd_slot.insert(card)
+    with connect(reader) as connection:
+        times = []
+        for _ in range(21):
+            started = time.perf_counter()
+            assert connection.transceive(SELECT_JPKI) == OK
+            times.append(time.perf_counter() - started)
+    assert statistics.median(times) < 0.03, f"median APDU round trip {statistics.median(times):.3f} s"
+
+
+def test_connection_is_exclusive(vpcd_slot: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
+    vpcd_slot.insert(card)
     with connect(reader):
         with pytest.raises(TransportError) as info:
-            PcscConnection(vpcd.reader)
+            PcscConnection(vpcd_slot.reader)
         assert isinstance(info.value.__cause__, SmartcardException)
         assert not isinstance(info.value, CardRemovedError)
     with connect(reader) as connection:  # free again once closed
@@ -125,17 +138,17 @@ def test_connection_is_exclusive(vpcd: VpcdSlot, reader: PcscReader, card: Virtu
 
 
 def test_transceive_after_close_is_a_transport_error(
-    vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard
+    vpcd_slot: VpcdSlot, reader: PcscReader, card: VirtualCard
 ) -> None:
-    vpcd.insert(card)
+    vpcd_slot.insert(card)
     connection = connect(reader)
     connection.close()
     with pytest.raises(TransportError):
         connection.transceive(SELECT_JPKI)
 
 
-def test_jpki_session_signs_through_pcscd(vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
-    vpcd.insert(card)
+def test_jpki_session_signs_through_pcscd(vpcd_slot: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
+    vpcd_slot.insert(card)
     with connect(reader) as connection:
         session = JpkiSession(Iso7816Channel(connection))
         certificate = session.read_user_auth_certificate()
@@ -148,25 +161,37 @@ def test_jpki_session_signs_through_pcscd(vpcd: VpcdSlot, reader: PcscReader, ca
     )
 
 
-def test_removal_is_seen(vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
-    vpcd.insert(card)
-    connection = connect(reader)
-    assert connection.transceive(SELECT_JPKI) == OK
-    started = time.monotonic()
-    assert reader.wait_for_removal(0.2) is False  # still there
-    assert time.monotonic() - started >= 0.15
-    vpcd.remove()
-    assert not reader.card_present()
-    assert reader.wait_for_removal(0) is True
-    with pytest.raises(CardRemovedError) as info:
-        connection.transceive(SELECT_JPKI)
-    assert isinstance(info.value.__cause__, SmartcardException)
-    connection.close()
-    connection.close()  # closing twice, and closing a removed card, never raises
+def test_removal_is_seen(vpcd_slot: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
+    vpcd_slot.insert(card)
+    with connect(reader) as connection:
+        assert connection.transceive(SELECT_JPKI) == OK
+        started = time.monotonic()
+        assert reader.wait_for_removal(0.2) is False  # still there
+        assert time.monotonic() - started >= 0.15
+        vpcd_slot.remove()
+        assert not reader.card_present()
+        assert reader.wait_for_removal(0) is True
+        with pytest.raises(CardRemovedError, match="card removed") as info:
+            connection.transceive(SELECT_JPKI)
+        assert isinstance(info.value.__cause__, SmartcardException)
+        connection.close()  # closing a removed card, and closing twice, never raises
 
 
-def test_wait_for_card_times_out_with_none_when_no_card(vpcd: VpcdSlot, reader: PcscReader) -> None:
-    vpcd.remove()
+def test_next_card_connects_although_the_last_connection_was_left_open(
+    vpcd_slot: VpcdSlot, reader: PcscReader, card: VirtualCard
+) -> None:
+    vpcd_slot.insert(card)
+    forgotten = connect(reader)  # never closed by the caller
+    vpcd_slot.remove()
+    vpcd_slot.insert(card)
+    with connect(reader) as connection:  # no sharing violation: the reader closed `forgotten`
+        assert connection.transceive(SELECT_JPKI) == OK
+    with pytest.raises(TransportError):
+        forgotten.transceive(SELECT_JPKI)
+
+
+def test_wait_for_card_times_out_with_none_when_no_card(vpcd_slot: VpcdSlot, reader: PcscReader) -> None:
+    vpcd_slot.remove()
     assert not reader.card_present()
     started = time.monotonic()
     assert reader.wait_for_card(0.3) is None
@@ -174,11 +199,27 @@ def test_wait_for_card_times_out_with_none_when_no_card(vpcd: VpcdSlot, reader: 
     assert reader.wait_for_removal(0) is True
 
 
+def test_cancel_ends_a_wait_early(vpcd_slot: VpcdSlot, reader: PcscReader) -> None:
+    vpcd_slot.remove()
+    canceller = threading.Timer(0.2, reader.cancel)
+    canceller.start()
+    started = time.monotonic()
+    assert reader.wait_for_card(10) is None
+    assert time.monotonic() - started < 5
+    canceller.join()
+    assert reader.wait_for_card(0) is None  # the reader still works after a cancel
+
+
+def test_unknown_reader_is_a_transport_error(pcscd: Pcscd) -> None:
+    with PcscReader("No Such Reader 00 00") as reader, pytest.raises(TransportError):
+        reader.card_present()
+
+
 def test_wait_for_card_sees_a_card_inserted_later(
-    vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard
+    vpcd_slot: VpcdSlot, reader: PcscReader, card: VirtualCard
 ) -> None:
-    vpcd.remove()
-    inserter = threading.Timer(0.3, vpcd.insert, args=(card,))
+    vpcd_slot.remove()
+    inserter = threading.Timer(0.3, vpcd_slot.insert, args=(card,))
     inserter.start()
     try:
         started = time.monotonic()
@@ -192,11 +233,11 @@ def test_wait_for_card_sees_a_card_inserted_later(
 
 
 def test_wait_for_removal_returns_when_the_card_is_pulled(
-    vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard
+    vpcd_slot: VpcdSlot, reader: PcscReader, card: VirtualCard
 ) -> None:
-    vpcd.insert(card)
-    assert vpcd.link is not None
-    remover = threading.Timer(0.3, vpcd.link.detach)
+    vpcd_slot.insert(card)
+    assert vpcd_slot.link is not None
+    remover = threading.Timer(0.3, vpcd_slot.link.detach)
     remover.start()
     try:
         started = time.monotonic()
@@ -206,11 +247,11 @@ def test_wait_for_removal_returns_when_the_card_is_pulled(
         remover.join()
 
 
-def test_insert_and_remove_repeatedly(vpcd: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
-    vpcd.remove()
+def test_insert_and_remove_repeatedly(vpcd_slot: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
+    vpcd_slot.remove()
     for _ in range(2):
-        vpcd.insert(card)
+        vpcd_slot.insert(card)
         with connect(reader) as connection:
             assert connection.transceive(SELECT_JPKI) == OK
-        vpcd.remove()
+        vpcd_slot.remove()
         assert reader.wait_for_card(0) is None

@@ -28,25 +28,35 @@ from hardware.card.transport import CardConnection, CardReader
 
 log = logging.getLogger(__name__)
 
-_REMOVED = frozenset({scard.SCARD_W_REMOVED_CARD, scard.SCARD_E_NO_SMARTCARD, scard.SCARD_W_UNPOWERED_CARD})
+_MASK = 0xFFFFFFFF  # hresults compared as unsigned 32-bit values (pyscard may give them signed)
+_REMOVED = frozenset(
+    code & _MASK
+    for code in (scard.SCARD_W_REMOVED_CARD, scard.SCARD_E_NO_SMARTCARD, scard.SCARD_W_UNPOWERED_CARD)
+)
+_NO_EVENT = frozenset(code & _MASK for code in (scard.SCARD_E_TIMEOUT, scard.SCARD_E_CANCELLED))
 _PROTOCOLS = (_PyscardConnection.T1_protocol, _PyscardConnection.T0_protocol)  # T=1 first
 
 
 def _hresult(exc: SmartcardException) -> int:
-    return int(exc.hresult) & 0xFFFFFFFF
+    return int(exc.hresult) & _MASK
+
+
+def _describe(hresult: int) -> str:
+    return f"{scard.SCardGetErrorMessage(hresult).rstrip('. ')} (0x{hresult & _MASK:08X})"
 
 
 def _translate(exc: SmartcardException, what: str) -> TransportError:
     """pyscard's exception as one of ours (the caller raises it ``from exc``)."""
-    if _hresult(exc) in _REMOVED:
-        return CardRemovedError(f"{what}: card removed ({exc})")
-    return TransportError(f"{what}: {exc}")
+    hresult = _hresult(exc)
+    detail = _describe(hresult) if hresult != _MASK else str(exc)  # -1: pyscard's own complaint
+    if hresult in _REMOVED:
+        return CardRemovedError(f"{what}: card removed: {detail}")
+    return TransportError(f"{what}: {detail}")
 
 
 def _check(hresult: int, what: str) -> None:
     if hresult != scard.SCARD_S_SUCCESS:
-        cause = SmartcardException(what, hresult=hresult)
-        raise TransportError(f"{what}: {cause}") from cause
+        raise TransportError(f"{what}: {_describe(hresult)}") from SmartcardException(hresult=hresult)
 
 
 def list_readers() -> list[str]:
@@ -84,7 +94,7 @@ class PcscConnection(CardConnection):
             try:
                 self._conn.connect(protocol, scard.SCARD_SHARE_EXCLUSIVE, scard.SCARD_RESET_CARD)
             except SmartcardException as exc:
-                if _hresult(exc) != scard.SCARD_E_PROTO_MISMATCH & 0xFFFFFFFF:
+                if _hresult(exc) != scard.SCARD_E_PROTO_MISMATCH & _MASK:
                     self._conn.release()
                     raise _translate(exc, f"connect to {self.reader_name!r}") from exc
                 last = exc
@@ -94,9 +104,6 @@ class PcscConnection(CardConnection):
         self._conn.release()
         assert last is not None
         raise TransportError(f"connect to {self.reader_name!r}: {last}") from last
-
-    def __enter__(self) -> PcscConnection:
-        return self
 
     @property
     def contactless(self) -> bool:
@@ -134,6 +141,7 @@ class PcscReader(CardReader):
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self._connection: PcscConnection | None = None
         hresult, self._context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
         _check(hresult, "SCardEstablishContext (is pcscd running?)")
 
@@ -148,6 +156,11 @@ class PcscReader(CardReader):
     def __repr__(self) -> str:
         return f"PcscReader({self.name!r})"
 
+    def cancel(self) -> None:
+        """Wake a thread blocked in a wait of this reader: the wait ends as on its timeout."""
+        if self._context is not None:
+            scard.SCardCancel(self._context)
+
     def close(self) -> None:
         """Release the PC/SC context; the reader can no longer be watched."""
         if self._context is not None:
@@ -161,10 +174,11 @@ class PcscReader(CardReader):
         self.close()
 
     def _state(self, current: int, timeout: float) -> int | None:
-        """The reader's event state once it differs from ``current``; ``None`` after ``timeout``."""
+        """The reader's event state once it differs from ``current``; ``None`` after ``timeout``
+        (or :meth:`cancel`)."""
         millis = max(0, round(timeout * 1000))
         hresult, states = scard.SCardGetStatusChange(self._context, millis, [(self.name, current)])
-        if hresult == scard.SCARD_E_TIMEOUT:
+        if hresult & _MASK in _NO_EVENT:
             return None
         _check(hresult, f"SCardGetStatusChange({self.name!r})")
         event_state = int(states[0][1])
@@ -175,15 +189,11 @@ class PcscReader(CardReader):
     def _wait_until(self, wanted: bool, timeout: float) -> bool:
         """Wait until card presence equals ``wanted``; False when ``timeout`` seconds pass first."""
         deadline = time.monotonic() + timeout
-        state = self._state(scard.SCARD_STATE_UNAWARE, 0)
-        assert state is not None  # an UNAWARE caller is always answered at once
-        while bool(state & scard.SCARD_STATE_PRESENT) != wanted:
+        state = self._state(scard.SCARD_STATE_UNAWARE, 0)  # answered at once, unless cancelled
+        while state is not None and bool(state & scard.SCARD_STATE_PRESENT) != wanted:
             remaining = deadline - time.monotonic()
-            changed = self._state(state, remaining) if remaining > 0 else None
-            if changed is None:
-                return False
-            state = changed
-        return True
+            state = self._state(state, remaining) if remaining > 0 else None
+        return state is not None
 
     def card_present(self) -> bool:
         return self._wait_until(True, 0)
@@ -192,11 +202,20 @@ class PcscReader(CardReader):
         return self._wait_until(False, timeout)
 
     def wait_for_card(self, timeout: float) -> PcscConnection | None:
-        """Wait for a card and connect to it; a card pulled out while connecting is waited past."""
+        """Wait for a card and connect to it; a card pulled out while connecting is waited past.
+
+        The connection this reader handed out before is closed first: pcscd keeps an exclusive
+        connection's claim on the reader even after its card is gone, so a connection left open
+        after a removal would make every later card fail with a sharing violation.
+        """
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
         deadline = time.monotonic() + timeout
         while self._wait_until(True, max(0.0, deadline - time.monotonic())):
             try:
-                return PcscConnection(self.name)
+                self._connection = PcscConnection(self.name)
+                return self._connection
             except CardRemovedError:
                 log.info("card left %r while connecting; waiting again", self.name)
                 if not self.wait_for_removal(max(0.0, deadline - time.monotonic())):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 from types import TracebackType
+from typing import Self
 
 
 class CardConnection(abc.ABC):
@@ -36,7 +37,7 @@ class CardConnection(abc.ABC):
         """True when the card is reached over ISO 14443 (slower, frame-size limited)."""
         return False
 
-    def __enter__(self) -> CardConnection:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

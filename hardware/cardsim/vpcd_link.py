@@ -154,6 +154,8 @@ class VpcdLink:
 
         Raises :class:`VpcdConnectError` when vpcd does not accept the connection. A no-op while
         attached. Does not reconnect when vpcd closes the connection; :func:`run_vpcd` does.
+        vpcd serves one card per slot: a second link to an occupied slot waits in the TCP backlog
+        (pcscd only sees it once the first card is gone).
         """
         with self._lock:
             if self.attached:
