@@ -28,6 +28,7 @@ from hardware.card.profile import USER_AUTH_PIN
 from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.pcscd import VPCD_READER, ensure_pcscd
 from hardware.cardsim.personalize import issue_card
+from hardware.cardsim.tap import CardTap
 from hardware.cardsim.vpcd_link import DEFAULT_HOST, DEFAULT_PORT, VpcdLink
 
 PIN = "1234"
@@ -35,36 +36,6 @@ OPENSC_CONF = """app default {
     framework pkcs15 { use_file_caching = no; }
 }
 """
-
-
-@dataclass
-class CountingCard:
-    """The emulated card with a tap that counts what crosses its contacts."""
-
-    card: VirtualCard
-    commands: int = 0
-    bytes_in: int = 0
-    bytes_out: int = 0
-
-    @property
-    def atr(self) -> bytes:
-        return self.card.atr
-
-    def power_on(self) -> bytes:
-        return self.card.power_on()
-
-    def power_off(self) -> None:
-        self.card.power_off()
-
-    def process(self, command: bytes) -> bytes:
-        answer = self.card.process(command)
-        self.commands += 1
-        self.bytes_in += len(command)
-        self.bytes_out += len(answer)
-        return answer
-
-    def snapshot(self) -> tuple[int, int]:
-        return self.commands, self.bytes_in + self.bytes_out
 
 
 @dataclass
@@ -83,7 +54,7 @@ class Result:
                 f"{p95:>9.1f} {p99:>9.1f}")
 
 
-def measure(result: Result, card: CountingCard, step: Callable[[], None], runs: int) -> None:
+def measure(result: Result, card: CardTap, step: Callable[[], None], runs: int) -> None:
     step()  # warm-up, not counted
     for _ in range(runs):
         before = card.snapshot()
@@ -136,7 +107,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="koufu-bench-") as tmp:
         workdir = Path(tmp)
         issue_card(workdir / "card.json", authority_dir=workdir / "authority", pin=PIN)
-        card = CountingCard(VirtualCard.open(workdir / "card.json"))
+        card = CardTap(VirtualCard.open(workdir / "card.json"))
         daemon = ensure_pcscd()
         link = VpcdLink(card, DEFAULT_HOST, DEFAULT_PORT)
         try:

@@ -279,3 +279,17 @@ def test_any_hostile_answers_give_typed_errors_and_spend_no_unasked_try(
         auth.prove(pin("1234"), b"x")
     assert verify_with_data(connection.sent[before:]) <= 1
     assert len(connection.sent) < 100  # no endless loop on 61xx / 6Cxx
+
+
+def test_change_pin_through_the_client(reader: InProcessReader) -> None:
+    session = HolderAuthentication(reader.connect()).jpki
+    with pytest.raises(CardError):  # not verified yet in this session
+        session.auth_pin.change(pin("4321"))
+    session.auth_pin.verify(pin("1234"))
+    new = pin("4321")
+    session.auth_pin.change(new)
+    assert len(new) == 0
+    session.logout()
+    with pytest.raises(InvalidPinError):
+        session.auth_pin.verify(pin("1234"))
+    session.auth_pin.verify(pin("4321"))

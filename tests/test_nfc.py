@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from hardware.card.errors import CardRemovedError, TransportError
 from hardware.card.nfc import NfcConnection, NfcReader, is_iso_dep
-from hardware.cardsim.card import VirtualCard
-from hardware.cardsim.nfc_link import NfcCardLink, NfcLinkError, run_nfc, sensb_res
+from hardware.cardsim.card import ContactlessParameters, VirtualCard
+from hardware.cardsim.nfc_link import NfcCardLink, NfcLinkError, run_nfc
 
 pytestmark = [pytest.mark.nfc, pytest.mark.timeout(60)]
 
@@ -39,18 +39,13 @@ SHA256_PREFIX = bytes.fromhex("3031300D060960864801650304020105000420")
 
 
 @dataclass
-class Contactless:
-    pupi: bytes = bytes.fromhex("01020304")
-    application_data: bytes = bytes(4)
-    protocol_info: bytes = MY_NUMBER_CARD_INFO
-
-
-@dataclass
 class StubCard:
     """Enough of a JPKI card for the transport: SELECT, READ BINARY, a slow signature, an echo."""
 
     sign_delay: float = 0.0
-    contactless: Contactless = field(default_factory=Contactless)
+    contactless: ContactlessParameters = field(
+        default_factory=lambda: ContactlessParameters(bytes.fromhex("01020304"))
+    )
     commands: list[bytes] = field(default_factory=list)
     power_ons: int = 0
     power_offs: int = 0
@@ -127,7 +122,8 @@ def connect(reader: NfcReader, timeout: float = 5.0) -> NfcConnection:
 def test_select_jpki_answers_9000(link: NfcCardLink, reader: NfcReader, stub: StubCard) -> None:
     connection = connect(reader)
     assert connection.contactless
-    assert connection.sensb_res == sensb_res(bytes.fromhex("01020304"), bytes(4), MY_NUMBER_CARD_INFO)
+    expected = ContactlessParameters(bytes.fromhex("01020304"), bytes(4), MY_NUMBER_CARD_INFO)
+    assert connection.sensb_res == expected.sensb_res
     assert connection.transceive(SELECT_JPKI) == OK
     assert connection.transceive(SELECT_OTHER) == b"\x6a\x82"
     assert stub.commands == [SELECT_JPKI, SELECT_OTHER]
@@ -142,10 +138,10 @@ def test_wait_for_card_hands_out_the_open_connection(link: NfcCardLink, reader: 
 
 
 def test_sensb_res_announces_iso_dep() -> None:
-    assert is_iso_dep(sensb_res(bytes(4), bytes(4), MY_NUMBER_CARD_INFO))
-    assert not is_iso_dep(sensb_res(bytes(4), bytes(4), bytes.fromhex("B38080")))
+    assert is_iso_dep(ContactlessParameters(bytes(4), bytes(4), MY_NUMBER_CARD_INFO).sensb_res)
+    assert not is_iso_dep(ContactlessParameters(bytes(4), bytes(4), bytes.fromhex("B38080")).sensb_res)
     with pytest.raises(ValueError):
-        sensb_res(bytes(3), bytes(4), MY_NUMBER_CARD_INFO)
+        ContactlessParameters(bytes(3), bytes(4), MY_NUMBER_CARD_INFO)
 
 
 # -- chaining -----------------------------------------------------------------------------------
@@ -172,7 +168,7 @@ def test_extended_read_binary_comes_back_through_response_chaining(
 def test_long_command_goes_through_reader_chaining(
     path: str, reader: NfcReader, protocol_info: bytes, extended: bool, chained_blocks: int
 ) -> None:
-    card = StubCard(contactless=Contactless(protocol_info=protocol_info))
+    card = StubCard(contactless=ContactlessParameters(bytes.fromhex("01020304"), protocol_info=protocol_info))
     data = bytes((i * 13) % 256 for i in range(245))
     if extended:
         command = b"\x80\xee\x00\x00\x00\x00\xf5" + data + b"\x00\x00"

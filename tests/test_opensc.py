@@ -23,34 +23,13 @@ from fixtures_pcscd import VpcdSlot
 from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.filesystem import AUTH_PIN
 from hardware.cardsim.personalize import issue_card
+from hardware.cardsim.tap import CardTap
 
 pytestmark = [pytest.mark.pcscd, pytest.mark.opensc]
 
 TOOLS = ("pcsc_scan", "opensc-tool", "pkcs15-tool", "pkcs15-crypt")
 SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
 MESSAGE = b"challenge from the issuance center"
-
-
-class RecordingCard:
-    """A card that remembers every command APDU it was sent (to check what OpenSC sends)."""
-
-    def __init__(self, card: VirtualCard) -> None:
-        self.card = card
-        self.commands: list[bytes] = []
-
-    @property
-    def atr(self) -> bytes:
-        return self.card.atr
-
-    def power_on(self) -> bytes:
-        return self.card.power_on()
-
-    def power_off(self) -> None:
-        self.card.power_off()
-
-    def process(self, command: bytes) -> bytes:
-        self.commands.append(bytes(command))
-        return self.card.process(command)
 
 
 class OpenSC:
@@ -97,26 +76,26 @@ def opensc(tmp_path_factory: pytest.TempPathFactory, vpcd_slot: VpcdSlot) -> Ope
     return OpenSC(tmp_path_factory.mktemp("opensc-home"), vpcd_slot.reader)
 
 
-def fresh_card(card_templates: dict[str, Path], directory: Path) -> RecordingCard:
+def fresh_card(card_templates: dict[str, Path], directory: Path) -> CardTap:
     path = directory / "card.json"
     shutil.copyfile(card_templates["card"], path)
-    return RecordingCard(VirtualCard.open(path))
+    return CardTap(VirtualCard.open(path))
 
 
 @pytest.fixture(scope="module")
-def card(card_templates: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> RecordingCard:
+def card(card_templates: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> CardTap:
     """One card for the module's read-only tests (it stays inserted between them)."""
     return fresh_card(card_templates, tmp_path_factory.mktemp("opensc-card"))
 
 
-def auth_public_key(card: RecordingCard) -> rsa.RSAPublicKey:
+def auth_public_key(card: CardTap) -> rsa.RSAPublicKey:
     key = x509.load_der_x509_certificate(card.card.state.auth_cert).public_key()
     assert isinstance(key, rsa.RSAPublicKey)
     return key
 
 
 def test_pcsc_scan_shows_the_reader_and_the_atr(
-    opensc: OpenSC, vpcd_slot: VpcdSlot, card: RecordingCard
+    opensc: OpenSC, vpcd_slot: VpcdSlot, card: CardTap
 ) -> None:
     vpcd_slot.insert(card)
     readers = opensc.run("pcsc_scan", "-r").stdout
@@ -129,7 +108,7 @@ def test_pcsc_scan_shows_the_reader_and_the_atr(
 
 
 def test_opensc_tool_sees_the_card_and_picks_the_jpki_driver(
-    opensc: OpenSC, vpcd_slot: VpcdSlot, card: RecordingCard
+    opensc: OpenSC, vpcd_slot: VpcdSlot, card: CardTap
 ) -> None:
     vpcd_slot.insert(card)
     listing = opensc.run("opensc-tool", "--list-readers").stdout
@@ -140,7 +119,7 @@ def test_opensc_tool_sees_the_card_and_picks_the_jpki_driver(
 
 
 def test_pkcs15_tool_lists_the_four_certificates(
-    opensc: OpenSC, vpcd_slot: VpcdSlot, card: RecordingCard
+    opensc: OpenSC, vpcd_slot: VpcdSlot, card: CardTap
 ) -> None:
     vpcd_slot.insert(card)
     listing = opensc.tool("pkcs15-tool", "--list-certificates").stdout
@@ -157,7 +136,7 @@ def test_pkcs15_tool_lists_the_four_certificates(
 
 
 def test_pkcs15_tool_reads_the_auth_certificate_from_the_card(
-    opensc: OpenSC, vpcd_slot: VpcdSlot, card: RecordingCard
+    opensc: OpenSC, vpcd_slot: VpcdSlot, card: CardTap
 ) -> None:
     vpcd_slot.insert(card)
     for cert_id, der in (("01", card.card.state.auth_cert), ("03", card.card.state.auth_ca_cert)):
@@ -166,7 +145,7 @@ def test_pkcs15_tool_reads_the_auth_certificate_from_the_card(
         assert read == der, f"certificate {cert_id} differs from the card's"
 
 
-def test_pkcs15_tool_lists_the_two_pins(opensc: OpenSC, vpcd_slot: VpcdSlot, card: RecordingCard) -> None:
+def test_pkcs15_tool_lists_the_two_pins(opensc: OpenSC, vpcd_slot: VpcdSlot, card: CardTap) -> None:
     vpcd_slot.insert(card)
     listing = opensc.tool("pkcs15-tool", "--list-pins").stdout
     auth, sign = listing.split("PIN [")[1:]
@@ -176,7 +155,7 @@ def test_pkcs15_tool_lists_the_two_pins(opensc: OpenSC, vpcd_slot: VpcdSlot, car
 
 
 def test_pkcs15_crypt_signs_with_the_auth_key(
-    opensc: OpenSC, vpcd_slot: VpcdSlot, card: RecordingCard
+    opensc: OpenSC, vpcd_slot: VpcdSlot, card: CardTap
 ) -> None:
     vpcd_slot.insert(card)
     card.commands.clear()
@@ -194,10 +173,10 @@ def test_pkcs15_crypt_signs_with_the_auth_key(
 
 
 def test_no_file_cache_each_card_shows_its_own_certificate(
-    opensc: OpenSC, vpcd_slot: VpcdSlot, card: RecordingCard, authority_dir: Path, tmp_path: Path
+    opensc: OpenSC, vpcd_slot: VpcdSlot, card: CardTap, authority_dir: Path, tmp_path: Path
 ) -> None:
     issue_card(tmp_path / "other.json", authority_dir=authority_dir)  # new keys, new certificate
-    other = RecordingCard(VirtualCard.open(tmp_path / "other.json"))
+    other = CardTap(VirtualCard.open(tmp_path / "other.json"))
     for inserted in (card, other, card):
         vpcd_slot.insert(inserted)
         pem = opensc.tool("pkcs15-tool", "--read-certificate", "01").stdout

@@ -125,30 +125,24 @@ class PinSlot:
         :class:`InvalidPinError` with ``attempts_remaining`` on a wrong PIN, and
         :class:`PinBlockedError` when the card refuses because the PIN is locked.
         """
+        self._send(pin, bytes((0x00, INS_VERIFY, 0x00, 0x80)), select=not selected)
+
+    def change(self, new: PinBuffer) -> None:
+        """CHANGE REFERENCE DATA after a successful :meth:`verify` in this session."""
+        self._send(new, bytes((0x00, INS_CHANGE_REFERENCE_DATA, 0x01, 0x80)), select=False)
+
+    def _send(self, pin: PinBuffer, header: bytes, *, select: bool) -> None:
+        """One PIN-bearing command; ``pin`` and every copy of its value are wiped afterwards."""
         try:
             value = pin.validated()
             try:
-                if not selected:
+                if select:
                     select_file(self.channel, self.fid)
-                header = bytes((0x00, INS_VERIFY, 0x00, 0x80))
                 response = self.channel.send_secret(header, value)
             finally:
                 wipe(value)
         finally:
             pin.wipe()
-        self._judge(response.sw, response.data)
-
-    def change(self, new: PinBuffer) -> None:
-        """CHANGE REFERENCE DATA after a successful :meth:`verify` in this session."""
-        try:
-            value = new.validated()
-            try:
-                header = bytes((0x00, INS_CHANGE_REFERENCE_DATA, 0x01, 0x80))
-                response = self.channel.send_secret(header, value)
-            finally:
-                wipe(value)
-        finally:
-            new.wipe()
         self._judge(response.sw, response.data)
 
     def _judge(self, sw: int, data: bytes) -> None:

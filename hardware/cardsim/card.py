@@ -55,8 +55,14 @@ class ContactlessParameters:
     application_data: bytes = bytes(4)
     protocol_info: bytes = bytes.fromhex("B381A1")  # frames up to 256 bytes, FWI 10 (≈309 ms)
 
+    def __post_init__(self) -> None:
+        sizes = (len(self.pupi), len(self.application_data), len(self.protocol_info))
+        if sizes != (4, 4, 3):
+            raise ValueError("PUPI and application data are 4 bytes, protocol info 3")
+
     @property
     def sensb_res(self) -> bytes:
+        """SENSB_RES (ATQB): ``50 || PUPI (4) || application data (4) || protocol info (3)``."""
         return b"\x50" + self.pupi + self.application_data + self.protocol_info
 
     @property

@@ -36,6 +36,7 @@ import nfc
 import nfc.clf
 
 from hardware.card.nfc import silence_nfcpy_frame_logging
+from hardware.cardsim.card import ContactlessParameters
 from hardware.cardsim.isodep import (
     Deselected,
     Execute,
@@ -48,10 +49,6 @@ from hardware.cardsim.vpcd_link import describe_command, describe_response
 
 log = logging.getLogger(__name__)
 
-# Used when the card object has no ``contactless`` parameters (the values of a My Number Card).
-DEFAULT_PUPI = bytes.fromhex("4A504B49")
-DEFAULT_APPLICATION_DATA = bytes(4)
-DEFAULT_PROTOCOL_INFO = bytes.fromhex("B381A1")  # 256-byte frames, FWI 10 (≈309 ms), CID
 
 LISTEN_TIMEOUT = 0.5  # one listen() call (nfcpy's UDP driver waits at least 0.5 s anyway)
 IDLE_POLL = 0.1  # how long one receive waits while no APDU runs (bounds the detach latency)
@@ -62,6 +59,9 @@ BIND_RETRY = 0.2  # pause when the UDP port is taken by another listener
 
 class LinkedCard(Protocol):
     """What the link needs from a card (:class:`hardware.cardsim.card.VirtualCard` has it all)."""
+
+    @property
+    def contactless(self) -> ContactlessParameters: ...
 
     def power_on(self) -> bytes: ...
 
@@ -99,24 +99,6 @@ class LinkStats:
         )
 
 
-def contactless_parameters(card: object) -> tuple[bytes, bytes, bytes]:
-    """PUPI, application data and protocol info of ``card`` (its ``contactless`` attribute),
-    or the defaults of this module."""
-    params = getattr(card, "contactless", None)
-    return (
-        bytes(getattr(params, "pupi", DEFAULT_PUPI)),
-        bytes(getattr(params, "application_data", DEFAULT_APPLICATION_DATA)),
-        bytes(getattr(params, "protocol_info", DEFAULT_PROTOCOL_INFO)),
-    )
-
-
-def sensb_res(pupi: bytes, application_data: bytes, protocol_info: bytes) -> bytes:
-    """SENSB_RES (ATQB): ``50 || PUPI (4) || application data (4) || protocol info (3)``."""
-    if (len(pupi), len(application_data), len(protocol_info)) != (4, 4, 3):
-        raise ValueError("PUPI and application data are 4 bytes, protocol info 3")
-    return b"\x50" + pupi + application_data + protocol_info
-
-
 def _is_sensb_req(frame: bytes) -> bool:
     return len(frame) == 3 and frame[0] == 0x05
 
@@ -134,8 +116,9 @@ class NfcCardLink:
         self.card = card
         self.path = path
         self.wtxm = wtxm
-        self.pupi, self.application_data, self.protocol_info = contactless_parameters(card)
-        self.sensb_res = sensb_res(self.pupi, self.application_data, self.protocol_info)
+        params = card.contactless
+        self.pupi, self.protocol_info = params.pupi, params.protocol_info
+        self.sensb_res = params.sensb_res
         IsoDepCard(self.pupi, self.protocol_info, default_wtxm=wtxm)  # validates the parameters
         self._counts = LinkStats()  # of finished activations, plus activations and APDUs
         self._machine: IsoDepCard | None = None  # of the activation under way
