@@ -9,12 +9,19 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import hypothesis._settings
+import hypothesis.internal.observability
 import pytest
 
 from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.personalize import issue_card
 
 pytest_plugins = ["fixtures_pcscd"]
+
+# Imported now, not at the end of the session: pytest's terminal summary imports these lazily,
+# and CPython 3.11.7 can fail ast.parse there ("AST constructor recursion depth mismatch",
+# fixed in 3.11.8) when it rewrites them after threads have run.
+assert hypothesis._settings and hypothesis.internal.observability
 
 PIN = "1234"
 SIGN_PASSWORD = "ABC123"

@@ -18,6 +18,7 @@ from hardware.card.errors import (
     CardDataError,
     CardError,
     CardRemovedError,
+    CardTimeoutError,
     InvalidPinError,
     InvalidPinFormatError,
     NotMyNumberCardError,
@@ -293,3 +294,16 @@ def test_change_pin_through_the_client(reader: InProcessReader) -> None:
     with pytest.raises(InvalidPinError):
         session.auth_pin.verify(pin("1234"))
     session.auth_pin.verify(pin("4321"))
+
+
+def test_a_card_that_never_answers_gets_a_deadline(card_path: Path) -> None:
+    card = VirtualCard.open(card_path, sign_delay=30.0)  # a signature that never comes
+    reader = InProcessReader()
+    reader.insert(card)
+    auth = HolderAuthentication(reader.connect(), command_timeout=0.5)
+    auth.read()
+    with pytest.raises(CardTimeoutError):
+        auth.prove(pin("1234"), b"x")
+    with pytest.raises(CardTimeoutError, match="never completed"):
+        auth.read()
+    auth.finish()  # quiet: the resident's session still ends cleanly

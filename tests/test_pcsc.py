@@ -6,7 +6,6 @@ The card stays in between tests (see ``fixtures_pcscd``); each test inserts or r
 from __future__ import annotations
 
 import shutil
-import statistics
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from fixtures_pcscd import Pcscd, VpcdSlot
 from smartcard.Exceptions import SmartcardException
 
-from hardware.card.errors import CardRemovedError, TransportError
+from hardware.card.errors import CardRemovedError, CardTimeoutError, TransportError
+from hardware.card.holder import HolderAuthentication
 from hardware.card.iso7816 import Iso7816Channel
 from hardware.card.jpki import JpkiSession
 from hardware.card.pcsc import PcscConnection, PcscReader, list_readers
@@ -114,18 +114,6 @@ def test_close_resets_the_card(vpcd_slot: VpcdSlot, reader: PcscReader, card: Vi
         assert connection.transceive(SELECT_AUTH_KEY) == b"\x6a\x82"  # the session is gone
 
 
-def test_apdu_round_trip_is_fast(vpcd_slot: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
-    """No Nagle/delayed-ACK stall on the vpcd socket (it cost ~40 ms per APDU; see vpcd_link)."""
-    vpcd_slot.insert(card)
-    with connect(reader) as connection:
-        times = []
-        for _ in range(21):
-            started = time.perf_counter()
-            assert connection.transceive(SELECT_JPKI) == OK
-            times.append(time.perf_counter() - started)
-    assert statistics.median(times) < 0.03, f"median APDU round trip {statistics.median(times):.3f} s"
-
-
 def test_connection_is_exclusive(vpcd_slot: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
     vpcd_slot.insert(card)
     with connect(reader):
@@ -165,9 +153,7 @@ def test_removal_is_seen(vpcd_slot: VpcdSlot, reader: PcscReader, card: VirtualC
     vpcd_slot.insert(card)
     with connect(reader) as connection:
         assert connection.transceive(SELECT_JPKI) == OK
-        started = time.monotonic()
         assert reader.wait_for_removal(0.2) is False  # still there
-        assert time.monotonic() - started >= 0.15
         vpcd_slot.remove()
         assert not reader.card_present()
         assert reader.wait_for_removal(0) is True
@@ -193,19 +179,16 @@ def test_next_card_connects_although_the_last_connection_was_left_open(
 def test_wait_for_card_times_out_with_none_when_no_card(vpcd_slot: VpcdSlot, reader: PcscReader) -> None:
     vpcd_slot.remove()
     assert not reader.card_present()
-    started = time.monotonic()
     assert reader.wait_for_card(0.3) is None
-    assert 0.25 <= time.monotonic() - started < 2
     assert reader.wait_for_removal(0) is True
 
 
+@pytest.mark.timeout(30)
 def test_cancel_ends_a_wait_early(vpcd_slot: VpcdSlot, reader: PcscReader) -> None:
     vpcd_slot.remove()
     canceller = threading.Timer(0.2, reader.cancel)
     canceller.start()
-    started = time.monotonic()
-    assert reader.wait_for_card(10) is None
-    assert time.monotonic() - started < 5
+    assert reader.wait_for_card(3600) is None  # without the cancel, the test times out
     canceller.join()
     assert reader.wait_for_card(0) is None  # the reader still works after a cancel
 
@@ -222,10 +205,8 @@ def test_wait_for_card_sees_a_card_inserted_later(
     inserter = threading.Timer(0.3, vpcd_slot.insert, args=(card,))
     inserter.start()
     try:
-        started = time.monotonic()
         connection = reader.wait_for_card(5)
         assert connection is not None
-        assert time.monotonic() - started >= 0.25
         with connection:
             assert connection.transceive(SELECT_JPKI) == OK
     finally:
@@ -240,9 +221,8 @@ def test_wait_for_removal_returns_when_the_card_is_pulled(
     remover = threading.Timer(0.3, vpcd_slot.link.detach)
     remover.start()
     try:
-        started = time.monotonic()
+        assert reader.card_present()
         assert reader.wait_for_removal(5) is True
-        assert 0.25 <= time.monotonic() - started < 3
     finally:
         remover.join()
 
@@ -255,3 +235,40 @@ def test_insert_and_remove_repeatedly(vpcd_slot: VpcdSlot, reader: PcscReader, c
             assert connection.transceive(SELECT_JPKI) == OK
         vpcd_slot.remove()
         assert reader.wait_for_card(0) is None
+
+
+class StallingCard:
+    """A card that stalls on READ BINARY (pcscd itself would wait as long as it takes)."""
+
+    def __init__(self, card: VirtualCard, stall: float) -> None:
+        self.card = card
+        self.stall = stall
+
+    @property
+    def atr(self) -> bytes:
+        return self.card.atr
+
+    def power_on(self) -> bytes:
+        return self.card.power_on()
+
+    def power_off(self) -> None:
+        self.card.power_off()
+
+    def process(self, command: bytes) -> bytes:
+        if command[1] == 0xB0:
+            time.sleep(self.stall)
+        return self.card.process(command)
+
+
+def test_a_stalling_card_gets_a_deadline_through_pcscd(
+    vpcd_slot: VpcdSlot, reader: PcscReader, card: VirtualCard
+) -> None:
+    vpcd_slot.insert(StallingCard(card, stall=2.0))
+    connection = connect(reader)
+    auth = HolderAuthentication(connection, command_timeout=0.3)
+    with pytest.raises(CardTimeoutError):
+        auth.read()
+    assert auth.traffic.commands == 1  # the SELECT; the READ BINARY never came back
+    auth.finish()
+    vpcd_slot.remove()  # returns once the stalled command is over
+    connection.close()

@@ -82,3 +82,7 @@ class CardDataError(CardError):
 
 class NotMyNumberCardError(CardError):
     """The card has no JPKI application: not a My Number Card (or a smartphone without the app)."""
+
+
+class CardTimeoutError(TransportError):
+    """The card (or the reader) did not answer within the deadline; the connection is unusable."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hardware.card.deadline import DEFAULT_TIMEOUT, DeadlineConnection
 from hardware.card.errors import CardError, SecurityStatusError
 from hardware.card.iso7816 import Iso7816Channel, TrafficCounter
 from hardware.card.jpki import JpkiSession, UserAuthCertificate
@@ -42,7 +43,16 @@ class HolderProof:
 
 
 class HolderAuthentication:
-    def __init__(self, connection: CardConnection, *, extended: bool = True) -> None:
+    def __init__(
+        self,
+        connection: CardConnection,
+        *,
+        extended: bool = True,
+        command_timeout: float | None = DEFAULT_TIMEOUT,
+    ) -> None:
+        """``command_timeout`` bounds every APDU (``None``: trust the transport's own timeouts)."""
+        if command_timeout is not None:
+            connection = DeadlineConnection(connection, command_timeout)
         self.connection = connection
         self.channel = Iso7816Channel(connection, extended=extended)
         self.jpki = JpkiSession(self.channel)
