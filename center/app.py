@@ -1,0 +1,125 @@
+"""The center's HTTP API for terminals (FastAPI). Translation only: the logic is in ``service.py``.
+
+Errors are JSON ``{"error": <stable code>, "message": <words>}`` with a 4xx status (503 only when
+the JPKI authority cannot be asked). Bodies are limited to :data:`MAX_BODY` bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import os
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from center.errors import BadRequest, CenterError
+from center.service import CenterService
+
+MAX_BODY = 64 * 1024
+
+
+class SessionResponse(BaseModel):
+    session_id: str
+    challenge: str = Field(description="base64 of the 32-byte single-use challenge")
+    expires_at: dt.datetime
+
+
+class ResidentProof(BaseModel):
+    certificate: str = Field(max_length=12000, description="base64 DER of the user-auth certificate")
+    signature: str = Field(max_length=2048, description="base64 of the card's RSA signature over the binding")
+
+
+class ResidentResponse(BaseModel):
+    session_id: str
+    municipality: str = Field(description="地方公共団体コード of the resident's municipality")
+
+
+class ErrorResponse(BaseModel):
+    error: str
+    message: str
+
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 413, 422, 503)
+}
+
+
+def _b64(text: str, what: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest("invalid_base64", f"{what} is not base64") from None
+
+
+def create_app(service: CenterService) -> FastAPI:
+    app = FastAPI(title="koufu certificate issuance center", version="1", responses=ERRORS)
+
+    @app.exception_handler(CenterError)
+    async def center_error(_request: Request, error: CenterError) -> JSONResponse:
+        return JSONResponse({"error": error.code, "message": error.message}, status_code=error.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_body(_request: Request, _error: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"error": "invalid_body", "message": "the request body is not valid"},
+                            status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        return JSONResponse({"error": code, "message": str(error.detail)}, status_code=error.status_code)
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
+        declared = request.headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+            return JSONResponse({"error": "body_too_large", "message": "request body too large"},
+                                status_code=413)
+        return await call_next(request)
+
+    async def terminal(request: Request) -> str:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            raise CenterError("body_too_large", "request body too large", status=413)
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        return await run_in_threadpool(service.authenticate_terminal, headers, request.method,
+                                       request.url.path, body)
+
+    @app.get("/v1/health", tags=["operations"])
+    def health() -> dict[str, str]:
+        """Liveness; no authentication, no database (the benchmark's trivial endpoint)."""
+        return {"status": "ok"}
+
+    @app.post("/v1/sessions", status_code=201, response_model=SessionResponse, tags=["sessions"])
+    async def open_session(terminal_id: str = Depends(terminal)) -> SessionResponse:
+        """Open a resident session: a single-use challenge bound to this session and terminal."""
+        opened = await run_in_threadpool(service.open_session, terminal_id)
+        return SessionResponse(session_id=opened.session_id,
+                               challenge=base64.b64encode(opened.challenge).decode(),
+                               expires_at=opened.expires_at)
+
+    @app.post("/v1/sessions/{session_id}/resident", response_model=ResidentResponse, tags=["sessions"])
+    async def resident(session_id: str, proof: ResidentProof,
+                       terminal_id: str = Depends(terminal)) -> ResidentResponse:
+        """The card's proof: its certificate and its signature over the session binding."""
+        certificate = _b64(proof.certificate, "certificate")
+        signature = _b64(proof.signature, "signature")
+        accepted = await run_in_threadpool(service.authenticate_resident, terminal_id, session_id,
+                                           certificate, signature)
+        return ResidentResponse(session_id=accepted.session_id, municipality=accepted.municipality)
+
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """uvicorn factory (``center.app:app_from_environment``): config from ``KOUFU_CENTER_DIR``."""
+    from center.config import CenterConfig
+
+    config = CenterConfig.load(Path(os.environ["KOUFU_CENTER_DIR"]))
+    return create_app(config.build_service())

@@ -1,0 +1,201 @@
+"""The center's client of the JPKI authority: revocation status (OCSP, RFC 6960) and the
+certificate-serial → municipality mapping (住基ネット), both cached for a bounded time.
+
+When the authority cannot be asked, or answers something that does not verify, the center refuses
+(``DependencyUnavailable``): an unchecked certificate is never accepted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import httpx
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from center.errors import DependencyUnavailable, ResidentRefused
+from center.jpki_verify import RevocationStatus
+
+MAX_RESPONSE_SIZE = 64 * 1024
+CLOCK_TOLERANCE = dt.timedelta(minutes=5)
+V = TypeVar("V")
+
+
+class TtlCache(Generic[V]):
+    """A small thread-safe LRU whose entries expire after ``max_age``."""
+
+    def __init__(self, max_age: dt.timedelta, size: int = 100_000) -> None:
+        self.max_age = max_age
+        self.size = size
+        self._items: OrderedDict[int, tuple[dt.datetime, V]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: int, now: dt.datetime) -> V | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None or now - item[0] > self.max_age:
+                return None
+            self._items.move_to_end(key)
+            return item[1]
+
+    def put(self, key: int, value: V, now: dt.datetime) -> None:
+        with self._lock:
+            self._items[key] = (now, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+def _unavailable(why: str) -> DependencyUnavailable:
+    return DependencyUnavailable("authority_unavailable", why)
+
+
+def _unreachable(exc: Exception) -> DependencyUnavailable:
+    return _unavailable(f"the JPKI authority cannot be reached ({type(exc).__name__})")
+
+
+@dataclass(frozen=True)
+class CertificateRecord:
+    serial: int
+    municipality: str
+    status: str
+    previous_serial: int | None
+
+
+class AuthorityClient:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        verify: str | bool = True,
+        max_age: dt.timedelta = dt.timedelta(seconds=60),
+        timeout: float = 3.0,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(timeout=timeout, verify=verify,
+                                  headers={"Authorization": f"Bearer {token}"})
+        self._clock = clock
+        self._status: TtlCache[RevocationStatus] = TtlCache(max_age)
+        self._records: TtlCache[CertificateRecord] = TtlCache(max_age)
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- revocation ----------------------------------------------------------------------------
+
+    def status(self, certificate: x509.Certificate, issuer: x509.Certificate) -> RevocationStatus:
+        now = self._clock()
+        cached = self._status.get(certificate.serial_number, now)
+        if cached is not None:
+            return cached
+        nonce = secrets.token_bytes(16)
+        request = (
+            ocsp.OCSPRequestBuilder().add_certificate(certificate, issuer, hashes.SHA1())
+            .add_extension(x509.OCSPNonce(nonce), critical=False).build()
+        )
+        raw = self._post("/ocsp", request.public_bytes(serialization.Encoding.DER),
+                         "application/ocsp-request")
+        status = self._judge_ocsp(raw, certificate, issuer, nonce, now)
+        self._status.put(certificate.serial_number, status, now)
+        return status
+
+    def _judge_ocsp(self, raw: bytes, certificate: x509.Certificate, issuer: x509.Certificate,
+                    nonce: bytes, now: dt.datetime) -> RevocationStatus:
+        def unusable(why: str) -> DependencyUnavailable:
+            return DependencyUnavailable("revocation_unavailable",
+                                         f"revocation status cannot be trusted: {why}")
+
+        try:
+            response = ocsp.load_der_ocsp_response(raw)
+        except ValueError:
+            raise unusable("not an OCSP response") from None
+        if response.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
+            raise unusable(f"responder said {response.response_status.name}")
+        signer = self._responder(response, issuer)
+        signer_key = signer.public_key()
+        if not isinstance(signer_key, rsa.RSAPublicKey) or response.signature_hash_algorithm is None:
+            raise unusable("responder key is not RSA")
+        try:
+            signer_key.verify(response.signature, response.tbs_response_bytes, padding.PKCS1v15(),
+                              response.signature_hash_algorithm)
+        except InvalidSignature:
+            raise unusable("signature does not verify") from None
+        if response.serial_number != certificate.serial_number:
+            raise unusable("answer is about another certificate")
+        try:
+            echoed = response.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
+        except x509.ExtensionNotFound:
+            echoed = None
+        if echoed is not None and echoed != nonce:
+            raise unusable("nonce mismatch")
+        if response.this_update_utc > now + CLOCK_TOLERANCE:
+            raise unusable("answer from the future")
+        if response.next_update_utc is not None and response.next_update_utc < now - CLOCK_TOLERANCE:
+            raise unusable("stale answer")
+        return {
+            ocsp.OCSPCertStatus.GOOD: RevocationStatus.GOOD,
+            ocsp.OCSPCertStatus.REVOKED: RevocationStatus.REVOKED,
+        }.get(response.certificate_status, RevocationStatus.UNKNOWN)
+
+    @staticmethod
+    def _responder(response: ocsp.OCSPResponse, issuer: x509.Certificate) -> x509.Certificate:
+        """The issuing CA itself, or a certificate it delegated OCSP signing to."""
+        for candidate in response.certificates:
+            try:
+                candidate.verify_directly_issued_by(issuer)
+                eku = candidate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+            except (ValueError, TypeError, InvalidSignature, x509.ExtensionNotFound):
+                continue
+            if ExtendedKeyUsageOID.OCSP_SIGNING in eku:
+                return candidate
+        return issuer
+
+    # -- municipality --------------------------------------------------------------------------
+
+    def record(self, serial: int) -> CertificateRecord:
+        """Which municipality this certificate belongs to (and its status, previous serial)."""
+        now = self._clock()
+        cached = self._records.get(serial, now)
+        if cached is not None:
+            return cached
+        try:
+            response = self._http.get(f"{self.base_url}/v1/certificates/{serial}")
+        except httpx.HTTPError as exc:
+            raise _unreachable(exc) from None
+        if response.status_code == 404:
+            raise ResidentRefused("certificate_unknown", "the authority does not know this certificate")
+        if response.status_code != 200:
+            raise _unavailable(f"the JPKI authority answered HTTP {response.status_code}")
+        try:
+            body = response.json()
+            record = CertificateRecord(int(body["serial"]), str(body["municipality"]), str(body["status"]),
+                                       None if body.get("previous_serial") is None
+                                       else int(body["previous_serial"]))
+        except (ValueError, KeyError, TypeError):
+            raise _unavailable("the authority's answer is malformed") from None
+        if record.serial != serial or len(record.municipality) != 6 or not record.municipality.isdigit():
+            raise _unavailable("the authority's answer is inconsistent")
+        self._records.put(serial, record, now)
+        return record
+
+    def _post(self, path: str, body: bytes, content_type: str) -> bytes:
+        try:
+            response = self._http.post(f"{self.base_url}{path}", content=body,
+                                       headers={"Content-Type": content_type})
+        except httpx.HTTPError as exc:
+            raise _unreachable(exc) from None
+        if response.status_code != 200 or len(response.content) > MAX_RESPONSE_SIZE:
+            raise _unavailable(f"the JPKI authority answered HTTP {response.status_code}")
+        return response.content

@@ -1,0 +1,143 @@
+"""The center's configuration directory, and the checks that refuse a mismatched deployment.
+
+``koufu center init --dir DIR`` writes ``DIR/center.json`` plus the terminal CA, a TLS server
+certificate and the audit secret. The configuration names its topology: ``single`` (one process,
+SQLite allowed) or ``multi`` (several processes or servers: PostgreSQL required). A multi-server
+site running a single-server configuration is exactly the 2023 failure; the center refuses to
+start in that case instead of serving wrong certificates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+import secrets
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from center.terminals import TerminalCA
+
+if TYPE_CHECKING:
+    from center.service import CenterService
+
+CONFIG_FILE = "center.json"
+TOPOLOGIES = ("single", "multi")
+
+
+class ConfigError(Exception):
+    """The configuration is missing, malformed or does not fit the deployment."""
+
+
+@dataclass
+class AuthorityConfig:
+    url: str = ""
+    token: str = ""
+    ca_bundle: str = ""  # TLS trust for the authority's server (file in the center directory)
+    anchors: list[str] = field(default_factory=list)  # user-authentication CA certificates
+
+
+@dataclass
+class CenterConfig:
+    directory: Path
+    database_url: str
+    topology: str = "single"
+    authority: AuthorityConfig = field(default_factory=AuthorityConfig)
+
+    @classmethod
+    def load(cls, directory: Path) -> CenterConfig:
+        path = directory / CONFIG_FILE
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            config = cls(directory, doc["database_url"], doc.get("topology", "single"),
+                         AuthorityConfig(**doc.get("authority", {})))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"cannot read {path}: {exc}") from exc
+        config.check()
+        return config
+
+    def save(self) -> None:
+        doc = {"database_url": self.database_url, "topology": self.topology,
+               "authority": asdict(self.authority)}
+        (self.directory / CONFIG_FILE).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+
+    def check(self, *, workers: int = 1) -> None:
+        """Refuse configurations that cannot be right for this deployment."""
+        if self.topology not in TOPOLOGIES:
+            raise ConfigError(f"topology must be one of {TOPOLOGIES}")
+        sqlite = self.database_url.startswith("sqlite")
+        if self.topology == "multi" and sqlite:
+            raise ConfigError("a multi-server deployment needs PostgreSQL, not SQLite")
+        if workers > 1 and self.topology == "single":
+            raise ConfigError("several workers need topology 'multi' (and PostgreSQL)")
+
+    def path(self, name: str) -> Path:
+        return self.directory / name
+
+    @property
+    def audit_secret(self) -> bytes:
+        return self.path("audit.secret").read_bytes()
+
+    def anchors(self) -> list[x509.Certificate]:
+        return [x509.load_pem_x509_certificate(self.path(name).read_bytes())
+                for name in self.authority.anchors]
+
+    def build_service(self) -> CenterService:
+        from center.authority_client import AuthorityClient
+        from center.service import CenterService
+        from center.store.engine import make_engine
+
+        if not self.authority.url or not self.authority.anchors:
+            raise ConfigError("no JPKI authority configured (koufu center set-authority)")
+        verify: str | bool = str(self.path(self.authority.ca_bundle)) if self.authority.ca_bundle else True
+        client = AuthorityClient(self.authority.url, self.authority.token, verify=verify)
+        return CenterService(make_engine(self.database_url), anchors=self.anchors(),
+                             authority=client, audit_secret=self.audit_secret)
+
+
+def initialise(directory: Path, database_url: str | None, topology: str) -> CenterConfig:
+    directory.mkdir(parents=True, exist_ok=True)
+    config = CenterConfig(directory, database_url or f"sqlite:///{directory.resolve() / 'center.db'}",
+                          topology)
+    config.check()
+    TerminalCA.load_or_create(directory)
+    secret = config.path("audit.secret")
+    if not secret.exists():
+        secret.write_bytes(secrets.token_bytes(32))
+        secret.chmod(0o600)
+    if not config.path("tls.key").exists():
+        write_tls_identity(directory, "tls", ["localhost", "127.0.0.1"])
+    config.save()
+    return config
+
+
+def write_tls_identity(directory: Path, stem: str, names: list[str]) -> None:
+    """A self-signed TLS server certificate for development (production uses the site's PKI)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    alt: list[x509.GeneralName] = []
+    for name in names:
+        try:
+            alt.append(x509.IPAddress(ipaddress.ip_address(name)))
+        except ValueError:
+            alt.append(x509.DNSName(name))
+    now = dt.datetime.now(dt.UTC)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
+    cert = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=825))
+        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    key_path = directory / f"{stem}.key"
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    key_path.chmod(0o600)
+    (directory / f"{stem}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))

@@ -1,0 +1,64 @@
+"""One error hierarchy for the center: every refusal has a stable code, an HTTP status and words.
+
+The code is what a kiosk (and a test) relies on; the message is safe to show and to log — it never
+contains a certificate serial, a name or anything a resident typed.
+"""
+
+from __future__ import annotations
+
+
+class CenterError(Exception):
+    """A refusal: ``code`` (stable, snake_case), ``status`` (HTTP) and a message."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        if status is not None:
+            self.status = status
+
+
+class BadRequest(CenterError):
+    status = 400
+
+
+class TerminalAuthError(CenterError):
+    """The request does not come from an enrolled, active terminal, or was replayed."""
+
+    status = 401
+
+
+class TerminalForbidden(CenterError):
+    """A known terminal that may not be served (suspended or revoked)."""
+
+    status = 403
+
+
+class NotFound(CenterError):
+    status = 404
+
+
+class Conflict(CenterError):
+    """The session is not in a state that allows this (challenge used or expired)."""
+
+    status = 409
+
+
+class ResidentRefused(CenterError):
+    """The resident's certificate or signature does not pass (422: well-formed but refused)."""
+
+    status = 422
+
+
+class ServiceClosed(CenterError):
+    """Outside service hours, a maintenance window or a suspension."""
+
+    status = 403
+
+
+class DependencyUnavailable(CenterError):
+    """The JPKI authority cannot be asked: refuse, never accept unchecked (503)."""
+
+    status = 503

@@ -1,0 +1,113 @@
+"""Verifying a resident's proof (利用者証明の検証): certificate, chain, validity, signature, revocation.
+
+Pure logic: the trust anchors (every generation of the user-authentication CA) and the revocation
+source are handed in. Issuers are matched by key — the certificate's AuthorityKeyIdentifier against
+each anchor's SubjectKeyIdentifier, then the signature — never by name, since all generations
+share one name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from center.errors import ResidentRefused
+
+MAX_CERTIFICATE_SIZE = 8192
+
+
+class RevocationStatus(enum.Enum):
+    GOOD = "good"
+    REVOKED = "revoked"
+    UNKNOWN = "unknown"
+
+
+class RevocationSource(Protocol):
+    """Answers revocation status; raises ``DependencyUnavailable`` when it cannot know."""
+
+    def status(self, certificate: x509.Certificate, issuer: x509.Certificate) -> RevocationStatus: ...
+
+
+@dataclass(frozen=True)
+class VerifiedResident:
+    certificate: x509.Certificate
+    issuer: x509.Certificate
+
+    @property
+    def serial(self) -> int:
+        return self.certificate.serial_number
+
+
+def load_certificate(der: bytes) -> x509.Certificate:
+    if not der or len(der) > MAX_CERTIFICATE_SIZE or der[0] != 0x30:
+        raise ResidentRefused("certificate_not_der", "the card's certificate is not DER")
+    try:
+        certificate = x509.load_der_x509_certificate(der)
+    except ValueError:
+        raise ResidentRefused("certificate_not_der", "the card's certificate is not DER") from None
+    if not isinstance(certificate.public_key(), rsa.RSAPublicKey):
+        raise ResidentRefused("certificate_not_jpki", "the card's certificate has no RSA key")
+    return certificate
+
+
+def find_issuer(certificate: x509.Certificate, anchors: Sequence[x509.Certificate]) -> x509.Certificate:
+    try:
+        aki = certificate.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+        wanted = aki.key_identifier
+    except x509.ExtensionNotFound:
+        wanted = None
+    for anchor in anchors:
+        if wanted is not None:
+            try:
+                ski = anchor.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+            except x509.ExtensionNotFound:
+                continue
+            if ski.digest != wanted:
+                continue
+        try:
+            certificate.verify_directly_issued_by(anchor)
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+        return anchor
+    raise ResidentRefused("untrusted_certificate",
+                          "the certificate was not issued by a JPKI user-authentication CA")
+
+
+def verify_resident(
+    certificate_der: bytes,
+    signature: bytes,
+    message: bytes,
+    *,
+    anchors: Sequence[x509.Certificate],
+    revocation: RevocationSource,
+    now: dt.datetime,
+) -> VerifiedResident:
+    """Every check the center makes before it believes the holder of a card is present."""
+    certificate = load_certificate(certificate_der)
+    issuer = find_issuer(certificate, anchors)
+    if now < certificate.not_valid_before_utc:
+        raise ResidentRefused("certificate_not_yet_valid", "the card's certificate is not valid yet")
+    if now > certificate.not_valid_after_utc:
+        raise ResidentRefused("certificate_expired", "the card's certificate has expired")
+    public_key = certificate.public_key()
+    assert isinstance(public_key, rsa.RSAPublicKey)
+    if len(signature) != public_key.key_size // 8:
+        raise ResidentRefused("bad_signature_length", "the card's signature has the wrong length")
+    try:
+        public_key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        raise ResidentRefused("bad_signature", "the card's signature does not verify") from None
+    status = revocation.status(certificate, issuer)
+    if status is RevocationStatus.REVOKED:
+        raise ResidentRefused("certificate_revoked", "the card's certificate has been revoked")
+    if status is not RevocationStatus.GOOD:
+        raise ResidentRefused("certificate_unknown", "the authority does not know this certificate")
+    return VerifiedResident(certificate, issuer)
