@@ -15,7 +15,10 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from center import cli as center_cli
 from center.authority.ca import AuthorityError
+from center.config import ConfigError
+from center.errors import CenterError
 from hardware.card.errors import CardError
 from hardware.cardsim import cli as card_cli
 from hardware.cardsim.state import CardStateError
@@ -29,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     card_cli.register(commands)
+    center_cli.register(commands)
     demo.register(commands)
     return parser
 
@@ -43,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.run(args)
         return result
-    except (CardError, CardStateError, AuthorityError, OSError, ValueError) as exc:
+    except (CardError, CardStateError, AuthorityError, ConfigError, CenterError, OSError, ValueError) as exc:
         print(f"koufu: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

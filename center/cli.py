@@ -1,0 +1,144 @@
+"""``koufu center …``: set up, run and operate the issuance center."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from center.config import AuthorityConfig, CenterConfig, ConfigError, initialise
+from center.terminals import TerminalCA, enroll, set_status
+
+
+def register(commands: Any) -> None:
+    center = commands.add_parser("center", help="the certificate issuance center")
+    sub = center.add_subparsers(dest="center_command", required=True, metavar="ACTION")
+
+    init = sub.add_parser("init", help="create a center directory (config, CAs, database)")
+    init.add_argument("--dir", type=Path, required=True)
+    init.add_argument("--db", help="SQLAlchemy URL (default: SQLite in the directory)")
+    init.add_argument("--topology", choices=("single", "multi"), default="single")
+    init.set_defaults(run=_init)
+
+    auth = sub.add_parser("set-authority", help="how to reach and trust the JPKI authority")
+    auth.add_argument("--dir", type=Path, required=True)
+    auth.add_argument("--url", required=True)
+    auth.add_argument("--token-file", type=Path, required=True, help="file holding the verifier token")
+    auth.add_argument("--ca-bundle", type=Path, help="TLS certificate(s) of the authority's server")
+    auth.add_argument("--anchor", type=Path, action="append", required=True,
+                      help="a user-authentication CA certificate (PEM); repeat for every generation")
+    auth.set_defaults(run=_set_authority)
+
+    enrol = sub.add_parser("enroll-terminal", help="issue a terminal's key and certificate")
+    enrol.add_argument("terminal_id")
+    enrol.add_argument("--dir", type=Path, required=True)
+    enrol.add_argument("--store", required=True, help="store name, e.g. 'FamilyMart 千代田一番町店'")
+    enrol.add_argument("--out", type=Path, required=True, help="directory for the terminal's credentials")
+    enrol.set_defaults(run=_enroll)
+
+    status = sub.add_parser("terminal", help="suspend, reactivate or revoke a terminal")
+    status.add_argument("action", choices=("suspend", "activate", "revoke"))
+    status.add_argument("terminal_id")
+    status.add_argument("--dir", type=Path, required=True)
+    status.set_defaults(run=_terminal_status)
+
+    serve = sub.add_parser("serve", help="run the terminal API over TLS")
+    serve.add_argument("--dir", type=Path, required=True)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8443)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(run=_serve)
+
+    verify = sub.add_parser("audit-verify", help="check the audit log's hash chain")
+    verify.add_argument("--dir", type=Path, required=True)
+    verify.set_defaults(run=_audit_verify)
+
+
+def _engine(config: CenterConfig) -> sa.Engine:
+    from center.store.engine import make_engine, migrate
+
+    engine = make_engine(config.database_url)
+    migrate(engine)
+    return engine
+
+
+def _init(args: argparse.Namespace) -> int:
+    config = initialise(args.dir, args.db, args.topology)
+    _engine(config).dispose()
+    print(f"center initialised in {args.dir}")
+    return 0
+
+
+def _set_authority(args: argparse.Namespace) -> int:
+    config = CenterConfig.load(args.dir)
+    anchors = []
+    for index, anchor in enumerate(args.anchor):
+        name = f"anchor-{index}.crt"
+        shutil.copyfile(anchor, config.path(name))
+        anchors.append(name)
+    bundle = ""
+    if args.ca_bundle:
+        bundle = "authority-tls.crt"
+        shutil.copyfile(args.ca_bundle, config.path(bundle))
+    token = args.token_file.read_text().strip()
+    config.authority = AuthorityConfig(args.url, token, bundle, anchors)
+    config.save()
+    config.path("center.json").chmod(0o600)  # holds the verifier token
+    print(f"authority {args.url} with {len(anchors)} trust anchor(s)")
+    return 0
+
+
+def _enroll(args: argparse.Namespace) -> int:
+    config = CenterConfig.load(args.dir)
+    engine = _engine(config)
+    with engine.begin() as connection:
+        terminal = enroll(connection, TerminalCA.load_or_create(args.dir), args.terminal_id, args.store,
+                          dt.datetime.now(dt.UTC))
+    terminal.save(args.out)
+    shutil.copyfile(config.path("tls.crt"), args.out / "center-tls.crt")
+    print(f"terminal {args.terminal_id} enrolled; credentials in {args.out}")
+    return 0
+
+
+def _terminal_status(args: argparse.Namespace) -> int:
+    config = CenterConfig.load(args.dir)
+    status = {"suspend": "suspended", "activate": "active", "revoke": "revoked"}[args.action]
+    with _engine(config).begin() as connection:
+        set_status(connection, args.terminal_id, status, dt.datetime.now(dt.UTC))
+    print(f"terminal {args.terminal_id} {status}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    config = CenterConfig.load(args.dir)
+    config.check(workers=args.workers)
+    _engine(config).dispose()
+    config.build_service()  # refuse to start on a bad authority configuration
+    os.environ["KOUFU_CENTER_DIR"] = str(args.dir.resolve())
+    uvicorn.run("center.app:app_from_environment", factory=True, host=args.host, port=args.port,
+                workers=args.workers, ssl_certfile=str(config.path("tls.crt")),
+                ssl_keyfile=str(config.path("tls.key")), log_level="warning", access_log=False)
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    from center.audit import verify_chain
+
+    config = CenterConfig.load(args.dir)
+    with _engine(config).connect() as connection:
+        report = verify_chain(connection)
+    if report.intact:
+        print(f"audit log intact: {report.rows} entries")
+        return 0
+    print(f"audit log BROKEN at entry {report.broken_at} (of {report.rows})")
+    return 2
+
+
+__all__ = ["ConfigError", "register"]

@@ -1,0 +1,200 @@
+"""The center's building blocks on a real database: terminal request authentication, the audit
+chain, resident verification. (The HTTP service is tested end to end in test_center_api.py.)"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from center import audit, terminals
+from center.audit import AuditEntry
+from center.config import CenterConfig, ConfigError
+from center.errors import CenterError, ResidentRefused
+from center.jpki_verify import RevocationStatus, verify_resident
+from center.protocol import sign_request
+from center.store.engine import make_engine, migrate
+from center.store.tables import audit_log
+from center.terminals import RequestCredentials, TerminalCA
+
+NOW = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def engine(database_url: str) -> sa.Engine:
+    engine = make_engine(database_url)
+    migrate(engine)
+    return engine
+
+
+@pytest.fixture(scope="module")
+def terminal_ca(tmp_path_factory: pytest.TempPathFactory) -> TerminalCA:
+    return TerminalCA.load_or_create(tmp_path_factory.mktemp("terminal-ca"))
+
+
+def credentials(signed: dict[str, str]) -> RequestCredentials:
+    return RequestCredentials.from_headers(signed)
+
+
+def test_migrations_are_idempotent(engine: sa.Engine) -> None:
+    migrate(engine)
+    assert {"terminals", "sessions", "audit_log", "request_nonces"} <= set(sa.inspect(engine).get_table_names())
+
+
+def test_signed_request_is_accepted_once(engine: sa.Engine, terminal_ca: TerminalCA) -> None:
+    with engine.begin() as connection:
+        terminal = terminals.enroll(connection, terminal_ca, "T-0001", "store", NOW)
+    signed = sign_request(terminal.key, "T-0001", "POST", "/v1/sessions", b"{}", now=NOW).as_dict()
+    with engine.begin() as connection:
+        assert terminals.authenticate(connection, credentials(signed), "POST", "/v1/sessions", b"{}",
+                                      NOW) == "T-0001"
+    with pytest.raises(CenterError) as replay, engine.begin() as connection:
+        terminals.authenticate(connection, credentials(signed), "POST", "/v1/sessions", b"{}", NOW)
+    assert replay.value.code == "replayed_request"
+
+
+@pytest.mark.parametrize(
+    ("tamper", "code"),
+    [
+        (lambda h, body, when: (h, body + b" ", when), "bad_request_signature"),
+        (lambda h, body, when: ({**h, "X-Koufu-Terminal": "T-9999"}, body, when), "unknown_terminal"),
+        (lambda h, body, when: (h, body, when + dt.timedelta(minutes=3)), "clock_skew"),
+        (lambda h, body, when: ({**h, "X-Koufu-Nonce": "short"}, body, when), "malformed_signature"),
+        (lambda h, body, when: ({**h, "X-Koufu-Signature": "!!"}, body, when), "malformed_signature"),
+        (lambda h, body, when: ({**h, "X-Koufu-Timestamp": "soon"}, body, when), "malformed_signature"),
+        (lambda h, body, when: ({k: v for k, v in h.items() if k != "X-Koufu-Nonce"}, body, when),
+         "unsigned_request"),
+    ],
+)
+def test_bad_terminal_requests_are_refused(engine: sa.Engine, terminal_ca: TerminalCA, tamper, code) -> None:  # type: ignore[no-untyped-def]
+    with engine.begin() as connection:
+        terminal = terminals.enroll(connection, terminal_ca, "T-0002", "store", NOW)
+    signed = sign_request(terminal.key, "T-0002", "POST", "/v1/sessions", b"{}", now=NOW).as_dict()
+    headers, body, when = tamper(signed, b"{}", NOW)
+    with pytest.raises(CenterError) as refused:
+        with engine.begin() as connection:
+            terminals.authenticate(connection, RequestCredentials.from_headers(headers), "POST",
+                                   "/v1/sessions", body, when)
+    assert refused.value.code == code
+
+
+@pytest.mark.parametrize("status", ["suspended", "revoked"])
+def test_suspended_and_revoked_terminals_are_forbidden(engine: sa.Engine, terminal_ca: TerminalCA,
+                                                       status: str) -> None:
+    with engine.begin() as connection:
+        terminal = terminals.enroll(connection, terminal_ca, "T-0003", "store", NOW)
+        terminals.set_status(connection, "T-0003", status, NOW)
+    signed = sign_request(terminal.key, "T-0003", "POST", "/v1/sessions", b"", now=NOW).as_dict()
+    with pytest.raises(CenterError) as refused, engine.begin() as connection:
+        terminals.authenticate(connection, credentials(signed), "POST", "/v1/sessions", b"", NOW)
+    assert refused.value.code == f"terminal_{status}" and refused.value.status == 403
+    if status == "revoked":
+        with pytest.raises(CenterError), engine.begin() as connection:
+            terminals.set_status(connection, "T-0003", "active", NOW)
+
+
+def test_audit_chain_detects_tampering(engine: sa.Engine) -> None:
+    with engine.begin() as connection:
+        for index in range(5):
+            audit.append(connection, AuditEntry("session_opened", "accepted", None, "T-0001",
+                                                f"s{index}"), NOW + dt.timedelta(seconds=index))
+        assert audit.verify_chain(connection).intact
+        connection.execute(audit_log.update().where(audit_log.c.seq == 3).values(outcome="refused"))
+        report = audit.verify_chain(connection)
+    assert not report.intact and report.broken_at == 3
+
+
+def test_audit_subjects_are_keyed_hashes() -> None:
+    first = audit.subject_of(123456, b"secret-a")
+    assert first != audit.subject_of(123456, b"secret-b") and "123456" not in first
+
+
+# -- resident verification -----------------------------------------------------------------------
+
+
+class Always:
+    def __init__(self, status: RevocationStatus) -> None:
+        self.answer = status
+
+    def status(self, certificate: object, issuer: object) -> RevocationStatus:
+        return self.answer
+
+
+@pytest.fixture(scope="module")
+def resident(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from center.authority.ca import TestAuthority, generate_key
+
+    authority = TestAuthority.load_or_create(tmp_path_factory.mktemp("jpki"), now=NOW)
+    key = generate_key()
+    cert = authority.issue_user_auth_certificate(key.public_key(), birth_date=dt.date(1990, 5, 10), now=NOW)
+    return authority, key, cert
+
+
+def proof(key: rsa.RSAPrivateKey, message: bytes) -> bytes:
+    return key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+
+
+def test_resident_verification_accepts_a_good_proof(resident) -> None:  # type: ignore[no-untyped-def]
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    authority, key, cert = resident
+    verified = verify_resident(cert.public_bytes(Encoding.DER), proof(key, b"binding"), b"binding",
+                               anchors=[authority.user_auth.certificate],
+                               revocation=Always(RevocationStatus.GOOD), now=NOW)
+    assert verified.serial == cert.serial_number
+
+
+@pytest.mark.parametrize(
+    ("case", "code"),
+    [
+        ("not_der", "certificate_not_der"),
+        ("garbage_der", "certificate_not_der"),
+        ("wrong_anchor", "untrusted_certificate"),
+        ("expired", "certificate_expired"),
+        ("not_yet_valid", "certificate_not_yet_valid"),
+        ("short_signature", "bad_signature_length"),
+        ("other_message", "bad_signature"),
+        ("revoked", "certificate_revoked"),
+        ("unknown", "certificate_unknown"),
+    ],
+)
+def test_resident_verification_refusals(resident, case: str, code: str) -> None:  # type: ignore[no-untyped-def]
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    authority, key, cert = resident
+    der = cert.public_bytes(Encoding.DER)
+    signature = proof(key, b"binding")
+    anchors = [authority.user_auth.certificate]
+    now, status = NOW, RevocationStatus.GOOD
+    if case == "not_der":
+        der = b"\x01\x02"
+    elif case == "garbage_der":
+        der = b"\x30\x82\x01\x00" + bytes(256)
+    elif case == "wrong_anchor":
+        anchors = [authority.signing.certificate]
+    elif case == "expired":
+        now = cert.not_valid_after_utc + dt.timedelta(seconds=1)
+    elif case == "not_yet_valid":
+        now = cert.not_valid_before_utc - dt.timedelta(seconds=1)
+    elif case == "short_signature":
+        signature = signature[:-1]
+    elif case == "other_message":
+        signature = proof(key, b"another session")
+    elif case in ("revoked", "unknown"):
+        status = RevocationStatus(case)
+    with pytest.raises(ResidentRefused) as refused:
+        verify_resident(der, signature, b"binding", anchors=anchors, revocation=Always(status), now=now)
+    assert refused.value.code == code
+
+
+def test_config_refuses_a_single_server_build_on_a_multi_server_site(tmp_path: Path) -> None:
+    config = CenterConfig(tmp_path, "sqlite:///x.db", "multi")
+    with pytest.raises(ConfigError, match="PostgreSQL"):
+        config.check()
+    with pytest.raises(ConfigError, match="workers"):
+        CenterConfig(tmp_path, "sqlite:///x.db", "single").check(workers=2)
+    CenterConfig(tmp_path, "postgresql+psycopg://u@h/d", "multi").check(workers=4)
