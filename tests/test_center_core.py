@@ -42,7 +42,8 @@ def credentials(signed: dict[str, str]) -> RequestCredentials:
 
 def test_migrations_are_idempotent(engine: sa.Engine) -> None:
     migrate(engine)
-    assert {"terminals", "sessions", "audit_log", "request_nonces"} <= set(sa.inspect(engine).get_table_names())
+    tables = set(sa.inspect(engine).get_table_names())
+    assert {"terminals", "sessions", "audit_log", "request_nonces"} <= tables
 
 
 def test_signed_request_is_accepted_once(engine: sa.Engine, terminal_ca: TerminalCA) -> None:
@@ -75,10 +76,9 @@ def test_bad_terminal_requests_are_refused(engine: sa.Engine, terminal_ca: Termi
         terminal = terminals.enroll(connection, terminal_ca, "T-0002", "store", NOW)
     signed = sign_request(terminal.key, "T-0002", "POST", "/v1/sessions", b"{}", now=NOW).as_dict()
     headers, body, when = tamper(signed, b"{}", NOW)
-    with pytest.raises(CenterError) as refused:
-        with engine.begin() as connection:
-            terminals.authenticate(connection, RequestCredentials.from_headers(headers), "POST",
-                                   "/v1/sessions", body, when)
+    with pytest.raises(CenterError) as refused, engine.begin() as connection:
+        terminals.authenticate(connection, RequestCredentials.from_headers(headers), "POST",
+                               "/v1/sessions", body, when)
     assert refused.value.code == code
 
 
