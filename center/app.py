@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from center.calendar import Open
 from center.errors import BadRequest, CenterError
 from center.service import CenterService
 
@@ -36,14 +37,25 @@ class ResidentProof(BaseModel):
     signature: str = Field(max_length=2048, description="base64 of the card's RSA signature over the binding")
 
 
+class Availability(BaseModel):
+    open: bool
+    reason_code: str | None = None
+    message_ja: str | None = None
+    message_en: str | None = None
+
+
 class ResidentResponse(BaseModel):
     session_id: str
     municipality: str = Field(description="地方公共団体コード of the resident's municipality")
+    certificate_types: dict[str, Availability] = Field(
+        description="which certificate types can be issued now, and why not")
 
 
 class ErrorResponse(BaseModel):
     error: str
     message: str
+    message_ja: str | None = None
+    reopens_at: str | None = None
 
 
 ERRORS: dict[int | str, dict[str, object]] = {
@@ -63,7 +75,8 @@ def create_app(service: CenterService) -> FastAPI:
 
     @app.exception_handler(CenterError)
     async def center_error(_request: Request, error: CenterError) -> JSONResponse:
-        return JSONResponse({"error": error.code, "message": error.message}, status_code=error.status)
+        return JSONResponse({"error": error.code, "message": error.message, **error.details},
+                            status_code=error.status)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_body(_request: Request, _error: RequestValidationError) -> JSONResponse:
@@ -112,7 +125,16 @@ def create_app(service: CenterService) -> FastAPI:
         signature = _b64(proof.signature, "signature")
         accepted = await run_in_threadpool(service.authenticate_resident, terminal_id, session_id,
                                            certificate, signature)
-        return ResidentResponse(session_id=accepted.session_id, municipality=accepted.municipality)
+        return ResidentResponse(
+            session_id=accepted.session_id,
+            municipality=accepted.municipality,
+            certificate_types={
+                kind.value: Availability(open=True) if isinstance(decision, Open) else Availability(
+                    open=False, reason_code=decision.reason_code.value,
+                    message_ja=decision.message_ja, message_en=decision.message_en)
+                for kind, decision in accepted.certificate_types.items()
+            },
+        )
 
     return app
 

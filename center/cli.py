@@ -54,6 +54,12 @@ def register(commands: Any) -> None:
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(run=_serve)
 
+    calendar = sub.add_parser("calendar", help="show or replace the service calendar (data, not code)")
+    calendar.add_argument("action", choices=("show", "load"))
+    calendar.add_argument("file", nargs="?", type=Path, help="with load: a calendar JSON document")
+    calendar.add_argument("--dir", type=Path, required=True)
+    calendar.set_defaults(run=_calendar)
+
     verify = sub.add_parser("audit-verify", help="check the audit log's hash chain")
     verify.add_argument("--dir", type=Path, required=True)
     verify.set_defaults(run=_audit_verify)
@@ -125,6 +131,27 @@ def _serve(args: argparse.Namespace) -> int:
     uvicorn.run("center.app:app_from_environment", factory=True, host=args.host, port=args.port,
                 workers=args.workers, ssl_certfile=str(config.path("tls.crt")),
                 ssl_keyfile=str(config.path("tls.key")), log_level="warning", access_log=False)
+    return 0
+
+
+def _calendar(args: argparse.Namespace) -> int:
+    import json
+
+    from center.calendar import ServiceCalendar
+    from center.calendar_store import load_calendar, store_calendar
+
+    config = CenterConfig.load(args.dir)
+    engine = _engine(config)
+    if args.action == "load":
+        if args.file is None:
+            raise ValueError("calendar load needs a JSON file")
+        calendar = ServiceCalendar.from_dict(json.loads(args.file.read_text(encoding="utf-8")))
+        with engine.begin() as connection:
+            store_calendar(connection, calendar, dt.datetime.now(dt.UTC))
+        print("calendar stored; every center process applies it within seconds")
+        return 0
+    with engine.connect() as connection:
+        print(json.dumps(load_calendar(connection).to_dict(), ensure_ascii=False, indent=1))
     return 0
 
 

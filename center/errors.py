@@ -12,10 +12,12 @@ class CenterError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, message: str, *, status: int | None = None) -> None:
+    def __init__(self, code: str, message: str, *, status: int | None = None,
+                 details: dict[str, str | None] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.details = details or {}
         if status is not None:
             self.status = status
 
@@ -53,9 +55,16 @@ class ResidentRefused(CenterError):
 
 
 class ServiceClosed(CenterError):
-    """Outside service hours, a maintenance window or a suspension."""
+    """Outside service hours, a maintenance window or a suspension: the calendar's reason code,
+    its words in Japanese and English, and when the service reopens (if known)."""
 
     status = 403
+
+    @classmethod
+    def from_decision(cls, reason_code: str, message_ja: str, message_en: str,
+                      reopens_at: str | None) -> ServiceClosed:
+        return cls(reason_code, message_en,
+                   details={"message_ja": message_ja, "reopens_at": reopens_at})
 
 
 class DependencyUnavailable(CenterError):

@@ -20,7 +20,9 @@ from cryptography import x509
 from center import audit, terminals
 from center.audit import AuditEntry
 from center.authority_client import AuthorityClient
-from center.errors import CenterError, Conflict, NotFound, ResidentRefused
+from center.calendar import CertificateType, Closed, Decision
+from center.calendar_store import CalendarCache
+from center.errors import CenterError, Conflict, NotFound, ResidentRefused, ServiceClosed
 from center.jpki_verify import verify_resident
 from center.protocol import resident_binding
 from center.store.tables import sessions
@@ -42,6 +44,13 @@ class SessionOpened:
 class ResidentAccepted:
     session_id: str
     municipality: str
+    certificate_types: dict[CertificateType, Decision]
+
+
+def refusal(decision: Closed) -> ServiceClosed:
+    reopens = decision.reopens_at.isoformat() if decision.reopens_at else None
+    return ServiceClosed.from_decision(decision.reason_code.value, decision.message_ja,
+                                       decision.message_en, reopens)
 
 
 class CenterService:
@@ -59,6 +68,7 @@ class CenterService:
         self.authority = authority
         self.audit_secret = audit_secret
         self.clock = clock
+        self.calendar = CalendarCache(engine)
 
     def _audit(self, entry: AuditEntry) -> None:
         with self.engine.begin() as connection:
@@ -85,6 +95,9 @@ class CenterService:
 
     def open_session(self, terminal_id: str) -> SessionOpened:
         now = self.clock()
+        decision = self.calendar.get(now).check(now)
+        if isinstance(decision, Closed):
+            raise self._refused("session_opened", refusal(decision), terminal_id=terminal_id)
         opened = SessionOpened(str(uuid.uuid4()), secrets.token_bytes(CHALLENGE_BYTES),
                                now + SESSION_LIFETIME)
         with self.engine.begin() as connection:
@@ -110,6 +123,11 @@ class CenterService:
             record = self.authority.record(verified.serial)
             if record.status != "good":
                 raise ResidentRefused("certificate_revoked", "the card's certificate has been revoked")
+            calendar = self.calendar.get(now)
+            decision = calendar.check(now, record.municipality)
+            if isinstance(decision, Closed):
+                raise refusal(decision)
+            offered = calendar.open_types(now, record.municipality, list(CertificateType))
             with self.engine.begin() as connection:
                 consumed = connection.execute(
                     sessions.update()
@@ -122,7 +140,7 @@ class CenterService:
                     raise Conflict("challenge_used", "this session's challenge was already used")
                 audit.append(connection, AuditEntry("resident_authenticated", "accepted", None,
                                                     **fields), now)
-            return ResidentAccepted(session_id, record.municipality)
+            return ResidentAccepted(session_id, record.municipality, offered)
         except CenterError as error:
             raise self._refused("resident_authentication", error, **fields) from None
 

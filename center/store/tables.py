@@ -60,3 +60,11 @@ audit_log = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False, unique=True),
 )
+
+service_calendar = sa.Table(
+    "service_calendar",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),  # always 1: the calendar in force
+    sa.Column("document", sa.Text, nullable=False),  # JSON, the format of docs/calendar.md
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
