@@ -22,7 +22,7 @@ from center.errors import CenterError
 from hardware.card.errors import CardError
 from hardware.cardsim import cli as card_cli
 from hardware.cardsim.state import CardStateError
-from koufu import demo
+from koufu import authority_cli, demo
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     card_cli.register(commands)
+    authority_cli.register(commands)
     center_cli.register(commands)
     demo.register(commands)
     return parser

@@ -1,53 +1,99 @@
-"""A JPKI test authority (公的個人認証サービス 認証局, test edition): CAs and card certificates.
+"""The JPKI test authority's CAs (公的個人認証サービス 認証局, test edition), generation by generation.
 
-Minimal for now: one generation of the user-authentication CA and of the signing CA, kept as PEM
-files in a directory, and issuance of the two certificates a card carries. Certificates follow the
-structure of real JPKI certificates (reference/jpki-card.md §8) under ``O=JPKI-TEST``.
+J-LIS runs two self-signed root CAs, one for user authentication and one for signing, and renews
+each every few years with a new key under the *same* name (generations 2015, 2019, 2023…).
+Certificates issued under an old generation stay valid until they expire, so verifiers must find
+the issuer by key (authorityKeyIdentifier = subjectKeyIdentifier, then the signature), never by
+name. The newest generation valid at the time issues every new certificate.
+
+Keys and certificates live in ``<directory>/ca/<kind>-<year>.key|.crt`` (keys mode 0600), names
+and extensions as in reference/jpki-card.md §8 under ``O=JPKI-TEST``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
+import enum
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
-from center.authority import names
+from center.authority import issuance, names
+from center.authority.errors import (
+    AuthorityError,
+    AuthorityStateError,
+    NoCurrentGenerationError,
+    UnknownGenerationError,
+    UnknownIssuerError,
+)
+from center.authority.issuance import SigningFacts, utf8_string
+from center.authority.keys import (
+    KEY_SIZE,
+    KeyFactory,
+    authority_key_id,
+    generate_key,
+    key_identifier,
+    new_serial,
+    read_private_key,
+    write_private_key,
+)
 
-KEY_SIZE = 2048
+__all__ = [
+    "KEY_SIZE",
+    "AuthorityError",
+    "CaKind",
+    "CertificationAuthority",
+    "SigningFacts",
+    "TestAuthority",
+    "default_generations",
+    "generate_key",
+    "new_serial",
+    "utf8_string",
+]
+
+FIRST_GENERATION = 2015
+GENERATION_INTERVAL_YEARS = 4
+CA_LIFETIME_YEARS = 12  # each generation outlives every certificate it issues while newest
+CA_DIRECTORY = "ca"
+_CA_FILE = re.compile(r"^(user-auth|signing)-(\d{4})\.crt$")
 
 
-class AuthorityError(Exception):
-    """The authority's directory is unusable or a request cannot be honoured."""
+class CaKind(enum.StrEnum):
+    """Which of the two JPKI CAs: 利用者証明用 (user authentication) or 署名用 (signing)."""
+
+    USER_AUTH = "user-auth"
+    SIGNING = "signing"
+
+    @property
+    def organizational_unit(self) -> str:
+        return names.OU_USER_AUTH if self is CaKind.USER_AUTH else names.OU_SIGNING
 
 
-def generate_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=KEY_SIZE)
-
-
-def new_serial() -> int:
-    """JPKI end-entity serials are 4 bytes: positive, high bit clear, never zero."""
-    return secrets.randbelow(0x7FFFFFFF) + 1
-
-
-def utf8_string(text: str) -> bytes:
-    """DER of an ASN.1 UTF8String, the value of the signing certificate's otherNames."""
-    raw = text.encode("utf-8")
-    if len(raw) < 0x80:
-        return b"\x0c" + bytes((len(raw),)) + raw
-    size = len(raw).to_bytes((len(raw).bit_length() + 7) // 8, "big")
-    return b"\x0c" + bytes((0x80 | len(size),)) + size + raw
+def default_generations(now: dt.datetime) -> tuple[int, ...]:
+    """The three newest generation years up to ``now``: 2015, 2019, 2023 in 2026."""
+    newest = FIRST_GENERATION + GENERATION_INTERVAL_YEARS * max(
+        0, (now.year - FIRST_GENERATION) // GENERATION_INTERVAL_YEARS
+    )
+    if newest > now.year:  # before 2015: the current year is the only generation
+        return (now.year,)
+    return tuple(newest - GENERATION_INTERVAL_YEARS * back for back in (2, 1, 0))
 
 
 @dataclass(frozen=True)
 class CertificationAuthority:
     """One generation of one CA: its key and self-signed certificate."""
 
+    kind: CaKind
+    generation: int
     key: rsa.RSAPrivateKey
     certificate: x509.Certificate
 
@@ -55,161 +101,46 @@ class CertificationAuthority:
     def der(self) -> bytes:
         return self.certificate.public_bytes(serialization.Encoding.DER)
 
+    @property
+    def name(self) -> x509.Name:
+        return self.certificate.subject
 
-@dataclass(frozen=True)
-class SigningFacts:
-    """The four basic facts (基本4情報) as the signing certificate carries them."""
+    @cached_property
+    def key_id(self) -> bytes:
+        """SHA-1 of the public key: this generation's subjectKeyIdentifier."""
+        return key_identifier(self.key.public_key())
 
-    name: str
-    address: str
-    birth_date: dt.date
-    sex: str
-    prefecture: str
-    city: str
+    @property
+    def crl_point(self) -> x509.Name:
+        """The CRL distribution point of the certificates it issues (``CN=CRL<generation>``)."""
+        return names.crl_point_name(self.kind.organizational_unit, names.TEST_ORGANISATION,
+                                    self.generation)
 
+    @property
+    def label(self) -> str:
+        return f"{self.kind}-{self.generation}"
 
-class TestAuthority:
-    """The test authority: ``load_or_create(directory)`` then issue certificates for cards."""
-
-    __test__ = False  # not a pytest class
-
-    def __init__(
-        self, user_auth: CertificationAuthority, signing: CertificationAuthority
-    ) -> None:
-        self.user_auth = user_auth
-        self.signing = signing
-
-    @classmethod
-    def load_or_create(cls, directory: Path, *, now: dt.datetime | None = None) -> TestAuthority:
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        now = now or dt.datetime.now(dt.UTC)
-        return cls(
-            _load_or_create_ca(directory / "user-auth-ca", names.OU_USER_AUTH, now),
-            _load_or_create_ca(directory / "signing-ca", names.OU_SIGNING, now),
-        )
-
-    def issue_user_auth_certificate(
-        self,
-        public_key: rsa.RSAPublicKey,
-        *,
-        birth_date: dt.date,
-        now: dt.datetime | None = None,
-        serial: int | None = None,
-    ) -> x509.Certificate:
-        """利用者証明用電子証明書: ``C=JP, CN=<opaque id>``, no personal facts at all."""
-        now = now or dt.datetime.now(dt.UTC)
-        subject = x509.Name(
-            [
-                x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
-                x509.NameAttribute(NameOID.COMMON_NAME, secrets.token_hex(12).upper()),
-            ]
-        )
-        builder = self._end_entity(self.user_auth, subject, public_key, birth_date, now, serial)
-        builder = builder.add_extension(
-            x509.KeyUsage(True, False, False, False, False, False, False, False, False),
-            critical=True,
-        ).add_extension(
-            x509.CertificatePolicies([x509.PolicyInformation(names.USER_AUTH_POLICY, None)]),
-            critical=True,
-        )
-        return builder.sign(self.user_auth.key, hashes.SHA256())
-
-    def issue_signing_certificate(
-        self,
-        public_key: rsa.RSAPublicKey,
-        facts: SigningFacts,
-        *,
-        now: dt.datetime | None = None,
-        serial: int | None = None,
-    ) -> x509.Certificate:
-        """署名用電子証明書: the four facts in subjectAltName otherNames; none under age 15."""
-        now = now or dt.datetime.now(dt.UTC)
-        if _age(facts.birth_date, now.date()) < 15:
-            raise AuthorityError("no signing certificate is issued under the age of 15")
-        subject = x509.Name(
-            [
-                x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
-                x509.NameAttribute(NameOID.LOCALITY_NAME, facts.prefecture),
-                x509.NameAttribute(NameOID.LOCALITY_NAME, facts.city),
-                x509.NameAttribute(NameOID.COMMON_NAME, secrets.token_hex(12).upper()),
-            ]
-        )
-        other_names = [
-            (names.OID_NAME, facts.name),
-            (names.OID_NAME_FLAGS, "0"),
-            (names.OID_SEX, facts.sex),
-            (names.OID_BIRTH, names.era_birth_date(facts.birth_date)),
-            (names.OID_ADDRESS, facts.address),
-            (names.OID_ADDRESS_FLAGS, "0"),
-        ]
-        builder = self._end_entity(
-            self.signing, subject, public_key, facts.birth_date, now, serial
-        )
-        builder = builder.add_extension(
-            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
-            critical=True,
-        ).add_extension(
-            x509.CertificatePolicies([x509.PolicyInformation(names.SIGNING_POLICY, None)]),
-            critical=True,
-        ).add_extension(
-            x509.SubjectAlternativeName(
-                [x509.OtherName(oid, utf8_string(value)) for oid, value in other_names]
-            ),
-            critical=False,
-        )
-        return builder.sign(self.signing.key, hashes.SHA256())
-
-    @staticmethod
-    def _end_entity(
-        ca: CertificationAuthority,
-        subject: x509.Name,
-        public_key: rsa.RSAPublicKey,
-        birth_date: dt.date,
-        now: dt.datetime,
-        serial: int | None,
-    ) -> x509.CertificateBuilder:
-        not_after = names.fifth_birthday_after(now.date(), birth_date)
-        ou = ca.certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
-        organisation = ca.certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
-        crl = names.crl_point_name(str(ou[0].value), str(organisation[0].value), 1)
-        return (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(ca.certificate.subject)
-            .public_key(public_key)
-            .serial_number(serial or new_serial())
-            .not_valid_before(now - dt.timedelta(minutes=1))
-            .not_valid_after(dt.datetime.combine(not_after, dt.time(14, 59, 59), dt.UTC))
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()),
-                critical=False,
-            )
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-            .add_extension(
-                x509.CRLDistributionPoints(
-                    [x509.DistributionPoint([x509.DirectoryName(crl)], None, None, None)]
-                ),
-                critical=False,
-            )
-        )
+    def valid_at(self, now: dt.datetime) -> bool:
+        cert = self.certificate
+        return cert.not_valid_before_utc <= now <= cert.not_valid_after_utc
 
 
-def _age(birth: dt.date, today: dt.date) -> int:
-    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
-
-
-def create_ca(purpose_ou: str, now: dt.datetime, key: rsa.RSAPrivateKey) -> x509.Certificate:
-    """A self-signed root with the JPKI CA extensions, valid for 12 years (as J-LIS roots are)."""
-    name = names.ca_name(purpose_ou)
-    return (
+def create_ca(
+    kind: CaKind, generation: int, key: rsa.RSAPrivateKey
+) -> CertificationAuthority:
+    """A self-signed root with the JPKI CA extensions, valid 12 years from 1 January (JST)."""
+    name = names.ca_name(kind.organizational_unit)
+    not_before = dt.datetime(generation, 1, 1, tzinfo=issuance.JST).astimezone(dt.UTC)
+    not_after = dt.datetime(generation + CA_LIFETIME_YEARS, 1, 1, tzinfo=issuance.JST).astimezone(
+        dt.UTC) - dt.timedelta(seconds=1)
+    certificate = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(new_serial())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=365 * 12))
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
         .add_extension(
             x509.KeyUsage(False, False, False, False, False, True, True, False, False),
             critical=True,
@@ -223,7 +154,8 @@ def create_ca(purpose_ou: str, now: dt.datetime, key: rsa.RSAPrivateKey) -> x509
             x509.CRLDistributionPoints(
                 [
                     x509.DistributionPoint(
-                        [x509.DirectoryName(names.crl_point_name(purpose_ou, "JPKI-TEST", 0))],
+                        [x509.DirectoryName(names.crl_point_name(
+                            kind.organizational_unit, names.TEST_ORGANISATION, 0))],
                         None,
                         None,
                         None,
@@ -235,28 +167,184 @@ def create_ca(purpose_ou: str, now: dt.datetime, key: rsa.RSAPrivateKey) -> x509
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
+    return CertificationAuthority(kind, generation, key, certificate)
 
 
-def _load_or_create_ca(stem: Path, purpose_ou: str, now: dt.datetime) -> CertificationAuthority:
-    key_path, cert_path = stem.with_suffix(".key"), stem.with_suffix(".crt")
-    if key_path.exists() and cert_path.exists():
+class TestAuthority:
+    """Every CA generation of the test authority, and issuance by the current one.
+
+    ``load_or_create(directory)`` then ``issue_user_auth_certificate`` / ``issue_signing_certificate``.
+    This class is the key material only; :class:`center.authority.service.AuthorityService` adds
+    the database (what was issued, to which municipality, revocations).
+    """
+
+    __test__ = False  # not a pytest class
+
+    def __init__(self, cas: Iterable[CertificationAuthority]) -> None:
+        self.cas = tuple(sorted(cas, key=lambda ca: (ca.kind, ca.generation)))
+        for kind in CaKind:
+            if not self.generations(kind):
+                raise AuthorityStateError(f"the authority has no {kind} CA")
+
+    # -- directory ---------------------------------------------------------------------------
+
+    @classmethod
+    def load_or_create(
+        cls,
+        directory: Path,
+        *,
+        now: dt.datetime | None = None,
+        generations: Sequence[int] | None = None,
+        key_factory: KeyFactory = generate_key,
+    ) -> TestAuthority:
+        """Load the CAs in ``directory``, creating them (all generations at once) if absent."""
+        directory = Path(directory)
+        if (directory / CA_DIRECTORY).is_dir():
+            return cls.load(directory)
+        years = tuple(generations or default_generations(now or dt.datetime.now(dt.UTC)))
+        cas = [create_ca(kind, year, key_factory()) for kind in CaKind for year in years]
+        _publish(directory, cas)
+        return cls.load(directory)
+
+    @classmethod
+    def load(cls, directory: Path) -> TestAuthority:
+        folder = Path(directory) / CA_DIRECTORY
+        if not folder.is_dir():
+            raise AuthorityStateError(f"no authority in {directory} (run koufu authority init)")
+        cas = []
+        for cert_path in sorted(folder.glob("*.crt")):
+            match = _CA_FILE.match(cert_path.name)
+            if not match:
+                continue
+            try:
+                certificate = x509.load_pem_x509_certificate(cert_path.read_bytes())
+            except ValueError as exc:
+                raise AuthorityStateError(f"cannot load {cert_path.name}: {exc}") from exc
+            key = read_private_key(cert_path.with_suffix(".key"))
+            if key_identifier(key.public_key()) != key_identifier(_rsa(certificate)):
+                raise AuthorityStateError(f"{cert_path.name} does not belong to its key")
+            cas.append(CertificationAuthority(CaKind(match[1]), int(match[2]), key, certificate))
+        return cls(cas)
+
+    # -- generations -------------------------------------------------------------------------
+
+    def generations(self, kind: CaKind) -> list[CertificationAuthority]:
+        """Every generation of one CA, oldest first."""
+        return [ca for ca in self.cas if ca.kind is kind]
+
+    def generation(self, kind: CaKind, year: int) -> CertificationAuthority:
+        for ca in self.generations(kind):
+            if ca.generation == year:
+                return ca
+        raise UnknownGenerationError(kind, year)
+
+    def current(self, kind: CaKind, now: dt.datetime) -> CertificationAuthority:
+        """The generation that issues at ``now``: the newest one valid then."""
+        valid = [ca for ca in self.generations(kind) if ca.valid_at(now)]
+        if not valid:
+            raise NoCurrentGenerationError(f"no {kind} CA generation is valid at {now:%Y-%m-%d}")
+        return valid[-1]
+
+    @property
+    def user_auth(self) -> CertificationAuthority:
+        """The newest user-authentication CA generation."""
+        return self.generations(CaKind.USER_AUTH)[-1]
+
+    @property
+    def signing(self) -> CertificationAuthority:
+        """The newest signing CA generation."""
+        return self.generations(CaKind.SIGNING)[-1]
+
+    def by_key_id(self, key_id: bytes) -> CertificationAuthority | None:
+        return next((ca for ca in self.cas if ca.key_id == key_id), None)
+
+    def issuer_of(self, certificate: x509.Certificate) -> CertificationAuthority:
+        """The generation that issued ``certificate``, chosen by key identifier and signature."""
+        return select_issuer(certificate, self.cas)
+
+    # -- issuance ----------------------------------------------------------------------------
+
+    def issue_user_auth_certificate(
+        self,
+        public_key: rsa.RSAPublicKey,
+        *,
+        birth_date: dt.date,
+        now: dt.datetime | None = None,
+        serial: int | None = None,
+    ) -> x509.Certificate:
+        """利用者証明用電子証明書 from the current user-authentication generation."""
+        now = now or dt.datetime.now(dt.UTC)
+        ca = self.current(CaKind.USER_AUTH, now)
+        return issuance.user_auth_certificate(ca, public_key, birth_date=birth_date, now=now,
+                                              serial=serial)
+
+    def issue_signing_certificate(
+        self,
+        public_key: rsa.RSAPublicKey,
+        facts: SigningFacts,
+        *,
+        now: dt.datetime | None = None,
+        serial: int | None = None,
+    ) -> x509.Certificate:
+        """署名用電子証明書 from the current signing generation."""
+        now = now or dt.datetime.now(dt.UTC)
+        ca = self.current(CaKind.SIGNING, now)
+        return issuance.signing_certificate(ca, public_key, facts, now=now, serial=serial)
+
+
+def select_issuer(
+    certificate: x509.Certificate, candidates: Iterable[CertificationAuthority]
+) -> CertificationAuthority:
+    """Pick the issuer among CAs sharing one name: key identifier first, then the signature.
+
+    The name is not enough (every generation has the same one); a certificate whose
+    authorityKeyIdentifier names a generation but whose signature does not verify under that
+    key is refused, and so is one without an authorityKeyIdentifier that no candidate signed.
+    """
+    wanted = authority_key_id(certificate)
+    for ca in candidates:
+        if wanted is not None and ca.key_id != wanted:
+            continue
+        if ca.certificate.subject != certificate.issuer:
+            continue
         try:
-            key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-            cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-        except ValueError as exc:
-            raise AuthorityError(f"cannot load {stem.name}: {exc}") from exc
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise AuthorityError(f"{stem.name} key is not RSA")
-        return CertificationAuthority(key, cert)
-    key = generate_key()
-    cert = create_ca(purpose_ou, now, key)
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+            certificate.verify_directly_issued_by(ca.certificate)
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+        return ca
+    raise UnknownIssuerError(
+        f"certificate {certificate.serial_number} was not issued by any known CA generation"
     )
-    key_path.chmod(0o600)
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return CertificationAuthority(key, cert)
+
+
+def _rsa(certificate: x509.Certificate) -> rsa.RSAPublicKey:
+    key = certificate.public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise AuthorityStateError("a CA certificate without an RSA key")
+    return key
+
+
+def _publish(directory: Path, cas: Sequence[CertificationAuthority]) -> None:
+    """Write every CA into a private temporary folder, then rename it into place at once.
+
+    Two processes creating the same authority at the same time end up with one set of CAs: the
+    loser of the rename discards its own.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".ca-", dir=directory))
+    try:
+        for ca in cas:
+            write_private_key(staging / f"{ca.label}.key", ca.key)
+            (staging / f"{ca.label}.crt").write_bytes(
+                ca.certificate.public_bytes(serialization.Encoding.PEM)
+            )
+        try:
+            os.rename(staging, directory / CA_DIRECTORY)
+        except OSError:
+            if not (directory / CA_DIRECTORY).is_dir():
+                raise
+    finally:
+        if staging.exists():
+            for leftover in staging.iterdir():
+                leftover.unlink()
+            staging.rmdir()

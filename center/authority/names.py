@@ -11,6 +11,7 @@ J_LIS = "Japan Agency for Local Authority Information Systems"
 OU_USER_AUTH = "JPKI for user authentication"
 OU_SIGNING = "JPKI for digital signature"
 PUBLIC_SERVICE_NAME = "公的個人認証サービス"
+TEST_ORGANISATION = "JPKI-TEST"  # the real CAs say O=JPKI; test cards carry O=JPKI-TEST
 
 # Policy of user-authentication certificates as reported by public sources (unverified).
 USER_AUTH_POLICY = x509.ObjectIdentifier("1.2.392.200149.8.5.1.3.30")
@@ -25,7 +26,7 @@ OID_ADDRESS = x509.ObjectIdentifier("1.2.392.200149.8.5.5.5")
 OID_ADDRESS_FLAGS = x509.ObjectIdentifier("1.2.392.200149.8.5.5.6")
 
 
-def ca_name(purpose_ou: str, organisation: str = "JPKI-TEST") -> x509.Name:
+def ca_name(purpose_ou: str, organisation: str = TEST_ORGANISATION) -> x509.Name:
     """``C=JP, O=JPKI[-TEST], OU=<purpose>, OU=J-LIS``: every generation shares this name."""
     return x509.Name(
         [
@@ -47,7 +48,11 @@ def public_service_name() -> x509.Name:
 
 
 def crl_point_name(purpose_ou: str, organisation: str, number: int) -> x509.Name:
-    """The CRL distribution point, given as a directory name (not a URL) as JPKI does."""
+    """The CRL distribution point, given as a directory name (not a URL) as JPKI does.
+
+    ``number`` 0 is the CA's own (authority revocation list); the end-entity certificates of a
+    generation point to ``CRL<generation>``, the partition that generation's CRL covers.
+    """
     return x509.Name(
         [
             *ca_name(purpose_ou, organisation),

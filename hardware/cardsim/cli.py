@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import signal
 import threading
 from pathlib import Path
 from typing import Any
 
+from center.authority.migrate import DB_ENV
 from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.personalize import PROFILES, Holder, issue_card
 from hardware.cardsim.state import CardStore
@@ -28,6 +30,12 @@ def register(commands: Any) -> None:
     issue.add_argument("--profile", choices=sorted(PROFILES), default="card")
     issue.add_argument("--authority", type=Path, default=DEFAULT_AUTHORITY,
                        help="JPKI test authority directory (created if missing)")
+    issue.add_argument("--authority-db", metavar="URL", default=os.environ.get(DB_ENV),
+                       help=f"the authority's database (default: ${DB_ENV}, else SQLite in "
+                            "the authority directory)")
+    issue.add_argument("--municipality", metavar="CODE", default=Holder.municipality,
+                       help="地方公共団体コード the authority maps the certificates to "
+                            f"(default {Holder.municipality}, 千代田区)")
     issue.add_argument("--name", default=Holder.name)
     issue.add_argument("--address", default=Holder.address)
     issue.add_argument("--birth-date", type=dt.date.fromisoformat, default=Holder.birth_date)
@@ -52,7 +60,7 @@ def register(commands: Any) -> None:
 def _issue(args: argparse.Namespace) -> int:
     holder = Holder(
         name=args.name, address=args.address, birth_date=args.birth_date, sex=args.sex,
-        my_number=args.my_number,
+        my_number=args.my_number, municipality=args.municipality,
     )
     issue_card(
         args.out,
@@ -61,6 +69,7 @@ def _issue(args: argparse.Namespace) -> int:
         sign_password=None if args.no_signing else args.sign_password,
         holder=holder,
         profile=args.profile,
+        authority_db=args.authority_db,
     )
     print(f"issued {args.out}")
     return 0

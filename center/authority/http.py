@@ -1,0 +1,236 @@
+"""The authority over HTTP (FastAPI app, served by uvicorn): what registered verifiers may ask.
+
+========================================  ========  ==========================================
+endpoint                                  who       answer
+========================================  ========  ==========================================
+``POST /ocsp`` (application/ocsp-request)  verifier  application/ocsp-response (RFC 6960)
+``GET /ocsp/{base64 request}``             verifier  application/ocsp-response
+``GET /v1/certificates/{serial}``          verifier  ``{"serial", "municipality", "status",
+                                                     "previous_serial"}``
+``GET /crl/{kind}/{generation}``           anyone    application/pkix-crl
+``GET /ca/{kind}/{generation}``            anyone    application/pkix-cert
+``GET /v1/cas``                            anyone    the CA generations, key ids, links
+``GET /healthz``                           anyone    ``{"status": "ok"}``
+========================================  ========  ==========================================
+
+Verifiers authenticate with ``Authorization: Bearer <token>``. Every error outside the OCSP
+protocol is JSON ``{"error": "<code>"}`` with a 4xx status (codes: ``errors.py``). Inside the
+protocol, a malformed request or an unknown issuer is an OCSP response with HTTP 200, as OCSP
+clients expect. Logs name the verifier, never its token.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import socket
+import ssl
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import uvicorn
+from cryptography.hazmat.primitives.serialization import Encoding
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from center.authority.ca import CaKind
+from center.authority.errors import (
+    AuthorityError,
+    InvalidSerialError,
+    RequestTooLargeError,
+    UnauthorizedError,
+    UnknownGenerationError,
+    UnsupportedMediaTypeError,
+)
+from center.authority.service import MAX_SERIAL, AuthorityService
+
+MAX_OCSP_REQUEST = 4096  # bytes; a request for one certificate with a nonce is ~100
+OCSP_REQUEST = "application/ocsp-request"
+OCSP_RESPONSE = "application/ocsp-response"
+
+log = logging.getLogger(__name__)
+
+
+async def _verifier(request: Request) -> str:
+    """The name of the registered verifier whose bearer token the request carries."""
+    service: AuthorityService = request.app.state.service
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise UnauthorizedError("a bearer token is required")
+    return await run_in_threadpool(service.authenticate, token.strip())
+
+
+Verifier = Annotated[str, Depends(_verifier)]
+
+
+def create_app(service: AuthorityService) -> FastAPI:
+    """The ASGI application over ``service`` (which the caller opens and closes)."""
+    app = FastAPI(title="koufu JPKI authority simulator", version="1")
+    app.state.service = service
+    _install_error_handlers(app)
+
+    @app.post("/ocsp", response_class=Response)
+    async def ocsp_post(request: Request, who: Verifier) -> Response:
+        media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media_type != OCSP_REQUEST:
+            raise UnsupportedMediaTypeError(f"expected {OCSP_REQUEST}")
+        body = await _read_limited(request, MAX_OCSP_REQUEST)
+        return await _ocsp(service, who, body)
+
+    @app.get("/ocsp/{encoded:path}", response_class=Response)
+    async def ocsp_get(encoded: str, who: Verifier) -> Response:
+        if len(encoded) > (MAX_OCSP_REQUEST * 4) // 3 + 4:
+            raise RequestTooLargeError(MAX_OCSP_REQUEST)
+        return await _ocsp(service, who, _unbase64(encoded))
+
+    @app.get("/v1/certificates/{serial}")
+    async def certificate(serial: str, who: Verifier) -> JSONResponse:
+        status = await run_in_threadpool(service.status, _serial(serial))
+        log.info("verifier %r asked for certificate %d", who, status.serial)
+        return JSONResponse(status.to_json())
+
+    @app.get("/crl/{kind}/{generation}", response_class=Response)
+    async def crl(kind: str, generation: str) -> Response:
+        ca_kind, year = _generation(service, kind, generation)
+        revocations = await run_in_threadpool(service.crl, ca_kind, year)
+        return Response(revocations.public_bytes(Encoding.DER), media_type="application/pkix-crl")
+
+    @app.get("/ca/{kind}/{generation}", response_class=Response)
+    async def ca_certificate(kind: str, generation: str) -> Response:
+        ca_kind, year = _generation(service, kind, generation)
+        return Response(service.authority.generation(ca_kind, year).der,
+                        media_type="application/pkix-cert")
+
+    @app.get("/v1/cas")
+    async def cas() -> JSONResponse:
+        return JSONResponse([
+            {
+                "kind": ca.kind.value,
+                "generation": ca.generation,
+                "key_id": ca.key_id.hex(),
+                "not_before": ca.certificate.not_valid_before_utc.isoformat(),
+                "not_after": ca.certificate.not_valid_after_utc.isoformat(),
+                "certificate": f"/ca/{ca.kind.value}/{ca.generation}",
+                "crl": f"/crl/{ca.kind.value}/{ca.generation}",
+            }
+            for ca in service.authority.cas
+        ])
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    return app
+
+
+async def _ocsp(service: AuthorityService, who: str, body: bytes) -> Response:
+    der = await run_in_threadpool(service.ocsp_response, body)
+    log.info("OCSP answer for verifier %r (%d bytes asked)", who, len(body))
+    return Response(der, media_type=OCSP_RESPONSE)
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise RequestTooLargeError(limit)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise RequestTooLargeError(limit)
+    return bytes(body)
+
+
+def _unbase64(encoded: str) -> bytes:
+    """The GET form of RFC 6960 appendix A: base64 (standard or URL-safe, padding optional).
+
+    Undecodable text becomes empty bytes, which the responder answers as malformedRequest.
+    """
+    text = encoded.strip().replace("-", "+").replace("_", "/")
+    text += "=" * (-len(text) % 4)
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def _serial(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or len(text) > 19 or int(text) > MAX_SERIAL:
+        raise InvalidSerialError(f"not a certificate serial: {text[:32]!r}")
+    return int(text)
+
+
+def _generation(service: AuthorityService, kind: str, generation: str) -> tuple[CaKind, int]:
+    if kind not in {k.value for k in CaKind} or not generation.isdigit() or len(generation) != 4:
+        raise UnknownGenerationError(kind[:32], generation[:32])
+    ca = service.authority.generation(CaKind(kind), int(generation))
+    return ca.kind, ca.generation
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AuthorityError)
+    async def authority_error(request: Request, exc: AuthorityError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, UnauthorizedError) else None
+        level = logging.ERROR if exc.http_status >= 500 else (
+            logging.WARNING if headers else logging.INFO)
+        # the message names serials and codes; never the Authorization header
+        log.log(level, "%s %s refused (%s): %s", request.method, request.url.path[:64], exc.code,
+                exc)
+        return JSONResponse({"error": exc.code}, status_code=exc.http_status, headers=headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code,
+                                                                 f"http_{exc.status_code}")
+        return JSONResponse({"error": code}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, _exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"error": "invalid_request"}, status_code=400)
+
+
+def serve(
+    service: AuthorityService,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
+    ready: Callable[[str], None] = print,
+    log_level: str = "info",
+) -> None:
+    """Run the app under uvicorn until SIGINT/SIGTERM; ``ready`` gets the base URL first.
+
+    The socket is bound here, so ``port=0`` picks a free port and the URL names the real one.
+    """
+    if (tls_cert is None) != (tls_key is None):
+        raise ValueError("give both --tls-cert and --tls-key, or neither")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so, and without
+    # it every response waits ~40 ms for a delayed ACK (Nagle)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    if tls_cert is not None:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(tls_cert, tls_key)
+    config = uvicorn.Config(
+        create_app(service),
+        ssl_certfile=tls_cert,
+        ssl_keyfile=tls_key,
+        log_level=log_level,
+        lifespan="off",
+    )
+    bound = sock.getsockname()[1]
+    scheme = "https" if tls_cert else "http"
+    shown = f"[{host}]" if family == socket.AF_INET6 else host
+    ready(f"{scheme}://{shown}:{bound}")
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()

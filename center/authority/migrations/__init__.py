@@ -1,0 +1,1 @@
+"""Alembic migrations of the authority's database (applied by ``center.authority.migrate``)."""

@@ -1,0 +1,162 @@
+"""The OCSP responder (RFC 6960): revocation status of one certificate serial, signed.
+
+Signer: the CA generation that issued the certificate signs the answer itself with its own key
+(RFC 6960 §4.2.2.2, first case), and names itself by key hash (ResponderID ``byKey``): the
+generations share one name, so ``byName`` could not say which one signed. No delegated
+responder certificate exists, so a verifier checks the answer with the very CA key it already
+trusts for the certificate's chain, and no id-kp-OCSPSigning / ocsp-nocheck rules apply.
+
+Which generation is asked: the CertID's ``issuerKeyHash`` (and ``issuerNameHash``), for any of
+SHA-1, SHA-224, SHA-256, SHA-384, SHA-512. A CertID of no generation of ours answers
+``unauthorized`` (we cannot answer authoritatively); a serial this generation never issued
+answers ``unknown``; bytes that are not one OCSP request answer ``malformedRequest`` (so do
+serials that are not positive or longer than 20 bytes); a database outage answers ``tryLater``.
+A nonce (1 to 128 bytes, RFC 8954) is echoed; longer or empty ones are malformed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.x509 import ocsp
+
+from center.authority.ca import CertificationAuthority, TestAuthority
+from center.authority.errors import AuthorityStateError, MalformedOcspRequestError
+from center.authority.keys import key_hash
+from center.authority.reasons import RevocationReason
+from center.authority.store import CertificateRecord
+
+OCSP_VALIDITY = dt.timedelta(minutes=10)  # nextUpdate - thisUpdate: how long a verifier may cache
+MAX_NONCE = 128
+_HASHES: tuple[type[hashes.HashAlgorithm], ...] = (
+    hashes.SHA1, hashes.SHA224, hashes.SHA256, hashes.SHA384, hashes.SHA512,
+)
+
+log = logging.getLogger(__name__)
+
+Lookup = Callable[[int], CertificateRecord | None]
+
+
+@dataclass(frozen=True)
+class OcspQuery:
+    """One parsed OCSP request: the CertID and the nonce."""
+
+    serial: int
+    algorithm: hashes.HashAlgorithm
+    issuer_name_hash: bytes
+    issuer_key_hash: bytes
+    nonce: bytes | None
+
+
+def parse_request(der: bytes) -> OcspQuery:
+    """Parse an OCSPRequest (DER) with exactly one CertID, or :class:`MalformedOcspRequestError`."""
+    try:
+        request = ocsp.load_der_ocsp_request(der)
+        algorithm = request.hash_algorithm
+        extensions = request.extensions
+        query = OcspQuery(
+            serial=request.serial_number,
+            algorithm=algorithm,
+            issuer_name_hash=request.issuer_name_hash,
+            issuer_key_hash=request.issuer_key_hash,
+            nonce=None,
+        )
+    except (ValueError, TypeError, NotImplementedError, UnsupportedAlgorithm) as exc:
+        raise MalformedOcspRequestError(f"not an OCSP request: {exc}") from exc
+    if not 0 < query.serial < 2**160:
+        raise MalformedOcspRequestError("a serial number is positive and at most 20 bytes")
+    if not isinstance(algorithm, _HASHES):
+        raise MalformedOcspRequestError(f"unsupported CertID hash {algorithm.name}")
+    size = algorithm.digest_size
+    if len(query.issuer_name_hash) != size or len(query.issuer_key_hash) != size:
+        raise MalformedOcspRequestError("CertID hashes do not match their algorithm")
+    nonce = None
+    for extension in extensions:
+        if isinstance(extension.value, x509.OCSPNonce):
+            nonce = extension.value.nonce
+        elif extension.critical:
+            raise MalformedOcspRequestError(f"unsupported critical extension {extension.oid}")
+    if nonce is not None and not 1 <= len(nonce) <= MAX_NONCE:
+        raise MalformedOcspRequestError(f"nonce of {len(nonce)} bytes (1 to {MAX_NONCE} allowed)")
+    return OcspQuery(query.serial, algorithm, query.issuer_name_hash, query.issuer_key_hash,
+                     nonce)
+
+
+class OcspResponder:
+    """Turns request bytes into a signed response; never raises on bad input."""
+
+    def __init__(self, authority: TestAuthority, lookup: Lookup) -> None:
+        self._authority = authority
+        self._lookup = lookup
+        self._ids: dict[tuple[str, bytes, bytes], CertificationAuthority] = {}
+        for ca in authority.cas:
+            name_der = ca.certificate.subject.public_bytes()
+            for algorithm in (cls() for cls in _HASHES):
+                name_digest = hashes.Hash(algorithm)
+                name_digest.update(name_der)
+                key_digest = key_hash(ca.key.public_key(), algorithm)
+                self._ids[(algorithm.name, name_digest.finalize(), key_digest)] = ca
+
+    def issuer(self, query: OcspQuery) -> CertificationAuthority | None:
+        """The generation a CertID names: by key hash and name hash, never by name alone."""
+        return self._ids.get(
+            (query.algorithm.name, query.issuer_name_hash, query.issuer_key_hash)
+        )
+
+    def respond(self, der: bytes, now: dt.datetime) -> ocsp.OCSPResponse:
+        try:
+            query = parse_request(der)
+        except MalformedOcspRequestError:
+            return ocsp.OCSPResponseBuilder.build_unsuccessful(
+                ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+            )
+        ca = self.issuer(query)
+        if ca is None:
+            return ocsp.OCSPResponseBuilder.build_unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
+        try:
+            return self.answer(ca, query, now)
+        except AuthorityStateError as exc:  # the database is away: the client may retry
+            log.error("OCSP answer impossible: %s", exc)
+            return ocsp.OCSPResponseBuilder.build_unsuccessful(ocsp.OCSPResponseStatus.TRY_LATER)
+
+    def answer(
+        self, ca: CertificationAuthority, query: OcspQuery, now: dt.datetime
+    ) -> ocsp.OCSPResponse:
+        this_update = now.replace(microsecond=0)
+        record = self._lookup(query.serial)
+        status = ocsp.OCSPCertStatus.GOOD
+        revoked_at = None
+        reason = None
+        if record is None or (record.kind, record.generation) != (ca.kind.value, ca.generation):
+            status = ocsp.OCSPCertStatus.UNKNOWN
+        elif record.revoked_at is not None:
+            status = ocsp.OCSPCertStatus.REVOKED
+            revoked_at = record.revoked_at.replace(microsecond=0)
+            if record.revocation_reason not in (None, RevocationReason.UNSPECIFIED):
+                assert record.revocation_reason is not None
+                reason = record.revocation_reason.crl_reason
+        builder = (
+            ocsp.OCSPResponseBuilder()
+            .add_response_by_hash(
+                issuer_name_hash=query.issuer_name_hash,
+                issuer_key_hash=query.issuer_key_hash,
+                serial_number=query.serial,
+                algorithm=query.algorithm,
+                cert_status=status,
+                this_update=this_update,
+                next_update=this_update + OCSP_VALIDITY,
+                revocation_time=revoked_at,
+                revocation_reason=reason,
+            )
+            .responder_id(ocsp.OCSPResponderEncoding.HASH, ca.certificate)
+        )
+        if query.nonce is not None:
+            builder = builder.add_extension(x509.OCSPNonce(query.nonce), critical=False)
+        log.info("OCSP %s serial %d: %s", ca.label, query.serial, status.name.lower())
+        return builder.sign(ca.key, hashes.SHA256())

@@ -1,0 +1,115 @@
+"""The authority's tables (SQLAlchemy Core), shared by the store and the Alembic migrations.
+
+Privacy by construction: a certificate row holds its serial, which CA generation issued it, its
+validity, the 地方公共団体コード of the municipality it belongs to, revocation and the link to the
+certificate it renewed. Never a name, address, birth date, sex or My Number, and never the
+certificate itself (the signing certificate carries the four facts). Verifier tokens are stored as
+SHA-256 digests only.
+
+Every name starts with ``jpki_`` so the authority can share a PostgreSQL database with the center.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+)
+from sqlalchemy.types import TypeDecorator
+
+VERSION_TABLE = "jpki_alembic_version"
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite (naive text) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the authority store")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+certificates = Table(
+    "jpki_certificates",
+    metadata,
+    Column("serial", BigInteger, primary_key=True, autoincrement=False),
+    Column("ca_kind", String(16), nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("municipality", String(6), nullable=False),
+    Column("not_before", UtcDateTime, nullable=False),
+    Column("not_after", UtcDateTime, nullable=False),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    Column("revocation_reason", String(32), nullable=True),
+    Column(
+        "previous_serial",
+        BigInteger,
+        ForeignKey("jpki_certificates.serial"),
+        nullable=True,
+        unique=True,  # a certificate is renewed at most once
+    ),
+    CheckConstraint("ca_kind IN ('user-auth', 'signing')", name="ca_kind"),
+    CheckConstraint("length(municipality) = 6", name="municipality"),
+    CheckConstraint("(revoked_at IS NULL) = (revocation_reason IS NULL)", name="revocation"),
+    CheckConstraint("serial > 0", name="serial"),
+)
+Index("ix_jpki_certificates_crl", certificates.c.ca_kind, certificates.c.generation,
+      certificates.c.revoked_at)
+
+verifiers = Table(
+    "jpki_verifiers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("token_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+crls = Table(
+    "jpki_crls",
+    metadata,
+    Column("ca_kind", String(16), primary_key=True),
+    Column("generation", Integer, primary_key=True),
+    Column("number", Integer, nullable=False),
+    Column("this_update", UtcDateTime, nullable=False),
+    Column("next_update", UtcDateTime, nullable=False),
+    Column("content_digest", LargeBinary(32), nullable=False),
+    Column("der", LargeBinary, nullable=False),
+)
