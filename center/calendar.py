@@ -92,8 +92,11 @@ def to_jst(instant: datetime) -> datetime:
     return instant.astimezone(JST)
 
 
+END_OF_DAY = time.max  # "24:00" in the data: open until midnight
+
+
 def _hhmm(value: time) -> str:
-    return f"{value.hour}:{value.minute:02d}"
+    return "24:00" if value == END_OF_DAY else f"{value.hour}:{value.minute:02d}"
 
 
 # -- rules ------------------------------------------------------------------------------------
@@ -116,6 +119,8 @@ class DailyHours:
 
     def __post_init__(self) -> None:
         for value in (self.opens, self.closes):
+            if value == END_OF_DAY and value is self.closes:
+                continue
             if value.tzinfo is not None or value.second or value.microsecond:
                 raise ValueError(f"hours are naive local times in whole minutes, got {value!r}")
         if not self.opens < self.closes:
@@ -352,7 +357,7 @@ class ServiceCalendar:
     """Every rule of the service calendar; immutable (an operator's change makes a new one)."""
 
     hours: DailyHours
-    year_end: YearEndClosure
+    year_end: YearEndClosure | None  # None: no year-end closure (test and special deployments)
     maintenance: tuple[MaintenanceWindow, ...] = ()
     municipality_stops: tuple[MunicipalityStop, ...] = ()
     certificate_hours: tuple[CertificateHours, ...] = ()
@@ -425,7 +430,7 @@ class ServiceCalendar:
         for held in self.suspensions:
             if held.concerns(municipality, kind) and held.active(local):
                 return _Closure(ReasonCode.SUSPENDED, held.message or _SUSPENDED, final=held.until is None)
-        if self.year_end.covers(local.date()):
+        if self.year_end is not None and self.year_end.covers(local.date()):
             return _Closure(ReasonCode.YEAR_END_CLOSURE, self.year_end.message())
         for maintenance in self.maintenance:
             if maintenance.window.contains(local):
@@ -533,6 +538,8 @@ def _text(value: object) -> str:
 
 
 def _clock(value: object) -> time:
+    if value == "24:00":
+        return END_OF_DAY
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", _text(value)):
         raise ValueError(f"expected a time as HH:MM (00:00-23:59), got {value!r}")
     return time.fromisoformat(_text(value))
@@ -616,11 +623,13 @@ def _calendar_from_dict(data: Mapping[str, Any]) -> ServiceCalendar:
     if top["format"] != DATA_FORMAT:
         raise CalendarDataError(f"calendar.format: {top['format']!r} is not format {DATA_FORMAT}")
     hours = _fields(top["service_hours"], "calendar.service_hours", "opens closes")
-    year_end = _fields(top["year_end_closure"], "calendar.year_end_closure", "first last")
+    year_end = (None if top["year_end_closure"] is None
+                else _fields(top["year_end_closure"], "calendar.year_end_closure", "first last"))
     with _at("calendar.service_hours"):
         daily = DailyHours(_clock(hours["opens"]), _clock(hours["closes"]))
     with _at("calendar.year_end_closure"):
-        closure = YearEndClosure(_month_day(year_end["first"]), _month_day(year_end["last"]))
+        closure = (None if year_end is None
+                   else YearEndClosure(_month_day(year_end["first"]), _month_day(year_end["last"])))
     maintenance = tuple(_maintenance(*item) for item in _items(top, "maintenance", "calendar"))
     stops = tuple(_municipality_stop(*item) for item in _items(top, "municipality_stops", "calendar"))
     rules = tuple(_certificate_hours(*item) for item in _items(top, "certificate_hours", "calendar"))
@@ -634,16 +643,21 @@ def _message_dict(message: Message | None) -> dict[str, Any]:
 
 
 def _hours_dict(hours: DailyHours) -> dict[str, str]:
-    return {"opens": hours.opens.strftime("%H:%M"), "closes": hours.closes.strftime("%H:%M")}
+    return {"opens": _hhmm_data(hours.opens), "closes": _hhmm_data(hours.closes)}
+
+
+def _hhmm_data(value: time) -> str:
+    return "24:00" if value == END_OF_DAY else value.strftime("%H:%M")
 
 
 def _calendar_to_dict(calendar: ServiceCalendar) -> dict[str, Any]:
-    first, last = calendar.year_end.first, calendar.year_end.last
+    year_end = calendar.year_end
     return {
         "format": DATA_FORMAT,
         "service_hours": _hours_dict(calendar.hours),
-        "year_end_closure": {"first": f"{first.month:02d}-{first.day:02d}",
-                             "last": f"{last.month:02d}-{last.day:02d}"},
+        "year_end_closure": None if year_end is None else {
+            "first": f"{year_end.first.month:02d}-{year_end.first.day:02d}",
+            "last": f"{year_end.last.month:02d}-{year_end.last.day:02d}"},
         "maintenance": [
             {"start": m.window.start.isoformat(), "end": m.window.end.isoformat(), **_message_dict(m.message)}
             for m in calendar.maintenance

@@ -49,6 +49,7 @@ class CenterConfig:
     database_url: str
     topology: str = "single"
     authority: AuthorityConfig = field(default_factory=AuthorityConfig)
+    session_lifetime_seconds: int = 180  # from "place your card" to the card's signature
 
     @classmethod
     def load(cls, directory: Path) -> CenterConfig:
@@ -56,7 +57,8 @@ class CenterConfig:
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
             config = cls(directory, doc["database_url"], doc.get("topology", "single"),
-                         AuthorityConfig(**doc.get("authority", {})))
+                         AuthorityConfig(**doc.get("authority", {})),
+                         int(doc.get("session_lifetime_seconds", 180)))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f"cannot read {path}: {exc}") from exc
         config.check()
@@ -64,7 +66,8 @@ class CenterConfig:
 
     def save(self) -> None:
         doc = {"database_url": self.database_url, "topology": self.topology,
-               "authority": asdict(self.authority)}
+               "authority": asdict(self.authority),
+               "session_lifetime_seconds": self.session_lifetime_seconds}
         (self.directory / CONFIG_FILE).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
 
     def check(self, *, workers: int = 1) -> None:
@@ -74,6 +77,8 @@ class CenterConfig:
         sqlite = self.database_url.startswith("sqlite")
         if self.topology == "multi" and sqlite:
             raise ConfigError("a multi-server deployment needs PostgreSQL, not SQLite")
+        if not 10 <= self.session_lifetime_seconds <= 900:
+            raise ConfigError("session_lifetime_seconds must be 10..900")
         if workers > 1 and self.topology == "single":
             raise ConfigError("several workers need topology 'multi' (and PostgreSQL)")
 
@@ -98,7 +103,8 @@ class CenterConfig:
         verify: str | bool = str(self.path(self.authority.ca_bundle)) if self.authority.ca_bundle else True
         client = AuthorityClient(self.authority.url, self.authority.token, verify=verify)
         return CenterService(make_engine(self.database_url), anchors=self.anchors(),
-                             authority=client, audit_secret=self.audit_secret)
+                             authority=client, audit_secret=self.audit_secret,
+                             session_lifetime=dt.timedelta(seconds=self.session_lifetime_seconds))
 
 
 def initialise(directory: Path, database_url: str | None, topology: str) -> CenterConfig:

@@ -62,8 +62,10 @@ class CenterService:
         authority: AuthorityClient,
         audit_secret: bytes,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        session_lifetime: dt.timedelta = SESSION_LIFETIME,
     ) -> None:
         self.engine = engine
+        self.session_lifetime = session_lifetime
         self.anchors = list(anchors)
         self.authority = authority
         self.audit_secret = audit_secret
@@ -99,7 +101,7 @@ class CenterService:
         if isinstance(decision, Closed):
             raise self._refused("session_opened", refusal(decision), terminal_id=terminal_id)
         opened = SessionOpened(str(uuid.uuid4()), secrets.token_bytes(CHALLENGE_BYTES),
-                               now + SESSION_LIFETIME)
+                               now + self.session_lifetime)
         with self.engine.begin() as connection:
             connection.execute(sessions.insert().values(
                 id=opened.session_id, terminal_id=terminal_id, challenge=opened.challenge,

@@ -408,7 +408,7 @@ def _edited(path: str, value: Any) -> dict[str, Any]:
         ("colour", "blue", r"calendar: unknown key\(s\) \['colour'\]"),
         ("service_hours", ..., r"missing key\(s\) \['service_hours'\]"),
         ("service_hours.opens", "6:30", r"calendar\.service_hours: expected a time as HH:MM"),
-        ("service_hours.closes", "24:00", r"calendar\.service_hours: expected a time"),
+        ("service_hours.closes", "24:01", r"calendar\.service_hours: expected a time"),
         ("service_hours.closes", "06:00", "must be before"),
         ("year_end_closure.first", "02-30", r"calendar\.year_end_closure: day is out of range"),
         ("maintenance.0.start", "2025-05-10T22:00:00", r"maintenance\[0\]: an ISO 8601 time with its UTC"),
@@ -564,3 +564,13 @@ def test_any_calendar_survives_the_round_trip_through_json(calendar: ServiceCale
     data = json.loads(json.dumps(calendar.to_dict(), ensure_ascii=False))
     assert ServiceCalendar.from_dict(data) == calendar
     assert ServiceCalendar.from_dict(data).to_dict() == data
+
+
+def test_open_all_day_without_year_end_closure_round_trips() -> None:
+    data = {"format": 1, "service_hours": {"opens": "00:00", "closes": "24:00"}, "year_end_closure": None,
+            "maintenance": [], "municipality_stops": [], "certificate_hours": [], "suspensions": []}
+    calendar = ServiceCalendar.from_dict(data)
+    assert calendar.to_dict()["service_hours"] == {"opens": "00:00", "closes": "24:00"}
+    assert calendar.to_dict()["year_end_closure"] is None
+    for instant in ("2026-12-31T23:59:59+09:00", "2027-01-01T00:00:00+09:00", "2026-12-29T12:00:00+09:00"):
+        assert calendar.check(datetime.fromisoformat(instant)).is_open

@@ -1,0 +1,150 @@
+"""A whole development stack on loopback: the JPKI authority and the center as real server
+processes over TLS, terminals enrolled, cards issued. Used by the end-to-end tests and ``make bench``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from center.authority.service import AuthorityService
+from center.client import CenterClient
+from center.config import CenterConfig, write_tls_identity
+from center.terminals import EnrolledTerminal
+from koufu.cli import main as koufu
+
+STARTUP_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _quiet(*argv: str) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = koufu(list(argv))
+    if code != 0:
+        raise RuntimeError(f"koufu {' '.join(argv)} failed: {out.getvalue()}")
+    return out.getvalue()
+
+
+@dataclass
+class DevStack:
+    root: Path
+    authority_dir: Path
+    authority_db: str | None
+    center_dir: Path
+    authority_url: str = ""
+    center_url: str = ""
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def center_tls(self) -> str:
+        return str(self.center_dir / "tls.crt")
+
+    @property
+    def center_log(self) -> Path:
+        return self.root / "center.log"
+
+    def enroll(self, terminal_id: str, store: str = "テスト店") -> EnrolledTerminal:
+        out = self.root / "terminals" / terminal_id
+        _quiet("center", "enroll-terminal", terminal_id, "--dir", str(self.center_dir), "--store", store,
+               "--out", str(out))
+        return EnrolledTerminal.load(out)
+
+    def client(self, terminal: EnrolledTerminal, url: str | None = None) -> CenterClient:
+        return CenterClient(url or self.center_url, terminal, verify=self.center_tls)
+
+    def authority(self) -> AuthorityService:
+        return AuthorityService.open(self.authority_dir, db_url=self.authority_db)
+
+    def start_center(self, *, workers: int = 1) -> str:
+        """One more center process on the same configuration and database; returns its URL."""
+        port = free_port()
+        log = self.center_log.open("ab")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "koufu", "center", "serve", "--dir", str(self.center_dir),
+             "--port", str(port), "--workers", str(workers)],
+            stdout=log, stderr=subprocess.STDOUT)
+        self.processes.append(process)
+        url = f"https://127.0.0.1:{port}"
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"center exited: {self.center_log.read_text()[-2000:]}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{url}/v1/health", verify=self.center_tls, timeout=1).status_code == 200:
+                    return url
+            if time.monotonic() > deadline:
+                raise RuntimeError("center did not come up")
+            time.sleep(0.1)
+
+    def stop_authority(self) -> None:
+        if self.processes:
+            _stop(self.processes[0])
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def start_stack(root: Path, *, center_db: str | None = None, authority_db: str | None = None,
+                topology: str = "single", workers: int = 1, session_lifetime: int = 180) -> DevStack:
+    stack = DevStack(root, root / "authority", authority_db, root / "center")
+    db = ["--db", authority_db] if authority_db else []
+    _quiet("authority", "init", "--dir", str(stack.authority_dir), *db)
+    with stack.authority() as authority:
+        token = authority.add_verifier("center")
+    write_tls_identity(stack.authority_dir, "tls", ["127.0.0.1"])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "koufu", "authority", "serve", "--dir", str(stack.authority_dir), *db,
+         "--port", "0", "--tls-cert", str(stack.authority_dir / "tls.crt"),
+         "--tls-key", str(stack.authority_dir / "tls.key")],
+        stdout=subprocess.PIPE, stderr=(root / "authority.log").open("wb"))
+    stack.processes.append(process)
+    assert process.stdout is not None
+    line = process.stdout.readline().decode()
+    if "listening on" not in line:
+        stack.stop()
+        raise RuntimeError(f"authority did not start: {(root / 'authority.log').read_text()[-2000:]}")
+    stack.authority_url = line.rsplit(" ", 1)[1].strip()
+
+    cdb = ["--db", center_db] if center_db else []
+    _quiet("center", "init", "--dir", str(stack.center_dir), *cdb, "--topology", topology)
+    (root / "token").write_text(token)
+    anchors = sorted((stack.authority_dir / "ca").glob("user-auth-*.crt"))
+    _quiet("center", "set-authority", "--dir", str(stack.center_dir), "--url", stack.authority_url,
+           "--token-file", str(root / "token"), "--ca-bundle", str(stack.authority_dir / "tls.crt"),
+           *[arg for anchor in anchors for arg in ("--anchor", str(anchor))])
+    config = CenterConfig.load(stack.center_dir)
+    config.session_lifetime_seconds = session_lifetime
+    config.save()
+    stack.center_url = stack.start_center(workers=workers)
+    return stack
+
+
+def summary(stack: DevStack) -> str:
+    return json.dumps({"authority": stack.authority_url, "center": stack.center_url})
