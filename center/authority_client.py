@@ -25,6 +25,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from center.errors import DependencyUnavailable, ResidentRefused
 from center.jpki_verify import RevocationStatus
+from center.tls import trust
 
 MAX_RESPONSE_SIZE = 64 * 1024
 CLOCK_TOLERANCE = dt.timedelta(minutes=5)
@@ -84,7 +85,7 @@ class AuthorityClient:
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(timeout=timeout, verify=verify,
+        self._http = httpx.Client(timeout=timeout, verify=trust(verify),
                                   headers={"Authorization": f"Bearer {token}"})
         self._clock = clock
         self._status: TtlCache[RevocationStatus] = TtlCache(max_age)

@@ -16,6 +16,7 @@ import httpx
 
 from center.protocol import sign_request
 from center.terminals import EnrolledTerminal
+from center.tls import trust
 
 
 class CenterRefusal(Exception):
@@ -37,7 +38,7 @@ class CenterClient:
     def __init__(self, base_url: str, terminal: EnrolledTerminal, *, verify: str | bool = True,
                  timeout: float = 10.0) -> None:
         self.terminal = terminal
-        self.http = httpx.Client(base_url=base_url, verify=verify, timeout=timeout)
+        self.http = httpx.Client(base_url=base_url, verify=trust(verify), timeout=timeout)
 
     def close(self) -> None:
         self.http.close()

@@ -21,6 +21,7 @@ from center.authority.service import AuthorityService
 from center.client import CenterClient
 from center.config import CenterConfig, write_tls_identity
 from center.terminals import EnrolledTerminal
+from center.tls import trust
 from koufu.cli import main as koufu
 
 STARTUP_TIMEOUT = 30.0
@@ -86,7 +87,7 @@ class DevStack:
             if process.poll() is not None:
                 raise RuntimeError(f"center exited: {self.center_log.read_text()[-2000:]}")
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/v1/health", verify=self.center_tls, timeout=1).status_code == 200:
+                if httpx.get(f"{url}/v1/health", verify=trust(self.center_tls), timeout=1).status_code == 200:
                     return url
             if time.monotonic() > deadline:
                 raise RuntimeError("center did not come up")

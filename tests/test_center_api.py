@@ -1,0 +1,283 @@
+"""The center end to end: real authority and center server processes over TLS, on SQLite and on
+PostgreSQL, terminals enrolled through the CLI, emulated cards signing real challenges."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fixtures_postgres import PostgresServer
+
+from center.client import CenterClient, CenterRefusal
+from center.devstack import DevStack, start_stack
+from center.protocol import resident_binding, sign_request
+from center.terminals import EnrolledTerminal
+from center.tls import trust
+from hardware.card.holder import HolderAuthentication
+from hardware.card.pin import PinBuffer
+from hardware.card.profile import USER_AUTH_PIN
+from hardware.cardsim.card import VirtualCard
+from hardware.cardsim.inprocess import InProcessReader
+from hardware.cardsim.personalize import Holder, issue_card
+
+SESSION_LIFETIME = 10
+ALWAYS_OPEN = {"format": 1, "service_hours": {"opens": "00:00", "closes": "24:00"},
+               "year_end_closure": None, "maintenance": [], "municipality_stops": [],
+               "certificate_hours": [], "suspensions": []}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
+    root = tmp_path_factory.mktemp(f"stack-{request.param}")
+    center_db = authority_db = None
+    if request.param == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        center_db, authority_db = server.url(server.create_database("center")), server.url(
+            server.create_database("authority"))
+    stack = start_stack(root, center_db=center_db, authority_db=authority_db,
+                        topology="multi" if center_db else "single", session_lifetime=SESSION_LIFETIME)
+    calendar = root / "calendar.json"
+    calendar.write_text(json.dumps(ALWAYS_OPEN))  # tests must not depend on the time of day
+    from koufu.cli import main
+
+    assert main(["center", "calendar", "load", str(calendar), "--dir", str(stack.center_dir)]) == 0
+    time.sleep(0)  # the server re-reads the calendar within 5 s; sessions below open after that
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="module")
+def terminal(stack: DevStack) -> EnrolledTerminal:
+    return stack.enroll("T-0001")
+
+
+@pytest.fixture(scope="module")
+def client(stack: DevStack, terminal: EnrolledTerminal) -> Iterator[CenterClient]:
+    client = stack.client(terminal)
+    deadline = time.monotonic() + 10
+    while True:  # wait until the server has the always-open calendar
+        try:
+            client.open_session()
+            break
+        except CenterRefusal as refusal:
+            if refusal.status != 403 or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def card_path(stack: DevStack, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("card") / "card.json"
+    issue_card(path, authority_dir=stack.authority_dir, authority_db=stack.authority_db,
+               holder=Holder(municipality="131041"))
+    return path
+
+
+def card_proof(card_path: Path, session_id: str, terminal_id: str, challenge: bytes) -> tuple[bytes, bytes]:
+    """What the kiosk does with the resident's card: PIN, then sign the session binding."""
+    reader = InProcessReader()
+    reader.insert(VirtualCard.open(card_path))
+    auth = HolderAuthentication(reader.connect())
+    auth.read()
+    proof = auth.prove(PinBuffer.of(USER_AUTH_PIN, "1234"),
+                       resident_binding(session_id, terminal_id, challenge))
+    auth.finish()
+    return proof.certificate.der, proof.signature
+
+
+def refused(call: object) -> CenterRefusal:
+    assert callable(call)
+    with pytest.raises(CenterRefusal) as info:
+        call()
+    return info.value
+
+
+def test_resident_is_authenticated_and_the_challenge_is_single_use(
+    client: CenterClient, terminal: EnrolledTerminal, card_path: Path
+) -> None:
+    session = client.open_session()
+    assert len(session.challenge) == 32
+    certificate, signature = card_proof(card_path, session.session_id, terminal.terminal_id,
+                                        session.challenge)
+    accepted = client.authenticate_resident(session.session_id, certificate, signature)
+    assert accepted["municipality"] == "131041"
+    assert accepted["certificate_types"]["resident_record"]["open"] is True
+    again = refused(lambda: client.authenticate_resident(session.session_id, certificate, signature))
+    assert (again.status, again.code) == (409, "challenge_used")
+
+
+def test_proof_for_another_session_is_refused(client: CenterClient, terminal: EnrolledTerminal,
+                                              card_path: Path) -> None:
+    first, second = client.open_session(), client.open_session()
+    certificate, signature = card_proof(card_path, first.session_id, terminal.terminal_id, first.challenge)
+    error = refused(lambda: client.authenticate_resident(second.session_id, certificate, signature))
+    assert (error.status, error.code) == (422, "bad_signature")
+    # a refused proof consumes nothing: the right one still works
+    assert client.authenticate_resident(first.session_id, certificate, signature)["municipality"]
+
+
+def test_another_terminal_cannot_use_the_session(stack: DevStack, client: CenterClient,
+                                                 terminal: EnrolledTerminal, card_path: Path) -> None:
+    other = stack.client(stack.enroll("T-0002"))
+    session = client.open_session()
+    certificate, signature = card_proof(card_path, session.session_id, terminal.terminal_id,
+                                        session.challenge)
+    error = refused(lambda: other.authenticate_resident(session.session_id, certificate, signature))
+    assert (error.status, error.code) == (404, "unknown_session")
+    other.close()
+
+
+def test_expired_challenge(client: CenterClient, terminal: EnrolledTerminal, card_path: Path) -> None:
+    session = client.open_session()
+    certificate, signature = card_proof(card_path, session.session_id, terminal.terminal_id,
+                                        session.challenge)
+    time.sleep(max(0.0, (session.expires_at - dt.datetime.now(dt.UTC)).total_seconds()) + 0.5)
+    error = refused(lambda: client.authenticate_resident(session.session_id, certificate, signature))
+    assert (error.status, error.code) == (409, "challenge_expired")
+
+
+def test_revoked_certificate_is_refused(stack: DevStack, client: CenterClient, terminal: EnrolledTerminal,
+                                        tmp_path: Path) -> None:
+    path = tmp_path / "lost.json"
+    state = issue_card(path, authority_dir=stack.authority_dir, authority_db=stack.authority_db)
+    from cryptography import x509
+
+    serial = x509.load_der_x509_certificate(state.auth_cert).serial_number
+    with stack.authority() as authority:
+        authority.revoke(serial, "lost_card")
+    session = client.open_session()
+    certificate, signature = card_proof(path, session.session_id, terminal.terminal_id, session.challenge)
+    error = refused(lambda: client.authenticate_resident(session.session_id, certificate, signature))
+    assert (error.status, error.code) == (422, "certificate_revoked")
+
+
+def test_certificate_from_another_authority_is_untrusted(client: CenterClient, terminal: EnrolledTerminal,
+                                                         tmp_path: Path) -> None:
+    path = tmp_path / "forged.json"
+    issue_card(path, authority_dir=tmp_path / "rogue-authority")  # same names, other keys
+    session = client.open_session()
+    certificate, signature = card_proof(path, session.session_id, terminal.terminal_id, session.challenge)
+    error = refused(lambda: client.authenticate_resident(session.session_id, certificate, signature))
+    assert (error.status, error.code) == (422, "untrusted_certificate")
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        (b"{not json", 400, "invalid_body"),
+        (b'{"certificate": 1}', 400, "invalid_body"),
+        (b'{"certificate": "***", "signature": "AA=="}', 400, "invalid_base64"),
+        (json.dumps({"certificate": base64.b64encode(b"\x01\x02").decode(),
+                     "signature": "AA=="}).encode(), 422, "certificate_not_der"),
+        (b"x" * 70000, 413, "body_too_large"),
+    ],
+)
+def test_malformed_bodies(client: CenterClient, body: bytes, status: int, code: str) -> None:
+    session = client.open_session()
+    response = client.request("POST", f"/v1/sessions/{session.session_id}/resident", raw=body)
+    assert (response.status_code, response.json()["error"]) == (status, code)
+
+
+def test_wrong_signature_length(client: CenterClient, terminal: EnrolledTerminal, card_path: Path) -> None:
+    session = client.open_session()
+    certificate, signature = card_proof(card_path, session.session_id, terminal.terminal_id,
+                                        session.challenge)
+    error = refused(lambda: client.authenticate_resident(session.session_id, certificate, signature[:200]))
+    assert (error.status, error.code) == (422, "bad_signature_length")
+
+
+def test_terminal_requests_must_be_signed_fresh_and_unique(stack: DevStack,
+                                                          terminal: EnrolledTerminal) -> None:
+    http = httpx.Client(base_url=stack.center_url, verify=trust(stack.center_tls))
+    assert http.post("/v1/sessions").json()["error"] == "unsigned_request"
+    signed = sign_request(terminal.key, terminal.terminal_id, "POST", "/v1/sessions", b"").as_dict()
+    assert http.post("/v1/sessions", headers=signed).status_code == 201
+    replay = http.post("/v1/sessions", headers=signed)
+    assert (replay.status_code, replay.json()["error"]) == (401, "replayed_request")
+    stale = sign_request(terminal.key, terminal.terminal_id, "POST", "/v1/sessions", b"",
+                         now=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)).as_dict()
+    assert http.post("/v1/sessions", headers=stale).json()["error"] == "clock_skew"
+    other_path = sign_request(terminal.key, terminal.terminal_id, "POST", "/v1/other", b"").as_dict()
+    assert http.post("/v1/sessions", headers=other_path).json()["error"] == "bad_request_signature"
+    http.close()
+
+
+def test_suspended_and_revoked_terminals(stack: DevStack) -> None:
+    from koufu.cli import main
+
+    terminal = stack.enroll("T-0009")
+    client = stack.client(terminal)
+    assert main(["center", "terminal", "suspend", "T-0009", "--dir", str(stack.center_dir)]) == 0
+    error = refused(client.open_session)
+    assert (error.status, error.code) == (403, "terminal_suspended")
+    assert main(["center", "terminal", "activate", "T-0009", "--dir", str(stack.center_dir)]) == 0
+    client.open_session()
+    assert main(["center", "terminal", "revoke", "T-0009", "--dir", str(stack.center_dir)]) == 0
+    assert refused(client.open_session).code == "terminal_revoked"
+    client.close()
+
+
+def attempt(target: CenterClient, session_id: str, certificate: bytes, signature: bytes,
+            outcomes: list[object]) -> None:
+    try:
+        outcomes.append(target.authenticate_resident(session_id, certificate, signature))
+    except CenterRefusal as refusal:
+        outcomes.append(refusal.code)
+
+
+def test_challenge_is_consumed_once_across_center_processes(
+    stack: DevStack, client: CenterClient, terminal: EnrolledTerminal, card_path: Path
+) -> None:
+    second_url = stack.start_center()
+    second = stack.client(terminal, second_url)
+    for _ in range(3):
+        session = client.open_session()
+        certificate, signature = card_proof(card_path, session.session_id, terminal.terminal_id,
+                                            session.challenge)
+        outcomes: list[object] = []
+        threads = [threading.Thread(target=attempt, args=(target, session.session_id, certificate,
+                                                          signature, outcomes))
+                   for target in (client, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(map(str, outcomes))[0] == "challenge_used"
+        assert sum(isinstance(o, dict) for o in outcomes) == 1
+    second.close()
+
+
+def test_audit_log_is_intact_and_logs_hold_no_serials(stack: DevStack, card_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from cryptography import x509
+
+    from koufu.cli import main
+
+    assert main(["center", "audit-verify", "--dir", str(stack.center_dir)]) == 0
+    assert "audit log intact" in capsys.readouterr().out
+    state = json.loads(card_path.read_text())
+    serial = str(x509.load_der_x509_certificate(base64.b64decode(state["auth_cert"])).serial_number)
+    assert serial not in stack.center_log.read_text(errors="replace")
+
+
+def test_authority_down_means_refusal_never_acceptance(stack: DevStack, client: CenterClient,
+                                                       terminal: EnrolledTerminal, tmp_path: Path) -> None:
+    path = tmp_path / "fresh.json"  # a certificate the center has no cached status for
+    issue_card(path, authority_dir=stack.authority_dir, authority_db=stack.authority_db)
+    session = client.open_session()
+    certificate, signature = card_proof(path, session.session_id, terminal.terminal_id, session.challenge)
+    stack.stop_authority()
+    error = refused(lambda: client.authenticate_resident(session.session_id, certificate, signature))
+    assert error.status == 503
+    assert error.code in ("authority_unavailable", "revocation_unavailable")
