@@ -7,7 +7,6 @@ answer's signature with that generation's key, and that another generation's key
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from cryptography import x509
@@ -16,6 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import NameOID
+from fixtures_authority import NOW
 
 from center.authority.ca import CaKind, CertificationAuthority, TestAuthority, create_ca
 from center.authority.crl import CRL_REFRESH
@@ -26,31 +26,14 @@ from center.authority.errors import (
 )
 from center.authority.ocsp import OCSP_VALIDITY, parse_request
 from center.authority.service import AuthorityService
-from center.authority.store import AuthorityStore
-from center.authority.testing import card_key, reused_ca_keys
+from center.authority.testing import card_key
 
-NOW = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.UTC)
 IN_2020 = dt.datetime(2020, 6, 1, tzinfo=dt.UTC)
 BIRTH = dt.date(1990, 5, 10)
 DER = serialization.Encoding.DER
 
 
-@pytest.fixture
-def authority_db_url(database_url: str) -> str:
-    """The databases this is tested on: SQLite and PostgreSQL."""
-    return database_url
 
-
-@pytest.fixture(scope="module")
-def cas(tmp_path_factory: pytest.TempPathFactory) -> TestAuthority:
-    return TestAuthority.load_or_create(tmp_path_factory.mktemp("ca"), now=NOW,
-                                        key_factory=reused_ca_keys())
-
-
-@pytest.fixture
-def service(cas: TestAuthority, authority_db_url: str) -> Iterator[AuthorityService]:
-    with AuthorityService(cas, AuthorityStore.open(authority_db_url), clock=lambda: NOW) as svc:
-        yield svc
 
 
 def _card(service: AuthorityService, now: dt.datetime = NOW) -> x509.Certificate:

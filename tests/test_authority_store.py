@@ -1,6 +1,6 @@
 """The authority's records: issue, revoke, renew, status, verifiers, migrations.
 
-Every test runs against each database of the ``authority_db_url`` fixture (SQLite here; the
+Every test runs against each database of the ``database_url`` fixture (SQLite here; the
 lead adds PostgreSQL by extending its parameters). Tests never assume an empty database.
 """
 
@@ -10,14 +10,14 @@ import datetime as dt
 import hashlib
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fixtures_authority import NOW
 from sqlalchemy import inspect, select, text, update
 
 from center.authority import migrate
-from center.authority.ca import CaKind, SigningFacts, TestAuthority
+from center.authority.ca import CaKind, SigningFacts
 from center.authority.errors import (
     AlreadyRenewedError,
     AlreadyRevokedError,
@@ -36,31 +36,14 @@ from center.authority.errors import (
 from center.authority.reasons import RevocationReason
 from center.authority.schema import VERSION_TABLE, metadata
 from center.authority.service import AuthorityService
-from center.authority.store import AuthorityStore
-from center.authority.testing import card_key, reused_ca_keys
+from center.authority.testing import card_key
 
-NOW = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.UTC)
 BIRTH = dt.date(1990, 5, 10)
 NAME, ADDRESS, MY_NUMBER = "試験　花子", "東京都千代田区霞が関２丁目１番２号", "123456789018"
 FACTS = SigningFacts(NAME, ADDRESS, BIRTH, "2", "東京都", "千代田区")
 
 
-@pytest.fixture
-def authority_db_url(database_url: str) -> str:
-    """The databases this is tested on: SQLite and PostgreSQL."""
-    return database_url
 
-
-@pytest.fixture(scope="module")
-def cas(tmp_path_factory: pytest.TempPathFactory) -> TestAuthority:
-    return TestAuthority.load_or_create(tmp_path_factory.mktemp("ca"), now=NOW,
-                                        key_factory=reused_ca_keys())
-
-
-@pytest.fixture
-def service(cas: TestAuthority, authority_db_url: str) -> Iterator[AuthorityService]:
-    with AuthorityService(cas, AuthorityStore.open(authority_db_url), clock=lambda: NOW) as svc:
-        yield svc
 
 
 def _issue(service: AuthorityService, municipality: str = "131016", key: int = 0) -> int:
@@ -267,8 +250,8 @@ def test_verifier_tokens_are_stored_hashed(service: AuthorityService) -> None:
             service.add_verifier(bad_name)
 
 
-def test_migrations_are_applied_once_and_checked(authority_db_url: str) -> None:
-    engine = migrate.make_engine(authority_db_url)
+def test_migrations_are_applied_once_and_checked(database_url: str) -> None:
+    engine = migrate.make_engine(database_url)
     try:
         migrate.upgrade(engine)
         migrate.upgrade(engine)  # idempotent
