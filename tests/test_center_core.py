@@ -198,3 +198,21 @@ def test_config_refuses_a_single_server_build_on_a_multi_server_site(tmp_path: P
     with pytest.raises(ConfigError, match="workers"):
         CenterConfig(tmp_path, "sqlite:///x.db", "single").check(workers=2)
     CenterConfig(tmp_path, "postgresql+psycopg://u@h/d", "multi").check(workers=4)
+
+
+def test_center_refuses_to_start_on_a_mismatched_deployment(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from koufu.cli import main
+
+    assert main(["center", "init", "--dir", str(tmp_path)]) == 0
+    assert main(["center", "serve", "--dir", str(tmp_path), "--workers", "2"]) == 1
+    assert "several workers need topology 'multi'" in capsys.readouterr().err
+    config = CenterConfig.load(tmp_path)
+    config.topology = "multi"
+    config.save()
+    assert main(["center", "serve", "--dir", str(tmp_path)]) == 1
+    assert "needs PostgreSQL" in capsys.readouterr().err
+    config.topology = "single"
+    config.save()
+    assert main(["center", "serve", "--dir", str(tmp_path)]) == 1  # no JPKI authority configured
+    assert "no JPKI authority configured" in capsys.readouterr().err
