@@ -10,6 +10,7 @@ import base64
 import binascii
 import datetime as dt
 import os
+import uuid
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
@@ -20,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from center.calendar import Open
-from center.errors import BadRequest, CenterError
+from center.errors import BadRequest, CenterError, NotFound, TerminalAuthError
 from center.service import CenterService
 
 MAX_BODY = 64 * 1024
@@ -70,6 +71,19 @@ def _b64(text: str, what: str) -> bytes:
         raise BadRequest("invalid_base64", f"{what} is not base64") from None
 
 
+def _session_id(text: str) -> str:
+    """Session ids are the center's own UUIDs (``str(uuid4())``): anything else names no session and
+    is refused here, before the database sees it (PostgreSQL refuses to store an id longer than the
+    column, or one with NUL, in the audit log)."""
+    try:
+        canonical = str(uuid.UUID(text))
+    except ValueError:
+        canonical = None
+    if canonical != text:
+        raise NotFound("unknown_session", "no such session for this terminal")
+    return text
+
+
 def create_app(service: CenterService) -> FastAPI:
     app = FastAPI(title="koufu certificate issuance center", version="1", responses=ERRORS)
 
@@ -78,13 +92,18 @@ def create_app(service: CenterService) -> FastAPI:
         return JSONResponse({"error": error.code, "message": error.message, **error.details},
                             status_code=error.status)
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid_body(_request: Request, _error: RequestValidationError) -> JSONResponse:
+    def invalid_body() -> JSONResponse:
         return JSONResponse({"error": "invalid_body", "message": "the request body is not valid"},
                             status_code=400)
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, _error: RequestValidationError) -> JSONResponse:
+        return invalid_body()
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400:  # FastAPI could not read the body (JSON that is not UTF-8, …)
+            return invalid_body()
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
         return JSONResponse({"error": code, "message": str(error.detail)}, status_code=error.status_code)
 
@@ -100,6 +119,12 @@ def create_app(service: CenterService) -> FastAPI:
         body = await request.body()
         if len(body) > MAX_BODY:
             raise CenterError("body_too_large", "request body too large", status=413)
+        routed: str = request.scope["path"]  # percent-decoded
+        if not (routed.isascii() and routed.isprintable()):
+            # The signed text is ASCII, one field a line; and ``request.url.path`` silently drops
+            # tabs and line breaks. No signature can cover such a path.
+            raise TerminalAuthError("bad_request_signature",
+                                    "the request path is not printable ASCII, so no signature covers it")
         headers = {k.lower(): v for k, v in request.headers.items()}
         return await run_in_threadpool(service.authenticate_terminal, headers, request.method,
                                        request.url.path, body)
@@ -123,6 +148,7 @@ def create_app(service: CenterService) -> FastAPI:
         """The card's proof: its certificate and its signature over the session binding."""
         certificate = _b64(proof.certificate, "certificate")
         signature = _b64(proof.signature, "signature")
+        session_id = _session_id(session_id)
         accepted = await run_in_threadpool(service.authenticate_resident, terminal_id, session_id,
                                            certificate, signature)
         return ResidentResponse(

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.utils import CryptographyDeprecationWarning
 
 from center.errors import ResidentRefused
 
@@ -50,10 +52,18 @@ def load_certificate(der: bytes) -> x509.Certificate:
     if not der or len(der) > MAX_CERTIFICATE_SIZE or der[0] != 0x30:
         raise ResidentRefused("certificate_not_der", "the card's certificate is not DER")
     try:
-        certificate = x509.load_der_x509_certificate(der)
-    except ValueError:
+        with warnings.catch_warnings():  # a non-positive serial only warns; it is refused below
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            certificate = x509.load_der_x509_certificate(der)
+            serial = certificate.serial_number
+        public_key = certificate.public_key()
+        _ = certificate.extensions  # parsed lazily by the library: parse them now, not mid-check
+    except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion, x509.DuplicateExtension,
+            x509.UnsupportedGeneralNameType):
         raise ResidentRefused("certificate_not_der", "the card's certificate is not DER") from None
-    if not isinstance(certificate.public_key(), rsa.RSAPublicKey):
+    if serial <= 0:
+        raise ResidentRefused("certificate_not_der", "the card's certificate has an invalid serial number")
+    if not isinstance(public_key, rsa.RSAPublicKey):
         raise ResidentRefused("certificate_not_jpki", "the card's certificate has no RSA key")
     return certificate
 

@@ -161,8 +161,8 @@ def authenticate(connection: sa.Connection, credentials: RequestCredentials, met
         nonce_raw = protocol.unb64url(credentials.nonce)
     except ValueError:
         raise TerminalAuthError("malformed_signature", "terminal signature headers are malformed") from None
-    if len(nonce_raw) != protocol.NONCE_BYTES:
-        raise TerminalAuthError("malformed_signature", "nonce must be 16 bytes")
+    if len(nonce_raw) != protocol.NONCE_BYTES or credentials.nonce != protocol.b64url(nonce_raw):
+        raise TerminalAuthError("malformed_signature", "nonce must be 16 bytes in canonical base64")
     sent = dt.datetime.fromtimestamp(timestamp_ms / 1000, dt.UTC) if abs(timestamp_ms) < 2**42 else None
     if sent is None or abs(sent - now) > protocol.MAX_CLOCK_SKEW:
         raise TerminalAuthError("clock_skew", "the terminal's clock is off by more than 2 minutes")

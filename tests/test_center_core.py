@@ -3,6 +3,7 @@ chain, resident verification. (The HTTP service is tested end to end in test_cen
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from pathlib import Path
 
@@ -65,6 +66,8 @@ def test_signed_request_is_accepted_once(engine: sa.Engine, terminal_ca: Termina
         (lambda h, body, when: ({**h, "X-Koufu-Terminal": "T-9999"}, body, when), "unknown_terminal"),
         (lambda h, body, when: (h, body, when + dt.timedelta(minutes=3)), "clock_skew"),
         (lambda h, body, when: ({**h, "X-Koufu-Nonce": "short"}, body, when), "malformed_signature"),
+        (lambda h, body, when: ({**h, "X-Koufu-Nonce": "A" * 22 + "=" * 60}, body, when),
+         "malformed_signature"),
         (lambda h, body, when: ({**h, "X-Koufu-Signature": "!!"}, body, when), "malformed_signature"),
         (lambda h, body, when: ({**h, "X-Koufu-Timestamp": "soon"}, body, when), "malformed_signature"),
         (lambda h, body, when: ({k: v for k, v in h.items() if k != "X-Koufu-Nonce"}, body, when),
@@ -216,3 +219,21 @@ def test_center_refuses_to_start_on_a_mismatched_deployment(tmp_path: Path,
     config.save()
     assert main(["center", "serve", "--dir", str(tmp_path)]) == 1  # no JPKI authority configured
     assert "no JPKI authority configured" in capsys.readouterr().err
+
+
+def test_mutated_certificates_never_escape_as_crashes(resident) -> None:  # type: ignore[no-untyped-def]
+    """Byte mutations of a real certificate: refused with a code, never an unexpected exception."""
+    import random
+
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    authority, key, cert = resident
+    der = bytearray(cert.public_bytes(Encoding.DER))
+    randomness = random.Random(7)
+    for _ in range(2000):
+        mutated = bytearray(der)
+        for _ in range(randomness.randint(1, 3)):
+            mutated[randomness.randrange(len(mutated))] = randomness.randrange(256)
+        with contextlib.suppress(ResidentRefused):
+            verify_resident(bytes(mutated), proof(key, b"m"), b"m", anchors=[authority.user_auth.certificate],
+                            revocation=Always(RevocationStatus.GOOD), now=NOW)
