@@ -50,6 +50,7 @@ test: lint
 
 bench: setup
 	$(PY) -m bench.card_step
+	$(PY) -m bench.center_auth
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

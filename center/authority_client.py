@@ -28,6 +28,10 @@ from center.jpki_verify import RevocationStatus
 from center.tls import trust
 
 MAX_RESPONSE_SIZE = 64 * 1024
+# Keep-alive connections to the authority: as many as a process asks over at once (its request
+# threads and their helpers), so none is closed after one use and opened again with a new TLS
+# handshake under load.
+CONNECTIONS = 80
 CLOCK_TOLERANCE = dt.timedelta(minutes=5)
 V = TypeVar("V")
 
@@ -86,7 +90,9 @@ class AuthorityClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(timeout=timeout, verify=trust(verify),
-                                  headers={"Authorization": f"Bearer {token}"})
+                                  headers={"Authorization": f"Bearer {token}"},
+                                  limits=httpx.Limits(max_connections=CONNECTIONS,
+                                                      max_keepalive_connections=CONNECTIONS))
         self._clock = clock
         self._status: TtlCache[RevocationStatus] = TtlCache(max_age)
         self._records: TtlCache[CertificateRecord] = TtlCache(max_age)
@@ -164,6 +170,10 @@ class AuthorityClient:
         return issuer
 
     # -- municipality --------------------------------------------------------------------------
+
+    def cached_record(self, serial: int) -> CertificateRecord | None:
+        """The answer of :meth:`record` while it is fresh, else ``None`` (never asks)."""
+        return self._records.get(serial, self._clock())
 
     def record(self, serial: int) -> CertificateRecord:
         """Which municipality this certificate belongs to (and its status, previous serial)."""

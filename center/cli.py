@@ -14,6 +14,10 @@ import sqlalchemy as sa
 from center.config import AuthorityConfig, CenterConfig, ConfigError, initialise
 from center.terminals import TerminalCA, enroll, set_status
 
+# On SIGTERM, requests in flight get this long to finish; idle keep-alive TLS connections would
+# otherwise hold the exit for asyncio's 30 s TLS shutdown (idle clients never send close_notify).
+GRACEFUL_SHUTDOWN = 2  # seconds
+
 
 def register(commands: Any) -> None:
     center = commands.add_parser("center", help="the certificate issuance center")
@@ -130,7 +134,8 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ["KOUFU_CENTER_DIR"] = str(args.dir.resolve())
     uvicorn.run("center.app:app_from_environment", factory=True, host=args.host, port=args.port,
                 workers=args.workers, ssl_certfile=str(config.path("tls.crt")),
-                ssl_keyfile=str(config.path("tls.key")), log_level="warning", access_log=False)
+                ssl_keyfile=str(config.path("tls.key")), log_level="warning", access_log=False,
+                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN)
     return 0
 
 

@@ -1,8 +1,10 @@
 """The center's use cases, free of HTTP: authenticate a terminal's request, open a session,
 authenticate the resident in it. The web layer (``center/app.py``) only translates.
 
-Every decision writes one audit line; a refusal writes nothing else (a failed transaction is
-rolled back and the audit line is written in its own).
+Every decision writes one audit line; a refusal writes nothing else. A decision's audit line and
+its state change (the session opened, the challenge consumed) commit together, through the
+process's :class:`~center.audit.AuditWriter`, which puts decisions arriving together into one
+transaction.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 import secrets
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -19,11 +22,11 @@ from cryptography import x509
 
 from center import audit, terminals
 from center.audit import AuditEntry
-from center.authority_client import AuthorityClient
+from center.authority_client import AuthorityClient, CertificateRecord
 from center.calendar import CertificateType, Closed, Decision
 from center.calendar_store import CalendarCache
 from center.errors import CenterError, Conflict, NotFound, ResidentRefused, ServiceClosed
-from center.jpki_verify import verify_resident
+from center.jpki_verify import RevocationStatus, verify_resident
 from center.protocol import resident_binding
 from center.store.tables import sessions
 
@@ -53,6 +56,39 @@ def refusal(decision: Closed) -> ServiceClosed:
                                        decision.message_en, reopens)
 
 
+_INSERT_SESSION = sessions.insert()
+_CHALLENGE = sa.select(sessions.c.challenge, sessions.c.expires_at, sessions.c.consumed_at).where(
+    sessions.c.id == sa.bindparam("session_id"), sessions.c.terminal_id == sa.bindparam("terminal_id"))
+_CONSUME = sessions.update().where(
+    sessions.c.id == sa.bindparam("which_session"), sessions.c.terminal_id == sa.bindparam("which_terminal"),
+    sessions.c.consumed_at.is_(None))
+
+
+class _AuthorityQuestions:
+    """The two questions about a card for the authority, asked at once.
+
+    ``verify_resident`` asks for the revocation status only when the card's own checks have
+    passed (chain, validity, signature); at that moment the municipality is asked for too, in
+    another thread, so a card not seen before costs one round trip to the authority, not two.
+    """
+
+    def __init__(self, authority: AuthorityClient, pool: ThreadPoolExecutor) -> None:
+        self._authority = authority
+        self._pool = pool
+        self._record: Future[CertificateRecord] | None = None
+
+    def status(self, certificate: x509.Certificate, issuer: x509.Certificate) -> RevocationStatus:
+        serial = certificate.serial_number
+        if self._authority.cached_record(serial) is None:
+            self._record = self._pool.submit(self._authority.record, serial)
+        return self._authority.status(certificate, issuer)
+
+    def record(self, serial: int) -> CertificateRecord:
+        if self._record is not None:
+            return self._record.result()
+        return self._authority.record(serial)
+
+
 class CenterService:
     def __init__(
         self,
@@ -71,10 +107,13 @@ class CenterService:
         self.audit_secret = audit_secret
         self.clock = clock
         self.calendar = CalendarCache(engine)
+        self.decisions = audit.AuditWriter(engine)
+        self.terminals = terminals.Authenticator(engine)
+        self._reads = engine.execution_options(isolation_level="AUTOCOMMIT")  # single statements
+        self._questions = ThreadPoolExecutor(max_workers=32, thread_name_prefix="authority")
 
     def _audit(self, entry: AuditEntry) -> None:
-        with self.engine.begin() as connection:
-            audit.append(connection, entry, self.clock())
+        self.decisions.record(entry, self.clock())
         log.info("audit %s %s %s terminal=%s", entry.event, entry.outcome, entry.reason or "",
                  entry.terminal_id or "-")
 
@@ -88,8 +127,7 @@ class CenterService:
         claimed = headers.get("x-koufu-terminal") or None
         try:
             credentials = terminals.RequestCredentials.from_headers(headers)
-            with self.engine.begin() as connection:
-                return terminals.authenticate(connection, credentials, method, path, body, self.clock())
+            return self.terminals.authenticate(credentials, method, path, body, self.clock())
         except CenterError as error:
             raise self._refused("terminal_request", error, terminal_id=_printable(claimed)) from None
 
@@ -102,12 +140,14 @@ class CenterService:
             raise self._refused("session_opened", refusal(decision), terminal_id=terminal_id)
         opened = SessionOpened(str(uuid.uuid4()), secrets.token_bytes(CHALLENGE_BYTES),
                                now + self.session_lifetime)
-        with self.engine.begin() as connection:
-            connection.execute(sessions.insert().values(
-                id=opened.session_id, terminal_id=terminal_id, challenge=opened.challenge,
-                created_at=now, expires_at=opened.expires_at, status="open"))
-            audit.append(connection, AuditEntry("session_opened", "accepted", None, terminal_id,
-                                                opened.session_id), now)
+
+        def insert(connection: sa.Connection) -> None:
+            connection.execute(_INSERT_SESSION, {
+                "id": opened.session_id, "terminal_id": terminal_id, "challenge": opened.challenge,
+                "created_at": now, "expires_at": opened.expires_at, "status": "open"})
+
+        self.decisions.record(AuditEntry("session_opened", "accepted", None, terminal_id, opened.session_id),
+                              now, apply=insert)
         return opened
 
     def authenticate_resident(self, terminal_id: str, session_id: str, certificate_der: bytes,
@@ -117,12 +157,13 @@ class CenterService:
         try:
             now = self.clock()
             challenge = self._usable_challenge(terminal_id, session_id, now)
+            questions = _AuthorityQuestions(self.authority, self._questions)
             verified = verify_resident(
                 certificate_der, signature, resident_binding(session_id, terminal_id, challenge),
-                anchors=self.anchors, revocation=self.authority, now=now,
+                anchors=self.anchors, revocation=questions, now=now,
             )
             fields["subject"] = audit.subject_of(verified.serial, self.audit_secret)
-            record = self.authority.record(verified.serial)
+            record = questions.record(verified.serial)
             if record.status != "good":
                 raise ResidentRefused("certificate_revoked", "the card's certificate has been revoked")
             calendar = self.calendar.get(now)
@@ -130,28 +171,30 @@ class CenterService:
             if isinstance(decision, Closed):
                 raise refusal(decision)
             offered = calendar.open_types(now, record.municipality, list(CertificateType))
-            with self.engine.begin() as connection:
-                consumed = connection.execute(
-                    sessions.update()
-                    .where(sessions.c.id == session_id, sessions.c.terminal_id == terminal_id,
-                           sessions.c.consumed_at.is_(None))
-                    .values(consumed_at=now, status="authenticated", subject=fields["subject"],
-                            municipality=record.municipality)
-                ).rowcount
-                if consumed != 1:
-                    raise Conflict("challenge_used", "this session's challenge was already used")
-                audit.append(connection, AuditEntry("resident_authenticated", "accepted", None,
-                                                    **fields), now)
-            return ResidentAccepted(session_id, record.municipality, offered)
         except CenterError as error:
             raise self._refused("resident_authentication", error, **fields) from None
 
+        def consume(connection: sa.Connection) -> None:
+            consumed = connection.execute(_CONSUME, {
+                "which_session": session_id, "which_terminal": terminal_id, "consumed_at": now,
+                "status": "authenticated", "subject": fields["subject"],
+                "municipality": record.municipality}).rowcount
+            if consumed != 1:
+                raise Conflict("challenge_used", "this session's challenge was already used")
+
+        def refused(error: CenterError) -> AuditEntry:
+            log.info("audit resident_authentication refused %s terminal=%s", error.code, terminal_id)
+            return AuditEntry("resident_authentication", "refused", error.code, **fields)
+
+        # a refusal here (the challenge used meanwhile) is audited by the writer itself
+        self.decisions.record(AuditEntry("resident_authenticated", "accepted", None, **fields), now,
+                              apply=consume, refused=refused)
+        return ResidentAccepted(session_id, record.municipality, offered)
+
     def _usable_challenge(self, terminal_id: str, session_id: str, now: dt.datetime) -> bytes:
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                sa.select(sessions.c.challenge, sessions.c.expires_at, sessions.c.consumed_at)
-                .where(sessions.c.id == session_id, sessions.c.terminal_id == terminal_id)
-            ).one_or_none()
+        with self._reads.connect() as connection:
+            row = connection.execute(_CHALLENGE, {"session_id": session_id,
+                                                  "terminal_id": terminal_id}).one_or_none()
         if row is None:
             raise NotFound("unknown_session", "no such session for this terminal")
         if row.consumed_at is not None:

@@ -9,6 +9,7 @@ compromised or machine retired; final).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,9 +153,26 @@ class RequestCredentials:
         return cls(*[str(v) for v in values])
 
 
-def authenticate(connection: sa.Connection, credentials: RequestCredentials, method: str, path: str,
-                 body: bytes, now: dt.datetime) -> str:
-    """Check the terminal's signature, status, clock and nonce; record the nonce; return its id."""
+@dataclass(frozen=True)
+class SignedRequest:
+    """A request whose signature headers are well-formed and fresh: what its signature covers."""
+
+    terminal_id: str
+    nonce: str
+    signature: bytes
+    message: bytes  # the canonical text the terminal signed
+
+    def verifies_with(self, public_key: ec.EllipticCurvePublicKey) -> bool:
+        try:
+            public_key.verify(self.signature, self.message, ec.ECDSA(hashes.SHA256()))
+        except InvalidSignature:
+            return False
+        return True
+
+
+def check_request(credentials: RequestCredentials, method: str, path: str, body: bytes,
+                  now: dt.datetime) -> SignedRequest:
+    """The checks that need no database: the headers' form and the terminal's clock."""
     try:
         timestamp_ms = int(credentials.timestamp)
         signature = protocol.unb64url(credentials.signature)
@@ -166,30 +184,100 @@ def authenticate(connection: sa.Connection, credentials: RequestCredentials, met
     sent = dt.datetime.fromtimestamp(timestamp_ms / 1000, dt.UTC) if abs(timestamp_ms) < 2**42 else None
     if sent is None or abs(sent - now) > protocol.MAX_CLOCK_SKEW:
         raise TerminalAuthError("clock_skew", "the terminal's clock is off by more than 2 minutes")
-    row = connection.execute(sa.select(terminals.c.public_key, terminals.c.status)
-                             .where(terminals.c.id == credentials.terminal_id)).one_or_none()
+    message = protocol.canonical_request(method, path, timestamp_ms, credentials.nonce, body)
+    return SignedRequest(credentials.terminal_id, credentials.nonce, signature, message)
+
+
+@functools.lru_cache(maxsize=65536)
+def _public_key(der: bytes) -> ec.EllipticCurvePublicKey:
+    public_key = serialization.load_der_public_key(der)
+    assert isinstance(public_key, ec.EllipticCurvePublicKey)
+    return public_key
+
+
+def authenticate(connection: sa.Connection, credentials: RequestCredentials, method: str, path: str,
+                 body: bytes, now: dt.datetime) -> str:
+    """Check the terminal's signature, status, clock and nonce; record the nonce; return its id."""
+    request = check_request(credentials, method, path, body, now)
+    _authenticate_checked(connection, request, now)
+    return request.terminal_id
+
+
+_TERMINAL = sa.select(terminals.c.public_key, terminals.c.status).where(
+    terminals.c.id == sa.bindparam("terminal_id"))
+_RECORD_NONCE = {
+    "sqlite": sa.text("INSERT OR IGNORE INTO request_nonces (terminal_id, nonce, seen_at) "
+                      "VALUES (:terminal_id, :nonce, :seen_at)"),
+    "postgresql": sa.text("INSERT INTO request_nonces (terminal_id, nonce, seen_at) "
+                          "VALUES (:terminal_id, :nonce, :seen_at) ON CONFLICT DO NOTHING"),
+}
+# PostgreSQL, a terminal whose key this process knows: its status read, its key compared with the
+# one that verified the signature, and the nonce recorded if both are right, in one statement
+_RECORD_IF_ACTIVE = sa.text(f"""
+WITH terminal AS (
+    SELECT status, public_key = :public_key AS same_key FROM terminals WHERE id = :terminal_id
+), recorded AS (
+    INSERT INTO request_nonces (terminal_id, nonce, seen_at)
+    SELECT :terminal_id, :nonce, :seen_at FROM terminal WHERE status = '{ACTIVE}' AND same_key
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+)
+SELECT status, same_key, (SELECT count(*) FROM recorded) AS recorded FROM terminal
+""")
+
+
+def _authenticate_checked(connection: sa.Connection, request: SignedRequest, now: dt.datetime) -> bytes:
+    """The database's part of :func:`authenticate`; returns the terminal's key (DER)."""
+    row = connection.execute(_TERMINAL, {"terminal_id": request.terminal_id}).one_or_none()
     if row is None:
         raise TerminalAuthError("unknown_terminal", "this terminal is not enrolled")
-    public_key = serialization.load_der_public_key(row.public_key)
-    assert isinstance(public_key, ec.EllipticCurvePublicKey)
-    message = protocol.canonical_request(method, path, timestamp_ms, credentials.nonce, body)
-    try:
-        public_key.verify(signature, message, ec.ECDSA(hashes.SHA256()))
-    except InvalidSignature:
-        raise TerminalAuthError("bad_request_signature", "terminal signature does not verify") from None
+    if not request.verifies_with(_public_key(row.public_key)):
+        raise TerminalAuthError("bad_request_signature", "terminal signature does not verify")
     if row.status != ACTIVE:
         raise TerminalForbidden(f"terminal_{row.status}", f"this terminal is {row.status}")
-    inserted = connection.execute(
-        request_nonces.insert().prefix_with("OR IGNORE", dialect="sqlite")
-        .values(terminal_id=credentials.terminal_id, nonce=credentials.nonce, seen_at=now)
-    ) if connection.dialect.name == "sqlite" else connection.execute(
-        sa.text("INSERT INTO request_nonces (terminal_id, nonce, seen_at) VALUES (:t, :n, :s) "
-                "ON CONFLICT DO NOTHING"),
-        {"t": credentials.terminal_id, "n": credentials.nonce, "s": now},
-    )
+    statement = _RECORD_NONCE["sqlite" if connection.dialect.name == "sqlite" else "postgresql"]
+    inserted = connection.execute(statement, {"terminal_id": request.terminal_id, "nonce": request.nonce,
+                                              "seen_at": now})
     if inserted.rowcount != 1:
         raise TerminalAuthError("replayed_request", "this request was already received")
-    return credentials.terminal_id
+    key: bytes = row.public_key
+    return key
+
+
+class Authenticator:
+    """:func:`authenticate` for a center process, in one database round trip on PostgreSQL.
+
+    It remembers the key of each terminal it has authenticated. A request from such a terminal
+    is verified with that key first; then one statement reads the terminal's status, compares
+    its key in the database with the remembered one, and records the nonce if the terminal is
+    active and the key the same. Anything else (an unknown terminal, a changed key, a signature
+    that does not verify) is decided by :func:`authenticate` itself, in a transaction.
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self._one_statement = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._fast = engine.dialect.name == "postgresql"
+        self._keys: dict[str, bytes] = {}
+
+    def authenticate(self, credentials: RequestCredentials, method: str, path: str, body: bytes,
+                     now: dt.datetime) -> str:
+        request = check_request(credentials, method, path, body, now)
+        known = self._keys.get(request.terminal_id)
+        if self._fast and known is not None and request.verifies_with(_public_key(known)):
+            with self._one_statement.connect() as connection:
+                row = connection.execute(_RECORD_IF_ACTIVE, {
+                    "terminal_id": request.terminal_id, "public_key": known, "nonce": request.nonce,
+                    "seen_at": now}).one_or_none()
+            if row is not None and row.same_key:
+                if row.status != ACTIVE:
+                    raise TerminalForbidden(f"terminal_{row.status}", f"this terminal is {row.status}")
+                if row.recorded != 1:
+                    raise TerminalAuthError("replayed_request", "this request was already received")
+                return request.terminal_id
+        with self.engine.begin() as connection:
+            self._keys[request.terminal_id] = _authenticate_checked(connection, request, now)
+        return request.terminal_id
 
 
 def purge_nonces(connection: sa.Connection, now: dt.datetime) -> int:

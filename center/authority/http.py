@@ -23,19 +23,23 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import logging
 import socket
 import ssl
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ParamSpec, TypeVar
 
+import anyio
 import uvicorn
+from anyio import to_thread
+from anyio.lowlevel import RunVar
 from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from center.authority.ca import CaKind
@@ -52,8 +56,33 @@ from center.authority.service import MAX_SERIAL, AuthorityService
 MAX_OCSP_REQUEST = 4096  # bytes; a request for one certificate with a nonce is ~100
 OCSP_REQUEST = "application/ocsp-request"
 OCSP_RESPONSE = "application/ocsp-response"
+# On SIGTERM, answers in flight get this long to finish. Idle keep-alive TLS connections would
+# otherwise hold the exit for asyncio's 30 s TLS shutdown, waiting for a close_notify that an idle
+# client (the center's connection pool) never sends.
+GRACEFUL_SHUTDOWN = 2  # seconds
+
+# A token that authenticated is believed again for this long without asking the database (a
+# removed verifier is refused within this time); unknown tokens are looked up every time.
+TOKEN_MEMORY = 5.0  # seconds
+# Threads that work on the store at once: no more than its connection pool holds (5), so no
+# connection is opened and closed again for one request under load.
+STORE_THREADS = 5
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+_limiters: RunVar[anyio.CapacityLimiter | None] = RunVar("store_limiter", None)
+
+
+async def _in_thread(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``func`` in a worker thread, at most :data:`STORE_THREADS` at once (per event loop)."""
+    limiter = _limiters.get()
+    if limiter is None:
+        limiter = anyio.CapacityLimiter(STORE_THREADS)
+        _limiters.set(limiter)
+    return await to_thread.run_sync(lambda: func(*args, **kwargs), limiter=limiter)
 
 
 async def _verifier(request: Request) -> str:
@@ -62,7 +91,16 @@ async def _verifier(request: Request) -> str:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise UnauthorizedError("a bearer token is required")
-    return await run_in_threadpool(service.authenticate, token.strip())
+    token = token.strip()
+    memory: dict[str, tuple[str, float]] = request.app.state.tokens
+    known = memory.get(token)
+    if known is not None and known[1] > time.monotonic():
+        return known[0]
+    name = await _in_thread(service.authenticate, token)
+    if len(memory) > 1000:
+        memory.clear()
+    memory[token] = (name, time.monotonic() + TOKEN_MEMORY)
+    return name
 
 
 Verifier = Annotated[str, Depends(_verifier)]
@@ -72,6 +110,7 @@ def create_app(service: AuthorityService) -> FastAPI:
     """The ASGI application over ``service`` (which the caller opens and closes)."""
     app = FastAPI(title="koufu JPKI authority simulator", version="1")
     app.state.service = service
+    app.state.tokens = {}
     _install_error_handlers(app)
 
     @app.post("/ocsp", response_class=Response)
@@ -90,14 +129,14 @@ def create_app(service: AuthorityService) -> FastAPI:
 
     @app.get("/v1/certificates/{serial}")
     async def certificate(serial: str, who: Verifier) -> JSONResponse:
-        status = await run_in_threadpool(service.status, _serial(serial))
+        status = await _in_thread(service.status, _serial(serial))
         log.info("verifier %r asked for certificate %d", who, status.serial)
         return JSONResponse(status.to_json())
 
     @app.get("/crl/{kind}/{generation}", response_class=Response)
     async def crl(kind: str, generation: str) -> Response:
         ca_kind, year = _generation(service, kind, generation)
-        revocations = await run_in_threadpool(service.crl, ca_kind, year)
+        revocations = await _in_thread(service.crl, ca_kind, year)
         return Response(revocations.public_bytes(Encoding.DER), media_type="application/pkix-crl")
 
     @app.get("/ca/{kind}/{generation}", response_class=Response)
@@ -129,7 +168,7 @@ def create_app(service: AuthorityService) -> FastAPI:
 
 
 async def _ocsp(service: AuthorityService, who: str, body: bytes) -> Response:
-    der = await run_in_threadpool(service.ocsp_response, body)
+    der = await _in_thread(service.ocsp_response, body)
     log.info("OCSP answer for verifier %r (%d bytes asked)", who, len(body))
     return Response(der, media_type=OCSP_RESPONSE)
 
@@ -219,12 +258,19 @@ def serve(
     sock.listen(128)
     if tls_cert is not None:
         ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(tls_cert, tls_key)
+    # uvicorn writes its access log to stdout; it goes to stderr with every other line here, so a
+    # parent that reads only the "listening on" line from stdout (center.devstack) can never block
+    # the server on a full pipe under load
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config["handlers"]["access"]["stream"] = "ext://sys.stderr"
     config = uvicorn.Config(
         create_app(service),
         ssl_certfile=tls_cert,
         ssl_keyfile=tls_key,
         log_level=log_level,
+        log_config=log_config,
         lifespan="off",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
     )
     bound = sock.getsockname()[1]
     scheme = "https" if tls_cert else "http"

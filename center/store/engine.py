@@ -29,8 +29,12 @@ def make_engine(url: str, **options: Any) -> sa.Engine:
             cursor.close()
 
         return engine
-    options.setdefault("pool_size", 10)
-    options.setdefault("max_overflow", 20)
+    # As many pooled connections as a process has threads that may use one at once (the web
+    # server's 40 worker threads): a connection opened beyond the pool is closed again after one
+    # use, and a new one costs a PostgreSQL backend process and a SCRAM exchange.
+    options.setdefault("pool_size", 40)
+    options.setdefault("max_overflow", 10)
+    options.setdefault("pool_use_lifo", True)
     options.setdefault("pool_pre_ping", True)
     return sa.create_engine(url, **options)
 
