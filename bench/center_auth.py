@@ -2,20 +2,28 @@
 
 For each backend a whole stack runs as real processes on loopback, as in production: the JPKI
 authority (simulator) and the center over TLS; SQLite with one center process (topology
-``single``), PostgreSQL with several worker processes (topology ``multi``) on a private
-PostgreSQL server. Fifty terminals are enrolled; each is one asyncio task with its own HTTP/1.1
-keep-alive TLS connection (httpx), signing every request with its own key as a kiosk does.
+``single``), PostgreSQL with several worker processes (topology ``multi``, ``--pg-workers``) on a
+private PostgreSQL server (``center.store.pgserver``). Fifty terminals are enrolled; each is one
+asyncio task with its own HTTP/1.1 keep-alive TLS connection, signing every request with its own
+key as a kiosk does.
 
 Workloads, measured side by side in the same run and interleaved (so drift hits all alike):
 
-- ``health``: ``GET /v1/health`` — the same server answering a trivial endpoint: TLS, HTTP,
-  routing, JSON; no database, no signature. Its cost is the framework's own per-request cost.
-- ``auth-new-card``: complete authentications, each by a card the center has never seen: open
-  a session (``POST /v1/sessions``) + the card's proof (``POST /v1/sessions/{id}/resident``).
-  The center must ask the authority for revocation (OCSP) and the municipality: this is what a
+- ``health``: ``GET /v1/health``, the same server answering a trivial endpoint (TLS, HTTP,
+  routing, JSON; no database, no signature): the framework's own per-request cost.
+- ``auth-new-card``: complete authentications, each by a card the center has not seen: open a
+  session (``POST /v1/sessions``) + the card's proof (``POST /v1/sessions/{id}/resident``). The
+  center asks the authority for the revocation status (OCSP) and the municipality: what a
   kiosk's customer causes (a card is usually seen once).
-- ``auth-known-card``: the same, by a few cards again and again, so the center's bounded
-  authority cache answers: the center's own cost.
+- ``auth-known-card``: the same by a few cards again and again, so the center's bounded cache of
+  the authority's answers serves them: the center's own cost.
+- ``paced-new-card``, ``paced-known-card``: the same at a fixed offered rate (``--rate``, the
+  target's 300/s) from the same terminals, each authentication timed from its scheduled start.
+
+The ``auth-*`` workloads are closed loops (a terminal goes again as soon as it is answered): they
+show the most the stack does, and their latency is the queue, by Little's law terminals /
+throughput (50 terminals at 300/s: 167 ms). Latency at the target rate is what the paced
+workloads measure.
 
 One authentication is two requests. Latency is measured by the load generator from sending a
 request to reading its whole answer, per request and per authentication. The card's signature
@@ -25,7 +33,9 @@ key pairs, each with its own certificate and serial: to the center each is a dif
 
 The load generator shares the machine's cores with the servers; the CPU time of every party
 (center, authority, PostgreSQL, the load generator itself) is read from ``/proc`` for each
-workload and printed per request. These are figures to read, not assertions.
+workload and printed per request. Its HTTP client is a lean one over asyncio streams (httpx,
+``--client httpx``, costs several times more per request). These are figures to read, not
+assertions; on a shared virtual machine they vary by some 15 % from run to run.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from center.errors import CenterError
+from center.store.engine import write_lock
 from center.store.tables import audit_log
 
 log = logging.getLogger(__name__)
@@ -199,7 +200,8 @@ class AuditWriter:
         if self._connection is None:
             self._connection = self.engine.connect()
         try:
-            self._write_on(self._connection, batch)
+            with write_lock(self.engine):
+                self._write_on(self._connection, batch)
         except Exception:  # the connection may be broken: the next batch gets another one
             connection, self._connection = self._connection, None
             try:

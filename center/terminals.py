@@ -22,6 +22,7 @@ from cryptography.x509.oid import NameOID
 
 from center import protocol
 from center.errors import BadRequest, NotFound, TerminalAuthError, TerminalForbidden
+from center.store.engine import write_lock
 from center.store.tables import request_nonces, terminals
 
 ACTIVE, SUSPENDED, REVOKED = "active", "suspended", "revoked"
@@ -275,7 +276,7 @@ class Authenticator:
                 if row.recorded != 1:
                     raise TerminalAuthError("replayed_request", "this request was already received")
                 return request.terminal_id
-        with self.engine.begin() as connection:
+        with write_lock(self.engine), self.engine.begin() as connection:
             self._keys[request.terminal_id] = _authenticate_checked(connection, request, now)
         return request.terminal_id
 
