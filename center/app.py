@@ -9,20 +9,23 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import json
 import os
 import uuid
 from pathlib import Path
+from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from center.calendar import Open
+from center.body_limit import BodyLimit
+from center.calendar import Decision, Open
 from center.errors import BadRequest, CenterError, NotFound, TerminalAuthError
-from center.service import CenterService
+from center.protocol import HEADER_NONCE, HEADER_SIGNATURE, HEADER_TERMINAL, HEADER_TIMESTAMP
+from center.service import CenterService, ResidentAccepted, TerminalRequest
 
 MAX_BODY = 64 * 1024
 
@@ -84,83 +87,112 @@ def _session_id(text: str) -> str:
     return text
 
 
+SIGNATURE_SCHEMES = {
+    header.replace("X-Koufu-", "terminal").replace("-", ""): {
+        "type": "apiKey", "in": "header", "name": header,
+        "description": "every terminal request carries all four (see docs/center.md, request signing)"}
+    for header in (HEADER_TERMINAL, HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE)
+}
+SIGNED: dict[str, Any] = {"security": [{name: [] for name in SIGNATURE_SCHEMES}]}
+
+
+def _json(content: dict[str, Any], status: int = 200) -> Response:
+    return Response(json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode(),
+                    status_code=status, media_type="application/json")
+
+
+def _error(error: CenterError) -> Response:
+    return _json({"error": error.code, "message": error.message, **error.details}, error.status)
+
+
+def _terminal_request(request: Request, body: bytes) -> TerminalRequest:
+    """What a terminal's signature covers, as received (checked in the service)."""
+    routed: str = request.scope["path"]  # percent-decoded
+    if not (routed.isascii() and routed.isprintable()):
+        # The signed text is ASCII, one field a line; and ``request.url.path`` silently drops
+        # tabs and line breaks. No signature can cover such a path.
+        raise TerminalAuthError("bad_request_signature",
+                                "the request path is not printable ASCII, so no signature covers it")
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.scope["headers"]}
+    return TerminalRequest(headers, request.method, request.url.path, body)
+
+
+def _proof(body: bytes) -> tuple[bytes, bytes]:
+    try:
+        proof = ResidentProof.model_validate_json(body)
+    except ValidationError:
+        raise BadRequest("invalid_body", "the request body is not valid") from None
+    return _b64(proof.certificate, "certificate"), _b64(proof.signature, "signature")
+
+
+def _availability(decision: Decision) -> dict[str, Any]:
+    if isinstance(decision, Open):
+        return {"open": True}
+    return {"open": False, "reason_code": decision.reason_code.value,
+            "message_ja": decision.message_ja, "message_en": decision.message_en}
+
+
 def create_app(service: CenterService) -> FastAPI:
+    """The API. Each terminal call is one trip to a worker thread, where the service authenticates
+    the terminal first and then does the work; request bodies of the signed calls are read as
+    bytes (the signature covers them) and parsed only after the terminal is authenticated."""
     app = FastAPI(title="koufu certificate issuance center", version="1", responses=ERRORS)
+    app.add_middleware(BodyLimit, limit=MAX_BODY)
+    generated = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's description, with the request signature as the signed calls' security."""
+        document = generated()
+        document.setdefault("components", {})["securitySchemes"] = SIGNATURE_SCHEMES
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.exception_handler(CenterError)
-    async def center_error(_request: Request, error: CenterError) -> JSONResponse:
-        return JSONResponse({"error": error.code, "message": error.message, **error.details},
-                            status_code=error.status)
-
-    def invalid_body() -> JSONResponse:
-        return JSONResponse({"error": "invalid_body", "message": "the request body is not valid"},
-                            status_code=400)
+    async def center_error(_request: Request, error: CenterError) -> Response:
+        return _error(error)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_request: Request, _error: RequestValidationError) -> JSONResponse:
-        return invalid_body()
+    async def invalid_request(_request: Request, _invalid: RequestValidationError) -> Response:
+        return _error(BadRequest("invalid_body", "the request body is not valid"))
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
-        if error.status_code == 400:  # FastAPI could not read the body (JSON that is not UTF-8, …)
-            return invalid_body()
+    async def http_error(_request: Request, error: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-        return JSONResponse({"error": code, "message": str(error.detail)}, status_code=error.status_code)
-
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
-        declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
-            return JSONResponse({"error": "body_too_large", "message": "request body too large"},
-                                status_code=413)
-        return await call_next(request)
-
-    async def terminal(request: Request) -> str:
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            raise CenterError("body_too_large", "request body too large", status=413)
-        routed: str = request.scope["path"]  # percent-decoded
-        if not (routed.isascii() and routed.isprintable()):
-            # The signed text is ASCII, one field a line; and ``request.url.path`` silently drops
-            # tabs and line breaks. No signature can cover such a path.
-            raise TerminalAuthError("bad_request_signature",
-                                    "the request path is not printable ASCII, so no signature covers it")
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        return await run_in_threadpool(service.authenticate_terminal, headers, request.method,
-                                       request.url.path, body)
+        return _json({"error": code, "message": str(error.detail)}, error.status_code)
 
     @app.get("/v1/health", tags=["operations"])
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:
         """Liveness; no authentication, no database (the benchmark's trivial endpoint)."""
         return {"status": "ok"}
 
-    @app.post("/v1/sessions", status_code=201, response_model=SessionResponse, tags=["sessions"])
-    async def open_session(terminal_id: str = Depends(terminal)) -> SessionResponse:
+    @app.post("/v1/sessions", status_code=201, response_model=SessionResponse, tags=["sessions"],
+              openapi_extra=SIGNED)
+    async def open_session(request: Request) -> Response:
         """Open a resident session: a single-use challenge bound to this session and terminal."""
-        opened = await run_in_threadpool(service.open_session, terminal_id)
-        return SessionResponse(session_id=opened.session_id,
-                               challenge=base64.b64encode(opened.challenge).decode(),
-                               expires_at=opened.expires_at)
+        signed = _terminal_request(request, await request.body())
+        opened = await run_in_threadpool(service.serve, signed, service.open_session)
+        return _json({"session_id": opened.session_id,
+                      "challenge": base64.b64encode(opened.challenge).decode(),
+                      "expires_at": opened.expires_at.isoformat()}, 201)
 
-    @app.post("/v1/sessions/{session_id}/resident", response_model=ResidentResponse, tags=["sessions"])
-    async def resident(session_id: str, proof: ResidentProof,
-                       terminal_id: str = Depends(terminal)) -> ResidentResponse:
+    @app.post("/v1/sessions/{session_id}/resident", response_model=ResidentResponse, tags=["sessions"],
+              openapi_extra={**SIGNED, "requestBody": {
+                  "required": True,
+                  "content": {"application/json": {"schema": ResidentProof.model_json_schema()}}}})
+    async def resident(session_id: str, request: Request) -> Response:
         """The card's proof: its certificate and its signature over the session binding."""
-        certificate = _b64(proof.certificate, "certificate")
-        signature = _b64(proof.signature, "signature")
-        session_id = _session_id(session_id)
-        accepted = await run_in_threadpool(service.authenticate_resident, terminal_id, session_id,
-                                           certificate, signature)
-        return ResidentResponse(
-            session_id=accepted.session_id,
-            municipality=accepted.municipality,
-            certificate_types={
-                kind.value: Availability(open=True) if isinstance(decision, Open) else Availability(
-                    open=False, reason_code=decision.reason_code.value,
-                    message_ja=decision.message_ja, message_en=decision.message_en)
-                for kind, decision in accepted.certificate_types.items()
-            },
-        )
+        signed = _terminal_request(request, await request.body())
+
+        def authenticate(terminal_id: str) -> ResidentAccepted:
+            certificate, signature = _proof(signed.body)
+            return service.authenticate_resident(terminal_id, _session_id(session_id), certificate,
+                                                 signature)
+
+        accepted = await run_in_threadpool(service.serve, signed, authenticate)
+        return _json({"session_id": accepted.session_id, "municipality": accepted.municipality,
+                      "certificate_types": {kind.value: _availability(decision)
+                                            for kind, decision in accepted.certificate_types.items()}})
 
     return app
 

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import sqlalchemy as sa
 from cryptography import x509
@@ -31,9 +32,20 @@ from center.protocol import resident_binding
 from center.store.tables import sessions
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CHALLENGE_BYTES = 32
 SESSION_LIFETIME = dt.timedelta(seconds=180)  # from "place your card" to the card's signature
+
+
+@dataclass(frozen=True)
+class TerminalRequest:
+    """A request as a terminal sent it: what its signature covers (header names lower-case)."""
+
+    headers: dict[str, str]
+    method: str
+    path: str
+    body: bytes
 
 
 @dataclass(frozen=True)
@@ -123,13 +135,18 @@ class CenterService:
 
     # -- terminals -----------------------------------------------------------------------------
 
-    def authenticate_terminal(self, headers: dict[str, str], method: str, path: str, body: bytes) -> str:
-        claimed = headers.get("x-koufu-terminal") or None
+    def authenticate_terminal(self, request: TerminalRequest) -> str:
+        claimed = request.headers.get("x-koufu-terminal") or None
         try:
-            credentials = terminals.RequestCredentials.from_headers(headers)
-            return self.terminals.authenticate(credentials, method, path, body, self.clock())
+            credentials = terminals.RequestCredentials.from_headers(request.headers)
+            return self.terminals.authenticate(credentials, request.method, request.path, request.body,
+                                               self.clock())
         except CenterError as error:
             raise self._refused("terminal_request", error, terminal_id=_printable(claimed)) from None
+
+    def serve(self, request: TerminalRequest, work: Callable[[str], T]) -> T:
+        """Authenticate the terminal that sent ``request``, then do ``work`` for it (its id)."""
+        return work(self.authenticate_terminal(request))
 
     # -- sessions ------------------------------------------------------------------------------
 

@@ -189,6 +189,48 @@ def test_malformed_bodies(client: CenterClient, body: bytes, status: int, code: 
     assert (response.status_code, response.json()["error"]) == (status, code)
 
 
+def _chunked(body: bytes, size: int = 1000) -> Iterator[bytes]:
+    """A body sent without Content-Length (HTTP/1.1 chunked transfer coding)."""
+    for start in range(0, len(body), size):
+        yield body[start:start + size]
+
+
+def _signed_chunked(client: CenterClient, path: str, body: bytes) -> httpx.Response:
+    terminal = client.terminal
+    headers = {"Content-Type": "application/json",
+               **sign_request(terminal.key, terminal.terminal_id, "POST", path, body).as_dict()}
+    return client.http.post(path, content=_chunked(body), headers=headers)
+
+
+def test_chunked_bodies_are_bounded_too(client: CenterClient, terminal: EnrolledTerminal,
+                                        card_path: Path) -> None:
+    session = client.open_session()
+    path = f"/v1/sessions/{session.session_id}/resident"
+    oversize = _signed_chunked(client, path, b"x" * 70000)
+    assert (oversize.status_code, oversize.json()["error"]) == (413, "body_too_large")
+    certificate, signature = card_proof(card_path, session.session_id, terminal.terminal_id,
+                                        session.challenge)
+    proof = json.dumps({"certificate": base64.b64encode(certificate).decode(),
+                        "signature": base64.b64encode(signature).decode()}).encode()
+    accepted = _signed_chunked(client, path, proof)  # the refusal above used nothing up
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["session_id"] == session.session_id
+
+
+def test_openapi_names_the_request_signature(stack: DevStack) -> None:
+    with httpx.Client(base_url=stack.center_url, verify=trust(stack.center_tls)) as http:
+        document = http.get("/openapi.json").json()
+    schemes = document["components"]["securitySchemes"]
+    assert {scheme["name"] for scheme in schemes.values()} == {
+        "X-Koufu-Terminal", "X-Koufu-Timestamp", "X-Koufu-Nonce", "X-Koufu-Signature"}
+    operations = document["paths"]
+    for path, method in (("/v1/sessions", "post"), ("/v1/sessions/{session_id}/resident", "post")):
+        assert operations[path][method]["security"] == [{name: [] for name in schemes}]
+    assert "security" not in operations["/v1/health"]["get"]
+    body = operations["/v1/sessions/{session_id}/resident"]["post"]["requestBody"]
+    assert set(body["content"]["application/json"]["schema"]["required"]) == {"certificate", "signature"}
+
+
 def test_wrong_signature_length(client: CenterClient, terminal: EnrolledTerminal, card_path: Path) -> None:
     session = client.open_session()
     certificate, signature = card_proof(card_path, session.session_id, terminal.terminal_id,
