@@ -8,24 +8,25 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import datetime as dt
 import json
 import os
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from center.body_limit import BodyLimit
 from center.calendar import Decision, Open
 from center.errors import BadRequest, CenterError, NotFound, TerminalAuthError
 from center.protocol import HEADER_NONCE, HEADER_SIGNATURE, HEADER_TERMINAL, HEADER_TIMESTAMP
-from center.service import CenterService, ResidentAccepted, TerminalRequest
+from center.service import CenterService, TerminalRequest
 
 MAX_BODY = 64 * 1024
 
@@ -133,10 +134,17 @@ def _availability(decision: Decision) -> dict[str, Any]:
 
 
 def create_app(service: CenterService) -> FastAPI:
-    """The API. Each terminal call is one trip to a worker thread, where the service authenticates
-    the terminal first and then does the work; request bodies of the signed calls are read as
-    bytes (the signature covers them) and parsed only after the terminal is authenticated."""
-    app = FastAPI(title="koufu certificate issuance center", version="1", responses=ERRORS)
+    """The API, on the server's event loop (no worker threads). Request bodies of the signed calls
+    are read as bytes (the signature covers them) and parsed only once the terminal is
+    authenticated."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await service.close()
+
+    app = FastAPI(title="koufu certificate issuance center", version="1", responses=ERRORS,
+                  lifespan=lifespan)
     app.add_middleware(BodyLimit, limit=MAX_BODY)
     generated = app.openapi
 
@@ -170,8 +178,8 @@ def create_app(service: CenterService) -> FastAPI:
               openapi_extra=SIGNED)
     async def open_session(request: Request) -> Response:
         """Open a resident session: a single-use challenge bound to this session and terminal."""
-        signed = _terminal_request(request, await request.body())
-        opened = await run_in_threadpool(service.serve, signed, service.open_session)
+        terminal_id = await service.authenticate_terminal(_terminal_request(request, await request.body()))
+        opened = await service.open_session(terminal_id)
         return _json({"session_id": opened.session_id,
                       "challenge": base64.b64encode(opened.challenge).decode(),
                       "expires_at": opened.expires_at.isoformat()}, 201)
@@ -183,13 +191,10 @@ def create_app(service: CenterService) -> FastAPI:
     async def resident(session_id: str, request: Request) -> Response:
         """The card's proof: its certificate and its signature over the session binding."""
         signed = _terminal_request(request, await request.body())
-
-        def authenticate(terminal_id: str) -> ResidentAccepted:
-            certificate, signature = _proof(signed.body)
-            return service.authenticate_resident(terminal_id, _session_id(session_id), certificate,
-                                                 signature)
-
-        accepted = await run_in_threadpool(service.serve, signed, authenticate)
+        terminal_id = await service.authenticate_terminal(signed)
+        certificate, signature = _proof(signed.body)
+        accepted = await service.authenticate_resident(terminal_id, _session_id(session_id), certificate,
+                                                       signature)
         return _json({"session_id": accepted.session_id, "municipality": accepted.municipality,
                       "certificate_types": {kind.value: _availability(decision)
                                             for kind, decision in accepted.certificate_types.items()}})

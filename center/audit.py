@@ -15,20 +15,20 @@ lock (group commit), so the lock is not fought over once per request.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import json
 import logging
-import queue
-import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from center.errors import CenterError
-from center.store.engine import write_lock
+from center.store.driver import Connection, Database, Sql
 from center.store.tables import audit_log
 
 log = logging.getLogger(__name__)
@@ -61,31 +61,25 @@ def _row_hash(prev_hash: str, at: dt.datetime, entry: AuditEntry) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-_HEAD = sa.select(audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
-_INSERT = audit_log.insert()
-# PostgreSQL: take the lock, then read the head, in one round trip (two statements of one simple
-# query: the second reads with a snapshot taken after the first has the lock)
-_LOCKED_HEAD = (f"SELECT pg_advisory_xact_lock({AUDIT_LOCK_KEY}); "
-                "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+_HEAD = Sql("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+# PostgreSQL: the chain's lock, held to the end of the transaction; the head is read after it is
+# taken (READ COMMITTED: each statement sees what was committed before it began). SQLite: the
+# transaction began with the database's write lock (BEGIN IMMEDIATE).
+_CHAIN_LOCK = Sql(f"SELECT pg_advisory_xact_lock({AUDIT_LOCK_KEY})")
+_INSERT = Sql("INSERT INTO audit_log (at, event, outcome, reason, terminal_id, session_id, subject, "
+              "prev_hash, hash) VALUES (:at, :event, :outcome, :reason, :terminal_id, :session_id, "
+              ":subject, :prev_hash, :hash)")
 
 
-def append(connection: sa.Connection, entry: AuditEntry, at: dt.datetime) -> str:
-    """Add ``entry`` in the caller's transaction; returns its hash."""
-    return append_many(connection, [(entry, at)])[-1]
-
-
-def append_many(connection: sa.Connection, entries: Sequence[tuple[AuditEntry, dt.datetime]]) -> list[str]:
+async def append_many(connection: Connection, entries: Sequence[tuple[AuditEntry, dt.datetime]]) -> list[str]:
     """Add ``entries``, in this order, in the caller's transaction; returns their hashes.
 
-    The chain's head is read under the chain's lock, held until the transaction ends: on
-    PostgreSQL an advisory lock; on SQLite the database's write lock, taken first.
+    The chain's head is read under the chain's lock, held until the transaction ends.
     """
-    if connection.dialect.name == "postgresql":
-        prev_hash = _locked_head(connection) or GENESIS
-    else:
-        if connection.dialect.name == "sqlite":
-            _sqlite_write_lock(connection)
-        prev_hash = connection.execute(_HEAD).scalar_one_or_none() or GENESIS
+    if connection.dialect == "postgresql":
+        await connection.execute(_CHAIN_LOCK)
+    head = await connection.one(_HEAD)
+    prev_hash = GENESIS if head is None else str(head["hash"])
     rows, hashes = [], []
     for entry, at in entries:
         digest = _row_hash(prev_hash, at, entry)
@@ -94,134 +88,100 @@ def append_many(connection: sa.Connection, entries: Sequence[tuple[AuditEntry, d
                      "subject": entry.subject, "prev_hash": prev_hash, "hash": digest})
         hashes.append(digest)
         prev_hash = digest
-    connection.execute(_INSERT, rows)
+    await connection.execute_many(_INSERT, rows)
     return hashes
 
 
-def _locked_head(connection: sa.Connection) -> str | None:
-    raw = connection.connection.dbapi_connection
-    assert raw is not None
-    cursor = raw.cursor()
-    try:
-        cursor.execute(_LOCKED_HEAD)
-        cursor.nextset()
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
-    return None if row is None else str(row[0])
-
-
-def _sqlite_write_lock(connection: sa.Connection) -> None:
-    """Take SQLite's write lock now, before the chain's head is read (Python's sqlite3 begins a
-    transaction only at the first write, so a read before it could see a head another process
-    is about to extend)."""
-    raw = connection.connection.dbapi_connection
-    if raw is not None and not raw.in_transaction:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+Apply = Callable[[Connection], Awaitable[None]]
 
 
 @dataclass
 class _Decision:
     entry: AuditEntry
     at: dt.datetime
-    apply: Callable[[sa.Connection], None] | None
+    apply: Apply | None
     refused: Callable[[CenterError], AuditEntry] | None
-    done: threading.Event = field(default_factory=threading.Event)
+    done: asyncio.Future[None]
     error: BaseException | None = None
 
 
 class AuditWriter:
     """Writes one process's decisions: each with its state change, many in one transaction.
 
-    :meth:`record` returns once its decision is committed. One thread writes; whatever arrives
-    while it writes goes into its next transaction (so a lone decision waits for nothing, and
-    under load the chain's lock is taken once per batch, not once per decision).
+    :meth:`record` returns once its decision is committed. One task of the process's event loop
+    writes; whatever arrives while it writes goes into its next transaction (so a lone decision
+    waits for nothing, and under load the chain's lock is taken once per batch, not once per
+    decision).
     """
 
-    def __init__(self, engine: sa.Engine, *, max_batch: int = 64) -> None:
-        self.engine = engine
+    def __init__(self, database: Database, *, max_batch: int = 64) -> None:
+        self.database = database
         self.max_batch = max_batch
-        self._queue: queue.SimpleQueue[_Decision] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._start = threading.Lock()
-        self._connection: sa.Connection | None = None  # the writer thread's own, kept between batches
+        self._queue: asyncio.Queue[_Decision] | None = None
+        self._task: asyncio.Task[None] | None = None
 
-    def record(self, entry: AuditEntry, at: dt.datetime, *,
-               apply: Callable[[sa.Connection], None] | None = None,
-               refused: Callable[[CenterError], AuditEntry] | None = None) -> None:
+    async def record(self, entry: AuditEntry, at: dt.datetime, *, apply: Apply | None = None,
+                     refused: Callable[[CenterError], AuditEntry] | None = None) -> None:
         """Commit ``entry``, and ``apply``'s changes with it.
 
         ``apply`` runs in the transaction and may raise a :class:`CenterError` to refuse, before it
         changes anything (e.g. an ``UPDATE … WHERE`` that matched no row): then the line
         ``refused(error)`` is committed instead, and the error is raised here, already audited.
-        A database error is raised as it is, with nothing written.
+        A database error is raised as it is, with nothing written. A caller cancelled meanwhile
+        (its client went away) does not withdraw its decision: it is written all the same.
         """
-        decision = _Decision(entry, at, apply, refused)
-        self._ensure_thread()
-        self._queue.put(decision)
-        decision.done.wait()
+        decision = _Decision(entry, at, apply, refused, asyncio.get_running_loop().create_future())
+        self._writer().put_nowait(decision)
+        await asyncio.shield(decision.done)
         if decision.error is not None:
             raise decision.error
 
-    def _ensure_thread(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        with self._start:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
-                self._thread.start()
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
 
-    def _run(self) -> None:
+    def _writer(self) -> asyncio.Queue[_Decision]:
+        if self._queue is None:
+            self._queue = asyncio.Queue()
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(self._queue), name="audit-writer")
+        return self._queue
+
+    async def _run(self, decisions: asyncio.Queue[_Decision]) -> None:
         while True:
-            batch = [self._queue.get()]
-            while len(batch) < self.max_batch:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            batch = [await decisions.get()]
+            while len(batch) < self.max_batch and not decisions.empty():
+                batch.append(decisions.get_nowait())
             try:
-                self._write(batch)
+                await self._write(batch)
             except Exception as error:
                 # one decision's database error must not fail the others, nor a connection that
                 # broke while idle (the database restarted) the decision that found it broken:
-                # each is tried once more alone, on a fresh connection
+                # each is tried once more alone, on another connection
                 log.warning("audit batch of %d failed (%s); writing its decisions one by one",
                             len(batch), type(error).__name__)
                 for decision in batch:
                     try:
-                        self._write([decision])
+                        await self._write([decision])
                     except Exception as alone:
                         decision.error = alone
             finally:
                 for decision in batch:
-                    decision.done.set()
+                    if not decision.done.done():
+                        decision.done.set_result(None)
 
-    def _write(self, batch: list[_Decision]) -> None:
-        if self._connection is None:
-            self._connection = self.engine.connect()
-        try:
-            with write_lock(self.engine):
-                self._write_on(self._connection, batch)
-        except Exception:  # the connection may be broken: the next batch gets another one
-            connection, self._connection = self._connection, None
-            try:
-                connection.invalidate()
-                connection.close()
-            except Exception:
-                log.debug("discarding the audit writer's connection failed", exc_info=True)
-            raise
-
-    def _write_on(self, connection: sa.Connection, batch: list[_Decision]) -> None:
+    async def _write(self, batch: list[_Decision]) -> None:
         outcomes: list[CenterError | None] = []
         entries: list[tuple[AuditEntry, dt.datetime]] = []
-        with connection.begin():
-            if connection.dialect.name == "sqlite":
-                _sqlite_write_lock(connection)
+        async with self.database.connection() as connection, connection.transaction():
             for decision in batch:
                 outcome = None
                 if decision.apply is not None:
                     try:
-                        decision.apply(connection)
+                        await decision.apply(connection)
                     except CenterError as error:  # an apply refuses before it changes anything
                         outcome = error
                 if outcome is not None and decision.refused is None:
@@ -230,7 +190,7 @@ class AuditWriter:
                     else decision.refused(outcome)
                 entries.append((entry, decision.at))
                 outcomes.append(outcome)
-            append_many(connection, entries)
+            await append_many(connection, entries)
         for decision, outcome in zip(batch, outcomes, strict=True):
             decision.error = outcome
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,8 +27,8 @@ from center.jpki_verify import RevocationStatus
 from center.tls import trust
 
 MAX_RESPONSE_SIZE = 64 * 1024
-# Keep-alive connections to the authority: as many as a process asks over at once (its request
-# threads and their helpers), so none is closed after one use and opened again with a new TLS
+# Keep-alive connections to the authority: as many as a process asks over at once (two questions
+# for each card being checked), so none is closed after one use and opened again with a new TLS
 # handshake under load.
 CONNECTIONS = 80
 CLOCK_TOLERANCE = dt.timedelta(minutes=5)
@@ -37,28 +36,25 @@ V = TypeVar("V")
 
 
 class TtlCache(Generic[V]):
-    """A small thread-safe LRU whose entries expire after ``max_age``."""
+    """A small LRU whose entries expire after ``max_age`` (for one event loop: no locking)."""
 
     def __init__(self, max_age: dt.timedelta, size: int = 100_000) -> None:
         self.max_age = max_age
         self.size = size
         self._items: OrderedDict[int, tuple[dt.datetime, V]] = OrderedDict()
-        self._lock = threading.Lock()
 
     def get(self, key: int, now: dt.datetime) -> V | None:
-        with self._lock:
-            item = self._items.get(key)
-            if item is None or now - item[0] > self.max_age:
-                return None
-            self._items.move_to_end(key)
-            return item[1]
+        item = self._items.get(key)
+        if item is None or now - item[0] > self.max_age:
+            return None
+        self._items.move_to_end(key)
+        return item[1]
 
     def put(self, key: int, value: V, now: dt.datetime) -> None:
-        with self._lock:
-            self._items[key] = (now, value)
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+        self._items[key] = (now, value)
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
 
 
 def _unavailable(why: str) -> DependencyUnavailable:
@@ -89,7 +85,7 @@ class AuthorityClient:
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(timeout=timeout, verify=trust(verify),
+        self._http = httpx.AsyncClient(timeout=timeout, verify=trust(verify),
                                   headers={"Authorization": f"Bearer {token}"},
                                   limits=httpx.Limits(max_connections=CONNECTIONS,
                                                       max_keepalive_connections=CONNECTIONS))
@@ -97,12 +93,12 @@ class AuthorityClient:
         self._status: TtlCache[RevocationStatus] = TtlCache(max_age)
         self._records: TtlCache[CertificateRecord] = TtlCache(max_age)
 
-    def close(self) -> None:
-        self._http.close()
+    async def close(self) -> None:
+        await self._http.aclose()
 
     # -- revocation ----------------------------------------------------------------------------
 
-    def status(self, certificate: x509.Certificate, issuer: x509.Certificate) -> RevocationStatus:
+    async def status(self, certificate: x509.Certificate, issuer: x509.Certificate) -> RevocationStatus:
         now = self._clock()
         cached = self._status.get(certificate.serial_number, now)
         if cached is not None:
@@ -112,7 +108,7 @@ class AuthorityClient:
             ocsp.OCSPRequestBuilder().add_certificate(certificate, issuer, hashes.SHA1())
             .add_extension(x509.OCSPNonce(nonce), critical=False).build()
         )
-        raw = self._post("/ocsp", request.public_bytes(serialization.Encoding.DER),
+        raw = await self._post("/ocsp", request.public_bytes(serialization.Encoding.DER),
                          "application/ocsp-request")
         status = self._judge_ocsp(raw, certificate, issuer, nonce, now)
         self._status.put(certificate.serial_number, status, now)
@@ -175,14 +171,14 @@ class AuthorityClient:
         """The answer of :meth:`record` while it is fresh, else ``None`` (never asks)."""
         return self._records.get(serial, self._clock())
 
-    def record(self, serial: int) -> CertificateRecord:
+    async def record(self, serial: int) -> CertificateRecord:
         """Which municipality this certificate belongs to (and its status, previous serial)."""
         now = self._clock()
         cached = self._records.get(serial, now)
         if cached is not None:
             return cached
         try:
-            response = self._http.get(f"{self.base_url}/v1/certificates/{serial}")
+            response = await self._http.get(f"{self.base_url}/v1/certificates/{serial}")
         except httpx.HTTPError as exc:
             raise _unreachable(exc) from None
         if response.status_code == 404:
@@ -201,9 +197,9 @@ class AuthorityClient:
         self._records.put(serial, record, now)
         return record
 
-    def _post(self, path: str, body: bytes, content_type: str) -> bytes:
+    async def _post(self, path: str, body: bytes, content_type: str) -> bytes:
         try:
-            response = self._http.post(f"{self.base_url}{path}", content=body,
+            response = await self._http.post(f"{self.base_url}{path}", content=body,
                                        headers={"Content-Type": content_type})
         except httpx.HTTPError as exc:
             raise _unreachable(exc) from None

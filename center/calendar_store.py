@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
-import threading
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import sqlalchemy as sa
 
-from center.calendar import ServiceCalendar
+from center.calendar import CertificateType, Decision, Open, ServiceCalendar
+from center.store.driver import Database, Sql
 from center.store.tables import service_calendar
 
 REFRESH = dt.timedelta(seconds=5)
@@ -30,19 +33,83 @@ def load_calendar(connection: sa.Connection) -> ServiceCalendar:
     return ServiceCalendar.default() if document is None else ServiceCalendar.from_dict(json.loads(document))
 
 
-class CalendarCache:
-    """Re-reads the calendar at most every :data:`REFRESH`; thread-safe."""
+_STORED = Sql("SELECT document FROM service_calendar WHERE id = 1")
 
-    def __init__(self, engine: sa.Engine) -> None:
-        self.engine = engine
-        self._lock = threading.Lock()
+
+class CalendarCache:
+    """The calendar in force for one center process (on its event loop), and its decisions.
+
+    The stored calendar is re-read at most every :data:`REFRESH`. A decision is remembered for as
+    long as the calendar says it holds (until the next opening or closing it names, at most
+    :data:`DECISION_HORIZON`), so a busy center does not work out the same answer per request.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._lock = asyncio.Lock()
         self._calendar: ServiceCalendar | None = None
         self._read_at: dt.datetime | None = None
+        self._decisions: dict[str | None, _Remembered[Decision]] = {}
+        self._offers: dict[str, _Remembered[dict[CertificateType, Decision]]] = {}
 
-    def get(self, now: dt.datetime) -> ServiceCalendar:
-        with self._lock:
-            if self._calendar is None or self._read_at is None or now - self._read_at > REFRESH:
-                with self.engine.connect() as connection:
-                    self._calendar = load_calendar(connection)
-                self._read_at = now
-            return self._calendar
+    async def get(self, now: dt.datetime) -> ServiceCalendar:
+        if self._stale(now):
+            async with self._lock:
+                if self._stale(now):
+                    async with self.database.connection() as connection:
+                        row = await connection.one(_STORED)
+                    calendar = ServiceCalendar.default() if row is None else \
+                        ServiceCalendar.from_dict(json.loads(row["document"]))
+                    self._calendar, self._read_at = calendar, now
+                    self._decisions, self._offers = {}, {}
+        assert self._calendar is not None
+        return self._calendar
+
+    def _stale(self, now: dt.datetime) -> bool:
+        return self._calendar is None or self._read_at is None or not \
+            dt.timedelta(0) <= now - self._read_at <= REFRESH
+
+    async def check(self, now: dt.datetime, municipality: str | None = None) -> Decision:
+        """``ServiceCalendar.check(now, municipality)`` of the calendar in force."""
+        calendar = await self.get(now)
+        remembered = self._decisions.get(municipality)
+        if remembered is not None and remembered.holds_at(now):
+            return remembered.value
+        decision = calendar.check(now, municipality)
+        self._decisions[municipality] = _Remembered.of(decision, now, _edge(decision))
+        return decision
+
+    async def open_types(self, now: dt.datetime, municipality: str) -> dict[CertificateType, Decision]:
+        """Every certificate type's decision for ``municipality`` (what a kiosk offers)."""
+        calendar = await self.get(now)
+        remembered = self._offers.get(municipality)
+        if remembered is not None and remembered.holds_at(now):
+            return remembered.value
+        offers = calendar.open_types(now, municipality, list(CertificateType))
+        edges = [_edge(decision) for decision in offers.values()]
+        until = None if None in edges else min(edge for edge in edges if edge is not None)
+        self._offers[municipality] = _Remembered.of(offers, now, until)
+        return offers
+
+
+DECISION_HORIZON = dt.timedelta(seconds=60)
+V = TypeVar("V")
+
+
+def _edge(decision: Decision) -> dt.datetime | None:
+    return decision.closes_at if isinstance(decision, Open) else decision.reopens_at
+
+
+@dataclass(frozen=True)
+class _Remembered(Generic[V]):
+    value: V
+    since: dt.datetime
+    until: dt.datetime
+
+    @classmethod
+    def of(cls, value: V, now: dt.datetime, edge: dt.datetime | None) -> _Remembered[V]:
+        horizon = now + DECISION_HORIZON
+        return cls(value, now, horizon if edge is None else min(edge, horizon))
+
+    def holds_at(self, now: dt.datetime) -> bool:
+        return self.since <= now < self.until

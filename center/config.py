@@ -96,13 +96,13 @@ class CenterConfig:
     def build_service(self) -> CenterService:
         from center.authority_client import AuthorityClient
         from center.service import CenterService
-        from center.store.engine import make_engine
+        from center.store.driver import Database
 
         if not self.authority.url or not self.authority.anchors:
             raise ConfigError("no JPKI authority configured (koufu center set-authority)")
         verify: str | bool = str(self.path(self.authority.ca_bundle)) if self.authority.ca_bundle else True
         client = AuthorityClient(self.authority.url, self.authority.token, verify=verify)
-        return CenterService(make_engine(self.database_url), anchors=self.anchors(),
+        return CenterService(Database(self.database_url), anchors=self.anchors(),
                              authority=client, audit_secret=self.audit_secret,
                              session_lifetime=dt.timedelta(seconds=self.session_lifetime_seconds))
 

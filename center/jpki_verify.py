@@ -91,16 +91,16 @@ def find_issuer(certificate: x509.Certificate, anchors: Sequence[x509.Certificat
                           "the certificate was not issued by a JPKI user-authentication CA")
 
 
-def verify_resident(
+def check_proof(
     certificate_der: bytes,
     signature: bytes,
     message: bytes,
     *,
     anchors: Sequence[x509.Certificate],
-    revocation: RevocationSource,
     now: dt.datetime,
 ) -> VerifiedResident:
-    """Every check the center makes before it believes the holder of a card is present."""
+    """Every check of the card's proof that needs no one else: the certificate, its issuer among
+    the anchors, its validity at ``now``, the signature over ``message``. Revocation is next."""
     certificate = load_certificate(certificate_der)
     issuer = find_issuer(certificate, anchors)
     if now < certificate.not_valid_before_utc:
@@ -115,9 +115,27 @@ def verify_resident(
         public_key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
     except InvalidSignature:
         raise ResidentRefused("bad_signature", "the card's signature does not verify") from None
-    status = revocation.status(certificate, issuer)
+    return VerifiedResident(certificate, issuer)
+
+
+def check_revocation(status: RevocationStatus) -> None:
+    """Only a certificate the authority calls good is accepted."""
     if status is RevocationStatus.REVOKED:
         raise ResidentRefused("certificate_revoked", "the card's certificate has been revoked")
     if status is not RevocationStatus.GOOD:
         raise ResidentRefused("certificate_unknown", "the authority does not know this certificate")
-    return VerifiedResident(certificate, issuer)
+
+
+def verify_resident(
+    certificate_der: bytes,
+    signature: bytes,
+    message: bytes,
+    *,
+    anchors: Sequence[x509.Certificate],
+    revocation: RevocationSource,
+    now: dt.datetime,
+) -> VerifiedResident:
+    """Every check the center makes before it believes the holder of a card is present."""
+    verified = check_proof(certificate_der, signature, message, anchors=anchors, now=now)
+    check_revocation(revocation.status(verified.certificate, verified.issuer))
+    return verified

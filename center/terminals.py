@@ -22,8 +22,8 @@ from cryptography.x509.oid import NameOID
 
 from center import protocol
 from center.errors import BadRequest, NotFound, TerminalAuthError, TerminalForbidden
-from center.store.engine import write_lock
-from center.store.tables import request_nonces, terminals
+from center.store.driver import Connection, Database, Sql
+from center.store.tables import terminals
 
 ACTIVE, SUSPENDED, REVOKED = "active", "suspended", "revoked"
 TERMINAL_ID_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
@@ -196,25 +196,12 @@ def _public_key(der: bytes) -> ec.EllipticCurvePublicKey:
     return public_key
 
 
-def authenticate(connection: sa.Connection, credentials: RequestCredentials, method: str, path: str,
-                 body: bytes, now: dt.datetime) -> str:
-    """Check the terminal's signature, status, clock and nonce; record the nonce; return its id."""
-    request = check_request(credentials, method, path, body, now)
-    _authenticate_checked(connection, request, now)
-    return request.terminal_id
-
-
-_TERMINAL = sa.select(terminals.c.public_key, terminals.c.status).where(
-    terminals.c.id == sa.bindparam("terminal_id"))
-_RECORD_NONCE = {
-    "sqlite": sa.text("INSERT OR IGNORE INTO request_nonces (terminal_id, nonce, seen_at) "
-                      "VALUES (:terminal_id, :nonce, :seen_at)"),
-    "postgresql": sa.text("INSERT INTO request_nonces (terminal_id, nonce, seen_at) "
-                          "VALUES (:terminal_id, :nonce, :seen_at) ON CONFLICT DO NOTHING"),
-}
+_TERMINAL = Sql("SELECT public_key, status FROM terminals WHERE id = :terminal_id")
+_RECORD_NONCE = Sql("INSERT INTO request_nonces (terminal_id, nonce, seen_at) "
+                    "VALUES (:terminal_id, :nonce, :seen_at) ON CONFLICT DO NOTHING")
 # PostgreSQL, a terminal whose key this process knows: its status read, its key compared with the
 # one that verified the signature, and the nonce recorded if both are right, in one statement
-_RECORD_IF_ACTIVE = sa.text(f"""
+_RECORD_IF_ACTIVE = Sql(f"""
 WITH terminal AS (
     SELECT status, public_key = :public_key AS same_key FROM terminals WHERE id = :terminal_id
 ), recorded AS (
@@ -227,61 +214,64 @@ SELECT status, same_key, (SELECT count(*) FROM recorded) AS recorded FROM termin
 """)
 
 
-def _authenticate_checked(connection: sa.Connection, request: SignedRequest, now: dt.datetime) -> bytes:
-    """The database's part of :func:`authenticate`; returns the terminal's key (DER)."""
-    row = connection.execute(_TERMINAL, {"terminal_id": request.terminal_id}).one_or_none()
+async def _authenticate_checked(connection: Connection, request: SignedRequest, now: dt.datetime) -> bytes:
+    """The database's part of authenticating a request, in the caller's transaction: the
+    terminal's key, its status, the nonce recorded. Returns the terminal's key (DER)."""
+    row = await connection.one(_TERMINAL, {"terminal_id": request.terminal_id})
     if row is None:
         raise TerminalAuthError("unknown_terminal", "this terminal is not enrolled")
-    if not request.verifies_with(_public_key(row.public_key)):
+    key = bytes(row["public_key"])
+    if not request.verifies_with(_public_key(key)):
         raise TerminalAuthError("bad_request_signature", "terminal signature does not verify")
-    if row.status != ACTIVE:
-        raise TerminalForbidden(f"terminal_{row.status}", f"this terminal is {row.status}")
-    statement = _RECORD_NONCE["sqlite" if connection.dialect.name == "sqlite" else "postgresql"]
-    inserted = connection.execute(statement, {"terminal_id": request.terminal_id, "nonce": request.nonce,
-                                              "seen_at": now})
-    if inserted.rowcount != 1:
+    if row["status"] != ACTIVE:
+        raise TerminalForbidden(f"terminal_{row['status']}", f"this terminal is {row['status']}")
+    inserted = await connection.execute(_RECORD_NONCE, {"terminal_id": request.terminal_id,
+                                                        "nonce": request.nonce, "seen_at": now})
+    if inserted != 1:
         raise TerminalAuthError("replayed_request", "this request was already received")
-    key: bytes = row.public_key
     return key
 
 
 class Authenticator:
-    """:func:`authenticate` for a center process, in one database round trip on PostgreSQL.
+    """Authenticates each request of a terminal: its signature, status, clock and nonce (the nonce
+    is recorded, so the request cannot be replayed, even to another center process).
 
-    It remembers the key of each terminal it has authenticated. A request from such a terminal
-    is verified with that key first; then one statement reads the terminal's status, compares
-    its key in the database with the remembered one, and records the nonce if the terminal is
-    active and the key the same. Anything else (an unknown terminal, a changed key, a signature
-    that does not verify) is decided by :func:`authenticate` itself, in a transaction.
+    It remembers the key of each terminal it has authenticated. On PostgreSQL a request from such
+    a terminal is verified with that key first; then one statement reads the terminal's status,
+    compares its key in the database with the remembered one, and records the nonce if the
+    terminal is active and the key the same. Anything else (an unknown terminal, a changed key, a
+    signature that does not verify, SQLite) is decided step by step, in a transaction.
     """
 
-    def __init__(self, engine: sa.Engine) -> None:
-        self.engine = engine
-        self._one_statement = engine.execution_options(isolation_level="AUTOCOMMIT")
-        self._fast = engine.dialect.name == "postgresql"
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._fast = database.dialect == "postgresql"
         self._keys: dict[str, bytes] = {}
 
-    def authenticate(self, credentials: RequestCredentials, method: str, path: str, body: bytes,
-                     now: dt.datetime) -> str:
+    async def authenticate(self, credentials: RequestCredentials, method: str, path: str, body: bytes,
+                           now: dt.datetime) -> str:
         request = check_request(credentials, method, path, body, now)
         known = self._keys.get(request.terminal_id)
         if self._fast and known is not None and request.verifies_with(_public_key(known)):
-            with self._one_statement.connect() as connection:
-                row = connection.execute(_RECORD_IF_ACTIVE, {
+            async with self.database.connection() as connection:
+                row = await connection.one(_RECORD_IF_ACTIVE, {
                     "terminal_id": request.terminal_id, "public_key": known, "nonce": request.nonce,
-                    "seen_at": now}).one_or_none()
-            if row is not None and row.same_key:
-                if row.status != ACTIVE:
-                    raise TerminalForbidden(f"terminal_{row.status}", f"this terminal is {row.status}")
-                if row.recorded != 1:
+                    "seen_at": now})
+            if row is not None and row["same_key"]:
+                if row["status"] != ACTIVE:
+                    raise TerminalForbidden(f"terminal_{row['status']}", f"this terminal is {row['status']}")
+                if row["recorded"] != 1:
                     raise TerminalAuthError("replayed_request", "this request was already received")
                 return request.terminal_id
-        with write_lock(self.engine), self.engine.begin() as connection:
-            self._keys[request.terminal_id] = _authenticate_checked(connection, request, now)
+        async with self.database.connection() as connection, connection.transaction():
+            self._keys[request.terminal_id] = await _authenticate_checked(connection, request, now)
         return request.terminal_id
 
 
-def purge_nonces(connection: sa.Connection, now: dt.datetime) -> int:
-    """Nonces older than twice the allowed skew can no longer be replayed (their timestamp fails)."""
-    horizon = now - 2 * protocol.MAX_CLOCK_SKEW
-    return connection.execute(request_nonces.delete().where(request_nonces.c.seen_at < horizon)).rowcount
+_PURGE_NONCES = Sql("DELETE FROM request_nonces WHERE seen_at < :horizon")
+
+
+async def purge_nonces(connection: Connection, now: dt.datetime) -> int:
+    """Forget nonces older than twice the allowed clock skew: a request that old is refused for
+    its timestamp, so its nonce need not be remembered to refuse a replay."""
+    return await connection.execute(_PURGE_NONCES, {"horizon": now - 2 * protocol.MAX_CLOCK_SKEW})

@@ -3,8 +3,10 @@ chain, resident verification. (The HTTP service is tested end to end in test_cen
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from center.config import CenterConfig, ConfigError
 from center.errors import CenterError, ResidentRefused
 from center.jpki_verify import RevocationStatus, verify_resident
 from center.protocol import sign_request
+from center.store.driver import Database
 from center.store.engine import make_engine, migrate
 from center.store.tables import audit_log
 from center.terminals import RequestCredentials, TerminalCA
@@ -37,8 +40,36 @@ def terminal_ca(tmp_path_factory: pytest.TempPathFactory) -> TerminalCA:
     return TerminalCA.load_or_create(tmp_path_factory.mktemp("terminal-ca"))
 
 
-def credentials(signed: dict[str, str]) -> RequestCredentials:
-    return RequestCredentials.from_headers(signed)
+Attempt = tuple[dict[str, str], bytes, dt.datetime]  # headers, body, when the center receives it
+
+
+def authenticate(url: str, *attempts: Attempt,
+                 between: Callable[[], None] = lambda: None) -> list[str | CenterError]:
+    """Each attempt at ``POST /v1/sessions``, in turn, by one center process's authenticator
+    (``between`` runs between two: what an operator does meanwhile)."""
+
+    async def attempt_all() -> list[str | CenterError]:
+        database = Database(url)
+        authenticator = terminals.Authenticator(database)
+        outcomes: list[str | CenterError] = []
+        try:
+            for index, (headers, body, when) in enumerate(attempts):
+                if index:
+                    between()
+                try:
+                    outcomes.append(await authenticator.authenticate(
+                        RequestCredentials.from_headers(headers), "POST", "/v1/sessions", body, when))
+                except CenterError as error:
+                    outcomes.append(error)
+        finally:
+            await database.close()
+        return outcomes
+
+    return asyncio.run(attempt_all())
+
+
+def codes(outcomes: list[str | CenterError]) -> list[str]:
+    return [outcome.code if isinstance(outcome, CenterError) else outcome for outcome in outcomes]
 
 
 def test_migrations_are_idempotent(engine: sa.Engine) -> None:
@@ -47,16 +78,17 @@ def test_migrations_are_idempotent(engine: sa.Engine) -> None:
     assert {"terminals", "sessions", "audit_log", "request_nonces"} <= tables
 
 
-def test_signed_request_is_accepted_once(engine: sa.Engine, terminal_ca: TerminalCA) -> None:
+def test_signed_request_is_accepted_once(engine: sa.Engine, database_url: str,
+                                         terminal_ca: TerminalCA) -> None:
     with engine.begin() as connection:
         terminal = terminals.enroll(connection, terminal_ca, "T-0001", "store", NOW)
-    signed = sign_request(terminal.key, "T-0001", "POST", "/v1/sessions", b"{}", now=NOW).as_dict()
-    with engine.begin() as connection:
-        assert terminals.authenticate(connection, credentials(signed), "POST", "/v1/sessions", b"{}",
-                                      NOW) == "T-0001"
-    with pytest.raises(CenterError) as replay, engine.begin() as connection:
-        terminals.authenticate(connection, credentials(signed), "POST", "/v1/sessions", b"{}", NOW)
-    assert replay.value.code == "replayed_request"
+    first, second = (sign_request(terminal.key, "T-0001", "POST", "/v1/sessions", b"{}", now=NOW).as_dict()
+                     for _ in range(2))
+    # the second and third attempts take the short way on PostgreSQL (the terminal's key known)
+    assert codes(authenticate(database_url, (first, b"{}", NOW), (first, b"{}", NOW), (second, b"{}", NOW))) \
+        == ["T-0001", "replayed_request", "T-0001"]
+    # another center process knows nothing of the first: the nonce in the database refuses it
+    assert codes(authenticate(database_url, (first, b"{}", NOW))) == ["replayed_request"]
 
 
 @pytest.mark.parametrize(
@@ -74,37 +106,55 @@ def test_signed_request_is_accepted_once(engine: sa.Engine, terminal_ca: Termina
          "unsigned_request"),
     ],
 )
-def test_bad_terminal_requests_are_refused(engine: sa.Engine, terminal_ca: TerminalCA, tamper, code) -> None:  # type: ignore[no-untyped-def]
+def test_bad_terminal_requests_are_refused(engine: sa.Engine, database_url: str,  # type: ignore[no-untyped-def]
+                                           terminal_ca: TerminalCA, tamper, code) -> None:
     with engine.begin() as connection:
         terminal = terminals.enroll(connection, terminal_ca, "T-0002", "store", NOW)
     signed = sign_request(terminal.key, "T-0002", "POST", "/v1/sessions", b"{}", now=NOW).as_dict()
-    headers, body, when = tamper(signed, b"{}", NOW)
-    with pytest.raises(CenterError) as refused, engine.begin() as connection:
-        terminals.authenticate(connection, RequestCredentials.from_headers(headers), "POST",
-                               "/v1/sessions", body, when)
-    assert refused.value.code == code
+    [refused] = authenticate(database_url, tamper(signed, b"{}", NOW))
+    assert isinstance(refused, CenterError) and refused.code == code
 
 
 @pytest.mark.parametrize("status", ["suspended", "revoked"])
-def test_suspended_and_revoked_terminals_are_forbidden(engine: sa.Engine, terminal_ca: TerminalCA,
-                                                       status: str) -> None:
+def test_suspended_and_revoked_terminals_are_forbidden(engine: sa.Engine, database_url: str,
+                                                       terminal_ca: TerminalCA, status: str) -> None:
     with engine.begin() as connection:
         terminal = terminals.enroll(connection, terminal_ca, "T-0003", "store", NOW)
-        terminals.set_status(connection, "T-0003", status, NOW)
-    signed = sign_request(terminal.key, "T-0003", "POST", "/v1/sessions", b"", now=NOW).as_dict()
-    with pytest.raises(CenterError) as refused, engine.begin() as connection:
-        terminals.authenticate(connection, credentials(signed), "POST", "/v1/sessions", b"", NOW)
-    assert refused.value.code == f"terminal_{status}" and refused.value.status == 403
+
+    def attempt() -> Attempt:
+        return sign_request(terminal.key, "T-0003", "POST", "/v1/sessions", b"", now=NOW).as_dict(), b"", NOW
+
+    def operator_sets_status() -> None:
+        with engine.begin() as connection:
+            terminals.set_status(connection, "T-0003", status, NOW)
+
+    # the process knows the terminal's key after the first request: the second is refused all the same
+    accepted, refused = authenticate(database_url, attempt(), attempt(), between=operator_sets_status)
+    assert accepted == "T-0003"
+    assert isinstance(refused, CenterError)
+    assert (refused.code, refused.status) == (f"terminal_{status}", 403)
+    [fresh] = authenticate(database_url, attempt())  # a process that never saw the terminal
+    assert isinstance(fresh, CenterError) and fresh.code == f"terminal_{status}"
     if status == "revoked":
         with pytest.raises(CenterError), engine.begin() as connection:
             terminals.set_status(connection, "T-0003", "active", NOW)
 
 
-def test_audit_chain_detects_tampering(engine: sa.Engine) -> None:
+def test_audit_chain_detects_tampering(engine: sa.Engine, database_url: str) -> None:
+    async def record_five() -> None:
+        database = Database(database_url)
+        writer = audit.AuditWriter(database)
+        try:  # at once: the writer puts them in one or more batches
+            await asyncio.gather(*(writer.record(AuditEntry("session_opened", "accepted", None, "T-0001",
+                                                            f"s{index}"), NOW + dt.timedelta(seconds=index))
+                                   for index in range(5)))
+        finally:
+            await writer.close()
+            await database.close()
+
+    asyncio.run(record_five())
     with engine.begin() as connection:
-        for index in range(5):
-            audit.append(connection, AuditEntry("session_opened", "accepted", None, "T-0001",
-                                                f"s{index}"), NOW + dt.timedelta(seconds=index))
+        assert audit.verify_chain(connection).rows == 5
         assert audit.verify_chain(connection).intact
         connection.execute(audit_log.update().where(audit_log.c.seq == 3).values(outcome="refused"))
         report = audit.verify_chain(connection)
