@@ -8,13 +8,14 @@ When the authority cannot be asked, or answers something that does not verify, t
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-import httpx
+import aiohttp
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -85,16 +86,43 @@ class AuthorityClient:
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.AsyncClient(timeout=timeout, verify=trust(verify),
-                                  headers={"Authorization": f"Bearer {token}"},
-                                  limits=httpx.Limits(max_connections=CONNECTIONS,
-                                                      max_keepalive_connections=CONNECTIONS))
+        self._token = token
+        self._verify = trust(verify)
+        self._timeout = timeout
+        self._session: aiohttp.ClientSession | None = None  # made on first use, on the event loop
         self._clock = clock
         self._status: TtlCache[RevocationStatus] = TtlCache(max_age)
         self._records: TtlCache[CertificateRecord] = TtlCache(max_age)
 
     async def close(self) -> None:
-        await self._http.aclose()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=CONNECTIONS, ssl=self._verify, keepalive_timeout=30)
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=aiohttp.ClientTimeout(total=self._timeout),
+                headers={"Authorization": f"Bearer {self._token}"})
+        return self._session
+
+    async def _ask(self, method: str, path: str, body: bytes | None = None,
+                   content_type: str | None = None) -> tuple[int, bytes]:
+        """One question to the authority: its status and its answer (at most
+        :data:`MAX_RESPONSE_SIZE` bytes)."""
+        headers = {"Content-Type": content_type} if content_type else None
+        try:
+            async with self._http().request(method, f"{self.base_url}{path}", data=body,
+                                            headers=headers) as response:
+                answer = bytearray()
+                while chunk := await response.content.read(MAX_RESPONSE_SIZE):
+                    answer += chunk
+                    if len(answer) > MAX_RESPONSE_SIZE:
+                        raise _unavailable("the JPKI authority's answer is too large")
+                return response.status, bytes(answer)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _unreachable(exc) from None
 
     # -- revocation ----------------------------------------------------------------------------
 
@@ -177,16 +205,13 @@ class AuthorityClient:
         cached = self._records.get(serial, now)
         if cached is not None:
             return cached
-        try:
-            response = await self._http.get(f"{self.base_url}/v1/certificates/{serial}")
-        except httpx.HTTPError as exc:
-            raise _unreachable(exc) from None
-        if response.status_code == 404:
+        status, answer = await self._ask("GET", f"/v1/certificates/{serial}")
+        if status == 404:
             raise ResidentRefused("certificate_unknown", "the authority does not know this certificate")
-        if response.status_code != 200:
-            raise _unavailable(f"the JPKI authority answered HTTP {response.status_code}")
+        if status != 200:
+            raise _unavailable(f"the JPKI authority answered HTTP {status}")
         try:
-            body = response.json()
+            body = json.loads(answer)
             record = CertificateRecord(int(body["serial"]), str(body["municipality"]), str(body["status"]),
                                        None if body.get("previous_serial") is None
                                        else int(body["previous_serial"]))
@@ -198,11 +223,7 @@ class AuthorityClient:
         return record
 
     async def _post(self, path: str, body: bytes, content_type: str) -> bytes:
-        try:
-            response = await self._http.post(f"{self.base_url}{path}", content=body,
-                                       headers={"Content-Type": content_type})
-        except httpx.HTTPError as exc:
-            raise _unreachable(exc) from None
-        if response.status_code != 200 or len(response.content) > MAX_RESPONSE_SIZE:
-            raise _unavailable(f"the JPKI authority answered HTTP {response.status_code}")
-        return response.content
+        status, answer = await self._ask("POST", path, body, content_type)
+        if status != 200:
+            raise _unavailable(f"the JPKI authority answered HTTP {status}")
+        return answer
