@@ -45,7 +45,6 @@ import asyncio
 import base64
 import contextlib
 import datetime as dt
-import io
 import itertools
 import json
 import os
@@ -63,14 +62,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from center.authority.keys import generate_key
-from center.devstack import DevStack, start_stack
+from center.devstack import ALWAYS_OPEN, DevStack, start_stack
 from center.protocol import resident_binding, sign_request
 from center.store import pgserver
 from center.terminals import EnrolledTerminal
 
-ALWAYS_OPEN = {"format": 1, "service_hours": {"opens": "00:00", "closes": "24:00"},
-               "year_end_closure": None, "maintenance": [], "municipality_stops": [],
-               "certificate_hours": [], "suspensions": []}
 MUNICIPALITIES = ("131016", "131041", "131130", "011002")
 CARD_KEYS = 4
 KNOWN_CARDS = 8
@@ -388,14 +384,6 @@ class BackendResult:
     samples: dict[str, Sample]
 
 
-def _quiet_cli(*argv: str) -> None:
-    from koufu.cli import main as koufu
-
-    with contextlib.redirect_stdout(io.StringIO()):
-        if koufu(list(argv)) != 0:
-            raise RuntimeError(f"koufu {' '.join(argv)} failed")
-
-
 async def _wait_open(terminal: Terminal) -> None:
     """Until the center serves sessions with the always-open calendar."""
     deadline = time.monotonic() + 15
@@ -486,9 +474,7 @@ def run_backend(backend: str, args: argparse.Namespace, root: Path) -> BackendRe
         stack = start_stack(root / backend, center_db=center_db, authority_db=authority_db,
                             topology=topology, workers=workers)
         cleanup.callback(stack.stop)
-        calendar = root / backend / "calendar.json"
-        calendar.write_text(json.dumps(ALWAYS_OPEN))
-        _quiet_cli("center", "calendar", "load", str(calendar), "--dir", str(stack.center_dir))
+        stack.load_calendar(ALWAYS_OPEN)
         detail = (f"topology {topology}, {workers} center worker process(es)"
                   + (f", PostgreSQL {database.version}" if database else ", SQLite WAL"))
         print(f"{backend}: {detail}", flush=True)

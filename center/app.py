@@ -6,6 +6,7 @@ the JPKI authority cannot be asked). Bodies are limited to :data:`MAX_BODY` byte
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import contextlib
@@ -140,7 +141,9 @@ def create_app(service: CenterService) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        housekeeping = asyncio.get_running_loop().create_task(service.keep_house(), name="housekeeping")
         yield
+        housekeeping.cancel()
         await service.close()
 
     app = FastAPI(title="koufu certificate issuance center", version="1", responses=ERRORS,

@@ -12,19 +12,25 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 from center.authority.service import AuthorityService
-from center.client import CenterClient
+from center.client import CenterClient, CenterRefusal
 from center.config import CenterConfig, write_tls_identity
 from center.terminals import EnrolledTerminal
 from center.tls import trust
 from koufu.cli import main as koufu
 
 STARTUP_TIMEOUT = 30.0
+CALENDAR_TIMEOUT = 15.0  # every center process re-reads the stored calendar within 5 s
+# open every day at every hour: tests and benchmarks must not depend on the time they run at
+ALWAYS_OPEN: dict[str, object] = {
+    "format": 1, "service_hours": {"opens": "00:00", "closes": "24:00"}, "year_end_closure": None,
+    "maintenance": [], "municipality_stops": [], "certificate_hours": [], "suspensions": []}
 
 
 def free_port() -> int:
@@ -92,6 +98,24 @@ class DevStack:
             if time.monotonic() > deadline:
                 raise RuntimeError("center did not come up")
             time.sleep(0.1)
+
+    def load_calendar(self, calendar: Mapping[str, object]) -> None:
+        """Store ``calendar`` (docs/calendar.md) as the center's calendar in force."""
+        path = self.root / "calendar.json"
+        path.write_text(json.dumps(calendar, ensure_ascii=False))
+        _quiet("center", "calendar", "load", str(path), "--dir", str(self.center_dir))
+
+    def wait_until_open(self, client: CenterClient) -> None:
+        """Until the center opens sessions (its processes have re-read the stored calendar)."""
+        deadline = time.monotonic() + CALENDAR_TIMEOUT
+        while True:
+            try:
+                client.open_session()
+                return
+            except CenterRefusal as refusal:
+                if refusal.status != 403 or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.25)
 
     def stop_authority(self) -> None:
         if self.processes:

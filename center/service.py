@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 CHALLENGE_BYTES = 32
 SESSION_LIFETIME = dt.timedelta(seconds=180)  # from "place your card" to the card's signature
+HOUSEKEEPING_INTERVAL = 60.0  # seconds
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,18 @@ class CenterService:
         self.calendar = CalendarCache(database)
         self.decisions = audit.AuditWriter(database)
         self.terminals = terminals.Authenticator(database)
+
+    async def keep_house(self, every: float = HOUSEKEEPING_INTERVAL) -> None:
+        """Forever, every ``every`` seconds: forget request nonces too old to be replayed (each
+        center process does it; a second pass finds nothing). Errors are logged, never raised."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                async with self.database.connection() as connection:
+                    purged = await terminals.purge_nonces(connection, self.clock())
+                log.debug("housekeeping: %d request nonces forgotten", purged)
+            except Exception as error:
+                log.warning("housekeeping failed (%s); trying again later", type(error).__name__)
 
     async def close(self) -> None:
         await self.decisions.close()

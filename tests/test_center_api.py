@@ -16,7 +16,7 @@ import pytest
 from fixtures_postgres import PostgresServer
 
 from center.client import CenterClient, CenterRefusal
-from center.devstack import DevStack, start_stack
+from center.devstack import ALWAYS_OPEN, DevStack, start_stack
 from center.protocol import resident_binding, sign_request
 from center.terminals import EnrolledTerminal
 from center.tls import trust
@@ -28,10 +28,6 @@ from hardware.cardsim.inprocess import InProcessReader
 from hardware.cardsim.personalize import Holder, issue_card
 
 SESSION_LIFETIME = 10
-ALWAYS_OPEN = {"format": 1, "service_hours": {"opens": "00:00", "closes": "24:00"},
-               "year_end_closure": None, "maintenance": [], "municipality_stops": [],
-               "certificate_hours": [], "suspensions": []}
-
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
@@ -43,13 +39,8 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             server.create_database("authority"))
     stack = start_stack(root, center_db=center_db, authority_db=authority_db,
                         topology="multi" if center_db else "single", session_lifetime=SESSION_LIFETIME)
-    calendar = root / "calendar.json"
-    calendar.write_text(json.dumps(ALWAYS_OPEN))  # tests must not depend on the time of day
-    from koufu.cli import main
-
-    assert main(["center", "calendar", "load", str(calendar), "--dir", str(stack.center_dir)]) == 0
-    time.sleep(0)  # the server re-reads the calendar within 5 s; sessions below open after that
     try:
+        stack.load_calendar(ALWAYS_OPEN)  # tests must not depend on the time of day
         yield stack
     finally:
         stack.stop()
@@ -63,15 +54,7 @@ def terminal(stack: DevStack) -> EnrolledTerminal:
 @pytest.fixture(scope="module")
 def client(stack: DevStack, terminal: EnrolledTerminal) -> Iterator[CenterClient]:
     client = stack.client(terminal)
-    deadline = time.monotonic() + 10
-    while True:  # wait until the server has the always-open calendar
-        try:
-            client.open_session()
-            break
-        except CenterRefusal as refusal:
-            if refusal.status != 403 or time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
+    stack.wait_until_open(client)
     yield client
     client.close()
 

@@ -140,6 +140,29 @@ def test_suspended_and_revoked_terminals_are_forbidden(engine: sa.Engine, databa
             terminals.set_status(connection, "T-0003", "active", NOW)
 
 
+def test_old_request_nonces_are_forgotten(engine: sa.Engine, database_url: str,
+                                          terminal_ca: TerminalCA) -> None:
+    with engine.begin() as connection:
+        terminal = terminals.enroll(connection, terminal_ca, "T-0004", "store", NOW)
+    old, recent = (sign_request(terminal.key, "T-0004", "POST", "/v1/sessions", b"", now=when).as_dict()
+                   for when in (NOW - dt.timedelta(minutes=10), NOW))
+    earlier = NOW - dt.timedelta(minutes=10)
+    assert codes(authenticate(database_url, (old, b"", earlier), (recent, b"", NOW))) == ["T-0004"] * 2
+
+    async def purge() -> int:
+        database = Database(database_url)
+        try:
+            async with database.connection() as connection:
+                return await terminals.purge_nonces(connection, NOW)
+        finally:
+            await database.close()
+
+    assert asyncio.run(purge()) == 1  # the old one only: the recent one still guards against a replay
+    assert codes(authenticate(database_url, (recent, b"", NOW))) == ["replayed_request"]
+    # the old request, replayed now, is refused for its age
+    assert codes(authenticate(database_url, (old, b"", NOW))) == ["clock_skew"]
+
+
 def test_audit_chain_detects_tampering(engine: sa.Engine, database_url: str) -> None:
     async def record_five() -> None:
         database = Database(database_url)

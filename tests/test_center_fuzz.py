@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
-import time
 import urllib.parse
 import uuid
 from collections.abc import Iterator
@@ -42,13 +40,10 @@ from center.app import MAX_BODY
 from center.authority.service import AuthorityService
 from center.authority.testing import card_key
 from center.client import CenterClient, CenterRefusal
-from center.devstack import DevStack, start_stack
+from center.devstack import ALWAYS_OPEN, DevStack, start_stack
 from center.protocol import resident_binding, sign_request
 from center.terminals import EnrolledTerminal
 
-ALWAYS_OPEN = {"format": 1, "service_hours": {"opens": "00:00", "closes": "24:00"},
-               "year_end_closure": None, "maintenance": [], "municipality_stops": [],
-               "certificate_hours": [], "suspensions": []}
 MUNICIPALITY = "131016"
 RESIDENT = "/v1/sessions/{session_id}/resident"
 Case = schemathesis.Case[Any]
@@ -64,26 +59,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
     root = tmp_path_factory.mktemp("fuzz-stack")
     stack = start_stack(root)
     try:
-        calendar = root / "calendar.json"
-        calendar.write_text(json.dumps(ALWAYS_OPEN))  # the fuzzer must not depend on the time of day
-        from koufu.cli import main
-
-        assert main(["center", "calendar", "load", str(calendar), "--dir", str(stack.center_dir)]) == 0
+        stack.load_calendar(ALWAYS_OPEN)  # the fuzzer must not depend on the time of day
         yield stack
     finally:
         stack.stop()
-
-
-def _wait_until_open(client: CenterClient) -> None:
-    deadline = time.monotonic() + 15
-    while True:  # every center process applies the stored calendar within seconds
-        try:
-            client.open_session()
-            return
-        except CenterRefusal as refusal:
-            if refusal.status != 403 or time.monotonic() > deadline:
-                raise
-            time.sleep(0.25)
 
 
 # -- what a signed fuzzer aims with --------------------------------------------------------------
@@ -156,7 +135,7 @@ class Target:
 def target(stack: DevStack) -> Iterator[Target]:
     client = stack.client(stack.enroll("T-FUZZ"))
     other = stack.client(stack.enroll("T-OTHER"))
-    _wait_until_open(client)
+    stack.wait_until_open(client)
     foreign = other.open_session().session_id
     other.close()
     cards = _cards(stack)
