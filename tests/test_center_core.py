@@ -20,9 +20,9 @@ from center.config import CenterConfig, ConfigError
 from center.errors import CenterError, ResidentRefused
 from center.jpki_verify import RevocationStatus, verify_resident
 from center.protocol import sign_request
-from center.store.driver import Database
+from center.store.driver import Database, Sql, stored_time
 from center.store.engine import make_engine, migrate
-from center.store.tables import audit_log
+from center.store.tables import audit_log, request_nonces
 from center.terminals import RequestCredentials, TerminalCA
 
 NOW = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.UTC)
@@ -161,6 +161,33 @@ def test_old_request_nonces_are_forgotten(engine: sa.Engine, database_url: str,
     assert codes(authenticate(database_url, (recent, b"", NOW))) == ["replayed_request"]
     # the old request, replayed now, is refused for its age
     assert codes(authenticate(database_url, (old, b"", NOW))) == ["clock_skew"]
+
+
+def test_driver_and_sqlalchemy_read_each_others_times(engine: sa.Engine, database_url: str) -> None:
+    """The request path writes through the driver, the tools read through SQLAlchemy, and back."""
+    written = dt.datetime(2026, 11, 23, 1, 2, 3, 456789, tzinfo=dt.UTC)
+    insert = Sql("INSERT INTO request_nonces (terminal_id, nonce, seen_at) VALUES (:t, :n, :at)")
+    select = Sql("SELECT seen_at FROM request_nonces WHERE nonce = :n")
+
+    async def through_driver() -> dt.datetime:
+        database = Database(database_url)
+        try:
+            async with database.connection() as connection:
+                await connection.execute(insert, {"t": "T-1", "n": "by-driver", "at": written})
+                row = await connection.one(select, {"n": "by-sqlalchemy"})
+        finally:
+            await database.close()
+        assert row is not None
+        return stored_time(row["seen_at"])
+
+    with engine.begin() as connection:
+        connection.execute(request_nonces.insert().values(terminal_id="T-1", nonce="by-sqlalchemy",
+                                                          seen_at=written))
+    assert asyncio.run(through_driver()) == written
+    with engine.begin() as connection:
+        read = connection.execute(sa.select(request_nonces.c.seen_at)
+                                  .where(request_nonces.c.nonce == "by-driver")).scalar_one()
+    assert (read if read.tzinfo else read.replace(tzinfo=dt.UTC)) == written
 
 
 def test_audit_chain_detects_tampering(engine: sa.Engine, database_url: str) -> None:
