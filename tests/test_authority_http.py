@@ -22,13 +22,13 @@ import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding
+from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509 import ocsp
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from center.authority.ca import CaKind, CertificationAuthority
 from center.authority.service import AuthorityService
 from center.authority.testing import card_key, open_test_authority
+from center.config import write_tls_identity
 
 BIRTH = dt.date(1990, 5, 10)
 DER = serialization.Encoding.DER
@@ -51,45 +51,6 @@ class Server:
             **self.auth(token), "Content-Type": "application/ocsp-request"})
 
 
-def _tls_files(root: Path) -> tuple[Path, Path, Path]:
-    """A throwaway CA and a server certificate for 127.0.0.1 (EC keys: instant)."""
-    now = dt.datetime.now(dt.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "koufu test TLS CA")])
-    ca = (
-        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-        .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False),
-                       critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    import ipaddress
-
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(ca_name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName(
-            [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-                       False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    paths = root / "tls-ca.pem", root / "tls-cert.pem", root / "tls-key.pem"
-    paths[0].write_bytes(ca.public_bytes(PEM))
-    paths[1].write_bytes(leaf.public_bytes(PEM))
-    paths[2].write_bytes(key.private_bytes(PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return paths
-
-
 def _wait_for_url(log: Path, process: subprocess.Popen[bytes]) -> str:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -109,7 +70,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     directory = root / "authority"
     service = open_test_authority(directory)
     token = service.add_verifier("center")
-    ca_file, cert_file, key_file = _tls_files(root)
+    write_tls_identity(root, "tls", ["127.0.0.1"])
+    cert_file, key_file = root / "tls.crt", root / "tls.key"
     log = root / "server.log"
     env = {key: value for key, value in os.environ.items() if key != "KOUFU_AUTHORITY_DB"}
     with log.open("wb") as out:
@@ -122,7 +84,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     try:
         url = _wait_for_url(log, process)
         assert url.startswith("https://127.0.0.1:")
-        context = ssl.create_default_context(cafile=str(ca_file))
+        context = ssl.create_default_context(cafile=str(cert_file))
         with httpx.Client(base_url=url, verify=context, timeout=30) as client:
             yield Server(url, log, client, service, token)
     finally:

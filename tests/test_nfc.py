@@ -153,7 +153,7 @@ def test_extended_read_binary_comes_back_through_response_chaining(
     connection = connect(reader)
     response = connection.transceive(b"\x00\xb0\x00\x00\x00" + len(CERTIFICATE).to_bytes(2, "big"))
     assert response == CERTIFICATE + OK
-    assert link.stats.chained_blocks_sent == -(-len(response) // 253) - 1  # 253 INF bytes a block
+    assert link.stats.blocks.chained_blocks_sent == -(-len(response) // 253) - 1  # 253 INF bytes a block
     # Le larger than the file: what remains, from an offset
     assert connection.transceive(bytes.fromhex("00B00100000600")) == CERTIFICATE[256:] + OK
 
@@ -178,7 +178,7 @@ def test_long_command_goes_through_reader_chaining(
         connection = connect(reader)
         assert connection.transceive(command) == data + OK
         assert card.commands == [command]
-        assert link.stats.chained_blocks_received == chained_blocks
+        assert link.stats.blocks.chained_blocks_received == chained_blocks
 
 
 # -- waiting time extension ---------------------------------------------------------------------
@@ -189,8 +189,8 @@ def test_slow_command_succeeds_thanks_to_wtx(link: NfcCardLink, reader: NfcReade
     connection = connect(reader)
     response = connection.transceive(b"\x80\x2a\x00\x80\x33" + SHA256_PREFIX + bytes(32) + b"\x00")
     assert response == SIGNATURE + OK
-    assert link.stats.wtx_requests >= 3
-    assert link.stats.retransmissions == 0  # the reader never had to ask (R(NAK))
+    assert link.stats.blocks.wtx_requests >= 3
+    assert link.stats.blocks.retransmissions == 0  # the reader never had to ask (R(NAK))
     assert connection.transceive(SELECT_JPKI) == OK
 
 
@@ -313,7 +313,7 @@ def test_virtual_card_reads_its_certificate_and_signs_over_nfc(
             assert connection.transceive(bytes.fromhex(command)) == OK
         signed = connection.transceive(b"\x80\x2a\x00\x80\x33" + SHA256_PREFIX + digest + b"\x00")
         assert signed[-2:] == OK and len(signed) == 258
-        assert link.stats.wtx_requests >= 1 and link.stats.retransmissions == 0
+        assert link.stats.blocks.wtx_requests >= 1 and link.stats.blocks.retransmissions == 0
     public_key = x509.load_der_x509_certificate(card.state.auth_cert).public_key()
     assert isinstance(public_key, rsa.RSAPublicKey)
     public_key.verify(signed[:-2], b"koufu", padding.PKCS1v15(), hashes.SHA256())

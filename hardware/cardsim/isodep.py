@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +148,9 @@ class IsoDepStats:
     chained_blocks_sent: int = 0
     retransmissions: int = 0
     wtx_requests: int = 0
+
+    def __add__(self, other: IsoDepStats) -> IsoDepStats:
+        return IsoDepStats(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ import math
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import nfc
@@ -76,27 +76,16 @@ class NfcLinkError(Exception):
 
 @dataclass
 class LinkStats:
-    """What happened on the link (tests and diagnostics)."""
+    """What happened on the link (tests and diagnostics): activations, APDUs, and the block
+    protocol's counts over all activations."""
 
     activations: int = 0
     apdus: int = 0
-    wtx_requests: int = 0
-    chained_blocks_received: int = 0
-    chained_blocks_sent: int = 0
-    retransmissions: int = 0
-    invalid_blocks: int = 0
+    blocks: IsoDepStats = field(default_factory=IsoDepStats)
 
     def plus(self, iso: IsoDepStats) -> LinkStats:
         """These counts with those of one activation's block protocol added."""
-        return LinkStats(
-            activations=self.activations,
-            apdus=self.apdus,
-            wtx_requests=self.wtx_requests + iso.wtx_requests,
-            chained_blocks_received=self.chained_blocks_received + iso.chained_blocks_received,
-            chained_blocks_sent=self.chained_blocks_sent + iso.chained_blocks_sent,
-            retransmissions=self.retransmissions + iso.retransmissions,
-            invalid_blocks=self.invalid_blocks + iso.invalid_blocks,
-        )
+        return replace(self, blocks=self.blocks + iso)
 
 
 def _is_sensb_req(frame: bytes) -> bool:
