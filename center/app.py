@@ -11,7 +11,6 @@ import base64
 import binascii
 import contextlib
 import datetime as dt
-import json
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -98,13 +97,14 @@ SIGNATURE_SCHEMES = {
 SIGNED: dict[str, Any] = {"security": [{name: [] for name in SIGNATURE_SCHEMES}]}
 
 
-def _json(content: dict[str, Any], status: int = 200) -> Response:
-    return Response(json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode(),
-                    status_code=status, media_type="application/json")
+def _json(answer: BaseModel, status: int = 200) -> Response:
+    """``answer`` as the body (the route's ``response_model`` only describes it in the OpenAPI)."""
+    return Response(answer.model_dump_json(exclude_none=True), status_code=status,
+                    media_type="application/json")
 
 
 def _error(error: CenterError) -> Response:
-    return _json({"error": error.code, "message": error.message, **error.details}, error.status)
+    return _json(ErrorResponse(error=error.code, message=error.message, **error.details), error.status)
 
 
 def _terminal_request(request: Request, body: bytes) -> TerminalRequest:
@@ -127,11 +127,11 @@ def _proof(body: bytes) -> tuple[bytes, bytes]:
     return _b64(proof.certificate, "certificate"), _b64(proof.signature, "signature")
 
 
-def _availability(decision: Decision) -> dict[str, Any]:
+def _availability(decision: Decision) -> Availability:
     if isinstance(decision, Open):
-        return {"open": True}
-    return {"open": False, "reason_code": decision.reason_code.value,
-            "message_ja": decision.message_ja, "message_en": decision.message_en}
+        return Availability(open=True)
+    return Availability(open=False, reason_code=decision.reason_code.value,
+                        message_ja=decision.message_ja, message_en=decision.message_en)
 
 
 def create_app(service: CenterService) -> FastAPI:
@@ -170,7 +170,7 @@ def create_app(service: CenterService) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, error: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-        return _json({"error": code, "message": str(error.detail)}, error.status_code)
+        return _json(ErrorResponse(error=code, message=str(error.detail)), error.status_code)
 
     @app.get("/v1/health", tags=["operations"])
     async def health() -> dict[str, str]:
@@ -183,9 +183,9 @@ def create_app(service: CenterService) -> FastAPI:
         """Open a resident session: a single-use challenge bound to this session and terminal."""
         terminal_id = await service.authenticate_terminal(_terminal_request(request, await request.body()))
         opened = await service.open_session(terminal_id)
-        return _json({"session_id": opened.session_id,
-                      "challenge": base64.b64encode(opened.challenge).decode(),
-                      "expires_at": opened.expires_at.isoformat()}, 201)
+        return _json(SessionResponse(session_id=opened.session_id,
+                                     challenge=base64.b64encode(opened.challenge).decode(),
+                                     expires_at=opened.expires_at), 201)
 
     @app.post("/v1/sessions/{session_id}/resident", response_model=ResidentResponse, tags=["sessions"],
               openapi_extra={**SIGNED, "requestBody": {
@@ -198,9 +198,10 @@ def create_app(service: CenterService) -> FastAPI:
         certificate, signature = _proof(signed.body)
         accepted = await service.authenticate_resident(terminal_id, _session_id(session_id), certificate,
                                                        signature)
-        return _json({"session_id": accepted.session_id, "municipality": accepted.municipality,
-                      "certificate_types": {kind.value: _availability(decision)
-                                            for kind, decision in accepted.certificate_types.items()}})
+        return _json(ResidentResponse(
+            session_id=accepted.session_id, municipality=accepted.municipality,
+            certificate_types={kind.value: _availability(decision)
+                               for kind, decision in accepted.certificate_types.items()}))
 
     return app
 

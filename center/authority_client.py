@@ -195,10 +195,6 @@ class AuthorityClient:
 
     # -- municipality --------------------------------------------------------------------------
 
-    def cached_record(self, serial: int) -> CertificateRecord | None:
-        """The answer of :meth:`record` while it is fresh, else ``None`` (never asks)."""
-        return self._records.get(serial, self._clock())
-
     async def record(self, serial: int) -> CertificateRecord:
         """Which municipality this certificate belongs to (and its status, previous serial)."""
         now = self._clock()

@@ -27,9 +27,13 @@ def store_calendar(connection: sa.Connection, calendar: ServiceCalendar, now: dt
 
 
 def load_calendar(connection: sa.Connection) -> ServiceCalendar:
-    """The stored calendar, or the national default when none was stored."""
-    document = connection.execute(
-        sa.select(service_calendar.c.document).where(service_calendar.c.id == 1)).scalar_one_or_none()
+    """The stored calendar (the command line's reading)."""
+    return _in_force(connection.execute(
+        sa.select(service_calendar.c.document).where(service_calendar.c.id == 1)).scalar_one_or_none())
+
+
+def _in_force(document: str | None) -> ServiceCalendar:
+    """The calendar a stored document says, or the national default when none was stored."""
     return ServiceCalendar.default() if document is None else ServiceCalendar.from_dict(json.loads(document))
 
 
@@ -58,8 +62,7 @@ class CalendarCache:
                 if self._stale(now):
                     async with self.database.connection() as connection:
                         row = await connection.one(_STORED)
-                    calendar = ServiceCalendar.default() if row is None else \
-                        ServiceCalendar.from_dict(json.loads(row["document"]))
+                    calendar = _in_force(None if row is None else row["document"])
                     self._calendar, self._read_at = calendar, now
                     self._decisions, self._offers = {}, {}
         assert self._calendar is not None

@@ -1,9 +1,10 @@
 """Verifying a resident's proof (利用者証明の検証): certificate, chain, validity, signature, revocation.
 
-Pure logic: the trust anchors (every generation of the user-authentication CA) and the revocation
-source are handed in. Issuers are matched by key — the certificate's AuthorityKeyIdentifier against
-each anchor's SubjectKeyIdentifier, then the signature — never by name, since all generations
-share one name.
+Pure logic: the trust anchors (every generation of the user-authentication CA) are handed in;
+:func:`check_proof` makes every check that needs no one else, :func:`check_revocation` judges the
+authority's answer (the service asks it in between). Issuers are matched by key — the
+certificate's AuthorityKeyIdentifier against each anchor's SubjectKeyIdentifier, then the
+signature — never by name, since all generations share one name.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import enum
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -30,12 +30,6 @@ class RevocationStatus(enum.Enum):
     GOOD = "good"
     REVOKED = "revoked"
     UNKNOWN = "unknown"
-
-
-class RevocationSource(Protocol):
-    """Answers revocation status; raises ``DependencyUnavailable`` when it cannot know."""
-
-    def status(self, certificate: x509.Certificate, issuer: x509.Certificate) -> RevocationStatus: ...
 
 
 @dataclass(frozen=True)
@@ -124,18 +118,3 @@ def check_revocation(status: RevocationStatus) -> None:
         raise ResidentRefused("certificate_revoked", "the card's certificate has been revoked")
     if status is not RevocationStatus.GOOD:
         raise ResidentRefused("certificate_unknown", "the authority does not know this certificate")
-
-
-def verify_resident(
-    certificate_der: bytes,
-    signature: bytes,
-    message: bytes,
-    *,
-    anchors: Sequence[x509.Certificate],
-    revocation: RevocationSource,
-    now: dt.datetime,
-) -> VerifiedResident:
-    """Every check the center makes before it believes the holder of a card is present."""
-    verified = check_proof(certificate_der, signature, message, anchors=anchors, now=now)
-    check_revocation(revocation.status(verified.certificate, verified.issuer))
-    return verified

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
@@ -18,7 +19,7 @@ from center import audit, terminals
 from center.audit import AuditEntry
 from center.config import CenterConfig, ConfigError
 from center.errors import CenterError, ResidentRefused
-from center.jpki_verify import RevocationStatus, verify_resident
+from center.jpki_verify import RevocationStatus, VerifiedResident, check_proof, check_revocation
 from center.protocol import sign_request
 from center.store.driver import Database, Sql, stored_time
 from center.store.engine import make_engine, migrate
@@ -190,6 +191,35 @@ def test_driver_and_sqlalchemy_read_each_others_times(engine: sa.Engine, databas
     assert (read if read.tzinfo else read.replace(tzinfo=dt.UTC)) == written
 
 
+def test_remembered_calendar_decisions_change_at_the_calendars_edges(engine: sa.Engine,
+                                                                    database_url: str) -> None:
+    """A process remembers decisions, but only until the opening or closing they name."""
+    from center.calendar import JST, Closed, Open, ServiceCalendar
+    from center.calendar_store import CalendarCache, store_calendar
+
+    before_opening = dt.datetime(2026, 11, 24, 6, 29, 59, tzinfo=JST)  # a Tuesday; opens 6:30
+    with engine.begin() as connection:
+        store_calendar(connection, ServiceCalendar.default(), NOW)
+
+    async def ask() -> list[object]:
+        database = Database(database_url)
+        cache = CalendarCache(database)
+        try:
+            return [await cache.check(before_opening), await cache.open_types(before_opening, "131016"),
+                    await cache.check(before_opening + dt.timedelta(seconds=1)),
+                    await cache.open_types(before_opening + dt.timedelta(seconds=1), "131016"),
+                    await cache.check(before_opening + dt.timedelta(seconds=2))]
+        finally:
+            await database.close()
+
+    closed, offers_closed, opened, offers_open, remembered = asyncio.run(ask())
+    assert isinstance(closed, Closed) and closed.reopens_at == before_opening + dt.timedelta(seconds=1)
+    assert all(isinstance(decision, Closed) for decision in offers_closed.values())  # type: ignore[attr-defined]
+    assert isinstance(opened, Open)
+    assert all(isinstance(decision, Open) for decision in offers_open.values())  # type: ignore[attr-defined]
+    assert remembered is opened  # remembered: nothing changes until the evening's closing
+
+
 def test_audit_chain_detects_tampering(engine: sa.Engine, database_url: str) -> None:
     async def record_five() -> None:
         database = Database(database_url)
@@ -219,12 +249,13 @@ def test_audit_subjects_are_keyed_hashes() -> None:
 # -- resident verification -----------------------------------------------------------------------
 
 
-class Always:
-    def __init__(self, status: RevocationStatus) -> None:
-        self.answer = status
-
-    def status(self, certificate: object, issuer: object) -> RevocationStatus:
-        return self.answer
+def verify_resident(der: bytes, signature: bytes, message: bytes, *, anchors: list[x509.Certificate],
+                    status: RevocationStatus = RevocationStatus.GOOD, now: dt.datetime) -> VerifiedResident:
+    """The center's checks of a proof in its order: the proof itself, then the authority's
+    answer (``status``) about the certificate."""
+    verified = check_proof(der, signature, message, anchors=anchors, now=now)
+    check_revocation(status)
+    return verified
 
 
 @pytest.fixture(scope="module")
@@ -246,8 +277,7 @@ def test_resident_verification_accepts_a_good_proof(resident) -> None:  # type: 
 
     authority, key, cert = resident
     verified = verify_resident(cert.public_bytes(Encoding.DER), proof(key, b"binding"), b"binding",
-                               anchors=[authority.user_auth.certificate],
-                               revocation=Always(RevocationStatus.GOOD), now=NOW)
+                               anchors=[authority.user_auth.certificate], now=NOW)
     assert verified.serial == cert.serial_number
 
 
@@ -290,7 +320,7 @@ def test_resident_verification_refusals(resident, case: str, code: str) -> None:
     elif case in ("revoked", "unknown"):
         status = RevocationStatus(case)
     with pytest.raises(ResidentRefused) as refused:
-        verify_resident(der, signature, b"binding", anchors=anchors, revocation=Always(status), now=now)
+        verify_resident(der, signature, b"binding", anchors=anchors, status=status, now=now)
     assert refused.value.code == code
 
 
@@ -336,4 +366,4 @@ def test_mutated_certificates_never_escape_as_crashes(resident) -> None:  # type
             mutated[randomness.randrange(len(mutated))] = randomness.randrange(256)
         with contextlib.suppress(ResidentRefused):
             verify_resident(bytes(mutated), proof(key, b"m"), b"m", anchors=[authority.user_auth.certificate],
-                            revocation=Always(RevocationStatus.GOOD), now=NOW)
+                            now=NOW)
