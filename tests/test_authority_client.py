@@ -1,0 +1,135 @@
+"""The center's client of the JPKI authority against an authority that answers badly: a real HTTP
+server on loopback (aiohttp) whose answers are wrong in one way each. The center must refuse
+(503 ``*_unavailable``, or the resident refused where the authority said so), never accept."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from cryptography import x509
+
+from center.authority.service import AuthorityService
+from center.authority.testing import card_key, open_test_authority
+from center.authority_client import MAX_RESPONSE_SIZE, AuthorityClient
+from center.errors import CenterError
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+SERIAL_PATH = "/v1/certificates/{serial}"
+
+
+@pytest.fixture(scope="module")
+def authority(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthorityService]:
+    service = open_test_authority(tmp_path_factory.mktemp("authority") / "authority")
+    yield service
+    service.close()
+
+
+@pytest.fixture(scope="module")
+def card(authority: AuthorityService) -> tuple[x509.Certificate, x509.Certificate]:
+    certificate = authority.issue_user_auth(card_key().public_key(), birth_date=dt.date(1980, 4, 1),
+                                            municipality="131016")
+    return certificate, authority.authority.issuer_of(certificate).certificate
+
+
+def ask(handler: Handler, question: Callable[[AuthorityClient], Awaitable[object]]) -> object:
+    """``question`` to an authority whose every answer is ``handler``'s; the outcome or the error."""
+
+    async def run() -> object:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", handler)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        client = AuthorityClient(f"http://127.0.0.1:{port}", "token", timeout=2.0)
+        try:
+            return await question(client)
+        except CenterError as error:
+            return error
+        finally:
+            await client.close()
+            await runner.cleanup()
+
+    return asyncio.run(run())
+
+
+def answering(status: int, body: bytes, content_type: str = "application/json") -> Handler:
+    async def handler(_request: web.Request) -> web.StreamResponse:
+        return web.Response(status=status, body=body, content_type=content_type)
+
+    return handler
+
+
+async def oversize_chunked(request: web.Request) -> web.StreamResponse:
+    """An answer over the limit sent without a length (chunked): refused for its size, not
+    read whole and then found not to be OCSP."""
+    response = web.StreamResponse()
+    await response.prepare(request)
+    for _ in range(2 * MAX_RESPONSE_SIZE // 8192):
+        await response.write(b"x" * 8192)
+    await response.write_eof()
+    return response
+
+
+def code(outcome: object) -> str:
+    assert isinstance(outcome, CenterError), outcome
+    return outcome.code
+
+
+@pytest.mark.parametrize(("handler", "expected"), [
+    (answering(200, b"not OCSP", "application/ocsp-response"), "revocation_unavailable"),
+    (answering(500, b"", "text/plain"), "authority_unavailable"),
+    (answering(200, b"x" * (MAX_RESPONSE_SIZE + 1), "application/ocsp-response"), "authority_unavailable"),
+    (oversize_chunked, "authority_unavailable"),
+])
+def test_bad_revocation_answers_are_refused(card: tuple[x509.Certificate, x509.Certificate],
+                                            handler: Handler, expected: str) -> None:
+    certificate, issuer = card
+    assert code(ask(handler, lambda client: client.status(certificate, issuer))) == expected
+
+
+@pytest.mark.parametrize(("answer", "status", "expected"), [
+    (b"{not json", 200, "authority_unavailable"),
+    (b'{"serial": 1}', 200, "authority_unavailable"),
+    (json.dumps({"serial": 999, "municipality": "131016", "status": "good"}).encode(), 200,
+     "authority_unavailable"),  # about another certificate
+    (json.dumps({"serial": "{serial}", "municipality": "13101", "status": "good"}).encode(), 200,
+     "authority_unavailable"),  # not a municipality code
+    (b'{"error": "unknown_certificate"}', 404, "certificate_unknown"),
+    (b"", 503, "authority_unavailable"),
+])
+def test_bad_municipality_answers_are_refused(card: tuple[x509.Certificate, x509.Certificate],
+                                              answer: bytes, status: int, expected: str) -> None:
+    serial = card[0].serial_number
+    body = answer.replace(b'"{serial}"', str(serial).encode())
+    assert code(ask(answering(status, body), lambda client: client.record(serial))) == expected
+
+
+def test_a_good_answer_is_believed(card: tuple[x509.Certificate, x509.Certificate]) -> None:
+    """The other side of the tests above: the same server answering well is believed."""
+    serial = card[0].serial_number
+    good = json.dumps({"serial": serial, "municipality": "131016", "status": "good",
+                       "previous_serial": None}).encode()
+    record = ask(answering(200, good), lambda client: client.record(serial))
+    assert not isinstance(record, CenterError)
+    assert (record.serial, record.municipality, record.status) == (serial, "131016", "good")  # type: ignore[attr-defined]
+
+
+def test_an_unreachable_authority_is_refused(tmp_path: Path) -> None:
+    async def question() -> object:
+        client = AuthorityClient("http://127.0.0.1:9", "token", timeout=2.0)  # discard port: nothing
+        try:
+            return await client.record(12345)
+        except CenterError as error:
+            return error
+        finally:
+            await client.close()
+
+    assert code(asyncio.run(question())) == "authority_unavailable"
