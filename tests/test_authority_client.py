@@ -13,11 +13,15 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509 import ocsp
 
 from center.authority.service import AuthorityService
 from center.authority.testing import card_key, open_test_authority
 from center.authority_client import MAX_RESPONSE_SIZE, AuthorityClient
 from center.errors import CenterError
+from center.jpki_verify import RevocationStatus
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SERIAL_PATH = "/v1/certificates/{serial}"
@@ -120,6 +124,72 @@ def test_a_good_answer_is_believed(card: tuple[x509.Certificate, x509.Certificat
     record = ask(answering(200, good), lambda client: client.record(serial))
     assert not isinstance(record, CenterError)
     assert (record.serial, record.municipality, record.status) == (serial, "131016", "good")  # type: ignore[attr-defined]
+
+
+def ocsp_answer(authority: AuthorityService, card: tuple[x509.Certificate, x509.Certificate], *,
+                serial: int | None = None, this_update: dt.datetime | None = None,
+                next_update: dt.timedelta | None = dt.timedelta(minutes=10), nonce: bytes | None = None,
+                key: rsa.RSAPrivateKey | None = None) -> Handler:
+    """An OCSP answer "good" for ``card`` made by the authority's CA key, with one thing changed."""
+    certificate, issuer = card
+    ca = authority.authority.issuer_of(certificate)
+    responder = issuer
+    if key is not None:  # a forger's CA of the same name
+        responder = x509.CertificateBuilder(
+            issuer.subject, issuer.subject, key.public_key(), 1, issuer.not_valid_before_utc,
+            issuer.not_valid_after_utc).sign(key, hashes.SHA256())
+    this_update = (this_update or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    builder = ocsp.OCSPResponseBuilder().add_response(
+        cert=certificate, issuer=issuer, algorithm=hashes.SHA1(), cert_status=ocsp.OCSPCertStatus.GOOD,
+        this_update=this_update, next_update=this_update + next_update if next_update else None,
+        revocation_time=None, revocation_reason=None,
+    ).responder_id(ocsp.OCSPResponderEncoding.HASH, responder)
+    if serial is not None:  # about another certificate
+        other = x509.CertificateBuilder(
+            issuer.subject, certificate.subject, certificate.public_key(), serial,
+            certificate.not_valid_before_utc, certificate.not_valid_after_utc).sign(ca.key, hashes.SHA256())
+        builder = ocsp.OCSPResponseBuilder().add_response(
+            cert=other, issuer=issuer, algorithm=hashes.SHA1(), cert_status=ocsp.OCSPCertStatus.GOOD,
+            this_update=this_update, next_update=this_update + dt.timedelta(minutes=10),
+            revocation_time=None, revocation_reason=None,
+        ).responder_id(ocsp.OCSPResponderEncoding.HASH, responder)
+    if nonce is not None:
+        builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
+    der = builder.sign(key or ca.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+    return answering(200, der, "application/ocsp-response")
+
+
+def test_ocsp_answers_that_do_not_hold_are_refused(
+        authority: AuthorityService, card: tuple[x509.Certificate, x509.Certificate]) -> None:
+    certificate, issuer = card
+    now = dt.datetime.now(dt.UTC)
+    bad = {  # the reason given: each answer is refused for its own fault
+        "another certificate": ocsp_answer(authority, card, serial=certificate.serial_number + 1),
+        "stale": ocsp_answer(authority, card, this_update=now - dt.timedelta(hours=1)),
+        "from the future": ocsp_answer(authority, card, this_update=now + dt.timedelta(hours=1)),
+        "without nextUpdate": ocsp_answer(authority, card, next_update=None),
+        "a nonce the question did not": ocsp_answer(authority, card, nonce=b"replayed"),
+        "signature does not verify": ocsp_answer(authority, card, key=card_key(3)),
+    }
+    for why, handler in bad.items():
+        outcome = ask(handler, lambda client: client.status(certificate, issuer))
+        assert code(outcome) == "revocation_unavailable" and why in str(outcome.message), why  # type: ignore[attr-defined]
+
+
+def test_a_good_ocsp_answer_and_the_authoritys_own_are_believed(
+        authority: AuthorityService, card: tuple[x509.Certificate, x509.Certificate]) -> None:
+    certificate, issuer = card
+    made = ask(ocsp_answer(authority, card), lambda client: client.status(certificate, issuer))
+    assert made is RevocationStatus.GOOD
+
+    async def authoritys(request: web.Request) -> web.StreamResponse:
+        """What the authority's responder answers to the client's own question (RFC 5019 form)."""
+        answer = authority.ocsp_response(await request.read())
+        return web.Response(body=answer, content_type="application/ocsp-response")
+
+    assert ask(authoritys, lambda client: client.status(certificate, issuer)) is RevocationStatus.GOOD
+    record = authority.store.get(certificate.serial_number)
+    assert record is not None and record.answer is not None  # the question was of the kept form
 
 
 def test_an_unreachable_authority_is_refused(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from center.authority.errors import (
     MalformedOcspRequestError,
     UnknownGenerationError,
 )
-from center.authority.ocsp import OCSP_VALIDITY, parse_request
+from center.authority.ocsp import OCSP_REFRESH, OCSP_VALIDITY, parse_request
 from center.authority.service import AuthorityService
 from center.authority.testing import card_key
 
@@ -328,3 +328,115 @@ def test_a_database_outage_answers_try_later(
     monkeypatch.setattr(service.store, "get", away)
     response = _ask(service, _request(cert, cas.user_auth))
     assert response.response_status is ocsp.OCSPResponseStatus.TRY_LATER
+
+
+# -- pre-produced answers (RFC 5019) ---------------------------------------------------------
+
+
+def _kept(service: AuthorityService, cert: x509.Certificate) -> bytes | None:
+    record = service.store.get(cert.serial_number)
+    assert record is not None
+    return record.answer.der if record.answer else None
+
+
+def test_the_answer_signed_at_issuance_is_what_rfc5019_clients_get(
+    service: AuthorityService, cas: TestAuthority
+) -> None:
+    cert = _card(service)
+    kept = _kept(service, cert)
+    assert kept is not None
+    answer = service.ocsp_response(_request(cert, cas.user_auth, hashes.SHA1()))
+    assert answer == kept
+    response = ocsp.load_der_ocsp_response(answer)
+    assert response.certificate_status is ocsp.OCSPCertStatus.GOOD
+    assert response.serial_number == cert.serial_number and response.this_update_utc == NOW
+    assert _signed_by(response, cas.user_auth)
+
+
+def test_a_request_with_a_nonce_or_another_hash_is_signed_anew_and_keeps_the_kept_answer(
+    service: AuthorityService, cas: TestAuthority
+) -> None:
+    cert = _card(service)
+    kept = _kept(service, cert)
+    later = NOW + dt.timedelta(seconds=30)
+    with_nonce = service.ocsp_response(_request(cert, cas.user_auth, hashes.SHA1(), nonce=b"n1"),
+                                       now=later)
+    sha256 = service.ocsp_response(_request(cert, cas.user_auth, hashes.SHA256()), now=later)
+    for fresh in (with_nonce, sha256):
+        assert fresh != kept
+        assert ocsp.load_der_ocsp_response(fresh).this_update_utc == later
+    assert ocsp.load_der_ocsp_response(with_nonce).extensions.get_extension_for_class(
+        x509.OCSPNonce).value.nonce == b"n1"
+    assert _kept(service, cert) == kept
+
+
+def test_an_old_kept_answer_is_signed_again_and_kept(
+    service: AuthorityService, cas: TestAuthority
+) -> None:
+    cert = _card(service)
+    first = _kept(service, cert)
+    request = _request(cert, cas.user_auth, hashes.SHA1())
+    assert service.ocsp_response(request, now=NOW + OCSP_REFRESH - dt.timedelta(seconds=1)) == first
+    later = NOW + OCSP_REFRESH
+    renewed = service.ocsp_response(request, now=later)
+    assert renewed != first and ocsp.load_der_ocsp_response(renewed).this_update_utc == later
+    assert _kept(service, cert) == renewed
+    # an answer from the future (a clock set back) is not sent either
+    earlier = NOW - dt.timedelta(minutes=1)
+    assert ocsp.load_der_ocsp_response(service.ocsp_response(request, now=earlier)).this_update_utc == earlier
+
+
+@pytest.mark.parametrize("change", ["revoke", "hold and release", "renew"])
+def test_every_change_of_status_replaces_the_kept_answer(
+    service: AuthorityService, cas: TestAuthority, change: str
+) -> None:
+    cert = _card(service)
+    request = _request(cert, cas.user_auth, hashes.SHA1())
+    good = service.ocsp_response(request)
+    assert _kept(service, cert) == good
+    expected = ocsp.OCSPCertStatus.REVOKED
+    if change == "revoke":
+        service.revoke(cert.serial_number, "lost_card")
+    elif change == "renew":
+        service.renew(cert.serial_number, card_key(1).public_key(), birth_date=BIRTH)
+    else:
+        service.revoke(cert.serial_number, "certificate_hold")
+        held = ocsp.load_der_ocsp_response(service.ocsp_response(request))
+        assert held.certificate_status is ocsp.OCSPCertStatus.REVOKED
+        service.release_hold(cert.serial_number)
+        expected = ocsp.OCSPCertStatus.GOOD
+    assert _kept(service, cert) is None  # cleared by the change itself
+    answer = service.ocsp_response(request)
+    assert ocsp.load_der_ocsp_response(answer).certificate_status is expected
+    assert _kept(service, cert) == answer  # kept again (a good one identical: same clock, same key)
+
+
+def test_an_answer_about_a_status_that_no_longer_holds_is_not_kept(
+    service: AuthorityService, cas: TestAuthority
+) -> None:
+    """The race: an answer signed from a record read before a revocation, stored after it."""
+    cert = _card(service)
+    before = service.store.get(cert.serial_number)
+    assert before is not None and before.answer is not None
+    service.revoke(cert.serial_number, "lost_card")
+    assert not service.store.keep_answer(before, before.answer)
+    assert _kept(service, cert) is None
+    revoked = service.ocsp_response(_request(cert, cas.user_auth, hashes.SHA1()))
+    assert ocsp.load_der_ocsp_response(revoked).certificate_status is ocsp.OCSPCertStatus.REVOKED
+
+
+def test_an_answer_that_cannot_be_kept_is_sent_all_the_same(
+    service: AuthorityService, cas: TestAuthority, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert = _card(service)
+    kept = _kept(service, cert)
+
+    def away(*_args: object) -> bool:
+        raise AuthorityStateError("authority database error: OperationalError")
+
+    monkeypatch.setattr(service.store, "keep_answer", away)
+    later = NOW + OCSP_REFRESH
+    answer = ocsp.load_der_ocsp_response(
+        service.ocsp_response(_request(cert, cas.user_auth, hashes.SHA1()), now=later))
+    assert answer.certificate_status is ocsp.OCSPCertStatus.GOOD and answer.this_update_utc == later
+    assert _kept(service, cert) == kept

@@ -76,7 +76,8 @@ def test_the_database_holds_no_personal_facts(service: AuthorityService) -> None
     }
     assert columns["jpki_certificates"] == {
         "serial", "ca_kind", "generation", "municipality", "not_before", "not_after",
-        "issued_at", "revoked_at", "revocation_reason", "previous_serial",
+        "issued_at", "revoked_at", "revocation_reason", "previous_serial", "ocsp_response",
+        "ocsp_produced_at",
     }
     service.crl(CaKind.SIGNING, 2023)
     with service.store.engine.connect() as connection:
@@ -255,13 +256,13 @@ def test_migrations_are_applied_once_and_checked(database_url: str) -> None:
     try:
         migrate.upgrade(engine)
         migrate.upgrade(engine)  # idempotent
-        assert migrate.current_revision(engine) == migrate.head_revision() == "0001"
+        assert migrate.current_revision(engine) == migrate.head_revision() == "0002"
         with engine.begin() as connection:
             connection.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = '9999'"))
         with pytest.raises(AuthorityStateError, match="unknown schema"):
             migrate.upgrade(engine)
         with engine.begin() as connection:
-            connection.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = '0001'"))
+            connection.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = '0002'"))
     finally:
         engine.dispose()
 
@@ -288,3 +289,29 @@ def test_the_default_database_is_a_private_sqlite_file(tmp_path: Path) -> None:
     assert (tmp_path / "authority.db").stat().st_mode & 0o777 == 0o600
     with pytest.raises(AuthorityStateError, match="unusable database URL"):
         AuthorityService.open(tmp_path, db_url="nosuchdb://x", create=False)
+
+
+def test_a_database_of_the_first_schema_gains_the_kept_answers(database_url: str) -> None:
+    """0001 -> 0002 with a certificate already recorded: it keeps its row, with no kept answer
+    (the responder signs one when first asked)."""
+    from alembic import command
+
+    engine = migrate.make_engine(database_url)
+    try:
+        config = migrate._config()  # a fresh database, brought to the first revision only
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0001")
+            connection.execute(text(
+                "INSERT INTO jpki_certificates (serial, ca_kind, generation, municipality, not_before,"
+                " not_after, issued_at) VALUES (77, 'user-auth', 2024, '131016', :t, :t, :t)"),
+                {"t": NOW})
+        migrate.upgrade(engine)
+        assert migrate.current_revision(engine) == "0002"
+        with engine.connect() as connection:
+            row = connection.execute(text(
+                "SELECT municipality, ocsp_response, ocsp_produced_at FROM jpki_certificates"
+                " WHERE serial = 77")).one()
+        assert tuple(row) == ("131016", None, None)
+    finally:
+        engine.dispose()

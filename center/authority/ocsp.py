@@ -12,6 +12,15 @@ SHA-1, SHA-224, SHA-256, SHA-384, SHA-512. A CertID of no generation of ours ans
 answers ``unknown``; bytes that are not one OCSP request answer ``malformedRequest`` (so do
 serials that are not positive or longer than 20 bytes); a database outage answers ``tryLater``.
 A nonce (1 to 128 bytes, RFC 8954) is echoed; longer or empty ones are malformed.
+
+Pre-produced answers (RFC 5019 §2.1 and §6, the profile for high-volume verifiers): a request
+without a nonce and with a SHA-1 CertID, the form RFC 5019 clients send, is answered with the
+answer already signed for that certificate while it is younger than :data:`OCSP_REFRESH`; the
+authority signs one when it issues a certificate, and again when the kept one is older or the
+status changed (every change of status clears it in the same statement, and an answer is kept
+only if the status it states still holds). Signing (an RSA-2048 private-key operation) is
+thus out of the path of nearly every question. A request with a nonce is always signed anew,
+so the nonce can be echoed.
 """
 
 from __future__ import annotations
@@ -24,15 +33,17 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
 
-from center.authority.ca import CertificationAuthority, TestAuthority
+from center.authority.ca import CaKind, CertificationAuthority, TestAuthority
 from center.authority.errors import AuthorityStateError, MalformedOcspRequestError
 from center.authority.keys import key_hash
 from center.authority.reasons import RevocationReason
-from center.authority.store import CertificateRecord
+from center.authority.store import CertificateRecord, ProducedAnswer
 
 OCSP_VALIDITY = dt.timedelta(minutes=10)  # nextUpdate - thisUpdate: how long a verifier may cache
+OCSP_REFRESH = OCSP_VALIDITY / 2  # a kept answer older than this is signed anew
 MAX_NONCE = 128
 _HASHES: tuple[type[hashes.HashAlgorithm], ...] = (
     hashes.SHA1, hashes.SHA224, hashes.SHA256, hashes.SHA384, hashes.SHA512,
@@ -41,6 +52,7 @@ _HASHES: tuple[type[hashes.HashAlgorithm], ...] = (
 log = logging.getLogger(__name__)
 
 Lookup = Callable[[int], CertificateRecord | None]
+Keep = Callable[[CertificateRecord, ProducedAnswer], bool]
 
 
 @dataclass(frozen=True)
@@ -89,11 +101,16 @@ def parse_request(der: bytes) -> OcspQuery:
 
 
 class OcspResponder:
-    """Turns request bytes into a signed response; never raises on bad input."""
+    """Turns request bytes into a signed response; never raises on bad input.
 
-    def __init__(self, authority: TestAuthority, lookup: Lookup) -> None:
+    ``lookup`` reads a certificate's record (with its kept answer); ``keep`` stores a newly
+    signed answer as the certificate's pre-produced one (and says whether it did).
+    """
+
+    def __init__(self, authority: TestAuthority, lookup: Lookup, keep: Keep) -> None:
         self._authority = authority
         self._lookup = lookup
+        self._keep = keep
         self._ids: dict[tuple[str, bytes, bytes], CertificationAuthority] = {}
         for ca in authority.cas:
             name_der = ca.certificate.subject.public_bytes()
@@ -109,27 +126,47 @@ class OcspResponder:
             (query.algorithm.name, query.issuer_name_hash, query.issuer_key_hash)
         )
 
-    def respond(self, der: bytes, now: dt.datetime) -> ocsp.OCSPResponse:
+    def respond(self, der: bytes, now: dt.datetime) -> bytes:
+        """The DER answer to the request ``der``."""
         try:
             query = parse_request(der)
         except MalformedOcspRequestError:
-            return ocsp.OCSPResponseBuilder.build_unsuccessful(
-                ocsp.OCSPResponseStatus.MALFORMED_REQUEST
-            )
+            return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
         ca = self.issuer(query)
         if ca is None:
-            return ocsp.OCSPResponseBuilder.build_unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
+            return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
         try:
-            return self.answer(ca, query, now)
+            record = self._lookup(query.serial)
+            kept = _usable(record, query, now)
+            if kept is not None:
+                return kept
         except AuthorityStateError as exc:  # the database is away: the client may retry
             log.error("OCSP answer impossible: %s", exc)
-            return ocsp.OCSPResponseBuilder.build_unsuccessful(ocsp.OCSPResponseStatus.TRY_LATER)
+            return _unsuccessful(ocsp.OCSPResponseStatus.TRY_LATER)
+        answer = self.answer(ca, query, record, now).public_bytes(Encoding.DER)
+        if record is not None and _may_keep(record, ca, query):
+            try:
+                self._keep(record, ProducedAnswer(answer, now.replace(microsecond=0)))
+            except AuthorityStateError as exc:  # answered all the same; signed again next time
+                log.warning("OCSP answer for serial %d not kept: %s", record.serial, exc)
+        return answer
+
+    def produce(self, record: CertificateRecord, now: dt.datetime) -> ProducedAnswer:
+        """The answer RFC 5019 clients will ask about ``record``, signed ahead (at issuance)."""
+        ca = self._authority.generation(CaKind(record.kind), record.generation)
+        name_hash = hashes.Hash(hashes.SHA1())
+        name_hash.update(ca.certificate.subject.public_bytes())
+        query = OcspQuery(record.serial, hashes.SHA1(), name_hash.finalize(),
+                          key_hash(ca.key.public_key(), hashes.SHA1()), None)
+        answer = self.answer(ca, query, record, now).public_bytes(Encoding.DER)
+        return ProducedAnswer(answer, now.replace(microsecond=0))
 
     def answer(
-        self, ca: CertificationAuthority, query: OcspQuery, now: dt.datetime
+        self, ca: CertificationAuthority, query: OcspQuery, record: CertificateRecord | None,
+        now: dt.datetime,
     ) -> ocsp.OCSPResponse:
+        """A newly signed answer about ``record`` (``None``: a serial never issued)."""
         this_update = now.replace(microsecond=0)
-        record = self._lookup(query.serial)
         status = ocsp.OCSPCertStatus.GOOD
         revoked_at = None
         reason = None
@@ -160,3 +197,26 @@ class OcspResponder:
             builder = builder.add_extension(x509.OCSPNonce(query.nonce), critical=False)
         log.info("OCSP %s serial %d: %s", ca.label, query.serial, status.name.lower())
         return builder.sign(ca.key, hashes.SHA256())
+
+
+def _unsuccessful(status: ocsp.OCSPResponseStatus) -> bytes:
+    return ocsp.OCSPResponseBuilder.build_unsuccessful(status).public_bytes(Encoding.DER)
+
+
+def _may_keep(record: CertificateRecord, ca: CertificationAuthority, query: OcspQuery) -> bool:
+    """Only the form RFC 5019 clients ask (SHA-1 CertID, no nonce), about a certificate of the
+    generation that answers, is kept."""
+    return (query.nonce is None and isinstance(query.algorithm, hashes.SHA1)
+            and (record.kind, record.generation) == (ca.kind.value, ca.generation))
+
+
+def _usable(record: CertificateRecord | None, query: OcspQuery, now: dt.datetime) -> bytes | None:
+    """The kept answer for this query, if it may be sent: the request is of the kept form, and
+    the answer is younger than :data:`OCSP_REFRESH` (and not from the future)."""
+    if record is None or record.answer is None or query.nonce is not None:
+        return None
+    if not isinstance(query.algorithm, hashes.SHA1):
+        return None
+    if not record.answer.this_update <= now < record.answer.this_update + OCSP_REFRESH:
+        return None
+    return record.answer.der

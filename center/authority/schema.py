@@ -3,8 +3,10 @@
 Privacy by construction: a certificate row holds its serial, which CA generation issued it, its
 validity, the 地方公共団体コード of the municipality it belongs to, revocation and the link to the
 certificate it renewed. Never a name, address, birth date, sex or My Number, and never the
-certificate itself (the signing certificate carries the four facts). Verifier tokens are stored as
-SHA-256 digests only.
+certificate itself (the signing certificate carries the four facts). Beside it, the OCSP answer
+last produced for it (serial, status, times, the CA's signature: nothing about the person), so
+the responder answers most requests without signing. Verifier tokens are stored as SHA-256
+digests only.
 
 Every name starts with ``jpki_`` so the authority can share a PostgreSQL database with the center.
 """
@@ -85,6 +87,10 @@ certificates = Table(
         nullable=True,
         unique=True,  # a certificate is renewed at most once
     ),
+    # the pre-produced OCSP answer (RFC 5019) for a SHA-1 CertID without nonce, and its
+    # thisUpdate; cleared by every change of status in the same statement
+    Column("ocsp_response", LargeBinary, nullable=True),
+    Column("ocsp_produced_at", UtcDateTime, nullable=True),
     CheckConstraint("ca_kind IN ('user-auth', 'signing')", name="ca_kind"),
     CheckConstraint("length(municipality) = 6", name="municipality"),
     CheckConstraint("(revoked_at IS NULL) = (revocation_reason IS NULL)", name="revocation"),

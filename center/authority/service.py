@@ -11,6 +11,7 @@ are given by the caller (the municipality's counter, or the card emulator) and f
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -43,7 +44,13 @@ from center.authority.keys import KeyFactory, generate_key, new_serial
 from center.authority.municipality import municipality_code
 from center.authority.ocsp import OcspResponder
 from center.authority.reasons import RevocationReason
-from center.authority.store import AuthorityStore, CertificateRecord, SerialTakenError, StoredCrl
+from center.authority.store import (
+    AuthorityStore,
+    CertificateRecord,
+    ProducedAnswer,
+    SerialTakenError,
+    StoredCrl,
+)
 
 MAX_SERIAL = 2**63 - 1  # the database's BIGINT; JPKI serials are 4 bytes anyway
 TOKEN_PREFIX = "kav_"  # koufu authority verifier: easy to spot in a leaked file
@@ -90,7 +97,7 @@ class AuthorityService:
         self.authority = authority
         self.store = store
         self.clock = clock
-        self.responder = OcspResponder(authority, self._lookup)
+        self.responder = OcspResponder(authority, self._lookup, self._keep_answer)
 
     @classmethod
     def open(
@@ -232,6 +239,8 @@ class AuthorityService:
                 issued_at=now,
                 previous_serial=previous,
             )
+            # the answer RFC 5019 verifiers will ask for, signed now (ocsp.py)
+            record = dataclasses.replace(record, answer=self.responder.produce(record, now))
             try:
                 if previous is None:
                     self.store.add_certificate(record)
@@ -289,8 +298,7 @@ class AuthorityService:
 
     def ocsp_response(self, request_der: bytes, *, now: dt.datetime | None = None) -> bytes:
         """The DER OCSP response to ``request_der``; malformed input gets malformedRequest."""
-        response = self.responder.respond(request_der, now or self.clock())
-        return response.public_bytes(serialization.Encoding.DER)
+        return self.responder.respond(request_der, now or self.clock())
 
     def crl(
         self, kind: CaKind | str, generation: int, *, now: dt.datetime | None = None
@@ -339,6 +347,9 @@ class AuthorityService:
         if name is None:
             raise UnauthorizedError("unknown or removed verifier token")
         return name
+
+    def _keep_answer(self, record: CertificateRecord, answer: ProducedAnswer) -> bool:
+        return self.store.keep_answer(record, answer)
 
     def _lookup(self, serial: int) -> CertificateRecord | None:
         if not 0 < serial <= MAX_SERIAL:

@@ -44,10 +44,20 @@ class CertificateRecord:
     revoked_at: dt.datetime | None = None
     revocation_reason: RevocationReason | None = None
     previous_serial: int | None = None
+    answer: ProducedAnswer | None = None  # the pre-produced OCSP answer, if any
 
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+@dataclass(frozen=True)
+class ProducedAnswer:
+    """An OCSP answer signed earlier for one certificate (RFC 5019 "pre-produced"): DER bytes and
+    their thisUpdate."""
+
+    der: bytes
+    this_update: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -144,7 +154,7 @@ class AuthorityStore:
             changed = connection.execute(
                 update(certificates)
                 .where(certificates.c.serial == serial, certificates.c.revoked_at.is_(None))
-                .values(revoked_at=at, revocation_reason=reason.value)
+                .values(revoked_at=at, revocation_reason=reason.value, **_NO_ANSWER)
             ).rowcount
         if not changed:
             record = self.require(serial)
@@ -160,7 +170,7 @@ class AuthorityStore:
                     certificates.c.serial == serial,
                     certificates.c.revocation_reason == RevocationReason.CERTIFICATE_HOLD.value,
                 )
-                .values(revoked_at=None, revocation_reason=None)
+                .values(revoked_at=None, revocation_reason=None, **_NO_ANSWER)
             ).rowcount
         if not changed:
             self.require(serial)
@@ -183,13 +193,30 @@ class AuthorityStore:
                 connection.execute(
                     update(certificates)
                     .where(certificates.c.serial == previous, certificates.c.revoked_at.is_(None))
-                    .values(revoked_at=at, revocation_reason=RevocationReason.SUPERSEDED.value)
+                    .values(revoked_at=at, revocation_reason=RevocationReason.SUPERSEDED.value,
+                            **_NO_ANSWER)
                 )
         except IntegrityError as exc:
             if self.successor(previous) is not None:
                 raise AlreadyRenewedError(previous, "already renewed") from exc
             raise SerialTakenError(record.serial) from exc
         return self.require(record.serial)
+
+    def keep_answer(self, record: CertificateRecord, answer: ProducedAnswer) -> bool:
+        """Keep ``answer``, produced from ``record``, as the certificate's pre-produced OCSP
+        answer, unless its status changed meanwhile (the row's revocation is compared in the
+        same statement that writes, so an answer about a status that no longer holds is never
+        kept). True if kept."""
+        with self._writing() as connection:
+            changed = connection.execute(
+                update(certificates)
+                .where(certificates.c.serial == record.serial,
+                       certificates.c.revoked_at.is_not_distinct_from(record.revoked_at),
+                       certificates.c.revocation_reason.is_not_distinct_from(
+                           record.revocation_reason.value if record.revocation_reason else None))
+                .values(ocsp_response=answer.der, ocsp_produced_at=answer.this_update)
+            ).rowcount
+        return bool(changed)
 
     def revoked_entries(
         self, kind: str, generation: int, now: dt.datetime
@@ -282,6 +309,9 @@ class AuthorityStore:
                         .scalars())
 
 
+_NO_ANSWER: dict[str, object] = {"ocsp_response": None, "ocsp_produced_at": None}
+
+
 def _row(record: CertificateRecord) -> dict[str, object]:
     return {
         "serial": record.serial,
@@ -294,6 +324,8 @@ def _row(record: CertificateRecord) -> dict[str, object]:
         "revoked_at": record.revoked_at,
         "revocation_reason": record.revocation_reason.value if record.revocation_reason else None,
         "previous_serial": record.previous_serial,
+        "ocsp_response": record.answer.der if record.answer else None,
+        "ocsp_produced_at": record.answer.this_update if record.answer else None,
     }
 
 
@@ -311,4 +343,6 @@ def _record(row: Row[tuple[object, ...]]) -> CertificateRecord:
         revoked_at=mapping["revoked_at"],
         revocation_reason=RevocationReason(reason) if reason else None,
         previous_serial=mapping["previous_serial"],
+        answer=(ProducedAnswer(bytes(mapping["ocsp_response"]), mapping["ocsp_produced_at"])
+                if mapping["ocsp_response"] is not None else None),
     )
