@@ -296,3 +296,22 @@ def test_logs_name_verifiers_never_tokens(server: Server) -> None:
     assert "verifier 'center'" in log
     assert server.token not in log and server.token[4:20] not in log
     assert "Traceback" not in log and '" 500' not in log
+
+
+def test_rfc5019_questions_get_the_kept_answer_until_the_status_changes(server: Server) -> None:
+    """The server's own path (on the event loop, through the driver): the answer signed at
+    issuance, byte for byte; after a revocation, at once the revoked status, then kept."""
+    cert = _card(server)
+    issuer = server.service.authority.issuer_of(cert)
+    question = (ocsp.OCSPRequestBuilder().add_certificate(cert, issuer.certificate, hashes.SHA1())
+                .build().public_bytes(DER))
+    signed_at_issuance = server.service.store.get(cert.serial_number)
+    assert signed_at_issuance is not None and signed_at_issuance.answer is not None
+    first = server.ocsp(question)
+    assert first.status_code == 200 and first.content == signed_at_issuance.answer.der
+    server.service.revoke(cert.serial_number, "lost_card")
+    revoked = server.ocsp(question)
+    assert ocsp.load_der_ocsp_response(revoked.content).certificate_status is ocsp.OCSPCertStatus.REVOKED
+    kept = server.service.store.get(cert.serial_number)
+    assert kept is not None and kept.answer is not None and kept.answer.der == revoked.content
+    assert server.ocsp(question).content == revoked.content

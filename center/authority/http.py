@@ -13,6 +13,11 @@ endpoint                                  who       answer
 ``GET /healthz``                           anyone    ``{"status": "ok"}``
 ========================================  ========  ==========================================
 
+The two questions verifiers ask for every card (OCSP and the certificate's record) are answered on
+the event loop through the database drivers (``records.py``): the OCSP answer kept for the
+certificate when it may be sent, else one signed there and then (``ocsp.py``). The rest, rarely
+asked, runs the synchronous service in worker threads.
+
 Verifiers authenticate with ``Authorization: Bearer <token>``. Every error outside the OCSP
 protocol is JSON ``{"error": "<code>"}`` with a 4xx status (codes: ``errors.py``). Inside the
 protocol, a malformed request or an unknown issuer is an OCSP response with HTTP 200, as OCSP
@@ -23,12 +28,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import copy
 import logging
 import socket
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
@@ -45,13 +51,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from center.authority.ca import CaKind
 from center.authority.errors import (
     AuthorityError,
+    AuthorityStateError,
     InvalidSerialError,
     RequestTooLargeError,
     UnauthorizedError,
+    UnknownCertificateError,
     UnknownGenerationError,
     UnsupportedMediaTypeError,
 )
-from center.authority.service import MAX_SERIAL, AuthorityService
+from center.authority.ocsp import not_kept, try_later
+from center.authority.records import AsyncRecords
+from center.authority.service import MAX_SERIAL, AuthorityService, CertificateStatus
 
 MAX_OCSP_REQUEST = 4096  # bytes; a request for one certificate with a nonce is ~100
 OCSP_REQUEST = "application/ocsp-request"
@@ -106,9 +116,17 @@ async def _verifier(request: Request) -> str:
 Verifier = Annotated[str, Depends(_verifier)]
 
 
-def create_app(service: AuthorityService) -> FastAPI:
-    """The ASGI application over ``service`` (which the caller opens and closes)."""
-    app = FastAPI(title="koufu JPKI authority simulator", version="1")
+def create_app(service: AuthorityService, records: AsyncRecords | None = None) -> FastAPI:
+    """The ASGI application over ``service`` (which the caller opens and closes) and ``records``
+    (by default over the service's database; closed with the app)."""
+    records = records or AsyncRecords(service.store.engine.url.render_as_string(hide_password=False))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await records.close()
+
+    app = FastAPI(title="koufu JPKI authority simulator", version="1", lifespan=lifespan)
     app.state.service = service
     app.state.tokens = {}
     _install_error_handlers(app)
@@ -119,19 +137,22 @@ def create_app(service: AuthorityService) -> FastAPI:
         if media_type != OCSP_REQUEST:
             raise UnsupportedMediaTypeError(f"expected {OCSP_REQUEST}")
         body = await _read_limited(request, MAX_OCSP_REQUEST)
-        return await _ocsp(service, who, body)
+        return await _ocsp(service, records, who, body)
 
     @app.get("/ocsp/{encoded:path}", response_class=Response)
     async def ocsp_get(encoded: str, who: Verifier) -> Response:
         if len(encoded) > (MAX_OCSP_REQUEST * 4) // 3 + 4:
             raise RequestTooLargeError(MAX_OCSP_REQUEST)
-        return await _ocsp(service, who, _unbase64(encoded))
+        return await _ocsp(service, records, who, _unbase64(encoded))
 
     @app.get("/v1/certificates/{serial}")
     async def certificate(serial: str, who: Verifier) -> JSONResponse:
-        status = await _in_thread(service.status, _serial(serial))
-        log.info("verifier %r asked for certificate %d", who, status.serial)
-        return JSONResponse(status.to_json())
+        number = _serial(serial)
+        record = await records.get(number)
+        if record is None:
+            raise UnknownCertificateError(number)
+        log.info("verifier %r asked for certificate %d", who, number)
+        return JSONResponse(CertificateStatus.of(record).to_json())
 
     @app.get("/crl/{kind}/{generation}", response_class=Response)
     async def crl(kind: str, generation: str) -> Response:
@@ -167,10 +188,25 @@ def create_app(service: AuthorityService) -> FastAPI:
     return app
 
 
-async def _ocsp(service: AuthorityService, who: str, body: bytes) -> Response:
-    der = await _in_thread(service.ocsp_response, body)
-    log.info("OCSP answer for verifier %r (%d bytes asked)", who, len(body))
-    return Response(der, media_type=OCSP_RESPONSE)
+async def _ocsp(service: AuthorityService, records: AsyncRecords, who: str, body: bytes) -> Response:
+    """As :meth:`OcspResponder.respond <center.authority.ocsp.OcspResponder.respond>`, with the
+    records read and written on the event loop."""
+    log.info("OCSP question from verifier %r (%d bytes)", who, len(body))
+    question = service.responder.question(body)
+    if isinstance(question, bytes):
+        return Response(question, media_type=OCSP_RESPONSE)
+    serial = question.query.serial
+    try:
+        record = await records.get(serial) if 0 < serial <= MAX_SERIAL else None
+    except AuthorityStateError as exc:
+        return Response(try_later(exc), media_type=OCSP_RESPONSE)
+    answer, to_keep = service.responder.reply(question, record, service.clock())
+    if record is not None and to_keep is not None:
+        try:
+            await records.keep_answer(record, to_keep)
+        except AuthorityStateError as exc:
+            not_kept(record, exc)
+    return Response(answer, media_type=OCSP_RESPONSE)
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:
@@ -199,7 +235,7 @@ def _unbase64(encoded: str) -> bytes:
 
 
 def _serial(text: str) -> int:
-    if not text.isascii() or not text.isdigit() or len(text) > 19 or int(text) > MAX_SERIAL:
+    if not text.isascii() or not text.isdigit() or len(text) > 19 or not 0 < int(text) <= MAX_SERIAL:
         raise InvalidSerialError(f"not a certificate serial: {text[:32]!r}")
     return int(text)
 
@@ -269,7 +305,7 @@ def serve(
         ssl_keyfile=tls_key,
         log_level=log_level,
         log_config=log_config,
-        lifespan="off",
+        lifespan="on",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
     )
     bound = sock.getsockname()[1]

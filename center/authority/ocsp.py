@@ -100,6 +100,14 @@ def parse_request(der: bytes) -> OcspQuery:
                      nonce)
 
 
+@dataclass(frozen=True)
+class Question:
+    """A request understood: its CertID and nonce, and the generation it asks."""
+
+    query: OcspQuery
+    ca: CertificationAuthority
+
+
 class OcspResponder:
     """Turns request bytes into a signed response; never raises on bad input.
 
@@ -126,8 +134,8 @@ class OcspResponder:
             (query.algorithm.name, query.issuer_name_hash, query.issuer_key_hash)
         )
 
-    def respond(self, der: bytes, now: dt.datetime) -> bytes:
-        """The DER answer to the request ``der``."""
+    def question(self, der: bytes) -> Question | bytes:
+        """The request ``der`` understood, or the unsuccessful answer it gets at once."""
         try:
             query = parse_request(der)
         except MalformedOcspRequestError:
@@ -135,20 +143,36 @@ class OcspResponder:
         ca = self.issuer(query)
         if ca is None:
             return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
+        return Question(query, ca)
+
+    def reply(self, question: Question, record: CertificateRecord | None,
+              now: dt.datetime) -> tuple[bytes, ProducedAnswer | None]:
+        """The answer to ``question`` about ``record`` (read for its serial): the kept one if it
+        may be sent, else one signed now; and what to keep (a newly signed answer of the kept
+        form), if anything."""
+        kept = _usable(record, question.query, now)
+        if kept is not None:
+            return kept, None
+        answer = self.answer(question.ca, question.query, record, now).public_bytes(Encoding.DER)
+        if record is None or not _may_keep(record, question.ca, question.query):
+            return answer, None
+        return answer, ProducedAnswer(answer, now.replace(microsecond=0))
+
+    def respond(self, der: bytes, now: dt.datetime) -> bytes:
+        """The DER answer to the request ``der``, with the synchronous ``lookup`` and ``keep``."""
+        question = self.question(der)
+        if isinstance(question, bytes):
+            return question
         try:
-            record = self._lookup(query.serial)
-            kept = _usable(record, query, now)
-            if kept is not None:
-                return kept
-        except AuthorityStateError as exc:  # the database is away: the client may retry
-            log.error("OCSP answer impossible: %s", exc)
-            return _unsuccessful(ocsp.OCSPResponseStatus.TRY_LATER)
-        answer = self.answer(ca, query, record, now).public_bytes(Encoding.DER)
-        if record is not None and _may_keep(record, ca, query):
+            record = self._lookup(question.query.serial)
+        except AuthorityStateError as exc:
+            return try_later(exc)
+        answer, to_keep = self.reply(question, record, now)
+        if record is not None and to_keep is not None:
             try:
-                self._keep(record, ProducedAnswer(answer, now.replace(microsecond=0)))
-            except AuthorityStateError as exc:  # answered all the same; signed again next time
-                log.warning("OCSP answer for serial %d not kept: %s", record.serial, exc)
+                self._keep(record, to_keep)
+            except AuthorityStateError as exc:
+                not_kept(record, exc)
         return answer
 
     def produce(self, record: CertificateRecord, now: dt.datetime) -> ProducedAnswer:
@@ -197,6 +221,17 @@ class OcspResponder:
             builder = builder.add_extension(x509.OCSPNonce(query.nonce), critical=False)
         log.info("OCSP %s serial %d: %s", ca.label, query.serial, status.name.lower())
         return builder.sign(ca.key, hashes.SHA256())
+
+
+def try_later(error: AuthorityStateError) -> bytes:
+    """The answer when the database is away: the client may retry."""
+    log.error("OCSP answer impossible: %s", error)
+    return _unsuccessful(ocsp.OCSPResponseStatus.TRY_LATER)
+
+
+def not_kept(record: CertificateRecord, error: AuthorityStateError) -> None:
+    """A signed answer that could not be kept was sent all the same; it is signed again next time."""
+    log.warning("OCSP answer for serial %d not kept: %s", record.serial, error)
 
 
 def _unsuccessful(status: ocsp.OCSPResponseStatus) -> bytes:

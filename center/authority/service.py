@@ -79,6 +79,12 @@ class CertificateStatus:
     status: Literal["good", "revoked"]
     previous_serial: int | None
 
+    @classmethod
+    def of(cls, record: CertificateRecord) -> CertificateStatus:
+        return cls(serial=record.serial, municipality=record.municipality,
+                   status="revoked" if record.revoked else "good",
+                   previous_serial=record.previous_serial)
+
     def to_json(self) -> dict[str, object]:
         return {
             "serial": self.serial,
@@ -280,13 +286,7 @@ class AuthorityService:
         return self.store.require(_checked(serial))
 
     def status(self, serial: int) -> CertificateStatus:
-        record = self.record(serial)
-        return CertificateStatus(
-            serial=record.serial,
-            municipality=record.municipality,
-            status="revoked" if record.revoked else "good",
-            previous_serial=record.previous_serial,
-        )
+        return CertificateStatus.of(self.record(serial))
 
     def municipality_of(self, serial: int) -> str:
         """住基ネット: the 地方公共団体コード the certificate ``serial`` belongs to."""

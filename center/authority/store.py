@@ -9,9 +9,10 @@ one SQLite file, never revoke twice or renew twice.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -330,19 +331,25 @@ def _row(record: CertificateRecord) -> dict[str, object]:
 
 
 def _record(row: Row[tuple[object, ...]]) -> CertificateRecord:
-    mapping = row._mapping
+    return record_from(row._mapping)
+
+
+def record_from(mapping: Mapping[Any, Any],
+                time: Callable[[Any], dt.datetime] = lambda v: v) -> CertificateRecord:
+    """A row of ``jpki_certificates`` (SQLAlchemy's, or a driver's with ``time`` to read its times)."""
     reason = mapping["revocation_reason"]
+    answer = mapping["ocsp_response"]
     return CertificateRecord(
         serial=mapping["serial"],
         kind=mapping["ca_kind"],
         generation=mapping["generation"],
         municipality=mapping["municipality"],
-        not_before=mapping["not_before"],
-        not_after=mapping["not_after"],
-        issued_at=mapping["issued_at"],
-        revoked_at=mapping["revoked_at"],
+        not_before=time(mapping["not_before"]),
+        not_after=time(mapping["not_after"]),
+        issued_at=time(mapping["issued_at"]),
+        revoked_at=None if mapping["revoked_at"] is None else time(mapping["revoked_at"]),
         revocation_reason=RevocationReason(reason) if reason else None,
         previous_serial=mapping["previous_serial"],
-        answer=(ProducedAnswer(bytes(mapping["ocsp_response"]), mapping["ocsp_produced_at"])
-                if mapping["ocsp_response"] is not None else None),
+        answer=(ProducedAnswer(bytes(answer), time(mapping["ocsp_produced_at"]))
+                if answer is not None else None),
     )

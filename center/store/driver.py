@@ -150,7 +150,8 @@ def stored_time(value: Any) -> dt.datetime:
 class Database:
     """The connections of one center process to its database (SQLAlchemy-style URL)."""
 
-    def __init__(self, url: str, *, pool_size: int = POOL_SIZE) -> None:
+    def __init__(self, url: str, *, pool_size: int = POOL_SIZE, wait: float = 30.0) -> None:
+        """``wait``: seconds a unit of work waits for a connection (PostgreSQL) before failing."""
         if url.startswith("sqlite:///"):
             self.dialect = "sqlite"
             self._path = url.removeprefix("sqlite:///")
@@ -160,6 +161,7 @@ class Database:
         else:
             raise ValueError("the center's database is sqlite:///PATH or postgresql+psycopg://…")
         self._pool_size = pool_size
+        self._wait = wait
         self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] | None = None
         self._sqlite: aiosqlite.Connection | None = None
         self._returned_at: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], float] = \
@@ -196,8 +198,8 @@ class Database:
                 pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] = AsyncConnectionPool(
                     self._conninfo, min_size=1, max_size=self._pool_size, open=False,
                     kwargs={"row_factory": dict_row}, configure=configure,
-                    reset=self._returned, check=self._check_if_idle, max_idle=60.0)
-                await pool.open(wait=True, timeout=30.0)
+                    reset=self._returned, check=self._check_if_idle, max_idle=60.0, timeout=self._wait)
+                await pool.open(wait=True, timeout=self._wait)
                 self._pool = pool
             return self._pool
 
