@@ -5,7 +5,6 @@ removal = the process ends)."""
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -24,6 +23,7 @@ from hardware.card.pcsc import PcscReader
 from hardware.card.pin import PinBuffer
 from hardware.card.profile import USER_AUTH_PIN
 from hardware.card.transport import CardReader
+from hardware.cardsim.nfc_link import free_udp_path
 
 
 @contextmanager
@@ -93,14 +93,8 @@ def test_pcsc_card_step_and_lockout(vpcd: VpcdSlot, card_path: Path) -> None:
     lockout_across_removals(reader, card_path, lambda: where)
 
 
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_nfc_card_step_and_lockout(card_path: Path) -> None:
-    path = f"udp:127.0.0.1:{free_udp_port()}"
+    path = free_udp_path()
     with NfcReader(path, poll_interval=0.05) as reader:
         with attached(card_path, "--nfc", path, "--sign-delay", "0.4"):
             whole_step(reader)  # 0.4 s of on-chip RSA: more than FWT, so WTX is needed

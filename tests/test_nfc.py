@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from hardware.card.errors import CardRemovedError, TransportError
 from hardware.card.nfc import NfcConnection, NfcReader, is_iso_dep
 from hardware.cardsim.card import ContactlessParameters, VirtualCard
-from hardware.cardsim.nfc_link import NfcCardLink, NfcLinkError, run_nfc
+from hardware.cardsim.nfc_link import NfcCardLink, NfcLinkError, free_udp_path, run_nfc
 
 pytestmark = [pytest.mark.nfc, pytest.mark.timeout(60)]
 
@@ -77,16 +77,9 @@ class StubCard:
         return b"\x6d\x00"
 
 
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def path() -> str:
-    return f"udp:127.0.0.1:{free_udp_port()}"
+    return free_udp_path()
 
 
 @pytest.fixture
@@ -317,3 +310,15 @@ def test_virtual_card_reads_its_certificate_and_signs_over_nfc(
     public_key = x509.load_der_x509_certificate(card.state.auth_cert).public_key()
     assert isinstance(public_key, rsa.RSAPublicKey)
     public_key.verify(signed[:-2], b"koufu", padding.PKCS1v15(), hashes.SHA256())
+
+
+def test_a_simulated_radio_port_has_no_service_name() -> None:
+    """nfcpy's UDP driver cannot open a port named in /etc/services (it reads the port back as
+    the name): the helper never hands one out, and such a port is refused with a clear error."""
+    for _ in range(50):
+        port = int(free_udp_path().rsplit(":", 1)[1])
+        with pytest.raises(OSError):
+            socket.getservbyport(port, "udp")
+    named = socket.getservbyname("domain", "udp")  # 53, named on every system
+    with pytest.raises(TransportError, match="cannot open NFC reader"):
+        NfcReader(f"udp:127.0.0.1:{named}")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import math
+import socket
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -55,6 +56,23 @@ IDLE_POLL = 0.1  # how long one receive waits while no APDU runs (bounds the det
 BUSY_POLL = 0.005  # the same while an APDU runs: the link must notice its end promptly
 WTX_FRACTION = 0.5  # ask for more time once this fraction of the granted waiting time is used
 BIND_RETRY = 0.2  # pause when the UDP port is taken by another listener
+
+
+def free_udp_path(host: str = "127.0.0.1") -> str:
+    """An nfcpy UDP device path (``udp:HOST:PORT``) on a port free now, for a simulated radio.
+
+    The port must also have no service name: nfcpy's UDP driver reads its port back with
+    ``getnameinfo`` without ``NI_NUMERICSERV``, so a port named in ``/etc/services`` (60177 is
+    "tfido") comes back as a name and the driver fails to open.
+    """
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind((host, 0))
+            port = int(sock.getsockname()[1])
+        try:
+            socket.getservbyport(port, "udp")
+        except OSError:  # no name: usable
+            return f"udp:{host}:{port}"
 
 
 class LinkedCard(Protocol):
