@@ -22,8 +22,9 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -92,17 +93,40 @@ async def append_many(connection: Connection, entries: Sequence[tuple[AuditEntry
     return hashes
 
 
-Apply = Callable[[Connection], Awaitable[None]]
+@dataclass(frozen=True)
+class Change:
+    """A decision's state change: one statement and its parameters. With ``refusal``, it must
+    change exactly one row (an ``UPDATE … WHERE`` that still matches); if it changes none, the
+    decision is refused with that error and nothing of it is written but its refusal line."""
+
+    sql: Sql
+    params: Mapping[str, Any]
+    refusal: CenterError | None = None
 
 
 @dataclass
 class _Decision:
     entry: AuditEntry
     at: dt.datetime
-    apply: Apply | None
+    change: Change | None
     refused: Callable[[CenterError], AuditEntry] | None
     done: asyncio.Future[None]
     error: BaseException | None = None
+
+
+async def _run_changes(connection: Connection, changes: Sequence[Change | None]) -> list[int | None]:
+    """Every change, those of one statement together (one round trip on PostgreSQL), each in
+    the order given; the rows each changed (``None`` where there was no change)."""
+    counts: list[int | None] = [None] * len(changes)
+    by_statement: dict[Sql, list[int]] = {}
+    for index, change in enumerate(changes):
+        if change is not None:
+            by_statement.setdefault(change.sql, []).append(index)
+    for sql, indices in by_statement.items():
+        changed = await connection.changes(sql, [changes[i].params for i in indices])  # type: ignore[union-attr]
+        for index, count in zip(indices, changed, strict=True):
+            counts[index] = count
+    return counts
 
 
 class AuditWriter:
@@ -120,17 +144,18 @@ class AuditWriter:
         self._queue: asyncio.Queue[_Decision] | None = None
         self._task: asyncio.Task[None] | None = None
 
-    async def record(self, entry: AuditEntry, at: dt.datetime, *, apply: Apply | None = None,
+    async def record(self, entry: AuditEntry, at: dt.datetime, *, change: Change | None = None,
                      refused: Callable[[CenterError], AuditEntry] | None = None) -> None:
-        """Commit ``entry``, and ``apply``'s changes with it.
+        """Commit ``entry``, and ``change`` with it.
 
-        ``apply`` runs in the transaction and may raise a :class:`CenterError` to refuse, before it
-        changes anything (e.g. an ``UPDATE … WHERE`` that matched no row): then the line
-        ``refused(error)`` is committed instead, and the error is raised here, already audited.
-        A database error is raised as it is, with nothing written. A caller cancelled meanwhile
-        (its client went away) does not withdraw its decision: it is written all the same.
+        If the change refuses (see :class:`Change`), the line ``refused(error)`` is committed
+        instead, and the error is raised here, already audited. A database error is raised as
+        it is, with nothing written. A caller cancelled meanwhile (its client went away) does
+        not withdraw its decision: it is written all the same.
         """
-        decision = _Decision(entry, at, apply, refused, asyncio.get_running_loop().create_future())
+        if change is not None and change.refusal is not None and refused is None:
+            raise ValueError("a change that may refuse needs its refusal line")
+        decision = _Decision(entry, at, change, refused, asyncio.get_running_loop().create_future())
         self._writer().put_nowait(decision)
         await asyncio.shield(decision.done)
         if decision.error is not None:
@@ -177,15 +202,10 @@ class AuditWriter:
         outcomes: list[CenterError | None] = []
         entries: list[tuple[AuditEntry, dt.datetime]] = []
         async with self.database.connection() as connection, connection.transaction():
-            for decision in batch:
-                outcome = None
-                if decision.apply is not None:
-                    try:
-                        await decision.apply(connection)
-                    except CenterError as error:  # an apply refuses before it changes anything
-                        outcome = error
-                if outcome is not None and decision.refused is None:
-                    raise RuntimeError("a refused decision needs its refusal line")
+            counts = await _run_changes(connection, [decision.change for decision in batch])
+            for decision, count in zip(batch, counts, strict=True):
+                refusal = decision.change.refusal if decision.change is not None else None
+                outcome = refusal if refusal is not None and count != 1 else None
                 entry = decision.entry if outcome is None or decision.refused is None \
                     else decision.refused(outcome)
                 entries.append((entry, decision.at))

@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from cryptography import x509
 
 from center import audit, terminals
-from center.audit import AuditEntry
+from center.audit import AuditEntry, Change
 from center.authority_client import AuthorityClient, CertificateRecord
 from center.calendar import CertificateType, Closed, Decision
 from center.calendar_store import CalendarCache
 from center.errors import CenterError, Conflict, NotFound, ResidentRefused, ServiceClosed
 from center.jpki_verify import VerifiedResident, check_proof, check_revocation
 from center.protocol import resident_binding
-from center.store.driver import Connection, Database, Sql, stored_time
+from center.store.driver import Database, Sql, stored_time
 
 log = logging.getLogger(__name__)
 
@@ -147,14 +147,12 @@ class CenterService:
             raise await self._refused("session_opened", refusal(decision), terminal_id=terminal_id)
         opened = SessionOpened(str(uuid.uuid4()), secrets.token_bytes(CHALLENGE_BYTES),
                                now + self.session_lifetime)
-
-        async def insert(connection: Connection) -> None:
-            await connection.execute(_INSERT_SESSION, {
-                "id": opened.session_id, "terminal_id": terminal_id, "challenge": opened.challenge,
-                "created_at": now, "expires_at": opened.expires_at})
-
+        insert = Change(_INSERT_SESSION, {
+            "id": opened.session_id, "terminal_id": terminal_id, "challenge": opened.challenge,
+            "created_at": now, "expires_at": opened.expires_at})
         await self.decisions.record(
-            AuditEntry("session_opened", "accepted", None, terminal_id, opened.session_id), now, apply=insert)
+            AuditEntry("session_opened", "accepted", None, terminal_id, opened.session_id), now,
+            change=insert)
         return opened
 
     async def authenticate_resident(self, terminal_id: str, session_id: str, certificate_der: bytes,
@@ -176,12 +174,11 @@ class CenterService:
         except CenterError as error:
             raise await self._refused("resident_authentication", error, **fields) from None
 
-        async def consume(connection: Connection) -> None:
-            consumed = await connection.execute(_CONSUME, {
-                "session_id": session_id, "terminal_id": terminal_id, "now": now,
-                "subject": fields["subject"], "municipality": record.municipality})
-            if consumed != 1:
-                raise Conflict("challenge_used", "this session's challenge was already used")
+        # matches no row if the challenge was used meanwhile (by another request or process)
+        consume = Change(_CONSUME, {
+            "session_id": session_id, "terminal_id": terminal_id, "now": now,
+            "subject": fields["subject"], "municipality": record.municipality},
+            refusal=Conflict("challenge_used", "this session's challenge was already used"))
 
         def refused(error: CenterError) -> AuditEntry:
             log.info("audit resident_authentication refused %s terminal=%s", error.code, terminal_id)
@@ -189,7 +186,7 @@ class CenterService:
 
         # a refusal here (the challenge used meanwhile) is audited by the writer itself
         await self.decisions.record(AuditEntry("resident_authenticated", "accepted", None, **fields), now,
-                                    apply=consume, refused=refused)
+                                    change=consume, refused=refused)
         return ResidentAccepted(session_id, record.municipality, offered)
 
     async def _ask_authority(self, verified: VerifiedResident) -> CertificateRecord:

@@ -241,6 +241,49 @@ def test_audit_chain_detects_tampering(engine: sa.Engine, database_url: str) -> 
     assert not report.intact and report.broken_at == 3
 
 
+def test_changes_written_together_refuse_one_by_one(engine: sa.Engine, database_url: str) -> None:
+    """Decisions whose changes go in one batch (one statement for several rows): each change
+    that must touch one row and finds none refuses only its own decision, which is audited as
+    refused; the others commit."""
+    insert = Sql("INSERT INTO sessions (id, terminal_id, challenge, created_at, expires_at, status) "
+                 "VALUES (:id, 'T-0001', :challenge, :at, :at, 'open')")
+    consume = Sql("UPDATE sessions SET consumed_at = :at, status = 'authenticated' "
+                  "WHERE id = :id AND consumed_at IS NULL")
+
+    async def run() -> list[str]:
+        database = Database(database_url)
+        writer = audit.AuditWriter(database)
+
+        def decide(session: str, change: audit.Change) -> object:
+            def refused(error: CenterError) -> AuditEntry:
+                return AuditEntry("resident_authentication", "refused", error.code, "T-0001", session)
+
+            return writer.record(AuditEntry("resident_authenticated", "accepted", None, "T-0001", session),
+                                 NOW, change=change, refused=refused if change.refusal else None)
+
+        try:
+            await asyncio.gather(*(decide(session, audit.Change(insert, {"id": session, "challenge": b"c",
+                                                                          "at": NOW}))
+                                   for session in ("a", "b")))
+            used = CenterError("challenge_used", "used")
+            outcomes = await asyncio.gather(*(  # at once: one batch, one statement for the five
+                decide(session, audit.Change(consume, {"id": session, "at": NOW}, refusal=used))
+                for session in ("a", "a", "b", "a", "nobody")), return_exceptions=True)
+            return ["ok" if outcome is None else outcome.code for outcome in outcomes]  # type: ignore[attr-defined]
+        finally:
+            await writer.close()
+            await database.close()
+
+    assert asyncio.run(run()) == ["ok", "challenge_used", "ok", "challenge_used", "challenge_used"]
+    with engine.begin() as connection:
+        lines = connection.execute(sa.select(audit_log.c.outcome, audit_log.c.reason)
+                                   .order_by(audit_log.c.seq)).all()
+        assert audit.verify_chain(connection).intact
+    assert [tuple(line) for line in lines[2:]] == [
+        ("accepted", None), ("refused", "challenge_used"), ("accepted", None), ("refused", "challenge_used"),
+        ("refused", "challenge_used")]
+
+
 def test_audit_subjects_are_keyed_hashes() -> None:
     first = audit.subject_of(123456, b"secret-a")
     assert first != audit.subject_of(123456, b"secret-b") and "123456" not in first

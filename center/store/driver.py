@@ -23,7 +23,7 @@ import re
 import sqlite3
 import time
 import weakref
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any
 
 import aiosqlite
@@ -65,6 +65,11 @@ class Connection:
     async def execute_many(self, sql: Sql, rows: Iterable[Params]) -> None:
         raise NotImplementedError
 
+    async def changes(self, sql: Sql, rows: Sequence[Params]) -> list[int]:
+        """Run one statement once per row, in order; the number of rows each run changed. On
+        PostgreSQL all runs go in one round trip (pipeline)."""
+        raise NotImplementedError
+
     def transaction(self) -> contextlib.AbstractAsyncContextManager[None]:
         """Commit on leaving, roll back on an exception. On SQLite the write lock is taken first."""
         raise NotImplementedError
@@ -87,6 +92,15 @@ class _Postgres(Connection):
     async def execute_many(self, sql: Sql, rows: Iterable[Params]) -> None:
         async with self._connection.cursor() as cursor:
             await cursor.executemany(sql.postgresql, list(rows))
+
+    async def changes(self, sql: Sql, rows: Sequence[Params]) -> list[int]:
+        counts = []
+        async with self._connection.cursor() as cursor:
+            await cursor.executemany(sql.postgresql, rows, returning=True)
+            for _row in rows:
+                counts.append(cursor.rowcount)
+                cursor.nextset()
+        return counts
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
@@ -127,6 +141,9 @@ class _Sqlite(Connection):
 
     async def execute_many(self, sql: Sql, rows: Iterable[Params]) -> None:
         await self._connection.executemany(sql.sqlite, [_sqlite_params(row) for row in rows])
+
+    async def changes(self, sql: Sql, rows: Sequence[Params]) -> list[int]:
+        return [await self.execute(sql, row) for row in rows]
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
