@@ -9,14 +9,16 @@ writes the same rows through SQLAlchemy.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import AsyncIterator
 
 import psycopg
 import psycopg_pool
 
 from center.authority.errors import AuthorityStateError
 from center.authority.store import CertificateRecord, ProducedAnswer, record_from
-from center.store.driver import Database, Sql, stored_time
+from center.store.driver import Connection, Database, Sql, stored_time
 
 # a verifier waits seconds, not half a minute: "tryLater" (or 503) sooner is more use to it
 WAIT = 3.0
@@ -38,22 +40,25 @@ class AsyncRecords:
     async def close(self) -> None:
         await self.database.close()
 
-    async def get(self, serial: int) -> CertificateRecord | None:
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Connection]:
+        """A connection; any database failure becomes :class:`AuthorityStateError`."""
         try:
             async with self.database.connection() as connection:
-                row = await connection.one(_RECORD, {"serial": serial})
+                yield connection
         except (psycopg.Error, psycopg_pool.PoolTimeout, sqlite3.Error, OSError) as exc:
             raise AuthorityStateError(f"authority database error: {type(exc).__name__}") from exc
+
+    async def get(self, serial: int) -> CertificateRecord | None:
+        async with self._connection() as connection:
+            row = await connection.one(_RECORD, {"serial": serial})
         return None if row is None else record_from(row, stored_time)
 
     async def keep_answer(self, record: CertificateRecord, answer: ProducedAnswer) -> bool:
         """As :meth:`AuthorityStore.keep_answer <center.authority.store.AuthorityStore.keep_answer>`."""
-        try:
-            async with self.database.connection() as connection:
-                changed = await connection.execute(_KEEP, {
-                    "der": answer.der, "this_update": answer.this_update, "serial": record.serial,
-                    "revoked_at": record.revoked_at,
-                    "reason": record.revocation_reason.value if record.revocation_reason else None})
-        except (psycopg.Error, psycopg_pool.PoolTimeout, sqlite3.Error, OSError) as exc:
-            raise AuthorityStateError(f"authority database error: {type(exc).__name__}") from exc
+        async with self._connection() as connection:
+            changed = await connection.execute(_KEEP, {
+                "der": answer.der, "this_update": answer.this_update, "serial": record.serial,
+                "revoked_at": record.revoked_at,
+                "reason": record.revocation_reason.value if record.revocation_reason else None})
         return changed == 1
