@@ -118,13 +118,13 @@ async def _run_changes(connection: Connection, changes: Sequence[Change | None])
     """Every change, those of one statement together (one round trip on PostgreSQL), each in
     the order given; the rows each changed (``None`` where there was no change)."""
     counts: list[int | None] = [None] * len(changes)
-    by_statement: dict[Sql, list[int]] = {}
+    by_statement: dict[Sql, list[tuple[int, Mapping[str, Any]]]] = {}
     for index, change in enumerate(changes):
         if change is not None:
-            by_statement.setdefault(change.sql, []).append(index)
-    for sql, indices in by_statement.items():
-        changed = await connection.changes(sql, [changes[i].params for i in indices])  # type: ignore[union-attr]
-        for index, count in zip(indices, changed, strict=True):
+            by_statement.setdefault(change.sql, []).append((index, change.params))
+    for sql, runs in by_statement.items():
+        changed = await connection.changes(sql, [params for _index, params in runs])
+        for (index, _params), count in zip(runs, changed, strict=True):
             counts[index] = count
     return counts
 

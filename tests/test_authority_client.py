@@ -138,21 +138,16 @@ def ocsp_answer(authority: AuthorityService, card: tuple[x509.Certificate, x509.
         responder = x509.CertificateBuilder(
             issuer.subject, issuer.subject, key.public_key(), 1, issuer.not_valid_before_utc,
             issuer.not_valid_after_utc).sign(key, hashes.SHA256())
+    if serial is not None:  # about another certificate of the same CA
+        certificate = x509.CertificateBuilder(
+            issuer.subject, certificate.subject, certificate.public_key(), serial,
+            certificate.not_valid_before_utc, certificate.not_valid_after_utc).sign(ca.key, hashes.SHA256())
     this_update = (this_update or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     builder = ocsp.OCSPResponseBuilder().add_response(
         cert=certificate, issuer=issuer, algorithm=hashes.SHA1(), cert_status=ocsp.OCSPCertStatus.GOOD,
         this_update=this_update, next_update=this_update + next_update if next_update else None,
         revocation_time=None, revocation_reason=None,
     ).responder_id(ocsp.OCSPResponderEncoding.HASH, responder)
-    if serial is not None:  # about another certificate
-        other = x509.CertificateBuilder(
-            issuer.subject, certificate.subject, certificate.public_key(), serial,
-            certificate.not_valid_before_utc, certificate.not_valid_after_utc).sign(ca.key, hashes.SHA256())
-        builder = ocsp.OCSPResponseBuilder().add_response(
-            cert=other, issuer=issuer, algorithm=hashes.SHA1(), cert_status=ocsp.OCSPCertStatus.GOOD,
-            this_update=this_update, next_update=this_update + dt.timedelta(minutes=10),
-            revocation_time=None, revocation_reason=None,
-        ).responder_id(ocsp.OCSPResponderEncoding.HASH, responder)
     if nonce is not None:
         builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
     der = builder.sign(key or ca.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)

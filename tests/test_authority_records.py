@@ -33,6 +33,8 @@ def test_records_read_by_the_driver_equal_the_stores(service: AuthorityService) 
     async def read() -> list[object]:
         records = AsyncRecords(_url(service))
         try:
+            for beyond in (0, -1, 2**63):  # no such serial can be stored: not asked at all
+                assert await records.get(beyond) is None
             return [await records.get(serial) for serial in
                     (good.serial_number, held.serial_number, renewed.serial_number, 424242)]
         finally:

@@ -195,9 +195,8 @@ async def _ocsp(service: AuthorityService, records: AsyncRecords, who: str, body
     question = service.responder.question(body)
     if isinstance(question, bytes):
         return Response(question, media_type=OCSP_RESPONSE)
-    serial = question.query.serial
     try:
-        record = await records.get(serial) if 0 < serial <= MAX_SERIAL else None
+        record = await records.get(question.query.serial)
     except AuthorityStateError as exc:
         return Response(try_later(exc), media_type=OCSP_RESPONSE)
     answer, to_keep = service.responder.reply(question, record, service.clock())

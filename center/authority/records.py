@@ -17,6 +17,7 @@ import psycopg
 import psycopg_pool
 
 from center.authority.errors import AuthorityStateError
+from center.authority.service import MAX_SERIAL
 from center.authority.store import CertificateRecord, ProducedAnswer, record_from
 from center.store.driver import Connection, Database, Sql, stored_time
 
@@ -50,6 +51,9 @@ class AsyncRecords:
             raise AuthorityStateError(f"authority database error: {type(exc).__name__}") from exc
 
     async def get(self, serial: int) -> CertificateRecord | None:
+        """The record of ``serial``; ``None`` if never issued (or beyond what the database holds)."""
+        if not 0 < serial <= MAX_SERIAL:
+            return None
         async with self._connection() as connection:
             row = await connection.one(_RECORD, {"serial": serial})
         return None if row is None else record_from(row, stored_time)
