@@ -27,6 +27,7 @@ from center.calendar import Decision, Open
 from center.errors import BadRequest, CenterError, NotFound, TerminalAuthError
 from center.protocol import HEADER_NONCE, HEADER_SIGNATURE, HEADER_TERMINAL, HEADER_TIMESTAMP
 from center.service import CenterService, TerminalRequest
+from center.web import NO_TELEMETRY
 
 MAX_BODY = 64 * 1024
 
@@ -147,7 +148,7 @@ def create_app(service: CenterService) -> FastAPI:
         await service.close()
 
     app = FastAPI(title="koufu certificate issuance center", version="1", responses=ERRORS,
-                  lifespan=lifespan)
+                  lifespan=lifespan, telemetry=NO_TELEMETRY)
     app.add_middleware(BodyLimit, limit=MAX_BODY)
     generated = app.openapi
 

@@ -29,7 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from center.errors import CenterError
-from center.store.driver import Connection, Database, Sql
+from center.store.driver import Connection, Database, Reply, Sql
 from center.store.tables import audit_log
 
 log = logging.getLogger(__name__)
@@ -72,15 +72,19 @@ _INSERT = Sql("INSERT INTO audit_log (at, event, outcome, reason, terminal_id, s
               ":subject, :prev_hash, :hash)")
 
 
-async def append_many(connection: Connection, entries: Sequence[tuple[AuditEntry, dt.datetime]]) -> list[str]:
-    """Add ``entries``, in this order, in the caller's transaction; returns their hashes.
-
-    The chain's head is read under the chain's lock, held until the transaction ends.
-    """
+async def chain_head(connection: Connection) -> Reply:
+    """Take the chain's lock, held until the transaction ends, and ask for the chain's head."""
     if connection.dialect == "postgresql":
-        await connection.execute(_CHAIN_LOCK)
-    head = await connection.one(_HEAD)
-    prev_hash = GENESIS if head is None else str(head["hash"])
+        await connection.send(_CHAIN_LOCK)
+    return await connection.send(_HEAD)
+
+
+async def append_many(connection: Connection, head: Reply,
+                      entries: Sequence[tuple[AuditEntry, dt.datetime]]) -> list[str]:
+    """Add ``entries``, in this order, after ``head`` (from :func:`chain_head`, in the caller's
+    transaction); returns their hashes."""
+    last = await head.one()
+    prev_hash = GENESIS if last is None else str(last["hash"])
     rows, hashes = [], []
     for entry, at in entries:
         digest = _row_hash(prev_hash, at, entry)
@@ -112,21 +116,6 @@ class _Decision:
     refused: Callable[[CenterError], AuditEntry] | None
     done: asyncio.Future[None]
     error: BaseException | None = None
-
-
-async def _run_changes(connection: Connection, changes: Sequence[Change | None]) -> list[int | None]:
-    """Every change, those of one statement together (one round trip on PostgreSQL), each in
-    the order given; the rows each changed (``None`` where there was no change)."""
-    counts: list[int | None] = [None] * len(changes)
-    by_statement: dict[Sql, list[tuple[int, Mapping[str, Any]]]] = {}
-    for index, change in enumerate(changes):
-        if change is not None:
-            by_statement.setdefault(change.sql, []).append((index, change.params))
-    for sql, runs in by_statement.items():
-        changed = await connection.changes(sql, [params for _index, params in runs])
-        for (index, _params), count in zip(runs, changed, strict=True):
-            counts[index] = count
-    return counts
 
 
 class AuditWriter:
@@ -199,18 +188,28 @@ class AuditWriter:
                         decision.done.set_result(None)
 
     async def _write(self, batch: list[_Decision]) -> None:
+        """One transaction: the changes, then the chain's lock and head, then the audit lines.
+        On PostgreSQL it is two round trips: everything up to the head travels together (the
+        changes are sent before the lock is asked for, so a change waiting for a row that
+        another process's batch holds never holds the chain's lock meanwhile), then the lines
+        and the commit."""
         outcomes: list[CenterError | None] = []
         entries: list[tuple[AuditEntry, dt.datetime]] = []
-        async with self.database.connection() as connection, connection.transaction():
-            counts = await _run_changes(connection, [decision.change for decision in batch])
-            for decision, count in zip(batch, counts, strict=True):
+        async with self.database.connection() as connection, connection.pipelined(), \
+                connection.transaction():
+            replies = [None if decision.change is None
+                       else await connection.send(decision.change.sql, decision.change.params)
+                       for decision in batch]
+            head = await chain_head(connection)
+            for decision, reply in zip(batch, replies, strict=True):
                 refusal = decision.change.refusal if decision.change is not None else None
-                outcome = refusal if refusal is not None and count != 1 else None
+                changed = None if reply is None else await reply.changed()
+                outcome = refusal if refusal is not None and changed != 1 else None
                 entry = decision.entry if outcome is None or decision.refused is None \
                     else decision.refused(outcome)
                 entries.append((entry, decision.at))
                 outcomes.append(outcome)
-            await append_many(connection, entries)
+            await append_many(connection, head, entries)
         for decision, outcome in zip(batch, outcomes, strict=True):
             decision.error = outcome
 

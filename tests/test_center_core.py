@@ -6,9 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-from collections.abc import Callable
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from cryptography import x509
@@ -24,6 +27,7 @@ from center.protocol import sign_request
 from center.store.driver import Database, Sql, stored_time
 from center.store.engine import make_engine, migrate
 from center.store.tables import audit_log, request_nonces
+from center.store.tables import sessions as sessions_table
 from center.terminals import RequestCredentials, TerminalCA
 
 NOW = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.UTC)
@@ -282,6 +286,47 @@ def test_changes_written_together_refuse_one_by_one(engine: sa.Engine, database_
     assert [tuple(line) for line in lines[2:]] == [
         ("accepted", None), ("refused", "challenge_used"), ("accepted", None), ("refused", "challenge_used"),
         ("refused", "challenge_used")]
+
+
+def test_a_failing_change_fails_only_its_own_decision(engine: sa.Engine, database_url: str,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    """A batch in which one change breaks a constraint (a session id used twice): that decision
+    gets the database's error and nothing of it is written; the batch's other decisions commit;
+    the chain stays whole; the failed transaction ends cleanly (no warning from the driver: on
+    PostgreSQL the batch is one pipeline) and the writer's next batches go on, on the same
+    connection."""
+    insert = Sql("INSERT INTO sessions (id, terminal_id, challenge, created_at, expires_at, status) "
+                 "VALUES (:id, 'T-0001', :challenge, :at, :at, 'open')")
+
+    async def run() -> list[object]:
+        database = Database(database_url, pool_size=1)  # one connection: the failed one is reused
+        writer = audit.AuditWriter(database)
+
+        def opened(session: str) -> Awaitable[None]:
+            return writer.record(AuditEntry("session_opened", "accepted", None, "T-0001", session), NOW,
+                                 change=audit.Change(insert, {"id": session, "challenge": b"c", "at": NOW}))
+
+        try:
+            await opened("taken")
+            outcomes = await asyncio.gather(*(opened(session) for session in ("a", "taken", "b")),
+                                            return_exceptions=True)
+            await opened("c")
+            return outcomes
+        finally:
+            await writer.close()
+            await database.close()
+
+    with caplog.at_level(logging.WARNING, logger="psycopg"):
+        first, duplicate, second = asyncio.run(run())
+    assert not [record for record in caplog.records if record.name.startswith("psycopg")]
+    assert first is None and second is None
+    assert isinstance(duplicate, (sqlite3.IntegrityError, psycopg.errors.UniqueViolation))
+    with engine.begin() as connection:
+        sessions = connection.execute(sa.select(sessions_table.c.id).order_by(sessions_table.c.id)).scalars()
+        assert list(sessions) == ["a", "b", "c", "taken"]
+        lines = connection.execute(sa.select(audit_log.c.session_id).order_by(audit_log.c.seq)).scalars()
+        assert sorted(lines) == ["a", "b", "c", "taken"]
+        assert audit.verify_chain(connection).intact
 
 
 def test_audit_subjects_are_keyed_hashes() -> None:

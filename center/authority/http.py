@@ -62,6 +62,7 @@ from center.authority.errors import (
 from center.authority.ocsp import not_kept, try_later
 from center.authority.records import AsyncRecords
 from center.authority.service import MAX_SERIAL, AuthorityService, CertificateStatus
+from center.web import NO_TELEMETRY
 
 MAX_OCSP_REQUEST = 4096  # bytes; a request for one certificate with a nonce is ~100
 OCSP_REQUEST = "application/ocsp-request"
@@ -126,7 +127,8 @@ def create_app(service: AuthorityService, records: AsyncRecords | None = None) -
         yield
         await records.close()
 
-    app = FastAPI(title="koufu JPKI authority simulator", version="1", lifespan=lifespan)
+    app = FastAPI(title="koufu JPKI authority simulator", version="1", lifespan=lifespan,
+                  telemetry=NO_TELEMETRY)
     app.state.service = service
     app.state.tokens = {}
     _install_error_handlers(app)

@@ -23,7 +23,7 @@ import re
 import sqlite3
 import time
 import weakref
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
 import aiosqlite
@@ -65,13 +65,33 @@ class Connection:
     async def execute_many(self, sql: Sql, rows: Iterable[Params]) -> None:
         raise NotImplementedError
 
-    async def changes(self, sql: Sql, rows: Sequence[Params]) -> list[int]:
-        """Run one statement once per row, in order; the number of rows each run changed. On
-        PostgreSQL all runs go in one round trip (pipeline)."""
+    async def send(self, sql: Sql, params: Params | None = None) -> Reply:
+        """Run one statement whose answer is read later, from the :class:`Reply`. Inside
+        :meth:`pipelined`, on PostgreSQL, it travels to the server with the statements sent
+        after it, up to the first whose answer is awaited."""
         raise NotImplementedError
 
     def transaction(self) -> contextlib.AbstractAsyncContextManager[None]:
         """Commit on leaving, roll back on an exception. On SQLite the write lock is taken first."""
+        raise NotImplementedError
+
+    def pipelined(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Statements sent inside travel together (PostgreSQL's pipeline mode): the server is
+        waited for only when an answer is needed, and once for all statements sent before it.
+        A :meth:`transaction` inside costs no round trip of its own to begin or to commit.
+        Nothing changes on SQLite (no round trips)."""
+        return contextlib.nullcontext()
+
+
+class Reply:
+    """The answer of a statement sent with :meth:`Connection.send`: read it once, one way."""
+
+    async def one(self) -> Row | None:
+        """Its first row (``None``: it returned none)."""
+        raise NotImplementedError
+
+    async def changed(self) -> int:
+        """The number of rows it changed."""
         raise NotImplementedError
 
 
@@ -80,6 +100,7 @@ class _Postgres(Connection):
 
     def __init__(self, connection: psycopg.AsyncConnection[Row]) -> None:
         self._connection = connection
+        self._pipeline: psycopg.AsyncPipeline | None = None
 
     async def one(self, sql: Sql, params: Params | None = None) -> Row | None:
         cursor = await self._connection.execute(sql.postgresql, params, prepare=True)
@@ -93,19 +114,68 @@ class _Postgres(Connection):
         async with self._connection.cursor() as cursor:
             await cursor.executemany(sql.postgresql, list(rows))
 
-    async def changes(self, sql: Sql, rows: Sequence[Params]) -> list[int]:
-        counts = []
-        async with self._connection.cursor() as cursor:
-            await cursor.executemany(sql.postgresql, rows, returning=True)
-            for _row in rows:
-                counts.append(cursor.rowcount)
-                cursor.nextset()
-        return counts
+    async def send(self, sql: Sql, params: Params | None = None) -> Reply:
+        cursor = self._connection.cursor()
+        await cursor.execute(sql.postgresql, params, prepare=True)
+        return _PostgresReply(cursor, self._pipeline)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
-        async with self._connection.transaction():
-            yield
+        if self._pipeline is None:
+            async with self._connection.transaction():
+                yield
+            return
+        # in a pipeline, BEGIN and COMMIT travel with the statements around them: psycopg's own
+        # transaction() would wait for the server on entering and twice on leaving
+        await self._connection.execute("BEGIN")
+        yield
+        await self._connection.execute("COMMIT")
+
+    @contextlib.asynccontextmanager
+    async def pipelined(self) -> AsyncIterator[None]:
+        async with self._connection.pipeline() as pipeline:
+            self._pipeline = pipeline
+            try:
+                yield
+            except BaseException:
+                # a statement failed (or the caller did): the statements queued after it are
+                # answered "aborted"; they are read here, so the pipeline ends cleanly (what the
+                # server began is rolled back as the pool takes the connection back)
+                with contextlib.suppress(psycopg.errors.PipelineAborted):
+                    await pipeline.sync()
+                raise
+            finally:
+                self._pipeline = None
+
+
+class _PostgresReply(Reply):
+    def __init__(self, cursor: psycopg.AsyncCursor[Row], pipeline: psycopg.AsyncPipeline | None) -> None:
+        self._cursor = cursor
+        self._pipeline = pipeline
+
+    async def one(self) -> Row | None:
+        async with self._cursor:
+            return await self._cursor.fetchone()
+
+    async def changed(self) -> int:
+        async with self._cursor:
+            if self._cursor.pgresult is None and self._pipeline is not None:
+                await self._pipeline.sync()  # its answer has not come back yet
+            return self._cursor.rowcount
+
+
+class _Answered(Reply):
+    """An answer already read (SQLite runs each statement at once)."""
+
+    def __init__(self, row: Row | None, changed: int) -> None:
+        self._row = row
+        self._changed = changed
+
+    async def one(self) -> Row | None:
+        return self._row
+
+    async def changed(self) -> int:
+        return self._changed
 
 
 def _sqlite_value(value: Any) -> Any:
@@ -142,8 +212,10 @@ class _Sqlite(Connection):
     async def execute_many(self, sql: Sql, rows: Iterable[Params]) -> None:
         await self._connection.executemany(sql.sqlite, [_sqlite_params(row) for row in rows])
 
-    async def changes(self, sql: Sql, rows: Sequence[Params]) -> list[int]:
-        return [await self.execute(sql, row) for row in rows]
+    async def send(self, sql: Sql, params: Params | None = None) -> Reply:
+        async with self._connection.execute(sql.sqlite, _sqlite_params(params)) as cursor:
+            row: Row | None = await cursor.fetchone()  # type: ignore[assignment]
+            return _Answered(row, cursor.rowcount)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
