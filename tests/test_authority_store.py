@@ -294,14 +294,10 @@ def test_the_default_database_is_a_private_sqlite_file(tmp_path: Path) -> None:
 def test_a_database_of_the_first_schema_gains_the_kept_answers(database_url: str) -> None:
     """0001 -> 0002 with a certificate already recorded: it keeps its row, with no kept answer
     (the responder signs one when first asked)."""
-    from alembic import command
-
     engine = migrate.make_engine(database_url)
     try:
-        config = migrate._config()  # a fresh database, brought to the first revision only
+        migrate.upgrade(engine, "0001")  # a fresh database, brought to the first revision only
         with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "0001")
             connection.execute(text(
                 "INSERT INTO jpki_certificates (serial, ca_kind, generation, municipality, not_before,"
                 " not_after, issued_at) VALUES (77, 'user-auth', 2024, '131016', :t, :t, :t)"),
