@@ -19,7 +19,9 @@ tables of one database per municipality, so the simulator runs on one machine:
   force, nothing is issued about that person.
 - ``issuance_history`` (交付履歴): every copy issued, with what the standard asks for (date and time,
   place, person, type, printed items, pages, issue number, terminal, requester) and the disposal of
-  a voided copy. ``issue_sequences``: the per-day sequence of issue numbers.
+  a voided copy, and the sealed copy as sent (a retried request gets the same copies, never new
+  ones). ``issue_requests``: each order once, with the hash of what it asked.
+  ``issue_sequences``: the per-day sequence of issue numbers.
 - ``center_nonces``: the nonces of the center's signed requests already seen (no replay).
 
 Dates of the register (birth, moves, periods) are calendar dates; instants are aware UTC.
@@ -36,6 +38,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -212,12 +215,20 @@ issue_sequences = Table(
     Column("last", Integer, nullable=False),
 )
 
+issue_requests = Table(
+    "issue_requests",
+    metadata,
+    Column("order_id", String(40), primary_key=True),
+    Column("request_hash", String(64), nullable=False),  # the same order asked again must be the same
+    Column("received_at", UtcDateTime, nullable=False),
+)
+
 issuance_history = Table(
     "issuance_history",
     metadata,
     Column("issue_number", String(64), primary_key=True),  # the copy's 交付番号 (without page)
     Column("issued_at", UtcDateTime, nullable=False),
-    Column("order_id", String(40), nullable=False),
+    Column("order_id", String(40), ForeignKey("issue_requests.order_id"), nullable=False),
     Column("item", Integer, nullable=False),  # which item of the order
     Column("copy", Integer, nullable=False),  # which copy of the item (1…)
     Column("session_id", String(40), nullable=False),
@@ -234,6 +245,7 @@ issuance_history = Table(
     Column("status", String(8), nullable=False),
     Column("status_at", UtcDateTime, nullable=False),
     Column("disposal", Text, nullable=True),  # why a copy was voided (廃棄の記録)
+    Column("sealed", LargeBinary, nullable=False),  # as sent: encrypted to the terminal, signed
     CheckConstraint(f"status IN {COPY_STATUSES!r}", name="status"),
     UniqueConstraint("order_id", "item", "copy"),  # one copy per order item and number: no double issue
 )

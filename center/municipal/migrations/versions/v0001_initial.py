@@ -37,6 +37,12 @@ def upgrade() -> None:
     sa.Column('address_kana', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_households'))
     )
+    op.create_table('issue_requests',
+    sa.Column('order_id', sa.String(length=40), nullable=False),
+    sa.Column('request_hash', sa.String(length=64), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('order_id', name=op.f('pk_issue_requests'))
+    )
     op.create_table('issue_sequences',
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('last', sa.Integer(), nullable=False),
@@ -140,7 +146,9 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=8), nullable=False),
     sa.Column('status_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('disposal', sa.Text(), nullable=True),
+    sa.Column('sealed', sa.LargeBinary(), nullable=False),
     sa.CheckConstraint("status IN ('issued', 'printed', 'voided')", name=op.f('ck_issuance_history_status')),
+    sa.ForeignKeyConstraint(['order_id'], ['issue_requests.order_id'], name=op.f('fk_issuance_history_order_id_issue_requests')),
     sa.ForeignKeyConstraint(['requester_id'], ['residents.id'], name=op.f('fk_issuance_history_requester_id_residents')),
     sa.PrimaryKeyConstraint('issue_number', name=op.f('pk_issuance_history')),
     sa.UniqueConstraint('order_id', 'item', 'copy', name=op.f('uq_issuance_history_order_id_item_copy'))
@@ -216,6 +224,7 @@ def downgrade() -> None:
     op.drop_table('settings')
     op.drop_table('register_addresses')
     op.drop_table('issue_sequences')
+    op.drop_table('issue_requests')
     op.drop_table('households')
     op.drop_table('family_registers')
     op.drop_table('center_nonces')

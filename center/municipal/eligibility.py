@@ -1,0 +1,183 @@
+"""Who may have which certificate at a convenience store, and now (交付可否の判定).
+
+The rules, in the order they are checked, are those the real service applies (see
+``docs/municipal.md``): first the card holder (a registered card, usable since yesterday, a
+resident who has not moved out, filed a move-out or died, not protected nor stopped, old enough,
+no pending characters, not moved in today), then each item (offered, within its hours, copies
+within the limits, and the certificate's own conditions). Each refusal is a
+:class:`~center.municipal.refusals.Refused` with a stable code; nothing is issued for a request
+with any refusal.
+
+What passes is an :class:`Eligible` item: the facts its certificate will print, read in the same
+transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from center.calendar import CertificateType
+from center.municipal.records import (
+    FamilyRegister,
+    Household,
+    RecordStore,
+    Resident,
+    SealRegistration,
+    TaxAssessment,
+)
+from center.municipal.refusals import RefusalCode, Refused
+from center.municipal.requests import (
+    AttachmentOptions,
+    IssueItem,
+    IssueRequest,
+    RegisterOptions,
+    ResidentRecordOptions,
+    TaxOptions,
+)
+from center.municipal.settings import JST, MunicipalSettings, Offer
+
+_LIVING_HERE = ("resident", "moving_out")  # still on the register (a move-out filed is not yet done)
+
+
+@dataclass(frozen=True)
+class Eligible:
+    """One item that may be issued, with the facts its certificate prints."""
+
+    item: IssueItem
+    offer: Offer
+    holder: Resident
+    subjects: tuple[Resident, ...] = ()  # whose resident-register entries are printed
+    household: Household | None = None
+    seal: SealRegistration | None = None
+    tax: TaxAssessment | None = None
+    register: FamilyRegister | None = None
+
+    @property
+    def subject_ids(self) -> tuple[int, ...]:
+        """The persons whose data the copy carries (for the issuance history)."""
+        if self.register is not None:
+            return tuple(m.resident_id for m in self.register.members if m.resident_id is not None)
+        return tuple(subject.id for subject in self.subjects) or (self.holder.id,)
+
+
+def check_request(request: IssueRequest, records: RecordStore, settings: MunicipalSettings,
+                  now: dt.datetime) -> list[Eligible]:
+    """Every item of ``request`` checked; the first refusal raises."""
+    holder = check_holder(request.certificate_serial, records, settings, now)
+    if sum(item.copies for item in request.items) > settings.max_copies:
+        raise Refused(RefusalCode.TOO_MANY_COPIES)
+    return [check_item(item, holder, records, settings, now) for item in request.items]
+
+
+def check_holder(certificate_serial: int, records: RecordStore, settings: MunicipalSettings,
+                 now: dt.datetime) -> Resident:
+    """The resident the card belongs to, if they may use the service at all today."""
+    today = now.astimezone(JST).date()
+    link = records.card_link(certificate_serial)
+    if link is None:
+        raise Refused(RefusalCode.NOT_LINKED)
+    holder = records.resident(link.resident_id)
+    if holder is None:
+        raise Refused(RefusalCode.NOT_LINKED)
+    if not link.usable_on(today):
+        raise Refused(RefusalCode.LINKED_TODAY)
+    if holder.status == "deceased":
+        raise Refused(RefusalCode.DECEASED)
+    if holder.status == "moved_out":
+        raise Refused(RefusalCode.MOVED_OUT)
+    if holder.status == "moving_out":
+        raise Refused(RefusalCode.MOVING_OUT)
+    if records.blocked([holder.id], now):
+        raise Refused(RefusalCode.NOT_ISSUABLE_HERE)
+    if holder.age_on(today) < settings.minimum_age:
+        raise Refused(RefusalCode.UNDER_AGE)
+    if holder.pending_characters:
+        raise Refused(RefusalCode.PENDING_CHARACTERS)
+    if holder.moved_in_on >= today:
+        raise Refused(RefusalCode.MOVED_IN_TODAY)
+    return holder
+
+
+def check_item(item: IssueItem, holder: Resident, records: RecordStore, settings: MunicipalSettings,
+               now: dt.datetime) -> Eligible:
+    offer = settings.offer(item.certificate_type)
+    if offer is None:
+        raise Refused(RefusalCode.NOT_OFFERED)
+    if offer.hours is not None and not offer.hours.allows(now):
+        raise Refused(RefusalCode.OUTSIDE_HOURS)
+    if item.copies > offer.max_copies:
+        raise Refused(RefusalCode.TOO_MANY_COPIES)
+    kind = item.certificate_type
+    options = item.options
+    if kind in (CertificateType.RESIDENT_RECORD, CertificateType.RESIDENT_RECORD_ENTRIES):
+        assert isinstance(options, ResidentRecordOptions)
+        return _resident_record(item, offer, options, holder, records, now)
+    if kind is CertificateType.SEAL_REGISTRATION:
+        seal = records.seal(holder.id)
+        if seal is None:
+            raise Refused(RefusalCode.NO_SEAL)
+        return Eligible(item, offer, holder, (holder,), seal=seal)
+    if kind is CertificateType.TAX:
+        assert isinstance(options, TaxOptions)
+        return _tax(item, offer, options, holder, records, settings, now)
+    assert isinstance(options, RegisterOptions | AttachmentOptions)
+    return _register(item, offer, holder, records, now)
+
+
+def _resident_record(item: IssueItem, offer: Offer, options: ResidentRecordOptions, holder: Resident,
+                     records: RecordStore, now: dt.datetime) -> Eligible:
+    household = records.household(holder.household_id)
+    on_register = [member for member in household.members if member.status in _LIVING_HERE]
+    if options.members is None:
+        subjects = on_register
+    else:
+        by_id = {member.id: member for member in on_register}
+        if not all(member_id in by_id for member_id in options.members):
+            raise Refused(RefusalCode.NOT_IN_HOUSEHOLD)
+        subjects = [member for member in on_register if member.id in options.members]  # register order
+    entries_only = item.certificate_type is CertificateType.RESIDENT_RECORD_ENTRIES
+    if entries_only and [subject.id for subject in subjects] != [holder.id]:
+        raise Refused(RefusalCode.BAD_OPTIONS)  # 記載事項証明書: the holder's own entries only
+    if options.my_number and not offer.my_number:
+        raise Refused(RefusalCode.MY_NUMBER_NOT_OFFERED)
+    if any(subject.status == "moving_out" for subject in subjects):
+        raise Refused(RefusalCode.MOVING_OUT)
+    if records.blocked([subject.id for subject in subjects], now):
+        raise Refused(RefusalCode.NOT_ISSUABLE_HERE)
+    if any(subject.pending_characters for subject in subjects):
+        raise Refused(RefusalCode.PENDING_CHARACTERS)
+    return Eligible(item, offer, holder, tuple(subjects), household=household)
+
+
+def _tax(item: IssueItem, offer: Offer, options: TaxOptions, holder: Resident, records: RecordStore,
+         settings: MunicipalSettings, now: dt.datetime) -> Eligible:
+    if options.kind not in offer.tax_kinds:
+        raise Refused(RefusalCode.TAX_KIND_NOT_OFFERED)
+    if options.tax_year not in settings.tax_years_offered(now.astimezone(JST).date()):
+        raise Refused(RefusalCode.TAX_YEAR_NOT_OFFERED)
+    assessment = records.tax(holder.id, options.tax_year)
+    if assessment is None or not assessment.resident_on_january_1:
+        raise Refused(RefusalCode.NOT_RESIDENT_ON_JANUARY_1)
+    if not assessment.filed:
+        raise Refused(RefusalCode.TAX_NOT_FILED)
+    return Eligible(item, offer, holder, (holder,), tax=assessment)
+
+
+def _register(item: IssueItem, offer: Offer, holder: Resident, records: RecordStore,
+              now: dt.datetime) -> Eligible:
+    if holder.register_id is None:
+        raise Refused(RefusalCode.NO_REGISTER_HERE)
+    register = records.register(holder.register_id)
+    if register.member_for(holder.id) is None:
+        raise Refused(RefusalCode.NO_REGISTER_HERE)
+    if register.status != "current":
+        raise Refused(RefusalCode.REGISTER_CLOSED)
+    if register.filing_pending_since is not None:
+        raise Refused(RefusalCode.REGISTER_PENDING)
+    if item.certificate_type is CertificateType.FAMILY_REGISTER_ATTACHMENT:
+        # the 附票 prints every member's addresses: none of them may be protected
+        members = [m.resident_id for m in register.members if m.resident_id is not None]
+        if records.blocked(members, now):
+            raise Refused(RefusalCode.NOT_ISSUABLE_HERE)
+    return Eligible(item, offer, holder, (holder,), register=register)
