@@ -63,8 +63,9 @@ def wareki(day: dt.date) -> str:
 
 
 def wareki_year(year: int) -> str:
-    """A tax year (年度) in the era calendar: 令和８年度 (the era of 1 April of that year)."""
-    return wareki(dt.date(year, 4, 1)).split("年")[0] + "年度"
+    """A tax year (年度) in the era calendar: 令和８年度. A year in which the era changed takes the
+    new era's name (April 2019 - March 2020 is 令和元年度)."""
+    return wareki(dt.date(year, 12, 31)).split("年")[0] + "年度"
 
 
 def _sex(sex: str) -> str:
@@ -178,7 +179,7 @@ def _tax(eligible: Eligible, options: TaxOptions) -> dict[str, Any]:
     holder, tax = eligible.holder, eligible.tax
     assert tax is not None
     body: dict[str, Any] = {"tax_year": wareki_year(tax.tax_year),
-                            "income_year": wareki(dt.date(tax.tax_year - 1, 1, 1)).split("年")[0] + "年分",
+                            "income_year": wareki(dt.date(tax.tax_year - 1, 12, 31)).split("年")[0] + "年分",
                             "name": holder.name, "name_kana": holder.name_kana,
                             "birth_date": wareki(holder.birth_date)}
     if options.kind in (TaxKind.INCOME, TaxKind.COMBINED):
