@@ -1,2 +1,64 @@
 """The certificate document (証明書データ): its canonical form, issue numbers, sealing by a
 municipality and opening by a kiosk. Shared by both sides; imports no web framework."""
+
+from documents.canonical import MAX_DOCUMENT_BYTES, b64url_decode, b64url_encode, canonical_json, parse_json
+from documents.errors import (
+    BadIssueNumber,
+    BadSignature,
+    BadVerificationCode,
+    BindingMismatch,
+    DocumentError,
+    MalformedDocument,
+    NotForThisTerminal,
+    UndecryptableDocument,
+    UntrustedSigner,
+)
+from documents.issue_number import JST, IssueNumber, tokyo_day
+from documents.keys import MunicipalKey, TrustedKey, TrustList, key_id_of
+from documents.model import DOCUMENT_FORMAT, Binding, Document
+from documents.sealing import (
+    SEALED_FORMAT,
+    OpenedDocument,
+    SignedDocument,
+    open_sealed,
+    seal,
+    sign,
+    signature_message,
+)
+from documents.verification import parse_verification_code, verification_code
+
+__all__ = [
+    "DOCUMENT_FORMAT",
+    "JST",
+    "MAX_DOCUMENT_BYTES",
+    "SEALED_FORMAT",
+    "BadIssueNumber",
+    "BadSignature",
+    "BadVerificationCode",
+    "Binding",
+    "BindingMismatch",
+    "Document",
+    "DocumentError",
+    "IssueNumber",
+    "MalformedDocument",
+    "MunicipalKey",
+    "NotForThisTerminal",
+    "OpenedDocument",
+    "SignedDocument",
+    "TrustList",
+    "TrustedKey",
+    "UndecryptableDocument",
+    "UntrustedSigner",
+    "b64url_decode",
+    "b64url_encode",
+    "canonical_json",
+    "key_id_of",
+    "open_sealed",
+    "parse_json",
+    "parse_verification_code",
+    "seal",
+    "sign",
+    "signature_message",
+    "tokyo_day",
+    "verification_code",
+]

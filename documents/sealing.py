@@ -1,0 +1,275 @@
+"""Signing by the municipality, sealing to the terminal, and opening at the kiosk.
+
+**Signature** (電子署名): Ed25519 by the municipality's key over
+``b"koufu-document-signature/1\\n" + document.canonical()``.
+
+**Sealed envelope** (``koufu-sealed/1``, 暗号化): the center relays it but cannot read it. ECIES to
+the terminal's EC P-256 key:
+
+- a fresh ephemeral P-256 key; ECDH with the terminal's public key;
+- HKDF-SHA256 of the shared secret, salt = ephemeral point ‖ terminal point (both uncompressed,
+  65 bytes), info = ``b"koufu-sealed/1 " + terminal id`` → a 32-byte AES-256-GCM key;
+- a 12-byte random nonce; associated data = canonical JSON of the header
+  ``{"format", "recipient", "ephemeral", "issue_number"}``;
+- plaintext = canonical JSON of ``{"document": …, "key_id": …, "signature": b64url}``.
+
+The envelope is the canonical JSON of the header plus ``nonce`` and ``ciphertext`` (binary values
+unpadded base64url), at most 1 MiB. Opening accepts only canonical bytes, so any change to a sealed
+document is a refusal.
+
+**Opening** checks, in this order: the envelope's form (:class:`MalformedDocument`), the recipient
+(:class:`NotForThisTerminal`), decryption (:class:`UndecryptableDocument`), the inner form, the
+signer (:class:`UntrustedSigner`), the signature (:class:`BadSignature`), the envelope's issue
+number against the document's, then every binding field against the kiosk's own session
+(:class:`BindingMismatch`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from documents.canonical import MAX_DOCUMENT_BYTES, b64url_decode, b64url_encode, canonical_json, parse_json
+from documents.errors import (
+    BadIssueNumber,
+    BadSignature,
+    BindingMismatch,
+    MalformedDocument,
+    NotForThisTerminal,
+    UndecryptableDocument,
+    UntrustedSigner,
+)
+from documents.issue_number import IssueNumber, is_terminal_id
+from documents.keys import KEY_ID, MunicipalKey, TrustedKey
+from documents.model import Binding, Document
+from documents.verification import verification_code
+
+SIGNATURE_CONTEXT = b"koufu-document-signature/1\n"
+SEALED_FORMAT = "koufu-sealed/1"
+HKDF_INFO_PREFIX = b"koufu-sealed/1 "
+MAX_SEALED_BYTES = MAX_DOCUMENT_BYTES
+SIGNATURE_BYTES = 64
+NONCE_BYTES = 12
+POINT_BYTES = 65
+BINDING_FIELDS = ("order_id", "session_id", "terminal_id", "holder_certificate")
+_HEADER = ("format", "recipient", "ephemeral", "issue_number")
+_ENVELOPE = frozenset((*_HEADER, "nonce", "ciphertext"))
+_INNER = frozenset(("document", "key_id", "signature"))
+
+
+def signature_message(document: Document) -> bytes:
+    """The exact bytes a municipality signs for ``document``."""
+    return SIGNATURE_CONTEXT + document.canonical()
+
+
+@dataclass(frozen=True)
+class SignedDocument:
+    """A document with its municipality's signature and the signing key's id."""
+
+    document: Document
+    key_id: str
+    signature: bytes
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.document, Document):
+            raise MalformedDocument("a signed document holds a Document")
+        if not isinstance(self.key_id, str) or not KEY_ID.fullmatch(self.key_id):
+            raise MalformedDocument("key_id must be 16 lowercase hex digits")
+        if not isinstance(self.signature, bytes) or len(self.signature) != SIGNATURE_BYTES:
+            raise MalformedDocument(f"an Ed25519 signature is {SIGNATURE_BYTES} bytes")
+
+    @property
+    def verification_code(self) -> str:
+        return verification_code(self.signature)
+
+    def verify(self, trust: Mapping[str, TrustedKey], *, now: dt.datetime | None = None) -> TrustedKey:
+        """Check the signer and the signature; the trusted key on success.
+
+        The key must be in ``trust``, belong to the document's municipality, and be unexpired both at
+        ``issued_at`` and at ``now`` (default: the current time; a later verifier of an archived copy
+        passes ``now=document.issued_at``), so an expired key cannot sign a backdated document.
+        """
+        moment = _aware(now)
+        key = trust.get(self.key_id)
+        if key is None or key.key_id != self.key_id:
+            raise UntrustedSigner("the signing key is not in the trust list")
+        if key.municipality != self.document.municipality:
+            raise UntrustedSigner("the signing key belongs to another municipality")
+        if not (key.valid_at(self.document.issued_at) and key.valid_at(moment)):
+            raise UntrustedSigner("the signing key has expired")
+        try:
+            key.public_key.verify(self.signature, signature_message(self.document))
+        except InvalidSignature:
+            raise BadSignature("the municipality's signature does not verify") from None
+        return key
+
+
+def sign(document: Document, key: MunicipalKey) -> SignedDocument:
+    """The municipality signs one copy; ``ValueError`` if the key is another municipality's."""
+    if key.municipality != document.municipality:
+        raise ValueError("a municipality signs only its own documents")
+    return SignedDocument(document, key.key_id, key.private_key.sign(signature_message(document)))
+
+
+@dataclass(frozen=True)
+class OpenedDocument:
+    """What a kiosk may print: a document whose signer, signature and binding all passed."""
+
+    document: Document
+    key_id: str
+    signature: bytes
+    verification_code: str
+
+    @property
+    def signed(self) -> SignedDocument:
+        return SignedDocument(self.document, self.key_id, self.signature)
+
+
+def seal(signed: SignedDocument, recipient_terminal_id: str,
+         recipient_public_key: ec.EllipticCurvePublicKey) -> bytes:
+    """Encrypt ``signed`` to one terminal: the envelope's bytes (canonical JSON).
+
+    ``ValueError`` if the terminal id is malformed or is not the one in the document's binding, or
+    if the key is not P-256; :class:`MalformedDocument` if the envelope would exceed 1 MiB.
+    """
+    if not is_terminal_id(recipient_terminal_id):
+        raise ValueError("terminal ids are 1-32 of A-Z, 0-9 and '-'")
+    if recipient_terminal_id != signed.document.binding.terminal_id:
+        raise ValueError("a document is sealed only to the terminal it is bound to")
+    recipient_point = _point(recipient_public_key)
+    ephemeral = ec.generate_private_key(ec.SECP256R1())
+    ephemeral_point = _point(ephemeral.public_key())
+    key = _aead_key(ephemeral.exchange(ec.ECDH(), recipient_public_key), ephemeral_point, recipient_point,
+                    recipient_terminal_id)
+    header = {"format": SEALED_FORMAT, "recipient": recipient_terminal_id,
+              "ephemeral": b64url_encode(ephemeral_point), "issue_number": signed.document.issue_number.text}
+    plaintext = canonical_json({"document": signed.document.to_json(), "key_id": signed.key_id,
+                                "signature": b64url_encode(signed.signature)})
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    ciphertext = AESGCM(key).encrypt(nonce, plaintext, canonical_json(header))
+    sealed = canonical_json({**header, "nonce": b64url_encode(nonce),
+                             "ciphertext": b64url_encode(ciphertext)})
+    if len(sealed) > MAX_SEALED_BYTES:
+        raise MalformedDocument(f"the sealed document would exceed {MAX_SEALED_BYTES} bytes")
+    return sealed
+
+
+def open_sealed(sealed: bytes, *, terminal_id: str, terminal_key: ec.EllipticCurvePrivateKey,
+                trust: Mapping[str, TrustedKey], expected: Binding,
+                now: dt.datetime | None = None) -> OpenedDocument:
+    """Decrypt and verify a sealed document at the kiosk, against the kiosk's own session.
+
+    Raises only :class:`~documents.errors.DocumentError` subclasses for anything in ``sealed``
+    (``ValueError`` only for a naive ``now`` or a non-P-256 ``terminal_key``, which are the caller's).
+    """
+    moment = _aware(now)
+    terminal_point = _point(terminal_key.public_key())
+    envelope = _Envelope.parse(sealed)
+    if envelope.recipient != terminal_id:
+        raise NotForThisTerminal("the document is sealed to another terminal")
+    try:
+        shared = terminal_key.exchange(ec.ECDH(), envelope.ephemeral_key)
+        key = _aead_key(shared, envelope.ephemeral_point, terminal_point, terminal_id)
+        plaintext = AESGCM(key).decrypt(envelope.nonce, envelope.ciphertext, envelope.associated_data)
+    except (InvalidTag, ValueError):
+        raise UndecryptableDocument("the document does not decrypt with this terminal's key") from None
+    signed = _parse_inner(plaintext)
+    signed.verify(trust, now=moment)
+    if signed.document.issue_number != envelope.issue_number:
+        raise MalformedDocument("the envelope's issue number is not the document's")
+    for name in BINDING_FIELDS:
+        actual, wanted = getattr(signed.document.binding, name), getattr(expected, name)
+        if not hmac.compare_digest(actual.encode("utf-8"), wanted.encode("utf-8")):
+            raise BindingMismatch(name)
+    return OpenedDocument(signed.document, signed.key_id, signed.signature, signed.verification_code)
+
+
+@dataclass(frozen=True)
+class _Envelope:
+    header: dict[str, str]
+    ephemeral_point: bytes
+    ephemeral_key: ec.EllipticCurvePublicKey
+    nonce: bytes
+    ciphertext: bytes
+    issue_number: IssueNumber
+
+    @property
+    def recipient(self) -> str:
+        return self.header["recipient"]
+
+    @property
+    def associated_data(self) -> bytes:
+        return canonical_json(self.header)
+
+    @classmethod
+    def parse(cls, sealed: bytes) -> _Envelope:
+        value = parse_json(sealed, MAX_SEALED_BYTES, canonical=True)
+        if type(value) is not dict or value.keys() != _ENVELOPE:
+            raise MalformedDocument(f"a sealed document is an object with exactly {sorted(_ENVELOPE)}")
+        if not all(type(value[name]) is str for name in _ENVELOPE):
+            raise MalformedDocument("every field of a sealed document is a string")
+        if value["format"] != SEALED_FORMAT:
+            raise MalformedDocument(f"the format is not {SEALED_FORMAT}")
+        try:
+            point = b64url_decode(value["ephemeral"])
+            if len(point) != POINT_BYTES or point[0] != 4:
+                raise ValueError("not an uncompressed point")
+            ephemeral_key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+        except ValueError:
+            raise MalformedDocument("ephemeral is not an uncompressed P-256 point") from None
+        nonce, ciphertext = _binary(value, "nonce"), _binary(value, "ciphertext")
+        if len(nonce) != NONCE_BYTES or len(ciphertext) < 16:
+            raise MalformedDocument("the nonce is 12 bytes and the ciphertext at least a tag")
+        try:
+            issue_number = IssueNumber.parse(value["issue_number"])
+        except BadIssueNumber as error:
+            raise MalformedDocument(f"issue_number: {error.message}") from error
+        header = {name: value[name] for name in _HEADER}
+        return cls(header, point, ephemeral_key, nonce, ciphertext, issue_number)
+
+
+def _parse_inner(plaintext: bytes) -> SignedDocument:
+    value = parse_json(plaintext, MAX_SEALED_BYTES, canonical=True)
+    if type(value) is not dict or value.keys() != _INNER:
+        raise MalformedDocument(f"the sealed content is an object with exactly {sorted(_INNER)}")
+    document = Document.from_json(value["document"])
+    if type(value["signature"]) is not str or type(value["key_id"]) is not str:
+        raise MalformedDocument("key_id and signature are strings")
+    return SignedDocument(document, value["key_id"], _binary(value, "signature"))
+
+
+def _binary(value: dict[str, Any], name: str) -> bytes:
+    try:
+        return b64url_decode(value[name])
+    except ValueError:
+        raise MalformedDocument(f"{name} is not unpadded base64url") from None
+
+
+def _point(public_key: ec.EllipticCurvePublicKey) -> bytes:
+    if not (isinstance(public_key, ec.EllipticCurvePublicKey) and isinstance(public_key.curve, ec.SECP256R1)):
+        raise ValueError("terminal keys are EC P-256")
+    return public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+
+
+def _aead_key(shared: bytes, ephemeral_point: bytes, recipient_point: bytes, terminal_id: str) -> bytes:
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=ephemeral_point + recipient_point,
+                info=HKDF_INFO_PREFIX + terminal_id.encode("utf-8"))
+    return hkdf.derive(shared)
+
+
+def _aware(now: dt.datetime | None) -> dt.datetime:
+    if now is None:
+        return dt.datetime.now(dt.UTC)
+    if now.utcoffset() is None:
+        raise ValueError("now must be an aware datetime")
+    return now

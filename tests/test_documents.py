@@ -1,0 +1,842 @@
+"""The document protocol (documents/): canonical JSON, issue numbers, the document model, signing,
+sealing to a terminal and opening at the kiosk, with every refusal path and its code.
+
+The envelope is also built and opened here by an independent implementation of the written spec
+(straight from ``cryptography``), so the wire format is pinned, not just self-consistent.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import functools
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from documents import (
+    JST,
+    MAX_DOCUMENT_BYTES,
+    BadIssueNumber,
+    BadSignature,
+    BadVerificationCode,
+    Binding,
+    BindingMismatch,
+    Document,
+    DocumentError,
+    IssueNumber,
+    MalformedDocument,
+    MunicipalKey,
+    NotForThisTerminal,
+    OpenedDocument,
+    SignedDocument,
+    TrustedKey,
+    TrustList,
+    UndecryptableDocument,
+    UntrustedSigner,
+    b64url_decode,
+    b64url_encode,
+    canonical_json,
+    key_id_of,
+    open_sealed,
+    parse_json,
+    parse_verification_code,
+    seal,
+    sign,
+    signature_message,
+    tokyo_day,
+    verification_code,
+)
+from documents.canonical import MAX_SAFE_INTEGER
+
+CHIYODA, OSAKA = "131016", "271004"  # 千代田区, 大阪市
+TERMINAL, OTHER_TERMINAL = "T-0001", "T-0002"
+ISSUED_AT = dt.datetime(2026, 11, 23, 10, 15, 30, tzinfo=JST)
+NOW = ISSUED_AT + dt.timedelta(seconds=3)
+ISSUE = IssueNumber(dt.date(2026, 11, 23), CHIYODA, TERMINAL, 1, 42)
+CANARY = "カナリア山田花子-CANARY-7f3a9c"
+HOLDER_DER = b"0\x82\x04\x00 the resident's user-authentication certificate"
+EXPECTED = Binding(order_id="ORD-20261123-000017", session_id="6f1c2f0e-8a43-4b7e-9d2a-0c5e1f3b7a91",
+                   terminal_id=TERMINAL, holder_certificate=Binding.holder_hash(HOLDER_DER))
+CODES: dict[type[DocumentError], str] = {
+    MalformedDocument: "malformed_document",
+    NotForThisTerminal: "wrong_recipient",
+    UndecryptableDocument: "undecryptable",
+    UntrustedSigner: "untrusted_signer",
+    BadSignature: "bad_signature",
+    BindingMismatch: "binding_mismatch",
+    BadIssueNumber: "bad_issue_number",
+    BadVerificationCode: "bad_verification_code",
+}
+FUZZ = settings(deadline=None, derandomize=True, database=None, max_examples=300,
+                suppress_health_check=[HealthCheck.too_slow])
+
+
+# ------------------------------------------------------------------------------------------- helpers
+
+
+@dataclasses.dataclass(frozen=True)
+class World:
+    chiyoda: MunicipalKey
+    osaka: MunicipalKey
+    terminal: ec.EllipticCurvePrivateKey
+    other_terminal: ec.EllipticCurvePrivateKey
+    trust: TrustList
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    chiyoda, osaka = MunicipalKey.generate(CHIYODA), MunicipalKey.generate(OSAKA)
+    return World(chiyoda, osaka, ec.generate_private_key(ec.SECP256R1()),
+                 ec.generate_private_key(ec.SECP256R1()), TrustList([chiyoda.trusted(), osaka.trusted()]))
+
+
+@pytest.fixture(scope="module")
+def good(world: World) -> bytes:
+    """One correctly sealed document for TERMINAL."""
+    return seal(sign(make_document(), world.chiyoda), TERMINAL, world.terminal.public_key())
+
+
+def make_document(*, binding: Binding = EXPECTED, issue: IssueNumber = ISSUE, **changes: Any) -> Document:
+    fields: dict[str, Any] = {
+        "issue_number": issue,
+        "certificate_type": "resident_record",
+        "municipality": CHIYODA,
+        "issued_at": ISSUED_AT,
+        "binding": binding,
+        "pages": 2,
+        "content": {"name": CANARY, "address": "東京都千代田区九段南1-2-1",
+                    "household": [{"name": CANARY, "relation": "世帯主", "born": "1980-04-01"}],
+                    "fee_yen": 200, "remarks": None, "seal_registered": False},
+    }
+    fields.update(changes)
+    return Document(**fields)
+
+
+def open_(sealed: bytes, world: World, *, terminal_id: str = TERMINAL,
+          terminal_key: ec.EllipticCurvePrivateKey | None = None, trust: TrustList | None = None,
+          expected: Binding = EXPECTED, now: dt.datetime = NOW) -> OpenedDocument:
+    return open_sealed(sealed, terminal_id=terminal_id, terminal_key=terminal_key or world.terminal,
+                       trust=world.trust if trust is None else trust, expected=expected, now=now)
+
+
+def refused(error_type: type[DocumentError], call: Callable[[], object]) -> DocumentError:
+    """``call`` raises exactly ``error_type`` (not a sibling, not a subclass), with its stable code."""
+    with pytest.raises(DocumentError) as info:
+        call()
+    assert type(info.value) is error_type, f"{type(info.value).__name__}: {info.value}"
+    assert info.value.code == CODES[error_type]
+    return info.value
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def spec_json(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def point(key: ec.EllipticCurvePublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+
+
+def spec_key(shared: bytes, ephemeral: bytes, recipient: bytes, terminal_id: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=ephemeral + recipient,
+                info=b"koufu-sealed/1 " + terminal_id.encode()).derive(shared)
+
+
+def spec_seal(plaintext: bytes, recipient_key: ec.EllipticCurvePublicKey, *, recipient: str = TERMINAL,
+              issue_number: str = ISSUE.text) -> bytes:
+    """The envelope as the written spec describes it, built without the documents package."""
+    ephemeral = ec.generate_private_key(ec.SECP256R1())
+    ephemeral_point = point(ephemeral.public_key())
+    key = spec_key(ephemeral.exchange(ec.ECDH(), recipient_key), ephemeral_point, point(recipient_key),
+                   recipient)
+    header = {"format": "koufu-sealed/1", "recipient": recipient, "ephemeral": b64(ephemeral_point),
+              "issue_number": issue_number}
+    nonce = os.urandom(12)
+    ciphertext = AESGCM(key).encrypt(nonce, plaintext, spec_json(header))
+    return spec_json({**header, "nonce": b64(nonce), "ciphertext": b64(ciphertext)})
+
+
+def spec_open(sealed: bytes, terminal_key: ec.EllipticCurvePrivateKey) -> bytes:
+    envelope = json.loads(sealed)
+    header = {name: envelope[name] for name in ("format", "recipient", "ephemeral", "issue_number")}
+    ephemeral_point = unb64(envelope["ephemeral"])
+    ephemeral = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), ephemeral_point)
+    key = spec_key(terminal_key.exchange(ec.ECDH(), ephemeral), ephemeral_point,
+                   point(terminal_key.public_key()), envelope["recipient"])
+    return AESGCM(key).decrypt(unb64(envelope["nonce"]), unb64(envelope["ciphertext"]), spec_json(header))
+
+
+def inner(signed: SignedDocument) -> dict[str, Any]:
+    return {"document": signed.document.to_json(), "key_id": signed.key_id,
+            "signature": b64(signed.signature)}
+
+
+def envelope_of(sealed: bytes) -> dict[str, Any]:
+    value = json.loads(sealed)
+    assert isinstance(value, dict)
+    return value
+
+
+def reenvelope(envelope: dict[str, Any]) -> bytes:
+    return spec_json(envelope)
+
+
+def flip(text: str, index: int) -> str:
+    """The base64url text of the same bytes with one bit of byte ``index`` flipped."""
+    data = bytearray(unb64(text))
+    data[index] ^= 0x01
+    return b64(bytes(data))
+
+
+# ---------------------------------------------------------------------------------- canonical JSON
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER) | st.text(max_size=12),
+    lambda children: (st.lists(children, max_size=4)
+                      | st.dictionaries(st.text(max_size=6), children, max_size=4)),
+    max_leaves=24,
+)
+
+
+def test_canonical_json_is_sorted_compact_utf8() -> None:
+    value = {"b": 1, "a": [True, None, "日本\n\"x\""], "": {"z": -3, "y": False}}
+    assert canonical_json(value) == (
+        '{"":{"y":false,"z":-3},"a":[true,null,"日本\\n\\"x\\""],"b":1}'.encode()
+    )
+
+
+@pytest.mark.parametrize("value", [
+    1.0, {"fee": 200.0}, float("nan"), (1, 2), {1: "a"}, {"a": b"bytes"}, MAX_SAFE_INTEGER + 1,
+    -MAX_SAFE_INTEGER - 1, "\ud800", {"\udfff": 1}, dt.date(2026, 1, 1), [1, [2.5]], {"a": {"b": {1, 2}}},
+])
+def test_canonical_json_refuses_what_it_cannot_carry(value: Any) -> None:
+    with pytest.raises(ValueError):
+        canonical_json(value)
+
+
+def test_canonical_json_refuses_excessive_depth() -> None:
+    deep: Any = "leaf"
+    for _ in range(40):
+        deep = [deep]
+    with pytest.raises(ValueError, match="deeper"):
+        canonical_json(deep)
+    with pytest.raises(MalformedDocument):
+        parse_json(json.dumps(deep).encode())
+
+
+@given(json_values)
+@settings(deadline=None, derandomize=True, database=None)
+def test_canonical_round_trip(value: Any) -> None:
+    data = canonical_json(value)
+    assert parse_json(data, canonical=True) == value
+    assert canonical_json(parse_json(data)) == data
+    if isinstance(value, dict):  # insertion order does not matter
+        assert canonical_json(dict(reversed(list(value.items())))) == data
+
+
+@pytest.mark.parametrize("data", [
+    b'{"a":1,"a":2}', b'{"x":{"a":1,"a":1}}', b'[NaN]', b'[Infinity]', b'[-Infinity]', b'[1.5]', b'[1e3]',
+    b'\xff\xfe[]', b'["\xc3"]', b'\xef\xbb\xbf[]', b'["\\ud800"]', b'[9007199254740992]', b'{',
+    b'', b'[1] [2]', b'"\x01"', b'[' * 100_000, b'1' * 5000,
+])
+def test_parse_json_refuses(data: bytes) -> None:
+    refused(MalformedDocument, lambda: parse_json(data))
+
+
+def test_parse_json_limits_size_and_canonical_form() -> None:
+    assert parse_json(b'{"a":1}', 7) == {"a": 1}
+    error = refused(MalformedDocument, lambda: parse_json(b'{"a":1}', 6))
+    assert "more than 6 bytes" in error.message
+    assert parse_json(b'{ "b": 1, "a": 2 }') == {"a": 2, "b": 1}
+    refused(MalformedDocument, lambda: parse_json(b'{ "b": 1, "a": 2 }', canonical=True))
+    refused(MalformedDocument, lambda: parse_json(b'{"b":1,"a":2}', canonical=True))
+    refused(MalformedDocument, lambda: parse_json(b'["\\u65e5"]', canonical=True))  # 日 must be raw UTF-8
+    assert parse_json('["日"]'.encode(), canonical=True) == ["日"]
+
+
+@given(st.binary(max_size=80))
+@settings(deadline=None, derandomize=True, database=None)
+def test_b64url_round_trip_and_uniqueness(data: bytes) -> None:
+    text = b64url_encode(data)
+    assert "=" not in text and b64url_decode(text) == data
+    if text:
+        for other in (text + "=", text.replace(text[-1], "+", 1)):
+            with pytest.raises(ValueError):
+                b64url_decode(other)
+
+
+@pytest.mark.parametrize("text", ["QR", "QUJ", "QQ==", "A", "ab/c", "ab c", "ab+c"])
+def test_b64url_decode_is_strict(text: str) -> None:
+    with pytest.raises(ValueError):
+        b64url_decode(text)
+
+
+# ----------------------------------------------------------------------------------- issue numbers
+
+
+def test_issue_number_text_forms() -> None:
+    assert ISSUE.text == str(ISSUE) == "20261123/131016/T-0001/01/000042"
+    assert ISSUE.page(1, 2) == "20261123/131016/T-0001/01/000042/01"
+    assert ISSUE.page(2, 2) == "20261123/131016/T-0001/01/000042/02"
+    assert IssueNumber.parse("20261123/131016/T-0001/01/000042") == ISSUE
+    assert IssueNumber.parse_page("20261123/131016/T-0001/01/000042/02") == (ISSUE, 2)
+    top = IssueNumber(dt.date(9, 1, 2), "000000", "A" * 32, 99, 999_999)
+    assert top.text == "00090102/000000/" + "A" * 32 + "/99/999999"
+    assert IssueNumber.parse(top.text) == top
+
+
+@pytest.mark.parametrize("n, of", [(0, 2), (3, 2), (1, 0), (1, 100), (100, 100), (True, 2)])
+def test_issue_number_page_range(n: int, of: int) -> None:
+    refused(BadIssueNumber, lambda: ISSUE.page(n, of))
+
+
+@pytest.mark.parametrize("text", [
+    "20261123/131016/T-0001/1/000042", "20261123/131016/T-0001/01/42", "2026112/131016/T-0001/01/000042",
+    "20261123/13101/T-0001/01/000042", "20261123/131016/t-0001/01/000042", "20261123/131016//01/000042",
+    "20261123/131016/" + "T" * 33 + "/01/000042", "20261123/131016/T-0001/00/000042",
+    "20261123/131016/T-0001/01/000000", "20260230/131016/T-0001/01/000042",
+    "00000101/131016/T-0001/01/000042", " 20261123/131016/T-0001/01/000042",
+    "20261123/131016/T-0001/01/000042\n", "20261123/131016/T 0001/01/000042",
+    "20261123-131016-T-0001-01-000042", "２０２６1123/131016/T-0001/01/000042",
+    "20261123/131016/T-0001/01/000042/01", "20261123/131016/T_0001/01/000042", "",
+])
+def test_issue_number_parse_refuses(text: str) -> None:
+    refused(BadIssueNumber, lambda: IssueNumber.parse(text))
+
+
+@pytest.mark.parametrize("text", [
+    "20261123/131016/T-0001/01/000042", "20261123/131016/T-0001/01/000042/00",
+    "20261123/131016/T-0001/01/000042/1", "20261123/131016/T-0001/01/000042/001",
+])
+def test_issue_number_parse_page_refuses(text: str) -> None:
+    refused(BadIssueNumber, lambda: IssueNumber.parse_page(text))
+
+
+@pytest.mark.parametrize("changes", [
+    {"municipality": "13101"}, {"municipality": 131016}, {"terminal_id": "t-1"}, {"terminal_id": ""},
+    {"printer": 0}, {"printer": 100}, {"printer": True}, {"sequence": 0}, {"sequence": 1_000_000},
+    {"day": dt.datetime(2026, 11, 23, tzinfo=JST)}, {"day": "2026-11-23"},
+])
+def test_issue_number_fields_are_checked(changes: dict[str, Any]) -> None:
+    refused(BadIssueNumber, lambda: dataclasses.replace(ISSUE, **changes))
+
+
+issue_numbers = st.builds(
+    IssueNumber, day=st.dates(), municipality=st.from_regex(r"[0-9]{6}", fullmatch=True),
+    terminal_id=st.from_regex(r"[A-Z0-9-]{1,32}", fullmatch=True), printer=st.integers(1, 99),
+    sequence=st.integers(1, 999_999),
+)
+
+
+@given(issue_numbers, st.integers(1, 99), st.integers(0, 98))
+@settings(deadline=None, derandomize=True, database=None)
+def test_issue_number_round_trip(number: IssueNumber, of: int, before: int) -> None:
+    assert IssueNumber.parse(number.text) == number
+    page = max(1, of - before)
+    assert IssueNumber.parse_page(number.page(page, of)) == (number, page)
+    assert len(number.text) == 8 + 1 + 6 + 1 + len(number.terminal_id) + 1 + 2 + 1 + 6
+
+
+def test_tokyo_day() -> None:
+    late_utc = dt.datetime(2026, 11, 22, 15, 30, tzinfo=dt.UTC)  # 00:30 on the 23rd in Japan
+    assert tokyo_day(late_utc) == dt.date(2026, 11, 23)
+    with pytest.raises(ValueError):
+        tokyo_day(dt.datetime(2026, 11, 23))
+
+
+# ------------------------------------------------------------------------------------ the document
+
+
+def test_document_json_round_trip_and_canonical_form() -> None:
+    document = make_document()
+    assert Document.from_json(document.to_json()) == document
+    assert Document.from_json(json.loads(document.canonical())) == document
+    canonical = document.canonical()
+    assert canonical == canonical_json(json.loads(canonical))
+    assert json.loads(canonical)["format"] == "koufu-document/1"
+    assert json.loads(canonical)["issue_number"] == "20261123/131016/T-0001/01/000042"
+    assert json.loads(canonical)["binding"] == {
+        "order_id": EXPECTED.order_id, "session_id": EXPECTED.session_id, "terminal_id": TERMINAL,
+        "holder_certificate": hashlib.sha256(HOLDER_DER).hexdigest()}
+    assert document.content_hash() == hashlib.sha256(canonical).hexdigest()
+    assert make_document(pages=3).content_hash() != document.content_hash()
+
+
+def test_document_issued_at_in_another_zone_is_the_same_day_in_japan() -> None:
+    issued_utc = dt.datetime(2026, 11, 22, 15, 30, tzinfo=dt.UTC)
+    document = make_document(issued_at=issued_utc)
+    assert document.to_json()["issued_at"] == "2026-11-22T15:30:00+00:00"
+    assert Document.from_json(document.to_json()) == document
+    refused(MalformedDocument, lambda: make_document(issued_at=dt.datetime(2026, 11, 22, 23, 59, tzinfo=JST)))
+
+
+def test_document_keeps_its_own_copy_of_the_content() -> None:
+    content: dict[str, Any] = {"name": CANARY, "rows": [1, 2]}
+    document = make_document(content=content)
+    content["rows"].append(3)
+    document.to_json()["content"]["rows"].append(4)
+    assert document.content == {"name": CANARY, "rows": [1, 2]}
+
+
+@pytest.mark.parametrize("changes", [
+    {"municipality": OSAKA}, {"municipality": "1310"}, {"certificate_type": ""},
+    {"certificate_type": "Resident"}, {"certificate_type": "住民票"}, {"pages": 0}, {"pages": 100},
+    {"pages": True}, {"pages": "2"}, {"issued_at": dt.datetime(2026, 11, 23, 10, 15)},
+    {"issued_at": "2026-11-23T10:15:30+09:00"}, {"content": {"fee": 200.5}}, {"content": [1]},
+    {"content": {"a": (1,)}}, {"content": {"blob": "a" * MAX_DOCUMENT_BYTES}},
+    {"issue": dataclasses.replace(ISSUE, day=dt.date(2026, 11, 24))},
+    {"issue": dataclasses.replace(ISSUE, terminal_id=OTHER_TERMINAL)},
+    {"issue": ISSUE.text}, {"binding": EXPECTED.to_json()},
+])
+def test_document_fields_are_checked(changes: dict[str, Any]) -> None:
+    refused(MalformedDocument, lambda: make_document(**changes))
+
+
+@pytest.mark.parametrize("changes", [
+    {"order_id": ""}, {"order_id": "a b"}, {"order_id": "x" * 129}, {"session_id": "注文"},
+    {"terminal_id": "t-0001"}, {"holder_certificate": "AB" * 32}, {"holder_certificate": "ab" * 31},
+    {"holder_certificate": b"\x00" * 32},
+])
+def test_binding_fields_are_checked(changes: dict[str, Any]) -> None:
+    refused(MalformedDocument, lambda: dataclasses.replace(EXPECTED, **changes))
+
+
+def mutate_json(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(data: dict[str, Any]) -> None:
+        if value is KeyError:
+            del data[key]
+        else:
+            data[key] = value
+    return change
+
+
+@pytest.mark.parametrize("change", [
+    mutate_json("format", "koufu-document/2"), mutate_json("format", KeyError),
+    mutate_json("pages", KeyError), mutate_json("extra", 1), mutate_json("pages", 2.0),
+    mutate_json("pages", True), mutate_json("content", []),
+    mutate_json("issued_at", "2026-11-23T10:15:30"), mutate_json("issued_at", "2026-11-23T01:15:30Z"),
+    mutate_json("issued_at", "2026-11-23 10:15:30+09:00"), mutate_json("issued_at", 1795392930),
+    mutate_json("issue_number", "20261123/131016/T-0001/01/42"), mutate_json("issue_number", None),
+    mutate_json("binding", {}), mutate_json("binding", [EXPECTED.order_id]),
+    mutate_json("binding", {**EXPECTED.to_json(), "extra": "x"}), mutate_json("municipality", 131016),
+    mutate_json("issued_at", "9999-12-31T23:00:00-05:00"),
+])
+def test_document_from_json_is_strict(change: Callable[[dict[str, Any]], None]) -> None:
+    data = make_document().to_json()
+    change(data)
+    refused(MalformedDocument, lambda: Document.from_json(data))
+    refused(MalformedDocument, lambda: Document.from_json([data]))
+
+
+# --------------------------------------------------------------------------- keys and trust lists
+
+
+def test_key_ids_and_trust_list_round_trip(world: World) -> None:
+    raw = world.chiyoda.public_key.public_bytes_raw()
+    assert world.chiyoda.key_id == hashlib.sha256(raw).hexdigest()[:16] == key_id_of(world.chiyoda.public_key)
+    expiring = world.osaka.trusted(not_after=dt.datetime(2027, 3, 31, 23, 59, 59, tzinfo=JST))
+    trust = TrustList([world.chiyoda.trusted(), expiring])
+    data = trust.to_json()
+    assert data["format"] == "koufu-trust/1"
+    assert [entry["key_id"] for entry in data["keys"]] == sorted(trust)
+    chiyoda_entry = next(entry for entry in data["keys"] if entry["municipality"] == CHIYODA)
+    assert chiyoda_entry == {"municipality": CHIYODA, "key_id": world.chiyoda.key_id, "public_key": b64(raw),
+                             "not_after": None}
+    again = TrustList.from_json(json.loads(canonical_json(data)))
+    assert dict(again) == dict(trust) and again[world.osaka.key_id].not_after == expiring.not_after
+    restored = MunicipalKey.from_private_bytes(CHIYODA, world.chiyoda.private_bytes())
+    assert restored.key_id == world.chiyoda.key_id
+    assert world.chiyoda.private_bytes().hex() not in repr(world.chiyoda)
+    assert "Ed25519PrivateKey" not in repr(world.chiyoda)
+
+
+@pytest.mark.parametrize("change", [
+    lambda e: e.update(key_id="0" * 16), lambda e: e.update(public_key=e["public_key"][:-2]),
+    lambda e: e.update(public_key=e["public_key"] + "="), lambda e: e.update(municipality="13101"),
+    lambda e: e.update(not_after="2027-03-31"), lambda e: e.update(extra=1), lambda e: e.pop("not_after"),
+    lambda e: e.update(public_key=None),
+])
+def test_trust_list_from_json_is_strict(world: World, change: Callable[[dict[str, Any]], object]) -> None:
+    data = TrustList([world.chiyoda.trusted()]).to_json()
+    change(data["keys"][0])
+    refused(MalformedDocument, lambda: TrustList.from_json(data))
+
+
+def test_trust_list_refuses_duplicates_and_other_shapes(world: World) -> None:
+    entry = world.chiyoda.trusted().to_json()
+    for data in ({"format": "koufu-trust/1", "keys": [entry, entry]}, {"format": "koufu-trust/2", "keys": []},
+                 {"format": "koufu-trust/1", "keys": {}}, [entry]):
+        refused(MalformedDocument, functools.partial(TrustList.from_json, data))
+    naive = dt.datetime(2027, 3, 31)
+    refused(MalformedDocument, lambda: TrustedKey(CHIYODA, world.chiyoda.public_key, naive))
+    refused(MalformedDocument, lambda: TrustedKey("1310", world.chiyoda.public_key))
+
+
+# ------------------------------------------------------------------------------ verification codes
+
+
+def spec_code(signature: bytes) -> str:
+    bits = format(int.from_bytes(hashlib.sha256(b"koufu-verify/1" + signature).digest()[:8], "big"), "064b")
+    symbols = "".join("0123456789ABCDEFGHJKMNPQRSTVWXYZ"[int(bits[i:i + 5], 2)] for i in range(0, 60, 5))
+    return f"{symbols[:4]}-{symbols[4:8]}-{symbols[8:]}"
+
+
+@given(st.binary(min_size=64, max_size=64))
+@settings(deadline=None, derandomize=True, database=None)
+def test_verification_code_format_and_parsing(signature: bytes) -> None:
+    code = verification_code(signature)
+    assert code == spec_code(signature)
+    assert len(code) == 14 and code[4] == code[9] == "-"
+    assert set(code.replace("-", "")) <= set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+    assert parse_verification_code(code) == code
+    assert parse_verification_code(code.lower()) == code
+    assert parse_verification_code(code.replace("-", "")) == code
+    typed = code.replace("1", "l").replace("0", "O")
+    assert parse_verification_code(typed) == code
+
+
+def test_verification_code_reads_crockford_aliases() -> None:
+    assert parse_verification_code("iiii-oooo-LLLL") == "1111-0000-1111"
+    assert parse_verification_code("0123456789ab") == "0123-4567-89AB"
+
+
+@pytest.mark.parametrize("text", [
+    "", "0123-4567-89A", "0123-4567-89ABC", "0123-4567-89AU", "0123 4567 89AB", "０１２３-4567-89AB",
+    "0123-4567-89A!", "0" * 65,
+])
+def test_verification_code_parse_refuses(text: str) -> None:
+    refused(BadVerificationCode, lambda: parse_verification_code(text))
+
+
+# ------------------------------------------------------------------------------ signing and sealing
+
+
+def test_seal_and_open_round_trip(world: World, good: bytes) -> None:
+    signed = sign(make_document(), world.chiyoda)
+    opened = open_(seal(signed, TERMINAL, world.terminal.public_key()), world)
+    assert opened.document == signed.document and opened.document.content["name"] == CANARY
+    assert opened.key_id == world.chiyoda.key_id and opened.signature == signed.signature
+    assert opened.verification_code == verification_code(signed.signature) == signed.verification_code
+    assert opened.signed == signed
+    assert open_(good, world).document == make_document()
+    message = b"koufu-document-signature/1\n" + signed.document.canonical()
+    world.chiyoda.public_key.verify(signed.signature, message)
+    assert signature_message(signed.document) == message
+
+
+def test_sealed_envelope_follows_the_written_spec(world: World, good: bytes) -> None:
+    envelope = envelope_of(good)
+    assert set(envelope) == {"format", "recipient", "ephemeral", "issue_number", "nonce", "ciphertext"}
+    assert envelope["format"] == "koufu-sealed/1" and envelope["recipient"] == TERMINAL
+    assert envelope["issue_number"] == ISSUE.text
+    assert len(unb64(envelope["ephemeral"])) == 65 and unb64(envelope["ephemeral"])[0] == 4
+    assert len(unb64(envelope["nonce"])) == 12
+    assert good == spec_json(envelope)
+    plaintext = spec_open(good, world.terminal)
+    assert plaintext == spec_json(json.loads(plaintext))
+    assert json.loads(plaintext) == inner(sign(make_document(), world.chiyoda))  # Ed25519 is deterministic
+    # and the other way: an envelope built from the spec alone opens
+    again = spec_seal(spec_json(inner(sign(make_document(), world.chiyoda))), world.terminal.public_key())
+    assert open_(again, world).document == make_document()
+
+
+def test_each_seal_is_fresh(world: World, good: bytes) -> None:
+    signed = sign(make_document(), world.chiyoda)
+    other = seal(signed, TERMINAL, world.terminal.public_key())
+    assert envelope_of(other)["ephemeral"] != envelope_of(good)["ephemeral"]
+    assert envelope_of(other)["ciphertext"] != envelope_of(good)["ciphertext"]
+
+
+def test_the_center_cannot_read_a_sealed_document(world: World, good: bytes) -> None:
+    """The relaying center sees the recipient and the issue number, never the content."""
+    for form in (CANARY.encode(), json.dumps(CANARY).encode(), "山田花子".encode(), b"CANARY",
+                 EXPECTED.holder_certificate.encode(), EXPECTED.order_id.encode()):
+        assert form not in good
+    envelope = envelope_of(good)
+    assert set(envelope) - {"format", "recipient", "ephemeral", "issue_number"} == {"nonce", "ciphertext"}
+    assert b"CANARY" not in unb64(envelope["ciphertext"])
+    # with every key but the terminal's, it does not open: another terminal's key under this id
+    refused(UndecryptableDocument, lambda: open_(good, world, terminal_key=world.other_terminal))
+
+
+@pytest.mark.parametrize("field, changed", [
+    ("order_id", {"order_id": "ORD-20261123-000018"}),
+    ("session_id", {"session_id": "0d3e0f7a-1111-4b7e-9d2a-0c5e1f3b7a91"}),
+    ("terminal_id", {"terminal_id": OTHER_TERMINAL}),
+    ("holder_certificate", {"holder_certificate": Binding.holder_hash(HOLDER_DER + b"another card")}),
+    ("order_id", {"order_id": "ORD-1", "session_id": "S-1", "holder_certificate": "0" * 64}),
+    ("session_id", {"session_id": "S-1", "terminal_id": OTHER_TERMINAL}),
+])
+def test_document_for_another_binding_is_refused(world: World, field: str, changed: dict[str, str]) -> None:
+    """Another order, session, terminal or card: the first differing field is named, no value is told."""
+    binding = dataclasses.replace(EXPECTED, **changed)
+    issue = dataclasses.replace(ISSUE, terminal_id=binding.terminal_id)
+    document = make_document(binding=binding, issue=issue)
+    plaintext = spec_json(inner(sign(document, world.chiyoda)))
+    sealed = spec_seal(plaintext, world.terminal.public_key(), issue_number=document.issue_number.text)
+    error = refused(BindingMismatch, lambda: open_(sealed, world))
+    assert isinstance(error, BindingMismatch) and error.field == field
+    for value in (*changed.values(), *EXPECTED.to_json().values()):
+        assert value not in str(error)
+
+
+def test_seal_refuses_a_terminal_other_than_the_binding(world: World) -> None:
+    signed = sign(make_document(), world.chiyoda)
+    with pytest.raises(ValueError):
+        seal(signed, OTHER_TERMINAL, world.other_terminal.public_key())
+    with pytest.raises(ValueError):
+        seal(signed, "t-0001", world.terminal.public_key())
+    with pytest.raises(ValueError):
+        seal(signed, TERMINAL, ec.generate_private_key(ec.SECP384R1()).public_key())
+
+
+def test_sealed_for_another_terminal_is_refused(world: World) -> None:
+    binding = dataclasses.replace(EXPECTED, terminal_id=OTHER_TERMINAL)
+    document = make_document(binding=binding, issue=dataclasses.replace(ISSUE, terminal_id=OTHER_TERMINAL))
+    sealed = seal(sign(document, world.chiyoda), OTHER_TERMINAL, world.other_terminal.public_key())
+    refused(NotForThisTerminal, lambda: open_(sealed, world))
+    # relabelled for this terminal, it still does not open here (key and associated data differ)
+    relabelled = reenvelope({**envelope_of(sealed), "recipient": TERMINAL})
+    refused(UndecryptableDocument, lambda: open_(relabelled, world))
+    # and it does open where it belongs
+    opened = open_(sealed, world, terminal_id=OTHER_TERMINAL, terminal_key=world.other_terminal,
+                   expected=binding)
+    assert opened.document == document
+
+
+def test_signer_not_in_the_trust_list_is_refused(world: World) -> None:
+    stranger = MunicipalKey.generate(CHIYODA)
+    sealed = seal(sign(make_document(), stranger), TERMINAL, world.terminal.public_key())
+    refused(UntrustedSigner, lambda: open_(sealed, world))
+    refused(UntrustedSigner, lambda: open_(sealed, world, trust=TrustList()))
+
+
+def test_another_municipalitys_trusted_key_is_refused(world: World) -> None:
+    document = make_document()
+    with pytest.raises(ValueError):
+        sign(document, world.osaka)
+    signature = world.osaka.private_key.sign(signature_message(document))
+    forged = SignedDocument(document, world.osaka.key_id, signature)
+    sealed = seal(forged, TERMINAL, world.terminal.public_key())
+    refused(UntrustedSigner, lambda: open_(sealed, world))
+    refused(UntrustedSigner, lambda: forged.verify(world.trust, now=NOW))
+
+
+def test_expired_key_is_refused(world: World, good: bytes) -> None:
+    expired_before = TrustList([world.chiyoda.trusted(not_after=ISSUED_AT - dt.timedelta(seconds=1))])
+    refused(UntrustedSigner, lambda: open_(good, world, trust=expired_before))
+    expires_between = TrustList([world.chiyoda.trusted(not_after=ISSUED_AT + dt.timedelta(seconds=1))])
+    refused(UntrustedSigner, lambda: open_(good, world, trust=expires_between))  # a backdated document
+    assert open_(good, world, trust=expires_between, now=ISSUED_AT).document == make_document()
+    assert open_(good, world, trust=TrustList([world.chiyoda.trusted(not_after=NOW)])).key_id
+
+
+def test_bad_signature_is_refused(world: World) -> None:
+    signed = sign(make_document(), world.chiyoda)
+    flipped = bytes([signed.signature[0] ^ 0x80]) + signed.signature[1:]
+    for signature in (flipped, sign(make_document(pages=3), world.chiyoda).signature, bytes(64)):
+        sealed = seal(SignedDocument(signed.document, signed.key_id, signature), TERMINAL,
+                      world.terminal.public_key())
+        refused(BadSignature, functools.partial(open_, sealed, world))
+    # a document changed after signing (one field) fails in the same way
+    changed = spec_json({**inner(signed), "document": make_document(pages=3).to_json()})
+    refused(BadSignature, lambda: open_(spec_seal(changed, world.terminal.public_key()), world))
+
+
+@pytest.mark.parametrize("name, index", [("ciphertext", 0), ("ciphertext", 100), ("ciphertext", -1),
+                                         ("nonce", 0), ("nonce", 11)])
+def test_flipped_bit_in_ciphertext_or_nonce_is_refused(world: World, good: bytes, name: str,
+                                                       index: int) -> None:
+    envelope = envelope_of(good)
+    envelope[name] = flip(envelope[name], index)
+    refused(UndecryptableDocument, lambda: open_(reenvelope(envelope), world))
+
+
+def test_changed_ephemeral_key_is_refused(world: World, good: bytes) -> None:
+    envelope = envelope_of(good)
+    another = point(ec.generate_private_key(ec.SECP256R1()).public_key())
+    refused(UndecryptableDocument, lambda: open_(reenvelope({**envelope, "ephemeral": b64(another)}), world))
+    off_curve = reenvelope({**envelope, "ephemeral": flip(envelope["ephemeral"], 40)})
+    refused(MalformedDocument, lambda: open_(off_curve, world))
+    compressed = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), unb64(envelope["ephemeral"]))
+    short = compressed.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)
+    refused(MalformedDocument, lambda: open_(reenvelope({**envelope, "ephemeral": b64(short)}), world))
+
+
+def test_changed_issue_number_is_refused(world: World, good: bytes) -> None:
+    other = dataclasses.replace(ISSUE, sequence=43).text
+    # in the envelope only: the associated data no longer matches
+    relabelled = reenvelope({**envelope_of(good), "issue_number": other})
+    refused(UndecryptableDocument, lambda: open_(relabelled, world))
+    # sealed (by anyone: the terminal's key is public) under another issue number than the signed document's
+    plaintext = spec_json(inner(sign(make_document(), world.chiyoda)))
+    sealed = spec_seal(plaintext, world.terminal.public_key(), issue_number=other)
+    error = refused(MalformedDocument, lambda: open_(sealed, world))
+    assert "issue number" in error.message
+
+
+@pytest.mark.parametrize("change", [
+    *[mutate_json(name, KeyError) for name in ("format", "recipient", "ephemeral", "issue_number", "nonce",
+                                               "ciphertext")],
+    mutate_json("extra", "x"), mutate_json("signature", "x"), mutate_json("format", "koufu-sealed/2"),
+    mutate_json("nonce", 12), mutate_json("recipient", None), mutate_json("issue_number", "42"),
+    mutate_json("nonce", b64(bytes(16))), mutate_json("ciphertext", b64(bytes(15))),
+    mutate_json("nonce", "QUJDREVGR0hJSktM="),
+])
+def test_envelope_fields_are_checked(world: World, good: bytes,
+                                     change: Callable[[dict[str, Any]], None]) -> None:
+    envelope = envelope_of(good)
+    change(envelope)
+    refused(MalformedDocument, lambda: open_(reenvelope(envelope), world))
+
+
+def test_envelope_must_be_canonical_json(world: World, good: bytes) -> None:
+    envelope = envelope_of(good)
+    duplicate = good.replace(b'"format":', b'"format":"koufu-sealed/1","format":', 1)
+    assert json.loads(duplicate) == envelope  # a lenient parser would take it
+    for sealed in (duplicate, good + b"\n", b" " + good, json.dumps(envelope).encode(),
+                   json.dumps(envelope, sort_keys=True, ensure_ascii=False, indent=1).encode(),
+                   json.dumps(dict(reversed(list(envelope.items()))), separators=(",", ":")).encode(),
+                   good.replace(b'"recipient":"T-0001"', b'"recipient":"\\u0054-0001"'),
+                   good.decode().encode("utf-16"), b"[" + good + b"]", b"null", b"", "壊れた".encode()):
+        refused(MalformedDocument, functools.partial(open_, sealed, world))
+
+
+def test_oversize_is_refused(world: World, good: bytes) -> None:
+    padded = reenvelope({**envelope_of(good), "padding": "x" * MAX_DOCUMENT_BYTES})
+    error = refused(MalformedDocument, lambda: open_(padded, world))
+    assert "bytes" in error.message
+    big = make_document(content={"name": CANARY, "blob": "あ" * 300_000})  # under 1 MiB, over it sealed
+    refused(MalformedDocument, lambda: seal(sign(big, world.chiyoda), TERMINAL, world.terminal.public_key()))
+    # inside: a plaintext over the limit is refused after decryption
+    huge = spec_json({**inner(sign(make_document(), world.chiyoda)), "pad": "x" * MAX_DOCUMENT_BYTES})
+    refused(MalformedDocument, lambda: open_(spec_seal(huge, world.terminal.public_key()), world))
+
+
+@pytest.mark.parametrize("make_plaintext", [
+    lambda i: b"not json",
+    lambda i: spec_json([i]),
+    lambda i: spec_json({**i, "extra": 1}),
+    lambda i: spec_json({k: v for k, v in i.items() if k != "key_id"}),
+    lambda i: spec_json({**i, "signature": i["signature"] + "="}),
+    lambda i: spec_json({**i, "signature": i["signature"][:-4]}),
+    lambda i: spec_json({**i, "key_id": i["key_id"].upper()}),
+    lambda i: spec_json({**i, "key_id": 7}),
+    lambda i: spec_json({**i, "document": {**i["document"], "colour": "red"}}),
+    lambda i: spec_json({**i, "document": {**i["document"], "pages": 2.0}}),
+    lambda i: json.dumps(i).encode(),
+    lambda i: spec_json(i).replace(b'"key_id":', b'"key_id":"0000000000000000","key_id":'),
+])
+def test_inner_content_is_checked(world: World, make_plaintext: Callable[[dict[str, Any]], bytes]) -> None:
+    plaintext = make_plaintext(inner(sign(make_document(), world.chiyoda)))
+    refused(MalformedDocument, lambda: open_(spec_seal(plaintext, world.terminal.public_key()), world))
+
+
+def test_open_refuses_a_naive_clock(world: World, good: bytes) -> None:
+    with pytest.raises(ValueError):
+        open_(good, world, now=dt.datetime(2026, 11, 23, 10, 15))
+
+
+def test_documents_imports_no_framework_and_nothing_of_the_other_packages() -> None:
+    forbidden = ["center", "kiosk", "hardware", "fastapi", "starlette", "uvicorn", "httpx", "aiohttp",
+                 "sqlalchemy", "kivy", "pydantic"]
+    probe = ("import sys, documents, documents.sealing;"
+             f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({forbidden!r})))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+# ------------------------------------------------------------------------ never anything but refusal
+
+
+@st.composite
+def mutated(draw: st.DrawFn, original: bytes) -> bytes:
+    kind = draw(st.sampled_from(["flip", "set", "insert", "delete", "truncate", "extend", "swap"]))
+    at = draw(st.integers(0, len(original) - 1))
+    data = bytearray(original)
+    if kind == "flip":
+        data[at] ^= 1 << draw(st.integers(0, 7))
+    elif kind == "set":
+        data[at] = draw(st.integers(0, 255))
+    elif kind == "insert":
+        data[at:at] = draw(st.binary(min_size=1, max_size=8))
+    elif kind == "delete":
+        del data[at:at + draw(st.integers(1, 64))]
+    elif kind == "truncate":
+        del data[at:]
+    elif kind == "extend":
+        data += draw(st.binary(min_size=1, max_size=8))
+    else:
+        other = draw(st.integers(0, len(original) - 1))
+        data[at], data[other] = data[other], data[at]
+    return bytes(data)
+
+
+@given(data=st.data())
+@FUZZ
+def test_any_mutation_of_a_sealed_document_is_refused(world: World, good: bytes, data: st.DataObject) -> None:
+    """The envelope is canonical and authenticated: any other bytes raise a DocumentError (and only that)."""
+    sealed = data.draw(mutated(good))
+    assume(sealed != good)
+    try:
+        opened = open_(sealed, world)
+    except DocumentError as error:
+        assert error.code in CODES.values()
+    else:
+        pytest.fail(f"a mutated sealed document opened: {opened.document.issue_number}")
+
+
+@given(data=st.data())
+@FUZZ
+def test_mutated_header_fields_are_refused(world: World, good: bytes, data: st.DataObject) -> None:
+    """Valid JSON, every field a string of the right kind, one of them replaced."""
+    envelope = envelope_of(good)
+    name = data.draw(st.sampled_from(sorted(envelope)))
+    envelope[name] = data.draw(st.text(max_size=90) | st.binary(max_size=80).map(b64)
+                               | st.just(envelope[name]).map(lambda text: text[::-1]))
+    assume(envelope != envelope_of(good))
+    with pytest.raises(DocumentError) as info:
+        open_(reenvelope(envelope), world)
+    assert info.value.code in CODES.values()
+
+
+@given(st.binary(max_size=400) | json_values.map(spec_json))
+@FUZZ
+def test_garbage_is_refused(world: World, garbage: bytes) -> None:
+    with pytest.raises(DocumentError) as info:
+        open_(garbage, world)
+    assert info.value.code == "malformed_document"
+
+
+@given(data=st.data())
+@FUZZ
+def test_mutated_inner_content_is_refused(world: World, data: st.DataObject) -> None:
+    """Whatever a sender (anyone: the terminal's key is public) encrypts, only DocumentError comes out."""
+    original = spec_json(inner(sign(make_document(), world.chiyoda)))
+    plaintext = data.draw(mutated(original))
+    assume(plaintext != original)
+    with pytest.raises(DocumentError) as info:
+        open_(spec_seal(plaintext, world.terminal.public_key()), world)
+    assert info.value.code in CODES.values()
