@@ -39,6 +39,7 @@ SETTINGS: dict[str, Any] = {
 REQUEST: dict[str, Any] = {
     "order_id": "O-1", "session_id": "0b5c3a8e-1", "terminal_id": "T-0001", "store": "千代田神田店",
     "printer": 1, "certificate_serial": 1234, "holder_certificate": "ab" * 32,
+    "terminal_certificate": "MIIB",
     "items": [
         {"certificate_type": "resident_record", "copies": 2,
          "options": {"members": [3, 4], "head_and_relationship": True}},
@@ -106,6 +107,8 @@ def test_requests_round_trip() -> None:
     (lambda r: r.update(certificate_serial=True), "certificate_serial: wrong type"),
     (lambda r: r.update(holder_certificate="AB" * 32), "holder_certificate: malformed"),
     (lambda r: r.update(items=[]), "1 to 10 items"),
+    (lambda r: r.update(terminal_certificate="MII B"), "not base64url"),
+    (lambda r: r.update(terminal_certificate=""), "not base64url"),
     (lambda r: r.update(surprise=1), "unknown key 'surprise'"),
     (lambda r: r.pop("store"), "store: missing"),
     (lambda r: r["items"][0].update(copies=0), "copies"),

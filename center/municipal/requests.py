@@ -2,7 +2,9 @@
 
 A request carries the order it belongs to and everything a document is bound to (order, session,
 terminal, the hash of the holder's certificate), the certificate serial the municipality maps to
-a resident, where it will be printed, and one or more items: a certificate type, its options and
+a resident, where it will be printed, the terminal's certificate (issued by the terminal CA the
+municipality trusts: the copies are sealed to its key, so the center, which relays them, cannot
+read them), and one or more items: a certificate type, its options and
 the number of copies. Read strictly from JSON: anything unknown or out of range is refused.
 """
 
@@ -16,9 +18,11 @@ from typing import Any
 
 from center.calendar import CertificateType
 from center.municipal.settings import TaxKind
+from center.protocol import b64url, unb64url
 
 MAX_ITEMS = 10
 MAX_COPIES = 50
+MAX_CERTIFICATE_BYTES = 4096
 _ID = re.compile(r"[A-Za-z0-9-]{1,40}")
 _TERMINAL = re.compile(r"[A-Z0-9-]{1,32}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -85,6 +89,7 @@ class IssueRequest:
     printer: int
     certificate_serial: int
     holder_certificate: str  # hex SHA-256 of the holder's certificate (DER)
+    terminal_certificate: bytes  # DER, from the terminal CA: the key the copies are sealed to
     items: tuple[IssueItem, ...]
 
     @classmethod
@@ -99,6 +104,7 @@ class IssueRequest:
             store=fields.text("store", 64), printer=fields.integer("printer", 1, 99),
             certificate_serial=fields.integer("certificate_serial", 1, 2**63 - 1),
             holder_certificate=fields.matching("holder_certificate", _HEX64),
+            terminal_certificate=fields.base64("terminal_certificate", MAX_CERTIFICATE_BYTES),
             items=tuple(_item(raw, f"request.items[{index}]") for index, raw in enumerate(raw_items)))
         fields.done()
         return request
@@ -108,6 +114,7 @@ class IssueRequest:
             "order_id": self.order_id, "session_id": self.session_id, "terminal_id": self.terminal_id,
             "store": self.store, "printer": self.printer, "certificate_serial": self.certificate_serial,
             "holder_certificate": self.holder_certificate,
+            "terminal_certificate": b64url(self.terminal_certificate),
             "items": [{"certificate_type": item.certificate_type.value, "copies": item.copies,
                        "options": options_json(item.options)} for item in self.items],
         }
@@ -199,6 +206,15 @@ class _Object:
         value: str = self.take(key, str)
         if not 1 <= len(value) <= longest or not value.isprintable():
             raise BadIssueRequest(f"{self.where}.{key}: 1-{longest} printable characters")
+        return value
+
+    def base64(self, key: str, longest: int) -> bytes:
+        try:
+            value = unb64url(self.take(key, str))
+        except ValueError:
+            raise BadIssueRequest(f"{self.where}.{key}: not base64url") from None
+        if not 1 <= len(value) <= longest:
+            raise BadIssueRequest(f"{self.where}.{key}: 1-{longest} bytes")
         return value
 
     def integer(self, key: str, low: int, high: int) -> int:

@@ -1,0 +1,288 @@
+"""The municipality's certificate issuance (証明書の発行): from a request to sealed copies.
+
+One request is one transaction. In it the issuer reads the settings and the records, checks
+every item (:mod:`~center.municipal.eligibility`), takes issue numbers from the day's sequence,
+builds each copy as a :class:`documents.Document` bound to the order, session, terminal and card,
+signs it with the municipality's key, seals it to the requesting terminal's key, and writes the
+issuance history (交付履歴) with the sealed copy. A refusal writes nothing.
+
+Orders are idempotent: an order id is taken once (``issue_requests``), with the hash of what it
+asked. The same request again (the center retrying after a lost answer) gets the very copies of
+the first time, byte for byte, and never new issue numbers; another request under a used order
+id is refused (:class:`OrderConflict`). Two requests with one order id at once: one waits for
+the other's commit and then finds its copies.
+
+The copies' later life is the center's to tell: printed, or voided with the reason (廃棄), never
+both and never back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from sqlalchemy.dialects import postgresql, sqlite
+
+from center.municipal import certificates, schema
+from center.municipal.eligibility import Eligible, check_request
+from center.municipal.records import RecordStore
+from center.municipal.requests import IssueRequest
+from center.municipal.settings import MunicipalSettings
+from documents import Binding, Document, IssueNumber, MunicipalKey, canonical_json, seal, sign, tokyo_day
+
+SETTINGS_NAME = "municipality"
+
+
+class IssuanceError(Exception):
+    """A request the issuer cannot serve for a reason other than eligibility (``code`` is stable)."""
+
+    code = "issuance_error"
+
+
+class UntrustedTerminal(IssuanceError):
+    """The terminal certificate is not from a trusted terminal CA, not valid now or not the
+    requesting terminal's: no copy is sealed to a key the municipality cannot vouch for."""
+
+    code = "untrusted_terminal"
+
+
+class OrderConflict(IssuanceError):
+    """The order id was used by another request."""
+
+    code = "order_conflict"
+
+
+class UnknownOrder(IssuanceError):
+    code = "unknown_order"
+
+
+class StatusConflict(IssuanceError):
+    """A printed copy cannot be voided, nor a voided one printed."""
+
+    code = "status_conflict"
+
+
+class NotConfigured(IssuanceError):
+    code = "not_configured"
+
+
+@dataclass(frozen=True)
+class IssuedCopy:
+    item: int  # index of the request's item
+    copy: int  # 1…copies
+    issue_number: str
+    pages: int
+    fee: int  # yen
+    content_hash: str
+    sealed: bytes
+
+
+@dataclass(frozen=True)
+class Issued:
+    order_id: str
+    copies: tuple[IssuedCopy, ...]
+
+    @property
+    def fee(self) -> int:
+        return sum(copy.fee for copy in self.copies)
+
+
+def request_hash(request: IssueRequest) -> str:
+    return hashlib.sha256(canonical_json(request.to_json())).hexdigest()
+
+
+def load_settings(connection: sa.Connection) -> MunicipalSettings:
+    text = connection.execute(sa.select(schema.settings.c.document)
+                              .where(schema.settings.c.name == SETTINGS_NAME)).scalar_one_or_none()
+    if text is None:
+        raise NotConfigured("the municipality has no settings yet")
+    return MunicipalSettings.loads(text)
+
+
+def store_settings(connection: sa.Connection, settings: MunicipalSettings, now: dt.datetime) -> None:
+    table = schema.settings
+    document = json.dumps(settings.to_json(), ensure_ascii=False)
+    updated = connection.execute(table.update().where(table.c.name == SETTINGS_NAME)
+                                 .values(document=document, updated_at=now)).rowcount
+    if not updated:
+        connection.execute(table.insert().values(name=SETTINGS_NAME, document=document, updated_at=now))
+
+
+class Issuer:
+    """Issues a municipality's copies from its own database, with its own key."""
+
+    def __init__(self, engine: sa.Engine, key: MunicipalKey, terminal_cas: Sequence[x509.Certificate],
+                 *, clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
+        self.engine = engine
+        self.key = key
+        self.terminal_cas = list(terminal_cas)
+        self.clock = clock
+
+    def issue(self, request: IssueRequest) -> Issued:
+        """The copies for ``request`` (the same ones again for the same request); raises
+        :class:`~center.municipal.refusals.Refused` or an :class:`IssuanceError`."""
+        now = self.clock()
+        terminal_key = self._terminal_key(request, now)
+        try:
+            return self._issue(request, terminal_key, now)
+        except sa.exc.IntegrityError:
+            # the same order id committed meanwhile by another request (PostgreSQL: this one
+            # waited on the key): now it is a retry, or a conflict
+            return self._issue(request, terminal_key, now)
+
+    def _issue(self, request: IssueRequest, terminal_key: ec.EllipticCurvePublicKey,
+               now: dt.datetime) -> Issued:
+        asked = request_hash(request)
+        with self.engine.connect() as connection:
+            connection.execution_options(sqlite_immediate=True)
+            with connection.begin():
+                previous = self._previous(connection, request.order_id, asked)
+                if previous is not None:
+                    return previous
+                settings = load_settings(connection)
+                if settings.municipality != self.key.municipality:
+                    raise NotConfigured("the settings are another municipality's")
+                eligible = check_request(request, RecordStore(connection), settings, now)
+                connection.execute(schema.issue_requests.insert().values(
+                    order_id=request.order_id, request_hash=asked, received_at=now))
+                copies = self._make(connection, request, eligible, settings, terminal_key, now)
+        return Issued(request.order_id, copies)
+
+    def _previous(self, connection: sa.Connection, order_id: str, asked: str) -> Issued | None:
+        requests = schema.issue_requests.c
+        known = connection.execute(sa.select(requests.request_hash)
+                                   .where(requests.order_id == order_id)).scalar_one_or_none()
+        if known is None:
+            return None
+        if known != asked:
+            raise OrderConflict("this order id was used for another request")
+        return Issued(order_id, _copies_of(connection, order_id))
+
+    def _make(self, connection: sa.Connection, request: IssueRequest, eligible: list[Eligible],
+              settings: MunicipalSettings, terminal_key: ec.EllipticCurvePublicKey,
+              now: dt.datetime) -> tuple[IssuedCopy, ...]:
+        day = tokyo_day(now)
+        binding = Binding(request.order_id, request.session_id, request.terminal_id,
+                          request.holder_certificate)
+        contents = [certificates.content(item, settings, day) for item in eligible]
+        total = sum(item.item.copies for item in eligible)
+        sequence = _take_sequence(connection, day, total)
+        copies: list[IssuedCopy] = []
+        history: list[dict[str, object]] = []
+        for index, (item, (content, pages)) in enumerate(zip(eligible, contents, strict=True)):
+            for copy in range(1, item.item.copies + 1):
+                number = IssueNumber(day, settings.municipality, request.terminal_id, request.printer,
+                                     sequence)
+                sequence += 1
+                document = Document(number, item.item.certificate_type.value, settings.municipality, now,
+                                    binding, pages, content)
+                sealed = seal(sign(document, self.key), request.terminal_id, terminal_key)
+                copies.append(IssuedCopy(index, copy, number.text, pages, item.offer.fee,
+                                         document.content_hash(), sealed))
+                history.append({
+                    "issue_number": number.text, "issued_at": now, "order_id": request.order_id,
+                    "item": index, "copy": copy, "session_id": request.session_id,
+                    "terminal_id": request.terminal_id, "store": request.store, "printer": request.printer,
+                    "requester_id": item.holder.id, "certificate_type": item.item.certificate_type.value,
+                    "subjects": json.dumps(item.subject_ids),
+                    "printed_items": json.dumps(certificates.printed_items(item), ensure_ascii=False),
+                    "pages": pages, "fee": item.offer.fee, "content_hash": document.content_hash(),
+                    "status": "issued", "status_at": now, "disposal": None, "sealed": sealed})
+        connection.execute(schema.issuance_history.insert(), history)
+        return tuple(copies)
+
+    def _terminal_key(self, request: IssueRequest, now: dt.datetime) -> ec.EllipticCurvePublicKey:
+        try:
+            certificate = x509.load_der_x509_certificate(request.terminal_certificate)
+        except ValueError:
+            raise UntrustedTerminal("the terminal certificate is not DER") from None
+        if not any(_issued_by(certificate, ca) for ca in self.terminal_cas):
+            raise UntrustedTerminal("the terminal certificate is not from a trusted terminal CA")
+        if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
+            raise UntrustedTerminal("the terminal certificate is not valid now")
+        names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        if [name.value for name in names] != [request.terminal_id]:
+            raise UntrustedTerminal("the terminal certificate is another terminal's")
+        key = certificate.public_key()
+        if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+            raise UntrustedTerminal("the terminal key is not P-256")
+        return key
+
+    # -- what the center tells about copies afterwards -----------------------------------------
+
+    def printed(self, order_id: str, issue_numbers: Sequence[str]) -> None:
+        """The terminal printed these copies of the order (saying it twice changes nothing)."""
+        history = schema.issuance_history.c
+        with self.engine.connect() as connection:
+            connection.execution_options(sqlite_immediate=True)
+            with connection.begin():
+                numbers = self._numbers(connection, order_id)
+                if not set(issue_numbers) <= set(numbers):
+                    raise UnknownOrder("these copies are not this order's")
+                if any(numbers[number] == "voided" for number in issue_numbers):
+                    raise StatusConflict("a voided copy cannot be printed")
+                connection.execute(
+                    schema.issuance_history.update()
+                    .where(history.issue_number.in_(list(issue_numbers)), history.status == "issued")
+                    .values(status="printed", status_at=self.clock()))
+
+    def void(self, order_id: str, reason: str) -> list[str]:
+        """Every copy of the order is voided (廃棄), with why; returns their numbers. An order with
+        a printed copy is not voided (it is settled; a misprint is the counter's business)."""
+        history = schema.issuance_history.c
+        with self.engine.connect() as connection:
+            connection.execution_options(sqlite_immediate=True)
+            with connection.begin():
+                numbers = self._numbers(connection, order_id)
+                if any(status == "printed" for status in numbers.values()):
+                    raise StatusConflict("copies of this order were printed: it cannot be voided")
+                connection.execute(schema.issuance_history.update()
+                                   .where(history.order_id == order_id, history.status == "issued")
+                                   .values(status="voided", status_at=self.clock(), disposal=reason))
+        return sorted(numbers)
+
+    @staticmethod
+    def _numbers(connection: sa.Connection, order_id: str) -> dict[str, str]:
+        history = schema.issuance_history.c
+        rows = connection.execute(sa.select(history.issue_number, history.status)
+                                  .where(history.order_id == order_id)).all()
+        if not rows:
+            raise UnknownOrder("no copies for this order")
+        return {row.issue_number: row.status for row in rows}
+
+
+def _issued_by(certificate: x509.Certificate, ca: x509.Certificate) -> bool:
+    try:
+        certificate.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def _take_sequence(connection: sa.Connection, day: dt.date, count: int) -> int:
+    """The first of ``count`` consecutive sequence numbers of ``day`` (the day's row stays locked
+    by this transaction until it commits, so numbers are never given twice)."""
+    table = schema.issue_sequences
+    insert = (postgresql.insert(table) if connection.dialect.name == "postgresql" else sqlite.insert(table))
+    statement = insert.values(day=day, last=count).on_conflict_do_update(
+        index_elements=[table.c.day], set_={"last": table.c.last + count}).returning(table.c.last)
+    last = connection.execute(statement).scalar_one()
+    return int(last) - count + 1
+
+
+def _copies_of(connection: sa.Connection, order_id: str) -> tuple[IssuedCopy, ...]:
+    history = schema.issuance_history.c
+    rows = connection.execute(
+        sa.select(history.item, history.copy, history.issue_number, history.pages, history.fee,
+                  history.content_hash, history.sealed)
+        .where(history.order_id == order_id).order_by(history.item, history.copy)).all()
+    return tuple(IssuedCopy(row.item, row.copy, row.issue_number, row.pages, row.fee, row.content_hash,
+                            bytes(row.sealed)) for row in rows)
