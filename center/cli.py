@@ -13,10 +13,7 @@ import sqlalchemy as sa
 
 from center.config import AuthorityConfig, CenterConfig, ConfigError, initialise
 from center.terminals import TerminalCA, enroll, set_status
-
-# On SIGTERM, requests in flight get this long to finish; idle keep-alive TLS connections would
-# otherwise hold the exit for asyncio's 30 s TLS shutdown (idle clients never send close_notify).
-GRACEFUL_SHUTDOWN = 2  # seconds
+from center.web import GRACEFUL_SHUTDOWN
 
 
 def register(commands: Any) -> None:

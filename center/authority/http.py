@@ -29,17 +29,13 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import copy
 import logging
-import socket
-import ssl
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
 import anyio
-import uvicorn
 from anyio import to_thread
 from anyio.lowlevel import RunVar
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -62,7 +58,7 @@ from center.authority.errors import (
 from center.authority.ocsp import not_kept, try_later
 from center.authority.records import AsyncRecords
 from center.authority.service import MAX_SERIAL, AuthorityService, CertificateStatus
-from center.web import NO_TELEMETRY
+from center.web import NO_TELEMETRY, serve_app
 
 MAX_OCSP_REQUEST = 4096  # bytes; a request for one certificate with a nonce is ~100
 OCSP_REQUEST = "application/ocsp-request"
@@ -70,7 +66,6 @@ OCSP_RESPONSE = "application/ocsp-response"
 # On SIGTERM, answers in flight get this long to finish. Idle keep-alive TLS connections would
 # otherwise hold the exit for asyncio's 30 s TLS shutdown, waiting for a close_notify that an idle
 # client (the center's connection pool) never sends.
-GRACEFUL_SHUTDOWN = 2  # seconds
 
 # A token that authenticated is believed again for this long without asking the database (a
 # removed verifier is refused within this time); unknown tokens are looked up every time.
@@ -280,40 +275,6 @@ def serve(
     ready: Callable[[str], None] = print,
     log_level: str = "info",
 ) -> None:
-    """Run the app under uvicorn until SIGINT/SIGTERM; ``ready`` gets the base URL first.
-
-    The socket is bound here, so ``port=0`` picks a free port and the URL names the real one.
-    """
-    if (tls_cert is None) != (tls_key is None):
-        raise ValueError("give both --tls-cert and --tls-key, or neither")
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so, and without
-    # it every response waits ~40 ms for a delayed ACK (Nagle)
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
-    if tls_cert is not None:
-        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(tls_cert, tls_key)
-    # uvicorn writes its access log to stdout; it goes to stderr with every other line here, so a
-    # parent that reads only the "listening on" line from stdout (center.devstack) can never block
-    # the server on a full pipe under load
-    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    log_config["handlers"]["access"]["stream"] = "ext://sys.stderr"
-    config = uvicorn.Config(
-        create_app(service),
-        ssl_certfile=tls_cert,
-        ssl_keyfile=tls_key,
-        log_level=log_level,
-        log_config=log_config,
-        lifespan="on",
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
-    )
-    bound = sock.getsockname()[1]
-    scheme = "https" if tls_cert else "http"
-    shown = f"[{host}]" if family == socket.AF_INET6 else host
-    ready(f"{scheme}://{shown}:{bound}")
-    try:
-        uvicorn.Server(config).run(sockets=[sock])
-    finally:
-        sock.close()
+    """Run the app under uvicorn until SIGINT/SIGTERM; ``ready`` gets the base URL first."""
+    serve_app(create_app(service), host=host, port=port, tls_cert=tls_cert, tls_key=tls_key, ready=ready,
+              log_level=log_level)
