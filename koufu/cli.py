@@ -4,6 +4,7 @@
     koufu card attach CARD --vpcd HOST:PORT | --nfc udp:HOST:PORT
     koufu card status CARD
     koufu demo
+    koufu authority …, koufu center …, koufu municipal …
 
 Errors of every layer are turned into one-line messages here and nowhere else.
 """
@@ -19,6 +20,10 @@ from center import cli as center_cli
 from center.authority.ca import AuthorityError
 from center.config import ConfigError
 from center.errors import CenterError
+from center.municipal import cli as municipal_cli
+from center.municipal.issuer import IssuanceError
+from center.municipal.service import MunicipalConfigError
+from center.municipal.settings import SettingsError
 from hardware.card.errors import CardError
 from hardware.cardsim import cli as card_cli
 from hardware.cardsim.state import CardStateError
@@ -34,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     card_cli.register(commands)
     authority_cli.register(commands)
     center_cli.register(commands)
+    municipal_cli.register(commands)
     demo.register(commands)
     return parser
 
@@ -48,7 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.run(args)
         return result
-    except (CardError, CardStateError, AuthorityError, ConfigError, CenterError, OSError, ValueError) as exc:
+    except (CardError, CardStateError, AuthorityError, ConfigError, CenterError, MunicipalConfigError,
+            IssuanceError, SettingsError, OSError, ValueError) as exc:
         print(f"koufu: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -246,3 +246,20 @@ class _Fields:
         unknown = sorted(set(self.document) - self.read)
         if unknown:
             raise SettingsError(f"{self.where}: unknown key {unknown[0]!r}")
+
+
+def typical(municipality: str, name: str, name_en: str, prefecture: str, mayor: str) -> MunicipalSettings:
+    """What many municipalities offer: every certificate, family registers on weekdays 9-17,
+    three tax years, no My Number at the store, from age 15, common fees."""
+    weekdays = Hours(dt.time(9, 0), dt.time(17, 0), weekdays_only=True)
+    offers = [
+        Offer(CertificateType.RESIDENT_RECORD, 200, 10),
+        Offer(CertificateType.RESIDENT_RECORD_ENTRIES, 200, 10),
+        Offer(CertificateType.SEAL_REGISTRATION, 200, 10),
+        Offer(CertificateType.TAX, 300, 10, tax_kinds=(TaxKind.INCOME, TaxKind.TAXATION, TaxKind.COMBINED,
+                                                       TaxKind.PAYMENT), tax_years=3),
+        Offer(CertificateType.FAMILY_REGISTER, 450, 10, hours=weekdays),
+        Offer(CertificateType.FAMILY_REGISTER_ATTACHMENT, 300, 10, hours=weekdays),
+    ]
+    return MunicipalSettings(municipality, name, name_en, prefecture, mayor, minimum_age=15, max_copies=10,
+                             offers={offer.certificate_type: offer for offer in offers})
