@@ -1,0 +1,225 @@
+"""The municipal issuance server as it runs: a real ``koufu municipal serve`` process over TLS on
+loopback, a synthetic town in its SQLite database, requests signed with a center key."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+from center import bridge_protocol
+from center.municipal import service
+from center.municipal.settings import JST, typical
+from center.municipal.synthetic import Population, generate
+from center.protocol import b64url, unb64url
+from center.store.schema_versions import make_engine
+from center.terminals import TerminalCA
+from documents import Binding, TrustedKey, TrustList, open_sealed
+
+CODE = "131016"
+
+
+@dataclass
+class Municipality:
+    url: str
+    client: httpx.Client
+    center_key: ed25519.Ed25519PrivateKey
+    people: Population
+    trust: TrustList
+    terminal_key: ec.EllipticCurvePrivateKey
+    terminal_certificate: bytes
+    stranger_certificate: bytes  # T-0001's key, certified by a CA the municipality does not trust
+
+    def post(
+        self,
+        path: str,
+        document: Any,
+        *,
+        key: ed25519.Ed25519PrivateKey | None = None,
+        municipality: str = CODE,
+        body: bytes | None = None,
+    ) -> httpx.Response:
+        content = json.dumps(document).encode() if body is None else body
+        headers = bridge_protocol.sign(key or self.center_key, municipality, "POST", path, content)
+        return self.client.post(path, content=content, headers=headers)
+
+    def request(self, order_id: str, person_index: int = 0, **changes: Any) -> dict[str, Any]:
+        person = self.people.ordinary[person_index]
+        document = {
+            "order_id": order_id,
+            "session_id": f"S-{order_id}",
+            "terminal_id": "T-0001",
+            "store": "神田店",
+            "printer": 1,
+            "certificate_serial": person.certificate_serial,
+            "holder_certificate": "c" * 64,
+            "terminal_certificate": b64url(self.terminal_certificate),
+            "items": [{"certificate_type": "seal_registration", "copies": 1, "options": {}}],
+        }
+        document.update(changes)
+        return document
+
+
+def _wait_for_url(log: Path, process: subprocess.Popen[bytes]) -> str:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for line in log.read_text(errors="replace").splitlines():
+            if " listening on " in line:
+                return line.split(" listening on ", 1)[1].strip()
+        if process.poll() is not None:
+            pytest.fail(f"the municipal server exited:\n{log.read_text(errors='replace')}")
+        time.sleep(0.02)
+    pytest.fail("the municipal server did not start")
+
+
+@pytest.fixture(scope="module")
+def municipality(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Municipality]:
+    root = tmp_path_factory.mktemp("municipal-http")
+    directory = root / "131016"
+    center_key = ed25519.Ed25519PrivateKey.generate()
+    ca = TerminalCA.load_or_create(root / "terminal-ca")
+    terminal_key = ec.generate_private_key(ec.SECP256R1())
+    certificate = ca.issue("T-0001", terminal_key.public_key())
+    stranger = TerminalCA.load_or_create(root / "other-ca").issue("T-0001", terminal_key.public_key())
+    settings = typical(CODE, "千代田区", "Chiyoda City", "東京都", "千代田区長　山田　太郎")
+    key = service.initialise(
+        directory, settings, center_keys=[center_key.public_key()], terminal_cas=[ca.certificate]
+    )
+    engine = make_engine(service.default_url(directory))
+    with engine.begin() as connection:
+        people = generate(
+            connection,
+            municipality=CODE,
+            name="千代田区",
+            prefecture="東京都",
+            households=80,
+            seed=5,
+            today=dt.datetime.now(JST).date(),
+            first_serial=100,
+        )
+    engine.dispose()
+    log = root / "server.log"
+    env = {name: value for name, value in os.environ.items() if name != service.DB_ENV}
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "koufu", "municipal", "serve", "--dir", str(directory), "--port", "0"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**env, "PYTHONUNBUFFERED": "1"},
+        )
+    try:
+        url = _wait_for_url(log, process)
+        context = ssl.create_default_context(cafile=str(directory / "tls.crt"))
+        published = TrustedKey.from_json(json.loads((directory / service.PUBLIC_KEY_FILE).read_text()))
+        assert published.key_id == key.key_id
+        with httpx.Client(base_url=url, verify=context, timeout=30) as client:
+            yield Municipality(
+                url,
+                client,
+                center_key,
+                people,
+                TrustList([published]),
+                terminal_key,
+                certificate.public_bytes(serialization.Encoding.DER),
+                stranger.public_bytes(serialization.Encoding.DER),
+            )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert "千代田" not in log.read_text(errors="replace")  # no person's or place's data in its log
+
+
+def test_health_needs_no_signature(municipality: Municipality) -> None:
+    assert municipality.client.get("/v1/health").json() == {"status": "ok", "municipality": CODE}
+
+
+def test_a_signed_request_gets_copies_only_its_terminal_can_open(municipality: Municipality) -> None:
+    document = municipality.request("O-1")
+    answer = municipality.post("/v1/issue", document)
+    assert answer.status_code == 200, answer.text
+    (copy,) = answer.json()["copies"]
+    assert answer.json()["fee"] == copy["fee"] == 200
+    opened = open_sealed(
+        unb64url(copy["sealed"]),
+        terminal_id="T-0001",
+        terminal_key=municipality.terminal_key,
+        trust=municipality.trust,
+        expected=Binding("O-1", "S-O-1", "T-0001", "c" * 64),
+    )
+    assert opened.document.content["title"] == "印鑑登録証明書"
+    assert opened.document.issue_number.text == copy["issue_number"]
+    again = municipality.post("/v1/issue", document)  # a retry: the same copy
+    assert again.status_code == 200 and again.json() == answer.json()
+    conflict = municipality.post("/v1/issue", {**document, "printer": 2})
+    assert conflict.status_code == 409 and conflict.json()["error"] == "order_conflict"
+
+
+def test_copies_printed_then_an_order_voided(municipality: Municipality) -> None:
+    printed = municipality.post("/v1/issue", municipality.request("O-2", 1)).json()
+    numbers = [copy["issue_number"] for copy in printed["copies"]]
+    assert municipality.post("/v1/orders/O-2/printed", {"issue_numbers": numbers}).status_code == 200
+    refused = municipality.post("/v1/orders/O-2/void", {"reason": "timeout"})
+    assert refused.status_code == 409 and refused.json()["error"] == "status_conflict"
+    voided = municipality.post("/v1/issue", municipality.request("O-3", 1)).json()
+    answer = municipality.post("/v1/orders/O-3/void", {"reason": "printer jam"})
+    assert answer.status_code == 200 and answer.json()["voided"] == [voided["copies"][0]["issue_number"]]
+    unknown = municipality.post("/v1/orders/O-none/void", {"reason": "x"})
+    assert unknown.status_code == 404 and unknown.json()["error"] == "unknown_order"
+    bad = municipality.post("/v1/orders/O-3/printed", {"issue_numbers": "all"})
+    assert bad.status_code == 400
+
+
+def test_refusals_carry_a_code_and_words_for_the_kiosk(municipality: Municipality) -> None:
+    person = municipality.people.no_seal[0]
+    answer = municipality.post(
+        "/v1/issue", municipality.request("O-4", certificate_serial=person.certificate_serial)
+    )
+    assert answer.status_code == 422
+    assert answer.json()["error"] == "no_seal_registered" and "印鑑登録" in answer.json()["message_ja"]
+    protected = municipality.people.protected[0]
+    answer = municipality.post(
+        "/v1/issue", municipality.request("O-5", certificate_serial=protected.certificate_serial)
+    )
+    assert answer.status_code == 422 and answer.json()["error"] == "not_issuable_here"
+
+
+def test_requests_not_from_the_center_or_replayed_are_refused(municipality: Municipality) -> None:
+    body = json.dumps(municipality.request("O-6", 2)).encode()
+    unsigned = municipality.client.post("/v1/issue", content=body)
+    assert unsigned.status_code == 401 and unsigned.json()["error"] == "unsigned_request"
+    stranger = municipality.post("/v1/issue", None, key=ed25519.Ed25519PrivateKey.generate(), body=body)
+    assert stranger.status_code == 401 and stranger.json()["error"] == "unknown_center_key"
+    elsewhere = municipality.post("/v1/issue", None, municipality="131041", body=body)
+    assert elsewhere.status_code == 401 and elsewhere.json()["error"] == "bad_signature"
+    headers = bridge_protocol.sign(municipality.center_key, CODE, "POST", "/v1/issue", body)
+    first = municipality.client.post("/v1/issue", content=body, headers=headers)
+    assert first.status_code == 200, first.text
+    replay = municipality.client.post("/v1/issue", content=body, headers=headers)
+    assert replay.status_code == 401 and replay.json()["error"] == "replayed_request"
+
+
+def test_malformed_requests_and_untrusted_terminals(municipality: Municipality) -> None:
+    not_json = municipality.post("/v1/issue", None, body=b"{not json")
+    assert not_json.status_code == 400 and not_json.json()["error"] == "bad_request"
+    malformed = municipality.post("/v1/issue", municipality.request("O-7", items=[]))
+    assert malformed.status_code == 400 and "items" in malformed.json()["message"]
+    huge = municipality.post("/v1/issue", None, body=b"[" + b"0," * 40_000 + b"0]")
+    assert huge.status_code == 413
+    untrusted = municipality.post(
+        "/v1/issue",
+        municipality.request("O-8", 3, terminal_certificate=b64url(municipality.stranger_certificate)),
+    )
+    assert untrusted.status_code == 403 and untrusted.json()["error"] == "untrusted_terminal"
