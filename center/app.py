@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from center.app_orders import add_order_routes
 from center.body_limit import BodyLimit
 from center.calendar import Decision, Open
 from center.errors import BadRequest, CenterError, NotFound, TerminalAuthError
@@ -204,6 +205,7 @@ def create_app(service: CenterService) -> FastAPI:
             certificate_types={kind.value: _availability(decision)
                                for kind, decision in accepted.certificate_types.items()}))
 
+    add_order_routes(app, service, SIGNED)
     return app
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
 from center.terminals import TerminalCA
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from center.service import CenterService
 
 CONFIG_FILE = "center.json"
+BRIDGE_KEY = "bridge.key"  # Ed25519: the center's signature on its requests to municipalities
 TOPOLOGIES = ("single", "multi")
 
 
@@ -50,6 +51,9 @@ class CenterConfig:
     topology: str = "single"
     authority: AuthorityConfig = field(default_factory=AuthorityConfig)
     session_lifetime_seconds: int = 180  # from "place your card" to the card's signature
+    # 地方公共団体コード → {"url": …, "ca_bundle": file in the directory (optional)}
+    municipalities: dict[str, dict[str, str]] = field(default_factory=dict)
+    shares: dict[str, int] = field(default_factory=lambda: {"center": 60, "store": 55})  # yen per copy
 
     @classmethod
     def load(cls, directory: Path) -> CenterConfig:
@@ -58,7 +62,9 @@ class CenterConfig:
             doc = json.loads(path.read_text(encoding="utf-8"))
             config = cls(directory, doc["database_url"], doc.get("topology", "single"),
                          AuthorityConfig(**doc.get("authority", {})),
-                         int(doc.get("session_lifetime_seconds", 180)))
+                         int(doc.get("session_lifetime_seconds", 180)),
+                         {str(code): dict(entry) for code, entry in doc.get("municipalities", {}).items()},
+                         {str(k): int(v) for k, v in doc.get("shares", {"center": 60, "store": 55}).items()})
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f"cannot read {path}: {exc}") from exc
         config.check()
@@ -67,7 +73,8 @@ class CenterConfig:
     def save(self) -> None:
         doc = {"database_url": self.database_url, "topology": self.topology,
                "authority": asdict(self.authority),
-               "session_lifetime_seconds": self.session_lifetime_seconds}
+               "session_lifetime_seconds": self.session_lifetime_seconds,
+               "municipalities": self.municipalities, "shares": self.shares}
         (self.directory / CONFIG_FILE).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
 
     def check(self, *, workers: int = 1) -> None:
@@ -81,6 +88,11 @@ class CenterConfig:
             raise ConfigError("session_lifetime_seconds must be 10..900")
         if workers > 1 and self.topology == "single":
             raise ConfigError("several workers need topology 'multi' (and PostgreSQL)")
+        if set(self.shares) != {"center", "store"} or min(self.shares.values()) < 0:
+            raise ConfigError("shares must give 'center' and 'store' yen per copy, not negative")
+        for code, entry in self.municipalities.items():
+            if not str(entry.get("url", "")).startswith("https://"):
+                raise ConfigError(f"municipality {code}: its url must be https://…")
 
     def path(self, name: str) -> Path:
         return self.directory / name
@@ -95,6 +107,8 @@ class CenterConfig:
 
     def build_service(self) -> CenterService:
         from center.authority_client import AuthorityClient
+        from center.municipal_client import MunicipalClient, MunicipalEndpoint
+        from center.orders import FeeShares
         from center.service import CenterService
         from center.store.driver import Database
 
@@ -102,9 +116,22 @@ class CenterConfig:
             raise ConfigError("no JPKI authority configured (koufu center set-authority)")
         verify: str | bool = str(self.path(self.authority.ca_bundle)) if self.authority.ca_bundle else True
         client = AuthorityClient(self.authority.url, self.authority.token, verify=verify)
+        municipalities = MunicipalClient(self.bridge_key(), {
+            code: MunicipalEndpoint(entry["url"], str(self.path(entry["ca_bundle"])) if entry.get("ca_bundle")
+                                    else True)
+            for code, entry in self.municipalities.items()})
         return CenterService(Database(self.database_url), anchors=self.anchors(),
                              authority=client, audit_secret=self.audit_secret,
-                             session_lifetime=dt.timedelta(seconds=self.session_lifetime_seconds))
+                             session_lifetime=dt.timedelta(seconds=self.session_lifetime_seconds),
+                             municipalities=municipalities,
+                             shares=FeeShares(self.shares["center"], self.shares["store"]))
+
+    def bridge_key(self) -> ed25519.Ed25519PrivateKey:
+        """The key the center signs its requests to municipalities with (``bridge.key``)."""
+        key = serialization.load_pem_private_key(self.path(BRIDGE_KEY).read_bytes(), None)
+        if not isinstance(key, ed25519.Ed25519PrivateKey):
+            raise ConfigError(f"{BRIDGE_KEY} is not an Ed25519 key")
+        return key
 
 
 def initialise(directory: Path, database_url: str | None, topology: str) -> CenterConfig:
@@ -119,6 +146,11 @@ def initialise(directory: Path, database_url: str | None, topology: str) -> Cent
         secret.chmod(0o600)
     if not config.path("tls.key").exists():
         write_tls_identity(directory, "tls", ["localhost", "127.0.0.1"])
+    bridge = config.path(BRIDGE_KEY)
+    if not bridge.exists():
+        bridge.write_bytes(ed25519.Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        bridge.chmod(0o600)
     config.save()
     return config
 

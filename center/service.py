@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import logging
 import secrets
 import uuid
@@ -21,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from center import audit, terminals
 from center.audit import AuditEntry, Change
@@ -29,6 +31,8 @@ from center.calendar import CertificateType, Closed, Decision
 from center.calendar_store import CalendarCache
 from center.errors import CenterError, Conflict, NotFound, ResidentRefused, ServiceClosed
 from center.jpki_verify import VerifiedResident, check_proof, check_revocation
+from center.municipal_client import MunicipalClient
+from center.orders import DEFAULT_SHARES, FeeShares, OrderService
 from center.protocol import resident_binding
 from center.store.driver import Database, Sql, stored_time
 
@@ -74,7 +78,7 @@ _INSERT_SESSION = Sql("INSERT INTO sessions (id, terminal_id, challenge, created
 _CHALLENGE = Sql("SELECT challenge, expires_at, consumed_at FROM sessions "
                  "WHERE id = :session_id AND terminal_id = :terminal_id")
 _CONSUME = Sql("UPDATE sessions SET consumed_at = :now, status = 'authenticated', subject = :subject, "
-               "municipality = :municipality "
+               "municipality = :municipality, certificate_serial = :serial, holder_certificate = :holder "
                "WHERE id = :session_id AND terminal_id = :terminal_id AND consumed_at IS NULL")
 
 
@@ -90,6 +94,8 @@ class CenterService:
         audit_secret: bytes,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         session_lifetime: dt.timedelta = SESSION_LIFETIME,
+        municipalities: MunicipalClient | None = None,
+        shares: FeeShares = DEFAULT_SHARES,
     ) -> None:
         self.database = database
         self.session_lifetime = session_lifetime
@@ -100,22 +106,29 @@ class CenterService:
         self.calendar = CalendarCache(database)
         self.decisions = audit.AuditWriter(database)
         self.terminals = terminals.Authenticator(database)
+        self.municipalities = municipalities or MunicipalClient(ed25519.Ed25519PrivateKey.generate(), {})
+        self.orders = OrderService(database, self.municipalities, self.decisions, shares=shares, clock=clock)
 
     async def keep_house(self, every: float = HOUSEKEEPING_INTERVAL) -> None:
-        """Forever, every ``every`` seconds: forget request nonces too old to be replayed (each
-        center process does it; a second pass finds nothing). Errors are logged, never raised."""
+        """Forever, every ``every`` seconds: forget request nonces too old to be replayed, void the
+        orders past their deadline and tell the municipalities of voided orders (each center
+        process does it; a second pass finds nothing). Errors are logged, never raised."""
         while True:
             await asyncio.sleep(every)
             try:
                 async with self.database.connection() as connection:
                     purged = await terminals.purge_nonces(connection, self.clock())
                 log.debug("housekeeping: %d request nonces forgotten", purged)
+                voided = await self.orders.expire()
+                if voided:
+                    log.info("housekeeping: %d orders past their deadline voided", voided)
             except Exception as error:
                 log.warning("housekeeping failed (%s); trying again later", type(error).__name__)
 
     async def close(self) -> None:
         await self.decisions.close()
         await self.authority.close()
+        await self.municipalities.close()
         await self.database.close()
 
     async def _audit(self, entry: AuditEntry) -> None:
@@ -177,7 +190,8 @@ class CenterService:
         # matches no row if the challenge was used meanwhile (by another request or process)
         consume = Change(_CONSUME, {
             "session_id": session_id, "terminal_id": terminal_id, "now": now,
-            "subject": fields["subject"], "municipality": record.municipality},
+            "subject": fields["subject"], "municipality": record.municipality, "serial": verified.serial,
+            "holder": hashlib.sha256(certificate_der).hexdigest()},
             refusal=Conflict("challenge_used", "this session's challenge was already used"))
 
         def refused(error: CenterError) -> AuditEntry:

@@ -58,6 +58,9 @@ class Connection:
     async def one(self, sql: Sql, params: Params | None = None) -> Row | None:
         raise NotImplementedError
 
+    async def all(self, sql: Sql, params: Params | None = None) -> list[Row]:
+        raise NotImplementedError
+
     async def execute(self, sql: Sql, params: Params | None = None) -> int:
         """Run one statement; the number of rows it changed."""
         raise NotImplementedError
@@ -105,6 +108,10 @@ class _Postgres(Connection):
     async def one(self, sql: Sql, params: Params | None = None) -> Row | None:
         cursor = await self._connection.execute(sql.postgresql, params, prepare=True)
         return await cursor.fetchone()
+
+    async def all(self, sql: Sql, params: Params | None = None) -> list[Row]:
+        cursor = await self._connection.execute(sql.postgresql, params, prepare=True)
+        return await cursor.fetchall()
 
     async def execute(self, sql: Sql, params: Params | None = None) -> int:
         cursor = await self._connection.execute(sql.postgresql, params, prepare=True)
@@ -204,6 +211,11 @@ class _Sqlite(Connection):
         async with self._connection.execute(sql.sqlite, _sqlite_params(params)) as cursor:
             row: Row | None = await cursor.fetchone()  # type: ignore[assignment]
             return row
+
+    async def all(self, sql: Sql, params: Params | None = None) -> list[Row]:
+        async with self._connection.execute(sql.sqlite, _sqlite_params(params)) as cursor:
+            rows: list[Row] = list(await cursor.fetchall())  # type: ignore[arg-type]
+            return rows
 
     async def execute(self, sql: Sql, params: Params | None = None) -> int:
         async with self._connection.execute(sql.sqlite, _sqlite_params(params)) as cursor:

@@ -1,8 +1,11 @@
 """The center's database tables (SQLAlchemy Core). Migrations in ``center/migrations`` create them.
 
-No table holds a name, an address, a PIN or a My Number. Residents appear only as a keyed hash of
-their user-authentication certificate serial (``subject`` columns), and only where a decision
-about them must be auditable.
+No table holds a name, an address, a PIN or a My Number. Residents appear as a keyed hash of
+their user-authentication certificate serial (``subject`` columns) where a decision about them
+must be auditable, and by the serial itself only in an open session (the order is placed for it).
+Orders hold what the municipality must be asked (``municipal_request``: the serial, the options;
+household members by the municipality's own ids) and never a document: the copies are relayed
+sealed to the terminal and only their issue numbers and content hashes are kept.
 """
 
 from __future__ import annotations
@@ -43,6 +46,10 @@ sessions = sa.Table(
     sa.Column("subject", sa.String(64), nullable=True),  # keyed hash of the certificate serial
     sa.Column("municipality", sa.String(6), nullable=True),
     sa.Column("status", sa.String(16), nullable=False),  # open | authenticated | refused
+    # the holder's certificate serial (how the municipality finds them) and the hash of their
+    # certificate (what a document is bound to), from the card's proof until the session ends
+    sa.Column("certificate_serial", sa.BigInteger, nullable=True),
+    sa.Column("holder_certificate", sa.String(64), nullable=True),
 )
 
 audit_log = sa.Table(
@@ -67,4 +74,54 @@ service_calendar = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),  # always 1: the calendar in force
     sa.Column("document", sa.Text, nullable=False),  # JSON, the format of docs/calendar.md
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("terminal_id", sa.String(32), nullable=False),
+    sa.Column("idempotency_key", sa.String(64), nullable=False),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("session_id", sa.String(36), nullable=False, index=True),
+    sa.Column("municipality", sa.String(6), nullable=False),
+    sa.Column("subject", sa.String(64), nullable=False),
+    sa.Column("store", sa.String(200), nullable=False),
+    sa.Column("state", sa.String(12), nullable=False),
+    sa.Column("fee", sa.Integer, nullable=True),
+    sa.Column("reason", sa.String(40), nullable=True),
+    sa.Column("municipal_request", sa.Text, nullable=False),
+    sa.Column("void_pending", sa.Boolean, nullable=False),  # the municipality must still be told
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("deadline", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("terminal_id", "idempotency_key", name="uq_orders_idempotency"),
+)
+
+order_copies = sa.Table(
+    "order_copies",
+    metadata,
+    sa.Column("issue_number", sa.String(64), primary_key=True),
+    sa.Column("order_id", sa.String(36), sa.ForeignKey("orders.id"), nullable=False, index=True),
+    sa.Column("item", sa.Integer, nullable=False),
+    sa.Column("copy", sa.Integer, nullable=False),
+    sa.Column("pages", sa.Integer, nullable=False),
+    sa.Column("fee", sa.Integer, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("printed_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+ledger = sa.Table(
+    "ledger",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("order_id", sa.String(36), sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("account", sa.String(16), nullable=False),  # municipality | center | store
+    sa.Column("municipality", sa.String(6), nullable=False),
+    sa.Column("store", sa.String(200), nullable=False),
+    sa.Column("terminal_id", sa.String(32), nullable=False),
+    sa.Column("amount", sa.Integer, nullable=False),  # yen
+    sa.Column("day", sa.Date, nullable=False),  # the settlement day in Japan
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("order_id", "account", name="uq_ledger_order_account"),
 )

@@ -1,0 +1,187 @@
+"""The center's HTTP API for orders (FastAPI routes added to the app of ``app.py``; translation
+only, the logic is in ``orders.py``). Every call is signed by the terminal; placing an order
+carries its idempotency key in the signed body.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from pydantic import BaseModel, Field, ValidationError
+
+from center.errors import BadRequest, NotFound
+from center.orders import PlacedOrder
+from center.protocol import b64url
+from center.service import CenterService
+
+
+class OrderItem(BaseModel):
+    certificate_type: str = Field(max_length=40)
+    copies: int = Field(ge=1, le=50)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class OrderRequest(BaseModel):
+    idempotency_key: str = Field(
+        pattern=r"^[A-Za-z0-9_-]{8,64}$",
+        description="the terminal's key for this order: the same key is the same order",
+    )
+    printer: int = Field(ge=1, le=99)
+    items: list[OrderItem] = Field(min_length=1, max_length=10)
+
+
+class CopyResponse(BaseModel):
+    issue_number: str
+    pages: int
+    fee: int
+    sealed: str = Field(
+        description="the copy sealed to this terminal's key (base64url), see docs/municipal.md"
+    )
+
+
+class OrderResponse(BaseModel):
+    order_id: str
+    state: str
+    fee: int | None = None
+    reason: str | None = None
+    copies: list[CopyResponse] = Field(default_factory=list)
+
+
+class PrintedRequest(BaseModel):
+    issue_numbers: list[str] = Field(min_length=1, max_length=100)
+
+
+class SettleRequest(BaseModel):
+    paid: int = Field(ge=0, le=1_000_000, description="yen taken from escrow into the cash box")
+
+
+class VoidRequest(BaseModel):
+    reason: str = Field(pattern=r"^[a-z_]{1,40}$", description="why, as a code: cancelled, print_timeout, …")
+
+
+def _body(model: type[BaseModel], body: bytes) -> Any:
+    try:
+        return model.model_validate_json(body)
+    except ValidationError:
+        raise BadRequest("invalid_body", "the request body is not valid") from None
+
+
+def _uuid(text: str, code: str) -> str:
+    try:
+        canonical = str(uuid.UUID(text))
+    except ValueError:
+        canonical = None
+    if canonical != text:
+        raise NotFound(code, "no such thing for this terminal")
+    return text
+
+
+def _answer(placed: PlacedOrder, status: int = 200) -> Response:
+    answer = OrderResponse(
+        order_id=placed.order_id,
+        state=placed.state.value,
+        fee=placed.fee,
+        reason=placed.reason,
+        copies=[
+            CopyResponse(issue_number=c.issue_number, pages=c.pages, fee=c.fee, sealed=b64url(c.sealed))
+            for c in placed.copies
+        ],
+    )
+    return Response(
+        answer.model_dump_json(exclude_none=True), status_code=status, media_type="application/json"
+    )
+
+
+def add_order_routes(app: FastAPI, service: CenterService, signed: dict[str, Any]) -> None:
+    from center.app import _terminal_request
+
+    def extra(model: type[BaseModel]) -> dict[str, Any]:
+        return {
+            **signed,
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": model.model_json_schema()}},
+            },
+        }
+
+    async def terminal(request: Request) -> tuple[str, bytes]:
+        signed_request = _terminal_request(request, await request.body())
+        return await service.authenticate_terminal(signed_request), signed_request.body
+
+    @app.post(
+        "/v1/sessions/{session_id}/orders",
+        status_code=201,
+        response_model=OrderResponse,
+        tags=["orders"],
+        openapi_extra=extra(OrderRequest),
+    )
+    async def place(session_id: str, request: Request) -> Response:
+        """Order certificates for the session's resident: the copies, sealed to this terminal."""
+        terminal_id, body = await terminal(request)
+        order: OrderRequest = _body(OrderRequest, body)
+        placed = await service.orders.place(
+            terminal_id,
+            _uuid(session_id, "unknown_session"),
+            order.idempotency_key,
+            {"printer": order.printer, "items": [item.model_dump() for item in order.items]},
+        )
+        return _answer(placed, 201)
+
+    @app.get("/v1/orders/{order_id}", response_model=OrderResponse, tags=["orders"], openapi_extra=signed)
+    async def state(order_id: str, request: Request) -> Response:
+        terminal_id, _ = await terminal(request)
+        return _answer(await service.orders.state(terminal_id, _uuid(order_id, "unknown_order")))
+
+    @app.post(
+        "/v1/orders/{order_id}/printed",
+        response_model=OrderResponse,
+        tags=["orders"],
+        openapi_extra=extra(PrintedRequest),
+    )
+    async def printed(order_id: str, request: Request) -> Response:
+        """These copies came out of the printer."""
+        terminal_id, body = await terminal(request)
+        numbers: PrintedRequest = _body(PrintedRequest, body)
+        order_id = _uuid(order_id, "unknown_order")
+        await service.orders.printed(terminal_id, order_id, numbers.issue_numbers)
+        return _answer(await service.orders.state(terminal_id, order_id))
+
+    @app.post(
+        "/v1/orders/{order_id}/settle",
+        response_model=OrderResponse,
+        tags=["orders"],
+        openapi_extra=extra(SettleRequest),
+    )
+    async def settle(order_id: str, request: Request) -> Response:
+        """The coins went from escrow into the cash box."""
+        terminal_id, body = await terminal(request)
+        paid: SettleRequest = _body(SettleRequest, body)
+        order_id = _uuid(order_id, "unknown_order")
+        await service.orders.settle(terminal_id, order_id, paid.paid)
+        return _answer(await service.orders.state(terminal_id, order_id))
+
+    @app.post(
+        "/v1/orders/{order_id}/void",
+        response_model=OrderResponse,
+        tags=["orders"],
+        openapi_extra=extra(VoidRequest),
+    )
+    async def void(order_id: str, request: Request) -> Response:
+        """Cancel the order: its copies are voided at the municipality."""
+        terminal_id, body = await terminal(request)
+        why: VoidRequest = _body(VoidRequest, body)
+        order_id = _uuid(order_id, "unknown_order")
+        await service.orders.void(terminal_id, order_id, why.reason)
+        return _answer(await service.orders.state(terminal_id, order_id))
+
+    @app.post(
+        "/v1/orders/{order_id}/refunded", response_model=OrderResponse, tags=["orders"], openapi_extra=signed
+    )
+    async def refunded(order_id: str, request: Request) -> Response:
+        """The coins went back to the resident."""
+        terminal_id, _ = await terminal(request)
+        order_id = _uuid(order_id, "unknown_order")
+        await service.orders.refunded(terminal_id, order_id)
+        return _answer(await service.orders.state(terminal_id, order_id))

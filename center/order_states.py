@@ -1,0 +1,64 @@
+"""An order's life (注文の状態), as one transition table.
+
+    requested ──issued──▶ issued ──printed──▶ printed ──settle──▶ settled
+        │                   │
+        └──────void─────────┴──▶ voided ──refunded──▶ refunded
+
+An order is either printed and paid (settled), or voided and refunded: never both, never
+neither. A printed order is never voided (its copies exist on paper; a misprint is the
+counter's business). An event that finds the order already where it leads changes nothing
+(a terminal retrying after a lost answer); any other event out of place is refused.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from center.errors import Conflict
+
+
+class OrderState(StrEnum):
+    REQUESTED = "requested"  # asked of the municipality
+    ISSUED = "issued"  # copies delivered, sealed, to the terminal
+    PRINTED = "printed"  # every copy came out of the printer
+    SETTLED = "settled"  # the coins went from escrow to the cash box; the ledger is written
+    VOIDED = "voided"  # cancelled: the municipality voids the copies
+    REFUNDED = "refunded"  # the coins went back to the resident
+
+
+class OrderEvent(StrEnum):
+    ISSUED = "issued"
+    PRINTED = "printed"
+    SETTLE = "settle"
+    VOID = "void"
+    REFUNDED = "refunded"
+
+
+TRANSITIONS: dict[tuple[OrderState, OrderEvent], OrderState] = {
+    (OrderState.REQUESTED, OrderEvent.ISSUED): OrderState.ISSUED,
+    (OrderState.REQUESTED, OrderEvent.VOID): OrderState.VOIDED,
+    (OrderState.ISSUED, OrderEvent.PRINTED): OrderState.PRINTED,
+    (OrderState.ISSUED, OrderEvent.VOID): OrderState.VOIDED,
+    (OrderState.PRINTED, OrderEvent.SETTLE): OrderState.SETTLED,
+    (OrderState.VOIDED, OrderEvent.REFUNDED): OrderState.REFUNDED,
+}
+# where an event leads, to recognise a repeated one
+_LEADS_TO = {event: {target for (_, e), target in TRANSITIONS.items() if e is event} for event in OrderEvent}
+_AFTER = {OrderState.VOIDED: {OrderState.REFUNDED}, OrderState.PRINTED: {OrderState.SETTLED}}
+OPEN = (OrderState.REQUESTED, OrderState.ISSUED)  # a deadline voids these
+FINAL = (OrderState.SETTLED, OrderState.REFUNDED)
+
+
+def next_state(state: OrderState, event: OrderEvent) -> OrderState | None:
+    """The state ``event`` leads to from ``state``; ``None``: the event happened already (the
+    order is where it leads, or past it); :class:`~center.errors.Conflict` when it cannot
+    happen."""
+    target = TRANSITIONS.get((state, event))
+    if target is not None:
+        return target
+    for reached in _LEADS_TO[event]:
+        if state is reached or state in _AFTER.get(reached, ()):
+            return None
+    raise Conflict(
+        "order_state", f"an order {state.value} cannot be {event.value}", details={"state": state.value}
+    )

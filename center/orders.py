@@ -1,0 +1,453 @@
+"""Orders at the center (注文): from a terminal's request to the municipality's sealed copies,
+to printed and paid, or voided and refunded (:mod:`center.order_states`).
+
+Every terminal call is idempotent. Placing an order carries the terminal's idempotency key: the
+same key with the same request is the same order (its copies again: the municipality answers a
+repeated request with the very same copies), with another request a conflict. The other calls
+move the order along its table; a repeated one changes nothing.
+
+Nothing is half-done. The municipality's refusal voids the order at once (nothing was issued).
+A municipality that cannot be reached or fails voids it too, and the municipality is told to
+void whatever it may have issued (``void_pending``, retried by the housekeeping until it
+answers). An order still open at its deadline is voided the same way. A printed order is never
+voided; it is settled when the terminal takes the coins from escrow, and only then is the fee
+split in the ledger (料金の精算): the municipality's fee less the per-copy shares of the center
+and the store.
+
+The state is in the database, never in a process: any center process can serve any call, and
+two calls racing for one order are decided by conditional updates (``WHERE state = …``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from center.audit import AuditEntry, AuditWriter
+from center.errors import BadRequest, CenterError, Conflict, NotFound
+from center.municipal.requests import BadIssueRequest, IssueRequest
+from center.municipal_client import MunicipalClient, MunicipalityUnavailable, MunicipalRefusal
+from center.order_states import OPEN, OrderEvent, OrderState, next_state
+from center.protocol import b64url, unb64url
+from center.store.driver import Connection, Database, Sql, stored_time
+from documents import JST
+
+log = logging.getLogger(__name__)
+
+ORDER_WINDOW = dt.timedelta(minutes=10)  # from the card's proof to the order
+ORDER_DEADLINE = dt.timedelta(minutes=10)  # from the order to printed: else it is voided
+
+
+@dataclass(frozen=True)
+class FeeShares:
+    """The per-copy shares of each fee (手数料の配分): the rest is the municipality's."""
+
+    center: int = 60
+    store: int = 55
+
+
+DEFAULT_SHARES = FeeShares()
+
+
+@dataclass(frozen=True)
+class Copy:
+    issue_number: str
+    pages: int
+    fee: int
+    sealed: bytes
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    order_id: str
+    state: OrderState
+    fee: int | None
+    copies: tuple[Copy, ...] = ()
+    reason: str | None = None
+
+
+_SESSION = Sql(
+    "SELECT s.status, s.consumed_at, s.municipality, s.subject, s.certificate_serial, s.holder_certificate, "
+    "t.store, t.certificate FROM sessions s JOIN terminals t ON t.id = s.terminal_id "
+    "WHERE s.id = :session_id AND s.terminal_id = :terminal_id"
+)
+_INSERT_ORDER = Sql(
+    "INSERT INTO orders (id, terminal_id, idempotency_key, request_hash, session_id, municipality, subject, "
+    "store, state, fee, reason, municipal_request, void_pending, created_at, updated_at, deadline) "
+    "VALUES (:id, :terminal_id, :key, :request_hash, :session_id, :municipality, :subject, :store, "
+    "'requested', NULL, NULL, :municipal_request, :void_pending, :now, :now, :deadline) "
+    "ON CONFLICT (terminal_id, idempotency_key) DO NOTHING"
+)
+_COLUMNS = (
+    "id, terminal_id, request_hash, session_id, municipality, subject, store, state, fee, reason, "
+    "municipal_request, deadline"
+)
+_ORDER_BY_KEY = Sql(
+    f"SELECT {_COLUMNS} FROM orders WHERE terminal_id = :terminal_id AND idempotency_key = :key"
+)
+_ORDER = Sql(f"SELECT {_COLUMNS} FROM orders WHERE id = :order_id AND terminal_id = :terminal_id")
+_MOVE = Sql(
+    "UPDATE orders SET state = :to, fee = COALESCE(:fee, fee), reason = COALESCE(:reason, reason), "
+    "void_pending = :void_pending, updated_at = :now WHERE id = :order_id AND state = :from"
+)
+_INSERT_COPY = Sql(
+    "INSERT INTO order_copies (issue_number, order_id, item, copy, pages, fee, content_hash, printed_at) "
+    "VALUES (:issue_number, :order_id, :item, :copy, :pages, :fee, :content_hash, NULL) "
+    "ON CONFLICT (issue_number) DO NOTHING"
+)
+_COPIES = Sql(
+    "SELECT issue_number, fee, printed_at FROM order_copies WHERE order_id = :order_id ORDER BY item, copy"
+)
+_PRINT_COPY = Sql(
+    "UPDATE order_copies SET printed_at = :now WHERE order_id = :order_id "
+    "AND issue_number = :issue_number AND printed_at IS NULL"
+)
+_LEDGER = Sql(
+    "INSERT INTO ledger (order_id, account, municipality, store, terminal_id, amount, day, at) "
+    "VALUES (:order_id, :account, :municipality, :store, :terminal_id, :amount, :day, :now)"
+)
+_EXPIRED = Sql(
+    "SELECT id, terminal_id FROM orders WHERE state IN ('requested', 'issued') AND deadline < :now"
+)
+_VOID_PENDING = Sql("SELECT id, municipality, reason FROM orders WHERE void_pending = :yes")
+_VOID_TOLD = Sql("UPDATE orders SET void_pending = :no WHERE id = :order_id")
+
+
+class OrderService:
+    def __init__(
+        self,
+        database: Database,
+        municipalities: MunicipalClient,
+        decisions: AuditWriter,
+        *,
+        shares: FeeShares = DEFAULT_SHARES,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.database = database
+        self.municipalities = municipalities
+        self.decisions = decisions
+        self.shares = shares
+        self.clock = clock
+
+    # -- placing -------------------------------------------------------------------------------
+
+    async def place(
+        self, terminal_id: str, session_id: str, idempotency_key: str, order: dict[str, Any]
+    ) -> PlacedOrder:
+        """Place the order of an authenticated session (or find it again by its key)."""
+        now = self.clock()
+        asked = hashlib.sha256(json.dumps(order, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+        async with self.database.connection() as connection:
+            existing = await connection.one(
+                _ORDER_BY_KEY, {"terminal_id": terminal_id, "key": idempotency_key}
+            )
+            if existing is None:
+                existing = await self._insert(
+                    connection, terminal_id, session_id, idempotency_key, order, asked, now
+                )
+        if existing["request_hash"] != asked or existing["session_id"] != session_id:
+            raise Conflict("idempotency_conflict", "this idempotency key was used for another order")
+        state = OrderState(existing["state"])
+        if state is OrderState.REQUESTED or state is OrderState.ISSUED:
+            return await self._ask(existing, now)
+        return PlacedOrder(existing["id"], state, existing["fee"], reason=existing["reason"])
+
+    async def _insert(
+        self,
+        connection: Connection,
+        terminal_id: str,
+        session_id: str,
+        key: str,
+        order: dict[str, Any],
+        asked: str,
+        now: dt.datetime,
+    ) -> dict[str, Any]:
+        session = await connection.one(_SESSION, {"session_id": session_id, "terminal_id": terminal_id})
+        if session is None:
+            raise NotFound("unknown_session", "no such session for this terminal")
+        if session["status"] != "authenticated" or session["certificate_serial"] is None:
+            raise Conflict(
+                "session_not_authenticated", "the resident has not been authenticated in this session"
+            )
+        if now - stored_time(session["consumed_at"]) > ORDER_WINDOW:
+            raise Conflict("session_expired", "this session is too old to order in; please start again")
+        order_id = str(uuid.uuid4())
+        try:
+            request = IssueRequest.from_json(
+                {
+                    "order_id": order_id,
+                    "session_id": session_id,
+                    "terminal_id": terminal_id,
+                    "store": session["store"],
+                    "printer": order.get("printer"),
+                    "certificate_serial": session["certificate_serial"],
+                    "holder_certificate": session["holder_certificate"],
+                    "terminal_certificate": b64url(bytes(session["certificate"])),
+                    "items": order.get("items"),
+                }
+            )
+        except BadIssueRequest as error:
+            raise BadRequest("invalid_order", str(error).replace("request.", "order.", 1)) from None
+        row = {
+            "id": order_id,
+            "terminal_id": terminal_id,
+            "key": key,
+            "request_hash": asked,
+            "session_id": session_id,
+            "municipality": session["municipality"],
+            "subject": session["subject"],
+            "store": session["store"],
+            "municipal_request": json.dumps(request.to_json(), ensure_ascii=False),
+            "void_pending": False,
+            "now": now,
+            "deadline": now + ORDER_DEADLINE,
+        }
+        await connection.execute(_INSERT_ORDER, row)
+        # the row inserted, or the one a racing request with the same key inserted first
+        inserted = await connection.one(_ORDER_BY_KEY, {"terminal_id": terminal_id, "key": key})
+        assert inserted is not None
+        return inserted
+
+    async def _ask(self, order: dict[str, Any], now: dt.datetime) -> PlacedOrder:
+        order_id, municipality = order["id"], order["municipality"]
+        try:
+            answer = await self.municipalities.issue(municipality, json.loads(order["municipal_request"]))
+        except MunicipalRefusal as refusal:
+            await self._move(order, OrderEvent.VOID, now, reason=refusal.code)
+            await self._audit(order, "order_refused", refusal.code, now)
+            raise
+        except MunicipalityUnavailable as error:
+            # it may have issued before failing: it is told to void, until it answers
+            await self._move(order, OrderEvent.VOID, now, reason=error.code, void_pending=True)
+            await self._audit(order, "order_voided", error.code, now)
+            raise
+        copies = tuple(
+            Copy(c["issue_number"], c["pages"], c["fee"], unb64url(c["sealed"])) for c in answer["copies"]
+        )
+        async with self.database.connection() as connection, connection.transaction():
+            for item in answer["copies"]:
+                await connection.execute(
+                    _INSERT_COPY,
+                    {
+                        "issue_number": item["issue_number"],
+                        "order_id": order_id,
+                        "item": item["item"],
+                        "copy": item["copy"],
+                        "pages": item["pages"],
+                        "fee": item["fee"],
+                        "content_hash": item["content_hash"],
+                    },
+                )
+            moved = await connection.execute(
+                _MOVE,
+                {
+                    "order_id": order_id,
+                    "from": OrderState.REQUESTED.value,
+                    "to": OrderState.ISSUED.value,
+                    "fee": answer["fee"],
+                    "reason": None,
+                    "void_pending": False,
+                    "now": now,
+                },
+            )
+        if not moved:
+            current = await self._load(order["terminal_id"], order_id)
+            if current["state"] != OrderState.ISSUED:  # voided meanwhile (its deadline): deliver nothing
+                raise Conflict(
+                    "order_voided", "this order was cancelled", details={"state": current["state"]}
+                )
+        else:
+            await self._audit(order, "order_issued", None, now)
+        return PlacedOrder(order_id, OrderState.ISSUED, answer["fee"], copies)
+
+    # -- after the copies ----------------------------------------------------------------------
+
+    async def printed(self, terminal_id: str, order_id: str, issue_numbers: Sequence[str]) -> OrderState:
+        """These copies came out; when all have, the order is printed."""
+        now = self.clock()
+        order = await self._load(terminal_id, order_id)
+        async with self.database.connection() as connection:
+            copies = {row["issue_number"]: row for row in await _all(connection, _COPIES, order_id)}
+        if not issue_numbers or not set(issue_numbers) <= set(copies):
+            raise BadRequest("unknown_copies", "these are not this order's copies")
+        state = OrderState(order["state"])
+        if next_state(state, OrderEvent.PRINTED) is None:
+            return state
+        await self.municipalities.printed(order["municipality"], order_id, list(issue_numbers))
+        async with self.database.connection() as connection, connection.transaction():
+            for number in issue_numbers:
+                await connection.execute(
+                    _PRINT_COPY, {"order_id": order_id, "issue_number": number, "now": now}
+                )
+            remaining = [
+                row for row in await _all(connection, _COPIES, order_id) if row["printed_at"] is None
+            ]
+        if remaining:
+            return state
+        return await self._move(order, OrderEvent.PRINTED, now)
+
+    async def settle(self, terminal_id: str, order_id: str, paid: int) -> OrderState:
+        """The coins went into the cash box: the fee is split in the ledger, once."""
+        now = self.clock()
+        order = await self._load(terminal_id, order_id)
+        if next_state(OrderState(order["state"]), OrderEvent.SETTLE) is None:
+            return OrderState(order["state"])
+        if paid != order["fee"]:
+            raise BadRequest("wrong_amount", "the amount paid is not the order's fee")
+        async with self.database.connection() as connection:
+            copies = len(await _all(connection, _COPIES, order_id))
+        center, store = self.shares.center * copies, self.shares.store * copies
+        entries = {"municipality": order["fee"] - center - store, "center": center, "store": store}
+        async with self.database.connection() as connection, connection.transaction():
+            moved = await connection.execute(
+                _MOVE,
+                {
+                    "order_id": order_id,
+                    "from": OrderState.PRINTED.value,
+                    "to": OrderState.SETTLED.value,
+                    "fee": None,
+                    "reason": None,
+                    "void_pending": False,
+                    "now": now,
+                },
+            )
+            if moved:
+                await connection.execute_many(
+                    _LEDGER,
+                    [
+                        {
+                            "order_id": order_id,
+                            "account": account,
+                            "municipality": order["municipality"],
+                            "store": order["store"],
+                            "terminal_id": terminal_id,
+                            "amount": amount,
+                            "day": now.astimezone(JST).date(),
+                            "now": now,
+                        }
+                        for account, amount in entries.items()
+                    ],
+                )
+        if not moved:  # settled (or something else) meanwhile
+            return await self._replay(terminal_id, order_id, OrderEvent.SETTLE)
+        return OrderState.SETTLED
+
+    async def void(self, terminal_id: str, order_id: str, reason: str) -> OrderState:
+        """The terminal cancels the order (the resident, a timeout, a printer fault)."""
+        now = self.clock()
+        order = await self._load(terminal_id, order_id)
+        state = await self._move(order, OrderEvent.VOID, now, reason=reason, void_pending=True)
+        await self._audit(order, "order_voided", reason, now)
+        await self.tell_voids()
+        return state
+
+    async def refunded(self, terminal_id: str, order_id: str) -> OrderState:
+        order = await self._load(terminal_id, order_id)
+        return await self._move(order, OrderEvent.REFUNDED, self.clock())
+
+    async def state(self, terminal_id: str, order_id: str) -> PlacedOrder:
+        order = await self._load(terminal_id, order_id)
+        return PlacedOrder(order_id, OrderState(order["state"]), order["fee"], reason=order["reason"])
+
+    # -- housekeeping --------------------------------------------------------------------------
+
+    async def expire(self) -> int:
+        """Void every order still open past its deadline; tell the municipalities. Returns how
+        many were voided by this call."""
+        now = self.clock()
+        async with self.database.connection() as connection:
+            expired = await _all(connection, _EXPIRED, None, now=now)
+        voided = 0
+        for row in expired:
+            order = await self._load(row["terminal_id"], row["id"])
+            try:
+                await self._move(order, OrderEvent.VOID, now, reason="order_timeout", void_pending=True)
+            except Conflict:
+                continue  # printed meanwhile
+            await self._audit(order, "order_voided", "order_timeout", now)
+            voided += 1
+        await self.tell_voids()
+        return voided
+
+    async def tell_voids(self) -> None:
+        """Tell each municipality of the voided orders it has not heard of yet."""
+        async with self.database.connection() as connection:
+            pending = await _all(connection, _VOID_PENDING, None, yes=True)
+        for row in pending:
+            try:
+                await self.municipalities.void(row["municipality"], row["id"], row["reason"] or "voided")
+            except CenterError as error:
+                log.warning(
+                    "void of an order not yet told to %s (%s); trying again later",
+                    row["municipality"],
+                    error.code,
+                )
+                continue
+            async with self.database.connection() as connection:
+                await connection.execute(_VOID_TOLD, {"order_id": row["id"], "no": False})
+
+    # -- the table -----------------------------------------------------------------------------
+
+    async def _load(self, terminal_id: str, order_id: str) -> dict[str, Any]:
+        async with self.database.connection() as connection:
+            order = await connection.one(_ORDER, {"order_id": order_id, "terminal_id": terminal_id})
+        if order is None:
+            raise NotFound("unknown_order", "no such order for this terminal")
+        return order
+
+    async def _move(
+        self,
+        order: dict[str, Any],
+        event: OrderEvent,
+        now: dt.datetime,
+        *,
+        reason: str | None = None,
+        void_pending: bool = False,
+    ) -> OrderState:
+        state = OrderState(order["state"])
+        target = next_state(state, event)
+        if target is None:
+            return state
+        async with self.database.connection() as connection:
+            moved = await connection.execute(
+                _MOVE,
+                {
+                    "order_id": order["id"],
+                    "from": state.value,
+                    "to": target.value,
+                    "fee": None,
+                    "reason": reason,
+                    "void_pending": void_pending,
+                    "now": now,
+                },
+            )
+        if not moved:  # another call moved it first: decide again from where it is now
+            return await self._replay(
+                order["terminal_id"], order["id"], event, reason=reason, void_pending=void_pending
+            )
+        return target
+
+    async def _replay(self, terminal_id: str, order_id: str, event: OrderEvent, **changes: Any) -> OrderState:
+        order = await self._load(terminal_id, order_id)
+        if OrderState(order["state"]) in OPEN or next_state(OrderState(order["state"]), event) is not None:
+            return await self._move(order, event, self.clock(), **changes)
+        return OrderState(order["state"])
+
+    async def _audit(self, order: dict[str, Any], event: str, reason: str | None, now: dt.datetime) -> None:
+        outcome = "accepted" if reason is None else "refused"
+        await self.decisions.record(
+            AuditEntry(event, outcome, reason, order["terminal_id"], order["session_id"], order["subject"]),
+            now,
+        )
+
+
+async def _all(connection: Connection, sql: Sql, order_id: str | None, **params: Any) -> list[dict[str, Any]]:
+    if order_id is not None:
+        params["order_id"] = order_id
+    return await connection.all(sql, params)
