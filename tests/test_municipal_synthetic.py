@@ -22,8 +22,9 @@ import pytest
 import sqlalchemy as sa
 
 from center.calendar import JST
-from center.municipal import schema, synthetic, synthetic_data
+from center.municipal import schema, synthetic
 from center.municipal.synthetic import Person, Population
+from center.municipal.synthetic import data as synthetic_data
 from center.store.schema_versions import SchemaVersions, make_engine
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "center" / "municipal" / "migrations"
