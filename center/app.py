@@ -63,6 +63,8 @@ class ErrorResponse(BaseModel):
     message: str
     message_ja: str | None = None
     reopens_at: str | None = None
+    order_id: str | None = Field(default=None,
+                                 description="the order a refusal voided (to report its refund)")
 
 
 ERRORS: dict[int | str, dict[str, object]] = {

@@ -20,11 +20,12 @@ from center.tls import trust
 
 
 class CenterRefusal(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status = status
         self.code = code
         self.message = message
+        self.details = details or {}
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ class CenterClient:
         if response.status_code != expected:
             try:
                 body = response.json()
-                raise CenterRefusal(response.status_code, str(body["error"]), str(body["message"]))
+                raise CenterRefusal(response.status_code, str(body["error"]), str(body["message"]),
+                                    {k: v for k, v in body.items() if k not in ("error", "message")})
             except (ValueError, KeyError, TypeError):
                 raise CenterRefusal(response.status_code, "unexpected_response", response.text[:200]) \
                     from None
@@ -71,3 +73,27 @@ class CenterClient:
         proof = {"certificate": base64.b64encode(certificate).decode(),
                  "signature": base64.b64encode(signature).decode()}
         return self._json(self.request("POST", f"/v1/sessions/{session_id}/resident", proof), 200)
+
+    # -- orders --------------------------------------------------------------------------------
+
+    def place_order(self, session_id: str, idempotency_key: str, items: list[dict[str, Any]], *,
+                    printer: int = 1) -> dict[str, Any]:
+        """The order's state and its copies, each ``sealed`` to this terminal (base64url)."""
+        order = {"idempotency_key": idempotency_key, "printer": printer, "items": items}
+        return self._json(self.request("POST", f"/v1/sessions/{session_id}/orders", order), 201)
+
+    def order(self, order_id: str) -> dict[str, Any]:
+        return self._json(self.request("GET", f"/v1/orders/{order_id}"), 200)
+
+    def printed(self, order_id: str, issue_numbers: list[str]) -> dict[str, Any]:
+        return self._json(self.request("POST", f"/v1/orders/{order_id}/printed",
+                                       {"issue_numbers": issue_numbers}), 200)
+
+    def settle(self, order_id: str, paid: int) -> dict[str, Any]:
+        return self._json(self.request("POST", f"/v1/orders/{order_id}/settle", {"paid": paid}), 200)
+
+    def void(self, order_id: str, reason: str) -> dict[str, Any]:
+        return self._json(self.request("POST", f"/v1/orders/{order_id}/void", {"reason": reason}), 200)
+
+    def refunded(self, order_id: str) -> dict[str, Any]:
+        return self._json(self.request("POST", f"/v1/orders/{order_id}/refunded"), 200)

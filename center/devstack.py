@@ -1,10 +1,12 @@
-"""A whole development stack on loopback: the JPKI authority and the center as real server
-processes over TLS, terminals enrolled, cards issued. Used by the end-to-end tests and ``make bench``.
+"""A whole development stack on loopback: the JPKI authority, the center and municipal issuance
+servers as real server processes over TLS, synthetic towns, terminals enrolled, cards issued. Used
+by the end-to-end tests and ``make bench``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import json
 import signal
@@ -17,11 +19,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import sqlalchemy as sa
 
 from center.authority.service import AuthorityService
 from center.client import CenterClient, CenterRefusal
 from center.config import CenterConfig, write_tls_identity
-from center.terminals import EnrolledTerminal
+from center.municipal import schema as municipal_schema
+from center.municipal import service as municipal_service
+from center.municipal import settings as municipal_settings
+from center.municipal.settings import JST
+from center.municipal.synthetic import Population, generate
+from center.store.schema_versions import make_engine
+from center.terminals import EnrolledTerminal, TerminalCA
 from center.tls import trust
 from koufu.cli import main as koufu
 
@@ -49,6 +58,41 @@ def _quiet(*argv: str) -> str:
 
 
 @dataclass
+class Town:
+    """A municipal issuance server of the stack and who lives in its town."""
+
+    code: str
+    directory: Path
+    url: str
+    people: Population
+
+    def link_card(self, certificate_serial: int, resident_id: int) -> None:
+        """The resident's card is this certificate from now on (linked two days ago: usable)."""
+        engine = make_engine(municipal_service.default_url(self.directory))
+        try:
+            with engine.begin() as connection:
+                links = municipal_schema.card_links
+                connection.execute(links.delete().where(links.c.resident_id == resident_id))
+                connection.execute(links.insert().values(
+                    certificate_serial=certificate_serial, resident_id=resident_id,
+                    linked_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=2)))
+        finally:
+            engine.dispose()
+
+    def name_of(self, resident_id: int) -> str:
+        """As the certificates print it (氏　名)."""
+        engine = make_engine(municipal_service.default_url(self.directory))
+        try:
+            with engine.connect() as connection:
+                residents = municipal_schema.residents
+                row = connection.execute(sa.select(residents.c.family_name, residents.c.given_name)
+                                         .where(residents.c.id == resident_id)).one()
+        finally:
+            engine.dispose()
+        return f"{row.family_name}　{row.given_name}"
+
+
+@dataclass
 class DevStack:
     root: Path
     authority_dir: Path
@@ -57,6 +101,7 @@ class DevStack:
     authority_url: str = ""
     center_url: str = ""
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    towns: dict[str, Town] = field(default_factory=dict)
 
     @property
     def center_tls(self) -> str:
@@ -117,6 +162,39 @@ class DevStack:
                     raise
                 time.sleep(0.25)
 
+    def add_town(self, code: str, name: str, *, households: int, seed: int) -> Town:
+        """A synthetic municipality with its issuance server, trusting this center's bridge key
+        and terminal CA; the center is told where it is (start the center afterwards)."""
+        directory = self.root / "municipal" / code
+        config = CenterConfig.load(self.center_dir)
+        settings = municipal_settings.typical(code, name, name, "東京都", f"{name}長　山田　太郎")
+        municipal_service.initialise(directory, settings, center_keys=[config.bridge_key().public_key()],
+                                     terminal_cas=[TerminalCA.load_or_create(self.center_dir).certificate])
+        engine = make_engine(municipal_service.default_url(directory))
+        try:
+            with engine.begin() as connection:
+                people = generate(connection, municipality=code, name=name, prefecture="東京都",
+                                  households=households, seed=seed, today=dt.datetime.now(JST).date(),
+                                  first_serial=10**9 + seed * 10**6)
+        finally:
+            engine.dispose()
+        log = (self.root / f"municipal-{code}.log").open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "koufu", "municipal", "serve", "--dir", str(directory), "--port", "0"],
+            stdout=subprocess.PIPE, stderr=log)
+        self.processes.append(process)
+        assert process.stdout is not None
+        line = process.stdout.readline().decode()
+        if "listening on" not in line:
+            raise RuntimeError(f"municipality {code} did not start: "
+                               f"{(self.root / f'municipal-{code}.log').read_text()[-2000:]}")
+        url = line.rsplit(" ", 1)[1].strip()
+        config.municipalities[code] = {"url": url, "ca_bundle": str(directory / "tls.crt")}
+        config.save()
+        town = Town(code, directory, url, people)
+        self.towns[code] = town
+        return town
+
     def stop_authority(self) -> None:
         if self.processes:
             _stop(self.processes[0])
@@ -137,7 +215,9 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def start_stack(root: Path, *, center_db: str | None = None, authority_db: str | None = None,
-                topology: str = "single", workers: int = 1, session_lifetime: int = 180) -> DevStack:
+                topology: str = "single", workers: int = 1, session_lifetime: int = 180,
+                towns: Mapping[str, tuple[str, int]] | None = None) -> DevStack:
+    """The stack, with a synthetic town per entry of ``towns`` (code → (name, households))."""
     stack = DevStack(root, root / "authority", authority_db, root / "center")
     db = ["--db", authority_db] if authority_db else []
     _quiet("authority", "init", "--dir", str(stack.authority_dir), *db)
@@ -167,6 +247,8 @@ def start_stack(root: Path, *, center_db: str | None = None, authority_db: str |
     config = CenterConfig.load(stack.center_dir)
     config.session_lifetime_seconds = session_lifetime
     config.save()
+    for seed, (code, (name, households)) in enumerate((towns or {}).items(), start=1):
+        stack.add_town(code, name, households=households, seed=seed)
     stack.center_url = stack.start_center(workers=workers)
     return stack
 

@@ -156,6 +156,7 @@ class OrderService:
         state = OrderState(existing["state"])
         if state is OrderState.REQUESTED or state is OrderState.ISSUED:
             return await self._ask(existing, now)
+        # settled, printed, voided or refunded: what happened, never the copies again
         return PlacedOrder(existing["id"], state, existing["fee"], reason=existing["reason"])
 
     async def _insert(
@@ -221,11 +222,13 @@ class OrderService:
         except MunicipalRefusal as refusal:
             await self._move(order, OrderEvent.VOID, now, reason=refusal.code)
             await self._audit(order, "order_refused", refusal.code, now)
+            refusal.details["order_id"] = order_id  # the kiosk reports the refund against it
             raise
         except MunicipalityUnavailable as error:
             # it may have issued before failing: it is told to void, until it answers
             await self._move(order, OrderEvent.VOID, now, reason=error.code, void_pending=True)
             await self._audit(order, "order_voided", error.code, now)
+            error.details["order_id"] = order_id
             raise
         copies = tuple(
             Copy(c["issue_number"], c["pages"], c["fee"], unb64url(c["sealed"])) for c in answer["copies"]

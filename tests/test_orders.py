@@ -1,0 +1,320 @@
+"""Orders end to end: real authority, center and municipal server processes over TLS, a synthetic
+town, terminals signing their requests, cards signing their sessions' challenges, and the kiosk's
+side opening the sealed copies with the terminal's key.
+
+On PostgreSQL the center runs two worker processes (topology ``multi``): the order's state is in
+the database, never in a process.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import itertools
+import secrets
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from center.authority.keys import generate_key
+from center.client import CenterClient, CenterRefusal
+from center.config import CenterConfig
+from center.devstack import ALWAYS_OPEN, DevStack, Town, start_stack
+from center.municipal import schema as municipal_schema
+from center.municipal import service as municipal_service
+from center.protocol import resident_binding, unb64url
+from center.store.engine import make_engine
+from center.store.schema_versions import make_engine as make_municipal_engine
+from center.store.tables import ledger
+from center.terminals import EnrolledTerminal
+from documents import Binding, BindingMismatch, Document, TrustedKey, TrustList, open_sealed
+
+CODE = "131016"
+SEAL = {"certificate_type": "seal_registration", "copies": 1, "options": {}}
+HOUSEHOLD = {"certificate_type": "resident_record", "copies": 1, "options": {"head_and_relationship": True}}
+_keys = itertools.count()
+
+
+@dataclass(frozen=True)
+class Resident:
+    resident_id: int
+    name: str
+    key: rsa.RSAPrivateKey
+    certificate: bytes  # DER
+
+    def sign(self, message: bytes) -> bytes:
+        return self.key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+
+
+@dataclass
+class World:
+    stack: DevStack
+    town: Town
+    trust: TrustList
+    keys: list[rsa.RSAPrivateKey]
+    used: set[int]
+
+    def resident(self, pool: str = "ordinary") -> Resident:
+        """A resident of the pool not used yet, with a card of their own (linked in the town)."""
+        person = next(p for p in getattr(self.town.people, pool) if p.resident_id not in self.used)
+        self.used.add(person.resident_id)
+        key = self.keys[next(_keys) % len(self.keys)]
+        with self.stack.authority() as authority:
+            certificate = authority.issue_user_auth(
+                key.public_key(), birth_date=dt.date(1980, 4, 1), municipality=CODE
+            )
+        self.town.link_card(certificate.serial_number, person.resident_id)
+        return Resident(
+            person.resident_id,
+            self.town.name_of(person.resident_id),
+            key,
+            certificate.public_bytes(serialization.Encoding.DER),
+        )
+
+    def terminal(self, terminal_id: str) -> tuple[EnrolledTerminal, CenterClient]:
+        terminal = self.stack.enroll(terminal_id)
+        return terminal, self.stack.client(terminal)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    root = tmp_path_factory.mktemp(f"orders-{request.param}")
+    center_db = authority_db = None
+    if request.param == "postgresql":
+        server = request.getfixturevalue("postgres_server")
+        center_db, authority_db = (
+            server.url(server.create_database("center")),
+            server.url(server.create_database("authority")),
+        )
+    stack = start_stack(
+        root,
+        center_db=center_db,
+        authority_db=authority_db,
+        topology="multi" if center_db else "single",
+        workers=2 if center_db else 1,
+        towns={CODE: ("千代田区", 400)},
+    )
+    try:
+        stack.load_calendar(ALWAYS_OPEN)
+        town = stack.towns[CODE]
+        published = TrustedKey.from_json(
+            __import__("json").loads((town.directory / municipal_service.PUBLIC_KEY_FILE).read_text())
+        )
+        yield World(stack, town, TrustList([published]), [generate_key() for _ in range(3)], set())
+    finally:
+        stack.stop()
+
+
+def authenticate(world: World, client: CenterClient, resident: Resident) -> str:
+    """What the kiosk does before an order: a session, the card's proof of it."""
+    world.stack.wait_until_open(client)
+    session = client.open_session()
+    binding = resident_binding(session.session_id, client.terminal.terminal_id, session.challenge)
+    client.authenticate_resident(session.session_id, resident.certificate, resident.sign(binding))
+    return session.session_id
+
+
+def open_copy(
+    world: World,
+    copy: dict[str, Any],
+    terminal: EnrolledTerminal,
+    order_id: str,
+    session_id: str,
+    resident: Resident,
+) -> Document:
+    """The kiosk's check before printing: its own session's binding, or nothing is printed."""
+    expected = Binding(order_id, session_id, terminal.terminal_id, Binding.holder_hash(resident.certificate))
+    return open_sealed(
+        unb64url(copy["sealed"]),
+        terminal_id=terminal.terminal_id,
+        terminal_key=terminal.key,
+        trust=world.trust,
+        expected=expected,
+    ).document
+
+
+def ledger_rows(world: World, order_id: str) -> dict[str, int]:
+    engine = make_engine(CenterConfig.load(world.stack.center_dir).database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(ledger.c.account, ledger.c.amount).where(ledger.c.order_id == order_id)
+            ).all()
+    finally:
+        engine.dispose()
+    return {row.account: row.amount for row in rows}
+
+
+def municipal_status(world: World, order_id: str) -> set[str]:
+    engine = make_municipal_engine(municipal_service.default_url(world.town.directory))
+    try:
+        with engine.connect() as connection:
+            history = municipal_schema.issuance_history.c
+            return set(
+                connection.execute(sa.select(history.status).where(history.order_id == order_id)).scalars()
+            )
+    finally:
+        engine.dispose()
+
+
+def test_an_order_from_authentication_to_settled(world: World) -> None:
+    terminal, client = world.terminal("T-0101")
+    resident = world.resident()
+    session_id = authenticate(world, client, resident)
+    key = secrets.token_hex(8)
+    order = client.place_order(session_id, key, [SEAL, HOUSEHOLD])
+    assert order["state"] == "issued" and len(order["copies"]) == 2 and order["fee"] == 400
+    seal, household = (
+        open_copy(world, copy, terminal, order["order_id"], session_id, resident) for copy in order["copies"]
+    )
+    assert seal.content["body"]["name"] == resident.name
+    assert any(person["name"] == resident.name for person in household.content["body"]["persons"])
+    assert [copy["issue_number"] for copy in order["copies"]] == [
+        seal.issue_number.text,
+        household.issue_number.text,
+    ]
+
+    again = client.place_order(session_id, key, [SEAL, HOUSEHOLD])  # a retry after a lost answer
+    assert again == order
+    with pytest.raises(CenterRefusal) as conflict:
+        client.place_order(session_id, key, [SEAL])
+    assert conflict.value.code == "idempotency_conflict"
+
+    numbers = [copy["issue_number"] for copy in order["copies"]]
+    assert client.printed(order["order_id"], numbers[:1])["state"] == "issued"  # one of two out
+    assert client.printed(order["order_id"], numbers)["state"] == "printed"
+    with pytest.raises(CenterRefusal) as wrong:
+        client.settle(order["order_id"], 300)
+    assert wrong.value.code == "wrong_amount"
+    assert client.settle(order["order_id"], 400)["state"] == "settled"
+    assert client.settle(order["order_id"], 400)["state"] == "settled"  # said twice: once in the ledger
+    assert ledger_rows(world, order["order_id"]) == {
+        "municipality": 400 - 2 * 115,
+        "center": 120,
+        "store": 110,
+    }
+    assert municipal_status(world, order["order_id"]) == {"printed"}
+    with pytest.raises(CenterRefusal) as printed:
+        client.void(order["order_id"], "cancelled")
+    assert printed.value.status == 409 and printed.value.code == "order_state"
+    client.close()
+
+
+def test_a_refused_order_is_voided_and_refunded(world: World) -> None:
+    _terminal, client = world.terminal("T-0102")
+    resident = world.resident("no_seal")
+    session_id = authenticate(world, client, resident)
+    key = secrets.token_hex(8)
+    with pytest.raises(CenterRefusal) as refused:
+        client.place_order(session_id, key, [SEAL])
+    assert refused.value.status == 422 and refused.value.code == "no_seal_registered"
+    assert "印鑑登録" in refused.value.details["message_ja"]
+    order_id = refused.value.details["order_id"]
+    assert (
+        client.order(order_id)["state"] == "voided"
+        and client.order(order_id)["reason"] == "no_seal_registered"
+    )
+    again = client.place_order(session_id, key, [SEAL])  # the same key: the same voided order, asked nothing
+    assert again["order_id"] == order_id and again["state"] == "voided" and not again["copies"]
+    assert client.refunded(order_id)["state"] == "refunded"
+    assert municipal_status(world, order_id) == set()  # nothing was ever issued
+    client.close()
+
+
+def test_a_cancelled_order_voids_its_copies_at_the_municipality(world: World) -> None:
+    _terminal, client = world.terminal("T-0103")
+    resident = world.resident()
+    session_id = authenticate(world, client, resident)
+    order = client.place_order(session_id, secrets.token_hex(8), [SEAL])
+    assert client.void(order["order_id"], "print_timeout")["state"] == "voided"
+    assert municipal_status(world, order["order_id"]) == {"voided"}
+    with pytest.raises(CenterRefusal) as late:
+        client.printed(order["order_id"], [order["copies"][0]["issue_number"]])
+    assert late.value.code == "order_state"
+    assert client.refunded(order["order_id"])["state"] == "refunded"
+    assert client.refunded(order["order_id"])["state"] == "refunded"
+    assert ledger_rows(world, order["order_id"]) == {}
+    client.close()
+
+
+def test_orders_belong_to_their_terminal_and_session(world: World) -> None:
+    terminal, client = world.terminal("T-0104")
+    _other_terminal, other = world.terminal("T-0105")
+    resident = world.resident()
+    session_id = authenticate(world, client, resident)
+    order = client.place_order(session_id, secrets.token_hex(8), [SEAL])
+    with pytest.raises(CenterRefusal) as foreign:
+        other.order(order["order_id"])
+    assert foreign.value.code == "unknown_order"
+    with pytest.raises(CenterRefusal) as stolen:  # another terminal cannot order in this session
+        other.place_order(session_id, secrets.token_hex(8), [SEAL])
+    assert stolen.value.code == "unknown_session"
+    fresh = client.open_session()  # opened, never authenticated
+    with pytest.raises(CenterRefusal) as early:
+        client.place_order(fresh.session_id, secrets.token_hex(8), [SEAL])
+    assert early.value.code == "session_not_authenticated"
+    with pytest.raises(BindingMismatch) as mismatch:  # a copy is opened only for its own order
+        open_copy(world, order["copies"][0], terminal, "another-order", session_id, resident)
+    assert mismatch.value.field == "order_id"
+    with pytest.raises(CenterRefusal) as malformed:
+        client.place_order(
+            session_id,
+            secrets.token_hex(8),
+            [{"certificate_type": "seal_registration", "copies": 1, "options": {"members": [1]}}],
+        )
+    assert malformed.value.status == 400 and malformed.value.code == "invalid_order"
+    client.close()
+    other.close()
+
+
+def test_many_terminals_at_once_each_get_only_their_own_residents_copies(world: World) -> None:
+    """The Kawasaki / Yokohama / Takamatsu class of failure: orders from many terminals for
+    many residents of one municipality at the same time. Every terminal opens its copies with
+    its own key and binding, and every copy names the terminal's own resident."""
+    count = 40
+    terminals = [world.terminal(f"T-{2000 + index}") for index in range(count)]
+    for _round in range(2):
+        residents = [world.resident() for _ in range(count)]
+
+        def one(index: int, residents: list[Resident] = residents) -> tuple[str, str, set[str]]:
+            terminal, client = terminals[index]
+            resident = residents[index]
+            session_id = authenticate(world, client, resident)
+            order = client.place_order(session_id, secrets.token_hex(8), [SEAL, HOUSEHOLD])
+            names = {
+                open_copy(world, copy, terminal, order["order_id"], session_id, resident)
+                .content["body"]
+                .get("name", resident.name)
+                for copy in order["copies"]
+            }
+            household = open_copy(
+                world, order["copies"][1], terminal, order["order_id"], session_id, resident
+            )
+            assert resident.name in {person["name"] for person in household.content["body"]["persons"]}
+            numbers = {copy["issue_number"] for copy in order["copies"]}
+            client.printed(order["order_id"], sorted(numbers))
+            client.settle(order["order_id"], order["fee"])
+            return resident.name, order["order_id"], names | numbers
+
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            results = list(pool.map(one, range(count)))
+        for (name, _order_id, seen), resident in zip(results, residents, strict=True):
+            assert name == resident.name and name in seen
+        numbers = [number for _name, _order, seen in results for number in seen if "/" in number]
+        assert len(numbers) == len(set(numbers)) == 2 * count
+    for _terminal, client in terminals:
+        client.close()
+
+
+def test_nothing_personal_in_the_center_log(world: World) -> None:
+    log = world.stack.center_log.read_text(errors="replace")
+    assert "千代田" not in log and "印鑑" not in log
+    assert all(base64.b64encode(name.encode()).decode() not in log for name in ("佐藤",))
+    assert Path(world.stack.center_log).exists()
