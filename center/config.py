@@ -54,6 +54,8 @@ class CenterConfig:
     # 地方公共団体コード → {"url": …, "ca_bundle": file in the directory (optional)}
     municipalities: dict[str, dict[str, str]] = field(default_factory=dict)
     shares: dict[str, int] = field(default_factory=lambda: {"center": 60, "store": 55})  # yen per copy
+    order_deadline_seconds: int = 600  # from the order to printed: else it is voided
+    housekeeping_seconds: float = 60.0  # how often a process voids overdue orders, forgets nonces
 
     @classmethod
     def load(cls, directory: Path) -> CenterConfig:
@@ -64,7 +66,9 @@ class CenterConfig:
                          AuthorityConfig(**doc.get("authority", {})),
                          int(doc.get("session_lifetime_seconds", 180)),
                          {str(code): dict(entry) for code, entry in doc.get("municipalities", {}).items()},
-                         {str(k): int(v) for k, v in doc.get("shares", {"center": 60, "store": 55}).items()})
+                         {str(k): int(v) for k, v in doc.get("shares", {"center": 60, "store": 55}).items()},
+                         int(doc.get("order_deadline_seconds", 600)),
+                         float(doc.get("housekeeping_seconds", 60.0)))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f"cannot read {path}: {exc}") from exc
         config.check()
@@ -74,7 +78,9 @@ class CenterConfig:
         doc = {"database_url": self.database_url, "topology": self.topology,
                "authority": asdict(self.authority),
                "session_lifetime_seconds": self.session_lifetime_seconds,
-               "municipalities": self.municipalities, "shares": self.shares}
+               "municipalities": self.municipalities, "shares": self.shares,
+               "order_deadline_seconds": self.order_deadline_seconds,
+               "housekeeping_seconds": self.housekeeping_seconds}
         (self.directory / CONFIG_FILE).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
 
     def check(self, *, workers: int = 1) -> None:
@@ -88,6 +94,8 @@ class CenterConfig:
             raise ConfigError("session_lifetime_seconds must be 10..900")
         if workers > 1 and self.topology == "single":
             raise ConfigError("several workers need topology 'multi' (and PostgreSQL)")
+        if not 1 <= self.order_deadline_seconds <= 3600 or not 0.1 <= self.housekeeping_seconds <= 3600:
+            raise ConfigError("order_deadline_seconds must be 1..3600, housekeeping_seconds 0.1..3600")
         if set(self.shares) != {"center", "store"} or min(self.shares.values()) < 0:
             raise ConfigError("shares must give 'center' and 'store' yen per copy, not negative")
         for code, entry in self.municipalities.items():
@@ -124,7 +132,9 @@ class CenterConfig:
                              authority=client, audit_secret=self.audit_secret,
                              session_lifetime=dt.timedelta(seconds=self.session_lifetime_seconds),
                              municipalities=municipalities,
-                             shares=FeeShares(self.shares["center"], self.shares["store"]))
+                             shares=FeeShares(self.shares["center"], self.shares["store"]),
+                             order_deadline=dt.timedelta(seconds=self.order_deadline_seconds),
+                             housekeeping_interval=self.housekeeping_seconds)
 
     def bridge_key(self) -> ed25519.Ed25519PrivateKey:
         """The key the center signs its requests to municipalities with (``bridge.key``)."""

@@ -65,6 +65,7 @@ class Town:
     directory: Path
     url: str
     people: Population
+    process: subprocess.Popen[bytes] | None = None
 
     def link_card(self, certificate_serial: int, resident_id: int) -> None:
         """The resident's card is this certificate from now on (linked two days ago: usable)."""
@@ -102,6 +103,7 @@ class DevStack:
     center_url: str = ""
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     towns: dict[str, Town] = field(default_factory=dict)
+    center_process: subprocess.Popen[bytes] | None = None  # the newest
 
     @property
     def center_tls(self) -> str:
@@ -132,6 +134,7 @@ class DevStack:
              "--port", str(port), "--workers", str(workers)],
             stdout=log, stderr=subprocess.STDOUT)
         self.processes.append(process)
+        self.center_process = process
         url = f"https://127.0.0.1:{port}"
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
@@ -178,22 +181,29 @@ class DevStack:
                                   first_serial=10**9 + seed * 10**6)
         finally:
             engine.dispose()
-        log = (self.root / f"municipal-{code}.log").open("wb")
+        town = Town(code, directory, f"https://127.0.0.1:{free_port()}", people)
+        self.towns[code] = town
+        url = self.start_town(code)
+        config.municipalities[code] = {"url": url, "ca_bundle": str(directory / "tls.crt")}
+        config.save()
+        return town
+
+    def start_town(self, code: str) -> str:
+        """(Re)start the municipal server of ``code``, on its port; returns its URL."""
+        town = self.towns[code]
+        log = (self.root / f"municipal-{code}.log").open("ab")
+        port = town.url.rsplit(":", 1)[1]
         process = subprocess.Popen(
-            [sys.executable, "-m", "koufu", "municipal", "serve", "--dir", str(directory), "--port", "0"],
-            stdout=subprocess.PIPE, stderr=log)
+            [sys.executable, "-m", "koufu", "municipal", "serve", "--dir", str(town.directory),
+             "--port", port], stdout=subprocess.PIPE, stderr=log)
         self.processes.append(process)
+        town.process = process
         assert process.stdout is not None
         line = process.stdout.readline().decode()
         if "listening on" not in line:
             raise RuntimeError(f"municipality {code} did not start: "
                                f"{(self.root / f'municipal-{code}.log').read_text()[-2000:]}")
-        url = line.rsplit(" ", 1)[1].strip()
-        config.municipalities[code] = {"url": url, "ca_bundle": str(directory / "tls.crt")}
-        config.save()
-        town = Town(code, directory, url, people)
-        self.towns[code] = town
-        return town
+        return line.rsplit(" ", 1)[1].strip()
 
     def stop_authority(self) -> None:
         if self.processes:
@@ -216,7 +226,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 def start_stack(root: Path, *, center_db: str | None = None, authority_db: str | None = None,
                 topology: str = "single", workers: int = 1, session_lifetime: int = 180,
-                towns: Mapping[str, tuple[str, int]] | None = None) -> DevStack:
+                towns: Mapping[str, tuple[str, int]] | None = None, order_deadline: int = 600,
+                housekeeping: float = 60.0) -> DevStack:
     """The stack, with a synthetic town per entry of ``towns`` (code → (name, households))."""
     stack = DevStack(root, root / "authority", authority_db, root / "center")
     db = ["--db", authority_db] if authority_db else []
@@ -246,6 +257,8 @@ def start_stack(root: Path, *, center_db: str | None = None, authority_db: str |
            *[arg for anchor in anchors for arg in ("--anchor", str(anchor))])
     config = CenterConfig.load(stack.center_dir)
     config.session_lifetime_seconds = session_lifetime
+    config.order_deadline_seconds = order_deadline
+    config.housekeeping_seconds = housekeeping
     config.save()
     for seed, (code, (name, households)) in enumerate((towns or {}).items(), start=1):
         stack.add_town(code, name, households=households, seed=seed)

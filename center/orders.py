@@ -128,12 +128,14 @@ class OrderService:
         *,
         shares: FeeShares = DEFAULT_SHARES,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        deadline: dt.timedelta = ORDER_DEADLINE,
     ) -> None:
         self.database = database
         self.municipalities = municipalities
         self.decisions = decisions
         self.shares = shares
         self.clock = clock
+        self.deadline = deadline
 
     # -- placing -------------------------------------------------------------------------------
 
@@ -207,7 +209,7 @@ class OrderService:
             "municipal_request": json.dumps(request.to_json(), ensure_ascii=False),
             "void_pending": False,
             "now": now,
-            "deadline": now + ORDER_DEADLINE,
+            "deadline": now + self.deadline,
         }
         await connection.execute(_INSERT_ORDER, row)
         # the row inserted, or the one a racing request with the same key inserted first

@@ -32,7 +32,7 @@ from center.calendar_store import CalendarCache
 from center.errors import CenterError, Conflict, NotFound, ResidentRefused, ServiceClosed
 from center.jpki_verify import VerifiedResident, check_proof, check_revocation
 from center.municipal_client import MunicipalClient
-from center.orders import DEFAULT_SHARES, FeeShares, OrderService
+from center.orders import DEFAULT_SHARES, ORDER_DEADLINE, FeeShares, OrderService
 from center.protocol import resident_binding
 from center.store.driver import Database, Sql, stored_time
 
@@ -96,6 +96,8 @@ class CenterService:
         session_lifetime: dt.timedelta = SESSION_LIFETIME,
         municipalities: MunicipalClient | None = None,
         shares: FeeShares = DEFAULT_SHARES,
+        order_deadline: dt.timedelta = ORDER_DEADLINE,
+        housekeeping_interval: float = HOUSEKEEPING_INTERVAL,
     ) -> None:
         self.database = database
         self.session_lifetime = session_lifetime
@@ -107,14 +109,16 @@ class CenterService:
         self.decisions = audit.AuditWriter(database)
         self.terminals = terminals.Authenticator(database)
         self.municipalities = municipalities or MunicipalClient(ed25519.Ed25519PrivateKey.generate(), {})
-        self.orders = OrderService(database, self.municipalities, self.decisions, shares=shares, clock=clock)
+        self.orders = OrderService(database, self.municipalities, self.decisions, shares=shares, clock=clock,
+                                   deadline=order_deadline)
+        self.housekeeping_interval = housekeeping_interval
 
-    async def keep_house(self, every: float = HOUSEKEEPING_INTERVAL) -> None:
+    async def keep_house(self, every: float | None = None) -> None:
         """Forever, every ``every`` seconds: forget request nonces too old to be replayed, void the
         orders past their deadline and tell the municipalities of voided orders (each center
         process does it; a second pass finds nothing). Errors are logged, never raised."""
         while True:
-            await asyncio.sleep(every)
+            await asyncio.sleep(self.housekeeping_interval if every is None else every)
             try:
                 async with self.database.connection() as connection:
                     purged = await terminals.purge_nonces(connection, self.clock())

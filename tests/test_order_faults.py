@@ -1,0 +1,169 @@
+"""Faults in the middle of an order leave nothing half-done: an order not printed by its
+deadline, a municipality that is down, and a center killed while the municipality was issuing.
+Real processes (authority, center, municipal server) on loopback; orders time out after
+:data:`DEADLINE` seconds and every center process looks for overdue orders every
+:data:`HOUSEKEEPING` seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from test_orders import SEAL, World, authenticate
+
+from center.client import CenterClient, CenterRefusal
+from center.config import CenterConfig
+from center.devstack import ALWAYS_OPEN, DevStack, start_stack
+from center.municipal import schema as municipal_schema
+from center.municipal import service as municipal_service
+from center.store.engine import make_engine
+from center.store.schema_versions import make_engine as make_municipal_engine
+from center.store.tables import orders
+from documents import TrustedKey, TrustList
+
+CODE = "131016"
+DEADLINE = 4  # seconds
+HOUSEKEEPING = 0.3  # seconds
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    root = tmp_path_factory.mktemp(f"faults-{request.param}")
+    center_db = authority_db = None
+    if request.param == "postgresql":
+        server = request.getfixturevalue("postgres_server")
+        center_db, authority_db = (
+            server.url(server.create_database("center")),
+            server.url(server.create_database("authority")),
+        )
+    stack = start_stack(
+        root,
+        center_db=center_db,
+        authority_db=authority_db,
+        topology="multi" if center_db else "single",
+        towns={CODE: ("千代田区", 120)},
+        order_deadline=DEADLINE,
+        housekeeping=HOUSEKEEPING,
+    )
+    try:
+        stack.load_calendar(ALWAYS_OPEN)
+        town = stack.towns[CODE]
+        published = TrustedKey.from_json(
+            json.loads((town.directory / municipal_service.PUBLIC_KEY_FILE).read_text())
+        )
+        from center.authority.keys import generate_key
+
+        yield World(stack, town, TrustList([published]), [generate_key()], set())
+    finally:
+        stack.stop()
+
+
+def eventually(check: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"never: {what}")
+        time.sleep(0.1)
+
+
+def center_orders(stack: DevStack) -> dict[str, tuple[str, str | None, bool]]:
+    engine = make_engine(CenterConfig.load(stack.center_dir).database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(orders.c.id, orders.c.state, orders.c.reason, orders.c.void_pending)
+            ).all()
+    finally:
+        engine.dispose()
+    return {row.id: (row.state, row.reason, bool(row.void_pending)) for row in rows}
+
+
+def municipal_copies(world: World) -> dict[str, set[str]]:
+    engine = make_municipal_engine(municipal_service.default_url(world.town.directory))
+    try:
+        with engine.connect() as connection:
+            history = municipal_schema.issuance_history.c
+            rows = connection.execute(sa.select(history.order_id, history.status)).all()
+    finally:
+        engine.dispose()
+    copies: dict[str, set[str]] = {}
+    for row in rows:
+        copies.setdefault(row.order_id, set()).add(row.status)
+    return copies
+
+
+def test_an_order_not_printed_by_its_deadline_is_voided_everywhere(world: World) -> None:
+    _terminal, client = world.terminal("T-0201")
+    session_id = authenticate(world, client, world.resident())
+    order = client.place_order(session_id, secrets.token_hex(8), [SEAL])
+    order_id = order["order_id"]
+    eventually(lambda: client.order(order_id)["state"] == "voided", "the overdue order voided")
+    assert client.order(order_id)["reason"] == "order_timeout"
+    eventually(lambda: municipal_copies(world).get(order_id) == {"voided"}, "its copies voided")
+    with pytest.raises(CenterRefusal) as late:  # the kiosk, too late: nothing is printed
+        client.printed(order_id, [order["copies"][0]["issue_number"]])
+    assert late.value.code == "order_state"
+    assert client.refunded(order_id)["state"] == "refunded"
+    client.close()
+
+
+def test_a_municipality_down_voids_the_order_and_hears_of_it_when_back(world: World) -> None:
+    _terminal, client = world.terminal("T-0202")
+    session_id = authenticate(world, client, world.resident())
+    process = world.town.process
+    assert process is not None
+    process.terminate()
+    process.wait(10)
+    with pytest.raises(CenterRefusal) as down:
+        client.place_order(session_id, secrets.token_hex(8), [SEAL])
+    assert down.value.status == 503 and down.value.code == "municipality_unavailable"
+    order_id = down.value.details["order_id"]
+    assert center_orders(world.stack)[order_id] == ("voided", "municipality_unavailable", True)
+    world.stack.start_town(CODE)
+    eventually(lambda: center_orders(world.stack)[order_id][2] is False, "the municipality told of the void")
+    assert order_id not in municipal_copies(world)  # it never issued anything for it
+    assert client.refunded(order_id)["state"] == "refunded"
+    client.close()
+
+
+def test_a_center_killed_while_the_municipality_issues_leaves_nothing_half_done(world: World) -> None:
+    """The municipality is paused, so the order's request waits in it; the center is killed;
+    the municipality resumes and issues copies no terminal will ever receive. A new center
+    process voids the order at its deadline and the municipality voids the copies."""
+    terminal, client = world.terminal("T-0203")
+    session_id = authenticate(world, client, world.resident())
+    municipal = world.town.process
+    center = world.stack.center_process
+    assert municipal is not None and center is not None
+    os.kill(municipal.pid, signal.SIGSTOP)
+    try:
+        with pytest.raises(Exception):  # noqa: B017 - the connection breaks: any error will do
+            CenterClient(
+                world.stack.center_url, terminal, verify=world.stack.center_tls, timeout=2
+            ).place_order(session_id, secrets.token_hex(8), [SEAL])
+        (order_id,) = [
+            key for key, (state, _r, _p) in center_orders(world.stack).items() if state == "requested"
+        ]
+        center.kill()
+        center.wait(10)
+    finally:
+        os.kill(municipal.pid, signal.SIGCONT)
+    eventually(lambda: municipal_copies(world).get(order_id) == {"issued"}, "the municipality issued")
+    world.stack.center_url = world.stack.start_center()
+    eventually(
+        lambda: center_orders(world.stack)[order_id] == ("voided", "order_timeout", False),
+        "the new center voided the order and told the municipality",
+    )
+    assert municipal_copies(world)[order_id] == {"voided"}
+    client.close()
