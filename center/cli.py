@@ -61,6 +61,22 @@ def register(commands: Any) -> None:
     calendar.add_argument("--dir", type=Path, required=True)
     calendar.set_defaults(run=_calendar)
 
+    settle = sub.add_parser("settlement", help="the daily settlement: owed per municipality and store")
+    settle.add_argument("--dir", type=Path, required=True)
+    settle.add_argument("--day", type=dt.date.fromisoformat, help="YYYY-MM-DD in Japan (default: today)")
+    settle.set_defaults(run=_settlement)
+
+    bridge = sub.add_parser("bridge-key", help="print the public key municipalities must trust")
+    bridge.add_argument("--dir", type=Path, required=True)
+    bridge.set_defaults(run=_bridge_key)
+
+    municipality = sub.add_parser("add-municipality", help="connect a municipal issuance server")
+    municipality.add_argument("code", help="全国地方公共団体コード")
+    municipality.add_argument("url", help="https://… of its issuance server")
+    municipality.add_argument("--ca-bundle", type=Path, help="the CA (or self-signed certificate) of its TLS")
+    municipality.add_argument("--dir", type=Path, required=True)
+    municipality.set_defaults(run=_add_municipality)
+
     verify = sub.add_parser("audit-verify", help="check the audit log's hash chain")
     verify.add_argument("--dir", type=Path, required=True)
     verify.set_defaults(run=_audit_verify)
@@ -171,3 +187,44 @@ def _audit_verify(args: argparse.Namespace) -> int:
 
 
 __all__ = ["ConfigError", "register"]
+
+
+def _settlement(args: argparse.Namespace) -> int:
+    import json
+
+    from center.settlement import daily
+    from documents import JST
+
+    config = CenterConfig.load(args.dir)
+    engine = _engine(config)
+    try:
+        with engine.connect() as connection:
+            settlement = daily(connection, args.day or dt.datetime.now(JST).date())
+    finally:
+        engine.dispose()
+    print(json.dumps(settlement.to_json(), ensure_ascii=False, indent=1))
+    return 0
+
+
+def _bridge_key(args: argparse.Namespace) -> int:
+    from cryptography.hazmat.primitives import serialization
+
+    from center.protocol import b64url
+
+    key = CenterConfig.load(args.dir).bridge_key().public_key()
+    print(b64url(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)))
+    return 0
+
+
+def _add_municipality(args: argparse.Namespace) -> int:
+    from center.calendar import validate_municipality_code
+
+    config = CenterConfig.load(args.dir)
+    entry = {"url": args.url}
+    if args.ca_bundle is not None:
+        entry["ca_bundle"] = str(args.ca_bundle.resolve())
+    config.municipalities[validate_municipality_code(args.code)] = entry
+    config.check()
+    config.save()
+    print(f"municipality {args.code} at {args.url}")
+    return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import itertools
+import json
 import secrets
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -32,7 +33,7 @@ from center.municipal import service as municipal_service
 from center.protocol import resident_binding, unb64url
 from center.store.engine import make_engine
 from center.store.schema_versions import make_engine as make_municipal_engine
-from center.store.tables import ledger
+from center.store.tables import ledger, orders
 from center.terminals import EnrolledTerminal
 from documents import Binding, BindingMismatch, Document, TrustedKey, TrustList, open_sealed
 
@@ -105,7 +106,7 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         stack.load_calendar(ALWAYS_OPEN)
         town = stack.towns[CODE]
         published = TrustedKey.from_json(
-            __import__("json").loads((town.directory / municipal_service.PUBLIC_KEY_FILE).read_text())
+            json.loads((town.directory / municipal_service.PUBLIC_KEY_FILE).read_text())
         )
         yield World(stack, town, TrustList([published]), [generate_key() for _ in range(3)], set())
     finally:
@@ -318,3 +319,38 @@ def test_nothing_personal_in_the_center_log(world: World) -> None:
     assert "千代田" not in log and "印鑑" not in log
     assert all(base64.b64encode(name.encode()).decode() not in log for name in ("佐藤",))
     assert Path(world.stack.center_log).exists()
+
+
+def test_the_daily_settlement_adds_up(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every settled order's fee is split once between the municipality, the center and the store
+    (per settlement day in Japan: a run across midnight has two)."""
+    from koufu.cli import main as koufu
+
+    _terminal, client = world.terminal("T-0106")
+    session_id = authenticate(world, client, world.resident())
+    order = client.place_order(session_id, secrets.token_hex(8), [SEAL, SEAL])
+    client.printed(order["order_id"], [copy["issue_number"] for copy in order["copies"]])
+    client.settle(order["order_id"], order["fee"])
+    client.close()
+    engine = make_engine(CenterConfig.load(world.stack.center_dir).database_url)
+    try:
+        with engine.connect() as connection:
+            fees, count = connection.execute(
+                sa.select(sa.func.sum(orders.c.fee), sa.func.count()).where(orders.c.state == "settled")
+            ).one()
+            days = sorted(connection.execute(sa.select(ledger.c.day).distinct()).scalars())
+    finally:
+        engine.dispose()
+    settlements = []
+    for day in days:
+        assert koufu(["center", "settlement", "--dir", str(world.stack.center_dir), "--day", str(day)]) == 0
+        settlements.append(json.loads(capsys.readouterr().out))
+    assert count >= 1 and sum(s["orders"] for s in settlements) == count
+    assert sum(s["collected"] for s in settlements) == fees
+    for settlement in settlements:
+        assert set(settlement["municipalities"]) == {CODE} and set(settlement["stores"]) == {"テスト店"}
+        assert settlement["center"] * 55 == settlement["stores"]["テスト店"] * 60
+    assert koufu(["center", "bridge-key", "--dir", str(world.stack.center_dir)]) == 0
+    published = capsys.readouterr().out.strip()
+    trusted = json.loads((world.town.directory / municipal_service.CENTER_KEYS_FILE).read_text())["keys"]
+    assert trusted == [published]  # the municipality trusts exactly this center's key
