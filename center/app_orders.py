@@ -8,9 +8,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Query, Request, Response
 from pydantic import BaseModel, Field, ValidationError
 
+from center import verification
 from center.errors import BadRequest, NotFound
 from center.orders import PlacedOrder
 from center.protocol import b64url
@@ -47,6 +48,15 @@ class OrderResponse(BaseModel):
     fee: int | None = None
     reason: str | None = None
     copies: list[CopyResponse] = Field(default_factory=list)
+
+
+class VerificationResponse(BaseModel):
+    issue_number: str
+    status: str = Field(description="valid, voided, not_printed or unknown (no such copy, or not this code)")
+    municipality: str | None = None
+    issued_on: str | None = None
+    pages: int | None = None
+    content_hash: str | None = None
 
 
 class PrintedRequest(BaseModel):
@@ -109,6 +119,26 @@ def add_order_routes(app: FastAPI, service: CenterService, signed: dict[str, Any
     async def terminal(request: Request) -> tuple[str, bytes]:
         signed_request = _terminal_request(request, await request.body())
         return await service.authenticate_terminal(signed_request), signed_request.body
+
+    @app.get("/v1/verify", response_model=VerificationResponse, tags=["verification"])
+    async def verify_copy(
+        issue_number: str = Query(max_length=80), code: str = Query(max_length=64)
+    ) -> Response:
+        """Public, no authentication: is the copy with this issue number and verification code
+        genuine, and does it stand? Nothing about the person."""
+        try:
+            found = await verification.verify(service.database, issue_number, code)
+        except ValueError as error:
+            raise BadRequest("invalid_query", str(error)) from None
+        answer = VerificationResponse(
+            issue_number=found.issue_number,
+            status=found.status.value,
+            municipality=found.municipality,
+            issued_on=found.issued_on,
+            pages=found.pages,
+            content_hash=found.content_hash,
+        )
+        return Response(answer.model_dump_json(exclude_none=True), media_type="application/json")
 
     @app.post(
         "/v1/sessions/{session_id}/orders",

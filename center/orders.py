@@ -97,8 +97,9 @@ _MOVE = Sql(
     "void_pending = :void_pending, updated_at = :now WHERE id = :order_id AND state = :from"
 )
 _INSERT_COPY = Sql(
-    "INSERT INTO order_copies (issue_number, order_id, item, copy, pages, fee, content_hash, printed_at) "
-    "VALUES (:issue_number, :order_id, :item, :copy, :pages, :fee, :content_hash, NULL) "
+    "INSERT INTO order_copies (issue_number, order_id, item, copy, pages, fee, content_hash, code_hash, "
+    "printed_at) VALUES (:issue_number, :order_id, :item, :copy, :pages, :fee, :content_hash, :code_hash, "
+    "NULL) "
     "ON CONFLICT (issue_number) DO NOTHING"
 )
 _COPIES = Sql(
@@ -247,6 +248,7 @@ class OrderService:
                         "pages": item["pages"],
                         "fee": item["fee"],
                         "content_hash": item["content_hash"],
+                        "code_hash": item["code_hash"],
                     },
                 )
             moved = await connection.execute(

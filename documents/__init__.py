@@ -25,7 +25,7 @@ from documents.sealing import (
     sign,
     signature_message,
 )
-from documents.verification import parse_verification_code, verification_code
+from documents.verification import code_digest, parse_verification_code, verification_code
 
 __all__ = [
     "DOCUMENT_FORMAT",
@@ -52,6 +52,7 @@ __all__ = [
     "b64url_decode",
     "b64url_encode",
     "canonical_json",
+    "code_digest",
     "key_id_of",
     "open_sealed",
     "parse_json",

@@ -37,5 +37,11 @@ def parse_verification_code(text: str) -> str:
     return _grouped("".join(s for s in symbols if s is not None))
 
 
+def code_digest(code: str) -> str:
+    """What a certificate store keeps of a code (never the code itself): hex SHA-256 of its
+    printed form; :class:`BadVerificationCode` if ``code`` is not one."""
+    return hashlib.sha256(b"koufu-verify-code/1\n" + parse_verification_code(code).encode()).hexdigest()
+
+
 def _grouped(symbols: str) -> str:
     return "-".join(symbols[i:i + 4] for i in range(0, _SYMBOLS, 4))

@@ -141,6 +141,35 @@ def open_copy(
     ).document
 
 
+def code_of(
+    world: World,
+    copy: dict[str, Any],
+    terminal: EnrolledTerminal,
+    order: dict[str, Any],
+    session_id: str,
+    resident: Resident,
+) -> str:
+    """The verification code the kiosk prints on the copy's pages."""
+    expected = Binding(
+        order["order_id"], session_id, terminal.terminal_id, Binding.holder_hash(resident.certificate)
+    )
+    return open_sealed(
+        unb64url(copy["sealed"]),
+        terminal_id=terminal.terminal_id,
+        terminal_key=terminal.key,
+        trust=world.trust,
+        expected=expected,
+    ).verification_code
+
+
+def verify(client: CenterClient, issue_number: str, code: str) -> dict[str, Any]:
+    """What anyone with the page learns: no signature, no terminal."""
+    answer = client.http.get("/v1/verify", params={"issue_number": issue_number, "code": code})
+    assert answer.status_code == 200, answer.text
+    result: dict[str, Any] = answer.json()
+    return result
+
+
 def ledger_rows(world: World, order_id: str) -> dict[str, int]:
     engine = make_engine(CenterConfig.load(world.stack.center_dir).database_url)
     try:
@@ -189,7 +218,22 @@ def test_an_order_from_authentication_to_settled(world: World) -> None:
     assert conflict.value.code == "idempotency_conflict"
 
     numbers = [copy["issue_number"] for copy in order["copies"]]
+    code = code_of(world, order["copies"][0], terminal, order, session_id, resident)
+    assert verify(client, numbers[0], code)["status"] == "not_printed"
     assert client.printed(order["order_id"], numbers[:1])["state"] == "issued"  # one of two out
+    found = verify(client, numbers[0] + "/01", code.lower().replace("-", ""))  # a page's number, typed
+    assert found == {
+        "issue_number": numbers[0],
+        "status": "valid",
+        "municipality": CODE,
+        "issued_on": seal.issue_number.day.isoformat(),
+        "pages": 1,
+        "content_hash": seal.content_hash(),
+    }
+    assert verify(client, numbers[0], "0000-0000-0000") == {"issue_number": numbers[0], "status": "unknown"}
+    assert verify(client, numbers[1], code)["status"] == "unknown"  # another copy's code
+    assert client.http.get("/v1/verify", params={"issue_number": "12345", "code": code}).status_code == 400
+    assert client.http.get("/v1/verify", params={"issue_number": numbers[0], "code": "U"}).status_code == 400
     assert client.printed(order["order_id"], numbers)["state"] == "printed"
     with pytest.raises(CenterRefusal) as wrong:
         client.settle(order["order_id"], 300)
@@ -230,12 +274,14 @@ def test_a_refused_order_is_voided_and_refunded(world: World) -> None:
 
 
 def test_a_cancelled_order_voids_its_copies_at_the_municipality(world: World) -> None:
-    _terminal, client = world.terminal("T-0103")
+    terminal, client = world.terminal("T-0103")
     resident = world.resident()
     session_id = authenticate(world, client, resident)
     order = client.place_order(session_id, secrets.token_hex(8), [SEAL])
     assert client.void(order["order_id"], "print_timeout")["state"] == "voided"
     assert municipal_status(world, order["order_id"]) == {"voided"}
+    code = code_of(world, order["copies"][0], terminal, order, session_id, resident)
+    assert verify(client, order["copies"][0]["issue_number"], code)["status"] == "voided"
     with pytest.raises(CenterRefusal) as late:
         client.printed(order["order_id"], [order["copies"][0]["issue_number"]])
     assert late.value.code == "order_state"

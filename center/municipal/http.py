@@ -106,6 +106,7 @@ def create_app(server: MunicipalServer) -> FastAPI:
             "order_id": issued.order_id, "fee": issued.fee,
             "copies": [{"item": copy.item, "copy": copy.copy, "issue_number": copy.issue_number,
                         "pages": copy.pages, "fee": copy.fee, "content_hash": copy.content_hash,
+                        "code_hash": copy.code_hash,
                         "sealed": b64url(copy.sealed)} for copy in issued.copies]})
 
     @app.post("/v1/orders/{order_id}/printed")

@@ -36,7 +36,17 @@ from center.municipal.eligibility import Eligible, check_request
 from center.municipal.records import RecordStore
 from center.municipal.requests import IssueRequest
 from center.municipal.settings import MunicipalSettings
-from documents import Binding, Document, IssueNumber, MunicipalKey, canonical_json, seal, sign, tokyo_day
+from documents import (
+    Binding,
+    Document,
+    IssueNumber,
+    MunicipalKey,
+    canonical_json,
+    code_digest,
+    seal,
+    sign,
+    tokyo_day,
+)
 
 SETTINGS_NAME = "municipality"
 
@@ -82,6 +92,7 @@ class IssuedCopy:
     pages: int
     fee: int  # yen
     content_hash: str
+    code_hash: str  # of the verification code printed on the copy (documents.code_digest)
     sealed: bytes
 
 
@@ -184,9 +195,11 @@ class Issuer:
                 sequence += 1
                 document = Document(number, item.item.certificate_type.value, settings.municipality, now,
                                     binding, pages, content)
-                sealed = seal(sign(document, self.key), request.terminal_id, terminal_key)
+                signed = sign(document, self.key)
+                sealed = seal(signed, request.terminal_id, terminal_key)
+                code_hash = code_digest(signed.verification_code)
                 copies.append(IssuedCopy(index, copy, number.text, pages, item.offer.fee,
-                                         document.content_hash(), sealed))
+                                         document.content_hash(), code_hash, sealed))
                 history.append({
                     "issue_number": number.text, "issued_at": now, "order_id": request.order_id,
                     "item": index, "copy": copy, "session_id": request.session_id,
@@ -195,7 +208,8 @@ class Issuer:
                     "subjects": json.dumps(item.subject_ids),
                     "printed_items": json.dumps(certificates.printed_items(item), ensure_ascii=False),
                     "pages": pages, "fee": item.offer.fee, "content_hash": document.content_hash(),
-                    "status": "issued", "status_at": now, "disposal": None, "sealed": sealed})
+                    "code_hash": code_hash, "status": "issued", "status_at": now, "disposal": None,
+                    "sealed": sealed})
         connection.execute(schema.issuance_history.insert(), history)
         return tuple(copies)
 
@@ -282,7 +296,7 @@ def _copies_of(connection: sa.Connection, order_id: str) -> tuple[IssuedCopy, ..
     history = schema.issuance_history.c
     rows = connection.execute(
         sa.select(history.item, history.copy, history.issue_number, history.pages, history.fee,
-                  history.content_hash, history.sealed)
+                  history.content_hash, history.code_hash, history.sealed)
         .where(history.order_id == order_id).order_by(history.item, history.copy)).all()
     return tuple(IssuedCopy(row.item, row.copy, row.issue_number, row.pages, row.fee, row.content_hash,
-                            bytes(row.sealed)) for row in rows)
+                            row.code_hash, bytes(row.sealed)) for row in rows)

@@ -242,6 +242,7 @@ issuance_history = Table(
     Column("pages", Integer, nullable=False),
     Column("fee", Integer, nullable=False),  # yen
     Column("content_hash", String(64), nullable=False),
+    Column("code_hash", String(64), nullable=False),  # of the verification code printed on it
     Column("status", String(8), nullable=False),
     Column("status_at", UtcDateTime, nullable=False),
     Column("disposal", Text, nullable=True),  # why a copy was voided (廃棄の記録)

@@ -108,6 +108,7 @@ order_copies = sa.Table(
     sa.Column("pages", sa.Integer, nullable=False),
     sa.Column("fee", sa.Integer, nullable=False),
     sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("code_hash", sa.String(64), nullable=False),  # of the printed verification code
     sa.Column("printed_at", sa.DateTime(timezone=True), nullable=True),
 )
 

@@ -1,4 +1,5 @@
-"""Orders, their copies and the fee ledger; a session keeps its holder's certificate serial and
+"""Orders, their copies (the certificate store: what the public verification answers from) and the
+fee ledger; a session keeps its holder's certificate serial and
 certificate hash until it ends (an order is placed for them).
 
 Revision ID: 0003
@@ -53,6 +54,7 @@ def upgrade() -> None:
         sa.Column("pages", sa.Integer, nullable=False),
         sa.Column("fee", sa.Integer, nullable=False),
         sa.Column("content_hash", sa.String(64), nullable=False),
+        sa.Column("code_hash", sa.String(64), nullable=False),
         sa.Column("printed_at", TS, nullable=True),
     )
     op.create_table(

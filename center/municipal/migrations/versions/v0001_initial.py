@@ -143,6 +143,7 @@ def upgrade() -> None:
     sa.Column('pages', sa.Integer(), nullable=False),
     sa.Column('fee', sa.Integer(), nullable=False),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
     sa.Column('status', sa.String(length=8), nullable=False),
     sa.Column('status_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('disposal', sa.Text(), nullable=True),
