@@ -100,7 +100,7 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         authority_db=authority_db,
         topology="multi" if center_db else "single",
         workers=2 if center_db else 1,
-        towns={CODE: ("千代田区", 400)},
+        towns={CODE: ("千代田区", 1000)},
     )
     try:
         stack.load_calendar(ALWAYS_OPEN)
@@ -322,10 +322,11 @@ def test_orders_belong_to_their_terminal_and_session(world: World) -> None:
 
 
 def test_many_terminals_at_once_each_get_only_their_own_residents_copies(world: World) -> None:
-    """The Kawasaki / Yokohama / Takamatsu class of failure: orders from many terminals for
-    many residents of one municipality at the same time. Every terminal opens its copies with
-    its own key and binding, and every copy names the terminal's own resident."""
-    count = 40
+    """The Kawasaki / Yokohama / Takamatsu class of failure: 200 orders at once from 200 terminals
+    for 200 residents of one municipality (50 in flight at any moment), twice. Every terminal
+    opens its copies with its own key and binding, every copy names the terminal's own resident,
+    and no issue number is given twice."""
+    count = 200
     terminals = [world.terminal(f"T-{2000 + index}") for index in range(count)]
     for _round in range(2):
         residents = [world.resident() for _ in range(count)]
@@ -350,7 +351,7 @@ def test_many_terminals_at_once_each_get_only_their_own_residents_copies(world: 
             client.settle(order["order_id"], order["fee"])
             return resident.name, order["order_id"], names | numbers
 
-        with ThreadPoolExecutor(max_workers=20) as pool:
+        with ThreadPoolExecutor(max_workers=50) as pool:
             results = list(pool.map(one, range(count)))
         for (name, _order_id, seen), resident in zip(results, residents, strict=True):
             assert name == resident.name and name in seen
