@@ -51,6 +51,7 @@ test: lint
 bench: setup
 	$(PY) -m bench.card_step
 	$(PY) -m bench.center_auth
+	$(PY) -m bench.issuance
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -66,10 +66,15 @@ class Town:
     url: str
     people: Population
     process: subprocess.Popen[bytes] | None = None
+    db_url: str | None = None  # None: the SQLite file in its directory
+
+    @property
+    def database_url(self) -> str:
+        return self.db_url or municipal_service.default_url(self.directory)
 
     def link_card(self, certificate_serial: int, resident_id: int) -> None:
         """The resident's card is this certificate from now on (linked two days ago: usable)."""
-        engine = make_engine(municipal_service.default_url(self.directory))
+        engine = make_engine(self.database_url)
         try:
             with engine.begin() as connection:
                 links = municipal_schema.card_links
@@ -82,7 +87,7 @@ class Town:
 
     def name_of(self, resident_id: int) -> str:
         """As the certificates print it (氏　名)."""
-        engine = make_engine(municipal_service.default_url(self.directory))
+        engine = make_engine(self.database_url)
         try:
             with engine.connect() as connection:
                 residents = municipal_schema.residents
@@ -165,15 +170,17 @@ class DevStack:
                     raise
                 time.sleep(0.25)
 
-    def add_town(self, code: str, name: str, *, households: int, seed: int) -> Town:
+    def add_town(self, code: str, name: str, *, households: int, seed: int,
+                 db_url: str | None = None) -> Town:
         """A synthetic municipality with its issuance server, trusting this center's bridge key
         and terminal CA; the center is told where it is (start the center afterwards)."""
         directory = self.root / "municipal" / code
         config = CenterConfig.load(self.center_dir)
         settings = municipal_settings.typical(code, name, name, "東京都", f"{name}長　山田　太郎")
         municipal_service.initialise(directory, settings, center_keys=[config.bridge_key().public_key()],
-                                     terminal_cas=[TerminalCA.load_or_create(self.center_dir).certificate])
-        engine = make_engine(municipal_service.default_url(directory))
+                                     terminal_cas=[TerminalCA.load_or_create(self.center_dir).certificate],
+                                     db_url=db_url)
+        engine = make_engine(db_url or municipal_service.default_url(directory))
         try:
             with engine.begin() as connection:
                 people = generate(connection, municipality=code, name=name, prefecture="東京都",
@@ -181,7 +188,7 @@ class DevStack:
                                   first_serial=10**9 + seed * 10**6)
         finally:
             engine.dispose()
-        town = Town(code, directory, f"https://127.0.0.1:{free_port()}", people)
+        town = Town(code, directory, f"https://127.0.0.1:{free_port()}", people, db_url=db_url)
         self.towns[code] = town
         url = self.start_town(code)
         config.municipalities[code] = {"url": url, "ca_bundle": str(directory / "tls.crt")}
@@ -193,8 +200,9 @@ class DevStack:
         town = self.towns[code]
         log = (self.root / f"municipal-{code}.log").open("ab")
         port = town.url.rsplit(":", 1)[1]
+        db = ["--db", town.db_url] if town.db_url else []
         process = subprocess.Popen(
-            [sys.executable, "-m", "koufu", "municipal", "serve", "--dir", str(town.directory),
+            [sys.executable, "-m", "koufu", "municipal", "serve", "--dir", str(town.directory), *db,
              "--port", port], stdout=subprocess.PIPE, stderr=log)
         self.processes.append(process)
         town.process = process
@@ -227,8 +235,9 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def start_stack(root: Path, *, center_db: str | None = None, authority_db: str | None = None,
                 topology: str = "single", workers: int = 1, session_lifetime: int = 180,
                 towns: Mapping[str, tuple[str, int]] | None = None, order_deadline: int = 600,
-                housekeeping: float = 60.0) -> DevStack:
-    """The stack, with a synthetic town per entry of ``towns`` (code → (name, households))."""
+                housekeeping: float = 60.0, town_dbs: Mapping[str, str] | None = None) -> DevStack:
+    """The stack, with a synthetic town per entry of ``towns`` (code → (name, households)), each
+    on the database ``town_dbs[code]`` (default: SQLite in its directory)."""
     stack = DevStack(root, root / "authority", authority_db, root / "center")
     db = ["--db", authority_db] if authority_db else []
     _quiet("authority", "init", "--dir", str(stack.authority_dir), *db)
@@ -261,7 +270,7 @@ def start_stack(root: Path, *, center_db: str | None = None, authority_db: str |
     config.housekeeping_seconds = housekeeping
     config.save()
     for seed, (code, (name, households)) in enumerate((towns or {}).items(), start=1):
-        stack.add_town(code, name, households=households, seed=seed)
+        stack.add_town(code, name, households=households, seed=seed, db_url=(town_dbs or {}).get(code))
     stack.center_url = stack.start_center(workers=workers)
     return stack
 
