@@ -122,7 +122,8 @@ def add_order_routes(app: FastAPI, service: CenterService, signed: dict[str, Any
 
     @app.get("/v1/verify", response_model=VerificationResponse, tags=["verification"])
     async def verify_copy(
-        issue_number: str = Query(max_length=80), code: str = Query(max_length=64)
+        issue_number: str = Query("", description="as printed on the page (the copy's or a page's)"),
+        code: str = Query("", description="the verification code printed beside it"),
     ) -> Response:
         """Public, no authentication: is the copy with this issue number and verification code
         genuine, and does it stand? Nothing about the person."""

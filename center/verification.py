@@ -55,6 +55,8 @@ def copy_number(text: str) -> str:
 
 async def verify(database: Database, issue_number: str, code: str) -> Verification:
     """What the store knows of this copy; ``ValueError`` when the number or the code is not one."""
+    if len(issue_number) > 80 or len(code) > 64:
+        raise ValueError("too long for an issue number or a verification code")
     number = copy_number(issue_number)
     try:
         digest = code_digest(code)
