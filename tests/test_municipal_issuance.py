@@ -502,3 +502,28 @@ def test_the_history_records_what_the_standard_asks(town: Town, tmp_path: Path) 
     assert row.certificate_type == "resident_record" and row.pages >= 1 and row.status == "issued"
     assert '"scope": "household"' in row.printed_items and str(person.resident_id) in row.subjects
     assert bytes(row.sealed) == issued.copies[0].sealed
+
+
+def test_names_and_addresses_beyond_what_a_certificate_prints_are_refused(town: Town) -> None:
+    from center.municipal.eligibility import ADDRESS_LIMIT, NAME_LIMIT
+
+    holder, neighbour = ordinary(town), ordinary(town)
+    residents, households = schema.residents, schema.households
+    with town.engine.begin() as connection:
+        connection.execute(
+            residents.update()
+            .where(residents.c.id == holder.resident_id)
+            .values(given_name="長" * (NAME_LIMIT - 2))
+        )
+        connection.execute(
+            households.update()
+            .where(households.c.id == neighbour.household_id)
+            .values(address="東京都千代田区" + "一" * ADDRESS_LIMIT)
+        )
+    with pytest.raises(Refused) as long_name:
+        town.issuer.issue(town.request(holder, SEAL))
+    assert long_name.value.code is RefusalCode.BEYOND_CHARACTER_LIMITS
+    with pytest.raises(Refused) as long_address:
+        town.issuer.issue(town.request(neighbour, HOUSEHOLD))
+    assert long_address.value.code is RefusalCode.BEYOND_CHARACTER_LIMITS
+    assert town.issuer.issue(town.request(neighbour, SEAL)).copies  # the seal certificate prints no address

@@ -3,8 +3,9 @@
 The rules, in the order they are checked, are those the real service applies (see
 ``docs/municipal.md``): first the card holder (a registered card, usable since yesterday, a
 resident who has not moved out, filed a move-out or died, not protected nor stopped, old enough,
-no pending characters, not moved in today), then each item (offered, within its hours, copies
-within the limits, and the certificate's own conditions). Each refusal is a
+no pending characters, a name within what the certificates can print, not moved in today), then
+each item (offered, within its hours, copies within the limits, and the certificate's own
+conditions). Each refusal is a
 :class:`~center.municipal.refusals.Refused` with a stable code; nothing is issued for a request
 with any refusal.
 
@@ -38,6 +39,9 @@ from center.municipal.requests import (
 from center.municipal.settings import JST, MunicipalSettings, Offer
 
 _LIVING_HERE = ("resident", "moving_out")  # still on the register (a move-out filed is not yet done)
+# what the certificate layouts hold (氏名 with the space between, 住所 with building and room)
+NAME_LIMIT = 30
+ADDRESS_LIMIT = 100
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,8 @@ def check_holder(certificate_serial: int, records: RecordStore, settings: Munici
         raise Refused(RefusalCode.UNDER_AGE)
     if holder.pending_characters:
         raise Refused(RefusalCode.PENDING_CHARACTERS)
+    if len(holder.name) > NAME_LIMIT or len(holder.name_kana) > NAME_LIMIT:
+        raise Refused(RefusalCode.BEYOND_CHARACTER_LIMITS)
     if holder.moved_in_on >= today:
         raise Refused(RefusalCode.MOVED_IN_TODAY)
     return holder
@@ -147,6 +153,8 @@ def _resident_record(item: IssueItem, offer: Offer, options: ResidentRecordOptio
         raise Refused(RefusalCode.NOT_ISSUABLE_HERE)
     if any(subject.pending_characters for subject in subjects):
         raise Refused(RefusalCode.PENDING_CHARACTERS)
+    if len(household.address) > ADDRESS_LIMIT or any(len(subject.name) > NAME_LIMIT for subject in subjects):
+        raise Refused(RefusalCode.BEYOND_CHARACTER_LIMITS)
     return Eligible(item, offer, holder, tuple(subjects), household=household)
 
 

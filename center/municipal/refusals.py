@@ -22,6 +22,7 @@ class RefusalCode(StrEnum):
     NOT_ISSUABLE_HERE = "not_issuable_here"
     UNDER_AGE = "under_minimum_age"
     PENDING_CHARACTERS = "characters_pending"
+    BEYOND_CHARACTER_LIMITS = "beyond_character_limits"
     NOT_OFFERED = "certificate_not_offered"
     OUTSIDE_HOURS = "certificate_hours"
     TOO_MANY_COPIES = "too_many_copies"
@@ -67,6 +68,9 @@ _MESSAGES: dict[RefusalCode, tuple[str, str]] = {
     RefusalCode.PENDING_CHARACTERS: (
         "氏名または住所の文字の関係で、コンビニエンスストアでは取得できません。",
         "Because of characters in your name or address, this cannot be issued at a convenience store."),
+    RefusalCode.BEYOND_CHARACTER_LIMITS: (
+        "氏名または住所が長いため、コンビニエンスストアでは取得できません。",
+        "Your name or address is too long to be printed at a convenience store."),
     RefusalCode.NOT_OFFERED: (
         "この市区町村では、この証明書をコンビニエンスストアで交付していません。",
         "This municipality does not issue this certificate at convenience stores."),
@@ -109,6 +113,7 @@ _MESSAGES: dict[RefusalCode, tuple[str, str]] = {
 _TO_THE_COUNTER = {
     RefusalCode.NOT_LINKED, RefusalCode.MOVED_OUT, RefusalCode.MOVING_OUT, RefusalCode.DECEASED,
     RefusalCode.NOT_ISSUABLE_HERE, RefusalCode.UNDER_AGE, RefusalCode.PENDING_CHARACTERS,
+    RefusalCode.BEYOND_CHARACTER_LIMITS,
     RefusalCode.NOT_OFFERED, RefusalCode.MY_NUMBER_NOT_OFFERED, RefusalCode.NO_SEAL,
     RefusalCode.TAX_YEAR_NOT_OFFERED, RefusalCode.TAX_KIND_NOT_OFFERED,
     RefusalCode.NOT_RESIDENT_ON_JANUARY_1, RefusalCode.TAX_NOT_FILED, RefusalCode.REGISTER_CLOSED,
