@@ -167,3 +167,26 @@ def test_a_center_killed_while_the_municipality_issues_leaves_nothing_half_done(
     )
     assert municipal_copies(world)[order_id] == {"voided"}
     client.close()
+
+
+def test_a_center_killed_after_printing_settles_through_the_next_one(world: World) -> None:
+    """Printed copies exist on paper: the order is never voided, however long the center was
+    gone; the kiosk settles it through the next center process, once."""
+    terminal, client = world.terminal("T-0204")
+    session_id = authenticate(world, client, world.resident())
+    order = client.place_order(session_id, secrets.token_hex(8), [SEAL])
+    client.printed(order["order_id"], [copy["issue_number"] for copy in order["copies"]])
+    center = world.stack.center_process
+    assert center is not None
+    center.kill()
+    center.wait(10)
+    time.sleep(DEADLINE + 1)  # past the deadline while no center runs
+    world.stack.center_url = world.stack.start_center()
+    again = CenterClient(world.stack.center_url, terminal, verify=world.stack.center_tls)
+    time.sleep(3 * HOUSEKEEPING)  # the new process's housekeeping has looked
+    assert again.order(order["order_id"])["state"] == "printed"
+    assert again.settle(order["order_id"], order["fee"])["state"] == "settled"
+    assert again.settle(order["order_id"], order["fee"])["state"] == "settled"
+    assert municipal_copies(world)[order["order_id"]] == {"printed"}
+    again.close()
+    client.close()
