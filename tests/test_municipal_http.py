@@ -223,3 +223,48 @@ def test_malformed_requests_and_untrusted_terminals(municipality: Municipality) 
         municipality.request("O-8", 3, terminal_certificate=b64url(municipality.stranger_certificate)),
     )
     assert untrusted.status_code == 403 and untrusted.json()["error"] == "untrusted_terminal"
+
+
+def test_the_command_line_generates_a_town_and_links_a_card(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from koufu.cli import main as koufu
+
+    directory = tmp_path / "131041"
+    assert (
+        koufu(
+            [
+                "municipal",
+                "init",
+                "--dir",
+                str(directory),
+                "--code",
+                "131041",
+                "--name",
+                "中央区",
+                "--name-en",
+                "Chuo City",
+                "--prefecture",
+                "東京都",
+                "--mayor",
+                "中央区長　山田　花子",
+            ]
+        )
+        == 0
+    )
+    assert koufu(["municipal", "generate", "--dir", str(directory), "--households", "20", "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "20 households" in out
+    resident = int(out.rsplit("(resident id, certificate serial): ", 1)[1].split()[0])
+    assert koufu(["municipal", "link", "--dir", str(directory), "77", str(resident)]) == 0
+    assert koufu(["municipal", "link", "--dir", str(directory), "78", "999999"]) == 1  # no such resident
+    engine = make_engine(service.default_url(directory))
+    with engine.connect() as connection:
+        from center.municipal import schema
+
+        links = schema.card_links
+        linked = connection.execute(links.select().where(links.c.resident_id == resident)).all()
+    engine.dispose()
+    assert [row.certificate_serial for row in linked] == [77]
+    assert koufu(["municipal", "settings", "--dir", str(directory)]) == 0
+    assert json.loads(capsys.readouterr().out.split("\n", 1)[1])["municipality"] == "131041"

@@ -4,6 +4,9 @@
                          --prefecture 東京都 --mayor "千代田区長　山田　太郎"
                          [--settings FILE] [--center-key FILE] [--terminal-ca FILE] [--db URL]
     koufu municipal settings --dir DIR [--load FILE]      print (or replace) the settings
+    koufu municipal generate --dir DIR --households N [--seed S] [--first-serial K]
+                                                          a synthetic town in the record stores
+    koufu municipal link --dir DIR SERIAL RESIDENT_ID     a card's certificate serial → a resident
     koufu municipal serve --dir DIR [--host H] [--port N] [--db URL]
 
 ``--db`` defaults to ``$KOUFU_MUNICIPAL_DB``, else the SQLite file in ``--dir``.
@@ -34,8 +37,12 @@ def register(commands: Any) -> None:
     def command(name: str, help_text: str, run: Any) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text)
         parser.add_argument("--dir", type=Path, required=True, help="the municipality's directory")
-        parser.add_argument("--db", metavar="URL", default=os.environ.get(service.DB_ENV),
-                            help=f"database URL, e.g. postgresql+psycopg://… (${service.DB_ENV})")
+        parser.add_argument(
+            "--db",
+            metavar="URL",
+            default=os.environ.get(service.DB_ENV),
+            help=f"database URL, e.g. postgresql+psycopg://… (${service.DB_ENV})",
+        )
         parser.set_defaults(run=run)
         return parser
 
@@ -46,13 +53,35 @@ def register(commands: Any) -> None:
     init.add_argument("--prefecture", required=True)
     init.add_argument("--mayor", required=True, help="as it signs certificates")
     init.add_argument("--settings", type=Path, help="settings JSON (default: a typical municipality)")
-    init.add_argument("--center-key", type=Path, action="append", default=[],
-                      help="a file with a center public key (Ed25519, base64url); repeatable")
-    init.add_argument("--terminal-ca", type=Path, action="append", default=[],
-                      help="a PEM terminal CA certificate; repeatable")
+    init.add_argument(
+        "--center-key",
+        type=Path,
+        action="append",
+        default=[],
+        help="a file with a center public key (Ed25519, base64url); repeatable",
+    )
+    init.add_argument(
+        "--terminal-ca",
+        type=Path,
+        action="append",
+        default=[],
+        help="a PEM terminal CA certificate; repeatable",
+    )
 
     shown = command("settings", "print the settings, or replace them with --load FILE", _settings)
     shown.add_argument("--load", type=Path)
+
+    town = command("generate", "fill the record stores with a synthetic town (demos, tests, load)", _generate)
+    town.add_argument("--households", type=int, required=True)
+    town.add_argument("--seed", type=int, default=1)
+    town.add_argument(
+        "--first-serial", type=int, default=10**9, help="certificate serials of its cards from here"
+    )
+    town.add_argument("--cards", type=float, default=0.8, help="share of residents with a linked card")
+
+    link = command("link", "link a card's user-authentication certificate serial to a resident", _link)
+    link.add_argument("serial", type=int)
+    link.add_argument("resident_id", type=int)
 
     serve = command("serve", "serve the center over HTTPS", _serve)
     serve.add_argument("--host", default="127.0.0.1")
@@ -66,10 +95,15 @@ def _init(args: argparse.Namespace) -> int:
         chosen = settings.typical(args.code, args.name, args.name_en, args.prefecture, args.mayor)
     if chosen.municipality != args.code:
         raise ValueError(f"the settings are for {chosen.municipality}, not {args.code}")
-    center_keys = [ed25519.Ed25519PublicKey.from_public_bytes(unb64url(path.read_text().strip()))
-                   for path in args.center_key]
-    cas = [certificate for path in args.terminal_ca
-           for certificate in x509.load_pem_x509_certificates(path.read_bytes())]
+    center_keys = [
+        ed25519.Ed25519PublicKey.from_public_bytes(unb64url(path.read_text().strip()))
+        for path in args.center_key
+    ]
+    cas = [
+        certificate
+        for path in args.terminal_ca
+        for certificate in x509.load_pem_x509_certificates(path.read_bytes())
+    ]
     key = service.initialise(args.dir, chosen, db_url=args.db, center_keys=center_keys, terminal_cas=cas)
     print(f"municipality {chosen.municipality} ({chosen.name}) initialised in {args.dir}; key {key.key_id}")
     return 0
@@ -96,7 +130,72 @@ def _serve(args: argparse.Namespace) -> int:
 
     logging.getLogger("center.municipal").setLevel(logging.INFO)
     server = service.MunicipalServer.open(args.dir, db_url=args.db)
-    serve_app(create_app(server), host=args.host, port=args.port, tls_cert=args.dir / "tls.crt",
-              tls_key=args.dir / "tls.key",
-              ready=lambda url: print(f"municipality {server.municipality} listening on {url}", flush=True))
+    serve_app(
+        create_app(server),
+        host=args.host,
+        port=args.port,
+        tls_cert=args.dir / "tls.crt",
+        tls_key=args.dir / "tls.key",
+        ready=lambda url: print(f"municipality {server.municipality} listening on {url}", flush=True),
+    )
+    return 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from center.municipal.synthetic import generate
+
+    server = service.MunicipalServer.open(args.dir, db_url=args.db)
+    try:
+        with server.engine.begin() as connection:
+            chosen = load_settings(connection)
+            people = generate(
+                connection,
+                municipality=chosen.municipality,
+                name=chosen.name,
+                prefecture=chosen.prefecture,
+                households=args.households,
+                seed=args.seed,
+                today=dt.datetime.now(settings.JST).date(),
+                first_serial=args.first_serial,
+                cards=args.cards,
+            )
+    finally:
+        server.close()
+    print(
+        f"{people.households} households, {people.residents} residents, {people.registers} family registers"
+    )
+    print(
+        "for example (resident id, certificate serial): "
+        + ", ".join(f"{person.resident_id} {person.certificate_serial}" for person in people.ordinary[:5])
+    )
+    return 0
+
+
+def _link(args: argparse.Namespace) -> int:
+    import sqlalchemy as sa
+
+    from center.municipal import schema
+
+    server = service.MunicipalServer.open(args.dir, db_url=args.db)
+    links = schema.card_links
+    try:
+        with server.engine.begin() as connection:
+            if (
+                connection.execute(
+                    sa.select(schema.residents.c.id).where(schema.residents.c.id == args.resident_id)
+                ).first()
+                is None
+            ):
+                raise ValueError(f"no resident {args.resident_id}")
+            connection.execute(links.delete().where(links.c.resident_id == args.resident_id))
+            connection.execute(
+                links.insert().values(
+                    certificate_serial=args.serial,
+                    resident_id=args.resident_id,
+                    linked_at=dt.datetime.now(dt.UTC),
+                )
+            )
+    finally:
+        server.close()
+    print(f"certificate {args.serial} → resident {args.resident_id} (usable from tomorrow)")
     return 0
