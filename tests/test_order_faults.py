@@ -7,7 +7,6 @@ Real processes (authority, center, municipal server) on loopback; orders time ou
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import signal
@@ -17,17 +16,16 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from test_orders import SEAL, World, authenticate
+from test_orders import SEAL, World, authenticate, running_world
 
 from center.client import CenterClient, CenterRefusal
 from center.config import CenterConfig
-from center.devstack import ALWAYS_OPEN, DevStack, start_stack
+from center.devstack import DevStack
 from center.municipal import schema as municipal_schema
 from center.municipal import service as municipal_service
 from center.store.engine import make_engine
 from center.store.schema_versions import make_engine as make_municipal_engine
 from center.store.tables import orders
-from documents import TrustedKey, TrustList
 
 CODE = "131016"
 DEADLINE = 4  # seconds
@@ -36,34 +34,9 @@ HOUSEKEEPING = 0.3  # seconds
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    root = tmp_path_factory.mktemp(f"faults-{request.param}")
-    center_db = authority_db = None
-    if request.param == "postgresql":
-        server = request.getfixturevalue("postgres_server")
-        center_db, authority_db = (
-            server.url(server.create_database("center")),
-            server.url(server.create_database("authority")),
-        )
-    stack = start_stack(
-        root,
-        center_db=center_db,
-        authority_db=authority_db,
-        topology="multi" if center_db else "single",
-        towns={CODE: ("千代田区", 120)},
-        order_deadline=DEADLINE,
-        housekeeping=HOUSEKEEPING,
+    yield from running_world(
+        request, tmp_path_factory, "faults", 120, order_deadline=DEADLINE, housekeeping=HOUSEKEEPING
     )
-    try:
-        stack.load_calendar(ALWAYS_OPEN)
-        town = stack.towns[CODE]
-        published = TrustedKey.from_json(
-            json.loads((town.directory / municipal_service.PUBLIC_KEY_FILE).read_text())
-        )
-        from center.authority.keys import generate_key
-
-        yield World(stack, town, TrustList([published]), [generate_key()], set())
-    finally:
-        stack.stop()
 
 
 def eventually(check: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:

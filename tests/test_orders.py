@@ -35,7 +35,7 @@ from center.store.engine import make_engine
 from center.store.schema_versions import make_engine as make_municipal_engine
 from center.store.tables import ledger, orders
 from center.terminals import EnrolledTerminal
-from documents import Binding, BindingMismatch, Document, TrustedKey, TrustList, open_sealed
+from documents import Binding, BindingMismatch, Document, OpenedDocument, TrustedKey, TrustList, open_sealed
 
 CODE = "131016"
 SEAL = {"certificate_type": "seal_registration", "copies": 1, "options": {}}
@@ -84,9 +84,16 @@ class World:
         return terminal, self.stack.client(terminal)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    root = tmp_path_factory.mktemp(f"orders-{request.param}")
+def running_world(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    households: int,
+    **options: Any,
+) -> Iterator[World]:
+    """A stack with one town on the backend ``request.param``; on PostgreSQL the center runs in
+    topology ``multi`` (``options`` go to :func:`start_stack`)."""
+    root = tmp_path_factory.mktemp(f"{name}-{request.param}")
     center_db = authority_db = None
     if request.param == "postgresql":
         server = request.getfixturevalue("postgres_server")
@@ -99,8 +106,8 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         center_db=center_db,
         authority_db=authority_db,
         topology="multi" if center_db else "single",
-        workers=2 if center_db else 1,
-        towns={CODE: ("千代田区", 1000)},
+        towns={CODE: ("千代田区", households)},
+        **options,
     )
     try:
         stack.load_calendar(ALWAYS_OPEN)
@@ -113,6 +120,13 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         stack.stop()
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    yield from running_world(
+        request, tmp_path_factory, "orders", 1000, workers=2 if request.param == "postgresql" else 1
+    )
+
+
 def authenticate(world: World, client: CenterClient, resident: Resident) -> str:
     """What the kiosk does before an order: a session, the card's proof of it."""
     world.stack.wait_until_open(client)
@@ -120,6 +134,25 @@ def authenticate(world: World, client: CenterClient, resident: Resident) -> str:
     binding = resident_binding(session.session_id, client.terminal.terminal_id, session.challenge)
     client.authenticate_resident(session.session_id, resident.certificate, resident.sign(binding))
     return session.session_id
+
+
+def opened(
+    world: World,
+    copy: dict[str, Any],
+    terminal: EnrolledTerminal,
+    order_id: str,
+    session_id: str,
+    resident: Resident,
+) -> OpenedDocument:
+    """The kiosk's check before printing: its own session's binding, or nothing is printed."""
+    expected = Binding(order_id, session_id, terminal.terminal_id, Binding.holder_hash(resident.certificate))
+    return open_sealed(
+        unb64url(copy["sealed"]),
+        terminal_id=terminal.terminal_id,
+        terminal_key=terminal.key,
+        trust=world.trust,
+        expected=expected,
+    )
 
 
 def open_copy(
@@ -130,15 +163,7 @@ def open_copy(
     session_id: str,
     resident: Resident,
 ) -> Document:
-    """The kiosk's check before printing: its own session's binding, or nothing is printed."""
-    expected = Binding(order_id, session_id, terminal.terminal_id, Binding.holder_hash(resident.certificate))
-    return open_sealed(
-        unb64url(copy["sealed"]),
-        terminal_id=terminal.terminal_id,
-        terminal_key=terminal.key,
-        trust=world.trust,
-        expected=expected,
-    ).document
+    return opened(world, copy, terminal, order_id, session_id, resident).document
 
 
 def code_of(
@@ -150,16 +175,7 @@ def code_of(
     resident: Resident,
 ) -> str:
     """The verification code the kiosk prints on the copy's pages."""
-    expected = Binding(
-        order["order_id"], session_id, terminal.terminal_id, Binding.holder_hash(resident.certificate)
-    )
-    return open_sealed(
-        unb64url(copy["sealed"]),
-        terminal_id=terminal.terminal_id,
-        terminal_key=terminal.key,
-        trust=world.trust,
-        expected=expected,
-    ).verification_code
+    return opened(world, copy, terminal, order["order_id"], session_id, resident).verification_code
 
 
 def verify(client: CenterClient, issue_number: str, code: str) -> dict[str, Any]:

@@ -46,19 +46,11 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from center.store.types import UtcDateTime
+from center.store.types import NAMING_CONVENTION, UtcDateTime
 
 VERSION_TABLE = "municipal_alembic_version"
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 RESIDENT_STATUSES = ("resident", "moving_out", "moved_out", "deceased")
 BLOCK_KINDS = ("issuance_stop", "protection_measure")

@@ -1,4 +1,4 @@
-"""Column types shared by the schemas of the servers that keep their own database."""
+"""Column types and naming shared by the schemas of the servers that keep their own database."""
 
 from __future__ import annotations
 
@@ -7,6 +7,15 @@ from typing import Any
 
 from sqlalchemy import DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
+
+# constraint and index names that migrations can refer to, the same on SQLite and PostgreSQL
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):
