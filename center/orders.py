@@ -113,8 +113,15 @@ _LEDGER = Sql(
     "INSERT INTO ledger (order_id, account, municipality, store, terminal_id, amount, day, at) "
     "VALUES (:order_id, :account, :municipality, :store, :terminal_id, :amount, :day, :now)"
 )
+# an order with a copy on paper is not voided by its deadline: the terminal voids or settles it
 _EXPIRED = Sql(
-    "SELECT id, terminal_id FROM orders WHERE state IN ('requested', 'issued') AND deadline < :now"
+    "SELECT id, terminal_id FROM orders o WHERE state IN ('requested', 'issued') AND deadline < :now "
+    "AND NOT EXISTS (SELECT 1 FROM order_copies c WHERE c.order_id = o.id AND c.printed_at IS NOT NULL)"
+)
+_EXPIRE = Sql(
+    "UPDATE orders SET state = 'voided', reason = 'order_timeout', void_pending = :yes, updated_at = :now "
+    "WHERE id = :order_id AND state IN ('requested', 'issued') AND deadline < :now AND NOT EXISTS "
+    "(SELECT 1 FROM order_copies c WHERE c.order_id = orders.id AND c.printed_at IS NOT NULL)"
 )
 _VOID_PENDING = Sql("SELECT id, municipality, reason FROM orders WHERE void_pending = :yes")
 _VOID_TOLD = Sql("UPDATE orders SET void_pending = :no WHERE id = :order_id")
@@ -276,7 +283,9 @@ class OrderService:
     # -- after the copies ----------------------------------------------------------------------
 
     async def printed(self, terminal_id: str, order_id: str, issue_numbers: Sequence[str]) -> OrderState:
-        """These copies came out; when all have, the order is printed."""
+        """These copies came out; when all have, the order is printed. The center records it
+        first (a copy on paper is never voided by a deadline after this), then tells the
+        municipality; if the municipality cannot be told, the terminal's retry tells it."""
         now = self.clock()
         order = await self._load(terminal_id, order_id)
         async with self.database.connection() as connection:
@@ -284,20 +293,19 @@ class OrderService:
         if not issue_numbers or not set(issue_numbers) <= set(copies):
             raise BadRequest("unknown_copies", "these are not this order's copies")
         state = OrderState(order["state"])
-        if next_state(state, OrderEvent.PRINTED) is None:
-            return state
+        if next_state(state, OrderEvent.PRINTED) is not None:
+            async with self.database.connection() as connection, connection.transaction():
+                for number in issue_numbers:
+                    await connection.execute(
+                        _PRINT_COPY, {"order_id": order_id, "issue_number": number, "now": now}
+                    )
+                remaining = [
+                    row for row in await _all(connection, _COPIES, order_id) if row["printed_at"] is None
+                ]
+            if not remaining:
+                state = await self._move(order, OrderEvent.PRINTED, now)
         await self.municipalities.printed(order["municipality"], order_id, list(issue_numbers))
-        async with self.database.connection() as connection, connection.transaction():
-            for number in issue_numbers:
-                await connection.execute(
-                    _PRINT_COPY, {"order_id": order_id, "issue_number": number, "now": now}
-                )
-            remaining = [
-                row for row in await _all(connection, _COPIES, order_id) if row["printed_at"] is None
-            ]
-        if remaining:
-            return state
-        return await self._move(order, OrderEvent.PRINTED, now)
+        return state
 
     async def settle(self, terminal_id: str, order_id: str, paid: int) -> OrderState:
         """The coins went into the cash box: the fee is split in the ledger, once."""
@@ -341,8 +349,8 @@ class OrderService:
                         for account, amount in entries.items()
                     ],
                 )
-        if not moved:  # settled (or something else) meanwhile
-            return await self._replay(terminal_id, order_id, OrderEvent.SETTLE)
+        if not moved:  # settled meanwhile (or its settlement rolled back: then this one settles it)
+            return await self.settle(terminal_id, order_id, paid)
         return OrderState.SETTLED
 
     async def void(self, terminal_id: str, order_id: str, reason: str) -> OrderState:
@@ -372,13 +380,14 @@ class OrderService:
             expired = await _all(connection, _EXPIRED, None, now=now)
         voided = 0
         for row in expired:
-            order = await self._load(row["terminal_id"], row["id"])
-            try:
-                await self._move(order, OrderEvent.VOID, now, reason="order_timeout", void_pending=True)
-            except Conflict:
-                continue  # printed meanwhile
-            await self._audit(order, "order_voided", "order_timeout", now)
-            voided += 1
+            async with self.database.connection() as connection:
+                # in one statement: still open, still overdue, still no copy on paper
+                moved = await connection.execute(_EXPIRE, {"order_id": row["id"], "now": now, "yes": True})
+            if moved:
+                await self._audit(
+                    await self._load(row["terminal_id"], row["id"]), "order_voided", "order_timeout", now
+                )
+                voided += 1
         await self.tell_voids()
         return voided
 

@@ -163,3 +163,19 @@ def test_a_center_killed_after_printing_settles_through_the_next_one(world: Worl
     assert municipal_copies(world)[order["order_id"]] == {"printed"}
     again.close()
     client.close()
+
+
+def test_an_order_with_a_copy_on_paper_outlives_its_deadline(world: World) -> None:
+    """One of two copies came out, then the kiosk went quiet: the deadline does not void an
+    order part of which exists on paper; the kiosk (or staff) decides, here by settling."""
+    _terminal, client = world.terminal("T-0205")
+    session_id = authenticate(world, client, world.resident())
+    order = client.place_order(session_id, secrets.token_hex(8), [SEAL, SEAL])
+    first, second = (copy["issue_number"] for copy in order["copies"])
+    assert client.printed(order["order_id"], [first])["state"] == "issued"
+    time.sleep(DEADLINE + 4 * HOUSEKEEPING)
+    assert client.order(order["order_id"])["state"] == "issued"
+    assert client.printed(order["order_id"], [second])["state"] == "printed"
+    assert client.settle(order["order_id"], order["fee"])["state"] == "settled"
+    assert municipal_copies(world)[order["order_id"]] == {"printed"}
+    client.close()
