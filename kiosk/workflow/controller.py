@@ -1,0 +1,114 @@
+"""The workflow controller: runs one step at a time, moves by the transition table, lets the UI
+approve each change, enforces the timeouts, and wipes the session at every end.
+
+A step is an object with ``async run(context) -> Outcome``: it talks to the card, the center,
+the printer or the resident (through the UI) and says how it ended. The controller knows no
+device and no screen: the Kivy app and the headless driver of the tests and load runs give it
+the same steps and their own :class:`Approver`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Protocol
+
+from kiosk.workflow.context import SessionContext
+from kiosk.workflow.steps import ENDS, Outcome, Step, next_step
+
+log = logging.getLogger(__name__)
+
+SESSION_LIMIT = 600.0  # seconds from the first touch to the end, whatever happens
+STEP_TIMEOUTS: dict[Step, float] = {  # seconds a resident may leave a screen untouched
+    Step.LANGUAGE: 60, Step.PLACE_CARD: 60, Step.WHOSE: 60, Step.PIN: 60, Step.TAKE_CARD: 120,
+    Step.CERTIFICATE_TYPE: 90, Step.OPTIONS: 90, Step.COPIES: 60, Step.CONFIRM: 90, Step.PAYMENT: 120,
+    Step.PRINTING: 300, Step.TAKE_DOCUMENTS: 120, Step.DONE: 15, Step.CANCELLED: 30, Step.FAILED: 30,
+}
+
+
+class StepHandler(Protocol):
+    async def run(self, context: SessionContext) -> Outcome: ...
+
+
+class Approver(Protocol):
+    """The UI's part: it is told every change before it happens and returns when the next screen
+    may start (the headless driver approves at once)."""
+
+    async def approve(self, current: Step, following: Step, context: SessionContext) -> None: ...
+
+
+class Workflow:
+    def __init__(self, steps: Mapping[Step, StepHandler], ui: Approver, *,
+                 timeouts: Mapping[Step, float] | None = None, session_limit: float = SESSION_LIMIT,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        missing = [step for step in Step if step not in steps]
+        if missing:
+            raise ValueError(f"no handler for {', '.join(step.value for step in missing)}")
+        self.steps = dict(steps)
+        self.ui = ui
+        self.timeouts = dict(STEP_TIMEOUTS if timeouts is None else timeouts)
+        self.session_limit = session_limit
+        self.clock = clock
+        self.step = Step.IDLE
+        self.context = SessionContext()
+        self.history: list[tuple[Step, Outcome, Step]] = []  # steps and outcomes only: nothing personal
+        self._started: float | None = None
+
+    async def run_session(self) -> Step:
+        """From the start screen through one resident's session to its end screen and back to the
+        start; returns how it ended. The context is wiped whatever happens, even if this task is
+        cancelled or a step crashes."""
+        try:
+            while True:
+                current = self.step
+                await self.advance()
+                if current in ENDS:
+                    return current
+        finally:
+            self.context.wipe()
+            self._started = None
+            self.step = Step.IDLE
+
+    async def advance(self) -> Step:
+        """Run the current step once and move to the step its outcome leads to."""
+        current = self.step
+        outcome = await self._outcome(current)
+        following = next_step(current, outcome)
+        self.history.append((current, outcome, following))
+        log.info("step %s → %s (%s)", current.value, following.value, outcome.value)
+        if current is Step.IDLE:
+            self._started = self.clock()
+        if following in ENDS:
+            self.context.ended = following
+            self.context.reason = self.context.reason or outcome.value
+        await self.ui.approve(current, following, self.context)
+        self.step = following
+        return following
+
+    async def _outcome(self, step: Step) -> Outcome:
+        limit = self._time_left(step)
+        try:
+            if limit is None:
+                return await self.steps[step].run(self.context)
+            if limit <= 0:
+                return Outcome.TIMEOUT
+            return await asyncio.wait_for(self.steps[step].run(self.context), limit)
+        except TimeoutError:
+            return Outcome.NEXT if step in ENDS else Outcome.TIMEOUT  # an end screen times out to the start
+        except Exception as error:  # a device, the center: the session fails, cleanly
+            log.warning("step %s failed: %s", step.value, type(error).__name__)
+            if step in ENDS:
+                return Outcome.NEXT
+            self.context.reason = f"{step.value}_{type(error).__name__}"
+            return Outcome.ERROR
+
+    def _time_left(self, step: Step) -> float | None:
+        if step is Step.IDLE:
+            return None  # the start screen waits for a touch
+        limit = self.timeouts.get(step)
+        if self._started is not None and step not in ENDS:
+            left = self.session_limit - (self.clock() - self._started)
+            limit = left if limit is None else min(limit, left)
+        return limit

@@ -1,0 +1,104 @@
+"""The resident's session at the kiosk as one transition table (利用者の操作の流れ).
+
+    idle → language → place card → whose certificates (residence / registered domicile) → PIN
+         → take the card back → certificate type → options → copies → confirm content and fee
+         → payment → printing → take the documents → done
+
+Every step ends with an :class:`Outcome`; the table says where each outcome of each step leads.
+Four outcomes exist at every step but the ends and are added to the table once, here, not
+written at each step: ``cancel`` (the resident pressed cancel), ``timeout`` (the resident walked
+away, or the session's limit was reached) → *cancelled*, and ``error`` (a device or the center
+failed) → *failed*. Going back is explicit where it makes sense (``back``).
+
+The card is needed only until its signature: after the PIN step the kiosk asks for it back and
+waits until it is gone (``take_card``), before anything else is chosen.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Step(StrEnum):
+    IDLE = "idle"
+    LANGUAGE = "language"
+    PLACE_CARD = "place_card"
+    WHOSE = "whose"  # 住所地 or 本籍地
+    PIN = "pin"
+    TAKE_CARD = "take_card"
+    CERTIFICATE_TYPE = "certificate_type"
+    OPTIONS = "options"
+    COPIES = "copies"
+    CONFIRM = "confirm"
+    PAYMENT = "payment"
+    PRINTING = "printing"
+    TAKE_DOCUMENTS = "take_documents"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class Outcome(StrEnum):
+    NEXT = "next"
+    BACK = "back"
+    ANOTHER = "another"  # confirm: order one more certificate in the same session
+    NO_OPTIONS = "no_options"  # the certificate type chosen has none (seal registration)
+    REFUSED = "refused"  # the center or municipality refuses: shown, then back to the choice
+    LOCKED = "locked"  # the card's PIN is locked: explained, the card is given back
+    CANCEL = "cancel"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+
+
+ENDS = frozenset({Step.DONE, Step.CANCELLED, Step.FAILED})
+
+_FLOW: dict[tuple[Step, Outcome], Step] = {
+    (Step.IDLE, Outcome.NEXT): Step.LANGUAGE,
+    (Step.LANGUAGE, Outcome.NEXT): Step.PLACE_CARD,
+    (Step.PLACE_CARD, Outcome.NEXT): Step.WHOSE,
+    (Step.PLACE_CARD, Outcome.BACK): Step.LANGUAGE,
+    (Step.WHOSE, Outcome.NEXT): Step.PIN,
+    (Step.PIN, Outcome.NEXT): Step.TAKE_CARD,
+    (Step.PIN, Outcome.BACK): Step.WHOSE,
+    (Step.PIN, Outcome.LOCKED): Step.CANCELLED,  # after the explanation; the card comes back first
+    (Step.PIN, Outcome.REFUSED): Step.CANCELLED,  # the center refused the card (revoked, closed)
+    (Step.TAKE_CARD, Outcome.NEXT): Step.CERTIFICATE_TYPE,
+    (Step.CERTIFICATE_TYPE, Outcome.NEXT): Step.OPTIONS,
+    (Step.CERTIFICATE_TYPE, Outcome.NO_OPTIONS): Step.COPIES,
+    (Step.OPTIONS, Outcome.NEXT): Step.COPIES,
+    (Step.OPTIONS, Outcome.BACK): Step.CERTIFICATE_TYPE,
+    (Step.COPIES, Outcome.NEXT): Step.CONFIRM,
+    (Step.COPIES, Outcome.BACK): Step.CERTIFICATE_TYPE,
+    (Step.CONFIRM, Outcome.NEXT): Step.PAYMENT,
+    (Step.CONFIRM, Outcome.BACK): Step.COPIES,
+    (Step.CONFIRM, Outcome.ANOTHER): Step.CERTIFICATE_TYPE,
+    (Step.PAYMENT, Outcome.NEXT): Step.PRINTING,
+    (Step.PAYMENT, Outcome.REFUSED): Step.CERTIFICATE_TYPE,  # the municipality refused: coins returned
+    (Step.PRINTING, Outcome.NEXT): Step.TAKE_DOCUMENTS,
+    (Step.TAKE_DOCUMENTS, Outcome.NEXT): Step.DONE,
+}
+_EVERYWHERE = {Outcome.CANCEL: Step.CANCELLED, Outcome.TIMEOUT: Step.CANCELLED, Outcome.ERROR: Step.FAILED}
+# the ends go back to the start screen by themselves (the end screens time out)
+_AT_THE_ENDS = {(end, Outcome.NEXT): Step.IDLE for end in ENDS}
+
+TRANSITIONS: dict[tuple[Step, Outcome], Step] = {
+    **_FLOW,
+    **{(step, outcome): target for step in Step if step not in ENDS and step is not Step.IDLE
+       for outcome, target in _EVERYWHERE.items()},
+    (Step.IDLE, Outcome.ERROR): Step.FAILED,
+    **_AT_THE_ENDS,
+}
+# Once the coins are in escrow or paper is coming out, the resident's cancel is not a plain end:
+# the order is voided and the coins returned (the steps do that before answering CANCEL).
+MONEY_HELD = frozenset({Step.PAYMENT, Step.PRINTING})
+
+
+class NoSuchTransition(Exception):
+    """A step answered an outcome the table has no line for (a bug in that step)."""
+
+
+def next_step(step: Step, outcome: Outcome) -> Step:
+    try:
+        return TRANSITIONS[(step, outcome)]
+    except KeyError:
+        raise NoSuchTransition(f"{step.value} cannot end with {outcome.value}") from None

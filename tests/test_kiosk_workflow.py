@@ -1,0 +1,241 @@
+"""The kiosk's workflow as a state machine: the transition table, the controller's timeouts,
+errors and approvals, and the wiping of the session at every end.
+
+The steps here are scripted (each answers the outcomes a test gives it): they stand for the real
+steps (card, center, printer), which are tested with the real components; what is under test is
+the controller and its table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Iterable
+
+import pytest
+
+from kiosk.workflow.context import Chosen, SessionContext
+from kiosk.workflow.controller import Workflow
+from kiosk.workflow.steps import ENDS, TRANSITIONS, NoSuchTransition, Outcome, Step, next_step
+
+CANARY = "佐藤　花子"
+HAPPY = [
+    Step.IDLE,
+    Step.LANGUAGE,
+    Step.PLACE_CARD,
+    Step.WHOSE,
+    Step.PIN,
+    Step.TAKE_CARD,
+    Step.CERTIFICATE_TYPE,
+    Step.OPTIONS,
+    Step.COPIES,
+    Step.CONFIRM,
+    Step.PAYMENT,
+    Step.PRINTING,
+    Step.TAKE_DOCUMENTS,
+    Step.DONE,
+    Step.IDLE,
+]
+
+
+class Crash(BaseException):
+    """What the controller does not handle (like the process being stopped)."""
+
+
+class Scripted:
+    """A step that answers the given outcomes in turn (and fills the context like a real one)."""
+
+    def __init__(
+        self,
+        step: Step,
+        outcomes: Iterable[Outcome] = (),
+        *,
+        delay: float = 0.0,
+        fail: BaseException | None = None,
+    ) -> None:
+        self.step = step
+        self.outcomes = deque(outcomes)
+        self.delay = delay
+        self.fail = fail
+        self.runs = 0
+
+    async def run(self, context: SessionContext) -> Outcome:
+        self.runs += 1
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.fail is not None:
+            raise self.fail
+        if self.step is Step.PLACE_CARD:
+            context.certificate.extend(b"\x30\x82certificate of " + CANARY.encode())
+        if self.step is Step.PIN:
+            context.session_id, context.offers = "S-1", {"household": [CANARY]}
+        if self.step is Step.OPTIONS:
+            context.choosing = Chosen("resident_record", {"members": [1]})
+        if self.step is Step.PAYMENT:
+            context.order_id, context.paid = "O-1", 200
+            context.sealed.append(bytearray(b"sealed " + CANARY.encode()))
+            context.documents.append({"name": CANARY})
+        return self.outcomes.popleft() if self.outcomes else Outcome.NEXT
+
+
+class Screens:
+    """The headless UI: approves at once, remembers every change it was shown."""
+
+    def __init__(self) -> None:
+        self.shown: list[tuple[Step, Step]] = []
+        self.personal_at_end: list[bool] = []
+
+    async def approve(self, current: Step, following: Step, context: SessionContext) -> None:
+        self.shown.append((current, following))
+        if following in ENDS:
+            self.personal_at_end.append(context.personal)
+
+
+def workflow(overrides: dict[Step, Scripted] | None = None, **options: object) -> tuple[Workflow, Screens]:
+    steps = {step: Scripted(step) for step in Step}
+    steps.update(overrides or {})
+    screens = Screens()
+    return Workflow(steps, screens, **options), screens  # type: ignore[arg-type]
+
+
+# -- the table --------------------------------------------------------------------------------------
+
+
+def test_the_table_lets_every_step_be_cancelled_timed_out_or_failed() -> None:
+    for step in Step:
+        if step in ENDS:
+            assert next_step(step, Outcome.NEXT) is Step.IDLE
+        elif step is not Step.IDLE:
+            assert next_step(step, Outcome.CANCEL) is Step.CANCELLED
+            assert next_step(step, Outcome.TIMEOUT) is Step.CANCELLED
+            assert next_step(step, Outcome.ERROR) is Step.FAILED
+    with pytest.raises(NoSuchTransition):
+        next_step(Step.IDLE, Outcome.BACK)
+
+
+def test_every_step_is_reachable_and_every_path_ends() -> None:
+    reachable, frontier = {Step.IDLE}, [Step.IDLE]
+    while frontier:
+        step = frontier.pop()
+        for (source, _outcome), target in TRANSITIONS.items():
+            if source is step and target not in reachable:
+                reachable.add(target)
+                frontier.append(target)
+    assert reachable == set(Step)
+    # the card goes back before anything is chosen: no path from the PIN to a choice skips it
+    after_pin = {target for (source, _o), target in TRANSITIONS.items() if source is Step.PIN}
+    assert Step.CERTIFICATE_TYPE not in after_pin and Step.TAKE_CARD in after_pin
+
+
+@pytest.mark.parametrize(("source", "outcome"), sorted(TRANSITIONS), ids=lambda v: str(v))
+def test_each_transition_of_the_table(source: Step, outcome: Outcome) -> None:
+    flow, screens = workflow({source: Scripted(source, [outcome])})
+    flow.step = source
+    target = asyncio.run(flow.advance())
+    assert target is TRANSITIONS[(source, outcome)] and flow.step is target
+    assert screens.shown == [(source, target)] and flow.history == [(source, outcome, target)]
+
+
+# -- sessions ---------------------------------------------------------------------------------------
+
+
+def test_a_whole_session_and_nothing_of_it_left() -> None:
+    flow, screens = workflow()
+    certificate = flow.context.certificate
+    assert asyncio.run(flow.run_session()) is Step.DONE
+    assert [source for source, _o, _t in flow.history] + [flow.history[-1][2]] == HAPPY
+    assert screens.personal_at_end == [True]  # the end screen still had the session …
+    assert not flow.context.personal and flow.step is Step.IDLE  # … and then it was gone
+    assert certificate == bytearray(len(certificate)) and len(certificate) > 0  # zeroed in place
+    assert CANARY not in repr(flow.context) and CANARY not in repr(flow.history)
+
+
+def test_back_another_and_no_options() -> None:
+    flow, _screens = workflow(
+        {
+            Step.CERTIFICATE_TYPE: Scripted(Step.CERTIFICATE_TYPE, [Outcome.NEXT, Outcome.NO_OPTIONS]),
+            Step.OPTIONS: Scripted(Step.OPTIONS, [Outcome.BACK]),
+            Step.CONFIRM: Scripted(Step.CONFIRM, [Outcome.ANOTHER, Outcome.NEXT]),
+        }
+    )
+    assert asyncio.run(flow.run_session()) is Step.DONE
+    path = [source for source, _o, _t in flow.history]
+    assert path[path.index(Step.TAKE_CARD) : path.index(Step.PAYMENT)] == [
+        Step.TAKE_CARD,
+        Step.CERTIFICATE_TYPE,
+        Step.OPTIONS,
+        Step.CERTIFICATE_TYPE,
+        Step.COPIES,
+        Step.CONFIRM,
+        Step.CERTIFICATE_TYPE,
+        Step.OPTIONS,
+        Step.COPIES,
+        Step.CONFIRM,
+    ]
+
+
+def test_a_resident_who_walks_away_is_timed_out_and_forgotten() -> None:
+    slow = Scripted(Step.CERTIFICATE_TYPE, delay=5.0)
+    flow, screens = workflow({Step.CERTIFICATE_TYPE: slow}, timeouts={Step.CERTIFICATE_TYPE: 0.05})
+    assert asyncio.run(flow.run_session()) is Step.CANCELLED
+    assert (Step.CERTIFICATE_TYPE, Outcome.TIMEOUT, Step.CANCELLED) in flow.history
+    assert screens.personal_at_end == [True] and not flow.context.personal
+
+
+def test_the_session_limit_times_out_whatever_the_step() -> None:
+    now = [0.0]
+
+    class Slowly(Scripted):
+        async def run(self, context: SessionContext) -> Outcome:
+            now[0] += 100.0  # each step takes the resident 100 s
+            return await super().run(context)
+
+    flow, _screens = workflow(
+        {step: Slowly(step) for step in Step}, session_limit=450.0, clock=lambda: now[0]
+    )
+    assert asyncio.run(flow.run_session()) is Step.CANCELLED
+    assert flow.history[-2][1] is Outcome.TIMEOUT  # the step that began after the limit
+
+
+def test_a_failing_device_fails_the_session_cleanly() -> None:
+    flow, screens = workflow({Step.PRINTING: Scripted(Step.PRINTING, fail=OSError(f"jam {CANARY}"))})
+    assert asyncio.run(flow.run_session()) is Step.FAILED
+    assert (Step.PRINTING, Outcome.ERROR, Step.FAILED) in flow.history
+    assert screens.shown[-1] == (Step.FAILED, Step.IDLE) and not flow.context.personal
+
+
+def test_cancel_everywhere_and_the_session_is_wiped_each_time() -> None:
+    for step in Step:
+        if step in ENDS or step is Step.IDLE:
+            continue
+        flow, _screens = workflow({step: Scripted(step, [Outcome.CANCEL])})
+        assert asyncio.run(flow.run_session()) is Step.CANCELLED, step
+        assert flow.history[-2] == (step, Outcome.CANCEL, Step.CANCELLED) and not flow.context.personal
+
+
+def test_a_crash_in_the_middle_still_wipes_the_session() -> None:
+    """A task cancelled (the app closing) or an exception the controller does not handle:
+    nothing personal survives in the workflow."""
+    flow, _screens = workflow({Step.CONFIRM: Scripted(Step.CONFIRM, fail=Crash())})
+    with pytest.raises(Crash):
+        asyncio.run(flow.run_session())
+    assert not flow.context.personal and flow.step is Step.IDLE
+
+    async def cancel_during_payment() -> None:
+        flow2, _ = workflow({Step.PAYMENT: Scripted(Step.PAYMENT, delay=10.0)})
+        task = asyncio.create_task(flow2.run_session())
+        while flow2.step is not Step.PAYMENT:
+            await asyncio.sleep(0.001)
+        await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert not flow2.context.personal
+
+    asyncio.run(cancel_during_payment())
+
+
+def test_a_workflow_needs_a_step_for_every_state() -> None:
+    steps = {step: Scripted(step) for step in Step if step is not Step.PRINTING}
+    with pytest.raises(ValueError, match="printing"):
+        Workflow(steps, Screens())  # type: ignore[arg-type]
