@@ -261,9 +261,10 @@ def _point(public_key: ec.EllipticCurvePublicKey) -> bytes:
     return public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
 
 
-def _aead_key(shared: bytes, ephemeral_point: bytes, recipient_point: bytes, terminal_id: str) -> bytes:
+def _aead_key(shared: bytes, ephemeral_point: bytes, recipient_point: bytes, terminal_id: str,
+              info_prefix: bytes = HKDF_INFO_PREFIX) -> bytes:
     hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=ephemeral_point + recipient_point,
-                info=HKDF_INFO_PREFIX + terminal_id.encode("utf-8"))
+                info=info_prefix + terminal_id.encode("utf-8"))
     return hkdf.derive(shared)
 
 
