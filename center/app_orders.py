@@ -5,6 +5,7 @@ carries its idempotency key in the signed body.
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -140,6 +141,15 @@ def add_order_routes(app: FastAPI, service: CenterService, signed: dict[str, Any
             content_hash=found.content_hash,
         )
         return Response(answer.model_dump_json(exclude_none=True), media_type="application/json")
+
+    @app.get("/v1/sessions/{session_id}/offer", tags=["orders"], openapi_extra=signed)
+    async def offer(session_id: str, request: Request) -> Response:
+        """What the session's resident can have now: per certificate its fee, copies and whether it
+        can be issued (and why not); ``sealed``: household members, tax years and options, sealed
+        to this terminal by the municipality (base64url, see docs/municipal.md)."""
+        terminal_id, _ = await terminal(request)
+        offered = await service.offer(terminal_id, _uuid(session_id, "unknown_session"))
+        return Response(json.dumps(offered, ensure_ascii=False), media_type="application/json")
 
     @app.post(
         "/v1/sessions/{session_id}/orders",

@@ -82,6 +82,10 @@ class CenterClient:
         order = {"idempotency_key": idempotency_key, "printer": printer, "items": items}
         return self._json(self.request("POST", f"/v1/sessions/{session_id}/orders", order), 201)
 
+    def offer(self, session_id: str) -> dict[str, Any]:
+        """What the session's resident can have now (``sealed``: the personal part, for this terminal)."""
+        return self._json(self.request("GET", f"/v1/sessions/{session_id}/offer"), 200)
+
     def order(self, order_id: str) -> dict[str, Any]:
         return self._json(self.request("GET", f"/v1/orders/{order_id}"), 200)
 

@@ -53,12 +53,11 @@ class MunicipalClient:
     async def issue(self, municipality: str, request: Mapping[str, Any]) -> dict[str, Any]:
         """The sealed copies for ``request`` (a :class:`center.municipal.requests.IssueRequest` as
         JSON); the same again when asked again."""
-        answer = await self._post(municipality, "/v1/issue", request)
-        if answer.status_code == 422:
-            body = _json(answer)
-            raise MunicipalRefusal(str(body.get("error", "refused")), str(body.get("message", "")),
-                                   details={"message_ja": str(body.get("message_ja", ""))})
-        return self._ok(municipality, answer)
+        return self._answer(municipality, await self._post(municipality, "/v1/issue", request))
+
+    async def offer(self, municipality: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        """What the municipality offers the card's holder now (public part + ``sealed``)."""
+        return self._answer(municipality, await self._post(municipality, "/v1/offer", request))
 
     async def printed(self, municipality: str, order_id: str, issue_numbers: list[str]) -> None:
         self._ok(municipality, await self._post(municipality, f"/v1/orders/{order_id}/printed",
@@ -96,6 +95,16 @@ class MunicipalClient:
             log.warning("municipality %s unreachable (%s)", municipality, type(error).__name__)
             raise MunicipalityUnavailable("municipality_unavailable",
                                           "the municipality cannot be reached now") from None
+
+    @classmethod
+    def _answer(cls, municipality: str, answer: httpx.Response) -> dict[str, Any]:
+        """The answer's body; its refusal (422) as :class:`MunicipalRefusal`, any other failure as
+        :class:`MunicipalityUnavailable`."""
+        if answer.status_code == 422:
+            body = _json(answer)
+            raise MunicipalRefusal(str(body.get("error", "refused")), str(body.get("message", "")),
+                                   details={"message_ja": str(body.get("message_ja", ""))})
+        return cls._ok(municipality, answer)
 
     @staticmethod
     def _ok(municipality: str, answer: httpx.Response) -> dict[str, Any]:

@@ -127,6 +127,21 @@ _VOID_PENDING = Sql("SELECT id, municipality, reason FROM orders WHERE void_pend
 _VOID_TOLD = Sql("UPDATE orders SET void_pending = :no WHERE id = :order_id")
 
 
+async def authenticated_session(
+    connection: Connection, terminal_id: str, session_id: str, now: dt.datetime
+) -> dict[str, Any]:
+    """The session of this terminal whose resident was authenticated, recently enough to order
+    in; with the terminal's store and certificate."""
+    session = await connection.one(_SESSION, {"session_id": session_id, "terminal_id": terminal_id})
+    if session is None:
+        raise NotFound("unknown_session", "no such session for this terminal")
+    if session["status"] != "authenticated" or session["certificate_serial"] is None:
+        raise Conflict("session_not_authenticated", "the resident has not been authenticated in this session")
+    if now - stored_time(session["consumed_at"]) > ORDER_WINDOW:
+        raise Conflict("session_expired", "this session is too old to order in; please start again")
+    return session
+
+
 class OrderService:
     def __init__(
         self,
@@ -179,15 +194,7 @@ class OrderService:
         asked: str,
         now: dt.datetime,
     ) -> dict[str, Any]:
-        session = await connection.one(_SESSION, {"session_id": session_id, "terminal_id": terminal_id})
-        if session is None:
-            raise NotFound("unknown_session", "no such session for this terminal")
-        if session["status"] != "authenticated" or session["certificate_serial"] is None:
-            raise Conflict(
-                "session_not_authenticated", "the resident has not been authenticated in this session"
-            )
-        if now - stored_time(session["consumed_at"]) > ORDER_WINDOW:
-            raise Conflict("session_expired", "this session is too old to order in; please start again")
+        session = await authenticated_session(connection, terminal_id, session_id, now)
         order_id = str(uuid.uuid4())
         try:
             request = IssueRequest.from_json(
@@ -279,6 +286,23 @@ class OrderService:
         else:
             await self._audit(order, "order_issued", None, now)
         return PlacedOrder(order_id, OrderState.ISSUED, answer["fee"], copies)
+
+    async def offer(self, terminal_id: str, session_id: str) -> dict[str, Any]:
+        """What the session's resident can have now, as the municipality answers (its personal
+        part sealed to the terminal)."""
+        now = self.clock()
+        async with self.database.connection() as connection:
+            session = await authenticated_session(connection, terminal_id, session_id, now)
+        return await self.municipalities.offer(
+            session["municipality"],
+            {
+                "session_id": session_id,
+                "terminal_id": terminal_id,
+                "certificate_serial": session["certificate_serial"],
+                "holder_certificate": session["holder_certificate"],
+                "terminal_certificate": b64url(bytes(session["certificate"])),
+            },
+        )
 
     # -- after the copies ----------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ import secrets
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -206,6 +207,18 @@ class CenterService:
         await self.decisions.record(AuditEntry("resident_authenticated", "accepted", None, **fields), now,
                                     change=consume, refused=refused)
         return ResidentAccepted(session_id, record.municipality, offered)
+
+    async def offer(self, terminal_id: str, session_id: str) -> dict[str, Any]:
+        """What the session's resident can have now: the municipality's offer, each certificate
+        also closed where the service calendar closes it (its reason and words then)."""
+        offered = await self.orders.offer(terminal_id, session_id)
+        decisions = await self.calendar.open_types(self.clock(), offered["municipality"])
+        for kind, decision in decisions.items():
+            entry = offered["certificates"].get(kind.value)
+            if entry is not None and isinstance(decision, Closed):
+                entry.update(available=False, reason=decision.reason_code.value,
+                             message_ja=decision.message_ja, message_en=decision.message_en)
+        return offered
 
     async def _ask_authority(self, verified: VerifiedResident) -> CertificateRecord:
         """The card's revocation status (OCSP) and its municipality, asked of the authority at

@@ -417,3 +417,46 @@ def test_the_daily_settlement_adds_up(world: World, capsys: pytest.CaptureFixtur
     published = capsys.readouterr().out.strip()
     trusted = json.loads((world.town.directory / municipal_service.CENTER_KEYS_FILE).read_text())["keys"]
     assert trusted == [published]  # the municipality trusts exactly this center's key
+
+
+def test_the_offer_shows_the_household_only_to_the_terminal(world: World) -> None:
+    """After the card's proof: what can be issued, with fees; the household members by name,
+    sealed so that only this terminal, for this session and card, reads them."""
+    from documents.offer import open_offer
+
+    terminal, client = world.terminal("T-0107")
+    resident = world.resident()
+    session_id = authenticate(world, client, resident)
+    offered = client.offer(session_id)
+    assert offered["municipality"] == CODE and offered["max_copies"] == 10
+    seal = offered["certificates"]["seal_registration"]
+    assert seal == {"fee": 200, "max_copies": 10, "available": True, "reason": None}
+    assert resident.name.split("　")[0] not in json.dumps(offered, ensure_ascii=False)  # names only sealed
+    personal = open_offer(
+        unb64url(offered["sealed"]),
+        terminal_id=terminal.terminal_id,
+        terminal_key=terminal.key,
+        trust=world.trust,
+        session_id=session_id,
+        holder_certificate=Binding.holder_hash(resident.certificate),
+        now=dt.datetime.now(dt.UTC),
+    )
+    holder = [member for member in personal["household"] if member["holder"]]
+    assert [member["name"] for member in holder] == [resident.name]
+    assert personal["tax_years"] and personal["my_number"] is False
+    no_seal = world.resident("no_seal")
+    _other_terminal, other = world.terminal("T-0108")
+    other_session = authenticate(world, other, no_seal)
+    assert other.offer(other_session)["certificates"]["seal_registration"] == {
+        "fee": 200,
+        "max_copies": 10,
+        "available": False,
+        "reason": "no_seal_registered",
+    }
+    moved_in = world.resident("moved_in_today")
+    third_session = authenticate(world, other, moved_in)
+    with pytest.raises(CenterRefusal) as refused:
+        other.offer(third_session)
+    assert refused.value.status == 422 and refused.value.code == "moved_in_today"
+    client.close()
+    other.close()

@@ -3,6 +3,8 @@
 Every call but ``/v1/health`` must be signed by a center key the municipality trusts
 (:mod:`center.bridge_protocol`) and is accepted once (its nonce is recorded):
 
+- ``POST /v1/offer``: what the card's holder can have now (:mod:`center.municipal.offers`): the
+  public part and the personal part sealed to the terminal (200), or why not (422).
 - ``POST /v1/issue``: an :class:`~center.municipal.requests.IssueRequest`; answers the sealed
   copies (200), a refusal with its code and words (422), or why the request cannot be served.
 - ``POST /v1/orders/{order_id}/printed`` ``{"issue_numbers": [...]}``: the copies came out.
@@ -18,8 +20,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -35,6 +37,7 @@ from center.municipal.issuer import (
     UnknownOrder,
     UntrustedTerminal,
 )
+from center.municipal.offers import OfferRequest, make_offer
 from center.municipal.refusals import Refused
 from center.municipal.requests import BadIssueRequest, IssueRequest
 from center.municipal.service import MunicipalServer
@@ -42,6 +45,7 @@ from center.protocol import b64url
 from center.web import NO_TELEMETRY
 
 MAX_BODY = 64 * 1024
+T = TypeVar("T")
 _STATUS = {OrderConflict: 409, StatusConflict: 409, UnknownOrder: 404, UntrustedTerminal: 403,
            NotConfigured: 503}
 
@@ -86,6 +90,18 @@ def create_app(server: MunicipalServer) -> FastAPI:
         except (ValueError, UnicodeDecodeError):
             raise _Refusal(_error(400, "bad_request", "the body is not JSON")) from None
 
+    async def served(work: Callable[[], T]) -> T:
+        """``work`` in a worker thread; what it refuses, as the answer."""
+        try:
+            return await run_in_threadpool(work)
+        except BadIssueRequest as error:
+            raise _Refusal(_error(400, "bad_request", str(error))) from None
+        except Refused as refusal:
+            raise _Refusal(_error(422, refusal.code.value, refusal.message_en,
+                                  message_ja=refusal.message_ja)) from None
+        except IssuanceError as error:
+            raise _Refusal(_error(_STATUS.get(type(error), 400), error.code, str(error))) from None
+
     @app.get("/v1/health")
     async def health() -> dict[str, str]:
         return {"status": "ok", "municipality": server.municipality}
@@ -93,21 +109,21 @@ def create_app(server: MunicipalServer) -> FastAPI:
     @app.post("/v1/issue")
     async def issue(request: Request) -> JSONResponse:
         document = await signed_body(request)
-        try:
-            issue_request = IssueRequest.from_json(document)
-            issued = await run_in_threadpool(server.issuer.issue, issue_request)
-        except BadIssueRequest as error:
-            return _error(400, "bad_request", str(error))
-        except Refused as refusal:
-            return _error(422, refusal.code.value, refusal.message_en, message_ja=refusal.message_ja)
-        except IssuanceError as error:
-            return _error(_STATUS.get(type(error), 400), error.code, str(error))
+        issued = await served(lambda: server.issuer.issue(IssueRequest.from_json(document)))
         return JSONResponse({
             "order_id": issued.order_id, "fee": issued.fee,
             "copies": [{"item": copy.item, "copy": copy.copy, "issue_number": copy.issue_number,
                         "pages": copy.pages, "fee": copy.fee, "content_hash": copy.content_hash,
                         "code_hash": copy.code_hash,
                         "sealed": b64url(copy.sealed)} for copy in issued.copies]})
+
+    @app.post("/v1/offer")
+    async def offer(request: Request) -> JSONResponse:
+        """What the card's holder can have now: the public part, and the personal part sealed to
+        the terminal."""
+        document = await signed_body(request)
+        offered = await served(lambda: make_offer(server.issuer, OfferRequest.from_json(document)))
+        return JSONResponse({**offered.public, "sealed": b64url(offered.sealed)})
 
     @app.post("/v1/orders/{order_id}/printed")
     async def printed(order_id: str, request: Request) -> JSONResponse:

@@ -111,8 +111,9 @@ def request_hash(request: IssueRequest) -> str:
 
 
 def load_settings(connection: sa.Connection) -> MunicipalSettings:
-    text = connection.execute(sa.select(schema.settings.c.document)
-                              .where(schema.settings.c.name == SETTINGS_NAME)).scalar_one_or_none()
+    text = connection.execute(
+        sa.select(schema.settings.c.document).where(schema.settings.c.name == SETTINGS_NAME)
+    ).scalar_one_or_none()
     if text is None:
         raise NotConfigured("the municipality has no settings yet")
     return MunicipalSettings.loads(text)
@@ -121,8 +122,9 @@ def load_settings(connection: sa.Connection) -> MunicipalSettings:
 def store_settings(connection: sa.Connection, settings: MunicipalSettings, now: dt.datetime) -> None:
     table = schema.settings
     document = json.dumps(settings.to_json(), ensure_ascii=False)
-    updated = connection.execute(table.update().where(table.c.name == SETTINGS_NAME)
-                                 .values(document=document, updated_at=now)).rowcount
+    updated = connection.execute(
+        table.update().where(table.c.name == SETTINGS_NAME).values(document=document, updated_at=now)
+    ).rowcount
     if not updated:
         connection.execute(table.insert().values(name=SETTINGS_NAME, document=document, updated_at=now))
 
@@ -130,8 +132,14 @@ def store_settings(connection: sa.Connection, settings: MunicipalSettings, now: 
 class Issuer:
     """Issues a municipality's copies from its own database, with its own key."""
 
-    def __init__(self, engine: sa.Engine, key: MunicipalKey, terminal_cas: Sequence[x509.Certificate],
-                 *, clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        key: MunicipalKey,
+        terminal_cas: Sequence[x509.Certificate],
+        *,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
         self.engine = engine
         self.key = key
         self.terminal_cas = list(terminal_cas)
@@ -141,7 +149,7 @@ class Issuer:
         """The copies for ``request`` (the same ones again for the same request); raises
         :class:`~center.municipal.refusals.Refused` or an :class:`IssuanceError`."""
         now = self.clock()
-        terminal_key = self._terminal_key(request, now)
+        terminal_key = self.terminal_key(request.terminal_id, request.terminal_certificate, now)
         try:
             return self._issue(request, terminal_key, now)
         except sa.exc.IntegrityError:
@@ -149,8 +157,9 @@ class Issuer:
             # waited on the key): now it is a retry, or a conflict
             return self._issue(request, terminal_key, now)
 
-    def _issue(self, request: IssueRequest, terminal_key: ec.EllipticCurvePublicKey,
-               now: dt.datetime) -> Issued:
+    def _issue(
+        self, request: IssueRequest, terminal_key: ec.EllipticCurvePublicKey, now: dt.datetime
+    ) -> Issued:
         asked = request_hash(request)
         with self.engine.connect() as connection:
             connection.execution_options(sqlite_immediate=True)
@@ -162,27 +171,38 @@ class Issuer:
                 if settings.municipality != self.key.municipality:
                     raise NotConfigured("the settings are another municipality's")
                 eligible = check_request(request, RecordStore(connection), settings, now)
-                connection.execute(schema.issue_requests.insert().values(
-                    order_id=request.order_id, request_hash=asked, received_at=now))
+                connection.execute(
+                    schema.issue_requests.insert().values(
+                        order_id=request.order_id, request_hash=asked, received_at=now
+                    )
+                )
                 copies = self._make(connection, request, eligible, settings, terminal_key, now)
         return Issued(request.order_id, copies)
 
     def _previous(self, connection: sa.Connection, order_id: str, asked: str) -> Issued | None:
         requests = schema.issue_requests.c
-        known = connection.execute(sa.select(requests.request_hash)
-                                   .where(requests.order_id == order_id)).scalar_one_or_none()
+        known = connection.execute(
+            sa.select(requests.request_hash).where(requests.order_id == order_id)
+        ).scalar_one_or_none()
         if known is None:
             return None
         if known != asked:
             raise OrderConflict("this order id was used for another request")
         return Issued(order_id, _copies_of(connection, order_id))
 
-    def _make(self, connection: sa.Connection, request: IssueRequest, eligible: list[Eligible],
-              settings: MunicipalSettings, terminal_key: ec.EllipticCurvePublicKey,
-              now: dt.datetime) -> tuple[IssuedCopy, ...]:
+    def _make(
+        self,
+        connection: sa.Connection,
+        request: IssueRequest,
+        eligible: list[Eligible],
+        settings: MunicipalSettings,
+        terminal_key: ec.EllipticCurvePublicKey,
+        now: dt.datetime,
+    ) -> tuple[IssuedCopy, ...]:
         day = tokyo_day(now)
-        binding = Binding(request.order_id, request.session_id, request.terminal_id,
-                          request.holder_certificate)
+        binding = Binding(
+            request.order_id, request.session_id, request.terminal_id, request.holder_certificate
+        )
         contents = [certificates.content(item, settings, day) for item in eligible]
         total = sum(item.item.copies for item in eligible)
         sequence = _take_sequence(connection, day, total)
@@ -190,32 +210,69 @@ class Issuer:
         history: list[dict[str, object]] = []
         for index, (item, (content, pages)) in enumerate(zip(eligible, contents, strict=True)):
             for copy in range(1, item.item.copies + 1):
-                number = IssueNumber(day, settings.municipality, request.terminal_id, request.printer,
-                                     sequence)
+                number = IssueNumber(
+                    day, settings.municipality, request.terminal_id, request.printer, sequence
+                )
                 sequence += 1
-                document = Document(number, item.item.certificate_type.value, settings.municipality, now,
-                                    binding, pages, content)
+                document = Document(
+                    number,
+                    item.item.certificate_type.value,
+                    settings.municipality,
+                    now,
+                    binding,
+                    pages,
+                    content,
+                )
                 signed = sign(document, self.key)
                 sealed = seal(signed, request.terminal_id, terminal_key)
                 code_hash = code_digest(signed.verification_code)
-                copies.append(IssuedCopy(index, copy, number.text, pages, item.offer.fee,
-                                         document.content_hash(), code_hash, sealed))
-                history.append({
-                    "issue_number": number.text, "issued_at": now, "order_id": request.order_id,
-                    "item": index, "copy": copy, "session_id": request.session_id,
-                    "terminal_id": request.terminal_id, "store": request.store, "printer": request.printer,
-                    "requester_id": item.holder.id, "certificate_type": item.item.certificate_type.value,
-                    "subjects": json.dumps(item.subject_ids),
-                    "printed_items": json.dumps(certificates.printed_items(item), ensure_ascii=False),
-                    "pages": pages, "fee": item.offer.fee, "content_hash": document.content_hash(),
-                    "code_hash": code_hash, "status": "issued", "status_at": now, "disposal": None,
-                    "sealed": sealed})
+                copies.append(
+                    IssuedCopy(
+                        index,
+                        copy,
+                        number.text,
+                        pages,
+                        item.offer.fee,
+                        document.content_hash(),
+                        code_hash,
+                        sealed,
+                    )
+                )
+                history.append(
+                    {
+                        "issue_number": number.text,
+                        "issued_at": now,
+                        "order_id": request.order_id,
+                        "item": index,
+                        "copy": copy,
+                        "session_id": request.session_id,
+                        "terminal_id": request.terminal_id,
+                        "store": request.store,
+                        "printer": request.printer,
+                        "requester_id": item.holder.id,
+                        "certificate_type": item.item.certificate_type.value,
+                        "subjects": json.dumps(item.subject_ids),
+                        "printed_items": json.dumps(certificates.printed_items(item), ensure_ascii=False),
+                        "pages": pages,
+                        "fee": item.offer.fee,
+                        "content_hash": document.content_hash(),
+                        "code_hash": code_hash,
+                        "status": "issued",
+                        "status_at": now,
+                        "disposal": None,
+                        "sealed": sealed,
+                    }
+                )
         connection.execute(schema.issuance_history.insert(), history)
         return tuple(copies)
 
-    def _terminal_key(self, request: IssueRequest, now: dt.datetime) -> ec.EllipticCurvePublicKey:
+    def terminal_key(
+        self, terminal_id: str, certificate_der: bytes, now: dt.datetime
+    ) -> ec.EllipticCurvePublicKey:
+        """The key of ``terminal_id``'s certificate, if a trusted terminal CA issued it and it is
+        valid now; else :class:`UntrustedTerminal`."""
         try:
-            certificate = x509.load_der_x509_certificate(request.terminal_certificate)
+            certificate = x509.load_der_x509_certificate(certificate_der)
         except ValueError:
             raise UntrustedTerminal("the terminal certificate is not DER") from None
         if not any(_issued_by(certificate, ca) for ca in self.terminal_cas):
@@ -223,7 +280,7 @@ class Issuer:
         if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
             raise UntrustedTerminal("the terminal certificate is not valid now")
         names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-        if [name.value for name in names] != [request.terminal_id]:
+        if [name.value for name in names] != [terminal_id]:
             raise UntrustedTerminal("the terminal certificate is another terminal's")
         key = certificate.public_key()
         if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
@@ -246,7 +303,8 @@ class Issuer:
                 connection.execute(
                     schema.issuance_history.update()
                     .where(history.issue_number.in_(list(issue_numbers)), history.status == "issued")
-                    .values(status="printed", status_at=self.clock()))
+                    .values(status="printed", status_at=self.clock())
+                )
 
     def void(self, order_id: str, reason: str) -> list[str]:
         """Every copy of the order is voided (廃棄), with why; returns their numbers. An order with
@@ -258,16 +316,19 @@ class Issuer:
                 numbers = self._numbers(connection, order_id)
                 if any(status == "printed" for status in numbers.values()):
                     raise StatusConflict("copies of this order were printed: it cannot be voided")
-                connection.execute(schema.issuance_history.update()
-                                   .where(history.order_id == order_id, history.status == "issued")
-                                   .values(status="voided", status_at=self.clock(), disposal=reason))
+                connection.execute(
+                    schema.issuance_history.update()
+                    .where(history.order_id == order_id, history.status == "issued")
+                    .values(status="voided", status_at=self.clock(), disposal=reason)
+                )
         return sorted(numbers)
 
     @staticmethod
     def _numbers(connection: sa.Connection, order_id: str) -> dict[str, str]:
         history = schema.issuance_history.c
-        rows = connection.execute(sa.select(history.issue_number, history.status)
-                                  .where(history.order_id == order_id)).all()
+        rows = connection.execute(
+            sa.select(history.issue_number, history.status).where(history.order_id == order_id)
+        ).all()
         if not rows:
             raise UnknownOrder("no copies for this order")
         return {row.issue_number: row.status for row in rows}
@@ -285,9 +346,12 @@ def _take_sequence(connection: sa.Connection, day: dt.date, count: int) -> int:
     """The first of ``count`` consecutive sequence numbers of ``day`` (the day's row stays locked
     by this transaction until it commits, so numbers are never given twice)."""
     table = schema.issue_sequences
-    insert = (postgresql.insert(table) if connection.dialect.name == "postgresql" else sqlite.insert(table))
-    statement = insert.values(day=day, last=count).on_conflict_do_update(
-        index_elements=[table.c.day], set_={"last": table.c.last + count}).returning(table.c.last)
+    insert = postgresql.insert(table) if connection.dialect.name == "postgresql" else sqlite.insert(table)
+    statement = (
+        insert.values(day=day, last=count)
+        .on_conflict_do_update(index_elements=[table.c.day], set_={"last": table.c.last + count})
+        .returning(table.c.last)
+    )
     last = connection.execute(statement).scalar_one()
     return int(last) - count + 1
 
@@ -295,8 +359,29 @@ def _take_sequence(connection: sa.Connection, day: dt.date, count: int) -> int:
 def _copies_of(connection: sa.Connection, order_id: str) -> tuple[IssuedCopy, ...]:
     history = schema.issuance_history.c
     rows = connection.execute(
-        sa.select(history.item, history.copy, history.issue_number, history.pages, history.fee,
-                  history.content_hash, history.code_hash, history.sealed)
-        .where(history.order_id == order_id).order_by(history.item, history.copy)).all()
-    return tuple(IssuedCopy(row.item, row.copy, row.issue_number, row.pages, row.fee, row.content_hash,
-                            row.code_hash, bytes(row.sealed)) for row in rows)
+        sa.select(
+            history.item,
+            history.copy,
+            history.issue_number,
+            history.pages,
+            history.fee,
+            history.content_hash,
+            history.code_hash,
+            history.sealed,
+        )
+        .where(history.order_id == order_id)
+        .order_by(history.item, history.copy)
+    ).all()
+    return tuple(
+        IssuedCopy(
+            row.item,
+            row.copy,
+            row.issue_number,
+            row.pages,
+            row.fee,
+            row.content_hash,
+            row.code_hash,
+            bytes(row.sealed),
+        )
+        for row in rows
+    )

@@ -1,0 +1,159 @@
+"""What a municipality offers one resident right now (交付可能な証明書): asked by the center after
+the card's proof, shown by the kiosk before the resident chooses.
+
+Two parts. The public part (per certificate: fee, copies, whether it can be issued now and why
+not) the center may read and combine with its calendar. The personal part (the household's
+members by name and relationship, the tax years and kinds, the options allowed) is sealed to
+the terminal (:mod:`documents.offer`): the center relays it unread.
+
+Whether a certificate "can be issued" is the issuer's own eligibility, tried with the options a
+resident choosing only for themselves would pick (their own entries, their own register's
+individual record, the newest tax year that passes), so the kiosk never offers what will be
+refused for the holder alone; other choices (a household member, an older year) are checked when
+ordered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from center.calendar import CertificateType
+from center.municipal.eligibility import check_holder, check_item
+from center.municipal.issuer import Issuer, load_settings
+from center.municipal.records import RecordStore, Resident
+from center.municipal.refusals import Refused
+from center.municipal.requests import (
+    AttachmentOptions,
+    BadIssueRequest,
+    IssueItem,
+    NoOptions,
+    Options,
+    RegisterOptions,
+    RegisterScope,
+    ResidentRecordOptions,
+    TaxOptions,
+    _Object,
+)
+from center.municipal.settings import JST, MunicipalSettings
+from documents.offer import seal_offer
+
+_ID = re.compile(r"[A-Za-z0-9-]{1,40}")
+_TERMINAL = re.compile(r"[A-Z0-9-]{1,32}")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class OfferRequest:
+    session_id: str
+    terminal_id: str
+    certificate_serial: int
+    holder_certificate: str
+    terminal_certificate: bytes
+
+    @classmethod
+    def from_json(cls, document: Any) -> OfferRequest:
+        fields = _Object(document, "offer")
+        request = cls(
+            fields.matching("session_id", _ID),
+            fields.matching("terminal_id", _TERMINAL),
+            fields.integer("certificate_serial", 1, 2**63 - 1),
+            fields.matching("holder_certificate", _HEX64),
+            fields.base64("terminal_certificate", 4096),
+        )
+        fields.done()
+        return request
+
+
+@dataclass(frozen=True)
+class ResidentOffer:
+    public: dict[str, Any]
+    sealed: bytes
+
+
+def _trials(
+    kind: CertificateType, holder: Resident, settings: MunicipalSettings, today: dt.date
+) -> list[Options]:
+    """The options a resident choosing only for themselves could pick, most likely first."""
+    offer = settings.offer(kind)
+    if kind in (CertificateType.RESIDENT_RECORD, CertificateType.RESIDENT_RECORD_ENTRIES):
+        return [ResidentRecordOptions(members=(holder.id,))]
+    if kind is CertificateType.TAX and offer is not None:
+        return [TaxOptions(offer.tax_kinds[0], year) for year in settings.tax_years_offered(today)]
+    if kind is CertificateType.FAMILY_REGISTER:
+        return [RegisterOptions(RegisterScope.INDIVIDUAL)]
+    if kind is CertificateType.FAMILY_REGISTER_ATTACHMENT:
+        return [AttachmentOptions()]
+    return [NoOptions()]
+
+
+def make_offer(issuer: Issuer, request: OfferRequest) -> ResidentOffer:
+    """The offer for the card's holder (raises :class:`Refused` when they cannot use the service)."""
+    now = issuer.clock()
+    terminal_key = issuer.terminal_key(request.terminal_id, request.terminal_certificate, now)
+    today = now.astimezone(JST).date()
+    with issuer.engine.connect() as connection:
+        settings = load_settings(connection)
+        records = RecordStore(connection)
+        holder = check_holder(request.certificate_serial, records, settings, now)
+        certificates: dict[str, Any] = {}
+        years: list[int] = []
+        for kind, offer in settings.offers.items():
+            reason = None
+            for options in _trials(kind, holder, settings, today):
+                try:
+                    check_item(IssueItem(kind, options, 1), holder, records, settings, now)
+                except Refused as refused:
+                    reason = reason or refused.code.value
+                    continue
+                reason = None
+                if isinstance(options, TaxOptions):
+                    years.append(options.tax_year)
+                break
+            certificates[kind.value] = {
+                "fee": offer.fee,
+                "max_copies": offer.max_copies,
+                "available": reason is None,
+                "reason": reason,
+            }
+        household = records.household(holder.household_id)
+    tax = settings.offer(CertificateType.TAX)
+    record = settings.offer(CertificateType.RESIDENT_RECORD)
+    personal = {
+        "household": [
+            {
+                "member": member.id,
+                "name": member.name,
+                "name_kana": member.name_kana,
+                "relationship": member.relationship,
+                "holder": member.id == holder.id,
+            }
+            for member in household.members
+            if member.status in ("resident", "moving_out")
+        ],
+        "tax_years": years,
+        "tax_kinds": [] if tax is None else [kind.value for kind in tax.tax_kinds],
+        "my_number": record is not None and record.my_number,
+    }
+    sealed = seal_offer(
+        personal,
+        key=issuer.key,
+        session_id=request.session_id,
+        terminal_id=request.terminal_id,
+        holder_certificate=request.holder_certificate,
+        terminal_public_key=terminal_key,
+        now=now,
+    )
+    public = {
+        "municipality": settings.municipality,
+        "name": settings.name,
+        "name_en": settings.name_en,
+        "max_copies": settings.max_copies,
+        "certificates": certificates,
+    }
+    return ResidentOffer(public, sealed)
+
+
+__all__ = ["BadIssueRequest", "OfferRequest", "ResidentOffer", "make_offer"]
