@@ -104,7 +104,7 @@ def test_requests_round_trip() -> None:
     (lambda r: r.update(order_id="O 1"), "order_id: malformed"),
     (lambda r: r.update(terminal_id="t-1"), "terminal_id: malformed"),
     (lambda r: r.update(printer=0), "printer"),
-    (lambda r: r.update(certificate_serial=True), "certificate_serial: wrong type"),
+    (lambda r: r.update(certificate_serial=True), "certificate_serial: must be an integer"),
     (lambda r: r.update(holder_certificate="AB" * 32), "holder_certificate: malformed"),
     (lambda r: r.update(items=[]), "1 to 10 items"),
     (lambda r: r.update(terminal_certificate="MII B"), "not base64url"),

@@ -11,14 +11,14 @@ the number of copies. Read strictly from JSON: anything unknown or out of range 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from center.calendar import CertificateType
 from center.municipal.settings import TaxKind
-from center.protocol import b64url, unb64url
+from center.municipal.strict import StrictObject
+from center.protocol import b64url
 
 MAX_ITEMS = 10
 MAX_COPIES = 50
@@ -175,59 +175,9 @@ def _options(kind: CertificateType, fields: _Object) -> Options:
     return options
 
 
-class _Object:
-    _MISSING = object()
-
+class _Object(StrictObject):
     def __init__(self, document: Any, where: str) -> None:
-        if not isinstance(document, Mapping):
-            raise BadIssueRequest(f"{where}: must be an object")
-        self.document = document
-        self.where = where
-        self.read: set[str] = set()
-
-    def take(self, key: str, kind: type | tuple[type, ...], default: Any = _MISSING) -> Any:
-        self.read.add(key)
-        if key not in self.document:
-            if default is self._MISSING:
-                raise BadIssueRequest(f"{self.where}.{key}: missing")
-            return default
-        value = self.document[key]
-        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-            raise BadIssueRequest(f"{self.where}.{key}: wrong type")
-        return value
-
-    def matching(self, key: str, pattern: re.Pattern[str]) -> str:
-        value: str = self.take(key, str)
-        if not pattern.fullmatch(value):
-            raise BadIssueRequest(f"{self.where}.{key}: malformed")
-        return value
-
-    def text(self, key: str, longest: int) -> str:
-        value: str = self.take(key, str)
-        if not 1 <= len(value) <= longest or not value.isprintable():
-            raise BadIssueRequest(f"{self.where}.{key}: 1-{longest} printable characters")
-        return value
-
-    def base64(self, key: str, longest: int) -> bytes:
-        try:
-            value = unb64url(self.take(key, str))
-        except ValueError:
-            raise BadIssueRequest(f"{self.where}.{key}: not base64url") from None
-        if not 1 <= len(value) <= longest:
-            raise BadIssueRequest(f"{self.where}.{key}: 1-{longest} bytes")
-        return value
-
-    def integer(self, key: str, low: int, high: int) -> int:
-        value = self.take(key, int)
-        if type(value) is not int or not low <= value <= high:
-            raise BadIssueRequest(f"{self.where}.{key}: an integer from {low} to {high}")
-        return value
+        super().__init__(document, where, BadIssueRequest)
 
     def flag(self, key: str) -> bool:
-        value: bool = self.take(key, bool, default=False)
-        return value
-
-    def done(self) -> None:
-        unknown = sorted(set(self.document) - self.read)
-        if unknown:
-            raise BadIssueRequest(f"{self.where}: unknown key {unknown[0]!r}")
+        return self.boolean(key, default=False)

@@ -27,6 +27,7 @@ from enum import StrEnum
 from typing import Any
 
 from center.calendar import CertificateType, validate_municipality_code
+from center.municipal.strict import StrictObject
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 MAX_FEE = 10_000  # yen: no certificate costs more; a larger figure is a typing error
@@ -181,71 +182,16 @@ def _offer_json(offer: Offer) -> dict[str, Any]:
     return document
 
 
-class _Fields:
-    """Reads one JSON object strictly: each key once, the right type, nothing left over."""
-
-    _MISSING = object()
-
+class _Fields(StrictObject):
     def __init__(self, document: Any, where: str) -> None:
-        if not isinstance(document, Mapping):
-            raise SettingsError(f"{where}: must be an object")
-        self.document = document
-        self.where = where
-        self.read: set[str] = set()
-
-    def has(self, key: str) -> bool:
-        return key in self.document
-
-    def _get(self, key: str, default: Any) -> Any:
-        self.read.add(key)
-        if key in self.document:
-            return self.document[key]
-        if default is self._MISSING:
-            raise SettingsError(f"{self.where}.{key}: missing")
-        return default
-
-    def text(self, key: str) -> str:
-        value = self._get(key, self._MISSING)
-        if not isinstance(value, str) or not value.strip():
-            raise SettingsError(f"{self.where}.{key}: must be a non-empty string")
-        return value
-
-    def integer(self, key: str, low: int, high: int, default: Any = _MISSING) -> int:
-        value = self._get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise SettingsError(f"{self.where}.{key}: must be an integer from {low} to {high}")
-        return value
-
-    def boolean(self, key: str, default: Any = _MISSING) -> bool:
-        value = self._get(key, default)
-        if not isinstance(value, bool):
-            raise SettingsError(f"{self.where}.{key}: must be true or false")
-        return value
+        super().__init__(document, where, SettingsError)
 
     def time(self, key: str) -> dt.time:
         value = self.text(key)
         try:
-            parsed = dt.datetime.strptime(value, "%H:%M").time()
+            return dt.datetime.strptime(value, "%H:%M").time()
         except ValueError:
-            raise SettingsError(f"{self.where}.{key}: must be HH:MM") from None
-        return parsed
-
-    def mapping(self, key: str) -> Mapping[str, Any]:
-        value = self._get(key, self._MISSING)
-        if not isinstance(value, Mapping):
-            raise SettingsError(f"{self.where}.{key}: must be an object")
-        return value
-
-    def list_of_text(self, key: str) -> list[str]:
-        value = self._get(key, self._MISSING)
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise SettingsError(f"{self.where}.{key}: must be a list of strings")
-        return value
-
-    def done(self) -> None:
-        unknown = sorted(set(self.document) - self.read)
-        if unknown:
-            raise SettingsError(f"{self.where}: unknown key {unknown[0]!r}")
+            raise self.fail(key, "must be HH:MM") from None
 
 
 def typical(municipality: str, name: str, name_en: str, prefecture: str, mayor: str) -> MunicipalSettings:
