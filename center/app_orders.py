@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Query, Request, Response
@@ -105,6 +106,9 @@ def _answer(placed: PlacedOrder, status: int = 200) -> Response:
     )
 
 
+Handler = Callable[[str, Request], Awaitable[Response]]
+
+
 def add_order_routes(app: FastAPI, service: CenterService, signed: dict[str, Any]) -> None:
     from center.app import _terminal_request
 
@@ -175,54 +179,61 @@ def add_order_routes(app: FastAPI, service: CenterService, signed: dict[str, Any
         terminal_id, _ = await terminal(request)
         return _answer(await service.orders.state(terminal_id, _uuid(order_id, "unknown_order")))
 
-    @app.post(
-        "/v1/orders/{order_id}/printed",
-        response_model=OrderResponse,
-        tags=["orders"],
-        openapi_extra=extra(PrintedRequest),
-    )
+    async def move(
+        order_id: str, request: Request, act: Callable[[str, str, bytes], Awaitable[object]]
+    ) -> Response:
+        """Authenticate the terminal, do ``act(terminal, order, body)``, answer the order's state."""
+        terminal_id, body = await terminal(request)
+        order_id = _uuid(order_id, "unknown_order")
+        await act(terminal_id, order_id, body)
+        return _answer(await service.orders.state(terminal_id, order_id))
+
+    def route(action: str, model: type[BaseModel] | None) -> Callable[[Handler], Handler]:
+        return app.post(
+            f"/v1/orders/{{order_id}}/{action}",
+            response_model=OrderResponse,
+            tags=["orders"],
+            openapi_extra=signed if model is None else extra(model),
+        )
+
+    @route("printed", PrintedRequest)
     async def printed(order_id: str, request: Request) -> Response:
         """These copies came out of the printer."""
-        terminal_id, body = await terminal(request)
-        numbers: PrintedRequest = _body(PrintedRequest, body)
-        order_id = _uuid(order_id, "unknown_order")
-        await service.orders.printed(terminal_id, order_id, numbers.issue_numbers)
-        return _answer(await service.orders.state(terminal_id, order_id))
+        return await move(
+            order_id,
+            request,
+            lambda terminal_id, order, body: service.orders.printed(
+                terminal_id, order, _body(PrintedRequest, body).issue_numbers
+            ),
+        )
 
-    @app.post(
-        "/v1/orders/{order_id}/settle",
-        response_model=OrderResponse,
-        tags=["orders"],
-        openapi_extra=extra(SettleRequest),
-    )
+    @route("settle", SettleRequest)
     async def settle(order_id: str, request: Request) -> Response:
         """The coins went from escrow into the cash box."""
-        terminal_id, body = await terminal(request)
-        paid: SettleRequest = _body(SettleRequest, body)
-        order_id = _uuid(order_id, "unknown_order")
-        await service.orders.settle(terminal_id, order_id, paid.paid)
-        return _answer(await service.orders.state(terminal_id, order_id))
+        return await move(
+            order_id,
+            request,
+            lambda terminal_id, order, body: service.orders.settle(
+                terminal_id, order, _body(SettleRequest, body).paid
+            ),
+        )
 
-    @app.post(
-        "/v1/orders/{order_id}/void",
-        response_model=OrderResponse,
-        tags=["orders"],
-        openapi_extra=extra(VoidRequest),
-    )
+    @route("void", VoidRequest)
     async def void(order_id: str, request: Request) -> Response:
         """Cancel the order: its copies are voided at the municipality."""
-        terminal_id, body = await terminal(request)
-        why: VoidRequest = _body(VoidRequest, body)
-        order_id = _uuid(order_id, "unknown_order")
-        await service.orders.void(terminal_id, order_id, why.reason)
-        return _answer(await service.orders.state(terminal_id, order_id))
+        return await move(
+            order_id,
+            request,
+            lambda terminal_id, order, body: service.orders.void(
+                terminal_id, order, _body(VoidRequest, body).reason
+            ),
+        )
 
-    @app.post(
-        "/v1/orders/{order_id}/refunded", response_model=OrderResponse, tags=["orders"], openapi_extra=signed
-    )
+    @route("refunded", None)
     async def refunded(order_id: str, request: Request) -> Response:
         """The coins went back to the resident."""
-        terminal_id, _ = await terminal(request)
-        order_id = _uuid(order_id, "unknown_order")
-        await service.orders.refunded(terminal_id, order_id)
-        return _answer(await service.orders.state(terminal_id, order_id))
+        return await move(
+            order_id,
+            request,
+            lambda terminal_id, order, _body_bytes: service.orders.refunded(terminal_id, order),
+        )
