@@ -242,8 +242,10 @@ class OrderService:
             refusal.details["order_id"] = order_id  # the kiosk reports the refund against it
             raise
         except MunicipalityUnavailable as error:
-            # it may have issued before failing: it is told to void, until it answers
-            await self._move(order, OrderEvent.VOID, now, reason=error.code, void_pending=True)
+            # it may have issued before failing: it is told to void, until it answers (one not
+            # connected to the service was never asked)
+            await self._move(order, OrderEvent.VOID, now, reason=error.code,
+                             void_pending=self.municipalities.knows(municipality))
             await self._audit(order, "order_voided", error.code, now)
             error.details["order_id"] = order_id
             raise

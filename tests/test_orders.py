@@ -460,3 +460,29 @@ def test_the_offer_shows_the_household_only_to_the_terminal(world: World) -> Non
     assert refused.value.status == 422 and refused.value.code == "moved_in_today"
     client.close()
     other.close()
+
+
+def test_a_municipality_not_connected_is_refused_and_never_asked_to_void(world: World) -> None:
+    _terminal, client = world.terminal("T-0109")
+    key = world.keys[0]
+    with world.stack.authority() as authority:  # a card of a municipality the center has no server for
+        certificate = authority.issue_user_auth(
+            key.public_key(), birth_date=dt.date(1980, 4, 1), municipality="131041"
+        )
+    stranger = Resident(0, "", key, certificate.public_bytes(serialization.Encoding.DER))
+    session_id = authenticate(world, client, stranger)
+    with pytest.raises(CenterRefusal) as refused:
+        client.place_order(session_id, secrets.token_hex(8), [SEAL])
+    assert refused.value.status == 503 and refused.value.code == "municipality_not_connected"
+    order_id = refused.value.details["order_id"]
+    engine = make_engine(CenterConfig.load(world.stack.center_dir).database_url)
+    try:
+        with engine.connect() as connection:
+            pending = connection.execute(
+                sa.select(orders.c.void_pending).where(orders.c.id == order_id)
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert not pending and client.order(order_id)["state"] == "voided"
+    assert client.refunded(order_id)["state"] == "refunded"
+    client.close()
