@@ -142,6 +142,18 @@ async def authenticated_session(
     return session
 
 
+_FORGET_HOLDERS = Sql(
+    "UPDATE sessions SET certificate_serial = NULL, holder_certificate = NULL "
+    "WHERE certificate_serial IS NOT NULL AND consumed_at < :horizon"
+)
+
+
+async def forget_holders(connection: Connection, now: dt.datetime) -> int:
+    """Sessions too old to order in forget their holder's certificate serial and hash (kept
+    only so that an order can be placed for them); the audit keeps its keyed hash."""
+    return await connection.execute(_FORGET_HOLDERS, {"horizon": now - ORDER_WINDOW})
+
+
 class OrderService:
     def __init__(
         self,

@@ -33,7 +33,7 @@ from center.calendar_store import CalendarCache
 from center.errors import CenterError, Conflict, NotFound, ResidentRefused, ServiceClosed
 from center.jpki_verify import VerifiedResident, check_proof, check_revocation
 from center.municipal_client import MunicipalClient
-from center.orders import DEFAULT_SHARES, ORDER_DEADLINE, FeeShares, OrderService
+from center.orders import DEFAULT_SHARES, ORDER_DEADLINE, FeeShares, OrderService, forget_holders
 from center.protocol import resident_binding
 from center.store.driver import Database, Sql, stored_time
 
@@ -115,15 +115,18 @@ class CenterService:
         self.housekeeping_interval = housekeeping_interval
 
     async def keep_house(self, every: float | None = None) -> None:
-        """Forever, every ``every`` seconds: forget request nonces too old to be replayed, void the
-        orders past their deadline and tell the municipalities of voided orders (each center
-        process does it; a second pass finds nothing). Errors are logged, never raised."""
+        """Forever, every ``every`` seconds: forget request nonces too old to be replayed and the
+        holders of sessions too old to order in, void the orders past their deadline and tell the
+        municipalities of voided orders (each center process does it; a second pass finds
+        nothing). Errors are logged, never raised."""
         while True:
             await asyncio.sleep(self.housekeeping_interval if every is None else every)
             try:
                 async with self.database.connection() as connection:
                     purged = await terminals.purge_nonces(connection, self.clock())
-                log.debug("housekeeping: %d request nonces forgotten", purged)
+                    forgotten = await forget_holders(connection, self.clock())
+                log.debug("housekeeping: %d request nonces, %d sessions' holders forgotten",
+                          purged, forgotten)
                 voided = await self.orders.expire()
                 if voided:
                     log.info("housekeeping: %d orders past their deadline voided", voided)

@@ -455,3 +455,28 @@ def test_mutated_certificates_never_escape_as_crashes(resident) -> None:  # type
         with contextlib.suppress(ResidentRefused):
             verify_resident(bytes(mutated), proof(key, b"m"), b"m", anchors=[authority.user_auth.certificate],
                             now=NOW)
+
+
+def test_sessions_too_old_to_order_in_forget_their_holder(engine: sa.Engine, database_url: str) -> None:
+    from center.orders import ORDER_WINDOW, forget_holders
+
+    with engine.begin() as connection:
+        for name, consumed in (("old", NOW - ORDER_WINDOW - dt.timedelta(seconds=1)), ("recent", NOW)):
+            connection.execute(sessions_table.insert().values(
+                id=name, terminal_id="T-0001", challenge=b"c", created_at=consumed, expires_at=consumed,
+                consumed_at=consumed, subject="s" * 64, municipality="131016", status="authenticated",
+                certificate_serial=12345, holder_certificate="ab" * 32))
+
+    async def forget() -> int:
+        database = Database(database_url)
+        try:
+            async with database.connection() as connection:
+                return await forget_holders(connection, NOW)
+        finally:
+            await database.close()
+
+    assert asyncio.run(forget()) == 1 and asyncio.run(forget()) == 0
+    with engine.connect() as connection:
+        query = sa.select(sessions_table.c.id, sessions_table.c.certificate_serial)
+        rows = dict(connection.execute(query).all())
+    assert rows == {"old": None, "recent": 12345}  # the subject (keyed hash) stays for the audit

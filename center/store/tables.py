@@ -47,7 +47,8 @@ sessions = sa.Table(
     sa.Column("municipality", sa.String(6), nullable=True),
     sa.Column("status", sa.String(16), nullable=False),  # open | authenticated | refused
     # the holder's certificate serial (how the municipality finds them) and the hash of their
-    # certificate (what a document is bound to), from the card's proof until the session ends
+    # certificate (what a document is bound to): from the card's proof until the session is too
+    # old to order in (housekeeping forgets them, orders.forget_holders)
     sa.Column("certificate_serial", sa.BigInteger, nullable=True),
     sa.Column("holder_certificate", sa.String(64), nullable=True),
 )
