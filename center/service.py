@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import logging
 import secrets
 import uuid
@@ -36,6 +35,7 @@ from center.municipal_client import MunicipalClient
 from center.orders import DEFAULT_SHARES, ORDER_DEADLINE, FeeShares, OrderService, forget_holders
 from center.protocol import resident_binding
 from center.store.driver import Database, Sql, stored_time
+from documents import Binding
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +199,7 @@ class CenterService:
         consume = Change(_CONSUME, {
             "session_id": session_id, "terminal_id": terminal_id, "now": now,
             "subject": fields["subject"], "municipality": record.municipality, "serial": verified.serial,
-            "holder": hashlib.sha256(certificate_der).hexdigest()},
+            "holder": Binding.holder_hash(certificate_der)},
             refusal=Conflict("challenge_used", "this session's challenge was already used"))
 
         def refused(error: CenterError) -> AuditEntry:

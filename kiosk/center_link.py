@@ -11,7 +11,6 @@ its :class:`~hardware.card.pin.PinBuffer` to the card only (and is wiped there).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -78,7 +77,7 @@ class KioskSession:
         opened = self.client.open_session()
         self.session_id = opened.session_id
         proof = card.prove(pin, resident_binding(opened.session_id, self.terminal_id, opened.challenge))
-        self.holder_certificate = hashlib.sha256(proof.certificate.der).hexdigest()
+        self.holder_certificate = Binding.holder_hash(proof.certificate.der)
         self.client.authenticate_resident(opened.session_id, proof.certificate.der, proof.signature)
         offered = self.client.offer(opened.session_id)
         personal = open_offer(
