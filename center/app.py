@@ -12,7 +12,6 @@ import binascii
 import contextlib
 import datetime as dt
 import os
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -22,10 +21,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from center.app_orders import add_order_routes
+from center.app_orders import add_order_routes, canonical_uuid
 from center.body_limit import BodyLimit
 from center.calendar import Decision, Open
-from center.errors import BadRequest, CenterError, NotFound, TerminalAuthError
+from center.errors import BadRequest, CenterError, TerminalAuthError
 from center.protocol import HEADER_NONCE, HEADER_SIGNATURE, HEADER_TERMINAL, HEADER_TIMESTAMP
 from center.service import CenterService, TerminalRequest
 from center.web import NO_TELEMETRY
@@ -80,16 +79,10 @@ def _b64(text: str, what: str) -> bytes:
 
 
 def _session_id(text: str) -> str:
-    """Session ids are the center's own UUIDs (``str(uuid4())``): anything else names no session and
-    is refused here, before the database sees it (PostgreSQL refuses to store an id longer than the
-    column, or one with NUL, in the audit log)."""
-    try:
-        canonical = str(uuid.UUID(text))
-    except ValueError:
-        canonical = None
-    if canonical != text:
-        raise NotFound("unknown_session", "no such session for this terminal")
-    return text
+    """Session ids are the center's own UUIDs: anything else names no session and is refused
+    here, before the database sees it (PostgreSQL refuses to store an id longer than the column,
+    or one with NUL, in the audit log)."""
+    return canonical_uuid(text, "session")
 
 
 SIGNATURE_SCHEMES = {

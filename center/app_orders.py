@@ -80,13 +80,15 @@ def _body(model: type[BaseModel], body: bytes) -> Any:
         raise BadRequest("invalid_body", "the request body is not valid") from None
 
 
-def _uuid(text: str, code: str) -> str:
+def canonical_uuid(text: str, what: str) -> str:
+    """``text`` if it is a UUID as the center writes them (``str(uuid4())``); else NotFound
+    ``unknown_<what>``: anything else names nothing, and is refused before the database sees it."""
     try:
         canonical = str(uuid.UUID(text))
     except ValueError:
         canonical = None
     if canonical != text:
-        raise NotFound(code, "no such thing for this terminal")
+        raise NotFound(f"unknown_{what}", f"no such {what} for this terminal")
     return text
 
 
@@ -152,7 +154,7 @@ def add_order_routes(app: FastAPI, service: CenterService, signed: dict[str, Any
         can be issued (and why not); ``sealed``: household members, tax years and options, sealed
         to this terminal by the municipality (base64url, see docs/municipal.md)."""
         terminal_id, _ = await terminal(request)
-        offered = await service.offer(terminal_id, _uuid(session_id, "unknown_session"))
+        offered = await service.offer(terminal_id, canonical_uuid(session_id, "session"))
         return Response(json.dumps(offered, ensure_ascii=False), media_type="application/json")
 
     @app.post(
@@ -168,7 +170,7 @@ def add_order_routes(app: FastAPI, service: CenterService, signed: dict[str, Any
         order: OrderRequest = _body(OrderRequest, body)
         placed = await service.orders.place(
             terminal_id,
-            _uuid(session_id, "unknown_session"),
+            canonical_uuid(session_id, "session"),
             order.idempotency_key,
             {"printer": order.printer, "items": [item.model_dump() for item in order.items]},
         )
@@ -177,14 +179,14 @@ def add_order_routes(app: FastAPI, service: CenterService, signed: dict[str, Any
     @app.get("/v1/orders/{order_id}", response_model=OrderResponse, tags=["orders"], openapi_extra=signed)
     async def state(order_id: str, request: Request) -> Response:
         terminal_id, _ = await terminal(request)
-        return _answer(await service.orders.state(terminal_id, _uuid(order_id, "unknown_order")))
+        return _answer(await service.orders.state(terminal_id, canonical_uuid(order_id, "order")))
 
     async def move(
         order_id: str, request: Request, act: Callable[[str, str, bytes], Awaitable[object]]
     ) -> Response:
         """Authenticate the terminal, do ``act(terminal, order, body)``, answer the order's state."""
         terminal_id, body = await terminal(request)
-        order_id = _uuid(order_id, "unknown_order")
+        order_id = canonical_uuid(order_id, "order")
         await act(terminal_id, order_id, body)
         return _answer(await service.orders.state(terminal_id, order_id))
 

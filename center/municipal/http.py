@@ -131,10 +131,7 @@ def create_app(server: MunicipalServer) -> FastAPI:
         numbers = document.get("issue_numbers") if isinstance(document, dict) else None
         if not isinstance(numbers, list) or not numbers or not all(isinstance(n, str) for n in numbers):
             return _error(400, "bad_request", "issue_numbers: a non-empty list of issue numbers")
-        try:
-            await run_in_threadpool(server.issuer.printed, order_id, numbers)
-        except IssuanceError as error:
-            return _error(_STATUS.get(type(error), 400), error.code, str(error))
+        await served(lambda: server.issuer.printed(order_id, numbers))
         return JSONResponse({"order_id": order_id, "printed": numbers})
 
     @app.post("/v1/orders/{order_id}/void")
@@ -143,10 +140,7 @@ def create_app(server: MunicipalServer) -> FastAPI:
         reason = document.get("reason") if isinstance(document, dict) else None
         if not isinstance(reason, str) or not 1 <= len(reason) <= 200:
             return _error(400, "bad_request", "reason: 1-200 characters")
-        try:
-            voided = await run_in_threadpool(server.issuer.void, order_id, reason)
-        except IssuanceError as error:
-            return _error(_STATUS.get(type(error), 400), error.code, str(error))
+        voided = await served(lambda: server.issuer.void(order_id, reason))
         return JSONResponse({"order_id": order_id, "voided": voided,
                              "at": dt.datetime.now(dt.UTC).isoformat()})
 

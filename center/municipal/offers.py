@@ -16,7 +16,6 @@ ordered.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +25,9 @@ from center.municipal.issuer import Issuer, load_settings
 from center.municipal.records import RecordStore, Resident
 from center.municipal.refusals import Refused
 from center.municipal.requests import (
+    HEX64,
+    IDENTIFIER,
+    TERMINAL_ID,
     AttachmentOptions,
     BadIssueRequest,
     IssueItem,
@@ -40,10 +42,6 @@ from center.municipal.requests import (
 from center.municipal.settings import JST, MunicipalSettings
 from documents.offer import seal_offer
 
-_ID = re.compile(r"[A-Za-z0-9-]{1,40}")
-_TERMINAL = re.compile(r"[A-Z0-9-]{1,32}")
-_HEX64 = re.compile(r"[0-9a-f]{64}")
-
 
 @dataclass(frozen=True)
 class OfferRequest:
@@ -57,10 +55,10 @@ class OfferRequest:
     def from_json(cls, document: Any) -> OfferRequest:
         fields = _Object(document, "offer")
         request = cls(
-            fields.matching("session_id", _ID),
-            fields.matching("terminal_id", _TERMINAL),
+            fields.matching("session_id", IDENTIFIER),
+            fields.matching("terminal_id", TERMINAL_ID),
             fields.integer("certificate_serial", 1, 2**63 - 1),
-            fields.matching("holder_certificate", _HEX64),
+            fields.matching("holder_certificate", HEX64),
             fields.base64("terminal_certificate", 4096),
         )
         fields.done()

@@ -23,9 +23,9 @@ from center.protocol import b64url
 MAX_ITEMS = 10
 MAX_COPIES = 50
 MAX_CERTIFICATE_BYTES = 4096
-_ID = re.compile(r"[A-Za-z0-9-]{1,40}")
-_TERMINAL = re.compile(r"[A-Z0-9-]{1,32}")
-_HEX64 = re.compile(r"[0-9a-f]{64}")
+IDENTIFIER = re.compile(r"[A-Za-z0-9-]{1,40}")
+TERMINAL_ID = re.compile(r"[A-Z0-9-]{1,32}")
+HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 class BadIssueRequest(ValueError):
@@ -99,11 +99,12 @@ class IssueRequest:
         if not 1 <= len(raw_items) <= MAX_ITEMS:
             raise BadIssueRequest(f"request.items: 1 to {MAX_ITEMS} items")
         request = cls(
-            order_id=fields.matching("order_id", _ID), session_id=fields.matching("session_id", _ID),
-            terminal_id=fields.matching("terminal_id", _TERMINAL),
+            order_id=fields.matching("order_id", IDENTIFIER),
+            session_id=fields.matching("session_id", IDENTIFIER),
+            terminal_id=fields.matching("terminal_id", TERMINAL_ID),
             store=fields.text("store", 64), printer=fields.integer("printer", 1, 99),
             certificate_serial=fields.integer("certificate_serial", 1, 2**63 - 1),
-            holder_certificate=fields.matching("holder_certificate", _HEX64),
+            holder_certificate=fields.matching("holder_certificate", HEX64),
             terminal_certificate=fields.base64("terminal_certificate", MAX_CERTIFICATE_BYTES),
             items=tuple(_item(raw, f"request.items[{index}]") for index, raw in enumerate(raw_items)))
         fields.done()
