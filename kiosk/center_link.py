@@ -16,16 +16,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from center.client import CenterClient
+from center.client import CenterClient, CenterRefusal
 from center.protocol import resident_binding, unb64url
 from documents import Binding, OpenedDocument, TrustedKey, open_sealed
 from documents.offer import open_offer
 from hardware.card.holder import HolderAuthentication
 from hardware.card.pin import PinBuffer
-
-
-class KioskError(Exception):
-    """The session cannot go on (the step that meets it ends the session, voiding and refunding)."""
+from kiosk.errors import KioskError
 
 
 @dataclass(frozen=True)
@@ -96,9 +93,15 @@ class KioskSession:
         returned (``KioskError`` and nothing to print otherwise; the order is then voided)."""
         if self.session_id is None or self.holder_certificate is None:
             raise KioskError("no authenticated session")
-        answer = self.client.place_order(
-            self.session_id, key or secrets.token_hex(12), items, printer=printer
-        )
+        try:
+            answer = self.client.place_order(
+                self.session_id, key or secrets.token_hex(12), items, printer=printer
+            )
+        except CenterRefusal as refusal:
+            refused = refusal.details.get("order_id")
+            if isinstance(refused, str):  # voided at the center: the payment is to be refunded
+                self.order = Ordered(refused, 0)
+            raise
         ordered = Ordered(answer["order_id"], answer["fee"])
         self.order = ordered
         expected = Binding(ordered.order_id, self.session_id, self.terminal_id, self.holder_certificate)

@@ -38,6 +38,7 @@ class SessionContext:
     choosing: Chosen | None = None  # the certificate being chosen
     basket: list[Chosen] = field(default_factory=list)
     order_id: str | None = None
+    order_stage: str | None = None  # placed, printed, settled (the journal's stages and the last)
     fee: int | None = None
     sealed: list[bytearray] = field(default_factory=list)  # the copies as received
     documents: list[Any] = field(default_factory=list)  # opened, checked, to print
@@ -45,9 +46,15 @@ class SessionContext:
     refusal: dict[str, str] | None = None  # what to show: code, words in each language
     ended: Step | None = None
     reason: str | None = None  # why it ended (a code, never personal)
+    # the session's objects: the card in the reader (HolderAuthentication) and the business with
+    # the center (KioskSession); both hold personal data and go with the rest at the wipe
+    card: Any = None
+    link: Any = None
 
     def wipe(self) -> None:
         """Forget the session: zero what can be zeroed, drop the rest."""
+        if self.link is not None:
+            self.link.forget()
         for buffer in (self.certificate, *self.sealed):
             buffer[:] = bytes(len(buffer))
         fresh = SessionContext()
@@ -58,4 +65,5 @@ class SessionContext:
     def personal(self) -> bool:
         """Whether anything about a person is held (false right after :meth:`wipe`)."""
         return bool(self.certificate or self.session_id or self.offers or self.basket or self.order_id
-                    or self.sealed or self.documents or self.choosing or self.refusal)
+                    or self.sealed or self.documents or self.choosing or self.refusal
+                    or self.card is not None or self.link is not None)

@@ -1,0 +1,69 @@
+"""The kiosk's settings (端末設定), one TOML file written when the terminal is installed::
+
+    center_url = "https://center.example:8443"
+    center_ca = "center-ca.crt"          # the center's TLS certificate or CA (PEM)
+    terminal = "terminal"                # the enrolled terminal's directory (id, key, certificate)
+    trust = "municipal-keys.json"        # the published municipal signing keys
+    journal = "/var/lib/koufu/journal.json"
+    printer = 1                          # the store's printer number, as the center knows it
+    reader = "pcsc"                      # pcsc (any PC/SC reader) or "pcsc:<name prefix>"
+
+Relative paths are taken from the file's directory.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from center.terminals import EnrolledTerminal
+from documents import TrustedKey, TrustList
+
+
+class ConfigError(ValueError):
+    """The settings file is missing something or has a wrong value."""
+
+
+@dataclass(frozen=True)
+class KioskConfig:
+    center_url: str
+    center_ca: Path
+    terminal: Path
+    trust: Path
+    journal: Path
+    printer: int = 1
+    reader: str = "pcsc"
+
+    @classmethod
+    def load(cls, path: Path) -> KioskConfig:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise ConfigError(f"{path}: {error}") from None
+        base = path.parent
+        try:
+            config = cls(
+                center_url=str(raw.pop("center_url")),
+                center_ca=base / str(raw.pop("center_ca")),
+                terminal=base / str(raw.pop("terminal")),
+                trust=base / str(raw.pop("trust")),
+                journal=base / str(raw.pop("journal")),
+                printer=int(raw.pop("printer", 1)),
+                reader=str(raw.pop("reader", "pcsc")),
+            )
+        except KeyError as missing:
+            raise ConfigError(f"{path}: {missing.args[0]} is missing") from None
+        if raw:
+            raise ConfigError(f"{path}: unknown settings {', '.join(sorted(raw))}")
+        if not config.center_url.startswith("https://"):
+            raise ConfigError(f"{path}: center_url must be https")
+        return config
+
+    def enrolled(self) -> EnrolledTerminal:
+        return EnrolledTerminal.load(self.terminal)
+
+    def trust_list(self) -> TrustList:
+        keys = json.loads(self.trust.read_text(encoding="utf-8"))
+        return TrustList([TrustedKey.from_json(key) for key in keys])

@@ -1,0 +1,119 @@
+"""Simulated coin mechanism, printer and light-and-buzzer, driven by tests, load runs and the
+demo's on-screen buttons (``drop``, ``take``, ``jam``).
+
+They keep what a real device would: yen in escrow and in the cash box, the pages in the output
+tray until they are taken (as paper, which is the resident's, and only in memory: nothing is
+written to disk), and how often each reminder has sounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from documents import OpenedDocument
+from kiosk.errors import PaymentError, PrinterError
+from kiosk.ports import ReminderKind
+
+COINS = (10, 50, 100, 500)  # the coins the terminal takes (1 and 5 yen are refused)
+
+
+class SimulatedCashbox:
+    def __init__(self) -> None:
+        self.fee: int | None = None
+        self._held: list[int] = []
+        self.cash_box = 0  # yen accepted, for the store's count
+        self.returned: list[int] = []  # coins given back, in order (the return cup)
+        self.fault: str | None = None  # set by a test: the next operation fails
+        self._changed = asyncio.Event()
+
+    def open(self, fee: int) -> None:
+        if self._held:
+            raise PaymentError("coins are still held from another payment")
+        self.fee = fee
+        self._changed.clear()
+
+    def drop(self, coin: int) -> bool:
+        """A coin put into the slot: taken into escrow, or returned at once (no payment open, a
+        coin the terminal does not take)."""
+        if self.fee is None or coin not in COINS:
+            self.returned.append(coin)
+            return False
+        self._held.append(coin)
+        self._changed.set()
+        return True
+
+    async def wait_for_coins(self) -> int:
+        await self._changed.wait()
+        self._changed.clear()
+        if self.fault:
+            raise PaymentError(self.fault)
+        return self.held
+
+    @property
+    def held(self) -> int:
+        return sum(self._held)
+
+    def accept(self) -> int:
+        if self.fee is None or self.held < self.fee:
+            raise PaymentError("the fee is not paid")
+        change, self.cash_box = self.held - self.fee, self.cash_box + self.fee
+        self._held.clear()
+        self.fee = None
+        if change:
+            self.returned.append(change)
+        return change
+
+    def return_all(self) -> int:
+        held = self.held
+        self.returned.extend(self._held)
+        self._held.clear()
+        self.fee = None
+        return held
+
+
+class SimulatedPrinter:
+    """Prints instantly into an output tray held in memory (issue 6 brings rendering and CUPS)."""
+
+    def __init__(self, *, seconds_per_page: float = 0.0) -> None:
+        self.tray: list[OpenedDocument] = []
+        self.jobs = 0
+        self.fault: str | None = None  # "paper_out", "jam", "offline": the next job fails
+        self.seconds_per_page = seconds_per_page
+        self._taken = asyncio.Event()
+
+    async def print(self, documents: Sequence[OpenedDocument]) -> int:
+        if self.fault:
+            fault, self.fault = self.fault, None
+            raise PrinterError(fault)
+        self.jobs += 1
+        pages = 0
+        for document in documents:
+            await asyncio.sleep(self.seconds_per_page * document.document.pages)
+            self.tray.append(document)
+            pages += document.document.pages
+        self._taken.clear()
+        return pages
+
+    def take(self) -> list[OpenedDocument]:
+        """The resident takes the pages out of the tray."""
+        taken, self.tray = self.tray, []
+        self._taken.set()
+        return taken
+
+    async def wait_until_taken(self) -> None:
+        if self.tray:
+            await self._taken.wait()
+
+
+class SimulatedReminder:
+    def __init__(self) -> None:
+        self.active: ReminderKind | None = None
+        self.sounded: dict[ReminderKind, int] = dict.fromkeys(ReminderKind, 0)
+
+    def start(self, kind: ReminderKind) -> None:
+        self.active = kind
+        self.sounded[kind] += 1
+
+    def stop(self) -> None:
+        self.active = None

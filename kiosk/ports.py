@@ -1,0 +1,111 @@
+"""What the workflow's steps need from the world, as ports (no device, no screen, no Kivy here).
+
+- :class:`Screen` — the resident's side: what a step shows (a *view*: message keys and values,
+  never finished sentences) and the touches that come back. The Kivy app and the headless
+  driver of the tests and load runs are its two implementations.
+- :class:`CardSlot` — the card reader's slot: a card placed, a card taken away.
+- :class:`Cashbox` — the coin mechanism with its escrow (預り金): coins are held until the
+  documents are printed, then accepted into the cash box, or all given back.
+- :class:`Printer` — prints the checked documents and says when they have been taken.
+- :class:`Reminder` — the terminal's light and buzzer: "take your card", "take your documents".
+
+Each device has a simulator in :mod:`kiosk.devices`; the peripheral controller (coins, tray
+light, buzzer) and the real printer come with their own drivers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+from documents import OpenedDocument
+from hardware.card.transport import CardConnection
+from kiosk.workflow.context import SessionContext
+from kiosk.workflow.steps import Step
+
+
+@dataclass(frozen=True)
+class Touch:
+    """One touch on a screen: the step it was made on, what was touched and its value.
+
+    A PIN digit travels as a small ``int`` (``Touch(Step.PIN, "digit", 7)``) straight into the
+    step's :class:`~hardware.card.pin.PinBuffer`; it is never joined into a string.
+    """
+
+    step: Step
+    action: str
+    value: Any = None
+
+
+class Screen(Protocol):
+    """The resident's side of the terminal."""
+
+    def show(self, step: Step, view: Mapping[str, Any]) -> None:
+        """Update what ``step``'s screen shows: the items of ``view`` replace those of the same
+        name; the others stay (a new screen starts from an empty view)."""
+
+    async def touch(self, step: Step) -> Touch:
+        """The next touch made on ``step``'s screen (touches on other screens are dropped)."""
+
+    async def approve(self, current: Step, following: Step, context: SessionContext) -> None:
+        """The workflow moves from ``current`` to ``following``: the next screen is shown."""
+
+
+class CardSlot(Protocol):
+    """The slot or field of the card reader (カード置き場)."""
+
+    async def wait_for_card(self) -> CardConnection:
+        """Until a card is placed; the connection to it."""
+
+    async def wait_for_removal(self) -> None:
+        """Until no card is there."""
+
+    def present(self) -> bool:
+        """Whether a card is there now."""
+
+
+class Cashbox(Protocol):
+    """The coin mechanism: payment into escrow, then accepted or returned (硬貨投入口)."""
+
+    def open(self, fee: int) -> None:
+        """Take coins for ``fee`` yen into escrow (before this, coins are refused)."""
+
+    async def wait_for_coins(self) -> int:
+        """Until the amount in escrow changes; the yen in escrow."""
+
+    @property
+    def held(self) -> int:
+        """Yen in escrow now."""
+
+    def accept(self) -> int:
+        """Move the fee into the cash box, give back the rest as change; the change in yen."""
+
+    def return_all(self) -> int:
+        """Give back every coin in escrow and stop taking coins; the yen returned."""
+
+
+class Printer(Protocol):
+    """The store's printer, as the kiosk uses it (プリンター)."""
+
+    async def print(self, documents: Sequence[OpenedDocument]) -> int:
+        """Print every page of ``documents`` (one job); the number of pages. Raises
+        :class:`kiosk.errors.PrinterError` when the job cannot be finished."""
+
+    async def wait_until_taken(self) -> None:
+        """Until the printed pages have been taken from the output tray."""
+
+
+class ReminderKind(StrEnum):
+    TAKE_CARD = "take_card"
+    TAKE_DOCUMENTS = "take_documents"
+
+
+class Reminder(Protocol):
+    """The light at the card tray and the buzzer (取り忘れ防止)."""
+
+    def start(self, kind: ReminderKind) -> None:
+        """Blink and sound, repeating until :meth:`stop`."""
+
+    def stop(self) -> None: ...

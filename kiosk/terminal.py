@@ -1,0 +1,28 @@
+"""One terminal's parts as the workflow's steps use them: the screen, the devices, the way to the
+center and the order journal. The Kivy app, the headless driver and ``make run`` each build one
+(with real or simulated devices) and give it to :func:`kiosk.workflow.states.build_steps`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kiosk.center_link import KioskSession
+from kiosk.journal import OrderJournal
+from kiosk.ports import CardSlot, Cashbox, Printer, Reminder, Screen
+
+REMIND_EVERY = 5.0  # seconds between the buzzer's repeats while a card or documents are left
+
+
+@dataclass
+class Terminal:
+    screen: Screen
+    slot: CardSlot
+    cashbox: Cashbox
+    printer: Printer
+    reminder: Reminder
+    center: Callable[[], KioskSession]  # a new session with the center, one per resident
+    journal: OrderJournal
+    printer_number: int = 1
+    remind_every: float = REMIND_EVERY

@@ -1,0 +1,23 @@
+"""One state class per step of the session (see :mod:`kiosk.workflow.steps` for the table), built
+for one terminal by :func:`build_steps`. No UI here: the states talk to the resident through the
+terminal's :class:`~kiosk.ports.Screen`."""
+
+from __future__ import annotations
+
+from kiosk.terminal import Terminal
+from kiosk.workflow.states.base import State
+from kiosk.workflow.states.card import Pin, TakeCard
+from kiosk.workflow.states.choice import CertificateType, Confirm, Copies, Options
+from kiosk.workflow.states.ends import Cancelled, Done, Failed
+from kiosk.workflow.states.money import Payment, Printing, TakeDocuments
+from kiosk.workflow.states.start import Idle, Language, PlaceCard, Whose
+from kiosk.workflow.steps import Step
+
+STATES: tuple[type[State], ...] = (
+    Idle, Language, PlaceCard, Whose, Pin, TakeCard, CertificateType, Options, Copies, Confirm,
+    Payment, Printing, TakeDocuments, Done, Cancelled, Failed,
+)
+
+
+def build_steps(terminal: Terminal) -> dict[Step, State]:
+    return {state.step: state(terminal) for state in STATES}

@@ -1,0 +1,80 @@
+"""What every step's state class shares: showing its view, waiting for a touch or a device, and
+calling the center off the UI's event loop with a progress indicator."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, TypeVar
+
+from center.client import CenterRefusal
+from kiosk.ports import Touch
+from kiosk.terminal import Terminal
+from kiosk.workflow.context import SessionContext
+from kiosk.workflow.steps import Outcome, Step
+
+T = TypeVar("T")
+
+CANCEL = "cancel"
+BACK = "back"
+
+
+class State:
+    """One step of the session (``run`` answers its :class:`Outcome`)."""
+
+    step: ClassVar[Step]
+
+    def __init__(self, terminal: Terminal) -> None:
+        self.terminal = terminal
+
+    async def run(self, context: SessionContext) -> Outcome:
+        raise NotImplementedError
+
+    def show(self, **view: Any) -> None:
+        self.terminal.screen.show(self.step, view)
+
+    async def touch(self, *actions: str) -> Touch:
+        """The next touch on this screen whose action is one of ``actions``, ``cancel`` or ``back``."""
+        wanted = {*actions, CANCEL, BACK}
+        while True:
+            touch = await self.terminal.screen.touch(self.step)
+            if touch.step is self.step and touch.action in wanted:
+                return touch
+
+    async def center(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A blocking call to the center (or the card), in a worker thread, with the progress
+        indicator on while it lasts."""
+        self.show(busy="progress.center")
+        try:
+            return await asyncio.to_thread(call, *args, **kwargs)
+        finally:
+            self.show(busy=None)
+
+
+def ending(touch: Touch) -> Outcome | None:
+    """``cancel`` and ``back`` as outcomes (``None`` for any other touch)."""
+    return {CANCEL: Outcome.CANCEL, BACK: Outcome.BACK}.get(touch.action)
+
+
+async def first(*waits: Awaitable[Any]) -> tuple[int, Any]:
+    """Wait for whichever of ``waits`` finishes first; the others are cancelled. Returns its index
+    and result (its exception is raised)."""
+    tasks = [asyncio.ensure_future(wait) for wait in waits]
+    try:
+        done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        winner = next(task for task in tasks if task in done)
+        return tasks.index(winner), winner.result()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def refusal_of(error: CenterRefusal) -> dict[str, str]:
+    """What the screen shows for a refusal: its code (the catalogs have words and what to do next
+    for each known code) and the words the center sent, for a code the kiosk does not know yet."""
+    refusal = {"code": error.code, "en": error.message}
+    words = error.details.get("message_ja")
+    if isinstance(words, str) and words:
+        refusal["ja"] = words
+    return refusal

@@ -1,0 +1,136 @@
+"""The PIN and the card's proof, then the card given back (暗証番号の入力, カードの取り忘れ防止).
+
+Views:
+
+- pin: ``{"entered": n, "length": 4, "tries": n, "last_try": bool, "wrong": bool, "locked": bool,
+  "busy": key | None}`` — the screen shows ``entered`` dots, never digits. Touches: ``digit``
+  (an ``int`` 0-9), ``delete``, ``ok``, ``back``, ``cancel``; on a locked card, ``ok``.
+- take_card: ``{"remind": n}`` — how often the reminder has sounded; ends when the card is gone.
+
+The digits go from the touches into a :class:`PinBuffer` and from it to the card only; the
+buffer is wiped when the card has answered, and whatever happens on the way out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from center.client import CenterRefusal
+from hardware.card.errors import InvalidPinError, NoCardError, PinBlockedError, TransportError
+from hardware.card.pin import PinBuffer
+from hardware.card.profile import USER_AUTH_PIN
+from kiosk.ports import ReminderKind
+from kiosk.workflow.context import SessionContext
+from kiosk.workflow.states.base import State, ending, first, refusal_of
+from kiosk.workflow.steps import Outcome, Step
+
+log = logging.getLogger(__name__)
+
+PIN_LENGTH = 4
+
+
+class Pin(State):
+    step = Step.PIN
+
+    async def run(self, context: SessionContext) -> Outcome:
+        if context.tries_left == 0:
+            return await self._locked()
+        wrong = False
+        pin = PinBuffer(USER_AUTH_PIN)
+        try:
+            while True:
+                self._show(pin, context, wrong)
+                touch = await self.touch("digit", "delete", "ok")
+                if (outcome := ending(touch)) is not None:
+                    return outcome
+                if touch.action == "digit" and isinstance(touch.value, int) and 0 <= touch.value <= 9:
+                    if len(pin) < PIN_LENGTH:
+                        pin.append("0123456789"[touch.value])
+                elif touch.action == "delete":
+                    pin.backspace()
+                elif touch.action == "ok" and len(pin) == PIN_LENGTH:
+                    outcome = await self._prove(pin, context)
+                    if outcome is not None:
+                        return outcome
+                    wrong = True
+                    pin.wipe()
+                    if context.tries_left == 0:
+                        return await self._locked()
+        finally:
+            pin.wipe()
+
+    def _show(self, pin: PinBuffer, context: SessionContext, wrong: bool) -> None:
+        self.show(entered=len(pin), length=PIN_LENGTH, tries=context.tries_left,
+                  last_try=context.tries_left == 1, wrong=wrong, locked=False, busy=None)
+
+    async def _prove(self, pin: PinBuffer, context: SessionContext) -> Outcome | None:
+        """The card's proof and the center's offer; ``None`` after a wrong PIN (tries updated)."""
+        if context.link is None:
+            context.link = self.terminal.center()
+        try:
+            offered = await self.center(context.link.prove, context.card, pin)
+        except InvalidPinError as error:
+            context.tries_left = error.attempts_remaining
+            return None
+        except PinBlockedError:
+            context.tries_left = 0
+            return None
+        except (NoCardError, TransportError) as error:
+            log.info("card gone during the PIN step: %s", type(error).__name__)
+            context.reason = "card_removed"
+            return Outcome.CANCEL
+        except CenterRefusal as refusal:
+            context.refusal = refusal_of(refusal)
+            context.reason = refusal.code
+            return Outcome.REFUSED
+        context.session_id = context.link.session_id
+        context.municipality = offered.municipality
+        context.offers = {
+            "certificates": offered.certificates,
+            "max_copies": offered.max_copies,
+            "personal": offered.personal,
+        }
+        await asyncio.to_thread(context.card.finish)  # logged out: the card has done its part
+        return Outcome.NEXT
+
+    async def _locked(self) -> Outcome:
+        self.show(entered=0, length=PIN_LENGTH, tries=0, last_try=False, wrong=False, locked=True,
+                  busy=None)
+        await self.touch("ok")
+        return Outcome.LOCKED
+
+
+class TakeCard(State):
+    """Asks for the card back and waits until it is gone; the light and buzzer repeat."""
+
+    step = Step.TAKE_CARD
+
+    async def run(self, context: SessionContext) -> Outcome:
+        outcome = await remind_until_card_taken(self)
+        context.card = None
+        return outcome
+
+
+async def remind_until_card_taken(state: State) -> Outcome:
+    """Blink and sound every ``remind_every`` seconds until the card is gone (also used by the end
+    screens, when a session ends with the card still in the reader)."""
+    terminal = state.terminal
+    reminded = 0
+    try:
+        while terminal.slot.present():
+            terminal.reminder.start(ReminderKind.TAKE_CARD)
+            reminded += 1
+            state.show(remind=reminded)
+            try:
+                index, _result = await asyncio.wait_for(
+                    first(terminal.slot.wait_for_removal(), state.touch("cancel")), terminal.remind_every
+                )
+            except TimeoutError:
+                continue
+            if index == 1:
+                return Outcome.CANCEL
+            break
+    finally:
+        terminal.reminder.stop()
+    return Outcome.NEXT

@@ -1,0 +1,78 @@
+"""The ends of a session: done, cancelled, failed (終了, 取消, 中断).
+
+Each end first settles up — an order not on paper is voided at the center, every coin in escrow
+is given back and the refund reported, the card is logged out, and a card still in the reader is
+asked for until it is taken — then shows its words until touched or timed out, and the controller
+wipes the session. A report the center could not take stays in the order journal and is made
+later (:mod:`kiosk.recovery`).
+
+Views:
+
+- done: ``{}``.
+- cancelled: ``{"reason": code, "refusal": {...} | None, "refund": yen, "remind": n}`` — the
+  reason is ``cancel``, ``timeout``, ``locked``, ``card_removed`` or a refusal's code.
+- failed: ``{"refund": yen, "remind": n}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from kiosk.workflow.context import SessionContext
+from kiosk.workflow.states.base import State
+from kiosk.workflow.states.card import remind_until_card_taken
+from kiosk.workflow.steps import Outcome, Step
+
+log = logging.getLogger(__name__)
+
+
+class SessionEnd(State):
+    async def run(self, context: SessionContext) -> Outcome:
+        refund = await self.settle_up(context)
+        self.show(**self.view(context, refund))
+        if context.card is not None:
+            await self.give_card_back(context)
+        await self.touch("ok")
+        return Outcome.NEXT
+
+    def view(self, context: SessionContext, refund: int) -> dict[str, object]:
+        return {"reason": context.reason, "refusal": context.refusal, "refund": refund}
+
+    async def settle_up(self, context: SessionContext) -> int:
+        """The order voided unless on paper, the coins given back; the yen returned."""
+        refund = self.terminal.cashbox.return_all()
+        link = context.link
+        if link is not None and context.order_stage in ("placed", "refused") and link.order is not None:
+            journal = self.terminal.journal
+            try:
+                if context.order_stage == "placed":
+                    await asyncio.to_thread(link.void, context.reason or "cancelled")
+                await asyncio.to_thread(link.refunded)
+            except Exception as error:  # told later, from the journal
+                log.warning("order not yet voided or refunded: %s", type(error).__name__)
+                journal.record(link.order.order_id, "placed")
+            else:
+                journal.clear()
+        return refund
+
+    async def give_card_back(self, context: SessionContext) -> None:
+        card, context.card = context.card, None
+        await asyncio.to_thread(card.finish)
+        if self.terminal.slot.present():
+            await remind_until_card_taken(self)
+
+
+class Done(SessionEnd):
+    step = Step.DONE
+
+    def view(self, context: SessionContext, refund: int) -> dict[str, object]:
+        return {}
+
+
+class Cancelled(SessionEnd):
+    step = Step.CANCELLED
+
+
+class Failed(SessionEnd):
+    step = Step.FAILED

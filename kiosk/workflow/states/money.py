@@ -1,0 +1,131 @@
+"""Payment, printing and the documents taken (手数料の投入, 印刷, 証明書の取り忘れ防止).
+
+The coins stay in escrow until the documents are printed: the order is placed when the fee is
+in, the pages are printed, the center is told, and only then are the coins accepted into the
+cash box (and the change given). Whatever stops the session before that gives every coin back
+(the end screens do it), and the order is voided at the center.
+
+Views:
+
+- payment: ``{"fee": yen, "paid": yen, "busy": key | None}`` — coins arrive from the coin
+  mechanism; ``cancel`` gives them back.
+- printing: ``{"pages": n | None, "busy": key}``.
+- take_documents: ``{"remind": n}`` — ends when the printer's tray is empty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from center.client import CenterRefusal
+from kiosk.ports import ReminderKind
+from kiosk.workflow.context import SessionContext
+from kiosk.workflow.states.base import State, first, refusal_of
+from kiosk.workflow.steps import Outcome, Step
+
+log = logging.getLogger(__name__)
+
+# center answers that end the session rather than refuse one order (the session itself is gone)
+SESSION_ENDING = frozenset({"unknown_session", "session_expired", "session_not_authenticated",
+                            "idempotency_conflict"})
+
+
+class Payment(State):
+    step = Step.PAYMENT
+
+    async def run(self, context: SessionContext) -> Outcome:
+        assert context.fee is not None
+        cashbox = self.terminal.cashbox
+        cashbox.open(context.fee)
+        while cashbox.held < context.fee:
+            context.paid = cashbox.held
+            self.show(fee=context.fee, paid=context.paid, busy=None)
+            index, result = await first(cashbox.wait_for_coins(), self.touch())
+            if index == 1:  # cancel (the end screen gives the coins back)
+                return Outcome.CANCEL
+        context.paid = cashbox.held
+        self.show(fee=context.fee, paid=context.paid)
+        return await self._order(context)
+
+    async def _order(self, context: SessionContext) -> Outcome:
+        items = [{"certificate_type": chosen.certificate_type, "copies": chosen.copies,
+                  "options": chosen.options} for chosen in context.basket]
+        link = context.link
+        try:
+            ordered = await self.center(link.place, items, printer=self.terminal.printer_number)
+        except CenterRefusal as refusal:
+            if refusal.code in SESSION_ENDING:
+                raise
+            if link.order is not None:
+                context.order_id = link.order.order_id  # voided at the center: reported refunded
+            context.refusal = refusal_of(refusal)
+            self.terminal.cashbox.return_all()
+            context.paid = 0
+            await self._refunded(context)
+            context.basket.clear()
+            context.fee = None
+            return Outcome.REFUSED
+        context.order_id = ordered.order_id
+        context.order_stage = "placed"
+        self.terminal.journal.record(ordered.order_id, "placed")
+        context.documents = list(ordered.copies)
+        return Outcome.NEXT
+
+    async def _refunded(self, context: SessionContext) -> None:
+        if context.order_id is None:
+            return
+        try:
+            await self.center(context.link.refunded)
+        except Exception as error:  # the center voided it; the refund is reported at the end
+            log.warning("refund of a refused order not reported: %s", type(error).__name__)
+            context.order_stage = "refused"
+            return
+        context.link.order = None
+        context.order_id = None
+
+
+class Printing(State):
+    step = Step.PRINTING
+
+    async def run(self, context: SessionContext) -> Outcome:
+        self.show(pages=None, busy="progress.printing")
+        pages = await self.terminal.printer.print(context.documents)
+        link = context.link
+        order = link.order
+        context.order_stage = "printed"
+        self.terminal.journal.record(order.order_id, "printed", order.issue_numbers, order.fee)
+        self.show(pages=pages)
+        self.terminal.cashbox.accept()  # the paper is out: the fee is the store's
+        try:
+            await self.center(link.printed)
+            await self.center(link.settle)
+        except Exception as error:  # the paper is valid; the journal tells the center later
+            log.warning("printed order not yet reported: %s", type(error).__name__)
+        else:
+            self.terminal.journal.clear()
+        context.order_stage = "settled"
+        self.show(busy=None)
+        return Outcome.NEXT
+
+
+class TakeDocuments(State):
+    step = Step.TAKE_DOCUMENTS
+
+    async def run(self, context: SessionContext) -> Outcome:
+        context.documents.clear()  # on paper now; the kiosk keeps no copy
+        terminal = self.terminal
+        reminded = 0
+        try:
+            while True:
+                terminal.reminder.start(ReminderKind.TAKE_DOCUMENTS)
+                reminded += 1
+                self.show(remind=reminded)
+                try:
+                    await asyncio.wait_for(terminal.printer.wait_until_taken(), terminal.remind_every)
+                except TimeoutError:
+                    continue
+                return Outcome.NEXT
+        finally:
+            terminal.reminder.stop()
+

@@ -1,0 +1,100 @@
+"""The start of a session: the start screen, the language, the card placed, whose certificates.
+
+Views (what each screen is told; the words come from the catalogs):
+
+- idle: ``{}`` — touched, the session starts.
+- language: ``{"languages": ["ja", "en"]}`` — ``Touch("language", "en")``.
+- place_card: ``{"reading": bool, "problem": key | None}`` — waits for a card; ``problem`` when
+  the card cannot be read (not a My Number Card, moved during reading): take it and try again.
+- whose: ``{"choices": ["residence", "domicile"]}`` — ``Touch("whose", "residence")``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from hardware.card.errors import CardError, NotMyNumberCardError
+from hardware.card.holder import HolderAuthentication
+from kiosk.messages import LANGUAGES
+from kiosk.recovery import recover
+from kiosk.workflow.context import SessionContext
+from kiosk.workflow.states.base import State, ending, first
+from kiosk.workflow.steps import Outcome, Step
+
+log = logging.getLogger(__name__)
+
+WHOSE = ("residence", "domicile")  # 住所地, 本籍地
+
+
+class Idle(State):
+    """The start screen; an order an earlier session left open is ended first (the journal)."""
+
+    step = Step.IDLE
+
+    async def run(self, context: SessionContext) -> Outcome:
+        self.show()
+        await asyncio.to_thread(recover, self.terminal.journal, self.terminal.center().client)
+        await self.touch("start")  # cancel and back on the start screen start a session too
+        return Outcome.NEXT
+
+
+class Language(State):
+    step = Step.LANGUAGE
+
+    async def run(self, context: SessionContext) -> Outcome:
+        self.show(languages=list(LANGUAGES))
+        while True:
+            touch = await self.touch("language")
+            if touch.action != "language":
+                return Outcome.CANCEL
+            if touch.value in LANGUAGES:
+                context.language = touch.value
+                return Outcome.NEXT
+
+
+class PlaceCard(State):
+    """Waits for the card and reads what is needed before the PIN: the user-authentication
+    certificate and the PIN's tries left (no try is spent)."""
+
+    step = Step.PLACE_CARD
+
+    async def run(self, context: SessionContext) -> Outcome:
+        problem: str | None = None
+        while True:
+            self.show(reading=False, problem=problem)
+            index, result = await first(self.terminal.slot.wait_for_card(), self.touch())
+            if index == 1:
+                return ending(result) or Outcome.CANCEL
+            self.show(reading=True, problem=None)
+            card = HolderAuthentication(result)
+            try:
+                reading = await asyncio.to_thread(card.read)
+            except NotMyNumberCardError:
+                problem = "place_card.not_my_number_card"
+            except CardError as error:
+                log.info("card not read: %s", type(error).__name__)
+                problem = "place_card.unreadable"
+            else:
+                context.card = card
+                context.tries_left = reading.tries_left
+                if reading.certificate is not None:
+                    context.certificate[:] = reading.certificate.der
+                return Outcome.NEXT
+            await asyncio.to_thread(card.finish)
+            self.show(reading=False, problem=problem)
+            await self.terminal.slot.wait_for_removal()
+
+
+class Whose(State):
+    step = Step.WHOSE
+
+    async def run(self, context: SessionContext) -> Outcome:
+        self.show(choices=list(WHOSE))
+        while True:
+            touch = await self.touch("whose")
+            if touch.action != "whose":
+                return Outcome.CANCEL
+            if touch.value in WHOSE:
+                context.whose = touch.value
+                return Outcome.NEXT

