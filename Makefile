@@ -9,7 +9,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := pcscd vsmartcard-vpcd opensc pcsc-tools libpcsclite-dev swig gcc \
-                fonts-ipaexfont libusb-1.0-0 postgresql
+                fonts-ipaexfont libusb-1.0-0 postgresql \
+                libgl1 libegl1 libmtdev1 xvfb xauth
 PYTEST_ARGS ?=
 
 .PHONY: setup apt venv run demo test lint typecheck pytest bench clean

@@ -124,6 +124,21 @@ class DevStack:
                "--out", str(out))
         return EnrolledTerminal.load(out)
 
+    def kiosk_config(self, terminal_id: str, *, reader: str = "pcsc") -> Path:
+        """A kiosk's settings file for a newly enrolled terminal: this center, the towns' published
+        keys as the trust list, a journal of its own (see :mod:`kiosk.config`)."""
+        directory = self.root / "kiosks" / terminal_id
+        self.enroll(terminal_id).save(directory / "terminal")
+        keys = [json.loads((town.directory / municipal_service.PUBLIC_KEY_FILE).read_text())
+                for town in self.towns.values()]
+        (directory / "municipal-keys.json").write_text(json.dumps(keys, ensure_ascii=False))
+        path = directory / "kiosk.toml"
+        path.write_text(
+            f'center_url = "{self.center_url}"\ncenter_ca = "{self.center_tls}"\n'
+            f'terminal = "terminal"\ntrust = "municipal-keys.json"\njournal = "journal.json"\n'
+            f'reader = "{reader}"\n')
+        return path
+
     def client(self, terminal: EnrolledTerminal, url: str | None = None) -> CenterClient:
         return CenterClient(url or self.center_url, terminal, verify=self.center_tls)
 

@@ -1,0 +1,113 @@
+"""A terminal put together from its settings: the center client, the trust list, the journal, the
+card reader, and the devices (simulated until the peripheral controller and the printer drivers
+are connected).
+
+``reader`` in the settings, or given here:
+
+- ``pcsc`` — the first PC/SC reader (a real one, or vpcd's with an emulated card: ``make run``);
+- ``pcsc:<prefix>`` — the first PC/SC reader whose name starts with ``prefix``;
+- ``inprocess`` — an in-process reader (tests): an :class:`EmulatedHand` puts the card in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from center.client import CenterClient
+from hardware.card.pcsc import PcscReader
+from hardware.card.transport import CardReader
+from hardware.cardsim.card import VirtualCard
+from hardware.cardsim.inprocess import InProcessReader
+from hardware.cardsim.vpcd_link import DEFAULT_PORT, VpcdLink
+from kiosk.center_link import KioskSession
+from kiosk.config import KioskConfig
+from kiosk.devices.card_slot import ReaderSlot
+from kiosk.devices.simulated import SimulatedCashbox, SimulatedPrinter, SimulatedReminder
+from kiosk.journal import OrderJournal
+from kiosk.ports import Screen
+from kiosk.terminal import Terminal
+
+
+def reader_for(spec: str) -> CardReader:
+    if spec == "inprocess":
+        return InProcessReader()
+    if spec == "pcsc":
+        return PcscReader.matching("")
+    if spec.startswith("pcsc:"):
+        return PcscReader.matching(spec.removeprefix("pcsc:"))
+    raise ValueError(f"unknown reader {spec!r}: pcsc, pcsc:<name prefix> or inprocess")
+
+
+class EmulatedHand:
+    """A resident's hand with an emulated My Number Card (its state file): places the card on the
+    terminal's reader and takes it away — straight into an in-process reader, or through pcscd by
+    connecting the card to vpcd (the real PC/SC code path)."""
+
+    def __init__(self, card: Path, reader: CardReader, *, vpcd_port: int = DEFAULT_PORT) -> None:
+        self.card = card
+        self.reader = reader
+        self.vpcd_port = vpcd_port
+        self._link: VpcdLink | None = None
+
+    @property
+    def placed(self) -> bool:
+        if isinstance(self.reader, InProcessReader):
+            return self.reader.card is not None
+        return self._link is not None and self._link.attached
+
+    def place(self) -> None:
+        if self.placed:
+            return
+        card = VirtualCard.open(self.card)
+        if isinstance(self.reader, InProcessReader):
+            self.reader.insert(card)
+        else:
+            self._link = VpcdLink(card, port=self.vpcd_port)
+            self._link.attach()
+
+    def take(self) -> None:
+        if isinstance(self.reader, InProcessReader):
+            self.reader.remove()
+        elif self._link is not None:
+            self._link.detach()
+            self._link = None
+
+
+@dataclass
+class SimulatedDevices:
+    cashbox: SimulatedCashbox
+    printer: SimulatedPrinter
+    reminder: SimulatedReminder
+
+
+@dataclass
+class Assembled:
+    terminal: Terminal
+    devices: SimulatedDevices
+    client: CenterClient
+    reader: CardReader
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def assemble(config: KioskConfig, screen: Screen, *, reader: CardReader | None = None,
+             seconds_per_page: float = 0.0) -> Assembled:
+    """The terminal of ``config`` with simulated coins, printer and reminder."""
+    client = CenterClient(config.center_url, config.enrolled(), verify=str(config.center_ca))
+    trust = config.trust_list()
+    reader = reader or reader_for(config.reader)
+    devices = SimulatedDevices(SimulatedCashbox(), SimulatedPrinter(seconds_per_page=seconds_per_page),
+                               SimulatedReminder())
+    terminal = Terminal(
+        screen=screen,
+        slot=ReaderSlot(reader),
+        cashbox=devices.cashbox,
+        printer=devices.printer,
+        reminder=devices.reminder,
+        center=lambda: KioskSession(client, trust),
+        journal=OrderJournal(config.journal),
+        printer_number=config.printer,
+    )
+    return Assembled(terminal, devices, client, reader)
