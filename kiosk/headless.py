@@ -44,6 +44,8 @@ class HeadlessScreen:
 
     async def approve(self, current: Step, following: Step, context: SessionContext) -> None:
         self.current = following
+        if following is Step.IDLE:  # the session is over: nothing of it stays on any screen
+            self.views.clear()
         self.views[following] = {}
         self.shown.append(following)
         while not self._touches.empty():  # touches made on the screen that is going away

@@ -59,7 +59,7 @@ def new_card(world: World, directory: Path, pool: str = "ordinary") -> Card:
 class Kiosk:
     """One terminal: its screen, devices and workflow, and the center client behind them."""
 
-    screen: HeadlessScreen
+    screen: BrokenScreen
     reader: CardReader
     cashbox: SimulatedCashbox
     printer: SimulatedPrinter
@@ -140,6 +140,45 @@ class Kiosk:
             paid += coin
             await self.screen.wait_for_change()
 
+    async def reach(self, card: Card, step: Step, *, paid: int = 0) -> None:
+        """Drive a resident along the usual path (a household copy of the holder) until ``step``'s
+        screen is shown (at payment, ``paid`` yen are dropped first)."""
+        path = [Step.IDLE, Step.LANGUAGE, Step.PLACE_CARD, Step.WHOSE, Step.PIN, Step.TAKE_CARD,
+                Step.CERTIFICATE_TYPE, Step.OPTIONS, Step.COPIES, Step.CONFIRM, Step.PAYMENT,
+                Step.PRINTING, Step.TAKE_DOCUMENTS, Step.DONE]
+        gestures = {
+            Step.IDLE: lambda: self.screen.press("start"),
+            Step.LANGUAGE: lambda: self.screen.press("language", "ja"),
+            Step.PLACE_CARD: lambda: self.place(card),
+            Step.WHOSE: lambda: self.screen.press("whose", "residence"),
+            Step.TAKE_CARD: self.take_card,
+            Step.CERTIFICATE_TYPE: lambda: self.screen.press("choose", "resident_record"),
+            Step.OPTIONS: lambda: self.screen.press("next"),
+            Step.COPIES: lambda: self.screen.press("next"),
+            Step.CONFIRM: lambda: self.screen.press("next"),
+            Step.TAKE_DOCUMENTS: self.printer.take,
+        }
+        for current in path[: path.index(step)]:
+            if current is Step.PIN:
+                await self.enter_pin("1234")
+                continue
+            if current is Step.PAYMENT:
+                view = await self.screen.wait_for(Step.PAYMENT, lambda v: "fee" in v)
+                await self.pay(view["fee"])
+                continue
+            if current is Step.PRINTING:
+                await self.screen.wait_for(Step.TAKE_DOCUMENTS)
+                continue
+            await self.screen.wait_for(current, lambda v, c=current: c in (Step.IDLE, Step.PLACE_CARD)
+                                       or bool(v))
+            gestures[current]()
+        await self.screen.wait_for(step)
+        if step is Step.PAYMENT and paid:
+            await self.screen.wait_for(Step.PAYMENT, lambda v: "fee" in v)
+            for _ in range(paid // 100):
+                self.cashbox.drop(100)
+                await self.screen.wait_for_change()
+
     async def run(self) -> Step:
         return await self.workflow.run_session()
 
@@ -147,13 +186,18 @@ class Kiosk:
 @contextmanager
 def kiosk(world: World, terminal_id: str, directory: Path, *, reader: CardReader | None = None,
           timeouts: dict[Step, float] | None = None, session_limit: float | None = None,
-          remind_every: float = 0.2) -> Iterator[Kiosk]:
+          remind_every: float = 0.2, journal: Path | None = None, seconds_per_page: float = 0.0,
+          center_url: str | None = None) -> Iterator[Kiosk]:
     enrolled, client = world.terminal(terminal_id)
     world.stack.wait_until_open(client)
-    screen = HeadlessScreen()
+    if center_url is not None:  # a center that cannot be reached
+        client.close()
+        client = world.stack.client(enrolled, center_url)
+    screen = BrokenScreen()
     reader = reader or InProcessReader()
-    cashbox, printer, reminder = SimulatedCashbox(), SimulatedPrinter(), SimulatedReminder()
-    journal = OrderJournal(directory / f"journal-{terminal_id}.json")
+    cashbox, printer = SimulatedCashbox(), SimulatedPrinter(seconds_per_page=seconds_per_page)
+    reminder = SimulatedReminder()
+    journal = OrderJournal(journal or directory / f"journal-{terminal_id}.json")
     sessions: list[KioskSession] = []
 
     def session() -> KioskSession:
@@ -168,3 +212,16 @@ def kiosk(world: World, terminal_id: str, directory: Path, *, reader: CardReader
         yield Kiosk(screen, reader, cashbox, printer, reminder, journal, client, terminal, workflow, sessions)
     finally:
         client.close()
+
+
+class BrokenScreen(HeadlessScreen):
+    """A screen that breaks (raises) when ``broken`` is shown and a touch is awaited: a UI fault."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.broken: Step | None = None
+
+    async def touch(self, step: Step) -> Any:
+        if step is self.broken:
+            raise RuntimeError("the screen broke")
+        return await super().touch(step)

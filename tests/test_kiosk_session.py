@@ -20,6 +20,7 @@ from test_orders import World, running_world
 from center.municipal import schema as municipal_schema
 from center.store.engine import make_engine
 from hardware.cardsim.card import VirtualCard
+from documents import OpenedDocument
 from kiosk.workflow.steps import TRANSITIONS, Outcome, Step
 
 TAKEN: set[tuple[Step, Outcome]] = set()  # every transition any test of this module took
@@ -72,12 +73,14 @@ def test_a_whole_session_prints_the_holder_s_seal_certificate(terminal: Kiosk, c
         await k.pay(confirm["total"])
         await k.screen.wait_for(Step.TAKE_DOCUMENTS)
         assert k.reminder.active is not None
-        k.printer.take()
+        printed.extend(k.printer.take())
         await k.screen.wait_for(Step.DONE)
         k.screen.press("ok")
 
+    printed: list[OpenedDocument] = []
     assert asyncio.run(session(k, resident())) is Step.DONE
-    assert [c.document.content["body"]["name"] for c in k.printer.tray] == []  # taken
+    assert [c.document.content["body"]["name"] for c in printed] == [card.name]
+    assert k.client.order(printed[0].document.binding.order_id)["state"] == "settled"
     order = k.sessions[-1]
     assert order.order is None and order.session_id is None  # forgotten
     assert k.cashbox.cash_box > 0 and k.cashbox.held == 0
@@ -154,6 +157,7 @@ def test_a_household_copy_and_a_tax_certificate_in_one_order_with_change(
                        if "name" in c.document.content["body"])
         k.printer.take()
         await k.screen.wait_for(Step.DONE)
+        k.screen.press("ok")
 
     assert asyncio.run(session(k, resident())) is Step.DONE
     assert k.printer.jobs == 1
@@ -187,6 +191,7 @@ def test_a_wrong_pin_shows_the_tries_left_and_warns_before_the_last(terminal: Ki
         await k.screen.wait_for(Step.CERTIFICATE_TYPE)
         k.screen.press("cancel")
         await k.screen.wait_for(Step.CANCELLED)
+        k.screen.press("ok")
 
     assert asyncio.run(session(k, resident())) is Step.CANCELLED
     assert k.workflow.history[-1][1] is Outcome.NEXT
@@ -233,3 +238,184 @@ def test_a_locked_card_is_explained_and_given_back(terminal: Kiosk, card: Card) 
 
     assert asyncio.run(session(k, resident())) is Step.CANCELLED
     assert (Step.PIN, Outcome.LOCKED) in [(s, o) for s, o, _ in k.workflow.history]
+
+
+def test_a_certificate_the_municipality_cannot_issue_is_shown_with_its_reason(
+    terminal: Kiosk, world: World, tmp_path: Path
+) -> None:
+    k = terminal
+    card = new_card(world, tmp_path, "no_seal")
+
+    async def resident() -> None:
+        await k.through_the_card(card)
+        listed = {c["type"]: c for c in k.screen.view()["certificates"]}
+        assert not listed["seal_registration"]["available"]
+        assert listed["seal_registration"]["reason"] == "no_seal_registered"
+        k.screen.press("choose", "seal_registration")  # nothing happens
+        k.screen.press("choose", "resident_record")
+        await k.screen.wait_for(Step.OPTIONS)
+        k.screen.press("cancel")
+        await k.screen.wait_for(Step.CANCELLED)
+        k.screen.press("ok")
+
+    assert asyncio.run(session(k, resident())) is Step.CANCELLED
+    assert [s for s, _, _ in k.workflow.history].count(Step.OPTIONS) == 1
+
+
+def test_a_holder_the_municipality_refuses_is_told_why_and_given_the_card_back(
+    terminal: Kiosk, world: World, tmp_path: Path
+) -> None:
+    k = terminal
+    card = new_card(world, tmp_path, "moved_out")
+
+    async def resident() -> None:
+        await k.start()
+        k.place(card)
+        await k.screen.wait_for(Step.WHOSE)
+        k.screen.press("whose", "residence")
+        await k.enter_pin("1234")
+        ended = await k.screen.wait_for(Step.CANCELLED, lambda v: v["remind"] >= 1)
+        assert ended["refusal"]["code"] == "moved_out" and ended["reason"] == "moved_out"
+        k.take_card()
+        await asyncio.sleep(0.3)
+        k.screen.press("ok")
+
+    assert asyncio.run(session(k, resident())) is Step.CANCELLED
+    assert (Step.PIN, Outcome.REFUSED) in {(s, o) for s, o, _ in k.workflow.history}
+
+
+def block(world: World, resident_id: int) -> None:
+    """An issuance stop (交付停止) registered for the resident at the municipality, now."""
+    engine = make_engine(world.town.database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.insert(municipal_schema.issuance_blocks).values(
+                resident_id=resident_id, kind="issuance_stop",
+                starts_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1), ends_at=None))
+    finally:
+        engine.dispose()
+
+
+def test_an_order_refused_at_payment_returns_the_coins_and_reports_the_refund(
+    terminal: Kiosk, card: Card, world: World
+) -> None:
+    k = terminal
+    refunded: list[str] = []
+    report = k.client.refunded
+
+    def spy(order_id: str) -> dict[str, object]:
+        refunded.append(order_id)
+        return report(order_id)
+
+    k.client.refunded = spy  # type: ignore[method-assign]
+
+    async def resident() -> None:
+        await k.through_the_card(card)
+        block(world, card.resident_id)  # between the offer and the order
+        confirm = await k.choose("seal_registration")
+        k.screen.press("next")
+        await k.pay(confirm["total"])
+        refused = await k.screen.wait_for(Step.CERTIFICATE_TYPE, lambda v: v["refusal"] is not None)
+        assert refused["refusal"]["code"] == "not_issuable_here" and refused["basket"] == 0
+        k.screen.press("cancel")
+        await k.screen.wait_for(Step.CANCELLED)
+        k.screen.press("ok")
+
+    assert asyncio.run(session(k, resident())) is Step.CANCELLED
+    assert k.cashbox.cash_box == 0 and sum(k.cashbox.returned) > 0 and k.cashbox.held == 0
+    assert k.printer.jobs == 0
+    assert len(refunded) == 1 and order_state(k, refunded[0]) == "refunded"
+    refused = [o for s, o, _ in k.workflow.history if s is Step.PAYMENT]
+    assert refused == [Outcome.REFUSED]
+
+
+CANCELLABLE = [Step.LANGUAGE, Step.PLACE_CARD, Step.WHOSE, Step.PIN, Step.TAKE_CARD, Step.CERTIFICATE_TYPE,
+               Step.OPTIONS, Step.COPIES, Step.CONFIRM, Step.PAYMENT]
+
+
+@pytest.mark.parametrize("step", CANCELLABLE, ids=[s.value for s in CANCELLABLE])
+def test_cancel_on_any_screen_ends_the_session_returns_the_coins_and_the_card(
+    terminal: Kiosk, card: Card, step: Step
+) -> None:
+    k = terminal
+
+    async def resident() -> None:
+        await k.reach(card, step, paid=100)
+        k.screen.press("cancel")
+        ended = await k.screen.wait_for(Step.CANCELLED, lambda v: "reason" in v)
+        if k.reader.card_present():  # before the card step was over: asked for until taken
+            await k.screen.wait_for(Step.CANCELLED, lambda v: v.get("remind", 0) >= 1)
+            k.take_card()
+        assert ended["reason"] == "cancel"
+        k.screen.press("ok")
+
+    assert asyncio.run(session(k, resident())) is Step.CANCELLED
+    assert k.workflow.history[-2][:2] == (Step.CANCELLED, Outcome.NEXT) or k.workflow.history[-1][0] is Step.CANCELLED
+    assert (step, Outcome.CANCEL) in {(s, o) for s, o, _ in k.workflow.history}
+    assert k.cashbox.held == 0 and k.cashbox.cash_box == 0
+    assert sum(k.cashbox.returned) == (100 if step is Step.PAYMENT else 0)
+    assert not k.workflow.context.personal and not k.journal.path.exists()
+
+
+def test_going_back_from_the_card_to_the_language(terminal: Kiosk, card: Card) -> None:
+    k = terminal
+
+    async def resident() -> None:
+        await k.reach(card, Step.PLACE_CARD)
+        k.screen.press("back")
+        await k.screen.wait_for(Step.LANGUAGE)
+        k.screen.press("language", "en")
+        await k.screen.wait_for(Step.PLACE_CARD)
+        k.screen.press("cancel")
+        await k.screen.wait_for(Step.CANCELLED)
+        k.screen.press("ok")
+
+    assert asyncio.run(session(k, resident())) is Step.CANCELLED
+    assert (Step.PLACE_CARD, Outcome.BACK) in {(s, o) for s, o, _ in k.workflow.history}
+
+
+WALK_AWAY = [*CANCELLABLE, Step.PRINTING, Step.TAKE_DOCUMENTS]
+
+
+@pytest.mark.parametrize("step", WALK_AWAY, ids=[s.value for s in WALK_AWAY])
+def test_a_resident_who_walks_away_is_timed_out_and_nothing_is_charged_unprinted(
+    world: World, card: Card, tmp_path: Path, step: Step
+) -> None:
+    slow = 5.0 if step is Step.PRINTING else 0.0  # the printer is still busy when time is up
+    with kiosk(world, f"T-{next(_terminals) + 600:04d}", tmp_path, timeouts={step: 0.5},
+               seconds_per_page=slow) as k:
+
+        async def resident() -> None:
+            await k.reach(card, step, paid=100)
+            ended = await k.screen.wait_for(Step.CANCELLED, lambda v: "reason" in v)
+            assert ended["reason"] == "timeout"
+            if k.reader.card_present():
+                k.take_card()
+            k.screen.press("ok")
+
+        assert asyncio.run(session(k, resident())) is Step.CANCELLED
+        TAKEN.update((s, o) for s, o, _ in k.workflow.history)
+        assert (step, Outcome.TIMEOUT) in {(s, o) for s, o, _ in k.workflow.history}
+        assert k.cashbox.held == 0
+        if step is Step.TAKE_DOCUMENTS:  # printed and paid: the order is settled, nothing returned
+            assert k.cashbox.cash_box > 0
+        else:
+            assert k.cashbox.cash_box == 0
+        assert not k.workflow.context.personal
+
+
+def test_the_session_limit_ends_a_session_that_goes_on_too_long(world: World, card: Card,
+                                                                 tmp_path: Path) -> None:
+    with kiosk(world, f"T-{next(_terminals) + 600:04d}", tmp_path, session_limit=2.0) as k:
+
+        async def resident() -> None:
+            await k.reach(card, Step.OPTIONS)
+            while k.screen.current is Step.OPTIONS:  # dithering: each touch within the step's timeout
+                k.screen.press("flag", "head_and_relationship")
+                await asyncio.sleep(0.2)
+            ended = await k.screen.wait_for(Step.CANCELLED, lambda v: "reason" in v)
+            assert ended["reason"] == "timeout"
+            k.screen.press("ok")
+
+        assert asyncio.run(session(k, resident())) is Step.CANCELLED
+        TAKEN.update((s, o) for s, o, _ in k.workflow.history)

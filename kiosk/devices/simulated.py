@@ -79,6 +79,7 @@ class SimulatedPrinter:
         self.tray: list[OpenedDocument] = []
         self.jobs = 0
         self.fault: str | None = None  # "paper_out", "jam", "offline": the next job fails
+        self.tray_fault: str | None = None  # the output tray's sensor fails
         self.seconds_per_page = seconds_per_page
         self._taken = asyncio.Event()
 
@@ -102,6 +103,8 @@ class SimulatedPrinter:
         return taken
 
     async def wait_until_taken(self) -> None:
+        if self.tray_fault:
+            raise PrinterError(self.tray_fault)
         if self.tray:
             await self._taken.wait()
 

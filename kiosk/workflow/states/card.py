@@ -107,14 +107,16 @@ class TakeCard(State):
     step = Step.TAKE_CARD
 
     async def run(self, context: SessionContext) -> Outcome:
-        outcome = await remind_until_card_taken(self)
-        context.card = None
+        outcome = await remind_until_card_taken(self, cancellable=True)
+        if outcome is Outcome.NEXT:
+            context.card = None  # gone (a cancel leaves it to the end screen to ask for again)
         return outcome
 
 
-async def remind_until_card_taken(state: State) -> Outcome:
+async def remind_until_card_taken(state: State, *, cancellable: bool = False) -> Outcome:
     """Blink and sound every ``remind_every`` seconds until the card is gone (also used by the end
-    screens, when a session ends with the card still in the reader)."""
+    screens, when a session ends with the card still in the reader; there no touch is taken
+    meanwhile, so an "OK" made then is answered afterwards)."""
     terminal = state.terminal
     reminded = 0
     try:
@@ -122,10 +124,9 @@ async def remind_until_card_taken(state: State) -> Outcome:
             terminal.reminder.start(ReminderKind.TAKE_CARD)
             reminded += 1
             state.show(remind=reminded)
+            waits = [terminal.slot.wait_for_removal(), *([state.touch("cancel")] if cancellable else [])]
             try:
-                index, _result = await asyncio.wait_for(
-                    first(terminal.slot.wait_for_removal(), state.touch("cancel")), terminal.remind_every
-                )
+                index, _result = await asyncio.wait_for(first(*waits), terminal.remind_every)
             except TimeoutError:
                 continue
             if index == 1:

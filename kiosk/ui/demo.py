@@ -1,0 +1,68 @@
+"""The demo panel (デモ操作): a strip at the side of the kiosk that plays the resident's hands and
+the store's devices — place and take the emulated card, drop coins, take the printed documents —
+and shows what the simulated devices hold. Shown only when the app is given an emulated card."""
+
+# mypy: allow-subclassing-any
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kivy.clock import Clock  # type: ignore[import-untyped]
+from kivy.lang import Builder  # type: ignore[import-untyped]
+from kivy.uix.boxlayout import BoxLayout  # type: ignore[import-untyped]
+
+from kiosk.assembly import EmulatedHand, SimulatedDevices
+from kiosk.devices.simulated import COINS
+from kiosk.ui.screen import KivyScreen
+from kiosk.ui.widgets import KioskButton
+from kiosk.ui.window import DEMO_WIDTH
+
+
+@dataclass
+class DemoDevices:
+    hand: EmulatedHand
+    devices: SimulatedDevices
+
+
+class DemoPanel(BoxLayout):
+    def __init__(self, demo: DemoDevices, screen: KivyScreen, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.demo = demo
+        self.screen = screen
+        self.width = DEMO_WIDTH
+        self._buttons: list[tuple[KioskButton, str, dict[str, object]]] = []
+        self._add("demo_place_card", "demo.place_card", {}, lambda: demo.hand.place())
+        self._add("demo_take_card", "demo.take_card", {}, lambda: demo.hand.take())
+        coins = self.ids.coins
+        for coin in COINS:
+            self._add(f"demo_coin-{coin}", "demo.coin", {"coin": coin},
+                      lambda coin=coin: demo.devices.cashbox.drop(coin), into=coins)
+        self._add("demo_take_documents", "demo.take_documents", {}, lambda: demo.devices.printer.take())
+        self._tick = Clock.schedule_interval(self.refresh, 0.25)
+        self.refresh()
+
+    def _add(self, target: str, key: str, values: dict[str, object], act: Any, into: Any = None) -> None:
+        button = KioskButton(action=target, font_size=22, height=96)
+        button.bind(on_release=lambda _button: act())
+        (into or self.ids.hands).add_widget(button)
+        self._buttons.append((button, key, values))
+
+    def refresh(self, *_args: Any) -> None:
+        catalog = self.screen.on_screen().catalog
+        for button, key, values in self._buttons:
+            button.text = catalog.text(key, **values)
+        self.ids.title.text = catalog.text("demo.title")
+        devices = self.demo.devices
+        reminder = devices.reminder.active
+        self.ids.state.text = "\n".join((
+            catalog.text("demo.held", yen=devices.cashbox.held),
+            catalog.text("demo.card_placed") if self.demo.hand.placed else catalog.text("demo.no_card"),
+            catalog.text(f"demo.reminder.{reminder.value}") if reminder else catalog.text("demo.reminder.off"),
+            catalog.text("demo.tray", documents=len(devices.printer.tray)),
+        ))
+
+
+Builder.load_file(str(Path(__file__).with_name("demo.kv")))

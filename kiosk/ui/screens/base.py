@@ -1,0 +1,75 @@
+"""What every step's screen shares: the step it belongs to, the catalog of its words, the view the
+workflow gives it, its touches, and the progress indicator on top."""
+
+# mypy: allow-subclassing-any
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from kivy.properties import DictProperty, ObjectProperty  # type: ignore[import-untyped]
+from kivy.uix.screenmanager import Screen  # type: ignore[import-untyped]
+from kivy.uix.widget import Widget  # type: ignore[import-untyped]
+
+from kiosk.messages import Catalog
+from kiosk.ports import Touch
+from kiosk.ui.widgets import BusyOverlay, KioskButton
+from kiosk.workflow.steps import Step
+
+Press = Callable[[Touch], None]
+
+
+class StepScreen(Screen):
+    """One step's screen. ``view`` is what the workflow showed (keys and values, never finished
+    sentences); the .kv rules and :meth:`refresh` turn it into words from ``catalog``."""
+
+    step: ClassVar[Step]
+    catalog = ObjectProperty(None)
+    view = DictProperty({})
+
+    def __init__(self, press: Press, catalog: Catalog, **kwargs: Any) -> None:
+        self._press = press
+        super().__init__(name=self.step.value, catalog=catalog, **kwargs)
+        self.busy = BusyOverlay()
+        self.add_widget(self.busy)  # last: drawn over everything, takes the touches while busy
+        self.bind(view=self._changed, catalog=self._changed)
+        self._changed()
+
+    def press(self, action: str, value: Any = None) -> None:
+        self._press(Touch(self.step, action, value))
+
+    def say(self, key: str, **values: object) -> str:
+        text: str = self.catalog.text(key, **values)
+        return text
+
+    def show(self, view: Mapping[str, Any]) -> None:
+        self.view.update(view)
+
+    def _changed(self, *_args: Any) -> None:
+        busy = self.view.get("busy")
+        self.busy.message = self.say(busy) if busy else ""
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Rebuild what the .kv rules cannot say by binding alone (lists, toggles)."""
+
+    def buttons(self) -> Iterator[KioskButton]:
+        for widget in self.walk(restrict=True):
+            if isinstance(widget, KioskButton):
+                yield widget
+
+    def target(self, name: str) -> Widget | None:
+        """The button named ``name`` that a finger could press now (shown, enabled)."""
+        for button in self.buttons():
+            if button.target == name and not button.disabled and button.opacity > 0:
+                return button
+        return None
+
+
+def load_rules(module_file: str) -> None:
+    """Load the .kv file next to a screen's module (``pin.py`` → ``pin.kv``)."""
+    from kivy.lang import Builder  # type: ignore[import-untyped]
+
+    Builder.load_file(str(Path(module_file).with_suffix(".kv")))
