@@ -13,15 +13,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from kivy.app import App  # type: ignore[import-untyped]
 from kivy.core.window import Window  # type: ignore[import-untyped]
 from kivy.uix.boxlayout import BoxLayout  # type: ignore[import-untyped]
 
+from kiosk.assembly import Assembled, EmulatedHand, assemble, reader_for
+from kiosk.config import KioskConfig
 from kiosk.ui.demo import DemoDevices, DemoPanel
+from kiosk.ui.fonts import use_japanese_font
 from kiosk.ui.screen import KivyScreen
-from kiosk.workflow.controller import Workflow
+from kiosk.workflow.controller import STEP_TIMEOUTS, Workflow
+from kiosk.workflow.states import build_steps
 from kiosk.workflow.steps import Step
 
 log = logging.getLogger(__name__)
@@ -38,9 +44,11 @@ class KioskApp(App):
         self.windowed = windowed
         self.sessions = sessions  # how many sessions before the app stops (None: for ever)
         self.ended: list[Step] = []
-        self._started = asyncio.Event()
+        self.panel: DemoPanel | None = None
+        self.started = asyncio.Event()
 
     def build(self) -> BoxLayout:
+        use_japanese_font()
         Window.show_cursor = self.windowed
         if not self.windowed:
             Window.borderless = True
@@ -48,11 +56,12 @@ class KioskApp(App):
         root = BoxLayout(orientation="horizontal")
         root.add_widget(self.screen.build())
         if self.demo is not None:
-            root.add_widget(DemoPanel(self.demo, self.screen))
+            self.panel = DemoPanel(self.demo, self.screen)
+            root.add_widget(self.panel)
         return root
 
     def on_start(self) -> None:
-        self._started.set()
+        self.started.set()
 
     async def serve(self) -> None:
         """Kivy's loop and the sessions together, until the window closes (or ``sessions`` have
@@ -67,7 +76,7 @@ class KioskApp(App):
             raise results[0]
 
     async def _run_sessions(self) -> None:
-        await self._started.wait()
+        await self.started.wait()
         try:
             while self.sessions is None or len(self.ended) < self.sessions:
                 self.ended.append(await self.workflow.run_session())
@@ -76,3 +85,19 @@ class KioskApp(App):
             self.stop()
             raise
         self.stop()
+
+
+def make_app(config: KioskConfig, *, reader: str | None = None, demo_card: Path | None = None,
+             windowed: bool = False, timeouts: Mapping[Step, float] | None = None,
+             sessions: int | None = None) -> tuple[KioskApp, Assembled]:
+    """The app of the terminal ``config`` describes, with simulated coins, printer and reminder,
+    and the demo panel when ``demo_card`` (an emulated card's file) is given."""
+    screen = KivyScreen()
+    assembled = assemble(config, screen, reader=reader_for(reader or config.reader))
+    workflow = Workflow(build_steps(assembled.terminal), screen,
+                        timeouts={**STEP_TIMEOUTS, **(timeouts or {})})
+    demo = None
+    if demo_card is not None:
+        demo = DemoDevices(EmulatedHand(demo_card, assembled.reader), assembled.devices)
+    app = KioskApp(screen, workflow, demo=demo, windowed=windowed, sessions=sessions)
+    return app, assembled

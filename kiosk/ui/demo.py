@@ -57,10 +57,11 @@ class DemoPanel(BoxLayout):
         self.ids.title.text = catalog.text("demo.title")
         devices = self.demo.devices
         reminder = devices.reminder.active
+        reminding = f"demo.reminder.{reminder.value}" if reminder else "demo.reminder.off"
         self.ids.state.text = "\n".join((
             catalog.text("demo.held", yen=devices.cashbox.held),
             catalog.text("demo.card_placed") if self.demo.hand.placed else catalog.text("demo.no_card"),
-            catalog.text(f"demo.reminder.{reminder.value}") if reminder else catalog.text("demo.reminder.off"),
+            catalog.text(reminding),
             catalog.text("demo.tray", documents=len(devices.printer.tray)),
         ))
 

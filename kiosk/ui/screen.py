@@ -18,7 +18,8 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager  # type: ignore[i
 
 from kiosk.messages import Catalog
 from kiosk.ports import Touch
-from kiosk.ui.screens import SCREENS, StepScreen
+from kiosk.ui.screens import SCREENS
+from kiosk.ui.screens.base import StepScreen
 from kiosk.workflow.context import SessionContext
 from kiosk.workflow.steps import Step
 

@@ -27,11 +27,12 @@ class StepScreen(Screen):
 
     step: ClassVar[Step]
     catalog = ObjectProperty(None)
+    words = DictProperty({})  # the catalog's texts, for the .kv rules: ``root.words['pin.title']``
     view = DictProperty({})
 
     def __init__(self, press: Press, catalog: Catalog, **kwargs: Any) -> None:
         self._press = press
-        super().__init__(name=self.step.value, catalog=catalog, **kwargs)
+        super().__init__(name=self.step.value, catalog=catalog, words=catalog.texts, **kwargs)
         self.busy = BusyOverlay()
         self.add_widget(self.busy)  # last: drawn over everything, takes the touches while busy
         self.bind(view=self._changed, catalog=self._changed)
@@ -46,6 +47,9 @@ class StepScreen(Screen):
 
     def show(self, view: Mapping[str, Any]) -> None:
         self.view.update(view)
+
+    def on_catalog(self, _screen: StepScreen, catalog: Catalog) -> None:
+        self.words = catalog.texts
 
     def _changed(self, *_args: Any) -> None:
         busy = self.view.get("busy")
@@ -63,9 +67,17 @@ class StepScreen(Screen):
     def target(self, name: str) -> Widget | None:
         """The button named ``name`` that a finger could press now (shown, enabled)."""
         for button in self.buttons():
-            if button.target == name and not button.disabled and button.opacity > 0:
+            if button.target == name and not button.disabled and self.visible(button):
                 return button
         return None
+
+    def visible(self, widget: Widget) -> bool:
+        """Whether ``widget`` can be seen: neither it nor what holds it is transparent."""
+        while widget is not None and widget is not self:
+            if widget.opacity <= 0:
+                return False
+            widget = widget.parent
+        return True
 
 
 def load_rules(module_file: str) -> None:

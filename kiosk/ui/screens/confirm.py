@@ -13,7 +13,7 @@ class ConfirmScreen(StepScreen):
 
     def refresh(self) -> None:
         view = self.view
-        self.ids.items.text = "\n".join(
+        self.ids.basket_items.text = "\n".join(
             self.say("confirm.item", name=certificate_name(self.catalog, item["type"]), copies=item["copies"],
                      fee=item["fee"])
             for item in view.get("items", []))

@@ -10,7 +10,7 @@ from kiosk.ui.widgets import KioskButton
 from kiosk.ui.words import certificate_name, relationship
 from kiosk.workflow.steps import Step
 
-TICK, BOX = "☑", "☐"
+TICK, BOX = "■", "□"
 
 
 class OptionsScreen(StepScreen):

@@ -3,6 +3,8 @@ the tries left, the warning before the last try, and a locked card explained."""
 
 # mypy: allow-subclassing-any
 
+from kivy.properties import BooleanProperty  # type: ignore[import-untyped]
+
 from kiosk.ui.screens.base import StepScreen, load_rules
 from kiosk.workflow.steps import Step
 
@@ -11,8 +13,13 @@ FILLED, EMPTY = "●", "○"
 
 class PinScreen(StepScreen):
     step = Step.PIN
+    locked = BooleanProperty(False)  # the card's PIN is locked: an explanation, no keypad
+    alarming = BooleanProperty(False)  # a wrong PIN, the last try or a locked card: said in red
 
     def refresh(self) -> None:
+        view = self.view
+        self.locked = bool(view.get("locked"))
+        self.alarming = bool(view.get("wrong") or view.get("last_try") or self.locked)
         self.ids.dots.text = self.dots()
         self.ids.notice.text = self.notice()
 

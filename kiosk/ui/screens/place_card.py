@@ -2,14 +2,20 @@
 
 # mypy: allow-subclassing-any
 
+from kivy.properties import BooleanProperty  # type: ignore[import-untyped]
+
 from kiosk.ui.screens.base import StepScreen, load_rules
 from kiosk.workflow.steps import Step
 
 
 class PlaceCardScreen(StepScreen):
     step = Step.PLACE_CARD
+    reading = BooleanProperty(False)
+    problem = BooleanProperty(False)
 
     def refresh(self) -> None:
+        self.reading = bool(self.view.get("reading"))
+        self.problem = bool(self.view.get("problem"))
         self.ids.state.text = self.state_words()
 
     def state_words(self) -> str:

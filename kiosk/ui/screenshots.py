@@ -1,0 +1,75 @@
+"""``python -m kiosk.ui.screenshots --out DIR``: every rehearsal scenario in both languages, with
+a screenshot of every screen, against a stack of its own (authority, center, one synthetic town,
+always open) on a virtual display. ``DIR/<scenario>-<language>/NN-step.png``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from center.devstack import ALWAYS_OPEN, DevStack, start_stack
+from kiosk.config import KioskConfig
+from kiosk.ui.residents import card_for, lock_pin
+from kiosk.ui.xvfb import virtual_display
+
+TOWN = {"131016": ("千代田区", 60)}
+POOLS = {"refused": "no_seal"}  # who comes for each scenario (default: an ordinary resident)
+SCENARIOS = ("happy", "wrong_pin", "locked", "refused", "timeout")
+LANGUAGES = ("ja", "en")
+
+
+def rehearse(config: Path, card: Path, scenario: str, language: str, out: Path, display: str
+             ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk.ui.rehearsal", "--config", str(config), "--card", str(card),
+         "--scenario", scenario, "--language", language, "--screenshots", str(out)],
+        env={**os.environ, "DISPLAY": display}, capture_output=True, text=True, check=False, timeout=300)
+
+
+def resident_card(stack: DevStack, scenario: str, directory: Path, used: set[int]) -> Path:
+    town = next(iter(stack.towns.values()))
+    card = card_for(stack, town, directory, used, POOLS.get(scenario, "ordinary"))
+    if scenario == "locked":
+        lock_pin(card)
+    return card
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kiosk.ui.screenshots", description=__doc__)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--scenario", action="append", choices=SCENARIOS, help="default: all")
+    parser.add_argument("--language", action="append", choices=LANGUAGES, help="default: both")
+    args = parser.parse_args(argv)
+    failed = 0
+    with tempfile.TemporaryDirectory(prefix="kiosk-screenshots-") as temporary, virtual_display() as display:
+        root = Path(temporary)
+        stack = start_stack(root / "stack", towns=TOWN)
+        try:
+            stack.load_calendar(ALWAYS_OPEN)
+            config = stack.kiosk_config("T-SCREENSHOTS", reader="inprocess")
+            client = stack.client(KioskConfig.load(config).enrolled())
+            stack.wait_until_open(client)
+            client.close()
+            used: set[int] = set()
+            for scenario in args.scenario or SCENARIOS:
+                for language in args.language or LANGUAGES:
+                    out = args.out / f"{scenario}-{language}"
+                    card = resident_card(stack, scenario, root, used)
+                    done = rehearse(config, card, scenario, language, out, display)
+                    passed = [line for line in done.stdout.splitlines() if line.startswith("screens:")]
+                    print(f"{scenario} {language}: {'ok' if done.returncode == 0 else 'FAILED'}; "
+                          f"{passed[0] if passed else ''}")
+                    if done.returncode != 0:
+                        failed += 1
+                        print(done.stderr[-3000:], file=sys.stderr)
+        finally:
+            stack.stop()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

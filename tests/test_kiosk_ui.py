@@ -1,0 +1,118 @@
+"""The kiosk's touch UI, for real: the Kivy app on a virtual display (Xvfb, Mesa's software
+OpenGL), a scripted resident inside it touching the screens through Kivy's input path and working
+the simulated devices through the demo panel, against real authority, center and municipal
+server processes (:mod:`kiosk.ui.rehearsal`). Every scenario saves a picture of every screen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from test_orders import World, running_world
+
+from kiosk.config import KioskConfig
+from kiosk.ui.residents import card_for, lock_pin
+from kiosk.ui.single import AlreadyRunning, only_instance
+from kiosk.ui.xvfb import virtual_display
+
+START = ["idle", "language", "place_card", "whose"]
+CARD = [*START, "pin", "take_card", "certificate_type"]
+PASSES = {  # the screens each scenario goes through, in order
+    "happy": [*CARD, "options", "copies", "confirm", "payment", "printing", "take_documents", "done"],
+    "wrong_pin": [*CARD, "cancelled"],
+    "locked": [*START, "pin", "cancelled"],
+    "refused": [*CARD, "cancelled"],
+    "timeout": [*START, "cancelled"],
+}
+POOLS = {"refused": "no_seal"}
+CASES = [("happy", "ja"), ("happy", "en"), ("wrong_pin", "en"), ("locked", "ja"), ("refused", "en"),
+         ("timeout", "ja")]
+
+
+@pytest.fixture(scope="module")
+def display() -> Iterator[str]:
+    with virtual_display() as name:  # no Xvfb: an error, not a skip
+        yield name
+
+
+@pytest.fixture(scope="module", params=["sqlite"])
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    yield from running_world(request, tmp_path_factory, "kiosk-ui", 120)
+
+
+@pytest.fixture(scope="module")
+def config(world: World) -> Path:
+    path = world.stack.kiosk_config("T-0900", reader="inprocess")
+    client = world.stack.client(KioskConfig.load(path).enrolled())
+    world.stack.wait_until_open(client)
+    client.close()
+    return path
+
+
+def rehearse(config: Path, card: Path, scenario: str, language: str, pictures: Path, display: str,
+             home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DISPLAY": display, "HOME": str(home)}
+    env.pop("KIVY_HOME", None)
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk.ui.rehearsal", "--config", str(config), "--card", str(card),
+         "--scenario", scenario, "--language", language, "--screenshots", str(pictures)],
+        env=env, capture_output=True, text=True, timeout=110, check=False)
+
+
+def said(output: str, label: str) -> str:
+    return next(line for line in output.splitlines() if line.startswith(f"{label}:")).split(":", 1)[1].strip()
+
+
+def steps_pictured(pictures: Path) -> list[str]:
+    """The steps of the pictures in order, a screen pictured twice (coins, tries) counted once."""
+    steps: list[str] = []
+    for picture in sorted(pictures.glob("*.png")):
+        step = picture.stem.split("-", 1)[1]
+        if not steps or steps[-1] != step:
+            steps.append(step)
+    return steps
+
+
+@pytest.mark.parametrize(("scenario", "language"), CASES)
+def test_a_resident_at_the_kiosk_screens(scenario: str, language: str, world: World, config: Path,
+                                          display: str, tmp_path: Path) -> None:
+    card = card_for(world.stack, world.town, tmp_path, world.used, POOLS.get(scenario, "ordinary"))
+    if scenario == "locked":
+        lock_pin(card)
+    home = tmp_path / "home"
+    home.mkdir()
+    pictures = tmp_path / "pictures"
+
+    done = rehearse(config, card, scenario, language, pictures, display, home)
+
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    assert said(done.stdout, "screens").split() == PASSES[scenario]
+    assert said(done.stdout, "ended") == PASSES[scenario][-1]
+    assert steps_pictured(pictures) == PASSES[scenario]
+    digests = set()
+    for picture in sorted(pictures.glob("*.png")):
+        with Image.open(picture) as image:
+            assert image.size == (1280, 800)
+            colours = image.convert("RGB").getcolors(maxcolors=1 << 16)
+            assert colours is None or len(colours) > 8, f"{picture.name} is blank"
+            digests.add(hashlib.sha256(image.convert("RGB").tobytes()).hexdigest())
+    assert len(digests) == len(list(pictures.glob("*.png"))), "two pictures are the same"
+    if scenario == "happy":
+        assert said(done.stdout, "order") == "settled"
+    assert not (home / ".kivy").exists()  # Kivy wrote nothing of its own into the home directory
+
+
+def test_a_second_kiosk_app_is_refused(tmp_path: Path) -> None:
+    with only_instance(tmp_path / "runtime") as lock:
+        assert lock.read_text().strip() == str(os.getpid())
+        with pytest.raises(AlreadyRunning), only_instance(tmp_path / "runtime"):
+            pass
+    with only_instance(tmp_path / "runtime"):  # released when the first ended
+        pass
