@@ -14,11 +14,12 @@ from typing import Any
 from test_orders import CODE, World
 
 from center.client import CenterClient
+from center.terminals import EnrolledTerminal
+from hardware.card.holder import HolderAuthentication
+from hardware.card.transport import CardReader
 from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.inprocess import InProcessReader
 from hardware.cardsim.personalize import Holder, issue_card
-from hardware.card.holder import HolderAuthentication
-from hardware.card.transport import CardReader
 from kiosk.center_link import KioskSession
 from kiosk.devices.card_slot import ReaderSlot
 from kiosk.devices.simulated import SimulatedCashbox, SimulatedPrinter, SimulatedReminder
@@ -68,6 +69,7 @@ class Kiosk:
     client: CenterClient
     terminal: Terminal
     workflow: Workflow
+    enrolled: EnrolledTerminal
     sessions: list[KioskSession] = field(default_factory=list)
 
     # -- the resident's gestures -------------------------------------------------------------
@@ -187,8 +189,11 @@ class Kiosk:
 def kiosk(world: World, terminal_id: str, directory: Path, *, reader: CardReader | None = None,
           timeouts: dict[Step, float] | None = None, session_limit: float | None = None,
           remind_every: float = 0.2, journal: Path | None = None, seconds_per_page: float = 0.0,
-          center_url: str | None = None) -> Iterator[Kiosk]:
-    enrolled, client = world.terminal(terminal_id)
+          center_url: str | None = None, enrolled: EnrolledTerminal | None = None) -> Iterator[Kiosk]:
+    if enrolled is None:  # a newly enrolled terminal; else the same terminal, restarted
+        enrolled, client = world.terminal(terminal_id)
+    else:
+        client = world.stack.client(enrolled)
     world.stack.wait_until_open(client)
     if center_url is not None:  # a center that cannot be reached
         client.close()
@@ -209,7 +214,8 @@ def kiosk(world: World, terminal_id: str, directory: Path, *, reader: CardReader
     workflow = Workflow(build_steps(terminal), screen, timeouts={**STEP_TIMEOUTS, **(timeouts or {})},
                         **({} if session_limit is None else {"session_limit": session_limit}))
     try:
-        yield Kiosk(screen, reader, cashbox, printer, reminder, journal, client, terminal, workflow, sessions)
+        yield Kiosk(screen, reader, cashbox, printer, reminder, journal, client, terminal, workflow, enrolled,
+                    sessions)
     finally:
         client.close()
 
@@ -224,4 +230,7 @@ class BrokenScreen(HeadlessScreen):
     async def touch(self, step: Step) -> Any:
         if step is self.broken:
             raise RuntimeError("the screen broke")
-        return await super().touch(step)
+        touch = await super().touch(step)
+        if step is self.broken:  # broke while the step waited
+            raise RuntimeError("the screen broke")
+        return touch

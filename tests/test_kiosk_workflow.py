@@ -16,7 +16,7 @@ import pytest
 
 from kiosk.workflow.context import Chosen, SessionContext
 from kiosk.workflow.controller import Workflow
-from kiosk.workflow.steps import ENDS, TRANSITIONS, NoSuchTransition, Outcome, Step, next_step
+from kiosk.workflow.steps import ENDS, NO_CANCEL, TRANSITIONS, NoSuchTransition, Outcome, Step, next_step
 
 CANARY = "佐藤　花子"
 HAPPY = [
@@ -105,6 +105,11 @@ def test_the_table_lets_every_step_be_cancelled_timed_out_or_failed() -> None:
     for step in Step:
         if step in ENDS:
             assert next_step(step, Outcome.NEXT) is Step.IDLE
+        elif step in NO_CANCEL:  # the paper is coming out or waiting: nothing to cancel
+            with pytest.raises(NoSuchTransition):
+                next_step(step, Outcome.CANCEL)
+            assert next_step(step, Outcome.TIMEOUT) is Step.CANCELLED
+            assert next_step(step, Outcome.ERROR) is Step.FAILED
         elif step is not Step.IDLE:
             assert next_step(step, Outcome.CANCEL) is Step.CANCELLED
             assert next_step(step, Outcome.TIMEOUT) is Step.CANCELLED
@@ -206,7 +211,7 @@ def test_a_failing_device_fails_the_session_cleanly() -> None:
 
 def test_cancel_everywhere_and_the_session_is_wiped_each_time() -> None:
     for step in Step:
-        if step in ENDS or step is Step.IDLE:
+        if step in ENDS or step is Step.IDLE or step in NO_CANCEL:
             continue
         flow, _screens = workflow({step: Scripted(step, [Outcome.CANCEL])})
         assert asyncio.run(flow.run_session()) is Step.CANCELLED, step

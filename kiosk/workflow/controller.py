@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Protocol
@@ -26,6 +27,12 @@ STEP_TIMEOUTS: dict[Step, float] = {  # seconds a resident may leave a screen un
     Step.CERTIFICATE_TYPE: 90, Step.OPTIONS: 90, Step.COPIES: 60, Step.CONFIRM: 90, Step.PAYMENT: 120,
     Step.PRINTING: 300, Step.TAKE_DOCUMENTS: 120, Step.DONE: 15, Step.CANCELLED: 30, Step.FAILED: 30,
 }
+
+
+def failure_code(step: Step, error: Exception) -> str:
+    """Why a session failed, as a code the center accepts (``printing_printer_error``)."""
+    name = re.sub(r"(?<!^)(?=[A-Z])", "_", type(error).__name__).lower()
+    return f"{step.value}_{re.sub(r'[^a-z_]', '', name)}"[:40]
 
 
 class StepHandler(Protocol):
@@ -101,7 +108,7 @@ class Workflow:
             log.warning("step %s failed: %s", step.value, type(error).__name__)
             if step in ENDS:
                 return Outcome.NEXT
-            self.context.reason = f"{step.value}_{type(error).__name__}"
+            self.context.reason = failure_code(step, error)
             return Outcome.ERROR
 
     def _time_left(self, step: Step) -> float | None:

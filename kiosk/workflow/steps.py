@@ -5,10 +5,12 @@
          → payment → printing → take the documents → done
 
 Every step ends with an :class:`Outcome`; the table says where each outcome of each step leads.
-Four outcomes exist at every step but the ends and are added to the table once, here, not
-written at each step: ``cancel`` (the resident pressed cancel), ``timeout`` (the resident walked
-away, or the session's limit was reached) → *cancelled*, and ``error`` (a device or the center
-failed) → *failed*. Going back is explicit where it makes sense (``back``).
+Three outcomes exist at every step but the ends and are added to the table once, here, not
+written at each step: ``cancel`` (the resident pressed cancel; not while the documents are
+printing or waiting in the tray), ``timeout`` (the resident walked away, or the session's limit
+was reached) → *cancelled*, and ``error`` (a device or the center failed) → *failed*. The end
+screens void an order not on paper and give back the coins held. Going back is explicit where
+it makes sense (``back``).
 
 The card is needed only until its signature: after the PIN step the kiosk asks for it back and
 waits until it is gone (``take_card``), before anything else is chosen.
@@ -81,16 +83,18 @@ _EVERYWHERE = {Outcome.CANCEL: Step.CANCELLED, Outcome.TIMEOUT: Step.CANCELLED, 
 # the ends go back to the start screen by themselves (the end screens time out)
 _AT_THE_ENDS = {(end, Outcome.NEXT): Step.IDLE for end in ENDS}
 
+# While paper is coming out and waiting in the tray there is nothing left to cancel: the order is
+# paid and printed (a walk-away still times out, a printer fault still fails).
+NO_CANCEL = frozenset({Step.PRINTING, Step.TAKE_DOCUMENTS})
+
 TRANSITIONS: dict[tuple[Step, Outcome], Step] = {
     **_FLOW,
     **{(step, outcome): target for step in Step if step not in ENDS and step is not Step.IDLE
-       for outcome, target in _EVERYWHERE.items()},
+       for outcome, target in _EVERYWHERE.items()
+       if not (outcome is Outcome.CANCEL and step in NO_CANCEL)},
     (Step.IDLE, Outcome.ERROR): Step.FAILED,
     **_AT_THE_ENDS,
 }
-# Once the coins are in escrow or paper is coming out, the resident's cancel is not a plain end:
-# the order is voided and the coins returned (the steps do that before answering CANCEL).
-MONEY_HELD = frozenset({Step.PAYMENT, Step.PRINTING})
 
 
 class NoSuchTransition(Exception):

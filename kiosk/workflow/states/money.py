@@ -41,7 +41,7 @@ class Payment(State):
         while cashbox.held < context.fee:
             context.paid = cashbox.held
             self.show(fee=context.fee, paid=context.paid, busy=None)
-            index, result = await first(cashbox.wait_for_coins(), self.touch())
+            index, _result = await first(cashbox.wait_for_coins(), self.touch())
             if index == 1:  # cancel (the end screen gives the coins back)
                 return Outcome.CANCEL
         context.paid = cashbox.held
