@@ -52,6 +52,10 @@ class HeadlessScreen:
             self._touches.get_nowait()
         self._pulse()
 
+    def forget(self) -> None:
+        self.views = {step: {} for step in self.views if step is self.current}
+        self._pulse()
+
     # -- the driver's side -----------------------------------------------------------------
     def press(self, action: str, value: Any = None) -> None:
         self._touches.put_nowait(Touch(self.current, action, value))

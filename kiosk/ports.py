@@ -52,6 +52,9 @@ class Screen(Protocol):
     async def approve(self, current: Step, following: Step, context: SessionContext) -> None:
         """The workflow moves from ``current`` to ``following``: the next screen is shown."""
 
+    def forget(self) -> None:
+        """The session is over: every view is dropped, nothing of it stays on any screen."""
+
 
 class CardSlot(Protocol):
     """The slot or field of the card reader (カード置き場)."""

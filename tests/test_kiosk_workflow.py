@@ -84,6 +84,10 @@ class Screens:
     def __init__(self) -> None:
         self.shown: list[tuple[Step, Step]] = []
         self.personal_at_end: list[bool] = []
+        self.forgotten = False
+
+    def forget(self) -> None:
+        self.forgotten = True
 
     async def approve(self, current: Step, following: Step, context: SessionContext) -> None:
         self.shown.append((current, following))
@@ -221,10 +225,10 @@ def test_cancel_everywhere_and_the_session_is_wiped_each_time() -> None:
 def test_a_crash_in_the_middle_still_wipes_the_session() -> None:
     """A task cancelled (the app closing) or an exception the controller does not handle:
     nothing personal survives in the workflow."""
-    flow, _screens = workflow({Step.CONFIRM: Scripted(Step.CONFIRM, fail=Crash())})
+    flow, screens = workflow({Step.CONFIRM: Scripted(Step.CONFIRM, fail=Crash())})
     with pytest.raises(Crash):
         asyncio.run(flow.run_session())
-    assert not flow.context.personal and flow.step is Step.IDLE
+    assert not flow.context.personal and flow.step is Step.IDLE and screens.forgotten
 
     async def cancel_during_payment() -> None:
         flow2, _ = workflow({Step.PAYMENT: Scripted(Step.PAYMENT, delay=10.0)})

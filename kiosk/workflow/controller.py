@@ -45,6 +45,10 @@ class Approver(Protocol):
 
     async def approve(self, current: Step, following: Step, context: SessionContext) -> None: ...
 
+    def forget(self) -> None:
+        """The session is over however it ended (also by a crash of a step or the task being
+        cancelled): nothing of it may stay on any screen."""
+
 
 class Workflow:
     def __init__(self, steps: Mapping[Step, StepHandler], ui: Approver, *,
@@ -75,6 +79,7 @@ class Workflow:
                     return current
         finally:
             self.context.wipe()
+            self.ui.forget()
             self._started = None
             self.step = Step.IDLE
 
