@@ -10,6 +10,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -116,3 +117,27 @@ def test_a_second_kiosk_app_is_refused(tmp_path: Path) -> None:
             pass
     with only_instance(tmp_path / "runtime"):  # released when the first ended
         pass
+
+
+def test_the_kiosk_app_starts_once_only(world: World, config: Path, display: str, tmp_path: Path) -> None:
+    card = card_for(world.stack, world.town, tmp_path, world.used)
+    env = {**os.environ, "DISPLAY": display, "HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(tmp_path / "run")}
+    env.pop("KIVY_HOME", None)
+    command = [sys.executable, "-m", "kiosk.ui", "--config", str(config), "--windowed",
+               "--demo-card", str(card), "--reader", "inprocess"]
+    log = tmp_path / "first.log"
+    first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"))
+    try:
+        lock = tmp_path / "run" / f"koufu-kiosk-{os.getuid()}" / "kiosk.lock"
+        for _ in range(600):
+            if lock.exists() and lock.read_text().strip() == str(first.pid):
+                break
+            assert first.poll() is None, log.read_text()[-3000:]
+            time.sleep(0.05)
+        second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+        assert second.returncode == 1
+        assert "another kiosk app is running" in second.stderr
+        assert first.poll() is None  # the first one goes on
+    finally:
+        first.terminate()
+        first.wait(30)

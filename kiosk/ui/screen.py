@@ -66,7 +66,19 @@ class KivyScreen:
     async def approve(self, current: Step, following: Step, context: SessionContext) -> None:
         if self.leaving is not None:
             await self.leaving(self.screens[current])
-        language = DEFAULT_LANGUAGE if following in BEFORE_LANGUAGE else context.language
+        if following is Step.IDLE:
+            self._drop_views()
+        self._switch(following, DEFAULT_LANGUAGE if following in BEFORE_LANGUAGE else context.language)
+
+    def forget(self) -> None:
+        """The session is over, however it ended: no view of it stays on any screen, and the start
+        screen is shown (after a crash the workflow starts again from there)."""
+        self._drop_views()
+        if self.current is not Step.IDLE:
+            self._switch(Step.IDLE, DEFAULT_LANGUAGE)
+        self._pulse()
+
+    def _switch(self, following: Step, language: str) -> None:
         screen = self.screens[following]
         screen.catalog = self.catalog(language)
         screen.view = {}
@@ -77,6 +89,10 @@ class KivyScreen:
         if self.manager is not None:
             self.manager.current = following.value
         self._pulse()
+
+    def _drop_views(self) -> None:
+        for screen in self.screens.values():
+            screen.view = {}
 
     # -- for the app and the rehearsal -----------------------------------------------------
     def catalog(self, language: str) -> Catalog:

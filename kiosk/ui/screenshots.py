@@ -56,9 +56,9 @@ def main(argv: list[str] | None = None) -> int:
             client.close()
             used: set[int] = set()
             for scenario in args.scenario or SCENARIOS:
+                card = resident_card(stack, scenario, root, used)  # one resident for both languages
                 for language in args.language or LANGUAGES:
                     out = args.out / f"{scenario}-{language}"
-                    card = resident_card(stack, scenario, root, used)
                     done = rehearse(config, card, scenario, language, out, display)
                     passed = [line for line in done.stdout.splitlines() if line.startswith("screens:")]
                     print(f"{scenario} {language}: {'ok' if done.returncode == 0 else 'FAILED'}; "
