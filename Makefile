@@ -1,5 +1,7 @@
 # koufu — one Makefile sets up everything on a fresh Debian / Raspberry Pi OS machine.
-#   make run    the main job (for now: the card demo through pcscd and the vpcd virtual reader)
+#   make run    the whole service on this machine and the kiosk to touch (authority, center, towns,
+#               pcscd with an emulated card in the vpcd reader)
+#   make screenshots   every kiosk screen, in Japanese and English, into screenshots/
 #   make test   lint, type checks and the whole test suite
 #   make bench  measured figures (never part of the tests)
 # Every target installs what it needs first, idempotently.
@@ -13,7 +15,7 @@ APT_PACKAGES := pcscd vsmartcard-vpcd opensc pcsc-tools libpcsclite-dev swig gcc
                 libgl1 libegl1 libmtdev1 xvfb xauth
 PYTEST_ARGS ?=
 
-.PHONY: setup apt venv run demo test lint typecheck pytest bench clean
+.PHONY: setup apt venv run demo screenshots test lint typecheck pytest bench clean
 
 setup: apt venv
 
@@ -38,9 +40,13 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: setup
+	$(VENV)/bin/koufu run
+
+demo: setup
 	$(VENV)/bin/koufu demo
 
-demo: run
+screenshots: setup
+	$(PY) -m kiosk.ui.screenshots --out screenshots
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -53,6 +59,7 @@ bench: setup
 	$(PY) -m bench.card_step
 	$(PY) -m bench.center_auth
 	$(PY) -m bench.issuance
+	$(PY) -m bench.kiosk_steps
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -4,6 +4,7 @@
     koufu card attach CARD --vpcd HOST:PORT | --nfc udp:HOST:PORT
     koufu card status CARD
     koufu demo
+    koufu run [--fullscreen] [--keep DIR]    the whole service and the kiosk on this machine
     koufu authority …, koufu center …, koufu municipal …
 
 Errors of every layer are turned into one-line messages here and nowhere else.
@@ -27,7 +28,7 @@ from center.municipal.settings import SettingsError
 from hardware.card.errors import CardError
 from hardware.cardsim import cli as card_cli
 from hardware.cardsim.state import CardStateError
-from koufu import authority_cli, demo
+from koufu import authority_cli, demo, run_all
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     center_cli.register(commands)
     municipal_cli.register(commands)
     demo.register(commands)
+    run_all.register(commands)
     return parser
 
 

@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kivy.app import App  # type: ignore[import-untyped]
-from kivy.core.window import Window  # type: ignore[import-untyped]
-from kivy.uix.boxlayout import BoxLayout  # type: ignore[import-untyped]
+from kivy.app import App
+from kivy.core.window import Window
+from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.assembly import Assembled, EmulatedHand, assemble, reader_for
 from kiosk.config import KioskConfig
@@ -62,6 +62,7 @@ class KioskApp(App):
 
     def on_start(self) -> None:
         self.started.set()
+        log.info("kiosk ready")  # the start screen is up (start-up is measured to this line)
 
     async def serve(self) -> None:
         """Kivy's loop and the sessions together, until the window closes (or ``sessions`` have

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kivy.clock import Clock  # type: ignore[import-untyped]
-from kivy.lang import Builder  # type: ignore[import-untyped]
-from kivy.uix.boxlayout import BoxLayout  # type: ignore[import-untyped]
+from kivy.clock import Clock
+from kivy.lang import Builder
+from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.assembly import EmulatedHand, SimulatedDevices
 from kiosk.devices.simulated import COINS

@@ -36,7 +36,7 @@ def ipaex_gothic() -> Path:
 
 def use_japanese_font() -> Path:
     """Register IPAex Gothic under Kivy's default font name; the file used."""
-    from kivy.core.text import DEFAULT_FONT, LabelBase  # type: ignore[import-untyped]
+    from kivy.core.text import DEFAULT_FONT, LabelBase
 
     path = ipaex_gothic()
     LabelBase.register(DEFAULT_FONT, str(path))

@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from kivy.uix.screenmanager import NoTransition, ScreenManager  # type: ignore[import-untyped]
+from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.messages import Catalog
 from kiosk.ports import Touch

@@ -10,10 +10,10 @@ import asyncio
 import itertools
 from typing import Any
 
-from kivy.base import EventLoop  # type: ignore[import-untyped]
-from kivy.clock import Clock  # type: ignore[import-untyped]
-from kivy.input.motionevent import MotionEvent  # type: ignore[import-untyped]
-from kivy.uix.widget import Widget  # type: ignore[import-untyped]
+from kivy.base import EventLoop
+from kivy.clock import Clock
+from kivy.input.motionevent import MotionEvent
+from kivy.uix.widget import Widget
 
 _fingers = itertools.count(1)
 

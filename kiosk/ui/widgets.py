@@ -8,17 +8,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kivy.animation import Animation  # type: ignore[import-untyped]
-from kivy.lang import Builder  # type: ignore[import-untyped]
-from kivy.properties import (  # type: ignore[import-untyped]
+from kivy.animation import Animation
+from kivy.lang import Builder
+from kivy.properties import (
     BooleanProperty,
     NumericProperty,
     ObjectProperty,
     StringProperty,
 )
-from kivy.uix.button import Button  # type: ignore[import-untyped]
-from kivy.uix.floatlayout import FloatLayout  # type: ignore[import-untyped]
-from kivy.uix.label import Label  # type: ignore[import-untyped]
+from kivy.uix.button import Button
+from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.label import Label
 
 TOUCH_TARGET = 110  # px at 1280x800: about 20 mm on a 15" panel (15 mm is the least for a finger)
 

@@ -11,7 +11,7 @@ DEMO_WIDTH = 260  # the demo panel at the side
 
 
 def configure_window(*, windowed: bool, demo: bool) -> None:
-    from kivy.config import Config  # type: ignore[import-untyped]
+    from kivy.config import Config
 
     width, height = KIOSK_SIZE
     Config.set("graphics", "width", str(width + (DEMO_WIDTH if demo else 0)))

@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from kivy.properties import DictProperty, ObjectProperty  # type: ignore[import-untyped]
-from kivy.uix.screenmanager import Screen  # type: ignore[import-untyped]
-from kivy.uix.widget import Widget  # type: ignore[import-untyped]
+from kivy.properties import DictProperty, ObjectProperty
+from kivy.uix.screenmanager import Screen
+from kivy.uix.widget import Widget
 
 from kiosk.messages import Catalog
 from kiosk.ports import Touch
@@ -82,6 +82,6 @@ class StepScreen(Screen):
 
 def load_rules(module_file: str) -> None:
     """Load the .kv file next to a screen's module (``pin.py`` → ``pin.kv``)."""
-    from kivy.lang import Builder  # type: ignore[import-untyped]
+    from kivy.lang import Builder
 
     Builder.load_file(str(Path(module_file).with_suffix(".kv")))

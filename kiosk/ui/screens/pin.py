@@ -3,7 +3,7 @@ the tries left, the warning before the last try, and a locked card explained."""
 
 # mypy: allow-subclassing-any
 
-from kivy.properties import BooleanProperty  # type: ignore[import-untyped]
+from kivy.properties import BooleanProperty
 
 from kiosk.ui.screens.base import StepScreen, load_rules
 from kiosk.workflow.steps import Step

@@ -2,7 +2,7 @@
 
 # mypy: allow-subclassing-any
 
-from kivy.properties import BooleanProperty  # type: ignore[import-untyped]
+from kivy.properties import BooleanProperty
 
 from kiosk.ui.screens.base import StepScreen, load_rules
 from kiosk.workflow.steps import Step

@@ -61,6 +61,7 @@ class SessionEnd(State):
         await asyncio.to_thread(card.finish)
         if self.terminal.slot.present():
             await remind_until_card_taken(self)
+            self.show(remind=0)  # the card is gone: the reminder goes off the screen
 
 
 class Done(SessionEnd):

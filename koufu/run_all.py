@@ -1,0 +1,119 @@
+"""``koufu run`` (``make run``): the whole service on one machine, ready to be touched.
+
+Started, with the embedded defaults: the JPKI test authority, the center, synthetic
+municipalities with their issuance servers (real processes over TLS on loopback), pcscd with
+vsmartcard's vpcd reader, an emulated My Number Card for a resident of the first town (PIN
+1234), and the kiosk app in a window with the demo panel: "place card" connects the card to vpcd,
+so the kiosk reads it through pcscd exactly as a real card in a real reader (the real code path).
+Coins and the printed documents are simulated on the same panel.
+
+The service is open around the clock here (the real calendar would close it from 23:00 to
+6:30). Without a display, the kiosk runs on a virtual one (Xvfb) and says so. Everything is
+written to a fresh temporary directory, removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hardware.cardsim.pcscd import VPCD_READER, ensure_pcscd
+from kiosk.config import KioskConfig
+
+if TYPE_CHECKING:
+    from center.devstack import DevStack
+
+TOWNS = {"131016": ("千代田区", 300), "132012": ("八王子市", 200)}
+TERMINAL = "T-0001"
+
+
+def register(commands: Any) -> None:
+    run = commands.add_parser("run", help="the whole service on this machine: authority, center, "
+                                          "towns, pcscd and the kiosk with an emulated card")
+    run.add_argument("--fullscreen", action="store_true", help="the kiosk in full screen, as in a store")
+    run.add_argument("--keep", type=Path, help="keep everything in this directory (default: temporary)")
+    run.set_defaults(run=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    # stopped by a signal (systemd, a terminal closed): the finally clauses stop every process
+    signal.signal(signal.SIGTERM, _interrupt)
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        return _run(args.keep, fullscreen=args.fullscreen)
+    with tempfile.TemporaryDirectory(prefix="koufu-run-") as directory:
+        return _run(Path(directory), fullscreen=args.fullscreen)
+
+
+def _run(root: Path, *, fullscreen: bool) -> int:
+    from center.devstack import ALWAYS_OPEN, start_stack  # it runs this command line itself
+
+    print("starting the JPKI authority, the center and the municipalities …", flush=True)
+    stack = start_stack(root / "stack", towns=TOWNS)
+    daemon = None
+    try:
+        stack.load_calendar(ALWAYS_OPEN)
+        config = stack.kiosk_config(TERMINAL, reader=f"pcsc:{VPCD_READER}")
+        client = stack.client(KioskConfig.load(config).enrolled())
+        stack.wait_until_open(client)
+        client.close()
+        card = _resident_card(stack, root)
+        daemon = ensure_pcscd()
+        towns = ", ".join(f"{code} {name}" for code, (name, _households) in TOWNS.items())
+        print(f"center {stack.center_url}; towns {towns}")
+        print(f"an emulated My Number Card of a resident of {TOWNS['131016'][0]}: PIN 1234")
+        print("the demo panel beside the kiosk places the card on the reader (through pcscd), drops coins "
+              "and takes the printed documents")
+        return _kiosk(config, card, fullscreen=fullscreen)
+    finally:
+        if daemon is not None:
+            daemon.terminate()
+            daemon.wait(10)
+        stack.stop()
+
+
+def _interrupt(_signal: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _resident_card(stack: DevStack, root: Path) -> Path:
+    from kiosk.ui.residents import card_for
+
+    town = stack.towns["131016"]
+    return card_for(stack, town, root, set())
+
+
+def _kiosk(config: Path, card: Path, *, fullscreen: bool) -> int:
+    command = [sys.executable, "-m", "kiosk.ui", "--config", str(config), "--demo-card", str(card)]
+    if not fullscreen:
+        command.append("--windowed")
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return _until_closed(command, dict(os.environ))
+    from kiosk.ui.xvfb import virtual_display
+
+    with virtual_display() as display:
+        print(f"no display here: the kiosk runs on a virtual display ({display}, Xvfb) where nothing "
+              f"can be seen or touched; run `make run` on a desktop or a kiosk's screen to use it, "
+              f"or `make screenshots` to see every screen. Ctrl-C stops.", flush=True)
+        return _until_closed(command, {**os.environ, "DISPLAY": display})
+
+
+def _until_closed(command: list[str], env: dict[str, str]) -> int:
+    kiosk = subprocess.Popen(command, env=env)
+    try:
+        return kiosk.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if kiosk.poll() is None:
+            kiosk.terminate()
+            try:
+                kiosk.wait(10)
+            except subprocess.TimeoutExpired:
+                kiosk.kill()
