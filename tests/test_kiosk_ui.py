@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from fixtures_pcscd import VpcdSlot
 from test_orders import World, running_world
 
 from kiosk.config import KioskConfig
@@ -58,12 +59,12 @@ def config(world: World) -> Path:
 
 
 def rehearse(config: Path, card: Path, scenario: str, language: str, pictures: Path, display: str,
-             home: Path) -> subprocess.CompletedProcess[str]:
+             home: Path, *more: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DISPLAY": display, "HOME": str(home)}
     env.pop("KIVY_HOME", None)
     return subprocess.run(
         [sys.executable, "-m", "kiosk.ui.rehearsal", "--config", str(config), "--card", str(card),
-         "--scenario", scenario, "--language", language, "--screenshots", str(pictures)],
+         "--scenario", scenario, "--language", language, "--screenshots", str(pictures), *more],
         env=env, capture_output=True, text=True, timeout=110, check=False)
 
 
@@ -108,6 +109,21 @@ def test_a_resident_at_the_kiosk_screens(scenario: str, language: str, world: Wo
     if scenario == "happy":
         assert said(done.stdout, "order") == "settled"
     assert not (home / ".kivy").exists()  # Kivy wrote nothing of its own into the home directory
+
+
+def test_a_whole_session_with_the_card_read_through_pcscd(world: World, config: Path, display: str,
+                                                          tmp_path: Path, vpcd: VpcdSlot) -> None:
+    """The real code path of ``make run``: the demo panel's "place card" connects the emulated card
+    to vpcd, and the kiosk reads it from pcscd's reader with PC/SC."""
+    card = card_for(world.stack, world.town, tmp_path, world.used)
+    home = tmp_path / "home"
+    home.mkdir()
+    done = rehearse(config, card, "happy", "ja", tmp_path / "pictures", display, home,
+                    "--reader", f"pcsc:{vpcd.reader}", "--vpcd-port", str(vpcd.port))
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    assert said(done.stdout, "screens").split() == PASSES["happy"]
+    assert said(done.stdout, "order") == "settled"
+    vpcd.require_empty()  # the card was taken back
 
 
 def test_a_second_kiosk_app_is_refused(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from kivy.app import App
 from kivy.core.window import Window
 from kivy.uix.boxlayout import BoxLayout
 
+from hardware.cardsim.vpcd_link import DEFAULT_PORT
 from kiosk.assembly import Assembled, EmulatedHand, assemble, reader_for
 from kiosk.config import KioskConfig
 from kiosk.ui.demo import DemoDevices, DemoPanel
@@ -90,15 +91,16 @@ class KioskApp(App):
 
 def make_app(config: KioskConfig, *, reader: str | None = None, demo_card: Path | None = None,
              windowed: bool = False, timeouts: Mapping[Step, float] | None = None,
-             sessions: int | None = None) -> tuple[KioskApp, Assembled]:
+             sessions: int | None = None, vpcd_port: int = DEFAULT_PORT) -> tuple[KioskApp, Assembled]:
     """The app of the terminal ``config`` describes, with simulated coins, printer and reminder,
-    and the demo panel when ``demo_card`` (an emulated card's file) is given."""
+    and the demo panel when ``demo_card`` (an emulated card's file) is given (placed through vpcd's
+``vpcd_port`` when the reader is a PC/SC one)."""
     screen = KivyScreen()
     assembled = assemble(config, screen, reader=reader_for(reader or config.reader))
     workflow = Workflow(build_steps(assembled.terminal), screen,
                         timeouts={**STEP_TIMEOUTS, **(timeouts or {})})
     demo = None
     if demo_card is not None:
-        demo = DemoDevices(EmulatedHand(demo_card, assembled.reader), assembled.devices)
+        demo = DemoDevices(EmulatedHand(demo_card, assembled.reader, vpcd_port=vpcd_port), assembled.devices)
     app = KioskApp(screen, workflow, demo=demo, windowed=windowed, sessions=sessions)
     return app, assembled

@@ -1,7 +1,8 @@
 """A scripted resident at the real kiosk app, for the UI tests and the screenshots (リハーサル).
 
 ``python -m kiosk.ui.rehearsal --config kiosk.toml --card CARD.json --scenario happy --language ja
---screenshots DIR`` starts the app in a window (in-process reader, the demo panel), and a resident
+--screenshots DIR [--reader pcsc:NAME --vpcd-port N]`` starts the app in a window (an in-process
+reader, or a PC/SC one with the card placed through pcscd and vpcd; the demo panel), and a resident
 inside the same process who touches the screens through Kivy's input path (:mod:`kiosk.ui.touches`)
 and works the simulated devices through the demo panel's buttons, the same way. Every screen the
 session passes is saved as ``DIR/NN-step.png`` just before it goes away (a few more where the
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hardware.cardsim.vpcd_link import DEFAULT_PORT
 from kiosk.ui.environment import quiet_kivy
 from kiosk.workflow.steps import Step
 
@@ -369,6 +371,9 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), required=True)
     parser.add_argument("--language", choices=("ja", "en"), default="ja")
     parser.add_argument("--screenshots", type=Path, help="where the screens are saved (NN-step.png)")
+    parser.add_argument("--reader", default="inprocess",
+                        help="inprocess, or pcsc:<reader> to place the card through pcscd and vpcd")
+    parser.add_argument("--vpcd-port", type=int, default=DEFAULT_PORT, help="vpcd's port of that reader")
     parser.add_argument("--step-timeout", type=float, help=f"seconds before walking away times out "
                         f"(the timeout scenario; default {WALK_AWAY})")
     return parser.parse_args(argv)
@@ -389,8 +394,9 @@ def main(argv: list[str] | None = None) -> int:
         configure_window(windowed=True, demo=True)
         from kiosk.ui.app import make_app
 
-        app, assembled = make_app(KioskConfig.load(args.config), reader="inprocess", demo_card=args.card,
-                                  windowed=True, timeouts=scenario.timeouts, sessions=1)
+        app, assembled = make_app(KioskConfig.load(args.config), reader=args.reader, demo_card=args.card,
+                                  windowed=True, timeouts=scenario.timeouts, sessions=1,
+                                  vpcd_port=args.vpcd_port)
         try:
             return asyncio.run(rehearse(app, assembled, scenario, args.language, Pictures(args.screenshots)))
         finally:
