@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PIL import Image
 from fixtures_pcscd import VpcdSlot
+from PIL import Image
 from test_orders import World, running_world
 
 from kiosk.config import KioskConfig
