@@ -40,7 +40,7 @@ from kiosk.ports import Touch
 from kiosk.ui.residents import card_for
 from kiosk.workflow.context import SessionContext
 from kiosk.workflow.controller import Workflow
-from kiosk.workflow.states import build_steps
+from kiosk.workflow.states import workflow_for
 from kiosk.workflow.steps import Step
 
 CODE = "131016"
@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
             time_center(assembled.client, ledger)
             assembled.terminal.printer = TimedPrinter(assembled.devices.printer, ledger)
             stack.wait_until_open(assembled.client)
-            workflow = Workflow(build_steps(assembled.terminal), screen)
+            workflow = workflow_for(assembled.terminal)
 
             async def sessions() -> None:
                 await one_session(screen, workflow, reader, card, assembled.devices, ledger)  # warm-up

@@ -52,6 +52,9 @@ class HeadlessScreen:
             self._touches.get_nowait()
         self._pulse()
 
+    def warn(self, step: Step, seconds: float | None) -> None:
+        self.show(step, {"warning": seconds})
+
     def forget(self) -> None:
         self.views = {step: {} for step in self.views if step is self.current}
         self._pulse()

@@ -55,6 +55,10 @@ class Screen(Protocol):
     def forget(self) -> None:
         """The session is over: every view is dropped, nothing of it stays on any screen."""
 
+    def warn(self, step: Step, seconds: float | None) -> None:
+        """``step``'s screen times out in ``seconds`` unless the resident does something (a banner
+        with ``timeout.warning``); ``None`` takes the warning away."""
+
 
 class CardSlot(Protocol):
     """The slot or field of the card reader (カード置き場)."""

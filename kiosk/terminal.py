@@ -6,11 +6,12 @@ center and the order journal. The Kivy app, the headless driver and ``make run``
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kiosk.center_link import KioskSession
 from kiosk.journal import OrderJournal
 from kiosk.ports import CardSlot, Cashbox, Printer, Reminder, Screen
+from kiosk.workflow.controller import Activity
 
 REMIND_EVERY = 5.0  # seconds between the buzzer's repeats while a card or documents are left
 
@@ -26,3 +27,4 @@ class Terminal:
     journal: OrderJournal
     printer_number: int = 1
     remind_every: float = REMIND_EVERY
+    activity: Activity = field(default_factory=Activity)  # the resident's last touch, card or coin

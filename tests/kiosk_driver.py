@@ -27,7 +27,7 @@ from kiosk.headless import HeadlessScreen
 from kiosk.journal import OrderJournal
 from kiosk.terminal import Terminal
 from kiosk.workflow.controller import STEP_TIMEOUTS, Workflow
-from kiosk.workflow.states import build_steps
+from kiosk.workflow.states import workflow_for
 from kiosk.workflow.steps import Step
 
 
@@ -211,8 +211,8 @@ def kiosk(world: World, terminal_id: str, directory: Path, *, reader: CardReader
 
     terminal = Terminal(screen, ReaderSlot(reader, poll=0.05), cashbox, printer, reminder, session, journal,
                         remind_every=remind_every)
-    workflow = Workflow(build_steps(terminal), screen, timeouts={**STEP_TIMEOUTS, **(timeouts or {})},
-                        **({} if session_limit is None else {"session_limit": session_limit}))
+    workflow = workflow_for(terminal, timeouts={**STEP_TIMEOUTS, **(timeouts or {})},
+                            **({} if session_limit is None else {"session_limit": session_limit}))
     try:
         yield Kiosk(screen, reader, cashbox, printer, reminder, journal, client, terminal, workflow, enrolled,
                     sessions)

@@ -596,6 +596,27 @@ def test_a_printed_order_the_center_did_not_hear_of_is_reported_by_the_next_sess
         assert not journal.exists() and order_state(k, order_id) == "settled"
 
 
+def test_a_resident_is_warned_before_the_screen_times_out_and_a_touch_keeps_it(
+    world: World, card: Card, tmp_path: Path
+) -> None:
+    with kiosk(world, f"T-{next(_terminals) + 600:04d}", tmp_path, timeouts={Step.OPTIONS: 1.0}) as k:
+        k.workflow.warn_before = 0.5
+
+        async def resident() -> None:
+            await k.reach(card, Step.OPTIONS)
+            await k.screen.wait_for(Step.OPTIONS, lambda v: v.get("warning") == 0.5)
+            k.screen.press("flag", "head_and_relationship")  # still here
+            await k.screen.wait_for(Step.OPTIONS, lambda v: v.get("warning") is None
+                                    and v["flags"]["head_and_relationship"])
+            await k.screen.wait_for(Step.OPTIONS, lambda v: v.get("warning") == 0.5)
+            ended = await k.screen.wait_for(Step.CANCELLED, lambda v: "reason" in v)  # walked away
+            assert ended["reason"] == "timeout"
+            k.screen.press("ok")
+
+        assert asyncio.run(session(k, resident())) is Step.CANCELLED
+        TAKEN.update((s, o) for s, o, _ in k.workflow.history)
+
+
 def test_zz_every_transition_of_the_table_was_taken_by_this_module() -> None:
     """Runs last (pytest keeps the file's order): the tests above took every line of the table."""
     assert TAKEN, "run the whole module: this checks what the other tests took"

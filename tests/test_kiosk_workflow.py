@@ -85,9 +85,13 @@ class Screens:
         self.shown: list[tuple[Step, Step]] = []
         self.personal_at_end: list[bool] = []
         self.forgotten = False
+        self.warnings: list[tuple[Step, float | None]] = []
 
     def forget(self) -> None:
         self.forgotten = True
+
+    def warn(self, step: Step, seconds: float | None) -> None:
+        self.warnings.append((step, seconds))
 
     async def approve(self, current: Step, following: Step, context: SessionContext) -> None:
         self.shown.append((current, following))
@@ -248,3 +252,28 @@ def test_a_workflow_needs_a_step_for_every_state() -> None:
     steps = {step: Scripted(step) for step in Step if step is not Step.PRINTING}
     with pytest.raises(ValueError, match="printing"):
         Workflow(steps, Screens())  # type: ignore[arg-type]
+
+
+def test_a_resident_who_keeps_touching_is_not_timed_out_and_is_warned_before_walking_away() -> None:
+    """The screen's time counts from the resident's last action; a warning comes before it runs
+    out, and goes when they act."""
+
+    class Dithering(Scripted):
+        async def run(self, context: SessionContext) -> Outcome:
+            for _ in range(8):  # 0.8 s on a screen whose time is 0.3 s, acting every 0.1 s
+                await asyncio.sleep(0.1)
+                flow.activity.mark()
+            await asyncio.sleep(0.25)  # quiet long enough to be warned, not to time out
+            flow.activity.mark()
+            return await super().run(context)
+
+    flow, screens = workflow({Step.OPTIONS: Dithering(Step.OPTIONS)}, timeouts={Step.OPTIONS: 0.3})
+    flow.warn_before = 0.15
+    assert asyncio.run(flow.run_session()) is Step.DONE
+    assert screens.warnings == [(Step.OPTIONS, 0.15), (Step.OPTIONS, None)]
+
+    walked_away, screens = workflow({Step.OPTIONS: Scripted(Step.OPTIONS, delay=5.0)},
+                                    timeouts={Step.OPTIONS: 0.3})
+    walked_away.warn_before = 0.15
+    assert asyncio.run(walked_away.run_session()) is Step.CANCELLED
+    assert screens.warnings == [(Step.OPTIONS, 0.15), (Step.OPTIONS, None)]  # gone with the screen

@@ -28,7 +28,7 @@ from kiosk.ui.demo import DemoDevices, DemoPanel
 from kiosk.ui.fonts import use_japanese_font
 from kiosk.ui.screen import KivyScreen
 from kiosk.workflow.controller import STEP_TIMEOUTS, Workflow
-from kiosk.workflow.states import build_steps
+from kiosk.workflow.states import workflow_for
 from kiosk.workflow.steps import Step
 
 log = logging.getLogger(__name__)
@@ -97,8 +97,7 @@ def make_app(config: KioskConfig, *, reader: str | None = None, demo_card: Path 
 ``vpcd_port`` when the reader is a PC/SC one)."""
     screen = KivyScreen()
     assembled = assemble(config, screen, reader=reader_for(reader or config.reader))
-    workflow = Workflow(build_steps(assembled.terminal), screen,
-                        timeouts={**STEP_TIMEOUTS, **(timeouts or {})})
+    workflow = workflow_for(assembled.terminal, timeouts={**STEP_TIMEOUTS, **(timeouts or {})})
     demo = None
     if demo_card is not None:
         demo = DemoDevices(EmulatedHand(demo_card, assembled.reader, vpcd_port=vpcd_port), assembled.devices)

@@ -309,10 +309,26 @@ async def refused(r: Resident) -> None:
 
 
 async def timeout(r: Resident) -> None:
-    """The resident walks away with the card on the reader: cancelled, the card asked for."""
+    """The resident walks away with the card on the reader: warned first, then cancelled, the card
+    asked for."""
+    r.app.workflow.warn_before = WALK_AWAY / 2
     await r.start()
     await r.hand("demo_place_card")
     await r.reach(Step.WHOSE)
+
+    async def warned() -> None:
+        while not r.screen.on_screen().warning.message:
+            await r.screen.changed()
+
+    try:
+        await asyncio.wait_for(warned(), WAIT)
+    except TimeoutError:
+        raise RehearsalFailed("no warning before the screen timed out") from None
+    from kiosk.ui.touches import frames
+
+    await frames(2)
+    check(r.say("timeout.warning") in r.words(), "the warning is not shown in words")
+    await r.pictures.take(r.screen.on_screen())
     await r.reach(Step.CANCELLED, lambda v: v.get("reason") == "timeout")
     check(r.say("cancelled.timeout") in r.words(), "the timeout is not explained")
     await r.finish(Step.CANCELLED)

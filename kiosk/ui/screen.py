@@ -70,6 +70,10 @@ class KivyScreen:
             self._drop_views()
         self._switch(following, DEFAULT_LANGUAGE if following in BEFORE_LANGUAGE else context.language)
 
+    def warn(self, step: Step, seconds: float | None) -> None:
+        self.screens[step].warn(seconds)
+        self._pulse()
+
     def forget(self) -> None:
         """The session is over, however it ended: no view of it stays on any screen, and the start
         screen is shown (after a crash the workflow starts again from there)."""

@@ -58,6 +58,16 @@ class Blinking(Label):
             self._blink.start(self)
 
 
+class TimeoutBanner(FloatLayout):
+    """A band across the top while ``message`` is set: the screen is about to time out. It takes
+    no touch: any touch on the screen below is what keeps the session going."""
+
+    message = StringProperty("")
+
+    def on_touch_down(self, touch: Any) -> bool:
+        return False
+
+
 class BusyOverlay(FloatLayout):
     """The progress indicator over the whole screen while ``message`` is set (center, printing);
     it takes every touch meanwhile, so nothing is pressed twice."""

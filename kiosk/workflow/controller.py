@@ -22,6 +22,10 @@ from kiosk.workflow.steps import ENDS, Outcome, Step, next_step
 log = logging.getLogger(__name__)
 
 SESSION_LIMIT = 600.0  # seconds from the first touch to the end, whatever happens
+WARN_BEFORE = 15.0  # seconds before a screen times out that the resident is warned
+# the screens a resident works on (warned before they time out); the others wait for devices
+WARNED = frozenset({Step.LANGUAGE, Step.PLACE_CARD, Step.WHOSE, Step.PIN, Step.CERTIFICATE_TYPE,
+                    Step.OPTIONS, Step.COPIES, Step.CONFIRM, Step.PAYMENT})
 STEP_TIMEOUTS: dict[Step, float] = {  # seconds a resident may leave a screen untouched
     Step.LANGUAGE: 60, Step.PLACE_CARD: 60, Step.WHOSE: 60, Step.PIN: 60, Step.TAKE_CARD: 120,
     Step.CERTIFICATE_TYPE: 90, Step.OPTIONS: 90, Step.COPIES: 60, Step.CONFIRM: 90, Step.PAYMENT: 120,
@@ -33,6 +37,19 @@ def failure_code(step: Step, error: Exception) -> str:
     """Why a session failed, as a code the center accepts (``printing_printer_error``)."""
     name = re.sub(r"(?<!^)(?=[A-Z])", "_", type(error).__name__).lower()
     return f"{step.value}_{re.sub(r'[^a-z_]', '', name)}"[:40]
+
+
+class Activity:
+    """When the resident last did something — a touch, a card placed, a coin dropped. A screen
+    times out after its time without any (the time counts again from each), so a resident who is
+    slowly choosing is not cut off; one who walked away is."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.last = clock()
+
+    def mark(self) -> None:
+        self.last = self.clock()
 
 
 class StepHandler(Protocol):
@@ -49,11 +66,16 @@ class Approver(Protocol):
         """The session is over however it ended (also by a crash of a step or the task being
         cancelled): nothing of it may stay on any screen."""
 
+    def warn(self, step: Step, seconds: float | None) -> None:
+        """``step``'s screen times out in ``seconds`` unless the resident does something (``None``:
+        they did; the warning goes)."""
+
 
 class Workflow:
     def __init__(self, steps: Mapping[Step, StepHandler], ui: Approver, *,
                  timeouts: Mapping[Step, float] | None = None, session_limit: float = SESSION_LIMIT,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, activity: Activity | None = None,
+                 warn_before: float = WARN_BEFORE) -> None:
         missing = [step for step in Step if step not in steps]
         if missing:
             raise ValueError(f"no handler for {', '.join(step.value for step in missing)}")
@@ -62,6 +84,8 @@ class Workflow:
         self.timeouts = dict(STEP_TIMEOUTS if timeouts is None else timeouts)
         self.session_limit = session_limit
         self.clock = clock
+        self.activity = activity or Activity(clock)
+        self.warn_before = warn_before
         self.step = Step.IDLE
         self.context = SessionContext()
         self.history: list[tuple[Step, Outcome, Step]] = []  # steps and outcomes only: nothing personal
@@ -100,14 +124,14 @@ class Workflow:
         return following
 
     async def _outcome(self, step: Step) -> Outcome:
-        limit = self._time_left(step)
+        self.activity.mark()  # the screen's time counts from now
+        deadline = self._deadline(step)
+        if deadline is not None and deadline <= self.clock():  # the session's time is up
+            return Outcome.NEXT if step in ENDS else Outcome.TIMEOUT
+        task = asyncio.ensure_future(self.steps[step].run(self.context))
         try:
-            if limit is None:
-                return await self.steps[step].run(self.context)
-            if limit <= 0:
-                return Outcome.TIMEOUT
-            return await asyncio.wait_for(self.steps[step].run(self.context), limit)
-        except TimeoutError:
+            if await self._until_done_or_timed_out(step, task):
+                return task.result()
             return Outcome.NEXT if step in ENDS else Outcome.TIMEOUT  # an end screen times out to the start
         except Exception as error:  # a device, the center: the session fails, cleanly
             log.warning("step %s failed: %s", step.value, type(error).__name__)
@@ -115,12 +139,49 @@ class Workflow:
                 return Outcome.NEXT
             self.context.reason = failure_code(step, error)
             return Outcome.ERROR
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
 
-    def _time_left(self, step: Step) -> float | None:
+    async def _until_done_or_timed_out(self, step: Step, task: asyncio.Future[Outcome]) -> bool:
+        """Whether ``task`` finished before its screen timed out; warns the resident before (and
+        takes the warning away when they act, or the screen goes)."""
+        warned = False
+        try:
+            while True:
+                deadline = self._deadline(step)
+                if deadline is None:
+                    await asyncio.wait({task})
+                    return True
+                seen = self.activity.last
+                remaining = deadline - self.clock()
+                if remaining <= 0:
+                    return False
+                warn = step in WARNED and not warned and remaining > self.warn_before
+                wait = remaining - self.warn_before if warn else remaining
+                done, _pending = await asyncio.wait({task}, timeout=wait)
+                if done:
+                    return True
+                if self.activity.last != seen:  # the resident did something: the time counts again
+                    if warned:
+                        self.ui.warn(step, None)
+                        warned = False
+                elif warn:
+                    self.ui.warn(step, self.warn_before)
+                    warned = True
+        finally:
+            if warned:
+                self.ui.warn(step, None)
+
+    def _deadline(self, step: Step) -> float | None:
+        """When ``step``'s screen times out: its time after the resident's last action, and no
+        later than the session's limit (``None``: the start screen waits for ever)."""
         if step is Step.IDLE:
-            return None  # the start screen waits for a touch
+            return None
         limit = self.timeouts.get(step)
+        deadline = None if limit is None else self.activity.last + limit
         if self._started is not None and step not in ENDS:
-            left = self.session_limit - (self.clock() - self._started)
-            limit = left if limit is None else min(limit, left)
-        return limit
+            end = self._started + self.session_limit
+            deadline = end if deadline is None else min(deadline, end)
+        return deadline

@@ -15,7 +15,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.messages import Catalog
 from kiosk.ports import Touch
-from kiosk.ui.widgets import BusyOverlay, KioskButton
+from kiosk.ui.widgets import BusyOverlay, KioskButton, TimeoutBanner
 from kiosk.workflow.steps import Step
 
 Press = Callable[[Touch], None]
@@ -33,6 +33,8 @@ class StepScreen(Screen):
     def __init__(self, press: Press, catalog: Catalog, **kwargs: Any) -> None:
         self._press = press
         super().__init__(name=self.step.value, catalog=catalog, words=catalog.texts, **kwargs)
+        self.warning = TimeoutBanner()
+        self.add_widget(self.warning)
         self.busy = BusyOverlay()
         self.add_widget(self.busy)  # last: drawn over everything, takes the touches while busy
         self.bind(view=self._changed, catalog=self._changed)
@@ -47,6 +49,10 @@ class StepScreen(Screen):
 
     def show(self, view: Mapping[str, Any]) -> None:
         self.view.update(view)
+
+    def warn(self, seconds: float | None) -> None:
+        """The banner that the screen will time out, or none (``seconds`` is ``None``)."""
+        self.warning.message = "" if seconds is None else self.say("timeout.warning")
 
     def on_catalog(self, _screen: StepScreen, catalog: Catalog) -> None:
         self.words = catalog.texts

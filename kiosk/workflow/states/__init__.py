@@ -4,7 +4,10 @@ terminal's :class:`~kiosk.ports.Screen`."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from kiosk.terminal import Terminal
+from kiosk.workflow.controller import Workflow
 from kiosk.workflow.states.base import State
 from kiosk.workflow.states.card import Pin, TakeCard
 from kiosk.workflow.states.choice import CertificateType, Confirm, Copies, Options
@@ -21,3 +24,9 @@ STATES: tuple[type[State], ...] = (
 
 def build_steps(terminal: Terminal) -> dict[Step, State]:
     return {state.step: state(terminal) for state in STATES}
+
+
+def workflow_for(terminal: Terminal, **options: Any) -> Workflow:
+    """The workflow of ``terminal``: its steps, its screen as the approver, its resident's activity
+    (``options`` go to :class:`Workflow`: timeouts, session limit)."""
+    return Workflow(build_steps(terminal), terminal.screen, activity=terminal.activity, **options)

@@ -38,6 +38,7 @@ class State:
         wanted = {*actions, CANCEL, BACK}
         while True:
             touch = await self.terminal.screen.touch(self.step)
+            self.terminal.activity.mark()
             if touch.step is self.step and touch.action in wanted:
                 return touch
 

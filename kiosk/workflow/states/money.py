@@ -44,6 +44,7 @@ class Payment(State):
             index, _result = await first(cashbox.wait_for_coins(), self.touch())
             if index == 1:  # cancel (the end screen gives the coins back)
                 return Outcome.CANCEL
+            self.terminal.activity.mark()  # a coin
         context.paid = cashbox.held
         self.show(fee=context.fee, paid=context.paid)
         return await self._order(context)

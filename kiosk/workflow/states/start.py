@@ -66,6 +66,7 @@ class PlaceCard(State):
             index, result = await first(self.terminal.slot.wait_for_card(), self.touch())
             if index == 1:
                 return ending(result) or Outcome.CANCEL
+            self.terminal.activity.mark()
             self.show(reading=True, problem=None)
             card = HolderAuthentication(result)
             try:
