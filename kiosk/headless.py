@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from kiosk.ports import Touch
+from kiosk.ports import Touch, Touches
 from kiosk.workflow.context import SessionContext
 from kiosk.workflow.steps import Step
 
@@ -28,7 +28,7 @@ class HeadlessScreen:
         self.current = Step.IDLE
         self.views: dict[Step, dict[str, Any]] = {}
         self.shown: list[Step] = [Step.IDLE]
-        self._touches: asyncio.Queue[Touch] = asyncio.Queue()
+        self._touches = Touches()
         self._changed = asyncio.Event()
 
     # -- the Screen port -------------------------------------------------------------------
@@ -37,10 +37,7 @@ class HeadlessScreen:
         self._pulse()
 
     async def touch(self, step: Step) -> Touch:
-        while True:
-            touch = await self._touches.get()
-            if touch.step is step:
-                return touch
+        return await self._touches.next(step)
 
     async def approve(self, current: Step, following: Step, context: SessionContext) -> None:
         self.current = following
@@ -48,8 +45,7 @@ class HeadlessScreen:
             self.views.clear()
         self.views[following] = {}
         self.shown.append(following)
-        while not self._touches.empty():  # touches made on the screen that is going away
-            self._touches.get_nowait()
+        self._touches.drop()  # touches made on the screen that is going away
         self._pulse()
 
     def warn(self, step: Step, seconds: float | None) -> None:
@@ -61,7 +57,7 @@ class HeadlessScreen:
 
     # -- the driver's side -----------------------------------------------------------------
     def press(self, action: str, value: Any = None) -> None:
-        self._touches.put_nowait(Touch(self.current, action, value))
+        self._touches.put(Touch(self.current, action, value))
 
     def view(self, step: Step | None = None) -> dict[str, Any]:
         return self.views.get(self.current if step is None else step, {})

@@ -15,6 +15,7 @@ light, buzzer) and the real printer come with their own drivers.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -37,6 +38,28 @@ class Touch:
     step: Step
     action: str
     value: Any = None
+
+
+class Touches:
+    """The touches waiting for the screen shown now, for the implementations of :class:`Screen`:
+    a touch is taken only by the step it was made on, and those left when a screen goes away
+    are dropped."""
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[Touch] = asyncio.Queue()
+
+    def put(self, touch: Touch) -> None:
+        self._queue.put_nowait(touch)
+
+    async def next(self, step: Step) -> Touch:
+        while True:
+            touch = await self._queue.get()
+            if touch.step is step:
+                return touch
+
+    def drop(self) -> None:
+        while not self._queue.empty():
+            self._queue.get_nowait()
 
 
 class Screen(Protocol):

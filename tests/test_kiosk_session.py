@@ -96,8 +96,8 @@ def test_a_household_copy_and_a_tax_certificate_in_one_order_with_change(
     k = terminal
     printed: list[str] = []
 
-    async def resident() -> None:
-        await k.through_the_card(card)
+    async def whole_household() -> None:
+        """A household copy: the holder is chosen already; every other member is ticked."""
         k.screen.press("choose", "resident_record")
         options = await k.screen.wait_for(Step.OPTIONS)
         household = options["members"]
@@ -105,27 +105,23 @@ def test_a_household_copy_and_a_tax_certificate_in_one_order_with_change(
         for member in household:
             if not member["holder"]:
                 k.screen.press("member", member["member"])
+        await k.screen.wait_for(Step.OPTIONS, lambda v: all(m["chosen"] for m in v["members"]))
+
+    async def resident() -> None:
+        await k.through_the_card(card)
+        await whole_household()
         k.screen.press("flag", "head_and_relationship")
-        await k.screen.wait_for(Step.OPTIONS, lambda v: all(m["chosen"] for m in v["members"])
-                                and v["flags"]["head_and_relationship"])
-        k.screen.press("back")  # and forward again: the choices stay
+        await k.screen.wait_for(Step.OPTIONS, lambda v: v["flags"]["head_and_relationship"])
+        k.screen.press("back")  # back to the list: choosing again starts from the holder alone
         await k.screen.wait_for(Step.CERTIFICATE_TYPE)
-        k.screen.press("choose", "resident_record")
-        await k.screen.wait_for(Step.OPTIONS)
-        for member in household:
-            if not member["holder"]:
-                k.screen.press("member", member["member"])
+        await whole_household()
         k.screen.press("next")
         await k.screen.wait_for(Step.COPIES)
         k.screen.press("more")
         await k.screen.wait_for(Step.COPIES, lambda v: v["copies"] == 2)
         k.screen.press("back")
         await k.screen.wait_for(Step.CERTIFICATE_TYPE)
-        k.screen.press("choose", "resident_record")
-        await k.screen.wait_for(Step.OPTIONS)
-        for member in household:
-            if not member["holder"]:
-                k.screen.press("member", member["member"])
+        await whole_household()
         k.screen.press("next")
         await k.screen.wait_for(Step.COPIES)
         k.screen.press("more")

@@ -17,7 +17,7 @@ from typing import Any
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.messages import Catalog
-from kiosk.ports import Touch
+from kiosk.ports import Touch, Touches
 from kiosk.ui.screens import SCREENS
 from kiosk.ui.screens.base import StepScreen
 from kiosk.workflow.context import SessionContext
@@ -38,7 +38,7 @@ class KivyScreen:
         self.manager: ScreenManager | None = None
         self.leaving: Leaving | None = None  # told before a screen goes away (the rehearsal's pictures)
         self._catalogs = {DEFAULT_LANGUAGE: Catalog.load(DEFAULT_LANGUAGE)}
-        self._touches: asyncio.Queue[Touch] = asyncio.Queue()
+        self._touches = Touches()
         self._changed = asyncio.Event()
 
     def build(self) -> ScreenManager:
@@ -58,10 +58,7 @@ class KivyScreen:
         self._pulse()
 
     async def touch(self, step: Step) -> Touch:
-        while True:
-            touch = await self._touches.get()
-            if touch.step is step:
-                return touch
+        return await self._touches.next(step)
 
     async def approve(self, current: Step, following: Step, context: SessionContext) -> None:
         if self.leaving is not None:
@@ -86,8 +83,7 @@ class KivyScreen:
         screen = self.screens[following]
         screen.catalog = self.catalog(language)
         screen.view = {}
-        while not self._touches.empty():  # touches made on the screen that is going away
-            self._touches.get_nowait()
+        self._touches.drop()  # touches made on the screen that is going away
         self.current = following
         self.shown.append(following)
         if self.manager is not None:
@@ -116,7 +112,7 @@ class KivyScreen:
 
     def _pressed(self, touch: Touch) -> None:
         if touch.step is self.current:  # a touch on a screen that has gone away is dropped
-            self._touches.put_nowait(touch)
+            self._touches.put(touch)
 
     def _pulse(self) -> None:
         self._changed.set()

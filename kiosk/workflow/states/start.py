@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import ClassVar
 
 from hardware.card.errors import CardError, NotMyNumberCardError
 from hardware.card.holder import HolderAuthentication
@@ -39,18 +40,28 @@ class Idle(State):
         return Outcome.NEXT
 
 
-class Language(State):
-    step = Step.LANGUAGE
+class OneOf(State):
+    """A screen where the resident picks one of a few answers; the answer is kept in the context
+    under the touch's action (the language, whose certificates)."""
+
+    action: ClassVar[str]
+    shown_as: ClassVar[str]  # the view's key for the answers
+    answers: ClassVar[tuple[str, ...]]
 
     async def run(self, context: SessionContext) -> Outcome:
-        self.show(languages=list(LANGUAGES))
+        self.show(**{self.shown_as: list(self.answers)})
         while True:
-            touch = await self.touch("language")
-            if touch.action != "language":
+            touch = await self.touch(self.action)
+            if touch.action != self.action:
                 return Outcome.CANCEL
-            if touch.value in LANGUAGES:
-                context.language = touch.value
+            if touch.value in self.answers:
+                setattr(context, self.action, touch.value)
                 return Outcome.NEXT
+
+
+class Language(OneOf):
+    step = Step.LANGUAGE
+    action, shown_as, answers = "language", "languages", LANGUAGES
 
 
 class PlaceCard(State):
@@ -87,15 +98,6 @@ class PlaceCard(State):
             await self.terminal.slot.wait_for_removal()
 
 
-class Whose(State):
+class Whose(OneOf):
     step = Step.WHOSE
-
-    async def run(self, context: SessionContext) -> Outcome:
-        self.show(choices=list(WHOSE))
-        while True:
-            touch = await self.touch("whose")
-            if touch.action != "whose":
-                return Outcome.CANCEL
-            if touch.value in WHOSE:
-                context.whose = touch.value
-                return Outcome.NEXT
+    action, shown_as, answers = "whose", "choices", WHOSE
