@@ -107,6 +107,12 @@ def test_a_household_copy_and_a_tax_certificate_in_one_order_with_change(
                 k.screen.press("member", member["member"])
         await k.screen.wait_for(Step.OPTIONS, lambda v: all(m["chosen"] for m in v["members"]))
 
+    async def two_copies() -> None:
+        k.screen.press("next")
+        await k.screen.wait_for(Step.COPIES)
+        k.screen.press("more")
+        await k.screen.wait_for(Step.COPIES, lambda v: v["copies"] == 2)
+
     async def resident() -> None:
         await k.through_the_card(card)
         await whole_household()
@@ -115,17 +121,11 @@ def test_a_household_copy_and_a_tax_certificate_in_one_order_with_change(
         k.screen.press("back")  # back to the list: choosing again starts from the holder alone
         await k.screen.wait_for(Step.CERTIFICATE_TYPE)
         await whole_household()
-        k.screen.press("next")
-        await k.screen.wait_for(Step.COPIES)
-        k.screen.press("more")
-        await k.screen.wait_for(Step.COPIES, lambda v: v["copies"] == 2)
-        k.screen.press("back")
+        await two_copies()
+        k.screen.press("back")  # from the copies: the list again
         await k.screen.wait_for(Step.CERTIFICATE_TYPE)
         await whole_household()
-        k.screen.press("next")
-        await k.screen.wait_for(Step.COPIES)
-        k.screen.press("more")
-        await k.screen.wait_for(Step.COPIES, lambda v: v["copies"] == 2)
+        await two_copies()
         k.screen.press("next")
         await k.screen.wait_for(Step.CONFIRM)
         k.screen.press("back")
