@@ -240,7 +240,9 @@ async def happy(r: Resident) -> None:
     """A certificate of residence (with the head of household), paid with coins, printed, taken."""
     await r.through_the_card()
     await r.touch("choose-resident_record")
-    await r.reach(Step.OPTIONS, lambda v: "members" in v)
+    options = await r.reach(Step.OPTIONS, lambda v: "members" in v)
+    names = [member["name"] for member in options["members"]]
+    check(all(name in r.words() for name in names), "the household is not shown by name")
     await r.touch("flag-head_and_relationship")
     await r.reach(Step.OPTIONS, lambda v: v["flags"]["head_and_relationship"])
     await r.touch("next")
@@ -261,6 +263,10 @@ async def happy(r: Resident) -> None:
     await r.blinking()
     await r.hand("demo_take_documents")
     await r.finish(Step.DONE)
+    await r._until(lambda: bool(r.app.ended), "the session ends")
+    left = [name for screen in r.screen.screens.values() for widget in screen.walk()
+            for name in names if name in str(getattr(widget, "text", ""))]
+    check(not left, "a resident's name stays on a screen after the session")
 
 
 async def wrong_pin(r: Resident) -> None:
