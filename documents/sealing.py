@@ -54,7 +54,7 @@ from documents.keys import KEY_ID, MunicipalKey, TrustedKey
 from documents.model import Binding, Document
 from documents.verification import verification_code
 
-SIGNATURE_CONTEXT = b"koufu-document-signature/1\n"
+SIGNATURE_CONTEXT = b"koufu-document-signature/2\n"
 SEALED_FORMAT = "koufu-sealed/1"
 HKDF_INFO_PREFIX = b"koufu-sealed/1 "
 MAX_SEALED_BYTES = MAX_DOCUMENT_BYTES
@@ -68,8 +68,18 @@ _INNER = frozenset(("document", "key_id", "signature"))
 
 
 def signature_message(document: Document) -> bytes:
-    """The exact bytes a municipality signs for ``document``."""
-    return SIGNATURE_CONTEXT + document.canonical()
+    """The exact bytes a municipality signs for ``document``: a context and the SHA-256 of its
+    canonical form (the content hash). Signing the hash, not the whole document, lets a printed
+    page carry the signature and the hash in its QR code, checkable by anyone with the published
+    keys and no copy of the content (:func:`hash_signature_message`)."""
+    return hash_signature_message(bytes.fromhex(document.content_hash()))
+
+
+def hash_signature_message(content_hash: bytes) -> bytes:
+    """What the signature covers, from a document's content hash alone (32 bytes)."""
+    if len(content_hash) != 32:
+        raise MalformedDocument("a content hash is 32 bytes (SHA-256)")
+    return SIGNATURE_CONTEXT + content_hash
 
 
 @dataclass(frozen=True)
