@@ -21,7 +21,7 @@ def payload(key: MunicipalKey, page: int = 1) -> PagePayload:
     return PagePayload.of(opened, page)
 
 
-def test_a_page_s_payload_round_trips_and_its_signature_checks_without_the_content(chiyoda: MunicipalKey) -> None:
+def test_a_page_s_payload_round_trips_and_its_signature_checks_alone(chiyoda: MunicipalKey) -> None:
     original = payload(chiyoda)
     text = original.encode()
     assert text.startswith("KF1:") and len(text) < 260
