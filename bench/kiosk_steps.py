@@ -29,7 +29,7 @@ from typing import Any
 from bench.kiosk_startup import rss_kib, startup_report
 from center.client import CenterClient
 from center.devstack import ALWAYS_OPEN, start_stack
-from documents import OpenedDocument
+from documents import Binding, OpenedDocument
 from hardware.card.transport import CardConnection
 from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.inprocess import InProcessReader
@@ -191,10 +191,10 @@ class TimedPrinter:
     def __init__(self, inner: Any, ledger: Ledger) -> None:
         self.inner, self.ledger = inner, ledger
 
-    async def print(self, documents: Sequence[OpenedDocument]) -> int:
+    async def print(self, documents: Sequence[OpenedDocument], expected: Binding) -> int:
         started = time.perf_counter()
         try:
-            pages: int = await self.inner.print(documents)
+            pages: int = await self.inner.print(documents, expected)
             return pages
         finally:
             self.ledger.printer += time.perf_counter() - started

@@ -104,7 +104,7 @@ class KioskSession:
             raise
         ordered = Ordered(answer["order_id"], answer["fee"])
         self.order = ordered
-        expected = Binding(ordered.order_id, self.session_id, self.terminal_id, self.holder_certificate)
+        expected = self.binding()
         try:
             for copy in answer["copies"]:
                 ordered.copies.append(
@@ -124,6 +124,12 @@ class KioskSession:
                 f"a copy failed the kiosk's check ({type(error).__name__}); nothing printed"
             ) from error
         return ordered
+
+    def binding(self) -> Binding:
+        """What every copy of this session's order must be bound to (checked again at printing)."""
+        if self.order is None or self.session_id is None or self.holder_certificate is None:
+            raise KioskError("no order in this session")
+        return Binding(self.order.order_id, self.session_id, self.terminal_id, self.holder_certificate)
 
     def printed(self) -> None:
         order = self._order()

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from documents import OpenedDocument
+from documents import Binding, OpenedDocument
 from hardware.card.transport import CardConnection
 from kiosk.workflow.context import SessionContext
 from kiosk.workflow.steps import Step
@@ -119,8 +119,9 @@ class Cashbox(Protocol):
 class Printer(Protocol):
     """The store's printer, as the kiosk uses it (プリンター)."""
 
-    async def print(self, documents: Sequence[OpenedDocument]) -> int:
-        """Print every page of ``documents`` (one job); the number of pages. Raises
+    async def print(self, documents: Sequence[OpenedDocument], expected: Binding) -> int:
+        """Print every page of ``documents`` (one job), each checked again against ``expected``
+        (this session's order) before it is rendered; the number of pages. Raises
         :class:`kiosk.errors.PrinterError` when the job cannot be finished."""
 
     async def wait_until_taken(self) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from documents import OpenedDocument
+from documents import Binding, OpenedDocument
 from kiosk.errors import PaymentError, PrinterError
 from kiosk.ports import ReminderKind
 
@@ -83,7 +83,9 @@ class SimulatedPrinter:
         self.seconds_per_page = seconds_per_page
         self._taken = asyncio.Event()
 
-    async def print(self, documents: Sequence[OpenedDocument]) -> int:
+    async def print(self, documents: Sequence[OpenedDocument], expected: Binding) -> int:
+        if any(document.document.binding != expected for document in documents):
+            raise PrinterError("a copy is not this order's")
         if self.fault:
             fault, self.fault = self.fault, None
             raise PrinterError(fault)

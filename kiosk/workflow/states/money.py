@@ -91,8 +91,8 @@ class Printing(State):
 
     async def run(self, context: SessionContext) -> Outcome:
         self.show(pages=None, busy="progress.printing")
-        pages = await self.terminal.printer.print(context.documents)
         link = context.link
+        pages = await self.terminal.printer.print(context.documents, link.binding())
         order = link.order
         context.order_stage = "printed"
         self.terminal.journal.record(order.order_id, "printed", order.issue_numbers, order.fee)
