@@ -29,6 +29,7 @@ from hardware.card.errors import CardError
 from hardware.cardsim import cli as card_cli
 from hardware.cardsim.state import CardStateError
 from koufu import authority_cli, demo, run_all
+from printing import verify_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     municipal_cli.register(commands)
     demo.register(commands)
     run_all.register(commands)
+    verify_cli.register(commands)
     return parser
 
 

@@ -1,0 +1,201 @@
+"""Reading the QR codes of printed pages from a scan, a photo or a PDF (検証用QRコードの読み取り).
+
+An image (PNG, JPEG or TIFF, through Pillow) is tried as it is, then, if no koufu code is found,
+as variants a photo may need: grayscale with the contrast stretched, upscaled, thresholded. A PDF
+is rasterised page by page with ``pdftoppm -r 200 -gray`` in a private temporary directory,
+removed afterwards. Codes are decoded with zxing-cpp.
+
+Everything arrives from strangers, so everything is bounded before it is decoded: the bytes, the
+pixels (a small PNG can declare a gigapixel image: a decompression bomb), the pages of a PDF, the
+size of a rasterised page, and the time ``pdftoppm`` may take. Each refusal is a typed error.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import tempfile
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import zxingcpp
+from PIL import Image, ImageOps
+
+from documents.errors import DocumentError
+from printing.payload import FORMAT, BadPayload, PagePayload
+
+MAX_BYTES = 20 * 1024 * 1024  # a phone photo is a few MB, a scanned A4 page in PDF far less
+MAX_PIXELS = 50_000_000  # per image: an A4 page at 600 dpi is 35 MP, a phone photo up to 48 MP
+MAX_PAGES = 20  # of a PDF, or frames of a TIFF
+PDF_DPI = 200
+PDF_MAX_SIDE = 4000  # pixels: an A3 page at 200 dpi is 3308; a larger page is cut, never rendered whole
+PDF_TIMEOUT = 60.0  # seconds for pdftoppm, against a PDF made to keep it busy
+PDFTOPPM = "/usr/bin/pdftoppm"
+IMAGE_FORMATS = ("PNG", "JPEG", "TIFF")
+_QR = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+_UPSCALE_BELOW = 2500  # a photo whose longer side is smaller than this is also tried at twice the size
+
+
+class UnreadableInput(DocumentError):
+    """The input cannot be read as printed pages with a koufu code (the base of the errors below)."""
+
+    code = "unreadable_input"
+
+
+class NotAnImage(UnreadableInput):
+    """Neither a PNG, JPEG or TIFF image nor a PDF, or a damaged one."""
+
+    code = "not_an_image"
+
+
+class TooLarge(UnreadableInput):
+    """Over a limit (bytes or pixels), refused before it is decoded."""
+
+    code = "too_large"
+
+    def __init__(self, what: str, size: int, limit: int) -> None:
+        super().__init__(f"{what} is too large: {size:,} over the limit of {limit:,}")
+        self.what = what
+        self.size = size
+        self.limit = limit
+
+
+class NoCodeFound(UnreadableInput):
+    """The pages were read, and none carries a koufu QR code."""
+
+    code = "no_code_found"
+
+
+class DamagedCode(UnreadableInput):
+    """A QR code is there but cannot be read whole (torn, smudged, covered), or its text is not a
+    koufu page's complete payload."""
+
+    code = "damaged_code"
+
+
+def read_payloads(source: str | Path | bytes) -> list[PagePayload]:
+    """The payloads of every koufu code on every page of ``source`` (a path, or the file's bytes),
+    each once, in issue-number and page order.
+
+    :class:`DamagedCode` when a page shows a code that cannot be read and no page gives a payload,
+    :class:`NoCodeFound` when there is no code at all; :class:`NotAnImage`, :class:`TooLarge`.
+    """
+    data = _bytes_of(source)
+    found: dict[str, PagePayload] = {}
+    damaged: list[str] = []
+    for image in _pages(data):
+        payloads, trouble = _read_page(image)
+        for payload in payloads:
+            found.setdefault(payload.encode(), payload)
+        if not payloads and trouble:
+            damaged.append(trouble)
+    if not found:
+        if damaged:
+            raise DamagedCode(damaged[0])
+        raise NoCodeFound("no koufu verification code was found on the pages")
+    return sorted(found.values(), key=lambda p: (p.issue_number, p.page))
+
+
+def _bytes_of(source: str | Path | bytes) -> bytes:
+    if isinstance(source, bytes):
+        data = source
+    else:
+        path = Path(source)
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise TooLarge("the file", size, MAX_BYTES)
+        with path.open("rb") as file:
+            data = file.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise TooLarge("the file", len(data), MAX_BYTES)
+    if not data:
+        raise NotAnImage("the file is empty")
+    return data
+
+
+def _pages(data: bytes) -> Iterator[Image.Image]:
+    if data.startswith(b"%PDF-"):
+        yield from _pdf_pages(data)
+    else:
+        yield from _image_frames(data)
+
+
+def _open_image(data: bytes) -> Image.Image:
+    """Pillow's lazy open: the header only, so the size is known before any pixel is decoded."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise TooLarge("the image", MAX_PIXELS + 1, MAX_PIXELS) from None
+    except (OSError, ValueError, SyntaxError):
+        raise NotAnImage("not a PNG, JPEG or TIFF image, nor a PDF") from None
+
+
+def _image_frames(data: bytes) -> Iterator[Image.Image]:
+    image = _open_image(data)
+    frames = getattr(image, "n_frames", 1)
+    for index in range(min(frames, MAX_PAGES)):
+        try:
+            image.seek(index)
+            pixels = image.size[0] * image.size[1]
+            if pixels > MAX_PIXELS:
+                raise TooLarge("the image", pixels, MAX_PIXELS)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                frame = image.copy()  # loads the pixels
+                frame = ImageOps.exif_transpose(frame) or frame  # a photo's orientation
+        except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombWarning):
+            raise NotAnImage("the image is damaged and cannot be decoded") from None
+        yield frame.convert("RGB") if frame.mode not in ("L", "RGB") else frame
+
+
+def _pdf_pages(data: bytes) -> Iterator[Image.Image]:
+    with tempfile.TemporaryDirectory(prefix="koufu-verify-") as private:  # mode 0700, removed after
+        source = Path(private) / "input.pdf"
+        source.write_bytes(data)
+        try:
+            done = subprocess.run(
+                [PDFTOPPM, "-r", str(PDF_DPI), "-gray", "-f", "1", "-l", str(MAX_PAGES),
+                 "-W", str(PDF_MAX_SIDE), "-H", str(PDF_MAX_SIDE), str(source), str(Path(private) / "page")],
+                capture_output=True, timeout=PDF_TIMEOUT, check=False)
+        except subprocess.TimeoutExpired:
+            raise NotAnImage("the PDF takes too long to render") from None
+        rendered = sorted(Path(private).glob("page*.pgm"))
+        if done.returncode != 0 or not rendered:
+            raise NotAnImage("not a readable PDF")
+        for page in rendered:
+            with Image.open(page, formats=["PPM"]) as image:
+                yield image.convert("L")
+
+
+def _read_page(image: Image.Image) -> tuple[list[PagePayload], str | None]:
+    """The koufu payloads on one page, and why a code seen there could not be read (or None)."""
+    trouble: str | None = None
+    for variant in _variants(image):
+        payloads: list[PagePayload] = []
+        for barcode in zxingcpp.read_barcodes(variant, formats=_QR, return_errors=True):
+            if not barcode.valid:
+                trouble = trouble or "a QR code is there but cannot be read (damaged or covered)"
+                continue
+            try:
+                payloads.append(PagePayload.decode(barcode.text))
+            except BadPayload as error:
+                if barcode.text.startswith(FORMAT + ":"):
+                    trouble = f"the page's code is not whole: {error}"
+        if payloads:
+            return payloads, None
+    return [], trouble
+
+
+def _variants(image: Image.Image) -> Iterator[Image.Image]:
+    """The image as it is, then what helps a photo: grey with the contrast stretched, twice the
+    size if it is small, and black and white at the middle grey."""
+    yield image
+    grey = ImageOps.autocontrast(image.convert("L"), cutoff=1)
+    yield grey
+    if max(grey.size) < _UPSCALE_BELOW and grey.size[0] * grey.size[1] * 4 <= MAX_PIXELS:
+        grey = grey.resize((grey.size[0] * 2, grey.size[1] * 2), Image.Resampling.BICUBIC)
+        yield grey
+    yield grey.point(lambda value: 255 if value >= 128 else 0)
