@@ -62,27 +62,38 @@ class KioskSession:
         self.session_id: str | None = None
         self.holder_certificate: str | None = None
         self.order: Ordered | None = None
+        self._challenge: bytes | None = None  # the open session's, until the card has signed it
 
     @property
     def terminal_id(self) -> str:
         return self.client.terminal.terminal_id
 
-    def prove(self, card: HolderAuthentication, pin: PinBuffer) -> Offered:
-        """A new center session; the card proves its holder over it (VERIFY with ``pin``, then
-        the signature); the center authenticates the resident; the offer, opened. Card errors
-        (a wrong PIN, a locked card) and the center's refusals are raised as they are."""
+    def open(self) -> None:
+        """A center session and its challenge for the card, before the PIN is typed: a closed
+        service (hours, a suspension) is refused here, as the center's refusal."""
         opened = self.client.open_session()
-        self.session_id = opened.session_id
-        proof = card.prove(pin, resident_binding(opened.session_id, self.terminal_id, opened.challenge))
+        self.session_id, self._challenge = opened.session_id, opened.challenge
+
+    def prove(self, card: HolderAuthentication, pin: PinBuffer) -> Offered:
+        """The card proves its holder over the open session (one is opened if none is; after a
+        wrong PIN its challenge, never signed, serves again): VERIFY with ``pin``, then the
+        signature; the center authenticates the resident; the offer, opened. Card errors (a wrong
+        PIN, a locked card) and the center's refusals are raised as they are."""
+        if self._challenge is None or self.session_id is None:
+            self.open()
+        assert self._challenge is not None and self.session_id is not None
+        session_id = self.session_id
+        proof = card.prove(pin, resident_binding(session_id, self.terminal_id, self._challenge))
+        self._challenge = None  # signed: the center takes it once
         self.holder_certificate = Binding.holder_hash(proof.certificate.der)
-        self.client.authenticate_resident(opened.session_id, proof.certificate.der, proof.signature)
-        offered = self.client.offer(opened.session_id)
+        self.client.authenticate_resident(session_id, proof.certificate.der, proof.signature)
+        offered = self.client.offer(session_id)
         personal = open_offer(
             unb64url(offered["sealed"]),
             terminal_id=self.terminal_id,
             terminal_key=self.client.terminal.key,
             trust=self.trust,
-            session_id=opened.session_id,
+            session_id=session_id,
             holder_certificate=self.holder_certificate,
             now=self.clock(),
         )
@@ -154,6 +165,7 @@ class KioskSession:
             self.order.copies.clear()
         self.order = None
         self.session_id = self.holder_certificate = None
+        self._challenge = None
 
     def _order(self) -> Ordered:
         if self.order is None:

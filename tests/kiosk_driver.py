@@ -91,7 +91,7 @@ class Kiosk:
     async def enter_pin(self, digits: str) -> dict[str, Any]:
         """Type ``digits`` and OK; the PIN screen's view after the card answered (or the next
         screen's, when the PIN step is over)."""
-        view = await self.screen.wait_for(Step.PIN)
+        view = await self.screen.wait_for(Step.PIN, lambda v: "entered" in v or v.get("locked"))
         wrong_before = view.get("tries")
         for digit in digits:
             self.screen.press("digit", int(digit))

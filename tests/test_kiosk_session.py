@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from kiosk_driver import Card, Kiosk, kiosk, new_card
 from test_orders import World, running_world
 
+from center.devstack import ALWAYS_OPEN
 from center.municipal import schema as municipal_schema
 from center.store.engine import make_engine
 from documents import OpenedDocument
@@ -169,7 +171,7 @@ def test_a_wrong_pin_shows_the_tries_left_and_warns_before_the_last(terminal: Ki
         k.place(card)
         await k.screen.wait_for(Step.WHOSE)
         k.screen.press("whose", "residence")
-        first = await k.screen.wait_for(Step.PIN)
+        first = await k.screen.wait_for(Step.PIN, lambda v: "tries" in v)
         assert first["tries"] == 3 and not first["last_try"] and first["entered"] == 0
         view = await k.enter_pin("9999")
         assert view["wrong"] and view["tries"] == 2 and not view["last_try"]
@@ -497,12 +499,7 @@ def test_a_center_that_cannot_be_reached_fails_the_session_at_the_pin(
                center_url=f"https://127.0.0.1:{free_port()}") as k:
 
         async def resident() -> None:
-            await k.reach(card, Step.PIN)
-            k.screen.press("digit", 1)
-            for digit in (2, 3, 4):
-                k.screen.press("digit", digit)
-            await k.screen.wait_for(Step.PIN, lambda v: v["entered"] == 4)
-            k.screen.press("ok")
+            await k.reach(card, Step.PIN)  # the session is opened before the PIN: it fails there
             await k.screen.wait_for(Step.FAILED, lambda v: v.get("remind", 0) >= 1)
             k.take_card()
             k.screen.press("ok")
@@ -611,6 +608,46 @@ def test_a_resident_is_warned_before_the_screen_times_out_and_a_touch_keeps_it(
 
         assert asyncio.run(session(k, resident())) is Step.CANCELLED
         TAKEN.update((s, o) for s, o, _ in k.workflow.history)
+
+
+def test_a_closed_service_is_said_before_the_pin_is_typed(terminal: Kiosk, card: Card, world: World) -> None:
+    k = terminal
+    suspended = {**ALWAYS_OPEN, "suspensions": [
+        {"id": "kiosk-test", "since": "2020-01-01T00:00:00+09:00", "until": None,
+         "municipality": None, "certificate_type": None}]}
+
+    async def resident() -> None:
+        await k.reach(card, Step.WHOSE)
+        world.stack.load_calendar(suspended)
+        await asyncio.to_thread(wait_until_closed, k)
+        k.screen.press("whose", "residence")
+        ended = await k.screen.wait_for(Step.CANCELLED, lambda v: "reason" in v)
+        assert ended["refusal"]["code"] == "suspended" and "ja" in ended["refusal"]
+        assert [s for s, _, _ in k.workflow.history].count(Step.PIN) == 1
+        k.take_card()
+        k.screen.press("ok")
+
+    try:
+        assert asyncio.run(session(k, resident())) is Step.CANCELLED
+    finally:
+        world.stack.load_calendar(ALWAYS_OPEN)
+        world.stack.wait_until_open(k.client)
+    assert (Step.PIN, Outcome.REFUSED) in {(s, o) for s, o, _ in k.workflow.history}
+    assert not any(o is Outcome.NEXT for s, o, _ in k.workflow.history if s is Step.PIN)
+
+
+def wait_until_closed(k: Kiosk) -> None:
+    """Until every center process has read the suspension (they re-read the calendar every 5 s)."""
+    from center.client import CenterRefusal
+
+    for _ in range(100):
+        try:
+            k.client.open_session()
+        except CenterRefusal as refusal:
+            if refusal.code == "suspended":
+                return
+        time.sleep(0.2)
+    raise AssertionError("the center did not close")
 
 
 def test_zz_every_transition_of_the_table_was_taken_by_this_module() -> None:

@@ -36,6 +36,8 @@ class Pin(State):
     async def run(self, context: SessionContext) -> Outcome:
         if context.tries_left == 0:
             return await self._locked()
+        if (refused := await self._open(context)) is not None:
+            return refused
         wrong = False
         pin = PinBuffer(USER_AUTH_PIN)
         try:
@@ -60,14 +62,26 @@ class Pin(State):
         finally:
             pin.wipe()
 
+    async def _open(self, context: SessionContext) -> Outcome | None:
+        """The center session, opened before the PIN is typed: a closed service is said now."""
+        if context.link is None:
+            context.link = self.terminal.center()
+        if context.link.session_id is not None:
+            return None  # back from the whose screen: the session stays
+        try:
+            await self.center(context.link.open)
+        except CenterRefusal as refusal:
+            context.refusal = refusal_of(refusal)
+            context.reason = refusal.code
+            return Outcome.REFUSED
+        return None
+
     def _show(self, pin: PinBuffer, context: SessionContext, wrong: bool) -> None:
         self.show(entered=len(pin), length=PIN_LENGTH, tries=context.tries_left,
                   last_try=context.tries_left == 1, wrong=wrong, locked=False, busy=None)
 
     async def _prove(self, pin: PinBuffer, context: SessionContext) -> Outcome | None:
         """The card's proof and the center's offer; ``None`` after a wrong PIN (tries updated)."""
-        if context.link is None:
-            context.link = self.terminal.center()
         try:
             offered = await self.center(context.link.prove, context.card, pin)
         except InvalidPinError as error:
