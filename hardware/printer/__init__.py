@@ -24,9 +24,10 @@ from hardware.printer.errors import (
     QueueMisconfigured,
 )
 from hardware.printer.job import JobState, JobStatus, PrintBackend, Printed, PrintJob, Timeouts
+from hardware.printer.spool import SpoolPrinter
 
 __all__ = [
     "CupsPrinter", "InvalidJob", "JobCancelled", "JobRejected", "JobState", "JobStatus", "JobTimeout",
     "PaperJam", "PaperOut", "PrintBackend", "PrintJob", "Printed", "PrinterBusy", "PrinterError",
-    "PrinterFailed", "PrinterOffline", "QueueMisconfigured", "Timeouts",
+    "PrinterFailed", "PrinterOffline", "QueueMisconfigured", "SpoolPrinter", "Timeouts",
 ]

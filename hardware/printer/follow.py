@@ -114,15 +114,20 @@ def _cancelled(spooler: Spooler, job_id: str, error: PrinterError, timeouts: Tim
     deadline = clock() + timeouts.cancel
     try:
         spooler.cancel(job_id)
-        while clock() < deadline:
+    except PrinterError as failure:
+        log.warning("job %s not cancelled: %s", job_id, failure.code)
+        deadline = clock()  # nothing to wait for
+    while clock() < deadline:
+        try:
             status = spooler.status(job_id)
+        except PrinterError:  # not answering now, or answering nonsense: it may still confirm
+            pass
+        else:
             error.pages_done = max(error.pages_done, status.pages_done)
             if status.state.ended:
                 error.cancelled = True
                 break
-            time.sleep(timeouts.poll)
-    except PrinterError as failure:
-        log.warning("job %s not cancelled: %s", job_id, failure.code)
+        time.sleep(timeouts.poll)
     log.warning("job %s ended: %s (%d pages done, cancelled: %s)", job_id, error.code, error.pages_done,
                 error.cancelled)
     return error
