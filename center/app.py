@@ -27,6 +27,7 @@ from center.calendar import Decision, Open
 from center.errors import BadRequest, CenterError, TerminalAuthError
 from center.protocol import HEADER_NONCE, HEADER_SIGNATURE, HEADER_TERMINAL, HEADER_TIMESTAMP
 from center.service import CenterService, TerminalRequest
+from center.verify_page import register_verify_page
 from center.web import NO_TELEMETRY
 
 MAX_BODY = 64 * 1024
@@ -201,6 +202,7 @@ def create_app(service: CenterService) -> FastAPI:
                                for kind, decision in accepted.certificate_types.items()}))
 
     add_order_routes(app, service, SIGNED)
+    register_verify_page(app, service)
     return app
 
 

@@ -82,6 +82,15 @@ def page_image(payload: PagePayload | None, *, text: str | None = None) -> Image
     return page
 
 
+def smudged_page(payload: PagePayload) -> Image.Image:
+    """The page with a black smear across its code: the code is found, and cannot be read."""
+    page = page_image(payload)
+    code = qr_image(payload.encode())
+    left, top = A4_200DPI[0] - code.width - 120, A4_200DPI[1] - code.height - 120
+    ImageDraw.Draw(page).rectangle((left + 60, top + 150, left + code.width - 60, top + 250), fill=0)
+    return page
+
+
 def encoded(image: Image.Image, kind: str = "PNG", **options: object) -> bytes:
     out = io.BytesIO()
     image.save(out, kind, **options)
@@ -214,13 +223,8 @@ def test_a_page_without_a_code_or_with_another_code_has_none(copies: Copies) -> 
 
 
 def test_a_damaged_code_is_said_to_be_damaged(copies: Copies) -> None:
-    page = page_image(copies.printed.payload)
-    code = qr_image(copies.printed.payload.encode())
-    left, top = A4_200DPI[0] - code.width - 120, A4_200DPI[1] - code.height - 120
-    smear = (left + 60, top + 150, left + code.width - 60, top + 250)
-    ImageDraw.Draw(page).rectangle(smear, fill=0)
     with pytest.raises(DamagedCode):
-        read_payloads(encoded(page))
+        read_payloads(encoded(smudged_page(copies.printed.payload)))
     torn = copies.printed.payload.encode()[:-20]  # a code that reads, but is not a whole payload
     with pytest.raises(DamagedCode, match="not whole"):
         read_payloads(encoded(page_image(None, text=torn)))
