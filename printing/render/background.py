@@ -1,0 +1,114 @@
+"""The copy-evident background (複写防止地紋): 「複写」 appears on a photocopy of the page.
+
+The whole page is covered with black dots on a grid of square cells, ``CELL`` dot units wide
+(one unit is one pixel at 300 dpi, two at 600: 1/300 inch, about 85 µm):
+
+- the background (地): in every cell, a dot of 1×1 unit at every ``SMALL_PITCH`` units
+  (25 small dots per cell);
+- the latent image (潜像), the word 「複写」 set large in Gothic and repeated over the page: in
+  each of its cells, one dot of ``LARGE_DOT``×``LARGE_DOT`` units in the middle of the cell.
+
+Both cover the same share of the paper, (1/4)² = (5/20)² = 1/16, so on the original the page is
+one even light grey and the word cannot be seen. A copier smooths what it scans and then decides
+black or white: a lone small dot becomes a faint grey that falls under the threshold and is gone,
+while a large dot keeps a black core, so on the copy the word stands out in dots on white paper.
+Whether a cell is latent is decided per cell (never half a large dot), so nothing marks the
+word's edges on the original.
+
+The cell grid, and so the latent image, is the same in millimetres at every resolution. The
+background of a resolution is drawn once and kept (it is the same for every page).
+"""
+
+from __future__ import annotations
+
+import functools
+
+from PIL import Image, ImageDraw
+
+from printing.render.fonts import Face, font
+from printing.render.sheet import A4, BLACK, MM_PER_INCH, WHITE
+
+BASE_DPI = 300  # one dot unit is one pixel at this resolution
+CELL = 20  # units: a cell of the pattern (1.69 mm)
+SMALL_PITCH = 4  # units between small dots (a 1-unit dot each)
+LARGE_DOT = 5  # units: the side of a latent dot, one per cell
+LATENT_WORD = "複写"
+LATENT_EM = 44.0  # mm: the size of the latent characters
+LATENT_ROW_PITCH = 60.0  # mm between rows of the word
+LATENT_COLUMNS = (12.0, 110.0)  # mm: where the word starts on even rows; odd rows are shifted
+LATENT_SHIFT = 49.0  # mm
+LATENT_STROKE = 0.5  # mm added around the strokes (a bolder word)
+SUPERSAMPLE = 4  # the word is drawn at 4×4 points per cell, then read per cell
+
+
+def unit(dpi: int) -> int:
+    """Pixels per dot unit at ``dpi`` (1 at 300 dpi, 2 at 600)."""
+    return max(1, round(dpi / BASE_DPI))
+
+
+def page_size(dpi: int) -> tuple[int, int]:
+    """A4 in pixels at ``dpi``."""
+    return round(A4[0] * dpi / MM_PER_INCH), round(A4[1] * dpi / MM_PER_INCH)
+
+
+@functools.lru_cache(maxsize=4)
+def background(dpi: int) -> Image.Image:
+    """The page's background at ``dpi`` (mode ``L``): every page starts as a copy of it."""
+    size = page_size(dpi)
+    small, large = _tiled(_small_cell(dpi), size), _tiled(_large_cell(dpi), size)
+    return Image.composite(large, small, latent_mask(dpi))
+
+
+@functools.lru_cache(maxsize=4)
+def latent_mask(dpi: int) -> Image.Image:
+    """Where the latent word is at ``dpi``: mode ``L``, 255 in its cells, 0 elsewhere (whole cells)."""
+    width, height = page_size(dpi)
+    cell = CELL * unit(dpi)
+    cell_mm = cell * MM_PER_INCH / dpi
+    columns, rows = -(-width // cell), -(-height // cell)
+    fine = SUPERSAMPLE / cell_mm  # pixels per mm of the drawing the cells are read from
+    drawing = Image.new("L", (columns * SUPERSAMPLE, rows * SUPERSAMPLE), 0)
+    draw = ImageDraw.Draw(drawing)
+    glyphs = font(Face.GOTHIC, round(LATENT_EM * fine))
+    stroke = round(LATENT_STROKE * fine)
+    row, top = 0, 6.0
+    while top < A4[1]:
+        for left in LATENT_COLUMNS:
+            x = left - (LATENT_SHIFT if row % 2 else 0.0)
+            draw.text((round(x * fine), round(top * fine)), LATENT_WORD, fill=255, font=glyphs,
+                      stroke_width=stroke, stroke_fill=255)
+        row, top = row + 1, top + LATENT_ROW_PITCH
+    # a cell is latent when the word covers at least a third of it
+    mask = drawing.reduce(SUPERSAMPLE).point(lambda value: 255 if value >= 85 else 0)
+    return mask.resize((columns * cell, rows * cell), Image.Resampling.NEAREST).crop((0, 0, width, height))
+
+
+def _small_cell(dpi: int) -> Image.Image:
+    step = unit(dpi)
+    tile = Image.new("L", (CELL * step, CELL * step), WHITE)
+    draw = ImageDraw.Draw(tile)
+    for y in range(0, CELL, SMALL_PITCH):
+        for x in range(0, CELL, SMALL_PITCH):
+            draw.rectangle((x * step, y * step, (x + 1) * step - 1, (y + 1) * step - 1), fill=BLACK)
+    return tile
+
+
+def _large_cell(dpi: int) -> Image.Image:
+    step = unit(dpi)
+    tile = Image.new("L", (CELL * step, CELL * step), WHITE)
+    start = (CELL - LARGE_DOT) // 2 * step
+    end = start + LARGE_DOT * step - 1
+    ImageDraw.Draw(tile).rectangle((start, start, end, end), fill=BLACK)
+    return tile
+
+
+def _tiled(tile: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """``tile`` repeated over ``size`` from the top-left corner: a row first, then rows of rows."""
+    width, height = size
+    row = Image.new("L", (width, tile.height))
+    for x in range(0, width, tile.width):
+        row.paste(tile, (x, 0))
+    page = Image.new("L", size)
+    for y in range(0, height, tile.height):
+        page.paste(row, (0, y))
+    return page

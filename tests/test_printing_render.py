@@ -1,0 +1,358 @@
+"""Rendering signed certificates into printed pages (printing/render): golden pages of every
+certificate type, the copy-evident background under a simulated photocopy, the QR code read back
+with zxing-cpp, the microtext frame, the checks made again before drawing, and 600 dpi.
+
+The documents are real: a synthetic town issues them through the municipal issuer and the kiosk's
+``open_sealed`` opens them (``printing.render.specimens``, fixed seed, day and key).
+
+Golden values: the SHA-256 of each page's pixels. When a change to the layout is deliberate,
+run ``.venv/bin/pytest tests/test_printing_render.py -k golden``; each failing test names the
+folder where it saved its pages and the new hashes: look at the pages, and only then paste the
+hashes into ``GOLDEN`` below.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import itertools
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from PIL import Image, ImageChops, ImageFilter, ImageStat
+
+from center.municipal import certificates
+from documents import MunicipalKey, OpenedDocument, TrustList, sign
+from printing.payload import PagePayload
+from printing.render import RenderRefused, UnrenderableDocument, render_document
+from printing.render.background import CELL, background, latent_mask, page_size, unit
+from printing.render.dates import wareki
+from printing.render.layouts import attachment, register, resident
+from printing.render.microtext import BAND
+from printing.render.page import FRAME
+from printing.render.specimens import NAMES, SPECIMEN_KEY, Specimens, specimens
+
+GOLDEN: dict[str, tuple[str, ...]] = {
+    "resident_record": (
+        "65ca3270861e3fc1e934a0eedc32aec778262985e0180a901652acc6077835e4",
+    ),
+    "resident_record_my_number": (
+        "3377d422b28b7ab74cf8bfb3f14ea2300407404d24bc9e06a924a491e7fe23e7",
+    ),
+    "resident_record_plain": (
+        "d1cb92196e542a3c37d18e44f80c80a9dc5773a265f55a772424bf7ad7adea32",
+    ),
+    "resident_record_multi_page": (
+        "721001790860c05889886ea8d4f3641da0a1f0896ba8816f2e08b085154546bf",
+        "a46152d471d42564bbb4502647349a961f7480c32f36e09a2f5435617f56ae77",
+    ),
+    "resident_record_foreign": (
+        "e0c1817f569f8a6de4f79c17783a26e44293509b84fa7caba2ed84d925eb1d86",
+    ),
+    "resident_record_entries": (
+        "985afc0b74f73973fe7fd78b339274654055045c91459890c1652a813e6b338a",
+    ),
+    "seal_registration": (
+        "a0d032c0545c7532fca9105211ce35ae26040edb6420469fe192a5c640264bf5",
+    ),
+    "tax_income": (
+        "8b213a039afbf2766f31cbac85c4ae2e89da7d6a2c18218569eec4d2c198f0fb",
+    ),
+    "tax_taxation": (
+        "891c74c76aa37f42a76e22fe8558f44778b7b8530752629e53ac1ceca92cc54c",
+    ),
+    "tax_combined": (
+        "f76369009a594375c3401e51b95f0e3193d319ab1cfa2e3f80b2cd0f0ecb88cf",
+    ),
+    "tax_payment": (
+        "223ca0b3d88ad339a98c21e5b2b3f8b2e1e8ccbd17b6233e13b99ab4c0aef1ac",
+    ),
+    "family_register_full": (
+        "75eedbfbef8142f56530985e087f7d739c3dfbee91d637a8d79b1ccc275d8d34",
+        "aa06734426410b8966886c734ab1f15d4cc053a9fcf3e8b123ec21ae70a1a931",
+    ),
+    "family_register_individual": (
+        "ae4e267f7a374689b81c1e77f0425799ff8b54c3354753685254f3a4c4e2a26f",
+    ),
+    "attachment": (
+        "6e926779558e59eed35fe554b708671be3dadfe23b5959cfe145017ad20a1488",
+        "c232a19a77769483537aabf90ad4dc31e84565cf7796cadb563c91b04521b921",
+    ),
+    "attachment_plain": (
+        "7700255de5ca97c2e213015269f1a21d2fd44d4b68102bbc5b34302bd82ed1e0",
+    ),
+}
+
+
+Pages = dict[str, list[Image.Image]]
+
+
+@pytest.fixture(scope="module")
+def town() -> Specimens:
+    return specimens()
+
+
+@pytest.fixture(scope="module")
+def rendered(town: Specimens) -> dict[str, list[Image.Image]]:
+    """Every specimen at 300 dpi, rendered once for the module."""
+    return {name: render(town, name) for name in NAMES}
+
+
+def render(town: Specimens, name: str, dpi: int = 300) -> list[Image.Image]:
+    return render_document(town.copies[name], trust=town.trust, expected=town.binding(name), now=town.now,
+                           dpi=dpi)
+
+
+def pixels_hash(image: Image.Image) -> str:
+    header = f"{image.mode} {image.width}x{image.height}\n".encode()
+    return hashlib.sha256(header + image.tobytes()).hexdigest()
+
+
+def darkness(image: Image.Image, mask: Image.Image) -> float:
+    """Mean ink (0 white … 1 black) of ``image`` where ``mask`` is set."""
+    return 1.0 - ImageStat.Stat(image, mask).mean[0] / 255.0
+
+
+def photocopy(page: Image.Image) -> Image.Image:
+    """A copier in miniature: scanned at a third of the resolution, then black or white, then
+    printed back at the page's size."""
+    scanned = page.reduce(3).point(lambda value: 0 if value < 128 else 255)
+    return scanned.resize((scanned.width * 3, scanned.height * 3), Image.Resampling.NEAREST).crop(
+        (0, 0, page.width, page.height))
+
+
+def blurred_copy(page: Image.Image) -> Image.Image:
+    """Another copier: the optics blur, then black or white."""
+    return page.filter(ImageFilter.GaussianBlur(1.5)).point(lambda value: 0 if value < 128 else 255)
+
+
+def signed_copy(opened: OpenedDocument, key: MunicipalKey = SPECIMEN_KEY,
+                **changes: object) -> OpenedDocument:
+    """``opened`` with its document changed as given and signed again (a document the renderer trusts)."""
+    document = dataclasses.replace(opened.document, **changes)  # type: ignore[arg-type]
+    signed = sign(document, key)
+    return OpenedDocument(document, signed.key_id, signed.signature, signed.verification_code)
+
+
+# -- every certificate type, page by page -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_golden_pages(name: str, rendered: Pages, town: Specimens,
+                      tmp_path: Path) -> None:
+    pages = rendered[name]
+    for number, page in enumerate(pages, start=1):
+        page.save(tmp_path / f"{name}-{number}.png", compress_level=1)
+    assert all(page.mode == "L" and page.size == page_size(300) == (2480, 3508) for page in pages)
+    assert len(pages) == town.copies[name].document.pages
+    hashes = tuple(pixels_hash(page) for page in pages)
+    assert hashes == GOLDEN.get(name), f"pages saved in {tmp_path}; new hashes: {name!r}: {hashes!r},"
+
+
+def test_the_specimens_cover_every_type_and_option_shape(town: Specimens) -> None:
+    types = {opened.document.certificate_type for opened in town.copies.values()}
+    assert types == {"resident_record", "resident_record_entries", "seal_registration", "tax",
+                     "family_register", "family_register_attachment"}
+    bodies = {name: opened.document.content["body"] for name, opened in town.copies.items()}
+    household = bodies["resident_record"]
+    assert "head" in household and all("relationship" in p and "domicile" in p for p in household["persons"])
+    assert all("my_number" not in p for p in household["persons"])
+    assert all("my_number" in p for p in bodies["resident_record_my_number"]["persons"])
+    assert all("foreign_resident" in p for p in bodies["resident_record_foreign"]["persons"])
+    assert {town.copies[f"tax_{kind}"].document.content["title"] for kind in
+            ("income", "taxation", "combined", "payment")} == set(certificates.TAX_TITLES.values())
+    multi = [name for name, opened in town.copies.items() if opened.document.pages > 1]
+    assert {"resident_record_multi_page", "family_register_full", "attachment"} <= set(multi)
+    assert "domicile" in bodies["attachment"] and "domicile" not in bodies["attachment_plain"]
+
+
+def test_the_layouts_put_as_many_entries_on_a_page_as_the_municipality_counts() -> None:
+    assert resident.PERSONS_PER_PAGE == certificates.PERSONS_PER_PAGE
+    assert register.REGISTER_MEMBERS_PER_PAGE == certificates.REGISTER_MEMBERS_PER_PAGE
+    assert attachment.ADDRESS_LINES_PER_PAGE == certificates.ADDRESS_LINES_PER_PAGE
+
+
+def test_dates_are_printed_as_the_municipality_prints_them() -> None:
+    days = [dt.date(1868, 10, 23) + dt.timedelta(days=offset) for offset in range(0, 60_000, 7)]
+    days += [dt.date(1989, 1, 7), dt.date(1989, 1, 8), dt.date(2019, 4, 30), dt.date(2019, 5, 1),
+             dt.date(1860, 1, 1)]
+    assert [wareki(day) for day in days] == [certificates.wareki(day) for day in days]
+
+
+def test_every_page_carries_its_own_qr_payload(rendered: Pages, town: Specimens) -> None:
+    for name in ("resident_record_multi_page", "seal_registration"):
+        opened = town.copies[name]
+        for number, page in enumerate(rendered[name], start=1):
+            codes = [code for code in zxingcpp.read_barcodes(page)
+                     if code.format == zxingcpp.BarcodeFormat.QRCode]
+            assert len(codes) == 1
+            assert PagePayload.decode(codes[0].text) == PagePayload.of(opened, number)
+            assert codes[0].text == PagePayload.of(opened, number).encode()
+
+
+def test_the_same_document_gives_the_same_pixels(rendered: Pages, town: Specimens) -> None:
+    first = rendered["family_register_full"]
+    background.cache_clear()
+    latent_mask.cache_clear()
+    render(town, "seal_registration")
+    again = render(town, "family_register_full")
+    assert [page.tobytes() for page in again] == [page.tobytes() for page in first]
+    other = render(town, "resident_record_my_number")
+    assert pixels_hash(other[0]) != pixels_hash(rendered["resident_record"][0])
+
+
+# -- anti-forgery -------------------------------------------------------------------------------------
+
+
+class Cells:
+    """A page read cell by cell of the background pattern (``CELL`` dot units): the cells where
+    nothing but the background is printed, inside the latent word and outside it."""
+
+    def __init__(self, page: Image.Image, dpi: int) -> None:
+        self.size = CELL * unit(dpi)
+        self.box = (0, 0, page.width // self.size * self.size, page.height // self.size * self.size)
+        drawn = ImageChops.difference(page, background(dpi)).point(lambda value: 255 if value else 0)
+        untouched = self.cells(ImageChops.invert(drawn)).point(lambda value: 255 if value == 255 else 0)
+        latent = self.cells(latent_mask(dpi))
+        self.inside = ImageChops.multiply(untouched, latent)
+        self.outside = ImageChops.multiply(untouched, ImageChops.invert(latent))
+
+    def cells(self, image: Image.Image) -> Image.Image:
+        return image.crop(self.box).reduce(self.size)
+
+    def contrast(self, page: Image.Image) -> tuple[float, float]:
+        """Mean ink of ``page`` in the latent cells and in the others."""
+        cells = self.cells(page)
+        return darkness(cells, self.inside), darkness(cells, self.outside)
+
+
+def test_a_photocopy_shows_the_latent_word(rendered: Pages) -> None:
+    page = rendered["resident_record"][0]
+    cells = Cells(page, 300)
+    assert ImageStat.Stat(cells.inside).mean[0] > 20 and ImageStat.Stat(cells.outside).mean[0] > 60
+    # the original: one even grey (1/16 of the paper inked) in and out of the word
+    inside, outside = cells.contrast(page)
+    assert abs(inside - outside) < 0.001 and abs(outside - 1 / 16) < 0.001
+    for copy in (photocopy(page), blurred_copy(page)):
+        inside, outside = cells.contrast(copy)
+        assert outside < 0.002  # the small dots are gone
+        assert inside > 0.03  # the word's large dots are not
+
+
+def test_the_latent_word_is_drawn_in_whole_cells_over_the_page() -> None:
+    latent = latent_mask(300)
+    share = ImageStat.Stat(latent).mean[0] / 255
+    assert 0.08 < share < 0.35  # the word is large and repeated, not everywhere
+    # a cell is all latent or all not: sampling at cell corners and centres agrees
+    for x in range(0, 2460, 20):
+        for y in (400, 1600, 2800):
+            corners = latent.getpixel((x, y)), latent.getpixel((x + 19, y + 19))
+            assert corners[0] == corners[1] == latent.getpixel((x + 10, y + 10))
+
+
+def test_the_frame_is_microtext(rendered: Pages) -> None:
+    page = rendered["tax_income"][0]
+    px = 300 / 25.4
+    top = round((FRAME.y - BAND / 2) * px) + 1
+    band = page.crop((round(60 * px), top, round(150 * px), round((FRAME.y + BAND / 2) * px) - 1))
+    ink = 1.0 - ImageStat.Stat(band).mean[0] / 255
+    assert 0.1 < ink < 0.8  # characters: neither blank nor a solid rule
+    middle_row = [band.getpixel((x, band.height // 2)) for x in range(band.width)]
+    changes = sum(1 for a, b in itertools.pairwise(middle_row) if (a < 128) != (b < 128))
+    assert changes > 200  # hundreds of tiny strokes across 90 mm
+    assert band.height * 25.4 / 300 < 1.0  # under a millimetre high
+
+
+def test_the_verification_block_is_clean_white_around_the_code(rendered: Pages) -> None:
+    page = rendered["seal_registration"][0]
+    px = 300 / 25.4
+    quiet = page.crop((round(14.2 * px), round(259.5 * px), round(15.2 * px), round(283 * px)))
+    assert ImageStat.Stat(quiet).extrema[0] == (255, 255)
+
+
+# -- refusals -----------------------------------------------------------------------------------------
+
+
+def test_a_document_for_another_order_is_refused(town: Specimens) -> None:
+    name = "resident_record"
+    for field in ("order_id", "session_id", "holder_certificate"):
+        value = "0" * 64 if field == "holder_certificate" else "ANOTHER-1"
+        expected = dataclasses.replace(town.binding(name), **{field: value})
+        with pytest.raises(RenderRefused) as refused:
+            render_document(town.copies[name], trust=town.trust, expected=expected, now=town.now)
+        assert refused.value.reason == "binding_mismatch" and refused.value.field == field
+        assert refused.value.code == "render_refused"
+        person = town.copies[name].document.content["body"]["persons"][0]["name"]
+        assert person not in str(refused.value) and value not in str(refused.value)
+
+
+def test_an_untrusted_or_expired_key_is_refused(town: Specimens) -> None:
+    name = "seal_registration"
+    stranger = MunicipalKey.from_private_bytes("131016", hashlib.sha256(b"someone else").digest())
+    expired = TrustList([SPECIMEN_KEY.trusted(not_after=town.now - dt.timedelta(seconds=1))])
+    for trust in (TrustList([]), TrustList([stranger.trusted()]), expired):
+        with pytest.raises(RenderRefused) as refused:
+            render_document(town.copies[name], trust=trust, expected=town.binding(name), now=town.now)
+        assert refused.value.reason == "untrusted_signer"
+    forged = signed_copy(town.copies[name], key=stranger)
+    with pytest.raises(RenderRefused) as refused:
+        render_document(forged, trust=town.trust, expected=town.binding(name), now=town.now)
+    assert refused.value.reason == "untrusted_signer"
+
+
+def test_a_bad_signature_or_changed_content_is_refused(town: Specimens) -> None:
+    opened = town.copies["tax_income"]
+    binding = opened.document.binding
+    flipped = bytes([opened.signature[0] ^ 1]) + opened.signature[1:]
+    bad = dataclasses.replace(opened, signature=flipped)
+    content = {**opened.document.content, "body": {**opened.document.content["body"], "total_income": 1}}
+    changed = dataclasses.replace(opened, document=dataclasses.replace(opened.document, content=content))
+    for document in (bad, changed):
+        with pytest.raises(RenderRefused) as refused:
+            render_document(document, trust=town.trust, expected=binding, now=town.now)
+        assert refused.value.reason == "bad_signature"
+    wrong_code = dataclasses.replace(opened, verification_code="0000-0000-0000")
+    with pytest.raises(RenderRefused) as refused:
+        render_document(wrong_code, trust=town.trust, expected=binding, now=town.now)
+    assert refused.value.reason == "bad_verification_code"
+
+
+def test_a_verified_document_that_does_not_fit_its_layout_is_not_rendered(town: Specimens) -> None:
+    opened = town.copies["resident_record_multi_page"]
+    binding = opened.document.binding
+    cases: list[OpenedDocument] = [
+        signed_copy(opened, certificate_type="driving_licence"),
+        signed_copy(opened, pages=3),
+        signed_copy(opened, content={**opened.document.content, "body": {"address": "x"}}),
+        signed_copy(opened, content={key: value for key, value in opened.document.content.items()
+                                     if key != "certification"}),
+    ]
+    for document in cases:
+        with pytest.raises(UnrenderableDocument) as unfit:
+            render_document(document, trust=town.trust, expected=binding, now=town.now)
+        assert "x" not in unfit.value.message.split() and unfit.value.code == "unrenderable_document"
+    with pytest.raises(ValueError):
+        render_document(opened, trust=town.trust, expected=binding, now=town.now, dpi=72)
+
+
+# -- 600 dpi --------------------------------------------------------------------------------------------
+
+
+def test_600_dpi(town: Specimens, tmp_path: Path) -> None:
+    pages = render(town, "seal_registration", dpi=600)
+    assert len(pages) == 1 and pages[0].size == page_size(600) == (4961, 7016) and pages[0].mode == "L"
+    pages[0].save(tmp_path / "seal_registration-600dpi.png", compress_level=1)
+    codes = zxingcpp.read_barcodes(pages[0])
+    expected = PagePayload.of(town.copies["seal_registration"], 1)
+    assert [PagePayload.decode(code.text) for code in codes] == [expected]
+    cells = Cells(pages[0], 600)
+    inside, outside = cells.contrast(pages[0])
+    assert abs(inside - outside) < 0.001
+    inside, outside = cells.contrast(photocopy(pages[0]))
+    assert outside < 0.002 and inside > 0.03
+    assert pixels_hash(pages[0]) == GOLDEN_600, f"saved in {tmp_path}; new hash: {pixels_hash(pages[0])!r}"
+
+
+GOLDEN_600 = "846d293452190e483aa528760d254c55b6fbb75e128b9c277483856f51b2545e"
