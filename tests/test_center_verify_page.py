@@ -25,6 +25,7 @@ from test_printing_verify import (
     issue_copies,
     koufu_verify,
     page_image,
+    pdf_of,
     photo_of,
     smudged_page,
 )
@@ -120,6 +121,16 @@ def test_an_uploaded_scan_of_a_printed_copy_is_genuine_and_the_page_names_no_one
     assert copies.printed.document.document.content_hash() in shown
     html = browser.page_source
     assert not [name for name in names(copies) if name in html]
+
+
+def test_a_really_rendered_page_uploaded_is_genuine_and_its_printed_name_is_not_shown(
+        browser: WebDriver, world: World, copies: Copies, tmp_path: Path) -> None:
+    printed = tmp_path / "printed.pdf"
+    printed.write_bytes(pdf_of(*copies.printed.rendered(world.trust)))  # the resident's name is on it
+    assert printed.stat().st_size < UPLOAD_LIMIT
+    assert upload(browser, world, printed) == "genuine"
+    assert copies.printed.payload.issue_number in browser.find_element(By.ID, "result").text
+    assert not [name for name in names(copies) if name in browser.page_source]
 
 
 def test_a_photo_of_a_voided_copy_is_shown_voided(browser: WebDriver, world: World, copies: Copies,

@@ -29,6 +29,7 @@ from center.devstack import free_port
 from center.municipal import service as municipal_service
 from center.terminals import EnrolledTerminal
 from documents import (
+    Binding,
     MunicipalKey,
     OpenedDocument,
     TrustedKey,
@@ -39,6 +40,7 @@ from documents import (
 from documents.errors import MalformedDocument
 from printing import verify_read
 from printing.payload import PagePayload
+from printing.render import render_document
 from printing.verify import (
     CenterStatus,
     DamagedCode,
@@ -125,8 +127,13 @@ def png_declaring(width: int, height: int) -> bytes:
 class Issued:
     payload: PagePayload
     document: OpenedDocument
-    order_id: str
+    binding: Binding  # the order's, as the kiosk checks it before printing
     name: str  # the resident's, as printed: a canary
+
+    def rendered(self, trust: TrustList, dpi: int = 300) -> list[Image.Image]:
+        """The pages as the kiosk's printer gets them."""
+        return render_document(self.document, trust=trust, expected=self.binding,
+                               now=dt.datetime.now(dt.UTC), dpi=dpi)
 
 
 @dataclass(frozen=True)
@@ -150,7 +157,9 @@ def issue(world: World, terminal: EnrolledTerminal, client: CenterClient, *, pri
     if void:
         assert client.void(order["order_id"], "cancelled")["state"] == "voided"
     assert document.document.content["body"]["name"] == resident.name
-    return Issued(PagePayload.of(document, 1), document, order["order_id"], resident.name)
+    binding = Binding(order["order_id"], session_id, terminal.terminal_id,
+                      Binding.holder_hash(resident.certificate))
+    return Issued(PagePayload.of(document, 1), document, binding, resident.name)
 
 
 def issue_copies(world: World, directory: Path, terminal_id: str) -> Copies:
@@ -211,6 +220,14 @@ def test_a_pdf_gives_every_page_s_payload_and_leaves_no_files(copies: Copies, tm
 
 def test_a_photo_turned_scaled_and_soft_is_read(copies: Copies) -> None:
     assert read_payloads(photo_of(page_image(copies.printed.payload))) == [copies.printed.payload]
+
+
+def test_a_really_rendered_page_is_read_from_png_pdf_and_a_photo(world: World, copies: Copies) -> None:
+    """The renderer's own page (copy-evident background, microtext, seal) at the printer's 300 dpi."""
+    [page] = copies.printed.rendered(world.trust)
+    assert read_payloads(encoded(page)) == [copies.printed.payload]
+    assert read_payloads(pdf_of(page)) == [copies.printed.payload]
+    assert read_payloads(photo_of(page)) == [copies.printed.payload]
 
 
 def test_a_page_without_a_code_or_with_another_code_has_none(copies: Copies) -> None:
@@ -282,6 +299,15 @@ def test_a_printed_copy_is_genuine_and_the_verdict_says_nothing_of_the_person(
     shown = repr(verdict) + verdict.words_ja + verdict.words_en
     assert copies.printed.name not in shown
     assert copies.printed.name.split("　")[0] not in shown  # not even the family name
+
+
+def test_a_rendered_page_of_each_copy_gets_its_verdict(
+        world: World, copies: Copies, status: CenterStatus) -> None:
+    keys = keys_of(copies)
+    outcomes = [check(payload, keys, status).outcome
+                for issued in (copies.printed, copies.voided, copies.not_printed)
+                for payload in read_payloads(encoded(issued.rendered(world.trust, dpi=200)[0], "JPEG"))]
+    assert outcomes == [Outcome.GENUINE, Outcome.VOIDED, Outcome.NOT_PRINTED]
 
 
 def test_a_voided_copy_and_a_copy_never_printed_are_not_genuine(copies: Copies, status: CenterStatus) -> None:
