@@ -208,7 +208,20 @@ class DevStack:
         url = self.start_town(code)
         config.municipalities[code] = {"url": url, "ca_bundle": str(directory / "tls.crt")}
         config.save()
+        self._publish_keys(name_of={code: name})
         return town
+
+    def _publish_keys(self, name_of: Mapping[str, str]) -> None:
+        """The towns' published signing keys in the center's directory (``municipal-keys.json``,
+        read by its verification page), each with the town's name."""
+        path = self.center_dir / "municipal-keys.json"
+        entries = json.loads(path.read_text()) if path.exists() else []
+        known = {entry["key_id"] for entry in entries}
+        for town in self.towns.values():
+            entry = json.loads((town.directory / municipal_service.PUBLIC_KEY_FILE).read_text())
+            if entry["key_id"] not in known:
+                entries.append({**entry, "name": name_of.get(town.code, town.code)})
+        path.write_text(json.dumps(entries, ensure_ascii=False))
 
     def start_town(self, code: str) -> str:
         """(Re)start the municipal server of ``code``, on its port; returns its URL."""
