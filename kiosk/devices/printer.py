@@ -1,0 +1,122 @@
+"""The kiosk's printer port on a real printer (印刷): render every page, print them as one job.
+
+:class:`RenderingPrinter` implements :class:`kiosk.ports.Printer` over a
+:class:`hardware.printer.PrintBackend` (CUPS, or a spool directory):
+
+1. every copy is checked against this session's binding, then rendered (a worker thread) by the
+   injected renderer, :func:`printing.render.render_document` bound to the trust list and the clock;
+   a document that fails is refused before anything is sent to the printer;
+2. all pages of all copies go to the printer as ONE job named by the order id, followed to its end
+   in a worker thread, so the screens stay responsive;
+3. a printer failure becomes :class:`kiosk.errors.PrinterError` whose message is the printer
+   layer's code (``paper_out``, ``paper_jam``, ``printer_offline``, ``print_timeout``…), the
+   original kept as the cause; the job was cancelled and is never printed again (the session fails,
+   the order is voided, the coins come back);
+4. if the step is abandoned (the session's time ran out), the job is cancelled and its end awaited
+   before the step lets go, so no page of this order can come out during the next one;
+5. the rendered pages are dropped when the job is over; the job file lived in a private temporary
+   directory that the backend removed.
+
+Taken documents: a store printer has a sensor on its output tray only through the peripheral
+controller (issue 7). With a :class:`TraySensor`, :meth:`RenderingPrinter.wait_until_taken` waits for
+the tray to be empty; without one it cannot know, and returns ``assume_taken_after`` seconds after
+the job (the reminder sounds until then; the store's staff keep forgotten pages, as today).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Protocol
+
+from PIL import Image
+
+from documents import Binding, OpenedDocument
+from hardware.printer import PrintBackend, Printed, PrinterError, PrintJob
+from kiosk.errors import PrinterError as KioskPrinterError
+
+log = logging.getLogger(__name__)
+
+DPI = 300  # printing.render's default
+
+
+class PageRenderer(Protocol):
+    """Draws one checked copy as pages: ``render_document`` with its trust list and clock bound."""
+
+    def __call__(self, opened: OpenedDocument, *, expected: Binding, dpi: int) -> list[Image.Image]: ...
+
+
+class TraySensor(Protocol):
+    """The output tray's paper sensor (排紙トレイ), from the peripheral controller."""
+
+    async def wait_until_empty(self) -> None: ...
+
+
+class RenderingPrinter:
+    """The store printer as the kiosk's :class:`~kiosk.ports.Printer`."""
+
+    def __init__(self, backend: PrintBackend, render: PageRenderer, *, dpi: int = DPI,
+                 tray: TraySensor | None = None, assume_taken_after: float = 10.0) -> None:
+        self.backend = backend
+        self.render = render
+        self.dpi = dpi
+        self.tray = tray
+        self.assume_taken_after = assume_taken_after
+        self._printed_since_taken = False
+
+    async def clear_leftovers(self) -> list[str]:
+        """At start-up: cancel the jobs an earlier run left on the printer; their ids."""
+        try:
+            return await asyncio.to_thread(self.backend.clear_leftovers)
+        except PrinterError as error:
+            raise KioskPrinterError(error.code) from error
+
+    async def print(self, documents: Sequence[OpenedDocument], expected: Binding) -> int:
+        if not documents:
+            raise KioskPrinterError("nothing_to_print")
+        if any(opened.document.binding != expected for opened in documents):
+            raise KioskPrinterError("binding_mismatch")  # a copy that is not this order's
+        pages = await asyncio.to_thread(self._render_all, documents, expected)
+        try:
+            job = PrintJob(expected.order_id, pages, dpi=self.dpi)
+            printed = await self._follow(job)
+        except PrinterError as error:
+            log.warning("order %s not printed: %s (%d pages done)", expected.order_id, error.code,
+                        error.pages_done)
+            raise KioskPrinterError(error.code) from error
+        finally:
+            for page in pages:
+                page.close()
+            pages.clear()
+        self._printed_since_taken = True
+        return printed.pages
+
+    def _render_all(self, documents: Sequence[OpenedDocument], expected: Binding) -> list[Image.Image]:
+        pages: list[Image.Image] = []
+        for opened in documents:
+            drawn = self.render(opened, expected=expected, dpi=self.dpi)
+            if len(drawn) != opened.document.pages:
+                raise KioskPrinterError("page_count_mismatch")
+            pages.extend(drawn)
+        return pages
+
+    async def _follow(self, job: PrintJob) -> Printed:
+        stop = threading.Event()
+        worker = asyncio.ensure_future(asyncio.to_thread(self.backend.print_job, job, stop))
+        try:
+            return await asyncio.shield(worker)
+        except asyncio.CancelledError:  # the step was abandoned: cancel the job, and see it gone
+            stop.set()
+            await asyncio.gather(worker, return_exceptions=True)
+            raise
+
+    async def wait_until_taken(self) -> None:
+        if not self._printed_since_taken:
+            return
+        if self.tray is not None:
+            await self.tray.wait_until_empty()
+        else:
+            await asyncio.sleep(self.assume_taken_after)
+        self._printed_since_taken = False

@@ -1,0 +1,184 @@
+"""The kiosk's printer port on the private CUPS server (tests/fixtures_cups.py): every copy of an
+order rendered and printed as one job while the event loop keeps running; printer faults become
+the kiosk's PrinterError with the printer's code, the job cancelled; a copy of another order is
+refused before anything is rendered; an abandoned step cancels its job before the next order.
+
+The pages are drawn here by a small Pillow renderer with render_document's call signature.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fixtures_cups import CupsServer
+from PIL import Image, ImageDraw
+from test_documents import CHIYODA, EXPECTED, ISSUE, make_document
+from test_printer_cups import pdf_pages, pending
+
+from documents import Binding, MunicipalKey, OpenedDocument, sign
+from hardware.printer import CupsPrinter, PaperJam, PaperOut, Timeouts
+from hardware.printer import PrinterError as HardwarePrinterError
+from kiosk.devices.printer import RenderingPrinter
+from kiosk.errors import PrinterError
+
+Make = Callable[..., tuple[RenderingPrinter, CupsPrinter]]
+FAST = Timeouts(start=5.0, per_page=2.0, fault_grace=0.3, cancel=10.0, poll=0.05)
+DPI = 100
+
+
+class Drawing:
+    """Draws each page's issue number (the renderer's signature: ``(opened, *, expected, dpi)``)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, opened: OpenedDocument, *, expected: Binding, dpi: int) -> list[Image.Image]:
+        self.calls += 1
+        assert opened.document.binding == expected
+        pages = []
+        for number in range(1, opened.document.pages + 1):
+            page = Image.new("L", (round(8.27 * dpi), round(11.69 * dpi)), "white")
+            label = f"{opened.document.issue_number.text} p{number}"
+            ImageDraw.Draw(page).text((dpi, dpi), label, fill="black")
+            pages.append(page)
+        return pages
+
+
+@pytest.fixture(scope="module")
+def copies() -> list[OpenedDocument]:
+    """Two copies of one order, two pages each."""
+    key = MunicipalKey.generate(CHIYODA)
+    result = []
+    for sequence in (1, 2):
+        issue = dataclasses.replace(ISSUE, sequence=sequence)
+        signed = sign(make_document(issue=issue), key)
+        result.append(OpenedDocument(signed.document, signed.key_id, signed.signature,
+                                     signed.verification_code))
+    return result
+
+
+@pytest.fixture
+def kiosk_printer(cups_server: CupsServer, tmp_path: Path) -> Make:
+    def make(mode: str, timeouts: Timeouts = FAST) -> tuple[RenderingPrinter, CupsPrinter]:
+        backend = CupsPrinter(cups_server.add_printer(mode), server=cups_server.server, timeouts=timeouts,
+                              work_dir=tmp_path)
+        return RenderingPrinter(backend, Drawing(), dpi=DPI, assume_taken_after=0.01), backend
+    return make
+
+
+async def ticking(printing: asyncio.Future[int]) -> tuple[int, int]:
+    """The pages printed, and how often the event loop ran another task meanwhile."""
+    ticks = 0
+    while not printing.done():
+        await asyncio.sleep(0.01)
+        ticks += 1
+    return await printing, ticks
+
+
+def test_every_copy_prints_as_one_job_and_the_loop_keeps_running(
+        cups_server: CupsServer, kiosk_printer: Make,
+        copies: list[OpenedDocument], tmp_path: Path) -> None:
+    printer, backend = kiosk_printer("slow")
+    earlier = len(cups_server.runs(EXPECTED.order_id))
+
+    async def scenario() -> tuple[int, int]:
+        return await ticking(asyncio.ensure_future(printer.print(copies, EXPECTED)))
+
+    pages, ticks = asyncio.run(scenario())
+    assert pages == 4 and ticks > 10  # the backend's two seconds did not block the loop
+    *_others, job_id = cups_server.runs(EXPECTED.order_id)
+    assert len(_others) == earlier  # one job
+    assert pdf_pages(cups_server.output(int(job_id))) == 4
+    assert list(tmp_path.iterdir()) == []  # no page of it left on the kiosk
+    asyncio.run(asyncio.wait_for(printer.wait_until_taken(), 5))  # no tray sensor: assumed taken
+    assert pending(cups_server, backend.queue) == ""
+
+
+@pytest.mark.parametrize(("mode", "code", "cause"), [("paper-out", "paper_out", PaperOut),
+                                                      ("jam-after-1", "paper_jam", PaperJam)])
+def test_a_printer_fault_is_the_kiosk_s_printer_error_with_its_code(
+        cups_server: CupsServer, kiosk_printer: Make,
+        copies: list[OpenedDocument], tmp_path: Path, mode: str, code: str, cause: type[Exception]) -> None:
+    printer, backend = kiosk_printer(mode)
+    with pytest.raises(PrinterError, match=f"^{code}$") as raised:
+        asyncio.run(printer.print(copies, EXPECTED))
+    assert isinstance(raised.value.__cause__, cause)
+    failed = raised.value.__cause__
+    assert isinstance(failed, HardwarePrinterError) and failed.job_id is not None and failed.cancelled
+    assert cups_server.runs(EXPECTED.order_id).count(str(backend.job_number(failed.job_id))) == 1
+    assert pending(cups_server, backend.queue) == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_copy_of_another_order_is_refused_before_rendering(
+        cups_server: CupsServer, kiosk_printer: Make,
+        copies: list[OpenedDocument]) -> None:
+    printer, backend = kiosk_printer("ok")
+    other = dataclasses.replace(EXPECTED, order_id="ORD-20261123-999999")
+    with pytest.raises(PrinterError, match="binding_mismatch"):
+        asyncio.run(printer.print(copies, other))
+    with pytest.raises(PrinterError, match="nothing_to_print"):
+        asyncio.run(printer.print([], EXPECTED))
+    assert isinstance(printer.render, Drawing) and printer.render.calls == 0
+    assert cups_server.runs("ORD-20261123-999999") == [] and pending(cups_server, backend.queue) == ""
+
+
+def test_a_renderer_giving_another_page_count_is_refused(
+        cups_server: CupsServer, kiosk_printer: Make,
+        copies: list[OpenedDocument]) -> None:
+    printer, backend = kiosk_printer("ok")
+    printer.render = lambda opened, *, expected, dpi: [Image.new("L", (827, 1170), "white")]
+    with pytest.raises(PrinterError, match="page_count_mismatch"):
+        asyncio.run(printer.print(copies, EXPECTED))
+    assert pending(cups_server, backend.queue) == ""
+
+
+def test_an_abandoned_printing_step_cancels_its_job_before_letting_go(
+        cups_server: CupsServer, kiosk_printer: Make, copies: list[OpenedDocument],
+        caplog: pytest.LogCaptureFixture) -> None:
+    printer, backend = kiosk_printer("hang", Timeouts(start=2.0, per_page=1.0, cancel=10.0, poll=0.05))
+
+    async def abandoned() -> None:
+        earlier = len(cups_server.runs(EXPECTED.order_id))  # other tests printed this order too
+        task = asyncio.ensure_future(printer.print(copies, EXPECTED))
+        while len(cups_server.runs(EXPECTED.order_id)) == earlier:  # until the job is at the printer
+            await asyncio.sleep(0.02)
+        task.cancel()  # the step's time ran out
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    with caplog.at_level(logging.WARNING, logger="hardware.printer"):
+        asyncio.run(abandoned())
+    assert pending(cups_server, backend.queue) == ""  # gone before the step let go
+    assert "ended: job_cancelled" in caplog.text  # by the step, not by the job's own timeout
+
+
+def test_wait_until_taken_uses_the_tray_sensor_when_there_is_one(
+        kiosk_printer: Make, copies: list[OpenedDocument]) -> None:
+    class Tray:  # the peripheral controller's sensor (issue 7), played by the test
+        def __init__(self) -> None:
+            self.empty = asyncio.Event()
+
+        async def wait_until_empty(self) -> None:
+            await self.empty.wait()
+
+    printer, _backend = kiosk_printer("ok")
+
+    async def scenario() -> bool:
+        tray = Tray()
+        printer.tray = tray
+        await asyncio.wait_for(printer.wait_until_taken(), 1)  # nothing printed: at once
+        await printer.print(copies, EXPECTED)
+        waiting = asyncio.ensure_future(printer.wait_until_taken())
+        await asyncio.sleep(0.1)
+        still_waiting = not waiting.done()
+        tray.empty.set()  # the resident takes the pages
+        await asyncio.wait_for(waiting, 5)
+        return still_waiting
+
+    assert asyncio.run(scenario())
