@@ -36,52 +36,52 @@ from printing.render.specimens import NAMES, SPECIMEN_KEY, Specimens, specimens
 
 GOLDEN: dict[str, tuple[str, ...]] = {
     "resident_record": (
-        "65ca3270861e3fc1e934a0eedc32aec778262985e0180a901652acc6077835e4",
+        "a27b4b6e2d02ebb799d31d12496504ec7ddbd4d240adcb205ed255cdb16853d2",
     ),
     "resident_record_my_number": (
-        "3377d422b28b7ab74cf8bfb3f14ea2300407404d24bc9e06a924a491e7fe23e7",
+        "4388cf49e4b9f0243d8f05b8b4bdf08f5d3a831007bac2826946713c4d259a81",
     ),
     "resident_record_plain": (
-        "d1cb92196e542a3c37d18e44f80c80a9dc5773a265f55a772424bf7ad7adea32",
+        "ca0bdb88dc4d59542d955a00c9de776409909df49082d65160868a079b3fa495",
     ),
     "resident_record_multi_page": (
-        "721001790860c05889886ea8d4f3641da0a1f0896ba8816f2e08b085154546bf",
-        "a46152d471d42564bbb4502647349a961f7480c32f36e09a2f5435617f56ae77",
+        "e16a339763126ef26783ca0b45f9b4e3f3f50442696f4952e50976e1f3f7c1e7",
+        "a9062b6506b11749b72da5db6b7995b96e4d93a36f796f430eef8ad09fea3f85",
     ),
     "resident_record_foreign": (
-        "e0c1817f569f8a6de4f79c17783a26e44293509b84fa7caba2ed84d925eb1d86",
+        "2a7394813d643e872ee66e06b139f27cec7a8035316ae37acd395931b69e715e",
     ),
     "resident_record_entries": (
-        "985afc0b74f73973fe7fd78b339274654055045c91459890c1652a813e6b338a",
+        "6a75f9ca0280ef7132bc9fe9b2735eb89bff597d0e2f3b56b83e1020b85622d3",
     ),
     "seal_registration": (
-        "a0d032c0545c7532fca9105211ce35ae26040edb6420469fe192a5c640264bf5",
+        "aa62534b5a30714bff22382426cdae65985fd818d377b753592656323baa35f7",
     ),
     "tax_income": (
-        "8b213a039afbf2766f31cbac85c4ae2e89da7d6a2c18218569eec4d2c198f0fb",
+        "7bc6eda5cc66c821c4f8e26914f7fc45e584dd61ba95bf19e0a10a3eb27a9b0f",
     ),
     "tax_taxation": (
-        "891c74c76aa37f42a76e22fe8558f44778b7b8530752629e53ac1ceca92cc54c",
+        "3320f3374d85c0552ed39f5e7f7b8fd9421f86a0b69908325960838c007dbd07",
     ),
     "tax_combined": (
-        "f76369009a594375c3401e51b95f0e3193d319ab1cfa2e3f80b2cd0f0ecb88cf",
+        "727d9c3e1666266dcabc7ad4799e92960f6b28874405a944f489532f440e2ec4",
     ),
     "tax_payment": (
-        "223ca0b3d88ad339a98c21e5b2b3f8b2e1e8ccbd17b6233e13b99ab4c0aef1ac",
+        "db36c9b37f1df28d3ac79c659d13acac34453c348a9a2e4b68acf8b278187d21",
     ),
     "family_register_full": (
-        "75eedbfbef8142f56530985e087f7d739c3dfbee91d637a8d79b1ccc275d8d34",
-        "aa06734426410b8966886c734ab1f15d4cc053a9fcf3e8b123ec21ae70a1a931",
+        "c72344c2fb4b6bc4e30801543195abbd075759e517d6b9fcb4105ec99ad29125",
+        "91476d1b7347a7271c2ba0bd3ff4382d57d2387d694a045a8f96d274f919d827",
     ),
     "family_register_individual": (
-        "ae4e267f7a374689b81c1e77f0425799ff8b54c3354753685254f3a4c4e2a26f",
+        "33ad41c192552bd11e32413a6dd7d8156bd9c095bef16aae1cbf0fd4a9a020df",
     ),
     "attachment": (
-        "6e926779558e59eed35fe554b708671be3dadfe23b5959cfe145017ad20a1488",
-        "c232a19a77769483537aabf90ad4dc31e84565cf7796cadb563c91b04521b921",
+        "abcb6a18433e8fd86227ecdc6b229035554413f8fc07078b6b01ed2192fd05ad",
+        "0da7d847895d6415b8a759dfe40869f544d8ef15c93b0b44c1ee3c0581edf709",
     ),
     "attachment_plain": (
-        "7700255de5ca97c2e213015269f1a21d2fd44d4b68102bbc5b34302bd82ed1e0",
+        "3d92127ed6928a922e868689ccf5ab696d1aa0d6f81b17670b156a1df6448d36",
     ),
 }
 
@@ -355,4 +355,4 @@ def test_600_dpi(town: Specimens, tmp_path: Path) -> None:
     assert pixels_hash(pages[0]) == GOLDEN_600, f"saved in {tmp_path}; new hash: {pixels_hash(pages[0])!r}"
 
 
-GOLDEN_600 = "846d293452190e483aa528760d254c55b6fbb75e128b9c277483856f51b2545e"
+GOLDEN_600 = "0f71b668cd45c369b09b9ad19c9507bc2ef0c987c1aeb84458034ae1eaa896a6"

@@ -16,7 +16,7 @@ def labelled(sheet: Sheet, box: Box, label: str, value: str | None, *, size: flo
              align: str = "l") -> None:
     """A ruled cell: ``label`` in the top-left corner, ``value`` below it (left or right aligned)."""
     sheet.frame(box, HAIRLINE)
-    sheet.text(box.x + 0.8, box.y + 1.5, label, Face.GOTHIC, LABEL, max_width=box.w - 1.6)
+    sheet.text(box.x + 0.8, box.y + 1.5, label, Face.GOTHIC, LABEL, max_width=box.w - 1.6, fixed=True)
     if value:
         y = (box.y + 2.6 + box.bottom) / 2
         if align == "r":
@@ -29,7 +29,7 @@ def labelled(sheet: Sheet, box: Box, label: str, value: str | None, *, size: flo
 def name(sheet: Sheet, box: Box, label: str, kana: str | None, full_name: str, *, size: float = 4.0) -> None:
     """A name cell: the label, the reading (ふりがな) small above, the name large."""
     sheet.frame(box, HAIRLINE)
-    sheet.text(box.x + 0.8, box.y + 1.5, label, Face.GOTHIC, LABEL)
+    sheet.text(box.x + 0.8, box.y + 1.5, label, Face.GOTHIC, LABEL, fixed=True)
     width = box.w - 2 * PADDING - 6.0
     if kana:
         sheet.text(box.x + 6.0, box.y + 1.6, kana, Face.MINCHO, 2.2, max_width=width)
@@ -43,7 +43,7 @@ def side_labelled(sheet: Sheet, box: Box, label: str, value: str | None, *, labe
     sheet.line(box.x + label_width, box.y, box.x + label_width, box.bottom, HAIRLINE)
     middle = box.y + box.h / 2
     sheet.text(box.x + label_width / 2, middle, label, Face.GOTHIC, SIDE_LABEL, anchor="mm",
-               max_width=label_width - 2 * PADDING)
+               max_width=label_width - 2 * PADDING, fixed=True)
     if value:
         room = box.w - label_width - 2 * PADDING - 1.0
         if align == "r":
@@ -56,4 +56,4 @@ def side_labelled(sheet: Sheet, box: Box, label: str, value: str | None, *, labe
 def blank_end(sheet: Sheet, area: Box, y: float) -> None:
     """「以下余白」 (nothing follows) under the last entry, when there is room for it."""
     if y + 4.0 <= area.bottom:
-        sheet.text(area.right - 2.0, y + 3.0, "以下余白", Face.MINCHO, 3.2, anchor="rm")
+        sheet.text(area.right - 2.0, y + 3.0, "以下余白", Face.MINCHO, 3.2, anchor="rm", fixed=True)

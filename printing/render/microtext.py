@@ -8,6 +8,8 @@ drawn once per page through a mask (the band's characters only, in black).
 
 from __future__ import annotations
 
+import math
+
 from PIL import Image, ImageDraw
 
 from printing.render.fonts import Face, font
@@ -22,7 +24,7 @@ def draw_microtext_frame(sheet: Sheet, frame: Box, text: str) -> None:
     """``text`` repeated along the four sides of ``frame`` (its centre line), clockwise."""
     half = BAND / 2
     outer, inner = Box(frame.x - half, frame.y - half, frame.w + BAND, frame.h + BAND), frame.inset(half)
-    sheet.draw.rectangle(sheet.pixels(outer), outline=WHITE, width=sheet.px(BAND))
+    sheet.frame(outer, BAND, fill=WHITE)
     sides = (
         (Box(outer.x, outer.y, outer.w, BAND), 0),  # top, left to right
         (Box(outer.right - BAND, outer.y, BAND, outer.h), 270),  # right, downwards
@@ -34,17 +36,21 @@ def draw_microtext_frame(sheet: Sheet, frame: Box, text: str) -> None:
         strip = _strip(sheet, text, length)
         if angle:
             strip = strip.rotate(angle, expand=True)
-        sheet.image.paste(0, (sheet.px(box.x), sheet.px(box.y)), strip)
+        sheet.ink(strip, sheet.px(box.x), sheet.px(box.y))
     for box in (outer, inner):
         sheet.frame(box, HAIRLINE / 2)
 
 
 def _strip(sheet: Sheet, text: str, length: float) -> Image.Image:
-    """A mask (255 = ink) ``length`` mm long and one band high, ``text`` repeated along it."""
+    """A mask (255 = ink) ``length`` mm long and one band high, ``text`` repeated along it (drawn
+    once, then placed end to end)."""
     glyphs = font(Face.GOTHIC, sheet.font_px(HEIGHT))
     unit = text + SEPARATOR
     width, height = sheet.px(length), sheet.px(BAND)
-    repeats = int(width // max(1.0, glyphs.getlength(unit))) + 1
+    step = max(1, math.ceil(glyphs.getlength(unit)))
+    tile = Image.new("L", (step, height), 0)
+    ImageDraw.Draw(tile).text((0, height // 2), unit, fill=255, font=glyphs, anchor="lm")
     strip = Image.new("L", (width, height), 0)
-    ImageDraw.Draw(strip).text((0, height // 2), unit * repeats, fill=255, font=glyphs, anchor="lm")
+    for left in range(0, width, step):
+        strip.paste(tile, (left, 0))
     return strip

@@ -34,7 +34,7 @@ def draw_official_seal(sheet: Sheet, cx: float, cy: float, text: str, side: floa
     draw.rectangle((0, 0, size - 1, size - 1), outline=255, width=border)
     inner = round(size * 0.1)
     _characters(mask, text, (inner, inner, size - inner, size - inner), gap=round(size * 0.02))
-    sheet.image.paste(BLACK, (sheet.px(cx) - size // 2, sheet.px(cy) - size // 2), mask)
+    sheet.ink(mask, sheet.px(cx) - size // 2, sheet.px(cy) - size // 2, BLACK)
 
 
 def draw_registered_seal(sheet: Sheet, cx: float, cy: float, impression: str, diameter: float) -> None:
@@ -42,15 +42,15 @@ def draw_registered_seal(sheet: Sheet, cx: float, cy: float, impression: str, di
     size = sheet.px(diameter)
     mask = Image.new("L", (size, size), 0)
     draw = ImageDraw.Draw(mask)
-    ring = max(2, round(size * 0.055))
+    ring = max(2, round(size * 0.065))
     draw.ellipse((0, 0, size - 1, size - 1), outline=255, width=ring)
     columns = _column_count(len(impression))
-    half_w = size * (0.27 if columns == 1 else 0.33)
-    half_h = size * 0.34 if columns == 1 else size * 0.31
+    half_w = size * (0.3 if columns == 1 else 0.34)
+    half_h = size * 0.37 if columns == 1 else size * 0.32
     centre = size / 2
     box = (round(centre - half_w), round(centre - half_h), round(centre + half_w), round(centre + half_h))
     _characters(mask, impression, box, gap=round(size * 0.015))
-    sheet.image.paste(IMPRESSION_INK, (sheet.px(cx) - size // 2, sheet.px(cy) - size // 2), mask)
+    sheet.ink(mask, sheet.px(cx) - size // 2, sheet.px(cy) - size // 2, IMPRESSION_INK)
 
 
 def _column_count(count: int) -> int:

@@ -7,6 +7,7 @@ same at every resolution and the same pixels come out for the same input.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
@@ -77,18 +78,26 @@ class Sheet:
 
     def fitted_size(self, text: str, face: Face, size_mm: float, max_width: float) -> float:
         """The largest size up to ``size_mm`` at which ``text`` is at most ``max_width`` wide."""
-        size_px = self.font_px(size_mm)
-        limit = self.px(max_width)
-        while size_px > 1 and font(face, size_px).getlength(text) > limit:
-            size_px -= 1
-        return self.mm(size_px)
+        return self.mm(_fit_px(text, face, self.font_px(size_mm), self.px(max_width)))
 
     def text(self, x: float, y: float, text: str, face: Face = Face.MINCHO, size: float = 3.5, *,
              anchor: str = "lm", fill: int = BLACK, max_width: float | None = None,
-             stroke: float = 0.0) -> None:
+             stroke: float = 0.0, fixed: bool = False) -> None:
         """``text`` at (x, y) in mm, Pillow's ``anchor`` (default left, vertical middle); shrunk to
-        ``max_width`` when given; ``stroke`` thickens the glyphs (a bolder look, in mm)."""
+        ``max_width`` when given; ``stroke`` thickens the glyphs (a bolder look, in mm).
+
+        ``fixed``: the text is the form's own (a label, a heading), the same on every certificate,
+        so its drawing is kept and reused. Never for anything from the content: nothing of a
+        resident stays in memory after their pages are drawn.
+        """
         if not text:
+            return
+        if fixed:
+            size_px = self.font_px(size)
+            if max_width is not None:
+                size_px = _fitted_px(text, face, size_px, self.px(max_width))
+            mask, left, top = _form_text(text, face, size_px, anchor, self.px(stroke))
+            self.ink(mask, self.px(x) + left, self.px(y) + top, fill)
             return
         if max_width is not None:
             size = self.fitted_size(text, face, size, max_width)
@@ -102,7 +111,7 @@ class Sheet:
         total = sum(widths) + spacing * (len(text) - 1)
         x = cx - total / 2
         for char, width in zip(text, widths, strict=True):
-            self.text(x, y, char, face, size, anchor="lm", fill=fill)
+            self.text(x, y, char, face, size, anchor="lm", fill=fill, fixed=True)
             x += width + spacing
 
     def line(self, x0: float, y0: float, x1: float, y1: float, width: float = HAIRLINE,
@@ -116,9 +125,43 @@ class Sheet:
     def fill(self, box: Box, value: int = WHITE) -> None:
         self.draw.rectangle(self.pixels(box), fill=value)
 
-    def paste(self, image: Image.Image, x: float, y: float, mask: Image.Image | None = None) -> None:
-        self.image.paste(image, (self.px(x), self.px(y)), mask)
+    def rounded_frame(self, box: Box, radius: float, width: float = RULE, fill: int = BLACK) -> None:
+        self.draw.rounded_rectangle(self.pixels(box), radius=self.px(radius), outline=fill,
+                                    width=max(1, self.px(width)))
+
+    def paste(self, image: Image.Image, x: float, y: float) -> None:
+        """``image`` (mode ``L``, opaque) with its top-left corner at (x, y) mm."""
+        self.image.paste(image, (self.px(x), self.px(y)))
+
+    def ink(self, mask: Image.Image, left: int, top: int, fill: int = BLACK) -> None:
+        """Ink of grey ``fill`` through ``mask`` (255 = ink), its top-left corner at pixel (left, top):
+        a seal or a line of microtext over whatever is printed there."""
+        self.image.paste(fill, (left, top), mask)
 
     def pixels(self, box: Box) -> tuple[int, int, int, int]:
         """The box's pixel corners (inclusive, as ImageDraw takes them)."""
         return self.px(box.x), self.px(box.y), self.px(box.right) - 1, self.px(box.bottom) - 1
+
+
+@functools.lru_cache(maxsize=1024)
+def _form_text(text: str, face: Face, size_px: int, anchor: str,
+               stroke_px: int) -> tuple[Image.Image, int, int]:
+    """A form's text drawn once as a mask (255 = ink), with its offset from the anchor point."""
+    glyphs = font(face, size_px)
+    bbox = glyphs.getbbox(text, anchor=anchor, stroke_width=stroke_px)
+    left, top, right, bottom = (int(edge) for edge in bbox)
+    mask = Image.new("L", (max(1, right - left), max(1, bottom - top)), 0)
+    ImageDraw.Draw(mask).text((-left, -top), text, fill=255, font=glyphs, anchor=anchor,
+                              stroke_width=stroke_px, stroke_fill=255)
+    return mask, left, top
+
+
+def _fit_px(text: str, face: Face, size_px: int, limit_px: int) -> int:
+    """The largest size up to ``size_px`` at which ``text`` is at most ``limit_px`` long."""
+    while size_px > 1 and font(face, size_px).getlength(text) > limit_px:
+        size_px -= 1
+    return size_px
+
+
+#: the same, kept for the form's own texts (never the content's: see :meth:`Sheet.text`)
+_fitted_px = functools.lru_cache(maxsize=1024)(_fit_px)

@@ -48,10 +48,10 @@ def draw_verification_block(sheet: Sheet, area: Box, payload: str, code: str, pa
     sheet.paste(qr, area.x, top)
     x = area.x + sheet.mm(qr.width) + 3.0
     width = area.right - x
-    sheet.text(x, area.y + 4.5, CODE_LABEL, Face.GOTHIC, 3.0)
+    sheet.text(x, area.y + 4.5, CODE_LABEL, Face.GOTHIC, 3.0, fixed=True)
     sheet.text(x + 18.0, area.y + 4.5, code, Face.GOTHIC, 4.6, stroke=0.08)
     sheet.text(area.right, area.y + 4.5, page_of, Face.GOTHIC, 3.0, anchor="rm")
-    sheet.text(x, area.y + 10.5, "交付番号", Face.GOTHIC, 3.0)
+    sheet.text(x, area.y + 10.5, "交付番号", Face.GOTHIC, 3.0, fixed=True)
     sheet.text(x + 18.0, area.y + 10.5, page_number, Face.GOTHIC, 3.2)
     for line, text in enumerate(HINT):
-        sheet.text(x, area.y + 16.0 + 4.0 * line, text, Face.MINCHO, 2.6, max_width=width)
+        sheet.text(x, area.y + 16.0 + 4.0 * line, text, Face.MINCHO, 2.6, max_width=width, fixed=True)

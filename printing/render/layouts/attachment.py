@@ -58,7 +58,7 @@ def _page(body: Mapping[str, Any], lines: list[Line], last: bool, sheet: Sheet, 
     for box, text in zip(heading.columns(*COLUMNS), HEADINGS, strict=True):
         sheet.frame(box)
         sheet.text(box.x + box.w / 2, box.y + box.h / 2, text, Face.GOTHIC, 2.6, anchor="mm",
-                   max_width=box.w - 2)
+                   max_width=box.w - 2, fixed=True)
     row = heading
     previous: Mapping[str, Any] | None = None
     for member, address in lines:
@@ -70,7 +70,7 @@ def _page(body: Mapping[str, Any], lines: list[Line], last: bool, sheet: Sheet, 
             sheet.text(name.x + 1.5, name.y + ROW * (0.4 if member.get("removed") else 0.5), member["name"],
                        Face.MINCHO, 3.2, max_width=name.w - 3.0)
             if member.get("removed"):
-                sheet.text(name.x + 1.5, name.y + ROW * 0.78, "（除籍）", Face.GOTHIC, 2.3)
+                sheet.text(name.x + 1.5, name.y + ROW * 0.78, "（除籍）", Face.GOTHIC, 2.3, fixed=True)
         previous = member
         if address is not None:
             sheet.text(place.x + 1.5, place.y + ROW / 2, address["address"], Face.MINCHO, 3.1,

@@ -72,7 +72,7 @@ def _member(sheet: Sheet, top: Box, member: Mapping[str, Any], entry: list[str],
         sheet.frame(box, HAIRLINE)
         sheet.line(box.x + LABEL_COLUMN, box.y, box.x + LABEL_COLUMN, box.bottom, HAIRLINE)
         sheet.text(box.x + LABEL_COLUMN / 2, box.y + 0.5 + line / 2, label, Face.GOTHIC, 2.5, anchor="mm",
-                   max_width=LABEL_COLUMN - 2.0)
+                   max_width=LABEL_COLUMN - 2.0, fixed=True)
     x, width = top.x + LABEL_COLUMN + 2.5, top.w - LABEL_COLUMN - 5.0
     for index, text in enumerate(entry):
         sheet.text(x, entry_box.y + 0.5 + line * (index + 0.5), text, Face.MINCHO, size, max_width=width)
@@ -80,7 +80,8 @@ def _member(sheet: Sheet, top: Box, member: Mapping[str, Any], entry: list[str],
         sheet.text(x, events_box.y + 0.5 + line * (index + 0.5), text, Face.MINCHO, size, max_width=width)
     if member.get("removed"):
         mark = Box(top.x + 3.0, entry_box.y + line * 2.0, LABEL_COLUMN - 6.0, line * 1.6)
-        sheet.draw.rounded_rectangle(sheet.pixels(mark), radius=sheet.px(1.2), outline=0, width=sheet.px(0.3))
-        sheet.text(mark.x + mark.w / 2, mark.y + mark.h / 2, "除　籍", Face.GOTHIC, 3.0 * scale, anchor="mm")
+        sheet.rounded_frame(mark, 1.2, 0.3)
+        sheet.text(mark.x + mark.w / 2, mark.y + mark.h / 2, "除　籍", Face.GOTHIC, 3.0 * scale, anchor="mm",
+                   fixed=True)
     sheet.frame(Box(top.x, top.y, top.w, events_box.bottom - top.y), 0.3)
     return events_box.bottom

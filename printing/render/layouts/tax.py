@@ -64,13 +64,13 @@ def _page(body: Mapping[str, Any], municipality: Mapping[str, Any], sheet: Sheet
     heading_label, heading_value = row.columns(0.6, 0.4)
     for box, heading in ((heading_label, "区　分"), (heading_value, "金　額（円）")):
         sheet.frame(box)
-        sheet.text(box.x + box.w / 2, box.y + box.h / 2, heading, Face.GOTHIC, 3.0, anchor="mm")
+        sheet.text(box.x + box.w / 2, box.y + box.h / 2, heading, Face.GOTHIC, 3.0, anchor="mm", fixed=True)
     for label, amount in _rows(body, municipality):
         row = row.below(ROW)
         name_box, amount_box = row.columns(0.6, 0.4)
         sheet.frame(name_box)
         sheet.frame(amount_box)
-        sheet.text(name_box.x + 4.0, name_box.y + ROW / 2, label, Face.MINCHO, 3.4)
+        sheet.text(name_box.x + 4.0, name_box.y + ROW / 2, label, Face.MINCHO, 3.4, fixed=True)
         sheet.text(amount_box.right - 4.0, amount_box.y + ROW / 2, yen(amount), Face.MINCHO, 3.6, anchor="rm")
     top = area.y + 2.0 + ROW + 12.0 + ROW + 6.0
     sheet.frame(Box(area.x, top, area.w, row.bottom - top), 0.3)
