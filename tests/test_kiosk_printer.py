@@ -3,13 +3,15 @@ order rendered and printed as one job while the event loop keeps running; printe
 the kiosk's PrinterError with the printer's code, the job cancelled; a copy of another order is
 refused before anything is rendered; an abandoned step cancels its job before the next order.
 
-The pages are drawn here by a small Pillow renderer with render_document's call signature.
+The pages are drawn by a small Pillow renderer with render_document's call signature, and once by
+printing.render itself (a specimen order).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +27,8 @@ from hardware.printer import CupsPrinter, PaperJam, PaperOut, Timeouts
 from hardware.printer import PrinterError as HardwarePrinterError
 from kiosk.devices.printer import RenderingPrinter
 from kiosk.errors import PrinterError
+from printing.render import render_document
+from printing.render.specimens import specimens
 
 Make = Callable[..., tuple[RenderingPrinter, CupsPrinter]]
 FAST = Timeouts(start=5.0, per_page=2.0, fault_grace=0.3, cancel=10.0, poll=0.05)
@@ -182,3 +186,20 @@ def test_wait_until_taken_uses_the_tray_sensor_when_there_is_one(
         return still_waiting
 
     assert asyncio.run(scenario())
+
+
+def test_a_specimen_rendered_by_the_real_renderer_prints_every_page(
+        cups_server: CupsServer, tmp_path: Path) -> None:
+    town = specimens()
+    name, opened = next(iter(town.copies.items()))
+    render = functools.partial(render_document, trust=town.trust, now=town.now)
+    backend = CupsPrinter(cups_server.add_printer("ok"), server=cups_server.server, timeouts=FAST,
+                          work_dir=tmp_path)
+    printer = RenderingPrinter(backend, render, dpi=150)
+    earlier = len(cups_server.runs(opened.document.binding.order_id))
+    pages = asyncio.run(printer.print([opened, opened], town.binding(name)))  # two copies
+    assert pages == 2 * opened.document.pages
+    *others, job_id = cups_server.runs(opened.document.binding.order_id)
+    assert len(others) == earlier
+    assert pdf_pages(cups_server.output(int(job_id))) == pages
+    assert list(tmp_path.iterdir()) == []
