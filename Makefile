@@ -13,7 +13,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := pcscd vsmartcard-vpcd opensc pcsc-tools libpcsclite-dev swig gcc \
                 fonts-ipaexfont libusb-1.0-0 postgresql \
                 libgl1 libegl1 libmtdev1 xvfb xauth \
-                cups cups-client cups-bsd poppler-utils chromium chromium-driver
+                cups cups-client cups-bsd libcups2-dev poppler-utils chromium chromium-driver
 PYTEST_ARGS ?=
 
 .PHONY: setup apt venv run demo screenshots test lint typecheck pytest bench clean

@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-import cups  # type: ignore[import-not-found]  # pycups: a C extension without type information
+import cups  # pycups: a C extension without type information (untyped for mypy, see pyproject)
 
 from hardware.printer.document import job_file
 from hardware.printer.errors import (
