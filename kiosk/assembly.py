@@ -11,22 +11,29 @@ are connected).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from PIL import Image
+
 from center.client import CenterClient
+from documents import Binding, OpenedDocument, TrustList
 from hardware.card.pcsc import PcscReader
 from hardware.card.transport import CardReader
 from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.inprocess import InProcessReader
 from hardware.cardsim.vpcd_link import DEFAULT_PORT, VpcdLink
+from hardware.printer import CupsPrinter, PrintBackend, SpoolPrinter
 from kiosk.center_link import KioskSession
 from kiosk.config import KioskConfig
 from kiosk.devices.card_slot import ReaderSlot
+from kiosk.devices.printer import RenderingPrinter
 from kiosk.devices.simulated import SimulatedCashbox, SimulatedPrinter, SimulatedReminder
 from kiosk.journal import OrderJournal
-from kiosk.ports import Screen
+from kiosk.ports import Printer, Screen
 from kiosk.terminal import Terminal
+from printing.render import render_document
 
 
 def reader_for(spec: str) -> CardReader:
@@ -92,19 +99,39 @@ class Assembled:
         self.client.close()
 
 
+def printer_for(config: KioskConfig, trust: TrustList, *, work_dir: Path | None = None) -> RenderingPrinter:
+    """The store's printer of ``print_to`` (``cups:<queue>`` or ``spool:<directory>``): every page
+    rendered by :func:`printing.render.render_document` against ``trust`` at the time of printing."""
+    kind, _, where = config.print_to.partition(":")
+    backend: PrintBackend
+    if kind == "cups":
+        backend = CupsPrinter(where, work_dir=work_dir)
+    elif kind == "spool":
+        backend = SpoolPrinter(Path(where), work_dir=work_dir)
+    else:
+        raise ValueError(f"no printer for {config.print_to!r}")
+
+    def render(opened: OpenedDocument, *, expected: Binding, dpi: int) -> list[Image.Image]:
+        return render_document(opened, trust=trust, expected=expected, now=dt.datetime.now(dt.UTC), dpi=dpi)
+
+    return RenderingPrinter(backend, render)
+
+
 def assemble(config: KioskConfig, screen: Screen, *, reader: CardReader | None = None,
              seconds_per_page: float = 0.0) -> Assembled:
-    """The terminal of ``config`` with simulated coins, printer and reminder."""
+    """The terminal of ``config``: simulated coins and reminder (the peripheral controller comes
+    with issue 7); the store's printer when ``print_to`` names one, else the simulated printer."""
     client = CenterClient(config.center_url, config.enrolled(), verify=str(config.center_ca))
     trust = config.trust_list()
     reader = reader or reader_for(config.reader)
     devices = SimulatedDevices(SimulatedCashbox(), SimulatedPrinter(seconds_per_page=seconds_per_page),
                                SimulatedReminder())
+    printer: Printer = devices.printer if config.print_to == "simulated" else printer_for(config, trust)
     terminal = Terminal(
         screen=screen,
         slot=ReaderSlot(reader),
         cashbox=devices.cashbox,
-        printer=devices.printer,
+        printer=printer,
         reminder=devices.reminder,
         center=lambda: KioskSession(client, trust),
         journal=OrderJournal(config.journal),

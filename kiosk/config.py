@@ -6,6 +6,7 @@
     trust = "municipal-keys.json"        # the published municipal signing keys
     journal = "/var/lib/koufu/journal.json"
     printer = 1                          # the store's printer number, as the center knows it
+    print_to = "cups:koufu"              # cups:<queue>, spool:<absolute directory>, or simulated
     reader = "pcsc"                      # pcsc (any PC/SC reader) or "pcsc:<name prefix>"
 
 Relative paths are taken from the file's directory.
@@ -35,6 +36,7 @@ class KioskConfig:
     journal: Path
     printer: int = 1
     reader: str = "pcsc"
+    print_to: str = "simulated"
 
     @classmethod
     def load(cls, path: Path) -> KioskConfig:
@@ -52,6 +54,7 @@ class KioskConfig:
                 journal=base / str(raw.pop("journal")),
                 printer=int(raw.pop("printer", 1)),
                 reader=str(raw.pop("reader", "pcsc")),
+                print_to=str(raw.pop("print_to", "simulated")),
             )
         except KeyError as missing:
             raise ConfigError(f"{path}: {missing.args[0]} is missing") from None
@@ -59,6 +62,8 @@ class KioskConfig:
             raise ConfigError(f"{path}: unknown settings {', '.join(sorted(raw))}")
         if not config.center_url.startswith("https://"):
             raise ConfigError(f"{path}: center_url must be https")
+        if not (config.print_to == "simulated" or config.print_to.startswith(("cups:", "spool:"))):
+            raise ConfigError(f"{path}: print_to is cups:<queue>, spool:<directory> or simulated")
         return config
 
     def enrolled(self) -> EnrolledTerminal:

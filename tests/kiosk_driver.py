@@ -25,6 +25,7 @@ from kiosk.devices.card_slot import ReaderSlot
 from kiosk.devices.simulated import SimulatedCashbox, SimulatedPrinter, SimulatedReminder
 from kiosk.headless import HeadlessScreen
 from kiosk.journal import OrderJournal
+from kiosk.ports import Printer
 from kiosk.terminal import Terminal
 from kiosk.workflow.controller import STEP_TIMEOUTS, Workflow
 from kiosk.workflow.states import workflow_for
@@ -189,7 +190,8 @@ class Kiosk:
 def kiosk(world: World, terminal_id: str, directory: Path, *, reader: CardReader | None = None,
           timeouts: dict[Step, float] | None = None, session_limit: float | None = None,
           remind_every: float = 0.2, journal: Path | None = None, seconds_per_page: float = 0.0,
-          center_url: str | None = None, enrolled: EnrolledTerminal | None = None) -> Iterator[Kiosk]:
+          center_url: str | None = None, enrolled: EnrolledTerminal | None = None,
+          printer: Printer | None = None) -> Iterator[Kiosk]:
     if enrolled is None:  # a newly enrolled terminal; else the same terminal, restarted
         enrolled, client = world.terminal(terminal_id)
     else:
@@ -200,6 +202,7 @@ def kiosk(world: World, terminal_id: str, directory: Path, *, reader: CardReader
         client = world.stack.client(enrolled, center_url)
     screen = BrokenScreen()
     reader = reader or InProcessReader()
+    store_printer = printer  # a real one, when given (the simulated one stays for the driver)
     cashbox, printer = SimulatedCashbox(), SimulatedPrinter(seconds_per_page=seconds_per_page)
     reminder = SimulatedReminder()
     journal = OrderJournal(journal or directory / f"journal-{terminal_id}.json")
@@ -209,8 +212,8 @@ def kiosk(world: World, terminal_id: str, directory: Path, *, reader: CardReader
         sessions.append(KioskSession(client, world.trust))
         return sessions[-1]
 
-    terminal = Terminal(screen, ReaderSlot(reader, poll=0.05), cashbox, printer, reminder, session, journal,
-                        remind_every=remind_every)
+    terminal = Terminal(screen, ReaderSlot(reader, poll=0.05), cashbox, store_printer or printer, reminder,
+                        session, journal, remind_every=remind_every)
     workflow = workflow_for(terminal, timeouts={**STEP_TIMEOUTS, **(timeouts or {})},
                             **({} if session_limit is None else {"session_limit": session_limit}))
     try:

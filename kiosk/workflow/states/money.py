@@ -116,17 +116,18 @@ class TakeDocuments(State):
     async def run(self, context: SessionContext) -> Outcome:
         context.documents.clear()  # on paper now; the kiosk keeps no copy
         terminal = self.terminal
+        taken = asyncio.ensure_future(terminal.printer.wait_until_taken())  # one wait, however long
         reminded = 0
         try:
             while True:
                 terminal.reminder.start(ReminderKind.TAKE_DOCUMENTS)
                 reminded += 1
                 self.show(remind=reminded)
-                try:
-                    await asyncio.wait_for(terminal.printer.wait_until_taken(), terminal.remind_every)
-                except TimeoutError:
-                    continue
-                return Outcome.NEXT
+                done, _pending = await asyncio.wait({taken}, timeout=terminal.remind_every)
+                if done:
+                    taken.result()  # a sensor's failure is the step's
+                    return Outcome.NEXT
         finally:
+            taken.cancel()
             terminal.reminder.stop()
 
