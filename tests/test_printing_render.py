@@ -195,7 +195,6 @@ def test_every_page_carries_its_own_qr_payload(rendered: Pages, town: Specimens)
 def test_the_same_document_gives_the_same_pixels(rendered: Pages, town: Specimens) -> None:
     first = rendered["family_register_full"]
     background.cache_clear()
-    latent_mask.cache_clear()
     render(town, "seal_registration")
     again = render(town, "family_register_full")
     assert [page.tobytes() for page in again] == [page.tobytes() for page in first]

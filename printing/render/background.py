@@ -51,17 +51,33 @@ def page_size(dpi: int) -> tuple[int, int]:
     return round(A4[0] * dpi / MM_PER_INCH), round(A4[1] * dpi / MM_PER_INCH)
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=2)
 def background(dpi: int) -> Image.Image:
-    """The page's background at ``dpi`` (mode ``L``): every page starts as a copy of it."""
-    size = page_size(dpi)
-    small, large = _tiled(_small_cell(dpi), size), _tiled(_large_cell(dpi), size)
-    return Image.composite(large, small, latent_mask(dpi))
+    """The page's background at ``dpi`` (mode ``L``): every page starts as a copy of it. Built one
+    row of cells at a time, so no more than the page itself is ever held at full size."""
+    width, height = page_size(dpi)
+    cell = CELL * unit(dpi)
+    cells = _latent_cells(dpi)
+    small, large = _tiled(_small_cell(dpi), (width, cell)), _tiled(_large_cell(dpi), (width, cell))
+    page = Image.new("L", (width, height))
+    for row in range(cells.height):
+        latent = cells.crop((0, row, cells.width, row + 1)).resize((cells.width * cell, cell),
+                                                                    Image.Resampling.NEAREST)
+        page.paste(Image.composite(large, small, latent.crop((0, 0, width, cell))), (0, row * cell))
+    return page
 
 
-@functools.lru_cache(maxsize=4)
 def latent_mask(dpi: int) -> Image.Image:
     """Where the latent word is at ``dpi``: mode ``L``, 255 in its cells, 0 elsewhere (whole cells)."""
+    width, height = page_size(dpi)
+    cell = CELL * unit(dpi)
+    cells = _latent_cells(dpi)
+    return cells.resize((cells.width * cell, cells.height * cell), Image.Resampling.NEAREST).crop(
+        (0, 0, width, height))
+
+
+def _latent_cells(dpi: int) -> Image.Image:
+    """The latent word with one pixel per cell of the pattern (255: a latent cell)."""
     width, height = page_size(dpi)
     cell = CELL * unit(dpi)
     cell_mm = cell * MM_PER_INCH / dpi
@@ -79,8 +95,7 @@ def latent_mask(dpi: int) -> Image.Image:
                       stroke_width=stroke, stroke_fill=255)
         row, top = row + 1, top + LATENT_ROW_PITCH
     # a cell is latent when the word covers at least a third of it
-    mask = drawing.reduce(SUPERSAMPLE).point(lambda value: 255 if value >= 85 else 0)
-    return mask.resize((columns * cell, rows * cell), Image.Resampling.NEAREST).crop((0, 0, width, height))
+    return drawing.reduce(SUPERSAMPLE).point(lambda value: 255 if value >= 85 else 0)
 
 
 def _small_cell(dpi: int) -> Image.Image:
