@@ -259,3 +259,18 @@ def test_malformed_or_huge_jobs_are_refused(name: str, make_pages: Callable[[], 
     with pytest.raises(InvalidJob) as raised:
         PrintJob(name, make_pages(), dpi=dpi)
     assert raised.value.code == "invalid_job"
+
+
+def test_pages_go_to_the_printer_black_and_white_and_lossless(tmp_path: Path) -> None:
+    """A grey page in a PDF is stored as JPEG, whose blur would fill in the copy-evident
+    background's fine dots: the job file holds bilevel pages (CCITT G4), the dots intact."""
+    from hardware.printer.document import bilevel, job_file
+
+    page = Image.new("L", (800, 800), 255)
+    for x in range(0, 800, 8):  # a field of one-pixel dots, as fine as the background's
+        for y in range(0, 800, 8):
+            page.putpixel((x, y), 0)
+    with job_file(PrintJob("8e7e07d0-7269-48c7-8249-016bc1a78721", [page], dpi=300), tmp_path) as path:
+        data = path.read_bytes()
+    assert b"CCITTFaxDecode" in data and b"DCTDecode" not in data
+    assert list(bilevel(page).getdata()) == [0 if v == 0 else 255 for v in page.getdata()]
