@@ -61,6 +61,7 @@ bench: setup
 	$(PY) -m bench.center_auth
 	$(PY) -m bench.issuance
 	$(PY) -m bench.kiosk_steps
+	$(PY) -m bench.render
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
