@@ -26,12 +26,8 @@ from center.municipal.requests import (
     TaxOptions,
 )
 from center.municipal.settings import MunicipalSettings, TaxKind
+from documents.wareki import wareki
 
-_FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
-_ERAS = (  # (first day, name): 元号
-    (dt.date(2019, 5, 1), "令和"), (dt.date(1989, 1, 8), "平成"), (dt.date(1926, 12, 25), "昭和"),
-    (dt.date(1912, 7, 30), "大正"), (dt.date(1868, 10, 23), "明治"),
-)
 TITLES = {
     CertificateType.RESIDENT_RECORD: "住民票の写し",
     CertificateType.RESIDENT_RECORD_ENTRIES: "住民票記載事項証明書",
@@ -46,20 +42,6 @@ TAX_WORDING = "上記のとおり相違ないことを証明する。"
 PERSONS_PER_PAGE = 4  # resident-register entries on one A4 page
 REGISTER_MEMBERS_PER_PAGE = 3
 ADDRESS_LINES_PER_PAGE = 12
-
-
-def full_width(text: str) -> str:
-    return text.translate(_FULL_WIDTH)
-
-
-def wareki(day: dt.date) -> str:
-    """``令和８年１１月２３日``: the date as a Japanese certificate prints it (first year: 元年)."""
-    for first, era in _ERAS:
-        if day >= first:
-            year = day.year - first.year + 1
-            year_text = "元" if year == 1 else full_width(str(year))
-            return f"{era}{year_text}年{full_width(str(day.month))}月{full_width(str(day.day))}日"
-    return full_width(f"{day.year}年{day.month}月{day.day}日")
 
 
 def wareki_year(year: int) -> str:
