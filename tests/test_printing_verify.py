@@ -439,6 +439,12 @@ def test_koufu_verify_prints_a_line_per_page_and_exits_by_the_verdicts(
     assert sorted(line.split()[0] for line in done.stdout.splitlines()) == ["genuine", "voided"]
     assert "This copy was voided." in done.stdout
 
+    scan = tmp_path / "scan.png"  # a really rendered page: background, microtext, seal and all
+    scan.write_bytes(encoded(copies.printed.rendered(world.trust)[0]))
+    done_scan = koufu_verify(scan, *center, "--keys", copies.keys_file)
+    assert done_scan.returncode == 0, done_scan.stderr
+    assert done_scan.stdout.startswith(f"genuine      {number} page 1/1")
+
     offline = koufu_verify(genuine, "--keys", copies.keys_file)
     assert offline.returncode == 1 and offline.stdout.startswith("unconfirmed  ")
 
