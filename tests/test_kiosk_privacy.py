@@ -16,13 +16,13 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from canaries import holds
 from kiosk_driver import Card, Kiosk, kiosk
 from test_orders import CODE, World, running_world
 
@@ -136,16 +136,6 @@ def files_kept(directory: Path) -> Iterator[tuple[Path, str]]:
             yield path, raw.decode("utf-8", "replace")
 
 
-def standalone(canary: str) -> Callable[[str], bool]:
-    """Whether a text holds ``canary`` — as a number of its own for digits (a PIN or a My Number),
-    not inside a longer number or a hex string (a port, an order id, a key id), where four given
-    digits turn up by chance."""
-    if not canary.isdigit():
-        return lambda text: canary in text
-    pattern = re.compile(rf"(?<![0-9A-Fa-f]){canary}(?![0-9A-Fa-f])")
-    return lambda text: pattern.search(text) is not None
-
-
 def assert_nothing_personal(k: Kiosk, canaries: Canaries, kiosk_dir: Path,
                             caplog: pytest.LogCaptureFixture) -> None:
     found: list[str] = []
@@ -157,10 +147,9 @@ def assert_nothing_personal(k: Kiosk, canaries: Canaries, kiosk_dir: Path,
     logged += [repr(record.args) for record in caplog.records]
     files = list(files_kept(kiosk_dir))
     for what, canary in canaries.values.items():
-        seen = standalone(canary)
-        found += [f"{what} in a kept object: {where}" for where, text in kept if seen(text)]
-        found += [f"{what} in the log" for text in logged if seen(text)]
-        found += [f"{what} in {path.name}" for path, text in files if seen(text)]
+        found += [f"{what} in a kept object: {where}" for where, text in kept if holds(text, canary)]
+        found += [f"{what} in the log" for text in logged if holds(text, canary)]
+        found += [f"{what} in {path.name}" for path, text in files if holds(text, canary)]
     assert found == []
     assert not k.workflow.context.personal
 
