@@ -111,17 +111,24 @@ class AuthorityClient:
         """One question to the authority: its status and its answer (at most
         :data:`MAX_RESPONSE_SIZE` bytes)."""
         headers = {"Content-Type": content_type} if content_type else None
-        try:
-            async with self._http().request(method, f"{self.base_url}{path}", data=body,
-                                            headers=headers) as response:
-                answer = bytearray()
-                while chunk := await response.content.read(MAX_RESPONSE_SIZE):
-                    answer += chunk
-                    if len(answer) > MAX_RESPONSE_SIZE:
-                        raise _unavailable("the JPKI authority's answer is too large")
-                return response.status, bytes(answer)
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise _unreachable(exc) from None
+        for attempt in (1, 2):
+            try:
+                async with self._http().request(method, f"{self.base_url}{path}", data=body,
+                                                headers=headers) as response:
+                    answer = bytearray()
+                    while chunk := await response.content.read(MAX_RESPONSE_SIZE):
+                        answer += chunk
+                        if len(answer) > MAX_RESPONSE_SIZE:
+                            raise _unavailable("the JPKI authority's answer is too large")
+                    return response.status, bytes(answer)
+            except aiohttp.ServerDisconnectedError as exc:
+                # a kept-alive connection the authority had just closed: every question to it
+                # is a lookup, safe to ask once more on a new connection
+                if attempt == 2:
+                    raise _unreachable(exc) from None
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise _unreachable(exc) from None
+        raise AssertionError("unreachable")
 
     # -- revocation ----------------------------------------------------------------------------
 

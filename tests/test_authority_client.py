@@ -198,3 +198,38 @@ def test_an_unreachable_authority_is_refused(tmp_path: Path) -> None:
             await client.close()
 
     assert code(asyncio.run(question())) == "authority_unavailable"
+
+
+async def _closing_server(hang_ups: int) -> tuple[asyncio.Server, list[int]]:
+    """A server that hangs up on the first ``hang_ups`` requests it reads (a kept-alive connection
+    the other side had just closed), then answers 200 "ok"."""
+    seen: list[int] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await reader.readuntil(b"\r\n\r\n"):
+            seen.append(1)
+            if len(seen) <= hang_ups:
+                writer.close()
+                return
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok")
+            await writer.drain()
+
+    return await asyncio.start_server(serve, "127.0.0.1", 0), seen
+
+
+def test_a_connection_the_authority_just_closed_is_asked_again_once() -> None:
+    async def ask(hang_ups: int) -> tuple[object, int]:
+        server, seen = await _closing_server(hang_ups)
+        port = server.sockets[0].getsockname()[1]
+        client = AuthorityClient(f"http://127.0.0.1:{port}", "token", verify=False)
+        try:
+            # a POST, as the authority's questions are (aiohttp repeats no POST by itself)
+            return await client._ask("POST", "/v1/ocsp", b"question", "application/ocsp-request"), len(seen)
+        except CenterError as error:
+            return error.code, len(seen)
+        finally:
+            await client.close()
+            server.close()
+
+    assert asyncio.run(ask(1)) == ((200, b"ok"), 2)  # hung up once: asked again, answered
+    assert asyncio.run(ask(5)) == ("authority_unavailable", 2)  # twice: unavailable, no more tries
