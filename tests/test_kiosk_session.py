@@ -650,6 +650,26 @@ def wait_until_closed(k: Kiosk) -> None:
     raise AssertionError("the center did not close")
 
 
+def test_a_coin_mechanism_fault_fails_the_session_and_gives_back_what_it_held(
+    terminal: Kiosk, card: Card
+) -> None:
+    k = terminal
+
+    async def resident() -> None:
+        await k.reach(card, Step.PAYMENT)
+        await k.screen.wait_for(Step.PAYMENT, lambda v: "fee" in v)
+        k.cashbox.fault = "coin_jam"
+        k.cashbox.drop(100)
+        ended = await k.screen.wait_for(Step.FAILED, lambda v: "refund" in v)
+        assert ended["refund"] == 100
+        k.screen.press("ok")
+
+    assert asyncio.run(session(k, resident())) is Step.FAILED
+    assert (Step.PAYMENT, Outcome.ERROR) in {(s, o) for s, o, _ in k.workflow.history}
+    assert k.cashbox.held == 0 and k.cashbox.cash_box == 0 and k.cashbox.returned == [100]
+    assert k.printer.jobs == 0
+
+
 def test_zz_every_transition_of_the_table_was_taken_by_this_module() -> None:
     """Runs last (pytest keeps the file's order): the tests above took every line of the table."""
     assert TAKEN, "run the whole module: this checks what the other tests took"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 from fixtures_cups import CupsServer
 from kiosk_driver import Card, Kiosk, kiosk, new_card
 from test_orders import World, running_world
+from test_printer_cups import pdf_pages
 
 from hardware.printer import Timeouts
 from kiosk.assembly import printer_for
@@ -40,11 +40,6 @@ def store_printer(world: World, cups_server: CupsServer, mode: str, tmp_path: Pa
     printer.backend.timeouts = FAST  # type: ignore[attr-defined]
     printer.assume_taken_after = 0.2
     return printer
-
-
-def pages_of(pdf: Path) -> int:
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
-    return int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
 
 
 async def session(k: Kiosk, card: Card, *, ends: Step) -> Step:
@@ -79,7 +74,7 @@ def test_a_session_prints_on_the_store_printer(world: World, cups_server: CupsSe
         assert asyncio.run(session(k, card, ends=Step.DONE)) is Step.DONE
         assert k.client.order(settled[0])["state"] == "settled"
     printed = sorted(cups_server.outputs.glob("*.pdf"), key=os.path.getmtime)
-    assert printed and pages_of(printed[-1]) >= 1
+    assert printed and pdf_pages(printed[-1]) >= 1
     assert not [p for p in tmp_path.rglob("*") if p.suffix in (".pdf", ".png")]  # pages deleted
 
 

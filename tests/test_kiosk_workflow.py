@@ -73,7 +73,6 @@ class Scripted:
             context.choosing = Chosen("resident_record", {"members": [1]})
         if self.step is Step.PAYMENT:
             context.order_id, context.paid = "O-1", 200
-            context.sealed.append(bytearray(b"sealed " + CANARY.encode()))
             context.documents.append({"name": CANARY})
         return self.outcomes.popleft() if self.outcomes else Outcome.NEXT
 

@@ -40,7 +40,6 @@ class SessionContext:
     order_id: str | None = None
     order_stage: str | None = None  # placed, printed, settled (the journal's stages and the last)
     fee: int | None = None
-    sealed: list[bytearray] = field(default_factory=list)  # the copies as received
     documents: list[Any] = field(default_factory=list)  # opened, checked, to print
     paid: int = 0  # yen in escrow
     refusal: dict[str, str] | None = None  # what to show: code, words in each language
@@ -55,8 +54,7 @@ class SessionContext:
         """Forget the session: zero what can be zeroed, drop the rest."""
         if self.link is not None:
             self.link.forget()
-        for buffer in (self.certificate, *self.sealed):
-            buffer[:] = bytes(len(buffer))
+        self.certificate[:] = bytes(len(self.certificate))
         fresh = SessionContext()
         for name in self.__dataclass_fields__:
             setattr(self, name, getattr(fresh, name))
@@ -65,5 +63,5 @@ class SessionContext:
     def personal(self) -> bool:
         """Whether anything about a person is held (false right after :meth:`wipe`)."""
         return bool(self.certificate or self.session_id or self.offers or self.basket or self.order_id
-                    or self.sealed or self.documents or self.choosing or self.refusal
+                    or self.documents or self.choosing or self.refusal
                     or self.card is not None or self.link is not None)
