@@ -22,3 +22,12 @@ class PrinterError(DeviceError):
 
 class PaymentError(DeviceError):
     """The coin mechanism failed (coins it holds are returned by the end of the session)."""
+
+
+class TerminalAlarm(DeviceError):
+    """The maintenance door opened outside maintenance mode, or the tamper switch tripped: the
+    session ends at once and the terminal is out of service until staff clear the alarm."""
+
+    def __init__(self, causes: str) -> None:
+        super().__init__(f"terminal alarm: {causes}")
+        self.causes = causes

@@ -109,11 +109,13 @@ class Cashbox(Protocol):
     def held(self) -> int:
         """Yen in escrow now."""
 
-    def accept(self) -> int:
-        """Move the fee into the cash box, give back the rest as change; the change in yen."""
+    async def accept(self) -> int:
+        """Move the fee into the cash box, give back the rest as change; the change in yen.
+        Raises :class:`kiosk.errors.PaymentError` when the coin mechanism cannot."""
 
-    def return_all(self) -> int:
-        """Give back every coin in escrow and stop taking coins; the yen returned."""
+    async def return_all(self) -> int:
+        """Give back every coin in escrow and stop taking coins; the yen returned. Never raises: a
+        coin mechanism that cannot be reached gives the coins back by itself."""
 
 
 class Printer(Protocol):

@@ -54,7 +54,7 @@ class SimulatedCashbox:
     def held(self) -> int:
         return sum(self._held)
 
-    def accept(self) -> int:
+    async def accept(self) -> int:
         if self.fee is None or self.held < self.fee:
             raise PaymentError("the fee is not paid")
         change, self.cash_box = self.held - self.fee, self.cash_box + self.fee
@@ -64,7 +64,7 @@ class SimulatedCashbox:
             self.returned.append(change)
         return change
 
-    def return_all(self) -> int:
+    async def return_all(self) -> int:
         held = self.held
         self.returned.extend(self._held)
         self._held.clear()

@@ -41,7 +41,7 @@ class SessionEnd(State):
 
     async def settle_up(self, context: SessionContext) -> int:
         """The order voided unless on paper, the coins given back; the yen returned."""
-        refund = self.terminal.cashbox.return_all()
+        refund = await self.terminal.cashbox.return_all()
         link = context.link
         if link is not None and context.order_stage in ("placed", "refused") and link.order is not None:
             journal = self.terminal.journal

@@ -19,6 +19,7 @@ import asyncio
 import logging
 
 from center.client import CenterRefusal
+from kiosk.errors import PaymentError
 from kiosk.ports import ReminderKind
 from kiosk.workflow.context import SessionContext
 from kiosk.workflow.states.base import State, first, refusal_of
@@ -61,7 +62,7 @@ class Payment(State):
             if link.order is not None:
                 context.order_id = link.order.order_id  # voided at the center: reported refunded
             context.refusal = refusal_of(refusal)
-            self.terminal.cashbox.return_all()
+            await self.terminal.cashbox.return_all()
             context.paid = 0
             await self._refunded(context)
             context.basket.clear()
@@ -97,7 +98,10 @@ class Printing(State):
         context.order_stage = "printed"
         self.terminal.journal.record(order.order_id, "printed", order.issue_numbers, order.fee)
         self.show(pages=pages)
-        self.terminal.cashbox.accept()  # the paper is out: the fee is the store's
+        try:
+            await self.terminal.cashbox.accept()  # the paper is out: the fee is the store's
+        except PaymentError as error:  # the paper is valid all the same; the coins went back
+            log.warning("fee not collected after printing: %s", error)
         try:
             await self.center(link.printed)
             await self.center(link.settle)
