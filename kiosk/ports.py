@@ -130,6 +130,21 @@ class Printer(Protocol):
         """Until the printed pages have been taken from the output tray."""
 
 
+class Guard(Protocol):
+    """The maintenance door and the tamper switch (保守扉・筐体開放検知): an alarm latched until staff
+    clear it. While one is latched the terminal is out of service."""
+
+    @property
+    def alarm(self) -> str | None:
+        """The latched alarm's causes (``door``, ``tamper``), or ``None``."""
+
+    async def wait_for_alarm(self) -> str:
+        """Until an alarm is latched (at once if one is); its causes."""
+
+    async def wait_until_cleared(self) -> None:
+        """Until staff have cleared the alarm."""
+
+
 class ReminderKind(StrEnum):
     TAKE_CARD = "take_card"
     TAKE_DOCUMENTS = "take_documents"

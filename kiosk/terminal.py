@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from kiosk.center_link import KioskSession
 from kiosk.journal import OrderJournal
-from kiosk.ports import CardSlot, Cashbox, Printer, Reminder, Screen
+from kiosk.ports import CardSlot, Cashbox, Guard, Printer, Reminder, Screen
 from kiosk.workflow.controller import Activity
 
 REMIND_EVERY = 5.0  # seconds between the buzzer's repeats while a card or documents are left
@@ -28,3 +28,4 @@ class Terminal:
     printer_number: int = 1
     remind_every: float = REMIND_EVERY
     activity: Activity = field(default_factory=Activity)  # the resident's last touch, card or coin
+    guard: Guard | None = None  # the door and tamper alarm (none without a peripheral controller)

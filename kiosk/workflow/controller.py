@@ -13,9 +13,10 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
+from kiosk.errors import TerminalAlarm
 from kiosk.workflow.context import SessionContext
 from kiosk.workflow.steps import ENDS, Outcome, Step, next_step
 
@@ -75,7 +76,8 @@ class Workflow:
     def __init__(self, steps: Mapping[Step, StepHandler], ui: Approver, *,
                  timeouts: Mapping[Step, float] | None = None, session_limit: float = SESSION_LIMIT,
                  clock: Callable[[], float] = time.monotonic, activity: Activity | None = None,
-                 warn_before: float = WARN_BEFORE) -> None:
+                 warn_before: float = WARN_BEFORE,
+                 alarms: Callable[[], Awaitable[str]] | None = None) -> None:
         missing = [step for step in Step if step not in steps]
         if missing:
             raise ValueError(f"no handler for {', '.join(step.value for step in missing)}")
@@ -86,6 +88,7 @@ class Workflow:
         self.clock = clock
         self.activity = activity or Activity(clock)
         self.warn_before = warn_before
+        self.alarms = alarms  # until the door or tamper alarm is latched: it ends any step at once
         self.step = Step.IDLE
         self.context = SessionContext()
         self.history: list[tuple[Step, Outcome, Step]] = []  # steps and outcomes only: nothing personal
@@ -128,7 +131,7 @@ class Workflow:
         deadline = self._deadline(step)
         if deadline is not None and deadline <= self.clock():  # the session's time is up
             return Outcome.NEXT if step in ENDS else Outcome.TIMEOUT
-        task = asyncio.ensure_future(self.steps[step].run(self.context))
+        task = asyncio.ensure_future(self._guarded(step))
         try:
             if await self._until_done_or_timed_out(step, task):
                 return task.result()
@@ -143,6 +146,25 @@ class Workflow:
             if not task.done():
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+
+    async def _guarded(self, step: Step) -> Outcome:
+        """``step`` run, unless the door or tamper alarm comes first: then :class:`TerminalAlarm`
+        (the session fails, voiding and refunding; the start screen stays out of service). The
+        start screen and the end screens are not interrupted: they handle the alarm themselves."""
+        run = asyncio.ensure_future(self.steps[step].run(self.context))
+        if self.alarms is None or step is Step.IDLE or step in ENDS:
+            return await run
+        alarm = asyncio.ensure_future(self.alarms())
+        try:
+            await asyncio.wait({run, alarm}, return_when=asyncio.FIRST_COMPLETED)
+            if run.done():
+                return run.result()
+            raise TerminalAlarm(alarm.result())
+        finally:
+            for task in (run, alarm):
+                if not task.done():
+                    task.cancel()
+            await asyncio.gather(run, alarm, return_exceptions=True)
 
     async def _until_done_or_timed_out(self, step: Step, task: asyncio.Future[Outcome]) -> bool:
         """Whether ``task`` finished before its screen timed out; warns the resident before (and

@@ -29,4 +29,6 @@ def build_steps(terminal: Terminal) -> dict[Step, State]:
 def workflow_for(terminal: Terminal, **options: Any) -> Workflow:
     """The workflow of ``terminal``: its steps, its screen as the approver, its resident's activity
     (``options`` go to :class:`Workflow`: timeouts, session limit)."""
-    return Workflow(build_steps(terminal), terminal.screen, activity=terminal.activity, **options)
+    alarms = terminal.guard.wait_for_alarm if terminal.guard is not None else None
+    return Workflow(build_steps(terminal), terminal.screen, activity=terminal.activity, alarms=alarms,
+                    **options)

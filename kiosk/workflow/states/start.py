@@ -2,7 +2,8 @@
 
 Views (what each screen is told; the words come from the catalogs):
 
-- idle: ``{}`` — touched, the session starts.
+- idle: ``{}`` — touched, the session starts; ``{"out_of_service": causes}`` while the door or
+  tamper alarm is latched (no touch is taken until staff clear it).
 - language: ``{"languages": ["ja", "en"]}`` — ``Touch("language", "en")``.
 - place_card: ``{"reading": bool, "problem": key | None}`` — waits for a card; ``problem`` when
   the card cannot be read (not a My Number Card, moved during reading): take it and try again.
@@ -34,6 +35,11 @@ class Idle(State):
     step = Step.IDLE
 
     async def run(self, context: SessionContext) -> Outcome:
+        guard = self.terminal.guard
+        if guard is not None and guard.alarm is not None:  # out of service until staff clear it
+            log.warning("out of service: alarm %s", guard.alarm)
+            self.show(out_of_service=guard.alarm)
+            await guard.wait_until_cleared()
         self.show()
         await asyncio.to_thread(recover, self.terminal.journal, self.terminal.center().client)
         await self.touch("start")  # cancel and back on the start screen start a session too

@@ -1,0 +1,232 @@
+"""The kiosk's ports on the peripheral controller (周辺機器): the coin mechanism with its escrow, the
+light and buzzer, the output tray's sensor and the alarm of the maintenance door and tamper switch,
+each an adapter on :class:`hardware.peripherals.PeripheralController`.
+
+The controller's events arrive on its link thread; each adapter keeps what it needs under a lock
+and wakes the kiosk's asyncio loop with ``call_soon_threadsafe``. The loop is the one running when
+the adapter is first used from a coroutine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+from firmware import messages
+from hardware.peripherals import CommandRefused, Event, PeripheralController, PeripheralError
+from hardware.peripherals.controller import LINK_DOWN, RESET
+from kiosk.errors import DeviceError, PaymentError, TerminalAlarm
+from kiosk.ports import ReminderKind
+
+log = logging.getLogger(__name__)
+
+ANSWER_TIMEOUT = 5.0  # seconds for the board to answer a command
+CHANGE_TIMEOUT = 30.0  # seconds to accept a payment: the hoppers pay the change coin by coin
+BUZZER = {ReminderKind.TAKE_CARD: messages.BUZZER_TAKE_CARD,
+          ReminderKind.TAKE_DOCUMENTS: messages.BUZZER_TAKE_DOCUMENTS}
+ALARM_NAMES = {messages.ALARM_DOOR: "door", messages.ALARM_TAMPER: "tamper"}
+
+
+def alarm_causes(bits: int) -> str:
+    """``door``, ``tamper`` or ``door+tamper``."""
+    return "+".join(name for bit, name in sorted(ALARM_NAMES.items()) if bits & bit) or "unknown"
+
+
+class _Wakeable:
+    """An asyncio event that a foreign thread may set."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._event: asyncio.Event | None = None
+
+    def attach(self) -> asyncio.Event:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop or self._event is None:
+            self._loop, self._event = loop, asyncio.Event()
+        return self._event
+
+    def wake(self) -> None:
+        loop, event = self._loop, self._event
+        if loop is not None and event is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(event.set)
+
+
+class LinkedCashbox:
+    """The coin mechanism (硬貨投入口) as the kiosk's :class:`~kiosk.ports.Cashbox`.
+
+    A payment fails (:class:`PaymentError` from :meth:`wait_for_coins`) when the board refuses to
+    open it, restarts (it returned the escrow at its start), returns the escrow by itself (an
+    alarm), or cannot be reached (it returns the escrow by itself when the host stays silent)."""
+
+    def __init__(self, controller: PeripheralController, *, answer_timeout: float = ANSWER_TIMEOUT,
+                 change_timeout: float = CHANGE_TIMEOUT) -> None:
+        self.controller = controller
+        self.answer_timeout = answer_timeout
+        self.change_timeout = change_timeout
+        self.fee: int | None = None
+        self.owed = 0  # change the hoppers could not pay, for the clerk (yen, summed)
+        self._held = 0
+        self._fault: DeviceError | None = None
+        self._lock = threading.Lock()
+        self._changed = _Wakeable()
+        controller.subscribe(self._on_event)
+
+    def open(self, fee: int) -> None:
+        self._changed.attach().clear()
+        with self._lock:
+            if self.fee is not None or self._held:
+                raise PaymentError("coins are still held from another payment")
+            if not self.controller.state.up:
+                raise PaymentError("the coin mechanism does not answer")
+            if self.controller.state.alarm:
+                raise TerminalAlarm(alarm_causes(self.controller.state.alarm))
+            self.fee, self._held, self._fault = fee, 0, None
+        self.controller.send(messages.OPEN_PAYMENT, fee)
+
+    async def wait_for_coins(self) -> int:
+        changed = self._changed.attach()
+        await changed.wait()
+        changed.clear()
+        with self._lock:
+            if self._fault is not None:
+                raise self._fault
+            return self._held
+
+    @property
+    def held(self) -> int:
+        with self._lock:
+            return self._held
+
+    async def accept(self) -> int:
+        with self._lock:
+            fee = self.fee
+        if fee is None:
+            raise PaymentError("no payment is open")
+        try:
+            answer = await self.controller.ask(messages.ACCEPT_PAYMENT, fee, answers={"PAYMENT_ACCEPTED"},
+                                               timeout=self.change_timeout)
+        except PeripheralError as error:
+            raise PaymentError(f"the coins could not be accepted: {error}") from None
+        finally:
+            self._close()
+        if answer["owed"]:
+            self.owed += answer["owed"]
+            log.warning("change of %d yen not paid out: the hoppers are empty", answer["owed"])
+        return int(answer["change"])
+
+    async def return_all(self) -> int:
+        with self._lock:
+            fee, held = self.fee, self._held
+        if fee is None and not held:
+            return 0
+        try:
+            answer = await self.controller.ask(messages.RETURN_PAYMENT, answers={"PAYMENT_RETURNED"},
+                                               timeout=self.answer_timeout)
+            returned = int(answer["returned"])
+        except CommandRefused:  # nothing open on the board: it already gave the coins back
+            returned = held
+        except PeripheralError as error:  # the board returns the escrow by itself when left alone
+            log.warning("coins not returned on command (%s); the board returns them itself", error.code)
+            returned = held
+        finally:
+            self._close()
+        return returned
+
+    def _close(self) -> None:
+        with self._lock:
+            self.fee, self._held = None, 0
+
+    def _on_event(self, event: Event) -> None:  # the link thread
+        with self._lock:
+            if self.fee is None:
+                return
+            if event.name == "COIN":
+                self._held = event["held"]
+            elif event.name == "REFUSED" and event["command"] == messages.OPEN_PAYMENT:
+                self._fault = PaymentError("the coin mechanism refused the payment")
+            elif event.name == RESET:
+                self._fault = PaymentError("the coin mechanism restarted and gave the coins back")
+                self.fee, self._held = None, 0
+            elif event.name == "PAYMENT_RETURNED":
+                self._fault = PaymentError("the coin mechanism gave the coins back by itself")
+                self.fee, self._held = None, 0
+            elif event.name == LINK_DOWN:
+                self._fault = PaymentError("the coin mechanism does not answer")
+            elif event.name == "ALARM" and event["causes"]:
+                self._fault = TerminalAlarm(alarm_causes(event["causes"]))
+            else:
+                return
+        self._changed.wake()
+
+
+class LinkedReminder:
+    """The card tray's light and the buzzer (取り忘れ防止) as the kiosk's :class:`~kiosk.ports.Reminder`:
+    the board repeats the pattern by itself until told to stop."""
+
+    def __init__(self, controller: PeripheralController) -> None:
+        self.controller = controller
+        self.active: ReminderKind | None = None
+
+    def start(self, kind: ReminderKind) -> None:
+        if kind is self.active:
+            return
+        self.active = kind
+        self.controller.send(messages.SET_LIGHT, messages.LIGHT_BLINK)
+        self.controller.send(messages.SET_BUZZER, BUZZER[kind])
+
+    def stop(self) -> None:
+        self.active = None
+        self.controller.send(messages.SET_LIGHT, messages.LIGHT_OFF)
+        self.controller.send(messages.SET_BUZZER, messages.BUZZER_QUIET)
+
+
+class LinkedPaperTray:
+    """The printer's output tray sensor (排紙トレイ) for :class:`kiosk.devices.printer.RenderingPrinter`."""
+
+    def __init__(self, controller: PeripheralController) -> None:
+        self.controller = controller
+        self._changed = _Wakeable()
+        controller.subscribe(self._on_event)
+
+    async def wait_until_empty(self) -> None:
+        changed = self._changed.attach()
+        while self.controller.state.paper_present:
+            changed.clear()
+            await changed.wait()
+
+    def _on_event(self, event: Event) -> None:
+        if event.name in ("PAPER_TRAY", "STATUS"):
+            self._changed.wake()
+
+
+class LinkedGuard:
+    """The maintenance door and the tamper switch (保守扉・筐体開放検知): an alarm the board latched
+    until staff clear it in maintenance mode."""
+
+    def __init__(self, controller: PeripheralController) -> None:
+        self.controller = controller
+        self._changed = _Wakeable()
+        controller.subscribe(self._on_event)
+
+    @property
+    def alarm(self) -> str | None:
+        bits = self.controller.state.alarm
+        return alarm_causes(bits) if bits else None
+
+    async def wait_for_alarm(self) -> str:
+        changed = self._changed.attach()
+        while self.alarm is None:
+            changed.clear()
+            await changed.wait()
+        return self.alarm
+
+    async def wait_until_cleared(self) -> None:
+        changed = self._changed.attach()
+        while self.alarm is not None:
+            changed.clear()
+            await changed.wait()
+
+    def _on_event(self, event: Event) -> None:
+        if event.name in ("ALARM", "STATUS", RESET):
+            self._changed.wake()
