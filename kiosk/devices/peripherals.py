@@ -140,6 +140,11 @@ class LinkedCashbox:
     def _on_event(self, event: Event) -> None:  # the link thread
         with self._lock:
             if self.fee is None:
+                if event.name == "STATUS" and (event["fee"] or event["held"]):
+                    # a payment this kiosk does not know of (the kiosk restarted in the middle of
+                    # one): its coins go back to the resident; the journal voids the order
+                    log.warning("a payment left open on the board: its coins are returned")
+                    self.controller.send(messages.RETURN_PAYMENT)
                 return
             if event.name == "COIN":
                 self._held = event["held"]
