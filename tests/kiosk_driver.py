@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from peripheral_rig import Rig
 from test_orders import CODE, World
 
 from center.client import CenterClient
@@ -22,6 +23,7 @@ from hardware.cardsim.inprocess import InProcessReader
 from hardware.cardsim.personalize import Holder, issue_card
 from kiosk.center_link import KioskSession
 from kiosk.devices.card_slot import ReaderSlot
+from kiosk.devices.peripherals import LinkedCashbox, LinkedReminder
 from kiosk.devices.simulated import SimulatedCashbox, SimulatedPrinter, SimulatedReminder
 from kiosk.headless import HeadlessScreen
 from kiosk.journal import OrderJournal
@@ -63,15 +65,23 @@ class Kiosk:
 
     screen: BrokenScreen
     reader: CardReader
-    cashbox: SimulatedCashbox
+    cashbox: SimulatedCashbox | LinkedCashbox
     printer: SimulatedPrinter
-    reminder: SimulatedReminder
+    reminder: SimulatedReminder | LinkedReminder
     journal: OrderJournal
     client: CenterClient
     terminal: Terminal
     workflow: Workflow
     enrolled: EnrolledTerminal
     sessions: list[KioskSession] = field(default_factory=list)
+    rig: Rig | None = None  # the peripheral controller's firmware simulator, when the kiosk has one
+
+    def drop(self, coin: int) -> bool:
+        """A coin into the slot: the simulated cashbox's, or the firmware simulator's acceptor."""
+        if self.rig is not None:
+            return self.rig.simulator.drop_coin(coin)
+        assert isinstance(self.cashbox, SimulatedCashbox)
+        return self.cashbox.drop(coin)
 
     # -- the resident's gestures -------------------------------------------------------------
     async def start(self, language: str = "ja") -> None:
@@ -139,7 +149,7 @@ class Kiosk:
         paid = 0
         while paid < fee:
             coin = 500 if fee - paid >= 500 else 100 if fee - paid >= 100 else 10
-            assert self.cashbox.drop(coin)
+            assert self.drop(coin)
             paid += coin
             await self.screen.wait_for_change()
 
@@ -179,7 +189,7 @@ class Kiosk:
         if step is Step.PAYMENT and paid:
             await self.screen.wait_for(Step.PAYMENT, lambda v: "fee" in v)
             for _ in range(paid // 100):
-                self.cashbox.drop(100)
+                self.drop(100)
                 await self.screen.wait_for_change()
 
     async def run(self) -> Step:
@@ -191,7 +201,7 @@ def kiosk(world: World, terminal_id: str, directory: Path, *, reader: CardReader
           timeouts: dict[Step, float] | None = None, session_limit: float | None = None,
           remind_every: float = 0.2, journal: Path | None = None, seconds_per_page: float = 0.0,
           center_url: str | None = None, enrolled: EnrolledTerminal | None = None,
-          printer: Printer | None = None) -> Iterator[Kiosk]:
+          printer: Printer | None = None, rig: Rig | None = None) -> Iterator[Kiosk]:
     if enrolled is None:  # a newly enrolled terminal; else the same terminal, restarted
         enrolled, client = world.terminal(terminal_id)
     else:
@@ -203,8 +213,9 @@ def kiosk(world: World, terminal_id: str, directory: Path, *, reader: CardReader
     screen = BrokenScreen()
     reader = reader or InProcessReader()
     store_printer = printer  # a real one, when given (the simulated one stays for the driver)
-    cashbox, printer = SimulatedCashbox(), SimulatedPrinter(seconds_per_page=seconds_per_page)
-    reminder = SimulatedReminder()
+    printer = SimulatedPrinter(seconds_per_page=seconds_per_page)
+    cashbox: SimulatedCashbox | LinkedCashbox = SimulatedCashbox() if rig is None else rig.cashbox
+    reminder: SimulatedReminder | LinkedReminder = SimulatedReminder() if rig is None else rig.reminder
     journal = OrderJournal(journal or directory / f"journal-{terminal_id}.json")
     sessions: list[KioskSession] = []
 
@@ -213,12 +224,13 @@ def kiosk(world: World, terminal_id: str, directory: Path, *, reader: CardReader
         return sessions[-1]
 
     terminal = Terminal(screen, ReaderSlot(reader, poll=0.05), cashbox, store_printer or printer, reminder,
-                        session, journal, remind_every=remind_every)
+                        session, journal, remind_every=remind_every,
+                        guard=None if rig is None else rig.guard)
     workflow = workflow_for(terminal, timeouts={**STEP_TIMEOUTS, **(timeouts or {})},
                             **({} if session_limit is None else {"session_limit": session_limit}))
     try:
         yield Kiosk(screen, reader, cashbox, printer, reminder, journal, client, terminal, workflow, enrolled,
-                    sessions)
+                    sessions, rig)
     finally:
         client.close()
 

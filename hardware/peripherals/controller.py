@@ -130,6 +130,10 @@ class PeripheralController:
         """Queue a command; whether and how the board answered arrives as events."""
         self._outbox.put(_Request(code, messages.encode(code, *values), frozenset(), Future()))
 
+    def send_raw(self, code: int, data: bytes) -> None:
+        """Queue a message as bytes, unchecked (diagnostics and tests: what a broken host would send)."""
+        self._outbox.put(_Request(code, bytes(data), frozenset(), Future()))
+
     def request(self, code: int, *values: int, answers: Iterable[str],
                 timeout: float = ANSWER_TIMEOUT) -> Event:
         """Send a command and wait for the first event named in ``answers`` (blocking; call it from a

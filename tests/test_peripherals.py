@@ -1,0 +1,342 @@
+"""The kiosk's driver and adapters against the real firmware: MicroPython's unix port running
+``firmware/simulator.py`` behind a pseudo-terminal, the board's mechanics played by
+``hardware.peripherals.simulator``: payments, change, refunds, reminders, alarms, and the faults
+(a noisy line, a controller reset mid-payment, the host restarting or going away)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import itertools
+import os
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from peripheral_rig import Rig, peripheral_rig
+
+from firmware import messages
+from hardware.peripherals import CommandRefused, ControllerUnavailable
+from hardware.peripherals.transport import FdTransport
+from kiosk.errors import PaymentError, TerminalAlarm
+from kiosk.ports import ReminderKind
+
+
+def in_loop(test: Callable[..., Awaitable[None]]) -> Callable[..., None]:
+    """An async test run in its own event loop (the kiosk's adapters wake the running loop)."""
+    @functools.wraps(test)
+    def run(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(test(*args, **kwargs))
+    return run
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[Rig]:
+    with peripheral_rig(tmp_path) as rig:
+        yield rig
+
+
+def status(rig: Rig) -> dict[str, int]:
+    return rig.controller.request(messages.GET_STATUS, answers={"STATUS"}).fields
+
+
+async def coins(rig: Rig, *values: int) -> list[int]:
+    """Drop ``values`` one by one; the escrow's total the kiosk saw after each."""
+    seen = []
+    for value in values:
+        assert rig.simulator.drop_coin(value), f"the acceptor refused {value}"
+        seen.append(await asyncio.wait_for(rig.cashbox.wait_for_coins(), 10))
+    return seen
+
+
+def test_the_board_comes_up_and_says_how_it_is(rig: Rig) -> None:
+    assert rig.controller.state.up
+    assert "BOOTED" in rig.names()
+    now = status(rig)
+    assert now["fee"] == 0 and now["held"] == 0 and now["alarm"] == 0
+    assert now["heap_free"] > 0
+    assert rig.simulator.output("coin_inhibit") == 1  # no payment: the acceptor refuses coins
+
+
+def test_coins_are_refused_while_no_payment_is_open(rig: Rig) -> None:
+    assert not rig.simulator.drop_coin(100)
+    assert rig.simulator.mechanics.cup == [100]
+    status(rig)  # a round trip: any COIN would have come before its answer
+    assert "COIN" not in rig.names()
+
+
+@in_loop
+async def test_a_payment_counts_each_denomination_and_pays_the_change(rig: Rig) -> None:
+    rig.cashbox.open(680)
+    assert rig.simulator.wait_for(lambda: rig.simulator.output("coin_inhibit") == 0, 5)
+    assert await coins(rig, 10, 50, 100, 500, 100) == [10, 60, 160, 660, 760]
+    assert rig.simulator.wait_for(lambda: rig.simulator.output("coin_inhibit") == 1, 5)  # the fee is in
+    assert not rig.simulator.drop_coin(100)  # so the next coin goes straight back
+    change = await rig.cashbox.accept()
+    machine = rig.simulator.mechanics
+    assert change == 80
+    assert sorted(machine.cash_box) == [10, 50, 100, 100, 500]
+    assert sorted(machine.cup) == [10, 10, 10, 50, 100]  # the refused 100, change 50 + 3 × 10
+    assert machine.escrow == []
+    assert rig.cashbox.held == 0 and rig.cashbox.owed == 0
+    assert status(rig)["fee"] == 0
+
+
+@in_loop
+async def test_a_cancelled_payment_gives_back_every_coin(rig: Rig) -> None:
+    rig.cashbox.open(300)
+    await coins(rig, 100, 100)
+    assert await rig.cashbox.return_all() == 200
+    assert rig.simulator.mechanics.cup == [100, 100]
+    assert rig.simulator.mechanics.cash_box == []
+    assert await rig.cashbox.return_all() == 0  # nothing open any more
+    rig.cashbox.open(100)  # a new payment can open
+    await coins(rig, 100)
+    assert await rig.cashbox.accept() == 0
+    assert rig.simulator.mechanics.cash_box == [100]
+
+
+@in_loop
+async def test_change_the_hoppers_cannot_pay_is_owed_for_the_clerk(rig: Rig) -> None:
+    rig.simulator.mechanics.hoppers.update({100: 0, 50: 0, 10: 2})
+    rig.cashbox.open(450)
+    await coins(rig, 500)
+    change = await rig.cashbox.accept()
+    assert change == 20  # two 10 yen coins, then the hopper is empty
+    assert rig.cashbox.owed == 30
+    assert rig.simulator.mechanics.cup == [10, 10]
+
+
+@in_loop
+async def test_accepting_an_unpaid_fee_is_refused_and_loses_nothing(rig: Rig) -> None:
+    rig.cashbox.open(300)
+    await coins(rig, 100)
+    with pytest.raises(CommandRefused) as refused:
+        rig.controller.request(messages.ACCEPT_PAYMENT, 300, answers={"PAYMENT_ACCEPTED"})
+    assert refused.value.reason == messages.REASON_NOT_PAID
+    assert rig.simulator.mechanics.escrow == [100]
+    assert await rig.cashbox.return_all() == 100
+
+
+def test_reminders_blink_and_sound_until_stopped(rig: Rig) -> None:
+    machine = rig.simulator.mechanics
+    for kind in ReminderKind:
+        start = time.monotonic()
+        rig.reminder.start(kind)
+        assert rig.simulator.wait_for(lambda s=start: sum(
+            1 for at, pin, level in list(machine.history) if at > s and pin == "light" and level) >= 2, 5)
+        assert rig.simulator.wait_for(lambda s=start: sum(
+            1 for at, pin, level in list(machine.history) if at > s and pin == "buzzer" and level) >= 2, 5)
+        rig.reminder.stop()
+        assert rig.simulator.wait_for(lambda: not rig.simulator.output("light")
+                                      and not rig.simulator.output("buzzer"), 5)
+        quiet = time.monotonic()
+        time.sleep(1.2)
+        assert not [c for c in list(machine.history) if c[0] > quiet and c[1] in ("light", "buzzer")]
+
+
+def test_the_two_reminders_sound_differently(rig: Rig) -> None:
+    """Take your card: two short beeps; take your documents: one long one."""
+    machine = rig.simulator.mechanics
+    beeps = {}
+    for kind in ReminderKind:
+        start = time.monotonic()
+        rig.reminder.start(kind)
+        time.sleep(2.5)
+        rig.reminder.stop()
+        changes = [(at, level) for at, pin, level in list(machine.history) if at > start and pin == "buzzer"]
+        lengths = [round(off - on, 2) for (on, up), (off, _down) in itertools.pairwise(changes) if up]
+        beeps[kind] = lengths
+    assert max(beeps[ReminderKind.TAKE_CARD]) < 0.3
+    assert min(beeps[ReminderKind.TAKE_DOCUMENTS]) > 0.4
+
+
+def test_the_paper_tray_is_followed(rig: Rig) -> None:
+    rig.simulator.paper_out()
+    rig.wait_for_event("PAPER_TRAY", where=lambda e: e["present"] == 1)
+    assert rig.controller.state.paper_present
+
+    async def taken() -> None:
+        waiting = asyncio.ensure_future(rig.tray.wait_until_empty())
+        await asyncio.sleep(0.3)
+        assert not waiting.done()
+        rig.simulator.take_paper()
+        await asyncio.wait_for(waiting, 10)
+
+    asyncio.run(taken())
+    assert not rig.controller.state.paper_present
+
+
+def test_the_card_tray_is_followed(rig: Rig) -> None:
+    rig.simulator.place_card()
+    rig.wait_for_event("CARD_TRAY", where=lambda e: e["present"] == 1)
+    rig.simulator.take_card()
+    rig.wait_for_event("CARD_TRAY", where=lambda e: e["present"] == 0)
+
+
+@in_loop
+async def test_the_tamper_alarm_is_latched_until_staff_clear_it(rig: Rig) -> None:
+    rig.simulator.trip_tamper()
+    alarm = await asyncio.wait_for(rig.guard.wait_for_alarm(), 10)
+    assert alarm == "tamper"
+    rig.simulator.rest_tamper()
+    assert status(rig)["alarm"] == messages.ALARM_TAMPER  # still latched
+    with pytest.raises(TerminalAlarm):
+        rig.cashbox.open(300)  # no payment while out of service
+    with pytest.raises(CommandRefused) as refused:
+        rig.controller.request(messages.OPEN_PAYMENT, 300, answers={"COIN"})
+    assert refused.value.reason == messages.REASON_ALARM
+    with pytest.raises(CommandRefused) as outside:
+        rig.controller.request(messages.CLEAR_ALARM, answers={"ALARM"})
+    assert outside.value.reason == messages.REASON_NOT_MAINTENANCE
+    rig.controller.send(messages.SET_MAINTENANCE, 1)
+    cleared = rig.controller.request(messages.CLEAR_ALARM, answers={"ALARM"})
+    assert cleared["causes"] == 0
+    await asyncio.wait_for(rig.guard.wait_until_cleared(), 5)
+    assert rig.guard.alarm is None
+
+
+def test_the_door_opened_in_maintenance_mode_is_no_alarm(rig: Rig) -> None:
+    rig.controller.send(messages.SET_MAINTENANCE, 1)
+    status(rig)
+    rig.simulator.open_door()
+    rig.wait_for_event("DOOR", where=lambda e: e["open"] == 1)
+    rig.simulator.close_door()
+    rig.wait_for_event("DOOR", where=lambda e: e["open"] == 0)
+    assert status(rig)["alarm"] == 0
+    rig.controller.send(messages.SET_MAINTENANCE, 0)
+    status(rig)
+    rig.simulator.open_door()
+    assert rig.wait_for_event("ALARM")["causes"] == messages.ALARM_DOOR
+    assert rig.guard.alarm == "door"
+
+
+@in_loop
+async def test_an_alarm_during_a_payment_gives_the_coins_back(rig: Rig) -> None:
+    rig.cashbox.open(500)
+    await coins(rig, 100, 100)
+    rig.simulator.trip_tamper()
+    with pytest.raises((TerminalAlarm, PaymentError)):
+        while True:
+            await asyncio.wait_for(rig.cashbox.wait_for_coins(), 10)
+    assert rig.simulator.wait_for(lambda: rig.simulator.mechanics.cup == [100, 100], 10)
+    assert rig.simulator.mechanics.escrow == [] and rig.simulator.mechanics.cash_box == []
+    assert await rig.cashbox.return_all() in (0, 200)  # the end screen's refund: nothing twice
+    assert rig.simulator.mechanics.cup == [100, 100]
+
+
+@in_loop
+async def test_a_controller_reset_mid_payment_returns_the_escrow_and_charges_nothing_twice(rig: Rig) -> None:
+    rig.cashbox.open(300)
+    await coins(rig, 100, 100)
+    mark = len(rig.events)
+    rig.simulator.reset_controller()
+    rig.wait_for_event("RESET", timeout=20, after=mark)
+    with pytest.raises(PaymentError):
+        await asyncio.wait_for(rig.cashbox.wait_for_coins(), 10)
+    machine = rig.simulator.mechanics
+    assert machine.cup == [100, 100] and machine.escrow == [] and machine.cash_box == []
+    assert rig.simulator.exit_codes == [3]
+    assert await rig.cashbox.return_all() == 0  # the board already gave them back
+    rig.cashbox.open(300)  # the resident pays again, once
+    await coins(rig, 100, 100, 100)
+    assert await rig.cashbox.accept() == 0
+    assert machine.cash_box == [100, 100, 100]
+
+
+@in_loop
+async def test_a_kiosk_restarted_mid_payment_has_the_coins_returned(rig: Rig) -> None:
+    rig.cashbox.open(300)
+    await coins(rig, 100)
+    rig.restart_host()  # a new driver, a new link session; the board kept the payment open
+    assert rig.simulator.wait_for(lambda: rig.simulator.mechanics.cup == [100], 10)
+    assert status(rig)["fee"] == 0
+    assert rig.controller.link_statistics["peer_restarts"] == 0  # the board did not restart
+    rig.cashbox.open(100)
+    await coins(rig, 100)
+    assert await rig.cashbox.accept() == 0
+
+
+@in_loop
+async def test_a_board_left_alone_returns_the_escrow_itself(rig: Rig) -> None:
+    rig.cashbox.open(300)
+    await coins(rig, 100)
+    assert rig.simulator.wait_for(lambda: rig.simulator.mechanics.escrow == [100], 5)
+    rig.controller.close()  # the kiosk is gone: nobody speaks on the line any more
+    assert rig.simulator.wait_for(lambda: rig.simulator.mechanics.cup == [100], 20)
+    assert rig.simulator.wait_for(lambda: rig.simulator.output("coin_inhibit") == 1, 5)
+
+
+class NoisyTransport:
+    """The line in both directions drops and corrupts bytes (seeded)."""
+
+    def __init__(self, inner: FdTransport, rate: float, seed: int) -> None:
+        self.inner = inner
+        self.rate = rate
+        self.random = random.Random(seed)
+        self.damaged = 0
+
+    def fileno(self) -> int:
+        return self.inner.fileno()
+
+    def _spoil(self, data: bytes) -> bytes:
+        out = bytearray()
+        for byte in data:
+            roll = self.random.random()
+            if roll < self.rate / 2:
+                self.damaged += 1
+                continue  # dropped
+            if roll < self.rate:
+                self.damaged += 1
+                byte ^= 1 << self.random.randrange(8)  # a bit flipped
+            out.append(byte)
+        return bytes(out)
+
+    def write(self, data: bytes) -> None:
+        self.inner.write(self._spoil(data))
+
+    def read(self) -> bytes:
+        return self._spoil(self.inner.read())
+
+
+@in_loop
+async def test_a_noisy_line_loses_no_coin_and_counts_none_twice(tmp_path: Path) -> None:
+    with peripheral_rig(tmp_path) as rig:
+        rig.controller.close()
+        noisy = NoisyTransport(rig.simulator.transport, rate=0.02, seed=7)
+        rig.simulator.transport = noisy  # type: ignore[assignment]
+        rig.connect(max_attempts=20)
+        rig.cashbox.open(1000)
+        held = []
+        for value in (100, 500, 10, 50, 100, 100):
+            assert rig.simulator.drop_coin(value)
+            held.append(await asyncio.wait_for(rig.cashbox.wait_for_coins(), 20))
+        assert held == [100, 600, 610, 660, 760, 860]
+        assert await rig.cashbox.return_all() == 860
+        assert sorted(rig.simulator.mechanics.cup) == [10, 50, 100, 100, 100, 500]
+        statistics = rig.controller.link_statistics
+        assert noisy.damaged > 0
+        assert statistics["crc_errors"] + statistics["framing_errors"] + statistics["retransmissions"] > 0
+
+
+def test_garbage_on_the_line_and_malformed_commands_do_not_stop_the_board(rig: Rig) -> None:
+    noise = random.Random(3).randbytes(4000)
+    os.write(rig.simulator.transport.fileno(), noise)
+    before = status(rig)["crc_errors"]
+    for code, data in ((messages.OPEN_PAYMENT, b"\x01"), (messages.SET_LIGHT, b""), (0x55, b"xyz"),
+                       (messages.BOOTED, b"\x00" * 5)):
+        rig.controller.send_raw(code, data)
+        refused = rig.wait_for_event("REFUSED", where=lambda e, c=code: e["command"] == c)
+        assert refused["reason"] == messages.REASON_BAD_MESSAGE
+    after = status(rig)
+    assert after["fee"] == 0 and after["crc_errors"] >= before
+    assert rig.simulator.running
+
+
+def test_a_request_to_a_board_that_is_gone_fails_clearly(rig: Rig) -> None:
+    rig.simulator.reset_controller(restart=False)
+    with pytest.raises(ControllerUnavailable):
+        rig.controller.request(messages.GET_STATUS, answers={"STATUS"}, timeout=8)
