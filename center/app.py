@@ -58,6 +58,11 @@ class ResidentResponse(BaseModel):
         description="which certificate types can be issued now, and why not")
 
 
+class AlarmReport(BaseModel):
+    causes: str = Field(pattern=r"^(door|tamper|door\+tamper)$", description="what tripped")
+    state: str = Field(pattern=r"^(raised|cleared)$", description="raised, or cleared by staff")
+
+
 class ErrorResponse(BaseModel):
     error: str
     message: str
@@ -200,6 +205,22 @@ def create_app(service: CenterService) -> FastAPI:
             session_id=accepted.session_id, municipality=accepted.municipality,
             certificate_types={kind.value: _availability(decision)
                                for kind, decision in accepted.certificate_types.items()}))
+
+    @app.post("/v1/terminal/alarms", status_code=204, tags=["terminals"],
+              openapi_extra={**SIGNED, "requestBody": {
+                  "required": True,
+                  "content": {"application/json": {"schema": AlarmReport.model_json_schema()}}}})
+    async def terminal_alarm(request: Request) -> Response:
+        """The terminal's maintenance door opened outside maintenance mode or its tamper switch
+        tripped (``raised``: it is out of service), or staff cleared the alarm (``cleared``)."""
+        signed = _terminal_request(request, await request.body())
+        terminal_id = await service.authenticate_terminal(signed)
+        try:
+            report = AlarmReport.model_validate_json(signed.body)
+        except ValidationError:
+            raise BadRequest("invalid_body", "the request body is not valid") from None
+        await service.terminal_alarm(terminal_id, report.causes, report.state)
+        return Response(status_code=204)
 
     add_order_routes(app, service, SIGNED)
     register_verify_page(app, service)

@@ -74,6 +74,12 @@ class CenterClient:
                  "signature": base64.b64encode(signature).decode()}
         return self._json(self.request("POST", f"/v1/sessions/{session_id}/resident", proof), 200)
 
+    def report_alarm(self, causes: str, state: str) -> None:
+        """The terminal's door or tamper alarm ``raised`` or ``cleared``."""
+        response = self.request("POST", "/v1/terminal/alarms", {"causes": causes, "state": state})
+        if response.status_code != 204:
+            self._json(response, 204)
+
     # -- orders --------------------------------------------------------------------------------
 
     def place_order(self, session_id: str, idempotency_key: str, items: list[dict[str, Any]], *,

@@ -159,6 +159,12 @@ class CenterService:
         except CenterError as error:
             raise await self._refused("terminal_request", error, terminal_id=_printable(claimed)) from None
 
+    async def terminal_alarm(self, terminal_id: str, causes: str, state: str) -> None:
+        """A terminal's door or tamper alarm, raised or cleared: one audit line (the operators'
+        console lists them); the terminal itself refuses residents while it is raised."""
+        log.warning("terminal %s alarm %s: %s", terminal_id, causes, state)
+        await self._audit(AuditEntry("terminal_alarm", state, causes.replace("+", "_"), terminal_id))
+
     # -- sessions ------------------------------------------------------------------------------
 
     async def open_session(self, terminal_id: str) -> SessionOpened:

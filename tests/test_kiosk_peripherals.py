@@ -105,7 +105,7 @@ def test_cancel_at_payment_gives_the_coins_back(terminal: Kiosk, rig: Rig, card:
 
 
 def test_tamper_mid_session_fails_it_refunds_and_keeps_the_terminal_out_of_service(
-    terminal: Kiosk, rig: Rig, card: Card
+    world: World, terminal: Kiosk, rig: Rig, card: Card
 ) -> None:
     k, machine = terminal, rig.simulator.mechanics
 
@@ -140,6 +140,10 @@ def test_tamper_mid_session_fails_it_refunds_and_keeps_the_terminal_out_of_servi
         await asyncio.gather(run, return_exceptions=True)
 
     asyncio.run(next_resident())
+    center_log = world.stack.center_log.read_text(errors="replace")  # the center's audit lines
+    terminal_id = k.enrolled.terminal_id
+    assert f"audit terminal_alarm raised tamper terminal={terminal_id}" in center_log
+    assert f"audit terminal_alarm cleared tamper terminal={terminal_id}" in center_log
 
 
 def test_a_controller_reset_mid_payment_fails_the_session_and_charges_nothing(

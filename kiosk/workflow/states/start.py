@@ -37,13 +37,26 @@ class Idle(State):
     async def run(self, context: SessionContext) -> Outcome:
         guard = self.terminal.guard
         if guard is not None and guard.alarm is not None:  # out of service until staff clear it
-            log.warning("out of service: alarm %s", guard.alarm)
-            self.show(out_of_service=guard.alarm)
+            causes = guard.alarm
+            log.warning("out of service: alarm %s", causes)
+            self.show(out_of_service=causes)
+            await self._report(causes, "raised")
             await guard.wait_until_cleared()
+            await self._report(causes, "cleared")
         self.show()
         await asyncio.to_thread(recover, self.terminal.journal, self.terminal.center().client)
         await self.touch("start")  # cancel and back on the start screen start a session too
         return Outcome.NEXT
+
+
+    async def _report(self, causes: str, state: str) -> None:
+        """Tell the center of the alarm (its audit log and the operators); the terminal stays out
+        of service whether or not the center hears it."""
+        client = self.terminal.center().client
+        try:
+            await asyncio.to_thread(client.report_alarm, causes, state)
+        except Exception as error:
+            log.warning("alarm %s not reported to the center: %s", state, type(error).__name__)
 
 
 class OneOf(State):
