@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from fixtures_postgres import PostgresServer
 
 from center.client import CenterClient, CenterRefusal
@@ -306,3 +307,39 @@ def test_authority_down_means_refusal_never_acceptance(stack: DevStack, client: 
     error = refused(lambda: client.authenticate_resident(session.session_id, certificate, signature))
     assert error.status == 503
     assert error.code in ("authority_unavailable", "revocation_unavailable")
+
+
+def test_a_terminal_reports_its_alarm_and_the_center_audits_it(stack: DevStack, client: CenterClient,
+                                                                terminal: EnrolledTerminal) -> None:
+    client.report_alarm("door+tamper", "raised")
+    client.report_alarm("door+tamper", "cleared")
+    audited = alarms_audited(stack, terminal.terminal_id)
+    assert audited == [("raised", "door_tamper"), ("cleared", "door_tamper")]
+    for body in ({"causes": "fire", "state": "raised"}, {"causes": "door", "state": "maybe"},
+                 {"causes": "door"}):
+        refused = client.request("POST", "/v1/terminal/alarms", body)
+        assert (refused.status_code, refused.json()["error"]) == (400, "invalid_body")
+    with pytest.raises(CenterRefusal) as wrong:
+        client.report_alarm("smoke", "raised")
+    assert (wrong.value.status, wrong.value.code) == (400, "invalid_body")
+    with httpx.Client(base_url=stack.center_url, verify=trust(stack.center_tls)) as http:
+        unsigned = http.post("/v1/terminal/alarms", json={"causes": "door", "state": "raised"})
+    assert (unsigned.status_code, unsigned.json()["error"]) == (401, "unsigned_request")
+
+
+def alarms_audited(stack: DevStack, terminal_id: str) -> list[tuple[str, str]]:
+    """The terminal's alarm lines in the center's audit log, oldest first: (outcome, causes)."""
+    from center.config import CenterConfig
+    from center.store.engine import make_engine
+    from center.store.tables import audit_log
+
+    engine = make_engine(CenterConfig.load(stack.center_dir).database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(audit_log.c.outcome, audit_log.c.reason)
+                .where(audit_log.c.event == "terminal_alarm", audit_log.c.terminal_id == terminal_id)
+                .order_by(audit_log.c.seq)).all()
+    finally:
+        engine.dispose()
+    return [(row.outcome, row.reason) for row in rows]
