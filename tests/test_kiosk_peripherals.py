@@ -126,7 +126,7 @@ def test_tamper_mid_session_fails_it_refunds_and_keeps_the_terminal_out_of_servi
 
     async def next_resident() -> None:
         run = asyncio.ensure_future(k.run())
-        view = await k.screen.wait_for(Step.IDLE, lambda v: "out_of_service" in v)
+        view = await k.screen.wait_for(Step.IDLE, lambda v: v.get("out_of_service") is not None)
         assert view["out_of_service"] == "tamper"
         await asyncio.sleep(0.5)
         assert k.screen.view(Step.IDLE).get("out_of_service") == "tamper"  # no session starts
@@ -134,7 +134,7 @@ def test_tamper_mid_session_fails_it_refunds_and_keeps_the_terminal_out_of_servi
         rig.controller.send(messages.SET_MAINTENANCE, 1)  # the clerk, with the store's key
         rig.controller.request(messages.CLEAR_ALARM, answers={"ALARM"})
         rig.controller.send(messages.SET_MAINTENANCE, 0)
-        await k.screen.wait_for(Step.IDLE, lambda v: "out_of_service" not in v, timeout=10)
+        await k.screen.wait_for(Step.IDLE, lambda v: v.get("out_of_service", "") is None, timeout=10)
         k.screen.press("start")
         await k.screen.wait_for(Step.LANGUAGE)
         run.cancel()

@@ -30,13 +30,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import firmware
 from hardware.peripherals.errors import PeripheralError
 from hardware.peripherals.transport import FdTransport
 
 log = logging.getLogger(__name__)
 
-FIRMWARE = Path(firmware.__file__).parent
+FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"  # beside hardware/, in a checkout or installed
 PULSES = {10: 1, 50: 2, 100: 3, 500: 4}  # the coin acceptor's pulse train per coin
 HOPPERS = (100, 50, 10)
 HOPPER_COIN_SECONDS = 0.02  # a hopper drops a coin every 20 ms while its motor runs

@@ -2,8 +2,8 @@
 
 Views (what each screen is told; the words come from the catalogs):
 
-- idle: ``{}`` — touched, the session starts; ``{"out_of_service": causes}`` while the door or
-  tamper alarm is latched (no touch is taken until staff clear it).
+- idle: ``{"out_of_service": None}`` — touched, the session starts; ``{"out_of_service": causes}``
+  while the door or tamper alarm is latched (no touch is taken until staff clear it).
 - language: ``{"languages": ["ja", "en"]}`` — ``Touch("language", "en")``.
 - place_card: ``{"reading": bool, "problem": key | None}`` — waits for a card; ``problem`` when
   the card cannot be read (not a My Number Card, moved during reading): take it and try again.
@@ -43,7 +43,7 @@ class Idle(State):
             await self._report(causes, "raised")
             await guard.wait_until_cleared()
             await self._report(causes, "cleared")
-        self.show()
+        self.show(out_of_service=None)
         await asyncio.to_thread(recover, self.terminal.journal, self.terminal.center().client)
         await self.touch("start")  # cancel and back on the start screen start a session too
         return Outcome.NEXT
