@@ -124,7 +124,7 @@ class DevStack:
                "--out", str(out))
         return EnrolledTerminal.load(out)
 
-    def kiosk_config(self, terminal_id: str, *, reader: str = "pcsc") -> Path:
+    def kiosk_config(self, terminal_id: str, *, reader: str = "pcsc", peripherals: str = "simulated") -> Path:
         """A kiosk's settings file for a newly enrolled terminal: this center, the towns' published
         keys as the trust list, a journal of its own (see :mod:`kiosk.config`)."""
         directory = self.root / "kiosks" / terminal_id
@@ -136,7 +136,7 @@ class DevStack:
         path.write_text(
             f'center_url = "{self.center_url}"\ncenter_ca = "{self.center_tls}"\n'
             f'terminal = "terminal"\ntrust = "municipal-keys.json"\njournal = "journal.json"\n'
-            f'reader = "{reader}"\n')
+            f'reader = "{reader}"\nperipherals = "{peripherals}"\n')
         return path
 
     def client(self, terminal: EnrolledTerminal, url: str | None = None) -> CenterClient:

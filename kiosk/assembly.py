@@ -1,6 +1,5 @@
 """A terminal put together from its settings: the center client, the trust list, the journal, the
-card reader, and the devices (simulated until the peripheral controller and the printer drivers
-are connected).
+card reader, the peripheral controller (or simulated coins, light and buzzer) and the printer.
 
 ``reader`` in the settings, or given here:
 
@@ -24,11 +23,15 @@ from hardware.card.transport import CardReader
 from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.inprocess import InProcessReader
 from hardware.cardsim.vpcd_link import DEFAULT_PORT, VpcdLink
+from hardware.peripherals import ControllerUnavailable, PeripheralController
+from hardware.peripherals.simulator import PeripheralSimulator
+from hardware.peripherals.transport import FdTransport, SerialTransport
 from hardware.printer import CupsPrinter, PrintBackend, SpoolPrinter
 from kiosk.center_link import KioskSession
 from kiosk.config import KioskConfig
 from kiosk.devices.card_slot import ReaderSlot
-from kiosk.devices.printer import RenderingPrinter
+from kiosk.devices.peripherals import LinkedCashbox, LinkedGuard, LinkedPaperTray, LinkedReminder
+from kiosk.devices.printer import RenderingPrinter, TraySensor
 from kiosk.devices.simulated import SimulatedCashbox, SimulatedPrinter, SimulatedReminder
 from kiosk.journal import OrderJournal
 from kiosk.ports import Printer, Screen
@@ -89,17 +92,60 @@ class SimulatedDevices:
 
 
 @dataclass
+class Peripherals:
+    """The peripheral controller's devices: on a board (``serial:<device>``) or on its firmware's
+    simulator (``simulator``: the MicroPython unix port behind a pseudo-terminal)."""
+
+    controller: PeripheralController
+    cashbox: LinkedCashbox
+    reminder: LinkedReminder
+    guard: LinkedGuard
+    tray: LinkedPaperTray
+    simulator: PeripheralSimulator | None = None
+
+    def close(self) -> None:
+        self.controller.close()
+        if self.simulator is not None:
+            self.simulator.close()
+
+
+def peripherals_for(config: KioskConfig, *, up_timeout: float = 15.0) -> Peripherals | None:
+    """The peripheral controller ``peripherals`` names, connected and up; ``None`` for ``simulated``."""
+    if config.peripherals == "simulated":
+        return None
+    simulator = None
+    transport: SerialTransport | FdTransport
+    if config.peripherals == "simulator":
+        simulator = PeripheralSimulator(config.journal.parent / "board").start()
+        transport = simulator.transport
+    else:
+        transport = SerialTransport(config.peripherals.removeprefix("serial:"))
+    controller = PeripheralController(transport).start()
+    if not controller.wait_until_up(up_timeout):
+        controller.close()
+        if simulator is not None:
+            simulator.close()
+        raise ControllerUnavailable(f"the peripheral controller on {config.peripherals} does not answer")
+    return Peripherals(controller, LinkedCashbox(controller), LinkedReminder(controller),
+                       LinkedGuard(controller), LinkedPaperTray(controller), simulator)
+
+
+@dataclass
 class Assembled:
     terminal: Terminal
     devices: SimulatedDevices
     client: CenterClient
     reader: CardReader
+    peripherals: Peripherals | None = None
 
     def close(self) -> None:
         self.client.close()
+        if self.peripherals is not None:
+            self.peripherals.close()
 
 
-def printer_for(config: KioskConfig, trust: TrustList, *, work_dir: Path | None = None) -> RenderingPrinter:
+def printer_for(config: KioskConfig, trust: TrustList, *, work_dir: Path | None = None,
+                tray: TraySensor | None = None) -> RenderingPrinter:
     """The store's printer of ``print_to`` (``cups:<queue>`` or ``spool:<directory>``): every page
     rendered by :func:`printing.render.render_document` against ``trust`` at the time of printing."""
     kind, _, where = config.print_to.partition(":")
@@ -114,27 +160,32 @@ def printer_for(config: KioskConfig, trust: TrustList, *, work_dir: Path | None 
     def render(opened: OpenedDocument, *, expected: Binding, dpi: int) -> list[Image.Image]:
         return render_document(opened, trust=trust, expected=expected, now=dt.datetime.now(dt.UTC), dpi=dpi)
 
-    return RenderingPrinter(backend, render)
+    return RenderingPrinter(backend, render, tray=tray)
 
 
 def assemble(config: KioskConfig, screen: Screen, *, reader: CardReader | None = None,
              seconds_per_page: float = 0.0) -> Assembled:
-    """The terminal of ``config``: simulated coins and reminder (the peripheral controller comes
-    with issue 7); the store's printer when ``print_to`` names one, else the simulated printer."""
+    """The terminal of ``config``: the peripheral controller's coins, light, buzzer, output tray and
+    alarm when ``peripherals`` names one (else simulated coins and reminder); the store's printer
+    when ``print_to`` names one, else the simulated printer."""
     client = CenterClient(config.center_url, config.enrolled(), verify=str(config.center_ca))
     trust = config.trust_list()
     reader = reader or reader_for(config.reader)
     devices = SimulatedDevices(SimulatedCashbox(), SimulatedPrinter(seconds_per_page=seconds_per_page),
                                SimulatedReminder())
-    printer: Printer = devices.printer if config.print_to == "simulated" else printer_for(config, trust)
+    peripherals = peripherals_for(config)
+    tray = None if peripherals is None else peripherals.tray
+    printer: Printer = (devices.printer if config.print_to == "simulated"
+                        else printer_for(config, trust, tray=tray))
     terminal = Terminal(
         screen=screen,
         slot=ReaderSlot(reader),
-        cashbox=devices.cashbox,
+        cashbox=devices.cashbox if peripherals is None else peripherals.cashbox,
         printer=printer,
-        reminder=devices.reminder,
+        reminder=devices.reminder if peripherals is None else peripherals.reminder,
         center=lambda: KioskSession(client, trust),
         journal=OrderJournal(config.journal),
         printer_number=config.printer,
+        guard=None if peripherals is None else peripherals.guard,
     )
-    return Assembled(terminal, devices, client, reader)
+    return Assembled(terminal, devices, client, reader, peripherals)

@@ -8,6 +8,9 @@
     printer = 1                          # the store's printer number, as the center knows it
     print_to = "cups:koufu"              # cups:<queue>, spool:<absolute directory>, or simulated
     reader = "pcsc"                      # pcsc (any PC/SC reader) or "pcsc:<name prefix>"
+    peripherals = "serial:/dev/ttyACM0"  # the peripheral controller's port; "simulator" runs its
+                                         # firmware on the MicroPython unix port; "simulated" (the
+                                         # default) has coins, light and buzzer in-process
 
 Relative paths are taken from the file's directory.
 """
@@ -37,6 +40,7 @@ class KioskConfig:
     printer: int = 1
     reader: str = "pcsc"
     print_to: str = "simulated"
+    peripherals: str = "simulated"
 
     @classmethod
     def load(cls, path: Path) -> KioskConfig:
@@ -55,6 +59,7 @@ class KioskConfig:
                 printer=int(raw.pop("printer", 1)),
                 reader=str(raw.pop("reader", "pcsc")),
                 print_to=str(raw.pop("print_to", "simulated")),
+                peripherals=str(raw.pop("peripherals", "simulated")),
             )
         except KeyError as missing:
             raise ConfigError(f"{path}: {missing.args[0]} is missing") from None
@@ -64,6 +69,8 @@ class KioskConfig:
             raise ConfigError(f"{path}: center_url must be https")
         if not (config.print_to == "simulated" or config.print_to.startswith(("cups:", "spool:"))):
             raise ConfigError(f"{path}: print_to is cups:<queue>, spool:<directory> or simulated")
+        if not (config.peripherals in ("simulated", "simulator") or config.peripherals.startswith("serial:")):
+            raise ConfigError(f"{path}: peripherals is serial:<device>, simulator or simulated")
         return config
 
     def enrolled(self) -> EnrolledTerminal:

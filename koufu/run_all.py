@@ -5,7 +5,9 @@ municipalities with their issuance servers (real processes over TLS on loopback)
 vsmartcard's vpcd reader, an emulated My Number Card for a resident of the first town (PIN
 1234), and the kiosk app in a window with the demo panel: "place card" connects the card to vpcd,
 so the kiosk reads it through pcscd exactly as a real card in a real reader (the real code path).
-Coins and the printed documents are simulated on the same panel.
+The coins, the card tray's light and the buzzer are the peripheral controller's real firmware on
+the MicroPython unix port behind a pseudo-terminal (the panel drops coins into its simulated
+acceptor); the printed documents are simulated on the same panel.
 
 The service is open around the clock here (the real calendar would close it from 23:00 to
 6:30). Without a display, the kiosk runs on a virtual one (Xvfb) and says so. Everything is
@@ -59,7 +61,7 @@ def _run(root: Path, *, fullscreen: bool) -> int:
     daemon = None
     try:
         stack.load_calendar(ALWAYS_OPEN)
-        config = stack.kiosk_config(TERMINAL, reader=f"pcsc:{VPCD_READER}")
+        config = stack.kiosk_config(TERMINAL, reader=f"pcsc:{VPCD_READER}", peripherals="simulator")
         client = stack.client(KioskConfig.load(config).enrolled())
         stack.wait_until_open(client)
         client.close()
@@ -70,6 +72,8 @@ def _run(root: Path, *, fullscreen: bool) -> int:
         print(f"an emulated My Number Card of a resident of {TOWNS['131016'][0]}: PIN 1234")
         print("the demo panel beside the kiosk places the card on the reader (through pcscd), drops coins "
               "and takes the printed documents")
+        print("coins, the card tray's light and the buzzer run on the peripheral firmware, on the "
+              "MicroPython unix port (behind a pseudo-terminal)")
         return _kiosk(config, card, fullscreen=fullscreen)
     finally:
         if daemon is not None:

@@ -32,6 +32,7 @@ def test_make_run_starts_everything_says_there_is_no_display_and_stops_cleanly(p
         text = said.decode()
         assert "no display here" in text and "Xvfb" in text
         assert "PIN 1234" in text and "center https://127.0.0.1:" in text
+        assert "MicroPython unix port" in text
         group = os.getpgid(process.pid)
         process.send_signal(signal.SIGTERM)
         assert process.wait(60) == 0

@@ -100,6 +100,7 @@ def make_app(config: KioskConfig, *, reader: str | None = None, demo_card: Path 
     workflow = workflow_for(assembled.terminal, timeouts={**STEP_TIMEOUTS, **(timeouts or {})})
     demo = None
     if demo_card is not None:
-        demo = DemoDevices(EmulatedHand(demo_card, assembled.reader, vpcd_port=vpcd_port), assembled.devices)
+        demo = DemoDevices(EmulatedHand(demo_card, assembled.reader, vpcd_port=vpcd_port), assembled.devices,
+                           assembled.peripherals)
     app = KioskApp(screen, workflow, demo=demo, windowed=windowed, sessions=sessions)
     return app, assembled

@@ -14,8 +14,9 @@ from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.assembly import EmulatedHand, SimulatedDevices
+from kiosk.assembly import EmulatedHand, Peripherals, SimulatedDevices
 from kiosk.devices.simulated import COINS
+from kiosk.ports import ReminderKind
 from kiosk.ui.screen import KivyScreen
 from kiosk.ui.widgets import KioskButton
 from kiosk.ui.window import DEMO_WIDTH
@@ -23,8 +24,26 @@ from kiosk.ui.window import DEMO_WIDTH
 
 @dataclass
 class DemoDevices:
+    """What the panel works: the resident's hand with the card, and the coins, light and buzzer —
+    in-process (``devices``) or the peripheral controller's firmware simulator (``peripherals``)."""
+
     hand: EmulatedHand
     devices: SimulatedDevices
+    peripherals: Peripherals | None = None
+
+    def drop(self, coin: int) -> None:
+        if self.peripherals is not None and self.peripherals.simulator is not None:
+            self.peripherals.simulator.drop_coin(coin)
+        else:
+            self.devices.cashbox.drop(coin)
+
+    @property
+    def held(self) -> int:
+        return (self.devices.cashbox if self.peripherals is None else self.peripherals.cashbox).held
+
+    @property
+    def reminding(self) -> ReminderKind | None:
+        return (self.devices.reminder if self.peripherals is None else self.peripherals.reminder).active
 
 
 class DemoPanel(BoxLayout):
@@ -39,7 +58,7 @@ class DemoPanel(BoxLayout):
         coins = self.ids.coins
         for coin in COINS:
             self._add(f"demo_coin-{coin}", "demo.coin", {"coin": coin},
-                      lambda coin=coin: demo.devices.cashbox.drop(coin), into=coins)
+                      lambda coin=coin: demo.drop(coin), into=coins)
         self._add("demo_take_documents", "demo.take_documents", {}, lambda: demo.devices.printer.take())
         self._tick = Clock.schedule_interval(self.refresh, 0.25)
         self.refresh()
@@ -56,10 +75,10 @@ class DemoPanel(BoxLayout):
             button.text = catalog.text(key, **values)
         self.ids.title.text = catalog.text("demo.title")
         devices = self.demo.devices
-        reminder = devices.reminder.active
+        reminder = self.demo.reminding
         reminding = f"demo.reminder.{reminder.value}" if reminder else "demo.reminder.off"
         self.ids.state.text = "\n".join((
-            catalog.text("demo.held", yen=devices.cashbox.held),
+            catalog.text("demo.held", yen=self.demo.held),
             catalog.text("demo.card_placed") if self.demo.hand.placed else catalog.text("demo.no_card"),
             catalog.text(reminding),
             catalog.text("demo.tray", documents=len(devices.printer.tray)),

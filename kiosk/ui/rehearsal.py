@@ -202,7 +202,7 @@ class Resident:
             await self.reach(end, lambda v: v.get("remind", 0) >= 1)
             await self.blinking()
             await self.hand("demo_take_card")
-            await self._until(lambda: self.demo.devices.reminder.active is None, "the reminder stops")
+            await self._until(lambda: self.demo.reminding is None, "the reminder stops")
         await self.touch("ok")
 
     async def _until(self, condition: Callable[[], bool], what: str) -> None:
