@@ -78,6 +78,7 @@ bench: setup
 	$(PY) -m bench.issuance
 	$(PY) -m bench.kiosk_steps
 	$(PY) -m bench.render
+	$(PY) -m bench.peripheral_link
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
