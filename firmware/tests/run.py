@@ -1,8 +1,9 @@
 """Run firmware tests on MicroPython (or CPython): ``micropython run.py [test_module ...]``.
 
 Every ``test_*`` function of each module runs, and every ``test_*`` method of each class named
-``Test*`` (a fresh instance per method, with ``setUp``/``tearDown`` when it has them); a summary line ``<passed> passed, <failed> failed`` is
-printed and the exit status is 1 when any test failed or a module could not be imported.
+``Test*`` (a fresh instance per method, with ``setUp``/``tearDown`` when it has them); a summary line
+``<passed> passed, <failed> failed`` is printed and the exit status is 1 when any test failed or a
+module could not be imported.
 """
 
 import sys

@@ -29,7 +29,7 @@ def test_take_documents_one_long_beep_then_silence():
 
 
 def test_quiet_stops_at_once():
-    changes, sounder = run(messages.BUZZER_TAKE_DOCUMENTS, 100)
+    _, sounder = run(messages.BUZZER_TAKE_DOCUMENTS, 100)
     sounder.set(messages.BUZZER_QUIET, 100)
     assert sounder.pin.level == 0
     for t in range(100, 3000, 50):
