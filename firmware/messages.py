@@ -120,12 +120,12 @@ def encode(code, *values):
     """The data of message ``code`` carrying ``values`` in its layout's order."""
     layout = FORMATS.get(code)
     if layout is None:
-        raise BadMessage("unknown message code %d" % code)
+        raise BadMessage(f"unknown message code {code}")
     if len(values) != len(layout[1]):
-        raise BadMessage("%s takes %d values" % (NAMES[code], len(layout[1])))
-    for kind, value in zip(layout[0][1:], values):  # MicroPython's struct truncates; CPython's raises
-        if not isinstance(value, int) or not 0 <= value <= _LARGEST[kind]:
-            raise BadMessage("%s: %r does not fit its field" % (NAMES[code], value))
+        raise BadMessage(f"{NAMES[code]} takes {len(layout[1])} values")
+    for index, value in enumerate(values):  # MicroPython's struct truncates; CPython's raises
+        if not isinstance(value, int) or not 0 <= value <= _LARGEST[layout[0][1 + index]]:
+            raise BadMessage(f"{NAMES[code]}: {value!r} does not fit its field")
     return struct.pack(layout[0], *values)
 
 
@@ -133,12 +133,15 @@ def decode(code, data):
     """The values of message ``code`` from its ``data``, as a tuple in the layout's order."""
     layout = FORMATS.get(code)
     if layout is None:
-        raise BadMessage("unknown message code %d" % code)
+        raise BadMessage(f"unknown message code {code}")
     if len(data) != struct.calcsize(layout[0]):
-        raise BadMessage("%s: %d bytes of data, not %d" % (NAMES[code], len(data), struct.calcsize(layout[0])))
+        expected = struct.calcsize(layout[0])
+        raise BadMessage(f"{NAMES[code]}: {len(data)} bytes of data, not {expected}")
     return struct.unpack(layout[0], data)
 
 
 def fields(code, data):
     """The values of message ``code`` from its ``data``, as a dict by field name."""
-    return dict(zip(FORMATS[code][1] if code in FORMATS else (), decode(code, data)))
+    values = decode(code, data)
+    names = FORMATS[code][1]
+    return {names[index]: values[index] for index in range(len(names))}
