@@ -12,7 +12,10 @@ import link
 import messages
 
 _MASK = 0x3FFFFFFF
-HOST_GONE_MS = 5000  # an open payment's escrow goes back after the link stayed down this long
+HOST_GONE_MS = 5000  # an open payment's escrow goes back after the host is gone this long
+# the host asks GET_STATUS every second: this long without any message from it, it is gone, even
+# though the link has nothing in flight to notice it by (the board says nothing while nothing happens)
+HOST_SILENT_MS = 3000
 OUTBOX_LIMIT = 16
 
 # events kept while the link is down and sent when it is up again; the other events (trays, door,
@@ -74,7 +77,7 @@ class EscrowStore:
 
 class Controller:
     def __init__(self, link_, clock, devices, watchdog=None, store=None, reset_cause=messages.RESET_SOFT,
-                 sleep_ms=None, host_gone_ms=HOST_GONE_MS):
+                 sleep_ms=None, host_gone_ms=HOST_GONE_MS, host_silent_ms=HOST_SILENT_MS):
         self.link = link_
         self._clock = clock
         self.devices = devices
@@ -84,6 +87,7 @@ class Controller:
         self.reset_cause = reset_cause
         self._sleep_ms = sleep_ms
         self.host_gone_ms = host_gone_ms
+        self.host_silent_ms = host_silent_ms
         self.started = clock()
         self._last_now = self.started
         self.uptime_ms = 0  # added up pass by pass, so it outlives the clock's wrap
@@ -95,6 +99,7 @@ class Controller:
         self._was_up = False
         self._booted_sent = False
         self._down_since = self.started
+        self._heard_at = self.started  # when the host last said anything
         self._alarm_reported = 0
         # coins left in escrow by a reset go back to the resident
         self.returned_at_boot = self.store.load()
@@ -148,6 +153,8 @@ class Controller:
             self.last_error = error
             delivered = ()
         up = self.link.state == link.UP
+        if delivered or (up and not self._was_up):
+            self._heard_at = now
         if up and not self._was_up:
             self._link_came_up()
         elif self._was_up and not up:
@@ -179,6 +186,7 @@ class Controller:
             self._alarm_reported = guard.latched
         if coins is not None:
             alarm = guard is not None and guard.latched
+            up = up and elapsed(now, self._heard_at) < self.host_silent_ms  # a silent host is gone too
             coins.enabled = up and not alarm
             if up:
                 self._down_since = None

@@ -46,7 +46,8 @@ def status(rig: Rig) -> dict[str, int]:
 async def coins(rig: Rig, *values: int) -> list[int]:
     """Drop ``values`` one by one; the escrow's total the kiosk saw after each."""
     seen = []
-    for value in values:
+    for value in values:  # (the acceptor takes coins once the board has opened the payment)
+        assert rig.simulator.wait_for(lambda: rig.simulator.output("coin_inhibit") == 0, 5)
         assert rig.simulator.drop_coin(value), f"the acceptor refused {value}"
         seen.append(await asyncio.wait_for(rig.cashbox.wait_for_coins(), 10))
     return seen
@@ -312,6 +313,7 @@ async def test_a_noisy_line_loses_no_coin_and_counts_none_twice(tmp_path: Path) 
         rig.cashbox.open(1000)
         held = []
         for value in (100, 500, 10, 50, 100, 100):
+            assert rig.simulator.wait_for(lambda: rig.simulator.output("coin_inhibit") == 0, 10)
             assert rig.simulator.drop_coin(value)
             held.append(await asyncio.wait_for(rig.cashbox.wait_for_coins(), 20))
         assert held == [100, 600, 610, 660, 760, 860]

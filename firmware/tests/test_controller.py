@@ -185,6 +185,27 @@ class TestController:
                                       (messages.DOOR, (0,)), (messages.CARD_TRAY, (1,)),
                                       (messages.PAPER_TRAY, (0,))]
 
+    def test_a_silent_host_is_gone_even_with_the_link_up(self):
+        self.command(messages.OPEN_PAYMENT, 500)
+        self.coin(3)
+        self.link.events()
+        self.pass_ms(2800)  # the link stays up, the host says nothing (no heartbeat)
+        assert self.pins["coin_inhibit"].level == 0 and self.devices.coins.is_open
+        self.pass_ms(300)
+        assert self.pins["coin_inhibit"].level == 1  # over 3 s of silence: coins refused
+        self.pass_ms(4500)  # gone from 3 s after its last word (the OPEN_PAYMENT); 5 s more to go
+        assert self.devices.coins.is_open
+        self.pass_ms(400)
+        assert not self.devices.coins.is_open  # and 5 s later the escrow goes back
+        assert self.link.events() == [(messages.PAYMENT_RETURNED, (100,))]
+
+    def test_a_host_that_keeps_asking_is_present(self):
+        self.command(messages.OPEN_PAYMENT, 500)
+        for _ in range(12):
+            self.command(messages.GET_STATUS)
+            self.pass_ms(995)
+        assert self.pins["coin_inhibit"].level == 0 and self.devices.coins.is_open
+
     def test_outcome_lost_with_the_link_is_sent_again(self):
         accepted = messages.encode(messages.PAYMENT_ACCEPTED, 100, 0, 0)
         self.link.state = link.DOWN

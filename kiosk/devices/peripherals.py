@@ -113,7 +113,7 @@ class LinkedCashbox:
         if answer["owed"]:
             self.owed += answer["owed"]
             log.warning("change of %d yen not paid out: the hoppers are empty", answer["owed"])
-        return int(answer["change"])
+        return int(answer["change"] - answer["owed"])  # the change due, less what the hoppers lacked
 
     async def return_all(self) -> int:
         with self._lock:
