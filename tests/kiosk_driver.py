@@ -78,8 +78,10 @@ class Kiosk:
 
     def drop(self, coin: int) -> bool:
         """A coin into the slot: the simulated cashbox's, or the firmware simulator's acceptor."""
-        if self.rig is not None:
-            return self.rig.simulator.drop_coin(coin)
+        if self.rig is not None:  # once the board has opened the acceptor (the payment screen is up)
+            simulator = self.rig.simulator
+            simulator.wait_for(lambda: simulator.output("coin_inhibit") == 0, 10)
+            return simulator.drop_coin(coin)
         assert isinstance(self.cashbox, SimulatedCashbox)
         return self.cashbox.drop(coin)
 
