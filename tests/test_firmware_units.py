@@ -39,7 +39,7 @@ def run_on_micropython(*modules: str, extra_path: Path | None = None,
     if extra_path is not None:
         path.append(str(extra_path))
     env = dict(os.environ, MICROPYPATH=os.pathsep.join(path))
-    return subprocess.run([str(MICROPYTHON), str(FIRMWARE / "tests" / "run.py"), *modules], cwd=cwd,
+    return subprocess.run([str(MICROPYTHON), "-m", "unittest", *modules], cwd=cwd,
                           capture_output=True, text=True, env=env, timeout=300, check=False)
 
 
@@ -48,6 +48,27 @@ def test_firmware_unit_tests_pass_on_micropython(module: str, count: int, tmp_pa
     done = run_on_micropython(module, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.strip().splitlines()[-1] == f"{count} passed, 0 failed"
+
+
+def test_every_firmware_test_module_runs_by_default(tmp_path: Path) -> None:
+    done = run_on_micropython(cwd=tmp_path)  # micropython -m unittest, no module named
+    assert done.returncode == 0, done.stdout + done.stderr
+    total = sum(UNIT_TESTS.values()) + 8  # and test_link's eight
+    assert done.stdout.strip().splitlines()[-1] == f"{total} passed, 0 failed"
+
+
+def test_unittest_s_assertions_fail_a_test_case(tmp_path: Path) -> None:
+    cases = ("import unittest\n\nclass TestAsserts(unittest.TestCase):\n"
+             "    def test_equal(self):\n        self.assertEqual(1 + 1, 2)\n\n"
+             "    def test_raises(self):\n        with self.assertRaises(KeyError):\n            {}['x']\n\n"
+             "    def test_unequal(self):\n        self.assertEqual(1, 2)\n\n"
+             "    def test_not_raised(self):\n        with self.assertRaises(KeyError):\n            pass\n")
+    (tmp_path / "test_asserts_case.py").write_text(cases)
+    done = run_on_micropython("test_asserts_case", extra_path=tmp_path)
+    assert done.returncode == 1
+    assert "FAIL test_asserts_case.TestAsserts.test_unequal" in done.stdout
+    assert "FAIL test_asserts_case.TestAsserts.test_not_raised" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "2 passed, 2 failed"
 
 
 def test_runner_fails_on_a_failing_test_case_method(tmp_path: Path) -> None:
