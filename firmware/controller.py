@@ -382,6 +382,7 @@ class Controller:
         if guard is not None and guard.maintenance:
             flags |= messages.STATUS_MAINTENANCE
         crc_errors = getattr(getattr(self.link, "decoder", None), "crc_errors", 0)
+        gc.collect()  # the heap free of garbage: what the firmware really holds (a few ms, once a second)
         return (
             flags,
             guard.latched if guard is not None else 0,
