@@ -10,6 +10,7 @@ import functools
 import itertools
 import os
 import random
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -18,9 +19,9 @@ from typing import Any
 import pytest
 from peripheral_rig import Rig, peripheral_rig
 
-from firmware import messages
-from hardware.peripherals import CommandRefused, ControllerUnavailable
-from hardware.peripherals.transport import FdTransport
+from firmware import link, messages
+from hardware.peripherals import CommandRefused, ControllerUnavailable, PeripheralController
+from hardware.peripherals.transport import FdTransport, SerialTransport
 from kiosk.errors import PaymentError, TerminalAlarm
 from kiosk.ports import ReminderKind
 
@@ -342,3 +343,39 @@ def test_a_request_to_a_board_that_is_gone_fails_clearly(rig: Rig) -> None:
     rig.simulator.reset_controller(restart=False)
     with pytest.raises(ControllerUnavailable):
         rig.controller.request(messages.GET_STATUS, answers={"STATUS"}, timeout=8)
+
+
+def test_the_serial_transport_carries_the_link_and_a_missing_port_is_clear(tmp_path: Path) -> None:
+    """pyserial on a pty's slave (as on the board's /dev/ttyACM0), a CPython link on its master."""
+    master, slave = os.openpty()
+    board_side = FdTransport(master)
+    stop = threading.Event()
+
+    def board() -> None:
+        peer = link.Link(board_side, lambda: time.monotonic_ns() // 1_000_000, 11, retry_ms=100)
+        booted = False
+        while not stop.is_set():
+            for code, _data in peer.poll():
+                if code == messages.GET_STATUS:
+                    peer.send(messages.STATUS, messages.encode(messages.STATUS, 0, 0, 0, 0, 0, 42, 1234, 0))
+            if peer.state == link.UP and not booted:
+                peer.send(messages.BOOTED, messages.encode(messages.BOOTED, messages.RESET_POWER_ON, 0))
+                booted = True
+            time.sleep(0.001)
+
+    thread = threading.Thread(target=board, daemon=True)
+    thread.start()
+    transport = SerialTransport(os.ttyname(slave))
+    controller = PeripheralController(transport).start()
+    try:
+        assert controller.wait_until_up(10)
+        assert controller.request(messages.GET_STATUS, answers={"STATUS"})["heap_free"] == 1234
+    finally:
+        controller.close()
+        transport.close()
+        stop.set()
+        thread.join(5)
+        os.close(master)
+        os.close(slave)
+    with pytest.raises(ControllerUnavailable, match="cannot open"):
+        SerialTransport(str(tmp_path / "ttyACM9"))
