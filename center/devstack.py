@@ -32,9 +32,11 @@ from center.municipal.synthetic import Population, generate
 from center.store.schema_versions import make_engine
 from center.terminals import EnrolledTerminal, TerminalCA
 from center.tls import trust
+from kiosk.staff import StaffCode
 from koufu.cli import main as koufu
 
 STARTUP_TIMEOUT = 30.0
+DEMO_STAFF_CODE = "24681357"  # the store staff's maintenance code of kiosks made here (make run says it)
 CALENDAR_TIMEOUT = 15.0  # every center process re-reads the stored calendar within 5 s
 # open every day at every hour: tests and benchmarks must not depend on the time they run at
 ALWAYS_OPEN: dict[str, object] = {
@@ -124,7 +126,8 @@ class DevStack:
                "--out", str(out))
         return EnrolledTerminal.load(out)
 
-    def kiosk_config(self, terminal_id: str, *, reader: str = "pcsc", peripherals: str = "simulated") -> Path:
+    def kiosk_config(self, terminal_id: str, *, reader: str = "pcsc", peripherals: str = "simulated",
+                     staff_code: str = DEMO_STAFF_CODE) -> Path:
         """A kiosk's settings file for a newly enrolled terminal: this center, the towns' published
         keys as the trust list, a journal of its own (see :mod:`kiosk.config`)."""
         directory = self.root / "kiosks" / terminal_id
@@ -136,7 +139,8 @@ class DevStack:
         path.write_text(
             f'center_url = "{self.center_url}"\ncenter_ca = "{self.center_tls}"\n'
             f'terminal = "terminal"\ntrust = "municipal-keys.json"\njournal = "journal.json"\n'
-            f'reader = "{reader}"\nperipherals = "{peripherals}"\n')
+            f'reader = "{reader}"\nperipherals = "{peripherals}"\n'
+            f'staff_code = "{StaffCode.make(staff_code, iterations=20_000).text()}"\n')
         return path
 
     def client(self, terminal: EnrolledTerminal, url: str | None = None) -> CenterClient:

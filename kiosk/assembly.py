@@ -30,9 +30,20 @@ from hardware.printer import CupsPrinter, PrintBackend, SpoolPrinter
 from kiosk.center_link import KioskSession
 from kiosk.config import KioskConfig
 from kiosk.devices.card_slot import ReaderSlot
-from kiosk.devices.peripherals import LinkedCashbox, LinkedGuard, LinkedPaperTray, LinkedReminder
+from kiosk.devices.peripherals import (
+    LinkedCashbox,
+    LinkedGuard,
+    LinkedMaintenance,
+    LinkedPaperTray,
+    LinkedReminder,
+)
 from kiosk.devices.printer import RenderingPrinter, TraySensor
-from kiosk.devices.simulated import SimulatedCashbox, SimulatedPrinter, SimulatedReminder
+from kiosk.devices.simulated import (
+    SimulatedCashbox,
+    SimulatedMaintenance,
+    SimulatedPrinter,
+    SimulatedReminder,
+)
 from kiosk.journal import OrderJournal
 from kiosk.ports import Printer, Screen
 from kiosk.terminal import Terminal
@@ -101,6 +112,7 @@ class Peripherals:
     reminder: LinkedReminder
     guard: LinkedGuard
     tray: LinkedPaperTray
+    maintenance: LinkedMaintenance
     simulator: PeripheralSimulator | None = None
 
     def close(self) -> None:
@@ -126,8 +138,9 @@ def peripherals_for(config: KioskConfig, *, up_timeout: float = 15.0) -> Periphe
         if simulator is not None:
             simulator.close()
         raise ControllerUnavailable(f"the peripheral controller on {config.peripherals} does not answer")
-    return Peripherals(controller, LinkedCashbox(controller), LinkedReminder(controller),
-                       LinkedGuard(controller), LinkedPaperTray(controller), simulator)
+    cashbox = LinkedCashbox(controller)
+    return Peripherals(controller, cashbox, LinkedReminder(controller), LinkedGuard(controller),
+                       LinkedPaperTray(controller), LinkedMaintenance(controller, cashbox), simulator)
 
 
 @dataclass
@@ -187,5 +200,7 @@ def assemble(config: KioskConfig, screen: Screen, *, reader: CardReader | None =
         journal=OrderJournal(config.journal),
         printer_number=config.printer,
         guard=None if peripherals is None else peripherals.guard,
+        maintenance=SimulatedMaintenance() if peripherals is None else peripherals.maintenance,
+        staff_code=config.staff_code,
     )
     return Assembled(terminal, devices, client, reader, peripherals)

@@ -11,6 +11,8 @@
     peripherals = "serial:/dev/ttyACM0"  # the peripheral controller's port; "simulator" runs its
                                          # firmware on the MicroPython unix port; "simulated" (the
                                          # default) has coins, light and buzzer in-process
+    staff_code = "pbkdf2_sha256$…"       # the staff's maintenance code, hashed (koufu staff-code);
+                                         # without it there is no maintenance mode
 
 Relative paths are taken from the file's directory.
 """
@@ -24,6 +26,7 @@ from pathlib import Path
 
 from center.terminals import EnrolledTerminal
 from documents import TrustedKey, TrustList
+from kiosk.staff import StaffCode, StaffCodeError
 
 
 class ConfigError(ValueError):
@@ -41,6 +44,7 @@ class KioskConfig:
     reader: str = "pcsc"
     print_to: str = "simulated"
     peripherals: str = "simulated"
+    staff_code: StaffCode | None = None
 
     @classmethod
     def load(cls, path: Path) -> KioskConfig:
@@ -60,9 +64,12 @@ class KioskConfig:
                 reader=str(raw.pop("reader", "pcsc")),
                 print_to=str(raw.pop("print_to", "simulated")),
                 peripherals=str(raw.pop("peripherals", "simulated")),
+                staff_code=StaffCode.parse(str(raw.pop("staff_code"))) if "staff_code" in raw else None,
             )
         except KeyError as missing:
             raise ConfigError(f"{path}: {missing.args[0]} is missing") from None
+        except StaffCodeError as error:
+            raise ConfigError(f"{path}: {error}") from None
         if raw:
             raise ConfigError(f"{path}: unknown settings {', '.join(sorted(raw))}")
         if not config.center_url.startswith("https://"):

@@ -145,6 +145,23 @@ class Guard(Protocol):
         """Until staff have cleared the alarm."""
 
 
+class Maintenance(Protocol):
+    """The peripheral controller's maintenance mode (保守モード), for store staff: the door may be
+    opened without an alarm, and a latched alarm can be cleared."""
+
+    def enter(self) -> None: ...
+
+    def leave(self) -> None: ...
+
+    async def clear_alarm(self) -> None:
+        """Clear the latched alarm; :class:`kiosk.errors.DeviceError` when the board refuses (the
+        tamper switch still tripped, the board not answering)."""
+
+    def status(self) -> dict[str, object]:
+        """What staff see: ``alarm`` (causes or ``None``), ``door_open``, ``connected``, ``owed``
+        (yen of change the hoppers could not pay)."""
+
+
 class ReminderKind(StrEnum):
     TAKE_CARD = "take_card"
     TAKE_DOCUMENTS = "take_documents"

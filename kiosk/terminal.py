@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from kiosk.center_link import KioskSession
 from kiosk.journal import OrderJournal
-from kiosk.ports import CardSlot, Cashbox, Guard, Printer, Reminder, Screen
+from kiosk.ports import CardSlot, Cashbox, Guard, Maintenance, Printer, Reminder, Screen
+from kiosk.staff import StaffCode
 from kiosk.workflow.controller import Activity
 
 REMIND_EVERY = 5.0  # seconds between the buzzer's repeats while a card or documents are left
@@ -29,3 +30,5 @@ class Terminal:
     remind_every: float = REMIND_EVERY
     activity: Activity = field(default_factory=Activity)  # the resident's last touch, card or coin
     guard: Guard | None = None  # the door and tamper alarm (none without a peripheral controller)
+    maintenance: Maintenance | None = None  # the staff's maintenance mode on the controller
+    staff_code: StaffCode | None = None  # its code's hash (no maintenance mode without one)

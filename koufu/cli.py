@@ -5,6 +5,7 @@
     koufu card status CARD
     koufu demo
     koufu run [--fullscreen] [--keep DIR]    the whole service and the kiosk on this machine
+    koufu staff-code                         the staff's maintenance code, hashed for kiosk.toml
     koufu authority …, koufu center …, koufu municipal …
 
 Errors of every layer are turned into one-line messages here and nowhere else.
@@ -28,7 +29,7 @@ from center.municipal.settings import SettingsError
 from hardware.card.errors import CardError
 from hardware.cardsim import cli as card_cli
 from hardware.cardsim.state import CardStateError
-from koufu import authority_cli, demo, run_all
+from koufu import authority_cli, demo, run_all, staff_cli
 from printing import verify_cli
 
 
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.register(commands)
     run_all.register(commands)
     verify_cli.register(commands)
+    staff_cli.register(commands)
     return parser
 
 

@@ -54,7 +54,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _run(root: Path, *, fullscreen: bool) -> int:
-    from center.devstack import ALWAYS_OPEN, start_stack  # it runs this command line itself
+    from center.devstack import ALWAYS_OPEN, DEMO_STAFF_CODE, start_stack  # it runs this command line itself
 
     print("starting the JPKI authority, the center and the municipalities …", flush=True)
     stack = start_stack(root / "stack", towns=TOWNS)
@@ -74,6 +74,8 @@ def _run(root: Path, *, fullscreen: bool) -> int:
               "and takes the printed documents")
         print("coins, the card tray's light and the buzzer run on the peripheral firmware, on the "
               "MicroPython unix port (behind a pseudo-terminal)")
+        print("staff: the 係員 corner of the start screen opens the maintenance mode, "
+              f"code {DEMO_STAFF_CODE}")
         return _kiosk(config, card, fullscreen=fullscreen)
     finally:
         if daemon is not None:

@@ -24,14 +24,23 @@ from hardware.cardsim.personalize import Holder, issue_card
 from kiosk.center_link import KioskSession
 from kiosk.devices.card_slot import ReaderSlot
 from kiosk.devices.peripherals import LinkedCashbox, LinkedReminder
-from kiosk.devices.simulated import SimulatedCashbox, SimulatedPrinter, SimulatedReminder
+from kiosk.devices.simulated import (
+    SimulatedCashbox,
+    SimulatedMaintenance,
+    SimulatedPrinter,
+    SimulatedReminder,
+)
 from kiosk.headless import HeadlessScreen
 from kiosk.journal import OrderJournal
 from kiosk.ports import Printer
+from kiosk.staff import StaffCode
 from kiosk.terminal import Terminal
 from kiosk.workflow.controller import STEP_TIMEOUTS, Workflow
 from kiosk.workflow.states import workflow_for
 from kiosk.workflow.steps import Step
+
+STAFF_CODE = "97531864"  # the store staff's maintenance code of the test kiosks
+STAFF_CODE_HASH = StaffCode.make(STAFF_CODE, iterations=10_000)
 
 
 @dataclass
@@ -197,6 +206,18 @@ class Kiosk:
     async def run(self) -> Step:
         return await self.workflow.run_session()
 
+    async def into_maintenance(self, code: str = STAFF_CODE) -> dict[str, Any]:
+        """From the start screen, the staff's corner and ``code``; the maintenance screen's next view."""
+        await self.screen.wait_for(Step.IDLE)
+        self.screen.press("maintenance")
+        await self.screen.wait_for(Step.MAINTENANCE, lambda v: "entered" in v or v.get("unavailable"))
+        for digit in code:
+            self.screen.press("digit", int(digit))
+        await self.screen.wait_for(Step.MAINTENANCE, lambda v: v.get("entered") == len(code))
+        self.screen.press("ok")
+        return await self.screen.wait_for(
+            Step.MAINTENANCE, lambda v: v.get("unlocked") or (v.get("wrong") and v.get("entered") == 0))
+
 
 @contextmanager
 def kiosk(world: World, terminal_id: str, directory: Path, *, reader: CardReader | None = None,
@@ -227,7 +248,9 @@ def kiosk(world: World, terminal_id: str, directory: Path, *, reader: CardReader
 
     terminal = Terminal(screen, ReaderSlot(reader, poll=0.05), cashbox, store_printer or printer, reminder,
                         session, journal, remind_every=remind_every,
-                        guard=None if rig is None else rig.guard)
+                        guard=None if rig is None else rig.guard,
+                        maintenance=SimulatedMaintenance() if rig is None else rig.maintenance,
+                        staff_code=STAFF_CODE_HASH)
     workflow = workflow_for(terminal, timeouts={**STEP_TIMEOUTS, **(timeouts or {})},
                             **({} if session_limit is None else {"session_limit": session_limit}))
     try:

@@ -12,7 +12,13 @@ from pathlib import Path
 
 from hardware.peripherals import Event, PeripheralController
 from hardware.peripherals.simulator import PeripheralSimulator
-from kiosk.devices.peripherals import LinkedCashbox, LinkedGuard, LinkedPaperTray, LinkedReminder
+from kiosk.devices.peripherals import (
+    LinkedCashbox,
+    LinkedGuard,
+    LinkedMaintenance,
+    LinkedPaperTray,
+    LinkedReminder,
+)
 
 UP_TIMEOUT = 15.0
 
@@ -25,6 +31,7 @@ class Rig:
     reminder: LinkedReminder
     guard: LinkedGuard
     tray: LinkedPaperTray
+    maintenance: LinkedMaintenance
     events: list[Event]
     _arrived: threading.Condition
 
@@ -62,6 +69,7 @@ class Rig:
         self.reminder = LinkedReminder(controller)
         self.guard = LinkedGuard(controller)
         self.tray = LinkedPaperTray(controller)
+        self.maintenance = LinkedMaintenance(controller, self.cashbox)
         controller.start()
         assert controller.wait_until_up(UP_TIMEOUT), "the board did not come up"
 

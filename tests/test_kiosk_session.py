@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from kiosk_driver import Card, Kiosk, kiosk, new_card
+from canaries import holds
+from kiosk_driver import STAFF_CODE, Card, Kiosk, kiosk, new_card
 from test_orders import World, running_world
 
 from center.devstack import ALWAYS_OPEN
@@ -23,6 +25,7 @@ from center.municipal import schema as municipal_schema
 from center.store.engine import make_engine
 from documents import OpenedDocument
 from hardware.cardsim.card import VirtualCard
+from kiosk.devices.simulated import SimulatedMaintenance
 from kiosk.workflow.steps import TRANSITIONS, Outcome, Step
 
 TAKEN: set[tuple[Step, Outcome]] = set()  # every transition any test of this module took
@@ -592,16 +595,16 @@ def test_a_printed_order_the_center_did_not_hear_of_is_reported_by_the_next_sess
 def test_a_resident_is_warned_before_the_screen_times_out_and_a_touch_keeps_it(
     world: World, card: Card, tmp_path: Path
 ) -> None:
-    with kiosk(world, f"T-{next(_terminals) + 600:04d}", tmp_path, timeouts={Step.OPTIONS: 1.0}) as k:
-        k.workflow.warn_before = 0.5
+    with kiosk(world, f"T-{next(_terminals) + 600:04d}", tmp_path, timeouts={Step.OPTIONS: 3.0}) as k:
+        k.workflow.warn_before = 1.5
 
         async def resident() -> None:
             await k.reach(card, Step.OPTIONS)
-            await k.screen.wait_for(Step.OPTIONS, lambda v: v.get("warning") == 0.5)
+            await k.screen.wait_for(Step.OPTIONS, lambda v: v.get("warning") == 1.5)
             k.screen.press("flag", "head_and_relationship")  # still here
             await k.screen.wait_for(Step.OPTIONS, lambda v: v.get("warning") is None
                                     and v["flags"]["head_and_relationship"])
-            await k.screen.wait_for(Step.OPTIONS, lambda v: v.get("warning") == 0.5)
+            await k.screen.wait_for(Step.OPTIONS, lambda v: v.get("warning") == 1.5)
             ended = await k.screen.wait_for(Step.CANCELLED, lambda v: "reason" in v)  # walked away
             assert ended["reason"] == "timeout"
             k.screen.press("ok")
@@ -668,6 +671,115 @@ def test_a_coin_mechanism_fault_fails_the_session_and_gives_back_what_it_held(
     assert (Step.PAYMENT, Outcome.ERROR) in {(s, o) for s, o, _ in k.workflow.history}
     assert k.cashbox.held == 0 and k.cashbox.cash_box == 0 and k.cashbox.returned == [100]
     assert k.printer.jobs == 0
+
+
+# -- the store staff's maintenance mode -----------------------------------------------------------
+
+
+def test_staff_enter_the_maintenance_mode_with_their_code_and_leave_it(terminal: Kiosk) -> None:
+    k = terminal
+    maintenance = k.terminal.maintenance
+    assert isinstance(maintenance, SimulatedMaintenance)
+
+    async def staff() -> None:
+        run = asyncio.ensure_future(k.run())
+        view = await k.into_maintenance()
+        assert view["unlocked"] and view["alarm"] is None and view["connected"]
+        assert maintenance.active
+        k.screen.press("clear_alarm")
+        await k.screen.wait_for(Step.MAINTENANCE, lambda v: v.get("refused") is False)
+        k.screen.press("done")
+        await k.screen.wait_for(Step.IDLE)
+        assert not maintenance.active
+        run.cancel()
+        await asyncio.gather(run, return_exceptions=True)
+
+    asyncio.run(staff())
+    TAKEN.update((s, o) for s, o, _ in k.workflow.history)
+    assert (Step.MAINTENANCE, Outcome.NEXT, Step.IDLE) in k.workflow.history
+
+
+def test_three_wrong_staff_codes_end_the_visit_and_cancel_ends_it_too(terminal: Kiosk) -> None:
+    k = terminal
+
+    async def stranger() -> None:
+        run = asyncio.ensure_future(k.run())
+        for _ in range(2):
+            view = await k.into_maintenance("12345678")
+            assert view["wrong"] and not view.get("unlocked")
+            for digit in "11111111":
+                k.screen.press("digit", int(digit))
+            await k.screen.wait_for(Step.MAINTENANCE, lambda v: v.get("entered") == 8)
+            k.screen.press("ok")
+            await k.screen.wait_for(Step.MAINTENANCE, lambda v: v.get("wrong") and v.get("entered") == 0)
+            for digit in "22222222":
+                k.screen.press("digit", int(digit))
+            await k.screen.wait_for(Step.MAINTENANCE, lambda v: v.get("entered") == 8)
+            k.screen.press("ok")  # the third wrong code: back to the start screen
+            await k.screen.wait_for(Step.IDLE)
+        assert not k.terminal.maintenance.active  # type: ignore[union-attr]
+        k.screen.press("maintenance")
+        await k.screen.wait_for(Step.MAINTENANCE, lambda v: "entered" in v)
+        k.screen.press("cancel")
+        await k.screen.wait_for(Step.IDLE)
+        run.cancel()
+        await asyncio.gather(run, return_exceptions=True)
+
+    asyncio.run(stranger())
+    TAKEN.update((s, o) for s, o, _ in k.workflow.history)
+    assert [o for s, o, _ in k.workflow.history if s is Step.MAINTENANCE] == [
+        Outcome.NEXT, Outcome.NEXT, Outcome.CANCEL]
+
+
+def test_a_maintenance_mode_left_open_times_out_and_a_broken_board_state_ends_it(
+    world: World, tmp_path: Path
+) -> None:
+    with kiosk(world, f"T-{next(_terminals) + 600:04d}", tmp_path,
+               timeouts={Step.MAINTENANCE: 0.5}) as k:
+        maintenance = k.terminal.maintenance
+        assert isinstance(maintenance, SimulatedMaintenance)
+
+        async def staff() -> None:
+            run = asyncio.ensure_future(k.run())
+            assert (await k.into_maintenance())["unlocked"]
+            await k.screen.wait_for(Step.IDLE, timeout=10)  # walked away: back to the start screen
+            assert not maintenance.active
+            maintenance.fault = "the board's state cannot be read"
+            k.screen.press("maintenance")
+            await k.screen.wait_for(Step.MAINTENANCE, lambda v: "entered" in v)
+            for digit in STAFF_CODE:
+                k.screen.press("digit", int(digit))
+            await k.screen.wait_for(Step.MAINTENANCE, lambda v: v.get("entered") == len(STAFF_CODE))
+            k.screen.press("ok")
+            await k.screen.wait_for(Step.IDLE, timeout=10)
+            assert not maintenance.active  # left on the way out, even so
+            run.cancel()
+            await asyncio.gather(run, return_exceptions=True)
+
+        asyncio.run(staff())
+        TAKEN.update((s, o) for s, o, _ in k.workflow.history)
+        outcomes = [o for s, o, _ in k.workflow.history if s is Step.MAINTENANCE]
+        assert outcomes == [Outcome.TIMEOUT, Outcome.ERROR]
+
+
+def test_the_staff_code_never_reaches_a_log_or_the_screen(terminal: Kiosk,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    k = terminal
+    caplog.set_level(logging.DEBUG)
+
+    async def staff() -> None:
+        run = asyncio.ensure_future(k.run())
+        await k.into_maintenance()
+        k.screen.press("done")
+        await k.screen.wait_for(Step.IDLE)
+        run.cancel()
+        await asyncio.gather(run, return_exceptions=True)
+
+    asyncio.run(staff())
+    TAKEN.update((s, o) for s, o, _ in k.workflow.history)
+    assert "maintenance mode entered" in caplog.text
+    assert not holds(caplog.text, STAFF_CODE)
+    assert not holds(repr(k.screen.views), STAFF_CODE)
 
 
 def test_zz_every_transition_of_the_table_was_taken_by_this_module() -> None:

@@ -117,6 +117,9 @@ def test_the_table_lets_every_step_be_cancelled_timed_out_or_failed() -> None:
                 next_step(step, Outcome.CANCEL)
             assert next_step(step, Outcome.TIMEOUT) is Step.CANCELLED
             assert next_step(step, Outcome.ERROR) is Step.FAILED
+        elif step is Step.MAINTENANCE:  # staff, not a resident: however it ends, the start screen
+            for outcome in (Outcome.NEXT, Outcome.CANCEL, Outcome.TIMEOUT, Outcome.ERROR):
+                assert next_step(step, outcome) is Step.IDLE
         elif step is not Step.IDLE:
             assert next_step(step, Outcome.CANCEL) is Step.CANCELLED
             assert next_step(step, Outcome.TIMEOUT) is Step.CANCELLED
@@ -218,8 +221,8 @@ def test_a_failing_device_fails_the_session_cleanly() -> None:
 
 def test_cancel_everywhere_and_the_session_is_wiped_each_time() -> None:
     for step in Step:
-        if step in ENDS or step is Step.IDLE or step in NO_CANCEL:
-            continue
+        if step in ENDS or step in (Step.IDLE, Step.MAINTENANCE) or step in NO_CANCEL:
+            continue  # (the staff's maintenance mode is no session: it is not reached from idle here)
         flow, _screens = workflow({step: Scripted(step, [Outcome.CANCEL])})
         assert asyncio.run(flow.run_session()) is Step.CANCELLED, step
         assert flow.history[-2] == (step, Outcome.CANCEL, Step.CANCELLED) and not flow.context.personal
@@ -276,3 +279,29 @@ def test_a_resident_who_keeps_touching_is_not_timed_out_and_is_warned_before_wal
     walked_away.warn_before = 0.15
     assert asyncio.run(walked_away.run_session()) is Step.CANCELLED
     assert screens.warnings == [(Step.OPTIONS, 0.15), (Step.OPTIONS, None)]  # gone with the screen
+
+
+def test_the_staff_s_maintenance_mode_comes_back_to_the_start_however_it_ends() -> None:
+    flow, screens = workflow({
+        Step.IDLE: Scripted(Step.IDLE, [Outcome.MAINTENANCE, Outcome.MAINTENANCE, Outcome.NEXT]),
+        Step.MAINTENANCE: Scripted(Step.MAINTENANCE, [Outcome.TIMEOUT, Outcome.NEXT]),
+    })
+    assert asyncio.run(flow.run_session()) is Step.DONE  # and then a resident's session, whole
+    assert flow.history[:4] == [
+        (Step.IDLE, Outcome.MAINTENANCE, Step.MAINTENANCE), (Step.MAINTENANCE, Outcome.TIMEOUT, Step.IDLE),
+        (Step.IDLE, Outcome.MAINTENANCE, Step.MAINTENANCE), (Step.MAINTENANCE, Outcome.NEXT, Step.IDLE)]
+    assert screens.shown[1] == (Step.MAINTENANCE, Step.IDLE)
+
+
+def test_an_alarm_does_not_interrupt_the_maintenance_mode_but_ends_a_session() -> None:
+    async def alarm() -> str:
+        return "tamper"  # latched from the start
+
+    flow, _screens = workflow({Step.IDLE: Scripted(Step.IDLE, [Outcome.MAINTENANCE, Outcome.NEXT]),
+                               Step.MAINTENANCE: Scripted(Step.MAINTENANCE, delay=0.2),
+                               Step.LANGUAGE: Scripted(Step.LANGUAGE, delay=30)}, alarms=alarm)
+    assert asyncio.run(flow.run_session()) is Step.FAILED
+    assert [(s, o) for s, o, _ in flow.history[:3]] == [
+        (Step.IDLE, Outcome.MAINTENANCE), (Step.MAINTENANCE, Outcome.NEXT), (Step.IDLE, Outcome.NEXT)]
+    assert flow.history[3] == (Step.LANGUAGE, Outcome.ERROR, Step.FAILED)
+    assert flow.context.reason is None  # wiped at the end (it was language_terminal_alarm)

@@ -235,3 +235,33 @@ class LinkedGuard:
     def _on_event(self, event: Event) -> None:
         if event.name in ("ALARM", "STATUS", RESET):
             self._changed.wake()
+
+
+class LinkedMaintenance:
+    """The controller's maintenance mode (保守モード) as the kiosk's :class:`~kiosk.ports.Maintenance`."""
+
+    def __init__(self, controller: PeripheralController, cashbox: LinkedCashbox | None = None, *,
+                 answer_timeout: float = ANSWER_TIMEOUT) -> None:
+        self.controller = controller
+        self.cashbox = cashbox
+        self.answer_timeout = answer_timeout
+
+    def enter(self) -> None:
+        self.controller.send(messages.SET_MAINTENANCE, 1)
+
+    def leave(self) -> None:
+        self.controller.send(messages.SET_MAINTENANCE, 0)
+
+    async def clear_alarm(self) -> None:
+        try:
+            answer = await self.controller.ask(messages.CLEAR_ALARM, answers={"ALARM"},
+                                               timeout=self.answer_timeout)
+        except PeripheralError as error:
+            raise DeviceError(f"the alarm was not cleared: {error}") from None
+        if answer["causes"]:  # latched again at once: the tamper switch is still tripped
+            raise DeviceError(f"the alarm is still raised: {alarm_causes(answer['causes'])}")
+
+    def status(self) -> dict[str, object]:
+        state = self.controller.state
+        return {"alarm": alarm_causes(state.alarm) if state.alarm else None, "door_open": state.door_open,
+                "connected": state.up, "owed": 0 if self.cashbox is None else self.cashbox.owed}

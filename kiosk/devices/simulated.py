@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Sequence
 
 from documents import Binding, OpenedDocument
-from kiosk.errors import PaymentError, PrinterError
+from kiosk.errors import DeviceError, PaymentError, PrinterError
 from kiosk.ports import ReminderKind
 
 COINS = (10, 50, 100, 500)  # the coins the terminal takes (1 and 5 yen are refused)
@@ -122,3 +122,25 @@ class SimulatedReminder:
 
     def stop(self) -> None:
         self.active = None
+
+
+class SimulatedMaintenance:
+    """The maintenance mode without a controller: no door, no alarm; staff can still get in."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.fault: str | None = None  # set by a test: the board's state cannot be read
+
+    def enter(self) -> None:
+        self.active = True
+
+    def leave(self) -> None:
+        self.active = False
+
+    async def clear_alarm(self) -> None:
+        return None
+
+    def status(self) -> dict[str, object]:
+        if self.fault:
+            raise DeviceError(self.fault)
+        return {"alarm": None, "door_open": False, "connected": True, "owed": 0}

@@ -26,11 +26,12 @@ SESSION_LIMIT = 600.0  # seconds from the first touch to the end, whatever happe
 WARN_BEFORE = 15.0  # seconds before a screen times out that the resident is warned
 # the screens a resident works on (warned before they time out); the others wait for devices
 WARNED = frozenset({Step.LANGUAGE, Step.PLACE_CARD, Step.WHOSE, Step.PIN, Step.CERTIFICATE_TYPE,
-                    Step.OPTIONS, Step.COPIES, Step.CONFIRM, Step.PAYMENT})
+                    Step.OPTIONS, Step.COPIES, Step.CONFIRM, Step.PAYMENT, Step.MAINTENANCE})
 STEP_TIMEOUTS: dict[Step, float] = {  # seconds a resident may leave a screen untouched
     Step.LANGUAGE: 60, Step.PLACE_CARD: 60, Step.WHOSE: 60, Step.PIN: 60, Step.TAKE_CARD: 120,
     Step.CERTIFICATE_TYPE: 90, Step.OPTIONS: 90, Step.COPIES: 60, Step.CONFIRM: 90, Step.PAYMENT: 120,
     Step.PRINTING: 300, Step.TAKE_DOCUMENTS: 120, Step.DONE: 15, Step.CANCELLED: 30, Step.FAILED: 30,
+    Step.MAINTENANCE: 180,
 }
 
 
@@ -150,9 +151,10 @@ class Workflow:
     async def _guarded(self, step: Step) -> Outcome:
         """``step`` run, unless the door or tamper alarm comes first: then :class:`TerminalAlarm`
         (the session fails, voiding and refunding; the start screen stays out of service). The
-        start screen and the end screens are not interrupted: they handle the alarm themselves."""
+        start screen, the end screens and the staff's maintenance mode (where an alarm is
+        cleared) are not interrupted: they handle the alarm themselves."""
         run = asyncio.ensure_future(self.steps[step].run(self.context))
-        if self.alarms is None or step is Step.IDLE or step in ENDS:
+        if self.alarms is None or step in (Step.IDLE, Step.MAINTENANCE) or step in ENDS:
             return await run
         alarm = asyncio.ensure_future(self.alarms())
         try:

@@ -14,6 +14,9 @@ it makes sense (``back``).
 
 The card is needed only until its signature: after the PIN step the kiosk asks for it back and
 waits until it is gone (``take_card``), before anything else is chosen.
+
+Store staff reach the maintenance mode (``maintenance``) from the start screen with their code;
+it is no resident's session, and however it ends the start screen follows.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ class Step(StrEnum):
     DONE = "done"
     CANCELLED = "cancelled"
     FAILED = "failed"
+    MAINTENANCE = "maintenance"  # 保守モード: store staff, from the start screen
 
 
 class Outcome(StrEnum):
@@ -50,6 +54,7 @@ class Outcome(StrEnum):
     CANCEL = "cancel"
     TIMEOUT = "timeout"
     ERROR = "error"
+    MAINTENANCE = "maintenance"  # the start screen: staff asked for the maintenance mode
 
 
 ENDS = frozenset({Step.DONE, Step.CANCELLED, Step.FAILED})
@@ -78,7 +83,11 @@ _FLOW: dict[tuple[Step, Outcome], Step] = {
     (Step.PAYMENT, Outcome.REFUSED): Step.CERTIFICATE_TYPE,  # the municipality refused: coins returned
     (Step.PRINTING, Outcome.NEXT): Step.TAKE_DOCUMENTS,
     (Step.TAKE_DOCUMENTS, Outcome.NEXT): Step.DONE,
+    (Step.IDLE, Outcome.MAINTENANCE): Step.MAINTENANCE,
 }
+# the staff's maintenance mode is no resident's session: however it ends, the start screen follows
+_MAINTENANCE = {(Step.MAINTENANCE, outcome): Step.IDLE
+                for outcome in (Outcome.NEXT, Outcome.CANCEL, Outcome.TIMEOUT, Outcome.ERROR)}
 _EVERYWHERE = {Outcome.CANCEL: Step.CANCELLED, Outcome.TIMEOUT: Step.CANCELLED, Outcome.ERROR: Step.FAILED}
 # the ends go back to the start screen by themselves (the end screens time out)
 _AT_THE_ENDS = {(end, Outcome.NEXT): Step.IDLE for end in ENDS}
@@ -89,9 +98,11 @@ NO_CANCEL = frozenset({Step.PRINTING, Step.TAKE_DOCUMENTS})
 
 TRANSITIONS: dict[tuple[Step, Outcome], Step] = {
     **_FLOW,
-    **{(step, outcome): target for step in Step if step not in ENDS and step is not Step.IDLE
+    **{(step, outcome): target for step in Step
+       if step not in ENDS and step not in (Step.IDLE, Step.MAINTENANCE)
        for outcome, target in _EVERYWHERE.items()
        if not (outcome is Outcome.CANCEL and step in NO_CANCEL)},
+    **_MAINTENANCE,
     (Step.IDLE, Outcome.ERROR): Step.FAILED,
     **_AT_THE_ENDS,
 }

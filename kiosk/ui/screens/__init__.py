@@ -10,6 +10,7 @@ from kiosk.ui.screens.done import DoneScreen
 from kiosk.ui.screens.failed import FailedScreen
 from kiosk.ui.screens.idle import IdleScreen
 from kiosk.ui.screens.language import LanguageScreen
+from kiosk.ui.screens.maintenance import MaintenanceScreen
 from kiosk.ui.screens.options import OptionsScreen
 from kiosk.ui.screens.payment import PaymentScreen
 from kiosk.ui.screens.pin import PinScreen
@@ -25,6 +26,6 @@ SCREENS: dict[Step, type[StepScreen]] = {
     for screen in (
         IdleScreen, LanguageScreen, PlaceCardScreen, WhoseScreen, PinScreen, TakeCardScreen,
         CertificateTypeScreen, OptionsScreen, CopiesScreen, ConfirmScreen, PaymentScreen, PrintingScreen,
-        TakeDocumentsScreen, DoneScreen, CancelledScreen, FailedScreen,
+        TakeDocumentsScreen, DoneScreen, CancelledScreen, FailedScreen, MaintenanceScreen,
     )
 }

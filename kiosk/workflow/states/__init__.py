@@ -12,13 +12,14 @@ from kiosk.workflow.states.base import State
 from kiosk.workflow.states.card import Pin, TakeCard
 from kiosk.workflow.states.choice import CertificateType, Confirm, Copies, Options
 from kiosk.workflow.states.ends import Cancelled, Done, Failed
+from kiosk.workflow.states.maintenance import MaintenanceMode
 from kiosk.workflow.states.money import Payment, Printing, TakeDocuments
 from kiosk.workflow.states.start import Idle, Language, PlaceCard, Whose
 from kiosk.workflow.steps import Step
 
 STATES: tuple[type[State], ...] = (
     Idle, Language, PlaceCard, Whose, Pin, TakeCard, CertificateType, Options, Copies, Confirm,
-    Payment, Printing, TakeDocuments, Done, Cancelled, Failed,
+    Payment, Printing, TakeDocuments, Done, Cancelled, Failed, MaintenanceMode,
 )
 
 

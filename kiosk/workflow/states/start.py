@@ -3,7 +3,8 @@
 Views (what each screen is told; the words come from the catalogs):
 
 - idle: ``{"out_of_service": None}`` — touched, the session starts; ``{"out_of_service": causes}``
-  while the door or tamper alarm is latched (no touch is taken until staff clear it).
+  while the door or tamper alarm is latched (no resident's touch is taken until staff clear it).
+  ``Touch("maintenance")`` (the staff's corner) leads to the maintenance mode either way.
 - language: ``{"languages": ["ja", "en"]}`` — ``Touch("language", "en")``.
 - place_card: ``{"reading": bool, "problem": key | None}`` — waits for a card; ``problem`` when
   the card cannot be read (not a My Number Card, moved during reading): take it and try again.
@@ -20,6 +21,7 @@ from hardware.card.errors import CardError, NotMyNumberCardError
 from hardware.card.holder import HolderAuthentication
 from kiosk.messages import LANGUAGES
 from kiosk.recovery import recover
+from kiosk.terminal import Terminal
 from kiosk.workflow.context import SessionContext
 from kiosk.workflow.states.base import State, ending, first
 from kiosk.workflow.steps import Outcome, Step
@@ -30,23 +32,35 @@ WHOSE = ("residence", "domicile")  # 住所地, 本籍地
 
 
 class Idle(State):
-    """The start screen; an order an earlier session left open is ended first (the journal)."""
+    """The start screen; an order an earlier session left open is ended first (the journal).
+    Out of service while the door or tamper alarm is latched; staff reach the maintenance mode
+    from here at any time (``Touch("maintenance")``)."""
 
     step = Step.IDLE
 
+    def __init__(self, terminal: Terminal) -> None:
+        super().__init__(terminal)
+        self._reported: str | None = None  # the alarm the center was told of, until told it cleared
+
     async def run(self, context: SessionContext) -> Outcome:
         guard = self.terminal.guard
-        if guard is not None and guard.alarm is not None:  # out of service until staff clear it
+        while guard is not None and guard.alarm is not None:  # out of service until staff clear it
             causes = guard.alarm
-            log.warning("out of service: alarm %s", causes)
             self.show(out_of_service=causes)
-            await self._report(causes, "raised")
-            await guard.wait_until_cleared()
-            await self._report(causes, "cleared")
+            if self._reported != causes:
+                log.warning("out of service: alarm %s", causes)
+                await self._report(causes, "raised")
+                self._reported = causes
+            index, touch = await first(guard.wait_until_cleared(), self.touch("maintenance"))
+            if index == 1 and touch.action == "maintenance":
+                return Outcome.MAINTENANCE
+        if self._reported is not None:
+            await self._report(self._reported, "cleared")
+            self._reported = None
         self.show(out_of_service=None)
         await asyncio.to_thread(recover, self.terminal.journal, self.terminal.center().client)
-        await self.touch("start")  # cancel and back on the start screen start a session too
-        return Outcome.NEXT
+        touch = await self.touch("start", "maintenance")  # cancel and back start a session too
+        return Outcome.MAINTENANCE if touch.action == "maintenance" else Outcome.NEXT
 
 
     async def _report(self, causes: str, state: str) -> None:
