@@ -354,6 +354,10 @@ class Controller:
         guard = self.devices.guard
         if guard is None:
             self._refuse(code, messages.REASON_BAD_MESSAGE)
+        elif not guard.maintenance:
+            self._refuse(code, messages.REASON_NOT_MAINTENANCE)
+        elif guard.tamper.value():  # cleared now, it would latch again at once
+            self._refuse(code, messages.REASON_STILL_TRIPPED)
         elif not guard.clear():
             self._refuse(code, messages.REASON_NOT_MAINTENANCE)
         else:

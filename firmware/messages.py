@@ -64,6 +64,7 @@ REASON_NO_PAYMENT = const(3)  # ACCEPT/RETURN with no payment open
 REASON_NOT_PAID = const(4)  # ACCEPT_PAYMENT with less held than the fee
 REASON_ALARM = const(5)  # OPEN_PAYMENT while the alarm is latched
 REASON_NOT_MAINTENANCE = const(6)  # CLEAR_ALARM outside maintenance mode
+REASON_STILL_TRIPPED = const(7)  # CLEAR_ALARM while the tamper switch is still tripped
 
 # STATUS flags
 STATUS_PAYMENT_OPEN = const(1)

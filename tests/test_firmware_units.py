@@ -27,7 +27,7 @@ UNIT_TESTS = {
     "test_guard": 6,
     "test_watchdog": 2,
     "test_irq": 4,
-    "test_controller": 18,
+    "test_controller": 19,
 }
 MODULES = ("coins", "tray", "buzzer", "guard", "watchdog", "controller", "board", "main", "board_unix",
            "simulator")

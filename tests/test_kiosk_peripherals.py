@@ -123,13 +123,26 @@ def test_tamper_mid_session_fails_it_refunds_and_keeps_the_terminal_out_of_servi
         run = asyncio.ensure_future(k.run())  # the next resident finds the terminal out of service
         view = await k.screen.wait_for(Step.IDLE, lambda v: v.get("out_of_service") is not None)
         assert view["out_of_service"] == "tamper"
+        k.screen.press("start")
         await asyncio.sleep(0.5)
         assert k.screen.view(Step.IDLE).get("out_of_service") == "tamper"  # no session starts
+        view = await k.into_maintenance()  # the clerk, with the staff code
+        assert view["alarm"] == "tamper" and view["connected"]
+        assert rig.simulator.wait_for(lambda: rig.controller.state.status.get("flags", 0)
+                                      & messages.STATUS_MAINTENANCE, 5)
+        rig.simulator.open_door()  # in maintenance mode: no new alarm
+        await k.screen.wait_for(Step.MAINTENANCE, lambda v: v.get("door_open"), timeout=5)
+        k.screen.press("clear_alarm")  # the tamper switch is still tripped: refused
+        await k.screen.wait_for(Step.MAINTENANCE, lambda v: v.get("refused"), timeout=10)
         rig.simulator.rest_tamper()
-        rig.controller.send(messages.SET_MAINTENANCE, 1)  # the clerk, with the store's key
-        await rig.controller.ask(messages.CLEAR_ALARM, answers={"ALARM"})
-        rig.controller.send(messages.SET_MAINTENANCE, 0)
+        rig.simulator.close_door()
+        k.screen.press("clear_alarm")
+        await k.screen.wait_for(Step.MAINTENANCE, lambda v: v.get("refused") is False
+                                and v.get("alarm") is None, timeout=10)
+        k.screen.press("done")
         await k.screen.wait_for(Step.IDLE, lambda v: v.get("out_of_service", "") is None, timeout=10)
+        assert rig.simulator.wait_for(lambda: not rig.controller.state.status.get("flags", 0)
+                                      & messages.STATUS_MAINTENANCE, 5)
         k.screen.press("start")
         await k.screen.wait_for(Step.LANGUAGE)
         run.cancel()

@@ -206,6 +206,18 @@ class TestController:
             self.pass_ms(995)
         assert self.pins["coin_inhibit"].level == 0 and self.devices.coins.is_open
 
+    def test_an_alarm_is_not_cleared_while_the_tamper_switch_is_still_tripped(self):
+        self.pins["tamper"].set(1)
+        self.pass_ms(10)
+        assert self.link.events() == [(messages.ALARM, (messages.ALARM_TAMPER,))]
+        self.command(messages.SET_MAINTENANCE, 1)
+        assert self.command(messages.CLEAR_ALARM) == [
+            (messages.REFUSED, (messages.CLEAR_ALARM, messages.REASON_STILL_TRIPPED))]
+        assert self.devices.guard.latched == messages.ALARM_TAMPER
+        self.pins["tamper"].set(0)
+        self.pass_ms(10)
+        assert self.command(messages.CLEAR_ALARM) == [(messages.ALARM, (0,))]
+
     def test_outcome_lost_with_the_link_is_sent_again(self):
         accepted = messages.encode(messages.PAYMENT_ACCEPTED, 100, 0, 0)
         self.link.state = link.DOWN
