@@ -32,10 +32,11 @@ PASSES = {  # the screens each scenario goes through, in order
     "locked": [*START, "pin", "cancelled"],
     "refused": [*CARD, "cancelled"],
     "timeout": [*START, "cancelled"],
+    "staff": ["idle", "maintenance", "idle", "language", "place_card", "cancelled"],
 }
 POOLS = {"refused": "no_seal"}
 CASES = [("happy", "ja"), ("happy", "en"), ("wrong_pin", "en"), ("locked", "ja"), ("refused", "en"),
-         ("timeout", "ja")]
+         ("timeout", "ja"), ("staff", "ja")]
 
 
 @pytest.fixture(scope="module")

@@ -46,6 +46,7 @@ BUTTONS: dict[Step, set[str]] = {
     Step.TAKE_CARD: {"cancel"}, Step.CERTIFICATE_TYPE: {"cancel"}, Step.OPTIONS: {"back", "cancel", "next"},
     Step.COPIES: {"back", "cancel", "next"}, Step.CONFIRM: {"back", "cancel", "next"},
     Step.PAYMENT: {"cancel"}, Step.DONE: {"ok"}, Step.CANCELLED: {"ok"}, Step.FAILED: {"ok"},
+    Step.MAINTENANCE: {"cancel"},
 }
 
 
@@ -340,12 +341,37 @@ async def timeout(r: Resident) -> None:
     await r.finish(Step.CANCELLED)
 
 
+async def staff(r: Resident) -> None:
+    """Store staff: the 係員 corner of the start screen, their code (dots only), the devices' state,
+    done; then a resident starts a session and cancels it."""
+    from center.devstack import DEMO_STAFF_CODE  # the code of kiosks set up by the devstack
+
+    await r.reach(Step.IDLE)
+    await r.touch("maintenance")
+    await r.reach(Step.MAINTENANCE, lambda v: "entered" in v and not v.get("unlocked"))
+    check(r.say("maintenance.code") in r.words(), "the staff code is not asked for")
+    for digit in DEMO_STAFF_CODE:
+        await r.touch(f"digit-{digit}")
+    await r.reach(Step.MAINTENANCE, lambda v: v.get("entered") == len(DEMO_STAFF_CODE))
+    check(DEMO_STAFF_CODE not in r.words(), "the staff code is shown")
+    await r.pictures.take(r.screen.on_screen())
+    await r.touch("ok")
+    await r.reach(Step.MAINTENANCE, lambda v: v.get("unlocked") is True)
+    check(r.say("maintenance.no_alarm") in r.words(), "the alarm state is not shown")
+    check(r.say("maintenance.connected") in r.words(), "the controller's state is not shown")
+    await r.touch("done")
+    await r.start()
+    await r.touch("cancel")
+    await r.finish(Step.CANCELLED)
+
+
 SCENARIOS = {
     "happy": Scenario(Step.DONE, happy),
     "wrong_pin": Scenario(Step.CANCELLED, wrong_pin),
     "locked": Scenario(Step.CANCELLED, locked),
     "refused": Scenario(Step.CANCELLED, refused),
     "timeout": Scenario(Step.CANCELLED, timeout, {Step.WHOSE: WALK_AWAY}),
+    "staff": Scenario(Step.CANCELLED, staff),
 }
 
 
