@@ -63,6 +63,11 @@ class AlarmReport(BaseModel):
     state: str = Field(pattern=r"^(raised|cleared)$", description="raised, or cleared by staff")
 
 
+class AlarmRecorded(BaseModel):
+    causes: str
+    state: str
+
+
 class ErrorResponse(BaseModel):
     error: str
     message: str
@@ -206,7 +211,7 @@ def create_app(service: CenterService) -> FastAPI:
             certificate_types={kind.value: _availability(decision)
                                for kind, decision in accepted.certificate_types.items()}))
 
-    @app.post("/v1/terminal/alarms", status_code=204, tags=["terminals"],
+    @app.post("/v1/terminal/alarms", response_model=AlarmRecorded, tags=["terminals"],
               openapi_extra={**SIGNED, "requestBody": {
                   "required": True,
                   "content": {"application/json": {"schema": AlarmReport.model_json_schema()}}}})
@@ -220,7 +225,7 @@ def create_app(service: CenterService) -> FastAPI:
         except ValidationError:
             raise BadRequest("invalid_body", "the request body is not valid") from None
         await service.terminal_alarm(terminal_id, report.causes, report.state)
-        return Response(status_code=204)
+        return _json(AlarmRecorded(causes=report.causes, state=report.state))
 
     add_order_routes(app, service, SIGNED)
     register_verify_page(app, service)

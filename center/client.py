@@ -76,9 +76,7 @@ class CenterClient:
 
     def report_alarm(self, causes: str, state: str) -> None:
         """The terminal's door or tamper alarm ``raised`` or ``cleared``."""
-        response = self.request("POST", "/v1/terminal/alarms", {"causes": causes, "state": state})
-        if response.status_code != 204:
-            self._json(response, 204)
+        self._json(self.request("POST", "/v1/terminal/alarms", {"causes": causes, "state": state}), 200)
 
     # -- orders --------------------------------------------------------------------------------
 
