@@ -84,6 +84,7 @@ class PeripheralSimulator:
         self.starts = 0
         self.exit_codes: list[int] = []
         self._changed = threading.Condition()
+        self._telling = threading.Lock()  # the hoppers' thread and the test's both write lines
         self._process: subprocess.Popen[bytes] | None = None
         self._reader: threading.Thread | None = None
         self._feeders: dict[int, threading.Thread] = {}
@@ -172,8 +173,9 @@ class PeripheralSimulator:
         if process is None or process.stdin is None or process.poll() is not None:
             raise PeripheralError("the firmware is not running")
         try:
-            process.stdin.write(line.encode() + b"\n")
-            process.stdin.flush()
+            with self._telling:
+                process.stdin.write(line.encode() + b"\n")
+                process.stdin.flush()
         except (BrokenPipeError, OSError):
             raise PeripheralError("the firmware is not running") from None
 
