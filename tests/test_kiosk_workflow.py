@@ -305,3 +305,23 @@ def test_an_alarm_does_not_interrupt_the_maintenance_mode_but_ends_a_session() -
         (Step.IDLE, Outcome.MAINTENANCE), (Step.MAINTENANCE, Outcome.NEXT), (Step.IDLE, Outcome.NEXT)]
     assert flow.history[3] == (Step.LANGUAGE, Outcome.ERROR, Step.FAILED)
     assert flow.context.reason is None  # wiped at the end (it was language_terminal_alarm)
+
+
+def test_a_touch_just_after_the_warning_takes_it_away_at_once_and_the_time_counts_afresh() -> None:
+    class TouchingWhenWarned(Scripted):
+        async def run(self, context: SessionContext) -> Outcome:
+            while not screens.warnings:  # the first warning, 0.3 s before the end
+                await asyncio.sleep(0.01)
+            flow.activity.mark()  # a touch at once
+            await asyncio.sleep(0.2)  # long before the first end would have come
+            assert screens.warnings[-1] == (Step.OPTIONS, None), "the warning stayed after the touch"
+            while len(screens.warnings) < 3:  # warned again, 0.3 s before the new end
+                await asyncio.sleep(0.01)
+            flow.activity.mark()
+            return await super().run(context)
+
+    flow, screens = workflow({Step.OPTIONS: TouchingWhenWarned(Step.OPTIONS)}, timeouts={Step.OPTIONS: 0.6})
+    flow.warn_before = 0.3
+    assert asyncio.run(flow.run_session()) is Step.DONE
+    assert screens.warnings == [(Step.OPTIONS, 0.3), (Step.OPTIONS, None), (Step.OPTIONS, 0.3),
+                                (Step.OPTIONS, None)]

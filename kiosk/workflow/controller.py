@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 SESSION_LIMIT = 600.0  # seconds from the first touch to the end, whatever happens
 WARN_BEFORE = 15.0  # seconds before a screen times out that the resident is warned
+ACTIVITY_POLL = 0.1  # seconds between looks at the resident's last action while a screen waits
 # the screens a resident works on (warned before they time out); the others wait for devices
 WARNED = frozenset({Step.LANGUAGE, Step.PLACE_CARD, Step.WHOSE, Step.PIN, Step.CERTIFICATE_TYPE,
                     Step.OPTIONS, Step.COPIES, Step.CONFIRM, Step.PAYMENT, Step.MAINTENANCE})
@@ -170,30 +171,37 @@ class Workflow:
 
     async def _until_done_or_timed_out(self, step: Step, task: asyncio.Future[Outcome]) -> bool:
         """Whether ``task`` finished before its screen timed out; warns the resident before (and
-        takes the warning away when they act, or the screen goes)."""
+        takes the warning away as soon as they act, or when the screen goes).
+
+        The resident's actions are looked at every ``ACTIVITY_POLL`` seconds, so a touch right
+        after the warning takes it away at once and the time counts afresh from the touch (the
+        warning comes again ``warn_before`` seconds before the new end)."""
         warned = False
+        armed = False  # the screen's end was further away than the warning: warn when it comes near
+        acted = self.activity.last
         try:
             while True:
                 deadline = self._deadline(step)
                 if deadline is None:
                     await asyncio.wait({task})
                     return True
-                seen = self.activity.last
+                if warned and self.activity.last != acted:  # the resident did something
+                    self.ui.warn(step, None)
+                    warned = False
                 remaining = deadline - self.clock()
                 if remaining <= 0:
                     return False
-                warn = step in WARNED and not warned and remaining > self.warn_before
-                wait = remaining - self.warn_before if warn else remaining
+                if step in WARNED and not warned:
+                    if remaining > self.warn_before:
+                        armed = True
+                    elif armed:
+                        self.ui.warn(step, self.warn_before)
+                        warned, armed, acted = True, False, self.activity.last
+                until_warning = remaining - self.warn_before if armed else remaining
+                wait = max(0.0, min(remaining, until_warning, ACTIVITY_POLL))
                 done, _pending = await asyncio.wait({task}, timeout=wait)
                 if done:
                     return True
-                if self.activity.last != seen:  # the resident did something: the time counts again
-                    if warned:
-                        self.ui.warn(step, None)
-                        warned = False
-                elif warn:
-                    self.ui.warn(step, self.warn_before)
-                    warned = True
         finally:
             if warned:
                 self.ui.warn(step, None)
