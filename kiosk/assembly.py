@@ -115,6 +115,14 @@ class Peripherals:
     maintenance: LinkedMaintenance
     simulator: PeripheralSimulator | None = None
 
+    @classmethod
+    def linked(cls, controller: PeripheralController, simulator: PeripheralSimulator | None = None
+               ) -> Peripherals:
+        """The kiosk's adapters on ``controller`` (started or not)."""
+        cashbox = LinkedCashbox(controller)
+        return cls(controller, cashbox, LinkedReminder(controller), LinkedGuard(controller),
+                   LinkedPaperTray(controller), LinkedMaintenance(controller, cashbox), simulator)
+
     def close(self) -> None:
         self.controller.close()
         if self.simulator is not None:
@@ -138,9 +146,7 @@ def peripherals_for(config: KioskConfig, *, up_timeout: float = 15.0) -> Periphe
         if simulator is not None:
             simulator.close()
         raise ControllerUnavailable(f"the peripheral controller on {config.peripherals} does not answer")
-    cashbox = LinkedCashbox(controller)
-    return Peripherals(controller, cashbox, LinkedReminder(controller), LinkedGuard(controller),
-                       LinkedPaperTray(controller), LinkedMaintenance(controller, cashbox), simulator)
+    return Peripherals.linked(controller, simulator)
 
 
 @dataclass

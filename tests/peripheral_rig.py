@@ -9,31 +9,29 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hardware.peripherals import Event, PeripheralController
 from hardware.peripherals.simulator import PeripheralSimulator
-from kiosk.devices.peripherals import (
-    LinkedCashbox,
-    LinkedGuard,
-    LinkedMaintenance,
-    LinkedPaperTray,
-    LinkedReminder,
-)
+from kiosk.assembly import Peripherals
 
 UP_TIMEOUT = 15.0
 
 
 @dataclass
 class Rig:
+    """The simulator, the kiosk's :class:`~kiosk.assembly.Peripherals` on it (``rig.cashbox``,
+    ``rig.controller``… are theirs) and every event the driver published."""
+
     simulator: PeripheralSimulator
-    controller: PeripheralController
-    cashbox: LinkedCashbox
-    reminder: LinkedReminder
-    guard: LinkedGuard
-    tray: LinkedPaperTray
-    maintenance: LinkedMaintenance
+    devices: Peripherals
     events: list[Event]
     _arrived: threading.Condition
+
+    def __getattr__(self, name: str) -> Any:  # controller, cashbox, reminder, guard, tray, maintenance
+        if name == "devices":  # not connected yet
+            raise AttributeError(name)
+        return getattr(self.devices, name)
 
     def names(self) -> list[str]:
         return [event.name for event in list(self.events)]
@@ -64,12 +62,7 @@ class Rig:
         controller = PeripheralController(self.simulator.transport, **options)  # type: ignore[arg-type]
         self.events = []
         controller.subscribe(self._record)
-        self.controller = controller
-        self.cashbox = LinkedCashbox(controller)
-        self.reminder = LinkedReminder(controller)
-        self.guard = LinkedGuard(controller)
-        self.tray = LinkedPaperTray(controller)
-        self.maintenance = LinkedMaintenance(controller, self.cashbox)
+        self.devices = Peripherals.linked(controller, self.simulator)
         controller.start()
         assert controller.wait_until_up(UP_TIMEOUT), "the board did not come up"
 
@@ -89,6 +82,6 @@ def peripheral_rig(directory: Path, **options: object) -> Iterator[Rig]:
         rig.connect(**options)
         yield rig
     finally:
-        if hasattr(rig, "controller"):
+        if "devices" in vars(rig):
             rig.controller.close()
         simulator.close()
