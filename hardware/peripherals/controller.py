@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from firmware import link, messages
 from hardware.peripherals.errors import CommandRefused, ControllerUnavailable
@@ -304,8 +304,3 @@ class PeripheralController:
                 callback(event)
             except Exception:
                 log.exception("peripheral event subscriber failed on %s", event.name)
-
-
-def describe(event: Event) -> dict[str, Any]:
-    """An event as plain data (for logs: the board's events carry no personal data)."""
-    return {"event": event.name, **event.fields}
