@@ -41,7 +41,9 @@ class TerminalCA:
     certificate: x509.Certificate
 
     @classmethod
-    def load_or_create(cls, directory: Path) -> TerminalCA:
+    def load_or_create(cls, directory: Path, *, now: dt.datetime | None = None) -> TerminalCA:
+        """The terminal CA kept in ``directory``, created there (valid from a day before ``now``,
+        for ten years) when absent."""
         key_path, cert_path = directory / "terminal-ca.key", directory / "terminal-ca.crt"
         if key_path.exists():
             key = serialization.load_pem_private_key(key_path.read_bytes(), None)
@@ -51,7 +53,7 @@ class TerminalCA:
         name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
                           x509.NameAttribute(NameOID.ORGANIZATION_NAME, "koufu issuance center"),
                           x509.NameAttribute(NameOID.COMMON_NAME, "koufu terminal CA")])
-        now = dt.datetime.now(dt.UTC)
+        now = now or dt.datetime.now(dt.UTC)
         cert = (
             x509.CertificateBuilder().subject_name(name).issuer_name(name)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
@@ -69,8 +71,10 @@ class TerminalCA:
         cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         return cls(key, cert)
 
-    def issue(self, terminal_id: str, public_key: ec.EllipticCurvePublicKey) -> x509.Certificate:
-        now = dt.datetime.now(dt.UTC)
+    def issue(self, terminal_id: str, public_key: ec.EllipticCurvePublicKey, *,
+              now: dt.datetime | None = None) -> x509.Certificate:
+        """A terminal's certificate, valid from five minutes before ``now`` for 825 days."""
+        now = now or dt.datetime.now(dt.UTC)
         return (
             x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, terminal_id)]))
@@ -111,7 +115,7 @@ def enroll(connection: sa.Connection, ca: TerminalCA, terminal_id: str, store: s
            now: dt.datetime) -> EnrolledTerminal:
     check_terminal_id(terminal_id)
     key = ec.generate_private_key(ec.SECP256R1())
-    cert = ca.issue(terminal_id, key.public_key())
+    cert = ca.issue(terminal_id, key.public_key(), now=now)
     connection.execute(terminals.insert().values(
         id=terminal_id, store=store,
         public_key=key.public_key().public_bytes(serialization.Encoding.DER,

@@ -121,7 +121,7 @@ class Town:
 
 def _terminal(ca: TerminalCA, terminal_id: str) -> Terminal:
     key = ec.generate_private_key(ec.SECP256R1())
-    return Terminal(terminal_id, key, ca.issue(terminal_id, key.public_key()))
+    return Terminal(terminal_id, key, ca.issue(terminal_id, key.public_key(), now=NOW))
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -154,8 +154,8 @@ def town(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
             first_serial=5000,
         )
     key = MunicipalKey.generate(CODE)
-    ca = TerminalCA.load_or_create(root / "terminal-ca")
-    other_ca = TerminalCA.load_or_create(root / "other-ca")
+    ca = TerminalCA.load_or_create(root / "terminal-ca", now=NOW)
+    other_ca = TerminalCA.load_or_create(root / "other-ca", now=NOW)
     issuer = Issuer(engine, key, [ca.certificate], clock=lambda: NOW)
     yield Town(engine, people, key, issuer, _terminal(ca, "T-0001"), _terminal(other_ca, "T-0001"))
     engine.dispose()
