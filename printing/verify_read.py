@@ -1,9 +1,12 @@
 """Reading the QR codes of printed pages from a scan, a photo or a PDF (検証用QRコードの読み取り).
 
 An image (PNG, JPEG or TIFF, through Pillow) is tried as it is, then, if no koufu code is found,
-as variants a photo may need: grayscale with the contrast stretched, upscaled, sharpened. A PDF
-is rasterised page by page with ``pdftoppm -r 200 -gray`` in a private temporary directory,
-removed afterwards. Codes are decoded with zxing-cpp.
+as variants a photo may need: grayscale with the contrast stretched, upscaled, sharpened. Where
+zxing-cpp finds a code it cannot decode (a phone photo of a 300 dpi page can leave two or three
+pixels a module, soft and dim), that spot is cut out and read again close up: its own contrast
+stretched, upscaled and sharpened, or upscaled with a local threshold. A PDF is rasterised page
+by page with ``pdftoppm -r 200 -gray`` in a private temporary directory, removed afterwards.
+Codes are decoded with zxing-cpp.
 
 Everything arrives from strangers, so everything is bounded before it is decoded: the bytes, the
 pixels (a small PNG can declare a gigapixel image: a decompression bomb), the pages of a PDF, the
@@ -18,9 +21,10 @@ import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import zxingcpp
-from PIL import Image, ImageFilter, ImageOps
+from PIL import Image, ImageChops, ImageFilter, ImageOps
 
 from documents.errors import DocumentError
 from printing.payload import FORMAT, BadPayload, PagePayload
@@ -36,6 +40,9 @@ IMAGE_FORMATS = ("PNG", "JPEG", "TIFF")
 _QR = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 _UPSCALE_BELOW = 2500  # a photo whose longer side is smaller than this is also tried at twice the size
 _SHARPEN = ImageFilter.UnsharpMask(radius=2, percent=150, threshold=3)
+_CLOSE_UPS = 6  # spots of a page, at most, where a code was seen but not read, that are read close up
+_CLOSE_UP_MARGIN = 0.25  # around the spot, of its size: the quiet zone and more, should the spot be short
+_CLOSE_UP_SIDE = 2000  # pixels: a close-up is upscaled only while its longer side stays within this
 
 
 class UnreadableInput(DocumentError):
@@ -171,34 +178,124 @@ def _pdf_pages(data: bytes) -> Iterator[Image.Image]:
                 yield image.convert("L")
 
 
+class _Box(NamedTuple):
+    """A spot of the page, in its pixels."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+    def holds(self, other: _Box) -> bool:
+        """Whether ``other`` is much the same spot: its centre inside this one, of a like size."""
+        x, y = (other.left + other.right) / 2, (other.top + other.bottom) / 2
+        area, others = max(1, self.area), max(1, other.area)
+        return self.left <= x <= self.right and self.top <= y <= self.bottom and 0.5 <= others / area <= 2
+
+    @property
+    def area(self) -> int:
+        return (self.right - self.left) * (self.bottom - self.top)
+
+
 def _read_page(image: Image.Image) -> tuple[list[PagePayload], str | None]:
-    """The koufu payloads on one page, and why a code seen there could not be read (or None)."""
+    """The koufu payloads on one page, and why a code seen there could not be read (or None).
+
+    Each variant of the page is read; where a code is seen in one but not decoded, the spot is
+    read close up (each spot once) before the next variant."""
     trouble: str | None = None
-    for variant in _variants(image):
-        payloads: list[PagePayload] = []
-        for barcode in zxingcpp.read_barcodes(variant, formats=_QR, return_errors=True):
-            if not barcode.valid:
-                trouble = trouble or "a QR code is there but cannot be read (damaged or covered)"
-                continue
-            try:
-                payloads.append(PagePayload.decode(barcode.text))
-            except BadPayload as error:
-                if barcode.text.startswith(FORMAT + ":"):
-                    trouble = f"the page's code is not whole: {error}"
+    grey = image.convert("L")
+    tried: list[_Box] = []
+    for variant, scale in _variants(image):
+        payloads, trouble, seen = _read(variant, trouble)
         if payloads:
             return payloads, None
+        for spot in seen:
+            box = _page_box(spot, scale, grey.size)
+            if (len(tried) >= _CLOSE_UPS or box.right <= box.left or box.bottom <= box.top
+                    or any(old.holds(box) for old in tried)):
+                continue
+            tried.append(box)
+            for close_up in _close_ups(grey.crop(box)):
+                payloads, trouble, _ = _read(close_up, trouble)
+                if payloads:
+                    return payloads, None
     return [], trouble
 
 
-def _variants(image: Image.Image) -> Iterator[Image.Image]:
+def _read(image: Image.Image, trouble: str | None) -> tuple[list[PagePayload], str | None, list[_Box]]:
+    """The koufu payloads zxing-cpp reads in ``image``, the trouble so far (the first kept), and
+    where it saw codes it could not decode (in ``image``'s pixels, QR codes before the smaller
+    Micro and rectangular ones its finder also reports)."""
+    payloads: list[PagePayload] = []
+    seen: list[tuple[bool, _Box]] = []
+    for barcode in zxingcpp.read_barcodes(image, formats=_QR, return_errors=True):
+        if not barcode.valid:
+            trouble = trouble or "a QR code is there but cannot be read (damaged or covered)"
+            seen.append((barcode.format != zxingcpp.BarcodeFormat.QRCode, _box_of(barcode.position)))
+            continue
+        try:
+            payloads.append(PagePayload.decode(barcode.text))
+        except BadPayload as error:
+            if barcode.text.startswith(FORMAT + ":"):
+                trouble = f"the page's code is not whole: {error}"
+    seen.sort(key=lambda other: (other[0], -other[1].area))
+    return payloads, trouble, [box for _, box in seen]
+
+
+def _box_of(position: zxingcpp.Position) -> _Box:
+    corners = (position.top_left, position.top_right, position.bottom_right, position.bottom_left)
+    xs, ys = [corner.x for corner in corners], [corner.y for corner in corners]
+    return _Box(min(xs), min(ys), max(xs), max(ys))
+
+
+def _page_box(spot: _Box, scale: int, size: tuple[int, int]) -> _Box:
+    """The spot seen in a variant ``scale`` times the page's size, as a box of the page with a margin."""
+    margin = _CLOSE_UP_MARGIN * max(spot.right - spot.left, spot.bottom - spot.top) / scale
+    return _Box(max(0, int(spot.left / scale - margin)), max(0, int(spot.top / scale - margin)),
+                min(size[0], int(spot.right / scale + margin) + 1),
+                min(size[1], int(spot.bottom / scale + margin) + 1))
+
+
+def _close_ups(spot: Image.Image) -> Iterator[Image.Image]:
+    """A spot where a code was seen and not read, as what helps a code of few pixels a module: its
+    own contrast stretched (the page's stretch is set by the whole page), upscaled so that the
+    binarizer's edges fall between the pixels, and that sharpened or thresholded against the
+    neighbourhood's mean (a local threshold: a blurred light module between dark ones stays
+    lighter than its surroundings, though darker than the paper)."""
+    spot = ImageOps.autocontrast(spot)
+    yield spot
+    for factor in (2, 3, 4):
+        if max(spot.size) * factor > _CLOSE_UP_SIDE:
+            return
+        large = spot.resize((spot.width * factor, spot.height * factor), Image.Resampling.BICUBIC)
+        if factor == 2:
+            yield large.filter(_SHARPEN)
+        else:
+            yield _local_threshold(large, radius=4 * factor)
+            yield large.filter(ImageFilter.UnsharpMask(radius=factor, percent=150, threshold=3))
+
+
+def _local_threshold(image: Image.Image, radius: int) -> Image.Image:
+    """Black where a pixel is darker than the mean of the box of ``radius`` around it, else white."""
+    mean = image.filter(ImageFilter.BoxBlur(radius))
+    return ImageChops.subtract(image, mean, 1.0, 128).point(lambda value: 255 if value >= 128 else 0)
+
+
+def _variants(image: Image.Image) -> Iterator[tuple[Image.Image, int]]:
     """The image as it is, then what helps a photo: grey with the contrast stretched, twice the
     size if it is small, and that sharpened (a soft photo's modules of two or three pixels run
-    into each other; an unsharp mask separates them again)."""
-    yield image
-    grey = ImageOps.autocontrast(image.convert("L"), cutoff=1)
-    yield grey
+    into each other; an unsharp mask separates them again); each with its scale to the page.
+
+    The stretch clips the lightest percent only: clipping the darkest too would set black at the
+    level of a small code's own light modules (they are the darkest percent of a page, and blurred
+    between dark ones they stay grey), turning the code into a black square."""
+    yield image, 1
+    grey = ImageOps.autocontrast(image.convert("L"), cutoff=(0, 1))
+    yield grey, 1
+    scale = 1
     if max(grey.size) < _UPSCALE_BELOW and grey.size[0] * grey.size[1] * 4 <= MAX_PIXELS:
         grey = grey.resize((grey.size[0] * 2, grey.size[1] * 2), Image.Resampling.BICUBIC)
-        yield grey
-    yield grey.filter(_SHARPEN)
-    yield grey.point(lambda value: 255 if value >= 128 else 0)
+        scale = 2
+        yield grey, scale
+    yield grey.filter(_SHARPEN), scale
+    yield grey.point(lambda value: 255 if value >= 128 else 0), scale
