@@ -248,23 +248,25 @@ def test_certificate_lookup_errors(server: Server) -> None:
 
 
 def test_crl_is_public_and_current(server: Server) -> None:
+    # the server runs at the real clock: its generations are the ones of today, whatever the year
+    authority = server.service.authority
+    newest, oldest = authority.user_auth, authority.generations(CaKind.SIGNING)[0]
     cert = _card(server)
+    assert authority.issuer_of(cert) == newest
     server.service.revoke(cert.serial_number, "moved_out")
-    response = server.client.get("/crl/user-auth/2023")
+    response = server.client.get(f"/crl/user-auth/{newest.generation}")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pkix-crl"
     crl = x509.load_der_x509_crl(response.content)
-    ca = server.service.authority.generation(CaKind.USER_AUTH, 2023)
-    assert crl.is_signature_valid(ca.key.public_key())
+    assert crl.is_signature_valid(newest.key.public_key())
     entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
     assert entry is not None
     assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason is (
         x509.ReasonFlags.affiliation_changed)
-    signing = x509.load_der_x509_crl(server.client.get("/crl/signing/2015").content)
-    assert signing.is_signature_valid(
-        server.service.authority.generation(CaKind.SIGNING, 2015).key.public_key())
-    for path in ("/crl/user-auth/2016", "/crl/nonsense/2023", "/crl/user-auth/abcd",
-                 "/ca/signing/1999"):
+    signing = x509.load_der_x509_crl(server.client.get(f"/crl/signing/{oldest.generation}").content)
+    assert signing.is_signature_valid(oldest.key.public_key())
+    for path in (f"/crl/user-auth/{newest.generation + 1}", f"/crl/nonsense/{newest.generation}",
+                 "/crl/user-auth/abcd", "/ca/signing/1999"):
         missing = server.client.get(path)
         assert missing.status_code == 404 and missing.json() == {"error": "unknown_generation"}
 
@@ -274,9 +276,10 @@ def test_ca_certificates_and_list(server: Server) -> None:
     authority = server.service.authority
     assert [(item["kind"], item["generation"], item["key_id"]) for item in listing] == [
         (ca.kind.value, ca.generation, ca.key_id.hex()) for ca in authority.cas]
-    response = server.client.get("/ca/user-auth/2019")
+    older = authority.generations(CaKind.USER_AUTH)[-2]
+    response = server.client.get(f"/ca/user-auth/{older.generation}")
     assert response.headers["content-type"] == "application/pkix-cert"
-    assert response.content == authority.generation(CaKind.USER_AUTH, 2019).der
+    assert response.content == older.der
 
 
 def test_unknown_routes_and_methods_have_json_errors(server: Server) -> None:
