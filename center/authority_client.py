@@ -3,10 +3,17 @@ certificate-serial → municipality mapping (住基ネット), both cached for a
 
 When the authority cannot be asked, or answers something that does not verify, the center refuses
 (``DependencyUnavailable``): an unchecked certificate is never accepted.
+
+Both questions are lookups, safe to ask again. A connection that breaks is not yet an
+unreachable authority: within the client's timeout (all tries together), a connection that could
+not be opened is opened again, a few times with a short pause, and a question whose connection
+broke before the answer is asked once more on a new connection. An answer with an HTTP status, a
+timeout, or a second broken connection is final.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections import OrderedDict
@@ -31,6 +38,15 @@ MAX_RESPONSE_SIZE = 64 * 1024
 # for each card being checked), so none is closed after one use and opened again with a new TLS
 # handshake under load.
 CONNECTIONS = 80
+# The authority's server (uvicorn) closes a connection idle for 5 s. A connection kept longer
+# here is sooner or later reused just as the authority closes it, and the question is lost with
+# it (on uvloop: ClientOSError "Can not write request body"). Kept at most 4 s, an idle
+# connection is dropped here a second before the authority would.
+KEEP_ALIVE = 4.0  # seconds
+# Tries of one question in all; after a connection that could not be opened, the next waits
+# PAUSE, then twice as long
+ATTEMPTS = 3
+PAUSE = 0.05  # seconds
 CLOCK_TOLERANCE = dt.timedelta(minutes=5)
 V = TypeVar("V")
 
@@ -88,47 +104,83 @@ class AuthorityClient:
         self._token = token
         self._verify = trust(verify)
         self._timeout = timeout
-        self._session: aiohttp.ClientSession | None = None  # made on first use, on the event loop
+        # both made on first use, on the event loop: kept-alive connections, and connections used
+        # once for a question asked again after a connection broke
+        self._session: aiohttp.ClientSession | None = None
+        self._used_once: aiohttp.ClientSession | None = None
         self._clock = clock
         self._status: TtlCache[RevocationStatus] = TtlCache(max_age)
         self._records: TtlCache[CertificateRecord] = TtlCache(max_age)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        for session in (self._session, self._used_once):
+            if session is not None:
+                await session.close()
+        self._session = self._used_once = None
 
     def _http(self) -> aiohttp.ClientSession:
+        """The kept-alive connections."""
         if self._session is None:
-            connector = aiohttp.TCPConnector(limit=CONNECTIONS, ssl=self._verify, keepalive_timeout=30)
-            self._session = aiohttp.ClientSession(
-                connector=connector, timeout=aiohttp.ClientTimeout(total=self._timeout),
-                headers={"Authorization": f"Bearer {self._token}"})
+            self._session = self._open(kept_alive=True)
         return self._session
+
+    def _new_connections(self) -> aiohttp.ClientSession:
+        """Connections used once, for a question asked again: never one the authority may be
+        closing."""
+        if self._used_once is None:
+            self._used_once = self._open(kept_alive=False)
+        return self._used_once
+
+    def _open(self, *, kept_alive: bool) -> aiohttp.ClientSession:
+        connector = (
+            aiohttp.TCPConnector(limit=CONNECTIONS, ssl=self._verify, keepalive_timeout=KEEP_ALIVE)
+            if kept_alive else aiohttp.TCPConnector(limit=CONNECTIONS, ssl=self._verify, force_close=True))
+        return aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=self._timeout),
+                                     headers={"Authorization": f"Bearer {self._token}"})
 
     async def _ask(self, method: str, path: str, body: bytes | None = None,
                    content_type: str | None = None) -> tuple[int, bytes]:
         """One question to the authority: its status and its answer (at most
-        :data:`MAX_RESPONSE_SIZE` bytes)."""
-        headers = {"Content-Type": content_type} if content_type else None
-        for attempt in (1, 2):
+        :data:`MAX_RESPONSE_SIZE` bytes), within the client's timeout however many tries it takes."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._timeout
+        session = self._http()
+        broken = False  # once a connection broke with the question sent
+        for attempt in range(1, ATTEMPTS + 1):
             try:
-                async with self._http().request(method, f"{self.base_url}{path}", data=body,
-                                                headers=headers) as response:
-                    answer = bytearray()
-                    while chunk := await response.content.read(MAX_RESPONSE_SIZE):
-                        answer += chunk
-                        if len(answer) > MAX_RESPONSE_SIZE:
-                            raise _unavailable("the JPKI authority's answer is too large")
-                    return response.status, bytes(answer)
-            except aiohttp.ServerDisconnectedError as exc:
-                # a kept-alive connection the authority had just closed: every question to it
-                # is a lookup, safe to ask once more on a new connection
-                if attempt == 2:
+                return await self._ask_once(session, method, path, body, content_type,
+                                            deadline - loop.time())
+            except aiohttp.ClientConnectorCertificateError as exc:  # not the authority trusted here
+                raise _unreachable(exc) from None
+            except aiohttp.ClientConnectorError as exc:  # refused, or reset while opening: not sent
+                failure: Exception = exc
+                pause = PAUSE * 2 ** (attempt - 1)
+            except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError,
+                    ConnectionResetError) as exc:
+                # sent, and the connection broke before the whole answer came: a kept-alive
+                # connection the authority was closing, or a reset on the way
+                if broken:
                     raise _unreachable(exc) from None
+                broken, failure, pause = True, exc, 0.0
+                session = self._new_connections()
             except (aiohttp.ClientError, TimeoutError) as exc:
                 raise _unreachable(exc) from None
+            if attempt == ATTEMPTS or loop.time() + pause >= deadline:
+                raise _unreachable(failure)
+            await asyncio.sleep(pause)
         raise AssertionError("unreachable")
+
+    async def _ask_once(self, session: aiohttp.ClientSession, method: str, path: str, body: bytes | None,
+                        content_type: str | None, time_left: float) -> tuple[int, bytes]:
+        headers = {"Content-Type": content_type} if content_type else None
+        async with session.request(method, f"{self.base_url}{path}", data=body, headers=headers,
+                                   timeout=aiohttp.ClientTimeout(total=time_left)) as response:
+            answer = bytearray()
+            while chunk := await response.content.read(MAX_RESPONSE_SIZE):
+                answer += chunk
+                if len(answer) > MAX_RESPONSE_SIZE:
+                    raise _unavailable("the JPKI authority's answer is too large")
+            return response.status, bytes(answer)
 
     # -- revocation ----------------------------------------------------------------------------
 

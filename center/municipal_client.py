@@ -1,11 +1,21 @@
 """The center's client of the municipal issuance servers (証明書交付サーバ): signed requests over
 TLS, one connection pool per municipality, and their answers as values or typed errors.
+
+Every request is safe to send again: ``/v1/issue`` is keyed by the order id (the municipality
+answers the same request with the very same copies), ``/printed`` and ``/void`` change nothing
+the second time, ``/v1/offer`` only reads. So a broken connection is not yet an unreachable
+municipality: within the client's timeout (all tries together), a connection that could not be
+opened is opened again, a few times with a short pause, and a request whose connection broke
+before the answer is sent once more on a new connection, signed anew (a nonce is taken once). An
+answer with an HTTP status, a timeout, or a second broken connection is final.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +29,15 @@ from center.tls import trust
 
 log = logging.getLogger(__name__)
 TIMEOUT = 15.0  # seconds: a municipality slower than this fails the order (never half-done)
+# A municipal server (uvicorn) closes a connection idle for 5 s; one kept idle at most 4 s here is
+# dropped a second before, never reused just as the server closes it.
+KEEP_ALIVE = 4.0  # seconds
+KEPT_ALIVE = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=KEEP_ALIVE)
+USED_ONCE = httpx.Limits(max_connections=100, max_keepalive_connections=0)
+# Tries of one request in all; after a connection that could not be opened, the next waits
+# PAUSE, then twice as long
+ATTEMPTS = 3
+PAUSE = 0.05  # seconds
 
 
 @dataclass(frozen=True)
@@ -46,6 +65,7 @@ class MunicipalClient:
         self.municipalities = dict(municipalities)
         self.timeout = timeout
         self._clients: dict[str, httpx.AsyncClient] = {}
+        self._used_once: dict[str, httpx.AsyncClient] = {}
 
     def knows(self, municipality: str) -> bool:
         return municipality in self.municipalities
@@ -72,29 +92,54 @@ class MunicipalClient:
         self._ok(municipality, answer)
 
     async def close(self) -> None:
-        for client in self._clients.values():
-            await client.aclose()
-        self._clients.clear()
+        for clients in (self._clients, self._used_once):
+            for client in clients.values():
+                await client.aclose()
+            clients.clear()
 
     async def _post(self, municipality: str, path: str, document: Mapping[str, Any]) -> httpx.Response:
         endpoint = self.municipalities.get(municipality)
         if endpoint is None:
             raise MunicipalityUnavailable("municipality_not_connected",
                                           "this municipality is not connected to the service")
-        client = self._clients.get(municipality)
+        body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+        deadline = time.monotonic() + self.timeout
+        client = self._client(municipality, endpoint, kept_alive=True)
+        broken = False  # once a connection broke with the request sent
+        for attempt in range(1, ATTEMPTS + 1):
+            headers = {**bridge_protocol.sign(self.key, municipality, "POST", path, body),
+                       "Content-Type": "application/json"}
+            try:
+                return await client.post(path, content=body, headers=headers,
+                                         timeout=deadline - time.monotonic())
+            except httpx.ConnectError as error:  # refused, or reset while opening: not sent
+                failure: httpx.HTTPError = error
+                pause = PAUSE * 2 ** (attempt - 1)
+            except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as error:
+                # sent, and the connection broke before the answer came
+                if broken:
+                    raise _unreachable(municipality, error) from None
+                broken, failure, pause = True, error, 0.0
+                client = self._client(municipality, endpoint, kept_alive=False)
+            except httpx.HTTPError as error:
+                raise _unreachable(municipality, error) from None
+            if attempt == ATTEMPTS or time.monotonic() + pause >= deadline:
+                raise _unreachable(municipality, failure)
+            log.info("municipality %s: %s on %s, trying again", municipality, type(failure).__name__, path)
+            await asyncio.sleep(pause)
+        raise AssertionError("unreachable")
+
+    def _client(self, municipality: str, endpoint: MunicipalEndpoint, *,
+                kept_alive: bool) -> httpx.AsyncClient:
+        """The municipality's kept-alive connections, or (``kept_alive=False``) connections used
+        once, for a request sent again: never one the server may be closing."""
+        clients = self._clients if kept_alive else self._used_once
+        client = clients.get(municipality)
         if client is None:
             client = httpx.AsyncClient(base_url=endpoint.url, verify=trust(endpoint.verify),
-                                       timeout=self.timeout)
-            self._clients[municipality] = client
-        body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-        headers = {**bridge_protocol.sign(self.key, municipality, "POST", path, body),
-                   "Content-Type": "application/json"}
-        try:
-            return await client.post(path, content=body, headers=headers)
-        except httpx.HTTPError as error:
-            log.warning("municipality %s unreachable (%s)", municipality, type(error).__name__)
-            raise MunicipalityUnavailable("municipality_unavailable",
-                                          "the municipality cannot be reached now") from None
+                                       timeout=self.timeout, limits=KEPT_ALIVE if kept_alive else USED_ONCE)
+            clients[municipality] = client
+        return client
 
     @classmethod
     def _answer(cls, municipality: str, answer: httpx.Response) -> dict[str, Any]:
@@ -113,6 +158,11 @@ class MunicipalClient:
             log.warning("municipality %s answered %d %s", municipality, answer.status_code, body.get("error"))
             raise MunicipalityUnavailable("municipality_error", "the municipality could not serve the order")
         return _json(answer)
+
+
+def _unreachable(municipality: str, error: httpx.HTTPError) -> MunicipalityUnavailable:
+    log.warning("municipality %s unreachable (%s)", municipality, type(error).__name__)
+    return MunicipalityUnavailable("municipality_unavailable", "the municipality cannot be reached now")
 
 
 def _json(answer: httpx.Response) -> dict[str, Any]:
