@@ -4,6 +4,7 @@
 #   make screenshots   every kiosk screen, in Japanese and English, into screenshots/
 #   make firmware / make flash   the peripheral firmware compiled, and copied to a board
 #   make test   lint, type checks and the whole test suite
+#   make test-dates   the tests without daemons, again at other dates (DATES=two-years: one of them)
 #   make bench  measured figures (never part of the tests)
 # Every target installs what it needs first, idempotently.
 
@@ -17,7 +18,7 @@ APT_PACKAGES := pcscd vsmartcard-vpcd opensc pcsc-tools libpcsclite-dev swig gcc
                 cups cups-client cups-bsd libcups2-dev poppler-utils chromium chromium-driver
 PYTEST_ARGS ?=
 
-.PHONY: setup apt venv run demo screenshots firmware flash test lint typecheck pytest bench clean
+.PHONY: setup apt venv run demo screenshots firmware flash test test-dates lint typecheck pytest bench clean
 
 setup: apt venv
 
@@ -71,6 +72,15 @@ lint: setup
 
 test: lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Every test whose world runs no daemon, with the wall clock of its processes moved (libfaketime):
+# a year and three years ahead, 23:59 JST on 31 December (the year-end closure), 06:29 JST (before
+# opening), 29 February 2028. A test that meets the real clock by accident fails here.
+DATES ?= year-ahead three-years year-end before-opening leap-day
+test-dates: setup
+	@for moment in $(DATES); do \
+	  $(PY) tests/at_date.py $$moment -- -q -p no:cacheprovider -m "not daemons" $(PYTEST_ARGS) || exit 1; \
+	done
 
 bench: setup
 	$(PY) -m bench.card_step

@@ -62,3 +62,23 @@ def card(card_path: Path) -> VirtualCard:
     card = VirtualCard.open(card_path)
     card.power_on()
     return card
+
+
+# Modules whose worlds run daemons or server processes (pcscd, PostgreSQL, CUPS, the stack's
+# authority, center and municipal servers). Marked ``daemons``: the run at another date
+# (``make test-dates``, tests/at_date.py) leaves them out, to stay short; every other module must
+# pass at any date, its world on one clock of its own.
+DAEMON_MODULES = frozenset({
+    "test_authority_http", "test_card_attach", "test_center_api", "test_center_fuzz", "test_demo",
+    "test_kiosk_printer", "test_kiosk_session", "test_kiosk_store_printer", "test_kiosk_ui",
+    "test_link_faults", "test_municipal_http", "test_opensc", "test_order_faults", "test_orders",
+    "test_pcsc", "test_postgres_fixture", "test_printer_cups", "test_printing_verify", "test_run_all",
+    "test_vpcd_link",
+})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if (item.path.stem in DAEMON_MODULES or item.get_closest_marker("postgres")
+                or item.get_closest_marker("pcscd")):
+            item.add_marker(pytest.mark.daemons)
