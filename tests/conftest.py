@@ -69,11 +69,12 @@ def card(card_path: Path) -> VirtualCard:
 # (``make test-dates``, tests/at_date.py) leaves them out, to stay short; every other module must
 # pass at any date, its world on one clock of its own.
 DAEMON_MODULES = frozenset({
-    "test_authority_http", "test_card_attach", "test_center_api", "test_center_fuzz", "test_demo",
-    "test_kiosk_printer", "test_kiosk_session", "test_kiosk_store_printer", "test_kiosk_ui",
-    "test_link_faults", "test_municipal_http", "test_opensc", "test_order_faults", "test_orders",
-    "test_pcsc", "test_postgres_fixture", "test_printer_cups", "test_printing_verify", "test_run_all",
-    "test_vpcd_link",
+    "test_authority_http", "test_card_attach", "test_center_api", "test_center_fuzz",
+    "test_center_verify_page", "test_demo", "test_kiosk_center_link", "test_kiosk_peripherals",
+    "test_kiosk_printer", "test_kiosk_privacy", "test_kiosk_session", "test_kiosk_store_printer",
+    "test_kiosk_ui", "test_link_faults", "test_municipal_http", "test_opensc", "test_order_faults",
+    "test_orders", "test_pcsc", "test_postgres_fixture", "test_printer_cups", "test_printing_verify",
+    "test_run_all", "test_vpcd_link",
 })
 
 

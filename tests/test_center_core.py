@@ -42,7 +42,7 @@ def engine(database_url: str) -> sa.Engine:
 
 @pytest.fixture(scope="module")
 def terminal_ca(tmp_path_factory: pytest.TempPathFactory) -> TerminalCA:
-    return TerminalCA.load_or_create(tmp_path_factory.mktemp("terminal-ca"))
+    return TerminalCA.load_or_create(tmp_path_factory.mktemp("terminal-ca"), now=NOW)
 
 
 Attempt = tuple[dict[str, str], bytes, dt.datetime]  # headers, body, when the center receives it
