@@ -31,6 +31,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from center.errors import DependencyUnavailable, ResidentRefused
 from center.jpki_verify import RevocationStatus
+from center.links import ATTEMPTS, KEEP_ALIVE, pause_before
 from center.tls import trust
 
 MAX_RESPONSE_SIZE = 64 * 1024
@@ -38,15 +39,6 @@ MAX_RESPONSE_SIZE = 64 * 1024
 # for each card being checked), so none is closed after one use and opened again with a new TLS
 # handshake under load.
 CONNECTIONS = 80
-# The authority's server (uvicorn) closes a connection idle for 5 s. A connection kept longer
-# here is sooner or later reused just as the authority closes it, and the question is lost with
-# it (on uvloop: ClientOSError "Can not write request body"). Kept at most 4 s, an idle
-# connection is dropped here a second before the authority would.
-KEEP_ALIVE = 4.0  # seconds
-# Tries of one question in all; after a connection that could not be opened, the next waits
-# PAUSE, then twice as long
-ATTEMPTS = 3
-PAUSE = 0.05  # seconds
 CLOCK_TOLERANCE = dt.timedelta(minutes=5)
 V = TypeVar("V")
 
@@ -154,7 +146,7 @@ class AuthorityClient:
                 raise _unreachable(exc) from None
             except aiohttp.ClientConnectorError as exc:  # refused, or reset while opening: not sent
                 failure: Exception = exc
-                pause = PAUSE * 2 ** (attempt - 1)
+                pause = pause_before(attempt)
             except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError,
                     ConnectionResetError) as exc:
                 # sent, and the connection broke before the whole answer came: a kept-alive

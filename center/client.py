@@ -23,19 +23,10 @@ from typing import Any
 
 import httpx
 
+from center.links import ATTEMPTS, KEPT_ALIVE, USED_ONCE, pause_before
 from center.protocol import sign_request
 from center.terminals import EnrolledTerminal
 from center.tls import trust
-
-# The center's server (uvicorn) closes a connection idle for 5 s; one kept idle at most 4 s here is
-# dropped a second before, never reused just as the center closes it.
-KEEP_ALIVE = 4.0  # seconds
-KEPT_ALIVE = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=KEEP_ALIVE)
-USED_ONCE = httpx.Limits(max_connections=100, max_keepalive_connections=0)
-# Tries of one request in all; after a connection that could not be opened, the next waits
-# PAUSE, then twice as long
-ATTEMPTS = 3
-PAUSE = 0.05  # seconds
 
 
 class CenterRefusal(Exception):
@@ -89,7 +80,7 @@ class CenterClient:
                                     timeout=deadline - time.monotonic())
             except httpx.ConnectError as error:  # refused, or reset while opening: not sent
                 failure: httpx.HTTPError = error
-                pause = PAUSE * 2 ** (attempt - 1)
+                pause = pause_before(attempt)
             except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as error:
                 # sent, and the connection broke before the answer came
                 if broken or not repeatable:

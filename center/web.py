@@ -20,6 +20,8 @@ from typing import Any
 import uvicorn
 from fastapi.telemetry import TelemetryConfig
 
+from center.links import SERVER_KEEP_ALIVE
+
 NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 # On SIGTERM, requests in flight get this long to finish; idle keep-alive TLS connections would
 # otherwise hold the exit for asyncio's 30 s TLS shutdown (idle clients never send close_notify).
@@ -51,7 +53,7 @@ def serve_app(app: Any, *, host: str = "127.0.0.1", port: int = 0, tls_cert: Pat
     log_config["handlers"]["access"]["stream"] = "ext://sys.stderr"
     config = uvicorn.Config(app, ssl_certfile=tls_cert, ssl_keyfile=tls_key, log_level=log_level,
                             log_config=log_config, lifespan="on",
-                            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN)
+                            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN, timeout_keep_alive=SERVER_KEEP_ALIVE)
     bound = sock.getsockname()[1]
     scheme = "https" if tls_cert else "http"
     shown = f"[{host}]" if family == socket.AF_INET6 else host

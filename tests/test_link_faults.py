@@ -20,15 +20,13 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 import uvloop
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from tcp_proxy import PASSING, Fate, Plan, TcpProxy, repeating
 from test_orders import CODE, HOUSEHOLD, SEAL, World, authenticate, running_world
 
-from center import authority_client, municipal_client
-from center import client as center_client
+from center import authority_client, links
 from center.authority_client import AuthorityClient
 from center.config import CenterConfig
 from center.errors import CenterError, DependencyUnavailable
@@ -148,7 +146,7 @@ def test_an_authority_gone_is_refused_at_once_and_asked_again_when_back(world: W
         refusal, waited, municipality = run("uvloop", gone_then_back(proxy, authority_through(world, proxy)))
         assert refusal.code == "authority_unavailable"
         assert waited < NO_HANG
-        assert proxy.outcomes[Fate.RESET_AT_CONNECT] == authority_client.ATTEMPTS  # then no more
+        assert proxy.outcomes[Fate.RESET_AT_CONNECT] == links.ATTEMPTS  # then no more
         assert municipality == CODE
 
 
@@ -173,16 +171,13 @@ def test_a_question_whose_connection_breaks_twice_is_refused(world: World) -> No
 def test_an_idle_connection_is_dropped_before_the_server_closes_it(world: World) -> None:
     """The root of the lost questions: the servers (uvicorn) close a connection idle for 5 s, and
     a client that kept it longer reused it just as it was closed. Every client keeps one for
-    less, and the authority's client opens a new one after that time."""
-    servers_keep = uvicorn.Config(app=None).timeout_keep_alive
-    for client_keeps in (authority_client.KEEP_ALIVE, municipal_client.KEEP_ALIVE, center_client.KEEP_ALIVE):
-        assert client_keeps < servers_keep
+    less (``center.links``), and the authority's client opens a new one after that time."""
     serial = cards(world, 1)[0][0].serial_number
 
     async def twice(client: AuthorityClient) -> None:
         try:
             await client.record(serial)
-            await asyncio.sleep(authority_client.KEEP_ALIVE + 0.5)
+            await asyncio.sleep(links.KEEP_ALIVE + 0.5)
             await client.record(serial)
         finally:
             await client.close()
@@ -295,7 +290,7 @@ def test_a_municipality_gone_is_unavailable_at_once(world: World) -> None:
         refusal, waited = run("uvloop", issue(municipality_through(world, proxy.url())))
         assert refusal.code == "municipality_unavailable"
         assert waited < NO_HANG
-        assert proxy.accepted == municipal_client.ATTEMPTS
+        assert proxy.accepted == links.ATTEMPTS
     assert municipal_copies(world, [requests[0]["order_id"]]) == {requests[0]["order_id"]: []}
 
 
@@ -380,4 +375,4 @@ def test_a_center_gone_is_an_error_at_once(world: World) -> None:
         finally:
             kiosk.close()
         assert time.monotonic() - started < NO_HANG
-        assert proxy.accepted == center_client.ATTEMPTS
+        assert proxy.accepted == links.ATTEMPTS
