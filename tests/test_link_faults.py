@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import secrets
 import time
 import uuid
@@ -58,8 +59,19 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 
 def run(loop: str, work: Coroutine[Any, Any, T]) -> T:
-    with asyncio.Runner(loop_factory=LOOPS[loop]) as runner:
-        return runner.run(work)
+    """``work`` on a new event loop of that kind, its leftovers collected at once.
+
+    uvloop closes the descriptor of a TLS connection reset during its handshake a second time,
+    later (docs/decisions.md); once, in the whole suite, the number had become the authority's
+    SQLite file of the next test ("disk I/O error"). Collecting the loop's leftovers here, before
+    this process opens anything else, is meant to let that second close meet a free number.
+    The tests that reset every connection as it opens run on asyncio's loop for the same reason.
+    """
+    try:
+        with asyncio.Runner(loop_factory=LOOPS[loop]) as runner:
+            return runner.run(work)
+    finally:
+        gc.collect()
 
 
 def port_of(url: str) -> int:
@@ -143,7 +155,7 @@ def test_an_authority_gone_is_refused_at_once_and_asked_again_when_back(world: W
 
     with proxy_to_authority(world) as proxy:
         proxy.down()
-        refusal, waited, municipality = run("uvloop", gone_then_back(proxy, authority_through(world, proxy)))
+        refusal, waited, municipality = run("asyncio", gone_then_back(proxy, authority_through(world, proxy)))
         assert refusal.code == "authority_unavailable"
         assert waited < NO_HANG
         assert proxy.outcomes[Fate.RESET_AT_CONNECT] == links.ATTEMPTS  # then no more
@@ -287,7 +299,7 @@ def test_a_municipality_gone_is_unavailable_at_once(world: World) -> None:
 
     with TcpProxy(port_of(world.stack.towns[CODE].url)) as proxy:
         proxy.down()
-        refusal, waited = run("uvloop", issue(municipality_through(world, proxy.url())))
+        refusal, waited = run("asyncio", issue(municipality_through(world, proxy.url())))
         assert refusal.code == "municipality_unavailable"
         assert waited < NO_HANG
         assert proxy.accepted == links.ATTEMPTS
