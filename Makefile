@@ -43,13 +43,13 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: setup
-	$(VENV)/bin/koufu run
+	$(VENV)/bin/koufu-dev run
 
 demo: setup
-	$(VENV)/bin/koufu demo
+	$(VENV)/bin/koufu-dev demo
 
 screenshots: setup
-	$(PY) -m kiosk.ui.screenshots --out screenshots
+	$(VENV)/bin/koufu-dev screenshots --out screenshots
 
 # The peripheral controller's firmware: every module compiled to .mpy (build/firmware), and copied
 # to a board on USB with mpremote (PORT=/dev/ttyACM0 by default).

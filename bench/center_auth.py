@@ -3,7 +3,7 @@
 For each backend a whole stack runs as real processes on loopback, as in production: the JPKI
 authority (simulator) and the center over TLS; SQLite with one center process (topology
 ``single``), PostgreSQL with several worker processes (topology ``multi``, ``--pg-workers``) on a
-private PostgreSQL server (``center.store.pgserver``). Fifty terminals are enrolled; each is one
+private PostgreSQL server (``devtools.postgres``). Fifty terminals are enrolled; each is one
 asyncio task with its own HTTP/1.1 keep-alive TLS connection, signing every request with its own
 key as a kiosk does.
 
@@ -62,10 +62,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from center.authority.keys import generate_key
-from center.devstack import ALWAYS_OPEN, DevStack, start_stack
+from center.enrolment import EnrolledTerminal
 from center.protocol import resident_binding, sign_request
-from center.store import pgserver
-from center.terminals import EnrolledTerminal
+from devtools import postgres as pgserver
+from devtools.stack import ALWAYS_OPEN, DevStack, start_stack
 
 MUNICIPALITIES = ("131016", "131041", "131130", "011002")
 CARD_KEYS = 4

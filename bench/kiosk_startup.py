@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from kiosk.ui.xvfb import virtual_display
+from devtools.kiosk.xvfb import virtual_display
 
 READY = b"kiosk ready"
 TIMEOUT = 120.0
@@ -30,7 +30,8 @@ def start_once(config: Path, card: Path, display: str) -> tuple[float, int]:
     """Seconds to ``kiosk ready`` and the RSS (KiB) then."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "kiosk.ui", "--config", str(config), "--windowed", "--demo-card", str(card)],
+        [sys.executable, "-m", "devtools", "kiosk", "--config", str(config), "--windowed",
+         "--card", str(card)],
         env={**os.environ, "DISPLAY": display}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     assert process.stderr is not None
     try:
@@ -60,6 +61,7 @@ def startup_report(config: Path, card: Path, *, runs: int) -> None:
             elapsed, rss = start_once(config, card, display)
             times.append(elapsed)
             sizes.append(rss)
-    print(f"kiosk app start-up ({runs} starts of python -m kiosk.ui on Xvfb, software OpenGL): "
+    print(f"kiosk app start-up ({runs} starts of koufu-dev kiosk, the app with the demo panel, on Xvfb, "
+          f"software OpenGL): "
           f"median {statistics.median(times):.2f} s, max {max(times):.2f} s; "
           f"resident set size at the start screen: median {statistics.median(sizes) / 1024:.0f} MiB")

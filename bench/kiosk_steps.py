@@ -7,7 +7,7 @@ devices took (waiting for a touch, a card placed or taken, coins, paper taken), 
 took (every APDU, timed at the connection), what the printer took, and the rest — the kiosk
 software's own time, which includes its calls to the center (shown apart as well).
 
-Start-up: the Kivy app itself (``python -m kiosk.ui``, windowed, on a virtual display), from
+Start-up: the Kivy app itself (``koufu-dev kiosk``, windowed with the demo panel, on a virtual display), from
 the process start until its start screen is up, and its resident set size then and after
 sessions. Figures to read, never assertions.
 """
@@ -28,7 +28,8 @@ from typing import Any
 
 from bench.kiosk_startup import rss_kib, startup_report
 from center.client import CenterClient
-from center.devstack import ALWAYS_OPEN, start_stack
+from devtools.kiosk.residents import card_for
+from devtools.stack import ALWAYS_OPEN, start_stack
 from documents import Binding, OpenedDocument
 from hardware.card.transport import CardConnection
 from hardware.cardsim.card import VirtualCard
@@ -37,7 +38,6 @@ from kiosk.assembly import assemble
 from kiosk.config import KioskConfig
 from kiosk.headless import HeadlessScreen
 from kiosk.ports import Touch
-from kiosk.ui.residents import card_for
 from kiosk.workflow.context import SessionContext
 from kiosk.workflow.controller import Workflow
 from kiosk.workflow.states import workflow_for

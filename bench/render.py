@@ -242,7 +242,7 @@ def main() -> None:
     if args.child:
         child(args.copies, args.child, args.dpi)
         return
-    from printing.render.specimens import specimens  # the municipal server's code: not in the children
+    from devtools.specimens import specimens  # the municipal server's code: not in the children
 
     issued = specimens()
     town = Copies({name: issued.copies[name] for name in TYPES}, issued.trust, issued.now)

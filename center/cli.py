@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from center.config import AuthorityConfig, CenterConfig, ConfigError, initialise
+from center.config import CenterConfig, ConfigError, initialise
 from center.terminals import TerminalCA, enroll, set_status
 from center.web import GRACEFUL_SHUTDOWN
 
@@ -99,20 +99,9 @@ def _init(args: argparse.Namespace) -> int:
 
 def _set_authority(args: argparse.Namespace) -> int:
     config = CenterConfig.load(args.dir)
-    anchors = []
-    for index, anchor in enumerate(args.anchor):
-        name = f"anchor-{index}.crt"
-        shutil.copyfile(anchor, config.path(name))
-        anchors.append(name)
-    bundle = ""
-    if args.ca_bundle:
-        bundle = "authority-tls.crt"
-        shutil.copyfile(args.ca_bundle, config.path(bundle))
-    token = args.token_file.read_text().strip()
-    config.authority = AuthorityConfig(args.url, token, bundle, anchors)
-    config.save()
-    config.path("center.json").chmod(0o600)  # holds the verifier token
-    print(f"authority {args.url} with {len(anchors)} trust anchor(s)")
+    config.use_authority(args.url, args.token_file.read_text().strip(), ca_bundle=args.ca_bundle,
+                         anchors=args.anchor)
+    print(f"authority {args.url} with {len(args.anchor)} trust anchor(s)")
     return 0
 
 

@@ -23,9 +23,9 @@ from typing import Any
 
 import httpx
 
+from center.enrolment import EnrolledTerminal
 from center.links import ATTEMPTS, KEPT_ALIVE, USED_ONCE, pause_before
 from center.protocol import sign_request
-from center.terminals import EnrolledTerminal
 from center.tls import trust
 
 

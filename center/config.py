@@ -13,6 +13,8 @@ import datetime as dt
 import ipaddress
 import json
 import secrets
+import shutil
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -135,6 +137,24 @@ class CenterConfig:
                              shares=FeeShares(self.shares["center"], self.shares["store"]),
                              order_deadline=dt.timedelta(seconds=self.order_deadline_seconds),
                              housekeeping_interval=self.housekeeping_seconds)
+
+    def use_authority(self, url: str, token: str, *, ca_bundle: Path | None = None,
+                      anchors: Sequence[Path] = ()) -> None:
+        """The JPKI authority the center asks (``koufu center set-authority``): its URL, the
+        center's verifier token, its TLS certificate bundle and the user-authentication CA
+        certificates trusted as anchors, copied into the directory; saved, readable by its owner only."""
+        names = []
+        for index, anchor in enumerate(anchors):
+            name = f"anchor-{index}.crt"
+            shutil.copyfile(anchor, self.path(name))
+            names.append(name)
+        bundle = ""
+        if ca_bundle is not None:
+            bundle = "authority-tls.crt"
+            shutil.copyfile(ca_bundle, self.path(bundle))
+        self.authority = AuthorityConfig(url, token, bundle, names)
+        self.save()
+        self.path(CONFIG_FILE).chmod(0o600)  # holds the verifier token
 
     def bridge_key(self) -> ed25519.Ed25519PrivateKey:
         """The key the center signs its requests to municipalities with (``bridge.key``)."""

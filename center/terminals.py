@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from center import protocol
+from center.enrolment import EnrolledTerminal
 from center.errors import BadRequest, NotFound, TerminalAuthError, TerminalForbidden
 from center.store.driver import Connection, Database, Sql
 from center.store.tables import terminals
@@ -84,31 +85,6 @@ class TerminalCA:
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .sign(self.key, hashes.SHA256())
         )
-
-
-@dataclass(frozen=True)
-class EnrolledTerminal:
-    terminal_id: str
-    key: ec.EllipticCurvePrivateKey
-    certificate: x509.Certificate
-
-    def save(self, directory: Path) -> None:
-        """The terminal's credentials, to be installed on that kiosk only."""
-        directory.mkdir(parents=True, exist_ok=True)
-        key_path = directory / "terminal.key"
-        key_path.write_bytes(self.key.private_bytes(serialization.Encoding.PEM,
-                                                    serialization.PrivateFormat.PKCS8,
-                                                    serialization.NoEncryption()))
-        key_path.chmod(0o600)
-        (directory / "terminal.crt").write_bytes(self.certificate.public_bytes(serialization.Encoding.PEM))
-        (directory / "terminal-id").write_text(self.terminal_id + "\n")
-
-    @classmethod
-    def load(cls, directory: Path) -> EnrolledTerminal:
-        key = serialization.load_pem_private_key((directory / "terminal.key").read_bytes(), None)
-        assert isinstance(key, ec.EllipticCurvePrivateKey)
-        cert = x509.load_pem_x509_certificate((directory / "terminal.crt").read_bytes())
-        return cls((directory / "terminal-id").read_text().strip(), key, cert)
 
 
 def enroll(connection: sa.Connection, ca: TerminalCA, terminal_id: str, store: str,

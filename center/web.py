@@ -47,7 +47,7 @@ def serve_app(app: Any, *, host: str = "127.0.0.1", port: int = 0, tls_cert: Pat
     if tls_cert is not None:
         ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(tls_cert, tls_key)
     # uvicorn writes its access log to stdout; it goes to stderr with every other line here, so a
-    # parent that reads only the "listening on" line from stdout (center.devstack) can never block
+    # parent that reads only the "listening on" line from stdout (devtools.stack) can never block
     # the server on a full pipe under load
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["handlers"]["access"]["stream"] = "ext://sys.stderr"

@@ -5,7 +5,7 @@ card reader, the peripheral controller (or simulated coins, light and buzzer) an
 
 - ``pcsc`` — the first PC/SC reader (a real one, or vpcd's with an emulated card: ``make run``);
 - ``pcsc:<prefix>`` — the first PC/SC reader whose name starts with ``prefix``;
-- ``inprocess`` — an in-process reader (tests): an :class:`EmulatedHand` puts the card in.
+- ``inprocess`` — an in-process reader (tests and rehearsals put an emulated card in it).
 """
 
 from __future__ import annotations
@@ -20,9 +20,7 @@ from center.client import CenterClient
 from documents import Binding, OpenedDocument, TrustList
 from hardware.card.pcsc import PcscReader
 from hardware.card.transport import CardReader
-from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.inprocess import InProcessReader
-from hardware.cardsim.vpcd_link import DEFAULT_PORT, VpcdLink
 from hardware.peripherals import ControllerUnavailable, PeripheralController
 from hardware.peripherals.simulator import PeripheralSimulator
 from hardware.peripherals.transport import FdTransport, SerialTransport
@@ -58,41 +56,6 @@ def reader_for(spec: str) -> CardReader:
     if spec.startswith("pcsc:"):
         return PcscReader.matching(spec.removeprefix("pcsc:"))
     raise ValueError(f"unknown reader {spec!r}: pcsc, pcsc:<name prefix> or inprocess")
-
-
-class EmulatedHand:
-    """A resident's hand with an emulated My Number Card (its state file): places the card on the
-    terminal's reader and takes it away — straight into an in-process reader, or through pcscd by
-    connecting the card to vpcd (the real PC/SC code path)."""
-
-    def __init__(self, card: Path, reader: CardReader, *, vpcd_port: int = DEFAULT_PORT) -> None:
-        self.card = card
-        self.reader = reader
-        self.vpcd_port = vpcd_port
-        self._link: VpcdLink | None = None
-
-    @property
-    def placed(self) -> bool:
-        if isinstance(self.reader, InProcessReader):
-            return self.reader.card is not None
-        return self._link is not None and self._link.attached
-
-    def place(self) -> None:
-        if self.placed:
-            return
-        card = VirtualCard.open(self.card)
-        if isinstance(self.reader, InProcessReader):
-            self.reader.insert(card)
-        else:
-            self._link = VpcdLink(card, port=self.vpcd_port)
-            self._link.attach()
-
-    def take(self) -> None:
-        if isinstance(self.reader, InProcessReader):
-            self.reader.remove()
-        elif self._link is not None:
-            self._link.detach()
-            self._link = None
 
 
 @dataclass

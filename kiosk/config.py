@@ -24,7 +24,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from center.terminals import EnrolledTerminal
+from center.enrolment import EnrolledTerminal
 from documents import TrustedKey, TrustList
 from kiosk.staff import StaffCode, StaffCodeError
 

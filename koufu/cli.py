@@ -3,10 +3,11 @@
     koufu card issue --out CARD [--pin NNNN] [--sign-password XXXXXX] ...
     koufu card attach CARD --vpcd HOST:PORT | --nfc udp:HOST:PORT
     koufu card status CARD
-    koufu demo
-    koufu run [--fullscreen] [--keep DIR]    the whole service and the kiosk on this machine
     koufu staff-code                         the staff's maintenance code, hashed for kiosk.toml
-    koufu authority …, koufu center …, koufu municipal …
+    koufu authority …, koufu center …, koufu municipal …, koufu verify …
+
+The development tools' command, ``koufu-dev`` (:mod:`devtools.cli`: the whole service on this
+machine, the card demo, synthetic towns, screenshots), runs through :func:`execute` too.
 
 Errors of every layer are turned into one-line messages here and nowhere else.
 """
@@ -29,7 +30,7 @@ from center.municipal.settings import SettingsError
 from hardware.card.errors import CardError
 from hardware.cardsim import cli as card_cli
 from hardware.cardsim.state import CardStateError
-from koufu import authority_cli, demo, run_all, staff_cli
+from koufu import authority_cli, staff_cli
 from printing import verify_cli
 
 
@@ -37,21 +38,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="koufu", description="Convenience-store certificate issuance (コンビニ交付)."
     )
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     card_cli.register(commands)
     authority_cli.register(commands)
     center_cli.register(commands)
     municipal_cli.register(commands)
-    demo.register(commands)
-    run_all.register(commands)
     verify_cli.register(commands)
     staff_cli.register(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    return execute(build_parser(), argv)
+
+
+def execute(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` and run the chosen command (``args.run``), its errors as one line each."""
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
@@ -62,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return result
     except (CardError, CardStateError, AuthorityError, ConfigError, CenterError, MunicipalConfigError,
             IssuanceError, SettingsError, OSError, ValueError) as exc:
-        print(f"koufu: {exc}", file=sys.stderr)
+        print(f"{parser.prog}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -15,7 +15,7 @@ import pytest
 from center.authority.ca import TestAuthority
 from center.authority.service import AuthorityService
 from center.authority.store import AuthorityStore
-from center.authority.testing import reused_ca_keys
+from devtools.authority import reused_ca_keys
 
 NOW = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.UTC)
 

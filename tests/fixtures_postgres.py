@@ -1,7 +1,7 @@
 """pytest fixtures: a private, throwaway PostgreSQL server and fresh databases in it.
 
-The server itself is ``center.store.pgserver`` (``make bench`` uses it too); this module makes
-fixtures of it and turns its :class:`~center.store.pgserver.PostgresUnavailable` into a test
+The server itself is ``devtools.postgres`` (``make bench`` uses it too); this module makes
+fixtures of it and turns its :class:`~devtools.postgres.PostgresUnavailable` into a test
 failure: missing PostgreSQL binaries FAIL the tests (``make`` installs the Debian package
 ``postgresql``), they are never skipped.
 
@@ -21,7 +21,7 @@ PostgreSQL server is started only when a ``postgresql`` case runs.
 
 PostgreSQL refuses to run as root: then the server runs as the ``postgres`` system user. Several
 pytest sessions may run side by side, each with its own directory and port; the leftovers of a
-killed session are cleaned up by the next one (see ``center.store.pgserver``).
+killed session are cleaned up by the next one (see ``devtools.postgres``).
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from pathlib import Path
 
 import pytest
 
-from center.store import pgserver
-from center.store.pgserver import (
+from devtools import postgres as pgserver
+from devtools.postgres import (
     DIR_PREFIX,
     HOST,
     INSTALL_HINT,

@@ -15,7 +15,7 @@ from peripheral_rig import Rig
 from test_orders import CODE, World
 
 from center.client import CenterClient
-from center.terminals import EnrolledTerminal
+from center.enrolment import EnrolledTerminal
 from hardware.card.holder import HolderAuthentication
 from hardware.card.transport import CardReader
 from hardware.cardsim.card import VirtualCard

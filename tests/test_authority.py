@@ -36,7 +36,7 @@ from center.authority.errors import (
 from center.authority.keys import key_identifier
 from center.authority.municipality import check_digit, municipality_code
 from center.authority.reasons import RevocationReason
-from center.authority.testing import card_key, reused_ca_keys
+from devtools.authority import card_key, reused_ca_keys
 
 NOW = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.UTC)
 IN_2020 = dt.datetime(2020, 6, 1, tzinfo=dt.UTC)

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 
 from center.authority.ca import CaKind
 from center.authority.service import AuthorityService
-from center.authority.testing import open_test_authority
+from devtools.authority import open_test_authority
 from hardware.cardsim.card import VirtualCard
 from koufu.cli import main
 

@@ -18,10 +18,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import ocsp
 
 from center.authority.service import AuthorityService
-from center.authority.testing import card_key, open_test_authority
 from center.authority_client import MAX_RESPONSE_SIZE, AuthorityClient
 from center.errors import CenterError
 from center.jpki_verify import RevocationStatus
+from devtools.authority import card_key, open_test_authority
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SERIAL_PATH = "/v1/certificates/{serial}"

@@ -27,8 +27,8 @@ from cryptography.x509 import ocsp
 
 from center.authority.ca import CaKind, CertificationAuthority
 from center.authority.service import AuthorityService
-from center.authority.testing import card_key, open_test_authority
 from center.config import write_tls_identity
+from devtools.authority import card_key, open_test_authority
 
 BIRTH = dt.date(1990, 5, 10)
 DER = serialization.Encoding.DER

@@ -26,7 +26,7 @@ from center.authority.errors import (
 )
 from center.authority.ocsp import OCSP_REFRESH, OCSP_VALIDITY, parse_request
 from center.authority.service import AuthorityService
-from center.authority.testing import card_key
+from devtools.authority import card_key
 
 IN_2020 = dt.datetime(2020, 6, 1, tzinfo=dt.UTC)
 BIRTH = dt.date(1990, 5, 10)

@@ -14,7 +14,7 @@ from center.authority.errors import AuthorityStateError
 from center.authority.records import AsyncRecords
 from center.authority.service import AuthorityService
 from center.authority.store import ProducedAnswer
-from center.authority.testing import card_key
+from devtools.authority import card_key
 
 BIRTH = dt.date(1990, 5, 10)
 

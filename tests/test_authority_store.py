@@ -36,7 +36,7 @@ from center.authority.errors import (
 from center.authority.reasons import RevocationReason
 from center.authority.schema import VERSION_TABLE, metadata
 from center.authority.service import AuthorityService
-from center.authority.testing import card_key
+from devtools.authority import card_key
 
 BIRTH = dt.date(1990, 5, 10)
 NAME, ADDRESS, MY_NUMBER = "試験　花子", "東京都千代田区霞が関２丁目１番２号", "123456789018"
@@ -282,7 +282,7 @@ def test_the_schema_rejects_what_the_code_never_writes(service: AuthorityService
 
 
 def test_the_default_database_is_a_private_sqlite_file(tmp_path: Path) -> None:
-    from center.authority.testing import open_test_authority
+    from devtools.authority import open_test_authority
 
     with open_test_authority(tmp_path, now=NOW, clock=lambda: NOW) as svc:
         _issue(svc)

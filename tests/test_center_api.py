@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from fixtures_postgres import PostgresServer
 
 from center.client import CenterClient, CenterRefusal
-from center.devstack import ALWAYS_OPEN, DevStack, start_stack
+from center.enrolment import EnrolledTerminal
 from center.protocol import resident_binding, sign_request
-from center.terminals import EnrolledTerminal
 from center.tls import trust
+from devtools.stack import ALWAYS_OPEN, DevStack, start_stack
 from hardware.card.holder import HolderAuthentication
 from hardware.card.pin import PinBuffer
 from hardware.card.profile import USER_AUTH_PIN

@@ -38,11 +38,11 @@ from starlette.datastructures import URL
 
 from center.app import MAX_BODY
 from center.authority.service import AuthorityService
-from center.authority.testing import card_key
 from center.client import CenterClient, CenterRefusal
-from center.devstack import ALWAYS_OPEN, DevStack, start_stack
+from center.enrolment import EnrolledTerminal
 from center.protocol import resident_binding, sign_request
-from center.terminals import EnrolledTerminal
+from devtools.authority import card_key
+from devtools.stack import ALWAYS_OPEN, DevStack, start_stack
 
 MUNICIPALITY = "131016"
 RESIDENT = "/v1/sessions/{session_id}/resident"

@@ -39,4 +39,12 @@ def test_bad_input_gives_a_one_line_error(tmp_path: Path, capsys: pytest.Capture
 def test_console_entry_point_runs() -> None:
     result = subprocess.run([sys.executable, "-m", "koufu", "--help"], capture_output=True,
                             text=True, check=True)
-    assert "card" in result.stdout and "demo" in result.stdout
+    assert "card" in result.stdout and "verify" in result.stdout
+    assert "demo" not in result.stdout  # the development tools have their own command
+
+
+def test_the_development_command_lists_its_tools() -> None:
+    result = subprocess.run([sys.executable, "-m", "devtools", "--help"], capture_output=True,
+                            text=True, check=True)
+    for tool in ("run", "demo", "kiosk", "screenshots", "town"):
+        assert f"    {tool}" in result.stdout, tool

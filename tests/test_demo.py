@@ -8,7 +8,7 @@ import pytest
 from canaries import holds
 from fixtures_pcscd import VpcdSlot
 
-from koufu.cli import main
+from devtools.cli import main
 
 
 def test_demo_reads_verifies_and_signs(

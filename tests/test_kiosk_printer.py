@@ -22,13 +22,13 @@ from PIL import Image, ImageDraw
 from test_documents import CHIYODA, EXPECTED, ISSUE, make_document
 from test_printer_cups import pdf_pages, pending
 
+from devtools.specimens import specimens
 from documents import Binding, MunicipalKey, OpenedDocument, sign
 from hardware.printer import CupsPrinter, PaperJam, PaperOut, Timeouts
 from hardware.printer import PrinterError as HardwarePrinterError
 from kiosk.devices.printer import RenderingPrinter
 from kiosk.errors import PrinterError
 from printing.render import render_document
-from printing.render.specimens import specimens
 
 Make = Callable[..., tuple[RenderingPrinter, CupsPrinter]]
 FAST = Timeouts(start=5.0, per_page=2.0, fault_grace=0.3, cancel=10.0, poll=0.05)

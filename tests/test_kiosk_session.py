@@ -20,9 +20,9 @@ from canaries import holds
 from kiosk_driver import STAFF_CODE, Card, Kiosk, kiosk, new_card
 from test_orders import World, running_world
 
-from center.devstack import ALWAYS_OPEN
 from center.municipal import schema as municipal_schema
 from center.store.engine import make_engine
+from devtools.stack import ALWAYS_OPEN
 from documents import OpenedDocument
 from hardware.cardsim.card import VirtualCard
 from kiosk.devices.simulated import SimulatedMaintenance
@@ -496,7 +496,7 @@ def test_a_tray_sensor_fault_after_printing_keeps_the_paid_order(terminal: Kiosk
 def test_a_center_that_cannot_be_reached_fails_the_session_at_the_pin(
     world: World, card: Card, tmp_path: Path
 ) -> None:
-    from center.devstack import free_port
+    from devtools.stack import free_port
 
     with kiosk(world, f"T-{next(_terminals) + 600:04d}", tmp_path,
                center_url=f"https://127.0.0.1:{free_port()}") as k:

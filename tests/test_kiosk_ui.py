@@ -1,7 +1,7 @@
 """The kiosk's touch UI, for real: the Kivy app on a virtual display (Xvfb, Mesa's software
 OpenGL), a scripted resident inside it touching the screens through Kivy's input path and working
 the simulated devices through the demo panel, against real authority, center and municipal
-server processes (:mod:`kiosk.ui.rehearsal`). Every scenario saves a picture of every screen.
+server processes (:mod:`devtools.kiosk.rehearsal`). Every scenario saves a picture of every screen.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from fixtures_pcscd import VpcdSlot
 from PIL import Image
 from test_orders import World, running_world
 
+from devtools.kiosk.residents import card_for, lock_pin
+from devtools.kiosk.xvfb import virtual_display
 from kiosk.config import KioskConfig
-from kiosk.ui.residents import card_for, lock_pin
 from kiosk.ui.single import AlreadyRunning, only_instance
-from kiosk.ui.xvfb import virtual_display
 
 START = ["idle", "language", "place_card", "whose"]
 CARD = [*START, "pin", "take_card", "certificate_type"]
@@ -64,7 +64,7 @@ def rehearse(config: Path, card: Path, scenario: str, language: str, pictures: P
     env = {**os.environ, "DISPLAY": display, "HOME": str(home)}
     env.pop("KIVY_HOME", None)
     return subprocess.run(
-        [sys.executable, "-m", "kiosk.ui.rehearsal", "--config", str(config), "--card", str(card),
+        [sys.executable, "-m", "devtools.kiosk.rehearsal", "--config", str(config), "--card", str(card),
          "--scenario", scenario, "--language", language, "--screenshots", str(pictures), *more],
         env=env, capture_output=True, text=True, timeout=110, check=False)
 
@@ -143,8 +143,8 @@ def test_the_kiosk_app_starts_once_only(world: World, config: Path, display: str
     card = card_for(world.stack, world.town, tmp_path, world.used)
     env = {**os.environ, "DISPLAY": display, "HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(tmp_path / "run")}
     env.pop("KIVY_HOME", None)
-    command = [sys.executable, "-m", "kiosk.ui", "--config", str(config), "--windowed",
-               "--demo-card", str(card), "--reader", "inprocess"]
+    command = [sys.executable, "-m", "devtools", "kiosk", "--config", str(config), "--windowed",
+               "--card", str(card), "--reader", "inprocess"]
     log = tmp_path / "first.log"
     first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"))
     try:

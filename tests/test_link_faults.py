@@ -98,8 +98,8 @@ def cards(world: World, count: int) -> tuple[list[x509.Certificate], x509.Certif
 
 def authority_through(world: World, proxy: TcpProxy, **options: Any) -> AuthorityClient:
     """The center's client of the authority, as the center makes it, but through ``proxy``."""
-    return AuthorityClient(proxy.url(), (world.stack.root / "token").read_text().strip(),
-                           verify=str(world.stack.authority_dir / "tls.crt"), **options)
+    token = CenterConfig.load(world.stack.center_dir).authority.token
+    return AuthorityClient(proxy.url(), token, verify=str(world.stack.authority_dir / "tls.crt"), **options)
 
 
 def proxy_to_authority(world: World, plan: Plan = PASSING) -> TcpProxy:

@@ -23,10 +23,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from center import bridge_protocol
 from center.municipal import service
 from center.municipal.settings import JST, typical
-from center.municipal.synthetic import Population, generate
 from center.protocol import b64url, unb64url
 from center.store.schema_versions import make_engine
 from center.terminals import TerminalCA
+from devtools.synthetic import Population, generate
 from documents import Binding, TrustedKey, TrustList, open_sealed
 
 CODE = "131016"
@@ -228,6 +228,7 @@ def test_malformed_requests_and_untrusted_terminals(municipality: Municipality) 
 def test_the_command_line_generates_a_town_and_links_a_card(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from devtools.cli import main as dev
     from koufu.cli import main as koufu
 
     directory = tmp_path / "131041"
@@ -252,7 +253,7 @@ def test_the_command_line_generates_a_town_and_links_a_card(
         )
         == 0
     )
-    assert koufu(["municipal", "generate", "--dir", str(directory), "--households", "20", "--seed", "3"]) == 0
+    assert dev(["town", "--dir", str(directory), "--households", "20", "--seed", "3"]) == 0
     out = capsys.readouterr().out
     assert "20 households" in out
     resident = int(out.rsplit("(resident id, certificate serial): ", 1)[1].split()[0])

@@ -1,7 +1,7 @@
 """A municipality issuing from its record stores: every certificate and option, every refusal,
 idempotent orders, copies sealed only to trusted terminals and bound to what asked for them.
 
-A synthetic town (``center.municipal.synthetic``) on each database, its settings a typical
+A synthetic town (``devtools.synthetic``) on each database, its settings a typical
 municipality's; the kiosk's side is ``documents.open_sealed`` with the terminal's key.
 """
 
@@ -45,9 +45,9 @@ from center.municipal.requests import (
 )
 from center.municipal.service import VERSIONS
 from center.municipal.settings import JST, TaxKind, typical
-from center.municipal.synthetic import Person, Population, generate
 from center.store.schema_versions import make_engine
 from center.terminals import TerminalCA
+from devtools.synthetic import Person, Population, generate
 from documents import Binding, BindingMismatch, IssueNumber, MunicipalKey, open_sealed
 from documents.keys import TrustList
 

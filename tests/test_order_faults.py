@@ -20,12 +20,12 @@ from test_orders import SEAL, World, authenticate, running_world
 
 from center.client import CenterClient, CenterRefusal
 from center.config import CenterConfig
-from center.devstack import DevStack
 from center.municipal import schema as municipal_schema
 from center.municipal import service as municipal_service
 from center.store.engine import make_engine
 from center.store.schema_versions import make_engine as make_municipal_engine
 from center.store.tables import orders
+from devtools.stack import DevStack
 
 CODE = "131016"
 DEADLINE = 4  # seconds

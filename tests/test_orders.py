@@ -25,14 +25,14 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from center.authority.keys import generate_key
 from center.client import CenterClient, CenterRefusal
 from center.config import CenterConfig
-from center.devstack import ALWAYS_OPEN, DevStack, Town, start_stack
+from center.enrolment import EnrolledTerminal
 from center.municipal import schema as municipal_schema
 from center.municipal import service as municipal_service
 from center.protocol import resident_binding, unb64url
 from center.store.engine import make_engine
 from center.store.schema_versions import make_engine as make_municipal_engine
 from center.store.tables import ledger, orders
-from center.terminals import EnrolledTerminal
+from devtools.stack import ALWAYS_OPEN, DevStack, Town, start_stack
 from documents import Binding, BindingMismatch, Document, OpenedDocument, TrustedKey, TrustList, open_sealed
 
 CODE = "131016"

@@ -3,7 +3,7 @@ certificate type, the copy-evident background under a simulated photocopy, the Q
 with zxing-cpp, the microtext frame, the checks made again before drawing, and 600 dpi.
 
 The documents are real: a synthetic town issues them through the municipal issuer and the kiosk's
-``open_sealed`` opens them (``printing.render.specimens``, fixed seed, day and key).
+``open_sealed`` opens them (``devtools.specimens``, fixed seed, day and key).
 
 Golden values: the SHA-256 of each page's pixels. When a change to the layout is deliberate,
 run ``.venv/bin/pytest tests/test_printing_render.py -k golden``; each failing test names the
@@ -24,6 +24,7 @@ import zxingcpp
 from PIL import Image, ImageChops, ImageFilter, ImageStat
 
 from center.municipal import certificates
+from devtools.specimens import NAMES, SPECIMEN_KEY, Specimens, specimens
 from documents import MunicipalKey, OpenedDocument, TrustList, sign
 from printing.payload import PagePayload
 from printing.render import RenderRefused, UnrenderableDocument, render_document
@@ -32,7 +33,6 @@ from printing.render.dates import wareki, wareki_of
 from printing.render.layouts import attachment, register, resident
 from printing.render.microtext import BAND
 from printing.render.page import FRAME
-from printing.render.specimens import NAMES, SPECIMEN_KEY, Specimens, specimens
 
 GOLDEN: dict[str, tuple[str, ...]] = {
     "resident_record": (

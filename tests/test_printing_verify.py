@@ -25,9 +25,9 @@ from PIL import Image, ImageDraw, ImageFilter
 from test_orders import CODE, SEAL, World, authenticate, opened, running_world
 
 from center.client import CenterClient
-from center.devstack import free_port
+from center.enrolment import EnrolledTerminal
 from center.municipal import service as municipal_service
-from center.terminals import EnrolledTerminal
+from devtools.stack import free_port
 from documents import (
     Binding,
     MunicipalKey,

@@ -1,4 +1,4 @@
-"""``make run`` (``koufu run``) on a machine without a display: it starts the authority, the
+"""``make run`` (``koufu-dev run``) on a machine without a display: it starts the authority, the
 center, the towns, pcscd and the kiosk app on a virtual display, says so, and on SIGTERM stops
 every process it started."""
 
@@ -18,7 +18,7 @@ STARTUP = 180.0
 
 def test_make_run_starts_everything_says_there_is_no_display_and_stops_cleanly(pcscd: Pcscd) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    process = subprocess.Popen([sys.executable, "-m", "koufu", "run"], env=env, stdout=subprocess.PIPE,
+    process = subprocess.Popen([sys.executable, "-m", "devtools", "run"], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, start_new_session=True)
     assert process.stdout is not None
     said = b""
@@ -27,7 +27,7 @@ def test_make_run_starts_everything_says_there_is_no_display_and_stops_cleanly(p
         while b"kiosk ready" not in said:
             ready, _, _ = select.select([process.stdout], [], [], max(0.0, deadline - time.monotonic()))
             chunk = os.read(process.stdout.fileno(), 65536) if ready else b""
-            assert chunk, f"koufu run stopped or hung before the kiosk was up:\n{said.decode()[-3000:]}"
+            assert chunk, f"koufu-dev run stopped or hung before the kiosk was up:\n{said.decode()[-3000:]}"
             said += chunk
         text = said.decode()
         assert "no display here" in text and "Xvfb" in text
@@ -43,7 +43,7 @@ def test_make_run_starts_everything_says_there_is_no_display_and_stops_cleanly(p
                 break
             time.sleep(0.1)
         else:
-            raise AssertionError("processes of koufu run survived it")
+            raise AssertionError("processes of koufu-dev run survived it")
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)

@@ -4,8 +4,6 @@
                          --prefecture 東京都 --mayor "千代田区長　山田　太郎"
                          [--settings FILE] [--center-key FILE] [--terminal-ca FILE] [--db URL]
     koufu municipal settings --dir DIR [--load FILE]      print (or replace) the settings
-    koufu municipal generate --dir DIR --households N [--seed S] [--first-serial K]
-                                                          a synthetic town in the record stores
     koufu municipal link --dir DIR SERIAL RESIDENT_ID     a card's certificate serial → a resident
     koufu municipal serve --dir DIR [--host H] [--port N] [--db URL]
 
@@ -71,14 +69,6 @@ def register(commands: Any) -> None:
     shown = command("settings", "print the settings, or replace them with --load FILE", _settings)
     shown.add_argument("--load", type=Path)
 
-    town = command("generate", "fill the record stores with a synthetic town (demos, tests, load)", _generate)
-    town.add_argument("--households", type=int, required=True)
-    town.add_argument("--seed", type=int, default=1)
-    town.add_argument(
-        "--first-serial", type=int, default=10**9, help="certificate serials of its cards from here"
-    )
-    town.add_argument("--cards", type=float, default=0.8, help="share of residents with a linked card")
-
     link = command("link", "link a card's user-authentication certificate serial to a resident", _link)
     link.add_argument("serial", type=int)
     link.add_argument("resident_id", type=int)
@@ -137,36 +127,6 @@ def _serve(args: argparse.Namespace) -> int:
         tls_cert=args.dir / "tls.crt",
         tls_key=args.dir / "tls.key",
         ready=lambda url: print(f"municipality {server.municipality} listening on {url}", flush=True),
-    )
-    return 0
-
-
-def _generate(args: argparse.Namespace) -> int:
-    from center.municipal.synthetic import generate
-
-    server = service.MunicipalServer.open(args.dir, db_url=args.db)
-    try:
-        with server.engine.begin() as connection:
-            chosen = load_settings(connection)
-            people = generate(
-                connection,
-                municipality=chosen.municipality,
-                name=chosen.name,
-                prefecture=chosen.prefecture,
-                households=args.households,
-                seed=args.seed,
-                today=dt.datetime.now(settings.JST).date(),
-                first_serial=args.first_serial,
-                cards=args.cards,
-            )
-    finally:
-        server.close()
-    print(
-        f"{people.households} households, {people.residents} residents, {people.registers} family registers"
-    )
-    print(
-        "for example (resident id, certificate serial): "
-        + ", ".join(f"{person.resident_id} {person.certificate_serial}" for person in people.ordinary[:5])
     )
     return 0
 

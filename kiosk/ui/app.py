@@ -1,6 +1,7 @@
 """The kiosk app (キオスク端末アプリ): Kivy on asyncio, with the workflow's sessions running beside
 it one after another, full screen and without a cursor on the terminal, in a window for
-development, and with the demo panel when an emulated card is given.
+development, and with a side panel beside the screen when one is given (the development tools'
+demo panel, which plays the resident's hands and the store's devices).
 
 The app is a thin shell: the screens are :class:`~kiosk.ui.screen.KivyScreen`'s, the sessions
 are :class:`~kiosk.workflow.controller.Workflow`'s; the app only puts them in one window and runs
@@ -12,19 +13,18 @@ them together.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Mapping
-from pathlib import Path
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from kivy.app import App
 from kivy.core.window import Window
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.widget import Widget
 
-from hardware.cardsim.vpcd_link import DEFAULT_PORT
-from kiosk.assembly import Assembled, EmulatedHand, assemble, reader_for
+from kiosk.assembly import Assembled, assemble, reader_for
 from kiosk.config import KioskConfig
-from kiosk.ui.demo import DemoDevices, DemoPanel
 from kiosk.ui.fonts import use_japanese_font
 from kiosk.ui.screen import KivyScreen
 from kiosk.workflow.controller import STEP_TIMEOUTS, Workflow
@@ -33,19 +33,24 @@ from kiosk.workflow.steps import Step
 
 log = logging.getLogger(__name__)
 
+# a widget beside the screen, made of the terminal's parts
+SidePanel = Callable[[Assembled, KivyScreen], Widget]
+
+
 class KioskApp(App):
     title = "koufu kiosk"
 
-    def __init__(self, screen: KivyScreen, workflow: Workflow, *, demo: DemoDevices | None = None,
-                 windowed: bool = False, sessions: int | None = None, **kwargs: Any) -> None:
+    def __init__(self, screen: KivyScreen, workflow: Workflow, *,
+                 side_panel: Callable[[KivyScreen], Widget] | None = None, windowed: bool = False,
+                 sessions: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.screen = screen
         self.workflow = workflow
-        self.demo = demo
+        self.side_panel = side_panel
+        self.panel: Widget | None = None  # made with the screens (it may show what they show)
         self.windowed = windowed
         self.sessions = sessions  # how many sessions before the app stops (None: for ever)
         self.ended: list[Step] = []
-        self.panel: DemoPanel | None = None
         self.started = asyncio.Event()
 
     def build(self) -> BoxLayout:
@@ -56,8 +61,8 @@ class KioskApp(App):
             Window.fullscreen = "auto"
         root = BoxLayout(orientation="horizontal")
         root.add_widget(self.screen.build())
-        if self.demo is not None:
-            self.panel = DemoPanel(self.demo, self.screen)
+        if self.side_panel is not None:
+            self.panel = self.side_panel(self.screen)
             root.add_widget(self.panel)
         return root
 
@@ -89,18 +94,14 @@ class KioskApp(App):
         self.stop()
 
 
-def make_app(config: KioskConfig, *, reader: str | None = None, demo_card: Path | None = None,
-             windowed: bool = False, timeouts: Mapping[Step, float] | None = None,
-             sessions: int | None = None, vpcd_port: int = DEFAULT_PORT) -> tuple[KioskApp, Assembled]:
-    """The app of the terminal ``config`` describes, with simulated coins, printer and reminder,
-    and the demo panel when ``demo_card`` (an emulated card's file) is given (placed through vpcd's
-``vpcd_port`` when the reader is a PC/SC one)."""
+def make_app(config: KioskConfig, *, reader: str | None = None, windowed: bool = False,
+             timeouts: Mapping[Step, float] | None = None, sessions: int | None = None,
+             side_panel: SidePanel | None = None) -> tuple[KioskApp, Assembled]:
+    """The app of the terminal ``config`` describes, with ``side_panel`` made of its parts beside
+    the screen when one is given."""
     screen = KivyScreen()
     assembled = assemble(config, screen, reader=reader_for(reader or config.reader))
     workflow = workflow_for(assembled.terminal, timeouts={**STEP_TIMEOUTS, **(timeouts or {})})
-    demo = None
-    if demo_card is not None:
-        demo = DemoDevices(EmulatedHand(demo_card, assembled.reader, vpcd_port=vpcd_port), assembled.devices,
-                           assembled.peripherals)
-    app = KioskApp(screen, workflow, demo=demo, windowed=windowed, sessions=sessions)
+    panel = functools.partial(side_panel, assembled) if side_panel is not None else None
+    app = KioskApp(screen, workflow, side_panel=panel, windowed=windowed, sessions=sessions)
     return app, assembled

@@ -7,14 +7,14 @@ Import and call this before anything imports ``kivy.core.window``.
 from __future__ import annotations
 
 KIOSK_SIZE = (1280, 800)  # the terminal's touch panel
-DEMO_WIDTH = 260  # the demo panel at the side
+SIDE_PANEL_WIDTH = 260  # a panel at the side (the development tools' demo panel)
 
 
-def configure_window(*, windowed: bool, demo: bool) -> None:
+def configure_window(*, windowed: bool, side_panel: bool = False) -> None:
     from kivy.config import Config
 
     width, height = KIOSK_SIZE
-    Config.set("graphics", "width", str(width + (DEMO_WIDTH if demo else 0)))
+    Config.set("graphics", "width", str(width + (SIDE_PANEL_WIDTH if side_panel else 0)))
     Config.set("graphics", "height", str(height))
     Config.set("graphics", "fullscreen", "0" if windowed else "auto")
     Config.set("graphics", "borderless", "0" if windowed else "1")

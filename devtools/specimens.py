@@ -37,8 +37,8 @@ from center.municipal.requests import (
 )
 from center.municipal.service import VERSIONS
 from center.municipal.settings import JST, TaxKind, typical
-from center.municipal.synthetic import Person, Population, generate
 from center.store.schema_versions import make_engine
+from devtools.synthetic import Person, Population, generate
 from documents import Binding, MunicipalKey, OpenedDocument, TrustList, open_sealed
 
 MUNICIPALITY = "131016"

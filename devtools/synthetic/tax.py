@@ -7,7 +7,7 @@ import datetime as dt
 import random
 from typing import Any
 
-from center.municipal.synthetic.records import Resident, age_on
+from devtools.synthetic.records import Resident, age_on
 
 TAX_YEARS = 3  # assessments are written for the newest three tax years
 NEW_TAX_YEAR_MONTH = 6  # a tax year is assessed, and its certificates issued, from June

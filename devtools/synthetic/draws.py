@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from center.municipal.synthetic import data
-from center.municipal.synthetic.my_number import my_number_check_digit
-from center.municipal.synthetic.records import DAY, SPACE, full_width, years_before
+from devtools.synthetic import data
+from devtools.synthetic.my_number import my_number_check_digit
+from devtools.synthetic.records import DAY, SPACE, full_width, years_before
 
 
 class Draws:

@@ -1,6 +1,6 @@
-"""``python -m kiosk.ui.screenshots --out DIR``: every rehearsal scenario in both languages, with
-a screenshot of every screen, against a stack of its own (authority, center, one synthetic town,
-always open) on a virtual display. ``DIR/<scenario>-<language>/NN-step.png``."""
+"""``koufu-dev screenshots --out DIR`` (``make screenshots``): every rehearsal scenario in both
+languages, with a screenshot of every screen, against a stack of its own (authority, center, one
+synthetic town, always open) on a virtual display. ``DIR/<scenario>-<language>/NN-step.png``."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
-from center.devstack import ALWAYS_OPEN, DevStack, start_stack
+from devtools.kiosk.residents import card_for, lock_pin
+from devtools.kiosk.xvfb import virtual_display
+from devtools.stack import ALWAYS_OPEN, DevStack, start_stack
 from kiosk.config import KioskConfig
-from kiosk.ui.residents import card_for, lock_pin
-from kiosk.ui.xvfb import virtual_display
 
 TOWN = {"131016": ("千代田区", 60)}
 POOLS = {"refused": "no_seal"}  # who comes for each scenario (default: an ordinary resident)
@@ -25,7 +26,7 @@ LANGUAGES = ("ja", "en")
 def rehearse(config: Path, card: Path, scenario: str, language: str, out: Path, display: str
              ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "kiosk.ui.rehearsal", "--config", str(config), "--card", str(card),
+        [sys.executable, "-m", "devtools.kiosk.rehearsal", "--config", str(config), "--card", str(card),
          "--scenario", scenario, "--language", language, "--screenshots", str(out)],
         env={**os.environ, "DISPLAY": display}, capture_output=True, text=True, check=False, timeout=300)
 
@@ -38,12 +39,15 @@ def resident_card(stack: DevStack, scenario: str, directory: Path, used: set[int
     return card
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kiosk.ui.screenshots", description=__doc__)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--scenario", action="append", choices=SCENARIOS, help="default: all")
-    parser.add_argument("--language", action="append", choices=LANGUAGES, help="default: both")
-    args = parser.parse_args(argv)
+def register(commands: Any) -> None:
+    shots = commands.add_parser("screenshots", help="every kiosk screen, in Japanese and English")
+    shots.add_argument("--out", type=Path, required=True)
+    shots.add_argument("--scenario", action="append", choices=SCENARIOS, help="default: all")
+    shots.add_argument("--language", action="append", choices=LANGUAGES, help="default: both")
+    shots.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
     failed = 0
     with tempfile.TemporaryDirectory(prefix="kiosk-screenshots-") as temporary, virtual_display() as display:
         root = Path(temporary)
@@ -69,7 +73,3 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             stack.stop()
     return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

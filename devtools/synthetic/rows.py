@@ -9,10 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from center.municipal import schema
-from center.municipal.synthetic.records import Ids, jst_time
-from center.municipal.synthetic.registers import attachment
-from center.municipal.synthetic.tax import Income, tax_rows
-from center.municipal.synthetic.town import Town
+from devtools.synthetic.records import Ids, jst_time
+from devtools.synthetic.registers import attachment
+from devtools.synthetic.tax import Income, tax_rows
+from devtools.synthetic.town import Town
 
 
 def next_ids(connection: sa.Connection) -> Ids:

@@ -7,9 +7,9 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
-from center.municipal.synthetic.records import Resident, age_on
-from center.municipal.synthetic.tax import TAX_YEARS, tax_rows
-from center.municipal.synthetic.town import Town
+from devtools.synthetic.records import Resident, age_on
+from devtools.synthetic.tax import TAX_YEARS, tax_rows
+from devtools.synthetic.town import Town
 
 ADULT_AGE = 20  # ordinary persons are at least this old (no municipality sets a higher minimum)
 

@@ -1,4 +1,4 @@
-"""Sample data for :mod:`center.municipal.synthetic`: common Japanese family and given names with
+"""Sample data for :mod:`devtools.synthetic`: common Japanese family and given names with
 their readings (by the era a person was born in), town names, building names, other places in
 Japan, and what foreign residents' records look like by nationality.
 

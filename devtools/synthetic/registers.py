@@ -7,9 +7,9 @@ import datetime as dt
 import random
 from collections.abc import Iterable, Sequence
 
-from center.municipal.synthetic import data
-from center.municipal.synthetic.draws import Draws
-from center.municipal.synthetic.records import (
+from devtools.synthetic import data
+from devtools.synthetic.draws import Draws
+from devtools.synthetic.records import (
     DAY,
     Entry,
     Ids,

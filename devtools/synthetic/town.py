@@ -7,8 +7,8 @@ import datetime as dt
 import random
 from collections.abc import Callable
 
-from center.municipal.synthetic import data
-from center.municipal.synthetic.records import (
+from devtools.synthetic import data
+from devtools.synthetic.records import (
     DAY,
     SPACE,
     Arrival,
@@ -22,8 +22,8 @@ from center.municipal.synthetic.records import (
     years_after,
     years_before,
 )
-from center.municipal.synthetic.registers import Registers
-from center.municipal.synthetic.tax import TAX_YEARS, latest_tax_year
+from devtools.synthetic.registers import Registers
+from devtools.synthetic.tax import TAX_YEARS, latest_tax_year
 
 CARDS_SINCE = dt.date(2016, 1, 4)  # the first My Number Cards
 SEAL_AGE = 15  # 印鑑登録 from 15

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from center.devstack import DevStack, Town
+from devtools.stack import DevStack, Town
 from hardware.card.errors import CardError
 from hardware.card.holder import CardReading, HolderAuthentication
 from hardware.card.pin import PinBuffer

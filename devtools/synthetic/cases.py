@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 
-from center.municipal.synthetic.population import Person, Population, failures
-from center.municipal.synthetic.records import DAY, Household, Resident, age_on, jst_time
-from center.municipal.synthetic.town import Town
+from devtools.synthetic.population import Person, Population, failures
+from devtools.synthetic.records import DAY, Household, Resident, age_on, jst_time
+from devtools.synthetic.town import Town
 
 MINOR_AGE = 15  # the minors reported are younger than this
 

@@ -1,4 +1,4 @@
-"""``koufu demo`` (``make run``): one resident's card step on an emulated card, through pcscd.
+"""``koufu-dev demo`` (``make demo``): one resident's card step on an emulated card, through pcscd.
 
 A fresh card is personalised by the JPKI test authority, inserted into pcscd's vpcd virtual
 reader, found by the kiosk's PC/SC adapter, read, unlocked with the PIN and asked to sign a

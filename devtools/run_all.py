@@ -1,4 +1,4 @@
-"""``koufu run`` (``make run``): the whole service on one machine, ready to be touched.
+"""``koufu-dev run`` (``make run``): the whole service on one machine, ready to be touched.
 
 Started, with the embedded defaults: the JPKI test authority, the center, synthetic
 municipalities with their issuance servers (real processes over TLS on loopback), pcscd with
@@ -29,7 +29,7 @@ from hardware.cardsim.pcscd import VPCD_READER, ensure_pcscd
 from kiosk.config import KioskConfig
 
 if TYPE_CHECKING:
-    from center.devstack import DevStack
+    from devtools.stack import DevStack
 
 TOWNS = {"131016": ("千代田区", 300), "132012": ("八王子市", 200)}
 TERMINAL = "T-0001"
@@ -54,7 +54,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _run(root: Path, *, fullscreen: bool) -> int:
-    from center.devstack import ALWAYS_OPEN, DEMO_STAFF_CODE, start_stack  # it runs this command line itself
+    from devtools.stack import ALWAYS_OPEN, DEMO_STAFF_CODE, start_stack
 
     print("starting the JPKI authority, the center and the municipalities …", flush=True)
     stack = start_stack(root / "stack", towns=TOWNS)
@@ -89,19 +89,19 @@ def _interrupt(_signal: int, _frame: object) -> None:
 
 
 def _resident_card(stack: DevStack, root: Path) -> Path:
-    from kiosk.ui.residents import card_for
+    from devtools.kiosk.residents import card_for
 
     town = stack.towns["131016"]
     return card_for(stack, town, root, set())
 
 
 def _kiosk(config: Path, card: Path, *, fullscreen: bool) -> int:
-    command = [sys.executable, "-m", "kiosk.ui", "--config", str(config), "--demo-card", str(card)]
+    command = [sys.executable, "-m", "devtools", "kiosk", "--config", str(config), "--card", str(card)]
     if not fullscreen:
         command.append("--windowed")
     if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
         return _until_closed(command, dict(os.environ))
-    from kiosk.ui.xvfb import virtual_display
+    from devtools.kiosk.xvfb import virtual_display
 
     with virtual_display() as display:
         print(f"no display here: the kiosk runs on a virtual display ({display}, Xvfb) where nothing "

@@ -42,12 +42,12 @@ import random
 import sqlalchemy as sa
 
 from center.calendar import validate_municipality_code
-from center.municipal.synthetic.cases import CASES, MINOR_AGE, Cases
-from center.municipal.synthetic.my_number import is_valid_my_number, my_number_check_digit
-from center.municipal.synthetic.population import ADULT_AGE, Person, Population
-from center.municipal.synthetic.rows import existing_my_numbers, next_ids, write_rows
-from center.municipal.synthetic.tax import NEW_TAX_YEAR_MONTH, TAX_YEARS, latest_tax_year
-from center.municipal.synthetic.town import CARDS_SINCE, FOREIGN_HOUSEHOLDS, SEAL_AGE, Town
+from devtools.synthetic.cases import CASES, MINOR_AGE, Cases
+from devtools.synthetic.my_number import is_valid_my_number, my_number_check_digit
+from devtools.synthetic.population import ADULT_AGE, Person, Population
+from devtools.synthetic.rows import existing_my_numbers, next_ids, write_rows
+from devtools.synthetic.tax import NEW_TAX_YEAR_MONTH, TAX_YEARS, latest_tax_year
+from devtools.synthetic.town import CARDS_SINCE, FOREIGN_HOUSEHOLDS, SEAL_AGE, Town
 
 __all__ = [
     "ADULT_AGE",

@@ -1,14 +1,16 @@
 """A whole development stack on loopback: the JPKI authority, the center and municipal issuance
-servers as real server processes over TLS, synthetic towns, terminals enrolled, cards issued. Used
-by the end-to-end tests and ``make bench``.
+servers as real server processes over TLS (started as an operator would, with ``koufu … serve``),
+synthetic towns, terminals enrolled, calendars loaded — set up through the product's library
+functions, the same ones its command line calls. Used by the end-to-end tests, ``make run``,
+``make screenshots`` and ``make bench``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import io
 import json
+import shutil
 import signal
 import socket
 import subprocess
@@ -22,18 +24,21 @@ import httpx
 import sqlalchemy as sa
 
 from center.authority.service import AuthorityService
+from center.calendar import ServiceCalendar
+from center.calendar_store import store_calendar
 from center.client import CenterClient, CenterRefusal
-from center.config import CenterConfig, write_tls_identity
+from center.config import CenterConfig, initialise, write_tls_identity
+from center.enrolment import EnrolledTerminal
 from center.municipal import schema as municipal_schema
 from center.municipal import service as municipal_service
 from center.municipal import settings as municipal_settings
-from center.municipal.settings import JST
-from center.municipal.synthetic import Population, generate
+from center.store.engine import migrate
 from center.store.schema_versions import make_engine
-from center.terminals import EnrolledTerminal, TerminalCA
+from center.terminals import TerminalCA, enroll
 from center.tls import trust
+from devtools.synthetic import Population, generate
+from documents import JST
 from kiosk.staff import StaffCode
-from koufu.cli import main as koufu
 
 STARTUP_TIMEOUT = 30.0
 DEMO_STAFF_CODE = "24681357"  # the store staff's maintenance code of kiosks made here (make run says it)
@@ -50,13 +55,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _quiet(*argv: str) -> str:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = koufu(list(argv))
-    if code != 0:
-        raise RuntimeError(f"koufu {' '.join(argv)} failed: {out.getvalue()}")
-    return out.getvalue()
+def _center_database(config: CenterConfig) -> sa.Engine:
+    """The center's database, migrated to the current schema."""
+    engine = make_engine(config.database_url)
+    migrate(engine)
+    return engine
 
 
 @dataclass
@@ -121,10 +124,18 @@ class DevStack:
         return self.root / "center.log"
 
     def enroll(self, terminal_id: str, store: str = "テスト店") -> EnrolledTerminal:
+        """A new terminal of the center, its credentials also saved in ``terminals/<id>``."""
+        engine = _center_database(CenterConfig.load(self.center_dir))
+        try:
+            with engine.begin() as connection:
+                terminal = enroll(connection, TerminalCA.load_or_create(self.center_dir), terminal_id, store,
+                                  dt.datetime.now(dt.UTC))
+        finally:
+            engine.dispose()
         out = self.root / "terminals" / terminal_id
-        _quiet("center", "enroll-terminal", terminal_id, "--dir", str(self.center_dir), "--store", store,
-               "--out", str(out))
-        return EnrolledTerminal.load(out)
+        terminal.save(out)
+        shutil.copyfile(self.center_tls, out / "center-tls.crt")
+        return terminal
 
     def kiosk_config(self, terminal_id: str, *, reader: str = "pcsc", peripherals: str = "simulated",
                      staff_code: str = DEMO_STAFF_CODE) -> Path:
@@ -173,9 +184,12 @@ class DevStack:
 
     def load_calendar(self, calendar: Mapping[str, object]) -> None:
         """Store ``calendar`` (docs/calendar.md) as the center's calendar in force."""
-        path = self.root / "calendar.json"
-        path.write_text(json.dumps(calendar, ensure_ascii=False))
-        _quiet("center", "calendar", "load", str(path), "--dir", str(self.center_dir))
+        engine = _center_database(CenterConfig.load(self.center_dir))
+        try:
+            with engine.begin() as connection:
+                store_calendar(connection, ServiceCalendar.from_dict(calendar), dt.datetime.now(dt.UTC))
+        finally:
+            engine.dispose()
 
     def wait_until_open(self, client: CenterClient) -> None:
         """Until the center opens sessions (its processes have re-read the stored calendar)."""
@@ -272,8 +286,7 @@ def start_stack(root: Path, *, center_db: str | None = None, authority_db: str |
     on the database ``town_dbs[code]`` (default: SQLite in its directory)."""
     stack = DevStack(root, root / "authority", authority_db, root / "center")
     db = ["--db", authority_db] if authority_db else []
-    _quiet("authority", "init", "--dir", str(stack.authority_dir), *db)
-    with stack.authority() as authority:
+    with AuthorityService.open(stack.authority_dir, db_url=authority_db, create=True) as authority:
         token = authority.add_verifier("center")
     write_tls_identity(stack.authority_dir, "tls", ["127.0.0.1"])
     process = subprocess.Popen(
@@ -289,14 +302,10 @@ def start_stack(root: Path, *, center_db: str | None = None, authority_db: str |
         raise RuntimeError(f"authority did not start: {(root / 'authority.log').read_text()[-2000:]}")
     stack.authority_url = line.rsplit(" ", 1)[1].strip()
 
-    cdb = ["--db", center_db] if center_db else []
-    _quiet("center", "init", "--dir", str(stack.center_dir), *cdb, "--topology", topology)
-    (root / "token").write_text(token)
-    anchors = sorted((stack.authority_dir / "ca").glob("user-auth-*.crt"))
-    _quiet("center", "set-authority", "--dir", str(stack.center_dir), "--url", stack.authority_url,
-           "--token-file", str(root / "token"), "--ca-bundle", str(stack.authority_dir / "tls.crt"),
-           *[arg for anchor in anchors for arg in ("--anchor", str(anchor))])
-    config = CenterConfig.load(stack.center_dir)
+    config = initialise(stack.center_dir, center_db, topology)
+    _center_database(config).dispose()
+    config.use_authority(stack.authority_url, token, ca_bundle=stack.authority_dir / "tls.crt",
+                         anchors=sorted((stack.authority_dir / "ca").glob("user-auth-*.crt")))
     config.session_lifetime_seconds = session_lifetime
     config.order_deadline_seconds = order_deadline
     config.housekeeping_seconds = housekeeping

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from center.calendar import JST
-from center.municipal.synthetic import data
+from devtools.synthetic import data
 
 SPACE = "　"  # between family and given name, as records print them
 DAY = dt.timedelta(days=1)

@@ -1,6 +1,6 @@
 """A scripted resident at the real kiosk app, for the UI tests and the screenshots (リハーサル).
 
-``python -m kiosk.ui.rehearsal --config kiosk.toml --card CARD.json --scenario happy --language ja
+``python -m devtools.kiosk.rehearsal --config kiosk.toml --card CARD.json --scenario happy --language ja
 --screenshots DIR [--reader pcsc:NAME --vpcd-port N]`` starts the app in a window (an in-process
 reader, or a PC/SC one with the card placed through pcscd and vpcd; the demo panel), and a resident
 inside the same process who touches the screens through Kivy's input path (:mod:`kiosk.ui.touches`)
@@ -31,6 +31,7 @@ from kiosk.ui.environment import quiet_kivy
 from kiosk.workflow.steps import Step
 
 if TYPE_CHECKING:  # Kivy is imported only once its environment is set (in main)
+    from devtools.kiosk.demo_panel import DemoDevices
     from kiosk.assembly import Assembled
     from kiosk.ui.app import KioskApp
 
@@ -75,9 +76,15 @@ class Resident:
         self.language = language
         self.pictures = pictures
         self.order_id: str | None = None
-        if app.demo is None:
-            raise ValueError("the rehearsal works the devices through the demo panel")
-        self.demo = app.demo
+
+    @property
+    def demo(self) -> DemoDevices:
+        """What the demo panel works (the panel is made with the screens, once the app runs)."""
+        from devtools.kiosk.demo_panel import DemoPanel
+
+        if not isinstance(self.app.panel, DemoPanel):
+            raise RehearsalFailed("the rehearsal works the devices through the demo panel")
+        return self.app.panel.demo
 
     # -- seeing ------------------------------------------------------------------------------
     async def reach(self, step: Step, until: Callable[[dict[str, Any]], bool] = lambda view: True
@@ -344,7 +351,7 @@ async def timeout(r: Resident) -> None:
 async def staff(r: Resident) -> None:
     """Store staff: the 係員 corner of the start screen, their code (dots only), the devices' state,
     done; then a resident starts a session and cancels it."""
-    from center.devstack import DEMO_STAFF_CODE  # the code of kiosks set up by the devstack
+    from devtools.stack import DEMO_STAFF_CODE  # the code of kiosks set up by the devstack
 
     await r.reach(Step.IDLE)
     await r.touch("maintenance")
@@ -412,7 +419,7 @@ async def rehearse(app: KioskApp, assembled: Assembled, scenario: Scenario, lang
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m kiosk.ui.rehearsal", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m devtools.kiosk.rehearsal", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--card", type=Path, required=True, help="the resident's emulated card")
@@ -439,12 +446,13 @@ def main(argv: list[str] | None = None) -> int:
         from kiosk.config import KioskConfig
         from kiosk.ui.window import configure_window
 
-        configure_window(windowed=True, demo=True)
+        configure_window(windowed=True, side_panel=True)
+        from devtools.kiosk.demo_panel import demo_panel
         from kiosk.ui.app import make_app
 
-        app, assembled = make_app(KioskConfig.load(args.config), reader=args.reader, demo_card=args.card,
-                                  windowed=True, timeouts=scenario.timeouts, sessions=1,
-                                  vpcd_port=args.vpcd_port)
+        app, assembled = make_app(KioskConfig.load(args.config), reader=args.reader, windowed=True,
+                                  timeouts=scenario.timeouts, sessions=1,
+                                  side_panel=demo_panel(args.card, vpcd_port=args.vpcd_port))
         try:
             return asyncio.run(rehearse(app, assembled, scenario, args.language, Pictures(args.screenshots)))
         finally:

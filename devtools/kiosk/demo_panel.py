@@ -14,12 +14,15 @@ from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.assembly import EmulatedHand, Peripherals, SimulatedDevices
+from devtools.kiosk.hand import EmulatedHand
+from hardware.cardsim.vpcd_link import DEFAULT_PORT
+from kiosk.assembly import Assembled, Peripherals, SimulatedDevices
 from kiosk.devices.simulated import COINS
 from kiosk.ports import ReminderKind
+from kiosk.ui.app import SidePanel
 from kiosk.ui.screen import KivyScreen
 from kiosk.ui.widgets import KioskButton
-from kiosk.ui.window import DEMO_WIDTH
+from kiosk.ui.window import SIDE_PANEL_WIDTH
 
 
 @dataclass
@@ -51,7 +54,7 @@ class DemoPanel(BoxLayout):
         super().__init__(**kwargs)
         self.demo = demo
         self.screen = screen
-        self.width = DEMO_WIDTH
+        self.width = SIDE_PANEL_WIDTH
         self._buttons: list[tuple[KioskButton, str, dict[str, object]]] = []
         self._add("demo_place_card", "demo.place_card", {}, lambda: demo.hand.place())
         self._add("demo_take_card", "demo.take_card", {}, lambda: demo.hand.take())
@@ -85,4 +88,14 @@ class DemoPanel(BoxLayout):
         ))
 
 
-Builder.load_file(str(Path(__file__).with_name("demo.kv")))
+def demo_panel(card: Path, *, vpcd_port: int = DEFAULT_PORT) -> SidePanel:
+    """The kiosk app's side panel for the emulated card ``card`` (its state file), placed through
+    vpcd's ``vpcd_port`` when the terminal's reader is a PC/SC one."""
+    def made(assembled: Assembled, screen: KivyScreen) -> DemoPanel:
+        hand = EmulatedHand(card, assembled.reader, vpcd_port=vpcd_port)
+        return DemoPanel(DemoDevices(hand, assembled.devices, assembled.peripherals), screen)
+
+    return made
+
+
+Builder.load_file(str(Path(__file__).with_name("demo_panel.kv")))
