@@ -4,8 +4,8 @@ a JSON body ``{"error": <stable code>, ...}`` with the refusal's HTTP status.
 Each server says which of its exceptions refuse and how each one reads as an :class:`ErrorAnswer`
 (its status, code and the body's other members, which differ from server to server); this module
 installs those translations as the application's exception handlers and writes the responses.
-A refusal the web layer decides itself (a signature that does not verify, a body that is not
-JSON) is raised as a :class:`Refusal`, which every server answers the same way.
+A refusal the web layer decides itself (a replayed request, a body that is not JSON) is raised as
+a :class:`Refusal`, which every server answers the same way.
 """
 
 from __future__ import annotations
