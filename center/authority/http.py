@@ -16,7 +16,8 @@ endpoint                                  who       answer
 The two questions verifiers ask for every card (OCSP and the certificate's record) are answered on
 the event loop through the database drivers (``records.py``): the OCSP answer kept for the
 certificate when it may be sent, else one signed there and then (``ocsp.py``). The rest, rarely
-asked, runs the synchronous service in worker threads.
+asked, runs the synchronous service in worker threads. The routes are one router that finds the
+service and the records in ``app.state``; the verifier's token is one dependency (:data:`Verifier`).
 
 Verifiers authenticate with ``Authorization: Bearer <token>``. Every error outside the OCSP
 protocol is JSON ``{"error": "<code>"}`` with a 4xx status (codes: ``errors.py``). Inside the
@@ -39,7 +40,7 @@ import anyio
 from anyio import to_thread
 from anyio.lowlevel import RunVar
 from cryptography.hazmat.primitives.serialization import Encoding
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -59,14 +60,11 @@ from center.authority.ocsp import not_kept, try_later
 from center.authority.records import AsyncRecords
 from center.authority.service import MAX_SERIAL, AuthorityService, CertificateStatus
 from center.web import NO_TELEMETRY, serve_app
+from center.web_errors import HTTP_CODES, ErrorAnswer, Translation, answer_errors
 
 MAX_OCSP_REQUEST = 4096  # bytes; a request for one certificate with a nonce is ~100
 OCSP_REQUEST = "application/ocsp-request"
 OCSP_RESPONSE = "application/ocsp-response"
-# On SIGTERM, answers in flight get this long to finish. Idle keep-alive TLS connections would
-# otherwise hold the exit for asyncio's 30 s TLS shutdown, waiting for a close_notify that an idle
-# client (the center's connection pool) never sends.
-
 # A token that authenticated is believed again for this long without asking the database (a
 # removed verifier is refused within this time); unknown tokens are looked up every time.
 TOKEN_MEMORY = 5.0  # seconds
@@ -91,9 +89,24 @@ async def _in_thread(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) ->
     return await to_thread.run_sync(lambda: func(*args, **kwargs), limiter=limiter)
 
 
-async def _verifier(request: Request) -> str:
-    """The name of the registered verifier whose bearer token the request carries."""
+async def authority_service(request: Request) -> AuthorityService:
+    """The service the application was made with (``create_app`` keeps it in ``app.state``)."""
     service: AuthorityService = request.app.state.service
+    return service
+
+
+async def async_records(request: Request) -> AsyncRecords:
+    """The certificate records read on the event loop (``app.state``)."""
+    records: AsyncRecords = request.app.state.records
+    return records
+
+
+Service = Annotated[AuthorityService, Depends(authority_service)]
+Records = Annotated[AsyncRecords, Depends(async_records)]
+
+
+async def _verifier(request: Request, service: Service) -> str:
+    """The name of the registered verifier whose bearer token the request carries."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise UnauthorizedError("a bearer token is required")
@@ -110,78 +123,111 @@ async def _verifier(request: Request) -> str:
 
 
 Verifier = Annotated[str, Depends(_verifier)]
+router = APIRouter()
+
+
+@router.post("/ocsp", response_class=Response)
+async def ocsp_post(request: Request, who: Verifier, service: Service, records: Records) -> Response:
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != OCSP_REQUEST:
+        raise UnsupportedMediaTypeError(f"expected {OCSP_REQUEST}")
+    body = await _read_limited(request, MAX_OCSP_REQUEST)
+    return await _ocsp(service, records, who, body)
+
+
+@router.get("/ocsp/{encoded:path}", response_class=Response)
+async def ocsp_get(encoded: str, who: Verifier, service: Service, records: Records) -> Response:
+    if len(encoded) > (MAX_OCSP_REQUEST * 4) // 3 + 4:
+        raise RequestTooLargeError(MAX_OCSP_REQUEST)
+    return await _ocsp(service, records, who, _unbase64(encoded))
+
+
+@router.get("/v1/certificates/{serial}")
+async def certificate(serial: str, who: Verifier, records: Records) -> JSONResponse:
+    number = _serial(serial)
+    record = await records.get(number)
+    if record is None:
+        raise UnknownCertificateError(number)
+    log.info("verifier %r asked for certificate %d", who, number)
+    return JSONResponse(CertificateStatus.of(record).to_json())
+
+
+@router.get("/crl/{kind}/{generation}", response_class=Response)
+async def crl(kind: str, generation: str, service: Service) -> Response:
+    ca_kind, year = _generation(service, kind, generation)
+    revocations = await _in_thread(service.crl, ca_kind, year)
+    return Response(revocations.public_bytes(Encoding.DER), media_type="application/pkix-crl")
+
+
+@router.get("/ca/{kind}/{generation}", response_class=Response)
+async def ca_certificate(kind: str, generation: str, service: Service) -> Response:
+    ca_kind, year = _generation(service, kind, generation)
+    return Response(service.authority.generation(ca_kind, year).der, media_type="application/pkix-cert")
+
+
+@router.get("/v1/cas")
+async def cas(service: Service) -> JSONResponse:
+    return JSONResponse([
+        {
+            "kind": ca.kind.value,
+            "generation": ca.generation,
+            "key_id": ca.key_id.hex(),
+            "not_before": ca.certificate.not_valid_before_utc.isoformat(),
+            "not_after": ca.certificate.not_valid_after_utc.isoformat(),
+            "certificate": f"/ca/{ca.kind.value}/{ca.generation}",
+            "crl": f"/crl/{ca.kind.value}/{ca.generation}",
+        }
+        for ca in service.authority.cas
+    ])
+
+
+@router.get("/healthz")
+async def healthz() -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+INVALID_REQUEST = ErrorAnswer(400, "invalid_request")
+
+
+def _refused(request: Request, exc: AuthorityError) -> ErrorAnswer:
+    """The authority's refusal, logged: its code and status (``errors.py``); a missing or unknown
+    token also asks for a bearer token."""
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, UnauthorizedError) else None
+    level = logging.ERROR if exc.http_status >= 500 else (logging.WARNING if headers else logging.INFO)
+    # the message names serials and codes; never the Authorization header
+    log.log(level, "%s %s refused (%s): %s", request.method, request.url.path[:64], exc.code, exc)
+    return ErrorAnswer(exc.http_status, exc.code, headers=headers)
+
+
+def _not_routed(_request: Request, exc: StarletteHTTPException) -> ErrorAnswer:
+    return ErrorAnswer(exc.status_code, HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}"),
+                       headers=exc.headers)
+
+
+TRANSLATIONS = (Translation(AuthorityError, _refused),
+                Translation(StarletteHTTPException, _not_routed),
+                Translation(RequestValidationError, lambda _request, _exc: INVALID_REQUEST))
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    records: AsyncRecords = app.state.records
+    await records.close()
 
 
 def create_app(service: AuthorityService, records: AsyncRecords | None = None) -> FastAPI:
     """The ASGI application over ``service`` (which the caller opens and closes) and ``records``
     (by default over the service's database; closed with the app)."""
-    records = records or AsyncRecords(service.store.engine.url.render_as_string(hide_password=False))
-
-    @contextlib.asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await records.close()
-
     app = FastAPI(title="koufu JPKI authority simulator", version="1", lifespan=lifespan,
                   telemetry=NO_TELEMETRY)
     app.state.service = service
+    if records is None:
+        records = AsyncRecords(service.store.engine.url.render_as_string(hide_password=False))
+    app.state.records = records
     app.state.tokens = {}
-    _install_error_handlers(app)
-
-    @app.post("/ocsp", response_class=Response)
-    async def ocsp_post(request: Request, who: Verifier) -> Response:
-        media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-        if media_type != OCSP_REQUEST:
-            raise UnsupportedMediaTypeError(f"expected {OCSP_REQUEST}")
-        body = await _read_limited(request, MAX_OCSP_REQUEST)
-        return await _ocsp(service, records, who, body)
-
-    @app.get("/ocsp/{encoded:path}", response_class=Response)
-    async def ocsp_get(encoded: str, who: Verifier) -> Response:
-        if len(encoded) > (MAX_OCSP_REQUEST * 4) // 3 + 4:
-            raise RequestTooLargeError(MAX_OCSP_REQUEST)
-        return await _ocsp(service, records, who, _unbase64(encoded))
-
-    @app.get("/v1/certificates/{serial}")
-    async def certificate(serial: str, who: Verifier) -> JSONResponse:
-        number = _serial(serial)
-        record = await records.get(number)
-        if record is None:
-            raise UnknownCertificateError(number)
-        log.info("verifier %r asked for certificate %d", who, number)
-        return JSONResponse(CertificateStatus.of(record).to_json())
-
-    @app.get("/crl/{kind}/{generation}", response_class=Response)
-    async def crl(kind: str, generation: str) -> Response:
-        ca_kind, year = _generation(service, kind, generation)
-        revocations = await _in_thread(service.crl, ca_kind, year)
-        return Response(revocations.public_bytes(Encoding.DER), media_type="application/pkix-crl")
-
-    @app.get("/ca/{kind}/{generation}", response_class=Response)
-    async def ca_certificate(kind: str, generation: str) -> Response:
-        ca_kind, year = _generation(service, kind, generation)
-        return Response(service.authority.generation(ca_kind, year).der,
-                        media_type="application/pkix-cert")
-
-    @app.get("/v1/cas")
-    async def cas() -> JSONResponse:
-        return JSONResponse([
-            {
-                "kind": ca.kind.value,
-                "generation": ca.generation,
-                "key_id": ca.key_id.hex(),
-                "not_before": ca.certificate.not_valid_before_utc.isoformat(),
-                "not_after": ca.certificate.not_valid_after_utc.isoformat(),
-                "certificate": f"/ca/{ca.kind.value}/{ca.generation}",
-                "crl": f"/crl/{ca.kind.value}/{ca.generation}",
-            }
-            for ca in service.authority.cas
-        ])
-
-    @app.get("/healthz")
-    async def healthz() -> JSONResponse:
-        return JSONResponse({"status": "ok"})
-
+    answer_errors(app, *TRANSLATIONS)
+    app.include_router(router)
     return app
 
 
@@ -241,28 +287,6 @@ def _generation(service: AuthorityService, kind: str, generation: str) -> tuple[
         raise UnknownGenerationError(kind[:32], generation[:32])
     ca = service.authority.generation(CaKind(kind), int(generation))
     return ca.kind, ca.generation
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(AuthorityError)
-    async def authority_error(request: Request, exc: AuthorityError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, UnauthorizedError) else None
-        level = logging.ERROR if exc.http_status >= 500 else (
-            logging.WARNING if headers else logging.INFO)
-        # the message names serials and codes; never the Authorization header
-        log.log(level, "%s %s refused (%s): %s", request.method, request.url.path[:64], exc.code,
-                exc)
-        return JSONResponse({"error": exc.code}, status_code=exc.http_status, headers=headers)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code,
-                                                                 f"http_{exc.status_code}")
-        return JSONResponse({"error": code}, status_code=exc.status_code, headers=exc.headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_request: Request, _exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"error": "invalid_request"}, status_code=400)
 
 
 def serve(

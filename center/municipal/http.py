@@ -12,7 +12,9 @@ Every call but ``/v1/health`` must be signed by a center key the municipality tr
 
 Errors are ``{"error": code, "message": English, "message_ja": Japanese (refusals)}``. The
 access log holds methods, paths and statuses: order ids, never anything about a person. The
-database work runs in worker threads (SQLAlchemy's synchronous engine).
+database work runs in worker threads (SQLAlchemy's synchronous engine). The routes are one router
+that finds the server in ``app.state``; the center's signature is one dependency
+(:data:`SignedDocument`).
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -43,105 +45,122 @@ from center.municipal.requests import BadIssueRequest, IssueRequest
 from center.municipal.service import MunicipalServer
 from center.protocol import b64url
 from center.web import NO_TELEMETRY
+from center.web_errors import ErrorAnswer, Refusal, Translation, answer_errors
 
 MAX_BODY = 64 * 1024
-T = TypeVar("T")
 _STATUS = {OrderConflict: 409, StatusConflict: 409, UnknownOrder: 404, UntrustedTerminal: 403,
            NotConfigured: 503}
 
-
-def _error(status: int, code: str, message: str, **more: Any) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message, **more}, status_code=status)
+router = APIRouter()
 
 
-class _Refusal(Exception):
-    def __init__(self, response: JSONResponse) -> None:
-        self.response = response
+async def municipal_server(request: Request) -> MunicipalServer:
+    """The server the application was made with (``create_app`` keeps it in ``app.state``)."""
+    server: MunicipalServer = request.app.state.server
+    return server
+
+
+Server = Annotated[MunicipalServer, Depends(municipal_server)]
+
+
+async def signed_document(request: Request, server: Server) -> Any:
+    """The request's JSON body, once its center signature verifies and its nonce is new."""
+    body = await request.body()
+    now = server.issuer.clock()
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    verified = bridge_protocol.verify(headers, server.center_keys, server.municipality,
+                                      request.method, request.url.path, body, now)
+    if not await run_in_threadpool(server.record_nonce, verified.nonce, now):
+        raise Refusal(401, "replayed_request", "this request was already received")
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise Refusal(400, "bad_request", "the body is not JSON") from None
+
+
+SignedDocument = Annotated[Any, Depends(signed_document)]
+
+
+@router.get("/v1/health")
+async def health(server: Server) -> dict[str, str]:
+    return {"status": "ok", "municipality": server.municipality}
+
+
+@router.post("/v1/issue")
+async def issue(document: SignedDocument, server: Server) -> JSONResponse:
+    issued = await run_in_threadpool(lambda: server.issuer.issue(IssueRequest.from_json(document)))
+    return JSONResponse({
+        "order_id": issued.order_id, "fee": issued.fee,
+        "copies": [{"item": copy.item, "copy": copy.copy, "issue_number": copy.issue_number,
+                    "pages": copy.pages, "fee": copy.fee, "content_hash": copy.content_hash,
+                    "code_hash": copy.code_hash,
+                    "sealed": b64url(copy.sealed)} for copy in issued.copies]})
+
+
+@router.post("/v1/offer")
+async def offer(document: SignedDocument, server: Server) -> JSONResponse:
+    """What the card's holder can have now: the public part, and the personal part sealed to
+    the terminal."""
+    offered = await run_in_threadpool(lambda: make_offer(server.issuer, OfferRequest.from_json(document)))
+    return JSONResponse({**offered.public, "sealed": b64url(offered.sealed)})
+
+
+@router.post("/v1/orders/{order_id}/printed")
+async def printed(order_id: str, document: SignedDocument, server: Server) -> JSONResponse:
+    numbers = document.get("issue_numbers") if isinstance(document, dict) else None
+    if not isinstance(numbers, list) or not numbers or not all(isinstance(n, str) for n in numbers):
+        raise Refusal(400, "bad_request", "issue_numbers: a non-empty list of issue numbers")
+    await run_in_threadpool(server.issuer.printed, order_id, numbers)
+    return JSONResponse({"order_id": order_id, "printed": numbers})
+
+
+@router.post("/v1/orders/{order_id}/void")
+async def void(order_id: str, document: SignedDocument, server: Server) -> JSONResponse:
+    reason = document.get("reason") if isinstance(document, dict) else None
+    if not isinstance(reason, str) or not 1 <= len(reason) <= 200:
+        raise Refusal(400, "bad_request", "reason: 1-200 characters")
+    voided = await run_in_threadpool(server.issuer.void, order_id, reason)
+    return JSONResponse({"order_id": order_id, "voided": voided,
+                         "at": dt.datetime.now(dt.UTC).isoformat()})
+
+
+def _unsigned(_request: Request, error: bridge_protocol.BridgeAuthError) -> ErrorAnswer:
+    """Not from the center: no signature, a wrong one, or too old."""
+    return ErrorAnswer(401, error.code, {"message": str(error)})
+
+
+def _malformed(_request: Request, error: BadIssueRequest) -> ErrorAnswer:
+    return ErrorAnswer(400, "bad_request", {"message": str(error)})
+
+
+def _refused(_request: Request, refusal: Refused) -> ErrorAnswer:
+    """The municipality issues nothing: its code, and its words for the kiosk."""
+    return ErrorAnswer(422, refusal.code.value,
+                       {"message": refusal.message_en, "message_ja": refusal.message_ja})
+
+
+def _not_served(_request: Request, error: IssuanceError) -> ErrorAnswer:
+    return ErrorAnswer(_STATUS.get(type(error), 400), error.code, {"message": str(error)})
+
+
+TRANSLATIONS = (Translation(bridge_protocol.BridgeAuthError, _unsigned),
+                Translation(BadIssueRequest, _malformed),
+                Translation(Refused, _refused),
+                Translation(IssuanceError, _not_served))
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    municipal: MunicipalServer = app.state.server
+    municipal.close()
 
 
 def create_app(server: MunicipalServer) -> FastAPI:
-    @contextlib.asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        server.close()
-
     app = FastAPI(title=f"koufu municipal issuance server {server.municipality}", version="1",
                   lifespan=lifespan, telemetry=NO_TELEMETRY)
+    app.state.server = server
     app.add_middleware(BodyLimit, limit=MAX_BODY)
-
-    @app.exception_handler(_Refusal)
-    async def refused(_request: Request, refusal: _Refusal) -> JSONResponse:
-        return refusal.response
-
-    async def signed_body(request: Request) -> Any:
-        """The request's JSON body, once its center signature verifies and its nonce is new."""
-        body = await request.body()
-        now = server.issuer.clock()
-        headers = {name.lower(): value for name, value in request.headers.items()}
-        try:
-            verified = bridge_protocol.verify(headers, server.center_keys, server.municipality,
-                                              request.method, request.url.path, body, now)
-        except bridge_protocol.BridgeAuthError as error:
-            raise _Refusal(_error(401, error.code, str(error))) from None
-        if not await run_in_threadpool(server.record_nonce, verified.nonce, now):
-            raise _Refusal(_error(401, "replayed_request", "this request was already received"))
-        try:
-            return json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            raise _Refusal(_error(400, "bad_request", "the body is not JSON")) from None
-
-    async def served(work: Callable[[], T]) -> T:
-        """``work`` in a worker thread; what it refuses, as the answer."""
-        try:
-            return await run_in_threadpool(work)
-        except BadIssueRequest as error:
-            raise _Refusal(_error(400, "bad_request", str(error))) from None
-        except Refused as refusal:
-            raise _Refusal(_error(422, refusal.code.value, refusal.message_en,
-                                  message_ja=refusal.message_ja)) from None
-        except IssuanceError as error:
-            raise _Refusal(_error(_STATUS.get(type(error), 400), error.code, str(error))) from None
-
-    @app.get("/v1/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok", "municipality": server.municipality}
-
-    @app.post("/v1/issue")
-    async def issue(request: Request) -> JSONResponse:
-        document = await signed_body(request)
-        issued = await served(lambda: server.issuer.issue(IssueRequest.from_json(document)))
-        return JSONResponse({
-            "order_id": issued.order_id, "fee": issued.fee,
-            "copies": [{"item": copy.item, "copy": copy.copy, "issue_number": copy.issue_number,
-                        "pages": copy.pages, "fee": copy.fee, "content_hash": copy.content_hash,
-                        "code_hash": copy.code_hash,
-                        "sealed": b64url(copy.sealed)} for copy in issued.copies]})
-
-    @app.post("/v1/offer")
-    async def offer(request: Request) -> JSONResponse:
-        """What the card's holder can have now: the public part, and the personal part sealed to
-        the terminal."""
-        document = await signed_body(request)
-        offered = await served(lambda: make_offer(server.issuer, OfferRequest.from_json(document)))
-        return JSONResponse({**offered.public, "sealed": b64url(offered.sealed)})
-
-    @app.post("/v1/orders/{order_id}/printed")
-    async def printed(order_id: str, request: Request) -> JSONResponse:
-        document = await signed_body(request)
-        numbers = document.get("issue_numbers") if isinstance(document, dict) else None
-        if not isinstance(numbers, list) or not numbers or not all(isinstance(n, str) for n in numbers):
-            return _error(400, "bad_request", "issue_numbers: a non-empty list of issue numbers")
-        await served(lambda: server.issuer.printed(order_id, numbers))
-        return JSONResponse({"order_id": order_id, "printed": numbers})
-
-    @app.post("/v1/orders/{order_id}/void")
-    async def void(order_id: str, request: Request) -> JSONResponse:
-        document = await signed_body(request)
-        reason = document.get("reason") if isinstance(document, dict) else None
-        if not isinstance(reason, str) or not 1 <= len(reason) <= 200:
-            return _error(400, "bad_request", "reason: 1-200 characters")
-        voided = await served(lambda: server.issuer.void(order_id, reason))
-        return JSONResponse({"order_id": order_id, "voided": voided,
-                             "at": dt.datetime.now(dt.UTC).isoformat()})
-
+    answer_errors(app, *TRANSLATIONS)
+    app.include_router(router)
     return app

@@ -1,0 +1,13 @@
+"""The center's HTTP API for terminals, one router per resource (translation only: the logic is in
+``service.py`` and ``orders.py``); ``center/app.py`` assembles them.
+
+- ``operations.py``: liveness.
+- ``sessions.py``: a resident's session (利用者セッション) and the card's proof.
+- ``terminals.py``: a terminal's door and tamper alarms.
+- ``orders.py``: the offer, orders and their course (交付申請).
+- ``verification.py``: the public question about a printed copy (真正性の確認).
+
+What the routes share: ``signing.py`` (the terminal's signed request, one dependency),
+``requests.py`` (the center's service, bodies and ids as the routes read them) and
+``answers.py`` (JSON answers and refusals).
+"""

@@ -1,0 +1,146 @@
+"""Orders (交付申請) as a terminal places and follows them (the logic is in ``orders.py``).
+
+Every call is signed by the terminal; placing an order carries its idempotency key in the signed
+body. An order's id in a path is checked before its body is read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, Field
+
+from center.api.answers import json_answer
+from center.api.requests import Center, canonical_uuid, parsed
+from center.api.signing import Signed, signed
+from center.orders import PlacedOrder
+from center.protocol import b64url
+from center.service import CenterService
+
+router = APIRouter(tags=["orders"])
+
+
+class OrderItem(BaseModel):
+    certificate_type: str = Field(max_length=40)
+    copies: int = Field(ge=1, le=50)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class OrderRequest(BaseModel):
+    idempotency_key: str = Field(
+        pattern=r"^[A-Za-z0-9_-]{8,64}$",
+        description="the terminal's key for this order: the same key is the same order",
+    )
+    printer: int = Field(ge=1, le=99)
+    items: list[OrderItem] = Field(min_length=1, max_length=10)
+
+
+class CopyResponse(BaseModel):
+    issue_number: str
+    pages: int
+    fee: int
+    sealed: str = Field(
+        description="the copy sealed to this terminal's key (base64url), see docs/municipal.md"
+    )
+
+
+class OrderResponse(BaseModel):
+    order_id: str
+    state: str
+    fee: int | None = None
+    reason: str | None = None
+    copies: list[CopyResponse] = Field(default_factory=list)
+
+
+class PrintedRequest(BaseModel):
+    issue_numbers: list[str] = Field(min_length=1, max_length=100)
+
+
+class SettleRequest(BaseModel):
+    paid: int = Field(ge=0, le=1_000_000, description="yen taken from escrow into the cash box")
+
+
+class VoidRequest(BaseModel):
+    reason: str = Field(pattern=r"^[a-z_]{1,40}$", description="why, as a code: cancelled, print_timeout, …")
+
+
+def _answer(placed: PlacedOrder, status: int = 200) -> Response:
+    return json_answer(OrderResponse(
+        order_id=placed.order_id, state=placed.state.value, fee=placed.fee, reason=placed.reason,
+        copies=[CopyResponse(issue_number=c.issue_number, pages=c.pages, fee=c.fee, sealed=b64url(c.sealed))
+                for c in placed.copies],
+    ), status)
+
+
+async def _state(service: CenterService, terminal_id: str, order_id: str) -> Response:
+    return _answer(await service.orders.state(terminal_id, order_id))
+
+
+@router.get("/v1/sessions/{session_id}/offer", openapi_extra=signed())
+async def offer(session_id: str, call: Signed, service: Center) -> Response:
+    """What the session's resident can have now: per certificate its fee, copies and whether it
+    can be issued (and why not); ``sealed``: household members, tax years and options, sealed
+    to this terminal by the municipality (base64url, see docs/municipal.md)."""
+    offered = await service.offer(call.terminal_id, canonical_uuid(session_id, "session"))
+    return Response(json.dumps(offered, ensure_ascii=False), media_type="application/json")
+
+
+@router.post("/v1/sessions/{session_id}/orders", status_code=201, response_model=OrderResponse,
+             openapi_extra=signed(OrderRequest))
+async def place(session_id: str, call: Signed, service: Center) -> Response:
+    """Order certificates for the session's resident: the copies, sealed to this terminal."""
+    order = parsed(OrderRequest, call.body)
+    placed = await service.orders.place(
+        call.terminal_id, canonical_uuid(session_id, "session"), order.idempotency_key,
+        {"printer": order.printer, "items": [item.model_dump() for item in order.items]})
+    return _answer(placed, 201)
+
+
+@router.get("/v1/orders/{order_id}", response_model=OrderResponse, openapi_extra=signed())
+async def state(order_id: str, call: Signed, service: Center) -> Response:
+    return await _state(service, call.terminal_id, canonical_uuid(order_id, "order"))
+
+
+Route = Callable[..., Awaitable[Response]]
+
+
+def _course(action: str, body: type[BaseModel] | None = None) -> Callable[[Route], Route]:
+    """The route of one step of an order's course: ``POST /v1/orders/{order_id}/<action>``,
+    answered with the order's state."""
+    return router.post(f"/v1/orders/{{order_id}}/{action}", response_model=OrderResponse,
+                       openapi_extra=signed(body))
+
+
+@_course("printed", PrintedRequest)
+async def printed(order_id: str, call: Signed, service: Center) -> Response:
+    """These copies came out of the printer."""
+    order = canonical_uuid(order_id, "order")
+    await service.orders.printed(call.terminal_id, order, parsed(PrintedRequest, call.body).issue_numbers)
+    return await _state(service, call.terminal_id, order)
+
+
+@_course("settle", SettleRequest)
+async def settle(order_id: str, call: Signed, service: Center) -> Response:
+    """The coins went from escrow into the cash box."""
+    order = canonical_uuid(order_id, "order")
+    await service.orders.settle(call.terminal_id, order, parsed(SettleRequest, call.body).paid)
+    return await _state(service, call.terminal_id, order)
+
+
+@_course("void", VoidRequest)
+async def void(order_id: str, call: Signed, service: Center) -> Response:
+    """Cancel the order: its copies are voided at the municipality."""
+    order = canonical_uuid(order_id, "order")
+    await service.orders.void(call.terminal_id, order, parsed(VoidRequest, call.body).reason)
+    return await _state(service, call.terminal_id, order)
+
+
+@_course("refunded")
+async def refunded(order_id: str, call: Signed, service: Center) -> Response:
+    """The coins went back to the resident."""
+    order = canonical_uuid(order_id, "order")
+    await service.orders.refunded(call.terminal_id, order)
+    return await _state(service, call.terminal_id, order)

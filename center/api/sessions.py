@@ -1,0 +1,83 @@
+"""A resident's session (利用者セッション): the terminal opens it with a single-use challenge, and
+the card's proof (its certificate and its signature over the session binding) authenticates the
+resident in it. Both calls are signed by the terminal.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, Field
+
+from center.api.answers import json_answer
+from center.api.requests import Center, canonical_uuid, parsed
+from center.api.signing import Signed, signed
+from center.calendar import Decision, Open
+from center.errors import BadRequest
+
+router = APIRouter(tags=["sessions"])
+
+
+class SessionResponse(BaseModel):
+    session_id: str
+    challenge: str = Field(description="base64 of the 32-byte single-use challenge")
+    expires_at: dt.datetime
+
+
+class ResidentProof(BaseModel):
+    certificate: str = Field(max_length=12000, description="base64 DER of the user-auth certificate")
+    signature: str = Field(max_length=2048, description="base64 of the card's RSA signature over the binding")
+
+
+class Availability(BaseModel):
+    open: bool
+    reason_code: str | None = None
+    message_ja: str | None = None
+    message_en: str | None = None
+
+
+class ResidentResponse(BaseModel):
+    session_id: str
+    municipality: str = Field(description="地方公共団体コード of the resident's municipality")
+    certificate_types: dict[str, Availability] = Field(
+        description="which certificate types can be issued now, and why not")
+
+
+@router.post("/v1/sessions", status_code=201, response_model=SessionResponse, openapi_extra=signed())
+async def open_session(call: Signed, service: Center) -> Response:
+    """Open a resident session: a single-use challenge bound to this session and terminal."""
+    opened = await service.open_session(call.terminal_id)
+    return json_answer(SessionResponse(session_id=opened.session_id,
+                                       challenge=base64.b64encode(opened.challenge).decode(),
+                                       expires_at=opened.expires_at), 201)
+
+
+@router.post("/v1/sessions/{session_id}/resident", response_model=ResidentResponse,
+             openapi_extra=signed(ResidentProof))
+async def resident(session_id: str, call: Signed, service: Center) -> Response:
+    """The card's proof: its certificate and its signature over the session binding."""
+    proof = parsed(ResidentProof, call.body)
+    certificate, signature = _b64(proof.certificate, "certificate"), _b64(proof.signature, "signature")
+    accepted = await service.authenticate_resident(call.terminal_id, canonical_uuid(session_id, "session"),
+                                                   certificate, signature)
+    return json_answer(ResidentResponse(
+        session_id=accepted.session_id, municipality=accepted.municipality,
+        certificate_types={kind.value: _availability(decision)
+                           for kind, decision in accepted.certificate_types.items()}))
+
+
+def _b64(text: str, what: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest("invalid_base64", f"{what} is not base64") from None
+
+
+def _availability(decision: Decision) -> Availability:
+    if isinstance(decision, Open):
+        return Availability(open=True)
+    return Availability(open=False, reason_code=decision.reason_code.value,
+                        message_ja=decision.message_ja, message_en=decision.message_en)

@@ -1,0 +1,66 @@
+"""The terminal's signature on a request (端末の署名), as one dependency of every terminal route.
+
+:data:`Signed` reads the raw body once, hands the service what the signature covers (method,
+path, headers and those exact bytes) and gives the route the authenticated terminal with the
+body: a request is parsed only once its terminal is known. The OpenAPI description names the
+four signature headers as security schemes (:data:`SIGNATURE_SCHEMES`, :func:`signed`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from pydantic import BaseModel
+
+from center.api.requests import Center
+from center.errors import TerminalAuthError
+from center.protocol import HEADER_NONCE, HEADER_SIGNATURE, HEADER_TERMINAL, HEADER_TIMESTAMP
+from center.service import TerminalRequest
+
+SIGNATURE_SCHEMES = {
+    header.replace("X-Koufu-", "terminal").replace("-", ""): {
+        "type": "apiKey", "in": "header", "name": header,
+        "description": "every terminal request carries all four (see docs/center.md, request signing)"}
+    for header in (HEADER_TERMINAL, HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE)
+}
+SIGNED: dict[str, Any] = {"security": [{name: [] for name in SIGNATURE_SCHEMES}]}
+
+
+def signed(body: type[BaseModel] | None = None) -> dict[str, Any]:
+    """A signed route's OpenAPI extras: its security and, if it takes one, its JSON ``body``
+    (described here: the route reads the bytes itself, after the signature)."""
+    if body is None:
+        return SIGNED
+    return {**SIGNED, "requestBody": {
+        "required": True, "content": {"application/json": {"schema": body.model_json_schema()}}}}
+
+
+@dataclass(frozen=True)
+class TerminalCall:
+    """A request whose signature verified: the terminal that sent it and the exact body it signed."""
+
+    terminal_id: str
+    body: bytes
+
+
+def received(request: Request, body: bytes) -> TerminalRequest:
+    """What a terminal's signature covers, as received (checked in the service)."""
+    routed: str = request.scope["path"]  # percent-decoded
+    if not (routed.isascii() and routed.isprintable()):
+        # The signed text is ASCII, one field a line; and ``request.url.path`` silently drops
+        # tabs and line breaks. No signature can cover such a path.
+        raise TerminalAuthError("bad_request_signature",
+                                "the request path is not printable ASCII, so no signature covers it")
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.scope["headers"]}
+    return TerminalRequest(headers, request.method, request.url.path, body)
+
+
+async def terminal_call(request: Request, service: Center) -> TerminalCall:
+    """The request's terminal, authenticated over the body's exact bytes (read here, once)."""
+    signed_request = received(request, await request.body())
+    return TerminalCall(await service.authenticate_terminal(signed_request), signed_request.body)
+
+
+Signed = Annotated[TerminalCall, Depends(terminal_call)]
