@@ -9,8 +9,8 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from pyvirtualdisplay.display import Display
 from pyvirtualdisplay.abstractdisplay import XStartError, XStartTimeoutError
+from pyvirtualdisplay.display import Display
 
 SIZE = (1600, 900)  # room for the 1280x800 panel and the demo strip beside it
 
