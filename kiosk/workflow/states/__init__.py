@@ -27,6 +27,11 @@ def build_steps(terminal: Terminal) -> dict[Step, State]:
     return {state.step: state(terminal) for state in STATES}
 
 
+def timeouts() -> dict[Step, float]:
+    """Every step's timeout, as its state class says it (steps without one are not listed)."""
+    return {state.step: state.timeout for state in STATES if state.timeout is not None}
+
+
 def workflow_for(terminal: Terminal, **options: Any) -> Workflow:
     """The workflow of ``terminal``: its steps, its screen as the approver, its resident's activity
     (``options`` go to :class:`Workflow`: timeouts, session limit)."""

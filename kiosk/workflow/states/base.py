@@ -20,9 +20,12 @@ BACK = "back"
 
 
 class State:
-    """One step of the session (``run`` answers its :class:`Outcome`)."""
+    """One step of the session (``run`` answers its :class:`Outcome`): the step it is, how long its
+    screen may be left untouched, and whether the resident is warned before it times out."""
 
     step: ClassVar[Step]
+    timeout: ClassVar[float | None] = None  # seconds from the resident's last action (None: no limit)
+    warned: ClassVar[bool] = True  # a screen the resident works on; not one that waits for a device
 
     def __init__(self, terminal: Terminal) -> None:
         self.terminal = terminal

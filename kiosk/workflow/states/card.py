@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 class Pin(State):
     step = Step.PIN
+    timeout = 60
 
     async def run(self, context: SessionContext) -> Outcome:
         if context.tries_left == 0:
@@ -119,6 +120,7 @@ class TakeCard(State):
     """Asks for the card back and waits until it is gone; the light and buzzer repeat."""
 
     step = Step.TAKE_CARD
+    timeout, warned = 120, False
 
     async def run(self, context: SessionContext) -> Outcome:
         outcome = await remind_until_card_taken(self, cancellable=True)

@@ -59,6 +59,7 @@ def copies_in(context: SessionContext) -> int:
 
 class CertificateType(State):
     step = Step.CERTIFICATE_TYPE
+    timeout = 90
 
     async def run(self, context: SessionContext) -> Outcome:
         certificates = offered(context).certificates
@@ -95,6 +96,7 @@ def default_options(kind: str, offer: Offer) -> CertificateOptions:
 
 class Options(State):
     step = Step.OPTIONS
+    timeout = 90
 
     async def run(self, context: SessionContext) -> Outcome:
         choosing = chosen(context)
@@ -158,6 +160,7 @@ class Options(State):
 
 class Copies(State):
     step = Step.COPIES
+    timeout = 60
 
     async def run(self, context: SessionContext) -> Outcome:
         choosing = chosen(context)
@@ -178,6 +181,7 @@ class Copies(State):
 
 class Confirm(State):
     step = Step.CONFIRM
+    timeout = 90
 
     async def run(self, context: SessionContext) -> Outcome:
         choosing = chosen(context)

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 
 class SessionEnd(State):
+    warned = False  # its words stay until touched or timed out, back to the start screen
+
     async def run(self, context: SessionContext) -> Outcome:
         refund = await self.settle_up(context)
         self.show(**self.view(context, refund))
@@ -67,6 +69,7 @@ class SessionEnd(State):
 
 class Done(SessionEnd):
     step = Step.DONE
+    timeout = 15
 
     def view(self, context: SessionContext, refund: int) -> dict[str, object]:
         return {}
@@ -74,7 +77,9 @@ class Done(SessionEnd):
 
 class Cancelled(SessionEnd):
     step = Step.CANCELLED
+    timeout = 30
 
 
 class Failed(SessionEnd):
     step = Step.FAILED
+    timeout = 30

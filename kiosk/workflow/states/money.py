@@ -35,6 +35,7 @@ def linked(context: SessionContext) -> CenterLink:
 
 class Payment(State):
     step = Step.PAYMENT
+    timeout = 120
 
     async def run(self, context: SessionContext) -> Outcome:
         assert context.fee is not None
@@ -88,6 +89,7 @@ class Payment(State):
 
 class Printing(State):
     step = Step.PRINTING
+    timeout, warned = 300, False
 
     async def run(self, context: SessionContext) -> Outcome:
         self.show(pages=None, busy="progress.printing")
@@ -116,6 +118,7 @@ class Printing(State):
 
 class TakeDocuments(State):
     step = Step.TAKE_DOCUMENTS
+    timeout, warned = 120, False
 
     async def run(self, context: SessionContext) -> Outcome:
         context.documents.clear()  # on paper now; the kiosk keeps no copy

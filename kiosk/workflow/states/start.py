@@ -35,7 +35,7 @@ class Idle(State):
     Out of service while the door or tamper alarm is latched; staff reach the maintenance mode
     from here at any time (``Touch("maintenance")``)."""
 
-    step = Step.IDLE
+    step = Step.IDLE  # no timeout: the start screen waits for ever
 
     def __init__(self, terminal: Terminal) -> None:
         super().__init__(terminal)
@@ -93,6 +93,7 @@ class OneOf(State):
 
 class Language(OneOf):
     step = Step.LANGUAGE
+    timeout = 60
     action, shown_as, answers = "language", "languages", LANGUAGES
 
 
@@ -101,6 +102,7 @@ class PlaceCard(State):
     certificate and the PIN's tries left (no try is spent)."""
 
     step = Step.PLACE_CARD
+    timeout = 60
 
     async def run(self, context: SessionContext) -> Outcome:
         problem: str | None = None
@@ -132,4 +134,5 @@ class PlaceCard(State):
 
 class Whose(OneOf):
     step = Step.WHOSE
+    timeout = 60
     action, shown_as, answers = "whose", "choices", WHOSE
