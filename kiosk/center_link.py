@@ -6,44 +6,80 @@ here, against this session's own binding: the offer (household members, years) w
 :func:`documents.offer.open_offer`, each copy with :func:`documents.open_sealed`. A copy bound to
 another order, session, terminal or card raises, and nothing of it is printed. The PIN goes from
 its :class:`~hardware.card.pin.PinBuffer` to the card only (and is wiped there).
+
+This is where the center's answers become the kiosk's: the offer an :class:`~kiosk.offer.Offer`,
+a refusal a :class:`~kiosk.errors.Refused` with its code and words. A refusal that means the
+session itself is gone, when ordering, is no answer to show the resident: it is raised as the
+center's and fails the session, as a center out of reach does.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from center.client import CenterClient, CenterRefusal
 from center.protocol import resident_binding, unb64url
-from documents import Binding, OpenedDocument, TrustedKey, open_sealed
+from documents import Binding, TrustedKey, open_sealed
 from documents.offer import open_offer
-from hardware.card.holder import HolderAuthentication
 from hardware.card.pin import PinBuffer
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, Refusal, Refused
+from kiosk.journal import OrderJournal
+from kiosk.offer import CertificateOffer, Member, Offer
+from kiosk.order import Ordered
+from kiosk.ports import HolderCard
+from kiosk.recovery import recover
+
+__all__ = ["KioskError", "KioskSession", "Offered"]
+
+# the center's answers, when ordering, that end the session rather than refuse one order
+SESSION_ENDING = frozenset({"unknown_session", "session_expired", "session_not_authenticated",
+                            "idempotency_conflict"})
 
 
 @dataclass(frozen=True)
 class Offered:
-    """What the resident can choose now: the public part and the opened personal part."""
+    """The center's offer as it came: the public part and the opened personal part."""
 
     municipality: str
     certificates: dict[str, Any]
     max_copies: int
     personal: dict[str, Any]
 
+    def offer(self) -> Offer:
+        """As the steps read it."""
+        personal = self.personal
+        return Offer(
+            municipality=self.municipality,
+            certificates={kind: CertificateOffer(item["fee"], item["max_copies"], item["available"],
+                                                 item["reason"])
+                          for kind, item in self.certificates.items()},
+            max_copies=self.max_copies,
+            household=tuple(Member(m["member"], m["name"], m.get("name_kana"), m["relationship"], m["holder"])
+                            for m in personal["household"]),
+            tax_years=tuple(personal["tax_years"]),
+            tax_kinds=tuple(personal["tax_kinds"]),
+            my_number=bool(personal.get("my_number")),
+        )
 
-@dataclass
-class Ordered:
-    order_id: str
-    fee: int
-    copies: list[OpenedDocument] = field(default_factory=list)
 
-    @property
-    def issue_numbers(self) -> list[str]:
-        return [copy.document.issue_number.text for copy in self.copies]
+def refusal_of(error: CenterRefusal) -> Refusal:
+    """What the resident is shown of the center's refusal: its code, its words."""
+    words = error.details.get("message_ja")
+    return Refusal(error.code, error.message, words if isinstance(words, str) and words else None)
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """The center's refusals raised as the kiosk's."""
+    try:
+        yield
+    except CenterRefusal as error:
+        raise Refused(refusal_of(error)) from error
 
 
 class KioskSession:
@@ -70,15 +106,21 @@ class KioskSession:
 
     def open(self) -> None:
         """A center session and its challenge for the card, before the PIN is typed: a closed
-        service (hours, a suspension) is refused here, as the center's refusal."""
-        opened = self.client.open_session()
+        service (hours, a suspension) is refused here (:class:`Refused`)."""
+        with refusals():
+            opened = self.client.open_session()
         self.session_id, self._challenge = opened.session_id, opened.challenge
 
-    def prove(self, card: HolderAuthentication, pin: PinBuffer) -> Offered:
+    def authenticate(self, card: HolderCard, pin: PinBuffer) -> Offer:
+        """:meth:`prove`, and the offer as the steps read it."""
+        return self.prove(card, pin).offer()
+
+    def prove(self, card: HolderCard, pin: PinBuffer) -> Offered:
         """The card proves its holder over the open session (one is opened if none is; after a
         wrong PIN its challenge, never signed, serves again): VERIFY with ``pin``, then the
-        signature; the center authenticates the resident; the offer, opened. Card errors (a wrong
-        PIN, a locked card) and the center's refusals are raised as they are."""
+        signature; the center authenticates the resident; the offer, opened. The card's errors (a
+        wrong PIN, a locked card) are raised as the card raises them; the center's refusals as
+        :class:`Refused`."""
         if self._challenge is None or self.session_id is None:
             self.open()
         assert self._challenge is not None and self.session_id is not None
@@ -86,8 +128,9 @@ class KioskSession:
         proof = card.prove(pin, resident_binding(session_id, self.terminal_id, self._challenge))
         self._challenge = None  # signed: the center takes it once
         self.holder_certificate = Binding.holder_hash(proof.certificate.der)
-        self.client.authenticate_resident(session_id, proof.certificate.der, proof.signature)
-        offered = self.client.offer(session_id)
+        with refusals():
+            self.client.authenticate_resident(session_id, proof.certificate.der, proof.signature)
+            offered = self.client.offer(session_id)
         personal = open_offer(
             unb64url(offered["sealed"]),
             terminal_id=self.terminal_id,
@@ -99,20 +142,27 @@ class KioskSession:
         )
         return Offered(offered["municipality"], offered["certificates"], offered["max_copies"], personal)
 
-    def place(self, items: list[dict[str, Any]], *, printer: int = 1, key: str | None = None) -> Ordered:
+    def place(self, items: Sequence[Mapping[str, object]], *, printer: int = 1,
+              key: str | None = None) -> Ordered:
         """Order ``items``; every copy opened and checked against this session before it is
-        returned (``KioskError`` and nothing to print otherwise; the order is then voided)."""
+        returned (``KioskError`` and nothing to print otherwise; the order is then voided). A
+        refusal of the order is :class:`Refused`, with the order it voided (its payment is to be
+        reported refunded); one that ends the session is raised as the center's."""
         if self.session_id is None or self.holder_certificate is None:
             raise KioskError("no authenticated session")
         try:
             answer = self.client.place_order(
-                self.session_id, key or secrets.token_hex(12), items, printer=printer
+                self.session_id, key or secrets.token_hex(12), [dict(item) for item in items], printer=printer
             )
         except CenterRefusal as refusal:
-            refused = refusal.details.get("order_id")
-            if isinstance(refused, str):  # voided at the center: the payment is to be refunded
-                self.order = Ordered(refused, 0)
-            raise
+            voided = refusal.details.get("order_id")
+            if not isinstance(voided, str):
+                voided = None
+            if voided is not None:  # voided at the center: the payment is to be refunded
+                self.order = Ordered(voided, 0)
+            if refusal.code in SESSION_ENDING:
+                raise
+            raise Refused(refusal_of(refusal), order_id=voided) from refusal
         ordered = Ordered(answer["order_id"], answer["fee"])
         self.order = ordered
         expected = self.binding()
@@ -158,6 +208,15 @@ class KioskSession:
     def refunded(self) -> None:
         if self.order is not None:
             self.client.refunded(self.order.order_id)
+
+    def recover(self, journal: OrderJournal) -> None:
+        """End the order an earlier session left open in ``journal`` (:func:`kiosk.recovery.recover`;
+        the entry stays while the center cannot be reached)."""
+        recover(journal, self.client)
+
+    def report_alarm(self, causes: str, state: str) -> None:
+        """Tell the center (its audit log, the operators) of the door or tamper alarm."""
+        self.client.report_alarm(causes, state)
 
     def forget(self) -> None:
         """The session is over: nothing of it is kept."""

@@ -1,15 +1,42 @@
-"""The kiosk's one error hierarchy (端末のエラー): what ends a resident's session.
+"""The kiosk's one error hierarchy (端末のエラー): what the workflow's steps meet.
 
-A step that meets one of these answers ``error``: the session fails cleanly (the order is
-voided, the coins come back, the session is wiped). Messages carry codes and types, never a
+The adapters raise these instead of their layers' own errors, with the facts a step needs:
+:class:`kiosk.center_link.KioskSession` for the center (:class:`Refused`, with the code and the
+words to show), :class:`kiosk.card.ResidentCard` for the resident's card (a card that cannot be
+read, a wrong PIN with the tries left, a card taken away), the device drivers for the terminal's
+devices (:class:`DeviceError`). The steps catch only these.
+
+A step that does not handle an error answers ``error``: the session fails cleanly (the order is
+voided, the coins come back, the session is wiped). A fault no step handles (the center out of
+reach, a session the center no longer knows, a card that breaks the protocol) is not translated:
+the controller fails the session on any exception and names it by its type
+(:func:`kiosk.workflow.controller.failure_code`). Messages carry codes and types, never a
 person's data.
+
+::
+
+    KioskError
+    ├── DeviceError          the terminal's printer, coin mechanism, door and tamper switch
+    │   ├── PrinterError
+    │   ├── PaymentError
+    │   └── TerminalAlarm
+    ├── CardProblem          the resident's card
+    │   ├── CardUnreadable
+    │   │   └── NotMyNumberCard
+    │   ├── WrongPin         (tries_left)
+    │   │   └── PinLocked
+    │   └── CardRemoved
+    └── Refused              the center or the municipality said no (refusal, order_id)
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class KioskError(Exception):
-    """The session cannot go on (the step that meets it ends the session, voiding and refunding)."""
+    """What a step of the kiosk meets; one it does not handle fails the session (voiding and
+    refunding)."""
 
 
 class DeviceError(KioskError):
@@ -31,3 +58,66 @@ class TerminalAlarm(DeviceError):
     def __init__(self, causes: str) -> None:
         super().__init__(f"terminal alarm: {causes}")
         self.causes = causes
+
+
+class CardProblem(KioskError):
+    """The resident's card could not do its part (カードの問題); the message names the card layer's
+    error, never anything read from the card."""
+
+
+class CardUnreadable(CardProblem):
+    """The card placed cannot be read (moved during reading, a broken card): the resident takes
+    it and tries again."""
+
+
+class NotMyNumberCard(CardUnreadable):
+    """The card placed has no JPKI application: not a My Number Card."""
+
+
+class WrongPin(CardProblem):
+    """The card refused the PIN (暗証番号の誤り); ``tries_left`` before it locks (0: locked now)."""
+
+    def __init__(self, tries_left: int) -> None:
+        super().__init__(f"wrong PIN, {tries_left} tries left")
+        self.tries_left = tries_left
+
+
+class PinLocked(WrongPin):
+    """The card's PIN is locked (only the municipal office unlocks it)."""
+
+    def __init__(self) -> None:
+        super().__init__(0)
+
+
+class CardRemoved(CardProblem):
+    """The card was taken away, or stopped answering, while it was being used."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """What the screen says of a refusal (拒否): its code (the catalogs have words and what to do
+    next for each known code) and the words the center sent, for a code the kiosk does not know
+    yet (``en`` always, ``ja`` when it sent them)."""
+
+    code: str
+    en: str
+    ja: str | None = None
+
+    def view(self) -> dict[str, str]:
+        """As a screen's view takes it: ``{"code", "en"[, "ja"]}``."""
+        return {"code": self.code, "en": self.en, **({"ja": self.ja} if self.ja else {})}
+
+
+class Refused(KioskError):
+    """The center or the municipality refused (a closed service, a revoked card, a certificate it
+    cannot issue): the resident is told why. ``order_id``: the order the refusal voided, whose
+    payment is still to be reported refunded."""
+
+    def __init__(self, refusal: Refusal, *, order_id: str | None = None) -> None:
+        super().__init__(f"refused: {refusal.code}")
+        self.refusal = refusal
+        self.order_id = order_id
+
+    @property
+    def code(self) -> str:
+        return self.refusal.code

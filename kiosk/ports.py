@@ -8,6 +8,8 @@
   documents are printed, then accepted into the cash box, or all given back.
 - :class:`Printer` — prints the checked documents and says when they have been taken.
 - :class:`Reminder` — the terminal's light and buzzer: "take your card", "take your documents".
+- :class:`HolderCard` — the resident's card once read: it proves its holder with the PIN.
+- :class:`CenterLink` — one resident's business with the center.
 
 Each device has a simulator in :mod:`kiosk.devices`; the peripheral controller (coins, tray
 light, buzzer) and the real printer come with their own drivers.
@@ -19,12 +21,19 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from documents import Binding, OpenedDocument
+from hardware.card.holder import HolderProof
+from hardware.card.pin import PinBuffer
 from hardware.card.transport import CardConnection
-from kiosk.workflow.context import SessionContext
+from kiosk.journal import OrderJournal
+from kiosk.offer import Offer
+from kiosk.order import Ordered
 from kiosk.workflow.steps import Step
+
+if TYPE_CHECKING:  # the context holds the ports' objects
+    from kiosk.workflow.context import SessionContext
 
 
 @dataclass(frozen=True)
@@ -174,3 +183,53 @@ class Reminder(Protocol):
         """Blink and sound, repeating until :meth:`stop`."""
 
     def stop(self) -> None: ...
+
+
+class HolderCard(Protocol):
+    """The resident's card on the reader, once read (:class:`kiosk.card.ResidentCard`)."""
+
+    def prove(self, pin: PinBuffer, challenge: bytes) -> HolderProof:
+        """VERIFY ``pin``, then sign ``challenge``; :class:`kiosk.errors.WrongPin`,
+        :class:`~kiosk.errors.PinLocked` or :class:`~kiosk.errors.CardRemoved` when it cannot."""
+
+    def finish(self) -> None:
+        """Log the card out (quiet if it is gone)."""
+
+
+class CenterLink(Protocol):
+    """One resident's business with the center (:class:`kiosk.center_link.KioskSession`): a
+    refusal is raised as :class:`kiosk.errors.Refused`, with its code and words."""
+
+    session_id: str | None  # the center's session, once opened
+    order: Ordered | None  # this session's order, once placed (or voided by a refusal)
+
+    def open(self) -> None:
+        """The center session, before the PIN is typed (a closed service is refused here)."""
+
+    def authenticate(self, card: HolderCard, pin: PinBuffer) -> Offer:
+        """The card proves its holder over the session; what the resident can choose."""
+
+    def place(self, items: Sequence[Mapping[str, object]], *, printer: int) -> Ordered:
+        """Order ``items``; every copy opened and checked against this session."""
+
+    def binding(self) -> Binding:
+        """What every copy of this session's order is bound to."""
+
+    def printed(self) -> None: ...
+
+    def settle(self) -> None: ...
+
+    def void(self, reason: str) -> None:
+        """Cancel the order not printed, if there is one."""
+
+    def refunded(self) -> None:
+        """The order's payment was given back, if there is an order."""
+
+    def forget(self) -> None:
+        """The session is over: nothing of it is kept."""
+
+    def recover(self, journal: OrderJournal) -> None:
+        """End the order an earlier session left open in ``journal`` (:mod:`kiosk.recovery`)."""
+
+    def report_alarm(self, causes: str, state: str) -> None:
+        """Tell the center the door or tamper alarm was ``raised`` or ``cleared``."""

@@ -8,9 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kiosk.center_link import KioskSession
 from kiosk.journal import OrderJournal
-from kiosk.ports import CardSlot, Cashbox, Guard, Maintenance, Printer, Reminder, Screen
+from kiosk.ports import CardSlot, Cashbox, CenterLink, Guard, Maintenance, Printer, Reminder, Screen
 from kiosk.staff import StaffCode
 from kiosk.workflow.controller import Activity
 
@@ -24,7 +23,7 @@ class Terminal:
     cashbox: Cashbox
     printer: Printer
     reminder: Reminder
-    center: Callable[[], KioskSession]  # a new session with the center, one per resident
+    center: Callable[[], CenterLink]  # a new session with the center (a KioskSession), one per resident
     journal: OrderJournal
     printer_number: int = 1
     remind_every: float = REMIND_EVERY

@@ -35,7 +35,7 @@ from kiosk.journal import OrderJournal
 from kiosk.ports import Printer
 from kiosk.staff import StaffCode
 from kiosk.terminal import Terminal
-from kiosk.workflow.controller import STEP_TIMEOUTS, Workflow
+from kiosk.workflow.controller import Workflow
 from kiosk.workflow.states import workflow_for
 from kiosk.workflow.steps import Step
 
@@ -251,7 +251,7 @@ def kiosk(world: World, terminal_id: str, directory: Path, *, reader: CardReader
                         guard=None if rig is None else rig.guard,
                         maintenance=SimulatedMaintenance() if rig is None else rig.maintenance,
                         staff_code=STAFF_CODE_HASH)
-    workflow = workflow_for(terminal, timeouts={**STEP_TIMEOUTS, **(timeouts or {})},
+    workflow = workflow_for(terminal, timeouts=timeouts,
                             **({} if session_limit is None else {"session_limit": session_limit}))
     try:
         yield Kiosk(screen, reader, cashbox, printer, reminder, journal, client, terminal, workflow, enrolled,

@@ -12,9 +12,20 @@ personal between residents.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Literal
 
+from documents import OpenedDocument
+from kiosk.errors import Refusal
+from kiosk.offer import Offer
+from kiosk.ports import CenterLink, HolderCard
 from kiosk.workflow.steps import Step
+
+# a chosen option's value: members (ids), a flag, a tax kind or year, a family register's scope
+OptionValue = bool | int | str | list[int] | None
+CertificateOptions = dict[str, OptionValue]
+# how far the order got: the journal's stages, then settled; refused: voided by the municipality,
+# its refund not yet reported
+OrderStage = Literal["placed", "printed", "settled", "refused"]
 
 
 @dataclass
@@ -22,8 +33,12 @@ class Chosen:
     """One certificate in the basket: its type, options and copies."""
 
     certificate_type: str
-    options: dict[str, Any] = field(default_factory=dict)
+    options: CertificateOptions = field(default_factory=dict)
     copies: int = 1
+
+    def item(self) -> dict[str, object]:
+        """As the center takes it in an order."""
+        return {"certificate_type": self.certificate_type, "copies": self.copies, "options": self.options}
 
 
 @dataclass
@@ -34,21 +49,21 @@ class SessionContext:
     tries_left: int | None = None
     session_id: str | None = None
     municipality: str | None = None
-    offers: dict[str, Any] = field(default_factory=dict)  # what can be issued now, and why not
+    offers: Offer | None = None  # what can be issued now, and why not
     choosing: Chosen | None = None  # the certificate being chosen
     basket: list[Chosen] = field(default_factory=list)
     order_id: str | None = None
-    order_stage: str | None = None  # placed, printed, settled (the journal's stages and the last)
+    order_stage: OrderStage | None = None
     fee: int | None = None
-    documents: list[Any] = field(default_factory=list)  # opened, checked, to print
+    documents: list[OpenedDocument] = field(default_factory=list)  # opened, checked, to print
     paid: int = 0  # yen in escrow
-    refusal: dict[str, str] | None = None  # what to show: code, words in each language
+    refusal: Refusal | None = None  # what to show: its code, the center's words
     ended: Step | None = None
     reason: str | None = None  # why it ended (a code, never personal)
-    # the session's objects: the card in the reader (HolderAuthentication) and the business with
-    # the center (KioskSession); both hold personal data and go with the rest at the wipe
-    card: Any = None
-    link: Any = None
+    # the session's objects: the card in the reader and the business with the center; both hold
+    # personal data and go with the rest at the wipe
+    card: HolderCard | None = None
+    link: CenterLink | None = None
 
     def wipe(self) -> None:
         """Forget the session: zero what can be zeroed, drop the rest."""
@@ -62,6 +77,6 @@ class SessionContext:
     @property
     def personal(self) -> bool:
         """Whether anything about a person is held (false right after :meth:`wipe`)."""
-        return bool(self.certificate or self.session_id or self.offers or self.basket or self.order_id
-                    or self.documents or self.choosing or self.refusal
+        return bool(self.certificate or self.session_id or self.offers is not None or self.basket
+                    or self.order_id or self.documents or self.choosing or self.refusal is not None
                     or self.card is not None or self.link is not None)

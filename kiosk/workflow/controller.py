@@ -2,8 +2,10 @@
 approve each change, enforces the timeouts, and wipes the session at every end.
 
 A step is an object with ``async run(context) -> Outcome``: it talks to the card, the center,
-the printer or the resident (through the UI) and says how it ended. The controller knows no
-device and no screen: the Kivy app and the headless driver of the tests and load runs give it
+the printer or the resident (through the UI) and says how it ended. It also says how long its
+screen may be left untouched (``timeout``) and whether the resident is warned before
+(``warned``): the state classes of :mod:`kiosk.workflow.states` carry both. The controller knows
+no device and no screen: the Kivy app and the headless driver of the tests and load runs give it
 the same steps and their own :class:`Approver`.
 """
 
@@ -14,7 +16,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Protocol
+from typing import Protocol, cast
 
 from kiosk.errors import TerminalAlarm
 from kiosk.workflow.context import SessionContext
@@ -25,15 +27,16 @@ log = logging.getLogger(__name__)
 SESSION_LIMIT = 600.0  # seconds from the first touch to the end, whatever happens
 WARN_BEFORE = 15.0  # seconds before a screen times out that the resident is warned
 ACTIVITY_POLL = 0.1  # seconds between looks at the resident's last action while a screen waits
-# the screens a resident works on (warned before they time out); the others wait for devices
-WARNED = frozenset({Step.LANGUAGE, Step.PLACE_CARD, Step.WHOSE, Step.PIN, Step.CERTIFICATE_TYPE,
-                    Step.OPTIONS, Step.COPIES, Step.CONFIRM, Step.PAYMENT, Step.MAINTENANCE})
-STEP_TIMEOUTS: dict[Step, float] = {  # seconds a resident may leave a screen untouched
-    Step.LANGUAGE: 60, Step.PLACE_CARD: 60, Step.WHOSE: 60, Step.PIN: 60, Step.TAKE_CARD: 120,
-    Step.CERTIFICATE_TYPE: 90, Step.OPTIONS: 90, Step.COPIES: 60, Step.CONFIRM: 90, Step.PAYMENT: 120,
-    Step.PRINTING: 300, Step.TAKE_DOCUMENTS: 120, Step.DONE: 15, Step.CANCELLED: 30, Step.FAILED: 30,
-    Step.MAINTENANCE: 180,
-}
+
+
+def __getattr__(name: str) -> Mapping[Step, float]:
+    """``STEP_TIMEOUTS``: every step's timeout as its state class says it, for a caller that
+    merges its own over the whole table (the Kivy app); :class:`Workflow` takes only the changes."""
+    if name == "STEP_TIMEOUTS":
+        from kiosk.workflow.states import timeouts  # (the states are built on this module)
+
+        return timeouts()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def failure_code(step: Step, error: Exception) -> str:
@@ -56,7 +59,19 @@ class Activity:
 
 
 class StepHandler(Protocol):
+    """One step. It may say ``timeout`` (seconds its screen may be left untouched; ``None`` or
+    not said: only the session's limit) and ``warned`` (whether the resident is warned before it
+    times out; not said: warned, like on every screen a resident works on)."""
+
     async def run(self, context: SessionContext) -> Outcome: ...
+
+
+def timeout_of(handler: StepHandler) -> float | None:
+    return cast("float | None", getattr(handler, "timeout", None))
+
+
+def warned_of(handler: StepHandler) -> bool:
+    return bool(getattr(handler, "warned", True))
 
 
 class Approver(Protocol):
@@ -85,7 +100,11 @@ class Workflow:
             raise ValueError(f"no handler for {', '.join(step.value for step in missing)}")
         self.steps = dict(steps)
         self.ui = ui
-        self.timeouts = dict(STEP_TIMEOUTS if timeouts is None else timeouts)
+        # seconds each screen may be left untouched: the step's own, or ``timeouts``' (tests, rehearsals)
+        self.timeouts = {step: limit for step, handler in self.steps.items()
+                         if (limit := timeout_of(handler)) is not None}
+        self.timeouts.update(timeouts or {})
+        self.warned = frozenset(step for step, handler in self.steps.items() if warned_of(handler))
         self.session_limit = session_limit
         self.clock = clock
         self.activity = activity or Activity(clock)
@@ -191,7 +210,7 @@ class Workflow:
                 remaining = deadline - self.clock()
                 if remaining <= 0:
                     return False
-                if step in WARNED and not warned:
+                if step in self.warned and not warned:
                     if remaining > self.warn_before:
                         armed = True
                     elif armed:

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, TypeVar
 
-from center.client import CenterRefusal
+from kiosk.errors import Refusal
 from kiosk.ports import Touch
 from kiosk.terminal import Terminal
 from kiosk.workflow.context import SessionContext
@@ -20,9 +20,12 @@ BACK = "back"
 
 
 class State:
-    """One step of the session (``run`` answers its :class:`Outcome`)."""
+    """One step of the session (``run`` answers its :class:`Outcome`): the step it is, how long its
+    screen may be left untouched, and whether the resident is warned before it times out."""
 
     step: ClassVar[Step]
+    timeout: ClassVar[float | None] = None  # seconds from the resident's last action (None: no limit)
+    warned: ClassVar[bool] = True  # a screen the resident works on; not one that waits for a device
 
     def __init__(self, terminal: Terminal) -> None:
         self.terminal = terminal
@@ -71,11 +74,6 @@ async def first(*waits: Awaitable[Any]) -> tuple[int, Any]:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def refusal_of(error: CenterRefusal) -> dict[str, str]:
-    """What the screen shows for a refusal: its code (the catalogs have words and what to do next
-    for each known code) and the words the center sent, for a code the kiosk does not know yet."""
-    refusal = {"code": error.code, "en": error.message}
-    words = error.details.get("message_ja")
-    if isinstance(words, str) and words:
-        refusal["ja"] = words
-    return refusal
+def shown(refusal: Refusal | None) -> dict[str, str] | None:
+    """A refusal as a screen's view takes it (``None``: there is none)."""
+    return None if refusal is None else refusal.view()

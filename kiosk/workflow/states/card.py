@@ -8,7 +8,8 @@ Views:
 - take_card: ``{"remind": n}`` — how often the reminder has sounded; ends when the card is gone.
 
 The digits go from the touches into a :class:`PinBuffer` and from it to the card only; the
-buffer is wiped when the card has answered, and whatever happens on the way out.
+buffer is wiped when the card has answered, and whatever happens on the way out. The PIN buffer is
+the card layer's own value type (a wipeable buffer): the one thing of that layer a step holds.
 """
 
 from __future__ import annotations
@@ -16,22 +17,20 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from center.client import CenterRefusal
-from hardware.card.errors import InvalidPinError, NoCardError, PinBlockedError, TransportError
 from hardware.card.pin import PinBuffer
-from hardware.card.profile import USER_AUTH_PIN
-from kiosk.ports import ReminderKind
+from kiosk.card import PIN_LENGTH, pin_buffer
+from kiosk.errors import CardRemoved, Refused, WrongPin
+from kiosk.ports import CenterLink, ReminderKind
 from kiosk.workflow.context import SessionContext
-from kiosk.workflow.states.base import State, ending, first, refusal_of
+from kiosk.workflow.states.base import State, ending, first
 from kiosk.workflow.steps import Outcome, Step
 
 log = logging.getLogger(__name__)
 
-PIN_LENGTH = 4
-
 
 class Pin(State):
     step = Step.PIN
+    timeout = 60
 
     async def run(self, context: SessionContext) -> Outcome:
         if context.tries_left == 0:
@@ -39,7 +38,7 @@ class Pin(State):
         if (refused := await self._open(context)) is not None:
             return refused
         wrong = False
-        pin = PinBuffer(USER_AUTH_PIN)
+        pin = pin_buffer()
         try:
             while True:
                 self._show(pin, context, wrong)
@@ -70,10 +69,8 @@ class Pin(State):
             return None  # back from the whose screen: the session stays
         try:
             await self.center(context.link.open)
-        except CenterRefusal as refusal:
-            context.refusal = refusal_of(refusal)
-            context.reason = refusal.code
-            return Outcome.REFUSED
+        except Refused as refused:
+            return self._refused(refused, context)
         return None
 
     def _show(self, pin: PinBuffer, context: SessionContext, wrong: bool) -> None:
@@ -82,31 +79,35 @@ class Pin(State):
 
     async def _prove(self, pin: PinBuffer, context: SessionContext) -> Outcome | None:
         """The card's proof and the center's offer; ``None`` after a wrong PIN (tries updated)."""
+        link, card = self._link(context), context.card
+        assert card is not None  # read at the card step
         try:
-            offered = await self.center(context.link.prove, context.card, pin)
-        except InvalidPinError as error:
-            context.tries_left = error.attempts_remaining
+            offer = await self.center(link.authenticate, card, pin)
+        except WrongPin as wrong:  # a locked card has none left
+            context.tries_left = wrong.tries_left
             return None
-        except PinBlockedError:
-            context.tries_left = 0
-            return None
-        except (NoCardError, TransportError) as error:
-            log.info("card gone during the PIN step: %s", type(error).__name__)
+        except CardRemoved as gone:
+            log.info("card gone during the PIN step: %s", gone)
             context.reason = "card_removed"
             return Outcome.CANCEL
-        except CenterRefusal as refusal:
-            context.refusal = refusal_of(refusal)
-            context.reason = refusal.code
-            return Outcome.REFUSED
-        context.session_id = context.link.session_id
-        context.municipality = offered.municipality
-        context.offers = {
-            "certificates": offered.certificates,
-            "max_copies": offered.max_copies,
-            "personal": offered.personal,
-        }
-        await asyncio.to_thread(context.card.finish)  # logged out: the card has done its part
+        except Refused as refused:
+            return self._refused(refused, context)
+        context.session_id = link.session_id
+        context.municipality = offer.municipality
+        context.offers = offer
+        await asyncio.to_thread(card.finish)  # logged out: the card has done its part
         return Outcome.NEXT
+
+    @staticmethod
+    def _link(context: SessionContext) -> CenterLink:
+        assert context.link is not None  # opened when the step began
+        return context.link
+
+    @staticmethod
+    def _refused(refused: Refused, context: SessionContext) -> Outcome:
+        context.refusal = refused.refusal
+        context.reason = refused.code
+        return Outcome.REFUSED
 
     async def _locked(self) -> Outcome:
         self.show(entered=0, length=PIN_LENGTH, tries=0, last_try=False, wrong=False, locked=True,
@@ -119,6 +120,7 @@ class TakeCard(State):
     """Asks for the card back and waits until it is gone; the light and buzzer repeat."""
 
     step = Step.TAKE_CARD
+    timeout, warned = 120, False
 
     async def run(self, context: SessionContext) -> Outcome:
         outcome = await remind_until_card_taken(self, cancellable=True)

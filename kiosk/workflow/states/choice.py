@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiosk.workflow.context import Chosen, SessionContext
-from kiosk.workflow.states.base import State, ending
+from kiosk.offer import Offer
+from kiosk.workflow.context import CertificateOptions, Chosen, SessionContext
+from kiosk.workflow.states.base import State, ending, shown
 from kiosk.workflow.steps import Outcome, Step
 
 # which certificates each answer of the whose step shows (住所地 / 本籍地)
@@ -36,45 +37,56 @@ RECORD_FLAGS = ("head_and_relationship", "domicile", "my_number")
 SCOPES = ("individual", "full")
 
 
-def fee_of(context: SessionContext, chosen: Chosen) -> int:
-    fee: int = context.offers["certificates"][chosen.certificate_type]["fee"]
-    return fee * chosen.copies
+def offered(context: SessionContext) -> Offer:
+    """The offer read at the PIN step (every choice comes after it)."""
+    assert context.offers is not None
+    return context.offers
+
+
+def chosen(context: SessionContext) -> Chosen:
+    """The certificate being chosen (chosen at the certificate type step)."""
+    assert context.choosing is not None
+    return context.choosing
+
+
+def fee_of(context: SessionContext, item: Chosen) -> int:
+    return offered(context).certificates[item.certificate_type].fee * item.copies
 
 
 def copies_in(context: SessionContext) -> int:
-    return sum(chosen.copies for chosen in context.basket)
+    return sum(item.copies for item in context.basket)
 
 
 class CertificateType(State):
     step = Step.CERTIFICATE_TYPE
+    timeout = 90
 
     async def run(self, context: SessionContext) -> Outcome:
-        offered = context.offers["certificates"]
+        certificates = offered(context).certificates
         listed = [
-            {"type": kind, "fee": offered[kind]["fee"], "available": offered[kind]["available"],
-             "reason": offered[kind]["reason"]}
-            for kind in CERTIFICATES[context.whose] if kind in offered
+            {"type": kind, "fee": certificates[kind].fee, "available": certificates[kind].available,
+             "reason": certificates[kind].reason}
+            for kind in CERTIFICATES[context.whose] if kind in certificates
         ]
-        self.show(certificates=listed, basket=len(context.basket), refusal=context.refusal)
+        self.show(certificates=listed, basket=len(context.basket), refusal=shown(context.refusal))
         while True:
             touch = await self.touch("choose")
             if touch.action != "choose":
                 return Outcome.CANCEL
             if any(item["type"] == touch.value and item["available"] for item in listed):
                 context.refusal = None
-                context.choosing = Chosen(touch.value, default_options(touch.value, context))
+                context.choosing = Chosen(touch.value, default_options(touch.value, offered(context)))
                 return Outcome.NO_OPTIONS if touch.value in NO_OPTIONS else Outcome.NEXT
 
 
-def default_options(kind: str, context: SessionContext) -> dict[str, Any]:
+def default_options(kind: str, offer: Offer) -> CertificateOptions:
     """What a resident choosing only for themselves gets (what the offer was checked with)."""
-    personal = context.offers["personal"]
     if kind in RESIDENT_RECORDS:
-        holder = [m["member"] for m in personal["household"] if m["holder"]]
+        holder = [member.member for member in offer.household if member.holder]
         return {"members": holder, **dict.fromkeys(RECORD_FLAGS, False)}
     if kind == "tax":
-        return {"kind": personal["tax_kinds"][0] if personal["tax_kinds"] else None,
-                "tax_year": personal["tax_years"][0] if personal["tax_years"] else None}
+        return {"kind": offer.tax_kinds[0] if offer.tax_kinds else None,
+                "tax_year": offer.tax_years[0] if offer.tax_years else None}
     if kind == "family_register":
         return {"scope": "individual"}
     if kind == "family_register_attachment":
@@ -84,60 +96,63 @@ def default_options(kind: str, context: SessionContext) -> dict[str, Any]:
 
 class Options(State):
     step = Step.OPTIONS
+    timeout = 90
 
     async def run(self, context: SessionContext) -> Outcome:
-        chosen = context.choosing
-        assert chosen is not None
-        personal = context.offers["personal"]
-        options = chosen.options
+        choosing = chosen(context)
+        offer = offered(context)
+        options = choosing.options
         while True:
-            self.show(certificate_type=chosen.certificate_type, **self._view(options, personal))
+            self.show(certificate_type=choosing.certificate_type, **self._view(options, offer))
             touch = await self.touch("member", "flag", "tax_kind", "tax_year", "scope", "next")
             if (outcome := ending(touch)) is not None:
                 return outcome
             if touch.action == "next" and self._complete(options):
                 return Outcome.NEXT
-            self._apply(touch.action, touch.value, options, personal)
+            self._apply(touch.action, touch.value, options, offer)
 
     @staticmethod
-    def _flags(personal: dict[str, Any]) -> tuple[str, ...]:
-        return RECORD_FLAGS if personal.get("my_number") else RECORD_FLAGS[:2]
+    def _flags(offer: Offer) -> tuple[str, ...]:
+        return RECORD_FLAGS if offer.my_number else RECORD_FLAGS[:2]
 
-    def _view(self, options: dict[str, Any], personal: dict[str, Any]) -> dict[str, Any]:
+    def _view(self, options: CertificateOptions, offer: Offer) -> dict[str, Any]:
         if "members" in options:
+            members = options["members"]
+            assert isinstance(members, list)
             return {
-                "members": [{**member, "chosen": member["member"] in options["members"]}
-                            for member in personal["household"]],
-                "flags": {flag: options[flag] for flag in self._flags(personal)},
+                "members": [{**member.view(), "chosen": member.member in members}
+                            for member in offer.household],
+                "flags": {flag: options[flag] for flag in self._flags(offer)},
             }
         if "tax_year" in options:
-            return {"tax_kinds": personal["tax_kinds"], "tax_kind": options["kind"],
-                    "tax_years": personal["tax_years"], "tax_year": options["tax_year"]}
+            return {"tax_kinds": list(offer.tax_kinds), "tax_kind": options["kind"],
+                    "tax_years": list(offer.tax_years), "tax_year": options["tax_year"]}
         if "scope" in options:
             return {"scopes": list(SCOPES), "scope": options["scope"]}
         return {"flags": {"domicile": options.get("domicile", False)}}
 
-    def _apply(self, action: str, value: Any, options: dict[str, Any], personal: dict[str, Any]) -> None:
+    def _apply(self, action: str, value: Any, options: CertificateOptions, offer: Offer) -> None:
         if action == "member" and "members" in options:
-            if any(m["member"] == value for m in personal["household"]):
-                members: list[int] = options["members"]
+            if any(member.member == value for member in offer.household):
+                members = options["members"]
+                assert isinstance(members, list)
                 if value in members:
                     members.remove(value)
                 else:
                     members.append(value)
                     members.sort()
         elif action == "flag" and value in options and isinstance(options[value], bool):
-            if "members" not in options or value in self._flags(personal):
+            if "members" not in options or value in self._flags(offer):
                 options[value] = not options[value]
-        elif action == "tax_kind" and value in personal.get("tax_kinds", ()) and "kind" in options:
+        elif action == "tax_kind" and value in offer.tax_kinds and "kind" in options:
             options["kind"] = value
-        elif action == "tax_year" and value in personal.get("tax_years", ()) and "tax_year" in options:
+        elif action == "tax_year" and value in offer.tax_years and "tax_year" in options:
             options["tax_year"] = value
         elif action == "scope" and value in SCOPES and "scope" in options:
             options["scope"] = value
 
     @staticmethod
-    def _complete(options: dict[str, Any]) -> bool:
+    def _complete(options: CertificateOptions) -> bool:
         if "members" in options:
             return bool(options["members"])
         return all(value is not None for value in options.values())
@@ -145,33 +160,34 @@ class Options(State):
 
 class Copies(State):
     step = Step.COPIES
+    timeout = 60
 
     async def run(self, context: SessionContext) -> Outcome:
-        chosen = context.choosing
-        assert chosen is not None
-        offered = context.offers["certificates"][chosen.certificate_type]
-        most = max(1, min(offered["max_copies"], context.offers["max_copies"] - copies_in(context)))
-        chosen.copies = min(chosen.copies, most)
+        choosing = chosen(context)
+        offer = offered(context)
+        most = max(1, min(offer.certificates[choosing.certificate_type].max_copies,
+                          offer.max_copies - copies_in(context)))
+        choosing.copies = min(choosing.copies, most)
         while True:
-            self.show(copies=chosen.copies, most=most, fee=fee_of(context, chosen))
+            self.show(copies=choosing.copies, most=most, fee=fee_of(context, choosing))
             touch = await self.touch("more", "less", "next")
             if (outcome := ending(touch)) is not None:
                 return outcome
             if touch.action == "next":
                 return Outcome.NEXT
             step = 1 if touch.action == "more" else -1
-            chosen.copies = min(most, max(1, chosen.copies + step))
+            choosing.copies = min(most, max(1, choosing.copies + step))
 
 
 class Confirm(State):
     step = Step.CONFIRM
+    timeout = 90
 
     async def run(self, context: SessionContext) -> Outcome:
-        chosen = context.choosing
-        assert chosen is not None
-        items = [*context.basket, chosen]
+        choosing = chosen(context)
+        items = [*context.basket, choosing]
         total = sum(fee_of(context, item) for item in items)
-        can_add = copies_in(context) + chosen.copies < context.offers["max_copies"]
+        can_add = copies_in(context) + choosing.copies < offered(context).max_copies
         self.show(
             items=[{"type": item.certificate_type, "copies": item.copies, "fee": fee_of(context, item),
                     "options": item.options} for item in items],
@@ -183,7 +199,7 @@ class Confirm(State):
                 return outcome
             if touch.action == "another" and not can_add:
                 continue
-            context.basket.append(chosen)
+            context.basket.append(choosing)
             context.choosing = None
             context.fee = total
             return Outcome.NEXT if touch.action == "next" else Outcome.ANOTHER

@@ -20,7 +20,7 @@ import asyncio
 import logging
 
 from kiosk.workflow.context import SessionContext
-from kiosk.workflow.states.base import State
+from kiosk.workflow.states.base import State, shown
 from kiosk.workflow.states.card import remind_until_card_taken
 from kiosk.workflow.steps import Outcome, Step
 
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 
 class SessionEnd(State):
+    warned = False  # its words stay until touched or timed out, back to the start screen
+
     async def run(self, context: SessionContext) -> Outcome:
         refund = await self.settle_up(context)
         self.show(**self.view(context, refund))
@@ -37,7 +39,7 @@ class SessionEnd(State):
         return Outcome.NEXT
 
     def view(self, context: SessionContext, refund: int) -> dict[str, object]:
-        return {"reason": context.reason, "refusal": context.refusal, "refund": refund}
+        return {"reason": context.reason, "refusal": shown(context.refusal), "refund": refund}
 
     async def settle_up(self, context: SessionContext) -> int:
         """The order voided unless on paper, the coins given back; the yen returned."""
@@ -58,7 +60,8 @@ class SessionEnd(State):
 
     async def give_card_back(self, context: SessionContext) -> None:
         card, context.card = context.card, None
-        await asyncio.to_thread(card.finish)
+        if card is not None:
+            await asyncio.to_thread(card.finish)
         if self.terminal.slot.present():
             await remind_until_card_taken(self)
             self.show(remind=0)  # the card is gone: the reminder goes off the screen
@@ -66,6 +69,7 @@ class SessionEnd(State):
 
 class Done(SessionEnd):
     step = Step.DONE
+    timeout = 15
 
     def view(self, context: SessionContext, refund: int) -> dict[str, object]:
         return {}
@@ -73,7 +77,9 @@ class Done(SessionEnd):
 
 class Cancelled(SessionEnd):
     step = Step.CANCELLED
+    timeout = 30
 
 
 class Failed(SessionEnd):
     step = Step.FAILED
+    timeout = 30

@@ -34,6 +34,7 @@ REFRESH = 1.0  # seconds between views of the board's state
 
 class MaintenanceMode(State):
     step = Step.MAINTENANCE
+    timeout = 180
 
     async def run(self, context: SessionContext) -> Outcome:
         terminal = self.terminal

@@ -3,7 +3,7 @@
 The coins stay in escrow until the documents are printed: the order is placed when the fee is
 in, the pages are printed, the center is told, and only then are the coins accepted into the
 cash box (and the change given). Whatever stops the session before that gives every coin back
-(the end screens do it), and the order is voided at the center.
+(the end screens do it), and the center voids the order.
 
 Views:
 
@@ -18,22 +18,24 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from center.client import CenterRefusal
-from kiosk.errors import PaymentError
-from kiosk.ports import ReminderKind
+from kiosk.errors import PaymentError, Refused
+from kiosk.ports import CenterLink, ReminderKind
 from kiosk.workflow.context import SessionContext
-from kiosk.workflow.states.base import State, first, refusal_of
+from kiosk.workflow.states.base import State, first
 from kiosk.workflow.steps import Outcome, Step
 
 log = logging.getLogger(__name__)
 
-# center answers that end the session rather than refuse one order (the session itself is gone)
-SESSION_ENDING = frozenset({"unknown_session", "session_expired", "session_not_authenticated",
-                            "idempotency_conflict"})
+
+def linked(context: SessionContext) -> CenterLink:
+    """The session's business with the center (opened at the PIN step, before any of these)."""
+    assert context.link is not None
+    return context.link
 
 
 class Payment(State):
     step = Step.PAYMENT
+    timeout = 120
 
     async def run(self, context: SessionContext) -> Outcome:
         assert context.fee is not None
@@ -51,17 +53,14 @@ class Payment(State):
         return await self._order(context)
 
     async def _order(self, context: SessionContext) -> Outcome:
-        items = [{"certificate_type": chosen.certificate_type, "copies": chosen.copies,
-                  "options": chosen.options} for chosen in context.basket]
-        link = context.link
+        items = [chosen.item() for chosen in context.basket]
+        link = linked(context)
         try:
             ordered = await self.center(link.place, items, printer=self.terminal.printer_number)
-        except CenterRefusal as refusal:
-            if refusal.code in SESSION_ENDING:
-                raise
-            if link.order is not None:
-                context.order_id = link.order.order_id  # voided at the center: reported refunded
-            context.refusal = refusal_of(refusal)
+        except Refused as refused:  # (a refusal that ends the session is no Refused: it fails it)
+            if refused.order_id is not None:
+                context.order_id = refused.order_id  # voided at the center: reported refunded
+            context.refusal = refused.refusal
             await self.terminal.cashbox.return_all()
             context.paid = 0
             await self._refunded(context)
@@ -77,24 +76,27 @@ class Payment(State):
     async def _refunded(self, context: SessionContext) -> None:
         if context.order_id is None:
             return
+        link = linked(context)
         try:
-            await self.center(context.link.refunded)
+            await self.center(link.refunded)
         except Exception as error:  # the center voided it; the refund is reported at the end
             log.warning("refund of a refused order not reported: %s", type(error).__name__)
             context.order_stage = "refused"
             return
-        context.link.order = None
+        link.order = None
         context.order_id = None
 
 
 class Printing(State):
     step = Step.PRINTING
+    timeout, warned = 300, False
 
     async def run(self, context: SessionContext) -> Outcome:
         self.show(pages=None, busy="progress.printing")
-        link = context.link
+        link = linked(context)
         pages = await self.terminal.printer.print(context.documents, link.binding())
         order = link.order
+        assert order is not None  # placed at the payment step (the binding says so too)
         context.order_stage = "printed"
         self.terminal.journal.record(order.order_id, "printed", order.issue_numbers, order.fee)
         self.show(pages=pages)
@@ -116,6 +118,7 @@ class Printing(State):
 
 class TakeDocuments(State):
     step = Step.TAKE_DOCUMENTS
+    timeout, warned = 120, False
 
     async def run(self, context: SessionContext) -> Outcome:
         context.documents.clear()  # on paper now; the kiosk keeps no copy

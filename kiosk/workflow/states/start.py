@@ -17,10 +17,9 @@ import asyncio
 import logging
 from typing import ClassVar
 
-from hardware.card.errors import CardError, NotMyNumberCardError
-from hardware.card.holder import HolderAuthentication
+from kiosk.card import ResidentCard
+from kiosk.errors import CardUnreadable, NotMyNumberCard
 from kiosk.messages import LANGUAGES
-from kiosk.recovery import recover
 from kiosk.terminal import Terminal
 from kiosk.workflow.context import SessionContext
 from kiosk.workflow.states.base import State, ending, first
@@ -36,7 +35,7 @@ class Idle(State):
     Out of service while the door or tamper alarm is latched; staff reach the maintenance mode
     from here at any time (``Touch("maintenance")``)."""
 
-    step = Step.IDLE
+    step = Step.IDLE  # no timeout: the start screen waits for ever
 
     def __init__(self, terminal: Terminal) -> None:
         super().__init__(terminal)
@@ -58,7 +57,7 @@ class Idle(State):
             await self._report(self._reported, "cleared")
             self._reported = None
         self.show(out_of_service=None)
-        await asyncio.to_thread(recover, self.terminal.journal, self.terminal.center().client)
+        await asyncio.to_thread(self.terminal.center().recover, self.terminal.journal)
         touch = await self.touch("start", "maintenance")  # cancel and back start a session too
         return Outcome.MAINTENANCE if touch.action == "maintenance" else Outcome.NEXT
 
@@ -66,9 +65,9 @@ class Idle(State):
     async def _report(self, causes: str, state: str) -> None:
         """Tell the center of the alarm (its audit log and the operators); the terminal stays out
         of service whether or not the center hears it."""
-        client = self.terminal.center().client
+        link = self.terminal.center()
         try:
-            await asyncio.to_thread(client.report_alarm, causes, state)
+            await asyncio.to_thread(link.report_alarm, causes, state)
         except Exception as error:
             log.warning("alarm %s not reported to the center: %s", state, type(error).__name__)
 
@@ -94,6 +93,7 @@ class OneOf(State):
 
 class Language(OneOf):
     step = Step.LANGUAGE
+    timeout = 60
     action, shown_as, answers = "language", "languages", LANGUAGES
 
 
@@ -102,6 +102,7 @@ class PlaceCard(State):
     certificate and the PIN's tries left (no try is spent)."""
 
     step = Step.PLACE_CARD
+    timeout = 60
 
     async def run(self, context: SessionContext) -> Outcome:
         problem: str | None = None
@@ -112,19 +113,19 @@ class PlaceCard(State):
                 return ending(result) or Outcome.CANCEL
             self.terminal.activity.mark()
             self.show(reading=True, problem=None)
-            card = HolderAuthentication(result)
+            card = ResidentCard(result)
             try:
                 reading = await asyncio.to_thread(card.read)
-            except NotMyNumberCardError:
+            except NotMyNumberCard:
                 problem = "place_card.not_my_number_card"
-            except CardError as error:
-                log.info("card not read: %s", type(error).__name__)
+            except CardUnreadable as error:
+                log.info("card not read: %s", error)
                 problem = "place_card.unreadable"
             else:
                 context.card = card
                 context.tries_left = reading.tries_left
                 if reading.certificate is not None:
-                    context.certificate[:] = reading.certificate.der
+                    context.certificate[:] = reading.certificate
                 return Outcome.NEXT
             await asyncio.to_thread(card.finish)
             self.show(reading=False, problem=problem)
@@ -133,4 +134,5 @@ class PlaceCard(State):
 
 class Whose(OneOf):
     step = Step.WHOSE
+    timeout = 60
     action, shown_as, answers = "whose", "choices", WHOSE
