@@ -37,8 +37,7 @@ from hardware.cardsim.inprocess import InProcessReader
 from kiosk.assembly import assemble
 from kiosk.config import KioskConfig
 from kiosk.headless import HeadlessScreen
-from kiosk.ports import Touch
-from kiosk.workflow.context import SessionContext
+from kiosk.ports import ShownSession, Touch
 from kiosk.workflow.controller import Workflow
 from kiosk.workflow.states import workflow_for
 from kiosk.workflow.steps import Step
@@ -83,7 +82,7 @@ class TimedScreen(HeadlessScreen):
         finally:
             self.ledger.waiting += time.perf_counter() - started
 
-    async def approve(self, current: Step, following: Step, context: SessionContext) -> None:
+    async def approve(self, current: Step, following: Step, context: ShownSession) -> None:
         now = time.perf_counter()
         ledger, times = self.ledger, self.times[current]
         spent = now - self._since

@@ -12,8 +12,7 @@ import asyncio
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from kiosk.ports import Touch, Touches
-from kiosk.workflow.context import SessionContext
+from kiosk.ports import ShownSession, Touch, Touches
 from kiosk.workflow.steps import Step
 
 WAIT = 30.0  # seconds a driver waits for a screen before it gives up
@@ -39,7 +38,7 @@ class HeadlessScreen:
     async def touch(self, step: Step) -> Touch:
         return await self._touches.next(step)
 
-    async def approve(self, current: Step, following: Step, context: SessionContext) -> None:
+    async def approve(self, current: Step, following: Step, context: ShownSession) -> None:
         self.current = following
         if following is Step.IDLE:  # the session is over: nothing of it stays on any screen
             self.views.clear()

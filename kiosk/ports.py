@@ -21,7 +21,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from documents import Binding, OpenedDocument
 from hardware.card.holder import HolderProof
@@ -32,8 +32,12 @@ from kiosk.offer import Offer
 from kiosk.order import Ordered
 from kiosk.workflow.steps import Step
 
-if TYPE_CHECKING:  # the context holds the ports' objects
-    from kiosk.workflow.context import SessionContext
+
+class ShownSession(Protocol):
+    """What a screen reads of the session it shows (the session's context is one)."""
+
+    @property
+    def language(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,7 @@ class Screen(Protocol):
     async def touch(self, step: Step) -> Touch:
         """The next touch made on ``step``'s screen (touches on other screens are dropped)."""
 
-    async def approve(self, current: Step, following: Step, context: SessionContext) -> None:
+    async def approve(self, current: Step, following: Step, context: ShownSession) -> None:
         """The workflow moves from ``current`` to ``following``: the next screen is shown."""
 
     def forget(self) -> None:

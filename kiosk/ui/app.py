@@ -27,7 +27,7 @@ from kiosk.assembly import Assembled, assemble, reader_for
 from kiosk.config import KioskConfig
 from kiosk.ui.fonts import use_japanese_font
 from kiosk.ui.screen import KivyScreen
-from kiosk.workflow.controller import STEP_TIMEOUTS, Workflow
+from kiosk.workflow.controller import Workflow
 from kiosk.workflow.states import workflow_for
 from kiosk.workflow.steps import Step
 
@@ -101,7 +101,7 @@ def make_app(config: KioskConfig, *, reader: str | None = None, windowed: bool =
     the screen when one is given."""
     screen = KivyScreen()
     assembled = assemble(config, screen, reader=reader_for(reader or config.reader))
-    workflow = workflow_for(assembled.terminal, timeouts={**STEP_TIMEOUTS, **(timeouts or {})})
+    workflow = workflow_for(assembled.terminal, timeouts=timeouts or {})
     panel = functools.partial(side_panel, assembled) if side_panel is not None else None
     app = KioskApp(screen, workflow, side_panel=panel, windowed=windowed, sessions=sessions)
     return app, assembled

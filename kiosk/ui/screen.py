@@ -17,10 +17,9 @@ from typing import Any
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.messages import Catalog
-from kiosk.ports import Touch, Touches
+from kiosk.ports import ShownSession, Touch, Touches
 from kiosk.ui.screens import SCREENS
 from kiosk.ui.screens.base import StepScreen
-from kiosk.workflow.context import SessionContext
 from kiosk.workflow.steps import Step
 
 # the start and the language screens are in Japanese whatever the last resident chose
@@ -60,7 +59,7 @@ class KivyScreen:
     async def touch(self, step: Step) -> Touch:
         return await self._touches.next(step)
 
-    async def approve(self, current: Step, following: Step, context: SessionContext) -> None:
+    async def approve(self, current: Step, following: Step, context: ShownSession) -> None:
         if self.leaving is not None:
             await self.leaving(self.screens[current])
         if following is Step.IDLE:

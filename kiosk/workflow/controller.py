@@ -29,16 +29,6 @@ WARN_BEFORE = 15.0  # seconds before a screen times out that the resident is war
 ACTIVITY_POLL = 0.1  # seconds between looks at the resident's last action while a screen waits
 
 
-def __getattr__(name: str) -> Mapping[Step, float]:
-    """``STEP_TIMEOUTS``: every step's timeout as its state class says it, for a caller that
-    merges its own over the whole table (the Kivy app); :class:`Workflow` takes only the changes."""
-    if name == "STEP_TIMEOUTS":
-        from kiosk.workflow.states import timeouts  # (the states are built on this module)
-
-        return timeouts()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def failure_code(step: Step, error: Exception) -> str:
     """Why a session failed, as a code the center accepts (``printing_printer_error``)."""
     name = re.sub(r"(?<!^)(?=[A-Z])", "_", type(error).__name__).lower()
