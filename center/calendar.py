@@ -31,13 +31,18 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
-JST = timezone(timedelta(hours=9), "JST")  # Asia/Tokyo: no DST since 1951
+# JST and CertificateType are the domain's (documents.basics); the aliases keep them importable from
+# here for center/municipal/synthetic/records.py (JST) and printing/render/specimens.py
+# (CertificateType) until those import them from documents.
+from documents import JST as JST
+from documents import CertificateType as CertificateType
+
 DATA_FORMAT = 1
 DEFAULT_DATA = "calendar_data.json"
 HORIZON_DAYS = 366  # a reopening further away than this is reported as unknown
@@ -50,17 +55,6 @@ _MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "A
 
 class CalendarDataError(ValueError):
     """Calendar data that does not follow the format of ``docs/calendar.md``."""
-
-
-class CertificateType(StrEnum):
-    """The certificates a kiosk can issue."""
-
-    RESIDENT_RECORD = "resident_record"  # 住民票の写し
-    RESIDENT_RECORD_ENTRIES = "resident_record_entries"  # 住民票記載事項証明書
-    SEAL_REGISTRATION = "seal_registration"  # 印鑑登録証明書
-    TAX = "tax"  # 各種税証明書
-    FAMILY_REGISTER = "family_register"  # 戸籍証明書
-    FAMILY_REGISTER_ATTACHMENT = "family_register_attachment"  # 戸籍の附票の写し
 
 
 class ReasonCode(StrEnum):

@@ -209,10 +209,10 @@ def _settlement(args: argparse.Namespace) -> int:
 def _bridge_key(args: argparse.Namespace) -> int:
     from cryptography.hazmat.primitives import serialization
 
-    from center.protocol import b64url
+    from documents import b64url_encode
 
     key = CenterConfig.load(args.dir).bridge_key().public_key()
-    print(b64url(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)))
+    print(b64url_encode(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)))
     return 0
 
 

@@ -46,6 +46,7 @@ from center.authority.keys import (
     read_private_key,
     write_private_key,
 )
+from documents import JST
 
 __all__ = [
     "KEY_SIZE",
@@ -130,8 +131,8 @@ def create_ca(
 ) -> CertificationAuthority:
     """A self-signed root with the JPKI CA extensions, valid 12 years from 1 January (JST)."""
     name = names.ca_name(kind.organizational_unit)
-    not_before = dt.datetime(generation, 1, 1, tzinfo=issuance.JST).astimezone(dt.UTC)
-    not_after = dt.datetime(generation + CA_LIFETIME_YEARS, 1, 1, tzinfo=issuance.JST).astimezone(
+    not_before = dt.datetime(generation, 1, 1, tzinfo=JST).astimezone(dt.UTC)
+    not_after = dt.datetime(generation + CA_LIFETIME_YEARS, 1, 1, tzinfo=JST).astimezone(
         dt.UTC) - dt.timedelta(seconds=1)
     certificate = (
         x509.CertificateBuilder()

@@ -24,12 +24,12 @@ from cryptography.x509.oid import NameOID
 from center.authority import names
 from center.authority.errors import IssuanceRefusedError
 from center.authority.keys import new_serial
+from documents import JST
 
 if TYPE_CHECKING:
     from center.authority.ca import CertificationAuthority
 
 SIGNING_MINIMUM_AGE = 15
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 
 @dataclass(frozen=True)

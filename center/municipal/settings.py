@@ -26,10 +26,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from center.calendar import CertificateType, validate_municipality_code
+from center.calendar import validate_municipality_code
 from center.municipal.strict import StrictObject
 
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
+# JST is the domain's (documents.basics); the alias keeps it importable from here for
+# center/devstack.py and printing/render/specimens.py until those import it from documents.
+from documents import JST as JST
+from documents import CertificateType
+
 MAX_FEE = 10_000  # yen: no certificate costs more; a larger figure is a typing error
 NEW_TAX_YEAR_MONTH = 6  # a tax year's certificates are issued from June (課税決定の後)
 
