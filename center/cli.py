@@ -217,7 +217,7 @@ def _bridge_key(args: argparse.Namespace) -> int:
 
 
 def _add_municipality(args: argparse.Namespace) -> int:
-    from center.calendar import validate_municipality_code
+    from center.calendar_rules import validate_municipality_code
 
     config = CenterConfig.load(args.dir)
     entry = {"url": args.url}

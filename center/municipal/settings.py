@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from center.calendar import validate_municipality_code
+from center.calendar_rules import validate_municipality_code
 from center.municipal.strict import StrictObject
 
 # JST is the domain's (documents.basics); the alias keeps it importable from here for
