@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -23,11 +22,9 @@ from cryptography.x509.oid import NameOID
 
 from center.authority import names
 from center.authority.errors import IssuanceRefusedError
+from center.authority.generation import CertificationAuthority
 from center.authority.keys import new_serial
 from documents import JST
-
-if TYPE_CHECKING:
-    from center.authority.ca import CertificationAuthority
 
 SIGNING_MINIMUM_AGE = 15
 
