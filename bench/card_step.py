@@ -21,13 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from center.authority.cards import issue_card
 from hardware.card.holder import HolderAuthentication
 from hardware.card.pcsc import PcscReader
 from hardware.card.pin import PinBuffer
 from hardware.card.profile import USER_AUTH_PIN
 from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.pcscd import VPCD_READER, ensure_pcscd
-from hardware.cardsim.personalize import issue_card
 from hardware.cardsim.tap import CardTap
 from hardware.cardsim.vpcd_link import DEFAULT_HOST, DEFAULT_PORT, VpcdLink
 

@@ -13,8 +13,8 @@ import hypothesis._settings
 import hypothesis.internal.observability
 import pytest
 
+from center.authority.cards import issue_card
 from hardware.cardsim.card import VirtualCard
-from hardware.cardsim.personalize import issue_card
 
 pytest_plugins = ["fixtures_pcscd", "fixtures_postgres", "fixtures_authority", "fixtures_cups"]
 

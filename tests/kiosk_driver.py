@@ -14,13 +14,14 @@ from typing import Any
 from peripheral_rig import Rig
 from test_orders import CODE, World
 
+from center.authority.cards import issue_card
 from center.client import CenterClient
 from center.terminals import EnrolledTerminal
 from hardware.card.holder import HolderAuthentication
 from hardware.card.transport import CardReader
 from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.inprocess import InProcessReader
-from hardware.cardsim.personalize import Holder, issue_card
+from hardware.cardsim.personalize import Holder
 from kiosk.center_link import KioskSession
 from kiosk.devices.card_slot import ReaderSlot
 from kiosk.devices.peripherals import LinkedCashbox, LinkedReminder

@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from fixtures_postgres import PostgresServer
 
+from center.authority.cards import issue_card
 from center.client import CenterClient, CenterRefusal
 from center.devstack import ALWAYS_OPEN, DevStack, start_stack
 from center.protocol import resident_binding, sign_request
@@ -26,7 +27,7 @@ from hardware.card.pin import PinBuffer
 from hardware.card.profile import USER_AUTH_PIN
 from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.inprocess import InProcessReader
-from hardware.cardsim.personalize import Holder, issue_card
+from hardware.cardsim.personalize import Holder
 
 SESSION_LIFETIME = 10
 

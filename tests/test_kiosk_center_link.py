@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from test_orders import CODE, SEAL, World, running_world
 
+from center.authority.cards import issue_card
 from center.client import CenterClient
 from hardware.card.errors import InvalidPinError
 from hardware.card.holder import HolderAuthentication
@@ -18,7 +19,7 @@ from hardware.card.pin import PinBuffer
 from hardware.card.profile import USER_AUTH_PIN
 from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.inprocess import InProcessReader
-from hardware.cardsim.personalize import Holder, issue_card
+from hardware.cardsim.personalize import Holder
 from kiosk.center_link import KioskError, KioskSession
 
 

@@ -26,13 +26,14 @@ from canaries import holds
 from kiosk_driver import Card, Kiosk, kiosk
 from test_orders import CODE, World, running_world
 
+from center.authority.cards import issue_card
 from center.municipal import schema as municipal_schema
 from center.municipal.issuer import load_settings, store_settings
 from center.store.engine import make_engine
 from hardware.card.holder import HolderAuthentication
 from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.inprocess import InProcessReader
-from hardware.cardsim.personalize import Holder, issue_card
+from hardware.cardsim.personalize import Holder
 from kiosk.workflow.steps import Step
 
 PIN = "7391"

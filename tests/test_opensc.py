@@ -20,9 +20,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from fixtures_pcscd import VpcdSlot
 
+from center.authority.cards import issue_card
 from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.filesystem import AUTH_PIN
-from hardware.cardsim.personalize import issue_card
 from hardware.cardsim.tap import CardTap
 
 pytestmark = [pytest.mark.pcscd, pytest.mark.opensc]
