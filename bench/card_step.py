@@ -27,9 +27,9 @@ from hardware.card.pin import PinBuffer
 from hardware.card.profile import USER_AUTH_PIN
 from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.pcscd import VPCD_READER, ensure_pcscd
-from hardware.cardsim.personalize import issue_card
 from hardware.cardsim.tap import CardTap
 from hardware.cardsim.vpcd_link import DEFAULT_HOST, DEFAULT_PORT, VpcdLink
+from koufu.cards import issue_card
 
 PIN = "1234"
 OPENSC_CONF = """app default {

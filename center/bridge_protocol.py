@@ -26,7 +26,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from center.protocol import MAX_CLOCK_SKEW, NONCE_BYTES, b64url, unb64url
+from center.protocol import MAX_CLOCK_SKEW, NONCE_BYTES, unb64url
+from documents import b64url_encode
 
 HEADER_KEY = "X-Koufu-Center-Key"
 HEADER_TIMESTAMP = "X-Koufu-Timestamp"
@@ -56,10 +57,10 @@ def sign(key: ed25519.Ed25519PrivateKey, municipality: str, method: str, path: s
          now: dt.datetime | None = None) -> dict[str, str]:
     """The headers the center adds to a request for ``municipality``."""
     timestamp_ms = int((now or dt.datetime.now(dt.UTC)).timestamp() * 1000)
-    nonce = b64url(secrets.token_bytes(NONCE_BYTES))
+    nonce = b64url_encode(secrets.token_bytes(NONCE_BYTES))
     signature = key.sign(canonical(municipality, method, path, timestamp_ms, nonce, body))
     return {HEADER_KEY: key_id(key.public_key()), HEADER_TIMESTAMP: str(timestamp_ms), HEADER_NONCE: nonce,
-            HEADER_SIGNATURE: b64url(signature)}
+            HEADER_SIGNATURE: b64url_encode(signature)}
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def verify(headers: dict[str, str], trusted: dict[str, ed25519.Ed25519PublicKey]
         nonce_raw = unb64url(nonce)
     except ValueError:
         raise BridgeAuthError("malformed_signature", "the signature headers are malformed") from None
-    if len(nonce_raw) != NONCE_BYTES or b64url(nonce_raw) != nonce:
+    if len(nonce_raw) != NONCE_BYTES or b64url_encode(nonce_raw) != nonce:
         raise BridgeAuthError("malformed_signature", "nonce must be 16 bytes in canonical base64")
     sent = dt.datetime.fromtimestamp(timestamp_ms / 1000, dt.UTC) if abs(timestamp_ms) < 2**42 else None
     if sent is None or abs(sent - now) > MAX_CLOCK_SKEW:

@@ -2,6 +2,8 @@
 
 Every mistake in the data raises :class:`CalendarDataError` naming its place
 (``calendar.suspensions[2].until: …``), so an operator's file is refused whole, never half-read.
+The rules read are those of ``center/calendar_rules.py``; ``ServiceCalendar.from_dict`` and
+``to_dict`` (``center/calendar.py``) are the way in and out.
 """
 
 from __future__ import annotations
@@ -10,26 +12,32 @@ import contextlib
 import re
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, TypeVar
 
-from center.calendar import (
-    DATA_FORMAT,
+from center.calendar_rules import (
     END_OF_DAY,
-    WEEKDAYS,
-    CalendarDataError,
+    CalendarRules,
     CertificateHours,
-    CertificateType,
     DailyHours,
     MaintenanceWindow,
     Message,
     MonthDay,
     MunicipalityStop,
-    ServiceCalendar,
     Suspension,
     WeeklyHours,
     Window,
     YearEndClosure,
 )
+from documents import CertificateType
+
+DATA_FORMAT = 1
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+Rules = TypeVar("Rules", bound=CalendarRules)
+
+
+class CalendarDataError(ValueError):
+    """Calendar data that does not follow the format of ``docs/calendar.md``."""
 
 
 @contextlib.contextmanager
@@ -146,7 +154,8 @@ def _suspension(where: str, item: object) -> Suspension:
         )
 
 
-def calendar_from_dict(data: Mapping[str, Any]) -> ServiceCalendar:
+def rules_from_dict(data: Mapping[str, Any], kind: type[Rules]) -> Rules:
+    """The rules ``data`` gives, as a ``kind`` (``CalendarRules`` or a calendar built on them)."""
     top = _fields(data, "calendar", "format service_hours year_end_closure",
                   "maintenance municipality_stops certificate_hours suspensions")
     if top["format"] != DATA_FORMAT:
@@ -164,7 +173,7 @@ def calendar_from_dict(data: Mapping[str, Any]) -> ServiceCalendar:
     rules = tuple(_certificate_hours(*item) for item in _items(top, "certificate_hours", "calendar"))
     suspensions = tuple(_suspension(*item) for item in _items(top, "suspensions", "calendar"))
     with _at("calendar"):
-        return ServiceCalendar(daily, closure, maintenance, stops, rules, suspensions)
+        return kind(daily, closure, maintenance, stops, rules, suspensions)
 
 
 def _message_dict(message: Message | None) -> dict[str, Any]:
@@ -179,7 +188,8 @@ def _hhmm_data(value: time) -> str:
     return "24:00" if value == END_OF_DAY else value.strftime("%H:%M")
 
 
-def calendar_to_dict(calendar: ServiceCalendar) -> dict[str, Any]:
+def rules_to_dict(calendar: CalendarRules) -> dict[str, Any]:
+    """The data format of ``docs/calendar.md`` (JSON-compatible); :func:`rules_from_dict` inverts it."""
     year_end = calendar.year_end
     return {
         "format": DATA_FORMAT,

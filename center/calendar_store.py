@@ -11,9 +11,10 @@ from typing import Generic, TypeVar
 
 import sqlalchemy as sa
 
-from center.calendar import CertificateType, Decision, Open, ServiceCalendar
+from center.calendar import Decision, Open, ServiceCalendar
 from center.store.driver import Database, Sql
 from center.store.tables import service_calendar
+from documents import CertificateType
 
 REFRESH = dt.timedelta(seconds=5)
 

@@ -198,15 +198,15 @@ def _settlement(args: argparse.Namespace) -> int:
 def _bridge_key(args: argparse.Namespace) -> int:
     from cryptography.hazmat.primitives import serialization
 
-    from center.protocol import b64url
+    from documents import b64url_encode
 
     key = CenterConfig.load(args.dir).bridge_key().public_key()
-    print(b64url(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)))
+    print(b64url_encode(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)))
     return 0
 
 
 def _add_municipality(args: argparse.Namespace) -> int:
-    from center.calendar import validate_municipality_code
+    from center.calendar_rules import validate_municipality_code
 
     config = CenterConfig.load(args.dir)
     entry = {"url": args.url}

@@ -34,9 +34,9 @@ from center.errors import BadRequest, CenterError, Conflict, NotFound
 from center.municipal.requests import BadIssueRequest, IssueRequest
 from center.municipal_client import MunicipalClient, MunicipalityUnavailable, MunicipalRefusal
 from center.order_states import OPEN, OrderEvent, OrderState, next_state
-from center.protocol import b64url, unb64url
+from center.protocol import unb64url
 from center.store.driver import Connection, Database, Sql, stored_time
-from documents import JST
+from documents import JST, b64url_encode
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +218,7 @@ class OrderService:
                     "printer": order.get("printer"),
                     "certificate_serial": session["certificate_serial"],
                     "holder_certificate": session["holder_certificate"],
-                    "terminal_certificate": b64url(bytes(session["certificate"])),
+                    "terminal_certificate": b64url_encode(bytes(session["certificate"])),
                     "items": order.get("items"),
                 }
             )
@@ -314,7 +314,7 @@ class OrderService:
                 "terminal_id": terminal_id,
                 "certificate_serial": session["certificate_serial"],
                 "holder_certificate": session["holder_certificate"],
-                "terminal_certificate": b64url(bytes(session["certificate"])),
+                "terminal_certificate": b64url_encode(bytes(session["certificate"])),
             },
         )
 

@@ -29,16 +29,14 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from documents import b64url_encode
+
 HEADER_TERMINAL = "X-Koufu-Terminal"
 HEADER_TIMESTAMP = "X-Koufu-Timestamp"
 HEADER_NONCE = "X-Koufu-Nonce"
 HEADER_SIGNATURE = "X-Koufu-Signature"
 MAX_CLOCK_SKEW = dt.timedelta(seconds=120)
 NONCE_BYTES = 16
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def unb64url(text: str) -> bytes:
@@ -67,7 +65,7 @@ class SignedHeaders:
             HEADER_TERMINAL: self.terminal_id,
             HEADER_TIMESTAMP: str(self.timestamp_ms),
             HEADER_NONCE: self.nonce,
-            HEADER_SIGNATURE: b64url(self.signature),
+            HEADER_SIGNATURE: b64url_encode(self.signature),
         }
 
 
@@ -84,7 +82,7 @@ def sign_request(
     """What a terminal adds to each request."""
     moment = now or dt.datetime.now(dt.UTC)
     timestamp_ms = int(moment.timestamp() * 1000)
-    nonce = nonce or b64url(secrets.token_bytes(NONCE_BYTES))
+    nonce = nonce or b64url_encode(secrets.token_bytes(NONCE_BYTES))
     message = canonical_request(method, path, timestamp_ms, nonce, body)
     return SignedHeaders(terminal_id, timestamp_ms, nonce, key.sign(message, ec.ECDSA(hashes.SHA256())))
 

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from center import audit, terminals
 from center.audit import AuditEntry, Change
 from center.authority_client import AuthorityClient, CertificateRecord
-from center.calendar import CertificateType, Closed, Decision
+from center.calendar import Closed, Decision
 from center.calendar_store import CalendarCache
 from center.errors import CenterError, Conflict, NotFound, ResidentRefused, ServiceClosed
 from center.jpki_verify import VerifiedResident, check_proof, check_revocation
@@ -35,7 +35,7 @@ from center.municipal_client import MunicipalClient
 from center.orders import DEFAULT_SHARES, ORDER_DEADLINE, FeeShares, OrderService, forget_holders
 from center.protocol import resident_binding
 from center.store.driver import Database, Sql, stored_time
-from documents import Binding
+from documents import Binding, CertificateType
 
 log = logging.getLogger(__name__)
 

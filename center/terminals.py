@@ -25,6 +25,7 @@ from center.enrolment import EnrolledTerminal
 from center.errors import BadRequest, NotFound, TerminalAuthError, TerminalForbidden
 from center.store.driver import Connection, Database, Sql
 from center.store.tables import terminals
+from documents import b64url_encode
 
 ACTIVE, SUSPENDED, REVOKED = "active", "suspended", "revoked"
 TERMINAL_ID_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
@@ -160,7 +161,7 @@ def check_request(credentials: RequestCredentials, method: str, path: str, body:
         nonce_raw = protocol.unb64url(credentials.nonce)
     except ValueError:
         raise TerminalAuthError("malformed_signature", "terminal signature headers are malformed") from None
-    if len(nonce_raw) != protocol.NONCE_BYTES or credentials.nonce != protocol.b64url(nonce_raw):
+    if len(nonce_raw) != protocol.NONCE_BYTES or credentials.nonce != b64url_encode(nonce_raw):
         raise TerminalAuthError("malformed_signature", "nonce must be 16 bytes in canonical base64")
     sent = dt.datetime.fromtimestamp(timestamp_ms / 1000, dt.UTC) if abs(timestamp_ms) < 2**42 else None
     if sent is None or abs(sent - now) > protocol.MAX_CLOCK_SKEW:

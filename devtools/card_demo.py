@@ -24,8 +24,8 @@ from hardware.card.profile import USER_AUTH_PIN
 from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.cli import host_port
 from hardware.cardsim.pcscd import VPCD_READER, ensure_pcscd
-from hardware.cardsim.personalize import issue_card
 from hardware.cardsim.vpcd_link import DEFAULT_HOST, DEFAULT_PORT, VpcdLink
+from koufu.cards import issue_card
 
 
 def register(commands: Any) -> None:

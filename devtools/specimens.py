@@ -21,7 +21,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from center.calendar import CertificateType
 from center.municipal.issuer import Issuer, store_settings
 from center.municipal.records import RecordStore
 from center.municipal.requests import (
@@ -36,10 +35,10 @@ from center.municipal.requests import (
     TaxOptions,
 )
 from center.municipal.service import VERSIONS
-from center.municipal.settings import JST, TaxKind, typical
+from center.municipal.settings import TaxKind, typical
 from center.store.schema_versions import make_engine
 from devtools.synthetic import Person, Population, generate
-from documents import Binding, MunicipalKey, OpenedDocument, TrustList, open_sealed
+from documents import JST, Binding, CertificateType, MunicipalKey, OpenedDocument, TrustList, open_sealed
 
 MUNICIPALITY = "131016"
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=JST)  # a Tuesday morning: family registers are issued

@@ -1,7 +1,10 @@
 """The certificate document (証明書データ): its canonical form, issue numbers, sealing by a
-municipality and opening by a kiosk. Shared by both sides; imports no web framework."""
+municipality and opening by a kiosk, and the domain's basics every side shares (Japan Standard Time,
+the certificate types, URL-safe base64). Shared by both sides; imports no web framework and nothing
+else of the project."""
 
-from documents.canonical import MAX_DOCUMENT_BYTES, b64url_decode, b64url_encode, canonical_json, parse_json
+from documents.basics import JST, CertificateType, b64url_decode, b64url_encode
+from documents.canonical import MAX_DOCUMENT_BYTES, canonical_json, parse_json
 from documents.errors import (
     BadIssueNumber,
     BadSignature,
@@ -13,7 +16,7 @@ from documents.errors import (
     UndecryptableDocument,
     UntrustedSigner,
 )
-from documents.issue_number import JST, IssueNumber, tokyo_day
+from documents.issue_number import IssueNumber, tokyo_day
 from documents.keys import MunicipalKey, TrustedKey, TrustList, key_id_of
 from documents.model import DOCUMENT_FORMAT, Binding, Document
 from documents.sealing import (
@@ -38,6 +41,7 @@ __all__ = [
     "BadVerificationCode",
     "Binding",
     "BindingMismatch",
+    "CertificateType",
     "Document",
     "DocumentError",
     "IssueNumber",

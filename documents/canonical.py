@@ -7,16 +7,13 @@ are objects with string keys, arrays, strings, integers, booleans and null, no d
 :data:`MAX_DEPTH`. No floats: amounts are integer yen. Integers stay within ±(2**53 - 1) so that any
 JSON implementation reads them exactly (I-JSON, RFC 7493).
 
-Binary values travel as unpadded URL-safe base64 (:func:`b64url_encode`); decoding is strict, so one
-byte string has exactly one text form.
+Binary values travel as unpadded URL-safe base64 (:func:`documents.basics.b64url_encode`); decoding
+is strict, so one byte string has exactly one text form.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import re
 from typing import Any, NoReturn
 
 from documents.errors import MalformedDocument
@@ -24,7 +21,6 @@ from documents.errors import MalformedDocument
 MAX_DOCUMENT_BYTES = 1 << 20
 MAX_DEPTH = 32
 MAX_SAFE_INTEGER = 2**53 - 1
-_B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
 def canonical_json(value: Any) -> bytes:
@@ -60,25 +56,6 @@ def parse_json(data: bytes, limit: int = MAX_DOCUMENT_BYTES, *, canonical: bool 
     if canonical and canonical_json(value) != data:
         raise MalformedDocument("not in canonical form")
     return value
-
-
-def b64url_encode(data: bytes) -> str:
-    """Unpadded URL-safe base64."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: str) -> bytes:
-    """Strict inverse of :func:`b64url_encode`: no padding, no other characters, no stray bits
-    (``ValueError`` otherwise), so every byte string has one text form."""
-    if not isinstance(text, str) or not _B64URL.fullmatch(text) or len(text) % 4 == 1:
-        raise ValueError("not unpadded URL-safe base64")
-    try:
-        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except binascii.Error:
-        raise ValueError("not unpadded URL-safe base64") from None
-    if b64url_encode(data) != text:
-        raise ValueError("not the canonical base64 of its bytes")
-    return data
 
 
 def _check(value: Any) -> None:

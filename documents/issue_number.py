@@ -17,10 +17,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from documents.basics import JST
 from documents.errors import BadIssueNumber
-
-#: Japan Standard Time (no daylight saving since 1951, so no tz database needed).
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 _MUNICIPALITY = re.compile(r"[0-9]{6}")
 _TERMINAL = re.compile(r"[A-Z0-9-]{1,32}")

@@ -19,7 +19,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from documents.canonical import b64url_decode, b64url_encode
+from documents.basics import b64url_decode, b64url_encode
 from documents.errors import MalformedDocument
 from documents.issue_number import is_municipality_code
 from documents.model import parse_moment

@@ -24,7 +24,8 @@ from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from documents.canonical import b64url_decode, b64url_encode, canonical_json, parse_json
+from documents.basics import b64url_decode, b64url_encode
+from documents.canonical import canonical_json, parse_json
 from documents.errors import (
     BadSignature,
     BindingMismatch,

@@ -39,7 +39,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from documents.canonical import MAX_DOCUMENT_BYTES, b64url_decode, b64url_encode, canonical_json, parse_json
+from documents.basics import b64url_decode, b64url_encode
+from documents.canonical import MAX_DOCUMENT_BYTES, canonical_json, parse_json
 from documents.errors import (
     BadIssueNumber,
     BadSignature,

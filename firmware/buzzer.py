@@ -4,8 +4,7 @@ A pattern is a tuple of durations in milliseconds, sounding and silent in turn, 
 """
 
 import messages
-
-_MASK = 0x3FFFFFFF
+from ticks import elapsed
 
 PATTERNS = {
     messages.BUZZER_QUIET: (),
@@ -38,7 +37,7 @@ class Buzzer:
     def poll(self, now):
         level = 0
         if self._period:
-            at = ((now - self._since) & _MASK) % self._period
+            at = elapsed(now, self._since) % self._period
             for i, length in enumerate(self._steps):
                 if at < length:
                     level = 1 if i % 2 == 0 else 0

@@ -14,19 +14,13 @@ except ImportError:
 
 
 import messages
-
-_MASK = const(0x3FFFFFFF)  # counters and ticks wrap here, so they stay small integers
+from ticks import MASK, elapsed
 
 # pulses per coin → yen; any other count is an unrecognised coin
 PULSE_VALUES = (0, 10, 50, 100, 500)
 TRAIN_GAP_MS = const(120)  # a pulse train ends after this long without a pulse
 GATE_MS = const(100)  # how long an escrow solenoid is powered
 HOPPER_TIMEOUT_MS = const(1000)  # a hopper that gives no coin for this long is empty
-
-
-def elapsed(now, then):
-    """Milliseconds from ``then`` to ``now`` on a clock that wraps at 2**30 (or never)."""
-    return (now - then) & _MASK
 
 
 def rising(pin):
@@ -73,7 +67,7 @@ class Hopper:
         exit_pin.irq(self._irq, rising(exit_pin))
 
     def _on_exit(self, pin):
-        self.count = (self.count + 1) & _MASK
+        self.count = (self.count + 1) & MASK
 
 
 class Coins:
@@ -121,7 +115,7 @@ class Coins:
 
     # -- interrupt ---------------------------------------------------------------------------------
     def _on_pulse(self, pin):
-        self.pulses = (self.pulses + 1) & _MASK
+        self.pulses = (self.pulses + 1) & MASK
 
     # -- state ---------------------------------------------------------------------------------------
     @property
@@ -192,7 +186,7 @@ class Coins:
             self._seen = pulses
             self._last_pulse = now
         elif pulses != self._taken and elapsed(now, self._last_pulse) >= self.gap_ms:
-            count = (pulses - self._taken) & _MASK
+            count = (pulses - self._taken) & MASK
             self._taken = pulses
             self._coin(count, now, events)
         if self._paying is not None:
@@ -236,7 +230,7 @@ class Coins:
 
     def _pay(self, now, events):
         hopper = self.hoppers[self._hopper]
-        given = (hopper.count - self._start_count) & _MASK
+        given = (hopper.count - self._start_count) & MASK
         if given >= self._target:
             done = True
         elif given != self._given:

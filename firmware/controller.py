@@ -10,8 +10,8 @@ import struct
 
 import link
 import messages
+from ticks import elapsed
 
-_MASK = 0x3FFFFFFF
 HOST_GONE_MS = 5000  # an open payment's escrow goes back after the host is gone this long
 # the host asks GET_STATUS every second: this long without any message from it, it is gone, even
 # though the link has nothing in flight to notice it by (the board says nothing while nothing happens)
@@ -24,10 +24,6 @@ _MONEY = (messages.COIN, messages.COIN_RETURNED, messages.PAYMENT_ACCEPTED, mess
 # of the messages a failed link could not confirm, these are queued again (the outcome of a payment);
 # a COIN the host may have missed is superseded by the payment's outcome
 _RESEND = (messages.PAYMENT_ACCEPTED, messages.PAYMENT_RETURNED)
-
-
-def elapsed(now, then):
-    return (now - then) & _MASK
 
 
 class Devices:

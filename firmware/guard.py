@@ -6,8 +6,8 @@ called in maintenance mode. A door opened in maintenance mode raises nothing.
 """
 
 import messages
+from ticks import MASK, elapsed
 
-_MASK = 0x3FFFFFFF
 DEBOUNCE_MS = 30
 
 
@@ -38,10 +38,10 @@ class Guard:
 
     def _on_door(self, pin):
         if not self.maintenance:
-            self.door_edges = (self.door_edges + 1) & _MASK
+            self.door_edges = (self.door_edges + 1) & MASK
 
     def _on_tamper(self, pin):
-        self.tamper_edges = (self.tamper_edges + 1) & _MASK
+        self.tamper_edges = (self.tamper_edges + 1) & MASK
 
     def set_maintenance(self, on):
         self.maintenance = bool(on)
@@ -68,7 +68,7 @@ class Guard:
         if door != self._candidate:
             self._candidate = door
             self._since = now
-        elif door != self.door_open and (now - self._since) & _MASK >= self.debounce_ms:
+        elif door != self.door_open and elapsed(now, self._since) >= self.debounce_ms:
             self.door_open = door
             changed = door
         return changed

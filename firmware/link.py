@@ -19,6 +19,11 @@ except ImportError:
         return value
 
 
+try:
+    from ticks import elapsed as ticks_elapsed
+except ImportError:  # CPython: the kiosk host imports this module as firmware.link
+    from firmware.ticks import elapsed as ticks_elapsed
+
 PROTOCOL_VERSION = const(1)
 
 # frame kinds (the first byte of every frame); HELLO's layout stays the same in every version
@@ -41,8 +46,6 @@ UP = const(1)
 DOWN = const(2)
 REFUSED = const(3)
 STATE_NAMES = ("HANDSHAKE", "UP", "DOWN", "REFUSED")
-
-_TICKS_MASK = const(0x3FFFFFFF)  # MicroPython's ticks_ms wraps at 2**30
 
 
 class LinkError(Exception):
@@ -231,11 +234,6 @@ class Decoder:
             self.framing_errors += 1
             return None
         return raw[0], raw[1], bytes(raw[3 : n - 2])
-
-
-def ticks_elapsed(now, then):
-    """Milliseconds from ``then`` to ``now`` for a clock that wraps at 2**30 or never wraps."""
-    return (now - then) & _TICKS_MASK
 
 
 class Link:

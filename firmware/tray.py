@@ -4,15 +4,11 @@ Pins are injected; ``poll(now)`` is called from the main loop with the time in m
 """
 
 import messages
+from ticks import elapsed
 
-_MASK = 0x3FFFFFFF
 DEBOUNCE_MS = 30
 BLINK_ON_MS = 500
 BLINK_PERIOD_MS = 1000
-
-
-def elapsed(now, then):
-    return (now - then) & _MASK
 
 
 class Presence:

@@ -4,7 +4,7 @@
 time of the last feed so a test can see that a stuck loop would have tripped it (``tripped(now)``).
 """
 
-_MASK = 0x3FFFFFFF
+from ticks import elapsed
 
 
 class FakeWatchdog:
@@ -22,7 +22,7 @@ class FakeWatchdog:
         """True when more than ``timeout_ms`` passed since the last feed: a board would have reset."""
         if now is None:
             now = self._clock()
-        return (now - self.last_feed) & _MASK > self.timeout_ms
+        return elapsed(now, self.last_feed) > self.timeout_ms
 
 
 def Watchdog(timeout_ms, clock):

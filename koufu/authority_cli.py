@@ -160,8 +160,10 @@ def _renew(args: argparse.Namespace) -> int:
     with _open(args) as service:
         if args.card is not None:
             from hardware.cardsim.personalize import renew_card
+            from koufu.cards import AuthorityIssuer
 
-            renewed = renew_card(args.card, service, args.serial, municipality=args.municipality)
+            renewed = renew_card(args.card, AuthorityIssuer(service), args.serial,
+                                 municipality=args.municipality)
         else:
             renewed = service.renew(args.serial, generate_key().public_key(),
                                     birth_date=args.birth_date, municipality=args.municipality)

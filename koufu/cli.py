@@ -28,9 +28,8 @@ from center.municipal.issuer import IssuanceError
 from center.municipal.service import MunicipalConfigError
 from center.municipal.settings import SettingsError
 from hardware.card.errors import CardError
-from hardware.cardsim import cli as card_cli
 from hardware.cardsim.state import CardStateError
-from koufu import authority_cli, staff_cli
+from koufu import authority_cli, card_cli, staff_cli
 from printing import verify_cli
 
 

@@ -14,7 +14,7 @@ import hypothesis.internal.observability
 import pytest
 
 from hardware.cardsim.card import VirtualCard
-from hardware.cardsim.personalize import issue_card
+from koufu.cards import issue_card
 
 pytest_plugins = ["fixtures_pcscd", "fixtures_postgres", "fixtures_authority", "fixtures_cups"]
 

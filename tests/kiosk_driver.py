@@ -20,7 +20,7 @@ from hardware.card.holder import HolderAuthentication
 from hardware.card.transport import CardReader
 from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.inprocess import InProcessReader
-from hardware.cardsim.personalize import Holder, issue_card
+from hardware.cardsim.personalize import Holder
 from kiosk.center_link import KioskSession
 from kiosk.devices.card_slot import ReaderSlot
 from kiosk.devices.peripherals import LinkedCashbox, LinkedReminder
@@ -38,6 +38,7 @@ from kiosk.terminal import Terminal
 from kiosk.workflow.controller import Workflow
 from kiosk.workflow.states import workflow_for
 from kiosk.workflow.steps import Step
+from koufu.cards import issue_card
 
 STAFF_CODE = "97531864"  # the store staff's maintenance code of the test kiosks
 STAFF_CODE_HASH = StaffCode.make(STAFF_CODE, iterations=10_000)

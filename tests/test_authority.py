@@ -19,7 +19,6 @@ from center.authority.ca import (
     CaKind,
     SigningFacts,
     TestAuthority,
-    create_ca,
     default_generations,
     select_issuer,
 )
@@ -33,6 +32,7 @@ from center.authority.errors import (
     UnknownGenerationError,
     UnknownIssuerError,
 )
+from center.authority.generation import create_ca
 from center.authority.keys import key_identifier
 from center.authority.municipality import check_digit, municipality_code
 from center.authority.reasons import RevocationReason

@@ -17,13 +17,14 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import NameOID
 from fixtures_authority import NOW
 
-from center.authority.ca import CaKind, CertificationAuthority, TestAuthority, create_ca
+from center.authority.ca import CaKind, CertificationAuthority, TestAuthority
 from center.authority.crl import CRL_REFRESH
 from center.authority.errors import (
     AuthorityStateError,
     MalformedOcspRequestError,
     UnknownGenerationError,
 )
+from center.authority.generation import create_ca
 from center.authority.ocsp import OCSP_REFRESH, OCSP_VALIDITY, parse_request
 from center.authority.service import AuthorityService
 from devtools.authority import card_key

@@ -14,28 +14,22 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from center.calendar import (
-    HORIZON_DAYS,
-    JST,
-    CalendarDataError,
+from center.calendar import HORIZON_DAYS, Closed, Decision, Open, ReasonCode, ServiceCalendar
+from center.calendar_format import CalendarDataError
+from center.calendar_rules import (
     CertificateHours,
-    CertificateType,
-    Closed,
     DailyHours,
-    Decision,
     MaintenanceWindow,
     Message,
     MonthDay,
     MunicipalityStop,
-    Open,
-    ReasonCode,
-    ServiceCalendar,
     Suspension,
     WeeklyHours,
     Window,
     YearEndClosure,
     validate_municipality_code,
 )
+from documents import JST, CertificateType
 
 CHIYODA, SAPPORO, OSAKA = "131016", "011002", "271004"  # 千代田区, 札幌市, 大阪市
 MICROSECOND = timedelta(microseconds=1)

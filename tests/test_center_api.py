@@ -26,7 +26,8 @@ from hardware.card.pin import PinBuffer
 from hardware.card.profile import USER_AUTH_PIN
 from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.inprocess import InProcessReader
-from hardware.cardsim.personalize import Holder, issue_card
+from hardware.cardsim.personalize import Holder
+from koufu.cards import issue_card
 
 SESSION_LIFETIME = 10
 

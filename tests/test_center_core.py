@@ -198,8 +198,9 @@ def test_driver_and_sqlalchemy_read_each_others_times(engine: sa.Engine, databas
 def test_remembered_calendar_decisions_change_at_the_calendars_edges(engine: sa.Engine,
                                                                     database_url: str) -> None:
     """A process remembers decisions, but only until the opening or closing they name."""
-    from center.calendar import JST, Closed, Open, ServiceCalendar
+    from center.calendar import Closed, Open, ServiceCalendar
     from center.calendar_store import CalendarCache, store_calendar
+    from documents import JST
 
     before_opening = dt.datetime(2026, 11, 24, 6, 29, 59, tzinfo=JST)  # a Tuesday; opens 6:30
     with engine.begin() as connection:

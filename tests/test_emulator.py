@@ -210,7 +210,7 @@ def _shared_card() -> VirtualCard:
     if not _CARD:
         import tempfile
 
-        from hardware.cardsim.personalize import issue_card
+        from koufu.cards import issue_card
 
         directory = Path(tempfile.mkdtemp())
         state = issue_card(directory / "card.json", authority_dir=directory / "authority")

@@ -29,8 +29,8 @@ UNIT_TESTS = {
     "test_irq": 4,
     "test_controller": 19,
 }
-MODULES = ("coins", "tray", "buzzer", "guard", "watchdog", "controller", "board", "main", "board_unix",
-           "simulator")
+MODULES = ("ticks", "coins", "tray", "buzzer", "guard", "watchdog", "controller", "board", "main",
+           "board_unix", "simulator")
 
 
 def run_on_micropython(*modules: str, extra_path: Path | None = None,

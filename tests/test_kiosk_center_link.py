@@ -18,8 +18,9 @@ from hardware.card.pin import PinBuffer
 from hardware.card.profile import USER_AUTH_PIN
 from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.inprocess import InProcessReader
-from hardware.cardsim.personalize import Holder, issue_card
+from hardware.cardsim.personalize import Holder
 from kiosk.center_link import KioskError, KioskSession
+from koufu.cards import issue_card
 
 
 @pytest.fixture(scope="module", params=["sqlite"])

@@ -32,8 +32,9 @@ from center.store.engine import make_engine
 from hardware.card.holder import HolderAuthentication
 from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.inprocess import InProcessReader
-from hardware.cardsim.personalize import Holder, issue_card
+from hardware.cardsim.personalize import Holder
 from kiosk.workflow.steps import Step
+from koufu.cards import issue_card
 
 PIN = "7391"
 _terminals = iter(range(700, 800))

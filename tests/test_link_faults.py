@@ -34,11 +34,10 @@ from center.errors import CenterError, DependencyUnavailable
 from center.jpki_verify import RevocationStatus
 from center.municipal import schema as municipal_schema
 from center.municipal_client import MunicipalClient, MunicipalEndpoint, MunicipalityUnavailable
-from center.protocol import b64url
 from center.store.engine import make_engine
 from center.store.schema_versions import make_engine as make_municipal_engine
 from center.store.tables import orders
-from documents import Binding
+from documents import Binding, b64url_encode
 
 T = TypeVar("T")
 LOOPS: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
@@ -205,7 +204,7 @@ def test_an_idle_connection_is_dropped_before_the_server_closes_it(world: World)
 def issue_requests(world: World, count: int, terminal_id: str) -> list[dict[str, Any]]:
     """What the center asks the municipality for ``count`` residents' orders at one terminal."""
     terminal = world.stack.enroll(terminal_id)
-    certificate = b64url(terminal.certificate.public_bytes(Encoding.DER))
+    certificate = b64url_encode(terminal.certificate.public_bytes(Encoding.DER))
     requests = []
     for _ in range(count):
         resident = world.resident()

@@ -22,12 +22,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from center import bridge_protocol
 from center.municipal import service
-from center.municipal.settings import JST, typical
-from center.protocol import b64url, unb64url
+from center.municipal.settings import typical
+from center.protocol import unb64url
 from center.store.schema_versions import make_engine
 from center.terminals import TerminalCA
 from devtools.synthetic import Population, generate
-from documents import Binding, TrustedKey, TrustList, open_sealed
+from documents import JST, Binding, TrustedKey, TrustList, b64url_encode, open_sealed
 
 CODE = "131016"
 
@@ -66,7 +66,7 @@ class Municipality:
             "printer": 1,
             "certificate_serial": person.certificate_serial,
             "holder_certificate": "c" * 64,
-            "terminal_certificate": b64url(self.terminal_certificate),
+            "terminal_certificate": b64url_encode(self.terminal_certificate),
             "items": [{"certificate_type": "seal_registration", "copies": 1, "options": {}}],
         }
         document.update(changes)
@@ -220,7 +220,7 @@ def test_malformed_requests_and_untrusted_terminals(municipality: Municipality) 
     assert huge.status_code == 413
     untrusted = municipality.post(
         "/v1/issue",
-        municipality.request("O-8", 3, terminal_certificate=b64url(municipality.stranger_certificate)),
+        municipality.request("O-8", 3, terminal_certificate=b64url_encode(municipality.stranger_certificate)),
     )
     assert untrusted.status_code == 403 and untrusted.json()["error"] == "untrusted_terminal"
 

@@ -21,7 +21,6 @@ import sqlalchemy as sa
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from center.calendar import CertificateType
 from center.municipal import schema
 from center.municipal.issuer import (
     Issued,
@@ -44,11 +43,11 @@ from center.municipal.requests import (
     TaxOptions,
 )
 from center.municipal.service import VERSIONS
-from center.municipal.settings import JST, TaxKind, typical
+from center.municipal.settings import TaxKind, typical
 from center.store.schema_versions import make_engine
 from center.terminals import TerminalCA
 from devtools.synthetic import Person, Population, generate
-from documents import Binding, BindingMismatch, IssueNumber, MunicipalKey, open_sealed
+from documents import JST, Binding, BindingMismatch, CertificateType, IssueNumber, MunicipalKey, open_sealed
 from documents.keys import TrustList
 
 CODE = "131016"

@@ -12,7 +12,6 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from center import bridge_protocol
 from center.bridge_protocol import BridgeAuthError
-from center.calendar import CertificateType
 from center.municipal.certificates import wareki, wareki_year
 from center.municipal.refusals import COUNTER_JA, RefusalCode, Refused
 from center.municipal.requests import (
@@ -22,7 +21,8 @@ from center.municipal.requests import (
     ResidentRecordOptions,
     TaxOptions,
 )
-from center.municipal.settings import JST, MunicipalSettings, SettingsError, TaxKind
+from center.municipal.settings import MunicipalSettings, SettingsError, TaxKind
+from documents import JST, CertificateType
 
 SETTINGS: dict[str, Any] = {
     "municipality": "131016", "name": "千代田区", "name_en": "Chiyoda City", "prefecture": "東京都",

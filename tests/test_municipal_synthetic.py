@@ -21,12 +21,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from center.calendar import JST
 from center.municipal import schema
 from center.store.schema_versions import SchemaVersions, make_engine
 from devtools import synthetic
 from devtools.synthetic import Person, Population
 from devtools.synthetic import data as synthetic_data
+from documents import JST
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "center" / "municipal" / "migrations"
 TODAY = dt.date(2025, 3, 10)  # before June: the newest tax year is 2024

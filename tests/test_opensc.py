@@ -22,8 +22,8 @@ from fixtures_pcscd import VpcdSlot
 
 from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.filesystem import AUTH_PIN
-from hardware.cardsim.personalize import issue_card
 from hardware.cardsim.tap import CardTap
+from koufu.cards import issue_card
 
 pytestmark = [pytest.mark.pcscd, pytest.mark.opensc]
 

@@ -17,8 +17,8 @@ from center.api.answers import json_answer
 from center.api.requests import Center, canonical_uuid, parsed
 from center.api.signing import Signed, signed
 from center.orders import PlacedOrder
-from center.protocol import b64url
 from center.service import CenterService
+from documents import b64url_encode
 
 router = APIRouter(tags=["orders"])
 
@@ -70,8 +70,8 @@ class VoidRequest(BaseModel):
 def _answer(placed: PlacedOrder, status: int = 200) -> Response:
     return json_answer(OrderResponse(
         order_id=placed.order_id, state=placed.state.value, fee=placed.fee, reason=placed.reason,
-        copies=[CopyResponse(issue_number=c.issue_number, pages=c.pages, fee=c.fee, sealed=b64url(c.sealed))
-                for c in placed.copies],
+        copies=[CopyResponse(issue_number=c.issue_number, pages=c.pages, fee=c.fee,
+                             sealed=b64url_encode(c.sealed)) for c in placed.copies],
     ), status)
 
 

@@ -4,7 +4,8 @@ J-LIS runs two self-signed root CAs, one for user authentication and one for sig
 each every few years with a new key under the *same* name (generations 2015, 2019, 2023…).
 Certificates issued under an old generation stay valid until they expire, so verifiers must find
 the issuer by key (authorityKeyIdentifier = subjectKeyIdentifier, then the signature), never by
-name. The newest generation valid at the time issues every new certificate.
+name. The newest generation valid at the time issues every new certificate. One generation is a
+:class:`~center.authority.generation.CertificationAuthority`; this module keeps them all.
 
 Keys and certificates live in ``<directory>/ca/<kind>-<year>.key|.crt`` (keys mode 0600), names
 and extensions as in reference/jpki-card.md §8 under ``O=JPKI-TEST``.
@@ -13,21 +14,18 @@ and extensions as in reference/jpki-card.md §8 under ``O=JPKI-TEST``.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import os
 import re
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from center.authority import issuance, names
+from center.authority import issuance
 from center.authority.errors import (
     AuthorityError,
     AuthorityStateError,
@@ -35,6 +33,7 @@ from center.authority.errors import (
     UnknownGenerationError,
     UnknownIssuerError,
 )
+from center.authority.generation import CaKind, CertificationAuthority, create_ca
 from center.authority.issuance import SigningFacts, utf8_string
 from center.authority.keys import (
     KEY_SIZE,
@@ -62,20 +61,8 @@ __all__ = [
 
 FIRST_GENERATION = 2015
 GENERATION_INTERVAL_YEARS = 4
-CA_LIFETIME_YEARS = 12  # each generation outlives every certificate it issues while newest
 CA_DIRECTORY = "ca"
 _CA_FILE = re.compile(r"^(user-auth|signing)-(\d{4})\.crt$")
-
-
-class CaKind(enum.StrEnum):
-    """Which of the two JPKI CAs: 利用者証明用 (user authentication) or 署名用 (signing)."""
-
-    USER_AUTH = "user-auth"
-    SIGNING = "signing"
-
-    @property
-    def organizational_unit(self) -> str:
-        return names.OU_USER_AUTH if self is CaKind.USER_AUTH else names.OU_SIGNING
 
 
 def default_generations(now: dt.datetime) -> tuple[int, ...]:
@@ -86,88 +73,6 @@ def default_generations(now: dt.datetime) -> tuple[int, ...]:
     if newest > now.year:  # before 2015: the current year is the only generation
         return (now.year,)
     return tuple(newest - GENERATION_INTERVAL_YEARS * back for back in (2, 1, 0))
-
-
-@dataclass(frozen=True)
-class CertificationAuthority:
-    """One generation of one CA: its key and self-signed certificate."""
-
-    kind: CaKind
-    generation: int
-    key: rsa.RSAPrivateKey
-    certificate: x509.Certificate
-
-    @property
-    def der(self) -> bytes:
-        return self.certificate.public_bytes(serialization.Encoding.DER)
-
-    @property
-    def name(self) -> x509.Name:
-        return self.certificate.subject
-
-    @cached_property
-    def key_id(self) -> bytes:
-        """SHA-1 of the public key: this generation's subjectKeyIdentifier."""
-        return key_identifier(self.key.public_key())
-
-    @property
-    def crl_point(self) -> x509.Name:
-        """The CRL distribution point of the certificates it issues (``CN=CRL<generation>``)."""
-        return names.crl_point_name(self.kind.organizational_unit, names.TEST_ORGANISATION,
-                                    self.generation)
-
-    @property
-    def label(self) -> str:
-        return f"{self.kind}-{self.generation}"
-
-    def valid_at(self, now: dt.datetime) -> bool:
-        cert = self.certificate
-        return cert.not_valid_before_utc <= now <= cert.not_valid_after_utc
-
-
-def create_ca(
-    kind: CaKind, generation: int, key: rsa.RSAPrivateKey
-) -> CertificationAuthority:
-    """A self-signed root with the JPKI CA extensions, valid 12 years from 1 January (JST)."""
-    name = names.ca_name(kind.organizational_unit)
-    not_before = dt.datetime(generation, 1, 1, tzinfo=issuance.JST).astimezone(dt.UTC)
-    not_after = dt.datetime(generation + CA_LIFETIME_YEARS, 1, 1, tzinfo=issuance.JST).astimezone(
-        dt.UTC) - dt.timedelta(seconds=1)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(new_serial())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
-            critical=True,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DirectoryName(names.public_service_name())]),
-            critical=False,
-        )
-        .add_extension(
-            x509.CRLDistributionPoints(
-                [
-                    x509.DistributionPoint(
-                        [x509.DirectoryName(names.crl_point_name(
-                            kind.organizational_unit, names.TEST_ORGANISATION, 0))],
-                        None,
-                        None,
-                        None,
-                    )
-                ]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    return CertificationAuthority(kind, generation, key, certificate)
 
 
 class TestAuthority:

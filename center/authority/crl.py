@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from center.authority.ca import CertificationAuthority
+from center.authority.generation import CertificationAuthority
 from center.authority.reasons import RevocationReason
 from center.authority.store import RevokedEntry
 

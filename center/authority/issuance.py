@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -23,13 +22,11 @@ from cryptography.x509.oid import NameOID
 
 from center.authority import names
 from center.authority.errors import IssuanceRefusedError
+from center.authority.generation import CertificationAuthority
 from center.authority.keys import new_serial
-
-if TYPE_CHECKING:
-    from center.authority.ca import CertificationAuthority
+from documents import JST
 
 SIGNING_MINIMUM_AGE = 15
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
 
-from center.authority.ca import CaKind, CertificationAuthority, TestAuthority
+from center.authority.ca import TestAuthority
 from center.authority.errors import AuthorityStateError, MalformedOcspRequestError
+from center.authority.generation import CaKind, CertificationAuthority
 from center.authority.keys import key_hash
 from center.authority.reasons import RevocationReason
 from center.authority.store import CertificateRecord, ProducedAnswer

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from center.authority import issuance, migrate
-from center.authority.ca import CaKind, CertificationAuthority, TestAuthority
+from center.authority.ca import TestAuthority
 from center.authority.crl import CRL_REFRESH, build_crl, content_digest
 from center.authority.errors import (
     AlreadyRenewedError,
@@ -39,6 +39,7 @@ from center.authority.errors import (
     UnknownGenerationError,
     VerifierError,
 )
+from center.authority.generation import CaKind, CertificationAuthority
 from center.authority.issuance import SigningFacts
 from center.authority.keys import KeyFactory, generate_key, new_serial
 from center.authority.municipality import municipality_code

@@ -15,7 +15,6 @@ import datetime as dt
 import math
 from typing import Any
 
-from center.calendar import CertificateType
 from center.municipal.eligibility import Eligible
 from center.municipal.records import Resident
 from center.municipal.requests import (
@@ -26,6 +25,7 @@ from center.municipal.requests import (
     TaxOptions,
 )
 from center.municipal.settings import MunicipalSettings, TaxKind
+from documents import CertificateType
 from documents.wareki import wareki
 
 TITLES = {

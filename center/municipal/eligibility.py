@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from center.calendar import CertificateType
 from center.municipal.records import (
     FamilyRegister,
     Household,
@@ -36,7 +35,8 @@ from center.municipal.requests import (
     ResidentRecordOptions,
     TaxOptions,
 )
-from center.municipal.settings import JST, MunicipalSettings, Offer
+from center.municipal.settings import MunicipalSettings, Offer
+from documents import JST, CertificateType
 
 _LIVING_HERE = ("resident", "moving_out")  # still on the register (a move-out filed is not yet done)
 # what the certificate layouts hold (氏名 with the space between, 住所 with building and room)

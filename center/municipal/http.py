@@ -43,9 +43,9 @@ from center.municipal.offers import OfferRequest, make_offer
 from center.municipal.refusals import Refused
 from center.municipal.requests import BadIssueRequest, IssueRequest
 from center.municipal.service import MunicipalServer
-from center.protocol import b64url
 from center.web import NO_TELEMETRY
 from center.web_errors import ErrorAnswer, Refusal, Translation, answer_errors
+from documents import b64url_encode
 
 MAX_BODY = 64 * 1024
 _STATUS = {OrderConflict: 409, StatusConflict: 409, UnknownOrder: 404, UntrustedTerminal: 403,
@@ -94,7 +94,7 @@ async def issue(document: SignedDocument, server: Server) -> JSONResponse:
         "copies": [{"item": copy.item, "copy": copy.copy, "issue_number": copy.issue_number,
                     "pages": copy.pages, "fee": copy.fee, "content_hash": copy.content_hash,
                     "code_hash": copy.code_hash,
-                    "sealed": b64url(copy.sealed)} for copy in issued.copies]})
+                    "sealed": b64url_encode(copy.sealed)} for copy in issued.copies]})
 
 
 @router.post("/v1/offer")
@@ -102,7 +102,7 @@ async def offer(document: SignedDocument, server: Server) -> JSONResponse:
     """What the card's holder can have now: the public part, and the personal part sealed to
     the terminal."""
     offered = await run_in_threadpool(lambda: make_offer(server.issuer, OfferRequest.from_json(document)))
-    return JSONResponse({**offered.public, "sealed": b64url(offered.sealed)})
+    return JSONResponse({**offered.public, "sealed": b64url_encode(offered.sealed)})
 
 
 @router.post("/v1/orders/{order_id}/printed")

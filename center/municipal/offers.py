@@ -19,7 +19,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from center.calendar import CertificateType
 from center.municipal.eligibility import check_holder, check_item
 from center.municipal.issuer import Issuer, load_settings
 from center.municipal.records import RecordStore, Resident
@@ -39,7 +38,8 @@ from center.municipal.requests import (
     TaxOptions,
     _Object,
 )
-from center.municipal.settings import JST, MunicipalSettings
+from center.municipal.settings import MunicipalSettings
+from documents import JST, CertificateType
 from documents.offer import seal_offer
 
 

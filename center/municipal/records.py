@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from center.municipal import schema
-from center.municipal.settings import JST
+from documents import JST
 
 
 @dataclass(frozen=True)

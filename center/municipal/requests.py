@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from center.calendar import CertificateType
 from center.municipal.settings import TaxKind
 from center.municipal.strict import StrictObject
-from center.protocol import b64url
+from documents import CertificateType, b64url_encode
 
 MAX_ITEMS = 10
 MAX_COPIES = 50
@@ -115,7 +114,7 @@ class IssueRequest:
             "order_id": self.order_id, "session_id": self.session_id, "terminal_id": self.terminal_id,
             "store": self.store, "printer": self.printer, "certificate_serial": self.certificate_serial,
             "holder_certificate": self.holder_certificate,
-            "terminal_certificate": b64url(self.terminal_certificate),
+            "terminal_certificate": b64url_encode(self.terminal_certificate),
             "items": [{"certificate_type": item.certificate_type.value, "copies": item.copies,
                        "options": options_json(item.options)} for item in self.items],
         }

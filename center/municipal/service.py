@@ -32,10 +32,10 @@ from center.municipal import schema
 from center.municipal.issuer import Issuer, load_settings, store_settings
 from center.municipal.schema import VERSION_TABLE
 from center.municipal.settings import MunicipalSettings
-from center.protocol import MAX_CLOCK_SKEW, b64url, unb64url
+from center.protocol import MAX_CLOCK_SKEW, unb64url
 from center.store import schema_versions
 from center.store.schema_versions import SchemaVersions
-from documents import MunicipalKey
+from documents import MunicipalKey, b64url_encode
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def open_database(url: str) -> sa.Engine:
 
 
 def write_center_keys(directory: Path, keys: Iterable[ed25519.Ed25519PublicKey]) -> None:
-    raw = [b64url(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+    raw = [b64url_encode(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
            for key in keys]
     (directory / CENTER_KEYS_FILE).write_text(json.dumps({"keys": raw}, indent=1) + "\n")
 

@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from center.calendar import CertificateType, validate_municipality_code
+from center.calendar_rules import validate_municipality_code
 from center.municipal.strict import StrictObject
+from documents import JST, CertificateType
 
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 MAX_FEE = 10_000  # yen: no certificate costs more; a larger figure is a typing error
 NEW_TAX_YEAR_MONTH = 6  # a tax year's certificates are issued from June (課税決定の後)
 

@@ -41,7 +41,7 @@ import random
 
 import sqlalchemy as sa
 
-from center.calendar import validate_municipality_code
+from center.calendar_rules import validate_municipality_code
 from devtools.synthetic.cases import CASES, MINOR_AGE, Cases
 from devtools.synthetic.my_number import is_valid_my_number, my_number_check_digit
 from devtools.synthetic.population import ADULT_AGE, Person, Population

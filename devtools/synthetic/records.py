@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from center.calendar import JST
 from devtools.synthetic import data
+from documents import JST
 
 SPACE = "　"  # between family and given name, as records print them
 DAY = dt.timedelta(days=1)

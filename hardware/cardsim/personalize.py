@@ -1,15 +1,21 @@
 """Personalisation (カード発行): turn keys, certificates and a holder's facts into a card file.
 
-``issue_card`` generates the card's two RSA-2048 key pairs, asks the JPKI test authority for the
-user-authentication and signing certificates (which it records under the holder's municipality
-code, the 住基ネット mapping), sets the PINs and writes the card state. ``renew_card`` is the
+:func:`card_request` checks what a new card is made of (the holder's My Number, the PINs, the
+profile) before anything is issued. :func:`personalize` generates the card's two RSA-2048 key pairs,
+has the :class:`~hardware.cardsim.issuer.CertificateIssuer` it is handed issue the user-authentication
+and signing certificates, sets the PINs and writes the card state. :func:`renew_card` is the
 counter's 更新: a new key pair on the card and a renewed certificate that names the old serial.
+
+The issuer is handed in: ``koufu.cards`` connects the JPKI authority simulator
+(``issue_card``, ``koufu card issue``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,9 +24,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from center.authority.ca import SigningFacts, generate_key
-from center.authority.municipality import CHIYODA, municipality_code
-from center.authority.service import AuthorityService
 from hardware.card.mynumber import is_valid, random_my_number
 from hardware.card.profile import TokenLabel
 from hardware.cardsim.filesystem import (
@@ -32,43 +35,43 @@ from hardware.cardsim.filesystem import (
     SUPPORT_PIN,
     check_number_b,
 )
+from hardware.cardsim.issuer import CertificateIssuer, Holder, SigningSubject
 from hardware.cardsim.state import CardState, CardStore, HolderFacts, ReferenceData
 
+__all__ = ["KEY_SIZE", "PROFILES", "CardRequest", "Holder", "card_request", "personalize",
+           "renew_card"]
+
 PROFILES = {"card": TokenLabel.MY_NUMBER_CARD, "android": TokenLabel.ANDROID}
+KEY_SIZE = 2048  # the card's RSA key pairs, made on the chip
 
 
 @dataclass(frozen=True)
-class Holder:
-    """A fictitious resident for a test card (the defaults name nobody real)."""
+class CardRequest:
+    """A card to personalise, every part checked: the holder (with a valid My Number), the PINs and
+    the signing password it is to hold (``None``: no signing certificate), its profile."""
 
-    name: str = "試験　花子"
-    address: str = "東京都千代田区霞が関２丁目１番２号"
-    birth_date: dt.date = dt.date(1990, 5, 10)
-    sex: str = "2"
-    prefecture: str = "東京都"
-    city: str = "千代田区"
-    my_number: str = ""
-    municipality: str = CHIYODA  # 地方公共団体コード of the city above
+    holder: Holder
+    pin: str
+    support_pin: str
+    sign_password: str | None
+    profile: str
 
 
-def issue_card(
-    out: Path,
+def card_request(
+    holder: Holder | None = None,
     *,
-    authority_dir: Path,
     pin: str = "1234",
     sign_password: str | None = "ABC123",
     support_pin: str | None = None,
-    holder: Holder | None = None,
     profile: str = "card",
-    now: dt.datetime | None = None,
-    authority_db: str | None = None,
-) -> CardState:
-    """Create a card state file at ``out`` and return the state.
+    check_municipality: Callable[[str], object] | None = None,
+) -> CardRequest:
+    """What a new card is made of, refused (``ValueError``) before anything is issued.
 
     ``support_pin`` defaults to ``pin`` (residents are asked to set the same 4 digits).
-    ``sign_password=None`` issues no signing certificate (holders under 15).
-    The authority in ``authority_dir`` (created if missing; its database at ``authority_db``,
-    by default a SQLite file there) records both certificates under ``holder.municipality``.
+    ``sign_password=None`` asks for no signing certificate (holders under 15). A holder without a
+    My Number is given a random valid one. ``check_municipality`` is the issuer's own check of the
+    holder's 地方公共団体コード; it runs after the My Number's and before the PINs'.
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown card profile {profile!r}: choose from {sorted(PROFILES)}")
@@ -76,71 +79,59 @@ def issue_card(
     my_number = holder.my_number or random_my_number()
     if not is_valid(my_number):
         raise ValueError("My Number has a wrong check digit")
-    municipality = municipality_code(holder.municipality)
+    if check_municipality is not None:
+        check_municipality(holder.municipality)
     chosen = {AUTH_PIN: pin, SUPPORT_PIN: support_pin or pin}
     if sign_password is not None:
         chosen[SIGN_PASSWORD] = sign_password
-    for key, value in chosen.items():  # before the authority records any certificate
+    for key, value in chosen.items():
         reason = POLICIES[key].check(value.encode("ascii"))
         if reason:
             raise ValueError(reason)
-    now = now or dt.datetime.now(dt.UTC)
-    with AuthorityService.open(authority_dir, db_url=authority_db, now=now) as authority:
-        return _personalise(out, authority, holder, my_number, municipality, pin, sign_password,
-                            support_pin, profile, now)
+    return CardRequest(dataclasses.replace(holder, my_number=my_number), pin, support_pin or pin,
+                       sign_password, profile)
 
 
-def _personalise(
-    out: Path,
-    authority: AuthorityService,
-    holder: Holder,
-    my_number: str,
-    municipality: str,
-    pin: str,
-    sign_password: str | None,
-    support_pin: str | None,
-    profile: str,
-    now: dt.datetime,
+def personalize(
+    out: Path, issuer: CertificateIssuer, request: CardRequest, *, now: dt.datetime | None = None
 ) -> CardState:
-    auth_key = generate_key()
-    auth_cert = authority.issue_user_auth(
-        auth_key.public_key(), birth_date=holder.birth_date, municipality=municipality, now=now
-    )
+    """Create the card state file ``out`` for ``request`` and return the state.
+
+    The issuer records both certificates under ``request.holder.municipality``.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    holder = request.holder
+    auth_key = _key_pair()
+    sign_key = None if request.sign_password is None else _key_pair()
+    issued = issuer.issue(holder, auth_key.public_key(), None if sign_key is None else sign_key.public_key(),
+                          now=now)
     facts = HolderFacts(
-        my_number=my_number,
+        my_number=holder.my_number,
         name=holder.name,
         address=holder.address,
         birth_date=f"{holder.birth_date:%Y%m%d}",
         sex=holder.sex,
-        card_expiry_year=str(auth_cert.not_valid_after_utc.year),
+        card_expiry_year=str(issued.user_auth.certificate.not_valid_after_utc.year),
         security_code=f"{secrets.randbelow(10000):04d}",
     )
     secrets_by_key = {
-        AUTH_PIN: pin,
-        SUPPORT_PIN: support_pin or pin,
-        SUPPORT_CHECK_A: my_number,
+        AUTH_PIN: request.pin,
+        SUPPORT_PIN: request.support_pin,
+        SUPPORT_CHECK_A: holder.my_number,
         SUPPORT_CHECK_B: check_number_b(facts),
     }
-    sign_key = sign_cert = sign_ca = None
-    if sign_password is not None:
-        sign_key = generate_key()
-        signing = authority.issue_signing(
-            sign_key.public_key(),
-            SigningFacts(
-                holder.name, holder.address, holder.birth_date, holder.sex,
-                holder.prefecture, holder.city,
-            ),
-            municipality=municipality,
-            now=now,
-        )
-        sign_cert = signing.public_bytes(serialization.Encoding.DER)
-        sign_ca = authority.authority.issuer_of(signing).der
-        secrets_by_key[SIGN_PASSWORD] = sign_password
+    sign_cert = sign_ca = None
+    if sign_key is not None and request.sign_password is not None:
+        if issued.signing is None:
+            raise ValueError("the issuer gave no signing certificate")
+        sign_cert = _der(issued.signing.certificate)
+        sign_ca = _der(issued.signing.issuer)
+        secrets_by_key[SIGN_PASSWORD] = request.sign_password
     state = CardState(
-        label=PROFILES[profile].value,
-        auth_cert_needs_pin=profile != "card",
-        auth_cert=auth_cert.public_bytes(serialization.Encoding.DER),
-        auth_ca_cert=authority.authority.issuer_of(auth_cert).der,
+        label=PROFILES[request.profile].value,
+        auth_cert_needs_pin=request.profile != "card",
+        auth_cert=_der(issued.user_auth.certificate),
+        auth_ca_cert=_der(issued.user_auth.issuer),
         auth_key_pem=_pem(auth_key),
         sign_cert=sign_cert,
         sign_ca_cert=sign_ca,
@@ -157,7 +148,7 @@ def _personalise(
 
 def renew_card(
     card: Path,
-    authority: AuthorityService,
+    issuer: CertificateIssuer,
     serial: int,
     *,
     municipality: str | None = None,
@@ -174,27 +165,36 @@ def renew_card(
     state = store.load(POLICIES)
     holder = state.holder
     birth = dt.datetime.strptime(holder.birth_date, "%Y%m%d").date()
-    key = generate_key()
+    key = _key_pair()
     if x509.load_der_x509_certificate(state.auth_cert).serial_number == serial:
-        renewed = authority.renew(serial, key.public_key(), birth_date=birth,
-                                  municipality=municipality, now=now)
-        state.auth_cert = renewed.public_bytes(serialization.Encoding.DER)
+        renewed = issuer.renew_user_auth(serial, key.public_key(), birth_date=birth,
+                                         municipality=municipality, now=now)
+        state.auth_cert = _der(renewed.certificate)
         state.auth_key_pem = _pem(key)
-        state.auth_ca_cert = authority.authority.issuer_of(renewed).der
+        state.auth_ca_cert = _der(renewed.issuer)
     elif state.sign_cert and x509.load_der_x509_certificate(state.sign_cert).serial_number == serial:
         old = x509.load_der_x509_certificate(state.sign_cert)
         prefecture, city = (str(a.value) for a in old.subject.get_attributes_for_oid(
             NameOID.LOCALITY_NAME))
-        facts = SigningFacts(holder.name, holder.address, birth, holder.sex, prefecture, city)
-        renewed = authority.renew(serial, key.public_key(), facts=facts,
-                                  municipality=municipality, now=now)
-        state.sign_cert = renewed.public_bytes(serialization.Encoding.DER)
+        subject = SigningSubject(holder.name, holder.address, birth, holder.sex, prefecture, city)
+        renewed = issuer.renew_signing(serial, key.public_key(), subject, municipality=municipality,
+                                       now=now)
+        state.sign_cert = _der(renewed.certificate)
         state.sign_key_pem = _pem(key)
-        state.sign_ca_cert = authority.authority.issuer_of(renewed).der
+        state.sign_ca_cert = _der(renewed.issuer)
     else:
         raise ValueError(f"the card holds no certificate with serial {serial}")
     store.save(state)
-    return renewed
+    return renewed.certificate
+
+
+def _key_pair() -> rsa.RSAPrivateKey:
+    """A fresh RSA-2048 key pair, as the chip makes it."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=KEY_SIZE)
+
+
+def _der(certificate: x509.Certificate) -> bytes:
+    return certificate.public_bytes(serialization.Encoding.DER)
 
 
 def _pem(key: rsa.RSAPrivateKey) -> bytes:

@@ -1,0 +1,48 @@
+"""The domain's basics, defined once for every side: Japan Standard Time, the certificate types a
+kiosk issues, and unpadded URL-safe base64 (the text form of binary values in documents and on the
+wire). Imports nothing of the project.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import re
+from enum import StrEnum
+
+#: Japan Standard Time (日本標準時): Asia/Tokyo has had no daylight saving since 1951, so a fixed
+#: offset is exact and needs no time-zone database.
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
+
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+
+class CertificateType(StrEnum):
+    """The certificates a kiosk can issue (証明書の種類)."""
+
+    RESIDENT_RECORD = "resident_record"  # 住民票の写し
+    RESIDENT_RECORD_ENTRIES = "resident_record_entries"  # 住民票記載事項証明書
+    SEAL_REGISTRATION = "seal_registration"  # 印鑑登録証明書
+    TAX = "tax"  # 各種税証明書
+    FAMILY_REGISTER = "family_register"  # 戸籍証明書
+    FAMILY_REGISTER_ATTACHMENT = "family_register_attachment"  # 戸籍の附票の写し
+
+
+def b64url_encode(data: bytes) -> str:
+    """Unpadded URL-safe base64."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    """Strict inverse of :func:`b64url_encode`: no padding, no other characters, no stray bits
+    (``ValueError`` otherwise), so every byte string has one text form."""
+    if not isinstance(text, str) or not _B64URL.fullmatch(text) or len(text) % 4 == 1:
+        raise ValueError("not unpadded URL-safe base64")
+    try:
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except binascii.Error:
+        raise ValueError("not unpadded URL-safe base64") from None
+    if b64url_encode(data) != text:
+        raise ValueError("not the canonical base64 of its bytes")
+    return data
