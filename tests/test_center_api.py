@@ -14,7 +14,6 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
-from fixtures_postgres import PostgresServer
 
 from center.client import CenterClient, CenterRefusal
 from center.enrolment import EnrolledTerminal
@@ -27,6 +26,7 @@ from hardware.card.profile import USER_AUTH_PIN
 from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.inprocess import InProcessReader
 from hardware.cardsim.personalize import Holder, issue_card
+from support.fixtures_postgres import PostgresServer
 
 SESSION_LIFETIME = 10
 

@@ -22,8 +22,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from canaries import holds
-from kiosk_driver import Card, Kiosk, kiosk
 from test_orders import CODE, World, running_world
 
 from center.municipal import schema as municipal_schema
@@ -34,6 +32,8 @@ from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.inprocess import InProcessReader
 from hardware.cardsim.personalize import Holder, issue_card
 from kiosk.workflow.steps import Step
+from support.canaries import holds
+from support.kiosk_driver import Card, Kiosk, kiosk
 
 PIN = "7391"
 _terminals = iter(range(700, 800))

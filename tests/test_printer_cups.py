@@ -1,7 +1,8 @@
-"""The CUPS printer against a private cupsd (tests/fixtures_cups.py): an order prints as one job
-with every page; each printer fault at each stage ends in its typed error with the job cancelled,
-sent to the printer once and never again, and the kiosk's copy of the pages gone; a job left by
-an earlier run is cleared before the next order; two orders never interleave; bad input refused.
+"""The CUPS printer against a private cupsd (tests/support/fixtures_cups.py): an order prints as
+one job with every page; each printer fault at each stage ends in its typed error with the job
+cancelled, sent to the printer once and never again, and the kiosk's copy of the pages gone; a
+job left by an earlier run is cleared before the next order; two orders never interleave; bad
+input refused.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fixtures_cups import CupsServer
 from PIL import Image, ImageDraw
 
 from hardware.printer import (
@@ -31,6 +31,7 @@ from hardware.printer import (
     QueueMisconfigured,
     Timeouts,
 )
+from support.fixtures_cups import CupsServer
 
 FAST = Timeouts(start=5.0, per_page=2.0, fault_grace=0.3, cancel=10.0, poll=0.05)
 DPI = 100

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from peripheral_rig import Rig
 from test_orders import CODE, World
 
 from center.client import CenterClient
@@ -38,6 +37,7 @@ from kiosk.terminal import Terminal
 from kiosk.workflow.controller import STEP_TIMEOUTS, Workflow
 from kiosk.workflow.states import workflow_for
 from kiosk.workflow.steps import Step
+from support.peripheral_rig import Rig
 
 STAFF_CODE = "97531864"  # the store staff's maintenance code of the test kiosks
 STAFF_CODE_HASH = StaffCode.make(STAFF_CODE, iterations=10_000)
