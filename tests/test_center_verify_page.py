@@ -18,7 +18,6 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
-from test_orders import World, running_world
 from test_printing_verify import (
     Copies,
     encoded,
@@ -31,6 +30,7 @@ from test_printing_verify import (
 )
 
 from center.verify_page import KEYS_FILE, UPLOAD_LIMIT
+from support.world import World, running_world
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 from test_center_api import alarms_audited
-from test_orders import World, running_world
 
 from firmware import messages
 from kiosk.workflow.steps import Step
 from support.kiosk_driver import Card, Kiosk, kiosk, new_card
 from support.peripheral_rig import Rig, peripheral_rig
+from support.world import World, running_world
 
 _terminals = iter(range(900, 1000))
 

@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from test_orders import CODE, World, running_world
 
 from center.municipal import schema as municipal_schema
 from center.municipal.issuer import load_settings, store_settings
@@ -34,6 +33,7 @@ from hardware.cardsim.personalize import Holder, issue_card
 from kiosk.workflow.steps import Step
 from support.canaries import holds
 from support.kiosk_driver import Card, Kiosk, kiosk
+from support.world import CODE, World, running_world
 
 PIN = "7391"
 _terminals = iter(range(700, 800))

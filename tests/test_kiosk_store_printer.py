@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_orders import World, running_world
 from test_printer_cups import pdf_pages
 
 from hardware.printer import Timeouts
@@ -20,6 +19,7 @@ from kiosk.config import KioskConfig
 from kiosk.workflow.steps import Step
 from support.fixtures_cups import CupsServer
 from support.kiosk_driver import Card, Kiosk, kiosk, new_card
+from support.world import World, running_world
 
 FAST = Timeouts(start=10.0, per_page=5.0, fault_grace=0.3, cancel=10.0, poll=0.05)
 _terminals = iter(range(800, 900))

@@ -25,7 +25,6 @@ import sqlalchemy as sa
 import uvloop
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from test_orders import CODE, HOUSEHOLD, SEAL, World, authenticate, running_world
 
 from center import authority_client, links
 from center.authority_client import AuthorityClient
@@ -40,6 +39,7 @@ from center.store.schema_versions import make_engine as make_municipal_engine
 from center.store.tables import orders
 from documents import Binding
 from support.tcp_proxy import PASSING, Fate, Plan, TcpProxy, repeating
+from support.world import CODE, HOUSEHOLD, SEAL, World, authenticate, running_world
 
 T = TypeVar("T")
 LOOPS: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {

@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 import segno
 from PIL import Image, ImageDraw, ImageFilter
-from test_orders import CODE, SEAL, World, authenticate, opened, running_world
 
 from center.client import CenterClient
 from center.enrolment import EnrolledTerminal
@@ -58,6 +57,7 @@ from printing.verify import (
     load_keys,
     read_payloads,
 )
+from support.world import CODE, SEAL, World, authenticate, opened, running_world
 
 A4_200DPI = (1654, 2339)
 REPO = Path(__file__).resolve().parent.parent
