@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
-from test_documents import CHIYODA, EXPECTED, ISSUE, make_document
 from test_printer_cups import pdf_pages, pending
 
 from devtools.specimens import specimens
@@ -30,6 +29,7 @@ from kiosk.devices.printer import RenderingPrinter
 from kiosk.errors import PrinterError
 from printing.render import render_document
 from support.fixtures_cups import CupsServer
+from support.sample_documents import CHIYODA, EXPECTED, ISSUE, make_document
 
 Make = Callable[..., tuple[RenderingPrinter, CupsPrinter]]
 FAST = Timeouts(start=5.0, per_page=2.0, fault_grace=0.3, cancel=10.0, poll=0.05)
