@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
-from test_printer_cups import pdf_pages, pending
 
 from devtools.specimens import specimens
 from documents import Binding, MunicipalKey, OpenedDocument, sign
@@ -28,6 +27,7 @@ from hardware.printer import PrinterError as HardwarePrinterError
 from kiosk.devices.printer import RenderingPrinter
 from kiosk.errors import PrinterError
 from printing.render import render_document
+from support.cups_jobs import pdf_pages, pending
 from support.fixtures_cups import CupsServer
 from support.sample_documents import CHIYODA, EXPECTED, ISSUE, make_document
 

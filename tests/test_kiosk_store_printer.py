@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_printer_cups import pdf_pages
 
 from hardware.printer import Timeouts
 from kiosk.assembly import printer_for
 from kiosk.config import KioskConfig
 from kiosk.workflow.steps import Step
+from support.cups_jobs import pdf_pages
 from support.fixtures_cups import CupsServer
 from support.kiosk_driver import Card, Kiosk, kiosk, new_card
 from support.world import World, running_world
