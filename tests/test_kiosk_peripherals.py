@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_center_api import alarms_audited
 
 from firmware import messages
 from kiosk.workflow.steps import Step
+from support.center_audit import alarms_audited
 from support.kiosk_driver import Card, Kiosk, kiosk, new_card
 from support.peripheral_rig import Rig, peripheral_rig
 from support.world import World, running_world
