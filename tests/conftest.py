@@ -16,7 +16,15 @@ import pytest
 from hardware.cardsim.card import VirtualCard
 from koufu.cards import issue_card
 
-pytest_plugins = ["fixtures_pcscd", "fixtures_postgres", "fixtures_authority", "fixtures_cups"]
+# The shared helpers' own checks say what failed, as the tests' do (registered before any is imported).
+pytest.register_assert_rewrite("support")
+
+pytest_plugins = [
+    "support.fixtures_pcscd",
+    "support.fixtures_postgres",
+    "support.fixtures_authority",
+    "support.fixtures_cups",
+]
 
 # Imported now, not at the end of the session: pytest's terminal summary imports these lazily,
 # and CPython 3.11.7 can fail ast.parse there ("AST constructor recursion depth mismatch",

@@ -15,7 +15,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import NameOID
-from fixtures_authority import NOW
 
 from center.authority.ca import CaKind, CertificationAuthority, TestAuthority
 from center.authority.crl import CRL_REFRESH
@@ -28,6 +27,7 @@ from center.authority.generation import create_ca
 from center.authority.ocsp import OCSP_REFRESH, OCSP_VALIDITY, parse_request
 from center.authority.service import AuthorityService
 from devtools.authority import card_key
+from support.fixtures_authority import NOW
 
 IN_2020 = dt.datetime(2020, 6, 1, tzinfo=dt.UTC)
 BIRTH = dt.date(1990, 5, 10)

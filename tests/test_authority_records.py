@@ -8,13 +8,13 @@ import datetime as dt
 
 import pytest
 from cryptography.x509 import ocsp
-from fixtures_authority import NOW
 
 from center.authority.errors import AuthorityStateError
 from center.authority.records import AsyncRecords
 from center.authority.service import AuthorityService
 from center.authority.store import ProducedAnswer
 from devtools.authority import card_key
+from support.fixtures_authority import NOW
 
 BIRTH = dt.date(1990, 5, 10)
 

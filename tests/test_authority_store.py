@@ -13,7 +13,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from fixtures_authority import NOW
 from sqlalchemy import inspect, select, text, update
 
 from center.authority import migrate
@@ -37,6 +36,7 @@ from center.authority.reasons import RevocationReason
 from center.authority.schema import VERSION_TABLE, metadata
 from center.authority.service import AuthorityService
 from devtools.authority import card_key
+from support.fixtures_authority import NOW
 
 BIRTH = dt.date(1990, 5, 10)
 NAME, ADDRESS, MY_NUMBER = "試験　花子", "東京都千代田区霞が関２丁目１番２号", "123456789018"

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
-from fixtures_pcscd import VpcdSlot
 
 from hardware.card.errors import InvalidPinError, PinBlockedError
 from hardware.card.holder import HolderAuthentication
@@ -24,6 +23,7 @@ from hardware.card.pin import PinBuffer
 from hardware.card.profile import USER_AUTH_PIN
 from hardware.card.transport import CardReader
 from hardware.cardsim.nfc_link import free_udp_path
+from support.fixtures_pcscd import VpcdSlot
 
 
 @contextmanager

@@ -13,8 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import sqlalchemy as sa
-from fixtures_postgres import PostgresServer
 
 from center.client import CenterClient, CenterRefusal
 from center.enrolment import EnrolledTerminal
@@ -28,6 +26,8 @@ from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.inprocess import InProcessReader
 from hardware.cardsim.personalize import Holder
 from koufu.cards import issue_card
+from support.center_audit import alarms_audited
+from support.fixtures_postgres import PostgresServer
 
 SESSION_LIFETIME = 10
 
@@ -326,21 +326,3 @@ def test_a_terminal_reports_its_alarm_and_the_center_audits_it(stack: DevStack, 
     with httpx.Client(base_url=stack.center_url, verify=trust(stack.center_tls)) as http:
         unsigned = http.post("/v1/terminal/alarms", json={"causes": "door", "state": "raised"})
     assert (unsigned.status_code, unsigned.json()["error"]) == (401, "unsigned_request")
-
-
-def alarms_audited(stack: DevStack, terminal_id: str) -> list[tuple[str, str]]:
-    """The terminal's alarm lines in the center's audit log, oldest first: (outcome, causes)."""
-    from center.config import CenterConfig
-    from center.store.engine import make_engine
-    from center.store.tables import audit_log
-
-    engine = make_engine(CenterConfig.load(stack.center_dir).database_url)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(audit_log.c.outcome, audit_log.c.reason)
-                .where(audit_log.c.event == "terminal_alarm", audit_log.c.terminal_id == terminal_id)
-                .order_by(audit_log.c.seq)).all()
-    finally:
-        engine.dispose()
-    return [(row.outcome, row.reason) for row in rows]

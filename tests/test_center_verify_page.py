@@ -18,19 +18,11 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
-from test_orders import World, running_world
-from test_printing_verify import (
-    Copies,
-    encoded,
-    issue_copies,
-    koufu_verify,
-    page_image,
-    pdf_of,
-    photo_of,
-    smudged_page,
-)
 
 from center.verify_page import KEYS_FILE, UPLOAD_LIMIT
+from support.page_images import encoded, page_image, pdf_of, photo_of, smudged_page
+from support.verification import Copies, issue_copies, koufu_verify
+from support.world import World, running_world
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"

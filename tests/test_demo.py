@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from canaries import holds
-from fixtures_pcscd import VpcdSlot
 
 from devtools.cli import main
+from support.canaries import holds
+from support.fixtures_pcscd import VpcdSlot
 
 
 def test_demo_reads_verifies_and_signs(

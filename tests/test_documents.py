@@ -61,16 +61,20 @@ from documents import (
     verification_code,
 )
 from documents.canonical import MAX_SAFE_INTEGER
+from support.sample_documents import (
+    CANARY,
+    CHIYODA,
+    EXPECTED,
+    HOLDER_DER,
+    ISSUE,
+    ISSUED_AT,
+    TERMINAL,
+    make_document,
+)
 
-CHIYODA, OSAKA = "131016", "271004"  # 千代田区, 大阪市
-TERMINAL, OTHER_TERMINAL = "T-0001", "T-0002"
-ISSUED_AT = dt.datetime(2026, 11, 23, 10, 15, 30, tzinfo=JST)
+OSAKA = "271004"  # 大阪市
+OTHER_TERMINAL = "T-0002"
 NOW = ISSUED_AT + dt.timedelta(seconds=3)
-ISSUE = IssueNumber(dt.date(2026, 11, 23), CHIYODA, TERMINAL, 1, 42)
-CANARY = "カナリア山田花子-CANARY-7f3a9c"
-HOLDER_DER = b"0\x82\x04\x00 the resident's user-authentication certificate"
-EXPECTED = Binding(order_id="ORD-20261123-000017", session_id="6f1c2f0e-8a43-4b7e-9d2a-0c5e1f3b7a91",
-                   terminal_id=TERMINAL, holder_certificate=Binding.holder_hash(HOLDER_DER))
 CODES: dict[type[DocumentError], str] = {
     MalformedDocument: "malformed_document",
     NotForThisTerminal: "wrong_recipient",
@@ -108,22 +112,6 @@ def world() -> World:
 def good(world: World) -> bytes:
     """One correctly sealed document for TERMINAL."""
     return seal(sign(make_document(), world.chiyoda), TERMINAL, world.terminal.public_key())
-
-
-def make_document(*, binding: Binding = EXPECTED, issue: IssueNumber = ISSUE, **changes: Any) -> Document:
-    fields: dict[str, Any] = {
-        "issue_number": issue,
-        "certificate_type": "resident_record",
-        "municipality": CHIYODA,
-        "issued_at": ISSUED_AT,
-        "binding": binding,
-        "pages": 2,
-        "content": {"name": CANARY, "address": "東京都千代田区九段南1-2-1",
-                    "household": [{"name": CANARY, "relation": "世帯主", "born": "1980-04-01"}],
-                    "fee_yen": 200, "remarks": None, "seal_registered": False},
-    }
-    fields.update(changes)
-    return Document(**fields)
 
 
 def open_(sealed: bytes, world: World, *, terminal_id: str = TERMINAL,

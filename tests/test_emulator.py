@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from canaries import holds
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -16,6 +15,7 @@ from hardware.card.profile import AID, InputSupportFile, JpkiFile
 from hardware.card.tlv import parse_all, read_tlv
 from hardware.cardsim.card import CONTACT_ATR, VirtualCard, pkcs1_v15_sign_raw
 from hardware.cardsim.filesystem import check_number_b
+from support.canaries import holds
 
 SELECT_JPKI = bytes.fromhex("00A4040C0A") + AID.JPKI.value
 SELECT_SUPPORT = bytes.fromhex("00A4040C0A") + AID.INPUT_SUPPORT.value

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_orders import CODE, SEAL, World, running_world
 
 from center.client import CenterClient
 from hardware.card.errors import InvalidPinError
@@ -21,6 +20,7 @@ from hardware.cardsim.inprocess import InProcessReader
 from hardware.cardsim.personalize import Holder
 from kiosk.center_link import KioskError, KioskSession
 from koufu.cards import issue_card
+from support.world import CODE, SEAL, World, running_world
 
 
 @pytest.fixture(scope="module", params=["sqlite"])

@@ -1,7 +1,8 @@
 """Whole sessions at a kiosk whose coins, light, buzzer and alarms are the real firmware on the
-MicroPython unix port behind a pseudo-terminal (tests/peripheral_rig.py), with the real center and
-municipality: paying with change, a refund on cancel, the reminders, a tamper alarm putting the
-terminal out of service, a controller reset mid-payment and the kiosk restarting mid-order."""
+MicroPython unix port behind a pseudo-terminal (tests/support/peripheral_rig.py), with the real
+center and municipality: paying with change, a refund on cancel, the reminders, a tamper alarm
+putting the terminal out of service, a controller reset mid-payment and the kiosk restarting
+mid-order."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kiosk_driver import Card, Kiosk, kiosk, new_card
-from peripheral_rig import Rig, peripheral_rig
-from test_center_api import alarms_audited
-from test_orders import World, running_world
 
 from firmware import messages
 from kiosk.workflow.steps import Step
+from support.center_audit import alarms_audited
+from support.kiosk_driver import Card, Kiosk, kiosk, new_card
+from support.peripheral_rig import Rig, peripheral_rig
+from support.world import World, running_world
 
 _terminals = iter(range(900, 1000))
 

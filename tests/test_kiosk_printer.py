@@ -1,7 +1,8 @@
-"""The kiosk's printer port on the private CUPS server (tests/fixtures_cups.py): every copy of an
-order rendered and printed as one job while the event loop keeps running; printer faults become
-the kiosk's PrinterError with the printer's code, the job cancelled; a copy of another order is
-refused before anything is rendered; an abandoned step cancels its job before the next order.
+"""The kiosk's printer port on the private CUPS server (tests/support/fixtures_cups.py): every copy
+of an order rendered and printed as one job while the event loop keeps running; printer faults
+become the kiosk's PrinterError with the printer's code, the job cancelled; a copy of another
+order is refused before anything is rendered; an abandoned step cancels its job before the next
+order.
 
 The pages are drawn by a small Pillow renderer with render_document's call signature, and once by
 printing.render itself (a specimen order).
@@ -17,10 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fixtures_cups import CupsServer
 from PIL import Image, ImageDraw
-from test_documents import CHIYODA, EXPECTED, ISSUE, make_document
-from test_printer_cups import pdf_pages, pending
 
 from devtools.specimens import specimens
 from documents import Binding, MunicipalKey, OpenedDocument, sign
@@ -29,6 +27,9 @@ from hardware.printer import PrinterError as HardwarePrinterError
 from kiosk.devices.printer import RenderingPrinter
 from kiosk.errors import PrinterError
 from printing.render import render_document
+from support.cups_jobs import pdf_pages, pending
+from support.fixtures_cups import CupsServer
+from support.sample_documents import CHIYODA, EXPECTED, ISSUE, make_document
 
 Make = Callable[..., tuple[RenderingPrinter, CupsPrinter]]
 FAST = Timeouts(start=5.0, per_page=2.0, fault_grace=0.3, cancel=10.0, poll=0.05)

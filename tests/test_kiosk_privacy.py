@@ -22,9 +22,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from canaries import holds
-from kiosk_driver import Card, Kiosk, kiosk
-from test_orders import CODE, World, running_world
 
 from center.municipal import schema as municipal_schema
 from center.municipal.issuer import load_settings, store_settings
@@ -35,6 +32,9 @@ from hardware.cardsim.inprocess import InProcessReader
 from hardware.cardsim.personalize import Holder
 from kiosk.workflow.steps import Step
 from koufu.cards import issue_card
+from support.canaries import holds
+from support.kiosk_driver import Card, Kiosk, kiosk
+from support.world import CODE, World, running_world
 
 PIN = "7391"
 _terminals = iter(range(700, 800))

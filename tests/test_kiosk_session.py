@@ -16,9 +16,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from canaries import holds
-from kiosk_driver import STAFF_CODE, Card, Kiosk, kiosk, new_card
-from test_orders import World, running_world
 
 from center.municipal import schema as municipal_schema
 from center.store.engine import make_engine
@@ -27,6 +24,9 @@ from documents import OpenedDocument
 from hardware.cardsim.card import VirtualCard
 from kiosk.devices.simulated import SimulatedMaintenance
 from kiosk.workflow.steps import TRANSITIONS, Outcome, Step
+from support.canaries import holds
+from support.kiosk_driver import STAFF_CODE, Card, Kiosk, kiosk, new_card
+from support.world import World, running_world
 
 TAKEN: set[tuple[Step, Outcome]] = set()  # every transition any test of this module took
 _terminals = iter(range(1, 1000))

@@ -1,7 +1,7 @@
 """A whole session printed on the store's printer: the real renderer, the real CUPS server of the
-tests (tests/fixtures_cups.py) and the printer the kiosk's settings name (``print_to``), with the
-real center and municipality; a printer out of paper fails the session, voids the order and
-returns the coins."""
+tests (tests/support/fixtures_cups.py) and the printer the kiosk's settings name (``print_to``),
+with the real center and municipality; a printer out of paper fails the session, voids the order
+and returns the coins."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fixtures_cups import CupsServer
-from kiosk_driver import Card, Kiosk, kiosk, new_card
-from test_orders import World, running_world
-from test_printer_cups import pdf_pages
 
 from hardware.printer import Timeouts
 from kiosk.assembly import printer_for
 from kiosk.config import KioskConfig
 from kiosk.workflow.steps import Step
+from support.cups_jobs import pdf_pages
+from support.fixtures_cups import CupsServer
+from support.kiosk_driver import Card, Kiosk, kiosk, new_card
+from support.world import World, running_world
 
 FAST = Timeouts(start=10.0, per_page=5.0, fault_grace=0.3, cancel=10.0, poll=0.05)
 _terminals = iter(range(800, 900))

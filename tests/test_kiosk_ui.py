@@ -15,14 +15,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fixtures_pcscd import VpcdSlot
 from PIL import Image
-from test_orders import World, running_world
 
 from devtools.kiosk.residents import card_for, lock_pin
 from devtools.kiosk.xvfb import virtual_display
 from kiosk.config import KioskConfig
 from kiosk.ui.single import AlreadyRunning, only_instance
+from support.fixtures_pcscd import VpcdSlot
+from support.world import World, running_world
 
 START = ["idle", "language", "place_card", "whose"]
 CARD = [*START, "pin", "take_card", "certificate_type"]

@@ -1,7 +1,8 @@
 """The links between the stack's parts when connections break: the center's clients of the JPKI
 authority and of a municipality, and a terminal's client of the center. Real server processes
 over TLS on loopback (the dev stack), and a TCP proxy in front of one of them that resets the
-connections it is told to (:mod:`tcp_proxy`), at connect or after the request reached the server.
+connections it is told to (:mod:`support.tcp_proxy`), at connect or after the request reached the
+server.
 
 While the server is up, every question is answered and every order comes out once; when it is
 gone, the client refuses with its typed error after a few quick tries, never waiting long.
@@ -24,8 +25,6 @@ import sqlalchemy as sa
 import uvloop
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from tcp_proxy import PASSING, Fate, Plan, TcpProxy, repeating
-from test_orders import CODE, HOUSEHOLD, SEAL, World, authenticate, running_world
 
 from center import authority_client, links
 from center.authority_client import AuthorityClient
@@ -38,6 +37,8 @@ from center.store.engine import make_engine
 from center.store.schema_versions import make_engine as make_municipal_engine
 from center.store.tables import orders
 from documents import Binding, b64url_encode
+from support.tcp_proxy import PASSING, Fate, Plan, TcpProxy, repeating
+from support.world import CODE, HOUSEHOLD, SEAL, World, authenticate, running_world
 
 T = TypeVar("T")
 LOOPS: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {

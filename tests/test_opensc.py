@@ -18,12 +18,12 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from fixtures_pcscd import VpcdSlot
 
 from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.filesystem import AUTH_PIN
 from hardware.cardsim.tap import CardTap
 from koufu.cards import issue_card
+from support.fixtures_pcscd import VpcdSlot
 
 pytestmark = [pytest.mark.pcscd, pytest.mark.opensc]
 

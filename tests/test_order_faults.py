@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from test_orders import SEAL, World, authenticate, running_world
 
 from center.client import CenterClient, CenterRefusal
 from center.config import CenterConfig
@@ -26,6 +25,7 @@ from center.store.engine import make_engine
 from center.store.schema_versions import make_engine as make_municipal_engine
 from center.store.tables import orders
 from devtools.stack import DevStack
+from support.world import SEAL, World, authenticate, running_world
 
 CODE = "131016"
 DEADLINE = 4  # seconds

@@ -1,6 +1,7 @@
 """The PC/SC adapter through a real pcscd: emulated card → vpcd → pcscd → pyscard → PcscReader.
 
-The card stays in between tests (see ``fixtures_pcscd``); each test inserts or removes it first.
+The card stays in between tests (see ``support.fixtures_pcscd``); each test inserts or removes it
+first.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
-from fixtures_pcscd import Pcscd, VpcdSlot
 from smartcard.Exceptions import SmartcardException
 
 from hardware.card.errors import CardRemovedError, CardTimeoutError, TransportError
@@ -25,6 +25,7 @@ from hardware.card.pcsc import PcscConnection, PcscReader, list_readers
 from hardware.card.pin import PinBuffer
 from hardware.card.profile import USER_AUTH_PIN
 from hardware.cardsim.card import VirtualCard
+from support.fixtures_pcscd import Pcscd, VpcdSlot
 
 pytestmark = pytest.mark.pcscd
 

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from peripheral_rig import Rig, peripheral_rig
 
 from firmware import link, messages
 from hardware.peripherals import CommandRefused, ControllerUnavailable, PeripheralController
 from hardware.peripherals.transport import FdTransport, SerialTransport
 from kiosk.errors import PaymentError, TerminalAlarm
 from kiosk.ports import ReminderKind
+from support.peripheral_rig import Rig, peripheral_rig
 
 
 def in_loop(test: Callable[..., Awaitable[None]]) -> Callable[..., None]:

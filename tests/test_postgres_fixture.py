@@ -1,6 +1,6 @@
 """The private PostgreSQL server of the tests: reachable, password-protected, fast, isolated.
 
-These tests check the fixtures of ``fixtures_postgres`` themselves; storage tests use
+These tests check the fixtures of ``support.fixtures_postgres`` themselves; storage tests use
 ``database_url`` (both backends) or ``postgres_url``.
 """
 
@@ -15,12 +15,13 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import fixtures_postgres
 import psycopg
 import pytest
-from fixtures_postgres import PostgresServer, find_binaries, start_server
 from sqlalchemy import Engine, create_engine, inspect, make_url, text
 from sqlalchemy.exc import DBAPIError
+
+from support import fixtures_postgres
+from support.fixtures_postgres import PostgresServer, find_binaries, start_server
 
 pytestmark = pytest.mark.postgres
 

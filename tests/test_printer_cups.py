@@ -1,20 +1,19 @@
-"""The CUPS printer against a private cupsd (tests/fixtures_cups.py): an order prints as one job
-with every page; each printer fault at each stage ends in its typed error with the job cancelled,
-sent to the printer once and never again, and the kiosk's copy of the pages gone; a job left by
-an earlier run is cleared before the next order; two orders never interleave; bad input refused.
+"""The CUPS printer against a private cupsd (tests/support/fixtures_cups.py): an order prints as
+one job with every page; each printer fault at each stage ends in its typed error with the job
+cancelled, sent to the printer once and never again, and the kiosk's copy of the pages gone; a
+job left by an earlier run is cleared before the next order; two orders never interleave; bad
+input refused.
 """
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fixtures_cups import CupsServer
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from hardware.printer import (
     CupsPrinter,
@@ -31,32 +30,10 @@ from hardware.printer import (
     QueueMisconfigured,
     Timeouts,
 )
+from support.cups_jobs import DPI, job, pages, pdf_pages, pending
+from support.fixtures_cups import CupsServer
 
 FAST = Timeouts(start=5.0, per_page=2.0, fault_grace=0.3, cancel=10.0, poll=0.05)
-DPI = 100
-
-
-def pages(count: int, mode: str = "L") -> list[Image.Image]:
-    """``count`` A4 pages at 100 dpi, each with its number drawn on it."""
-    result = []
-    for number in range(1, count + 1):
-        page = Image.new(mode, (827, 1170), "white")
-        ImageDraw.Draw(page).text((100, 100), f"page {number} of {count}", fill="black")
-        result.append(page)
-    return result
-
-
-def job(name: str, count: int = 2) -> PrintJob:
-    return PrintJob(name, pages(count), dpi=DPI)
-
-
-def pdf_pages(path: Path) -> int:
-    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
-    return int(next(line.split()[1] for line in info.splitlines() if line.startswith("Pages:")))
-
-
-def pending(cups_server: CupsServer, queue: str) -> str:
-    return cups_server.run("lpstat", "-W", "not-completed", "-o", queue).strip()
 
 
 @pytest.fixture

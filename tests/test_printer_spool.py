@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_printer_cups import DPI, job, pdf_pages
 
 from hardware.printer import (
     JobCancelled,
@@ -28,6 +27,7 @@ from hardware.printer import (
     SpoolPrinter,
     Timeouts,
 )
+from support.cups_jobs import DPI, job, pdf_pages
 
 FAST = Timeouts(start=2.0, per_page=1.0, fault_grace=0.2, cancel=5.0, poll=0.02)
 

@@ -4,10 +4,10 @@ checkable from the payload alone, and every damaged or foreign text refused with
 from __future__ import annotations
 
 import pytest
-from test_documents import CHIYODA, make_document
 
 from documents import MunicipalKey, OpenedDocument, hash_signature_message, sign
 from printing.payload import BadPayload, PagePayload
+from support.sample_documents import CHIYODA, make_document
 
 
 @pytest.fixture(scope="module")

@@ -7,31 +7,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import io
-import json
-import os
-import secrets
-import struct
-import subprocess
-import sys
-import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import segno
-from PIL import Image, ImageDraw, ImageFilter
-from test_orders import CODE, SEAL, World, authenticate, opened, running_world
+from PIL import Image
 
-from center.client import CenterClient
-from center.enrolment import EnrolledTerminal
-from center.municipal import service as municipal_service
 from devtools.stack import free_port
 from documents import (
-    Binding,
     MunicipalKey,
-    OpenedDocument,
     TrustedKey,
     TrustList,
     hash_signature_message,
@@ -40,7 +24,6 @@ from documents import (
 from documents.errors import MalformedDocument
 from printing import verify_read
 from printing.payload import PagePayload
-from printing.render import render_document
 from printing.verify import (
     CenterStatus,
     DamagedCode,
@@ -58,122 +41,11 @@ from printing.verify import (
     load_keys,
     read_payloads,
 )
-
-A4_200DPI = (1654, 2339)
-REPO = Path(__file__).resolve().parent.parent
-
-
-# -- pages as a printer would give them ------------------------------------------------------------
-
-def qr_image(text: str, scale: int = 6) -> Image.Image:
-    out = io.BytesIO()
-    segno.make(text, error="m", micro=False).save(out, kind="png", scale=scale, border=4)
-    return Image.open(io.BytesIO(out.getvalue())).convert("L")
-
-
-def page_image(payload: PagePayload | None, *, text: str | None = None) -> Image.Image:
-    """A white A4 page at 200 dpi with some lines and the page's code at the bottom right (or
-    ``text`` in a QR code, or no code)."""
-    page = Image.new("L", A4_200DPI, 255)
-    draw = ImageDraw.Draw(page)
-    for line in range(12):
-        draw.text((150, 300 + 60 * line), f"line {line} of a certificate " * 3, fill=0)
-    if payload is not None or text is not None:
-        code = qr_image(payload.encode() if payload is not None else str(text))
-        page.paste(code, (A4_200DPI[0] - code.width - 120, A4_200DPI[1] - code.height - 120))
-    return page
-
-
-def smudged_page(payload: PagePayload) -> Image.Image:
-    """The page with a black smear across its code: the code is found, and cannot be read."""
-    page = page_image(payload)
-    code = qr_image(payload.encode())
-    left, top = A4_200DPI[0] - code.width - 120, A4_200DPI[1] - code.height - 120
-    ImageDraw.Draw(page).rectangle((left + 60, top + 150, left + code.width - 60, top + 250), fill=0)
-    return page
-
-
-def encoded(image: Image.Image, kind: str = "PNG", **options: object) -> bytes:
-    out = io.BytesIO()
-    image.save(out, kind, **options)
-    return out.getvalue()
-
-
-def pdf_of(*pages: Image.Image) -> bytes:
-    first, *rest = pages
-    return encoded(first, "PDF", save_all=True, append_images=rest, resolution=200.0)
-
-
-def photo_of(page: Image.Image) -> bytes:
-    """A phone's picture of the page: turned on a grey table, smaller, soft, dim, JPEG."""
-    turned = page.convert("RGB").rotate(17, expand=True, fillcolor=(120, 110, 100))
-    small = turned.resize((turned.width * 6 // 10, turned.height * 6 // 10))
-    small = small.filter(ImageFilter.GaussianBlur(1.0))
-    return encoded(Image.eval(small, lambda v: 70 + v // 2), "JPEG", quality=60)
-
-
-def png_declaring(width: int, height: int) -> bytes:
-    """A tiny PNG whose header declares ``width`` x ``height`` (a decompression bomb's shape)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-            + chunk(b"IEND", b""))
-
+from support.page_images import encoded, page_image, pdf_of, photo_of, png_declaring, smudged_page
+from support.verification import Copies, issue_copies, koufu_verify
+from support.world import CODE, World, running_world
 
 # -- the world: real processes, real copies ----------------------------------------------------------
-
-@dataclass(frozen=True)
-class Issued:
-    payload: PagePayload
-    document: OpenedDocument
-    binding: Binding  # the order's, as the kiosk checks it before printing
-    name: str  # the resident's, as printed: a canary
-
-    def rendered(self, trust: TrustList, dpi: int = 300) -> list[Image.Image]:
-        """The pages as the kiosk's printer gets them."""
-        return render_document(self.document, trust=trust, expected=self.binding,
-                               now=dt.datetime.now(dt.UTC), dpi=dpi)
-
-
-@dataclass(frozen=True)
-class Copies:
-    printed: Issued
-    voided: Issued
-    not_printed: Issued
-    keys_file: Path  # the published keys, with the municipality's name
-
-
-def issue(world: World, terminal: EnrolledTerminal, client: CenterClient, *, printed: bool = False,
-          void: bool = False) -> Issued:
-    """A resident's seal registration certificate, ordered at a kiosk and opened as it would print it."""
-    resident = world.resident()
-    session_id = authenticate(world, client, resident)
-    order = client.place_order(session_id, secrets.token_hex(8), [SEAL])
-    copy = order["copies"][0]
-    document = opened(world, copy, terminal, order["order_id"], session_id, resident)
-    if printed:
-        assert client.printed(order["order_id"], [copy["issue_number"]])["state"] == "printed"
-    if void:
-        assert client.void(order["order_id"], "cancelled")["state"] == "voided"
-    assert document.document.content["body"]["name"] == resident.name
-    binding = Binding(order["order_id"], session_id, terminal.terminal_id,
-                      Binding.holder_hash(resident.certificate))
-    return Issued(PagePayload.of(document, 1), document, binding, resident.name)
-
-
-def issue_copies(world: World, directory: Path, terminal_id: str) -> Copies:
-    terminal, client = world.terminal(terminal_id)
-    try:
-        copies = [issue(world, terminal, client, printed=True), issue(world, terminal, client, void=True),
-                  issue(world, terminal, client)]
-    finally:
-        client.close()
-    published = json.loads((world.town.directory / municipal_service.PUBLIC_KEY_FILE).read_text())
-    keys_file = directory / "municipal-keys.json"
-    keys_file.write_text(json.dumps([{**published, "name": "千代田区"}], ensure_ascii=False))
-    return Copies(*copies, keys_file)
-
 
 @pytest.fixture(scope="module", params=["sqlite"])
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
@@ -414,12 +286,6 @@ def test_malformed_published_keys_are_refused(content: bytes) -> None:
 
 
 # -- koufu verify --------------------------------------------------------------------------------------
-
-def koufu_verify(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "koufu", "verify", *map(str, args)], capture_output=True,
-                          text=True, env=environment, timeout=120, check=False)
-
 
 def test_koufu_verify_prints_a_line_per_page_and_exits_by_the_verdicts(
         copies: Copies, world: World, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 
-from fixtures_pcscd import Pcscd
+from support.fixtures_pcscd import Pcscd
 
 STARTUP = 180.0
 

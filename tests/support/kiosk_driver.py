@@ -1,6 +1,6 @@
 """A resident at a headless kiosk, for the tests: a terminal with the real workflow, the emulated
 card in an in-process reader (or pcscd), simulated coins, printer and reminder, and a real
-center and municipality (from :mod:`test_orders`' world)."""
+center and municipality (from :mod:`support.world`)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from peripheral_rig import Rig
-from test_orders import CODE, World
 
 from center.client import CenterClient
 from center.enrolment import EnrolledTerminal
@@ -39,6 +36,8 @@ from kiosk.workflow.controller import Workflow
 from kiosk.workflow.states import workflow_for
 from kiosk.workflow.steps import Step
 from koufu.cards import issue_card
+from support.peripheral_rig import Rig
+from support.world import CODE, World
 
 STAFF_CODE = "97531864"  # the store staff's maintenance code of the test kiosks
 STAFF_CODE_HASH = StaffCode.make(STAFF_CODE, iterations=10_000)

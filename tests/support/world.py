@@ -1,0 +1,138 @@
+"""The orders world shared by the end-to-end tests: real authority, center and municipal server
+processes over TLS (the dev stack) with one synthetic town, its residents each with a card of their
+own, and what the kiosk does around an order (the card's proof of a session, opening a sealed copy).
+
+A test module builds its own ``world`` fixture with :func:`running_world`, on the backends it
+parametrises (``request.param``: ``sqlite`` or ``postgresql``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from center.authority.keys import generate_key
+from center.client import CenterClient
+from center.enrolment import EnrolledTerminal
+from center.municipal import service as municipal_service
+from center.protocol import resident_binding, unb64url
+from devtools.stack import ALWAYS_OPEN, DevStack, Town, start_stack
+from documents import Binding, OpenedDocument, TrustedKey, TrustList, open_sealed
+
+CODE = "131016"
+SEAL = {"certificate_type": "seal_registration", "copies": 1, "options": {}}
+HOUSEHOLD = {"certificate_type": "resident_record", "copies": 1, "options": {"head_and_relationship": True}}
+_keys = itertools.count()
+
+
+@dataclass(frozen=True)
+class Resident:
+    resident_id: int
+    name: str
+    key: rsa.RSAPrivateKey
+    certificate: bytes  # DER
+
+    def sign(self, message: bytes) -> bytes:
+        return self.key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+
+
+@dataclass
+class World:
+    stack: DevStack
+    town: Town
+    trust: TrustList
+    keys: list[rsa.RSAPrivateKey]
+    used: set[int]
+
+    def resident(self, pool: str = "ordinary") -> Resident:
+        """A resident of the pool not used yet, with a card of their own (linked in the town)."""
+        person = next(p for p in getattr(self.town.people, pool) if p.resident_id not in self.used)
+        self.used.add(person.resident_id)
+        key = self.keys[next(_keys) % len(self.keys)]
+        with self.stack.authority() as authority:
+            certificate = authority.issue_user_auth(
+                key.public_key(), birth_date=dt.date(1980, 4, 1), municipality=CODE
+            )
+        self.town.link_card(certificate.serial_number, person.resident_id)
+        return Resident(
+            person.resident_id,
+            self.town.name_of(person.resident_id),
+            key,
+            certificate.public_bytes(serialization.Encoding.DER),
+        )
+
+    def terminal(self, terminal_id: str) -> tuple[EnrolledTerminal, CenterClient]:
+        terminal = self.stack.enroll(terminal_id)
+        return terminal, self.stack.client(terminal)
+
+
+def running_world(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    households: int,
+    **options: Any,
+) -> Iterator[World]:
+    """A stack with one town on the backend ``request.param``; on PostgreSQL the center runs in
+    topology ``multi`` (``options`` go to :func:`start_stack`)."""
+    root = tmp_path_factory.mktemp(f"{name}-{request.param}")
+    center_db = authority_db = None
+    if request.param == "postgresql":
+        server = request.getfixturevalue("postgres_server")
+        center_db, authority_db = (
+            server.url(server.create_database("center")),
+            server.url(server.create_database("authority")),
+        )
+    stack = start_stack(
+        root,
+        center_db=center_db,
+        authority_db=authority_db,
+        topology="multi" if center_db else "single",
+        towns={CODE: ("千代田区", households)},
+        **options,
+    )
+    try:
+        stack.load_calendar(ALWAYS_OPEN)
+        town = stack.towns[CODE]
+        published = TrustedKey.from_json(
+            json.loads((town.directory / municipal_service.PUBLIC_KEY_FILE).read_text())
+        )
+        yield World(stack, town, TrustList([published]), [generate_key() for _ in range(3)], set())
+    finally:
+        stack.stop()
+
+
+def authenticate(world: World, client: CenterClient, resident: Resident) -> str:
+    """What the kiosk does before an order: a session, the card's proof of it."""
+    world.stack.wait_until_open(client)
+    session = client.open_session()
+    binding = resident_binding(session.session_id, client.terminal.terminal_id, session.challenge)
+    client.authenticate_resident(session.session_id, resident.certificate, resident.sign(binding))
+    return session.session_id
+
+
+def opened(
+    world: World,
+    copy: dict[str, Any],
+    terminal: EnrolledTerminal,
+    order_id: str,
+    session_id: str,
+    resident: Resident,
+) -> OpenedDocument:
+    """The kiosk's check before printing: its own session's binding, or nothing is printed."""
+    expected = Binding(order_id, session_id, terminal.terminal_id, Binding.holder_hash(resident.certificate))
+    return open_sealed(
+        unb64url(copy["sealed"]),
+        terminal_id=terminal.terminal_id,
+        terminal_key=terminal.key,
+        trust=world.trust,
+        expected=expected,
+    )
