@@ -47,7 +47,17 @@ from center.authority.keys import generate_key
 from center.protocol import resident_binding, unb64url
 from devtools import postgres as pgserver
 from devtools.stack import ALWAYS_OPEN, DevStack, start_stack
-from documents import Binding, Document, IssueNumber, MunicipalKey, TrustList, open_sealed, seal, sign
+from documents import (
+    Binding,
+    Document,
+    IssueNumber,
+    MunicipalKey,
+    TrustList,
+    open_sealed,
+    seal,
+    sign,
+    tokyo_day,
+)
 
 CODE = "131016"
 SEAL = {"certificate_type": "seal_registration", "copies": 1, "options": {}}
@@ -130,7 +140,7 @@ def crypto_alone(rounds: int) -> dict[str, float]:
     now = dt.datetime.now(dt.UTC)
     binding = Binding("O-1", "S-1", "T-0001", "ab" * 32)
     document = Document(
-        IssueNumber(now.date(), CODE, "T-0001", 1, 1),
+        IssueNumber(tokyo_day(now), CODE, "T-0001", 1, 1),  # the day in Japan, whatever the hour in UTC
         "seal_registration",
         CODE,
         now,
