@@ -1,7 +1,7 @@
 """``make bench``: the kiosk's own time per session step, and its start-up time and memory.
 
 Per step: headless sessions (the real workflow and steps, an emulated card in an in-process
-reader, simulated coins and printer) against a real authority, center and municipality on
+reader, stand-in coins and printer) against a real authority, center and municipality on
 loopback. Each step's time from its screen to the next is split into what the resident and the
 devices took (waiting for a touch, a card placed or taken, coins, paper taken), what the card
 took (every APDU, timed at the connection), what the printer took, and the rest — the kiosk

@@ -6,8 +6,8 @@ vsmartcard's vpcd reader, an emulated My Number Card for a resident of the first
 1234), and the kiosk app in a window with the demo panel: "place card" connects the card to vpcd,
 so the kiosk reads it through pcscd exactly as a real card in a real reader (the real code path).
 The coins, the card tray's light and the buzzer are the peripheral controller's real firmware on
-the MicroPython unix port behind a pseudo-terminal (the panel drops coins into its simulated
-acceptor); the printed documents are simulated on the same panel.
+the MicroPython unix port behind a pseudo-terminal (the panel drops coins into the acceptor
+its simulator plays); the printer is the kiosk's in-process stand-in, its tray on the same panel.
 
 The service is open around the clock here (the real calendar would close it from 23:00 to
 6:30). Without a display, the kiosk runs on a virtual one (Xvfb) and says so. Everything is
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hardware.cardsim.pcscd import VPCD_READER, ensure_pcscd
-from kiosk.config import KioskConfig
+from kiosk.config import FIRMWARE_SIMULATOR, KioskConfig
 
 if TYPE_CHECKING:
     from devtools.stack import DevStack
@@ -61,7 +61,7 @@ def _run(root: Path, *, fullscreen: bool) -> int:
     daemon = None
     try:
         stack.load_calendar(ALWAYS_OPEN)
-        config = stack.kiosk_config(TERMINAL, reader=f"pcsc:{VPCD_READER}", peripherals="simulator")
+        config = stack.kiosk_config(TERMINAL, reader=f"pcsc:{VPCD_READER}", peripherals=FIRMWARE_SIMULATOR)
         client = stack.client(KioskConfig.load(config).enrolled())
         stack.wait_until_open(client)
         client.close()

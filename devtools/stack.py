@@ -38,6 +38,7 @@ from center.terminals import TerminalCA, enroll
 from center.tls import trust
 from devtools.synthetic import Population, generate
 from documents import JST
+from kiosk.config import STAND_IN
 from kiosk.staff import StaffCode
 
 STARTUP_TIMEOUT = 30.0
@@ -137,7 +138,7 @@ class DevStack:
         shutil.copyfile(self.center_tls, out / "center-tls.crt")
         return terminal
 
-    def kiosk_config(self, terminal_id: str, *, reader: str = "pcsc", peripherals: str = "simulated",
+    def kiosk_config(self, terminal_id: str, *, reader: str = "pcsc", peripherals: str = STAND_IN,
                      staff_code: str = DEMO_STAFF_CODE) -> Path:
         """A kiosk's settings file for a newly enrolled terminal: this center, the towns' published
         keys as the trust list, a journal of its own (see :mod:`kiosk.config`)."""

@@ -29,7 +29,7 @@ from documents.sealing import (
     sign,
     signature_message,
 )
-from documents.verification import code_digest, parse_verification_code, verification_code
+from documents.verification_code import code_digest, parse_verification_code, verification_code
 
 __all__ = [
     "DOCUMENT_FORMAT",

@@ -53,7 +53,7 @@ from documents.errors import (
 from documents.issue_number import IssueNumber, is_terminal_id
 from documents.keys import KEY_ID, MunicipalKey, TrustedKey
 from documents.model import Binding, Document
-from documents.verification import verification_code
+from documents.verification_code import verification_code
 
 SIGNATURE_CONTEXT = b"koufu-document-signature/2\n"
 SEALED_FORMAT = "koufu-sealed/1"

@@ -1,5 +1,5 @@
 """A terminal put together from its settings: the center client, the trust list, the journal, the
-card reader, the peripheral controller (or simulated coins, light and buzzer) and the printer.
+card reader, the peripheral controller (or stand-ins for coins, light and buzzer) and the printer.
 
 ``reader`` in the settings, or given here:
 
@@ -26,7 +26,7 @@ from hardware.peripherals.simulator import PeripheralSimulator
 from hardware.peripherals.transport import FdTransport, SerialTransport
 from hardware.printer import CupsPrinter, PrintBackend, SpoolPrinter
 from kiosk.center_link import KioskSession
-from kiosk.config import KioskConfig
+from kiosk.config import FIRMWARE_SIMULATOR, STAND_IN, KioskConfig
 from kiosk.devices.card_slot import ReaderSlot
 from kiosk.devices.peripherals import (
     LinkedCashbox,
@@ -36,11 +36,11 @@ from kiosk.devices.peripherals import (
     LinkedReminder,
 )
 from kiosk.devices.printer import RenderingPrinter, TraySensor
-from kiosk.devices.simulated import (
-    SimulatedCashbox,
-    SimulatedMaintenance,
-    SimulatedPrinter,
-    SimulatedReminder,
+from kiosk.devices.stand_ins import (
+    StandInCashbox,
+    StandInMaintenance,
+    StandInPrinter,
+    StandInReminder,
 )
 from kiosk.journal import OrderJournal
 from kiosk.ports import Printer, Screen
@@ -59,16 +59,19 @@ def reader_for(spec: str) -> CardReader:
 
 
 @dataclass
-class SimulatedDevices:
-    cashbox: SimulatedCashbox
-    printer: SimulatedPrinter
-    reminder: SimulatedReminder
+class StandInDevices:
+    """The stand-ins in the kiosk's own process: its coins and reminder when ``peripherals`` is
+    ``stand-in``, its printer when ``print_to`` is."""
+
+    cashbox: StandInCashbox
+    printer: StandInPrinter
+    reminder: StandInReminder
 
 
 @dataclass
 class Peripherals:
     """The peripheral controller's devices: on a board (``serial:<device>``) or on its firmware's
-    simulator (``simulator``: the MicroPython unix port behind a pseudo-terminal)."""
+    simulator (``firmware-simulator``: the MicroPython unix port behind a pseudo-terminal)."""
 
     controller: PeripheralController
     cashbox: LinkedCashbox
@@ -93,12 +96,12 @@ class Peripherals:
 
 
 def peripherals_for(config: KioskConfig, *, up_timeout: float = 15.0) -> Peripherals | None:
-    """The peripheral controller ``peripherals`` names, connected and up; ``None`` for ``simulated``."""
-    if config.peripherals == "simulated":
+    """The peripheral controller ``peripherals`` names, connected and up; ``None`` for ``stand-in``."""
+    if config.peripherals == STAND_IN:
         return None
     simulator = None
     transport: SerialTransport | FdTransport
-    if config.peripherals == "simulator":
+    if config.peripherals == FIRMWARE_SIMULATOR:
         simulator = PeripheralSimulator(config.journal.parent / "board").start()
         transport = simulator.transport
     else:
@@ -115,7 +118,7 @@ def peripherals_for(config: KioskConfig, *, up_timeout: float = 15.0) -> Periphe
 @dataclass
 class Assembled:
     terminal: Terminal
-    devices: SimulatedDevices
+    devices: StandInDevices
     client: CenterClient
     reader: CardReader
     peripherals: Peripherals | None = None
@@ -148,16 +151,16 @@ def printer_for(config: KioskConfig, trust: TrustList, *, work_dir: Path | None 
 def assemble(config: KioskConfig, screen: Screen, *, reader: CardReader | None = None,
              seconds_per_page: float = 0.0) -> Assembled:
     """The terminal of ``config``: the peripheral controller's coins, light, buzzer, output tray and
-    alarm when ``peripherals`` names one (else simulated coins and reminder); the store's printer
-    when ``print_to`` names one, else the simulated printer."""
+    alarm when ``peripherals`` names one (else the stand-in coins and reminder); the store's printer
+    when ``print_to`` names one, else the stand-in printer."""
     client = CenterClient(config.center_url, config.enrolled(), verify=str(config.center_ca))
     trust = config.trust_list()
     reader = reader or reader_for(config.reader)
-    devices = SimulatedDevices(SimulatedCashbox(), SimulatedPrinter(seconds_per_page=seconds_per_page),
-                               SimulatedReminder())
+    devices = StandInDevices(StandInCashbox(), StandInPrinter(seconds_per_page=seconds_per_page),
+                             StandInReminder())
     peripherals = peripherals_for(config)
     tray = None if peripherals is None else peripherals.tray
-    printer: Printer = (devices.printer if config.print_to == "simulated"
+    printer: Printer = (devices.printer if config.print_to == STAND_IN
                         else printer_for(config, trust, tray=tray))
     terminal = Terminal(
         screen=screen,
@@ -169,7 +172,7 @@ def assemble(config: KioskConfig, screen: Screen, *, reader: CardReader | None =
         journal=OrderJournal(config.journal),
         printer_number=config.printer,
         guard=None if peripherals is None else peripherals.guard,
-        maintenance=SimulatedMaintenance() if peripherals is None else peripherals.maintenance,
+        maintenance=StandInMaintenance() if peripherals is None else peripherals.maintenance,
         staff_code=config.staff_code,
     )
     return Assembled(terminal, devices, client, reader, peripherals)

@@ -6,15 +6,19 @@
     trust = "municipal-keys.json"        # the published municipal signing keys
     journal = "/var/lib/koufu/journal.json"
     printer = 1                          # the store's printer number, as the center knows it
-    print_to = "cups:koufu"              # cups:<queue>, spool:<absolute directory>, or simulated
+    print_to = "cups:koufu"              # cups:<queue>, spool:<absolute directory>, or stand-in
+                                         # (the default: a printer in memory, for tests and development)
     reader = "pcsc"                      # pcsc (any PC/SC reader) or "pcsc:<name prefix>"
-    peripherals = "serial:/dev/ttyACM0"  # the peripheral controller's port; "simulator" runs its
-                                         # firmware on the MicroPython unix port; "simulated" (the
-                                         # default) has coins, light and buzzer in-process
+    peripherals = "serial:/dev/ttyACM0"  # the peripheral controller's port; "firmware-simulator" runs
+                                         # its real firmware on the MicroPython unix port; "stand-in"
+                                         # (the default) has Python stand-ins for coins, light, buzzer
+                                         # and maintenance in the kiosk's own process, no controller
     staff_code = "pbkdf2_sha256$…"       # the staff's maintenance code, hashed (koufu staff-code);
                                          # without it there is no maintenance mode
 
-Relative paths are taken from the file's directory.
+Relative paths are taken from the file's directory. The former values ``"simulated"`` and
+``"simulator"`` are refused, with the value that replaces them: a terminal in a store must not
+quietly start doing something else.
 """
 
 from __future__ import annotations
@@ -27,6 +31,20 @@ from pathlib import Path
 from center.enrolment import EnrolledTerminal
 from documents import TrustedKey, TrustList
 from kiosk.staff import StaffCode, StaffCodeError
+
+STAND_IN = "stand-in"  # Python stand-ins in the kiosk's own process (kiosk/devices/stand_ins.py)
+FIRMWARE_SIMULATOR = "firmware-simulator"  # the real firmware on the MicroPython unix port, over a pty
+
+#: A former value → the value that means the same now.
+RENAMED_VALUES: dict[tuple[str, str], str] = {
+    ("print_to", "simulated"): STAND_IN,
+    ("peripherals", "simulated"): STAND_IN,
+    ("peripherals", "simulator"): FIRMWARE_SIMULATOR,
+}
+_MEANING = {
+    STAND_IN: "Python stand-ins in the kiosk's own process, for tests and development",
+    FIRMWARE_SIMULATOR: "the peripheral controller's real firmware on the MicroPython unix port",
+}
 
 
 class ConfigError(ValueError):
@@ -42,8 +60,8 @@ class KioskConfig:
     journal: Path
     printer: int = 1
     reader: str = "pcsc"
-    print_to: str = "simulated"
-    peripherals: str = "simulated"
+    print_to: str = STAND_IN
+    peripherals: str = STAND_IN
     staff_code: StaffCode | None = None
 
     @classmethod
@@ -62,8 +80,8 @@ class KioskConfig:
                 journal=base / str(raw.pop("journal")),
                 printer=int(raw.pop("printer", 1)),
                 reader=str(raw.pop("reader", "pcsc")),
-                print_to=str(raw.pop("print_to", "simulated")),
-                peripherals=str(raw.pop("peripherals", "simulated")),
+                print_to=str(raw.pop("print_to", STAND_IN)),
+                peripherals=str(raw.pop("peripherals", STAND_IN)),
                 staff_code=StaffCode.parse(str(raw.pop("staff_code"))) if "staff_code" in raw else None,
             )
         except KeyError as missing:
@@ -74,10 +92,13 @@ class KioskConfig:
             raise ConfigError(f"{path}: unknown settings {', '.join(sorted(raw))}")
         if not config.center_url.startswith("https://"):
             raise ConfigError(f"{path}: center_url must be https")
-        if not (config.print_to == "simulated" or config.print_to.startswith(("cups:", "spool:"))):
-            raise ConfigError(f"{path}: print_to is cups:<queue>, spool:<directory> or simulated")
-        if not (config.peripherals in ("simulated", "simulator") or config.peripherals.startswith("serial:")):
-            raise ConfigError(f"{path}: peripherals is serial:<device>, simulator or simulated")
+        _refuse_renamed(path, "print_to", config.print_to)
+        _refuse_renamed(path, "peripherals", config.peripherals)
+        if not (config.print_to == STAND_IN or config.print_to.startswith(("cups:", "spool:"))):
+            raise ConfigError(f"{path}: print_to is cups:<queue>, spool:<directory> or {STAND_IN}")
+        if not (config.peripherals in (STAND_IN, FIRMWARE_SIMULATOR)
+                or config.peripherals.startswith("serial:")):
+            raise ConfigError(f"{path}: peripherals is serial:<device>, {FIRMWARE_SIMULATOR} or {STAND_IN}")
         return config
 
     def enrolled(self) -> EnrolledTerminal:
@@ -86,3 +107,11 @@ class KioskConfig:
     def trust_list(self) -> TrustList:
         keys = json.loads(self.trust.read_text(encoding="utf-8"))
         return TrustList([TrustedKey.from_json(key) for key in keys])
+
+
+def _refuse_renamed(path: Path, name: str, value: str) -> None:
+    """A former value, refused with the value that replaces it."""
+    new = RENAMED_VALUES.get((name, value))
+    if new is not None:
+        raise ConfigError(f'{path}: {name} = "{value}" is no longer accepted; write {name} = "{new}" '
+                          f"({_MEANING[new]})")

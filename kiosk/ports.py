@@ -11,8 +11,8 @@
 - :class:`HolderCard` — the resident's card once read: it proves its holder with the PIN.
 - :class:`CenterLink` — one resident's business with the center.
 
-Each device has a simulator in :mod:`kiosk.devices`; the peripheral controller (coins, tray
-light, buzzer) and the real printer come with their own drivers.
+Each device has an in-process stand-in in :mod:`kiosk.devices.stand_ins`; the peripheral
+controller (coins, tray light, buzzer) and the real printer come with their own drivers.
 """
 
 from __future__ import annotations

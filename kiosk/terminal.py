@@ -1,6 +1,6 @@
 """One terminal's parts as the workflow's steps use them: the screen, the devices, the way to the
 center and the order journal. The Kivy app, the headless driver and ``make run`` each build one
-(with real or simulated devices) and give it to :func:`kiosk.workflow.states.build_steps`.
+(with real devices or stand-ins) and give it to :func:`kiosk.workflow.states.build_steps`.
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ from documents import (
 )
 from documents.errors import MalformedDocument
 from printing.payload import PagePayload
-from printing.verify_read import (
+from printing.qr_reading import (
     DamagedCode,
     NoCodeFound,
     NotAnImage,

@@ -1,5 +1,5 @@
 """The resident's whole session at a headless kiosk: the real workflow and its steps, the emulated
-card (the card code path in-process), simulated coins, printer and reminder, and real authority,
+card (the card code path in-process), stand-in coins, printer and reminder, and real authority,
 center and municipal server processes over TLS.
 
 Every transition of the table is taken by some test of this module; the last test checks it.
@@ -22,7 +22,7 @@ from center.store.engine import make_engine
 from devtools.stack import ALWAYS_OPEN
 from documents import OpenedDocument
 from hardware.cardsim.card import VirtualCard
-from kiosk.devices.simulated import SimulatedMaintenance
+from kiosk.devices.stand_ins import StandInMaintenance
 from kiosk.workflow.steps import TRANSITIONS, Outcome, Step
 from support.canaries import holds
 from support.kiosk_driver import STAFF_CODE, Card, Kiosk, kiosk, new_card
@@ -679,7 +679,7 @@ def test_a_coin_mechanism_fault_fails_the_session_and_gives_back_what_it_held(
 def test_staff_enter_the_maintenance_mode_with_their_code_and_leave_it(terminal: Kiosk) -> None:
     k = terminal
     maintenance = k.terminal.maintenance
-    assert isinstance(maintenance, SimulatedMaintenance)
+    assert isinstance(maintenance, StandInMaintenance)
 
     async def staff() -> None:
         run = asyncio.ensure_future(k.run())
@@ -737,7 +737,7 @@ def test_a_maintenance_mode_left_open_times_out_and_a_broken_board_state_ends_it
     with kiosk(world, f"T-{next(_terminals) + 600:04d}", tmp_path,
                timeouts={Step.MAINTENANCE: 0.5}) as k:
         maintenance = k.terminal.maintenance
-        assert isinstance(maintenance, SimulatedMaintenance)
+        assert isinstance(maintenance, StandInMaintenance)
 
         async def staff() -> None:
             run = asyncio.ensure_future(k.run())

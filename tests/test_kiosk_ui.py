@@ -1,6 +1,6 @@
 """The kiosk's touch UI, for real: the Kivy app on a virtual display (Xvfb, Mesa's software
 OpenGL), a scripted resident inside it touching the screens through Kivy's input path and working
-the simulated devices through the demo panel, against real authority, center and municipal
+the stand-in devices through the demo panel, against real authority, center and municipal
 server processes (:mod:`devtools.kiosk.rehearsal`). Every scenario saves a picture of every screen.
 """
 

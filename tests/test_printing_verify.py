@@ -22,7 +22,7 @@ from documents import (
     verification_code,
 )
 from documents.errors import MalformedDocument
-from printing import verify_read
+from printing import qr_reading
 from printing.payload import PagePayload
 from printing.verify import (
     CenterStatus,
@@ -140,12 +140,12 @@ def test_an_empty_file_is_refused(tmp_path: Path) -> None:
 def test_huge_files_and_decompression_bombs_are_refused_before_decoding(tmp_path: Path) -> None:
     big = tmp_path / "big.png"
     with big.open("wb") as file:
-        file.truncate(verify_read.MAX_BYTES + 1)
+        file.truncate(qr_reading.MAX_BYTES + 1)
     with pytest.raises(TooLarge) as bytes_over:
         read_payloads(big)
-    assert bytes_over.value.limit == verify_read.MAX_BYTES
+    assert bytes_over.value.limit == qr_reading.MAX_BYTES
     with pytest.raises(TooLarge):
-        read_payloads(b"%PDF-" + b"\0" * verify_read.MAX_BYTES)
+        read_payloads(b"%PDF-" + b"\0" * qr_reading.MAX_BYTES)
     for width, height in ((10_000, 10_000), (100_000, 100_000)):  # over ours, over Pillow's own
         with pytest.raises(TooLarge) as pixels:
             read_payloads(png_declaring(width, height))

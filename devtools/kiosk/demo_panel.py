@@ -1,6 +1,7 @@
 """The demo panel (デモ操作): a strip at the side of the kiosk that plays the resident's hands and
 the store's devices — place and take the emulated card, drop coins, take the printed documents —
-and shows what the simulated devices hold. Shown only when the app is given an emulated card."""
+and shows what the devices hold (the kiosk's stand-ins, or the firmware simulator's coins, light
+and buzzer). Shown only when the app is given an emulated card."""
 
 # mypy: allow-subclassing-any
 
@@ -16,8 +17,8 @@ from kivy.uix.boxlayout import BoxLayout
 
 from devtools.kiosk.hand import EmulatedHand
 from hardware.cardsim.vpcd_link import DEFAULT_PORT
-from kiosk.assembly import Assembled, Peripherals, SimulatedDevices
-from kiosk.devices.simulated import COINS
+from kiosk.assembly import Assembled, Peripherals, StandInDevices
+from kiosk.devices.stand_ins import COINS
 from kiosk.ports import ReminderKind
 from kiosk.ui.app import SidePanel
 from kiosk.ui.screen import KivyScreen
@@ -31,7 +32,7 @@ class DemoDevices:
     in-process (``devices``) or the peripheral controller's firmware simulator (``peripherals``)."""
 
     hand: EmulatedHand
-    devices: SimulatedDevices
+    devices: StandInDevices
     peripherals: Peripherals | None = None
 
     def drop(self, coin: int) -> None:

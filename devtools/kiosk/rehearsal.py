@@ -4,7 +4,7 @@
 --screenshots DIR [--reader pcsc:NAME --vpcd-port N]`` starts the app in a window (an in-process
 reader, or a PC/SC one with the card placed through pcscd and vpcd; the demo panel), and a resident
 inside the same process who touches the screens through Kivy's input path (:mod:`kiosk.ui.touches`)
-and works the simulated devices through the demo panel's buttons, the same way. Every screen the
+and works the stand-in devices through the demo panel's buttons, the same way. Every screen the
 session passes is saved as ``DIR/NN-step.png`` just before it goes away (a few more where the
 screen changes on its own: the tries left, coins dropping).
 

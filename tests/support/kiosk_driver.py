@@ -1,5 +1,5 @@
 """A resident at a headless kiosk, for the tests: a terminal with the real workflow, the emulated
-card in an in-process reader (or pcscd), simulated coins, printer and reminder, and a real
+card in an in-process reader (or pcscd), stand-in coins, printer and reminder, and a real
 center and municipality (from :mod:`support.world`)."""
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from hardware.cardsim.personalize import Holder
 from kiosk.center_link import KioskSession
 from kiosk.devices.card_slot import ReaderSlot
 from kiosk.devices.peripherals import LinkedCashbox, LinkedReminder
-from kiosk.devices.simulated import (
-    SimulatedCashbox,
-    SimulatedMaintenance,
-    SimulatedPrinter,
-    SimulatedReminder,
+from kiosk.devices.stand_ins import (
+    StandInCashbox,
+    StandInMaintenance,
+    StandInPrinter,
+    StandInReminder,
 )
 from kiosk.headless import HeadlessScreen
 from kiosk.journal import OrderJournal
@@ -74,9 +74,9 @@ class Kiosk:
 
     screen: BrokenScreen
     reader: CardReader
-    cashbox: SimulatedCashbox | LinkedCashbox
-    printer: SimulatedPrinter
-    reminder: SimulatedReminder | LinkedReminder
+    cashbox: StandInCashbox | LinkedCashbox
+    printer: StandInPrinter
+    reminder: StandInReminder | LinkedReminder
     journal: OrderJournal
     client: CenterClient
     terminal: Terminal
@@ -86,12 +86,12 @@ class Kiosk:
     rig: Rig | None = None  # the peripheral controller's firmware simulator, when the kiosk has one
 
     def drop(self, coin: int) -> bool:
-        """A coin into the slot: the simulated cashbox's, or the firmware simulator's acceptor."""
+        """A coin into the slot: the stand-in cashbox's, or the firmware simulator's acceptor."""
         if self.rig is not None:  # once the board has opened the acceptor (the payment screen is up)
             simulator = self.rig.simulator
             simulator.wait_for(lambda: simulator.output("coin_inhibit") == 0, 10)
             return simulator.drop_coin(coin)
-        assert isinstance(self.cashbox, SimulatedCashbox)
+        assert isinstance(self.cashbox, StandInCashbox)
         return self.cashbox.drop(coin)
 
     # -- the resident's gestures -------------------------------------------------------------
@@ -235,10 +235,10 @@ def kiosk(world: World, terminal_id: str, directory: Path, *, reader: CardReader
         client = world.stack.client(enrolled, center_url)
     screen = BrokenScreen()
     reader = reader or InProcessReader()
-    store_printer = printer  # a real one, when given (the simulated one stays for the driver)
-    printer = SimulatedPrinter(seconds_per_page=seconds_per_page)
-    cashbox: SimulatedCashbox | LinkedCashbox = SimulatedCashbox() if rig is None else rig.cashbox
-    reminder: SimulatedReminder | LinkedReminder = SimulatedReminder() if rig is None else rig.reminder
+    store_printer = printer  # a real one, when given (the stand-in one stays for the driver)
+    printer = StandInPrinter(seconds_per_page=seconds_per_page)
+    cashbox: StandInCashbox | LinkedCashbox = StandInCashbox() if rig is None else rig.cashbox
+    reminder: StandInReminder | LinkedReminder = StandInReminder() if rig is None else rig.reminder
     journal = OrderJournal(journal or directory / f"journal-{terminal_id}.json")
     sessions: list[KioskSession] = []
 
@@ -249,7 +249,7 @@ def kiosk(world: World, terminal_id: str, directory: Path, *, reader: CardReader
     terminal = Terminal(screen, ReaderSlot(reader, poll=0.05), cashbox, store_printer or printer, reminder,
                         session, journal, remind_every=remind_every,
                         guard=None if rig is None else rig.guard,
-                        maintenance=SimulatedMaintenance() if rig is None else rig.maintenance,
+                        maintenance=StandInMaintenance() if rig is None else rig.maintenance,
                         staff_code=STAFF_CODE_HASH)
     workflow = workflow_for(terminal, timeouts=timeouts,
                             **({} if session_limit is None else {"session_limit": session_limit}))

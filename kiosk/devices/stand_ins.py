@@ -1,5 +1,7 @@
-"""Simulated coin mechanism, printer and light-and-buzzer, driven by tests, load runs and the
-demo's on-screen buttons (``drop``, ``take``, ``jam``).
+"""Stand-ins for the coin mechanism, the printer, the light and buzzer and the maintenance mode,
+in the kiosk's own process (``peripherals = "stand-in"``, ``print_to = "stand-in"`` in the
+settings): no peripheral controller, no store printer. Driven by tests, load runs and the demo's
+on-screen buttons (``drop``, ``take``, ``jam``).
 
 They keep what a real device would: yen in escrow and in the cash box, the pages in the output
 tray until they are taken (as paper, which is the resident's, and only in memory: nothing is
@@ -18,7 +20,7 @@ from kiosk.ports import ReminderKind
 COINS = (10, 50, 100, 500)  # the coins the terminal takes (1 and 5 yen are refused)
 
 
-class SimulatedCashbox:
+class StandInCashbox:
     def __init__(self) -> None:
         self.fee: int | None = None
         self._held: list[int] = []
@@ -72,7 +74,7 @@ class SimulatedCashbox:
         return held
 
 
-class SimulatedPrinter:
+class StandInPrinter:
     """Prints instantly into an output tray held in memory (issue 6 brings rendering and CUPS)."""
 
     def __init__(self, *, seconds_per_page: float = 0.0) -> None:
@@ -111,7 +113,7 @@ class SimulatedPrinter:
             await self._taken.wait()
 
 
-class SimulatedReminder:
+class StandInReminder:
     def __init__(self) -> None:
         self.active: ReminderKind | None = None
         self.sounded: dict[ReminderKind, int] = dict.fromkeys(ReminderKind, 0)
@@ -124,7 +126,7 @@ class SimulatedReminder:
         self.active = None
 
 
-class SimulatedMaintenance:
+class StandInMaintenance:
     """The maintenance mode without a controller: no door, no alarm; staff can still get in."""
 
     def __init__(self) -> None:
