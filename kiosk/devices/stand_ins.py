@@ -75,7 +75,8 @@ class StandInCashbox:
 
 
 class StandInPrinter:
-    """Prints instantly into an output tray held in memory (issue 6 brings rendering and CUPS)."""
+    """Prints instantly into an output tray held in memory (the store's printer is
+    :class:`kiosk.devices.printer.RenderingPrinter` on CUPS or a spool directory)."""
 
     def __init__(self, *, seconds_per_page: float = 0.0) -> None:
         self.tray: list[OpenedDocument] = []
