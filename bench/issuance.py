@@ -44,7 +44,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from bench.center_auth import PG_SETTINGS, Connection, Parties, Sample, Terminal, _code, _loop_factory, drive
 from center import bridge_protocol
 from center.authority.keys import generate_key
-from center.protocol import resident_binding, unb64url
+from center.protocol import resident_binding
+from center.signing import unb64url
 from devtools import postgres as pgserver
 from devtools.stack import ALWAYS_OPEN, DevStack, start_stack
 from documents import Binding, Document, IssueNumber, MunicipalKey, TrustList, open_sealed, seal, sign

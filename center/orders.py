@@ -34,7 +34,7 @@ from center.errors import BadRequest, CenterError, Conflict, NotFound
 from center.municipal.requests import BadIssueRequest, IssueRequest
 from center.municipal_client import MunicipalClient, MunicipalityUnavailable, MunicipalRefusal
 from center.order_states import OPEN, OrderEvent, OrderState, next_state
-from center.protocol import unb64url
+from center.signing import unb64url
 from center.store.driver import Connection, Database, Sql, stored_time
 from documents import JST, b64url_encode
 

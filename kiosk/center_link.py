@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from center.client import CenterClient, CenterRefusal
-from center.protocol import resident_binding, unb64url
+from center.protocol import resident_binding
+from center.signing import unb64url
 from documents import Binding, TrustedKey, open_sealed
 from documents.offer import open_offer
 from hardware.card.pin import PinBuffer

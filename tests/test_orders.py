@@ -24,7 +24,7 @@ from center.config import CenterConfig
 from center.enrolment import EnrolledTerminal
 from center.municipal import schema as municipal_schema
 from center.municipal import service as municipal_service
-from center.protocol import unb64url
+from center.signing import unb64url
 from center.store.engine import make_engine
 from center.store.schema_versions import make_engine as make_municipal_engine
 from center.store.tables import ledger, orders

@@ -23,7 +23,8 @@ from center.authority.keys import generate_key
 from center.client import CenterClient
 from center.enrolment import EnrolledTerminal
 from center.municipal import service as municipal_service
-from center.protocol import resident_binding, unb64url
+from center.protocol import resident_binding
+from center.signing import unb64url
 from devtools.stack import ALWAYS_OPEN, DevStack, Town, start_stack
 from documents import Binding, OpenedDocument, TrustedKey, TrustList, open_sealed
 
