@@ -7,7 +7,7 @@
   (``app`` assembling the routers of ``api``; ``web_errors`` shared by the three servers) and its
   storage (``store``);
 - the terminal's side of the link, which the kiosk imports and nothing else of the center:
-  ``client``, ``protocol``, ``signing``, ``enrolment``, ``links``, ``tls``;
+  ``client``, ``messages``, ``protocol``, ``signing``, ``enrolment``, ``links``, ``tls``;
 - ``center.municipal`` — a municipal issuance server (市区町村の証明書交付サーバ);
 - ``center.authority`` — the JPKI authority simulator (地方公共団体情報システム機構の役割).
 
