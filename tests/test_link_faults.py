@@ -337,10 +337,10 @@ def test_a_kiosk_s_orders_come_out_once_while_its_connections_break(world: World
             for _ in range(count):
                 session_id = authenticate(world, direct, world.resident())
                 order = kiosk.place_order(session_id, secrets.token_hex(8), [SEAL])
-                numbers = [copy["issue_number"] for copy in order["copies"]]
-                assert kiosk.printed(order["order_id"], numbers)["state"] == "printed"
-                assert kiosk.settle(order["order_id"], order["fee"])["state"] == "settled"
-                placed[order["order_id"]] = numbers
+                numbers = [copy.issue_number for copy in order.copies]
+                assert kiosk.printed(order.order_id, numbers).state == "printed"
+                assert kiosk.settle(order.order_id, order.fee).state == "settled"
+                placed[order.order_id] = numbers
         finally:
             kiosk.close()
             direct.close()
