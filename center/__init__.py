@@ -1,7 +1,8 @@
 """The issuance center (証明書交付センター) and the servers behind it.
 
 - the center itself: terminals and their signed requests (``terminals``, ``protocol``, ``signing``
-  shared with the center's requests to the municipalities, ``bridge_protocol``), sessions
+  shared with the center's requests to the municipalities, ``bridge_protocol``, whose answers
+  are ``bridge_messages``), sessions
   proved with the card (``service``, ``jpki_verify``), orders and fees (``orders``,
   ``settlement``), the service calendar, the audit log, public verification, its web layer
   (``app`` assembling the routers of ``api``; ``web_errors`` shared by the three servers) and its
