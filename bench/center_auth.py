@@ -63,6 +63,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from center.authority.keys import generate_key
 from center.enrolment import EnrolledTerminal
+from center.messages import SessionResponse
 from center.protocol import resident_binding, sign_request
 from devtools import postgres as pgserver
 from devtools.stack import ALWAYS_OPEN, DevStack, start_stack
@@ -282,13 +283,13 @@ def authentication(next_card: Callable[[], Card]) -> Operation:
         if status != 201:
             sample.error(_code(status, answer))
             return
-        session = json.loads(answer)
-        challenge = base64.b64decode(session["challenge"])
+        session = SessionResponse.model_validate_json(answer)
+        challenge = base64.b64decode(session.challenge)
         card = next_card()
-        binding = resident_binding(session["session_id"], terminal.enrolled.terminal_id, challenge)
+        binding = resident_binding(session.session_id, terminal.enrolled.terminal_id, challenge)
         body = json.dumps({"certificate": card.certificate_b64, "signature": card.sign(binding)}).encode()
         sent = time.perf_counter()
-        status, answer = await terminal.post(f"/v1/sessions/{session['session_id']}/resident", body)
+        status, answer = await terminal.post(f"/v1/sessions/{session.session_id}/resident", body)
         finished = time.perf_counter()
         if status != 200:
             sample.error(_code(status, answer))

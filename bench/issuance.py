@@ -44,7 +44,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from bench.center_auth import PG_SETTINGS, Connection, Parties, Sample, Terminal, _code, _loop_factory, drive
 from center import bridge_protocol
 from center.authority.keys import generate_key
-from center.protocol import resident_binding, unb64url
+from center.messages import OrderResponse, SessionResponse
+from center.protocol import resident_binding
+from center.signing import unb64url
 from devtools import postgres as pgserver
 from devtools.stack import ALWAYS_OPEN, DevStack, start_stack
 from documents import (
@@ -85,10 +87,10 @@ async def issue_one(kiosk: Kiosk, sample: Sample, scheduled: float) -> None:
     if status != 201:
         sample.error(_code(status, answer))
         return
-    session = json.loads(answer)
-    session_id = session["session_id"]
+    session = SessionResponse.model_validate_json(answer)
+    session_id = session.session_id
     binding = resident_binding(
-        session_id, terminal.enrolled.terminal_id, base64.b64decode(session["challenge"])
+        session_id, terminal.enrolled.terminal_id, base64.b64decode(session.challenge)
     )
     signature = kiosk.card_key.sign(binding, padding.PKCS1v15(), hashes.SHA256())
     proof = json.dumps(
@@ -105,21 +107,21 @@ async def issue_one(kiosk: Kiosk, sample: Sample, scheduled: float) -> None:
     if status != 201:
         sample.error(_code(status, answer))
         return
-    order = json.loads(answer)
-    expected = Binding(order["order_id"], session_id, terminal.enrolled.terminal_id, kiosk.holder_hash)
+    order = OrderResponse.model_validate_json(answer)
+    expected = Binding(order.order_id, session_id, terminal.enrolled.terminal_id, kiosk.holder_hash)
     numbers = []
-    for copy in order["copies"]:  # the kiosk's check before printing
+    for copy in order.copies:  # the kiosk's check before printing
         open_sealed(
-            unb64url(copy["sealed"]),
+            unb64url(copy.sealed),
             terminal_id=terminal.enrolled.terminal_id,
             terminal_key=terminal.enrolled.key,
             trust=kiosk.trust,
             expected=expected,
         )
-        numbers.append(copy["issue_number"])
+        numbers.append(copy.issue_number)
     for path, body in (
-        (f"/v1/orders/{order['order_id']}/printed", {"issue_numbers": numbers}),
-        (f"/v1/orders/{order['order_id']}/settle", {"paid": order["fee"]}),
+        (f"/v1/orders/{order.order_id}/printed", {"issue_numbers": numbers}),
+        (f"/v1/orders/{order.order_id}/settle", {"paid": order.fee}),
     ):
         status, answer = await terminal.post(path, json.dumps(body).encode())
         if status != 200:

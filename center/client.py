@@ -1,7 +1,8 @@
 """A terminal's client of the center API (used by the kiosk, the tests and the benchmark).
 
-Signs every request with the terminal's key (``center.protocol``) and turns the center's JSON
-errors into :class:`CenterRefusal` with the stable code.
+Signs every request with the terminal's key (``center.protocol``), reads the center's answers
+into the models both ends share (``center.messages``) and turns the center's JSON errors into
+:class:`CenterRefusal` with the stable code.
 
 A broken connection is tried again within the client's timeout (all tries together), signed
 anew (the center takes each nonce once): a connection that could not be opened, a few times with
@@ -19,14 +20,18 @@ import datetime as dt
 import json
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel
 
 from center.enrolment import EnrolledTerminal
 from center.links import ATTEMPTS, KEPT_ALIVE, USED_ONCE, pause_before
+from center.messages import AlarmRecorded, OrderResponse, ResidentResponse, SessionResponse
 from center.protocol import sign_request
 from center.tls import trust
+
+Answer = TypeVar("Answer", bound=BaseModel)
 
 
 class CenterRefusal(Exception):
@@ -40,6 +45,9 @@ class CenterRefusal(Exception):
 
 @dataclass(frozen=True)
 class OpenedSession:
+    """A session the center opened (:class:`~center.messages.SessionResponse`, its challenge
+    decoded)."""
+
     session_id: str
     challenge: bytes
     expires_at: dt.datetime
@@ -110,48 +118,62 @@ class CenterClient:
         result: dict[str, Any] = response.json()
         return result
 
-    def open_session(self) -> OpenedSession:
-        body = self._json(self.request("POST", "/v1/sessions"), 201)
-        return OpenedSession(body["session_id"], base64.b64decode(body["challenge"]),
-                             dt.datetime.fromisoformat(body["expires_at"]))
+    def _answer(self, response: httpx.Response, expected: int, model: type[Answer]) -> Answer:
+        """The answer read into its message (``pydantic.ValidationError`` if it is not one)."""
+        return model.model_validate(self._json(response, expected))
 
-    def authenticate_resident(self, session_id: str, certificate: bytes, signature: bytes) -> dict[str, Any]:
+    def open_session(self) -> OpenedSession:
+        opened = self._answer(self.request("POST", "/v1/sessions"), 201, SessionResponse)
+        return OpenedSession(opened.session_id, base64.b64decode(opened.challenge), opened.expires_at)
+
+    def authenticate_resident(self, session_id: str, certificate: bytes,
+                              signature: bytes) -> ResidentResponse:
+        """The card's proof; the resident's municipality and which certificates can be issued now."""
         proof = {"certificate": base64.b64encode(certificate).decode(),
                  "signature": base64.b64encode(signature).decode()}
-        return self._json(self.request("POST", f"/v1/sessions/{session_id}/resident", proof), 200)
+        return self._answer(self.request("POST", f"/v1/sessions/{session_id}/resident", proof), 200,
+                            ResidentResponse)
 
-    def report_alarm(self, causes: str, state: str) -> None:
+    def report_alarm(self, causes: str, state: str) -> AlarmRecorded:
         """The terminal's door or tamper alarm ``raised`` or ``cleared``."""
-        self._json(self.request("POST", "/v1/terminal/alarms", {"causes": causes, "state": state}), 200)
+        return self._answer(self.request("POST", "/v1/terminal/alarms", {"causes": causes, "state": state}),
+                            200, AlarmRecorded)
 
     # -- orders --------------------------------------------------------------------------------
 
     def place_order(self, session_id: str, idempotency_key: str, items: list[dict[str, Any]], *,
-                    printer: int = 1) -> dict[str, Any]:
-        """The order's state and its copies, each ``sealed`` to this terminal (base64url)."""
+                    printer: int = 1) -> OrderResponse:
+        """The order's state and its copies, each ``sealed`` to this terminal (base64url). The
+        body is sent as given (:class:`~center.messages.OrderRequest` is the center's to check)."""
         order = {"idempotency_key": idempotency_key, "printer": printer, "items": items}
         # the same key with the same order is the same order: its copies again, never new ones
-        return self._json(self.request("POST", f"/v1/sessions/{session_id}/orders", order,
-                                       repeatable=True), 201)
+        return self._order(self.request("POST", f"/v1/sessions/{session_id}/orders", order,
+                                        repeatable=True), 201)
 
     def offer(self, session_id: str) -> dict[str, Any]:
-        """What the session's resident can have now (``sealed``: the personal part, for this terminal)."""
+        """What the session's resident can have now (``sealed``: the personal part, for this
+        terminal), as the municipality answered it: the offer has no message of its own yet, so
+        it stays the answer's JSON."""
         return self._json(self.request("GET", f"/v1/sessions/{session_id}/offer", repeatable=True), 200)
 
-    def order(self, order_id: str) -> dict[str, Any]:
-        return self._json(self.request("GET", f"/v1/orders/{order_id}", repeatable=True), 200)
+    def order(self, order_id: str) -> OrderResponse:
+        return self._order(self.request("GET", f"/v1/orders/{order_id}", repeatable=True))
 
-    def printed(self, order_id: str, issue_numbers: list[str]) -> dict[str, Any]:
-        return self._json(self.request("POST", f"/v1/orders/{order_id}/printed",
-                                       {"issue_numbers": issue_numbers}, repeatable=True), 200)
+    def printed(self, order_id: str, issue_numbers: list[str]) -> OrderResponse:
+        return self._order(self.request("POST", f"/v1/orders/{order_id}/printed",
+                                        {"issue_numbers": issue_numbers}, repeatable=True))
 
-    def settle(self, order_id: str, paid: int) -> dict[str, Any]:
-        return self._json(self.request("POST", f"/v1/orders/{order_id}/settle", {"paid": paid},
-                                       repeatable=True), 200)
+    def settle(self, order_id: str, paid: int) -> OrderResponse:
+        return self._order(self.request("POST", f"/v1/orders/{order_id}/settle", {"paid": paid},
+                                        repeatable=True))
 
-    def void(self, order_id: str, reason: str) -> dict[str, Any]:
-        return self._json(self.request("POST", f"/v1/orders/{order_id}/void", {"reason": reason},
-                                       repeatable=True), 200)
+    def void(self, order_id: str, reason: str) -> OrderResponse:
+        return self._order(self.request("POST", f"/v1/orders/{order_id}/void", {"reason": reason},
+                                        repeatable=True))
 
-    def refunded(self, order_id: str) -> dict[str, Any]:
-        return self._json(self.request("POST", f"/v1/orders/{order_id}/refunded", repeatable=True), 200)
+    def refunded(self, order_id: str) -> OrderResponse:
+        return self._order(self.request("POST", f"/v1/orders/{order_id}/refunded", repeatable=True))
+
+    def _order(self, response: httpx.Response, expected: int = 200) -> OrderResponse:
+        """The order's state after the call (its copies only when it was placed)."""
+        return self._answer(response, expected, OrderResponse)

@@ -24,6 +24,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from center import bridge_protocol
+from center.bridge_messages import IssueAnswer
 from center.errors import CenterError
 from center.links import ATTEMPTS, KEPT_ALIVE, USED_ONCE, pause_before
 from center.tls import trust
@@ -62,13 +63,15 @@ class MunicipalClient:
     def knows(self, municipality: str) -> bool:
         return municipality in self.municipalities
 
-    async def issue(self, municipality: str, request: Mapping[str, Any]) -> dict[str, Any]:
+    async def issue(self, municipality: str, request: Mapping[str, Any]) -> IssueAnswer:
         """The sealed copies for ``request`` (a :class:`center.municipal.requests.IssueRequest` as
         JSON); the same again when asked again."""
-        return self._answer(municipality, await self._post(municipality, "/v1/issue", request))
+        return IssueAnswer.from_json(self._answer(municipality, await self._post(municipality, "/v1/issue",
+                                                                                 request)))
 
     async def offer(self, municipality: str, request: Mapping[str, Any]) -> dict[str, Any]:
-        """What the municipality offers the card's holder now (public part + ``sealed``)."""
+        """What the municipality offers the card's holder now (public part + ``sealed``), as its
+        JSON: the offer has no message of its own yet, and the center relays it."""
         return self._answer(municipality, await self._post(municipality, "/v1/offer", request))
 
     async def printed(self, municipality: str, order_id: str, issue_numbers: list[str]) -> None:

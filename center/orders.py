@@ -34,7 +34,7 @@ from center.errors import BadRequest, CenterError, Conflict, NotFound
 from center.municipal.requests import BadIssueRequest, IssueRequest
 from center.municipal_client import MunicipalClient, MunicipalityUnavailable, MunicipalRefusal
 from center.order_states import OPEN, OrderEvent, OrderState, next_state
-from center.protocol import unb64url
+from center.signing import unb64url
 from center.store.driver import Connection, Database, Sql, stored_time
 from documents import JST, b64url_encode
 
@@ -261,22 +261,20 @@ class OrderService:
             await self._audit(order, "order_voided", error.code, now)
             error.details["order_id"] = order_id
             raise
-        copies = tuple(
-            Copy(c["issue_number"], c["pages"], c["fee"], unb64url(c["sealed"])) for c in answer["copies"]
-        )
+        copies = tuple(Copy(c.issue_number, c.pages, c.fee, unb64url(c.sealed)) for c in answer.copies)
         async with self.database.connection() as connection, connection.transaction():
-            for item in answer["copies"]:
+            for item in answer.copies:
                 await connection.execute(
                     _INSERT_COPY,
                     {
-                        "issue_number": item["issue_number"],
+                        "issue_number": item.issue_number,
                         "order_id": order_id,
-                        "item": item["item"],
-                        "copy": item["copy"],
-                        "pages": item["pages"],
-                        "fee": item["fee"],
-                        "content_hash": item["content_hash"],
-                        "code_hash": item["code_hash"],
+                        "item": item.item,
+                        "copy": item.copy,
+                        "pages": item.pages,
+                        "fee": item.fee,
+                        "content_hash": item.content_hash,
+                        "code_hash": item.code_hash,
                     },
                 )
             moved = await connection.execute(
@@ -285,7 +283,7 @@ class OrderService:
                     "order_id": order_id,
                     "from": OrderState.REQUESTED.value,
                     "to": OrderState.ISSUED.value,
-                    "fee": answer["fee"],
+                    "fee": answer.fee,
                     "reason": None,
                     "void_pending": False,
                     "now": now,
@@ -299,7 +297,7 @@ class OrderService:
                 )
         else:
             await self._audit(order, "order_issued", None, now)
-        return PlacedOrder(order_id, OrderState.ISSUED, answer["fee"], copies)
+        return PlacedOrder(order_id, OrderState.ISSUED, answer.fee, copies)
 
     async def offer(self, terminal_id: str, session_id: str) -> dict[str, Any]:
         """What the session's resident can have now, as the municipality answers (its personal

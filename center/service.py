@@ -153,7 +153,7 @@ class CenterService:
     async def authenticate_terminal(self, request: TerminalRequest) -> str:
         claimed = request.headers.get("x-koufu-terminal") or None
         try:
-            credentials = terminals.RequestCredentials.from_headers(request.headers)
+            credentials = terminals.request_credentials(request.headers)
             return await self.terminals.authenticate(credentials, request.method, request.path,
                                                      request.body, self.clock())
         except CenterError as error:

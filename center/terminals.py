@@ -10,22 +10,22 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from center import protocol
 from center.enrolment import EnrolledTerminal
 from center.errors import BadRequest, NotFound, TerminalAuthError, TerminalForbidden
+from center.protocol import TERMINAL_REQUESTS
+from center.signing import MAX_CLOCK_SKEW, Credentials, SignatureRefused, SignedRequest
 from center.store.driver import Connection, Database, Sql
 from center.store.tables import terminals
-from documents import b64url_encode
 
 ACTIVE, SUSPENDED, REVOKED = "active", "suspended", "revoked"
 TERMINAL_ID_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
@@ -116,58 +116,21 @@ def set_status(connection: sa.Connection, terminal_id: str, status: str, now: dt
                        .values(status=status, updated_at=now))
 
 
-@dataclass(frozen=True)
-class RequestCredentials:
-    """The signature headers of one request, as received."""
-
-    terminal_id: str
-    timestamp: str
-    nonce: str
-    signature: str
-
-    @classmethod
-    def from_headers(cls, headers: dict[str, str]) -> RequestCredentials:
-        lowered = {k.lower(): v for k, v in headers.items()}
-        values = [lowered.get(h.lower()) for h in (protocol.HEADER_TERMINAL, protocol.HEADER_TIMESTAMP,
-                                                   protocol.HEADER_NONCE, protocol.HEADER_SIGNATURE)]
-        if any(v is None or v == "" for v in values):
-            raise TerminalAuthError("unsigned_request", "terminal signature headers are missing")
-        return cls(*[str(v) for v in values])
+def request_credentials(headers: Mapping[str, str]) -> Credentials:
+    """The signature headers of one request, as received (``unsigned_request`` if one is missing)."""
+    try:
+        return TERMINAL_REQUESTS.credentials(headers)
+    except SignatureRefused as refused:
+        raise TerminalAuthError(refused.code, refused.message) from None
 
 
-@dataclass(frozen=True)
-class SignedRequest:
-    """A request whose signature headers are well-formed and fresh: what its signature covers."""
-
-    terminal_id: str
-    nonce: str
-    signature: bytes
-    message: bytes  # the canonical text the terminal signed
-
-    def verifies_with(self, public_key: ec.EllipticCurvePublicKey) -> bool:
-        try:
-            public_key.verify(self.signature, self.message, ec.ECDSA(hashes.SHA256()))
-        except InvalidSignature:
-            return False
-        return True
-
-
-def check_request(credentials: RequestCredentials, method: str, path: str, body: bytes,
-                  now: dt.datetime) -> SignedRequest:
+def check_request(credentials: Credentials, method: str, path: str, body: bytes,
+                  now: dt.datetime) -> SignedRequest[ec.EllipticCurvePublicKey]:
     """The checks that need no database: the headers' form and the terminal's clock."""
     try:
-        timestamp_ms = int(credentials.timestamp)
-        signature = protocol.unb64url(credentials.signature)
-        nonce_raw = protocol.unb64url(credentials.nonce)
-    except ValueError:
-        raise TerminalAuthError("malformed_signature", "terminal signature headers are malformed") from None
-    if len(nonce_raw) != protocol.NONCE_BYTES or credentials.nonce != b64url_encode(nonce_raw):
-        raise TerminalAuthError("malformed_signature", "nonce must be 16 bytes in canonical base64")
-    sent = dt.datetime.fromtimestamp(timestamp_ms / 1000, dt.UTC) if abs(timestamp_ms) < 2**42 else None
-    if sent is None or abs(sent - now) > protocol.MAX_CLOCK_SKEW:
-        raise TerminalAuthError("clock_skew", "the terminal's clock is off by more than 2 minutes")
-    message = protocol.canonical_request(method, path, timestamp_ms, credentials.nonce, body)
-    return SignedRequest(credentials.terminal_id, credentials.nonce, signature, message)
+        return TERMINAL_REQUESTS.check(credentials, (), method, path, body, now)
+    except SignatureRefused as refused:
+        raise TerminalAuthError(refused.code, refused.message) from None
 
 
 @functools.lru_cache(maxsize=65536)
@@ -195,10 +158,11 @@ SELECT status, same_key, (SELECT count(*) FROM recorded) AS recorded FROM termin
 """)
 
 
-async def _authenticate_checked(connection: Connection, request: SignedRequest, now: dt.datetime) -> bytes:
+async def _authenticate_checked(connection: Connection, request: SignedRequest[ec.EllipticCurvePublicKey],
+                                now: dt.datetime) -> bytes:
     """The database's part of authenticating a request, in the caller's transaction: the
     terminal's key, its status, the nonce recorded. Returns the terminal's key (DER)."""
-    row = await connection.one(_TERMINAL, {"terminal_id": request.terminal_id})
+    row = await connection.one(_TERMINAL, {"terminal_id": request.signer})
     if row is None:
         raise TerminalAuthError("unknown_terminal", "this terminal is not enrolled")
     key = bytes(row["public_key"])
@@ -206,7 +170,7 @@ async def _authenticate_checked(connection: Connection, request: SignedRequest, 
         raise TerminalAuthError("bad_request_signature", "terminal signature does not verify")
     if row["status"] != ACTIVE:
         raise TerminalForbidden(f"terminal_{row['status']}", f"this terminal is {row['status']}")
-    inserted = await connection.execute(_RECORD_NONCE, {"terminal_id": request.terminal_id,
+    inserted = await connection.execute(_RECORD_NONCE, {"terminal_id": request.signer,
                                                         "nonce": request.nonce, "seen_at": now})
     if inserted != 1:
         raise TerminalAuthError("replayed_request", "this request was already received")
@@ -229,24 +193,24 @@ class Authenticator:
         self._fast = database.dialect == "postgresql"
         self._keys: dict[str, bytes] = {}
 
-    async def authenticate(self, credentials: RequestCredentials, method: str, path: str, body: bytes,
+    async def authenticate(self, credentials: Credentials, method: str, path: str, body: bytes,
                            now: dt.datetime) -> str:
         request = check_request(credentials, method, path, body, now)
-        known = self._keys.get(request.terminal_id)
+        known = self._keys.get(request.signer)
         if self._fast and known is not None and request.verifies_with(_public_key(known)):
             async with self.database.connection() as connection:
                 row = await connection.one(_RECORD_IF_ACTIVE, {
-                    "terminal_id": request.terminal_id, "public_key": known, "nonce": request.nonce,
+                    "terminal_id": request.signer, "public_key": known, "nonce": request.nonce,
                     "seen_at": now})
             if row is not None and row["same_key"]:
                 if row["status"] != ACTIVE:
                     raise TerminalForbidden(f"terminal_{row['status']}", f"this terminal is {row['status']}")
                 if row["recorded"] != 1:
                     raise TerminalAuthError("replayed_request", "this request was already received")
-                return request.terminal_id
+                return request.signer
         async with self.database.connection() as connection, connection.transaction():
-            self._keys[request.terminal_id] = await _authenticate_checked(connection, request, now)
-        return request.terminal_id
+            self._keys[request.signer] = await _authenticate_checked(connection, request, now)
+        return request.signer
 
 
 _PURGE_NONCES = Sql("DELETE FROM request_nonces WHERE seen_at < :horizon")
@@ -255,4 +219,4 @@ _PURGE_NONCES = Sql("DELETE FROM request_nonces WHERE seen_at < :horizon")
 async def purge_nonces(connection: Connection, now: dt.datetime) -> int:
     """Forget nonces older than twice the allowed clock skew: a request that old is refused for
     its timestamp, so its nonce need not be remembered to refuse a replay."""
-    return await connection.execute(_PURGE_NONCES, {"horizon": now - 2 * protocol.MAX_CLOCK_SKEW})
+    return await connection.execute(_PURGE_NONCES, {"horizon": now - 2 * MAX_CLOCK_SKEW})

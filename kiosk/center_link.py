@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from center.client import CenterClient, CenterRefusal
-from center.protocol import resident_binding, unb64url
+from center.protocol import resident_binding
+from center.signing import unb64url
 from documents import Binding, TrustedKey, open_sealed
 from documents.offer import open_offer
 from hardware.card.pin import PinBuffer
@@ -163,14 +164,16 @@ class KioskSession:
             if refusal.code in SESSION_ENDING:
                 raise
             raise Refused(refusal_of(refusal), order_id=voided) from refusal
-        ordered = Ordered(answer["order_id"], answer["fee"])
+        if answer.fee is None:  # a placed order has its fee: this is no answer of the center's
+            raise KioskError("the center placed the order without its fee")
+        ordered = Ordered(answer.order_id, answer.fee)
         self.order = ordered
         expected = self.binding()
         try:
-            for copy in answer["copies"]:
+            for copy in answer.copies:
                 ordered.copies.append(
                     open_sealed(
-                        unb64url(copy["sealed"]),
+                        unb64url(copy.sealed),
                         terminal_id=self.terminal_id,
                         terminal_key=self.client.terminal.key,
                         trust=self.trust,

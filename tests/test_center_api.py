@@ -16,6 +16,7 @@ import pytest
 
 from center.client import CenterClient, CenterRefusal
 from center.enrolment import EnrolledTerminal
+from center.messages import ResidentResponse
 from center.protocol import resident_binding, sign_request
 from center.tls import trust
 from devtools.stack import ALWAYS_OPEN, DevStack, start_stack
@@ -96,8 +97,8 @@ def test_resident_is_authenticated_and_the_challenge_is_single_use(
     certificate, signature = card_proof(card_path, session.session_id, terminal.terminal_id,
                                         session.challenge)
     accepted = client.authenticate_resident(session.session_id, certificate, signature)
-    assert accepted["municipality"] == "131041"
-    assert accepted["certificate_types"]["resident_record"]["open"] is True
+    assert accepted.municipality == "131041"
+    assert accepted.certificate_types["resident_record"].open is True
     again = refused(lambda: client.authenticate_resident(session.session_id, certificate, signature))
     assert (again.status, again.code) == (409, "challenge_used")
 
@@ -109,7 +110,7 @@ def test_proof_for_another_session_is_refused(client: CenterClient, terminal: En
     error = refused(lambda: client.authenticate_resident(second.session_id, certificate, signature))
     assert (error.status, error.code) == (422, "bad_signature")
     # a refused proof consumes nothing: the right one still works
-    assert client.authenticate_resident(first.session_id, certificate, signature)["municipality"]
+    assert client.authenticate_resident(first.session_id, certificate, signature).municipality
 
 
 def test_another_terminal_cannot_use_the_session(stack: DevStack, client: CenterClient,
@@ -280,8 +281,8 @@ def test_challenge_is_consumed_once_across_center_processes(
             thread.start()
         for thread in threads:
             thread.join()
-        assert sorted(map(str, outcomes))[0] == "challenge_used"
-        assert sum(isinstance(o, dict) for o in outcomes) == 1
+        assert [o for o in outcomes if isinstance(o, str)] == ["challenge_used"]
+        assert sum(isinstance(o, ResidentResponse) for o in outcomes) == 1
     second.close()
 
 

@@ -28,7 +28,7 @@ from center.store.driver import Database, Sql, stored_time
 from center.store.engine import make_engine, migrate
 from center.store.tables import audit_log, request_nonces
 from center.store.tables import sessions as sessions_table
-from center.terminals import RequestCredentials, TerminalCA
+from center.terminals import TerminalCA, request_credentials
 
 NOW = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.UTC)
 
@@ -63,7 +63,7 @@ def authenticate(url: str, *attempts: Attempt,
                     between()
                 try:
                     outcomes.append(await authenticator.authenticate(
-                        RequestCredentials.from_headers(headers), "POST", "/v1/sessions", body, when))
+                        request_credentials(headers), "POST", "/v1/sessions", body, when))
                 except CenterError as error:
                     outcomes.append(error)
         finally:

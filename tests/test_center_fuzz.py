@@ -143,7 +143,7 @@ def target(stack: DevStack) -> Iterator[Target]:
     used = client.open_session()
     accepted = client.authenticate_resident(used.session_id, cards["good"].der,
                                             target.prove(cards["good"], used.session_id, used.challenge))
-    assert accepted["municipality"] == MUNICIPALITY
+    assert accepted.municipality == MUNICIPALITY
     target.used_session = used.session_id
     yield target
     client.close()

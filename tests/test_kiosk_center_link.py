@@ -71,7 +71,7 @@ def test_a_resident_s_whole_business(world: World, tmp_path: Path) -> None:
     assert [copy.document.content["body"]["name"] for copy in ordered.copies] == [name]
     kiosk.printed()
     kiosk.settle()
-    assert client.order(ordered.order_id)["state"] == "settled"
+    assert client.order(ordered.order_id).state == "settled"
     kiosk.forget()
     assert kiosk.order is None and kiosk.session_id is None and not ordered.copies
     client.close()
@@ -103,5 +103,5 @@ def test_a_copy_that_fails_the_kiosk_s_check_is_never_handed_out(world: World, t
     with pytest.raises(KioskError, match="nothing printed"):
         kiosk.place([SEAL])
     assert kiosk.order is not None and kiosk.order.copies == []
-    assert client.order(kiosk.order.order_id)["state"] == "voided"
+    assert client.order(kiosk.order.order_id).state == "voided"
     client.close()

@@ -45,7 +45,7 @@ def terminal(world: World, tmp_path: Path, rig: Rig) -> Iterator[Kiosk]:
 
 
 def order_state(k: Kiosk, order_id: str) -> str:
-    state: str = k.client.order(order_id)["state"]
+    state: str = k.client.order(order_id).state
     return state
 
 

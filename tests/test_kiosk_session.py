@@ -50,7 +50,7 @@ def terminal(world: World, tmp_path: Path) -> Iterator[Kiosk]:
 
 
 def order_state(k: Kiosk, order_id: str) -> str:
-    state: str = k.client.order(order_id)["state"]
+    state: str = k.client.order(order_id).state
     return state
 
 
@@ -85,7 +85,7 @@ def test_a_whole_session_prints_the_holder_s_seal_certificate(terminal: Kiosk, c
     printed: list[OpenedDocument] = []
     assert asyncio.run(session(k, resident())) is Step.DONE
     assert [c.document.content["body"]["name"] for c in printed] == [card.name]
-    assert k.client.order(printed[0].document.binding.order_id)["state"] == "settled"
+    assert k.client.order(printed[0].document.binding.order_id).state == "settled"
     order = k.sessions[-1]
     assert order.order is None and order.session_id is None  # forgotten
     assert k.cashbox.cash_box > 0 and k.cashbox.held == 0

@@ -72,7 +72,7 @@ def test_a_session_prints_on_the_store_printer(world: World, cups_server: CupsSe
 
         k.client.settle = spy  # type: ignore[method-assign]
         assert asyncio.run(session(k, card, ends=Step.DONE)) is Step.DONE
-        assert k.client.order(settled[0])["state"] == "settled"
+        assert k.client.order(settled[0]).state == "settled"
     printed = sorted(cups_server.outputs.glob("*.pdf"), key=os.path.getmtime)
     assert printed and pdf_pages(printed[-1]) >= 1
     assert not [p for p in tmp_path.rglob("*") if p.suffix in (".pdf", ".png")]  # pages deleted

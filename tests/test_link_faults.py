@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from center import authority_client, links
 from center.authority_client import AuthorityClient
+from center.bridge_messages import IssueAnswer
 from center.config import CenterConfig
 from center.errors import CenterError, DependencyUnavailable
 from center.jpki_verify import RevocationStatus
@@ -263,7 +264,7 @@ def test_orders_issued_while_connections_break_are_issued_once(world: World) -> 
     plan = repeating(Fate.RESET_AT_CONNECT, Fate.RESET_AFTER_REQUEST, Fate.PASS, until=len(requests))
     received_before = received(world)
 
-    async def issue_all(client: MunicipalClient) -> list[dict[str, Any]]:
+    async def issue_all(client: MunicipalClient) -> list[IssueAnswer]:
         try:
             return list(await asyncio.gather(*(client.issue(CODE, request) for request in requests)))
         finally:
@@ -276,8 +277,8 @@ def test_orders_issued_while_connections_break_are_issued_once(world: World) -> 
     again = run("uvloop", issue_all(municipality_through(world, town.url)))
     assert again == answers  # byte for byte, the same issue numbers
 
-    numbers = {answer["order_id"]: sorted(c["issue_number"] for c in answer["copies"]) for answer in answers}
-    assert [answer["order_id"] for answer in answers] == [request["order_id"] for request in requests]
+    numbers = {answer.order_id: sorted(c.issue_number for c in answer.copies) for answer in answers}
+    assert [answer.order_id for answer in answers] == [request["order_id"] for request in requests]
     assert municipal_copies(world, list(numbers)) == numbers
     assert all(len(copies) == 2 for copies in numbers.values())
     # each order asked for once more when its answer was lost, and once more above
@@ -337,10 +338,10 @@ def test_a_kiosk_s_orders_come_out_once_while_its_connections_break(world: World
             for _ in range(count):
                 session_id = authenticate(world, direct, world.resident())
                 order = kiosk.place_order(session_id, secrets.token_hex(8), [SEAL])
-                numbers = [copy["issue_number"] for copy in order["copies"]]
-                assert kiosk.printed(order["order_id"], numbers)["state"] == "printed"
-                assert kiosk.settle(order["order_id"], order["fee"])["state"] == "settled"
-                placed[order["order_id"]] = numbers
+                numbers = [copy.issue_number for copy in order.copies]
+                assert kiosk.printed(order.order_id, numbers).state == "printed"
+                assert kiosk.settle(order.order_id, order.fee).state == "settled"
+                placed[order.order_id] = numbers
         finally:
             kiosk.close()
             direct.close()

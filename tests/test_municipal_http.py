@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from center import bridge_protocol
 from center.municipal import service
 from center.municipal.settings import typical
-from center.protocol import unb64url
+from center.signing import unb64url
 from center.store.schema_versions import make_engine
 from center.terminals import TerminalCA
 from devtools.synthetic import Population, generate

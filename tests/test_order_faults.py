@@ -80,14 +80,14 @@ def test_an_order_not_printed_by_its_deadline_is_voided_everywhere(world: World)
     _terminal, client = world.terminal("T-0201")
     session_id = authenticate(world, client, world.resident())
     order = client.place_order(session_id, secrets.token_hex(8), [SEAL])
-    order_id = order["order_id"]
-    eventually(lambda: client.order(order_id)["state"] == "voided", "the overdue order voided")
-    assert client.order(order_id)["reason"] == "order_timeout"
+    order_id = order.order_id
+    eventually(lambda: client.order(order_id).state == "voided", "the overdue order voided")
+    assert client.order(order_id).reason == "order_timeout"
     eventually(lambda: municipal_copies(world).get(order_id) == {"voided"}, "its copies voided")
     with pytest.raises(CenterRefusal) as late:  # the kiosk, too late: nothing is printed
-        client.printed(order_id, [order["copies"][0]["issue_number"]])
+        client.printed(order_id, [order.copies[0].issue_number])
     assert late.value.code == "order_state"
-    assert client.refunded(order_id)["state"] == "refunded"
+    assert client.refunded(order_id).state == "refunded"
     client.close()
 
 
@@ -106,7 +106,7 @@ def test_a_municipality_down_voids_the_order_and_hears_of_it_when_back(world: Wo
     world.stack.start_town(CODE)
     eventually(lambda: center_orders(world.stack)[order_id][2] is False, "the municipality told of the void")
     assert order_id not in municipal_copies(world)  # it never issued anything for it
-    assert client.refunded(order_id)["state"] == "refunded"
+    assert client.refunded(order_id).state == "refunded"
     client.close()
 
 
@@ -148,7 +148,7 @@ def test_a_center_killed_after_printing_settles_through_the_next_one(world: Worl
     terminal, client = world.terminal("T-0204")
     session_id = authenticate(world, client, world.resident())
     order = client.place_order(session_id, secrets.token_hex(8), [SEAL])
-    client.printed(order["order_id"], [copy["issue_number"] for copy in order["copies"]])
+    client.printed(order.order_id, [copy.issue_number for copy in order.copies])
     center = world.stack.center_process
     assert center is not None
     center.kill()
@@ -157,10 +157,10 @@ def test_a_center_killed_after_printing_settles_through_the_next_one(world: Worl
     world.stack.center_url = world.stack.start_center()
     again = CenterClient(world.stack.center_url, terminal, verify=world.stack.center_tls)
     time.sleep(3 * HOUSEKEEPING)  # the new process's housekeeping has looked
-    assert again.order(order["order_id"])["state"] == "printed"
-    assert again.settle(order["order_id"], order["fee"])["state"] == "settled"
-    assert again.settle(order["order_id"], order["fee"])["state"] == "settled"
-    assert municipal_copies(world)[order["order_id"]] == {"printed"}
+    assert again.order(order.order_id).state == "printed"
+    assert again.settle(order.order_id, order.fee).state == "settled"
+    assert again.settle(order.order_id, order.fee).state == "settled"
+    assert municipal_copies(world)[order.order_id] == {"printed"}
     again.close()
     client.close()
 
@@ -171,11 +171,11 @@ def test_an_order_with_a_copy_on_paper_outlives_its_deadline(world: World) -> No
     _terminal, client = world.terminal("T-0205")
     session_id = authenticate(world, client, world.resident())
     order = client.place_order(session_id, secrets.token_hex(8), [SEAL, SEAL])
-    first, second = (copy["issue_number"] for copy in order["copies"])
-    assert client.printed(order["order_id"], [first])["state"] == "issued"
+    first, second = (copy.issue_number for copy in order.copies)
+    assert client.printed(order.order_id, [first]).state == "issued"
     time.sleep(DEADLINE + 4 * HOUSEKEEPING)
-    assert client.order(order["order_id"])["state"] == "issued"
-    assert client.printed(order["order_id"], [second])["state"] == "printed"
-    assert client.settle(order["order_id"], order["fee"])["state"] == "settled"
-    assert municipal_copies(world)[order["order_id"]] == {"printed"}
+    assert client.order(order.order_id).state == "issued"
+    assert client.printed(order.order_id, [second]).state == "printed"
+    assert client.settle(order.order_id, order.fee).state == "settled"
+    assert municipal_copies(world)[order.order_id] == {"printed"}
     client.close()

@@ -22,9 +22,10 @@ from cryptography.hazmat.primitives import serialization
 from center.client import CenterClient, CenterRefusal
 from center.config import CenterConfig
 from center.enrolment import EnrolledTerminal
+from center.messages import CopyResponse, OrderResponse
 from center.municipal import schema as municipal_schema
 from center.municipal import service as municipal_service
-from center.protocol import unb64url
+from center.signing import unb64url
 from center.store.engine import make_engine
 from center.store.schema_versions import make_engine as make_municipal_engine
 from center.store.tables import ledger, orders
@@ -41,7 +42,7 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 def open_copy(
     world: World,
-    copy: dict[str, Any],
+    copy: CopyResponse,
     terminal: EnrolledTerminal,
     order_id: str,
     session_id: str,
@@ -52,14 +53,14 @@ def open_copy(
 
 def code_of(
     world: World,
-    copy: dict[str, Any],
+    copy: CopyResponse,
     terminal: EnrolledTerminal,
-    order: dict[str, Any],
+    order: OrderResponse,
     session_id: str,
     resident: Resident,
 ) -> str:
     """The verification code the kiosk prints on the copy's pages."""
-    return opened(world, copy, terminal, order["order_id"], session_id, resident).verification_code
+    return opened(world, copy, terminal, order.order_id, session_id, resident).verification_code
 
 
 def verify(client: CenterClient, issue_number: str, code: str) -> dict[str, Any]:
@@ -100,13 +101,13 @@ def test_an_order_from_authentication_to_settled(world: World) -> None:
     session_id = authenticate(world, client, resident)
     key = secrets.token_hex(8)
     order = client.place_order(session_id, key, [SEAL, HOUSEHOLD])
-    assert order["state"] == "issued" and len(order["copies"]) == 2 and order["fee"] == 400
+    assert order.state == "issued" and len(order.copies) == 2 and order.fee == 400
     seal, household = (
-        open_copy(world, copy, terminal, order["order_id"], session_id, resident) for copy in order["copies"]
+        open_copy(world, copy, terminal, order.order_id, session_id, resident) for copy in order.copies
     )
     assert seal.content["body"]["name"] == resident.name
     assert any(person["name"] == resident.name for person in household.content["body"]["persons"])
-    assert [copy["issue_number"] for copy in order["copies"]] == [
+    assert [copy.issue_number for copy in order.copies] == [
         seal.issue_number.text,
         household.issue_number.text,
     ]
@@ -117,10 +118,10 @@ def test_an_order_from_authentication_to_settled(world: World) -> None:
         client.place_order(session_id, key, [SEAL])
     assert conflict.value.code == "idempotency_conflict"
 
-    numbers = [copy["issue_number"] for copy in order["copies"]]
-    code = code_of(world, order["copies"][0], terminal, order, session_id, resident)
+    numbers = [copy.issue_number for copy in order.copies]
+    code = code_of(world, order.copies[0], terminal, order, session_id, resident)
     assert verify(client, numbers[0], code)["status"] == "not_printed"
-    assert client.printed(order["order_id"], numbers[:1])["state"] == "issued"  # one of two out
+    assert client.printed(order.order_id, numbers[:1]).state == "issued"  # one of two out
     found = verify(client, numbers[0] + "/01", code.lower().replace("-", ""))  # a page's number, typed
     assert found == {
         "issue_number": numbers[0],
@@ -134,20 +135,20 @@ def test_an_order_from_authentication_to_settled(world: World) -> None:
     assert verify(client, numbers[1], code)["status"] == "unknown"  # another copy's code
     assert client.http.get("/v1/verify", params={"issue_number": "12345", "code": code}).status_code == 400
     assert client.http.get("/v1/verify", params={"issue_number": numbers[0], "code": "U"}).status_code == 400
-    assert client.printed(order["order_id"], numbers)["state"] == "printed"
+    assert client.printed(order.order_id, numbers).state == "printed"
     with pytest.raises(CenterRefusal) as wrong:
-        client.settle(order["order_id"], 300)
+        client.settle(order.order_id, 300)
     assert wrong.value.code == "wrong_amount"
-    assert client.settle(order["order_id"], 400)["state"] == "settled"
-    assert client.settle(order["order_id"], 400)["state"] == "settled"  # said twice: once in the ledger
-    assert ledger_rows(world, order["order_id"]) == {
+    assert client.settle(order.order_id, 400).state == "settled"
+    assert client.settle(order.order_id, 400).state == "settled"  # said twice: once in the ledger
+    assert ledger_rows(world, order.order_id) == {
         "municipality": 400 - 2 * 115,
         "center": 120,
         "store": 110,
     }
-    assert municipal_status(world, order["order_id"]) == {"printed"}
+    assert municipal_status(world, order.order_id) == {"printed"}
     with pytest.raises(CenterRefusal) as printed:
-        client.void(order["order_id"], "cancelled")
+        client.void(order.order_id, "cancelled")
     assert printed.value.status == 409 and printed.value.code == "order_state"
     client.close()
 
@@ -163,12 +164,12 @@ def test_a_refused_order_is_voided_and_refunded(world: World) -> None:
     assert "印鑑登録" in refused.value.details["message_ja"]
     order_id = refused.value.details["order_id"]
     assert (
-        client.order(order_id)["state"] == "voided"
-        and client.order(order_id)["reason"] == "no_seal_registered"
+        client.order(order_id).state == "voided"
+        and client.order(order_id).reason == "no_seal_registered"
     )
     again = client.place_order(session_id, key, [SEAL])  # the same key: the same voided order, asked nothing
-    assert again["order_id"] == order_id and again["state"] == "voided" and not again["copies"]
-    assert client.refunded(order_id)["state"] == "refunded"
+    assert again.order_id == order_id and again.state == "voided" and not again.copies
+    assert client.refunded(order_id).state == "refunded"
     assert municipal_status(world, order_id) == set()  # nothing was ever issued
     client.close()
 
@@ -178,16 +179,16 @@ def test_a_cancelled_order_voids_its_copies_at_the_municipality(world: World) ->
     resident = world.resident()
     session_id = authenticate(world, client, resident)
     order = client.place_order(session_id, secrets.token_hex(8), [SEAL])
-    assert client.void(order["order_id"], "print_timeout")["state"] == "voided"
-    assert municipal_status(world, order["order_id"]) == {"voided"}
-    code = code_of(world, order["copies"][0], terminal, order, session_id, resident)
-    assert verify(client, order["copies"][0]["issue_number"], code)["status"] == "voided"
+    assert client.void(order.order_id, "print_timeout").state == "voided"
+    assert municipal_status(world, order.order_id) == {"voided"}
+    code = code_of(world, order.copies[0], terminal, order, session_id, resident)
+    assert verify(client, order.copies[0].issue_number, code)["status"] == "voided"
     with pytest.raises(CenterRefusal) as late:
-        client.printed(order["order_id"], [order["copies"][0]["issue_number"]])
+        client.printed(order.order_id, [order.copies[0].issue_number])
     assert late.value.code == "order_state"
-    assert client.refunded(order["order_id"])["state"] == "refunded"
-    assert client.refunded(order["order_id"])["state"] == "refunded"
-    assert ledger_rows(world, order["order_id"]) == {}
+    assert client.refunded(order.order_id).state == "refunded"
+    assert client.refunded(order.order_id).state == "refunded"
+    assert ledger_rows(world, order.order_id) == {}
     client.close()
 
 
@@ -198,7 +199,7 @@ def test_orders_belong_to_their_terminal_and_session(world: World) -> None:
     session_id = authenticate(world, client, resident)
     order = client.place_order(session_id, secrets.token_hex(8), [SEAL])
     with pytest.raises(CenterRefusal) as foreign:
-        other.order(order["order_id"])
+        other.order(order.order_id)
     assert foreign.value.code == "unknown_order"
     with pytest.raises(CenterRefusal) as stolen:  # another terminal cannot order in this session
         other.place_order(session_id, secrets.token_hex(8), [SEAL])
@@ -208,7 +209,7 @@ def test_orders_belong_to_their_terminal_and_session(world: World) -> None:
         client.place_order(fresh.session_id, secrets.token_hex(8), [SEAL])
     assert early.value.code == "session_not_authenticated"
     with pytest.raises(BindingMismatch) as mismatch:  # a copy is opened only for its own order
-        open_copy(world, order["copies"][0], terminal, "another-order", session_id, resident)
+        open_copy(world, order.copies[0], terminal, "another-order", session_id, resident)
     assert mismatch.value.field == "order_id"
     with pytest.raises(CenterRefusal) as malformed:
         client.place_order(
@@ -237,19 +238,19 @@ def test_many_terminals_at_once_each_get_only_their_own_residents_copies(world: 
             session_id = authenticate(world, client, resident)
             order = client.place_order(session_id, secrets.token_hex(8), [SEAL, HOUSEHOLD])
             names = {
-                open_copy(world, copy, terminal, order["order_id"], session_id, resident)
+                open_copy(world, copy, terminal, order.order_id, session_id, resident)
                 .content["body"]
                 .get("name", resident.name)
-                for copy in order["copies"]
+                for copy in order.copies
             }
             household = open_copy(
-                world, order["copies"][1], terminal, order["order_id"], session_id, resident
+                world, order.copies[1], terminal, order.order_id, session_id, resident
             )
             assert resident.name in {person["name"] for person in household.content["body"]["persons"]}
-            numbers = {copy["issue_number"] for copy in order["copies"]}
-            client.printed(order["order_id"], sorted(numbers))
-            client.settle(order["order_id"], order["fee"])
-            return resident.name, order["order_id"], names | numbers
+            numbers = {copy.issue_number for copy in order.copies}
+            client.printed(order.order_id, sorted(numbers))
+            client.settle(order.order_id, order.fee)
+            return resident.name, order.order_id, names | numbers
 
         with ThreadPoolExecutor(max_workers=50) as pool:
             results = list(pool.map(one, range(count)))
@@ -284,8 +285,8 @@ def test_the_daily_settlement_adds_up(world: World, capsys: pytest.CaptureFixtur
     _terminal, client = world.terminal("T-0106")
     session_id = authenticate(world, client, world.resident())
     order = client.place_order(session_id, secrets.token_hex(8), [SEAL, SEAL])
-    client.printed(order["order_id"], [copy["issue_number"] for copy in order["copies"]])
-    client.settle(order["order_id"], order["fee"])
+    client.printed(order.order_id, [copy.issue_number for copy in order.copies])
+    client.settle(order.order_id, order.fee)
     client.close()
     engine = make_engine(CenterConfig.load(world.stack.center_dir).database_url)
     try:
@@ -375,6 +376,6 @@ def test_a_municipality_not_connected_is_refused_and_never_asked_to_void(world: 
             ).scalar_one()
     finally:
         engine.dispose()
-    assert not pending and client.order(order_id)["state"] == "voided"
-    assert client.refunded(order_id)["state"] == "refunded"
+    assert not pending and client.order(order_id).state == "voided"
+    assert client.refunded(order_id).state == "refunded"
     client.close()

@@ -9,5 +9,6 @@
 
 What the routes share: ``signing.py`` (the terminal's signed request, one dependency),
 ``requests.py`` (the center's service, bodies and ids as the routes read them) and
-``answers.py`` (JSON answers and refusals).
+``answers.py`` (JSON answers and refusals). Their bodies and answers are the models of
+``center/messages.py``, which the terminal's client reads too.
 """

@@ -9,21 +9,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from center.errors import CenterError
+from center.messages import ErrorResponse
 from center.web_errors import HTTP_CODES, ErrorAnswer, Translation, answer_errors
-
-
-class ErrorResponse(BaseModel):
-    error: str
-    message: str
-    message_ja: str | None = None
-    reopens_at: str | None = None
-    order_id: str | None = Field(default=None,
-                                 description="the order a refusal voided (to report its refund)")
-
 
 ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 413, 422, 503)

@@ -8,63 +8,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from center.api.answers import json_answer
 from center.api.requests import Center, canonical_uuid, parsed
 from center.api.signing import Signed, signed
+from center.messages import (
+    CopyResponse,
+    OrderRequest,
+    OrderResponse,
+    PrintedRequest,
+    SettleRequest,
+    VoidRequest,
+)
 from center.orders import PlacedOrder
 from center.service import CenterService
 from documents import b64url_encode
 
 router = APIRouter(tags=["orders"])
-
-
-class OrderItem(BaseModel):
-    certificate_type: str = Field(max_length=40)
-    copies: int = Field(ge=1, le=50)
-    options: dict[str, Any] = Field(default_factory=dict)
-
-
-class OrderRequest(BaseModel):
-    idempotency_key: str = Field(
-        pattern=r"^[A-Za-z0-9_-]{8,64}$",
-        description="the terminal's key for this order: the same key is the same order",
-    )
-    printer: int = Field(ge=1, le=99)
-    items: list[OrderItem] = Field(min_length=1, max_length=10)
-
-
-class CopyResponse(BaseModel):
-    issue_number: str
-    pages: int
-    fee: int
-    sealed: str = Field(
-        description="the copy sealed to this terminal's key (base64url), see docs/municipal.md"
-    )
-
-
-class OrderResponse(BaseModel):
-    order_id: str
-    state: str
-    fee: int | None = None
-    reason: str | None = None
-    copies: list[CopyResponse] = Field(default_factory=list)
-
-
-class PrintedRequest(BaseModel):
-    issue_numbers: list[str] = Field(min_length=1, max_length=100)
-
-
-class SettleRequest(BaseModel):
-    paid: int = Field(ge=0, le=1_000_000, description="yen taken from escrow into the cash box")
-
-
-class VoidRequest(BaseModel):
-    reason: str = Field(pattern=r"^[a-z_]{1,40}$", description="why, as a code: cancelled, print_timeout, …")
 
 
 def _answer(placed: PlacedOrder, status: int = 200) -> Response:

@@ -7,43 +7,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, Field
 
 from center.api.answers import json_answer
 from center.api.requests import Center, canonical_uuid, parsed
 from center.api.signing import Signed, signed
 from center.calendar import Decision, Open
 from center.errors import BadRequest
+from center.messages import Availability, ResidentProof, ResidentResponse, SessionResponse
 
 router = APIRouter(tags=["sessions"])
-
-
-class SessionResponse(BaseModel):
-    session_id: str
-    challenge: str = Field(description="base64 of the 32-byte single-use challenge")
-    expires_at: dt.datetime
-
-
-class ResidentProof(BaseModel):
-    certificate: str = Field(max_length=12000, description="base64 DER of the user-auth certificate")
-    signature: str = Field(max_length=2048, description="base64 of the card's RSA signature over the binding")
-
-
-class Availability(BaseModel):
-    open: bool
-    reason_code: str | None = None
-    message_ja: str | None = None
-    message_en: str | None = None
-
-
-class ResidentResponse(BaseModel):
-    session_id: str
-    municipality: str = Field(description="地方公共団体コード of the resident's municipality")
-    certificate_types: dict[str, Availability] = Field(
-        description="which certificate types can be issued now, and why not")
 
 
 @router.post("/v1/sessions", status_code=201, response_model=SessionResponse, openapi_extra=signed())

@@ -16,14 +16,14 @@ from pydantic import BaseModel
 
 from center.api.requests import Center
 from center.errors import TerminalAuthError
-from center.protocol import HEADER_NONCE, HEADER_SIGNATURE, HEADER_TERMINAL, HEADER_TIMESTAMP
+from center.protocol import TERMINAL_REQUESTS
 from center.service import TerminalRequest
 
 SIGNATURE_SCHEMES = {
     header.replace("X-Koufu-", "terminal").replace("-", ""): {
         "type": "apiKey", "in": "header", "name": header,
         "description": "every terminal request carries all four (see docs/center.md, request signing)"}
-    for header in (HEADER_TERMINAL, HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE)
+    for header in TERMINAL_REQUESTS.headers
 }
 SIGNED: dict[str, Any] = {"security": [{name: [] for name in SIGNATURE_SCHEMES}]}
 

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, Field
 
 from center.api.answers import json_answer
 from center.api.requests import Center, parsed
 from center.api.signing import Signed, signed
+from center.messages import AlarmRecorded, AlarmReport
 
 router = APIRouter(tags=["terminals"])
-
-
-class AlarmReport(BaseModel):
-    causes: str = Field(pattern=r"^(door|tamper|door\+tamper)$", description="what tripped")
-    state: str = Field(pattern=r"^(raised|cleared)$", description="raised, or cleared by staff")
-
-
-class AlarmRecorded(BaseModel):
-    causes: str
-    state: str
 
 
 @router.post("/v1/terminal/alarms", response_model=AlarmRecorded, openapi_extra=signed(AlarmReport))

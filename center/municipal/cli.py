@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from center.municipal import service, settings
 from center.municipal.issuer import load_settings, store_settings
-from center.protocol import unb64url
+from center.signing import unb64url
 
 
 def register(commands: Any) -> None:

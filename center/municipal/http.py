@@ -6,7 +6,8 @@ Every call but ``/v1/health`` must be signed by a center key the municipality tr
 - ``POST /v1/offer``: what the card's holder can have now (:mod:`center.municipal.offers`): the
   public part and the personal part sealed to the terminal (200), or why not (422).
 - ``POST /v1/issue``: an :class:`~center.municipal.requests.IssueRequest`; answers the sealed
-  copies (200), a refusal with its code and words (422), or why the request cannot be served.
+  copies (200, :class:`~center.bridge_messages.IssueAnswer`), a refusal with its code and words
+  (422), or why the request cannot be served.
 - ``POST /v1/orders/{order_id}/printed`` ``{"issue_numbers": [...]}``: the copies came out.
 - ``POST /v1/orders/{order_id}/void`` ``{"reason": "..."}``: the order is cancelled (廃棄).
 
@@ -31,6 +32,7 @@ from starlette.concurrency import run_in_threadpool
 
 from center import bridge_protocol
 from center.body_limit import BodyLimit
+from center.bridge_messages import IssueAnswer, IssuedCopy
 from center.municipal.issuer import (
     IssuanceError,
     NotConfigured,
@@ -89,12 +91,12 @@ async def health(server: Server) -> dict[str, str]:
 @router.post("/v1/issue")
 async def issue(document: SignedDocument, server: Server) -> JSONResponse:
     issued = await run_in_threadpool(lambda: server.issuer.issue(IssueRequest.from_json(document)))
-    return JSONResponse({
-        "order_id": issued.order_id, "fee": issued.fee,
-        "copies": [{"item": copy.item, "copy": copy.copy, "issue_number": copy.issue_number,
-                    "pages": copy.pages, "fee": copy.fee, "content_hash": copy.content_hash,
-                    "code_hash": copy.code_hash,
-                    "sealed": b64url_encode(copy.sealed)} for copy in issued.copies]})
+    return JSONResponse(IssueAnswer(
+        order_id=issued.order_id, fee=issued.fee,
+        copies=tuple(IssuedCopy(item=copy.item, copy=copy.copy, issue_number=copy.issue_number,
+                                pages=copy.pages, fee=copy.fee, content_hash=copy.content_hash,
+                                code_hash=copy.code_hash, sealed=b64url_encode(copy.sealed))
+                     for copy in issued.copies)).to_json())
 
 
 @router.post("/v1/offer")

@@ -32,7 +32,7 @@ from center.municipal import schema
 from center.municipal.issuer import Issuer, load_settings, store_settings
 from center.municipal.schema import VERSION_TABLE
 from center.municipal.settings import MunicipalSettings
-from center.protocol import MAX_CLOCK_SKEW, unb64url
+from center.signing import MAX_CLOCK_SKEW, unb64url
 from center.store import schema_versions
 from center.store.schema_versions import SchemaVersions
 from documents import MunicipalKey, b64url_encode

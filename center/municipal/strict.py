@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from center.protocol import unb64url
+from center.signing import unb64url
 
 _MISSING: Any = object()
 

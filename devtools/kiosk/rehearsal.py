@@ -410,7 +410,7 @@ async def rehearse(app: KioskApp, assembled: Assembled, scenario: Scenario, lang
     print("ended:", ended.value if ended else "-")
     if resident.order_id is not None:
         order = await asyncio.to_thread(assembled.client.order, resident.order_id)
-        print("order:", order["state"])
+        print("order:", order.state)
     if failure is not None:
         print(f"rehearsal failed: {type(failure).__name__}: {failure}", file=sys.stderr)
         traceback.print_exception(failure, file=sys.stderr)

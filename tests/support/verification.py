@@ -54,14 +54,14 @@ def issue(world: World, terminal: EnrolledTerminal, client: CenterClient, *, pri
     resident = world.resident()
     session_id = authenticate(world, client, resident)
     order = client.place_order(session_id, secrets.token_hex(8), [SEAL])
-    copy = order["copies"][0]
-    document = opened(world, copy, terminal, order["order_id"], session_id, resident)
+    copy = order.copies[0]
+    document = opened(world, copy, terminal, order.order_id, session_id, resident)
     if printed:
-        assert client.printed(order["order_id"], [copy["issue_number"]])["state"] == "printed"
+        assert client.printed(order.order_id, [copy.issue_number]).state == "printed"
     if void:
-        assert client.void(order["order_id"], "cancelled")["state"] == "voided"
+        assert client.void(order.order_id, "cancelled").state == "voided"
     assert document.document.content["body"]["name"] == resident.name
-    binding = Binding(order["order_id"], session_id, terminal.terminal_id,
+    binding = Binding(order.order_id, session_id, terminal.terminal_id,
                       Binding.holder_hash(resident.certificate))
     return Issued(PagePayload.of(document, 1), document, binding, resident.name)
 

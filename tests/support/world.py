@@ -22,8 +22,10 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from center.authority.keys import generate_key
 from center.client import CenterClient
 from center.enrolment import EnrolledTerminal
+from center.messages import CopyResponse
 from center.municipal import service as municipal_service
-from center.protocol import resident_binding, unb64url
+from center.protocol import resident_binding
+from center.signing import unb64url
 from devtools.stack import ALWAYS_OPEN, DevStack, Town, start_stack
 from documents import Binding, OpenedDocument, TrustedKey, TrustList, open_sealed
 
@@ -121,7 +123,7 @@ def authenticate(world: World, client: CenterClient, resident: Resident) -> str:
 
 def opened(
     world: World,
-    copy: dict[str, Any],
+    copy: CopyResponse,
     terminal: EnrolledTerminal,
     order_id: str,
     session_id: str,
@@ -130,7 +132,7 @@ def opened(
     """The kiosk's check before printing: its own session's binding, or nothing is printed."""
     expected = Binding(order_id, session_id, terminal.terminal_id, Binding.holder_hash(resident.certificate))
     return open_sealed(
-        unb64url(copy["sealed"]),
+        unb64url(copy.sealed),
         terminal_id=terminal.terminal_id,
         terminal_key=terminal.key,
         trust=world.trust,

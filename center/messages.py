@@ -1,0 +1,115 @@
+"""The messages between a terminal and the center (端末とセンターの電文), shared by both ends: the
+center's routes (``center/api``) describe and answer them, the terminal's client
+(``center/client.py``) reads the answers into them. Pydantic models only: no web framework, no
+database.
+
+Their names, fields, constraints and descriptions are the API's OpenAPI description (``/docs``),
+so a model here carries no docstring: it would become the schema's description. The offer
+(``GET /v1/sessions/{id}/offer``) has no model yet: it is relayed as the municipality answers it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+# -- sessions (利用者セッション) -----------------------------------------------------------------
+
+
+class SessionResponse(BaseModel):
+    session_id: str
+    challenge: str = Field(description="base64 of the 32-byte single-use challenge")
+    expires_at: dt.datetime
+
+
+class ResidentProof(BaseModel):
+    certificate: str = Field(max_length=12000, description="base64 DER of the user-auth certificate")
+    signature: str = Field(max_length=2048, description="base64 of the card's RSA signature over the binding")
+
+
+class Availability(BaseModel):
+    open: bool
+    reason_code: str | None = None
+    message_ja: str | None = None
+    message_en: str | None = None
+
+
+class ResidentResponse(BaseModel):
+    session_id: str
+    municipality: str = Field(description="地方公共団体コード of the resident's municipality")
+    certificate_types: dict[str, Availability] = Field(
+        description="which certificate types can be issued now, and why not")
+
+
+# -- orders (交付申請) ---------------------------------------------------------------------------
+
+
+class OrderItem(BaseModel):
+    certificate_type: str = Field(max_length=40)
+    copies: int = Field(ge=1, le=50)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class OrderRequest(BaseModel):
+    idempotency_key: str = Field(
+        pattern=r"^[A-Za-z0-9_-]{8,64}$",
+        description="the terminal's key for this order: the same key is the same order",
+    )
+    printer: int = Field(ge=1, le=99)
+    items: list[OrderItem] = Field(min_length=1, max_length=10)
+
+
+class CopyResponse(BaseModel):
+    issue_number: str
+    pages: int
+    fee: int
+    sealed: str = Field(
+        description="the copy sealed to this terminal's key (base64url), see docs/municipal.md"
+    )
+
+
+class OrderResponse(BaseModel):
+    order_id: str
+    state: str
+    fee: int | None = None
+    reason: str | None = None
+    copies: list[CopyResponse] = Field(default_factory=list)
+
+
+class PrintedRequest(BaseModel):
+    issue_numbers: list[str] = Field(min_length=1, max_length=100)
+
+
+class SettleRequest(BaseModel):
+    paid: int = Field(ge=0, le=1_000_000, description="yen taken from escrow into the cash box")
+
+
+class VoidRequest(BaseModel):
+    reason: str = Field(pattern=r"^[a-z_]{1,40}$", description="why, as a code: cancelled, print_timeout, …")
+
+
+# -- the terminal itself -------------------------------------------------------------------------
+
+
+class AlarmReport(BaseModel):
+    causes: str = Field(pattern=r"^(door|tamper|door\+tamper)$", description="what tripped")
+    state: str = Field(pattern=r"^(raised|cleared)$", description="raised, or cleared by staff")
+
+
+class AlarmRecorded(BaseModel):
+    causes: str
+    state: str
+
+
+# -- refusals ------------------------------------------------------------------------------------
+
+
+class ErrorResponse(BaseModel):
+    error: str
+    message: str
+    message_ja: str | None = None
+    reopens_at: str | None = None
+    order_id: str | None = Field(default=None,
+                                 description="the order a refusal voided (to report its refund)")
