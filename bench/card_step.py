@@ -49,9 +49,11 @@ class Result:
         ms = sorted(t * 1000 for t in self.times)
         p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
         p99 = ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))]
-        return (f"{self.name:<28} {statistics.median(self.apdus):>6.0f} "
-                f"{statistics.median(self.traffic):>8.0f} {statistics.median(ms):>10.1f} "
-                f"{p95:>9.1f} {p99:>9.1f}")
+        return (
+            f"{self.name:<28} {statistics.median(self.apdus):>6.0f} "
+            f"{statistics.median(self.traffic):>8.0f} {statistics.median(ms):>10.1f} "
+            f"{p95:>9.1f} {p99:>9.1f}"
+        )
 
 
 def measure(result: Result, card: CardTap, step: Callable[[], None], runs: int) -> None:
@@ -87,15 +89,25 @@ def opensc_step(workdir: Path) -> Callable[[], None]:
     message = workdir / "challenge"
 
     def run(*argv: str) -> None:
-        subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
+        subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def step() -> None:
         message.write_bytes(secrets.token_bytes(32))
-        run("pkcs15-tool", "--read-certificate", "01", "--list-pins",
-            "--output", str(workdir / "cert.pem"))
-        run("pkcs15-crypt", "--sign", "--key", "01", "--pkcs1", "--sha-256", "--pin", PIN,
-            "--input", str(message), "--output", str(workdir / "signature"))
+        run("pkcs15-tool", "--read-certificate", "01", "--list-pins", "--output", str(workdir / "cert.pem"))
+        run(
+            "pkcs15-crypt",
+            "--sign",
+            "--key",
+            "01",
+            "--pkcs1",
+            "--sha-256",
+            "--pin",
+            PIN,
+            "--input",
+            str(message),
+            "--output",
+            str(workdir / "signature"),
+        )
 
     return step
 
@@ -129,8 +141,10 @@ def main() -> int:
     print(kiosk.row())
     print(opensc.row())
     ratio = statistics.median(opensc.times) / statistics.median(kiosk.times)
-    print(f"kiosk is {ratio:.1f}x faster than OpenSC (median); "
-          f"APDUs {statistics.median(kiosk.apdus):.0f} vs {statistics.median(opensc.apdus):.0f}")
+    print(
+        f"kiosk is {ratio:.1f}x faster than OpenSC (median); "
+        f"APDUs {statistics.median(kiosk.apdus):.0f} vs {statistics.median(opensc.apdus):.0f}"
+    )
     return 0
 
 

@@ -76,8 +76,12 @@ TARGET_P99_MS = 100.0
 TARGET_RATIO = 2.0  # authentication logic no more than the framework's own per-request cost
 # Like SQLite's WAL with synchronous=NORMAL (what the center uses): durable files, commits that
 # do not wait for their log flush. The tests' PostgreSQL turns fsync off altogether.
-PG_SETTINGS = {**pgserver.SERVER_SETTINGS, "fsync": "on", "full_page_writes": "on",
-               "synchronous_commit": "off"}
+PG_SETTINGS = {
+    **pgserver.SERVER_SETTINGS,
+    "fsync": "on",
+    "full_page_writes": "on",
+    "synchronous_commit": "off",
+}
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -101,8 +105,10 @@ def issue_cards(stack: DevStack, count: int) -> list[Card]:
         for index in range(count):
             key = keys[index % CARD_KEYS]
             certificate = authority.issue_user_auth(
-                key.public_key(), birth_date=dt.date(1980, 4, 1),
-                municipality=MUNICIPALITIES[index % len(MUNICIPALITIES)])
+                key.public_key(),
+                birth_date=dt.date(1980, 4, 1),
+                municipality=MUNICIPALITIES[index % len(MUNICIPALITIES)],
+            )
             der = certificate.public_bytes(serialization.Encoding.DER)
             cards.append(Card(base64.b64encode(der).decode(), key))
     return cards
@@ -173,13 +179,19 @@ class Connection:
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
-    async def request(self, method: str, path: str, headers: dict[str, str],
-                      body: bytes = b"") -> tuple[int, bytes]:
+    async def request(
+        self, method: str, path: str, headers: dict[str, str], body: bytes = b""
+    ) -> tuple[int, bytes]:
         if self._writer is None or self._reader is None:
             self._reader, self._writer = await asyncio.open_connection(
-                self.host, self.port, ssl=self.context, server_hostname=self.host)
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
-                 f"Content-Length: {len(body)}", *(f"{k}: {v}" for k, v in headers.items())]
+                self.host, self.port, ssl=self.context, server_hostname=self.host
+            )
+        lines = [
+            f"{method} {path} HTTP/1.1",
+            f"Host: {self.host}:{self.port}",
+            f"Content-Length: {len(body)}",
+            *(f"{k}: {v}" for k, v in headers.items()),
+        ]
         self._writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + body)
         try:
             head = await self._reader.readuntil(b"\r\n\r\n")
@@ -211,8 +223,9 @@ class HttpxConnection:
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
         self.client = httpx.AsyncClient(base_url=url, verify=context, limits=limits, timeout=30.0)
 
-    async def request(self, method: str, path: str, headers: dict[str, str],
-                      body: bytes = b"") -> tuple[int, bytes]:
+    async def request(
+        self, method: str, path: str, headers: dict[str, str], body: bytes = b""
+    ) -> tuple[int, bytes]:
         response = await self.client.request(method, path, headers=headers, content=body)
         return response.status_code, response.content
 
@@ -300,8 +313,13 @@ def authentication(next_card: Callable[[], Card]) -> Operation:
     return authenticate
 
 
-async def drive(terminals: list[Terminal], operation: Operation, seconds: float, parties: Parties,
-                rate: float | None = None) -> Sample:
+async def drive(
+    terminals: list[Terminal],
+    operation: Operation,
+    seconds: float,
+    parties: Parties,
+    rate: float | None = None,
+) -> Sample:
     """Every terminal repeats ``operation`` for ``seconds``; one sample with the CPU used.
 
     Without ``rate`` each terminal starts again as soon as it is answered (closed loop: the
@@ -346,13 +364,16 @@ class Workload:
     paced: bool = False  # at --rate authentications per second, else as fast as answered
 
 
-WORKLOADS = {w.name: w for w in (
-    Workload("health", "GET /v1/health"),
-    Workload("auth-new-card", "auth, new cards"),
-    Workload("auth-known-card", "auth, known cards"),
-    Workload("paced-new-card", "auth, new, paced", paced=True),
-    Workload("paced-known-card", "auth, known, paced", paced=True),
-)}
+WORKLOADS = {
+    w.name: w
+    for w in (
+        Workload("health", "GET /v1/health"),
+        Workload("auth-new-card", "auth, new cards"),
+        Workload("auth-known-card", "auth, known cards"),
+        Workload("paced-new-card", "auth, new, paced", paced=True),
+        Workload("paced-known-card", "auth, known, paced", paced=True),
+    )
+}
 
 
 @dataclass
@@ -399,16 +420,17 @@ async def _wait_open(terminal: Terminal) -> None:
 
 async def measure(stack: DevStack, parties: Parties, args: argparse.Namespace) -> dict[str, Sample]:
     terminals_enrolled = [stack.enroll(f"T-{number:04d}") for number in range(1, args.concurrency + 1)]
-    print(f"  {len(terminals_enrolled)} terminals enrolled; issuing {args.new_cards} + {KNOWN_CARDS} cards",
-          flush=True)
+    print(
+        f"  {len(terminals_enrolled)} terminals enrolled; issuing {args.new_cards} + {KNOWN_CARDS} cards",
+        flush=True,
+    )
     started = time.monotonic()
     known = issue_cards(stack, KNOWN_CARDS)
     fresh = issue_cards(stack, args.new_cards)
     print(f"  cards issued in {time.monotonic() - started:.1f} s", flush=True)
     context = ssl.create_default_context(cafile=stack.center_tls)
     connection = HttpxConnection if args.client == "httpx" else Connection
-    terminals = [Terminal(enrolled, connection(stack.center_url, context))
-                 for enrolled in terminals_enrolled]
+    terminals = [Terminal(enrolled, connection(stack.center_url, context)) for enrolled in terminals_enrolled]
     new_cards = iter(fresh)
     reused = 0
 
@@ -422,8 +444,13 @@ async def measure(stack: DevStack, parties: Parties, args: argparse.Namespace) -
             return next(new_cards)
 
     new, again = authentication(next_new), authentication(itertools.cycle(known).__next__)
-    operations: dict[str, Operation] = {"health": health, "auth-new-card": new, "auth-known-card": again,
-                                        "paced-new-card": new, "paced-known-card": again}
+    operations: dict[str, Operation] = {
+        "health": health,
+        "auth-new-card": new,
+        "auth-known-card": again,
+        "paced-new-card": new,
+        "paced-known-card": again,
+    }
     try:
         await _wait_open(terminals[0])
         for name in ("health", "auth-known-card"):  # connections, pools, caches: not counted
@@ -432,8 +459,9 @@ async def measure(stack: DevStack, parties: Parties, args: argparse.Namespace) -
         for _round in range(args.rounds):
             for name in args.workloads:
                 rate = args.rate if WORKLOADS[name].paced else None
-                samples[name].add(await drive(terminals, operations[name], args.duration / args.rounds,
-                                              parties, rate))
+                samples[name].add(
+                    await drive(terminals, operations[name], args.duration / args.rounds, parties, rate)
+                )
     finally:
         for terminal in terminals:
             await terminal.http.close()
@@ -472,12 +500,14 @@ def run_backend(backend: str, args: argparse.Namespace, root: Path) -> BackendRe
             authority_db = database.url(database.create_database("authority"))
         workers = args.pg_workers if backend == "postgresql" else 1
         topology = "multi" if backend == "postgresql" else "single"
-        stack = start_stack(root / backend, center_db=center_db, authority_db=authority_db,
-                            topology=topology, workers=workers)
+        stack = start_stack(
+            root / backend, center_db=center_db, authority_db=authority_db, topology=topology, workers=workers
+        )
         cleanup.callback(stack.stop)
         stack.load_calendar(ALWAYS_OPEN)
-        detail = (f"topology {topology}, {workers} center worker process(es)"
-                  + (f", PostgreSQL {database.version}" if database else ", SQLite WAL"))
+        detail = f"topology {topology}, {workers} center worker process(es)" + (
+            f", PostgreSQL {database.version}" if database else ", SQLite WAL"
+        )
         print(f"{backend}: {detail}", flush=True)
         with asyncio.Runner(loop_factory=_loop_factory(args.loop)) as runner:
             samples = runner.run(measure(stack, _parties(stack, database), args))
@@ -497,15 +527,23 @@ def report(results: list[BackendResult], args: argparse.Namespace) -> bool:
     cores = os.cpu_count() or 1
     loop = "uvloop" if _loop_factory(args.loop) else "asyncio"
     print()
-    print(f"center authentication: {args.concurrency} terminals at once, {args.duration:g} s per workload "
-          f"in {args.rounds} interleaved rounds, {cores} cores shared by every party")
-    print(f"load generator: this process, {args.client} HTTP/1.1 client, {loop} loop, one keep-alive TLS "
-          "connection per terminal; card signatures made with the card's key directly (cryptography)")
-    print("one authentication = POST /v1/sessions + POST /v1/sessions/{id}/resident. 'paced': "
-          f"{args.rate:g} authentications/s offered on a fixed schedule, time counted from each "
-          "scheduled start; else each terminal goes again as soon as answered (the most the stack does)")
-    header = (f"{'backend':<11} {'workload':<19} {'per':<14} {'req/s':>6} {'auth/s':>6} "
-              f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'cost':>5} {'center':>6}")
+    print(
+        f"center authentication: {args.concurrency} terminals at once, {args.duration:g} s per workload "
+        f"in {args.rounds} interleaved rounds, {cores} cores shared by every party"
+    )
+    print(
+        f"load generator: this process, {args.client} HTTP/1.1 client, {loop} loop, one keep-alive TLS "
+        "connection per terminal; card signatures made with the card's key directly (cryptography)"
+    )
+    print(
+        "one authentication = POST /v1/sessions + POST /v1/sessions/{id}/resident. 'paced': "
+        f"{args.rate:g} authentications/s offered on a fixed schedule, time counted from each "
+        "scheduled start; else each terminal goes again as soon as answered (the most the stack does)"
+    )
+    header = (
+        f"{'backend':<11} {'workload':<19} {'per':<14} {'req/s':>6} {'auth/s':>6} "
+        f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'cost':>5} {'center':>6}"
+    )
     print(header)
     print("-" * len(header))
     for result in results:
@@ -520,11 +558,15 @@ def report(results: list[BackendResult], args: argparse.Namespace) -> bool:
                 if unit == "request" and not workload.paced:
                     cost = f"{_per_request(sample) / _per_request(trivial):5.2f}"
                     center = f"{_per_request(sample, 'center') / _per_request(trivial, 'center'):6.2f}"
-                print(f"{result.backend:<11} {workload.label:<19} {unit:<14} {row.requests_per_second:6.0f} "
-                      f"{auths:>6} {row.percentile(0.50):7.1f} {row.percentile(0.95):7.1f} "
-                      f"{row.percentile(0.99):7.1f} {cost:>5} {center:>6}")
-    print("cost: one request's share of the machine over that of GET /v1/health (inverse throughput, "
-          "same run); center: the same from the center processes' CPU time alone")
+                print(
+                    f"{result.backend:<11} {workload.label:<19} {unit:<14} {row.requests_per_second:6.0f} "
+                    f"{auths:>6} {row.percentile(0.50):7.1f} {row.percentile(0.95):7.1f} "
+                    f"{row.percentile(0.99):7.1f} {cost:>5} {center:>6}"
+                )
+    print(
+        "cost: one request's share of the machine over that of GET /v1/health (inverse throughput, "
+        "same run); center: the same from the center processes' CPU time alone"
+    )
     print()
     print("CPU time per request (ms), by party; busy = share of all cores in use")
     names = ["center", "authority", "postgresql", "load generator"]
@@ -532,8 +574,9 @@ def report(results: list[BackendResult], args: argparse.Namespace) -> bool:
     for result in results:
         for name in args.workloads:
             sample = result.samples[name]
-            cells = [f"{_per_request(sample, n) * 1000:14.2f}" if n in sample.cpu else f"{'-':>14}"
-                     for n in names]
+            cells = [
+                f"{_per_request(sample, n) * 1000:14.2f}" if n in sample.cpu else f"{'-':>14}" for n in names
+            ]
             busy = sum(sample.cpu.values()) / (sample.seconds * cores)
             print(f"{result.backend:<11} {WORKLOADS[name].label:<19} " + " ".join(cells) + f" {busy:5.0%}")
     for result in results:
@@ -552,14 +595,20 @@ def report(results: list[BackendResult], args: argparse.Namespace) -> bool:
             row = Row(WORKLOADS[name], "authentication", result.samples[name])
             closed = result.samples.get(name.replace("paced", "auth"))
             ratio = (_per_request(closed, "center") / _per_request(trivial, "center")) if closed else None
-            ok = (row.auths_per_second >= 0.98 * TARGET_AUTHS and row.percentile(0.99) < TARGET_P99_MS
-                  and not result.samples[name].errors and (ratio is None or ratio <= TARGET_RATIO))
+            ok = (
+                row.auths_per_second >= 0.98 * TARGET_AUTHS
+                and row.percentile(0.99) < TARGET_P99_MS
+                and not result.samples[name].errors
+                and (ratio is None or ratio <= TARGET_RATIO)
+            )
             met = met and ok
             shown = f", center cost {ratio:.2f}x GET /v1/health" if ratio is not None else ""
-            print(f"target (PostgreSQL, {WORKLOADS[name].label}): {TARGET_AUTHS:.0f} auth/s with p99 < "
-                  f"{TARGET_P99_MS:.0f} ms per authentication, center cost <= {TARGET_RATIO:.0f}x "
-                  f"GET /v1/health: {row.auths_per_second:.0f} auth/s, p99 {row.percentile(0.99):.1f} ms"
-                  f"{shown} -> {'MET' if ok else 'NOT MET'}")
+            print(
+                f"target (PostgreSQL, {WORKLOADS[name].label}): {TARGET_AUTHS:.0f} auth/s with p99 < "
+                f"{TARGET_P99_MS:.0f} ms per authentication, center cost <= {TARGET_RATIO:.0f}x "
+                f"GET /v1/health: {row.auths_per_second:.0f} auth/s, p99 {row.percentile(0.99):.1f} ms"
+                f"{shown} -> {'MET' if ok else 'NOT MET'}"
+            )
     return met
 
 
@@ -569,23 +618,43 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds per workload")
     parser.add_argument("--warmup", type=float, default=1.5, help="seconds of warm-up per workload")
     parser.add_argument("--concurrency", type=int, default=50, help="simultaneous terminals")
-    parser.add_argument("--rate", type=float, default=TARGET_AUTHS,
-                        help="authentications per second offered by the paced workloads")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=TARGET_AUTHS,
+        help="authentications per second offered by the paced workloads",
+    )
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--pg-workers", type=int, default=2, help="center worker processes on PostgreSQL")
-    parser.add_argument("--client", choices=("lean", "httpx"), default="lean",
-                        help="the load generator's HTTP client (see Connection)")
-    parser.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="auto",
-                        help="the load generator's event loop (auto: uvloop if installed)")
-    parser.add_argument("--new-cards", type=int, default=0,
-                        help="distinct cards for the new-card workloads (default: enough for 450/s)")
+    parser.add_argument(
+        "--client",
+        choices=("lean", "httpx"),
+        default="lean",
+        help="the load generator's HTTP client (see Connection)",
+    )
+    parser.add_argument(
+        "--loop",
+        choices=("auto", "asyncio", "uvloop"),
+        default="auto",
+        help="the load generator's event loop (auto: uvloop if installed)",
+    )
+    parser.add_argument(
+        "--new-cards",
+        type=int,
+        default=0,
+        help="distinct cards for the new-card workloads (default: enough for 450/s)",
+    )
     parser.add_argument("--workdir", type=Path, help="keep the stacks' directories and logs here")
-    parser.add_argument("--workloads", default=",".join(WORKLOADS),
-                        help=f"comma-separated, of: {', '.join(WORKLOADS)} (health always runs)")
+    parser.add_argument(
+        "--workloads",
+        default=",".join(WORKLOADS),
+        help=f"comma-separated, of: {', '.join(WORKLOADS)} (health always runs)",
+    )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on the way out
-    args.workloads = ["health"] + [w.strip() for w in args.workloads.split(",")
-                                   if w.strip() and w.strip() != "health"]
+    args.workloads = ["health"] + [
+        w.strip() for w in args.workloads.split(",") if w.strip() and w.strip() != "health"
+    ]
     if not set(args.workloads) <= set(WORKLOADS):
         parser.error(f"--workloads: of {', '.join(WORKLOADS)}")
     if not args.new_cards:

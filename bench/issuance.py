@@ -89,9 +89,7 @@ async def issue_one(kiosk: Kiosk, sample: Sample, scheduled: float) -> None:
         return
     session = SessionResponse.model_validate_json(answer)
     session_id = session.session_id
-    binding = resident_binding(
-        session_id, terminal.enrolled.terminal_id, base64.b64decode(session.challenge)
-    )
+    binding = resident_binding(session_id, terminal.enrolled.terminal_id, base64.b64decode(session.challenge))
     signature = kiosk.card_key.sign(binding, padding.PKCS1v15(), hashes.SHA256())
     proof = json.dumps(
         {"certificate": kiosk.certificate_b64, "signature": base64.b64encode(signature).decode()}
@@ -229,9 +227,7 @@ def report(args: argparse.Namespace, version: str, sample: Sample, steps: dict[s
         f"\ncertificate issuance end to end: {args.concurrency} terminals, {args.duration:.0f} s closed "
         f"loop; center ({args.workers} workers), municipality, authority, PostgreSQL {version}: 2 cores"
     )
-    print(
-        "one operation = session + card proof + order (1 copy, sealed) + kiosk's check + printed + settled"
-    )
+    print("one operation = session + card proof + order (1 copy, sealed) + kiosk's check + printed + settled")
     errors = sum(sample.errors.values())
     print(
         f"documents issued: {documents} in {sample.seconds:.1f} s = {documents / sample.seconds:.1f} /s; "

@@ -30,9 +30,21 @@ def start_once(config: Path, card: Path, display: str) -> tuple[float, int]:
     """Seconds to ``kiosk ready`` and the RSS (KiB) then."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "devtools", "kiosk", "--config", str(config), "--windowed",
-         "--card", str(card)],
-        env={**os.environ, "DISPLAY": display}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "devtools",
+            "kiosk",
+            "--config",
+            str(config),
+            "--windowed",
+            "--card",
+            str(card),
+        ],
+        env={**os.environ, "DISPLAY": display},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     assert process.stderr is not None
     try:
         seen = b""
@@ -61,7 +73,9 @@ def startup_report(config: Path, card: Path, *, runs: int) -> None:
             elapsed, rss = start_once(config, card, display)
             times.append(elapsed)
             sizes.append(rss)
-    print(f"kiosk app start-up ({runs} starts of koufu-dev kiosk, the app with the demo panel, on Xvfb, "
-          f"software OpenGL): "
-          f"median {statistics.median(times):.2f} s, max {max(times):.2f} s; "
-          f"resident set size at the start screen: median {statistics.median(sizes) / 1024:.0f} MiB")
+    print(
+        f"kiosk app start-up ({runs} starts of koufu-dev kiosk, the app with the demo panel, on Xvfb, "
+        f"software OpenGL): "
+        f"median {statistics.median(times):.2f} s, max {max(times):.2f} s; "
+        f"resident set size at the start screen: median {statistics.median(sizes) / 1024:.0f} MiB"
+    )

@@ -148,8 +148,9 @@ def time_center(client: CenterClient, ledger: Ledger) -> None:
     client.request = timed  # type: ignore[method-assign]
 
 
-async def one_session(screen: TimedScreen, workflow: Workflow, reader: TimedReader, card: Path,
-                      devices: Any, ledger: Ledger) -> Step:
+async def one_session(
+    screen: TimedScreen, workflow: Workflow, reader: TimedReader, card: Path, devices: Any, ledger: Ledger
+) -> Step:
     run = asyncio.ensure_future(workflow.run_session())
     press = screen.press
     await screen.wait_for(Step.IDLE)
@@ -212,19 +213,25 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def steps_report(times: dict[Step, StepTimes]) -> None:
-    print(f"{'step':<18} {'n':>4} {'own median':>11} {'p95':>8} {'p99':>8} {'center med':>11} "
-          f"{'card med':>9} {'printer med':>12}   (ms)")
+    print(
+        f"{'step':<18} {'n':>4} {'own median':>11} {'p95':>8} {'p99':>8} {'center med':>11} "
+        f"{'card med':>9} {'printer med':>12}   (ms)"
+    )
     for step in Step:
         if step not in times:
             continue
         t = times[step]
         ms = [value * 1000 for value in t.software]
-        print(f"{step.value:<18} {len(ms):>4} {statistics.median(ms):>11.2f} {percentile(ms, 0.95):>8.2f} "
-              f"{percentile(ms, 0.99):>8.2f} {statistics.median(t.center) * 1000:>11.2f} "
-              f"{statistics.median(t.card) * 1000:>9.2f} {statistics.median(t.printer) * 1000:>12.2f}")
+        print(
+            f"{step.value:<18} {len(ms):>4} {statistics.median(ms):>11.2f} {percentile(ms, 0.95):>8.2f} "
+            f"{percentile(ms, 0.99):>8.2f} {statistics.median(t.center) * 1000:>11.2f} "
+            f"{statistics.median(t.card) * 1000:>9.2f} {statistics.median(t.printer) * 1000:>12.2f}"
+        )
     total = [sum(values) for values in zip(*(times[s].software for s in times), strict=False)]
-    print(f"{'whole session':<18} {len(total):>4} {statistics.median(total) * 1000:>11.2f} "
-          f"{percentile(total, 0.95) * 1000:>8.2f} {percentile(total, 0.99) * 1000:>8.2f}")
+    print(
+        f"{'whole session':<18} {len(total):>4} {statistics.median(total) * 1000:>11.2f} "
+        f"{percentile(total, 0.95) * 1000:>8.2f} {percentile(total, 0.99) * 1000:>8.2f}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -260,12 +267,16 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(sessions())
             memory.append(rss_kib(os.getpid()))
             assembled.close()
-            print(f"kiosk session steps: {args.sessions} headless sessions (a household copy, paid, "
-                  "printed), against a real center and municipality on loopback; 'own' excludes the "
-                  "resident, the card and the printer and includes the center calls")
+            print(
+                f"kiosk session steps: {args.sessions} headless sessions (a household copy, paid, "
+                "printed), against a real center and municipality on loopback; 'own' excludes the "
+                "resident, the card and the printer and includes the center calls"
+            )
             steps_report(screen.times)
-            print(f"headless kiosk process: resident set {memory[0] / 1024:.0f} MiB after the first session, "
-                  f"{memory[1] / 1024:.0f} MiB after {args.sessions} more")
+            print(
+                f"headless kiosk process: resident set {memory[0] / 1024:.0f} MiB after the first session, "
+                f"{memory[1] / 1024:.0f} MiB after {args.sessions} more"
+            )
 
             startup_report(config_path, card, runs=args.startups)
         finally:

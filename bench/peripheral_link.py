@@ -52,8 +52,9 @@ def round_trips(controller: PeripheralController, runs: int) -> list[float]:
 
 def row(name: str, times: list[float]) -> str:
     ms = [t * 1000 for t in times]
-    return (f"{name:<40} {statistics.median(ms):>10.2f} {percentile(ms, 0.95):>9.2f} "
-            f"{percentile(ms, 0.99):>9.2f}")
+    return (
+        f"{name:<40} {statistics.median(ms):>10.2f} {percentile(ms, 0.95):>9.2f} {percentile(ms, 0.99):>9.2f}"
+    )
 
 
 class CPythonBoard:

@@ -69,9 +69,20 @@ class PdfSheet(Sheet):
         self.pdf.setFillGray(value / 255)
         self.pdf.setStrokeGray(value / 255)
 
-    def text(self, x: float, y: float, text: str, face: Face = Face.MINCHO, size: float = 3.5, *,
-             anchor: str = "lm", fill: int = BLACK, max_width: float | None = None,
-             stroke: float = 0.0, fixed: bool = False) -> None:
+    def text(
+        self,
+        x: float,
+        y: float,
+        text: str,
+        face: Face = Face.MINCHO,
+        size: float = 3.5,
+        *,
+        anchor: str = "lm",
+        fill: int = BLACK,
+        max_width: float | None = None,
+        stroke: float = 0.0,
+        fixed: bool = False,
+    ) -> None:
         if not text:
             return
         if max_width is not None:
@@ -84,8 +95,9 @@ class PdfSheet(Sheet):
         self.pdf.setFont(face.family, points)
         self.pdf.drawString(self._x(x) - width * _ANCHOR_X[anchor[0]], self._y(y) - baseline, text)
 
-    def line(self, x0: float, y0: float, x1: float, y1: float, width: float = 0.18,
-             fill: int = BLACK) -> None:
+    def line(
+        self, x0: float, y0: float, x1: float, y1: float, width: float = 0.18, fill: int = BLACK
+    ) -> None:
         self._grey(fill)
         self.pdf.setLineWidth(width * POINTS_PER_MM)
         self.pdf.line(self._x(x0), self._y(y0), self._x(x1), self._y(y1))
@@ -94,31 +106,50 @@ class PdfSheet(Sheet):
         inner = box.inset(width / 2)  # the raster frame is drawn inwards from the box
         self._grey(fill)
         self.pdf.setLineWidth(width * POINTS_PER_MM)
-        self.pdf.rect(self._x(inner.x), self._y(inner.bottom), inner.w * POINTS_PER_MM,
-                      inner.h * POINTS_PER_MM)
+        self.pdf.rect(
+            self._x(inner.x), self._y(inner.bottom), inner.w * POINTS_PER_MM, inner.h * POINTS_PER_MM
+        )
 
     def rounded_frame(self, box: Box, radius: float, width: float = 0.35, fill: int = BLACK) -> None:
         self._grey(fill)
         self.pdf.setLineWidth(width * POINTS_PER_MM)
-        self.pdf.roundRect(self._x(box.x), self._y(box.bottom), box.w * POINTS_PER_MM,
-                           box.h * POINTS_PER_MM, radius * POINTS_PER_MM)
+        self.pdf.roundRect(
+            self._x(box.x),
+            self._y(box.bottom),
+            box.w * POINTS_PER_MM,
+            box.h * POINTS_PER_MM,
+            radius * POINTS_PER_MM,
+        )
 
     def fill(self, box: Box, value: int = WHITE) -> None:
         self._grey(value)
-        self.pdf.rect(self._x(box.x), self._y(box.bottom), box.w * POINTS_PER_MM, box.h * POINTS_PER_MM,
-                      stroke=0, fill=1)
+        self.pdf.rect(
+            self._x(box.x),
+            self._y(box.bottom),
+            box.w * POINTS_PER_MM,
+            box.h * POINTS_PER_MM,
+            stroke=0,
+            fill=1,
+        )
 
     def paste(self, image: Image.Image, x: float, y: float) -> None:
         width, height = self.mm(image.width), self.mm(image.height)
-        self.pdf.drawImage(ImageReader(image), self._x(x), self._y(y + height), width * POINTS_PER_MM,
-                           height * POINTS_PER_MM)
+        self.pdf.drawImage(
+            ImageReader(image), self._x(x), self._y(y + height), width * POINTS_PER_MM, height * POINTS_PER_MM
+        )
 
     def ink(self, mask: Image.Image, left: int, top: int, fill: int = BLACK) -> None:
         inked = Image.new("RGB", mask.size, (WHITE, WHITE, WHITE))
         inked.paste((fill, fill, fill), (0, 0), mask)
         width, height = self.mm(mask.width), self.mm(mask.height)
-        self.pdf.drawImage(ImageReader(inked), self._x(self.mm(left)), self._y(self.mm(top) + height),
-                           width * POINTS_PER_MM, height * POINTS_PER_MM, mask=[255, 255, 255, 255, 255, 255])
+        self.pdf.drawImage(
+            ImageReader(inked),
+            self._x(self.mm(left)),
+            self._y(self.mm(top) + height),
+            width * POINTS_PER_MM,
+            height * POINTS_PER_MM,
+            mask=[255, 255, 255, 255, 255, 255],
+        )
 
 
 def register_fonts() -> None:
@@ -137,9 +168,14 @@ def pdf_route(opened: OpenedDocument, dpi: int, folder: Path, with_background: b
     for page, body in enumerate(bodies, start=1):
         if ground is not None:
             pdf.drawImage(ground, 0, 0, A4[0] * POINTS_PER_MM, A4[1] * POINTS_PER_MM)
-        facts = PageFacts(document.content, page, document.pages,
-                          document.issue_number.page(page, document.pages), opened.verification_code,
-                          PagePayload.of(opened, page).encode())
+        facts = PageFacts(
+            document.content,
+            page,
+            document.pages,
+            document.issue_number.page(page, document.pages),
+            opened.verification_code,
+            PagePayload.of(opened, page).encode(),
+        )
         draw_page(PdfSheet(pdf, dpi), facts, body)
         pdf.showPage()
     pdf.save()
@@ -157,17 +193,31 @@ class Copies:
     now: dt.datetime
 
     def to_json(self) -> dict[str, Any]:
-        return {"now": self.now.isoformat(), "trust": self.trust.to_json(),
-                "copies": {name: {"document": opened.document.to_json(), "key_id": opened.key_id,
-                                  "signature": b64url_encode(opened.signature),
-                                  "verification_code": opened.verification_code}
-                           for name, opened in self.copies.items()}}
+        return {
+            "now": self.now.isoformat(),
+            "trust": self.trust.to_json(),
+            "copies": {
+                name: {
+                    "document": opened.document.to_json(),
+                    "key_id": opened.key_id,
+                    "signature": b64url_encode(opened.signature),
+                    "verification_code": opened.verification_code,
+                }
+                for name, opened in self.copies.items()
+            },
+        }
 
     @classmethod
     def from_json(cls, value: dict[str, Any]) -> Copies:
-        copies = {name: OpenedDocument(Document.from_json(entry["document"]), entry["key_id"],
-                                       b64url_decode(entry["signature"]), entry["verification_code"])
-                  for name, entry in value["copies"].items()}
+        copies = {
+            name: OpenedDocument(
+                Document.from_json(entry["document"]),
+                entry["key_id"],
+                b64url_decode(entry["signature"]),
+                entry["verification_code"],
+            )
+            for name, entry in value["copies"].items()
+        }
         return cls(copies, TrustList.from_json(value["trust"]), dt.datetime.fromisoformat(value["now"]))
 
 
@@ -203,8 +253,12 @@ def timed(run: Callable[[], int], runs: int) -> Timing:
 def child_memory(copies: Path, route: str, dpi: int) -> dict[str, float]:
     """Peak resident set (MiB) of a fresh process rendering every type once one way: the
     process's own before and after, and its children's (pdftoppm)."""
-    out = subprocess.run([sys.executable, "-m", "bench.render", "--child", route, "--dpi", str(dpi),
-                          "--copies", str(copies)], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.render", "--child", route, "--dpi", str(dpi), "--copies", str(copies)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     result: dict[str, float] = json.loads(out.splitlines()[-1])
     return result
 
@@ -247,41 +301,54 @@ def main() -> None:
     issued = specimens()
     town = Copies({name: issued.copies[name] for name in TYPES}, issued.trust, issued.now)
     register_fonts()
-    print(f"page rendering, {args.runs} runs per certificate and resolution (time per page; "
-          "PDF route = reportlab + pdftoppm -gray, end to end)")
+    print(
+        f"page rendering, {args.runs} runs per certificate and resolution (time per page; "
+        "PDF route = reportlab + pdftoppm -gray, end to end)"
+    )
     with tempfile.TemporaryDirectory(prefix="bench-render-") as folder:
         for dpi in (300, 600):
             background(dpi)  # built once per process and resolution, as in a running printer
-            print(f"\n{dpi} dpi               ours med / p95      PDF med / p95       ratio   "
-                  "PDF+地紋 med   ratio")
+            print(
+                f"\n{dpi} dpi               ours med / p95      PDF med / p95       ratio   "
+                "PDF+地紋 med   ratio"
+            )
             all_ours, all_pdf = [], []
             for name in TYPES:
                 opened = town.copies[name]
                 ours = timed(functools.partial(our_route, town, name, dpi), args.runs)
                 pdf = timed(functools.partial(pdf_route, opened, dpi, Path(folder), False), args.runs)
-                full = timed(functools.partial(pdf_route, opened, dpi, Path(folder), True),
-                             max(3, args.runs // 3))
+                full = timed(
+                    functools.partial(pdf_route, opened, dpi, Path(folder), True), max(3, args.runs // 3)
+                )
                 all_ours += ours.per_page
                 all_pdf += pdf.per_page
-                print(f"{name:26} {ours.median * 1000:6.0f} / {ours.p95 * 1000:4.0f} ms   "
-                      f"{pdf.median * 1000:6.0f} / {pdf.p95 * 1000:4.0f} ms   "
-                      f"{ours.median / pdf.median:5.2f}   "
-                      f"{full.median * 1000:8.0f} ms   {ours.median / full.median:5.2f}")
+                print(
+                    f"{name:26} {ours.median * 1000:6.0f} / {ours.p95 * 1000:4.0f} ms   "
+                    f"{pdf.median * 1000:6.0f} / {pdf.p95 * 1000:4.0f} ms   "
+                    f"{ours.median / pdf.median:5.2f}   "
+                    f"{full.median * 1000:8.0f} ms   {ours.median / full.median:5.2f}"
+                )
             ratio = statistics.median(all_ours) / statistics.median(all_pdf)
             verdict = "met" if ratio <= 0.5 else "NOT met"
-            print(f"{'all pages':26} {statistics.median(all_ours) * 1000:6.0f} ms          "
-                  f"{statistics.median(all_pdf) * 1000:6.0f} ms          {ratio:5.2f}   "
-                  f"target (at most half the PDF route's time): {verdict}")
-    print("\npeak resident set of a fresh process rendering the four certificates once (MiB, over its "
-          "size with everything imported and the copies read)")
+            print(
+                f"{'all pages':26} {statistics.median(all_ours) * 1000:6.0f} ms          "
+                f"{statistics.median(all_pdf) * 1000:6.0f} ms          {ratio:5.2f}   "
+                f"target (at most half the PDF route's time): {verdict}"
+            )
+    print(
+        "\npeak resident set of a fresh process rendering the four certificates once (MiB, over its "
+        "size with everything imported and the copies read)"
+    )
     with tempfile.TemporaryDirectory(prefix="bench-render-") as folder:
         copies = Path(folder) / "copies.json"
         copies.write_text(json.dumps(town.to_json(), ensure_ascii=False))
         for dpi, route in itertools.product((300, 600), ("ours", "pdf", "pdf+background")):
             memory = child_memory(copies, route, dpi)
             extra = f", pdftoppm peak {memory['children']:.0f}" if route != "ours" else ""
-            print(f"  {dpi} dpi {route:15} +{memory['peak'] - memory['baseline']:5.0f} over "
-                  f"{memory['baseline']:.0f}{extra}")
+            print(
+                f"  {dpi} dpi {route:15} +{memory['peak'] - memory['baseline']:5.0f} over "
+                f"{memory['baseline']:.0f}{extra}"
+            )
 
 
 if __name__ == "__main__":

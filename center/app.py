@@ -43,8 +43,13 @@ def create_app(service: CenterService) -> FastAPI:
     """The API, on the server's event loop (no worker threads). Request bodies of the signed calls
     are read as bytes (the signature covers them) and parsed only once the terminal is
     authenticated."""
-    app = FastAPI(title="koufu certificate issuance center", version="1", responses=ERRORS,
-                  lifespan=lifespan, telemetry=NO_TELEMETRY)
+    app = FastAPI(
+        title="koufu certificate issuance center",
+        version="1",
+        responses=ERRORS,
+        lifespan=lifespan,
+        telemetry=NO_TELEMETRY,
+    )
     app.state.service = service
     app.add_middleware(BodyLimit, limit=MAX_BODY)
     app.openapi = _with_signature_schemes(app.openapi)  # type: ignore[method-assign]

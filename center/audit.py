@@ -55,8 +55,16 @@ class AuditEntry:
 
 def _row_hash(prev_hash: str, at: dt.datetime, entry: AuditEntry) -> str:
     body = json.dumps(
-        [prev_hash, at.astimezone(dt.UTC).isoformat(timespec="microseconds"), entry.event,
-         entry.outcome, entry.reason, entry.terminal_id, entry.session_id, entry.subject],
+        [
+            prev_hash,
+            at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+            entry.event,
+            entry.outcome,
+            entry.reason,
+            entry.terminal_id,
+            entry.session_id,
+            entry.subject,
+        ],
         separators=(",", ":"),
     )
     return hashlib.sha256(body.encode()).hexdigest()
@@ -67,9 +75,11 @@ _HEAD = Sql("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1")
 # taken (READ COMMITTED: each statement sees what was committed before it began). SQLite: the
 # transaction began with the database's write lock (BEGIN IMMEDIATE).
 _CHAIN_LOCK = Sql(f"SELECT pg_advisory_xact_lock({AUDIT_LOCK_KEY})")
-_INSERT = Sql("INSERT INTO audit_log (at, event, outcome, reason, terminal_id, session_id, subject, "
-              "prev_hash, hash) VALUES (:at, :event, :outcome, :reason, :terminal_id, :session_id, "
-              ":subject, :prev_hash, :hash)")
+_INSERT = Sql(
+    "INSERT INTO audit_log (at, event, outcome, reason, terminal_id, session_id, subject, "
+    "prev_hash, hash) VALUES (:at, :event, :outcome, :reason, :terminal_id, :session_id, "
+    ":subject, :prev_hash, :hash)"
+)
 
 
 async def chain_head(connection: Connection) -> Reply:
@@ -79,8 +89,9 @@ async def chain_head(connection: Connection) -> Reply:
     return await connection.send(_HEAD)
 
 
-async def append_many(connection: Connection, head: Reply,
-                      entries: Sequence[tuple[AuditEntry, dt.datetime]]) -> list[str]:
+async def append_many(
+    connection: Connection, head: Reply, entries: Sequence[tuple[AuditEntry, dt.datetime]]
+) -> list[str]:
     """Add ``entries``, in this order, after ``head`` (from :func:`chain_head`, in the caller's
     transaction); returns their hashes."""
     last = await head.one()
@@ -88,9 +99,19 @@ async def append_many(connection: Connection, head: Reply,
     rows, hashes = [], []
     for entry, at in entries:
         digest = _row_hash(prev_hash, at, entry)
-        rows.append({"at": at, "event": entry.event, "outcome": entry.outcome, "reason": entry.reason,
-                     "terminal_id": entry.terminal_id, "session_id": entry.session_id,
-                     "subject": entry.subject, "prev_hash": prev_hash, "hash": digest})
+        rows.append(
+            {
+                "at": at,
+                "event": entry.event,
+                "outcome": entry.outcome,
+                "reason": entry.reason,
+                "terminal_id": entry.terminal_id,
+                "session_id": entry.session_id,
+                "subject": entry.subject,
+                "prev_hash": prev_hash,
+                "hash": digest,
+            }
+        )
         hashes.append(digest)
         prev_hash = digest
     await connection.execute_many(_INSERT, rows)
@@ -133,8 +154,14 @@ class AuditWriter:
         self._queue: asyncio.Queue[_Decision] | None = None
         self._task: asyncio.Task[None] | None = None
 
-    async def record(self, entry: AuditEntry, at: dt.datetime, *, change: Change | None = None,
-                     refused: Callable[[CenterError], AuditEntry] | None = None) -> None:
+    async def record(
+        self,
+        entry: AuditEntry,
+        at: dt.datetime,
+        *,
+        change: Change | None = None,
+        refused: Callable[[CenterError], AuditEntry] | None = None,
+    ) -> None:
         """Commit ``entry``, and ``change`` with it.
 
         If the change refuses (see :class:`Change`), the line ``refused(error)`` is committed
@@ -175,8 +202,11 @@ class AuditWriter:
                 # one decision's database error must not fail the others, nor a connection that
                 # broke while idle (the database restarted) the decision that found it broken:
                 # each is tried once more alone, on another connection
-                log.warning("audit batch of %d failed (%s); writing its decisions one by one",
-                            len(batch), type(error).__name__)
+                log.warning(
+                    "audit batch of %d failed (%s); writing its decisions one by one",
+                    len(batch),
+                    type(error).__name__,
+                )
                 for decision in batch:
                     try:
                         await self._write([decision])
@@ -195,18 +225,23 @@ class AuditWriter:
         and the commit."""
         outcomes: list[CenterError | None] = []
         entries: list[tuple[AuditEntry, dt.datetime]] = []
-        async with self.database.connection() as connection, connection.pipelined(), \
-                connection.transaction():
-            replies = [None if decision.change is None
-                       else await connection.send(decision.change.sql, decision.change.params)
-                       for decision in batch]
+        async with self.database.connection() as connection, connection.pipelined(), connection.transaction():
+            replies = [
+                None
+                if decision.change is None
+                else await connection.send(decision.change.sql, decision.change.params)
+                for decision in batch
+            ]
             head = await chain_head(connection)
             for decision, reply in zip(batch, replies, strict=True):
                 refusal = decision.change.refusal if decision.change is not None else None
                 changed = None if reply is None else await reply.changed()
                 outcome = refusal if refusal is not None and changed != 1 else None
-                entry = decision.entry if outcome is None or decision.refused is None \
+                entry = (
+                    decision.entry
+                    if outcome is None or decision.refused is None
                     else decision.refused(outcome)
+                )
                 entries.append((entry, decision.at))
                 outcomes.append(outcome)
             await append_many(connection, head, entries)
@@ -230,8 +265,7 @@ def verify_chain(connection: sa.Connection) -> ChainReport:
     for row in connection.execute(sa.select(audit_log).order_by(audit_log.c.seq)):
         rows += 1
         at = row.at if row.at.tzinfo else row.at.replace(tzinfo=dt.UTC)
-        entry = AuditEntry(row.event, row.outcome, row.reason, row.terminal_id, row.session_id,
-                           row.subject)
+        entry = AuditEntry(row.event, row.outcome, row.reason, row.terminal_id, row.session_id, row.subject)
         if row.prev_hash != prev_hash or _row_hash(prev_hash, at, entry) != row.hash:
             return ChainReport(rows, row.seq)
         prev_hash = row.hash

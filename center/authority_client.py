@@ -126,12 +126,18 @@ class AuthorityClient:
     def _open(self, *, kept_alive: bool) -> aiohttp.ClientSession:
         connector = (
             aiohttp.TCPConnector(limit=CONNECTIONS, ssl=self._verify, keepalive_timeout=KEEP_ALIVE)
-            if kept_alive else aiohttp.TCPConnector(limit=CONNECTIONS, ssl=self._verify, force_close=True))
-        return aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=self._timeout),
-                                     headers={"Authorization": f"Bearer {self._token}"})
+            if kept_alive
+            else aiohttp.TCPConnector(limit=CONNECTIONS, ssl=self._verify, force_close=True)
+        )
+        return aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=self._timeout),
+            headers={"Authorization": f"Bearer {self._token}"},
+        )
 
-    async def _ask(self, method: str, path: str, body: bytes | None = None,
-                   content_type: str | None = None) -> tuple[int, bytes]:
+    async def _ask(
+        self, method: str, path: str, body: bytes | None = None, content_type: str | None = None
+    ) -> tuple[int, bytes]:
         """One question to the authority: its status and its answer (at most
         :data:`MAX_RESPONSE_SIZE` bytes), within the client's timeout however many tries it takes."""
         loop = asyncio.get_running_loop()
@@ -140,15 +146,18 @@ class AuthorityClient:
         broken = False  # once a connection broke with the question sent
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                return await self._ask_once(session, method, path, body, content_type,
-                                            deadline - loop.time())
+                return await self._ask_once(session, method, path, body, content_type, deadline - loop.time())
             except aiohttp.ClientConnectorCertificateError as exc:  # not the authority trusted here
                 raise _unreachable(exc) from None
             except aiohttp.ClientConnectorError as exc:  # refused, or reset while opening: not sent
                 failure: Exception = exc
                 pause = pause_before(attempt)
-            except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError,
-                    ConnectionResetError) as exc:
+            except (
+                aiohttp.ClientOSError,
+                aiohttp.ServerDisconnectedError,
+                aiohttp.ClientPayloadError,
+                ConnectionResetError,
+            ) as exc:
                 # sent, and the connection broke before the whole answer came: a kept-alive
                 # connection the authority was closing, or a reset on the way
                 if broken:
@@ -162,11 +171,23 @@ class AuthorityClient:
             await asyncio.sleep(pause)
         raise AssertionError("unreachable")
 
-    async def _ask_once(self, session: aiohttp.ClientSession, method: str, path: str, body: bytes | None,
-                        content_type: str | None, time_left: float) -> tuple[int, bytes]:
+    async def _ask_once(
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        path: str,
+        body: bytes | None,
+        content_type: str | None,
+        time_left: float,
+    ) -> tuple[int, bytes]:
         headers = {"Content-Type": content_type} if content_type else None
-        async with session.request(method, f"{self.base_url}{path}", data=body, headers=headers,
-                                   timeout=aiohttp.ClientTimeout(total=time_left)) as response:
+        async with session.request(
+            method,
+            f"{self.base_url}{path}",
+            data=body,
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(total=time_left),
+        ) as response:
             answer = bytearray()
             while chunk := await response.content.read(MAX_RESPONSE_SIZE):
                 answer += chunk
@@ -184,17 +205,20 @@ class AuthorityClient:
         # RFC 5019: SHA-1 CertID, no nonce, so the authority can send the answer it signed ahead;
         # freshness comes from the answer's own times (checked below) and the TLS channel
         request = ocsp.OCSPRequestBuilder().add_certificate(certificate, issuer, hashes.SHA1()).build()
-        raw = await self._post("/ocsp", request.public_bytes(serialization.Encoding.DER),
-                               "application/ocsp-request")
+        raw = await self._post(
+            "/ocsp", request.public_bytes(serialization.Encoding.DER), "application/ocsp-request"
+        )
         status = self._judge_ocsp(raw, certificate, issuer, now)
         self._status.put(certificate.serial_number, status, now)
         return status
 
-    def _judge_ocsp(self, raw: bytes, certificate: x509.Certificate, issuer: x509.Certificate,
-                    now: dt.datetime) -> RevocationStatus:
+    def _judge_ocsp(
+        self, raw: bytes, certificate: x509.Certificate, issuer: x509.Certificate, now: dt.datetime
+    ) -> RevocationStatus:
         def unusable(why: str) -> DependencyUnavailable:
-            return DependencyUnavailable("revocation_unavailable",
-                                         f"revocation status cannot be trusted: {why}")
+            return DependencyUnavailable(
+                "revocation_unavailable", f"revocation status cannot be trusted: {why}"
+            )
 
         try:
             response = ocsp.load_der_ocsp_response(raw)
@@ -207,8 +231,12 @@ class AuthorityClient:
         if not isinstance(signer_key, rsa.RSAPublicKey) or response.signature_hash_algorithm is None:
             raise unusable("responder key is not RSA")
         try:
-            signer_key.verify(response.signature, response.tbs_response_bytes, padding.PKCS1v15(),
-                              response.signature_hash_algorithm)
+            signer_key.verify(
+                response.signature,
+                response.tbs_response_bytes,
+                padding.PKCS1v15(),
+                response.signature_hash_algorithm,
+            )
         except InvalidSignature:
             raise unusable("signature does not verify") from None
         if response.serial_number != certificate.serial_number:
@@ -258,9 +286,12 @@ class AuthorityClient:
             raise _unavailable(f"the JPKI authority answered HTTP {status}")
         try:
             body = json.loads(answer)
-            record = CertificateRecord(int(body["serial"]), str(body["municipality"]), str(body["status"]),
-                                       None if body.get("previous_serial") is None
-                                       else int(body["previous_serial"]))
+            record = CertificateRecord(
+                int(body["serial"]),
+                str(body["municipality"]),
+                str(body["status"]),
+                None if body.get("previous_serial") is None else int(body["previous_serial"]),
+            )
         except (ValueError, KeyError, TypeError):
             raise _unavailable("the authority's answer is malformed") from None
         if record.serial != serial or len(record.municipality) != 6 or not record.municipality.isdigit():

@@ -29,9 +29,11 @@ CENTER_REQUESTS = Scheme(
     context="koufu-center-request/1",
     signer_header=HEADER_KEY,
     key_type=ED25519,
-    words=Words(missing="the center's signature headers are missing",
-                malformed="the signature headers are malformed",
-                clock_skew="the request's time is off by more than 2 minutes"),
+    words=Words(
+        missing="the center's signature headers are missing",
+        malformed="the signature headers are malformed",
+        clock_skew="the request's time is off by more than 2 minutes",
+    ),
 )
 
 
@@ -48,11 +50,19 @@ def key_id(public_key: ed25519.Ed25519PublicKey) -> str:
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
-def sign(key: ed25519.Ed25519PrivateKey, municipality: str, method: str, path: str, body: bytes, *,
-         now: dt.datetime | None = None) -> dict[str, str]:
+def sign(
+    key: ed25519.Ed25519PrivateKey,
+    municipality: str,
+    method: str,
+    path: str,
+    body: bytes,
+    *,
+    now: dt.datetime | None = None,
+) -> dict[str, str]:
     """The headers the center adds to a request for ``municipality`` (its scope line)."""
-    return CENTER_REQUESTS.sign(key, key_id(key.public_key()), (municipality,), method, path, body,
-                                now=now).as_dict()
+    return CENTER_REQUESTS.sign(
+        key, key_id(key.public_key()), (municipality,), method, path, body, now=now
+    ).as_dict()
 
 
 @dataclass(frozen=True)
@@ -61,8 +71,15 @@ class VerifiedRequest:
     nonce: str  # to be recorded: each is accepted once
 
 
-def verify(headers: Mapping[str, str], trusted: Mapping[str, ed25519.Ed25519PublicKey], municipality: str,
-           method: str, path: str, body: bytes, now: dt.datetime) -> VerifiedRequest:
+def verify(
+    headers: Mapping[str, str],
+    trusted: Mapping[str, ed25519.Ed25519PublicKey],
+    municipality: str,
+    method: str,
+    path: str,
+    body: bytes,
+    now: dt.datetime,
+) -> VerifiedRequest:
     """Check a request's signature headers; the nonce is left to record. A key this municipality
     does not trust is refused before the headers' form is looked at."""
     try:

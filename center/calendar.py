@@ -97,10 +97,13 @@ class Closed:
 Decision = Open | Closed
 
 _SUSPENDED = Message("現在、証明書の交付を停止しています", "Certificate issuance is suspended")
-_MAINTENANCE = Message("システムメンテナンスのため、サービスを停止しています",
-                       "The service is stopped for system maintenance")
-_MUNICIPALITY_STOP = Message("この市区町村の証明書は、現在交付を停止しています",
-                             "Certificates of this municipality are not issued at the moment")
+_MAINTENANCE = Message(
+    "システムメンテナンスのため、サービスを停止しています", "The service is stopped for system maintenance"
+)
+_MUNICIPALITY_STOP = Message(
+    "この市区町村の証明書は、現在交付を停止しています",
+    "Certificates of this municipality are not issued at the moment",
+)
 
 
 @dataclass(frozen=True)

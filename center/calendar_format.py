@@ -148,26 +148,39 @@ def _suspension(where: str, item: object) -> Suspension:
     with _at(where):
         until, municipality, kind = (raw.get(key) for key in ("until", "municipality", "certificate_type"))
         return Suspension(
-            _text(raw["id"]), _instant(raw["since"]), None if until is None else _instant(until),
+            _text(raw["id"]),
+            _instant(raw["since"]),
+            None if until is None else _instant(until),
             None if municipality is None else _text(municipality),
-            None if kind is None else CertificateType(kind), _message(raw, where),
+            None if kind is None else CertificateType(kind),
+            _message(raw, where),
         )
 
 
 def rules_from_dict(data: Mapping[str, Any], kind: type[Rules]) -> Rules:
     """The rules ``data`` gives, as a ``kind`` (``CalendarRules`` or a calendar built on them)."""
-    top = _fields(data, "calendar", "format service_hours year_end_closure",
-                  "maintenance municipality_stops certificate_hours suspensions")
+    top = _fields(
+        data,
+        "calendar",
+        "format service_hours year_end_closure",
+        "maintenance municipality_stops certificate_hours suspensions",
+    )
     if top["format"] != DATA_FORMAT:
         raise CalendarDataError(f"calendar.format: {top['format']!r} is not format {DATA_FORMAT}")
     hours = _fields(top["service_hours"], "calendar.service_hours", "opens closes")
-    year_end = (None if top["year_end_closure"] is None
-                else _fields(top["year_end_closure"], "calendar.year_end_closure", "first last"))
+    year_end = (
+        None
+        if top["year_end_closure"] is None
+        else _fields(top["year_end_closure"], "calendar.year_end_closure", "first last")
+    )
     with _at("calendar.service_hours"):
         daily = DailyHours(_clock(hours["opens"]), _clock(hours["closes"]))
     with _at("calendar.year_end_closure"):
-        closure = (None if year_end is None
-                   else YearEndClosure(_month_day(year_end["first"]), _month_day(year_end["last"])))
+        closure = (
+            None
+            if year_end is None
+            else YearEndClosure(_month_day(year_end["first"]), _month_day(year_end["last"]))
+        )
     maintenance = tuple(_maintenance(*item) for item in _items(top, "maintenance", "calendar"))
     stops = tuple(_municipality_stop(*item) for item in _items(top, "municipality_stops", "calendar"))
     rules = tuple(_certificate_hours(*item) for item in _items(top, "certificate_hours", "calendar"))
@@ -194,30 +207,47 @@ def rules_to_dict(calendar: CalendarRules) -> dict[str, Any]:
     return {
         "format": DATA_FORMAT,
         "service_hours": _hours_dict(calendar.hours),
-        "year_end_closure": None if year_end is None else {
+        "year_end_closure": None
+        if year_end is None
+        else {
             "first": f"{year_end.first.month:02d}-{year_end.first.day:02d}",
-            "last": f"{year_end.last.month:02d}-{year_end.last.day:02d}"},
+            "last": f"{year_end.last.month:02d}-{year_end.last.day:02d}",
+        },
         "maintenance": [
             {"start": m.window.start.isoformat(), "end": m.window.end.isoformat(), **_message_dict(m.message)}
             for m in calendar.maintenance
         ],
         "municipality_stops": [
-            {"municipality": s.municipality, "start": s.window.start.isoformat(),
-             "end": s.window.end.isoformat(), "certificate_types": sorted(s.certificate_types),
-             **_message_dict(s.message)}
+            {
+                "municipality": s.municipality,
+                "start": s.window.start.isoformat(),
+                "end": s.window.end.isoformat(),
+                "certificate_types": sorted(s.certificate_types),
+                **_message_dict(s.message),
+            }
             for s in calendar.municipality_stops
         ],
         "certificate_hours": [
-            {"municipality": r.municipality, "certificate_type": r.certificate_type.value,
-             "periods": [{"days": [WEEKDAYS[day] for day in sorted(p.days)], **_hours_dict(p.hours)}
-                         for p in r.periods],
-             "closed_dates": sorted(day.isoformat() for day in r.closed_dates)}
+            {
+                "municipality": r.municipality,
+                "certificate_type": r.certificate_type.value,
+                "periods": [
+                    {"days": [WEEKDAYS[day] for day in sorted(p.days)], **_hours_dict(p.hours)}
+                    for p in r.periods
+                ],
+                "closed_dates": sorted(day.isoformat() for day in r.closed_dates),
+            }
             for r in calendar.certificate_hours
         ],
         "suspensions": [
-            {"id": s.id, "since": s.since.isoformat(), "until": s.until and s.until.isoformat(),
-             "municipality": s.municipality,
-             "certificate_type": s.certificate_type and s.certificate_type.value, **_message_dict(s.message)}
+            {
+                "id": s.id,
+                "since": s.since.isoformat(),
+                "until": s.until and s.until.isoformat(),
+                "municipality": s.municipality,
+                "certificate_type": s.certificate_type and s.certificate_type.value,
+                **_message_dict(s.message),
+            }
             for s in calendar.suspensions
         ],
     }

@@ -20,8 +20,20 @@ from documents import JST, CertificateType
 END_OF_DAY = time.max  # "24:00" in the data: open until midnight
 _WEEKDAYS_JA = "月火水木金土日"
 _WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December")
+_MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def validate_municipality_code(code: str) -> str:
@@ -176,8 +188,11 @@ class WeeklyHours:
         return Message(f"{ja} {hours.ja}", f"{en} {hours.en}")
 
 
-_DAY_SETS = {frozenset(range(5)): ("平日", "weekdays"), frozenset({5, 6}): ("土日", "weekends"),
-             frozenset(range(7)): ("毎日", "every day")}
+_DAY_SETS = {
+    frozenset(range(5)): ("平日", "weekdays"),
+    frozenset({5, 6}): ("土日", "weekends"),
+    frozenset(range(7)): ("毎日", "every day"),
+}
 
 
 @dataclass(frozen=True)
@@ -206,8 +221,10 @@ class CertificateHours:
 
     def message(self) -> Message:
         periods = [period.describe() for period in self.periods]
-        return Message(f"この証明書の交付時間外です（{'、'.join(p.ja for p in periods)}）",
-                       f"This certificate is issued only {', '.join(p.en for p in periods)}")
+        return Message(
+            f"この証明書の交付時間外です（{'、'.join(p.ja for p in periods)}）",
+            f"This certificate is issued only {', '.join(p.en for p in periods)}",
+        )
 
 
 @dataclass(frozen=True)
@@ -248,9 +265,10 @@ def reopening(instant: datetime) -> Message:
     """The words added to a closure's message when it ends at ``instant`` (JST): 「。5月14日（水）
     6:30から利用できます」, "; available again from 6:30 on Wednesday 14 May"."""
     at, day = _hhmm(instant.time()), instant.weekday()
-    return Message(f"。{instant.month}月{instant.day}日（{_WEEKDAYS_JA[day]}）{at}から利用できます",
-                   f"; available again from {at} on {_WEEKDAYS_EN[day]} {instant.day} "
-                   f"{_MONTHS_EN[instant.month - 1]}")
+    return Message(
+        f"。{instant.month}月{instant.day}日（{_WEEKDAYS_JA[day]}）{at}から利用できます",
+        f"; available again from {at} on {_WEEKDAYS_EN[day]} {instant.day} {_MONTHS_EN[instant.month - 1]}",
+    )
 
 
 @dataclass(frozen=True)

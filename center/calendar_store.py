@@ -21,16 +21,20 @@ REFRESH = dt.timedelta(seconds=5)
 
 def store_calendar(connection: sa.Connection, calendar: ServiceCalendar, now: dt.datetime) -> None:
     document = json.dumps(calendar.to_dict(), ensure_ascii=False, sort_keys=True)
-    updated = connection.execute(service_calendar.update().where(service_calendar.c.id == 1)
-                                 .values(document=document, updated_at=now)).rowcount
+    updated = connection.execute(
+        service_calendar.update().where(service_calendar.c.id == 1).values(document=document, updated_at=now)
+    ).rowcount
     if not updated:
         connection.execute(service_calendar.insert().values(id=1, document=document, updated_at=now))
 
 
 def load_calendar(connection: sa.Connection) -> ServiceCalendar:
     """The stored calendar (the command line's reading)."""
-    return _in_force(connection.execute(
-        sa.select(service_calendar.c.document).where(service_calendar.c.id == 1)).scalar_one_or_none())
+    return _in_force(
+        connection.execute(
+            sa.select(service_calendar.c.document).where(service_calendar.c.id == 1)
+        ).scalar_one_or_none()
+    )
 
 
 def _in_force(document: str | None) -> ServiceCalendar:
@@ -70,8 +74,11 @@ class CalendarCache:
         return self._calendar
 
     def _stale(self, now: dt.datetime) -> bool:
-        return self._calendar is None or self._read_at is None or not \
-            dt.timedelta(0) <= now - self._read_at <= REFRESH
+        return (
+            self._calendar is None
+            or self._read_at is None
+            or not dt.timedelta(0) <= now - self._read_at <= REFRESH
+        )
 
     async def check(self, now: dt.datetime, municipality: str | None = None) -> Decision:
         """``ServiceCalendar.check(now, municipality)`` of the calendar in force."""

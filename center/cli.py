@@ -31,8 +31,13 @@ def register(commands: Any) -> None:
     auth.add_argument("--url", required=True)
     auth.add_argument("--token-file", type=Path, required=True, help="file holding the verifier token")
     auth.add_argument("--ca-bundle", type=Path, help="TLS certificate(s) of the authority's server")
-    auth.add_argument("--anchor", type=Path, action="append", required=True,
-                      help="a user-authentication CA certificate (PEM); repeat for every generation")
+    auth.add_argument(
+        "--anchor",
+        type=Path,
+        action="append",
+        required=True,
+        help="a user-authentication CA certificate (PEM); repeat for every generation",
+    )
     auth.set_defaults(run=_set_authority)
 
     enrol = sub.add_parser("enroll-terminal", help="issue a terminal's key and certificate")
@@ -99,8 +104,9 @@ def _init(args: argparse.Namespace) -> int:
 
 def _set_authority(args: argparse.Namespace) -> int:
     config = CenterConfig.load(args.dir)
-    config.use_authority(args.url, args.token_file.read_text().strip(), ca_bundle=args.ca_bundle,
-                         anchors=args.anchor)
+    config.use_authority(
+        args.url, args.token_file.read_text().strip(), ca_bundle=args.ca_bundle, anchors=args.anchor
+    )
     print(f"authority {args.url} with {len(args.anchor)} trust anchor(s)")
     return 0
 
@@ -109,8 +115,13 @@ def _enroll(args: argparse.Namespace) -> int:
     config = CenterConfig.load(args.dir)
     engine = _engine(config)
     with engine.begin() as connection:
-        terminal = enroll(connection, TerminalCA.load_or_create(args.dir), args.terminal_id, args.store,
-                          dt.datetime.now(dt.UTC))
+        terminal = enroll(
+            connection,
+            TerminalCA.load_or_create(args.dir),
+            args.terminal_id,
+            args.store,
+            dt.datetime.now(dt.UTC),
+        )
     terminal.save(args.out)
     shutil.copyfile(config.path("tls.crt"), args.out / "center-tls.crt")
     print(f"terminal {args.terminal_id} enrolled; credentials in {args.out}")
@@ -134,10 +145,18 @@ def _serve(args: argparse.Namespace) -> int:
     _engine(config).dispose()
     config.build_service()  # refuse to start on a bad authority configuration
     os.environ["KOUFU_CENTER_DIR"] = str(args.dir.resolve())
-    uvicorn.run("center.app:app_from_environment", factory=True, host=args.host, port=args.port,
-                workers=args.workers, ssl_certfile=str(config.path("tls.crt")),
-                ssl_keyfile=str(config.path("tls.key")), log_level="warning", access_log=False,
-                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN)
+    uvicorn.run(
+        "center.app:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        ssl_certfile=str(config.path("tls.crt")),
+        ssl_keyfile=str(config.path("tls.key")),
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
+    )
     return 0
 
 

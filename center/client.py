@@ -54,8 +54,9 @@ class OpenedSession:
 
 
 class CenterClient:
-    def __init__(self, base_url: str, terminal: EnrolledTerminal, *, verify: str | bool = True,
-                 timeout: float = 10.0) -> None:
+    def __init__(
+        self, base_url: str, terminal: EnrolledTerminal, *, verify: str | bool = True, timeout: float = 10.0
+    ) -> None:
         self.terminal = terminal
         self.timeout = timeout
         self._verify = trust(verify)
@@ -70,9 +71,16 @@ class CenterClient:
     def _client(self, base_url: str | httpx.URL, limits: httpx.Limits) -> httpx.Client:
         return httpx.Client(base_url=base_url, verify=self._verify, timeout=self.timeout, limits=limits)
 
-    def request(self, method: str, path: str, body: dict[str, Any] | None = None, *,
-                raw: bytes | None = None, headers: dict[str, str] | None = None,
-                repeatable: bool = False) -> httpx.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        repeatable: bool = False,
+    ) -> httpx.Response:
         """A signed request (``raw`` sends exact bytes, for tests of bad input); ``repeatable``: the
         center changes nothing if it is received twice, so it is sent again when its connection
         broke before the answer."""
@@ -84,8 +92,9 @@ class CenterClient:
             signed = sign_request(self.terminal.key, self.terminal.terminal_id, method, path, content)
             all_headers = {"Content-Type": "application/json", **signed.as_dict(), **(headers or {})}
             try:
-                return http.request(method, path, content=content, headers=all_headers,
-                                    timeout=deadline - time.monotonic())
+                return http.request(
+                    method, path, content=content, headers=all_headers, timeout=deadline - time.monotonic()
+                )
             except httpx.ConnectError as error:  # refused, or reset while opening: not sent
                 failure: httpx.HTTPError = error
                 pause = pause_before(attempt)
@@ -110,11 +119,16 @@ class CenterClient:
         if response.status_code != expected:
             try:
                 body = response.json()
-                raise CenterRefusal(response.status_code, str(body["error"]), str(body["message"]),
-                                    {k: v for k, v in body.items() if k not in ("error", "message")})
+                raise CenterRefusal(
+                    response.status_code,
+                    str(body["error"]),
+                    str(body["message"]),
+                    {k: v for k, v in body.items() if k not in ("error", "message")},
+                )
             except (ValueError, KeyError, TypeError):
-                raise CenterRefusal(response.status_code, "unexpected_response", response.text[:200]) \
-                    from None
+                raise CenterRefusal(
+                    response.status_code, "unexpected_response", response.text[:200]
+                ) from None
         result: dict[str, Any] = response.json()
         return result
 
@@ -126,29 +140,38 @@ class CenterClient:
         opened = self._answer(self.request("POST", "/v1/sessions"), 201, SessionResponse)
         return OpenedSession(opened.session_id, base64.b64decode(opened.challenge), opened.expires_at)
 
-    def authenticate_resident(self, session_id: str, certificate: bytes,
-                              signature: bytes) -> ResidentResponse:
+    def authenticate_resident(
+        self, session_id: str, certificate: bytes, signature: bytes
+    ) -> ResidentResponse:
         """The card's proof; the resident's municipality and which certificates can be issued now."""
-        proof = {"certificate": base64.b64encode(certificate).decode(),
-                 "signature": base64.b64encode(signature).decode()}
-        return self._answer(self.request("POST", f"/v1/sessions/{session_id}/resident", proof), 200,
-                            ResidentResponse)
+        proof = {
+            "certificate": base64.b64encode(certificate).decode(),
+            "signature": base64.b64encode(signature).decode(),
+        }
+        return self._answer(
+            self.request("POST", f"/v1/sessions/{session_id}/resident", proof), 200, ResidentResponse
+        )
 
     def report_alarm(self, causes: str, state: str) -> AlarmRecorded:
         """The terminal's door or tamper alarm ``raised`` or ``cleared``."""
-        return self._answer(self.request("POST", "/v1/terminal/alarms", {"causes": causes, "state": state}),
-                            200, AlarmRecorded)
+        return self._answer(
+            self.request("POST", "/v1/terminal/alarms", {"causes": causes, "state": state}),
+            200,
+            AlarmRecorded,
+        )
 
     # -- orders --------------------------------------------------------------------------------
 
-    def place_order(self, session_id: str, idempotency_key: str, items: list[dict[str, Any]], *,
-                    printer: int = 1) -> OrderResponse:
+    def place_order(
+        self, session_id: str, idempotency_key: str, items: list[dict[str, Any]], *, printer: int = 1
+    ) -> OrderResponse:
         """The order's state and its copies, each ``sealed`` to this terminal (base64url). The
         body is sent as given (:class:`~center.messages.OrderRequest` is the center's to check)."""
         order = {"idempotency_key": idempotency_key, "printer": printer, "items": items}
         # the same key with the same order is the same order: its copies again, never new ones
-        return self._order(self.request("POST", f"/v1/sessions/{session_id}/orders", order,
-                                        repeatable=True), 201)
+        return self._order(
+            self.request("POST", f"/v1/sessions/{session_id}/orders", order, repeatable=True), 201
+        )
 
     def offer(self, session_id: str) -> dict[str, Any]:
         """What the session's resident can have now (``sealed``: the personal part, for this
@@ -160,16 +183,21 @@ class CenterClient:
         return self._order(self.request("GET", f"/v1/orders/{order_id}", repeatable=True))
 
     def printed(self, order_id: str, issue_numbers: list[str]) -> OrderResponse:
-        return self._order(self.request("POST", f"/v1/orders/{order_id}/printed",
-                                        {"issue_numbers": issue_numbers}, repeatable=True))
+        return self._order(
+            self.request(
+                "POST", f"/v1/orders/{order_id}/printed", {"issue_numbers": issue_numbers}, repeatable=True
+            )
+        )
 
     def settle(self, order_id: str, paid: int) -> OrderResponse:
-        return self._order(self.request("POST", f"/v1/orders/{order_id}/settle", {"paid": paid},
-                                        repeatable=True))
+        return self._order(
+            self.request("POST", f"/v1/orders/{order_id}/settle", {"paid": paid}, repeatable=True)
+        )
 
     def void(self, order_id: str, reason: str) -> OrderResponse:
-        return self._order(self.request("POST", f"/v1/orders/{order_id}/void", {"reason": reason},
-                                        repeatable=True))
+        return self._order(
+            self.request("POST", f"/v1/orders/{order_id}/void", {"reason": reason}, repeatable=True)
+        )
 
     def refunded(self, order_id: str) -> OrderResponse:
         return self._order(self.request("POST", f"/v1/orders/{order_id}/refunded", repeatable=True))

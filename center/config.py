@@ -64,25 +64,33 @@ class CenterConfig:
         path = directory / CONFIG_FILE
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
-            config = cls(directory, doc["database_url"], doc.get("topology", "single"),
-                         AuthorityConfig(**doc.get("authority", {})),
-                         int(doc.get("session_lifetime_seconds", 180)),
-                         {str(code): dict(entry) for code, entry in doc.get("municipalities", {}).items()},
-                         {str(k): int(v) for k, v in doc.get("shares", {"center": 60, "store": 55}).items()},
-                         int(doc.get("order_deadline_seconds", 600)),
-                         float(doc.get("housekeeping_seconds", 60.0)))
+            config = cls(
+                directory,
+                doc["database_url"],
+                doc.get("topology", "single"),
+                AuthorityConfig(**doc.get("authority", {})),
+                int(doc.get("session_lifetime_seconds", 180)),
+                {str(code): dict(entry) for code, entry in doc.get("municipalities", {}).items()},
+                {str(k): int(v) for k, v in doc.get("shares", {"center": 60, "store": 55}).items()},
+                int(doc.get("order_deadline_seconds", 600)),
+                float(doc.get("housekeeping_seconds", 60.0)),
+            )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f"cannot read {path}: {exc}") from exc
         config.check()
         return config
 
     def save(self) -> None:
-        doc = {"database_url": self.database_url, "topology": self.topology,
-               "authority": asdict(self.authority),
-               "session_lifetime_seconds": self.session_lifetime_seconds,
-               "municipalities": self.municipalities, "shares": self.shares,
-               "order_deadline_seconds": self.order_deadline_seconds,
-               "housekeeping_seconds": self.housekeeping_seconds}
+        doc = {
+            "database_url": self.database_url,
+            "topology": self.topology,
+            "authority": asdict(self.authority),
+            "session_lifetime_seconds": self.session_lifetime_seconds,
+            "municipalities": self.municipalities,
+            "shares": self.shares,
+            "order_deadline_seconds": self.order_deadline_seconds,
+            "housekeeping_seconds": self.housekeeping_seconds,
+        }
         (self.directory / CONFIG_FILE).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
 
     def check(self, *, workers: int = 1) -> None:
@@ -112,8 +120,9 @@ class CenterConfig:
         return self.path("audit.secret").read_bytes()
 
     def anchors(self) -> list[x509.Certificate]:
-        return [x509.load_pem_x509_certificate(self.path(name).read_bytes())
-                for name in self.authority.anchors]
+        return [
+            x509.load_pem_x509_certificate(self.path(name).read_bytes()) for name in self.authority.anchors
+        ]
 
     def build_service(self) -> CenterService:
         from center.authority_client import AuthorityClient
@@ -126,20 +135,30 @@ class CenterConfig:
             raise ConfigError("no JPKI authority configured (koufu center set-authority)")
         verify: str | bool = str(self.path(self.authority.ca_bundle)) if self.authority.ca_bundle else True
         client = AuthorityClient(self.authority.url, self.authority.token, verify=verify)
-        municipalities = MunicipalClient(self.bridge_key(), {
-            code: MunicipalEndpoint(entry["url"], str(self.path(entry["ca_bundle"])) if entry.get("ca_bundle")
-                                    else True)
-            for code, entry in self.municipalities.items()})
-        return CenterService(Database(self.database_url), anchors=self.anchors(),
-                             authority=client, audit_secret=self.audit_secret,
-                             session_lifetime=dt.timedelta(seconds=self.session_lifetime_seconds),
-                             municipalities=municipalities,
-                             shares=FeeShares(self.shares["center"], self.shares["store"]),
-                             order_deadline=dt.timedelta(seconds=self.order_deadline_seconds),
-                             housekeeping_interval=self.housekeeping_seconds)
+        municipalities = MunicipalClient(
+            self.bridge_key(),
+            {
+                code: MunicipalEndpoint(
+                    entry["url"], str(self.path(entry["ca_bundle"])) if entry.get("ca_bundle") else True
+                )
+                for code, entry in self.municipalities.items()
+            },
+        )
+        return CenterService(
+            Database(self.database_url),
+            anchors=self.anchors(),
+            authority=client,
+            audit_secret=self.audit_secret,
+            session_lifetime=dt.timedelta(seconds=self.session_lifetime_seconds),
+            municipalities=municipalities,
+            shares=FeeShares(self.shares["center"], self.shares["store"]),
+            order_deadline=dt.timedelta(seconds=self.order_deadline_seconds),
+            housekeeping_interval=self.housekeeping_seconds,
+        )
 
-    def use_authority(self, url: str, token: str, *, ca_bundle: Path | None = None,
-                      anchors: Sequence[Path] = ()) -> None:
+    def use_authority(
+        self, url: str, token: str, *, ca_bundle: Path | None = None, anchors: Sequence[Path] = ()
+    ) -> None:
         """The JPKI authority the center asks (``koufu center set-authority``): its URL, the
         center's verifier token, its TLS certificate bundle and the user-authentication CA
         certificates trusted as anchors, copied into the directory; saved, readable by its owner only."""
@@ -166,8 +185,9 @@ class CenterConfig:
 
 def initialise(directory: Path, database_url: str | None, topology: str) -> CenterConfig:
     directory.mkdir(parents=True, exist_ok=True)
-    config = CenterConfig(directory, database_url or f"sqlite:///{directory.resolve() / 'center.db'}",
-                          topology)
+    config = CenterConfig(
+        directory, database_url or f"sqlite:///{directory.resolve() / 'center.db'}", topology
+    )
     config.check()
     TerminalCA.load_or_create(directory)
     secret = config.path("audit.secret")
@@ -178,8 +198,11 @@ def initialise(directory: Path, database_url: str | None, topology: str) -> Cent
         write_tls_identity(directory, "tls", ["localhost", "127.0.0.1"])
     bridge = config.path(BRIDGE_KEY)
     if not bridge.exists():
-        bridge.write_bytes(ed25519.Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        bridge.write_bytes(
+            ed25519.Ed25519PrivateKey.generate().private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
         bridge.chmod(0o600)
     config.save()
     return config
@@ -197,15 +220,22 @@ def write_tls_identity(directory: Path, stem: str, names: list[str]) -> None:
     now = dt.datetime.now(dt.UTC)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
     cert = (
-        x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=825))
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=825))
         .add_extension(x509.SubjectAlternativeName(alt), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .sign(key, hashes.SHA256())
     )
     key_path = directory / f"{stem}.key"
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     key_path.chmod(0o600)
     (directory / f"{stem}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))

@@ -12,8 +12,14 @@ class CenterError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, message: str, *, status: int | None = None,
-                 details: dict[str, str | None] | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int | None = None,
+        details: dict[str, str | None] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -61,10 +67,10 @@ class ServiceClosed(CenterError):
     status = 403
 
     @classmethod
-    def from_decision(cls, reason_code: str, message_ja: str, message_en: str,
-                      reopens_at: str | None) -> ServiceClosed:
-        return cls(reason_code, message_en,
-                   details={"message_ja": message_ja, "reopens_at": reopens_at})
+    def from_decision(
+        cls, reason_code: str, message_ja: str, message_en: str, reopens_at: str | None
+    ) -> ServiceClosed:
+        return cls(reason_code, message_en, details={"message_ja": message_ja, "reopens_at": reopens_at})
 
 
 class DependencyUnavailable(CenterError):

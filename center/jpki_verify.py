@@ -52,8 +52,14 @@ def load_certificate(der: bytes) -> x509.Certificate:
             serial = certificate.serial_number
         public_key = certificate.public_key()
         _ = certificate.extensions  # parsed lazily by the library: parse them now, not mid-check
-    except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion, x509.DuplicateExtension,
-            x509.UnsupportedGeneralNameType):
+    except (
+        ValueError,
+        TypeError,
+        UnsupportedAlgorithm,
+        x509.InvalidVersion,
+        x509.DuplicateExtension,
+        x509.UnsupportedGeneralNameType,
+    ):
         raise ResidentRefused("certificate_not_der", "the card's certificate is not DER") from None
     if serial <= 0:
         raise ResidentRefused("certificate_not_der", "the card's certificate has an invalid serial number")
@@ -81,8 +87,9 @@ def find_issuer(certificate: x509.Certificate, anchors: Sequence[x509.Certificat
         except (ValueError, TypeError, InvalidSignature):
             continue
         return anchor
-    raise ResidentRefused("untrusted_certificate",
-                          "the certificate was not issued by a JPKI user-authentication CA")
+    raise ResidentRefused(
+        "untrusted_certificate", "the certificate was not issued by a JPKI user-authentication CA"
+    )
 
 
 def check_proof(

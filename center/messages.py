@@ -40,7 +40,8 @@ class ResidentResponse(BaseModel):
     session_id: str
     municipality: str = Field(description="地方公共団体コード of the resident's municipality")
     certificate_types: dict[str, Availability] = Field(
-        description="which certificate types can be issued now, and why not")
+        description="which certificate types can be issued now, and why not"
+    )
 
 
 # -- orders (交付申請) ---------------------------------------------------------------------------
@@ -111,5 +112,6 @@ class ErrorResponse(BaseModel):
     message: str
     message_ja: str | None = None
     reopens_at: str | None = None
-    order_id: str | None = Field(default=None,
-                                 description="the order a refusal voided (to report its refund)")
+    order_id: str | None = Field(
+        default=None, description="the order a refusal voided (to report its refund)"
+    )

@@ -52,8 +52,13 @@ class MunicipalityUnavailable(CenterError):
 
 
 class MunicipalClient:
-    def __init__(self, key: ed25519.Ed25519PrivateKey, municipalities: Mapping[str, MunicipalEndpoint], *,
-                 timeout: float = TIMEOUT) -> None:
+    def __init__(
+        self,
+        key: ed25519.Ed25519PrivateKey,
+        municipalities: Mapping[str, MunicipalEndpoint],
+        *,
+        timeout: float = TIMEOUT,
+    ) -> None:
         self.key = key
         self.municipalities = dict(municipalities)
         self.timeout = timeout
@@ -66,8 +71,9 @@ class MunicipalClient:
     async def issue(self, municipality: str, request: Mapping[str, Any]) -> IssueAnswer:
         """The sealed copies for ``request`` (a :class:`center.municipal.requests.IssueRequest` as
         JSON); the same again when asked again."""
-        return IssueAnswer.from_json(self._answer(municipality, await self._post(municipality, "/v1/issue",
-                                                                                 request)))
+        return IssueAnswer.from_json(
+            self._answer(municipality, await self._post(municipality, "/v1/issue", request))
+        )
 
     async def offer(self, municipality: str, request: Mapping[str, Any]) -> dict[str, Any]:
         """What the municipality offers the card's holder now (public part + ``sealed``), as its
@@ -75,8 +81,12 @@ class MunicipalClient:
         return self._answer(municipality, await self._post(municipality, "/v1/offer", request))
 
     async def printed(self, municipality: str, order_id: str, issue_numbers: list[str]) -> None:
-        self._ok(municipality, await self._post(municipality, f"/v1/orders/{order_id}/printed",
-                                                {"issue_numbers": issue_numbers}))
+        self._ok(
+            municipality,
+            await self._post(
+                municipality, f"/v1/orders/{order_id}/printed", {"issue_numbers": issue_numbers}
+            ),
+        )
 
     async def void(self, municipality: str, order_id: str, reason: str) -> None:
         """Tell the municipality the order's copies are void. An order it never issued (the
@@ -95,18 +105,22 @@ class MunicipalClient:
     async def _post(self, municipality: str, path: str, document: Mapping[str, Any]) -> httpx.Response:
         endpoint = self.municipalities.get(municipality)
         if endpoint is None:
-            raise MunicipalityUnavailable("municipality_not_connected",
-                                          "this municipality is not connected to the service")
+            raise MunicipalityUnavailable(
+                "municipality_not_connected", "this municipality is not connected to the service"
+            )
         body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
         deadline = time.monotonic() + self.timeout
         client = self._client(municipality, endpoint, kept_alive=True)
         broken = False  # once a connection broke with the request sent
         for attempt in range(1, ATTEMPTS + 1):
-            headers = {**bridge_protocol.sign(self.key, municipality, "POST", path, body),
-                       "Content-Type": "application/json"}
+            headers = {
+                **bridge_protocol.sign(self.key, municipality, "POST", path, body),
+                "Content-Type": "application/json",
+            }
             try:
-                return await client.post(path, content=body, headers=headers,
-                                         timeout=deadline - time.monotonic())
+                return await client.post(
+                    path, content=body, headers=headers, timeout=deadline - time.monotonic()
+                )
             except httpx.ConnectError as error:  # refused, or reset while opening: not sent
                 failure: httpx.HTTPError = error
                 pause = pause_before(attempt)
@@ -124,15 +138,20 @@ class MunicipalClient:
             await asyncio.sleep(pause)
         raise AssertionError("unreachable")
 
-    def _client(self, municipality: str, endpoint: MunicipalEndpoint, *,
-                kept_alive: bool) -> httpx.AsyncClient:
+    def _client(
+        self, municipality: str, endpoint: MunicipalEndpoint, *, kept_alive: bool
+    ) -> httpx.AsyncClient:
         """The municipality's kept-alive connections, or (``kept_alive=False``) connections used
         once, for a request sent again: never one the server may be closing."""
         clients = self._clients if kept_alive else self._used_once
         client = clients.get(municipality)
         if client is None:
-            client = httpx.AsyncClient(base_url=endpoint.url, verify=trust(endpoint.verify),
-                                       timeout=self.timeout, limits=KEPT_ALIVE if kept_alive else USED_ONCE)
+            client = httpx.AsyncClient(
+                base_url=endpoint.url,
+                verify=trust(endpoint.verify),
+                timeout=self.timeout,
+                limits=KEPT_ALIVE if kept_alive else USED_ONCE,
+            )
             clients[municipality] = client
         return client
 
@@ -142,8 +161,11 @@ class MunicipalClient:
         :class:`MunicipalityUnavailable`."""
         if answer.status_code == 422:
             body = _json(answer)
-            raise MunicipalRefusal(str(body.get("error", "refused")), str(body.get("message", "")),
-                                   details={"message_ja": str(body.get("message_ja", ""))})
+            raise MunicipalRefusal(
+                str(body.get("error", "refused")),
+                str(body.get("message", "")),
+                details={"message_ja": str(body.get("message_ja", ""))},
+            )
         return cls._ok(municipality, answer)
 
     @staticmethod

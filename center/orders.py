@@ -256,8 +256,13 @@ class OrderService:
         except MunicipalityUnavailable as error:
             # it may have issued before failing: it is told to void, until it answers (one not
             # connected to the service was never asked)
-            await self._move(order, OrderEvent.VOID, now, reason=error.code,
-                             void_pending=self.municipalities.knows(municipality))
+            await self._move(
+                order,
+                OrderEvent.VOID,
+                now,
+                reason=error.code,
+                void_pending=self.municipalities.knows(municipality),
+            )
             await self._audit(order, "order_voided", error.code, now)
             error.details["order_id"] = order_id
             raise

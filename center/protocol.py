@@ -27,9 +27,11 @@ TERMINAL_REQUESTS = Scheme(
     context="koufu-request/1",
     signer_header=HEADER_TERMINAL,
     key_type=ECDSA_P256,
-    words=Words(missing="terminal signature headers are missing",
-                malformed="terminal signature headers are malformed",
-                clock_skew="the terminal's clock is off by more than 2 minutes"),
+    words=Words(
+        missing="terminal signature headers are missing",
+        malformed="terminal signature headers are malformed",
+        clock_skew="the terminal's clock is off by more than 2 minutes",
+    ),
 )
 
 

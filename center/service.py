@@ -70,17 +70,24 @@ class ResidentAccepted:
 
 def refusal(decision: Closed) -> ServiceClosed:
     reopens = decision.reopens_at.isoformat() if decision.reopens_at else None
-    return ServiceClosed.from_decision(decision.reason_code.value, decision.message_ja,
-                                       decision.message_en, reopens)
+    return ServiceClosed.from_decision(
+        decision.reason_code.value, decision.message_ja, decision.message_en, reopens
+    )
 
 
-_INSERT_SESSION = Sql("INSERT INTO sessions (id, terminal_id, challenge, created_at, expires_at, status) "
-                      "VALUES (:id, :terminal_id, :challenge, :created_at, :expires_at, 'open')")
-_CHALLENGE = Sql("SELECT challenge, expires_at, consumed_at FROM sessions "
-                 "WHERE id = :session_id AND terminal_id = :terminal_id")
-_CONSUME = Sql("UPDATE sessions SET consumed_at = :now, status = 'authenticated', subject = :subject, "
-               "municipality = :municipality, certificate_serial = :serial, holder_certificate = :holder "
-               "WHERE id = :session_id AND terminal_id = :terminal_id AND consumed_at IS NULL")
+_INSERT_SESSION = Sql(
+    "INSERT INTO sessions (id, terminal_id, challenge, created_at, expires_at, status) "
+    "VALUES (:id, :terminal_id, :challenge, :created_at, :expires_at, 'open')"
+)
+_CHALLENGE = Sql(
+    "SELECT challenge, expires_at, consumed_at FROM sessions "
+    "WHERE id = :session_id AND terminal_id = :terminal_id"
+)
+_CONSUME = Sql(
+    "UPDATE sessions SET consumed_at = :now, status = 'authenticated', subject = :subject, "
+    "municipality = :municipality, certificate_serial = :serial, holder_certificate = :holder "
+    "WHERE id = :session_id AND terminal_id = :terminal_id AND consumed_at IS NULL"
+)
 
 
 class CenterService:
@@ -110,8 +117,9 @@ class CenterService:
         self.decisions = audit.AuditWriter(database)
         self.terminals = terminals.Authenticator(database)
         self.municipalities = municipalities or MunicipalClient(ed25519.Ed25519PrivateKey.generate(), {})
-        self.orders = OrderService(database, self.municipalities, self.decisions, shares=shares, clock=clock,
-                                   deadline=order_deadline)
+        self.orders = OrderService(
+            database, self.municipalities, self.decisions, shares=shares, clock=clock, deadline=order_deadline
+        )
         self.housekeeping_interval = housekeeping_interval
 
     async def keep_house(self, every: float | None = None) -> None:
@@ -125,8 +133,9 @@ class CenterService:
                 async with self.database.connection() as connection:
                     purged = await terminals.purge_nonces(connection, self.clock())
                     forgotten = await forget_holders(connection, self.clock())
-                log.debug("housekeeping: %d request nonces, %d sessions' holders forgotten",
-                          purged, forgotten)
+                log.debug(
+                    "housekeeping: %d request nonces, %d sessions' holders forgotten", purged, forgotten
+                )
                 voided = await self.orders.expire()
                 if voided:
                     log.info("housekeeping: %d orders past their deadline voided", voided)
@@ -141,8 +150,13 @@ class CenterService:
 
     async def _audit(self, entry: AuditEntry) -> None:
         await self.decisions.record(entry, self.clock())
-        log.info("audit %s %s %s terminal=%s", entry.event, entry.outcome, entry.reason or "",
-                 entry.terminal_id or "-")
+        log.info(
+            "audit %s %s %s terminal=%s",
+            entry.event,
+            entry.outcome,
+            entry.reason or "",
+            entry.terminal_id or "-",
+        )
 
     async def _refused(self, event: str, error: CenterError, **fields: str | None) -> CenterError:
         await self._audit(AuditEntry(event, "refused", error.code, **fields))
@@ -154,8 +168,9 @@ class CenterService:
         claimed = request.headers.get("x-koufu-terminal") or None
         try:
             credentials = terminals.request_credentials(request.headers)
-            return await self.terminals.authenticate(credentials, request.method, request.path,
-                                                     request.body, self.clock())
+            return await self.terminals.authenticate(
+                credentials, request.method, request.path, request.body, self.clock()
+            )
         except CenterError as error:
             raise await self._refused("terminal_request", error, terminal_id=_printable(claimed)) from None
 
@@ -172,26 +187,39 @@ class CenterService:
         decision = await self.calendar.check(now)
         if isinstance(decision, Closed):
             raise await self._refused("session_opened", refusal(decision), terminal_id=terminal_id)
-        opened = SessionOpened(str(uuid.uuid4()), secrets.token_bytes(CHALLENGE_BYTES),
-                               now + self.session_lifetime)
-        insert = Change(_INSERT_SESSION, {
-            "id": opened.session_id, "terminal_id": terminal_id, "challenge": opened.challenge,
-            "created_at": now, "expires_at": opened.expires_at})
+        opened = SessionOpened(
+            str(uuid.uuid4()), secrets.token_bytes(CHALLENGE_BYTES), now + self.session_lifetime
+        )
+        insert = Change(
+            _INSERT_SESSION,
+            {
+                "id": opened.session_id,
+                "terminal_id": terminal_id,
+                "challenge": opened.challenge,
+                "created_at": now,
+                "expires_at": opened.expires_at,
+            },
+        )
         await self.decisions.record(
-            AuditEntry("session_opened", "accepted", None, terminal_id, opened.session_id), now,
-            change=insert)
+            AuditEntry("session_opened", "accepted", None, terminal_id, opened.session_id), now, change=insert
+        )
         return opened
 
-    async def authenticate_resident(self, terminal_id: str, session_id: str, certificate_der: bytes,
-                                    signature: bytes) -> ResidentAccepted:
+    async def authenticate_resident(
+        self, terminal_id: str, session_id: str, certificate_der: bytes, signature: bytes
+    ) -> ResidentAccepted:
         """Verify the card's proof for this session; consume the challenge exactly once."""
         fields: dict[str, str | None] = {"terminal_id": terminal_id, "session_id": session_id}
         try:
             now = self.clock()
             challenge = await self._usable_challenge(terminal_id, session_id, now)
-            verified = check_proof(certificate_der, signature,
-                                   resident_binding(session_id, terminal_id, challenge),
-                                   anchors=self.anchors, now=now)
+            verified = check_proof(
+                certificate_der,
+                signature,
+                resident_binding(session_id, terminal_id, challenge),
+                anchors=self.anchors,
+                now=now,
+            )
             fields["subject"] = audit.subject_of(verified.serial, self.audit_secret)
             record = await self._ask_authority(verified)
             decision = await self.calendar.check(now, record.municipality)
@@ -202,19 +230,31 @@ class CenterService:
             raise await self._refused("resident_authentication", error, **fields) from None
 
         # matches no row if the challenge was used meanwhile (by another request or process)
-        consume = Change(_CONSUME, {
-            "session_id": session_id, "terminal_id": terminal_id, "now": now,
-            "subject": fields["subject"], "municipality": record.municipality, "serial": verified.serial,
-            "holder": Binding.holder_hash(certificate_der)},
-            refusal=Conflict("challenge_used", "this session's challenge was already used"))
+        consume = Change(
+            _CONSUME,
+            {
+                "session_id": session_id,
+                "terminal_id": terminal_id,
+                "now": now,
+                "subject": fields["subject"],
+                "municipality": record.municipality,
+                "serial": verified.serial,
+                "holder": Binding.holder_hash(certificate_der),
+            },
+            refusal=Conflict("challenge_used", "this session's challenge was already used"),
+        )
 
         def refused(error: CenterError) -> AuditEntry:
             log.info("audit resident_authentication refused %s terminal=%s", error.code, terminal_id)
             return AuditEntry("resident_authentication", "refused", error.code, **fields)
 
         # a refusal here (the challenge used meanwhile) is audited by the writer itself
-        await self.decisions.record(AuditEntry("resident_authenticated", "accepted", None, **fields), now,
-                                    change=consume, refused=refused)
+        await self.decisions.record(
+            AuditEntry("resident_authenticated", "accepted", None, **fields),
+            now,
+            change=consume,
+            refused=refused,
+        )
         return ResidentAccepted(session_id, record.municipality, offered)
 
     async def offer(self, terminal_id: str, session_id: str) -> dict[str, Any]:
@@ -225,8 +265,12 @@ class CenterService:
         for kind, decision in decisions.items():
             entry = offered["certificates"].get(kind.value)
             if entry is not None and isinstance(decision, Closed):
-                entry.update(available=False, reason=decision.reason_code.value,
-                             message_ja=decision.message_ja, message_en=decision.message_en)
+                entry.update(
+                    available=False,
+                    reason=decision.reason_code.value,
+                    message_ja=decision.message_ja,
+                    message_en=decision.message_en,
+                )
         return offered
 
     async def _ask_authority(self, verified: VerifiedResident) -> CertificateRecord:
@@ -234,7 +278,9 @@ class CenterService:
         once: a card not seen before costs one round trip, not two. Only a good card passes."""
         status, record = await asyncio.gather(
             self.authority.status(verified.certificate, verified.issuer),
-            self.authority.record(verified.serial), return_exceptions=True)
+            self.authority.record(verified.serial),
+            return_exceptions=True,
+        )
         if isinstance(status, BaseException):
             raise status
         check_revocation(status)

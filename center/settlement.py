@@ -25,16 +25,28 @@ class Settlement:
         return sum(self.municipalities.values()) + sum(self.stores.values()) + self.center
 
     def to_json(self) -> dict[str, object]:
-        return {"day": self.day.isoformat(), "orders": self.orders, "collected": self.collected,
-                "municipalities": self.municipalities, "stores": self.stores, "center": self.center}
+        return {
+            "day": self.day.isoformat(),
+            "orders": self.orders,
+            "collected": self.collected,
+            "municipalities": self.municipalities,
+            "stores": self.stores,
+            "center": self.center,
+        }
 
 
 def daily(connection: sa.Connection, day: dt.date) -> Settlement:
     rows = connection.execute(
-        sa.select(ledger.c.account, ledger.c.municipality, ledger.c.store, sa.func.sum(ledger.c.amount),
-                  sa.func.count(sa.distinct(ledger.c.order_id)))
+        sa.select(
+            ledger.c.account,
+            ledger.c.municipality,
+            ledger.c.store,
+            sa.func.sum(ledger.c.amount),
+            sa.func.count(sa.distinct(ledger.c.order_id)),
+        )
         .where(ledger.c.day == day)
-        .group_by(ledger.c.account, ledger.c.municipality, ledger.c.store)).all()
+        .group_by(ledger.c.account, ledger.c.municipality, ledger.c.store)
+    ).all()
     municipalities: dict[str, int] = {}
     stores: dict[str, int] = {}
     center = 0
@@ -45,6 +57,7 @@ def daily(connection: sa.Connection, day: dt.date) -> Settlement:
             stores[store] = stores.get(store, 0) + int(amount)
         else:
             center += int(amount)
-    orders = connection.execute(sa.select(sa.func.count(sa.distinct(ledger.c.order_id)))
-                                .where(ledger.c.day == day)).scalar_one()
+    orders = connection.execute(
+        sa.select(sa.func.count(sa.distinct(ledger.c.order_id))).where(ledger.c.day == day)
+    ).scalar_one()
     return Settlement(day, int(orders), municipalities, stores, center)

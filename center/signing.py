@@ -98,9 +98,11 @@ def _ed25519_check(key: ed25519.Ed25519PublicKey, signature: bytes, message: byt
 
 
 ECDSA_P256: KeyType[ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey] = KeyType(
-    "ECDSA P-256 / SHA-256, DER", _ecdsa_sign, _ecdsa_check)
+    "ECDSA P-256 / SHA-256, DER", _ecdsa_sign, _ecdsa_check
+)
 ED25519: KeyType[ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey] = KeyType(
-    "Ed25519", _ed25519_sign, _ed25519_check)
+    "Ed25519", _ed25519_sign, _ed25519_check
+)
 
 
 @dataclass(frozen=True)
@@ -169,14 +171,34 @@ class Scheme(Generic[PrivateKey, PublicKey]):
         """The four signature headers, the signer's first."""
         return self.signer_header, HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE
 
-    def canonical(self, scope: Sequence[str], method: str, path: str, timestamp_ms: int, nonce: str,
-                  body: bytes) -> bytes:
+    def canonical(
+        self, scope: Sequence[str], method: str, path: str, timestamp_ms: int, nonce: str, body: bytes
+    ) -> bytes:
         """The text that is signed (``scope``: the link's lines after the context line)."""
-        return "\n".join([self.context, *scope, method.upper(), path, str(timestamp_ms), nonce,
-                          hashlib.sha256(body).hexdigest()]).encode("ascii")
+        return "\n".join(
+            [
+                self.context,
+                *scope,
+                method.upper(),
+                path,
+                str(timestamp_ms),
+                nonce,
+                hashlib.sha256(body).hexdigest(),
+            ]
+        ).encode("ascii")
 
-    def sign(self, key: PrivateKey, signer: str, scope: Sequence[str], method: str, path: str, body: bytes,
-             *, now: dt.datetime | None = None, nonce: str | None = None) -> SignedHeaders:
+    def sign(
+        self,
+        key: PrivateKey,
+        signer: str,
+        scope: Sequence[str],
+        method: str,
+        path: str,
+        body: bytes,
+        *,
+        now: dt.datetime | None = None,
+        nonce: str | None = None,
+    ) -> SignedHeaders:
         """The headers ``signer`` adds to a request: now (or at ``now``), with a new nonce (or
         ``nonce``)."""
         timestamp_ms = int((now or dt.datetime.now(dt.UTC)).timestamp() * 1000)
@@ -194,8 +216,15 @@ class Scheme(Generic[PrivateKey, PublicKey]):
         signer, timestamp, nonce, signature = values
         return Credentials(signer, timestamp, nonce, signature)
 
-    def check(self, credentials: Credentials, scope: Sequence[str], method: str, path: str, body: bytes,
-              now: dt.datetime) -> SignedRequest[PublicKey]:
+    def check(
+        self,
+        credentials: Credentials,
+        scope: Sequence[str],
+        method: str,
+        path: str,
+        body: bytes,
+        now: dt.datetime,
+    ) -> SignedRequest[PublicKey]:
         """The checks that need neither the signer's key nor a database: the headers' form
         (``malformed_signature``) and the signer's clock (``clock_skew``)."""
         try:

@@ -52,54 +52,75 @@ class TerminalCA:
             assert isinstance(key, ec.EllipticCurvePrivateKey)
             return cls(key, x509.load_pem_x509_certificate(cert_path.read_bytes()))
         key = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
-                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "koufu issuance center"),
-                          x509.NameAttribute(NameOID.COMMON_NAME, "koufu terminal CA")])
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "koufu issuance center"),
+                x509.NameAttribute(NameOID.COMMON_NAME, "koufu terminal CA"),
+            ]
+        )
         now = now or dt.datetime.now(dt.UTC)
         cert = (
-            x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=3650))
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=3650))
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False),
-                           critical=True)
+            .add_extension(
+                x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+            )
             .sign(key, hashes.SHA256())
         )
         directory.mkdir(parents=True, exist_ok=True)
-        key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                               serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
+        key_path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
         key_path.chmod(0o600)
         cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         return cls(key, cert)
 
-    def issue(self, terminal_id: str, public_key: ec.EllipticCurvePublicKey, *,
-              now: dt.datetime | None = None) -> x509.Certificate:
+    def issue(
+        self, terminal_id: str, public_key: ec.EllipticCurvePublicKey, *, now: dt.datetime | None = None
+    ) -> x509.Certificate:
         """A terminal's certificate, valid from five minutes before ``now`` for 825 days."""
         now = now or dt.datetime.now(dt.UTC)
         return (
             x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, terminal_id)]))
-            .issuer_name(self.certificate.subject).public_key(public_key)
+            .issuer_name(self.certificate.subject)
+            .public_key(public_key)
             .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=825))
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=825))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .sign(self.key, hashes.SHA256())
         )
 
 
-def enroll(connection: sa.Connection, ca: TerminalCA, terminal_id: str, store: str,
-           now: dt.datetime) -> EnrolledTerminal:
+def enroll(
+    connection: sa.Connection, ca: TerminalCA, terminal_id: str, store: str, now: dt.datetime
+) -> EnrolledTerminal:
     check_terminal_id(terminal_id)
     key = ec.generate_private_key(ec.SECP256R1())
     cert = ca.issue(terminal_id, key.public_key(), now=now)
-    connection.execute(terminals.insert().values(
-        id=terminal_id, store=store,
-        public_key=key.public_key().public_bytes(serialization.Encoding.DER,
-                                                 serialization.PublicFormat.SubjectPublicKeyInfo),
-        certificate=cert.public_bytes(serialization.Encoding.DER),
-        status=ACTIVE, enrolled_at=now, updated_at=now,
-    ))
+    connection.execute(
+        terminals.insert().values(
+            id=terminal_id,
+            store=store,
+            public_key=key.public_key().public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            ),
+            certificate=cert.public_bytes(serialization.Encoding.DER),
+            status=ACTIVE,
+            enrolled_at=now,
+            updated_at=now,
+        )
+    )
     return EnrolledTerminal(terminal_id, key, cert)
 
 
@@ -107,13 +128,15 @@ def set_status(connection: sa.Connection, terminal_id: str, status: str, now: dt
     if status not in (ACTIVE, SUSPENDED, REVOKED):
         raise BadRequest("bad_status", f"unknown terminal status {status!r}")
     current = connection.execute(
-        sa.select(terminals.c.status).where(terminals.c.id == terminal_id)).scalar_one_or_none()
+        sa.select(terminals.c.status).where(terminals.c.id == terminal_id)
+    ).scalar_one_or_none()
     if current is None:
         raise NotFound("unknown_terminal", f"no terminal {terminal_id}")
     if current == REVOKED:
         raise BadRequest("terminal_revoked", "a revoked terminal stays revoked")
-    connection.execute(terminals.update().where(terminals.c.id == terminal_id)
-                       .values(status=status, updated_at=now))
+    connection.execute(
+        terminals.update().where(terminals.c.id == terminal_id).values(status=status, updated_at=now)
+    )
 
 
 def request_credentials(headers: Mapping[str, str]) -> Credentials:
@@ -124,8 +147,9 @@ def request_credentials(headers: Mapping[str, str]) -> Credentials:
         raise TerminalAuthError(refused.code, refused.message) from None
 
 
-def check_request(credentials: Credentials, method: str, path: str, body: bytes,
-                  now: dt.datetime) -> SignedRequest[ec.EllipticCurvePublicKey]:
+def check_request(
+    credentials: Credentials, method: str, path: str, body: bytes, now: dt.datetime
+) -> SignedRequest[ec.EllipticCurvePublicKey]:
     """The checks that need no database: the headers' form and the terminal's clock."""
     try:
         return TERMINAL_REQUESTS.check(credentials, (), method, path, body, now)
@@ -141,8 +165,10 @@ def _public_key(der: bytes) -> ec.EllipticCurvePublicKey:
 
 
 _TERMINAL = Sql("SELECT public_key, status FROM terminals WHERE id = :terminal_id")
-_RECORD_NONCE = Sql("INSERT INTO request_nonces (terminal_id, nonce, seen_at) "
-                    "VALUES (:terminal_id, :nonce, :seen_at) ON CONFLICT DO NOTHING")
+_RECORD_NONCE = Sql(
+    "INSERT INTO request_nonces (terminal_id, nonce, seen_at) "
+    "VALUES (:terminal_id, :nonce, :seen_at) ON CONFLICT DO NOTHING"
+)
 # PostgreSQL, a terminal whose key this process knows: its status read, its key compared with the
 # one that verified the signature, and the nonce recorded if both are right, in one statement
 _RECORD_IF_ACTIVE = Sql(f"""
@@ -158,8 +184,9 @@ SELECT status, same_key, (SELECT count(*) FROM recorded) AS recorded FROM termin
 """)
 
 
-async def _authenticate_checked(connection: Connection, request: SignedRequest[ec.EllipticCurvePublicKey],
-                                now: dt.datetime) -> bytes:
+async def _authenticate_checked(
+    connection: Connection, request: SignedRequest[ec.EllipticCurvePublicKey], now: dt.datetime
+) -> bytes:
     """The database's part of authenticating a request, in the caller's transaction: the
     terminal's key, its status, the nonce recorded. Returns the terminal's key (DER)."""
     row = await connection.one(_TERMINAL, {"terminal_id": request.signer})
@@ -170,8 +197,9 @@ async def _authenticate_checked(connection: Connection, request: SignedRequest[e
         raise TerminalAuthError("bad_request_signature", "terminal signature does not verify")
     if row["status"] != ACTIVE:
         raise TerminalForbidden(f"terminal_{row['status']}", f"this terminal is {row['status']}")
-    inserted = await connection.execute(_RECORD_NONCE, {"terminal_id": request.signer,
-                                                        "nonce": request.nonce, "seen_at": now})
+    inserted = await connection.execute(
+        _RECORD_NONCE, {"terminal_id": request.signer, "nonce": request.nonce, "seen_at": now}
+    )
     if inserted != 1:
         raise TerminalAuthError("replayed_request", "this request was already received")
     return key
@@ -193,15 +221,22 @@ class Authenticator:
         self._fast = database.dialect == "postgresql"
         self._keys: dict[str, bytes] = {}
 
-    async def authenticate(self, credentials: Credentials, method: str, path: str, body: bytes,
-                           now: dt.datetime) -> str:
+    async def authenticate(
+        self, credentials: Credentials, method: str, path: str, body: bytes, now: dt.datetime
+    ) -> str:
         request = check_request(credentials, method, path, body, now)
         known = self._keys.get(request.signer)
         if self._fast and known is not None and request.verifies_with(_public_key(known)):
             async with self.database.connection() as connection:
-                row = await connection.one(_RECORD_IF_ACTIVE, {
-                    "terminal_id": request.signer, "public_key": known, "nonce": request.nonce,
-                    "seen_at": now})
+                row = await connection.one(
+                    _RECORD_IF_ACTIVE,
+                    {
+                        "terminal_id": request.signer,
+                        "public_key": known,
+                        "nonce": request.nonce,
+                        "seen_at": now,
+                    },
+                )
             if row is not None and row["same_key"]:
                 if row["status"] != ACTIVE:
                     raise TerminalForbidden(f"terminal_{row['status']}", f"this terminal is {row['status']}")

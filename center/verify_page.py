@@ -60,7 +60,7 @@ KEYS_FILE = "municipal-keys.json"
 PATHS = ("/verify", "/verify/keys.json")
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-                               "base-uri 'none'; frame-ancestors 'none'",
+    "base-uri 'none'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
@@ -108,20 +108,31 @@ class VerifyPage:
         self.database = database
         self.keys = keys
         self.decoders = asyncio.Semaphore(DECODERS)
-        self.router = Router([Route("/verify", self.form, methods=["GET"]),
-                              Route("/verify", self.verify, methods=["POST"]),
-                              Route("/verify/keys.json", self.published, methods=["GET"])])
+        self.router = Router(
+            [
+                Route("/verify", self.form, methods=["GET"]),
+                Route("/verify", self.verify, methods=["POST"]),
+                Route("/verify/keys.json", self.published, methods=["GET"]),
+            ]
+        )
 
     async def form(self, _request: Request) -> Response:
         return _html(page())
 
     async def published(self, _request: Request) -> Response:
         keys = self.keys.current()
-        entries = [{**key.to_json(), **({"name": keys.names[key.municipality]}
-                                         if key.municipality in keys.names else {})}
-                   for key in keys.trust.values()]
-        return Response(json.dumps(entries, ensure_ascii=False), media_type="application/json",
-                        headers={"Cache-Control": "max-age=300", "X-Content-Type-Options": "nosniff"})
+        entries = [
+            {
+                **key.to_json(),
+                **({"name": keys.names[key.municipality]} if key.municipality in keys.names else {}),
+            }
+            for key in keys.trust.values()
+        ]
+        return Response(
+            json.dumps(entries, ensure_ascii=False),
+            media_type="application/json",
+            headers={"Cache-Control": "max-age=300", "X-Content-Type-Options": "nosniff"},
+        )
 
     async def verify(self, request: Request) -> Response:
         async with self.decoders:
@@ -171,8 +182,9 @@ class VerifyPage:
         is not an issue number and a code."""
         found = await verification.verify(self.database, issue_number, code)
         digest = None if found.content_hash is None else bytes.fromhex(found.content_hash)
-        return StoreAnswer(found.issue_number, found.status.value, found.municipality, found.issued_on,
-                           found.pages, digest)
+        return StoreAnswer(
+            found.issue_number, found.status.value, found.municipality, found.issued_on, found.pages, digest
+        )
 
 
 class _InFront:

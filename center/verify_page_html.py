@@ -21,20 +21,28 @@ HEADINGS: dict[Outcome, tuple[str, str]] = {
 
 #: Why an upload or the typed fields could not be checked, Japanese and English.
 ERRORS: dict[str, tuple[str, str]] = {
-    "not_an_image": ("画像(PNG・JPEG・TIFF)またはPDFではありません。",
-                     "This is not a PNG, JPEG or TIFF image, nor a PDF."),
+    "not_an_image": (
+        "画像(PNG・JPEG・TIFF)またはPDFではありません。",
+        "This is not a PNG, JPEG or TIFF image, nor a PDF.",
+    ),
     "too_large": ("ファイルが大きすぎます。", "The file is too large."),
-    "no_code_found": ("検証用QRコードが見つかりません。ページ全体が写るように撮影・読み取りしてください。",
-                      "No verification code was found. Scan or photograph the whole page."),
-    "damaged_code": ("QRコードが汚れているか欠けていて読み取れません。"
-                     "交付番号と検証コードを入力してください。",
-                     "The code is damaged and cannot be read. Type the issue number and the code instead."),
-    "bad_form": ("交付番号と検証コードを確認してください(例: 20261123/131016/T-0001/01/000042 と "
-                 "7K3M-Q0ZD-X4AT)。",
-                 "Check the issue number and the verification code "
-                 "(e.g. 20261123/131016/T-0001/01/000042 and 7K3M-Q0ZD-X4AT)."),
-    "bad_upload": ("送信された内容を読み取れません。もう一度お試しください。",
-                   "The form could not be read. Please try again."),
+    "no_code_found": (
+        "検証用QRコードが見つかりません。ページ全体が写るように撮影・読み取りしてください。",
+        "No verification code was found. Scan or photograph the whole page.",
+    ),
+    "damaged_code": (
+        "QRコードが汚れているか欠けていて読み取れません。交付番号と検証コードを入力してください。",
+        "The code is damaged and cannot be read. Type the issue number and the code instead.",
+    ),
+    "bad_form": (
+        "交付番号と検証コードを確認してください(例: 20261123/131016/T-0001/01/000042 と 7K3M-Q0ZD-X4AT)。",
+        "Check the issue number and the verification code "
+        "(e.g. 20261123/131016/T-0001/01/000042 and 7K3M-Q0ZD-X4AT).",
+    ),
+    "bad_upload": (
+        "送信された内容を読み取れません。もう一度お試しください。",
+        "The form could not be read. Please try again.",
+    ),
 }
 
 _STYLE = """
@@ -52,11 +60,11 @@ dt{font-weight:bold;margin-top:.4rem}dd{margin:0 0 0 1rem;word-break:break-all}
 """
 
 _EXPLAINED = (
-    "<section class=\"note\"><h2>この確認でわかること <span class=\"en\">What this check tells</span></h2>"
+    '<section class="note"><h2>この確認でわかること <span class="en">What this check tells</span></h2>'
     "<p>QRコードが交付元の市区町村の署名どおりであること、その写しが取り消されておらず印刷されたことを確認します。"
     "印字された文字そのものは確認できません。ページ数をあわせ、内容が交付されたものと一致するかは書面でご確認ください。"
     "本人に関する情報は表示も記録もしません。</p>"
-    "<p class=\"en\">It checks that the code is signed by the issuing municipality and that the copy was "
+    '<p class="en">It checks that the code is signed by the issuing municipality and that the copy was '
     "printed and not voided. It cannot read the printed words: check the page count, and whether the text "
     "is what was issued, on the paper itself. Nothing about the person is shown or kept.</p></section>"
 )
@@ -67,8 +75,10 @@ def page(verdicts: Sequence[Verdict] = (), error: str | None = None) -> str:
     result = "".join(_verdict(v) for v in verdicts)
     if error is not None:
         ja, en = ERRORS[error]
-        result += (f'<div class="error" data-error="{escape(error)}" role="alert"><p>{escape(ja)}</p>'
-                   f'<p class="en">{escape(en)}</p></div>')
+        result += (
+            f'<div class="error" data-error="{escape(error)}" role="alert"><p>{escape(ja)}</p>'
+            f'<p class="en">{escape(en)}</p></div>'
+        )
     return (
         '<!doctype html><html lang="ja"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -101,15 +111,23 @@ def _verdict(verdict: Verdict) -> str:
     elif verdict.pages is not None:
         rows.append(("ページ数", "Pages", str(verdict.pages)))
     if verdict.municipality is not None:
-        name = f"{verdict.municipality_name} ({verdict.municipality})" if verdict.municipality_name \
+        name = (
+            f"{verdict.municipality_name} ({verdict.municipality})"
+            if verdict.municipality_name
             else verdict.municipality
+        )
         rows.append(("市区町村", "Municipality", name))
     rows.append(("交付日", "Issued on", verdict.issued_on))
     if verdict.outcome is Outcome.GENUINE:
         rows.append(("内容のハッシュ", "Content hash", verdict.content_hash))
-    cells = "".join(f'<dt>{escape(ja_label)} <span class="en">{escape(en_label)}</span></dt>'
-                    f"<dd>{escape(value)}</dd>" for ja_label, en_label, value in rows if value)
-    return (f'<div class="verdict {verdict.outcome.value}" data-outcome="{verdict.outcome.value}" '
-            f'data-reason="{verdict.reason.value}"><h2>{escape(ja)} <span class="en">{escape(en)}</span></h2>'
-            f"<p>{escape(verdict.words_ja)}</p><p class=\"en\">{escape(verdict.words_en)}</p>"
-            f"<dl>{cells}</dl></div>")
+    cells = "".join(
+        f'<dt>{escape(ja_label)} <span class="en">{escape(en_label)}</span></dt><dd>{escape(value)}</dd>'
+        for ja_label, en_label, value in rows
+        if value
+    )
+    return (
+        f'<div class="verdict {verdict.outcome.value}" data-outcome="{verdict.outcome.value}" '
+        f'data-reason="{verdict.reason.value}"><h2>{escape(ja)} <span class="en">{escape(en)}</span></h2>'
+        f'<p>{escape(verdict.words_ja)}</p><p class="en">{escape(verdict.words_en)}</p>'
+        f"<dl>{cells}</dl></div>"
+    )

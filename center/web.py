@@ -28,9 +28,16 @@ NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": Fal
 GRACEFUL_SHUTDOWN = 2  # seconds
 
 
-def serve_app(app: Any, *, host: str = "127.0.0.1", port: int = 0, tls_cert: Path | None = None,
-              tls_key: Path | None = None, ready: Callable[[str], None] = print,
-              log_level: str = "info") -> None:
+def serve_app(
+    app: Any,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
+    ready: Callable[[str], None] = print,
+    log_level: str = "info",
+) -> None:
     """Run ``app`` under uvicorn until SIGINT/SIGTERM; ``ready`` gets the base URL first.
 
     The socket is bound here, so ``port=0`` picks a free port and the URL names the real one.
@@ -51,9 +58,16 @@ def serve_app(app: Any, *, host: str = "127.0.0.1", port: int = 0, tls_cert: Pat
     # the server on a full pipe under load
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["handlers"]["access"]["stream"] = "ext://sys.stderr"
-    config = uvicorn.Config(app, ssl_certfile=tls_cert, ssl_keyfile=tls_key, log_level=log_level,
-                            log_config=log_config, lifespan="on",
-                            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN, timeout_keep_alive=SERVER_KEEP_ALIVE)
+    config = uvicorn.Config(
+        app,
+        ssl_certfile=tls_cert,
+        ssl_keyfile=tls_key,
+        log_level=log_level,
+        log_config=log_config,
+        lifespan="on",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
+        timeout_keep_alive=SERVER_KEEP_ALIVE,
+    )
     bound = sock.getsockname()[1]
     scheme = "https" if tls_cert else "http"
     shown = f"[{host}]" if family == socket.AF_INET6 else host

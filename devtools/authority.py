@@ -50,5 +50,6 @@ def open_test_authority(
     clock: Clock = utc_now,
 ) -> AuthorityService:
     """``AuthorityService.open`` with cached CA keys: a new authority in milliseconds."""
-    return AuthorityService.open(directory, db_url=db_url, generations=generations, now=now,
-                                 key_factory=reused_ca_keys(), clock=clock)
+    return AuthorityService.open(
+        directory, db_url=db_url, generations=generations, now=now, key_factory=reused_ca_keys(), clock=clock
+    )

@@ -32,8 +32,12 @@ def register(commands: Any) -> None:
     demo = commands.add_parser("demo", help="card demo: emulated card, pcscd, PIN, signature")
     demo.add_argument("--workdir", type=Path, default=Path("var/demo"))
     demo.add_argument("--pin", default="1234", help="the PIN to type (the card's is 1234)")
-    demo.add_argument("--vpcd", default=f"{DEFAULT_HOST}:{DEFAULT_PORT}", metavar="HOST:PORT",
-                      help="vpcd slot to insert the card into")
+    demo.add_argument(
+        "--vpcd",
+        default=f"{DEFAULT_HOST}:{DEFAULT_PORT}",
+        metavar="HOST:PORT",
+        help="vpcd slot to insert the card into",
+    )
     demo.add_argument("--reader", default=VPCD_READER, help="PC/SC reader name (or its start)")
     demo.set_defaults(run=run)
 
@@ -62,15 +66,19 @@ def run(args: argparse.Namespace) -> int:
             auth = HolderAuthentication(connection)
             reading = auth.read()
             assert reading.certificate is not None
-            print(f"3. user-authentication certificate serial {reading.certificate.serial_number}, "
-                  f"{reading.tries_left} PIN tries left")
+            print(
+                f"3. user-authentication certificate serial {reading.certificate.serial_number}, "
+                f"{reading.tries_left} PIN tries left"
+            )
             challenge = secrets.token_bytes(32)
             proof = auth.prove(PinBuffer.of(USER_AUTH_PIN, args.pin), challenge)
             elapsed = time.perf_counter() - started
             commands = auth.traffic.commands
             auth.finish()
-            print(f"4. PIN verified on the card, challenge signed: {commands} APDUs, "
-                  f"{elapsed * 1000:.0f} ms; card logged out and reset")
+            print(
+                f"4. PIN verified on the card, challenge signed: {commands} APDUs, "
+                f"{elapsed * 1000:.0f} ms; card logged out and reset"
+            )
             proof.certificate.public_key.verify(
                 proof.signature, challenge, padding.PKCS1v15(), hashes.SHA256()
             )

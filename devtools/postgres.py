@@ -104,8 +104,12 @@ class PostgresServer:
     def url(self, database: str) -> str:
         """SQLAlchemy URL of ``database`` for the test role, over TCP with its password."""
         return URL.create(
-            "postgresql+psycopg", username=self.user, password=self.password,
-            host=self.host, port=self.port, database=database,
+            "postgresql+psycopg",
+            username=self.user,
+            password=self.password,
+            host=self.host,
+            port=self.port,
+            database=database,
         ).render_as_string(hide_password=False)
 
     def admin(self) -> psycopg.Connection[tuple[object, ...]]:
@@ -130,9 +134,11 @@ class PostgresServer:
     def databases(self) -> set[str]:
         """Names of the databases other than the templates and ``postgres``."""
         with self._lock:
-            rows = self.admin().execute(
-                "SELECT datname FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres'"
-            ).fetchall()
+            rows = (
+                self.admin()
+                .execute("SELECT datname FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres'")
+                .fetchall()
+            )
         return {str(row[0]) for row in rows}
 
     @contextlib.contextmanager
@@ -159,12 +165,14 @@ def find_binaries(pattern: str | None = None) -> Path:
     """The newest PostgreSQL ``bin`` directory holding ``initdb`` and ``postgres``."""
     pattern = pattern or os.environ.get("KOUFU_PG_BINDIR") or BINARY_DIRS
     candidates = [
-        path for path in Path("/").glob(pattern.lstrip("/"))
+        path
+        for path in Path("/").glob(pattern.lstrip("/"))
         if (path / "initdb").is_file() and (path / "postgres").is_file()
     ]
     if not candidates:
         raise PostgresUnavailable(
-            f"PostgreSQL server binaries (initdb, postgres) not found in {pattern}: {INSTALL_HINT}")
+            f"PostgreSQL server binaries (initdb, postgres) not found in {pattern}: {INSTALL_HINT}"
+        )
     return max(candidates, key=lambda path: _version_key(path.parent.name))
 
 
@@ -180,7 +188,8 @@ def _run_as() -> pwd.struct_passwd | None:
         return pwd.getpwnam(SUPERUSER)
     except KeyError:
         raise PostgresUnavailable(
-            f"running as root and there is no '{SUPERUSER}' system user: {INSTALL_HINT}") from None
+            f"running as root and there is no '{SUPERUSER}' system user: {INSTALL_HINT}"
+        ) from None
 
 
 class _Identity(NamedTuple):
@@ -202,7 +211,8 @@ def _check_reachable(root: Path, account: pwd.struct_passwd | None) -> None:
     for parent in root.parents:
         if not parent.stat().st_mode & 0o001:
             raise PostgresUnavailable(
-                f"{parent} is not searchable by '{account.pw_name}': point TMPDIR elsewhere")
+                f"{parent} is not searchable by '{account.pw_name}': point TMPDIR elsewhere"
+            )
 
 
 def _environment() -> dict[str, str]:
@@ -276,8 +286,13 @@ def free_port() -> int:
 
 def _connect_superuser(root: Path, port: int, password: str) -> psycopg.Connection[tuple[object, ...]]:
     return psycopg.connect(
-        host=str(root), port=port, user=SUPERUSER, password=password, dbname="postgres",
-        autocommit=True, connect_timeout=5,
+        host=str(root),
+        port=port,
+        user=SUPERUSER,
+        password=password,
+        dbname="postgres",
+        autocommit=True,
+        connect_timeout=5,
     )
 
 
@@ -287,15 +302,32 @@ def _initdb(bindir: Path, root: Path, account: pwd.struct_passwd | None, passwor
     if account is not None:
         os.chown(pwfile, account.pw_uid, account.pw_gid)
     command = [
-        str(bindir / "initdb"), "--pgdata", str(root / "data"), "--username", SUPERUSER,
-        "--pwfile", str(pwfile), "--auth", "scram-sha-256", "--encoding", "UTF8", "--no-locale",
+        str(bindir / "initdb"),
+        "--pgdata",
+        str(root / "data"),
+        "--username",
+        SUPERUSER,
+        "--pwfile",
+        str(pwfile),
+        "--auth",
+        "scram-sha-256",
+        "--encoding",
+        "UTF8",
+        "--no-locale",
         "--no-sync",
     ]
     who = _Identity.of(account)
     try:
         result = subprocess.run(
-            command, cwd=root, env=_environment(), stdin=subprocess.DEVNULL, capture_output=True,
-            timeout=INITDB_TIMEOUT, check=False, user=who.user, group=who.group,
+            command,
+            cwd=root,
+            env=_environment(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=INITDB_TIMEOUT,
+            check=False,
+            user=who.user,
+            group=who.group,
             extra_groups=who.extra_groups,
         )
     except subprocess.TimeoutExpired:
@@ -308,7 +340,10 @@ def _initdb(bindir: Path, root: Path, account: pwd.struct_passwd | None, passwor
 
 
 def _launch(
-    bindir: Path, root: Path, account: pwd.struct_passwd | None, port: int,
+    bindir: Path,
+    root: Path,
+    account: pwd.struct_passwd | None,
+    port: int,
     settings: Mapping[str, str],
 ) -> subprocess.Popen[bytes]:
     settings = {**settings, "port": str(port), "unix_socket_directories": str(root)}
@@ -318,8 +353,15 @@ def _launch(
     who = _Identity.of(account)
     with (root / "server.log").open("ab") as log:
         return subprocess.Popen(
-            command, cwd=root, env=_environment(), stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True, user=who.user, group=who.group,
+            command,
+            cwd=root,
+            env=_environment(),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            user=who.user,
+            group=who.group,
             extra_groups=who.extra_groups,
         )
 
@@ -360,7 +402,8 @@ def _wait_until_ready(
 
 def _fail_start(root: Path, why: str) -> NoReturn:
     raise PostgresUnavailable(
-        f"PostgreSQL test server did not start: {why}\nserver log:\n{_tail(root / 'server.log', 30)}")
+        f"PostgreSQL test server did not start: {why}\nserver log:\n{_tail(root / 'server.log', 30)}"
+    )
 
 
 def start_server(
@@ -408,9 +451,15 @@ def start_server(
         shutil.rmtree(root, ignore_errors=True)
         raise
     return PostgresServer(
-        root=root, port=port, password=password, superuser_password=superuser_password,
-        process=process, version=str(row[0]) if row else "?", initdb_seconds=initialised - began,
-        start_seconds=ready - initialised, _admin=admin,
+        root=root,
+        port=port,
+        password=password,
+        superuser_password=superuser_password,
+        process=process,
+        version=str(row[0]) if row else "?",
+        initdb_seconds=initialised - began,
+        start_seconds=ready - initialised,
+        _admin=admin,
     )
 
 

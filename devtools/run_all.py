@@ -36,8 +36,11 @@ TERMINAL = "T-0001"
 
 
 def register(commands: Any) -> None:
-    run = commands.add_parser("run", help="the whole service on this machine: authority, center, "
-                                          "towns, pcscd and the kiosk with an emulated card")
+    run = commands.add_parser(
+        "run",
+        help="the whole service on this machine: authority, center, "
+        "towns, pcscd and the kiosk with an emulated card",
+    )
     run.add_argument("--fullscreen", action="store_true", help="the kiosk in full screen, as in a store")
     run.add_argument("--keep", type=Path, help="keep everything in this directory (default: temporary)")
     run.set_defaults(run=main)
@@ -70,12 +73,17 @@ def _run(root: Path, *, fullscreen: bool) -> int:
         towns = ", ".join(f"{code} {name}" for code, (name, _households) in TOWNS.items())
         print(f"center {stack.center_url}; towns {towns}")
         print(f"an emulated My Number Card of a resident of {TOWNS['131016'][0]}: PIN 1234")
-        print("the demo panel beside the kiosk places the card on the reader (through pcscd), drops coins "
-              "and takes the printed documents")
-        print("coins, the card tray's light and the buzzer run on the peripheral firmware, on the "
-              "MicroPython unix port (behind a pseudo-terminal)")
-        print("staff: the 係員 corner of the start screen opens the maintenance mode, "
-              f"code {DEMO_STAFF_CODE}")
+        print(
+            "the demo panel beside the kiosk places the card on the reader (through pcscd), drops coins "
+            "and takes the printed documents"
+        )
+        print(
+            "coins, the card tray's light and the buzzer run on the peripheral firmware, on the "
+            "MicroPython unix port (behind a pseudo-terminal)"
+        )
+        print(
+            f"staff: the 係員 corner of the start screen opens the maintenance mode, code {DEMO_STAFF_CODE}"
+        )
         return _kiosk(config, card, fullscreen=fullscreen)
     finally:
         if daemon is not None:
@@ -104,9 +112,12 @@ def _kiosk(config: Path, card: Path, *, fullscreen: bool) -> int:
     from devtools.kiosk.xvfb import virtual_display
 
     with virtual_display() as display:
-        print(f"no display here: the kiosk runs on a virtual display ({display}, Xvfb) where nothing "
-              f"can be seen or touched; run `make run` on a desktop or a kiosk's screen to use it, "
-              f"or `make screenshots` to see every screen. Ctrl-C stops.", flush=True)
+        print(
+            f"no display here: the kiosk runs on a virtual display ({display}, Xvfb) where nothing "
+            f"can be seen or touched; run `make run` on a desktop or a kiosk's screen to use it, "
+            f"or `make screenshots` to see every screen. Ctrl-C stops.",
+            flush=True,
+        )
         return _until_closed(command, {**os.environ, "DISPLAY": display})
 
 

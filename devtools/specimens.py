@@ -71,12 +71,21 @@ def specimens() -> Specimens:
     settings = typical(MUNICIPALITY, "千代田区", "Chiyoda City", "東京都", "千代田区長　山田　太郎")
     offers = dict(settings.offers)
     offers[CertificateType.RESIDENT_RECORD] = dataclasses.replace(
-        offers[CertificateType.RESIDENT_RECORD], my_number=True)
+        offers[CertificateType.RESIDENT_RECORD], my_number=True
+    )
     settings = dataclasses.replace(settings, offers=offers)
     with engine.begin() as connection:
         store_settings(connection, settings, NOW)
-        people = generate(connection, municipality=MUNICIPALITY, name="千代田区", prefecture="東京都",
-                          households=HOUSEHOLDS, seed=SEED, today=NOW.date(), first_serial=5000)
+        people = generate(
+            connection,
+            municipality=MUNICIPALITY,
+            name="千代田区",
+            prefecture="東京都",
+            households=HOUSEHOLDS,
+            seed=SEED,
+            today=NOW.date(),
+            first_serial=5000,
+        )
     terminal_key, ca, certificate = _terminal()
     issuer = Issuer(engine, SPECIMEN_KEY, [ca], clock=lambda: NOW)
     trust = TrustList([SPECIMEN_KEY.trusted()])
@@ -86,15 +95,26 @@ def specimens() -> Specimens:
             with engine.connect() as connection:
                 person = pick(RecordStore(connection), people)
             request = IssueRequest(
-                order_id=f"SPECIMEN-{number:02d}", session_id=f"S-{number:02d}", terminal_id=TERMINAL_ID,
-                store="千代田神田店", printer=1, certificate_serial=person.certificate_serial or 0,
+                order_id=f"SPECIMEN-{number:02d}",
+                session_id=f"S-{number:02d}",
+                terminal_id=TERMINAL_ID,
+                store="千代田神田店",
+                printer=1,
+                certificate_serial=person.certificate_serial or 0,
                 holder_certificate=hashlib.sha256(f"holder {person.resident_id}".encode()).hexdigest(),
                 terminal_certificate=certificate.public_bytes(Encoding.DER),
-                items=(IssueItem(kind, options(person) if callable(options) else options, 1),))
+                items=(IssueItem(kind, options(person) if callable(options) else options, 1),),
+            )
             issued = issuer.issue(request)
             expected = Binding(request.order_id, request.session_id, TERMINAL_ID, request.holder_certificate)
-            copies[name] = open_sealed(issued.copies[0].sealed, terminal_id=TERMINAL_ID,
-                                       terminal_key=terminal_key, trust=trust, expected=expected, now=NOW)
+            copies[name] = open_sealed(
+                issued.copies[0].sealed,
+                terminal_id=TERMINAL_ID,
+                terminal_key=terminal_key,
+                trust=trust,
+                expected=expected,
+                now=NOW,
+            )
     finally:
         engine.dispose()
     return Specimens(copies, trust, NOW)
@@ -105,14 +125,27 @@ def _terminal() -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate, x509.Cert
     ca_key, terminal_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "specimen terminal CA")])
     start, end = NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=30)
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-          .public_key(ca_key.public_key()).serial_number(1).not_valid_before(start).not_valid_after(end)
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .sign(ca_key, hashes.SHA256()))
-    terminal = (x509.CertificateBuilder()
-                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, TERMINAL_ID)]))
-                .issuer_name(ca_name).public_key(terminal_key.public_key()).serial_number(2)
-                .not_valid_before(start).not_valid_after(end).sign(ca_key, hashes.SHA256()))
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(1)
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    terminal = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, TERMINAL_ID)]))
+        .issuer_name(ca_name)
+        .public_key(terminal_key.public_key())
+        .serial_number(2)
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .sign(ca_key, hashes.SHA256())
+    )
     return terminal_key, ca, terminal
 
 
@@ -139,6 +172,7 @@ def _first(test: Callable[[RecordStore, Person], bool], skip: int = 0) -> Pick:
         if len(matching) <= skip:
             raise LookupError("the specimen town has no such resident")
         return matching[skip]
+
     return pick
 
 
@@ -154,28 +188,60 @@ _ANYONE = _first(lambda records, person: True)
 _ALL = ResidentRecordOptions(head_and_relationship=True, domicile=True, my_number=True)
 
 _CASES: tuple[tuple[str, Pick, CertificateType, Options | Callable[[Person], Options]], ...] = (
-    ("resident_record", _SMALL_HOUSEHOLD, CertificateType.RESIDENT_RECORD,
-     ResidentRecordOptions(head_and_relationship=True, domicile=True)),
-    ("resident_record_my_number", _first(lambda r, p: _household_size(r, p) >= 2, skip=1),
-     CertificateType.RESIDENT_RECORD, _ALL),
-    ("resident_record_plain", _first(lambda r, p: _household_size(r, p) == 1),
-     CertificateType.RESIDENT_RECORD, ResidentRecordOptions()),
+    (
+        "resident_record",
+        _SMALL_HOUSEHOLD,
+        CertificateType.RESIDENT_RECORD,
+        ResidentRecordOptions(head_and_relationship=True, domicile=True),
+    ),
+    (
+        "resident_record_my_number",
+        _first(lambda r, p: _household_size(r, p) >= 2, skip=1),
+        CertificateType.RESIDENT_RECORD,
+        _ALL,
+    ),
+    (
+        "resident_record_plain",
+        _first(lambda r, p: _household_size(r, p) == 1),
+        CertificateType.RESIDENT_RECORD,
+        ResidentRecordOptions(),
+    ),
     ("resident_record_multi_page", _LARGE_HOUSEHOLD, CertificateType.RESIDENT_RECORD, _ALL),
-    ("resident_record_foreign", _foreign, CertificateType.RESIDENT_RECORD,
-     ResidentRecordOptions(head_and_relationship=True)),
-    ("resident_record_entries", _ANYONE, CertificateType.RESIDENT_RECORD_ENTRIES,
-     lambda person: ResidentRecordOptions(members=(person.resident_id,), head_and_relationship=True)),
+    (
+        "resident_record_foreign",
+        _foreign,
+        CertificateType.RESIDENT_RECORD,
+        ResidentRecordOptions(head_and_relationship=True),
+    ),
+    (
+        "resident_record_entries",
+        _ANYONE,
+        CertificateType.RESIDENT_RECORD_ENTRIES,
+        lambda person: ResidentRecordOptions(members=(person.resident_id,), head_and_relationship=True),
+    ),
     ("seal_registration", _ANYONE, CertificateType.SEAL_REGISTRATION, NoOptions()),
     ("tax_income", _ANYONE, CertificateType.TAX, TaxOptions(TaxKind.INCOME, 2026)),
     ("tax_taxation", _ANYONE, CertificateType.TAX, TaxOptions(TaxKind.TAXATION, 2026)),
     ("tax_combined", _ANYONE, CertificateType.TAX, TaxOptions(TaxKind.COMBINED, 2025)),
     ("tax_payment", _ANYONE, CertificateType.TAX, TaxOptions(TaxKind.PAYMENT, 2026)),
-    ("family_register_full", _LARGE_REGISTER, CertificateType.FAMILY_REGISTER,
-     RegisterOptions(RegisterScope.FULL)),
-    ("family_register_individual", _ANYONE, CertificateType.FAMILY_REGISTER,
-     RegisterOptions(RegisterScope.INDIVIDUAL)),
-    ("attachment", _LONG_ATTACHMENT, CertificateType.FAMILY_REGISTER_ATTACHMENT,
-     AttachmentOptions(domicile=True)),
+    (
+        "family_register_full",
+        _LARGE_REGISTER,
+        CertificateType.FAMILY_REGISTER,
+        RegisterOptions(RegisterScope.FULL),
+    ),
+    (
+        "family_register_individual",
+        _ANYONE,
+        CertificateType.FAMILY_REGISTER,
+        RegisterOptions(RegisterScope.INDIVIDUAL),
+    ),
+    (
+        "attachment",
+        _LONG_ATTACHMENT,
+        CertificateType.FAMILY_REGISTER_ATTACHMENT,
+        AttachmentOptions(domicile=True),
+    ),
     ("attachment_plain", _ANYONE, CertificateType.FAMILY_REGISTER_ATTACHMENT, AttachmentOptions()),
 )
 #: every specimen's name, in issue order

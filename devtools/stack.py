@@ -46,8 +46,14 @@ DEMO_STAFF_CODE = "24681357"  # the store staff's maintenance code of kiosks mad
 CALENDAR_TIMEOUT = 15.0  # every center process re-reads the stored calendar within 5 s
 # open every day at every hour: tests and benchmarks must not depend on the time they run at
 ALWAYS_OPEN: dict[str, object] = {
-    "format": 1, "service_hours": {"opens": "00:00", "closes": "24:00"}, "year_end_closure": None,
-    "maintenance": [], "municipality_stops": [], "certificate_hours": [], "suspensions": []}
+    "format": 1,
+    "service_hours": {"opens": "00:00", "closes": "24:00"},
+    "year_end_closure": None,
+    "maintenance": [],
+    "municipality_stops": [],
+    "certificate_hours": [],
+    "suspensions": [],
+}
 
 
 def free_port() -> int:
@@ -85,9 +91,13 @@ class Town:
             with engine.begin() as connection:
                 links = municipal_schema.card_links
                 connection.execute(links.delete().where(links.c.resident_id == resident_id))
-                connection.execute(links.insert().values(
-                    certificate_serial=certificate_serial, resident_id=resident_id,
-                    linked_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=2)))
+                connection.execute(
+                    links.insert().values(
+                        certificate_serial=certificate_serial,
+                        resident_id=resident_id,
+                        linked_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=2),
+                    )
+                )
         finally:
             engine.dispose()
 
@@ -97,8 +107,11 @@ class Town:
         try:
             with engine.connect() as connection:
                 residents = municipal_schema.residents
-                row = connection.execute(sa.select(residents.c.family_name, residents.c.given_name)
-                                         .where(residents.c.id == resident_id)).one()
+                row = connection.execute(
+                    sa.select(residents.c.family_name, residents.c.given_name).where(
+                        residents.c.id == resident_id
+                    )
+                ).one()
         finally:
             engine.dispose()
         return f"{row.family_name}　{row.given_name}"
@@ -129,8 +142,13 @@ class DevStack:
         engine = _center_database(CenterConfig.load(self.center_dir))
         try:
             with engine.begin() as connection:
-                terminal = enroll(connection, TerminalCA.load_or_create(self.center_dir), terminal_id, store,
-                                  dt.datetime.now(dt.UTC))
+                terminal = enroll(
+                    connection,
+                    TerminalCA.load_or_create(self.center_dir),
+                    terminal_id,
+                    store,
+                    dt.datetime.now(dt.UTC),
+                )
         finally:
             engine.dispose()
         out = self.root / "terminals" / terminal_id
@@ -138,21 +156,30 @@ class DevStack:
         shutil.copyfile(self.center_tls, out / "center-tls.crt")
         return terminal
 
-    def kiosk_config(self, terminal_id: str, *, reader: str = "pcsc", peripherals: str = STAND_IN,
-                     staff_code: str = DEMO_STAFF_CODE) -> Path:
+    def kiosk_config(
+        self,
+        terminal_id: str,
+        *,
+        reader: str = "pcsc",
+        peripherals: str = STAND_IN,
+        staff_code: str = DEMO_STAFF_CODE,
+    ) -> Path:
         """A kiosk's settings file for a newly enrolled terminal: this center, the towns' published
         keys as the trust list, a journal of its own (see :mod:`kiosk.config`)."""
         directory = self.root / "kiosks" / terminal_id
         self.enroll(terminal_id).save(directory / "terminal")
-        keys = [json.loads((town.directory / municipal_service.PUBLIC_KEY_FILE).read_text())
-                for town in self.towns.values()]
+        keys = [
+            json.loads((town.directory / municipal_service.PUBLIC_KEY_FILE).read_text())
+            for town in self.towns.values()
+        ]
         (directory / "municipal-keys.json").write_text(json.dumps(keys, ensure_ascii=False))
         path = directory / "kiosk.toml"
         path.write_text(
             f'center_url = "{self.center_url}"\ncenter_ca = "{self.center_tls}"\n'
             f'terminal = "terminal"\ntrust = "municipal-keys.json"\njournal = "journal.json"\n'
             f'reader = "{reader}"\nperipherals = "{peripherals}"\n'
-            f'staff_code = "{StaffCode.make(staff_code, iterations=20_000).text()}"\n')
+            f'staff_code = "{StaffCode.make(staff_code, iterations=20_000).text()}"\n'
+        )
         return path
 
     def client(self, terminal: EnrolledTerminal, url: str | None = None) -> CenterClient:
@@ -166,9 +193,22 @@ class DevStack:
         port = free_port()
         log = self.center_log.open("ab")
         process = subprocess.Popen(
-            [sys.executable, "-m", "koufu", "center", "serve", "--dir", str(self.center_dir),
-             "--port", str(port), "--workers", str(workers)],
-            stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "koufu",
+                "center",
+                "serve",
+                "--dir",
+                str(self.center_dir),
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         self.processes.append(process)
         self.center_process = process
         url = f"https://127.0.0.1:{port}"
@@ -204,22 +244,34 @@ class DevStack:
                     raise
                 time.sleep(0.25)
 
-    def add_town(self, code: str, name: str, *, households: int, seed: int,
-                 db_url: str | None = None) -> Town:
+    def add_town(
+        self, code: str, name: str, *, households: int, seed: int, db_url: str | None = None
+    ) -> Town:
         """A synthetic municipality with its issuance server, trusting this center's bridge key
         and terminal CA; the center is told where it is (start the center afterwards)."""
         directory = self.root / "municipal" / code
         config = CenterConfig.load(self.center_dir)
         settings = municipal_settings.typical(code, name, name, "東京都", f"{name}長　山田　太郎")
-        municipal_service.initialise(directory, settings, center_keys=[config.bridge_key().public_key()],
-                                     terminal_cas=[TerminalCA.load_or_create(self.center_dir).certificate],
-                                     db_url=db_url)
+        municipal_service.initialise(
+            directory,
+            settings,
+            center_keys=[config.bridge_key().public_key()],
+            terminal_cas=[TerminalCA.load_or_create(self.center_dir).certificate],
+            db_url=db_url,
+        )
         engine = make_engine(db_url or municipal_service.default_url(directory))
         try:
             with engine.begin() as connection:
-                people = generate(connection, municipality=code, name=name, prefecture="東京都",
-                                  households=households, seed=seed, today=dt.datetime.now(JST).date(),
-                                  first_serial=10**9 + seed * 10**6)
+                people = generate(
+                    connection,
+                    municipality=code,
+                    name=name,
+                    prefecture="東京都",
+                    households=households,
+                    seed=seed,
+                    today=dt.datetime.now(JST).date(),
+                    first_serial=10**9 + seed * 10**6,
+                )
         finally:
             engine.dispose()
         town = Town(code, directory, f"https://127.0.0.1:{free_port()}", people, db_url=db_url)
@@ -249,15 +301,30 @@ class DevStack:
         port = town.url.rsplit(":", 1)[1]
         db = ["--db", town.db_url] if town.db_url else []
         process = subprocess.Popen(
-            [sys.executable, "-m", "koufu", "municipal", "serve", "--dir", str(town.directory), *db,
-             "--port", port], stdout=subprocess.PIPE, stderr=log)
+            [
+                sys.executable,
+                "-m",
+                "koufu",
+                "municipal",
+                "serve",
+                "--dir",
+                str(town.directory),
+                *db,
+                "--port",
+                port,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=log,
+        )
         self.processes.append(process)
         town.process = process
         assert process.stdout is not None
         line = process.stdout.readline().decode()
         if "listening on" not in line:
-            raise RuntimeError(f"municipality {code} did not start: "
-                               f"{(self.root / f'municipal-{code}.log').read_text()[-2000:]}")
+            raise RuntimeError(
+                f"municipality {code} did not start: "
+                f"{(self.root / f'municipal-{code}.log').read_text()[-2000:]}"
+            )
         return line.rsplit(" ", 1)[1].strip()
 
     def stop_authority(self) -> None:
@@ -279,10 +346,19 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-def start_stack(root: Path, *, center_db: str | None = None, authority_db: str | None = None,
-                topology: str = "single", workers: int = 1, session_lifetime: int = 180,
-                towns: Mapping[str, tuple[str, int]] | None = None, order_deadline: int = 600,
-                housekeeping: float = 60.0, town_dbs: Mapping[str, str] | None = None) -> DevStack:
+def start_stack(
+    root: Path,
+    *,
+    center_db: str | None = None,
+    authority_db: str | None = None,
+    topology: str = "single",
+    workers: int = 1,
+    session_lifetime: int = 180,
+    towns: Mapping[str, tuple[str, int]] | None = None,
+    order_deadline: int = 600,
+    housekeeping: float = 60.0,
+    town_dbs: Mapping[str, str] | None = None,
+) -> DevStack:
     """The stack, with a synthetic town per entry of ``towns`` (code → (name, households)), each
     on the database ``town_dbs[code]`` (default: SQLite in its directory)."""
     stack = DevStack(root, root / "authority", authority_db, root / "center")
@@ -291,10 +367,25 @@ def start_stack(root: Path, *, center_db: str | None = None, authority_db: str |
         token = authority.add_verifier("center")
     write_tls_identity(stack.authority_dir, "tls", ["127.0.0.1"])
     process = subprocess.Popen(
-        [sys.executable, "-m", "koufu", "authority", "serve", "--dir", str(stack.authority_dir), *db,
-         "--port", "0", "--tls-cert", str(stack.authority_dir / "tls.crt"),
-         "--tls-key", str(stack.authority_dir / "tls.key")],
-        stdout=subprocess.PIPE, stderr=(root / "authority.log").open("wb"))
+        [
+            sys.executable,
+            "-m",
+            "koufu",
+            "authority",
+            "serve",
+            "--dir",
+            str(stack.authority_dir),
+            *db,
+            "--port",
+            "0",
+            "--tls-cert",
+            str(stack.authority_dir / "tls.crt"),
+            "--tls-key",
+            str(stack.authority_dir / "tls.key"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=(root / "authority.log").open("wb"),
+    )
     stack.processes.append(process)
     assert process.stdout is not None
     line = process.stdout.readline().decode()
@@ -305,8 +396,12 @@ def start_stack(root: Path, *, center_db: str | None = None, authority_db: str |
 
     config = initialise(stack.center_dir, center_db, topology)
     _center_database(config).dispose()
-    config.use_authority(stack.authority_url, token, ca_bundle=stack.authority_dir / "tls.crt",
-                         anchors=sorted((stack.authority_dir / "ca").glob("user-auth-*.crt")))
+    config.use_authority(
+        stack.authority_url,
+        token,
+        ca_bundle=stack.authority_dir / "tls.crt",
+        anchors=sorted((stack.authority_dir / "ca").glob("user-auth-*.crt")),
+    )
     config.session_lifetime_seconds = session_lifetime
     config.order_deadline_seconds = order_deadline
     config.housekeeping_seconds = housekeeping

@@ -44,8 +44,9 @@ def parse_json(data: bytes, limit: int = MAX_DOCUMENT_BYTES, *, canonical: bool 
     except UnicodeDecodeError:
         raise MalformedDocument("not UTF-8") from None
     try:
-        value = json.loads(text, object_pairs_hook=_object, parse_constant=_refuse_constant,
-                           parse_float=_refuse_float)
+        value = json.loads(
+            text, object_pairs_hook=_object, parse_constant=_refuse_constant, parse_float=_refuse_float
+        )
         _check(value)
     except MalformedDocument:
         raise

@@ -74,8 +74,10 @@ class IssueNumber:
     def text(self) -> str:
         """The copy's text form, ``20261123/131016/T-0001/01/000042``."""
         day = self.day
-        return (f"{day.year:04d}{day.month:02d}{day.day:02d}/{self.municipality}/{self.terminal_id}"
-                f"/{self.printer:02d}/{self.sequence:06d}")
+        return (
+            f"{day.year:04d}{day.month:02d}{day.day:02d}/{self.municipality}/{self.terminal_id}"
+            f"/{self.printer:02d}/{self.sequence:06d}"
+        )
 
     def __str__(self) -> str:
         return self.text

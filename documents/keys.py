@@ -94,9 +94,12 @@ class TrustedKey:
         return self.not_after is None or moment <= self.not_after
 
     def to_json(self) -> dict[str, Any]:
-        return {"municipality": self.municipality, "key_id": self.key_id,
-                "public_key": b64url_encode(self.public_key.public_bytes_raw()),
-                "not_after": None if self.not_after is None else self.not_after.isoformat()}
+        return {
+            "municipality": self.municipality,
+            "key_id": self.key_id,
+            "public_key": b64url_encode(self.public_key.public_bytes_raw()),
+            "not_after": None if self.not_after is None else self.not_after.isoformat(),
+        }
 
     @classmethod
     def from_json(cls, value: Any) -> TrustedKey:

@@ -54,8 +54,12 @@ class Binding:
         return hashlib.sha256(der).hexdigest()
 
     def to_json(self) -> dict[str, str]:
-        return {"order_id": self.order_id, "session_id": self.session_id,
-                "terminal_id": self.terminal_id, "holder_certificate": self.holder_certificate}
+        return {
+            "order_id": self.order_id,
+            "session_id": self.session_id,
+            "terminal_id": self.terminal_id,
+            "holder_certificate": self.holder_certificate,
+        }
 
     @classmethod
     def from_json(cls, value: Any) -> Binding:

@@ -146,8 +146,9 @@ class OpenedDocument:
         return SignedDocument(self.document, self.key_id, self.signature)
 
 
-def seal(signed: SignedDocument, recipient_terminal_id: str,
-         recipient_public_key: ec.EllipticCurvePublicKey) -> bytes:
+def seal(
+    signed: SignedDocument, recipient_terminal_id: str, recipient_public_key: ec.EllipticCurvePublicKey
+) -> bytes:
     """Encrypt ``signed`` to one terminal: the envelope's bytes (canonical JSON).
 
     ``ValueError`` if the terminal id is malformed or is not the one in the document's binding, or
@@ -160,24 +161,44 @@ def seal(signed: SignedDocument, recipient_terminal_id: str,
     recipient_point = _point(recipient_public_key)
     ephemeral = ec.generate_private_key(ec.SECP256R1())
     ephemeral_point = _point(ephemeral.public_key())
-    key = _aead_key(ephemeral.exchange(ec.ECDH(), recipient_public_key), ephemeral_point, recipient_point,
-                    recipient_terminal_id)
-    header = {"format": SEALED_FORMAT, "recipient": recipient_terminal_id,
-              "ephemeral": b64url_encode(ephemeral_point), "issue_number": signed.document.issue_number.text}
-    plaintext = canonical_json({"document": signed.document.to_json(), "key_id": signed.key_id,
-                                "signature": b64url_encode(signed.signature)})
+    key = _aead_key(
+        ephemeral.exchange(ec.ECDH(), recipient_public_key),
+        ephemeral_point,
+        recipient_point,
+        recipient_terminal_id,
+    )
+    header = {
+        "format": SEALED_FORMAT,
+        "recipient": recipient_terminal_id,
+        "ephemeral": b64url_encode(ephemeral_point),
+        "issue_number": signed.document.issue_number.text,
+    }
+    plaintext = canonical_json(
+        {
+            "document": signed.document.to_json(),
+            "key_id": signed.key_id,
+            "signature": b64url_encode(signed.signature),
+        }
+    )
     nonce = secrets.token_bytes(NONCE_BYTES)
     ciphertext = AESGCM(key).encrypt(nonce, plaintext, canonical_json(header))
-    sealed = canonical_json({**header, "nonce": b64url_encode(nonce),
-                             "ciphertext": b64url_encode(ciphertext)})
+    sealed = canonical_json(
+        {**header, "nonce": b64url_encode(nonce), "ciphertext": b64url_encode(ciphertext)}
+    )
     if len(sealed) > MAX_SEALED_BYTES:
         raise MalformedDocument(f"the sealed document would exceed {MAX_SEALED_BYTES} bytes")
     return sealed
 
 
-def open_sealed(sealed: bytes, *, terminal_id: str, terminal_key: ec.EllipticCurvePrivateKey,
-                trust: Mapping[str, TrustedKey], expected: Binding,
-                now: dt.datetime | None = None) -> OpenedDocument:
+def open_sealed(
+    sealed: bytes,
+    *,
+    terminal_id: str,
+    terminal_key: ec.EllipticCurvePrivateKey,
+    trust: Mapping[str, TrustedKey],
+    expected: Binding,
+    now: dt.datetime | None = None,
+) -> OpenedDocument:
     """Decrypt and verify a sealed document at the kiosk, against the kiosk's own session.
 
     Raises only :class:`~documents.errors.DocumentError` subclasses for anything in ``sealed``
@@ -272,10 +293,19 @@ def _point(public_key: ec.EllipticCurvePublicKey) -> bytes:
     return public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
 
 
-def _aead_key(shared: bytes, ephemeral_point: bytes, recipient_point: bytes, terminal_id: str,
-              info_prefix: bytes = HKDF_INFO_PREFIX) -> bytes:
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=ephemeral_point + recipient_point,
-                info=info_prefix + terminal_id.encode("utf-8"))
+def _aead_key(
+    shared: bytes,
+    ephemeral_point: bytes,
+    recipient_point: bytes,
+    terminal_id: str,
+    info_prefix: bytes = HKDF_INFO_PREFIX,
+) -> bytes:
+    hkdf = HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=ephemeral_point + recipient_point,
+        info=info_prefix + terminal_id.encode("utf-8"),
+    )
     return hkdf.derive(shared)
 
 

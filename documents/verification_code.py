@@ -44,4 +44,4 @@ def code_digest(code: str) -> str:
 
 
 def _grouped(symbols: str) -> str:
-    return "-".join(symbols[i:i + 4] for i in range(0, _SYMBOLS, 4))
+    return "-".join(symbols[i : i + 4] for i in range(0, _SYMBOLS, 4))

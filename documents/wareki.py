@@ -8,8 +8,11 @@ import datetime as dt
 
 _FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 _ERAS = (  # (first day, name): 元号
-    (dt.date(2019, 5, 1), "令和"), (dt.date(1989, 1, 8), "平成"), (dt.date(1926, 12, 25), "昭和"),
-    (dt.date(1912, 7, 30), "大正"), (dt.date(1868, 10, 23), "明治"),
+    (dt.date(2019, 5, 1), "令和"),
+    (dt.date(1989, 1, 8), "平成"),
+    (dt.date(1926, 12, 25), "昭和"),
+    (dt.date(1912, 7, 30), "大正"),
+    (dt.date(1868, 10, 23), "明治"),
 )
 
 

@@ -32,8 +32,16 @@ PINS = {
     "hopper50_motor": (22, False),
     "hopper100_motor": (26, False),
 }
-OUTPUTS = ("coin_inhibit", "escrow_accept", "escrow_return", "light", "buzzer", "hopper10_motor",
-           "hopper50_motor", "hopper100_motor")
+OUTPUTS = (
+    "coin_inhibit",
+    "escrow_accept",
+    "escrow_return",
+    "light",
+    "buzzer",
+    "hopper10_motor",
+    "hopper50_motor",
+    "hopper100_motor",
+)
 
 
 class ActiveLowInput:
@@ -63,8 +71,9 @@ def make_pins():
     pins = {}
     for name, (number, active_low) in PINS.items():
         if name in OUTPUTS:
-            pins[name] = machine.Signal(machine.Pin(number, machine.Pin.OUT, value=1 if active_low else 0),
-                                        invert=active_low)
+            pins[name] = machine.Signal(
+                machine.Pin(number, machine.Pin.OUT, value=1 if active_low else 0), invert=active_low
+            )
         else:
             pull = machine.Pin.PULL_UP if active_low else machine.Pin.PULL_DOWN
             pin = machine.Pin(number, machine.Pin.IN, pull)

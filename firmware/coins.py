@@ -78,8 +78,18 @@ class Coins:
     inhibit output is then on whatever the payment state.
     """
 
-    def __init__(self, pulse, inhibit, escrow_accept, escrow_return, hoppers, clock,
-                 gap_ms=TRAIN_GAP_MS, hopper_timeout_ms=HOPPER_TIMEOUT_MS, gate_ms=GATE_MS):
+    def __init__(
+        self,
+        pulse,
+        inhibit,
+        escrow_accept,
+        escrow_return,
+        hoppers,
+        clock,
+        gap_ms=TRAIN_GAP_MS,
+        hopper_timeout_ms=HOPPER_TIMEOUT_MS,
+        gate_ms=GATE_MS,
+    ):
         self._clock = clock
         self.inhibit = inhibit
         self.accept_gate = Pulser(escrow_accept, gate_ms)

@@ -72,8 +72,18 @@ class EscrowStore:
 
 
 class Controller:
-    def __init__(self, link_, clock, devices, watchdog=None, store=None, reset_cause=messages.RESET_SOFT,
-                 sleep_ms=None, host_gone_ms=HOST_GONE_MS, host_silent_ms=HOST_SILENT_MS):
+    def __init__(
+        self,
+        link_,
+        clock,
+        devices,
+        watchdog=None,
+        store=None,
+        reset_cause=messages.RESET_SOFT,
+        sleep_ms=None,
+        host_gone_ms=HOST_GONE_MS,
+        host_silent_ms=HOST_SILENT_MS,
+    ):
         self.link = link_
         self._clock = clock
         self.devices = devices
@@ -395,10 +405,26 @@ class Controller:
         )
 
 
-INPUTS = ("coin_pulse", "card_tray", "paper_tray", "door", "tamper", "hopper10_exit", "hopper50_exit",
-          "hopper100_exit")
-OUTPUTS = ("coin_inhibit", "escrow_accept", "escrow_return", "light", "buzzer", "hopper10_motor",
-           "hopper50_motor", "hopper100_motor")
+INPUTS = (
+    "coin_pulse",
+    "card_tray",
+    "paper_tray",
+    "door",
+    "tamper",
+    "hopper10_exit",
+    "hopper50_exit",
+    "hopper100_exit",
+)
+OUTPUTS = (
+    "coin_inhibit",
+    "escrow_accept",
+    "escrow_return",
+    "light",
+    "buzzer",
+    "hopper10_motor",
+    "hopper50_motor",
+    "hopper100_motor",
+)
 HOPPERS = (100, 50, 10)  # yen; paid largest first
 
 
@@ -414,8 +440,14 @@ def build_devices(pins, clock):
         name = "hopper" + str(value)
         hoppers.append(coins.Hopper(value, pins[name + "_motor"], pins[name + "_exit"]))
     return Devices(
-        coins=coins.Coins(pins["coin_pulse"], pins["coin_inhibit"], pins["escrow_accept"],
-                          pins["escrow_return"], hoppers, clock),
+        coins=coins.Coins(
+            pins["coin_pulse"],
+            pins["coin_inhibit"],
+            pins["escrow_accept"],
+            pins["escrow_return"],
+            hoppers,
+            clock,
+        ),
         card=tray.Presence(pins["card_tray"], clock),
         paper=tray.Presence(pins["paper_tray"], clock),
         light=tray.Light(pins["light"], clock),

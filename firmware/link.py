@@ -245,8 +245,16 @@ class Link:
     sequence numbers afresh. Nothing here blocks or starts a thread: the caller's loop calls ``poll``.
     """
 
-    def __init__(self, transport, clock, session=None, retry_ms=200, max_attempts=6, queue_limit=8,
-                 version=PROTOCOL_VERSION):
+    def __init__(
+        self,
+        transport,
+        clock,
+        session=None,
+        retry_ms=200,
+        max_attempts=6,
+        queue_limit=8,
+        version=PROTOCOL_VERSION,
+    ):
         self._transport = transport
         self._clock = clock
         self.decoder = Decoder()

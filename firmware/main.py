@@ -16,7 +16,8 @@ clock = time.ticks_ms
 session = int.from_bytes(os.urandom(2), "big")  # a new number each start (the clock starts alike)
 end = link.Link(board.UsbSerial(), clock, session=session)
 devices = controller.build_devices(board.make_pins(), clock)
-app = controller.Controller(end, clock, devices, store=controller.EscrowStore("escrow.dat"),
-                            reset_cause=board.reset_cause())
+app = controller.Controller(
+    end, clock, devices, store=controller.EscrowStore("escrow.dat"), reset_cause=board.reset_cause()
+)
 app.watchdog = watchdog.Watchdog(WATCHDOG_MS, clock)  # last: once started it cannot be stopped
 app.run()

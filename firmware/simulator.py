@@ -42,8 +42,14 @@ def main(argv):
     pins = board_unix.make_pins()
     devices = controller.build_devices(pins, clock)
     store = controller.EscrowStore(None if options["state"] is None else options["state"] + "/escrow.dat")
-    app = controller.Controller(end, clock, devices, watchdog=watchdog.FakeWatchdog(8000, clock), store=store,
-                                reset_cause=messages.RESET_SOFT)
+    app = controller.Controller(
+        end,
+        clock,
+        devices,
+        watchdog=watchdog.FakeWatchdog(8000, clock),
+        store=store,
+        reset_cause=messages.RESET_SOFT,
+    )
     console = board_unix.Console(pins)
     board_unix.say("ready")
     app.run(pause=lambda: console.poll(1))

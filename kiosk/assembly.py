@@ -82,12 +82,20 @@ class Peripherals:
     simulator: PeripheralSimulator | None = None
 
     @classmethod
-    def linked(cls, controller: PeripheralController, simulator: PeripheralSimulator | None = None
-               ) -> Peripherals:
+    def linked(
+        cls, controller: PeripheralController, simulator: PeripheralSimulator | None = None
+    ) -> Peripherals:
         """The kiosk's adapters on ``controller`` (started or not)."""
         cashbox = LinkedCashbox(controller)
-        return cls(controller, cashbox, LinkedReminder(controller), LinkedGuard(controller),
-                   LinkedPaperTray(controller), LinkedMaintenance(controller, cashbox), simulator)
+        return cls(
+            controller,
+            cashbox,
+            LinkedReminder(controller),
+            LinkedGuard(controller),
+            LinkedPaperTray(controller),
+            LinkedMaintenance(controller, cashbox),
+            simulator,
+        )
 
     def close(self) -> None:
         self.controller.close()
@@ -129,8 +137,9 @@ class Assembled:
             self.peripherals.close()
 
 
-def printer_for(config: KioskConfig, trust: TrustList, *, work_dir: Path | None = None,
-                tray: TraySensor | None = None) -> RenderingPrinter:
+def printer_for(
+    config: KioskConfig, trust: TrustList, *, work_dir: Path | None = None, tray: TraySensor | None = None
+) -> RenderingPrinter:
     """The store's printer of ``print_to`` (``cups:<queue>`` or ``spool:<directory>``): every page
     rendered by :func:`printing.render.render_document` against ``trust`` at the time of printing."""
     kind, _, where = config.print_to.partition(":")
@@ -148,20 +157,23 @@ def printer_for(config: KioskConfig, trust: TrustList, *, work_dir: Path | None 
     return RenderingPrinter(backend, render, tray=tray)
 
 
-def assemble(config: KioskConfig, screen: Screen, *, reader: CardReader | None = None,
-             seconds_per_page: float = 0.0) -> Assembled:
+def assemble(
+    config: KioskConfig, screen: Screen, *, reader: CardReader | None = None, seconds_per_page: float = 0.0
+) -> Assembled:
     """The terminal of ``config``: the peripheral controller's coins, light, buzzer, output tray and
     alarm when ``peripherals`` names one (else the stand-in coins and reminder); the store's printer
     when ``print_to`` names one, else the stand-in printer."""
     client = CenterClient(config.center_url, config.enrolled(), verify=str(config.center_ca))
     trust = config.trust_list()
     reader = reader or reader_for(config.reader)
-    devices = StandInDevices(StandInCashbox(), StandInPrinter(seconds_per_page=seconds_per_page),
-                             StandInReminder())
+    devices = StandInDevices(
+        StandInCashbox(), StandInPrinter(seconds_per_page=seconds_per_page), StandInReminder()
+    )
     peripherals = peripherals_for(config)
     tray = None if peripherals is None else peripherals.tray
-    printer: Printer = (devices.printer if config.print_to == STAND_IN
-                        else printer_for(config, trust, tray=tray))
+    printer: Printer = (
+        devices.printer if config.print_to == STAND_IN else printer_for(config, trust, tray=tray)
+    )
     terminal = Terminal(
         screen=screen,
         slot=ReaderSlot(reader),

@@ -38,8 +38,9 @@ from kiosk.recovery import recover
 __all__ = ["KioskError", "KioskSession", "Offered"]
 
 # the center's answers, when ordering, that end the session rather than refuse one order
-SESSION_ENDING = frozenset({"unknown_session", "session_expired", "session_not_authenticated",
-                            "idempotency_conflict"})
+SESSION_ENDING = frozenset(
+    {"unknown_session", "session_expired", "session_not_authenticated", "idempotency_conflict"}
+)
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,15 @@ class Offered:
         personal = self.personal
         return Offer(
             municipality=self.municipality,
-            certificates={kind: CertificateOffer(item["fee"], item["max_copies"], item["available"],
-                                                 item["reason"])
-                          for kind, item in self.certificates.items()},
+            certificates={
+                kind: CertificateOffer(item["fee"], item["max_copies"], item["available"], item["reason"])
+                for kind, item in self.certificates.items()
+            },
             max_copies=self.max_copies,
-            household=tuple(Member(m["member"], m["name"], m.get("name_kana"), m["relationship"], m["holder"])
-                            for m in personal["household"]),
+            household=tuple(
+                Member(m["member"], m["name"], m.get("name_kana"), m["relationship"], m["holder"])
+                for m in personal["household"]
+            ),
             tax_years=tuple(personal["tax_years"]),
             tax_kinds=tuple(personal["tax_kinds"]),
             my_number=bool(personal.get("my_number")),
@@ -143,8 +147,9 @@ class KioskSession:
         )
         return Offered(offered["municipality"], offered["certificates"], offered["max_copies"], personal)
 
-    def place(self, items: Sequence[Mapping[str, object]], *, printer: int = 1,
-              key: str | None = None) -> Ordered:
+    def place(
+        self, items: Sequence[Mapping[str, object]], *, printer: int = 1, key: str | None = None
+    ) -> Ordered:
         """Order ``items``; every copy opened and checked against this session before it is
         returned (``KioskError`` and nothing to print otherwise; the order is then voided). A
         refusal of the order is :class:`Refused`, with the order it voided (its payment is to be

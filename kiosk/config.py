@@ -96,8 +96,9 @@ class KioskConfig:
         _refuse_renamed(path, "peripherals", config.peripherals)
         if not (config.print_to == STAND_IN or config.print_to.startswith(("cups:", "spool:"))):
             raise ConfigError(f"{path}: print_to is cups:<queue>, spool:<directory> or {STAND_IN}")
-        if not (config.peripherals in (STAND_IN, FIRMWARE_SIMULATOR)
-                or config.peripherals.startswith("serial:")):
+        if not (
+            config.peripherals in (STAND_IN, FIRMWARE_SIMULATOR) or config.peripherals.startswith("serial:")
+        ):
             raise ConfigError(f"{path}: peripherals is serial:<device>, {FIRMWARE_SIMULATOR} or {STAND_IN}")
         return config
 
@@ -113,5 +114,6 @@ def _refuse_renamed(path: Path, name: str, value: str) -> None:
     """A former value, refused with the value that replaces it."""
     new = RENAMED_VALUES.get((name, value))
     if new is not None:
-        raise ConfigError(f'{path}: {name} = "{value}" is no longer accepted; write {name} = "{new}" '
-                          f"({_MEANING[new]})")
+        raise ConfigError(
+            f'{path}: {name} = "{value}" is no longer accepted; write {name} = "{new}" ({_MEANING[new]})'
+        )

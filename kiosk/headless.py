@@ -69,6 +69,7 @@ class HeadlessScreen:
         timeout: float = WAIT,
     ) -> dict[str, Any]:
         """Until ``step``'s screen is shown and its view satisfies ``until``; the view."""
+
         def satisfied() -> bool:
             try:
                 return self.current is step and until(self.view())
@@ -90,6 +91,7 @@ class HeadlessScreen:
 
     async def wait_for_any(self, steps: tuple[Step, ...], *, timeout: float = WAIT) -> Step:
         """Until one of ``steps`` is shown; that step."""
+
         async def reached() -> Step:
             while self.current not in steps:
                 await self._changed.wait()
@@ -98,8 +100,9 @@ class HeadlessScreen:
         try:
             return await asyncio.wait_for(reached(), timeout)
         except TimeoutError:
-            raise ScreenNotReached(f"waited for one of {[s.value for s in steps]}; now "
-                                   f"{self.current.value}") from None
+            raise ScreenNotReached(
+                f"waited for one of {[s.value for s in steps]}; now {self.current.value}"
+            ) from None
 
     async def wait_for_change(self, *, timeout: float = WAIT) -> None:
         """Until the screen or its view changes."""

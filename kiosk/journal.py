@@ -57,8 +57,12 @@ class OrderJournal:
         which is logged and removed: it can only be a torn write of a session's first record)."""
         try:
             data = json.loads(self.path.read_text(encoding="ascii"))
-            entry = JournalEntry(str(data["order_id"]), str(data["stage"]),
-                                 tuple(str(number) for number in data["issue_numbers"]), int(data["fee"]))
+            entry = JournalEntry(
+                str(data["order_id"]),
+                str(data["stage"]),
+                tuple(str(number) for number in data["issue_numbers"]),
+                int(data["fee"]),
+            )
         except FileNotFoundError:
             return None
         except (ValueError, KeyError, TypeError, UnicodeDecodeError):

@@ -35,8 +35,13 @@ class Member:
 
     def view(self) -> dict[str, object]:
         """As the options screen's view lists a member (``chosen`` is added there)."""
-        return {"member": self.member, "name": self.name, "name_kana": self.name_kana,
-                "relationship": self.relationship, "holder": self.holder}
+        return {
+            "member": self.member,
+            "name": self.name,
+            "name_kana": self.name_kana,
+            "relationship": self.relationship,
+            "holder": self.holder,
+        }
 
 
 @dataclass(frozen=True)

@@ -36,17 +36,28 @@ def register(commands: Any) -> None:
 
     def command(name: str, help_text: str, run: Any) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text)
-        parser.add_argument("--dir", type=Path, default=DEFAULT_DIR,
-                            help=f"authority directory: CA keys, SQLite database ({DEFAULT_DIR})")
-        parser.add_argument("--db", metavar="URL", default=os.environ.get(DB_ENV),
-                            help=f"database URL, e.g. postgresql+psycopg://… (${DB_ENV})")
+        parser.add_argument(
+            "--dir",
+            type=Path,
+            default=DEFAULT_DIR,
+            help=f"authority directory: CA keys, SQLite database ({DEFAULT_DIR})",
+        )
+        parser.add_argument(
+            "--db",
+            metavar="URL",
+            default=os.environ.get(DB_ENV),
+            help=f"database URL, e.g. postgresql+psycopg://… (${DB_ENV})",
+        )
         parser.set_defaults(run=run)
         return parser
 
     init = command("init", "create the CA generations and the database", _init)
-    init.add_argument("--generations", type=_years, default=None,
-                      help="comma-separated generation years (default: the three newest "
-                           "of 2015, 2019, 2023, …)")
+    init.add_argument(
+        "--generations",
+        type=_years,
+        default=None,
+        help="comma-separated generation years (default: the three newest of 2015, 2019, 2023, …)",
+    )
 
     serve = command("serve", "answer OCSP, CRL and certificate queries over HTTP(S)", _serve)
     serve.add_argument("--host", default="127.0.0.1")
@@ -64,9 +75,12 @@ def register(commands: Any) -> None:
 
     revoke = command("revoke", "revoke a certificate (失効)", _revoke)
     revoke.add_argument("serial", type=int)
-    revoke.add_argument("--reason", required=True,
-                        help=", ".join(reason.value for reason in RevocationReason)
-                        + " (or RFC 5280 names such as keyCompromise)")
+    revoke.add_argument(
+        "--reason",
+        required=True,
+        help=", ".join(reason.value for reason in RevocationReason)
+        + " (or RFC 5280 names such as keyCompromise)",
+    )
 
     release = command("release-hold", "lift a certificate_hold (一時停止解除)", _release)
     release.add_argument("serial", type=int)
@@ -74,11 +88,14 @@ def register(commands: Any) -> None:
     renew = command("renew", "renew a certificate: new key, new serial (更新)", _renew)
     renew.add_argument("serial", type=int)
     source = renew.add_mutually_exclusive_group(required=True)
-    source.add_argument("--card", type=Path,
-                        help="emulated card holding the certificate: it gets the new key")
-    source.add_argument("--birth-date", type=dt.date.fromisoformat,
-                        help="holder's birth date (user-authentication certificates without "
-                             "a card; the new key is not kept)")
+    source.add_argument(
+        "--card", type=Path, help="emulated card holding the certificate: it gets the new key"
+    )
+    source.add_argument(
+        "--birth-date",
+        type=dt.date.fromisoformat,
+        help="holder's birth date (user-authentication certificates without a card; the new key is not kept)",
+    )
     renew.add_argument("--municipality", metavar="CODE", help="new 地方公共団体コード, if moved")
 
 
@@ -101,8 +118,10 @@ def _init(args: argparse.Namespace) -> int:
     with _open(args, create=True) as service:
         for ca in service.authority.cas:
             valid = ca.certificate
-            print(f"{ca.label}: key id {ca.key_id.hex()}, valid "
-                  f"{valid.not_valid_before_utc:%Y-%m-%d} to {valid.not_valid_after_utc:%Y-%m-%d}")
+            print(
+                f"{ca.label}: key id {ca.key_id.hex()}, valid "
+                f"{valid.not_valid_before_utc:%Y-%m-%d} to {valid.not_valid_after_utc:%Y-%m-%d}"
+            )
         url = service.store.engine.url.render_as_string(hide_password=True)
         print(f"authority ready in {args.dir} (database {url})")
     return 0
@@ -113,9 +132,14 @@ def _serve(args: argparse.Namespace) -> int:
 
     logging.getLogger("center.authority").setLevel(logging.INFO)
     with _open(args) as service:
-        serve(service, host=args.host, port=args.port, tls_cert=args.tls_cert,
-              tls_key=args.tls_key,
-              ready=lambda url: print(f"authority listening on {url}", flush=True))
+        serve(
+            service,
+            host=args.host,
+            port=args.port,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+            ready=lambda url: print(f"authority listening on {url}", flush=True),
+        )
     return 0
 
 
@@ -144,8 +168,10 @@ def _revoke(args: argparse.Namespace) -> int:
     with _open(args) as service:
         record = service.revoke(args.serial, args.reason)
     assert record.revocation_reason is not None and record.revoked_at is not None
-    print(f"revoked {record.serial} ({record.revocation_reason.value}) at "
-          f"{record.revoked_at:%Y-%m-%d %H:%M:%S}Z")
+    print(
+        f"revoked {record.serial} ({record.revocation_reason.value}) at "
+        f"{record.revoked_at:%Y-%m-%d %H:%M:%S}Z"
+    )
     return 0
 
 
@@ -162,10 +188,15 @@ def _renew(args: argparse.Namespace) -> int:
             from hardware.cardsim.personalize import renew_card
             from koufu.cards import AuthorityIssuer
 
-            renewed = renew_card(args.card, AuthorityIssuer(service), args.serial,
-                                 municipality=args.municipality)
+            renewed = renew_card(
+                args.card, AuthorityIssuer(service), args.serial, municipality=args.municipality
+            )
         else:
-            renewed = service.renew(args.serial, generate_key().public_key(),
-                                    birth_date=args.birth_date, municipality=args.municipality)
+            renewed = service.renew(
+                args.serial,
+                generate_key().public_key(),
+                birth_date=args.birth_date,
+                municipality=args.municipality,
+            )
     print(f"renewed {args.serial}: new serial {renewed.serial_number}")
     return 0

@@ -30,14 +30,25 @@ def register(commands: Any) -> None:
     issue.add_argument("--sign-password", default="ABC123", help="6-16 of A-Z0-9")
     issue.add_argument("--no-signing", action="store_true", help="no signing certificate (<15)")
     issue.add_argument("--profile", choices=sorted(PROFILES), default="card")
-    issue.add_argument("--authority", type=Path, default=DEFAULT_DIR,
-                       help="JPKI test authority directory (created if missing)")
-    issue.add_argument("--authority-db", metavar="URL", default=os.environ.get(DB_ENV),
-                       help=f"the authority's database (default: ${DB_ENV}, else SQLite in "
-                            "the authority directory)")
-    issue.add_argument("--municipality", metavar="CODE", default=Holder.municipality,
-                       help="地方公共団体コード the authority maps the certificates to "
-                            f"(default {Holder.municipality}, 千代田区)")
+    issue.add_argument(
+        "--authority",
+        type=Path,
+        default=DEFAULT_DIR,
+        help="JPKI test authority directory (created if missing)",
+    )
+    issue.add_argument(
+        "--authority-db",
+        metavar="URL",
+        default=os.environ.get(DB_ENV),
+        help=f"the authority's database (default: ${DB_ENV}, else SQLite in the authority directory)",
+    )
+    issue.add_argument(
+        "--municipality",
+        metavar="CODE",
+        default=Holder.municipality,
+        help="地方公共団体コード the authority maps the certificates to "
+        f"(default {Holder.municipality}, 千代田区)",
+    )
     issue.add_argument("--name", default=Holder.name)
     issue.add_argument("--address", default=Holder.address)
     issue.add_argument("--birth-date", type=dt.date.fromisoformat, default=Holder.birth_date)
@@ -50,8 +61,12 @@ def register(commands: Any) -> None:
 
 def _issue(args: argparse.Namespace) -> int:
     holder = Holder(
-        name=args.name, address=args.address, birth_date=args.birth_date, sex=args.sex,
-        my_number=args.my_number, municipality=args.municipality,
+        name=args.name,
+        address=args.address,
+        birth_date=args.birth_date,
+        sex=args.sex,
+        my_number=args.my_number,
+        municipality=args.municipality,
     )
     issue_card(
         args.out,

@@ -38,12 +38,14 @@ class AuthorityIssuer:
         now: dt.datetime,
     ) -> CardCertificates:
         """発行: the user-authentication certificate, then the signing one if a key is given."""
-        user_auth = self.service.issue_user_auth(user_auth_key, birth_date=holder.birth_date,
-                                                 municipality=holder.municipality, now=now)
+        user_auth = self.service.issue_user_auth(
+            user_auth_key, birth_date=holder.birth_date, municipality=holder.municipality, now=now
+        )
         signing = None
         if signing_key is not None:
-            signing = self.service.issue_signing(signing_key, _facts(holder.signing_subject),
-                                                 municipality=holder.municipality, now=now)
+            signing = self.service.issue_signing(
+                signing_key, _facts(holder.signing_subject), municipality=holder.municipality, now=now
+            )
         return CardCertificates(self._issued(user_auth), None if signing is None else self._issued(signing))
 
     def renew_user_auth(
@@ -56,8 +58,9 @@ class AuthorityIssuer:
         now: dt.datetime | None,
     ) -> IssuedCertificate:
         """更新 of a user-authentication certificate (:meth:`AuthorityService.renew`)."""
-        return self._issued(self.service.renew(serial, public_key, birth_date=birth_date,
-                                               municipality=municipality, now=now))
+        return self._issued(
+            self.service.renew(serial, public_key, birth_date=birth_date, municipality=municipality, now=now)
+        )
 
     def renew_signing(
         self,
@@ -69,8 +72,9 @@ class AuthorityIssuer:
         now: dt.datetime | None,
     ) -> IssuedCertificate:
         """更新 of a signing certificate (:meth:`AuthorityService.renew`)."""
-        return self._issued(self.service.renew(serial, public_key, facts=_facts(subject),
-                                               municipality=municipality, now=now))
+        return self._issued(
+            self.service.renew(serial, public_key, facts=_facts(subject), municipality=municipality, now=now)
+        )
 
     def _issued(self, certificate: x509.Certificate) -> IssuedCertificate:
         return IssuedCertificate(certificate, self.service.authority.issuer_of(certificate).certificate)
@@ -96,13 +100,20 @@ def issue_card(
     by default a SQLite file there) records both certificates under ``holder.municipality``.
     Everything is checked before the authority is opened.
     """
-    request = card_request(holder, pin=pin, sign_password=sign_password, support_pin=support_pin,
-                           profile=profile, check_municipality=municipality_code)
+    request = card_request(
+        holder,
+        pin=pin,
+        sign_password=sign_password,
+        support_pin=support_pin,
+        profile=profile,
+        check_municipality=municipality_code,
+    )
     now = now or dt.datetime.now(dt.UTC)
     with AuthorityService.open(authority_dir, db_url=authority_db, now=now) as service:
         return personalize(out, AuthorityIssuer(service), request, now=now)
 
 
 def _facts(subject: SigningSubject) -> SigningFacts:
-    return SigningFacts(subject.name, subject.address, subject.birth_date, subject.sex, subject.prefecture,
-                        subject.city)
+    return SigningFacts(
+        subject.name, subject.address, subject.birth_date, subject.sex, subject.prefecture, subject.city
+    )

@@ -62,8 +62,18 @@ def execute(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) 
     try:
         result: int = args.run(args)
         return result
-    except (CardError, CardStateError, AuthorityError, ConfigError, CenterError, MunicipalConfigError,
-            IssuanceError, SettingsError, OSError, ValueError) as exc:
+    except (
+        CardError,
+        CardStateError,
+        AuthorityError,
+        ConfigError,
+        CenterError,
+        MunicipalConfigError,
+        IssuanceError,
+        SettingsError,
+        OSError,
+        ValueError,
+    ) as exc:
         print(f"{parser.prog}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -46,14 +46,29 @@ class PagePayload:
     @classmethod
     def of(cls, opened: OpenedDocument, page: int) -> PagePayload:
         document = opened.document
-        return cls(document.issue_number.text, page, document.pages, opened.verification_code,
-                   opened.key_id, bytes.fromhex(document.content_hash()), opened.signature)
+        return cls(
+            document.issue_number.text,
+            page,
+            document.pages,
+            opened.verification_code,
+            opened.key_id,
+            bytes.fromhex(document.content_hash()),
+            opened.signature,
+        )
 
     def encode(self) -> str:
-        return ":".join((
-            FORMAT, self.issue_number, f"{self.page:02d}", f"{self.pages:02d}", self.verification_code,
-            self.key_id.upper(), _b32(self.content_hash), _b32(self.signature),
-        ))
+        return ":".join(
+            (
+                FORMAT,
+                self.issue_number,
+                f"{self.page:02d}",
+                f"{self.pages:02d}",
+                self.verification_code,
+                self.key_id.upper(),
+                _b32(self.content_hash),
+                _b32(self.signature),
+            )
+        )
 
     @classmethod
     def decode(cls, text: str) -> PagePayload:
@@ -69,8 +84,12 @@ class PagePayload:
             parsed_code = parse_verification_code(code)
         except DocumentError as error:
             raise BadPayload(f"damaged code: {error}") from None
-        if not (page.isdigit() and pages.isdigit() and len(page) == len(pages) == 2
-                and 1 <= int(page) <= int(pages) <= 99):
+        if not (
+            page.isdigit()
+            and pages.isdigit()
+            and len(page) == len(pages) == 2
+            and 1 <= int(page) <= int(pages) <= 99
+        ):
             raise BadPayload("damaged code: the page numbers")
         if not _KEY_ID.fullmatch(key_id):
             raise BadPayload("damaged code: the key id")

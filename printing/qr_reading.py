@@ -165,9 +165,26 @@ def _pdf_pages(data: bytes) -> Iterator[Image.Image]:
         source.write_bytes(data)
         try:
             done = subprocess.run(
-                [PDFTOPPM, "-r", str(PDF_DPI), "-gray", "-f", "1", "-l", str(MAX_PAGES),
-                 "-W", str(PDF_MAX_SIDE), "-H", str(PDF_MAX_SIDE), str(source), str(Path(private) / "page")],
-                capture_output=True, timeout=PDF_TIMEOUT, check=False)
+                [
+                    PDFTOPPM,
+                    "-r",
+                    str(PDF_DPI),
+                    "-gray",
+                    "-f",
+                    "1",
+                    "-l",
+                    str(MAX_PAGES),
+                    "-W",
+                    str(PDF_MAX_SIDE),
+                    "-H",
+                    str(PDF_MAX_SIDE),
+                    str(source),
+                    str(Path(private) / "page"),
+                ],
+                capture_output=True,
+                timeout=PDF_TIMEOUT,
+                check=False,
+            )
         except subprocess.TimeoutExpired:
             raise NotAnImage("the PDF takes too long to render") from None
         rendered = sorted(Path(private).glob("page*.pgm"))
@@ -211,8 +228,12 @@ def _read_page(image: Image.Image) -> tuple[list[PagePayload], str | None]:
             return payloads, None
         for spot in seen:
             box = _page_box(spot, scale, grey.size)
-            if (len(tried) >= _CLOSE_UPS or box.right <= box.left or box.bottom <= box.top
-                    or any(old.holds(box) for old in tried)):
+            if (
+                len(tried) >= _CLOSE_UPS
+                or box.right <= box.left
+                or box.bottom <= box.top
+                or any(old.holds(box) for old in tried)
+            ):
                 continue
             tried.append(box)
             for close_up in _close_ups(grey.crop(box)):
@@ -251,9 +272,12 @@ def _box_of(position: zxingcpp.Position) -> _Box:
 def _page_box(spot: _Box, scale: int, size: tuple[int, int]) -> _Box:
     """The spot seen in a variant ``scale`` times the page's size, as a box of the page with a margin."""
     margin = _CLOSE_UP_MARGIN * max(spot.right - spot.left, spot.bottom - spot.top) / scale
-    return _Box(max(0, int(spot.left / scale - margin)), max(0, int(spot.top / scale - margin)),
-                min(size[0], int(spot.right / scale + margin) + 1),
-                min(size[1], int(spot.bottom / scale + margin) + 1))
+    return _Box(
+        max(0, int(spot.left / scale - margin)),
+        max(0, int(spot.top / scale - margin)),
+        min(size[0], int(spot.right / scale + margin) + 1),
+        min(size[1], int(spot.bottom / scale + margin) + 1),
+    )
 
 
 def _close_ups(spot: Image.Image) -> Iterator[Image.Image]:

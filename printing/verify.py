@@ -57,9 +57,25 @@ from printing.qr_reading import (
 )
 
 __all__ = [
-    "CenterStatus", "DamagedCode", "NoCodeFound", "NotAnImage", "Outcome", "PublishedKeys", "Reason",
-    "StatusSource", "StatusUnavailable", "StoreAnswer", "TooLarge", "UnreadableInput", "Verdict",
-    "check", "check_number", "check_signature", "judge", "load_keys", "read_payloads",
+    "CenterStatus",
+    "DamagedCode",
+    "NoCodeFound",
+    "NotAnImage",
+    "Outcome",
+    "PublishedKeys",
+    "Reason",
+    "StatusSource",
+    "StatusUnavailable",
+    "StoreAnswer",
+    "TooLarge",
+    "UnreadableInput",
+    "Verdict",
+    "check",
+    "check_number",
+    "check_signature",
+    "judge",
+    "load_keys",
+    "read_payloads",
 ]
 
 VERIFY_PATH = "/v1/verify"
@@ -98,45 +114,55 @@ WORDS: dict[Reason, tuple[str, str]] = {
         "QRコードは交付元の署名どおりで、この写しは有効です。印字された内容が交付された内容と一致するかは、"
         "ページ数とあわせて書面でご確認ください。",
         "The code is signed by the issuing municipality and the copy is valid. Whether the printed "
-        "text is what was issued must be checked on the paper, with the page count."),
+        "text is what was issued must be checked on the paper, with the page count.",
+    ),
     Reason.STANDS_TYPED: (
         "この交付番号と検証コードの写しは有効です。印字された内容が交付された内容と一致するかは、"
         "書面でご確認ください。",
         "A valid copy has this issue number and verification code. Whether the printed text is what "
-        "was issued must be checked on the paper."),
+        "was issued must be checked on the paper.",
+    ),
     Reason.UNKNOWN_KEY: (
         "署名した鍵が公開されている交付元の鍵ではありません。",
-        "The code is signed with a key that is not a published municipal key."),
+        "The code is signed with a key that is not a published municipal key.",
+    ),
     Reason.KEY_NOT_VALID: (
         "署名した鍵は交付日に有効ではありませんでした。",
-        "The signing key was not valid on the day of issue."),
+        "The signing key was not valid on the day of issue.",
+    ),
     Reason.OTHER_MUNICIPALITY: (
         "交付番号の市区町村と署名した市区町村が異なります。",
-        "The code is signed by another municipality than the issue number's."),
+        "The code is signed by another municipality than the issue number's.",
+    ),
     Reason.BAD_SIGNATURE: (
         "署名が内容のハッシュと一致しません(改ざんされています)。",
-        "The signature does not cover the content hash in the code: it was altered."),
+        "The signature does not cover the content hash in the code: it was altered.",
+    ),
     Reason.CODE_MISMATCH: (
         "検証コードが署名と一致しません(改ざんされています)。",
-        "The verification code is not the one of the signature: it was altered."),
+        "The verification code is not the one of the signature: it was altered.",
+    ),
     Reason.NOT_IN_STORE: (
         "この交付番号と検証コードの写しは見つかりません。",
-        "No copy with this issue number and verification code is known."),
-    Reason.VOIDED: (
-        "この写しは取り消されています。",
-        "This copy was voided."),
+        "No copy with this issue number and verification code is known.",
+    ),
+    Reason.VOIDED: ("この写しは取り消されています。", "This copy was voided."),
     Reason.NOT_PRINTED: (
         "この写しは印刷されたと報告されていません。",
-        "This copy was never reported printed."),
+        "This copy was never reported printed.",
+    ),
     Reason.HASH_MISMATCH: (
         "内容のハッシュが交付された写しのものと異なります(改ざんされています)。",
-        "The content hash differs from the issued copy's: it was altered."),
+        "The content hash differs from the issued copy's: it was altered.",
+    ),
     Reason.PAGES_MISMATCH: (
         "ページ数が交付された写しと異なります(改ざんされています)。",
-        "The page count differs from the issued copy's: it was altered."),
+        "The page count differs from the issued copy's: it was altered.",
+    ),
     Reason.STORE_NOT_ASKED: (
         "QRコードの署名は正しいですが、写しが有効かは照会していません。",
-        "The code's signature is genuine; whether the copy stands was not asked."),
+        "The code's signature is genuine; whether the copy stands was not asked.",
+    ),
 }
 
 
@@ -168,8 +194,14 @@ class StoreAnswer:
             pages = value.get("pages")
             if pages is not None and type(pages) is not int:
                 raise ValueError("pages")
-            return cls(str(value["issue_number"]), status, value.get("municipality"), value.get("issued_on"),
-                       pages, None if digest is None else bytes.fromhex(digest))
+            return cls(
+                str(value["issue_number"]),
+                status,
+                value.get("municipality"),
+                value.get("issued_on"),
+                pages,
+                None if digest is None else bytes.fromhex(digest),
+            )
         except (KeyError, TypeError, ValueError, AttributeError):
             raise StatusUnavailable("the certificate store's answer is not one") from None
 
@@ -283,8 +315,9 @@ def judge(payload: PagePayload, answer: StoreAnswer | None, names: Mapping[str, 
     return _verdict(payload, Outcome.GENUINE, Reason.STANDS, names)
 
 
-def check(payload: PagePayload, trust: Mapping[str, TrustedKey] | PublishedKeys,
-          status: StatusSource | None) -> Verdict:
+def check(
+    payload: PagePayload, trust: Mapping[str, TrustedKey] | PublishedKeys, status: StatusSource | None
+) -> Verdict:
     """The verdict on one page's code: the signature against ``trust``, then the store through
     ``status`` (``None``: not asked, at best :attr:`Outcome.UNCONFIRMED`). :class:`StatusUnavailable`
     when the store cannot be asked."""
@@ -306,16 +339,34 @@ def check_number(answer: StoreAnswer, names: Mapping[str, str] = {}) -> Verdict:
     }.get(answer.status, (Outcome.UNKNOWN, Reason.NOT_IN_STORE))
     if outcome is Outcome.UNKNOWN:
         return Verdict(outcome, reason, answer.issue_number)
-    return Verdict(outcome, reason, answer.issue_number, None, answer.pages, answer.municipality,
-                   names.get(answer.municipality or ""), answer.issued_on,
-                   None if answer.content_hash is None else answer.content_hash.hex())
+    return Verdict(
+        outcome,
+        reason,
+        answer.issue_number,
+        None,
+        answer.pages,
+        answer.municipality,
+        names.get(answer.municipality or ""),
+        answer.issued_on,
+        None if answer.content_hash is None else answer.content_hash.hex(),
+    )
 
 
-def _verdict(payload: PagePayload, outcome: Outcome, reason: Reason,
-             names: Mapping[str, str] = {}) -> Verdict:
+def _verdict(
+    payload: PagePayload, outcome: Outcome, reason: Reason, names: Mapping[str, str] = {}
+) -> Verdict:
     number = IssueNumber.parse(payload.issue_number)
-    return Verdict(outcome, reason, payload.issue_number, payload.page, payload.pages, number.municipality,
-                   names.get(number.municipality), number.day.isoformat(), payload.content_hash.hex())
+    return Verdict(
+        outcome,
+        reason,
+        payload.issue_number,
+        payload.page,
+        payload.pages,
+        number.municipality,
+        names.get(number.municipality),
+        number.day.isoformat(),
+        payload.content_hash.hex(),
+    )
 
 
 def _named(verdict: Verdict, names: Mapping[str, str]) -> Verdict:

@@ -25,8 +25,9 @@ def register(commands: Any) -> None:
     verify.add_argument("file", type=Path, metavar="IMAGE_OR_PDF", help="PNG, JPEG, TIFF or PDF")
     verify.add_argument("--center", metavar="URL", help="the center (https://…): does the copy stand?")
     verify.add_argument("--ca", type=Path, metavar="FILE", help="the center's TLS CA certificate")
-    verify.add_argument("--keys", type=Path, metavar="FILE",
-                        help="the published municipal keys (default: the center's)")
+    verify.add_argument(
+        "--keys", type=Path, metavar="FILE", help="the published municipal keys (default: the center's)"
+    )
     verify.set_defaults(run=run)
 
 
@@ -52,14 +53,17 @@ def run(args: argparse.Namespace) -> int:
         if status is not None:
             status.close()
     for verdict in verdicts:
-        where = " ".join(part for part in (verdict.municipality_name or verdict.municipality,
-                                           verdict.issued_on) if part)
+        where = " ".join(
+            part for part in (verdict.municipality_name or verdict.municipality, verdict.issued_on) if part
+        )
         page = f"page {verdict.page}/{verdict.pages}"
         line = f"{verdict.outcome.value:<12} {verdict.issue_number} {page}  {where}"
         print(line if verdict.genuine else f"{line}  ({verdict.words_en})")
     for number, pages, seen in _missing(verdicts):
-        print(f"{'':<12} {number}: {len(seen)} of its {pages} pages found (missing "
-              f"{', '.join(str(p) for p in range(1, pages + 1) if p not in seen)})")
+        print(
+            f"{'':<12} {number}: {len(seen)} of its {pages} pages found (missing "
+            f"{', '.join(str(p) for p in range(1, pages + 1) if p not in seen)})"
+        )
     return ALL_GENUINE if all(verdict.genuine for verdict in verdicts) else NOT_GENUINE
 
 

@@ -44,10 +44,14 @@ def authority_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def card_templates(tmp_path_factory: pytest.TempPathFactory, authority_dir: Path) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("card-templates")
     templates = {"card": root / "card.json", "android": root / "android.json"}
-    issue_card(templates["card"], authority_dir=authority_dir, pin=PIN,
-               sign_password=SIGN_PASSWORD)
-    issue_card(templates["android"], authority_dir=authority_dir, pin=PIN,
-               sign_password=SIGN_PASSWORD, profile="android")
+    issue_card(templates["card"], authority_dir=authority_dir, pin=PIN, sign_password=SIGN_PASSWORD)
+    issue_card(
+        templates["android"],
+        authority_dir=authority_dir,
+        pin=PIN,
+        sign_password=SIGN_PASSWORD,
+        profile="android",
+    )
     return templates
 
 
@@ -76,18 +80,41 @@ def card(card_path: Path) -> VirtualCard:
 # authority, center and municipal servers). Marked ``daemons``: the run at another date
 # (``make test-dates``, tests/at_date.py) leaves them out, to stay short; every other module must
 # pass at any date, its world on one clock of its own.
-DAEMON_MODULES = frozenset({
-    "test_authority_http", "test_card_attach", "test_center_api", "test_center_fuzz",
-    "test_center_verify_page", "test_demo", "test_kiosk_center_link", "test_kiosk_peripherals",
-    "test_kiosk_printer", "test_kiosk_privacy", "test_kiosk_session", "test_kiosk_store_printer",
-    "test_kiosk_ui", "test_link_faults", "test_municipal_http", "test_opensc", "test_order_faults",
-    "test_orders", "test_pcsc", "test_postgres_fixture", "test_printer_cups", "test_printing_verify",
-    "test_run_all", "test_vpcd_link",
-})
+DAEMON_MODULES = frozenset(
+    {
+        "test_authority_http",
+        "test_card_attach",
+        "test_center_api",
+        "test_center_fuzz",
+        "test_center_verify_page",
+        "test_demo",
+        "test_kiosk_center_link",
+        "test_kiosk_peripherals",
+        "test_kiosk_printer",
+        "test_kiosk_privacy",
+        "test_kiosk_session",
+        "test_kiosk_store_printer",
+        "test_kiosk_ui",
+        "test_link_faults",
+        "test_municipal_http",
+        "test_opensc",
+        "test_order_faults",
+        "test_orders",
+        "test_pcsc",
+        "test_postgres_fixture",
+        "test_printer_cups",
+        "test_printing_verify",
+        "test_run_all",
+        "test_vpcd_link",
+    }
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if (item.path.stem in DAEMON_MODULES or item.get_closest_marker("postgres")
-                or item.get_closest_marker("pcscd")):
+        if (
+            item.path.stem in DAEMON_MODULES
+            or item.get_closest_marker("postgres")
+            or item.get_closest_marker("pcscd")
+        ):
             item.add_marker(pytest.mark.daemons)

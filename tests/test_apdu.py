@@ -23,8 +23,7 @@ from hardware.card.tlv import Tlv, TlvError, parse_all, read_tlv
         (CommandApdu(0x00, 0xB0, 0x8A, 0x00, le=65536), "00b08a00000000"),
         (CommandApdu(0x00, 0xA4, 0x02, 0x0C, b"\x00\x18"), "00a4020c020018"),
         (CommandApdu(0x80, 0x2A, 0x00, 0x80, b"\x01", le=256), "802a0080010100"),
-        (CommandApdu(0x80, 0x2A, 0x00, 0x80, bytes(300), le=256),
-         "802a008000012c" + "00" * 300 + "0100"),
+        (CommandApdu(0x80, 0x2A, 0x00, 0x80, bytes(300), le=256), "802a008000012c" + "00" * 300 + "0100"),
     ],
 )
 def test_encoding_short_and_extended(apdu: CommandApdu, wire: str) -> None:
@@ -39,8 +38,9 @@ def test_encoding_short_and_extended(apdu: CommandApdu, wire: str) -> None:
     extended=st.booleans(),
     header=st.tuples(*[st.integers(0, 255)] * 4),
 )
-def test_parse_inverts_encode(data: bytes, le: int, extended: bool,
-                              header: tuple[int, int, int, int]) -> None:
+def test_parse_inverts_encode(
+    data: bytes, le: int, extended: bool, header: tuple[int, int, int, int]
+) -> None:
     apdu = CommandApdu(*header, data=data, le=le, extended=extended)
     parsed = CommandApdu.parse(apdu.encode())
     assert parsed.header == apdu.header
@@ -80,8 +80,13 @@ def test_tlv_with_two_byte_tags_and_long_lengths() -> None:
     outer, end = read_tlv(encoded)
     assert end == len(encoded)
     assert parse_all(outer.value)[1] == long
-    broken_tlvs = [b"\xff", b"\xdf\x21", b"\xdf\x21\x05\x00", b"\x30\x83\x00\x00\x01",
-                   b"\x1f\xff\xff\xff\xff"]
+    broken_tlvs = [
+        b"\xff",
+        b"\xdf\x21",
+        b"\xdf\x21\x05\x00",
+        b"\x30\x83\x00\x00\x01",
+        b"\x1f\xff\xff\xff\xff",
+    ]
     for broken in broken_tlvs:
         with pytest.raises(TlvError):
             read_tlv(broken)

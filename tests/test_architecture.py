@@ -32,8 +32,9 @@ def test_no_module_takes_part_in_an_import_circle(graph: dict[str, frozenset[str
     assert circles(graph) == []
 
 
-def test_every_import_is_one_the_documented_table_allows(graph: dict[str, frozenset[str]],
-                                                          rules: Rules) -> None:
+def test_every_import_is_one_the_documented_table_allows(
+    graph: dict[str, frozenset[str]], rules: Rules
+) -> None:
     assert set(rules.allowed) == {*PRODUCT, DEVELOPMENT}  # a row for every package
     assert rules.breaches(graph) == []
 
@@ -45,8 +46,9 @@ def test_the_table_keeps_the_layers_the_design_asks_for(rules: Rules) -> None:
     assert not {"kiosk", "center", "koufu", "printing"} & rules.allowed["hardware"]
     assert "center" not in rules.allowed["kiosk"]  # only named modules of the center
     for package in PRODUCT:
-        assert not any(name.split(".")[0] in (DEVELOPMENT, "tests", "bench")
-                       for name in rules.allowed[package]), package
+        assert not any(
+            name.split(".")[0] in (DEVELOPMENT, "tests", "bench") for name in rules.allowed[package]
+        ), package
 
 
 def test_the_product_never_imports_the_development_tools_the_tests_or_the_benchmarks() -> None:
@@ -56,16 +58,24 @@ def test_the_product_never_imports_the_development_tools_the_tests_or_the_benchm
     for package in PRODUCT:
         for path in sorted((ROOT / package).rglob("*.py")):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
-                         else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level
-                         else [])
-                offending += [f"{path.relative_to(ROOT)}: {name}" for name in names
-                              if name.split(".")[0] in test_modules | {DEVELOPMENT}]
+                names = (
+                    [alias.name for alias in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                    if isinstance(node, ast.ImportFrom) and not node.level
+                    else []
+                )
+                offending += [
+                    f"{path.relative_to(ROOT)}: {name}"
+                    for name in names
+                    if name.split(".")[0] in test_modules | {DEVELOPMENT}
+                ]
     assert offending == []
 
 
 def test_the_kiosk_reaches_no_module_of_the_center_beyond_its_terminal_side(
-        graph: dict[str, frozenset[str]], rules: Rules) -> None:
+    graph: dict[str, frozenset[str]], rules: Rules
+) -> None:
     terminal_side = {name for name in rules.allowed["kiosk"] if name.startswith("center.")}
     assert "center.client" in terminal_side
     kiosk = [module for module in graph if module.split(".")[0] == "kiosk"]
@@ -75,17 +85,26 @@ def test_the_kiosk_reaches_no_module_of_the_center_beyond_its_terminal_side(
 
 # -- the checks themselves fail when they should ---------------------------------------------------
 
+
 def test_a_circle_is_found_however_long() -> None:
-    graph = {"a.x": frozenset({"a.y"}), "a.y": frozenset({"b.z"}), "b.z": frozenset({"a.x"}),
-             "c.w": frozenset({"a.x"})}
+    graph = {
+        "a.x": frozenset({"a.y"}),
+        "a.y": frozenset({"b.z"}),
+        "b.z": frozenset({"a.x"}),
+        "c.w": frozenset({"a.x"}),
+    }
     assert circles(graph) == [["a.x", "a.y", "b.z"]]
     assert circles({"a.x": frozenset({"a.y"}), "a.y": frozenset()}) == []
 
 
 def test_an_import_the_table_does_not_allow_is_a_breach() -> None:
     rules = rules_from_table("## Layers\n| `low` | — |\n| `high` | `low`, `mid.api` |\n", "## Layers")
-    graph = {"high.a": frozenset({"low.b", "mid.api.c", "high.d"}), "high.d": frozenset({"mid.server"}),
-             "low.b": frozenset({"high.a"}), "mid.api.c": frozenset()}
+    graph = {
+        "high.a": frozenset({"low.b", "mid.api.c", "high.d"}),
+        "high.d": frozenset({"mid.server"}),
+        "low.b": frozenset({"high.a"}),
+        "mid.api.c": frozenset(),
+    }
     assert rules.breaches(graph) == [("high.d", "mid.server"), ("low.b", "high.a")]
 
 
@@ -97,7 +116,8 @@ def test_the_graph_counts_every_kind_of_import(tmp_path: Path) -> None:
     (package / "sub" / "__init__.py").write_text("from .. import base\n")
     (package / "sub" / "late.py").write_text(
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.base import VALUE\n"
-        "def f():\n    import pkg.sub\n")
+        "def f():\n    import pkg.sub\n"
+    )
     graph = read_graph(tmp_path, ["pkg"])
     assert graph["pkg.sub"] == {"pkg.base"}
     assert graph["pkg.sub.late"] == {"pkg.base", "pkg.sub"}

@@ -46,8 +46,7 @@ FACTS = SigningFacts("試験　花子", "東京都千代田区霞が関２丁目
 
 @pytest.fixture(scope="module")
 def authority(tmp_path_factory: pytest.TempPathFactory) -> TestAuthority:
-    return TestAuthority.load_or_create(tmp_path_factory.mktemp("ca"), now=NOW,
-                                        key_factory=reused_ca_keys())
+    return TestAuthority.load_or_create(tmp_path_factory.mktemp("ca"), now=NOW, key_factory=reused_ca_keys())
 
 
 def test_cas_are_self_signed_roots_with_the_jpki_names(authority: TestAuthority) -> None:
@@ -59,8 +58,12 @@ def test_cas_are_self_signed_roots_with_the_jpki_names(authority: TestAuthority)
         basic = cert.extensions.get_extension_for_class(x509.BasicConstraints)
         assert basic.critical and basic.value.ca
         alt = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        assert alt.get_values_for_type(x509.DirectoryName)[0].get_attributes_for_oid(
-            NameOID.ORGANIZATION_NAME)[0].value == "公的個人認証サービス"
+        assert (
+            alt.get_values_for_type(x509.DirectoryName)[0]
+            .get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0]
+            .value
+            == "公的個人認証サービス"
+        )
         crl = cert.extensions.get_extension_for_oid(ExtensionOID.CRL_DISTRIBUTION_POINTS).value
         assert isinstance(crl[0].full_name[0], x509.DirectoryName)  # type: ignore[index]
         ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
@@ -81,7 +84,8 @@ def test_generations_share_the_name_but_not_the_key(authority: TestAuthority) ->
         assert len({ca.key_id for ca in generations}) == 3
         assert len({ca.certificate.serial_number for ca in generations}) == 3
     assert not {ca.key_id for ca in authority.generations(CaKind.USER_AUTH)} & {
-        ca.key_id for ca in authority.generations(CaKind.SIGNING)}
+        ca.key_id for ca in authority.generations(CaKind.SIGNING)
+    }
     first = authority.generation(CaKind.USER_AUTH, 2015).certificate
     assert first.not_valid_before_utc == dt.datetime(2014, 12, 31, 15, tzinfo=dt.UTC)  # 1 Jan JST
     assert first.not_valid_after_utc == dt.datetime(2026, 12, 31, 14, 59, 59, tzinfo=dt.UTC)
@@ -95,15 +99,13 @@ def test_the_newest_valid_generation_issues(authority: TestAuthority) -> None:
         authority.current(CaKind.USER_AUTH, dt.datetime(2040, 1, 1, tzinfo=dt.UTC))
     with pytest.raises(UnknownGenerationError):
         authority.generation(CaKind.USER_AUTH, 2016)
-    cert = authority.issue_user_auth_certificate(card_key().public_key(), birth_date=BIRTH,
-                                                 now=IN_2020)
+    cert = authority.issue_user_auth_certificate(card_key().public_key(), birth_date=BIRTH, now=IN_2020)
     assert authority.issuer_of(cert).generation == 2019
 
 
 @pytest.mark.parametrize(
     ("year", "expected"),
-    [(2026, (2015, 2019, 2023)), (2023, (2015, 2019, 2023)), (2027, (2019, 2023, 2027)),
-     (2010, (2010,))],
+    [(2026, (2015, 2019, 2023)), (2023, (2015, 2019, 2023)), (2027, (2019, 2023, 2027)), (2010, (2010,))],
 )
 def test_default_generations(year: int, expected: tuple[int, ...]) -> None:
     assert default_generations(dt.datetime(year, 6, 1, tzinfo=dt.UTC)) == expected
@@ -112,8 +114,7 @@ def test_default_generations(year: int, expected: tuple[int, ...]) -> None:
 def test_issuer_is_chosen_by_key_not_by_name(authority: TestAuthority) -> None:
     old = authority.generation(CaKind.USER_AUTH, 2019)
     new = authority.generation(CaKind.USER_AUTH, 2023)
-    cert = issuance.user_auth_certificate(old, card_key().public_key(), birth_date=BIRTH,
-                                          now=NOW)
+    cert = issuance.user_auth_certificate(old, card_key().public_key(), birth_date=BIRTH, now=NOW)
     assert cert.issuer == new.name  # the name cannot tell them apart…
     aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
     assert aki.key_identifier == old.key_id != new.key_id  # …the key identifier can
@@ -171,15 +172,13 @@ def test_an_unusable_directory_is_a_clear_error(tmp_path: Path) -> None:
         TestAuthority.load(tmp_path)
     swapped = tmp_path / "swapped"
     TestAuthority.load_or_create(swapped, now=NOW, key_factory=reused_ca_keys())
-    (swapped / "ca" / "signing-2015.crt").write_bytes(
-        (swapped / "ca" / "signing-2019.crt").read_bytes())
+    (swapped / "ca" / "signing-2015.crt").write_bytes((swapped / "ca" / "signing-2019.crt").read_bytes())
     with pytest.raises(AuthorityStateError, match="does not belong"):
         TestAuthority.load(swapped)
 
 
 def test_user_auth_certificate_carries_no_personal_facts(authority: TestAuthority) -> None:
-    cert = authority.issue_user_auth_certificate(card_key().public_key(), birth_date=BIRTH,
-                                                 now=NOW)
+    cert = authority.issue_user_auth_certificate(card_key().public_key(), birth_date=BIRTH, now=NOW)
     assert [a.oid for a in cert.subject] == [NameOID.COUNTRY_NAME, NameOID.COMMON_NAME]
     with pytest.raises(x509.ExtensionNotFound):
         cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
@@ -197,10 +196,8 @@ def test_user_auth_certificate_carries_no_personal_facts(authority: TestAuthorit
 
 
 def test_validity_is_capped_by_the_issuing_generation(tmp_path: Path) -> None:
-    lone = TestAuthority.load_or_create(tmp_path, now=NOW, generations=[2015],
-                                        key_factory=reused_ca_keys())
-    cert = lone.issue_user_auth_certificate(card_key().public_key(), birth_date=BIRTH,
-                                            now=NOW)
+    lone = TestAuthority.load_or_create(tmp_path, now=NOW, generations=[2015], key_factory=reused_ca_keys())
+    cert = lone.issue_user_auth_certificate(card_key().public_key(), birth_date=BIRTH, now=NOW)
     assert cert.not_valid_after_utc == lone.user_auth.certificate.not_valid_after_utc
 
 
@@ -254,8 +251,9 @@ def test_municipality_codes_with_their_check_digit(code: str) -> None:
     assert check_digit(code[:5]) == code[5]
 
 
-@pytest.mark.parametrize("code", ["131017", "13101", "1310160", "abcdef", "１３１０１６", "000001",
-                                  "481009", ""])
+@pytest.mark.parametrize(
+    "code", ["131017", "13101", "1310160", "abcdef", "１３１０１６", "000001", "481009", ""]
+)
 def test_bad_municipality_codes(code: str) -> None:
     with pytest.raises(InvalidMunicipalityError):
         municipality_code(code)

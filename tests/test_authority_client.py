@@ -36,8 +36,9 @@ def authority(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthoritySer
 
 @pytest.fixture(scope="module")
 def card(authority: AuthorityService) -> tuple[x509.Certificate, x509.Certificate]:
-    certificate = authority.issue_user_auth(card_key().public_key(), birth_date=dt.date(1980, 4, 1),
-                                            municipality="131016")
+    certificate = authority.issue_user_auth(
+        card_key().public_key(), birth_date=dt.date(1980, 4, 1), municipality="131016"
+    )
     return certificate, authority.authority.issuer_of(certificate).certificate
 
 
@@ -87,30 +88,47 @@ def code(outcome: object) -> str:
     return outcome.code
 
 
-@pytest.mark.parametrize(("handler", "expected"), [
-    (answering(200, b"not OCSP", "application/ocsp-response"), "revocation_unavailable"),
-    (answering(500, b"", "text/plain"), "authority_unavailable"),
-    (answering(200, b"x" * (MAX_RESPONSE_SIZE + 1), "application/ocsp-response"), "authority_unavailable"),
-    (oversize_chunked, "authority_unavailable"),
-])
-def test_bad_revocation_answers_are_refused(card: tuple[x509.Certificate, x509.Certificate],
-                                            handler: Handler, expected: str) -> None:
+@pytest.mark.parametrize(
+    ("handler", "expected"),
+    [
+        (answering(200, b"not OCSP", "application/ocsp-response"), "revocation_unavailable"),
+        (answering(500, b"", "text/plain"), "authority_unavailable"),
+        (
+            answering(200, b"x" * (MAX_RESPONSE_SIZE + 1), "application/ocsp-response"),
+            "authority_unavailable",
+        ),
+        (oversize_chunked, "authority_unavailable"),
+    ],
+)
+def test_bad_revocation_answers_are_refused(
+    card: tuple[x509.Certificate, x509.Certificate], handler: Handler, expected: str
+) -> None:
     certificate, issuer = card
     assert code(ask(handler, lambda client: client.status(certificate, issuer))) == expected
 
 
-@pytest.mark.parametrize(("answer", "status", "expected"), [
-    (b"{not json", 200, "authority_unavailable"),
-    (b'{"serial": 1}', 200, "authority_unavailable"),
-    (json.dumps({"serial": 999, "municipality": "131016", "status": "good"}).encode(), 200,
-     "authority_unavailable"),  # about another certificate
-    (json.dumps({"serial": "{serial}", "municipality": "13101", "status": "good"}).encode(), 200,
-     "authority_unavailable"),  # not a municipality code
-    (b'{"error": "unknown_certificate"}', 404, "certificate_unknown"),
-    (b"", 503, "authority_unavailable"),
-])
-def test_bad_municipality_answers_are_refused(card: tuple[x509.Certificate, x509.Certificate],
-                                              answer: bytes, status: int, expected: str) -> None:
+@pytest.mark.parametrize(
+    ("answer", "status", "expected"),
+    [
+        (b"{not json", 200, "authority_unavailable"),
+        (b'{"serial": 1}', 200, "authority_unavailable"),
+        (
+            json.dumps({"serial": 999, "municipality": "131016", "status": "good"}).encode(),
+            200,
+            "authority_unavailable",
+        ),  # about another certificate
+        (
+            json.dumps({"serial": "{serial}", "municipality": "13101", "status": "good"}).encode(),
+            200,
+            "authority_unavailable",
+        ),  # not a municipality code
+        (b'{"error": "unknown_certificate"}', 404, "certificate_unknown"),
+        (b"", 503, "authority_unavailable"),
+    ],
+)
+def test_bad_municipality_answers_are_refused(
+    card: tuple[x509.Certificate, x509.Certificate], answer: bytes, status: int, expected: str
+) -> None:
     serial = card[0].serial_number
     body = answer.replace(b'"{serial}"', str(serial).encode())
     assert code(ask(answering(status, body), lambda client: client.record(serial))) == expected
@@ -119,35 +137,61 @@ def test_bad_municipality_answers_are_refused(card: tuple[x509.Certificate, x509
 def test_a_good_answer_is_believed(card: tuple[x509.Certificate, x509.Certificate]) -> None:
     """The other side of the tests above: the same server answering well is believed."""
     serial = card[0].serial_number
-    good = json.dumps({"serial": serial, "municipality": "131016", "status": "good",
-                       "previous_serial": None}).encode()
+    good = json.dumps(
+        {"serial": serial, "municipality": "131016", "status": "good", "previous_serial": None}
+    ).encode()
     record = ask(answering(200, good), lambda client: client.record(serial))
     assert not isinstance(record, CenterError)
     assert (record.serial, record.municipality, record.status) == (serial, "131016", "good")  # type: ignore[attr-defined]
 
 
-def ocsp_answer(authority: AuthorityService, card: tuple[x509.Certificate, x509.Certificate], *,
-                serial: int | None = None, this_update: dt.datetime | None = None,
-                next_update: dt.timedelta | None = dt.timedelta(minutes=10), nonce: bytes | None = None,
-                key: rsa.RSAPrivateKey | None = None) -> Handler:
+def ocsp_answer(
+    authority: AuthorityService,
+    card: tuple[x509.Certificate, x509.Certificate],
+    *,
+    serial: int | None = None,
+    this_update: dt.datetime | None = None,
+    next_update: dt.timedelta | None = dt.timedelta(minutes=10),
+    nonce: bytes | None = None,
+    key: rsa.RSAPrivateKey | None = None,
+) -> Handler:
     """An OCSP answer "good" for ``card`` made by the authority's CA key, with one thing changed."""
     certificate, issuer = card
     ca = authority.authority.issuer_of(certificate)
     responder = issuer
     if key is not None:  # a forger's CA of the same name
         responder = x509.CertificateBuilder(
-            issuer.subject, issuer.subject, key.public_key(), 1, issuer.not_valid_before_utc,
-            issuer.not_valid_after_utc).sign(key, hashes.SHA256())
+            issuer.subject,
+            issuer.subject,
+            key.public_key(),
+            1,
+            issuer.not_valid_before_utc,
+            issuer.not_valid_after_utc,
+        ).sign(key, hashes.SHA256())
     if serial is not None:  # about another certificate of the same CA
         certificate = x509.CertificateBuilder(
-            issuer.subject, certificate.subject, certificate.public_key(), serial,
-            certificate.not_valid_before_utc, certificate.not_valid_after_utc).sign(ca.key, hashes.SHA256())
+            issuer.subject,
+            certificate.subject,
+            certificate.public_key(),
+            serial,
+            certificate.not_valid_before_utc,
+            certificate.not_valid_after_utc,
+        ).sign(ca.key, hashes.SHA256())
     this_update = (this_update or dt.datetime.now(dt.UTC)).replace(microsecond=0)
-    builder = ocsp.OCSPResponseBuilder().add_response(
-        cert=certificate, issuer=issuer, algorithm=hashes.SHA1(), cert_status=ocsp.OCSPCertStatus.GOOD,
-        this_update=this_update, next_update=this_update + next_update if next_update else None,
-        revocation_time=None, revocation_reason=None,
-    ).responder_id(ocsp.OCSPResponderEncoding.HASH, responder)
+    builder = (
+        ocsp.OCSPResponseBuilder()
+        .add_response(
+            cert=certificate,
+            issuer=issuer,
+            algorithm=hashes.SHA1(),
+            cert_status=ocsp.OCSPCertStatus.GOOD,
+            this_update=this_update,
+            next_update=this_update + next_update if next_update else None,
+            revocation_time=None,
+            revocation_reason=None,
+        )
+        .responder_id(ocsp.OCSPResponderEncoding.HASH, responder)
+    )
     if nonce is not None:
         builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
     der = builder.sign(key or ca.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
@@ -155,7 +199,8 @@ def ocsp_answer(authority: AuthorityService, card: tuple[x509.Certificate, x509.
 
 
 def test_ocsp_answers_that_do_not_hold_are_refused(
-        authority: AuthorityService, card: tuple[x509.Certificate, x509.Certificate]) -> None:
+    authority: AuthorityService, card: tuple[x509.Certificate, x509.Certificate]
+) -> None:
     certificate, issuer = card
     now = dt.datetime.now(dt.UTC)
     bad = {  # the reason given: each answer is refused for its own fault
@@ -172,7 +217,8 @@ def test_ocsp_answers_that_do_not_hold_are_refused(
 
 
 def test_a_good_ocsp_answer_and_the_authoritys_own_are_believed(
-        authority: AuthorityService, card: tuple[x509.Certificate, x509.Certificate]) -> None:
+    authority: AuthorityService, card: tuple[x509.Certificate, x509.Certificate]
+) -> None:
     certificate, issuer = card
     made = ask(ocsp_answer(authority, card), lambda client: client.status(certificate, issuer))
     assert made is RevocationStatus.GOOD

@@ -47,8 +47,9 @@ class Server:
         return {"Authorization": f"Bearer {token or self.token}"}
 
     def ocsp(self, request: bytes, token: str | None = None) -> httpx.Response:
-        return self.client.post("/ocsp", content=request, headers={
-            **self.auth(token), "Content-Type": "application/ocsp-request"})
+        return self.client.post(
+            "/ocsp", content=request, headers={**self.auth(token), "Content-Type": "application/ocsp-request"}
+        )
 
 
 def _wait_for_url(log: Path, process: subprocess.Popen[bytes]) -> str:
@@ -76,10 +77,26 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     env = {key: value for key, value in os.environ.items() if key != "KOUFU_AUTHORITY_DB"}
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "koufu", "authority", "serve", "--dir", str(directory),
-             "--host", "127.0.0.1", "--port", "0", "--tls-cert", str(cert_file),
-             "--tls-key", str(key_file)],
-            stdout=out, stderr=subprocess.STDOUT, env={**env, "PYTHONUNBUFFERED": "1"},
+            [
+                sys.executable,
+                "-m",
+                "koufu",
+                "authority",
+                "serve",
+                "--dir",
+                str(directory),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--tls-cert",
+                str(cert_file),
+                "--tls-key",
+                str(key_file),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**env, "PYTHONUNBUFFERED": "1"},
         )
     try:
         url = _wait_for_url(log, process)
@@ -94,12 +111,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 def _card(server: Server) -> x509.Certificate:
-    return server.service.issue_user_auth(card_key().public_key(), birth_date=BIRTH,
-                                          municipality="131016")
+    return server.service.issue_user_auth(card_key().public_key(), birth_date=BIRTH, municipality="131016")
 
 
-def _request(cert: x509.Certificate, issuer: CertificationAuthority,
-             nonce: bytes | None = None) -> bytes:
+def _request(cert: x509.Certificate, issuer: CertificationAuthority, nonce: bytes | None = None) -> bytes:
     builder = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer.certificate, hashes.SHA256())
     if nonce is not None:
         builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
@@ -115,14 +130,12 @@ def _answer(response: httpx.Response) -> ocsp.OCSPResponse:
 def _assert_signed_by(response: ocsp.OCSPResponse, ca: CertificationAuthority) -> None:
     algorithm = response.signature_hash_algorithm
     assert algorithm is not None
-    ca.key.public_key().verify(response.signature, response.tbs_response_bytes,
-                               padding.PKCS1v15(), algorithm)
+    ca.key.public_key().verify(response.signature, response.tbs_response_bytes, padding.PKCS1v15(), algorithm)
 
 
 def test_the_server_speaks_tls_only_with_a_trusted_certificate(server: Server) -> None:
     assert server.client.get("/healthz").json() == {"status": "ok"}
-    with httpx.Client(base_url=server.url, timeout=30) as untrusting, pytest.raises(
-            httpx.ConnectError):
+    with httpx.Client(base_url=server.url, timeout=30) as untrusting, pytest.raises(httpx.ConnectError):
         untrusting.get("/healthz")
 
 
@@ -133,8 +146,7 @@ def test_ocsp_round_trip_with_nonce(server: Server) -> None:
     assert answer.response_status is ocsp.OCSPResponseStatus.SUCCESSFUL
     assert answer.certificate_status is ocsp.OCSPCertStatus.GOOD
     assert answer.serial_number == cert.serial_number
-    assert answer.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce == (
-        b"kiosk-session-0001")
+    assert answer.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce == (b"kiosk-session-0001")
     assert answer.responder_key_hash == issuer.key_id
     _assert_signed_by(answer, issuer)
 
@@ -167,8 +179,12 @@ def test_unknown_serial_is_unknown(server: Server) -> None:
     issuer = server.service.authority.user_auth
     digest = hashes.Hash(hashes.SHA1())
     digest.update(issuer.name.public_bytes())
-    request = ocsp.OCSPRequestBuilder().add_certificate_by_hash(
-        digest.finalize(), issuer.key_id, 2**31 + 3, hashes.SHA1()).build().public_bytes(DER)
+    request = (
+        ocsp.OCSPRequestBuilder()
+        .add_certificate_by_hash(digest.finalize(), issuer.key_id, 2**31 + 3, hashes.SHA1())
+        .build()
+        .public_bytes(DER)
+    )
     answer = _answer(server.ocsp(request))
     assert answer.certificate_status is ocsp.OCSPCertStatus.UNKNOWN
     _assert_signed_by(answer, issuer)
@@ -186,16 +202,19 @@ def test_unauthorised_verifiers_are_refused(server: Server) -> None:
     removed = server.service.add_verifier("leaving bank")
     server.service.remove_verifier("leaving bank")
     headers: list[dict[str, str]] = [
-        {}, {"Authorization": f"Basic {server.token}"}, {"Authorization": "Bearer"},
-        {"Authorization": "Bearer kav_wrong"}, server.auth(removed),
+        {},
+        {"Authorization": f"Basic {server.token}"},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Bearer kav_wrong"},
+        server.auth(removed),
         {"Authorization": f"Bearer {server.token}x"},
     ]
     for header in headers:
         for response in (
-            server.client.post("/ocsp", content=request,
-                               headers={**header, "Content-Type": "application/ocsp-request"}),
-            server.client.get(f"/ocsp/{base64.urlsafe_b64encode(request).decode()}",
-                              headers=header),
+            server.client.post(
+                "/ocsp", content=request, headers={**header, "Content-Type": "application/ocsp-request"}
+            ),
+            server.client.get(f"/ocsp/{base64.urlsafe_b64encode(request).decode()}", headers=header),
             server.client.get(f"/v1/certificates/{cert.serial_number}", headers=header),
         ):
             assert response.status_code == 401, (header, response.text)
@@ -205,8 +224,9 @@ def test_unauthorised_verifiers_are_refused(server: Server) -> None:
 
 def test_wrong_media_type_and_oversize_bodies(server: Server) -> None:
     request = _request(_card(server), server.service.authority.user_auth)
-    wrong = server.client.post("/ocsp", content=request,
-                               headers={**server.auth(), "Content-Type": "application/json"})
+    wrong = server.client.post(
+        "/ocsp", content=request, headers={**server.auth(), "Content-Type": "application/json"}
+    )
     assert wrong.status_code == 415 and wrong.json() == {"error": "unsupported_media_type"}
     big = server.ocsp(b"\x30" * 5000)
     assert big.status_code == 413 and big.json() == {"error": "request_too_large"}
@@ -215,8 +235,9 @@ def test_wrong_media_type_and_oversize_bodies(server: Server) -> None:
         for _ in range(10):
             yield b"\x00" * 1000
 
-    streamed = server.client.post("/ocsp", content=chunks(), headers={
-        **server.auth(), "Content-Type": "application/ocsp-request"})
+    streamed = server.client.post(
+        "/ocsp", content=chunks(), headers={**server.auth(), "Content-Type": "application/ocsp-request"}
+    )
     assert streamed.status_code == 413 and streamed.json() == {"error": "request_too_large"}
     long_get = server.client.get("/ocsp/" + "A" * 6000, headers=server.auth())
     assert long_get.status_code == 413
@@ -226,14 +247,22 @@ def test_certificate_lookup_shape(server: Server) -> None:
     cert = _card(server)
     response = server.client.get(f"/v1/certificates/{cert.serial_number}", headers=server.auth())
     assert response.status_code == 200
-    assert response.json() == {"serial": cert.serial_number, "municipality": "131016",
-                               "status": "good", "previous_serial": None}
-    renewed = server.service.renew(cert.serial_number, card_key(1).public_key(),
-                                   birth_date=BIRTH, municipality="141003")
-    new = server.client.get(f"/v1/certificates/{renewed.serial_number}",
-                            headers=server.auth()).json()
-    assert new == {"serial": renewed.serial_number, "municipality": "141003", "status": "good",
-                   "previous_serial": cert.serial_number}
+    assert response.json() == {
+        "serial": cert.serial_number,
+        "municipality": "131016",
+        "status": "good",
+        "previous_serial": None,
+    }
+    renewed = server.service.renew(
+        cert.serial_number, card_key(1).public_key(), birth_date=BIRTH, municipality="141003"
+    )
+    new = server.client.get(f"/v1/certificates/{renewed.serial_number}", headers=server.auth()).json()
+    assert new == {
+        "serial": renewed.serial_number,
+        "municipality": "141003",
+        "status": "good",
+        "previous_serial": cert.serial_number,
+    }
     old = server.client.get(f"/v1/certificates/{cert.serial_number}", headers=server.auth())
     assert old.json()["status"] == "revoked"
 
@@ -262,11 +291,16 @@ def test_crl_is_public_and_current(server: Server) -> None:
     entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
     assert entry is not None
     assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason is (
-        x509.ReasonFlags.affiliation_changed)
+        x509.ReasonFlags.affiliation_changed
+    )
     signing = x509.load_der_x509_crl(server.client.get(f"/crl/signing/{oldest.generation}").content)
     assert signing.is_signature_valid(oldest.key.public_key())
-    for path in (f"/crl/user-auth/{newest.generation + 1}", f"/crl/nonsense/{newest.generation}",
-                 "/crl/user-auth/abcd", "/ca/signing/1999"):
+    for path in (
+        f"/crl/user-auth/{newest.generation + 1}",
+        f"/crl/nonsense/{newest.generation}",
+        "/crl/user-auth/abcd",
+        "/ca/signing/1999",
+    ):
         missing = server.client.get(path)
         assert missing.status_code == 404 and missing.json() == {"error": "unknown_generation"}
 
@@ -275,7 +309,8 @@ def test_ca_certificates_and_list(server: Server) -> None:
     listing = server.client.get("/v1/cas").json()
     authority = server.service.authority
     assert [(item["kind"], item["generation"], item["key_id"]) for item in listing] == [
-        (ca.kind.value, ca.generation, ca.key_id.hex()) for ca in authority.cas]
+        (ca.kind.value, ca.generation, ca.key_id.hex()) for ca in authority.cas
+    ]
     older = authority.generations(CaKind.USER_AUTH)[-2]
     response = server.client.get(f"/ca/user-auth/{older.generation}")
     assert response.headers["content-type"] == "application/pkix-cert"
@@ -306,8 +341,12 @@ def test_rfc5019_questions_get_the_kept_answer_until_the_status_changes(server: 
     issuance, byte for byte; after a revocation, at once the revoked status, then kept."""
     cert = _card(server)
     issuer = server.service.authority.issuer_of(cert)
-    question = (ocsp.OCSPRequestBuilder().add_certificate(cert, issuer.certificate, hashes.SHA1())
-                .build().public_bytes(DER))
+    question = (
+        ocsp.OCSPRequestBuilder()
+        .add_certificate(cert, issuer.certificate, hashes.SHA1())
+        .build()
+        .public_bytes(DER)
+    )
     signed_at_issuance = server.service.store.get(cert.serial_number)
     assert signed_at_issuance is not None and signed_at_issuance.answer is not None
     first = server.ocsp(question)

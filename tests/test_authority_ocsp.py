@@ -34,18 +34,19 @@ BIRTH = dt.date(1990, 5, 10)
 DER = serialization.Encoding.DER
 
 
-
-
-
 def _card(service: AuthorityService, now: dt.datetime = NOW) -> x509.Certificate:
-    return service.issue_user_auth(card_key().public_key(), birth_date=BIRTH,
-                                   municipality="131016", now=now)
+    return service.issue_user_auth(card_key().public_key(), birth_date=BIRTH, municipality="131016", now=now)
 
 
-def _request(cert: x509.Certificate, issuer: CertificationAuthority,
-             algorithm: hashes.HashAlgorithm | None = None, nonce: bytes | None = None) -> bytes:
-    builder = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer.certificate,
-                                                        algorithm or hashes.SHA256())
+def _request(
+    cert: x509.Certificate,
+    issuer: CertificationAuthority,
+    algorithm: hashes.HashAlgorithm | None = None,
+    nonce: bytes | None = None,
+) -> bytes:
+    builder = ocsp.OCSPRequestBuilder().add_certificate(
+        cert, issuer.certificate, algorithm or hashes.SHA256()
+    )
     if nonce is not None:
         builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
     return builder.build().public_bytes(DER)
@@ -59,8 +60,9 @@ def _signed_by(response: ocsp.OCSPResponse, ca: CertificationAuthority) -> bool:
     algorithm = response.signature_hash_algorithm
     assert algorithm is not None
     try:
-        ca.key.public_key().verify(response.signature, response.tbs_response_bytes,
-                                   padding.PKCS1v15(), algorithm)
+        ca.key.public_key().verify(
+            response.signature, response.tbs_response_bytes, padding.PKCS1v15(), algorithm
+        )
     except InvalidSignature:
         return False
     return True
@@ -85,8 +87,9 @@ def _raw_request(*cert_ids: bytes) -> bytes:
 
 
 def _cert_id(oid: bytes, name_hash: bytes, key_hash: bytes, serial: bytes) -> bytes:
-    return _der(0x30, _der(0x30, oid, b"\x05\x00"), _der(0x04, name_hash), _der(0x04, key_hash),
-                _der(0x02, serial))
+    return _der(
+        0x30, _der(0x30, oid, b"\x05\x00"), _der(0x04, name_hash), _der(0x04, key_hash), _der(0x02, serial)
+    )
 
 
 def test_good_answer_with_nonce_signed_by_the_issuing_generation(
@@ -109,8 +112,9 @@ def test_good_answer_with_nonce_signed_by_the_issuing_generation(
         without_nonce.extensions.get_extension_for_class(x509.OCSPNonce)
 
 
-@pytest.mark.parametrize("algorithm", [hashes.SHA1(), hashes.SHA224(), hashes.SHA256(),
-                                       hashes.SHA384(), hashes.SHA512()])
+@pytest.mark.parametrize(
+    "algorithm", [hashes.SHA1(), hashes.SHA224(), hashes.SHA256(), hashes.SHA384(), hashes.SHA512()]
+)
 def test_every_certid_hash_is_understood(
     service: AuthorityService, cas: TestAuthority, algorithm: hashes.HashAlgorithm
 ) -> None:
@@ -137,11 +141,13 @@ def test_an_older_generation_answers_for_its_own_certificates(
 
 @pytest.mark.parametrize(
     ("reason", "flag"),
-    [("lost_card", x509.ReasonFlags.key_compromise),
-     ("moved_out", x509.ReasonFlags.affiliation_changed),
-     ("deceased", x509.ReasonFlags.cessation_of_operation),
-     ("certificate_hold", x509.ReasonFlags.certificate_hold),
-     ("unspecified", None)],
+    [
+        ("lost_card", x509.ReasonFlags.key_compromise),
+        ("moved_out", x509.ReasonFlags.affiliation_changed),
+        ("deceased", x509.ReasonFlags.cessation_of_operation),
+        ("certificate_hold", x509.ReasonFlags.certificate_hold),
+        ("unspecified", None),
+    ],
 )
 def test_revoked_with_reason_and_time(
     service: AuthorityService, cas: TestAuthority, reason: str, flag: x509.ReasonFlags | None
@@ -159,8 +165,12 @@ def test_revoked_with_reason_and_time(
 def test_unknown_serial(service: AuthorityService, cas: TestAuthority) -> None:
     issuer = cas.user_auth
     for serial in (2**31 + 11, 2**70):
-        request = ocsp.OCSPRequestBuilder().add_certificate_by_hash(
-            _name_hash(issuer), issuer.key_id, serial, hashes.SHA1()).build().public_bytes(DER)
+        request = (
+            ocsp.OCSPRequestBuilder()
+            .add_certificate_by_hash(_name_hash(issuer), issuer.key_id, serial, hashes.SHA1())
+            .build()
+            .public_bytes(DER)
+        )
         response = _ask(service, request)
         assert response.certificate_status is ocsp.OCSPCertStatus.UNKNOWN
         assert response.serial_number == serial and _signed_by(response, issuer)
@@ -182,8 +192,12 @@ def _name_hash(ca: CertificationAuthority, algorithm: hashes.HashAlgorithm | Non
 
 def test_the_hand_made_request_matches_the_library(cas: TestAuthority) -> None:
     issuer = cas.user_auth
-    made = ocsp.OCSPRequestBuilder().add_certificate_by_hash(
-        _name_hash(issuer), issuer.key_id, 0x1234, hashes.SHA1()).build().public_bytes(DER)
+    made = (
+        ocsp.OCSPRequestBuilder()
+        .add_certificate_by_hash(_name_hash(issuer), issuer.key_id, 0x1234, hashes.SHA1())
+        .build()
+        .public_bytes(DER)
+    )
     assert made == _raw_request(_cert_id(SHA1_OID, _name_hash(issuer), issuer.key_id, b"\x12\x34"))
 
 
@@ -192,9 +206,13 @@ def _malformed(cas: TestAuthority) -> dict[str, bytes]:
     one = _cert_id(SHA1_OID, _name_hash(issuer), issuer.key_id, b"\x01")
 
     def with_extension(extension: x509.ExtensionType, critical: bool = False) -> bytes:
-        return ocsp.OCSPRequestBuilder().add_certificate_by_hash(
-            _name_hash(issuer), issuer.key_id, 1, hashes.SHA1()
-        ).add_extension(extension, critical).build().public_bytes(DER)
+        return (
+            ocsp.OCSPRequestBuilder()
+            .add_certificate_by_hash(_name_hash(issuer), issuer.key_id, 1, hashes.SHA1())
+            .add_extension(extension, critical)
+            .build()
+            .public_bytes(DER)
+        )
 
     return {
         "empty": b"",
@@ -205,22 +223,20 @@ def _malformed(cas: TestAuthority) -> dict[str, bytes]:
         "two requests": _raw_request(one, one),
         "md5 certid": _raw_request(_cert_id(MD5_OID, b"\x00" * 16, b"\x00" * 16, b"\x01")),
         "sha256 oid, sha1 sizes": _raw_request(
-            _cert_id(SHA256_OID, _name_hash(issuer), issuer.key_id, b"\x01")),
+            _cert_id(SHA256_OID, _name_hash(issuer), issuer.key_id, b"\x01")
+        ),
         "nonce too long": with_extension(x509.OCSPNonce(b"x" * 129)),
         "empty nonce": with_extension(x509.OCSPNonce(b"")),
         "a certificate, not a request": issuer.der,
-        "negative serial": _raw_request(_cert_id(SHA1_OID, _name_hash(issuer), issuer.key_id,
-                                                 b"\xff")),
-        "zero serial": _raw_request(_cert_id(SHA1_OID, _name_hash(issuer), issuer.key_id,
-                                             b"\x00")),
-        "serial of 21 bytes": _raw_request(_cert_id(SHA1_OID, _name_hash(issuer), issuer.key_id,
-                                                    b"\x01" * 21)),
+        "negative serial": _raw_request(_cert_id(SHA1_OID, _name_hash(issuer), issuer.key_id, b"\xff")),
+        "zero serial": _raw_request(_cert_id(SHA1_OID, _name_hash(issuer), issuer.key_id, b"\x00")),
+        "serial of 21 bytes": _raw_request(
+            _cert_id(SHA1_OID, _name_hash(issuer), issuer.key_id, b"\x01" * 21)
+        ),
     }
 
 
-def test_malformed_requests_get_malformed_request(
-    service: AuthorityService, cas: TestAuthority
-) -> None:
+def test_malformed_requests_get_malformed_request(service: AuthorityService, cas: TestAuthority) -> None:
     for label, request in _malformed(cas).items():
         response = _ask(service, request)
         assert response.response_status is ocsp.OCSPResponseStatus.MALFORMED_REQUEST, label
@@ -255,8 +271,7 @@ def test_crl_of_each_generation(service: AuthorityService, cas: TestAuthority) -
         assert point.critical and point.value.only_contains_user_certs
         name = point.value.full_name[0]  # type: ignore[index]
         assert isinstance(name, x509.DirectoryName) and name.value == ca.crl_point
-        assert name.value.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == (
-            f"CRL{ca.generation}")
+        assert name.value.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == (f"CRL{ca.generation}")
         assert crl.last_update_utc == NOW
         assert crl.next_update_utc == NOW + dt.timedelta(hours=24)
 
@@ -274,9 +289,12 @@ def test_crl_lists_revocations_with_reasons(service: AuthorityService, cas: Test
     entry = listed[lost.serial_number]
     assert entry.revocation_date_utc == NOW - dt.timedelta(minutes=5)
     assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason is (
-        x509.ReasonFlags.key_compromise)
-    assert listed[dead.serial_number].extensions.get_extension_for_class(
-        x509.CRLReason).value.reason is x509.ReasonFlags.cessation_of_operation
+        x509.ReasonFlags.key_compromise
+    )
+    assert (
+        listed[dead.serial_number].extensions.get_extension_for_class(x509.CRLReason).value.reason
+        is x509.ReasonFlags.cessation_of_operation
+    )
     with pytest.raises(x509.ExtensionNotFound):
         listed[vague.serial_number].extensions.get_extension_for_class(x509.CRLReason)
     in_2020 = service.crl("user-auth", 2019, now=IN_2020 + dt.timedelta(days=2))
@@ -360,20 +378,19 @@ def test_a_request_with_a_nonce_or_another_hash_is_signed_anew_and_keeps_the_kep
     cert = _card(service)
     kept = _kept(service, cert)
     later = NOW + dt.timedelta(seconds=30)
-    with_nonce = service.ocsp_response(_request(cert, cas.user_auth, hashes.SHA1(), nonce=b"n1"),
-                                       now=later)
+    with_nonce = service.ocsp_response(_request(cert, cas.user_auth, hashes.SHA1(), nonce=b"n1"), now=later)
     sha256 = service.ocsp_response(_request(cert, cas.user_auth, hashes.SHA256()), now=later)
     for fresh in (with_nonce, sha256):
         assert fresh != kept
         assert ocsp.load_der_ocsp_response(fresh).this_update_utc == later
-    assert ocsp.load_der_ocsp_response(with_nonce).extensions.get_extension_for_class(
-        x509.OCSPNonce).value.nonce == b"n1"
+    assert (
+        ocsp.load_der_ocsp_response(with_nonce).extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
+        == b"n1"
+    )
     assert _kept(service, cert) == kept
 
 
-def test_an_old_kept_answer_is_signed_again_and_kept(
-    service: AuthorityService, cas: TestAuthority
-) -> None:
+def test_an_old_kept_answer_is_signed_again_and_kept(service: AuthorityService, cas: TestAuthority) -> None:
     cert = _card(service)
     first = _kept(service, cert)
     request = _request(cert, cas.user_auth, hashes.SHA1())
@@ -438,6 +455,7 @@ def test_an_answer_that_cannot_be_kept_is_sent_all_the_same(
     monkeypatch.setattr(service.store, "keep_answer", away)
     later = NOW + OCSP_REFRESH
     answer = ocsp.load_der_ocsp_response(
-        service.ocsp_response(_request(cert, cas.user_auth, hashes.SHA1()), now=later))
+        service.ocsp_response(_request(cert, cas.user_auth, hashes.SHA1()), now=later)
+    )
     assert answer.certificate_status is ocsp.OCSPCertStatus.GOOD and answer.this_update_utc == later
     assert _kept(service, cert) == kept

@@ -26,8 +26,11 @@ def _url(service: AuthorityService) -> str:
 def test_records_read_by_the_driver_equal_the_stores(service: AuthorityService) -> None:
     good = service.issue_user_auth(card_key().public_key(), birth_date=BIRTH, municipality="131016")
     held = service.issue_user_auth(card_key(1).public_key(), birth_date=BIRTH, municipality="011002")
-    service.revoke(held.serial_number, "certificate_hold",
-                   now=dt.datetime(2026, 11, 21, 9, 30, 15, 123456, tzinfo=dt.UTC))
+    service.revoke(
+        held.serial_number,
+        "certificate_hold",
+        now=dt.datetime(2026, 11, 21, 9, 30, 15, 123456, tzinfo=dt.UTC),
+    )
     renewed = service.renew(good.serial_number, card_key(2).public_key(), birth_date=BIRTH)
 
     async def read() -> list[object]:
@@ -35,13 +38,17 @@ def test_records_read_by_the_driver_equal_the_stores(service: AuthorityService) 
         try:
             for beyond in (0, -1, 2**63):  # no such serial can be stored: not asked at all
                 assert await records.get(beyond) is None
-            return [await records.get(serial) for serial in
-                    (good.serial_number, held.serial_number, renewed.serial_number, 424242)]
+            return [
+                await records.get(serial)
+                for serial in (good.serial_number, held.serial_number, renewed.serial_number, 424242)
+            ]
         finally:
             await records.close()
 
-    expected = [service.store.get(serial) for serial in
-                (good.serial_number, held.serial_number, renewed.serial_number, 424242)]
+    expected = [
+        service.store.get(serial)
+        for serial in (good.serial_number, held.serial_number, renewed.serial_number, 424242)
+    ]
     assert asyncio.run(read()) == expected
     assert expected[2] is not None and expected[2].answer is not None  # signed at issuance
     assert expected[0] is not None and expected[0].answer is None  # cleared: superseded

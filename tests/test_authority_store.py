@@ -43,18 +43,13 @@ NAME, ADDRESS, MY_NUMBER = "試験　花子", "東京都千代田区霞が関２
 FACTS = SigningFacts(NAME, ADDRESS, BIRTH, "2", "東京都", "千代田区")
 
 
-
-
-
 def _issue(service: AuthorityService, municipality: str = "131016", key: int = 0) -> int:
-    cert = service.issue_user_auth(card_key(key).public_key(), birth_date=BIRTH,
-                                   municipality=municipality)
+    cert = service.issue_user_auth(card_key(key).public_key(), birth_date=BIRTH, municipality=municipality)
     return cert.serial_number
 
 
 def test_issue_records_the_serial_and_the_municipality_only(service: AuthorityService) -> None:
-    auth = service.issue_user_auth(card_key().public_key(), birth_date=BIRTH,
-                                   municipality="131016")
+    auth = service.issue_user_auth(card_key().public_key(), birth_date=BIRTH, municipality="131016")
     signing = service.issue_signing(card_key(1).public_key(), FACTS, municipality="141003")
     assert service.municipality_of(auth.serial_number) == "131016"
     assert service.municipality_of(signing.serial_number) == "141003"
@@ -63,7 +58,9 @@ def test_issue_records_the_serial_and_the_municipality_only(service: AuthoritySe
     assert record.not_after == auth.not_valid_after_utc and record.issued_at == NOW
     assert service.record(signing.serial_number).kind == "signing"
     assert service.status(auth.serial_number).to_json() == {
-        "serial": auth.serial_number, "municipality": "131016", "status": "good",
+        "serial": auth.serial_number,
+        "municipality": "131016",
+        "status": "good",
         "previous_serial": None,
     }
 
@@ -75,14 +72,22 @@ def test_the_database_holds_no_personal_facts(service: AuthorityService) -> None
         for table in ("jpki_certificates", "jpki_verifiers", "jpki_crls")
     }
     assert columns["jpki_certificates"] == {
-        "serial", "ca_kind", "generation", "municipality", "not_before", "not_after",
-        "issued_at", "revoked_at", "revocation_reason", "previous_serial", "ocsp_response",
+        "serial",
+        "ca_kind",
+        "generation",
+        "municipality",
+        "not_before",
+        "not_after",
+        "issued_at",
+        "revoked_at",
+        "revocation_reason",
+        "previous_serial",
+        "ocsp_response",
         "ocsp_produced_at",
     }
     service.crl(CaKind.SIGNING, 2023)
     with service.store.engine.connect() as connection:
-        dump = repr([connection.execute(select(table)).all()
-                     for table in metadata.sorted_tables])
+        dump = repr([connection.execute(select(table)).all() for table in metadata.sorted_tables])
     assert str(signing.serial_number) in dump
     for fact in (NAME, ADDRESS, MY_NUMBER, "19900510", "419900510", "千代田区"):
         assert fact not in dump and fact.encode() not in dump.encode()
@@ -93,9 +98,7 @@ def test_issue_refuses_a_bad_municipality_before_recording(service: AuthoritySer
         service.issue_user_auth(card_key().public_key(), birth_date=BIRTH, municipality="131017")
 
 
-def test_a_taken_serial_is_drawn_again(
-    service: AuthorityService, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_taken_serial_is_drawn_again(service: AuthorityService, monkeypatch: pytest.MonkeyPatch) -> None:
     taken = _issue(service)
     fresh = next(serial for serial in range(4242, 5000) if service.store.get(serial) is None)
     draws = iter([taken, taken, fresh])
@@ -117,8 +120,9 @@ def test_revoke_and_status(service: AuthorityService) -> None:
     assert service.record(serial).revocation_reason is RevocationReason.LOST_CARD
 
 
-@pytest.mark.parametrize("reason", ["moved_out", "deceased", "keyCompromise", "unspecified",
-                                    "privilege_withdrawn"])
+@pytest.mark.parametrize(
+    "reason", ["moved_out", "deceased", "keyCompromise", "unspecified", "privilege_withdrawn"]
+)
 def test_revoke_by_any_reason_name(service: AuthorityService, reason: str) -> None:
     serial = _issue(service)
     assert service.revoke(serial, reason).revocation_reason is RevocationReason.parse(reason)
@@ -168,7 +172,10 @@ def test_renewal_links_the_previous_serial(service: AuthorityService) -> None:
     assert new != old and renewed.public_key() == card_key(2).public_key()
     assert service.previous_serial(new) == old and service.previous_serial(old) is None
     assert service.status(new).to_json() == {
-        "serial": new, "municipality": "131016", "status": "good", "previous_serial": old,
+        "serial": new,
+        "municipality": "131016",
+        "status": "good",
+        "previous_serial": old,
     }
     previous = service.record(old)
     assert previous.revocation_reason is RevocationReason.SUPERSEDED
@@ -181,8 +188,9 @@ def test_renewal_links_the_previous_serial(service: AuthorityService) -> None:
 def test_renewal_rules(service: AuthorityService) -> None:
     lost = _issue(service)
     service.revoke(lost, "lost_card")
-    again = service.renew(lost, card_key(2).public_key(), birth_date=BIRTH,
-                          municipality="141003").serial_number
+    again = service.renew(
+        lost, card_key(2).public_key(), birth_date=BIRTH, municipality="141003"
+    ).serial_number
     assert service.record(lost).revocation_reason is RevocationReason.LOST_CARD  # unchanged
     assert service.status(again).municipality == "141003"  # moved in (転入) meanwhile
     dead = _issue(service)
@@ -274,11 +282,13 @@ def test_the_schema_rejects_what_the_code_never_writes(service: AuthorityService
 
     serial = _issue(service)
     with pytest.raises(IntegrityError), service.store.engine.begin() as connection:
-        connection.execute(update(certificates).where(certificates.c.serial == serial)
-                           .values(revocation_reason="lost_card"))  # reason without a time
+        connection.execute(
+            update(certificates).where(certificates.c.serial == serial).values(revocation_reason="lost_card")
+        )  # reason without a time
     with pytest.raises(IntegrityError), service.store.engine.begin() as connection:
-        connection.execute(update(certificates).where(certificates.c.serial == serial)
-                           .values(municipality="1310"))
+        connection.execute(
+            update(certificates).where(certificates.c.serial == serial).values(municipality="1310")
+        )
 
 
 def test_the_default_database_is_a_private_sqlite_file(tmp_path: Path) -> None:
@@ -298,16 +308,22 @@ def test_a_database_of_the_first_schema_gains_the_kept_answers(database_url: str
     try:
         migrate.upgrade(engine, "0001")  # a fresh database, brought to the first revision only
         with engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO jpki_certificates (serial, ca_kind, generation, municipality, not_before,"
-                " not_after, issued_at) VALUES (77, 'user-auth', 2024, '131016', :t, :t, :t)"),
-                {"t": NOW})
+            connection.execute(
+                text(
+                    "INSERT INTO jpki_certificates (serial, ca_kind, generation, municipality, not_before,"
+                    " not_after, issued_at) VALUES (77, 'user-auth', 2024, '131016', :t, :t, :t)"
+                ),
+                {"t": NOW},
+            )
         migrate.upgrade(engine)
         assert migrate.current_revision(engine) == "0002"
         with engine.connect() as connection:
-            row = connection.execute(text(
-                "SELECT municipality, ocsp_response, ocsp_produced_at FROM jpki_certificates"
-                " WHERE serial = 77")).one()
+            row = connection.execute(
+                text(
+                    "SELECT municipality, ocsp_response, ocsp_produced_at FROM jpki_certificates"
+                    " WHERE serial = 77"
+                )
+            ).one()
         assert tuple(row) == ("131016", None, None)
     finally:
         engine.dispose()

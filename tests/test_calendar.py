@@ -37,8 +37,9 @@ NATIONAL = ServiceCalendar.default()
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "calendar.md"
 
 
-def jst(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0,
-        micro: int = 0) -> datetime:
+def jst(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, micro: int = 0
+) -> datetime:
     return datetime(year, month, day, hour, minute, second, micro, tzinfo=JST)
 
 
@@ -64,24 +65,43 @@ EXAMPLE: dict[str, Any] = {
     "year_end_closure": {"first": "12-29", "last": "01-03"},
     "maintenance": [
         {"start": "2025-05-10T22:00:00+09:00", "end": "2025-05-11T08:00:00+09:00"},
-        {"start": "2025-06-01T01:00:00+09:00", "end": "2025-06-01T03:00:00+09:00",
-         "message": {"ja": "設備点検のため停止しています", "en": "Stopped for an equipment check"}},
+        {
+            "start": "2025-06-01T01:00:00+09:00",
+            "end": "2025-06-01T03:00:00+09:00",
+            "message": {"ja": "設備点検のため停止しています", "en": "Stopped for an equipment check"},
+        },
     ],
     "municipality_stops": [
-        {"municipality": CHIYODA, "start": "2025-07-12T00:00:00+09:00", "end": "2025-07-14T12:00:00+09:00",
-         "certificate_types": [],
-         "message": {"ja": "システム移行のため停止しています", "en": "Stopped for a system migration"}},
-        {"municipality": SAPPORO, "start": "2025-06-02T00:00:00+09:00", "end": "2025-06-03T00:00:00+09:00",
-         "certificate_types": ["tax"]},
+        {
+            "municipality": CHIYODA,
+            "start": "2025-07-12T00:00:00+09:00",
+            "end": "2025-07-14T12:00:00+09:00",
+            "certificate_types": [],
+            "message": {"ja": "システム移行のため停止しています", "en": "Stopped for a system migration"},
+        },
+        {
+            "municipality": SAPPORO,
+            "start": "2025-06-02T00:00:00+09:00",
+            "end": "2025-06-03T00:00:00+09:00",
+            "certificate_types": ["tax"],
+        },
     ],
     "certificate_hours": [
-        {"municipality": CHIYODA, "certificate_type": "family_register",
-         "periods": [{"days": ["mon", "tue", "wed", "thu", "fri"], "opens": "09:00", "closes": "17:00"}],
-         "closed_dates": ["2025-05-05", "2025-05-06"]},
+        {
+            "municipality": CHIYODA,
+            "certificate_type": "family_register",
+            "periods": [{"days": ["mon", "tue", "wed", "thu", "fri"], "opens": "09:00", "closes": "17:00"}],
+            "closed_dates": ["2025-05-05", "2025-05-06"],
+        },
     ],
     "suspensions": [
-        {"id": "osaka-2025-08", "since": "2025-08-01T10:00:00+09:00", "until": "2025-08-01T15:00:00+09:00",
-         "municipality": OSAKA, "certificate_type": None},
+        {
+            "id": "osaka-2025-08",
+            "since": "2025-08-01T10:00:00+09:00",
+            "until": "2025-08-01T15:00:00+09:00",
+            "municipality": OSAKA,
+            "certificate_type": None,
+        },
     ],
 }
 CALENDAR = ServiceCalendar.from_dict(EXAMPLE)
@@ -140,8 +160,15 @@ def test_december_28_closes_at_23_and_reopens_on_january_4() -> None:
 
 @pytest.mark.parametrize(
     "now",
-    [jst(2024, 12, 29, 0), jst(2024, 12, 29, 12), jst(2024, 12, 31, 23, 59, 59), jst(2025, 1, 1, 10),
-     jst(2025, 1, 3, 6, 30), jst(2025, 1, 3, 22, 59, 59), jst(2025, 1, 3, 23, 59, 59, 999999)],
+    [
+        jst(2024, 12, 29, 0),
+        jst(2024, 12, 29, 12),
+        jst(2024, 12, 31, 23, 59, 59),
+        jst(2025, 1, 1, 10),
+        jst(2025, 1, 3, 6, 30),
+        jst(2025, 1, 3, 22, 59, 59),
+        jst(2025, 1, 3, 23, 59, 59, 999999),
+    ],
 )
 def test_year_end_closure_covers_december_29_to_january_3(now: datetime) -> None:
     decision = closed(NATIONAL.check(now))
@@ -240,8 +267,9 @@ def test_family_register_open_on_weekdays_in_office_hours_only_where_the_rule_is
 
 
 def test_national_hours_bound_certificate_hours() -> None:
-    rule = CertificateHours(CHIYODA, CertificateType.TAX, (WeeklyHours(frozenset(range(7)),
-                                                                        DailyHours(time(5), time(23, 59))),))
+    rule = CertificateHours(
+        CHIYODA, CertificateType.TAX, (WeeklyHours(frozenset(range(7)), DailyHours(time(5), time(23, 59))),)
+    )
     calendar = ServiceCalendar(NATIONAL.hours, NATIONAL.year_end, certificate_hours=(rule,))
     outside = ReasonCode.OUTSIDE_SERVICE_HOURS
     assert why(calendar.check(jst(2025, 5, 14, 6), CHIYODA, "tax")) == (outside, jst(2025, 5, 14, 6, 30))
@@ -462,8 +490,12 @@ def suspensions(draw: st.DrawFn) -> Suspension:
     since = draw(instants).astimezone(UTC)
     length = draw(st.none() | st.timedeltas(timedelta(minutes=1), timedelta(days=10)))
     return Suspension(
-        draw(st.text("abc", min_size=1, max_size=3)), since, None if length is None else since + length,
-        draw(st.none() | st.sampled_from(MUNICIPALITIES)), draw(st.none() | types), draw(messages),
+        draw(st.text("abc", min_size=1, max_size=3)),
+        since,
+        None if length is None else since + length,
+        draw(st.none() | st.sampled_from(MUNICIPALITIES)),
+        draw(st.none() | types),
+        draw(messages),
     )
 
 
@@ -478,21 +510,37 @@ def year_end_closures(draw: st.DrawFn) -> YearEndClosure:
 def calendars(draw: st.DrawFn) -> ServiceCalendar:
     hour_rules = st.lists(
         st.builds(
-            CertificateHours, st.sampled_from(MUNICIPALITIES), types,
-            st.lists(st.builds(WeeklyHours, st.frozensets(st.integers(0, 6), min_size=1), daily_hours()),
-                     min_size=1, max_size=2).map(tuple),
+            CertificateHours,
+            st.sampled_from(MUNICIPALITIES),
+            types,
+            st.lists(
+                st.builds(WeeklyHours, st.frozensets(st.integers(0, 6), min_size=1), daily_hours()),
+                min_size=1,
+                max_size=2,
+            ).map(tuple),
             st.frozensets(st.dates(START.date(), END.date()), max_size=3),
         ),
-        max_size=3, unique_by=lambda rule: (rule.municipality, rule.certificate_type),
+        max_size=3,
+        unique_by=lambda rule: (rule.municipality, rule.certificate_type),
     )
     return ServiceCalendar(
         hours=draw(st.just(NATIONAL.hours) | daily_hours()),
         year_end=draw(st.just(NATIONAL.year_end) | year_end_closures()),
         maintenance=tuple(draw(st.lists(st.builds(MaintenanceWindow, windows(), messages), max_size=3))),
-        municipality_stops=tuple(draw(st.lists(st.builds(
-            MunicipalityStop, st.sampled_from(MUNICIPALITIES), windows(), st.frozensets(types, max_size=2),
-            messages,
-        ), max_size=3))),
+        municipality_stops=tuple(
+            draw(
+                st.lists(
+                    st.builds(
+                        MunicipalityStop,
+                        st.sampled_from(MUNICIPALITIES),
+                        windows(),
+                        st.frozensets(types, max_size=2),
+                        messages,
+                    ),
+                    max_size=3,
+                )
+            )
+        ),
         certificate_hours=tuple(draw(hour_rules)),
         suspensions=tuple(draw(st.lists(suspensions(), max_size=2, unique_by=lambda s: s.id))),
     )
@@ -505,8 +553,11 @@ def moments(draw: st.DrawFn, calendar: ServiceCalendar) -> datetime:
     edges += [s.window.end for s in calendar.municipality_stops] + [s.since for s in calendar.suspensions]
     day = draw(st.dates(START.date(), END.date()))
     edges += [datetime.combine(day, t, JST) for t in (calendar.hours.opens, calendar.hours.closes, time(0))]
-    edges += [datetime.combine(day, period.hours.opens, JST)
-              for rule in calendar.certificate_hours for period in rule.periods]
+    edges += [
+        datetime.combine(day, period.hours.opens, JST)
+        for rule in calendar.certificate_hours
+        for period in rule.periods
+    ]
     near_edge = st.sampled_from(edges).flatmap(
         lambda edge: st.sampled_from([edge - MICROSECOND, edge, edge + MICROSECOND])
     )
@@ -533,7 +584,9 @@ def test_the_decision_is_the_same_for_the_same_instant_in_any_zone(
 @PROPERTY_SETTINGS
 @given(st.data(), calendars(), questions, st.floats(0, 1, exclude_max=True))
 def test_reopening_is_the_first_open_instant_and_closing_the_first_closed_one(
-    data: st.DataObject, calendar: ServiceCalendar, question: tuple[str | None, CertificateType | None],
+    data: st.DataObject,
+    calendar: ServiceCalendar,
+    question: tuple[str | None, CertificateType | None],
     fraction: float,
 ) -> None:
     now = data.draw(moments(calendar))
@@ -561,8 +614,15 @@ def test_any_calendar_survives_the_round_trip_through_json(calendar: ServiceCale
 
 
 def test_open_all_day_without_year_end_closure_round_trips() -> None:
-    data = {"format": 1, "service_hours": {"opens": "00:00", "closes": "24:00"}, "year_end_closure": None,
-            "maintenance": [], "municipality_stops": [], "certificate_hours": [], "suspensions": []}
+    data = {
+        "format": 1,
+        "service_hours": {"opens": "00:00", "closes": "24:00"},
+        "year_end_closure": None,
+        "maintenance": [],
+        "municipality_stops": [],
+        "certificate_hours": [],
+        "suspensions": [],
+    }
     calendar = ServiceCalendar.from_dict(data)
     assert calendar.to_dict()["service_hours"] == {"opens": "00:00", "closes": "24:00"}
     assert calendar.to_dict()["year_end_closure"] is None

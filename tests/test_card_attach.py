@@ -30,7 +30,9 @@ from support.fixtures_pcscd import VpcdSlot
 def attached(card: Path, *where: str) -> Iterator[subprocess.Popen[str]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "koufu", "card", "attach", str(card), *where],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         assert process.stdout is not None
@@ -79,8 +81,9 @@ def whole_step(reader: CardReader) -> None:
         reading = auth.read()
         proof = auth.prove(PinBuffer.of(USER_AUTH_PIN, "1234"), b"challenge")
         assert auth.traffic.commands == 7 and reading.tries_left == 3
-        proof.certificate.public_key.verify(proof.signature, b"challenge", padding.PKCS1v15(),
-                                            hashes.SHA256())
+        proof.certificate.public_key.verify(
+            proof.signature, b"challenge", padding.PKCS1v15(), hashes.SHA256()
+        )
         auth.finish()
 
 

@@ -165,7 +165,11 @@ def test_input_support_session(reader: InProcessReader) -> None:
     holder = reader.card.state.holder
     assert session.read_my_number() == holder.my_number
     assert (facts.name, facts.address, facts.birth_date, facts.sex) == (
-        holder.name, holder.address, holder.birth_date, holder.sex)
+        holder.name,
+        holder.address,
+        holder.birth_date,
+        holder.sex,
+    )
     assert holder.name not in repr(facts)
 
 
@@ -254,9 +258,24 @@ def test_bad_signatures_are_caught_at_the_kiosk(card_path: Path, signature: byte
 
 answers = st.one_of(
     st.binary(max_size=8),
-    st.builds(lambda d, sw: d + sw, st.binary(max_size=600),
-              st.sampled_from([b"\x90\x00", b"\x61\x00", b"\x61\x05", b"\x6c\x04", b"\x63\xc2",
-                               b"\x69\x84", b"\x6a\x82", b"\x69\x82", b"\x67\x00", b"\x62\x82"])),
+    st.builds(
+        lambda d, sw: d + sw,
+        st.binary(max_size=600),
+        st.sampled_from(
+            [
+                b"\x90\x00",
+                b"\x61\x00",
+                b"\x61\x05",
+                b"\x6c\x04",
+                b"\x63\xc2",
+                b"\x69\x84",
+                b"\x6a\x82",
+                b"\x69\x82",
+                b"\x67\x00",
+                b"\x62\x82",
+            ]
+        ),
+    ),
 )
 
 

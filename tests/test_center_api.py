@@ -32,16 +32,24 @@ from support.fixtures_postgres import PostgresServer
 
 SESSION_LIFETIME = 10
 
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
     root = tmp_path_factory.mktemp(f"stack-{request.param}")
     center_db = authority_db = None
     if request.param == "postgresql":
         server: PostgresServer = request.getfixturevalue("postgres_server")
-        center_db, authority_db = server.url(server.create_database("center")), server.url(
-            server.create_database("authority"))
-    stack = start_stack(root, center_db=center_db, authority_db=authority_db,
-                        topology="multi" if center_db else "single", session_lifetime=SESSION_LIFETIME)
+        center_db, authority_db = (
+            server.url(server.create_database("center")),
+            server.url(server.create_database("authority")),
+        )
+    stack = start_stack(
+        root,
+        center_db=center_db,
+        authority_db=authority_db,
+        topology="multi" if center_db else "single",
+        session_lifetime=SESSION_LIFETIME,
+    )
     try:
         stack.load_calendar(ALWAYS_OPEN)  # tests must not depend on the time of day
         yield stack
@@ -65,8 +73,12 @@ def client(stack: DevStack, terminal: EnrolledTerminal) -> Iterator[CenterClient
 @pytest.fixture(scope="module")
 def card_path(stack: DevStack, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("card") / "card.json"
-    issue_card(path, authority_dir=stack.authority_dir, authority_db=stack.authority_db,
-               holder=Holder(municipality="131041"))
+    issue_card(
+        path,
+        authority_dir=stack.authority_dir,
+        authority_db=stack.authority_db,
+        holder=Holder(municipality="131041"),
+    )
     return path
 
 
@@ -76,8 +88,9 @@ def card_proof(card_path: Path, session_id: str, terminal_id: str, challenge: by
     reader.insert(VirtualCard.open(card_path))
     auth = HolderAuthentication(reader.connect())
     auth.read()
-    proof = auth.prove(PinBuffer.of(USER_AUTH_PIN, "1234"),
-                       resident_binding(session_id, terminal_id, challenge))
+    proof = auth.prove(
+        PinBuffer.of(USER_AUTH_PIN, "1234"), resident_binding(session_id, terminal_id, challenge)
+    )
     auth.finish()
     return proof.certificate.der, proof.signature
 
@@ -94,8 +107,9 @@ def test_resident_is_authenticated_and_the_challenge_is_single_use(
 ) -> None:
     session = client.open_session()
     assert len(session.challenge) == 32
-    certificate, signature = card_proof(card_path, session.session_id, terminal.terminal_id,
-                                        session.challenge)
+    certificate, signature = card_proof(
+        card_path, session.session_id, terminal.terminal_id, session.challenge
+    )
     accepted = client.authenticate_resident(session.session_id, certificate, signature)
     assert accepted.municipality == "131041"
     assert accepted.certificate_types["resident_record"].open is True
@@ -103,8 +117,9 @@ def test_resident_is_authenticated_and_the_challenge_is_single_use(
     assert (again.status, again.code) == (409, "challenge_used")
 
 
-def test_proof_for_another_session_is_refused(client: CenterClient, terminal: EnrolledTerminal,
-                                              card_path: Path) -> None:
+def test_proof_for_another_session_is_refused(
+    client: CenterClient, terminal: EnrolledTerminal, card_path: Path
+) -> None:
     first, second = client.open_session(), client.open_session()
     certificate, signature = card_proof(card_path, first.session_id, terminal.terminal_id, first.challenge)
     error = refused(lambda: client.authenticate_resident(second.session_id, certificate, signature))
@@ -113,12 +128,14 @@ def test_proof_for_another_session_is_refused(client: CenterClient, terminal: En
     assert client.authenticate_resident(first.session_id, certificate, signature).municipality
 
 
-def test_another_terminal_cannot_use_the_session(stack: DevStack, client: CenterClient,
-                                                 terminal: EnrolledTerminal, card_path: Path) -> None:
+def test_another_terminal_cannot_use_the_session(
+    stack: DevStack, client: CenterClient, terminal: EnrolledTerminal, card_path: Path
+) -> None:
     other = stack.client(stack.enroll("T-0002"))
     session = client.open_session()
-    certificate, signature = card_proof(card_path, session.session_id, terminal.terminal_id,
-                                        session.challenge)
+    certificate, signature = card_proof(
+        card_path, session.session_id, terminal.terminal_id, session.challenge
+    )
     error = refused(lambda: other.authenticate_resident(session.session_id, certificate, signature))
     assert (error.status, error.code) == (404, "unknown_session")
     other.close()
@@ -126,15 +143,17 @@ def test_another_terminal_cannot_use_the_session(stack: DevStack, client: Center
 
 def test_expired_challenge(client: CenterClient, terminal: EnrolledTerminal, card_path: Path) -> None:
     session = client.open_session()
-    certificate, signature = card_proof(card_path, session.session_id, terminal.terminal_id,
-                                        session.challenge)
+    certificate, signature = card_proof(
+        card_path, session.session_id, terminal.terminal_id, session.challenge
+    )
     time.sleep(max(0.0, (session.expires_at - dt.datetime.now(dt.UTC)).total_seconds()) + 0.5)
     error = refused(lambda: client.authenticate_resident(session.session_id, certificate, signature))
     assert (error.status, error.code) == (409, "challenge_expired")
 
 
-def test_revoked_certificate_is_refused(stack: DevStack, client: CenterClient, terminal: EnrolledTerminal,
-                                        tmp_path: Path) -> None:
+def test_revoked_certificate_is_refused(
+    stack: DevStack, client: CenterClient, terminal: EnrolledTerminal, tmp_path: Path
+) -> None:
     path = tmp_path / "lost.json"
     state = issue_card(path, authority_dir=stack.authority_dir, authority_db=stack.authority_db)
     from cryptography import x509
@@ -148,8 +167,9 @@ def test_revoked_certificate_is_refused(stack: DevStack, client: CenterClient, t
     assert (error.status, error.code) == (422, "certificate_revoked")
 
 
-def test_certificate_from_another_authority_is_untrusted(client: CenterClient, terminal: EnrolledTerminal,
-                                                         tmp_path: Path) -> None:
+def test_certificate_from_another_authority_is_untrusted(
+    client: CenterClient, terminal: EnrolledTerminal, tmp_path: Path
+) -> None:
     path = tmp_path / "forged.json"
     issue_card(path, authority_dir=tmp_path / "rogue-authority")  # same names, other keys
     session = client.open_session()
@@ -164,8 +184,11 @@ def test_certificate_from_another_authority_is_untrusted(client: CenterClient, t
         (b"{not json", 400, "invalid_body"),
         (b'{"certificate": 1}', 400, "invalid_body"),
         (b'{"certificate": "***", "signature": "AA=="}', 400, "invalid_base64"),
-        (json.dumps({"certificate": base64.b64encode(b"\x01\x02").decode(),
-                     "signature": "AA=="}).encode(), 422, "certificate_not_der"),
+        (
+            json.dumps({"certificate": base64.b64encode(b"\x01\x02").decode(), "signature": "AA=="}).encode(),
+            422,
+            "certificate_not_der",
+        ),
         (b"x" * 70000, 413, "body_too_large"),
     ],
 )
@@ -178,26 +201,34 @@ def test_malformed_bodies(client: CenterClient, body: bytes, status: int, code: 
 def _chunked(body: bytes, size: int = 1000) -> Iterator[bytes]:
     """A body sent without Content-Length (HTTP/1.1 chunked transfer coding)."""
     for start in range(0, len(body), size):
-        yield body[start:start + size]
+        yield body[start : start + size]
 
 
 def _signed_chunked(client: CenterClient, path: str, body: bytes) -> httpx.Response:
     terminal = client.terminal
-    headers = {"Content-Type": "application/json",
-               **sign_request(terminal.key, terminal.terminal_id, "POST", path, body).as_dict()}
+    headers = {
+        "Content-Type": "application/json",
+        **sign_request(terminal.key, terminal.terminal_id, "POST", path, body).as_dict(),
+    }
     return client.http.post(path, content=_chunked(body), headers=headers)
 
 
-def test_chunked_bodies_are_bounded_too(client: CenterClient, terminal: EnrolledTerminal,
-                                        card_path: Path) -> None:
+def test_chunked_bodies_are_bounded_too(
+    client: CenterClient, terminal: EnrolledTerminal, card_path: Path
+) -> None:
     session = client.open_session()
     path = f"/v1/sessions/{session.session_id}/resident"
     oversize = _signed_chunked(client, path, b"x" * 70000)
     assert (oversize.status_code, oversize.json()["error"]) == (413, "body_too_large")
-    certificate, signature = card_proof(card_path, session.session_id, terminal.terminal_id,
-                                        session.challenge)
-    proof = json.dumps({"certificate": base64.b64encode(certificate).decode(),
-                        "signature": base64.b64encode(signature).decode()}).encode()
+    certificate, signature = card_proof(
+        card_path, session.session_id, terminal.terminal_id, session.challenge
+    )
+    proof = json.dumps(
+        {
+            "certificate": base64.b64encode(certificate).decode(),
+            "signature": base64.b64encode(signature).decode(),
+        }
+    ).encode()
     accepted = _signed_chunked(client, path, proof)  # the refusal above used nothing up
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["session_id"] == session.session_id
@@ -208,7 +239,11 @@ def test_openapi_names_the_request_signature(stack: DevStack) -> None:
         document = http.get("/openapi.json").json()
     schemes = document["components"]["securitySchemes"]
     assert {scheme["name"] for scheme in schemes.values()} == {
-        "X-Koufu-Terminal", "X-Koufu-Timestamp", "X-Koufu-Nonce", "X-Koufu-Signature"}
+        "X-Koufu-Terminal",
+        "X-Koufu-Timestamp",
+        "X-Koufu-Nonce",
+        "X-Koufu-Signature",
+    }
     operations = document["paths"]
     for path, method in (("/v1/sessions", "post"), ("/v1/sessions/{session_id}/resident", "post")):
         assert operations[path][method]["security"] == [{name: [] for name in schemes}]
@@ -219,22 +254,30 @@ def test_openapi_names_the_request_signature(stack: DevStack) -> None:
 
 def test_wrong_signature_length(client: CenterClient, terminal: EnrolledTerminal, card_path: Path) -> None:
     session = client.open_session()
-    certificate, signature = card_proof(card_path, session.session_id, terminal.terminal_id,
-                                        session.challenge)
+    certificate, signature = card_proof(
+        card_path, session.session_id, terminal.terminal_id, session.challenge
+    )
     error = refused(lambda: client.authenticate_resident(session.session_id, certificate, signature[:200]))
     assert (error.status, error.code) == (422, "bad_signature_length")
 
 
-def test_terminal_requests_must_be_signed_fresh_and_unique(stack: DevStack,
-                                                          terminal: EnrolledTerminal) -> None:
+def test_terminal_requests_must_be_signed_fresh_and_unique(
+    stack: DevStack, terminal: EnrolledTerminal
+) -> None:
     http = httpx.Client(base_url=stack.center_url, verify=trust(stack.center_tls))
     assert http.post("/v1/sessions").json()["error"] == "unsigned_request"
     signed = sign_request(terminal.key, terminal.terminal_id, "POST", "/v1/sessions", b"").as_dict()
     assert http.post("/v1/sessions", headers=signed).status_code == 201
     replay = http.post("/v1/sessions", headers=signed)
     assert (replay.status_code, replay.json()["error"]) == (401, "replayed_request")
-    stale = sign_request(terminal.key, terminal.terminal_id, "POST", "/v1/sessions", b"",
-                         now=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)).as_dict()
+    stale = sign_request(
+        terminal.key,
+        terminal.terminal_id,
+        "POST",
+        "/v1/sessions",
+        b"",
+        now=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5),
+    ).as_dict()
     assert http.post("/v1/sessions", headers=stale).json()["error"] == "clock_skew"
     other_path = sign_request(terminal.key, terminal.terminal_id, "POST", "/v1/other", b"").as_dict()
     assert http.post("/v1/sessions", headers=other_path).json()["error"] == "bad_request_signature"
@@ -256,8 +299,9 @@ def test_suspended_and_revoked_terminals(stack: DevStack) -> None:
     client.close()
 
 
-def attempt(target: CenterClient, session_id: str, certificate: bytes, signature: bytes,
-            outcomes: list[object]) -> None:
+def attempt(
+    target: CenterClient, session_id: str, certificate: bytes, signature: bytes, outcomes: list[object]
+) -> None:
     try:
         outcomes.append(target.authenticate_resident(session_id, certificate, signature))
     except CenterRefusal as refusal:
@@ -271,12 +315,16 @@ def test_challenge_is_consumed_once_across_center_processes(
     second = stack.client(terminal, second_url)
     for _ in range(3):
         session = client.open_session()
-        certificate, signature = card_proof(card_path, session.session_id, terminal.terminal_id,
-                                            session.challenge)
+        certificate, signature = card_proof(
+            card_path, session.session_id, terminal.terminal_id, session.challenge
+        )
         outcomes: list[object] = []
-        threads = [threading.Thread(target=attempt, args=(target, session.session_id, certificate,
-                                                          signature, outcomes))
-                   for target in (client, second)]
+        threads = [
+            threading.Thread(
+                target=attempt, args=(target, session.session_id, certificate, signature, outcomes)
+            )
+            for target in (client, second)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -286,8 +334,9 @@ def test_challenge_is_consumed_once_across_center_processes(
     second.close()
 
 
-def test_audit_log_is_intact_and_logs_hold_no_serials(stack: DevStack, card_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_audit_log_is_intact_and_logs_hold_no_serials(
+    stack: DevStack, card_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from cryptography import x509
 
     from koufu.cli import main
@@ -299,8 +348,9 @@ def test_audit_log_is_intact_and_logs_hold_no_serials(stack: DevStack, card_path
     assert serial not in stack.center_log.read_text(errors="replace")
 
 
-def test_authority_down_means_refusal_never_acceptance(stack: DevStack, client: CenterClient,
-                                                       terminal: EnrolledTerminal, tmp_path: Path) -> None:
+def test_authority_down_means_refusal_never_acceptance(
+    stack: DevStack, client: CenterClient, terminal: EnrolledTerminal, tmp_path: Path
+) -> None:
     path = tmp_path / "fresh.json"  # a certificate the center has no cached status for
     issue_card(path, authority_dir=stack.authority_dir, authority_db=stack.authority_db)
     session = client.open_session()
@@ -311,14 +361,18 @@ def test_authority_down_means_refusal_never_acceptance(stack: DevStack, client: 
     assert error.code in ("authority_unavailable", "revocation_unavailable")
 
 
-def test_a_terminal_reports_its_alarm_and_the_center_audits_it(stack: DevStack, client: CenterClient,
-                                                                terminal: EnrolledTerminal) -> None:
+def test_a_terminal_reports_its_alarm_and_the_center_audits_it(
+    stack: DevStack, client: CenterClient, terminal: EnrolledTerminal
+) -> None:
     client.report_alarm("door+tamper", "raised")
     client.report_alarm("door+tamper", "cleared")
     audited = alarms_audited(stack, terminal.terminal_id)
     assert audited == [("raised", "door_tamper"), ("cleared", "door_tamper")]
-    for body in ({"causes": "fire", "state": "raised"}, {"causes": "door", "state": "maybe"},
-                 {"causes": "door"}):
+    for body in (
+        {"causes": "fire", "state": "raised"},
+        {"causes": "door", "state": "maybe"},
+        {"causes": "door"},
+    ):
         refused = client.request("POST", "/v1/terminal/alarms", body)
         assert (refused.status_code, refused.json()["error"]) == (400, "invalid_body")
     with pytest.raises(CenterRefusal) as wrong:

@@ -48,8 +48,9 @@ def terminal_ca(tmp_path_factory: pytest.TempPathFactory) -> TerminalCA:
 Attempt = tuple[dict[str, str], bytes, dt.datetime]  # headers, body, when the center receives it
 
 
-def authenticate(url: str, *attempts: Attempt,
-                 between: Callable[[], None] = lambda: None) -> list[str | CenterError]:
+def authenticate(
+    url: str, *attempts: Attempt, between: Callable[[], None] = lambda: None
+) -> list[str | CenterError]:
     """Each attempt at ``POST /v1/sessions``, in turn, by one center process's authenticator
     (``between`` runs between two: what an operator does meanwhile)."""
 
@@ -62,8 +63,11 @@ def authenticate(url: str, *attempts: Attempt,
                 if index:
                     between()
                 try:
-                    outcomes.append(await authenticator.authenticate(
-                        request_credentials(headers), "POST", "/v1/sessions", body, when))
+                    outcomes.append(
+                        await authenticator.authenticate(
+                            request_credentials(headers), "POST", "/v1/sessions", body, when
+                        )
+                    )
                 except CenterError as error:
                     outcomes.append(error)
         finally:
@@ -83,15 +87,19 @@ def test_migrations_are_idempotent(engine: sa.Engine) -> None:
     assert {"terminals", "sessions", "audit_log", "request_nonces"} <= tables
 
 
-def test_signed_request_is_accepted_once(engine: sa.Engine, database_url: str,
-                                         terminal_ca: TerminalCA) -> None:
+def test_signed_request_is_accepted_once(
+    engine: sa.Engine, database_url: str, terminal_ca: TerminalCA
+) -> None:
     with engine.begin() as connection:
         terminal = terminals.enroll(connection, terminal_ca, "T-0001", "store", NOW)
-    first, second = (sign_request(terminal.key, "T-0001", "POST", "/v1/sessions", b"{}", now=NOW).as_dict()
-                     for _ in range(2))
+    first, second = (
+        sign_request(terminal.key, "T-0001", "POST", "/v1/sessions", b"{}", now=NOW).as_dict()
+        for _ in range(2)
+    )
     # the second and third attempts take the short way on PostgreSQL (the terminal's key known)
-    assert codes(authenticate(database_url, (first, b"{}", NOW), (first, b"{}", NOW), (second, b"{}", NOW))) \
-        == ["T-0001", "replayed_request", "T-0001"]
+    assert codes(
+        authenticate(database_url, (first, b"{}", NOW), (first, b"{}", NOW), (second, b"{}", NOW))
+    ) == ["T-0001", "replayed_request", "T-0001"]
     # another center process knows nothing of the first: the nonce in the database refuses it
     assert codes(authenticate(database_url, (first, b"{}", NOW))) == ["replayed_request"]
 
@@ -103,16 +111,25 @@ def test_signed_request_is_accepted_once(engine: sa.Engine, database_url: str,
         (lambda h, body, when: ({**h, "X-Koufu-Terminal": "T-9999"}, body, when), "unknown_terminal"),
         (lambda h, body, when: (h, body, when + dt.timedelta(minutes=3)), "clock_skew"),
         (lambda h, body, when: ({**h, "X-Koufu-Nonce": "short"}, body, when), "malformed_signature"),
-        (lambda h, body, when: ({**h, "X-Koufu-Nonce": "A" * 22 + "=" * 60}, body, when),
-         "malformed_signature"),
+        (
+            lambda h, body, when: ({**h, "X-Koufu-Nonce": "A" * 22 + "=" * 60}, body, when),
+            "malformed_signature",
+        ),
         (lambda h, body, when: ({**h, "X-Koufu-Signature": "!!"}, body, when), "malformed_signature"),
         (lambda h, body, when: ({**h, "X-Koufu-Timestamp": "soon"}, body, when), "malformed_signature"),
-        (lambda h, body, when: ({k: v for k, v in h.items() if k != "X-Koufu-Nonce"}, body, when),
-         "unsigned_request"),
+        (
+            lambda h, body, when: ({k: v for k, v in h.items() if k != "X-Koufu-Nonce"}, body, when),
+            "unsigned_request",
+        ),
     ],
 )
-def test_bad_terminal_requests_are_refused(engine: sa.Engine, database_url: str,  # type: ignore[no-untyped-def]
-                                           terminal_ca: TerminalCA, tamper, code) -> None:
+def test_bad_terminal_requests_are_refused(
+    engine: sa.Engine,
+    database_url: str,  # type: ignore[no-untyped-def]
+    terminal_ca: TerminalCA,
+    tamper,
+    code,
+) -> None:
     with engine.begin() as connection:
         terminal = terminals.enroll(connection, terminal_ca, "T-0002", "store", NOW)
     signed = sign_request(terminal.key, "T-0002", "POST", "/v1/sessions", b"{}", now=NOW).as_dict()
@@ -121,8 +138,9 @@ def test_bad_terminal_requests_are_refused(engine: sa.Engine, database_url: str,
 
 
 @pytest.mark.parametrize("status", ["suspended", "revoked"])
-def test_suspended_and_revoked_terminals_are_forbidden(engine: sa.Engine, database_url: str,
-                                                       terminal_ca: TerminalCA, status: str) -> None:
+def test_suspended_and_revoked_terminals_are_forbidden(
+    engine: sa.Engine, database_url: str, terminal_ca: TerminalCA, status: str
+) -> None:
     with engine.begin() as connection:
         terminal = terminals.enroll(connection, terminal_ca, "T-0003", "store", NOW)
 
@@ -145,12 +163,15 @@ def test_suspended_and_revoked_terminals_are_forbidden(engine: sa.Engine, databa
             terminals.set_status(connection, "T-0003", "active", NOW)
 
 
-def test_old_request_nonces_are_forgotten(engine: sa.Engine, database_url: str,
-                                          terminal_ca: TerminalCA) -> None:
+def test_old_request_nonces_are_forgotten(
+    engine: sa.Engine, database_url: str, terminal_ca: TerminalCA
+) -> None:
     with engine.begin() as connection:
         terminal = terminals.enroll(connection, terminal_ca, "T-0004", "store", NOW)
-    old, recent = (sign_request(terminal.key, "T-0004", "POST", "/v1/sessions", b"", now=when).as_dict()
-                   for when in (NOW - dt.timedelta(minutes=10), NOW))
+    old, recent = (
+        sign_request(terminal.key, "T-0004", "POST", "/v1/sessions", b"", now=when).as_dict()
+        for when in (NOW - dt.timedelta(minutes=10), NOW)
+    )
     earlier = NOW - dt.timedelta(minutes=10)
     assert codes(authenticate(database_url, (old, b"", earlier), (recent, b"", NOW))) == ["T-0004"] * 2
 
@@ -186,17 +207,20 @@ def test_driver_and_sqlalchemy_read_each_others_times(engine: sa.Engine, databas
         return stored_time(row["seen_at"])
 
     with engine.begin() as connection:
-        connection.execute(request_nonces.insert().values(terminal_id="T-1", nonce="by-sqlalchemy",
-                                                          seen_at=written))
+        connection.execute(
+            request_nonces.insert().values(terminal_id="T-1", nonce="by-sqlalchemy", seen_at=written)
+        )
     assert asyncio.run(through_driver()) == written
     with engine.begin() as connection:
-        read = connection.execute(sa.select(request_nonces.c.seen_at)
-                                  .where(request_nonces.c.nonce == "by-driver")).scalar_one()
+        read = connection.execute(
+            sa.select(request_nonces.c.seen_at).where(request_nonces.c.nonce == "by-driver")
+        ).scalar_one()
     assert (read if read.tzinfo else read.replace(tzinfo=dt.UTC)) == written
 
 
-def test_remembered_calendar_decisions_change_at_the_calendars_edges(engine: sa.Engine,
-                                                                    database_url: str) -> None:
+def test_remembered_calendar_decisions_change_at_the_calendars_edges(
+    engine: sa.Engine, database_url: str
+) -> None:
     """A process remembers decisions, but only until the opening or closing they name."""
     from center.calendar import Closed, Open, ServiceCalendar
     from center.calendar_store import CalendarCache, store_calendar
@@ -210,10 +234,13 @@ def test_remembered_calendar_decisions_change_at_the_calendars_edges(engine: sa.
         database = Database(database_url)
         cache = CalendarCache(database)
         try:
-            return [await cache.check(before_opening), await cache.open_types(before_opening, "131016"),
-                    await cache.check(before_opening + dt.timedelta(seconds=1)),
-                    await cache.open_types(before_opening + dt.timedelta(seconds=1), "131016"),
-                    await cache.check(before_opening + dt.timedelta(seconds=2))]
+            return [
+                await cache.check(before_opening),
+                await cache.open_types(before_opening, "131016"),
+                await cache.check(before_opening + dt.timedelta(seconds=1)),
+                await cache.open_types(before_opening + dt.timedelta(seconds=1), "131016"),
+                await cache.check(before_opening + dt.timedelta(seconds=2)),
+            ]
         finally:
             await database.close()
 
@@ -230,9 +257,15 @@ def test_audit_chain_detects_tampering(engine: sa.Engine, database_url: str) -> 
         database = Database(database_url)
         writer = audit.AuditWriter(database)
         try:  # at once: the writer puts them in one or more batches
-            await asyncio.gather(*(writer.record(AuditEntry("session_opened", "accepted", None, "T-0001",
-                                                            f"s{index}"), NOW + dt.timedelta(seconds=index))
-                                   for index in range(5)))
+            await asyncio.gather(
+                *(
+                    writer.record(
+                        AuditEntry("session_opened", "accepted", None, "T-0001", f"s{index}"),
+                        NOW + dt.timedelta(seconds=index),
+                    )
+                    for index in range(5)
+                )
+            )
         finally:
             await writer.close()
             await database.close()
@@ -250,10 +283,14 @@ def test_changes_written_together_refuse_one_by_one(engine: sa.Engine, database_
     """Decisions whose changes go in one batch (one statement for several rows): each change
     that must touch one row and finds none refuses only its own decision, which is audited as
     refused; the others commit."""
-    insert = Sql("INSERT INTO sessions (id, terminal_id, challenge, created_at, expires_at, status) "
-                 "VALUES (:id, 'T-0001', :challenge, :at, :at, 'open')")
-    consume = Sql("UPDATE sessions SET consumed_at = :at, status = 'authenticated' "
-                  "WHERE id = :id AND consumed_at IS NULL")
+    insert = Sql(
+        "INSERT INTO sessions (id, terminal_id, challenge, created_at, expires_at, status) "
+        "VALUES (:id, 'T-0001', :challenge, :at, :at, 'open')"
+    )
+    consume = Sql(
+        "UPDATE sessions SET consumed_at = :at, status = 'authenticated' "
+        "WHERE id = :id AND consumed_at IS NULL"
+    )
 
     async def run() -> list[str]:
         database = Database(database_url)
@@ -263,17 +300,28 @@ def test_changes_written_together_refuse_one_by_one(engine: sa.Engine, database_
             def refused(error: CenterError) -> AuditEntry:
                 return AuditEntry("resident_authentication", "refused", error.code, "T-0001", session)
 
-            return writer.record(AuditEntry("resident_authenticated", "accepted", None, "T-0001", session),
-                                 NOW, change=change, refused=refused if change.refusal else None)
+            return writer.record(
+                AuditEntry("resident_authenticated", "accepted", None, "T-0001", session),
+                NOW,
+                change=change,
+                refused=refused if change.refusal else None,
+            )
 
         try:
-            await asyncio.gather(*(decide(session, audit.Change(insert, {"id": session, "challenge": b"c",
-                                                                          "at": NOW}))
-                                   for session in ("a", "b")))
+            await asyncio.gather(
+                *(
+                    decide(session, audit.Change(insert, {"id": session, "challenge": b"c", "at": NOW}))
+                    for session in ("a", "b")
+                )
+            )
             used = CenterError("challenge_used", "used")
-            outcomes = await asyncio.gather(*(  # at once: one batch, one statement for the five
-                decide(session, audit.Change(consume, {"id": session, "at": NOW}, refusal=used))
-                for session in ("a", "a", "b", "a", "nobody")), return_exceptions=True)
+            outcomes = await asyncio.gather(
+                *(  # at once: one batch, one statement for the five
+                    decide(session, audit.Change(consume, {"id": session, "at": NOW}, refusal=used))
+                    for session in ("a", "a", "b", "a", "nobody")
+                ),
+                return_exceptions=True,
+            )
             return ["ok" if outcome is None else outcome.code for outcome in outcomes]  # type: ignore[attr-defined]
         finally:
             await writer.close()
@@ -281,36 +329,48 @@ def test_changes_written_together_refuse_one_by_one(engine: sa.Engine, database_
 
     assert asyncio.run(run()) == ["ok", "challenge_used", "ok", "challenge_used", "challenge_used"]
     with engine.begin() as connection:
-        lines = connection.execute(sa.select(audit_log.c.outcome, audit_log.c.reason)
-                                   .order_by(audit_log.c.seq)).all()
+        lines = connection.execute(
+            sa.select(audit_log.c.outcome, audit_log.c.reason).order_by(audit_log.c.seq)
+        ).all()
         assert audit.verify_chain(connection).intact
     assert [tuple(line) for line in lines[2:]] == [
-        ("accepted", None), ("refused", "challenge_used"), ("accepted", None), ("refused", "challenge_used"),
-        ("refused", "challenge_used")]
+        ("accepted", None),
+        ("refused", "challenge_used"),
+        ("accepted", None),
+        ("refused", "challenge_used"),
+        ("refused", "challenge_used"),
+    ]
 
 
-def test_a_failing_change_fails_only_its_own_decision(engine: sa.Engine, database_url: str,
-                                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_change_fails_only_its_own_decision(
+    engine: sa.Engine, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     """A batch in which one change breaks a constraint (a session id used twice): that decision
     gets the database's error and nothing of it is written; the batch's other decisions commit;
     the chain stays whole; the failed transaction ends cleanly (no warning from the driver: on
     PostgreSQL the batch is one pipeline) and the writer's next batches go on, on the same
     connection."""
-    insert = Sql("INSERT INTO sessions (id, terminal_id, challenge, created_at, expires_at, status) "
-                 "VALUES (:id, 'T-0001', :challenge, :at, :at, 'open')")
+    insert = Sql(
+        "INSERT INTO sessions (id, terminal_id, challenge, created_at, expires_at, status) "
+        "VALUES (:id, 'T-0001', :challenge, :at, :at, 'open')"
+    )
 
     async def run() -> list[object]:
         database = Database(database_url, pool_size=1)  # one connection: the failed one is reused
         writer = audit.AuditWriter(database)
 
         def opened(session: str) -> Awaitable[None]:
-            return writer.record(AuditEntry("session_opened", "accepted", None, "T-0001", session), NOW,
-                                 change=audit.Change(insert, {"id": session, "challenge": b"c", "at": NOW}))
+            return writer.record(
+                AuditEntry("session_opened", "accepted", None, "T-0001", session),
+                NOW,
+                change=audit.Change(insert, {"id": session, "challenge": b"c", "at": NOW}),
+            )
 
         try:
             await opened("taken")
-            outcomes = await asyncio.gather(*(opened(session) for session in ("a", "taken", "b")),
-                                            return_exceptions=True)
+            outcomes = await asyncio.gather(
+                *(opened(session) for session in ("a", "taken", "b")), return_exceptions=True
+            )
             await opened("c")
             return outcomes
         finally:
@@ -338,8 +398,15 @@ def test_audit_subjects_are_keyed_hashes() -> None:
 # -- resident verification -----------------------------------------------------------------------
 
 
-def verify_resident(der: bytes, signature: bytes, message: bytes, *, anchors: list[x509.Certificate],
-                    status: RevocationStatus = RevocationStatus.GOOD, now: dt.datetime) -> VerifiedResident:
+def verify_resident(
+    der: bytes,
+    signature: bytes,
+    message: bytes,
+    *,
+    anchors: list[x509.Certificate],
+    status: RevocationStatus = RevocationStatus.GOOD,
+    now: dt.datetime,
+) -> VerifiedResident:
     """The center's checks of a proof in its order: the proof itself, then the authority's
     answer (``status``) about the certificate."""
     verified = check_proof(der, signature, message, anchors=anchors, now=now)
@@ -365,8 +432,13 @@ def test_resident_verification_accepts_a_good_proof(resident) -> None:  # type: 
     from cryptography.hazmat.primitives.serialization import Encoding
 
     authority, key, cert = resident
-    verified = verify_resident(cert.public_bytes(Encoding.DER), proof(key, b"binding"), b"binding",
-                               anchors=[authority.user_auth.certificate], now=NOW)
+    verified = verify_resident(
+        cert.public_bytes(Encoding.DER),
+        proof(key, b"binding"),
+        b"binding",
+        anchors=[authority.user_auth.certificate],
+        now=NOW,
+    )
     assert verified.serial == cert.serial_number
 
 
@@ -422,8 +494,9 @@ def test_config_refuses_a_single_server_build_on_a_multi_server_site(tmp_path: P
     CenterConfig(tmp_path, "postgresql+psycopg://u@h/d", "multi").check(workers=4)
 
 
-def test_center_refuses_to_start_on_a_mismatched_deployment(tmp_path: Path,
-                                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_center_refuses_to_start_on_a_mismatched_deployment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from koufu.cli import main
 
     assert main(["center", "init", "--dir", str(tmp_path)]) == 0
@@ -454,8 +527,9 @@ def test_mutated_certificates_never_escape_as_crashes(resident) -> None:  # type
         for _ in range(randomness.randint(1, 3)):
             mutated[randomness.randrange(len(mutated))] = randomness.randrange(256)
         with contextlib.suppress(ResidentRefused):
-            verify_resident(bytes(mutated), proof(key, b"m"), b"m", anchors=[authority.user_auth.certificate],
-                            now=NOW)
+            verify_resident(
+                bytes(mutated), proof(key, b"m"), b"m", anchors=[authority.user_auth.certificate], now=NOW
+            )
 
 
 def test_sessions_too_old_to_order_in_forget_their_holder(engine: sa.Engine, database_url: str) -> None:
@@ -463,10 +537,21 @@ def test_sessions_too_old_to_order_in_forget_their_holder(engine: sa.Engine, dat
 
     with engine.begin() as connection:
         for name, consumed in (("old", NOW - ORDER_WINDOW - dt.timedelta(seconds=1)), ("recent", NOW)):
-            connection.execute(sessions_table.insert().values(
-                id=name, terminal_id="T-0001", challenge=b"c", created_at=consumed, expires_at=consumed,
-                consumed_at=consumed, subject="s" * 64, municipality="131016", status="authenticated",
-                certificate_serial=12345, holder_certificate="ab" * 32))
+            connection.execute(
+                sessions_table.insert().values(
+                    id=name,
+                    terminal_id="T-0001",
+                    challenge=b"c",
+                    created_at=consumed,
+                    expires_at=consumed,
+                    consumed_at=consumed,
+                    subject="s" * 64,
+                    municipality="131016",
+                    status="authenticated",
+                    certificate_serial=12345,
+                    holder_certificate="ab" * 32,
+                )
+            )
 
     async def forget() -> int:
         database = Database(database_url)

@@ -47,11 +47,11 @@ from devtools.stack import ALWAYS_OPEN, DevStack, start_stack
 MUNICIPALITY = "131016"
 RESIDENT = "/v1/sessions/{session_id}/resident"
 Case = schemathesis.Case[Any]
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # derandomized: the same inputs on every run (a failure reproduces); no example database either
-FUZZ = settings(deadline=None, derandomize=True, database=None, print_blob=True,
-                suppress_health_check=list(HealthCheck))
+FUZZ = settings(
+    deadline=None, derandomize=True, database=None, print_blob=True, suppress_health_check=list(HealthCheck)
+)
 
 
 @pytest.fixture(scope="module")
@@ -82,9 +82,14 @@ def _self_signed(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "not a JPKI card")])
     now = dt.datetime.now(dt.UTC)
     certificate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30)).sign(key, hashes.SHA256())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
     )
     return certificate.public_bytes(serialization.Encoding.DER)
 
@@ -93,9 +98,11 @@ def _cards(stack: DevStack) -> dict[str, Card]:
     now = dt.datetime.now(dt.UTC)
     good_key, revoked_key, other_key = card_key(0), card_key(1), card_key(2)
     with AuthorityService.open(stack.authority_dir, db_url=stack.authority_db, create=False) as authority:
+
         def issue(key: rsa.RSAPrivateKey, at: dt.datetime = now) -> bytes:
-            certificate = authority.issue_user_auth(key.public_key(), birth_date=dt.date(1990, 5, 10),
-                                                    municipality=MUNICIPALITY, now=at)
+            certificate = authority.issue_user_auth(
+                key.public_key(), birth_date=dt.date(1990, 5, 10), municipality=MUNICIPALITY, now=at
+            )
             return certificate.public_bytes(serialization.Encoding.DER)
 
         good, revoked = issue(good_key), issue(revoked_key)
@@ -127,8 +134,11 @@ class Target:
 
     def prove(self, card: Card, session_id: str, challenge: bytes) -> bytes:
         assert card.key is not None
-        return card.key.sign(resident_binding(session_id, self.terminal.terminal_id, challenge),
-                             padding.PKCS1v15(), hashes.SHA256())
+        return card.key.sign(
+            resident_binding(session_id, self.terminal.terminal_id, challenge),
+            padding.PKCS1v15(),
+            hashes.SHA256(),
+        )
 
 
 @pytest.fixture(scope="module")
@@ -141,8 +151,9 @@ def target(stack: DevStack) -> Iterator[Target]:
     cards = _cards(stack)
     target = Target(client, "", foreign, cards)
     used = client.open_session()
-    accepted = client.authenticate_resident(used.session_id, cards["good"].der,
-                                            target.prove(cards["good"], used.session_id, used.challenge))
+    accepted = client.authenticate_resident(
+        used.session_id, cards["good"].der, target.prove(cards["good"], used.session_id, used.challenge)
+    )
     assert accepted.municipality == MUNICIPALITY
     target.used_session = used.session_id
     yield target
@@ -158,8 +169,14 @@ def _center_path(path_url: str) -> str:
     """The path as the center reads it: percent-decoded by uvicorn, then Starlette's
     ``request.url.path`` (which escapes ``?``, ``#`` and ``\\`` again)."""
     decoded = urllib.parse.unquote(urllib.parse.urlsplit(path_url).path)
-    scope = {"type": "http", "scheme": "https", "server": ("127.0.0.1", 443), "path": decoded,
-             "query_string": b"", "headers": []}
+    scope = {
+        "type": "http",
+        "scheme": "https",
+        "server": ("127.0.0.1", 443),
+        "path": decoded,
+        "query_string": b"",
+        "headers": [],
+    }
     return str(URL(scope=scope).path)
 
 
@@ -230,8 +247,9 @@ def _aim(case: Case, target: Target, data: st.DataObject) -> str | None:
     """Point a generated proof at a real session and real certificates (or leave the fuzzer's
     values); returns the error code the center must answer (``"accepted"`` for 200), if known."""
     # Hypothesis favours the first choice of a list (its "simplest"): the deep paths come first
-    session = data.draw(st.sampled_from(["fresh", "unknown", "used", "foreign", "generated"]),
-                        label="session")
+    session = data.draw(
+        st.sampled_from(["fresh", "unknown", "used", "foreign", "generated"]), label="session"
+    )
     challenge = b""
     if session == "unknown":
         case.path_parameters["session_id"] = str(uuid.UUID(int=data.draw(st.integers(0, 2**128 - 1))))
@@ -271,8 +289,12 @@ def _aim(case: Case, target: Target, data: st.DataObject) -> str | None:
         return "challenge_used"
     if session != "fresh" or card is None:
         return None
-    if card.refusal in ("certificate_not_jpki", "untrusted_certificate", "certificate_expired",
-                        "certificate_not_yet_valid"):
+    if card.refusal in (
+        "certificate_not_jpki",
+        "untrusted_certificate",
+        "certificate_expired",
+        "certificate_not_yet_valid",
+    ):
         return card.refusal  # decided before the signature is looked at
     if len(signature) != 256:
         return "bad_signature_length"
@@ -312,20 +334,25 @@ def test_unsigned_requests_are_refused(case: Case, stack: DevStack) -> None:
     else:
         assert response.status_code == 401, response.text
         # schemathesis fills the signature headers from the security schemes, with made-up values
-        assert error in ("unsigned_request", "bad_request_signature", "malformed_signature", "clock_skew",
-                         "unknown_terminal"), response.text
+        assert error in (
+            "unsigned_request",
+            "bad_request_signature",
+            "malformed_signature",
+            "clock_skew",
+            "unknown_terminal",
+        ), response.text
 
 
 @settings(FUZZ, max_examples=100)
 @schema.parametrize()
 @schema.given(data=st.data())
-def test_signed_requests(case: Case, data: st.DataObject, stack: DevStack,
-                         target: Target) -> None:
+def test_signed_requests(case: Case, data: st.DataObject, stack: DevStack, target: Target) -> None:
     expected = None
     if case.operation.path == RESIDENT and _documented_method(case):
         expected = _aim(case, target, data)
-    response = case.call_and_validate(verify=stack.center_tls, checks=CHECKS,
-                                      auth=TerminalSignature(target.terminal))
+    response = case.call_and_validate(
+        verify=stack.center_tls, checks=CHECKS, auth=TerminalSignature(target.terminal)
+    )
     if not _documented_method(case):
         return
     body = response.json()
@@ -355,10 +382,16 @@ def _flawed(good: bytes, flaw: str) -> bytes:
         now = dt.datetime.now(dt.UTC)
         aki = x509.UnrecognizedExtension(ExtensionOID.AUTHORITY_KEY_IDENTIFIER, bytes.fromhex("3005a4033001"))
         return (
-            x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=30)).add_extension(aki, critical=False)
-            .sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(aki, critical=False)
+            .sign(key, hashes.SHA256())
+            .public_bytes(serialization.Encoding.DER)
         )
     assert good.count(bytes.fromhex(old)) == 1
     return good.replace(bytes.fromhex(old), bytes.fromhex(new))

@@ -45,8 +45,13 @@ def copies(world: World, tmp_path_factory: pytest.TempPathFactory) -> Copies:
 def browser() -> Iterator[WebDriver]:
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--ignore-certificate-errors",
-                     "--disable-dev-shm-usage"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--ignore-certificate-errors",
+        "--disable-dev-shm-usage",
+    ):
         options.add_argument(argument)
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
     driver.set_page_load_timeout(PAGE_LOAD)
@@ -72,7 +77,8 @@ def names(copies: Copies) -> list[str]:
 def result_of(browser: WebDriver) -> str:
     """Waits for the result page; its verdict's outcome (or ``error:<code>``)."""
     WebDriverWait(browser, PAGE_LOAD).until(
-        lambda b: b.find_elements(By.CSS_SELECTOR, "#result .verdict, #result .error"))
+        lambda b: b.find_elements(By.CSS_SELECTOR, "#result .verdict, #result .error")
+    )
     verdicts = browser.find_elements(By.CSS_SELECTOR, "#result .verdict")
     if verdicts:
         return ",".join(str(v.get_attribute("data-outcome")) for v in verdicts)
@@ -104,7 +110,8 @@ def test_the_form_is_plain_html_in_japanese_and_english(world: World, http: http
 
 
 def test_an_uploaded_scan_of_a_printed_copy_is_genuine_and_the_page_names_no_one(
-        browser: WebDriver, world: World, copies: Copies, tmp_path: Path) -> None:
+    browser: WebDriver, world: World, copies: Copies, tmp_path: Path
+) -> None:
     scan = tmp_path / "scan.png"
     scan.write_bytes(encoded(page_image(copies.printed.payload)))
     assert upload(browser, world, scan) == "genuine"
@@ -116,7 +123,8 @@ def test_an_uploaded_scan_of_a_printed_copy_is_genuine_and_the_page_names_no_one
 
 
 def test_a_really_rendered_page_uploaded_is_genuine_and_its_printed_name_is_not_shown(
-        browser: WebDriver, world: World, copies: Copies, tmp_path: Path) -> None:
+    browser: WebDriver, world: World, copies: Copies, tmp_path: Path
+) -> None:
     printed = tmp_path / "printed.pdf"
     printed.write_bytes(pdf_of(*copies.printed.rendered(world.trust)))  # the resident's name is on it
     assert printed.stat().st_size < UPLOAD_LIMIT
@@ -125,8 +133,9 @@ def test_a_really_rendered_page_uploaded_is_genuine_and_its_printed_name_is_not_
     assert not [name for name in names(copies) if name in browser.page_source]
 
 
-def test_a_photo_of_a_voided_copy_is_shown_voided(browser: WebDriver, world: World, copies: Copies,
-                                                  tmp_path: Path) -> None:
+def test_a_photo_of_a_voided_copy_is_shown_voided(
+    browser: WebDriver, world: World, copies: Copies, tmp_path: Path
+) -> None:
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(photo_of(page_image(copies.voided.payload)))
     assert upload(browser, world, photo) == "voided"
@@ -139,15 +148,23 @@ def test_a_typed_number_and_code_are_checked(browser: WebDriver, world: World, c
     typed_code = payload.verification_code.replace("-", "").lower()
     assert type_in(browser, world, payload.issue_number + "/01", typed_code) == "genuine"
     assert "千代田区" in browser.find_element(By.ID, "result").text
-    assert type_in(browser, world, copies.not_printed.payload.issue_number,
-                   copies.not_printed.payload.verification_code) == "not_printed"
+    assert (
+        type_in(
+            browser,
+            world,
+            copies.not_printed.payload.issue_number,
+            copies.not_printed.payload.verification_code,
+        )
+        == "not_printed"
+    )
     assert type_in(browser, world, payload.issue_number, "0000-0000-0000") == "unknown"
     assert type_in(browser, world, "12345", typed_code) == "error:bad_form"
     assert not [name for name in names(copies) if name in browser.page_source]
 
 
-def test_a_file_that_is_not_a_page_is_refused_on_the_page(browser: WebDriver, world: World, copies: Copies,
-                                                          tmp_path: Path) -> None:
+def test_a_file_that_is_not_a_page_is_refused_on_the_page(
+    browser: WebDriver, world: World, copies: Copies, tmp_path: Path
+) -> None:
     notes = tmp_path / "notes.png"
     notes.write_bytes(b"not an image at all")
     assert upload(browser, world, notes) == "error:not_an_image"
@@ -159,19 +176,25 @@ def test_a_file_that_is_not_a_page_is_refused_on_the_page(browser: WebDriver, wo
 def test_bad_uploads_get_400_and_413(world: World, copies: Copies, http: httpx.Client) -> None:
     def status_of(answer: httpx.Response) -> tuple[int, str]:
         start = answer.text.find('data-error="')
-        return answer.status_code, answer.text[start + 12:answer.text.find('"', start + 12)]
+        return answer.status_code, answer.text[start + 12 : answer.text.find('"', start + 12)]
 
-    assert status_of(http.post("/verify", files={"page": ("x.png", b"text", "image/png")})) == (400,
-                                                                                            "not_an_image")
+    assert status_of(http.post("/verify", files={"page": ("x.png", b"text", "image/png")})) == (
+        400,
+        "not_an_image",
+    )
     smudged = encoded(smudged_page(copies.printed.payload))
     assert status_of(http.post("/verify", files={"page": ("smudged.png", smudged, "image/png")})) == (
-        400, "damaged_code")
+        400,
+        "damaged_code",
+    )
     too_big = b"\0" * (UPLOAD_LIMIT + 1)
-    assert status_of(http.post("/verify", files={"page": ("big.png", too_big, "image/png")})) == (413,
-                                                                                              "too_large")
+    assert status_of(http.post("/verify", files={"page": ("big.png", too_big, "image/png")})) == (
+        413,
+        "too_large",
+    )
 
     def chunked() -> Iterator[bytes]:  # no Content-Length: refused as it arrives
-        yield b"--b\r\nContent-Disposition: form-data; name=\"page\"; filename=\"p.png\"\r\n\r\n"
+        yield b'--b\r\nContent-Disposition: form-data; name="page"; filename="p.png"\r\n\r\n'
         for _ in range(UPLOAD_LIMIT // 65536 + 2):
             yield b"\0" * 65536
 
@@ -179,7 +202,9 @@ def test_bad_uploads_get_400_and_413(world: World, copies: Copies, http: httpx.C
     answer = http.post("/verify", content=chunked(), headers=multipart)
     assert status_of(answer) == (413, "too_large")
     assert status_of(http.post("/verify", content=b"{}", headers={"content-type": "application/json"})) == (
-        400, "bad_upload")
+        400,
+        "bad_upload",
+    )
     assert status_of(http.post("/verify", data={"issue_number": "", "code": ""})) == (400, "bad_form")
     broken = http.post("/verify", content=b"--b\r\nbroken", headers=multipart)
     assert status_of(broken) == (400, "bad_form")  # no file in it, and no typed fields either
@@ -187,8 +212,9 @@ def test_bad_uploads_get_400_and_413(world: World, copies: Copies, http: httpx.C
     assert http.post("/v1/sessions", content=b"\0" * 70_000).json()["error"] == "body_too_large"
 
 
-def test_without_the_published_keys_an_upload_is_unknown(world: World, copies: Copies, http: httpx.Client,
-                                                         tmp_path: Path) -> None:
+def test_without_the_published_keys_an_upload_is_unknown(
+    world: World, copies: Copies, http: httpx.Client, tmp_path: Path
+) -> None:
     keys = world.stack.center_dir / KEYS_FILE
     scan = encoded(page_image(copies.printed.payload))
     shutil.move(keys, tmp_path / KEYS_FILE)
@@ -203,7 +229,8 @@ def test_without_the_published_keys_an_upload_is_unknown(world: World, copies: C
 
 
 def test_the_center_publishes_its_keys_and_koufu_verify_can_use_them(
-        world: World, copies: Copies, http: httpx.Client, tmp_path: Path) -> None:
+    world: World, copies: Copies, http: httpx.Client, tmp_path: Path
+) -> None:
     published = http.get("/verify/keys.json").json()
     assert published == json.loads(copies.keys_file.read_text())
     scan = tmp_path / "scan.png"
@@ -213,8 +240,9 @@ def test_the_center_publishes_its_keys_and_koufu_verify_can_use_them(
 
 
 def test_the_center_s_log_names_no_one(world: World, copies: Copies, http: httpx.Client) -> None:
-    answer = http.post("/verify", files={"page": ("scan.png", encoded(page_image(copies.printed.payload)),
-                                                  "image/png")})
+    answer = http.post(
+        "/verify", files={"page": ("scan.png", encoded(page_image(copies.printed.payload)), "image/png")}
+    )
     assert 'data-outcome="genuine"' in answer.text
     log = world.stack.center_log.read_text(encoding="utf-8", errors="replace")
     assert not [name for name in names(copies) if name in log]

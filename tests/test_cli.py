@@ -14,8 +14,22 @@ from koufu.cli import main
 
 def test_card_issue_and_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     card = tmp_path / "card.json"
-    code = main(["card", "issue", "--out", str(card), "--pin", "4321", "--authority",
-                 str(tmp_path / "ca"), "--my-number", "123456789018", "--birth-date", "1985-02-03"])
+    code = main(
+        [
+            "card",
+            "issue",
+            "--out",
+            str(card),
+            "--pin",
+            "4321",
+            "--authority",
+            str(tmp_path / "ca"),
+            "--my-number",
+            "123456789018",
+            "--birth-date",
+            "1985-02-03",
+        ]
+    )
     assert code == 0 and card.exists()
     emulated = VirtualCard.open(card)
     assert emulated.state.holder.my_number == "123456789018"
@@ -27,24 +41,49 @@ def test_card_issue_and_status(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 
 def test_bad_input_gives_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["card", "issue", "--out", str(tmp_path / "c.json"), "--pin", "12",
-                 "--authority", str(tmp_path / "ca")])
+    code = main(
+        [
+            "card",
+            "issue",
+            "--out",
+            str(tmp_path / "c.json"),
+            "--pin",
+            "12",
+            "--authority",
+            str(tmp_path / "ca"),
+        ]
+    )
     assert code == 1
     assert "user-authentication PIN must be 4 characters" in capsys.readouterr().err
     assert main(["card", "status", str(tmp_path / "missing.json")]) == 1
-    assert main(["card", "issue", "--out", str(tmp_path / "c.json"), "--my-number",
-                 "123456789010", "--authority", str(tmp_path / "ca")]) == 1
+    assert (
+        main(
+            [
+                "card",
+                "issue",
+                "--out",
+                str(tmp_path / "c.json"),
+                "--my-number",
+                "123456789010",
+                "--authority",
+                str(tmp_path / "ca"),
+            ]
+        )
+        == 1
+    )
 
 
 def test_console_entry_point_runs() -> None:
-    result = subprocess.run([sys.executable, "-m", "koufu", "--help"], capture_output=True,
-                            text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "koufu", "--help"], capture_output=True, text=True, check=True
+    )
     assert "card" in result.stdout and "verify" in result.stdout
     assert "demo" not in result.stdout  # the development tools have their own command
 
 
 def test_the_development_command_lists_its_tools() -> None:
-    result = subprocess.run([sys.executable, "-m", "devtools", "--help"], capture_output=True,
-                            text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "devtools", "--help"], capture_output=True, text=True, check=True
+    )
     for tool in ("run", "demo", "kiosk", "screenshots", "town"):
         assert f"    {tool}" in result.stdout, tool

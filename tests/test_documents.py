@@ -85,8 +85,13 @@ CODES: dict[type[DocumentError], str] = {
     BadIssueNumber: "bad_issue_number",
     BadVerificationCode: "bad_verification_code",
 }
-FUZZ = settings(deadline=None, derandomize=True, database=None, max_examples=300,
-                suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    max_examples=300,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 # ------------------------------------------------------------------------------------------- helpers
@@ -104,8 +109,13 @@ class World:
 @pytest.fixture(scope="module")
 def world() -> World:
     chiyoda, osaka = MunicipalKey.generate(CHIYODA), MunicipalKey.generate(OSAKA)
-    return World(chiyoda, osaka, ec.generate_private_key(ec.SECP256R1()),
-                 ec.generate_private_key(ec.SECP256R1()), TrustList([chiyoda.trusted(), osaka.trusted()]))
+    return World(
+        chiyoda,
+        osaka,
+        ec.generate_private_key(ec.SECP256R1()),
+        ec.generate_private_key(ec.SECP256R1()),
+        TrustList([chiyoda.trusted(), osaka.trusted()]),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -114,11 +124,24 @@ def good(world: World) -> bytes:
     return seal(sign(make_document(), world.chiyoda), TERMINAL, world.terminal.public_key())
 
 
-def open_(sealed: bytes, world: World, *, terminal_id: str = TERMINAL,
-          terminal_key: ec.EllipticCurvePrivateKey | None = None, trust: TrustList | None = None,
-          expected: Binding = EXPECTED, now: dt.datetime = NOW) -> OpenedDocument:
-    return open_sealed(sealed, terminal_id=terminal_id, terminal_key=terminal_key or world.terminal,
-                       trust=world.trust if trust is None else trust, expected=expected, now=now)
+def open_(
+    sealed: bytes,
+    world: World,
+    *,
+    terminal_id: str = TERMINAL,
+    terminal_key: ec.EllipticCurvePrivateKey | None = None,
+    trust: TrustList | None = None,
+    expected: Binding = EXPECTED,
+    now: dt.datetime = NOW,
+) -> OpenedDocument:
+    return open_sealed(
+        sealed,
+        terminal_id=terminal_id,
+        terminal_key=terminal_key or world.terminal,
+        trust=world.trust if trust is None else trust,
+        expected=expected,
+        now=now,
+    )
 
 
 def refused(error_type: type[DocumentError], call: Callable[[], object]) -> DocumentError:
@@ -147,19 +170,33 @@ def point(key: ec.EllipticCurvePublicKey) -> bytes:
 
 
 def spec_key(shared: bytes, ephemeral: bytes, recipient: bytes, terminal_id: str) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=ephemeral + recipient,
-                info=b"koufu-sealed/1 " + terminal_id.encode()).derive(shared)
+    return HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=ephemeral + recipient,
+        info=b"koufu-sealed/1 " + terminal_id.encode(),
+    ).derive(shared)
 
 
-def spec_seal(plaintext: bytes, recipient_key: ec.EllipticCurvePublicKey, *, recipient: str = TERMINAL,
-              issue_number: str = ISSUE.text) -> bytes:
+def spec_seal(
+    plaintext: bytes,
+    recipient_key: ec.EllipticCurvePublicKey,
+    *,
+    recipient: str = TERMINAL,
+    issue_number: str = ISSUE.text,
+) -> bytes:
     """The envelope as the written spec describes it, built without the documents package."""
     ephemeral = ec.generate_private_key(ec.SECP256R1())
     ephemeral_point = point(ephemeral.public_key())
-    key = spec_key(ephemeral.exchange(ec.ECDH(), recipient_key), ephemeral_point, point(recipient_key),
-                   recipient)
-    header = {"format": "koufu-sealed/1", "recipient": recipient, "ephemeral": b64(ephemeral_point),
-              "issue_number": issue_number}
+    key = spec_key(
+        ephemeral.exchange(ec.ECDH(), recipient_key), ephemeral_point, point(recipient_key), recipient
+    )
+    header = {
+        "format": "koufu-sealed/1",
+        "recipient": recipient,
+        "ephemeral": b64(ephemeral_point),
+        "issue_number": issue_number,
+    }
     nonce = os.urandom(12)
     ciphertext = AESGCM(key).encrypt(nonce, plaintext, spec_json(header))
     return spec_json({**header, "nonce": b64(nonce), "ciphertext": b64(ciphertext)})
@@ -170,14 +207,21 @@ def spec_open(sealed: bytes, terminal_key: ec.EllipticCurvePrivateKey) -> bytes:
     header = {name: envelope[name] for name in ("format", "recipient", "ephemeral", "issue_number")}
     ephemeral_point = unb64(envelope["ephemeral"])
     ephemeral = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), ephemeral_point)
-    key = spec_key(terminal_key.exchange(ec.ECDH(), ephemeral), ephemeral_point,
-                   point(terminal_key.public_key()), envelope["recipient"])
+    key = spec_key(
+        terminal_key.exchange(ec.ECDH(), ephemeral),
+        ephemeral_point,
+        point(terminal_key.public_key()),
+        envelope["recipient"],
+    )
     return AESGCM(key).decrypt(unb64(envelope["nonce"]), unb64(envelope["ciphertext"]), spec_json(header))
 
 
 def inner(signed: SignedDocument) -> dict[str, Any]:
-    return {"document": signed.document.to_json(), "key_id": signed.key_id,
-            "signature": b64(signed.signature)}
+    return {
+        "document": signed.document.to_json(),
+        "key_id": signed.key_id,
+        "signature": b64(signed.signature),
+    }
 
 
 def envelope_of(sealed: bytes) -> dict[str, Any]:
@@ -202,23 +246,38 @@ def flip(text: str, index: int) -> str:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER) | st.text(max_size=12),
-    lambda children: (st.lists(children, max_size=4)
-                      | st.dictionaries(st.text(max_size=6), children, max_size=4)),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
     max_leaves=24,
 )
 
 
 def test_canonical_json_is_sorted_compact_utf8() -> None:
-    value = {"b": 1, "a": [True, None, "日本\n\"x\""], "": {"z": -3, "y": False}}
+    value = {"b": 1, "a": [True, None, '日本\n"x"'], "": {"z": -3, "y": False}}
     assert canonical_json(value) == (
         '{"":{"y":false,"z":-3},"a":[true,null,"日本\\n\\"x\\""],"b":1}'.encode()
     )
 
 
-@pytest.mark.parametrize("value", [
-    1.0, {"fee": 200.0}, float("nan"), (1, 2), {1: "a"}, {"a": b"bytes"}, MAX_SAFE_INTEGER + 1,
-    -MAX_SAFE_INTEGER - 1, "\ud800", {"\udfff": 1}, dt.date(2026, 1, 1), [1, [2.5]], {"a": {"b": {1, 2}}},
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        1.0,
+        {"fee": 200.0},
+        float("nan"),
+        (1, 2),
+        {1: "a"},
+        {"a": b"bytes"},
+        MAX_SAFE_INTEGER + 1,
+        -MAX_SAFE_INTEGER - 1,
+        "\ud800",
+        {"\udfff": 1},
+        dt.date(2026, 1, 1),
+        [1, [2.5]],
+        {"a": {"b": {1, 2}}},
+    ],
+)
 def test_canonical_json_refuses_what_it_cannot_carry(value: Any) -> None:
     with pytest.raises(ValueError):
         canonical_json(value)
@@ -244,11 +303,29 @@ def test_canonical_round_trip(value: Any) -> None:
         assert canonical_json(dict(reversed(list(value.items())))) == data
 
 
-@pytest.mark.parametrize("data", [
-    b'{"a":1,"a":2}', b'{"x":{"a":1,"a":1}}', b'[NaN]', b'[Infinity]', b'[-Infinity]', b'[1.5]', b'[1e3]',
-    b'\xff\xfe[]', b'["\xc3"]', b'\xef\xbb\xbf[]', b'["\\ud800"]', b'[9007199254740992]', b'{',
-    b'', b'[1] [2]', b'"\x01"', b'[' * 100_000, b'1' * 5000,
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"a":1,"a":2}',
+        b'{"x":{"a":1,"a":1}}',
+        b"[NaN]",
+        b"[Infinity]",
+        b"[-Infinity]",
+        b"[1.5]",
+        b"[1e3]",
+        b"\xff\xfe[]",
+        b'["\xc3"]',
+        b"\xef\xbb\xbf[]",
+        b'["\\ud800"]',
+        b"[9007199254740992]",
+        b"{",
+        b"",
+        b"[1] [2]",
+        b'"\x01"',
+        b"[" * 100_000,
+        b"1" * 5000,
+    ],
+)
 def test_parse_json_refuses(data: bytes) -> None:
     refused(MalformedDocument, lambda: parse_json(data))
 
@@ -300,40 +377,73 @@ def test_issue_number_page_range(n: int, of: int) -> None:
     refused(BadIssueNumber, lambda: ISSUE.page(n, of))
 
 
-@pytest.mark.parametrize("text", [
-    "20261123/131016/T-0001/1/000042", "20261123/131016/T-0001/01/42", "2026112/131016/T-0001/01/000042",
-    "20261123/13101/T-0001/01/000042", "20261123/131016/t-0001/01/000042", "20261123/131016//01/000042",
-    "20261123/131016/" + "T" * 33 + "/01/000042", "20261123/131016/T-0001/00/000042",
-    "20261123/131016/T-0001/01/000000", "20260230/131016/T-0001/01/000042",
-    "00000101/131016/T-0001/01/000042", " 20261123/131016/T-0001/01/000042",
-    "20261123/131016/T-0001/01/000042\n", "20261123/131016/T 0001/01/000042",
-    "20261123-131016-T-0001-01-000042", "２０２６1123/131016/T-0001/01/000042",
-    "20261123/131016/T-0001/01/000042/01", "20261123/131016/T_0001/01/000042", "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "20261123/131016/T-0001/1/000042",
+        "20261123/131016/T-0001/01/42",
+        "2026112/131016/T-0001/01/000042",
+        "20261123/13101/T-0001/01/000042",
+        "20261123/131016/t-0001/01/000042",
+        "20261123/131016//01/000042",
+        "20261123/131016/" + "T" * 33 + "/01/000042",
+        "20261123/131016/T-0001/00/000042",
+        "20261123/131016/T-0001/01/000000",
+        "20260230/131016/T-0001/01/000042",
+        "00000101/131016/T-0001/01/000042",
+        " 20261123/131016/T-0001/01/000042",
+        "20261123/131016/T-0001/01/000042\n",
+        "20261123/131016/T 0001/01/000042",
+        "20261123-131016-T-0001-01-000042",
+        "２０２６1123/131016/T-0001/01/000042",
+        "20261123/131016/T-0001/01/000042/01",
+        "20261123/131016/T_0001/01/000042",
+        "",
+    ],
+)
 def test_issue_number_parse_refuses(text: str) -> None:
     refused(BadIssueNumber, lambda: IssueNumber.parse(text))
 
 
-@pytest.mark.parametrize("text", [
-    "20261123/131016/T-0001/01/000042", "20261123/131016/T-0001/01/000042/00",
-    "20261123/131016/T-0001/01/000042/1", "20261123/131016/T-0001/01/000042/001",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "20261123/131016/T-0001/01/000042",
+        "20261123/131016/T-0001/01/000042/00",
+        "20261123/131016/T-0001/01/000042/1",
+        "20261123/131016/T-0001/01/000042/001",
+    ],
+)
 def test_issue_number_parse_page_refuses(text: str) -> None:
     refused(BadIssueNumber, lambda: IssueNumber.parse_page(text))
 
 
-@pytest.mark.parametrize("changes", [
-    {"municipality": "13101"}, {"municipality": 131016}, {"terminal_id": "t-1"}, {"terminal_id": ""},
-    {"printer": 0}, {"printer": 100}, {"printer": True}, {"sequence": 0}, {"sequence": 1_000_000},
-    {"day": dt.datetime(2026, 11, 23, tzinfo=JST)}, {"day": "2026-11-23"},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"municipality": "13101"},
+        {"municipality": 131016},
+        {"terminal_id": "t-1"},
+        {"terminal_id": ""},
+        {"printer": 0},
+        {"printer": 100},
+        {"printer": True},
+        {"sequence": 0},
+        {"sequence": 1_000_000},
+        {"day": dt.datetime(2026, 11, 23, tzinfo=JST)},
+        {"day": "2026-11-23"},
+    ],
+)
 def test_issue_number_fields_are_checked(changes: dict[str, Any]) -> None:
     refused(BadIssueNumber, lambda: dataclasses.replace(ISSUE, **changes))
 
 
 issue_numbers = st.builds(
-    IssueNumber, day=st.dates(), municipality=st.from_regex(r"[0-9]{6}", fullmatch=True),
-    terminal_id=st.from_regex(r"[A-Z0-9-]{1,32}", fullmatch=True), printer=st.integers(1, 99),
+    IssueNumber,
+    day=st.dates(),
+    municipality=st.from_regex(r"[0-9]{6}", fullmatch=True),
+    terminal_id=st.from_regex(r"[A-Z0-9-]{1,32}", fullmatch=True),
+    printer=st.integers(1, 99),
     sequence=st.integers(1, 999_999),
 )
 
@@ -366,8 +476,11 @@ def test_document_json_round_trip_and_canonical_form() -> None:
     assert json.loads(canonical)["format"] == "koufu-document/1"
     assert json.loads(canonical)["issue_number"] == "20261123/131016/T-0001/01/000042"
     assert json.loads(canonical)["binding"] == {
-        "order_id": EXPECTED.order_id, "session_id": EXPECTED.session_id, "terminal_id": TERMINAL,
-        "holder_certificate": hashlib.sha256(HOLDER_DER).hexdigest()}
+        "order_id": EXPECTED.order_id,
+        "session_id": EXPECTED.session_id,
+        "terminal_id": TERMINAL,
+        "holder_certificate": hashlib.sha256(HOLDER_DER).hexdigest(),
+    }
     assert document.content_hash() == hashlib.sha256(canonical).hexdigest()
     assert make_document(pages=3).content_hash() != document.content_hash()
 
@@ -388,25 +501,47 @@ def test_document_keeps_its_own_copy_of_the_content() -> None:
     assert document.content == {"name": CANARY, "rows": [1, 2]}
 
 
-@pytest.mark.parametrize("changes", [
-    {"municipality": OSAKA}, {"municipality": "1310"}, {"certificate_type": ""},
-    {"certificate_type": "Resident"}, {"certificate_type": "住民票"}, {"pages": 0}, {"pages": 100},
-    {"pages": True}, {"pages": "2"}, {"issued_at": dt.datetime(2026, 11, 23, 10, 15)},
-    {"issued_at": "2026-11-23T10:15:30+09:00"}, {"content": {"fee": 200.5}}, {"content": [1]},
-    {"content": {"a": (1,)}}, {"content": {"blob": "a" * MAX_DOCUMENT_BYTES}},
-    {"issue": dataclasses.replace(ISSUE, day=dt.date(2026, 11, 24))},
-    {"issue": dataclasses.replace(ISSUE, terminal_id=OTHER_TERMINAL)},
-    {"issue": ISSUE.text}, {"binding": EXPECTED.to_json()},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"municipality": OSAKA},
+        {"municipality": "1310"},
+        {"certificate_type": ""},
+        {"certificate_type": "Resident"},
+        {"certificate_type": "住民票"},
+        {"pages": 0},
+        {"pages": 100},
+        {"pages": True},
+        {"pages": "2"},
+        {"issued_at": dt.datetime(2026, 11, 23, 10, 15)},
+        {"issued_at": "2026-11-23T10:15:30+09:00"},
+        {"content": {"fee": 200.5}},
+        {"content": [1]},
+        {"content": {"a": (1,)}},
+        {"content": {"blob": "a" * MAX_DOCUMENT_BYTES}},
+        {"issue": dataclasses.replace(ISSUE, day=dt.date(2026, 11, 24))},
+        {"issue": dataclasses.replace(ISSUE, terminal_id=OTHER_TERMINAL)},
+        {"issue": ISSUE.text},
+        {"binding": EXPECTED.to_json()},
+    ],
+)
 def test_document_fields_are_checked(changes: dict[str, Any]) -> None:
     refused(MalformedDocument, lambda: make_document(**changes))
 
 
-@pytest.mark.parametrize("changes", [
-    {"order_id": ""}, {"order_id": "a b"}, {"order_id": "x" * 129}, {"session_id": "注文"},
-    {"terminal_id": "t-0001"}, {"holder_certificate": "AB" * 32}, {"holder_certificate": "ab" * 31},
-    {"holder_certificate": b"\x00" * 32},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"order_id": ""},
+        {"order_id": "a b"},
+        {"order_id": "x" * 129},
+        {"session_id": "注文"},
+        {"terminal_id": "t-0001"},
+        {"holder_certificate": "AB" * 32},
+        {"holder_certificate": "ab" * 31},
+        {"holder_certificate": b"\x00" * 32},
+    ],
+)
 def test_binding_fields_are_checked(changes: dict[str, Any]) -> None:
     refused(MalformedDocument, lambda: dataclasses.replace(EXPECTED, **changes))
 
@@ -417,20 +552,33 @@ def mutate_json(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
             del data[key]
         else:
             data[key] = value
+
     return change
 
 
-@pytest.mark.parametrize("change", [
-    mutate_json("format", "koufu-document/2"), mutate_json("format", KeyError),
-    mutate_json("pages", KeyError), mutate_json("extra", 1), mutate_json("pages", 2.0),
-    mutate_json("pages", True), mutate_json("content", []),
-    mutate_json("issued_at", "2026-11-23T10:15:30"), mutate_json("issued_at", "2026-11-23T01:15:30Z"),
-    mutate_json("issued_at", "2026-11-23 10:15:30+09:00"), mutate_json("issued_at", 1795392930),
-    mutate_json("issue_number", "20261123/131016/T-0001/01/42"), mutate_json("issue_number", None),
-    mutate_json("binding", {}), mutate_json("binding", [EXPECTED.order_id]),
-    mutate_json("binding", {**EXPECTED.to_json(), "extra": "x"}), mutate_json("municipality", 131016),
-    mutate_json("issued_at", "9999-12-31T23:00:00-05:00"),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        mutate_json("format", "koufu-document/2"),
+        mutate_json("format", KeyError),
+        mutate_json("pages", KeyError),
+        mutate_json("extra", 1),
+        mutate_json("pages", 2.0),
+        mutate_json("pages", True),
+        mutate_json("content", []),
+        mutate_json("issued_at", "2026-11-23T10:15:30"),
+        mutate_json("issued_at", "2026-11-23T01:15:30Z"),
+        mutate_json("issued_at", "2026-11-23 10:15:30+09:00"),
+        mutate_json("issued_at", 1795392930),
+        mutate_json("issue_number", "20261123/131016/T-0001/01/42"),
+        mutate_json("issue_number", None),
+        mutate_json("binding", {}),
+        mutate_json("binding", [EXPECTED.order_id]),
+        mutate_json("binding", {**EXPECTED.to_json(), "extra": "x"}),
+        mutate_json("municipality", 131016),
+        mutate_json("issued_at", "9999-12-31T23:00:00-05:00"),
+    ],
+)
 def test_document_from_json_is_strict(change: Callable[[dict[str, Any]], None]) -> None:
     data = make_document().to_json()
     change(data)
@@ -450,8 +598,12 @@ def test_key_ids_and_trust_list_round_trip(world: World) -> None:
     assert data["format"] == "koufu-trust/1"
     assert [entry["key_id"] for entry in data["keys"]] == sorted(trust)
     chiyoda_entry = next(entry for entry in data["keys"] if entry["municipality"] == CHIYODA)
-    assert chiyoda_entry == {"municipality": CHIYODA, "key_id": world.chiyoda.key_id, "public_key": b64(raw),
-                             "not_after": None}
+    assert chiyoda_entry == {
+        "municipality": CHIYODA,
+        "key_id": world.chiyoda.key_id,
+        "public_key": b64(raw),
+        "not_after": None,
+    }
     again = TrustList.from_json(json.loads(canonical_json(data)))
     assert dict(again) == dict(trust) and again[world.osaka.key_id].not_after == expiring.not_after
     restored = MunicipalKey.from_private_bytes(CHIYODA, world.chiyoda.private_bytes())
@@ -460,12 +612,19 @@ def test_key_ids_and_trust_list_round_trip(world: World) -> None:
     assert "Ed25519PrivateKey" not in repr(world.chiyoda)
 
 
-@pytest.mark.parametrize("change", [
-    lambda e: e.update(key_id="0" * 16), lambda e: e.update(public_key=e["public_key"][:-2]),
-    lambda e: e.update(public_key=e["public_key"] + "="), lambda e: e.update(municipality="13101"),
-    lambda e: e.update(not_after="2027-03-31"), lambda e: e.update(extra=1), lambda e: e.pop("not_after"),
-    lambda e: e.update(public_key=None),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda e: e.update(key_id="0" * 16),
+        lambda e: e.update(public_key=e["public_key"][:-2]),
+        lambda e: e.update(public_key=e["public_key"] + "="),
+        lambda e: e.update(municipality="13101"),
+        lambda e: e.update(not_after="2027-03-31"),
+        lambda e: e.update(extra=1),
+        lambda e: e.pop("not_after"),
+        lambda e: e.update(public_key=None),
+    ],
+)
 def test_trust_list_from_json_is_strict(world: World, change: Callable[[dict[str, Any]], object]) -> None:
     data = TrustList([world.chiyoda.trusted()]).to_json()
     change(data["keys"][0])
@@ -474,8 +633,12 @@ def test_trust_list_from_json_is_strict(world: World, change: Callable[[dict[str
 
 def test_trust_list_refuses_duplicates_and_other_shapes(world: World) -> None:
     entry = world.chiyoda.trusted().to_json()
-    for data in ({"format": "koufu-trust/1", "keys": [entry, entry]}, {"format": "koufu-trust/2", "keys": []},
-                 {"format": "koufu-trust/1", "keys": {}}, [entry]):
+    for data in (
+        {"format": "koufu-trust/1", "keys": [entry, entry]},
+        {"format": "koufu-trust/2", "keys": []},
+        {"format": "koufu-trust/1", "keys": {}},
+        [entry],
+    ):
         refused(MalformedDocument, functools.partial(TrustList.from_json, data))
     naive = dt.datetime(2027, 3, 31)
     refused(MalformedDocument, lambda: TrustedKey(CHIYODA, world.chiyoda.public_key, naive))
@@ -487,7 +650,7 @@ def test_trust_list_refuses_duplicates_and_other_shapes(world: World) -> None:
 
 def spec_code(signature: bytes) -> str:
     bits = format(int.from_bytes(hashlib.sha256(b"koufu-verify/1" + signature).digest()[:8], "big"), "064b")
-    symbols = "".join("0123456789ABCDEFGHJKMNPQRSTVWXYZ"[int(bits[i:i + 5], 2)] for i in range(0, 60, 5))
+    symbols = "".join("0123456789ABCDEFGHJKMNPQRSTVWXYZ"[int(bits[i : i + 5], 2)] for i in range(0, 60, 5))
     return f"{symbols[:4]}-{symbols[4:8]}-{symbols[8:]}"
 
 
@@ -510,10 +673,19 @@ def test_verification_code_reads_crockford_aliases() -> None:
     assert parse_verification_code("0123456789ab") == "0123-4567-89AB"
 
 
-@pytest.mark.parametrize("text", [
-    "", "0123-4567-89A", "0123-4567-89ABC", "0123-4567-89AU", "0123 4567 89AB", "０１２３-4567-89AB",
-    "0123-4567-89A!", "0" * 65,
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "0123-4567-89A",
+        "0123-4567-89ABC",
+        "0123-4567-89AU",
+        "0123 4567 89AB",
+        "０１２３-4567-89AB",
+        "0123-4567-89A!",
+        "0" * 65,
+    ],
+)
 def test_verification_code_parse_refuses(text: str) -> None:
     refused(BadVerificationCode, lambda: parse_verification_code(text))
 
@@ -559,8 +731,14 @@ def test_each_seal_is_fresh(world: World, good: bytes) -> None:
 
 def test_the_center_cannot_read_a_sealed_document(world: World, good: bytes) -> None:
     """The relaying center sees the recipient and the issue number, never the content."""
-    for form in (CANARY.encode(), json.dumps(CANARY).encode(), "山田花子".encode(), b"CANARY",
-                 EXPECTED.holder_certificate.encode(), EXPECTED.order_id.encode()):
+    for form in (
+        CANARY.encode(),
+        json.dumps(CANARY).encode(),
+        "山田花子".encode(),
+        b"CANARY",
+        EXPECTED.holder_certificate.encode(),
+        EXPECTED.order_id.encode(),
+    ):
         assert form not in good
     envelope = envelope_of(good)
     assert set(envelope) - {"format", "recipient", "ephemeral", "issue_number"} == {"nonce", "ciphertext"}
@@ -569,14 +747,17 @@ def test_the_center_cannot_read_a_sealed_document(world: World, good: bytes) -> 
     refused(UndecryptableDocument, lambda: open_(good, world, terminal_key=world.other_terminal))
 
 
-@pytest.mark.parametrize("field, changed", [
-    ("order_id", {"order_id": "ORD-20261123-000018"}),
-    ("session_id", {"session_id": "0d3e0f7a-1111-4b7e-9d2a-0c5e1f3b7a91"}),
-    ("terminal_id", {"terminal_id": OTHER_TERMINAL}),
-    ("holder_certificate", {"holder_certificate": Binding.holder_hash(HOLDER_DER + b"another card")}),
-    ("order_id", {"order_id": "ORD-1", "session_id": "S-1", "holder_certificate": "0" * 64}),
-    ("session_id", {"session_id": "S-1", "terminal_id": OTHER_TERMINAL}),
-])
+@pytest.mark.parametrize(
+    "field, changed",
+    [
+        ("order_id", {"order_id": "ORD-20261123-000018"}),
+        ("session_id", {"session_id": "0d3e0f7a-1111-4b7e-9d2a-0c5e1f3b7a91"}),
+        ("terminal_id", {"terminal_id": OTHER_TERMINAL}),
+        ("holder_certificate", {"holder_certificate": Binding.holder_hash(HOLDER_DER + b"another card")}),
+        ("order_id", {"order_id": "ORD-1", "session_id": "S-1", "holder_certificate": "0" * 64}),
+        ("session_id", {"session_id": "S-1", "terminal_id": OTHER_TERMINAL}),
+    ],
+)
 def test_document_for_another_binding_is_refused(world: World, field: str, changed: dict[str, str]) -> None:
     """Another order, session, terminal or card: the first differing field is named, no value is told."""
     binding = dataclasses.replace(EXPECTED, **changed)
@@ -609,8 +790,9 @@ def test_sealed_for_another_terminal_is_refused(world: World) -> None:
     relabelled = reenvelope({**envelope_of(sealed), "recipient": TERMINAL})
     refused(UndecryptableDocument, lambda: open_(relabelled, world))
     # and it does open where it belongs
-    opened = open_(sealed, world, terminal_id=OTHER_TERMINAL, terminal_key=world.other_terminal,
-                   expected=binding)
+    opened = open_(
+        sealed, world, terminal_id=OTHER_TERMINAL, terminal_key=world.other_terminal, expected=binding
+    )
     assert opened.document == document
 
 
@@ -645,18 +827,21 @@ def test_bad_signature_is_refused(world: World) -> None:
     signed = sign(make_document(), world.chiyoda)
     flipped = bytes([signed.signature[0] ^ 0x80]) + signed.signature[1:]
     for signature in (flipped, sign(make_document(pages=3), world.chiyoda).signature, bytes(64)):
-        sealed = seal(SignedDocument(signed.document, signed.key_id, signature), TERMINAL,
-                      world.terminal.public_key())
+        sealed = seal(
+            SignedDocument(signed.document, signed.key_id, signature), TERMINAL, world.terminal.public_key()
+        )
         refused(BadSignature, functools.partial(open_, sealed, world))
     # a document changed after signing (one field) fails in the same way
     changed = spec_json({**inner(signed), "document": make_document(pages=3).to_json()})
     refused(BadSignature, lambda: open_(spec_seal(changed, world.terminal.public_key()), world))
 
 
-@pytest.mark.parametrize("name, index", [("ciphertext", 0), ("ciphertext", 100), ("ciphertext", -1),
-                                         ("nonce", 0), ("nonce", 11)])
-def test_flipped_bit_in_ciphertext_or_nonce_is_refused(world: World, good: bytes, name: str,
-                                                       index: int) -> None:
+@pytest.mark.parametrize(
+    "name, index", [("ciphertext", 0), ("ciphertext", 100), ("ciphertext", -1), ("nonce", 0), ("nonce", 11)]
+)
+def test_flipped_bit_in_ciphertext_or_nonce_is_refused(
+    world: World, good: bytes, name: str, index: int
+) -> None:
     envelope = envelope_of(good)
     envelope[name] = flip(envelope[name], index)
     refused(UndecryptableDocument, lambda: open_(reenvelope(envelope), world))
@@ -685,16 +870,27 @@ def test_changed_issue_number_is_refused(world: World, good: bytes) -> None:
     assert "issue number" in error.message
 
 
-@pytest.mark.parametrize("change", [
-    *[mutate_json(name, KeyError) for name in ("format", "recipient", "ephemeral", "issue_number", "nonce",
-                                               "ciphertext")],
-    mutate_json("extra", "x"), mutate_json("signature", "x"), mutate_json("format", "koufu-sealed/2"),
-    mutate_json("nonce", 12), mutate_json("recipient", None), mutate_json("issue_number", "42"),
-    mutate_json("nonce", b64(bytes(16))), mutate_json("ciphertext", b64(bytes(15))),
-    mutate_json("nonce", "QUJDREVGR0hJSktM="),
-])
-def test_envelope_fields_are_checked(world: World, good: bytes,
-                                     change: Callable[[dict[str, Any]], None]) -> None:
+@pytest.mark.parametrize(
+    "change",
+    [
+        *[
+            mutate_json(name, KeyError)
+            for name in ("format", "recipient", "ephemeral", "issue_number", "nonce", "ciphertext")
+        ],
+        mutate_json("extra", "x"),
+        mutate_json("signature", "x"),
+        mutate_json("format", "koufu-sealed/2"),
+        mutate_json("nonce", 12),
+        mutate_json("recipient", None),
+        mutate_json("issue_number", "42"),
+        mutate_json("nonce", b64(bytes(16))),
+        mutate_json("ciphertext", b64(bytes(15))),
+        mutate_json("nonce", "QUJDREVGR0hJSktM="),
+    ],
+)
+def test_envelope_fields_are_checked(
+    world: World, good: bytes, change: Callable[[dict[str, Any]], None]
+) -> None:
     envelope = envelope_of(good)
     change(envelope)
     refused(MalformedDocument, lambda: open_(reenvelope(envelope), world))
@@ -704,11 +900,20 @@ def test_envelope_must_be_canonical_json(world: World, good: bytes) -> None:
     envelope = envelope_of(good)
     duplicate = good.replace(b'"format":', b'"format":"koufu-sealed/1","format":', 1)
     assert json.loads(duplicate) == envelope  # a lenient parser would take it
-    for sealed in (duplicate, good + b"\n", b" " + good, json.dumps(envelope).encode(),
-                   json.dumps(envelope, sort_keys=True, ensure_ascii=False, indent=1).encode(),
-                   json.dumps(dict(reversed(list(envelope.items()))), separators=(",", ":")).encode(),
-                   good.replace(b'"recipient":"T-0001"', b'"recipient":"\\u0054-0001"'),
-                   good.decode().encode("utf-16"), b"[" + good + b"]", b"null", b"", "壊れた".encode()):
+    for sealed in (
+        duplicate,
+        good + b"\n",
+        b" " + good,
+        json.dumps(envelope).encode(),
+        json.dumps(envelope, sort_keys=True, ensure_ascii=False, indent=1).encode(),
+        json.dumps(dict(reversed(list(envelope.items()))), separators=(",", ":")).encode(),
+        good.replace(b'"recipient":"T-0001"', b'"recipient":"\\u0054-0001"'),
+        good.decode().encode("utf-16"),
+        b"[" + good + b"]",
+        b"null",
+        b"",
+        "壊れた".encode(),
+    ):
         refused(MalformedDocument, functools.partial(open_, sealed, world))
 
 
@@ -723,20 +928,23 @@ def test_oversize_is_refused(world: World, good: bytes) -> None:
     refused(MalformedDocument, lambda: open_(spec_seal(huge, world.terminal.public_key()), world))
 
 
-@pytest.mark.parametrize("make_plaintext", [
-    lambda i: b"not json",
-    lambda i: spec_json([i]),
-    lambda i: spec_json({**i, "extra": 1}),
-    lambda i: spec_json({k: v for k, v in i.items() if k != "key_id"}),
-    lambda i: spec_json({**i, "signature": i["signature"] + "="}),
-    lambda i: spec_json({**i, "signature": i["signature"][:-4]}),
-    lambda i: spec_json({**i, "key_id": i["key_id"].upper()}),
-    lambda i: spec_json({**i, "key_id": 7}),
-    lambda i: spec_json({**i, "document": {**i["document"], "colour": "red"}}),
-    lambda i: spec_json({**i, "document": {**i["document"], "pages": 2.0}}),
-    lambda i: json.dumps(i).encode(),
-    lambda i: spec_json(i).replace(b'"key_id":', b'"key_id":"0000000000000000","key_id":'),
-])
+@pytest.mark.parametrize(
+    "make_plaintext",
+    [
+        lambda i: b"not json",
+        lambda i: spec_json([i]),
+        lambda i: spec_json({**i, "extra": 1}),
+        lambda i: spec_json({k: v for k, v in i.items() if k != "key_id"}),
+        lambda i: spec_json({**i, "signature": i["signature"] + "="}),
+        lambda i: spec_json({**i, "signature": i["signature"][:-4]}),
+        lambda i: spec_json({**i, "key_id": i["key_id"].upper()}),
+        lambda i: spec_json({**i, "key_id": 7}),
+        lambda i: spec_json({**i, "document": {**i["document"], "colour": "red"}}),
+        lambda i: spec_json({**i, "document": {**i["document"], "pages": 2.0}}),
+        lambda i: json.dumps(i).encode(),
+        lambda i: spec_json(i).replace(b'"key_id":', b'"key_id":"0000000000000000","key_id":'),
+    ],
+)
 def test_inner_content_is_checked(world: World, make_plaintext: Callable[[dict[str, Any]], bytes]) -> None:
     plaintext = make_plaintext(inner(sign(make_document(), world.chiyoda)))
     refused(MalformedDocument, lambda: open_(spec_seal(plaintext, world.terminal.public_key()), world))
@@ -748,10 +956,23 @@ def test_open_refuses_a_naive_clock(world: World, good: bytes) -> None:
 
 
 def test_documents_imports_no_framework_and_nothing_of_the_other_packages() -> None:
-    forbidden = ["center", "kiosk", "hardware", "fastapi", "starlette", "uvicorn", "httpx", "aiohttp",
-                 "sqlalchemy", "kivy", "pydantic"]
-    probe = ("import sys, documents, documents.sealing;"
-             f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({forbidden!r})))")
+    forbidden = [
+        "center",
+        "kiosk",
+        "hardware",
+        "fastapi",
+        "starlette",
+        "uvicorn",
+        "httpx",
+        "aiohttp",
+        "sqlalchemy",
+        "kivy",
+        "pydantic",
+    ]
+    probe = (
+        "import sys, documents, documents.sealing;"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({forbidden!r})))"
+    )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 
@@ -771,7 +992,7 @@ def mutated(draw: st.DrawFn, original: bytes) -> bytes:
     elif kind == "insert":
         data[at:at] = draw(st.binary(min_size=1, max_size=8))
     elif kind == "delete":
-        del data[at:at + draw(st.integers(1, 64))]
+        del data[at : at + draw(st.integers(1, 64))]
     elif kind == "truncate":
         del data[at:]
     elif kind == "extend":
@@ -802,8 +1023,11 @@ def test_mutated_header_fields_are_refused(world: World, good: bytes, data: st.D
     """Valid JSON, every field a string of the right kind, one of them replaced."""
     envelope = envelope_of(good)
     name = data.draw(st.sampled_from(sorted(envelope)))
-    envelope[name] = data.draw(st.text(max_size=90) | st.binary(max_size=80).map(b64)
-                               | st.just(envelope[name]).map(lambda text: text[::-1]))
+    envelope[name] = data.draw(
+        st.text(max_size=90)
+        | st.binary(max_size=80).map(b64)
+        | st.just(envelope[name]).map(lambda text: text[::-1])
+    )
     assume(envelope != envelope_of(good))
     with pytest.raises(DocumentError) as info:
         open_(reenvelope(envelope), world)

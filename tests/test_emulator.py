@@ -48,8 +48,7 @@ def test_atr_is_the_real_cards_and_has_a_valid_checksum(card: VirtualCard) -> No
 def test_lockout_after_three_wrong_pins_survives_removal(card_path: Path) -> None:
     card = VirtualCard.open(card_path)
     card.power_on()
-    answers = [run(card, SELECT_JPKI, select_ef(JpkiFile.AUTH_PIN), verify("0000"))
-               for _ in range(3)]
+    answers = [run(card, SELECT_JPKI, select_ef(JpkiFile.AUTH_PIN), verify("0000")) for _ in range(3)]
     assert [a.hex() for a in answers] == ["63c2", "63c1", "63c0"]
     card.power_off()  # the resident takes the card to another store
     again = VirtualCard.open(card_path)
@@ -84,7 +83,10 @@ def test_signature_is_pkcs1_v15_over_the_given_digest_info(card: VirtualCard) ->
     digest.update(b"challenge")
     digest_info = bytes.fromhex("3031300d060960864801650304020105000420") + digest.finalize()
     answer = run(
-        card, SELECT_JPKI, select_ef(JpkiFile.AUTH_PIN), verify("1234"),
+        card,
+        SELECT_JPKI,
+        select_ef(JpkiFile.AUTH_PIN),
+        verify("1234"),
         select_ef(JpkiFile.AUTH_KEY),
         bytes((0x80, 0x2A, 0x00, 0x80, len(digest_info))) + digest_info + b"\x00",
     )
@@ -94,8 +96,7 @@ def test_signature_is_pkcs1_v15_over_the_given_digest_info(card: VirtualCard) ->
 
 
 def test_signature_input_limit_is_245_bytes(card: VirtualCard) -> None:
-    run(card, SELECT_JPKI, select_ef(JpkiFile.AUTH_PIN), verify("1234"),
-        select_ef(JpkiFile.AUTH_KEY))
+    run(card, SELECT_JPKI, select_ef(JpkiFile.AUTH_PIN), verify("1234"), select_ef(JpkiFile.AUTH_KEY))
     ok = card.process(bytes.fromhex("802A008000") + (245).to_bytes(2, "big") + bytes(245))
     too_long = card.process(bytes.fromhex("802A008000") + (246).to_bytes(2, "big") + bytes(246))
     assert ok[-2:] == b"\x90\x00" and too_long == b"\x67\x00"
@@ -151,8 +152,7 @@ def test_smartphone_token_hides_its_certificate_until_the_pin(android_card_path:
 def test_input_support_files_follow_the_reference_layout(card: VirtualCard) -> None:
     holder = card.state.holder
     assert run(card, SELECT_SUPPORT, bytes.fromhex("00B0810000")) == b"\x69\x82"
-    number = run(card, select_ef(InputSupportFile.PIN), verify("1234"),
-                 bytes.fromhex("00B0810000"))
+    number = run(card, select_ef(InputSupportFile.PIN), verify("1234"), bytes.fromhex("00B0810000"))
     assert number == b"\xff\x10\x0c" + holder.my_number.encode() + b"\xff\xff\x90\x00"
     record = run(card, bytes.fromhex("00B0820000"))
     assert record[-2:] == b"\x90\x00"
@@ -169,18 +169,15 @@ def test_input_support_files_follow_the_reference_layout(card: VirtualCard) -> N
 
 def test_check_numbers_open_one_file_each(card: VirtualCard) -> None:
     holder = card.state.holder
-    run(card, SELECT_SUPPORT, select_ef(InputSupportFile.CHECK_NUMBER_A),
-        verify(holder.my_number))
+    run(card, SELECT_SUPPORT, select_ef(InputSupportFile.CHECK_NUMBER_A), verify(holder.my_number))
     assert card.process(bytes.fromhex("00B0810000"))[-2:] == b"\x90\x00"
     assert card.process(bytes.fromhex("00B0820000")) == b"\x69\x82"
-    run(card, SELECT_SUPPORT, select_ef(InputSupportFile.CHECK_NUMBER_B),
-        verify(check_number_b(holder)))
+    run(card, SELECT_SUPPORT, select_ef(InputSupportFile.CHECK_NUMBER_B), verify(check_number_b(holder)))
     assert card.process(bytes.fromhex("00B0820000"))[-2:] == b"\x90\x00"
 
 
 def test_command_chaining_reassembles_the_data(card: VirtualCard) -> None:
-    run(card, SELECT_JPKI, select_ef(JpkiFile.AUTH_PIN), verify("1234"),
-        select_ef(JpkiFile.AUTH_KEY))
+    run(card, SELECT_JPKI, select_ef(JpkiFile.AUTH_PIN), verify("1234"), select_ef(JpkiFile.AUTH_KEY))
     data = bytes.fromhex("3031300d060960864801650304020105000420") + bytes(32)
     assert card.process(bytes((0x90, 0x2A, 0x00, 0x80, 20)) + data[:20]) == b"\x90\x00"
     answer = card.process(bytes((0x80, 0x2A, 0x00, 0x80, len(data) - 20)) + data[20:] + b"\x00")

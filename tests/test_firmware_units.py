@@ -29,18 +29,37 @@ UNIT_TESTS = {
     "test_irq": 4,
     "test_controller": 19,
 }
-MODULES = ("ticks", "coins", "tray", "buzzer", "guard", "watchdog", "controller", "board", "main",
-           "board_unix", "simulator")
+MODULES = (
+    "ticks",
+    "coins",
+    "tray",
+    "buzzer",
+    "guard",
+    "watchdog",
+    "controller",
+    "board",
+    "main",
+    "board_unix",
+    "simulator",
+)
 
 
-def run_on_micropython(*modules: str, extra_path: Path | None = None,
-                       cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_on_micropython(
+    *modules: str, extra_path: Path | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     path = [str(FIRMWARE), str(FIRMWARE / "tests")]
     if extra_path is not None:
         path.append(str(extra_path))
     env = dict(os.environ, MICROPYPATH=os.pathsep.join(path))
-    return subprocess.run([str(MICROPYTHON), "-m", "unittest", *modules], cwd=cwd,
-                          capture_output=True, text=True, env=env, timeout=300, check=False)
+    return subprocess.run(
+        [str(MICROPYTHON), "-m", "unittest", *modules],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
 
 
 @pytest.mark.parametrize(("module", "count"), sorted(UNIT_TESTS.items()))
@@ -58,11 +77,13 @@ def test_every_firmware_test_module_runs_by_default(tmp_path: Path) -> None:
 
 
 def test_unittest_s_assertions_fail_a_test_case(tmp_path: Path) -> None:
-    cases = ("import unittest\n\nclass TestAsserts(unittest.TestCase):\n"
-             "    def test_equal(self):\n        self.assertEqual(1 + 1, 2)\n\n"
-             "    def test_raises(self):\n        with self.assertRaises(KeyError):\n            {}['x']\n\n"
-             "    def test_unequal(self):\n        self.assertEqual(1, 2)\n\n"
-             "    def test_not_raised(self):\n        with self.assertRaises(KeyError):\n            pass\n")
+    cases = (
+        "import unittest\n\nclass TestAsserts(unittest.TestCase):\n"
+        "    def test_equal(self):\n        self.assertEqual(1 + 1, 2)\n\n"
+        "    def test_raises(self):\n        with self.assertRaises(KeyError):\n            {}['x']\n\n"
+        "    def test_unequal(self):\n        self.assertEqual(1, 2)\n\n"
+        "    def test_not_raised(self):\n        with self.assertRaises(KeyError):\n            pass\n"
+    )
     (tmp_path / "test_asserts_case.py").write_text(cases)
     done = run_on_micropython("test_asserts_case", extra_path=tmp_path)
     assert done.returncode == 1
@@ -72,9 +93,11 @@ def test_unittest_s_assertions_fail_a_test_case(tmp_path: Path) -> None:
 
 
 def test_runner_fails_on_a_failing_test_case_method(tmp_path: Path) -> None:
-    broken = ("class TestBroken:\n    def setUp(self):\n        self.value = 1\n\n"
-              "    def test_passes(self):\n        assert self.value == 1\n\n"
-              "    def test_fails(self):\n        assert self.value == 2\n")
+    broken = (
+        "class TestBroken:\n    def setUp(self):\n        self.value = 1\n\n"
+        "    def test_passes(self):\n        assert self.value == 1\n\n"
+        "    def test_fails(self):\n        assert self.value == 2\n"
+    )
     (tmp_path / "test_broken_case.py").write_text(broken)
     done = run_on_micropython("test_broken_case", extra_path=tmp_path)
     assert done.returncode == 1
@@ -85,8 +108,13 @@ def test_runner_fails_on_a_failing_test_case_method(tmp_path: Path) -> None:
 @pytest.mark.parametrize("module", MODULES)
 def test_firmware_module_compiles_with_mpy_cross(module: str, tmp_path: Path) -> None:
     target = tmp_path / f"{module}.mpy"
-    done = subprocess.run([str(MPY_CROSS), str(FIRMWARE / f"{module}.py"), "-o", str(target)],
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [str(MPY_CROSS), str(FIRMWARE / f"{module}.py"), "-o", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert target.read_bytes()[:1] == b"M"
 
@@ -121,8 +149,9 @@ class Simulator:
         if state is not None:
             command += ["--state", str(state)]
         env = dict(os.environ, MICROPYPATH=str(FIRMWARE))
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, env=env)
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+        )
         os.close(slave)
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
@@ -170,8 +199,16 @@ def test_simulator_takes_a_coin_over_the_link() -> None:
         booted = (messages.BOOTED, (messages.RESET_SOFT, 0))
         sim.pump(10, until=booted)
         assert sim.events[0] == booted, sim.events
-        for name in ("coin_inhibit", "escrow_accept", "escrow_return", "light", "buzzer", "hopper10_motor",
-                     "hopper50_motor", "hopper100_motor"):
+        for name in (
+            "coin_inhibit",
+            "escrow_accept",
+            "escrow_return",
+            "light",
+            "buzzer",
+            "hopper10_motor",
+            "hopper50_motor",
+            "hopper100_motor",
+        ):
             assert f"out {name} 0" in sim.seen
         assert "out coin_inhibit 1" in sim.seen
         sim.send(messages.OPEN_PAYMENT, 300)

@@ -9,8 +9,10 @@ import pytest
 from kiosk.assembly import peripherals_for
 from kiosk.config import ConfigError, KioskConfig
 
-BASE = ('center_url = "https://center.example:8443"\ncenter_ca = "ca.pem"\nterminal = "terminal"\n'
-        'trust = "keys.json"\njournal = "journal.json"\n')
+BASE = (
+    'center_url = "https://center.example:8443"\ncenter_ca = "ca.pem"\nterminal = "terminal"\n'
+    'trust = "keys.json"\njournal = "journal.json"\n'
+)
 
 
 def settings(tmp_path: Path, extra: str = "") -> Path:
@@ -22,7 +24,11 @@ def settings(tmp_path: Path, extra: str = "") -> Path:
 def test_the_defaults_are_the_stand_ins(tmp_path: Path) -> None:
     config = KioskConfig.load(settings(tmp_path))
     assert (config.print_to, config.peripherals, config.reader, config.printer) == (
-        "stand-in", "stand-in", "pcsc", 1)
+        "stand-in",
+        "stand-in",
+        "pcsc",
+        1,
+    )
     assert config.journal == tmp_path / "journal.json"
     assert peripherals_for(config) is None
 
@@ -32,12 +38,15 @@ def test_the_peripheral_controller_is_named(tmp_path: Path, value: str) -> None:
     assert KioskConfig.load(settings(tmp_path, f'peripherals = "{value}"\n')).peripherals == value
 
 
-@pytest.mark.parametrize(("extra", "says"), [
-    ('peripherals = "usb"\n', "peripherals is serial:<device>, firmware-simulator or stand-in"),
-    ('print_to = "lpt1"\n', "print_to is"),
-    ('colour = "blue"\n', "unknown settings colour"),
-    ('center_url = "http://plain"\n', None),  # TOML: a key given twice is itself an error
-])
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        ('peripherals = "usb"\n', "peripherals is serial:<device>, firmware-simulator or stand-in"),
+        ('print_to = "lpt1"\n', "print_to is"),
+        ('colour = "blue"\n', "unknown settings colour"),
+        ('center_url = "http://plain"\n', None),  # TOML: a key given twice is itself an error
+    ],
+)
 def test_wrong_settings_are_refused_with_the_reason(tmp_path: Path, extra: str, says: str | None) -> None:
     with pytest.raises(ConfigError) as refused:
         KioskConfig.load(settings(tmp_path, extra))
@@ -45,16 +54,19 @@ def test_wrong_settings_are_refused_with_the_reason(tmp_path: Path, extra: str, 
         assert says in str(refused.value)
 
 
-@pytest.mark.parametrize(("extra", "new"), [
-    ('print_to = "simulated"\n', 'print_to = "stand-in"'),
-    ('peripherals = "simulated"\n', 'peripherals = "stand-in"'),
-    ('peripherals = "simulator"\n', 'peripherals = "firmware-simulator"'),
-])
+@pytest.mark.parametrize(
+    ("extra", "new"),
+    [
+        ('print_to = "simulated"\n', 'print_to = "stand-in"'),
+        ('peripherals = "simulated"\n', 'peripherals = "stand-in"'),
+        ('peripherals = "simulator"\n', 'peripherals = "firmware-simulator"'),
+    ],
+)
 def test_a_former_value_is_refused_with_its_new_name(tmp_path: Path, extra: str, new: str) -> None:
     """A settings file of before the values were renamed: the kiosk does not start, and says what to write."""
     with pytest.raises(ConfigError) as refused:
         KioskConfig.load(settings(tmp_path, extra))
-    assert f'{extra.strip()} is no longer accepted; write {new} (' in str(refused.value)
+    assert f"{extra.strip()} is no longer accepted; write {new} (" in str(refused.value)
 
 
 def test_a_missing_setting_and_a_plain_http_center_are_refused(tmp_path: Path) -> None:

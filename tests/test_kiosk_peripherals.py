@@ -75,8 +75,9 @@ def test_a_session_paid_in_coins_with_change_and_reminders(terminal: Kiosk, rig:
         await k.screen.wait_for(Step.TAKE_DOCUMENTS, timeout=30)
         order_id = k.sessions[-1].order.order_id  # type: ignore[union-attr]
         since = len(machine.history)
-        assert rig.simulator.wait_for(lambda: blinked(rig, "light", since) >= 1
-                                      and blinked(rig, "buzzer", since) >= 1, 10)
+        assert rig.simulator.wait_for(
+            lambda: blinked(rig, "light", since) >= 1 and blinked(rig, "buzzer", since) >= 1, 10
+        )
         k.printer.take()
         return fee, order_id, await ended(k, run, Step.DONE)
 
@@ -84,8 +85,9 @@ def test_a_session_paid_in_coins_with_change_and_reminders(terminal: Kiosk, rig:
     assert end is Step.DONE
     assert machine.cash_box == [500]
     assert sum(machine.cup) == 500 - fee  # the change, from the hoppers
-    assert rig.simulator.wait_for(lambda: not rig.simulator.output("light")
-                                  and not rig.simulator.output("buzzer"), 5)
+    assert rig.simulator.wait_for(
+        lambda: not rig.simulator.output("light") and not rig.simulator.output("buzzer"), 5
+    )
     assert order_state(k, order_id) == "settled"
 
 
@@ -129,8 +131,9 @@ def test_tamper_mid_session_fails_it_refunds_and_keeps_the_terminal_out_of_servi
         assert k.screen.view(Step.IDLE).get("out_of_service") == "tamper"  # no session starts
         view = await k.into_maintenance()  # the clerk, with the staff code
         assert view["alarm"] == "tamper" and view["connected"]
-        assert rig.simulator.wait_for(lambda: rig.controller.state.status.get("flags", 0)
-                                      & messages.STATUS_MAINTENANCE, 5)
+        assert rig.simulator.wait_for(
+            lambda: rig.controller.state.status.get("flags", 0) & messages.STATUS_MAINTENANCE, 5
+        )
         rig.simulator.open_door()  # in maintenance mode: no new alarm
         await k.screen.wait_for(Step.MAINTENANCE, lambda v: v.get("door_open"), timeout=5)
         k.screen.press("clear_alarm")  # the tamper switch is still tripped: refused
@@ -138,12 +141,14 @@ def test_tamper_mid_session_fails_it_refunds_and_keeps_the_terminal_out_of_servi
         rig.simulator.rest_tamper()
         rig.simulator.close_door()
         k.screen.press("clear_alarm")
-        await k.screen.wait_for(Step.MAINTENANCE, lambda v: v.get("refused") is False
-                                and v.get("alarm") is None, timeout=10)
+        await k.screen.wait_for(
+            Step.MAINTENANCE, lambda v: v.get("refused") is False and v.get("alarm") is None, timeout=10
+        )
         k.screen.press("done")
         await k.screen.wait_for(Step.IDLE, lambda v: v.get("out_of_service", "") is None, timeout=10)
-        assert rig.simulator.wait_for(lambda: not rig.controller.state.status.get("flags", 0)
-                                      & messages.STATUS_MAINTENANCE, 5)
+        assert rig.simulator.wait_for(
+            lambda: not rig.controller.state.status.get("flags", 0) & messages.STATUS_MAINTENANCE, 5
+        )
         k.screen.press("start")
         await k.screen.wait_for(Step.LANGUAGE)
         run.cancel()
@@ -184,8 +189,9 @@ def test_a_kiosk_restarted_mid_order_has_the_coins_returned_and_the_order_voided
 ) -> None:
     journal = tmp_path / "journal.json"
     machine = rig.simulator.mechanics
-    with kiosk(world, f"T-{next(_terminals):04d}", tmp_path, journal=journal, seconds_per_page=30,
-               rig=rig) as k:
+    with kiosk(
+        world, f"T-{next(_terminals):04d}", tmp_path, journal=journal, seconds_per_page=30, rig=rig
+    ) as k:
 
         async def crash() -> str:
             run = asyncio.ensure_future(k.run())

@@ -62,17 +62,20 @@ def copies() -> list[OpenedDocument]:
     for sequence in (1, 2):
         issue = dataclasses.replace(ISSUE, sequence=sequence)
         signed = sign(make_document(issue=issue), key)
-        result.append(OpenedDocument(signed.document, signed.key_id, signed.signature,
-                                     signed.verification_code))
+        result.append(
+            OpenedDocument(signed.document, signed.key_id, signed.signature, signed.verification_code)
+        )
     return result
 
 
 @pytest.fixture
 def kiosk_printer(cups_server: CupsServer, tmp_path: Path) -> Make:
     def make(mode: str, timeouts: Timeouts = FAST) -> tuple[RenderingPrinter, CupsPrinter]:
-        backend = CupsPrinter(cups_server.add_printer(mode), server=cups_server.server, timeouts=timeouts,
-                              work_dir=tmp_path)
+        backend = CupsPrinter(
+            cups_server.add_printer(mode), server=cups_server.server, timeouts=timeouts, work_dir=tmp_path
+        )
         return RenderingPrinter(backend, Drawing(), dpi=DPI, assume_taken_after=0.01), backend
+
     return make
 
 
@@ -86,8 +89,8 @@ async def ticking(printing: asyncio.Future[int]) -> tuple[int, int]:
 
 
 def test_every_copy_prints_as_one_job_and_the_loop_keeps_running(
-        cups_server: CupsServer, kiosk_printer: Make,
-        copies: list[OpenedDocument], tmp_path: Path) -> None:
+    cups_server: CupsServer, kiosk_printer: Make, copies: list[OpenedDocument], tmp_path: Path
+) -> None:
     printer, backend = kiosk_printer("slow")
     earlier = len(cups_server.runs(EXPECTED.order_id))
 
@@ -104,11 +107,18 @@ def test_every_copy_prints_as_one_job_and_the_loop_keeps_running(
     assert pending(cups_server, backend.queue) == ""
 
 
-@pytest.mark.parametrize(("mode", "code", "cause"), [("paper-out", "paper_out", PaperOut),
-                                                      ("jam-after-1", "paper_jam", PaperJam)])
+@pytest.mark.parametrize(
+    ("mode", "code", "cause"), [("paper-out", "paper_out", PaperOut), ("jam-after-1", "paper_jam", PaperJam)]
+)
 def test_a_printer_fault_is_the_kiosk_s_printer_error_with_its_code(
-        cups_server: CupsServer, kiosk_printer: Make,
-        copies: list[OpenedDocument], tmp_path: Path, mode: str, code: str, cause: type[Exception]) -> None:
+    cups_server: CupsServer,
+    kiosk_printer: Make,
+    copies: list[OpenedDocument],
+    tmp_path: Path,
+    mode: str,
+    code: str,
+    cause: type[Exception],
+) -> None:
     printer, backend = kiosk_printer(mode)
     with pytest.raises(PrinterError, match=f"^{code}$") as raised:
         asyncio.run(printer.print(copies, EXPECTED))
@@ -121,8 +131,8 @@ def test_a_printer_fault_is_the_kiosk_s_printer_error_with_its_code(
 
 
 def test_a_copy_of_another_order_is_refused_before_rendering(
-        cups_server: CupsServer, kiosk_printer: Make,
-        copies: list[OpenedDocument]) -> None:
+    cups_server: CupsServer, kiosk_printer: Make, copies: list[OpenedDocument]
+) -> None:
     printer, backend = kiosk_printer("ok")
     other = dataclasses.replace(EXPECTED, order_id="ORD-20261123-999999")
     with pytest.raises(PrinterError, match="binding_mismatch"):
@@ -134,8 +144,8 @@ def test_a_copy_of_another_order_is_refused_before_rendering(
 
 
 def test_a_renderer_giving_another_page_count_is_refused(
-        cups_server: CupsServer, kiosk_printer: Make,
-        copies: list[OpenedDocument]) -> None:
+    cups_server: CupsServer, kiosk_printer: Make, copies: list[OpenedDocument]
+) -> None:
     printer, backend = kiosk_printer("ok")
     printer.render = lambda opened, *, expected, dpi: [Image.new("L", (827, 1170), "white")]
     with pytest.raises(PrinterError, match="page_count_mismatch"):
@@ -144,8 +154,11 @@ def test_a_renderer_giving_another_page_count_is_refused(
 
 
 def test_an_abandoned_printing_step_cancels_its_job_before_letting_go(
-        cups_server: CupsServer, kiosk_printer: Make, copies: list[OpenedDocument],
-        caplog: pytest.LogCaptureFixture) -> None:
+    cups_server: CupsServer,
+    kiosk_printer: Make,
+    copies: list[OpenedDocument],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     printer, backend = kiosk_printer("hang", Timeouts(start=2.0, per_page=1.0, cancel=10.0, poll=0.05))
 
     async def abandoned() -> None:
@@ -164,7 +177,8 @@ def test_an_abandoned_printing_step_cancels_its_job_before_letting_go(
 
 
 def test_wait_until_taken_uses_the_tray_sensor_when_there_is_one(
-        kiosk_printer: Make, copies: list[OpenedDocument]) -> None:
+    kiosk_printer: Make, copies: list[OpenedDocument]
+) -> None:
     class Tray:  # the peripheral controller's sensor (issue 7), played by the test
         def __init__(self) -> None:
             self.empty = asyncio.Event()
@@ -190,12 +204,14 @@ def test_wait_until_taken_uses_the_tray_sensor_when_there_is_one(
 
 
 def test_a_specimen_rendered_by_the_real_renderer_prints_every_page(
-        cups_server: CupsServer, tmp_path: Path) -> None:
+    cups_server: CupsServer, tmp_path: Path
+) -> None:
     town = specimens()
     name, opened = next(iter(town.copies.items()))
     render = functools.partial(render_document, trust=town.trust, now=town.now)
-    backend = CupsPrinter(cups_server.add_printer("ok"), server=cups_server.server, timeouts=FAST,
-                          work_dir=tmp_path)
+    backend = CupsPrinter(
+        cups_server.add_printer("ok"), server=cups_server.server, timeouts=FAST, work_dir=tmp_path
+    )
     printer = RenderingPrinter(backend, render, dpi=150)
     earlier = len(cups_server.runs(opened.document.binding.order_id))
     pages = asyncio.run(printer.print([opened, opened], town.binding(name)))  # two copies

@@ -48,10 +48,13 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             with engine.begin() as connection:
                 settings = load_settings(connection)
                 record = settings.offers[next(k for k in settings.offers if k.value == "resident_record")]
-                offers = {**settings.offers,
-                          record.certificate_type: dataclasses.replace(record, my_number=True)}
-                store_settings(connection, dataclasses.replace(settings, offers=offers),
-                               dt.datetime.now(dt.UTC))
+                offers = {
+                    **settings.offers,
+                    record.certificate_type: dataclasses.replace(record, my_number=True),
+                }
+                store_settings(
+                    connection, dataclasses.replace(settings, offers=offers), dt.datetime.now(dt.UTC)
+                )
         finally:
             engine.dispose()
         yield world
@@ -64,8 +67,12 @@ class Canaries:
 
     @property
     def values(self) -> dict[str, str]:
-        return {"PIN": PIN, "name": self.card.name, "My Number": self.my_number,
-                "family name": self.card.name.split("　")[0]}
+        return {
+            "PIN": PIN,
+            "name": self.card.name,
+            "My Number": self.my_number,
+            "family name": self.card.name.split("　")[0],
+        }
 
 
 @pytest.fixture
@@ -74,8 +81,13 @@ def canaries(world: World, tmp_path: Path) -> Canaries:
     world.used.add(person.resident_id)
     path = tmp_path / "card" / "card.json"
     path.parent.mkdir()
-    issue_card(path, authority_dir=world.stack.authority_dir, authority_db=world.stack.authority_db,
-               holder=Holder(municipality=CODE), pin=PIN)
+    issue_card(
+        path,
+        authority_dir=world.stack.authority_dir,
+        authority_db=world.stack.authority_db,
+        holder=Holder(municipality=CODE),
+        pin=PIN,
+    )
     reader = InProcessReader()
     reader.insert(VirtualCard.open(path))
     reading = HolderAuthentication(reader.connect()).read()
@@ -85,8 +97,9 @@ def canaries(world: World, tmp_path: Path) -> Canaries:
     try:
         with engine.connect() as connection:
             residents = municipal_schema.residents
-            my_number = connection.execute(sa.select(residents.c.my_number)
-                                           .where(residents.c.id == person.resident_id)).scalar_one()
+            my_number = connection.execute(
+                sa.select(residents.c.my_number).where(residents.c.id == person.resident_id)
+            ).scalar_one()
     finally:
         engine.dispose()
     return Canaries(Card(path, person.resident_id, world.town.name_of(person.resident_id)), my_number)
@@ -94,8 +107,18 @@ def canaries(world: World, tmp_path: Path) -> Canaries:
 
 # -- where the kiosk could keep something --------------------------------------------------------
 
-_SKIP = ("httpx", "httpcore", "ssl", "cryptography", "asyncio", "threading", "logging", "_thread",
-         "selectors", "socket")
+_SKIP = (
+    "httpx",
+    "httpcore",
+    "ssl",
+    "cryptography",
+    "asyncio",
+    "threading",
+    "logging",
+    "_thread",
+    "selectors",
+    "socket",
+)
 
 
 def strings_kept(**roots: object) -> Iterator[tuple[str, str]]:
@@ -137,13 +160,22 @@ def files_kept(directory: Path) -> Iterator[tuple[Path, str]]:
             yield path, raw.decode("utf-8", "replace")
 
 
-def assert_nothing_personal(k: Kiosk, canaries: Canaries, kiosk_dir: Path,
-                            caplog: pytest.LogCaptureFixture) -> None:
+def assert_nothing_personal(
+    k: Kiosk, canaries: Canaries, kiosk_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     found: list[str] = []
     terminal = k.terminal
-    kept = list(strings_kept(workflow=k.workflow, screen=terminal.screen, slot=terminal.slot,
-                             cashbox=terminal.cashbox, printer=terminal.printer, reminder=terminal.reminder,
-                             journal=terminal.journal))
+    kept = list(
+        strings_kept(
+            workflow=k.workflow,
+            screen=terminal.screen,
+            slot=terminal.slot,
+            cashbox=terminal.cashbox,
+            printer=terminal.printer,
+            reminder=terminal.reminder,
+            journal=terminal.journal,
+        )
+    )
     logged = [record.getMessage() for record in caplog.records]
     logged += [repr(record.args) for record in caplog.records]
     files = list(files_kept(kiosk_dir))
@@ -195,8 +227,13 @@ def test_no_canary_survives_the_end_of_a_session(
     kiosk_dir = tmp_path / "kiosk"
     kiosk_dir.mkdir()
     timeouts = {Step.TAKE_DOCUMENTS: 1.0} if ending == "timeout" else {}
-    with kiosk(world, f"T-{next(_terminals):04d}", kiosk_dir, timeouts=timeouts,
-               seconds_per_page=30 if ending == "crash" else 0) as k:
+    with kiosk(
+        world,
+        f"T-{next(_terminals):04d}",
+        kiosk_dir,
+        timeouts=timeouts,
+        seconds_per_page=30 if ending == "crash" else 0,
+    ) as k:
 
         async def resident() -> None:
             run = asyncio.ensure_future(k.run())

@@ -20,8 +20,10 @@ def classes_for(steps: list[Step]) -> type:
         pass
 
     # kept on the base: a class is only weakly known to its base's __subclasses__()
-    Base.made = [type(f"For{step.name.title()}", (Intermediate,), {"step": step})  # type: ignore[attr-defined]
-                 for step in steps]
+    Base.made = [
+        type(f"For{step.name.title()}", (Intermediate,), {"step": step})  # type: ignore[attr-defined]
+        for step in steps
+    ]
     return Base
 
 

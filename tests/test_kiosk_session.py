@@ -71,7 +71,11 @@ def test_a_whole_session_prints_the_holder_s_seal_certificate(terminal: Kiosk, c
         await k.through_the_card(card)
         view = k.screen.view(Step.CERTIFICATE_TYPE)
         assert [c["type"] for c in view["certificates"]] == [
-            "resident_record", "resident_record_entries", "seal_registration", "tax"]
+            "resident_record",
+            "resident_record_entries",
+            "seal_registration",
+            "tax",
+        ]
         confirm = await k.choose("seal_registration")
         assert confirm["total"] == confirm["items"][0]["fee"] > 0
         k.screen.press("next")
@@ -154,8 +158,9 @@ def test_a_household_copy_and_a_tax_certificate_in_one_order_with_change(
         k.cashbox.drop(500)
         k.cashbox.drop(500)  # 2,000 yen for a smaller fee: change
         await k.screen.wait_for(Step.TAKE_DOCUMENTS)
-        printed.extend(c.document.content["body"]["name"] for c in k.printer.tray
-                       if "name" in c.document.content["body"])
+        printed.extend(
+            c.document.content["body"]["name"] for c in k.printer.tray if "name" in c.document.content["body"]
+        )
         k.printer.take()
         await k.screen.wait_for(Step.DONE)
         k.screen.press("ok")
@@ -213,6 +218,7 @@ def test_a_locked_card_is_explained_and_given_back(terminal: Kiosk, card: Card) 
         from hardware.card.pin import PinBuffer
         from hardware.card.profile import USER_AUTH_PIN
         from hardware.cardsim.inprocess import InProcessReader
+
         reader = InProcessReader()
         reader.insert(state)
         auth = HolderAuthentication(reader.connect())
@@ -290,9 +296,14 @@ def block(world: World, resident_id: int) -> None:
     engine = make_engine(world.town.database_url)
     try:
         with engine.begin() as connection:
-            connection.execute(sa.insert(municipal_schema.issuance_blocks).values(
-                resident_id=resident_id, kind="issuance_stop",
-                starts_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1), ends_at=None))
+            connection.execute(
+                sa.insert(municipal_schema.issuance_blocks).values(
+                    resident_id=resident_id,
+                    kind="issuance_stop",
+                    starts_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1),
+                    ends_at=None,
+                )
+            )
     finally:
         engine.dispose()
 
@@ -330,8 +341,18 @@ def test_an_order_refused_at_payment_returns_the_coins_and_reports_the_refund(
     assert refused == [Outcome.REFUSED]
 
 
-CANCELLABLE = [Step.LANGUAGE, Step.PLACE_CARD, Step.WHOSE, Step.PIN, Step.TAKE_CARD, Step.CERTIFICATE_TYPE,
-               Step.OPTIONS, Step.COPIES, Step.CONFIRM, Step.PAYMENT]
+CANCELLABLE = [
+    Step.LANGUAGE,
+    Step.PLACE_CARD,
+    Step.WHOSE,
+    Step.PIN,
+    Step.TAKE_CARD,
+    Step.CERTIFICATE_TYPE,
+    Step.OPTIONS,
+    Step.COPIES,
+    Step.CONFIRM,
+    Step.PAYMENT,
+]
 
 
 @pytest.mark.parametrize("step", CANCELLABLE, ids=[s.value for s in CANCELLABLE])
@@ -383,8 +404,9 @@ def test_a_resident_who_walks_away_is_timed_out_and_nothing_is_charged_unprinted
     world: World, card: Card, tmp_path: Path, step: Step
 ) -> None:
     slow = 5.0 if step is Step.PRINTING else 0.0  # the printer is still busy when time is up
-    with kiosk(world, f"T-{next(_terminals) + 600:04d}", tmp_path, timeouts={step: 0.5},
-               seconds_per_page=slow) as k:
+    with kiosk(
+        world, f"T-{next(_terminals) + 600:04d}", tmp_path, timeouts={step: 0.5}, seconds_per_page=slow
+    ) as k:
 
         async def resident() -> None:
             await k.reach(card, step, paid=100)
@@ -405,8 +427,9 @@ def test_a_resident_who_walks_away_is_timed_out_and_nothing_is_charged_unprinted
         assert not k.workflow.context.personal
 
 
-def test_the_session_limit_ends_a_session_that_goes_on_too_long(world: World, card: Card,
-                                                                 tmp_path: Path) -> None:
+def test_the_session_limit_ends_a_session_that_goes_on_too_long(
+    world: World, card: Card, tmp_path: Path
+) -> None:
     with kiosk(world, f"T-{next(_terminals) + 600:04d}", tmp_path, session_limit=2.0) as k:
 
         async def resident() -> None:
@@ -498,8 +521,9 @@ def test_a_center_that_cannot_be_reached_fails_the_session_at_the_pin(
 ) -> None:
     from devtools.stack import free_port
 
-    with kiosk(world, f"T-{next(_terminals) + 600:04d}", tmp_path,
-               center_url=f"https://127.0.0.1:{free_port()}") as k:
+    with kiosk(
+        world, f"T-{next(_terminals) + 600:04d}", tmp_path, center_url=f"https://127.0.0.1:{free_port()}"
+    ) as k:
 
         async def resident() -> None:
             await k.reach(card, Step.PIN)  # the session is opened before the PIN: it fails there
@@ -602,8 +626,9 @@ def test_a_resident_is_warned_before_the_screen_times_out_and_a_touch_keeps_it(
             await k.reach(card, Step.OPTIONS)
             await k.screen.wait_for(Step.OPTIONS, lambda v: v.get("warning") == 1.5)
             k.screen.press("flag", "head_and_relationship")  # still here
-            await k.screen.wait_for(Step.OPTIONS, lambda v: v.get("warning") is None
-                                    and v["flags"]["head_and_relationship"])
+            await k.screen.wait_for(
+                Step.OPTIONS, lambda v: v.get("warning") is None and v["flags"]["head_and_relationship"]
+            )
             await k.screen.wait_for(Step.OPTIONS, lambda v: v.get("warning") == 1.5)
             ended = await k.screen.wait_for(Step.CANCELLED, lambda v: "reason" in v)  # walked away
             assert ended["reason"] == "timeout"
@@ -615,9 +640,18 @@ def test_a_resident_is_warned_before_the_screen_times_out_and_a_touch_keeps_it(
 
 def test_a_closed_service_is_said_before_the_pin_is_typed(terminal: Kiosk, card: Card, world: World) -> None:
     k = terminal
-    suspended = {**ALWAYS_OPEN, "suspensions": [
-        {"id": "kiosk-test", "since": "2020-01-01T00:00:00+09:00", "until": None,
-         "municipality": None, "certificate_type": None}]}
+    suspended = {
+        **ALWAYS_OPEN,
+        "suspensions": [
+            {
+                "id": "kiosk-test",
+                "since": "2020-01-01T00:00:00+09:00",
+                "until": None,
+                "municipality": None,
+                "certificate_type": None,
+            }
+        ],
+    }
 
     async def resident() -> None:
         await k.reach(card, Step.WHOSE)
@@ -728,14 +762,16 @@ def test_three_wrong_staff_codes_end_the_visit_and_cancel_ends_it_too(terminal: 
     asyncio.run(stranger())
     TAKEN.update((s, o) for s, o, _ in k.workflow.history)
     assert [o for s, o, _ in k.workflow.history if s is Step.MAINTENANCE] == [
-        Outcome.NEXT, Outcome.NEXT, Outcome.CANCEL]
+        Outcome.NEXT,
+        Outcome.NEXT,
+        Outcome.CANCEL,
+    ]
 
 
 def test_a_maintenance_mode_left_open_times_out_and_a_broken_board_state_ends_it(
     world: World, tmp_path: Path
 ) -> None:
-    with kiosk(world, f"T-{next(_terminals) + 600:04d}", tmp_path,
-               timeouts={Step.MAINTENANCE: 0.5}) as k:
+    with kiosk(world, f"T-{next(_terminals) + 600:04d}", tmp_path, timeouts={Step.MAINTENANCE: 0.5}) as k:
         maintenance = k.terminal.maintenance
         assert isinstance(maintenance, StandInMaintenance)
 
@@ -762,8 +798,9 @@ def test_a_maintenance_mode_left_open_times_out_and_a_broken_board_state_ends_it
         assert outcomes == [Outcome.TIMEOUT, Outcome.ERROR]
 
 
-def test_the_staff_code_never_reaches_a_log_or_the_screen(terminal: Kiosk,
-                                                          caplog: pytest.LogCaptureFixture) -> None:
+def test_the_staff_code_never_reaches_a_log_or_the_screen(
+    terminal: Kiosk, caplog: pytest.LogCaptureFixture
+) -> None:
     k = terminal
     caplog.set_level(logging.DEBUG)
 
@@ -785,6 +822,7 @@ def test_the_staff_code_never_reaches_a_log_or_the_screen(terminal: Kiosk,
 def test_zz_every_transition_of_the_table_was_taken_by_this_module() -> None:
     """Runs last (pytest keeps the file's order): the tests above took every line of the table."""
     assert TAKEN, "run the whole module: this checks what the other tests took"
-    missing = sorted(f"{step.value}/{outcome.value}" for step, outcome in TRANSITIONS
-                     if (step, outcome) not in TAKEN)
+    missing = sorted(
+        f"{step.value}/{outcome.value}" for step, outcome in TRANSITIONS if (step, outcome) not in TAKEN
+    )
     assert missing == []

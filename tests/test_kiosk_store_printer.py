@@ -30,12 +30,19 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     yield from running_world(request, tmp_path_factory, "kiosk-store-printer", 40)
 
 
-def store_printer(world: World, cups_server: CupsServer, mode: str, tmp_path: Path,
-                  monkeypatch: pytest.MonkeyPatch) -> object:
+def store_printer(
+    world: World, cups_server: CupsServer, mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> object:
     monkeypatch.setenv("CUPS_SERVER", cups_server.server)  # the kiosk's libcups finds the tests' cupsd
     queue = cups_server.add_printer(mode)
-    config = KioskConfig(center_url="https://unused", center_ca=tmp_path, terminal=tmp_path, trust=tmp_path,
-                         journal=tmp_path / "journal.json", print_to=f"cups:{queue}")
+    config = KioskConfig(
+        center_url="https://unused",
+        center_ca=tmp_path,
+        terminal=tmp_path,
+        trust=tmp_path,
+        journal=tmp_path / "journal.json",
+        print_to=f"cups:{queue}",
+    )
     printer = printer_for(config, world.trust, work_dir=tmp_path)
     printer.backend.timeouts = FAST  # type: ignore[attr-defined]
     printer.assume_taken_after = 0.2
@@ -58,8 +65,9 @@ async def session(k: Kiosk, card: Card, *, ends: Step) -> Step:
         run.cancel()
 
 
-def test_a_session_prints_on_the_store_printer(world: World, cups_server: CupsServer, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_session_prints_on_the_store_printer(
+    world: World, cups_server: CupsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     card = new_card(world, tmp_path)
     printer = store_printer(world, cups_server, "ok", tmp_path, monkeypatch)
     with kiosk(world, f"T-{next(_terminals):04d}", tmp_path, printer=printer) as k:  # type: ignore[arg-type]

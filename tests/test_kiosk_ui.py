@@ -35,8 +35,15 @@ PASSES = {  # the screens each scenario goes through, in order
     "staff": ["idle", "maintenance", "idle", "language", "place_card", "cancelled"],
 }
 POOLS = {"refused": "no_seal"}
-CASES = [("happy", "ja"), ("happy", "en"), ("wrong_pin", "en"), ("locked", "ja"), ("refused", "en"),
-         ("timeout", "ja"), ("staff", "ja")]
+CASES = [
+    ("happy", "ja"),
+    ("happy", "en"),
+    ("wrong_pin", "en"),
+    ("locked", "ja"),
+    ("refused", "en"),
+    ("timeout", "ja"),
+    ("staff", "ja"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -59,14 +66,41 @@ def config(world: World) -> Path:
     return path
 
 
-def rehearse(config: Path, card: Path, scenario: str, language: str, pictures: Path, display: str,
-             home: Path, *more: str) -> subprocess.CompletedProcess[str]:
+def rehearse(
+    config: Path,
+    card: Path,
+    scenario: str,
+    language: str,
+    pictures: Path,
+    display: str,
+    home: Path,
+    *more: str,
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DISPLAY": display, "HOME": str(home)}
     env.pop("KIVY_HOME", None)
     return subprocess.run(
-        [sys.executable, "-m", "devtools.kiosk.rehearsal", "--config", str(config), "--card", str(card),
-         "--scenario", scenario, "--language", language, "--screenshots", str(pictures), *more],
-        env=env, capture_output=True, text=True, timeout=110, check=False)
+        [
+            sys.executable,
+            "-m",
+            "devtools.kiosk.rehearsal",
+            "--config",
+            str(config),
+            "--card",
+            str(card),
+            "--scenario",
+            scenario,
+            "--language",
+            language,
+            "--screenshots",
+            str(pictures),
+            *more,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=110,
+        check=False,
+    )
 
 
 def said(output: str, label: str) -> str:
@@ -84,8 +118,9 @@ def steps_pictured(pictures: Path) -> list[str]:
 
 
 @pytest.mark.parametrize(("scenario", "language"), CASES)
-def test_a_resident_at_the_kiosk_screens(scenario: str, language: str, world: World, config: Path,
-                                          display: str, tmp_path: Path) -> None:
+def test_a_resident_at_the_kiosk_screens(
+    scenario: str, language: str, world: World, config: Path, display: str, tmp_path: Path
+) -> None:
     card = card_for(world.stack, world.town, tmp_path, world.used, POOLS.get(scenario, "ordinary"))
     if scenario == "locked":
         lock_pin(card)
@@ -115,15 +150,27 @@ def test_a_resident_at_the_kiosk_screens(scenario: str, language: str, world: Wo
     assert not (home / ".kivy").exists()  # Kivy wrote nothing of its own into the home directory
 
 
-def test_a_whole_session_with_the_card_read_through_pcscd(world: World, config: Path, display: str,
-                                                          tmp_path: Path, vpcd: VpcdSlot) -> None:
+def test_a_whole_session_with_the_card_read_through_pcscd(
+    world: World, config: Path, display: str, tmp_path: Path, vpcd: VpcdSlot
+) -> None:
     """The real code path of ``make run``: the demo panel's "place card" connects the emulated card
     to vpcd, and the kiosk reads it from pcscd's reader with PC/SC."""
     card = card_for(world.stack, world.town, tmp_path, world.used)
     home = tmp_path / "home"
     home.mkdir()
-    done = rehearse(config, card, "happy", "ja", tmp_path / "pictures", display, home,
-                    "--reader", f"pcsc:{vpcd.reader}", "--vpcd-port", str(vpcd.port))
+    done = rehearse(
+        config,
+        card,
+        "happy",
+        "ja",
+        tmp_path / "pictures",
+        display,
+        home,
+        "--reader",
+        f"pcsc:{vpcd.reader}",
+        "--vpcd-port",
+        str(vpcd.port),
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     assert said(done.stdout, "screens").split() == PASSES["happy"]
     assert said(done.stdout, "order") == "settled"
@@ -143,8 +190,19 @@ def test_the_kiosk_app_starts_once_only(world: World, config: Path, display: str
     card = card_for(world.stack, world.town, tmp_path, world.used)
     env = {**os.environ, "DISPLAY": display, "HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(tmp_path / "run")}
     env.pop("KIVY_HOME", None)
-    command = [sys.executable, "-m", "devtools", "kiosk", "--config", str(config), "--windowed",
-               "--card", str(card), "--reader", "inprocess"]
+    command = [
+        sys.executable,
+        "-m",
+        "devtools",
+        "kiosk",
+        "--config",
+        str(config),
+        "--windowed",
+        "--card",
+        str(card),
+        "--reader",
+        "inprocess",
+    ]
     log = tmp_path / "first.log"
     first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"))
     try:

@@ -274,22 +274,28 @@ def test_a_resident_who_keeps_touching_is_not_timed_out_and_is_warned_before_wal
     assert asyncio.run(flow.run_session()) is Step.DONE
     assert screens.warnings == [(Step.OPTIONS, 0.15), (Step.OPTIONS, None)]
 
-    walked_away, screens = workflow({Step.OPTIONS: Scripted(Step.OPTIONS, delay=5.0)},
-                                    timeouts={Step.OPTIONS: 0.3})
+    walked_away, screens = workflow(
+        {Step.OPTIONS: Scripted(Step.OPTIONS, delay=5.0)}, timeouts={Step.OPTIONS: 0.3}
+    )
     walked_away.warn_before = 0.15
     assert asyncio.run(walked_away.run_session()) is Step.CANCELLED
     assert screens.warnings == [(Step.OPTIONS, 0.15), (Step.OPTIONS, None)]  # gone with the screen
 
 
 def test_the_staff_s_maintenance_mode_comes_back_to_the_start_however_it_ends() -> None:
-    flow, screens = workflow({
-        Step.IDLE: Scripted(Step.IDLE, [Outcome.MAINTENANCE, Outcome.MAINTENANCE, Outcome.NEXT]),
-        Step.MAINTENANCE: Scripted(Step.MAINTENANCE, [Outcome.TIMEOUT, Outcome.NEXT]),
-    })
+    flow, screens = workflow(
+        {
+            Step.IDLE: Scripted(Step.IDLE, [Outcome.MAINTENANCE, Outcome.MAINTENANCE, Outcome.NEXT]),
+            Step.MAINTENANCE: Scripted(Step.MAINTENANCE, [Outcome.TIMEOUT, Outcome.NEXT]),
+        }
+    )
     assert asyncio.run(flow.run_session()) is Step.DONE  # and then a resident's session, whole
     assert flow.history[:4] == [
-        (Step.IDLE, Outcome.MAINTENANCE, Step.MAINTENANCE), (Step.MAINTENANCE, Outcome.TIMEOUT, Step.IDLE),
-        (Step.IDLE, Outcome.MAINTENANCE, Step.MAINTENANCE), (Step.MAINTENANCE, Outcome.NEXT, Step.IDLE)]
+        (Step.IDLE, Outcome.MAINTENANCE, Step.MAINTENANCE),
+        (Step.MAINTENANCE, Outcome.TIMEOUT, Step.IDLE),
+        (Step.IDLE, Outcome.MAINTENANCE, Step.MAINTENANCE),
+        (Step.MAINTENANCE, Outcome.NEXT, Step.IDLE),
+    ]
     assert screens.shown[1] == (Step.MAINTENANCE, Step.IDLE)
 
 
@@ -297,12 +303,20 @@ def test_an_alarm_does_not_interrupt_the_maintenance_mode_but_ends_a_session() -
     async def alarm() -> str:
         return "tamper"  # latched from the start
 
-    flow, _screens = workflow({Step.IDLE: Scripted(Step.IDLE, [Outcome.MAINTENANCE, Outcome.NEXT]),
-                               Step.MAINTENANCE: Scripted(Step.MAINTENANCE, delay=0.2),
-                               Step.LANGUAGE: Scripted(Step.LANGUAGE, delay=30)}, alarms=alarm)
+    flow, _screens = workflow(
+        {
+            Step.IDLE: Scripted(Step.IDLE, [Outcome.MAINTENANCE, Outcome.NEXT]),
+            Step.MAINTENANCE: Scripted(Step.MAINTENANCE, delay=0.2),
+            Step.LANGUAGE: Scripted(Step.LANGUAGE, delay=30),
+        },
+        alarms=alarm,
+    )
     assert asyncio.run(flow.run_session()) is Step.FAILED
     assert [(s, o) for s, o, _ in flow.history[:3]] == [
-        (Step.IDLE, Outcome.MAINTENANCE), (Step.MAINTENANCE, Outcome.NEXT), (Step.IDLE, Outcome.NEXT)]
+        (Step.IDLE, Outcome.MAINTENANCE),
+        (Step.MAINTENANCE, Outcome.NEXT),
+        (Step.IDLE, Outcome.NEXT),
+    ]
     assert flow.history[3] == (Step.LANGUAGE, Outcome.ERROR, Step.FAILED)
     assert flow.context.reason is None  # wiped at the end (it was language_terminal_alarm)
 
@@ -323,5 +337,9 @@ def test_a_touch_just_after_the_warning_takes_it_away_at_once_and_the_time_count
     flow, screens = workflow({Step.OPTIONS: TouchingWhenWarned(Step.OPTIONS)}, timeouts={Step.OPTIONS: 0.6})
     flow.warn_before = 0.3
     assert asyncio.run(flow.run_session()) is Step.DONE
-    assert screens.warnings == [(Step.OPTIONS, 0.3), (Step.OPTIONS, None), (Step.OPTIONS, 0.3),
-                                (Step.OPTIONS, None)]
+    assert screens.warnings == [
+        (Step.OPTIONS, 0.3),
+        (Step.OPTIONS, None),
+        (Step.OPTIONS, 0.3),
+        (Step.OPTIONS, None),
+    ]

@@ -50,8 +50,9 @@ NO_HANG = 30.0  # seconds: far beyond every client's budget, only to tell a refu
 # Every connection of the first wave meets a fault, in turn: one in four is reset as it opens,
 # one in four after its request reached the server. The first wave is every connection a client
 # opens at once, before any answer, so a question asked again always goes on a later connection.
-FIRST_WAVE = repeating(Fate.RESET_AT_CONNECT, Fate.RESET_AFTER_REQUEST, Fate.PASS, Fate.PASS,
-                       until=authority_client.CONNECTIONS)
+FIRST_WAVE = repeating(
+    Fate.RESET_AT_CONNECT, Fate.RESET_AFTER_REQUEST, Fate.PASS, Fate.PASS, until=authority_client.CONNECTIONS
+)
 
 
 @pytest.fixture(scope="module", params=["sqlite"])
@@ -87,8 +88,11 @@ def cards(world: World, count: int) -> tuple[list[x509.Certificate], x509.Certif
     their issuing CA and the revoked serials."""
     with world.stack.authority() as authority:
         issued = [
-            authority.issue_user_auth(world.keys[index % len(world.keys)].public_key(),
-                                      birth_date=dt.date(1980, 4, 1), municipality=CODE)
+            authority.issue_user_auth(
+                world.keys[index % len(world.keys)].public_key(),
+                birth_date=dt.date(1980, 4, 1),
+                municipality=CODE,
+            )
             for index in range(count)
         ]
         revoked = {card.serial_number for card in issued[::10]}
@@ -210,21 +214,29 @@ def issue_requests(world: World, count: int, terminal_id: str) -> list[dict[str,
     requests = []
     for _ in range(count):
         resident = world.resident()
-        requests.append({
-            "order_id": str(uuid.uuid4()), "session_id": str(uuid.uuid4()), "terminal_id": terminal_id,
-            "store": "テスト店", "printer": 1,
-            "certificate_serial": x509.load_der_x509_certificate(resident.certificate).serial_number,
-            "holder_certificate": Binding.holder_hash(resident.certificate),
-            "terminal_certificate": certificate, "items": [SEAL, HOUSEHOLD],
-        })
+        requests.append(
+            {
+                "order_id": str(uuid.uuid4()),
+                "session_id": str(uuid.uuid4()),
+                "terminal_id": terminal_id,
+                "store": "テスト店",
+                "printer": 1,
+                "certificate_serial": x509.load_der_x509_certificate(resident.certificate).serial_number,
+                "holder_certificate": Binding.holder_hash(resident.certificate),
+                "terminal_certificate": certificate,
+                "items": [SEAL, HOUSEHOLD],
+            }
+        )
     return requests
 
 
 def municipality_through(world: World, url: str) -> MunicipalClient:
     """The center's client of the town, as the center makes it, but to ``url``."""
     town = world.stack.towns[CODE]
-    return MunicipalClient(CenterConfig.load(world.stack.center_dir).bridge_key(),
-                           {CODE: MunicipalEndpoint(url, verify=str(town.directory / "tls.crt"))})
+    return MunicipalClient(
+        CenterConfig.load(world.stack.center_dir).bridge_key(),
+        {CODE: MunicipalEndpoint(url, verify=str(town.directory / "tls.crt"))},
+    )
 
 
 def municipal_copies(world: World, order_ids: list[str]) -> dict[str, list[str]]:

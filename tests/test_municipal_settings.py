@@ -25,24 +25,39 @@ from center.municipal.settings import MunicipalSettings, SettingsError, TaxKind
 from documents import JST, CertificateType
 
 SETTINGS: dict[str, Any] = {
-    "municipality": "131016", "name": "千代田区", "name_en": "Chiyoda City", "prefecture": "東京都",
-    "mayor": "千代田区長　山田　太郎", "minimum_age": 15, "max_copies": 10,
+    "municipality": "131016",
+    "name": "千代田区",
+    "name_en": "Chiyoda City",
+    "prefecture": "東京都",
+    "mayor": "千代田区長　山田　太郎",
+    "minimum_age": 15,
+    "max_copies": 10,
     "certificates": {
         "resident_record": {"fee": 200, "my_number": True},
         "seal_registration": {"fee": 200, "max_copies": 5},
         "tax": {"fee": 300, "kinds": ["income", "combined"], "years": 3},
-        "family_register": {"fee": 450,
-                            "hours": {"weekdays_only": True, "opens": "09:00", "closes": "17:00"}},
+        "family_register": {
+            "fee": 450,
+            "hours": {"weekdays_only": True, "opens": "09:00", "closes": "17:00"},
+        },
     },
 }
 
 REQUEST: dict[str, Any] = {
-    "order_id": "O-1", "session_id": "0b5c3a8e-1", "terminal_id": "T-0001", "store": "千代田神田店",
-    "printer": 1, "certificate_serial": 1234, "holder_certificate": "ab" * 32,
+    "order_id": "O-1",
+    "session_id": "0b5c3a8e-1",
+    "terminal_id": "T-0001",
+    "store": "千代田神田店",
+    "printer": 1,
+    "certificate_serial": 1234,
+    "holder_certificate": "ab" * 32,
     "terminal_certificate": "MIIB",
     "items": [
-        {"certificate_type": "resident_record", "copies": 2,
-         "options": {"members": [3, 4], "head_and_relationship": True}},
+        {
+            "certificate_type": "resident_record",
+            "copies": 2,
+            "options": {"members": [3, 4], "head_and_relationship": True},
+        },
         {"certificate_type": "tax", "copies": 1, "options": {"kind": "combined", "tax_year": 2026}},
         {"certificate_type": "family_register", "copies": 1, "options": {"scope": "individual"}},
         {"certificate_type": "seal_registration", "copies": 1, "options": {}},
@@ -65,20 +80,23 @@ def test_settings_round_trip_and_meaning() -> None:
     assert settings.tax_years_offered(dt.date(2026, 6, 1)) == (2026, 2025, 2024)
 
 
-@pytest.mark.parametrize(("path", "value", "words"), [
-    (("municipality",), "131017", "check digit"),
-    (("minimum_age",), "15", "integer"),
-    (("minimum_age",), True, "integer"),
-    (("certificates", "tax", "kinds"), ["income", "income"], "each once"),
-    (("certificates", "tax", "kinds"), ["wealth"], "kinds"),
-    (("certificates", "tax", "years"), 9, "years"),
-    (("certificates", "seal_registration", "fee"), 1_000_000, "fee"),
-    (("certificates", "seal_registration", "my_number"), True, "unknown key 'my_number'"),
-    (("certificates", "family_register", "hours", "opens"), "9am", "HH:MM"),
-    (("certificates", "family_register", "hours", "closes"), "08:00", "before closes"),
-    (("certificates", "passport"), {"fee": 1}, "unknown certificate"),
-    (("extra",), 1, "unknown key 'extra'"),
-])
+@pytest.mark.parametrize(
+    ("path", "value", "words"),
+    [
+        (("municipality",), "131017", "check digit"),
+        (("minimum_age",), "15", "integer"),
+        (("minimum_age",), True, "integer"),
+        (("certificates", "tax", "kinds"), ["income", "income"], "each once"),
+        (("certificates", "tax", "kinds"), ["wealth"], "kinds"),
+        (("certificates", "tax", "years"), 9, "years"),
+        (("certificates", "seal_registration", "fee"), 1_000_000, "fee"),
+        (("certificates", "seal_registration", "my_number"), True, "unknown key 'my_number'"),
+        (("certificates", "family_register", "hours", "opens"), "9am", "HH:MM"),
+        (("certificates", "family_register", "hours", "closes"), "08:00", "before closes"),
+        (("certificates", "passport"), {"fee": 1}, "unknown certificate"),
+        (("extra",), 1, "unknown key 'extra'"),
+    ],
+)
 def test_bad_settings_are_refused_naming_the_place(path: tuple[str, ...], value: object, words: str) -> None:
     document = copy.deepcopy(SETTINGS)
     target = document
@@ -100,27 +118,30 @@ def test_requests_round_trip() -> None:
     assert register.options.scope is RegisterScope.INDIVIDUAL  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize(("change", "words"), [
-    (lambda r: r.update(order_id="O 1"), "order_id: malformed"),
-    (lambda r: r.update(terminal_id="t-1"), "terminal_id: malformed"),
-    (lambda r: r.update(printer=0), "printer"),
-    (lambda r: r.update(certificate_serial=True), "certificate_serial: must be an integer"),
-    (lambda r: r.update(holder_certificate="AB" * 32), "holder_certificate: malformed"),
-    (lambda r: r.update(items=[]), "1 to 10 items"),
-    (lambda r: r.update(terminal_certificate="MII B"), "not base64url"),
-    (lambda r: r.update(terminal_certificate=""), "not base64url"),
-    (lambda r: r.update(surprise=1), "unknown key 'surprise'"),
-    (lambda r: r.pop("store"), "store: missing"),
-    (lambda r: r["items"][0].update(copies=0), "copies"),
-    (lambda r: r["items"][0].update(certificate_type="passport"), "certificate_type: unknown"),
-    (lambda r: r["items"][0]["options"].update(members=[3, 3]), "distinct"),
-    (lambda r: r["items"][0]["options"].update(members=[]), "distinct"),
-    (lambda r: r["items"][0]["options"].update(members=["3"]), "distinct"),
-    (lambda r: r["items"][0]["options"].update(my_number="yes"), "wrong type"),
-    (lambda r: r["items"][1]["options"].update(kind="wealth"), "kind: unknown"),
-    (lambda r: r["items"][2]["options"].update(scope="half"), "full or individual"),
-    (lambda r: r["items"][3]["options"].update(members=None), "unknown key 'members'"),
-])
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda r: r.update(order_id="O 1"), "order_id: malformed"),
+        (lambda r: r.update(terminal_id="t-1"), "terminal_id: malformed"),
+        (lambda r: r.update(printer=0), "printer"),
+        (lambda r: r.update(certificate_serial=True), "certificate_serial: must be an integer"),
+        (lambda r: r.update(holder_certificate="AB" * 32), "holder_certificate: malformed"),
+        (lambda r: r.update(items=[]), "1 to 10 items"),
+        (lambda r: r.update(terminal_certificate="MII B"), "not base64url"),
+        (lambda r: r.update(terminal_certificate=""), "not base64url"),
+        (lambda r: r.update(surprise=1), "unknown key 'surprise'"),
+        (lambda r: r.pop("store"), "store: missing"),
+        (lambda r: r["items"][0].update(copies=0), "copies"),
+        (lambda r: r["items"][0].update(certificate_type="passport"), "certificate_type: unknown"),
+        (lambda r: r["items"][0]["options"].update(members=[3, 3]), "distinct"),
+        (lambda r: r["items"][0]["options"].update(members=[]), "distinct"),
+        (lambda r: r["items"][0]["options"].update(members=["3"]), "distinct"),
+        (lambda r: r["items"][0]["options"].update(my_number="yes"), "wrong type"),
+        (lambda r: r["items"][1]["options"].update(kind="wealth"), "kind: unknown"),
+        (lambda r: r["items"][2]["options"].update(scope="half"), "full or individual"),
+        (lambda r: r["items"][3]["options"].update(members=None), "unknown key 'members'"),
+    ],
+)
 def test_bad_requests_are_refused_naming_the_place(change: Any, words: str) -> None:
     document = copy.deepcopy(REQUEST)
     change(document)
@@ -151,14 +172,23 @@ def test_center_signatures() -> None:
     trusted = {bridge_protocol.key_id(key.public_key()): key.public_key()}
     now = dt.datetime(2026, 11, 23, 3, 0, tzinfo=dt.UTC)
     body = b'{"order_id": "O-1"}'
-    headers = {k.lower(): v for k, v in bridge_protocol.sign(key, "131016", "POST", "/v1/issue", body,
-                                                             now=now).items()}
+    headers = {
+        k.lower(): v
+        for k, v in bridge_protocol.sign(key, "131016", "POST", "/v1/issue", body, now=now).items()
+    }
     verified = bridge_protocol.verify(headers, trusted, "131016", "POST", "/v1/issue", body, now)
     assert verified.nonce == headers["x-koufu-nonce"]
 
     def refused(code: str, **changes: Any) -> None:
-        arguments: dict[str, Any] = {"headers": headers, "trusted": trusted, "municipality": "131016",
-                                     "method": "POST", "path": "/v1/issue", "body": body, "now": now}
+        arguments: dict[str, Any] = {
+            "headers": headers,
+            "trusted": trusted,
+            "municipality": "131016",
+            "method": "POST",
+            "path": "/v1/issue",
+            "body": body,
+            "now": now,
+        }
         arguments.update(changes)
         with pytest.raises(BridgeAuthError) as caught:
             bridge_protocol.verify(**arguments)

@@ -37,8 +37,10 @@ FIRST_SERIAL = 7_000_001
 KANJI = re.compile(r"[\u4e00-\u9fff々]+")
 KATAKANA = re.compile(r"[\u30a1-\u30fc]+")
 FULL_WIDTH_NUMBER = "[０-９]+"
-ADDRESS = re.compile(rf"東京都千代田区\w+?{FULL_WIDTH_NUMBER}丁目{FULL_WIDTH_NUMBER}番{FULL_WIDTH_NUMBER}号"
-                     rf"(　\w+{FULL_WIDTH_NUMBER}号)?")
+ADDRESS = re.compile(
+    rf"東京都千代田区\w+?{FULL_WIDTH_NUMBER}丁目{FULL_WIDTH_NUMBER}番{FULL_WIDTH_NUMBER}号"
+    rf"(　\w+{FULL_WIDTH_NUMBER}号)?"
+)
 RESIDENCE_CARD = re.compile(r"[A-Z]{2}\d{8}[A-Z]{2}")
 
 
@@ -50,8 +52,15 @@ def _migrated(url: str) -> sa.Engine:
 
 def _generate(engine: sa.Engine, households: int, seed: int = 1, **options: Any) -> Population:
     with engine.begin() as connection:
-        return synthetic.generate(connection, **TOWN, households=households, seed=seed, today=TODAY,
-                                  first_serial=options.pop("first_serial", FIRST_SERIAL), **options)
+        return synthetic.generate(
+            connection,
+            **TOWN,
+            households=households,
+            seed=seed,
+            today=TODAY,
+            first_serial=options.pop("first_serial", FIRST_SERIAL),
+            **options,
+        )
 
 
 @pytest.fixture
@@ -98,8 +107,14 @@ def test_my_number_check_digit_against_examples_worked_by_hand() -> None:
 def test_a_wrong_check_digit_or_a_malformed_number_is_refused() -> None:
     for digit in "0123456789":
         assert synthetic.is_valid_my_number("20240401123" + digit) is (digit == "7")
-    for bad in ("", "20240401123", "2024040112370", "2024040112３7", "２０２４０４０１１２３７",
-                "20240401123x"):
+    for bad in (
+        "",
+        "20240401123",
+        "2024040112370",
+        "2024040112３7",
+        "２０２４０４０１１２３７",
+        "20240401123x",
+    ):
         assert not synthetic.is_valid_my_number(bad)
     for bad in ("2024040112", "2024040112x", "２０２４０４０１１２３"):
         with pytest.raises(ValueError):
@@ -179,13 +194,24 @@ class Records:
         blocks: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for row in dump["issuance_blocks"]:
             blocks[row["resident_id"]].append(row)
-        return cls(residents, {row["id"]: row for row in dump["households"]}, members_of, cards,
-                   {row["resident_id"]: row for row in dump["seal_registrations"]}, taxes,
-                   {row["id"]: row for row in dump["family_registers"]}, register_members, addresses, blocks)
+        return cls(
+            residents,
+            {row["id"]: row for row in dump["households"]},
+            members_of,
+            cards,
+            {row["resident_id"]: row for row in dump["seal_registrations"]},
+            taxes,
+            {row["id"]: row for row in dump["family_registers"]},
+            register_members,
+            addresses,
+            blocks,
+        )
 
     def blocked(self, resident_id: int) -> bool:
-        return any(b["starts_at"] <= NOON and (b["ends_at"] is None or b["ends_at"] > NOON)
-                   for b in self.blocks[resident_id])
+        return any(
+            b["starts_at"] <= NOON and (b["ends_at"] is None or b["ends_at"] > NOON)
+            for b in self.blocks[resident_id]
+        )
 
     def failures(self, resident_id: int, tax_years: tuple[int, ...]) -> set[str]:
         """Why the person is not ordinary, in the words of the tests (empty: ordinary)."""
@@ -208,19 +234,34 @@ class Records:
         if resident_id not in self.seals:
             failed.add("seal")
         taxes = self.taxes[resident_id]
-        if not all(year in taxes and taxes[year]["resident_on_january_1"] and taxes[year]["filed"]
-                   for year in tax_years):
+        if not all(
+            year in taxes and taxes[year]["resident_on_january_1"] and taxes[year]["filed"]
+            for year in tax_years
+        ):
             failed.add("tax")
         register = self.registers.get(person["register_id"])
-        entry = [m for m in self.register_members.get(person["register_id"], [])
-                 if m["resident_id"] == resident_id and not m["removed"]]
-        if (register is None or not entry or register["status"] != "current"
-                or register["filing_pending_since"] is not None
-                or any(self.blocked(m["resident_id"]) for m in self.register_members[register["id"]]
-                       if m["resident_id"] not in (None, resident_id))):
+        entry = [
+            m
+            for m in self.register_members.get(person["register_id"], [])
+            if m["resident_id"] == resident_id and not m["removed"]
+        ]
+        if (
+            register is None
+            or not entry
+            or register["status"] != "current"
+            or register["filing_pending_since"] is not None
+            or any(
+                self.blocked(m["resident_id"])
+                for m in self.register_members[register["id"]]
+                if m["resident_id"] not in (None, resident_id)
+            )
+        ):
             failed.add("register")
-        if any(other["status"] == "moving_out" or other["pending_characters"] or self.blocked(other["id"])
-               for other in self.members_of[person["household_id"]] if other["id"] != resident_id):
+        if any(
+            other["status"] == "moving_out" or other["pending_characters"] or self.blocked(other["id"])
+            for other in self.members_of[person["household_id"]]
+            if other["id"] != resident_id
+        ):
             failed.add("household")
         return failed
 
@@ -248,7 +289,8 @@ EXPECTED_FAILURES = {
 
 
 def test_every_special_case_is_present_and_is_ordinary_but_for_its_property(
-        engine: sa.Engine, town: Population) -> None:
+    engine: sa.Engine, town: Population
+) -> None:
     records = Records.read(engine)
     years = town.tax_years
     assert years == (2024, 2023, 2022)
@@ -270,7 +312,8 @@ def test_every_special_case_is_present_and_is_ordinary_but_for_its_property(
             assert row["household_id"] == person.household_id, name
             links = records.cards[person.resident_id]
             assert [link["certificate_serial"] for link in links] == (
-                [person.certificate_serial] if person.certificate_serial is not None else []), name
+                [person.certificate_serial] if person.certificate_serial is not None else []
+            ), name
 
 
 def test_each_special_case_has_its_property_in_the_records(engine: sa.Engine, town: Population) -> None:
@@ -286,8 +329,9 @@ def test_each_special_case_has_its_property_in_the_records(engine: sa.Engine, to
         assert row["status"] == "deceased" and row["status_on"] < TODAY and records.cards[row["id"]]
         [member] = [m for m in records.register_members[row["register_id"]] if m["resident_id"] == row["id"]]
         assert member["removed"] and json.loads(member["events"])[-1]["kind"] == "death"
-        assert all(link["linked_at"].astimezone(JST).date() < row["status_on"]
-                   for link in records.cards[row["id"]])
+        assert all(
+            link["linked_at"].astimezone(JST).date() < row["status_on"] for link in records.cards[row["id"]]
+        )
     for row in rows(town.moved_out):
         assert row["status"] == "moved_out" and row["status_on"] < TODAY
     moving = rows(town.moving_out)
@@ -315,8 +359,10 @@ def test_each_special_case_has_its_property_in_the_records(engine: sa.Engine, to
         assert not row["previous_address"].startswith("東京都千代田区")
         latest = records.taxes[row["id"]].get(town.tax_years[0])
         assert latest is None or not latest["resident_on_january_1"]
-        assert all(link["linked_at"].astimezone(JST).date() >= row["became_resident_on"]
-                   for link in records.cards[row["id"]])
+        assert all(
+            link["linked_at"].astimezone(JST).date() >= row["became_resident_on"]
+            for link in records.cards[row["id"]]
+        )
     for row in rows(town.tax_not_filed):
         assert not records.taxes[row["id"]][town.tax_years[0]]["filed"]
         assert all(records.taxes[row["id"]][year]["filed"] for year in town.tax_years[1:])
@@ -350,8 +396,11 @@ def test_special_cases_do_not_share_households(town: Population) -> None:
         for household in {p.household_id for p in cases[name]}:
             assert seen.setdefault(household, name) == name, (household, name, seen[household])
     assert not {p.resident_id for p in town.ordinary} & {
-        p.resident_id for name, persons in cases.items() for p in persons
-        if name not in ("no_card", "foreign", "domicile_elsewhere")}
+        p.resident_id
+        for name, persons in cases.items()
+        for p in persons
+        if name not in ("no_card", "foreign", "domicile_elsewhere")
+    }
 
 
 # -- realism and consistency ---------------------------------------------------------------------------
@@ -359,8 +408,9 @@ def test_special_cases_do_not_share_households(town: Population) -> None:
 
 def test_names_are_kanji_with_katakana_readings(engine: sa.Engine, town: Population) -> None:
     families = dict(synthetic_data.FAMILY_NAMES)
-    given = {name: kana for era in (*synthetic_data.MALE_NAMES, *synthetic_data.FEMALE_NAMES)
-             for name, kana in era}
+    given = {
+        name: kana for era in (*synthetic_data.MALE_NAMES, *synthetic_data.FEMALE_NAMES) for name, kana in era
+    }
     males = {name for era in synthetic_data.MALE_NAMES for name, _ in era}
     residents = Records.read(engine).residents.values()
     japanese = [r for r in residents if not r["foreign_resident"]]
@@ -378,8 +428,9 @@ def test_names_are_kanji_with_katakana_readings(engine: sa.Engine, town: Populat
             assert re.fullmatch(r"[\u30a1-\u30fc　]+", row["family_name_kana"] + row["given_name_kana"]), row
 
 
-def test_addresses_are_in_the_municipality_with_full_width_numbers(engine: sa.Engine,
-                                                                    town: Population) -> None:
+def test_addresses_are_in_the_municipality_with_full_width_numbers(
+    engine: sa.Engine, town: Population
+) -> None:
     records = Records.read(engine)
     addresses = [h["address"] for h in records.households.values()]
     assert len(addresses) == town.households == 120
@@ -436,34 +487,43 @@ def test_family_registers_are_in_order_with_their_events(engine: sa.Engine, town
         assert register["compiled_on"] >= head["birth_date"]
         assert len({m["family_name"] for m in members}) == 1
         spouses = [m for m in members if m["relationship"] in ("妻", "夫")]
-        assert len(spouses) <= 1 and members[1:1 + len(spouses)] == spouses
-        children = members[1 + len(spouses):]
+        assert len(spouses) <= 1 and members[1 : 1 + len(spouses)] == spouses
+        children = members[1 + len(spouses) :]
         counts = {"male": 0, "female": 0}
         for child in children:
             counts[child["sex"]] += 1
             assert child["relationship"] == "長二三四五六"[counts[child["sex"]] - 1] + (
-                "男" if child["sex"] == "male" else "女")
+                "男" if child["sex"] == "male" else "女"
+            )
             assert _age(head["birth_date"], child["birth_date"]) >= 16
             assert head["given_name"] in (child["father"] + child["mother"])
         assert [c["birth_date"] for c in children] == sorted(c["birth_date"] for c in children)
         for member in members:
             events = json.loads(member["events"])
-            assert events[0] == {"kind": "birth", "date": member["birth_date"].isoformat(),
-                                 "detail": events[0]["detail"]}
+            assert events[0] == {
+                "kind": "birth",
+                "date": member["birth_date"].isoformat(),
+                "detail": events[0]["detail"],
+            }
             assert all(set(e) == {"kind", "date", "detail"} for e in events)
             dates = [dt.date.fromisoformat(e["date"]) for e in events]
             assert dates == sorted(dates) and dates[-1] <= TODAY
-            assert member["removed"] == any(e["kind"] in ("death",) or e["detail"] == "婚姻により除籍"
-                                            for e in events)
+            assert member["removed"] == any(
+                e["kind"] in ("death",) or e["detail"] == "婚姻により除籍" for e in events
+            )
             removed += member["removed"]
             if member["resident_id"] is not None:
                 resident = records.residents[member["resident_id"]]
-                assert (resident["given_name"], resident["birth_date"]) == (member["given_name"],
-                                                                             member["birth_date"])
+                assert (resident["given_name"], resident["birth_date"]) == (
+                    member["given_name"],
+                    member["birth_date"],
+                )
                 if not member["removed"]:
                     assert resident["register_id"] == register_id
-                    assert (resident["domicile"], resident["domicile_head"]) == (register["domicile"],
-                                                                                  register["head_name"])
+                    assert (resident["domicile"], resident["domicile_head"]) == (
+                        register["domicile"],
+                        register["head_name"],
+                    )
     assert removed > 0
     for row in records.residents.values():
         if row["register_id"] is not None:
@@ -471,8 +531,9 @@ def test_family_registers_are_in_order_with_their_events(engine: sa.Engine, town
             assert sum(m["resident_id"] == row["id"] for m in entries) == 1
 
 
-def test_attachment_lines_are_consecutive_and_open_for_the_living(engine: sa.Engine,
-                                                                  town: Population) -> None:
+def test_attachment_lines_are_consecutive_and_open_for_the_living(
+    engine: sa.Engine, town: Population
+) -> None:
     records = Records.read(engine)
     for register_id, members in records.register_members.items():
         for member in members:
@@ -498,8 +559,11 @@ def test_records_hold_together(engine: sa.Engine, town: Population) -> None:
     records = Records.read(engine)
     serials = sorted(link["certificate_serial"] for links in records.cards.values() for link in links)
     assert serials == list(range(FIRST_SERIAL, FIRST_SERIAL + len(serials)))
-    assert all(link["linked_at"].astimezone(JST).date() <= TODAY for links in records.cards.values()
-               for link in links)
+    assert all(
+        link["linked_at"].astimezone(JST).date() <= TODAY
+        for links in records.cards.values()
+        for link in links
+    )
     numbers = [seal["registration_number"] for seal in records.seals.values()]
     assert len(set(numbers)) == len(numbers)
     for seal in records.seals.values():
@@ -547,8 +611,11 @@ def test_ids_continue_and_the_id_sequences_follow(engine: sa.Engine, town: Popul
     numbers = [r["my_number"] for r in records.residents.values()]
     assert len(set(numbers)) == len(numbers)
     with engine.begin() as connection:  # a row inserted without an id gets a fresh one (PostgreSQL too)
-        new = connection.execute(schema.households.insert().values(address="東京都千代田区本町１丁目１番１号")
-                                 .returning(schema.households.c.id)).scalar_one()
+        new = connection.execute(
+            schema.households.insert()
+            .values(address="東京都千代田区本町１丁目１番１号")
+            .returning(schema.households.c.id)
+        ).scalar_one()
     assert new == max(records.households) + 1
 
 
@@ -560,17 +627,28 @@ def test_two_thousand_households(tmp_path: Path) -> None:
     town = _generate(engine, 2000, seed=3)
     with engine.connect() as connection:
         residents = connection.execute(sa.select(sa.func.count()).select_from(schema.residents)).scalar_one()
-        foreign = connection.execute(sa.select(sa.func.count()).select_from(schema.residents)
-                                     .where(schema.residents.c.foreign_resident)).scalar_one()
-        adults = connection.execute(sa.select(schema.residents.c.id).where(
-            schema.residents.c.birth_date <= dt.date(2005, 3, 10))).scalars().all()
+        foreign = connection.execute(
+            sa.select(sa.func.count())
+            .select_from(schema.residents)
+            .where(schema.residents.c.foreign_resident)
+        ).scalar_one()
+        adults = (
+            connection.execute(
+                sa.select(schema.residents.c.id).where(schema.residents.c.birth_date <= dt.date(2005, 3, 10))
+            )
+            .scalars()
+            .all()
+        )
         linked = set(connection.execute(sa.select(schema.card_links.c.resident_id)).scalars())
     engine.dispose()
     assert residents == town.residents and 4000 < residents < 6000
     assert 0.015 < foreign / residents < 0.05
     assert 0.72 < sum(a in linked for a in adults) / len(adults) < 0.88  # cards = 0.8
-    assert all(2 <= len(persons) <= 30 for name, persons in town.special_cases().items()
-               if name not in ("no_card", "foreign", "domicile_elsewhere"))
+    assert all(
+        2 <= len(persons) <= 30
+        for name, persons in town.special_cases().items()
+        if name not in ("no_card", "foreign", "domicile_elsewhere")
+    )
     assert len(town.ordinary) > residents // 4
 
 
@@ -588,8 +666,9 @@ def test_the_share_of_cards_follows_the_option(tmp_path: Path) -> None:
             assert {p.resident_id for p in town.linked_today} <= linked < special
         else:
             assert town.ordinary
-            without = [r for r in records.residents.values()
-                       if r["id"] not in linked and r["status"] == "resident"]
+            without = [
+                r for r in records.residents.values() if r["id"] not in linked and r["status"] == "resident"
+            ]
             assert {r["id"] for r in without} <= special
 
 
@@ -598,8 +677,14 @@ def test_small_towns_and_bad_arguments(tmp_path: Path) -> None:
     town = _generate(engine, 1)
     assert town.households == 1 and town.residents >= 1
     for bad in ({"municipality": "131017"}, {"households": 0}, {"first_serial": 0}, {"cards": 1.5}):
-        arguments: dict[str, Any] = {**TOWN, "households": 10, "seed": 1, "today": TODAY,
-                                     "first_serial": 1, **bad}
+        arguments: dict[str, Any] = {
+            **TOWN,
+            "households": 10,
+            "seed": 1,
+            "today": TODAY,
+            "first_serial": 1,
+            **bad,
+        }
         with engine.begin() as connection, pytest.raises(ValueError):
             synthetic.generate(connection, **arguments)
     engine.dispose()

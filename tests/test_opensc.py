@@ -94,9 +94,7 @@ def auth_public_key(card: CardTap) -> rsa.RSAPublicKey:
     return key
 
 
-def test_pcsc_scan_shows_the_reader_and_the_atr(
-    opensc: OpenSC, vpcd_slot: VpcdSlot, card: CardTap
-) -> None:
+def test_pcsc_scan_shows_the_reader_and_the_atr(opensc: OpenSC, vpcd_slot: VpcdSlot, card: CardTap) -> None:
     vpcd_slot.insert(card)
     readers = opensc.run("pcsc_scan", "-r").stdout
     assert vpcd_slot.reader in readers
@@ -118,9 +116,7 @@ def test_opensc_tool_sees_the_card_and_picks_the_jpki_driver(
     assert opensc.tool("opensc-tool", "--name").stdout.strip() == "jpki"
 
 
-def test_pkcs15_tool_lists_the_four_certificates(
-    opensc: OpenSC, vpcd_slot: VpcdSlot, card: CardTap
-) -> None:
+def test_pkcs15_tool_lists_the_four_certificates(opensc: OpenSC, vpcd_slot: VpcdSlot, card: CardTap) -> None:
     vpcd_slot.insert(card)
     listing = opensc.tool("pkcs15-tool", "--list-certificates").stdout
     blocks = {block.splitlines()[0]: block for block in listing.split("X.509 Certificate ")[1:]}
@@ -154,9 +150,7 @@ def test_pkcs15_tool_lists_the_two_pins(opensc: OpenSC, vpcd_slot: VpcdSlot, car
     assert "min_len:6, max_len:16" in sign and "Tries left     : 5" in sign
 
 
-def test_pkcs15_crypt_signs_with_the_auth_key(
-    opensc: OpenSC, vpcd_slot: VpcdSlot, card: CardTap
-) -> None:
+def test_pkcs15_crypt_signs_with_the_auth_key(opensc: OpenSC, vpcd_slot: VpcdSlot, card: CardTap) -> None:
     vpcd_slot.insert(card)
     card.commands.clear()
     _, signature, _ = opensc.sign("01", "1234", MESSAGE)

@@ -163,10 +163,7 @@ def test_a_refused_order_is_voided_and_refunded(world: World) -> None:
     assert refused.value.status == 422 and refused.value.code == "no_seal_registered"
     assert "印鑑登録" in refused.value.details["message_ja"]
     order_id = refused.value.details["order_id"]
-    assert (
-        client.order(order_id).state == "voided"
-        and client.order(order_id).reason == "no_seal_registered"
-    )
+    assert client.order(order_id).state == "voided" and client.order(order_id).reason == "no_seal_registered"
     again = client.place_order(session_id, key, [SEAL])  # the same key: the same voided order, asked nothing
     assert again.order_id == order_id and again.state == "voided" and not again.copies
     assert client.refunded(order_id).state == "refunded"
@@ -243,9 +240,7 @@ def test_many_terminals_at_once_each_get_only_their_own_residents_copies(world: 
                 .get("name", resident.name)
                 for copy in order.copies
             }
-            household = open_copy(
-                world, order.copies[1], terminal, order.order_id, session_id, resident
-            )
+            household = open_copy(world, order.copies[1], terminal, order.order_id, session_id, resident)
             assert resident.name in {person["name"] for person in household.content["body"]["persons"]}
             numbers = {copy.issue_number for copy in order.copies}
             client.printed(order.order_id, sorted(numbers))

@@ -28,9 +28,11 @@ from support.peripheral_rig import Rig, peripheral_rig
 
 def in_loop(test: Callable[..., Awaitable[None]]) -> Callable[..., None]:
     """An async test run in its own event loop (the kiosk's adapters wake the running loop)."""
+
     @functools.wraps(test)
     def run(*args: Any, **kwargs: Any) -> None:
         asyncio.run(test(*args, **kwargs))
+
     return run
 
 
@@ -128,13 +130,23 @@ def test_reminders_blink_and_sound_until_stopped(rig: Rig) -> None:
     for kind in ReminderKind:
         start = time.monotonic()
         rig.reminder.start(kind)
-        assert rig.simulator.wait_for(lambda s=start: sum(
-            1 for at, pin, level in list(machine.history) if at > s and pin == "light" and level) >= 2, 5)
-        assert rig.simulator.wait_for(lambda s=start: sum(
-            1 for at, pin, level in list(machine.history) if at > s and pin == "buzzer" and level) >= 2, 5)
+        assert rig.simulator.wait_for(
+            lambda s=start: (
+                sum(1 for at, pin, level in list(machine.history) if at > s and pin == "light" and level) >= 2
+            ),
+            5,
+        )
+        assert rig.simulator.wait_for(
+            lambda s=start: (
+                sum(1 for at, pin, level in list(machine.history) if at > s and pin == "buzzer" and level)
+                >= 2
+            ),
+            5,
+        )
         rig.reminder.stop()
-        assert rig.simulator.wait_for(lambda: not rig.simulator.output("light")
-                                      and not rig.simulator.output("buzzer"), 5)
+        assert rig.simulator.wait_for(
+            lambda: not rig.simulator.output("light") and not rig.simulator.output("buzzer"), 5
+        )
         quiet = time.monotonic()
         time.sleep(1.2)
         assert not [c for c in list(machine.history) if c[0] > quiet and c[1] in ("light", "buzzer")]
@@ -329,8 +341,12 @@ def test_garbage_on_the_line_and_malformed_commands_do_not_stop_the_board(rig: R
     noise = random.Random(3).randbytes(4000)
     os.write(rig.simulator.transport.fileno(), noise)
     before = status(rig)["crc_errors"]
-    for code, data in ((messages.OPEN_PAYMENT, b"\x01"), (messages.SET_LIGHT, b""), (0x55, b"xyz"),
-                       (messages.BOOTED, b"\x00" * 5)):
+    for code, data in (
+        (messages.OPEN_PAYMENT, b"\x01"),
+        (messages.SET_LIGHT, b""),
+        (0x55, b"xyz"),
+        (messages.BOOTED, b"\x00" * 5),
+    ):
         rig.controller.send_raw(code, data)
         refused = rig.wait_for_event("REFUSED", where=lambda e, c=code: e["command"] == c)
         assert refused["reason"] == messages.REASON_BAD_MESSAGE

@@ -70,7 +70,11 @@ def test_a_password_is_required(postgres_server: PostgresServer, postgres_url: s
     for password in ("wrong", ""):
         with pytest.raises(psycopg.OperationalError, match="password"):
             psycopg.connect(
-                host=url.host, port=url.port, user=url.username, password=password, dbname=url.database,
+                host=url.host,
+                port=url.port,
+                user=url.username,
+                password=password,
+                dbname=url.database,
                 connect_timeout=5,
             ).close()
     psycopg.connect(
@@ -87,9 +91,11 @@ def test_fifty_clients_connected_at_once(engine: Engine) -> None:
         with engine.begin() as connection:
             all_connected.wait(timeout=60)  # a guard against a hang, not a timing assertion
             connection.execute(text("INSERT INTO hits VALUES (:n)"), {"n": number})
-            return int(connection.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            )).scalar_one())
+            return int(
+                connection.execute(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+                ).scalar_one()
+            )
 
     with ThreadPoolExecutor(CLIENTS) as pool:
         seen = list(pool.map(client, range(CLIENTS)))

@@ -49,11 +49,13 @@ def printer_for(cups_server: CupsServer, work_dir: Path) -> Callable[..., CupsPr
     def make(mode: str, *, policy: str = "stop-printer", timeouts: Timeouts = FAST) -> CupsPrinter:
         queue = cups_server.add_printer(mode, policy=policy)
         return CupsPrinter(queue, server=cups_server.server, timeouts=timeouts, work_dir=work_dir)
+
     return make
 
 
 def test_an_order_prints_as_one_job_with_every_page(
-        cups_server: CupsServer, printer_for: Callable[..., CupsPrinter], work_dir: Path) -> None:
+    cups_server: CupsServer, printer_for: Callable[..., CupsPrinter], work_dir: Path
+) -> None:
     printer = printer_for("ok")
     order = f"ORD-{uuid.uuid4()}"  # the session's cupsd printed other tests' orders before
     printed = printer.print_job(job(order, count=5))
@@ -65,15 +67,23 @@ def test_an_order_prints_as_one_job_with_every_page(
     assert list(work_dir.iterdir()) == []  # the kiosk's copy of the pages is gone
 
 
-@pytest.mark.parametrize(("mode", "error_type", "pages_done"), [
-    ("paper-out", PaperOut, 0),  # before the first page
-    ("jam-after-1", PaperJam, 1),  # after page 1 of 2
-    ("offline", PrinterOffline, 0),  # the printer went off during the job: the queue stopped
-    ("fail", PrinterOffline, 0),  # the backend failed: CUPS stopped the queue
-])
+@pytest.mark.parametrize(
+    ("mode", "error_type", "pages_done"),
+    [
+        ("paper-out", PaperOut, 0),  # before the first page
+        ("jam-after-1", PaperJam, 1),  # after page 1 of 2
+        ("offline", PrinterOffline, 0),  # the printer went off during the job: the queue stopped
+        ("fail", PrinterOffline, 0),  # the backend failed: CUPS stopped the queue
+    ],
+)
 def test_a_fault_during_the_job_cancels_it_and_it_is_never_sent_again(
-        cups_server: CupsServer, printer_for: Callable[..., CupsPrinter], work_dir: Path, mode: str,
-        error_type: type[PrinterError], pages_done: int) -> None:
+    cups_server: CupsServer,
+    printer_for: Callable[..., CupsPrinter],
+    work_dir: Path,
+    mode: str,
+    error_type: type[PrinterError],
+    pages_done: int,
+) -> None:
     printer = printer_for(mode)
     order = f"ORD-{mode}"
     with pytest.raises(error_type) as raised:
@@ -87,19 +97,23 @@ def test_a_fault_during_the_job_cancels_it_and_it_is_never_sent_again(
     assert list(work_dir.iterdir()) == []
 
 
-def test_a_job_the_printer_aborts_is_a_printer_failure(cups_server: CupsServer,
-                                                       printer_for: Callable[..., CupsPrinter]) -> None:
+def test_a_job_the_printer_aborts_is_a_printer_failure(
+    cups_server: CupsServer, printer_for: Callable[..., CupsPrinter]
+) -> None:
     printer = printer_for("fail", policy="abort-job")
     with pytest.raises(PrinterFailed) as raised:
         printer.print_job(job("ORD-ABORTED"))
-    assert raised.value.cancelled and cups_server.runs("ORD-ABORTED") == [str(printer.job_number(
-        raised.value.job_id or ""))]
+    assert raised.value.cancelled and cups_server.runs("ORD-ABORTED") == [
+        str(printer.job_number(raised.value.job_id or ""))
+    ]
 
 
 def test_a_printer_that_never_finishes_times_out_and_the_job_is_cancelled(
-        cups_server: CupsServer, printer_for: Callable[..., CupsPrinter], work_dir: Path) -> None:
-    printer = printer_for("hang", timeouts=Timeouts(start=1.0, per_page=0.5, fault_grace=0.3, cancel=10.0,
-                                                    poll=0.05))
+    cups_server: CupsServer, printer_for: Callable[..., CupsPrinter], work_dir: Path
+) -> None:
+    printer = printer_for(
+        "hang", timeouts=Timeouts(start=1.0, per_page=0.5, fault_grace=0.3, cancel=10.0, poll=0.05)
+    )
     with pytest.raises(JobTimeout) as raised:
         printer.print_job(job("ORD-HANG", count=2))
     assert raised.value.code == "print_timeout" and raised.value.cancelled
@@ -108,10 +122,12 @@ def test_a_printer_that_never_finishes_times_out_and_the_job_is_cancelled(
     assert list(work_dir.iterdir()) == []
 
 
-def test_a_job_the_printer_does_not_take_times_out(cups_server: CupsServer,
-                                                   printer_for: Callable[..., CupsPrinter]) -> None:
-    printer = printer_for("ok", timeouts=Timeouts(start=0.5, per_page=1.0, fault_grace=5.0, cancel=10.0,
-                                                  poll=0.05))
+def test_a_job_the_printer_does_not_take_times_out(
+    cups_server: CupsServer, printer_for: Callable[..., CupsPrinter]
+) -> None:
+    printer = printer_for(
+        "ok", timeouts=Timeouts(start=0.5, per_page=1.0, fault_grace=5.0, cancel=10.0, poll=0.05)
+    )
     cups_server.run("lpadmin", "-p", printer.queue, "-o", "job-hold-until-default=indefinite")
     with pytest.raises(JobTimeout, match="did not take"):
         printer.print_job(job("ORD-HELD"))
@@ -120,8 +136,8 @@ def test_a_job_the_printer_does_not_take_times_out(cups_server: CupsServer,
 
 @pytest.mark.parametrize("switch_off", ["cupsdisable", "cupsreject"])
 def test_an_offline_printer_is_refused_before_anything_is_submitted(
-        cups_server: CupsServer, printer_for: Callable[..., CupsPrinter], work_dir: Path,
-        switch_off: str) -> None:
+    cups_server: CupsServer, printer_for: Callable[..., CupsPrinter], work_dir: Path, switch_off: str
+) -> None:
     printer = printer_for("ok")
     cups_server.run(switch_off, printer.queue)
     with pytest.raises(PrinterOffline) as raised:
@@ -132,15 +148,17 @@ def test_an_offline_printer_is_refused_before_anything_is_submitted(
 
 
 def test_a_queue_that_would_print_a_failed_job_again_is_refused(
-        cups_server: CupsServer, printer_for: Callable[..., CupsPrinter]) -> None:
+    cups_server: CupsServer, printer_for: Callable[..., CupsPrinter]
+) -> None:
     printer = printer_for("ok", policy="retry-job")
     with pytest.raises(QueueMisconfigured, match="retry-job"):
         printer.print_job(job("ORD-RETRY"))
     assert cups_server.runs("ORD-RETRY") == []
 
 
-def test_an_unknown_queue_or_an_unreachable_server_is_a_typed_error(cups_server: CupsServer,
-                                                                    work_dir: Path) -> None:
+def test_an_unknown_queue_or_an_unreachable_server_is_a_typed_error(
+    cups_server: CupsServer, work_dir: Path
+) -> None:
     with pytest.raises(QueueMisconfigured):
         CupsPrinter("no_such_queue", server=cups_server.server, timeouts=FAST).print_job(job("ORD-NOQUEUE"))
     closed = CupsPrinter("ok", server="127.0.0.1:1", timeouts=FAST, work_dir=work_dir)
@@ -150,7 +168,8 @@ def test_an_unknown_queue_or_an_unreachable_server_is_a_typed_error(cups_server:
 
 
 def test_a_job_left_by_an_earlier_run_is_cleared_before_the_next_order(
-        cups_server: CupsServer, printer_for: Callable[..., CupsPrinter], tmp_path: Path) -> None:
+    cups_server: CupsServer, printer_for: Callable[..., CupsPrinter], tmp_path: Path
+) -> None:
     printer = printer_for("ok")
     earlier = tmp_path / "earlier.pdf"
     pages(1)[0].save(earlier, "PDF", resolution=DPI)
@@ -166,7 +185,8 @@ def test_a_job_left_by_an_earlier_run_is_cleared_before_the_next_order(
 
 
 def test_a_second_order_is_refused_while_the_first_is_printing(
-        cups_server: CupsServer, printer_for: Callable[..., CupsPrinter]) -> None:
+    cups_server: CupsServer, printer_for: Callable[..., CupsPrinter]
+) -> None:
     printer = printer_for("slow")
     outcome: dict[str, object] = {}
 
@@ -196,8 +216,9 @@ def test_a_second_order_is_refused_while_the_first_is_printing(
 
 
 def test_stopping_a_job_cancels_it(cups_server: CupsServer, printer_for: Callable[..., CupsPrinter]) -> None:
-    printer = printer_for("hang", timeouts=Timeouts(start=30.0, per_page=30.0, fault_grace=0.3, cancel=10.0,
-                                                    poll=0.05))
+    printer = printer_for(
+        "hang", timeouts=Timeouts(start=30.0, per_page=30.0, fault_grace=0.3, cancel=10.0, poll=0.05)
+    )
     stop = threading.Event()
     threading.Timer(0.5, stop.set).start()
     with pytest.raises(JobCancelled) as raised:
@@ -206,7 +227,8 @@ def test_stopping_a_job_cancels_it(cups_server: CupsServer, printer_for: Callabl
 
 
 def test_a_job_cancelled_at_the_printer_ends_in_job_cancelled(
-        cups_server: CupsServer, printer_for: Callable[..., CupsPrinter]) -> None:
+    cups_server: CupsServer, printer_for: Callable[..., CupsPrinter]
+) -> None:
     printer = printer_for("hang", timeouts=Timeouts(start=30.0, per_page=30.0, poll=0.05))
 
     def staff_cancels() -> None:
@@ -221,20 +243,24 @@ def test_a_job_cancelled_at_the_printer_ends_in_job_cancelled(
     helper.join(10)
 
 
-@pytest.mark.parametrize(("name", "make_pages", "dpi"), [
-    ("", lambda: pages(1), DPI),
-    ("ORD 1; rm -rf /", lambda: pages(1), DPI),
-    ("x" * 129, lambda: pages(1), DPI),
-    ("ORD-1", list, DPI),  # no page
-    ("ORD-1", lambda: pages(1) * 501, DPI),  # too many pages
-    ("ORD-1", lambda: [Image.new("L", (6000, 8000))], DPI),  # beyond A4 at 600 dpi
-    ("ORD-1", lambda: [Image.new("L", (0, 10))], DPI),
-    ("ORD-1", lambda: [Image.new("CMYK", (100, 100))], DPI),
-    ("ORD-1", lambda: ["not an image"], DPI),
-    ("ORD-1", lambda: pages(1), 0),
-])
-def test_malformed_or_huge_jobs_are_refused(name: str, make_pages: Callable[[], list[Image.Image]],
-                                            dpi: int) -> None:
+@pytest.mark.parametrize(
+    ("name", "make_pages", "dpi"),
+    [
+        ("", lambda: pages(1), DPI),
+        ("ORD 1; rm -rf /", lambda: pages(1), DPI),
+        ("x" * 129, lambda: pages(1), DPI),
+        ("ORD-1", list, DPI),  # no page
+        ("ORD-1", lambda: pages(1) * 501, DPI),  # too many pages
+        ("ORD-1", lambda: [Image.new("L", (6000, 8000))], DPI),  # beyond A4 at 600 dpi
+        ("ORD-1", lambda: [Image.new("L", (0, 10))], DPI),
+        ("ORD-1", lambda: [Image.new("CMYK", (100, 100))], DPI),
+        ("ORD-1", lambda: ["not an image"], DPI),
+        ("ORD-1", lambda: pages(1), 0),
+    ],
+)
+def test_malformed_or_huge_jobs_are_refused(
+    name: str, make_pages: Callable[[], list[Image.Image]], dpi: int
+) -> None:
     with pytest.raises(InvalidJob) as raised:
         PrintJob(name, make_pages(), dpi=dpi)
     assert raised.value.code == "invalid_job"

@@ -46,11 +46,20 @@ class Driver(threading.Thread):
             for job_file in sorted(self.spool.glob("job-*.pdf")):
                 self.handle(job_file.name.removeprefix("job-").removesuffix(".pdf"))
 
-    def status(self, name: str, state: str, pages_done: int = 0, reasons: tuple[str, ...] = (),
-                text: str | None = None) -> None:
+    def status(
+        self,
+        name: str,
+        state: str,
+        pages_done: int = 0,
+        reasons: tuple[str, ...] = (),
+        text: str | None = None,
+    ) -> None:
         hidden = self.spool / f".status-{name}"
-        hidden.write_text(text if text is not None else json.dumps(
-            {"state": state, "pages_done": pages_done, "reasons": list(reasons)}))
+        hidden.write_text(
+            text
+            if text is not None
+            else json.dumps({"state": state, "pages_done": pages_done, "reasons": list(reasons)})
+        )
         os.replace(hidden, self.spool / f"job-{name}.status")
 
     def until_cancelled(self, name: str) -> None:
@@ -75,13 +84,23 @@ class Driver(threading.Thread):
         elif mode == "aborted":
             self.status(name, "aborted")
         else:
-            self.status(name, "processing", *{
-                "paper-out": (0, ("media-empty-error",)), "jam-after-1": (1, ("media-jam-error",)),
-                "offline": (0, ("offline-report",)), "low-paper": (0, ("media-low-warning",)),
-                "hang": (0, ()),
-            }.get(mode, (0, ())), text={"garbage": "not json {", "bad-state": '{"state": "printed"}',
-                                        "bad-pages": '{"state": "processing", "pages_done": -1}',
-                                        "huge": "{" + " " * 5000 + "}"}.get(mode))
+            self.status(
+                name,
+                "processing",
+                *{
+                    "paper-out": (0, ("media-empty-error",)),
+                    "jam-after-1": (1, ("media-jam-error",)),
+                    "offline": (0, ("offline-report",)),
+                    "low-paper": (0, ("media-low-warning",)),
+                    "hang": (0, ()),
+                }.get(mode, (0, ())),
+                text={
+                    "garbage": "not json {",
+                    "bad-state": '{"state": "printed"}',
+                    "bad-pages": '{"state": "processing", "pages_done": -1}',
+                    "huge": "{" + " " * 5000 + "}",
+                }.get(mode),
+            )
             if mode == "low-paper":
                 self.done.wait(0.5)
                 self.status(name, "completed", 2)
@@ -132,18 +151,21 @@ def test_a_warning_does_not_stop_the_job(spool: Path, work_dir: Path, driven: Dr
     assert printer(spool, work_dir).print_job(job("ORD-LOW")).pages == 2
 
 
-@pytest.mark.parametrize(("mode", "error_type", "pages_done"), [
-    ("paper-out", PaperOut, 0),
-    ("jam-after-1", PaperJam, 1),
-    ("offline", PrinterOffline, 0),
-    ("garbage", PrinterFailed, 0),
-    ("bad-state", PrinterFailed, 0),
-    ("bad-pages", PrinterFailed, 0),
-    ("huge", PrinterFailed, 0),
-])
+@pytest.mark.parametrize(
+    ("mode", "error_type", "pages_done"),
+    [
+        ("paper-out", PaperOut, 0),
+        ("jam-after-1", PaperJam, 1),
+        ("offline", PrinterOffline, 0),
+        ("garbage", PrinterFailed, 0),
+        ("bad-state", PrinterFailed, 0),
+        ("bad-pages", PrinterFailed, 0),
+        ("huge", PrinterFailed, 0),
+    ],
+)
 def test_a_fault_cancels_the_job_and_it_is_taken_once(
-        spool: Path, work_dir: Path, driven: Driver, mode: str, error_type: type[PrinterError],
-        pages_done: int) -> None:
+    spool: Path, work_dir: Path, driven: Driver, mode: str, error_type: type[PrinterError], pages_done: int
+) -> None:
     driven.mode = mode
     with pytest.raises(error_type) as raised:
         printer(spool, work_dir).print_job(job(f"ORD-{mode}"))
@@ -184,8 +206,9 @@ def test_stopping_a_job_cancels_it(spool: Path, work_dir: Path, driven: Driver) 
     assert raised.value.cancelled and list(spool.iterdir()) == []
 
 
-def test_leftovers_of_an_earlier_run_are_cleared_before_the_next_order(spool: Path, work_dir: Path,
-                                                                       tmp_path: Path) -> None:
+def test_leftovers_of_an_earlier_run_are_cleared_before_the_next_order(
+    spool: Path, work_dir: Path, tmp_path: Path
+) -> None:
     job("ORD-UNTAKEN", count=1).pages[0].save(spool / "job-ORD-UNTAKEN.pdf", "PDF", resolution=DPI)
     (spool / "job-ORD-DONE.status").write_text('{"state": "completed", "pages_done": 2}')
     (spool / "job-ORD-GONE.cancel").touch()
@@ -198,8 +221,9 @@ def test_leftovers_of_an_earlier_run_are_cleared_before_the_next_order(spool: Pa
     assert (spool / "job-ORD-STUCK.cancel").exists()  # the cancel stays for the driver to see
 
 
-def test_a_leftover_the_driver_is_still_printing_is_cancelled_first(spool: Path, work_dir: Path,
-                                                                    driven: Driver) -> None:
+def test_a_leftover_the_driver_is_still_printing_is_cancelled_first(
+    spool: Path, work_dir: Path, driven: Driver
+) -> None:
     driven.mode = "hang"
     (spool / "job-ORD-EARLIER.status").write_text('{"state": "processing"}')
     threading.Thread(target=driven.until_cancelled, args=("ORD-EARLIER",), daemon=True).start()
@@ -208,8 +232,9 @@ def test_a_leftover_the_driver_is_still_printing_is_cancelled_first(spool: Path,
     assert driven.taken == ["ORD-NEXT"] and list(spool.iterdir()) == []
 
 
-def test_a_second_order_is_refused_while_the_first_is_printing(spool: Path, work_dir: Path,
-                                                                driven: Driver) -> None:
+def test_a_second_order_is_refused_while_the_first_is_printing(
+    spool: Path, work_dir: Path, driven: Driver
+) -> None:
     driven.mode = "slow"
     shared = printer(spool, work_dir)
     results: list[object] = []

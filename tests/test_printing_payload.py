@@ -30,18 +30,21 @@ def test_a_page_s_payload_round_trips_and_its_signature_checks_alone(chiyoda: Mu
     chiyoda.public_key.verify(original.signature, hash_signature_message(original.content_hash))
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda t: t.replace("KF1", "KF2", 1),
-    lambda t: t + ":EXTRA",
-    lambda t: t.rsplit(":", 1)[0],
-    lambda t: t.replace(":01:", ":00:", 1),
-    lambda t: ":".join([*t.split(":")[:2], f"{int(t.split(':')[3]) + 1:02d}", *t.split(":")[3:]]),
-    lambda t: t[:-3] + "!!!",
-    lambda t: t[:-8],
-    lambda t: "x" * 1000,
-    lambda t: t.replace("/", "-", 1),
-    lambda t: "",
-])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda t: t.replace("KF1", "KF2", 1),
+        lambda t: t + ":EXTRA",
+        lambda t: t.rsplit(":", 1)[0],
+        lambda t: t.replace(":01:", ":00:", 1),
+        lambda t: ":".join([*t.split(":")[:2], f"{int(t.split(':')[3]) + 1:02d}", *t.split(":")[3:]]),
+        lambda t: t[:-3] + "!!!",
+        lambda t: t[:-8],
+        lambda t: "x" * 1000,
+        lambda t: t.replace("/", "-", 1),
+        lambda t: "",
+    ],
+)
 def test_damaged_or_foreign_codes_are_refused(chiyoda: MunicipalKey, mutate: object) -> None:
     text = payload(chiyoda).encode()
     with pytest.raises(BadPayload):

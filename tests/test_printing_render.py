@@ -35,54 +35,30 @@ from printing.render.microtext import BAND
 from printing.render.page import FRAME
 
 GOLDEN: dict[str, tuple[str, ...]] = {
-    "resident_record": (
-        "a27b4b6e2d02ebb799d31d12496504ec7ddbd4d240adcb205ed255cdb16853d2",
-    ),
-    "resident_record_my_number": (
-        "4388cf49e4b9f0243d8f05b8b4bdf08f5d3a831007bac2826946713c4d259a81",
-    ),
-    "resident_record_plain": (
-        "ca0bdb88dc4d59542d955a00c9de776409909df49082d65160868a079b3fa495",
-    ),
+    "resident_record": ("a27b4b6e2d02ebb799d31d12496504ec7ddbd4d240adcb205ed255cdb16853d2",),
+    "resident_record_my_number": ("4388cf49e4b9f0243d8f05b8b4bdf08f5d3a831007bac2826946713c4d259a81",),
+    "resident_record_plain": ("ca0bdb88dc4d59542d955a00c9de776409909df49082d65160868a079b3fa495",),
     "resident_record_multi_page": (
         "e16a339763126ef26783ca0b45f9b4e3f3f50442696f4952e50976e1f3f7c1e7",
         "a9062b6506b11749b72da5db6b7995b96e4d93a36f796f430eef8ad09fea3f85",
     ),
-    "resident_record_foreign": (
-        "2a7394813d643e872ee66e06b139f27cec7a8035316ae37acd395931b69e715e",
-    ),
-    "resident_record_entries": (
-        "6a75f9ca0280ef7132bc9fe9b2735eb89bff597d0e2f3b56b83e1020b85622d3",
-    ),
-    "seal_registration": (
-        "aa62534b5a30714bff22382426cdae65985fd818d377b753592656323baa35f7",
-    ),
-    "tax_income": (
-        "7bc6eda5cc66c821c4f8e26914f7fc45e584dd61ba95bf19e0a10a3eb27a9b0f",
-    ),
-    "tax_taxation": (
-        "3320f3374d85c0552ed39f5e7f7b8fd9421f86a0b69908325960838c007dbd07",
-    ),
-    "tax_combined": (
-        "727d9c3e1666266dcabc7ad4799e92960f6b28874405a944f489532f440e2ec4",
-    ),
-    "tax_payment": (
-        "db36c9b37f1df28d3ac79c659d13acac34453c348a9a2e4b68acf8b278187d21",
-    ),
+    "resident_record_foreign": ("2a7394813d643e872ee66e06b139f27cec7a8035316ae37acd395931b69e715e",),
+    "resident_record_entries": ("6a75f9ca0280ef7132bc9fe9b2735eb89bff597d0e2f3b56b83e1020b85622d3",),
+    "seal_registration": ("aa62534b5a30714bff22382426cdae65985fd818d377b753592656323baa35f7",),
+    "tax_income": ("7bc6eda5cc66c821c4f8e26914f7fc45e584dd61ba95bf19e0a10a3eb27a9b0f",),
+    "tax_taxation": ("3320f3374d85c0552ed39f5e7f7b8fd9421f86a0b69908325960838c007dbd07",),
+    "tax_combined": ("727d9c3e1666266dcabc7ad4799e92960f6b28874405a944f489532f440e2ec4",),
+    "tax_payment": ("db36c9b37f1df28d3ac79c659d13acac34453c348a9a2e4b68acf8b278187d21",),
     "family_register_full": (
         "c72344c2fb4b6bc4e30801543195abbd075759e517d6b9fcb4105ec99ad29125",
         "91476d1b7347a7271c2ba0bd3ff4382d57d2387d694a045a8f96d274f919d827",
     ),
-    "family_register_individual": (
-        "33ad41c192552bd11e32413a6dd7d8156bd9c095bef16aae1cbf0fd4a9a020df",
-    ),
+    "family_register_individual": ("33ad41c192552bd11e32413a6dd7d8156bd9c095bef16aae1cbf0fd4a9a020df",),
     "attachment": (
         "abcb6a18433e8fd86227ecdc6b229035554413f8fc07078b6b01ed2192fd05ad",
         "0da7d847895d6415b8a759dfe40869f544d8ef15c93b0b44c1ee3c0581edf709",
     ),
-    "attachment_plain": (
-        "3d92127ed6928a922e868689ccf5ab696d1aa0d6f81b17670b156a1df6448d36",
-    ),
+    "attachment_plain": ("3d92127ed6928a922e868689ccf5ab696d1aa0d6f81b17670b156a1df6448d36",),
 }
 
 
@@ -101,8 +77,9 @@ def rendered(town: Specimens) -> dict[str, list[Image.Image]]:
 
 
 def render(town: Specimens, name: str, dpi: int = 300) -> list[Image.Image]:
-    return render_document(town.copies[name], trust=town.trust, expected=town.binding(name), now=town.now,
-                           dpi=dpi)
+    return render_document(
+        town.copies[name], trust=town.trust, expected=town.binding(name), now=town.now, dpi=dpi
+    )
 
 
 def pixels_hash(image: Image.Image) -> str:
@@ -120,7 +97,8 @@ def photocopy(page: Image.Image) -> Image.Image:
     printed back at the page's size."""
     scanned = page.reduce(3).point(lambda value: 0 if value < 128 else 255)
     return scanned.resize((scanned.width * 3, scanned.height * 3), Image.Resampling.NEAREST).crop(
-        (0, 0, page.width, page.height))
+        (0, 0, page.width, page.height)
+    )
 
 
 def blurred_copy(page: Image.Image) -> Image.Image:
@@ -128,8 +106,9 @@ def blurred_copy(page: Image.Image) -> Image.Image:
     return page.filter(ImageFilter.GaussianBlur(1.5)).point(lambda value: 0 if value < 128 else 255)
 
 
-def signed_copy(opened: OpenedDocument, key: MunicipalKey = SPECIMEN_KEY,
-                **changes: object) -> OpenedDocument:
+def signed_copy(
+    opened: OpenedDocument, key: MunicipalKey = SPECIMEN_KEY, **changes: object
+) -> OpenedDocument:
     """``opened`` with its document changed as given and signed again (a document the renderer trusts)."""
     document = dataclasses.replace(opened.document, **changes)  # type: ignore[arg-type]
     signed = sign(document, key)
@@ -140,8 +119,7 @@ def signed_copy(opened: OpenedDocument, key: MunicipalKey = SPECIMEN_KEY,
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_golden_pages(name: str, rendered: Pages, town: Specimens,
-                      tmp_path: Path) -> None:
+def test_golden_pages(name: str, rendered: Pages, town: Specimens, tmp_path: Path) -> None:
     pages = rendered[name]
     for number, page in enumerate(pages, start=1):
         page.save(tmp_path / f"{name}-{number}.png", compress_level=1)
@@ -153,16 +131,24 @@ def test_golden_pages(name: str, rendered: Pages, town: Specimens,
 
 def test_the_specimens_cover_every_type_and_option_shape(town: Specimens) -> None:
     types = {opened.document.certificate_type for opened in town.copies.values()}
-    assert types == {"resident_record", "resident_record_entries", "seal_registration", "tax",
-                     "family_register", "family_register_attachment"}
+    assert types == {
+        "resident_record",
+        "resident_record_entries",
+        "seal_registration",
+        "tax",
+        "family_register",
+        "family_register_attachment",
+    }
     bodies = {name: opened.document.content["body"] for name, opened in town.copies.items()}
     household = bodies["resident_record"]
     assert "head" in household and all("relationship" in p and "domicile" in p for p in household["persons"])
     assert all("my_number" not in p for p in household["persons"])
     assert all("my_number" in p for p in bodies["resident_record_my_number"]["persons"])
     assert all("foreign_resident" in p for p in bodies["resident_record_foreign"]["persons"])
-    assert {town.copies[f"tax_{kind}"].document.content["title"] for kind in
-            ("income", "taxation", "combined", "payment")} == set(certificates.TAX_TITLES.values())
+    assert {
+        town.copies[f"tax_{kind}"].document.content["title"]
+        for kind in ("income", "taxation", "combined", "payment")
+    } == set(certificates.TAX_TITLES.values())
     multi = [name for name, opened in town.copies.items() if opened.document.pages > 1]
     assert {"resident_record_multi_page", "family_register_full", "attachment"} <= set(multi)
     assert "domicile" in bodies["attachment"] and "domicile" not in bodies["attachment_plain"]
@@ -185,8 +171,9 @@ def test_every_page_carries_its_own_qr_payload(rendered: Pages, town: Specimens)
     for name in ("resident_record_multi_page", "seal_registration"):
         opened = town.copies[name]
         for number, page in enumerate(rendered[name], start=1):
-            codes = [code for code in zxingcpp.read_barcodes(page)
-                     if code.format == zxingcpp.BarcodeFormat.QRCode]
+            codes = [
+                code for code in zxingcpp.read_barcodes(page) if code.format == zxingcpp.BarcodeFormat.QRCode
+            ]
             assert len(codes) == 1
             assert PagePayload.decode(codes[0].text) == PagePayload.of(opened, number)
             assert codes[0].text == PagePayload.of(opened, number).encode()
@@ -325,8 +312,10 @@ def test_a_verified_document_that_does_not_fit_its_layout_is_not_rendered(town: 
         signed_copy(opened, certificate_type="driving_licence"),
         signed_copy(opened, pages=3),
         signed_copy(opened, content={**opened.document.content, "body": {"address": "x"}}),
-        signed_copy(opened, content={key: value for key, value in opened.document.content.items()
-                                     if key != "certification"}),
+        signed_copy(
+            opened,
+            content={key: value for key, value in opened.document.content.items() if key != "certification"},
+        ),
     ]
     for document in cases:
         with pytest.raises(UnrenderableDocument) as unfit:

@@ -47,6 +47,7 @@ from support.world import CODE, World, running_world
 
 # -- the world: real processes, real copies ----------------------------------------------------------
 
+
 @pytest.fixture(scope="module", params=["sqlite"])
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     yield from running_world(request, tmp_path_factory, "printing-verify", 30)
@@ -65,6 +66,7 @@ def status(world: World) -> Iterator[CenterStatus]:
 
 # -- reading -------------------------------------------------------------------------------------------
 
+
 def test_a_png_scan_gives_the_page_s_payload(copies: Copies, tmp_path: Path) -> None:
     path = tmp_path / "scan.png"
     path.write_bytes(encoded(page_image(copies.printed.payload)))
@@ -78,15 +80,18 @@ def test_a_jpeg_and_a_tiff_give_it_too(copies: Copies) -> None:
     assert read_payloads(encoded(page, "TIFF", compression="tiff_lzw")) == [copies.printed.payload]
 
 
-def test_a_pdf_gives_every_page_s_payload_and_leaves_no_files(copies: Copies, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_pdf_gives_every_page_s_payload_and_leaves_no_files(
+    copies: Copies, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     import tempfile
+
     monkeypatch.setattr(tempfile, "tempdir", None)  # TMPDIR is read again
     pages = [page_image(copies.voided.payload), page_image(None), page_image(copies.printed.payload)]
     found = read_payloads(pdf_of(*pages))
     assert sorted(found, key=lambda p: p.issue_number) == sorted(
-        [copies.printed.payload, copies.voided.payload], key=lambda p: p.issue_number)
+        [copies.printed.payload, copies.voided.payload], key=lambda p: p.issue_number
+    )
     assert list(tmp_path.iterdir()) == []  # the rasterised pages went with their private directory
 
 
@@ -119,13 +124,17 @@ def test_a_damaged_code_is_said_to_be_damaged(copies: Copies) -> None:
         read_payloads(encoded(page_image(None, text=torn)))
 
 
-@pytest.mark.parametrize("data", [
-    b"hello, this is text\n",
-    b"GIF89a" + b"\0" * 100,
-    encoded(Image.new("RGB", (50, 50)), "BMP"),
-    encoded(page_image(None))[:5000],  # a PNG cut short
-    b"%PDF-1.7\n not really a pdf\n",
-], ids=["text", "gif", "bmp", "truncated-png", "broken-pdf"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"hello, this is text\n",
+        b"GIF89a" + b"\0" * 100,
+        encoded(Image.new("RGB", (50, 50)), "BMP"),
+        encoded(page_image(None))[:5000],  # a PNG cut short
+        b"%PDF-1.7\n not really a pdf\n",
+    ],
+    ids=["text", "gif", "bmp", "truncated-png", "broken-pdf"],
+)
 def test_what_is_not_an_image_or_a_pdf_is_refused(data: bytes) -> None:
     with pytest.raises(NotAnImage):
         read_payloads(data)
@@ -154,12 +163,14 @@ def test_huge_files_and_decompression_bombs_are_refused_before_decoding(tmp_path
 
 # -- verdicts, against the real center ---------------------------------------------------------------
 
+
 def keys_of(copies: Copies) -> PublishedKeys:
     return load_keys(copies.keys_file)
 
 
 def test_a_printed_copy_is_genuine_and_the_verdict_says_nothing_of_the_person(
-        copies: Copies, status: CenterStatus) -> None:
+    copies: Copies, status: CenterStatus
+) -> None:
     payload = read_payloads(encoded(page_image(copies.printed.payload)))[0]
     verdict = check(payload, keys_of(copies), status)
     number = copies.printed.document.document.issue_number
@@ -174,11 +185,14 @@ def test_a_printed_copy_is_genuine_and_the_verdict_says_nothing_of_the_person(
 
 
 def test_a_rendered_page_of_each_copy_gets_its_verdict(
-        world: World, copies: Copies, status: CenterStatus) -> None:
+    world: World, copies: Copies, status: CenterStatus
+) -> None:
     keys = keys_of(copies)
-    outcomes = [check(payload, keys, status).outcome
-                for issued in (copies.printed, copies.voided, copies.not_printed)
-                for payload in read_payloads(encoded(issued.rendered(world.trust, dpi=200)[0], "JPEG"))]
+    outcomes = [
+        check(payload, keys, status).outcome
+        for issued in (copies.printed, copies.voided, copies.not_printed)
+        for payload in read_payloads(encoded(issued.rendered(world.trust, dpi=200)[0], "JPEG"))
+    ]
     assert outcomes == [Outcome.GENUINE, Outcome.VOIDED, Outcome.NOT_PRINTED]
 
 
@@ -191,7 +205,8 @@ def test_a_voided_copy_and_a_copy_never_printed_are_not_genuine(copies: Copies, 
 
 
 def test_a_changed_content_hash_under_the_kept_signature_is_altered(
-        copies: Copies, status: CenterStatus) -> None:
+    copies: Copies, status: CenterStatus
+) -> None:
     payload = copies.printed.payload
     changed = dataclasses.replace(payload, content_hash=hashlib.sha256(b"another text").digest())
     verdict = check(changed, keys_of(copies), status)
@@ -206,8 +221,9 @@ def test_a_signature_from_another_municipality_s_key_is_altered(copies: Copies, 
     keys = keys_of(copies)
     trust = TrustList([*keys.trust.values(), hachioji.trusted()])
     signature = hachioji.private_key.sign(hash_signature_message(payload.content_hash))
-    under_its_own_id = dataclasses.replace(payload, key_id=hachioji.key_id, signature=signature,
-                                           verification_code=verification_code(signature))
+    under_its_own_id = dataclasses.replace(
+        payload, key_id=hachioji.key_id, signature=signature, verification_code=verification_code(signature)
+    )
     verdict = check(under_its_own_id, trust, status)
     assert (verdict.outcome, verdict.reason) == (Outcome.ALTERED, Reason.OTHER_MUNICIPALITY)
     under_chiyoda_s_id = dataclasses.replace(under_its_own_id, key_id=payload.key_id)
@@ -215,15 +231,23 @@ def test_a_signature_from_another_municipality_s_key_is_altered(copies: Copies, 
 
 
 def test_an_unknown_key_or_a_copy_the_store_does_not_know_is_unknown(
-        copies: Copies, status: CenterStatus) -> None:
+    copies: Copies, status: CenterStatus
+) -> None:
     payload = copies.printed.payload
     assert check(payload, TrustList(), status).reason is Reason.UNKNOWN_KEY
     # a well-formed code, signed by a key trusted for the town, for a copy nobody issued
     extra = MunicipalKey.generate(CODE)
     content_hash = hashlib.sha256(b"never issued").digest()
     signature = extra.private_key.sign(hash_signature_message(content_hash))
-    never = PagePayload(payload.issue_number[:-6] + "999999", 1, 1, verification_code(signature),
-                        extra.key_id, content_hash, signature)
+    never = PagePayload(
+        payload.issue_number[:-6] + "999999",
+        1,
+        1,
+        verification_code(signature),
+        extra.key_id,
+        content_hash,
+        signature,
+    )
     verdict = check(never, TrustList([*keys_of(copies).trust.values(), extra.trusted()]), status)
     assert (verdict.outcome, verdict.reason) == (Outcome.UNKNOWN, Reason.NOT_IN_STORE)
     # a genuine code whose page was cut from one copy, with another copy's issue number
@@ -232,7 +256,8 @@ def test_an_unknown_key_or_a_copy_the_store_does_not_know_is_unknown(
 
 
 def test_a_key_past_its_validity_on_the_day_of_issue_is_not_trusted(
-        copies: Copies, status: CenterStatus) -> None:
+    copies: Copies, status: CenterStatus
+) -> None:
     payload = copies.printed.payload
     published = next(iter(keys_of(copies).trust.values()))
     expired = TrustedKey(CODE, published.public_key, dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
@@ -259,10 +284,14 @@ def test_the_store_s_answer_decides_what_the_signature_cannot(copies: Copies, st
 
 def test_a_typed_number_and_code_are_judged_by_the_store(copies: Copies, status: CenterStatus) -> None:
     payload = copies.printed.payload
-    typed = check_number(status(payload.issue_number + "/01", payload.verification_code.lower()),
-                         keys_of(copies).names)
-    assert (typed.outcome, typed.reason, typed.municipality_name) == (Outcome.GENUINE, Reason.STANDS_TYPED,
-                                                                      "千代田区")
+    typed = check_number(
+        status(payload.issue_number + "/01", payload.verification_code.lower()), keys_of(copies).names
+    )
+    assert (typed.outcome, typed.reason, typed.municipality_name) == (
+        Outcome.GENUINE,
+        Reason.STANDS_TYPED,
+        "千代田区",
+    )
     wrong = check_number(status(payload.issue_number, "0000-0000-0000"))
     assert (wrong.outcome, wrong.municipality, wrong.pages) == (Outcome.UNKNOWN, None, None)
 
@@ -278,8 +307,10 @@ def test_a_center_that_cannot_be_asked_is_a_typed_error(copies: Copies, world: W
         StoreAnswer.from_json({"status": "maybe", "issue_number": "x"})
 
 
-@pytest.mark.parametrize("content", [b"not json", b"[1]", b'{"format": "koufu-trust/2", "keys": []}',
-                                     b'[{"municipality": "131016"}]'])
+@pytest.mark.parametrize(
+    "content",
+    [b"not json", b"[1]", b'{"format": "koufu-trust/2", "keys": []}', b'[{"municipality": "131016"}]'],
+)
 def test_malformed_published_keys_are_refused(content: bytes) -> None:
     with pytest.raises(MalformedDocument):
         load_keys(content)
@@ -287,8 +318,10 @@ def test_malformed_published_keys_are_refused(content: bytes) -> None:
 
 # -- koufu verify --------------------------------------------------------------------------------------
 
+
 def test_koufu_verify_prints_a_line_per_page_and_exits_by_the_verdicts(
-        copies: Copies, world: World, tmp_path: Path) -> None:
+    copies: Copies, world: World, tmp_path: Path
+) -> None:
     center = ("--center", world.stack.center_url, "--ca", world.stack.center_tls)
     genuine = tmp_path / "genuine.png"
     genuine.write_bytes(encoded(page_image(copies.printed.payload)))

@@ -18,8 +18,13 @@ STARTUP = 180.0
 
 def test_make_run_starts_everything_says_there_is_no_display_and_stops_cleanly(pcscd: Pcscd) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    process = subprocess.Popen([sys.executable, "-m", "devtools", "run"], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devtools", "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     assert process.stdout is not None
     said = b""
     try:

@@ -34,8 +34,12 @@ def imports_of_tests(paths: Iterable[Path], tests: Collection[str]) -> list[str]
                     targets += [alias.name for alias in node.names]
             else:
                 continue
-            found += [f"{path.name}:{node.lineno}: {part}" for target in targets
-                      for part in target.split(".") if part in tests and part != path.stem]
+            found += [
+                f"{path.name}:{node.lineno}: {part}"
+                for target in targets
+                for part in target.split(".")
+                if part in tests and part != path.stem
+            ]
     return sorted(found, key=lambda line: (line.split(":")[0], int(line.split(":")[1])))
 
 
@@ -67,8 +71,12 @@ def test_the_check_finds_every_form_of_a_test_module_imported(tmp_path: Path) ->
     )
     (tmp_path / "test_fourth.py").write_text("import testing\nfrom test_fourth import nothing\n")
     modules = suite_modules(tmp_path)
-    assert [path.name for path in modules] == ["test_first.py", "test_fourth.py", "test_second.py",
-                                               "test_third.py"]
+    assert [path.name for path in modules] == [
+        "test_first.py",
+        "test_fourth.py",
+        "test_second.py",
+        "test_third.py",
+    ]
     assert imports_of_tests(modules, {path.stem for path in modules}) == [
         "test_second.py:1: test_first",
         "test_third.py:3: test_first",

@@ -24,8 +24,9 @@ INVALID_BODY = ErrorAnswer(400, "invalid_body", {"message": "the request body is
 
 def json_answer(answer: BaseModel, status: int = 200) -> Response:
     """``answer`` as the body (the route's ``response_model`` only describes it in the OpenAPI)."""
-    return Response(answer.model_dump_json(exclude_none=True), status_code=status,
-                    media_type="application/json")
+    return Response(
+        answer.model_dump_json(exclude_none=True), status_code=status, media_type="application/json"
+    )
 
 
 def _refused(_request: Request, error: CenterError) -> ErrorAnswer:
@@ -35,13 +36,16 @@ def _refused(_request: Request, error: CenterError) -> ErrorAnswer:
 
 
 def _not_routed(_request: Request, error: StarletteHTTPException) -> ErrorAnswer:
-    return ErrorAnswer(error.status_code, HTTP_CODES.get(error.status_code, "http_error"),
-                       {"message": str(error.detail)})
+    return ErrorAnswer(
+        error.status_code, HTTP_CODES.get(error.status_code, "http_error"), {"message": str(error.detail)}
+    )
 
 
 def answer_refusals(app: FastAPI) -> None:
     """The center's refusals, a body FastAPI cannot read, and the router's own 404 and 405."""
-    answer_errors(app,
-                  Translation(CenterError, _refused),
-                  Translation(RequestValidationError, lambda _request, _invalid: INVALID_BODY),
-                  Translation(StarletteHTTPException, _not_routed))
+    answer_errors(
+        app,
+        Translation(CenterError, _refused),
+        Translation(RequestValidationError, lambda _request, _invalid: INVALID_BODY),
+        Translation(StarletteHTTPException, _not_routed),
+    )

@@ -31,11 +31,21 @@ router = APIRouter(tags=["orders"])
 
 
 def _answer(placed: PlacedOrder, status: int = 200) -> Response:
-    return json_answer(OrderResponse(
-        order_id=placed.order_id, state=placed.state.value, fee=placed.fee, reason=placed.reason,
-        copies=[CopyResponse(issue_number=c.issue_number, pages=c.pages, fee=c.fee,
-                             sealed=b64url_encode(c.sealed)) for c in placed.copies],
-    ), status)
+    return json_answer(
+        OrderResponse(
+            order_id=placed.order_id,
+            state=placed.state.value,
+            fee=placed.fee,
+            reason=placed.reason,
+            copies=[
+                CopyResponse(
+                    issue_number=c.issue_number, pages=c.pages, fee=c.fee, sealed=b64url_encode(c.sealed)
+                )
+                for c in placed.copies
+            ],
+        ),
+        status,
+    )
 
 
 async def _state(service: CenterService, terminal_id: str, order_id: str) -> Response:
@@ -51,14 +61,21 @@ async def offer(session_id: str, call: Signed, service: Center) -> Response:
     return Response(json.dumps(offered, ensure_ascii=False), media_type="application/json")
 
 
-@router.post("/v1/sessions/{session_id}/orders", status_code=201, response_model=OrderResponse,
-             openapi_extra=signed(OrderRequest))
+@router.post(
+    "/v1/sessions/{session_id}/orders",
+    status_code=201,
+    response_model=OrderResponse,
+    openapi_extra=signed(OrderRequest),
+)
 async def place(session_id: str, call: Signed, service: Center) -> Response:
     """Order certificates for the session's resident: the copies, sealed to this terminal."""
     order = parsed(OrderRequest, call.body)
     placed = await service.orders.place(
-        call.terminal_id, canonical_uuid(session_id, "session"), order.idempotency_key,
-        {"printer": order.printer, "items": [item.model_dump() for item in order.items]})
+        call.terminal_id,
+        canonical_uuid(session_id, "session"),
+        order.idempotency_key,
+        {"printer": order.printer, "items": [item.model_dump() for item in order.items]},
+    )
     return _answer(placed, 201)
 
 
@@ -73,8 +90,9 @@ Route = Callable[..., Awaitable[Response]]
 def _course(action: str, body: type[BaseModel] | None = None) -> Callable[[Route], Route]:
     """The route of one step of an order's course: ``POST /v1/orders/{order_id}/<action>``,
     answered with the order's state."""
-    return router.post(f"/v1/orders/{{order_id}}/{action}", response_model=OrderResponse,
-                       openapi_extra=signed(body))
+    return router.post(
+        f"/v1/orders/{{order_id}}/{action}", response_model=OrderResponse, openapi_extra=signed(body)
+    )
 
 
 @_course("printed", PrintedRequest)

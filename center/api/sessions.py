@@ -24,23 +24,35 @@ router = APIRouter(tags=["sessions"])
 async def open_session(call: Signed, service: Center) -> Response:
     """Open a resident session: a single-use challenge bound to this session and terminal."""
     opened = await service.open_session(call.terminal_id)
-    return json_answer(SessionResponse(session_id=opened.session_id,
-                                       challenge=base64.b64encode(opened.challenge).decode(),
-                                       expires_at=opened.expires_at), 201)
+    return json_answer(
+        SessionResponse(
+            session_id=opened.session_id,
+            challenge=base64.b64encode(opened.challenge).decode(),
+            expires_at=opened.expires_at,
+        ),
+        201,
+    )
 
 
-@router.post("/v1/sessions/{session_id}/resident", response_model=ResidentResponse,
-             openapi_extra=signed(ResidentProof))
+@router.post(
+    "/v1/sessions/{session_id}/resident", response_model=ResidentResponse, openapi_extra=signed(ResidentProof)
+)
 async def resident(session_id: str, call: Signed, service: Center) -> Response:
     """The card's proof: its certificate and its signature over the session binding."""
     proof = parsed(ResidentProof, call.body)
     certificate, signature = _b64(proof.certificate, "certificate"), _b64(proof.signature, "signature")
-    accepted = await service.authenticate_resident(call.terminal_id, canonical_uuid(session_id, "session"),
-                                                   certificate, signature)
-    return json_answer(ResidentResponse(
-        session_id=accepted.session_id, municipality=accepted.municipality,
-        certificate_types={kind.value: _availability(decision)
-                           for kind, decision in accepted.certificate_types.items()}))
+    accepted = await service.authenticate_resident(
+        call.terminal_id, canonical_uuid(session_id, "session"), certificate, signature
+    )
+    return json_answer(
+        ResidentResponse(
+            session_id=accepted.session_id,
+            municipality=accepted.municipality,
+            certificate_types={
+                kind.value: _availability(decision) for kind, decision in accepted.certificate_types.items()
+            },
+        )
+    )
 
 
 def _b64(text: str, what: str) -> bytes:
@@ -53,5 +65,9 @@ def _b64(text: str, what: str) -> bytes:
 def _availability(decision: Decision) -> Availability:
     if isinstance(decision, Open):
         return Availability(open=True)
-    return Availability(open=False, reason_code=decision.reason_code.value,
-                        message_ja=decision.message_ja, message_en=decision.message_en)
+    return Availability(
+        open=False,
+        reason_code=decision.reason_code.value,
+        message_ja=decision.message_ja,
+        message_en=decision.message_en,
+    )

@@ -21,8 +21,11 @@ from center.service import TerminalRequest
 
 SIGNATURE_SCHEMES = {
     header.replace("X-Koufu-", "terminal").replace("-", ""): {
-        "type": "apiKey", "in": "header", "name": header,
-        "description": "every terminal request carries all four (see docs/center.md, request signing)"}
+        "type": "apiKey",
+        "in": "header",
+        "name": header,
+        "description": "every terminal request carries all four (see docs/center.md, request signing)",
+    }
     for header in TERMINAL_REQUESTS.headers
 }
 SIGNED: dict[str, Any] = {"security": [{name: [] for name in SIGNATURE_SCHEMES}]}
@@ -33,8 +36,13 @@ def signed(body: type[BaseModel] | None = None) -> dict[str, Any]:
     (described here: the route reads the bytes itself, after the signature)."""
     if body is None:
         return SIGNED
-    return {**SIGNED, "requestBody": {
-        "required": True, "content": {"application/json": {"schema": body.model_json_schema()}}}}
+    return {
+        **SIGNED,
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": body.model_json_schema()}},
+        },
+    }
 
 
 @dataclass(frozen=True)
@@ -51,8 +59,9 @@ def received(request: Request, body: bytes) -> TerminalRequest:
     if not (routed.isascii() and routed.isprintable()):
         # The signed text is ASCII, one field a line; and ``request.url.path`` silently drops
         # tabs and line breaks. No signature can cover such a path.
-        raise TerminalAuthError("bad_request_signature",
-                                "the request path is not printable ASCII, so no signature covers it")
+        raise TerminalAuthError(
+            "bad_request_signature", "the request path is not printable ASCII, so no signature covers it"
+        )
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.scope["headers"]}
     return TerminalRequest(headers, request.method, request.url.path, body)
 

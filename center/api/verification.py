@@ -35,6 +35,13 @@ async def verify_copy(
         found = await verification.verify(service.database, issue_number, code)
     except ValueError as error:
         raise BadRequest("invalid_query", str(error)) from None
-    return json_answer(VerificationResponse(
-        issue_number=found.issue_number, status=found.status.value, municipality=found.municipality,
-        issued_on=found.issued_on, pages=found.pages, content_hash=found.content_hash))
+    return json_answer(
+        VerificationResponse(
+            issue_number=found.issue_number,
+            status=found.status.value,
+            municipality=found.municipality,
+            issued_on=found.issued_on,
+            pages=found.pages,
+            content_hash=found.content_hash,
+        )
+    )

@@ -180,8 +180,7 @@ class TestAuthority:
         """利用者証明用電子証明書 from the current user-authentication generation."""
         now = now or dt.datetime.now(dt.UTC)
         ca = self.current(CaKind.USER_AUTH, now)
-        return issuance.user_auth_certificate(ca, public_key, birth_date=birth_date, now=now,
-                                              serial=serial)
+        return issuance.user_auth_certificate(ca, public_key, birth_date=birth_date, now=now, serial=serial)
 
     def issue_signing_certificate(
         self,
@@ -240,9 +239,7 @@ def _publish(directory: Path, cas: Sequence[CertificationAuthority]) -> None:
     try:
         for ca in cas:
             write_private_key(staging / f"{ca.label}.key", ca.key)
-            (staging / f"{ca.label}.crt").write_bytes(
-                ca.certificate.public_bytes(serialization.Encoding.PEM)
-            )
+            (staging / f"{ca.label}.crt").write_bytes(ca.certificate.public_bytes(serialization.Encoding.PEM))
         try:
             os.rename(staging, directory / CA_DIRECTORY)
         except OSError:

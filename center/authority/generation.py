@@ -60,8 +60,7 @@ class CertificationAuthority:
     @property
     def crl_point(self) -> x509.Name:
         """The CRL distribution point of the certificates it issues (``CN=CRL<generation>``)."""
-        return names.crl_point_name(self.kind.organizational_unit, names.TEST_ORGANISATION,
-                                    self.generation)
+        return names.crl_point_name(self.kind.organizational_unit, names.TEST_ORGANISATION, self.generation)
 
     @property
     def label(self) -> str:
@@ -72,14 +71,13 @@ class CertificationAuthority:
         return cert.not_valid_before_utc <= now <= cert.not_valid_after_utc
 
 
-def create_ca(
-    kind: CaKind, generation: int, key: rsa.RSAPrivateKey
-) -> CertificationAuthority:
+def create_ca(kind: CaKind, generation: int, key: rsa.RSAPrivateKey) -> CertificationAuthority:
     """A self-signed root with the JPKI CA extensions, valid 12 years from 1 January (JST)."""
     name = names.ca_name(kind.organizational_unit)
     not_before = dt.datetime(generation, 1, 1, tzinfo=JST).astimezone(dt.UTC)
     not_after = dt.datetime(generation + CA_LIFETIME_YEARS, 1, 1, tzinfo=JST).astimezone(
-        dt.UTC) - dt.timedelta(seconds=1)
+        dt.UTC
+    ) - dt.timedelta(seconds=1)
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -101,8 +99,11 @@ def create_ca(
             x509.CRLDistributionPoints(
                 [
                     x509.DistributionPoint(
-                        [x509.DirectoryName(names.crl_point_name(
-                            kind.organizational_unit, names.TEST_ORGANISATION, 0))],
+                        [
+                            x509.DirectoryName(
+                                names.crl_point_name(kind.organizational_unit, names.TEST_ORGANISATION, 0)
+                            )
+                        ],
                         None,
                         None,
                         None,

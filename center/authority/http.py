@@ -167,18 +167,20 @@ async def ca_certificate(kind: str, generation: str, service: Service) -> Respon
 
 @router.get("/v1/cas")
 async def cas(service: Service) -> JSONResponse:
-    return JSONResponse([
-        {
-            "kind": ca.kind.value,
-            "generation": ca.generation,
-            "key_id": ca.key_id.hex(),
-            "not_before": ca.certificate.not_valid_before_utc.isoformat(),
-            "not_after": ca.certificate.not_valid_after_utc.isoformat(),
-            "certificate": f"/ca/{ca.kind.value}/{ca.generation}",
-            "crl": f"/crl/{ca.kind.value}/{ca.generation}",
-        }
-        for ca in service.authority.cas
-    ])
+    return JSONResponse(
+        [
+            {
+                "kind": ca.kind.value,
+                "generation": ca.generation,
+                "key_id": ca.key_id.hex(),
+                "not_before": ca.certificate.not_valid_before_utc.isoformat(),
+                "not_after": ca.certificate.not_valid_after_utc.isoformat(),
+                "certificate": f"/ca/{ca.kind.value}/{ca.generation}",
+                "crl": f"/crl/{ca.kind.value}/{ca.generation}",
+            }
+            for ca in service.authority.cas
+        ]
+    )
 
 
 @router.get("/healthz")
@@ -200,13 +202,16 @@ def _refused(request: Request, exc: AuthorityError) -> ErrorAnswer:
 
 
 def _not_routed(_request: Request, exc: StarletteHTTPException) -> ErrorAnswer:
-    return ErrorAnswer(exc.status_code, HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}"),
-                       headers=exc.headers)
+    return ErrorAnswer(
+        exc.status_code, HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}"), headers=exc.headers
+    )
 
 
-TRANSLATIONS = (Translation(AuthorityError, _refused),
-                Translation(StarletteHTTPException, _not_routed),
-                Translation(RequestValidationError, lambda _request, _exc: INVALID_REQUEST))
+TRANSLATIONS = (
+    Translation(AuthorityError, _refused),
+    Translation(StarletteHTTPException, _not_routed),
+    Translation(RequestValidationError, lambda _request, _exc: INVALID_REQUEST),
+)
 
 
 @contextlib.asynccontextmanager
@@ -219,8 +224,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(service: AuthorityService, records: AsyncRecords | None = None) -> FastAPI:
     """The ASGI application over ``service`` (which the caller opens and closes) and ``records``
     (by default over the service's database; closed with the app)."""
-    app = FastAPI(title="koufu JPKI authority simulator", version="1", lifespan=lifespan,
-                  telemetry=NO_TELEMETRY)
+    app = FastAPI(
+        title="koufu JPKI authority simulator", version="1", lifespan=lifespan, telemetry=NO_TELEMETRY
+    )
     app.state.service = service
     if records is None:
         records = AsyncRecords(service.store.engine.url.render_as_string(hide_password=False))
@@ -300,5 +306,12 @@ def serve(
     log_level: str = "info",
 ) -> None:
     """Run the app under uvicorn until SIGINT/SIGTERM; ``ready`` gets the base URL first."""
-    serve_app(create_app(service), host=host, port=port, tls_cert=tls_cert, tls_key=tls_key, ready=ready,
-              log_level=log_level)
+    serve_app(
+        create_app(service),
+        host=host,
+        port=port,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        ready=ready,
+        log_level=log_level,
+    )

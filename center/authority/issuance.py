@@ -104,17 +104,21 @@ def signing_certificate(
         (names.OID_ADDRESS_FLAGS, "0"),
     ]
     builder = _end_entity(ca, subject, public_key, facts.birth_date, now, serial)
-    builder = builder.add_extension(
-        x509.KeyUsage(True, True, False, False, False, False, False, False, False),
-        critical=True,
-    ).add_extension(
-        x509.CertificatePolicies([x509.PolicyInformation(names.SIGNING_POLICY, None)]),
-        critical=True,
-    ).add_extension(
-        x509.SubjectAlternativeName(
-            [x509.OtherName(oid, utf8_string(value)) for oid, value in other_names]
-        ),
-        critical=False,
+    builder = (
+        builder.add_extension(
+            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+            critical=True,
+        )
+        .add_extension(
+            x509.CertificatePolicies([x509.PolicyInformation(names.SIGNING_POLICY, None)]),
+            critical=True,
+        )
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.OtherName(oid, utf8_string(value)) for oid, value in other_names]
+            ),
+            critical=False,
+        )
     )
     return builder.sign(ca.key, hashes.SHA256())
 
@@ -141,9 +145,7 @@ def _end_entity(
         .serial_number(serial or new_serial())
         .not_valid_before(now - dt.timedelta(minutes=1))
         .not_valid_after(not_after)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .add_extension(
             x509.CRLDistributionPoints(

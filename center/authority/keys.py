@@ -78,8 +78,9 @@ def read_private_key(path: Path) -> rsa.RSAPrivateKey:
     keys in its own private folder, and the loader compares each with its certificate.
     """
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None,
-                                                 unsafe_skip_rsa_key_validation=True)
+        key = serialization.load_pem_private_key(
+            path.read_bytes(), password=None, unsafe_skip_rsa_key_validation=True
+        )
     except (OSError, ValueError, TypeError) as exc:
         raise AuthorityStateError(f"cannot load the key {path.name}: {exc}") from exc
     if not isinstance(key, rsa.RSAPrivateKey):

@@ -47,7 +47,11 @@ OCSP_VALIDITY = dt.timedelta(minutes=10)  # nextUpdate - thisUpdate: how long a 
 OCSP_REFRESH = OCSP_VALIDITY / 2  # a kept answer older than this is signed anew
 MAX_NONCE = 128
 _HASHES: tuple[type[hashes.HashAlgorithm], ...] = (
-    hashes.SHA1, hashes.SHA224, hashes.SHA256, hashes.SHA384, hashes.SHA512,
+    hashes.SHA1,
+    hashes.SHA224,
+    hashes.SHA256,
+    hashes.SHA384,
+    hashes.SHA512,
 )
 
 log = logging.getLogger(__name__)
@@ -97,8 +101,7 @@ def parse_request(der: bytes) -> OcspQuery:
             raise MalformedOcspRequestError(f"unsupported critical extension {extension.oid}")
     if nonce is not None and not 1 <= len(nonce) <= MAX_NONCE:
         raise MalformedOcspRequestError(f"nonce of {len(nonce)} bytes (1 to {MAX_NONCE} allowed)")
-    return OcspQuery(query.serial, algorithm, query.issuer_name_hash, query.issuer_key_hash,
-                     nonce)
+    return OcspQuery(query.serial, algorithm, query.issuer_name_hash, query.issuer_key_hash, nonce)
 
 
 @dataclass(frozen=True)
@@ -131,9 +134,7 @@ class OcspResponder:
 
     def issuer(self, query: OcspQuery) -> CertificationAuthority | None:
         """The generation a CertID names: by key hash and name hash, never by name alone."""
-        return self._ids.get(
-            (query.algorithm.name, query.issuer_name_hash, query.issuer_key_hash)
-        )
+        return self._ids.get((query.algorithm.name, query.issuer_name_hash, query.issuer_key_hash))
 
     def question(self, der: bytes) -> Question | bytes:
         """The request ``der`` understood, or the unsuccessful answer it gets at once."""
@@ -146,8 +147,9 @@ class OcspResponder:
             return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
         return Question(query, ca)
 
-    def reply(self, question: Question, record: CertificateRecord | None,
-              now: dt.datetime) -> tuple[bytes, ProducedAnswer | None]:
+    def reply(
+        self, question: Question, record: CertificateRecord | None, now: dt.datetime
+    ) -> tuple[bytes, ProducedAnswer | None]:
         """The answer to ``question`` about ``record`` (read for its serial): the kept one if it
         may be sent, else one signed now; and what to keep (a newly signed answer of the kept
         form), if anything."""
@@ -181,13 +183,21 @@ class OcspResponder:
         ca = self._authority.generation(CaKind(record.kind), record.generation)
         name_hash = hashes.Hash(hashes.SHA1())
         name_hash.update(ca.certificate.subject.public_bytes())
-        query = OcspQuery(record.serial, hashes.SHA1(), name_hash.finalize(),
-                          key_hash(ca.key.public_key(), hashes.SHA1()), None)
+        query = OcspQuery(
+            record.serial,
+            hashes.SHA1(),
+            name_hash.finalize(),
+            key_hash(ca.key.public_key(), hashes.SHA1()),
+            None,
+        )
         answer = self.answer(ca, query, record, now).public_bytes(Encoding.DER)
         return ProducedAnswer(answer, now.replace(microsecond=0))
 
     def answer(
-        self, ca: CertificationAuthority, query: OcspQuery, record: CertificateRecord | None,
+        self,
+        ca: CertificationAuthority,
+        query: OcspQuery,
+        record: CertificateRecord | None,
         now: dt.datetime,
     ) -> ocsp.OCSPResponse:
         """A newly signed answer about ``record`` (``None``: a serial never issued)."""
@@ -242,8 +252,11 @@ def _unsuccessful(status: ocsp.OCSPResponseStatus) -> bytes:
 def _may_keep(record: CertificateRecord, ca: CertificationAuthority, query: OcspQuery) -> bool:
     """Only the form RFC 5019 clients ask (SHA-1 CertID, no nonce), about a certificate of the
     generation that answers, is kept."""
-    return (query.nonce is None and isinstance(query.algorithm, hashes.SHA1)
-            and (record.kind, record.generation) == (ca.kind.value, ca.generation))
+    return (
+        query.nonce is None
+        and isinstance(query.algorithm, hashes.SHA1)
+        and (record.kind, record.generation) == (ca.kind.value, ca.generation)
+    )
 
 
 def _usable(record: CertificateRecord | None, query: OcspQuery, now: dt.datetime) -> bytes | None:

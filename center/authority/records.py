@@ -23,13 +23,17 @@ from center.store.driver import Connection, Database, Sql, stored_time
 
 # a verifier waits seconds, not half a minute: "tryLater" (or 503) sooner is more use to it
 WAIT = 3.0
-_RECORD = Sql("SELECT serial, ca_kind, generation, municipality, not_before, not_after, issued_at, "
-              "revoked_at, revocation_reason, previous_serial, ocsp_response, ocsp_produced_at "
-              "FROM jpki_certificates WHERE serial = :serial")
+_RECORD = Sql(
+    "SELECT serial, ca_kind, generation, municipality, not_before, not_after, issued_at, "
+    "revoked_at, revocation_reason, previous_serial, ocsp_response, ocsp_produced_at "
+    "FROM jpki_certificates WHERE serial = :serial"
+)
 # kept only if the status it states still holds: compared in the statement that writes
-_KEEP = Sql("UPDATE jpki_certificates SET ocsp_response = :der, ocsp_produced_at = :this_update "
-            "WHERE serial = :serial AND revoked_at IS NOT DISTINCT FROM :revoked_at "
-            "AND revocation_reason IS NOT DISTINCT FROM :reason")
+_KEEP = Sql(
+    "UPDATE jpki_certificates SET ocsp_response = :der, ocsp_produced_at = :this_update "
+    "WHERE serial = :serial AND revoked_at IS NOT DISTINCT FROM :revoked_at "
+    "AND revocation_reason IS NOT DISTINCT FROM :reason"
+)
 
 
 class AsyncRecords:
@@ -61,8 +65,14 @@ class AsyncRecords:
     async def keep_answer(self, record: CertificateRecord, answer: ProducedAnswer) -> bool:
         """As :meth:`AuthorityStore.keep_answer <center.authority.store.AuthorityStore.keep_answer>`."""
         async with self._connection() as connection:
-            changed = await connection.execute(_KEEP, {
-                "der": answer.der, "this_update": answer.this_update, "serial": record.serial,
-                "revoked_at": record.revoked_at,
-                "reason": record.revocation_reason.value if record.revocation_reason else None})
+            changed = await connection.execute(
+                _KEEP,
+                {
+                    "der": answer.der,
+                    "this_update": answer.this_update,
+                    "serial": record.serial,
+                    "revoked_at": record.revoked_at,
+                    "reason": record.revocation_reason.value if record.revocation_reason else None,
+                },
+            )
         return changed == 1

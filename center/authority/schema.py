@@ -61,8 +61,9 @@ certificates = Table(
     CheckConstraint("(revoked_at IS NULL) = (revocation_reason IS NULL)", name="revocation"),
     CheckConstraint("serial > 0", name="serial"),
 )
-Index("ix_jpki_certificates_crl", certificates.c.ca_kind, certificates.c.generation,
-      certificates.c.revoked_at)
+Index(
+    "ix_jpki_certificates_crl", certificates.c.ca_kind, certificates.c.generation, certificates.c.revoked_at
+)
 
 verifiers = Table(
     "jpki_verifiers",

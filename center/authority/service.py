@@ -82,9 +82,12 @@ class CertificateStatus:
 
     @classmethod
     def of(cls, record: CertificateRecord) -> CertificateStatus:
-        return cls(serial=record.serial, municipality=record.municipality,
-                   status="revoked" if record.revoked else "good",
-                   previous_serial=record.previous_serial)
+        return cls(
+            serial=record.serial,
+            municipality=record.municipality,
+            status="revoked" if record.revoked else "good",
+            previous_serial=record.previous_serial,
+        )
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -98,9 +101,7 @@ class CertificateStatus:
 class AuthorityService:
     """The authority: CA generations, records, OCSP responder, CRLs, registered verifiers."""
 
-    def __init__(
-        self, authority: TestAuthority, store: AuthorityStore, *, clock: Clock = utc_now
-    ) -> None:
+    def __init__(self, authority: TestAuthority, store: AuthorityStore, *, clock: Clock = utc_now) -> None:
         self.authority = authority
         self.store = store
         self.clock = clock
@@ -160,9 +161,13 @@ class AuthorityService:
         now = now or self.clock()
         ca = self.authority.current(CaKind.USER_AUTH, now)
         return self._issue(
-            ca, municipality, now, None,
+            ca,
+            municipality,
+            now,
+            None,
             lambda serial: issuance.user_auth_certificate(
-                ca, public_key, birth_date=birth_date, now=now, serial=serial),
+                ca, public_key, birth_date=birth_date, now=now, serial=serial
+            ),
         )
 
     def issue_signing(
@@ -177,9 +182,11 @@ class AuthorityService:
         now = now or self.clock()
         ca = self.authority.current(CaKind.SIGNING, now)
         return self._issue(
-            ca, municipality, now, None,
-            lambda serial: issuance.signing_certificate(ca, public_key, facts, now=now,
-                                                        serial=serial),
+            ca,
+            municipality,
+            now,
+            None,
+            lambda serial: issuance.signing_certificate(ca, public_key, facts, now=now, serial=serial),
         )
 
     def renew(
@@ -212,17 +219,23 @@ class AuthorityService:
                 raise IssuanceRefusedError("renewing needs the holder's birth date")
             known_birth = birth_date
             return self._issue(
-                ca, municipality, now, serial,
+                ca,
+                municipality,
+                now,
+                serial,
                 lambda new: issuance.user_auth_certificate(
-                    ca, public_key, birth_date=known_birth, now=now, serial=new),
+                    ca, public_key, birth_date=known_birth, now=now, serial=new
+                ),
             )
         if facts is None:
             raise IssuanceRefusedError("renewing a signing certificate needs the four facts")
         known_facts = facts
         return self._issue(
-            ca, municipality, now, serial,
-            lambda new: issuance.signing_certificate(ca, public_key, known_facts, now=now,
-                                                     serial=new),
+            ca,
+            municipality,
+            now,
+            serial,
+            lambda new: issuance.signing_certificate(ca, public_key, known_facts, now=now, serial=new),
         )
 
     def _issue(
@@ -255,9 +268,14 @@ class AuthorityService:
                     self.store.add_renewal(record, now)
             except SerialTakenError:
                 continue
-            log.info("issued %s certificate %d (generation %d, municipality %s%s)", ca.kind,
-                     record.serial, ca.generation, municipality,
-                     f", renews {previous}" if previous else "")
+            log.info(
+                "issued %s certificate %d (generation %d, municipality %s%s)",
+                ca.kind,
+                record.serial,
+                ca.generation,
+                municipality,
+                f", renews {previous}" if previous else "",
+            )
             return certificate
         raise AuthorityStateError("no free certificate serial found")
 
@@ -313,13 +331,21 @@ class AuthorityService:
             entries = self.store.revoked_entries(ca.kind.value, generation, now)
             digest = content_digest(entries)
             latest = self.store.latest_crl(ca.kind.value, generation)
-            if (latest is not None and latest.content_digest == digest
-                    and latest.this_update <= now < latest.this_update + CRL_REFRESH):
+            if (
+                latest is not None
+                and latest.content_digest == digest
+                and latest.this_update <= now < latest.this_update + CRL_REFRESH
+            ):
                 return x509.load_der_x509_crl(latest.der)
             number = latest.number + 1 if latest else 1
             crl = build_crl(ca, entries, number=number, this_update=now)
-            stored = StoredCrl(number, crl.last_update_utc, _next_update(crl), digest,
-                               crl.public_bytes(serialization.Encoding.DER))
+            stored = StoredCrl(
+                number,
+                crl.last_update_utc,
+                _next_update(crl),
+                digest,
+                crl.public_bytes(serialization.Encoding.DER),
+            )
             if self.store.publish_crl(ca.kind.value, generation, stored):
                 log.info("published CRL %d of %s (%d entries)", number, ca.label, len(entries))
                 return crl

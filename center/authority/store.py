@@ -147,9 +147,7 @@ class AuthorityStore:
             ).scalar_one_or_none()
         return value
 
-    def revoke(
-        self, serial: int, reason: RevocationReason, at: dt.datetime
-    ) -> CertificateRecord:
+    def revoke(self, serial: int, reason: RevocationReason, at: dt.datetime) -> CertificateRecord:
         """失効: revoke a good certificate (:class:`AlreadyRevokedError` otherwise)."""
         with self._writing() as connection:
             changed = connection.execute(
@@ -194,8 +192,7 @@ class AuthorityStore:
                 connection.execute(
                     update(certificates)
                     .where(certificates.c.serial == previous, certificates.c.revoked_at.is_(None))
-                    .values(revoked_at=at, revocation_reason=RevocationReason.SUPERSEDED.value,
-                            **_NO_ANSWER)
+                    .values(revoked_at=at, revocation_reason=RevocationReason.SUPERSEDED.value, **_NO_ANSWER)
                 )
         except IntegrityError as exc:
             if self.successor(previous) is not None:
@@ -211,17 +208,18 @@ class AuthorityStore:
         with self._writing() as connection:
             changed = connection.execute(
                 update(certificates)
-                .where(certificates.c.serial == record.serial,
-                       certificates.c.revoked_at.is_not_distinct_from(record.revoked_at),
-                       certificates.c.revocation_reason.is_not_distinct_from(
-                           record.revocation_reason.value if record.revocation_reason else None))
+                .where(
+                    certificates.c.serial == record.serial,
+                    certificates.c.revoked_at.is_not_distinct_from(record.revoked_at),
+                    certificates.c.revocation_reason.is_not_distinct_from(
+                        record.revocation_reason.value if record.revocation_reason else None
+                    ),
+                )
                 .values(ocsp_response=answer.der, ocsp_produced_at=answer.this_update)
             ).rowcount
         return bool(changed)
 
-    def revoked_entries(
-        self, kind: str, generation: int, now: dt.datetime
-    ) -> list[RevokedEntry]:
+    def revoked_entries(self, kind: str, generation: int, now: dt.datetime) -> list[RevokedEntry]:
         """Revoked, unexpired certificates of one CA generation, by serial (a CRL's content)."""
         table = certificates.c
         with self._reading() as connection:
@@ -237,8 +235,9 @@ class AuthorityStore:
                 )
                 .order_by(table.serial)
             ).all()
-        return [RevokedEntry(row.serial, row.revoked_at, RevocationReason(row.revocation_reason))
-                for row in rows]
+        return [
+            RevokedEntry(row.serial, row.revoked_at, RevocationReason(row.revocation_reason)) for row in rows
+        ]
 
     # -- CRLs --------------------------------------------------------------------------------
 
@@ -266,14 +265,15 @@ class AuthorityStore:
         try:
             with self._writing() as connection:
                 if crl.number == 1:
-                    connection.execute(
-                        insert(crls).values(ca_kind=kind, generation=generation, **values)
-                    )
+                    connection.execute(insert(crls).values(ca_kind=kind, generation=generation, **values))
                     return True
                 changed = connection.execute(
                     update(crls)
-                    .where(crls.c.ca_kind == kind, crls.c.generation == generation,
-                           crls.c.number == crl.number - 1)
+                    .where(
+                        crls.c.ca_kind == kind,
+                        crls.c.generation == generation,
+                        crls.c.number == crl.number - 1,
+                    )
                     .values(**values)
                 ).rowcount
                 return bool(changed)
@@ -285,9 +285,7 @@ class AuthorityStore:
     def add_verifier(self, name: str, token_hash: bytes, at: dt.datetime) -> None:
         try:
             with self._writing() as connection:
-                connection.execute(
-                    insert(verifiers).values(name=name, token_hash=token_hash, created_at=at)
-                )
+                connection.execute(insert(verifiers).values(name=name, token_hash=token_hash, created_at=at))
         except IntegrityError as exc:
             raise DuplicateVerifierError(f"a verifier named {name!r} is already registered") from exc
 
@@ -306,8 +304,7 @@ class AuthorityStore:
 
     def verifier_names(self) -> Sequence[str]:
         with self._reading() as connection:
-            return list(connection.execute(select(verifiers.c.name).order_by(verifiers.c.name))
-                        .scalars())
+            return list(connection.execute(select(verifiers.c.name).order_by(verifiers.c.name)).scalars())
 
 
 _NO_ANSWER: dict[str, object] = {"ocsp_response": None, "ocsp_produced_at": None}
@@ -334,8 +331,9 @@ def _record(row: Row[tuple[object, ...]]) -> CertificateRecord:
     return record_from(row._mapping)
 
 
-def record_from(mapping: Mapping[Any, Any],
-                time: Callable[[Any], dt.datetime] = lambda v: v) -> CertificateRecord:
+def record_from(
+    mapping: Mapping[Any, Any], time: Callable[[Any], dt.datetime] = lambda v: v
+) -> CertificateRecord:
     """A row of ``jpki_certificates`` (SQLAlchemy's, or a driver's with ``time`` to read its times)."""
     reason = mapping["revocation_reason"]
     answer = mapping["ocsp_response"]
@@ -350,6 +348,7 @@ def record_from(mapping: Mapping[Any, Any],
         revoked_at=None if mapping["revoked_at"] is None else time(mapping["revoked_at"]),
         revocation_reason=RevocationReason(reason) if reason else None,
         previous_serial=mapping["previous_serial"],
-        answer=(ProducedAnswer(bytes(answer), time(mapping["ocsp_produced_at"]))
-                if answer is not None else None),
+        answer=(
+            ProducedAnswer(bytes(answer), time(mapping["ocsp_produced_at"])) if answer is not None else None
+        ),
     )

@@ -34,8 +34,12 @@ TITLES = {
     CertificateType.SEAL_REGISTRATION: "印鑑登録証明書",
     CertificateType.FAMILY_REGISTER_ATTACHMENT: "戸籍の附票の写し",
 }
-TAX_TITLES = {TaxKind.INCOME: "所得証明書", TaxKind.TAXATION: "課税証明書",
-              TaxKind.COMBINED: "所得・課税証明書", TaxKind.PAYMENT: "納税証明書"}
+TAX_TITLES = {
+    TaxKind.INCOME: "所得証明書",
+    TaxKind.TAXATION: "課税証明書",
+    TaxKind.COMBINED: "所得・課税証明書",
+    TaxKind.PAYMENT: "納税証明書",
+}
 REGISTER_TITLES = {RegisterScope.FULL: "戸籍全部事項証明書", RegisterScope.INDIVIDUAL: "戸籍個人事項証明書"}
 SEAL_WORDING = "この写しは、登録されている印影と相違ないことを証明する。"
 TAX_WORDING = "上記のとおり相違ないことを証明する。"
@@ -81,8 +85,12 @@ def content(eligible: Eligible, settings: MunicipalSettings, today: dt.date) -> 
         pages = math.ceil(max(1, lines) / ADDRESS_LINES_PER_PAGE)
     frame = {
         "title": title,
-        "municipality": {"code": settings.municipality, "name": settings.name,
-                         "prefecture": settings.prefecture, "mayor": settings.mayor},
+        "municipality": {
+            "code": settings.municipality,
+            "name": settings.name,
+            "prefecture": settings.prefecture,
+            "mayor": settings.mayor,
+        },
         "certified_on": wareki(today),
         "certification": wording,
         "body": body,
@@ -95,9 +103,13 @@ def printed_items(eligible: Eligible) -> dict[str, Any]:
     options = eligible.item.options
     items: dict[str, Any] = {"certificate_type": eligible.item.certificate_type.value}
     if isinstance(options, ResidentRecordOptions):
-        items.update(scope="household" if options.members is None else "members",
-                     persons=len(eligible.subjects), head_and_relationship=options.head_and_relationship,
-                     domicile=options.domicile, my_number=options.my_number)
+        items.update(
+            scope="household" if options.members is None else "members",
+            persons=len(eligible.subjects),
+            head_and_relationship=options.head_and_relationship,
+            domicile=options.domicile,
+            my_number=options.my_number,
+        )
     elif isinstance(options, TaxOptions):
         items.update(kind=options.kind.value, tax_year=options.tax_year)
     elif isinstance(options, RegisterOptions):
@@ -109,9 +121,13 @@ def printed_items(eligible: Eligible) -> dict[str, Any]:
 
 def _person(resident: Resident, options: ResidentRecordOptions) -> dict[str, Any]:
     person: dict[str, Any] = {
-        "name": resident.name, "name_kana": resident.name_kana, "birth_date": wareki(resident.birth_date),
-        "sex": _sex(resident.sex), "became_resident_on": wareki(resident.became_resident_on),
-        "moved_in_on": wareki(resident.moved_in_on), "previous_address": resident.previous_address,
+        "name": resident.name,
+        "name_kana": resident.name_kana,
+        "birth_date": wareki(resident.birth_date),
+        "sex": _sex(resident.sex),
+        "became_resident_on": wareki(resident.became_resident_on),
+        "moved_in_on": wareki(resident.moved_in_on),
+        "previous_address": resident.previous_address,
     }
     if options.head_and_relationship:
         person["relationship"] = resident.relationship
@@ -122,11 +138,14 @@ def _person(resident: Resident, options: ResidentRecordOptions) -> dict[str, Any
         person["my_number"] = resident.my_number
     if resident.foreign_resident:
         person["foreign_resident"] = {
-            "nationality": resident.nationality, "alias": resident.alias,
+            "nationality": resident.nationality,
+            "alias": resident.alias,
             "residence_card_number": resident.residence_card_number,
             "residence_status": resident.residence_status,
-            "residence_period_until": None if resident.residence_period_until is None
-            else wareki(resident.residence_period_until)}
+            "residence_period_until": None
+            if resident.residence_period_until is None
+            else wareki(resident.residence_period_until),
+        }
     return person
 
 
@@ -139,11 +158,17 @@ def _resident_record(eligible: Eligible, options: ResidentRecordOptions) -> tupl
         wording = "上記の事項は、住民票に記載されていることを証明する。"
         title = TITLES[CertificateType.RESIDENT_RECORD_ENTRIES]
     else:
-        wording = ("この写しは、世帯全員の住民票の原本と相違ないことを証明する。" if whole
-                   else "この写しは、世帯の一部の住民票の原本と相違ないことを証明する。")
+        wording = (
+            "この写しは、世帯全員の住民票の原本と相違ないことを証明する。"
+            if whole
+            else "この写しは、世帯の一部の住民票の原本と相違ないことを証明する。"
+        )
         title = TITLES[CertificateType.RESIDENT_RECORD]
-    body: dict[str, Any] = {"address": household.address, "scope": "household" if whole else "members",
-                            "persons": [_person(subject, options) for subject in eligible.subjects]}
+    body: dict[str, Any] = {
+        "address": household.address,
+        "scope": "household" if whole else "members",
+        "persons": [_person(subject, options) for subject in eligible.subjects],
+    }
     if options.head_and_relationship and household.head is not None:
         body["head"] = household.head.name
     return title, wording, body
@@ -152,26 +177,39 @@ def _resident_record(eligible: Eligible, options: ResidentRecordOptions) -> tupl
 def _seal(eligible: Eligible) -> dict[str, Any]:
     holder, seal = eligible.holder, eligible.seal
     assert seal is not None
-    return {"name": holder.name, "name_kana": holder.name_kana, "birth_date": wareki(holder.birth_date),
-            "sex": _sex(holder.sex), "registration_number": seal.registration_number,
-            "impression": seal.impression, "registered_on": wareki(seal.registered_on)}
+    return {
+        "name": holder.name,
+        "name_kana": holder.name_kana,
+        "birth_date": wareki(holder.birth_date),
+        "sex": _sex(holder.sex),
+        "registration_number": seal.registration_number,
+        "impression": seal.impression,
+        "registered_on": wareki(seal.registered_on),
+    }
 
 
 def _tax(eligible: Eligible, options: TaxOptions) -> dict[str, Any]:
     holder, tax = eligible.holder, eligible.tax
     assert tax is not None
-    body: dict[str, Any] = {"tax_year": wareki_year(tax.tax_year),
-                            "income_year": wareki(dt.date(tax.tax_year - 1, 12, 31)).split("年")[0] + "年分",
-                            "name": holder.name, "name_kana": holder.name_kana,
-                            "birth_date": wareki(holder.birth_date)}
+    body: dict[str, Any] = {
+        "tax_year": wareki_year(tax.tax_year),
+        "income_year": wareki(dt.date(tax.tax_year - 1, 12, 31)).split("年")[0] + "年分",
+        "name": holder.name,
+        "name_kana": holder.name_kana,
+        "birth_date": wareki(holder.birth_date),
+    }
     if options.kind in (TaxKind.INCOME, TaxKind.COMBINED):
         body.update(total_income=tax.total_income, deductions=tax.deductions)
     if options.kind in (TaxKind.TAXATION, TaxKind.COMBINED):
-        body.update(taxable_income=tax.taxable_income, municipal_tax=tax.municipal_tax,
-                    prefectural_tax=tax.prefectural_tax)
+        body.update(
+            taxable_income=tax.taxable_income,
+            municipal_tax=tax.municipal_tax,
+            prefectural_tax=tax.prefectural_tax,
+        )
     if options.kind is TaxKind.PAYMENT:
-        body.update(assessed=tax.municipal_tax + tax.prefectural_tax, paid=tax.paid,
-                    outstanding=tax.outstanding)
+        body.update(
+            assessed=tax.municipal_tax + tax.prefectural_tax, paid=tax.paid, outstanding=tax.outstanding
+        )
     return body
 
 
@@ -182,15 +220,26 @@ def _register(eligible: Eligible, options: RegisterOptions) -> tuple[str, str, d
         members = register.members
         wording = "これは、戸籍に記録されている事項の全部を証明した書面である。"
     else:
-        members = tuple(m for m in register.members
-                        if m.resident_id == eligible.holder.id and not m.removed)
+        members = tuple(m for m in register.members if m.resident_id == eligible.holder.id and not m.removed)
         wording = "これは、戸籍中の一部の者について記録されている事項を証明した書面である。"
-    body = {"domicile": register.domicile, "head_name": register.head_name,
-            "compiled_on": wareki(register.compiled_on),
-            "members": [{"name": f"{m.family_name}　{m.given_name}", "birth_date": wareki(m.birth_date),
-                         "sex": _sex(m.sex), "father": m.father, "mother": m.mother,
-                         "relationship": m.relationship, "removed": m.removed,
-                         "events": [dict(event) for event in m.events]} for m in members]}
+    body = {
+        "domicile": register.domicile,
+        "head_name": register.head_name,
+        "compiled_on": wareki(register.compiled_on),
+        "members": [
+            {
+                "name": f"{m.family_name}　{m.given_name}",
+                "birth_date": wareki(m.birth_date),
+                "sex": _sex(m.sex),
+                "father": m.father,
+                "mother": m.mother,
+                "relationship": m.relationship,
+                "removed": m.removed,
+                "events": [dict(event) for event in m.events],
+            }
+            for m in members
+        ],
+    }
     return REGISTER_TITLES[options.scope], wording, body
 
 
@@ -198,11 +247,18 @@ def _attachment(eligible: Eligible, options: AttachmentOptions) -> dict[str, Any
     register = eligible.register
     assert register is not None
     body: dict[str, Any] = {
-        "members": [{"name": f"{m.family_name}　{m.given_name}", "removed": m.removed,
-                     "addresses": [{"address": address, "from": wareki(start),
-                                    "to": None if end is None else wareki(end)}
-                                   for address, start, end in m.addresses]}
-                    for m in register.members]}
+        "members": [
+            {
+                "name": f"{m.family_name}　{m.given_name}",
+                "removed": m.removed,
+                "addresses": [
+                    {"address": address, "from": wareki(start), "to": None if end is None else wareki(end)}
+                    for address, start, end in m.addresses
+                ],
+            }
+            for m in register.members
+        ]
+    }
     if options.domicile:
         body.update(domicile=register.domicile, head_name=register.head_name)
     return body

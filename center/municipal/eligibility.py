@@ -65,8 +65,9 @@ class Eligible:
         return tuple(subject.id for subject in self.subjects) or (self.holder.id,)
 
 
-def check_request(request: IssueRequest, records: RecordStore, settings: MunicipalSettings,
-                  now: dt.datetime) -> list[Eligible]:
+def check_request(
+    request: IssueRequest, records: RecordStore, settings: MunicipalSettings, now: dt.datetime
+) -> list[Eligible]:
     """Every item of ``request`` checked; the first refusal raises."""
     holder = check_holder(request.certificate_serial, records, settings, now)
     if sum(item.copies for item in request.items) > settings.max_copies:
@@ -74,8 +75,9 @@ def check_request(request: IssueRequest, records: RecordStore, settings: Municip
     return [check_item(item, holder, records, settings, now) for item in request.items]
 
 
-def check_holder(certificate_serial: int, records: RecordStore, settings: MunicipalSettings,
-                 now: dt.datetime) -> Resident:
+def check_holder(
+    certificate_serial: int, records: RecordStore, settings: MunicipalSettings, now: dt.datetime
+) -> Resident:
     """The resident the card belongs to, if they may use the service at all today."""
     today = now.astimezone(JST).date()
     link = records.card_link(certificate_serial)
@@ -105,8 +107,9 @@ def check_holder(certificate_serial: int, records: RecordStore, settings: Munici
     return holder
 
 
-def check_item(item: IssueItem, holder: Resident, records: RecordStore, settings: MunicipalSettings,
-               now: dt.datetime) -> Eligible:
+def check_item(
+    item: IssueItem, holder: Resident, records: RecordStore, settings: MunicipalSettings, now: dt.datetime
+) -> Eligible:
     offer = settings.offer(item.certificate_type)
     if offer is None:
         raise Refused(RefusalCode.NOT_OFFERED)
@@ -131,8 +134,14 @@ def check_item(item: IssueItem, holder: Resident, records: RecordStore, settings
     return _register(item, offer, holder, records, now)
 
 
-def _resident_record(item: IssueItem, offer: Offer, options: ResidentRecordOptions, holder: Resident,
-                     records: RecordStore, now: dt.datetime) -> Eligible:
+def _resident_record(
+    item: IssueItem,
+    offer: Offer,
+    options: ResidentRecordOptions,
+    holder: Resident,
+    records: RecordStore,
+    now: dt.datetime,
+) -> Eligible:
     household = records.household(holder.household_id)
     on_register = [member for member in household.members if member.status in _LIVING_HERE]
     if options.members is None:
@@ -158,8 +167,15 @@ def _resident_record(item: IssueItem, offer: Offer, options: ResidentRecordOptio
     return Eligible(item, offer, holder, tuple(subjects), household=household)
 
 
-def _tax(item: IssueItem, offer: Offer, options: TaxOptions, holder: Resident, records: RecordStore,
-         settings: MunicipalSettings, now: dt.datetime) -> Eligible:
+def _tax(
+    item: IssueItem,
+    offer: Offer,
+    options: TaxOptions,
+    holder: Resident,
+    records: RecordStore,
+    settings: MunicipalSettings,
+    now: dt.datetime,
+) -> Eligible:
     if options.kind not in offer.tax_kinds:
         raise Refused(RefusalCode.TAX_KIND_NOT_OFFERED)
     if options.tax_year not in settings.tax_years_offered(now.astimezone(JST).date()):
@@ -172,8 +188,9 @@ def _tax(item: IssueItem, offer: Offer, options: TaxOptions, holder: Resident, r
     return Eligible(item, offer, holder, (holder,), tax=assessment)
 
 
-def _register(item: IssueItem, offer: Offer, holder: Resident, records: RecordStore,
-              now: dt.datetime) -> Eligible:
+def _register(
+    item: IssueItem, offer: Offer, holder: Resident, records: RecordStore, now: dt.datetime
+) -> Eligible:
     if holder.register_id is None:
         raise Refused(RefusalCode.NO_REGISTER_HERE)
     register = records.register(holder.register_id)

@@ -50,8 +50,13 @@ from center.web_errors import ErrorAnswer, Refusal, Translation, answer_errors
 from documents import b64url_encode
 
 MAX_BODY = 64 * 1024
-_STATUS = {OrderConflict: 409, StatusConflict: 409, UnknownOrder: 404, UntrustedTerminal: 403,
-           NotConfigured: 503}
+_STATUS = {
+    OrderConflict: 409,
+    StatusConflict: 409,
+    UnknownOrder: 404,
+    UntrustedTerminal: 403,
+    NotConfigured: 503,
+}
 
 router = APIRouter()
 
@@ -70,8 +75,9 @@ async def signed_document(request: Request, server: Server) -> Any:
     body = await request.body()
     now = server.issuer.clock()
     headers = {name.lower(): value for name, value in request.headers.items()}
-    verified = bridge_protocol.verify(headers, server.center_keys, server.municipality,
-                                      request.method, request.url.path, body, now)
+    verified = bridge_protocol.verify(
+        headers, server.center_keys, server.municipality, request.method, request.url.path, body, now
+    )
     if not await run_in_threadpool(server.record_nonce, verified.nonce, now):
         raise Refusal(401, "replayed_request", "this request was already received")
     try:
@@ -91,12 +97,25 @@ async def health(server: Server) -> dict[str, str]:
 @router.post("/v1/issue")
 async def issue(document: SignedDocument, server: Server) -> JSONResponse:
     issued = await run_in_threadpool(lambda: server.issuer.issue(IssueRequest.from_json(document)))
-    return JSONResponse(IssueAnswer(
-        order_id=issued.order_id, fee=issued.fee,
-        copies=tuple(IssuedCopy(item=copy.item, copy=copy.copy, issue_number=copy.issue_number,
-                                pages=copy.pages, fee=copy.fee, content_hash=copy.content_hash,
-                                code_hash=copy.code_hash, sealed=b64url_encode(copy.sealed))
-                     for copy in issued.copies)).to_json())
+    return JSONResponse(
+        IssueAnswer(
+            order_id=issued.order_id,
+            fee=issued.fee,
+            copies=tuple(
+                IssuedCopy(
+                    item=copy.item,
+                    copy=copy.copy,
+                    issue_number=copy.issue_number,
+                    pages=copy.pages,
+                    fee=copy.fee,
+                    content_hash=copy.content_hash,
+                    code_hash=copy.code_hash,
+                    sealed=b64url_encode(copy.sealed),
+                )
+                for copy in issued.copies
+            ),
+        ).to_json()
+    )
 
 
 @router.post("/v1/offer")
@@ -122,8 +141,7 @@ async def void(order_id: str, document: SignedDocument, server: Server) -> JSONR
     if not isinstance(reason, str) or not 1 <= len(reason) <= 200:
         raise Refusal(400, "bad_request", "reason: 1-200 characters")
     voided = await run_in_threadpool(server.issuer.void, order_id, reason)
-    return JSONResponse({"order_id": order_id, "voided": voided,
-                         "at": dt.datetime.now(dt.UTC).isoformat()})
+    return JSONResponse({"order_id": order_id, "voided": voided, "at": dt.datetime.now(dt.UTC).isoformat()})
 
 
 def _unsigned(_request: Request, error: bridge_protocol.BridgeAuthError) -> ErrorAnswer:
@@ -137,18 +155,21 @@ def _malformed(_request: Request, error: BadIssueRequest) -> ErrorAnswer:
 
 def _refused(_request: Request, refusal: Refused) -> ErrorAnswer:
     """The municipality issues nothing: its code, and its words for the kiosk."""
-    return ErrorAnswer(422, refusal.code.value,
-                       {"message": refusal.message_en, "message_ja": refusal.message_ja})
+    return ErrorAnswer(
+        422, refusal.code.value, {"message": refusal.message_en, "message_ja": refusal.message_ja}
+    )
 
 
 def _not_served(_request: Request, error: IssuanceError) -> ErrorAnswer:
     return ErrorAnswer(_STATUS.get(type(error), 400), error.code, {"message": str(error)})
 
 
-TRANSLATIONS = (Translation(bridge_protocol.BridgeAuthError, _unsigned),
-                Translation(BadIssueRequest, _malformed),
-                Translation(Refused, _refused),
-                Translation(IssuanceError, _not_served))
+TRANSLATIONS = (
+    Translation(bridge_protocol.BridgeAuthError, _unsigned),
+    Translation(BadIssueRequest, _malformed),
+    Translation(Refused, _refused),
+    Translation(IssuanceError, _not_served),
+)
 
 
 @contextlib.asynccontextmanager
@@ -159,8 +180,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(server: MunicipalServer) -> FastAPI:
-    app = FastAPI(title=f"koufu municipal issuance server {server.municipality}", version="1",
-                  lifespan=lifespan, telemetry=NO_TELEMETRY)
+    app = FastAPI(
+        title=f"koufu municipal issuance server {server.municipality}",
+        version="1",
+        lifespan=lifespan,
+        telemetry=NO_TELEMETRY,
+    )
     app.state.server = server
     app.add_middleware(BodyLimit, limit=MAX_BODY)
     answer_errors(app, *TRANSLATIONS)

@@ -148,23 +148,31 @@ class RecordStore:
 
     def card_link(self, certificate_serial: int) -> CardLink | None:
         row = self.connection.execute(
-            sa.select(schema.card_links.c.resident_id, schema.card_links.c.linked_at)
-            .where(schema.card_links.c.certificate_serial == certificate_serial)).first()
+            sa.select(schema.card_links.c.resident_id, schema.card_links.c.linked_at).where(
+                schema.card_links.c.certificate_serial == certificate_serial
+            )
+        ).first()
         return None if row is None else CardLink(row.resident_id, row.linked_at)
 
     def resident(self, resident_id: int) -> Resident | None:
         row = self.connection.execute(
-            sa.select(*_RESIDENT_COLUMNS).where(schema.residents.c.id == resident_id)).first()
+            sa.select(*_RESIDENT_COLUMNS).where(schema.residents.c.id == resident_id)
+        ).first()
         return None if row is None else Resident(**row._asdict())
 
     def household(self, household_id: int) -> Household:
         address = self.connection.execute(
-            sa.select(schema.households.c.address).where(schema.households.c.id == household_id)).scalar_one()
+            sa.select(schema.households.c.address).where(schema.households.c.id == household_id)
+        ).scalar_one()
         rows = self.connection.execute(
-            sa.select(*_RESIDENT_COLUMNS).where(schema.residents.c.household_id == household_id)
-            .order_by(schema.residents.c.id)).all()
-        members = sorted((Resident(**row._asdict()) for row in rows),
-                         key=lambda member: (member.relationship != "世帯主", member.id))
+            sa.select(*_RESIDENT_COLUMNS)
+            .where(schema.residents.c.household_id == household_id)
+            .order_by(schema.residents.c.id)
+        ).all()
+        members = sorted(
+            (Resident(**row._asdict()) for row in rows),
+            key=lambda member: (member.relationship != "世帯主", member.id),
+        )
         return Household(household_id, address, tuple(members))
 
     def blocked(self, resident_ids: Iterable[int], at: dt.datetime) -> set[int]:
@@ -173,43 +181,77 @@ class RecordStore:
         blocks = schema.issuance_blocks.c
         rows = self.connection.execute(
             sa.select(blocks.resident_id).where(
-                blocks.resident_id.in_(list(resident_ids)), blocks.starts_at <= at,
-                sa.or_(blocks.ends_at.is_(None), blocks.ends_at > at))).scalars()
+                blocks.resident_id.in_(list(resident_ids)),
+                blocks.starts_at <= at,
+                sa.or_(blocks.ends_at.is_(None), blocks.ends_at > at),
+            )
+        ).scalars()
         return set(rows)
 
     def seal(self, resident_id: int) -> SealRegistration | None:
         seals = schema.seal_registrations.c
         row = self.connection.execute(
-            sa.select(seals.registration_number, seals.impression, seals.registered_on)
-            .where(seals.resident_id == resident_id)).first()
+            sa.select(seals.registration_number, seals.impression, seals.registered_on).where(
+                seals.resident_id == resident_id
+            )
+        ).first()
         return None if row is None else SealRegistration(**row._asdict())
 
     def tax(self, resident_id: int, tax_year: int) -> TaxAssessment | None:
         taxes = schema.tax_assessments
         columns = [taxes.c[name] for name in TaxAssessment.__dataclass_fields__]
-        row = self.connection.execute(sa.select(*columns).where(
-            taxes.c.resident_id == resident_id, taxes.c.tax_year == tax_year)).first()
+        row = self.connection.execute(
+            sa.select(*columns).where(taxes.c.resident_id == resident_id, taxes.c.tax_year == tax_year)
+        ).first()
         return None if row is None else TaxAssessment(**row._asdict())
 
     def register(self, register_id: int) -> FamilyRegister:
         registers = schema.family_registers.c
-        head = self.connection.execute(sa.select(
-            registers.domicile, registers.head_name, registers.status, registers.compiled_on,
-            registers.filing_pending_since).where(registers.id == register_id)).one()
+        head = self.connection.execute(
+            sa.select(
+                registers.domicile,
+                registers.head_name,
+                registers.status,
+                registers.compiled_on,
+                registers.filing_pending_since,
+            ).where(registers.id == register_id)
+        ).one()
         places = schema.register_addresses.c
         addresses: dict[int, list[tuple[str, dt.date, dt.date | None]]] = {}
         for line in self.connection.execute(
-                sa.select(places.position, places.address, places.from_date, places.to_date)
-                .where(places.register_id == register_id).order_by(places.position, places.seq)):
+            sa.select(places.position, places.address, places.from_date, places.to_date)
+            .where(places.register_id == register_id)
+            .order_by(places.position, places.seq)
+        ):
             addresses.setdefault(line.position, []).append((line.address, line.from_date, line.to_date))
         members = schema.register_members.c
         rows = self.connection.execute(
-            sa.select(schema.register_members).where(members.register_id == register_id)
-            .order_by(members.position)).all()
+            sa.select(schema.register_members)
+            .where(members.register_id == register_id)
+            .order_by(members.position)
+        ).all()
         return FamilyRegister(
-            register_id, head.domicile, head.head_name, head.status, head.compiled_on,
+            register_id,
+            head.domicile,
+            head.head_name,
+            head.status,
+            head.compiled_on,
             head.filing_pending_since,
-            tuple(RegisterMember(
-                row.position, row.resident_id, row.family_name, row.given_name, row.birth_date, row.sex,
-                row.father, row.mother, row.relationship, tuple(json.loads(row.events)), row.removed,
-                tuple(addresses.get(row.position, ()))) for row in rows))
+            tuple(
+                RegisterMember(
+                    row.position,
+                    row.resident_id,
+                    row.family_name,
+                    row.given_name,
+                    row.birth_date,
+                    row.sex,
+                    row.father,
+                    row.mother,
+                    row.relationship,
+                    tuple(json.loads(row.events)),
+                    row.removed,
+                    tuple(addresses.get(row.position, ())),
+                )
+                for row in rows
+            ),
+        )

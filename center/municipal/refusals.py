@@ -45,78 +45,117 @@ COUNTER_EN = "Please ask at your municipal office."
 _MESSAGES: dict[RefusalCode, tuple[str, str]] = {
     RefusalCode.NOT_LINKED: (
         "このカードでは、この市区町村の証明書を取得できません。",
-        "This card cannot be used for this municipality's certificates."),
+        "This card cannot be used for this municipality's certificates.",
+    ),
     RefusalCode.LINKED_TODAY: (
-        "新しいカードは明日からご利用いただけます。", "A new card can be used from tomorrow."),
+        "新しいカードは明日からご利用いただけます。",
+        "A new card can be used from tomorrow.",
+    ),
     RefusalCode.MOVED_IN_TODAY: (
         "転入された当日はご利用いただけません。明日からご利用ください。",
-        "Certificates cannot be issued on the day you moved in. Please come back tomorrow."),
+        "Certificates cannot be issued on the day you moved in. Please come back tomorrow.",
+    ),
     RefusalCode.MOVED_OUT: (
         "転出されたため、この市区町村の証明書は取得できません。",
-        "You have moved out, so this municipality cannot issue your certificates."),
+        "You have moved out, so this municipality cannot issue your certificates.",
+    ),
     RefusalCode.MOVING_OUT: (
         "転出の届出中のため、証明書を取得できません。",
-        "A move-out has been filed, so certificates cannot be issued."),
-    RefusalCode.DECEASED: (
-        "この証明書は取得できません。", "This certificate cannot be issued."),
+        "A move-out has been filed, so certificates cannot be issued.",
+    ),
+    RefusalCode.DECEASED: ("この証明書は取得できません。", "This certificate cannot be issued."),
     RefusalCode.NOT_ISSUABLE_HERE: (
         "この証明書はコンビニエンスストアでは取得できません。",
-        "This certificate cannot be issued at a convenience store."),
+        "This certificate cannot be issued at a convenience store.",
+    ),
     RefusalCode.UNDER_AGE: (
         "年齢の制限により、コンビニエンスストアではご利用いただけません。",
-        "Residents of your age cannot use this service at a convenience store."),
+        "Residents of your age cannot use this service at a convenience store.",
+    ),
     RefusalCode.PENDING_CHARACTERS: (
         "氏名または住所の文字の関係で、コンビニエンスストアでは取得できません。",
-        "Because of characters in your name or address, this cannot be issued at a convenience store."),
+        "Because of characters in your name or address, this cannot be issued at a convenience store.",
+    ),
     RefusalCode.BEYOND_CHARACTER_LIMITS: (
         "氏名または住所が長いため、コンビニエンスストアでは取得できません。",
-        "Your name or address is too long to be printed at a convenience store."),
+        "Your name or address is too long to be printed at a convenience store.",
+    ),
     RefusalCode.NOT_OFFERED: (
         "この市区町村では、この証明書をコンビニエンスストアで交付していません。",
-        "This municipality does not issue this certificate at convenience stores."),
+        "This municipality does not issue this certificate at convenience stores.",
+    ),
     RefusalCode.OUTSIDE_HOURS: (
-        "この証明書は、ただいまの時間は取得できません。", "This certificate cannot be issued at this time."),
+        "この証明書は、ただいまの時間は取得できません。",
+        "This certificate cannot be issued at this time.",
+    ),
     RefusalCode.TOO_MANY_COPIES: (
-        "一度に取得できる通数を超えています。", "That is more copies than can be issued at once."),
+        "一度に取得できる通数を超えています。",
+        "That is more copies than can be issued at once.",
+    ),
     RefusalCode.BAD_OPTIONS: (
-        "選択された内容では取得できません。", "The certificate cannot be issued with the options chosen."),
+        "選択された内容では取得できません。",
+        "The certificate cannot be issued with the options chosen.",
+    ),
     RefusalCode.NOT_IN_HOUSEHOLD: (
-        "同じ世帯の方の証明書のみ取得できます。", "Only members of your own household can be included."),
+        "同じ世帯の方の証明書のみ取得できます。",
+        "Only members of your own household can be included.",
+    ),
     RefusalCode.MY_NUMBER_NOT_OFFERED: (
         "この市区町村では、個人番号入りの住民票はコンビニエンスストアで交付していません。",
-        "This municipality does not print My Number on resident records at convenience stores."),
+        "This municipality does not print My Number on resident records at convenience stores.",
+    ),
     RefusalCode.NO_SEAL: (
         "印鑑登録がないため、印鑑登録証明書は取得できません。",
-        "No seal is registered, so a seal registration certificate cannot be issued."),
+        "No seal is registered, so a seal registration certificate cannot be issued.",
+    ),
     RefusalCode.TAX_YEAR_NOT_OFFERED: (
-        "この年度の税証明書は取得できません。", "Tax certificates for that year cannot be issued here."),
+        "この年度の税証明書は取得できません。",
+        "Tax certificates for that year cannot be issued here.",
+    ),
     RefusalCode.TAX_KIND_NOT_OFFERED: (
-        "この種類の税証明書は取得できません。", "That kind of tax certificate cannot be issued here."),
+        "この種類の税証明書は取得できません。",
+        "That kind of tax certificate cannot be issued here.",
+    ),
     RefusalCode.NOT_RESIDENT_ON_JANUARY_1: (
         "その年度の1月1日にお住まいでなかったため、税証明書は取得できません。",
-        "You did not live here on 1 January of that tax year, so the tax certificate cannot be issued."),
+        "You did not live here on 1 January of that tax year, so the tax certificate cannot be issued.",
+    ),
     RefusalCode.TAX_NOT_FILED: (
         "所得の申告がないため、税証明書は取得できません。",
-        "No income declaration was filed, so the tax certificate cannot be issued."),
+        "No income declaration was filed, so the tax certificate cannot be issued.",
+    ),
     RefusalCode.NO_REGISTER_HERE: (
         "この市区町村に本籍がないため、戸籍の証明書は取得できません。",
-        "Your family register is not in this municipality."),
+        "Your family register is not in this municipality.",
+    ),
     RefusalCode.REGISTER_CLOSED: (
         "この戸籍の証明書はコンビニエンスストアでは取得できません。",
-        "Certificates of this family register cannot be issued at a convenience store."),
+        "Certificates of this family register cannot be issued at a convenience store.",
+    ),
     RefusalCode.REGISTER_PENDING: (
         "届出の処理中のため、戸籍の証明書は取得できません。",
-        "A filing is being processed, so family-register certificates cannot be issued now."),
+        "A filing is being processed, so family-register certificates cannot be issued now.",
+    ),
 }
 
 # for these, the counter is where to go next
 _TO_THE_COUNTER = {
-    RefusalCode.NOT_LINKED, RefusalCode.MOVED_OUT, RefusalCode.MOVING_OUT, RefusalCode.DECEASED,
-    RefusalCode.NOT_ISSUABLE_HERE, RefusalCode.UNDER_AGE, RefusalCode.PENDING_CHARACTERS,
+    RefusalCode.NOT_LINKED,
+    RefusalCode.MOVED_OUT,
+    RefusalCode.MOVING_OUT,
+    RefusalCode.DECEASED,
+    RefusalCode.NOT_ISSUABLE_HERE,
+    RefusalCode.UNDER_AGE,
+    RefusalCode.PENDING_CHARACTERS,
     RefusalCode.BEYOND_CHARACTER_LIMITS,
-    RefusalCode.NOT_OFFERED, RefusalCode.MY_NUMBER_NOT_OFFERED, RefusalCode.NO_SEAL,
-    RefusalCode.TAX_YEAR_NOT_OFFERED, RefusalCode.TAX_KIND_NOT_OFFERED,
-    RefusalCode.NOT_RESIDENT_ON_JANUARY_1, RefusalCode.TAX_NOT_FILED, RefusalCode.REGISTER_CLOSED,
+    RefusalCode.NOT_OFFERED,
+    RefusalCode.MY_NUMBER_NOT_OFFERED,
+    RefusalCode.NO_SEAL,
+    RefusalCode.TAX_YEAR_NOT_OFFERED,
+    RefusalCode.TAX_KIND_NOT_OFFERED,
+    RefusalCode.NOT_RESIDENT_ON_JANUARY_1,
+    RefusalCode.TAX_NOT_FILED,
+    RefusalCode.REGISTER_CLOSED,
     RefusalCode.REGISTER_PENDING,
 }
 

@@ -101,30 +101,45 @@ class IssueRequest:
             order_id=fields.matching("order_id", IDENTIFIER),
             session_id=fields.matching("session_id", IDENTIFIER),
             terminal_id=fields.matching("terminal_id", TERMINAL_ID),
-            store=fields.text("store", 64), printer=fields.integer("printer", 1, 99),
+            store=fields.text("store", 64),
+            printer=fields.integer("printer", 1, 99),
             certificate_serial=fields.integer("certificate_serial", 1, 2**63 - 1),
             holder_certificate=fields.matching("holder_certificate", HEX64),
             terminal_certificate=fields.base64("terminal_certificate", MAX_CERTIFICATE_BYTES),
-            items=tuple(_item(raw, f"request.items[{index}]") for index, raw in enumerate(raw_items)))
+            items=tuple(_item(raw, f"request.items[{index}]") for index, raw in enumerate(raw_items)),
+        )
         fields.done()
         return request
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "order_id": self.order_id, "session_id": self.session_id, "terminal_id": self.terminal_id,
-            "store": self.store, "printer": self.printer, "certificate_serial": self.certificate_serial,
+            "order_id": self.order_id,
+            "session_id": self.session_id,
+            "terminal_id": self.terminal_id,
+            "store": self.store,
+            "printer": self.printer,
+            "certificate_serial": self.certificate_serial,
             "holder_certificate": self.holder_certificate,
             "terminal_certificate": b64url_encode(self.terminal_certificate),
-            "items": [{"certificate_type": item.certificate_type.value, "copies": item.copies,
-                       "options": options_json(item.options)} for item in self.items],
+            "items": [
+                {
+                    "certificate_type": item.certificate_type.value,
+                    "copies": item.copies,
+                    "options": options_json(item.options),
+                }
+                for item in self.items
+            ],
         }
 
 
 def options_json(options: Options) -> dict[str, Any]:
     if isinstance(options, ResidentRecordOptions):
-        return {"members": None if options.members is None else list(options.members),
-                "head_and_relationship": options.head_and_relationship, "domicile": options.domicile,
-                "my_number": options.my_number}
+        return {
+            "members": None if options.members is None else list(options.members),
+            "head_and_relationship": options.head_and_relationship,
+            "domicile": options.domicile,
+            "my_number": options.my_number,
+        }
     if isinstance(options, TaxOptions):
         return {"kind": options.kind.value, "tax_year": options.tax_year}
     if isinstance(options, RegisterOptions):
@@ -150,12 +165,19 @@ def _options(kind: CertificateType, fields: _Object) -> Options:
     options: Options
     if kind in (CertificateType.RESIDENT_RECORD, CertificateType.RESIDENT_RECORD_ENTRIES):
         members = fields.take("members", (list, type(None)), default=None)
-        if members is not None and (not members or len(members) > 20 or len(set(members)) != len(members)
-                                    or not all(type(m) is int and m > 0 for m in members)):
+        if members is not None and (
+            not members
+            or len(members) > 20
+            or len(set(members)) != len(members)
+            or not all(type(m) is int and m > 0 for m in members)
+        ):
             raise BadIssueRequest(f"{fields.where}.members: null, or 1-20 distinct resident ids")
         options = ResidentRecordOptions(
-            None if members is None else tuple(members), fields.flag("head_and_relationship"),
-            fields.flag("domicile"), fields.flag("my_number"))
+            None if members is None else tuple(members),
+            fields.flag("head_and_relationship"),
+            fields.flag("domicile"),
+            fields.flag("my_number"),
+        )
     elif kind is CertificateType.TAX:
         try:
             tax_kind = TaxKind(fields.take("kind", str))

@@ -47,8 +47,9 @@ TERMINAL_CAS_FILE = "terminal-cas.pem"
 SQLITE_FILE = "municipal.db"
 DB_ENV = "KOUFU_MUNICIPAL_DB"
 PURGE_EVERY = dt.timedelta(minutes=1)
-VERSIONS = SchemaVersions(Path(__file__).with_name("migrations"), VERSION_TABLE,
-                          what="the municipal database")
+VERSIONS = SchemaVersions(
+    Path(__file__).with_name("migrations"), VERSION_TABLE, what="the municipal database"
+)
 
 
 class MunicipalConfigError(Exception):
@@ -69,8 +70,10 @@ def open_database(url: str) -> sa.Engine:
 
 
 def write_center_keys(directory: Path, keys: Iterable[ed25519.Ed25519PublicKey]) -> None:
-    raw = [b64url_encode(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
-           for key in keys]
+    raw = [
+        b64url_encode(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+        for key in keys
+    ]
     (directory / CENTER_KEYS_FILE).write_text(json.dumps({"keys": raw}, indent=1) + "\n")
 
 
@@ -97,17 +100,26 @@ def read_terminal_cas(directory: Path) -> list[x509.Certificate]:
         raise MunicipalConfigError(f"{TERMINAL_CAS_FILE}: {error}") from None
 
 
-def initialise(directory: Path, settings: MunicipalSettings, *, db_url: str | None = None,
-               center_keys: Iterable[ed25519.Ed25519PublicKey] = (),
-               terminal_cas: Iterable[x509.Certificate] = (), now: dt.datetime | None = None) -> MunicipalKey:
+def initialise(
+    directory: Path,
+    settings: MunicipalSettings,
+    *,
+    db_url: str | None = None,
+    center_keys: Iterable[ed25519.Ed25519PublicKey] = (),
+    terminal_cas: Iterable[x509.Certificate] = (),
+    now: dt.datetime | None = None,
+) -> MunicipalKey:
     """A new municipal directory: key, trust, database with ``settings`` (refuses an existing one)."""
     directory.mkdir(parents=True, exist_ok=True)
     if (directory / CONFIG_FILE).exists():
         raise MunicipalConfigError(f"{directory} already holds a municipality")
     key = MunicipalKey.generate(settings.municipality)
     key_path = directory / KEY_FILE
-    key_path.write_bytes(key.private_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     key_path.chmod(0o600)
     (directory / PUBLIC_KEY_FILE).write_text(json.dumps(key.trusted().to_json(), indent=1) + "\n")
     write_center_keys(directory, center_keys)
@@ -136,8 +148,13 @@ class MunicipalServer:
     _purged_at: dt.datetime | None = None
 
     @classmethod
-    def open(cls, directory: Path, *, db_url: str | None = None,
-             clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> MunicipalServer:
+    def open(
+        cls,
+        directory: Path,
+        *,
+        db_url: str | None = None,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> MunicipalServer:
         """Open ``directory``; refuses a key, database or settings of another municipality."""
         try:
             municipality = json.loads((directory / CONFIG_FILE).read_text())["municipality"]
@@ -152,8 +169,9 @@ class MunicipalServer:
             configured = load_settings(connection).municipality
         if configured != municipality:
             engine.dispose()
-            raise MunicipalConfigError(f"the database holds {configured}'s settings, this directory is "
-                                       f"{municipality}'s")
+            raise MunicipalConfigError(
+                f"the database holds {configured}'s settings, this directory is {municipality}'s"
+            )
         issuer = Issuer(engine, key, read_terminal_cas(directory), clock=clock)
         return cls(directory, municipality, engine, key, issuer, read_center_keys(directory))
 

@@ -116,10 +116,15 @@ class MunicipalSettings:
                 raise SettingsError(f"settings.certificates: unknown certificate {key!r}") from None
             offers[kind] = _offer(kind, _Fields(value, f"settings.certificates.{key}"))
         settings = cls(
-            municipality=code, name=fields.text("name"), name_en=fields.text("name_en"),
-            prefecture=fields.text("prefecture"), mayor=fields.text("mayor"),
-            minimum_age=fields.integer("minimum_age", 0, 20), max_copies=fields.integer("max_copies", 1, 50),
-            offers=offers)
+            municipality=code,
+            name=fields.text("name"),
+            name_en=fields.text("name_en"),
+            prefecture=fields.text("prefecture"),
+            mayor=fields.text("mayor"),
+            minimum_age=fields.integer("minimum_age", 0, 20),
+            max_copies=fields.integer("max_copies", 1, 50),
+            offers=offers,
+        )
         fields.done()
         return settings
 
@@ -133,8 +138,12 @@ class MunicipalSettings:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "municipality": self.municipality, "name": self.name, "name_en": self.name_en,
-            "prefecture": self.prefecture, "mayor": self.mayor, "minimum_age": self.minimum_age,
+            "municipality": self.municipality,
+            "name": self.name,
+            "name_en": self.name_en,
+            "prefecture": self.prefecture,
+            "mayor": self.mayor,
+            "minimum_age": self.minimum_age,
             "max_copies": self.max_copies,
             "certificates": {kind.value: _offer_json(offer) for kind, offer in self.offers.items()},
         }
@@ -171,9 +180,11 @@ def _offer(kind: CertificateType, fields: _Fields) -> Offer:
 def _offer_json(offer: Offer) -> dict[str, Any]:
     document: dict[str, Any] = {"fee": offer.fee, "max_copies": offer.max_copies}
     if offer.hours is not None:
-        document["hours"] = {"opens": offer.hours.opens.strftime("%H:%M"),
-                             "closes": offer.hours.closes.strftime("%H:%M"),
-                             "weekdays_only": offer.hours.weekdays_only}
+        document["hours"] = {
+            "opens": offer.hours.opens.strftime("%H:%M"),
+            "closes": offer.hours.closes.strftime("%H:%M"),
+            "weekdays_only": offer.hours.weekdays_only,
+        }
     if offer.certificate_type is CertificateType.RESIDENT_RECORD:
         document["my_number"] = offer.my_number
     if offer.certificate_type is CertificateType.TAX:
@@ -202,10 +213,23 @@ def typical(municipality: str, name: str, name_en: str, prefecture: str, mayor: 
         Offer(CertificateType.RESIDENT_RECORD, 200, 10),
         Offer(CertificateType.RESIDENT_RECORD_ENTRIES, 200, 10),
         Offer(CertificateType.SEAL_REGISTRATION, 200, 10),
-        Offer(CertificateType.TAX, 300, 10, tax_kinds=(TaxKind.INCOME, TaxKind.TAXATION, TaxKind.COMBINED,
-                                                       TaxKind.PAYMENT), tax_years=3),
+        Offer(
+            CertificateType.TAX,
+            300,
+            10,
+            tax_kinds=(TaxKind.INCOME, TaxKind.TAXATION, TaxKind.COMBINED, TaxKind.PAYMENT),
+            tax_years=3,
+        ),
         Offer(CertificateType.FAMILY_REGISTER, 450, 10, hours=weekdays),
         Offer(CertificateType.FAMILY_REGISTER_ATTACHMENT, 300, 10, hours=weekdays),
     ]
-    return MunicipalSettings(municipality, name, name_en, prefecture, mayor, minimum_age=15, max_copies=10,
-                             offers={offer.certificate_type: offer for offer in offers})
+    return MunicipalSettings(
+        municipality,
+        name,
+        name_en,
+        prefecture,
+        mayor,
+        minimum_age=15,
+        max_copies=10,
+        offers={offer.certificate_type: offer for offer in offers},
+    )

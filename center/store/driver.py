@@ -265,8 +265,9 @@ class Database:
         self._wait = wait
         self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] | None = None
         self._sqlite: aiosqlite.Connection | None = None
-        self._returned_at: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], float] = \
+        self._returned_at: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], float] = (
             weakref.WeakKeyDictionary()
+        )
         self._opening = asyncio.Lock()
         self._sqlite_turn = asyncio.Lock()
 
@@ -293,13 +294,22 @@ class Database:
     async def _open_pool(self) -> AsyncConnectionPool[psycopg.AsyncConnection[Row]]:
         async with self._opening:
             if self._pool is None:
+
                 async def configure(connection: psycopg.AsyncConnection[Any]) -> None:
                     await connection.set_autocommit(True)
 
                 pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] = AsyncConnectionPool(
-                    self._conninfo, min_size=1, max_size=self._pool_size, open=False,
-                    kwargs={"row_factory": dict_row}, configure=configure,
-                    reset=self._returned, check=self._check_if_idle, max_idle=60.0, timeout=self._wait)
+                    self._conninfo,
+                    min_size=1,
+                    max_size=self._pool_size,
+                    open=False,
+                    kwargs={"row_factory": dict_row},
+                    configure=configure,
+                    reset=self._returned,
+                    check=self._check_if_idle,
+                    max_idle=60.0,
+                    timeout=self._wait,
+                )
                 await pool.open(wait=True, timeout=self._wait)
                 self._pool = pool
             return self._pool

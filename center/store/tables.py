@@ -56,8 +56,9 @@ sessions = sa.Table(
 audit_log = sa.Table(
     "audit_log",
     metadata,
-    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
-              autoincrement=True),
+    sa.Column(
+        "seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("event", sa.String(40), nullable=False),
     sa.Column("outcome", sa.String(16), nullable=False),  # accepted | refused

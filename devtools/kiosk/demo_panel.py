@@ -61,8 +61,13 @@ class DemoPanel(BoxLayout):
         self._add("demo_take_card", "demo.take_card", {}, lambda: demo.hand.take())
         coins = self.ids.coins
         for coin in COINS:
-            self._add(f"demo_coin-{coin}", "demo.coin", {"coin": coin},
-                      lambda coin=coin: demo.drop(coin), into=coins)
+            self._add(
+                f"demo_coin-{coin}",
+                "demo.coin",
+                {"coin": coin},
+                lambda coin=coin: demo.drop(coin),
+                into=coins,
+            )
         self._add("demo_take_documents", "demo.take_documents", {}, lambda: demo.devices.printer.take())
         self._tick = Clock.schedule_interval(self.refresh, 0.25)
         self.refresh()
@@ -81,17 +86,20 @@ class DemoPanel(BoxLayout):
         devices = self.demo.devices
         reminder = self.demo.reminding
         reminding = f"demo.reminder.{reminder.value}" if reminder else "demo.reminder.off"
-        self.ids.state.text = "\n".join((
-            catalog.text("demo.held", yen=self.demo.held),
-            catalog.text("demo.card_placed") if self.demo.hand.placed else catalog.text("demo.no_card"),
-            catalog.text(reminding),
-            catalog.text("demo.tray", documents=len(devices.printer.tray)),
-        ))
+        self.ids.state.text = "\n".join(
+            (
+                catalog.text("demo.held", yen=self.demo.held),
+                catalog.text("demo.card_placed") if self.demo.hand.placed else catalog.text("demo.no_card"),
+                catalog.text(reminding),
+                catalog.text("demo.tray", documents=len(devices.printer.tray)),
+            )
+        )
 
 
 def demo_panel(card: Path, *, vpcd_port: int = DEFAULT_PORT) -> SidePanel:
     """The kiosk app's side panel for the emulated card ``card`` (its state file), placed through
     vpcd's ``vpcd_port`` when the terminal's reader is a PC/SC one."""
+
     def made(assembled: Assembled, screen: KivyScreen) -> DemoPanel:
         hand = EmulatedHand(card, assembled.reader, vpcd_port=vpcd_port)
         return DemoPanel(DemoDevices(hand, assembled.devices, assembled.peripherals), screen)

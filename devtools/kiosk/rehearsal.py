@@ -42,11 +42,20 @@ PIN = "1234"
 
 # the buttons every screen must offer (where its step takes cancel, back...)
 BUTTONS: dict[Step, set[str]] = {
-    Step.IDLE: {"start"}, Step.LANGUAGE: {"cancel"}, Step.PLACE_CARD: {"back", "cancel"},
-    Step.WHOSE: {"cancel", "whose-residence", "whose-domicile"}, Step.PIN: {"back", "cancel", "ok", "delete"},
-    Step.TAKE_CARD: {"cancel"}, Step.CERTIFICATE_TYPE: {"cancel"}, Step.OPTIONS: {"back", "cancel", "next"},
-    Step.COPIES: {"back", "cancel", "next"}, Step.CONFIRM: {"back", "cancel", "next"},
-    Step.PAYMENT: {"cancel"}, Step.DONE: {"ok"}, Step.CANCELLED: {"ok"}, Step.FAILED: {"ok"},
+    Step.IDLE: {"start"},
+    Step.LANGUAGE: {"cancel"},
+    Step.PLACE_CARD: {"back", "cancel"},
+    Step.WHOSE: {"cancel", "whose-residence", "whose-domicile"},
+    Step.PIN: {"back", "cancel", "ok", "delete"},
+    Step.TAKE_CARD: {"cancel"},
+    Step.CERTIFICATE_TYPE: {"cancel"},
+    Step.OPTIONS: {"back", "cancel", "next"},
+    Step.COPIES: {"back", "cancel", "next"},
+    Step.CONFIRM: {"back", "cancel", "next"},
+    Step.PAYMENT: {"cancel"},
+    Step.DONE: {"ok"},
+    Step.CANCELLED: {"ok"},
+    Step.FAILED: {"ok"},
     Step.MAINTENANCE: {"cancel"},
 }
 
@@ -87,9 +96,11 @@ class Resident:
         return self.app.panel.demo
 
     # -- seeing ------------------------------------------------------------------------------
-    async def reach(self, step: Step, until: Callable[[dict[str, Any]], bool] = lambda view: True
-                    ) -> dict[str, Any]:
+    async def reach(
+        self, step: Step, until: Callable[[dict[str, Any]], bool] = lambda view: True
+    ) -> dict[str, Any]:
         """Until ``step``'s screen shows a view satisfying ``until``; then checks the screen."""
+
         async def reached() -> None:
             while not (self.screen.current is step and self._satisfied(until)):
                 await self.screen.changed()
@@ -119,18 +130,23 @@ class Resident:
             wanted = {"ok"}
         check(wanted <= names, f"{step.value} lacks {sorted(wanted - names)}")
         for button in pressable:
-            check(min(button.size) >= SMALLEST_TARGET,
-                  f"{step.value}: {button.target} is {button.size}, smaller than 15 mm")
+            check(
+                min(button.size) >= SMALLEST_TARGET,
+                f"{step.value}: {button.target} is {button.size}, smaller than 15 mm",
+            )
         if step not in (Step.IDLE, Step.LANGUAGE):
             title = shown.catalog.text(f"{step.value}.title")
             check(shown.catalog.language == self.language, f"{step.value} is not in {self.language}")
-            check(any(getattr(w, "text", None) == title for w in shown.walk()),
-                  f"{step.value} does not show its title")
+            check(
+                any(getattr(w, "text", None) == title for w in shown.walk()),
+                f"{step.value} does not show its title",
+            )
 
     def words(self) -> str:
         """Every text on the screen now."""
-        return "\n".join(str(w.text) for w in self.screen.on_screen().walk()
-                         if isinstance(getattr(w, "text", None), str))
+        return "\n".join(
+            str(w.text) for w in self.screen.on_screen().walk() if isinstance(getattr(w, "text", None), str)
+        )
 
     def say(self, key: str, **values: object) -> str:
         text: str = self.screen.catalog(self.language).text(key, **values)
@@ -191,8 +207,10 @@ class Resident:
             await self.touch(f"digit-{digit}")
         view = await self.reach(Step.PIN, lambda v: v["entered"] == len(digits))
         dots = self.screen.on_screen().ids.dots.text
-        check(not any(c.isdigit() for c in dots) and dots.count("●") == view["entered"],
-              "the PIN is not shown as dots only")
+        check(
+            not any(c.isdigit() for c in dots) and dots.count("●") == view["entered"],
+            "the PIN is not shown as dots only",
+        )
         await self.touch("ok")
 
     async def through_the_card(self) -> None:
@@ -272,8 +290,13 @@ async def happy(r: Resident) -> None:
     await r.hand("demo_take_documents")
     await r.finish(Step.DONE)
     await r._until(lambda: bool(r.app.ended), "the session ends")
-    left = [name for screen in r.screen.screens.values() for widget in screen.walk()
-            for name in names if name in str(getattr(widget, "text", ""))]
+    left = [
+        name
+        for screen in r.screen.screens.values()
+        for widget in screen.walk()
+        for name in names
+        if name in str(getattr(widget, "text", ""))
+    ]
     check(not left, "a resident's name stays on a screen after the session")
 
 
@@ -281,8 +304,10 @@ async def wrong_pin(r: Resident) -> None:
     """A wrong PIN: the tries left are shown; then the right one, and the resident cancels."""
     first = await r.card_and_whose()
     await r.enter_pin("9999")
-    await r.reach(Step.PIN, lambda v: v["wrong"] and v["tries"] == first["tries"] - 1 and v["entered"] == 0
-                  and v["busy"] is None)
+    await r.reach(
+        Step.PIN,
+        lambda v: v["wrong"] and v["tries"] == first["tries"] - 1 and v["entered"] == 0 and v["busy"] is None,
+    )
     check(r.say("pin.tries_left", tries=first["tries"] - 1) in r.words(), "the tries left are not shown")
     check(r.say("pin.wrong") in r.words(), "the wrong PIN is not said")
     await r.pictures.take(r.screen.on_screen())
@@ -383,8 +408,9 @@ SCENARIOS = {
 
 
 # -- running it --------------------------------------------------------------------------------
-async def rehearse(app: KioskApp, assembled: Assembled, scenario: Scenario, language: str,
-                   pictures: Pictures) -> int:
+async def rehearse(
+    app: KioskApp, assembled: Assembled, scenario: Scenario, language: str, pictures: Pictures
+) -> int:
     resident = Resident(app, language, pictures)
     app.screen.leaving = pictures.leaving
     serving = asyncio.ensure_future(app.serve())
@@ -419,18 +445,27 @@ async def rehearse(app: KioskApp, assembled: Assembled, scenario: Scenario, lang
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m devtools.kiosk.rehearsal", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.kiosk.rehearsal",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--card", type=Path, required=True, help="the resident's emulated card")
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), required=True)
     parser.add_argument("--language", choices=("ja", "en"), default="ja")
     parser.add_argument("--screenshots", type=Path, help="where the screens are saved (NN-step.png)")
-    parser.add_argument("--reader", default="inprocess",
-                        help="inprocess, or pcsc:<reader> to place the card through pcscd and vpcd")
+    parser.add_argument(
+        "--reader",
+        default="inprocess",
+        help="inprocess, or pcsc:<reader> to place the card through pcscd and vpcd",
+    )
     parser.add_argument("--vpcd-port", type=int, default=DEFAULT_PORT, help="vpcd's port of that reader")
-    parser.add_argument("--step-timeout", type=float, help=f"seconds before walking away times out "
-                        f"(the timeout scenario; default {WALK_AWAY})")
+    parser.add_argument(
+        "--step-timeout",
+        type=float,
+        help=f"seconds before walking away times out (the timeout scenario; default {WALK_AWAY})",
+    )
     return parser.parse_args(argv)
 
 
@@ -450,9 +485,14 @@ def main(argv: list[str] | None = None) -> int:
         from devtools.kiosk.demo_panel import demo_panel
         from kiosk.ui.app import make_app
 
-        app, assembled = make_app(KioskConfig.load(args.config), reader=args.reader, windowed=True,
-                                  timeouts=scenario.timeouts, sessions=1,
-                                  side_panel=demo_panel(args.card, vpcd_port=args.vpcd_port))
+        app, assembled = make_app(
+            KioskConfig.load(args.config),
+            reader=args.reader,
+            windowed=True,
+            timeouts=scenario.timeouts,
+            sessions=1,
+            side_panel=demo_panel(args.card, vpcd_port=args.vpcd_port),
+        )
         try:
             return asyncio.run(rehearse(app, assembled, scenario, args.language, Pictures(args.screenshots)))
         finally:

@@ -26,8 +26,12 @@ def card_for(stack: DevStack, town: Town, directory: Path, used: set[int], pool:
     person = next(p for p in getattr(town.people, pool) if p.resident_id not in used)
     used.add(person.resident_id)
     path = directory / f"card-{person.resident_id}.json"
-    issue_card(path, authority_dir=stack.authority_dir, authority_db=stack.authority_db,
-               holder=Holder(municipality=town.code))
+    issue_card(
+        path,
+        authority_dir=stack.authority_dir,
+        authority_db=stack.authority_db,
+        holder=Holder(municipality=town.code),
+    )
     reading = _read(path)
     assert reading.certificate is not None
     town.link_card(reading.certificate.certificate.serial_number, person.resident_id)

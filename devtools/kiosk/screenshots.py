@@ -23,12 +23,31 @@ SCENARIOS = ("happy", "wrong_pin", "locked", "refused", "timeout")
 LANGUAGES = ("ja", "en")
 
 
-def rehearse(config: Path, card: Path, scenario: str, language: str, out: Path, display: str
-             ) -> subprocess.CompletedProcess[str]:
+def rehearse(
+    config: Path, card: Path, scenario: str, language: str, out: Path, display: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "devtools.kiosk.rehearsal", "--config", str(config), "--card", str(card),
-         "--scenario", scenario, "--language", language, "--screenshots", str(out)],
-        env={**os.environ, "DISPLAY": display}, capture_output=True, text=True, check=False, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "devtools.kiosk.rehearsal",
+            "--config",
+            str(config),
+            "--card",
+            str(card),
+            "--scenario",
+            scenario,
+            "--language",
+            language,
+            "--screenshots",
+            str(out),
+        ],
+        env={**os.environ, "DISPLAY": display},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
 
 
 def resident_card(stack: DevStack, scenario: str, directory: Path, used: set[int]) -> Path:
@@ -65,8 +84,10 @@ def run(args: argparse.Namespace) -> int:
                     out = args.out / f"{scenario}-{language}"
                     done = rehearse(config, card, scenario, language, out, display)
                     passed = [line for line in done.stdout.splitlines() if line.startswith("screens:")]
-                    print(f"{scenario} {language}: {'ok' if done.returncode == 0 else 'FAILED'}; "
-                          f"{passed[0] if passed else ''}")
+                    print(
+                        f"{scenario} {language}: {'ok' if done.returncode == 0 else 'FAILED'}; "
+                        f"{passed[0] if passed else ''}"
+                    )
                     if done.returncode != 0:
                         failed += 1
                         print(done.stderr[-3000:], file=sys.stderr)

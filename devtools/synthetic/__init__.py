@@ -66,8 +66,18 @@ __all__ = [
 ]
 
 
-def generate(connection: sa.Connection, *, municipality: str, name: str, prefecture: str, households: int,
-             seed: int, today: dt.date, first_serial: int, cards: float = 0.8) -> Population:
+def generate(
+    connection: sa.Connection,
+    *,
+    municipality: str,
+    name: str,
+    prefecture: str,
+    households: int,
+    seed: int,
+    today: dt.date,
+    first_serial: int,
+    cards: float = 0.8,
+) -> Population:
     """Write a synthetic municipality of ``households`` households into the record stores on
     ``connection`` (in the caller's transaction) and say who is who.
 
@@ -82,8 +92,15 @@ def generate(connection: sa.Connection, *, municipality: str, name: str, prefect
         raise ValueError("certificate serials are positive")
     if not 0.0 <= cards <= 1.0:
         raise ValueError("cards is a share from 0 to 1")
-    town = Town(random.Random(seed), today, name, prefecture, cards, next_ids(connection),
-                existing_my_numbers(connection))
+    town = Town(
+        random.Random(seed),
+        today,
+        name,
+        prefecture,
+        cards,
+        next_ids(connection),
+        existing_my_numbers(connection),
+    )
     per_case = max(1, min(5, households // 250))
     town.build(households, per_case, len(CASES))
     cases = Cases(town)

@@ -53,8 +53,9 @@ class Cases:
     def candidates(self, allowed: frozenset[str] = FORCED) -> list[Resident]:
         """Residents of unused households who are ordinary but for ``allowed`` (and a card or seal)."""
         allowed |= FORCED
-        return [r for r in self.town.residents
-                if r.household not in self.used and self.failures[r] <= allowed]
+        return [
+            r for r in self.town.residents if r.household not in self.used and self.failures[r] <= allowed
+        ]
 
     def end(self, person: Resident, status: str, first: dt.date) -> None:
         """``person`` moved out, filed a move-out or died on a day from ``first`` (after moving
@@ -90,8 +91,11 @@ class Cases:
         self.choose_moving_out(per_case)
         for case in ("register_pending", "register_closed"):
             self.choose_registers(case, per_case)
-        for person in self.take("moved_in_today", [r for r in self.candidates() if all(
-                m.status == "resident" for m in r.household.members)], per_case):
+        for person in self.take(
+            "moved_in_today",
+            [r for r in self.candidates() if all(m.status == "resident" for m in r.household.members)],
+            per_case,
+        ):
             household, old = person.household, person.household.address
             household.address = town.address()
             for member in household.members:
@@ -112,20 +116,23 @@ class Cases:
             assert person.status_on is not None
             person.history.append((town.elsewhere(), person.status_on))
         for case, kind, start, end in (
-                ("protected", "protection_measure", (30, 2000), None),
-                ("issuance_stopped", "issuance_stop", (1, 60), (30, 365)),
-                ("stop_lifted", "issuance_stop", (90, 720), (-60, -1))):
+            ("protected", "protection_measure", (30, 2000), None),
+            ("issuance_stopped", "issuance_stop", (1, 60), (30, 365)),
+            ("stop_lifted", "issuance_stop", (90, 720), (-60, -1)),
+        ):
             for person in self.take(case, self.candidates(), per_case):
                 starts = jst_time(today - dt.timedelta(days=self.rng.randint(*start)), 9)
-                ends = (None if end is None
-                        else jst_time(today + dt.timedelta(days=self.rng.randint(*end)), 17))
+                ends = (
+                    None if end is None else jst_time(today + dt.timedelta(days=self.rng.randint(*end)), 17)
+                )
                 person.blocks.append((kind, starts, ends))
         for person in self.take("no_seal", self.candidates(), per_case):
             person.sealed_on, person.impression = None, ""
         movers = self.candidates()
         alone = [r for r in movers if len(r.household.members) == 1]  # a whole household, preferably
-        for index, person in enumerate(self.take("not_resident_january_1",
-                                                 alone if len(alone) >= per_case else movers, per_case)):
+        for index, person in enumerate(
+            self.take("not_resident_january_1", alone if len(alone) >= per_case else movers, per_case)
+        ):
             self.moved_in_this_year(person, row=index % 2 == 1)
         for person in self.take("tax_not_filed", self.candidates(), per_case):
             person.tax_unfiled = True
@@ -135,10 +142,18 @@ class Cases:
             person.linked_on = today
         for person in self.take("no_card", self.candidates(), per_case):
             person.linked_on = None
-        self.take("foreign", [r for r in self.candidates(CASES["foreign"]) if r.foreign is not None],
-                  per_case)
-        self.take("domicile_elsewhere", [r for r in self.candidates(CASES["domicile_elsewhere"])
-                                         if r.entry is None and r.foreign is None], per_case)
+        self.take(
+            "foreign", [r for r in self.candidates(CASES["foreign"]) if r.foreign is not None], per_case
+        )
+        self.take(
+            "domicile_elsewhere",
+            [
+                r
+                for r in self.candidates(CASES["domicile_elsewhere"])
+                if r.entry is None and r.foreign is None
+            ],
+            per_case,
+        )
 
     def non_heads(self) -> list[Resident]:
         return [r for r in self.candidates() if r.relationship != "世帯主" or len(r.household.members) == 1]
@@ -165,11 +180,18 @@ class Cases:
         """Registers with an ordinary resident member, in households no case has used."""
         registers = []
         for register in self.town.registers:
-            people = [e.kin.resident for e in register.entries
-                      if e.kin.resident is not None and e.kin.removed_on is None]
-            if (register.status == "current" and register.pending_since is None and people
-                    and not any(p.household in self.used for p in people)
-                    and any(self.failures[p] <= FORCED for p in people)):
+            people = [
+                e.kin.resident
+                for e in register.entries
+                if e.kin.resident is not None and e.kin.removed_on is None
+            ]
+            if (
+                register.status == "current"
+                and register.pending_since is None
+                and people
+                and not any(p.household in self.used for p in people)
+                and any(self.failures[p] <= FORCED for p in people)
+            ):
                 registers.append((register, people))
         for register, people in self.rng.sample(registers, min(count, len(registers))):
             if any(p.household in self.used for p in people):
@@ -186,8 +208,13 @@ class Cases:
             else:
                 register.status = "closed"
                 closed = self.town.between(self.today - dt.timedelta(days=365), self.today - DAY)
-                register.entries[0].events.append({"kind": "transfer", "date": closed.isoformat(),
-                                                   "detail": f"{self.town.domicile_far()}に転籍"})
+                register.entries[0].events.append(
+                    {
+                        "kind": "transfer",
+                        "date": closed.isoformat(),
+                        "detail": f"{self.town.domicile_far()}に転籍",
+                    }
+                )
             self.chosen[case].extend(people)
 
     def moved_in_this_year(self, person: Resident, row: bool) -> None:
@@ -212,30 +239,54 @@ class Cases:
         def person(resident: Resident) -> Person:
             return Person(resident.id, resident.household.id, serials.get(resident))
 
-        def report(people: Iterable[Resident], allowed: Iterable[str],
-                   also: Callable[[Resident], bool] = lambda _: True) -> tuple[Person, ...]:
-            return tuple(person(r) for r in sorted(set(people), key=lambda r: r.id)
-                         if failures(town, r) <= set(allowed) and also(r))
+        def report(
+            people: Iterable[Resident],
+            allowed: Iterable[str],
+            also: Callable[[Resident], bool] = lambda _: True,
+        ) -> tuple[Person, ...]:
+            return tuple(
+                person(r)
+                for r in sorted(set(people), key=lambda r: r.id)
+                if failures(town, r) <= set(allowed) and also(r)
+            )
 
         chosen = {r for people in self.chosen.values() for r in people}
         unchosen = [r for r in town.residents if r not in chosen]
-        case = {name: report(self.chosen[name], allowed) for name, allowed in CASES.items()
-                if name not in ("no_card", "foreign", "domicile_elsewhere")}
+        case = {
+            name: report(self.chosen[name], allowed)
+            for name, allowed in CASES.items()
+            if name not in ("no_card", "foreign", "domicile_elsewhere")
+        }
         return Population(
-            residents=len(town.residents), households=len(town.households), registers=len(town.registers),
+            residents=len(town.residents),
+            households=len(town.households),
+            registers=len(town.registers),
             tax_years=town.tax_years,
             ordinary=report(unchosen, ()),
-            minors=case["minors"], deceased=case["deceased"], moved_out=case["moved_out"],
-            moving_out=case["moving_out"], moving_out_household=case["moving_out_household"],
-            protected=case["protected"], issuance_stopped=case["issuance_stopped"],
-            stop_lifted=case["stop_lifted"], no_seal=case["no_seal"],
-            not_resident_january_1=case["not_resident_january_1"], tax_not_filed=case["tax_not_filed"],
-            register_pending=case["register_pending"], register_closed=case["register_closed"],
-            pending_characters=case["pending_characters"], moved_in_today=case["moved_in_today"],
+            minors=case["minors"],
+            deceased=case["deceased"],
+            moved_out=case["moved_out"],
+            moving_out=case["moving_out"],
+            moving_out_household=case["moving_out_household"],
+            protected=case["protected"],
+            issuance_stopped=case["issuance_stopped"],
+            stop_lifted=case["stop_lifted"],
+            no_seal=case["no_seal"],
+            not_resident_january_1=case["not_resident_january_1"],
+            tax_not_filed=case["tax_not_filed"],
+            register_pending=case["register_pending"],
+            register_closed=case["register_closed"],
+            pending_characters=case["pending_characters"],
+            moved_in_today=case["moved_in_today"],
             linked_today=case["linked_today"],
             # these three hold the persons chosen and everyone else who is so
             no_card=report([*unchosen, *self.chosen["no_card"]], {"card"}, lambda r: r.linked_on is None),
-            foreign=report([*unchosen, *self.chosen["foreign"]], CASES["foreign"],
-                           lambda r: r.foreign is not None),
-            domicile_elsewhere=report([*unchosen, *self.chosen["domicile_elsewhere"]], {"register"},
-                                      lambda r: r.entry is None and r.foreign is None))
+            foreign=report(
+                [*unchosen, *self.chosen["foreign"]], CASES["foreign"], lambda r: r.foreign is not None
+            ),
+            domicile_elsewhere=report(
+                [*unchosen, *self.chosen["domicile_elsewhere"]],
+                {"register"},
+                lambda r: r.entry is None and r.foreign is None,
+            ),
+        )

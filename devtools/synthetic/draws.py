@@ -14,8 +14,9 @@ from devtools.synthetic.records import DAY, SPACE, full_width, years_before
 class Draws:
     """Chance, dates, names and places in and around one municipality, and unique numbers."""
 
-    def __init__(self, rng: random.Random, today: dt.date, name: str, prefecture: str,
-                 my_numbers: set[str]) -> None:
+    def __init__(
+        self, rng: random.Random, today: dt.date, name: str, prefecture: str, my_numbers: set[str]
+    ) -> None:
         self.rng = rng
         self.today = today
         self.name = name
@@ -59,8 +60,10 @@ class Draws:
         return self.rng.choice(("male", "female"))
 
     def street(self, prefecture: str, municipality: str, town: str) -> str:
-        return (f"{prefecture}{municipality}{town}{full_width(self.rng.randint(1, 5))}丁目"
-                f"{full_width(self.rng.randint(1, 30))}番{full_width(self.rng.randint(1, 25))}号")
+        return (
+            f"{prefecture}{municipality}{town}{full_width(self.rng.randint(1, 5))}丁目"
+            f"{full_width(self.rng.randint(1, 30))}番{full_width(self.rng.randint(1, 25))}号"
+        )
 
     def address(self, unique: bool = True) -> str:
         """An address in this municipality, sometimes with a building and room."""
@@ -102,8 +105,11 @@ class Draws:
     def residence_card_number(self) -> str:
         letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
         while True:
-            number = ("".join(self.rng.choices(letters, k=2)) + f"{self.rng.randint(0, 10**8 - 1):08d}"
-                      + "".join(self.rng.choices(letters, k=2)))
+            number = (
+                "".join(self.rng.choices(letters, k=2))
+                + f"{self.rng.randint(0, 10**8 - 1):08d}"
+                + "".join(self.rng.choices(letters, k=2))
+            )
             if number not in self.card_numbers:
                 self.card_numbers.add(number)
                 return number

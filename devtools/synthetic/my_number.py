@@ -17,5 +17,9 @@ def my_number_check_digit(base: str) -> int:
 
 def is_valid_my_number(number: str) -> bool:
     """Twelve ASCII digits whose last is the check digit of the others."""
-    return (len(number) == 12 and number.isascii() and number.isdigit()
-            and my_number_check_digit(number[:11]) == int(number[11]))
+    return (
+        len(number) == 12
+        and number.isascii()
+        and number.isdigit()
+        and my_number_check_digit(number[:11]) == int(number[11])
+    )

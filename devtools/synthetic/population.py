@@ -64,14 +64,18 @@ class Population:
 
     def special_cases(self) -> dict[str, tuple[Person, ...]]:
         """Every tuple of persons but ``ordinary``, by field name."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                if f.name not in ("ordinary", "tax_years") and isinstance(getattr(self, f.name), tuple)}
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name not in ("ordinary", "tax_years") and isinstance(getattr(self, f.name), tuple)
+        }
 
 
 def blocked(resident: Resident, noon: dt.datetime) -> bool:
     """A block in force today (the cases' blocks start at least a day before, end a day apart)."""
-    return bool(resident.blocks) and any(start <= noon and (end is None or end > noon)
-                                         for _, start, end in resident.blocks)
+    return bool(resident.blocks) and any(
+        start <= noon and (end is None or end > noon) for _, start, end in resident.blocks
+    )
 
 
 def failures(town: Town, resident: Resident) -> set[str]:
@@ -101,12 +105,22 @@ def failures(town: Town, resident: Resident) -> set[str]:
     if not all(filed for _, _, filed in rows):
         failed.add("tax_filed")
     entry = resident.entry
-    if (entry is None or entry.kin.removed_on is not None or entry.register.status != "current"
-            or entry.register.pending_since is not None
-            or any(blocked(e.kin.resident, town.noon) for e in entry.register.entries
-                   if e.kin.resident is not None and e.kin.resident is not resident)):
+    if (
+        entry is None
+        or entry.kin.removed_on is not None
+        or entry.register.status != "current"
+        or entry.register.pending_since is not None
+        or any(
+            blocked(e.kin.resident, town.noon)
+            for e in entry.register.entries
+            if e.kin.resident is not None and e.kin.resident is not resident
+        )
+    ):
         failed.add("register")
-    if any(other.status == "moving_out" or other.pending_characters or blocked(other, town.noon)
-           for other in resident.household.members if other is not resident):
+    if any(
+        other.status == "moving_out" or other.pending_characters or blocked(other, town.noon)
+        for other in resident.household.members
+        if other is not resident
+    ):
         failed.add("household")
     return failed

@@ -27,8 +27,9 @@ class Registers(Draws):
     """Builds the registers of one municipality: heads, spouses, children and parents, resident
     here or not, and their events."""
 
-    def __init__(self, rng: random.Random, today: dt.date, name: str, prefecture: str, my_numbers: set[str],
-                 ids: Ids) -> None:
+    def __init__(
+        self, rng: random.Random, today: dt.date, name: str, prefecture: str, my_numbers: set[str], ids: Ids
+    ) -> None:
         super().__init__(rng, today, name, prefecture, my_numbers)
         self.ids = ids
         self.registers: list[Register] = []
@@ -37,9 +38,16 @@ class Registers(Draws):
         ordinal = self.rng.choices(_ORDINALS[:3], weights=(60, 28, 12))[0]
         return ordinal + ("男" if sex == "male" else "女")
 
-    def register(self, head: Kin, compiled_on: dt.date, *, spouse: Kin | None = None,
-                 children: Sequence[Kin] = (), far: bool = False, head_event: dict[str, str] | None = None
-                 ) -> None:
+    def register(
+        self,
+        head: Kin,
+        compiled_on: dt.date,
+        *,
+        spouse: Kin | None = None,
+        children: Sequence[Kin] = (),
+        far: bool = False,
+        head_event: dict[str, str] | None = None,
+    ) -> None:
         """A register with ``head`` (筆頭者) first, then the spouse and the children by birth; or,
         with ``far``, only the domicile elsewhere on the resident records."""
         if far:
@@ -53,15 +61,27 @@ class Registers(Draws):
         self.registers.append(register)
         head_events = [self.born_event(head)]
         if spouse is not None:
-            head_events.append({"kind": "marriage", "date": compiled_on.isoformat(),
-                                "detail": f"{spouse.full}と婚姻"})
+            head_events.append(
+                {"kind": "marriage", "date": compiled_on.isoformat(), "detail": f"{spouse.full}と婚姻"}
+            )
         if head_event is not None:
             head_events.append(head_event)
         self.enter(register, head, self.birth_order(head.sex), compiled_on, head_events)
         if spouse is not None:
-            self.enter(register, spouse, "妻" if spouse.sex == "female" else "夫", compiled_on,
-                       [self.born_event(spouse), {"kind": "marriage", "date": compiled_on.isoformat(),
-                                                  "detail": f"{head.full}と婚姻届出により入籍"}])
+            self.enter(
+                register,
+                spouse,
+                "妻" if spouse.sex == "female" else "夫",
+                compiled_on,
+                [
+                    self.born_event(spouse),
+                    {
+                        "kind": "marriage",
+                        "date": compiled_on.isoformat(),
+                        "detail": f"{head.full}と婚姻届出により入籍",
+                    },
+                ],
+            )
         counts = {"male": 0, "female": 0}
         for child in sorted(children, key=lambda kin: kin.birth):
             counts[child.sex] += 1
@@ -75,8 +95,9 @@ class Registers(Draws):
     def born_event(self, kin: Kin) -> dict[str, str]:
         return {"kind": "birth", "date": kin.birth.isoformat(), "detail": f"{self.place_of_birth()}で出生"}
 
-    def enter(self, register: Register, kin: Kin, relationship: str, joined: dt.date,
-              events: list[dict[str, str]]) -> None:
+    def enter(
+        self, register: Register, kin: Kin, relationship: str, joined: dt.date, events: list[dict[str, str]]
+    ) -> None:
         if kin.removed_on is not None:
             kind, detail = ("death", "死亡") if kin.died else ("marriage", "婚姻により除籍")
             events.append({"kind": kind, "date": kin.removed_on.isoformat(), "detail": detail})
@@ -92,8 +113,9 @@ class Registers(Draws):
             kin.resident.entry = entry
             kin.resident.domicile, kin.resident.domicile_head = register.domicile, register.head_name
 
-    def children(self, family: data.Name, father: str, mother: str, mother_birth: dt.date,
-                 married: dt.date, count: int) -> list[Kin]:
+    def children(
+        self, family: data.Name, father: str, mother: str, mother_birth: dt.date, married: dt.date, count: int
+    ) -> list[Kin]:
         """Up to ``count`` children born after ``married``, while the mother is 43 or younger."""
         births: list[dt.date] = []
         day = married + dt.timedelta(days=self.rng.randint(300, 900))
@@ -122,10 +144,18 @@ class Registers(Draws):
         far, age = self.chance(0.15), age_on(kin.birth, self.today)
         if age < 35 or (age < 45 and self.chance(0.5)):
             married = kin.birth - dt.timedelta(days=self.rng.randint(300, 3000))
-            father = Kin(kin.family, self.given_name("male", kin.birth), "male",
-                         years_before(married, self.rng.randint(24, 34)))
-            mother = Kin(kin.family, self.given_name("female", kin.birth), "female",
-                         years_before(married, self.rng.randint(22, 32)))
+            father = Kin(
+                kin.family,
+                self.given_name("male", kin.birth),
+                "male",
+                years_before(married, self.rng.randint(24, 34)),
+            )
+            mother = Kin(
+                kin.family,
+                self.given_name("female", kin.birth),
+                "female",
+                years_before(married, self.rng.randint(22, 32)),
+            )
             father.father, father.mother = self.parents_of(kin.family, father.birth)
             mother.father, mother.mother = self.parents_of(self.family_name(kin.family), mother.birth)
             siblings = self.children(kin.family, father.full, mother.full, mother.birth, married, 3)
@@ -137,8 +167,9 @@ class Registers(Draws):
             married = years_after(kin.birth, self.rng.randint(23, 32))
             spouse_sex = "female" if kin.sex == "male" else "male"
             spouse_birth = kin.birth + dt.timedelta(days=self.rng.randint(-2000, 2000))
-            spouse = Kin(kin.family, self.given_name(spouse_sex, spouse_birth), spouse_sex, spouse_birth,
-                         died=True)
+            spouse = Kin(
+                kin.family, self.given_name(spouse_sex, spouse_birth), spouse_sex, spouse_birth, died=True
+            )
             spouse.father, spouse.mother = self.parents_of(self.family_name(kin.family), spouse_birth)
             husband, wife = (kin, spouse) if kin.sex == "male" else (spouse, kin)
             kids = self.children(kin.family, husband.full, wife.full, wife.birth, married, 3)
@@ -156,8 +187,9 @@ class Registers(Draws):
         """A husband and wife married on ``married``; the third is the one who heads the register
         (the husband, or in a few couples the wife whose name they took)."""
         wife_birth = self.between(years_before(married, 36), years_before(married, 22))
-        husband_birth = min(wife_birth - dt.timedelta(days=self.rng.randint(-700, 2200)),
-                            years_before(married, 20))
+        husband_birth = min(
+            wife_birth - dt.timedelta(days=self.rng.randint(-700, 2200)), years_before(married, 20)
+        )
         husband_family, wife_family = self.family_name(), self.family_name()
         while wife_family == husband_family:
             wife_family = self.family_name()
@@ -180,5 +212,7 @@ def attachment(entry: Entry) -> list[tuple[str, dt.date, dt.date | None]]:
         history = [line for line in history if line[1] < end] or history[:1]
     start = max((i for i, (_, since) in enumerate(history) if since <= entry.joined), default=0)
     kept = history[start:][-3:]
-    return [(address, since, kept[i + 1][1] if i + 1 < len(kept) else end)
-            for i, (address, since) in enumerate(kept)]
+    return [
+        (address, since, kept[i + 1][1] if i + 1 < len(kept) else end)
+        for i, (address, since) in enumerate(kept)
+    ]

@@ -25,8 +25,11 @@ def tax_rows(resident: Resident, tax_years: tuple[int, ...]) -> list[tuple[int, 
     rows = []
     for year in tax_years:
         january_1 = dt.date(year, 1, 1)
-        gone = resident.status in ("moved_out", "deceased") and resident.status_on is not None \
+        gone = (
+            resident.status in ("moved_out", "deceased")
+            and resident.status_on is not None
             and resident.status_on <= january_1
+        )
         if age_on(resident.birth, january_1) < 18 or gone:
             continue
         if resident.became <= january_1:
@@ -56,9 +59,17 @@ class Income:
         row: dict[str, Any] = {"resident_id": resident.id, "tax_year": year}
         age = age_on(resident.birth, dt.date(year - 1, 12, 31))
         if not filed_here:
-            row.update(resident_on_january_1=resident.became <= dt.date(year, 1, 1), filed=False,
-                       total_income=0, deductions=0, taxable_income=0, municipal_tax=0, prefectural_tax=0,
-                       paid=0, outstanding=0)
+            row.update(
+                resident_on_january_1=resident.became <= dt.date(year, 1, 1),
+                filed=False,
+                total_income=0,
+                deductions=0,
+                taxable_income=0,
+                municipal_tax=0,
+                prefectural_tax=0,
+                paid=0,
+                outstanding=0,
+            )
             return row
         gross = self.base * self.rng.randint(95, 105) // 100 // 1000 * 1000
         if age >= 65:  # 公的年金等控除: 1.1 million yen up to 3.3 million
@@ -84,9 +95,17 @@ class Income:
             paid = due // 2 // 100 * 100
         else:
             paid = due
-        row.update(resident_on_january_1=True, filed=True, total_income=total, deductions=deductions,
-                   taxable_income=taxable, municipal_tax=municipal, prefectural_tax=prefectural, paid=paid,
-                   outstanding=due - paid)
+        row.update(
+            resident_on_january_1=True,
+            filed=True,
+            total_income=total,
+            deductions=deductions,
+            taxable_income=taxable,
+            municipal_tax=municipal,
+            prefectural_tax=prefectural,
+            paid=paid,
+            outstanding=due - paid,
+        )
         return row
 
 

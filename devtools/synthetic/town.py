@@ -34,8 +34,16 @@ _FOREIGN_AGES = {"留学": (20, 29), "技能実習": (20, 35), "特定技能": (
 class Town(Registers):
     """Builds the households, residents and registers of one municipality."""
 
-    def __init__(self, rng: random.Random, today: dt.date, name: str, prefecture: str, cards: float,
-                 ids: Ids, my_numbers: set[str]) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        today: dt.date,
+        name: str,
+        prefecture: str,
+        cards: float,
+        ids: Ids,
+        my_numbers: set[str],
+    ) -> None:
         super().__init__(rng, today, name, prefecture, my_numbers, ids)
         self.cards = cards
         self.noon = jst_time(today, 12)
@@ -78,8 +86,20 @@ class Town(Registers):
                 lines = [(place, kin.birth)] if since <= kin.birth else [*lines, (place, since)]
             moved_in, became, previous = arrival.moved_in, max(kin.birth, arrival.became), lines[-1][0]
             history = [*lines, (household.address, moved_in)]
-        resident = Resident(self.ids.resident, household, kin.family, kin.given, kin.sex, kin.birth,
-                            relationship, moved_in, became, previous, history, self.my_number())
+        resident = Resident(
+            self.ids.resident,
+            household,
+            kin.family,
+            kin.given,
+            kin.sex,
+            kin.birth,
+            relationship,
+            moved_in,
+            became,
+            previous,
+            history,
+            self.my_number(),
+        )
         self.ids.resident += 1
         kin.resident = resident
         household.members.append(resident)
@@ -95,8 +115,13 @@ class Town(Registers):
         plans = [*["stable"] * (cases * per_case), *["foreign", "far"] * per_case][:count]
         planned = dict(zip(self.rng.sample(range(count), len(plans)), plans, strict=True))
         kinds: dict[str, Callable[[Household], None]] = {
-            "single": self.single, "family": self.family, "single_parent": self.single_parent,
-            "three_generations": self.three_generations, "extended": self.extended, "shared": self.shared}
+            "single": self.single,
+            "family": self.family,
+            "single_parent": self.single_parent,
+            "three_generations": self.three_generations,
+            "extended": self.extended,
+            "shared": self.shared,
+        }
         for index in range(count):
             household = Household(self.ids.household, self.address())
             self.ids.household += 1
@@ -117,22 +142,36 @@ class Town(Registers):
                 self.give_seal(resident)
 
     def single(self, household: Household, relationship: str = "世帯主", young: bool = False) -> None:
-        low, high = ((18, 40) if young else
-                     self.rng.choices(((18, 24), (25, 39), (40, 64), (65, 95)), weights=(12, 30, 28, 30))[0])
+        low, high = (
+            (18, 40)
+            if young
+            else self.rng.choices(((18, 24), (25, 39), (40, 64), (65, 95)), weights=(12, 30, 28, 30))[0]
+        )
         sex = self.sex()
         birth = self.born(self.rng.randint(low, high))
         kin = Kin(self.family_name(), self.given_name(sex, birth), sex, birth)
         kin.father, kin.mother = self.parents_of(kin.family, birth)
         self.settle(household, kin, self.household_arrival(years_after(birth, 18)), relationship)
         self.single_register(kin)
-    def family(self, household: Household, stable: bool = False, married: dt.date | None = None,
-               husband_name: bool = False, at_home: int = 3, far: bool | None = None) -> None:
+
+    def family(
+        self,
+        household: Household,
+        stable: bool = False,
+        married: dt.date | None = None,
+        husband_name: bool = False,
+        at_home: int = 3,
+        far: bool | None = None,
+    ) -> None:
         """A married couple and the children living with them. ``stable``: moved in long ago, at
         least one child under 14 (the special cases are chosen there). ``far``: the register is
         in another prefecture (by default for some non-stable families)."""
         if married is None:
-            married = (self.between(years_before(self.today, 14), self.settled_by - dt.timedelta(days=60))
-                       if stable else self.today - dt.timedelta(days=self.rng.randint(200, 50 * 365)))
+            married = (
+                self.between(years_before(self.today, 14), self.settled_by - dt.timedelta(days=60))
+                if stable
+                else self.today - dt.timedelta(days=self.rng.randint(200, 50 * 365))
+            )
         husband, wife, head = self.couple(married, husband_name)
         count = self.rng.choices((0, 1, 2, 3), weights=(20, 30, 35, 15))[0]
         kids = self.children(head.family, husband.full, wife.full, wife.birth, married, max(count, stable))
@@ -163,9 +202,11 @@ class Town(Registers):
         father, mother = (ex, parent.full) if sex == "female" else (parent.full, ex)
         mother_birth = birth if sex == "female" else birth + dt.timedelta(days=self.rng.randint(-1500, 700))
         married = years_after(birth, self.rng.randint(22, 32))
-        kids = (self.children(parent.family, father, mother, mother_birth, married, self.rng.randint(1, 3))
-                or self.children(parent.family, father, mother, years_before(self.today, 30),
-                                 years_before(self.today, 5), 1))
+        kids = self.children(
+            parent.family, father, mother, mother_birth, married, self.rng.randint(1, 3)
+        ) or self.children(
+            parent.family, father, mother, years_before(self.today, 30), years_before(self.today, 5), 1
+        )
         yesterday = self.today - DAY
         divorced = self.between(min(kids[-1].birth + 30 * DAY, yesterday), yesterday)
         arrival = self.household_arrival(divorced if self.chance(0.6) else years_after(birth, 20))
@@ -189,26 +230,38 @@ class Town(Registers):
                 return
         parent = Kin(son.family, self.given_name(sex, birth), sex, birth)
         parent.father, parent.mother = self.parents_of(self.family_name(son.family), birth)
-        arrival = (self.household_arrival(son.moved_in) if self.chance(0.5) or len(son.history) < 2 else
-                   Arrival(son.moved_in, son.became, tuple(son.history[:-1])))
+        arrival = (
+            self.household_arrival(son.moved_in)
+            if self.chance(0.5) or len(son.history) < 2
+            else Arrival(son.moved_in, son.became, tuple(son.history[:-1]))
+        )
         self.settle(household, parent, arrival, "母" if sex == "female" else "父")
         partner_sex = "male" if sex == "female" else "female"
-        partner_birth = min(birth + dt.timedelta(days=self.rng.randint(-1500, 1500)),
-                            years_before(son.birth, 20))
-        partner = Kin(son.family, self.given_name(partner_sex, partner_birth), partner_sex, partner_birth,
-                      died=True, removed_on=self.between(son.birth + dt.timedelta(days=20 * 365),
-                                                         self.today - DAY))
+        partner_birth = min(
+            birth + dt.timedelta(days=self.rng.randint(-1500, 1500)), years_before(son.birth, 20)
+        )
+        partner = Kin(
+            son.family,
+            self.given_name(partner_sex, partner_birth),
+            partner_sex,
+            partner_birth,
+            died=True,
+            removed_on=self.between(son.birth + dt.timedelta(days=20 * 365), self.today - DAY),
+        )
         partner.father, partner.mother = self.parents_of(self.family_name(son.family), partner_birth)
         husband, wife = (partner, parent) if sex == "female" else (parent, partner)
-        son_kin = Kin(son.family, son.given, "male", son.birth, husband.full, wife.full,
-                      removed_on=married)
-        parents_married = max(son.birth - dt.timedelta(days=self.rng.randint(300, 2000)),
-                              years_after(husband.birth, 20), years_after(wife.birth, 20))
+        son_kin = Kin(son.family, son.given, "male", son.birth, husband.full, wife.full, removed_on=married)
+        parents_married = max(
+            son.birth - dt.timedelta(days=self.rng.randint(300, 2000)),
+            years_after(husband.birth, 20),
+            years_after(wife.birth, 20),
+        )
         siblings = self.children(son.family, husband.full, wife.full, wife.birth, parents_married, 2)
         siblings = [k for k in siblings if abs((k.birth - son.birth).days) > 300]
         self.leave_home(siblings)
-        self.register(husband, parents_married, spouse=wife, children=[son_kin, *siblings],
-                      far=self.chance(0.3))
+        self.register(
+            husband, parents_married, spouse=wife, children=[son_kin, *siblings], far=self.chance(0.3)
+        )
 
     def extended(self, household: Household) -> None:
         """An older couple, their married son, his wife (子の妻) and their children (孫)."""
@@ -231,8 +284,9 @@ class Town(Registers):
         son_here = Kin(son.family, son.given, "male", son.birth, son.father, son.mother)
         _, daughter, _ = self.couple(son_married)
         daughter.family = son.family
-        grandchildren = self.children(son.family, son_here.full, daughter.full, daughter.birth, son_married,
-                                      2)
+        grandchildren = self.children(
+            son.family, son_here.full, daughter.full, daughter.birth, son_married, 2
+        )
         self.settle(household, son_here, arrival, "子")
         joining = arrival if arrival.moved_in >= son_married else self.arrival(son_married, son_married)
         self.settle(household, daughter, joining, "子の妻")
@@ -267,13 +321,21 @@ class Town(Registers):
             names = nationality.male_names if member_sex == "male" else nationality.female_names
             kin = Kin(family, self.rng.choice(names), member_sex, member_birth)
             resident = self.settle(household, kin, arrival, relationship)
-            own = status if index == 0 else ("家族滞在" if status in data.WORKING else
-                                             status if status in data.PERMANENT else "定住者")
+            own = (
+                status
+                if index == 0
+                else (
+                    "家族滞在" if status in data.WORKING else status if status in data.PERMANENT else "定住者"
+                )
+            )
             alias = None
             if alias_family is not None and self.chance(0.5):
                 alias = f"{alias_family}{SPACE}{self.given_name(member_sex, member_birth)[0]}"
-            until = None if own in data.PERMANENT else self.between(
-                self.today + dt.timedelta(days=60), self.today + dt.timedelta(days=3 * 365))
+            until = (
+                None
+                if own in data.PERMANENT
+                else self.between(self.today + dt.timedelta(days=60), self.today + dt.timedelta(days=3 * 365))
+            )
             resident.foreign = Foreign(nationality.name, self.residence_card_number(), own, until, alias)
 
     # -- cards and seals ---------------------------------------------------------------------------

@@ -19,8 +19,17 @@ def run(pattern, until):
 
 def test_take_card_two_short_beeps_then_silence():
     changes, _ = run(messages.BUZZER_TAKE_CARD, 3100)
-    assert changes == [(0, 1), (100, 0), (200, 1), (300, 0), (1500, 1), (1600, 0), (1700, 1), (1800, 0),
-                       (3000, 1)], changes
+    assert changes == [
+        (0, 1),
+        (100, 0),
+        (200, 1),
+        (300, 0),
+        (1500, 1),
+        (1600, 0),
+        (1700, 1),
+        (1800, 0),
+        (3000, 1),
+    ], changes
 
 
 def test_take_documents_one_long_beep_then_silence():

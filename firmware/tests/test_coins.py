@@ -97,8 +97,11 @@ def test_inhibit_while_no_payment_and_once_the_fee_is_reached():
     rig.drop(2)
     assert rig.inhibit.level == 1
     rig.drop(1)  # over the fee: refused, it stays beside the held coins and is paid back as change
-    assert rig.take() == [(messages.COIN, (100, 100)), (messages.COIN, (50, 150)),
-                          (messages.COIN_RETURNED, (10,))]
+    assert rig.take() == [
+        (messages.COIN, (100, 100)),
+        (messages.COIN, (50, 150)),
+        (messages.COIN_RETURNED, (10,)),
+    ]
     assert rig.coins.escrow == 160
     rig.coins.enabled = False
     rig.coins.return_all(rig.clock.now)

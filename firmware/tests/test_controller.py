@@ -73,18 +73,24 @@ class TestController:
     def test_refused_commands(self):
         refused = messages.REFUSED
         assert self.command(messages.ACCEPT_PAYMENT, 100) == [
-            (refused, (messages.ACCEPT_PAYMENT, messages.REASON_NO_PAYMENT))]
+            (refused, (messages.ACCEPT_PAYMENT, messages.REASON_NO_PAYMENT))
+        ]
         assert self.command(messages.RETURN_PAYMENT) == [
-            (refused, (messages.RETURN_PAYMENT, messages.REASON_NO_PAYMENT))]
+            (refused, (messages.RETURN_PAYMENT, messages.REASON_NO_PAYMENT))
+        ]
         self.command(messages.OPEN_PAYMENT, 100)
         assert self.command(messages.OPEN_PAYMENT, 100) == [
-            (refused, (messages.OPEN_PAYMENT, messages.REASON_PAYMENT_OPEN))]
+            (refused, (messages.OPEN_PAYMENT, messages.REASON_PAYMENT_OPEN))
+        ]
         assert self.command(messages.ACCEPT_PAYMENT, 100) == [
-            (refused, (messages.ACCEPT_PAYMENT, messages.REASON_NOT_PAID))]
+            (refused, (messages.ACCEPT_PAYMENT, messages.REASON_NOT_PAID))
+        ]
         assert self.command(messages.CLEAR_ALARM) == [
-            (refused, (messages.CLEAR_ALARM, messages.REASON_NOT_MAINTENANCE))]
+            (refused, (messages.CLEAR_ALARM, messages.REASON_NOT_MAINTENANCE))
+        ]
         assert self.command(messages.SET_LIGHT, 7) == [
-            (refused, (messages.SET_LIGHT, messages.REASON_BAD_MESSAGE))]
+            (refused, (messages.SET_LIGHT, messages.REASON_BAD_MESSAGE))
+        ]
 
     def test_malformed_commands_are_refused_never_raised(self):
         self.link.incoming.append((0x55, b""))
@@ -94,7 +100,8 @@ class TestController:
         assert self.link.events() == [
             (messages.REFUSED, (0x55, messages.REASON_BAD_MESSAGE)),
             (messages.REFUSED, (messages.OPEN_PAYMENT, messages.REASON_BAD_MESSAGE)),
-            (messages.REFUSED, (messages.COIN, messages.REASON_BAD_MESSAGE))]
+            (messages.REFUSED, (messages.COIN, messages.REASON_BAD_MESSAGE)),
+        ]
         rand = XorShift(5).rand
         for _ in range(400):
             code = rand(12) if rand(2) else rand(256)
@@ -121,8 +128,12 @@ class TestController:
         assert self.link.events() == [(messages.DOOR, (1,))]
         status = self.command(messages.GET_STATUS)
         flags, alarm = status[0][1][:2]
-        assert flags == (messages.STATUS_CARD_PRESENT | messages.STATUS_PAPER_PRESENT
-                         | messages.STATUS_DOOR_OPEN | messages.STATUS_MAINTENANCE), flags
+        assert flags == (
+            messages.STATUS_CARD_PRESENT
+            | messages.STATUS_PAPER_PRESENT
+            | messages.STATUS_DOOR_OPEN
+            | messages.STATUS_MAINTENANCE
+        ), flags
         assert alarm == 0
 
     def test_light_and_buzzer_commands(self):
@@ -138,13 +149,16 @@ class TestController:
         self.link.events()
         self.pins["door"].set(1)
         self.pass_ms(5)
-        assert self.link.events() == [(messages.ALARM, (messages.ALARM_DOOR,)),
-                                      (messages.PAYMENT_RETURNED, (100,))]
+        assert self.link.events() == [
+            (messages.ALARM, (messages.ALARM_DOOR,)),
+            (messages.PAYMENT_RETURNED, (100,)),
+        ]
         assert self.pins["coin_inhibit"].level == 1 and self.pins["escrow_return"].level == 1
         self.pass_ms(40)
         assert self.link.events() == [(messages.DOOR, (1,))]
         assert self.command(messages.OPEN_PAYMENT, 100) == [
-            (messages.REFUSED, (messages.OPEN_PAYMENT, messages.REASON_ALARM))]
+            (messages.REFUSED, (messages.OPEN_PAYMENT, messages.REASON_ALARM))
+        ]
         self.pins["door"].set(0)
         self.pass_ms(40)
         assert self.link.events() == [(messages.DOOR, (0,))]
@@ -181,9 +195,13 @@ class TestController:
         assert self.link.sent == []
         self.link.state = link.UP
         self.pass_ms(5)
-        assert self.link.events() == [(messages.COIN_RETURNED, (10,)), (messages.PAYMENT_RETURNED, (110,)),
-                                      (messages.DOOR, (0,)), (messages.CARD_TRAY, (1,)),
-                                      (messages.PAPER_TRAY, (0,))]
+        assert self.link.events() == [
+            (messages.COIN_RETURNED, (10,)),
+            (messages.PAYMENT_RETURNED, (110,)),
+            (messages.DOOR, (0,)),
+            (messages.CARD_TRAY, (1,)),
+            (messages.PAPER_TRAY, (0,)),
+        ]
 
     def test_a_silent_host_is_gone_even_with_the_link_up(self):
         self.command(messages.OPEN_PAYMENT, 500)
@@ -212,7 +230,8 @@ class TestController:
         assert self.link.events() == [(messages.ALARM, (messages.ALARM_TAMPER,))]
         self.command(messages.SET_MAINTENANCE, 1)
         assert self.command(messages.CLEAR_ALARM) == [
-            (messages.REFUSED, (messages.CLEAR_ALARM, messages.REASON_STILL_TRIPPED))]
+            (messages.REFUSED, (messages.CLEAR_ALARM, messages.REASON_STILL_TRIPPED))
+        ]
         assert self.devices.guard.latched == messages.ALARM_TAMPER
         self.pins["tamper"].set(0)
         self.pass_ms(10)
@@ -221,8 +240,9 @@ class TestController:
     def test_outcome_lost_with_the_link_is_sent_again(self):
         accepted = messages.encode(messages.PAYMENT_ACCEPTED, 100, 0, 0)
         self.link.state = link.DOWN
-        self.link.failure = link.LinkDown(6, [(messages.PAYMENT_ACCEPTED, accepted),
-                                             (messages.CARD_TRAY, b"\x01")])
+        self.link.failure = link.LinkDown(
+            6, [(messages.PAYMENT_ACCEPTED, accepted), (messages.CARD_TRAY, b"\x01")]
+        )
         self.pass_ms(10)
         self.link.state = link.UP
         self.pass_ms(5)
@@ -241,7 +261,7 @@ class TestController:
         self.coin(3)
         self.link.events()
         self.pass_ms(2000)
-        (code, values), = self.command(messages.GET_STATUS)
+        ((code, values),) = self.command(messages.GET_STATUS)
         flags, alarm, fee, held, cause, uptime, heap_free, crc_errors = values
         assert code == messages.STATUS and flags == messages.STATUS_PAYMENT_OPEN
         assert (alarm, fee, held, cause, crc_errors) == (0, 300, 100, messages.RESET_SOFT, 0)

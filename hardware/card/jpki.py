@@ -215,9 +215,7 @@ class JpkiSession:
             raise CardDataError(f"signature of {len(signature)} bytes, expected {expected}")
         if certificate is not None:
             try:
-                certificate.public_key.verify(
-                    signature, message, padding.PKCS1v15(), hashes.SHA256()
-                )
+                certificate.public_key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
             except InvalidSignature as exc:
                 raise CardDataError("the card's signature does not verify") from exc
         return signature

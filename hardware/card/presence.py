@@ -37,8 +37,7 @@ class PresenceWatcher:
     def start(self) -> None:
         if self._thread is not None:
             raise RuntimeError("watcher already started")
-        self._thread = threading.Thread(target=self._run, name=f"presence:{self.reader.name}",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"presence:{self.reader.name}", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:

@@ -200,9 +200,7 @@ class VirtualCard:
         self._chain = None
         if header != apdu.header:
             raise _fail(SW.CONDITIONS_NOT_SATISFIED)
-        return CommandApdu(
-            apdu.cla, apdu.ins, apdu.p1, apdu.p2, bytes(collected) + apdu.data, apdu.le, True
-        )
+        return CommandApdu(apdu.cla, apdu.ins, apdu.p1, apdu.p2, bytes(collected) + apdu.data, apdu.le, True)
 
     # SELECT ----------------------------------------------------------------------------------
 

@@ -23,8 +23,7 @@ def register(actions: Any) -> None:
     where = attach.add_mutually_exclusive_group(required=True)
     where.add_argument("--vpcd", metavar="HOST:PORT", help="pcscd's vpcd driver")
     where.add_argument("--nfc", metavar="udp:HOST:PORT", help="nfcpy UDP driver, as Type B card")
-    attach.add_argument("--sign-delay", type=float, default=0.0,
-                        help="simulated on-chip RSA time in seconds")
+    attach.add_argument("--sign-delay", type=float, default=0.0, help="simulated on-chip RSA time in seconds")
     attach.set_defaults(run=_attach)
 
     status = actions.add_parser("status", help="label, certificate serial and PIN tries of a card")
@@ -46,8 +45,7 @@ def _attach(args: argparse.Namespace) -> int:
         else:
             from hardware.cardsim.nfc_link import run_nfc
 
-            print(f"card listening as ISO 14443 Type B on {args.nfc} (Ctrl-C removes it)",
-                  flush=True)
+            print(f"card listening as ISO 14443 Type B on {args.nfc} (Ctrl-C removes it)", flush=True)
             run_nfc(card, args.nfc, stop)
     except KeyboardInterrupt:
         stop.set()

@@ -89,9 +89,7 @@ def _jpki_files(state: CardState) -> dict[int, ElementaryFile]:
     auth_cert_opened_by = (AUTH_PIN,) if state.auth_cert_needs_pin else ()
     files: dict[int, ElementaryFile] = {
         JpkiFile.TOKEN_INFO: BinaryFile(token_info(state.label)),
-        JpkiFile.CERT_PRESENCE: BinaryFile(
-            bytes((0x8F, 0x8F if state.sign_cert else 0x00, 0x00))
-        ),
+        JpkiFile.CERT_PRESENCE: BinaryFile(bytes((0x8F, 0x8F if state.sign_cert else 0x00, 0x00))),
         JpkiFile.AUTH_CERT: BinaryFile(state.auth_cert, auth_cert_opened_by),
         JpkiFile.AUTH_CA_CERT: BinaryFile(state.auth_ca_cert),
         JpkiFile.AUTH_KEY: KeyFile("auth", AUTH_PIN),
@@ -110,9 +108,7 @@ def _input_support_files(holder: HolderFacts) -> dict[int, ElementaryFile]:
         InputSupportFile.MY_NUMBER: BinaryFile(
             my_number_record(holder.my_number), (SUPPORT_PIN, SUPPORT_CHECK_A)
         ),
-        InputSupportFile.BASIC_FOUR: BinaryFile(
-            basic_four_record(holder), (SUPPORT_PIN, SUPPORT_CHECK_B)
-        ),
+        InputSupportFile.BASIC_FOUR: BinaryFile(basic_four_record(holder), (SUPPORT_PIN, SUPPORT_CHECK_B)),
         InputSupportFile.PIN: PinFile(SUPPORT_PIN),
         InputSupportFile.CHECK_NUMBER_A: PinFile(SUPPORT_CHECK_A),
         InputSupportFile.CHECK_NUMBER_B: PinFile(SUPPORT_CHECK_B),

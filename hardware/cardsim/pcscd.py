@@ -29,8 +29,7 @@ def ensure_pcscd(timeout: float = 10.0) -> subprocess.Popen[bytes] | None:
     binary = shutil.which("pcscd") or shutil.which("pcscd", path="/usr/sbin:/sbin")
     if binary is None:
         raise OSError("pcscd is not installed (make setup installs it)")
-    process = subprocess.Popen([binary, "--foreground"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen([binary, "--foreground"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + timeout
     while not vpcd_reader_present():
         if process.poll() is not None or time.monotonic() > deadline:

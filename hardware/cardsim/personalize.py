@@ -38,8 +38,7 @@ from hardware.cardsim.filesystem import (
 from hardware.cardsim.issuer import CertificateIssuer, Holder, SigningSubject
 from hardware.cardsim.state import CardState, CardStore, HolderFacts, ReferenceData
 
-__all__ = ["KEY_SIZE", "PROFILES", "CardRequest", "Holder", "card_request", "personalize",
-           "renew_card"]
+__all__ = ["KEY_SIZE", "PROFILES", "CardRequest", "Holder", "card_request", "personalize", "renew_card"]
 
 PROFILES = {"card": TokenLabel.MY_NUMBER_CARD, "android": TokenLabel.ANDROID}
 KEY_SIZE = 2048  # the card's RSA key pairs, made on the chip
@@ -88,8 +87,9 @@ def card_request(
         reason = POLICIES[key].check(value.encode("ascii"))
         if reason:
             raise ValueError(reason)
-    return CardRequest(dataclasses.replace(holder, my_number=my_number), pin, support_pin or pin,
-                       sign_password, profile)
+    return CardRequest(
+        dataclasses.replace(holder, my_number=my_number), pin, support_pin or pin, sign_password, profile
+    )
 
 
 def personalize(
@@ -103,8 +103,9 @@ def personalize(
     holder = request.holder
     auth_key = _key_pair()
     sign_key = None if request.sign_password is None else _key_pair()
-    issued = issuer.issue(holder, auth_key.public_key(), None if sign_key is None else sign_key.public_key(),
-                          now=now)
+    issued = issuer.issue(
+        holder, auth_key.public_key(), None if sign_key is None else sign_key.public_key(), now=now
+    )
     facts = HolderFacts(
         my_number=holder.my_number,
         name=holder.name,
@@ -167,18 +168,17 @@ def renew_card(
     birth = dt.datetime.strptime(holder.birth_date, "%Y%m%d").date()
     key = _key_pair()
     if x509.load_der_x509_certificate(state.auth_cert).serial_number == serial:
-        renewed = issuer.renew_user_auth(serial, key.public_key(), birth_date=birth,
-                                         municipality=municipality, now=now)
+        renewed = issuer.renew_user_auth(
+            serial, key.public_key(), birth_date=birth, municipality=municipality, now=now
+        )
         state.auth_cert = _der(renewed.certificate)
         state.auth_key_pem = _pem(key)
         state.auth_ca_cert = _der(renewed.issuer)
     elif state.sign_cert and x509.load_der_x509_certificate(state.sign_cert).serial_number == serial:
         old = x509.load_der_x509_certificate(state.sign_cert)
-        prefecture, city = (str(a.value) for a in old.subject.get_attributes_for_oid(
-            NameOID.LOCALITY_NAME))
+        prefecture, city = (str(a.value) for a in old.subject.get_attributes_for_oid(NameOID.LOCALITY_NAME))
         subject = SigningSubject(holder.name, holder.address, birth, holder.sex, prefecture, city)
-        renewed = issuer.renew_signing(serial, key.public_key(), subject, municipality=municipality,
-                                       now=now)
+        renewed = issuer.renew_signing(serial, key.public_key(), subject, municipality=municipality, now=now)
         state.sign_cert = _der(renewed.certificate)
         state.sign_key_pem = _pem(key)
         state.sign_ca_cert = _der(renewed.issuer)

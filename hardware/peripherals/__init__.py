@@ -11,5 +11,11 @@ from hardware.peripherals.errors import (
     PeripheralError,
 )
 
-__all__ = ["CommandRefused", "ControllerReset", "ControllerUnavailable", "Event", "PeripheralController",
-           "PeripheralError"]
+__all__ = [
+    "CommandRefused",
+    "ControllerReset",
+    "ControllerUnavailable",
+    "Event",
+    "PeripheralController",
+    "PeripheralError",
+]

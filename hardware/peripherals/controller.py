@@ -87,11 +87,24 @@ class PeripheralController:
     """The peripheral controller as the kiosk sees it. ``start()`` it, ``subscribe`` to its events,
     ``send`` commands (fire and forget) or ``request`` them (and wait for the answer)."""
 
-    def __init__(self, transport: Transport, *, session: int | None = None, retry_ms: int = 100,
-                 max_attempts: int = 8, heartbeat: float = HEARTBEAT) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        session: int | None = None,
+        retry_ms: int = 100,
+        max_attempts: int = 8,
+        heartbeat: float = HEARTBEAT,
+    ) -> None:
         self._transport = transport
-        self._link = link.Link(transport, self._now_ms, secrets.randbelow(0x10000) if session is None
-                               else session, retry_ms=retry_ms, max_attempts=max_attempts, queue_limit=16)
+        self._link = link.Link(
+            transport,
+            self._now_ms,
+            secrets.randbelow(0x10000) if session is None else session,
+            retry_ms=retry_ms,
+            max_attempts=max_attempts,
+            queue_limit=16,
+        )
         self.heartbeat = heartbeat
         self.state = BoardState()
         self._subscribers: list[Callable[[Event], None]] = []
@@ -134,8 +147,9 @@ class PeripheralController:
         """Queue a message as bytes, unchecked (diagnostics and tests: what a broken host would send)."""
         self._outbox.put(_Request(code, bytes(data), frozenset(), Future()))
 
-    def request(self, code: int, *values: int, answers: Iterable[str],
-                timeout: float = ANSWER_TIMEOUT) -> Event:
+    def request(
+        self, code: int, *values: int, answers: Iterable[str], timeout: float = ANSWER_TIMEOUT
+    ) -> Event:
         """Send a command and wait for the first event named in ``answers`` (blocking; call it from a
         worker thread, or use :meth:`ask`). :class:`CommandRefused` when the board refuses it,
         :class:`ControllerUnavailable` when the link fails or nothing answers in ``timeout``."""
@@ -144,12 +158,14 @@ class PeripheralController:
         except FutureTimeout:
             raise ControllerUnavailable(f"no answer to {messages.NAMES[code]} in {timeout:g} s") from None
 
-    async def ask(self, code: int, *values: int, answers: Iterable[str],
-                  timeout: float = ANSWER_TIMEOUT) -> Event:
+    async def ask(
+        self, code: int, *values: int, answers: Iterable[str], timeout: float = ANSWER_TIMEOUT
+    ) -> Event:
         """:meth:`request` for a coroutine: waits without blocking the event loop."""
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(self.submit(code, *values, answers=answers)),
-                                          timeout)
+            return await asyncio.wait_for(
+                asyncio.wrap_future(self.submit(code, *values, answers=answers)), timeout
+            )
         except TimeoutError:
             raise ControllerUnavailable(f"no answer to {messages.NAMES[code]} in {timeout:g} s") from None
 
@@ -165,9 +181,13 @@ class PeripheralController:
     @property
     def link_statistics(self) -> dict[str, int]:
         decoder = self._link.decoder
-        return {"crc_errors": decoder.crc_errors, "framing_errors": decoder.framing_errors,
-                "retransmissions": self._link.retransmissions, "duplicates": self._link.duplicates,
-                "peer_restarts": self._link.peer_restarts}
+        return {
+            "crc_errors": decoder.crc_errors,
+            "framing_errors": decoder.framing_errors,
+            "retransmissions": self._link.retransmissions,
+            "duplicates": self._link.duplicates,
+            "peer_restarts": self._link.peer_restarts,
+        }
 
     # -- the link thread -----------------------------------------------------------------------------------
 

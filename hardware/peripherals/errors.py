@@ -30,9 +30,14 @@ class CommandRefused(PeripheralError):
     code = "command_refused"
 
     REASONS: ClassVar[dict[int, str]] = {
-        1: "bad message", 2: "a payment is already open", 3: "no payment is open",
-        4: "the fee is not paid", 5: "the alarm is latched", 6: "not in maintenance mode",
-        7: "the tamper switch is still tripped"}
+        1: "bad message",
+        2: "a payment is already open",
+        3: "no payment is open",
+        4: "the fee is not paid",
+        5: "the alarm is latched",
+        6: "not in maintenance mode",
+        7: "the tamper switch is still tripped",
+    }
 
     def __init__(self, command: str, reason: int) -> None:
         super().__init__(f"{command} refused: {self.REASONS.get(reason, f'reason {reason}')}")

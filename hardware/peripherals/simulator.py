@@ -100,18 +100,25 @@ class PeripheralSimulator:
         command = [micropython()]
         if self.heap:
             command += ["-X", f"heapsize={self.heap}"]
-        command += [str(FIRMWARE / "simulator.py"), "--serial", os.ttyname(self._slave),
-                    "--state", str(self.state_dir)]
+        command += [
+            str(FIRMWARE / "simulator.py"),
+            "--serial",
+            os.ttyname(self._slave),
+            "--state",
+            str(self.state_dir),
+        ]
         if self.session is not None:
             command += ["--session", str(self.session)]
         environment = {**os.environ, "MICROPYPATH": str(FIRMWARE)}
         with self._changed:
             self._ready = False
-        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=subprocess.PIPE, env=environment)
+        self._process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment
+        )
         self.starts += 1
-        self._reader = threading.Thread(target=self._read_outputs, args=(self._process,),
-                                        name="peripheral-simulator", daemon=True)
+        self._reader = threading.Thread(
+            target=self._read_outputs, args=(self._process,), name="peripheral-simulator", daemon=True
+        )
         self._reader.start()
         threading.Thread(target=self._drain_errors, args=(self._process,), daemon=True).start()
         if not self.wait_for(lambda: self._ready, READY_TIMEOUT):

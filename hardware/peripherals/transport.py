@@ -35,7 +35,7 @@ class FdTransport:
         try:
             while view:
                 try:
-                    view = view[os.write(self.fd, view):]
+                    view = view[os.write(self.fd, view) :]
                 except BlockingIOError:
                     return  # the line is full: the link's retransmission covers what is dropped
         except OSError as error:

@@ -27,7 +27,23 @@ from hardware.printer.job import JobState, JobStatus, PrintBackend, Printed, Pri
 from hardware.printer.spool import SpoolPrinter
 
 __all__ = [
-    "CupsPrinter", "InvalidJob", "JobCancelled", "JobRejected", "JobState", "JobStatus", "JobTimeout",
-    "PaperJam", "PaperOut", "PrintBackend", "PrintJob", "Printed", "PrinterBusy", "PrinterError",
-    "PrinterFailed", "PrinterOffline", "QueueMisconfigured", "SpoolPrinter", "Timeouts",
+    "CupsPrinter",
+    "InvalidJob",
+    "JobCancelled",
+    "JobRejected",
+    "JobState",
+    "JobStatus",
+    "JobTimeout",
+    "PaperJam",
+    "PaperOut",
+    "PrintBackend",
+    "PrintJob",
+    "Printed",
+    "PrinterBusy",
+    "PrinterError",
+    "PrinterFailed",
+    "PrinterOffline",
+    "QueueMisconfigured",
+    "SpoolPrinter",
+    "Timeouts",
 ]

@@ -35,14 +35,25 @@ from hardware.printer.job import JobState, JobStatus, Printed, PrintJob, Timeout
 
 log = logging.getLogger(__name__)
 
-JOB_STATES = {3: JobState.PENDING, 4: JobState.HELD, 5: JobState.PROCESSING, 6: JobState.STOPPED,
-              7: JobState.CANCELLED, 8: JobState.ABORTED, 9: JobState.COMPLETED}
+JOB_STATES = {
+    3: JobState.PENDING,
+    4: JobState.HELD,
+    5: JobState.PROCESSING,
+    6: JobState.STOPPED,
+    7: JobState.CANCELLED,
+    8: JobState.ABORTED,
+    9: JobState.COMPLETED,
+}
 PRINTER_STOPPED = 5
 UNSAFE_POLICIES = frozenset({"retry-job", "retry-current-job"})  # would print a half job again
 NOT_FOUND = 0x0406  # client-error-not-found
 NOT_ACCEPTING = 0x0506  # server-error-not-accepting-jobs
-PRINTER_ATTRIBUTES = ["printer-state", "printer-state-reasons", "printer-is-accepting-jobs",
-                      "printer-error-policy"]
+PRINTER_ATTRIBUTES = [
+    "printer-state",
+    "printer-state-reasons",
+    "printer-is-accepting-jobs",
+    "printer-error-policy",
+]
 PDF = "application/pdf"
 JOB_ATTRIBUTES = ["job-state", "job-impressions-completed", "job-media-sheets-completed"]
 
@@ -51,8 +62,14 @@ class CupsPrinter:
     """The CUPS queue ``queue`` of ``server`` (``host:port`` or a socket path; libcups' default,
     ``CUPS_SERVER`` or client.conf, when ``None``), as this kiosk's printer."""
 
-    def __init__(self, queue: str, *, server: str | None = None, timeouts: Timeouts | None = None,
-                 work_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        queue: str,
+        *,
+        server: str | None = None,
+        timeouts: Timeouts | None = None,
+        work_dir: Path | None = None,
+    ) -> None:
         self.queue = queue
         self.server = server
         self.timeouts = timeouts or Timeouts()
@@ -99,11 +116,15 @@ class CupsPrinter:
             raise PrinterOffline("the queue is stopped")
 
     def _pending(self, connection: Any) -> list[int]:
-        jobs = _call(connection.getJobs, which_jobs="not-completed",
-                     requested_attributes=["job-id", "job-printer-uri"])
+        jobs = _call(
+            connection.getJobs, which_jobs="not-completed", requested_attributes=["job-id", "job-printer-uri"]
+        )
         suffix = f"/printers/{self.queue}"
-        return sorted(job_id for job_id, attributes in jobs.items()
-                      if str(attributes.get("job-printer-uri", "")).endswith(suffix))
+        return sorted(
+            job_id
+            for job_id, attributes in jobs.items()
+            if str(attributes.get("job-printer-uri", "")).endswith(suffix)
+        )
 
     def _clear(self, connection: Any) -> list[str]:
         """Cancel every job pending on the queue and wait until they are gone; their ids."""
@@ -154,15 +175,20 @@ class _Jobs:
         self.connection = connection
 
     def status(self, job_id: str) -> JobStatus:
-        job = _call(self.connection.getJobAttributes, self.printer.job_number(job_id),
-                    requested_attributes=JOB_ATTRIBUTES)
-        printer = _call(self.connection.getPrinterAttributes, self.printer.queue,
-                        requested_attributes=PRINTER_ATTRIBUTES)
+        job = _call(
+            self.connection.getJobAttributes,
+            self.printer.job_number(job_id),
+            requested_attributes=JOB_ATTRIBUTES,
+        )
+        printer = _call(
+            self.connection.getPrinterAttributes, self.printer.queue, requested_attributes=PRINTER_ATTRIBUTES
+        )
         reasons = set(_values(printer.get("printer-state-reasons"))) - {"none"}
         if printer.get("printer-state") == PRINTER_STOPPED:
             reasons.add("paused")
-        pages = max(int(job.get("job-impressions-completed", 0)),
-                    int(job.get("job-media-sheets-completed", 0)))
+        pages = max(
+            int(job.get("job-impressions-completed", 0)), int(job.get("job-media-sheets-completed", 0))
+        )
         state = JOB_STATES.get(int(job.get("job-state", 0)), JobState.PENDING)
         return JobStatus(state, frozenset(reasons), pages)
 

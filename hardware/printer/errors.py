@@ -17,8 +17,9 @@ class PrinterError(Exception):
 
     code = "printer_error"
 
-    def __init__(self, message: str, *, job_id: str | None = None, pages_done: int = 0,
-                 cancelled: bool = False) -> None:
+    def __init__(
+        self, message: str, *, job_id: str | None = None, pages_done: int = 0, cancelled: bool = False
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.job_id = job_id

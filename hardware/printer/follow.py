@@ -31,9 +31,12 @@ log = logging.getLogger(__name__)
 
 # printer-state-reasons keywords (RFC 8011 §5.4.12, without their -error/-warning/-report suffix)
 FAULTS: dict[str, type[PrinterError]] = {
-    "media-empty": PaperOut, "media-needed": PaperOut,
+    "media-empty": PaperOut,
+    "media-needed": PaperOut,
     "media-jam": PaperJam,
-    "offline": PrinterOffline, "paused": PrinterOffline, "shutdown": PrinterOffline,
+    "offline": PrinterOffline,
+    "paused": PrinterOffline,
+    "shutdown": PrinterOffline,
 }
 SUFFIXES = ("-error", "-warning", "-report")
 
@@ -61,8 +64,14 @@ def fault_of(reason: str) -> type[PrinterError] | None:
     return known
 
 
-def follow(spooler: Spooler, job_id: str, pages: int, timeouts: Timeouts,
-           stop: threading.Event | None = None, clock: Callable[[], float] = time.monotonic) -> Printed:
+def follow(
+    spooler: Spooler,
+    job_id: str,
+    pages: int,
+    timeouts: Timeouts,
+    stop: threading.Event | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Printed:
     """Until job ``job_id`` of ``pages`` pages is completed; otherwise cancel it and raise."""
     stop = stop or threading.Event()
     submitted = clock()
@@ -79,11 +88,16 @@ def follow(spooler: Spooler, job_id: str, pages: int, timeouts: Timeouts,
             if status.state is JobState.COMPLETED:
                 return Printed(job_id, pages)
             if status.state is JobState.CANCELLED:
-                raise JobCancelled("the job was cancelled at the printer", job_id=job_id,
-                                   pages_done=status.pages_done, cancelled=True)
+                raise JobCancelled(
+                    "the job was cancelled at the printer",
+                    job_id=job_id,
+                    pages_done=status.pages_done,
+                    cancelled=True,
+                )
             if status.state is JobState.ABORTED:
-                raise PrinterFailed("the printer aborted the job", job_id=job_id,
-                                    pages_done=status.pages_done, cancelled=True)
+                raise PrinterFailed(
+                    "the printer aborted the job", job_id=job_id, pages_done=status.pages_done, cancelled=True
+                )
             seen_since = {reason: seen_since.get(reason, now) for reason in status.reasons}
             failure = _ending(status, seen_since, now - submitted, pages, timeouts, stop, now)
         if failure is not None:
@@ -91,8 +105,15 @@ def follow(spooler: Spooler, job_id: str, pages: int, timeouts: Timeouts,
         stop.wait(timeouts.poll)
 
 
-def _ending(status: JobStatus, seen_since: dict[str, float], elapsed: float, pages: int,
-            timeouts: Timeouts, stop: threading.Event, now: float) -> PrinterError | None:
+def _ending(
+    status: JobStatus,
+    seen_since: dict[str, float],
+    elapsed: float,
+    pages: int,
+    timeouts: Timeouts,
+    stop: threading.Event,
+    now: float,
+) -> PrinterError | None:
     if stop.is_set():
         return JobCancelled("the kiosk cancelled the job")
     for reason, since in sorted(seen_since.items()):
@@ -106,8 +127,14 @@ def _ending(status: JobStatus, seen_since: dict[str, float], elapsed: float, pag
     return None
 
 
-def _cancelled(spooler: Spooler, job_id: str, error: PrinterError, timeouts: Timeouts,
-               clock: Callable[[], float], last: JobStatus) -> PrinterError:
+def _cancelled(
+    spooler: Spooler,
+    job_id: str,
+    error: PrinterError,
+    timeouts: Timeouts,
+    clock: Callable[[], float],
+    last: JobStatus,
+) -> PrinterError:
     """``error``, once job ``job_id`` is cancelled and gone (``error.cancelled`` says whether it
     is known to be gone: a spooler that does not answer cannot say)."""
     error.job_id, error.pages_done = job_id, last.pages_done
@@ -128,6 +155,11 @@ def _cancelled(spooler: Spooler, job_id: str, error: PrinterError, timeouts: Tim
                 error.cancelled = True
                 break
         time.sleep(timeouts.poll)
-    log.warning("job %s ended: %s (%d pages done, cancelled: %s)", job_id, error.code, error.pages_done,
-                error.cancelled)
+    log.warning(
+        "job %s ended: %s (%d pages done, cancelled: %s)",
+        job_id,
+        error.code,
+        error.pages_done,
+        error.cancelled,
+    )
     return error

@@ -34,16 +34,21 @@ from hardware.printer.job import JobState, JobStatus, Printed, PrintJob, Timeout
 log = logging.getLogger(__name__)
 
 PREFIX = "job-"
-STATES = {"processing": JobState.PROCESSING, "completed": JobState.COMPLETED,
-          "cancelled": JobState.CANCELLED, "aborted": JobState.ABORTED}
+STATES = {
+    "processing": JobState.PROCESSING,
+    "completed": JobState.COMPLETED,
+    "cancelled": JobState.CANCELLED,
+    "aborted": JobState.ABORTED,
+}
 MAX_STATUS_BYTES = 4096
 
 
 class SpoolPrinter:
     """The printer whose driver watches ``directory``."""
 
-    def __init__(self, directory: Path, *, timeouts: Timeouts | None = None,
-                 work_dir: Path | None = None) -> None:
+    def __init__(
+        self, directory: Path, *, timeouts: Timeouts | None = None, work_dir: Path | None = None
+    ) -> None:
         self.directory = directory
         self.timeouts = timeouts or Timeouts()
         self.work_dir = work_dir
@@ -91,7 +96,7 @@ class SpoolPrinter:
         names = set()
         for path in self.directory.glob(f"{PREFIX}*"):
             if path.suffix in (".pdf", ".status", ".cancel"):
-                names.add(path.name[len(PREFIX):-len(path.suffix)])
+                names.add(path.name[len(PREFIX) : -len(path.suffix)])
         return names
 
     def _clear(self) -> list[str]:

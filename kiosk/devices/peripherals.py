@@ -23,8 +23,10 @@ log = logging.getLogger(__name__)
 
 ANSWER_TIMEOUT = 5.0  # seconds for the board to answer a command
 CHANGE_TIMEOUT = 30.0  # seconds to accept a payment: the hoppers pay the change coin by coin
-BUZZER = {ReminderKind.TAKE_CARD: messages.BUZZER_TAKE_CARD,
-          ReminderKind.TAKE_DOCUMENTS: messages.BUZZER_TAKE_DOCUMENTS}
+BUZZER = {
+    ReminderKind.TAKE_CARD: messages.BUZZER_TAKE_CARD,
+    ReminderKind.TAKE_DOCUMENTS: messages.BUZZER_TAKE_DOCUMENTS,
+}
 ALARM_NAMES = {messages.ALARM_DOOR: "door", messages.ALARM_TAMPER: "tamper"}
 
 
@@ -59,8 +61,13 @@ class LinkedCashbox:
     open it, restarts (it returned the escrow at its start), returns the escrow by itself (an
     alarm), or cannot be reached (it returns the escrow by itself when the host stays silent)."""
 
-    def __init__(self, controller: PeripheralController, *, answer_timeout: float = ANSWER_TIMEOUT,
-                 change_timeout: float = CHANGE_TIMEOUT) -> None:
+    def __init__(
+        self,
+        controller: PeripheralController,
+        *,
+        answer_timeout: float = ANSWER_TIMEOUT,
+        change_timeout: float = CHANGE_TIMEOUT,
+    ) -> None:
         self.controller = controller
         self.answer_timeout = answer_timeout
         self.change_timeout = change_timeout
@@ -104,8 +111,9 @@ class LinkedCashbox:
         if fee is None:
             raise PaymentError("no payment is open")
         try:
-            answer = await self.controller.ask(messages.ACCEPT_PAYMENT, fee, answers={"PAYMENT_ACCEPTED"},
-                                               timeout=self.change_timeout)
+            answer = await self.controller.ask(
+                messages.ACCEPT_PAYMENT, fee, answers={"PAYMENT_ACCEPTED"}, timeout=self.change_timeout
+            )
         except PeripheralError as error:
             raise PaymentError(f"the coins could not be accepted: {error}") from None
         finally:
@@ -121,8 +129,9 @@ class LinkedCashbox:
         if fee is None and not held:
             return 0
         try:
-            answer = await self.controller.ask(messages.RETURN_PAYMENT, answers={"PAYMENT_RETURNED"},
-                                               timeout=self.answer_timeout)
+            answer = await self.controller.ask(
+                messages.RETURN_PAYMENT, answers={"PAYMENT_RETURNED"}, timeout=self.answer_timeout
+            )
             returned = int(answer["returned"])
         except CommandRefused:  # nothing open on the board: it already gave the coins back
             returned = held
@@ -240,8 +249,13 @@ class LinkedGuard:
 class LinkedMaintenance:
     """The controller's maintenance mode (保守モード) as the kiosk's :class:`~kiosk.ports.Maintenance`."""
 
-    def __init__(self, controller: PeripheralController, cashbox: LinkedCashbox | None = None, *,
-                 answer_timeout: float = ANSWER_TIMEOUT) -> None:
+    def __init__(
+        self,
+        controller: PeripheralController,
+        cashbox: LinkedCashbox | None = None,
+        *,
+        answer_timeout: float = ANSWER_TIMEOUT,
+    ) -> None:
         self.controller = controller
         self.cashbox = cashbox
         self.answer_timeout = answer_timeout
@@ -254,8 +268,9 @@ class LinkedMaintenance:
 
     async def clear_alarm(self) -> None:
         try:
-            answer = await self.controller.ask(messages.CLEAR_ALARM, answers={"ALARM"},
-                                               timeout=self.answer_timeout)
+            answer = await self.controller.ask(
+                messages.CLEAR_ALARM, answers={"ALARM"}, timeout=self.answer_timeout
+            )
         except PeripheralError as error:
             raise DeviceError(f"the alarm was not cleared: {error}") from None
         if answer["causes"]:  # latched again at once: the tamper switch is still tripped
@@ -263,5 +278,9 @@ class LinkedMaintenance:
 
     def status(self) -> dict[str, object]:
         state = self.controller.state
-        return {"alarm": alarm_causes(state.alarm) if state.alarm else None, "door_open": state.door_open,
-                "connected": state.up, "owed": 0 if self.cashbox is None else self.cashbox.owed}
+        return {
+            "alarm": alarm_causes(state.alarm) if state.alarm else None,
+            "door_open": state.door_open,
+            "connected": state.up,
+            "owed": 0 if self.cashbox is None else self.cashbox.owed,
+        }

@@ -57,8 +57,15 @@ class TraySensor(Protocol):
 class RenderingPrinter:
     """The store printer as the kiosk's :class:`~kiosk.ports.Printer`."""
 
-    def __init__(self, backend: PrintBackend, render: PageRenderer, *, dpi: int = DPI,
-                 tray: TraySensor | None = None, assume_taken_after: float = 10.0) -> None:
+    def __init__(
+        self,
+        backend: PrintBackend,
+        render: PageRenderer,
+        *,
+        dpi: int = DPI,
+        tray: TraySensor | None = None,
+        assume_taken_after: float = 10.0,
+    ) -> None:
         self.backend = backend
         self.render = render
         self.dpi = dpi
@@ -83,8 +90,9 @@ class RenderingPrinter:
             job = PrintJob(expected.order_id, pages, dpi=self.dpi)
             printed = await self._follow(job)
         except PrinterError as error:
-            log.warning("order %s not printed: %s (%d pages done)", expected.order_id, error.code,
-                        error.pages_done)
+            log.warning(
+                "order %s not printed: %s (%d pages done)", expected.order_id, error.code, error.pages_done
+            )
             raise KioskPrinterError(error.code) from error
         finally:
             for page in pages:

@@ -40,9 +40,16 @@ SidePanel = Callable[[Assembled, KivyScreen], Widget]
 class KioskApp(App):
     title = "koufu kiosk"
 
-    def __init__(self, screen: KivyScreen, workflow: Workflow, *,
-                 side_panel: Callable[[KivyScreen], Widget] | None = None, windowed: bool = False,
-                 sessions: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        screen: KivyScreen,
+        workflow: Workflow,
+        *,
+        side_panel: Callable[[KivyScreen], Widget] | None = None,
+        windowed: bool = False,
+        sessions: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.screen = screen
         self.workflow = workflow
@@ -94,9 +101,15 @@ class KioskApp(App):
         self.stop()
 
 
-def make_app(config: KioskConfig, *, reader: str | None = None, windowed: bool = False,
-             timeouts: Mapping[Step, float] | None = None, sessions: int | None = None,
-             side_panel: SidePanel | None = None) -> tuple[KioskApp, Assembled]:
+def make_app(
+    config: KioskConfig,
+    *,
+    reader: str | None = None,
+    windowed: bool = False,
+    timeouts: Mapping[Step, float] | None = None,
+    sessions: int | None = None,
+    side_panel: SidePanel | None = None,
+) -> tuple[KioskApp, Assembled]:
     """The app of the terminal ``config`` describes, with ``side_panel`` made of its parts beside
     the screen when one is given."""
     screen = KivyScreen()

@@ -26,12 +26,15 @@ def ipaex_gothic() -> Path:
         if place.is_file():
             return place
     if shutil.which("fc-match"):
-        found = subprocess.run(["fc-match", "-f", "%{file}", FONTCONFIG_NAME], capture_output=True,
-                               text=True, check=False).stdout.strip()
+        found = subprocess.run(
+            ["fc-match", "-f", "%{file}", FONTCONFIG_NAME], capture_output=True, text=True, check=False
+        ).stdout.strip()
         if found and Path(found).resolve().name.lower().startswith("ipaexg"):
             return Path(found)
-    raise FontMissing("IPAex Gothic is needed for Japanese text: install fonts-ipaexfont-gothic "
-                      f"(looked in {', '.join(str(p) for p in KNOWN_PLACES)} and asked fc-match)")
+    raise FontMissing(
+        "IPAex Gothic is needed for Japanese text: install fonts-ipaexfont-gothic "
+        f"(looked in {', '.join(str(p) for p in KNOWN_PLACES)} and asked fc-match)"
+    )
 
 
 def use_japanese_font() -> Path:

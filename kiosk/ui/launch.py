@@ -17,8 +17,13 @@ if TYPE_CHECKING:  # Kivy is imported only once its environment is set
     from kiosk.ui.app import SidePanel
 
 
-def launch(config_file: Path, *, reader: str | None = None, windowed: bool = False,
-           side_panel: Callable[[], SidePanel] | None = None) -> int:
+def launch(
+    config_file: Path,
+    *,
+    reader: str | None = None,
+    windowed: bool = False,
+    side_panel: Callable[[], SidePanel] | None = None,
+) -> int:
     """Run the app of the terminal ``config_file`` describes until its window closes; the exit
     status. ``side_panel`` is called once Kivy may be imported."""
     runtime = default_runtime_dir()
@@ -36,8 +41,12 @@ def launch(config_file: Path, *, reader: str | None = None, windowed: bool = Fal
         with only_instance(runtime):
             from kiosk.ui.app import make_app
 
-            app, assembled = make_app(config, reader=reader, windowed=windowed,
-                                      side_panel=side_panel() if side_panel is not None else None)
+            app, assembled = make_app(
+                config,
+                reader=reader,
+                windowed=windowed,
+                side_panel=side_panel() if side_panel is not None else None,
+            )
             try:
                 asyncio.run(app.serve())
             finally:

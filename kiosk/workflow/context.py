@@ -77,6 +77,15 @@ class SessionContext:
     @property
     def personal(self) -> bool:
         """Whether anything about a person is held (false right after :meth:`wipe`)."""
-        return bool(self.certificate or self.session_id or self.offers is not None or self.basket
-                    or self.order_id or self.documents or self.choosing or self.refusal is not None
-                    or self.card is not None or self.link is not None)
+        return bool(
+            self.certificate
+            or self.session_id
+            or self.offers is not None
+            or self.basket
+            or self.order_id
+            or self.documents
+            or self.choosing
+            or self.refusal is not None
+            or self.card is not None
+            or self.link is not None
+        )

@@ -80,19 +80,27 @@ class Approver(Protocol):
 
 
 class Workflow:
-    def __init__(self, steps: Mapping[Step, StepHandler], ui: Approver, *,
-                 timeouts: Mapping[Step, float] | None = None, session_limit: float = SESSION_LIMIT,
-                 clock: Callable[[], float] = time.monotonic, activity: Activity | None = None,
-                 warn_before: float = WARN_BEFORE,
-                 alarms: Callable[[], Awaitable[str]] | None = None) -> None:
+    def __init__(
+        self,
+        steps: Mapping[Step, StepHandler],
+        ui: Approver,
+        *,
+        timeouts: Mapping[Step, float] | None = None,
+        session_limit: float = SESSION_LIMIT,
+        clock: Callable[[], float] = time.monotonic,
+        activity: Activity | None = None,
+        warn_before: float = WARN_BEFORE,
+        alarms: Callable[[], Awaitable[str]] | None = None,
+    ) -> None:
         missing = [step for step in Step if step not in steps]
         if missing:
             raise ValueError(f"no handler for {', '.join(step.value for step in missing)}")
         self.steps = dict(steps)
         self.ui = ui
         # seconds each screen may be left untouched: the step's own, or ``timeouts``' (tests, rehearsals)
-        self.timeouts = {step: limit for step, handler in self.steps.items()
-                         if (limit := timeout_of(handler)) is not None}
+        self.timeouts = {
+            step: limit for step, handler in self.steps.items() if (limit := timeout_of(handler)) is not None
+        }
         self.timeouts.update(timeouts or {})
         self.warned = frozenset(step for step, handler in self.steps.items() if warned_of(handler))
         self.session_limit = session_limit

@@ -36,8 +36,11 @@ def one_per_step(base: type[T], kind: str) -> dict[Step, type[T]]:
         if isinstance(step, Step):
             found.setdefault(step, []).append(cls)
     problems = [f"no {kind} for {step.value}" for step in Step if step not in found]
-    problems += [f"{len(classes)} {kind}s for {step.value}: {', '.join(c.__qualname__ for c in classes)}"
-                 for step, classes in found.items() if len(classes) > 1]
+    problems += [
+        f"{len(classes)} {kind}s for {step.value}: {', '.join(c.__qualname__ for c in classes)}"
+        for step, classes in found.items()
+        if len(classes) > 1
+    ]
     if problems:
         raise NotOnePerStep("; ".join(problems))
     return {step: found[step][0] for step in Step}

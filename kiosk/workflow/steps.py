@@ -86,8 +86,10 @@ _FLOW: dict[tuple[Step, Outcome], Step] = {
     (Step.IDLE, Outcome.MAINTENANCE): Step.MAINTENANCE,
 }
 # the staff's maintenance mode is no resident's session: however it ends, the start screen follows
-_MAINTENANCE = {(Step.MAINTENANCE, outcome): Step.IDLE
-                for outcome in (Outcome.NEXT, Outcome.CANCEL, Outcome.TIMEOUT, Outcome.ERROR)}
+_MAINTENANCE = {
+    (Step.MAINTENANCE, outcome): Step.IDLE
+    for outcome in (Outcome.NEXT, Outcome.CANCEL, Outcome.TIMEOUT, Outcome.ERROR)
+}
 _EVERYWHERE = {Outcome.CANCEL: Step.CANCELLED, Outcome.TIMEOUT: Step.CANCELLED, Outcome.ERROR: Step.FAILED}
 # the ends go back to the start screen by themselves (the end screens time out)
 _AT_THE_ENDS = {(end, Outcome.NEXT): Step.IDLE for end in ENDS}
@@ -98,10 +100,13 @@ NO_CANCEL = frozenset({Step.PRINTING, Step.TAKE_DOCUMENTS})
 
 TRANSITIONS: dict[tuple[Step, Outcome], Step] = {
     **_FLOW,
-    **{(step, outcome): target for step in Step
-       if step not in ENDS and step not in (Step.IDLE, Step.MAINTENANCE)
-       for outcome, target in _EVERYWHERE.items()
-       if not (outcome is Outcome.CANCEL and step in NO_CANCEL)},
+    **{
+        (step, outcome): target
+        for step in Step
+        if step not in ENDS and step not in (Step.IDLE, Step.MAINTENANCE)
+        for outcome, target in _EVERYWHERE.items()
+        if not (outcome is Outcome.CANCEL and step in NO_CANCEL)
+    },
     **_MAINTENANCE,
     (Step.IDLE, Outcome.ERROR): Step.FAILED,
     **_AT_THE_ENDS,

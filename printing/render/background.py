@@ -61,8 +61,9 @@ def background(dpi: int) -> Image.Image:
     small, large = _tiled(_small_cell(dpi), (width, cell)), _tiled(_large_cell(dpi), (width, cell))
     page = Image.new("L", (width, height))
     for row in range(cells.height):
-        latent = cells.crop((0, row, cells.width, row + 1)).resize((cells.width * cell, cell),
-                                                                    Image.Resampling.NEAREST)
+        latent = cells.crop((0, row, cells.width, row + 1)).resize(
+            (cells.width * cell, cell), Image.Resampling.NEAREST
+        )
         page.paste(Image.composite(large, small, latent.crop((0, 0, width, cell))), (0, row * cell))
     return page
 
@@ -73,7 +74,8 @@ def latent_mask(dpi: int) -> Image.Image:
     cell = CELL * unit(dpi)
     cells = _latent_cells(dpi)
     return cells.resize((cells.width * cell, cells.height * cell), Image.Resampling.NEAREST).crop(
-        (0, 0, width, height))
+        (0, 0, width, height)
+    )
 
 
 def _latent_cells(dpi: int) -> Image.Image:
@@ -91,8 +93,14 @@ def _latent_cells(dpi: int) -> Image.Image:
     while top < A4[1]:
         for left in LATENT_COLUMNS:
             x = left - (LATENT_SHIFT if row % 2 else 0.0)
-            draw.text((round(x * fine), round(top * fine)), LATENT_WORD, fill=255, font=glyphs,
-                      stroke_width=stroke, stroke_fill=255)
+            draw.text(
+                (round(x * fine), round(top * fine)),
+                LATENT_WORD,
+                fill=255,
+                font=glyphs,
+                stroke_width=stroke,
+                stroke_fill=255,
+            )
         row, top = row + 1, top + LATENT_ROW_PITCH
     # a cell is latent when the word covers at least a third of it
     return drawing.reduce(SUPERSAMPLE).point(lambda value: 255 if value >= 85 else 0)

@@ -31,8 +31,14 @@ MIN_DPI, MAX_DPI = 150, 1200
 _CONTENT_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
 
 
-def render_document(opened: OpenedDocument, *, trust: Mapping[str, TrustedKey], expected: Binding,
-                    now: dt.datetime, dpi: int = DEFAULT_DPI) -> list[Image.Image]:
+def render_document(
+    opened: OpenedDocument,
+    *,
+    trust: Mapping[str, TrustedKey],
+    expected: Binding,
+    now: dt.datetime,
+    dpi: int = DEFAULT_DPI,
+) -> list[Image.Image]:
     """The pages of ``opened`` as A4 greyscale images (mode ``L``) at ``dpi`` (300; 600 works too).
 
     Raises :class:`RenderRefused` (nothing drawn) if the signer is not trusted at ``now`` for the
@@ -49,9 +55,14 @@ def render_document(opened: OpenedDocument, *, trust: Mapping[str, TrustedKey], 
     base = background(dpi)
     images = []
     for page, body in enumerate(bodies, start=1):
-        facts = PageFacts(document.content, page, document.pages,
-                          document.issue_number.page(page, document.pages), opened.verification_code,
-                          PagePayload.of(opened, page).encode())
+        facts = PageFacts(
+            document.content,
+            page,
+            document.pages,
+            document.issue_number.page(page, document.pages),
+            opened.verification_code,
+            PagePayload.of(opened, page).encode(),
+        )
         sheet = Sheet(base, dpi)
         try:
             draw_page(sheet, facts, body)
@@ -61,8 +72,9 @@ def render_document(opened: OpenedDocument, *, trust: Mapping[str, TrustedKey], 
     return images
 
 
-def check_again(opened: OpenedDocument, *, trust: Mapping[str, TrustedKey], expected: Binding,
-                now: dt.datetime) -> None:
+def check_again(
+    opened: OpenedDocument, *, trust: Mapping[str, TrustedKey], expected: Binding, now: dt.datetime
+) -> None:
     """The signer, the signature, the printed verification code and the binding, once more;
     :class:`RenderRefused` naming the failed check otherwise."""
     try:
@@ -89,7 +101,8 @@ def _bodies(opened: OpenedDocument) -> list[PageBody]:
         raise _unfit(error) from None
     if len(bodies) != document.pages:
         raise UnrenderableDocument(
-            f"the layout makes {len(bodies)} page(s), the document says {document.pages}")
+            f"the layout makes {len(bodies)} page(s), the document says {document.pages}"
+        )
     return bodies
 
 

@@ -42,8 +42,13 @@ def font_path(face: Face) -> Path:
     fc_match = shutil.which("fc-match")
     if fc_match is not None:
         try:
-            answer = subprocess.run([fc_match, "-f", "%{family}\n%{file}", face.family], capture_output=True,
-                                    text=True, timeout=10, check=True).stdout
+            answer = subprocess.run(
+                [fc_match, "-f", "%{family}\n%{file}", face.family],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=True,
+            ).stdout
         except (OSError, subprocess.SubprocessError):
             answer = ""
         families, _, file = answer.partition("\n")

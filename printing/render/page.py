@@ -58,30 +58,54 @@ def draw_page(sheet: Sheet, facts: PageFacts, body: PageBody) -> None:
     """One whole page on ``sheet`` (already holding the background)."""
     municipality = facts.content["municipality"]
     draw_microtext_frame(sheet, FRAME, f"{municipality['name']}{facts.page_number}")
-    sheet.text(16.0, HEADER_Y, f"{municipality['prefecture']}{municipality['name']}", Face.GOTHIC, 3.2,
-               fixed=True)  # the municipality's name, mayor and wording are the form's, not a resident's
+    sheet.text(
+        16.0, HEADER_Y, f"{municipality['prefecture']}{municipality['name']}", Face.GOTHIC, 3.2, fixed=True
+    )  # the municipality's name, mayor and wording are the form's, not a resident's
     sheet.text(194.0, HEADER_Y, f"交付番号　{facts.page_number}", Face.GOTHIC, 2.8, anchor="rm")
     sheet.spaced_text(105.0, TITLE_Y, facts.content["title"], Face.GOTHIC, 7.0, spacing=2.2)
     body(sheet, BODY)
     if facts.last:
         _certification(sheet, facts.content)
     else:
-        sheet.text(CERTIFICATION.right, CERTIFICATION.y + 3.0, "（次頁に続く）", Face.GOTHIC, 3.0,
-                   anchor="rm", fixed=True)
-    draw_verification_block(sheet, VERIFICATION, facts.payload, facts.verification_code, facts.page_number,
-                            facts.page_of)
+        sheet.text(
+            CERTIFICATION.right,
+            CERTIFICATION.y + 3.0,
+            "（次頁に続く）",
+            Face.GOTHIC,
+            3.0,
+            anchor="rm",
+            fixed=True,
+        )
+    draw_verification_block(
+        sheet, VERIFICATION, facts.payload, facts.verification_code, facts.page_number, facts.page_of
+    )
 
 
 def _certification(sheet: Sheet, content: Mapping[str, Any]) -> None:
     """認証文, the date, the mayor and the official seal."""
     area = CERTIFICATION
-    sheet.text(area.x + 4.0, area.y + 3.0, content["certification"], Face.MINCHO, 3.6, max_width=area.w - 8.0,
-               fixed=True)
+    sheet.text(
+        area.x + 4.0,
+        area.y + 3.0,
+        content["certification"],
+        Face.MINCHO,
+        3.6,
+        max_width=area.w - 8.0,
+        fixed=True,
+    )
     sheet.text(area.x + 10.0, area.y + 11.0, content["certified_on"], Face.MINCHO, 3.6)
     seal_x = area.right + 2.0 - OFFICIAL_SEAL / 2
     seal_y = area.y + 19.5
     name_right = seal_x - OFFICIAL_SEAL / 2 - 1.5
-    sheet.text(name_right, seal_y, content["municipality"]["mayor"], Face.MINCHO, 4.6, anchor="rm",
-               max_width=name_right - area.x - 30.0, fixed=True)
+    sheet.text(
+        name_right,
+        seal_y,
+        content["municipality"]["mayor"],
+        Face.MINCHO,
+        4.6,
+        anchor="rm",
+        max_width=name_right - area.x - 30.0,
+        fixed=True,
+    )
     draw_official_seal(sheet, seal_x, seal_y, official_seal_text(content["municipality"]["name"]))
     sheet.text(area.x + 4.0, area.bottom - 1.5, "（公印は電子公印です）", Face.GOTHIC, 2.2, fixed=True)

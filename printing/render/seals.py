@@ -63,8 +63,9 @@ def _characters(mask: Image.Image, text: str, box: tuple[int, int, int, int], ga
     if not text:
         return
     columns = _column_count(len(text))
-    per_column = [len(text) // columns + (1 if index < len(text) % columns else 0)
-                  for index in range(columns)]
+    per_column = [
+        len(text) // columns + (1 if index < len(text) % columns else 0) for index in range(columns)
+    ]
     left, top, right, bottom = box
     column_width = (right - left) / columns
     position = 0
@@ -73,8 +74,12 @@ def _characters(mask: Image.Image, text: str, box: tuple[int, int, int, int], ga
         cell_height = (bottom - top) / count
         for row in range(count):
             y0 = top + row * cell_height
-            cell = (round(x0) + gap, round(y0) + gap,
-                    round(x0 + column_width) - gap, round(y0 + cell_height) - gap)
+            cell = (
+                round(x0) + gap,
+                round(y0) + gap,
+                round(x0 + column_width) - gap,
+                round(y0 + cell_height) - gap,
+            )
             _glyph(mask, text[position], cell)
             position += 1
 
@@ -86,8 +91,14 @@ def _glyph(mask: Image.Image, char: str, cell: tuple[int, int, int, int]) -> Non
         return
     em = max(8, max(width, height))
     glyph = Image.new("L", (em * 2, em * 2), 0)
-    ImageDraw.Draw(glyph).text((em // 2, em // 2), char, fill=255, font=font(Face.MINCHO, em),
-                               stroke_width=max(1, em // 28), stroke_fill=255)
+    ImageDraw.Draw(glyph).text(
+        (em // 2, em // 2),
+        char,
+        fill=255,
+        font=font(Face.MINCHO, em),
+        stroke_width=max(1, em // 28),
+        stroke_fill=255,
+    )
     ink = glyph.getbbox()
     if ink is None:
         return

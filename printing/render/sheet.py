@@ -80,9 +80,20 @@ class Sheet:
         """The largest size up to ``size_mm`` at which ``text`` is at most ``max_width`` wide."""
         return self.mm(_fit_px(text, face, self.font_px(size_mm), self.px(max_width)))
 
-    def text(self, x: float, y: float, text: str, face: Face = Face.MINCHO, size: float = 3.5, *,
-             anchor: str = "lm", fill: int = BLACK, max_width: float | None = None,
-             stroke: float = 0.0, fixed: bool = False) -> None:
+    def text(
+        self,
+        x: float,
+        y: float,
+        text: str,
+        face: Face = Face.MINCHO,
+        size: float = 3.5,
+        *,
+        anchor: str = "lm",
+        fill: int = BLACK,
+        max_width: float | None = None,
+        stroke: float = 0.0,
+        fixed: bool = False,
+    ) -> None:
         """``text`` at (x, y) in mm, Pillow's ``anchor`` (default left, vertical middle); shrunk to
         ``max_width`` when given; ``stroke`` thickens the glyphs (a bolder look, in mm).
 
@@ -101,11 +112,19 @@ class Sheet:
             return
         if max_width is not None:
             size = self.fitted_size(text, face, size, max_width)
-        self.draw.text((self.px(x), self.px(y)), text, fill=fill, font=font(face, self.font_px(size)),
-                       anchor=anchor, stroke_width=self.px(stroke), stroke_fill=fill)
+        self.draw.text(
+            (self.px(x), self.px(y)),
+            text,
+            fill=fill,
+            font=font(face, self.font_px(size)),
+            anchor=anchor,
+            stroke_width=self.px(stroke),
+            stroke_fill=fill,
+        )
 
-    def spaced_text(self, cx: float, y: float, text: str, face: Face, size: float, spacing: float,
-                    fill: int = BLACK) -> None:
+    def spaced_text(
+        self, cx: float, y: float, text: str, face: Face, size: float, spacing: float, fill: int = BLACK
+    ) -> None:
         """``text`` centred on ``cx`` with ``spacing`` mm between characters (見出しの字間)."""
         widths = [self.text_width(char, face, size) for char in text]
         total = sum(widths) + spacing * (len(text) - 1)
@@ -114,10 +133,12 @@ class Sheet:
             self.text(x, y, char, face, size, anchor="lm", fill=fill, fixed=True)
             x += width + spacing
 
-    def line(self, x0: float, y0: float, x1: float, y1: float, width: float = HAIRLINE,
-             fill: int = BLACK) -> None:
-        self.draw.line((self.px(x0), self.px(y0), self.px(x1), self.px(y1)), fill=fill,
-                       width=max(1, self.px(width)))
+    def line(
+        self, x0: float, y0: float, x1: float, y1: float, width: float = HAIRLINE, fill: int = BLACK
+    ) -> None:
+        self.draw.line(
+            (self.px(x0), self.px(y0), self.px(x1), self.px(y1)), fill=fill, width=max(1, self.px(width))
+        )
 
     def frame(self, box: Box, width: float = HAIRLINE, fill: int = BLACK) -> None:
         self.draw.rectangle(self.pixels(box), outline=fill, width=max(1, self.px(width)))
@@ -126,8 +147,9 @@ class Sheet:
         self.draw.rectangle(self.pixels(box), fill=value)
 
     def rounded_frame(self, box: Box, radius: float, width: float = RULE, fill: int = BLACK) -> None:
-        self.draw.rounded_rectangle(self.pixels(box), radius=self.px(radius), outline=fill,
-                                    width=max(1, self.px(width)))
+        self.draw.rounded_rectangle(
+            self.pixels(box), radius=self.px(radius), outline=fill, width=max(1, self.px(width))
+        )
 
     def paste(self, image: Image.Image, x: float, y: float) -> None:
         """``image`` (mode ``L``, opaque) with its top-left corner at (x, y) mm."""
@@ -144,15 +166,17 @@ class Sheet:
 
 
 @functools.lru_cache(maxsize=1024)
-def _form_text(text: str, face: Face, size_px: int, anchor: str,
-               stroke_px: int) -> tuple[Image.Image, int, int]:
+def _form_text(
+    text: str, face: Face, size_px: int, anchor: str, stroke_px: int
+) -> tuple[Image.Image, int, int]:
     """A form's text drawn once as a mask (255 = ink), with its offset from the anchor point."""
     glyphs = font(face, size_px)
     bbox = glyphs.getbbox(text, anchor=anchor, stroke_width=stroke_px)
     left, top, right, bottom = (int(edge) for edge in bbox)
     mask = Image.new("L", (max(1, right - left), max(1, bottom - top)), 0)
-    ImageDraw.Draw(mask).text((-left, -top), text, fill=255, font=glyphs, anchor=anchor,
-                              stroke_width=stroke_px, stroke_fill=255)
+    ImageDraw.Draw(mask).text(
+        (-left, -top), text, fill=255, font=glyphs, anchor=anchor, stroke_width=stroke_px, stroke_fill=255
+    )
     return mask, left, top
 
 

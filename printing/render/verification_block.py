@@ -18,8 +18,10 @@ from printing.render.sheet import HAIRLINE, WHITE, Box, Sheet
 MODULE = 0.34  # mm
 QUIET_ZONE = 4  # modules
 CODE_LABEL = "検証コード"
-HINT = ("真正性の確認：QRコードを読み取るか、検証サイトで交付番号と検証コードを入力してください。",
-        "発行した市区町村の電子署名と、この用紙が交付されたことを確かめられます。")
+HINT = (
+    "真正性の確認：QRコードを読み取るか、検証サイトで交付番号と検証コードを入力してください。",
+    "発行した市区町村の電子署名と、この用紙が交付されたことを確かめられます。",
+)
 
 
 def qr_image(payload: str, module_px: int) -> Image.Image:
@@ -38,8 +40,9 @@ def _bordered(matrix: tuple[bytearray, ...]) -> list[list[int]]:
     return rows + [blank] * QUIET_ZONE
 
 
-def draw_verification_block(sheet: Sheet, area: Box, payload: str, code: str, page_number: str,
-                            page_of: str) -> None:
+def draw_verification_block(
+    sheet: Sheet, area: Box, payload: str, code: str, page_number: str, page_of: str
+) -> None:
     """The block in ``area``: white, a rule above, the QR code on the left, the texts beside it."""
     sheet.fill(area)
     sheet.line(area.x, area.y, area.right, area.y, HAIRLINE)

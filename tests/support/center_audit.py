@@ -18,7 +18,8 @@ def alarms_audited(stack: DevStack, terminal_id: str) -> list[tuple[str, str]]:
             rows = connection.execute(
                 sa.select(audit_log.c.outcome, audit_log.c.reason)
                 .where(audit_log.c.event == "terminal_alarm", audit_log.c.terminal_id == terminal_id)
-                .order_by(audit_log.c.seq)).all()
+                .order_by(audit_log.c.seq)
+            ).all()
     finally:
         engine.dispose()
     return [(row.outcome, row.reason) for row in rows]

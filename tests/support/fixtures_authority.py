@@ -22,8 +22,7 @@ NOW = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.UTC)
 
 @pytest.fixture(scope="module")
 def cas(tmp_path_factory: pytest.TempPathFactory) -> TestAuthority:
-    return TestAuthority.load_or_create(tmp_path_factory.mktemp("ca"), now=NOW,
-                                        key_factory=reused_ca_keys())
+    return TestAuthority.load_or_create(tmp_path_factory.mktemp("ca"), now=NOW, key_factory=reused_ca_keys())
 
 
 @pytest.fixture

@@ -102,16 +102,23 @@ class CupsServer:
 
     def run(self, *command: str) -> str:
         """A CUPS command-line tool against this server (``-h`` added); its output."""
-        result = subprocess.run([command[0], "-h", self.server, *command[1:]], capture_output=True,
-                                text=True, timeout=30, env={**os.environ, "LANG": "C"}, check=False)
+        result = subprocess.run(
+            [command[0], "-h", self.server, *command[1:]],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**os.environ, "LANG": "C"},
+            check=False,
+        )
         assert result.returncode == 0, f"{command[0]} failed: {result.stderr}\n{self.log_tail()}"
         return result.stdout
 
     def add_printer(self, mode: str, *, policy: str = "stop-printer") -> str:
         """A new raw queue for ``kioskprinter:/mode``, enabled and accepting; its name."""
         name = f"{mode.replace('-', '_')}_{next(self._names)}"
-        self.run("lpadmin", "-p", name, "-v", f"kioskprinter:/{mode}", "-o", f"printer-error-policy={policy}",
-                 "-E")
+        self.run(
+            "lpadmin", "-p", name, "-v", f"kioskprinter:/{mode}", "-o", f"printer-error-policy={policy}", "-E"
+        )
         return name
 
     def runs(self, title: str) -> list[str]:
@@ -138,8 +145,15 @@ def _free_port() -> int:
 def _configure(root: Path, port: int) -> Path:
     """Directories and configuration of a private cupsd under ``root``; its outputs directory."""
     server_root, server_bin, outputs = root / "etc", root / "bin", root / "outputs"
-    for directory in (server_root, server_bin / "backend", root / "spool" / "tmp", root / "cache",
-                      root / "state", root / "log", outputs):
+    for directory in (
+        server_root,
+        server_bin / "backend",
+        root / "spool" / "tmp",
+        root / "cache",
+        root / "state",
+        root / "log",
+        outputs,
+    ):
         directory.mkdir(parents=True)
     root.chmod(0o755)
     for part in ("filter", "daemon", "cgi-bin", "notifier", "monitor", "driver"):
@@ -150,23 +164,60 @@ def _configure(root: Path, port: int) -> Path:
     backend.write_text(BACKEND.replace("@OUTPUTS@", str(outputs)))
     backend.chmod(0o700)  # run as the server's own user (root here), so it can write the outputs
     group = grp.getgrgid(os.getgid()).gr_name
-    (server_root / "cups-files.conf").write_text("\n".join([
-        f"ServerRoot {server_root}", f"ServerBin {server_bin}", "DataDir /usr/share/cups",
-        f"RequestRoot {root / 'spool'}", f"TempDir {root / 'spool' / 'tmp'}", f"CacheDir {root / 'cache'}",
-        f"StateDir {root / 'state'}", f"ErrorLog {root / 'log' / 'error_log'}",
-        f"AccessLog {root / 'log' / 'access_log'}", f"PageLog {root / 'log' / 'page_log'}",
-        f"SystemGroup {group}", ""]))
-    (server_root / "cupsd.conf").write_text("\n".join([
-        f"Listen 127.0.0.1:{port}", "LogLevel debug", "Browsing No", "WebInterface No",
-        "DefaultAuthType None", "PreserveJobHistory Yes", "JobRetryLimit 0", "MaxJobs 0",
-        "<Location />", "  Order allow,deny", "  Allow from 127.0.0.1", "</Location>",
-        "<Policy default>", "  <Limit All>", "    Order deny,allow", "  </Limit>", "</Policy>", ""]))
+    (server_root / "cups-files.conf").write_text(
+        "\n".join(
+            [
+                f"ServerRoot {server_root}",
+                f"ServerBin {server_bin}",
+                "DataDir /usr/share/cups",
+                f"RequestRoot {root / 'spool'}",
+                f"TempDir {root / 'spool' / 'tmp'}",
+                f"CacheDir {root / 'cache'}",
+                f"StateDir {root / 'state'}",
+                f"ErrorLog {root / 'log' / 'error_log'}",
+                f"AccessLog {root / 'log' / 'access_log'}",
+                f"PageLog {root / 'log' / 'page_log'}",
+                f"SystemGroup {group}",
+                "",
+            ]
+        )
+    )
+    (server_root / "cupsd.conf").write_text(
+        "\n".join(
+            [
+                f"Listen 127.0.0.1:{port}",
+                "LogLevel debug",
+                "Browsing No",
+                "WebInterface No",
+                "DefaultAuthType None",
+                "PreserveJobHistory Yes",
+                "JobRetryLimit 0",
+                "MaxJobs 0",
+                "<Location />",
+                "  Order allow,deny",
+                "  Allow from 127.0.0.1",
+                "</Location>",
+                "<Policy default>",
+                "  <Limit All>",
+                "    Order deny,allow",
+                "  </Limit>",
+                "</Policy>",
+                "",
+            ]
+        )
+    )
     return outputs
 
 
 def _running(server: str) -> bool:
-    result = subprocess.run(["lpstat", "-h", server, "-r"], capture_output=True, text=True, timeout=10,
-                            env={**os.environ, "LANG": "C"}, check=False)
+    result = subprocess.run(
+        ["lpstat", "-h", server, "-r"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        env={**os.environ, "LANG": "C"},
+        check=False,
+    )
     return result.returncode == 0 and "is running" in result.stdout
 
 

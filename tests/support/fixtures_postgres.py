@@ -46,8 +46,16 @@ from devtools.postgres import (
 )
 
 __all__ = [
-    "DIR_PREFIX", "HOST", "INSTALL_HINT", "MAX_CONNECTIONS", "SERVER_SETTINGS", "SUPERUSER",
-    "TEST_ROLE", "PostgresServer", "find_binaries", "start_server",
+    "DIR_PREFIX",
+    "HOST",
+    "INSTALL_HINT",
+    "MAX_CONNECTIONS",
+    "SERVER_SETTINGS",
+    "SUPERUSER",
+    "TEST_ROLE",
+    "PostgresServer",
+    "find_binaries",
+    "start_server",
 ]
 
 _STASH_KEY = pytest.StashKey["PostgresServer"]()

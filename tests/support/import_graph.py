@@ -115,12 +115,17 @@ class Rules:
         package, other = module.split(".")[0], target.split(".")[0]
         if package == other:
             return True
-        return any(target == allowed or target.startswith(allowed + ".")
-                   for allowed in self.allowed.get(package, ()))
+        return any(
+            target == allowed or target.startswith(allowed + ".") for allowed in self.allowed.get(package, ())
+        )
 
     def breaches(self, graph: Graph) -> list[tuple[str, str]]:
-        return sorted((module, target) for module, targets in graph.items() for target in targets
-                      if module.split(".")[0] in self.allowed and not self.may_import(module, target))
+        return sorted(
+            (module, target)
+            for module, targets in graph.items()
+            for target in targets
+            if module.split(".")[0] in self.allowed and not self.may_import(module, target)
+        )
 
 
 ROW = re.compile(r"^\|\s*`(?P<package>[a-z_]+)`\s*\|(?P<allowed>[^|]*)\|")

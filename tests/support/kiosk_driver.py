@@ -58,8 +58,12 @@ def new_card(world: World, directory: Path, pool: str = "ordinary") -> Card:
     person = next(p for p in getattr(world.town.people, pool) if p.resident_id not in world.used)
     world.used.add(person.resident_id)
     path = directory / f"card-{person.resident_id}.json"
-    issue_card(path, authority_dir=world.stack.authority_dir, authority_db=world.stack.authority_db,
-               holder=Holder(municipality=CODE))
+    issue_card(
+        path,
+        authority_dir=world.stack.authority_dir,
+        authority_db=world.stack.authority_db,
+        holder=Holder(municipality=CODE),
+    )
     reader = InProcessReader()
     reader.insert(VirtualCard.open(path))
     reading = HolderAuthentication(reader.connect()).read()
@@ -124,8 +128,12 @@ class Kiosk:
             if self.screen.current is not Step.PIN:
                 return self.screen.view()
             view = self.screen.view()
-            if view.get("locked") or (view.get("wrong") and view.get("entered") == 0
-                                      and view.get("busy") is None and view.get("tries") != wrong_before):
+            if view.get("locked") or (
+                view.get("wrong")
+                and view.get("entered") == 0
+                and view.get("busy") is None
+                and view.get("tries") != wrong_before
+            ):
                 return view
         raise AssertionError("the PIN step did not answer")
 
@@ -167,9 +175,22 @@ class Kiosk:
     async def reach(self, card: Card, step: Step, *, paid: int = 0) -> None:
         """Drive a resident along the usual path (a household copy of the holder) until ``step``'s
         screen is shown (at payment, ``paid`` yen are dropped first)."""
-        path = [Step.IDLE, Step.LANGUAGE, Step.PLACE_CARD, Step.WHOSE, Step.PIN, Step.TAKE_CARD,
-                Step.CERTIFICATE_TYPE, Step.OPTIONS, Step.COPIES, Step.CONFIRM, Step.PAYMENT,
-                Step.PRINTING, Step.TAKE_DOCUMENTS, Step.DONE]
+        path = [
+            Step.IDLE,
+            Step.LANGUAGE,
+            Step.PLACE_CARD,
+            Step.WHOSE,
+            Step.PIN,
+            Step.TAKE_CARD,
+            Step.CERTIFICATE_TYPE,
+            Step.OPTIONS,
+            Step.COPIES,
+            Step.CONFIRM,
+            Step.PAYMENT,
+            Step.PRINTING,
+            Step.TAKE_DOCUMENTS,
+            Step.DONE,
+        ]
         gestures = {
             Step.IDLE: lambda: self.screen.press("start"),
             Step.LANGUAGE: lambda: self.screen.press("language", "ja"),
@@ -193,8 +214,9 @@ class Kiosk:
             if current is Step.PRINTING:
                 await self.screen.wait_for(Step.TAKE_DOCUMENTS)
                 continue
-            await self.screen.wait_for(current, lambda v, c=current: c in (Step.IDLE, Step.PLACE_CARD)
-                                       or bool(v))
+            await self.screen.wait_for(
+                current, lambda v, c=current: c in (Step.IDLE, Step.PLACE_CARD) or bool(v)
+            )
             gestures[current]()
         await self.screen.wait_for(step)
         if step is Step.PAYMENT and paid:
@@ -216,15 +238,27 @@ class Kiosk:
         await self.screen.wait_for(Step.MAINTENANCE, lambda v: v.get("entered") == len(code))
         self.screen.press("ok")
         return await self.screen.wait_for(
-            Step.MAINTENANCE, lambda v: v.get("unlocked") or (v.get("wrong") and v.get("entered") == 0))
+            Step.MAINTENANCE, lambda v: v.get("unlocked") or (v.get("wrong") and v.get("entered") == 0)
+        )
 
 
 @contextmanager
-def kiosk(world: World, terminal_id: str, directory: Path, *, reader: CardReader | None = None,
-          timeouts: dict[Step, float] | None = None, session_limit: float | None = None,
-          remind_every: float = 0.2, journal: Path | None = None, seconds_per_page: float = 0.0,
-          center_url: str | None = None, enrolled: EnrolledTerminal | None = None,
-          printer: Printer | None = None, rig: Rig | None = None) -> Iterator[Kiosk]:
+def kiosk(
+    world: World,
+    terminal_id: str,
+    directory: Path,
+    *,
+    reader: CardReader | None = None,
+    timeouts: dict[Step, float] | None = None,
+    session_limit: float | None = None,
+    remind_every: float = 0.2,
+    journal: Path | None = None,
+    seconds_per_page: float = 0.0,
+    center_url: str | None = None,
+    enrolled: EnrolledTerminal | None = None,
+    printer: Printer | None = None,
+    rig: Rig | None = None,
+) -> Iterator[Kiosk]:
     if enrolled is None:  # a newly enrolled terminal; else the same terminal, restarted
         enrolled, client = world.terminal(terminal_id)
     else:
@@ -246,16 +280,37 @@ def kiosk(world: World, terminal_id: str, directory: Path, *, reader: CardReader
         sessions.append(KioskSession(client, world.trust))
         return sessions[-1]
 
-    terminal = Terminal(screen, ReaderSlot(reader, poll=0.05), cashbox, store_printer or printer, reminder,
-                        session, journal, remind_every=remind_every,
-                        guard=None if rig is None else rig.guard,
-                        maintenance=StandInMaintenance() if rig is None else rig.maintenance,
-                        staff_code=STAFF_CODE_HASH)
-    workflow = workflow_for(terminal, timeouts=timeouts,
-                            **({} if session_limit is None else {"session_limit": session_limit}))
+    terminal = Terminal(
+        screen,
+        ReaderSlot(reader, poll=0.05),
+        cashbox,
+        store_printer or printer,
+        reminder,
+        session,
+        journal,
+        remind_every=remind_every,
+        guard=None if rig is None else rig.guard,
+        maintenance=StandInMaintenance() if rig is None else rig.maintenance,
+        staff_code=STAFF_CODE_HASH,
+    )
+    workflow = workflow_for(
+        terminal, timeouts=timeouts, **({} if session_limit is None else {"session_limit": session_limit})
+    )
     try:
-        yield Kiosk(screen, reader, cashbox, printer, reminder, journal, client, terminal, workflow, enrolled,
-                    sessions, rig)
+        yield Kiosk(
+            screen,
+            reader,
+            cashbox,
+            printer,
+            reminder,
+            journal,
+            client,
+            terminal,
+            workflow,
+            enrolled,
+            sessions,
+            rig,
+        )
     finally:
         client.close()
 

@@ -36,8 +36,14 @@ class Rig:
     def names(self) -> list[str]:
         return [event.name for event in list(self.events)]
 
-    def wait_for_event(self, name: str, timeout: float = 10.0, *, after: int = 0,
-                       where: Callable[[Event], bool] = lambda _e: True) -> Event:
+    def wait_for_event(
+        self,
+        name: str,
+        timeout: float = 10.0,
+        *,
+        after: int = 0,
+        where: Callable[[Event], bool] = lambda _e: True,
+    ) -> Event:
         """The first event ``name`` (from the ``after``-th on) that ``where`` accepts."""
         found: list[Event] = []
 

@@ -16,8 +16,12 @@ ISSUED_AT = dt.datetime(2026, 11, 23, 10, 15, 30, tzinfo=JST)
 ISSUE = IssueNumber(dt.date(2026, 11, 23), CHIYODA, TERMINAL, 1, 42)
 CANARY = "カナリア山田花子-CANARY-7f3a9c"
 HOLDER_DER = b"0\x82\x04\x00 the resident's user-authentication certificate"
-EXPECTED = Binding(order_id="ORD-20261123-000017", session_id="6f1c2f0e-8a43-4b7e-9d2a-0c5e1f3b7a91",
-                   terminal_id=TERMINAL, holder_certificate=Binding.holder_hash(HOLDER_DER))
+EXPECTED = Binding(
+    order_id="ORD-20261123-000017",
+    session_id="6f1c2f0e-8a43-4b7e-9d2a-0c5e1f3b7a91",
+    terminal_id=TERMINAL,
+    holder_certificate=Binding.holder_hash(HOLDER_DER),
+)
 
 
 def make_document(*, binding: Binding = EXPECTED, issue: IssueNumber = ISSUE, **changes: Any) -> Document:
@@ -29,9 +33,14 @@ def make_document(*, binding: Binding = EXPECTED, issue: IssueNumber = ISSUE, **
         "issued_at": ISSUED_AT,
         "binding": binding,
         "pages": 2,
-        "content": {"name": CANARY, "address": "東京都千代田区九段南1-2-1",
-                    "household": [{"name": CANARY, "relation": "世帯主", "born": "1980-04-01"}],
-                    "fee_yen": 200, "remarks": None, "seal_registered": False},
+        "content": {
+            "name": CANARY,
+            "address": "東京都千代田区九段南1-2-1",
+            "household": [{"name": CANARY, "relation": "世帯主", "born": "1980-04-01"}],
+            "fee_yen": 200,
+            "remarks": None,
+            "seal_registered": False,
+        },
     }
     fields.update(changes)
     return Document(**fields)

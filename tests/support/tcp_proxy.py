@@ -95,12 +95,16 @@ class TcpProxy:
     def __enter__(self) -> TcpProxy:
         self._process = subprocess.Popen(
             [sys.executable, str(Path(__file__)), str(self.target_port), self.plan.to_json()],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         self.port = int(self._say("port"))
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         assert self._process is not None
         with contextlib.suppress(OSError, ValueError):
             self._say("quit")
@@ -208,9 +212,14 @@ class _Proxy:
                 self._open.discard(side)
                 side.close()
 
-    async def _forward(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter,
-                       server_reader: asyncio.StreamReader, server_writer: asyncio.StreamWriter,
-                       fate: Fate) -> None:
+    async def _forward(
+        self,
+        client_reader: asyncio.StreamReader,
+        client_writer: asyncio.StreamWriter,
+        server_reader: asyncio.StreamReader,
+        server_writer: asyncio.StreamWriter,
+        fate: Fate,
+    ) -> None:
         request = _RequestWatch() if fate is Fate.RESET_AFTER_REQUEST else None
         upstream = asyncio.ensure_future(_pump(client_reader, server_writer, request=request))
         downstream = asyncio.ensure_future(_pump(server_reader, client_writer, held=request))
@@ -230,8 +239,13 @@ class _Proxy:
             await asyncio.gather(upstream, downstream, return_exceptions=True)
 
 
-async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *,
-                request: _RequestWatch | None = None, held: _RequestWatch | None = None) -> None:
+async def _pump(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    *,
+    request: _RequestWatch | None = None,
+    held: _RequestWatch | None = None,
+) -> None:
     """Copy ``reader`` to ``writer`` until either ends. Client to server, with a ``request`` to
     follow: only until the request is complete. Server to client: nothing once the ``held``
     request was seen."""
@@ -286,8 +300,12 @@ async def _run(target_port: int, plan: Plan) -> None:
             proxy.down = False
         answer = {
             "port": port,
-            "counts": json.dumps({"accepted": proxy.accepted,
-                                  "outcomes": {fate.value: n for fate, n in proxy.outcomes.items()}}),
+            "counts": json.dumps(
+                {
+                    "accepted": proxy.accepted,
+                    "outcomes": {fate.value: n for fate, n in proxy.outcomes.items()},
+                }
+            ),
         }.get(command, "ok")
         print(answer, flush=True)
         if command == "quit":

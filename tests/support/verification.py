@@ -36,8 +36,9 @@ class Issued:
 
     def rendered(self, trust: TrustList, dpi: int = 300) -> list[Image.Image]:
         """The pages as the kiosk's printer gets them."""
-        return render_document(self.document, trust=trust, expected=self.binding,
-                               now=dt.datetime.now(dt.UTC), dpi=dpi)
+        return render_document(
+            self.document, trust=trust, expected=self.binding, now=dt.datetime.now(dt.UTC), dpi=dpi
+        )
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,14 @@ class Copies:
     keys_file: Path  # the published keys, with the municipality's name
 
 
-def issue(world: World, terminal: EnrolledTerminal, client: CenterClient, *, printed: bool = False,
-          void: bool = False) -> Issued:
+def issue(
+    world: World,
+    terminal: EnrolledTerminal,
+    client: CenterClient,
+    *,
+    printed: bool = False,
+    void: bool = False,
+) -> Issued:
     """A resident's seal registration certificate, ordered at a kiosk and opened as it would print it."""
     resident = world.resident()
     session_id = authenticate(world, client, resident)
@@ -61,16 +68,20 @@ def issue(world: World, terminal: EnrolledTerminal, client: CenterClient, *, pri
     if void:
         assert client.void(order.order_id, "cancelled").state == "voided"
     assert document.document.content["body"]["name"] == resident.name
-    binding = Binding(order.order_id, session_id, terminal.terminal_id,
-                      Binding.holder_hash(resident.certificate))
+    binding = Binding(
+        order.order_id, session_id, terminal.terminal_id, Binding.holder_hash(resident.certificate)
+    )
     return Issued(PagePayload.of(document, 1), document, binding, resident.name)
 
 
 def issue_copies(world: World, directory: Path, terminal_id: str) -> Copies:
     terminal, client = world.terminal(terminal_id)
     try:
-        copies = [issue(world, terminal, client, printed=True), issue(world, terminal, client, void=True),
-                  issue(world, terminal, client)]
+        copies = [
+            issue(world, terminal, client, printed=True),
+            issue(world, terminal, client, void=True),
+            issue(world, terminal, client),
+        ]
     finally:
         client.close()
     published = json.loads((world.town.directory / municipal_service.PUBLIC_KEY_FILE).read_text())
@@ -81,5 +92,11 @@ def issue_copies(world: World, directory: Path, terminal_id: str) -> Copies:
 
 def koufu_verify(*args: str | Path) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "koufu", "verify", *map(str, args)], capture_output=True,
-                          text=True, env=environment, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "koufu", "verify", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+        check=False,
+    )

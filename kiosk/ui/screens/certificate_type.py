@@ -29,8 +29,14 @@ class CertificateTypeScreen(StepScreen):
         else:
             why = refusal_words(self.catalog, {"code": str(item["reason"])}) if item["reason"] else ""
             words = f"{name}  ({self.say('certificate_type.unavailable')})\n{why}"
-        button = KioskButton(action="choose", value=item["type"], text=words, muted=not item["available"],
-                             font_size=26 if item["available"] else 21, height=130)
+        button = KioskButton(
+            action="choose",
+            value=item["type"],
+            text=words,
+            muted=not item["available"],
+            font_size=26 if item["available"] else 21,
+            height=130,
+        )
         button.bind(on_release=lambda b: self.press(b.action, b.value))
         return button
 

@@ -14,9 +14,14 @@ class ConfirmScreen(StepScreen):
     def refresh(self) -> None:
         view = self.view
         self.ids.basket_items.text = "\n".join(
-            self.say("confirm.item", name=certificate_name(self.catalog, item["type"]), copies=item["copies"],
-                     fee=item["fee"])
-            for item in view.get("items", []))
+            self.say(
+                "confirm.item",
+                name=certificate_name(self.catalog, item["type"]),
+                copies=item["copies"],
+                fee=item["fee"],
+            )
+            for item in view.get("items", [])
+        )
         self.ids.total.text = self.say("confirm.total", fee=view["total"]) if "total" in view else ""
         can_add = bool(view.get("can_add"))
         self.ids.another.disabled = not can_add

@@ -20,8 +20,9 @@ class LanguageScreen(StepScreen):
         choices.clear_widgets()
         for language in offered:
             own = Catalog.load(language)
-            button = KioskButton(action="language", value=language, text=own.text("language.name"),
-                                 font_size=44, height=150)
+            button = KioskButton(
+                action="language", value=language, text=own.text("language.name"), font_size=44, height=150
+            )
             button.bind(on_release=lambda b: self.press(b.action, b.value))
             choices.add_widget(button)
 

@@ -30,14 +30,21 @@ class OptionsScreen(StepScreen):
         for flag, on in view.get("flags", {}).items():
             choices.add_widget(self._toggle("flag", flag, self.say(f"options.flag.{flag}"), on))
         for tax_kind in view.get("tax_kinds", []):
-            choices.add_widget(self._choice("tax_kind", tax_kind, self.say(f"tax_kind.{tax_kind}"),
-                                            tax_kind == view.get("tax_kind")))
+            choices.add_widget(
+                self._choice(
+                    "tax_kind", tax_kind, self.say(f"tax_kind.{tax_kind}"), tax_kind == view.get("tax_kind")
+                )
+            )
         for year in view.get("tax_years", []):
-            choices.add_widget(self._choice("tax_year", year, self.say("options.tax_year", year=year),
-                                            year == view.get("tax_year")))
+            choices.add_widget(
+                self._choice(
+                    "tax_year", year, self.say("options.tax_year", year=year), year == view.get("tax_year")
+                )
+            )
         for scope in view.get("scopes", []):
-            choices.add_widget(self._choice("scope", scope, self.say(f"options.scope.{scope}"),
-                                            scope == view.get("scope")))
+            choices.add_widget(
+                self._choice("scope", scope, self.say(f"options.scope.{scope}"), scope == view.get("scope"))
+            )
 
     def _toggle(self, action: str, value: Any, words: str, on: bool) -> KioskButton:
         return self._choice(action, value, f"{TICK if on else BOX} {words}", on)

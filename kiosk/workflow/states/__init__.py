@@ -35,5 +35,6 @@ def workflow_for(terminal: Terminal, **options: Any) -> Workflow:
     """The workflow of ``terminal``: its steps, its screen as the approver, its resident's activity
     (``options`` go to :class:`Workflow`: timeouts, session limit)."""
     alarms = terminal.guard.wait_for_alarm if terminal.guard is not None else None
-    return Workflow(build_steps(terminal), terminal.screen, activity=terminal.activity, alarms=alarms,
-                    **options)
+    return Workflow(
+        build_steps(terminal), terminal.screen, activity=terminal.activity, alarms=alarms, **options
+    )

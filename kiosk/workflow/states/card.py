@@ -74,8 +74,15 @@ class Pin(State):
         return None
 
     def _show(self, pin: PinBuffer, context: SessionContext, wrong: bool) -> None:
-        self.show(entered=len(pin), length=PIN_LENGTH, tries=context.tries_left,
-                  last_try=context.tries_left == 1, wrong=wrong, locked=False, busy=None)
+        self.show(
+            entered=len(pin),
+            length=PIN_LENGTH,
+            tries=context.tries_left,
+            last_try=context.tries_left == 1,
+            wrong=wrong,
+            locked=False,
+            busy=None,
+        )
 
     async def _prove(self, pin: PinBuffer, context: SessionContext) -> Outcome | None:
         """The card's proof and the center's offer; ``None`` after a wrong PIN (tries updated)."""
@@ -110,8 +117,7 @@ class Pin(State):
         return Outcome.REFUSED
 
     async def _locked(self) -> Outcome:
-        self.show(entered=0, length=PIN_LENGTH, tries=0, last_try=False, wrong=False, locked=True,
-                  busy=None)
+        self.show(entered=0, length=PIN_LENGTH, tries=0, last_try=False, wrong=False, locked=True, busy=None)
         await self.touch("ok")
         return Outcome.LOCKED
 

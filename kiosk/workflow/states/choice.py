@@ -64,9 +64,14 @@ class CertificateType(State):
     async def run(self, context: SessionContext) -> Outcome:
         certificates = offered(context).certificates
         listed = [
-            {"type": kind, "fee": certificates[kind].fee, "available": certificates[kind].available,
-             "reason": certificates[kind].reason}
-            for kind in CERTIFICATES[context.whose] if kind in certificates
+            {
+                "type": kind,
+                "fee": certificates[kind].fee,
+                "available": certificates[kind].available,
+                "reason": certificates[kind].reason,
+            }
+            for kind in CERTIFICATES[context.whose]
+            if kind in certificates
         ]
         self.show(certificates=listed, basket=len(context.basket), refusal=shown(context.refusal))
         while True:
@@ -85,8 +90,10 @@ def default_options(kind: str, offer: Offer) -> CertificateOptions:
         holder = [member.member for member in offer.household if member.holder]
         return {"members": holder, **dict.fromkeys(RECORD_FLAGS, False)}
     if kind == "tax":
-        return {"kind": offer.tax_kinds[0] if offer.tax_kinds else None,
-                "tax_year": offer.tax_years[0] if offer.tax_years else None}
+        return {
+            "kind": offer.tax_kinds[0] if offer.tax_kinds else None,
+            "tax_year": offer.tax_years[0] if offer.tax_years else None,
+        }
     if kind == "family_register":
         return {"scope": "individual"}
     if kind == "family_register_attachment":
@@ -120,13 +127,18 @@ class Options(State):
             members = options["members"]
             assert isinstance(members, list)
             return {
-                "members": [{**member.view(), "chosen": member.member in members}
-                            for member in offer.household],
+                "members": [
+                    {**member.view(), "chosen": member.member in members} for member in offer.household
+                ],
                 "flags": {flag: options[flag] for flag in self._flags(offer)},
             }
         if "tax_year" in options:
-            return {"tax_kinds": list(offer.tax_kinds), "tax_kind": options["kind"],
-                    "tax_years": list(offer.tax_years), "tax_year": options["tax_year"]}
+            return {
+                "tax_kinds": list(offer.tax_kinds),
+                "tax_kind": options["kind"],
+                "tax_years": list(offer.tax_years),
+                "tax_year": options["tax_year"],
+            }
         if "scope" in options:
             return {"scopes": list(SCOPES), "scope": options["scope"]}
         return {"flags": {"domicile": options.get("domicile", False)}}
@@ -165,8 +177,13 @@ class Copies(State):
     async def run(self, context: SessionContext) -> Outcome:
         choosing = chosen(context)
         offer = offered(context)
-        most = max(1, min(offer.certificates[choosing.certificate_type].max_copies,
-                          offer.max_copies - copies_in(context)))
+        most = max(
+            1,
+            min(
+                offer.certificates[choosing.certificate_type].max_copies,
+                offer.max_copies - copies_in(context),
+            ),
+        )
         choosing.copies = min(choosing.copies, most)
         while True:
             self.show(copies=choosing.copies, most=most, fee=fee_of(context, choosing))
@@ -189,9 +206,17 @@ class Confirm(State):
         total = sum(fee_of(context, item) for item in items)
         can_add = copies_in(context) + choosing.copies < offered(context).max_copies
         self.show(
-            items=[{"type": item.certificate_type, "copies": item.copies, "fee": fee_of(context, item),
-                    "options": item.options} for item in items],
-            total=total, can_add=can_add,
+            items=[
+                {
+                    "type": item.certificate_type,
+                    "copies": item.copies,
+                    "fee": fee_of(context, item),
+                    "options": item.options,
+                }
+                for item in items
+            ],
+            total=total,
+            can_add=can_add,
         )
         while True:
             touch = await self.touch("next", "another")

@@ -137,4 +137,3 @@ class TakeDocuments(State):
         finally:
             taken.cancel()
             terminal.reminder.stop()
-

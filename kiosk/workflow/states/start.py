@@ -61,7 +61,6 @@ class Idle(State):
         touch = await self.touch("start", "maintenance")  # cancel and back start a session too
         return Outcome.MAINTENANCE if touch.action == "maintenance" else Outcome.NEXT
 
-
     async def _report(self, causes: str, state: str) -> None:
         """Tell the center of the alarm (its audit log and the operators); the terminal stays out
         of service whether or not the center hears it."""

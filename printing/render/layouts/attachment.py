@@ -57,8 +57,16 @@ def _page(body: Mapping[str, Any], lines: list[Line], last: bool, sheet: Sheet, 
     heading = Box(area.x, y, area.w, 7.0)
     for box, text in zip(heading.columns(*COLUMNS), HEADINGS, strict=True):
         sheet.frame(box)
-        sheet.text(box.x + box.w / 2, box.y + box.h / 2, text, Face.GOTHIC, 2.6, anchor="mm",
-                   max_width=box.w - 2, fixed=True)
+        sheet.text(
+            box.x + box.w / 2,
+            box.y + box.h / 2,
+            text,
+            Face.GOTHIC,
+            2.6,
+            anchor="mm",
+            max_width=box.w - 2,
+            fixed=True,
+        )
     row = heading
     previous: Mapping[str, Any] | None = None
     for member, address in lines:
@@ -67,18 +75,32 @@ def _page(body: Mapping[str, Any], lines: list[Line], last: bool, sheet: Sheet, 
         for box in (name, place, start, end):
             sheet.frame(box)
         if member is not previous:
-            sheet.text(name.x + 1.5, name.y + ROW * (0.4 if member.get("removed") else 0.5), member["name"],
-                       Face.MINCHO, 3.2, max_width=name.w - 3.0)
+            sheet.text(
+                name.x + 1.5,
+                name.y + ROW * (0.4 if member.get("removed") else 0.5),
+                member["name"],
+                Face.MINCHO,
+                3.2,
+                max_width=name.w - 3.0,
+            )
             if member.get("removed"):
                 sheet.text(name.x + 1.5, name.y + ROW * 0.78, "（除籍）", Face.GOTHIC, 2.3, fixed=True)
         previous = member
         if address is not None:
-            sheet.text(place.x + 1.5, place.y + ROW / 2, address["address"], Face.MINCHO, 3.1,
-                       max_width=place.w - 3.0)
-            sheet.text(start.x + 1.2, start.y + ROW / 2, address["from"], Face.MINCHO, 2.8,
-                       max_width=start.w - 2.4)
-            sheet.text(end.x + 1.2, end.y + ROW / 2, address.get("to") or "", Face.MINCHO, 2.8,
-                       max_width=end.w - 2.4)
+            sheet.text(
+                place.x + 1.5,
+                place.y + ROW / 2,
+                address["address"],
+                Face.MINCHO,
+                3.1,
+                max_width=place.w - 3.0,
+            )
+            sheet.text(
+                start.x + 1.2, start.y + ROW / 2, address["from"], Face.MINCHO, 2.8, max_width=start.w - 2.4
+            )
+            sheet.text(
+                end.x + 1.2, end.y + ROW / 2, address.get("to") or "", Face.MINCHO, 2.8, max_width=end.w - 2.4
+            )
     sheet.frame(Box(area.x, heading.y, area.w, row.bottom - heading.y), 0.3)
     if last:
         cells.blank_end(sheet, area, row.bottom)

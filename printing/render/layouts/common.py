@@ -14,4 +14,4 @@ T = TypeVar("T")
 
 def chunks(items: Sequence[T], per_page: int) -> list[Sequence[T]]:
     """``items`` cut into pages of ``per_page`` (one empty page when there are none)."""
-    return [items[start:start + per_page] for start in range(0, len(items), per_page)] or [items[:0]]
+    return [items[start : start + per_page] for start in range(0, len(items), per_page)] or [items[:0]]

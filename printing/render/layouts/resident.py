@@ -32,8 +32,9 @@ def pages(content: Mapping[str, Any]) -> list[PageBody]:
     return [functools.partial(_page, body, part, index == len(parts) - 1) for index, part in enumerate(parts)]
 
 
-def _page(body: Mapping[str, Any], persons: Sequence[Mapping[str, Any]], last: bool, sheet: Sheet,
-          area: Box) -> None:
+def _page(
+    body: Mapping[str, Any], persons: Sequence[Mapping[str, Any]], last: bool, sheet: Sheet, area: Box
+) -> None:
     row = Box(area.x, area.y, area.w, HEAD_ROW)
     cells.side_labelled(sheet, row, "住所", body["address"])
     if "head" in body:
@@ -50,8 +51,10 @@ def _person(sheet: Sheet, top: Box, person: Mapping[str, Any]) -> float:
     """One person's block from ``top.y``; the y under it."""
     foreign = person.get("foreign_resident")
     first = Box(top.x, top.y, top.w, FIRST_ROW)
-    columns: list[tuple[float, str, str]] = [(0.30, "生年月日", person["birth_date"]),
-                                             (0.10, "性別", person["sex"])]
+    columns: list[tuple[float, str, str]] = [
+        (0.30, "生年月日", person["birth_date"]),
+        (0.10, "性別", person["sex"]),
+    ]
     if "relationship" in person:
         columns.append((0.16, "続柄", person["relationship"]))
     name_fraction = 1.0 - sum(fraction for fraction, _, _ in columns)
@@ -60,8 +63,10 @@ def _person(sheet: Sheet, top: Box, person: Mapping[str, Any]) -> float:
     for box, (_, label, value) in zip(boxes[1:], columns, strict=True):
         cells.labelled(sheet, box, label, value)
     row = first.below(ROW)
-    dates = [("住民となった年月日", person["became_resident_on"]),
-             ("住所を定めた年月日", person["moved_in_on"])]
+    dates = [
+        ("住民となった年月日", person["became_resident_on"]),
+        ("住所を定めた年月日", person["moved_in_on"]),
+    ]
     if "my_number" in person:
         dates.append(("個人番号", person["my_number"]))
     for box, (label, value) in zip(row.columns(*([1.0] * len(dates))), dates, strict=True):

@@ -26,10 +26,22 @@ def _page(body: Mapping[str, Any], sheet: Sheet, area: Box) -> None:
     impression, details = top.columns(IMPRESSION_BOX, area.w - IMPRESSION_BOX)
     sheet.frame(impression, 0.3)
     sheet.line(impression.x, impression.y + 7.0, impression.right, impression.y + 7.0, HAIRLINE)
-    sheet.text(impression.x + impression.w / 2, impression.y + 3.5, "印　影", Face.GOTHIC, 3.0, anchor="mm",
-               fixed=True)
-    draw_registered_seal(sheet, impression.x + impression.w / 2,
-                         impression.y + 7.0 + (impression.h - 7.0) / 2, body["impression"], SEAL_DIAMETER)
+    sheet.text(
+        impression.x + impression.w / 2,
+        impression.y + 3.5,
+        "印　影",
+        Face.GOTHIC,
+        3.0,
+        anchor="mm",
+        fixed=True,
+    )
+    draw_registered_seal(
+        sheet,
+        impression.x + impression.w / 2,
+        impression.y + 7.0 + (impression.h - 7.0) / 2,
+        body["impression"],
+        SEAL_DIAMETER,
+    )
     heights = (16.0, 10.0, 10.0, 10.0, 10.0)
     rows, y = [], details.y
     for height in heights:

@@ -28,19 +28,21 @@ def upgrade() -> None:
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revocation_reason", sa.String(32), nullable=True),
         sa.Column("previous_serial", sa.BigInteger(), nullable=True),
-        sa.CheckConstraint("ca_kind IN ('user-auth', 'signing')",
-                           name="ck_jpki_certificates_ca_kind"),
+        sa.CheckConstraint("ca_kind IN ('user-auth', 'signing')", name="ck_jpki_certificates_ca_kind"),
         sa.CheckConstraint("length(municipality) = 6", name="ck_jpki_certificates_municipality"),
-        sa.CheckConstraint("(revoked_at IS NULL) = (revocation_reason IS NULL)",
-                           name="ck_jpki_certificates_revocation"),
+        sa.CheckConstraint(
+            "(revoked_at IS NULL) = (revocation_reason IS NULL)", name="ck_jpki_certificates_revocation"
+        ),
         sa.CheckConstraint("serial > 0", name="ck_jpki_certificates_serial"),
-        sa.ForeignKeyConstraint(["previous_serial"], ["jpki_certificates.serial"],
-                                name="fk_jpki_certificates_previous_serial_jpki_certificates"),
+        sa.ForeignKeyConstraint(
+            ["previous_serial"],
+            ["jpki_certificates.serial"],
+            name="fk_jpki_certificates_previous_serial_jpki_certificates",
+        ),
         sa.PrimaryKeyConstraint("serial", name="pk_jpki_certificates"),
         sa.UniqueConstraint("previous_serial", name="uq_jpki_certificates_previous_serial"),
     )
-    op.create_index("ix_jpki_certificates_crl", "jpki_certificates",
-                    ["ca_kind", "generation", "revoked_at"])
+    op.create_index("ix_jpki_certificates_crl", "jpki_certificates", ["ca_kind", "generation", "revoked_at"])
     op.create_table(
         "jpki_verifiers",
         sa.Column("id", sa.Integer(), nullable=False),
