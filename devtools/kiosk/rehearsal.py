@@ -376,7 +376,7 @@ async def timeout(r: Resident) -> None:
 async def staff(r: Resident) -> None:
     """Store staff: the 係員 corner of the start screen, their code (dots only), the devices' state,
     done; then a resident starts a session and cancels it."""
-    from devtools.stack import DEMO_STAFF_CODE  # the code of kiosks set up by the devstack
+    from devtools.stack import DEMO_STAFF_CODE  # the code of kiosks set up by the development stack
 
     await r.reach(Step.IDLE)
     await r.touch("maintenance")
