@@ -92,9 +92,12 @@ _ORDER_BY_KEY = Sql(
     f"SELECT {_COLUMNS} FROM orders WHERE terminal_id = :terminal_id AND idempotency_key = :key"
 )
 _ORDER = Sql(f"SELECT {_COLUMNS} FROM orders WHERE id = :order_id AND terminal_id = :terminal_id")
+# a move may add that the municipality is to be told of a void; only telling it takes that away
+# (_VOID_TOLD): a refund reported while the municipality is unreachable keeps its void to tell
 _MOVE = Sql(
     "UPDATE orders SET state = :to, fee = COALESCE(:fee, fee), reason = COALESCE(:reason, reason), "
-    "void_pending = :void_pending, updated_at = :now WHERE id = :order_id AND state = :from"
+    "void_pending = (void_pending OR :void_pending), updated_at = :now "
+    "WHERE id = :order_id AND state = :from"
 )
 _INSERT_COPY = Sql(
     "INSERT INTO order_copies (issue_number, order_id, item, copy, pages, fee, content_hash, code_hash, "
@@ -124,6 +127,9 @@ _EXPIRE = Sql(
     "(SELECT 1 FROM order_copies c WHERE c.order_id = orders.id AND c.printed_at IS NOT NULL)"
 )
 _VOID_PENDING = Sql("SELECT id, municipality, reason FROM orders WHERE void_pending = :yes")
+_VOID_PENDING_OF = Sql(
+    "SELECT id, municipality, reason FROM orders WHERE id = :order_id AND void_pending = :yes"
+)
 _VOID_TOLD = Sql("UPDATE orders SET void_pending = :no WHERE id = :order_id")
 
 
@@ -254,17 +260,8 @@ class OrderService:
             refusal.details["order_id"] = order_id  # the kiosk reports the refund against it
             raise
         except MunicipalityUnavailable as error:
-            # it may have issued before failing: it is told to void, until it answers (one not
-            # connected to the service was never asked)
-            await self._move(
-                order,
-                OrderEvent.VOID,
-                now,
-                reason=error.code,
-                void_pending=self.municipalities.knows(municipality),
-            )
-            await self._audit(order, "order_voided", error.code, now)
-            error.details["order_id"] = order_id
+            if await self._void_unissued(order, error.code, now):
+                error.details["order_id"] = order_id  # the kiosk reports the refund against it
             raise
         copies = tuple(Copy(c.issue_number, c.pages, c.fee, unb64url(c.sealed)) for c in answer.copies)
         async with self.database.connection() as connection, connection.transaction():
@@ -298,11 +295,37 @@ class OrderService:
             current = await self._load(order["terminal_id"], order_id)
             if current["state"] != OrderState.ISSUED:  # voided meanwhile (its deadline): deliver nothing
                 raise Conflict(
-                    "order_voided", "this order was cancelled", details={"state": current["state"]}
+                    "order_voided",
+                    "this order was cancelled",
+                    details={"state": current["state"], "order_id": order_id},  # to report its refund
                 )
         else:
             await self._audit(order, "order_issued", None, now)
         return PlacedOrder(order_id, OrderState.ISSUED, answer.fee, copies)
+
+    async def _void_unissued(self, order: dict[str, Any], reason: str, now: dt.datetime) -> bool:
+        """The municipality could not be reached: an order it has not issued is voided, and it is
+        told to void whatever it may have issued before failing, until it answers (one not
+        connected to the service was never asked). An order already issued is left as it is: its
+        copies were delivered, the kiosk may print them; a repeated placement that fails changes
+        nothing (the kiosk voids it if it prints nothing, its deadline otherwise). Whether the
+        order is voided now."""
+        voiding = {
+            "order_id": order["id"],
+            "from": OrderState.REQUESTED.value,
+            "to": OrderState.VOIDED.value,
+            "fee": None,
+            "reason": reason,
+            "void_pending": self.municipalities.knows(order["municipality"]),
+            "now": now,
+        }
+        async with self.database.connection() as connection:
+            moved = await connection.execute(_MOVE, voiding)
+        if moved:
+            await self._audit(order, "order_voided", reason, now)
+            return True
+        current = await self._load(order["terminal_id"], order["id"])
+        return OrderState(current["state"]) in (OrderState.VOIDED, OrderState.REFUNDED)
 
     async def offer(self, terminal_id: str, session_id: str) -> dict[str, Any]:
         """What the session's resident can have now, as the municipality answers (its personal
@@ -400,7 +423,7 @@ class OrderService:
         order = await self._load(terminal_id, order_id)
         state = await self._move(order, OrderEvent.VOID, now, reason=reason, void_pending=True)
         await self._audit(order, "order_voided", reason, now)
-        await self.tell_voids()
+        await self._tell(_VOID_PENDING_OF, order_id=order_id)  # this one only: the rest is housekeeping's
         return state
 
     async def refunded(self, terminal_id: str, order_id: str) -> OrderState:
@@ -433,9 +456,12 @@ class OrderService:
         return voided
 
     async def tell_voids(self) -> None:
-        """Tell each municipality of the voided orders it has not heard of yet."""
+        """Tell each municipality of the voided orders it has not heard of yet (housekeeping)."""
+        await self._tell(_VOID_PENDING, order_id=None)
+
+    async def _tell(self, pending_sql: Sql, *, order_id: str | None) -> None:
         async with self.database.connection() as connection:
-            pending = await _all(connection, _VOID_PENDING, None, yes=True)
+            pending = await _all(connection, pending_sql, order_id, yes=True)
         for row in pending:
             try:
                 await self.municipalities.void(row["municipality"], row["id"], row["reason"] or "voided")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -178,4 +179,105 @@ def test_an_order_with_a_copy_on_paper_outlives_its_deadline(world: World) -> No
     assert client.printed(order.order_id, [second]).state == "printed"
     assert client.settle(order.order_id, order.fee).state == "settled"
     assert municipal_copies(world)[order.order_id] == {"printed"}
+    client.close()
+
+
+def stop_town(world: World) -> None:
+    process = world.town.process
+    assert process is not None
+    process.terminate()
+    process.wait(10)
+
+
+def test_a_refund_reported_while_the_municipality_is_down_keeps_its_void_to_tell(world: World) -> None:
+    """The kiosk voids and reports the refund at once, while the municipality cannot be reached:
+    the refund does not erase the void still to be told, so the copies are voided when it is back."""
+    _terminal, client = world.terminal("T-0206")
+    session_id = authenticate(world, client, world.resident())
+    order = client.place_order(session_id, secrets.token_hex(8), [SEAL])
+    stop_town(world)
+    try:
+        assert client.void(order.order_id, "cancelled").state == "voided"
+        assert center_orders(world.stack)[order.order_id] == ("voided", "cancelled", True)
+        assert client.refunded(order.order_id).state == "refunded"
+        assert center_orders(world.stack)[order.order_id] == ("refunded", "cancelled", True)
+    finally:
+        world.stack.start_town(CODE)
+    eventually(lambda: center_orders(world.stack)[order.order_id][2] is False, "the void told when back")
+    assert municipal_copies(world)[order.order_id] == {"voided"}
+    client.close()
+
+
+def test_a_repeated_placement_meeting_the_municipality_down_leaves_the_issued_order_alone(
+    world: World,
+) -> None:
+    """The copies were delivered and one is on paper; the kiosk repeats the placement (a lost
+    answer) while the municipality cannot be reached: refused for now, but the order is not
+    voided, and the kiosk prints the rest and settles it."""
+    _terminal, client = world.terminal("T-0207")
+    session_id = authenticate(world, client, world.resident())
+    key = secrets.token_hex(8)
+    order = client.place_order(session_id, key, [SEAL, SEAL])
+    first, second = (copy.issue_number for copy in order.copies)
+    assert client.printed(order.order_id, [first]).state == "issued"
+    stop_town(world)
+    try:
+        with pytest.raises(CenterRefusal) as down:
+            client.place_order(session_id, key, [SEAL, SEAL])
+        assert down.value.status == 503 and down.value.code == "municipality_unavailable"
+        assert "order_id" not in down.value.details  # nothing was voided: nothing to refund
+        assert client.order(order.order_id).state == "issued"
+    finally:
+        world.stack.start_town(CODE)
+    assert client.printed(order.order_id, [second]).state == "printed"
+    assert client.settle(order.order_id, order.fee).state == "settled"
+    assert center_orders(world.stack)[order.order_id] == ("settled", None, False)
+    assert municipal_copies(world)[order.order_id] == {"printed"}
+    client.close()
+
+
+def test_an_order_voided_while_the_municipality_answered_is_refused_with_its_id(world: World) -> None:
+    """The municipality is paused past the order's deadline; the center voids the order; when the
+    municipality answers, the placement is refused as voided and names the order, so the kiosk
+    can report the refund."""
+    terminal, client = world.terminal("T-0208")
+    session_id = authenticate(world, client, world.resident())
+    municipal = world.town.process
+    assert municipal is not None
+    placing = CenterClient(world.stack.center_url, terminal, verify=world.stack.center_tls, timeout=60)
+    outcome: list[BaseException] = []
+
+    def place() -> None:
+        try:
+            placing.place_order(session_id, secrets.token_hex(8), [SEAL])
+        except BaseException as error:
+            outcome.append(error)
+
+    known = set(center_orders(world.stack))
+
+    def voided_at_its_deadline() -> str | None:
+        voided = [
+            order_id
+            for order_id, (state, reason, _pending) in center_orders(world.stack).items()
+            if order_id not in known and (state, reason) == ("voided", "order_timeout")
+        ]
+        return voided[0] if voided else None
+
+    os.kill(municipal.pid, signal.SIGSTOP)
+    try:
+        worker = threading.Thread(target=place)
+        worker.start()
+        # a municipality paused holds the housekeeping's telling of other voids for up to its timeout
+        order_id = eventually(
+            voided_at_its_deadline, "the order voided at its deadline, the town paused", timeout=45
+        )
+    finally:
+        os.kill(municipal.pid, signal.SIGCONT)
+    worker.join(60)
+    (refused,) = outcome
+    assert isinstance(refused, CenterRefusal)
+    assert refused.status == 409 and refused.code == "order_voided"
+    assert refused.details["order_id"] == order_id
+    assert client.refunded(order_id).state == "refunded"
+    placing.close()
     client.close()
