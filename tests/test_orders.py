@@ -374,3 +374,41 @@ def test_a_municipality_not_connected_is_refused_and_never_asked_to_void(world: 
     assert not pending and client.order(order_id).state == "voided"
     assert client.refunded(order_id).state == "refunded"
     client.close()
+
+
+def void_pending(world: World, order_id: str) -> bool:
+    engine = make_engine(CenterConfig.load(world.stack.center_dir).database_url)
+    try:
+        with engine.connect() as connection:
+            pending = connection.execute(
+                sa.select(orders.c.void_pending).where(orders.c.id == order_id)
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    return bool(pending)
+
+
+def test_a_void_tells_the_municipality_of_its_own_order_only(world: World) -> None:
+    """A terminal's void is told to the municipality inline for that order alone; a void still to
+    be told for another order is the housekeeping's (its round is a minute here), or that
+    order's own repeated void's."""
+    _terminal, client = world.terminal("T-0112")
+    first = client.place_order(authenticate(world, client, world.resident()), secrets.token_hex(8), [SEAL])
+    second = client.place_order(authenticate(world, client, world.resident()), secrets.token_hex(8), [SEAL])
+    process = world.town.process
+    assert process is not None
+    process.terminate()
+    process.wait(10)
+    try:
+        assert client.void(first.order_id, "cancelled").state == "voided"
+        assert void_pending(world, first.order_id)
+    finally:
+        world.stack.start_town(CODE)
+    assert client.void(second.order_id, "cancelled").state == "voided"
+    assert not void_pending(world, second.order_id) and municipal_status(world, second.order_id) == {"voided"}
+    assert void_pending(world, first.order_id) and municipal_status(world, first.order_id) == {"issued"}
+    assert client.void(first.order_id, "cancelled").state == "voided"  # the kiosk's retry tells it
+    assert not void_pending(world, first.order_id) and municipal_status(world, first.order_id) == {"voided"}
+    for order in (first, second):
+        assert client.refunded(order.order_id).state == "refunded"
+    client.close()
