@@ -153,7 +153,7 @@ class CenterClient:
         )
 
     def report_alarm(self, causes: str, state: str) -> AlarmRecorded:
-        """The terminal's door or tamper alarm ``raised`` or ``cleared``."""
+        """The terminal's door or tamper alarm, or wrong staff codes in a row, ``raised`` or ``cleared``."""
         return self._answer(
             self.request("POST", "/v1/terminal/alarms", {"causes": causes, "state": state}),
             200,

@@ -95,7 +95,10 @@ class VoidRequest(BaseModel):
 
 
 class AlarmReport(BaseModel):
-    causes: str = Field(pattern=r"^(door|tamper|door\+tamper)$", description="what tripped")
+    causes: str = Field(
+        pattern=r"^(door|tamper|door\+tamper|staff_code)$",
+        description="what tripped: the door, the case, or wrong staff codes in a row",
+    )
     state: str = Field(pattern=r"^(raised|cleared)$", description="raised, or cleared by staff")
 
 

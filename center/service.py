@@ -175,8 +175,9 @@ class CenterService:
             raise await self._refused("terminal_request", error, terminal_id=_printable(claimed)) from None
 
     async def terminal_alarm(self, terminal_id: str, causes: str, state: str) -> None:
-        """A terminal's door or tamper alarm, raised or cleared: one audit line (the operators'
-        console lists them); the terminal itself refuses residents while it is raised."""
+        """A terminal's door or tamper alarm, or wrong staff codes in a row (``staff_code``), raised or
+        cleared: one audit line (the operators' console lists them); the terminal itself refuses
+        residents while a door or tamper alarm is raised."""
         log.warning("terminal %s alarm %s: %s", terminal_id, causes, state)
         await self._audit(AuditEntry("terminal_alarm", state, causes.replace("+", "_"), terminal_id))
 

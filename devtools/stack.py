@@ -161,11 +161,13 @@ class DevStack:
         terminal_id: str,
         *,
         reader: str = "pcsc",
+        print_to: str = STAND_IN,
         peripherals: str = STAND_IN,
         staff_code: str = DEMO_STAFF_CODE,
     ) -> Path:
         """A kiosk's settings file for a newly enrolled terminal: this center, the towns' published
-        keys as the trust list, a journal of its own (see :mod:`kiosk.config`)."""
+        keys as the trust list, a journal of its own, and its devices named (the stand-ins unless told
+        otherwise; see :mod:`kiosk.config`)."""
         directory = self.root / "kiosks" / terminal_id
         self.enroll(terminal_id).save(directory / "terminal")
         keys = [
@@ -177,7 +179,7 @@ class DevStack:
         path.write_text(
             f'center_url = "{self.center_url}"\ncenter_ca = "{self.center_tls}"\n'
             f'terminal = "terminal"\ntrust = "municipal-keys.json"\njournal = "journal.json"\n'
-            f'reader = "{reader}"\nperipherals = "{peripherals}"\n'
+            f'reader = "{reader}"\nprint_to = "{print_to}"\nperipherals = "{peripherals}"\n'
             f'staff_code = "{StaffCode.make(staff_code, iterations=20_000).text()}"\n'
         )
         return path

@@ -223,7 +223,8 @@ class KioskSession:
         recover(journal, self.client)
 
     def report_alarm(self, causes: str, state: str) -> None:
-        """Tell the center (its audit log, the operators) of the door or tamper alarm."""
+        """Tell the center (its audit log, the operators) of the door or tamper alarm, or of wrong staff
+        codes in a row."""
         self.client.report_alarm(causes, state)
 
     def forget(self) -> None:

@@ -6,15 +6,20 @@
     trust = "municipal-keys.json"        # the published municipal signing keys
     journal = "/var/lib/koufu/journal.json"
     printer = 1                          # the store's printer number, as the center knows it
-    print_to = "cups:koufu"              # cups:<queue>, spool:<absolute directory>, or stand-in
-                                         # (the default: a printer in memory, for tests and development)
+    print_to = "cups:koufu"              # required: cups:<queue>, spool:<absolute directory>, or
+                                         # "stand-in" (a printer in memory, for tests and development)
     reader = "pcsc"                      # pcsc (any PC/SC reader) or "pcsc:<name prefix>"
-    peripherals = "serial:/dev/ttyACM0"  # the peripheral controller's port; "firmware-simulator" runs
-                                         # its real firmware on the MicroPython unix port; "stand-in"
-                                         # (the default) has Python stand-ins for coins, light, buzzer
-                                         # and maintenance in the kiosk's own process, no controller
+    peripherals = "serial:/dev/ttyACM0"  # required: the peripheral controller's port; "firmware-simulator"
+                                         # runs its real firmware on the MicroPython unix port; "stand-in"
+                                         # has Python stand-ins for coins, light, buzzer and maintenance
+                                         # in the kiosk's own process, no controller
     staff_code = "pbkdf2_sha256$…"       # the staff's maintenance code, hashed (koufu staff-code);
                                          # without it there is no maintenance mode
+
+The kiosk fails closed on its devices (フェイルクローズ): ``print_to`` and ``peripherals`` have no
+default, and a file without either is refused with the values to choose from. A terminal in a store
+whose file forgot a line would otherwise take no real money and print nothing; the stand-ins run
+only where the file names them.
 
 Relative paths are taken from the file's directory. The former values ``"simulated"`` and
 ``"simulator"`` are refused, with the value that replaces them: a terminal in a store must not
@@ -34,6 +39,14 @@ from kiosk.staff import StaffCode, StaffCodeError
 
 STAND_IN = "stand-in"  # Python stand-ins in the kiosk's own process (kiosk/devices/stand_ins.py)
 FIRMWARE_SIMULATOR = "firmware-simulator"  # the real firmware on the MicroPython unix port, over a pty
+
+#: A device setting with no default → what may be written for it.
+DEVICE_CHOICES: dict[str, str] = {
+    "print_to": f'"cups:<queue>" or "spool:<directory>" for the store\'s printer, or "{STAND_IN}"',
+    "peripherals": (
+        f'"serial:<device>" for the peripheral controller, "{FIRMWARE_SIMULATOR}", or "{STAND_IN}"'
+    ),
+}
 
 #: A former value → the value that means the same now.
 RENAMED_VALUES: dict[tuple[str, str], str] = {
@@ -58,10 +71,10 @@ class KioskConfig:
     terminal: Path
     trust: Path
     journal: Path
+    print_to: str
+    peripherals: str
     printer: int = 1
     reader: str = "pcsc"
-    print_to: str = STAND_IN
-    peripherals: str = STAND_IN
     staff_code: StaffCode | None = None
 
     @classmethod
@@ -71,6 +84,7 @@ class KioskConfig:
         except (OSError, tomllib.TOMLDecodeError) as error:
             raise ConfigError(f"{path}: {error}") from None
         base = path.parent
+        _require_devices(path, raw)
         try:
             config = cls(
                 center_url=str(raw.pop("center_url")),
@@ -80,8 +94,8 @@ class KioskConfig:
                 journal=base / str(raw.pop("journal")),
                 printer=int(raw.pop("printer", 1)),
                 reader=str(raw.pop("reader", "pcsc")),
-                print_to=str(raw.pop("print_to", STAND_IN)),
-                peripherals=str(raw.pop("peripherals", STAND_IN)),
+                print_to=str(raw.pop("print_to")),
+                peripherals=str(raw.pop("peripherals")),
                 staff_code=StaffCode.parse(str(raw.pop("staff_code"))) if "staff_code" in raw else None,
             )
         except KeyError as missing:
@@ -116,4 +130,16 @@ def _refuse_renamed(path: Path, name: str, value: str) -> None:
     if new is not None:
         raise ConfigError(
             f'{path}: {name} = "{value}" is no longer accepted; write {name} = "{new}" ({_MEANING[new]})'
+        )
+
+
+def _require_devices(path: Path, raw: dict[str, object]) -> None:
+    """Refuse a file that leaves out a device setting (``print_to``, ``peripherals``), saying what to
+    write: the real device, or the stand-ins explicitly for development and tests."""
+    missing = [name for name in DEVICE_CHOICES if name not in raw]
+    if missing:
+        lines = "; ".join(f"{name} = {DEVICE_CHOICES[name]}" for name in missing)
+        raise ConfigError(
+            f"{path}: {' and '.join(missing)} must be written: {lines} "
+            f"(the stand-ins take no money and print nothing: for development and tests only)"
         )

@@ -236,4 +236,5 @@ class CenterLink(Protocol):
         """End the order an earlier session left open in ``journal`` (:mod:`kiosk.recovery`)."""
 
     def report_alarm(self, causes: str, state: str) -> None:
-        """Tell the center the door or tamper alarm was ``raised`` or ``cleared``."""
+        """Tell the center the door or tamper alarm, or wrong staff codes in a row (``staff_code``), was
+        ``raised`` or ``cleared``."""

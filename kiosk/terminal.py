@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from kiosk.journal import OrderJournal
 from kiosk.ports import CardSlot, Cashbox, CenterLink, Guard, Maintenance, Printer, Reminder, Screen
 from kiosk.staff import StaffCode
+from kiosk.staff_backoff import StaffCodeBackoff
 from kiosk.workflow.controller import Activity
 
 REMIND_EVERY = 5.0  # seconds between the buzzer's repeats while a card or documents are left
@@ -31,3 +32,8 @@ class Terminal:
     guard: Guard | None = None  # the door and tamper alarm (none without a peripheral controller)
     maintenance: Maintenance | None = None  # the staff's maintenance mode on the controller
     staff_code: StaffCode | None = None  # its code's hash (no maintenance mode without one)
+    staff_backoff: StaffCodeBackoff | None = None  # wrong codes in a row; by default beside the journal
+
+    def __post_init__(self) -> None:
+        if self.staff_backoff is None:
+            self.staff_backoff = StaffCodeBackoff.beside(self.journal.path)

@@ -15,13 +15,25 @@ BASE = (
 )
 
 
-def settings(tmp_path: Path, extra: str = "") -> Path:
+def settings(
+    tmp_path: Path,
+    extra: str = "",
+    *,
+    print_to: str | None = "stand-in",
+    peripherals: str | None = "stand-in",
+) -> Path:
+    """A settings file of ``BASE`` and ``extra``, with each device setting written unless ``None``."""
+    devices = "".join(
+        f'{name} = "{value}"\n'
+        for name, value in (("print_to", print_to), ("peripherals", peripherals))
+        if value is not None
+    )
     path = tmp_path / "kiosk.toml"
-    path.write_text(BASE + extra, encoding="utf-8")
+    path.write_text(BASE + devices + extra, encoding="utf-8")
     return path
 
 
-def test_the_defaults_are_the_stand_ins(tmp_path: Path) -> None:
+def test_the_stand_ins_run_when_the_settings_name_them(tmp_path: Path) -> None:
     config = KioskConfig.load(settings(tmp_path))
     assert (config.print_to, config.peripherals, config.reader, config.printer) == (
         "stand-in",
@@ -33,54 +45,86 @@ def test_the_defaults_are_the_stand_ins(tmp_path: Path) -> None:
     assert peripherals_for(config) is None
 
 
+@pytest.mark.parametrize(
+    ("omitted", "choices"),
+    [
+        ("print_to", ['"cups:<queue>"', '"spool:<directory>"', '"stand-in"']),
+        ("peripherals", ['"serial:<device>"', '"firmware-simulator"', '"stand-in"']),
+    ],
+)
+def test_a_device_setting_left_out_is_refused_with_the_choices(
+    tmp_path: Path, omitted: str, choices: list[str]
+) -> None:
+    """A store terminal whose file forgot a line must not quietly take no money and print nothing."""
+    with pytest.raises(ConfigError) as refused:
+        KioskConfig.load(settings(tmp_path, **{omitted: None}))  # type: ignore[arg-type]
+    said = str(refused.value)
+    assert f"{omitted} must be written: {omitted} = " in said
+    assert all(choice in said for choice in choices)
+    assert "development and tests" in said
+
+
+def test_both_device_settings_left_out_are_named_together(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="print_to and peripherals must be written"):
+        KioskConfig.load(settings(tmp_path, print_to=None, peripherals=None))
+
+
+def test_a_real_printer_and_controller_are_taken_as_written(tmp_path: Path) -> None:
+    config = KioskConfig.load(settings(tmp_path, print_to="cups:koufu", peripherals="serial:/dev/ttyACM0"))
+    assert (config.print_to, config.peripherals) == ("cups:koufu", "serial:/dev/ttyACM0")
+
+
 @pytest.mark.parametrize("value", ["serial:/dev/ttyACM0", "firmware-simulator", "stand-in"])
 def test_the_peripheral_controller_is_named(tmp_path: Path, value: str) -> None:
-    assert KioskConfig.load(settings(tmp_path, f'peripherals = "{value}"\n')).peripherals == value
+    assert KioskConfig.load(settings(tmp_path, peripherals=value)).peripherals == value
 
 
 @pytest.mark.parametrize(
-    ("extra", "says"),
+    ("devices", "extra", "says"),
     [
-        ('peripherals = "usb"\n', "peripherals is serial:<device>, firmware-simulator or stand-in"),
-        ('print_to = "lpt1"\n', "print_to is"),
-        ('colour = "blue"\n', "unknown settings colour"),
-        ('center_url = "http://plain"\n', None),  # TOML: a key given twice is itself an error
+        ({"peripherals": "usb"}, "", "peripherals is serial:<device>, firmware-simulator or stand-in"),
+        ({"print_to": "lpt1"}, "", "print_to is"),
+        ({}, 'colour = "blue"\n', "unknown settings colour"),
+        ({}, 'center_url = "http://plain"\n', None),  # TOML: a key given twice is itself an error
     ],
 )
-def test_wrong_settings_are_refused_with_the_reason(tmp_path: Path, extra: str, says: str | None) -> None:
+def test_wrong_settings_are_refused_with_the_reason(
+    tmp_path: Path, devices: dict[str, str], extra: str, says: str | None
+) -> None:
     with pytest.raises(ConfigError) as refused:
-        KioskConfig.load(settings(tmp_path, extra))
+        KioskConfig.load(settings(tmp_path, extra, **devices))  # type: ignore[arg-type]
     if says is not None:
         assert says in str(refused.value)
 
 
 @pytest.mark.parametrize(
-    ("extra", "new"),
+    ("name", "value", "new"),
     [
-        ('print_to = "simulated"\n', 'print_to = "stand-in"'),
-        ('peripherals = "simulated"\n', 'peripherals = "stand-in"'),
-        ('peripherals = "simulator"\n', 'peripherals = "firmware-simulator"'),
+        ("print_to", "simulated", 'print_to = "stand-in"'),
+        ("peripherals", "simulated", 'peripherals = "stand-in"'),
+        ("peripherals", "simulator", 'peripherals = "firmware-simulator"'),
     ],
 )
-def test_a_former_value_is_refused_with_its_new_name(tmp_path: Path, extra: str, new: str) -> None:
+def test_a_former_value_is_refused_with_its_new_name(tmp_path: Path, name: str, value: str, new: str) -> None:
     """A settings file of before the values were renamed: the kiosk does not start, and says what to write."""
     with pytest.raises(ConfigError) as refused:
-        KioskConfig.load(settings(tmp_path, extra))
-    assert f"{extra.strip()} is no longer accepted; write {new} (" in str(refused.value)
+        KioskConfig.load(settings(tmp_path, **{name: value}))  # type: ignore[arg-type]
+    assert f'{name} = "{value}" is no longer accepted; write {new} (' in str(refused.value)
 
 
 def test_a_missing_setting_and_a_plain_http_center_are_refused(tmp_path: Path) -> None:
-    path = tmp_path / "kiosk.toml"
-    path.write_text(BASE.replace('journal = "journal.json"\n', ""), encoding="utf-8")
+    path = settings(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('journal = "journal.json"\n', ""), encoding="utf-8")
     with pytest.raises(ConfigError, match="journal is missing"):
         KioskConfig.load(path)
-    path.write_text(BASE.replace("https://", "http://"), encoding="utf-8")
+    path.write_text(text.replace("https://", "http://"), encoding="utf-8")
     with pytest.raises(ConfigError, match="center_url must be https"):
         KioskConfig.load(path)
 
 
 def test_the_simulator_named_in_the_settings_starts_the_firmware(tmp_path: Path) -> None:
-    config = KioskConfig.load(settings(tmp_path, 'peripherals = "firmware-simulator"\n'))
+    config = KioskConfig.load(settings(tmp_path, peripherals="firmware-simulator"))
     peripherals = peripherals_for(config)
     assert peripherals is not None and peripherals.simulator is not None
     try:
@@ -95,6 +139,6 @@ def test_the_simulator_named_in_the_settings_starts_the_firmware(tmp_path: Path)
 def test_a_serial_port_that_is_not_there_is_a_clear_error(tmp_path: Path) -> None:
     from hardware.peripherals import ControllerUnavailable
 
-    config = KioskConfig.load(settings(tmp_path, f'peripherals = "serial:{tmp_path}/ttyACM7"\n'))
+    config = KioskConfig.load(settings(tmp_path, peripherals=f"serial:{tmp_path}/ttyACM7"))
     with pytest.raises(ControllerUnavailable, match="cannot open"):
         peripherals_for(config)

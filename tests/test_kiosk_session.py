@@ -25,6 +25,7 @@ from hardware.cardsim.card import VirtualCard
 from kiosk.devices.stand_ins import StandInMaintenance
 from kiosk.workflow.steps import TRANSITIONS, Outcome, Step
 from support.canaries import holds
+from support.center_audit import alarms_audited
 from support.kiosk_driver import STAFF_CODE, Card, Kiosk, kiosk, new_card
 from support.world import World, running_world
 
@@ -741,15 +742,8 @@ def test_three_wrong_staff_codes_end_the_visit_and_cancel_ends_it_too(terminal: 
         for _ in range(2):
             view = await k.into_maintenance("12345678")
             assert view["wrong"] and not view.get("unlocked")
-            for digit in "11111111":
-                k.screen.press("digit", int(digit))
-            await k.screen.wait_for(Step.MAINTENANCE, lambda v: v.get("entered") == 8)
-            k.screen.press("ok")
-            await k.screen.wait_for(Step.MAINTENANCE, lambda v: v.get("wrong") and v.get("entered") == 0)
-            for digit in "22222222":
-                k.screen.press("digit", int(digit))
-            await k.screen.wait_for(Step.MAINTENANCE, lambda v: v.get("entered") == 8)
-            k.screen.press("ok")  # the third wrong code: back to the start screen
+            await k.staff_types("11111111")
+            await k.staff_types("22222222")  # the third wrong code: back to the start screen
             await k.screen.wait_for(Step.IDLE)
         assert not k.terminal.maintenance.active  # type: ignore[union-attr]
         k.screen.press("maintenance")
@@ -766,6 +760,60 @@ def test_three_wrong_staff_codes_end_the_visit_and_cancel_ends_it_too(terminal: 
         Outcome.NEXT,
         Outcome.CANCEL,
     ]
+
+
+def test_wrong_staff_codes_back_off_doubling_and_five_in_a_row_alarm_the_center(
+    terminal: Kiosk, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each wrong code refuses the next try for twice as long (the clock moved, not waited); the
+    fifth in a row is an alarm in the center's audit log; the right code resets and clears it."""
+    k = terminal
+    caplog.set_level(logging.DEBUG)
+    waits: list[int] = []
+
+    async def refused_while_waiting() -> int:
+        """A digit during the wait is not taken; the wait shown."""
+        k.screen.press("digit", 1)
+        await k.screen.wait_for_change()
+        view = k.screen.view()
+        assert view["entered"] == 0 and view["wait"] > 0
+        wait: int = view["wait"]
+        return wait
+
+    async def stranger_then_staff() -> None:
+        run = asyncio.ensure_future(k.run())
+        waits.append((await k.into_maintenance("12345678"))["wait"])
+        assert await refused_while_waiting() == 1
+        waits.append((await k.staff_types("87654321"))["wait"])
+        assert await refused_while_waiting() == 2
+        assert await k.staff_types("87654321") == {}  # the visit's third: the start screen
+        await k.screen.wait_for(Step.IDLE)
+        assert alarms_audited(world.stack, k.enrolled.terminal_id) == []
+        waits.append((await k.into_maintenance("11223344"))["wait"])  # the next visit goes on counting
+        waits.append((await k.staff_types("11223344"))["wait"])  # the fifth in a row
+        assert alarms_audited(world.stack, k.enrolled.terminal_id) == [("raised", "staff_code")]
+        k.staff_clock.advance(waits[-1] - 1)  # a second early: still refused
+        k.screen.press("delete")
+        assert (await k.screen.wait_for(Step.MAINTENANCE, lambda v: v.get("wait") == 1))["entered"] == 0
+        assert (await k.staff_types(STAFF_CODE))["unlocked"]
+        k.screen.press("done")
+        await k.screen.wait_for(Step.IDLE)
+        run.cancel()
+        await asyncio.gather(run, return_exceptions=True)
+
+    asyncio.run(stranger_then_staff())
+    TAKEN.update((s, o) for s, o, _ in k.workflow.history)
+    # 1, 2 and 4 s (the third ended the first visit: the next started after it), then 8 and 16
+    assert waits == [1, 2, 8, 16]
+    assert alarms_audited(world.stack, k.enrolled.terminal_id) == [
+        ("raised", "staff_code"),
+        ("cleared", "staff_code"),
+    ]
+    assert k.terminal.staff_backoff is not None and k.terminal.staff_backoff.wait() == 0
+    assert "a wrong staff code (5 in a row" in caplog.text
+    for typed in ("12345678", "87654321", "11223344", STAFF_CODE):
+        assert not holds(caplog.text, typed)
+        assert not holds(repr(k.screen.views), typed)
 
 
 def test_a_maintenance_mode_left_open_times_out_and_a_broken_board_state_ends_it(

@@ -42,6 +42,7 @@ def store_printer(
         trust=tmp_path,
         journal=tmp_path / "journal.json",
         print_to=f"cups:{queue}",
+        peripherals="stand-in",
     )
     printer = printer_for(config, world.trust, work_dir=tmp_path)
     printer.backend.timeouts = FAST  # type: ignore[attr-defined]

@@ -31,6 +31,7 @@ from kiosk.headless import HeadlessScreen
 from kiosk.journal import OrderJournal
 from kiosk.ports import Printer
 from kiosk.staff import StaffCode
+from kiosk.staff_backoff import StaffCodeBackoff
 from kiosk.terminal import Terminal
 from kiosk.workflow.controller import Workflow
 from kiosk.workflow.states import workflow_for
@@ -72,6 +73,20 @@ def new_card(world: World, directory: Path, pool: str = "ordinary") -> Card:
     return Card(path, person.resident_id, world.town.name_of(person.resident_id))
 
 
+class StaffClock:
+    """The wall clock the staff code's backoff reads (:mod:`kiosk.staff_backoff`), moved by the tests
+    instead of waiting."""
+
+    def __init__(self, now: float = 1_767_225_600.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @dataclass
 class Kiosk:
     """One terminal: its screen, devices and workflow, and the center client behind them."""
@@ -88,6 +103,7 @@ class Kiosk:
     enrolled: EnrolledTerminal
     sessions: list[KioskSession] = field(default_factory=list)
     rig: Rig | None = None  # the peripheral controller's firmware simulator, when the kiosk has one
+    staff_clock: StaffClock = field(default_factory=StaffClock)  # the backoff's clock after wrong codes
 
     def drop(self, coin: int) -> bool:
         """A coin into the slot: the stand-in cashbox's, or the firmware simulator's acceptor."""
@@ -229,17 +245,37 @@ class Kiosk:
         return await self.workflow.run_session()
 
     async def into_maintenance(self, code: str = STAFF_CODE) -> dict[str, Any]:
-        """From the start screen, the staff's corner and ``code``; the maintenance screen's next view."""
+        """From the start screen, the staff's corner and ``code`` (after waiting out any backoff of
+        wrong codes); the maintenance screen's next view."""
         await self.screen.wait_for(Step.IDLE)
+        assert self.terminal.staff_backoff is not None
+        self.staff_clock.advance(self.terminal.staff_backoff.wait())
         self.screen.press("maintenance")
         await self.screen.wait_for(Step.MAINTENANCE, lambda v: "entered" in v or v.get("unavailable"))
+        return await self.staff_types(code)
+
+    async def staff_types(self, code: str, *, wait_out: bool = True) -> dict[str, Any]:
+        """On the code screen, ``code`` and ok — first waiting out the backoff of wrong codes (the
+        clock moved, the screen woken by a touch it ignores) unless ``wait_out`` is false; the next
+        view: unlocked, or the code refused (``{}`` when it was the visit's last wrong code and the
+        start screen came back)."""
+        assert self.terminal.staff_backoff is not None
+        if wait_out and self.terminal.staff_backoff.wait():
+            self.staff_clock.advance(self.terminal.staff_backoff.wait())
+            self.screen.press("delete")
+            await self.screen.wait_for(Step.MAINTENANCE, lambda v: v.get("wait") == 0)
         for digit in code:
             self.screen.press("digit", int(digit))
         await self.screen.wait_for(Step.MAINTENANCE, lambda v: v.get("entered") == len(code))
         self.screen.press("ok")
-        return await self.screen.wait_for(
-            Step.MAINTENANCE, lambda v: v.get("unlocked") or (v.get("wrong") and v.get("entered") == 0)
-        )
+        step = await self.screen.wait_for_any((Step.IDLE, Step.MAINTENANCE))
+        while step is Step.MAINTENANCE:
+            view = self.screen.view()
+            if view.get("unlocked") or (view.get("wrong") and view.get("entered") == 0):
+                return view
+            await self.screen.wait_for_change()
+            step = await self.screen.wait_for_any((Step.IDLE, Step.MAINTENANCE))
+        return {}
 
 
 @contextmanager
@@ -274,6 +310,7 @@ def kiosk(
     cashbox: StandInCashbox | LinkedCashbox = StandInCashbox() if rig is None else rig.cashbox
     reminder: StandInReminder | LinkedReminder = StandInReminder() if rig is None else rig.reminder
     journal = OrderJournal(journal or directory / f"journal-{terminal_id}.json")
+    staff_clock = StaffClock()
     sessions: list[KioskSession] = []
 
     def session() -> KioskSession:
@@ -292,6 +329,7 @@ def kiosk(
         guard=None if rig is None else rig.guard,
         maintenance=StandInMaintenance() if rig is None else rig.maintenance,
         staff_code=STAFF_CODE_HASH,
+        staff_backoff=StaffCodeBackoff.beside(journal.path, clock=staff_clock),
     )
     workflow = workflow_for(
         terminal, timeouts=timeouts, **({} if session_limit is None else {"session_limit": session_limit})
@@ -310,6 +348,7 @@ def kiosk(
             enrolled,
             sessions,
             rig,
+            staff_clock,
         )
     finally:
         client.close()

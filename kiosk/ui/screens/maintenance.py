@@ -29,6 +29,8 @@ class MaintenanceScreen(StepScreen):
             return self.say("maintenance.unavailable")
         if self.unlocked:
             return self.say("maintenance.not_cleared") if view.get("refused") else ""
+        if view.get("wait"):
+            return self.say("maintenance.wait", seconds=view["wait"])
         return self.say("maintenance.wrong") if view.get("wrong") else self.say("maintenance.code")
 
     def state(self) -> str:

@@ -2,9 +2,12 @@
 
 Views:
 
-- maintenance, locked: ``{"unlocked": False, "entered": n, "wrong": bool, "unavailable": bool}`` —
-  the staff code is typed as digits (dots on the screen). Touches: ``digit`` (an ``int`` 0-9),
-  ``delete``, ``ok``, ``back``/``cancel`` (to the start screen). Three wrong codes end the visit.
+- maintenance, locked: ``{"unlocked": False, "entered": n, "wrong": bool, "unavailable": bool,
+  "wait": seconds}`` — the staff code is typed as digits (dots on the screen). Touches: ``digit``
+  (an ``int`` 0-9), ``delete``, ``ok``, ``back``/``cancel`` (to the start screen). Three wrong codes
+  end the visit. ``wait``: wrong codes back off (:mod:`kiosk.staff_backoff`, across visits and
+  restarts); until it is 0 no digit is taken (the view is refreshed every second), and after five
+  wrong codes in a row the center is told (an alarm, ``staff_code``; ``cleared`` by the right code).
   ``unavailable``: this terminal has no staff code or no peripheral controller; ``ok`` goes back.
 - maintenance, unlocked: ``{"unlocked": True, "alarm": causes | None, "door_open": bool,
   "connected": bool, "owed": yen, "refused": bool}`` — the controller is in maintenance mode (the
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 
 from kiosk.errors import DeviceError
 from kiosk.workflow.context import SessionContext
@@ -29,7 +33,8 @@ log = logging.getLogger(__name__)
 
 MAX_WRONG = 3
 MAX_DIGITS = 12
-REFRESH = 1.0  # seconds between views of the board's state
+REFRESH = 1.0  # seconds between views of the board's state, and of the wait after wrong codes
+STAFF_CODE_ALARM = "staff_code"  # the alarm's cause the center is told of after wrong codes in a row
 
 
 class MaintenanceMode(State):
@@ -71,17 +76,27 @@ class MaintenanceMode(State):
 
     async def _unlocked(self) -> Outcome | None:
         """``None`` once staff typed the right code; ``cancel`` when they gave up, ``next`` after
-        three wrong codes."""
+        three wrong codes. While wrong codes back off (:mod:`kiosk.staff_backoff`) no code is
+        taken: the screen counts the wait down and the keypad's digits are ignored."""
         code = self.terminal.staff_code
-        assert code is not None
+        backoff = self.terminal.staff_backoff
+        assert code is not None and backoff is not None
         digits: list[int] = []
         wrong = 0
         try:
             while True:
-                self.show(unlocked=False, unavailable=False, entered=len(digits), wrong=wrong > 0)
-                touch = await self.touch("digit", "delete", "ok")
+                wait = math.ceil(backoff.wait())
+                self.show(unlocked=False, unavailable=False, entered=len(digits), wrong=wrong > 0, wait=wait)
+                if wait:
+                    index, touch = await first(self.touch("digit", "delete", "ok"), asyncio.sleep(REFRESH))
+                    if index == 1:
+                        continue
+                else:
+                    touch = await self.touch("digit", "delete", "ok")
                 if touch.action in (BACK, CANCEL):
                     return Outcome.CANCEL
+                if wait:
+                    continue  # refused until the delay is over
                 if touch.action == "digit" and isinstance(touch.value, int) and 0 <= touch.value <= 9:
                     if len(digits) < MAX_DIGITS:
                         digits.append(touch.value)
@@ -97,10 +112,28 @@ class MaintenanceMode(State):
                         digits[:] = [0] * len(digits)
                         digits.clear()
                     if right:
+                        if backoff.right():
+                            await self._report("cleared")
                         return None
                     wrong += 1
-                    log.warning("maintenance: a wrong staff code (%d of %d)", wrong, MAX_WRONG)
+                    counted = backoff.wrong()
+                    log.warning(
+                        "maintenance: a wrong staff code (%d in a row; the next taken in %.0f s)",
+                        counted.in_a_row,
+                        counted.delay,
+                    )
+                    if counted.alarm:
+                        await self._report("raised")
                     if wrong >= MAX_WRONG:
                         return Outcome.NEXT
         finally:
             digits[:] = [0] * len(digits)
+
+    async def _report(self, state: str) -> None:
+        """Tell the center of wrong staff codes in a row (an alarm, ``staff_code``: its audit log and
+        the operators), or that the right code followed them; the screen goes on either way."""
+        log.warning("alarm %s %s", STAFF_CODE_ALARM, state)
+        try:
+            await asyncio.to_thread(self.terminal.center().report_alarm, STAFF_CODE_ALARM, state)
+        except Exception as error:
+            log.warning("alarm %s not reported to the center: %s", state, type(error).__name__)
