@@ -51,6 +51,17 @@ class PaymentError(DeviceError):
     """The coin mechanism failed (coins it holds are returned by the end of the session)."""
 
 
+class FeeMismatch(KioskError):
+    """The center ordered another fee than the one the resident paid into escrow (a fee changed
+    between the offer and the order, or a center that is wrong): nothing is printed, the order
+    is voided and every coin given back."""
+
+    def __init__(self, ordered: int, collected: int) -> None:
+        super().__init__(f"the center's fee is {ordered} yen, {collected} yen were collected")
+        self.ordered = ordered
+        self.collected = collected
+
+
 class TerminalAlarm(DeviceError):
     """The maintenance door opened outside maintenance mode, or the tamper switch tripped: the
     session ends at once and the terminal is out of service until staff clear the alarm."""

@@ -13,10 +13,12 @@ import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from center.messages import OrderResponse
 from center.municipal import schema as municipal_schema
 from center.store.engine import make_engine
 from devtools.stack import ALWAYS_OPEN
@@ -500,6 +502,38 @@ def test_a_printer_fault_voids_the_order_and_returns_the_coins(
     assert (Step.PRINTING, Outcome.ERROR) in {(s, o) for s, o, _ in k.workflow.history}
     assert k.cashbox.cash_box == 0 and k.cashbox.held == 0 and k.printer.tray == []
     assert len(voided) == 1 and order_state(k, voided[0]) == "refunded"
+    assert not k.journal.path.exists()
+
+
+def test_a_fee_the_center_orders_other_than_the_one_paid_voids_and_refunds_everything(
+    terminal: Kiosk, card: Card
+) -> None:
+    """The center answers the order with another fee than the one the resident paid into escrow
+    (the municipality's fees changed between the offer and the order): nothing is printed, the
+    order is voided and refunded at the center, every coin goes back."""
+    k = terminal
+    placed: list[str] = []
+    place = k.client.place_order
+
+    def dearer(*args: Any, **kwargs: Any) -> OrderResponse:
+        answer = place(*args, **kwargs)
+        placed.append(answer.order_id)
+        return answer.model_copy(update={"fee": (answer.fee or 0) + 100})
+
+    k.client.place_order = dearer  # type: ignore[method-assign]
+
+    async def resident() -> None:
+        await k.reach(card, Step.PAYMENT)
+        await k.pay(k.screen.view()["fee"])
+        ended = await k.screen.wait_for(Step.FAILED, lambda v: "refund" in v)
+        assert ended["refund"] > 0
+        k.screen.press("ok")
+
+    assert asyncio.run(session(k, resident())) is Step.FAILED
+    assert (Step.PAYMENT, Outcome.ERROR) in {(s, o) for s, o, _ in k.workflow.history}
+    assert k.cashbox.cash_box == 0 and k.cashbox.held == 0 and k.printer.tray == []
+    assert len(placed) == 1 and order_state(k, placed[0]) == "refunded"
+    assert k.client.order(placed[0]).reason == "payment_fee_mismatch"
     assert not k.journal.path.exists()
 
 

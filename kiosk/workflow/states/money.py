@@ -1,9 +1,10 @@
 """Payment, printing and the documents taken (手数料の投入, 印刷, 証明書の取り忘れ防止).
 
 The coins stay in escrow until the documents are printed: the order is placed when the fee is
-in, the pages are printed, the center is told, and only then are the coins accepted into the
-cash box (and the change given). Whatever stops the session before that gives every coin back
-(the end screens do it), and the center voids the order.
+in (an order whose fee is not the one collected is voided: nothing is printed), the pages are
+printed, the center is told, and only then are the coins accepted into the cash box (and the
+change given). Whatever stops the session before that gives every coin back (the end screens do
+it), and the center voids the order.
 
 Views:
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from kiosk.errors import PaymentError, Refused
+from kiosk.errors import FeeMismatch, PaymentError, Refused
 from kiosk.ports import CenterLink, ReminderKind
 from kiosk.workflow.context import SessionContext
 from kiosk.workflow.states.base import State, first
@@ -70,6 +71,8 @@ class Payment(State):
         context.order_id = ordered.order_id
         context.order_stage = "placed"
         self.terminal.journal.record(ordered.order_id, "placed")
+        if ordered.fee != context.fee:  # the coins in escrow pay another fee: nothing is printed
+            raise FeeMismatch(ordered.fee, context.fee or 0)  # the end voids it, gives every coin back
         context.documents = list(ordered.copies)
         return Outcome.NEXT
 
