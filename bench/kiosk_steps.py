@@ -157,7 +157,7 @@ async def one_session(
     press("start")
     await screen.wait_for(Step.LANGUAGE)
     press("language", "ja")
-    await screen.wait_for(Step.PLACE_CARD)
+    await screen.wait_for(Step.PLACE_CARD, lambda v: "reading" in v)
     reader.insert(VirtualCard.open(card))
     await screen.wait_for(Step.WHOSE)
     press("whose", "residence")

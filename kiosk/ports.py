@@ -100,7 +100,9 @@ class CardSlot(Protocol):
     """The slot or field of the card reader (カード置き場)."""
 
     async def wait_for_card(self) -> CardConnection:
-        """Until a card is placed; the connection to it."""
+        """Until a card is there; the connection to it. A card already there is returned at once:
+        the steps ask whether one lies there (:meth:`present`) before they wait, and a card left
+        from before is not used (it must be taken and placed again)."""
 
     async def wait_for_removal(self) -> None:
         """Until no card is there."""

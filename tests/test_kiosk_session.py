@@ -23,8 +23,11 @@ from center.municipal import schema as municipal_schema
 from center.store.engine import make_engine
 from devtools.stack import ALWAYS_OPEN
 from documents import OpenedDocument
+from hardware.card.holder import HolderAuthentication
 from hardware.cardsim.card import VirtualCard
+from hardware.cardsim.inprocess import InProcessConnection, InProcessReader
 from kiosk.devices.stand_ins import StandInMaintenance
+from kiosk.ports import ReminderKind
 from kiosk.workflow.steps import TRANSITIONS, Outcome, Step
 from support.canaries import holds
 from support.center_audit import alarms_audited
@@ -742,6 +745,181 @@ def test_a_coin_mechanism_fault_fails_the_session_and_gives_back_what_it_held(
     assert k.printer.jobs == 0
 
 
+# -- a card left in the reader is nobody's card ----------------------------------------------------
+
+
+class CountingReader(InProcessReader):
+    """The in-process reader, counting the kiosk's connections to a card (each one a card read)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.connections = 0
+
+    def connect(self) -> InProcessConnection:
+        self.connections += 1
+        return super().connect()
+
+
+def tries_left(card: Card) -> int:
+    """The PIN tries left on ``card``, read from the emulated card itself (no try is spent)."""
+    reader = InProcessReader()
+    reader.insert(card.virtual())
+    return HolderAuthentication(reader.connect()).read().tries_left
+
+
+def test_a_card_left_at_the_pin_screen_is_nobody_s_until_taken_and_the_next_resident_uses_theirs(
+    world: World, tmp_path: Path
+) -> None:
+    """A walks away at the PIN screen with the card on the reader; B comes. B cannot start a
+    session, let alone reach a PIN screen for A's card, while the light and buzzer ask for it;
+    once it is taken B's own card works, and A's PIN tries are as A left them."""
+    a, b = new_card(world, tmp_path), new_card(world, tmp_path)
+    reader = CountingReader()
+    timeouts = {Step.PIN: 2.0, Step.CANCELLED: 0.5}  # the end screen too, the card still there
+    with kiosk(world, f"T-{next(_terminals) + 600:04d}", tmp_path, reader=reader, timeouts=timeouts) as k:
+
+        async def resident_a() -> None:
+            await k.reach(a, Step.PIN)
+            view = await k.enter_pin("9999")  # one wrong try, then A walks away
+            tries_after_a[:] = [view["tries"]]
+            ended = await k.screen.wait_for(Step.CANCELLED, lambda v: v.get("remind", 0) >= 1)
+            assert ended["reason"] == "timeout" and k.reminder.active is ReminderKind.TAKE_CARD
+            await k.screen.wait_for(Step.IDLE, timeout=10)  # the end screen timed out: the card lies there
+
+        async def resident_b() -> None:
+            left = await k.screen.wait_for(Step.LEFT_CARD, lambda v: v.get("remind", 0) >= 1)
+            assert left["remind"] >= 1 and k.reminder.active is ReminderKind.TAKE_CARD
+            for action in ("start", "cancel", "back", "ok"):  # B touches the screen: no session
+                k.screen.press(action)
+            await k.screen.wait_for(Step.LEFT_CARD, lambda v: v["remind"] >= 3)  # still reminding
+            assert k.screen.current is Step.LEFT_CARD and k.reminder.active is ReminderKind.TAKE_CARD
+            assert [reader.connections] == read_by_a  # A's card was not read again
+            k.take_card()  # A (or the clerk) takes it
+            await k.screen.wait_for(Step.IDLE)
+            assert k.reminder.active is None
+            await k.through_the_card(b)  # B's own card, B's PIN
+            assert k.screen.view(Step.PIN)["tries"] == 3
+            k.screen.press("cancel")
+            await k.screen.wait_for(Step.CANCELLED, lambda v: "reason" in v)
+            k.screen.press("ok")
+
+        async def a_then_b() -> None:  # one event loop: the kiosk's screen lives in it
+            assert await session(k, resident_a()) is Step.CANCELLED
+            assert tries_after_a == [2] and reader.card_present()
+            read_by_a[:] = [reader.connections]
+            first_session[:] = [len(k.workflow.history)]
+            assert await session(k, resident_b()) is Step.CANCELLED
+
+        tries_after_a: list[int] = []
+        read_by_a: list[int] = []
+        first_session: list[int] = []
+        asyncio.run(a_then_b())
+        TAKEN.update((s, o) for s, o, _ in k.workflow.history)
+        second = [(s, o) for s, o, _ in k.workflow.history[first_session[0] :]]
+        assert second[:3] == [
+            (Step.IDLE, Outcome.CARD_LEFT),
+            (Step.LEFT_CARD, Outcome.NEXT),
+            (Step.IDLE, Outcome.NEXT),
+        ]
+        assert [s for s, _ in second].count(Step.PIN) == 1  # B's PIN screen, for B's card
+    assert tries_left(a) == 2  # A's tries: as A left them
+    assert tries_left(b) == 3
+
+
+def test_a_card_placed_before_the_session_is_not_read_until_taken_and_placed_again(
+    world: World, card: Card, tmp_path: Path
+) -> None:
+    reader = CountingReader()
+    with kiosk(world, f"T-{next(_terminals) + 600:04d}", tmp_path, reader=reader) as k:
+
+        async def resident() -> None:
+            await k.screen.wait_for(Step.IDLE)
+            await asyncio.sleep(0.3)  # the start screen has looked for a card left, and waits
+            k.place(card)  # on the reader before touching the screen
+            await asyncio.sleep(0.3)
+            assert k.screen.current is Step.IDLE
+            k.screen.press("start")
+            await k.screen.wait_for(Step.LANGUAGE)
+            k.screen.press("language", "ja")
+            view = await k.waiting_for_the_card()
+            assert view == {"reading": False, "problem": "place_card.already_there"}
+            await asyncio.sleep(0.3)
+            assert k.screen.current is Step.PLACE_CARD and reader.connections == 0  # not read
+            k.take_card()
+            await k.screen.wait_for(Step.PLACE_CARD, lambda v: v["problem"] is None)
+            k.place(card)  # placed during the session: read
+            await k.screen.wait_for(Step.WHOSE)
+            assert reader.connections == 1
+            k.screen.press("cancel")
+            await k.screen.wait_for(Step.CANCELLED, lambda v: v.get("remind", 0) >= 1)
+            k.take_card()
+            k.screen.press("ok")
+
+        assert asyncio.run(session(k, resident())) is Step.CANCELLED
+        TAKEN.update((s, o) for s, o, _ in k.workflow.history)
+        assert (Step.IDLE, Outcome.CARD_LEFT) not in [(s, o) for s, o, _ in k.workflow.history]
+    assert tries_left(card) == 3
+
+
+def test_staff_see_a_card_left_in_the_maintenance_mode_and_the_start_screen_finds_it_again(
+    terminal: Kiosk, card: Card
+) -> None:
+    k = terminal
+    k.place(card)  # left there when the kiosk (re)starts
+
+    async def staff() -> None:
+        run = asyncio.ensure_future(k.run())
+        await k.screen.wait_for(Step.LEFT_CARD, lambda v: v.get("remind", 0) >= 1)
+        view = await k.into_maintenance(via=Step.LEFT_CARD)
+        assert view["unlocked"] and view["card_left"] is True
+        assert k.reminder.active is None  # no buzzer while staff work
+        k.screen.press("done")
+        await k.screen.wait_for(Step.LEFT_CARD, lambda v: v.get("remind", 0) >= 1)  # still there
+        k.take_card()
+        await k.screen.wait_for(Step.IDLE)
+        await asyncio.sleep(0.2)
+        assert k.screen.current is Step.IDLE and k.reminder.active is None
+        run.cancel()
+        await asyncio.gather(run, return_exceptions=True)
+
+    asyncio.run(staff())
+    assert [(s, o) for s, o, _ in k.workflow.history] == [
+        (Step.IDLE, Outcome.CARD_LEFT),
+        (Step.LEFT_CARD, Outcome.MAINTENANCE),
+        (Step.MAINTENANCE, Outcome.NEXT),
+        (Step.IDLE, Outcome.CARD_LEFT),
+        (Step.LEFT_CARD, Outcome.NEXT),
+    ]
+    assert tries_left(card) == 3
+
+
+def test_a_card_left_screen_that_times_out_finds_the_card_again_and_one_that_breaks_fails(
+    world: World, card: Card, tmp_path: Path
+) -> None:
+    with kiosk(world, f"T-{next(_terminals) + 600:04d}", tmp_path, timeouts={Step.LEFT_CARD: 0.5}) as k:
+        k.place(card)
+
+        async def nobody() -> None:
+            while (Step.LEFT_CARD, Outcome.TIMEOUT) not in [(s, o) for s, o, _ in k.workflow.history]:
+                await asyncio.sleep(0.05)
+            await k.screen.wait_for(Step.LEFT_CARD)  # the start screen found it again
+            k.screen.broken = Step.LEFT_CARD
+            await k.screen.wait_for(Step.FAILED, lambda v: "refund" in v)
+            k.screen.broken = None
+            k.screen.press("ok")
+
+        assert asyncio.run(session(k, nobody())) is Step.FAILED
+        TAKEN.update((s, o) for s, o, _ in k.workflow.history)
+        assert [(s, o) for s, o, _ in k.workflow.history][:4] == [
+            (Step.IDLE, Outcome.CARD_LEFT),
+            (Step.LEFT_CARD, Outcome.TIMEOUT),
+            (Step.IDLE, Outcome.CARD_LEFT),
+            (Step.LEFT_CARD, Outcome.ERROR),
+        ]
+        assert k.reminder.active is None
+    assert tries_left(card) == 3
+
+
 # -- the store staff's maintenance mode -----------------------------------------------------------
 
 
@@ -754,6 +932,7 @@ def test_staff_enter_the_maintenance_mode_with_their_code_and_leave_it(terminal:
         run = asyncio.ensure_future(k.run())
         view = await k.into_maintenance()
         assert view["unlocked"] and view["alarm"] is None and view["connected"]
+        assert view["card_left"] is False
         assert maintenance.active
         k.screen.press("clear_alarm")
         await k.screen.wait_for(Step.MAINTENANCE, lambda v: v.get("refused") is False)

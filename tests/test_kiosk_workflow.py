@@ -120,6 +120,11 @@ def test_the_table_lets_every_step_be_cancelled_timed_out_or_failed() -> None:
         elif step is Step.MAINTENANCE:  # staff, not a resident: however it ends, the start screen
             for outcome in (Outcome.NEXT, Outcome.CANCEL, Outcome.TIMEOUT, Outcome.ERROR):
                 assert next_step(step, outcome) is Step.IDLE
+        elif step is Step.LEFT_CARD:  # nobody's card: nothing to cancel; taken or timed out, the start
+            with pytest.raises(NoSuchTransition):
+                next_step(step, Outcome.CANCEL)
+            assert next_step(step, Outcome.NEXT) is next_step(step, Outcome.TIMEOUT) is Step.IDLE
+            assert next_step(step, Outcome.ERROR) is Step.FAILED
         elif step is not Step.IDLE:
             assert next_step(step, Outcome.CANCEL) is Step.CANCELLED
             assert next_step(step, Outcome.TIMEOUT) is Step.CANCELLED
@@ -221,8 +226,8 @@ def test_a_failing_device_fails_the_session_cleanly() -> None:
 
 def test_cancel_everywhere_and_the_session_is_wiped_each_time() -> None:
     for step in Step:
-        if step in ENDS or step in (Step.IDLE, Step.MAINTENANCE) or step in NO_CANCEL:
-            continue  # (the staff's maintenance mode is no session: it is not reached from idle here)
+        if step in ENDS or step in (Step.IDLE, Step.MAINTENANCE, Step.LEFT_CARD) or step in NO_CANCEL:
+            continue  # (the maintenance mode and a card left are no session: not reached from idle here)
         flow, _screens = workflow({step: Scripted(step, [Outcome.CANCEL])})
         assert asyncio.run(flow.run_session()) is Step.CANCELLED, step
         assert flow.history[-2] == (step, Outcome.CANCEL, Step.CANCELLED) and not flow.context.personal
@@ -297,6 +302,27 @@ def test_the_staff_s_maintenance_mode_comes_back_to_the_start_however_it_ends() 
         (Step.MAINTENANCE, Outcome.NEXT, Step.IDLE),
     ]
     assert screens.shown[1] == (Step.MAINTENANCE, Step.IDLE)
+
+
+def test_a_card_left_in_the_reader_starts_no_session_until_it_is_taken() -> None:
+    flow, screens = workflow(
+        {
+            Step.IDLE: Scripted(Step.IDLE, [Outcome.CARD_LEFT, Outcome.CARD_LEFT, Outcome.CARD_LEFT]),
+            Step.LEFT_CARD: Scripted(Step.LEFT_CARD, [Outcome.TIMEOUT, Outcome.MAINTENANCE, Outcome.NEXT]),
+        }
+    )
+    assert asyncio.run(flow.run_session()) is Step.DONE  # and then a resident's session, whole
+    assert flow.history[:6] == [
+        (Step.IDLE, Outcome.CARD_LEFT, Step.LEFT_CARD),
+        (Step.LEFT_CARD, Outcome.TIMEOUT, Step.IDLE),  # the start screen looks again
+        (Step.IDLE, Outcome.CARD_LEFT, Step.LEFT_CARD),
+        (Step.LEFT_CARD, Outcome.MAINTENANCE, Step.MAINTENANCE),  # staff see it there
+        (Step.MAINTENANCE, Outcome.NEXT, Step.IDLE),
+        (Step.IDLE, Outcome.CARD_LEFT, Step.LEFT_CARD),
+    ]
+    assert flow.history[6] == (Step.LEFT_CARD, Outcome.NEXT, Step.IDLE)  # taken
+    assert flow.history[7] == (Step.IDLE, Outcome.NEXT, Step.LANGUAGE)
+    assert screens.shown[:2] == [(Step.IDLE, Step.LEFT_CARD), (Step.LEFT_CARD, Step.IDLE)]
 
 
 def test_an_alarm_does_not_interrupt_the_maintenance_mode_but_ends_a_session() -> None:

@@ -193,7 +193,7 @@ class Resident:
         await self.touch("start")
         await self.reach(Step.LANGUAGE)
         await self.touch(f"language-{self.language}")
-        await self.reach(Step.PLACE_CARD)
+        await self.reach(Step.PLACE_CARD, lambda v: "reading" in v)  # it has looked for a card left
 
     async def card_and_whose(self) -> dict[str, Any]:
         await self.start()

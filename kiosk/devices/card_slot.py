@@ -2,6 +2,11 @@
 
 The reader's waits block; here they run in a worker thread in short slices, so a waiting step
 can be cancelled (the resident pressed cancel, or walked away) within a fraction of a second.
+
+The slot tells what is there, not whose it is: ``wait_for_card`` connects to a card already lying
+in the reader. A session begins only with a card placed during it; the start screen and the
+place-card step ask :meth:`ReaderSlot.present` first and never read a card left from before
+(:mod:`kiosk.workflow.states.left_card`).
 """
 
 from __future__ import annotations

@@ -17,6 +17,11 @@ waits until it is gone (``take_card``), before anything else is chosen.
 
 Store staff reach the maintenance mode (``maintenance``) from the start screen with their code;
 it is no resident's session, and however it ends the start screen follows.
+
+A card left in the reader after a session (カードの置き忘れ) is nobody's card: the start screen that
+finds one goes to ``left_card``, which reminds until the card is taken and starts no session
+meanwhile (staff may still reach the maintenance mode from it). A card lying in the reader when a
+session reaches ``place_card`` is not read either: it is asked to be taken and placed again.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ class Step(StrEnum):
     CANCELLED = "cancelled"
     FAILED = "failed"
     MAINTENANCE = "maintenance"  # 保守モード: store staff, from the start screen
+    LEFT_CARD = "left_card"  # カードの置き忘れ: a card left after a session, before any new one
 
 
 class Outcome(StrEnum):
@@ -55,6 +61,7 @@ class Outcome(StrEnum):
     TIMEOUT = "timeout"
     ERROR = "error"
     MAINTENANCE = "maintenance"  # the start screen: staff asked for the maintenance mode
+    CARD_LEFT = "card_left"  # the start screen: a card lies in the reader, left after a session
 
 
 ENDS = frozenset({Step.DONE, Step.CANCELLED, Step.FAILED})
@@ -90,6 +97,15 @@ _MAINTENANCE = {
     (Step.MAINTENANCE, outcome): Step.IDLE
     for outcome in (Outcome.NEXT, Outcome.CANCEL, Outcome.TIMEOUT, Outcome.ERROR)
 }
+# a card left in the reader is nobody's: no session starts until it is taken; nothing to cancel.
+# Taken, or its screen timed out, the start screen follows (and looks again); a fault is shown as one.
+_LEFT_CARD = {
+    (Step.IDLE, Outcome.CARD_LEFT): Step.LEFT_CARD,
+    (Step.LEFT_CARD, Outcome.NEXT): Step.IDLE,
+    (Step.LEFT_CARD, Outcome.TIMEOUT): Step.IDLE,
+    (Step.LEFT_CARD, Outcome.MAINTENANCE): Step.MAINTENANCE,  # staff see the card there
+    (Step.LEFT_CARD, Outcome.ERROR): Step.FAILED,
+}
 _EVERYWHERE = {Outcome.CANCEL: Step.CANCELLED, Outcome.TIMEOUT: Step.CANCELLED, Outcome.ERROR: Step.FAILED}
 # the ends go back to the start screen by themselves (the end screens time out)
 _AT_THE_ENDS = {(end, Outcome.NEXT): Step.IDLE for end in ENDS}
@@ -103,11 +119,12 @@ TRANSITIONS: dict[tuple[Step, Outcome], Step] = {
     **{
         (step, outcome): target
         for step in Step
-        if step not in ENDS and step not in (Step.IDLE, Step.MAINTENANCE)
+        if step not in ENDS and step not in (Step.IDLE, Step.MAINTENANCE, Step.LEFT_CARD)
         for outcome, target in _EVERYWHERE.items()
         if not (outcome is Outcome.CANCEL and step in NO_CANCEL)
     },
     **_MAINTENANCE,
+    **_LEFT_CARD,
     (Step.IDLE, Outcome.ERROR): Step.FAILED,
     **_AT_THE_ENDS,
 }

@@ -120,7 +120,11 @@ class Kiosk:
         self.screen.press("start")
         await self.screen.wait_for(Step.LANGUAGE)
         self.screen.press("language", language)
-        await self.screen.wait_for(Step.PLACE_CARD)
+        await self.waiting_for_the_card()
+
+    async def waiting_for_the_card(self) -> dict[str, Any]:
+        """Until the place-card step waits (it has looked whether a card lay there before)."""
+        return await self.screen.wait_for(Step.PLACE_CARD, lambda v: "reading" in v)
 
     def place(self, card: Card) -> None:
         assert isinstance(self.reader, InProcessReader)
@@ -230,9 +234,7 @@ class Kiosk:
             if current is Step.PRINTING:
                 await self.screen.wait_for(Step.TAKE_DOCUMENTS)
                 continue
-            await self.screen.wait_for(
-                current, lambda v, c=current: c in (Step.IDLE, Step.PLACE_CARD) or bool(v)
-            )
+            await self.screen.wait_for(current, lambda v, c=current: c is Step.IDLE or bool(v))
             gestures[current]()
         await self.screen.wait_for(step)
         if step is Step.PAYMENT and paid:
@@ -244,10 +246,11 @@ class Kiosk:
     async def run(self) -> Step:
         return await self.workflow.run_session()
 
-    async def into_maintenance(self, code: str = STAFF_CODE) -> dict[str, Any]:
-        """From the start screen, the staff's corner and ``code`` (after waiting out any backoff of
-        wrong codes); the maintenance screen's next view."""
-        await self.screen.wait_for(Step.IDLE)
+    async def into_maintenance(self, code: str = STAFF_CODE, *, via: Step = Step.IDLE) -> dict[str, Any]:
+        """From the start screen (or ``via``, another screen with the staff's corner), the staff's
+        corner and ``code`` (after waiting out any backoff of wrong codes); the maintenance
+        screen's next view."""
+        await self.screen.wait_for(via)
         assert self.terminal.staff_backoff is not None
         self.staff_clock.advance(self.terminal.staff_backoff.wait())
         self.screen.press("maintenance")

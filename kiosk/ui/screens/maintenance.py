@@ -1,6 +1,6 @@
 """The store staff's maintenance mode (保守モード): the staff code as dots on a keypad, then the
-peripheral controller's state (alarm, door, connection, change owed) with "clear the alarm" and
-"done"."""
+peripheral controller's state (alarm, door, connection, change owed) and a card left in the
+reader, with "clear the alarm" and "done"."""
 
 # mypy: allow-subclassing-any
 
@@ -42,6 +42,7 @@ class MaintenanceScreen(StepScreen):
             self.say(f"maintenance.alarm.{alarm}") if alarm else self.say("maintenance.no_alarm"),
             self.say(f"maintenance.{door}"),
             self.say(f"maintenance.{board}"),
+            self.say("maintenance.card_left" if view.get("card_left") else "maintenance.no_card"),
         ]
         if view.get("owed"):
             lines.append(self.say("maintenance.owed", yen=view["owed"]))

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from typing import cast
 
 from hardware.card.pin import PinBuffer
 from kiosk.card import PIN_LENGTH, pin_buffer
@@ -129,16 +131,24 @@ class TakeCard(State):
     timeout, warned = 120, False
 
     async def run(self, context: SessionContext) -> Outcome:
-        outcome = await remind_until_card_taken(self, cancellable=True)
+        outcome = await remind_until_card_taken(self, meanwhile=self._cancelled)
         if outcome is Outcome.NEXT:
             context.card = None  # gone (a cancel leaves it to the end screen to ask for again)
         return outcome
 
+    async def _cancelled(self) -> Outcome:
+        await self.touch("cancel")  # (or back)
+        return Outcome.CANCEL
 
-async def remind_until_card_taken(state: State, *, cancellable: bool = False) -> Outcome:
+
+async def remind_until_card_taken(
+    state: State, *, meanwhile: Callable[[], Awaitable[Outcome]] | None = None
+) -> Outcome:
     """Blink and sound every ``remind_every`` seconds until the card is gone (also used by the end
-    screens, when a session ends with the card still in the reader; there no touch is taken
-    meanwhile, so an "OK" made then is answered afterwards)."""
+    screens, when a session ends with the card still in the reader, and by the screen of a card
+    left after a session); ``next`` once it is gone. ``meanwhile`` is what else the screen waits
+    for (a touch): its outcome, if it comes first. Without it no touch is taken meanwhile, so an
+    "OK" made then is answered afterwards."""
     terminal = state.terminal
     reminded = 0
     try:
@@ -146,13 +156,13 @@ async def remind_until_card_taken(state: State, *, cancellable: bool = False) ->
             terminal.reminder.start(ReminderKind.TAKE_CARD)
             reminded += 1
             state.show(remind=reminded)
-            waits = [terminal.slot.wait_for_removal(), *([state.touch("cancel")] if cancellable else [])]
+            waits = [terminal.slot.wait_for_removal(), *([meanwhile()] if meanwhile is not None else [])]
             try:
-                index, _result = await asyncio.wait_for(first(*waits), terminal.remind_every)
+                index, result = await asyncio.wait_for(first(*waits), terminal.remind_every)
             except TimeoutError:
                 continue
             if index == 1:
-                return Outcome.CANCEL
+                return cast(Outcome, result)
             break
     finally:
         terminal.reminder.stop()

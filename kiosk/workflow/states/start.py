@@ -4,10 +4,13 @@ Views (what each screen is told; the words come from the catalogs):
 
 - idle: ``{"out_of_service": None}`` — touched, the session starts; ``{"out_of_service": causes}``
   while the door or tamper alarm is latched (no resident's touch is taken until staff clear it).
-  ``Touch("maintenance")`` (the staff's corner) leads to the maintenance mode either way.
+  ``Touch("maintenance")`` (the staff's corner) leads to the maintenance mode either way. A card
+  found in the reader (left after a session) starts no session: the ``left_card`` screen follows.
 - language: ``{"languages": ["ja", "en"]}`` — ``Touch("language", "en")``.
 - place_card: ``{"reading": bool, "problem": key | None}`` — waits for a card; ``problem`` when
-  the card cannot be read (not a My Number Card, moved during reading): take it and try again.
+  the card cannot be read (not a My Number Card, moved during reading): take it and try again;
+  ``place_card.already_there`` when a card lay in the reader before this screen: it is not read
+  (a session begins only with a card placed during it), take it and place it again.
 - whose: ``{"choices": ["residence", "domicile"]}`` — ``Touch("whose", "residence")``.
 """
 
@@ -33,7 +36,8 @@ WHOSE = ("residence", "domicile")  # 住所地, 本籍地
 class Idle(State):
     """The start screen; an order an earlier session left open is ended first (the journal).
     Out of service while the door or tamper alarm is latched; staff reach the maintenance mode
-    from here at any time (``Touch("maintenance")``)."""
+    from here at any time (``Touch("maintenance")``). A card lying in the reader was left after a
+    session: no session starts until it is taken (``card_left``)."""
 
     step = Step.IDLE  # no timeout: the start screen waits for ever
 
@@ -58,6 +62,8 @@ class Idle(State):
             self._reported = None
         self.show(out_of_service=None)
         await asyncio.to_thread(self.terminal.center().recover, self.terminal.journal)
+        if self.terminal.slot.present():
+            return Outcome.CARD_LEFT
         touch = await self.touch("start", "maintenance")  # cancel and back start a session too
         return Outcome.MAINTENANCE if touch.action == "maintenance" else Outcome.NEXT
 
@@ -98,12 +104,18 @@ class Language(OneOf):
 
 class PlaceCard(State):
     """Waits for the card and reads what is needed before the PIN: the user-authentication
-    certificate and the PIN's tries left (no try is spent)."""
+    certificate and the PIN's tries left (no try is spent). Only a card placed while this screen
+    is up is read: one lying in the reader already is asked to be taken first."""
 
     step = Step.PLACE_CARD
     timeout = 60
 
     async def run(self, context: SessionContext) -> Outcome:
+        if self.terminal.slot.present():  # there before this screen: whoever's it is, not read
+            self.show(reading=False, problem="place_card.already_there")
+            index, result = await first(self.terminal.slot.wait_for_removal(), self.touch())
+            if index == 1:
+                return ending(result) or Outcome.CANCEL
         problem: str | None = None
         while True:
             self.show(reading=False, problem=problem)
