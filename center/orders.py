@@ -20,6 +20,7 @@ two calls racing for one order are decided by conditional updates (``WHERE state
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
@@ -460,18 +461,28 @@ class OrderService:
         await self._tell(_VOID_PENDING, order_id=None)
 
     async def _tell(self, pending_sql: Sql, *, order_id: str | None) -> None:
+        """Each municipality is told of its pending voids in turn, the municipalities at once; one
+        that cannot be reached is not asked again in this round (its voids wait for the next), so
+        a municipality that is down holds a round up for one timeout, not one per void."""
         async with self.database.connection() as connection:
             pending = await _all(connection, pending_sql, order_id, yes=True)
+        by_municipality: dict[str, list[dict[str, Any]]] = {}
         for row in pending:
+            by_municipality.setdefault(row["municipality"], []).append(row)
+        await asyncio.gather(*(self._tell_one(code, rows) for code, rows in by_municipality.items()))
+
+    async def _tell_one(self, municipality: str, pending: Sequence[dict[str, Any]]) -> None:
+        for told, row in enumerate(pending):
             try:
-                await self.municipalities.void(row["municipality"], row["id"], row["reason"] or "voided")
+                await self.municipalities.void(municipality, row["id"], row["reason"] or "voided")
             except CenterError as error:
                 log.warning(
-                    "void of an order not yet told to %s (%s); trying again later",
-                    row["municipality"],
+                    "%d void(s) not yet told to %s (%s); trying again later",
+                    len(pending) - told,
+                    municipality,
                     error.code,
                 )
-                continue
+                return
             async with self.database.connection() as connection:
                 await connection.execute(_VOID_TOLD, {"order_id": row["id"], "no": False})
 
