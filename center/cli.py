@@ -5,14 +5,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
 from center.config import CenterConfig, ConfigError, initialise
-from center.terminals import TerminalCA, enroll, set_status
+from center.terminals import set_status
 from center.web import GRACEFUL_SHUTDOWN
 
 
@@ -87,17 +84,9 @@ def register(commands: Any) -> None:
     verify.set_defaults(run=_audit_verify)
 
 
-def _engine(config: CenterConfig) -> sa.Engine:
-    from center.store.engine import make_engine, migrate
-
-    engine = make_engine(config.database_url)
-    migrate(engine)
-    return engine
-
-
 def _init(args: argparse.Namespace) -> int:
     config = initialise(args.dir, args.db, args.topology)
-    _engine(config).dispose()
+    config.migrated_engine().dispose()
     print(f"center initialised in {args.dir}")
     return 0
 
@@ -112,18 +101,9 @@ def _set_authority(args: argparse.Namespace) -> int:
 
 
 def _enroll(args: argparse.Namespace) -> int:
-    config = CenterConfig.load(args.dir)
-    engine = _engine(config)
-    with engine.begin() as connection:
-        terminal = enroll(
-            connection,
-            TerminalCA.load_or_create(args.dir),
-            args.terminal_id,
-            args.store,
-            dt.datetime.now(dt.UTC),
-        )
-    terminal.save(args.out)
-    shutil.copyfile(config.path("tls.crt"), args.out / "center-tls.crt")
+    CenterConfig.load(args.dir).enroll_terminal(
+        args.terminal_id, args.store, args.out, now=dt.datetime.now(dt.UTC)
+    )
     print(f"terminal {args.terminal_id} enrolled; credentials in {args.out}")
     return 0
 
@@ -131,7 +111,7 @@ def _enroll(args: argparse.Namespace) -> int:
 def _terminal_status(args: argparse.Namespace) -> int:
     config = CenterConfig.load(args.dir)
     status = {"suspend": "suspended", "activate": "active", "revoke": "revoked"}[args.action]
-    with _engine(config).begin() as connection:
+    with config.migrated_engine().begin() as connection:
         set_status(connection, args.terminal_id, status, dt.datetime.now(dt.UTC))
     print(f"terminal {args.terminal_id} {status}")
     return 0
@@ -142,7 +122,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     config = CenterConfig.load(args.dir)
     config.check(workers=args.workers)
-    _engine(config).dispose()
+    config.migrated_engine().dispose()
     config.build_service()  # refuse to start on a bad authority configuration
     os.environ["KOUFU_CENTER_DIR"] = str(args.dir.resolve())
     uvicorn.run(
@@ -167,7 +147,7 @@ def _calendar(args: argparse.Namespace) -> int:
     from center.calendar_store import load_calendar, store_calendar
 
     config = CenterConfig.load(args.dir)
-    engine = _engine(config)
+    engine = config.migrated_engine()
     if args.action == "load":
         if args.file is None:
             raise ValueError("calendar load needs a JSON file")
@@ -185,7 +165,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
     from center.audit import verify_chain
 
     config = CenterConfig.load(args.dir)
-    with _engine(config).connect() as connection:
+    with config.migrated_engine().connect() as connection:
         report = verify_chain(connection)
     if report.intact:
         print(f"audit log intact: {report.rows} entries")
@@ -204,7 +184,7 @@ def _settlement(args: argparse.Namespace) -> int:
     from documents import JST
 
     config = CenterConfig.load(args.dir)
-    engine = _engine(config)
+    engine = config.migrated_engine()
     try:
         with engine.connect() as connection:
             settlement = daily(connection, args.day or dt.datetime.now(JST).date())

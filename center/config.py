@@ -19,12 +19,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
-from center.terminals import TerminalCA
+from center.enrolment import EnrolledTerminal
+from center.terminals import TerminalCA, enroll
 
 if TYPE_CHECKING:
     from center.service import CenterService
@@ -155,6 +157,32 @@ class CenterConfig:
             order_deadline=dt.timedelta(seconds=self.order_deadline_seconds),
             housekeeping_interval=self.housekeeping_seconds,
         )
+
+    def migrated_engine(self) -> sa.Engine:
+        """An engine on the center's database, its schema brought to the newest revision (the
+        command line, operators' tools, the development stack; the request path uses the drivers)."""
+        from center.store.engine import make_engine, migrate
+
+        engine = make_engine(self.database_url)
+        migrate(engine)
+        return engine
+
+    def enroll_terminal(
+        self, terminal_id: str, store: str, out: Path, *, now: dt.datetime
+    ) -> EnrolledTerminal:
+        """A new terminal (``koufu center enroll-terminal``): registered, its credentials and the
+        center's TLS certificate written to ``out``, to be installed on that kiosk only."""
+        engine = self.migrated_engine()
+        try:
+            with engine.begin() as connection:
+                terminal = enroll(
+                    connection, TerminalCA.load_or_create(self.directory), terminal_id, store, now
+                )
+        finally:
+            engine.dispose()
+        terminal.save(out)
+        shutil.copyfile(self.path("tls.crt"), out / "center-tls.crt")
+        return terminal
 
     def use_authority(
         self, url: str, token: str, *, ca_bundle: Path | None = None, anchors: Sequence[Path] = ()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import shutil
 import signal
 import socket
 import subprocess
@@ -32,9 +31,8 @@ from center.enrolment import EnrolledTerminal
 from center.municipal import schema as municipal_schema
 from center.municipal import service as municipal_service
 from center.municipal import settings as municipal_settings
-from center.store.engine import migrate
 from center.store.schema_versions import make_engine
-from center.terminals import TerminalCA, enroll
+from center.terminals import TerminalCA
 from center.tls import trust
 from devtools.synthetic import Population, generate
 from documents import JST
@@ -60,13 +58,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _center_database(config: CenterConfig) -> sa.Engine:
-    """The center's database, migrated to the current schema."""
-    engine = make_engine(config.database_url)
-    migrate(engine)
-    return engine
 
 
 @dataclass
@@ -139,22 +130,10 @@ class DevStack:
 
     def enroll(self, terminal_id: str, store: str = "テスト店") -> EnrolledTerminal:
         """A new terminal of the center, its credentials also saved in ``terminals/<id>``."""
-        engine = _center_database(CenterConfig.load(self.center_dir))
-        try:
-            with engine.begin() as connection:
-                terminal = enroll(
-                    connection,
-                    TerminalCA.load_or_create(self.center_dir),
-                    terminal_id,
-                    store,
-                    dt.datetime.now(dt.UTC),
-                )
-        finally:
-            engine.dispose()
-        out = self.root / "terminals" / terminal_id
-        terminal.save(out)
-        shutil.copyfile(self.center_tls, out / "center-tls.crt")
-        return terminal
+        config = CenterConfig.load(self.center_dir)
+        return config.enroll_terminal(
+            terminal_id, store, self.root / "terminals" / terminal_id, now=dt.datetime.now(dt.UTC)
+        )
 
     def kiosk_config(
         self,
@@ -227,7 +206,7 @@ class DevStack:
 
     def load_calendar(self, calendar: Mapping[str, object]) -> None:
         """Store ``calendar`` (docs/calendar.md) as the center's calendar in force."""
-        engine = _center_database(CenterConfig.load(self.center_dir))
+        engine = CenterConfig.load(self.center_dir).migrated_engine()
         try:
             with engine.begin() as connection:
                 store_calendar(connection, ServiceCalendar.from_dict(calendar), dt.datetime.now(dt.UTC))
@@ -397,7 +376,7 @@ def start_stack(
     stack.authority_url = line.rsplit(" ", 1)[1].strip()
 
     config = initialise(stack.center_dir, center_db, topology)
-    _center_database(config).dispose()
+    config.migrated_engine().dispose()
     config.use_authority(
         stack.authority_url,
         token,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from center.enrolment import EnrolledTerminal
 from hardware.cardsim.card import VirtualCard
 from koufu.cli import main
 
@@ -87,3 +88,34 @@ def test_the_development_command_lists_its_tools() -> None:
     )
     for tool in ("run", "demo", "kiosk", "screenshots", "town"):
         assert f"    {tool}" in result.stdout, tool
+
+
+def test_a_terminal_is_enrolled_from_the_command_line_and_a_bad_id_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    center, out = tmp_path / "center", tmp_path / "T-0042"
+    assert main(["center", "init", "--dir", str(center)]) == 0
+    assert (
+        main(
+            ["center", "enroll-terminal", "T-0042", "--dir", str(center), "--store", "店", "--out", str(out)]
+        )
+        == 0
+    )
+    terminal = EnrolledTerminal.load(out)
+    assert terminal.terminal_id == "T-0042"
+    assert (out / "center-tls.crt").read_bytes() == (center / "tls.crt").read_bytes()
+    capsys.readouterr()
+    bad = [
+        "center",
+        "enroll-terminal",
+        "t 42",
+        "--dir",
+        str(center),
+        "--store",
+        "店",
+        "--out",
+        str(tmp_path / "x"),
+    ]
+    assert main(bad) == 1
+    assert "terminal ids are 1-32 of A-Z, 0-9 and '-'" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
