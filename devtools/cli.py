@@ -17,11 +17,11 @@ from collections.abc import Sequence
 
 from devtools import card_demo, run_all, town_cli
 from devtools.kiosk import demo_kiosk, screenshots
-from koufu.cli import execute
+from koufu.cli import command_parser, execute
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="koufu-dev", description="koufu's development tools.")
+    parser = command_parser("koufu-dev", "koufu's development tools.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for tool in (run_all, card_demo, demo_kiosk, screenshots, town_cli):
         tool.register(commands)

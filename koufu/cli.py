@@ -33,10 +33,15 @@ from koufu import authority_cli, card_cli, staff_cli
 from printing import verify_cli
 
 
+def command_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    """A console command's parser, with the ``-v`` every command of the project takes."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="koufu", description="Convenience-store certificate issuance (コンビニ交付)."
-    )
+    parser = command_parser("koufu", "Convenience-store certificate issuance (コンビニ交付).")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     card_cli.register(commands)
     authority_cli.register(commands)
@@ -53,7 +58,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def execute(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the chosen command (``args.run``), its errors as one line each."""
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
