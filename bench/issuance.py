@@ -118,10 +118,11 @@ async def issue_one(kiosk: Kiosk, sample: Sample, scheduled: float) -> None:
         )
         numbers.append(copy.issue_number)
     for path, body in (
+        (f"/v1/orders/{order.order_id}/printing", None),
         (f"/v1/orders/{order.order_id}/printed", {"issue_numbers": numbers}),
         (f"/v1/orders/{order.order_id}/settle", {"paid": order.fee}),
     ):
-        status, answer = await terminal.post(path, json.dumps(body).encode())
+        status, answer = await terminal.post(path, b"" if body is None else json.dumps(body).encode())
         if status != 200:
             sample.error(_code(status, answer))
             return

@@ -182,6 +182,9 @@ class CenterClient:
     def order(self, order_id: str) -> OrderResponse:
         return self._order(self.request("GET", f"/v1/orders/{order_id}", repeatable=True))
 
+    def printing(self, order_id: str) -> OrderResponse:
+        return self._order(self.request("POST", f"/v1/orders/{order_id}/printing", repeatable=True))
+
     def printed(self, order_id: str, issue_numbers: list[str]) -> OrderResponse:
         return self._order(
             self.request(

@@ -18,7 +18,7 @@ class CenterError(Exception):
         message: str,
         *,
         status: int | None = None,
-        details: dict[str, str | None] | None = None,
+        details: dict[str, str | int | None] | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code

@@ -118,3 +118,6 @@ class ErrorResponse(BaseModel):
     order_id: str | None = Field(
         default=None, description="the order a refusal voided (to report its refund)"
     )
+    due: int | None = Field(
+        default=None, description="wrong_amount: the yen due, the fees of the copies printed whole"
+    )

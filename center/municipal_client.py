@@ -51,6 +51,12 @@ class MunicipalityUnavailable(CenterError):
     status = 503
 
 
+class MunicipalOrderVoided(CenterError):
+    """The municipality heard of the order's void before its request: it issued nothing."""
+
+    status = 409
+
+
 class MunicipalClient:
     def __init__(
         self,
@@ -88,10 +94,16 @@ class MunicipalClient:
             ),
         )
 
-    async def void(self, municipality: str, order_id: str, reason: str) -> None:
-        """Tell the municipality the order's copies are void. An order it never issued (the
-        request never arrived) is void already."""
-        answer = await self._post(municipality, f"/v1/orders/{order_id}/void", {"reason": reason})
+    async def void(
+        self, municipality: str, order_id: str, reason: str, issue_numbers: list[str] | None = None
+    ) -> None:
+        """Tell the municipality the order's copies are void: ``issue_numbers`` only (the others
+        were printed), or every one (``None``). An order it never issued (the request never
+        arrived) is void already, and it refuses the request if it comes later."""
+        document: dict[str, Any] = {"reason": reason}
+        if issue_numbers is not None:
+            document["issue_numbers"] = issue_numbers
+        answer = await self._post(municipality, f"/v1/orders/{order_id}/void", document)
         if answer.status_code == 404:
             return
         self._ok(municipality, answer)
@@ -157,8 +169,11 @@ class MunicipalClient:
 
     @classmethod
     def _answer(cls, municipality: str, answer: httpx.Response) -> dict[str, Any]:
-        """The answer's body; its refusal (422) as :class:`MunicipalRefusal`, any other failure as
-        :class:`MunicipalityUnavailable`."""
+        """The answer's body; its refusal (422) as :class:`MunicipalRefusal`, an order it was told
+        void before its request (409 ``order_voided``) as :class:`MunicipalOrderVoided`, any other
+        failure as :class:`MunicipalityUnavailable`."""
+        if answer.status_code == 409 and _json(answer).get("error") == "order_voided":
+            raise MunicipalOrderVoided("order_voided", "this order was cancelled")
         if answer.status_code == 422:
             body = _json(answer)
             raise MunicipalRefusal(

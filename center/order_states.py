@@ -1,13 +1,17 @@
 """An order's life (注文の状態), as one transition table.
 
-    requested ──issued──▶ issued ──printed──▶ printed ──settle──▶ settled
-        │                   │
-        └──────void─────────┴──▶ voided ──refunded──▶ refunded
+    requested ──issued──▶ issued ──printing──▶ printing ──printed──▶ printed ──settle──▶ settled
+        │                   │                      │
+        └──────void─────────┴─────────void─────────┴──▶ voided ──refunded──▶ refunded
 
 An order is either printed and paid (settled), or voided and refunded: never both, never
-neither. A printed order is never voided (its copies exist on paper; a misprint is the
-counter's business). An event that finds the order already where it leads changes nothing
-(a terminal retrying after a lost answer); any other event out of place is refused.
+neither. A terminal says ``printing`` before its job goes to the printer; from then on only the
+terminal ends the order (no deadline voids an order that may have paper out). Its ``printed``
+report lists the copies that came out whole: those are printed and paid, every other copy of the
+order is void at the municipality and its fee refunded (a terminal whose job printed no whole
+copy voids the order). A printed order is never voided (its copies exist on paper; a misprint
+is the counter's business). An event that finds the order already where it leads changes
+nothing (a terminal retrying after a lost answer); any other event out of place is refused.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from center.errors import Conflict
 class OrderState(StrEnum):
     REQUESTED = "requested"  # asked of the municipality
     ISSUED = "issued"  # copies delivered, sealed, to the terminal
-    PRINTED = "printed"  # every copy came out of the printer
+    PRINTING = "printing"  # the terminal's job went to the printer: only the terminal ends it
+    PRINTED = "printed"  # the copies listed came out whole (the others are void)
     SETTLED = "settled"  # the coins went from escrow to the cash box; the ledger is written
     VOIDED = "voided"  # cancelled: the municipality voids the copies
     REFUNDED = "refunded"  # the coins went back to the resident
@@ -28,6 +33,7 @@ class OrderState(StrEnum):
 
 class OrderEvent(StrEnum):
     ISSUED = "issued"
+    PRINTING = "printing"
     PRINTED = "printed"
     SETTLE = "settle"
     VOID = "void"
@@ -37,15 +43,21 @@ class OrderEvent(StrEnum):
 TRANSITIONS: dict[tuple[OrderState, OrderEvent], OrderState] = {
     (OrderState.REQUESTED, OrderEvent.ISSUED): OrderState.ISSUED,
     (OrderState.REQUESTED, OrderEvent.VOID): OrderState.VOIDED,
-    (OrderState.ISSUED, OrderEvent.PRINTED): OrderState.PRINTED,
+    (OrderState.ISSUED, OrderEvent.PRINTING): OrderState.PRINTING,
     (OrderState.ISSUED, OrderEvent.VOID): OrderState.VOIDED,
+    (OrderState.PRINTING, OrderEvent.PRINTED): OrderState.PRINTED,
+    (OrderState.PRINTING, OrderEvent.VOID): OrderState.VOIDED,
     (OrderState.PRINTED, OrderEvent.SETTLE): OrderState.SETTLED,
     (OrderState.VOIDED, OrderEvent.REFUNDED): OrderState.REFUNDED,
 }
 # where an event leads, to recognise a repeated one
 _LEADS_TO = {event: {target for (_, e), target in TRANSITIONS.items() if e is event} for event in OrderEvent}
-_AFTER = {OrderState.VOIDED: {OrderState.REFUNDED}, OrderState.PRINTED: {OrderState.SETTLED}}
-OPEN = (OrderState.REQUESTED, OrderState.ISSUED)  # a deadline voids these
+_AFTER = {
+    OrderState.VOIDED: {OrderState.REFUNDED},
+    OrderState.PRINTING: {OrderState.PRINTED, OrderState.SETTLED},
+    OrderState.PRINTED: {OrderState.SETTLED},
+}
+OPEN = (OrderState.REQUESTED, OrderState.ISSUED)  # a deadline voids these (never a printing one)
 FINAL = (OrderState.SETTLED, OrderState.REFUNDED)
 
 

@@ -26,14 +26,19 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from center.audit import AuditEntry, AuditWriter
 from center.errors import BadRequest, CenterError, Conflict, NotFound
 from center.municipal.requests import BadIssueRequest, IssueRequest
-from center.municipal_client import MunicipalClient, MunicipalityUnavailable, MunicipalRefusal
+from center.municipal_client import (
+    MunicipalClient,
+    MunicipalityUnavailable,
+    MunicipalOrderVoided,
+    MunicipalRefusal,
+)
 from center.order_states import OPEN, OrderEvent, OrderState, next_state
 from center.signing import unb64url
 from center.store.driver import Connection, Database, Sql, stored_time
@@ -43,6 +48,10 @@ log = logging.getLogger(__name__)
 
 ORDER_WINDOW = dt.timedelta(minutes=10)  # from the card's proof to the order
 ORDER_DEADLINE = dt.timedelta(minutes=10)  # from the order to printed: else it is voided
+
+
+class _Overtaken(Exception):
+    """Another call moved the order between reading it and moving it: decide again."""
 
 
 @dataclass(frozen=True)
@@ -117,21 +126,20 @@ _LEDGER = Sql(
     "INSERT INTO ledger (order_id, account, municipality, store, terminal_id, amount, day, at) "
     "VALUES (:order_id, :account, :municipality, :store, :terminal_id, :amount, :day, :now)"
 )
-# an order with a copy on paper is not voided by its deadline: the terminal voids or settles it
+# an order the terminal is printing is never voided by its deadline: the terminal ends it
 _EXPIRED = Sql(
-    "SELECT id, terminal_id FROM orders o WHERE state IN ('requested', 'issued') AND deadline < :now "
-    "AND NOT EXISTS (SELECT 1 FROM order_copies c WHERE c.order_id = o.id AND c.printed_at IS NOT NULL)"
+    "SELECT id, terminal_id FROM orders WHERE state IN ('requested', 'issued') AND deadline < :now"
 )
 _EXPIRE = Sql(
     "UPDATE orders SET state = 'voided', reason = 'order_timeout', void_pending = :yes, updated_at = :now "
-    "WHERE id = :order_id AND state IN ('requested', 'issued') AND deadline < :now AND NOT EXISTS "
-    "(SELECT 1 FROM order_copies c WHERE c.order_id = orders.id AND c.printed_at IS NOT NULL)"
+    "WHERE id = :order_id AND state IN ('requested', 'issued') AND deadline < :now"
 )
 _VOID_PENDING = Sql("SELECT id, municipality, reason FROM orders WHERE void_pending = :yes")
 _VOID_PENDING_OF = Sql(
     "SELECT id, municipality, reason FROM orders WHERE id = :order_id AND void_pending = :yes"
 )
 _VOID_TOLD = Sql("UPDATE orders SET void_pending = :no WHERE id = :order_id")
+_STALE_PRINTING = Sql("SELECT COUNT(*) AS n FROM orders WHERE state = 'printing' AND deadline < :now")
 
 
 async def authenticated_session(
@@ -264,6 +272,11 @@ class OrderService:
             if await self._void_unissued(order, error.code, now):
                 error.details["order_id"] = order_id  # the kiosk reports the refund against it
             raise
+        except MunicipalOrderVoided:  # voided here first (its deadline); the municipality issued nothing
+            await self._void_unissued(order, "order_voided", now)
+            raise Conflict(
+                "order_voided", "this order was cancelled", details={"order_id": order_id}
+            ) from None
         copies = tuple(Copy(c.issue_number, c.pages, c.fee, unb64url(c.sealed)) for c in answer.copies)
         async with self.database.connection() as connection, connection.transaction():
             for item in answer.copies:
@@ -347,43 +360,86 @@ class OrderService:
 
     # -- after the copies ----------------------------------------------------------------------
 
+    async def printing(self, terminal_id: str, order_id: str) -> OrderState:
+        """The terminal's job goes to the printer now: from here on no deadline voids the order,
+        only the terminal's ``printed`` or ``void`` ends it (the terminal prints nothing until
+        the center has heard this)."""
+        return await self._reported(
+            terminal_id,
+            order_id,
+            OrderEvent.PRINTING,
+            lambda order: self._move(order, OrderEvent.PRINTING, self.clock()),
+        )
+
     async def printed(self, terminal_id: str, order_id: str, issue_numbers: Sequence[str]) -> OrderState:
-        """These copies came out; when all have, the order is printed. The center records it
-        first (a copy on paper is never voided by a deadline after this), then tells the
-        municipality; if the municipality cannot be told, the terminal's retry tells it."""
-        now = self.clock()
-        order = await self._load(terminal_id, order_id)
+        """These copies came out whole; every other copy of the order is void (it did not start,
+        or stopped part way) and its fee is not due. The center records it first, then tells the
+        municipality which copies were printed and which are void (a void it cannot tell yet is
+        pending, as any other); if the municipality cannot be told the printed ones, the
+        terminal's retry tells it. Reporting other copies than the first report is refused."""
+        return await self._reported(
+            terminal_id, order_id, OrderEvent.PRINTED, lambda order: self._printed(order, issue_numbers)
+        )
+
+    async def _printed(self, order: dict[str, Any], issue_numbers: Sequence[str]) -> OrderState:
+        now, order_id = self.clock(), order["id"]
         async with self.database.connection() as connection:
             copies = {row["issue_number"]: row for row in await _all(connection, _COPIES, order_id)}
-        if not issue_numbers or not set(issue_numbers) <= set(copies):
+        printed = set(issue_numbers)
+        if not printed or not printed <= set(copies):
             raise BadRequest("unknown_copies", "these are not this order's copies")
         state = OrderState(order["state"])
-        if next_state(state, OrderEvent.PRINTED) is not None:
+        if next_state(state, OrderEvent.PRINTED) is None:  # reported before: the same copies only
+            if printed != {number for number, row in copies.items() if row["printed_at"] is not None}:
+                raise Conflict("printed_differs", "other copies were reported printed for this order")
+        else:
+            spoiled = len(printed) < len(copies)  # a copy not printed whole is void at the municipality
             async with self.database.connection() as connection, connection.transaction():
-                for number in issue_numbers:
+                for number in sorted(printed):
                     await connection.execute(
                         _PRINT_COPY, {"order_id": order_id, "issue_number": number, "now": now}
                     )
-                remaining = [
-                    row for row in await _all(connection, _COPIES, order_id) if row["printed_at"] is None
-                ]
-            if not remaining:
-                state = await self._move(order, OrderEvent.PRINTED, now)
-        await self.municipalities.printed(order["municipality"], order_id, list(issue_numbers))
+                moved = await connection.execute(
+                    _MOVE,
+                    {
+                        "order_id": order_id,
+                        "from": OrderState.PRINTING.value,
+                        "to": OrderState.PRINTED.value,
+                        "fee": None,
+                        "reason": "partly_printed" if spoiled else None,
+                        "void_pending": spoiled,
+                        "now": now,
+                    },
+                )
+                if not moved:
+                    raise _Overtaken()
+            state = OrderState.PRINTED
+        await self.municipalities.printed(order["municipality"], order_id, sorted(printed))
+        await self._tell(_VOID_PENDING_OF, order_id=order_id)
         return state
 
     async def settle(self, terminal_id: str, order_id: str, paid: int) -> OrderState:
-        """The coins went into the cash box: the fee is split in the ledger, once."""
-        now = self.clock()
-        order = await self._load(terminal_id, order_id)
+        """The coins went into the cash box: the fees of the copies printed, split in the ledger
+        once. Any other amount is refused (``wrong_amount``) and audited: the store's staff
+        and the center settle it by hand."""
+        return await self._reported(
+            terminal_id, order_id, OrderEvent.SETTLE, lambda order: self._settle(order, paid)
+        )
+
+    async def _settle(self, order: dict[str, Any], paid: int) -> OrderState:
+        now, order_id, terminal_id = self.clock(), order["id"], order["terminal_id"]
         if next_state(OrderState(order["state"]), OrderEvent.SETTLE) is None:
             return OrderState(order["state"])
-        if paid != order["fee"]:
-            raise BadRequest("wrong_amount", "the amount paid is not the order's fee")
         async with self.database.connection() as connection:
-            copies = len(await _all(connection, _COPIES, order_id))
-        center, store = self.shares.center * copies, self.shares.store * copies
-        entries = {"municipality": order["fee"] - center - store, "center": center, "store": store}
+            copies = await _all(connection, _COPIES, order_id)
+        printed = [row for row in copies if row["printed_at"] is not None]
+        due = sum(row["fee"] for row in printed)
+        if paid != due:
+            raise BadRequest(
+                "wrong_amount", "the amount paid is not the fees of the copies printed", details={"due": due}
+            )
+        center, store = self.shares.center * len(printed), self.shares.store * len(printed)
+        entries = {"municipality": due - center - store, "center": center, "store": store}
         async with self.database.connection() as connection, connection.transaction():
             moved = await connection.execute(
                 _MOVE,
@@ -415,8 +471,29 @@ class OrderService:
                     ],
                 )
         if not moved:  # settled meanwhile (or its settlement rolled back: then this one settles it)
-            return await self.settle(terminal_id, order_id, paid)
+            raise _Overtaken()
         return OrderState.SETTLED
+
+    async def _reported(
+        self,
+        terminal_id: str,
+        order_id: str,
+        event: OrderEvent,
+        report: Callable[[dict[str, Any]], Awaitable[OrderState]],
+    ) -> OrderState:
+        """A terminal's report once the copies are delivered: one that another call overtook is
+        decided again from where the order is now; one refused is audited (the terminal keeps
+        it for the store's staff: a printed order refused, an amount that is not due)."""
+        order = await self._load(terminal_id, order_id)
+        try:
+            while True:
+                try:
+                    return await report(order)
+                except _Overtaken:
+                    order = await self._load(terminal_id, order_id)
+        except (Conflict, BadRequest) as refused:
+            await self._audit(order, f"order_{event.value}_refused", refused.code, self.clock())
+            raise
 
     async def void(self, terminal_id: str, order_id: str, reason: str) -> OrderState:
         """The terminal cancels the order (the resident, a timeout, a printer fault)."""
@@ -474,7 +551,9 @@ class OrderService:
     async def _tell_one(self, municipality: str, pending: Sequence[dict[str, Any]]) -> None:
         for told, row in enumerate(pending):
             try:
-                await self.municipalities.void(municipality, row["id"], row["reason"] or "voided")
+                await self.municipalities.void(
+                    municipality, row["id"], row["reason"] or "voided", await self._void_copies(row["id"])
+                )
             except CenterError as error:
                 log.warning(
                     "%d void(s) not yet told to %s (%s); trying again later",
@@ -485,6 +564,15 @@ class OrderService:
                 return
             async with self.database.connection() as connection:
                 await connection.execute(_VOID_TOLD, {"order_id": row["id"], "no": False})
+
+    async def _void_copies(self, order_id: str) -> list[str] | None:
+        """The copies to void of an order with copies printed: those not printed whole (``None``:
+        none was printed, the municipality voids every copy it issued for the order)."""
+        async with self.database.connection() as connection:
+            copies = await _all(connection, _COPIES, order_id)
+        if all(row["printed_at"] is None for row in copies):
+            return None
+        return [row["issue_number"] for row in copies if row["printed_at"] is None]
 
     # -- the table -----------------------------------------------------------------------------
 

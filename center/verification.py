@@ -20,7 +20,7 @@ from documents import JST, BadIssueNumber, BadVerificationCode, IssueNumber, cod
 
 class CopyStatus(StrEnum):
     VALID = "valid"  # issued and printed, not voided
-    VOIDED = "voided"  # the order was cancelled: the copy must not be relied on
+    VOIDED = "voided"  # the order was cancelled, or the copy did not come out whole: not to be relied on
     NOT_PRINTED = "not_printed"  # issued, never (yet) reported printed
     UNKNOWN = "unknown"  # no such copy, or not this code
 
@@ -68,6 +68,8 @@ async def verify(database: Database, issue_number: str, code: str) -> Verificati
         return Verification(number, CopyStatus.UNKNOWN)
     if row["state"] in ("voided", "refunded"):
         status = CopyStatus.VOIDED
+    elif row["state"] in ("printed", "settled") and row["printed_at"] is None:
+        status = CopyStatus.VOIDED  # its order was printed without it: it did not come out whole
     elif row["printed_at"] is not None:
         status = CopyStatus.VALID
     else:

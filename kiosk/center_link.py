@@ -29,11 +29,11 @@ from documents import Binding, TrustedKey, open_sealed
 from documents.offer import open_offer
 from hardware.card.pin import PinBuffer
 from kiosk.errors import KioskError, Refusal, Refused
-from kiosk.journal import OrderJournal
+from kiosk.journal import JournalEntry, OrderJournal
 from kiosk.offer import CertificateOffer, Member, Offer
 from kiosk.order import Ordered
 from kiosk.ports import HolderCard
-from kiosk.recovery import recover
+from kiosk.recovery import RESTART, recover
 
 __all__ = ["KioskError", "KioskSession", "Offered"]
 
@@ -171,7 +171,7 @@ class KioskSession:
             raise Refused(refusal_of(refusal), order_id=voided) from refusal
         if answer.fee is None:  # a placed order has its fee: this is no answer of the center's
             raise KioskError("the center placed the order without its fee")
-        ordered = Ordered(answer.order_id, answer.fee)
+        ordered = Ordered(answer.order_id, answer.fee, fees={c.issue_number: c.fee for c in answer.copies})
         self.order = ordered
         expected = self.binding()
         try:
@@ -200,13 +200,17 @@ class KioskSession:
             raise KioskError("no order in this session")
         return Binding(self.order.order_id, self.session_id, self.terminal_id, self.holder_certificate)
 
-    def printed(self) -> None:
-        order = self._order()
-        self.client.printed(order.order_id, order.issue_numbers)
+    def printing(self) -> None:
+        """The job goes to the printer now (from here on only this terminal ends the order)."""
+        self.client.printing(self._order().order_id)
 
-    def settle(self) -> None:
-        order = self._order()
-        self.client.settle(order.order_id, order.fee)
+    def printed(self, issue_numbers: Sequence[str]) -> None:
+        """These copies came out whole (the order's others are void)."""
+        self.client.printed(self._order().order_id, list(issue_numbers))
+
+    def settle(self, paid: int) -> None:
+        """``paid`` yen went from escrow into the cash box."""
+        self.client.settle(self._order().order_id, paid)
 
     def void(self, reason: str) -> None:
         """Cancel the order, if there is one not printed (quiet when there is none)."""
@@ -217,10 +221,10 @@ class KioskSession:
         if self.order is not None:
             self.client.refunded(self.order.order_id)
 
-    def recover(self, journal: OrderJournal) -> None:
-        """End the order an earlier session left open in ``journal`` (:func:`kiosk.recovery.recover`;
-        the entry stays while the center cannot be reached)."""
-        recover(journal, self.client)
+    def recover(self, journal: OrderJournal, reason: str = RESTART) -> JournalEntry | None:
+        """Tell the center how the order in ``journal`` ended (:func:`kiosk.recovery.recover`:
+        the entry stays while the center cannot be reached); the entry if it was ended."""
+        return recover(journal, self.client, reason)
 
     def report_alarm(self, causes: str, state: str) -> None:
         """Tell the center (its audit log, the operators) of the door or tamper alarm, or of wrong staff

@@ -44,7 +44,12 @@ class DeviceError(KioskError):
 
 
 class PrinterError(DeviceError):
-    """The printer could not finish the job (paper out, jam, offline, timeout)."""
+    """The printer could not finish the job (paper out, jam, offline, timeout, or the job was
+    stopped): ``pages_done`` pages of it came out before."""
+
+    def __init__(self, message: str, *, pages_done: int = 0) -> None:
+        super().__init__(message)
+        self.pages_done = pages_done
 
 
 class PaymentError(DeviceError):

@@ -1,13 +1,25 @@
 """The order journal (取引記録): the one thing the kiosk writes to disk during a session.
 
-It holds the id of the order in progress and how far it got (``placed``, ``printed``, with the
-printed copies' issue numbers and the fee) — identifiers of the order, nothing about the
-person — so that a kiosk restarted after a crash or a power cut
-ends the order it left open: a placed order is voided and its payment reported refunded (the
-peripheral controller gives back the coins it held when the host went away); a printed one is
-reported printed and settled (the paper is out, the coins were accepted). The same is done when
-the center could not be told at the time (it was unreachable). The file is written atomically and
-removed at the end of every session.
+It holds the id of the order in progress and how far it got — identifiers of the order and
+amounts, nothing about the person — so that a kiosk restarted after a crash or a power cut ends
+the order it left open, and a report the center could not take is made later:
+
+- ``placed``: the coins are in escrow, nothing printed;
+- ``printing``: written before the center is told and the job goes to the printer;
+- ``printed``: the job is over, and these copies (``issue_numbers``) came out whole, for ``fee``
+  yen; the coins are still in escrow;
+- ``paid``: ``fee`` yen were taken into the cash box (the rest given back), to be reported with
+  the copies printed.
+
+A kiosk that stops before ``paid`` has not taken a coin (the peripheral controller gives back the
+coins it held when the host went away), so the order is voided and reported refunded, whatever
+came out (pages out unpaid are void at the municipality). A ``paid`` one is reported printed and
+settled, as often as it takes. The file is written atomically and removed when the center has
+heard the end of the order.
+
+A report the center refuses (it voided the order, the amount is not due) is never dropped: it is
+escalated (:meth:`OrderJournal.escalate`) to a list beside the journal that the store's staff see
+in the maintenance mode and clear once they have settled it with the center.
 """
 
 from __future__ import annotations
@@ -21,14 +33,24 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-STAGES = ("placed", "printed")
+STAGES = ("placed", "printing", "printed", "paid")
 
 
 @dataclass(frozen=True)
 class JournalEntry:
     order_id: str
     stage: str
-    issue_numbers: tuple[str, ...] = ()  # printed: what the center is to be told
+    issue_numbers: tuple[str, ...] = ()  # printed, paid: the copies that came out whole
+    fee: int = 0  # printed: yen due; paid: yen taken
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """An order report the center refused, kept for the store's staff (identifiers only)."""
+
+    order_id: str
+    stage: str
+    code: str  # the center's refusal
     fee: int = 0
 
 
@@ -51,6 +73,43 @@ class OrderJournal:
     def clear(self) -> None:
         self.path.unlink(missing_ok=True)
         self.path.with_suffix(".partial").unlink(missing_ok=True)
+
+    @property
+    def escalations_path(self) -> Path:
+        return self.path.with_name(self.path.stem + ".escalated.jsonl")
+
+    def escalate(self, entry: JournalEntry, code: str) -> None:
+        """Keep ``entry``'s report, refused by the center with ``code``, for the staff; the
+        journal is free for the next order."""
+        line = {"order_id": entry.order_id, "stage": entry.stage, "code": code, "fee": entry.fee}
+        with open(self.escalations_path, "a", encoding="ascii") as file:
+            file.write(json.dumps(line) + "\n")
+            file.flush()
+            os.fsync(file.fileno())
+        self.clear()
+
+    def escalations(self) -> list[Escalation]:
+        """The refused reports the staff have not cleared yet, oldest first."""
+        try:
+            lines = self.escalations_path.read_text(encoding="ascii").splitlines()
+        except FileNotFoundError:
+            return []
+        found = []
+        for line in lines:
+            try:
+                data = json.loads(line)
+                found.append(
+                    Escalation(str(data["order_id"]), str(data["stage"]), str(data["code"]), int(data["fee"]))
+                )
+            except (ValueError, KeyError, TypeError):
+                log.warning("an escalated order report is unreadable; kept")
+        return found
+
+    def clear_escalations(self) -> int:
+        """The staff settled them with the center: how many were cleared."""
+        count = len(self.escalations())
+        self.escalations_path.unlink(missing_ok=True)
+        return count
 
     def pending(self) -> JournalEntry | None:
         """The order a previous run left open, or ``None`` (also for an unreadable journal,

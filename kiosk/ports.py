@@ -27,7 +27,7 @@ from documents import Binding, OpenedDocument
 from hardware.card.holder import HolderProof
 from hardware.card.pin import PinBuffer
 from hardware.card.transport import CardConnection
-from kiosk.journal import OrderJournal
+from kiosk.journal import JournalEntry, OrderJournal
 from kiosk.offer import Offer
 from kiosk.order import Ordered
 from kiosk.workflow.steps import Step
@@ -124,9 +124,10 @@ class Cashbox(Protocol):
     def held(self) -> int:
         """Yen in escrow now."""
 
-    async def accept(self) -> int:
-        """Move the fee into the cash box, give back the rest as change; the change in yen.
-        Raises :class:`kiosk.errors.PaymentError` when the coin mechanism cannot."""
+    async def accept(self, amount: int) -> int:
+        """Move ``amount`` yen (the fees of the copies printed: at most the fee paid for, more
+        than 0) into the cash box, give back the rest as change; the change in yen. Raises
+        :class:`kiosk.errors.PaymentError` when the coin mechanism cannot."""
 
     async def return_all(self) -> int:
         """Give back every coin in escrow and stop taking coins; the yen returned. Never raises: a
@@ -139,7 +140,12 @@ class Printer(Protocol):
     async def print(self, documents: Sequence[OpenedDocument], expected: Binding) -> int:
         """Print every page of ``documents`` (one job), each checked again against ``expected``
         (this session's order) before it is rendered; the number of pages. Raises
-        :class:`kiosk.errors.PrinterError` when the job cannot be finished."""
+        :class:`kiosk.errors.PrinterError` with the pages that came out when the job cannot be
+        finished, or was stopped."""
+
+    def stop(self) -> None:
+        """Stop the job being printed (a door or tamper alarm): :meth:`print` then raises
+        :class:`kiosk.errors.PrinterError` (``stopped``) with the pages that came out."""
 
     async def wait_until_taken(self) -> None:
         """Until the printed pages have been taken from the output tray."""
@@ -221,9 +227,14 @@ class CenterLink(Protocol):
     def binding(self) -> Binding:
         """What every copy of this session's order is bound to."""
 
-    def printed(self) -> None: ...
+    def printing(self) -> None:
+        """The job goes to the printer now: no deadline voids the order from here on."""
 
-    def settle(self) -> None: ...
+    def printed(self, issue_numbers: Sequence[str]) -> None:
+        """These copies came out whole; the order's others are void."""
+
+    def settle(self, paid: int) -> None:
+        """``paid`` yen (the fees of the copies printed) went into the cash box."""
 
     def void(self, reason: str) -> None:
         """Cancel the order not printed, if there is one."""
@@ -234,8 +245,9 @@ class CenterLink(Protocol):
     def forget(self) -> None:
         """The session is over: nothing of it is kept."""
 
-    def recover(self, journal: OrderJournal) -> None:
-        """End the order an earlier session left open in ``journal`` (:mod:`kiosk.recovery`)."""
+    def recover(self, journal: OrderJournal, reason: str = ...) -> JournalEntry | None:
+        """Tell the center how the order in ``journal`` ended (:mod:`kiosk.recovery`); the entry
+        if it was ended (``None``: nothing open, or it stays to be told later)."""
 
     def report_alarm(self, causes: str, state: str) -> None:
         """Tell the center the door or tamper alarm, or wrong staff codes in a row (``staff_code``), was

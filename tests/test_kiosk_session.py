@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -29,6 +30,7 @@ from hardware.cardsim.inprocess import InProcessConnection, InProcessReader
 from kiosk.devices.stand_ins import StandInMaintenance
 from kiosk.ports import ReminderKind
 from kiosk.workflow.steps import TRANSITIONS, Outcome, Step
+from support import books
 from support.canaries import holds
 from support.center_audit import alarms_audited
 from support.kiosk_driver import STAFF_CODE, Card, Kiosk, kiosk, new_card
@@ -402,35 +404,58 @@ def test_going_back_from_the_card_to_the_language(terminal: Kiosk, card: Card) -
     assert (Step.PLACE_CARD, Outcome.BACK) in {(s, o) for s, o, _ in k.workflow.history}
 
 
-WALK_AWAY = [*CANCELLABLE, Step.PRINTING, Step.TAKE_DOCUMENTS]
+WALK_AWAY = [*CANCELLABLE, Step.TAKE_DOCUMENTS]
 
 
 @pytest.mark.parametrize("step", WALK_AWAY, ids=[s.value for s in WALK_AWAY])
 def test_a_resident_who_walks_away_is_timed_out_and_nothing_is_charged_unprinted(
     world: World, card: Card, tmp_path: Path, step: Step
 ) -> None:
-    slow = 5.0 if step is Step.PRINTING else 0.0  # the printer is still busy when time is up
-    with kiosk(
-        world, f"T-{next(_terminals) + 600:04d}", tmp_path, timeouts={step: 0.5}, seconds_per_page=slow
-    ) as k:
+    with kiosk(world, f"T-{next(_terminals) + 600:04d}", tmp_path, timeouts={step: 0.5}) as k:
+        paper = step is Step.TAKE_DOCUMENTS  # printed and paid: the session is done, nothing returned
+        end = Step.DONE if paper else Step.CANCELLED
 
         async def resident() -> None:
             await k.reach(card, step, paid=100)
-            ended = await k.screen.wait_for(Step.CANCELLED, lambda v: "reason" in v)
-            assert ended["reason"] == "timeout"
+            if not paper:
+                ended = await k.screen.wait_for(end, lambda v: "reason" in v)
+                assert ended["reason"] == "timeout"
+            else:
+                await k.screen.wait_for(end)
             if k.reader.card_present():
                 k.take_card()
             k.screen.press("ok")
 
-        assert asyncio.run(session(k, resident())) is Step.CANCELLED
+        assert asyncio.run(session(k, resident())) is end
         TAKEN.update((s, o) for s, o, _ in k.workflow.history)
         assert (step, Outcome.TIMEOUT) in {(s, o) for s, o, _ in k.workflow.history}
         assert k.cashbox.held == 0
-        if step is Step.TAKE_DOCUMENTS:  # printed and paid: the order is settled, nothing returned
-            assert k.cashbox.cash_box > 0
-        else:
-            assert k.cashbox.cash_box == 0
+        assert (k.cashbox.cash_box > 0) is paper
         assert not k.workflow.context.personal
+
+
+def test_printing_outlasts_the_session_limit_and_every_copy_is_paid(
+    world: World, card: Card, tmp_path: Path
+) -> None:
+    """The resident dawdled: the session's limit passes while three copies are printing. Paper is
+    moving: the job is not cut short, every copy comes out and is paid, nothing is refunded, and
+    the tray's screen waits for the pages whatever the limit."""
+    with kiosk(world, f"T-{next(_terminals) + 600:04d}", tmp_path, seconds_per_page=1.0) as k:
+
+        async def resident() -> None:
+            await k.reach(card, Step.PRINTING, copies=3)
+            k.workflow.session_limit = 0.0  # the session's time is up from now on
+            await k.screen.wait_for(Step.TAKE_DOCUMENTS, timeout=30)
+            await asyncio.sleep(0.5)
+            assert k.screen.current is Step.TAKE_DOCUMENTS  # the pages wait in the tray
+            k.printer.take()
+            await k.screen.wait_for(Step.DONE)
+            k.screen.press("ok")
+
+        assert asyncio.run(session(k, resident())) is Step.DONE
+        assert k.printer.pages_out == 3 and k.printer.jobs == 1
+        assert k.cashbox.cash_box == k.paid_in and k.cashbox.held == 0 and not k.cashbox.returned
+        assert not books.disagreements(world.stack, [k.enrolled.terminal_id])
 
 
 def test_the_session_limit_ends_a_session_that_goes_on_too_long(
@@ -584,14 +609,17 @@ def test_a_kiosk_that_crashes_mid_order_voids_it_when_it_starts_again(
             run = asyncio.ensure_future(k.run())
             await k.reach(card, Step.PRINTING)
             order_id = k.sessions[-1].order.order_id  # type: ignore[union-attr]
+            while not k.printer.jobs:  # the center has heard of the job, the page is printing
+                await asyncio.sleep(0.02)
             run.cancel()  # the process dies while the page is printing
             await asyncio.gather(run, return_exceptions=True)
             return order_id
 
         order_id = asyncio.run(crash())
-        assert order_state(k, order_id) == "issued"
+        assert order_state(k, order_id) == "printing"  # the center never voids it on its own
         assert journal.exists() and order_id in journal.read_text()
         assert card.name not in journal.read_text()
+        k.unreconciled = "the kiosk crashed: its restart below ends the order"
 
     with kiosk(world, "", tmp_path, journal=journal, enrolled=k.enrolled) as again:
 
@@ -607,7 +635,8 @@ def test_a_kiosk_that_crashes_mid_order_voids_it_when_it_starts_again(
 
         asyncio.run(start())
         assert not journal.exists()
-        assert order_state(again, order_id) == "refunded"
+        assert order_state(again, order_id) == "refunded"  # no coin was taken: the page out is void
+    k.reconcile(world.stack)
 
 
 def test_a_printed_order_the_center_did_not_hear_of_is_reported_by_the_next_session(
@@ -619,15 +648,14 @@ def test_a_printed_order_the_center_did_not_hear_of_is_reported_by_the_next_sess
         async def resident() -> str:
             run = asyncio.ensure_future(k.run())
             await k.reach(card, Step.PAYMENT)
-            session_ = k.sessions[-1]
             fee = (await k.screen.wait_for(Step.PAYMENT, lambda v: "fee" in v))["fee"]
-            original = session_.printed
+            original = k.client.printed
 
-            def center_gone() -> None:  # the line to the center drops just after the paper is out
-                session_.printed = original  # type: ignore[method-assign]
-                raise OSError("the line to the center dropped")
+            def center_gone(*args: Any) -> OrderResponse:  # the line drops just after the paper is out
+                k.client.printed = original  # type: ignore[method-assign]
+                raise httpx.ConnectError("the line to the center dropped")
 
-            session_.printed = center_gone  # type: ignore[method-assign]
+            k.client.printed = center_gone  # type: ignore[method-assign]
             await k.pay(fee)
             await k.screen.wait_for(Step.TAKE_DOCUMENTS)
             order_id = k.printer.tray[0].document.binding.order_id
@@ -638,7 +666,7 @@ def test_a_printed_order_the_center_did_not_hear_of_is_reported_by_the_next_sess
             return order_id
 
         order_id = asyncio.run(resident())
-        assert order_state(k, order_id) == "issued" and "printed" in journal.read_text()
+        assert order_state(k, order_id) == "printing" and '"paid"' in journal.read_text()
         assert k.cashbox.cash_box > 0  # the paper is out: the coins were accepted
 
         async def next_resident() -> None:

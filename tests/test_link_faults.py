@@ -351,13 +351,14 @@ def test_a_kiosk_s_orders_come_out_once_while_its_connections_break(world: World
                 session_id = authenticate(world, direct, world.resident())
                 order = kiosk.place_order(session_id, secrets.token_hex(8), [SEAL])
                 numbers = [copy.issue_number for copy in order.copies]
+                assert kiosk.printing(order.order_id).state == "printing"
                 assert kiosk.printed(order.order_id, numbers).state == "printed"
                 assert kiosk.settle(order.order_id, order.fee).state == "settled"
                 placed[order.order_id] = numbers
         finally:
             kiosk.close()
             direct.close()
-        assert proxy.outcomes == dict.fromkeys(Fate, 3 * count)  # three connections for each step
+        assert proxy.outcomes == dict.fromkeys(Fate, 4 * count)  # each of 4 steps: three connections
     assert center_orders(world, "T-0403") == dict.fromkeys(placed, "settled")
     assert municipal_copies(world, list(placed)) == placed
 

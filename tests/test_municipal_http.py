@@ -176,10 +176,16 @@ def test_copies_printed_then_an_order_voided(municipality: Municipality) -> None
     voided = municipality.post("/v1/issue", municipality.request("O-3", 1)).json()
     answer = municipality.post("/v1/orders/O-3/void", {"reason": "printer jam"})
     assert answer.status_code == 200 and answer.json()["voided"] == [voided["copies"][0]["issue_number"]]
-    unknown = municipality.post("/v1/orders/O-none/void", {"reason": "x"})
+    early = municipality.post("/v1/orders/O-late/void", {"reason": "order_timeout"})  # before its request
+    assert early.status_code == 200 and early.json()["voided"] == []
+    late = municipality.post("/v1/issue", municipality.request("O-late", 1))
+    assert late.status_code == 409 and late.json()["error"] == "order_voided"  # never issued
+    unknown = municipality.post("/v1/orders/O-none/void", {"reason": "x", "issue_numbers": ["1"]})
     assert unknown.status_code == 404 and unknown.json()["error"] == "unknown_order"
     bad = municipality.post("/v1/orders/O-3/printed", {"issue_numbers": "all"})
     assert bad.status_code == 400
+    bad_void = municipality.post("/v1/orders/O-3/void", {"reason": "x", "issue_numbers": []})
+    assert bad_void.status_code == 400
 
 
 def test_refusals_carry_a_code_and_words_for_the_kiosk(municipality: Municipality) -> None:

@@ -26,7 +26,9 @@ from center.municipal.issuer import (
     Issued,
     Issuer,
     OrderConflict,
+    OrderVoided,
     StatusConflict,
+    UnknownOrder,
     UntrustedTerminal,
     store_settings,
 )
@@ -421,6 +423,37 @@ def test_printed_and_voided_copies(town: Town) -> None:
             ).all()
         )
     assert rows == {numbers[0]: None, voided.copies[0].issue_number: "printer jam"}
+
+
+def test_a_partly_printed_order_voids_only_the_copies_not_printed(town: Town) -> None:
+    order = town.issuer.issue(town.request(ordinary(town), SEAL, HOUSEHOLD))
+    first, second = (copy.issue_number for copy in order.copies)
+    town.issuer.printed(order.order_id, [first])
+    with pytest.raises(StatusConflict):  # a printed copy is never voided
+        town.issuer.void(order.order_id, "partly_printed", [first, second])
+    assert town.issuer.void(order.order_id, "partly_printed", [second]) == [second]
+    assert town.issuer.void(order.order_id, "partly_printed", [second]) == [second]  # said twice
+    with pytest.raises(UnknownOrder):
+        town.issuer.void(order.order_id, "partly_printed", ["not-a-copy"])
+    with town.engine.connect() as connection:
+        history = schema.issuance_history.c
+        statuses = dict(
+            connection.execute(
+                sa.select(history.issue_number, history.status).where(history.order_id == order.order_id)
+            ).all()
+        )
+    assert statuses == {first: "printed", second: "voided"}
+
+
+def test_a_void_that_comes_before_its_request_keeps_the_order_from_being_issued(town: Town) -> None:
+    """The center voided the order (its deadline) while the request was still on its way (a pause):
+    the late request issues nothing, so no copy exists that nobody will void."""
+    request = town.request(ordinary(town), SEAL)
+    history = town.count(schema.issuance_history)
+    assert town.issuer.void(request.order_id, "order_timeout") == []
+    with pytest.raises(OrderVoided):
+        town.issuer.issue(request)
+    assert town.count(schema.issuance_history) == history
 
 
 def test_copies_are_sealed_only_to_a_trusted_terminal_and_bound_to_their_request(town: Town) -> None:

@@ -86,7 +86,7 @@ def test_an_order_not_printed_by_its_deadline_is_voided_everywhere(world: World)
     assert client.order(order_id).reason == "order_timeout"
     eventually(lambda: municipal_copies(world).get(order_id) == {"voided"}, "its copies voided")
     with pytest.raises(CenterRefusal) as late:  # the kiosk, too late: nothing is printed
-        client.printed(order_id, [order.copies[0].issue_number])
+        client.printing(order_id)
     assert late.value.code == "order_state"
     assert client.refunded(order_id).state == "refunded"
     client.close()
@@ -149,6 +149,7 @@ def test_a_center_killed_after_printing_settles_through_the_next_one(world: Worl
     terminal, client = world.terminal("T-0204")
     session_id = authenticate(world, client, world.resident())
     order = client.place_order(session_id, secrets.token_hex(8), [SEAL])
+    client.printing(order.order_id)
     client.printed(order.order_id, [copy.issue_number for copy in order.copies])
     center = world.stack.center_process
     assert center is not None
@@ -166,19 +167,21 @@ def test_a_center_killed_after_printing_settles_through_the_next_one(world: Worl
     client.close()
 
 
-def test_an_order_with_a_copy_on_paper_outlives_its_deadline(world: World) -> None:
-    """One of two copies came out, then the kiosk went quiet: the deadline does not void an
-    order part of which exists on paper; the kiosk (or staff) decides, here by settling."""
+def test_an_order_being_printed_outlives_its_deadline(world: World) -> None:
+    """The kiosk said its job went to the printer, then went quiet past the deadline: the center
+    never voids an order that may have paper out; the kiosk ends it, here with one of two copies
+    printed whole (the other void, its fee not due)."""
     _terminal, client = world.terminal("T-0205")
     session_id = authenticate(world, client, world.resident())
     order = client.place_order(session_id, secrets.token_hex(8), [SEAL, SEAL])
-    first, second = (copy.issue_number for copy in order.copies)
-    assert client.printed(order.order_id, [first]).state == "issued"
+    first = order.copies[0].issue_number
+    assert client.printing(order.order_id).state == "printing"
     time.sleep(DEADLINE + 4 * HOUSEKEEPING)
-    assert client.order(order.order_id).state == "issued"
-    assert client.printed(order.order_id, [second]).state == "printed"
-    assert client.settle(order.order_id, order.fee).state == "settled"
-    assert municipal_copies(world)[order.order_id] == {"printed"}
+    assert client.order(order.order_id).state == "printing"
+    assert client.printed(order.order_id, [first]).state == "printed"
+    assert client.settle(order.order_id, order.fee // 2).state == "settled"
+    eventually(lambda: municipal_copies(world)[order.order_id] == {"printed", "voided"}, "the second voided")
+    assert center_orders(world.stack)[order.order_id] == ("settled", "partly_printed", False)
     client.close()
 
 
@@ -211,15 +214,13 @@ def test_a_refund_reported_while_the_municipality_is_down_keeps_its_void_to_tell
 def test_a_repeated_placement_meeting_the_municipality_down_leaves_the_issued_order_alone(
     world: World,
 ) -> None:
-    """The copies were delivered and one is on paper; the kiosk repeats the placement (a lost
-    answer) while the municipality cannot be reached: refused for now, but the order is not
-    voided, and the kiosk prints the rest and settles it."""
+    """The copies were delivered; the kiosk repeats the placement (a lost answer) while the
+    municipality cannot be reached: refused for now, but the order is not voided, and the kiosk
+    prints it and settles it."""
     _terminal, client = world.terminal("T-0207")
     session_id = authenticate(world, client, world.resident())
     key = secrets.token_hex(8)
     order = client.place_order(session_id, key, [SEAL, SEAL])
-    first, second = (copy.issue_number for copy in order.copies)
-    assert client.printed(order.order_id, [first]).state == "issued"
     stop_town(world)
     try:
         with pytest.raises(CenterRefusal) as down:
@@ -229,7 +230,10 @@ def test_a_repeated_placement_meeting_the_municipality_down_leaves_the_issued_or
         assert client.order(order.order_id).state == "issued"
     finally:
         world.stack.start_town(CODE)
-    assert client.printed(order.order_id, [second]).state == "printed"
+    assert client.printing(order.order_id).state == "printing"
+    again = client.place_order(session_id, key, [SEAL, SEAL])  # once printing: its state, no copies again
+    assert again.state == "printing" and not again.copies
+    assert client.printed(order.order_id, [c.issue_number for c in order.copies]).state == "printed"
     assert client.settle(order.order_id, order.fee).state == "settled"
     assert center_orders(world.stack)[order.order_id] == ("settled", None, False)
     assert municipal_copies(world)[order.order_id] == {"printed"}

@@ -31,7 +31,9 @@ class Municipalities:
         self.asked: list[tuple[str, str]] = []
         self.down = {DOWN}
 
-    async def void(self, municipality: str, order_id: str, reason: str) -> None:
+    async def void(
+        self, municipality: str, order_id: str, reason: str, issue_numbers: list[str] | None = None
+    ) -> None:
         self.asked.append((municipality, order_id))
         await asyncio.sleep(0)
         if municipality in self.down:

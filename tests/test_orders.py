@@ -28,8 +28,9 @@ from center.municipal import service as municipal_service
 from center.signing import unb64url
 from center.store.engine import make_engine
 from center.store.schema_versions import make_engine as make_municipal_engine
-from center.store.tables import ledger, orders
+from center.store.tables import ledger, order_copies, orders
 from documents import Binding, BindingMismatch, Document
+from support.books import audited, municipal_copies
 from support.world import CODE, HOUSEHOLD, SEAL, Resident, World, authenticate, opened, running_world
 
 
@@ -121,7 +122,13 @@ def test_an_order_from_authentication_to_settled(world: World) -> None:
     numbers = [copy.issue_number for copy in order.copies]
     code = code_of(world, order.copies[0], terminal, order, session_id, resident)
     assert verify(client, numbers[0], code)["status"] == "not_printed"
-    assert client.printed(order.order_id, numbers[:1]).state == "issued"  # one of two out
+    with pytest.raises(CenterRefusal) as unannounced:  # a job is announced before it goes to the printer
+        client.printed(order.order_id, numbers)
+    assert unannounced.value.code == "order_state"
+    assert client.printing(order.order_id).state == "printing"
+    assert client.printing(order.order_id).state == "printing"  # said twice: the same
+    assert verify(client, numbers[0], code)["status"] == "not_printed"
+    assert client.printed(order.order_id, numbers).state == "printed"
     found = verify(client, numbers[0] + "/01", code.lower().replace("-", ""))  # a page's number, typed
     assert found == {
         "issue_number": numbers[0],
@@ -135,7 +142,10 @@ def test_an_order_from_authentication_to_settled(world: World) -> None:
     assert verify(client, numbers[1], code)["status"] == "unknown"  # another copy's code
     assert client.http.get("/v1/verify", params={"issue_number": "12345", "code": code}).status_code == 400
     assert client.http.get("/v1/verify", params={"issue_number": numbers[0], "code": "U"}).status_code == 400
-    assert client.printed(order.order_id, numbers).state == "printed"
+    assert client.printed(order.order_id, numbers).state == "printed"  # said twice: the same
+    with pytest.raises(CenterRefusal) as other:
+        client.printed(order.order_id, numbers[:1])
+    assert other.value.status == 409 and other.value.code == "printed_differs"
     with pytest.raises(CenterRefusal) as wrong:
         client.settle(order.order_id, 300)
     assert wrong.value.code == "wrong_amount"
@@ -150,6 +160,30 @@ def test_an_order_from_authentication_to_settled(world: World) -> None:
     with pytest.raises(CenterRefusal) as printed:
         client.void(order.order_id, "cancelled")
     assert printed.value.status == 409 and printed.value.code == "order_state"
+    client.close()
+
+
+def test_a_partly_printed_order_is_paid_for_its_whole_copies_and_voids_the_rest(world: World) -> None:
+    """Two copies ordered, the printer stopped in the second: the first is printed and paid, the
+    second is void at the municipality and at the verification, its fee not due; settling the
+    whole fee is refused and audited."""
+    terminal, client = world.terminal("T-0113")
+    resident = world.resident()
+    session_id = authenticate(world, client, resident)
+    order = client.place_order(session_id, secrets.token_hex(8), [SEAL, HOUSEHOLD])
+    first, second = (copy.issue_number for copy in order.copies)
+    client.printing(order.order_id)
+    printed = client.printed(order.order_id, [first])
+    assert printed.state == "printed" and printed.reason == "partly_printed"
+    assert municipal_copies(world.stack, [order.order_id]) == {first: "printed", second: "voided"}
+    code = code_of(world, order.copies[1], terminal, order, session_id, resident)
+    assert verify(client, second, code)["status"] == "voided"
+    with pytest.raises(CenterRefusal) as whole:
+        client.settle(order.order_id, order.fee)
+    assert whole.value.code == "wrong_amount" and whole.value.details["due"] == 200
+    assert client.settle(order.order_id, 200).state == "settled"
+    assert ledger_rows(world, order.order_id) == {"municipality": 200 - 115, "center": 60, "store": 55}
+    assert ("order_settle_refused", "refused", "wrong_amount") in audited(world.stack, "T-0113")
     client.close()
 
 
@@ -183,6 +217,9 @@ def test_a_cancelled_order_voids_its_copies_at_the_municipality(world: World) ->
     with pytest.raises(CenterRefusal) as late:
         client.printed(order.order_id, [order.copies[0].issue_number])
     assert late.value.code == "order_state"
+    with pytest.raises(CenterRefusal) as too_late:
+        client.printing(order.order_id)
+    assert too_late.value.code == "order_state"
     assert client.refunded(order.order_id).state == "refunded"
     assert client.refunded(order.order_id).state == "refunded"
     assert ledger_rows(world, order.order_id) == {}
@@ -243,6 +280,7 @@ def test_many_terminals_at_once_each_get_only_their_own_residents_copies(world: 
             household = open_copy(world, order.copies[1], terminal, order.order_id, session_id, resident)
             assert resident.name in {person["name"] for person in household.content["body"]["persons"]}
             numbers = {copy.issue_number for copy in order.copies}
+            client.printing(order.order_id)
             client.printed(order.order_id, sorted(numbers))
             client.settle(order.order_id, order.fee)
             return resident.name, order.order_id, names | numbers
@@ -280,15 +318,21 @@ def test_the_daily_settlement_adds_up(world: World, capsys: pytest.CaptureFixtur
     _terminal, client = world.terminal("T-0106")
     session_id = authenticate(world, client, world.resident())
     order = client.place_order(session_id, secrets.token_hex(8), [SEAL, SEAL])
+    client.printing(order.order_id)
     client.printed(order.order_id, [copy.issue_number for copy in order.copies])
     client.settle(order.order_id, order.fee)
     client.close()
     engine = make_engine(CenterConfig.load(world.stack.center_dir).database_url)
     try:
         with engine.connect() as connection:
-            fees, count = connection.execute(
-                sa.select(sa.func.sum(orders.c.fee), sa.func.count()).where(orders.c.state == "settled")
-            ).one()
+            count = connection.execute(
+                sa.select(sa.func.count()).select_from(orders).where(orders.c.state == "settled")
+            ).scalar_one()
+            fees = connection.execute(  # of the copies printed whole: a copy void is not paid for
+                sa.select(sa.func.sum(order_copies.c.fee))
+                .join(orders, orders.c.id == order_copies.c.order_id)
+                .where(orders.c.state == "settled", order_copies.c.printed_at.is_not(None))
+            ).scalar_one()
             days = sorted(connection.execute(sa.select(ledger.c.day).distinct()).scalars())
     finally:
         engine.dispose()

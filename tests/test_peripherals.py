@@ -79,7 +79,7 @@ async def test_a_payment_counts_each_denomination_and_pays_the_change(rig: Rig) 
     assert await coins(rig, 10, 50, 100, 500, 100) == [10, 60, 160, 660, 760]
     assert rig.simulator.wait_for(lambda: rig.simulator.output("coin_inhibit") == 1, 5)  # the fee is in
     assert not rig.simulator.drop_coin(100)  # so the next coin goes straight back
-    change = await rig.cashbox.accept()
+    change = await rig.cashbox.accept(680)
     machine = rig.simulator.mechanics
     assert change == 80
     assert sorted(machine.cash_box) == [10, 50, 100, 100, 500]
@@ -99,7 +99,7 @@ async def test_a_cancelled_payment_gives_back_every_coin(rig: Rig) -> None:
     assert await rig.cashbox.return_all() == 0  # nothing open any more
     rig.cashbox.open(100)  # a new payment can open
     await coins(rig, 100)
-    assert await rig.cashbox.accept() == 0
+    assert await rig.cashbox.accept(100) == 0
     assert rig.simulator.mechanics.cash_box == [100]
 
 
@@ -108,7 +108,7 @@ async def test_change_the_hoppers_cannot_pay_is_owed_for_the_clerk(rig: Rig) -> 
     rig.simulator.mechanics.hoppers.update({100: 0, 50: 0, 10: 2})
     rig.cashbox.open(450)
     await coins(rig, 500)
-    change = await rig.cashbox.accept()
+    change = await rig.cashbox.accept(450)
     assert change == 20  # two 10 yen coins, then the hopper is empty
     assert rig.cashbox.owed == 30
     assert rig.simulator.mechanics.cup == [10, 10]
@@ -257,7 +257,7 @@ async def test_a_controller_reset_mid_payment_returns_the_escrow_and_charges_not
     assert await rig.cashbox.return_all() == 0  # the board already gave them back
     rig.cashbox.open(300)  # the resident pays again, once
     await coins(rig, 100, 100, 100)
-    assert await rig.cashbox.accept() == 0
+    assert await rig.cashbox.accept(300) == 0
     assert machine.cash_box == [100, 100, 100]
 
 
@@ -271,7 +271,7 @@ async def test_a_kiosk_restarted_mid_payment_has_the_coins_returned(rig: Rig) ->
     assert rig.controller.link_statistics["peer_restarts"] == 0  # the board did not restart
     rig.cashbox.open(100)
     await coins(rig, 100)
-    assert await rig.cashbox.accept() == 0
+    assert await rig.cashbox.accept(100) == 0
 
 
 @in_loop

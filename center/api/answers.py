@@ -31,7 +31,7 @@ def json_answer(answer: BaseModel, status: int = 200) -> Response:
 
 def _refused(_request: Request, error: CenterError) -> ErrorAnswer:
     """The refusal's code and words, and those of its details the API names (:class:`ErrorResponse`)."""
-    described = ErrorResponse(error=error.code, message=error.message, **error.details)
+    described = ErrorResponse.model_validate({"error": error.code, "message": error.message, **error.details})
     return ErrorAnswer(error.status, error.code, described.model_dump(exclude={"error"}))
 
 

@@ -95,9 +95,18 @@ def _course(action: str, body: type[BaseModel] | None = None) -> Callable[[Route
     )
 
 
+@_course("printing")
+async def printing(order_id: str, call: Signed, service: Center) -> Response:
+    """The job goes to the printer now: from here on only the terminal ends the order (no
+    deadline voids it)."""
+    order = canonical_uuid(order_id, "order")
+    await service.orders.printing(call.terminal_id, order)
+    return await _state(service, call.terminal_id, order)
+
+
 @_course("printed", PrintedRequest)
 async def printed(order_id: str, call: Signed, service: Center) -> Response:
-    """These copies came out of the printer."""
+    """These copies came out whole; the order's other copies are void (their fees not due)."""
     order = canonical_uuid(order_id, "order")
     await service.orders.printed(call.terminal_id, order, parsed(PrintedRequest, call.body).issue_numbers)
     return await _state(service, call.terminal_id, order)
@@ -105,7 +114,8 @@ async def printed(order_id: str, call: Signed, service: Center) -> Response:
 
 @_course("settle", SettleRequest)
 async def settle(order_id: str, call: Signed, service: Center) -> Response:
-    """The coins went from escrow into the cash box."""
+    """The coins went from escrow into the cash box: the fees of the copies printed, exactly
+    (else ``wrong_amount``, audited)."""
     order = canonical_uuid(order_id, "order")
     await service.orders.settle(call.terminal_id, order, parsed(SettleRequest, call.body).paid)
     return await _state(service, call.terminal_id, order)

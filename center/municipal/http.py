@@ -37,6 +37,7 @@ from center.municipal.issuer import (
     IssuanceError,
     NotConfigured,
     OrderConflict,
+    OrderVoided,
     StatusConflict,
     UnknownOrder,
     UntrustedTerminal,
@@ -52,6 +53,7 @@ from documents import b64url_encode
 MAX_BODY = 64 * 1024
 _STATUS = {
     OrderConflict: 409,
+    OrderVoided: 409,
     StatusConflict: 409,
     UnknownOrder: 404,
     UntrustedTerminal: 403,
@@ -140,7 +142,12 @@ async def void(order_id: str, document: SignedDocument, server: Server) -> JSONR
     reason = document.get("reason") if isinstance(document, dict) else None
     if not isinstance(reason, str) or not 1 <= len(reason) <= 200:
         raise Refusal(400, "bad_request", "reason: 1-200 characters")
-    voided = await run_in_threadpool(server.issuer.void, order_id, reason)
+    numbers = document.get("issue_numbers")
+    if numbers is not None and (
+        not isinstance(numbers, list) or not numbers or not all(isinstance(n, str) for n in numbers)
+    ):
+        raise Refusal(400, "bad_request", "issue_numbers: absent (every copy), or a non-empty list")
+    voided = await run_in_threadpool(server.issuer.void, order_id, reason, numbers)
     return JSONResponse({"order_id": order_id, "voided": voided, "at": dt.datetime.now(dt.UTC).isoformat()})
 
 

@@ -74,6 +74,15 @@ class UnknownOrder(IssuanceError):
     code = "unknown_order"
 
 
+class OrderVoided(IssuanceError):
+    """The center voided the order before its request arrived: it is never issued."""
+
+    code = "order_voided"
+
+
+VOIDED_UNISSUED = "voided"  # an order id's request hash when its void came before any request
+
+
 class StatusConflict(IssuanceError):
     """A printed copy cannot be voided, nor a voided one printed."""
 
@@ -186,6 +195,8 @@ class Issuer:
         ).scalar_one_or_none()
         if known is None:
             return None
+        if known == VOIDED_UNISSUED:
+            raise OrderVoided("this order was voided before its request arrived")
         if known != asked:
             raise OrderConflict("this order id was used for another request")
         return Issued(order_id, _copies_of(connection, order_id))
@@ -306,22 +317,47 @@ class Issuer:
                     .values(status="printed", status_at=self.clock())
                 )
 
-    def void(self, order_id: str, reason: str) -> list[str]:
-        """Every copy of the order is voided (廃棄), with why; returns their numbers. An order with
-        a printed copy is not voided (it is settled; a misprint is the counter's business)."""
+    def void(self, order_id: str, reason: str, issue_numbers: Sequence[str] | None = None) -> list[str]:
+        """The order's copies are voided (廃棄), with why: ``issue_numbers`` (the others were
+        printed), or every one (``None``); returns the numbers voided. A printed copy is never
+        voided (it is settled; a misprint is the counter's business). An order never issued (its
+        request is late, or was lost) is voided before it is: its request is refused when it
+        comes, so no copy is issued that nobody voids."""
         history = schema.issuance_history.c
         with self.engine.connect() as connection:
             connection.execution_options(sqlite_immediate=True)
             with connection.begin():
-                numbers = self._numbers(connection, order_id)
-                if any(status == "printed" for status in numbers.values()):
-                    raise StatusConflict("copies of this order were printed: it cannot be voided")
+                try:
+                    numbers = self._numbers(connection, order_id)
+                except UnknownOrder:
+                    if issue_numbers:
+                        raise
+                    self._void_unissued(connection, order_id)
+                    return []
+                chosen = set(numbers) if issue_numbers is None else set(issue_numbers)
+                if not chosen <= set(numbers):
+                    raise UnknownOrder("these copies are not this order's")
+                if any(numbers[number] == "printed" for number in chosen):
+                    raise StatusConflict("a printed copy cannot be voided")
                 connection.execute(
                     schema.issuance_history.update()
-                    .where(history.order_id == order_id, history.status == "issued")
+                    .where(history.issue_number.in_(sorted(chosen)), history.status == "issued")
                     .values(status="voided", status_at=self.clock(), disposal=reason)
                 )
-        return sorted(numbers)
+        return sorted(chosen)
+
+    def _void_unissued(self, connection: sa.Connection, order_id: str) -> None:
+        """The order id is taken as voided (nothing if a request holds it already: then it has copies)."""
+        requests = schema.issue_requests.c
+        known = connection.execute(
+            sa.select(requests.request_hash).where(requests.order_id == order_id)
+        ).scalar_one_or_none()
+        if known is None:
+            connection.execute(
+                schema.issue_requests.insert().values(
+                    order_id=order_id, request_hash=VOIDED_UNISSUED, received_at=self.clock()
+                )
+            )
 
     @staticmethod
     def _numbers(connection: sa.Connection, order_id: str) -> dict[str, str]:

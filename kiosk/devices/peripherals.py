@@ -105,14 +105,16 @@ class LinkedCashbox:
         with self._lock:
             return self._held
 
-    async def accept(self) -> int:
+    async def accept(self, amount: int) -> int:
         with self._lock:
             fee = self.fee
         if fee is None:
             raise PaymentError("no payment is open")
+        if not 0 < amount <= fee:
+            raise PaymentError("not an amount of this payment")
         try:
             answer = await self.controller.ask(
-                messages.ACCEPT_PAYMENT, fee, answers={"PAYMENT_ACCEPTED"}, timeout=self.change_timeout
+                messages.ACCEPT_PAYMENT, amount, answers={"PAYMENT_ACCEPTED"}, timeout=self.change_timeout
             )
         except PeripheralError as error:
             raise PaymentError(f"the coins could not be accepted: {error}") from None

@@ -12,8 +12,11 @@
    layer's code (``paper_out``, ``paper_jam``, ``printer_offline``, ``print_timeout``…), the
    original kept as the cause; the job was cancelled and is never printed again (the session fails,
    the order is voided, the coins come back);
-4. if the step is abandoned (the session's time ran out), the job is cancelled and its end awaited
-   before the step lets go, so no page of this order can come out during the next one;
+4. :meth:`RenderingPrinter.stop` (a door or tamper alarm) cancels the job at the printer; the
+   job's end is awaited and reported as a :class:`kiosk.errors.PrinterError` (``stopped``) with
+   the pages that came out, so the order is settled copy by copy. If the step itself is
+   abandoned (the kiosk shutting down), the job is cancelled and its end awaited before the step
+   lets go, so no page of this order can come out during the next one;
 5. the rendered pages are dropped when the job is over; the job file lived in a private temporary
    directory that the backend removed.
 
@@ -72,6 +75,11 @@ class RenderingPrinter:
         self.tray = tray
         self.assume_taken_after = assume_taken_after
         self._printed_since_taken = False
+        self._stop: threading.Event | None = None  # the running job's
+
+    def stop(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
 
     async def clear_leftovers(self) -> list[str]:
         """At start-up: cancel the jobs an earlier run left on the printer; their ids."""
@@ -93,7 +101,9 @@ class RenderingPrinter:
             log.warning(
                 "order %s not printed: %s (%d pages done)", expected.order_id, error.code, error.pages_done
             )
-            raise KioskPrinterError(error.code) from error
+            self._printed_since_taken = error.pages_done > 0
+            code = "stopped" if self._stopped else error.code
+            raise KioskPrinterError(code, pages_done=error.pages_done) from error
         finally:
             for page in pages:
                 page.close()
@@ -110,8 +120,12 @@ class RenderingPrinter:
             pages.extend(drawn)
         return pages
 
+    @property
+    def _stopped(self) -> bool:
+        return self._stop is not None and self._stop.is_set()
+
     async def _follow(self, job: PrintJob) -> Printed:
-        stop = threading.Event()
+        stop = self._stop = threading.Event()
         worker = asyncio.ensure_future(asyncio.to_thread(self.backend.print_job, job, stop))
         try:
             return await asyncio.shield(worker)

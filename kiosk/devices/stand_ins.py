@@ -11,6 +11,7 @@ written to disk), and how often each reminder has sounded.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 
 from documents import Binding, OpenedDocument
@@ -27,6 +28,7 @@ class StandInCashbox:
         self.cash_box = 0  # yen accepted, for the store's count
         self.returned: list[int] = []  # coins given back, in order (the return cup)
         self.fault: str | None = None  # set by a test: the next operation fails
+        self.accept_fault: str | None = None  # set by a test: taking the coins fails, they stay in escrow
         self._changed = asyncio.Event()
 
     def open(self, fee: int) -> None:
@@ -56,10 +58,14 @@ class StandInCashbox:
     def held(self) -> int:
         return sum(self._held)
 
-    async def accept(self) -> int:
+    async def accept(self, amount: int) -> int:
         if self.fee is None or self.held < self.fee:
             raise PaymentError("the fee is not paid")
-        change, self.cash_box = self.held - self.fee, self.cash_box + self.fee
+        if not 0 < amount <= self.fee:
+            raise PaymentError("not an amount of this payment")
+        if self.accept_fault:
+            raise PaymentError(self.accept_fault)  # a real board keeps the escrow: return_all gives it back
+        change, self.cash_box = self.held - amount, self.cash_box + amount
         self._held.clear()
         self.fee = None
         if change:
@@ -79,26 +85,38 @@ class StandInPrinter:
     :class:`kiosk.devices.printer.RenderingPrinter` on CUPS or a spool directory)."""
 
     def __init__(self, *, seconds_per_page: float = 0.0) -> None:
-        self.tray: list[OpenedDocument] = []
+        self.tray: list[OpenedDocument] = []  # the copies that came out whole
+        self.pages_out = 0  # pages put in the tray, whole copies or not
         self.jobs = 0
         self.fault: str | None = None  # "paper_out", "jam", "offline": the next job fails
+        self.fault_after: int = 0  # pages the failing job puts out first
         self.tray_fault: str | None = None  # the output tray's sensor fails
         self.seconds_per_page = seconds_per_page
         self._taken = asyncio.Event()
+        self._stop = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
 
     async def print(self, documents: Sequence[OpenedDocument], expected: Binding) -> int:
         if any(document.document.binding != expected for document in documents):
             raise PrinterError("a copy is not this order's")
-        if self.fault:
-            fault, self.fault = self.fault, None
-            raise PrinterError(fault)
+        fault, self.fault = self.fault, None
+        self._stop.clear()
         self.jobs += 1
         pages = 0
         for document in documents:
-            await asyncio.sleep(self.seconds_per_page * document.document.pages)
+            for _page in range(document.document.pages):
+                if fault is not None and pages >= self.fault_after:
+                    raise PrinterError(fault, pages_done=pages)
+                with contextlib.suppress(TimeoutError):  # a page takes its time, unless the job is stopped
+                    await asyncio.wait_for(self._stop.wait(), self.seconds_per_page)
+                if self._stop.is_set():
+                    raise PrinterError("stopped", pages_done=pages)
+                pages += 1
+                self.pages_out += 1
+                self._taken.clear()
             self.tray.append(document)
-            pages += document.document.pages
-        self._taken.clear()
         return pages
 
     def take(self) -> list[OpenedDocument]:

@@ -23,9 +23,10 @@ from kiosk.workflow.steps import Step
 # a chosen option's value: members (ids), a flag, a tax kind or year, a family register's scope
 OptionValue = bool | int | str | list[int] | None
 CertificateOptions = dict[str, OptionValue]
-# how far the order got: the journal's stages, then settled; refused: voided by the municipality,
-# its refund not yet reported
-OrderStage = Literal["placed", "printed", "settled", "refused"]
+# how far the order got: the journal's stages (placed, printing, printed, paid); refused: voided by
+# the municipality, its refund not yet reported
+OrderStage = Literal["placed", "printing", "printed", "paid", "refused"]
+UNPAID: tuple[OrderStage, ...] = ("placed", "printing", "printed", "refused")  # the end voids, refunds
 
 
 @dataclass
@@ -57,6 +58,8 @@ class SessionContext:
     fee: int | None = None
     documents: list[OpenedDocument] = field(default_factory=list)  # opened, checked, to print
     paid: int = 0  # yen in escrow
+    spoiled: int = 0  # copies of the order void because the printer stopped before they were out whole
+    refund: int = 0  # yen given back after printing (the fees of the void copies, and the change)
     refusal: Refusal | None = None  # what to show: its code, the center's words
     ended: Step | None = None
     reason: str | None = None  # why it ended (a code, never personal)

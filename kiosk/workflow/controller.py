@@ -20,7 +20,7 @@ from typing import Protocol, cast
 
 from kiosk.errors import TerminalAlarm
 from kiosk.workflow.context import SessionContext
-from kiosk.workflow.steps import ENDS, Outcome, Step, next_step
+from kiosk.workflow.steps import ENDS, NO_SESSION_LIMIT, UNTIMED, Outcome, Step, next_step
 
 log = logging.getLogger(__name__)
 
@@ -169,10 +169,11 @@ class Workflow:
     async def _guarded(self, step: Step) -> Outcome:
         """``step`` run, unless the door or tamper alarm comes first: then :class:`TerminalAlarm`
         (the session fails, voiding and refunding; the start screen stays out of service). The
-        start screen, the end screens and the staff's maintenance mode (where an alarm is
-        cleared) are not interrupted: they handle the alarm themselves."""
+        start screen, the end screens, the staff's maintenance mode (where an alarm is cleared)
+        and printing (which stops the job and settles what came out) are not interrupted: they
+        handle the alarm themselves."""
         run = asyncio.ensure_future(self.steps[step].run(self.context))
-        if self.alarms is None or step in (Step.IDLE, Step.MAINTENANCE) or step in ENDS:
+        if self.alarms is None or step in (Step.IDLE, Step.MAINTENANCE, *UNTIMED) or step in ENDS:
             return await run
         alarm = asyncio.ensure_future(self.alarms())
         try:
@@ -225,12 +226,13 @@ class Workflow:
 
     def _deadline(self, step: Step) -> float | None:
         """When ``step``'s screen times out: its time after the resident's last action, and no
-        later than the session's limit (``None``: the start screen waits for ever)."""
-        if step is Step.IDLE:
+        later than the session's limit (``None``: the start screen waits for ever, and printing
+        is never timed: paper is moving)."""
+        if step is Step.IDLE or step in UNTIMED:
             return None
         limit = self.timeouts.get(step)
         deadline = None if limit is None else self.activity.last + limit
-        if self._started is not None and step not in ENDS:
+        if self._started is not None and step not in ENDS and step not in NO_SESSION_LIMIT:
             end = self._started + self.session_limit
             deadline = end if deadline is None else min(deadline, end)
         return deadline

@@ -110,9 +110,14 @@ _EVERYWHERE = {Outcome.CANCEL: Step.CANCELLED, Outcome.TIMEOUT: Step.CANCELLED, 
 # the ends go back to the start screen by themselves (the end screens time out)
 _AT_THE_ENDS = {(end, Outcome.NEXT): Step.IDLE for end in ENDS}
 
-# While paper is coming out and waiting in the tray there is nothing left to cancel: the order is
-# paid and printed (a walk-away still times out, a printer fault still fails).
+# While paper is coming out and waiting in the tray there is nothing left to cancel, and the
+# resident's clock stops: the session's limit does not apply. Printing has no screen time at all (the
+# job ends by itself, or by a fault: the printer's, a door or tamper alarm, which the step handles
+# itself, copy by copy); the tray's screen reminds for its time, then the session is done (the order
+# is paid; pages left are the staff's to keep).
 NO_CANCEL = frozenset({Step.PRINTING, Step.TAKE_DOCUMENTS})
+NO_SESSION_LIMIT = NO_CANCEL
+UNTIMED = frozenset({Step.PRINTING})
 
 TRANSITIONS: dict[tuple[Step, Outcome], Step] = {
     **_FLOW,
@@ -122,7 +127,9 @@ TRANSITIONS: dict[tuple[Step, Outcome], Step] = {
         if step not in ENDS and step not in (Step.IDLE, Step.MAINTENANCE, Step.LEFT_CARD)
         for outcome, target in _EVERYWHERE.items()
         if not (outcome is Outcome.CANCEL and step in NO_CANCEL)
+        and not (outcome is Outcome.TIMEOUT and step in UNTIMED)
     },
+    (Step.TAKE_DOCUMENTS, Outcome.TIMEOUT): Step.DONE,
     **_MAINTENANCE,
     **_LEFT_CARD,
     (Step.IDLE, Outcome.ERROR): Step.FAILED,

@@ -13,6 +13,7 @@ from typing import Any
 
 from center.client import CenterClient
 from center.enrolment import EnrolledTerminal
+from devtools.stack import DevStack
 from hardware.card.holder import HolderAuthentication
 from hardware.card.transport import CardReader
 from hardware.cardsim.card import VirtualCard
@@ -37,6 +38,7 @@ from kiosk.workflow.controller import Workflow
 from kiosk.workflow.states import workflow_for
 from kiosk.workflow.steps import Step
 from koufu.cards import issue_card
+from support import books
 from support.peripheral_rig import Rig
 from support.world import CODE, World
 
@@ -104,15 +106,33 @@ class Kiosk:
     sessions: list[KioskSession] = field(default_factory=list)
     rig: Rig | None = None  # the peripheral controller's firmware simulator, when the kiosk has one
     staff_clock: StaffClock = field(default_factory=StaffClock)  # the backoff's clock after wrong codes
+    paid_in: int = 0  # yen dropped into the slot over the test, taken or not
+    unreconciled: str | None = None  # why this test's books cannot balance when it ends (said by the test)
 
     def drop(self, coin: int) -> bool:
         """A coin into the slot: the stand-in cashbox's, or the firmware simulator's acceptor."""
+        self.paid_in += coin
         if self.rig is not None:  # once the board has opened the acceptor (the payment screen is up)
             simulator = self.rig.simulator
             simulator.wait_for(lambda: simulator.output("coin_inhibit") == 0, 10)
             return simulator.drop_coin(coin)
         assert isinstance(self.cashbox, StandInCashbox)
         return self.cashbox.drop(coin)
+
+    def coins(self) -> books.Coins | None:
+        """What the stand-in coin mechanism did: kept in the cash box, given back (coins still in
+        escrow count as given back: a board left alone returns them). ``None`` with the firmware
+        simulator (its own tests count its coins)."""
+        if not isinstance(self.cashbox, StandInCashbox):
+            return None
+        returned = sum(self.cashbox.returned) + self.cashbox.held
+        return books.Coins(self.paid_in, self.cashbox.cash_box, returned)
+
+    def reconcile(self, stack: DevStack) -> None:
+        """The one check every test that takes money ends with (:mod:`support.books`): coins,
+        the center's orders and ledger and the municipality's copies agree."""
+        problems = books.disagreements(stack, [self.enrolled.terminal_id], self.coins())
+        assert not problems, "the books do not balance:\n" + "\n".join(problems)
 
     # -- the resident's gestures -------------------------------------------------------------
     async def start(self, language: str = "ja") -> None:
@@ -192,9 +212,9 @@ class Kiosk:
             paid += coin
             await self.screen.wait_for_change()
 
-    async def reach(self, card: Card, step: Step, *, paid: int = 0) -> None:
-        """Drive a resident along the usual path (a household copy of the holder) until ``step``'s
-        screen is shown (at payment, ``paid`` yen are dropped first)."""
+    async def reach(self, card: Card, step: Step, *, paid: int = 0, copies: int = 1) -> None:
+        """Drive a resident along the usual path (``copies`` household copies of the holder) until
+        ``step``'s screen is shown (at payment, ``paid`` yen are dropped first)."""
         path = [
             Step.IDLE,
             Step.LANGUAGE,
@@ -234,6 +254,10 @@ class Kiosk:
             if current is Step.PRINTING:
                 await self.screen.wait_for(Step.TAKE_DOCUMENTS)
                 continue
+            if current is Step.COPIES:
+                for more in range(1, copies):
+                    await self.screen.wait_for(Step.COPIES, lambda v, n=more: v.get("copies") == n)
+                    self.screen.press("more")
             await self.screen.wait_for(current, lambda v, c=current: c is Step.IDLE or bool(v))
             gestures[current]()
         await self.screen.wait_for(step)
@@ -338,7 +362,7 @@ def kiosk(
         terminal, timeouts=timeouts, **({} if session_limit is None else {"session_limit": session_limit})
     )
     try:
-        yield Kiosk(
+        driven = Kiosk(
             screen,
             reader,
             cashbox,
@@ -353,6 +377,9 @@ def kiosk(
             rig,
             staff_clock,
         )
+        yield driven
+        if driven.paid_in and driven.unreconciled is None:
+            driven.reconcile(world.stack)
     finally:
         client.close()
 

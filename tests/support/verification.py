@@ -64,6 +64,7 @@ def issue(
     copy = order.copies[0]
     document = opened(world, copy, terminal, order.order_id, session_id, resident)
     if printed:
+        assert client.printing(order.order_id).state == "printing"
         assert client.printed(order.order_id, [copy.issue_number]).state == "printed"
     if void:
         assert client.void(order.order_id, "cancelled").state == "voided"

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from kiosk.workflow.context import SessionContext
+from kiosk.workflow.context import UNPAID, SessionContext
 from kiosk.workflow.states.base import State, shown
 from kiosk.workflow.states.card import remind_until_card_taken
 from kiosk.workflow.steps import Outcome, Step
@@ -42,20 +42,17 @@ class SessionEnd(State):
         return {"reason": context.reason, "refusal": shown(context.refusal), "refund": refund}
 
     async def settle_up(self, context: SessionContext) -> int:
-        """The order voided unless on paper, the coins given back; the yen returned."""
+        """The order voided unless paid for, the coins given back; the yen returned."""
         refund = await self.terminal.cashbox.return_all()
         link = context.link
-        if link is not None and context.order_stage in ("placed", "refused") and link.order is not None:
+        if link is not None and context.order_stage in UNPAID and link.order is not None:
             journal = self.terminal.journal
-            try:
-                if context.order_stage == "placed":
-                    await asyncio.to_thread(link.void, context.reason or "cancelled")
-                await asyncio.to_thread(link.refunded)
-            except Exception as error:  # told later, from the journal
-                log.warning("order not yet voided or refunded: %s", type(error).__name__)
+            if journal.pending() is None:  # refused at placing: voided at the center, to be refunded
                 journal.record(link.order.order_id, "placed")
-            else:
-                journal.clear()
+            try:  # told now, or later from the journal
+                await asyncio.to_thread(link.recover, journal, context.reason or "cancelled")
+            except Exception as error:
+                log.warning("order not yet voided or refunded: %s", type(error).__name__)
         return refund
 
     async def give_card_back(self, context: SessionContext) -> None:

@@ -1,17 +1,19 @@
 """Payment, printing and the documents taken (手数料の投入, 印刷, 証明書の取り忘れ防止).
 
 The coins stay in escrow until the documents are printed: the order is placed when the fee is
-in (an order whose fee is not the one collected is voided: nothing is printed), the pages are
-printed, the center is told, and only then are the coins accepted into the cash box (and the
-change given). Whatever stops the session before that gives every coin back (the end screens do
-it), and the center voids the order.
+in (an order whose fee is not the one collected is voided: nothing is printed), the center hears
+that the job goes to the printer, the pages are printed, and only then are the fees of the copies
+that came out whole taken into the cash box (the rest given back); the center is told which
+copies were printed and what was taken. Whatever stops the session before that gives every coin
+back (the end screens do it), and the center voids the order.
 
 Views:
 
 - payment: ``{"fee": yen, "paid": yen, "busy": key | None}`` — coins arrive from the coin
   mechanism; ``cancel`` gives them back.
-- printing: ``{"pages": n | None, "busy": key}``.
-- take_documents: ``{"remind": n}`` — ends when the printer's tray is empty.
+- printing: ``{"pages": n | None, "busy": key}``, then ``{"pages": n, "spoiled": copies, "refund": yen}``.
+- take_documents: ``{"remind": n, "spoiled": copies, "refund": yen}`` — ends when the printer's
+  tray is empty; ``spoiled``: copies void because the printer stopped before they were out whole.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from kiosk.errors import FeeMismatch, PaymentError, Refused
+from kiosk.errors import FeeMismatch, PaymentError, PrinterError, Refused
 from kiosk.ports import CenterLink, ReminderKind
 from kiosk.workflow.context import SessionContext
+from kiosk.workflow.controller import failure_code
 from kiosk.workflow.states.base import State, first
 from kiosk.workflow.steps import Outcome, Step
 
@@ -68,11 +71,18 @@ class Payment(State):
             context.basket.clear()
             context.fee = None
             return Outcome.REFUSED
+        except Exception:  # the session fails; an order it made (a copy failed the check, or the
+            if link.order is not None:  # center voided it) is voided and refunded by the end
+                context.order_id, context.order_stage = link.order.order_id, "placed"
+                self.terminal.journal.record(link.order.order_id, "placed")
+            raise
         context.order_id = ordered.order_id
         context.order_stage = "placed"
         self.terminal.journal.record(ordered.order_id, "placed")
-        if ordered.fee != context.fee:  # the coins in escrow pay another fee: nothing is printed
-            raise FeeMismatch(ordered.fee, context.fee or 0)  # the end voids it, gives every coin back
+        # the coins in escrow pay another fee, or the copies' fees do not make the order's: nothing
+        # is printed, the end voids it and gives every coin back
+        if ordered.fee != context.fee or sum(ordered.fees.values()) != ordered.fee:
+            raise FeeMismatch(ordered.fee, context.fee or 0)
         context.documents = list(ordered.copies)
         return Outcome.NEXT
 
@@ -91,32 +101,82 @@ class Payment(State):
 
 
 class Printing(State):
+    """The job and its settlement, copy by copy (印刷と精算).
+
+    1. The journal says ``printing`` and the center hears it before anything goes to the printer
+       (if it cannot, nothing is printed: the session fails, voiding and refunding).
+    2. The job runs to its end: no screen time, no session limit, no cancel (paper is moving).
+       A printer fault ends it, and so does a door or tamper alarm (the step stops the job).
+    3. From the pages that came out: the copies out whole are printed, any other copy is void. No
+       copy out whole: the session fails (voided, every coin back; pages out are void).
+    4. The journal says ``printed``; the fees of the printed copies are taken from escrow, the rest
+       given back; the journal says ``paid`` with the amount actually taken (nothing, if the coin
+       mechanism failed: then the center refuses the settlement and it goes to staff).
+    5. The center is told (:mod:`kiosk.recovery`): now, or from the journal when it answers again.
+    """
+
     step = Step.PRINTING
-    timeout, warned = 300, False
+    warned = False  # and no timeout: the resident's clock stops while paper moves
 
     async def run(self, context: SessionContext) -> Outcome:
-        self.show(pages=None, busy="progress.printing")
         link = linked(context)
-        pages = await self.terminal.printer.print(context.documents, link.binding())
         order = link.order
         assert order is not None  # placed at the payment step (the binding says so too)
+        journal = self.terminal.journal
+        journal.record(order.order_id, "printing")
+        context.order_stage = "printing"
+        await self.center(link.printing)  # refused or unreachable: nothing is printed
+        self.show(pages=None, busy="progress.printing")
+        pages_done, fault = await self._job(context, link)
+        outcome = order.outcome(pages_done)
+        if not outcome.printed:
+            raise fault or PrinterError("nothing_printed")  # the end voids it, every coin back
+        journal.record(order.order_id, "printed", outcome.printed, outcome.due)
         context.order_stage = "printed"
-        self.terminal.journal.record(order.order_id, "printed", order.issue_numbers, order.fee)
-        self.show(pages=pages)
-        try:
-            await self.terminal.cashbox.accept()  # the paper is out: the fee is the store's
-        except PaymentError as error:  # the paper is valid all the same; the coins went back
-            log.warning("fee not collected after printing: %s", error)
-        try:
-            await self.center(link.printed)
-            await self.center(link.settle)
-        except Exception as error:  # the paper is valid; the journal tells the center later
+        taken = await self._take(outcome.due)
+        journal.record(order.order_id, "paid", outcome.printed, taken)
+        context.order_stage = "paid"
+        context.spoiled = len(outcome.spoiled) + len(outcome.unprinted)
+        context.refund = (context.paid or 0) - taken
+        if fault is not None:
+            context.reason = failure_code(self.step, fault)
+        self.show(pages=pages_done, spoiled=context.spoiled, refund=context.refund, busy=None)
+        try:  # told now, or later from the journal
+            await asyncio.to_thread(link.recover, journal)
+        except Exception as error:  # the paper is out and paid for: the journal keeps the report
             log.warning("printed order not yet reported: %s", type(error).__name__)
-        else:
-            self.terminal.journal.clear()
-        context.order_stage = "settled"
-        self.show(busy=None)
         return Outcome.NEXT
+
+    async def _job(self, context: SessionContext, link: CenterLink) -> tuple[int, PrinterError | None]:
+        """The pages that came out, and the fault that ended the job early (``None``: it ended)."""
+        printer, guard = self.terminal.printer, self.terminal.guard
+        job = asyncio.ensure_future(printer.print(context.documents, link.binding()))
+        alarm = asyncio.ensure_future(guard.wait_for_alarm() if guard is not None else asyncio.Event().wait())
+        try:
+            await asyncio.wait({job, alarm}, return_when=asyncio.FIRST_COMPLETED)
+            if not job.done():  # a door or tamper alarm: the job stops, what came out is settled
+                log.warning("printing stopped by an alarm")
+                printer.stop()
+            try:
+                return await job, None
+            except PrinterError as error:
+                return error.pages_done, error
+        finally:
+            alarm.cancel()
+            job.cancel()
+            await asyncio.gather(job, alarm, return_exceptions=True)
+
+    async def _take(self, due: int) -> int:
+        """Take ``due`` yen from escrow into the cash box, the rest back as change; the yen
+        taken (0 when the coin mechanism failed: every coin goes back)."""
+        cashbox = self.terminal.cashbox
+        try:
+            await cashbox.accept(due)
+        except PaymentError as error:  # the paper is out all the same; the center hears 0 yen
+            log.warning("fee not collected after printing: %s", error)
+            await cashbox.return_all()
+            return 0
+        return due
 
 
 class TakeDocuments(State):
@@ -132,7 +192,7 @@ class TakeDocuments(State):
             while True:
                 terminal.reminder.start(ReminderKind.TAKE_DOCUMENTS)
                 reminded += 1
-                self.show(remind=reminded)
+                self.show(remind=reminded, spoiled=context.spoiled, refund=context.refund)
                 done, _pending = await asyncio.wait({taken}, timeout=terminal.remind_every)
                 if done:
                     taken.result()  # a sensor's failure is the step's

@@ -3,7 +3,9 @@
 Views (what each screen is told; the words come from the catalogs):
 
 - idle: ``{"out_of_service": None}`` — touched, the session starts; ``{"out_of_service": causes}``
-  while the door or tamper alarm is latched (no resident's touch is taken until staff clear it).
+  while the door or tamper alarm is latched (no resident's touch is taken until staff clear it),
+  ``{"out_of_service": "order_report"}`` while an order an earlier session left in the journal
+  cannot be told to the center (tried again every ``retry_report`` seconds).
   ``Touch("maintenance")`` (the staff's corner) leads to the maintenance mode either way. A card
   found in the reader (left after a session) starts no session: the ``left_card`` screen follows.
 - language: ``{"languages": ["ja", "en"]}`` — ``Touch("language", "en")``.
@@ -34,12 +36,14 @@ WHOSE = ("residence", "domicile")  # 住所地, 本籍地
 
 
 class Idle(State):
-    """The start screen; an order an earlier session left open is ended first (the journal).
+    """The start screen; an order an earlier session left open is ended first (the journal), and
+    no session starts until it is.
     Out of service while the door or tamper alarm is latched; staff reach the maintenance mode
     from here at any time (``Touch("maintenance")``). A card lying in the reader was left after a
     session: no session starts until it is taken (``card_left``)."""
 
     step = Step.IDLE  # no timeout: the start screen waits for ever
+    retry_report = 10.0  # seconds between tries to tell the center of an order left in the journal
 
     def __init__(self, terminal: Terminal) -> None:
         super().__init__(terminal)
@@ -60,12 +64,28 @@ class Idle(State):
         if self._reported is not None:
             await self._report(self._reported, "cleared")
             self._reported = None
+        while not await self._order_ended():  # the journal's order first: a session would overwrite it
+            self.show(out_of_service="order_report")
+            index, _touch = await first(asyncio.sleep(self.retry_report), self.touch("maintenance"))
+            if index == 1:
+                return Outcome.MAINTENANCE
         self.show(out_of_service=None)
-        await asyncio.to_thread(self.terminal.center().recover, self.terminal.journal)
         if self.terminal.slot.present():
             return Outcome.CARD_LEFT
         touch = await self.touch("start", "maintenance")  # cancel and back start a session too
         return Outcome.MAINTENANCE if touch.action == "maintenance" else Outcome.NEXT
+
+    async def _order_ended(self) -> bool:
+        """Whether the order an earlier session left in the journal is ended (told to the
+        center, or escalated to staff); while the center cannot be told, no session starts."""
+        journal = self.terminal.journal
+        if journal.pending() is None:
+            return True
+        try:
+            await asyncio.to_thread(self.terminal.center().recover, journal)
+        except Exception as error:  # a link that cannot even be made: tried again
+            log.warning("order report not made: %s", type(error).__name__)
+        return journal.pending() is None
 
     async def _report(self, causes: str, state: str) -> None:
         """Tell the center of the alarm (its audit log and the operators); the terminal stays out
