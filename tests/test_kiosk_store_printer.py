@@ -12,42 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from hardware.printer import Timeouts
-from kiosk.assembly import printer_for
-from kiosk.config import KioskConfig
 from kiosk.workflow.steps import Step
 from support.cups_jobs import pdf_pages
 from support.fixtures_cups import CupsServer
 from support.kiosk_driver import Card, Kiosk, kiosk, new_card
+from support.store_printers import cups_printer
 from support.world import World, running_world
 
-FAST = Timeouts(start=10.0, per_page=5.0, fault_grace=0.3, cancel=10.0, poll=0.05)
 _terminals = iter(range(800, 900))
 
 
 @pytest.fixture(scope="module", params=["sqlite"])
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     yield from running_world(request, tmp_path_factory, "kiosk-store-printer", 40)
-
-
-def store_printer(
-    world: World, cups_server: CupsServer, mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> object:
-    monkeypatch.setenv("CUPS_SERVER", cups_server.server)  # the kiosk's libcups finds the tests' cupsd
-    queue = cups_server.add_printer(mode)
-    config = KioskConfig(
-        center_url="https://unused",
-        center_ca=tmp_path,
-        terminal=tmp_path,
-        trust=tmp_path,
-        journal=tmp_path / "journal.json",
-        print_to=f"cups:{queue}",
-        peripherals="stand-in",
-    )
-    printer = printer_for(config, world.trust, work_dir=tmp_path)
-    printer.backend.timeouts = FAST  # type: ignore[attr-defined]
-    printer.assume_taken_after = 0.2
-    return printer
 
 
 async def session(k: Kiosk, card: Card, *, ends: Step) -> Step:
@@ -70,7 +47,7 @@ def test_a_session_prints_on_the_store_printer(
     world: World, cups_server: CupsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     card = new_card(world, tmp_path)
-    printer = store_printer(world, cups_server, "ok", tmp_path, monkeypatch)
+    printer = cups_printer(world, cups_server, "ok", tmp_path, monkeypatch)
     with kiosk(world, f"T-{next(_terminals):04d}", tmp_path, printer=printer) as k:  # type: ignore[arg-type]
         settled: list[str] = []
         settle = k.client.settle
@@ -91,7 +68,7 @@ def test_a_printer_out_of_paper_fails_the_session_and_returns_the_coins(
     world: World, cups_server: CupsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     card = new_card(world, tmp_path)
-    printer = store_printer(world, cups_server, "paper-out", tmp_path, monkeypatch)
+    printer = cups_printer(world, cups_server, "paper-out", tmp_path, monkeypatch)
     with kiosk(world, f"T-{next(_terminals):04d}", tmp_path, printer=printer) as k:  # type: ignore[arg-type]
         assert asyncio.run(session(k, card, ends=Step.FAILED)) is Step.FAILED
         assert k.cashbox.cash_box == 0 and sum(k.cashbox.returned) > 0

@@ -7,7 +7,6 @@ kiosk's temporary directory; malformed status files, leftovers and a second orde
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections.abc import Iterator
@@ -28,84 +27,9 @@ from hardware.printer import (
     Timeouts,
 )
 from support.cups_jobs import DPI, job, pdf_pages
+from support.spool_driver import Driver
 
 FAST = Timeouts(start=2.0, per_page=1.0, fault_grace=0.2, cancel=5.0, poll=0.02)
-
-
-class Driver(threading.Thread):
-    """A printer driver watching the spool, in the mode a test gives it."""
-
-    def __init__(self, spool: Path, outputs: Path, mode: str) -> None:
-        super().__init__(daemon=True)
-        self.spool, self.outputs, self.mode = spool, outputs, mode
-        self.taken: list[str] = []
-        self.done = threading.Event()
-
-    def run(self) -> None:
-        while not self.done.wait(0.02):
-            for job_file in sorted(self.spool.glob("job-*.pdf")):
-                self.handle(job_file.name.removeprefix("job-").removesuffix(".pdf"))
-
-    def status(
-        self,
-        name: str,
-        state: str,
-        pages_done: int = 0,
-        reasons: tuple[str, ...] = (),
-        text: str | None = None,
-    ) -> None:
-        hidden = self.spool / f".status-{name}"
-        hidden.write_text(
-            text
-            if text is not None
-            else json.dumps({"state": state, "pages_done": pages_done, "reasons": list(reasons)})
-        )
-        os.replace(hidden, self.spool / f"job-{name}.status")
-
-    def until_cancelled(self, name: str) -> None:
-        while not (self.spool / f"job-{name}.cancel").exists():
-            if self.done.wait(0.02):
-                return
-        self.status(name, "cancelled")
-
-    def handle(self, name: str) -> None:
-        self.status(name, "processing")
-        try:
-            os.replace(self.spool / f"job-{name}.pdf", self.outputs / f"{name}.pdf")
-        except FileNotFoundError:  # cancelled before it was taken
-            self.status(name, "cancelled")
-            return
-        self.taken.append(name)
-        mode = self.mode
-        if mode in ("ok", "slow"):
-            if mode == "slow":
-                self.done.wait(1.0)
-            self.status(name, "completed", pdf_pages(self.outputs / f"{name}.pdf"))
-        elif mode == "aborted":
-            self.status(name, "aborted")
-        else:
-            self.status(
-                name,
-                "processing",
-                *{
-                    "paper-out": (0, ("media-empty-error",)),
-                    "jam-after-1": (1, ("media-jam-error",)),
-                    "offline": (0, ("offline-report",)),
-                    "low-paper": (0, ("media-low-warning",)),
-                    "hang": (0, ()),
-                }.get(mode, (0, ())),
-                text={
-                    "garbage": "not json {",
-                    "bad-state": '{"state": "printed"}',
-                    "bad-pages": '{"state": "processing", "pages_done": -1}',
-                    "huge": "{" + " " * 5000 + "}",
-                }.get(mode),
-            )
-            if mode == "low-paper":
-                self.done.wait(0.5)
-                self.status(name, "completed", 2)
-                return
-            self.until_cancelled(name)
 
 
 @pytest.fixture

@@ -169,11 +169,12 @@ class Workflow:
     async def _guarded(self, step: Step) -> Outcome:
         """``step`` run, unless the door or tamper alarm comes first: then :class:`TerminalAlarm`
         (the session fails, voiding and refunding; the start screen stays out of service). The
-        start screen, the end screens, the staff's maintenance mode (where an alarm is cleared)
-        and printing (which stops the job and settles what came out) are not interrupted: they
-        handle the alarm themselves."""
+        start screen, the end screens, the staff's maintenance mode (where an alarm is cleared),
+        printing (which stops the job and settles what came out) and the documents in the tray
+        (printed and paid: the resident takes them) are not interrupted: they handle the alarm
+        themselves, or the start screen does."""
         run = asyncio.ensure_future(self.steps[step].run(self.context))
-        if self.alarms is None or step in (Step.IDLE, Step.MAINTENANCE, *UNTIMED) or step in ENDS:
+        if self.alarms is None or step in (Step.IDLE, Step.MAINTENANCE, *NO_SESSION_LIMIT) or step in ENDS:
             return await run
         alarm = asyncio.ensure_future(self.alarms())
         try:

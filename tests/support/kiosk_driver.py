@@ -14,6 +14,7 @@ from typing import Any
 from center.client import CenterClient
 from center.enrolment import EnrolledTerminal
 from devtools.stack import DevStack
+from devtools.synthetic.population import Person
 from hardware.card.holder import HolderAuthentication
 from hardware.card.transport import CardReader
 from hardware.cardsim.card import VirtualCard
@@ -56,9 +57,11 @@ class Card:
         return VirtualCard.open(self.path)
 
 
-def new_card(world: World, directory: Path, pool: str = "ordinary") -> Card:
-    """An emulated card of the next unused resident of ``pool``, linked in the town."""
-    person = next(p for p in getattr(world.town.people, pool) if p.resident_id not in world.used)
+def new_card(
+    world: World, directory: Path, pool: str = "ordinary", *, resident: Person | None = None
+) -> Card:
+    """An emulated card of ``resident`` (else the next unused resident of ``pool``), linked in the town."""
+    person = resident or next(p for p in getattr(world.town.people, pool) if p.resident_id not in world.used)
     world.used.add(person.resident_id)
     path = directory / f"card-{person.resident_id}.json"
     issue_card(
@@ -119,12 +122,15 @@ class Kiosk:
         assert isinstance(self.cashbox, StandInCashbox)
         return self.cashbox.drop(coin)
 
-    def coins(self) -> books.Coins | None:
-        """What the stand-in coin mechanism did: kept in the cash box, given back (coins still in
-        escrow count as given back: a board left alone returns them). ``None`` with the firmware
-        simulator (its own tests count its coins)."""
-        if not isinstance(self.cashbox, StandInCashbox):
-            return None
+    def coins(self) -> books.Coins:
+        """What the coin mechanism did: kept, given back (coins still in escrow count as given
+        back: a board left alone returns them). The firmware simulator's machine: what did not
+        come back to the return cup was kept (its change comes from the hoppers)."""
+        if self.rig is not None:  # what did not come back to the cup is the store's
+            machine = self.rig.simulator.mechanics
+            returned = sum(machine.cup) + sum(machine.escrow)
+            return books.Coins(self.paid_in, self.paid_in - returned, returned)
+        assert isinstance(self.cashbox, StandInCashbox)
         returned = sum(self.cashbox.returned) + self.cashbox.held
         return books.Coins(self.paid_in, self.cashbox.cash_box, returned)
 
@@ -188,12 +194,23 @@ class Kiosk:
         self.take_card()
         await self.screen.wait_for(Step.CERTIFICATE_TYPE)
 
-    async def choose(self, kind: str, copies: int = 1) -> dict[str, Any]:
-        """A certificate with its default options and ``copies``; the confirm screen's view."""
+    async def choose(self, kind: str, copies: int = 1, *, household: bool = False) -> dict[str, Any]:
+        """A certificate with its default options (``household``: every member of the household
+        on it) and ``copies``; the confirm screen's view."""
         await self.screen.wait_for(Step.CERTIFICATE_TYPE)
         self.screen.press("choose", kind)
         await self.screen.wait_for_any((Step.OPTIONS, Step.COPIES))
         if self.screen.current is Step.OPTIONS:
+            if household:
+                for member in self.screen.view()["members"]:
+                    if not member["chosen"]:
+                        self.screen.press("member", member["member"])
+                        await self.screen.wait_for(
+                            Step.OPTIONS,
+                            lambda v, m=member["member"]: any(
+                                x["member"] == m and x["chosen"] for x in v["members"]
+                            ),
+                        )
             self.screen.press("next")
         await self.screen.wait_for(Step.COPIES)
         for _ in range(copies - 1):

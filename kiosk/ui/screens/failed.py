@@ -12,7 +12,9 @@ class FailedScreen(EndScreen):
     refund_key = "failed.refunded"
 
     def why(self) -> str:
-        return self.say("failed.refund")
+        spoiled = self.view.get("spoiled")
+        refund = self.say("failed.refund")
+        return f"{refund}\n{self.say('failed.spoiled', copies=spoiled)}" if spoiled else refund
 
 
 load_rules(__file__)

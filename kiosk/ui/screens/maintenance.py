@@ -46,6 +46,10 @@ class MaintenanceScreen(StepScreen):
         ]
         if view.get("owed"):
             lines.append(self.say("maintenance.owed", yen=view["owed"]))
+        for escalated in view.get("escalated") or ():
+            lines.append(
+                self.say("maintenance.escalated", order=escalated["order_id"][:8], code=escalated["code"])
+            )
         return "\n".join(lines)
 
 

@@ -11,7 +11,8 @@ Views:
 - done: ``{}``.
 - cancelled: ``{"reason": code, "refusal": {...} | None, "refund": yen, "remind": n}`` — the
   reason is ``cancel``, ``timeout``, ``locked``, ``card_removed`` or a refusal's code.
-- failed: ``{"refund": yen, "remind": n}``.
+- failed: ``{"refund": yen, "remind": n, "spoiled": copies}`` — ``spoiled``: copies whose pages
+  came out, whole or in part, of an order that failed (void: not to be used).
 """
 
 from __future__ import annotations
@@ -80,3 +81,6 @@ class Cancelled(SessionEnd):
 class Failed(SessionEnd):
     step = Step.FAILED
     timeout = 30
+
+    def view(self, context: SessionContext, refund: int) -> dict[str, object]:
+        return {**super().view(context, refund), "spoiled": context.spoiled}

@@ -10,9 +10,12 @@ Views:
   wrong codes in a row the center is told (an alarm, ``staff_code``; ``cleared`` by the right code).
   ``unavailable``: this terminal has no staff code or no peripheral controller; ``ok`` goes back.
 - maintenance, unlocked: ``{"unlocked": True, "alarm": causes | None, "door_open": bool,
-  "connected": bool, "owed": yen, "refused": bool, "card_left": bool}`` — the controller is in
-  maintenance mode (the door may open without an alarm); ``card_left``: a card is in the reader.
-  Touches: ``clear_alarm``, ``done`` (or ``back``/``cancel``). The view is refreshed every second.
+  "connected": bool, "owed": yen, "refused": bool, "card_left": bool, "escalated": [...]}`` — the
+  controller is in maintenance mode (the door may open without an alarm); ``card_left``: a card is
+  in the reader; ``escalated``: order reports the center refused (``{"order_id", "stage", "code",
+  "fee"}``, :meth:`kiosk.journal.OrderJournal.escalate`), for staff to settle with the center.
+  Touches: ``clear_alarm``, ``clear_escalated`` (settled with the center), ``done`` (or
+  ``back``/``cancel``). The view is refreshed every second.
 
 The digits go from the touches into a list of small ints, are checked against the code's hash
 off the event loop, and are overwritten at once; nothing of them is logged.
@@ -56,14 +59,23 @@ class MaintenanceMode(State):
         try:
             while True:
                 self.show(unlocked=True, unavailable=False, refused=refused, **maintenance.status())
-                self.show(card_left=terminal.slot.present())  # a resident's card left in the reader
-                index, touch = await first(self.touch("clear_alarm", "done"), asyncio.sleep(REFRESH))
+                self.show(
+                    card_left=terminal.slot.present(),  # a resident's card left in the reader
+                    escalated=[vars(escalation) for escalation in terminal.journal.escalations()],
+                )
+                index, touch = await first(
+                    self.touch("clear_alarm", "clear_escalated", "done"), asyncio.sleep(REFRESH)
+                )
                 if index == 1:
                     continue
                 if touch.action in (BACK, CANCEL):
                     return Outcome.CANCEL
                 if touch.action == "done":
                     return Outcome.NEXT
+                if touch.action == "clear_escalated":
+                    cleared = terminal.journal.clear_escalations()
+                    log.warning("maintenance: %d refused order report(s) cleared by staff", cleared)
+                    continue
                 try:
                     await maintenance.clear_alarm()
                     refused = False

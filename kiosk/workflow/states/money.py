@@ -110,8 +110,10 @@ class Printing(State):
     3. From the pages that came out: the copies out whole are printed, any other copy is void. No
        copy out whole: the session fails (voided, every coin back; pages out are void).
     4. The journal says ``printed``; the fees of the printed copies are taken from escrow, the rest
-       given back; the journal says ``paid`` with the amount actually taken (nothing, if the coin
-       mechanism failed: then the center refuses the settlement and it goes to staff).
+       given back; the journal says ``paid`` with the amount taken. If the coins cannot be taken
+       (the coin mechanism failed, or a tamper alarm made the board give the escrow back), no coin
+       is the store's: the session fails, and the order is voided and refunded with the pages out
+       (void at the municipality: the resident is told not to use them).
     5. The center is told (:mod:`kiosk.recovery`): now, or from the journal when it answers again.
     """
 
@@ -129,14 +131,21 @@ class Printing(State):
         self.show(pages=None, busy="progress.printing")
         pages_done, fault = await self._job(context, link)
         outcome = order.outcome(pages_done)
-        if not outcome.printed:
-            raise fault or PrinterError("nothing_printed")  # the end voids it, every coin back
+        if not outcome.printed:  # the end voids it (pages out are void too), every coin back
+            context.spoiled = len(outcome.spoiled)  # copies out in part: the resident is told they are void
+            raise fault or PrinterError("nothing_printed")
+        context.spoiled = len(outcome.spoiled) + len(outcome.unprinted)  # not printed whole: refunded
         journal.record(order.order_id, "printed", outcome.printed, outcome.due)
         context.order_stage = "printed"
-        taken = await self._take(outcome.due)
+        try:
+            await self.terminal.cashbox.accept(outcome.due)
+        except PaymentError:  # the coins went back (a tamper alarm returns the escrow at once): the
+            await self.terminal.cashbox.return_all()  # paper out is unpaid, so it is void: the end
+            context.spoiled = len(outcome.printed) + len(outcome.spoiled)  # voids the order
+            raise
+        taken = outcome.due
         journal.record(order.order_id, "paid", outcome.printed, taken)
         context.order_stage = "paid"
-        context.spoiled = len(outcome.spoiled) + len(outcome.unprinted)
         context.refund = (context.paid or 0) - taken
         if fault is not None:
             context.reason = failure_code(self.step, fault)
@@ -165,18 +174,6 @@ class Printing(State):
             alarm.cancel()
             job.cancel()
             await asyncio.gather(job, alarm, return_exceptions=True)
-
-    async def _take(self, due: int) -> int:
-        """Take ``due`` yen from escrow into the cash box, the rest back as change; the yen
-        taken (0 when the coin mechanism failed: every coin goes back)."""
-        cashbox = self.terminal.cashbox
-        try:
-            await cashbox.accept(due)
-        except PaymentError as error:  # the paper is out all the same; the center hears 0 yen
-            log.warning("fee not collected after printing: %s", error)
-            await cashbox.return_all()
-            return 0
-        return due
 
 
 class TakeDocuments(State):
