@@ -515,8 +515,9 @@ class OrderService:
     # -- housekeeping --------------------------------------------------------------------------
 
     async def expire(self) -> int:
-        """Void every order still open past its deadline; tell the municipalities. Returns how
-        many were voided by this call."""
+        """Void every order still open past its deadline (never one printing), to be told to
+        its municipality (:meth:`tell_voids`, the housekeeping's other round). Returns how many
+        were voided by this call."""
         now = self.clock()
         async with self.database.connection() as connection:
             expired = await _all(connection, _EXPIRED, None, now=now)
@@ -530,7 +531,12 @@ class OrderService:
                     await self._load(row["terminal_id"], row["id"]), "order_voided", "order_timeout", now
                 )
                 voided += 1
-        await self.tell_voids()
+        async with self.database.connection() as connection:
+            stale = await connection.one(_STALE_PRINTING, {"now": now})
+        if stale and stale["n"]:
+            log.warning(
+                "%d order(s) printing past their deadline: their terminals are to end them", stale["n"]
+            )
         return voided
 
     async def tell_voids(self) -> None:

@@ -124,11 +124,16 @@ class CenterService:
 
     async def keep_house(self, every: float | None = None) -> None:
         """Forever, every ``every`` seconds: forget request nonces too old to be replayed and the
-        holders of sessions too old to order in, void the orders past their deadline and tell the
-        municipalities of voided orders (each center process does it; a second pass finds
+        holders of sessions too old to order in, and void the orders past their deadline; and,
+        on a round of its own, tell the municipalities of voided orders, so a municipality that
+        does not answer holds up no deadline (each center process does both; a second pass finds
         nothing). Errors are logged, never raised."""
+        interval = self.housekeeping_interval if every is None else every
+        await asyncio.gather(self._keep_records(interval), self._tell_voids(interval))
+
+    async def _keep_records(self, interval: float) -> None:
         while True:
-            await asyncio.sleep(self.housekeeping_interval if every is None else every)
+            await asyncio.sleep(interval)
             try:
                 async with self.database.connection() as connection:
                     purged = await terminals.purge_nonces(connection, self.clock())
@@ -141,6 +146,14 @@ class CenterService:
                     log.info("housekeeping: %d orders past their deadline voided", voided)
             except Exception as error:
                 log.warning("housekeeping failed (%s); trying again later", type(error).__name__)
+
+    async def _tell_voids(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.orders.tell_voids()
+            except Exception as error:
+                log.warning("telling voids failed (%s); trying again later", type(error).__name__)
 
     async def close(self) -> None:
         await self.decisions.close()

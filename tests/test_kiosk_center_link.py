@@ -69,8 +69,9 @@ def test_a_resident_s_whole_business(world: World, tmp_path: Path) -> None:
     assert [m["name"] for m in offered.personal["household"] if m["holder"]] == [name]
     ordered = kiosk.place([SEAL])
     assert [copy.document.content["body"]["name"] for copy in ordered.copies] == [name]
-    kiosk.printed()
-    kiosk.settle()
+    kiosk.printing()
+    kiosk.printed(ordered.issue_numbers)
+    kiosk.settle(ordered.fee)
     assert client.order(ordered.order_id).state == "settled"
     kiosk.forget()
     assert kiosk.order is None and kiosk.session_id is None and not ordered.copies

@@ -102,3 +102,39 @@ def test_a_municipality_down_is_asked_once_a_round_and_holds_up_no_other(
     tell(url, municipalities)
     assert pending(url) == set()
     assert sorted(order for code, order in municipalities.asked if code == DOWN)[-3:] == ["D-0", "D-1", "D-2"]
+
+
+class Hanging(Municipalities):
+    """A municipality paused past any timeout: a void sent to it never returns."""
+
+    async def void(
+        self, municipality: str, order_id: str, reason: str, issue_numbers: list[str] | None = None
+    ) -> None:
+        self.asked.append((municipality, order_id))
+        await asyncio.Event().wait()
+
+
+def test_orders_past_their_deadline_are_voided_whatever_the_municipalities_answer(
+    service_and_municipalities: tuple[str, Municipalities],
+) -> None:
+    """Voiding an overdue order is the database's business only: telling the municipality is the
+    housekeeping's other round, so a municipality that hangs holds up no deadline."""
+    url, _municipalities = service_and_municipalities
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        overdue = {**voided_order("O-1", DOWN), "state": "issued", "void_pending": False, "reason": None}
+        connection.execute(orders.insert(), [{**overdue, "deadline": NOW - dt.timedelta(seconds=1)}])
+    engine.dispose()
+    hanging = Hanging()
+
+    async def expire() -> int:
+        database = Database(url)
+        service = OrderService(database, hanging, AuditWriter(database), clock=lambda: NOW)  # type: ignore[arg-type]
+        try:
+            return await asyncio.wait_for(service.expire(), 30)
+        finally:
+            await database.close()
+
+    assert asyncio.run(expire()) == 1
+    assert hanging.asked == []
+    assert "O-1" in pending(url)
