@@ -21,6 +21,7 @@ from devtools.kiosk.residents import card_for, lock_pin
 from devtools.kiosk.xvfb import virtual_display
 from kiosk.config import KioskConfig
 from kiosk.ui.single import AlreadyRunning, only_instance
+from support import books
 from support.fixtures_pcscd import VpcdSlot
 from support.world import World, running_world
 
@@ -147,6 +148,7 @@ def test_a_resident_at_the_kiosk_screens(
     assert all(len(steps) == 1 for steps in steps_of.values()), f"two steps look the same: {steps_of}"
     if scenario == "happy":
         assert said(done.stdout, "order") == "settled"
+    assert not books.disagreements(world.stack, [KioskConfig.load(config).enrolled().terminal_id])
     assert not (home / ".kivy").exists()  # Kivy wrote nothing of its own into the home directory
 
 
@@ -174,6 +176,7 @@ def test_a_whole_session_with_the_card_read_through_pcscd(
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     assert said(done.stdout, "screens").split() == PASSES["happy"]
     assert said(done.stdout, "order") == "settled"
+    assert not books.disagreements(world.stack, [KioskConfig.load(config).enrolled().terminal_id])
     vpcd.require_empty()  # the card was taken back
 
 
