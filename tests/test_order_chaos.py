@@ -24,7 +24,10 @@ center worker (uvicorn's supervisor starts another; the other serves meanwhile),
 municipal server for longer than the center waits for it (:data:`center.municipal_client.TIMEOUT`,
 not configurable: so twice only).
 
-Nothing is mocked but the network's faults: the processes are killed and paused for real.
+Nothing is mocked but the network's faults (the proxy) and the kiosk's devices: its printer
+and its coins are this test's random choices and pauses (a job takes up to twice the deadline:
+the center must not void an order whose paper is moving). The processes are killed and paused
+for real.
 Afterwards, everything up again and every void told, the books reconcile
 (:func:`support.books.disagreements`), no terminal ever opened another resident's copy, and
 the counts show the faults really happened: requests lost, orders voided by the faults, orders
