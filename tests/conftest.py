@@ -98,6 +98,7 @@ DAEMON_MODULES = frozenset(
         "test_link_faults",
         "test_municipal_http",
         "test_opensc",
+        "test_order_chaos",
         "test_order_faults",
         "test_orders",
         "test_pcsc",
