@@ -199,6 +199,9 @@ class TimedPrinter:
         finally:
             self.ledger.printer += time.perf_counter() - started
 
+    def stop(self) -> None:
+        self.inner.stop()
+
     async def wait_until_taken(self) -> None:
         started = time.perf_counter()
         try:
