@@ -89,6 +89,7 @@ DAEMON_MODULES = frozenset(
         "test_center_verify_page",
         "test_demo",
         "test_kiosk_center_link",
+        "test_kiosk_paper_faults",
         "test_kiosk_peripherals",
         "test_kiosk_printer",
         "test_kiosk_privacy",
