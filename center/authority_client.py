@@ -23,14 +23,11 @@ from typing import Generic, TypeVar
 
 import aiohttp
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509 import ocsp
-from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from center.errors import DependencyUnavailable, ResidentRefused
-from center.jpki_verify import RevocationStatus
+from center.jpki_verify import RevocationStatus, UnusableRevocation, judge_ocsp
 from center.links import ATTEMPTS, KEEP_ALIVE, pause_before
 from center.tls import trust
 
@@ -39,7 +36,6 @@ MAX_RESPONSE_SIZE = 64 * 1024
 # for each card being checked), so none is closed after one use and opened again with a new TLS
 # handshake under load.
 CONNECTIONS = 80
-CLOCK_TOLERANCE = dt.timedelta(minutes=5)
 V = TypeVar("V")
 
 
@@ -74,6 +70,14 @@ def _unreachable(exc: Exception) -> DependencyUnavailable:
 
 
 @dataclass(frozen=True)
+class Revocation:
+    """The authority's answer about a certificate: its status, and the signed OCSP answer."""
+
+    status: RevocationStatus
+    ocsp: bytes
+
+
+@dataclass(frozen=True)
 class CertificateRecord:
     serial: int
     municipality: str
@@ -101,7 +105,7 @@ class AuthorityClient:
         self._session: aiohttp.ClientSession | None = None
         self._used_once: aiohttp.ClientSession | None = None
         self._clock = clock
-        self._status: TtlCache[RevocationStatus] = TtlCache(max_age)
+        self._status: TtlCache[Revocation] = TtlCache(max_age)
         self._records: TtlCache[CertificateRecord] = TtlCache(max_age)
 
     async def close(self) -> None:
@@ -198,78 +202,30 @@ class AuthorityClient:
     # -- revocation ----------------------------------------------------------------------------
 
     async def status(self, certificate: x509.Certificate, issuer: x509.Certificate) -> RevocationStatus:
+        return (await self.revocation(certificate, issuer)).status
+
+    async def revocation(self, certificate: x509.Certificate, issuer: x509.Certificate) -> Revocation:
+        """The authority's signed answer about ``certificate`` (OCSP), judged: the status, and the
+        answer itself, which the center relays to the municipality to judge for itself."""
         now = self._clock()
         cached = self._status.get(certificate.serial_number, now)
         if cached is not None:
             return cached
         # RFC 5019: SHA-1 CertID, no nonce, so the authority can send the answer it signed ahead;
-        # freshness comes from the answer's own times (checked below) and the TLS channel
+        # freshness comes from the answer's own times (checked by judge_ocsp) and the TLS channel
         request = ocsp.OCSPRequestBuilder().add_certificate(certificate, issuer, hashes.SHA1()).build()
         raw = await self._post(
             "/ocsp", request.public_bytes(serialization.Encoding.DER), "application/ocsp-request"
         )
-        status = self._judge_ocsp(raw, certificate, issuer, now)
-        self._status.put(certificate.serial_number, status, now)
-        return status
-
-    def _judge_ocsp(
-        self, raw: bytes, certificate: x509.Certificate, issuer: x509.Certificate, now: dt.datetime
-    ) -> RevocationStatus:
-        def unusable(why: str) -> DependencyUnavailable:
-            return DependencyUnavailable(
-                "revocation_unavailable", f"revocation status cannot be trusted: {why}"
-            )
-
         try:
-            response = ocsp.load_der_ocsp_response(raw)
-        except ValueError:
-            raise unusable("not an OCSP response") from None
-        if response.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
-            raise unusable(f"responder said {response.response_status.name}")
-        signer = self._responder(response, issuer)
-        signer_key = signer.public_key()
-        if not isinstance(signer_key, rsa.RSAPublicKey) or response.signature_hash_algorithm is None:
-            raise unusable("responder key is not RSA")
-        try:
-            signer_key.verify(
-                response.signature,
-                response.tbs_response_bytes,
-                padding.PKCS1v15(),
-                response.signature_hash_algorithm,
-            )
-        except InvalidSignature:
-            raise unusable("signature does not verify") from None
-        if response.serial_number != certificate.serial_number:
-            raise unusable("answer is about another certificate")
-        try:
-            response.extensions.get_extension_for_class(x509.OCSPNonce)
-        except x509.ExtensionNotFound:
-            pass
-        else:
-            raise unusable("the answer carries a nonce the question did not")
-        if response.this_update_utc > now + CLOCK_TOLERANCE:
-            raise unusable("answer from the future")
-        if response.next_update_utc is None:  # without a nonce, only its times make it fresh
-            raise unusable("answer without nextUpdate")
-        if response.next_update_utc < now - CLOCK_TOLERANCE:
-            raise unusable("stale answer")
-        return {
-            ocsp.OCSPCertStatus.GOOD: RevocationStatus.GOOD,
-            ocsp.OCSPCertStatus.REVOKED: RevocationStatus.REVOKED,
-        }.get(response.certificate_status, RevocationStatus.UNKNOWN)
-
-    @staticmethod
-    def _responder(response: ocsp.OCSPResponse, issuer: x509.Certificate) -> x509.Certificate:
-        """The issuing CA itself, or a certificate it delegated OCSP signing to."""
-        for candidate in response.certificates:
-            try:
-                candidate.verify_directly_issued_by(issuer)
-                eku = candidate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-            except (ValueError, TypeError, InvalidSignature, x509.ExtensionNotFound):
-                continue
-            if ExtendedKeyUsageOID.OCSP_SIGNING in eku:
-                return candidate
-        return issuer
+            status = judge_ocsp(raw, certificate, issuer, now)
+        except UnusableRevocation as error:
+            raise DependencyUnavailable(
+                "revocation_unavailable", f"revocation status cannot be trusted: {error}"
+            ) from None
+        answer = Revocation(status, raw)
+        self._status.put(certificate.serial_number, answer, now)
+        return answer
 
     # -- municipality --------------------------------------------------------------------------
 

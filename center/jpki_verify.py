@@ -1,10 +1,11 @@
 """Verifying a resident's proof (利用者証明の検証): certificate, chain, validity, signature, revocation.
 
-Pure logic: the trust anchors (every generation of the user-authentication CA) are handed in;
-:func:`check_proof` makes every check that needs no one else, :func:`check_revocation` judges the
-authority's answer (the service asks it in between). Issuers are matched by key — the
-certificate's AuthorityKeyIdentifier against each anchor's SubjectKeyIdentifier, then the
-signature — never by name, since all generations share one name.
+Pure logic, used by the center and by each municipality alike: the trust anchors (every
+generation of the user-authentication CA) are handed in; :func:`check_proof` makes every check
+that needs no one else, :func:`judge_ocsp` judges the authority's signed revocation answer (OCSP,
+whoever relays it) and :func:`check_revocation` accepts only a good one. Issuers are matched by
+key — the certificate's AuthorityKeyIdentifier against each anchor's SubjectKeyIdentifier, then
+the signature — never by name, since all generations share one name.
 """
 
 from __future__ import annotations
@@ -20,10 +21,19 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.utils import CryptographyDeprecationWarning
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from center.errors import ResidentRefused
 
 MAX_CERTIFICATE_SIZE = 8192
+MAX_OCSP_SIZE = 16384
+CLOCK_TOLERANCE = dt.timedelta(minutes=5)
+
+
+class UnusableRevocation(Exception):
+    """An OCSP answer that cannot be trusted (not one, unsigned by the CA, about another
+    certificate, stale): no status can be read from it."""
 
 
 class RevocationStatus(enum.Enum):
@@ -125,3 +135,62 @@ def check_revocation(status: RevocationStatus) -> None:
         raise ResidentRefused("certificate_revoked", "the card's certificate has been revoked")
     if status is not RevocationStatus.GOOD:
         raise ResidentRefused("certificate_unknown", "the authority does not know this certificate")
+
+
+def judge_ocsp(
+    raw: bytes, certificate: x509.Certificate, issuer: x509.Certificate, now: dt.datetime
+) -> RevocationStatus:
+    """The status an OCSP answer gives ``certificate``, if the answer can be trusted: signed by
+    ``issuer`` or a responder it delegated, about this certificate, without a nonce (RFC 5019:
+    answers are signed ahead), and fresh by its own times. Else :class:`UnusableRevocation`."""
+    if not raw or len(raw) > MAX_OCSP_SIZE:
+        raise UnusableRevocation("not an OCSP response")
+    try:
+        response = ocsp.load_der_ocsp_response(raw)
+    except ValueError:
+        raise UnusableRevocation("not an OCSP response") from None
+    if response.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
+        raise UnusableRevocation(f"responder said {response.response_status.name}")
+    signer_key = ocsp_responder(response, issuer).public_key()
+    if not isinstance(signer_key, rsa.RSAPublicKey) or response.signature_hash_algorithm is None:
+        raise UnusableRevocation("responder key is not RSA")
+    try:
+        signer_key.verify(
+            response.signature,
+            response.tbs_response_bytes,
+            padding.PKCS1v15(),
+            response.signature_hash_algorithm,
+        )
+    except InvalidSignature:
+        raise UnusableRevocation("signature does not verify") from None
+    if response.serial_number != certificate.serial_number:
+        raise UnusableRevocation("answer is about another certificate")
+    try:
+        response.extensions.get_extension_for_class(x509.OCSPNonce)
+    except x509.ExtensionNotFound:
+        pass
+    else:
+        raise UnusableRevocation("the answer carries a nonce the question did not")
+    if response.this_update_utc > now + CLOCK_TOLERANCE:
+        raise UnusableRevocation("answer from the future")
+    if response.next_update_utc is None:  # without a nonce, only its times make it fresh
+        raise UnusableRevocation("answer without nextUpdate")
+    if response.next_update_utc < now - CLOCK_TOLERANCE:
+        raise UnusableRevocation("stale answer")
+    return {
+        ocsp.OCSPCertStatus.GOOD: RevocationStatus.GOOD,
+        ocsp.OCSPCertStatus.REVOKED: RevocationStatus.REVOKED,
+    }.get(response.certificate_status, RevocationStatus.UNKNOWN)
+
+
+def ocsp_responder(response: ocsp.OCSPResponse, issuer: x509.Certificate) -> x509.Certificate:
+    """The issuing CA itself, or a certificate it delegated OCSP signing to."""
+    for candidate in response.certificates:
+        try:
+            candidate.verify_directly_issued_by(issuer)
+            eku = candidate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        except (ValueError, TypeError, InvalidSignature, x509.ExtensionNotFound):
+            continue
+        if ExtendedKeyUsageOID.OCSP_SIGNING in eku:
+            return candidate
+    return issuer

@@ -83,7 +83,7 @@ class PlacedOrder:
 
 
 _SESSION = Sql(
-    "SELECT s.status, s.consumed_at, s.municipality, s.subject, s.certificate_serial, s.holder_certificate, "
+    "SELECT s.status, s.consumed_at, s.municipality, s.subject, s.holder_proof, "
     "t.store, t.certificate FROM sessions s JOIN terminals t ON t.id = s.terminal_id "
     "WHERE s.id = :session_id AND s.terminal_id = :terminal_id"
 )
@@ -150,7 +150,7 @@ async def authenticated_session(
     session = await connection.one(_SESSION, {"session_id": session_id, "terminal_id": terminal_id})
     if session is None:
         raise NotFound("unknown_session", "no such session for this terminal")
-    if session["status"] != "authenticated" or session["certificate_serial"] is None:
+    if session["status"] != "authenticated" or session["holder_proof"] is None:
         raise Conflict("session_not_authenticated", "the resident has not been authenticated in this session")
     if now - stored_time(session["consumed_at"]) > ORDER_WINDOW:
         raise Conflict("session_expired", "this session is too old to order in; please start again")
@@ -158,14 +158,13 @@ async def authenticated_session(
 
 
 _FORGET_HOLDERS = Sql(
-    "UPDATE sessions SET certificate_serial = NULL, holder_certificate = NULL "
-    "WHERE certificate_serial IS NOT NULL AND consumed_at < :horizon"
+    "UPDATE sessions SET holder_proof = NULL WHERE holder_proof IS NOT NULL AND consumed_at < :horizon"
 )
 
 
 async def forget_holders(connection: Connection, now: dt.datetime) -> int:
-    """Sessions too old to order in forget their holder's certificate serial and hash (kept
-    only so that an order can be placed for them); the audit keeps its keyed hash."""
+    """Sessions too old to order in forget their holder's proof (kept only so that an order can
+    be placed for them); the audit keeps the serial's keyed hash."""
     return await connection.execute(_FORGET_HOLDERS, {"horizon": now - ORDER_WINDOW})
 
 
@@ -231,8 +230,7 @@ class OrderService:
                     "terminal_id": terminal_id,
                     "store": session["store"],
                     "printer": order.get("printer"),
-                    "certificate_serial": session["certificate_serial"],
-                    "holder_certificate": session["holder_certificate"],
+                    "holder_proof": json.loads(session["holder_proof"]),
                     "terminal_certificate": b64url_encode(bytes(session["certificate"])),
                     "items": order.get("items"),
                 }
@@ -352,8 +350,7 @@ class OrderService:
             {
                 "session_id": session_id,
                 "terminal_id": terminal_id,
-                "certificate_serial": session["certificate_serial"],
-                "holder_certificate": session["holder_certificate"],
+                "holder_proof": json.loads(session["holder_proof"]),
                 "terminal_certificate": b64url_encode(bytes(session["certificate"])),
             },
         )

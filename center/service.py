@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import secrets
 import uuid
@@ -26,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from center import audit, terminals
 from center.audit import AuditEntry, Change
-from center.authority_client import AuthorityClient, CertificateRecord
+from center.authority_client import AuthorityClient, CertificateRecord, Revocation
 from center.calendar import Closed, Decision
 from center.calendar_store import CalendarCache
 from center.errors import CenterError, Conflict, NotFound, ResidentRefused, ServiceClosed
@@ -35,7 +36,7 @@ from center.municipal_client import MunicipalClient
 from center.orders import DEFAULT_SHARES, ORDER_DEADLINE, FeeShares, OrderService, forget_holders
 from center.protocol import resident_binding
 from center.store.driver import Database, Sql, stored_time
-from documents import Binding, CertificateType
+from documents import CertificateType, b64url_encode
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ _CHALLENGE = Sql(
 )
 _CONSUME = Sql(
     "UPDATE sessions SET consumed_at = :now, status = 'authenticated', subject = :subject, "
-    "municipality = :municipality, certificate_serial = :serial, holder_certificate = :holder "
+    "municipality = :municipality, holder_proof = :proof "
     "WHERE id = :session_id AND terminal_id = :terminal_id AND consumed_at IS NULL"
 )
 
@@ -235,7 +236,7 @@ class CenterService:
                 now=now,
             )
             fields["subject"] = audit.subject_of(verified.serial, self.audit_secret)
-            record = await self._ask_authority(verified)
+            record, revocation = await self._ask_authority(verified)
             decision = await self.calendar.check(now, record.municipality)
             if isinstance(decision, Closed):
                 raise refusal(decision)
@@ -252,8 +253,14 @@ class CenterService:
                 "now": now,
                 "subject": fields["subject"],
                 "municipality": record.municipality,
-                "serial": verified.serial,
-                "holder": Binding.holder_hash(certificate_der),
+                "proof": json.dumps(
+                    {  # for the municipality to check itself (center.municipal.holder_proof)
+                        "certificate": b64url_encode(certificate_der),
+                        "signature": b64url_encode(signature),
+                        "challenge": b64url_encode(challenge),
+                        "revocation": b64url_encode(revocation.ocsp),
+                    }
+                ),
             },
             refusal=Conflict("challenge_used", "this session's challenge was already used"),
         )
@@ -287,22 +294,23 @@ class CenterService:
                 )
         return offered
 
-    async def _ask_authority(self, verified: VerifiedResident) -> CertificateRecord:
-        """The card's revocation status (OCSP) and its municipality, asked of the authority at
-        once: a card not seen before costs one round trip, not two. Only a good card passes."""
-        status, record = await asyncio.gather(
-            self.authority.status(verified.certificate, verified.issuer),
+    async def _ask_authority(self, verified: VerifiedResident) -> tuple[CertificateRecord, Revocation]:
+        """The card's municipality and its revocation status (the authority's signed OCSP answer,
+        kept for the municipality to check too), asked of the authority at once: a card not seen
+        before costs one round trip, not two. Only a good card passes."""
+        revocation, record = await asyncio.gather(
+            self.authority.revocation(verified.certificate, verified.issuer),
             self.authority.record(verified.serial),
             return_exceptions=True,
         )
-        if isinstance(status, BaseException):
-            raise status
-        check_revocation(status)
+        if isinstance(revocation, BaseException):
+            raise revocation
+        check_revocation(revocation.status)
         if isinstance(record, BaseException):
             raise record
         if record.status != "good":
             raise ResidentRefused("certificate_revoked", "the card's certificate has been revoked")
-        return record
+        return record, revocation
 
     async def _usable_challenge(self, terminal_id: str, session_id: str, now: dt.datetime) -> bytes:
         async with self.database.connection() as connection:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
+from cryptography import x509
 
 from center.authority.service import AuthorityService
 from center.calendar import ServiceCalendar
@@ -238,6 +239,10 @@ class DevStack:
             settings,
             center_keys=[config.bridge_key().public_key()],
             terminal_cas=[TerminalCA.load_or_create(self.center_dir).certificate],
+            jpki_anchors=[
+                x509.load_pem_x509_certificate(path.read_bytes())
+                for path in sorted((self.authority_dir / "ca").glob("user-auth-*.crt"))
+            ],
             db_url=db_url,
         )
         engine = make_engine(db_url or municipal_service.default_url(directory))

@@ -26,8 +26,9 @@ from center.municipal.settings import typical
 from center.signing import unb64url
 from center.store.schema_versions import make_engine
 from center.terminals import TerminalCA
-from devtools.synthetic import Population, generate
+from devtools.synthetic import Person, Population, generate
 from documents import JST, Binding, TrustedKey, TrustList, b64url_encode, open_sealed
+from support.card_proofs import Card, Cards
 
 CODE = "131016"
 
@@ -42,6 +43,8 @@ class Municipality:
     terminal_key: ec.EllipticCurvePrivateKey
     terminal_certificate: bytes
     stranger_certificate: bytes  # T-0001's key, certified by a CA the municipality does not trust
+    cards: Cards  # the residents' cards, from the JPKI authority the municipality trusts
+    database: str  # the municipality's database (its card links)
 
     def post(
         self,
@@ -56,16 +59,25 @@ class Municipality:
         headers = bridge_protocol.sign(key or self.center_key, municipality, "POST", path, content)
         return self.client.post(path, content=content, headers=headers)
 
-    def request(self, order_id: str, person_index: int = 0, **changes: Any) -> dict[str, Any]:
-        person = self.people.ordinary[person_index]
+    def holder(self, person: Person) -> Card:
+        engine = make_engine(self.database)
+        try:
+            return self.cards.card(person.certificate_serial, engine, municipality=CODE)
+        finally:
+            engine.dispose()
+
+    def request(
+        self, order_id: str, person_index: int = 0, *, person: Person | None = None, **changes: Any
+    ) -> dict[str, Any]:
+        """An issue request as the center sends it, with the card's proof in session ``S-<order>``."""
+        card = self.holder(person or self.people.ordinary[person_index])
         document = {
             "order_id": order_id,
             "session_id": f"S-{order_id}",
             "terminal_id": "T-0001",
             "store": "神田店",
             "printer": 1,
-            "certificate_serial": person.certificate_serial,
-            "holder_certificate": "c" * 64,
+            "holder_proof": self.cards.proof(card, f"S-{order_id}", "T-0001").to_json(),
             "terminal_certificate": b64url_encode(self.terminal_certificate),
             "items": [{"certificate_type": "seal_registration", "copies": 1, "options": {}}],
         }
@@ -95,8 +107,13 @@ def municipality(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Municipal
     certificate = ca.issue("T-0001", terminal_key.public_key())
     stranger = TerminalCA.load_or_create(root / "other-ca").issue("T-0001", terminal_key.public_key())
     settings = typical(CODE, "千代田区", "Chiyoda City", "東京都", "千代田区長　山田　太郎")
+    cards = Cards.open(root / "authority", dt.datetime.now(dt.UTC))
     key = service.initialise(
-        directory, settings, center_keys=[center_key.public_key()], terminal_cas=[ca.certificate]
+        directory,
+        settings,
+        center_keys=[center_key.public_key()],
+        terminal_cas=[ca.certificate],
+        jpki_anchors=cards.anchors,
     )
     engine = make_engine(service.default_url(directory))
     with engine.begin() as connection:
@@ -135,8 +152,11 @@ def municipality(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Municipal
                 terminal_key,
                 certificate.public_bytes(serialization.Encoding.DER),
                 stranger.public_bytes(serialization.Encoding.DER),
+                cards,
+                service.default_url(directory),
             )
     finally:
+        cards.close()
         process.terminate()
         process.wait(timeout=30)
     assert "千代田" not in log.read_text(errors="replace")  # no person's or place's data in its log
@@ -148,6 +168,7 @@ def test_health_needs_no_signature(municipality: Municipality) -> None:
 
 def test_a_signed_request_gets_copies_only_its_terminal_can_open(municipality: Municipality) -> None:
     document = municipality.request("O-1")
+    holder = municipality.holder(municipality.people.ordinary[0]).holder_hash
     answer = municipality.post("/v1/issue", document)
     assert answer.status_code == 200, answer.text
     (copy,) = answer.json()["copies"]
@@ -157,7 +178,7 @@ def test_a_signed_request_gets_copies_only_its_terminal_can_open(municipality: M
         terminal_id="T-0001",
         terminal_key=municipality.terminal_key,
         trust=municipality.trust,
-        expected=Binding("O-1", "S-O-1", "T-0001", "c" * 64),
+        expected=Binding("O-1", "S-O-1", "T-0001", holder),
     )
     assert opened.document.content["title"] == "印鑑登録証明書"
     assert opened.document.issue_number.text == copy["issue_number"]
@@ -190,15 +211,11 @@ def test_copies_printed_then_an_order_voided(municipality: Municipality) -> None
 
 def test_refusals_carry_a_code_and_words_for_the_kiosk(municipality: Municipality) -> None:
     person = municipality.people.no_seal[0]
-    answer = municipality.post(
-        "/v1/issue", municipality.request("O-4", certificate_serial=person.certificate_serial)
-    )
+    answer = municipality.post("/v1/issue", municipality.request("O-4", person=person))
     assert answer.status_code == 422
     assert answer.json()["error"] == "no_seal_registered" and "印鑑登録" in answer.json()["message_ja"]
     protected = municipality.people.protected[0]
-    answer = municipality.post(
-        "/v1/issue", municipality.request("O-5", certificate_serial=protected.certificate_serial)
-    )
+    answer = municipality.post("/v1/issue", municipality.request("O-5", person=protected))
     assert answer.status_code == 422 and answer.json()["error"] == "not_issuable_here"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import itertools
 import threading
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from center.municipal import schema
+from center.municipal.holder_proof import PROOF_LIFETIME
 from center.municipal.issuer import (
     Issued,
     Issuer,
@@ -29,6 +31,7 @@ from center.municipal.issuer import (
     OrderVoided,
     StatusConflict,
     UnknownOrder,
+    UnprovenHolder,
     UntrustedTerminal,
     store_settings,
 )
@@ -51,6 +54,7 @@ from center.terminals import TerminalCA
 from devtools.synthetic import Person, Population, generate
 from documents import JST, Binding, BindingMismatch, CertificateType, IssueNumber, MunicipalKey, open_sealed
 from documents.keys import TrustList
+from support.card_proofs import Cards
 
 CODE = "131016"
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=JST)  # a Tuesday morning
@@ -79,6 +83,8 @@ class Town:
     issuer: Issuer
     terminal: Terminal
     stranger: Terminal  # a terminal whose certificate comes from a CA the town does not trust
+    cards: Cards  # the residents' cards, from a JPKI authority the town trusts
+    terminal_ca_dir: Path  # the terminal CA the town trusts
 
     def request(
         self,
@@ -87,16 +93,19 @@ class Town:
         order_id: str | None = None,
         terminal: Terminal | None = None,
         serial: int | None = None,
+        at: dt.datetime | None = None,
     ) -> IssueRequest:
         terminal = terminal or self.terminal
+        # a session at another time is another session (a proof serves its own, for ten minutes)
+        session_id = f"S-{person.resident_id}" + ("" if at is None else f"-{at:%Y%m%d%H%M}")
+        card = self.cards.card(serial or person.certificate_serial, self.engine, municipality=CODE)
         return IssueRequest(
             order_id=order_id or f"O-{next(_orders)}",
-            session_id=f"S-{person.resident_id}",
+            session_id=session_id,
             terminal_id=terminal.terminal_id,
             store="千代田神田店",
             printer=1,
-            certificate_serial=serial or person.certificate_serial or 1,
-            holder_certificate=f"{person.resident_id:064x}",
+            holder_proof=self.cards.proof(card, session_id, terminal.terminal_id, at=at),
             terminal_certificate=terminal.der,
             items=tuple(IssueItem(kind, options, copies) for kind, options, copies in items),
         )
@@ -107,9 +116,7 @@ class Town:
             terminal_id=request.terminal_id,
             terminal_key=self.terminal.key,
             trust=TrustList([self.key.trusted()]),
-            expected=Binding(
-                request.order_id, request.session_id, request.terminal_id, request.holder_certificate
-            ),
+            expected=Binding(request.order_id, request.session_id, request.terminal_id, holder_of(request)),
             now=NOW,
         )
         content: dict[str, Any] = opened.document.content
@@ -118,6 +125,11 @@ class Town:
     def count(self, table: sa.Table) -> int:
         with self.engine.connect() as connection:
             return int(connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+
+def holder_of(request: IssueRequest) -> str:
+    """What the copies of ``request`` are bound to: the hash of the card's certificate it proves."""
+    return hashlib.sha256(request.holder_proof.certificate).hexdigest()
 
 
 def _terminal(ca: TerminalCA, terminal_id: str) -> Terminal:
@@ -157,8 +169,19 @@ def town(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     key = MunicipalKey.generate(CODE)
     ca = TerminalCA.load_or_create(root / "terminal-ca", now=NOW)
     other_ca = TerminalCA.load_or_create(root / "other-ca", now=NOW)
-    issuer = Issuer(engine, key, [ca.certificate], clock=lambda: NOW)
-    yield Town(engine, people, key, issuer, _terminal(ca, "T-0001"), _terminal(other_ca, "T-0001"))
+    cards = Cards.open(root / "authority", NOW)
+    issuer = Issuer(engine, key, [ca.certificate], jpki_anchors=cards.anchors, clock=lambda: NOW)
+    yield Town(
+        engine,
+        people,
+        key,
+        issuer,
+        _terminal(ca, "T-0001"),
+        _terminal(other_ca, "T-0001"),
+        cards,
+        root / "terminal-ca",
+    )
+    cards.close()
     engine.dispose()
     if database is not None:
         database.__exit__(None, None, None)
@@ -368,9 +391,15 @@ def test_the_settings_decide(town: Town) -> None:
     try:
 
         def code(*items: tuple[CertificateType, Options, int], at: dt.datetime = NOW) -> RefusalCode:
-            issuer = Issuer(town.engine, town.key, town.issuer.terminal_cas, clock=lambda: at)
+            issuer = Issuer(
+                town.engine,
+                town.key,
+                town.issuer.terminal_cas,
+                jpki_anchors=town.cards.anchors,
+                clock=lambda: at,
+            )
             with pytest.raises(Refused) as caught:
-                issuer.issue(town.request(person, *items))
+                issuer.issue(town.request(person, *items, at=at))
             return caught.value.code
 
         assert code(SEAL) is RefusalCode.NOT_OFFERED
@@ -473,7 +502,7 @@ def test_copies_are_sealed_only_to_a_trusted_terminal_and_bound_to_their_request
         ("holder_certificate", "0" * 64),
     ):
         expected = dataclasses.replace(
-            Binding(request.order_id, request.session_id, request.terminal_id, request.holder_certificate),
+            Binding(request.order_id, request.session_id, request.terminal_id, holder_of(request)),
             **{field: value},
         )
         with pytest.raises(BindingMismatch) as mismatch:
@@ -559,3 +588,94 @@ def test_names_and_addresses_beyond_what_a_certificate_prints_are_refused(town: 
         town.issuer.issue(town.request(neighbour, HOUSEHOLD))
     assert long_address.value.code is RefusalCode.BEYOND_CHARACTER_LIMITS
     assert town.issuer.issue(town.request(neighbour, SEAL)).copies  # the seal certificate prints no address
+
+
+# -- a lying center: the municipality checks the card's proof itself ----------------------------------
+
+
+def refused_as_unproven(town: Town, request: IssueRequest) -> str:
+    """The municipality refuses ``request`` as not proving its holder, and writes nothing; why."""
+    before = (town.count(schema.issuance_history), town.count(schema.issue_requests))
+    with pytest.raises(UnprovenHolder) as refused:
+        town.issuer.issue(request)
+    assert (town.count(schema.issuance_history), town.count(schema.issue_requests)) == before
+    return refused.value.reason
+
+
+def test_a_center_that_swaps_two_sessions_proofs_gets_nothing_issued(town: Town) -> None:
+    """The Kawasaki / Adachi class: two orders at once, and the center pairs each with the other
+    session's proof. The card signed its own session's binding, so neither proves its holder."""
+    a, b = ordinary(town), ordinary(town)
+    for_a, for_b = town.request(a, SEAL), town.request(b, SEAL)
+    assert (
+        refused_as_unproven(town, dataclasses.replace(for_a, holder_proof=for_b.holder_proof))
+        == "bad_signature"
+    )
+    assert (
+        refused_as_unproven(town, dataclasses.replace(for_b, holder_proof=for_a.holder_proof))
+        == "bad_signature"
+    )
+    assert town.open(town.issuer.issue(for_a), for_a)["body"]["name"]  # the honest orders still go through
+
+
+def test_a_proof_replayed_into_another_session_or_terminal_is_refused(town: Town) -> None:
+    person = ordinary(town)
+    request = town.request(person, SEAL)
+    assert refused_as_unproven(town, dataclasses.replace(request, session_id="S-another")) == "bad_signature"
+    other_terminal = _terminal(TerminalCA.load_or_create(town.terminal_ca_dir, now=NOW), "T-0002")
+    elsewhere = dataclasses.replace(request, terminal_id="T-0002", terminal_certificate=other_terminal.der)
+    assert refused_as_unproven(town, elsewhere) == "bad_signature"
+
+
+def test_a_certificate_that_is_not_the_card_s_is_refused(town: Town) -> None:
+    """The serial comes from the checked certificate only: the center cannot name another card's
+    (its certificate with this card's signature), a certificate from outside the JPKI, or one the
+    authority does not call good."""
+    person, other = ordinary(town), ordinary(town)
+    request = town.request(person, SEAL)
+    others = town.request(other, SEAL).holder_proof
+    swapped = dataclasses.replace(
+        request, holder_proof=dataclasses.replace(request.holder_proof, certificate=others.certificate)
+    )
+    assert refused_as_unproven(town, swapped) in ("bad_signature", "revocation_unusable")
+    stale_answer = dataclasses.replace(request.holder_proof, revocation=others.revocation)  # another card's
+    assert (
+        refused_as_unproven(town, dataclasses.replace(request, holder_proof=stale_answer))
+        == "revocation_unusable"
+    )
+    outsider = Cards.open(town.terminal_ca_dir.parent / "another-authority", NOW, foreign=True)
+    try:
+        card = outsider.card(None, municipality=CODE)
+        foreign = outsider.proof(card, request.session_id, request.terminal_id)
+        assert (
+            refused_as_unproven(town, dataclasses.replace(request, holder_proof=foreign))
+            == "untrusted_certificate"
+        )
+    finally:
+        outsider.close()
+    revoked_person = ordinary(town)
+    card = town.cards.card(revoked_person.certificate_serial, town.engine, municipality=CODE)
+    town.cards.authority.revoke(card.certificate.serial_number, "key_compromise", now=NOW)
+    assert refused_as_unproven(town, town.request(revoked_person, SEAL)) == "certificate_revoked"
+
+
+def test_a_proof_serves_its_session_for_ten_minutes_only(town: Town) -> None:
+    person = ordinary(town)
+    request = town.request(person, SEAL)
+    town.issuer.issue(request)
+    town.issuer.issue(
+        dataclasses.replace(request, order_id=f"O-{next(_orders)}")
+    )  # another order, same session
+    late = NOW + PROOF_LIFETIME + dt.timedelta(seconds=1)
+    issuer = Issuer(
+        town.engine, town.key, town.issuer.terminal_cas, jpki_anchors=town.cards.anchors, clock=lambda: late
+    )
+    fresh_answer = town.cards.proof(
+        town.cards.card(person.certificate_serial, town.engine, municipality=CODE),
+        request.session_id,
+        request.terminal_id,
+        at=late,
+    )
+    with pytest.raises(UnprovenHolder) as expired:
+        issuer.issue(dataclasses.replace(request, order_id=f"O-{next(_orders)}", holder_proof=fresh_answer))
+    assert expired.value.reason == "proof_expired"

@@ -66,6 +66,14 @@ def register(commands: Any) -> None:
         help="a PEM terminal CA certificate; repeatable",
     )
 
+    init.add_argument(
+        "--jpki-anchor",
+        type=Path,
+        action="append",
+        default=[],
+        help="a PEM JPKI user-authentication CA certificate (every generation); repeatable",
+    )
+
     shown = command("settings", "print the settings, or replace them with --load FILE", _settings)
     shown.add_argument("--load", type=Path)
 
@@ -94,7 +102,14 @@ def _init(args: argparse.Namespace) -> int:
         for path in args.terminal_ca
         for certificate in x509.load_pem_x509_certificates(path.read_bytes())
     ]
-    key = service.initialise(args.dir, chosen, db_url=args.db, center_keys=center_keys, terminal_cas=cas)
+    anchors = [
+        certificate
+        for path in args.jpki_anchor
+        for certificate in x509.load_pem_x509_certificates(path.read_bytes())
+    ]
+    key = service.initialise(
+        args.dir, chosen, db_url=args.db, center_keys=center_keys, terminal_cas=cas, jpki_anchors=anchors
+    )
     print(f"municipality {chosen.municipality} ({chosen.name}) initialised in {args.dir}; key {key.key_id}")
     return 0
 

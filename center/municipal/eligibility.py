@@ -66,10 +66,15 @@ class Eligible:
 
 
 def check_request(
-    request: IssueRequest, records: RecordStore, settings: MunicipalSettings, now: dt.datetime
+    request: IssueRequest,
+    certificate_serial: int,
+    records: RecordStore,
+    settings: MunicipalSettings,
+    now: dt.datetime,
 ) -> list[Eligible]:
-    """Every item of ``request`` checked; the first refusal raises."""
-    holder = check_holder(request.certificate_serial, records, settings, now)
+    """Every item of ``request`` checked for the holder of the (proven) ``certificate_serial``;
+    the first refusal raises."""
+    holder = check_holder(certificate_serial, records, settings, now)
     if sum(item.copies for item in request.items) > settings.max_copies:
         raise Refused(RefusalCode.TOO_MANY_COPIES)
     return [check_item(item, holder, records, settings, now) for item in request.items]

@@ -33,6 +33,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from center.municipal import certificates, schema
 from center.municipal.eligibility import Eligible, check_request
+from center.municipal.holder_proof import (
+    PROOF_LIFETIME,
+    HolderNotProven,
+    HolderProof,
+    ProvenHolder,
+    prove_holder,
+)
 from center.municipal.records import RecordStore
 from center.municipal.requests import IssueRequest
 from center.municipal.settings import MunicipalSettings
@@ -72,6 +79,17 @@ class OrderConflict(IssuanceError):
 
 class UnknownOrder(IssuanceError):
     code = "unknown_order"
+
+
+class UnprovenHolder(IssuanceError):
+    """The card's proof the center relayed does not prove this session's holder: nothing is
+    issued or offered (``reason``: which check failed)."""
+
+    code = "holder_not_proven"
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class OrderVoided(IssuanceError):
@@ -147,11 +165,13 @@ class Issuer:
         key: MunicipalKey,
         terminal_cas: Sequence[x509.Certificate],
         *,
+        jpki_anchors: Sequence[x509.Certificate] = (),
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.engine = engine
         self.key = key
         self.terminal_cas = list(terminal_cas)
+        self.jpki_anchors = list(jpki_anchors)
         self.clock = clock
 
     def issue(self, request: IssueRequest) -> Issued:
@@ -159,15 +179,60 @@ class Issuer:
         :class:`~center.municipal.refusals.Refused` or an :class:`IssuanceError`."""
         now = self.clock()
         terminal_key = self.terminal_key(request.terminal_id, request.terminal_certificate, now)
+        holder = self.prove_holder(request.holder_proof, request.session_id, request.terminal_id, now)
         try:
-            return self._issue(request, terminal_key, now)
+            return self._issue(request, holder, terminal_key, now)
         except sa.exc.IntegrityError:
             # the same order id committed meanwhile by another request (PostgreSQL: this one
             # waited on the key): now it is a retry, or a conflict
-            return self._issue(request, terminal_key, now)
+            return self._issue(request, holder, terminal_key, now)
+
+    def prove_holder(
+        self, proof: HolderProof, session_id: str, terminal_id: str, now: dt.datetime
+    ) -> ProvenHolder:
+        """The holder the card's proof proves for this session and terminal, and the proof
+        remembered: it serves this session only, :data:`PROOF_LIFETIME` from its first use.
+        Anything else is :class:`UnprovenHolder`."""
+        try:
+            holder = prove_holder(
+                proof, session_id=session_id, terminal_id=terminal_id, anchors=self.jpki_anchors, now=now
+            )
+        except HolderNotProven as refused:
+            raise UnprovenHolder(str(refused), refused.code) from None
+        accepted = schema.accepted_proofs.c
+        with self.engine.connect() as connection:
+            connection.execution_options(sqlite_immediate=True)
+            with connection.begin():
+                # remembered until its certificate ends: after that the proof fails on its own
+                connection.execute(schema.accepted_proofs.delete().where(accepted.kept_until < now))
+                known = connection.execute(
+                    sa.select(accepted.session_id, accepted.terminal_id, accepted.first_at).where(
+                        accepted.proof == holder.proof
+                    )
+                ).first()
+                if known is None:
+                    connection.execute(
+                        schema.accepted_proofs.insert().values(
+                            proof=holder.proof,
+                            session_id=session_id,
+                            terminal_id=terminal_id,
+                            first_at=now,
+                            kept_until=holder.valid_until,
+                        )
+                    )
+                    return holder
+        if (known.session_id, known.terminal_id) != (session_id, terminal_id):
+            raise UnprovenHolder("this proof was accepted for another session", "proof_replayed")
+        if now - known.first_at > PROOF_LIFETIME:
+            raise UnprovenHolder("this proof is too old to order with", "proof_expired")
+        return holder
 
     def _issue(
-        self, request: IssueRequest, terminal_key: ec.EllipticCurvePublicKey, now: dt.datetime
+        self,
+        request: IssueRequest,
+        holder: ProvenHolder,
+        terminal_key: ec.EllipticCurvePublicKey,
+        now: dt.datetime,
     ) -> Issued:
         asked = request_hash(request)
         with self.engine.connect() as connection:
@@ -179,13 +244,13 @@ class Issuer:
                 settings = load_settings(connection)
                 if settings.municipality != self.key.municipality:
                     raise NotConfigured("the settings are another municipality's")
-                eligible = check_request(request, RecordStore(connection), settings, now)
+                eligible = check_request(request, holder.serial, RecordStore(connection), settings, now)
                 connection.execute(
                     schema.issue_requests.insert().values(
                         order_id=request.order_id, request_hash=asked, received_at=now
                     )
                 )
-                copies = self._make(connection, request, eligible, settings, terminal_key, now)
+                copies = self._make(connection, request, holder, eligible, settings, terminal_key, now)
         return Issued(request.order_id, copies)
 
     def _previous(self, connection: sa.Connection, order_id: str, asked: str) -> Issued | None:
@@ -205,15 +270,14 @@ class Issuer:
         self,
         connection: sa.Connection,
         request: IssueRequest,
+        holder: ProvenHolder,
         eligible: list[Eligible],
         settings: MunicipalSettings,
         terminal_key: ec.EllipticCurvePublicKey,
         now: dt.datetime,
     ) -> tuple[IssuedCopy, ...]:
         day = tokyo_day(now)
-        binding = Binding(
-            request.order_id, request.session_id, request.terminal_id, request.holder_certificate
-        )
+        binding = Binding(request.order_id, request.session_id, request.terminal_id, holder.certificate_hash)
         contents = [certificates.content(item, settings, day) for item in eligible]
         total = sum(item.item.copies for item in eligible)
         sequence = _take_sequence(connection, day, total)

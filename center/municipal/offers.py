@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from center.municipal.eligibility import check_holder, check_item
+from center.municipal.holder_proof import HolderProof
 from center.municipal.issuer import Issuer, load_settings
 from center.municipal.records import RecordStore, Resident
 from center.municipal.refusals import Refused
 from center.municipal.requests import (
-    HEX64,
     IDENTIFIER,
     TERMINAL_ID,
     AttachmentOptions,
@@ -47,8 +47,7 @@ from documents.offer import seal_offer
 class OfferRequest:
     session_id: str
     terminal_id: str
-    certificate_serial: int
-    holder_certificate: str
+    holder_proof: HolderProof  # the card's proof in this session, checked by the municipality
     terminal_certificate: bytes
 
     @classmethod
@@ -57,8 +56,7 @@ class OfferRequest:
         request = cls(
             fields.matching("session_id", IDENTIFIER),
             fields.matching("terminal_id", TERMINAL_ID),
-            fields.integer("certificate_serial", 1, 2**63 - 1),
-            fields.matching("holder_certificate", HEX64),
+            HolderProof.read(fields),
             fields.base64("terminal_certificate", 4096),
         )
         fields.done()
@@ -91,11 +89,12 @@ def make_offer(issuer: Issuer, request: OfferRequest) -> ResidentOffer:
     """The offer for the card's holder (raises :class:`Refused` when they cannot use the service)."""
     now = issuer.clock()
     terminal_key = issuer.terminal_key(request.terminal_id, request.terminal_certificate, now)
+    proven = issuer.prove_holder(request.holder_proof, request.session_id, request.terminal_id, now)
     today = now.astimezone(JST).date()
     with issuer.engine.connect() as connection:
         settings = load_settings(connection)
         records = RecordStore(connection)
-        holder = check_holder(request.certificate_serial, records, settings, now)
+        holder = check_holder(proven.serial, records, settings, now)
         certificates: dict[str, Any] = {}
         years: list[int] = []
         for kind, offer in settings.offers.items():
@@ -140,7 +139,7 @@ def make_offer(issuer: Issuer, request: OfferRequest) -> ResidentOffer:
         key=issuer.key,
         session_id=request.session_id,
         terminal_id=request.terminal_id,
-        holder_certificate=request.holder_certificate,
+        holder_certificate=proven.certificate_hash,
         terminal_public_key=terminal_key,
         now=now,
     )

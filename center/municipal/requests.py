@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from center.municipal.holder_proof import HolderProof
 from center.municipal.settings import TaxKind
 from center.municipal.strict import StrictObject
 from documents import CertificateType, b64url_encode
@@ -86,8 +87,7 @@ class IssueRequest:
     terminal_id: str
     store: str
     printer: int
-    certificate_serial: int
-    holder_certificate: str  # hex SHA-256 of the holder's certificate (DER)
+    holder_proof: HolderProof  # the card's proof in this session, checked by the municipality
     terminal_certificate: bytes  # DER, from the terminal CA: the key the copies are sealed to
     items: tuple[IssueItem, ...]
 
@@ -103,8 +103,7 @@ class IssueRequest:
             terminal_id=fields.matching("terminal_id", TERMINAL_ID),
             store=fields.text("store", 64),
             printer=fields.integer("printer", 1, 99),
-            certificate_serial=fields.integer("certificate_serial", 1, 2**63 - 1),
-            holder_certificate=fields.matching("holder_certificate", HEX64),
+            holder_proof=HolderProof.read(fields),
             terminal_certificate=fields.base64("terminal_certificate", MAX_CERTIFICATE_BYTES),
             items=tuple(_item(raw, f"request.items[{index}]") for index, raw in enumerate(raw_items)),
         )
@@ -118,8 +117,7 @@ class IssueRequest:
             "terminal_id": self.terminal_id,
             "store": self.store,
             "printer": self.printer,
-            "certificate_serial": self.certificate_serial,
-            "holder_certificate": self.holder_certificate,
+            "holder_proof": self.holder_proof.to_json(),
             "terminal_certificate": b64url_encode(self.terminal_certificate),
             "items": [
                 {

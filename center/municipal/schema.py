@@ -243,6 +243,16 @@ issuance_history = Table(
     UniqueConstraint("order_id", "item", "copy"),  # one copy per order item and number: no double issue
 )
 
+accepted_proofs = Table(
+    "accepted_proofs",  # the card proofs this municipality accepted: each serves its own session only
+    metadata,
+    Column("proof", String(64), primary_key=True),  # SHA-256 of the card's signature
+    Column("session_id", String(64), nullable=False),
+    Column("terminal_id", String(32), nullable=False),
+    Column("first_at", UtcDateTime, nullable=False),
+    Column("kept_until", UtcDateTime, nullable=False),  # the certificate's end: no use of it after
+)
+
 center_nonces = Table(
     "center_nonces",
     metadata,

@@ -44,6 +44,7 @@ KEY_FILE = "municipal.key"
 PUBLIC_KEY_FILE = "public-key.json"
 CENTER_KEYS_FILE = "center-keys.json"
 TERMINAL_CAS_FILE = "terminal-cas.pem"
+JPKI_ANCHORS_FILE = "jpki-anchors.pem"  # the JPKI user-authentication CA, every generation
 SQLITE_FILE = "municipal.db"
 DB_ENV = "KOUFU_MUNICIPAL_DB"
 PURGE_EVERY = dt.timedelta(minutes=1)
@@ -100,6 +101,21 @@ def read_terminal_cas(directory: Path) -> list[x509.Certificate]:
         raise MunicipalConfigError(f"{TERMINAL_CAS_FILE}: {error}") from None
 
 
+def write_jpki_anchors(directory: Path, certificates: Iterable[x509.Certificate]) -> None:
+    pem = b"".join(certificate.public_bytes(serialization.Encoding.PEM) for certificate in certificates)
+    (directory / JPKI_ANCHORS_FILE).write_bytes(pem)
+
+
+def read_jpki_anchors(directory: Path) -> list[x509.Certificate]:
+    """The JPKI user-authentication CAs a card's certificate must chain to (none: no holder is
+    proven, every request is refused)."""
+    try:
+        pem = (directory / JPKI_ANCHORS_FILE).read_bytes()
+        return x509.load_pem_x509_certificates(pem) if pem.strip() else []
+    except (OSError, ValueError) as error:
+        raise MunicipalConfigError(f"{JPKI_ANCHORS_FILE}: {error}") from None
+
+
 def initialise(
     directory: Path,
     settings: MunicipalSettings,
@@ -107,6 +123,7 @@ def initialise(
     db_url: str | None = None,
     center_keys: Iterable[ed25519.Ed25519PublicKey] = (),
     terminal_cas: Iterable[x509.Certificate] = (),
+    jpki_anchors: Iterable[x509.Certificate] = (),
     now: dt.datetime | None = None,
 ) -> MunicipalKey:
     """A new municipal directory: key, trust, database with ``settings`` (refuses an existing one)."""
@@ -124,6 +141,7 @@ def initialise(
     (directory / PUBLIC_KEY_FILE).write_text(json.dumps(key.trusted().to_json(), indent=1) + "\n")
     write_center_keys(directory, center_keys)
     write_terminal_cas(directory, terminal_cas)
+    write_jpki_anchors(directory, jpki_anchors)
     write_tls_identity(directory, "tls", ["localhost", "127.0.0.1"])
     engine = open_database(db_url or default_url(directory))
     try:
@@ -172,7 +190,9 @@ class MunicipalServer:
             raise MunicipalConfigError(
                 f"the database holds {configured}'s settings, this directory is {municipality}'s"
             )
-        issuer = Issuer(engine, key, read_terminal_cas(directory), clock=clock)
+        issuer = Issuer(
+            engine, key, read_terminal_cas(directory), jpki_anchors=read_jpki_anchors(directory), clock=clock
+        )
         return cls(directory, municipality, engine, key, issuer, read_center_keys(directory))
 
     def record_nonce(self, nonce: str, now: dt.datetime) -> bool:

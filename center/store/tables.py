@@ -46,11 +46,10 @@ sessions = sa.Table(
     sa.Column("subject", sa.String(64), nullable=True),  # keyed hash of the certificate serial
     sa.Column("municipality", sa.String(6), nullable=True),
     sa.Column("status", sa.String(16), nullable=False),  # open | authenticated | refused
-    # the holder's certificate serial (how the municipality finds them) and the hash of their
-    # certificate (what a document is bound to): from the card's proof until the session is too
-    # old to order in (housekeeping forgets them, orders.forget_holders)
-    sa.Column("certificate_serial", sa.BigInteger, nullable=True),
-    sa.Column("holder_certificate", sa.String(64), nullable=True),
+    # the card's proof as the center verified it (certificate, signature, challenge, the
+    # authority's OCSP answer; JSON, base64url), relayed to the municipality, which checks it
+    # itself: from the proof until the session is too old to order in (orders.forget_holders)
+    sa.Column("holder_proof", sa.Text, nullable=True),
 )
 
 audit_log = sa.Table(
