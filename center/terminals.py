@@ -22,6 +22,7 @@ from cryptography.x509.oid import NameOID
 
 from center.enrolment import EnrolledTerminal
 from center.errors import BadRequest, NotFound, TerminalAuthError, TerminalForbidden
+from center.private_files import write_private
 from center.protocol import TERMINAL_REQUESTS
 from center.signing import MAX_CLOCK_SKEW, Credentials, SignatureRefused, SignedRequest
 from center.store.driver import Connection, Database, Sql
@@ -75,12 +76,12 @@ class TerminalCA:
             .sign(key, hashes.SHA256())
         )
         directory.mkdir(parents=True, exist_ok=True)
-        key_path.write_bytes(
+        write_private(
+            key_path,
             key.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
+            ),
         )
-        key_path.chmod(0o600)
         cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         return cls(key, cert)
 
