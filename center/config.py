@@ -169,6 +169,7 @@ class CenterConfig:
             anchors=self.anchors(),
             authority=client,
             audit_secret=self.audit_secret,
+            audit_chain_key=self.audit_chain_key,
             session_lifetime=dt.timedelta(seconds=self.session_lifetime_seconds),
             municipalities=municipalities,
             shares=FeeShares(self.shares["center"], self.shares["store"]),

@@ -100,6 +100,7 @@ class CenterService:
         anchors: Sequence[x509.Certificate],
         authority: AuthorityClient,
         audit_secret: bytes,
+        audit_chain_key: bytes,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         session_lifetime: dt.timedelta = SESSION_LIFETIME,
         municipalities: MunicipalClient | None = None,
@@ -114,7 +115,7 @@ class CenterService:
         self.audit_secret = audit_secret
         self.clock = clock
         self.calendar = CalendarCache(database)
-        self.decisions = audit.AuditWriter(database)
+        self.decisions = audit.AuditWriter(database, audit_chain_key)
         self.terminals = terminals.Authenticator(database)
         self.municipalities = municipalities or MunicipalClient(ed25519.Ed25519PrivateKey.generate(), {})
         self.orders = OrderService(

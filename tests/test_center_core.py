@@ -31,6 +31,7 @@ from center.store.tables import sessions as sessions_table
 from center.terminals import TerminalCA, request_credentials
 
 NOW = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.UTC)
+CHAIN_KEY = bytes(range(32))  # the audit chain's key (a file of the center's directory in service)
 
 
 @pytest.fixture
@@ -255,7 +256,7 @@ def test_remembered_calendar_decisions_change_at_the_calendars_edges(
 def test_audit_chain_detects_tampering(engine: sa.Engine, database_url: str) -> None:
     async def record_five() -> None:
         database = Database(database_url)
-        writer = audit.AuditWriter(database)
+        writer = audit.AuditWriter(database, CHAIN_KEY)
         try:  # at once: the writer puts them in one or more batches
             await asyncio.gather(
                 *(
@@ -272,10 +273,10 @@ def test_audit_chain_detects_tampering(engine: sa.Engine, database_url: str) -> 
 
     asyncio.run(record_five())
     with engine.begin() as connection:
-        assert audit.verify_chain(connection).rows == 5
-        assert audit.verify_chain(connection).intact
+        assert audit.verify_chain(connection, CHAIN_KEY).rows == 5
+        assert audit.verify_chain(connection, CHAIN_KEY).intact
         connection.execute(audit_log.update().where(audit_log.c.seq == 3).values(outcome="refused"))
-        report = audit.verify_chain(connection)
+        report = audit.verify_chain(connection, CHAIN_KEY)
     assert not report.intact and report.broken_at == 3
 
 
@@ -294,7 +295,7 @@ def test_changes_written_together_refuse_one_by_one(engine: sa.Engine, database_
 
     async def run() -> list[str]:
         database = Database(database_url)
-        writer = audit.AuditWriter(database)
+        writer = audit.AuditWriter(database, CHAIN_KEY)
 
         def decide(session: str, change: audit.Change) -> object:
             def refused(error: CenterError) -> AuditEntry:
@@ -332,7 +333,7 @@ def test_changes_written_together_refuse_one_by_one(engine: sa.Engine, database_
         lines = connection.execute(
             sa.select(audit_log.c.outcome, audit_log.c.reason).order_by(audit_log.c.seq)
         ).all()
-        assert audit.verify_chain(connection).intact
+        assert audit.verify_chain(connection, CHAIN_KEY).intact
     assert [tuple(line) for line in lines[2:]] == [
         ("accepted", None),
         ("refused", "challenge_used"),
@@ -357,7 +358,7 @@ def test_a_failing_change_fails_only_its_own_decision(
 
     async def run() -> list[object]:
         database = Database(database_url, pool_size=1)  # one connection: the failed one is reused
-        writer = audit.AuditWriter(database)
+        writer = audit.AuditWriter(database, CHAIN_KEY)
 
         def opened(session: str) -> Awaitable[None]:
             return writer.record(
@@ -387,7 +388,7 @@ def test_a_failing_change_fails_only_its_own_decision(
         assert list(sessions) == ["a", "b", "c", "taken"]
         lines = connection.execute(sa.select(audit_log.c.session_id).order_by(audit_log.c.seq)).scalars()
         assert sorted(lines) == ["a", "b", "c", "taken"]
-        assert audit.verify_chain(connection).intact
+        assert audit.verify_chain(connection, CHAIN_KEY).intact
 
 
 def test_audit_subjects_are_keyed_hashes() -> None:
