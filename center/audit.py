@@ -29,7 +29,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import sqlalchemy as sa
 
@@ -48,6 +48,14 @@ def subject_of(serial: int, secret: bytes) -> str:
     return hmac.new(secret, f"jpki-user-auth:{serial}".encode(), hashlib.sha256).hexdigest()
 
 
+class Who(TypedDict, total=False):
+    """Whom a decision's audit line is about: the fields of :class:`AuditEntry` that name someone."""
+
+    terminal_id: str | None
+    session_id: str | None
+    subject: str | None
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     event: str
@@ -56,6 +64,7 @@ class AuditEntry:
     terminal_id: str | None = None
     session_id: str | None = None
     subject: str | None = None
+    occurrences: int | None = None  # a count of refusals (center.refusal_tally), else one decision
 
 
 CHAIN_CONTEXT = "koufu-audit-chain/1"  # what the chain's key signs, and nothing else
@@ -75,6 +84,7 @@ def _row_hash(key: bytes, prev_hash: str, at: dt.datetime, entry: AuditEntry) ->
             entry.terminal_id,
             entry.session_id,
             entry.subject,
+            entry.occurrences,
         ],
         separators=(",", ":"),
     )
@@ -88,8 +98,8 @@ _HEAD = Sql("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1")
 _CHAIN_LOCK = Sql(f"SELECT pg_advisory_xact_lock({AUDIT_LOCK_KEY})")
 _INSERT = Sql(
     "INSERT INTO audit_log (at, event, outcome, reason, terminal_id, session_id, subject, "
-    "prev_hash, hash) VALUES (:at, :event, :outcome, :reason, :terminal_id, :session_id, "
-    ":subject, :prev_hash, :hash)"
+    "occurrences, prev_hash, hash) VALUES (:at, :event, :outcome, :reason, :terminal_id, "
+    ":session_id, :subject, :occurrences, :prev_hash, :hash)"
 )
 
 
@@ -119,6 +129,7 @@ async def append_many(
                 "terminal_id": entry.terminal_id,
                 "session_id": entry.session_id,
                 "subject": entry.subject,
+                "occurrences": entry.occurrences,
                 "prev_hash": prev_hash,
                 "hash": digest,
             }
@@ -299,7 +310,9 @@ def verify_chain(connection: sa.Connection, key: bytes) -> ChainReport:
     for row in connection.execute(sa.select(audit_log).order_by(audit_log.c.seq)):
         rows += 1
         at = row.at if row.at.tzinfo else row.at.replace(tzinfo=dt.UTC)
-        entry = AuditEntry(row.event, row.outcome, row.reason, row.terminal_id, row.session_id, row.subject)
+        entry = AuditEntry(
+            row.event, row.outcome, row.reason, row.terminal_id, row.session_id, row.subject, row.occurrences
+        )
         why = None
         if row.prev_hash != prev_hash:
             why = "it does not follow the row before it"

@@ -58,7 +58,15 @@ def audit_verify(config: CenterConfig, capsys: pytest.CaptureFixture[str]) -> tu
 def body(prev_hash: str, row: sa.Row[tuple[object, ...]]) -> bytes:
     """What a row's link covers, as an attacker who read the code writes it out."""
     at = row.at if row.at.tzinfo else row.at.replace(tzinfo=dt.UTC)  # type: ignore[attr-defined]
-    fields = [row.event, row.outcome, row.reason, row.terminal_id, row.session_id, row.subject]  # type: ignore[attr-defined]
+    fields = [
+        row.event,
+        row.outcome,
+        row.reason,
+        row.terminal_id,
+        row.session_id,
+        row.subject,
+        row.occurrences,
+    ]
     text = json.dumps(
         [audit.CHAIN_CONTEXT, prev_hash, at.astimezone(dt.UTC).isoformat(timespec="microseconds"), *fields],
         separators=(",", ":"),
