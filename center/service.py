@@ -178,7 +178,7 @@ class CenterService:
             return 0
         total = sum(counts.values())
         log.info(
-            "audit %s refused since %s: %s",
+            "audit unattributed_requests: %d refused since %s (%s)",
             total,
             since.isoformat(timespec="seconds"),
             ", ".join(f"{code} {number}" for code, number in sorted(counts.items())),
