@@ -20,6 +20,12 @@ Workloads, measured side by side in the same run and interleaved (so drift hits 
 - ``paced-new-card``, ``paced-known-card``: the same at a fixed offered rate (``--rate``, the
   target's 300/s) from the same terminals, each authentication timed from its scheduled start.
 
+And apart, side by side: known-card authentications at ``--flood-rate`` per second, without and
+with a concurrent flood of junk (``--flood-connections`` connections sending, as fast as answered,
+requests no enrolled terminal can be held to: unsigned, and signed by a terminal not enrolled),
+``--flood-duration`` seconds each. Junk is counted, not audited one by one, so it should not
+queue the terminals' decisions behind the audit chain's lock; what it still costs is CPU.
+
 The ``auth-*`` workloads are closed loops (a terminal goes again as soon as it is answered): they
 show the most the stack does, and their latency is the queue, by Little's law terminals /
 throughput (50 terminals at 300/s: 167 ms). Latency at the target rate is what the paced
@@ -59,7 +65,7 @@ from pathlib import Path
 
 import httpx
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from center.authority.keys import generate_key
 from center.enrolment import EnrolledTerminal
@@ -400,10 +406,20 @@ class Row:
 
 
 @dataclass
+class Flood:
+    """Known-card authentications at a paced rate, without and with junk flooding the center."""
+
+    quiet: Sample
+    flooded: Sample
+    junk: Sample  # the junk's requests (each answered 401)
+
+
+@dataclass
 class BackendResult:
     backend: str
     detail: str
     samples: dict[str, Sample]
+    flood: Flood | None = None
 
 
 async def _wait_open(terminal: Terminal) -> None:
@@ -418,7 +434,59 @@ async def _wait_open(terminal: Terminal) -> None:
         await asyncio.sleep(0.5)
 
 
-async def measure(stack: DevStack, parties: Parties, args: argparse.Namespace) -> dict[str, Sample]:
+def junk_headers() -> list[dict[str, str]]:
+    """The junk's two kinds: unsigned, and signed by a terminal the center has not enrolled (one
+    signature, sent again and again: it is refused before its nonce would be looked at)."""
+    signed = sign_request(ec.generate_private_key(ec.SECP256R1()), "T-9999", "POST", "/v1/sessions", b"")
+    return [{}, signed.as_dict()]
+
+
+async def flood_junk(url: str, context: ssl.SSLContext, connections: int, stop: asyncio.Event) -> Sample:
+    """Junk from ``connections`` keep-alive connections, each sending as soon as answered, until
+    ``stop``; every answer must be a 401."""
+    sample = Sample()
+    kinds = junk_headers()
+
+    async def one(index: int) -> None:
+        http = Connection(url, context)
+        try:
+            while not stop.is_set():
+                started = time.perf_counter()
+                status, body = await http.request("POST", "/v1/sessions", kinds[index % len(kinds)])
+                if status != 401:
+                    sample.error(_code(status, body))
+                sample.requests.append(time.perf_counter() - started)
+                index += 1
+        finally:
+            await http.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(index) for index in range(connections)))
+    sample.seconds = time.perf_counter() - started
+    return sample
+
+
+async def compare_flood(
+    stack: DevStack,
+    terminals: list[Terminal],
+    operation: Operation,
+    parties: Parties,
+    args: argparse.Namespace,
+) -> Flood:
+    """The same paced authentications, first alone, then beside a junk flood."""
+    context = ssl.create_default_context(cafile=stack.center_tls)
+    quiet = await drive(terminals, operation, args.flood_duration, parties, args.flood_rate)
+    stop = asyncio.Event()
+    junk = asyncio.create_task(flood_junk(stack.center_url, context, args.flood_connections, stop))
+    await asyncio.sleep(0.5)  # the flood under way
+    flooded = await drive(terminals, operation, args.flood_duration, parties, args.flood_rate)
+    stop.set()
+    return Flood(quiet, flooded, await junk)
+
+
+async def measure(
+    stack: DevStack, parties: Parties, args: argparse.Namespace
+) -> tuple[dict[str, Sample], Flood | None]:
     terminals_enrolled = [stack.enroll(f"T-{number:04d}") for number in range(1, args.concurrency + 1)]
     print(
         f"  {len(terminals_enrolled)} terminals enrolled; issuing {args.new_cards} + {KNOWN_CARDS} cards",
@@ -462,12 +530,13 @@ async def measure(stack: DevStack, parties: Parties, args: argparse.Namespace) -
                 samples[name].add(
                     await drive(terminals, operations[name], args.duration / args.rounds, parties, rate)
                 )
+        flood = await compare_flood(stack, terminals, again, parties, args) if args.flood_duration else None
     finally:
         for terminal in terminals:
             await terminal.http.close()
     if reused:
         print(f"  NOTE: the {args.new_cards} new cards ran out; some were used twice (--new-cards)")
-    return samples
+    return samples, flood
 
 
 def _parties(stack: DevStack, database: pgserver.PostgresServer | None) -> Parties:
@@ -510,8 +579,8 @@ def run_backend(backend: str, args: argparse.Namespace, root: Path) -> BackendRe
         )
         print(f"{backend}: {detail}", flush=True)
         with asyncio.Runner(loop_factory=_loop_factory(args.loop)) as runner:
-            samples = runner.run(measure(stack, _parties(stack, database), args))
-        return BackendResult(backend, detail, samples)
+            samples, flood = runner.run(measure(stack, _parties(stack, database), args))
+        return BackendResult(backend, detail, samples, flood)
 
 
 # -- the report --------------------------------------------------------------------------------
@@ -583,6 +652,7 @@ def report(results: list[BackendResult], args: argparse.Namespace) -> bool:
         for name in args.workloads:
             if result.samples[name].errors:
                 print(f"ERRORS {result.backend} {name}: {result.samples[name].errors}")
+    _report_flood(results, args)
     print()
     met = True
     for result in results:
@@ -610,6 +680,38 @@ def report(results: list[BackendResult], args: argparse.Namespace) -> bool:
                 f"{shown} -> {'MET' if ok else 'NOT MET'}"
             )
     return met
+
+
+def _report_flood(results: list[BackendResult], args: argparse.Namespace) -> None:
+    floods = [(result.backend, result.flood) for result in results if result.flood is not None]
+    if not floods:
+        return
+    print()
+    print(
+        f"known-card authentications paced at {args.flood_rate:g}/s, {args.flood_duration:g} s without and "
+        f"{args.flood_duration:g} s with junk from {args.flood_connections} connections "
+        "(unsigned, and from a terminal not enrolled: counted, not audited one by one)"
+    )
+    header = (
+        f"{'backend':<11} {'auth/s':>6} {'p50 ms':>7} {'p99 ms':>7} | {'auth/s':>6} {'p50 ms':>7} "
+        f"{'p99 ms':>7} {'junk/s':>7} {'junk p50':>8}"
+    )
+    print(f"{'':<11} {'without junk':^22} | {'with junk':^39}")
+    print(header)
+    print("-" * len(header))
+    for backend, flood in floods:
+        quiet = Row(WORKLOADS["paced-known-card"], "authentication", flood.quiet)
+        loud = Row(WORKLOADS["paced-known-card"], "authentication", flood.flooded)
+        junk = sorted(flood.junk.requests)
+        junk_p50 = junk[len(junk) // 2] * 1000 if junk else float("nan")
+        print(
+            f"{backend:<11} {quiet.auths_per_second:6.0f} {quiet.percentile(0.5):7.1f} "
+            f"{quiet.percentile(0.99):7.1f} | {loud.auths_per_second:6.0f} {loud.percentile(0.5):7.1f} "
+            f"{loud.percentile(0.99):7.1f} {len(junk) / max(flood.junk.seconds, 1e-9):7.0f} {junk_p50:8.1f}"
+        )
+        for name, sample in (("without", flood.quiet), ("with", flood.flooded), ("junk", flood.junk)):
+            if sample.errors:
+                print(f"ERRORS {backend} flood {name}: {sample.errors}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -644,6 +746,14 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="distinct cards for the new-card workloads (default: enough for 450/s)",
     )
+    parser.add_argument(
+        "--flood-duration",
+        type=float,
+        default=3.0,
+        help="seconds of paced authentications without, then with a junk flood (0: not measured)",
+    )
+    parser.add_argument("--flood-rate", type=float, default=100.0, help="authentications/s beside the flood")
+    parser.add_argument("--flood-connections", type=int, default=20, help="connections sending junk")
     parser.add_argument("--workdir", type=Path, help="keep the stacks' directories and logs here")
     parser.add_argument(
         "--workloads",

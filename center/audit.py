@@ -1,11 +1,16 @@
 """The audit log (監査ログ): append-only, tamper-evident, free of personal data.
 
-Every security decision — a terminal request refused, a session opened, a resident accepted or
+Every security decision — a terminal's request refused, a session opened, a resident accepted or
 refused — is one row. Each row's hash covers its content and the previous row's hash, so editing,
-deleting or reordering any row breaks every hash after it (:func:`verify_chain`). Writers take a
-lock (an advisory lock on PostgreSQL; SQLite serialises writers itself) so concurrent center
-processes extend one chain. Residents appear only as ``subject``: an HMAC of their certificate
-serial under the center's secret, so the log cannot be reversed by trying all 2^31 serials.
+deleting or reordering any row breaks every hash after it (:func:`verify_chain`). The hash is an
+HMAC-SHA256 under the chain's key (``audit-chain.key``), kept in the center's directory and never
+in the database: with a plain hash, whoever may write the database could rewrite a row and
+recompute every hash after it; without the key they cannot. (Deleting the newest rows leaves a
+shorter chain that verifies: ``koufu center audit-verify`` prints the head, for an operator to
+note elsewhere.) Writers take a lock (an advisory lock on PostgreSQL; SQLite serialises writers
+itself) so concurrent center processes extend one chain. Residents appear only as ``subject``: an
+HMAC of their certificate serial under the center's secret (another key: ``audit.secret``), so the
+log cannot be reversed by trying all 2^31 serials.
 
 A center process writes its decisions through one :class:`AuditWriter`: each decision's audit
 line commits together with the state change it stands for (a session opened, a challenge
@@ -24,7 +29,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import sqlalchemy as sa
 
@@ -43,6 +48,14 @@ def subject_of(serial: int, secret: bytes) -> str:
     return hmac.new(secret, f"jpki-user-auth:{serial}".encode(), hashlib.sha256).hexdigest()
 
 
+class Who(TypedDict, total=False):
+    """Whom a decision's audit line is about: the fields of :class:`AuditEntry` that name someone."""
+
+    terminal_id: str | None
+    session_id: str | None
+    subject: str | None
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     event: str
@@ -51,11 +64,18 @@ class AuditEntry:
     terminal_id: str | None = None
     session_id: str | None = None
     subject: str | None = None
+    occurrences: int | None = None  # a count of refusals (center.refusal_tally), else one decision
 
 
-def _row_hash(prev_hash: str, at: dt.datetime, entry: AuditEntry) -> str:
+CHAIN_CONTEXT = "koufu-audit-chain/1"  # what the chain's key signs, and nothing else
+
+
+def _row_hash(key: bytes, prev_hash: str, at: dt.datetime, entry: AuditEntry) -> str:
+    """The row's link in the chain: an HMAC under the chain's key of the previous row's hash and
+    everything the row says."""
     body = json.dumps(
         [
+            CHAIN_CONTEXT,
             prev_hash,
             at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
             entry.event,
@@ -64,10 +84,11 @@ def _row_hash(prev_hash: str, at: dt.datetime, entry: AuditEntry) -> str:
             entry.terminal_id,
             entry.session_id,
             entry.subject,
+            entry.occurrences,
         ],
         separators=(",", ":"),
     )
-    return hashlib.sha256(body.encode()).hexdigest()
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
 _HEAD = Sql("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1")
@@ -77,8 +98,8 @@ _HEAD = Sql("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1")
 _CHAIN_LOCK = Sql(f"SELECT pg_advisory_xact_lock({AUDIT_LOCK_KEY})")
 _INSERT = Sql(
     "INSERT INTO audit_log (at, event, outcome, reason, terminal_id, session_id, subject, "
-    "prev_hash, hash) VALUES (:at, :event, :outcome, :reason, :terminal_id, :session_id, "
-    ":subject, :prev_hash, :hash)"
+    "occurrences, prev_hash, hash) VALUES (:at, :event, :outcome, :reason, :terminal_id, "
+    ":session_id, :subject, :occurrences, :prev_hash, :hash)"
 )
 
 
@@ -90,15 +111,15 @@ async def chain_head(connection: Connection) -> Reply:
 
 
 async def append_many(
-    connection: Connection, head: Reply, entries: Sequence[tuple[AuditEntry, dt.datetime]]
+    connection: Connection, head: Reply, entries: Sequence[tuple[AuditEntry, dt.datetime]], key: bytes
 ) -> list[str]:
     """Add ``entries``, in this order, after ``head`` (from :func:`chain_head`, in the caller's
-    transaction); returns their hashes."""
+    transaction), linked under the chain's ``key``; returns their hashes."""
     last = await head.one()
     prev_hash = GENESIS if last is None else str(last["hash"])
     rows, hashes = [], []
     for entry, at in entries:
-        digest = _row_hash(prev_hash, at, entry)
+        digest = _row_hash(key, prev_hash, at, entry)
         rows.append(
             {
                 "at": at,
@@ -108,6 +129,7 @@ async def append_many(
                 "terminal_id": entry.terminal_id,
                 "session_id": entry.session_id,
                 "subject": entry.subject,
+                "occurrences": entry.occurrences,
                 "prev_hash": prev_hash,
                 "hash": digest,
             }
@@ -148,8 +170,11 @@ class AuditWriter:
     decision).
     """
 
-    def __init__(self, database: Database, *, max_batch: int = 64) -> None:
+    def __init__(self, database: Database, chain_key: bytes, *, max_batch: int = 64) -> None:
+        if len(chain_key) < 32:
+            raise ValueError("the audit chain's key must be at least 32 bytes")
         self.database = database
+        self.chain_key = chain_key
         self.max_batch = max_batch
         self._queue: asyncio.Queue[_Decision] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -244,29 +269,56 @@ class AuditWriter:
                 )
                 entries.append((entry, decision.at))
                 outcomes.append(outcome)
-            await append_many(connection, head, entries)
+            await append_many(connection, head, entries, self.chain_key)
         for decision, outcome in zip(batch, outcomes, strict=True):
             decision.error = outcome
 
 
 @dataclass(frozen=True)
+class BrokenRow:
+    """The first row that does not verify, and why: it does not follow the row before it (a row
+    was deleted, inserted or reordered there), or its hash is not the chain key's (the row was
+    changed, or written by someone without the key)."""
+
+    seq: int
+    at: dt.datetime
+    event: str
+    why: str
+
+
+@dataclass(frozen=True)
 class ChainReport:
-    rows: int
-    broken_at: int | None  # seq of the first row that does not verify
+    rows: int  # rows read: all of them, or up to the broken one
+    broken: BrokenRow | None = None
+    head: str = GENESIS  # the last row's hash, when intact: to be noted outside the database
+
+    @property
+    def broken_at(self) -> int | None:
+        """The ``seq`` of the first row that does not verify."""
+        return None if self.broken is None else self.broken.seq
 
     @property
     def intact(self) -> bool:
-        return self.broken_at is None
+        return self.broken is None
 
 
-def verify_chain(connection: sa.Connection) -> ChainReport:
+def verify_chain(connection: sa.Connection, key: bytes) -> ChainReport:
+    """Every row in order, each against the row before it and the chain's ``key``; stops at the
+    first that fails (every later one depends on it)."""
     prev_hash = GENESIS
     rows = 0
     for row in connection.execute(sa.select(audit_log).order_by(audit_log.c.seq)):
         rows += 1
         at = row.at if row.at.tzinfo else row.at.replace(tzinfo=dt.UTC)
-        entry = AuditEntry(row.event, row.outcome, row.reason, row.terminal_id, row.session_id, row.subject)
-        if row.prev_hash != prev_hash or _row_hash(prev_hash, at, entry) != row.hash:
-            return ChainReport(rows, row.seq)
+        entry = AuditEntry(
+            row.event, row.outcome, row.reason, row.terminal_id, row.session_id, row.subject, row.occurrences
+        )
+        why = None
+        if row.prev_hash != prev_hash:
+            why = "it does not follow the row before it"
+        elif not hmac.compare_digest(_row_hash(key, prev_hash, at, entry), row.hash):
+            why = "its hash does not verify under the chain's key"
+        if why is not None:
+            return ChainReport(rows, BrokenRow(row.seq, at, row.event, why))
         prev_hash = row.hash
-    return ChainReport(rows, None)
+    return ChainReport(rows, None, prev_hash)

@@ -1,10 +1,12 @@
 """The center's configuration directory, and the checks that refuse a mismatched deployment.
 
 ``koufu center init --dir DIR`` writes ``DIR/center.json`` plus the terminal CA, a TLS server
-certificate and the audit secret. The configuration names its topology: ``single`` (one process,
-SQLite allowed) or ``multi`` (several processes or servers: PostgreSQL required). A multi-server
-site running a single-server configuration is exactly the 2023 failure; the center refuses to
-start in that case instead of serving wrong certificates.
+certificate, the audit secret and the audit chain's key. Every private key and secret is a file
+readable by its owner only from its first byte (:func:`center.private_files.write_private`).
+The configuration names its topology: ``single`` (one process, SQLite allowed) or ``multi``
+(several processes or servers: PostgreSQL required). A multi-server site running a single-server
+configuration is exactly the 2023 failure; the center refuses to start in that case instead of
+serving wrong certificates.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
 from center.enrolment import EnrolledTerminal
+from center.private_files import write_private
 from center.terminals import TerminalCA, enroll
 
 if TYPE_CHECKING:
@@ -33,6 +36,8 @@ if TYPE_CHECKING:
 
 CONFIG_FILE = "center.json"
 BRIDGE_KEY = "bridge.key"  # Ed25519: the center's signature on its requests to municipalities
+AUDIT_SECRET = "audit.secret"  # HMAC key of residents' subjects in the audit log (a pseudonym)
+AUDIT_CHAIN_KEY = "audit-chain.key"  # HMAC key of the audit log's hash chain (center.audit)
 TOPOLOGIES = ("single", "multi")
 
 
@@ -93,7 +98,8 @@ class CenterConfig:
             "order_deadline_seconds": self.order_deadline_seconds,
             "housekeeping_seconds": self.housekeeping_seconds,
         }
-        (self.directory / CONFIG_FILE).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+        # private from the start: it holds the authority's verifier token once one is set
+        write_private(self.directory / CONFIG_FILE, (json.dumps(doc, indent=1) + "\n").encode("utf-8"))
 
     def check(self, *, workers: int = 1) -> None:
         """Refuse configurations that cannot be right for this deployment."""
@@ -119,7 +125,19 @@ class CenterConfig:
 
     @property
     def audit_secret(self) -> bytes:
-        return self.path("audit.secret").read_bytes()
+        return self.path(AUDIT_SECRET).read_bytes()
+
+    @property
+    def audit_chain_key(self) -> bytes:
+        """The key of the audit chain (``audit-chain.key``): outside the database, so that write
+        access to the database is not enough to rewrite the chain (see :mod:`center.audit`)."""
+        try:
+            return self.path(AUDIT_CHAIN_KEY).read_bytes()
+        except FileNotFoundError:
+            raise ConfigError(
+                f"no {AUDIT_CHAIN_KEY} in {self.directory}: the directory predates the keyed audit "
+                "chain (docs/decisions.md, 2026-12); a center starts its chain with its key"
+            ) from None
 
     def anchors(self) -> list[x509.Certificate]:
         return [
@@ -151,6 +169,7 @@ class CenterConfig:
             anchors=self.anchors(),
             authority=client,
             audit_secret=self.audit_secret,
+            audit_chain_key=self.audit_chain_key,
             session_lifetime=dt.timedelta(seconds=self.session_lifetime_seconds),
             municipalities=municipalities,
             shares=FeeShares(self.shares["center"], self.shares["store"]),
@@ -200,8 +219,7 @@ class CenterConfig:
             bundle = "authority-tls.crt"
             shutil.copyfile(ca_bundle, self.path(bundle))
         self.authority = AuthorityConfig(url, token, bundle, names)
-        self.save()
-        self.path(CONFIG_FILE).chmod(0o600)  # holds the verifier token
+        self.save()  # holds the verifier token: readable by its owner only (see save)
 
     def bridge_key(self) -> ed25519.Ed25519PrivateKey:
         """The key the center signs its requests to municipalities with (``bridge.key``)."""
@@ -218,20 +236,21 @@ def initialise(directory: Path, database_url: str | None, topology: str) -> Cent
     )
     config.check()
     TerminalCA.load_or_create(directory)
-    secret = config.path("audit.secret")
-    if not secret.exists():
-        secret.write_bytes(secrets.token_bytes(32))
-        secret.chmod(0o600)
+    # two keys, one purpose each: the subjects' pseudonyms must never change nor leave the
+    # center; the chain's key is what an auditor needs to verify the log (docs/decisions.md)
+    for name in (AUDIT_SECRET, AUDIT_CHAIN_KEY):
+        if not config.path(name).exists():
+            write_private(config.path(name), secrets.token_bytes(32))
     if not config.path("tls.key").exists():
         write_tls_identity(directory, "tls", ["localhost", "127.0.0.1"])
     bridge = config.path(BRIDGE_KEY)
     if not bridge.exists():
-        bridge.write_bytes(
+        write_private(
+            bridge,
             ed25519.Ed25519PrivateKey.generate().private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
+            ),
         )
-        bridge.chmod(0o600)
     config.save()
     return config
 
@@ -259,11 +278,10 @@ def write_tls_identity(directory: Path, stem: str, names: list[str]) -> None:
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .sign(key, hashes.SHA256())
     )
-    key_path = directory / f"{stem}.key"
-    key_path.write_bytes(
+    write_private(
+        directory / f"{stem}.key",
         key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        ),
     )
-    key_path.chmod(0o600)
     (directory / f"{stem}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))

@@ -12,6 +12,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from center.private_files import write_private
+
 
 @dataclass(frozen=True)
 class EnrolledTerminal:
@@ -23,12 +25,12 @@ class EnrolledTerminal:
         """The terminal's credentials, to be installed on that kiosk only."""
         directory.mkdir(parents=True, exist_ok=True)
         key_path = directory / "terminal.key"
-        key_path.write_bytes(
+        write_private(
+            key_path,
             self.key.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
+            ),
         )
-        key_path.chmod(0o600)
         (directory / "terminal.crt").write_bytes(self.certificate.public_bytes(serialization.Encoding.PEM))
         (directory / "terminal-id").write_text(self.terminal_id + "\n")
 

@@ -38,6 +38,13 @@ class TerminalAuthError(CenterError):
     status = 401
 
 
+class UnattributedRequest(TerminalAuthError):
+    """A request that no enrolled terminal can be held to: unsigned, its signature headers
+    malformed, or naming a terminal that is not enrolled (also with a clock off). It says nothing
+    about any terminal, so it is counted (``center.refusal_tally``), not audited one by one: a
+    flood of such requests must not queue real decisions behind the audit chain's lock."""
+
+
 class TerminalForbidden(CenterError):
     """A known terminal that may not be served (suspended or revoked)."""
 

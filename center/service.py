@@ -7,7 +7,10 @@ aiosqlite), the authority (httpx) and the audit writer are awaited, never waited
 Every decision writes one audit line; a refusal writes nothing else. A decision's audit line and
 its state change (the session opened, the challenge consumed) commit together, through the
 process's :class:`~center.audit.AuditWriter`, which puts decisions arriving together into one
-transaction.
+transaction. Refusals of requests no enrolled terminal can be held to (unsigned, malformed, an
+unknown terminal) are the exception: they are counted (:mod:`center.refusal_tally`) and the
+housekeeping writes the counts, so junk never waits for the audit chain's lock, nor makes a real
+decision wait.
 """
 
 from __future__ import annotations
@@ -20,21 +23,22 @@ import secrets
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from center import audit, terminals
-from center.audit import AuditEntry, Change
+from center.audit import AuditEntry, Change, Who
 from center.authority_client import AuthorityClient, CertificateRecord, Revocation
 from center.calendar import Closed, Decision
 from center.calendar_store import CalendarCache
-from center.errors import CenterError, Conflict, NotFound, ResidentRefused, ServiceClosed
+from center.errors import CenterError, Conflict, NotFound, ResidentRefused, ServiceClosed, UnattributedRequest
 from center.jpki_verify import VerifiedResident, check_proof, check_revocation
 from center.municipal_client import MunicipalClient
 from center.orders import DEFAULT_SHARES, ORDER_DEADLINE, FeeShares, OrderService, forget_holders
 from center.protocol import resident_binding
+from center.refusal_tally import RefusalTally, summary_lines
 from center.store.driver import Database, Sql, stored_time
 from documents import CertificateType, b64url_encode
 
@@ -101,6 +105,7 @@ class CenterService:
         anchors: Sequence[x509.Certificate],
         authority: AuthorityClient,
         audit_secret: bytes,
+        audit_chain_key: bytes,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         session_lifetime: dt.timedelta = SESSION_LIFETIME,
         municipalities: MunicipalClient | None = None,
@@ -115,8 +120,9 @@ class CenterService:
         self.audit_secret = audit_secret
         self.clock = clock
         self.calendar = CalendarCache(database)
-        self.decisions = audit.AuditWriter(database)
+        self.decisions = audit.AuditWriter(database, audit_chain_key)
         self.terminals = terminals.Authenticator(database)
+        self.unattributed = RefusalTally(clock())
         self.municipalities = municipalities or MunicipalClient(ed25519.Ed25519PrivateKey.generate(), {})
         self.orders = OrderService(
             database, self.municipalities, self.decisions, shares=shares, clock=clock, deadline=order_deadline
@@ -135,6 +141,7 @@ class CenterService:
     async def _keep_records(self, interval: float) -> None:
         while True:
             await asyncio.sleep(interval)
+            await self.write_unattributed()
             try:
                 async with self.database.connection() as connection:
                     purged = await terminals.purge_nonces(connection, self.clock())
@@ -156,7 +163,31 @@ class CenterService:
             except Exception as error:
                 log.warning("telling voids failed (%s); trying again later", type(error).__name__)
 
+    async def write_unattributed(self) -> int:
+        """The refusals counted since the last time (:mod:`center.refusal_tally`), one audit line
+        per code; kept for the next time if they cannot be written. Returns how many were written."""
+        since, counts = self.unattributed.take(self.clock())
+        lines = summary_lines(counts)
+        if not lines:
+            return 0
+        now = self.clock()
+        try:
+            await asyncio.gather(*(self.decisions.record(line, now) for line in lines))
+        except Exception as error:
+            self.unattributed.give_back(since, counts)
+            log.warning("unattributed refusals not written (%s); kept for later", type(error).__name__)
+            return 0
+        total = sum(counts.values())
+        log.info(
+            "audit unattributed_requests: %d refused since %s (%s)",
+            total,
+            since.isoformat(timespec="seconds"),
+            ", ".join(f"{code} {number}" for code, number in sorted(counts.items())),
+        )
+        return total
+
     async def close(self) -> None:
+        await self.write_unattributed()  # what this process counted since its last housekeeping
         await self.decisions.close()
         await self.authority.close()
         await self.municipalities.close()
@@ -172,7 +203,7 @@ class CenterService:
             entry.terminal_id or "-",
         )
 
-    async def _refused(self, event: str, error: CenterError, **fields: str | None) -> CenterError:
+    async def _refused(self, event: str, error: CenterError, **fields: Unpack[Who]) -> CenterError:
         await self._audit(AuditEntry(event, "refused", error.code, **fields))
         return error
 
@@ -185,6 +216,9 @@ class CenterService:
             return await self.terminals.authenticate(
                 credentials, request.method, request.path, request.body, self.clock()
             )
+        except UnattributedRequest as error:
+            self.unattributed.count(error.code)  # counted, not audited: see center.refusal_tally
+            raise error from None
         except CenterError as error:
             raise await self._refused("terminal_request", error, terminal_id=_printable(claimed)) from None
 
@@ -224,7 +258,7 @@ class CenterService:
         self, terminal_id: str, session_id: str, certificate_der: bytes, signature: bytes
     ) -> ResidentAccepted:
         """Verify the card's proof for this session; consume the challenge exactly once."""
-        fields: dict[str, str | None] = {"terminal_id": terminal_id, "session_id": session_id}
+        fields: Who = {"terminal_id": terminal_id, "session_id": session_id}
         try:
             now = self.clock()
             challenge = await self._usable_challenge(terminal_id, session_id, now)

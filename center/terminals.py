@@ -21,7 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from center.enrolment import EnrolledTerminal
-from center.errors import BadRequest, NotFound, TerminalAuthError, TerminalForbidden
+from center.errors import BadRequest, NotFound, TerminalAuthError, TerminalForbidden, UnattributedRequest
+from center.private_files import write_private
 from center.protocol import TERMINAL_REQUESTS
 from center.signing import MAX_CLOCK_SKEW, Credentials, SignatureRefused, SignedRequest
 from center.store.driver import Connection, Database, Sql
@@ -75,12 +76,12 @@ class TerminalCA:
             .sign(key, hashes.SHA256())
         )
         directory.mkdir(parents=True, exist_ok=True)
-        key_path.write_bytes(
+        write_private(
+            key_path,
             key.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
+            ),
         )
-        key_path.chmod(0o600)
         cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         return cls(key, cert)
 
@@ -140,21 +141,26 @@ def set_status(connection: sa.Connection, terminal_id: str, status: str, now: dt
 
 
 def request_credentials(headers: Mapping[str, str]) -> Credentials:
-    """The signature headers of one request, as received (``unsigned_request`` if one is missing)."""
+    """The signature headers of one request, as received (``unsigned_request`` if one is missing:
+    a request no terminal can be held to)."""
     try:
         return TERMINAL_REQUESTS.credentials(headers)
     except SignatureRefused as refused:
-        raise TerminalAuthError(refused.code, refused.message) from None
+        raise UnattributedRequest(refused.code, refused.message) from None
 
 
 def check_request(
     credentials: Credentials, method: str, path: str, body: bytes, now: dt.datetime
 ) -> SignedRequest[ec.EllipticCurvePublicKey]:
-    """The checks that need no database: the headers' form and the terminal's clock."""
+    """The checks that need no database: the headers' form (``malformed_signature``: a request no
+    terminal can be held to) and the terminal's clock (``clock_skew``: held to the terminal it
+    names if that one is enrolled, see :meth:`Authenticator.authenticate`)."""
     try:
         return TERMINAL_REQUESTS.check(credentials, (), method, path, body, now)
     except SignatureRefused as refused:
-        raise TerminalAuthError(refused.code, refused.message) from None
+        if refused.code == "clock_skew":
+            raise TerminalAuthError(refused.code, refused.message) from None
+        raise UnattributedRequest(refused.code, refused.message) from None
 
 
 @functools.lru_cache(maxsize=65536)
@@ -165,6 +171,7 @@ def _public_key(der: bytes) -> ec.EllipticCurvePublicKey:
 
 
 _TERMINAL = Sql("SELECT public_key, status FROM terminals WHERE id = :terminal_id")
+_ENROLLED = Sql("SELECT 1 AS enrolled FROM terminals WHERE id = :terminal_id")
 _RECORD_NONCE = Sql(
     "INSERT INTO request_nonces (terminal_id, nonce, seen_at) "
     "VALUES (:terminal_id, :nonce, :seen_at) ON CONFLICT DO NOTHING"
@@ -191,7 +198,7 @@ async def _authenticate_checked(
     terminal's key, its status, the nonce recorded. Returns the terminal's key (DER)."""
     row = await connection.one(_TERMINAL, {"terminal_id": request.signer})
     if row is None:
-        raise TerminalAuthError("unknown_terminal", "this terminal is not enrolled")
+        raise UnattributedRequest("unknown_terminal", "this terminal is not enrolled")
     key = bytes(row["public_key"])
     if not request.verifies_with(_public_key(key)):
         raise TerminalAuthError("bad_request_signature", "terminal signature does not verify")
@@ -214,6 +221,11 @@ class Authenticator:
     compares its key in the database with the remembered one, and records the nonce if the
     terminal is active and the key the same. Anything else (an unknown terminal, a changed key, a
     signature that does not verify, SQLite) is decided step by step, in a transaction.
+
+    Its refusals of requests that no enrolled terminal can be held to are
+    :class:`~center.errors.UnattributedRequest`: unsigned or malformed, from a terminal not
+    enrolled, or with a clock off and naming no enrolled terminal. The others (a bad signature,
+    a replay, a clock off, a suspended or revoked terminal) concern the enrolled terminal named.
     """
 
     def __init__(self, database: Database) -> None:
@@ -224,7 +236,14 @@ class Authenticator:
     async def authenticate(
         self, credentials: Credentials, method: str, path: str, body: bytes, now: dt.datetime
     ) -> str:
-        request = check_request(credentials, method, path, body, now)
+        try:
+            request = check_request(credentials, method, path, body, now)
+        except UnattributedRequest:
+            raise
+        except TerminalAuthError as refused:  # the clock: whose, if anyone's?
+            if not await self._enrolled(credentials.signer):
+                raise UnattributedRequest(refused.code, refused.message) from None
+            raise
         known = self._keys.get(request.signer)
         if self._fast and known is not None and request.verifies_with(_public_key(known)):
             async with self.database.connection() as connection:
@@ -246,6 +265,13 @@ class Authenticator:
         async with self.database.connection() as connection, connection.transaction():
             self._keys[request.signer] = await _authenticate_checked(connection, request, now)
         return request.signer
+
+    async def _enrolled(self, terminal_id: str) -> bool:
+        """Whether ``terminal_id`` names an enrolled terminal (one read, no transaction, no lock)."""
+        if terminal_id in self._keys:
+            return True
+        async with self.database.connection() as connection:
+            return await connection.one(_ENROLLED, {"terminal_id": terminal_id}) is not None
 
 
 _PURGE_NONCES = Sql("DELETE FROM request_nonces WHERE seen_at < :horizon")

@@ -41,6 +41,8 @@ from typing import NamedTuple, NoReturn
 import psycopg
 from sqlalchemy.engine import URL
 
+from center.private_files import write_private
+
 INSTALL_HINT = "install the Debian package 'postgresql' (make setup does: see the Makefile)"
 BINARY_DIRS = "/usr/lib/postgresql/*/bin"  # Debian's layout; KOUFU_PG_BINDIR overrides it
 DIR_PREFIX = "koufu-pg-"
@@ -298,7 +300,7 @@ def _connect_superuser(root: Path, port: int, password: str) -> psycopg.Connecti
 
 def _initdb(bindir: Path, root: Path, account: pwd.struct_passwd | None, password: str) -> None:
     pwfile = root / "pwfile"
-    pwfile.write_text(password + "\n")
+    write_private(pwfile, (password + "\n").encode())
     if account is not None:
         os.chown(pwfile, account.pw_uid, account.pw_gid)
     command = [

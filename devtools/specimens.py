@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -21,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
+from center.municipal.holder_proof import HolderProof, ProvenHolder
 from center.municipal.issuer import Issuer, store_settings
 from center.municipal.records import RecordStore
 from center.municipal.requests import (
@@ -87,26 +89,32 @@ def specimens() -> Specimens:
             first_serial=5000,
         )
     terminal_key, ca, certificate = _terminal()
-    issuer = Issuer(engine, SPECIMEN_KEY, [ca], clock=lambda: NOW)
+    issuer = _SpecimenIssuer(engine, SPECIMEN_KEY, [ca], clock=lambda: NOW)
     trust = TrustList([SPECIMEN_KEY.trusted()])
     copies: dict[str, OpenedDocument] = {}
     try:
         for number, (name, pick, kind, options) in enumerate(_CASES, start=1):
             with engine.connect() as connection:
                 person = pick(RecordStore(connection), people)
+            holder = ProvenHolder(
+                person.certificate_serial or 0,
+                hashlib.sha256(f"holder {person.resident_id}".encode()).hexdigest(),
+                f"proof {number}",
+                NOW + dt.timedelta(days=365),
+            )
+            issuer.holders[f"S-{number:02d}"] = holder
             request = IssueRequest(
                 order_id=f"SPECIMEN-{number:02d}",
                 session_id=f"S-{number:02d}",
                 terminal_id=TERMINAL_ID,
                 store="千代田神田店",
                 printer=1,
-                certificate_serial=person.certificate_serial or 0,
-                holder_certificate=hashlib.sha256(f"holder {person.resident_id}".encode()).hexdigest(),
+                holder_proof=HolderProof(b"", b"", b"", b""),  # taken as given: see _SpecimenIssuer
                 terminal_certificate=certificate.public_bytes(Encoding.DER),
                 items=(IssueItem(kind, options(person) if callable(options) else options, 1),),
             )
             issued = issuer.issue(request)
-            expected = Binding(request.order_id, request.session_id, TERMINAL_ID, request.holder_certificate)
+            expected = Binding(request.order_id, request.session_id, TERMINAL_ID, holder.certificate_hash)
             copies[name] = open_sealed(
                 issued.copies[0].sealed,
                 terminal_id=TERMINAL_ID,
@@ -118,6 +126,21 @@ def specimens() -> Specimens:
     finally:
         engine.dispose()
     return Specimens(copies, trust, NOW)
+
+
+class _SpecimenIssuer(Issuer):
+    """The municipality's issuer with the card's proof taken as given: specimens are made without
+    cards, so that their pages are the same on every run (the proof's checks have their own
+    tests, tests/test_municipal_issuance.py)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.holders: dict[str, ProvenHolder] = {}
+
+    def prove_holder(
+        self, proof: HolderProof, session_id: str, terminal_id: str, now: dt.datetime
+    ) -> ProvenHolder:
+        return self.holders[session_id]
 
 
 def _terminal() -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate, x509.Certificate]:

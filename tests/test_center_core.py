@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from center import audit, terminals
 from center.audit import AuditEntry
 from center.config import CenterConfig, ConfigError
-from center.errors import CenterError, ResidentRefused
+from center.errors import CenterError, ResidentRefused, UnattributedRequest
 from center.jpki_verify import RevocationStatus, VerifiedResident, check_proof, check_revocation
 from center.protocol import sign_request
 from center.store.driver import Database, Sql, stored_time
@@ -31,6 +31,7 @@ from center.store.tables import sessions as sessions_table
 from center.terminals import TerminalCA, request_credentials
 
 NOW = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.UTC)
+CHAIN_KEY = bytes(range(32))  # the audit chain's key (a file of the center's directory in service)
 
 
 @pytest.fixture
@@ -105,21 +106,32 @@ def test_signed_request_is_accepted_once(
 
 
 @pytest.mark.parametrize(
-    ("tamper", "code"),
+    ("tamper", "code", "attributed"),
     [
-        (lambda h, body, when: (h, body + b" ", when), "bad_request_signature"),
-        (lambda h, body, when: ({**h, "X-Koufu-Terminal": "T-9999"}, body, when), "unknown_terminal"),
-        (lambda h, body, when: (h, body, when + dt.timedelta(minutes=3)), "clock_skew"),
-        (lambda h, body, when: ({**h, "X-Koufu-Nonce": "short"}, body, when), "malformed_signature"),
+        (lambda h, body, when: (h, body + b" ", when), "bad_request_signature", True),
+        (lambda h, body, when: ({**h, "X-Koufu-Terminal": "T-9999"}, body, when), "unknown_terminal", False),
+        (lambda h, body, when: (h, body, when + dt.timedelta(minutes=3)), "clock_skew", True),
+        (
+            lambda h, body, when: ({**h, "X-Koufu-Terminal": "T-9999"}, body, when + dt.timedelta(minutes=3)),
+            "clock_skew",
+            False,
+        ),
+        (lambda h, body, when: ({**h, "X-Koufu-Nonce": "short"}, body, when), "malformed_signature", False),
         (
             lambda h, body, when: ({**h, "X-Koufu-Nonce": "A" * 22 + "=" * 60}, body, when),
             "malformed_signature",
+            False,
         ),
-        (lambda h, body, when: ({**h, "X-Koufu-Signature": "!!"}, body, when), "malformed_signature"),
-        (lambda h, body, when: ({**h, "X-Koufu-Timestamp": "soon"}, body, when), "malformed_signature"),
+        (lambda h, body, when: ({**h, "X-Koufu-Signature": "!!"}, body, when), "malformed_signature", False),
+        (
+            lambda h, body, when: ({**h, "X-Koufu-Timestamp": "soon"}, body, when),
+            "malformed_signature",
+            False,
+        ),
         (
             lambda h, body, when: ({k: v for k, v in h.items() if k != "X-Koufu-Nonce"}, body, when),
             "unsigned_request",
+            False,
         ),
     ],
 )
@@ -129,12 +141,16 @@ def test_bad_terminal_requests_are_refused(
     terminal_ca: TerminalCA,
     tamper,
     code,
+    attributed,
 ) -> None:
+    """Each refusal is held to the enrolled terminal the request names, or to none (an
+    ``UnattributedRequest``: counted, not audited one by one, see center/refusal_tally.py)."""
     with engine.begin() as connection:
         terminal = terminals.enroll(connection, terminal_ca, "T-0002", "store", NOW)
     signed = sign_request(terminal.key, "T-0002", "POST", "/v1/sessions", b"{}", now=NOW).as_dict()
     [refused] = authenticate(database_url, tamper(signed, b"{}", NOW))
     assert isinstance(refused, CenterError) and refused.code == code
+    assert isinstance(refused, UnattributedRequest) is not attributed
 
 
 @pytest.mark.parametrize("status", ["suspended", "revoked"])
@@ -255,7 +271,7 @@ def test_remembered_calendar_decisions_change_at_the_calendars_edges(
 def test_audit_chain_detects_tampering(engine: sa.Engine, database_url: str) -> None:
     async def record_five() -> None:
         database = Database(database_url)
-        writer = audit.AuditWriter(database)
+        writer = audit.AuditWriter(database, CHAIN_KEY)
         try:  # at once: the writer puts them in one or more batches
             await asyncio.gather(
                 *(
@@ -272,10 +288,10 @@ def test_audit_chain_detects_tampering(engine: sa.Engine, database_url: str) -> 
 
     asyncio.run(record_five())
     with engine.begin() as connection:
-        assert audit.verify_chain(connection).rows == 5
-        assert audit.verify_chain(connection).intact
+        assert audit.verify_chain(connection, CHAIN_KEY).rows == 5
+        assert audit.verify_chain(connection, CHAIN_KEY).intact
         connection.execute(audit_log.update().where(audit_log.c.seq == 3).values(outcome="refused"))
-        report = audit.verify_chain(connection)
+        report = audit.verify_chain(connection, CHAIN_KEY)
     assert not report.intact and report.broken_at == 3
 
 
@@ -294,7 +310,7 @@ def test_changes_written_together_refuse_one_by_one(engine: sa.Engine, database_
 
     async def run() -> list[str]:
         database = Database(database_url)
-        writer = audit.AuditWriter(database)
+        writer = audit.AuditWriter(database, CHAIN_KEY)
 
         def decide(session: str, change: audit.Change) -> object:
             def refused(error: CenterError) -> AuditEntry:
@@ -332,7 +348,7 @@ def test_changes_written_together_refuse_one_by_one(engine: sa.Engine, database_
         lines = connection.execute(
             sa.select(audit_log.c.outcome, audit_log.c.reason).order_by(audit_log.c.seq)
         ).all()
-        assert audit.verify_chain(connection).intact
+        assert audit.verify_chain(connection, CHAIN_KEY).intact
     assert [tuple(line) for line in lines[2:]] == [
         ("accepted", None),
         ("refused", "challenge_used"),
@@ -357,7 +373,7 @@ def test_a_failing_change_fails_only_its_own_decision(
 
     async def run() -> list[object]:
         database = Database(database_url, pool_size=1)  # one connection: the failed one is reused
-        writer = audit.AuditWriter(database)
+        writer = audit.AuditWriter(database, CHAIN_KEY)
 
         def opened(session: str) -> Awaitable[None]:
             return writer.record(
@@ -387,7 +403,7 @@ def test_a_failing_change_fails_only_its_own_decision(
         assert list(sessions) == ["a", "b", "c", "taken"]
         lines = connection.execute(sa.select(audit_log.c.session_id).order_by(audit_log.c.seq)).scalars()
         assert sorted(lines) == ["a", "b", "c", "taken"]
-        assert audit.verify_chain(connection).intact
+        assert audit.verify_chain(connection, CHAIN_KEY).intact
 
 
 def test_audit_subjects_are_keyed_hashes() -> None:

@@ -26,9 +26,9 @@ from center.municipal.settings import typical
 from center.signing import unb64url
 from center.store.schema_versions import make_engine
 from center.terminals import TerminalCA
+from devtools.card_proofs import Card, Cards
 from devtools.synthetic import Person, Population, generate
 from documents import JST, Binding, TrustedKey, TrustList, b64url_encode, open_sealed
-from support.card_proofs import Card, Cards
 
 CODE = "131016"
 

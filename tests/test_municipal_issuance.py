@@ -51,10 +51,10 @@ from center.municipal.service import VERSIONS
 from center.municipal.settings import TaxKind, typical
 from center.store.schema_versions import make_engine
 from center.terminals import TerminalCA
+from devtools.card_proofs import Cards
 from devtools.synthetic import Person, Population, generate
 from documents import JST, Binding, BindingMismatch, CertificateType, IssueNumber, MunicipalKey, open_sealed
 from documents.keys import TrustList
-from support.card_proofs import Cards
 
 CODE = "131016"
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=JST)  # a Tuesday morning

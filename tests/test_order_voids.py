@@ -79,7 +79,7 @@ def tell(database_url: str, municipalities: Municipalities) -> None:
 
     async def round_of_telling() -> None:
         database = Database(database_url)
-        service = OrderService(database, municipalities, AuditWriter(database), clock=lambda: NOW)  # type: ignore[arg-type]
+        service = OrderService(database, municipalities, AuditWriter(database, bytes(32)), clock=lambda: NOW)  # type: ignore[arg-type]
         try:
             await service.tell_voids()
         finally:
@@ -129,7 +129,7 @@ def test_orders_past_their_deadline_are_voided_whatever_the_municipalities_answe
 
     async def expire() -> int:
         database = Database(url)
-        service = OrderService(database, hanging, AuditWriter(database), clock=lambda: NOW)  # type: ignore[arg-type]
+        service = OrderService(database, hanging, AuditWriter(database, bytes(32)), clock=lambda: NOW)  # type: ignore[arg-type]
         try:
             return await asyncio.wait_for(service.expire(), 30)
         finally:

@@ -8,7 +8,6 @@ name (reference §8), so this identifier is how anyone tells them apart.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from center.authority.errors import AuthorityStateError
+from center.private_files import write_private
 
 KEY_SIZE = 2048
 
@@ -61,14 +61,14 @@ def authority_key_id(certificate: x509.Certificate) -> bytes | None:
 
 def write_private_key(path: Path, key: rsa.RSAPrivateKey) -> None:
     """Write a PEM private key readable by its owner only (mode 0600 from the first byte)."""
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
+    write_private(
+        path,
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
     )
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
 
 
 def read_private_key(path: Path) -> rsa.RSAPrivateKey:

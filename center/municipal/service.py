@@ -32,6 +32,7 @@ from center.municipal import schema
 from center.municipal.issuer import Issuer, load_settings, store_settings
 from center.municipal.schema import VERSION_TABLE
 from center.municipal.settings import MunicipalSettings
+from center.private_files import write_private
 from center.signing import MAX_CLOCK_SKEW, unb64url
 from center.store import schema_versions
 from center.store.schema_versions import SchemaVersions
@@ -132,12 +133,12 @@ def initialise(
         raise MunicipalConfigError(f"{directory} already holds a municipality")
     key = MunicipalKey.generate(settings.municipality)
     key_path = directory / KEY_FILE
-    key_path.write_bytes(
+    write_private(
+        key_path,
         key.private_key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        ),
     )
-    key_path.chmod(0o600)
     (directory / PUBLIC_KEY_FILE).write_text(json.dumps(key.trusted().to_json(), indent=1) + "\n")
     write_center_keys(directory, center_keys)
     write_terminal_cas(directory, terminal_cas)

@@ -65,6 +65,9 @@ audit_log = sa.Table(
     sa.Column("terminal_id", sa.String(32), nullable=True),
     sa.Column("session_id", sa.String(36), nullable=True),
     sa.Column("subject", sa.String(64), nullable=True),
+    # on a line that counts refusals no enrolled terminal can be held to (center.refusal_tally):
+    # how many; empty on a line of one decision
+    sa.Column("occurrences", sa.Integer, nullable=True),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False, unique=True),
 )

@@ -1,8 +1,9 @@
-"""Cards and their proofs for the municipality's own tests: a JPKI authority in-process (the test
-authority, cached CA keys), a user-authentication certificate per resident linked to them in the
-town, the card's signature over a session's binding, and the authority's signed OCSP answer — what
-the center relays to the municipality (``holder_proof``), made the way a card and the center make
-it, so the municipality checks a real proof."""
+"""Cards and their proofs for the municipality outside a running stack (its own tests, the
+specimens): a JPKI authority in-process (the test authority, cached CA keys), a
+user-authentication certificate per resident linked to them in the town, the card's signature
+over a session's binding, and the authority's signed OCSP answer — what the center relays to the
+municipality (``holder_proof``), made the way a card and the center make it, so the municipality
+checks a real proof."""
 
 from __future__ import annotations
 
