@@ -37,9 +37,9 @@ from center.municipal_client import MunicipalClient, MunicipalEndpoint, Municipa
 from center.store.engine import make_engine
 from center.store.schema_versions import make_engine as make_municipal_engine
 from center.store.tables import orders
-from documents import Binding, b64url_encode
+from documents import b64url_encode
 from support.tcp_proxy import PASSING, Fate, Plan, TcpProxy, repeating
-from support.world import CODE, HOUSEHOLD, SEAL, World, authenticate, running_world
+from support.world import CODE, HOUSEHOLD, SEAL, World, authenticate, holder_proof, running_world
 
 T = TypeVar("T")
 LOOPS: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
@@ -213,16 +213,15 @@ def issue_requests(world: World, count: int, terminal_id: str) -> list[dict[str,
     certificate = b64url_encode(terminal.certificate.public_bytes(Encoding.DER))
     requests = []
     for _ in range(count):
-        resident = world.resident()
+        resident, session_id = world.resident(), str(uuid.uuid4())
         requests.append(
             {
                 "order_id": str(uuid.uuid4()),
-                "session_id": str(uuid.uuid4()),
+                "session_id": session_id,
                 "terminal_id": terminal_id,
                 "store": "テスト店",
                 "printer": 1,
-                "certificate_serial": x509.load_der_x509_certificate(resident.certificate).serial_number,
-                "holder_certificate": Binding.holder_hash(resident.certificate),
+                "holder_proof": holder_proof(world, resident, session_id, terminal_id),
                 "terminal_certificate": certificate,
                 "items": [SEAL, HOUSEHOLD],
             }

@@ -11,19 +11,24 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509 import ocsp
 
 from center.authority.keys import generate_key
 from center.client import CenterClient
 from center.enrolment import EnrolledTerminal
+from center.jpki_verify import find_issuer
 from center.messages import CopyResponse
 from center.municipal import service as municipal_service
+from center.municipal.holder_proof import HolderProof
 from center.protocol import resident_binding
 from center.signing import unb64url
 from devtools.stack import ALWAYS_OPEN, DevStack, Town, start_stack
@@ -138,3 +143,28 @@ def opened(
         trust=world.trust,
         expected=expected,
     )
+
+
+def holder_proof(world: World, resident: Resident, session_id: str, terminal_id: str) -> dict[str, str]:
+    """The card's proof in a session as the center relays it to the municipality (``holder_proof``
+    of an issue request): the card's certificate and signature over the session's binding, and the
+    stack's authority's OCSP answer about the certificate."""
+    challenge = secrets.token_bytes(32)
+    certificate = x509.load_der_x509_certificate(resident.certificate)
+    anchors = [
+        x509.load_pem_x509_certificate(path.read_bytes())
+        for path in (world.stack.authority_dir / "ca").glob("user-auth-*.crt")
+    ]
+    question = (
+        ocsp.OCSPRequestBuilder()
+        .add_certificate(certificate, find_issuer(certificate, anchors), hashes.SHA1())
+        .build()
+    )
+    with world.stack.authority() as authority:
+        answer = authority.ocsp_response(question.public_bytes(serialization.Encoding.DER))
+    return HolderProof(
+        resident.certificate,
+        resident.sign(resident_binding(session_id, terminal_id, challenge)),
+        challenge,
+        answer,
+    ).to_json()
