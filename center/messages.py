@@ -118,6 +118,14 @@ class ErrorResponse(BaseModel):
     order_id: str | None = Field(
         default=None, description="the order a refusal voided (to report its refund)"
     )
+    sealed: str | None = Field(
+        default=None,
+        description=(
+            "refused_by_municipality: the detailed reason (its code, the words in Japanese and"
+            " English), sealed by the municipality to this terminal (base64url, koufu-refusal/1,"
+            " docs/municipal.md); the center relays it unread and keeps only the generic code"
+        ),
+    )
     due: int | None = Field(
         default=None, description="wrong_amount: the yen due, the fees of the copies printed whole"
     )

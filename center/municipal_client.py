@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ from center.tls import trust
 
 log = logging.getLogger(__name__)
 TIMEOUT = 15.0  # seconds: a municipality slower than this fails the order (never half-done)
+MAX_SEALED_REASON = 16 * 1024  # characters of a refusal's sealed reason (documents.refusal: 8 KiB)
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,9 @@ class MunicipalEndpoint:
 
 
 class MunicipalRefusal(CenterError):
-    """The municipality refuses to issue (eligibility): its code and words, for the kiosk."""
+    """The municipality refuses to issue (eligibility): its code and words, for the kiosk. A
+    reason about the person is ``refused_by_municipality`` here, its detail ``sealed`` to the
+    terminal (relayed as it came: the center cannot open it, and keeps only the code)."""
 
     status = 422
 
@@ -179,7 +184,7 @@ class MunicipalClient:
             raise MunicipalRefusal(
                 str(body.get("error", "refused")),
                 str(body.get("message", "")),
-                details={"message_ja": str(body.get("message_ja", ""))},
+                details={"message_ja": str(body.get("message_ja", "")), "sealed": _sealed(body)},
             )
         return cls._ok(municipality, answer)
 
@@ -195,6 +200,14 @@ class MunicipalClient:
 def _unreachable(municipality: str, error: httpx.HTTPError) -> MunicipalityUnavailable:
     log.warning("municipality %s unreachable (%s)", municipality, type(error).__name__)
     return MunicipalityUnavailable("municipality_unavailable", "the municipality cannot be reached now")
+
+
+def _sealed(body: dict[str, Any]) -> str | None:
+    """A refusal's sealed reason, relayed only if it looks like one (unpadded base64url)."""
+    sealed = body.get("sealed")
+    if isinstance(sealed, str) and 0 < len(sealed) <= MAX_SEALED_REASON and _BASE64URL.fullmatch(sealed):
+        return sealed
+    return None
 
 
 def _json(answer: httpx.Response) -> dict[str, Any]:

@@ -12,7 +12,7 @@ void whatever it may have issued (``void_pending``, retried by the housekeeping 
 answers). An order still open at its deadline is voided the same way. A printed order is never
 voided; it is settled when the terminal takes the coins from escrow, and only then is the fee
 split in the ledger (料金の精算): the municipality's fee less the per-copy shares of the center
-and the store.
+and the store. A final order keeps nothing that identifies its holder (:mod:`center.retention`).
 
 The state is in the database, never in a process: any center process can serve any call, and
 two calls racing for one order are decided by conditional updates (``WHERE state = …``).
@@ -39,7 +39,8 @@ from center.municipal_client import (
     MunicipalOrderVoided,
     MunicipalRefusal,
 )
-from center.order_states import OPEN, OrderEvent, OrderState, next_state
+from center.order_states import FINAL, OPEN, OrderEvent, OrderState, next_state
+from center.retention import kept_request
 from center.signing import unb64url
 from center.store.driver import Connection, Database, Sql, stored_time
 from documents import JST, b64url_encode
@@ -103,10 +104,12 @@ _ORDER_BY_KEY = Sql(
 )
 _ORDER = Sql(f"SELECT {_COLUMNS} FROM orders WHERE id = :order_id AND terminal_id = :terminal_id")
 # a move may add that the municipality is to be told of a void; only telling it takes that away
-# (_VOID_TOLD): a refund reported while the municipality is unreachable keeps its void to tell
+# (_VOID_TOLD): a refund reported while the municipality is unreachable keeps its void to tell.
+# A move to a final state cuts the municipal request down in the same statement (center.retention)
 _MOVE = Sql(
     "UPDATE orders SET state = :to, fee = COALESCE(:fee, fee), reason = COALESCE(:reason, reason), "
-    "void_pending = (void_pending OR :void_pending), updated_at = :now "
+    "void_pending = (void_pending OR :void_pending), "
+    "municipal_request = COALESCE(:kept_request, municipal_request), updated_at = :now "
     "WHERE id = :order_id AND state = :from"
 )
 _INSERT_COPY = Sql(
@@ -300,6 +303,7 @@ class OrderService:
                     "fee": answer.fee,
                     "reason": None,
                     "void_pending": False,
+                    "kept_request": None,
                     "now": now,
                 },
             )
@@ -329,6 +333,7 @@ class OrderService:
             "fee": None,
             "reason": reason,
             "void_pending": self.municipalities.knows(order["municipality"]),
+            "kept_request": None,
             "now": now,
         }
         async with self.database.connection() as connection:
@@ -405,6 +410,7 @@ class OrderService:
                         "fee": None,
                         "reason": "partly_printed" if spoiled else None,
                         "void_pending": spoiled,
+                        "kept_request": None,
                         "now": now,
                     },
                 )
@@ -447,6 +453,7 @@ class OrderService:
                     "fee": None,
                     "reason": None,
                     "void_pending": False,
+                    "kept_request": kept_request(order["municipal_request"]),
                     "now": now,
                 },
             )
@@ -609,6 +616,7 @@ class OrderService:
                     "fee": None,
                     "reason": reason,
                     "void_pending": void_pending,
+                    "kept_request": kept_request(order["municipal_request"]) if target in FINAL else None,
                     "now": now,
                 },
             )

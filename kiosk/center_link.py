@@ -8,14 +8,20 @@ another order, session, terminal or card raises, and nothing of it is printed. T
 its :class:`~hardware.card.pin.PinBuffer` to the card only (and is wiped there).
 
 This is where the center's answers become the kiosk's: the offer an :class:`~kiosk.offer.Offer`,
-a refusal a :class:`~kiosk.errors.Refused` with its code and words. A refusal that means the
-session itself is gone, when ordering, is no answer to show the resident: it is raised as the
-center's and fails the session, as a center out of reach does.
+a refusal a :class:`~kiosk.errors.Refused` with its code and words. A municipality's refusal about
+the person reaches the center only as ``refused_by_municipality``; its detailed reason (code and
+words) comes sealed to this terminal and is opened here (:func:`documents.refusal.open_refusal`),
+as is each certificate's reason in the offer's sealed part, so the screen says what it always
+said. A sealed reason that does not open (a center that lies, or a broken one) is shown as the
+generic refusal, never a crash. A refusal that means the session itself is gone, when ordering,
+is no answer to show the resident: it is raised as the center's and fails the session, as a
+center out of reach does.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -25,8 +31,9 @@ from typing import Any
 from center.client import CenterClient, CenterRefusal
 from center.protocol import resident_binding
 from center.signing import unb64url
-from documents import Binding, TrustedKey, open_sealed
+from documents import Binding, DocumentError, TrustedKey, b64url_decode, open_sealed
 from documents.offer import open_offer
+from documents.refusal import GENERIC_REFUSAL, RefusalReason, open_refusal
 from hardware.card.pin import PinBuffer
 from kiosk.errors import KioskError, Refusal, Refused
 from kiosk.journal import JournalEntry, OrderJournal
@@ -36,6 +43,8 @@ from kiosk.ports import HolderCard
 from kiosk.recovery import RESTART, recover
 
 __all__ = ["KioskError", "KioskSession", "Offered"]
+
+log = logging.getLogger(__name__)
 
 # the center's answers, when ordering, that end the session rather than refuse one order
 SESSION_ENDING = frozenset(
@@ -55,10 +64,17 @@ class Offered:
     def offer(self) -> Offer:
         """As the steps read it."""
         personal = self.personal
+        sealed = personal.get("reasons")
+        reasons: Mapping[str, Any] = sealed if isinstance(sealed, dict) else {}
         return Offer(
             municipality=self.municipality,
             certificates={
-                kind: CertificateOffer(item["fee"], item["max_copies"], item["available"], item["reason"])
+                kind: CertificateOffer(
+                    item["fee"],
+                    item["max_copies"],
+                    item["available"],
+                    _reason(item["reason"], reasons.get(kind)),
+                )
                 for kind, item in self.certificates.items()
             },
             max_copies=self.max_copies,
@@ -72,19 +88,22 @@ class Offered:
         )
 
 
-def refusal_of(error: CenterRefusal) -> Refusal:
-    """What the resident is shown of the center's refusal: its code, its words."""
+def _reason(public: str | None, sealed: object) -> str | None:
+    """Why a certificate cannot be issued: the municipality's sealed reason where the public part
+    says only ``refused_by_municipality``; the public reason otherwise (the center's calendar, or
+    a reason of the municipality's settings)."""
+    if public == GENERIC_REFUSAL and isinstance(sealed, str) and sealed:
+        return sealed
+    return public
+
+
+def refusal_of(error: CenterRefusal, reason: RefusalReason | None = None) -> Refusal:
+    """What the resident is shown of the center's refusal: its code, its words; or those of the
+    municipality's ``reason``, sealed to this terminal and opened."""
+    if reason is not None:
+        return Refusal(reason.code, reason.message_en, reason.message_ja)
     words = error.details.get("message_ja")
     return Refusal(error.code, error.message, words if isinstance(words, str) and words else None)
-
-
-@contextmanager
-def refusals() -> Iterator[None]:
-    """The center's refusals raised as the kiosk's."""
-    try:
-        yield
-    except CenterRefusal as error:
-        raise Refused(refusal_of(error)) from error
 
 
 class KioskSession:
@@ -109,10 +128,41 @@ class KioskSession:
     def terminal_id(self) -> str:
         return self.client.terminal.terminal_id
 
+    def refusal(self, error: CenterRefusal) -> Refusal:
+        """What the resident is shown of ``error``: for ``refused_by_municipality``, the reason the
+        municipality sealed to this terminal for this session; the generic refusal if there is
+        none or it does not open (logged by its type, never its content)."""
+        sealed = error.details.get("sealed")
+        if error.code != GENERIC_REFUSAL or not isinstance(sealed, str) or self.session_id is None:
+            return refusal_of(error)
+        try:
+            reason = open_refusal(
+                b64url_decode(sealed),
+                terminal_id=self.terminal_id,
+                terminal_key=self.client.terminal.key,
+                trust=self.trust,
+                session_id=self.session_id,
+                now=self.clock(),
+            )
+        except (DocumentError, ValueError) as unopened:
+            log.warning(
+                "a sealed refusal did not open (%s): the generic refusal is shown", type(unopened).__name__
+            )
+            return refusal_of(error)
+        return refusal_of(error, reason)
+
+    @contextmanager
+    def refusals(self) -> Iterator[None]:
+        """The center's refusals raised as the kiosk's."""
+        try:
+            yield
+        except CenterRefusal as error:
+            raise Refused(self.refusal(error)) from error
+
     def open(self) -> None:
         """A center session and its challenge for the card, before the PIN is typed: a closed
         service (hours, a suspension) is refused here (:class:`Refused`)."""
-        with refusals():
+        with self.refusals():
             opened = self.client.open_session()
         self.session_id, self._challenge = opened.session_id, opened.challenge
 
@@ -133,7 +183,7 @@ class KioskSession:
         proof = card.prove(pin, resident_binding(session_id, self.terminal_id, self._challenge))
         self._challenge = None  # signed: the center takes it once
         self.holder_certificate = Binding.holder_hash(proof.certificate.der)
-        with refusals():
+        with self.refusals():
             self.client.authenticate_resident(session_id, proof.certificate.der, proof.signature)
             offered = self.client.offer(session_id)
         personal = open_offer(
@@ -168,7 +218,7 @@ class KioskSession:
                 self.order = Ordered(voided, 0)
             if refusal.code in SESSION_ENDING:
                 raise
-            raise Refused(refusal_of(refusal), order_id=voided) from refusal
+            raise Refused(self.refusal(refusal), order_id=voided) from refusal
         if answer.fee is None:  # a placed order has its fee: this is no answer of the center's
             raise KioskError("the center placed the order without its fee")
         ordered = Ordered(answer.order_id, answer.fee, fees={c.issue_number: c.fee for c in answer.copies})

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class CertificateOffer:
     """One certificate type as offered now: its fee (手数料), the most copies of it, and whether
-    it can be issued now (``reason``: why not, as a refusal code)."""
+    it can be issued now (``reason``: why not, as a refusal code: the municipality's own, opened
+    from the offer's sealed part when it is about the person, or the center's calendar's)."""
 
     fee: int
     max_copies: int

@@ -5,12 +5,17 @@ check is never handed out and its order is voided."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
-from center.client import CenterClient
+from center.client import CenterClient, CenterRefusal
+from documents import MunicipalKey, TrustList, b64url_encode
+from documents.refusal import RefusalReason, seal_refusal
 from hardware.card.errors import InvalidPinError
 from hardware.card.holder import HolderAuthentication
 from hardware.card.pin import PinBuffer
@@ -19,6 +24,7 @@ from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.inprocess import InProcessReader
 from hardware.cardsim.personalize import Holder
 from kiosk.center_link import KioskError, KioskSession
+from kiosk.errors import Refusal
 from koufu.cards import issue_card
 from support.world import CODE, SEAL, World, running_world
 
@@ -106,3 +112,46 @@ def test_a_copy_that_fails_the_kiosk_s_check_is_never_handed_out(world: World, t
     assert kiosk.order is not None and kiosk.order.copies == []
     assert client.order(kiosk.order.order_id).state == "voided"
     client.close()
+
+
+def test_a_sealed_refusal_shows_the_municipality_s_words_and_a_lying_center_the_generic_ones() -> None:
+    """A refusal about a person reaches the center as ``refused_by_municipality``; the kiosk opens
+    the reason sealed to it and shows its code and words. A sealed reason that does not open (a
+    center that altered it, or passed on another session's or an unknown signer's) is the
+    generic refusal, never a crash."""
+    municipal = MunicipalKey.generate(CODE)
+    terminal_key = ec.generate_private_key(ec.SECP256R1())
+    client = SimpleNamespace(terminal=SimpleNamespace(terminal_id="T-0001", key=terminal_key))
+    session = KioskSession(client, TrustList([municipal.trusted()]))  # type: ignore[arg-type]
+    session.session_id = "S-1"
+    reason = RefusalReason("no_seal_registered", "印鑑登録がないため…", "No seal is registered…")
+
+    def sealed(key: MunicipalKey = municipal, session_id: str = "S-1") -> str:
+        return b64url_encode(
+            seal_refusal(
+                reason,
+                key=key,
+                session_id=session_id,
+                terminal_id="T-0001",
+                terminal_public_key=terminal_key.public_key(),
+                now=dt.datetime.now(dt.UTC),
+            )
+        )
+
+    def refused(blob: object) -> Refusal:
+        details = {"message_ja": "証明書を取得できません。", "sealed": blob, "order_id": "O-1"}
+        return session.refusal(CenterRefusal(422, "refused_by_municipality", "cannot be issued", details))
+
+    assert refused(sealed()) == Refusal("no_seal_registered", reason.message_en, reason.message_ja)
+    generic = Refusal("refused_by_municipality", "cannot be issued", "証明書を取得できません。")
+    good = sealed()
+    altered = good[:-6] + ("AAAAAA" if not good.endswith("AAAAAA") else "BBBBBB")
+    for lie in (
+        altered,
+        sealed(session_id="S-2"),
+        sealed(key=MunicipalKey.generate(CODE)),
+        "not base64 at all!",
+        None,
+        42,
+    ):
+        assert refused(lie) == generic, lie

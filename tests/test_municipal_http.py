@@ -28,7 +28,8 @@ from center.store.schema_versions import make_engine
 from center.terminals import TerminalCA
 from devtools.card_proofs import Card, Cards
 from devtools.synthetic import Person, Population, generate
-from documents import JST, Binding, TrustedKey, TrustList, b64url_encode, open_sealed
+from documents import JST, Binding, BindingMismatch, TrustedKey, TrustList, b64url_encode, open_sealed
+from documents.refusal import RefusalReason, open_refusal
 
 CODE = "131016"
 
@@ -209,14 +210,42 @@ def test_copies_printed_then_an_order_voided(municipality: Municipality) -> None
     assert bad_void.status_code == 400
 
 
-def test_refusals_carry_a_code_and_words_for_the_kiosk(municipality: Municipality) -> None:
+def sealed_reason(municipality: Municipality, answer: httpx.Response, session_id: str) -> RefusalReason:
+    """What the kiosk opens of a refusal's sealed reason, with its terminal key."""
+    return open_refusal(
+        unb64url(answer.json()["sealed"]),
+        terminal_id="T-0001",
+        terminal_key=municipality.terminal_key,
+        trust=municipality.trust,
+        session_id=session_id,
+        now=dt.datetime.now(dt.UTC),
+    )
+
+
+def test_refusals_about_a_person_are_generic_with_the_reason_sealed_to_the_terminal(
+    municipality: Municipality,
+) -> None:
+    """The center reads one code for every reason about a person; the terminal opens the code and
+    words the kiosk shows."""
     person = municipality.people.no_seal[0]
     answer = municipality.post("/v1/issue", municipality.request("O-4", person=person))
-    assert answer.status_code == 422
-    assert answer.json()["error"] == "no_seal_registered" and "印鑑登録" in answer.json()["message_ja"]
+    assert answer.status_code == 422 and answer.json()["error"] == "refused_by_municipality"
+    assert "印鑑" not in answer.text and "seal" not in answer.json()["message"]
+    reason = sealed_reason(municipality, answer, "S-O-4")
+    assert reason.code == "no_seal_registered" and "印鑑登録" in reason.message_ja
     protected = municipality.people.protected[0]
-    answer = municipality.post("/v1/issue", municipality.request("O-5", person=protected))
-    assert answer.status_code == 422 and answer.json()["error"] == "not_issuable_here"
+    shielded = municipality.post("/v1/issue", municipality.request("O-5", person=protected))
+    assert shielded.status_code == 422
+    assert {k: v for k, v in shielded.json().items() if k != "sealed"} == {
+        k: v for k, v in answer.json().items() if k != "sealed"
+    }  # a protection measure reads as a missing seal does
+    assert sealed_reason(municipality, shielded, "S-O-5").code == "not_issuable_here"
+    with pytest.raises(BindingMismatch):  # bound to its session
+        sealed_reason(municipality, shielded, "S-O-4")
+    too_many = [{"certificate_type": "seal_registration", "copies": 50, "options": {}}]
+    public = municipality.post("/v1/issue", municipality.request("O-4b", items=too_many))
+    assert public.status_code == 422 and public.json()["error"] == "too_many_copies"  # the order's shape
+    assert "sealed" not in public.json()
 
 
 def test_requests_not_from_the_center_or_replayed_are_refused(municipality: Municipality) -> None:

@@ -30,6 +30,7 @@ from center.store.engine import make_engine
 from center.store.schema_versions import make_engine as make_municipal_engine
 from center.store.tables import ledger, order_copies, orders
 from documents import Binding, BindingMismatch, Document
+from documents.refusal import RefusalReason, open_refusal
 from support.books import audited, municipal_copies
 from support.world import CODE, HOUSEHOLD, SEAL, Resident, World, authenticate, opened, running_world
 
@@ -62,6 +63,20 @@ def code_of(
 ) -> str:
     """The verification code the kiosk prints on the copy's pages."""
     return opened(world, copy, terminal, order.order_id, session_id, resident).verification_code
+
+
+def sealed_reason(
+    world: World, terminal: EnrolledTerminal, refusal: CenterRefusal, session_id: str
+) -> RefusalReason:
+    """What the kiosk opens of a refusal's sealed reason (the center relays it unread)."""
+    return open_refusal(
+        unb64url(refusal.details["sealed"]),
+        terminal_id=terminal.terminal_id,
+        terminal_key=terminal.key,
+        trust=world.trust,
+        session_id=session_id,
+        now=dt.datetime.now(dt.UTC),
+    )
 
 
 def verify(client: CenterClient, issue_number: str, code: str) -> dict[str, Any]:
@@ -188,16 +203,20 @@ def test_a_partly_printed_order_is_paid_for_its_whole_copies_and_voids_the_rest(
 
 
 def test_a_refused_order_is_voided_and_refunded(world: World) -> None:
-    _terminal, client = world.terminal("T-0102")
+    terminal, client = world.terminal("T-0102")
     resident = world.resident("no_seal")
     session_id = authenticate(world, client, resident)
     key = secrets.token_hex(8)
     with pytest.raises(CenterRefusal) as refused:
         client.place_order(session_id, key, [SEAL])
-    assert refused.value.status == 422 and refused.value.code == "no_seal_registered"
-    assert "印鑑登録" in refused.value.details["message_ja"]
+    # the center reads one code for every refusal about a person; the reason is sealed to the kiosk
+    assert refused.value.status == 422 and refused.value.code == "refused_by_municipality"
+    assert "印鑑" not in refused.value.details["message_ja"]
+    reason = sealed_reason(world, terminal, refused.value, session_id)
+    assert reason.code == "no_seal_registered" and "印鑑登録" in reason.message_ja
     order_id = refused.value.details["order_id"]
-    assert client.order(order_id).state == "voided" and client.order(order_id).reason == "no_seal_registered"
+    assert client.order(order_id).state == "voided"
+    assert client.order(order_id).reason == "refused_by_municipality"
     again = client.place_order(session_id, key, [SEAL])  # the same key: the same voided order, asked nothing
     assert again.order_id == order_id and again.state == "voided" and not again.copies
     assert client.refunded(order_id).state == "refunded"
@@ -379,17 +398,29 @@ def test_the_offer_shows_the_household_only_to_the_terminal(world: World) -> Non
     no_seal = world.resident("no_seal")
     _other_terminal, other = world.terminal("T-0108")
     other_session = authenticate(world, other, no_seal)
-    assert other.offer(other_session)["certificates"]["seal_registration"] == {
+    no_seal_offer = other.offer(other_session)
+    assert no_seal_offer["certificates"]["seal_registration"] == {
         "fee": 200,
         "max_copies": 10,
         "available": False,
-        "reason": "no_seal_registered",
+        "reason": "refused_by_municipality",  # the center learns no reason about the person
     }
+    sealed = open_offer(
+        unb64url(no_seal_offer["sealed"]),
+        terminal_id=_other_terminal.terminal_id,
+        terminal_key=_other_terminal.key,
+        trust=world.trust,
+        session_id=other_session,
+        holder_certificate=Binding.holder_hash(no_seal.certificate),
+        now=dt.datetime.now(dt.UTC),
+    )
+    assert sealed["reasons"]["seal_registration"] == "no_seal_registered"  # for the kiosk only
     moved_in = world.resident("moved_in_today")
     third_session = authenticate(world, other, moved_in)
     with pytest.raises(CenterRefusal) as refused:
         other.offer(third_session)
-    assert refused.value.status == 422 and refused.value.code == "moved_in_today"
+    assert refused.value.status == 422 and refused.value.code == "refused_by_municipality"
+    assert sealed_reason(world, _other_terminal, refused.value, third_session).code == "moved_in_today"
     client.close()
     other.close()
 

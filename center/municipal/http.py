@@ -6,8 +6,9 @@ Every call but ``/v1/health`` must be signed by a center key the municipality tr
 - ``POST /v1/offer``: what the card's holder can have now (:mod:`center.municipal.offers`): the
   public part and the personal part sealed to the terminal (200), or why not (422).
 - ``POST /v1/issue``: an :class:`~center.municipal.requests.IssueRequest`; answers the sealed
-  copies (200, :class:`~center.bridge_messages.IssueAnswer`), a refusal with its code and words
-  (422), or why the request cannot be served.
+  copies (200, :class:`~center.bridge_messages.IssueAnswer`), a refusal (422: about the person,
+  ``refused_by_municipality`` with the detailed reason ``sealed`` to the terminal; else its code
+  and words), or why the request cannot be served.
 - ``POST /v1/orders/{order_id}/printed`` ``{"issue_numbers": [...]}``: the copies came out.
 - ``POST /v1/orders/{order_id}/void`` ``{"reason": "..."}``: the order is cancelled (廃棄).
 
@@ -43,12 +44,13 @@ from center.municipal.issuer import (
     UntrustedTerminal,
 )
 from center.municipal.offers import OfferRequest, make_offer
-from center.municipal.refusals import Refused
+from center.municipal.refusals import GENERIC_EN, GENERIC_JA, Refused
 from center.municipal.requests import BadIssueRequest, IssueRequest
 from center.municipal.service import MunicipalServer
 from center.web import NO_TELEMETRY
 from center.web_errors import ErrorAnswer, Refusal, Translation, answer_errors
 from documents import b64url_encode
+from documents.refusal import GENERIC_REFUSAL
 
 MAX_BODY = 64 * 1024
 _STATUS = {
@@ -161,7 +163,14 @@ def _malformed(_request: Request, error: BadIssueRequest) -> ErrorAnswer:
 
 
 def _refused(_request: Request, refusal: Refused) -> ErrorAnswer:
-    """The municipality issues nothing: its code, and its words for the kiosk."""
+    """The municipality issues nothing. A reason about the person: the generic code and words
+    (the center's to keep) and the reason sealed to the terminal (``sealed``, base64url); a
+    reason of the settings or the order: its code and words for the kiosk."""
+    if refusal.personal:  # unsealed (no terminal to seal to): the generic refusal alone
+        sealed = None if refusal.sealed is None else b64url_encode(refusal.sealed)
+        return ErrorAnswer(
+            422, GENERIC_REFUSAL, {"message": GENERIC_EN, "message_ja": GENERIC_JA, "sealed": sealed}
+        )
     return ErrorAnswer(
         422, refusal.code.value, {"message": refusal.message_en, "message_ja": refusal.message_ja}
     )

@@ -41,6 +41,7 @@ from center.municipal.holder_proof import (
     prove_holder,
 )
 from center.municipal.records import RecordStore
+from center.municipal.refusals import Refused
 from center.municipal.requests import IssueRequest
 from center.municipal.settings import MunicipalSettings
 from documents import (
@@ -176,16 +177,20 @@ class Issuer:
 
     def issue(self, request: IssueRequest) -> Issued:
         """The copies for ``request`` (the same ones again for the same request); raises
-        :class:`~center.municipal.refusals.Refused` or an :class:`IssuanceError`."""
+        :class:`~center.municipal.refusals.Refused` (its reason sealed to the terminal) or an
+        :class:`IssuanceError`."""
         now = self.clock()
         terminal_key = self.terminal_key(request.terminal_id, request.terminal_certificate, now)
         holder = self.prove_holder(request.holder_proof, request.session_id, request.terminal_id, now)
         try:
-            return self._issue(request, holder, terminal_key, now)
-        except sa.exc.IntegrityError:
-            # the same order id committed meanwhile by another request (PostgreSQL: this one
-            # waited on the key): now it is a retry, or a conflict
-            return self._issue(request, holder, terminal_key, now)
+            try:
+                return self._issue(request, holder, terminal_key, now)
+            except sa.exc.IntegrityError:
+                # the same order id committed meanwhile by another request (PostgreSQL: this one
+                # waited on the key): now it is a retry, or a conflict
+                return self._issue(request, holder, terminal_key, now)
+        except Refused as refused:
+            raise self.sealed(refused, request.session_id, request.terminal_id, terminal_key, now) from None
 
     def prove_holder(
         self, proof: HolderProof, session_id: str, terminal_id: str, now: dt.datetime
@@ -226,6 +231,23 @@ class Issuer:
         if now - known.first_at > PROOF_LIFETIME:
             raise UnprovenHolder("this proof is too old to order with", "proof_expired")
         return holder
+
+    def sealed(
+        self,
+        refused: Refused,
+        session_id: str,
+        terminal_id: str,
+        terminal_key: ec.EllipticCurvePublicKey,
+        now: dt.datetime,
+    ) -> Refused:
+        """``refused`` with its reason sealed to the terminal: the center relays it unread."""
+        return refused.sealed_to(
+            key=self.key,
+            session_id=session_id,
+            terminal_id=terminal_id,
+            terminal_public_key=terminal_key,
+            now=now,
+        )
 
     def _issue(
         self,

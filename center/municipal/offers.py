@@ -1,10 +1,14 @@
 """What a municipality offers one resident right now (交付可能な証明書): asked by the center after
 the card's proof, shown by the kiosk before the resident chooses.
 
-Two parts. The public part (per certificate: fee, copies, whether it can be issued now and why
-not) the center may read and combine with its calendar. The personal part (the household's
-members by name and relationship, the tax years and kinds, the options allowed) is sealed to
-the terminal (:mod:`documents.offer`): the center relays it unread.
+Two parts. The public part (per certificate: fee, copies, whether it can be issued now and, if
+not, a reason the center may read: ``refused_by_municipality`` for every reason about the person,
+the code itself only for one of the settings, :data:`~center.municipal.refusals.PUBLIC`) the
+center may read and combine with its calendar. The personal part (the household's members by
+name and relationship, the tax years and kinds, the options allowed, and the detailed reason a
+certificate cannot be issued, ``reasons``) is sealed to the terminal (:mod:`documents.offer`):
+the center relays it unread. A holder who cannot use the service at all is refused in the same
+way: the generic code, the reason sealed.
 
 Whether a certificate "can be issued" is the issuer's own eligibility, tried with the options a
 resident choosing only for themselves would pick (their own entries, their own register's
@@ -86,7 +90,8 @@ def _trials(
 
 
 def make_offer(issuer: Issuer, request: OfferRequest) -> ResidentOffer:
-    """The offer for the card's holder (raises :class:`Refused` when they cannot use the service)."""
+    """The offer for the card's holder (raises :class:`Refused`, its reason sealed to the
+    terminal, when they cannot use the service)."""
     now = issuer.clock()
     terminal_key = issuer.terminal_key(request.terminal_id, request.terminal_certificate, now)
     proven = issuer.prove_holder(request.holder_proof, request.session_id, request.terminal_id, now)
@@ -94,16 +99,20 @@ def make_offer(issuer: Issuer, request: OfferRequest) -> ResidentOffer:
     with issuer.engine.connect() as connection:
         settings = load_settings(connection)
         records = RecordStore(connection)
-        holder = check_holder(proven.serial, records, settings, now)
+        try:
+            holder = check_holder(proven.serial, records, settings, now)
+        except Refused as refused:
+            raise issuer.sealed(refused, request.session_id, request.terminal_id, terminal_key, now) from None
         certificates: dict[str, Any] = {}
+        reasons: dict[str, str] = {}  # sealed: why not, in detail
         years: list[int] = []
         for kind, offer in settings.offers.items():
-            reason = None
+            reason: Refused | None = None
             for options in _trials(kind, holder, settings, today):
                 try:
                     check_item(IssueItem(kind, options, 1), holder, records, settings, now)
                 except Refused as refused:
-                    reason = reason or refused.code.value
+                    reason = reason or refused
                     continue
                 reason = None
                 if isinstance(options, TaxOptions):
@@ -113,8 +122,10 @@ def make_offer(issuer: Issuer, request: OfferRequest) -> ResidentOffer:
                 "fee": offer.fee,
                 "max_copies": offer.max_copies,
                 "available": reason is None,
-                "reason": reason,
+                "reason": None if reason is None else reason.public_code,
             }
+            if reason is not None:
+                reasons[kind.value] = reason.code.value
         household = records.household(holder.household_id)
     tax = settings.offer(CertificateType.TAX)
     record = settings.offer(CertificateType.RESIDENT_RECORD)
@@ -133,6 +144,7 @@ def make_offer(issuer: Issuer, request: OfferRequest) -> ResidentOffer:
         "tax_years": years,
         "tax_kinds": [] if tax is None else [kind.value for kind in tax.tax_kinds],
         "my_number": record is not None and record.my_number,
+        "reasons": reasons,
     }
     sealed = seal_offer(
         personal,

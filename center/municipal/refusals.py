@@ -1,15 +1,29 @@
 """Why a municipality issues nothing: one stable code per reason, with what a kiosk shows.
 
-The codes travel to the center and the kiosk, and the center keeps them in its audit log. A
-code must therefore never reveal what only the municipality may know: a protection measure
-(支援措置, for victims of domestic violence or stalking) and an issuance stop (交付停止) both answer
-``not_issuable_here``, the same words as any other case the counter must look at, so neither a
-log nor the screen tells anyone that a person is protected.
+Most reasons are about the person (本人の事情): their card, their residence, their age, their
+seal, their taxes, their family register, a protection measure (支援措置, for victims of
+domestic violence or stalking) or an issuance stop (交付停止). The center relays every answer and
+keeps an audit log, so a reason about a person never reaches it: the center sees one code,
+``refused_by_municipality`` (:data:`documents.refusal.GENERIC_REFUSAL`), and the detailed code
+with its words is sealed to the terminal (:meth:`Refused.sealed_to`). Only the reasons that
+depend on the municipality's settings and the order's shape alone (:data:`PUBLIC`: the same
+answer for anyone asking the same) are answered openly. A new code is personal until it is
+listed there.
+
+Within the sealed reason too, a protection measure and an issuance stop both answer
+``not_issuable_here``, in the same words as other cases the counter must look at, so not even the
+screen tells anyone beside the kiosk that a person is protected.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from documents import MunicipalKey
+from documents.refusal import GENERIC_REFUSAL, RefusalReason, seal_refusal
 
 
 class RefusalCode(StrEnum):
@@ -41,6 +55,23 @@ class RefusalCode(StrEnum):
 
 COUNTER_JA = "市区町村の窓口でお尋ねください。"
 COUNTER_EN = "Please ask at your municipal office."
+# what the center reads of a refusal about a person (the kiosk shows the sealed words instead)
+GENERIC_JA = "証明書を取得できません。" + COUNTER_JA
+GENERIC_EN = "The certificate cannot be issued. " + COUNTER_EN
+
+# the reasons that say nothing about the person: the municipality's settings (what it offers,
+# when, how many, which years and kinds) and what the order asked; every other code is personal
+PUBLIC = frozenset(
+    {
+        RefusalCode.NOT_OFFERED,
+        RefusalCode.OUTSIDE_HOURS,
+        RefusalCode.TOO_MANY_COPIES,
+        RefusalCode.BAD_OPTIONS,
+        RefusalCode.MY_NUMBER_NOT_OFFERED,
+        RefusalCode.TAX_YEAR_NOT_OFFERED,
+        RefusalCode.TAX_KIND_NOT_OFFERED,
+    }
+)
 
 _MESSAGES: dict[RefusalCode, tuple[str, str]] = {
     RefusalCode.NOT_LINKED: (
@@ -161,11 +192,47 @@ _TO_THE_COUNTER = {
 
 
 class Refused(Exception):
-    """Nothing is issued for this reason (a stable ``code``, words for the kiosk)."""
+    """Nothing is issued for this reason (a stable ``code``, words for the kiosk). ``sealed``: the
+    reason sealed to the requesting terminal, once :meth:`sealed_to` made it."""
 
-    def __init__(self, code: RefusalCode) -> None:
+    def __init__(self, code: RefusalCode, *, sealed: bytes | None = None) -> None:
         super().__init__(code)
         self.code = code
+        self.sealed = sealed
+
+    @property
+    def personal(self) -> bool:
+        """About the person (the center must not learn it), not about settings or the order."""
+        return self.code not in PUBLIC
+
+    @property
+    def public_code(self) -> str:
+        """The code the center may read: the generic one for a reason about the person."""
+        return GENERIC_REFUSAL if self.personal else self.code.value
+
+    @property
+    def reason(self) -> RefusalReason:
+        return RefusalReason(self.code.value, self.message_ja, self.message_en)
+
+    def sealed_to(
+        self,
+        *,
+        key: MunicipalKey,
+        session_id: str,
+        terminal_id: str,
+        terminal_public_key: ec.EllipticCurvePublicKey,
+        now: dt.datetime,
+    ) -> Refused:
+        """The same refusal with its reason signed and sealed to the session's terminal."""
+        sealed = seal_refusal(
+            self.reason,
+            key=key,
+            session_id=session_id,
+            terminal_id=terminal_id,
+            terminal_public_key=terminal_public_key,
+            now=now,
+        )
+        return Refused(self.code, sealed=sealed)
 
     @property
     def message_ja(self) -> str:

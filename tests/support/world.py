@@ -50,6 +50,11 @@ class Resident:
     def sign(self, message: bytes) -> bytes:
         return self.key.sign(message, padding.PKCS1v15(), hashes.SHA256())
 
+    @property
+    def serial(self) -> int:
+        """The card certificate's serial (what the municipality maps to the resident)."""
+        return x509.load_der_x509_certificate(self.certificate).serial_number
+
 
 @dataclass
 class World:
@@ -59,15 +64,20 @@ class World:
     keys: list[rsa.RSAPrivateKey]
     used: set[int]
 
-    def resident(self, pool: str = "ordinary") -> Resident:
-        """A resident of the pool not used yet, with a card of their own (linked in the town)."""
+    def resident(self, pool: str = "ordinary", *, canary: bool = False) -> Resident:
+        """A resident of the pool not used yet, with a card of their own (linked in the town).
+        ``canary``: a card whose serial is distinctive to search for (ten decimal digits from
+        2,000,000,000 up, eight hex digits: no timestamp, count or id of the stack looks like it)."""
         person = next(p for p in getattr(self.town.people, pool) if p.resident_id not in self.used)
         self.used.add(person.resident_id)
         key = self.keys[next(_keys) % len(self.keys)]
         with self.stack.authority() as authority:
-            certificate = authority.issue_user_auth(
-                key.public_key(), birth_date=dt.date(1980, 4, 1), municipality=CODE
-            )
+            while True:
+                certificate = authority.issue_user_auth(
+                    key.public_key(), birth_date=dt.date(1980, 4, 1), municipality=CODE
+                )
+                if not canary or certificate.serial_number >= 2_000_000_000:
+                    break
         self.town.link_card(certificate.serial_number, person.resident_id)
         return Resident(
             person.resident_id,

@@ -1,0 +1,180 @@
+"""A municipality's signed statement to one terminal's session, sealed so the center relays it
+unread (封緘された通知): the offer's personal part (:mod:`documents.offer`) and the detailed reason
+of a refusal (:mod:`documents.refusal`) travel this way.
+
+The scheme is the copies' (:mod:`documents.sealing`): the statement is signed with the
+municipality's Ed25519 key and sealed with ECIES to the terminal's P-256 key (ephemeral ECDH,
+HKDF-SHA256, AES-256-GCM). Each kind of statement is a :class:`SealedForm`: its envelope's format,
+its key-derivation label, its signature's context, and the name of the statement inside.
+
+Envelope (canonical JSON): ``format``, ``recipient``, ``ephemeral``, ``nonce``, ``ciphertext``;
+associated data: the first three. Inside: ``{<name>: {"format", "municipality", "session_id",
+"terminal_id", …binding fields, "issued_at", "content"}, "key_id", "signature"}``, the signature
+over the form's context + the canonical statement. Opening checks the envelope, the recipient,
+decryption, the signer (a trusted key of the statement's municipality, valid now), the signature,
+every binding field against the kiosk's own session, and freshness, each failure a typed
+:class:`~documents.errors.DocumentError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from documents.basics import b64url_decode, b64url_encode
+from documents.canonical import canonical_json, parse_json
+from documents.errors import (
+    BadSignature,
+    BindingMismatch,
+    MalformedDocument,
+    NotForThisTerminal,
+    UndecryptableDocument,
+    UntrustedSigner,
+)
+from documents.keys import MunicipalKey, TrustedKey
+from documents.sealing import _aead_key, _point
+
+_HEADER = ("format", "recipient", "ephemeral")
+_ENVELOPE = frozenset((*_HEADER, "nonce", "ciphertext"))
+_ALWAYS = ("format", "municipality", "session_id", "terminal_id", "issued_at", "content")
+
+
+@dataclass(frozen=True)
+class SealedForm:
+    """One kind of sealed statement: ``name`` inside the envelope, the fields it is bound to
+    besides the session and terminal, and how long it stays fresh."""
+
+    name: str
+    format: str
+    info: bytes  # HKDF info prefix, followed by the terminal id
+    signature_context: bytes
+    bound_to: tuple[str, ...]  # binding fields besides session_id and terminal_id
+    lifetime: dt.timedelta
+    max_bytes: int
+
+    @property
+    def fields(self) -> frozenset[str]:
+        return frozenset((*_ALWAYS, *self.bound_to))
+
+
+def seal_statement(
+    form: SealedForm,
+    content: Mapping[str, Any],
+    *,
+    key: MunicipalKey,
+    session_id: str,
+    terminal_id: str,
+    bindings: Mapping[str, str],
+    terminal_public_key: ec.EllipticCurvePublicKey,
+    now: dt.datetime,
+) -> bytes:
+    """``content``, signed by the municipality and sealed to the terminal, bound to the session,
+    the terminal and ``bindings`` (exactly the form's other binding fields)."""
+    if set(bindings) != set(form.bound_to):
+        raise ValueError(f"a {form.name} is bound to {sorted(form.bound_to)}")
+    statement = {
+        "format": form.format,
+        "municipality": key.municipality,
+        "session_id": session_id,
+        "terminal_id": terminal_id,
+        **bindings,
+        "issued_at": now.astimezone(dt.UTC).isoformat(),
+        "content": dict(content),
+    }
+    inner = canonical_json(
+        {
+            form.name: statement,
+            "key_id": key.key_id,
+            "signature": b64url_encode(
+                key.private_key.sign(form.signature_context + canonical_json(statement))
+            ),
+        }
+    )
+    ephemeral = ec.generate_private_key(ec.SECP256R1())
+    ephemeral_point, recipient_point = _point(ephemeral.public_key()), _point(terminal_public_key)
+    shared = ephemeral.exchange(ec.ECDH(), terminal_public_key)
+    aead = _aead_key(shared, ephemeral_point, recipient_point, terminal_id, form.info)
+    header = {"format": form.format, "recipient": terminal_id, "ephemeral": b64url_encode(ephemeral_point)}
+    nonce = secrets.token_bytes(12)
+    ciphertext = AESGCM(aead).encrypt(nonce, inner, canonical_json(header))
+    sealed = canonical_json(
+        {**header, "nonce": b64url_encode(nonce), "ciphertext": b64url_encode(ciphertext)}
+    )
+    if len(sealed) > form.max_bytes:
+        raise MalformedDocument(f"the sealed {form.name} would be too large")
+    return sealed
+
+
+def open_statement(
+    form: SealedForm,
+    sealed: bytes,
+    *,
+    terminal_id: str,
+    terminal_key: ec.EllipticCurvePrivateKey,
+    trust: Mapping[str, TrustedKey],
+    session_id: str,
+    bindings: Mapping[str, str],
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The statement's content, if it is for this terminal, session and ``bindings``, signed by a
+    trusted key of its municipality and fresh; else a :class:`~documents.errors.DocumentError`."""
+    if set(bindings) != set(form.bound_to):
+        raise ValueError(f"a {form.name} is bound to {sorted(form.bound_to)}")
+    envelope = parse_json(sealed, form.max_bytes, canonical=True)
+    if (
+        type(envelope) is not dict
+        or envelope.keys() != _ENVELOPE
+        or envelope.get("format") != form.format
+        or not all(type(envelope[name]) is str for name in _ENVELOPE)
+    ):
+        raise MalformedDocument(f"a sealed {form.name} is an object with exactly {sorted(_ENVELOPE)}")
+    if envelope["recipient"] != terminal_id:
+        raise NotForThisTerminal(f"the {form.name} is sealed to another terminal")
+    try:
+        ephemeral_point = b64url_decode(envelope["ephemeral"])
+        ephemeral = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), ephemeral_point)
+        nonce, ciphertext = b64url_decode(envelope["nonce"]), b64url_decode(envelope["ciphertext"])
+        shared = terminal_key.exchange(ec.ECDH(), ephemeral)
+        aead = _aead_key(shared, ephemeral_point, _point(terminal_key.public_key()), terminal_id, form.info)
+        inner = AESGCM(aead).decrypt(
+            nonce, ciphertext, canonical_json({name: envelope[name] for name in _HEADER})
+        )
+    except (InvalidTag, ValueError):
+        raise UndecryptableDocument(f"the {form.name} does not decrypt with this terminal's key") from None
+    value = parse_json(inner, form.max_bytes, canonical=True)
+    if (
+        type(value) is not dict
+        or value.keys() != {form.name, "key_id", "signature"}
+        or type(value[form.name]) is not dict
+        or value[form.name].keys() != form.fields
+    ):
+        raise MalformedDocument(f"the sealed {form.name}'s content is not a {form.name}")
+    statement = value[form.name]
+    trusted = trust.get(value["key_id"]) if type(value["key_id"]) is str else None
+    if trusted is None or trusted.municipality != statement["municipality"] or not trusted.valid_at(now):
+        raise UntrustedSigner(f"the {form.name}'s signer is not a trusted key of its municipality")
+    try:
+        signature = b64url_decode(value["signature"])
+        trusted.public_key.verify(signature, form.signature_context + canonical_json(statement))
+    except (InvalidSignature, ValueError, TypeError):
+        raise BadSignature(f"the municipality's signature on the {form.name} does not verify") from None
+    for name, wanted in (("terminal_id", terminal_id), ("session_id", session_id), *bindings.items()):
+        found = statement[name]
+        if type(found) is not str or not hmac.compare_digest(found.encode(), wanted.encode()):
+            raise BindingMismatch(name)
+    try:
+        issued = dt.datetime.fromisoformat(statement["issued_at"])
+    except (TypeError, ValueError):
+        raise MalformedDocument("issued_at is not a time") from None
+    if issued.tzinfo is None or not dt.timedelta(minutes=-2) <= now - issued <= form.lifetime:
+        raise MalformedDocument(f"the {form.name} is not fresh")
+    content: dict[str, Any] = statement["content"] if type(statement["content"]) is dict else {}
+    return content
