@@ -2,10 +2,11 @@
 
 While an order can still change (requested or issued) the center may have to ask the municipality
 again with the very same request, so it keeps that request whole: the card's proof (its
-certificate, its signature, the authority's revocation answer), the terminal's certificate. Once the order is final (settled
-or refunded, :data:`center.order_states.FINAL`) nothing asks again, so the request is cut down in
-the same statement that makes the order final: what was ordered (the certificate types and
-copies), never who for, nor the options that name household members or tax years. The card's
+certificate, its signature, the authority's revocation answer), the terminal's certificate.
+Once the order is final (settled or refunded, :data:`center.order_states.FINAL`) nothing asks
+again, so the request is cut down in the same statement that makes the order final: what was
+ordered (the certificate types and copies), never who for, nor the options that name household
+members or tax years. The card's
 session forgets its holder on its own clock (:func:`center.orders.forget_holders`, ten minutes
 after the card's proof); the audit log only ever had the serial's keyed hash (``subject``).
 
