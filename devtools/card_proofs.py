@@ -8,7 +8,6 @@ checks a real proof."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from center.municipal import schema
 from center.municipal.holder_proof import HolderProof
 from center.protocol import resident_binding
 from devtools.authority import card_key, open_test_authority
+from documents import Binding
 
 
 @dataclass
@@ -41,7 +41,7 @@ class Card:
     @property
     def holder_hash(self) -> str:
         """What copies for this card's holder are bound to."""
-        return hashlib.sha256(self.der).hexdigest()
+        return Binding.holder_hash(self.der)
 
 
 @dataclass

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import itertools
 import threading
 from collections.abc import Iterator
@@ -129,7 +128,7 @@ class Town:
 
 def holder_of(request: IssueRequest) -> str:
     """What the copies of ``request`` are bound to: the hash of the card's certificate it proves."""
-    return hashlib.sha256(request.holder_proof.certificate).hexdigest()
+    return Binding.holder_hash(request.holder_proof.certificate)
 
 
 def _terminal(ca: TerminalCA, terminal_id: str) -> Terminal:

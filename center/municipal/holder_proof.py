@@ -38,7 +38,7 @@ from center.jpki_verify import (
 )
 from center.municipal.strict import StrictObject
 from center.protocol import resident_binding
-from documents import b64url_encode
+from documents import Binding, b64url_encode
 
 PROOF_LIFETIME = dt.timedelta(minutes=10)  # the center's order window after the card's proof
 MAX_SIGNATURE = 512  # bytes: an RSA-4096 signature
@@ -130,7 +130,7 @@ def prove_holder(
         raise HolderNotProven("certificate_revoked", "the authority does not call the certificate good")
     return ProvenHolder(
         verified.serial,
-        hashlib.sha256(proof.certificate).hexdigest(),
+        Binding.holder_hash(proof.certificate),
         proof.digest,
         verified.certificate.not_valid_after_utc,
     )

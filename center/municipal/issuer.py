@@ -99,6 +99,7 @@ class OrderVoided(IssuanceError):
     code = "order_voided"
 
 
+PURGE_PROOFS_EVERY = dt.timedelta(hours=1)  # how often proofs whose certificate has ended are dropped
 VOIDED_UNISSUED = "voided"  # an order id's request hash when its void came before any request
 
 
@@ -174,6 +175,7 @@ class Issuer:
         self.terminal_cas = list(terminal_cas)
         self.jpki_anchors = list(jpki_anchors)
         self.clock = clock
+        self._proofs_purged_at: dt.datetime | None = None  # proofs past their certificate: now and then
 
     def issue(self, request: IssueRequest) -> Issued:
         """The copies for ``request`` (the same ones again for the same request); raises
@@ -208,8 +210,10 @@ class Issuer:
         with self.engine.connect() as connection:
             connection.execution_options(sqlite_immediate=True)
             with connection.begin():
-                # remembered until its certificate ends: after that the proof fails on its own
-                connection.execute(schema.accepted_proofs.delete().where(accepted.kept_until < now))
+                if self._proofs_purged_at is None or now - self._proofs_purged_at > PURGE_PROOFS_EVERY:
+                    # remembered until its certificate ends: after that the proof fails on its own
+                    connection.execute(schema.accepted_proofs.delete().where(accepted.kept_until < now))
+                    self._proofs_purged_at = now
                 known = connection.execute(
                     sa.select(accepted.session_id, accepted.terminal_id, accepted.first_at).where(
                         accepted.proof == holder.proof
