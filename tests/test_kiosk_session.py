@@ -29,11 +29,11 @@ from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.inprocess import InProcessConnection, InProcessReader
 from kiosk.devices.stand_ins import StandInMaintenance
 from kiosk.ports import ReminderKind
-from kiosk.workflow.steps import TRANSITIONS, Outcome, Step
+from kiosk.workflow.steps import NO_CANCEL, TRANSITIONS, Outcome, Step
 from support import books
 from support.canaries import holds
 from support.center_audit import alarms_audited
-from support.kiosk_driver import STAFF_CODE, Card, Kiosk, kiosk, new_card
+from support.kiosk_driver import STAFF_CODE, USUAL_PATH, Card, Kiosk, kiosk, new_card
 from support.world import World, running_world
 
 TAKEN: set[tuple[Step, Outcome]] = set()  # every transition any test of this module took
@@ -349,18 +349,8 @@ def test_an_order_refused_at_payment_returns_the_coins_and_reports_the_refund(
     assert refused == [Outcome.REFUSED]
 
 
-CANCELLABLE = [
-    Step.LANGUAGE,
-    Step.PLACE_CARD,
-    Step.WHOSE,
-    Step.PIN,
-    Step.TAKE_CARD,
-    Step.CERTIFICATE_TYPE,
-    Step.OPTIONS,
-    Step.COPIES,
-    Step.CONFIRM,
-    Step.PAYMENT,
-]
+# the usual path's steps a resident can cancel (not the start screen, not while paper is out)
+CANCELLABLE = [step for step in USUAL_PATH if step not in (Step.IDLE, Step.DONE, *NO_CANCEL)]
 
 
 @pytest.mark.parametrize("step", CANCELLABLE, ids=[s.value for s in CANCELLABLE])

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from devtools.kiosk import screenshots
 from devtools.kiosk.residents import card_for, lock_pin
 from devtools.kiosk.xvfb import virtual_display
 from kiosk.config import KioskConfig
@@ -77,30 +78,9 @@ def rehearse(
     home: Path,
     *more: str,
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DISPLAY": display, "HOME": str(home)}
-    env.pop("KIVY_HOME", None)
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "devtools.kiosk.rehearsal",
-            "--config",
-            str(config),
-            "--card",
-            str(card),
-            "--scenario",
-            scenario,
-            "--language",
-            language,
-            "--screenshots",
-            str(pictures),
-            *more,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=110,
-        check=False,
+    """The rehearsal of ``make screenshots``, in a home of the test's own."""
+    return screenshots.rehearse(
+        config, card, scenario, language, pictures, display, *more, home=home, timeout=110
     )
 
 

@@ -24,8 +24,23 @@ LANGUAGES = ("ja", "en")
 
 
 def rehearse(
-    config: Path, card: Path, scenario: str, language: str, out: Path, display: str
+    config: Path,
+    card: Path,
+    scenario: str,
+    language: str,
+    out: Path,
+    display: str,
+    *more: str,
+    home: Path | None = None,
+    timeout: float = 300,
 ) -> subprocess.CompletedProcess[str]:
+    """The kiosk app playing ``scenario`` on ``display`` in a process of its own, its screens saved
+    in ``out`` (``more``: further arguments of the rehearsal; ``home``: its home directory, with
+    no Kivy home of ours)."""
+    env = {**os.environ, "DISPLAY": display}
+    if home is not None:
+        env["HOME"] = str(home)
+        env.pop("KIVY_HOME", None)
     return subprocess.run(
         [
             sys.executable,
@@ -41,12 +56,13 @@ def rehearse(
             language,
             "--screenshots",
             str(out),
+            *more,
         ],
-        env={**os.environ, "DISPLAY": display},
+        env=env,
         capture_output=True,
         text=True,
         check=False,
-        timeout=300,
+        timeout=timeout,
     )
 
 
