@@ -89,9 +89,11 @@ class OrderJournal:
         self.clear()
 
     def escalations(self) -> list[Escalation]:
-        """The refused reports the staff have not cleared yet, oldest first."""
+        """The refused reports the staff have not cleared yet, oldest first. A line that cannot
+        be read (a torn write) is listed as ``unreadable``: staff still see that something is
+        there to settle."""
         try:
-            lines = self.escalations_path.read_text(encoding="ascii").splitlines()
+            lines = self.escalations_path.read_bytes().decode("ascii", errors="replace").splitlines()
         except FileNotFoundError:
             return []
         found = []
@@ -102,7 +104,8 @@ class OrderJournal:
                     Escalation(str(data["order_id"]), str(data["stage"]), str(data["code"]), int(data["fee"]))
                 )
             except (ValueError, KeyError, TypeError):
-                log.warning("an escalated order report is unreadable; kept")
+                log.warning("an escalated order report is unreadable")
+                found.append(Escalation("?", "?", "unreadable"))
         return found
 
     def clear_escalations(self) -> int:
