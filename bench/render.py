@@ -38,11 +38,11 @@ from reportlab.pdfbase.ttfonts import TTFont  # type: ignore[import-untyped]
 from reportlab.pdfgen import canvas  # type: ignore[import-untyped]
 
 from documents import Document, OpenedDocument, TrustList, b64url_decode, b64url_encode
+from printing.page_content import page_contents
 from printing.payload import PagePayload
 from printing.render import render_document
 from printing.render.background import background
 from printing.render.fonts import Face, font_path
-from printing.render.layouts import LAYOUTS
 from printing.render.page import PageFacts, draw_page
 from printing.render.sheet import A4, BLACK, MM_PER_INCH, WHITE, Box, Sheet
 
@@ -163,24 +163,25 @@ def pdf_route(opened: OpenedDocument, dpi: int, folder: Path, with_background: b
     document = opened.document
     path = folder / "copy.pdf"
     pdf = canvas.Canvas(str(path), pagesize=(A4[0] * POINTS_PER_MM, A4[1] * POINTS_PER_MM), pageCompression=1)
-    bodies = LAYOUTS[document.certificate_type](document.content)
+    contents = page_contents(document.certificate_type, document.content)
     ground = ImageReader(background(dpi)) if with_background else None
-    for page, body in enumerate(bodies, start=1):
+    for page, content in enumerate(contents, start=1):
         if ground is not None:
             pdf.drawImage(ground, 0, 0, A4[0] * POINTS_PER_MM, A4[1] * POINTS_PER_MM)
         facts = PageFacts(
-            document.content,
+            document.certificate_type,
+            content,
             page,
             document.pages,
             document.issue_number.page(page, document.pages),
             opened.verification_code,
             PagePayload.of(opened, page).encode(),
         )
-        draw_page(PdfSheet(pdf, dpi), facts, body)
+        draw_page(PdfSheet(pdf, dpi), facts)
         pdf.showPage()
     pdf.save()
     subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", str(path), str(folder / "page")], check=True)
-    return len(bodies)
+    return len(contents)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,6 @@ from printing.payload import PagePayload
 from printing.render import RenderRefused, UnrenderableDocument, render_document
 from printing.render.background import CELL, background, latent_mask, page_size, unit
 from printing.render.dates import wareki, wareki_of
-from printing.render.layouts import attachment, register, resident
 from printing.render.microtext import BAND
 from printing.render.page import FRAME
 
@@ -152,12 +151,6 @@ def test_the_specimens_cover_every_type_and_option_shape(town: Specimens) -> Non
     multi = [name for name, opened in town.copies.items() if opened.document.pages > 1]
     assert {"resident_record_multi_page", "family_register_full", "attachment"} <= set(multi)
     assert "domicile" in bodies["attachment"] and "domicile" not in bodies["attachment_plain"]
-
-
-def test_the_layouts_put_as_many_entries_on_a_page_as_the_municipality_counts() -> None:
-    assert resident.PERSONS_PER_PAGE == certificates.PERSONS_PER_PAGE
-    assert register.REGISTER_MEMBERS_PER_PAGE == certificates.REGISTER_MEMBERS_PER_PAGE
-    assert attachment.ADDRESS_LINES_PER_PAGE == certificates.ADDRESS_LINES_PER_PAGE
 
 
 def test_register_event_dates_are_printed_in_the_era_calendar_or_as_they_are() -> None:

@@ -7,12 +7,14 @@ the mayor certifies the copy) and ``body``, whose shape depends on the certifica
 options ask for is printed: no head of household, relationship, domicile or My Number unless
 chosen (and, for My Number, allowed); never the resident record code, removed persons or history
 (the real rules). Dates are printed in the Japanese era calendar with full-width digits.
+
+The number of pages is that of :func:`printing.page_content.page_contents`, the split into pages
+the renderer draws from (and the unit each page's code will sign): it is decided there, once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Any
 
 from center.municipal.eligibility import Eligible
@@ -27,6 +29,7 @@ from center.municipal.requests import (
 from center.municipal.settings import MunicipalSettings, TaxKind
 from documents import CertificateType
 from documents.wareki import wareki
+from printing.page_content import page_contents
 
 TITLES = {
     CertificateType.RESIDENT_RECORD: "住民票の写し",
@@ -43,9 +46,6 @@ TAX_TITLES = {
 REGISTER_TITLES = {RegisterScope.FULL: "戸籍全部事項証明書", RegisterScope.INDIVIDUAL: "戸籍個人事項証明書"}
 SEAL_WORDING = "この写しは、登録されている印影と相違ないことを証明する。"
 TAX_WORDING = "上記のとおり相違ないことを証明する。"
-PERSONS_PER_PAGE = 4  # resident-register entries on one A4 page
-REGISTER_MEMBERS_PER_PAGE = 3
-ADDRESS_LINES_PER_PAGE = 12
 
 
 def wareki_year(year: int) -> str:
@@ -65,24 +65,18 @@ def content(eligible: Eligible, settings: MunicipalSettings, today: dt.date) -> 
     if kind in (CertificateType.RESIDENT_RECORD, CertificateType.RESIDENT_RECORD_ENTRIES):
         assert isinstance(options, ResidentRecordOptions)
         title, wording, body = _resident_record(eligible, options)
-        pages = math.ceil(len(eligible.subjects) / PERSONS_PER_PAGE)
     elif kind is CertificateType.SEAL_REGISTRATION:
         title, wording, body = TITLES[kind], SEAL_WORDING, _seal(eligible)
-        pages = 1
     elif kind is CertificateType.TAX:
         assert isinstance(options, TaxOptions)
         title, wording, body = TAX_TITLES[options.kind], TAX_WORDING, _tax(eligible, options)
-        pages = 1
     elif kind is CertificateType.FAMILY_REGISTER:
         assert isinstance(options, RegisterOptions)
         title, wording, body = _register(eligible, options)
-        pages = math.ceil(max(1, len(body["members"])) / REGISTER_MEMBERS_PER_PAGE)
     else:
         assert isinstance(options, AttachmentOptions)
         title, wording = TITLES[kind], "この写しは、戸籍の附票の原本と相違ないことを証明する。"
         body = _attachment(eligible, options)
-        lines = sum(len(member["addresses"]) for member in body["members"])
-        pages = math.ceil(max(1, lines) / ADDRESS_LINES_PER_PAGE)
     frame = {
         "title": title,
         "municipality": {
@@ -95,7 +89,7 @@ def content(eligible: Eligible, settings: MunicipalSettings, today: dt.date) -> 
         "certification": wording,
         "body": body,
     }
-    return frame, pages
+    return frame, len(page_contents(kind.value, frame))
 
 
 def printed_items(eligible: Eligible) -> dict[str, Any]:

@@ -4,10 +4,11 @@ microtext frame and, on every page, a QR code with the page's signed payload and
 verification code. Pillow draws, segno makes the QR code; see ``docs/printing.md``.
 
 The printer calls :func:`render_document`; it checks the document again and draws nothing for a
-document that fails (:class:`RenderRefused`).
+document that fails (:class:`RenderRefused`). :func:`render_page` draws one page from what it
+carries alone (:mod:`printing.page_content`).
 """
 
-from printing.render.document import DEFAULT_DPI, check_again, render_document
+from printing.render.document import DEFAULT_DPI, check_again, render_document, render_page
 from printing.render.errors import FontMissing, RenderError, RenderRefused, UnrenderableDocument
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "UnrenderableDocument",
     "check_again",
     "render_document",
+    "render_page",
 ]

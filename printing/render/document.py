@@ -2,10 +2,13 @@
 
 :func:`render_document` checks the document again before drawing anything (defence in depth: the
 kiosk checked it when it opened it, the printer checks it once more with the trust list and the
-order's binding it was given), then draws each page on the copy-evident background with the
-certificate type's layout, the frame, the microtext and the verification block. The same
-document at the same resolution with the same fonts gives the same pixels: no randomness, no
-clock, no order that depends on a dictionary's history.
+order's binding it was given), splits its content into what each page carries
+(:func:`printing.page_content.page_contents`), then draws each page from its own content alone
+with :func:`render_page`: on the copy-evident background, the certificate type's layout, the
+frame, the microtext and the verification block. :func:`render_page` is also how a page is shown
+as issued from what it carries (a verifier's view). The same document at the same resolution
+with the same fonts gives the same pixels: no randomness, no clock, no order that depends on a
+dictionary's history.
 """
 
 from __future__ import annotations
@@ -13,15 +16,16 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 from collections.abc import Mapping
+from typing import Any
 
 from PIL import Image
 
 from documents import Binding, DocumentError, OpenedDocument, TrustedKey
 from documents.sealing import BINDING_FIELDS
+from printing.page_content import UnfitContent, check_page_content, page_contents
 from printing.payload import PagePayload
 from printing.render.background import background
 from printing.render.errors import RenderRefused, UnrenderableDocument
-from printing.render.layouts import LAYOUTS, PageBody
 from printing.render.page import PageFacts, draw_page
 from printing.render.sheet import Sheet
 
@@ -47,29 +51,64 @@ def render_document(
     the content does not fit its layout; :class:`FontMissing` without the IPAex fonts;
     ``ValueError`` for a resolution outside 150-1200 dpi.
     """
-    if type(dpi) is not int or not MIN_DPI <= dpi <= MAX_DPI:
-        raise ValueError(f"the resolution must be {MIN_DPI}-{MAX_DPI} dpi")
+    _check_dpi(dpi)
     check_again(opened, trust=trust, expected=expected, now=now)
     document = opened.document
-    bodies = _bodies(opened)
-    base = background(dpi)
-    images = []
-    for page, body in enumerate(bodies, start=1):
-        facts = PageFacts(
-            document.content,
-            page,
-            document.pages,
-            document.issue_number.page(page, document.pages),
-            opened.verification_code,
-            PagePayload.of(opened, page).encode(),
+    contents = _page_contents(opened)
+    return [
+        render_page(
+            content,
+            certificate_type=document.certificate_type,
+            page=page,
+            pages=document.pages,
+            page_number=document.issue_number.page(page, document.pages),
+            verification_code=opened.verification_code,
+            payload=PagePayload.of(opened, page).encode(),
+            dpi=dpi,
         )
-        sheet = Sheet(base, dpi)
-        try:
-            draw_page(sheet, facts, body)
-        except _CONTENT_ERRORS as error:
-            raise _unfit(error) from None
-        images.append(sheet.image)
-    return images
+        for page, content in enumerate(contents, start=1)
+    ]
+
+
+def render_page(
+    page_content: Mapping[str, Any],
+    *,
+    certificate_type: str,
+    page: int,
+    pages: int,
+    page_number: str,
+    verification_code: str,
+    payload: str,
+    dpi: int = DEFAULT_DPI,
+) -> Image.Image:
+    """Page ``page`` of ``pages`` drawn from what it carries alone, an A4 greyscale image.
+
+    ``page_content`` is that page's dict of :func:`printing.page_content.page_contents` (the
+    certification and the mayor on the last page only); ``page_number`` the page's issue number
+    (交付番号, ``IssueNumber.page``), ``verification_code`` the copy's 検証コード and ``payload``
+    the text of the page's QR code, as printed in its verification block. Nothing here checks a
+    signature: the caller has (:func:`render_document`, or a verifier with the page's code).
+
+    Raises :class:`UnrenderableDocument` when ``page_content`` is not exactly one page of
+    ``certificate_type`` (a missing or unknown field, more entries than a page holds, the
+    certification on another page than the last) or the page is not one of ``pages``;
+    :class:`FontMissing` without the IPAex fonts; ``ValueError`` for a resolution outside
+    150-1200 dpi.
+    """
+    _check_dpi(dpi)
+    if type(page) is not int or type(pages) is not int or not 1 <= page <= pages:
+        raise UnrenderableDocument("the page is not one of the copy's pages")
+    try:
+        check_page_content(certificate_type, page_content, last=page == pages)
+    except UnfitContent as error:
+        raise UnrenderableDocument(f"the content does not fit its layout: {error.message}") from None
+    facts = PageFacts(certificate_type, page_content, page, pages, page_number, verification_code, payload)
+    sheet = Sheet(background(dpi), dpi)
+    try:
+        draw_page(sheet, facts)
+    except _CONTENT_ERRORS as error:
+        raise _unfit(error) from None
+    return sheet.image
 
 
 def check_again(
@@ -90,20 +129,22 @@ def check_again(
             raise RenderRefused("binding_mismatch", f"the document's {name} is not this order's", field=name)
 
 
-def _bodies(opened: OpenedDocument) -> list[PageBody]:
+def _check_dpi(dpi: int) -> None:
+    if type(dpi) is not int or not MIN_DPI <= dpi <= MAX_DPI:
+        raise ValueError(f"the resolution must be {MIN_DPI}-{MAX_DPI} dpi")
+
+
+def _page_contents(opened: OpenedDocument) -> list[dict[str, Any]]:
     document = opened.document
-    layout = LAYOUTS.get(document.certificate_type)
-    if layout is None:
-        raise UnrenderableDocument("no layout for this certificate type")
     try:
-        bodies = layout(document.content)
-    except _CONTENT_ERRORS as error:
-        raise _unfit(error) from None
-    if len(bodies) != document.pages:
+        contents = page_contents(document.certificate_type, document.content)
+    except UnfitContent as error:
+        raise UnrenderableDocument(f"the content does not fit its layout: {error.message}") from None
+    if len(contents) != document.pages:
         raise UnrenderableDocument(
-            f"the layout makes {len(bodies)} page(s), the document says {document.pages}"
+            f"the layout makes {len(contents)} page(s), the document says {document.pages}"
         )
-    return bodies
+    return contents
 
 
 def _unfit(error: Exception) -> UnrenderableDocument:

@@ -10,7 +10,8 @@
 
 Every page carries the header, the title, the microtext frame and the verification block; the
 certification, with the date, the mayor's name and the electronic official seal (電子公印), is
-on the last page, and earlier pages say that the next one follows (次頁に続く).
+on the last page, and earlier pages say that the next one follows (次頁に続く). A page is drawn
+from its own content (:mod:`printing.page_content`), never from the whole copy's.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from printing.render.fonts import Face
-from printing.render.layouts import PageBody
+from printing.render.layouts import LAYOUTS
 from printing.render.microtext import draw_microtext_frame
 from printing.render.seals import OFFICIAL_SEAL, draw_official_seal, official_seal_text
 from printing.render.sheet import Box, Sheet
@@ -36,9 +37,10 @@ VERIFICATION = Box(14.0, 259.0, 182.0, 25.0)
 
 @dataclass(frozen=True)
 class PageFacts:
-    """What one page prints besides its body."""
+    """What one page prints: its content and the facts of its verification block."""
 
-    content: Mapping[str, Any]
+    certificate_type: str
+    content: Mapping[str, Any]  # the page's own (printing.page_content), not the whole copy's
     page: int
     pages: int
     page_number: str  # 交付番号 of the page (IssueNumber.page)
@@ -54,8 +56,10 @@ class PageFacts:
         return f"{self.page} / {self.pages}"
 
 
-def draw_page(sheet: Sheet, facts: PageFacts, body: PageBody) -> None:
-    """One whole page on ``sheet`` (already holding the background)."""
+def draw_page(sheet: Sheet, facts: PageFacts) -> None:
+    """One whole page on ``sheet`` (already holding the background), with its certificate type's
+    layout (``KeyError`` for a type without one)."""
+    layout = LAYOUTS[facts.certificate_type]
     municipality = facts.content["municipality"]
     draw_microtext_frame(sheet, FRAME, f"{municipality['name']}{facts.page_number}")
     sheet.text(
@@ -63,7 +67,7 @@ def draw_page(sheet: Sheet, facts: PageFacts, body: PageBody) -> None:
     )  # the municipality's name, mayor and wording are the form's, not a resident's
     sheet.text(194.0, HEADER_Y, f"交付番号　{facts.page_number}", Face.GOTHIC, 2.8, anchor="rm")
     sheet.spaced_text(105.0, TITLE_Y, facts.content["title"], Face.GOTHIC, 7.0, spacing=2.2)
-    body(sheet, BODY)
+    layout(facts.content, sheet, BODY, facts.last)
     if facts.last:
         _certification(sheet, facts.content)
     else:

@@ -1,22 +1,20 @@
 """戸籍全部事項証明書 and 戸籍個人事項証明書 in the computerised register's form: the domicile
 (本籍), the head's name (筆頭者) and the register's own entry (戸籍事項), then for each person
 recorded (戸籍に記録されている者) the name, birth date, parents and relationship (続柄) and their
-civil-status entries (身分事項), ``REGISTER_MEMBERS_PER_PAGE`` persons to a page. A person who has
-left the register is marked 除籍."""
+civil-status entries (身分事項), for each person of the page
+(``printing.page_content.REGISTER_MEMBERS_PER_PAGE`` to a page), their lines closer together when
+the page's entries are too long for it. A person who has left the register is marked 除籍."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from printing.render import cells
 from printing.render.dates import wareki_of
 from printing.render.fonts import Face
-from printing.render.layouts.common import PageBody, chunks
 from printing.render.sheet import HAIRLINE, Box, Sheet
 
-REGISTER_MEMBERS_PER_PAGE = 3  # as center.municipal.certificates
 LABEL_COLUMN = 26.0  # mm
 LINE = 4.7  # mm between lines of a person's entry
 TEXT = 3.2  # mm
@@ -32,16 +30,10 @@ EVENTS = {
 }
 
 
-def pages(content: Mapping[str, Any]) -> list[PageBody]:
-    body = content["body"]
+def draw(page: Mapping[str, Any], sheet: Sheet, area: Box, last: bool) -> None:
+    """The body of one page from that page's content."""
+    body = page["body"]
     members: Sequence[Mapping[str, Any]] = body["members"]
-    parts = chunks(members, REGISTER_MEMBERS_PER_PAGE)
-    return [functools.partial(_page, body, part, index == len(parts) - 1) for index, part in enumerate(parts)]
-
-
-def _page(
-    body: Mapping[str, Any], members: Sequence[Mapping[str, Any]], last: bool, sheet: Sheet, area: Box
-) -> None:
     row = Box(area.x, area.y, area.w, HEAD_ROW)
     cells.side_labelled(sheet, row, "本籍", body["domicile"], label_width=LABEL_COLUMN)
     row = row.below(HEAD_ROW)

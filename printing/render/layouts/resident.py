@@ -1,5 +1,5 @@
 """住民票の写し and 住民票記載事項証明書: the household's address and head, then one ruled block
-per person, ``PERSONS_PER_PAGE`` to a page.
+for each person of the page (``printing.page_content.PERSONS_PER_PAGE`` to a page).
 
 A person's block: name with its reading, birth date, sex and relationship (続柄, when asked);
 the day they became a resident and the day they took this address, and the My Number (個人番号)
@@ -10,38 +10,28 @@ residence card number and period (国籍・地域, 通称, 在留資格, 在留�
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from printing.render import cells
-from printing.render.layouts.common import PageBody, chunks
 from printing.render.sheet import Box, Sheet
 
-PERSONS_PER_PAGE = 4  # as center.municipal.certificates
 HEAD_ROW = 7.5  # mm
 FIRST_ROW = 10.0
 ROW = 6.5
 GAP = 2.5
 
 
-def pages(content: Mapping[str, Any]) -> list[PageBody]:
-    body = content["body"]
-    persons: Sequence[Mapping[str, Any]] = body["persons"]
-    parts = chunks(persons, PERSONS_PER_PAGE)
-    return [functools.partial(_page, body, part, index == len(parts) - 1) for index, part in enumerate(parts)]
-
-
-def _page(
-    body: Mapping[str, Any], persons: Sequence[Mapping[str, Any]], last: bool, sheet: Sheet, area: Box
-) -> None:
+def draw(page: Mapping[str, Any], sheet: Sheet, area: Box, last: bool) -> None:
+    """The body of one page from that page's content."""
+    body = page["body"]
     row = Box(area.x, area.y, area.w, HEAD_ROW)
     cells.side_labelled(sheet, row, "住所", body["address"])
     if "head" in body:
         row = row.below(HEAD_ROW)
         cells.side_labelled(sheet, row, "世帯主", body["head"])
     y = row.bottom + 3.0
-    for person in persons:
+    for person in body["persons"]:
         y = _person(sheet, Box(area.x, y, area.w, 0.0), person) + GAP
     if last:
         cells.blank_end(sheet, area, y)

@@ -3,13 +3,11 @@ birth date, sex, registration number and the day the seal was registered. One pa
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import Any
 
 from printing.render import cells
 from printing.render.fonts import Face
-from printing.render.layouts.common import PageBody
 from printing.render.seals import draw_registered_seal
 from printing.render.sheet import HAIRLINE, Box, Sheet
 
@@ -17,11 +15,9 @@ IMPRESSION_BOX = 56.0  # mm square
 SEAL_DIAMETER = 18.0  # mm: a common registered seal (they are 8-25 mm)
 
 
-def pages(content: Mapping[str, Any]) -> list[PageBody]:
-    return [functools.partial(_page, content["body"])]
-
-
-def _page(body: Mapping[str, Any], sheet: Sheet, area: Box) -> None:
+def draw(page: Mapping[str, Any], sheet: Sheet, area: Box, last: bool) -> None:
+    """The body of the (one) page from its content."""
+    body = page["body"]
     top = Box(area.x, area.y + 4.0, area.w, IMPRESSION_BOX)
     impression, details = top.columns(IMPRESSION_BOX, area.w - IMPRESSION_BOX)
     sheet.frame(impression, 0.3)
@@ -53,4 +49,5 @@ def _page(body: Mapping[str, Any], sheet: Sheet, area: Box) -> None:
     cells.labelled(sheet, rows[3], "登録番号", body["registration_number"])
     cells.labelled(sheet, rows[4], "登録年月日", body["registered_on"])
     sheet.frame(Box(area.x, top.y, area.w, top.h), 0.3)
-    cells.blank_end(sheet, area, top.bottom + 2.0)
+    if last:
+        cells.blank_end(sheet, area, top.bottom + 2.0)

@@ -7,14 +7,12 @@ the municipality and the prefecture (特別区民税 and 都民税 in a Tokyo wa
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import Any
 
 from printing.render import cells
 from printing.render.dates import yen
 from printing.render.fonts import Face
-from printing.render.layouts.common import PageBody
 from printing.render.sheet import Box, Sheet
 
 ROW = 9.0  # mm
@@ -28,10 +26,6 @@ def municipal_tax_name(municipality: str) -> str:
 def prefectural_tax_name(prefecture: str) -> str:
     """都民税, 道民税, 府民税 or 県民税."""
     return f"{prefecture[-1:]}民税" if prefecture[-1:] in ("都", "道", "府") else "県民税"
-
-
-def pages(content: Mapping[str, Any]) -> list[PageBody]:
-    return [functools.partial(_page, content["body"], content["municipality"])]
 
 
 def _rows(body: Mapping[str, Any], municipality: Mapping[str, Any]) -> list[tuple[str, int]]:
@@ -51,7 +45,10 @@ def _rows(body: Mapping[str, Any], municipality: Mapping[str, Any]) -> list[tupl
     return rows
 
 
-def _page(body: Mapping[str, Any], municipality: Mapping[str, Any], sheet: Sheet, area: Box) -> None:
+def draw(page: Mapping[str, Any], sheet: Sheet, area: Box, last: bool) -> None:
+    """The body of the (one) page from its content; the local taxes are named after the page's
+    municipality."""
+    body, municipality = page["body"], page["municipality"]
     row = Box(area.x, area.y + 2.0, area.w, ROW)
     cells.side_labelled(sheet, row, "年度", f"{body['tax_year']}（{body['income_year']}）", label_width=30.0)
     row = row.below(12.0)
@@ -74,4 +71,5 @@ def _page(body: Mapping[str, Any], municipality: Mapping[str, Any], sheet: Sheet
         sheet.text(amount_box.right - 4.0, amount_box.y + ROW / 2, yen(amount), Face.MINCHO, 3.6, anchor="rm")
     top = area.y + 2.0 + ROW + 12.0 + ROW + 6.0
     sheet.frame(Box(area.x, top, area.w, row.bottom - top), 0.3)
-    cells.blank_end(sheet, area, row.bottom)
+    if last:
+        cells.blank_end(sheet, area, row.bottom)
