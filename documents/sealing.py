@@ -11,7 +11,11 @@ the terminal's EC P-256 key:
   65 bytes), info = ``b"koufu-sealed/1 " + terminal id`` → a 32-byte AES-256-GCM key;
 - a 12-byte random nonce; associated data = canonical JSON of the header
   ``{"format", "recipient", "ephemeral", "issue_number"}``;
-- plaintext = canonical JSON of ``{"document": …, "key_id": …, "signature": b64url}``.
+- plaintext = canonical JSON of ``{"document": …, "key_id": …, "signature": b64url, "page_codes": […]}``.
+
+``page_codes`` are the texts of the QR codes the pages print, one per page in order (or none): each
+is the page's content signed by the municipality's same key (``printing.page_code``). This layer
+carries them without reading them; the kiosk checks each against the page it draws.
 
 The envelope is the canonical JSON of the header plus ``nonce`` and ``ciphertext`` (binary values
 unpadded base64url), at most 1 MiB. Opening accepts only canonical bytes, so any change to a sealed
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -65,7 +70,9 @@ POINT_BYTES = 65
 BINDING_FIELDS = ("order_id", "session_id", "terminal_id", "holder_certificate")
 _HEADER = ("format", "recipient", "ephemeral", "issue_number")
 _ENVELOPE = frozenset((*_HEADER, "nonce", "ciphertext"))
-_INNER = frozenset(("document", "key_id", "signature"))
+_INNER = frozenset(("document", "key_id", "signature", "page_codes"))
+MAX_PAGE_CODE = 4096  # characters: a page code is a QR code's text, at most a few thousand
+_PAGE_CODE = re.compile(r"[0-9A-Z $%*+\-./:]{1,4096}")  # the QR code's alphanumeric alphabet
 
 
 def signature_message(document: Document) -> bytes:
@@ -85,11 +92,13 @@ def hash_signature_message(content_hash: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class SignedDocument:
-    """A document with its municipality's signature and the signing key's id."""
+    """A document with its municipality's signature and the signing key's id, and the codes its
+    pages print (none, or exactly one per page; see the module's docstring)."""
 
     document: Document
     key_id: str
     signature: bytes
+    page_codes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.document, Document):
@@ -98,6 +107,7 @@ class SignedDocument:
             raise MalformedDocument("key_id must be 16 lowercase hex digits")
         if not isinstance(self.signature, bytes) or len(self.signature) != SIGNATURE_BYTES:
             raise MalformedDocument(f"an Ed25519 signature is {SIGNATURE_BYTES} bytes")
+        _check_page_codes(self.page_codes, self.document.pages)
 
     @property
     def verification_code(self) -> str:
@@ -140,10 +150,11 @@ class OpenedDocument:
     key_id: str
     signature: bytes
     verification_code: str
+    page_codes: tuple[str, ...] = ()
 
     @property
     def signed(self) -> SignedDocument:
-        return SignedDocument(self.document, self.key_id, self.signature)
+        return SignedDocument(self.document, self.key_id, self.signature, self.page_codes)
 
 
 def seal(
@@ -178,6 +189,7 @@ def seal(
             "document": signed.document.to_json(),
             "key_id": signed.key_id,
             "signature": b64url_encode(signed.signature),
+            "page_codes": list(signed.page_codes),
         }
     )
     nonce = secrets.token_bytes(NONCE_BYTES)
@@ -223,7 +235,9 @@ def open_sealed(
         actual, wanted = getattr(signed.document.binding, name), getattr(expected, name)
         if not hmac.compare_digest(actual.encode("utf-8"), wanted.encode("utf-8")):
             raise BindingMismatch(name)
-    return OpenedDocument(signed.document, signed.key_id, signed.signature, signed.verification_code)
+    return OpenedDocument(
+        signed.document, signed.key_id, signed.signature, signed.verification_code, signed.page_codes
+    )
 
 
 @dataclass(frozen=True)
@@ -277,7 +291,21 @@ def _parse_inner(plaintext: bytes) -> SignedDocument:
     document = Document.from_json(value["document"])
     if type(value["signature"]) is not str or type(value["key_id"]) is not str:
         raise MalformedDocument("key_id and signature are strings")
-    return SignedDocument(document, value["key_id"], _binary(value, "signature"))
+    if type(value["page_codes"]) is not list:
+        raise MalformedDocument("page_codes is a list")
+    return SignedDocument(document, value["key_id"], _binary(value, "signature"), tuple(value["page_codes"]))
+
+
+def _check_page_codes(codes: object, pages: int) -> None:
+    if type(codes) is not tuple:
+        raise MalformedDocument("page_codes is a tuple")
+    if len(codes) not in (0, pages):
+        raise MalformedDocument("there is one page code per page, or none")
+    for code in codes:
+        if type(code) is not str or not _PAGE_CODE.fullmatch(code):
+            raise MalformedDocument(
+                f"a page code is 1-{MAX_PAGE_CODE} characters of the QR code's alphanumeric alphabet"
+            )
 
 
 def _binary(value: dict[str, Any], name: str) -> bytes:

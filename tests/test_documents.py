@@ -221,6 +221,7 @@ def inner(signed: SignedDocument) -> dict[str, Any]:
         "document": signed.document.to_json(),
         "key_id": signed.key_id,
         "signature": b64(signed.signature),
+        "page_codes": list(signed.page_codes),
     }
 
 
@@ -706,6 +707,23 @@ def test_seal_and_open_round_trip(world: World, good: bytes) -> None:
     assert signature_message(signed.document) == message
 
 
+def test_page_codes_travel_with_the_document_unread(world: World) -> None:
+    signed = sign(make_document(), world.chiyoda)
+    codes = tuple(f"KF2:PAGE {n}" for n in range(1, signed.document.pages + 1))
+    with_codes = SignedDocument(signed.document, signed.key_id, signed.signature, codes)
+    opened = open_(seal(with_codes, TERMINAL, world.terminal.public_key()), world)
+    assert opened.page_codes == codes and opened.signed == with_codes
+    assert open_(seal(signed, TERMINAL, world.terminal.public_key()), world).page_codes == ()
+    other = codes[1:]
+    for last in ("kf2:lower", "", "A" * 4097):
+        with pytest.raises(MalformedDocument):
+            SignedDocument(signed.document, signed.key_id, signed.signature, (*other, last))
+    with pytest.raises(MalformedDocument):
+        SignedDocument(signed.document, signed.key_id, signed.signature, codes + codes)
+    with pytest.raises(MalformedDocument):
+        SignedDocument(signed.document, signed.key_id, signed.signature, list(codes))  # type: ignore[arg-type]
+
+
 def test_sealed_envelope_follows_the_written_spec(world: World, good: bytes) -> None:
     envelope = envelope_of(good)
     assert set(envelope) == {"format", "recipient", "ephemeral", "issue_number", "nonce", "ciphertext"}
@@ -943,6 +961,14 @@ def test_oversize_is_refused(world: World, good: bytes) -> None:
         lambda i: spec_json({**i, "document": {**i["document"], "pages": 2.0}}),
         lambda i: json.dumps(i).encode(),
         lambda i: spec_json(i).replace(b'"key_id":', b'"key_id":"0000000000000000","key_id":'),
+        lambda i: spec_json({k: v for k, v in i.items() if k != "page_codes"}),
+        lambda i: spec_json({**i, "page_codes": "KF2:ABC"}),
+        lambda i: spec_json({**i, "page_codes": ["KF2:ABC"] * (i["document"]["pages"] + 1)}),
+        # not the QR's alphanumeric alphabet, empty, too long, not text
+        *(
+            (lambda i, code=code: spec_json({**i, "page_codes": [code] * i["document"]["pages"]}))
+            for code in ("kf2:abc", "", "A" * 4097, 7)
+        ),
     ],
 )
 def test_inner_content_is_checked(world: World, make_plaintext: Callable[[dict[str, Any]], bytes]) -> None:
