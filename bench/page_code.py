@@ -116,7 +116,7 @@ def _read_and_verify(text: str, town: Specimens) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=200, help="runs of each step per page (default 200)")
+    parser.add_argument("--runs", type=int, default=500, help="runs of each step per page (default 500)")
     args = parser.parse_args()
     town = specimens()
     pages = specimen_pages(town)

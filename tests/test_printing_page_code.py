@@ -270,6 +270,8 @@ def test_an_expired_key_is_untrusted_at_issue_or_now(text: str, chiyoda: Municip
     before_issue = TrustList([chiyoda.trusted(ISSUED_AT - dt.timedelta(seconds=1))])
     with pytest.raises(UntrustedSigner, match="expired"):
         code.verify(before_issue, now=ISSUED_AT)
+    with pytest.raises(UntrustedSigner, match="expired"):  # dated after its key's end, whatever now
+        code.verify(before_issue, now=ISSUED_AT - dt.timedelta(days=1))
     after_issue = TrustList([chiyoda.trusted(ISSUED_AT + dt.timedelta(days=1))])
     with pytest.raises(UntrustedSigner, match="expired"):
         code.verify(after_issue, now=NOW)
