@@ -89,6 +89,7 @@ bench: setup
 	$(PY) -m bench.issuance
 	$(PY) -m bench.kiosk_steps
 	$(PY) -m bench.render
+	$(PY) -m bench.page_code
 	$(PY) -m bench.peripheral_link
 
 clean:
