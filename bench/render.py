@@ -39,7 +39,6 @@ from reportlab.pdfgen import canvas  # type: ignore[import-untyped]
 
 from documents import Document, OpenedDocument, TrustList, b64url_decode, b64url_encode
 from printing.page_content import page_contents
-from printing.payload import PagePayload
 from printing.render import render_document
 from printing.render.background import background
 from printing.render.fonts import Face, font_path
@@ -175,7 +174,7 @@ def pdf_route(opened: OpenedDocument, dpi: int, folder: Path, with_background: b
             document.pages,
             document.issue_number.page(page, document.pages),
             opened.verification_code,
-            PagePayload.of(opened, page).encode(),
+            opened.page_codes[page - 1],
         )
         draw_page(PdfSheet(pdf, dpi), facts)
         pdf.showPage()
@@ -203,6 +202,7 @@ class Copies:
                     "key_id": opened.key_id,
                     "signature": b64url_encode(opened.signature),
                     "verification_code": opened.verification_code,
+                    "page_codes": list(opened.page_codes),
                 }
                 for name, opened in self.copies.items()
             },
@@ -216,6 +216,7 @@ class Copies:
                 entry["key_id"],
                 b64url_decode(entry["signature"]),
                 entry["verification_code"],
+                tuple(entry["page_codes"]),
             )
             for name, entry in value["copies"].items()
         }

@@ -3,9 +3,11 @@ holder with the card, read what can be issued, order, and check every copy befor
 
 Everything the kiosk receives about the person arrives sealed to this terminal and is opened
 here, against this session's own binding: the offer (household members, years) with
-:func:`documents.offer.open_offer`, each copy with :func:`documents.open_sealed`. A copy bound to
-another order, session, terminal or card raises, and nothing of it is printed. The PIN goes from
-its :class:`~hardware.card.pin.PinBuffer` to the card only (and is wiped there).
+:func:`documents.offer.open_offer`, each copy with :func:`documents.open_sealed` and its page codes
+with :func:`printing.page_signing.check_page_codes`. A copy bound to another order, session,
+terminal or card, or whose page codes do not state its pages, raises, and nothing of it is
+printed. The PIN goes from its :class:`~hardware.card.pin.PinBuffer` to the card only (and is
+wiped there).
 
 This is where the center's answers become the kiosk's: the offer an :class:`~kiosk.offer.Offer`,
 a refusal a :class:`~kiosk.errors.Refused` with its code and words. A municipality's refusal about
@@ -41,6 +43,7 @@ from kiosk.offer import CertificateOffer, Member, Offer
 from kiosk.order import Ordered
 from kiosk.ports import HolderCard
 from kiosk.recovery import RESTART, recover
+from printing.page_signing import check_page_codes
 
 __all__ = ["KioskError", "KioskSession", "Offered"]
 
@@ -226,16 +229,16 @@ class KioskSession:
         expected = self.binding()
         try:
             for copy in answer.copies:
-                ordered.copies.append(
-                    open_sealed(
-                        unb64url(copy.sealed),
-                        terminal_id=self.terminal_id,
-                        terminal_key=self.client.terminal.key,
-                        trust=self.trust,
-                        expected=expected,
-                        now=self.clock(),
-                    )
+                opened = open_sealed(
+                    unb64url(copy.sealed),
+                    terminal_id=self.terminal_id,
+                    terminal_key=self.client.terminal.key,
+                    trust=self.trust,
+                    expected=expected,
+                    now=self.clock(),
                 )
+                check_page_codes(opened.signed, self.trust, now=self.clock())  # each page's code
+                ordered.copies.append(opened)
         except Exception as error:
             ordered.copies.clear()
             self.client.void(ordered.order_id, "copy_check_failed")

@@ -29,7 +29,6 @@ from printing.page_content import (
     check_page_content,
     page_contents,
 )
-from printing.payload import PagePayload
 from printing.render import UnrenderableDocument, render_document, render_page
 
 #: what a copy's content holds and no page prints (the path's keys, list positions left out)
@@ -329,7 +328,7 @@ def test_a_page_drawn_from_what_it_carries_is_that_page_of_the_copy(town: Specim
             pages=document.pages,
             page_number=document.issue_number.page(number, document.pages),
             verification_code=opened.verification_code,
-            payload=PagePayload.of(opened, number).encode(),
+            payload=opened.page_codes[number - 1],
         )
         assert alone.tobytes() == whole[number - 1].tobytes(), f"page {number}"
 
@@ -343,7 +342,7 @@ def test_a_page_is_not_drawn_from_a_dict_that_is_not_that_page(town: Specimens) 
         "pages": 2,
         "page_number": document.issue_number.page(1, 2),
         "verification_code": opened.verification_code,
-        "payload": PagePayload.of(opened, 1).encode(),
+        "payload": opened.page_codes[0],
     }
     for page_content, number, changes in (
         (last, 1, {}),  # the certification on the first of two pages

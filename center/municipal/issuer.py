@@ -55,6 +55,7 @@ from documents import (
     sign,
     tokyo_day,
 )
+from printing.page_signing import sign_pages
 
 SETTINGS_NAME = "municipality"
 
@@ -324,7 +325,7 @@ class Issuer:
                     pages,
                     content,
                 )
-                signed = sign(document, self.key)
+                signed = sign_pages(sign(document, self.key), self.key)  # and each page's code
                 sealed = seal(signed, request.terminal_id, terminal_key)
                 code_hash = code_digest(signed.verification_code)
                 copies.append(

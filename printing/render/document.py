@@ -23,7 +23,7 @@ from PIL import Image
 from documents import Binding, DocumentError, OpenedDocument, TrustedKey
 from documents.sealing import BINDING_FIELDS
 from printing.page_content import UnfitContent, check_page_content, page_contents
-from printing.payload import PagePayload
+from printing.page_signing import check_page_codes
 from printing.render.background import background
 from printing.render.errors import RenderRefused, UnrenderableDocument
 from printing.render.page import PageFacts, draw_page
@@ -46,8 +46,9 @@ def render_document(
     """The pages of ``opened`` as A4 greyscale images (mode ``L``) at ``dpi`` (300; 600 works too).
 
     Raises :class:`RenderRefused` (nothing drawn) if the signer is not trusted at ``now`` for the
-    document's municipality, the signature or the printed verification code does not match, or
-    the document is bound to another order than ``expected``; :class:`UnrenderableDocument` if
+    document's municipality, the signature or the printed verification code does not match, the
+    document is bound to another order than ``expected``, or its page codes
+    (:func:`printing.page_signing.check_page_codes`) do not state its pages; :class:`UnrenderableDocument` if
     the content does not fit its layout; :class:`FontMissing` without the IPAex fonts;
     ``ValueError`` for a resolution outside 150-1200 dpi.
     """
@@ -55,6 +56,10 @@ def render_document(
     check_again(opened, trust=trust, expected=expected, now=now)
     document = opened.document
     contents = _page_contents(opened)
+    try:
+        check_page_codes(opened.signed, trust, now=now)
+    except DocumentError as error:
+        raise RenderRefused(error.code, error.message) from error
     return [
         render_page(
             content,
@@ -63,7 +68,7 @@ def render_document(
             pages=document.pages,
             page_number=document.issue_number.page(page, document.pages),
             verification_code=opened.verification_code,
-            payload=PagePayload.of(opened, page).encode(),
+            payload=opened.page_codes[page - 1],
             dpi=dpi,
         )
         for page, content in enumerate(contents, start=1)

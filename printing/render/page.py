@@ -3,9 +3,12 @@
     ┌ microtext frame (11 mm in from the edges) ───────────────────────────────┐
     │ 東京都千代田区                         交付番号 20261124/131016/…/01    │  header, y 16.5
     │                           住 民 票 の 写 し                             │  title, y 29
-    │ body (the certificate's own layout)                   y 40 … 224        │
-    │ certification wording, date, mayor and official seal  y 227 … 257       │  (last page)
-    │ QR · 検証コード · 交付番号 · how to verify · n / N    y 259 … 284       │
+    │ body (the certificate's own layout)                   y 40 … 206        │
+    │ certification wording, date, mayor and official seal  y 207 … 237       │  (last page)
+    │ ┌────────┐ 検証コード · 交付番号 · n / N                                  │
+    │ │ signed │ how to verify: the code holds this page's words, signed      │  y 239 … 285
+    │ │  code  │                                                              │
+    │ └────────┘                                                              │
     └──────────────────────────────────────────────────────────────────────────┘
 
 Every page carries the header, the title, the microtext frame and the verification block; the
@@ -30,9 +33,9 @@ from printing.render.verification_block import draw_verification_block
 FRAME = Box(11.0, 11.0, 188.0, 275.0)
 HEADER_Y = 16.5
 TITLE_Y = 29.0
-BODY = Box(20.0, 40.0, 170.0, 184.0)
-CERTIFICATION = Box(20.0, 227.0, 170.0, 30.0)
-VERIFICATION = Box(14.0, 259.0, 182.0, 25.0)
+BODY = Box(20.0, 40.0, 170.0, 166.0)
+CERTIFICATION = Box(20.0, 207.0, 170.0, 30.0)
+VERIFICATION = Box(14.0, 239.0, 182.0, 45.5)  # the page's signed code is up to 43 mm square
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class PageFacts:
     pages: int
     page_number: str  # 交付番号 of the page (IssueNumber.page)
     verification_code: str
-    payload: str  # the QR code's text (printing.payload)
+    payload: str  # the QR code's text: the page's signed code (printing.page_code)
 
     @property
     def last(self) -> bool:

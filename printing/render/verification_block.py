@@ -2,9 +2,10 @@
 and how to use them.
 
 The QR code (error correction M, a quiet zone of four modules, black on white over the
-background) carries :class:`printing.payload.PagePayload` for the page, about 230 characters of
-the alphanumeric alphabet: version 10, 57 modules. A module is 0.34 mm (4 pixels at 300 dpi, 8 at
-600), so the code with its quiet zone is 22 mm square.
+background) carries the page's signed code (:mod:`printing.page_code`: the page's words, signed by
+the municipality), 900-1,400 characters of the alphanumeric alphabet: version 19-25, up to 117
+modules. A module is 0.34 mm (4 pixels at 300 dpi, 8 at 600), so the code with its quiet zone is
+at most 43 mm square.
 """
 
 from __future__ import annotations
@@ -19,18 +20,23 @@ MODULE = 0.34  # mm
 QUIET_ZONE = 4  # modules
 CODE_LABEL = "検証コード"
 HINT = (
-    "真正性の確認：QRコードを読み取るか、検証サイトで交付番号と検証コードを入力してください。",
-    "発行した市区町村の電子署名と、この用紙が交付されたことを確かめられます。",
+    "真正性の確認：左のQRコードには、このページの記載内容が発行した市区町村の電子署名とともに",
+    "収められています。読み取ると交付された内容が表示されますので、この用紙の記載と見比べてください。",
+    "検証サイトでは、QRコードの画像または交付番号と検証コードから、この写しが有効かを確かめられます。",
 )
 
 
 def qr_image(payload: str, module_px: int) -> Image.Image:
     """The QR code of ``payload`` with its quiet zone, mode ``L``, ``module_px`` pixels a module."""
-    code = segno.make_qr(payload, error="m")
+    code = segno.make_qr(payload, error="m", mode="alphanumeric" if _alphanumeric(payload) else None)
     size = len(code.matrix) + 2 * QUIET_ZONE
     modules = Image.new("L", (size, size), WHITE)
     modules.putdata([0 if dark else WHITE for row in _bordered(code.matrix) for dark in row])
     return modules.resize((size * module_px, size * module_px), Image.Resampling.NEAREST)
+
+
+def _alphanumeric(text: str) -> bool:
+    return all(c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:" for c in text)
 
 
 def _bordered(matrix: tuple[bytearray, ...]) -> list[list[int]]:
@@ -51,10 +57,10 @@ def draw_verification_block(
     sheet.paste(qr, area.x, top)
     x = area.x + sheet.mm(qr.width) + 3.0
     width = area.right - x
-    sheet.text(x, area.y + 4.5, CODE_LABEL, Face.GOTHIC, 3.0, fixed=True)
-    sheet.text(x + 18.0, area.y + 4.5, code, Face.GOTHIC, 4.6, stroke=0.08)
-    sheet.text(area.right, area.y + 4.5, page_of, Face.GOTHIC, 3.0, anchor="rm")
-    sheet.text(x, area.y + 10.5, "交付番号", Face.GOTHIC, 3.0, fixed=True)
-    sheet.text(x + 18.0, area.y + 10.5, page_number, Face.GOTHIC, 3.2)
+    sheet.text(x, area.y + 7.0, CODE_LABEL, Face.GOTHIC, 3.0, fixed=True)
+    sheet.text(x + 18.0, area.y + 7.0, code, Face.GOTHIC, 4.6, stroke=0.08)
+    sheet.text(area.right, area.y + 7.0, page_of, Face.GOTHIC, 3.0, anchor="rm")
+    sheet.text(x, area.y + 14.0, "交付番号", Face.GOTHIC, 3.0, fixed=True)
+    sheet.text(x + 18.0, area.y + 14.0, page_number, Face.GOTHIC, 3.2)
     for line, text in enumerate(HINT):
-        sheet.text(x, area.y + 16.0 + 4.0 * line, text, Face.MINCHO, 2.6, max_width=width, fixed=True)
+        sheet.text(x, area.y + 24.0 + 4.5 * line, text, Face.MINCHO, 2.6, max_width=width, fixed=True)
