@@ -55,7 +55,7 @@ class PageFacts:
 
 
 def draw_page(sheet: Sheet, facts: PageFacts, body: PageBody) -> None:
-    """One whole page on ``sheet`` (already holding the background)."""
+    """One whole page on ``sheet``, the copy-evident background laid last."""
     municipality = facts.content["municipality"]
     draw_microtext_frame(sheet, FRAME, f"{municipality['name']}{facts.page_number}")
     sheet.text(
@@ -79,6 +79,7 @@ def draw_page(sheet: Sheet, facts: PageFacts, body: PageBody) -> None:
     draw_verification_block(
         sheet, VERIFICATION, facts.payload, facts.verification_code, facts.page_number, facts.page_of
     )
+    sheet.lay_background()
 
 
 def _certification(sheet: Sheet, content: Mapping[str, Any]) -> None:
