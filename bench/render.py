@@ -58,6 +58,9 @@ class PdfSheet(Sheet):
         self.dpi = dpi
         self.pdf = pdf
 
+    def lay_background(self) -> None:
+        """Nothing: the PDF route's background, if any, is an image under the page, drawn first."""
+
     def _x(self, mm: float) -> float:
         return mm * POINTS_PER_MM
 

@@ -60,8 +60,8 @@ class PageFacts:
 
 
 def draw_page(sheet: Sheet, facts: PageFacts) -> None:
-    """One whole page on ``sheet`` (already holding the background), with its certificate type's
-    layout (``KeyError`` for a type without one)."""
+    """One whole page on ``sheet``, with its certificate type's layout (``KeyError`` for a type
+    without one), the copy-evident background laid last."""
     layout = LAYOUTS[facts.certificate_type]
     municipality = facts.content["municipality"]
     draw_microtext_frame(sheet, FRAME, f"{municipality['name']}{facts.page_number}")
@@ -86,6 +86,7 @@ def draw_page(sheet: Sheet, facts: PageFacts) -> None:
     draw_verification_block(
         sheet, VERIFICATION, facts.payload, facts.verification_code, facts.page_number, facts.page_of
     )
+    sheet.lay_background()
 
 
 def _certification(sheet: Sheet, content: Mapping[str, Any]) -> None:
