@@ -9,12 +9,22 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from center.client import CenterClient, CenterRefusal
-from documents import MunicipalKey, TrustList, b64url_encode
+from documents import (
+    Binding,
+    MunicipalKey,
+    SignedDocument,
+    TrustList,
+    b64url_decode,
+    b64url_encode,
+    open_sealed,
+    seal,
+)
 from documents.refusal import RefusalReason, seal_refusal
 from hardware.card.errors import InvalidPinError
 from hardware.card.holder import HolderAuthentication
@@ -26,6 +36,7 @@ from hardware.cardsim.personalize import Holder
 from kiosk.center_link import KioskError, KioskSession
 from kiosk.errors import Refusal
 from koufu.cards import issue_card
+from printing.page_signing import PageCodeMismatch
 from support.world import CODE, SEAL, World, running_world
 
 
@@ -109,6 +120,49 @@ def test_a_copy_that_fails_the_kiosk_s_check_is_never_handed_out(world: World, t
     kiosk.holder_certificate = "0" * 64  # as if the kiosk held another card's session
     with pytest.raises(KioskError, match="nothing printed"):
         kiosk.place([SEAL])
+    assert kiosk.order is not None and kiosk.order.copies == []
+    assert client.order(kiosk.order.order_id).state == "voided"
+    client.close()
+
+
+def test_a_copy_carrying_another_copy_s_page_codes_is_never_handed_out(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each copy's page codes must state its own pages: two genuine copies of one order with their
+    codes swapped inside the sealed envelopes (as a lying issuer could) void the order."""
+    path, _resident = card_of(world, tmp_path)
+    kiosk, client = session_for(world, "T-0304")
+    card = insert(path)
+    card.read()
+    kiosk.prove(card, PinBuffer.of(USER_AUTH_PIN, "1234"))
+    placed = client.place_order
+
+    def swapping_codes(*args: Any, **kwargs: Any) -> Any:
+        answer = placed(*args, **kwargs)
+        opened = [
+            open_sealed(
+                b64url_decode(copy.sealed),
+                terminal_id=client.terminal.terminal_id,
+                terminal_key=client.terminal.key,
+                trust=world.trust,
+                expected=Binding(
+                    answer.order_id, str(kiosk.session_id), kiosk.terminal_id, str(kiosk.holder_certificate)
+                ),
+            )
+            for copy in answer.copies
+        ]
+        assert len(opened) == 2 and opened[0].page_codes != opened[1].page_codes
+        for copy, mine, theirs in zip(answer.copies, opened, reversed(opened), strict=True):
+            swapped = SignedDocument(mine.document, mine.key_id, mine.signature, theirs.page_codes)
+            copy.sealed = b64url_encode(
+                seal(swapped, client.terminal.terminal_id, client.terminal.key.public_key())
+            )
+        return answer
+
+    monkeypatch.setattr(client, "place_order", swapping_codes)
+    with pytest.raises(KioskError, match="nothing printed") as refused:
+        kiosk.place([{**SEAL, "copies": 2}])
+    assert isinstance(refused.value.__cause__, PageCodeMismatch)
     assert kiosk.order is not None and kiosk.order.copies == []
     assert client.order(kiosk.order.order_id).state == "voided"
     client.close()
