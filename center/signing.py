@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from documents import b64url_encode
+from documents.sealing import MAX_SEALED_BYTES
 
 HEADER_TIMESTAMP = "X-Koufu-Timestamp"
 HEADER_NONCE = "X-Koufu-Nonce"
@@ -47,9 +48,14 @@ PrivateKey = TypeVar("PrivateKey")
 PublicKey = TypeVar("PublicKey")
 
 
-def unb64url(text: str) -> bytes:
-    """Strict URL-safe base64 (padding optional); ``ValueError`` on anything else."""
-    if not text or len(text) > 8192 or not all(c.isalnum() or c in "-_=" for c in text):
+#: characters of a sealed copy's base64url (documents.MAX_SEALED_BYTES of envelope at most)
+SEALED_CHARS = -(-MAX_SEALED_BYTES * 4 // 3)
+
+
+def unb64url(text: str, *, longest: int = 8192) -> bytes:
+    """Strict URL-safe base64 (padding optional) of at most ``longest`` characters; ``ValueError``
+    on anything else."""
+    if not text or len(text) > longest or not all(c.isalnum() or c in "-_=" for c in text):
         raise ValueError("not URL-safe base64")
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from center.client import CenterClient, CenterRefusal
 from center.protocol import resident_binding
-from center.signing import unb64url
+from center.signing import SEALED_CHARS, unb64url
 from documents import Binding, DocumentError, TrustedKey, b64url_decode, open_sealed
 from documents.offer import open_offer
 from documents.refusal import GENERIC_REFUSAL, RefusalReason, open_refusal
@@ -230,7 +230,7 @@ class KioskSession:
         try:
             for copy in answer.copies:
                 opened = open_sealed(
-                    unb64url(copy.sealed),
+                    unb64url(copy.sealed, longest=SEALED_CHARS),
                     terminal_id=self.terminal_id,
                     terminal_key=self.client.terminal.key,
                     trust=self.trust,
