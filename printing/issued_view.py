@@ -16,6 +16,7 @@ from PIL import Image
 
 from printing.page_code import PageClaims, SignedPageCode
 from printing.render import render_page
+from printing.render.layouts.register import EVENTS
 
 __all__ = ["LABELS", "content_lines", "issued_page"]
 
@@ -80,6 +81,8 @@ LABELS: dict[str, str] = {
 #: Under ``municipality``, ``name`` is the municipality's, not a person's.
 _MUNICIPALITY_NAME = "名称"
 _YES, _NO, _BLANK = "はい", "いいえ", ""
+#: Values the page prints in words: a 身分事項's kind (``birth`` → 出生), as the register's layout does.
+_WORDS: dict[str, Mapping[str, str]] = {"kind": EVENTS}
 
 
 def issued_page(code: SignedPageCode, *, dpi: int = VIEW_DPI) -> Image.Image:
@@ -115,7 +118,10 @@ def _walk(value: Any, label: str, parent: str, lines: list[tuple[str, str]]) -> 
     if isinstance(value, Mapping):
         for key in sorted(value, key=_order):
             name = _MUNICIPALITY_NAME if parent == "municipality" and key == "name" else LABELS.get(key, key)
-            _walk(value[key], _joined(label, name), key, lines)
+            item = value[key]
+            if isinstance(item, str) and key in _WORDS:
+                item = _WORDS[key].get(item, item)
+            _walk(item, _joined(label, name), key, lines)
     elif isinstance(value, list):
         for index, item in enumerate(value, start=1):
             _walk(item, _joined(label, str(index)) if len(value) > 1 else label, parent, lines)
