@@ -49,7 +49,7 @@ from printing.verify import (
     check_signature,
     judge,
     load_keys,
-    read_payloads,
+    read_codes,
 )
 
 log = logging.getLogger(__name__)
@@ -165,16 +165,16 @@ class VerifyPage:
         return [check_number(answer, self.keys.current().names)]
 
     async def _uploaded(self, data: bytes) -> list[Verdict]:
-        payloads = await asyncio.to_thread(read_payloads, data)
+        codes = await asyncio.to_thread(read_codes, data)
         keys = self.keys.current()
         verdicts = []
-        for payload in payloads:
-            refused = check_signature(payload, keys.trust)
+        for code in codes:
+            refused = check_signature(code, keys.trust)
             if refused is not None:
                 verdicts.append(refused)
                 continue
-            answer = await self._store(payload.issue_number, payload.verification_code)
-            verdicts.append(judge(payload, answer, keys.names))
+            answer = await self._store(code.claims.issue_number, code.claims.verification_code)
+            verdicts.append(judge(code, answer, keys.names))
         return verdicts
 
     async def _store(self, issue_number: str, code: str) -> StoreAnswer:

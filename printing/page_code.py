@@ -237,7 +237,8 @@ class SignedPageCode:
     """A page code as read (:func:`read_page_code`): its claims and signer, not yet trusted.
 
     ``key_id`` is lower-case hex as in the trust list; ``algorithm`` is the protected header's
-    COSE alg; ``cose`` the COSE_Sign1's bytes as they were in the code."""
+    COSE alg; ``cose`` the COSE_Sign1's bytes as they were in the code; ``text`` the code's text as
+    read (``KF2:…``), what the page printed in its QR code."""
 
     claims: PageClaims
     key_id: str
@@ -246,6 +247,7 @@ class SignedPageCode:
     protected: bytes = field(repr=False)
     payload: bytes = field(repr=False)
     signature: bytes = field(repr=False)
+    text: str = field(repr=False)
 
     def verify(self, trust: Mapping[str, TrustedKey], *, now: dt.datetime | None = None) -> TrustedKey:
         """Check the signer and the signature, as :meth:`documents.SignedDocument.verify` does; the
@@ -333,7 +335,7 @@ def read_page_code(text: str) -> SignedPageCode:
     claims_value = _loads(payload, max_depth=_PAYLOAD_DEPTH)
     _canonical(payload, claims_value)
     claims = PageClaims.from_cbor(claims_value)
-    return SignedPageCode(claims, key_id, algorithm, cose, protected, payload, signature)
+    return SignedPageCode(claims, key_id, algorithm, cose, protected, payload, signature, text)
 
 
 def _inflate(compressed: bytes) -> bytes:

@@ -27,7 +27,7 @@ import zxingcpp
 from PIL import Image, ImageChops, ImageFilter, ImageOps
 
 from documents.errors import DocumentError
-from printing.payload import FORMAT, BadPayload, PagePayload
+from printing.page_code import PREFIX, BadPageCode, SignedPageCode, read_page_code
 
 MAX_BYTES = 20 * 1024 * 1024  # a phone photo is a few MB, a scanned A4 page in PDF far less
 MAX_PIXELS = 50_000_000  # per image: an A4 page at 600 dpi is 35 MP, a phone photo up to 48 MP
@@ -77,32 +77,34 @@ class NoCodeFound(UnreadableInput):
 
 class DamagedCode(UnreadableInput):
     """A QR code is there but cannot be read whole (torn, smudged, covered), or its text is not a
-    koufu page's complete payload."""
+    ``KF2`` text is not a whole signed page code."""
 
     code = "damaged_code"
 
 
-def read_payloads(source: str | Path | bytes) -> list[PagePayload]:
-    """The payloads of every koufu code on every page of ``source`` (a path, or the file's bytes),
-    each once, in issue-number and page order.
+def read_codes(source: str | Path | bytes) -> list[SignedPageCode]:
+    """The signed page codes (``KF2``) on every page of ``source`` (a path, or the file's bytes),
+    read and checked for form but not yet trusted (:func:`printing.verify.check` decides): one
+    entry per distinct code, in the order found (page by page).
 
-    :class:`DamagedCode` when a page shows a code that cannot be read and no page gives a payload,
-    :class:`NoCodeFound` when there is no code at all; :class:`NotAnImage`, :class:`TooLarge`.
+    :class:`DamagedCode` when a page shows a code that cannot be read, or a ``KF2`` text that is
+    not a whole page code, and no page gives a code; :class:`NoCodeFound` when there is no koufu
+    code at all (other QR codes are ignored); :class:`NotAnImage`, :class:`TooLarge`.
     """
     data = _bytes_of(source)
-    found: dict[str, PagePayload] = {}
+    found: dict[str, SignedPageCode] = {}
     damaged: list[str] = []
     for image in _pages(data):
-        payloads, trouble = _read_page(image)
-        for payload in payloads:
-            found.setdefault(payload.encode(), payload)
-        if not payloads and trouble:
+        codes, trouble = _read_page(image)
+        for code in codes:
+            found.setdefault(code.text, code)
+        if not codes and trouble:
             damaged.append(trouble)
     if not found:
         if damaged:
             raise DamagedCode(damaged[0])
-        raise NoCodeFound("no koufu verification code was found on the pages")
-    return sorted(found.values(), key=lambda p: (p.issue_number, p.page))
+        raise NoCodeFound("no koufu page code was found on the pages")
+    return list(found.values())
 
 
 def _bytes_of(source: str | Path | bytes) -> bytes:
@@ -214,8 +216,8 @@ class _Box(NamedTuple):
         return (self.right - self.left) * (self.bottom - self.top)
 
 
-def _read_page(image: Image.Image) -> tuple[list[PagePayload], str | None]:
-    """The koufu payloads on one page, and why a code seen there could not be read (or None).
+def _read_page(image: Image.Image) -> tuple[list[SignedPageCode], str | None]:
+    """The koufu page codes on one page, and why a code seen there could not be read (or None).
 
     Each variant of the page is read; where a code is seen in one but not decoded, the spot is
     read close up (each spot once) before the next variant."""
@@ -223,9 +225,9 @@ def _read_page(image: Image.Image) -> tuple[list[PagePayload], str | None]:
     grey = image.convert("L")
     tried: list[_Box] = []
     for variant, scale in _variants(image):
-        payloads, trouble, seen = _read(variant, trouble)
-        if payloads:
-            return payloads, None
+        codes, trouble, seen = _read(variant, trouble)
+        if codes:
+            return codes, None
         for spot in seen:
             box = _page_box(spot, scale, grey.size)
             if (
@@ -237,30 +239,31 @@ def _read_page(image: Image.Image) -> tuple[list[PagePayload], str | None]:
                 continue
             tried.append(box)
             for close_up in _close_ups(grey.crop(box)):
-                payloads, trouble, _ = _read(close_up, trouble)
-                if payloads:
-                    return payloads, None
+                codes, trouble, _ = _read(close_up, trouble)
+                if codes:
+                    return codes, None
     return [], trouble
 
 
-def _read(image: Image.Image, trouble: str | None) -> tuple[list[PagePayload], str | None, list[_Box]]:
-    """The koufu payloads zxing-cpp reads in ``image``, the trouble so far (the first kept), and
+def _read(image: Image.Image, trouble: str | None) -> tuple[list[SignedPageCode], str | None, list[_Box]]:
+    """The koufu page codes zxing-cpp reads in ``image``, the trouble so far (the first kept), and
     where it saw codes it could not decode (in ``image``'s pixels, QR codes before the smaller
     Micro and rectangular ones its finder also reports)."""
-    payloads: list[PagePayload] = []
+    codes: list[SignedPageCode] = []
     seen: list[tuple[bool, _Box]] = []
     for barcode in zxingcpp.read_barcodes(image, formats=_QR, return_errors=True):
         if not barcode.valid:
             trouble = trouble or "a QR code is there but cannot be read (damaged or covered)"
             seen.append((barcode.format != zxingcpp.BarcodeFormat.QRCode, _box_of(barcode.position)))
             continue
+        if not barcode.text.startswith(PREFIX):
+            continue  # another QR code (a shop's, an old KF1 code): not a page code
         try:
-            payloads.append(PagePayload.decode(barcode.text))
-        except BadPayload as error:
-            if barcode.text.startswith(FORMAT + ":"):
-                trouble = f"the page's code is not whole: {error}"
+            codes.append(read_page_code(barcode.text))
+        except BadPageCode as error:  # its message names what is wrong, never the page's words
+            trouble = f"the page's code is not whole: {error.message}"
     seen.sort(key=lambda other: (other[0], -other[1].area))
-    return payloads, trouble, [box for _, box in seen]
+    return codes, trouble, [box for _, box in seen]
 
 
 def _box_of(position: zxingcpp.Position) -> _Box:

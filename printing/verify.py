@@ -1,23 +1,23 @@
-"""Verification of a printed page by anyone (証明書の真正性確認): is its QR code genuine, and does
-the copy stand?
+"""Verification of a printed page by anyone (証明書の真正性確認): what did the municipality issue
+on this page, and does the copy stand?
 
-Two sources decide, each for what it can know:
+Each page's QR code is the municipality's signed page code (:mod:`printing.page_code`): it states
+the page's content (what the page prints), the copy's issue number, the page and the page count,
+and is signed with the municipality's key. Two sources decide, each for what it can know:
 
-- the **QR code alone**, with the published municipal keys: the signing key is a known
-  municipality's, the issue number's; its Ed25519 signature covers the content hash; the printed
-  verification code is the one derived from that signature;
-- the **certificate store** at the center (``GET /v1/verify``, asked with the issue number and
-  the code): the copy was printed and not voided, and its content hash is the one in the code.
+- the **code alone**, with the published municipal keys: the signing key is a published key of
+  the code's municipality, valid then and now, and its signature covers exactly what the code
+  states. Then the content is the municipality's, and is shown (:attr:`Verdict.claims`,
+  :func:`issued_page`, :func:`content_lines`) for the receiver to compare with the paper: a
+  genuine code pasted on a page with other words shows the words that were issued, not the
+  forger's;
+- the **certificate store** at the center (``GET /v1/verify``, asked with the issue number and the
+  verification code): the copy was printed and not voided, with the content hash and page count
+  the code states.
 
-What it cannot know: whether the words printed on the paper are the words the municipality
-issued. The code carries the hash of the document, not the document; nobody holding only the
-paper can recompute the hash. A forger who changes the printed text and keeps a genuine code
-passes every check here: the page's text must be compared with what the municipality issued
-(the page count shown must match, and the municipality can look the copy up by its issue number).
-A verdict says so in its words (see ``docs/printing.md``).
-
-A :class:`Verdict` carries the outcome, the copy's issue number, the page, the municipality, the
-day and the reason: never anything about the person. Nothing here logs.
+A :class:`Verdict` carries the outcome, the reason and the copy's facts (issue number, page,
+municipality, day); its ``claims`` (the resident's data, as issued) only when the signature
+verified. Its ``repr`` and its words name no one. Nothing here logs.
 """
 
 from __future__ import annotations
@@ -25,36 +25,23 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hmac
-import json
-import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
-from typing import Any
 
-import httpx
-from cryptography.exceptions import InvalidSignature
-
-from documents import (
-    JST,
-    DocumentError,
-    IssueNumber,
-    TrustedKey,
-    TrustList,
-    hash_signature_message,
-    verification_code,
-)
-from documents.errors import MalformedDocument
-from printing.payload import PagePayload
+from documents import BadSignature, TrustedKey, UntrustedSigner, tokyo_day
+from printing.issued_view import content_lines, issued_page
+from printing.page_code import PageClaims, SignedPageCode
+from printing.published_keys import PublishedKeys, load_keys
 from printing.qr_reading import (
     DamagedCode,
     NoCodeFound,
     NotAnImage,
     TooLarge,
     UnreadableInput,
-    read_payloads,
+    read_codes,
 )
+from printing.verify_store import CenterStatus, StatusSource, StatusUnavailable, StoreAnswer
 
 __all__ = [
     "CenterStatus",
@@ -73,23 +60,21 @@ __all__ = [
     "check",
     "check_number",
     "check_signature",
+    "content_lines",
+    "issued_page",
     "judge",
     "load_keys",
-    "read_payloads",
+    "read_codes",
 ]
-
-VERIFY_PATH = "/v1/verify"
-KEYS_PATH = "/verify/keys.json"  # the municipal keys the center's verification page uses
-TIMEOUT = 10.0  # seconds for the center's answer
 
 
 class Outcome(StrEnum):
-    GENUINE = "genuine"  # the code is genuine and the copy stands
-    ALTERED = "altered"  # the code does not hold together, or is not the issued copy's
+    GENUINE = "genuine"  # the municipality signed exactly this content for this page; the copy stands
+    ALTERED = "altered"  # the code's signature does not hold, or the store's copy is another
     VOIDED = "voided"  # the copy was cancelled: not to be relied on
     NOT_PRINTED = "not_printed"  # issued but never reported printed: not to be relied on
-    UNKNOWN = "unknown"  # no known key, or the store knows no such copy with this code
-    UNCONFIRMED = "unconfirmed"  # the code is genuine; the store was not asked
+    UNKNOWN = "unknown"  # no published key for it, or the store knows no such copy
+    UNCONFIRMED = "unconfirmed"  # the content is the municipality's; the store was not asked
 
 
 class Reason(StrEnum):
@@ -99,7 +84,6 @@ class Reason(StrEnum):
     KEY_NOT_VALID = "key_not_valid_then"
     OTHER_MUNICIPALITY = "other_municipality"
     BAD_SIGNATURE = "bad_signature"
-    CODE_MISMATCH = "code_mismatch"
     NOT_IN_STORE = "not_in_store"
     VOIDED = "voided"
     NOT_PRINTED = "not_printed"
@@ -111,40 +95,37 @@ class Reason(StrEnum):
 #: The reason in words, Japanese and English: what a verifier reads.
 WORDS: dict[Reason, tuple[str, str]] = {
     Reason.STANDS: (
-        "QRコードは交付元の署名どおりで、この写しは有効です。印字された内容が交付された内容と一致するかは、"
-        "ページ数とあわせて書面でご確認ください。",
-        "The code is signed by the issuing municipality and the copy is valid. Whether the printed "
-        "text is what was issued must be checked on the paper, with the page count.",
+        "交付元の市区町村がこのページのこの内容に署名しており、この写しは有効です。"
+        "表示された内容がお手元の用紙の記載と同じかを見比べてください。",
+        "The municipality signed exactly this content for this page, and the copy stands. "
+        "Compare the content shown with the paper in your hand.",
     ),
     Reason.STANDS_TYPED: (
-        "この交付番号と検証コードの写しは有効です。印字された内容が交付された内容と一致するかは、"
-        "書面でご確認ください。",
-        "A valid copy has this issue number and verification code. Whether the printed text is what "
-        "was issued must be checked on the paper.",
+        "この交付番号と検証コードの写しは有効です。内容は表示されません。"
+        "内容を確かめるには、用紙のQRコードを読み取ってください。",
+        "A valid copy has this issue number and verification code. Its content is not shown: "
+        "read the page's QR code to see what was issued.",
     ),
     Reason.UNKNOWN_KEY: (
-        "署名した鍵が公開されている交付元の鍵ではありません。",
-        "The code is signed with a key that is not a published municipal key.",
+        "QRコードに署名した鍵が、公開されている市区町村の鍵ではありません。内容は表示しません。",
+        "The code is signed with a key that is not a published municipal key. Its content is not shown.",
     ),
     Reason.KEY_NOT_VALID: (
-        "署名した鍵は交付日に有効ではありませんでした。",
-        "The signing key was not valid on the day of issue.",
+        "QRコードに署名した鍵は、交付日または現在、有効ではありません。内容は表示しません。",
+        "The signing key was not valid on the day of issue, or is no longer valid. Its content is not shown.",
     ),
     Reason.OTHER_MUNICIPALITY: (
-        "交付番号の市区町村と署名した市区町村が異なります。",
-        "The code is signed by another municipality than the issue number's.",
+        "QRコードに署名した鍵は、別の市区町村の鍵です(改ざんされています)。内容は表示しません。",
+        "The code is signed with another municipality's key: it was altered. Its content is not shown.",
     ),
     Reason.BAD_SIGNATURE: (
-        "署名が内容のハッシュと一致しません(改ざんされています)。",
-        "The signature does not cover the content hash in the code: it was altered.",
-    ),
-    Reason.CODE_MISMATCH: (
-        "検証コードが署名と一致しません(改ざんされています)。",
-        "The verification code is not the one of the signature: it was altered.",
+        "署名がQRコードの内容と一致しません(改ざんされています)。内容は表示しません。",
+        "The municipality's signature does not cover what the code states: it was altered. "
+        "Its content is not shown.",
     ),
     Reason.NOT_IN_STORE: (
-        "この交付番号と検証コードの写しは見つかりません。",
-        "No copy with this issue number and verification code is known.",
+        "この交付番号と検証コードの写しは交付記録にありません。",
+        "No copy with this issue number and verification code is on record.",
     ),
     Reason.VOIDED: ("この写しは取り消されています。", "This copy was voided."),
     Reason.NOT_PRINTED: (
@@ -152,68 +133,44 @@ WORDS: dict[Reason, tuple[str, str]] = {
         "This copy was never reported printed.",
     ),
     Reason.HASH_MISMATCH: (
-        "内容のハッシュが交付された写しのものと異なります(改ざんされています)。",
-        "The content hash differs from the issued copy's: it was altered.",
+        "交付記録の写しと内容のハッシュが異なります。",
+        "The content hash differs from the copy on record.",
     ),
     Reason.PAGES_MISMATCH: (
-        "ページ数が交付された写しと異なります(改ざんされています)。",
-        "The page count differs from the issued copy's: it was altered.",
+        "交付記録の写しとページ数が異なります。",
+        "The page count differs from the copy on record.",
     ),
     Reason.STORE_NOT_ASKED: (
-        "QRコードの署名は正しいですが、写しが有効かは照会していません。",
-        "The code's signature is genuine; whether the copy stands was not asked.",
+        "内容は交付元の市区町村が署名したものですが、写しが取り消されていないかは照会していません。",
+        "The content was signed by the municipality; whether the copy stands (printed, not voided) "
+        "was not asked.",
+    ),
+}
+
+#: What the store's answer adds to the statement of what was issued, Japanese and English.
+_STANDING: dict[Outcome, tuple[str, str]] = {
+    Outcome.GENUINE: ("", ""),
+    Outcome.VOIDED: ("ただし、この写しは取り消されています。", " This copy was voided since."),
+    Outcome.NOT_PRINTED: (
+        "ただし、この写しは印刷されたと報告されていません。",
+        " This copy was never reported printed.",
+    ),
+    Outcome.UNKNOWN: ("ただし、この写しは交付記録にありません。", " This copy is not on record."),
+    Outcome.ALTERED: ("ただし、交付記録の写しと一致しません。", " It does not match the copy on record."),
+    Outcome.UNCONFIRMED: (
+        "写しが取り消されていないかは照会していません。",
+        " Whether the copy was voided since was not asked.",
     ),
 }
 
 
-class StatusUnavailable(DocumentError):
-    """The certificate store could not be asked, or answered something that is not an answer."""
-
-    code = "status_unavailable"
-
-
-@dataclass(frozen=True)
-class StoreAnswer:
-    """What the certificate store says of a copy (``GET /v1/verify``)."""
-
-    issue_number: str
-    status: str  # valid, voided, not_printed, unknown
-    municipality: str | None = None
-    issued_on: str | None = None  # YYYY-MM-DD
-    pages: int | None = None
-    content_hash: bytes | None = None
-
-    @classmethod
-    def from_json(cls, value: Any) -> StoreAnswer:
-        """The endpoint's JSON answer; :class:`StatusUnavailable` for anything else."""
-        try:
-            status = value["status"]
-            if status not in ("valid", "voided", "not_printed", "unknown"):
-                raise ValueError(status)
-            digest = value.get("content_hash")
-            pages = value.get("pages")
-            if pages is not None and type(pages) is not int:
-                raise ValueError("pages")
-            return cls(
-                str(value["issue_number"]),
-                status,
-                value.get("municipality"),
-                value.get("issued_on"),
-                pages,
-                None if digest is None else bytes.fromhex(digest),
-            )
-        except (KeyError, TypeError, ValueError, AttributeError):
-            raise StatusUnavailable("the certificate store's answer is not one") from None
-
-
-#: Asks the store: (issue number, verification code) → its answer.
-StatusSource = Callable[[str, str], StoreAnswer]
-
-
 @dataclass(frozen=True)
 class Verdict:
-    """The outcome for one page (or one typed issue number and code), and why: nothing about
-    the person."""
+    """The outcome for one page (or one typed issue number and code), and why.
+
+    ``claims`` is what the page's code states, set only when its signature verified against a
+    published key: the resident's data as issued, to be shown to the receiver and nowhere else
+    (it is not in the ``repr``)."""
 
     outcome: Outcome
     reason: Reason
@@ -224,6 +181,7 @@ class Verdict:
     municipality_name: str | None = None
     issued_on: str | None = None
     content_hash: str | None = None  # hex, as the store and the municipality's history keep it
+    claims: PageClaims | None = field(default=None, repr=False)
 
     @property
     def genuine(self) -> bool:
@@ -237,101 +195,103 @@ class Verdict:
     def words_en(self) -> str:
         return WORDS[self.reason][1]
 
+    @property
+    def statement_ja(self) -> str | None:
+        """Exactly what was proved, in Japanese, when the content is the municipality's (else
+        ``None``): who issued this content, on which day, as which page of which copy."""
+        if self.claims is None:
+            return None
+        claims = self.claims
+        day = tokyo_day(claims.issued_at)
+        who = self.municipality_name or f"市区町村コード {claims.municipality} の市区町村"
+        return (
+            f"この内容は、{who}が{day.year}年{day.month}月{day.day}日に交付番号 {claims.issue_number} "
+            f"の写し（全{claims.pages}頁の{claims.page}頁目）として交付したものです。"
+            f"{_STANDING[self.outcome][0]}お手元の用紙の記載と見比べてください。"
+        )
 
-@dataclass(frozen=True)
-class PublishedKeys:
-    """The published municipal keys (a trust list) and, where given, each municipality's name."""
-
-    trust: TrustList
-    names: Mapping[str, str] = field(default_factory=dict)
-
-
-def load_keys(source: str | Path | bytes) -> PublishedKeys:
-    """Published municipal keys from a file (or its bytes): a list of keys as kiosks take them
-    (``municipal-keys.json``), a municipality's own ``public-key.json``, or a ``koufu-trust/1``
-    list. An entry may add the municipality's ``name``. :class:`MalformedDocument` otherwise."""
-    try:
-        raw = source if isinstance(source, bytes) else Path(source).read_bytes()
-        value = json.loads(raw)
-    except (OSError, ValueError) as error:
-        raise MalformedDocument(f"the municipal keys cannot be read: {type(error).__name__}") from None
-    if type(value) is dict and "format" in value:
-        return PublishedKeys(TrustList.from_json(value))
-    entries = [value] if type(value) is dict else value
-    if type(entries) is not list:
-        raise MalformedDocument("the municipal keys are a list of published keys")
-    keys: list[TrustedKey] = []
-    names: dict[str, str] = {}
-    for entry in entries:
-        if type(entry) is not dict:
-            raise MalformedDocument("a published key is an object")
-        entry = dict(entry)
-        name = entry.pop("name", None)
-        key = TrustedKey.from_json(entry)
-        if name is not None:
-            if type(name) is not str or not 0 < len(name) <= 40:
-                raise MalformedDocument("a municipality's name is a short text")
-            names[key.municipality] = name
-        keys.append(key)
-    return PublishedKeys(TrustList(keys), names)
+    @property
+    def statement_en(self) -> str | None:
+        """:attr:`statement_ja` in English."""
+        if self.claims is None:
+            return None
+        claims = self.claims
+        who = claims.municipality
+        if self.municipality_name:
+            who = f"{self.municipality_name} ({claims.municipality})"
+        return (
+            f"This content was issued by {who} on {tokyo_day(claims.issued_at).isoformat()} as page "
+            f"{claims.page} of {claims.pages} of copy {claims.issue_number}."
+            f"{_STANDING[self.outcome][1]} Compare it with the paper in your hand."
+        )
 
 
-def check_signature(payload: PagePayload, trust: Mapping[str, TrustedKey]) -> Verdict | None:
-    """What the code alone says against the published keys: a verdict when it is not genuine,
-    ``None`` when it holds together (then the store decides)."""
-    number = IssueNumber.parse(payload.issue_number)  # a PagePayload's is always one
-    key = trust.get(payload.key_id)
+def check_signature(
+    code: SignedPageCode, trust: Mapping[str, TrustedKey], *, now: dt.datetime | None = None
+) -> Verdict | None:
+    """What the code alone says against the published keys (as :meth:`SignedPageCode.verify`, at
+    ``now``): a verdict, without claims, when its content is not the municipality's; ``None`` when
+    it is (then the store decides, :func:`judge`)."""
+    claims = code.claims
+    key = trust.get(code.key_id)
     if key is None:
-        return _verdict(payload, Outcome.UNKNOWN, Reason.UNKNOWN_KEY)
-    if key.municipality != number.municipality:
-        return _verdict(payload, Outcome.ALTERED, Reason.OTHER_MUNICIPALITY)
-    if not key.valid_at(dt.datetime.combine(number.day, dt.time(), JST)):
-        return _verdict(payload, Outcome.UNKNOWN, Reason.KEY_NOT_VALID)
+        return _verdict(code, Outcome.UNKNOWN, Reason.UNKNOWN_KEY)
+    if key.municipality != claims.municipality:
+        return _verdict(code, Outcome.ALTERED, Reason.OTHER_MUNICIPALITY)
+    moment = dt.datetime.now(dt.UTC) if now is None else now
+    if not (key.valid_at(claims.issued_at) and key.valid_at(moment)):
+        return _verdict(code, Outcome.UNKNOWN, Reason.KEY_NOT_VALID)
     try:
-        key.public_key.verify(payload.signature, hash_signature_message(payload.content_hash))
-    except InvalidSignature:
-        return _verdict(payload, Outcome.ALTERED, Reason.BAD_SIGNATURE)
-    if verification_code(payload.signature) != payload.verification_code:
-        return _verdict(payload, Outcome.ALTERED, Reason.CODE_MISMATCH)
+        code.verify(trust, now=moment)
+    except BadSignature:
+        return _verdict(code, Outcome.ALTERED, Reason.BAD_SIGNATURE)
+    except UntrustedSigner:  # the checks above are verify's own: kept should verify ever add one
+        return _verdict(code, Outcome.UNKNOWN, Reason.UNKNOWN_KEY)
     return None
 
 
-def judge(payload: PagePayload, answer: StoreAnswer | None, names: Mapping[str, str] = {}) -> Verdict:
-    """The verdict on a code that holds together (:func:`check_signature` gave ``None``), from the
-    store's answer (``None``: not asked)."""
+def judge(code: SignedPageCode, answer: StoreAnswer | None, names: Mapping[str, str] = {}) -> Verdict:
+    """The verdict on a code whose signature verified (:func:`check_signature` gave ``None``),
+    from the store's answer (``None``: not asked); its ``claims`` are set."""
+    claims = code.claims
     if answer is None:
-        return _verdict(payload, Outcome.UNCONFIRMED, Reason.STORE_NOT_ASKED, names)
-    if answer.status == "unknown" or answer.issue_number != payload.issue_number:
-        return _verdict(payload, Outcome.UNKNOWN, Reason.NOT_IN_STORE, names)
+        return _verdict(code, Outcome.UNCONFIRMED, Reason.STORE_NOT_ASKED, names, verified=True)
+    if answer.status == "unknown" or answer.issue_number != claims.issue_number:
+        return _verdict(code, Outcome.UNKNOWN, Reason.NOT_IN_STORE, names, verified=True)
     if answer.status == "voided":
-        return _verdict(payload, Outcome.VOIDED, Reason.VOIDED, names)
+        return _verdict(code, Outcome.VOIDED, Reason.VOIDED, names, verified=True)
     if answer.status == "not_printed":
-        return _verdict(payload, Outcome.NOT_PRINTED, Reason.NOT_PRINTED, names)
+        return _verdict(code, Outcome.NOT_PRINTED, Reason.NOT_PRINTED, names, verified=True)
     stored = answer.content_hash
-    if stored is None or not hmac.compare_digest(stored, payload.content_hash):
-        return _verdict(payload, Outcome.ALTERED, Reason.HASH_MISMATCH, names)
-    if answer.pages != payload.pages:
-        return _verdict(payload, Outcome.ALTERED, Reason.PAGES_MISMATCH, names)
-    return _verdict(payload, Outcome.GENUINE, Reason.STANDS, names)
+    if stored is None or not hmac.compare_digest(stored, claims.content_hash):
+        return _verdict(code, Outcome.ALTERED, Reason.HASH_MISMATCH, names, verified=True)
+    if answer.pages != claims.pages:
+        return _verdict(code, Outcome.ALTERED, Reason.PAGES_MISMATCH, names, verified=True)
+    return _verdict(code, Outcome.GENUINE, Reason.STANDS, names, verified=True)
 
 
 def check(
-    payload: PagePayload, trust: Mapping[str, TrustedKey] | PublishedKeys, status: StatusSource | None
+    code: SignedPageCode,
+    trust: Mapping[str, TrustedKey] | PublishedKeys,
+    status: StatusSource | None,
+    *,
+    now: dt.datetime | None = None,
 ) -> Verdict:
-    """The verdict on one page's code: the signature against ``trust``, then the store through
-    ``status`` (``None``: not asked, at best :attr:`Outcome.UNCONFIRMED`). :class:`StatusUnavailable`
-    when the store cannot be asked."""
+    """The verdict on one page's code: the signature against ``trust`` at ``now`` (default: the
+    current time), then the store through ``status`` (``None``: not asked, at best
+    :attr:`Outcome.UNCONFIRMED`). :class:`StatusUnavailable` when the store cannot be asked."""
     keys, names = (trust.trust, trust.names) if isinstance(trust, PublishedKeys) else (trust, {})
-    refused = check_signature(payload, keys)
+    refused = check_signature(code, keys, now=now)
     if refused is not None:
         return _named(refused, names)
-    answer = None if status is None else status(payload.issue_number, payload.verification_code)
-    return judge(payload, answer, names)
+    claims = code.claims
+    answer = None if status is None else status(claims.issue_number, claims.verification_code)
+    return judge(code, answer, names)
 
 
 def check_number(answer: StoreAnswer, names: Mapping[str, str] = {}) -> Verdict:
     """The verdict on a typed issue number and code: the store's answer alone (no signature to
-    check, no content hash to compare)."""
+    check, no content to show)."""
     outcome, reason = {
         "valid": (Outcome.GENUINE, Reason.STANDS_TYPED),
         "voided": (Outcome.VOIDED, Reason.VOIDED),
@@ -353,63 +313,28 @@ def check_number(answer: StoreAnswer, names: Mapping[str, str] = {}) -> Verdict:
 
 
 def _verdict(
-    payload: PagePayload, outcome: Outcome, reason: Reason, names: Mapping[str, str] = {}
+    code: SignedPageCode,
+    outcome: Outcome,
+    reason: Reason,
+    names: Mapping[str, str] = {},
+    *,
+    verified: bool = False,
 ) -> Verdict:
-    number = IssueNumber.parse(payload.issue_number)
+    claims = code.claims
     return Verdict(
         outcome,
         reason,
-        payload.issue_number,
-        payload.page,
-        payload.pages,
-        number.municipality,
-        names.get(number.municipality),
-        number.day.isoformat(),
-        payload.content_hash.hex(),
+        claims.issue_number,
+        claims.page,
+        claims.pages,
+        claims.municipality,
+        names.get(claims.municipality),
+        tokyo_day(claims.issued_at).isoformat(),
+        claims.content_hash.hex(),
+        claims if verified else None,
     )
 
 
 def _named(verdict: Verdict, names: Mapping[str, str]) -> Verdict:
     name = names.get(verdict.municipality or "")
     return verdict if name is None else dataclasses.replace(verdict, municipality_name=name)
-
-
-class CenterStatus:
-    """The center's public ``GET /v1/verify`` over TLS (``ca``: the center's CA certificate file;
-    ``None``: the system's CAs). A :data:`StatusSource`; also fetches the keys the center publishes."""
-
-    def __init__(self, url: str, *, ca: str | Path | None = None, timeout: float = TIMEOUT) -> None:
-        verify: ssl.SSLContext | bool = True if ca is None else ssl.create_default_context(cafile=str(ca))
-        self.http = httpx.Client(base_url=url, verify=verify, timeout=timeout)
-
-    def __call__(self, issue_number: str, code: str) -> StoreAnswer:
-        answer = self._get(VERIFY_PATH, {"issue_number": issue_number, "code": code})
-        try:
-            return StoreAnswer.from_json(answer.json())
-        except ValueError:
-            raise StatusUnavailable("the certificate store's answer is not JSON") from None
-
-    def keys(self) -> PublishedKeys:
-        """The municipal keys the center's verification page uses (``/verify/keys.json``)."""
-        try:
-            return load_keys(self._get(KEYS_PATH, {}).content)
-        except MalformedDocument as error:
-            raise StatusUnavailable(f"the center's published keys are not usable: {error}") from None
-
-    def _get(self, path: str, params: dict[str, str]) -> httpx.Response:
-        try:
-            answer = self.http.get(path, params=params)
-        except httpx.HTTPError as error:
-            raise StatusUnavailable(f"the center cannot be asked ({type(error).__name__})") from None
-        if answer.status_code != 200:
-            raise StatusUnavailable(f"the center answered HTTP {answer.status_code}")
-        return answer
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> CenterStatus:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()

@@ -113,10 +113,10 @@ def test_an_uploaded_scan_of_a_printed_copy_is_genuine_and_the_page_names_no_one
     browser: WebDriver, world: World, copies: Copies, tmp_path: Path
 ) -> None:
     scan = tmp_path / "scan.png"
-    scan.write_bytes(encoded(page_image(copies.printed.payload)))
+    scan.write_bytes(encoded(page_image(copies.printed.code)))
     assert upload(browser, world, scan) == "genuine"
     shown = browser.find_element(By.ID, "result").text
-    assert copies.printed.payload.issue_number in shown and "千代田区" in shown and "1 / 1" in shown
+    assert copies.printed.code.claims.issue_number in shown and "千代田区" in shown and "1 / 1" in shown
     assert copies.printed.document.document.content_hash() in shown
     html = browser.page_source
     assert not [name for name in names(copies) if name in html]
@@ -129,7 +129,7 @@ def test_a_really_rendered_page_uploaded_is_genuine_and_its_printed_name_is_not_
     printed.write_bytes(pdf_of(*copies.printed.rendered(world.trust)))  # the resident's name is on it
     assert printed.stat().st_size < UPLOAD_LIMIT
     assert upload(browser, world, printed) == "genuine"
-    assert copies.printed.payload.issue_number in browser.find_element(By.ID, "result").text
+    assert copies.printed.code.claims.issue_number in browser.find_element(By.ID, "result").text
     assert not [name for name in names(copies) if name in browser.page_source]
 
 
@@ -137,14 +137,14 @@ def test_a_photo_of_a_voided_copy_is_shown_voided(
     browser: WebDriver, world: World, copies: Copies, tmp_path: Path
 ) -> None:
     photo = tmp_path / "photo.jpg"
-    photo.write_bytes(photo_of(page_image(copies.voided.payload)))
+    photo.write_bytes(photo_of(page_image(copies.voided.code)))
     assert upload(browser, world, photo) == "voided"
     assert "この写しは取り消されています。" in browser.find_element(By.ID, "result").text
     assert not [name for name in names(copies) if name in browser.page_source]
 
 
 def test_a_typed_number_and_code_are_checked(browser: WebDriver, world: World, copies: Copies) -> None:
-    payload = copies.printed.payload
+    payload = copies.printed.code.claims
     typed_code = payload.verification_code.replace("-", "").lower()
     assert type_in(browser, world, payload.issue_number + "/01", typed_code) == "genuine"
     assert "千代田区" in browser.find_element(By.ID, "result").text
@@ -152,8 +152,8 @@ def test_a_typed_number_and_code_are_checked(browser: WebDriver, world: World, c
         type_in(
             browser,
             world,
-            copies.not_printed.payload.issue_number,
-            copies.not_printed.payload.verification_code,
+            copies.not_printed.code.claims.issue_number,
+            copies.not_printed.code.claims.verification_code,
         )
         == "not_printed"
     )
@@ -182,7 +182,7 @@ def test_bad_uploads_get_400_and_413(world: World, copies: Copies, http: httpx.C
         400,
         "not_an_image",
     )
-    smudged = encoded(smudged_page(copies.printed.payload))
+    smudged = encoded(smudged_page(copies.printed.code))
     assert status_of(http.post("/verify", files={"page": ("smudged.png", smudged, "image/png")})) == (
         400,
         "damaged_code",
@@ -216,7 +216,7 @@ def test_without_the_published_keys_an_upload_is_unknown(
     world: World, copies: Copies, http: httpx.Client, tmp_path: Path
 ) -> None:
     keys = world.stack.center_dir / KEYS_FILE
-    scan = encoded(page_image(copies.printed.payload))
+    scan = encoded(page_image(copies.printed.code))
     shutil.move(keys, tmp_path / KEYS_FILE)
     try:
         answer = http.post("/verify", files={"page": ("scan.png", scan, "image/png")})
@@ -234,16 +234,16 @@ def test_the_center_publishes_its_keys_and_koufu_verify_can_use_them(
     published = http.get("/verify/keys.json").json()
     assert published == json.loads(copies.keys_file.read_text())
     scan = tmp_path / "scan.png"
-    scan.write_bytes(encoded(page_image(copies.printed.payload)))
+    scan.write_bytes(encoded(page_image(copies.printed.code)))
     done = koufu_verify(scan, "--center", world.stack.center_url, "--ca", world.stack.center_tls)
     assert done.returncode == 0 and done.stdout.startswith("genuine  "), done.stderr
 
 
 def test_the_center_s_log_names_no_one(world: World, copies: Copies, http: httpx.Client) -> None:
     answer = http.post(
-        "/verify", files={"page": ("scan.png", encoded(page_image(copies.printed.payload)), "image/png")}
+        "/verify", files={"page": ("scan.png", encoded(page_image(copies.printed.code)), "image/png")}
     )
     assert 'data-outcome="genuine"' in answer.text
     log = world.stack.center_log.read_text(encoding="utf-8", errors="replace")
     assert not [name for name in names(copies) if name in log]
-    assert copies.printed.payload.verification_code not in log
+    assert copies.printed.code.claims.verification_code not in log

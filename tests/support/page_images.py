@@ -1,6 +1,6 @@
-"""Pages as a printer, a scanner or a phone would give them, for the verification tests: a white
-A4 page with a certificate's QR code (or another code, or none), smudged, photographed, encoded as
-PNG, JPEG, TIFF or PDF, and a file that only claims to be a huge image.
+"""Pages as a printer, a scanner, a copier or a phone would give them, for the verification tests:
+a white A4 page with a certificate's QR code (or another code, or none), smudged, photographed,
+photocopied, encoded as PNG, JPEG, TIFF or PDF, and a file that only claims to be a huge image.
 """
 
 from __future__ import annotations
@@ -12,9 +12,15 @@ import zlib
 import segno
 from PIL import Image, ImageDraw, ImageFilter
 
-from printing.payload import PagePayload
+from printing.page_code import SignedPageCode
+from printing.render.sheet import MM_PER_INCH
+from support.vision import COPIER_BLUR_MM
 
 A4_200DPI = (1654, 2339)
+#: what an old page's code (KF1, before the signed page codes) looked like: not a page code
+KF1_TEXT = (
+    "KF1:20261123/131016/T-0001/01/000042:01:01:7K3M-Q0ZD-X4AT:3F2A0B1C4D5E6F70:" + "A" * 52 + ":" + "B" * 103
+)
 
 
 def qr_image(text: str, scale: int = 6) -> Image.Image:
@@ -23,25 +29,27 @@ def qr_image(text: str, scale: int = 6) -> Image.Image:
     return Image.open(io.BytesIO(out.getvalue())).convert("L")
 
 
-def page_image(payload: PagePayload | None, *, text: str | None = None) -> Image.Image:
+def page_image(code: SignedPageCode | None, *, text: str | None = None) -> Image.Image:
     """A white A4 page at 200 dpi with some lines and the page's code at the bottom right (or
     ``text`` in a QR code, or no code)."""
     page = Image.new("L", A4_200DPI, 255)
     draw = ImageDraw.Draw(page)
     for line in range(12):
         draw.text((150, 300 + 60 * line), f"line {line} of a certificate " * 3, fill=0)
-    if payload is not None or text is not None:
-        code = qr_image(payload.encode() if payload is not None else str(text))
-        page.paste(code, (A4_200DPI[0] - code.width - 120, A4_200DPI[1] - code.height - 120))
+    if code is not None or text is not None:
+        qr = qr_image(code.text if code is not None else str(text))
+        page.paste(qr, (A4_200DPI[0] - qr.width - 120, A4_200DPI[1] - qr.height - 120))
     return page
 
 
-def smudged_page(payload: PagePayload) -> Image.Image:
-    """The page with a black smear across its code: the code is found, and cannot be read."""
-    page = page_image(payload)
-    code = qr_image(payload.encode())
-    left, top = A4_200DPI[0] - code.width - 120, A4_200DPI[1] - code.height - 120
-    ImageDraw.Draw(page).rectangle((left + 60, top + 150, left + code.width - 60, top + 250), fill=0)
+def smudged_page(code: SignedPageCode) -> Image.Image:
+    """The page with a black smear across the middle third of its code (its finder patterns
+    untouched): the code is found, and cannot be read."""
+    page = page_image(code)
+    qr = qr_image(code.text)
+    left, top = A4_200DPI[0] - qr.width - 120, A4_200DPI[1] - qr.height - 120
+    box = (left + qr.width // 6, top + qr.height // 3, left + qr.width * 5 // 6, top + qr.height * 2 // 3)
+    ImageDraw.Draw(page).rectangle(box, fill=0)
     return page
 
 
@@ -51,17 +59,28 @@ def encoded(image: Image.Image, kind: str = "PNG", **options: object) -> bytes:
     return out.getvalue()
 
 
-def pdf_of(*pages: Image.Image) -> bytes:
+def pdf_of(*pages: Image.Image, dpi: int = 200) -> bytes:
+    """The pages in a PDF, each an image of ``dpi`` (200 for the plain pages, 300 for a scan of the
+    renderer's pages: an A4 page either way)."""
     first, *rest = pages
-    return encoded(first, "PDF", save_all=True, append_images=rest, resolution=200.0)
+    return encoded(first, "PDF", save_all=True, append_images=rest, resolution=float(dpi))
 
 
-def photo_of(page: Image.Image) -> bytes:
-    """A phone's picture of the page: turned on a grey table, smaller, soft, dim, JPEG."""
+def photo_of(page: Image.Image, scale: float = 0.6) -> bytes:
+    """A phone's picture of the page: turned on a grey table, ``scale`` of its size, soft (a blur
+    of 1 pixel of the photo), dim, JPEG. A 300 dpi page (4 pixels a module) at 0.6 is 2.4 pixels
+    a module; a 12 MP phone's picture of a whole A4 page is about 1.2 (4.8)."""
     turned = page.convert("RGB").rotate(17, expand=True, fillcolor=(120, 110, 100))
-    small = turned.resize((turned.width * 6 // 10, turned.height * 6 // 10))
+    small = turned.resize((round(turned.width * scale), round(turned.height * scale)))
     small = small.filter(ImageFilter.GaussianBlur(1.0))
     return encoded(Image.eval(small, lambda v: 70 + v // 2), "JPEG", quality=60)
+
+
+def photocopy_of(page: Image.Image, dpi: int = 300) -> Image.Image:
+    """A photocopy of the page (:mod:`support.vision`'s copier): its scan's blur of 0.08 mm, then
+    black or white at half."""
+    blur = COPIER_BLUR_MM * dpi / MM_PER_INCH
+    return page.filter(ImageFilter.GaussianBlur(blur)).point(lambda value: 0 if value < 128 else 255)
 
 
 def png_declaring(width: int, height: int) -> bytes:

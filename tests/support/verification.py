@@ -1,6 +1,7 @@
 """What the verification tests share: copies of a seal registration certificate really ordered in
-the orders world (:mod:`support.world`), one printed, one voided, one never printed, with the
-municipality's published keys; and ``koufu verify`` run as a subprocess.
+the orders world (:mod:`support.world`), one printed, one voided, one never printed, each with its
+page's signed code as the municipality made it, with the municipality's published keys; and
+``koufu verify`` run as a subprocess.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from center.client import CenterClient
 from center.enrolment import EnrolledTerminal
 from center.municipal import service as municipal_service
 from documents import Binding, OpenedDocument, TrustList
-from printing.payload import PagePayload
+from printing.page_code import SignedPageCode, read_page_code
 from printing.render import render_document
 from support.world import SEAL, World, authenticate, opened
 
@@ -29,7 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 @dataclass(frozen=True)
 class Issued:
-    payload: PagePayload
+    code: SignedPageCode  # the page's signed code, as the municipality made it and the page prints it
     document: OpenedDocument
     binding: Binding  # the order's, as the kiosk checks it before printing
     name: str  # the resident's, as printed: a canary
@@ -72,7 +73,7 @@ def issue(
     binding = Binding(
         order.order_id, session_id, terminal.terminal_id, Binding.holder_hash(resident.certificate)
     )
-    return Issued(PagePayload.of(document, 1), document, binding, resident.name)
+    return Issued(read_page_code(document.page_codes[0]), document, binding, resident.name)
 
 
 def issue_copies(world: World, directory: Path, terminal_id: str) -> Copies:
