@@ -111,8 +111,8 @@ WORDS: dict[Reason, tuple[str, str]] = {
         "The code is signed with a key that is not a published municipal key. Its content is not shown.",
     ),
     Reason.KEY_NOT_VALID: (
-        "QRコードに署名した鍵は、交付日または現在、有効ではありません。内容は表示しません。",
-        "The signing key was not valid on the day of issue, or is no longer valid. Its content is not shown.",
+        "QRコードに署名した鍵は、交付日(または確認を求めた時点)に有効ではありません。内容は表示しません。",
+        "The signing key was not valid on the day of issue (or at the time asked). Its content is not shown.",
     ),
     Reason.OTHER_MUNICIPALITY: (
         "QRコードに署名した鍵は、別の市区町村の鍵です(改ざんされています)。内容は表示しません。",
@@ -229,16 +229,20 @@ class Verdict:
 def check_signature(
     code: SignedPageCode, trust: Mapping[str, TrustedKey], *, now: dt.datetime | None = None
 ) -> Verdict | None:
-    """What the code alone says against the published keys (as :meth:`SignedPageCode.verify`, at
-    ``now``): a verdict, without claims, when its content is not the municipality's; ``None`` when
-    it is (then the store decides, :func:`judge`)."""
+    """What the code alone says against the published keys (as :meth:`SignedPageCode.verify`): a
+    verdict, without claims, when its content is not the municipality's; ``None`` when it is (then
+    the store decides, :func:`judge`).
+
+    The key must have been valid at the moment of issue; by default that is all (a page is kept
+    for years, a municipality's key is replaced sooner: an archived page stays checkable, and the
+    store says whether the copy stands). Given ``now``, the key must be valid then too."""
     claims = code.claims
     key = trust.get(code.key_id)
     if key is None:
         return _verdict(code, Outcome.UNKNOWN, Reason.UNKNOWN_KEY)
     if key.municipality != claims.municipality:
         return _verdict(code, Outcome.ALTERED, Reason.OTHER_MUNICIPALITY)
-    moment = dt.datetime.now(dt.UTC) if now is None else now
+    moment = claims.issued_at if now is None else now
     if not (key.valid_at(claims.issued_at) and key.valid_at(moment)):
         return _verdict(code, Outcome.UNKNOWN, Reason.KEY_NOT_VALID)
     try:
@@ -277,9 +281,10 @@ def check(
     *,
     now: dt.datetime | None = None,
 ) -> Verdict:
-    """The verdict on one page's code: the signature against ``trust`` at ``now`` (default: the
-    current time), then the store through ``status`` (``None``: not asked, at best
-    :attr:`Outcome.UNCONFIRMED`). :class:`StatusUnavailable` when the store cannot be asked."""
+    """The verdict on one page's code: the signature against ``trust`` (the key valid at issue,
+    and at ``now`` when given: :func:`check_signature`), then the store through ``status``
+    (``None``: not asked, at best :attr:`Outcome.UNCONFIRMED`). :class:`StatusUnavailable` when
+    the store cannot be asked."""
     keys, names = (trust.trust, trust.names) if isinstance(trust, PublishedKeys) else (trust, {})
     refused = check_signature(code, keys, now=now)
     if refused is not None:

@@ -343,6 +343,8 @@ def test_a_key_not_valid_at_issue_or_now_is_not_trusted(copies: Copies, status: 
     assert check(code, lapsing, status, now=code.claims.issued_at).outcome is Outcome.GENUINE
     later = check(code, lapsing, status, now=until + dt.timedelta(seconds=1))
     assert later.reason is Reason.KEY_NOT_VALID
+    # by default the key must have been valid at issue only: an archived page outlives its key
+    assert check(code, lapsing, status).outcome is Outcome.GENUINE
 
 
 def test_without_the_store_a_genuine_code_is_unconfirmed_and_still_shows_its_content(
