@@ -19,14 +19,16 @@ import io
 import subprocess
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import zxingcpp
 from PIL import Image, ImageChops, ImageFilter, ImageOps
 
 from documents.errors import DocumentError
+from printing.page_code import PREFIX, BadPageCode, SignedPageCode, read_page_code
 from printing.payload import FORMAT, BadPayload, PagePayload
 
 MAX_BYTES = 20 * 1024 * 1024  # a phone photo is a few MB, a scanned A4 page in PDF far less
@@ -89,20 +91,75 @@ def read_payloads(source: str | Path | bytes) -> list[PagePayload]:
     :class:`DamagedCode` when a page shows a code that cannot be read and no page gives a payload,
     :class:`NoCodeFound` when there is no code at all; :class:`NotAnImage`, :class:`TooLarge`.
     """
+    found = _read_source(source, _payload_of)
+    return sorted(found.values(), key=lambda p: (p.issue_number, p.page))
+
+
+# --- stand-in (branch verifypage) for the verifier's read_codes, until printing/ brings its own ---
+
+
+@dataclass(frozen=True)
+class ReadPageCode(SignedPageCode):
+    """A page code as read, with the code's text beside it (stand-in for ``SignedPageCode.text``)."""
+
+    text: str = field(default="", repr=False)
+
+
+def read_codes(source: str | Path | bytes) -> list[SignedPageCode]:
+    """The signed page codes (``KF2``) on every page of ``source``, each once, in issue-number and
+    page order; the errors of :func:`read_payloads`."""
+    found = _read_source(source, _page_code_of)
+    ordered = sorted(found.items(), key=lambda item: (item[1].claims.issue_number, item[1].claims.page))
+    return [
+        ReadPageCode(c.claims, c.key_id, c.algorithm, c.cose, c.protected, c.payload, c.signature, text)
+        for text, c in ordered
+    ]
+
+
+def _page_code_of(text: str) -> SignedPageCode | None:
+    if not text.startswith(PREFIX):
+        return None
+    try:
+        return read_page_code(text)
+    except BadPageCode as error:
+        raise _NotWhole(str(error)) from None
+
+
+# --- end of stand-in ---
+
+
+def _payload_of(text: str) -> PagePayload | None:
+    try:
+        return PagePayload.decode(text)
+    except BadPayload as error:
+        if text.startswith(FORMAT + ":"):
+            raise _NotWhole(str(error)) from None
+        return None
+
+
+class _NotWhole(Exception):
+    """A code of ours whose text is not whole."""
+
+
+_T = TypeVar("_T")
+
+
+def _read_source(source: str | Path | bytes, decode: Callable[[str], _T | None]) -> dict[str, _T]:
+    """What ``decode`` makes of the koufu codes on every page, by the code's text."""
     data = _bytes_of(source)
-    found: dict[str, PagePayload] = {}
+    found: dict[str, _T] = {}
     damaged: list[str] = []
     for image in _pages(data):
-        payloads, trouble = _read_page(image)
-        for payload in payloads:
-            found.setdefault(payload.encode(), payload)
-        if not payloads and trouble:
+        decoded, trouble = _read_page(image, decode)
+        for text, item in decoded:
+            found.setdefault(text, item)
+        if not decoded and trouble:
             damaged.append(trouble)
     if not found:
         if damaged:
             raise DamagedCode(damaged[0])
         raise NoCodeFound("no koufu verification code was found on the pages")
-    return sorted(found.values(), key=lambda p: (p.issue_number, p.page))
+    return found
 
 
 def _bytes_of(source: str | Path | bytes) -> bytes:
@@ -214,7 +271,9 @@ class _Box(NamedTuple):
         return (self.right - self.left) * (self.bottom - self.top)
 
 
-def _read_page(image: Image.Image) -> tuple[list[PagePayload], str | None]:
+def _read_page(
+    image: Image.Image, decode: Callable[[str], _T | None]
+) -> tuple[list[tuple[str, _T]], str | None]:
     """The koufu payloads on one page, and why a code seen there could not be read (or None).
 
     Each variant of the page is read; where a code is seen in one but not decoded, the spot is
@@ -223,7 +282,7 @@ def _read_page(image: Image.Image) -> tuple[list[PagePayload], str | None]:
     grey = image.convert("L")
     tried: list[_Box] = []
     for variant, scale in _variants(image):
-        payloads, trouble, seen = _read(variant, trouble)
+        payloads, trouble, seen = _read(variant, trouble, decode)
         if payloads:
             return payloads, None
         for spot in seen:
@@ -237,17 +296,19 @@ def _read_page(image: Image.Image) -> tuple[list[PagePayload], str | None]:
                 continue
             tried.append(box)
             for close_up in _close_ups(grey.crop(box)):
-                payloads, trouble, _ = _read(close_up, trouble)
+                payloads, trouble, _ = _read(close_up, trouble, decode)
                 if payloads:
                     return payloads, None
     return [], trouble
 
 
-def _read(image: Image.Image, trouble: str | None) -> tuple[list[PagePayload], str | None, list[_Box]]:
+def _read(
+    image: Image.Image, trouble: str | None, decode: Callable[[str], _T | None]
+) -> tuple[list[tuple[str, _T]], str | None, list[_Box]]:
     """The koufu payloads zxing-cpp reads in ``image``, the trouble so far (the first kept), and
     where it saw codes it could not decode (in ``image``'s pixels, QR codes before the smaller
     Micro and rectangular ones its finder also reports)."""
-    payloads: list[PagePayload] = []
+    payloads: list[tuple[str, _T]] = []
     seen: list[tuple[bool, _Box]] = []
     for barcode in zxingcpp.read_barcodes(image, formats=_QR, return_errors=True):
         if not barcode.valid:
@@ -255,10 +316,12 @@ def _read(image: Image.Image, trouble: str | None) -> tuple[list[PagePayload], s
             seen.append((barcode.format != zxingcpp.BarcodeFormat.QRCode, _box_of(barcode.position)))
             continue
         try:
-            payloads.append(PagePayload.decode(barcode.text))
-        except BadPayload as error:
-            if barcode.text.startswith(FORMAT + ":"):
-                trouble = f"the page's code is not whole: {error}"
+            decoded = decode(barcode.text)
+        except _NotWhole as error:
+            trouble = f"the page's code is not whole: {error}"
+            continue
+        if decoded is not None:
+            payloads.append((barcode.text, decoded))
     seen.sort(key=lambda other: (other[0], -other[1].area))
     return payloads, trouble, [box for _, box in seen]
 

@@ -35,17 +35,21 @@ from typing import Any
 
 import httpx
 from cryptography.exceptions import InvalidSignature
+from PIL import Image
 
 from documents import (
     JST,
+    BadSignature,
     DocumentError,
     IssueNumber,
     TrustedKey,
     TrustList,
+    UntrustedSigner,
     hash_signature_message,
     verification_code,
 )
 from documents.errors import MalformedDocument
+from printing.page_code import PageClaims, SignedPageCode
 from printing.payload import PagePayload
 from printing.qr_reading import (
     DamagedCode,
@@ -53,8 +57,10 @@ from printing.qr_reading import (
     NotAnImage,
     TooLarge,
     UnreadableInput,
+    read_codes,
     read_payloads,
 )
+from printing.render import UnrenderableDocument, render_page
 
 __all__ = [
     "CenterStatus",
@@ -73,8 +79,11 @@ __all__ = [
     "check",
     "check_number",
     "check_signature",
+    "content_lines",
+    "issued_page",
     "judge",
     "load_keys",
+    "read_codes",
     "read_payloads",
 ]
 
@@ -224,6 +233,8 @@ class Verdict:
     municipality_name: str | None = None
     issued_on: str | None = None
     content_hash: str | None = None  # hex, as the store and the municipality's history keep it
+    # stand-in (branch verifypage): the page's claims, set only when its signature verified
+    claims: PageClaims | None = field(default=None, repr=False, compare=False)
 
     @property
     def genuine(self) -> bool:
@@ -236,6 +247,32 @@ class Verdict:
     @property
     def words_en(self) -> str:
         return WORDS[self.reason][1]
+
+    # stand-in (branch verifypage): what the signed content proves, in words
+    @property
+    def statement_ja(self) -> str | None:
+        claims = self.claims
+        if claims is None:
+            return None
+        day = claims.issued_at.astimezone(JST).date()
+        who = self.municipality_name or claims.municipality
+        return (
+            f"この内容は、{who}が{day.year}年{day.month}月{day.day}日に"
+            f"交付番号 {claims.issue_number} の写し（全{claims.pages}頁の{claims.page}頁目）として"
+            "交付したものです。お手元の用紙の記載と見比べてください。"
+        )
+
+    @property
+    def statement_en(self) -> str | None:
+        claims = self.claims
+        if claims is None:
+            return None
+        day = claims.issued_at.astimezone(JST).date()
+        return (
+            f"This content was issued by {self.municipality_name or claims.municipality} on "
+            f"{day.isoformat()} as page {claims.page} of {claims.pages} of copy {claims.issue_number}; "
+            "compare it with the paper in your hand."
+        )
 
 
 @dataclass(frozen=True)
@@ -316,12 +353,18 @@ def judge(payload: PagePayload, answer: StoreAnswer | None, names: Mapping[str, 
 
 
 def check(
-    payload: PagePayload, trust: Mapping[str, TrustedKey] | PublishedKeys, status: StatusSource | None
+    payload: PagePayload | SignedPageCode,
+    trust: Mapping[str, TrustedKey] | PublishedKeys,
+    status: StatusSource | None,
+    *,
+    now: dt.datetime | None = None,
 ) -> Verdict:
     """The verdict on one page's code: the signature against ``trust``, then the store through
     ``status`` (``None``: not asked, at best :attr:`Outcome.UNCONFIRMED`). :class:`StatusUnavailable`
     when the store cannot be asked."""
     keys, names = (trust.trust, trust.names) if isinstance(trust, PublishedKeys) else (trust, {})
+    if isinstance(payload, SignedPageCode):
+        return _check_code(payload, keys, names, status, now)
     refused = check_signature(payload, keys)
     if refused is not None:
         return _named(refused, names)
@@ -413,3 +456,92 @@ class CenterStatus:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+# --- stand-ins (branch verifypage) for the verifier's signed-page-code API, until printing/ brings
+# its own: check() on a SignedPageCode, issued_page(), content_lines() ---
+
+
+def _check_code(
+    code: SignedPageCode,
+    keys: Mapping[str, TrustedKey],
+    names: Mapping[str, str],
+    status: StatusSource | None,
+    now: dt.datetime | None,
+) -> Verdict:
+    claims = code.claims
+    number = IssueNumber.parse(claims.issue_number)
+
+    def verdict(outcome: Outcome, reason: Reason, shown: PageClaims | None) -> Verdict:
+        return Verdict(
+            outcome,
+            reason,
+            claims.issue_number,
+            claims.page,
+            claims.pages,
+            claims.municipality,
+            names.get(claims.municipality),
+            number.day.isoformat(),
+            claims.content_hash.hex(),
+            shown,
+        )
+
+    key = keys.get(code.key_id)
+    if key is None:
+        return verdict(Outcome.UNKNOWN, Reason.UNKNOWN_KEY, None)
+    if key.municipality != claims.municipality:
+        return verdict(Outcome.ALTERED, Reason.OTHER_MUNICIPALITY, None)
+    try:
+        code.verify(keys, now=now)
+    except BadSignature:
+        return verdict(Outcome.ALTERED, Reason.BAD_SIGNATURE, None)
+    except UntrustedSigner:
+        return verdict(Outcome.UNKNOWN, Reason.KEY_NOT_VALID, None)
+    if status is None:
+        return verdict(Outcome.UNCONFIRMED, Reason.STORE_NOT_ASKED, claims)
+    answer = status(claims.issue_number, claims.verification_code)
+    if answer.status == "unknown" or answer.issue_number != claims.issue_number:
+        return verdict(Outcome.UNKNOWN, Reason.NOT_IN_STORE, claims)
+    if answer.status == "voided":
+        return verdict(Outcome.VOIDED, Reason.VOIDED, claims)
+    if answer.status == "not_printed":
+        return verdict(Outcome.NOT_PRINTED, Reason.NOT_PRINTED, claims)
+    if answer.content_hash is None or not hmac.compare_digest(answer.content_hash, claims.content_hash):
+        return verdict(Outcome.ALTERED, Reason.HASH_MISMATCH, claims)
+    if answer.pages != claims.pages:
+        return verdict(Outcome.ALTERED, Reason.PAGES_MISMATCH, claims)
+    return verdict(Outcome.GENUINE, Reason.STANDS, claims)
+
+
+def issued_page(code: SignedPageCode, *, dpi: int = 150) -> Image.Image:
+    """The page as issued, drawn from its signed content (:class:`UnrenderableDocument` if it
+    cannot be)."""
+    text = getattr(code, "text", "")
+    if not text:
+        raise UnrenderableDocument("the page code's text is not known")
+    claims = code.claims
+    return render_page(
+        claims.content,
+        certificate_type=claims.certificate_type,
+        page=claims.page,
+        pages=claims.pages,
+        page_number=claims.printed_issue_number,
+        verification_code=claims.verification_code,
+        payload=text,
+        dpi=dpi,
+    )
+
+
+def content_lines(claims: PageClaims) -> list[tuple[str, str]]:
+    """The page's content as label/value lines (the label: the field's path in the content)."""
+    lines: list[tuple[str, str]] = []
+    stack: list[tuple[str, Any]] = [("", claims.content)]
+    while stack:
+        label, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((f"{label}.{key}" if label else key, item) for key, item in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((f"{label}[{index}]", item) for index, item in reversed(list(enumerate(value, 1))))
+        elif value is not None:
+            lines.append((label, str(value)))
+    return lines
