@@ -203,7 +203,7 @@ def test_an_uploaded_scan_of_a_printed_copy_is_genuine_and_shows_what_its_code_s
     statement = browser.find_element(By.CSS_SELECTOR, "#result .statement").text
     assert f"この内容は、千代田区が{issued_day(copies.printed)}に交付番号 " in statement
     assert "お手元の用紙の記載と見比べてください。" in statement
-    assert "compare it with the paper in your hand" in statement
+    assert "compare it with the paper in your hand" in statement.lower()
     assert copies.printed.name in content_shown(browser)  # the signed content, read from the code
     others = [copies.voided.name, copies.not_printed.name]
     assert not [name for name in others if name in browser.page_source]
