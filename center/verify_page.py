@@ -1,9 +1,14 @@
 """The center's verification page for anyone holding a printed certificate (証明書の確認ページ).
 
-``GET /verify`` is a form: upload a scan, photo or PDF of the page, or type the issue number and
-the verification code. ``POST /verify`` answers the verdict as HTML (:mod:`printing.verify`: the
-code's signature against the published municipal keys, then this center's certificate store,
-read directly), nothing about the person. ``GET /verify/keys.json`` publishes the keys it uses.
+``GET /verify`` is a form: take a photo of the page, upload a scan or PDF of it, or type the issue
+number and the verification code. ``POST /verify`` answers the verdict as HTML
+(:mod:`printing.verify`: the page code's signature against the published municipal keys, then this
+center's certificate store, read directly). When the signature verified, the page also shows what
+the page code states: the statement of what was proved, the uploaded picture beside the page as
+issued (:mod:`center.verify_pictures`) and the content's lines; whoever uploads the paper holds it.
+Nothing of it is stored or logged, and the answer is ``Cache-Control: no-store``. ``GET
+/verify/keys.json`` publishes the keys it uses. Japanese and English are both on every page; ``?lang=en``
+(or a browser that prefers English) puts English first.
 
 The municipal keys are ``municipal-keys.json`` in the center's directory, the list kiosks are
 given (each entry a municipality's ``public-key.json``, optionally with its ``name``); it is read
@@ -12,8 +17,9 @@ again when it changes. Without it a code's signature cannot be checked and uploa
 
 Uploads are up to :data:`UPLOAD_LIMIT` bytes, larger than the API's 64 KiB: the page is served
 in front of the API's body limit, by a router of its own, and bounds its bodies itself (413
-before a byte over the limit is kept). Decoding runs in worker threads, at most
-:data:`DECODERS` at once. Nothing is logged per request.
+before a byte over the limit is kept). Decoding and drawing run in worker threads, at most
+:data:`DECODERS` uploads at once, at most :data:`~center.verify_pictures.MAX_DRAWN` pages drawn
+each. Nothing is logged per request.
 """
 
 from __future__ import annotations
@@ -36,18 +42,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from center import verification
 from center.service import CenterService
 from center.store.driver import Database
-from center.verify_page_html import page
+from center.verify_page_html import LANGUAGES, Result, page
+from center.verify_pictures import MAX_DRAWN, issued_picture, uploaded_pictures
 from documents import TrustList
 from documents.errors import DocumentError
+from printing.page_code import SignedPageCode
 from printing.verify import (
+    Outcome,
     PublishedKeys,
+    StatusSource,
     StoreAnswer,
     TooLarge,
     UnreadableInput,
     Verdict,
+    check,
     check_number,
-    check_signature,
-    judge,
+    content_lines,
     load_keys,
     read_codes,
 )
@@ -59,8 +69,8 @@ DECODERS = 2  # uploads decoded at once (each in a worker thread)
 KEYS_FILE = "municipal-keys.json"
 PATHS = ("/verify", "/verify/keys.json")
 HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-    "base-uri 'none'; frame-ancestors 'none'",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
@@ -116,8 +126,8 @@ class VerifyPage:
             ]
         )
 
-    async def form(self, _request: Request) -> Response:
-        return _html(page())
+    async def form(self, request: Request) -> Response:
+        return _html(page(lang=_language(request)))
 
     async def published(self, _request: Request) -> Response:
         keys = self.keys.current()
@@ -135,24 +145,27 @@ class VerifyPage:
         )
 
     async def verify(self, request: Request) -> Response:
+        lang = _language(request)
         async with self.decoders:
             try:
-                verdicts = await self._verdicts(request)
+                results = await self._results(request)
             except _BadForm as bad:
-                return _html(page(error=bad.code), bad.status)
+                return _html(page(error=bad.code, lang=lang), bad.status)
             except UnreadableInput as unreadable:
-                return _html(page(error=unreadable.code), 413 if isinstance(unreadable, TooLarge) else 400)
-        return _html(page(verdicts))
+                status = 413 if isinstance(unreadable, TooLarge) else 400
+                return _html(page(error=unreadable.code, lang=lang), status)
+        return _html(page(results, lang=lang))
 
-    async def _verdicts(self, request: Request) -> list[Verdict]:
+    async def _results(self, request: Request) -> list[Result]:
         body = await _bounded_body(request)
         replayed = Request(request.scope, _replay(body))
         try:
-            async with replayed.form(max_files=1, max_fields=4, max_part_size=4096) as form:
-                upload = form.get("page")
-                if isinstance(upload, UploadFile) and upload.filename:
-                    data = await upload.read()
-                    return await self._uploaded(data)
+            # two file fields: the camera's and a plain file choice, one of them filled
+            async with replayed.form(max_files=2, max_fields=4, max_part_size=4096) as form:
+                for upload in form.getlist("page"):
+                    if isinstance(upload, UploadFile) and upload.filename:
+                        data = await upload.read()
+                        return await self._uploaded(data)
                 number, code = form.get("issue_number"), form.get("code")
         except MultiPartException:
             raise _BadForm("bad_upload") from None
@@ -162,20 +175,19 @@ class VerifyPage:
             answer = await self._store(number.strip(), code.strip())
         except ValueError:
             raise _BadForm("bad_form") from None
-        return [check_number(answer, self.keys.current().names)]
+        return [Result(check_number(answer, self.keys.current().names))]
 
-    async def _uploaded(self, data: bytes) -> list[Verdict]:
+    async def _uploaded(self, data: bytes) -> list[Result]:
         codes = await asyncio.to_thread(read_codes, data)
         keys = self.keys.current()
         verdicts = []
         for code in codes:
-            refused = check_signature(code, keys.trust)
-            if refused is not None:
-                verdicts.append(refused)
-                continue
-            answer = await self._store(code.claims.issue_number, code.claims.verification_code)
-            verdicts.append(judge(code, answer, keys.names))
-        return verdicts
+            verdict = check(code, keys, None)  # the signature alone; the store only for a genuine code
+            if verdict.outcome is Outcome.UNCONFIRMED:
+                answer = await self._store(code.claims.issue_number, code.claims.verification_code)
+                verdict = check(code, keys, _answered(answer))
+            verdicts.append(verdict)
+        return await asyncio.to_thread(_shown, data, codes, verdicts)
 
     async def _store(self, issue_number: str, code: str) -> StoreAnswer:
         """This center's certificate store (what ``GET /v1/verify`` answers); ValueError for what
@@ -185,6 +197,48 @@ class VerifyPage:
         return StoreAnswer(
             found.issue_number, found.status.value, found.municipality, found.issued_on, found.pages, digest
         )
+
+
+def _shown(data: bytes, codes: list[SignedPageCode], verdicts: list[Verdict]) -> list[Result]:
+    """Each page's result, with its pictures and content lines where its signature verified (the
+    first :data:`MAX_DRAWN` such pages drawn). In a worker thread: drawing takes a second a page."""
+    verified = [index for index, verdict in enumerate(verdicts) if verdict.claims is not None]
+    drawn = set(verified[:MAX_DRAWN])
+    uploads = uploaded_pictures(data, len(codes)) if drawn else []
+    results = []
+    for index, (code, verdict) in enumerate(zip(codes, verdicts, strict=True)):
+        if verdict.claims is None:
+            results.append(Result(verdict))
+            continue
+        lines = content_lines(verdict.claims)
+        if index not in drawn:
+            results.append(Result(verdict, lines=lines, drawn=False))
+            continue
+        # a PDF's pages beside the pages found when they are as many; else the first picture
+        uploaded = uploads[index] if len(uploads) == len(codes) else (uploads[0] if uploads else None)
+        results.append(Result(verdict, uploaded, issued_picture(code), lines))
+    return results
+
+
+def _answered(answer: StoreAnswer) -> StatusSource:
+    """The store's answer, already asked (on the event loop), as a status source."""
+
+    def status(_issue_number: str, _code: str) -> StoreAnswer:
+        return answer
+
+    return status
+
+
+def _language(request: Request) -> str:
+    """``?lang=`` if given, else the browser's first preference of Japanese and English; Japanese."""
+    chosen = request.query_params.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag in LANGUAGES:
+            return tag
+    return "ja"
 
 
 class _InFront:

@@ -1,11 +1,19 @@
 """The center's verification page, served by the real center process over TLS and used through
-headless Chromium: a scan or a photo uploaded, an issue number and a code typed, bad uploads; the
-page shows the verdict and nothing about the person (the residents' names are planted canaries:
-they are in the issued documents, and must be in no page and no log)."""
+headless Chromium: a scan or a photo uploaded, an issue number and a code typed, bad uploads. The
+page shows the verdict and, where the page code's signature verified, the signed content: the
+statement, the uploaded picture beside the page as issued (side by side on a desktop, stacked on a
+phone) and the content's lines. The residents' names are planted canaries: shown only to whoever
+uploads a genuinely signed page, never for a typed number or a code that does not verify, and in
+no log. Screenshots (ja, en; phone and desktop) are taken here; ``make verify-screenshots`` keeps
+them in ``docs/screenshots/``."""
 
 from __future__ import annotations
 
+import base64
+import copy
+import io
 import json
+import os
 import shutil
 import ssl
 from collections.abc import Iterator
@@ -13,6 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -20,13 +29,20 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
 from center.verify_page import KEYS_FILE, UPLOAD_LIMIT
+from documents import tokyo_day
+from printing.page_code import read_page_code
+from printing.render import render_page
 from support.page_images import encoded, page_image, pdf_of, photo_of, smudged_page
-from support.verification import Copies, issue_copies, koufu_verify
+from support.verification import Copies, Issued, issue_copies, koufu_verify
 from support.world import World, running_world
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 PAGE_LOAD = 60  # seconds Chromium may take for a page (a bound on waiting, not a measurement)
+PHONE = (390, 844)  # CSS pixels: a phone's viewport
+DESKTOP = (1280, 900)
+SCREENSHOTS = "KOUFU_VERIFY_SCREENSHOTS"  # a directory: the screenshots are kept there too
+SCREENSHOT_LIMIT = 300_000  # bytes a screenshot may take in the repository
 
 
 @pytest.fixture(scope="module", params=["sqlite"])
@@ -74,6 +90,61 @@ def names(copies: Copies) -> list[str]:
     return full + [part for name in full for part in name.split("　")]
 
 
+def code_of(issued: Issued) -> str:
+    """The text of the copy's page code (``KF2:…``), as its page prints it."""
+    return issued.document.page_codes[0]
+
+
+def scan_of(issued: Issued) -> Image.Image:
+    """A plain page with the copy's genuine page code (no printed content)."""
+    return page_image(None, text=code_of(issued))
+
+
+def forged(issued: Issued, name: str) -> Image.Image:
+    """The copy's page drawn with another name, and its genuine code."""
+    text = code_of(issued)
+    claims = read_page_code(text).claims
+    content = copy.deepcopy(claims.content)
+    content["body"]["name"] = name
+    return render_page(
+        content,
+        certificate_type=claims.certificate_type,
+        page=claims.page,
+        pages=claims.pages,
+        page_number=claims.printed_issue_number,
+        verification_code=claims.verification_code,
+        payload=text,
+        dpi=200,
+    )
+
+
+def viewport(browser: WebDriver, size: tuple[int, int]) -> None:
+    width, height = size
+    browser.execute_cdp_cmd(  # type: ignore[attr-defined]
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+
+
+def pictures(browser: WebDriver) -> dict[str, dict[str, float]]:
+    """The first result's two pictures: their bounding rects, after checking they are images."""
+    found = {}
+    for kind in ("uploaded", "issued"):
+        image = browser.find_element(By.CSS_SELECTOR, f"#result .verdict img.{kind}")
+        assert image.get_attribute("alt")
+        source = str(image.get_attribute("src"))
+        head, _, data = source.partition(",")
+        assert head in ("data:image/png;base64", "data:image/jpeg;base64")
+        with Image.open(io.BytesIO(base64.b64decode(data)), formats=["PNG", "JPEG"]) as decoded:
+            assert decoded.width <= 800 and decoded.height > decoded.width  # an A4 page, downscaled
+        found[kind] = browser.execute_script("return arguments[0].getBoundingClientRect().toJSON()", image)
+    return found
+
+
+def content_shown(browser: WebDriver) -> str:
+    return " ".join(e.text for e in browser.find_elements(By.CSS_SELECTOR, "#result dl.content dd"))
+
+
 def result_of(browser: WebDriver) -> str:
     """Waits for the result page; its verdict's outcome (or ``error:<code>``)."""
     WebDriverWait(browser, PAGE_LOAD).until(
@@ -85,8 +156,8 @@ def result_of(browser: WebDriver) -> str:
     return f"error:{browser.find_element(By.CSS_SELECTOR, '#result .error').get_attribute('data-error')}"
 
 
-def upload(browser: WebDriver, world: World, path: Path) -> str:
-    browser.get(f"{world.stack.center_url}/verify")
+def upload(browser: WebDriver, world: World, path: Path, lang: str = "ja") -> str:
+    browser.get(f"{world.stack.center_url}/verify?lang={lang}")
     browser.find_element(By.ID, "page").send_keys(str(path))
     browser.find_element(By.ID, "upload").click()
     return result_of(browser)
@@ -107,40 +178,101 @@ def test_the_form_is_plain_html_in_japanese_and_english(world: World, http: http
     assert "<script" not in answer.text.lower()
     assert "http://" not in answer.text and "https://" not in answer.text  # no external resource
     assert answer.headers["content-security-policy"].startswith("default-src 'none'")
+    assert "img-src data:" in answer.headers["content-security-policy"]
+    assert (
+        answer.headers["cache-control"] == "no-store" and answer.headers["referrer-policy"] == "no-referrer"
+    )
+    assert '<html lang="ja">' in answer.text and 'name="viewport"' in answer.text
+    assert 'capture="environment"' in answer.text and 'accept="image/*,application/pdf"' in answer.text
+    assert answer.text.count('type="file"') == 2  # the camera, and a plain file choice
+    english = http.get("/verify?lang=en")
+    assert '<html lang="en">' in english.text
+    assert english.text.index("Verify a printed certificate") < english.text.index("証明書の確認</")
+    assert '<html lang="en">' in http.get("/verify", headers={"accept-language": "en-GB,en;q=0.8"}).text
 
 
-def test_an_uploaded_scan_of_a_printed_copy_is_genuine_and_the_page_names_no_one(
+def test_an_uploaded_scan_of_a_printed_copy_is_genuine_and_shows_what_its_code_states(
     browser: WebDriver, world: World, copies: Copies, tmp_path: Path
 ) -> None:
     scan = tmp_path / "scan.png"
-    scan.write_bytes(encoded(page_image(copies.printed.code)))
+    scan.write_bytes(encoded(scan_of(copies.printed)))  # the code alone: no name printed on it
     assert upload(browser, world, scan) == "genuine"
     shown = browser.find_element(By.ID, "result").text
     assert copies.printed.code.claims.issue_number in shown and "千代田区" in shown and "1 / 1" in shown
     assert copies.printed.document.document.content_hash() in shown
-    html = browser.page_source
-    assert not [name for name in names(copies) if name in html]
+    statement = browser.find_element(By.CSS_SELECTOR, "#result .statement").text
+    assert f"この内容は、千代田区が{issued_day(copies.printed)}に交付番号 " in statement
+    assert "お手元の用紙の記載と見比べてください。" in statement
+    assert "compare it with the paper in your hand" in statement.lower()
+    assert copies.printed.name in content_shown(browser)  # the signed content, read from the code
+    others = [copies.voided.name, copies.not_printed.name]
+    assert not [name for name in others if name in browser.page_source]
 
 
-def test_a_really_rendered_page_uploaded_is_genuine_and_its_printed_name_is_not_shown(
+def issued_day(issued: Issued) -> str:
+    day = tokyo_day(issued.document.document.issued_at)
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def test_a_really_rendered_page_is_shown_beside_the_page_as_issued_side_by_side_and_stacked_on_a_phone(
+    browser: WebDriver, world: World, copies: Copies, tmp_path: Path
+) -> None:
+    printed = tmp_path / "printed.png"
+    printed.write_bytes(encoded(copies.printed.rendered(world.trust, dpi=200)[0]))
+    assert printed.stat().st_size < UPLOAD_LIMIT
+    try:
+        viewport(browser, DESKTOP)
+        assert upload(browser, world, printed) == "genuine"
+        assert copies.printed.name in content_shown(browser)
+        wide = pictures(browser)
+        assert wide["uploaded"]["top"] == wide["issued"]["top"]  # side by side
+        assert wide["uploaded"]["right"] <= wide["issued"]["left"]
+        viewport(browser, PHONE)
+        narrow = pictures(browser)
+        assert narrow["uploaded"]["bottom"] <= narrow["issued"]["top"]  # stacked
+        assert narrow["issued"]["right"] <= PHONE[0]  # nothing wider than the phone
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= PHONE[0]
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})  # type: ignore[attr-defined]
+
+
+def test_a_pdf_of_the_printed_page_is_genuine_with_both_pictures(
     browser: WebDriver, world: World, copies: Copies, tmp_path: Path
 ) -> None:
     printed = tmp_path / "printed.pdf"
-    printed.write_bytes(pdf_of(*copies.printed.rendered(world.trust)))  # the resident's name is on it
+    printed.write_bytes(pdf_of(*copies.printed.rendered(world.trust)))
     assert printed.stat().st_size < UPLOAD_LIMIT
     assert upload(browser, world, printed) == "genuine"
     assert copies.printed.code.claims.issue_number in browser.find_element(By.ID, "result").text
-    assert not [name for name in names(copies) if name in browser.page_source]
+    assert set(pictures(browser)) == {"uploaded", "issued"}
+    assert copies.printed.name in content_shown(browser)  # the signed content, nobody else's
+    assert not [name for name in (copies.voided.name, copies.not_printed.name) if name in browser.page_source]
 
 
-def test_a_photo_of_a_voided_copy_is_shown_voided(
+def test_a_forged_page_with_a_genuine_code_shows_the_genuine_content(
+    browser: WebDriver, world: World, copies: Copies, tmp_path: Path
+) -> None:
+    forger = "偽造　太郎"
+    page = tmp_path / "forged.png"
+    page.write_bytes(encoded(forged(copies.printed, forger)))
+    assert upload(browser, world, page) == "genuine"  # the code is genuine: the paper is compared
+    shown = content_shown(browser)
+    assert copies.printed.name in shown and forger not in shown
+    issued = browser.find_element(By.CSS_SELECTOR, "#result img.issued").get_attribute("src")
+    uploaded = browser.find_element(By.CSS_SELECTOR, "#result img.uploaded").get_attribute("src")
+    assert issued != uploaded
+
+
+def test_a_photo_of_a_voided_copy_is_shown_voided_with_its_content_marked(
     browser: WebDriver, world: World, copies: Copies, tmp_path: Path
 ) -> None:
     photo = tmp_path / "photo.jpg"
-    photo.write_bytes(photo_of(page_image(copies.voided.code)))
+    photo.write_bytes(photo_of(scan_of(copies.voided)))
     assert upload(browser, world, photo) == "voided"
-    assert "この写しは取り消されています。" in browser.find_element(By.ID, "result").text
-    assert not [name for name in names(copies) if name in browser.page_source]
+    result = browser.find_element(By.ID, "result").text
+    assert "この写しは取り消されています。" in result
+    assert "取り消された写しの記載事項です。" in result
+    assert copies.voided.name in content_shown(browser)
 
 
 def test_a_typed_number_and_code_are_checked(browser: WebDriver, world: World, copies: Copies) -> None:
@@ -216,11 +348,13 @@ def test_without_the_published_keys_an_upload_is_unknown(
     world: World, copies: Copies, http: httpx.Client, tmp_path: Path
 ) -> None:
     keys = world.stack.center_dir / KEYS_FILE
-    scan = encoded(page_image(copies.printed.code))
+    scan = encoded(scan_of(copies.printed))
     shutil.move(keys, tmp_path / KEYS_FILE)
     try:
         answer = http.post("/verify", files={"page": ("scan.png", scan, "image/png")})
         assert answer.status_code == 200 and 'data-reason="unknown_key"' in answer.text
+        assert not [name for name in names(copies) if name in answer.text]  # no content unverified
+        assert "<img" not in answer.text
         assert http.get("/verify/keys.json").json() == []
     finally:
         shutil.move(tmp_path / KEYS_FILE, keys)
@@ -240,10 +374,54 @@ def test_the_center_publishes_its_keys_and_koufu_verify_can_use_them(
 
 
 def test_the_center_s_log_names_no_one(world: World, copies: Copies, http: httpx.Client) -> None:
-    answer = http.post(
-        "/verify", files={"page": ("scan.png", encoded(page_image(copies.printed.code)), "image/png")}
-    )
-    assert 'data-outcome="genuine"' in answer.text
+    for issued in (copies.printed, copies.voided):
+        answer = http.post("/verify", files={"page": ("scan.png", encoded(scan_of(issued)), "image/png")})
+        assert issued.name in answer.text  # shown to whoever holds the paper, and only there
+        assert answer.headers["cache-control"] == "no-store"
     log = world.stack.center_log.read_text(encoding="utf-8", errors="replace")
     assert not [name for name in names(copies) if name in log]
     assert copies.printed.code.claims.verification_code not in log
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_screenshots_of_the_result_on_a_phone_and_a_desktop(
+    browser: WebDriver, world: World, copies: Copies, tmp_path: Path, lang: str
+) -> None:
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(photo_of(copies.printed.rendered(world.trust)[0]))
+    kept = os.environ.get(SCREENSHOTS)
+    try:
+        for device, size in (("phone", PHONE), ("desktop", DESKTOP)):
+            viewport(browser, size)
+            assert upload(browser, world, photo, lang) == "genuine"
+            assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
+            shot = screenshot(browser, tmp_path / f"verify-result-{lang}-{device}.png")
+            with Image.open(shot) as image:
+                assert size[0] - 20 <= image.width <= size[0] and image.height >= size[1] // 2
+            assert shot.stat().st_size < SCREENSHOT_LIMIT
+            if kept:
+                Path(kept).mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(shot, Path(kept) / shot.name)
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})  # type: ignore[attr-defined]
+
+
+def screenshot(browser: WebDriver, path: Path) -> Path:
+    """The page down to the end of the first result, as a small PNG (32 colours)."""
+    bottom = browser.execute_script(
+        "const r = document.querySelector('#result .verdict').getBoundingClientRect();"
+        "return Math.ceil(r.bottom + window.scrollY + 16);"
+    )
+    width = browser.execute_script("return document.documentElement.clientWidth")
+    shot = browser.execute_cdp_cmd(  # type: ignore[attr-defined]
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": width, "height": bottom, "scale": 1},
+        },
+    )
+    with Image.open(io.BytesIO(base64.b64decode(shot["data"]))) as image:
+        small = image.convert("RGB").quantize(colors=32, method=Image.Quantize.MEDIANCUT)
+        small.save(path, "PNG", optimize=True)
+    return path
