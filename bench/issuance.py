@@ -46,7 +46,7 @@ from center import bridge_protocol
 from center.authority.keys import generate_key
 from center.messages import OrderResponse, SessionResponse
 from center.protocol import resident_binding
-from center.signing import unb64url
+from center.signing import unsealed_b64url
 from devtools import postgres as pgserver
 from devtools.stack import ALWAYS_OPEN, DevStack, start_stack
 from documents import (
@@ -110,7 +110,7 @@ async def issue_one(kiosk: Kiosk, sample: Sample, scheduled: float) -> None:
     numbers = []
     for copy in order.copies:  # the kiosk's check before printing
         open_sealed(
-            unb64url(copy.sealed),
+            unsealed_b64url(copy.sealed),
             terminal_id=terminal.enrolled.terminal_id,
             terminal_key=terminal.enrolled.key,
             trust=kiosk.trust,

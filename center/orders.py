@@ -41,7 +41,7 @@ from center.municipal_client import (
 )
 from center.order_states import FINAL, OPEN, OrderEvent, OrderState, next_state
 from center.retention import kept_request
-from center.signing import SEALED_CHARS, unb64url
+from center.signing import unsealed_b64url
 from center.store.driver import Connection, Database, Sql, stored_time
 from documents import JST, b64url_encode
 
@@ -278,10 +278,7 @@ class OrderService:
             raise Conflict(
                 "order_voided", "this order was cancelled", details={"order_id": order_id}
             ) from None
-        copies = tuple(
-            Copy(c.issue_number, c.pages, c.fee, unb64url(c.sealed, longest=SEALED_CHARS))
-            for c in answer.copies
-        )
+        copies = tuple(Copy(c.issue_number, c.pages, c.fee, unsealed_b64url(c.sealed)) for c in answer.copies)
         async with self.database.connection() as connection, connection.transaction():
             for item in answer.copies:
                 await connection.execute(

@@ -60,6 +60,12 @@ def unb64url(text: str, *, longest: int = 8192) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def unsealed_b64url(text: str) -> bytes:
+    """A sealed copy, offer or refusal as it travels (base64url): as long as the sealed format
+    allows (a copy carries its pages' signed codes); ``ValueError`` on anything else."""
+    return unb64url(text, longest=SEALED_CHARS)
+
+
 class SignatureRefused(Exception):
     """A request whose signature headers prove nothing (``code`` is stable, ``message`` the link's
     words); each link raises it again as its own refusal."""

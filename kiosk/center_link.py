@@ -32,7 +32,7 @@ from typing import Any
 
 from center.client import CenterClient, CenterRefusal
 from center.protocol import resident_binding
-from center.signing import SEALED_CHARS, unb64url
+from center.signing import unsealed_b64url
 from documents import Binding, DocumentError, TrustedKey, b64url_decode, open_sealed
 from documents.offer import open_offer
 from documents.refusal import GENERIC_REFUSAL, RefusalReason, open_refusal
@@ -190,7 +190,7 @@ class KioskSession:
             self.client.authenticate_resident(session_id, proof.certificate.der, proof.signature)
             offered = self.client.offer(session_id)
         personal = open_offer(
-            unb64url(offered["sealed"]),
+            unsealed_b64url(offered["sealed"]),
             terminal_id=self.terminal_id,
             terminal_key=self.client.terminal.key,
             trust=self.trust,
@@ -230,7 +230,7 @@ class KioskSession:
         try:
             for copy in answer.copies:
                 opened = open_sealed(
-                    unb64url(copy.sealed, longest=SEALED_CHARS),
+                    unsealed_b64url(copy.sealed),
                     terminal_id=self.terminal_id,
                     terminal_key=self.client.terminal.key,
                     trust=self.trust,

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from center import bridge_protocol
 from center.municipal import service
 from center.municipal.settings import typical
-from center.signing import unb64url
+from center.signing import unb64url, unsealed_b64url
 from center.store.schema_versions import make_engine
 from center.terminals import TerminalCA
 from devtools.card_proofs import Card, Cards
@@ -175,7 +175,7 @@ def test_a_signed_request_gets_copies_only_its_terminal_can_open(municipality: M
     (copy,) = answer.json()["copies"]
     assert answer.json()["fee"] == copy["fee"] == 200
     opened = open_sealed(
-        unb64url(copy["sealed"]),
+        unsealed_b64url(copy["sealed"]),
         terminal_id="T-0001",
         terminal_key=municipality.terminal_key,
         trust=municipality.trust,

@@ -30,7 +30,7 @@ from center.messages import CopyResponse
 from center.municipal import service as municipal_service
 from center.municipal.holder_proof import HolderProof
 from center.protocol import resident_binding
-from center.signing import unb64url
+from center.signing import unsealed_b64url
 from devtools.stack import ALWAYS_OPEN, DevStack, Town, start_stack
 from documents import Binding, OpenedDocument, TrustedKey, TrustList, open_sealed
 
@@ -147,7 +147,7 @@ def opened(
     """The kiosk's check before printing: its own session's binding, or nothing is printed."""
     expected = Binding(order_id, session_id, terminal.terminal_id, Binding.holder_hash(resident.certificate))
     return open_sealed(
-        unb64url(copy.sealed),
+        unsealed_b64url(copy.sealed),
         terminal_id=terminal.terminal_id,
         terminal_key=terminal.key,
         trust=world.trust,
