@@ -4,10 +4,10 @@ Everything is placed in millimetres from the top-left corner of the paper and co
 pixels in one place (:meth:`Sheet.px`, rounding half to even as Python does), so a layout is the
 same at every resolution and the same pixels come out for the same input.
 
-A page is drawn on bare paper and the copy-evident background is laid last, on the paper left
-bare and at least :data:`CLEAR_ZONE` away from anything printed (白抜き), so no dot of it touches
-a character, a rule or a seal. What is painted white (the verification block, the microtext
-band) stays white.
+A page is drawn on white paper and the copy-evident background is laid last, at least
+:data:`CLEAR_ZONE` away from anything printed (白抜き), so no dot of it touches a character, a
+rule or a seal. What is painted white on purpose (the verification block, the QR code, the
+microtext band) stays white.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ BLACK, WHITE = 0, 255
 HAIRLINE = 0.18  # mm: ruled lines of tables
 RULE = 0.35  # mm: outer borders
 CLEAR_ZONE = 0.25  # mm of paper kept free of the background round everything printed
-BARE = 254  # a page's pixels not yet drawn on: where the background may go
+PRINTS_BELOW = 128  # a pixel darker than mid-grey is printed (pages go to the printer cut at half)
 
 
 @dataclass(frozen=True)
@@ -70,18 +70,26 @@ class Sheet:
     def __init__(self, background: Image.Image, dpi: int) -> None:
         self.dpi = dpi
         self.background = background
-        self.image = Image.new("L", background.size, BARE)
+        self.image = Image.new("L", background.size, WHITE)
         self.draw = ImageDraw.Draw(self.image)
+        self.kept_white: list[tuple[int, int, int, int]] = []  # pixel boxes painted white on purpose
 
     def lay_background(self) -> None:
-        """The background on the paper still bare, except near the print; the rest of the bare
-        paper white. Last, once everything is drawn.
+        """The background on the paper, except near the print and where white was painted on
+        purpose. Last, once everything is drawn.
 
-        "Near" is worked out on a grid of squares :data:`CLEAR_ZONE` wide: a square with any
-        print in it, and the eight round it, stay white, so the background keeps at least
-        :data:`CLEAR_ZONE` (and at most twice that) away from every printed pixel."""
-        near = _near(self.image.point(_PRINTED_LUT), max(1, self.px(CLEAR_ZONE)))
-        self.image.paste(ImageChops.lighter(self.background, near), mask=self.image.point(_BARE_LUT))
+        "Near" is worked out on a grid of squares :data:`CLEAR_ZONE` wide: a square holding a
+        printed pixel (one darker than :data:`PRINTS_BELOW`, found from the square's mean), and
+        the eight round it, stay white, so the background keeps at least :data:`CLEAR_ZONE` (and
+        at most twice that) away from every printed pixel. Two passes over the whole page: the
+        background lightened where it must not go, then the darker of it and the print."""
+        square = max(1, self.px(CLEAR_ZONE))
+        clear = _near(self.image, square)
+        keep = ImageDraw.Draw(clear)
+        for box in self.kept_white:
+            keep.rectangle(box, fill=WHITE)
+        self.image = ImageChops.darker(self.image, ImageChops.lighter(self.background, clear))
+        self.draw = ImageDraw.Draw(self.image)
 
     def px(self, mm: float) -> int:
         return round(mm * self.dpi / MM_PER_INCH)
@@ -160,10 +168,21 @@ class Sheet:
         )
 
     def frame(self, box: Box, width: float = HAIRLINE, fill: int = BLACK) -> None:
-        self.draw.rectangle(self.pixels(box), outline=fill, width=max(1, self.px(width)))
+        pixels, line = self.pixels(box), max(1, self.px(width))
+        self.draw.rectangle(pixels, outline=fill, width=line)
+        if fill == WHITE:  # a white band (the microtext's): its four sides stay white
+            left, top, right, bottom = pixels
+            self.kept_white += [
+                (left, top, right, top + line - 1),
+                (left, bottom - line + 1, right, bottom),
+                (left, top, left + line - 1, bottom),
+                (right - line + 1, top, right, bottom),
+            ]
 
     def fill(self, box: Box, value: int = WHITE) -> None:
         self.draw.rectangle(self.pixels(box), fill=value)
+        if value == WHITE:
+            self.kept_white.append(self.pixels(box))
 
     def rounded_frame(self, box: Box, radius: float, width: float = RULE, fill: int = BLACK) -> None:
         self.draw.rounded_rectangle(
@@ -171,8 +190,10 @@ class Sheet:
         )
 
     def paste(self, image: Image.Image, x: float, y: float) -> None:
-        """``image`` (mode ``L``, opaque) with its top-left corner at (x, y) mm."""
-        self.image.paste(image, (self.px(x), self.px(y)))
+        """``image`` (mode ``L``, opaque: its white stays white) with its top-left corner at (x, y) mm."""
+        left, top = self.px(x), self.px(y)
+        self.image.paste(image, (left, top))
+        self.kept_white.append((left, top, left + image.width - 1, top + image.height - 1))
 
     def ink(self, mask: Image.Image, left: int, top: int, fill: int = BLACK) -> None:
         """Ink of grey ``fill`` through ``mask`` (255 = ink), its top-left corner at pixel (left, top):
@@ -206,18 +227,28 @@ def _fit_px(text: str, face: Face, size_px: int, limit_px: int) -> int:
     return size_px
 
 
-def _near(printed: Image.Image, square: int) -> Image.Image:
-    """Where, in ``printed`` (255 = print), a ``square``-pixel square of a grid holds print or
-    touches one that does (255), at the image's size."""
-    squares = printed.reduce(square).point(_ANY_LUT)
-    squares = squares.filter(ImageFilter.BoxBlur((1, 0))).point(_ANY_LUT)
-    squares = squares.filter(ImageFilter.BoxBlur((0, 1))).point(_ANY_LUT)
-    grown = squares.resize((squares.width * square, squares.height * square), Image.Resampling.NEAREST)
-    return grown.crop((0, 0, printed.width, printed.height))
+def _near(page: Image.Image, square: int) -> Image.Image:
+    """Where, on ``page``, a ``square``-pixel square of a grid holds a printed pixel or touches one
+    that does (255), at the page's size.
+
+    A square's mean is at most ``255 - (255 - p) / n`` with one pixel ``p`` among ``n`` white ones,
+    so a printed pixel (``p`` under :data:`PRINTS_BELOW`) always pulls its square's (rounded) mean
+    to the limit of :func:`_inked_lut` or under; a square of grey edges alone may count too (more room)."""
+    squares = page.reduce(square).point(_inked_lut(square * square))
+    squares = squares.filter(ImageFilter.BoxBlur(1)).point(_ANY_LUT)  # the square and its eight
+    width, height = page.size
+    return squares.resize(
+        (width, height), Image.Resampling.NEAREST, box=(0, 0, width / square, height / square)
+    )
 
 
-_BARE_LUT = [255 if value == BARE else 0 for value in range(256)]
-_PRINTED_LUT = [255 if value < BARE else 0 for value in range(256)]
+@functools.lru_cache(maxsize=4)
+def _inked_lut(pixels: int) -> list[int]:
+    lightest_inked = 255 - (255 - (PRINTS_BELOW - 1)) / pixels  # one pixel just printed, the rest white
+    limit = int(lightest_inked + 0.5)  # Image.reduce rounds the mean half up
+    return [255 if value <= limit else 0 for value in range(256)]
+
+
 _ANY_LUT = [0] + [255] * 255
 
 #: the same, kept for the form's own texts (never the content's: see :meth:`Sheet.text`)
