@@ -46,7 +46,7 @@ from center import bridge_protocol
 from center.authority.keys import generate_key
 from center.messages import OrderResponse, SessionResponse
 from center.protocol import resident_binding
-from center.signing import unsealed_b64url
+from center.signing import Target, unsealed_b64url
 from devtools import postgres as pgserver
 from devtools.stack import ALWAYS_OPEN, DevStack, start_stack
 from documents import (
@@ -171,7 +171,7 @@ def crypto_alone(rounds: int) -> dict[str, float]:
         "center->municipality: Ed25519 sign+verify x3": lambda: [
             (
                 bridge_protocol.sign(center, CODE, "POST", "/v1/issue", body, now=now),
-                bridge_protocol.verify(headers, keys, CODE, "POST", "/v1/issue", body, now),
+                bridge_protocol.verify(headers, keys, CODE, Target("POST", "/v1/issue"), body, now),
             )
             for _ in range(3)
         ],

@@ -1,13 +1,15 @@
 """The wire protocol between the center and the municipal issuance servers (shared by both).
 
 **Request signing** (センターの署名): every request of the center to a municipality is signed as
-:mod:`center.signing` says, with the center's Ed25519 key, whose id (16 hex digits of SHA-256 of
-the raw public key) is in ``X-Koufu-Center-Key``, over the canonical text (one field a line):
-``koufu-center-request/1 · municipality code · METHOD · path · timestamp · nonce · hex SHA-256 of
-the body``.
+:mod:`center.signing` says (HTTP Message Signatures, RFC 9421, over a Content-Digest, RFC 9530)
+with the center's Ed25519 key: ``alg="ed25519"``, ``keyid`` the key's id (16 hex digits of
+SHA-256 of the raw public key), ``tag="koufu-bridge/1"``, covering ``"@method" "@path" "@query"
+"content-digest" "koufu-municipality"``.
 
-The municipality code is part of what is signed, so a request for one municipality is worth
-nothing at another. A municipality accepts only the center keys it was given, a timestamp within
+The municipality code (``Koufu-Municipality``) is covered, and a municipality refuses a request
+that names another (``bad_signature``), so a request for one municipality is worth nothing at
+another. A
+municipality accepts only the center keys it was given, ``created`` within
 :data:`center.signing.MAX_CLOCK_SKEW` of its clock and each nonce once (a database constraint).
 """
 
@@ -21,19 +23,20 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from center.signing import ED25519, Scheme, SignatureRefused, Words
+from center.signing import ED25519, Scheme, SignatureRefused, Target, Words
 
-HEADER_KEY = "X-Koufu-Center-Key"
+HEADER_MUNICIPALITY = "Koufu-Municipality"
+BRIDGE_TAG = "koufu-bridge/1"
 
 CENTER_REQUESTS = Scheme(
-    context="koufu-center-request/1",
-    signer_header=HEADER_KEY,
-    key_type=ED25519,
+    tag=BRIDGE_TAG,
+    algorithm=ED25519,
     words=Words(
         missing="the center's signature headers are missing",
         malformed="the signature headers are malformed",
         clock_skew="the request's time is off by more than 2 minutes",
     ),
+    scope_fields=(HEADER_MUNICIPALITY,),
 )
 
 
@@ -54,14 +57,15 @@ def sign(
     key: ed25519.Ed25519PrivateKey,
     municipality: str,
     method: str,
-    path: str,
+    target: str,
     body: bytes,
     *,
     now: dt.datetime | None = None,
+    nonce: str | None = None,
 ) -> dict[str, str]:
-    """The headers the center adds to a request for ``municipality`` (its scope line)."""
+    """The headers the center adds to a request for ``municipality`` (its scope field)."""
     return CENTER_REQUESTS.sign(
-        key, key_id(key.public_key()), (municipality,), method, path, body, now=now
+        key, key_id(key.public_key()), method, target, body, (municipality,), now=now, nonce=nonce
     ).as_dict()
 
 
@@ -75,21 +79,24 @@ def verify(
     headers: Mapping[str, str],
     trusted: Mapping[str, ed25519.Ed25519PublicKey],
     municipality: str,
-    method: str,
-    path: str,
+    target: Target,
     body: bytes,
     now: dt.datetime,
 ) -> VerifiedRequest:
-    """Check a request's signature headers; the nonce is left to record. A key this municipality
-    does not trust is refused before the headers' form is looked at."""
+    """Check a request's signature fields (``headers`` by lower-case name, see
+    :func:`center.signing.field_values`); the nonce is left to record. The body is checked
+    against its digest first; a key this municipality does not trust is refused before the
+    signature's profile is looked at."""
     try:
-        credentials = CENTER_REQUESTS.credentials(headers)
+        credentials = CENTER_REQUESTS.credentials(headers, body)
         public_key = trusted.get(credentials.signer)
         if public_key is None:
             raise BridgeAuthError("unknown_center_key", "this center key is not trusted here")
-        checked = CENTER_REQUESTS.check(credentials, (municipality,), method, path, body, now)
+        checked = CENTER_REQUESTS.check(credentials, target, now)
     except SignatureRefused as refused:
         raise BridgeAuthError(refused.code, refused.message) from None
+    if credentials.scope != (municipality,):
+        raise BridgeAuthError("bad_signature", "the center's signature is for another municipality")
     if not checked.verifies_with(public_key):
         raise BridgeAuthError("bad_signature", "the center's signature does not verify")
     return VerifiedRequest(checked.signer, checked.nonce)

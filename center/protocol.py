@@ -1,11 +1,11 @@
 """The wire protocol between a terminal and the center, shared by both sides (no web framework).
 
-**Request signing** (端末認証): every terminal request is signed as :mod:`center.signing` says, with
-the terminal's ECDSA P-256 key (SHA-256, DER), the terminal's id in ``X-Koufu-Terminal``, over the
-canonical text (one field a line):
-    ``koufu-request/1 · METHOD · path · timestamp · nonce · hex SHA-256 of the body``
+**Request signing** (端末認証): every terminal request is signed as :mod:`center.signing` says
+(HTTP Message Signatures, RFC 9421, over a Content-Digest, RFC 9530) with the terminal's ECDSA
+P-256 key: ``alg="ecdsa-p256-sha256"``, ``keyid`` the terminal's id, ``tag="koufu-terminal/1"``,
+covering ``"@method" "@path" "@query" "content-digest"``.
 
-The center accepts a timestamp within :data:`center.signing.MAX_CLOCK_SKEW` of its clock and each
+The center accepts ``created`` within :data:`center.signing.MAX_CLOCK_SKEW` of its clock and each
 nonce once per terminal (a database constraint), so a captured request can never be played again.
 
 **Resident binding** (利用者証明の対象): the card signs SHA-256 of
@@ -19,14 +19,13 @@ import datetime as dt
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from center.signing import ECDSA_P256, Scheme, SignedHeaders, Words
+from center.signing import ECDSA_P256_SHA256, Scheme, SignedHeaders, Words
 
-HEADER_TERMINAL = "X-Koufu-Terminal"
+TERMINAL_TAG = "koufu-terminal/1"
 
 TERMINAL_REQUESTS = Scheme(
-    context="koufu-request/1",
-    signer_header=HEADER_TERMINAL,
-    key_type=ECDSA_P256,
+    tag=TERMINAL_TAG,
+    algorithm=ECDSA_P256_SHA256,
     words=Words(
         missing="terminal signature headers are missing",
         malformed="terminal signature headers are malformed",
@@ -39,14 +38,14 @@ def sign_request(
     key: ec.EllipticCurvePrivateKey,
     terminal_id: str,
     method: str,
-    path: str,
+    target: str,
     body: bytes,
     *,
     now: dt.datetime | None = None,
     nonce: str | None = None,
 ) -> SignedHeaders:
-    """What a terminal adds to each request (the terminal's requests have no scope line)."""
-    return TERMINAL_REQUESTS.sign(key, terminal_id, (), method, path, body, now=now, nonce=nonce)
+    """What a terminal adds to each request for ``target`` (its path, and ``?query`` if any)."""
+    return TERMINAL_REQUESTS.sign(key, terminal_id, method, target, body, now=now, nonce=nonce)
 
 
 def resident_binding(session_id: str, terminal_id: str, challenge: bytes) -> bytes:

@@ -39,6 +39,7 @@ from center.municipal_client import MunicipalClient
 from center.orders import DEFAULT_SHARES, ORDER_DEADLINE, FeeShares, OrderService, forget_holders
 from center.protocol import resident_binding
 from center.refusal_tally import RefusalTally, summary_lines
+from center.signing import Target
 from center.store.driver import Database, Sql, stored_time
 from documents import CertificateType, b64url_encode
 
@@ -57,6 +58,7 @@ class TerminalRequest:
     method: str
     path: str
     body: bytes
+    query: str = "?"  # "?" and the query as sent (a bare "?" when there is none)
 
 
 @dataclass(frozen=True)
@@ -210,12 +212,12 @@ class CenterService:
     # -- terminals -----------------------------------------------------------------------------
 
     async def authenticate_terminal(self, request: TerminalRequest) -> str:
-        claimed = request.headers.get("x-koufu-terminal") or None
+        claimed = None
         try:
-            credentials = terminals.request_credentials(request.headers)
-            return await self.terminals.authenticate(
-                credentials, request.method, request.path, request.body, self.clock()
-            )
+            credentials = terminals.request_credentials(request.headers, request.body)
+            claimed = credentials.signer
+            target = Target(request.method, request.path, request.query)
+            return await self.terminals.authenticate(credentials, target, self.clock())
         except UnattributedRequest as error:
             self.unattributed.count(error.code)  # counted, not audited: see center.refusal_tally
             raise error from None

@@ -24,7 +24,7 @@ from center.enrolment import EnrolledTerminal
 from center.errors import BadRequest, NotFound, TerminalAuthError, TerminalForbidden, UnattributedRequest
 from center.private_files import write_private
 from center.protocol import TERMINAL_REQUESTS
-from center.signing import MAX_CLOCK_SKEW, Credentials, SignatureRefused, SignedRequest
+from center.signing import MAX_CLOCK_SKEW, Credentials, SignatureRefused, SignedRequest, Target
 from center.store.driver import Connection, Database, Sql
 from center.store.tables import terminals
 
@@ -140,23 +140,24 @@ def set_status(connection: sa.Connection, terminal_id: str, status: str, now: dt
     )
 
 
-def request_credentials(headers: Mapping[str, str]) -> Credentials:
-    """The signature headers of one request, as received (``unsigned_request`` if one is missing:
-    a request no terminal can be held to)."""
+def request_credentials(headers: Mapping[str, str], body: bytes) -> Credentials:
+    """The signature of one request whose body matched its digest (``unsigned_request``,
+    ``bad_digest``, ``malformed_signature``: a request no terminal can be held to); ``headers`` by
+    lower-case name."""
     try:
-        return TERMINAL_REQUESTS.credentials(headers)
+        return TERMINAL_REQUESTS.credentials(headers, body)
     except SignatureRefused as refused:
         raise UnattributedRequest(refused.code, refused.message) from None
 
 
 def check_request(
-    credentials: Credentials, method: str, path: str, body: bytes, now: dt.datetime
+    credentials: Credentials, target: Target, now: dt.datetime
 ) -> SignedRequest[ec.EllipticCurvePublicKey]:
-    """The checks that need no database: the headers' form (``malformed_signature``: a request no
-    terminal can be held to) and the terminal's clock (``clock_skew``: held to the terminal it
-    names if that one is enrolled, see :meth:`Authenticator.authenticate`)."""
+    """The checks that need no database: the signature's profile (``malformed_signature``: a
+    request no terminal can be held to) and the terminal's clock (``clock_skew``: held to the
+    terminal it names if that one is enrolled, see :meth:`Authenticator.authenticate`)."""
     try:
-        return TERMINAL_REQUESTS.check(credentials, (), method, path, body, now)
+        return TERMINAL_REQUESTS.check(credentials, target, now)
     except SignatureRefused as refused:
         if refused.code == "clock_skew":
             raise TerminalAuthError(refused.code, refused.message) from None
@@ -233,11 +234,9 @@ class Authenticator:
         self._fast = database.dialect == "postgresql"
         self._keys: dict[str, bytes] = {}
 
-    async def authenticate(
-        self, credentials: Credentials, method: str, path: str, body: bytes, now: dt.datetime
-    ) -> str:
+    async def authenticate(self, credentials: Credentials, target: Target, now: dt.datetime) -> str:
         try:
-            request = check_request(credentials, method, path, body, now)
+            request = check_request(credentials, target, now)
         except UnattributedRequest:
             raise
         except TerminalAuthError as refused:  # the clock: whose, if anyone's?

@@ -239,10 +239,9 @@ def test_openapi_names_the_request_signature(stack: DevStack) -> None:
         document = http.get("/openapi.json").json()
     schemes = document["components"]["securitySchemes"]
     assert {scheme["name"] for scheme in schemes.values()} == {
-        "X-Koufu-Terminal",
-        "X-Koufu-Timestamp",
-        "X-Koufu-Nonce",
-        "X-Koufu-Signature",
+        "Content-Digest",
+        "Signature-Input",
+        "Signature",
     }
     operations = document["paths"]
     for path, method in (("/v1/sessions", "post"), ("/v1/sessions/{session_id}/resident", "post")):

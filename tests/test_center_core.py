@@ -24,13 +24,16 @@ from center.config import CenterConfig, ConfigError
 from center.errors import CenterError, ResidentRefused, UnattributedRequest
 from center.jpki_verify import RevocationStatus, VerifiedResident, check_proof, check_revocation
 from center.protocol import sign_request
+from center.signing import Target
 from center.store.driver import Database, Sql, stored_time
 from center.store.engine import make_engine, migrate
 from center.store.tables import audit_log, request_nonces
 from center.store.tables import sessions as sessions_table
 from center.terminals import TerminalCA, request_credentials
+from support.signature_fields import lowered, with_body, with_parameters
 
 NOW = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.UTC)
+SESSIONS = Target("POST", "/v1/sessions")
 CHAIN_KEY = bytes(range(32))  # the audit chain's key (a file of the center's directory in service)
 
 
@@ -66,7 +69,7 @@ def authenticate(
                 try:
                     outcomes.append(
                         await authenticator.authenticate(
-                            request_credentials(headers), "POST", "/v1/sessions", body, when
+                            request_credentials(lowered(headers), body), SESSIONS, when
                         )
                     )
                 except CenterError as error:
@@ -108,28 +111,29 @@ def test_signed_request_is_accepted_once(
 @pytest.mark.parametrize(
     ("tamper", "code", "attributed"),
     [
-        (lambda h, body, when: (h, body + b" ", when), "bad_request_signature", True),
-        (lambda h, body, when: ({**h, "X-Koufu-Terminal": "T-9999"}, body, when), "unknown_terminal", False),
+        (lambda h, body, when: (with_body(h, body + b" "), body + b" ", when), "bad_request_signature", True),
+        (lambda h, body, when: (h, body + b" ", when), "bad_digest", False),
+        (lambda h, body, when: (with_parameters(h, keyid="T-9999"), body, when), "unknown_terminal", False),
         (lambda h, body, when: (h, body, when + dt.timedelta(minutes=3)), "clock_skew", True),
         (
-            lambda h, body, when: ({**h, "X-Koufu-Terminal": "T-9999"}, body, when + dt.timedelta(minutes=3)),
+            lambda h, body, when: (with_parameters(h, keyid="T-9999"), body, when + dt.timedelta(minutes=3)),
             "clock_skew",
             False,
         ),
-        (lambda h, body, when: ({**h, "X-Koufu-Nonce": "short"}, body, when), "malformed_signature", False),
+        (lambda h, body, when: (with_parameters(h, nonce="short"), body, when), "malformed_signature", False),
         (
-            lambda h, body, when: ({**h, "X-Koufu-Nonce": "A" * 22 + "=" * 60}, body, when),
+            lambda h, body, when: (with_parameters(h, nonce="A" * 22 + "=" * 60), body, when),
             "malformed_signature",
             False,
         ),
-        (lambda h, body, when: ({**h, "X-Koufu-Signature": "!!"}, body, when), "malformed_signature", False),
+        (lambda h, body, when: ({**h, "signature": "!!"}, body, when), "malformed_signature", False),
         (
-            lambda h, body, when: ({**h, "X-Koufu-Timestamp": "soon"}, body, when),
+            lambda h, body, when: (with_parameters(h, created="soon"), body, when),
             "malformed_signature",
             False,
         ),
         (
-            lambda h, body, when: ({k: v for k, v in h.items() if k != "X-Koufu-Nonce"}, body, when),
+            lambda h, body, when: ({k: v for k, v in h.items() if k != "signature-input"}, body, when),
             "unsigned_request",
             False,
         ),
@@ -147,7 +151,7 @@ def test_bad_terminal_requests_are_refused(
     ``UnattributedRequest``: counted, not audited one by one, see center/refusal_tally.py)."""
     with engine.begin() as connection:
         terminal = terminals.enroll(connection, terminal_ca, "T-0002", "store", NOW)
-    signed = sign_request(terminal.key, "T-0002", "POST", "/v1/sessions", b"{}", now=NOW).as_dict()
+    signed = lowered(sign_request(terminal.key, "T-0002", "POST", "/v1/sessions", b"{}", now=NOW).as_dict())
     [refused] = authenticate(database_url, tamper(signed, b"{}", NOW))
     assert isinstance(refused, CenterError) and refused.code == code
     assert isinstance(refused, UnattributedRequest) is not attributed

@@ -22,7 +22,9 @@ from center.municipal.requests import (
     TaxOptions,
 )
 from center.municipal.settings import MunicipalSettings, SettingsError, TaxKind
+from center.signing import Target
 from documents import JST, CertificateType
+from support.signature_fields import with_body, with_parameters
 
 SETTINGS: dict[str, Any] = {
     "municipality": "131016",
@@ -178,16 +180,15 @@ def test_center_signatures() -> None:
         k.lower(): v
         for k, v in bridge_protocol.sign(key, "131016", "POST", "/v1/issue", body, now=now).items()
     }
-    verified = bridge_protocol.verify(headers, trusted, "131016", "POST", "/v1/issue", body, now)
-    assert verified.nonce == headers["x-koufu-nonce"]
+    verified = bridge_protocol.verify(headers, trusted, "131016", Target("POST", "/v1/issue"), body, now)
+    assert f'nonce="{verified.nonce}"' in headers["signature-input"]
 
     def refused(code: str, **changes: Any) -> None:
         arguments: dict[str, Any] = {
             "headers": headers,
             "trusted": trusted,
             "municipality": "131016",
-            "method": "POST",
-            "path": "/v1/issue",
+            "target": Target("POST", "/v1/issue"),
             "body": body,
             "now": now,
         }
@@ -197,13 +198,16 @@ def test_center_signatures() -> None:
         assert caught.value.code == code
 
     refused("bad_signature", municipality="131041")  # another municipality's request
-    refused("bad_signature", body=b'{"order_id": "O-2"}')
-    refused("bad_signature", path="/v1/void")
+    refused("bad_digest", body=b'{"order_id": "O-2"}')
+    refused("bad_signature", headers=with_body(headers, b'{"order_id": "O-2"}'), body=b'{"order_id": "O-2"}')
+    refused("bad_signature", target=Target("POST", "/v1/void"))
+    refused("bad_signature", target=Target("POST", "/v1/issue", "?again=1"))
     refused("clock_skew", now=now + dt.timedelta(minutes=3))
     refused("unknown_center_key", trusted={})
-    refused("unsigned_request", headers={**headers, "x-koufu-signature": ""})
-    refused("malformed_signature", headers={**headers, "x-koufu-timestamp": "soon"})
-    refused("malformed_signature", headers={**headers, "x-koufu-nonce": "AAAA"})
+    refused("unsigned_request", headers={**headers, "signature": ""})
+    refused("unsigned_request", headers={k: v for k, v in headers.items() if k != "koufu-municipality"})
+    refused("malformed_signature", headers=with_parameters(headers, created="soon"))
+    refused("malformed_signature", headers=with_parameters(headers, nonce="AAAA"))
     other = ed25519.Ed25519PrivateKey.generate()
     forged = bridge_protocol.sign(other, "131016", "POST", "/v1/issue", body, now=now)
-    refused("bad_signature", headers={**headers, "x-koufu-signature": forged["X-Koufu-Signature"]})
+    refused("bad_signature", headers={**headers, "signature": forged["Signature"]})

@@ -3,7 +3,7 @@
 :data:`Signed` reads the raw body once, hands the service what the signature covers (method,
 path, headers and those exact bytes) and gives the route the authenticated terminal with the
 body: a request is parsed only once its terminal is known. The OpenAPI description names the
-four signature headers as security schemes (:data:`SIGNATURE_SCHEMES`, :func:`signed`).
+three signature headers as security schemes (:data:`SIGNATURE_SCHEMES`, :func:`signed`).
 """
 
 from __future__ import annotations
@@ -18,13 +18,18 @@ from center.api.requests import Center
 from center.errors import TerminalAuthError
 from center.protocol import TERMINAL_REQUESTS
 from center.service import TerminalRequest
+from center.signing import field_values
 
 SIGNATURE_SCHEMES = {
-    header.replace("X-Koufu-", "terminal").replace("-", ""): {
+    "terminal" + header.replace("-", ""): {
         "type": "apiKey",
         "in": "header",
         "name": header,
-        "description": "every terminal request carries all four (see docs/center.md, request signing)",
+        "description": (
+            "HTTP Message Signatures (RFC 9421) over a Content-Digest (RFC 9530): every terminal "
+            'request carries all three; label koufu, alg="ecdsa-p256-sha256", keyid the terminal '
+            'id, tag="koufu-terminal/1" (see docs/center.md, request signing)'
+        ),
     }
     for header in TERMINAL_REQUESTS.headers
 }
@@ -57,13 +62,14 @@ def received(request: Request, body: bytes) -> TerminalRequest:
     """What a terminal's signature covers, as received (checked in the service)."""
     routed: str = request.scope["path"]  # percent-decoded
     if not (routed.isascii() and routed.isprintable()):
-        # The signed text is ASCII, one field a line; and ``request.url.path`` silently drops
-        # tabs and line breaks. No signature can cover such a path.
+        # The signature base is ASCII, one component a line; and ``request.url.path`` silently
+        # drops tabs and line breaks. No signature can cover such a path.
         raise TerminalAuthError(
             "bad_request_signature", "the request path is not printable ASCII, so no signature covers it"
         )
-    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.scope["headers"]}
-    return TerminalRequest(headers, request.method, request.url.path, body)
+    headers = field_values((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"])
+    query = "?" + request.scope["query_string"].decode("latin-1")
+    return TerminalRequest(headers, request.method, request.url.path, body, query)
 
 
 async def terminal_call(request: Request, service: Center) -> TerminalCall:

@@ -47,6 +47,7 @@ from center.municipal.offers import OfferRequest, make_offer
 from center.municipal.refusals import GENERIC_EN, GENERIC_JA, Refused
 from center.municipal.requests import BadIssueRequest, IssueRequest
 from center.municipal.service import MunicipalServer
+from center.signing import Target, field_values
 from center.web import NO_TELEMETRY
 from center.web_errors import ErrorAnswer, Refusal, Translation, answer_errors
 from documents import b64url_encode
@@ -78,10 +79,9 @@ async def signed_document(request: Request, server: Server) -> Any:
     """The request's JSON body, once its center signature verifies and its nonce is new."""
     body = await request.body()
     now = server.issuer.clock()
-    headers = {name.lower(): value for name, value in request.headers.items()}
-    verified = bridge_protocol.verify(
-        headers, server.center_keys, server.municipality, request.method, request.url.path, body, now
-    )
+    headers = field_values(request.headers.items())
+    target = Target(request.method, request.url.path, "?" + request.scope["query_string"].decode("latin-1"))
+    verified = bridge_protocol.verify(headers, server.center_keys, server.municipality, target, body, now)
     if not await run_in_threadpool(server.record_nonce, verified.nonce, now):
         raise Refusal(401, "replayed_request", "this request was already received")
     try:
