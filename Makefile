@@ -89,6 +89,7 @@ test-dates: setup
 
 bench: setup
 	$(PY) -m bench.card_step
+	$(PY) -m bench.request_signing
 	$(PY) -m bench.center_auth
 	$(PY) -m bench.issuance
 	$(PY) -m bench.kiosk_steps
