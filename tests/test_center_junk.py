@@ -88,7 +88,7 @@ def junk_headers(kind: str) -> dict[str, str]:
     stranger = sign_request(ec.generate_private_key(ec.SECP256R1()), "T-9999", "POST", "/v1/sessions", b"")
     headers = stranger.as_dict()
     if kind == "malformed_signature":
-        headers["Signature-Input"] = headers["Signature-Input"].replace(";created=", ";created=-")
+        headers["Signature-Input"] = headers["Signature-Input"].replace(";created=", ';created="soon";was=')
     return headers
 
 
