@@ -72,6 +72,25 @@ def seal_statement(
 ) -> bytes:
     """``content``, signed by the municipality and sealed to the terminal, bound to the session,
     the terminal and ``bindings`` (exactly the form's other binding fields)."""
+    plaintext = signed_statement(
+        form, content, key=key, session_id=session_id, terminal_id=terminal_id, bindings=bindings, now=now
+    )
+    header = {"format": form.format, "recipient": terminal_id}
+    return seal_envelope(plaintext, header, terminal_public_key, max_bytes=form.max_bytes, what=form.name)
+
+
+def signed_statement(
+    form: SealedForm,
+    content: Mapping[str, Any],
+    *,
+    key: MunicipalKey,
+    session_id: str,
+    terminal_id: str,
+    bindings: Mapping[str, str],
+    now: dt.datetime,
+) -> bytes:
+    """What the envelope carries (its plaintext): the statement, the key id and the
+    municipality's signature, as canonical JSON."""
     if set(bindings) != set(form.bound_to):
         raise ValueError(f"a {form.name} is bound to {sorted(form.bound_to)}")
     statement = {
@@ -83,27 +102,8 @@ def seal_statement(
         "issued_at": now.astimezone(dt.UTC).isoformat(),
         "content": dict(content),
     }
-    header = {"format": form.format, "recipient": terminal_id}
-    return seal_envelope(
-        statement_plaintext(form, statement, key),
-        header,
-        terminal_public_key,
-        max_bytes=form.max_bytes,
-        what=form.name,
-    )
-
-
-def statement_plaintext(form: SealedForm, statement: Mapping[str, Any], key: MunicipalKey) -> bytes:
-    """What the envelope carries: the statement, the key id and the municipality's signature."""
-    return canonical_json(
-        {
-            form.name: dict(statement),
-            "key_id": key.key_id,
-            "signature": b64url_encode(
-                key.private_key.sign(form.signature_context + canonical_json(dict(statement)))
-            ),
-        }
-    )
+    signature = key.private_key.sign(form.signature_context + canonical_json(statement))
+    return canonical_json({form.name: statement, "key_id": key.key_id, "signature": b64url_encode(signature)})
 
 
 def open_statement(
