@@ -95,6 +95,7 @@ bench: setup
 	$(PY) -m bench.kiosk_steps
 	$(PY) -m bench.render
 	$(PY) -m bench.page_code
+	$(PY) -m bench.sealing
 	$(PY) -m bench.peripheral_link
 
 clean:

@@ -14,7 +14,7 @@ as it is answered (closed loop). Printed: documents per second, the order call's
 whole operation's (p50/p95/p99), and the CPU time of each party per document.
 
 Beside it, measured in the same run in this process on one core: the cryptography one document
-costs when nothing else is done — the municipality's Ed25519 signature and the ECIES sealing to
+costs when nothing else is done — the municipality's Ed25519 signature and the HPKE sealing to
 the terminal, the kiosk's opening and checks, and every request signature and its verification
 along the way (terminal ECDSA P-256 ×5, center→municipality Ed25519 ×3, the card's RSA-2048
 signature and the center's verification of it). The ratio shows what everything else costs.

@@ -3,31 +3,29 @@ unread (封緘された通知): the offer's personal part (:mod:`documents.offer
 of a refusal (:mod:`documents.refusal`) travel this way.
 
 The scheme is the copies' (:mod:`documents.sealing`): the statement is signed with the
-municipality's Ed25519 key and sealed with ECIES to the terminal's P-256 key (ephemeral ECDH,
-HKDF-SHA256, AES-256-GCM). Each kind of statement is a :class:`SealedForm`: its envelope's format,
-its key-derivation label, its signature's context, and the name of the statement inside.
+municipality's Ed25519 key and sealed with HPKE to the terminal's P-256 key
+(:mod:`documents.hpke_seal`). Each kind of statement is a :class:`SealedForm`: its envelope's
+format, its signature's context, and the name of the statement inside.
 
-Envelope (canonical JSON): ``format``, ``recipient``, ``ephemeral``, ``nonce``, ``ciphertext``;
-associated data: the first three. Inside: ``{<name>: {"format", "municipality", "session_id",
-"terminal_id", …binding fields, "issued_at", "content"}, "key_id", "signature"}``, the signature
-over the form's context + the canonical statement. Opening checks the envelope, the recipient,
-decryption, the signer (a trusted key of the statement's municipality, valid now), the signature,
-every binding field against the kiosk's own session, and freshness, each failure a typed
-:class:`~documents.errors.DocumentError`.
+Envelope (canonical JSON): ``format``, ``recipient``, ``enc``, ``ciphertext``; HPKE's ``info``:
+the canonical JSON of the header ``{"format", "recipient"}``. Inside: ``{<name>: {"format",
+"municipality", "session_id", "terminal_id", …binding fields, "issued_at", "content"}, "key_id",
+"signature"}``, the signature over the form's context + the canonical statement. Opening checks
+the envelope, the recipient, decryption, the signer (a trusted key of the statement's
+municipality, valid now), the signature, every binding field against the kiosk's own session,
+and freshness, each failure a typed :class:`~documents.errors.DocumentError`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hmac
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from documents.basics import b64url_decode, b64url_encode
 from documents.canonical import canonical_json, parse_json
@@ -35,15 +33,12 @@ from documents.errors import (
     BadSignature,
     BindingMismatch,
     MalformedDocument,
-    NotForThisTerminal,
-    UndecryptableDocument,
     UntrustedSigner,
 )
+from documents.hpke_seal import check_terminal_key, open_envelope, read_envelope, seal_envelope
 from documents.keys import MunicipalKey, TrustedKey
-from documents.sealing import _aead_key, _point
 
-_HEADER = ("format", "recipient", "ephemeral")
-_ENVELOPE = frozenset((*_HEADER, "nonce", "ciphertext"))
+_HEADER = ("format", "recipient")
 _ALWAYS = ("format", "municipality", "session_id", "terminal_id", "issued_at", "content")
 
 
@@ -54,7 +49,6 @@ class SealedForm:
 
     name: str
     format: str
-    info: bytes  # HKDF info prefix, followed by the terminal id
     signature_context: bytes
     bound_to: tuple[str, ...]  # binding fields besides session_id and terminal_id
     lifetime: dt.timedelta
@@ -78,6 +72,25 @@ def seal_statement(
 ) -> bytes:
     """``content``, signed by the municipality and sealed to the terminal, bound to the session,
     the terminal and ``bindings`` (exactly the form's other binding fields)."""
+    plaintext = signed_statement(
+        form, content, key=key, session_id=session_id, terminal_id=terminal_id, bindings=bindings, now=now
+    )
+    header = {"format": form.format, "recipient": terminal_id}
+    return seal_envelope(plaintext, header, terminal_public_key, max_bytes=form.max_bytes, what=form.name)
+
+
+def signed_statement(
+    form: SealedForm,
+    content: Mapping[str, Any],
+    *,
+    key: MunicipalKey,
+    session_id: str,
+    terminal_id: str,
+    bindings: Mapping[str, str],
+    now: dt.datetime,
+) -> bytes:
+    """What the envelope carries (its plaintext): the statement, the key id and the
+    municipality's signature, as canonical JSON."""
     if set(bindings) != set(form.bound_to):
         raise ValueError(f"a {form.name} is bound to {sorted(form.bound_to)}")
     statement = {
@@ -89,28 +102,8 @@ def seal_statement(
         "issued_at": now.astimezone(dt.UTC).isoformat(),
         "content": dict(content),
     }
-    inner = canonical_json(
-        {
-            form.name: statement,
-            "key_id": key.key_id,
-            "signature": b64url_encode(
-                key.private_key.sign(form.signature_context + canonical_json(statement))
-            ),
-        }
-    )
-    ephemeral = ec.generate_private_key(ec.SECP256R1())
-    ephemeral_point, recipient_point = _point(ephemeral.public_key()), _point(terminal_public_key)
-    shared = ephemeral.exchange(ec.ECDH(), terminal_public_key)
-    aead = _aead_key(shared, ephemeral_point, recipient_point, terminal_id, form.info)
-    header = {"format": form.format, "recipient": terminal_id, "ephemeral": b64url_encode(ephemeral_point)}
-    nonce = secrets.token_bytes(12)
-    ciphertext = AESGCM(aead).encrypt(nonce, inner, canonical_json(header))
-    sealed = canonical_json(
-        {**header, "nonce": b64url_encode(nonce), "ciphertext": b64url_encode(ciphertext)}
-    )
-    if len(sealed) > form.max_bytes:
-        raise MalformedDocument(f"the sealed {form.name} would be too large")
-    return sealed
+    signature = key.private_key.sign(form.signature_context + canonical_json(statement))
+    return canonical_json({form.name: statement, "key_id": key.key_id, "signature": b64url_encode(signature)})
 
 
 def open_statement(
@@ -128,27 +121,11 @@ def open_statement(
     trusted key of its municipality and fresh; else a :class:`~documents.errors.DocumentError`."""
     if set(bindings) != set(form.bound_to):
         raise ValueError(f"a {form.name} is bound to {sorted(form.bound_to)}")
-    envelope = parse_json(sealed, form.max_bytes, canonical=True)
-    if (
-        type(envelope) is not dict
-        or envelope.keys() != _ENVELOPE
-        or envelope.get("format") != form.format
-        or not all(type(envelope[name]) is str for name in _ENVELOPE)
-    ):
-        raise MalformedDocument(f"a sealed {form.name} is an object with exactly {sorted(_ENVELOPE)}")
-    if envelope["recipient"] != terminal_id:
-        raise NotForThisTerminal(f"the {form.name} is sealed to another terminal")
-    try:
-        ephemeral_point = b64url_decode(envelope["ephemeral"])
-        ephemeral = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), ephemeral_point)
-        nonce, ciphertext = b64url_decode(envelope["nonce"]), b64url_decode(envelope["ciphertext"])
-        shared = terminal_key.exchange(ec.ECDH(), ephemeral)
-        aead = _aead_key(shared, ephemeral_point, _point(terminal_key.public_key()), terminal_id, form.info)
-        inner = AESGCM(aead).decrypt(
-            nonce, ciphertext, canonical_json({name: envelope[name] for name in _HEADER})
-        )
-    except (InvalidTag, ValueError):
-        raise UndecryptableDocument(f"the {form.name} does not decrypt with this terminal's key") from None
+    check_terminal_key(terminal_key)
+    envelope = read_envelope(
+        sealed, format=form.format, header_names=_HEADER, max_bytes=form.max_bytes, what=form.name
+    )
+    inner = open_envelope(envelope, terminal_id=terminal_id, terminal_key=terminal_key, what=form.name)
     value = parse_json(inner, form.max_bytes, canonical=True)
     if (
         type(value) is not dict

@@ -34,7 +34,8 @@ class NotForThisTerminal(DocumentError):
 
 
 class UndecryptableDocument(DocumentError):
-    """The envelope does not decrypt with this terminal's key (AES-GCM tag fails)."""
+    """The envelope does not decrypt with this terminal's key (HPKE: the AES-GCM tag fails, as under
+    another key, another info or another enc)."""
 
     code = "undecryptable"
 

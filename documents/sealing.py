@@ -1,25 +1,23 @@
 """Signing by the municipality, sealing to the terminal, and opening at the kiosk.
 
 **Signature** (電子署名): Ed25519 by the municipality's key over
-``b"koufu-document-signature/1\\n" + document.canonical()``.
+``b"koufu-document-signature/2\\n"`` + the SHA-256 of ``document.canonical()`` (its content hash).
 
-**Sealed envelope** (``koufu-sealed/1``, 暗号化): the center relays it but cannot read it. ECIES to
-the terminal's EC P-256 key:
+**Sealed envelope** (``koufu-sealed/2``, 暗号化): the center relays it but cannot read it. HPKE
+(RFC 9180: base mode, DHKEM(P-256, HKDF-SHA256), HKDF-SHA256, AES-256-GCM) to the terminal's EC
+P-256 key, as every sealed kind is (:mod:`documents.hpke_seal`):
 
-- a fresh ephemeral P-256 key; ECDH with the terminal's public key;
-- HKDF-SHA256 of the shared secret, salt = ephemeral point ‖ terminal point (both uncompressed,
-  65 bytes), info = ``b"koufu-sealed/1 " + terminal id`` → a 32-byte AES-256-GCM key;
-- a 12-byte random nonce; associated data = canonical JSON of the header
-  ``{"format", "recipient", "ephemeral", "issue_number"}``;
-- plaintext = canonical JSON of ``{"document": …, "key_id": …, "signature": b64url, "page_codes": […]}``.
+- header ``{"format": "koufu-sealed/2", "issue_number", "recipient"}``; HPKE's ``info`` is its
+  canonical JSON (no associated data);
+- plaintext = canonical JSON of ``{"document": …, "key_id": …, "signature": b64url, "page_codes": […]}``;
+- the envelope is the canonical JSON of the header plus ``enc`` (65 bytes) and ``ciphertext``.
 
 ``page_codes`` are the texts of the QR codes the pages print, one per page in order (or none): each
 is the page's content signed by the municipality's same key (``printing.page_code``). This layer
 carries them without reading them; the kiosk checks each against the page it draws.
 
-The envelope is the canonical JSON of the header plus ``nonce`` and ``ciphertext`` (binary values
-unpadded base64url), at most 1 MiB. Opening accepts only canonical bytes, so any change to a sealed
-document is a refusal.
+Binary values are unpadded base64url; the envelope is at most 1 MiB. Opening accepts only
+canonical bytes, so any change to a sealed document is a refusal.
 
 **Opening** checks, in this order: the envelope's form (:class:`MalformedDocument`), the recipient
 (:class:`NotForThisTerminal`), decryption (:class:`UndecryptableDocument`), the inner form, the
@@ -33,16 +31,12 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import re
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from documents.basics import b64url_decode, b64url_encode
 from documents.canonical import MAX_DOCUMENT_BYTES, canonical_json, parse_json
@@ -51,25 +45,20 @@ from documents.errors import (
     BadSignature,
     BindingMismatch,
     MalformedDocument,
-    NotForThisTerminal,
-    UndecryptableDocument,
     UntrustedSigner,
 )
+from documents.hpke_seal import check_terminal_key, open_envelope, read_envelope, seal_envelope
 from documents.issue_number import IssueNumber, is_terminal_id
 from documents.keys import KEY_ID, MunicipalKey, TrustedKey
 from documents.model import Binding, Document
 from documents.verification_code import verification_code
 
 SIGNATURE_CONTEXT = b"koufu-document-signature/2\n"
-SEALED_FORMAT = "koufu-sealed/1"
-HKDF_INFO_PREFIX = b"koufu-sealed/1 "
+SEALED_FORMAT = "koufu-sealed/2"
 MAX_SEALED_BYTES = MAX_DOCUMENT_BYTES
 SIGNATURE_BYTES = 64
-NONCE_BYTES = 12
-POINT_BYTES = 65
 BINDING_FIELDS = ("order_id", "session_id", "terminal_id", "holder_certificate")
-_HEADER = ("format", "recipient", "ephemeral", "issue_number")
-_ENVELOPE = frozenset((*_HEADER, "nonce", "ciphertext"))
+_HEADER = ("format", "issue_number", "recipient")
 _INNER = frozenset(("document", "key_id", "signature", "page_codes"))
 MAX_PAGE_CODE = 4096  # characters: a page code is a QR code's text, at most a few thousand
 _PAGE_CODE = re.compile(r"[0-9A-Z $%*+\-./:]{1,4096}")  # the QR code's alphanumeric alphabet
@@ -169,22 +158,20 @@ def seal(
         raise ValueError("terminal ids are 1-32 of A-Z, 0-9 and '-'")
     if recipient_terminal_id != signed.document.binding.terminal_id:
         raise ValueError("a document is sealed only to the terminal it is bound to")
-    recipient_point = _point(recipient_public_key)
-    ephemeral = ec.generate_private_key(ec.SECP256R1())
-    ephemeral_point = _point(ephemeral.public_key())
-    key = _aead_key(
-        ephemeral.exchange(ec.ECDH(), recipient_public_key),
-        ephemeral_point,
-        recipient_point,
-        recipient_terminal_id,
-    )
     header = {
         "format": SEALED_FORMAT,
-        "recipient": recipient_terminal_id,
-        "ephemeral": b64url_encode(ephemeral_point),
         "issue_number": signed.document.issue_number.text,
+        "recipient": recipient_terminal_id,
     }
-    plaintext = canonical_json(
+    return seal_envelope(
+        sealed_plaintext(signed), header, recipient_public_key, max_bytes=MAX_SEALED_BYTES, what="document"
+    )
+
+
+def sealed_plaintext(signed: SignedDocument) -> bytes:
+    """What a sealed copy carries: the canonical JSON of the document, the key id, the signature
+    and the page codes."""
+    return canonical_json(
         {
             "document": signed.document.to_json(),
             "key_id": signed.key_id,
@@ -192,14 +179,6 @@ def seal(
             "page_codes": list(signed.page_codes),
         }
     )
-    nonce = secrets.token_bytes(NONCE_BYTES)
-    ciphertext = AESGCM(key).encrypt(nonce, plaintext, canonical_json(header))
-    sealed = canonical_json(
-        {**header, "nonce": b64url_encode(nonce), "ciphertext": b64url_encode(ciphertext)}
-    )
-    if len(sealed) > MAX_SEALED_BYTES:
-        raise MalformedDocument(f"the sealed document would exceed {MAX_SEALED_BYTES} bytes")
-    return sealed
 
 
 def open_sealed(
@@ -217,19 +196,18 @@ def open_sealed(
     (``ValueError`` only for a naive ``now`` or a non-P-256 ``terminal_key``, which are the caller's).
     """
     moment = _aware(now)
-    terminal_point = _point(terminal_key.public_key())
-    envelope = _Envelope.parse(sealed)
-    if envelope.recipient != terminal_id:
-        raise NotForThisTerminal("the document is sealed to another terminal")
+    check_terminal_key(terminal_key)
+    envelope = read_envelope(
+        sealed, format=SEALED_FORMAT, header_names=_HEADER, max_bytes=MAX_SEALED_BYTES, what="document"
+    )
     try:
-        shared = terminal_key.exchange(ec.ECDH(), envelope.ephemeral_key)
-        key = _aead_key(shared, envelope.ephemeral_point, terminal_point, terminal_id)
-        plaintext = AESGCM(key).decrypt(envelope.nonce, envelope.ciphertext, envelope.associated_data)
-    except (InvalidTag, ValueError):
-        raise UndecryptableDocument("the document does not decrypt with this terminal's key") from None
+        issue_number = IssueNumber.parse(envelope.header["issue_number"])
+    except BadIssueNumber as error:
+        raise MalformedDocument(f"issue_number: {error.message}") from error
+    plaintext = open_envelope(envelope, terminal_id=terminal_id, terminal_key=terminal_key, what="document")
     signed = _parse_inner(plaintext)
     signed.verify(trust, now=moment)
-    if signed.document.issue_number != envelope.issue_number:
+    if signed.document.issue_number != issue_number:
         raise MalformedDocument("the envelope's issue number is not the document's")
     for name in BINDING_FIELDS:
         actual, wanted = getattr(signed.document.binding, name), getattr(expected, name)
@@ -238,50 +216,6 @@ def open_sealed(
     return OpenedDocument(
         signed.document, signed.key_id, signed.signature, signed.verification_code, signed.page_codes
     )
-
-
-@dataclass(frozen=True)
-class _Envelope:
-    header: dict[str, str]
-    ephemeral_point: bytes
-    ephemeral_key: ec.EllipticCurvePublicKey
-    nonce: bytes
-    ciphertext: bytes
-    issue_number: IssueNumber
-
-    @property
-    def recipient(self) -> str:
-        return self.header["recipient"]
-
-    @property
-    def associated_data(self) -> bytes:
-        return canonical_json(self.header)
-
-    @classmethod
-    def parse(cls, sealed: bytes) -> _Envelope:
-        value = parse_json(sealed, MAX_SEALED_BYTES, canonical=True)
-        if type(value) is not dict or value.keys() != _ENVELOPE:
-            raise MalformedDocument(f"a sealed document is an object with exactly {sorted(_ENVELOPE)}")
-        if not all(type(value[name]) is str for name in _ENVELOPE):
-            raise MalformedDocument("every field of a sealed document is a string")
-        if value["format"] != SEALED_FORMAT:
-            raise MalformedDocument(f"the format is not {SEALED_FORMAT}")
-        try:
-            point = b64url_decode(value["ephemeral"])
-            if len(point) != POINT_BYTES or point[0] != 4:
-                raise ValueError("not an uncompressed point")
-            ephemeral_key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
-        except ValueError:
-            raise MalformedDocument("ephemeral is not an uncompressed P-256 point") from None
-        nonce, ciphertext = _binary(value, "nonce"), _binary(value, "ciphertext")
-        if len(nonce) != NONCE_BYTES or len(ciphertext) < 16:
-            raise MalformedDocument("the nonce is 12 bytes and the ciphertext at least a tag")
-        try:
-            issue_number = IssueNumber.parse(value["issue_number"])
-        except BadIssueNumber as error:
-            raise MalformedDocument(f"issue_number: {error.message}") from error
-        header = {name: value[name] for name in _HEADER}
-        return cls(header, point, ephemeral_key, nonce, ciphertext, issue_number)
 
 
 def _parse_inner(plaintext: bytes) -> SignedDocument:
@@ -313,28 +247,6 @@ def _binary(value: dict[str, Any], name: str) -> bytes:
         return b64url_decode(value[name])
     except ValueError:
         raise MalformedDocument(f"{name} is not unpadded base64url") from None
-
-
-def _point(public_key: ec.EllipticCurvePublicKey) -> bytes:
-    if not (isinstance(public_key, ec.EllipticCurvePublicKey) and isinstance(public_key.curve, ec.SECP256R1)):
-        raise ValueError("terminal keys are EC P-256")
-    return public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-
-
-def _aead_key(
-    shared: bytes,
-    ephemeral_point: bytes,
-    recipient_point: bytes,
-    terminal_id: str,
-    info_prefix: bytes = HKDF_INFO_PREFIX,
-) -> bytes:
-    hkdf = HKDF(
-        algorithm=hashes.SHA256(),
-        length=32,
-        salt=ephemeral_point + recipient_point,
-        info=info_prefix + terminal_id.encode("utf-8"),
-    )
-    return hkdf.derive(shared)
 
 
 def _aware(now: dt.datetime | None) -> dt.datetime:

@@ -2,7 +2,8 @@
 sealing to a terminal and opening at the kiosk, with every refusal path and its code.
 
 The envelope is also built and opened here by an independent implementation of the written spec
-(straight from ``cryptography``), so the wire format is pinned, not just self-consistent.
+(HPKE by ``pyhpke``, not ``cryptography``'s), so the wire format is pinned and interoperates,
+not just self-consistent.
 """
 
 from __future__ import annotations
@@ -13,19 +14,17 @@ import datetime as dt
 import functools
 import hashlib
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from pyhpke import AEADId, CipherSuite, KDFId, KEMId, KEMKey
 
 from documents import (
     JST,
@@ -169,13 +168,8 @@ def point(key: ec.EllipticCurvePublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
 
 
-def spec_key(shared: bytes, ephemeral: bytes, recipient: bytes, terminal_id: str) -> bytes:
-    return HKDF(
-        algorithm=hashes.SHA256(),
-        length=32,
-        salt=ephemeral + recipient,
-        info=b"koufu-sealed/1 " + terminal_id.encode(),
-    ).derive(shared)
+SPEC_HPKE = CipherSuite.new(KEMId.DHKEM_P256_HKDF_SHA256, KDFId.HKDF_SHA256, AEADId.AES256_GCM)
+HEADER = ("format", "issue_number", "recipient")
 
 
 def spec_seal(
@@ -184,36 +178,26 @@ def spec_seal(
     *,
     recipient: str = TERMINAL,
     issue_number: str = ISSUE.text,
+    info: bytes | None = None,
+    suite: CipherSuite = SPEC_HPKE,
 ) -> bytes:
-    """The envelope as the written spec describes it, built without the documents package."""
-    ephemeral = ec.generate_private_key(ec.SECP256R1())
-    ephemeral_point = point(ephemeral.public_key())
-    key = spec_key(
-        ephemeral.exchange(ec.ECDH(), recipient_key), ephemeral_point, point(recipient_key), recipient
+    """The envelope as the written spec describes it, built without the documents package: HPKE's
+    info is the header's canonical JSON (unless another ``info`` is given), no associated data."""
+    header = {"format": "koufu-sealed/2", "issue_number": issue_number, "recipient": recipient}
+    enc, sender = suite.create_sender_context(
+        KEMKey.from_pyca_cryptography_key(recipient_key), info=spec_json(header) if info is None else info
     )
-    header = {
-        "format": "koufu-sealed/1",
-        "recipient": recipient,
-        "ephemeral": b64(ephemeral_point),
-        "issue_number": issue_number,
-    }
-    nonce = os.urandom(12)
-    ciphertext = AESGCM(key).encrypt(nonce, plaintext, spec_json(header))
-    return spec_json({**header, "nonce": b64(nonce), "ciphertext": b64(ciphertext)})
+    ciphertext = sender.seal(plaintext)  # the first message of the context: single-shot
+    return spec_json({**header, "enc": b64(enc), "ciphertext": b64(ciphertext)})
 
 
 def spec_open(sealed: bytes, terminal_key: ec.EllipticCurvePrivateKey) -> bytes:
     envelope = json.loads(sealed)
-    header = {name: envelope[name] for name in ("format", "recipient", "ephemeral", "issue_number")}
-    ephemeral_point = unb64(envelope["ephemeral"])
-    ephemeral = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), ephemeral_point)
-    key = spec_key(
-        terminal_key.exchange(ec.ECDH(), ephemeral),
-        ephemeral_point,
-        point(terminal_key.public_key()),
-        envelope["recipient"],
+    header = {name: envelope[name] for name in HEADER}
+    recipient = SPEC_HPKE.create_recipient_context(
+        unb64(envelope["enc"]), KEMKey.from_pyca_cryptography_key(terminal_key), info=spec_json(header)
     )
-    return AESGCM(key).decrypt(unb64(envelope["nonce"]), unb64(envelope["ciphertext"]), spec_json(header))
+    return recipient.open(unb64(envelope["ciphertext"]))
 
 
 def inner(signed: SignedDocument) -> dict[str, Any]:
@@ -726,11 +710,10 @@ def test_page_codes_travel_with_the_document_unread(world: World) -> None:
 
 def test_sealed_envelope_follows_the_written_spec(world: World, good: bytes) -> None:
     envelope = envelope_of(good)
-    assert set(envelope) == {"format", "recipient", "ephemeral", "issue_number", "nonce", "ciphertext"}
-    assert envelope["format"] == "koufu-sealed/1" and envelope["recipient"] == TERMINAL
+    assert set(envelope) == {"format", "recipient", "issue_number", "enc", "ciphertext"}
+    assert envelope["format"] == "koufu-sealed/2" and envelope["recipient"] == TERMINAL
     assert envelope["issue_number"] == ISSUE.text
-    assert len(unb64(envelope["ephemeral"])) == 65 and unb64(envelope["ephemeral"])[0] == 4
-    assert len(unb64(envelope["nonce"])) == 12
+    assert len(unb64(envelope["enc"])) == 65 and unb64(envelope["enc"])[0] == 4
     assert good == spec_json(envelope)
     plaintext = spec_open(good, world.terminal)
     assert plaintext == spec_json(json.loads(plaintext))
@@ -743,7 +726,7 @@ def test_sealed_envelope_follows_the_written_spec(world: World, good: bytes) -> 
 def test_each_seal_is_fresh(world: World, good: bytes) -> None:
     signed = sign(make_document(), world.chiyoda)
     other = seal(signed, TERMINAL, world.terminal.public_key())
-    assert envelope_of(other)["ephemeral"] != envelope_of(good)["ephemeral"]
+    assert envelope_of(other)["enc"] != envelope_of(good)["enc"]
     assert envelope_of(other)["ciphertext"] != envelope_of(good)["ciphertext"]
 
 
@@ -759,7 +742,7 @@ def test_the_center_cannot_read_a_sealed_document(world: World, good: bytes) -> 
     ):
         assert form not in good
     envelope = envelope_of(good)
-    assert set(envelope) - {"format", "recipient", "ephemeral", "issue_number"} == {"nonce", "ciphertext"}
+    assert set(envelope) - {"format", "recipient", "issue_number"} == {"enc", "ciphertext"}
     assert b"CANARY" not in unb64(envelope["ciphertext"])
     # with every key but the terminal's, it does not open: another terminal's key under this id
     refused(UndecryptableDocument, lambda: open_(good, world, terminal_key=world.other_terminal))
@@ -854,31 +837,62 @@ def test_bad_signature_is_refused(world: World) -> None:
     refused(BadSignature, lambda: open_(spec_seal(changed, world.terminal.public_key()), world))
 
 
-@pytest.mark.parametrize(
-    "name, index", [("ciphertext", 0), ("ciphertext", 100), ("ciphertext", -1), ("nonce", 0), ("nonce", 11)]
-)
-def test_flipped_bit_in_ciphertext_or_nonce_is_refused(
-    world: World, good: bytes, name: str, index: int
-) -> None:
+@pytest.mark.parametrize("index", [0, 100, -1, -16])
+def test_flipped_bit_in_the_ciphertext_is_refused(world: World, good: bytes, index: int) -> None:
     envelope = envelope_of(good)
-    envelope[name] = flip(envelope[name], index)
+    envelope["ciphertext"] = flip(envelope["ciphertext"], index)
     refused(UndecryptableDocument, lambda: open_(reenvelope(envelope), world))
 
 
-def test_changed_ephemeral_key_is_refused(world: World, good: bytes) -> None:
+def test_changed_enc_is_refused(world: World, good: bytes) -> None:
     envelope = envelope_of(good)
     another = point(ec.generate_private_key(ec.SECP256R1()).public_key())
-    refused(UndecryptableDocument, lambda: open_(reenvelope({**envelope, "ephemeral": b64(another)}), world))
-    off_curve = reenvelope({**envelope, "ephemeral": flip(envelope["ephemeral"], 40)})
+    refused(UndecryptableDocument, lambda: open_(reenvelope({**envelope, "enc": b64(another)}), world))
+    off_curve = reenvelope({**envelope, "enc": flip(envelope["enc"], 40)})
     refused(MalformedDocument, lambda: open_(off_curve, world))
-    compressed = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), unb64(envelope["ephemeral"]))
+    compressed = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), unb64(envelope["enc"]))
     short = compressed.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)
-    refused(MalformedDocument, lambda: open_(reenvelope({**envelope, "ephemeral": b64(short)}), world))
+    refused(MalformedDocument, lambda: open_(reenvelope({**envelope, "enc": b64(short)}), world))
+    # the enc of another envelope to the same terminal: another shared secret, the tag fails
+    other = envelope_of(seal(sign(make_document(), world.chiyoda), TERMINAL, world.terminal.public_key()))
+    refused(UndecryptableDocument, lambda: open_(reenvelope({**envelope, "enc": other["enc"]}), world))
+
+
+@pytest.mark.parametrize(
+    "info",
+    [
+        b"",
+        b"koufu-sealed/2 T-0001",
+        spec_json({"format": "koufu-sealed/1", "issue_number": ISSUE.text, "recipient": TERMINAL}),
+        spec_json({"format": "koufu-offer/2", "recipient": TERMINAL}),
+        spec_json({"format": "koufu-sealed/2", "issue_number": ISSUE.text, "recipient": TERMINAL}) + b"\n",
+    ],
+)
+def test_sealed_under_another_info_is_refused(world: World, info: bytes) -> None:
+    """The same header on the wire, but the key derived from another info: it does not open."""
+    plaintext = spec_json(inner(sign(make_document(), world.chiyoda)))
+    assert open_(spec_seal(plaintext, world.terminal.public_key()), world).document == make_document()
+    sealed = spec_seal(plaintext, world.terminal.public_key(), info=info)
+    refused(UndecryptableDocument, lambda: open_(sealed, world))
+
+
+@pytest.mark.parametrize(
+    "suite",
+    [
+        CipherSuite.new(KEMId.DHKEM_P256_HKDF_SHA256, KDFId.HKDF_SHA256, AEADId.AES128_GCM),
+        CipherSuite.new(KEMId.DHKEM_P256_HKDF_SHA256, KDFId.HKDF_SHA256, AEADId.CHACHA20_POLY1305),
+        CipherSuite.new(KEMId.DHKEM_P256_HKDF_SHA256, KDFId.HKDF_SHA512, AEADId.AES256_GCM),
+    ],
+)
+def test_sealed_with_another_hpke_suite_is_refused(world: World, suite: CipherSuite) -> None:
+    plaintext = spec_json(inner(sign(make_document(), world.chiyoda)))
+    sealed = spec_seal(plaintext, world.terminal.public_key(), suite=suite)
+    refused(UndecryptableDocument, lambda: open_(sealed, world))
 
 
 def test_changed_issue_number_is_refused(world: World, good: bytes) -> None:
     other = dataclasses.replace(ISSUE, sequence=43).text
-    # in the envelope only: the associated data no longer matches
+    # in the envelope only: HPKE's info, and so the key, no longer matches
     relabelled = reenvelope({**envelope_of(good), "issue_number": other})
     refused(UndecryptableDocument, lambda: open_(relabelled, world))
     # sealed (by anyone: the terminal's key is public) under another issue number than the signed document's
@@ -893,17 +907,23 @@ def test_changed_issue_number_is_refused(world: World, good: bytes) -> None:
     [
         *[
             mutate_json(name, KeyError)
-            for name in ("format", "recipient", "ephemeral", "issue_number", "nonce", "ciphertext")
+            for name in ("format", "recipient", "enc", "issue_number", "ciphertext")
         ],
         mutate_json("extra", "x"),
         mutate_json("signature", "x"),
-        mutate_json("format", "koufu-sealed/2"),
-        mutate_json("nonce", 12),
+        mutate_json("ephemeral", "x"),
+        mutate_json("nonce", "x"),
+        mutate_json("format", "koufu-sealed/1"),
+        mutate_json("format", "koufu-offer/2"),
+        mutate_json("enc", 12),
         mutate_json("recipient", None),
         mutate_json("issue_number", "42"),
-        mutate_json("nonce", b64(bytes(16))),
+        mutate_json("enc", b64(bytes(16))),
+        mutate_json("enc", b64(bytes(65))),
+        mutate_json("enc", b64(bytes(66))),
         mutate_json("ciphertext", b64(bytes(15))),
-        mutate_json("nonce", "QUJDREVGR0hJSktM="),
+        mutate_json("enc", "QUJDREVGR0hJSktM="),
+        mutate_json("ciphertext", "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY="),
     ],
 )
 def test_envelope_fields_are_checked(
@@ -916,7 +936,7 @@ def test_envelope_fields_are_checked(
 
 def test_envelope_must_be_canonical_json(world: World, good: bytes) -> None:
     envelope = envelope_of(good)
-    duplicate = good.replace(b'"format":', b'"format":"koufu-sealed/1","format":', 1)
+    duplicate = good.replace(b'"format":', b'"format":"koufu-sealed/2","format":', 1)
     assert json.loads(duplicate) == envelope  # a lenient parser would take it
     for sealed in (
         duplicate,

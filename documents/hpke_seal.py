@@ -1,0 +1,140 @@
+"""Sealing to one terminal (端末宛の封緘): the envelope every sealed kind shares (a copy, an offer's
+personal part, a refusal's reason), HPKE (RFC 9180) through ``cryptography``.
+
+**Suite**: base mode, DHKEM(P-256, HKDF-SHA256), HKDF-SHA256, AES-256-GCM (KEM 0x0010, KDF 0x0001,
+AEAD 0x0002), to the terminal's EC P-256 key, single-shot (one message per encapsulation).
+
+**Envelope** (canonical JSON, binary values unpadded base64url): the kind's *header* — ``format``
+(the kind and its version, e.g. ``koufu-sealed/2``), ``recipient`` (the terminal id) and any
+fields the kind adds (a copy's ``issue_number``) — then ``enc`` (the encapsulated key, the
+ephemeral public key as an uncompressed point, 65 bytes) and ``ciphertext`` (AES-256-GCM's, the
+16-byte tag last).
+
+**Info**: HPKE's ``info`` is the canonical JSON of the header, so the key itself depends on the
+kind, the recipient and every header field: an envelope relabelled in any of them (an offer
+presented as a copy, another terminal, another issue number) derives another key and does not
+decrypt. The associated data is empty: ``cryptography``'s HPKE takes none (see
+``docs/decisions.md``), and ``info`` binds the header as associated data would.
+
+**Opening** accepts canonical bytes only, then checks the envelope's fields
+(:class:`MalformedDocument`), the recipient (:class:`NotForThisTerminal`) and decryption
+(:class:`UndecryptableDocument`); the kinds check what is inside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hpke
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from documents.basics import b64url_decode, b64url_encode
+from documents.canonical import canonical_json, parse_json
+from documents.errors import MalformedDocument, NotForThisTerminal, UndecryptableDocument
+
+SUITE = hpke.Suite(hpke.KEM.P256, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
+ENC_BYTES = 65  # DHKEM(P-256)'s Nenc: an uncompressed point
+TAG_BYTES = 16
+SEALED_FIELDS = ("enc", "ciphertext")
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A sealed envelope read, its fields checked, not yet opened."""
+
+    header: dict[str, str]
+    enc: bytes
+    ciphertext: bytes
+
+    @property
+    def recipient(self) -> str:
+        return self.header["recipient"]
+
+    @property
+    def info(self) -> bytes:
+        return header_info(self.header)
+
+
+def header_info(header: Mapping[str, str]) -> bytes:
+    """HPKE's ``info`` for an envelope with this header: its canonical JSON."""
+    return canonical_json(dict(header))
+
+
+def check_terminal_key(key: ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey) -> None:
+    """``ValueError`` unless ``key`` is an EC P-256 key (the caller's mistake, not the envelope's)."""
+    if not (
+        isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey)
+        and isinstance(key.curve, ec.SECP256R1)
+    ):
+        raise ValueError("terminal keys are EC P-256")
+
+
+def seal_envelope(
+    plaintext: bytes,
+    header: Mapping[str, str],
+    terminal_public_key: ec.EllipticCurvePublicKey,
+    *,
+    max_bytes: int,
+    what: str,
+) -> bytes:
+    """``plaintext`` sealed to the terminal under ``header``: the envelope's canonical bytes.
+    :class:`MalformedDocument` if they would exceed ``max_bytes``."""
+    check_terminal_key(terminal_public_key)
+    sealed = SUITE.encrypt(plaintext, terminal_public_key, info=header_info(header))
+    envelope = canonical_json(
+        {
+            **header,
+            "enc": b64url_encode(sealed[:ENC_BYTES]),
+            "ciphertext": b64url_encode(sealed[ENC_BYTES:]),
+        }
+    )
+    if len(envelope) > max_bytes:
+        raise MalformedDocument(f"the sealed {what} would exceed {max_bytes} bytes")
+    return envelope
+
+
+def read_envelope(
+    sealed: bytes, *, format: str, header_names: tuple[str, ...], max_bytes: int, what: str
+) -> Envelope:
+    """The envelope's fields, if ``sealed`` is a canonical envelope of ``format`` with exactly
+    ``header_names`` and ``enc`` and ``ciphertext``; else :class:`MalformedDocument`."""
+    names = frozenset((*header_names, *SEALED_FIELDS))
+    value = parse_json(sealed, max_bytes, canonical=True)
+    if type(value) is not dict or value.keys() != names:
+        raise MalformedDocument(f"a sealed {what} is an object with exactly {sorted(names)}")
+    if not all(type(value[name]) is str for name in names):
+        raise MalformedDocument(f"every field of a sealed {what} is a string")
+    if value["format"] != format:
+        raise MalformedDocument(f"the format is not {format}")
+    enc, ciphertext = _binary(value, "enc"), _binary(value, "ciphertext")
+    try:
+        if len(enc) != ENC_BYTES or enc[0] != 4:
+            raise ValueError("not an uncompressed point")
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), enc)
+    except ValueError:
+        raise MalformedDocument("enc is not an uncompressed P-256 point") from None
+    if len(ciphertext) < TAG_BYTES:
+        raise MalformedDocument("the ciphertext is at least a tag")
+    return Envelope({name: value[name] for name in header_names}, enc, ciphertext)
+
+
+def open_envelope(
+    envelope: Envelope, *, terminal_id: str, terminal_key: ec.EllipticCurvePrivateKey, what: str
+) -> bytes:
+    """The plaintext, if the envelope is for ``terminal_id`` and decrypts with its key."""
+    check_terminal_key(terminal_key)
+    if envelope.recipient != terminal_id:
+        raise NotForThisTerminal(f"the {what} is sealed to another terminal")
+    try:
+        return SUITE.decrypt(envelope.enc + envelope.ciphertext, terminal_key, info=envelope.info)
+    except (InvalidTag, ValueError):
+        raise UndecryptableDocument(f"the {what} does not decrypt with this terminal's key") from None
+
+
+def _binary(value: Mapping[str, str], name: str) -> bytes:
+    try:
+        return b64url_decode(value[name])
+    except ValueError:
+        raise MalformedDocument(f"{name} is not unpadded base64url") from None

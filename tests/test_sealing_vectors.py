@@ -1,0 +1,368 @@
+"""Test vectors of the sealing to a terminal (``tests/vectors/sealing.json``): a fixed test-only
+terminal key and municipal key; for a sealed copy, a sealed offer and a sealed refusal, the exact
+envelope bytes, HPKE's info, the inner plaintext and the opened result's key facts.
+
+The envelopes were made once by ``pyhpke`` (another HPKE than the project's) with the ephemeral key
+derived from a fixed ``ikm_e`` (RFC 9180's DeriveKeyPair, as the RFC's own vectors do):
+``cryptography``'s HPKE draws its ephemeral key itself, so the project cannot make them. The
+project's code opens each one byte for byte, builds each plaintext itself, and its own envelopes
+open to the same plaintext elsewhere. ``PYTHONPATH=. python tests/test_sealing_vectors.py`` writes the file
+again from the fixed inputs (it should not change; a change of the wire format changes it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from pyhpke import AEADId, CipherSuite, KDFId, KEMId, KEMKey
+
+from documents import (
+    Document,
+    MunicipalKey,
+    SignedDocument,
+    TrustList,
+    UndecryptableDocument,
+    b64url_decode,
+    b64url_encode,
+    open_sealed,
+    seal,
+    sign,
+)
+from documents.envelope import signed_statement
+from documents.hpke_seal import header_info, open_envelope, read_envelope
+from documents.offer import OFFER, open_offer, seal_offer
+from documents.refusal import REFUSAL, RefusalReason, open_refusal, seal_refusal
+from documents.sealing import sealed_plaintext
+from support.sample_documents import make_document
+
+FILE = Path(__file__).parent / "vectors" / "sealing.json"
+SUITE = CipherSuite.new(KEMId.DHKEM_P256_HKDF_SHA256, KDFId.HKDF_SHA256, AEADId.AES256_GCM)
+HEADERS = {"copy": ("format", "issue_number", "recipient"), "offer": ("format", "recipient")}
+HEADERS["refusal"] = HEADERS["offer"]
+FORMATS = {"copy": "koufu-sealed/2", "offer": "koufu-offer/2", "refusal": "koufu-refusal/2"}
+
+
+def fixed_secret(label: str) -> bytes:
+    """A fixed secret of the vectors, for the tests only."""
+    return hashlib.sha256(b"koufu sealing vector, test only: " + label.encode()).digest()
+
+
+@pytest.fixture(scope="module")
+def vectors() -> dict[str, Any]:
+    value = json.loads(FILE.read_text(encoding="utf-8"))
+    assert isinstance(value, dict)
+    return value
+
+
+def terminal_key(vectors: dict[str, Any]) -> ec.EllipticCurvePrivateKey:
+    key = ec.derive_private_key(int(vectors["terminal"]["private_key"], 16), ec.SECP256R1())
+    public = key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    assert public.hex() == vectors["terminal"]["public_key"]
+    return key
+
+
+def municipal_key(vectors: dict[str, Any]) -> MunicipalKey:
+    key = MunicipalKey.from_private_bytes(
+        vectors["municipality"]["code"], bytes.fromhex(vectors["municipality"]["private_key"])
+    )
+    assert key.key_id == vectors["municipality"]["key_id"]
+    return key
+
+
+def moment(vector: dict[str, Any]) -> dt.datetime:
+    return dt.datetime.fromisoformat(vector["now"])
+
+
+def statement_of(vector: dict[str, Any], name: str) -> dict[str, Any]:
+    statement = json.loads(vector["plaintext"])[name]
+    assert isinstance(statement, dict)
+    return statement
+
+
+# --------------------------------------------------------------------- opened by the project's code
+
+
+def test_the_sealed_copy_opens_to_its_vector(vectors: dict[str, Any]) -> None:
+    vector = vectors["copy"]
+    key = municipal_key(vectors)
+    document = Document.from_json(json.loads(vector["plaintext"])["document"])
+    opened = open_sealed(
+        vector["envelope"].encode(),
+        terminal_id=vectors["terminal"]["id"],
+        terminal_key=terminal_key(vectors),
+        trust=TrustList([key.trusted()]),
+        expected=document.binding,
+        now=moment(vector),
+    )
+    facts = vector["opened"]
+    assert opened.document.issue_number.text == facts["issue_number"]
+    assert opened.document.content_hash() == facts["content_hash"]
+    assert (opened.key_id, opened.verification_code) == (facts["key_id"], facts["verification_code"])
+    assert list(opened.page_codes) == facts["page_codes"]
+    assert opened.document.canonical().decode() == json.dumps(
+        json.loads(vector["plaintext"])["document"], sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+
+
+def test_the_sealed_offer_opens_to_its_vector(vectors: dict[str, Any]) -> None:
+    vector = vectors["offer"]
+    statement = statement_of(vector, "offer")
+    content = open_offer(
+        vector["envelope"].encode(),
+        terminal_id=vectors["terminal"]["id"],
+        terminal_key=terminal_key(vectors),
+        trust=TrustList([municipal_key(vectors).trusted()]),
+        session_id=statement["session_id"],
+        holder_certificate=statement["holder_certificate"],
+        now=moment(vector),
+    )
+    assert content == vector["opened"]["content"]
+
+
+def test_the_sealed_refusal_opens_to_its_vector(vectors: dict[str, Any]) -> None:
+    vector = vectors["refusal"]
+    reason = open_refusal(
+        vector["envelope"].encode(),
+        terminal_id=vectors["terminal"]["id"],
+        terminal_key=terminal_key(vectors),
+        trust=TrustList([municipal_key(vectors).trusted()]),
+        session_id=statement_of(vector, "refusal")["session_id"],
+        now=moment(vector),
+    )
+    assert reason == RefusalReason(**vector["opened"])
+
+
+@pytest.mark.parametrize("kind", ["copy", "offer", "refusal"])
+def test_each_envelope_decrypts_to_its_plaintext_byte_for_byte(vectors: dict[str, Any], kind: str) -> None:
+    vector = vectors[kind]
+    envelope = read_envelope(
+        vector["envelope"].encode(),
+        format=FORMATS[kind],
+        header_names=HEADERS[kind],
+        max_bytes=1 << 20,
+        what=kind,
+    )
+    assert envelope.info == vector["info"].encode()
+    plaintext = open_envelope(
+        envelope, terminal_id=vectors["terminal"]["id"], terminal_key=terminal_key(vectors), what=kind
+    )
+    assert plaintext == vector["plaintext"].encode()
+
+
+# ------------------------------------------------------------------------ the documented rules
+
+
+@pytest.mark.parametrize("kind", ["copy", "offer", "refusal"])
+def test_each_envelope_follows_the_documented_rules(vectors: dict[str, Any], kind: str) -> None:
+    """Header, info and envelope as docs/decisions.md and documents/hpke_seal.py say, and the
+    envelope is exactly HPKE's output for the fixed ephemeral key (by another implementation)."""
+    vector = vectors[kind]
+    envelope = json.loads(vector["envelope"])
+    header = {name: envelope[name] for name in HEADERS[kind]}
+    assert set(envelope) == {*HEADERS[kind], "enc", "ciphertext"}
+    assert header["format"] == FORMATS[kind] and header["recipient"] == vectors["terminal"]["id"]
+    canonical = json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert vector["info"] == canonical and header_info(header) == canonical.encode()
+    assert vector["envelope"] == json.dumps(envelope, sort_keys=True, separators=(",", ":"))
+    ephemeral = SUITE.kem.derive_key_pair(bytes.fromhex(vector["ikm_e"]))
+    assert b64url_decode(envelope["enc"]) == ephemeral.public_key.to_public_bytes()
+    assert seal_with_pyhpke(vector, vectors["terminal"]["public_key"], header) == vector["envelope"]
+
+
+def test_the_project_builds_each_plaintext(vectors: dict[str, Any]) -> None:
+    key = municipal_key(vectors)
+    copy = json.loads(vectors["copy"]["plaintext"])
+    signed = sign(Document.from_json(copy["document"]), key)
+    codes = tuple(copy["page_codes"])
+    assert codes and sealed_plaintext(
+        SignedDocument(signed.document, signed.key_id, signed.signature, codes)
+    ) == (vectors["copy"]["plaintext"].encode())
+    for kind, form in (("offer", OFFER), ("refusal", REFUSAL)):
+        statement = statement_of(vectors[kind], kind)
+        plaintext = signed_statement(
+            form,
+            statement["content"],
+            key=key,
+            session_id=statement["session_id"],
+            terminal_id=statement["terminal_id"],
+            bindings={name: statement[name] for name in form.bound_to},
+            now=dt.datetime.fromisoformat(statement["issued_at"]),
+        )
+        assert plaintext == vectors[kind]["plaintext"].encode()
+
+
+def test_the_projects_own_envelopes_open_elsewhere_to_the_vectors_plaintext(vectors: dict[str, Any]) -> None:
+    """Sealed by the project (a fresh ephemeral key each time), opened by pyhpke: the same bytes
+    inside as the vectors' (Ed25519 is deterministic)."""
+    key, terminal = municipal_key(vectors), terminal_key(vectors)
+    inner = json.loads(vectors["copy"]["plaintext"])
+    copy = SignedDocument(
+        Document.from_json(inner["document"]),
+        key.key_id,
+        b64url_decode(inner["signature"]),
+        tuple(inner["page_codes"]),
+    )
+    offer, refusal = statement_of(vectors["offer"], "offer"), statement_of(vectors["refusal"], "refusal")
+    sealed = {
+        "copy": seal(copy, vectors["terminal"]["id"], terminal.public_key()),
+        "offer": seal_offer(
+            offer["content"],
+            key=key,
+            session_id=offer["session_id"],
+            terminal_id=offer["terminal_id"],
+            holder_certificate=offer["holder_certificate"],
+            terminal_public_key=terminal.public_key(),
+            now=dt.datetime.fromisoformat(offer["issued_at"]),
+        ),
+        "refusal": seal_refusal(
+            RefusalReason(**refusal["content"]),
+            key=key,
+            session_id=refusal["session_id"],
+            terminal_id=refusal["terminal_id"],
+            terminal_public_key=terminal.public_key(),
+            now=dt.datetime.fromisoformat(refusal["issued_at"]),
+        ),
+    }
+    for kind, data in sealed.items():
+        envelope = json.loads(data)
+        assert data != vectors[kind]["envelope"].encode()  # another ephemeral key
+        recipient = SUITE.create_recipient_context(
+            b64url_decode(envelope["enc"]),
+            KEMKey.from_pyca_cryptography_key(terminal),
+            info=vectors[kind]["info"].encode(),
+        )
+        assert recipient.open(b64url_decode(envelope["ciphertext"])) == vectors[kind]["plaintext"].encode()
+
+
+def test_the_file_is_what_its_fixed_inputs_make(vectors: dict[str, Any]) -> None:
+    assert make_vectors() == vectors
+
+
+def test_a_changed_vector_does_not_open(vectors: dict[str, Any]) -> None:
+    """The checks above can fail: one character of the ciphertext changed is refused."""
+    envelope = json.loads(vectors["offer"]["envelope"])
+    text = envelope["ciphertext"]
+    envelope["ciphertext"] = text[:10] + ("A" if text[10] != "A" else "B") + text[11:]
+    changed = json.dumps(envelope, sort_keys=True, separators=(",", ":")).encode()
+    read = read_envelope(
+        changed, format="koufu-offer/2", header_names=HEADERS["offer"], max_bytes=1 << 20, what="x"
+    )
+    with pytest.raises(UndecryptableDocument):
+        open_envelope(read, terminal_id="T-0001", terminal_key=terminal_key(vectors), what="x")
+
+
+# ---------------------------------------------------------------------------- making the vectors
+
+
+def seal_with_pyhpke(vector: dict[str, Any], terminal_public_hex: str, header: dict[str, str]) -> str:
+    """The envelope of ``vector``'s plaintext under ``header``, with the fixed ephemeral key."""
+    recipient = KEMKey.from_pyca_cryptography_key(
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), bytes.fromhex(terminal_public_hex))
+    )
+    info = json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    enc, sender = SUITE.create_sender_context(
+        recipient, info=info, eks=SUITE.kem.derive_key_pair(bytes.fromhex(vector["ikm_e"]))
+    )
+    envelope = {
+        **header,
+        "enc": b64url_encode(enc),
+        "ciphertext": b64url_encode(sender.seal(vector["plaintext"].encode())),
+    }
+    return json.dumps(envelope, sort_keys=True, separators=(",", ":"))
+
+
+def make_vectors() -> dict[str, Any]:
+    """The file's content from the fixed inputs (see the module's docstring)."""
+    terminal = ec.derive_private_key(int.from_bytes(fixed_secret("terminal")), ec.SECP256R1())
+    key = MunicipalKey.from_private_bytes("131016", fixed_secret("municipality"))
+    public = terminal.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    document = make_document()
+    signed = sign(document, key)
+    signed = SignedDocument(document, signed.key_id, signed.signature, ("KF2:VECTOR 1", "KF2:VECTOR 2"))
+    at = document.issued_at
+    offer_content = {
+        "household": [{"member": 3, "name": "試験　花子", "relationship": "世帯主"}],
+        "tax_years": [2026],
+    }
+    reason = {
+        "code": "not_issuable_here",
+        "message_ja": "窓口でお尋ねください。",
+        "message_en": "Please ask at the counter.",
+    }
+    plaintexts = {
+        "copy": sealed_plaintext(signed),
+        "offer": signed_statement(
+            OFFER,
+            offer_content,
+            key=key,
+            session_id="S-VECTOR-1",
+            terminal_id="T-0001",
+            bindings={"holder_certificate": "ab" * 32},
+            now=at,
+        ),
+        "refusal": signed_statement(
+            REFUSAL, reason, key=key, session_id="S-VECTOR-1", terminal_id="T-0001", bindings={}, now=at
+        ),
+    }
+    headers = {
+        "copy": {
+            "format": "koufu-sealed/2",
+            "issue_number": document.issue_number.text,
+            "recipient": "T-0001",
+        },
+        "offer": {"format": "koufu-offer/2", "recipient": "T-0001"},
+        "refusal": {"format": "koufu-refusal/2", "recipient": "T-0001"},
+    }
+    opened = {
+        "copy": {
+            "issue_number": document.issue_number.text,
+            "content_hash": document.content_hash(),
+            "key_id": signed.key_id,
+            "verification_code": signed.verification_code,
+            "page_codes": list(signed.page_codes),
+        },
+        "offer": {"content": offer_content},
+        "refusal": reason,
+    }
+    result: dict[str, Any] = {
+        "about": "test only: fixed keys, never used outside the tests (see tests/test_sealing_vectors.py)",
+        "suite": {
+            "mode": "base",
+            "kem": "DHKEM(P-256, HKDF-SHA256)",
+            "kem_id": 16,
+            "kdf_id": 1,
+            "aead_id": 2,
+        },
+        "terminal": {
+            "id": "T-0001",
+            "private_key": f"{terminal.private_numbers().private_value:064x}",
+            "public_key": public.hex(),
+        },
+        "municipality": {"code": "131016", "private_key": key.private_bytes().hex(), "key_id": key.key_id},
+    }
+    for kind, plaintext in plaintexts.items():
+        vector = {
+            "ikm_e": fixed_secret(f"ephemeral {kind}").hex(),
+            "now": (at + dt.timedelta(seconds=30)).isoformat(),
+            "info": json.dumps(headers[kind], sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+            "plaintext": plaintext.decode(),
+        }
+        vector["envelope"] = seal_with_pyhpke(vector, public.hex(), headers[kind])
+        vector["opened"] = opened[kind]
+        result[kind] = vector
+    return result
+
+
+if __name__ == "__main__":
+    FILE.write_text(json.dumps(make_vectors(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
