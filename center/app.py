@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from center.api import operations, orders, sessions, terminals, verification
 from center.api.answers import ERRORS, answer_refusals
+from center.api.error_codes import described
 from center.api.signing import SIGNATURE_SCHEMES
 from center.body_limit import BodyLimit
 from center.service import CenterService
@@ -26,6 +27,20 @@ from center.verify_page import register_verify_page
 from center.web import NO_TELEMETRY
 
 MAX_BODY = 64 * 1024
+DESCRIPTION = f"""The center's API for kiosk terminals. The protocol, with what this description
+cannot say (the request signature, the sealed values, the order's states, the documents), is
+specified in `docs/protocol.md`.
+
+**Security.** Every route but `GET /v1/health` and `GET /v1/verify` is signed by the terminal with
+its enrolment key (EC P-256) over the method, the path, the signing time, a single-use nonce and
+the body's bytes (`docs/protocol.md`, section 3.1): the security schemes name the headers that
+carry it. A request is authenticated before its body is read; a timestamp more than 120 s from
+the center's clock, or a nonce seen before, is refused.
+
+**Refusals** are `{{"error": <code>, "message": <words>, ...}}`; the codes:
+
+{described()}
+"""
 ROUTERS = (operations.router, sessions.router, terminals.router, verification.router, orders.router)
 
 
@@ -46,6 +61,7 @@ def create_app(service: CenterService) -> FastAPI:
     app = FastAPI(
         title="koufu certificate issuance center",
         version="1",
+        description=DESCRIPTION,
         responses=ERRORS,
         lifespan=lifespan,
         telemetry=NO_TELEMETRY,

@@ -5,7 +5,9 @@ database.
 
 Their names, fields, constraints and descriptions are the API's OpenAPI description (``/docs``),
 so a model here carries no docstring: it would become the schema's description. The offer
-(``GET /v1/sessions/{id}/offer``) has no model yet: it is relayed as the municipality answers it.
+(``GET /v1/sessions/{id}/offer``) is relayed as the municipality answers it (with the calendar's
+closures): :class:`OfferResponse` describes it, the route does not rewrite it. The protocol is
+specified in ``docs/protocol.md``.
 """
 
 from __future__ import annotations
@@ -44,13 +46,55 @@ class ResidentResponse(BaseModel):
     )
 
 
+# -- the offer (交付可能な証明書) ------------------------------------------------------------------
+
+
+class CertificateOffer(BaseModel):
+    fee: int = Field(description="yen per copy")
+    max_copies: int = Field(description="copies of this certificate per item")
+    available: bool = Field(description="can be issued now for the holder (their own choices)")
+    reason: str | None = Field(
+        description=(
+            "null when available; else a service calendar reason, a public refusal code of the"
+            " municipality, or refused_by_municipality (the detail is in the sealed part's reasons)"
+        )
+    )
+    message_ja: str | None = Field(default=None, description="only when the service calendar closed it")
+    message_en: str | None = Field(default=None, description="only when the service calendar closed it")
+
+
+class OfferResponse(BaseModel):
+    municipality: str = Field(description="地方公共団体コード of the municipality answering")
+    name: str = Field(description="the municipality's name")
+    name_en: str = Field(description="the municipality's name in English")
+    max_copies: int = Field(description="copies per order, every certificate together")
+    certificates: dict[str, CertificateOffer] = Field(description="per certificate type")
+    sealed: str = Field(
+        description=(
+            "the personal part (household members, tax years and kinds, My Number, detailed reasons),"
+            " signed by the municipality and sealed to this terminal (base64url, koufu-offer/1,"
+            " docs/protocol.md section 5.6)"
+        )
+    )
+
+
 # -- orders (交付申請) ---------------------------------------------------------------------------
 
 
 class OrderItem(BaseModel):
     certificate_type: str = Field(max_length=40)
     copies: int = Field(ge=1, le=50)
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "per certificate type (docs/protocol.md section 4.1.5): resident_record and"
+            " resident_record_entries: members (null or 1-20 member ids), head_and_relationship,"
+            " domicile, my_number (booleans); tax: kind (income, taxation, combined, payment) and"
+            " tax_year (2000-2100), both required; family_register: scope (full or individual),"
+            " required; family_register_attachment: domicile (boolean); seal_registration: none."
+            " Anything else is invalid_order"
+        ),
+    )
 
 
 class OrderRequest(BaseModel):
@@ -67,7 +111,7 @@ class CopyResponse(BaseModel):
     pages: int
     fee: int
     sealed: str = Field(
-        description="the copy sealed to this terminal's key (base64url), see docs/municipal.md"
+        description="the copy, signed and sealed to this terminal's key (base64url): docs/protocol.md 5.3"
     )
 
 

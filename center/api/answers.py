@@ -12,12 +12,17 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from center.api.error_codes import codes_of
 from center.errors import CenterError
 from center.messages import ErrorResponse
 from center.web_errors import HTTP_CODES, ErrorAnswer, Translation, answer_errors
 
 ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 413, 422, 503)
+    status: {
+        "model": ErrorResponse,
+        "description": "Refused; `error` is one of: " + ", ".join(f"`{code}`" for code in codes_of(status)),
+    }
+    for status in (400, 401, 403, 404, 409, 413, 422, 503)
 }
 INVALID_BODY = ErrorAnswer(400, "invalid_body", {"message": "the request body is not valid"})
 

@@ -17,6 +17,7 @@ from center.api.requests import Center, canonical_uuid, parsed
 from center.api.signing import Signed, signed
 from center.messages import (
     CopyResponse,
+    OfferResponse,
     OrderRequest,
     OrderResponse,
     PrintedRequest,
@@ -52,11 +53,12 @@ async def _state(service: CenterService, terminal_id: str, order_id: str) -> Res
     return _answer(await service.orders.state(terminal_id, order_id))
 
 
-@router.get("/v1/sessions/{session_id}/offer", openapi_extra=signed())
+@router.get("/v1/sessions/{session_id}/offer", response_model=OfferResponse, openapi_extra=signed())
 async def offer(session_id: str, call: Signed, service: Center) -> Response:
     """What the session's resident can have now: per certificate its fee, copies and whether it
     can be issued (and why not); ``sealed``: household members, tax years and options, sealed
-    to this terminal by the municipality (base64url, see docs/municipal.md)."""
+    to this terminal by the municipality (base64url, docs/protocol.md section 5.6). The
+    municipality's answer is relayed as it came (``response_model`` only describes it)."""
     offered = await service.offer(call.terminal_id, canonical_uuid(session_id, "session"))
     return Response(json.dumps(offered, ensure_ascii=False), media_type="application/json")
 

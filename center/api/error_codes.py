@@ -1,0 +1,96 @@
+"""Every code the center's API can answer in a refusal's ``error``, with its HTTP status and what
+it means: the OpenAPI description lists them (:data:`center.api.answers.ERRORS`, the application's
+description). ``docs/protocol.md`` (section 7.1) has the same table with the endpoints;
+``tests/test_protocol_doc.py`` checks that both name exactly the codes the code raises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    status: int | None  # None: any status the web framework answers itself
+    meaning: str
+    on_the_wire: bool = True  # False: the operators' command line only
+
+
+ERROR_CODES: dict[str, ErrorCode] = {
+    "invalid_body": ErrorCode(400, "the body is not the JSON the route takes"),
+    "invalid_base64": ErrorCode(400, "the certificate or the signature is not standard base64"),
+    "invalid_order": ErrorCode(400, "an item or its options are not what the municipality's format accepts"),
+    "unknown_copies": ErrorCode(400, "a reported issue number is not one of this order's"),
+    "wrong_amount": ErrorCode(400, "paid is not the fees of the copies printed (due says what is)"),
+    "invalid_query": ErrorCode(400, "the issue number or the verification code is not one"),
+    "bad_status": ErrorCode(400, "an unknown terminal status (command line)", on_the_wire=False),
+    "bad_terminal_id": ErrorCode(400, "not a terminal id (command line)", on_the_wire=False),
+    "unsigned_request": ErrorCode(401, "a signature header is missing"),
+    "bad_digest": ErrorCode(401, "the body is not the one its Content-Digest names"),
+    "malformed_signature": ErrorCode(401, "the signature headers are not well-formed"),
+    "bad_request_signature": ErrorCode(401, "the terminal's signature does not verify"),
+    "unknown_terminal": ErrorCode(401, "the terminal is not enrolled"),
+    "clock_skew": ErrorCode(401, "the signing time is more than 120 s off"),
+    "replayed_request": ErrorCode(401, "this nonce was already received"),
+    "terminal_suspended": ErrorCode(403, "the terminal is suspended"),
+    "terminal_revoked": ErrorCode(403, "the terminal is revoked"),
+    "suspended": ErrorCode(403, "service calendar: a suspension (message_ja, reopens_at)"),
+    "year_end_closure": ErrorCode(403, "service calendar: the year-end closure"),
+    "maintenance": ErrorCode(403, "service calendar: a maintenance window"),
+    "municipality_stop": ErrorCode(403, "service calendar: the municipality stopped the service"),
+    "outside_service_hours": ErrorCode(403, "service calendar: outside the service's hours"),
+    "not_found": ErrorCode(404, "no such path"),
+    "unknown_session": ErrorCode(404, "no such session for this terminal"),
+    "unknown_order": ErrorCode(404, "no such order for this terminal"),
+    "method_not_allowed": ErrorCode(405, "the path does not take this method"),
+    "challenge_used": ErrorCode(409, "the session's challenge was already used"),
+    "challenge_expired": ErrorCode(409, "the session's challenge expired"),
+    "session_not_authenticated": ErrorCode(409, "the resident has not been authenticated in this session"),
+    "session_expired": ErrorCode(409, "the card's proof is too old to order in"),
+    "idempotency_conflict": ErrorCode(409, "the idempotency key was used for another order"),
+    "order_voided": ErrorCode(409, "the order was voided before the municipality's answer (order_id)"),
+    "order_state": ErrorCode(409, "the event cannot happen in the order's state"),
+    "printed_differs": ErrorCode(409, "other copies were reported printed for this order"),
+    "body_too_large": ErrorCode(413, "the body is over 64 KiB"),
+    "certificate_not_der": ErrorCode(422, "the card's certificate is not DER"),
+    "certificate_not_jpki": ErrorCode(422, "the card's certificate has no RSA key"),
+    "untrusted_certificate": ErrorCode(422, "not issued by a trusted JPKI user-authentication CA"),
+    "certificate_not_yet_valid": ErrorCode(422, "the card's certificate is not valid yet"),
+    "certificate_expired": ErrorCode(422, "the card's certificate has expired"),
+    "bad_signature_length": ErrorCode(422, "the card's signature has the wrong length"),
+    "bad_signature": ErrorCode(422, "the card's signature does not verify"),
+    "certificate_revoked": ErrorCode(422, "the card's certificate is revoked"),
+    "certificate_unknown": ErrorCode(422, "the authority does not know the certificate"),
+    "refused_by_municipality": ErrorCode(
+        422, "the municipality refuses for a reason about the person (sealed, order_id)"
+    ),
+    "certificate_not_offered": ErrorCode(422, "municipality: not issued at stores here"),
+    "certificate_hours": ErrorCode(422, "municipality: outside this certificate's hours"),
+    "too_many_copies": ErrorCode(422, "municipality: more copies than allowed at once"),
+    "bad_options": ErrorCode(422, "municipality: the options chosen cannot be issued"),
+    "my_number_not_offered": ErrorCode(422, "municipality: My Number is not printed at stores here"),
+    "tax_year_not_offered": ErrorCode(422, "municipality: that tax year is not offered"),
+    "tax_kind_not_offered": ErrorCode(422, "municipality: that kind of tax certificate is not offered"),
+    "refused": ErrorCode(422, "a municipality's refusal that named no code"),
+    "authority_unavailable": ErrorCode(503, "the JPKI authority cannot be asked"),
+    "revocation_unavailable": ErrorCode(503, "the authority's revocation answer cannot be trusted"),
+    "municipality_unavailable": ErrorCode(503, "the municipality cannot be reached (order_id if voided)"),
+    "municipality_error": ErrorCode(503, "the municipality answered an error (order_id if voided)"),
+    "municipality_not_connected": ErrorCode(503, "the municipality is not connected (order_id if voided)"),
+    "http_error": ErrorCode(None, "any other refusal of the web framework itself (not expected)"),
+}
+
+
+def codes_of(status: int) -> list[str]:
+    """The codes answered with ``status``, in the table's order."""
+    return [code for code, error in ERROR_CODES.items() if error.status == status and error.on_the_wire]
+
+
+def described() -> str:
+    """The table of every code answered on the wire, as Markdown (for the OpenAPI description)."""
+    rows = [
+        f"| `{code}` | {'any' if error.status is None else error.status} | {error.meaning} |"
+        for code, error in ERROR_CODES.items()
+        if error.on_the_wire
+    ]
+    return "\n".join(["| error | HTTP | meaning |", "|---|---|---|", *rows])
