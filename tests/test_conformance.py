@@ -12,9 +12,13 @@ a resident's card (its certificate, and its signature over what the client asks 
 from __future__ import annotations
 
 import ast
+import base64
 import datetime as dt
 import json
+import secrets
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +26,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from center.municipal import service as municipal_service
 from support import conformance_client as cc
+from support.world import CODE, Resident, World, running_world
 
 TESTS = Path(__file__).resolve().parent
 VECTORS = TESTS / "vectors"
@@ -258,3 +264,202 @@ def test_canonical_json_is_the_spec_form() -> None:
         cc.parse_canonical(b'{"b":1, "a":2}')
     with pytest.raises(cc.CheckFailed, match="duplicate_key"):
         cc.parse_canonical(b'{"a":1,"a":1}')
+
+
+# -- the client against a running stack ------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=["sqlite"])
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    yield from running_world(request, tmp_path_factory, "conformance", 200)
+
+
+def provision(world: World, terminal_id: str) -> cc.Terminal:
+    """What a kiosk is given: its enrolment (id, key) and the center's URL and TLS CA."""
+    enrolled = world.stack.enroll(terminal_id)
+    return cc.Terminal(
+        world.stack.center_url, enrolled.terminal_id, enrolled.key, ca_file=world.stack.center_tls
+    )
+
+
+@pytest.fixture(scope="module")
+def published(world: World) -> dict[str, cc.PublishedKey]:
+    """The kiosk's trust: the town's published key, as an array of published keys (§6.2)."""
+    entry = json.loads((world.town.directory / municipal_service.PUBLIC_KEY_FILE).read_text(encoding="utf-8"))
+    return cc.load_published_keys([entry])
+
+
+@pytest.fixture(scope="module")
+def terminal(world: World) -> Iterator[cc.Terminal]:
+    client = provision(world, "T-CONF-1")
+    yield client
+    client.close()
+
+
+def open_session(terminal: cc.Terminal) -> dict[str, Any]:
+    """``POST /v1/sessions`` until the calendar the stack stored is read (403 until then)."""
+    deadline = time.monotonic() + 30
+    while True:
+        answer = terminal.open_session()
+        if answer.status_code != 403 or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
+    assert answer.status_code == 201, answer.text
+    session: dict[str, Any] = answer.json()
+    assert set(session) == {"session_id", "challenge", "expires_at"}
+    assert len(base64.b64decode(session["challenge"], validate=True)) == 32
+    return session
+
+
+def authenticated(terminal: cc.Terminal, resident: Resident) -> str:
+    session = open_session(terminal)
+    answer = terminal.send_proof(
+        session["session_id"], session["challenge"], resident.certificate, resident.sign
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["municipality"] == CODE
+    return str(session["session_id"])
+
+
+def refusal(answer: Any, status: int, code: str) -> None:
+    assert (answer.status_code, answer.json().get("error")) == (status, code), answer.text
+
+
+def test_a_resident_s_business_from_session_to_verification(
+    world: World, terminal: cc.Terminal, published: dict[str, cc.PublishedKey]
+) -> None:
+    resident = world.resident()
+    holder = cc.holder_hash(resident.certificate)
+    session_id = authenticated(terminal, resident)
+
+    answer = terminal.request("GET", f"/v1/sessions/{session_id}/offer")
+    assert answer.status_code == 200, answer.text
+    offer = answer.json()
+    assert offer["municipality"] == CODE
+    personal = cc.open_statement(
+        "offer",
+        offer["sealed"],
+        terminal_id=terminal.terminal_id,
+        key=terminal.key,
+        keys=published,
+        session_id=session_id,
+        holder_certificate=holder,
+        now=dt.datetime.now(dt.UTC),
+    )
+    assert any(member["holder"] for member in personal["household"])
+    seal = offer["certificates"]["seal_registration"]
+    assert seal["available"] is True, offer
+
+    order_body = {
+        "idempotency_key": secrets.token_hex(8),
+        "printer": 1,
+        "items": [{"certificate_type": "seal_registration", "copies": 1, "options": {}}],
+    }
+    answer = terminal.request("POST", f"/v1/sessions/{session_id}/orders", order_body)
+    assert answer.status_code == 201, answer.text
+    order = answer.json()
+    assert order["state"] == "issued" and len(order["copies"]) == 1
+    assert order["fee"] == sum(copy["fee"] for copy in order["copies"]) == seal["fee"]
+    order_id = order["order_id"]
+
+    now = dt.datetime.now(dt.UTC)
+    binding = {
+        "order_id": order_id,
+        "session_id": session_id,
+        "terminal_id": terminal.terminal_id,
+        "holder_certificate": holder,
+    }
+    copies = []
+    for copy in order["copies"]:
+        opened = cc.open_copy(
+            copy["sealed"],
+            terminal_id=terminal.terminal_id,
+            key=terminal.key,
+            issue_number=copy["issue_number"],
+            keys=published,
+            binding=binding,
+            now=now,
+        )
+        assert opened.document["certificate_type"] == "seal_registration"
+        assert opened.document["pages"] == copy["pages"] == len(opened.pages) >= 1
+        assert opened.document["content"]["body"]["name"] == resident.name
+        copies.append(opened)
+        # the binding is checked: the same copy for another session is refused
+        with pytest.raises(cc.CheckFailed, match="binding_mismatch"):
+            cc.open_copy(
+                copy["sealed"],
+                terminal_id=terminal.terminal_id,
+                key=terminal.key,
+                issue_number=copy["issue_number"],
+                keys=published,
+                binding={**binding, "session_id": secrets.token_hex(8)},
+                now=now,
+            )
+
+    answer = terminal.request("POST", f"/v1/orders/{order_id}/printing")
+    assert (answer.status_code, answer.json()["state"]) == (200, "printing"), answer.text
+    numbers = [copy["issue_number"] for copy in order["copies"]]
+    answer = terminal.request("POST", f"/v1/orders/{order_id}/printed", {"issue_numbers": numbers})
+    assert (answer.status_code, answer.json()["state"]) == (200, "printed"), answer.text
+    refusal(
+        terminal.request("POST", f"/v1/orders/{order_id}/settle", {"paid": order["fee"] + 10}),
+        400,
+        "wrong_amount",
+    )
+    answer = terminal.request("POST", f"/v1/orders/{order_id}/settle", {"paid": order["fee"]})
+    assert (answer.status_code, answer.json()["state"]) == (200, "settled"), answer.text
+
+    for opened in copies:
+        number = opened.document["issue_number"]
+        answer = terminal.unsigned(
+            "GET", "/v1/verify", {"issue_number": number, "code": opened.verification_code}
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["status"] == "valid"
+        assert answer.json()["content_hash"] == opened.content_hash
+        assert answer.json()["municipality"] == CODE
+        wrong = "0000-0000-0000" if opened.verification_code != "0000-0000-0000" else "1111-1111-1111"
+        answer = terminal.unsigned("GET", "/v1/verify", {"issue_number": number, "code": wrong})
+        assert answer.json()["status"] == "unknown"
+
+
+def test_a_replayed_nonce_is_refused(world: World, terminal: cc.Terminal) -> None:
+    nonce = cc.new_nonce()
+    first = terminal.request("POST", "/v1/sessions", nonce=nonce)
+    assert first.status_code == 201, first.text
+    refusal(terminal.request("POST", "/v1/sessions", nonce=nonce), 401, "replayed_request")
+
+
+def test_a_signature_ten_minutes_old_is_clock_skew(world: World, terminal: cc.Terminal) -> None:
+    refusal(terminal.request("POST", "/v1/sessions", created=int(time.time()) - 600), 401, "clock_skew")
+    refusal(terminal.request("POST", "/v1/sessions", created=int(time.time()) + 600), 401, "clock_skew")
+
+
+def test_another_terminal_s_session_names_nothing(world: World, terminal: cc.Terminal) -> None:
+    other = provision(world, "T-CONF-2")
+    try:
+        resident = world.resident()
+        session = open_session(other)
+        session_id = session["session_id"]
+        answer = terminal.send_proof(session_id, session["challenge"], resident.certificate, resident.sign)
+        refusal(answer, 404, "unknown_session")
+        # the session is still the other terminal's, its challenge unused
+        answer = other.send_proof(session_id, session["challenge"], resident.certificate, resident.sign)
+        assert answer.status_code == 200, answer.text
+        refusal(terminal.request("GET", f"/v1/sessions/{session_id}/offer"), 404, "unknown_session")
+        order = {
+            "idempotency_key": secrets.token_hex(8),
+            "printer": 1,
+            "items": [{"certificate_type": "seal_registration", "copies": 1}],
+        }
+        refusal(terminal.request("POST", f"/v1/sessions/{session_id}/orders", order), 404, "unknown_session")
+    finally:
+        other.close()
+
+
+def test_a_used_challenge_is_refused(world: World, terminal: cc.Terminal) -> None:
+    resident = world.resident()
+    session = open_session(terminal)
+    proof = (session["session_id"], session["challenge"], resident.certificate, resident.sign)
+    assert terminal.send_proof(*proof).status_code == 200
+    refusal(terminal.send_proof(*proof), 409, "challenge_used")

@@ -319,6 +319,15 @@ def verify_page_code(text: str, keys: Mapping[str, PublishedKey], now: dt.dateti
 # -- §5.3 a copy, §5.6 the offer -------------------------------------------------------------
 
 
+def single_page(content: Mapping[str, Any]) -> dict[str, Any]:
+    """§5.8: what the only (so the last) page of a copy prints: the content, its municipality with
+    ``prefecture``, ``name`` and ``mayor`` only. (Splitting a longer copy over pages is per type and
+    not done here: a copy of several pages has its page codes' signatures and fields checked, not
+    their content.)"""
+    municipality = content["municipality"]
+    return {**content, "municipality": {name: municipality[name] for name in ("prefecture", "name", "mayor")}}
+
+
 @dataclass(frozen=True)
 class OpenedCopy:
     document: dict[str, Any]
@@ -384,6 +393,8 @@ def open_copy(
                 raise CheckFailed("page_code_iat")
             if {k: claim.get(k) for k in expected} != expected or set(claim) != {*expected, 7}:
                 raise CheckFailed("page_code_page")
+            if document["pages"] == 1 and claim[7] != single_page(document["content"]):
+                raise CheckFailed("page_code_content")
             pages.append(page)
     return OpenedCopy(document, inner["key_id"], signature, inner["page_codes"], code, content_hash, pages)
 
