@@ -428,6 +428,18 @@ def test_a_replayed_nonce_is_refused(world: World, terminal: cc.Terminal) -> Non
     first = terminal.request("POST", "/v1/sessions", nonce=nonce)
     assert first.status_code == 201, first.text
     refusal(terminal.request("POST", "/v1/sessions", nonce=nonce), 401, "replayed_request")
+    # §3.1's order: a request the route refuses has spent its nonce; one refused for its clock has not
+    nonce = cc.new_nonce()
+    missing = f"/v1/sessions/{'0' * 8}-0000-4000-8000-{'0' * 12}/offer"
+    refusal(terminal.request("GET", missing, nonce=nonce), 404, "unknown_session")
+    refusal(terminal.request("POST", "/v1/sessions", nonce=nonce), 401, "replayed_request")
+    nonce = cc.new_nonce()
+    refusal(
+        terminal.request("POST", "/v1/sessions", nonce=nonce, created=int(time.time()) - 600),
+        401,
+        "clock_skew",
+    )
+    assert terminal.request("POST", "/v1/sessions", nonce=nonce).status_code == 201
 
 
 def test_a_signature_ten_minutes_old_is_clock_skew(world: World, terminal: cc.Terminal) -> None:
