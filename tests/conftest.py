@@ -89,6 +89,7 @@ DAEMON_MODULES = frozenset(
         "test_center_fuzz",
         "test_center_junk",
         "test_center_verify_page",
+        "test_conformance",
         "test_demo",
         "test_kiosk_center_link",
         "test_kiosk_paper_faults",

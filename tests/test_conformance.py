@@ -1,0 +1,477 @@
+"""Conformance: an independent minimal terminal client (``support/conformance_client.py``), written
+from ``docs/protocol.md`` and the vector files and importing nothing of the project, checked first
+against the vectors, then against a running stack: session → proof → offer → order → open and
+check every copy → printing → printed → settle → verify, and the refusals the specification names
+(a replayed nonce, clock skew, another terminal's session, a used challenge).
+
+This module imports the project only to start the stack and to provision what a kiosk is given:
+the terminal's enrolment (id and key), the center's TLS CA, the municipality's published key, and
+a resident's card (its certificate, and its signature over what the client asks it to sign).
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import datetime as dt
+import json
+import secrets
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+from center.municipal import service as municipal_service
+from support import conformance_client as cc
+from support.world import CODE, Resident, World, running_world
+
+TESTS = Path(__file__).resolve().parent
+VECTORS = TESTS / "vectors"
+CLIENT = TESTS / "support" / "conformance_client.py"
+GENERAL = {"httpx", "cryptography", "cbor2", "base45", "http_sf", "__future__"}
+
+
+# -- the client is independent ---------------------------------------------------------------
+
+
+def foreign_imports(source: str) -> list[str]:
+    """Every module ``source`` imports that is neither the standard library nor one of the general
+    libraries allowed (relative imports count as foreign: they reach the tests' own helpers)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = ["." * node.level + (node.module or "")]
+        else:
+            continue
+        found += [
+            name
+            for name in names
+            if name.startswith(".")
+            or not (name.split(".")[0] in sys.stdlib_module_names or name.split(".")[0] in GENERAL)
+        ]
+    return found
+
+
+def test_the_client_imports_nothing_of_the_project() -> None:
+    source = CLIENT.read_text(encoding="utf-8")
+    assert "import httpx" in source and "hpke" in source  # the client itself was read
+    assert foreign_imports(source) == []
+
+
+def test_the_import_check_finds_the_project_however_imported() -> None:
+    source = (
+        "import json\nimport documents.canonical\nfrom center import signing\n"
+        "def f():\n    from kiosk.center_link import x\n    import koufu\n"
+        "from . import world\nfrom printing.page_code import y\nimport devtools, hardware\n"
+    )
+    assert foreign_imports(source) == [
+        "documents.canonical",
+        "center",
+        ".",
+        "printing.page_code",
+        "devtools",
+        "hardware",
+        "kiosk.center_link",
+        "koufu",
+    ]
+
+
+# -- the client against the vectors ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def signing() -> dict[str, Any]:
+    value: dict[str, Any] = json.loads((VECTORS / "request-signing.json").read_text(encoding="utf-8"))
+    return value
+
+
+@pytest.fixture(scope="module")
+def sealing() -> dict[str, Any]:
+    value: dict[str, Any] = json.loads((VECTORS / "sealing.json").read_text(encoding="utf-8"))
+    return value
+
+
+def test_content_digests_are_the_vectors(signing: dict[str, Any]) -> None:
+    for case in signing["content_digests"]:
+        assert cc.content_digest(bytes.fromhex(case["body_hex"])) == case["content_digest"]
+
+
+def test_the_signature_base_and_headers_are_the_vectors(signing: dict[str, Any]) -> None:
+    vector = signing["terminal"]
+    request = vector["request"]
+    body = request["body_utf8"].encode()
+    target = request["url"].removeprefix("https://center.example")
+    params = cc.signature_params(created=signing["created"], keyid=vector["keyid"], nonce=signing["nonce"])
+    assert cc.content_digest(body) == vector["content_digest"]
+    assert f"koufu={params}" == vector["signature_input"]
+    base = cc.signature_base(request["method"], target, vector["content_digest"], params)
+    assert base.decode() == vector["signature_base"]
+
+    public = serialization.load_pem_public_key(vector["public_key_pem"].encode())
+    assert isinstance(public, ec.EllipticCurvePublicKey)
+    assert cc.verify_signature(public, base, vector["signature"])
+    assert not cc.verify_signature(public, base, vector["signature_flipped"])
+    assert not cc.verify_signature(public, base.replace(b"/settle", b"/void"), vector["signature"])
+
+    key = serialization.load_pem_private_key(vector["private_key_pem"].encode(), None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    headers = cc.sign_headers(
+        key, vector["keyid"], "POST", target, body, created=signing["created"], nonce=signing["nonce"]
+    )
+    assert headers["Content-Digest"] == vector["content_digest"]
+    assert headers["Signature-Input"] == vector["signature_input"]
+    assert cc.verify_signature(public, base, headers["Signature"])  # ECDSA: randomised, so verified
+
+
+def test_a_query_is_in_the_signature_base() -> None:
+    base = cc.signature_base("get", "/v1/orders/x?a=1", cc.content_digest(b""), "()")
+    assert b'"@method": GET\n"@path": /v1/orders/x\n"@query": ?a=1\n' in base
+
+
+def _vector_keys(sealing: dict[str, Any]) -> tuple[ec.EllipticCurvePrivateKey, dict[str, cc.PublishedKey]]:
+    terminal = ec.derive_private_key(int(sealing["terminal"]["private_key"], 16), ec.SECP256R1())
+    assert terminal.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    ) == bytes.fromhex(sealing["terminal"]["public_key"])
+    signer = ed25519.Ed25519PrivateKey.from_private_bytes(
+        bytes.fromhex(sealing["municipality"]["private_key"])
+    )
+    raw = signer.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    entry = {
+        "municipality": sealing["municipality"]["code"],
+        "key_id": cc.key_id_of(raw),
+        "public_key": cc.b64url_encode(raw),
+        "not_after": None,
+    }
+    assert entry["key_id"] == sealing["municipality"]["key_id"]
+    return terminal, cc.load_published_keys([entry])
+
+
+def test_the_vector_copy_opens_and_checks(sealing: dict[str, Any]) -> None:
+    terminal, keys = _vector_keys(sealing)
+    vector = sealing["copy"]
+    opened = vector["opened"]
+    header = json.loads(vector["info"])
+    assert cc.canonical_json(header).decode() == vector["info"]
+    sealed = cc.b64url_encode(vector["envelope"].encode())
+    plaintext = cc.open_envelope(vector["envelope"].encode(), terminal, header)
+    assert plaintext.decode() == vector["plaintext"]
+    binding = json.loads(vector["plaintext"])["document"]["binding"]
+    now = dt.datetime.fromisoformat(vector["now"])
+    copy = cc.open_copy(
+        sealed,
+        terminal_id=sealing["terminal"]["id"],
+        key=terminal,
+        issue_number=opened["issue_number"],
+        keys=keys,
+        binding=binding,
+        now=now,
+        check_page_codes=False,  # the vector's page codes are placeholders
+    )
+    assert copy.content_hash == opened["content_hash"]
+    assert copy.key_id == opened["key_id"]
+    assert copy.verification_code == opened["verification_code"]
+    assert copy.page_codes == opened["page_codes"]
+
+    # the checks can fail: another session in the binding, another issue number, another terminal
+    with pytest.raises(cc.CheckFailed, match="binding_mismatch"):
+        cc.open_copy(
+            sealed,
+            terminal_id=sealing["terminal"]["id"],
+            key=terminal,
+            issue_number=opened["issue_number"],
+            keys=keys,
+            binding={**binding, "session_id": "another"},
+            now=now,
+            check_page_codes=False,
+        )
+    with pytest.raises(cc.CheckFailed, match="envelope_header"):
+        cc.open_copy(
+            sealed,
+            terminal_id=sealing["terminal"]["id"],
+            key=terminal,
+            issue_number=opened["issue_number"][:-1] + "3",
+            keys=keys,
+            binding=binding,
+            now=now,
+            check_page_codes=False,
+        )
+    relabelled = json.loads(vector["envelope"])
+    relabelled["issue_number"] = opened["issue_number"][:-1] + "3"
+    with pytest.raises(cc.CheckFailed, match="undecryptable"):
+        cc.open_envelope(
+            cc.canonical_json(relabelled), terminal, {**header, "issue_number": relabelled["issue_number"]}
+        )
+    with pytest.raises(cc.CheckFailed, match="not_for_this_terminal"):
+        cc.open_envelope(vector["envelope"].encode(), terminal, {**header, "recipient": "T-0002"})
+    with pytest.raises(cc.CheckFailed, match="untrusted_signer"):
+        cc.open_copy(
+            sealed,
+            terminal_id=sealing["terminal"]["id"],
+            key=terminal,
+            issue_number=opened["issue_number"],
+            keys={},
+            binding=binding,
+            now=now,
+            check_page_codes=False,
+        )
+
+
+@pytest.mark.parametrize("kind", ["offer", "refusal"])
+def test_the_vector_statements_open_and_check(sealing: dict[str, Any], kind: str) -> None:
+    terminal, keys = _vector_keys(sealing)
+    vector = sealing[kind]
+    statement = json.loads(vector["plaintext"])[kind]
+    now = dt.datetime.fromisoformat(vector["now"])
+    arguments: dict[str, Any] = {
+        "terminal_id": sealing["terminal"]["id"],
+        "key": terminal,
+        "keys": keys,
+        "session_id": statement["session_id"],
+        "holder_certificate": statement.get("holder_certificate"),
+    }
+    sealed = cc.b64url_encode(vector["envelope"].encode())
+    content = cc.open_statement(kind, sealed, now=now, **arguments)
+    expected = vector["opened"]["content"] if kind == "offer" else vector["opened"]
+    assert content == expected
+    with pytest.raises(cc.CheckFailed, match="stale_statement"):
+        cc.open_statement(kind, sealed, now=now + dt.timedelta(minutes=11), **arguments)
+    with pytest.raises(cc.CheckFailed, match="binding_mismatch"):
+        cc.open_statement(kind, sealed, now=now, **{**arguments, "session_id": "S-OTHER"})
+    other = "refusal" if kind == "offer" else "offer"
+    with pytest.raises(cc.CheckFailed, match="envelope_header"):
+        cc.open_statement(other, sealed, now=now, **arguments)
+
+
+def test_base64url_is_read_strictly() -> None:
+    assert cc.b64url_decode("AAE") == b"\x00\x01"
+    for text in ("AAE=", "AA+E", "A", "AAF"):
+        with pytest.raises(cc.CheckFailed):
+            cc.b64url_decode(text)
+
+
+def test_canonical_json_is_the_spec_form() -> None:
+    value = {"b": [1, True, None], "a": '試験\u007f\n\x01"\\', "é": {}}
+    assert cc.canonical_json(value) == '{"a":"試験\u007f\\n\\u0001\\"\\\\","b":[1,true,null],"é":{}}'.encode()
+    with pytest.raises(cc.CheckFailed, match="not_canonical"):
+        cc.parse_canonical(b'{"b":1, "a":2}')
+    with pytest.raises(cc.CheckFailed, match="duplicate_key"):
+        cc.parse_canonical(b'{"a":1,"a":1}')
+
+
+# -- the client against a running stack ------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=["sqlite"])
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    yield from running_world(request, tmp_path_factory, "conformance", 200)
+
+
+def provision(world: World, terminal_id: str) -> cc.Terminal:
+    """What a kiosk is given: its enrolment (id, key) and the center's URL and TLS CA."""
+    enrolled = world.stack.enroll(terminal_id)
+    return cc.Terminal(
+        world.stack.center_url, enrolled.terminal_id, enrolled.key, ca_file=world.stack.center_tls
+    )
+
+
+@pytest.fixture(scope="module")
+def published(world: World) -> dict[str, cc.PublishedKey]:
+    """The kiosk's trust: the town's published key, as an array of published keys (§6.2)."""
+    entry = json.loads((world.town.directory / municipal_service.PUBLIC_KEY_FILE).read_text(encoding="utf-8"))
+    return cc.load_published_keys([entry])
+
+
+@pytest.fixture(scope="module")
+def terminal(world: World) -> Iterator[cc.Terminal]:
+    client = provision(world, "T-CONF-1")
+    yield client
+    client.close()
+
+
+def open_session(terminal: cc.Terminal) -> dict[str, Any]:
+    """``POST /v1/sessions`` until the calendar the stack stored is read (403 until then)."""
+    deadline = time.monotonic() + 30
+    while True:
+        answer = terminal.open_session()
+        if answer.status_code != 403 or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
+    assert answer.status_code == 201, answer.text
+    session: dict[str, Any] = answer.json()
+    assert set(session) == {"session_id", "challenge", "expires_at"}
+    assert len(base64.b64decode(session["challenge"], validate=True)) == 32
+    return session
+
+
+def authenticated(terminal: cc.Terminal, resident: Resident) -> str:
+    session = open_session(terminal)
+    answer = terminal.send_proof(
+        session["session_id"], session["challenge"], resident.certificate, resident.sign
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["municipality"] == CODE
+    return str(session["session_id"])
+
+
+def refusal(answer: Any, status: int, code: str) -> None:
+    assert (answer.status_code, answer.json().get("error")) == (status, code), answer.text
+
+
+def test_a_resident_s_business_from_session_to_verification(
+    world: World, terminal: cc.Terminal, published: dict[str, cc.PublishedKey]
+) -> None:
+    resident = world.resident()
+    holder = cc.holder_hash(resident.certificate)
+    session_id = authenticated(terminal, resident)
+
+    answer = terminal.request("GET", f"/v1/sessions/{session_id}/offer")
+    assert answer.status_code == 200, answer.text
+    offer = answer.json()
+    assert offer["municipality"] == CODE
+    personal = cc.open_statement(
+        "offer",
+        offer["sealed"],
+        terminal_id=terminal.terminal_id,
+        key=terminal.key,
+        keys=published,
+        session_id=session_id,
+        holder_certificate=holder,
+        now=dt.datetime.now(dt.UTC),
+    )
+    assert any(member["holder"] for member in personal["household"])
+    seal = offer["certificates"]["seal_registration"]
+    assert seal["available"] is True, offer
+
+    order_body = {
+        "idempotency_key": secrets.token_hex(8),
+        "printer": 1,
+        "items": [{"certificate_type": "seal_registration", "copies": 1, "options": {}}],
+    }
+    answer = terminal.request("POST", f"/v1/sessions/{session_id}/orders", order_body)
+    assert answer.status_code == 201, answer.text
+    order = answer.json()
+    assert order["state"] == "issued" and len(order["copies"]) == 1
+    assert order["fee"] == sum(copy["fee"] for copy in order["copies"]) == seal["fee"]
+    order_id = order["order_id"]
+
+    now = dt.datetime.now(dt.UTC)
+    binding = {
+        "order_id": order_id,
+        "session_id": session_id,
+        "terminal_id": terminal.terminal_id,
+        "holder_certificate": holder,
+    }
+    copies = []
+    for copy in order["copies"]:
+        opened = cc.open_copy(
+            copy["sealed"],
+            terminal_id=terminal.terminal_id,
+            key=terminal.key,
+            issue_number=copy["issue_number"],
+            keys=published,
+            binding=binding,
+            now=now,
+        )
+        assert opened.document["certificate_type"] == "seal_registration"
+        assert opened.document["pages"] == copy["pages"] == len(opened.pages) >= 1
+        assert opened.document["content"]["body"]["name"] == resident.name
+        copies.append(opened)
+        # the binding is checked: the same copy for another session is refused
+        with pytest.raises(cc.CheckFailed, match="binding_mismatch"):
+            cc.open_copy(
+                copy["sealed"],
+                terminal_id=terminal.terminal_id,
+                key=terminal.key,
+                issue_number=copy["issue_number"],
+                keys=published,
+                binding={**binding, "session_id": secrets.token_hex(8)},
+                now=now,
+            )
+
+    answer = terminal.request("POST", f"/v1/orders/{order_id}/printing")
+    assert (answer.status_code, answer.json()["state"]) == (200, "printing"), answer.text
+    numbers = [copy["issue_number"] for copy in order["copies"]]
+    answer = terminal.request("POST", f"/v1/orders/{order_id}/printed", {"issue_numbers": numbers})
+    assert (answer.status_code, answer.json()["state"]) == (200, "printed"), answer.text
+    refusal(
+        terminal.request("POST", f"/v1/orders/{order_id}/settle", {"paid": order["fee"] + 10}),
+        400,
+        "wrong_amount",
+    )
+    answer = terminal.request("POST", f"/v1/orders/{order_id}/settle", {"paid": order["fee"]})
+    assert (answer.status_code, answer.json()["state"]) == (200, "settled"), answer.text
+
+    for opened in copies:
+        number = opened.document["issue_number"]
+        answer = terminal.unsigned(
+            "GET", "/v1/verify", {"issue_number": number, "code": opened.verification_code}
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["status"] == "valid"
+        assert answer.json()["content_hash"] == opened.content_hash
+        assert answer.json()["municipality"] == CODE
+        wrong = "0000-0000-0000" if opened.verification_code != "0000-0000-0000" else "1111-1111-1111"
+        answer = terminal.unsigned("GET", "/v1/verify", {"issue_number": number, "code": wrong})
+        assert answer.json()["status"] == "unknown"
+
+
+def test_a_replayed_nonce_is_refused(world: World, terminal: cc.Terminal) -> None:
+    nonce = cc.new_nonce()
+    first = terminal.request("POST", "/v1/sessions", nonce=nonce)
+    assert first.status_code == 201, first.text
+    refusal(terminal.request("POST", "/v1/sessions", nonce=nonce), 401, "replayed_request")
+    # §3.1's order: a request the route refuses has spent its nonce; one refused for its clock has not
+    nonce = cc.new_nonce()
+    missing = f"/v1/sessions/{'0' * 8}-0000-4000-8000-{'0' * 12}/offer"
+    refusal(terminal.request("GET", missing, nonce=nonce), 404, "unknown_session")
+    refusal(terminal.request("POST", "/v1/sessions", nonce=nonce), 401, "replayed_request")
+    nonce = cc.new_nonce()
+    refusal(
+        terminal.request("POST", "/v1/sessions", nonce=nonce, created=int(time.time()) - 600),
+        401,
+        "clock_skew",
+    )
+    assert terminal.request("POST", "/v1/sessions", nonce=nonce).status_code == 201
+
+
+def test_a_signature_ten_minutes_old_is_clock_skew(world: World, terminal: cc.Terminal) -> None:
+    refusal(terminal.request("POST", "/v1/sessions", created=int(time.time()) - 600), 401, "clock_skew")
+    refusal(terminal.request("POST", "/v1/sessions", created=int(time.time()) + 600), 401, "clock_skew")
+
+
+def test_another_terminal_s_session_names_nothing(world: World, terminal: cc.Terminal) -> None:
+    other = provision(world, "T-CONF-2")
+    try:
+        resident = world.resident()
+        session = open_session(other)
+        session_id = session["session_id"]
+        answer = terminal.send_proof(session_id, session["challenge"], resident.certificate, resident.sign)
+        refusal(answer, 404, "unknown_session")
+        # the session is still the other terminal's, its challenge unused
+        answer = other.send_proof(session_id, session["challenge"], resident.certificate, resident.sign)
+        assert answer.status_code == 200, answer.text
+        refusal(terminal.request("GET", f"/v1/sessions/{session_id}/offer"), 404, "unknown_session")
+        order = {
+            "idempotency_key": secrets.token_hex(8),
+            "printer": 1,
+            "items": [{"certificate_type": "seal_registration", "copies": 1}],
+        }
+        refusal(terminal.request("POST", f"/v1/sessions/{session_id}/orders", order), 404, "unknown_session")
+    finally:
+        other.close()
+
+
+def test_a_used_challenge_is_refused(world: World, terminal: cc.Terminal) -> None:
+    resident = world.resident()
+    session = open_session(terminal)
+    proof = (session["session_id"], session["challenge"], resident.certificate, resident.sign)
+    assert terminal.send_proof(*proof).status_code == 200
+    refusal(terminal.send_proof(*proof), 409, "challenge_used")
