@@ -17,15 +17,14 @@ from __future__ import annotations
 import argparse
 import functools
 import statistics
-import time
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import base45
 import segno
 
+from bench.timing import timed
 from devtools.specimens import SPECIMEN_KEY, Specimens, specimens
 from documents import SignedDocument
 from printing.page_code import PREFIX, PageClaims, read_page_code, sign_page
@@ -97,17 +96,6 @@ def sizes(page: Page) -> tuple[int, int, int, int, int, float]:
     at_q = segno.make(page.text, error="q", mode="alphanumeric", micro=False, boost_error=False)
     side = (at_m.symbol_size(border=QUIET_ZONE)[0]) * MM_PER_MODULE
     return len(cose), len(compressed), len(page.text), int(at_m.version), int(at_q.version), side
-
-
-def timed(step: Callable[[], object], runs: int) -> tuple[float, float]:
-    """Median and p95 in microseconds."""
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - start) * 1e6)
-    ordered = sorted(times)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def _read_and_verify(text: str, town: Specimens) -> None:

@@ -19,14 +19,13 @@ import base64
 import datetime as dt
 import hashlib
 import secrets
-import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from bench.timing import median_p95, run_times
 from center import bridge_protocol
 from center.protocol import TERMINAL_REQUESTS, sign_request
 from center.signing import Target, field_values
@@ -80,19 +79,9 @@ def old_check(
     check(_unb64url(lowered["x-koufu-signature"]), old_text(context, scope, PATH, timestamp_ms, nonce, BODY))
 
 
-def timed(step: Callable[[], Any], runs: int) -> list[float]:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - start) * 1e6)
-    return times
-
-
 def figures(times: list[float]) -> str:
-    ordered = sorted(times)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return f"median {statistics.median(ordered):7.1f} µs   p95 {p95:7.1f} µs"
+    median, p95 = median_p95(times)
+    return f"median {median:7.1f} µs   p95 {p95:7.1f} µs"
 
 
 def main() -> None:
@@ -157,7 +146,7 @@ def main() -> None:
     times: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(args.rounds):
         for name, step in steps.items():
-            times[name] += timed(step, args.runs)
+            times[name] += run_times(step, args.runs)
     print(f"request signing, one request ({len(BODY)} bytes of body), {args.rounds} × {args.runs} runs each:")
     for name in steps:
         print(f"  {name}   {figures(times[name])}")

@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import secrets
-import statistics
-import time
 from collections.abc import Callable
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -23,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from bench.timing import timed
 from documents import (
     Binding,
     Document,
@@ -73,17 +72,6 @@ def former_open(sealed: bytes, terminal: ec.EllipticCurvePrivateKey) -> bytes:
     header = {name: envelope[name] for name in ("format", "recipient", "ephemeral", "issue_number")}
     nonce, ciphertext = b64url_decode(envelope["nonce"]), b64url_decode(envelope["ciphertext"])
     return AESGCM(key).decrypt(nonce, ciphertext, canonical_json(header))
-
-
-def timed(step: Callable[[], object], runs: int) -> tuple[float, float]:
-    """Median and p95 in microseconds."""
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - start) * 1e6)
-    ordered = sorted(times)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def main() -> None:

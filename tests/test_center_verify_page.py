@@ -10,7 +10,6 @@ them in ``docs/screenshots/``."""
 from __future__ import annotations
 
 import base64
-import copy
 import io
 import json
 import os
@@ -31,7 +30,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from center.verify_page import KEYS_FILE, UPLOAD_LIMIT
 from documents import tokyo_day
 from printing.page_code import read_page_code
-from printing.render import render_page
+from support.forgeries import page_with, with_name
 from support.page_images import encoded, page_image, pdf_of, photo_of, smudged_page
 from support.verification import Copies, Issued, issue_copies, koufu_verify
 from support.world import World, running_world
@@ -103,19 +102,8 @@ def scan_of(issued: Issued) -> Image.Image:
 def forged(issued: Issued, name: str) -> Image.Image:
     """The copy's page drawn with another name, and its genuine code."""
     text = code_of(issued)
-    claims = read_page_code(text).claims
-    content = copy.deepcopy(claims.content)
-    content["body"]["name"] = name
-    return render_page(
-        content,
-        certificate_type=claims.certificate_type,
-        page=claims.page,
-        pages=claims.pages,
-        page_number=claims.printed_issue_number,
-        verification_code=claims.verification_code,
-        payload=text,
-        dpi=200,
-    )
+    code = read_page_code(text)
+    return page_with(code, with_name(code.claims.content, name), qr=text, dpi=200)
 
 
 def viewport(browser: WebDriver, size: tuple[int, int]) -> None:
