@@ -37,7 +37,7 @@ from printing.render.dates import wareki, wareki_of
 from printing.render.microtext import BAND
 from printing.render.page import FRAME
 from printing.render.sheet import CLEAR_ZONE, PRINTS_BELOW
-from support.vision import COPIER_BLUR_MM
+from support.vision import photocopy
 
 GOLDEN: dict[str, tuple[str, ...]] = {
     "resident_record": ("20b4344c87a78248c123dfaabf2e1f3489e3f8051e262809be10950aae39c1b2",),
@@ -95,13 +95,6 @@ def pixels_hash(image: Image.Image) -> str:
 def darkness(image: Image.Image, mask: Image.Image) -> float:
     """Mean ink (0 white … 1 black) of ``image`` where ``mask`` is set."""
     return 1.0 - ImageStat.Stat(image, mask).mean[0] / 255.0
-
-
-def photocopy(page: Image.Image, dpi: int = 300) -> Image.Image:
-    """A copier (the model of :mod:`support.vision`): the scan's blur of 0.08 mm, then black or
-    white at half."""
-    blur = COPIER_BLUR_MM * dpi / 25.4
-    return page.filter(ImageFilter.GaussianBlur(blur)).point(lambda value: 0 if value < 128 else 255)
 
 
 def signed_copy(

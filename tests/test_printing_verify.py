@@ -47,11 +47,11 @@ from support.page_images import (
     page_image,
     pdf_of,
     photo_of,
-    photocopy_of,
     png_declaring,
     smudged_page,
 )
 from support.verification import Copies, issue_copies, koufu_verify
+from support.vision import photocopy
 from support.world import CODE, World, running_world
 
 FORGED_NAME = "偽造　次郎"
@@ -142,7 +142,7 @@ def test_a_phone_photo_of_a_really_rendered_page_is_read(
 
 
 def test_a_photocopy_of_a_really_rendered_page_is_read(copies: Copies, printed_page: Image.Image) -> None:
-    copied = photocopy_of(printed_page)
+    copied = photocopy(printed_page)
     assert read_codes(encoded(copied)) == [copies.printed.code]
     assert read_codes(photo_of(copied)) == [copies.printed.code]  # and a phone's photo of the copy
 

@@ -13,8 +13,6 @@ import segno
 from PIL import Image, ImageDraw, ImageFilter
 
 from printing.page_code import SignedPageCode
-from printing.render.sheet import MM_PER_INCH
-from support.vision import COPIER_BLUR_MM
 
 A4_200DPI = (1654, 2339)
 #: what an old page's code (KF1, before the signed page codes) looked like: not a page code
@@ -74,13 +72,6 @@ def photo_of(page: Image.Image, scale: float = 0.6) -> bytes:
     small = turned.resize((round(turned.width * scale), round(turned.height * scale)))
     small = small.filter(ImageFilter.GaussianBlur(1.0))
     return encoded(Image.eval(small, lambda v: 70 + v // 2), "JPEG", quality=60)
-
-
-def photocopy_of(page: Image.Image, dpi: int = 300) -> Image.Image:
-    """A photocopy of the page (:mod:`support.vision`'s copier): its scan's blur of 0.08 mm, then
-    black or white at half."""
-    blur = COPIER_BLUR_MM * dpi / MM_PER_INCH
-    return page.filter(ImageFilter.GaussianBlur(blur)).point(lambda value: 0 if value < 128 else 255)
 
 
 def png_declaring(width: int, height: int) -> bytes:

@@ -100,12 +100,17 @@ def by_eye(page: Image.Image, dpi: int, cell: int = CELL) -> EyeView:
     )
 
 
+def photocopy(page: Image.Image, dpi: int = 300) -> Image.Image:
+    """The copier's copy of ``page`` (at ``dpi``): its scan's blur, then black or white at half."""
+    blurred = page.filter(ImageFilter.GaussianBlur(COPIER_BLUR_MM * dpi / MM_PER_INCH))
+    return blurred.point(lambda value: 0 if value < 128 else 255)
+
+
 def by_copier(page: Image.Image, dpi: int, cell: int = CELL) -> CopyView:
     """What a photocopy keeps of ``page``."""
     word, rest = regions(dpi, cell)
     scanned = window(page, dpi).crop((0, 0, word.width, word.height))
-    copy = scanned.filter(ImageFilter.GaussianBlur(COPIER_BLUR_MM * dpi / MM_PER_INCH))
-    black = copy.point(lambda value: 255 if value < 128 else 0)
+    black = ImageChops.invert(photocopy(scanned, dpi))  # 255 where the copy is black
     return CopyView(ImageStat.Stat(black, word).mean[0] / 255, ImageStat.Stat(black, rest).mean[0] / 255)
 
 
