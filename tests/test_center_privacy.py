@@ -18,8 +18,7 @@ import contextlib
 import datetime as dt
 import re
 import secrets
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -32,6 +31,7 @@ from center.municipal.refusals import PUBLIC, RefusalCode
 from center.store.engine import make_engine
 from center.store.tables import audit_log, sessions
 from documents import Binding
+from support.waiting import eventually
 from support.world import SEAL, Resident, World, authenticate, running_world
 
 DEADLINE = 4  # seconds: an order not printed by then is voided
@@ -45,15 +45,6 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     yield from running_world(
         request, tmp_path_factory, "privacy", 1000, order_deadline=DEADLINE, housekeeping=HOUSEKEEPING
     )
-
-
-def eventually(check: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"never: {what}")
-        time.sleep(0.1)
-    return result
 
 
 def center_engine(world: World) -> sa.Engine:

@@ -12,8 +12,7 @@ import secrets
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -26,6 +25,7 @@ from center.store.engine import make_engine
 from center.store.schema_versions import make_engine as make_municipal_engine
 from center.store.tables import orders
 from devtools.stack import DevStack
+from support.waiting import eventually
 from support.world import SEAL, World, authenticate, running_world
 
 CODE = "131016"
@@ -38,17 +38,6 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     yield from running_world(
         request, tmp_path_factory, "faults", 120, order_deadline=DEADLINE, housekeeping=HOUSEKEEPING
     )
-
-
-def eventually(check: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"never: {what}")
-        time.sleep(0.1)
 
 
 def center_orders(stack: DevStack) -> dict[str, tuple[str, str | None, bool]]:
