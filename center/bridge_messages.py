@@ -9,10 +9,15 @@ read for their status alone.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import TypeAdapter
+from pydantic import Field, TypeAdapter
 from pydantic.dataclasses import dataclass
+
+from center.signing import SEALED_CHARS
+
+#: unpadded base64url of at most a sealed copy's size (a length no encoding makes is refused too)
+SEALED_TEXT = r"^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$"
 
 
 @dataclass(frozen=True)
@@ -26,7 +31,8 @@ class IssuedCopy:
     fee: int  # yen
     content_hash: str
     code_hash: str  # of the verification code printed on the copy (documents.code_digest)
-    sealed: str  # base64url of the copy sealed to the terminal: the center relays it unread
+    # unpadded base64url of the copy sealed to the terminal: the center relays it unread
+    sealed: Annotated[str, Field(pattern=SEALED_TEXT, min_length=2, max_length=SEALED_CHARS)]
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from pydantic import ValidationError
 
 from center import bridge_protocol
 from center.bridge_messages import IssueAnswer
@@ -82,9 +83,14 @@ class MunicipalClient:
     async def issue(self, municipality: str, request: Mapping[str, Any]) -> IssueAnswer:
         """The sealed copies for ``request`` (a :class:`center.municipal.requests.IssueRequest` as
         JSON); the same again when asked again."""
-        return IssueAnswer.from_json(
-            self._answer(municipality, await self._post(municipality, "/v1/issue", request))
-        )
+        body = self._answer(municipality, await self._post(municipality, "/v1/issue", request))
+        try:
+            return IssueAnswer.from_json(body)
+        except ValidationError:  # a lying or broken municipality: no copy of it is relayed
+            log.warning("municipality %s answered an issuance that is not one", municipality)
+            raise MunicipalityUnavailable(
+                "municipality_error", "the municipality could not serve the order"
+            ) from None
 
     async def offer(self, municipality: str, request: Mapping[str, Any]) -> dict[str, Any]:
         """What the municipality offers the card's holder now (public part + ``sealed``), as its

@@ -13,7 +13,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import gc
+import http.server
+import itertools
+import json
 import secrets
+import ssl
+import threading
 import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
@@ -34,6 +39,7 @@ from center.errors import CenterError, DependencyUnavailable
 from center.jpki_verify import RevocationStatus
 from center.municipal import schema as municipal_schema
 from center.municipal_client import MunicipalClient, MunicipalEndpoint, MunicipalityUnavailable
+from center.signing import SEALED_CHARS
 from center.store.engine import make_engine
 from center.store.schema_versions import make_engine as make_municipal_engine
 from center.store.tables import orders
@@ -316,6 +322,81 @@ def test_a_municipality_gone_is_unavailable_at_once(world: World) -> None:
         assert waited < NO_HANG
         assert proxy.accepted == links.ATTEMPTS
     assert municipal_copies(world, [requests[0]["order_id"]]) == {requests[0]["order_id"]: []}
+
+
+_LIARS_TERMINALS = itertools.count(410)
+
+
+class LyingMunicipality:
+    """A server with the town's TLS identity on its own port that answers every request 200 with
+    ``body``: a municipality that lies (or is broken), seen by the center's real client."""
+
+    def __init__(self, world: World, body: bytes) -> None:
+        town = world.stack.towns[CODE].directory
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(town / "tls.crt", town / "tls.key")
+
+        class Answer(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> LyingMunicipality:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"order_id": "o", "fee": 200},  # no copies
+        {"order_id": "o", "fee": 200, "copies": "two"},
+        {"order_id": "o", "fee": 200, "copies": [{"item": 0}]},
+        "sealed",  # a copy whose sealed form is not unpadded base64url
+        "long",  # a copy longer than any sealed copy may be
+    ],
+)
+def test_an_issuance_answer_that_is_not_one_is_the_municipality_s_failure(
+    world: World, answer: object
+) -> None:
+    """A municipality answering 200 with something that is not an issuance: ``municipality_error``
+    (the center voids the order and relays nothing of it), never a crash of the center."""
+    copy = {"item": 0, "copy": 1, "issue_number": "n", "pages": 1, "fee": 200}
+    copy |= {"content_hash": "h", "code_hash": "c", "sealed": "c2VhbGVk"}
+    if answer == "sealed":
+        answer = {"order_id": "o", "fee": 200, "copies": [{**copy, "sealed": "not base64url!"}]}
+    elif answer == "long":
+        answer = {"order_id": "o", "fee": 200, "copies": [{**copy, "sealed": "A" * (SEALED_CHARS + 4)}]}
+    assert IssueAnswer.from_json({"order_id": "o", "fee": 200, "copies": [copy]})  # the shape is right
+    requests = issue_requests(world, 1, f"T-{next(_LIARS_TERMINALS):04d}")
+
+    async def issue(client: MunicipalClient) -> CenterError:
+        try:
+            with pytest.raises(MunicipalityUnavailable) as refused:
+                await client.issue(CODE, requests[0])
+            return refused.value
+        finally:
+            await client.close()
+
+    with LyingMunicipality(world, json.dumps(answer).encode()) as liar:
+        refusal = run("asyncio", issue(municipality_through(world, liar.url)))
+    assert refusal.code == "municipality_error"
 
 
 # -- a terminal → the center ---------------------------------------------------------------------
