@@ -1,10 +1,10 @@
-"""The certificate document (証明書データ): its canonical form, issue numbers, sealing by a
-municipality and opening by a kiosk, and the domain's basics every side shares (Japan Standard Time,
-the certificate types, URL-safe base64). Shared by both sides; imports no web framework and nothing
-else of the project."""
+"""The certificate document (証明書データ): its deterministic CBOR form and COSE signature, issue
+numbers, sealing by a municipality and opening by a kiosk, and the domain's basics every side shares
+(Japan Standard Time, the certificate types, URL-safe base64). Shared by both sides; imports no web
+framework and nothing else of the project."""
 
 from documents.basics import JST, CertificateType, b64url_decode, b64url_encode
-from documents.canonical import MAX_DOCUMENT_BYTES, canonical_json, parse_json
+from documents.cbor import MAX_DOCUMENT_BYTES
 from documents.errors import (
     BadIssueNumber,
     BadSignature,
@@ -23,11 +23,9 @@ from documents.sealing import (
     SEALED_FORMAT,
     OpenedDocument,
     SignedDocument,
-    hash_signature_message,
     open_sealed,
     seal,
     sign,
-    signature_message,
 )
 from documents.verification_code import code_digest, parse_verification_code, verification_code
 
@@ -56,16 +54,12 @@ __all__ = [
     "UntrustedSigner",
     "b64url_decode",
     "b64url_encode",
-    "canonical_json",
     "code_digest",
-    "hash_signature_message",
     "key_id_of",
     "open_sealed",
-    "parse_json",
     "parse_verification_code",
     "seal",
     "sign",
-    "signature_message",
     "tokyo_day",
     "verification_code",
 ]

@@ -2,18 +2,18 @@
 unread (封緘された通知): the offer's personal part (:mod:`documents.offer`) and the detailed reason
 of a refusal (:mod:`documents.refusal`) travel this way.
 
-The scheme is the copies' (:mod:`documents.sealing`): the statement is signed with the
-municipality's Ed25519 key and sealed with HPKE to the terminal's P-256 key
+The scheme is the copies' (:mod:`documents.sealing`): the statement is signed by the municipality
+(a COSE_Sign1, :mod:`documents.cose`) and sealed with HPKE to the terminal's P-256 key
 (:mod:`documents.hpke_seal`). Each kind of statement is a :class:`SealedForm`: its envelope's
-format, its signature's context, and the name of the statement inside.
+format (also the statement's), the fields it is bound to, its lifetime and size.
 
-Envelope (canonical JSON): ``format``, ``recipient``, ``enc``, ``ciphertext``; HPKE's ``info``:
-the canonical JSON of the header ``{"format", "recipient"}``. Inside: ``{<name>: {"format",
-"municipality", "session_id", "terminal_id", …binding fields, "issued_at", "content"}, "key_id",
-"signature"}``, the signature over the form's context + the canonical statement. Opening checks
-the envelope, the recipient, decryption, the signer (a trusted key of the statement's
-municipality, valid now), the signature, every binding field against the kiosk's own session,
-and freshness, each failure a typed :class:`~documents.errors.DocumentError`.
+Envelope (deterministic CBOR): ``format``, ``recipient``, ``enc``, ``ciphertext``; HPKE's ``info``:
+the deterministic CBOR of the header ``{"format", "recipient"}``. Inside: the tagged COSE_Sign1's
+bytes, whose payload is the deterministic CBOR map ``{"format", "municipality", "session_id",
+"terminal_id", …binding fields, "issued_at", "content"}``. Opening checks the envelope, the
+recipient, decryption, the signer (a trusted key of the statement's municipality, valid now), the
+signature, every binding field against the kiosk's own session, and freshness, each failure a
+typed :class:`~documents.errors.DocumentError`.
 """
 
 from __future__ import annotations
@@ -24,13 +24,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from documents.basics import b64url_decode, b64url_encode
-from documents.canonical import canonical_json, parse_json
+from documents import cbor, cose
 from documents.errors import (
-    BadSignature,
     BindingMismatch,
     MalformedDocument,
     UntrustedSigner,
@@ -44,12 +41,11 @@ _ALWAYS = ("format", "municipality", "session_id", "terminal_id", "issued_at", "
 
 @dataclass(frozen=True)
 class SealedForm:
-    """One kind of sealed statement: ``name`` inside the envelope, the fields it is bound to
-    besides the session and terminal, and how long it stays fresh."""
+    """One kind of sealed statement: its ``name`` (in messages), its format, the fields it is
+    bound to besides the session and terminal, how long it stays fresh and its largest size."""
 
     name: str
     format: str
-    signature_context: bytes
     bound_to: tuple[str, ...]  # binding fields besides session_id and terminal_id
     lifetime: dt.timedelta
     max_bytes: int
@@ -89,8 +85,8 @@ def signed_statement(
     bindings: Mapping[str, str],
     now: dt.datetime,
 ) -> bytes:
-    """What the envelope carries (its plaintext): the statement, the key id and the
-    municipality's signature, as canonical JSON."""
+    """What the envelope carries (its plaintext): the statement in the municipality's
+    COSE_Sign1, as its tagged bytes."""
     if set(bindings) != set(form.bound_to):
         raise ValueError(f"a {form.name} is bound to {sorted(form.bound_to)}")
     statement = {
@@ -102,8 +98,7 @@ def signed_statement(
         "issued_at": now.astimezone(dt.UTC).isoformat(),
         "content": dict(content),
     }
-    signature = key.private_key.sign(form.signature_context + canonical_json(statement))
-    return canonical_json({form.name: statement, "key_id": key.key_id, "signature": b64url_encode(signature)})
+    return cose.sign1(cbor.encode(statement), key.key_id, key.private_key).encoded()
 
 
 def open_statement(
@@ -126,23 +121,18 @@ def open_statement(
         sealed, format=form.format, header_names=_HEADER, max_bytes=form.max_bytes, what=form.name
     )
     inner = open_envelope(envelope, terminal_id=terminal_id, terminal_key=terminal_key, what=form.name)
-    value = parse_json(inner, form.max_bytes, canonical=True)
-    if (
-        type(value) is not dict
-        or value.keys() != {form.name, "key_id", "signature"}
-        or type(value[form.name]) is not dict
-        or value[form.name].keys() != form.fields
-    ):
+    signed = cose.read_sign1(inner, max_bytes=form.max_bytes, what=form.name)
+    statement = cbor.decode(signed.payload, max_bytes=form.max_bytes, what=form.name)
+    if type(statement) is not dict or statement.keys() != form.fields or statement["format"] != form.format:
         raise MalformedDocument(f"the sealed {form.name}'s content is not a {form.name}")
-    statement = value[form.name]
-    trusted = trust.get(value["key_id"]) if type(value["key_id"]) is str else None
+    try:
+        cbor.check_plain(statement)
+    except ValueError:
+        raise MalformedDocument(f"the sealed {form.name} holds values that are not plain") from None
+    trusted = trust.get(signed.key_id)
     if trusted is None or trusted.municipality != statement["municipality"] or not trusted.valid_at(now):
         raise UntrustedSigner(f"the {form.name}'s signer is not a trusted key of its municipality")
-    try:
-        signature = b64url_decode(value["signature"])
-        trusted.public_key.verify(signature, form.signature_context + canonical_json(statement))
-    except (InvalidSignature, ValueError, TypeError):
-        raise BadSignature(f"the municipality's signature on the {form.name} does not verify") from None
+    signed.verify(trusted.public_key, what=form.name)
     for name, wanted in (("terminal_id", terminal_id), ("session_id", session_id), *bindings.items()):
         found = statement[name]
         if type(found) is not str or not hmac.compare_digest(found.encode(), wanted.encode()):

@@ -22,7 +22,7 @@ class DocumentError(Exception):
 
 
 class MalformedDocument(DocumentError):
-    """Not the format: not JSON or not canonical JSON, wrong types, missing or unknown fields, over 1 MiB."""
+    """Not the format: not deterministic CBOR, wrong types, missing or unknown fields, over its size."""
 
     code = "malformed_document"
 

@@ -4,19 +4,19 @@ personal part, a refusal's reason), HPKE (RFC 9180) through ``cryptography``.
 **Suite**: base mode, DHKEM(P-256, HKDF-SHA256), HKDF-SHA256, AES-256-GCM (KEM 0x0010, KDF 0x0001,
 AEAD 0x0002), to the terminal's EC P-256 key, single-shot (one message per encapsulation).
 
-**Envelope** (canonical JSON, binary values unpadded base64url): the kind's *header* — ``format``
-(the kind and its version, e.g. ``koufu-sealed/2``), ``recipient`` (the terminal id) and any
-fields the kind adds (a copy's ``issue_number``) — then ``enc`` (the encapsulated key, the
-ephemeral public key as an uncompressed point, 65 bytes) and ``ciphertext`` (AES-256-GCM's, the
-16-byte tag last).
+**Envelope** (a deterministic CBOR map, :mod:`documents.cbor`): the kind's *header* — ``format``
+(the kind and its version, e.g. ``koufu-sealed/3``), ``recipient`` (the terminal id) and any
+fields the kind adds (a copy's ``issue_number``), all text — then ``enc`` (a byte string: the
+encapsulated key, the ephemeral public key as an uncompressed point, 65 bytes) and ``ciphertext``
+(a byte string: AES-256-GCM's, the 16-byte tag last).
 
-**Info**: HPKE's ``info`` is the canonical JSON of the header, so the key itself depends on the
+**Info**: HPKE's ``info`` is the deterministic CBOR of the header map, so the key itself depends on the
 kind, the recipient and every header field: an envelope relabelled in any of them (an offer
 presented as a copy, another terminal, another issue number) derives another key and does not
 decrypt. The associated data is empty: ``cryptography``'s HPKE takes none (see
 ``docs/decisions.md``), and ``info`` binds the header as associated data would.
 
-**Opening** accepts canonical bytes only, then checks the envelope's fields
+**Opening** accepts deterministic bytes only, then checks the envelope's fields
 (:class:`MalformedDocument`), the recipient (:class:`NotForThisTerminal`) and decryption
 (:class:`UndecryptableDocument`); the kinds check what is inside.
 """
@@ -30,8 +30,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from documents.basics import b64url_decode, b64url_encode
-from documents.canonical import canonical_json, parse_json
+from documents import cbor
 from documents.errors import MalformedDocument, NotForThisTerminal, UndecryptableDocument
 
 SUITE = hpke.Suite(hpke.KEM.P256, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
@@ -58,8 +57,8 @@ class Envelope:
 
 
 def header_info(header: Mapping[str, str]) -> bytes:
-    """HPKE's ``info`` for an envelope with this header: its canonical JSON."""
-    return canonical_json(dict(header))
+    """HPKE's ``info`` for an envelope with this header: its deterministic CBOR."""
+    return cbor.encode(dict(header))
 
 
 def check_terminal_key(key: ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey) -> None:
@@ -79,17 +78,11 @@ def seal_envelope(
     max_bytes: int,
     what: str,
 ) -> bytes:
-    """``plaintext`` sealed to the terminal under ``header``: the envelope's canonical bytes.
+    """``plaintext`` sealed to the terminal under ``header``: the envelope's bytes.
     :class:`MalformedDocument` if they would exceed ``max_bytes``."""
     check_terminal_key(terminal_public_key)
     sealed = SUITE.encrypt(plaintext, terminal_public_key, info=header_info(header))
-    envelope = canonical_json(
-        {
-            **header,
-            "enc": b64url_encode(sealed[:ENC_BYTES]),
-            "ciphertext": b64url_encode(sealed[ENC_BYTES:]),
-        }
-    )
+    envelope = cbor.encode({**header, "enc": sealed[:ENC_BYTES], "ciphertext": sealed[ENC_BYTES:]})
     if len(envelope) > max_bytes:
         raise MalformedDocument(f"the sealed {what} would exceed {max_bytes} bytes")
     return envelope
@@ -98,17 +91,19 @@ def seal_envelope(
 def read_envelope(
     sealed: bytes, *, format: str, header_names: tuple[str, ...], max_bytes: int, what: str
 ) -> Envelope:
-    """The envelope's fields, if ``sealed`` is a canonical envelope of ``format`` with exactly
+    """The envelope's fields, if ``sealed`` is a deterministic envelope of ``format`` with exactly
     ``header_names`` and ``enc`` and ``ciphertext``; else :class:`MalformedDocument`."""
     names = frozenset((*header_names, *SEALED_FIELDS))
-    value = parse_json(sealed, max_bytes, canonical=True)
+    value = cbor.decode(sealed, max_bytes=max_bytes, max_depth=1, what=f"sealed {what}")
     if type(value) is not dict or value.keys() != names:
-        raise MalformedDocument(f"a sealed {what} is an object with exactly {sorted(names)}")
-    if not all(type(value[name]) is str for name in names):
-        raise MalformedDocument(f"every field of a sealed {what} is a string")
+        raise MalformedDocument(f"a sealed {what} is a map with exactly {sorted(names)}")
+    if not all(type(value[name]) is str for name in header_names):
+        raise MalformedDocument(f"every header field of a sealed {what} is text")
+    if type(value["enc"]) is not bytes or type(value["ciphertext"]) is not bytes:
+        raise MalformedDocument(f"enc and ciphertext of a sealed {what} are byte strings")
     if value["format"] != format:
         raise MalformedDocument(f"the format is not {format}")
-    enc, ciphertext = _binary(value, "enc"), _binary(value, "ciphertext")
+    enc, ciphertext = value["enc"], value["ciphertext"]
     try:
         if len(enc) != ENC_BYTES or enc[0] != 4:
             raise ValueError("not an uncompressed point")
@@ -131,10 +126,3 @@ def open_envelope(
         return SUITE.decrypt(envelope.enc + envelope.ciphertext, terminal_key, info=envelope.info)
     except (InvalidTag, ValueError):
         raise UndecryptableDocument(f"the {what} does not decrypt with this terminal's key") from None
-
-
-def _binary(value: Mapping[str, str], name: str) -> bytes:
-    try:
-        return b64url_decode(value[name])
-    except ValueError:
-        raise MalformedDocument(f"{name} is not unpadded base64url") from None

@@ -2,23 +2,25 @@
 
 A :class:`Document` is what a municipality signs: the issue number, the certificate type, who
 issued it and when, the binding, the page count and the structured content (names, addresses,
-tables — opaque here). Its JSON form is strict (every field present, nothing else) and its
-canonical bytes (:meth:`Document.canonical`) are what the signature covers.
+tables — opaque here). Its form is a map (:meth:`Document.to_map`, strict: every field present,
+nothing else) whose deterministic CBOR (:meth:`Document.canonical`) is the payload the
+municipality's COSE_Sign1 signs (:mod:`documents.sealing`).
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass, fields
 from typing import Any
 
-from documents.canonical import canonical_json, parse_json
+from documents import cbor
 from documents.errors import BadIssueNumber, MalformedDocument
 from documents.issue_number import IssueNumber, is_municipality_code, is_terminal_id, tokyo_day
 
-DOCUMENT_FORMAT = "koufu-document/1"
+DOCUMENT_FORMAT = "koufu-document/2"
 _ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _CERTIFICATE_TYPE = re.compile(r"[a-z_]{1,64}")
@@ -53,7 +55,7 @@ class Binding:
         """The binding's form of a certificate: lowercase hex SHA-256 of its DER."""
         return hashlib.sha256(der).hexdigest()
 
-    def to_json(self) -> dict[str, str]:
+    def to_map(self) -> dict[str, str]:
         return {
             "order_id": self.order_id,
             "session_id": self.session_id,
@@ -62,7 +64,7 @@ class Binding:
         }
 
     @classmethod
-    def from_json(cls, value: Any) -> Binding:
+    def from_map(cls, value: Any) -> Binding:
         fields_ = _exact_object(value, {f.name for f in fields(cls)}, "binding")
         return cls(**fields_)
 
@@ -77,7 +79,8 @@ class Document:
     - ``municipality``: the issuing municipality's 6-digit code.
     - ``issued_at``: an aware datetime.
     - ``pages``: 1..99.
-    - ``content``: the structured content, JSON values only (no floats); kept as a private copy.
+    - ``content``: the structured content, plain values only (:func:`documents.cbor.check_plain`:
+      no floats, no byte strings); kept as a private copy.
 
     Any invalid field raises :class:`MalformedDocument`.
     """
@@ -115,16 +118,18 @@ class Document:
         if type(self.pages) is not int or not 1 <= self.pages <= 99:
             raise MalformedDocument("pages must be 1..99")
         if type(self.content) is not dict:
-            raise MalformedDocument("content must be a JSON object")
+            raise MalformedDocument("content must be a map")
         try:
-            copy = parse_json(canonical_json(self.content))
+            cbor.check_plain(self.content)
         except ValueError as error:
-            raise MalformedDocument(f"content is not canonical JSON: {error}") from None
-        object.__setattr__(self, "content", copy)
+            raise MalformedDocument(f"content is not plain values: {error}") from None
+        if len(cbor.encode(self.content)) > cbor.MAX_DOCUMENT_BYTES:
+            raise MalformedDocument(f"content is over {cbor.MAX_DOCUMENT_BYTES} bytes")
+        object.__setattr__(self, "content", copy.deepcopy(self.content))
 
-    def to_json(self) -> dict[str, Any]:
-        """The JSON form, ``format`` included (``koufu-document/1``); the content is a fresh copy."""
-        return {**self._fields(), "content": parse_json(canonical_json(self.content))}
+    def to_map(self) -> dict[str, Any]:
+        """The document's map, ``format`` included (``koufu-document/2``); the content is a fresh copy."""
+        return {**self._fields(), "content": copy.deepcopy(self.content)}
 
     def _fields(self) -> dict[str, Any]:
         return {
@@ -133,14 +138,14 @@ class Document:
             "certificate_type": self.certificate_type,
             "municipality": self.municipality,
             "issued_at": self.issued_at.isoformat(),
-            "binding": self.binding.to_json(),
+            "binding": self.binding.to_map(),
             "pages": self.pages,
             "content": self.content,
         }
 
     @classmethod
-    def from_json(cls, value: Any) -> Document:
-        """Strict inverse of :meth:`to_json`: every field, nothing else, exact types and forms."""
+    def from_map(cls, value: Any) -> Document:
+        """Strict inverse of :meth:`to_map`: every field, nothing else, exact types and forms."""
         names = {f.name for f in fields(cls)} | {"format"}
         data = _exact_object(value, names, "document")
         if data["format"] != DOCUMENT_FORMAT:
@@ -157,14 +162,15 @@ class Document:
             certificate_type=data["certificate_type"],
             municipality=data["municipality"],
             issued_at=parse_moment(data["issued_at"], "issued_at"),
-            binding=Binding.from_json(data["binding"]),
+            binding=Binding.from_map(data["binding"]),
             pages=data["pages"],
             content=data["content"],
         )
 
     def canonical(self) -> bytes:
-        """The bytes a signature covers: canonical JSON of :meth:`to_json`."""
-        return canonical_json(self._fields())
+        """The bytes the municipality's COSE_Sign1 signs (its payload): deterministic CBOR of
+        :meth:`to_map`."""
+        return cbor.encode(self._fields())
 
     def content_hash(self) -> str:
         """Lowercase hex SHA-256 of :meth:`canonical` (the certificate store's key for the content)."""
@@ -186,7 +192,7 @@ def parse_moment(text: Any, name: str) -> dt.datetime:
 
 def _exact_object(value: Any, names: set[str], what: str) -> dict[str, Any]:
     if type(value) is not dict:
-        raise MalformedDocument(f"the {what} must be a JSON object")
+        raise MalformedDocument(f"the {what} must be a map")
     missing, unknown = names - value.keys(), value.keys() - names
     if missing or unknown:
         # field names are ours or the sender's keys; quote only the count of unknown ones

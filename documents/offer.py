@@ -3,16 +3,16 @@
 After the card's proof, the kiosk shows what can be issued: certificates, fees, tax years, and the
 members of the resident's household to choose from, by name. Names are personal, and the center
 relays the offer, so the municipality signs it and seals it to the terminal exactly as it does a
-copy (:mod:`documents.envelope`: Ed25519 by the municipality, HPKE to the terminal's P-256 key),
+copy (:mod:`documents.envelope`: COSE_Sign1 by the municipality, HPKE to the terminal's P-256 key),
 bound to the session, the terminal and the holder's certificate, and valid for a few minutes.
 It also says why a certificate cannot be issued for this person (``reasons``): the public part
 the center reads only says "not available", in the same words for every personal reason.
 
-Envelope (``koufu-offer/2``, canonical JSON): ``format``, ``recipient``, ``enc``, ``ciphertext``;
-HPKE's ``info``: the canonical JSON of the first two (:mod:`documents.hpke_seal`). Inside:
-``{"offer": {"format", "municipality", "session_id", "terminal_id", "holder_certificate",
-"issued_at", "content"}, "key_id", "signature"}``, the signature over
-``b"koufu-offer-signature/1\\n"`` + the canonical offer.
+Envelope (``koufu-offer/3``, deterministic CBOR): ``format``, ``recipient``, ``enc``,
+``ciphertext``; HPKE's ``info``: the deterministic CBOR of the first two
+(:mod:`documents.hpke_seal`). Inside: the municipality's COSE_Sign1 (:mod:`documents.cose`) over
+the map ``{"format", "municipality", "session_id", "terminal_id", "holder_certificate",
+"issued_at", "content"}``.
 """
 
 from __future__ import annotations
@@ -26,14 +26,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from documents.envelope import SealedForm, open_statement, seal_statement
 from documents.keys import MunicipalKey, TrustedKey
 
-OFFER_FORMAT = "koufu-offer/2"
-SIGNATURE_CONTEXT = b"koufu-offer-signature/1\n"
+OFFER_FORMAT = "koufu-offer/3"
 MAX_OFFER_BYTES = 256 * 1024
 OFFER_LIFETIME = dt.timedelta(minutes=10)
 OFFER = SealedForm(
     name="offer",
     format=OFFER_FORMAT,
-    signature_context=SIGNATURE_CONTEXT,
     bound_to=("holder_certificate",),
     lifetime=OFFER_LIFETIME,
     max_bytes=MAX_OFFER_BYTES,

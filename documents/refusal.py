@@ -20,12 +20,11 @@ from documents.envelope import SealedForm, open_statement, seal_statement
 from documents.errors import MalformedDocument
 from documents.keys import MunicipalKey, TrustedKey
 
-REFUSAL_FORMAT = "koufu-refusal/2"
+REFUSAL_FORMAT = "koufu-refusal/3"
 GENERIC_REFUSAL = "refused_by_municipality"  # what the center sees of every refusal about a person
 REFUSAL = SealedForm(
     name="refusal",
     format=REFUSAL_FORMAT,
-    signature_context=b"koufu-refusal-signature/1\n",
     bound_to=(),
     lifetime=dt.timedelta(minutes=10),
     max_bytes=8 * 1024,

@@ -1,23 +1,23 @@
 """Signing by the municipality, sealing to the terminal, and opening at the kiosk.
 
-**Signature** (電子署名): Ed25519 by the municipality's key over
-``b"koufu-document-signature/2\\n"`` + the SHA-256 of ``document.canonical()`` (its content hash).
+**Signature** (電子署名): the municipality signs a copy with a COSE_Sign1 (:mod:`documents.cose`,
+EdDSA with its Ed25519 key) whose payload is the document's deterministic CBOR
+(:meth:`~documents.model.Document.canonical`); the document's content hash is the SHA-256 of that
+payload. It is the construction each printed page's code uses: one signature format.
 
-**Sealed envelope** (``koufu-sealed/2``, 暗号化): the center relays it but cannot read it. HPKE
-(RFC 9180: base mode, DHKEM(P-256, HKDF-SHA256), HKDF-SHA256, AES-256-GCM) to the terminal's EC
-P-256 key, as every sealed kind is (:mod:`documents.hpke_seal`):
+**Sealed envelope** (``koufu-sealed/3``, 暗号化): the center relays it but cannot read it. HPKE
+(RFC 9180) to the terminal's EC P-256 key, as every sealed kind is (:mod:`documents.hpke_seal`):
 
-- header ``{"format": "koufu-sealed/2", "issue_number", "recipient"}``; HPKE's ``info`` is its
-  canonical JSON (no associated data);
-- plaintext = canonical JSON of ``{"document": …, "key_id": …, "signature": b64url, "page_codes": […]}``;
-- the envelope is the canonical JSON of the header plus ``enc`` (65 bytes) and ``ciphertext``.
+- header ``{"format": "koufu-sealed/3", "issue_number", "recipient"}``;
+- plaintext = the deterministic CBOR map ``{"document": <the tagged COSE_Sign1's bytes>,
+  "page_codes": [<text>, …]}``.
 
-``page_codes`` are the texts of the QR codes the pages print, one per page in order (or none): each
+``page_codes`` are the texts of the QR codes the pages print, exactly one per page in order: each
 is the page's content signed by the municipality's same key (``printing.page_code``). This layer
 carries them without reading them; the kiosk checks each against the page it draws.
 
-Binary values are unpadded base64url; the envelope is at most 1 MiB. Opening accepts only
-canonical bytes, so any change to a sealed document is a refusal.
+The envelope is at most 1 MiB. Opening accepts only deterministic bytes, so any change to a sealed
+document is a refusal.
 
 **Opening** checks, in this order: the envelope's form (:class:`MalformedDocument`), the recipient
 (:class:`NotForThisTerminal`), decryption (:class:`UndecryptableDocument`), the inner form, the
@@ -33,13 +33,10 @@ import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from documents.basics import b64url_decode, b64url_encode
-from documents.canonical import MAX_DOCUMENT_BYTES, canonical_json, parse_json
+from documents import cbor, cose
 from documents.errors import (
     BadIssueNumber,
     BadSignature,
@@ -53,36 +50,21 @@ from documents.keys import KEY_ID, MunicipalKey, TrustedKey
 from documents.model import Binding, Document
 from documents.verification_code import verification_code
 
-SIGNATURE_CONTEXT = b"koufu-document-signature/2\n"
-SEALED_FORMAT = "koufu-sealed/2"
-MAX_SEALED_BYTES = MAX_DOCUMENT_BYTES
-SIGNATURE_BYTES = 64
+SEALED_FORMAT = "koufu-sealed/3"
+MAX_SEALED_BYTES = cbor.MAX_DOCUMENT_BYTES
+SIGNATURE_BYTES = cose.SIGNATURE_BYTES
 BINDING_FIELDS = ("order_id", "session_id", "terminal_id", "holder_certificate")
 _HEADER = ("format", "issue_number", "recipient")
-_INNER = frozenset(("document", "key_id", "signature", "page_codes"))
+_INNER = frozenset(("document", "page_codes"))
 MAX_PAGE_CODE = 4096  # characters: a page code is a QR code's text, at most a few thousand
 _PAGE_CODE = re.compile(r"[0-9A-Z $%*+\-./:]{1,4096}")  # the QR code's alphanumeric alphabet
 
 
-def signature_message(document: Document) -> bytes:
-    """The exact bytes a municipality signs for ``document``: a context and the SHA-256 of its
-    canonical form (the content hash). Signing the hash, not the whole document, lets a printed
-    page carry the signature and the hash in its QR code, checkable by anyone with the published
-    keys and no copy of the content (:func:`hash_signature_message`)."""
-    return hash_signature_message(bytes.fromhex(document.content_hash()))
-
-
-def hash_signature_message(content_hash: bytes) -> bytes:
-    """What the signature covers, from a document's content hash alone (32 bytes)."""
-    if len(content_hash) != 32:
-        raise MalformedDocument("a content hash is 32 bytes (SHA-256)")
-    return SIGNATURE_CONTEXT + content_hash
-
-
 @dataclass(frozen=True)
 class SignedDocument:
-    """A document with its municipality's signature and the signing key's id, and the codes its
-    pages print (none, or exactly one per page; see the module's docstring)."""
+    """A document with its municipality's signature (the COSE_Sign1's) and the signing key's id,
+    and the codes its pages print: exactly one per page, or none while the pages are not signed
+    yet (a copy is sealed only with all of them)."""
 
     document: Document
     key_id: str
@@ -117,18 +99,26 @@ class SignedDocument:
             raise UntrustedSigner("the signing key belongs to another municipality")
         if not (key.valid_at(self.document.issued_at) and key.valid_at(moment)):
             raise UntrustedSigner("the signing key has expired")
-        try:
-            key.public_key.verify(self.signature, signature_message(self.document))
-        except InvalidSignature:
-            raise BadSignature("the municipality's signature does not verify") from None
+        self.cose().verify(key.public_key, what="document")
         return key
+
+    def cose(self) -> cose.Sign1:
+        """The COSE_Sign1 this signature is part of (its payload the document's canonical bytes)."""
+        return cose.Sign1(
+            self.key_id,
+            cose.ALG_EDDSA,
+            cose.protected_header(self.key_id),
+            self.document.canonical(),
+            self.signature,
+        )
 
 
 def sign(document: Document, key: MunicipalKey) -> SignedDocument:
     """The municipality signs one copy; ``ValueError`` if the key is another municipality's."""
     if key.municipality != document.municipality:
         raise ValueError("a municipality signs only its own documents")
-    return SignedDocument(document, key.key_id, key.private_key.sign(signature_message(document)))
+    signed = cose.sign1(document.canonical(), key.key_id, key.private_key)
+    return SignedDocument(document, key.key_id, signed.signature)
 
 
 @dataclass(frozen=True)
@@ -149,15 +139,18 @@ class OpenedDocument:
 def seal(
     signed: SignedDocument, recipient_terminal_id: str, recipient_public_key: ec.EllipticCurvePublicKey
 ) -> bytes:
-    """Encrypt ``signed`` to one terminal: the envelope's bytes (canonical JSON).
+    """Encrypt ``signed`` to one terminal: the envelope's bytes (deterministic CBOR).
 
-    ``ValueError`` if the terminal id is malformed or is not the one in the document's binding, or
-    if the key is not P-256; :class:`MalformedDocument` if the envelope would exceed 1 MiB.
+    ``ValueError`` if the terminal id is malformed or is not the one in the document's binding, if
+    the copy lacks its page codes, or if the key is not P-256; :class:`MalformedDocument` if the
+    envelope would exceed 1 MiB.
     """
     if not is_terminal_id(recipient_terminal_id):
         raise ValueError("terminal ids are 1-32 of A-Z, 0-9 and '-'")
     if recipient_terminal_id != signed.document.binding.terminal_id:
         raise ValueError("a document is sealed only to the terminal it is bound to")
+    if len(signed.page_codes) != signed.document.pages:
+        raise ValueError("a copy is sealed with one page code per page")
     header = {
         "format": SEALED_FORMAT,
         "issue_number": signed.document.issue_number.text,
@@ -169,16 +162,9 @@ def seal(
 
 
 def sealed_plaintext(signed: SignedDocument) -> bytes:
-    """What a sealed copy carries: the canonical JSON of the document, the key id, the signature
+    """What a sealed copy carries: the deterministic CBOR of the signed document's COSE_Sign1
     and the page codes."""
-    return canonical_json(
-        {
-            "document": signed.document.to_json(),
-            "key_id": signed.key_id,
-            "signature": b64url_encode(signed.signature),
-            "page_codes": list(signed.page_codes),
-        }
-    )
+    return cbor.encode({"document": signed.cose().encoded(), "page_codes": list(signed.page_codes)})
 
 
 def open_sealed(
@@ -219,34 +205,33 @@ def open_sealed(
 
 
 def _parse_inner(plaintext: bytes) -> SignedDocument:
-    value = parse_json(plaintext, MAX_SEALED_BYTES, canonical=True)
+    value = cbor.decode(plaintext, max_bytes=MAX_SEALED_BYTES, max_depth=2, what="sealed content")
     if type(value) is not dict or value.keys() != _INNER:
-        raise MalformedDocument(f"the sealed content is an object with exactly {sorted(_INNER)}")
-    document = Document.from_json(value["document"])
-    if type(value["signature"]) is not str or type(value["key_id"]) is not str:
-        raise MalformedDocument("key_id and signature are strings")
-    if type(value["page_codes"]) is not list:
-        raise MalformedDocument("page_codes is a list")
-    return SignedDocument(document, value["key_id"], _binary(value, "signature"), tuple(value["page_codes"]))
+        raise MalformedDocument(f"the sealed content is a map with exactly {sorted(_INNER)}")
+    if type(value["document"]) is not bytes or type(value["page_codes"]) is not list:
+        raise MalformedDocument("the sealed content is a COSE_Sign1's bytes and a list of page codes")
+    signed = cose.read_sign1(value["document"], max_bytes=MAX_SEALED_BYTES, what="document")
+    if signed.algorithm != cose.ALG_EDDSA:
+        raise BadSignature("the document is not signed with EdDSA")
+    document = Document.from_map(cbor.decode(signed.payload, max_bytes=MAX_SEALED_BYTES, what="document"))
+    if signed.payload != document.canonical():
+        raise MalformedDocument("the document is not in canonical form")
+    codes = tuple(value["page_codes"])
+    if len(codes) != document.pages:
+        raise MalformedDocument("a sealed copy has one page code per page")
+    return SignedDocument(document, signed.key_id, signed.signature, codes)
 
 
 def _check_page_codes(codes: object, pages: int) -> None:
     if type(codes) is not tuple:
         raise MalformedDocument("page_codes is a tuple")
     if len(codes) not in (0, pages):
-        raise MalformedDocument("there is one page code per page, or none")
+        raise MalformedDocument("there is one page code per page, or none before the pages are signed")
     for code in codes:
         if type(code) is not str or not _PAGE_CODE.fullmatch(code):
             raise MalformedDocument(
                 f"a page code is 1-{MAX_PAGE_CODE} characters of the QR code's alphanumeric alphabet"
             )
-
-
-def _binary(value: dict[str, Any], name: str) -> bytes:
-    try:
-        return b64url_decode(value[name])
-    except ValueError:
-        raise MalformedDocument(f"{name} is not unpadded base64url") from None
 
 
 def _aware(now: dt.datetime | None) -> dt.datetime:

@@ -6,12 +6,12 @@ The layers, as the EU Digital COVID Certificate (HCERT) stacks them::
 
     KF2:<Base45 (RFC 9285) of zlib (level 9) of a tagged COSE_Sign1 (RFC 9052) over a CWT (RFC 8392)>
 
-**COSE_Sign1** (tag 18, always tagged): protected header ``{1: -8, 4: kid}`` (alg EdDSA, the
-8-byte key id, :func:`documents.key_id_of` as bytes), unprotected header ``{}``, the payload, and the
-Ed25519 signature over the RFC 9052 §4.4 ``Sig_structure``
-``["Signature1", protected, h'', payload]`` (no external data). The municipality's key is the one
-that signs its documents; the two messages cannot be taken for each other (a ``Sig_structure``
-begins with the byte 0x84, a document's signature message with ``koufu-``).
+**COSE_Sign1** (tag 18, always tagged), exactly as the municipality signs its documents
+(:mod:`documents.cose`): protected header ``{1: -8, 4: kid}`` (alg EdDSA, the 8-byte key id),
+unprotected header ``{}``, the payload, and the Ed25519 signature over the RFC 9052 §4.4
+``Sig_structure`` ``["Signature1", protected, h'', payload]`` (no external data). The key is the one
+that signs the documents; a page's payload (a CWT with integer keys) cannot be taken for a
+document's (a map with text keys, ``format`` among them).
 
 **The claims** (the payload, a CWT claims set), exactly these keys:
 
@@ -35,11 +35,9 @@ and in the ``-65537`` map, exactly:
      (±(2**53 - 1)), booleans, null, arrays and maps, at most :data:`MAX_CONTENT_DEPTH` deep
 ===  ======================================================================================
 
-**Deterministic**: every CBOR item is written with cbor2's ``canonical=True`` (shortest forms,
-definite lengths, map keys in length-first order); for the keys these maps can hold (the integers
-above, text keys in the content) that is also RFC 8949 §4.2.1's bytewise order, so the same claims
-give the same bytes. Reading requires it: the COSE_Sign1, its protected header and its payload must
-each be exactly what this module writes for their values, so one page has one code.
+**Deterministic** (:mod:`documents.cbor`): the same claims give the same bytes. Reading requires
+it: the COSE_Sign1, its protected header and its payload must each be exactly the deterministic
+encoding of their values, so one page has one code.
 
 **Bounded reading**: the text at most :data:`MAX_TEXT` characters of the QR alphanumeric alphabet,
 the COSE_Sign1 at most :data:`MAX_COSE_BYTES` after decompression (a zlib bomb stops there), CBOR
@@ -59,8 +57,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import base45
-import cbor2
-from cryptography.exceptions import InvalidSignature
 
 from documents import (
     JST,
@@ -68,10 +64,13 @@ from documents import (
     CertificateType,
     DocumentError,
     IssueNumber,
+    MalformedDocument,
     MunicipalKey,
     SignedDocument,
     TrustedKey,
     UntrustedSigner,
+    cbor,
+    cose,
     parse_verification_code,
     tokyo_day,
 )
@@ -82,12 +81,8 @@ ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"  # the QR code's,
 MAX_TEXT = 3400
 MAX_COSE_BYTES = 16 * 1024
 MAX_CONTENT_DEPTH = 16
-MAX_SAFE_INTEGER = 2**53 - 1
 ZLIB_LEVEL = 9
 
-COSE_SIGN1_TAG = 18
-HEADER_ALG, HEADER_KID = 1, 4
-ALG_EDDSA = -8
 CLAIM_ISS, CLAIM_IAT, CLAIM_PAGE = 1, 6, -65537
 (
     PAGE_ISSUE_NUMBER,
@@ -101,8 +96,6 @@ CLAIM_ISS, CLAIM_IAT, CLAIM_PAGE = 1, 6, -65537
 _PAGE_KEYS = frozenset(range(1, 8))
 _CLAIM_KEYS = frozenset((CLAIM_ISS, CLAIM_IAT, CLAIM_PAGE))
 _MUNICIPALITY = re.compile(r"[0-9]{6}")
-_KEY_ID_BYTES = 8
-_SIGNATURE_BYTES = 64
 _CERTIFICATE_TYPES = frozenset(t.value for t in CertificateType)
 # cbor2 counts the top item as depth 0: the claims map, the page map at 1, the content map at 2
 _PAYLOAD_DEPTH = 1 + MAX_CONTENT_DEPTH
@@ -166,7 +159,12 @@ class PageClaims:
             raise BadPageCode("the verification code is not in its printed form")
         if type(self.content_hash) is not bytes or len(self.content_hash) != 32:
             raise BadPageCode("the content hash is 32 bytes")
-        _check_content(self.content)
+        if type(self.content) is not dict:
+            raise BadPageCode("the page's content is a map")
+        try:
+            cbor.check_plain(self.content, max_depth=MAX_CONTENT_DEPTH)
+        except ValueError as error:
+            raise BadPageCode(f"the page's content: {error}") from None
         object.__setattr__(self, "content", copy.deepcopy(self.content))
 
     @property
@@ -212,7 +210,7 @@ class PageClaims:
         """Strict inverse of :meth:`to_cbor`: exactly its keys, exact types."""
         claims = _exact_map(value, _CLAIM_KEYS, "the claims")
         iat = claims[CLAIM_IAT]
-        if type(iat) is not int or not 0 <= iat <= MAX_SAFE_INTEGER:
+        if type(iat) is not int or not 0 <= iat <= cbor.MAX_SAFE_INTEGER:
             raise BadPageCode("iat is whole seconds since the epoch")
         try:
             issued_at = dt.datetime.fromtimestamp(iat, JST)
@@ -259,7 +257,7 @@ class SignedPageCode:
         :class:`~documents.BadSignature` otherwise; ``ValueError`` for a naive ``now``.
         """
         moment = _aware(now)
-        if self.algorithm != ALG_EDDSA:
+        if self.algorithm != cose.ALG_EDDSA:
             raise BadSignature("the page code is not signed with EdDSA")
         key = trust.get(self.key_id)
         if key is None or key.key_id != self.key_id:
@@ -270,16 +268,10 @@ class SignedPageCode:
             raise UntrustedSigner("the signing key belongs to another municipality")
         if not (key.valid_at(claims.issued_at) and key.valid_at(moment)):
             raise UntrustedSigner("the signing key has expired")
-        try:
-            key.public_key.verify(self.signature, sig_structure(self.protected, self.payload))
-        except InvalidSignature:
-            raise BadSignature("the municipality's signature over the page does not verify") from None
+        cose.Sign1(self.key_id, self.algorithm, self.protected, self.payload, self.signature).verify(
+            key.public_key, what="page"
+        )
         return key
-
-
-def sig_structure(protected: bytes, payload: bytes) -> bytes:
-    """What a COSE_Sign1's signature covers (RFC 9052 §4.4), with no external data."""
-    return cbor2.dumps(["Signature1", protected, b"", payload], canonical=True)
 
 
 def sign_page(claims: PageClaims, key: MunicipalKey) -> str:
@@ -291,13 +283,10 @@ def sign_page(claims: PageClaims, key: MunicipalKey) -> str:
         raise TypeError("sign_page signs PageClaims")
     if key.municipality != claims.municipality:
         raise ValueError("a municipality signs only its own pages")
-    protected = cbor2.dumps({HEADER_ALG: ALG_EDDSA, HEADER_KID: bytes.fromhex(key.key_id)}, canonical=True)
-    payload = cbor2.dumps(claims.to_cbor(), canonical=True)
-    signature = key.private_key.sign(sig_structure(protected, payload))
-    cose = cbor2.dumps(cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, payload, signature]), canonical=True)
-    if len(cose) > MAX_COSE_BYTES:
+    signed = cose.sign1(cbor.encode(claims.to_cbor()), key.key_id, key.private_key).encoded()
+    if len(signed) > MAX_COSE_BYTES:
         raise BadPageCode("the page's content is too large for a page code")
-    encoded: bytes = base45.b45encode(zlib.compress(cose, ZLIB_LEVEL))
+    encoded: bytes = base45.b45encode(zlib.compress(signed, ZLIB_LEVEL))
     text = PREFIX + encoded.decode("ascii")
     if len(text) > MAX_TEXT:
         raise BadPageCode("the page's content is too large for a page code")
@@ -316,26 +305,25 @@ def read_page_code(text: str) -> SignedPageCode:
         compressed: bytes = base45.b45decode(body)
     except ValueError:
         raise BadPageCode("damaged page code: not Base45") from None
-    cose = _inflate(compressed)
-    item = _loads(cose, max_depth=3)  # the tag, its array, the headers, a header's value
-    if type(item) is not cbor2.CBORTag or item.tag != COSE_SIGN1_TAG:
-        raise BadPageCode("damaged page code: not a tagged COSE_Sign1")
-    parts = item.value
-    if type(parts) not in (list, tuple) or len(parts) != 4:
-        raise BadPageCode("damaged page code: a COSE_Sign1 has four parts")
-    protected, unprotected, payload, signature = parts
-    if type(protected) is not bytes or type(payload) is not bytes or type(signature) is not bytes:
-        raise BadPageCode("damaged page code: a COSE_Sign1's parts are byte strings and a map")
-    if type(unprotected) not in (dict, cbor2.frozendict) or unprotected:
-        raise BadPageCode("damaged page code: the unprotected header is an empty map")
-    if len(signature) != _SIGNATURE_BYTES:
-        raise BadPageCode("damaged page code: an Ed25519 signature is 64 bytes")
-    _canonical(cose, item)
-    algorithm, key_id = _header(protected)
-    claims_value = _loads(payload, max_depth=_PAYLOAD_DEPTH)
-    _canonical(payload, claims_value)
+    data = _inflate(compressed)
+    try:
+        signed = cose.read_sign1(data, max_bytes=MAX_COSE_BYTES, what="code")
+        claims_value = cbor.decode(
+            signed.payload, max_bytes=MAX_COSE_BYTES, max_depth=_PAYLOAD_DEPTH, what="claims"
+        )
+    except MalformedDocument as error:
+        raise BadPageCode(f"damaged page code: {error.message}") from None
     claims = PageClaims.from_cbor(claims_value)
-    return SignedPageCode(claims, key_id, algorithm, cose, protected, payload, signature, text)
+    return SignedPageCode(
+        claims,
+        signed.key_id,
+        signed.algorithm,
+        data,
+        signed.protected,
+        signed.payload,
+        signed.signature,
+        text,
+    )
 
 
 def _inflate(compressed: bytes) -> bytes:
@@ -352,36 +340,6 @@ def _inflate(compressed: bytes) -> bytes:
     return data
 
 
-def _loads(data: bytes, *, max_depth: int) -> Any:
-    try:
-        return cbor2.loads(data, max_depth=max_depth, allow_indefinite=False, allow_duplicate_keys=False)
-    except (cbor2.CBORDecodeError, ValueError, TypeError, OverflowError, RecursionError):
-        raise BadPageCode("damaged page code: not CBOR within the limits") from None
-
-
-def _canonical(data: bytes, value: Any) -> None:
-    """``data`` must be the one deterministic encoding of ``value``."""
-    try:
-        again = cbor2.dumps(value, canonical=True)
-    except (cbor2.CBOREncodeError, ValueError, TypeError, OverflowError, RecursionError):
-        again = None
-    if again != data:
-        raise BadPageCode("damaged page code: not deterministic CBOR")
-
-
-def _header(protected: bytes) -> tuple[int, str]:
-    header = _loads(protected, max_depth=1)
-    _canonical(protected, header)
-    if type(header) is not dict or header.keys() != {HEADER_ALG, HEADER_KID}:
-        raise BadPageCode("damaged page code: the protected header is exactly alg and kid")
-    algorithm, kid = header[HEADER_ALG], header[HEADER_KID]
-    if type(algorithm) is not int:
-        raise BadPageCode("damaged page code: alg is an integer")
-    if type(kid) is not bytes or len(kid) != _KEY_ID_BYTES:
-        raise BadPageCode(f"damaged page code: kid is {_KEY_ID_BYTES} bytes")
-    return algorithm, kid.hex()
-
-
 def _exact_map(value: Any, keys: frozenset[int], what: str) -> dict[int, Any]:
     if type(value) is not dict:
         raise BadPageCode(f"{what} are a map")
@@ -390,41 +348,6 @@ def _exact_map(value: Any, keys: frozenset[int], what: str) -> dict[int, Any]:
         unknown = len(value.keys() - keys)
         raise BadPageCode(f"{what} lack {missing} or have {unknown} unknown claim(s)")
     return value
-
-
-def _check_content(content: Any) -> None:
-    """Refuse anything but a map of JSON-like values; iterative, so the depth is ours to limit."""
-    if type(content) is not dict:
-        raise BadPageCode("the page's content is a map")
-    stack: list[tuple[Any, int]] = [(content, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > MAX_CONTENT_DEPTH:
-            raise BadPageCode(f"the page's content is nested deeper than {MAX_CONTENT_DEPTH}")
-        kind = type(item)
-        if kind is dict:
-            for key, element in item.items():
-                if type(key) is not str or not _is_utf8(key):
-                    raise BadPageCode("the page's content has map keys that are not text")
-                stack.append((element, depth + 1))
-        elif kind is list:
-            stack.extend((element, depth + 1) for element in item)
-        elif kind is int:
-            if abs(item) > MAX_SAFE_INTEGER:
-                raise BadPageCode("the page's content has integers beyond ±(2**53 - 1)")
-        elif kind is str:
-            if not _is_utf8(item):
-                raise BadPageCode("the page's content has text that is not Unicode scalar values")
-        elif kind not in (bool, type(None)):
-            raise BadPageCode("the page's content holds only text, integers, booleans, null, arrays, maps")
-
-
-def _is_utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _aware(now: dt.datetime | None) -> dt.datetime:

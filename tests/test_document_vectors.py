@@ -44,7 +44,8 @@ from documents import (
     signature_message,
     verification_code,
 )
-from printing.page_code import PageClaims, read_page_code, sig_structure, sign_page
+from documents.cose import sig_structure
+from printing.page_code import PageClaims, read_page_code, sign_page
 from printing.page_content import page_contents
 
 FILE = Path(__file__).parent / "vectors" / "documents.json"

@@ -4,11 +4,10 @@ while fresh; and no kind of envelope opens as another (a copy, an offer, a refus
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 from typing import Any
 
+import cbor2
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import HealthCheck, given, settings
@@ -25,7 +24,7 @@ from documents.errors import (
 )
 from documents.offer import OFFER_LIFETIME, open_offer, seal_offer
 from documents.refusal import REFUSAL, RefusalReason, open_refusal, seal_refusal
-from support.sample_documents import EXPECTED, ISSUED_AT, make_document
+from support.sample_documents import EXPECTED, ISSUED_AT, make_document, with_page_codes
 
 NOW = dt.datetime(2026, 11, 24, 1, 0, tzinfo=dt.UTC)
 KEY = MunicipalKey.generate("131016")
@@ -132,27 +131,27 @@ def opened_refusal(data: bytes, **changes: Any) -> RefusalReason:
     return open_refusal(data, **arguments)
 
 
-def fields(data: bytes) -> dict[str, str]:
-    value = json.loads(data)
+def fields(data: bytes) -> dict[str, Any]:
+    value = cbor2.loads(data)
     assert isinstance(value, dict)
     return value
 
 
-def wire(value: dict[str, str]) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+def wire(value: dict[str, Any]) -> bytes:
+    return bytes(cbor2.dumps(value, canonical=True))
 
 
-def flipped(text: str, index: int) -> str:
-    data = bytearray(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-    data[index] ^= 0x01
-    return base64.urlsafe_b64encode(bytes(data)).rstrip(b"=").decode()
+def flipped(data: bytes, index: int) -> bytes:
+    changed = bytearray(data)
+    changed[index] ^= 0x01
+    return bytes(changed)
 
 
 def test_the_envelopes_name_their_kind_and_recipient_and_carry_hpke_fields() -> None:
-    for data, kind in ((sealed(), "koufu-offer/2"), (sealed_refusal(), "koufu-refusal/2")):
+    for data, kind in ((sealed(), "koufu-offer/3"), (sealed_refusal(), "koufu-refusal/3")):
         assert set(fields(data)) == {"format", "recipient", "enc", "ciphertext"}
         assert fields(data)["format"] == kind and fields(data)["recipient"] == "T-0001"
-        assert len(base64.urlsafe_b64decode(fields(data)["enc"] + "=")) == 65
+        assert len(fields(data)["enc"]) == 65
     assert fields(sealed())["enc"] != fields(sealed())["enc"]  # a fresh encapsulation each time
 
 
@@ -175,7 +174,7 @@ def test_a_refusal_opens_at_its_terminal_and_the_center_cannot_read_it() -> None
         (lambda: sealed_refusal(), {"trust": TrustList([])}, UntrustedSigner),
         (lambda: sealed_refusal(), {"now": NOW + dt.timedelta(minutes=11)}, MalformedDocument),
         (lambda: sealed_refusal(), {"now": NOW - dt.timedelta(minutes=5)}, MalformedDocument),
-        (lambda: wire({**fields(sealed_refusal()), "pad": "x" * 9000}), {}, MalformedDocument),
+        (lambda: wire({**fields(sealed_refusal()), "pad": b"x" * 9000}), {}, MalformedDocument),
         (lambda: b"\xff\xfe", {}, MalformedDocument),
         (
             lambda: seal_statement(
@@ -229,13 +228,13 @@ def test_no_kind_of_envelope_opens_as_another() -> None:
     with pytest.raises(MalformedDocument):  # as it is: the format is checked first
         opened(wire(refusal))
     with pytest.raises(UndecryptableDocument):
-        opened(wire({**refusal, "format": "koufu-offer/2"}))
+        opened(wire({**refusal, "format": "koufu-offer/3"}))
     with pytest.raises(UndecryptableDocument):
-        opened_refusal(wire({**offer, "format": "koufu-refusal/2"}))
+        opened_refusal(wire({**offer, "format": "koufu-refusal/3"}))
     # an offer presented as a copy, and a copy as an offer
     document = make_document()
     trust = TrustList([KEY.trusted()])
-    as_copy = {**offer, "format": "koufu-sealed/2", "issue_number": document.issue_number.text}
+    as_copy = {**offer, "format": "koufu-sealed/3", "issue_number": document.issue_number.text}
     with pytest.raises(UndecryptableDocument):
         open_sealed(
             wire(as_copy),
@@ -246,14 +245,14 @@ def test_no_kind_of_envelope_opens_as_another() -> None:
             now=ISSUED_AT,
         )
     copy_key = MunicipalKey.generate(document.municipality)
-    copy = fields(seal(sign(document, copy_key), "T-0001", TERMINAL.public_key()))
+    copy = fields(seal(with_page_codes(sign(document, copy_key)), "T-0001", TERMINAL.public_key()))
     with pytest.raises(MalformedDocument):
         opened(wire(copy))
     as_offer = {name: value for name, value in copy.items() if name != "issue_number"}
     with pytest.raises(UndecryptableDocument):
-        opened(wire({**as_offer, "format": "koufu-offer/2"}))
+        opened(wire({**as_offer, "format": "koufu-offer/3"}))
     with pytest.raises(UndecryptableDocument):
-        opened_refusal(wire({**as_offer, "format": "koufu-refusal/2"}))
+        opened_refusal(wire({**as_offer, "format": "koufu-refusal/3"}))
 
 
 def test_relabelled_for_another_terminal_does_not_open() -> None:

@@ -33,6 +33,7 @@ from documents import (
     UntrustedSigner,
     sign,
 )
+from documents.cose import sig_structure
 from printing.page_code import (
     ALPHANUMERIC,
     MAX_COSE_BYTES,
@@ -42,7 +43,6 @@ from printing.page_code import (
     PageClaims,
     SignedPageCode,
     read_page_code,
-    sig_structure,
     sign_page,
 )
 from support.page_images import KF1_TEXT

@@ -49,7 +49,7 @@ from documents import (
     Document,
     IssueNumber,
     MunicipalKey,
-    canonical_json,
+    cbor,
     code_digest,
     seal,
     sign,
@@ -137,7 +137,9 @@ class Issued:
 
 
 def request_hash(request: IssueRequest) -> str:
-    return hashlib.sha256(canonical_json(request.to_json())).hexdigest()
+    """What tells a repeated request from another one under the same order id: SHA-256 of the
+    request's deterministic CBOR."""
+    return hashlib.sha256(cbor.encode(request.to_json())).hexdigest()
 
 
 def load_settings(connection: sa.Connection) -> MunicipalSettings:

@@ -15,9 +15,9 @@ import cbor2
 from PIL import Image
 
 from documents import MunicipalKey
+from documents.cose import COSE_SIGN1_TAG
 from printing.page_code import (
     CLAIM_PAGE,
-    COSE_SIGN1_TAG,
     PAGE_CONTENT,
     PREFIX,
     ZLIB_LEVEL,

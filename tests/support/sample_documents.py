@@ -5,10 +5,11 @@ a two-page resident record of 千代田区, issued at a fixed instant for one or
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
-from documents import JST, Binding, Document, IssueNumber
+from documents import JST, Binding, Document, IssueNumber, SignedDocument
 
 CHIYODA = "131016"  # 千代田区
 TERMINAL = "T-0001"
@@ -44,3 +45,10 @@ def make_document(*, binding: Binding = EXPECTED, issue: IssueNumber = ISSUE, **
     }
     fields.update(changes)
     return Document(**fields)
+
+
+def with_page_codes(signed: SignedDocument) -> SignedDocument:
+    """``signed`` with a stand-in code for each page, as a copy is sealed only with them: this
+    layer carries page codes without reading them (the printing layer's tests make real ones)."""
+    codes = tuple(f"KF2:STAND IN {page}" for page in range(1, signed.document.pages + 1))
+    return dataclasses.replace(signed, page_codes=codes)
