@@ -1,10 +1,13 @@
-"""``python -m bench.sealing``: one seal and one open to a terminal, HPKE beside the ECIES it replaced.
+"""``python -m bench.sealing``: signing, sealing and opening one copy, the standard blocks beside
+the home-made scheme they replaced.
 
-HPKE (RFC 9180: DHKEM(P-256, HKDF-SHA256), HKDF-SHA256, AES-256-GCM) is the project's
-(``documents.hpke_seal``). The former scheme — an ephemeral P-256 key, ECDH, HKDF-SHA256 with the
-two points as salt, AES-256-GCM with the header as associated data, a canonical JSON envelope — is
-rebuilt here for the comparison only; the project no longer has it. Both seal the same plaintext
-(a copy of a one-page certificate, signed) to the same terminal key and open it again; then the
+The project's: a COSE_Sign1 (EdDSA) over the document's deterministic CBOR (``documents.cose``),
+sealed with HPKE (RFC 9180: DHKEM(P-256, HKDF-SHA256), HKDF-SHA256, AES-256-GCM) in a deterministic
+CBOR envelope (``documents.hpke_seal``). The former scheme — Ed25519 over a context and the SHA-256
+of the document's canonical JSON; an ephemeral P-256 key, ECDH, HKDF-SHA256 with the two points as
+salt, AES-256-GCM with the header as associated data, a canonical JSON envelope with base64url
+values — is rebuilt here for the comparison only; the project no longer has it. Both sign the same
+document (a one-page certificate) and seal it to the same terminal key and open it again; then the
 whole ``seal`` (sealing only) and ``open_sealed`` (opening, the signer, the signature, the binding)
 of that copy. Median and p95 in microseconds, one core. Figures to read, not assertions.
 """
@@ -12,9 +15,13 @@ of that copy. Median and p95 in microseconds, one core. Figures to read, not ass
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
+import hashlib
+import json
 import secrets
 from collections.abc import Callable
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -30,18 +37,29 @@ from documents import (
     TrustList,
     b64url_decode,
     b64url_encode,
-    canonical_json,
     open_sealed,
-    parse_json,
     seal,
     sign,
     tokyo_day,
 )
 from documents.hpke_seal import open_envelope, read_envelope, seal_envelope
-from documents.sealing import MAX_SEALED_BYTES, sealed_plaintext
+from documents.sealing import MAX_SEALED_BYTES, SEALED_FORMAT, sealed_plaintext
 
 CODE = "131016"
 TERMINAL = "T-0001"
+
+
+def canonical_json(value: Any) -> bytes:
+    """The former canonical JSON (sorted keys, no whitespace, UTF-8)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def former_sign(document: Document, key: MunicipalKey) -> bytes:
+    """The former signed copy: Ed25519 over a context and the SHA-256 of canonical JSON, in JSON."""
+    fields = {**document.to_map(), "format": "koufu-document/1"}
+    digest = hashlib.sha256(canonical_json(fields)).digest()
+    signature = key.private_key.sign(b"koufu-document-signature/2\n" + digest)
+    return canonical_json({"document": fields, "key_id": key.key_id, "signature": b64url_encode(signature)})
 
 
 def _point(key: ec.EllipticCurvePublicKey) -> bytes:
@@ -65,7 +83,7 @@ def former_seal(plaintext: bytes, header: dict[str, str], terminal: ec.EllipticC
 
 
 def former_open(sealed: bytes, terminal: ec.EllipticCurvePrivateKey) -> bytes:
-    envelope = parse_json(sealed, MAX_SEALED_BYTES, canonical=True)
+    envelope = json.loads(sealed)
     point = b64url_decode(envelope["ephemeral"])
     ephemeral = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
     key = _former_key(terminal.exchange(ec.ECDH(), ephemeral), point, _point(terminal.public_key()))
@@ -91,24 +109,27 @@ def main() -> None:
         1,
         {"title": "印鑑登録証明書", "body": {"name": "佐藤　花子", "impression": "佐藤"}},
     )
-    signed = sign(document, municipal)
+    signed = dataclasses.replace(sign(document, municipal), page_codes=("KF2:PAGE ONE",))
     plaintext = sealed_plaintext(signed)
-    header = {"format": "koufu-sealed/2", "issue_number": document.issue_number.text, "recipient": TERMINAL}
+    former_plaintext = former_sign(document, municipal)
+    header = {"format": SEALED_FORMAT, "issue_number": document.issue_number.text, "recipient": TERMINAL}
     names = ("format", "issue_number", "recipient")
 
     def hpke_open(sealed: bytes) -> bytes:
         envelope = read_envelope(
-            sealed, format="koufu-sealed/2", header_names=names, max_bytes=MAX_SEALED_BYTES, what="bench"
+            sealed, format=SEALED_FORMAT, header_names=names, max_bytes=MAX_SEALED_BYTES, what="bench"
         )
         return open_envelope(envelope, terminal_id=TERMINAL, terminal_key=terminal, what="bench")
 
-    former = former_seal(plaintext, header, terminal.public_key())
+    former = former_seal(former_plaintext, header, terminal.public_key())
     hpke = seal_envelope(plaintext, header, terminal.public_key(), max_bytes=MAX_SEALED_BYTES, what="bench")
-    assert former_open(former, terminal) == plaintext == hpke_open(hpke)
+    assert former_open(former, terminal) == former_plaintext and hpke_open(hpke) == plaintext
     trust = TrustList([municipal.trusted()])
     steps: dict[str, Callable[[], object]] = {
-        "seal, former ECIES": lambda: former_seal(plaintext, header, terminal.public_key()),
-        "seal, HPKE": lambda: seal_envelope(
+        "sign, former (Ed25519, canonical JSON)": lambda: former_sign(document, municipal),
+        "sign, COSE_Sign1 (deterministic CBOR)": lambda: sign(document, municipal),
+        "seal, former ECIES (JSON)": lambda: former_seal(former_plaintext, header, terminal.public_key()),
+        "seal, HPKE (CBOR envelope)": lambda: seal_envelope(
             plaintext, header, terminal.public_key(), max_bytes=MAX_SEALED_BYTES, what="bench"
         ),
         "open, former ECIES": lambda: former_open(former, terminal),
@@ -118,7 +139,8 @@ def main() -> None:
             hpke, terminal_id=TERMINAL, terminal_key=terminal, trust=trust, expected=binding, now=now
         ),
     }
-    print(f"sealing one copy to a terminal ({len(plaintext)} bytes inside), {args.runs} runs each, one core")
+    print(f"signing and sealing one copy to a terminal, {args.runs} runs each, one core")
+    print(f"signed copy bytes: former {len(former_plaintext)}, COSE_Sign1 and page code {len(plaintext)}")
     print(f"envelope bytes: former ECIES {len(former)}, HPKE {len(hpke)}")
     print(f"{'step':40} {'median µs':>10} {'p95 µs':>10}")
     for name, step in steps.items():
