@@ -1,14 +1,15 @@
 """Test vectors of a signed copy, its verification code and a page code
 (``tests/vectors/documents.json``): a fixed test-only municipal Ed25519 key and its key id; a small
-resident record, its canonical bytes and content hash, the exact signature message and signature
-(Ed25519 is deterministic) and the verification code derived from it; more (signature →
+resident record (its map), its deterministic CBOR and content hash, the COSE_Sign1 that signs it,
+every layer (protected header, Sig_structure, signature: Ed25519 is deterministic) and the
+verification code derived from it; more (signature →
 verification code) pairs at the edges of that derivation; and page 1's code, every layer of it:
 the claims, their deterministic CBOR, the protected header, the Sig_structure, the signature, the
 COSE_Sign1, the zlib bytes and the ``KF2:`` text.
 
 Each vector is checked in both directions against the project's code (built from the inputs →
 the same bytes; the stored bytes read and verified → the same facts) and against the documented
-algorithms (docs/protocol.md §5.3-§5.5) written again here with ``hashlib``, ``cryptography``,
+algorithms (docs/protocol.md §2, §5.1-§5.5) written again here with ``hashlib``, ``cryptography``,
 ``cbor2``, ``zlib`` and ``base45`` directly, so a drift of the code or of the file fails.
 ``PYTHONPATH=. python tests/test_document_vectors.py`` writes the file again from the fixed inputs
 (it should not change; a change of a format changes it).
@@ -41,7 +42,6 @@ from documents import (
     key_id_of,
     parse_verification_code,
     sign,
-    signature_message,
     verification_code,
 )
 from documents.cose import sig_structure
@@ -106,7 +106,7 @@ def private_key(vectors: dict[str, Any]) -> ed25519.Ed25519PrivateKey:
 
 
 def stored_document(vectors: dict[str, Any]) -> Document:
-    return Document.from_json(json.loads(vectors["document"]["canonical"]))
+    return Document.from_map(vectors["document"]["map"])
 
 
 def stored_claims(vector: dict[str, Any]) -> PageClaims:
@@ -134,12 +134,15 @@ def test_the_key_id_is_the_documented_one(vectors: dict[str, Any]) -> None:
 def test_the_project_builds_the_documents_bytes(vectors: dict[str, Any]) -> None:
     vector = vectors["document"]
     document = stored_document(vectors)
-    assert document.canonical() == vector["canonical"].encode()
+    assert document.canonical().hex() == vector["payload"]
     assert document.content_hash() == vector["content_hash"]
-    assert signature_message(document).hex() == vector["signature_message"]
     signed = sign(document, municipal_key(vectors))
     assert signed.key_id == vectors["municipality"]["key_id"]
+    cose = signed.cose()
+    assert cose.protected.hex() == vector["protected"]
+    assert sig_structure(cose.protected, cose.payload).hex() == vector["sig_structure"]
     assert signed.signature.hex() == vector["signature"]
+    assert cose.encoded().hex() == vector["cose_sign1"]
     assert signed.verification_code == vector["verification_code"]
     assert document.pages == len(page_contents(document.certificate_type, document.content))
 
@@ -198,18 +201,21 @@ def documented_code(signature: bytes) -> str:
 
 
 def test_the_signature_follows_the_documented_rules(vectors: dict[str, Any]) -> None:
+    """docs/protocol.md §5.3, written again with cbor2 and cryptography."""
     vector = vectors["document"]
-    canonical = json.dumps(
-        json.loads(vector["canonical"]), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode()
-    assert canonical == vector["canonical"].encode()
-    digest = hashlib.sha256(canonical).digest()
-    assert digest.hex() == vector["content_hash"]
-    message = b"koufu-document-signature/2\n" + digest
-    assert len(message) == 59 and message.hex() == vector["signature_message"]
-    signature = private_key(vectors).sign(message)
+    payload = cbor2.dumps(vector["map"], canonical=True)
+    assert payload.hex() == vector["payload"]
+    assert hashlib.sha256(payload).hexdigest() == vector["content_hash"]
+    kid = bytes.fromhex(vectors["municipality"]["key_id"])
+    protected = bytes([0xA2, 0x01, 0x27, 0x04, 0x48]) + kid  # {1: -8, 4: h'<8 bytes>'}
+    assert protected.hex() == vector["protected"]
+    structure = cbor2.dumps(["Signature1", protected, b"", payload], canonical=True)
+    assert structure.hex() == vector["sig_structure"]
+    signature = private_key(vectors).sign(structure)
     assert signature.hex() == vector["signature"]
-    private_key(vectors).public_key().verify(signature, message)
+    cose = cbor2.dumps(cbor2.CBORTag(18, [protected, {}, payload, signature]), canonical=True)
+    assert cose.hex() == vector["cose_sign1"]
+    private_key(vectors).public_key().verify(signature, structure)
     assert documented_code(signature) == vector["verification_code"]
 
 
@@ -287,7 +293,7 @@ def test_a_changed_vector_does_not_verify(vectors: dict[str, Any]) -> None:
     with pytest.raises(BadSignature):
         signed.verify(TrustList([municipal_key(vectors).trusted()]), now=ISSUED_AT)
     with pytest.raises(InvalidSignature):
-        private_key(vectors).public_key().verify(bytes(changed), bytes.fromhex(vector["signature_message"]))
+        private_key(vectors).public_key().verify(bytes(changed), bytes.fromhex(vector["sig_structure"]))
     assert documented_code(bytes(changed)) != vector["verification_code"]
     page = bytearray(bytes.fromhex(vectors["page_code"]["sig_structure"]))
     page[-1] ^= 1
@@ -350,10 +356,13 @@ def make_vectors() -> dict[str, Any]:
             "key_id": key.key_id,
         },
         "document": {
-            "canonical": document.canonical().decode("utf-8"),
+            "map": document.to_map(),
+            "payload": document.canonical().hex(),
             "content_hash": document.content_hash(),
-            "signature_message": signature_message(document).hex(),
+            "protected": signed.cose().protected.hex(),
+            "sig_structure": sig_structure(signed.cose().protected, document.canonical()).hex(),
             "signature": signed.signature.hex(),
+            "cose_sign1": signed.cose().encoded().hex(),
             "verification_code": signed.verification_code,
         },
         "verification_codes": [

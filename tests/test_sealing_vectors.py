@@ -1,6 +1,8 @@
 """Test vectors of the sealing to a terminal (``tests/vectors/sealing.json``): a fixed test-only
 terminal key and municipal key; for a sealed copy, a sealed offer and a sealed refusal, the exact
-envelope bytes, HPKE's info, the inner plaintext and the opened result's key facts.
+envelope bytes, HPKE's info and the inner plaintext (hex: all three are deterministic CBOR), what
+is signed inside (the document's or the statement's map, readable), and the opened result's key
+facts.
 
 The envelopes were made once by ``pyhpke`` (another HPKE than the project's) with the ephemeral key
 derived from a fixed ``ikm_e`` (RFC 9180's DeriveKeyPair, as the RFC's own vectors do):
@@ -18,6 +20,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import cbor2
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -29,8 +32,6 @@ from documents import (
     SignedDocument,
     TrustList,
     UndecryptableDocument,
-    b64url_decode,
-    b64url_encode,
     open_sealed,
     seal,
     sign,
@@ -46,7 +47,7 @@ FILE = Path(__file__).parent / "vectors" / "sealing.json"
 SUITE = CipherSuite.new(KEMId.DHKEM_P256_HKDF_SHA256, KDFId.HKDF_SHA256, AEADId.AES256_GCM)
 HEADERS = {"copy": ("format", "issue_number", "recipient"), "offer": ("format", "recipient")}
 HEADERS["refusal"] = HEADERS["offer"]
-FORMATS = {"copy": "koufu-sealed/2", "offer": "koufu-offer/2", "refusal": "koufu-refusal/2"}
+FORMATS = {"copy": "koufu-sealed/3", "offer": "koufu-offer/3", "refusal": "koufu-refusal/3"}
 
 
 def fixed_secret(label: str) -> bytes:
@@ -82,10 +83,20 @@ def moment(vector: dict[str, Any]) -> dt.datetime:
     return dt.datetime.fromisoformat(vector["now"])
 
 
-def statement_of(vector: dict[str, Any], name: str) -> dict[str, Any]:
-    statement = json.loads(vector["plaintext"])[name]
+def statement_of(vector: dict[str, Any]) -> dict[str, Any]:
+    """What the vector's COSE_Sign1 signs: its payload, decoded."""
+    statement = vector["signed"]
     assert isinstance(statement, dict)
     return statement
+
+
+def deterministic(value: Any) -> bytes:
+    """RFC 8949 §4.2.1 core deterministic encoding, as cbor2 writes it for these maps."""
+    return bytes(cbor2.dumps(value, canonical=True))
+
+
+def envelope_bytes(vector: dict[str, Any]) -> bytes:
+    return bytes.fromhex(vector["envelope"])
 
 
 # --------------------------------------------------------------------- opened by the project's code
@@ -94,9 +105,9 @@ def statement_of(vector: dict[str, Any], name: str) -> dict[str, Any]:
 def test_the_sealed_copy_opens_to_its_vector(vectors: dict[str, Any]) -> None:
     vector = vectors["copy"]
     key = municipal_key(vectors)
-    document = Document.from_json(json.loads(vector["plaintext"])["document"])
+    document = Document.from_map(vector["signed"])
     opened = open_sealed(
-        vector["envelope"].encode(),
+        envelope_bytes(vector),
         terminal_id=vectors["terminal"]["id"],
         terminal_key=terminal_key(vectors),
         trust=TrustList([key.trusted()]),
@@ -108,16 +119,14 @@ def test_the_sealed_copy_opens_to_its_vector(vectors: dict[str, Any]) -> None:
     assert opened.document.content_hash() == facts["content_hash"]
     assert (opened.key_id, opened.verification_code) == (facts["key_id"], facts["verification_code"])
     assert list(opened.page_codes) == facts["page_codes"]
-    assert opened.document.canonical().decode() == json.dumps(
-        json.loads(vector["plaintext"])["document"], sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+    assert opened.document.canonical() == deterministic(vector["signed"])
 
 
 def test_the_sealed_offer_opens_to_its_vector(vectors: dict[str, Any]) -> None:
     vector = vectors["offer"]
-    statement = statement_of(vector, "offer")
+    statement = statement_of(vector)
     content = open_offer(
-        vector["envelope"].encode(),
+        envelope_bytes(vector),
         terminal_id=vectors["terminal"]["id"],
         terminal_key=terminal_key(vectors),
         trust=TrustList([municipal_key(vectors).trusted()]),
@@ -131,11 +140,11 @@ def test_the_sealed_offer_opens_to_its_vector(vectors: dict[str, Any]) -> None:
 def test_the_sealed_refusal_opens_to_its_vector(vectors: dict[str, Any]) -> None:
     vector = vectors["refusal"]
     reason = open_refusal(
-        vector["envelope"].encode(),
+        envelope_bytes(vector),
         terminal_id=vectors["terminal"]["id"],
         terminal_key=terminal_key(vectors),
         trust=TrustList([municipal_key(vectors).trusted()]),
-        session_id=statement_of(vector, "refusal")["session_id"],
+        session_id=statement_of(vector)["session_id"],
         now=moment(vector),
     )
     assert reason == RefusalReason(**vector["opened"])
@@ -145,17 +154,17 @@ def test_the_sealed_refusal_opens_to_its_vector(vectors: dict[str, Any]) -> None
 def test_each_envelope_decrypts_to_its_plaintext_byte_for_byte(vectors: dict[str, Any], kind: str) -> None:
     vector = vectors[kind]
     envelope = read_envelope(
-        vector["envelope"].encode(),
+        envelope_bytes(vector),
         format=FORMATS[kind],
         header_names=HEADERS[kind],
         max_bytes=1 << 20,
         what=kind,
     )
-    assert envelope.info == vector["info"].encode()
+    assert envelope.info.hex() == vector["info"]
     plaintext = open_envelope(
         envelope, terminal_id=vectors["terminal"]["id"], terminal_key=terminal_key(vectors), what=kind
     )
-    assert plaintext == vector["plaintext"].encode()
+    assert plaintext.hex() == vector["plaintext"]
 
 
 # ------------------------------------------------------------------------ the documented rules
@@ -166,28 +175,35 @@ def test_each_envelope_follows_the_documented_rules(vectors: dict[str, Any], kin
     """Header, info and envelope as docs/decisions.md and documents/hpke_seal.py say, and the
     envelope is exactly HPKE's output for the fixed ephemeral key (by another implementation)."""
     vector = vectors[kind]
-    envelope = json.loads(vector["envelope"])
+    envelope = cbor2.loads(envelope_bytes(vector))
     header = {name: envelope[name] for name in HEADERS[kind]}
     assert set(envelope) == {*HEADERS[kind], "enc", "ciphertext"}
     assert header["format"] == FORMATS[kind] and header["recipient"] == vectors["terminal"]["id"]
-    canonical = json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    assert vector["info"] == canonical and header_info(header) == canonical.encode()
-    assert vector["envelope"] == json.dumps(envelope, sort_keys=True, separators=(",", ":"))
+    assert vector["info"] == deterministic(header).hex() and header_info(header) == deterministic(header)
+    assert envelope_bytes(vector) == deterministic(envelope)
     ephemeral = SUITE.kem.derive_key_pair(bytes.fromhex(vector["ikm_e"]))
-    assert b64url_decode(envelope["enc"]) == ephemeral.public_key.to_public_bytes()
+    assert envelope["enc"] == ephemeral.public_key.to_public_bytes()
     assert seal_with_pyhpke(vector, vectors["terminal"]["public_key"], header) == vector["envelope"]
+    # inside: a COSE_Sign1 (EdDSA, the key id) over the signed map's deterministic CBOR
+    plaintext = bytes.fromhex(vector["plaintext"])
+    cose = cbor2.loads(plaintext if kind != "copy" else cbor2.loads(plaintext)["document"])
+    protected, unprotected, payload, signature = cose.value
+    key = municipal_key(vectors)
+    assert cose.tag == 18 and unprotected == {} and payload == deterministic(vector["signed"])
+    assert protected == deterministic({1: -8, 4: bytes.fromhex(key.key_id)})
+    key.public_key.verify(signature, deterministic(["Signature1", protected, b"", payload]))
 
 
 def test_the_project_builds_each_plaintext(vectors: dict[str, Any]) -> None:
     key = municipal_key(vectors)
-    copy = json.loads(vectors["copy"]["plaintext"])
-    signed = sign(Document.from_json(copy["document"]), key)
+    copy = cbor2.loads(bytes.fromhex(vectors["copy"]["plaintext"]))
+    signed = sign(Document.from_map(vectors["copy"]["signed"]), key)
     codes = tuple(copy["page_codes"])
     assert codes and sealed_plaintext(
         SignedDocument(signed.document, signed.key_id, signed.signature, codes)
-    ) == (vectors["copy"]["plaintext"].encode())
+    ) == bytes.fromhex(vectors["copy"]["plaintext"])
     for kind, form in (("offer", OFFER), ("refusal", REFUSAL)):
-        statement = statement_of(vectors[kind], kind)
+        statement = statement_of(vectors[kind])
         plaintext = signed_statement(
             form,
             statement["content"],
@@ -197,21 +213,21 @@ def test_the_project_builds_each_plaintext(vectors: dict[str, Any]) -> None:
             bindings={name: statement[name] for name in form.bound_to},
             now=dt.datetime.fromisoformat(statement["issued_at"]),
         )
-        assert plaintext == vectors[kind]["plaintext"].encode()
+        assert plaintext.hex() == vectors[kind]["plaintext"]
 
 
 def test_the_projects_own_envelopes_open_elsewhere_to_the_vectors_plaintext(vectors: dict[str, Any]) -> None:
     """Sealed by the project (a fresh ephemeral key each time), opened by pyhpke: the same bytes
     inside as the vectors' (Ed25519 is deterministic)."""
     key, terminal = municipal_key(vectors), terminal_key(vectors)
-    inner = json.loads(vectors["copy"]["plaintext"])
+    inner = cbor2.loads(bytes.fromhex(vectors["copy"]["plaintext"]))
     copy = SignedDocument(
-        Document.from_json(inner["document"]),
+        Document.from_map(vectors["copy"]["signed"]),
         key.key_id,
-        b64url_decode(inner["signature"]),
+        cbor2.loads(inner["document"]).value[3],
         tuple(inner["page_codes"]),
     )
-    offer, refusal = statement_of(vectors["offer"], "offer"), statement_of(vectors["refusal"], "refusal")
+    offer, refusal = statement_of(vectors["offer"]), statement_of(vectors["refusal"])
     sealed = {
         "copy": seal(copy, vectors["terminal"]["id"], terminal.public_key()),
         "offer": seal_offer(
@@ -233,14 +249,14 @@ def test_the_projects_own_envelopes_open_elsewhere_to_the_vectors_plaintext(vect
         ),
     }
     for kind, data in sealed.items():
-        envelope = json.loads(data)
-        assert data != vectors[kind]["envelope"].encode()  # another ephemeral key
+        envelope = cbor2.loads(data)
+        assert data != envelope_bytes(vectors[kind])  # another ephemeral key
         recipient = SUITE.create_recipient_context(
-            b64url_decode(envelope["enc"]),
+            envelope["enc"],
             KEMKey.from_pyca_cryptography_key(terminal),
-            info=vectors[kind]["info"].encode(),
+            info=bytes.fromhex(vectors[kind]["info"]),
         )
-        assert recipient.open(b64url_decode(envelope["ciphertext"])) == vectors[kind]["plaintext"].encode()
+        assert recipient.open(envelope["ciphertext"]).hex() == vectors[kind]["plaintext"]
 
 
 def test_the_file_is_what_its_fixed_inputs_make(vectors: dict[str, Any]) -> None:
@@ -248,13 +264,13 @@ def test_the_file_is_what_its_fixed_inputs_make(vectors: dict[str, Any]) -> None
 
 
 def test_a_changed_vector_does_not_open(vectors: dict[str, Any]) -> None:
-    """The checks above can fail: one character of the ciphertext changed is refused."""
-    envelope = json.loads(vectors["offer"]["envelope"])
-    text = envelope["ciphertext"]
-    envelope["ciphertext"] = text[:10] + ("A" if text[10] != "A" else "B") + text[11:]
-    changed = json.dumps(envelope, sort_keys=True, separators=(",", ":")).encode()
+    """The checks above can fail: one bit of the ciphertext changed is refused."""
+    envelope = cbor2.loads(envelope_bytes(vectors["offer"]))
+    changed_ciphertext = bytearray(envelope["ciphertext"])
+    changed_ciphertext[10] ^= 1
+    changed = deterministic({**envelope, "ciphertext": bytes(changed_ciphertext)})
     read = read_envelope(
-        changed, format="koufu-offer/2", header_names=HEADERS["offer"], max_bytes=1 << 20, what="x"
+        changed, format="koufu-offer/3", header_names=HEADERS["offer"], max_bytes=1 << 20, what="x"
     )
     with pytest.raises(UndecryptableDocument):
         open_envelope(read, terminal_id="T-0001", terminal_key=terminal_key(vectors), what="x")
@@ -268,16 +284,18 @@ def seal_with_pyhpke(vector: dict[str, Any], terminal_public_hex: str, header: d
     recipient = KEMKey.from_pyca_cryptography_key(
         ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), bytes.fromhex(terminal_public_hex))
     )
-    info = json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     enc, sender = SUITE.create_sender_context(
-        recipient, info=info, eks=SUITE.kem.derive_key_pair(bytes.fromhex(vector["ikm_e"]))
+        recipient, info=deterministic(header), eks=SUITE.kem.derive_key_pair(bytes.fromhex(vector["ikm_e"]))
     )
-    envelope = {
-        **header,
-        "enc": b64url_encode(enc),
-        "ciphertext": b64url_encode(sender.seal(vector["plaintext"].encode())),
-    }
-    return json.dumps(envelope, sort_keys=True, separators=(",", ":"))
+    envelope = {**header, "enc": enc, "ciphertext": sender.seal(bytes.fromhex(vector["plaintext"]))}
+    return deterministic(envelope).hex()
+
+
+def signed_map(kind: str, plaintext: bytes) -> dict[str, Any]:
+    """What the plaintext's COSE_Sign1 signs, decoded (for the reader of the file)."""
+    cose = cbor2.loads(plaintext if kind != "copy" else cbor2.loads(plaintext)["document"])
+    value: dict[str, Any] = cbor2.loads(cose.value[2])
+    return value
 
 
 def make_vectors() -> dict[str, Any]:
@@ -317,12 +335,12 @@ def make_vectors() -> dict[str, Any]:
     }
     headers = {
         "copy": {
-            "format": "koufu-sealed/2",
+            "format": "koufu-sealed/3",
             "issue_number": document.issue_number.text,
             "recipient": "T-0001",
         },
-        "offer": {"format": "koufu-offer/2", "recipient": "T-0001"},
-        "refusal": {"format": "koufu-refusal/2", "recipient": "T-0001"},
+        "offer": {"format": "koufu-offer/3", "recipient": "T-0001"},
+        "refusal": {"format": "koufu-refusal/3", "recipient": "T-0001"},
     }
     opened = {
         "copy": {
@@ -355,8 +373,9 @@ def make_vectors() -> dict[str, Any]:
         vector = {
             "ikm_e": fixed_secret(f"ephemeral {kind}").hex(),
             "now": (at + dt.timedelta(seconds=30)).isoformat(),
-            "info": json.dumps(headers[kind], sort_keys=True, separators=(",", ":"), ensure_ascii=False),
-            "plaintext": plaintext.decode(),
+            "info": deterministic(headers[kind]).hex(),
+            "plaintext": plaintext.hex(),
+            "signed": signed_map(kind, plaintext),
         }
         vector["envelope"] = seal_with_pyhpke(vector, public.hex(), headers[kind])
         vector["opened"] = opened[kind]
