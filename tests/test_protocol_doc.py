@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import cbor2
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
@@ -27,7 +28,7 @@ from center.calendar import ReasonCode
 from center.errors import CenterError
 from center.municipal.refusals import PUBLIC, RefusalCode
 from center.municipal_client import MunicipalRefusal  # noqa: F401  (its CenterError subclasses, registered)
-from documents import Binding, Document, IssueNumber, signature_message, verification_code
+from documents import Binding, Document, IssueNumber, MunicipalKey, sign, verification_code
 from documents.refusal import GENERIC_REFUSAL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -337,20 +338,23 @@ def document() -> Document:
 
 def test_document_fields_are_the_models(document: Document) -> None:
     text = spec()
-    assert table_names(section(text, "### 5.1")) == list(document.to_json())
-    assert table_names(section(text, "### 5.2")) == list(document.binding.to_json())
+    assert table_names(section(text, "### 5.1")) == list(document.to_map())
+    assert table_names(section(text, "### 5.2")) == list(document.binding.to_map())
 
 
-def test_signature_message_is_specified(document: Document) -> None:
-    """5.3: a context line and the SHA-256 of the canonical document, and its length."""
-    context = re.search(r'"(koufu-document-signature/\d+)\\n" \((\d+) ASCII bytes\)', spec())
-    assert context is not None
-    prefix = (context.group(1) + "\n").encode()
-    assert len(prefix) == int(context.group(2))
-    expected = prefix + hashlib.sha256(document.canonical()).digest()
-    assert signature_message(document) == expected
-    length = re.search(r"\*\*signature message\*\* is the\s+(\d+) bytes", spec())
-    assert length is not None and int(length.group(1)) == len(expected)
+def test_the_signature_is_specified(document: Document) -> None:
+    """5.3: the COSE_Sign1, its protected header's bytes and its Sig_structure, as written."""
+    text = section(spec(), "### 5.3")
+    assert "`a2 01 27 04 48 <8 bytes>`" in text and "`[\"Signature1\", protected, h'', payload]`" in text
+    key = MunicipalKey.generate(document.municipality)
+    signed = sign(document, key)
+    protected = bytes.fromhex("a201270448") + bytes.fromhex(key.key_id)
+    structure = cbor2.dumps(["Signature1", protected, b"", document.canonical()], canonical=True)
+    key.public_key.verify(signed.signature, structure)
+    item = cbor2.loads(signed.cose().encoded())
+    assert item.tag == 18 and list(item.value) == [protected, {}, document.canonical(), signed.signature]
+    assert document.canonical() == cbor2.dumps(document.to_map(), canonical=True)
+    assert document.content_hash() == hashlib.sha256(document.canonical()).hexdigest()
 
 
 def _specified_verification_code(signature: bytes) -> str:
