@@ -201,7 +201,7 @@ class Copies:
             "trust": self.trust.to_json(),
             "copies": {
                 name: {
-                    "document": opened.document.to_json(),
+                    "document": opened.document.to_map(),
                     "key_id": opened.key_id,
                     "signature": b64url_encode(opened.signature),
                     "verification_code": opened.verification_code,
@@ -215,7 +215,7 @@ class Copies:
     def from_json(cls, value: dict[str, Any]) -> Copies:
         copies = {
             name: OpenedDocument(
-                Document.from_json(entry["document"]),
+                Document.from_map(entry["document"]),
                 entry["key_id"],
                 b64url_decode(entry["signature"]),
                 entry["verification_code"],

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import cbor2
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
@@ -158,12 +159,12 @@ def test_the_vector_copy_opens_and_checks(sealing: dict[str, Any]) -> None:
     terminal, keys = _vector_keys(sealing)
     vector = sealing["copy"]
     opened = vector["opened"]
-    header = json.loads(vector["info"])
-    assert cc.canonical_json(header).decode() == vector["info"]
-    sealed = cc.b64url_encode(vector["envelope"].encode())
-    plaintext = cc.open_envelope(vector["envelope"].encode(), terminal, header)
-    assert plaintext.decode() == vector["plaintext"]
-    binding = json.loads(vector["plaintext"])["document"]["binding"]
+    header = cc.deterministic(bytes.fromhex(vector["info"]))
+    envelope = bytes.fromhex(vector["envelope"])
+    sealed = cc.b64url_encode(envelope)
+    plaintext = cc.open_envelope(envelope, terminal, header)
+    assert plaintext.hex() == vector["plaintext"]
+    binding = vector["signed"]["binding"]
     now = dt.datetime.fromisoformat(vector["now"])
     copy = cc.open_copy(
         sealed,
@@ -203,14 +204,16 @@ def test_the_vector_copy_opens_and_checks(sealing: dict[str, Any]) -> None:
             now=now,
             check_page_codes=False,
         )
-    relabelled = json.loads(vector["envelope"])
+    relabelled = cc.deterministic(envelope)
     relabelled["issue_number"] = opened["issue_number"][:-1] + "3"
     with pytest.raises(cc.CheckFailed, match="undecryptable"):
         cc.open_envelope(
-            cc.canonical_json(relabelled), terminal, {**header, "issue_number": relabelled["issue_number"]}
+            cbor2.dumps(relabelled, canonical=True),
+            terminal,
+            {**header, "issue_number": relabelled["issue_number"]},
         )
     with pytest.raises(cc.CheckFailed, match="not_for_this_terminal"):
-        cc.open_envelope(vector["envelope"].encode(), terminal, {**header, "recipient": "T-0002"})
+        cc.open_envelope(envelope, terminal, {**header, "recipient": "T-0002"})
     with pytest.raises(cc.CheckFailed, match="untrusted_signer"):
         cc.open_copy(
             sealed,
@@ -228,7 +231,7 @@ def test_the_vector_copy_opens_and_checks(sealing: dict[str, Any]) -> None:
 def test_the_vector_statements_open_and_check(sealing: dict[str, Any], kind: str) -> None:
     terminal, keys = _vector_keys(sealing)
     vector = sealing[kind]
-    statement = json.loads(vector["plaintext"])[kind]
+    statement = vector["signed"]
     now = dt.datetime.fromisoformat(vector["now"])
     arguments: dict[str, Any] = {
         "terminal_id": sealing["terminal"]["id"],
@@ -237,7 +240,7 @@ def test_the_vector_statements_open_and_check(sealing: dict[str, Any], kind: str
         "session_id": statement["session_id"],
         "holder_certificate": statement.get("holder_certificate"),
     }
-    sealed = cc.b64url_encode(vector["envelope"].encode())
+    sealed = cc.b64url_encode(bytes.fromhex(vector["envelope"]))
     content = cc.open_statement(kind, sealed, now=now, **arguments)
     expected = vector["opened"]["content"] if kind == "offer" else vector["opened"]
     assert content == expected
@@ -257,13 +260,17 @@ def test_base64url_is_read_strictly() -> None:
             cc.b64url_decode(text)
 
 
-def test_canonical_json_is_the_spec_form() -> None:
-    value = {"b": [1, True, None], "a": '試験\u007f\n\x01"\\', "é": {}}
-    assert cc.canonical_json(value) == '{"a":"試験\u007f\\n\\u0001\\"\\\\","b":[1,true,null],"é":{}}'.encode()
-    with pytest.raises(cc.CheckFailed, match="not_canonical"):
-        cc.parse_canonical(b'{"b":1, "a":2}')
-    with pytest.raises(cc.CheckFailed, match="duplicate_key"):
-        cc.parse_canonical(b'{"a":1,"a":1}')
+def test_deterministic_cbor_is_the_spec_form() -> None:
+    value = {"b": [1, True, None], "a": "試験", "aa": {}, 1: b"x"}
+    data = cbor2.dumps(value, canonical=True)
+    assert data.hex() == "a4014178616166e8a9a6e9a893616283 01f5f6".replace(" ", "") + "626161a0"
+    assert cc.deterministic(data) == value
+    with pytest.raises(cc.CheckFailed, match="not_deterministic"):
+        cc.deterministic(bytes.fromhex("a2616201616102"))  # {"b": 1, "a": 2}: keys out of order
+    with pytest.raises(cc.CheckFailed, match="not_deterministic"):
+        cc.deterministic(bytes.fromhex("1801"))  # 1 in two bytes
+    with pytest.raises(cc.CheckFailed, match="not_cbor"):
+        cc.deterministic(bytes.fromhex("a2616101616101"))  # a duplicate key
 
 
 # -- the client against a running stack ------------------------------------------------------

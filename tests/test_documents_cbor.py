@@ -29,14 +29,15 @@ plain_values = st.recursive(
 def test_the_encoding_is_rfc_8949_core_deterministic() -> None:
     """Shortest forms, definite lengths, map keys in the bytewise order of their encodings."""
     value = {"b": 1, "a": [True, None, "日本"], "aa": {"z": -3, "y": False}, "": 24}
-    assert cbor.encode(value).hex() == (
-        "a4"  # a map of 4
-        "60" "1818"  # "": 24 (two bytes: the shortest form of 24)
-        "6161" "83f5f666e697a5e69cac"  # "a": [true, null, "日本"]
-        "6162" "01"  # "b": 1
-        "626161" "a26179f4617a22"  # "aa": {"y": false, "z": -3}
-    )
-    assert cbor.encode({1: "x", -65537: 0, 6: 1}).hex() == "a3" "016178" "0601" "3a0001000000"
+    expected = [
+        "a4",  # a map of 4
+        "60 1818",  # "": 24 (two bytes: the shortest form of 24)
+        "6161 83f5f666e697a5e69cac",  # "a": [true, null, "日本"]
+        "6162 01",  # "b": 1
+        "626161 a26179f4617a22",  # "aa": {"y": false, "z": -3}
+    ]
+    assert cbor.encode(value).hex() == "".join(expected).replace(" ", "")
+    assert cbor.encode({1: "x", -65537: 0, 6: 1}).hex() == "a3 016178 0601 3a0001000000".replace(" ", "")
 
 
 @given(plain_values)
@@ -157,7 +158,10 @@ HEADER = GOOD.protected
         (forged([HEADER, {}, b"\xa0", GOOD.signature[:63]]), "64 bytes"),
         (forged([cbor.encode({1: -8}), {}, b"\xa0", GOOD.signature]), "exactly alg and kid"),
         (forged([cbor.encode({1: -8, 4: b"1234567"}), {}, b"\xa0", GOOD.signature]), "kid is 8 bytes"),
-        (forged([cbor.encode({1: "EdDSA", 4: b"12345678"}), {}, b"\xa0", GOOD.signature]), "alg is an integer"),
+        (
+            forged([cbor.encode({1: "EdDSA", 4: b"12345678"}), {}, b"\xa0", GOOD.signature]),
+            "alg is an integer",
+        ),
         (forged([b"\xa2\x04\x4812345678\x01\x27", {}, b"\xa0", GOOD.signature]), "deterministic"),
         (GOOD.encoded() + b"\x00", "deterministic"),
     ],

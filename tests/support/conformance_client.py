@@ -3,14 +3,15 @@ only: it imports the standard library and general libraries (``httpx``, ``crypto
 ``cbor2``, ``base45``), nothing of the project (``tests/test_conformance.py`` checks that with
 :mod:`ast`). What it does, section by section of the specification:
 
-- §2: canonical JSON, unpadded base64url (strict), standard base64 where the spec says so;
+- §2: deterministic CBOR (strict), unpadded base64url (strict), standard base64 where the spec
+  says so;
 - §3.1: RFC 9421 signatures of its requests with the terminal's P-256 key over an RFC 9530
   ``Content-Digest``; it also verifies a signature (the vectors');
 - §3.2: opening HPKE envelopes (DHKEM(P-256), HKDF-SHA256, AES-256-GCM, ``info`` = the header's
-  canonical JSON);
+  deterministic CBOR);
 - §4.1.3: the resident binding the card signs (the card itself is the caller's: a function);
-- §5.3, §5.6: the municipality's Ed25519 signatures of a copy and of an offer against the
-  published keys (§6.2), the binding, the issue number;
+- §5.3, §5.6, §5.7: the municipality's COSE_Sign1 (EdDSA) of a copy, an offer and a refusal
+  against the published keys (§6.2), the binding, the issue number;
 - §5.4: the verification code; §5.5: page codes (``KF2:`` Base45 → zlib → COSE_Sign1 → CWT).
 
 Every check failing raises :class:`CheckFailed` with the name of the check.
@@ -58,31 +59,15 @@ class CheckFailed(Exception):
 # -- §2 encodings ------------------------------------------------------------------------------
 
 
-def canonical_json(value: Any) -> bytes:
-    """§2: sorted keys by code point, no whitespace, non-ASCII raw, only ``"``, ``\\`` and
-    U+0000–U+001F escaped (Python's ``json`` does exactly that with these arguments)."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode()
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise CheckFailed("duplicate_key")
-        result[key] = value
-    return result
-
-
-def parse_canonical(data: bytes) -> Any:
-    """JSON that must be exactly the canonical form of what it holds (§2)."""
+def deterministic(raw: bytes, what: str = "cbor") -> Any:
+    """§2: CBOR that must be exactly the deterministic encoding of what it holds (cbor2 refuses
+    duplicate keys and indefinite lengths when told to; re-encoding catches every other form)."""
     try:
-        value = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates)
-    except (UnicodeDecodeError, ValueError) as error:
-        raise CheckFailed("not_json") from error
-    if canonical_json(value) != data:
-        raise CheckFailed("not_canonical")
+        value = cbor2.loads(raw, allow_indefinite=False, allow_duplicate_keys=False)
+    except Exception as error:
+        raise CheckFailed(f"{what}_not_cbor") from error
+    if cbor2.dumps(value, canonical=True) != raw:
+        raise CheckFailed(f"{what}_not_deterministic")
     return value
 
 
@@ -185,9 +170,9 @@ def verify_signature(public_key: ec.EllipticCurvePublicKey, base: bytes, header:
 def open_envelope(
     envelope_bytes: bytes, key: ec.EllipticCurvePrivateKey, expected_header: Mapping[str, str]
 ) -> bytes:
-    """The plaintext of an envelope (its canonical JSON, not the base64url it travels as) whose
-    header is exactly ``expected_header``."""
-    envelope = parse_canonical(envelope_bytes)
+    """The plaintext of an envelope (its CBOR bytes, not the base64url it travels as) whose header
+    is exactly ``expected_header``."""
+    envelope = deterministic(envelope_bytes, "envelope")
     if not isinstance(envelope, dict) or not {"enc", "ciphertext"} <= set(envelope):
         raise CheckFailed("envelope_form")
     header = {name: value for name, value in envelope.items() if name not in ("enc", "ciphertext")}
@@ -195,11 +180,11 @@ def open_envelope(
         raise CheckFailed("not_for_this_terminal")
     if header != dict(expected_header):
         raise CheckFailed("envelope_header")
-    enc, ciphertext = b64url_decode(envelope["enc"]), b64url_decode(envelope["ciphertext"])
-    if len(enc) != 65:
+    enc, ciphertext = envelope["enc"], envelope["ciphertext"]
+    if not isinstance(enc, bytes) or not isinstance(ciphertext, bytes) or len(enc) != 65:
         raise CheckFailed("envelope_form")
     try:
-        return SUITE.decrypt(enc + ciphertext, key, info=canonical_json(header))
+        return SUITE.decrypt(enc + ciphertext, key, info=cbor2.dumps(header, canonical=True))
     except Exception as error:  # cryptography raises InvalidTag or ValueError
         raise CheckFailed("undecryptable") from error
 
@@ -270,14 +255,36 @@ class PageCode:
         return value
 
 
-def _deterministic(raw: bytes) -> Any:
-    try:
-        value = cbor2.loads(raw)
-    except Exception as error:
-        raise CheckFailed("page_code_cbor") from error
-    if cbor2.dumps(value, canonical=True) != raw:
-        raise CheckFailed("page_code_not_deterministic")
-    return value
+@dataclass(frozen=True)
+class Sign1:
+    """§5.3: a COSE_Sign1's parts, its form checked, its signature not yet."""
+
+    kid: bytes
+    protected: bytes
+    payload: bytes
+    signature: bytes
+
+    def verify(self, key: PublishedKey) -> bool:
+        to_sign = cbor2.dumps(["Signature1", self.protected, b"", self.payload], canonical=True)
+        return _ed25519_ok(key.public_key, self.signature, to_sign)
+
+
+def read_sign1(raw: bytes, what: str) -> Sign1:
+    """§5.3: the tagged COSE_Sign1, its protected header exactly ``{1: -8, 4: kid}``."""
+    sign1 = deterministic(raw, what)
+    if not (isinstance(sign1, cbor2.CBORTag) and sign1.tag == 18 and len(sign1.value) == 4):
+        raise CheckFailed(f"{what}_cose")
+    protected_raw, unprotected, payload, signature = sign1.value
+    if not all(isinstance(part, bytes) for part in (protected_raw, payload, signature)):
+        raise CheckFailed(f"{what}_cose")
+    protected = deterministic(protected_raw, what)
+    if unprotected != {} or not isinstance(protected, dict) or set(protected) != {1, 4}:
+        raise CheckFailed(f"{what}_header")
+    if protected[1] != -8 or not isinstance(protected[4], bytes) or len(protected[4]) != 8:
+        raise CheckFailed(f"{what}_header")
+    if len(signature) != 64:
+        raise CheckFailed(f"{what}_cose")
+    return Sign1(protected[4], protected_raw, payload, signature)
 
 
 def verify_page_code(text: str, keys: Mapping[str, PublishedKey], now: dt.datetime) -> PageCode:
@@ -295,25 +302,17 @@ def verify_page_code(text: str, keys: Mapping[str, PublishedKey], now: dt.dateti
         raise CheckFailed("page_code_zlib") from error
     if len(cose) > MAX_COSE or not inflater.eof or inflater.unused_data or inflater.unconsumed_tail:
         raise CheckFailed("page_code_zlib")
-    sign1 = _deterministic(cose)
-    if not (isinstance(sign1, cbor2.CBORTag) and sign1.tag == 18 and len(sign1.value) == 4):
-        raise CheckFailed("page_code_cose")
-    protected_raw, unprotected, payload, signature = sign1.value
-    protected = _deterministic(protected_raw)
-    if unprotected != {} or set(protected) != {1, 4} or protected[1] != -8:
-        raise CheckFailed("page_code_header")
-    claims = _deterministic(payload)
+    sign1 = read_sign1(cose, "page_code")
+    claims = deterministic(sign1.payload, "page_code")
     if not isinstance(claims, dict) or set(claims) != {1, 6, KOUFU_PAGE}:
         raise CheckFailed("page_code_claims")
-    kid = protected[4]
-    key = next((k for k in keys.values() if bytes.fromhex(k.key_id) == kid), None)
+    key = keys.get(sign1.kid.hex())
     iat = dt.datetime.fromtimestamp(claims[6], dt.UTC)
     if key is None or not key.usable(claims[1], iat, now):
         raise CheckFailed("page_code_untrusted_signer")
-    to_sign = cbor2.dumps(["Signature1", protected_raw, b"", payload], canonical=True)
-    if not _ed25519_ok(key.public_key, signature, to_sign):
+    if not sign1.verify(key):
         raise CheckFailed("page_code_bad_signature")
-    return PageCode(kid, claims)
+    return PageCode(sign1.kid, claims)
 
 
 # -- §5.3 a copy, §5.6 the offer -------------------------------------------------------------
@@ -352,26 +351,33 @@ def open_copy(
 ) -> OpenedCopy:
     """§5.3 in its order: envelope, recipient, decryption, form, signer, signature, issue number,
     binding; then §5.4 and each page code (§5.5) against the copy."""
-    header = {"format": "koufu-sealed/2", "issue_number": issue_number, "recipient": terminal_id}
-    inner = parse_canonical(open_envelope(b64url_decode(sealed), key, header))
-    if not isinstance(inner, dict) or set(inner) != {"document", "key_id", "signature", "page_codes"}:
+    header = {"format": "koufu-sealed/3", "issue_number": issue_number, "recipient": terminal_id}
+    inner = deterministic(open_envelope(b64url_decode(sealed), key, header), "copy")
+    if not isinstance(inner, dict) or set(inner) != {"document", "page_codes"}:
         raise CheckFailed("copy_form")
-    document = inner["document"]
-    signer = keys.get(inner["key_id"])
+    if not isinstance(inner["document"], bytes) or not isinstance(inner["page_codes"], list):
+        raise CheckFailed("copy_form")
+    sign1 = read_sign1(inner["document"], "copy")
+    document = deterministic(sign1.payload, "document")
+    fields = {"format", "issue_number", "certificate_type", "municipality", "issued_at", "binding"}
+    if not isinstance(document, dict) or set(document) != {*fields, "pages", "content"}:
+        raise CheckFailed("copy_form")
+    if document["format"] != "koufu-document/2" or len(inner["page_codes"]) != document["pages"]:
+        raise CheckFailed("copy_form")
+    key_id = sign1.kid.hex()
+    signer = keys.get(key_id)
     issued_at = dt.datetime.fromisoformat(document["issued_at"])
     if signer is None or not signer.usable(document["municipality"], issued_at, now):
         raise CheckFailed("untrusted_signer")
-    canonical = canonical_json(document)
-    signature = b64url_decode(inner["signature"])
-    message = b"koufu-document-signature/2\n" + hashlib.sha256(canonical).digest()
-    if not _ed25519_ok(signer.public_key, signature, message):
+    signature = sign1.signature
+    if not sign1.verify(signer):
         raise CheckFailed("bad_signature")
     if document["issue_number"] != issue_number:
         raise CheckFailed("issue_number_mismatch")
     if binding is not None and document["binding"] != dict(binding):
         raise CheckFailed("binding_mismatch")
     code = verification_code(signature)
-    content_hash = hashlib.sha256(canonical).hexdigest()
+    content_hash = hashlib.sha256(sign1.payload).hexdigest()
     pages = []
     if check_page_codes:
         if len(inner["page_codes"]) != document["pages"]:
@@ -387,7 +393,7 @@ def open_copy(
                 5: code,
                 6: bytes.fromhex(content_hash),
             }
-            if page.claims[1] != document["municipality"] or page.kid != bytes.fromhex(inner["key_id"]):
+            if page.claims[1] != document["municipality"] or page.kid != sign1.kid:
                 raise CheckFailed("page_code_signer")
             if page.claims[6] != int(issued_at.timestamp()):
                 raise CheckFailed("page_code_iat")
@@ -396,7 +402,7 @@ def open_copy(
             if document["pages"] == 1 and claim[7] != single_page(document["content"]):
                 raise CheckFailed("page_code_content")
             pages.append(page)
-    return OpenedCopy(document, inner["key_id"], signature, inner["page_codes"], code, content_hash, pages)
+    return OpenedCopy(document, key_id, signature, inner["page_codes"], code, content_hash, pages)
 
 
 def open_statement(
@@ -412,25 +418,22 @@ def open_statement(
 ) -> dict[str, Any]:
     """§5.6 (``kind`` ``offer``) and §5.7 (``refusal``): the statement's ``content``, after its
     signer, signature, binding and freshness."""
-    header = {"format": f"koufu-{kind}/2", "recipient": terminal_id}
-    inner = parse_canonical(open_envelope(b64url_decode(sealed), key, header))
-    if not isinstance(inner, dict) or set(inner) != {kind, "key_id", "signature"}:
-        raise CheckFailed(f"{kind}_form")
-    statement = inner[kind]
+    header = {"format": f"koufu-{kind}/3", "recipient": terminal_id}
+    sign1 = read_sign1(open_envelope(b64url_decode(sealed), key, header), kind)
+    statement = deterministic(sign1.payload, kind)
     fields = {"format", "municipality", "session_id", "terminal_id", "issued_at", "content"}
     if kind == "offer":
         fields.add("holder_certificate")
     if (
         not isinstance(statement, dict)
         or set(statement) != fields
-        or statement["format"] != f"koufu-{kind}/2"
+        or statement["format"] != f"koufu-{kind}/3"
     ):
         raise CheckFailed(f"{kind}_form")
-    signer = keys.get(inner["key_id"])
+    signer = keys.get(sign1.kid.hex())
     if signer is None or not signer.usable(statement["municipality"], now):
         raise CheckFailed("untrusted_signer")
-    message = f"koufu-{kind}-signature/1\n".encode() + canonical_json(statement)
-    if not _ed25519_ok(signer.public_key, b64url_decode(inner["signature"]), message):
+    if not sign1.verify(signer):
         raise CheckFailed("bad_signature")
     if statement["terminal_id"] != terminal_id:
         raise CheckFailed("binding_mismatch")
@@ -490,7 +493,9 @@ class Terminal:
         nonce: str | None = None,
     ) -> httpx.Response:
         """A signed request; ``body`` (a JSON value) is sent as its canonical JSON, none as empty."""
-        content = b"" if body is None else canonical_json(body)
+        content = (
+            b"" if body is None else json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        )
         headers = sign_headers(
             self.key, self.terminal_id, method, target, content, created=created, nonce=nonce
         )
