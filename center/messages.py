@@ -166,7 +166,7 @@ class ErrorResponse(BaseModel):
         default=None,
         description=(
             "refused_by_municipality: the detailed reason (its code, the words in Japanese and"
-            " English), sealed by the municipality to this terminal (base64url, koufu-refusal/2,"
+            " English), sealed by the municipality to this terminal (base64url, koufu-refusal/3,"
             " docs/municipal.md); the center relays it unread and keeps only the generic code"
         ),
     )
