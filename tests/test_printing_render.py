@@ -40,30 +40,30 @@ from printing.render.sheet import CLEAR_ZONE, PRINTS_BELOW
 from support.vision import photocopy
 
 GOLDEN: dict[str, tuple[str, ...]] = {
-    "resident_record": ("20b4344c87a78248c123dfaabf2e1f3489e3f8051e262809be10950aae39c1b2",),
-    "resident_record_my_number": ("42ab4fed614023916ca9f2c04f937f9892f22d21b5c0aabb50f15755a8375060",),
-    "resident_record_plain": ("cff46b871830d2ea9a2bb0507f3192834f7726b17e78e44b809df77b8c51c381",),
+    "resident_record": ("003529bdfa6abd0e64b5c0e9feacb87916c112b682e3d275c06dd182b9a18e18",),
+    "resident_record_my_number": ("62c9425989a8b6b50149af366bd4388f8ed692091b459b3a2ac6b052ee94eeb3",),
+    "resident_record_plain": ("8f51a991ea889e015d2d9617b73bf58f18e9a63e19978b9c3e52243a3293cd1b",),
     "resident_record_multi_page": (
-        "f804370785086a0d274effe78c52654f479b7df07aca2e1ffbb1348ff4e1e812",
-        "6ffe0c63423f82af0686b302bc7827cf9c1680a97daca0597c899229a8031e5b",
+        "a09a1e0403348d6e710db030c845029fffb74288ecbeac0823db048dbca194c3",
+        "ca29eff2eac9d266f4c93fad23d46080458bfd669d12ff714e12b08297c55be1",
     ),
-    "resident_record_foreign": ("ff3d4427ec2bd1972665a24e57df21c5980221adb1e8ca85f0df7be0b28e2e47",),
-    "resident_record_entries": ("aedbadef21d6c0a61d3e6b1a7858e5c88b153015992869c0c3b8b0d224136b93",),
-    "seal_registration": ("198281aa12005e449791c0ecce2359e477757848a5cfee0391dcb0572805d77b",),
-    "tax_income": ("c9babeb141b3fdc601d95333658a0fbf0efdd271f8996994a1fef7a1a5c3480b",),
-    "tax_taxation": ("08b7406dc9208cefa095039e6ff8f764d8c531e64dbbd3a445fb05b8daa509e7",),
-    "tax_combined": ("1db3280f8796ea7f2fd554fb6a84a4bd47c2765007cb6f3dd1366af7f39a7eb4",),
-    "tax_payment": ("52456d75280db971bc5ea63794cbeeda656c01af261c51923d18f9500a37052e",),
+    "resident_record_foreign": ("e3aa28f5ec66ae3e9b445fd99f658c621346a81e7921732b730e2c1d13d3c971",),
+    "resident_record_entries": ("ba7eb6053b997e879e7ec3bffac1a97593b9e8dde38380a082855c133ba2fcda",),
+    "seal_registration": ("9f18324ba00ae158f3127ddc90a9fb1859a2c71d9f4728a9b3d3796145e4548b",),
+    "tax_income": ("724edd3cc352d524f99e6a6a99661edbaca7fda9909f872f65484712aa9bff1a",),
+    "tax_taxation": ("430ffd9d149cf78b565c7d4ab670426754dab287fc1cb2fc6c6265ae55372cf5",),
+    "tax_combined": ("7bcd4e2570e40854bb5cc99bb07096cdf69e352b54945b3301a9e191c0bc73dd",),
+    "tax_payment": ("e926e3f5c5d4fe957b352aa111dc413f98c3aa2880cb756ded6dc290d868e71b",),
     "family_register_full": (
-        "a4206d25a240d2b0f0c02393c0524ac520e865949a984ae0fa50c3703ab9b7f7",
-        "f558e0a3d14fe94aff924cfd8f3f0877fdee11fd399c00d1ded71b76ae1f1d1e",
+        "471e1937632053d0e6b5f25719ae0b1827a786530da57194c7e6339083cc4260",
+        "a1b50ac0051d68aadec34d4bceea0f47ec49fb2c03f8c415ae8633b686a10ed7",
     ),
-    "family_register_individual": ("9bfc6b0ef3b7f7b0f7c56fbe20d9342082817460a62790b3c0c6f431c6931e1c",),
+    "family_register_individual": ("c773cb10cc4c10ce6344cc55209ac3796404593bfe17337bf6ed1625dabd82e2",),
     "attachment": (
-        "ebda1da49855d2bdf2c98219830b6e0b2343c2ff8dfaa868152c380a7ddf6437",
-        "c99f1c37ab7586547531280ff6fb269e4a338a3e83c4b0dd7a2d1548ba055c27",
+        "09f030c10d952c83b87c63d304900c83299d3eb06c9a57ae364f3674f37a772e",
+        "f75ecf19f50d1c282b07b25059c0ff8ee84ac01fd393faaafc878160f35e75ec",
     ),
-    "attachment_plain": ("68a84cfb71f26f4904b77f2b6d55fd1ae5062d4960f111314372d80d6f1a911e",),
+    "attachment_plain": ("95dee2df56744a30db48a10e4a10d40b1b66ac1ccbee9683ff872d1c1d0c4730",),
 }
 
 
@@ -383,4 +383,4 @@ def test_600_dpi(town: Specimens, tmp_path: Path) -> None:
     assert pixels_hash(pages[0]) == GOLDEN_600, f"saved in {tmp_path}; new hash: {pixels_hash(pages[0])!r}"
 
 
-GOLDEN_600 = "b995459fd58c89731dfd284a0e69ae4a2a85fffe371458ba456a2d5b8162c140"
+GOLDEN_600 = "2d1e4d8f954d1a89a5a1966bcf8d6c4df5b9c9aa4c8f3d019f2283af9eacdadb"
