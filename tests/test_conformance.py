@@ -4,8 +4,9 @@ importing nothing of the project, checked first against the vectors, then agains
 on SQLite and on PostgreSQL: session → proof → offer → order → open and check every copy (every
 page code, each page's content computed by §5.8) → printing → printed → settle → verify the copy
 and each page, for a seal registration, a resident record of two pages, a tax certificate, a
-family register of two pages and a 附票; and the refusals the specification names (a replayed
-nonce, clock skew, another terminal's session, a used challenge).
+family register of two pages and a 附票; a refusal about the person, its sealed reason opened and
+shown; and the refusals the specification names (a replayed nonce, clock skew, another terminal's
+session, a used challenge).
 
 This module imports the project only to start the stack, to set the town's settings (every
 certificate at every hour), to choose residents from the town's records, and to provision what a
@@ -266,6 +267,32 @@ def test_the_vector_statements_open_and_check(sealing: dict[str, Any], kind: str
     other = "refusal" if kind == "offer" else "offer"
     with pytest.raises(cc.CheckFailed, match="envelope_header"):
         cc.open_statement(other, sealed, now=now, **arguments)
+
+
+def test_the_vector_refusal_is_read_and_shown(sealing: dict[str, Any]) -> None:
+    terminal, keys = _vector_keys(sealing)
+    vector = sealing["refusal"]
+    statement = json.loads(vector["plaintext"])["refusal"]
+    answer = {
+        "error": "refused_by_municipality",
+        "message": "cannot be issued",
+        "sealed": cc.b64url_encode(vector["envelope"].encode()),
+    }
+    arguments: dict[str, Any] = {
+        "terminal_id": sealing["terminal"]["id"],
+        "key": terminal,
+        "keys": keys,
+        "session_id": statement["session_id"],
+        "now": dt.datetime.fromisoformat(vector["now"]),
+    }
+    shown = cc.read_refusal(answer, **arguments)
+    assert shown == cc.Refusal(**vector["opened"])
+    assert shown.code in shown.shown() and shown.message_ja in shown.shown()
+    for wrong in ({**answer, "error": "municipality_error"}, {**answer, "sealed": None}, [answer]):
+        with pytest.raises(cc.CheckFailed, match="refusal_answer"):
+            cc.read_refusal(wrong, **arguments)
+    with pytest.raises(cc.CheckFailed, match="binding_mismatch"):
+        cc.read_refusal(answer, **{**arguments, "session_id": "S-OTHER"})
 
 
 def test_base64url_is_read_strictly() -> None:
@@ -532,6 +559,64 @@ def test_a_resident_s_business_from_session_to_verification(
 
     for opened in copies:
         verified(terminal, opened)
+
+
+@pytest.mark.parametrize(
+    ("pool", "certificate_type", "code", "words"),
+    [
+        ("no_seal", "seal_registration", "no_seal_registered", "印鑑登録"),
+        ("protected", "resident_record", "not_issuable_here", "コンビニエンスストア"),
+    ],
+)
+def test_a_refusal_about_the_person_is_opened_and_shown(
+    world: World,
+    terminal: cc.Terminal,
+    published: dict[str, cc.PublishedKey],
+    pool: str,
+    certificate_type: str,
+    code: str,
+    words: str,
+) -> None:
+    """The center answers ``refused_by_municipality`` and nothing more; the reason is sealed to
+    the terminal, which opens it with its own code and shows the code and the words (§7.3, §5.7).
+    A resident without a seal is offered the rest; one under a protection measure is refused as a
+    whole, the offer already."""
+    resident = world.resident(pool)
+    session_id = authenticated(terminal, resident)
+    arguments: dict[str, Any] = {
+        "terminal_id": terminal.terminal_id,
+        "key": terminal.key,
+        "keys": published,
+        "session_id": session_id,
+    }
+
+    answer = terminal.request("GET", f"/v1/sessions/{session_id}/offer")
+    if pool == "protected":
+        refusal(answer, 422, "refused_by_municipality")
+        assert cc.read_refusal(answer.json(), now=dt.datetime.now(dt.UTC), **arguments).code == code
+    else:
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["certificates"][certificate_type]["reason"] == "refused_by_municipality"
+        _, personal = offered(terminal, published, session_id, cc.holder_hash(resident.certificate))
+        assert personal["reasons"][certificate_type] == code
+
+    item = {"certificate_type": certificate_type, "copies": 1, "options": {}}
+    order_body = {"idempotency_key": secrets.token_hex(8), "printer": 1, "items": [item]}
+    answer = terminal.request("POST", f"/v1/sessions/{session_id}/orders", order_body)
+    refusal(answer, 422, "refused_by_municipality")
+    said = answer.json()
+    assert words not in said["message"] + said.get("message_ja", "")  # the center says nothing of it
+    reason = cc.read_refusal(said, now=dt.datetime.now(dt.UTC), **arguments)
+    shown = reason.shown()
+    print(shown)  # what the screen says
+    assert reason.code == code and f"({code})" in shown
+    assert words in reason.message_ja and reason.message_ja in shown and reason.message_en in shown
+
+    order_id = said["order_id"]
+    answer = terminal.request("GET", f"/v1/orders/{order_id}")
+    assert (answer.json()["state"], answer.json()["reason"]) == ("voided", "refused_by_municipality")
+    answer = terminal.request("POST", f"/v1/orders/{order_id}/refunded")
+    assert (answer.status_code, answer.json()["state"]) == (200, "refunded"), answer.text
 
 
 def test_a_replayed_nonce_is_refused(world: World, terminal: cc.Terminal) -> None:
