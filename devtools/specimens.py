@@ -175,12 +175,13 @@ def _terminal() -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate, x509.Cert
 # -- whom each specimen is for ----------------------------------------------------------------
 
 
-def _household_size(records: RecordStore, person: Person) -> int:
+def household_size(records: RecordStore, person: Person) -> int:
+    """The persons of ``person``'s household a household copy prints (those still on the register)."""
     household = records.household(person.household_id)
     return sum(1 for member in household.members if member.status in ("resident", "moving_out"))
 
 
-def _register_size(records: RecordStore, person: Person) -> tuple[int, int]:
+def register_size(records: RecordStore, person: Person) -> tuple[int, int]:
     """(members, address lines) of the person's family register."""
     resident = records.resident(person.resident_id)
     if resident is None or resident.register_id is None:
@@ -203,10 +204,10 @@ def _foreign(records: RecordStore, people: Population) -> Person:
     return next(person for person in people.foreign if person.certificate_serial is not None)
 
 
-_SMALL_HOUSEHOLD = _first(lambda records, person: 2 <= _household_size(records, person) <= 4)
-_LARGE_HOUSEHOLD = _first(lambda records, person: _household_size(records, person) >= 5)
-_LARGE_REGISTER = _first(lambda records, person: _register_size(records, person)[0] >= 4)
-_LONG_ATTACHMENT = _first(lambda records, person: _register_size(records, person)[1] > 12)
+_SMALL_HOUSEHOLD = _first(lambda records, person: 2 <= household_size(records, person) <= 4)
+_LARGE_HOUSEHOLD = _first(lambda records, person: household_size(records, person) >= 5)
+_LARGE_REGISTER = _first(lambda records, person: register_size(records, person)[0] >= 4)
+_LONG_ATTACHMENT = _first(lambda records, person: register_size(records, person)[1] > 12)
 _ANYONE = _first(lambda records, person: True)
 _ALL = ResidentRecordOptions(head_and_relationship=True, domicile=True, my_number=True)
 
@@ -219,13 +220,13 @@ _CASES: tuple[tuple[str, Pick, CertificateType, Options | Callable[[Person], Opt
     ),
     (
         "resident_record_my_number",
-        _first(lambda r, p: _household_size(r, p) >= 2, skip=1),
+        _first(lambda r, p: household_size(r, p) >= 2, skip=1),
         CertificateType.RESIDENT_RECORD,
         _ALL,
     ),
     (
         "resident_record_plain",
-        _first(lambda r, p: _household_size(r, p) == 1),
+        _first(lambda r, p: household_size(r, p) == 1),
         CertificateType.RESIDENT_RECORD,
         ResidentRecordOptions(),
     ),
@@ -270,4 +271,13 @@ _CASES: tuple[tuple[str, Pick, CertificateType, Options | Callable[[Person], Opt
 #: every specimen's name, in issue order
 NAMES = tuple(name for name, *_ in _CASES)
 
-__all__ = ["MUNICIPALITY", "NAMES", "NOW", "SPECIMEN_KEY", "Specimens", "specimens"]
+__all__ = [
+    "MUNICIPALITY",
+    "NAMES",
+    "NOW",
+    "SPECIMEN_KEY",
+    "Specimens",
+    "household_size",
+    "register_size",
+    "specimens",
+]

@@ -1,24 +1,32 @@
-"""Conformance: an independent minimal terminal client (``support/conformance_client.py``), written
-from ``docs/protocol.md`` and the vector files and importing nothing of the project, checked first
-against the vectors, then against a running stack: session → proof → offer → order → open and
-check every copy → printing → printed → settle → verify, and the refusals the specification names
-(a replayed nonce, clock skew, another terminal's session, a used challenge).
+"""Conformance: an independent minimal terminal client (``support/conformance_client.py`` and
+``support/conformance_pages.py``), written from ``docs/protocol.md`` and the vector files and
+importing nothing of the project, checked first against the vectors, then against a running stack
+on SQLite and on PostgreSQL: session → proof → offer → order → open and check every copy (every
+page code, each page's content computed by §5.8) → printing → printed → settle → verify the copy
+and each page, for a seal registration, a resident record of two pages, a tax certificate, a
+family register of two pages and a 附票; a refusal about the person, its sealed reason opened and
+shown; and the refusals the specification names (a replayed nonce, clock skew, another terminal's
+session, a used challenge).
 
-This module imports the project only to start the stack and to provision what a kiosk is given:
-the terminal's enrolment (id and key), the center's TLS CA, the municipality's published key, and
-a resident's card (its certificate, and its signature over what the client asks it to sign).
+This module imports the project only to start the stack, to set the town's settings (every
+certificate at every hour), to choose residents from the town's records, and to provision what a
+kiosk is given: the terminal's enrolment (id and key), the center's TLS CA, the municipality's
+published key, and a resident's card (its certificate, and its signature over what the client
+asks it to sign). ``tests/test_conformance_pages.py`` compares the client's pages with the
+project's.
 """
 
 from __future__ import annotations
 
 import ast
 import base64
+import dataclasses
 import datetime as dt
 import json
 import secrets
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +36,19 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from center.municipal import service as municipal_service
+from center.municipal.issuer import load_settings, store_settings
+from center.municipal.records import RecordStore
+from center.store.schema_versions import make_engine
+from devtools.specimens import household_size, register_size
+from devtools.synthetic import Person
+from documents import CertificateType
 from support import conformance_client as cc
-from support.world import CODE, Resident, World, running_world
+from support import conformance_pages as cp
+from support.world import CODE, Pick, Resident, World, running_world
 
 TESTS = Path(__file__).resolve().parent
 VECTORS = TESTS / "vectors"
-CLIENT = TESTS / "support" / "conformance_client.py"
+CLIENT = TESTS / "support"  # the client's modules: conformance_client.py, conformance_pages.py
 GENERAL = {"httpx", "cryptography", "cbor2", "base45", "http_sf", "__future__"}
 
 
@@ -60,9 +75,13 @@ def foreign_imports(source: str) -> list[str]:
     return found
 
 
-def test_the_client_imports_nothing_of_the_project() -> None:
-    source = CLIENT.read_text(encoding="utf-8")
-    assert "import httpx" in source and "hpke" in source  # the client itself was read
+@pytest.mark.parametrize(
+    ("module", "sign"),
+    [("conformance_client.py", "import httpx"), ("conformance_pages.py", "def page_contents")],
+)
+def test_the_client_imports_nothing_of_the_project(module: str, sign: str) -> None:
+    source = (CLIENT / module).read_text(encoding="utf-8")
+    assert sign in source  # the module itself was read
     assert foreign_imports(source) == []
 
 
@@ -253,6 +272,32 @@ def test_the_vector_statements_open_and_check(sealing: dict[str, Any], kind: str
         cc.open_statement(other, sealed, now=now, **arguments)
 
 
+def test_the_vector_refusal_is_read_and_shown(sealing: dict[str, Any]) -> None:
+    terminal, keys = _vector_keys(sealing)
+    vector = sealing["refusal"]
+    statement = json.loads(vector["plaintext"])["refusal"]
+    answer = {
+        "error": "refused_by_municipality",
+        "message": "cannot be issued",
+        "sealed": cc.b64url_encode(vector["envelope"].encode()),
+    }
+    arguments: dict[str, Any] = {
+        "terminal_id": sealing["terminal"]["id"],
+        "key": terminal,
+        "keys": keys,
+        "session_id": statement["session_id"],
+        "now": dt.datetime.fromisoformat(vector["now"]),
+    }
+    shown = cc.read_refusal(answer, **arguments)
+    assert shown == cc.Refusal(**vector["opened"])
+    assert shown.code in shown.shown() and shown.message_ja in shown.shown()
+    for wrong in ({**answer, "error": "municipality_error"}, {**answer, "sealed": None}, [answer]):
+        with pytest.raises(cc.CheckFailed, match="refusal_answer"):
+            cc.read_refusal(wrong, **arguments)
+    with pytest.raises(cc.CheckFailed, match="binding_mismatch"):
+        cc.read_refusal(answer, **{**arguments, "session_id": "S-OTHER"})
+
+
 def test_base64url_is_read_strictly() -> None:
     assert cc.b64url_decode("AAE") == b"\x00\x01"
     for text in ("AAE=", "AA+E", "A", "AAF"):
@@ -276,9 +321,30 @@ def test_deterministic_cbor_is_the_spec_form() -> None:
 # -- the client against a running stack ------------------------------------------------------
 
 
-@pytest.fixture(scope="module", params=["sqlite"])
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    yield from running_world(request, tmp_path_factory, "conformance", 200)
+    for world in running_world(request, tmp_path_factory, "conformance", 200):
+        every_certificate_at_every_hour(world)
+        yield world
+
+
+def every_certificate_at_every_hour(world: World) -> None:
+    """The town's settings as the tests need them: family registers and their attachments at any
+    hour (weekdays 9–17 otherwise: the tests must not depend on when they run), and My Number on
+    a resident record, so that every key of §5.8 can come."""
+    engine = make_engine(world.town.database_url)
+    try:
+        with engine.begin() as connection:
+            settings = load_settings(connection)
+            offers = {
+                kind: dataclasses.replace(
+                    offer, hours=None, my_number=offer.my_number or kind is CertificateType.RESIDENT_RECORD
+                )
+                for kind, offer in settings.offers.items()
+            }
+            store_settings(connection, dataclasses.replace(settings, offers=offers), dt.datetime.now(dt.UTC))
+    finally:
+        engine.dispose()
 
 
 def provision(world: World, terminal_id: str) -> cc.Terminal:
@@ -332,16 +398,60 @@ def refusal(answer: Any, status: int, code: str) -> None:
     assert (answer.status_code, answer.json().get("error")) == (status, code), answer.text
 
 
-def test_a_resident_s_business_from_session_to_verification(
-    world: World, terminal: cc.Terminal, published: dict[str, cc.PublishedKey]
-) -> None:
-    resident = world.resident()
-    holder = cc.holder_hash(resident.certificate)
-    session_id = authenticated(terminal, resident)
+def first(test: Callable[[RecordStore, Person], bool]) -> Pick:
+    return lambda records, people: next(person for person in people if test(records, person))
 
+
+def longest_attachment(records: RecordStore, people: Sequence[Person]) -> Person:
+    """The person whose 附票 has the most address lines (more than 12 make two pages: the town of
+    the day may have none)."""
+    return max(people, key=lambda person: register_size(records, person)[1])
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """One certificate asked for: with which options (from the offer's personal part), for whom
+    of the town (else the next ordinary resident), and the fewest pages its copy has."""
+
+    options: Callable[[dict[str, Any]], dict[str, Any]]
+    pick: Pick | None = None
+    pages: int = 1
+
+
+CASES = {
+    "seal_registration": Case(lambda personal: {}),
+    "resident_record": Case(  # a household of five or more: two pages of four persons
+        lambda personal: {
+            "head_and_relationship": True,
+            "domicile": True,
+            "my_number": personal["my_number"],
+        },
+        first(lambda records, person: household_size(records, person) >= 5),
+        pages=2,
+    ),
+    "tax": Case(lambda personal: {"kind": personal["tax_kinds"][-1], "tax_year": personal["tax_years"][0]}),
+    "family_register": Case(  # four members or more: two pages of three
+        lambda personal: {"scope": "full"},
+        first(lambda records, person: register_size(records, person)[0] >= 4),
+        pages=2,
+    ),
+    "family_register_attachment": Case(lambda personal: {"domicile": True}, longest_attachment),
+}
+
+
+def holder_named(resident: Resident, body: dict[str, Any]) -> bool:
+    """Whether the copy's body names the holder (its own, or among its persons or members)."""
+    entries = body.get("persons", body.get("members", [body]))
+    return resident.name in {entry["name"] for entry in entries}
+
+
+def offered(
+    terminal: cc.Terminal, published: dict[str, cc.PublishedKey], session_id: str, holder: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The offer (§4.1.4) and its personal part, opened (§5.6)."""
     answer = terminal.request("GET", f"/v1/sessions/{session_id}/offer")
     assert answer.status_code == 200, answer.text
-    offer = answer.json()
+    offer: dict[str, Any] = answer.json()
     assert offer["municipality"] == CODE
     personal = cc.open_statement(
         "offer",
@@ -353,55 +463,93 @@ def test_a_resident_s_business_from_session_to_verification(
         holder_certificate=holder,
         now=dt.datetime.now(dt.UTC),
     )
-    assert any(member["holder"] for member in personal["household"])
-    seal = offer["certificates"]["seal_registration"]
-    assert seal["available"] is True, offer
+    return offer, personal
 
-    order_body = {
-        "idempotency_key": secrets.token_hex(8),
-        "printer": 1,
-        "items": [{"certificate_type": "seal_registration", "copies": 1, "options": {}}],
+
+def opened_and_checked(
+    terminal: cc.Terminal,
+    published: dict[str, cc.PublishedKey],
+    copy: dict[str, Any],
+    binding: dict[str, str],
+) -> cc.OpenedCopy:
+    """A copy as a kiosk checks it before printing: §5.3 (envelope, signer, signature, issue
+    number, binding), §5.4, each page code (§5.5), and each page's content (claim 7) against the
+    pages §5.8 makes of the copy's content."""
+    arguments: dict[str, Any] = {
+        "terminal_id": terminal.terminal_id,
+        "key": terminal.key,
+        "issue_number": copy["issue_number"],
+        "keys": published,
+        "now": dt.datetime.now(dt.UTC),
     }
+    opened = cc.open_copy(copy["sealed"], binding=binding, **arguments)
+    document = opened.document
+    assert document["pages"] == copy["pages"] == len(opened.pages)
+    cp.check_page_contents(
+        document["certificate_type"], document["content"], [page.page[7] for page in opened.pages]
+    )
+    # the binding is checked: the same copy for another session is refused
+    with pytest.raises(cc.CheckFailed, match="binding_mismatch"):
+        cc.open_copy(copy["sealed"], binding={**binding, "session_id": secrets.token_hex(8)}, **arguments)
+    return opened
+
+
+def verified(terminal: cc.Terminal, opened: cc.OpenedCopy) -> None:
+    """What anyone holding the paper asks (§4.1.8): the copy's number and code, then each page's
+    number (the copy's and ``/NN``) with the code its page code states; a wrong code is unknown."""
+    document = opened.document
+    questions = [(document["issue_number"], opened.verification_code)] + [
+        (f"{document['issue_number']}/{number:02d}", page.page[5])
+        for number, page in enumerate(opened.pages, start=1)
+    ]
+    for number, code in questions:
+        answer = terminal.unsigned("GET", "/v1/verify", {"issue_number": number, "code": code})
+        assert answer.status_code == 200, answer.text
+        assert {key: answer.json()[key] for key in ("issue_number", "status", "municipality", "pages")} == {
+            "issue_number": document["issue_number"],
+            "status": "valid",
+            "municipality": CODE,
+            "pages": document["pages"],
+        }
+        assert answer.json()["content_hash"] == opened.content_hash
+    wrong = "0000-0000-0000" if opened.verification_code != "0000-0000-0000" else "1111-1111-1111"
+    answer = terminal.unsigned("GET", "/v1/verify", {"issue_number": document["issue_number"], "code": wrong})
+    assert answer.json()["status"] == "unknown"
+
+
+@pytest.mark.parametrize("certificate_type", list(CASES))
+def test_a_resident_s_business_from_session_to_verification(
+    world: World, terminal: cc.Terminal, published: dict[str, cc.PublishedKey], certificate_type: str
+) -> None:
+    case = CASES[certificate_type]
+    resident = world.resident(pick=case.pick)
+    holder = cc.holder_hash(resident.certificate)
+    session_id = authenticated(terminal, resident)
+    offer, personal = offered(terminal, published, session_id, holder)
+    assert any(member["holder"] for member in personal["household"])
+    offered_here = offer["certificates"][certificate_type]
+    assert offered_here["available"] is True, offer
+
+    item = {"certificate_type": certificate_type, "copies": 1, "options": case.options(personal)}
+    order_body = {"idempotency_key": secrets.token_hex(8), "printer": 1, "items": [item]}
     answer = terminal.request("POST", f"/v1/sessions/{session_id}/orders", order_body)
     assert answer.status_code == 201, answer.text
     order = answer.json()
     assert order["state"] == "issued" and len(order["copies"]) == 1
-    assert order["fee"] == sum(copy["fee"] for copy in order["copies"]) == seal["fee"]
+    assert order["fee"] == sum(copy["fee"] for copy in order["copies"]) == offered_here["fee"]
     order_id = order["order_id"]
 
-    now = dt.datetime.now(dt.UTC)
     binding = {
         "order_id": order_id,
         "session_id": session_id,
         "terminal_id": terminal.terminal_id,
         "holder_certificate": holder,
     }
-    copies = []
-    for copy in order["copies"]:
-        opened = cc.open_copy(
-            copy["sealed"],
-            terminal_id=terminal.terminal_id,
-            key=terminal.key,
-            issue_number=copy["issue_number"],
-            keys=published,
-            binding=binding,
-            now=now,
-        )
-        assert opened.document["certificate_type"] == "seal_registration"
-        assert opened.document["pages"] == copy["pages"] == len(opened.pages) >= 1
-        assert opened.document["content"]["body"]["name"] == resident.name
-        copies.append(opened)
-        # the binding is checked: the same copy for another session is refused
-        with pytest.raises(cc.CheckFailed, match="binding_mismatch"):
-            cc.open_copy(
-                copy["sealed"],
-                terminal_id=terminal.terminal_id,
-                key=terminal.key,
-                issue_number=copy["issue_number"],
-                keys=published,
-                binding={**binding, "session_id": secrets.token_hex(8)},
-                now=now,
-            )
+    copies = [opened_and_checked(terminal, published, copy, binding) for copy in order["copies"]]
+    for opened in copies:
+        assert opened.document["certificate_type"] == certificate_type
+        assert opened.document["pages"] >= case.pages
+        assert holder_named(resident, opened.document["content"]["body"])
 
     answer = terminal.request("POST", f"/v1/orders/{order_id}/printing")
     assert (answer.status_code, answer.json()["state"]) == (200, "printing"), answer.text
@@ -417,17 +565,65 @@ def test_a_resident_s_business_from_session_to_verification(
     assert (answer.status_code, answer.json()["state"]) == (200, "settled"), answer.text
 
     for opened in copies:
-        number = opened.document["issue_number"]
-        answer = terminal.unsigned(
-            "GET", "/v1/verify", {"issue_number": number, "code": opened.verification_code}
-        )
+        verified(terminal, opened)
+
+
+@pytest.mark.parametrize(
+    ("pool", "certificate_type", "code", "words"),
+    [
+        ("no_seal", "seal_registration", "no_seal_registered", "印鑑登録"),
+        ("protected", "resident_record", "not_issuable_here", "コンビニエンスストア"),
+    ],
+)
+def test_a_refusal_about_the_person_is_opened_and_shown(
+    world: World,
+    terminal: cc.Terminal,
+    published: dict[str, cc.PublishedKey],
+    pool: str,
+    certificate_type: str,
+    code: str,
+    words: str,
+) -> None:
+    """The center answers ``refused_by_municipality`` and nothing more; the reason is sealed to
+    the terminal, which opens it with its own code and shows the code and the words (§7.3, §5.7).
+    A resident without a seal is offered the rest; one under a protection measure is refused as a
+    whole, the offer already."""
+    resident = world.resident(pool)
+    session_id = authenticated(terminal, resident)
+    arguments: dict[str, Any] = {
+        "terminal_id": terminal.terminal_id,
+        "key": terminal.key,
+        "keys": published,
+        "session_id": session_id,
+    }
+
+    answer = terminal.request("GET", f"/v1/sessions/{session_id}/offer")
+    if pool == "protected":
+        refusal(answer, 422, "refused_by_municipality")
+        assert cc.read_refusal(answer.json(), now=dt.datetime.now(dt.UTC), **arguments).code == code
+    else:
         assert answer.status_code == 200, answer.text
-        assert answer.json()["status"] == "valid"
-        assert answer.json()["content_hash"] == opened.content_hash
-        assert answer.json()["municipality"] == CODE
-        wrong = "0000-0000-0000" if opened.verification_code != "0000-0000-0000" else "1111-1111-1111"
-        answer = terminal.unsigned("GET", "/v1/verify", {"issue_number": number, "code": wrong})
-        assert answer.json()["status"] == "unknown"
+        assert answer.json()["certificates"][certificate_type]["reason"] == "refused_by_municipality"
+        _, personal = offered(terminal, published, session_id, cc.holder_hash(resident.certificate))
+        assert personal["reasons"][certificate_type] == code
+
+    item = {"certificate_type": certificate_type, "copies": 1, "options": {}}
+    order_body = {"idempotency_key": secrets.token_hex(8), "printer": 1, "items": [item]}
+    answer = terminal.request("POST", f"/v1/sessions/{session_id}/orders", order_body)
+    refusal(answer, 422, "refused_by_municipality")
+    said = answer.json()
+    assert words not in said["message"] + said.get("message_ja", "")  # the center says nothing of it
+    reason = cc.read_refusal(said, now=dt.datetime.now(dt.UTC), **arguments)
+    shown = reason.shown()
+    print(shown)  # what the screen says
+    assert reason.code == code and f"({code})" in shown
+    assert words in reason.message_ja and reason.message_ja in shown and reason.message_en in shown
+
+    order_id = said["order_id"]
+    answer = terminal.request("GET", f"/v1/orders/{order_id}")
+    assert (answer.json()["state"], answer.json()["reason"]) == ("voided", "refused_by_municipality")
+    answer = terminal.request("POST", f"/v1/orders/{order_id}/refunded")
+    assert (answer.status_code, answer.json()["state"]) == (200, "refunded"), answer.text
 
 
 def test_a_replayed_nonce_is_refused(world: World, terminal: cc.Terminal) -> None:

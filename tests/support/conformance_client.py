@@ -13,6 +13,8 @@ only: it imports the standard library and general libraries (``httpx``, ``crypto
 - §5.3, §5.6, §5.7: the municipality's COSE_Sign1 (EdDSA) of a copy, an offer and a refusal
   against the published keys (§6.2), the binding, the issue number;
 - §5.4: the verification code; §5.5: page codes (``KF2:`` Base45 → zlib → COSE_Sign1 → CWT).
+- §5.7 with §4.1.4 and §4.1.5: the sealed reason of a refusal, read and shown (:func:`read_refusal`);
+  §5.8, each page's content (claim 7) of a copy of several pages: ``conformance_pages.py``.
 
 Every check failing raises :class:`CheckFailed` with the name of the check.
 """
@@ -460,6 +462,62 @@ def resident_binding(session_id: str, terminal_id: str, challenge: bytes) -> byt
 
 def holder_hash(certificate_der: bytes) -> str:
     return hashlib.sha256(certificate_der).hexdigest()
+
+
+# -- §4.1.4, §4.1.5 with §5.7: a refusal the kiosk shows -------------------------------------
+
+REFUSAL_CODE = re.compile(r"[a-z0-9_]{1,40}")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The municipality's reason about the person, as the kiosk shows it (the center saw only
+    ``refused_by_municipality``)."""
+
+    code: str
+    message_ja: str
+    message_en: str
+
+    def shown(self) -> str:
+        """What the screen says: the words in Japanese and in English, and the code for the counter."""
+        return f"{self.message_ja}\n{self.message_en}\n({self.code})"
+
+
+def read_refusal(
+    answer: Any,
+    *,
+    terminal_id: str,
+    key: ec.EllipticCurvePrivateKey,
+    keys: Mapping[str, PublishedKey],
+    session_id: str,
+    now: dt.datetime,
+) -> Refusal:
+    """The sealed reason of the center's ``422 refused_by_municipality`` answer (an offer's or an
+    order's): opened and checked as §5.7 says, its content exactly a code and its words."""
+    if (
+        not isinstance(answer, Mapping)
+        or answer.get("error") != "refused_by_municipality"
+        or not isinstance(answer.get("sealed"), str)
+    ):
+        raise CheckFailed("refusal_answer")
+    content = open_statement(
+        "refusal",
+        answer["sealed"],
+        terminal_id=terminal_id,
+        key=key,
+        keys=keys,
+        session_id=session_id,
+        holder_certificate=None,
+        now=now,
+    )
+    if set(content) != {"code", "message_ja", "message_en"}:
+        raise CheckFailed("refusal_form")
+    code, words = content["code"], (content["message_ja"], content["message_en"])
+    if not (isinstance(code, str) and REFUSAL_CODE.fullmatch(code)) or not all(
+        isinstance(text, str) and 1 <= len(text) <= 500 for text in words
+    ):
+        raise CheckFailed("refusal_form")
+    return Refusal(code, *words)
 
 
 class Terminal:

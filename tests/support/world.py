@@ -12,7 +12,7 @@ import datetime as dt
 import itertools
 import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,15 +29,20 @@ from center.jpki_verify import find_issuer
 from center.messages import CopyResponse
 from center.municipal import service as municipal_service
 from center.municipal.holder_proof import HolderProof
+from center.municipal.records import RecordStore
 from center.protocol import resident_binding
 from center.signing import unsealed_b64url
+from center.store.schema_versions import make_engine
 from devtools.stack import ALWAYS_OPEN, DevStack, Town, start_stack
+from devtools.synthetic import Person
 from documents import Binding, OpenedDocument, TrustedKey, TrustList, open_sealed
 
 CODE = "131016"
 SEAL = {"certificate_type": "seal_registration", "copies": 1, "options": {}}
 HOUSEHOLD = {"certificate_type": "resident_record", "copies": 1, "options": {"head_and_relationship": True}}
 _keys = itertools.count()
+#: which of a pool's unused persons a test wants, read in the town's records
+Pick = Callable[[RecordStore, Sequence[Person]], Person]
 
 
 @dataclass(frozen=True)
@@ -64,11 +69,21 @@ class World:
     keys: list[rsa.RSAPrivateKey]
     used: set[int]
 
-    def resident(self, pool: str = "ordinary", *, canary: bool = False) -> Resident:
+    def resident(self, pool: str = "ordinary", *, canary: bool = False, pick: Pick | None = None) -> Resident:
         """A resident of the pool not used yet, with a card of their own (linked in the town).
         ``canary``: a card whose serial is distinctive to search for (ten decimal digits from
-        2,000,000,000 up, eight hex digits: no timestamp, count or id of the stack looks like it)."""
-        person = next(p for p in getattr(self.town.people, pool) if p.resident_id not in self.used)
+        2,000,000,000 up, eight hex digits: no timestamp, count or id of the stack looks like it).
+        ``pick``: which of the pool's unused persons, read in the town's records (else the first)."""
+        unused = [p for p in getattr(self.town.people, pool) if p.resident_id not in self.used]
+        if pick is None:
+            person = unused[0]
+        else:
+            engine = make_engine(self.town.database_url)
+            try:
+                with engine.connect() as connection:
+                    person = pick(RecordStore(connection), unused)
+            finally:
+                engine.dispose()
         self.used.add(person.resident_id)
         key = self.keys[next(_keys) % len(self.keys)]
         with self.stack.authority() as authority:
