@@ -275,11 +275,11 @@ def test_the_vector_statements_open_and_check(sealing: dict[str, Any], kind: str
 def test_the_vector_refusal_is_read_and_shown(sealing: dict[str, Any]) -> None:
     terminal, keys = _vector_keys(sealing)
     vector = sealing["refusal"]
-    statement = json.loads(vector["plaintext"])["refusal"]
+    statement = vector["signed"]
     answer = {
         "error": "refused_by_municipality",
         "message": "cannot be issued",
-        "sealed": cc.b64url_encode(vector["envelope"].encode()),
+        "sealed": cc.b64url_encode(bytes.fromhex(vector["envelope"])),
     }
     arguments: dict[str, Any] = {
         "terminal_id": sealing["terminal"]["id"],
