@@ -20,6 +20,7 @@ from center.messages import ResidentResponse
 from center.protocol import resident_binding, sign_request
 from center.tls import trust
 from devtools.stack import ALWAYS_OPEN, DevStack, start_stack
+from documents import b64url_encode
 from hardware.card.holder import HolderAuthentication
 from hardware.card.pin import PinBuffer
 from hardware.card.profile import USER_AUTH_PIN
@@ -183,12 +184,18 @@ def test_certificate_from_another_authority_is_untrusted(
     [
         (b"{not json", 400, "invalid_body"),
         (b'{"certificate": 1}', 400, "invalid_body"),
-        (b'{"certificate": "***", "signature": "AA=="}', 400, "invalid_base64"),
+        (b'{"certificate": "***", "signature": "AA"}', 400, "invalid_base64"),
+        # unpadded base64url only (docs/protocol.md section 2): padding, the standard alphabet, stray bits
+        (b'{"certificate": "AQI=", "signature": "AA"}', 400, "invalid_base64"),
+        (b'{"certificate": "AQI", "signature": "AA=="}', 400, "invalid_base64"),
+        (b'{"certificate": "+/8", "signature": "AA"}', 400, "invalid_base64"),
+        (b'{"certificate": "AQI", "signature": "AB"}', 400, "invalid_base64"),
         (
-            json.dumps({"certificate": base64.b64encode(b"\x01\x02").decode(), "signature": "AA=="}).encode(),
+            json.dumps({"certificate": b64url_encode(b"\x01\x02"), "signature": "AA"}).encode(),
             422,
             "certificate_not_der",
         ),
+        (b'{"certificate": "-_8", "signature": "AA"}', 422, "certificate_not_der"),  # the URL-safe alphabet
         (b"x" * 70000, 413, "body_too_large"),
     ],
 )
@@ -225,8 +232,8 @@ def test_chunked_bodies_are_bounded_too(
     )
     proof = json.dumps(
         {
-            "certificate": base64.b64encode(certificate).decode(),
-            "signature": base64.b64encode(signature).decode(),
+            "certificate": b64url_encode(certificate),
+            "signature": b64url_encode(signature),
         }
     ).encode()
     accepted = _signed_chunked(client, path, proof)  # the refusal above used nothing up

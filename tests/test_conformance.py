@@ -307,7 +307,7 @@ def open_session(terminal: cc.Terminal) -> dict[str, Any]:
     assert answer.status_code == 201, answer.text
     session: dict[str, Any] = answer.json()
     assert set(session) == {"session_id", "challenge", "expires_at"}
-    assert len(base64.b64decode(session["challenge"], validate=True)) == 32
+    assert len(cc.b64url_decode(session["challenge"])) == 32  # unpadded base64url (§2, §4.1.2)
     return session
 
 
@@ -475,3 +475,23 @@ def test_a_used_challenge_is_refused(world: World, terminal: cc.Terminal) -> Non
     proof = (session["session_id"], session["challenge"], resident.certificate, resident.sign)
     assert terminal.send_proof(*proof).status_code == 200
     refusal(terminal.send_proof(*proof), 409, "challenge_used")
+
+
+def test_a_proof_not_in_unpadded_base64url_is_invalid_base64(world: World, terminal: cc.Terminal) -> None:
+    """§2, §4.1.3: the certificate and the signature are unpadded base64url; standard base64 and
+    padding are refused, and the refusal leaves the challenge usable."""
+    resident = world.resident()
+    session = open_session(terminal)
+    session_id = session["session_id"]
+    challenge = cc.b64url_decode(session["challenge"])
+    signature = resident.sign(cc.resident_binding(session_id, terminal.terminal_id, challenge))
+    assert len(signature) % 3  # so its standard base64 is padded
+    path = f"/v1/sessions/{session_id}/resident"
+    for certificate_text, signature_text in (
+        (cc.b64url_encode(resident.certificate), base64.b64encode(signature).decode()),
+        (cc.b64url_encode(resident.certificate) + "==", cc.b64url_encode(signature)),
+    ):
+        body = {"certificate": certificate_text, "signature": signature_text}
+        refusal(terminal.request("POST", path, body), 400, "invalid_base64")
+    answer = terminal.send_proof(session_id, session["challenge"], resident.certificate, resident.sign)
+    assert answer.status_code == 200, answer.text

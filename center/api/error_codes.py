@@ -18,7 +18,7 @@ class ErrorCode:
 
 ERROR_CODES: dict[str, ErrorCode] = {
     "invalid_body": ErrorCode(400, "the body is not the JSON the route takes"),
-    "invalid_base64": ErrorCode(400, "the certificate or the signature is not standard base64"),
+    "invalid_base64": ErrorCode(400, "the certificate or the signature is not unpadded base64url"),
     "invalid_order": ErrorCode(400, "an item or its options are not what the municipality's format accepts"),
     "unknown_copies": ErrorCode(400, "a reported issue number is not one of this order's"),
     "wrong_amount": ErrorCode(400, "paid is not the fees of the copies printed (due says what is)"),
