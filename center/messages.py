@@ -166,6 +166,13 @@ class ErrorResponse(BaseModel):
     order_id: str | None = Field(
         default=None, description="the order a refusal voided (to report its refund)"
     )
+    state: str | None = Field(
+        default=None,
+        description=(
+            "order_state and order_voided: the order's state as the refusal found it"
+            " (docs/protocol.md section 4.3)"
+        ),
+    )
     sealed: str | None = Field(
         default=None,
         description=(

@@ -25,6 +25,7 @@ from center.api.error_codes import ERROR_CODES
 from center.app import create_app
 from center.calendar import ReasonCode
 from center.errors import CenterError
+from center.messages import ErrorResponse
 from center.municipal.refusals import PUBLIC, RefusalCode
 from center.municipal_client import MunicipalRefusal  # noqa: F401  (its CenterError subclasses, registered)
 from documents import Binding, Document, IssueNumber, signature_message, verification_code
@@ -231,6 +232,22 @@ def test_center_error_table_is_the_codes_the_center_answers() -> None:
     codes.cover(set(table))
     unknown = {name for name in table if not codes.explains(name) and name not in answered}
     assert not unknown, f"codes in docs/protocol.md 7.1 the center never answers: {sorted(unknown)}"
+
+
+def test_a_refusal_s_members_are_the_error_body_s() -> None:
+    """7.1 names every member a refusal may carry besides ``error`` and ``message``: exactly the
+    fields of ``ErrorResponse`` (the OpenAPI schema of every refusal), each described there."""
+    sentence = re.search(
+        r"Besides `message`, a refusal may carry\s+(.+?), as noted", section(spec(), "### 7.1"), re.S
+    )
+    assert sentence is not None
+    named = re.findall(r"`([a-z_]+)`", sentence.group(1))
+    fields = ErrorResponse.model_fields
+    assert named == [name for name in fields if name not in ("error", "message")]
+    schema = openapi()["components"]["schemas"]["ErrorResponse"]["properties"]
+    assert (
+        "order_state" in schema["state"]["description"] and "order_voided" in schema["state"]["description"]
+    )
 
 
 def test_center_error_registry_is_the_table() -> None:
