@@ -277,6 +277,18 @@ def test_malformed_requests_and_untrusted_terminals(municipality: Municipality) 
     assert untrusted.status_code == 403 and untrusted.json()["error"] == "untrusted_terminal"
 
 
+def test_a_proof_that_does_not_prove_the_session_s_holder_is_forbidden(municipality: Municipality) -> None:
+    """``holder_not_proven`` is an authorization failure (403), as an untrusted terminal is: the
+    proof of session S-O-9 moved into another session serves neither an order nor an offer."""
+    moved = municipality.request("O-9", 4, session_id="S-elsewhere")
+    refused = municipality.post("/v1/issue", moved)
+    assert (refused.status_code, refused.json()["error"]) == (403, "holder_not_proven"), refused.text
+    assert set(refused.json()) == {"error", "message"}
+    offer = {key: moved[key] for key in ("session_id", "terminal_id", "holder_proof", "terminal_certificate")}
+    asked = municipality.post("/v1/offer", offer)
+    assert (asked.status_code, asked.json()["error"]) == (403, "holder_not_proven"), asked.text
+
+
 def test_the_command_line_generates_a_town_and_links_a_card(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -41,6 +41,7 @@ from center.municipal.issuer import (
     OrderVoided,
     StatusConflict,
     UnknownOrder,
+    UnprovenHolder,
     UntrustedTerminal,
 )
 from center.municipal.offers import OfferRequest, make_offer
@@ -59,6 +60,7 @@ _STATUS = {
     OrderVoided: 409,
     StatusConflict: 409,
     UnknownOrder: 404,
+    UnprovenHolder: 403,  # the card's proof does not authorize this session's business
     UntrustedTerminal: 403,
     NotConfigured: 503,
 }
