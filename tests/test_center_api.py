@@ -241,6 +241,19 @@ def test_chunked_bodies_are_bounded_too(
     assert accepted.json()["session_id"] == session.session_id
 
 
+def test_the_router_s_refusals_have_the_refusals_shape(stack: DevStack) -> None:
+    """No such path, or not this method, the verification page's paths included (its own router):
+    ``{"error", "message"}`` as every refusal, with ``Allow`` for a 405."""
+    with httpx.Client(base_url=stack.center_url, verify=trust(stack.center_tls)) as http:
+        missing = http.get("/v1/nothing")
+        assert (missing.status_code, missing.json()) == (404, {"error": "not_found", "message": "Not Found"})
+        for method, path in (("PUT", "/v1/health"), ("PUT", "/verify"), ("DELETE", "/verify/keys.json")):
+            wrong = http.request(method, path)
+            assert wrong.status_code == 405, (method, path, wrong.text)
+            assert wrong.json() == {"error": "method_not_allowed", "message": "Method Not Allowed"}
+            assert "GET" in wrong.headers["allow"]
+
+
 def test_openapi_names_the_request_signature(stack: DevStack) -> None:
     with httpx.Client(base_url=stack.center_url, verify=trust(stack.center_tls)) as http:
         document = http.get("/openapi.json").json()

@@ -167,6 +167,17 @@ def test_health_needs_no_signature(municipality: Municipality) -> None:
     assert municipality.client.get("/v1/health").json() == {"status": "ok", "municipality": CODE}
 
 
+def test_the_router_s_refusals_have_the_refusals_shape(municipality: Municipality) -> None:
+    """No such path, or not this method: ``{"error", "message"}`` as every refusal, never the web
+    framework's ``{"detail": ...}``; signed or not (the route is found before the signature)."""
+    for missing in (municipality.client.get("/v1/nothing"), municipality.post("/v1/nothing", {})):
+        assert missing.status_code == 404, missing.text
+        assert missing.json() == {"error": "not_found", "message": "Not Found"}
+    wrong = municipality.client.get("/v1/issue")
+    assert wrong.status_code == 405 and wrong.headers["allow"] == "POST"
+    assert wrong.json() == {"error": "method_not_allowed", "message": "Method Not Allowed"}
+
+
 def test_a_signed_request_gets_copies_only_its_terminal_can_open(municipality: Municipality) -> None:
     document = municipality.request("O-1")
     holder = municipality.holder(municipality.people.ordinary[0]).holder_hash

@@ -177,7 +177,7 @@ CENTER_COMPUTED = {
     # the municipality's refusal relayed: its public codes, the generic one, or "refused"
     ("center/municipal_client.py", "str(body.get('error', 'refused'))"),
     # the router's own refusals: HTTP_CODES (scanned)
-    ("center/api/answers.py", "HTTP_CODES.get(error.status_code, 'http_error')"),
+    ("center/web_errors.py", "HTTP_CODES.get(error.status_code, 'http_error')"),
     # translations of exceptions already scanned (their code, as raised)
     ("center/api/answers.py", "error.code"),
     ("center/web_errors.py", "self.code"),
@@ -201,6 +201,9 @@ def center_code_set(codes: Codes) -> set[str]:
 
 MUNICIPAL_COMPUTED = {
     ("center/bridge_protocol.py", "refused.code"),  # the signature checks' codes, scanned
+    ("center/web_errors.py", "HTTP_CODES.get(error.status_code, 'http_error')"),  # the router's, scanned
+    ("center/web_errors.py", "self.code"),  # ErrorAnswer's own, as raised
+    ("center/web_errors.py", "code"),  # Refusal's, as raised (scanned)
     ("center/municipal/http.py", "error.code"),  # BridgeAuthError and IssuanceError, scanned
     ("center/municipal/http.py", "refusal.code.value"),  # RefusalCode: the refusal table
     ("center/municipal/http.py", "GENERIC_REFUSAL"),  # the refusal table
@@ -214,7 +217,8 @@ def municipal_codes() -> Codes:
         "center/bridge_protocol.py",
         "center/signing.py",
         "center/body_limit.py",
-    )  # not center/web_errors.py: its HTTP_CODES are the center's (a municipality's router answers its own)
+        "center/web_errors.py",  # the router's own refusals (ROUTER_REFUSALS), the center's alike
+    )
     return Codes().scan(files, raisers)
 
 

@@ -12,7 +12,8 @@ Every call but ``/v1/health`` must be signed by a center key the municipality tr
 - ``POST /v1/orders/{order_id}/printed`` ``{"issue_numbers": [...]}``: the copies came out.
 - ``POST /v1/orders/{order_id}/void`` ``{"reason": "..."}``: the order is cancelled (廃棄).
 
-Errors are ``{"error": code, "message": English, "message_ja": Japanese (refusals)}``. The
+Errors are ``{"error": code, "message": English, "message_ja": Japanese (refusals)}``, the
+router's own too (``not_found``, ``method_not_allowed``). The
 access log holds methods, paths and statuses: order ids, never anything about a person. The
 database work runs in worker threads (SQLAlchemy's synchronous engine). The routes are one router
 that finds the server in ``app.state``; the center's signature is one dependency
@@ -50,7 +51,7 @@ from center.municipal.requests import BadIssueRequest, IssueRequest
 from center.municipal.service import MunicipalServer
 from center.signing import Target, field_values
 from center.web import NO_TELEMETRY
-from center.web_errors import ErrorAnswer, Refusal, Translation, answer_errors
+from center.web_errors import ROUTER_REFUSALS, ErrorAnswer, Refusal, Translation, answer_errors
 from documents import b64url_encode
 from documents.refusal import GENERIC_REFUSAL
 
@@ -187,6 +188,7 @@ TRANSLATIONS = (
     Translation(BadIssueRequest, _malformed),
     Translation(Refused, _refused),
     Translation(IssuanceError, _not_served),
+    ROUTER_REFUSALS,  # no such path, or not this method: the same shape as every refusal
 )
 
 
