@@ -21,7 +21,7 @@ ERRORS: dict[int | str, dict[str, object]] = {
         "model": ErrorResponse,
         "description": "Refused; `error` is one of: " + ", ".join(f"`{code}`" for code in codes_of(status)),
     }
-    for status in (400, 401, 403, 404, 409, 413, 422, 503)
+    for status in (400, 401, 403, 404, 409, 413, 415, 422, 503)
 }
 INVALID_BODY = ErrorAnswer(400, "invalid_body", {"message": "the request body is not valid"})
 

@@ -52,6 +52,7 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "order_state": ErrorCode(409, "the event cannot happen in the order's state"),
     "printed_differs": ErrorCode(409, "other copies were reported printed for this order"),
     "body_too_large": ErrorCode(413, "the body is over 64 KiB"),
+    "unsupported_media_type": ErrorCode(415, "a request body is not sent as Content-Type: application/json"),
     "certificate_not_der": ErrorCode(422, "the card's certificate is not DER"),
     "certificate_not_jpki": ErrorCode(422, "the card's certificate has no RSA key"),
     "untrusted_certificate": ErrorCode(422, "not issued by a trusted JPKI user-authentication CA"),

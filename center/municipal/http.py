@@ -35,6 +35,7 @@ from starlette.concurrency import run_in_threadpool
 from center import bridge_protocol
 from center.body_limit import BodyLimit
 from center.bridge_messages import IssueAnswer, IssuedCopy
+from center.json_body import declares_json
 from center.municipal.issuer import (
     IssuanceError,
     NotConfigured,
@@ -79,7 +80,8 @@ Server = Annotated[MunicipalServer, Depends(municipal_server)]
 
 
 async def signed_document(request: Request, server: Server) -> Any:
-    """The request's JSON body, once its center signature verifies and its nonce is new."""
+    """The request's JSON body, once its center signature verifies and its nonce is new; it must
+    be declared JSON (:mod:`center.json_body`), and may be in any valid form."""
     body = await request.body()
     now = server.issuer.clock()
     headers = field_values(request.headers.items())
@@ -87,6 +89,10 @@ async def signed_document(request: Request, server: Server) -> Any:
     verified = bridge_protocol.verify(headers, server.center_keys, server.municipality, target, body, now)
     if not await run_in_threadpool(server.record_nonce, verified.nonce, now):
         raise Refusal(401, "replayed_request", "this request was already received")
+    if body and not declares_json(headers.get("content-type")):
+        raise Refusal(
+            415, "unsupported_media_type", "a request body must be sent as Content-Type: application/json"
+        )
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
