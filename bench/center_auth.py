@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import contextlib
 import datetime as dt
 import itertools
@@ -73,6 +72,7 @@ from center.messages import SessionResponse
 from center.protocol import resident_binding, sign_request
 from devtools import postgres as pgserver
 from devtools.stack import ALWAYS_OPEN, DevStack, start_stack
+from documents import b64url_decode, b64url_encode
 
 MUNICIPALITIES = ("131016", "131041", "131130", "011002")
 CARD_KEYS = 4
@@ -100,7 +100,7 @@ class Card:
     key: rsa.RSAPrivateKey
 
     def sign(self, message: bytes) -> str:
-        return base64.b64encode(self.key.sign(message, padding.PKCS1v15(), hashes.SHA256())).decode()
+        return b64url_encode(self.key.sign(message, padding.PKCS1v15(), hashes.SHA256()))
 
 
 def issue_cards(stack: DevStack, count: int) -> list[Card]:
@@ -116,7 +116,7 @@ def issue_cards(stack: DevStack, count: int) -> list[Card]:
                 municipality=MUNICIPALITIES[index % len(MUNICIPALITIES)],
             )
             der = certificate.public_bytes(serialization.Encoding.DER)
-            cards.append(Card(base64.b64encode(der).decode(), key))
+            cards.append(Card(b64url_encode(der), key))
     return cards
 
 
@@ -303,7 +303,7 @@ def authentication(next_card: Callable[[], Card]) -> Operation:
             sample.error(_code(status, answer))
             return
         session = SessionResponse.model_validate_json(answer)
-        challenge = base64.b64decode(session.challenge)
+        challenge = b64url_decode(session.challenge)
         card = next_card()
         binding = resident_binding(session.session_id, terminal.enrolled.terminal_id, challenge)
         body = json.dumps({"certificate": card.certificate_b64, "signature": card.sign(binding)}).encode()

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import contextlib
 import datetime as dt
 import json
@@ -55,6 +54,8 @@ from documents import (
     IssueNumber,
     MunicipalKey,
     TrustList,
+    b64url_decode,
+    b64url_encode,
     open_sealed,
     seal,
     sign,
@@ -89,11 +90,9 @@ async def issue_one(kiosk: Kiosk, sample: Sample, scheduled: float) -> None:
         return
     session = SessionResponse.model_validate_json(answer)
     session_id = session.session_id
-    binding = resident_binding(session_id, terminal.enrolled.terminal_id, base64.b64decode(session.challenge))
+    binding = resident_binding(session_id, terminal.enrolled.terminal_id, b64url_decode(session.challenge))
     signature = kiosk.card_key.sign(binding, padding.PKCS1v15(), hashes.SHA256())
-    proof = json.dumps(
-        {"certificate": kiosk.certificate_b64, "signature": base64.b64encode(signature).decode()}
-    ).encode()
+    proof = json.dumps({"certificate": kiosk.certificate_b64, "signature": b64url_encode(signature)}).encode()
     status, answer = await terminal.post(f"/v1/sessions/{session_id}/resident", proof)
     if status != 200:
         sample.error(_code(status, answer))
@@ -214,7 +213,7 @@ def _kiosks(stack: DevStack, count: int, context: ssl.SSLContext) -> list[Kiosk]
                 Kiosk(
                     Terminal(enrolled, Connection(stack.center_url, context)),
                     key,
-                    base64.b64encode(der).decode(),
+                    b64url_encode(der),
                     Binding.holder_hash(der),
                     trust,
                 )

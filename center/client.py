@@ -15,7 +15,6 @@ twice. Anything else is raised as httpx raised it.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 import time
@@ -30,6 +29,7 @@ from center.links import ATTEMPTS, KEPT_ALIVE, USED_ONCE, pause_before
 from center.messages import AlarmRecorded, OrderResponse, ResidentResponse, SessionResponse
 from center.protocol import sign_request
 from center.tls import trust
+from documents import b64url_decode, b64url_encode
 
 Answer = TypeVar("Answer", bound=BaseModel)
 
@@ -138,15 +138,15 @@ class CenterClient:
 
     def open_session(self) -> OpenedSession:
         opened = self._answer(self.request("POST", "/v1/sessions"), 201, SessionResponse)
-        return OpenedSession(opened.session_id, base64.b64decode(opened.challenge), opened.expires_at)
+        return OpenedSession(opened.session_id, b64url_decode(opened.challenge), opened.expires_at)
 
     def authenticate_resident(
         self, session_id: str, certificate: bytes, signature: bytes
     ) -> ResidentResponse:
         """The card's proof; the resident's municipality and which certificates can be issued now."""
         proof = {
-            "certificate": base64.b64encode(certificate).decode(),
-            "signature": base64.b64encode(signature).decode(),
+            "certificate": b64url_encode(certificate),
+            "signature": b64url_encode(signature),
         }
         return self._answer(
             self.request("POST", f"/v1/sessions/{session_id}/resident", proof), 200, ResidentResponse

@@ -61,6 +61,12 @@ class Conflict(CenterError):
     status = 409
 
 
+class UnsupportedMediaType(CenterError):
+    """A request body not declared ``application/json`` (:mod:`center.json_body`)."""
+
+    status = 415
+
+
 class ResidentRefused(CenterError):
     """The resident's certificate or signature does not pass (422: well-formed but refused)."""
 

@@ -22,13 +22,17 @@ from pydantic import BaseModel, Field
 
 class SessionResponse(BaseModel):
     session_id: str
-    challenge: str = Field(description="base64 of the 32-byte single-use challenge")
+    challenge: str = Field(description="unpadded base64url of the 32-byte single-use challenge")
     expires_at: dt.datetime
 
 
 class ResidentProof(BaseModel):
-    certificate: str = Field(max_length=12000, description="base64 DER of the user-auth certificate")
-    signature: str = Field(max_length=2048, description="base64 of the card's RSA signature over the binding")
+    certificate: str = Field(
+        max_length=12000, description="unpadded base64url of the user-auth certificate's DER"
+    )
+    signature: str = Field(
+        max_length=2048, description="unpadded base64url of the card's RSA signature over the binding"
+    )
 
 
 class Availability(BaseModel):
@@ -161,6 +165,13 @@ class ErrorResponse(BaseModel):
     reopens_at: str | None = None
     order_id: str | None = Field(
         default=None, description="the order a refusal voided (to report its refund)"
+    )
+    state: str | None = Field(
+        default=None,
+        description=(
+            "order_state and order_voided: the order's state as the refusal found it"
+            " (docs/protocol.md section 4.3)"
+        ),
     )
     sealed: str | None = Field(
         default=None,

@@ -275,8 +275,11 @@ class OrderService:
             raise
         except MunicipalOrderVoided:  # voided here first (its deadline); the municipality issued nothing
             await self._void_unissued(order, "order_voided", now)
+            current = await self._load(order["terminal_id"], order_id)
             raise Conflict(
-                "order_voided", "this order was cancelled", details={"order_id": order_id}
+                "order_voided",
+                "this order was cancelled",
+                details={"state": current["state"], "order_id": order_id},  # to report its refund
             ) from None
         copies = tuple(Copy(c.issue_number, c.pages, c.fee, unsealed_b64url(c.sealed)) for c in answer.copies)
         async with self.database.connection() as connection, connection.transaction():

@@ -26,7 +26,6 @@ them) are the link's to check: see :class:`SignedRequest`.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -46,7 +45,7 @@ from center.content_digest import (
     check_content_digest,
     content_digest,
 )
-from documents import b64url_encode
+from documents import b64url_decode, b64url_encode
 from documents.sealing import MAX_SEALED_BYTES
 
 HEADER_SIGNATURE_INPUT = "Signature-Input"
@@ -70,11 +69,11 @@ SEALED_CHARS = -(-MAX_SEALED_BYTES * 4 // 3)
 
 
 def unb64url(text: str, *, longest: int = 8192) -> bytes:
-    """Strict URL-safe base64 (padding optional) of at most ``longest`` characters; ``ValueError``
-    on anything else."""
-    if not text or len(text) > longest or not all(c.isalnum() or c in "-_=" for c in text):
+    """Unpadded base64url of at most ``longest`` characters, in its one text form (§2 of the
+    protocol: no padding, no other characters, no stray bits); ``ValueError`` on anything else."""
+    if not isinstance(text, str) or not text or len(text) > longest:
         raise ValueError("not URL-safe base64")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    return b64url_decode(text)
 
 
 def unsealed_b64url(text: str) -> bytes:

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -44,6 +45,7 @@ from center.service import CenterService
 from center.store.driver import Database
 from center.verify_page_html import LANGUAGES, Result, page
 from center.verify_pictures import MAX_DRAWN, issued_picture, uploaded_pictures
+from center.web_errors import not_routed
 from documents import TrustList
 from documents.errors import DocumentError
 from printing.page_code import SignedPageCode
@@ -242,7 +244,8 @@ def _language(request: Request) -> str:
 
 
 class _InFront:
-    """Sends the page's paths to its router, before the API's middleware (its 64 KiB body limit)."""
+    """Sends the page's paths to its router, before the API's middleware (its 64 KiB body limit);
+    its router's refusal (another method, 405) is answered as the API's refusals are."""
 
     def __init__(self, app: ASGIApp, *, page: ASGIApp) -> None:
         self.app = app
@@ -250,7 +253,10 @@ class _InFront:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] in PATHS:
-            await self.page(scope, receive, send)
+            try:
+                await self.page(scope, receive, send)
+            except HTTPException as refused:  # the page's router: not a method of its paths
+                await not_routed(None, refused).response()(scope, receive, send)
         else:
             await self.app(scope, receive, send)
 

@@ -5,7 +5,9 @@ Each server says which of its exceptions refuse and how each one reads as an :cl
 (its status, code and the body's other members, which differ from server to server); this module
 installs those translations as the application's exception handlers and writes the responses.
 A refusal the web layer decides itself (a replayed request, a body that is not JSON) is raised as
-a :class:`Refusal`, which every server answers the same way.
+a :class:`Refusal`, which every server answers the same way; so is the router's own (no route for
+the path, or not for the method: :data:`ROUTER_REFUSALS`), never in the framework's
+``{"detail": ...}``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, Generic, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 
 E = TypeVar("E", bound=Exception)
 
@@ -52,6 +55,21 @@ class Translation(Generic[E]):
 
     kind: type[E]
     answer: Callable[[Request, E], ErrorAnswer]
+
+
+def not_routed(_request: Request | None, error: HTTPException) -> ErrorAnswer:
+    """The router's own refusal as a refusal of ours: ``not_found``, ``method_not_allowed`` (with
+    its ``Allow`` header), any other status ``http_error``."""
+    return ErrorAnswer(
+        error.status_code,
+        HTTP_CODES.get(error.status_code, "http_error"),
+        {"message": str(error.detail)},
+        headers=error.headers,
+    )
+
+
+#: the router's refusals, for :func:`answer_errors` of every server
+ROUTER_REFUSALS = Translation(HTTPException, not_routed)
 
 
 def answer_errors(app: FastAPI, *translations: Translation[Any]) -> None:

@@ -146,15 +146,14 @@ class DevStack:
         staff_code: str = DEMO_STAFF_CODE,
     ) -> Path:
         """A kiosk's settings file for a newly enrolled terminal: this center, the towns' published
-        keys as the trust list, a journal of its own, and its devices named (the stand-ins unless told
-        otherwise; see :mod:`kiosk.config`)."""
+        keys as the trust list (the center's ``municipal-keys.json`` as it is: one form for both), a
+        journal of its own, and its devices named (the stand-ins unless told otherwise; see
+        :mod:`kiosk.config`)."""
         directory = self.root / "kiosks" / terminal_id
         self.enroll(terminal_id).save(directory / "terminal")
-        keys = [
-            json.loads((town.directory / municipal_service.PUBLIC_KEY_FILE).read_text())
-            for town in self.towns.values()
-        ]
-        (directory / "municipal-keys.json").write_text(json.dumps(keys, ensure_ascii=False))
+        published = self.center_dir / "municipal-keys.json"
+        keys = published.read_bytes() if published.exists() else b"[]"  # no town yet: none
+        (directory / "municipal-keys.json").write_bytes(keys)
         path = directory / "kiosk.toml"
         path.write_text(
             f'center_url = "{self.center_url}"\ncenter_ca = "{self.center_tls}"\n'

@@ -3,7 +3,7 @@
     center_url = "https://center.example:8443"
     center_ca = "center-ca.crt"          # the center's TLS certificate or CA (PEM)
     terminal = "terminal"                # the enrolled terminal's directory (id, key, certificate)
-    trust = "municipal-keys.json"        # the published municipal signing keys
+    trust = "municipal-keys.json"        # the published municipal signing keys (the center's file as it is)
     journal = "/var/lib/koufu/journal.json"
     printer = 1                          # the store's printer number, as the center knows it
     print_to = "cups:koufu"              # required: cups:<queue>, spool:<absolute directory>, or
@@ -28,14 +28,14 @@ quietly start doing something else.
 
 from __future__ import annotations
 
-import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from center.enrolment import EnrolledTerminal
-from documents import TrustedKey, TrustList
+from documents import DocumentError, TrustList
 from kiosk.staff import StaffCode, StaffCodeError
+from printing.published_keys import load_key_list
 
 STAND_IN = "stand-in"  # Python stand-ins in the kiosk's own process (kiosk/devices/stand_ins.py)
 FIRMWARE_SIMULATOR = "firmware-simulator"  # the real firmware on the MicroPython unix port, over a pty
@@ -120,8 +120,12 @@ class KioskConfig:
         return EnrolledTerminal.load(self.terminal)
 
     def trust_list(self) -> TrustList:
-        keys = json.loads(self.trust.read_text(encoding="utf-8"))
-        return TrustList([TrustedKey.from_json(key) for key in keys])
+        """The published municipal keys of ``trust`` (``municipal-keys.json``, in the one form the
+        center also reads and publishes: an array of published keys, each may add ``name``)."""
+        try:
+            return load_key_list(self.trust).trust
+        except DocumentError as error:
+            raise ConfigError(f"{self.trust}: {error}") from None
 
 
 def _refuse_renamed(path: Path, name: str, value: str) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from documents import TrustedKey, TrustList
 from documents.errors import MalformedDocument
 
-__all__ = ["PublishedKeys", "load_keys"]
+__all__ = ["PublishedKeys", "key_list", "load_key_list", "load_keys"]
 
 
 @dataclass(frozen=True)
@@ -28,21 +28,29 @@ class PublishedKeys:
 
 def load_keys(source: str | Path | bytes) -> PublishedKeys:
     """Published municipal keys from a file (or its bytes): a list of keys as kiosks take them
-    (``municipal-keys.json``), a municipality's own ``public-key.json``, or a ``koufu-trust/1``
-    list. An entry may add the municipality's ``name``. :class:`MalformedDocument` otherwise."""
-    try:
-        raw = source if isinstance(source, bytes) else Path(source).read_bytes()
-        value = json.loads(raw)
-    except (OSError, ValueError) as error:
-        raise MalformedDocument(f"the municipal keys cannot be read: {type(error).__name__}") from None
+    (``municipal-keys.json``, :func:`key_list`), a municipality's own ``public-key.json``, or a
+    ``koufu-trust/1`` list. :class:`MalformedDocument` otherwise."""
+    value = _json(source)
     if type(value) is dict and "format" in value:
         return PublishedKeys(TrustList.from_json(value))
-    entries = [value] if type(value) is dict else value
-    if type(entries) is not list:
+    return key_list([value] if type(value) is dict else value)
+
+
+def load_key_list(source: str | Path | bytes) -> PublishedKeys:
+    """A ``municipal-keys.json`` (or its bytes) in its one form, :func:`key_list`: what the center
+    publishes and what a kiosk is given."""
+    return key_list(_json(source))
+
+
+def key_list(value: object) -> PublishedKeys:
+    """The one form of ``municipal-keys.json`` (``docs/protocol.md`` section 6.2): a JSON array of
+    published keys, where an entry may add the municipality's ``name`` (1-40 characters).
+    :class:`MalformedDocument` otherwise."""
+    if type(value) is not list:
         raise MalformedDocument("the municipal keys are a list of published keys")
     keys: list[TrustedKey] = []
     names: dict[str, str] = {}
-    for entry in entries:
+    for entry in value:
         if type(entry) is not dict:
             raise MalformedDocument("a published key is an object")
         entry = dict(entry)
@@ -54,3 +62,11 @@ def load_keys(source: str | Path | bytes) -> PublishedKeys:
             names[key.municipality] = name
         keys.append(key)
     return PublishedKeys(TrustList(keys), names)
+
+
+def _json(source: str | Path | bytes) -> object:
+    try:
+        raw = source if isinstance(source, bytes) else Path(source).read_bytes()
+        return json.loads(raw)
+    except (OSError, ValueError) as error:
+        raise MalformedDocument(f"the municipal keys cannot be read: {type(error).__name__}") from None

@@ -20,6 +20,7 @@ from center.messages import ResidentResponse
 from center.protocol import resident_binding, sign_request
 from center.tls import trust
 from devtools.stack import ALWAYS_OPEN, DevStack, start_stack
+from documents import b64url_encode
 from hardware.card.holder import HolderAuthentication
 from hardware.card.pin import PinBuffer
 from hardware.card.profile import USER_AUTH_PIN
@@ -183,12 +184,18 @@ def test_certificate_from_another_authority_is_untrusted(
     [
         (b"{not json", 400, "invalid_body"),
         (b'{"certificate": 1}', 400, "invalid_body"),
-        (b'{"certificate": "***", "signature": "AA=="}', 400, "invalid_base64"),
+        (b'{"certificate": "***", "signature": "AA"}', 400, "invalid_base64"),
+        # unpadded base64url only (docs/protocol.md section 2): padding, the standard alphabet, stray bits
+        (b'{"certificate": "AQI=", "signature": "AA"}', 400, "invalid_base64"),
+        (b'{"certificate": "AQI", "signature": "AA=="}', 400, "invalid_base64"),
+        (b'{"certificate": "+/8", "signature": "AA"}', 400, "invalid_base64"),
+        (b'{"certificate": "AQI", "signature": "AB"}', 400, "invalid_base64"),
         (
-            json.dumps({"certificate": base64.b64encode(b"\x01\x02").decode(), "signature": "AA=="}).encode(),
+            json.dumps({"certificate": b64url_encode(b"\x01\x02"), "signature": "AA"}).encode(),
             422,
             "certificate_not_der",
         ),
+        (b'{"certificate": "-_8", "signature": "AA"}', 422, "certificate_not_der"),  # the URL-safe alphabet
         (b"x" * 70000, 413, "body_too_large"),
     ],
 )
@@ -225,13 +232,26 @@ def test_chunked_bodies_are_bounded_too(
     )
     proof = json.dumps(
         {
-            "certificate": base64.b64encode(certificate).decode(),
-            "signature": base64.b64encode(signature).decode(),
+            "certificate": b64url_encode(certificate),
+            "signature": b64url_encode(signature),
         }
     ).encode()
     accepted = _signed_chunked(client, path, proof)  # the refusal above used nothing up
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["session_id"] == session.session_id
+
+
+def test_the_router_s_refusals_have_the_refusals_shape(stack: DevStack) -> None:
+    """No such path, or not this method, the verification page's paths included (its own router):
+    ``{"error", "message"}`` as every refusal, with ``Allow`` for a 405."""
+    with httpx.Client(base_url=stack.center_url, verify=trust(stack.center_tls)) as http:
+        missing = http.get("/v1/nothing")
+        assert (missing.status_code, missing.json()) == (404, {"error": "not_found", "message": "Not Found"})
+        for method, path in (("PUT", "/v1/health"), ("PUT", "/verify"), ("DELETE", "/verify/keys.json")):
+            wrong = http.request(method, path)
+            assert wrong.status_code == 405, (method, path, wrong.text)
+            assert wrong.json() == {"error": "method_not_allowed", "message": "Method Not Allowed"}
+            assert "GET" in wrong.headers["allow"]
 
 
 def test_openapi_names_the_request_signature(stack: DevStack) -> None:

@@ -11,7 +11,6 @@ from the fuzzer's strings through mutated DER to a card's genuine proof.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import urllib.parse
 import uuid
@@ -43,6 +42,7 @@ from center.enrolment import EnrolledTerminal
 from center.protocol import resident_binding, sign_request
 from devtools.authority import card_key
 from devtools.stack import ALWAYS_OPEN, DevStack, start_stack
+from documents import b64url_encode
 
 MUNICIPALITY = "131016"
 RESIDENT = "/v1/sessions/{session_id}/resident"
@@ -229,7 +229,7 @@ def _documented_method(case: Case) -> bool:
 
 
 def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
+    return b64url_encode(data)
 
 
 @st.composite

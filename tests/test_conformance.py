@@ -87,12 +87,12 @@ def test_the_client_imports_nothing_of_the_project(module: str, sign: str) -> No
 
 def test_the_import_check_finds_the_project_however_imported() -> None:
     source = (
-        "import json\nimport documents.canonical\nfrom center import signing\n"
+        "import json\nimport documents.cbor\nfrom center import signing\n"
         "def f():\n    from kiosk.center_link import x\n    import koufu\n"
         "from . import world\nfrom printing.page_code import y\nimport devtools, hardware\n"
     )
     assert foreign_imports(source) == [
-        "documents.canonical",
+        "documents.cbor",
         "center",
         ".",
         "printing.page_code",
@@ -380,7 +380,7 @@ def open_session(terminal: cc.Terminal) -> dict[str, Any]:
     assert answer.status_code == 201, answer.text
     session: dict[str, Any] = answer.json()
     assert set(session) == {"session_id", "challenge", "expires_at"}
-    assert len(base64.b64decode(session["challenge"], validate=True)) == 32
+    assert len(cc.b64url_decode(session["challenge"])) == 32  # unpadded base64url (§2, §4.1.2)
     return session
 
 
@@ -678,3 +678,59 @@ def test_a_used_challenge_is_refused(world: World, terminal: cc.Terminal) -> Non
     proof = (session["session_id"], session["challenge"], resident.certificate, resident.sign)
     assert terminal.send_proof(*proof).status_code == 200
     refusal(terminal.send_proof(*proof), 409, "challenge_used")
+
+
+def test_a_proof_not_in_unpadded_base64url_is_invalid_base64(world: World, terminal: cc.Terminal) -> None:
+    """§2, §4.1.3: the certificate and the signature are unpadded base64url; standard base64 and
+    padding are refused, and the refusal leaves the challenge usable."""
+    resident = world.resident()
+    session = open_session(terminal)
+    session_id = session["session_id"]
+    challenge = cc.b64url_decode(session["challenge"])
+    signature = resident.sign(cc.resident_binding(session_id, terminal.terminal_id, challenge))
+    assert len(signature) % 3  # so its standard base64 is padded
+    path = f"/v1/sessions/{session_id}/resident"
+    for certificate_text, signature_text in (
+        (cc.b64url_encode(resident.certificate), base64.b64encode(signature).decode()),
+        (cc.b64url_encode(resident.certificate) + "==", cc.b64url_encode(signature)),
+    ):
+        body = {"certificate": certificate_text, "signature": signature_text}
+        refusal(terminal.request("POST", path, body), 400, "invalid_base64")
+    answer = terminal.send_proof(session_id, session["challenge"], resident.certificate, resident.sign)
+    assert answer.status_code == 200, answer.text
+
+
+def test_a_body_is_sent_as_json_in_any_valid_form(world: World, terminal: cc.Terminal) -> None:
+    """§2, §3.1: a request body is sent as ``application/json`` (optionally ``charset=utf-8``),
+    else ``415 unsupported_media_type`` once the signature is checked (its nonce is spent); the
+    JSON itself need not be canonical."""
+    resident = world.resident()
+    session = open_session(terminal)
+    session_id = session["session_id"]
+    challenge = cc.b64url_decode(session["challenge"])
+    signature = resident.sign(cc.resident_binding(session_id, terminal.terminal_id, challenge))
+    proof = {"signature": cc.b64url_encode(signature), "certificate": cc.b64url_encode(resident.certificate)}
+    body = json.dumps(proof, indent=1).encode()  # whitespace, keys not in order
+    assert body != cc.canonical_json(proof)
+    path = f"/v1/sessions/{session_id}/resident"
+
+    def send(content_type: str | None, headers: dict[str, str] | None = None) -> Any:
+        headers = dict(headers or cc.sign_headers(terminal.key, terminal.terminal_id, "POST", path, body))
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        return terminal.http.request("POST", path, content=body, headers=headers)
+
+    for content_type in (
+        None,
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "application/json; charset=iso-8859-1",
+        "application/json, text/plain",
+    ):
+        refusal(send(content_type), 415, "unsupported_media_type")
+    spent = cc.sign_headers(terminal.key, terminal.terminal_id, "POST", path, body)
+    refusal(send(None, spent), 415, "unsupported_media_type")
+    refusal(send("application/json", spent), 401, "replayed_request")  # its nonce was spent
+    answer = send("application/json; charset=utf-8")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["session_id"] == session_id

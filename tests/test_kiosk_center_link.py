@@ -6,15 +6,18 @@ check is never handed out and its order is voided."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from center.client import CenterClient, CenterRefusal
+from center.tls import trust
 from documents import (
     Binding,
     MunicipalKey,
@@ -34,6 +37,7 @@ from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.inprocess import InProcessReader
 from hardware.cardsim.personalize import Holder
 from kiosk.center_link import KioskError, KioskSession
+from kiosk.config import KioskConfig
 from kiosk.errors import Refusal
 from koufu.cards import issue_card
 from printing.page_signing import PageCodeMismatch
@@ -166,6 +170,22 @@ def test_a_copy_carrying_another_copy_s_page_codes_is_never_handed_out(
     assert kiosk.order is not None and kiosk.order.copies == []
     assert client.order(kiosk.order.order_id).state == "voided"
     client.close()
+
+
+def test_the_center_s_municipal_keys_are_a_kiosk_s_trust_as_they_are(world: World) -> None:
+    """One form of ``municipal-keys.json`` (docs/protocol.md 6.2): the center's file, its entries
+    with the towns' names, and what it publishes at ``/verify/keys.json``, each given to a kiosk
+    byte for byte, are the kiosk's trust list."""
+    center_file = world.stack.center_dir / "municipal-keys.json"
+    assert all("name" in entry for entry in json.loads(center_file.read_text()))  # the center's form
+    config = KioskConfig.load(world.stack.kiosk_config("T-0309"))
+    assert config.trust.read_bytes() == center_file.read_bytes()  # given as it is
+    assert config.trust_list().to_json() == world.trust.to_json()
+    with httpx.Client(base_url=world.stack.center_url, verify=trust(world.stack.center_tls)) as http:
+        published = http.get("/verify/keys.json")
+    assert published.status_code == 200 and published.json()[0]["name"] == "千代田区"
+    config.trust.write_bytes(published.content)
+    assert config.trust_list().to_json() == world.trust.to_json()
 
 
 def test_a_sealed_refusal_shows_the_municipality_s_words_and_a_lying_center_the_generic_ones() -> None:

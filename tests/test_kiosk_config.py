@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from documents import MunicipalKey
 from kiosk.assembly import peripherals_for
 from kiosk.config import ConfigError, KioskConfig
 
@@ -121,6 +124,39 @@ def test_a_missing_setting_and_a_plain_http_center_are_refused(tmp_path: Path) -
     path.write_text(text.replace("https://", "http://"), encoding="utf-8")
     with pytest.raises(ConfigError, match="center_url must be https"):
         KioskConfig.load(path)
+
+
+def test_the_municipal_keys_are_published_keys_each_with_an_optional_name(tmp_path: Path) -> None:
+    """``trust`` names the one form of ``municipal-keys.json`` the center writes: an array of
+    published keys, an entry with or without the municipality's ``name``."""
+    named, plain = (MunicipalKey.generate(code).trusted() for code in ("131016", "131041"))
+    config = KioskConfig.load(settings(tmp_path))
+    config.trust.write_text(json.dumps([{**named.to_json(), "name": "千代田区"}, plain.to_json()]))
+    assert set(config.trust_list()) == {named.key_id, plain.key_id}
+
+
+@pytest.mark.parametrize(
+    ("keys", "words"),
+    [
+        ("[", "cannot be read"),
+        ('{"format": "koufu-trust/1", "keys": []}', "a list of published keys"),
+        (lambda key: [{**key, "name": ""}], "name is a short text"),
+        (lambda key: [{**key, "name": "区" * 41}], "name is a short text"),
+        (lambda key: [{**key, "name": 7}], "name is a short text"),
+        (lambda key: [{**key, "store": "神田店"}], "exactly"),
+        (lambda key: [key, key], "twice"),
+        (lambda key: [key["public_key"]], "a published key is an object"),
+    ],
+)
+def test_municipal_keys_in_another_form_are_refused(tmp_path: Path, keys: Any, words: str) -> None:
+    config = KioskConfig.load(settings(tmp_path))
+    key = MunicipalKey.generate("131016").trusted().to_json()
+    config.trust.write_text(keys if isinstance(keys, str) else json.dumps(keys(key)))
+    with pytest.raises(ConfigError, match=words):
+        config.trust_list()
+    config.trust.unlink()
+    with pytest.raises(ConfigError, match="cannot be read"):
+        config.trust_list()
 
 
 def test_the_simulator_named_in_the_settings_starts_the_firmware(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import gc
 import http.server
 import itertools
 import json
+import logging
 import secrets
 import ssl
 import threading
@@ -322,6 +323,36 @@ def test_a_municipality_gone_is_unavailable_at_once(world: World) -> None:
         assert waited < NO_HANG
         assert proxy.accepted == links.ATTEMPTS
     assert municipal_copies(world, [requests[0]["order_id"]]) == {requests[0]["order_id"]: []}
+
+
+def test_a_proof_the_municipality_does_not_accept_is_its_failure(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The town answers a card's proof moved into another session ``403 holder_not_proven``; the
+    center's client reads it, for an order and an offer alike, as ``municipality_error`` (the
+    order is voided, nothing relayed), and the town issued nothing."""
+    (request,) = issue_requests(world, 1, "T-0409")
+    request = {**request, "session_id": str(uuid.uuid4())}  # the proof is of another session
+    offer = {
+        key: request[key] for key in ("session_id", "terminal_id", "holder_proof", "terminal_certificate")
+    }
+
+    async def ask(client: MunicipalClient) -> list[str]:
+        codes = []
+        try:
+            for asking in (client.issue, client.offer):
+                with pytest.raises(MunicipalityUnavailable) as refused:
+                    await asking(CODE, request if asking == client.issue else offer)
+                codes.append(refused.value.code)
+            return codes
+        finally:
+            await client.close()
+
+    with caplog.at_level(logging.WARNING, logger="center.municipal_client"):
+        codes = run("asyncio", ask(municipality_through(world, world.stack.towns[CODE].url)))
+    assert codes == ["municipality_error", "municipality_error"]
+    assert caplog.text.count(f"municipality {CODE} answered 403 holder_not_proven") == 2
+    assert municipal_copies(world, [request["order_id"]]) == {request["order_id"]: []}
 
 
 _LIARS_TERMINALS = itertools.count(410)

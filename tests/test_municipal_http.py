@@ -55,9 +55,12 @@ class Municipality:
         key: ed25519.Ed25519PrivateKey | None = None,
         municipality: str = CODE,
         body: bytes | None = None,
+        content_type: str | None = "application/json",
     ) -> httpx.Response:
         content = json.dumps(document).encode() if body is None else body
         headers = bridge_protocol.sign(key or self.center_key, municipality, "POST", path, content)
+        if content_type is not None:
+            headers["Content-Type"] = content_type
         return self.client.post(path, content=content, headers=headers)
 
     def holder(self, person: Person) -> Card:
@@ -167,6 +170,17 @@ def test_health_needs_no_signature(municipality: Municipality) -> None:
     assert municipality.client.get("/v1/health").json() == {"status": "ok", "municipality": CODE}
 
 
+def test_the_router_s_refusals_have_the_refusals_shape(municipality: Municipality) -> None:
+    """No such path, or not this method: ``{"error", "message"}`` as every refusal, never the web
+    framework's ``{"detail": ...}``; signed or not (the route is found before the signature)."""
+    for missing in (municipality.client.get("/v1/nothing"), municipality.post("/v1/nothing", {})):
+        assert missing.status_code == 404, missing.text
+        assert missing.json() == {"error": "not_found", "message": "Not Found"}
+    wrong = municipality.client.get("/v1/issue")
+    assert wrong.status_code == 405 and wrong.headers["allow"] == "POST"
+    assert wrong.json() == {"error": "method_not_allowed", "message": "Method Not Allowed"}
+
+
 def test_a_signed_request_gets_copies_only_its_terminal_can_open(municipality: Municipality) -> None:
     document = municipality.request("O-1")
     holder = municipality.holder(municipality.people.ordinary[0]).holder_hash
@@ -257,6 +271,7 @@ def test_requests_not_from_the_center_or_replayed_are_refused(municipality: Muni
     elsewhere = municipality.post("/v1/issue", None, municipality="131041", body=body)
     assert elsewhere.status_code == 401 and elsewhere.json()["error"] == "bad_signature"
     headers = bridge_protocol.sign(municipality.center_key, CODE, "POST", "/v1/issue", body)
+    headers["Content-Type"] = "application/json"
     first = municipality.client.post("/v1/issue", content=body, headers=headers)
     assert first.status_code == 200, first.text
     replay = municipality.client.post("/v1/issue", content=body, headers=headers)
@@ -275,6 +290,42 @@ def test_malformed_requests_and_untrusted_terminals(municipality: Municipality) 
         municipality.request("O-8", 3, terminal_certificate=b64url_encode(municipality.stranger_certificate)),
     )
     assert untrusted.status_code == 403 and untrusted.json()["error"] == "untrusted_terminal"
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/json; charset=latin-1"])
+def test_a_body_not_sent_as_json_is_unsupported(municipality: Municipality, content_type: str | None) -> None:
+    """A request body is declared ``application/json`` (checked once the signature is), whatever
+    it holds: 415 ``unsupported_media_type``, nothing issued."""
+    document = municipality.request("O-10", 5)
+    refused = municipality.post("/v1/issue", document, content_type=content_type)
+    assert (refused.status_code, refused.json()["error"]) == (415, "unsupported_media_type"), refused.text
+    unsigned = municipality.client.post("/v1/issue", content=json.dumps(document).encode())
+    assert unsigned.status_code == 401  # the signature first
+    voided = municipality.post("/v1/orders/O-10/void", {"reason": "never issued"})
+    assert voided.status_code == 200 and voided.json()["voided"] == []
+
+
+def test_any_valid_json_form_is_read(municipality: Municipality) -> None:
+    """Not canonical: whitespace, keys in any order, escaped characters, a charset parameter; the
+    signature covers the bytes as sent."""
+    document = municipality.request("O-11", 6)
+    body = json.dumps(dict(reversed(document.items())), indent=2, ensure_ascii=True).encode()
+    assert b"\\u" in body  # the store's name, escaped
+    answer = municipality.post("/v1/issue", None, body=body, content_type="Application/JSON; charset=UTF-8")
+    assert answer.status_code == 200, answer.text
+    assert municipality.post("/v1/issue", document).json() == answer.json()  # the same request
+
+
+def test_a_proof_that_does_not_prove_the_session_s_holder_is_forbidden(municipality: Municipality) -> None:
+    """``holder_not_proven`` is an authorization failure (403), as an untrusted terminal is: the
+    proof of session S-O-9 moved into another session serves neither an order nor an offer."""
+    moved = municipality.request("O-9", 4, session_id="S-elsewhere")
+    refused = municipality.post("/v1/issue", moved)
+    assert (refused.status_code, refused.json()["error"]) == (403, "holder_not_proven"), refused.text
+    assert set(refused.json()) == {"error", "message"}
+    offer = {key: moved[key] for key in ("session_id", "terminal_id", "holder_proof", "terminal_certificate")}
+    asked = municipality.post("/v1/offer", offer)
+    assert (asked.status_code, asked.json()["error"]) == (403, "holder_not_proven"), asked.text
 
 
 def test_the_command_line_generates_a_town_and_links_a_card(

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from center import bridge_protocol
 from center.bridge_protocol import BridgeAuthError
 from center.municipal.certificates import wareki, wareki_year
+from center.municipal.offers import OfferRequest
 from center.municipal.refusals import COUNTER_JA, RefusalCode, Refused
 from center.municipal.requests import (
     BadIssueRequest,
@@ -22,8 +23,9 @@ from center.municipal.requests import (
     TaxOptions,
 )
 from center.municipal.settings import MunicipalSettings, SettingsError, TaxKind
+from center.municipal.strict import base64url_chars
 from center.signing import Target
-from documents import JST, CertificateType
+from documents import JST, CertificateType, b64url_decode, b64url_encode
 from support.signature_fields import with_body, with_parameters
 
 SETTINGS: dict[str, Any] = {
@@ -128,11 +130,18 @@ def test_requests_round_trip() -> None:
         # the serial is the checked certificate's: a center cannot name one
         (lambda r: r.update(certificate_serial=1234), "unknown key 'certificate_serial'"),
         (lambda r: r["holder_proof"].pop("signature"), "holder_proof.signature"),
-        (lambda r: r["holder_proof"].update(revocation="no t"), "not base64url"),
+        (lambda r: r["holder_proof"].update(revocation="no t"), "revocation: not unpadded base64url"),
+        # unpadded base64url only: no padding, not the standard alphabet, no stray bits
+        (lambda r: r["holder_proof"].update(challenge="Y2g="), "challenge: not unpadded base64url"),
+        (lambda r: r["holder_proof"].update(certificate="MII+"), "certificate: not unpadded base64url"),
+        (lambda r: r["holder_proof"].update(signature="c2l/"), "signature: not unpadded base64url"),
+        (lambda r: r["holder_proof"].update(challenge="Y2h"), "challenge: not unpadded base64url"),
         (lambda r: r["holder_proof"].update(serial=1234), "unknown key 'serial'"),
         (lambda r: r.update(items=[]), "1 to 10 items"),
-        (lambda r: r.update(terminal_certificate="MII B"), "not base64url"),
-        (lambda r: r.update(terminal_certificate=""), "not base64url"),
+        (lambda r: r.update(terminal_certificate="MII B"), "not unpadded base64url"),
+        (lambda r: r.update(terminal_certificate="MIIB=="), "not unpadded base64url"),
+        (lambda r: r.update(terminal_certificate=""), "terminal_certificate: 1-4096 bytes"),
+        (lambda r: r.update(terminal_certificate=4096), "terminal_certificate: wrong type"),
         (lambda r: r.update(surprise=1), "unknown key 'surprise'"),
         (lambda r: r.pop("store"), "store: missing"),
         (lambda r: r["items"][0].update(copies=0), "copies"),
@@ -151,6 +160,62 @@ def test_bad_requests_are_refused_naming_the_place(change: Any, words: str) -> N
     change(document)
     with pytest.raises(BadIssueRequest, match=words):
         IssueRequest.from_json(document)
+
+
+# the byte limits docs/protocol.md (4.2.2) states for each binary field of a municipal request
+BINARY_FIELDS = [
+    (("holder_proof", "certificate"), 8192),
+    (("holder_proof", "signature"), 512),
+    (("holder_proof", "challenge"), 64),
+    (("holder_proof", "revocation"), 16384),
+    (("terminal_certificate",), 4096),
+]
+
+
+def _with_bytes(path: tuple[str, ...], size: int, *, text: str | None = None) -> dict[str, Any]:
+    document = copy.deepcopy(REQUEST)
+    target = document
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = (
+        b64url_encode(bytes(range(256)) * (size // 256) + bytes(size % 256)) if text is None else text
+    )
+    return document
+
+
+@pytest.mark.parametrize(("path", "limit"), BINARY_FIELDS)
+def test_each_binary_field_takes_up_to_its_byte_limit_and_no_more(path: tuple[str, ...], limit: int) -> None:
+    """The reader's cap is each field's own: a value of exactly its limit is read whole (the OCSP
+    answer's 16 KiB included), one byte more is refused, and so is a text longer than the limit's
+    characters, before it is decoded."""
+    request = IssueRequest.from_json(_with_bytes(path, limit))
+    value = request.to_json()
+    for key in path:
+        value = value[key]
+    assert len(b64url_decode(value)) == limit
+    assert IssueRequest.from_json(request.to_json()) == request
+    where = ".".join(path)
+    with pytest.raises(BadIssueRequest, match=f"{where}: 1-{limit} bytes"):
+        IssueRequest.from_json(_with_bytes(path, limit + 1))
+    with pytest.raises(BadIssueRequest, match=f"{where}: 1-{limit} bytes"):
+        IssueRequest.from_json(_with_bytes(path, 0, text="A" * (base64url_chars(limit) + 1)))
+    with pytest.raises(BadIssueRequest, match=f"{where}: 1-{limit} bytes"):
+        IssueRequest.from_json(_with_bytes(path, 0))
+
+
+def test_the_offer_request_reads_its_binary_fields_alike() -> None:
+    document = {key: REQUEST[key] for key in ("session_id", "terminal_id", "holder_proof")}
+    revocation = b64url_encode(bytes(16384))
+    offered = OfferRequest.from_json(
+        {
+            **document,
+            "holder_proof": {**REQUEST["holder_proof"], "revocation": revocation},
+            "terminal_certificate": "MIIB",
+        }
+    )
+    assert len(offered.holder_proof.revocation) == 16384
+    with pytest.raises(BadIssueRequest, match="terminal_certificate: not unpadded base64url"):
+        OfferRequest.from_json({**document, "terminal_certificate": "MIIB=="})
 
 
 def test_refusals_say_where_to_go_and_never_name_a_protection_measure() -> None:

@@ -271,6 +271,7 @@ def test_an_order_voided_while_the_municipality_answered_is_refused_with_its_id(
     assert isinstance(refused, CenterRefusal)
     assert refused.status == 409 and refused.code == "order_voided"
     assert refused.details["order_id"] == order_id
+    assert refused.details["state"] == "voided"  # the order's state, in the refusal's body
     assert client.refunded(order_id).state == "refunded"
     placing.close()
     client.close()

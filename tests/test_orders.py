@@ -139,7 +139,7 @@ def test_an_order_from_authentication_to_settled(world: World) -> None:
     assert verify(client, numbers[0], code)["status"] == "not_printed"
     with pytest.raises(CenterRefusal) as unannounced:  # a job is announced before it goes to the printer
         client.printed(order.order_id, numbers)
-    assert unannounced.value.code == "order_state"
+    assert (unannounced.value.code, unannounced.value.details["state"]) == ("order_state", "issued")
     assert client.printing(order.order_id).state == "printing"
     assert client.printing(order.order_id).state == "printing"  # said twice: the same
     assert verify(client, numbers[0], code)["status"] == "not_printed"
@@ -175,6 +175,7 @@ def test_an_order_from_authentication_to_settled(world: World) -> None:
     with pytest.raises(CenterRefusal) as printed:
         client.void(order.order_id, "cancelled")
     assert printed.value.status == 409 and printed.value.code == "order_state"
+    assert printed.value.details["state"] == "settled"  # the order's state, in the refusal's body
     client.close()
 
 

@@ -26,6 +26,7 @@ from center.api.error_codes import ERROR_CODES
 from center.app import create_app
 from center.calendar import ReasonCode
 from center.errors import CenterError
+from center.messages import ErrorResponse
 from center.municipal.refusals import PUBLIC, RefusalCode
 from center.municipal_client import MunicipalRefusal  # noqa: F401  (its CenterError subclasses, registered)
 from documents import Binding, Document, IssueNumber, MunicipalKey, sign, verification_code
@@ -177,7 +178,7 @@ CENTER_COMPUTED = {
     # the municipality's refusal relayed: its public codes, the generic one, or "refused"
     ("center/municipal_client.py", "str(body.get('error', 'refused'))"),
     # the router's own refusals: HTTP_CODES (scanned)
-    ("center/api/answers.py", "HTTP_CODES.get(error.status_code, 'http_error')"),
+    ("center/web_errors.py", "HTTP_CODES.get(error.status_code, 'http_error')"),
     # translations of exceptions already scanned (their code, as raised)
     ("center/api/answers.py", "error.code"),
     ("center/web_errors.py", "self.code"),
@@ -201,6 +202,9 @@ def center_code_set(codes: Codes) -> set[str]:
 
 MUNICIPAL_COMPUTED = {
     ("center/bridge_protocol.py", "refused.code"),  # the signature checks' codes, scanned
+    ("center/web_errors.py", "HTTP_CODES.get(error.status_code, 'http_error')"),  # the router's, scanned
+    ("center/web_errors.py", "self.code"),  # ErrorAnswer's own, as raised
+    ("center/web_errors.py", "code"),  # Refusal's, as raised (scanned)
     ("center/municipal/http.py", "error.code"),  # BridgeAuthError and IssuanceError, scanned
     ("center/municipal/http.py", "refusal.code.value"),  # RefusalCode: the refusal table
     ("center/municipal/http.py", "GENERIC_REFUSAL"),  # the refusal table
@@ -214,7 +218,8 @@ def municipal_codes() -> Codes:
         "center/bridge_protocol.py",
         "center/signing.py",
         "center/body_limit.py",
-    )  # not center/web_errors.py: its HTTP_CODES are the center's (a municipality's router answers its own)
+        "center/web_errors.py",  # the router's own refusals (ROUTER_REFUSALS), the center's alike
+    )
     return Codes().scan(files, raisers)
 
 
@@ -232,6 +237,22 @@ def test_center_error_table_is_the_codes_the_center_answers() -> None:
     codes.cover(set(table))
     unknown = {name for name in table if not codes.explains(name) and name not in answered}
     assert not unknown, f"codes in docs/protocol.md 7.1 the center never answers: {sorted(unknown)}"
+
+
+def test_a_refusal_s_members_are_the_error_body_s() -> None:
+    """7.1 names every member a refusal may carry besides ``error`` and ``message``: exactly the
+    fields of ``ErrorResponse`` (the OpenAPI schema of every refusal), each described there."""
+    sentence = re.search(
+        r"Besides `message`, a refusal may carry\s+(.+?), as noted", section(spec(), "### 7.1"), re.S
+    )
+    assert sentence is not None
+    named = re.findall(r"`([a-z_]+)`", sentence.group(1))
+    fields = ErrorResponse.model_fields
+    assert named == [name for name in fields if name not in ("error", "message")]
+    schema = openapi()["components"]["schemas"]["ErrorResponse"]["properties"]
+    assert (
+        "order_state" in schema["state"]["description"] and "order_voided" in schema["state"]["description"]
+    )
 
 
 def test_center_error_registry_is_the_table() -> None:

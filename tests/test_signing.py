@@ -33,7 +33,7 @@ from center import bridge_protocol, signing
 from center.content_digest import content_digest
 from center.errors import TerminalAuthError
 from center.protocol import TERMINAL_REQUESTS, sign_request
-from center.signing import Target, field_values
+from center.signing import Target, field_values, unb64url
 from center.terminals import check_request, request_credentials
 from support.signature_fields import flipped, lowered, with_body, with_covered, with_parameters
 
@@ -447,3 +447,12 @@ def test_a_covered_value_that_cannot_be_in_a_signature_base_is_refused() -> None
     signed = lowered(sign_request(key, "T-0001", "POST", "/v1/sessions", b"", now=CREATED).as_dict())
     code, _ = refusal(terminal_check, signed, b"", Target("POST", "/v1/sessions", "?é"), CREATED)
     assert code == "malformed_signature"
+
+
+@pytest.mark.parametrize("text", ["AAE=", "AA+E", "AA/E", "AAF", "A", "", "AAE\n", "ＡＡＥ", "A" * 65])
+def test_binary_values_are_read_in_their_one_base64url_form(text: str) -> None:
+    """Sealed copies, offers and the center's published keys travel as unpadded base64url, read
+    strictly: padding, the standard alphabet, stray bits, a bad length or anything else is refused."""
+    with pytest.raises(ValueError):
+        unb64url(text, longest=64)
+    assert unb64url("AAE") == b"\x00\x01"

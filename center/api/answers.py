@@ -10,19 +10,18 @@ from __future__ import annotations
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from center.api.error_codes import codes_of
 from center.errors import CenterError
 from center.messages import ErrorResponse
-from center.web_errors import HTTP_CODES, ErrorAnswer, Translation, answer_errors
+from center.web_errors import ROUTER_REFUSALS, ErrorAnswer, Translation, answer_errors
 
 ERRORS: dict[int | str, dict[str, object]] = {
     status: {
         "model": ErrorResponse,
         "description": "Refused; `error` is one of: " + ", ".join(f"`{code}`" for code in codes_of(status)),
     }
-    for status in (400, 401, 403, 404, 409, 413, 422, 503)
+    for status in (400, 401, 403, 404, 409, 413, 415, 422, 503)
 }
 INVALID_BODY = ErrorAnswer(400, "invalid_body", {"message": "the request body is not valid"})
 
@@ -40,17 +39,11 @@ def _refused(_request: Request, error: CenterError) -> ErrorAnswer:
     return ErrorAnswer(error.status, error.code, described.model_dump(exclude={"error"}))
 
 
-def _not_routed(_request: Request, error: StarletteHTTPException) -> ErrorAnswer:
-    return ErrorAnswer(
-        error.status_code, HTTP_CODES.get(error.status_code, "http_error"), {"message": str(error.detail)}
-    )
-
-
 def answer_refusals(app: FastAPI) -> None:
     """The center's refusals, a body FastAPI cannot read, and the router's own 404 and 405."""
     answer_errors(
         app,
         Translation(CenterError, _refused),
         Translation(RequestValidationError, lambda _request, _invalid: INVALID_BODY),
-        Translation(StarletteHTTPException, _not_routed),
+        ROUTER_REFUSALS,
     )

@@ -18,7 +18,7 @@ class ErrorCode:
 
 ERROR_CODES: dict[str, ErrorCode] = {
     "invalid_body": ErrorCode(400, "the body is not the JSON the route takes"),
-    "invalid_base64": ErrorCode(400, "the certificate or the signature is not standard base64"),
+    "invalid_base64": ErrorCode(400, "the certificate or the signature is not unpadded base64url"),
     "invalid_order": ErrorCode(400, "an item or its options are not what the municipality's format accepts"),
     "unknown_copies": ErrorCode(400, "a reported issue number is not one of this order's"),
     "wrong_amount": ErrorCode(400, "paid is not the fees of the copies printed (due says what is)"),
@@ -52,6 +52,7 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "order_state": ErrorCode(409, "the event cannot happen in the order's state"),
     "printed_differs": ErrorCode(409, "other copies were reported printed for this order"),
     "body_too_large": ErrorCode(413, "the body is over 64 KiB"),
+    "unsupported_media_type": ErrorCode(415, "a request body is not sent as Content-Type: application/json"),
     "certificate_not_der": ErrorCode(422, "the card's certificate is not DER"),
     "certificate_not_jpki": ErrorCode(422, "the card's certificate has no RSA key"),
     "untrusted_certificate": ErrorCode(422, "not issued by a trusted JPKI user-authentication CA"),

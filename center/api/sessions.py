@@ -5,9 +5,6 @@ resident in it. Both calls are signed by the terminal.
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from fastapi import APIRouter, Response
 
 from center.api.answers import json_answer
@@ -16,6 +13,7 @@ from center.api.signing import Signed, signed
 from center.calendar import Decision, Open
 from center.errors import BadRequest
 from center.messages import Availability, ResidentProof, ResidentResponse, SessionResponse
+from documents import b64url_decode, b64url_encode
 
 router = APIRouter(tags=["sessions"])
 
@@ -27,7 +25,7 @@ async def open_session(call: Signed, service: Center) -> Response:
     return json_answer(
         SessionResponse(
             session_id=opened.session_id,
-            challenge=base64.b64encode(opened.challenge).decode(),
+            challenge=b64url_encode(opened.challenge),
             expires_at=opened.expires_at,
         ),
         201,
@@ -56,10 +54,12 @@ async def resident(session_id: str, call: Signed, service: Center) -> Response:
 
 
 def _b64(text: str, what: str) -> bytes:
+    """Unpadded base64url, as every binary value of the protocol: padding, the standard alphabet's
+    ``+`` and ``/`` or stray bits are ``invalid_base64``."""
     try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise BadRequest("invalid_base64", f"{what} is not base64") from None
+        return b64url_decode(text)
+    except ValueError:
+        raise BadRequest("invalid_base64", f"{what} is not unpadded base64url") from None
 
 
 def _availability(decision: Decision) -> Availability:

@@ -15,7 +15,8 @@ from fastapi import Depends, Request
 from pydantic import BaseModel
 
 from center.api.requests import Center
-from center.errors import TerminalAuthError
+from center.errors import TerminalAuthError, UnsupportedMediaType
+from center.json_body import declares_json
 from center.protocol import TERMINAL_REQUESTS
 from center.service import TerminalRequest
 from center.signing import field_values
@@ -73,9 +74,15 @@ def received(request: Request, body: bytes) -> TerminalRequest:
 
 
 async def terminal_call(request: Request, service: Center) -> TerminalCall:
-    """The request's terminal, authenticated over the body's exact bytes (read here, once)."""
+    """The request's terminal, authenticated over the body's exact bytes (read here, once); then a
+    body must be declared JSON (:mod:`center.json_body`), whatever route takes it."""
     signed_request = received(request, await request.body())
-    return TerminalCall(await service.authenticate_terminal(signed_request), signed_request.body)
+    terminal_id = await service.authenticate_terminal(signed_request)
+    if signed_request.body and not declares_json(signed_request.headers.get("content-type")):
+        raise UnsupportedMediaType(
+            "unsupported_media_type", "a request body must be sent as Content-Type: application/json"
+        )
+    return TerminalCall(terminal_id, signed_request.body)
 
 
 Signed = Annotated[TerminalCall, Depends(terminal_call)]

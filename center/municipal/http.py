@@ -12,7 +12,8 @@ Every call but ``/v1/health`` must be signed by a center key the municipality tr
 - ``POST /v1/orders/{order_id}/printed`` ``{"issue_numbers": [...]}``: the copies came out.
 - ``POST /v1/orders/{order_id}/void`` ``{"reason": "..."}``: the order is cancelled (廃棄).
 
-Errors are ``{"error": code, "message": English, "message_ja": Japanese (refusals)}``. The
+Errors are ``{"error": code, "message": English, "message_ja": Japanese (refusals)}``, the
+router's own too (``not_found``, ``method_not_allowed``). The
 access log holds methods, paths and statuses: order ids, never anything about a person. The
 database work runs in worker threads (SQLAlchemy's synchronous engine). The routes are one router
 that finds the server in ``app.state``; the center's signature is one dependency
@@ -34,6 +35,7 @@ from starlette.concurrency import run_in_threadpool
 from center import bridge_protocol
 from center.body_limit import BodyLimit
 from center.bridge_messages import IssueAnswer, IssuedCopy
+from center.json_body import declares_json
 from center.municipal.issuer import (
     IssuanceError,
     NotConfigured,
@@ -41,6 +43,7 @@ from center.municipal.issuer import (
     OrderVoided,
     StatusConflict,
     UnknownOrder,
+    UnprovenHolder,
     UntrustedTerminal,
 )
 from center.municipal.offers import OfferRequest, make_offer
@@ -49,7 +52,7 @@ from center.municipal.requests import BadIssueRequest, IssueRequest
 from center.municipal.service import MunicipalServer
 from center.signing import Target, field_values
 from center.web import NO_TELEMETRY
-from center.web_errors import ErrorAnswer, Refusal, Translation, answer_errors
+from center.web_errors import ROUTER_REFUSALS, ErrorAnswer, Refusal, Translation, answer_errors
 from documents import b64url_encode
 from documents.refusal import GENERIC_REFUSAL
 
@@ -59,6 +62,7 @@ _STATUS = {
     OrderVoided: 409,
     StatusConflict: 409,
     UnknownOrder: 404,
+    UnprovenHolder: 403,  # the card's proof does not authorize this session's business
     UntrustedTerminal: 403,
     NotConfigured: 503,
 }
@@ -76,7 +80,8 @@ Server = Annotated[MunicipalServer, Depends(municipal_server)]
 
 
 async def signed_document(request: Request, server: Server) -> Any:
-    """The request's JSON body, once its center signature verifies and its nonce is new."""
+    """The request's JSON body, once its center signature verifies and its nonce is new; it must
+    be declared JSON (:mod:`center.json_body`), and may be in any valid form."""
     body = await request.body()
     now = server.issuer.clock()
     headers = field_values(request.headers.items())
@@ -84,6 +89,10 @@ async def signed_document(request: Request, server: Server) -> Any:
     verified = bridge_protocol.verify(headers, server.center_keys, server.municipality, target, body, now)
     if not await run_in_threadpool(server.record_nonce, verified.nonce, now):
         raise Refusal(401, "replayed_request", "this request was already received")
+    if body and not declares_json(headers.get("content-type")):
+        raise Refusal(
+            415, "unsupported_media_type", "a request body must be sent as Content-Type: application/json"
+        )
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -185,6 +194,7 @@ TRANSLATIONS = (
     Translation(BadIssueRequest, _malformed),
     Translation(Refused, _refused),
     Translation(IssuanceError, _not_served),
+    ROUTER_REFUSALS,  # no such path, or not this method: the same shape as every refusal
 )
 
 

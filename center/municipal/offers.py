@@ -30,6 +30,7 @@ from center.municipal.records import RecordStore, Resident
 from center.municipal.refusals import Refused
 from center.municipal.requests import (
     IDENTIFIER,
+    MAX_CERTIFICATE_BYTES,
     TERMINAL_ID,
     AttachmentOptions,
     BadIssueRequest,
@@ -61,7 +62,7 @@ class OfferRequest:
             fields.matching("session_id", IDENTIFIER),
             fields.matching("terminal_id", TERMINAL_ID),
             HolderProof.read(fields),
-            fields.base64("terminal_certificate", 4096),
+            fields.base64("terminal_certificate", MAX_CERTIFICATE_BYTES),
         )
         fields.done()
         return request

@@ -1,5 +1,7 @@
 """Reading one JSON object strictly (settings, requests): each key at most once and read, the
-right type and range, nothing left over; every problem an ``error`` naming its place."""
+right type and range, nothing left over; every problem an ``error`` naming its place. Binary
+values are unpadded base64url (``docs/protocol.md`` section 2), each bounded by its field's own
+byte limit."""
 
 from __future__ import annotations
 
@@ -8,9 +10,14 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from center.signing import unb64url
+from documents import b64url_decode
 
 _MISSING: Any = object()
+
+
+def base64url_chars(size: int) -> int:
+    """The characters of ``size`` bytes in unpadded base64url: 4 for every 3, rounded up."""
+    return -(-4 * size // 3)
 
 
 class StrictObject:
@@ -60,10 +67,15 @@ class StrictObject:
         return value
 
     def base64(self, key: str, longest: int) -> bytes:
+        """1 to ``longest`` bytes in unpadded base64url: the text may be as long as ``longest``
+        bytes take (every allowed value fits), and a longer one is refused before it is decoded."""
+        text: str = self.take(key, str)
+        if len(text) > base64url_chars(longest):
+            raise self.fail(key, f"1-{longest} bytes")
         try:
-            value = unb64url(self.take(key, str))
+            value = b64url_decode(text)
         except ValueError:
-            raise self.fail(key, "not base64url") from None
+            raise self.fail(key, "not unpadded base64url") from None
         if not 1 <= len(value) <= longest:
             raise self.fail(key, f"1-{longest} bytes")
         return value

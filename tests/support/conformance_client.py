@@ -3,8 +3,8 @@ only: it imports the standard library and general libraries (``httpx``, ``crypto
 ``cbor2``, ``base45``), nothing of the project (``tests/test_conformance.py`` checks that with
 :mod:`ast`). What it does, section by section of the specification:
 
-- §2: deterministic CBOR (strict), unpadded base64url (strict), standard base64 where the spec
-  says so;
+- §2: deterministic CBOR (strict), unpadded base64url (strict) for every binary value, standard
+  base64 only in the signature's header fields (§3.1);
 - §3.1: RFC 9421 signatures of its requests with the terminal's P-256 key over an RFC 9530
   ``Content-Digest``; it also verifies a signature (the vectors');
 - §3.2: opening HPKE envelopes (DHKEM(P-256), HKDF-SHA256, AES-256-GCM, ``info`` = the header's
@@ -91,6 +91,7 @@ def b64url_encode(data: bytes) -> str:
 
 
 def b64_std(data: bytes) -> str:
+    """Standard base64 with padding: only in the RFC 9530 and RFC 9421 header fields (§3.1)."""
     return base64.b64encode(data).decode()
 
 
@@ -572,7 +573,7 @@ class Terminal:
     def send_proof(
         self, session_id: str, challenge_b64: str, certificate_der: bytes, card_sign: Callable[[bytes], bytes]
     ) -> httpx.Response:
-        challenge = base64.b64decode(challenge_b64, validate=True)
+        challenge = b64url_decode(challenge_b64)
         signature = card_sign(resident_binding(session_id, self.terminal_id, challenge))
-        body = {"certificate": b64_std(certificate_der), "signature": b64_std(signature)}
+        body = {"certificate": b64url_encode(certificate_der), "signature": b64url_encode(signature)}
         return self.request("POST", f"/v1/sessions/{session_id}/resident", body)
