@@ -45,7 +45,7 @@ from center.order_states import FINAL, OPEN, OrderEvent, OrderState, next_state
 from center.retention import kept_request
 from center.signing import unsealed_b64url
 from center.store.driver import Connection, Database, Sql, stored_time
-from documents import JST, b64url_encode
+from documents import JST, CertificateType, b64url_encode
 
 log = logging.getLogger(__name__)
 
@@ -396,9 +396,9 @@ class OrderService:
                 "terminal_certificate": b64url_encode(bytes(session["certificate"])),
             },
         )
-        for kind, entry in offered["certificates"].items():
-            stopped = stops.for_certificate(kind)
-            if stopped is not None:
+        for kind in CertificateType:
+            stopped, entry = stops.for_certificate(kind.value), offered["certificates"].get(kind.value)
+            if stopped is not None and entry is not None:
                 refusal = stopped.refusal()
                 entry.update(
                     available=False,
