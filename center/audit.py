@@ -1,8 +1,9 @@
 """The audit log (監査ログ): append-only, tamper-evident, free of personal data.
 
 Every security decision — a terminal's request refused, a session opened, a resident accepted or
-refused — is one row. Each row's hash covers its content and the previous row's hash, so editing,
-deleting or reordering any row breaks every hash after it (:func:`verify_chain`). The hash is an
+refused, an operator's stop of issuance set or lifted (with the operator's name) — is one row.
+Each row's hash covers its content and the previous row's hash, so editing, deleting or
+reordering any row breaks every hash after it (:func:`verify_chain`). The hash is an
 HMAC-SHA256 under the chain's key (``audit-chain.key``), kept in the center's directory and never
 in the database: with a plain hash, whoever may write the database could rewrite a row and
 recompute every hash after it; without the key they cannot. (Deleting the newest rows leaves a
@@ -65,6 +66,8 @@ class AuditEntry:
     session_id: str | None = None
     subject: str | None = None
     occurrences: int | None = None  # a count of refusals (center.refusal_tally), else one decision
+    operator: str | None = None  # who did an operator's action (an issuance stop set or lifted)
+    detail: str | None = None  # what an operator's action concerned, or the stop that refused
 
 
 CHAIN_CONTEXT = "koufu-audit-chain/1"  # what the chain's key signs, and nothing else
@@ -72,7 +75,9 @@ CHAIN_CONTEXT = "koufu-audit-chain/1"  # what the chain's key signs, and nothing
 
 def _row_hash(key: bytes, prev_hash: str, at: dt.datetime, entry: AuditEntry) -> str:
     """The row's link in the chain: an HMAC under the chain's key of the previous row's hash and
-    everything the row says."""
+    everything the row says. (``operator`` and ``detail`` are linked only on a row that has one:
+    the rows written before they existed verify as they were written.)"""
+    operation = [] if entry.operator is None and entry.detail is None else [entry.operator, entry.detail]
     body = json.dumps(
         [
             CHAIN_CONTEXT,
@@ -85,6 +90,7 @@ def _row_hash(key: bytes, prev_hash: str, at: dt.datetime, entry: AuditEntry) ->
             entry.session_id,
             entry.subject,
             entry.occurrences,
+            *operation,
         ],
         separators=(",", ":"),
     )
@@ -98,8 +104,8 @@ _HEAD = Sql("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1")
 _CHAIN_LOCK = Sql(f"SELECT pg_advisory_xact_lock({AUDIT_LOCK_KEY})")
 _INSERT = Sql(
     "INSERT INTO audit_log (at, event, outcome, reason, terminal_id, session_id, subject, "
-    "occurrences, prev_hash, hash) VALUES (:at, :event, :outcome, :reason, :terminal_id, "
-    ":session_id, :subject, :occurrences, :prev_hash, :hash)"
+    "occurrences, operator, detail, prev_hash, hash) VALUES (:at, :event, :outcome, :reason, "
+    ":terminal_id, :session_id, :subject, :occurrences, :operator, :detail, :prev_hash, :hash)"
 )
 
 
@@ -130,6 +136,8 @@ async def append_many(
                 "session_id": entry.session_id,
                 "subject": entry.subject,
                 "occurrences": entry.occurrences,
+                "operator": entry.operator,
+                "detail": entry.detail,
                 "prev_hash": prev_hash,
                 "hash": digest,
             }
@@ -311,7 +319,15 @@ def verify_chain(connection: sa.Connection, key: bytes) -> ChainReport:
         rows += 1
         at = row.at if row.at.tzinfo else row.at.replace(tzinfo=dt.UTC)
         entry = AuditEntry(
-            row.event, row.outcome, row.reason, row.terminal_id, row.session_id, row.subject, row.occurrences
+            row.event,
+            row.outcome,
+            row.reason,
+            row.terminal_id,
+            row.session_id,
+            row.subject,
+            row.occurrences,
+            row.operator,
+            row.detail,
         )
         why = None
         if row.prev_hash != prev_hash:

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from center import incidents_cli
 from center.config import CenterConfig, ConfigError, initialise
 from center.terminals import set_status
 from center.web import GRACEFUL_SHUTDOWN
@@ -49,6 +50,8 @@ def register(commands: Any) -> None:
     status.add_argument("terminal_id")
     status.add_argument("--dir", type=Path, required=True)
     status.set_defaults(run=_terminal_status)
+
+    incidents_cli.register(sub)  # stop, stops, resume: 交付停止
 
     serve = sub.add_parser("serve", help="run the terminal API over TLS")
     serve.add_argument("--dir", type=Path, required=True)

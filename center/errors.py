@@ -86,6 +86,22 @@ class ServiceClosed(CenterError):
         return cls(reason_code, message_en, details={"message_ja": message_ja, "reopens_at": reopens_at})
 
 
+class IssuanceStopped(CenterError):
+    """An operator stopped issuance (交付停止, :mod:`center.incidents`) where this request applies:
+    always the code ``issuance_stopped``, with the reason residents are shown (``message`` in
+    English, ``message_ja`` in Japanese). No reopening is known: the stop lasts until lifted."""
+
+    status = 403
+    code = "issuance_stopped"
+    stop_id: int | None = None  # the stop, for the audit line of the refusal (never sent)
+
+    @classmethod
+    def of(cls, reason_ja: str, reason_en: str, stop_id: int) -> IssuanceStopped:
+        refusal = cls(cls.code, reason_en, details={"message_ja": reason_ja})
+        refusal.stop_id = stop_id
+        return refusal
+
+
 class DependencyUnavailable(CenterError):
     """The JPKI authority cannot be asked: refuse, never accept unchecked (503)."""
 

@@ -6,8 +6,8 @@ database.
 Their names, fields, constraints and descriptions are the API's OpenAPI description (``/docs``),
 so a model here carries no docstring: it would become the schema's description. The offer
 (``GET /v1/sessions/{id}/offer``) is relayed as the municipality answers it (with the calendar's
-closures): :class:`OfferResponse` describes it, the route does not rewrite it. The protocol is
-specified in ``docs/protocol.md``.
+closures and the operators' stops): :class:`OfferResponse` describes it, the route does not
+rewrite it. The protocol is specified in ``docs/protocol.md``.
 """
 
 from __future__ import annotations
@@ -60,11 +60,16 @@ class CertificateOffer(BaseModel):
     reason: str | None = Field(
         description=(
             "null when available; else a service calendar reason, a public refusal code of the"
-            " municipality, or refused_by_municipality (the detail is in the sealed part's reasons)"
+            " municipality, refused_by_municipality (the detail is in the sealed part's reasons),"
+            " or issuance_stopped (an operator stopped this certificate type: 交付停止)"
         )
     )
-    message_ja: str | None = Field(default=None, description="only when the service calendar closed it")
-    message_en: str | None = Field(default=None, description="only when the service calendar closed it")
+    message_ja: str | None = Field(
+        default=None, description="only when the service calendar closed it or an operator stopped it"
+    )
+    message_en: str | None = Field(
+        default=None, description="only when the service calendar closed it or an operator stopped it"
+    )
 
 
 class OfferResponse(BaseModel):

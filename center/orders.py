@@ -32,6 +32,8 @@ from typing import Any
 
 from center.audit import AuditEntry, AuditWriter
 from center.errors import BadRequest, CenterError, Conflict, NotFound
+from center.incidents import IssuanceStop
+from center.incidents_store import in_force
 from center.municipal.requests import BadIssueRequest, IssueRequest
 from center.municipal_client import (
     MunicipalClient,
@@ -43,7 +45,7 @@ from center.order_states import FINAL, OPEN, OrderEvent, OrderState, next_state
 from center.retention import kept_request
 from center.signing import unsealed_b64url
 from center.store.driver import Connection, Database, Sql, stored_time
-from documents import JST, b64url_encode
+from documents import JST, CertificateType, b64url_encode
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,15 @@ ORDER_DEADLINE = dt.timedelta(minutes=10)  # from the order to printed: else it 
 
 class _Overtaken(Exception):
     """Another call moved the order between reading it and moving it: decide again."""
+
+
+class _Stopped(Exception):
+    """An operator's stop refuses the new order (raised out of the connection, then audited)."""
+
+    def __init__(self, stop: IssuanceStop, subject: str) -> None:
+        super().__init__(f"stop {stop.stop_id}")
+        self.stop = stop
+        self.subject = subject
 
 
 @dataclass(frozen=True)
@@ -194,17 +205,33 @@ class OrderService:
     async def place(
         self, terminal_id: str, session_id: str, idempotency_key: str, order: dict[str, Any]
     ) -> PlacedOrder:
-        """Place the order of an authenticated session (or find it again by its key)."""
+        """Place the order of an authenticated session (or find it again by its key). A new order
+        is refused where an operator stopped issuance (:mod:`center.incidents`); one placed
+        already is not: it completes or voids as it would have."""
         now = self.clock()
         asked = hashlib.sha256(json.dumps(order, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-        async with self.database.connection() as connection:
-            existing = await connection.one(
-                _ORDER_BY_KEY, {"terminal_id": terminal_id, "key": idempotency_key}
-            )
-            if existing is None:
-                existing = await self._insert(
-                    connection, terminal_id, session_id, idempotency_key, order, asked, now
+        try:
+            async with self.database.connection() as connection:
+                existing = await connection.one(
+                    _ORDER_BY_KEY, {"terminal_id": terminal_id, "key": idempotency_key}
                 )
+                if existing is None:
+                    existing = await self._insert(
+                        connection, terminal_id, session_id, idempotency_key, order, asked, now
+                    )
+        except _Stopped as stopped:
+            refusal = stopped.stop.refusal()
+            entry = AuditEntry(
+                "order_placement",
+                "refused",
+                refusal.code,
+                terminal_id,
+                session_id,
+                stopped.subject,
+                detail=f"stop {stopped.stop.stop_id}",
+            )
+            await self.decisions.record(entry, now)
+            raise refusal from None
         if existing["request_hash"] != asked or existing["session_id"] != session_id:
             raise Conflict("idempotency_conflict", "this idempotency key was used for another order")
         state = OrderState(existing["state"])
@@ -240,6 +267,10 @@ class OrderService:
             )
         except BadIssueRequest as error:
             raise BadRequest("invalid_order", str(error).replace("request.", "order.", 1)) from None
+        kinds = [item.certificate_type.value for item in request.items]
+        stop = (await in_force(connection)).for_order(terminal_id, session["municipality"], kinds)
+        if stop is not None:
+            raise _Stopped(stop, session["subject"])
         row = {
             "id": order_id,
             "terminal_id": terminal_id,
@@ -349,11 +380,17 @@ class OrderService:
 
     async def offer(self, terminal_id: str, session_id: str) -> dict[str, Any]:
         """What the session's resident can have now, as the municipality answers (its personal
-        part sealed to the terminal)."""
+        part sealed to the terminal); refused where an operator stopped issuance for this
+        resident (everything, the terminal, the municipality: the municipality is not asked),
+        and each certificate type an operator stopped marked unavailable with the reason."""
         now = self.clock()
         async with self.database.connection() as connection:
             session = await authenticated_session(connection, terminal_id, session_id, now)
-        return await self.municipalities.offer(
+            stops = await in_force(connection)
+        stop = stops.for_resident(terminal_id, session["municipality"])
+        if stop is not None:
+            raise stop.refusal()
+        offered = await self.municipalities.offer(
             session["municipality"],
             {
                 "session_id": session_id,
@@ -362,6 +399,17 @@ class OrderService:
                 "terminal_certificate": b64url_encode(bytes(session["certificate"])),
             },
         )
+        for kind in CertificateType:
+            stopped, entry = stops.for_certificate(kind.value), offered["certificates"].get(kind.value)
+            if stopped is not None and entry is not None:
+                refusal = stopped.refusal()
+                entry.update(
+                    available=False,
+                    reason=refusal.code,
+                    message_ja=stopped.reason.ja,
+                    message_en=stopped.reason.en,
+                )
+        return offered
 
     # -- after the copies ----------------------------------------------------------------------
 

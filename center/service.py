@@ -33,7 +33,17 @@ from center.audit import AuditEntry, Change, Who
 from center.authority_client import AuthorityClient, CertificateRecord, Revocation
 from center.calendar import Closed, Decision
 from center.calendar_store import CalendarCache
-from center.errors import CenterError, Conflict, NotFound, ResidentRefused, ServiceClosed, UnattributedRequest
+from center.errors import (
+    CenterError,
+    Conflict,
+    IssuanceStopped,
+    NotFound,
+    ResidentRefused,
+    ServiceClosed,
+    UnattributedRequest,
+)
+from center.incidents import ActiveStops, IssuanceStop
+from center.incidents_store import in_force
 from center.jpki_verify import VerifiedResident, check_proof, check_revocation
 from center.municipal_client import MunicipalClient
 from center.orders import DEFAULT_SHARES, ORDER_DEADLINE, FeeShares, OrderService, forget_holders
@@ -73,6 +83,7 @@ class ResidentAccepted:
     session_id: str
     municipality: str
     certificate_types: dict[CertificateType, Decision]
+    stopped: dict[CertificateType, IssuanceStop]  # the types an operator stopped (交付停止)
 
 
 def refusal(decision: Closed) -> ServiceClosed:
@@ -206,8 +217,15 @@ class CenterService:
         )
 
     async def _refused(self, event: str, error: CenterError, **fields: Unpack[Who]) -> CenterError:
-        await self._audit(AuditEntry(event, "refused", error.code, **fields))
+        stop = error.stop_id if isinstance(error, IssuanceStopped) else None
+        detail = None if stop is None else f"stop {stop}"  # which operator's stop refused it
+        await self._audit(AuditEntry(event, "refused", error.code, **fields, detail=detail))
         return error
+
+    async def stops_in_force(self) -> ActiveStops:
+        """The operators' stops in force, read now (never cached: :mod:`center.incidents_store`)."""
+        async with self.database.connection() as connection:
+            return await in_force(connection)
 
     # -- terminals -----------------------------------------------------------------------------
 
@@ -238,6 +256,9 @@ class CenterService:
         decision = await self.calendar.check(now)
         if isinstance(decision, Closed):
             raise await self._refused("session_opened", refusal(decision), terminal_id=terminal_id)
+        stop = (await self.stops_in_force()).for_session(terminal_id)
+        if stop is not None:
+            raise await self._refused("session_opened", stop.refusal(), terminal_id=terminal_id)
         opened = SessionOpened(
             str(uuid.uuid4()), secrets.token_bytes(CHALLENGE_BYTES), now + self.session_lifetime
         )
@@ -276,7 +297,12 @@ class CenterService:
             decision = await self.calendar.check(now, record.municipality)
             if isinstance(decision, Closed):
                 raise refusal(decision)
+            stops = await self.stops_in_force()
+            stop = stops.for_resident(terminal_id, record.municipality)
+            if stop is not None:
+                raise stop.refusal()
             offered = await self.calendar.open_types(now, record.municipality)
+            stopped = {kind: s for kind in CertificateType if (s := stops.for_certificate(kind.value))}
         except CenterError as error:
             raise await self._refused("resident_authentication", error, **fields) from None
 
@@ -312,11 +338,12 @@ class CenterService:
             change=consume,
             refused=refused,
         )
-        return ResidentAccepted(session_id, record.municipality, offered)
+        return ResidentAccepted(session_id, record.municipality, offered, stopped)
 
     async def offer(self, terminal_id: str, session_id: str) -> dict[str, Any]:
         """What the session's resident can have now: the municipality's offer, each certificate
-        also closed where the service calendar closes it (its reason and words then)."""
+        also closed where an operator stopped it (:meth:`OrderService.offer`) or the service
+        calendar closes it (its reason and words then; the calendar's are said first)."""
         offered = await self.orders.offer(terminal_id, session_id)
         decisions = await self.calendar.open_types(self.clock(), offered["municipality"])
         for kind, decision in decisions.items():

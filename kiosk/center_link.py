@@ -77,6 +77,7 @@ class Offered:
                     item["max_copies"],
                     item["available"],
                     _reason(item["reason"], reasons.get(kind)),
+                    _closed(item),
                 )
                 for kind, item in self.certificates.items()
             },
@@ -98,6 +99,15 @@ def _reason(public: str | None, sealed: object) -> str | None:
     if public == GENERIC_REFUSAL and isinstance(sealed, str) and sealed:
         return sealed
     return public
+
+
+def _closed(item: Mapping[str, Any]) -> Refusal | None:
+    """The center's words for a certificate it closed itself (the calendar, an operator's stop)."""
+    words, reason = item.get("message_en"), item.get("reason")
+    if item.get("available") or not isinstance(words, str) or not isinstance(reason, str):
+        return None
+    ja = item.get("message_ja")
+    return Refusal(reason, words, ja if isinstance(ja, str) and ja else None)
 
 
 def refusal_of(error: CenterRefusal, reason: RefusalReason | None = None) -> Refusal:

@@ -11,17 +11,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from kiosk.errors import Refusal
+
 
 @dataclass(frozen=True)
 class CertificateOffer:
     """One certificate type as offered now: its fee (手数料), the most copies of it, and whether
     it can be issued now (``reason``: why not, as a refusal code: the municipality's own, opened
-    from the offer's sealed part when it is about the person, or the center's calendar's)."""
+    from the offer's sealed part when it is about the person, the center's calendar's, or
+    ``issuance_stopped``, an operator's stop; ``refusal``: the words the center sent with its
+    own reasons, which for a stop are the operator's reason)."""
 
     fee: int
     max_copies: int
     available: bool
     reason: str | None
+    refusal: Refusal | None = None  # the center's words, when it closed it (the calendar, a stop)
 
 
 @dataclass(frozen=True)

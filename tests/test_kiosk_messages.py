@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.messages import LANGUAGES, Catalog, MissingText, placeholders
+from kiosk.ui.words import reason_words, refusal_words, unavailable_words
 from kiosk.workflow.steps import Step
 
 
@@ -31,3 +32,23 @@ def test_texts_fill_their_placeholders() -> None:
         Catalog.load("en").text("no.such.key")
     with pytest.raises(ValueError, match="no catalog"):
         Catalog.load("fr")
+
+
+def test_an_operator_s_stop_is_said_with_its_reason_in_the_resident_s_language() -> None:
+    """交付停止: the catalog's words and the reason the center sent, in this language (English when
+    only English came); without a reason, the catalog's words alone; a calendar's code still has
+    the catalog's words only."""
+    ja, en = Catalog.load("ja"), Catalog.load("en")
+    stop = {"code": "issuance_stopped", "en": "Stopped for a system fault", "ja": "システム障害のため停止中"}
+    assert refusal_words(ja, stop) == "ただいま証明書の交付を停止しています。システム障害のため停止中"
+    assert refusal_words(en, stop) == "Certificate issuance is stopped for now. Stopped for a system fault"
+    assert refusal_words(ja, {**stop, "ja": None}).endswith("。Stopped for a system fault")
+    assert reason_words(ja, "issuance_stopped", None) == "ただいま証明書の交付を停止しています。"
+    assert unavailable_words(en, {"reason": "issuance_stopped", "refusal": stop}).endswith("system fault")
+    assert unavailable_words(en, {"reason": "issuance_stopped", "refusal": None}) == (
+        "Certificate issuance is stopped for now."
+    )
+    suspended = {"code": "suspended", "en": "Certificate issuance is suspended (until 6:30)", "ja": "停止中"}
+    assert unavailable_words(ja, {"reason": "suspended", "refusal": suspended}) == ja.text(
+        "refusal.suspended"
+    )

@@ -12,6 +12,7 @@ from center.api.requests import Center, canonical_uuid, parsed
 from center.api.signing import Signed, signed
 from center.calendar import Decision, Open
 from center.errors import BadRequest
+from center.incidents import IssuanceStop
 from center.messages import Availability, ResidentProof, ResidentResponse, SessionResponse
 from documents import b64url_decode, b64url_encode
 
@@ -47,7 +48,8 @@ async def resident(session_id: str, call: Signed, service: Center) -> Response:
             session_id=accepted.session_id,
             municipality=accepted.municipality,
             certificate_types={
-                kind.value: _availability(decision) for kind, decision in accepted.certificate_types.items()
+                kind.value: _availability(decision, accepted.stopped.get(kind))
+                for kind, decision in accepted.certificate_types.items()
             },
         )
     )
@@ -62,9 +64,18 @@ def _b64(text: str, what: str) -> bytes:
         raise BadRequest("invalid_base64", f"{what} is not unpadded base64url") from None
 
 
-def _availability(decision: Decision) -> Availability:
+def _availability(decision: Decision, stop: IssuanceStop | None) -> Availability:
+    """Whether a certificate type can be issued now: the calendar's closure is said first, then
+    an operator's stop (交付停止)."""
     if isinstance(decision, Open):
-        return Availability(open=True)
+        if stop is None:
+            return Availability(open=True)
+        return Availability(
+            open=False,
+            reason_code=stop.refusal().code,
+            message_ja=stop.reason.ja,
+            message_en=stop.reason.en,
+        )
     return Availability(
         open=False,
         reason_code=decision.reason_code.value,

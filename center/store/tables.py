@@ -68,6 +68,10 @@ audit_log = sa.Table(
     # on a line that counts refusals no enrolled terminal can be held to (center.refusal_tally):
     # how many; empty on a line of one decision
     sa.Column("occurrences", sa.Integer, nullable=True),
+    # on a line of an operator's action (an issuance stop set or lifted): who did it, and what it
+    # concerned ("stop 3: municipality 131016"); also the stop that refused a request
+    sa.Column("operator", sa.String(64), nullable=True),
+    sa.Column("detail", sa.String(120), nullable=True),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False, unique=True),
 )
@@ -129,4 +133,32 @@ ledger = sa.Table(
     sa.Column("day", sa.Date, nullable=False),  # the settlement day in Japan
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("order_id", "account", name="uq_ledger_order_account"),
+)
+
+# 交付停止: operators' stops of issuance (center.incidents), in force while lifted_at is empty; a
+# lifted stop stays (the history is audit material). The request path reads the stops in force
+# on every request that one may refuse (a partial index keeps that read off the history).
+issuance_stops = sa.Table(
+    "issuance_stops",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("scope", sa.String(16), nullable=False),  # all | terminal | municipality | certificate_type
+    sa.Column("target", sa.String(32), nullable=True),  # the code, type or terminal id; empty for all
+    sa.Column("reason_ja", sa.String(160), nullable=False),  # shown to residents
+    sa.Column("reason_en", sa.String(160), nullable=False),
+    sa.Column("stopped_by", sa.String(64), nullable=False),  # an operator's name
+    sa.Column("stopped_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("lifted_by", sa.String(64), nullable=True),
+    sa.Column("lifted_at", sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint(
+        "scope IN ('all', 'terminal', 'municipality', 'certificate_type')", name="ck_issuance_stops_scope"
+    ),
+    sa.CheckConstraint("(scope = 'all') = (target IS NULL)", name="ck_issuance_stops_target"),
+    sa.CheckConstraint("(lifted_by IS NULL) = (lifted_at IS NULL)", name="ck_issuance_stops_lifted"),
+    sa.Index(
+        "ix_issuance_stops_in_force",
+        "id",
+        postgresql_where=sa.text("lifted_at IS NULL"),
+        sqlite_where=sa.text("lifted_at IS NULL"),
+    ),
 )

@@ -5,7 +5,7 @@ cannot issue now greyed out with the reason in plain words."""
 
 from kiosk.ui.screens.base import StepScreen, load_rules
 from kiosk.ui.widgets import KioskButton
-from kiosk.ui.words import certificate_name, refusal_words
+from kiosk.ui.words import certificate_name, refusal_words, unavailable_words
 from kiosk.workflow.steps import Step
 
 
@@ -27,7 +27,7 @@ class CertificateTypeScreen(StepScreen):
         if item["available"]:
             words = f"{name}\n{self.say('certificate_type.fee', fee=item['fee'])}"
         else:
-            why = refusal_words(self.catalog, {"code": str(item["reason"])}) if item["reason"] else ""
+            why = unavailable_words(self.catalog, item)
             words = f"{name}  ({self.say('certificate_type.unavailable')})\n{why}"
         button = KioskButton(
             action="choose",

@@ -6,8 +6,9 @@ from the part sealed to this terminal).
 
 Views:
 
-- certificate_type: ``{"certificates": [{"type", "fee", "available", "reason"}], "basket": n,
-  "refusal": {...} | None}`` — ``Touch("choose", "resident_record")``.
+- certificate_type: ``{"certificates": [{"type", "fee", "available", "reason", "refusal"}],
+  "basket": n, "refusal": {...} | None}`` (a certificate's ``refusal``: the center's words when it
+  closed it, the calendar's or an operator's stop) — ``Touch("choose", "resident_record")``.
 - options: ``{"certificate_type", "members": [{"member", "name", "relationship", "holder",
   "chosen"}], "flags": {name: bool}, "tax_kinds", "tax_kind", "tax_years", "tax_year",
   "scopes", "scope"}`` (the items that apply) — ``member`` (an id), ``flag`` (a name),
@@ -69,6 +70,7 @@ class CertificateType(State):
                 "fee": certificates[kind].fee,
                 "available": certificates[kind].available,
                 "reason": certificates[kind].reason,
+                "refusal": shown(certificates[kind].refusal),
             }
             for kind in CERTIFICATES[context.whose]
             if kind in certificates
