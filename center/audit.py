@@ -65,6 +65,7 @@ class AuditEntry:
     session_id: str | None = None
     subject: str | None = None
     occurrences: int | None = None  # a count of refusals (center.refusal_tally), else one decision
+    actor: str | None = None  # who made a change through the operators' console (its account)
 
 
 CHAIN_CONTEXT = "koufu-audit-chain/1"  # what the chain's key signs, and nothing else
@@ -72,22 +73,23 @@ CHAIN_CONTEXT = "koufu-audit-chain/1"  # what the chain's key signs, and nothing
 
 def _row_hash(key: bytes, prev_hash: str, at: dt.datetime, entry: AuditEntry) -> str:
     """The row's link in the chain: an HMAC under the chain's key of the previous row's hash and
-    everything the row says."""
-    body = json.dumps(
-        [
-            CHAIN_CONTEXT,
-            prev_hash,
-            at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
-            entry.event,
-            entry.outcome,
-            entry.reason,
-            entry.terminal_id,
-            entry.session_id,
-            entry.subject,
-            entry.occurrences,
-        ],
-        separators=(",", ":"),
-    )
+    everything the row says. The ``actor`` is covered when there is one, after the other fields:
+    the rows written before the console (without an actor) keep their links."""
+    fields: list[object] = [
+        CHAIN_CONTEXT,
+        prev_hash,
+        at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        entry.event,
+        entry.outcome,
+        entry.reason,
+        entry.terminal_id,
+        entry.session_id,
+        entry.subject,
+        entry.occurrences,
+    ]
+    if entry.actor is not None:
+        fields.append(entry.actor)
+    body = json.dumps(fields, separators=(",", ":"))
     return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
@@ -98,8 +100,8 @@ _HEAD = Sql("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1")
 _CHAIN_LOCK = Sql(f"SELECT pg_advisory_xact_lock({AUDIT_LOCK_KEY})")
 _INSERT = Sql(
     "INSERT INTO audit_log (at, event, outcome, reason, terminal_id, session_id, subject, "
-    "occurrences, prev_hash, hash) VALUES (:at, :event, :outcome, :reason, :terminal_id, "
-    ":session_id, :subject, :occurrences, :prev_hash, :hash)"
+    "occurrences, actor, prev_hash, hash) VALUES (:at, :event, :outcome, :reason, :terminal_id, "
+    ":session_id, :subject, :occurrences, :actor, :prev_hash, :hash)"
 )
 
 
@@ -130,6 +132,7 @@ async def append_many(
                 "session_id": entry.session_id,
                 "subject": entry.subject,
                 "occurrences": entry.occurrences,
+                "actor": entry.actor,
                 "prev_hash": prev_hash,
                 "hash": digest,
             }
@@ -311,7 +314,14 @@ def verify_chain(connection: sa.Connection, key: bytes) -> ChainReport:
         rows += 1
         at = row.at if row.at.tzinfo else row.at.replace(tzinfo=dt.UTC)
         entry = AuditEntry(
-            row.event, row.outcome, row.reason, row.terminal_id, row.session_id, row.subject, row.occurrences
+            row.event,
+            row.outcome,
+            row.reason,
+            row.terminal_id,
+            row.session_id,
+            row.subject,
+            row.occurrences,
+            row.actor,
         )
         why = None
         if row.prev_hash != prev_hash:
