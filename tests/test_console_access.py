@@ -185,7 +185,7 @@ def test_every_answer_is_closed_to_other_sites_and_to_caches(console: RunningCon
         and "frame-ancestors 'none'" in policy
     )
     assert (
-        answer.headers["cache-control"] == "no-store" and answer.headers["referrer-policy"] == "no-referrer"
+        answer.headers["cache-control"] == "no-store" and answer.headers["referrer-policy"] == "same-origin"
     )
     assert "https://" not in answer.text and "http://" not in answer.text  # nothing from elsewhere
     assert "<script>" not in answer.text and " on" + "click=" not in answer.text  # no inline script

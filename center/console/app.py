@@ -46,7 +46,8 @@ HEADERS = [
         b"form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
     ),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    # not no-referrer: with it a browser sends a form's Origin as "null", and the guard needs it
+    (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
     (b"strict-transport-security", b"max-age=31536000"),
 ]
