@@ -589,3 +589,44 @@ def test_koufu_center_console_serves_on_its_own_tls_port(tmp_path: Path) -> None
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_bad_input_is_refused_with_its_code(console: RunningConsole) -> None:
+    with client(console) as anonymous:
+
+        def ceremony(path: str, **body: object) -> tuple[int, str]:
+            return refusal(anonymous.post(path, json=body, headers=JSON))
+
+        assert ceremony("/sign-in/verify", credential={}) == (400, "bad_ceremony")
+        assert ceremony("/sign-in/verify", ceremony="x" * 201, credential={}) == (400, "bad_ceremony")
+        assert ceremony("/enrol/options") == (400, "bad_token")
+        assert ceremony("/enrol/options", token="not-a-token") == (404, "enrolment_unknown")
+        assert ceremony("/enrol/verify", ceremony="c", credential={}) == (400, "bad_token")
+        assert ceremony("/enrol/verify", ceremony="c", token="t", credential={}) == (400, "ceremony_unknown")
+        bodies = {"not json": b"{", "not an object": b"[1]", "too large": b'{"a": "' + b"x" * 20_000 + b'"}'}
+        for why, body in bodies.items():
+            answer = anonymous.post(
+                "/sign-in/options", content=body, headers={"content-type": "application/json", **JSON}
+            )
+            assert refusal(answer)[0] == 400, why
+        assert refusal(anonymous.post("/sign-in/options", content=b"{" * 70_000, headers=JSON))[0] == 413
+    operator = enrolled(console, "operator")
+    for form, code in (
+        ({"name": "has space", "role": "auditor"}, "bad_name"),
+        ({"name": "x" * 41, "role": "auditor"}, "bad_name"),
+        ({"name": "root-ish", "role": "root"}, "bad_role"),
+        ({"name": "town-less", "role": "municipal"}, "municipality_required"),
+        ({"name": "bad-town", "role": "municipal", "municipality": "131017"}, "bad_municipality"),
+        ({"name": "center-town", "role": "operator", "municipality": TOWN}, "municipality_not_for_role"),
+        ({"name": operator.name, "role": "auditor"}, "operator_exists"),
+    ):
+        assert refusal(operator.change("/operators", form)) == (400, code), form
+    assert refusal(operator.change("/operators/nobody/enrolment")) == (400, "unknown_operator")
+    assert refusal(operator.change("/operators/nobody/disable")) == (400, "unknown_operator")
+    refused = [row for row in audited(console, "console_enrolment_issued") if row.outcome == "refused"]
+    assert refused[-1].reason == "unknown_operator" and refused[-1].actor == operator.name
+    assert refusal(operator.client.get("/no-such-page")) == (404, "not_found")
+    assert refusal(operator.client.delete("/operators", headers={"x-csrf-token": operator.csrf})) == (
+        405,
+        "method_not_allowed",
+    )
