@@ -3,6 +3,7 @@
 #               pcscd with an emulated card in the vpcd reader)
 #   make screenshots   every kiosk screen, in Japanese and English, into screenshots/
 #   make verify-screenshots   the center's /verify result (phone, desktop; ja, en) into docs/screenshots/
+#   make console-screenshots  every page of the operators' console (ja, en) into docs/screenshots/
 #   make firmware / make flash   the peripheral firmware compiled, and copied to a board
 #   make test   lint, type checks and the whole test suite
 #   make test-dates   the tests without daemons, again at other dates (DATES=two-years: one of them)
@@ -19,7 +20,7 @@ APT_PACKAGES := pcscd vsmartcard-vpcd opensc pcsc-tools libpcsclite-dev swig gcc
                 cups cups-client cups-bsd libcups2-dev poppler-utils chromium chromium-driver
 PYTEST_ARGS ?=
 
-.PHONY: setup apt venv run demo screenshots verify-screenshots firmware flash test test-dates lint typecheck pytest bench clean
+.PHONY: setup apt venv run demo screenshots verify-screenshots console-screenshots firmware flash test test-dates lint typecheck pytest bench clean
 
 setup: apt venv
 
@@ -54,6 +55,9 @@ screenshots: setup
 
 verify-screenshots: setup
 	KOUFU_VERIFY_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_center_verify_page.py -q -k screenshots
+
+console-screenshots: setup
+	KOUFU_CONSOLE_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_console_browser.py -q -k every_page
 
 # The peripheral controller's firmware: every module compiled to .mpy (build/firmware), and copied
 # to a board on USB with mpremote (PORT=/dev/ttyACM0 by default).

@@ -66,7 +66,7 @@ class AuditEntry:
     session_id: str | None = None
     subject: str | None = None
     occurrences: int | None = None  # a count of refusals (center.refusal_tally), else one decision
-    operator: str | None = None  # who did an operator's action (an issuance stop set or lifted)
+    actor: str | None = None  # who did an operator's action: a console account, or cli:USER
     detail: str | None = None  # what an operator's action concerned, or the stop that refused
 
 
@@ -75,9 +75,10 @@ CHAIN_CONTEXT = "koufu-audit-chain/1"  # what the chain's key signs, and nothing
 
 def _row_hash(key: bytes, prev_hash: str, at: dt.datetime, entry: AuditEntry) -> str:
     """The row's link in the chain: an HMAC under the chain's key of the previous row's hash and
-    everything the row says. (``operator`` and ``detail`` are linked only on a row that has one:
-    the rows written before they existed verify as they were written.)"""
-    operation = [] if entry.operator is None and entry.detail is None else [entry.operator, entry.detail]
+    everything the row says. ``actor`` and ``detail`` (an operator's action) are linked only on a
+    row that has one, after the other fields: the rows written before they existed verify as they
+    were written."""
+    operation = [] if entry.actor is None and entry.detail is None else [entry.actor, entry.detail]
     body = json.dumps(
         [
             CHAIN_CONTEXT,
@@ -104,8 +105,8 @@ _HEAD = Sql("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1")
 _CHAIN_LOCK = Sql(f"SELECT pg_advisory_xact_lock({AUDIT_LOCK_KEY})")
 _INSERT = Sql(
     "INSERT INTO audit_log (at, event, outcome, reason, terminal_id, session_id, subject, "
-    "occurrences, operator, detail, prev_hash, hash) VALUES (:at, :event, :outcome, :reason, "
-    ":terminal_id, :session_id, :subject, :occurrences, :operator, :detail, :prev_hash, :hash)"
+    "occurrences, actor, detail, prev_hash, hash) VALUES (:at, :event, :outcome, :reason, "
+    ":terminal_id, :session_id, :subject, :occurrences, :actor, :detail, :prev_hash, :hash)"
 )
 
 
@@ -136,7 +137,7 @@ async def append_many(
                 "session_id": entry.session_id,
                 "subject": entry.subject,
                 "occurrences": entry.occurrences,
-                "operator": entry.operator,
+                "actor": entry.actor,
                 "detail": entry.detail,
                 "prev_hash": prev_hash,
                 "hash": digest,
@@ -326,7 +327,7 @@ def verify_chain(connection: sa.Connection, key: bytes) -> ChainReport:
             row.session_id,
             row.subject,
             row.occurrences,
-            row.operator,
+            row.actor,
             row.detail,
         )
         why = None

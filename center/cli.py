@@ -10,6 +10,7 @@ from typing import Any
 
 from center import incidents_cli
 from center.config import CenterConfig, ConfigError, initialise
+from center.console import commands as console_commands
 from center.terminals import set_status
 from center.web import GRACEFUL_SHUTDOWN
 
@@ -85,6 +86,8 @@ def register(commands: Any) -> None:
     verify = sub.add_parser("audit-verify", help="check the audit log's chain under its key")
     verify.add_argument("--dir", type=Path, required=True)
     verify.set_defaults(run=_audit_verify)
+
+    console_commands.register(sub)  # the operators' console: its server and its accounts
 
 
 def _init(args: argparse.Namespace) -> int:

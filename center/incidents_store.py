@@ -130,7 +130,7 @@ async def _audit(
         outcome,
         stop.scope.value,
         terminal_id=stop.target if stop.scope is Scope.TERMINAL else None,
-        operator=by,
+        actor=by,
         detail=f"stop {stop.stop_id}: {stop.describe()}",
     )
     await append_many(connection, await chain_head(connection), [(entry, now)], chain_key)

@@ -35,7 +35,12 @@ class Settlement:
         }
 
 
-def daily(connection: sa.Connection, day: dt.date) -> Settlement:
+def daily(connection: sa.Connection, day: dt.date, municipality: str | None = None) -> Settlement:
+    """The settlement of ``day``; with ``municipality``, of that municipality's orders only (its
+    own share, and the stores' and the center's shares of its copies: what its staff may see)."""
+    scope = [ledger.c.day == day]
+    if municipality is not None:
+        scope.append(ledger.c.municipality == municipality)
     rows = connection.execute(
         sa.select(
             ledger.c.account,
@@ -44,20 +49,20 @@ def daily(connection: sa.Connection, day: dt.date) -> Settlement:
             sa.func.sum(ledger.c.amount),
             sa.func.count(sa.distinct(ledger.c.order_id)),
         )
-        .where(ledger.c.day == day)
+        .where(*scope)
         .group_by(ledger.c.account, ledger.c.municipality, ledger.c.store)
     ).all()
     municipalities: dict[str, int] = {}
     stores: dict[str, int] = {}
     center = 0
-    for account, municipality, store, amount, _orders in rows:
+    for account, code, store, amount, _orders in rows:
         if account == "municipality":
-            municipalities[municipality] = municipalities.get(municipality, 0) + int(amount)
+            municipalities[code] = municipalities.get(code, 0) + int(amount)
         elif account == "store":
             stores[store] = stores.get(store, 0) + int(amount)
         else:
             center += int(amount)
     orders = connection.execute(
-        sa.select(sa.func.count(sa.distinct(ledger.c.order_id))).where(ledger.c.day == day)
+        sa.select(sa.func.count(sa.distinct(ledger.c.order_id))).where(*scope)
     ).scalar_one()
     return Settlement(day, int(orders), municipalities, stores, center)

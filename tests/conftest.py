@@ -90,6 +90,8 @@ DAEMON_MODULES = frozenset(
         "test_center_junk",
         "test_center_verify_page",
         "test_conformance",
+        "test_console_access",
+        "test_console_browser",
         "test_demo",
         "test_incidents_stack",
         "test_kiosk_center_link",

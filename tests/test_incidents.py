@@ -222,7 +222,7 @@ def audit_lines(
                     audit_log.c.outcome,
                     audit_log.c.reason,
                     audit_log.c.terminal_id,
-                    audit_log.c.operator,
+                    audit_log.c.actor,
                     audit_log.c.detail,
                 ).order_by(audit_log.c.seq)
             ).all()

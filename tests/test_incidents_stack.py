@@ -354,7 +354,7 @@ def test_every_stop_and_every_refusal_is_audited(world: World) -> None:
         client.close()
     rows = audit_rows(world)
     operators = [
-        (row.outcome, row.reason, row.terminal_id, row.operator, row.detail)
+        (row.outcome, row.reason, row.terminal_id, row.actor, row.detail)
         for row in rows
         if row.event == "issuance_stop" and row.detail.startswith(f"stop {stop_id}:")
     ]
@@ -363,7 +363,7 @@ def test_every_stop_and_every_refusal_is_audited(world: World) -> None:
         ("lifted", "terminal", "T-0911", "運用 鈴木", f"stop {stop_id}: terminal T-0911"),
     ]
     refusals = [
-        (row.event, row.session_id, row.subject is not None, row.operator, row.detail)
+        (row.event, row.session_id, row.subject is not None, row.actor, row.detail)
         for row in rows
         if row.terminal_id == terminal.terminal_id and row.reason == "issuance_stopped"
     ]

@@ -68,12 +68,13 @@ audit_log = sa.Table(
     # on a line that counts refusals no enrolled terminal can be held to (center.refusal_tally):
     # how many; empty on a line of one decision
     sa.Column("occurrences", sa.Integer, nullable=True),
-    # on a line of an operator's action (an issuance stop set or lifted): who did it, and what it
-    # concerned ("stop 3: municipality 131016"); also the stop that refused a request
-    sa.Column("operator", sa.String(64), nullable=True),
-    sa.Column("detail", sa.String(120), nullable=True),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False, unique=True),
+    # on a line of an operator's action (a console change, an issuance stop set or lifted): who did
+    # it (a console account's name, or cli:USER) and what it concerned ("stop 3: municipality
+    # 131016"); the detail also names the stop that refused a request; empty on every other line
+    sa.Column("actor", sa.String(64), nullable=True),
+    sa.Column("detail", sa.String(120), nullable=True),
 )
 
 service_calendar = sa.Table(
@@ -161,4 +162,64 @@ issuance_stops = sa.Table(
         postgresql_where=sa.text("lifted_at IS NULL"),
         sqlite_where=sa.text("lifted_at IS NULL"),
     ),
+)
+
+# -- the operators' console (center/console) ---------------------------------------------------
+SEQ = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+
+console_operators = sa.Table(
+    "console_operators",
+    metadata,
+    sa.Column("id", SEQ, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),  # the account's name, in the audit log
+    sa.Column("role", sa.String(16), nullable=False),  # operator | municipal | auditor
+    sa.Column("municipality", sa.String(6), nullable=True),  # municipal staff's 地方公共団体コード
+    sa.Column("user_handle", sa.String(64), nullable=False, unique=True),  # WebAuthn user id, base64url
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+console_credentials = sa.Table(
+    "console_credentials",
+    metadata,
+    sa.Column("credential_id", sa.String(1400), primary_key=True),  # base64url
+    sa.Column("operator_id", SEQ, sa.ForeignKey("console_operators.id"), nullable=False, index=True),
+    sa.Column("public_key", sa.LargeBinary, nullable=False),  # COSE_Key
+    sa.Column("sign_count", sa.BigInteger, nullable=False),
+    sa.Column("transports", sa.String(200), nullable=False),  # comma-separated, as the browser said
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+console_enrolments = sa.Table(
+    "console_enrolments",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),  # SHA-256 of the link's token
+    sa.Column("operator_id", SEQ, sa.ForeignKey("console_operators.id"), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+console_ceremonies = sa.Table(
+    "console_ceremonies",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("purpose", sa.String(16), nullable=False),  # register | sign_in
+    sa.Column("challenge", sa.LargeBinary, nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=True),  # a registration's enrolment link
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+console_sessions = sa.Table(
+    "console_sessions",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),  # SHA-256 of the cookie's session id
+    sa.Column("operator_id", SEQ, sa.ForeignKey("console_operators.id"), nullable=False, index=True),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
 )

@@ -1,6 +1,7 @@
 """Operators' stops of issuance (交付停止, ``center/incidents.py``): ``issuance_stops``, in force
 while not lifted, kept after (the history is audit material); and on the audit log, who did an
-operator's action and what it concerned (``operator``, ``detail``).
+operator's action and what it concerned (``actor``, ``detail``; the console's changes fill them
+too).
 
 Revision ID: 0008
 Revises: 0006 (0007 is another branch's: the chain is relinked when both are merged)
@@ -41,13 +42,13 @@ def upgrade() -> None:
         postgresql_where=sa.text("lifted_at IS NULL"),
         sqlite_where=sa.text("lifted_at IS NULL"),
     )
-    op.add_column("audit_log", sa.Column("operator", sa.String(64), nullable=True))
+    op.add_column("audit_log", sa.Column("actor", sa.String(64), nullable=True))
     op.add_column("audit_log", sa.Column("detail", sa.String(120), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("audit_log") as audit_log:
         audit_log.drop_column("detail")
-        audit_log.drop_column("operator")
+        audit_log.drop_column("actor")
     op.drop_index("ix_issuance_stops_in_force", "issuance_stops")
     op.drop_table("issuance_stops")

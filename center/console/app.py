@@ -1,0 +1,152 @@
+"""The console's ASGI application: :func:`create_console` assembles it (the routes of
+:mod:`.auth`, every page of :mod:`.pages`, the static files) on the center's database.
+
+Every answer carries a Content-Security-Policy that allows only the console's own script, style
+and requests (no inline script, nothing from elsewhere: it works on a closed network), and no page
+is cached. Refusals (:class:`~center.console.errors.ConsoleError`) are a page with the status and
+the refusal's code (``data-error``), or ``{"error": code, "message": …}`` to a script (a request
+that accepts JSON); a signed-out browser asking for a page is sent to ``/sign-in``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from center.audit import AuditWriter
+from center.body_limit import BodyLimit
+from center.console import auth, pages
+from center.console.access import SAFE_METHODS, Guard
+from center.console.accounts import Accounts
+from center.console.context import Console, console_of
+from center.console.errors import ConsoleError, SignedOut
+from center.console.passkeys import Passkeys
+from center.console.sessions import Sessions
+from center.console.settings import ConsoleSettings
+from center.store.driver import Database
+from center.store.engine import make_engine
+from center.web import NO_TELEMETRY
+
+STATIC = Path(__file__).resolve().parent / "static"
+MAX_BODY = 64 * 1024
+HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+        b"form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    # not no-referrer: with it a browser sends a form's Origin as "null", and the guard needs it
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"strict-transport-security", b"max-age=31536000"),
+]
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+
+
+def create_console(
+    settings: ConsoleSettings,
+    database_url: str,
+    chain_key: bytes,
+    *,
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+) -> FastAPI:
+    """The console on the center's database (already migrated), its changes audited in the
+    center's chain under ``chain_key``; ``clock`` is the console's time (the tests' own)."""
+    database = Database(database_url)
+    writer = AuditWriter(database, chain_key)
+    sessions = Sessions(database, writer, settings, clock)
+    console = Console(
+        settings=settings,
+        clock=clock,
+        database=database,
+        engine=make_engine(database_url),
+        writer=writer,
+        chain_key=chain_key,
+        sessions=sessions,
+        passkeys=Passkeys(database, writer, settings, clock),
+        accounts=Accounts(database, writer, settings, clock),
+        guard=Guard(sessions, settings.origin),
+    )
+    app = FastAPI(
+        title="koufu center console",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=_lifespan,
+        telemetry=NO_TELEMETRY,
+    )
+    app.state.console = console
+    app.add_middleware(BodyLimit, limit=MAX_BODY)
+    app.add_middleware(_Headers)
+    app.add_exception_handler(ConsoleError, _refused)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, _http_refused)  # type: ignore[arg-type]
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(auth.router)
+    for entry in pages.found():
+        console.pages.append(entry.page)
+        app.include_router(entry.router)
+    return app
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    console: Console = app.state.console
+    await console.writer.close()
+    await console.database.close()
+    console.engine.dispose()
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+async def _refused(request: Request, error: ConsoleError) -> Response:
+    if isinstance(error, SignedOut) and request.method in SAFE_METHODS and not _wants_json(request):
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/sign-in?next={quote(path, safe='')}", status_code=303)
+    if _wants_json(request):
+        return JSONResponse({"error": error.code, "message": error.message}, status_code=error.status)
+    console = console_of(request)
+    return console.render(request, "error.html", None, status=error.status, code=error.code)
+
+
+async def _http_refused(request: Request, error: HTTPException) -> Response:
+    code = HTTP_CODES.get(error.status_code, "refused")
+    if _wants_json(request):
+        return JSONResponse({"error": code, "message": str(error.detail)}, status_code=error.status_code)
+    return console_of(request).render(request, "error.html", None, status=error.status_code, code=code)
+
+
+class _Headers:
+    """The security headers on every answer; no page is kept by a cache."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = str(scope.get("path", "")).startswith("/static/")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", []), *HEADERS]
+                if not static:
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

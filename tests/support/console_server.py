@@ -1,0 +1,180 @@
+"""The operators' console for the tests: a center directory (``koufu center init``) on SQLite or
+PostgreSQL, and the console's real ASGI application served over TLS by uvicorn in a thread of the
+test process, on its own port of 127.0.0.1, with the test's clock. Browsers and httpx reach it as
+``https://localhost:PORT`` (its origin: passkeys need a host name)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from center.audit import AuditWriter
+from center.config import CenterConfig, initialise
+from center.console.accounts import Accounts, EnrolmentLink
+from center.console.app import create_console
+from center.console.settings import ConsoleSettings
+from center.store.driver import Database
+
+STARTUP = 20.0  # seconds the server may take to start (a bound on waiting, not a measurement)
+
+
+@dataclass
+class ConsoleClock:
+    """The console's time, moved only by the test."""
+
+    now: dt.datetime
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, delta: dt.timedelta) -> None:
+        self.now += delta
+
+
+@dataclass(frozen=True)
+class RunningConsole:
+    url: str  # https://localhost:PORT, the origin
+    settings: ConsoleSettings
+    config: CenterConfig
+    clock: ConsoleClock
+
+    @property
+    def tls(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.config.path("tls.crt")))
+
+
+def center_directory(directory: Path, database_url: str | None) -> CenterConfig:
+    config = initialise(directory, database_url, "single")
+    config.migrated_engine().dispose()
+    return config
+
+
+@contextlib.contextmanager
+def running_console(
+    config: CenterConfig, clock: ConsoleClock, **settings: dt.timedelta
+) -> Iterator[RunningConsole]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    port = sock.getsockname()[1]
+    chosen = ConsoleSettings(f"https://localhost:{port}", **settings)
+    app = create_console(chosen, config.database_url, config.audit_chain_key, clock=clock)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            ssl_certfile=str(config.path("tls.crt")),
+            ssl_keyfile=str(config.path("tls.key")),
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=1,
+        )
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + STARTUP
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the console did not start")
+        time.sleep(0.02)
+    try:
+        yield RunningConsole(chosen.origin, chosen, config, clock)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+# -- what the tests put in the center's database ---------------------------------------------------
+
+TOWN, OTHER_TOWN = "131016", "271004"  # 千代田区, 大阪市
+STORES = {TOWN: "ファミリーマート 千代田一番町店", OTHER_TOWN: "=ローソン 大阪本町店"}  # "=": a CSV formula
+
+
+def settled_orders(config: CenterConfig, day: dt.date, at: dt.datetime) -> dict[str, int]:
+    """Two settled orders of each town on ``day`` in the ledger (200 yen each: the municipality's
+    85, the center's 60, the store's 55); what each town is owed."""
+    import sqlalchemy as sa
+
+    from center.store.engine import make_engine
+    from center.store.tables import ledger, orders
+
+    engine = make_engine(config.database_url)
+    owed: dict[str, int] = {}
+    try:
+        with engine.begin() as connection:
+            for code, store in STORES.items():
+                for number in range(2):
+                    order_id = f"order-{code}-{number}"
+                    connection.execute(
+                        orders.insert().values(
+                            id=order_id,
+                            terminal_id=f"T-{code[:4]}",
+                            idempotency_key=order_id,
+                            request_hash="0" * 64,
+                            session_id=f"session-{order_id}",
+                            municipality=code,
+                            subject="0" * 64,
+                            store=store,
+                            state="settled",
+                            fee=200,
+                            municipal_request="{}",
+                            void_pending=False,
+                            created_at=at,
+                            updated_at=at,
+                            deadline=at,
+                        )
+                    )
+                    for account, amount in (("municipality", 85), ("center", 60), ("store", 55)):
+                        connection.execute(
+                            ledger.insert().values(
+                                order_id=order_id,
+                                account=account,
+                                municipality=code,
+                                store=store,
+                                terminal_id=f"T-{code[:4]}",
+                                amount=amount,
+                                day=day,
+                                at=at,
+                            )
+                        )
+                owed[code] = 2 * 85
+            assert connection.execute(sa.select(sa.func.count()).select_from(ledger)).scalar_one() == 12
+    finally:
+        engine.dispose()
+    return owed
+
+
+def accounts_of(console: RunningConsole) -> Accounts:
+    """The console's accounts on their own connections, with the console's clock (for a test's
+    own ``asyncio.run``)."""
+    database = Database(console.config.database_url)
+    return Accounts(
+        database, AuditWriter(database, console.config.audit_chain_key), console.settings, console.clock
+    )
+
+
+def new_account(
+    console: RunningConsole, name: str, role: str, municipality: str | None = None
+) -> EnrolmentLink:
+    """An account made as ``koufu center add-operator`` makes it, at the console's time."""
+
+    async def add() -> EnrolmentLink:
+        accounts = accounts_of(console)
+        try:
+            return await accounts.add(name, role, municipality, actor="cli:test")
+        finally:
+            await accounts.writer.close()
+            await accounts.database.close()
+
+    return asyncio.run(add())

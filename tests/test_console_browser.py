@@ -1,0 +1,313 @@
+"""The operators' console in headless Chromium with a virtual WebAuthn authenticator (Chrome
+DevTools' WebAuthn domain, through selenium): a passkey registered through an enrolment link,
+signing out and in again (also with the keyboard alone), every page in Japanese and English, a
+municipal account's view and a tampered address, a passkey the console does not know. Chromium
+trusts exactly the console's TLS certificate (its key's hash), so the page is a secure context
+as WebAuthn requires. Screenshots of every page are taken here; ``make console-screenshots``
+keeps them in ``docs/screenshots/``."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import io
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from PIL import Image
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.common.virtual_authenticator import Credential, VirtualAuthenticatorOptions
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+from center.calendar import ServiceCalendar
+from center.calendar_store import store_calendar
+from center.store.engine import make_engine
+from documents import tokyo_day
+from support.console_server import (
+    OTHER_TOWN,
+    STORES,
+    TOWN,
+    ConsoleClock,
+    RunningConsole,
+    center_directory,
+    new_account,
+    running_console,
+    settled_orders,
+)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+WAIT = 60  # seconds Chromium may take (a bound on waiting, not a measurement)
+DESKTOP = (1280, 900)
+SCREENSHOTS = "KOUFU_CONSOLE_SCREENSHOTS"  # a directory: the screenshots are kept there too
+SCREENSHOT_LIMIT = 300_000  # bytes a screenshot may take in the repository
+NOW = dt.datetime(2026, 12, 8, 1, 0, tzinfo=dt.UTC)  # 10:00 in Japan
+CALENDAR = {
+    "format": 1,
+    "service_hours": {"opens": "06:30", "closes": "23:00"},
+    "year_end_closure": {"first": "12-29", "last": "01-03"},
+    "maintenance": [{"start": "2026-12-20T01:00:00+09:00", "end": "2026-12-20T05:00:00+09:00"}],
+    "municipality_stops": [
+        {"municipality": TOWN, "start": "2026-12-12T00:00:00+09:00", "end": "2026-12-13T00:00:00+09:00"},
+        {
+            "municipality": OTHER_TOWN,
+            "start": "2026-12-14T00:00:00+09:00",
+            "end": "2026-12-15T00:00:00+09:00",
+        },
+    ],
+    "certificate_hours": [],
+    "suspensions": [],
+}
+PAGES = {
+    "home": "/",
+    "settlement": "/settlement",
+    "audit": "/audit",
+    "calendar": "/calendar",
+    "operators": "/operators",
+}
+HEADINGS = {
+    "ja": {
+        "home": "概要",
+        "settlement": "日次精算",
+        "audit": "監査ログ",
+        "calendar": "サービスカレンダー",
+        "operators": "アカウント",
+    },
+    "en": {
+        "home": "Overview",
+        "settlement": "Daily settlement",
+        "audit": "Audit log",
+        "calendar": "Service calendar",
+        "operators": "Accounts",
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningConsole]:
+    config = center_directory(tmp_path_factory.mktemp("console-browser"), None)
+    settled_orders(config, tokyo_day(NOW), NOW)
+    engine = make_engine(config.database_url)
+    with engine.begin() as connection:
+        store_calendar(connection, ServiceCalendar.from_dict(CALENDAR), NOW)
+    engine.dispose()
+    with running_console(config, ConsoleClock(NOW)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser(console: RunningConsole) -> Iterator[WebDriver]:
+    certificate = x509.load_pem_x509_certificate(console.config.path("tls.crt").read_bytes())
+    spki = certificate.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        f"--window-size={DESKTOP[0]},{DESKTOP[1]}",
+        # the console's certificate, and no other, is trusted: a secure context, as WebAuthn needs
+        f"--ignore-certificate-errors-spki-list={base64.b64encode(hashlib.sha256(spki).digest()).decode()}",
+    ):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver.set_page_load_timeout(WAIT)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def new_authenticator(browser: WebDriver) -> None:
+    """A fresh platform authenticator (a phone's or a laptop's): resident keys, user verification."""
+    if browser.virtual_authenticator_id is not None:
+        browser.remove_virtual_authenticator()
+    browser.add_virtual_authenticator(
+        VirtualAuthenticatorOptions(
+            transport=VirtualAuthenticatorOptions.Transport.INTERNAL,
+            has_resident_key=True,
+            has_user_verification=True,
+            is_user_verified=True,
+        )
+    )
+
+
+def signed_out(browser: WebDriver, console: RunningConsole) -> None:
+    browser.delete_all_cookies()
+    browser.get(f"{console.url}/sign-in")
+
+
+def at(browser: WebDriver, console: RunningConsole, path: str) -> None:
+    WebDriverWait(browser, WAIT).until(
+        lambda b: b.current_url == f"{console.url}{path}" and b.find_elements(By.ID, "who")
+    )
+
+
+def enrol(
+    browser: WebDriver, console: RunningConsole, name: str, role: str, municipality: str | None = None
+) -> None:
+    """The person opens their enrolment link and registers a passkey on a device of their own."""
+    link = new_account(console, name, role, municipality)
+    new_authenticator(browser)
+    signed_out(browser, console)
+    browser.get(link.url)
+    assert browser.find_element(By.ID, "account").text == name
+    browser.find_element(By.ID, "passkey").click()
+    at(browser, console, "/")
+
+
+def failure(browser: WebDriver) -> str:
+    shown = WebDriverWait(browser, WAIT).until(
+        lambda b: [e for e in b.find_elements(By.ID, "failure") if e.is_displayed()]
+    )
+    return str(shown[0].get_attribute("data-error"))
+
+
+def test_a_passkey_is_registered_through_its_link_then_signed_out_and_in_again(
+    browser: WebDriver, console: RunningConsole
+) -> None:
+    enrol(browser, console, "suzuki", "operator")
+    credentials = browser.get_credentials()
+    assert (
+        len(credentials) == 1
+        and credentials[0].is_resident_credential
+        and credentials[0].rp_id == "localhost"
+    )
+    assert "suzuki" in browser.find_element(By.ID, "who").text
+    browser.find_element(By.ID, "sign-out").click()
+    WebDriverWait(browser, WAIT).until(lambda b: b.current_url == f"{console.url}/sign-in")
+    browser.get(f"{console.url}/settlement")  # signed out: sent to sign in, and back after
+    assert browser.current_url == f"{console.url}/sign-in?next=%2Fsettlement"
+    browser.find_element(By.ID, "passkey").click()
+    at(browser, console, "/settlement")
+    assert browser.get_credentials()[0].sign_count >= 2  # the passkey signed twice: enrolment, sign-in
+
+
+def test_signing_in_with_the_keyboard_alone(browser: WebDriver, console: RunningConsole) -> None:
+    enrol(browser, console, "takahashi", "auditor")
+    signed_out(browser, console)
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.TAB)
+    assert browser.switch_to.active_element.get_attribute("class") == "skip"  # first: skip to the content
+    for _ in range(6):
+        if browser.switch_to.active_element.get_attribute("id") == "passkey":
+            break
+        browser.switch_to.active_element.send_keys(Keys.TAB)
+    assert browser.switch_to.active_element.get_attribute("id") == "passkey"
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    at(browser, console, "/")
+
+
+def test_every_page_in_japanese_and_english(
+    browser: WebDriver, console: RunningConsole, tmp_path: Path
+) -> None:
+    enrol(browser, console, "yamada", "operator")
+    for lang in ("ja", "en"):
+        for slug, path in PAGES.items():
+            browser.get(f"{console.url}{path}?lang={lang}")
+            assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
+            assert browser.find_element(By.TAG_NAME, "h1").text == HEADINGS[lang][slug]
+            assert (
+                browser.find_element(By.CSS_SELECTOR, "nav a[aria-current=page]")
+                .get_attribute("href")
+                .endswith(path)
+            )
+            assert not [
+                label
+                for label in browser.find_elements(By.TAG_NAME, "label")
+                if not label.get_attribute("for")
+            ]
+            keep(screenshot(browser, tmp_path / f"console-{slug}-{lang}.png"))
+        # the language stays chosen, and the link switches it
+        browser.get(f"{console.url}/settlement")
+        assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
+    browser.find_element(By.CSS_SELECTOR, "a.language").click()
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "ja"
+    browser.get(f"{console.url}/audit")
+    assert browser.find_element(By.ID, "chain").get_attribute("data-intact") == "true"
+    signed_out(browser, console)
+    for lang in ("ja", "en"):
+        browser.get(f"{console.url}/sign-in?lang={lang}")
+        keep(screenshot(browser, tmp_path / f"console-sign-in-{lang}.png"))
+
+
+def test_municipal_staff_see_their_own_municipality_and_a_tampered_address_shows_nothing(
+    browser: WebDriver, console: RunningConsole
+) -> None:
+    enrol(browser, console, "kato", "municipal", TOWN)
+    menu = [link.get_attribute("pathname") for link in browser.find_elements(By.CSS_SELECTOR, "nav a")]
+    assert menu == ["/", "/settlement", "/calendar"]
+    browser.get(f"{console.url}/settlement")
+    parties = [
+        row.get_attribute("data-party")
+        for row in browser.find_elements(By.CSS_SELECTOR, "#settlement tr[data-party]")
+    ]
+    assert parties == [TOWN, STORES[TOWN]]
+    browser.get(f"{console.url}/calendar")
+    stops = [
+        item.get_attribute("data-municipality")
+        for item in browser.find_elements(By.CSS_SELECTOR, "li[data-municipality]")
+    ]
+    assert stops == [TOWN]
+    browser.get(f"{console.url}/settlement?municipality={OTHER_TOWN}")
+    assert browser.find_element(By.CSS_SELECTOR, "[data-error]").get_attribute("data-error") == "not_found"
+    assert STORES[OTHER_TOWN] not in browser.page_source
+    browser.get(f"{console.url}/audit")
+    assert browser.find_element(By.CSS_SELECTOR, "[data-error]").get_attribute("data-error") == "not_allowed"
+
+
+def test_a_passkey_the_console_does_not_know_is_refused_on_the_page(
+    browser: WebDriver, console: RunningConsole
+) -> None:
+    new_authenticator(browser)
+    key = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    browser.add_credential(
+        Credential.create_resident_credential(os.urandom(16), "localhost", b"stranger", key, 0)
+    )
+    signed_out(browser, console)
+    browser.find_element(By.ID, "passkey").click()
+    assert failure(browser) == "unknown_credential"
+    assert browser.switch_to.active_element.get_attribute("id") == "passkey"  # ready to try again
+    assert browser.current_url == f"{console.url}/sign-in"
+
+
+def keep(shot: Path) -> None:
+    kept = os.environ.get(SCREENSHOTS)
+    if kept:
+        Path(kept).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, Path(kept) / shot.name)
+
+
+def screenshot(browser: WebDriver, path: Path) -> Path:
+    """The whole page as a small PNG (32 colours)."""
+    width = browser.execute_script("return document.documentElement.clientWidth")
+    height = browser.execute_script("return Math.ceil(document.documentElement.scrollHeight)")
+    shot = browser.execute_cdp_cmd(  # type: ignore[attr-defined]
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
+        },
+    )
+    with Image.open(io.BytesIO(base64.b64decode(shot["data"]))) as image:
+        small = image.convert("RGB").quantize(colors=32, method=Image.Quantize.MEDIANCUT)
+        small.save(path, "PNG", optimize=True)
+    assert path.stat().st_size < SCREENSHOT_LIMIT
+    return path
