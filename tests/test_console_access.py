@@ -41,11 +41,11 @@ from support.console_server import (
 from support.soft_passkey import SoftPasskey, b64url
 
 NOW = dt.datetime(2026, 12, 8, 1, 0, tzinfo=dt.UTC)  # 10:00 in Japan
-PAGES = ("/", "/settlement", "/settlement.csv", "/audit", "/calendar", "/operators")
+PAGES = ("/", "/incidents", "/settlement", "/settlement.csv", "/audit", "/calendar", "/operators")
 READS = {
     "operator": set(PAGES),
     "auditor": set(PAGES),
-    "municipal": {"/", "/settlement", "/settlement.csv", "/calendar"},
+    "municipal": {"/", "/incidents", "/settlement", "/settlement.csv", "/calendar"},
 }
 
 
