@@ -5,7 +5,7 @@ center and municipality (from :mod:`support.world`)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -283,6 +283,16 @@ class Kiosk:
 
     async def run(self) -> Step:
         return await self.workflow.run_session()
+
+    async def session(self, resident: Awaitable[None], timeout: float = 60) -> Step:
+        """One session run to its end with ``resident`` (a coroutine driving it as a person would):
+        how it ended. Either may take ``timeout`` seconds (a bound on waiting, not a measurement)."""
+        run = asyncio.ensure_future(self.run())
+        try:
+            await asyncio.wait_for(resident, timeout)
+            return await asyncio.wait_for(run, timeout)
+        finally:
+            run.cancel()
 
     async def into_maintenance(self, code: str = STAFF_CODE, *, via: Step = Step.IDLE) -> dict[str, Any]:
         """From the start screen (or ``via``, another screen with the staff's corner), the staff's
