@@ -21,7 +21,15 @@ from center.console.pages.incidents import PROBLEM_WORDS
 from center.store.engine import make_engine
 from center.store.tables import issuance_stops
 from support.center_audit import lines_of
-from support.console_people import Person, enrolled, refusal
+from support.console_people import (
+    enrolled,
+    lift_through_the_page,
+    refusal,
+    stop_through_the_page,
+)
+from support.console_people import (
+    stop_form as form,
+)
 from support.console_server import (
     OTHER_TOWN,
     TOWN,
@@ -30,10 +38,9 @@ from support.console_server import (
     center_directory,
     running_console,
 )
+from support.issuance_stops import EN, JA
 
 NOW = dt.datetime(2026, 12, 8, 1, 0, tzinfo=dt.UTC)  # 10:00 in Japan
-JA = "システム障害のため、証明書の交付を停止しています"
-EN = "Certificate issuance is stopped because of a system fault"
 TERMINAL, STORE = "T-0001", "ファミリーマート 千代田一番町店"
 NOT_CONNECTED = "131024"  # 中央区: a municipality code, not connected to this center
 
@@ -55,27 +62,6 @@ def console(
     config.enroll_terminal(TERMINAL, STORE, directory / "terminal", now=NOW)
     with running_console(config, ConsoleClock(NOW)) as running:
         yield running
-
-
-def form(scope: str, ja: str = JA, en: str = EN, **target: str) -> dict[str, str]:
-    """The stop form as typed: ``target`` is the field of the scope's target, if any."""
-    return {"scope": scope, "reason_ja": ja, "reason_en": en, **target}
-
-
-def set_through_the_page(person: Person, typed: dict[str, str]) -> int:
-    """Reviewed, then confirmed: the new stop's id."""
-    reviewed = person.change("/incidents/review", typed)
-    assert reviewed.status_code == 200 and 'id="confirm"' in reviewed.text, reviewed.text[-3000:]
-    done = person.change("/incidents/stops", typed)
-    assert done.status_code == 303, done.text[-3000:]
-    found = re.fullmatch(r"/incidents\?set=(\d+)", done.headers["location"])
-    assert found, done.headers["location"]
-    return int(found.group(1))
-
-
-def lift_through_the_page(person: Person, stop_id: int) -> None:
-    done = person.change(f"/incidents/stops/{stop_id}/lift")
-    assert done.status_code == 303 and done.headers["location"] == f"/incidents?lifted={stop_id}", done.text
 
 
 def stored(console: RunningConsole) -> dict[int, sa.Row[tuple[object, ...]]]:
@@ -127,7 +113,7 @@ def test_an_operator_reviews_a_stop_of_everything_sets_it_and_lifts_it(console: 
     again = operator.change("/incidents/edit", typed)  # "change it": the form, as it was typed
     assert again.status_code == 200 and f'value="{JA}"' in again.text and 'value="all" checked' in again.text
 
-    stop_id = set_through_the_page(operator, typed)
+    stop_id = stop_through_the_page(operator, typed)
     assert in_force(console) == before | {stop_id}
     row = stored(console)[stop_id]
     assert (row.scope, row.target, row.reason_ja, row.reason_en) == ("all", None, JA, EN)
@@ -170,7 +156,7 @@ def test_a_stop_of_one_municipality_type_or_terminal_names_it_and_says_what_it_r
     reviewed = operator.change("/incidents/review", typed)
     assert f'id="confirm" data-scope="{scope}" data-target="{next(iter(target.values()))}"' in reviewed.text
     assert escape(said) in reviewed.text
-    stop_id = set_through_the_page(operator, typed)
+    stop_id = stop_through_the_page(operator, typed)
     row = stored(console)[stop_id]
     assert (row.scope, row.target, row.stopped_by) == (scope, next(iter(target.values())), operator.name)
     lift_through_the_page(operator, stop_id)
@@ -237,7 +223,7 @@ def test_municipal_staff_stop_and_lift_their_own_municipality_only(console: Runn
     assert '<input type="hidden" name="scope" value="municipality">' in page.text
     assert f'<input type="hidden" name="municipality" value="{TOWN}">' in page.text
     assert 'type="radio"' not in page.text  # no other scope is offered
-    stop_id = set_through_the_page(staff, form("municipality", municipality=TOWN))
+    stop_id = stop_through_the_page(staff, form("municipality", municipality=TOWN))
     assert (stored(console)[stop_id].target, stored(console)[stop_id].stopped_by) == (TOWN, staff.name)
     assert stop_id in lift_buttons(staff.client.get("/incidents"))
     lift_through_the_page(staff, stop_id)
@@ -273,11 +259,11 @@ def test_municipal_staff_see_only_the_stops_that_concern_them_and_lift_no_other(
 ) -> None:
     operator, staff = enrolled(console, "operator"), enrolled(console, "municipal", TOWN)
     stops = {
-        "all": set_through_the_page(operator, form("all")),
-        "own": set_through_the_page(operator, form("municipality", municipality=TOWN)),
-        "other": set_through_the_page(operator, form("municipality", municipality=OTHER_TOWN)),
-        "type": set_through_the_page(operator, form("certificate_type", certificate_type="tax")),
-        "terminal": set_through_the_page(operator, form("terminal", terminal=TERMINAL)),
+        "all": stop_through_the_page(operator, form("all")),
+        "own": stop_through_the_page(operator, form("municipality", municipality=TOWN)),
+        "other": stop_through_the_page(operator, form("municipality", municipality=OTHER_TOWN)),
+        "type": stop_through_the_page(operator, form("certificate_type", certificate_type="tax")),
+        "terminal": stop_through_the_page(operator, form("terminal", terminal=TERMINAL)),
     }
     try:
         page = staff.client.get("/incidents")
@@ -312,7 +298,7 @@ def test_municipal_staff_see_only_the_stops_that_concern_them_and_lift_no_other(
 
 def test_an_auditor_reads_every_stop_and_changes_none(console: RunningConsole) -> None:
     operator, auditor = enrolled(console, "operator"), enrolled(console, "auditor")
-    stop_id = set_through_the_page(operator, form("municipality", municipality=OTHER_TOWN))
+    stop_id = stop_through_the_page(operator, form("municipality", municipality=OTHER_TOWN))
     try:
         page = auditor.client.get("/incidents")
         assert page.status_code == 200 and stop_id in listed(page, "in-force")
@@ -342,7 +328,7 @@ def test_a_stop_or_a_lift_without_the_session_s_csrf_token_is_refused(console: R
         )
         assert refusal(elsewhere) == (403, "cross_origin"), path
     assert stored(console) == before
-    stop_id = set_through_the_page(operator, form("all"))
+    stop_id = stop_through_the_page(operator, form("all"))
     try:
         assert refusal(post(f"/incidents/stops/{stop_id}/lift")) == (403, "csrf_refused")
         assert refusal(post(f"/incidents/stops/{stop_id}/lift", data={"csrf": other.csrf})) == (

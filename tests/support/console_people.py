@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import httpx
 
 from support.console_server import RunningConsole, new_account
+from support.issuance_stops import EN, JA
 from support.soft_passkey import SoftPasskey
 
 JSON = {"accept": "application/json"}
@@ -95,3 +96,28 @@ def refusal(answer: httpx.Response) -> tuple[int, str]:
         return answer.status_code, answer.json()["error"]
     found = re.search(r'data-error="([^"]+)"', answer.text)
     return answer.status_code, found.group(1) if found else ""
+
+
+# -- the Incidents page ---------------------------------------------------------------------------
+
+
+def stop_form(scope: str, ja: str = JA, en: str = EN, **target: str) -> dict[str, str]:
+    """The Incidents page's stop form as typed: ``target`` is the field of the scope's target
+    (``municipality``, ``certificate_type``, ``terminal``), if any."""
+    return {"scope": scope, "reason_ja": ja, "reason_en": en, **target}
+
+
+def stop_through_the_page(person: Person, typed: dict[str, str]) -> int:
+    """A stop reviewed, then confirmed, on the Incidents page: its id."""
+    reviewed = person.change("/incidents/review", typed)
+    assert reviewed.status_code == 200 and 'id="confirm"' in reviewed.text, reviewed.text[-3000:]
+    done = person.change("/incidents/stops", typed)
+    assert done.status_code == 303, done.text[-3000:]
+    found = re.fullmatch(r"/incidents\?set=(\d+)", done.headers["location"])
+    assert found, done.headers["location"]
+    return int(found.group(1))
+
+
+def lift_through_the_page(person: Person, stop_id: int) -> None:
+    done = person.change(f"/incidents/stops/{stop_id}/lift")
+    assert done.status_code == 303 and done.headers["location"] == f"/incidents?lifted={stop_id}", done.text

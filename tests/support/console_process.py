@@ -30,10 +30,10 @@ class ConsoleProcess:
 
 
 @contextlib.contextmanager
-def console_process(directory: Path, log: Path) -> Iterator[ConsoleProcess]:
-    """``koufu center console --dir directory`` on a free port, its output in ``log``, once it
-    answers its sign-in page; ended when the block ends."""
-    port = free_port()
+def console_process(directory: Path, log: Path, port: int | None = None) -> Iterator[ConsoleProcess]:
+    """``koufu center console --dir directory`` on ``port`` (else a free one), its output in
+    ``log``, once it answers its sign-in page; ended when the block ends."""
+    port = port or free_port()
     command = ["center", "console", "--dir", str(directory), "--port", str(port)]
     with log.open("wb") as output:
         process = subprocess.Popen(

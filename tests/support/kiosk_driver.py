@@ -345,12 +345,17 @@ def kiosk(
     enrolled: EnrolledTerminal | None = None,
     printer: Printer | None = None,
     rig: Rig | None = None,
+    wait_open: bool = True,
 ) -> Iterator[Kiosk]:
+    """A kiosk of ``terminal_id`` (``enrolled``: that terminal again, restarted), once the center
+    opens its sessions; ``wait_open=False``: at once, even while the center refuses them (a stop
+    of issuance), its first request to the center then being the test's."""
     if enrolled is None:  # a newly enrolled terminal; else the same terminal, restarted
         enrolled, client = world.terminal(terminal_id)
     else:
         client = world.stack.client(enrolled)
-    world.stack.wait_until_open(client)
+    if wait_open:
+        world.stack.wait_until_open(client)
     if center_url is not None:  # a center that cannot be reached
         client.close()
         client = world.stack.client(enrolled, center_url)
