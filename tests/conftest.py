@@ -93,6 +93,7 @@ DAEMON_MODULES = frozenset(
         "test_console_access",
         "test_console_browser",
         "test_console_incidents",
+        "test_console_incidents_stack",
         "test_demo",
         "test_incidents_stack",
         "test_kiosk_center_link",
