@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -43,7 +43,9 @@ __all__ = [
     "IssuanceStop",
     "Scope",
     "StopReason",
+    "connected_municipality",
     "operator_name",
+    "plain_text",
     "stop_target",
 ]
 
@@ -118,6 +120,14 @@ def stop_target(scope: Scope, target: str | None) -> str | None:
         what = "a municipality code" if scope is Scope.MUNICIPALITY else f"one of {known}"
         raise BadRequest("bad_stop", f"{target!r} is not {what}") from None
     return check_terminal_id(target)
+
+
+def connected_municipality(code: str, connected: Collection[str]) -> str:
+    """``code``, if it is a municipality connected to this center (``koufu center
+    add-municipality``): a stop of any other would refuse nobody, and is refused as a mistake."""
+    if code not in connected:
+        raise BadRequest("bad_stop", f"municipality {code} is not connected to this center")
+    return code
 
 
 @dataclass(frozen=True)

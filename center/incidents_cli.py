@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from center.config import CenterConfig
-from center.errors import BadRequest
-from center.incidents import IssuanceStop, Scope, StopReason, stop_target
+from center.incidents import IssuanceStop, Scope, StopReason, connected_municipality, stop_target
 from center.incidents_store import lift_stop, set_stop, stops
 from center.store.driver import Database
 from documents import JST, CertificateType
@@ -65,8 +64,8 @@ def _stop(args: argparse.Namespace) -> int:
     config = CenterConfig.load(args.dir)
     scope, named = _scope(args)
     target = stop_target(scope, named)
-    if scope is Scope.MUNICIPALITY and target not in config.municipalities:
-        raise BadRequest("bad_stop", f"municipality {target} is not connected to this center")
+    if scope is Scope.MUNICIPALITY and target is not None:
+        connected_municipality(target, config.municipalities)
     reason = StopReason.of(args.reason_ja, args.reason_en)
     now = dt.datetime.now(dt.UTC)
     stop = _on_database(

@@ -29,6 +29,13 @@ _COLUMNS = "id, scope, target, reason_ja, reason_en, stopped_by, stopped_at, lif
 _IN_FORCE = Sql(f"SELECT {_COLUMNS} FROM issuance_stops WHERE lifted_at IS NULL ORDER BY id")
 _EVERY = Sql(f"SELECT {_COLUMNS} FROM issuance_stops ORDER BY id")
 _ONE = Sql(f"SELECT {_COLUMNS} FROM issuance_stops WHERE id = :stop_id")
+_LIFTED = Sql(
+    f"SELECT {_COLUMNS} FROM issuance_stops WHERE lifted_at IS NOT NULL ORDER BY id DESC LIMIT :most"
+)
+_LIFTED_CONCERNING = Sql(
+    f"SELECT {_COLUMNS} FROM issuance_stops WHERE lifted_at IS NOT NULL "
+    "AND (scope = 'all' OR (scope = 'municipality' AND target = :municipality)) ORDER BY id DESC LIMIT :most"
+)
 _INSERT = Sql(
     "INSERT INTO issuance_stops (scope, target, reason_ja, reason_en, stopped_by, stopped_at) "
     f"VALUES (:scope, :target, :reason_ja, :reason_en, :stopped_by, :stopped_at) RETURNING {_COLUMNS}"
@@ -62,6 +69,22 @@ async def in_force(connection: Connection) -> ActiveStops:
 async def stops(connection: Connection, *, lifted_too: bool = False) -> list[IssuanceStop]:
     """The stops in force, oldest first; ``lifted_too``: the whole history."""
     return [_stop(row) for row in await connection.all(_EVERY if lifted_too else _IN_FORCE)]
+
+
+async def stop_of(connection: Connection, stop_id: int) -> IssuanceStop | None:
+    """The stop ``stop_id``, in force or lifted; ``None`` if there is none."""
+    row = await connection.one(_ONE, {"stop_id": stop_id})
+    return None if row is None else _stop(row)
+
+
+async def lifted(connection: Connection, *, most: int, municipality: str | None = None) -> list[IssuanceStop]:
+    """The ``most`` stops lifted last, newest first (the history a page shows); ``municipality``:
+    only the stops that concerned its residents as such (of everything, or of it)."""
+    if municipality is None:
+        rows = await connection.all(_LIFTED, {"most": most})
+    else:
+        rows = await connection.all(_LIFTED_CONCERNING, {"most": most, "municipality": municipality})
+    return [_stop(row) for row in rows]
 
 
 async def set_stop(

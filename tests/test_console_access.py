@@ -9,12 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import itertools
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -25,9 +21,11 @@ from center.audit import verify_chain
 from center.console.sessions import COOKIE
 from center.store.engine import make_engine
 from center.store.tables import audit_log, console_operators
-from devtools.stack import free_port
 from documents import tokyo_day
 from koufu.cli import main as koufu
+from support.center_audit import lines_of
+from support.console_people import JSON, client, enrolled, refusal, sign_in, unique
+from support.console_process import console_process
 from support.console_server import (
     OTHER_TOWN,
     STORES,
@@ -41,16 +39,14 @@ from support.console_server import (
     settled_orders,
 )
 from support.soft_passkey import SoftPasskey, b64url
-from support.waiting import eventually
 
 NOW = dt.datetime(2026, 12, 8, 1, 0, tzinfo=dt.UTC)  # 10:00 in Japan
-PAGES = ("/", "/settlement", "/settlement.csv", "/audit", "/calendar", "/operators")
+PAGES = ("/", "/incidents", "/settlement", "/settlement.csv", "/audit", "/calendar", "/operators")
 READS = {
     "operator": set(PAGES),
     "auditor": set(PAGES),
-    "municipal": {"/", "/settlement", "/settlement.csv", "/calendar"},
+    "municipal": {"/", "/incidents", "/settlement", "/settlement.csv", "/calendar"},
 }
-_names = itertools.count(1)
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -72,83 +68,6 @@ def own_console(tmp_path: Path) -> Iterator[RunningConsole]:
     """A console of this test's own (SQLite), whose clock it may move."""
     with running_console(center_directory(tmp_path / "center", None), ConsoleClock(NOW)) as running:
         yield running
-
-
-@dataclass
-class Person:
-    name: str
-    client: httpx.Client
-    passkey: SoftPasskey
-    csrf: str = ""
-
-    def change(self, path: str, data: dict[str, str] | None = None, **headers: str) -> httpx.Response:
-        """A form posted from the console's page (its origin, this session's token)."""
-        return self.client.post(path, data={"csrf": self.csrf, **(data or {})}, headers=headers)
-
-
-def client(console: RunningConsole) -> httpx.Client:
-    return httpx.Client(base_url=console.url, verify=console.tls, timeout=30, headers={"origin": console.url})
-
-
-JSON = {"accept": "application/json"}
-
-
-def enrolled(console: RunningConsole, role: str, municipality: str | None = None) -> Person:
-    """A new account of ``role``, its passkey registered through its enrolment link (signed in)."""
-    name = f"{role}-{next(_names)}"
-    link = new_account(console, name, role, municipality)
-    token = link.url.split("token=")[1]
-    person = Person(name, client(console), SoftPasskey(console.url))
-    begun = person.client.post("/enrol/options", json={"token": token}, headers=JSON)
-    assert begun.status_code == 200, begun.text
-    answer = person.passkey.create(begun.json()["publicKey"])
-    done = person.client.post(
-        "/enrol/verify",
-        json={"ceremony": begun.json()["ceremony"], "token": token, "credential": answer},
-        headers=JSON,
-    )
-    assert done.status_code == 200 and done.json() == {"next": "/"}, done.text
-    person.csrf = csrf_of(person.client.get("/"))
-    return person
-
-
-def sign_in(console: RunningConsole, person: Person) -> httpx.Response:
-    person.client.cookies.clear()
-    begun = person.client.post("/sign-in/options", json={}, headers=JSON).json()
-    answer = person.passkey.get(begun["publicKey"])
-    done = person.client.post(
-        "/sign-in/verify", json={"ceremony": begun["ceremony"], "credential": answer}, headers=JSON
-    )
-    if done.status_code == 200:
-        person.csrf = csrf_of(person.client.get("/"))
-    return done
-
-
-def csrf_of(page: httpx.Response) -> str:
-    found = re.search(r'<meta name="csrf-token" content="([^"]+)">', page.text)
-    assert found, page.text[:500]
-    return found.group(1)
-
-
-def refusal(answer: httpx.Response) -> tuple[int, str]:
-    """The status and the refusal's code, from a page (``data-error``) or JSON."""
-    if answer.headers.get("content-type", "").startswith("application/json"):
-        return answer.status_code, answer.json()["error"]
-    found = re.search(r'data-error="([^"]+)"', answer.text)
-    return answer.status_code, found.group(1) if found else ""
-
-
-def audited(console: RunningConsole, event: str) -> list[sa.Row[tuple[object, ...]]]:
-    engine = make_engine(console.config.database_url)
-    try:
-        with engine.connect() as connection:
-            return list(
-                connection.execute(
-                    sa.select(audit_log).where(audit_log.c.event == event).order_by(audit_log.c.seq)
-                )
-            )
-    finally:
-        engine.dispose()
 
 
 # -- signed out ------------------------------------------------------------------------------------
@@ -261,10 +180,10 @@ def test_an_auditor_changes_nothing_that_an_operator_may_change(console: Running
         (f"/operators/{operator.name}/disable", {}),
     ):
         assert refusal(auditor.change(path, form)) == (403, "not_allowed"), path
-    added = operator.change("/operators", {"name": f"new-{next(_names)}", "role": "auditor"})
+    added = operator.change("/operators", {"name": unique("new"), "role": "auditor"})
     assert added.status_code == 200 and "/enrol?token=" in added.text
     assert "by-auditor" not in operator.client.get("/operators").text
-    line = audited(console, "console_operator_added")[-1]
+    line = lines_of(console.config, "console_operator_added")[-1]
     assert line.actor == operator.name and line.outcome == "accepted"
 
 
@@ -283,7 +202,7 @@ def test_a_change_without_the_session_s_csrf_token_or_from_elsewhere_is_refused(
     console: RunningConsole,
 ) -> None:
     operator, other = enrolled(console, "operator"), enrolled(console, "operator")
-    name = f"csrf-{next(_names)}"
+    name = unique("csrf")
     form = {"name": name, "role": "auditor"}
     post = operator.client.post
     assert refusal(post("/operators", data=form)) == (403, "csrf_refused")
@@ -336,8 +255,8 @@ def test_signing_out_ends_the_session(console: RunningConsole) -> None:
     with client(console) as replayed:
         replayed.cookies.set(COOKIE, cookie)
         assert refusal(replayed.get("/", headers=JSON)) == (401, "signed_out")
-    assert audited(console, "console_sign_out")[-1].actor == person.name
-    assert sign_in(console, person).status_code == 200  # and signs in again with the passkey
+    assert lines_of(console.config, "console_sign_out")[-1].actor == person.name
+    assert sign_in(person).status_code == 200  # and signs in again with the passkey
 
 
 def test_an_idle_session_is_refused_and_so_is_one_past_its_lifetime(own_console: RunningConsole) -> None:
@@ -348,7 +267,7 @@ def test_an_idle_session_is_refused_and_so_is_one_past_its_lifetime(own_console:
     clock.advance(settings.idle_timeout)
     assert refusal(person.client.get("/", headers=JSON)) == (401, "session_idle")
     assert person.client.get("/").headers["location"] == "/sign-in?next=%2F"
-    assert sign_in(own_console, person).status_code == 200
+    assert sign_in(person).status_code == 200
     step = settings.idle_timeout - dt.timedelta(seconds=1)
     while clock.now + step < NOW + dt.timedelta(days=1):
         clock.advance(step)
@@ -362,9 +281,9 @@ def test_a_disabled_account_is_signed_out_and_cannot_sign_in(console: RunningCon
     operator, leaving = enrolled(console, "operator"), enrolled(console, "auditor")
     assert operator.change(f"/operators/{leaving.name}/disable").status_code == 303
     assert refusal(leaving.client.get("/", headers=JSON)) == (401, "account_disabled")
-    assert refusal(sign_in(console, leaving)) == (403, "account_disabled")
+    assert refusal(sign_in(leaving)) == (403, "account_disabled")
     assert refusal(operator.change(f"/operators/{operator.name}/disable")) == (400, "own_account")
-    assert audited(console, "console_operator_disabled")[-1].actor == operator.name
+    assert lines_of(console.config, "console_operator_disabled")[-1].actor == operator.name
 
 
 # -- enrolment links and passkeys -----------------------------------------------------------------
@@ -383,7 +302,7 @@ def test_an_enrolment_link_expires_and_is_used_once(own_console: RunningConsole)
         )
         assert refusal(browser.get("/enrol?token=unknown")) == (404, "enrolment_unknown")
     person = enrolled(own_console, "auditor")  # a link used once
-    used = audited(own_console, "console_enrolment_issued")[-1]
+    used = lines_of(own_console.config, "console_enrolment_issued")[-1]
     assert used.subject == f"operator:{person.name}"
     fresh = asyncio.run(_new_link(own_console, person.name))
     token = fresh.split("token=")[1]
@@ -444,7 +363,7 @@ def test_webauthn_failures_are_typed(console: RunningConsole) -> None:
     assert answered(begun["ceremony"], {"id": "x"}) == (400, "malformed_answer")
     assert answered("no-such-ceremony", {"response": {}}) == (400, "ceremony_unknown")
     # a ceremony of one kind does not answer another
-    link = new_account(console, f"kind-{next(_names)}", "auditor")
+    link = new_account(console, unique("kind"), "auditor")
     token = link.url.split("token=")[1]
     registering = browser.post("/enrol/options", json={"token": token}, headers=JSON).json()
     assert answered(registering["ceremony"], person.passkey.get(options()["publicKey"])) == (
@@ -469,9 +388,9 @@ def test_webauthn_failures_are_typed(console: RunningConsole) -> None:
     )
     assert refusal(done) == (400, "wrong_challenge")
     # refusals about a known account are audited; the passkey still signs in
-    refused = [(row.outcome, row.reason, row.subject) for row in audited(console, "console_sign_in")]
+    refused = [(row.outcome, row.reason, row.subject) for row in lines_of(console.config, "console_sign_in")]
     assert ("refused", "passkey_not_verified", f"operator:{person.name}") in refused
-    assert sign_in(console, person).status_code == 200
+    assert sign_in(person).status_code == 200
 
 
 # -- the audit log ------------------------------------------------------------------------------------
@@ -479,12 +398,13 @@ def test_webauthn_failures_are_typed(console: RunningConsole) -> None:
 
 def test_every_change_is_audited_with_who_made_it_and_the_chain_verifies(console: RunningConsole) -> None:
     operator = enrolled(console, "operator")
-    name = f"audited-{next(_names)}"
+    name = unique("audited")
     operator.change("/operators", {"name": name, "role": "municipal", "municipality": TOWN})
     operator.change(f"/operators/{name}/enrolment")
     lines = [
         (row.event, row.outcome, row.actor)
-        for row in audited(console, "console_operator_added") + audited(console, "console_enrolment_issued")
+        for event in ("console_operator_added", "console_enrolment_issued")
+        for row in lines_of(console.config, event)
         if row.subject == f"operator:{name}"
     ]
     assert sorted(lines) == [
@@ -553,42 +473,12 @@ def test_add_operator_prints_a_link_and_refuses_what_cannot_be(
 
 def test_koufu_center_console_serves_on_its_own_tls_port(tmp_path: Path) -> None:
     directory = tmp_path / "center"
-    config = center_directory(directory, None)
-    port = free_port()
-    log = tmp_path / "console.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "koufu.cli",
-                "center",
-                "console",
-                "--dir",
-                str(directory),
-                "--port",
-                str(port),
-            ],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        url = f"https://localhost:{port}"
-        tls = RunningConsole(url, None, config, ConsoleClock(NOW)).tls  # type: ignore[arg-type]
-
-        def sign_in_page() -> httpx.Response | None:
-            try:
-                return httpx.get(f"{url}/sign-in", verify=tls)
-            except httpx.TransportError:
-                return None
-
-        answer = eventually(sign_in_page, "the console answers over TLS")
+    center_directory(directory, None)
+    with console_process(directory, tmp_path / "console.log") as console:
+        answer = httpx.get(f"{console.url}/sign-in", verify=console.tls)
         assert answer.status_code == 200 and 'data-ceremony="sign-in"' in answer.text
-        assert httpx.get(f"{url}/v1/health", verify=tls).status_code == 404
-        assert f"console listening on https://127.0.0.1:{port}" in log.read_text()
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+        assert httpx.get(f"{console.url}/v1/health", verify=console.tls).status_code == 404
+        assert f"console listening on https://127.0.0.1:{console.port}" in console.log.read_text()
 
 
 def test_bad_input_is_refused_with_its_code(console: RunningConsole) -> None:
@@ -623,7 +513,8 @@ def test_bad_input_is_refused_with_its_code(console: RunningConsole) -> None:
         assert refusal(operator.change("/operators", form)) == (400, code), form
     assert refusal(operator.change("/operators/nobody/enrolment")) == (400, "unknown_operator")
     assert refusal(operator.change("/operators/nobody/disable")) == (400, "unknown_operator")
-    refused = [row for row in audited(console, "console_enrolment_issued") if row.outcome == "refused"]
+    issued = lines_of(console.config, "console_enrolment_issued")
+    refused = [row for row in issued if row.outcome == "refused"]
     assert refused[-1].reason == "unknown_operator" and refused[-1].actor == operator.name
     assert refusal(operator.client.get("/no-such-page")) == (404, "not_found")
     assert refusal(operator.client.delete("/operators", headers={"x-csrf-token": operator.csrf})) == (

@@ -32,6 +32,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from center.calendar import ServiceCalendar
 from center.calendar_store import store_calendar
+from center.incidents import Scope, StopReason
+from center.incidents_store import lift_stop, set_stop
+from center.store.driver import Database
 from center.store.engine import make_engine
 from documents import tokyo_day
 from support.console_server import (
@@ -45,6 +48,7 @@ from support.console_server import (
     running_console,
     settled_orders,
 )
+from support.issuance_stops import EN, JA, on_database
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -53,6 +57,7 @@ DESKTOP = (1280, 900)
 SCREENSHOTS = "KOUFU_CONSOLE_SCREENSHOTS"  # a directory: the screenshots are kept there too
 SCREENSHOT_LIMIT = 300_000  # bytes a screenshot may take in the repository
 NOW = dt.datetime(2026, 12, 8, 1, 0, tzinfo=dt.UTC)  # 10:00 in Japan
+TERMINAL = "T-0001"
 CALENDAR = {
     "format": 1,
     "service_hours": {"opens": "06:30", "closes": "23:00"},
@@ -71,6 +76,7 @@ CALENDAR = {
 }
 PAGES = {
     "home": "/",
+    "incidents": "/incidents",
     "settlement": "/settlement",
     "audit": "/audit",
     "calendar": "/calendar",
@@ -79,6 +85,7 @@ PAGES = {
 HEADINGS = {
     "ja": {
         "home": "概要",
+        "incidents": "交付停止",
         "settlement": "日次精算",
         "audit": "監査ログ",
         "calendar": "サービスカレンダー",
@@ -86,6 +93,7 @@ HEADINGS = {
     },
     "en": {
         "home": "Overview",
+        "incidents": "Incidents — stop issuance",
         "settlement": "Daily settlement",
         "audit": "Audit log",
         "calendar": "Service calendar",
@@ -96,12 +104,31 @@ HEADINGS = {
 
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningConsole]:
-    config = center_directory(tmp_path_factory.mktemp("console-browser"), None)
+    """A console on a center with both towns connected, one terminal, a day's settled orders, a
+    calendar, a stop of the other town in force and a stop of everything lifted."""
+    directory = tmp_path_factory.mktemp("console-browser")
+    config = center_directory(directory, None)
+    for code in (TOWN, OTHER_TOWN):
+        config.municipalities[code] = {"url": f"https://municipal-{code}.example"}
+    config.save()
+    config.enroll_terminal(TERMINAL, STORES[TOWN], directory / "terminal", now=NOW)
     settled_orders(config, tokyo_day(NOW), NOW)
     engine = make_engine(config.database_url)
     with engine.begin() as connection:
         store_calendar(connection, ServiceCalendar.from_dict(CALENDAR), NOW)
     engine.dispose()
+    key, earlier = config.audit_chain_key, NOW - dt.timedelta(hours=3)
+
+    async def incidents(database: Database) -> None:
+        reason = StopReason(JA, EN)
+        over = await set_stop(database, key, Scope.ALL, None, reason, "sato.k", earlier)
+        await lift_stop(database, key, over.stop_id, "sato.k", earlier + dt.timedelta(minutes=40))
+        elsewhere = StopReason(
+            "大阪市のシステム障害のため停止しています", "Stopped because of a fault in Osaka's system"
+        )
+        await set_stop(database, key, Scope.MUNICIPALITY, OTHER_TOWN, elsewhere, "sato.k", earlier)
+
+    on_database(config, incidents)
     with running_console(config, ConsoleClock(NOW)) as running:
         yield running
 
@@ -250,7 +277,7 @@ def test_municipal_staff_see_their_own_municipality_and_a_tampered_address_shows
 ) -> None:
     enrol(browser, console, "kato", "municipal", TOWN)
     menu = [link.get_attribute("pathname") for link in browser.find_elements(By.CSS_SELECTOR, "nav a")]
-    assert menu == ["/", "/settlement", "/calendar"]
+    assert menu == ["/", "/incidents", "/settlement", "/calendar"]
     browser.get(f"{console.url}/settlement")
     parties = [
         row.get_attribute("data-party")
@@ -263,6 +290,12 @@ def test_municipal_staff_see_their_own_municipality_and_a_tampered_address_shows
         for item in browser.find_elements(By.CSS_SELECTOR, "li[data-municipality]")
     ]
     assert stops == [TOWN]
+    browser.get(f"{console.url}/incidents")
+    listed = [
+        row.get_attribute("data-target") for row in browser.find_elements(By.CSS_SELECTOR, "tr[data-stop]")
+    ]
+    assert listed == [""]  # the stop of everything (lifted), not the other town's (in force)
+    assert not browser.find_elements(By.CSS_SELECTOR, "input[type=radio]")  # their own town only
     browser.get(f"{console.url}/settlement?municipality={OTHER_TOWN}")
     assert browser.find_element(By.CSS_SELECTOR, "[data-error]").get_attribute("data-error") == "not_found"
     assert STORES[OTHER_TOWN] not in browser.page_source
@@ -285,6 +318,50 @@ def test_a_passkey_the_console_does_not_know_is_refused_on_the_page(
     assert failure(browser) == "unknown_credential"
     assert browser.switch_to.active_element.get_attribute("id") == "passkey"  # ready to try again
     assert browser.current_url == f"{console.url}/sign-in"
+
+
+def test_a_stop_set_in_the_browser_is_listed_and_lifted(
+    browser: WebDriver, console: RunningConsole, tmp_path: Path
+) -> None:
+    """An operator stops one town through the form (a mistyped reason said next to its field
+    first), confirms it, sees it in force and lifts it; then stops everything in English. The
+    confirmation is kept as a screenshot in both languages."""
+    enrol(browser, console, "ito", "operator")
+    for lang, scope, target in (("ja", "municipality", TOWN), ("en", "all", "")):
+        browser.get(f"{console.url}/incidents?lang={lang}")
+        browser.find_element(By.CSS_SELECTOR, f"label[for=scope-{scope}]").click()
+        if target:
+            browser.find_element(By.ID, "municipality").send_keys(target)
+        browser.find_element(By.ID, "reason_ja").send_keys(JA)
+        browser.find_element(By.ID, "reason_en").send_keys("Stopped <now>")
+        browser.find_element(By.ID, "review-stop").click()
+        mistyped = WebDriverWait(browser, WAIT).until(lambda b: b.find_element(By.ID, "reason_en-error"))
+        assert mistyped.get_attribute("data-problem") == "reason_not_plain" and mistyped.is_displayed()
+        field = browser.find_element(By.ID, "reason_en")
+        assert field.get_attribute("aria-invalid") == "true"
+        assert field.get_attribute("aria-describedby") == "reason_en-error"
+        assert browser.find_element(By.ID, "problems").get_attribute("role") == "alert"
+        assert browser.find_element(By.ID, f"scope-{scope}").is_selected()  # what was typed stays
+        field.clear()
+        field.send_keys(EN)
+        browser.find_element(By.ID, "review-stop").click()
+        confirm = WebDriverWait(browser, WAIT).until(lambda b: b.find_element(By.ID, "confirm"))
+        assert (confirm.get_attribute("data-scope"), confirm.get_attribute("data-target")) == (scope, target)
+        assert browser.find_element(By.ID, "confirm-reason-en").text == EN
+        keep(screenshot(browser, tmp_path / f"console-incidents-confirm-{lang}.png"))
+        browser.find_element(By.ID, "confirm-stop").click()
+        notice = WebDriverWait(browser, WAIT).until(lambda b: b.find_element(By.ID, "notice"))
+        stop_id = notice.get_attribute("data-stop")
+        assert browser.current_url == f"{console.url}/incidents?set={stop_id}"
+        row = browser.find_element(By.CSS_SELECTOR, f"#in-force tr[data-stop='{stop_id}']")
+        assert (row.get_attribute("data-scope"), row.get_attribute("data-target")) == (scope, target)
+        assert "ito" in row.text and JA in row.text and EN in row.text
+        browser.find_element(By.ID, f"lift-{stop_id}").click()
+        lifted_at = f"{console.url}/incidents?lifted={stop_id}"
+        WebDriverWait(browser, WAIT).until(lambda b, url=lifted_at: b.current_url == url)
+        assert not browser.find_elements(By.CSS_SELECTOR, f"#in-force tr[data-stop='{stop_id}']")
+        lifted = browser.find_element(By.CSS_SELECTOR, f"#history tr[data-stop='{stop_id}']")
+        assert lifted.text.count("ito") == 2  # set and lifted by the account signed in
 
 
 def keep(shot: Path) -> None:

@@ -19,7 +19,7 @@ from center.audit import verify_chain
 from center.config import CenterConfig, initialise
 from center.errors import CenterError, IssuanceStopped
 from center.incidents import MAX_OPERATOR, MAX_REASON, ActiveStops, IssuanceStop, Scope, StopReason
-from center.incidents_store import in_force, lift_stop, set_stop, stops
+from center.incidents_store import in_force, lift_stop, lifted, set_stop, stop_of, stops
 from center.store.driver import Database
 from center.store.tables import audit_log, issuance_stops
 from koufu.cli import main
@@ -317,6 +317,44 @@ def test_a_stop_is_lifted_once(center: CenterConfig) -> None:
         ("issuance_stop", "set"),
         ("issuance_stop", "lifted"),
     ]
+
+
+def test_the_history_is_the_newest_lifted_stops_and_a_municipality_s_own(center: CenterConfig) -> None:
+    """What the console's Incidents page reads: the lifted stops, newest first, at most so many;
+    for municipal staff only those of everything and of their municipality."""
+    key = center.audit_chain_key
+    scopes = [
+        (Scope.ALL, None),
+        (Scope.MUNICIPALITY, CHIYODA),
+        (Scope.MUNICIPALITY, CHUO),
+        (Scope.TERMINAL, "T-0001"),
+        (Scope.CERTIFICATE_TYPE, "tax"),
+        (Scope.ALL, None),
+    ]
+
+    async def work(database: Database) -> tuple[list[int], list[list[int]], IssuanceStop | None]:
+        ids = []
+        for scope, target in scopes:
+            ids.append((await set_stop(database, key, scope, target, REASON, "ops-sato", NOW)).stop_id)
+        for stop_id in ids[:-1]:  # the last one stays in force
+            await lift_stop(database, key, stop_id, "運用 鈴木", NOW)
+        async with database.connection() as connection:
+            seen = [
+                [stop.stop_id for stop in await lifted(connection, most=10)],
+                [stop.stop_id for stop in await lifted(connection, most=2)],
+                [stop.stop_id for stop in await lifted(connection, most=10, municipality=CHIYODA)],
+                [stop.stop_id for stop in await lifted(connection, most=10, municipality="011002")],
+            ]
+            assert await stop_of(connection, 999) is None
+            return ids, seen, await stop_of(connection, ids[1])
+
+    ids, seen, one = on(center, work)
+    assert seen == [ids[4::-1], [ids[4], ids[3]], [ids[1], ids[0]], [ids[0]]]
+    assert one is not None and (one.scope, one.target, one.lifted_by) == (
+        Scope.MUNICIPALITY,
+        CHIYODA,
+        "運用 鈴木",
+    )
 
 
 def test_a_terminal_stop_names_an_enrolled_terminal(center: CenterConfig) -> None:

@@ -16,9 +16,9 @@ import datetime as dt
 import io
 import re
 import secrets
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -39,13 +39,11 @@ from kiosk.ui.words import reason_words, refusal_words, unavailable_words
 from kiosk.workflow.steps import Step
 from koufu.cli import main
 from support import books
-from support.kiosk_driver import Kiosk, kiosk, new_card
+from support.issuance_stops import EN, JA, on_database, said
+from support.kiosk_driver import kiosk, new_card
 from support.serving_worker import answered_by, center_workers
 from support.world import CODE, HOUSEHOLD, SEAL, Resident, World, running_world
 
-T = TypeVar("T")
-JA = "システム障害のため、証明書の交付を停止しています"
-EN = "Certificate issuance is stopped because of a system fault"
 OTHER_TOWN = "131024"  # 中央区: not this stack's town
 MOST_REQUESTS = 200  # to reach every worker (each new connection goes to one of them)
 
@@ -196,17 +194,6 @@ def stopped_elsewhere(world: World) -> Iterator[None]:
         yield
     finally:
         on_database(config, lambda database: lift_stop(database, key, the_stop.stop_id, "運用 鈴木", now))
-
-
-def on_database(config: CenterConfig, work: Callable[[Database], Awaitable[T]]) -> T:
-    async def run() -> T:
-        database = Database(config.database_url, pool_size=1)
-        try:
-            return await work(database)
-        finally:
-            await database.close()
-
-    return asyncio.run(run())
 
 
 @pytest.mark.parametrize(
@@ -377,23 +364,6 @@ def test_every_stop_and_every_refusal_is_audited(world: World) -> None:
 # -- the kiosk's screen ----------------------------------------------------------------------------
 
 
-async def session(k: Kiosk, resident: Any) -> Step:
-    """Run one session with ``resident`` (a coroutine driving it) and return how it ended."""
-    run = asyncio.ensure_future(k.run())
-    try:
-        await asyncio.wait_for(resident, 60)
-        return await asyncio.wait_for(run, 60)
-    finally:
-        run.cancel()
-
-
-def said(words: str, language: str) -> None:
-    """The screen's words for the stop: the catalog's, with the reason in the resident's language."""
-    reason = {"ja": JA, "en": EN}[language]
-    assert words == Catalog.load(language).text("refusal.issuance_stopped", reason=reason)
-    assert reason in words and ({"ja": EN, "en": JA}[language] not in words)
-
-
 @pytest.mark.parametrize("language", ["ja", "en"])
 def test_the_kiosk_says_the_stop_s_reason_when_it_opens_a_session(
     world: World, tmp_path: Path, language: str
@@ -418,7 +388,7 @@ def test_the_kiosk_says_the_stop_s_reason_when_it_opens_a_session(
             k.take_card()
             k.screen.press("ok")
 
-        assert asyncio.run(session(k, resident())) is Step.CANCELLED
+        assert asyncio.run(k.session(resident())) is Step.CANCELLED
 
 
 def test_the_kiosk_lists_a_stopped_certificate_as_unavailable_with_the_reason(
@@ -441,7 +411,7 @@ def test_the_kiosk_lists_a_stopped_certificate_as_unavailable_with_the_reason(
             await k.screen.wait_for(Step.CANCELLED)
             k.screen.press("ok")
 
-        assert asyncio.run(session(k, resident())) is Step.CANCELLED
+        assert asyncio.run(k.session(resident())) is Step.CANCELLED
         assert Step.OPTIONS not in k.screen.shown and Step.COPIES not in k.screen.shown
 
 
@@ -470,7 +440,7 @@ def test_a_stop_set_while_the_resident_pays_refuses_the_order_and_gives_the_coin
             await k.screen.wait_for(Step.CANCELLED)
             k.screen.press("ok")
 
-        assert asyncio.run(session(k, resident())) is Step.CANCELLED
+        assert asyncio.run(k.session(resident())) is Step.CANCELLED
         assert k.cashbox.cash_box == 0 and sum(k.cashbox.returned) == k.paid_in > 0
         assert k.printer.jobs == 0
         assert not books.center_orders(world.stack, ["T-0941"])  # nothing was ordered

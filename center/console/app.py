@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from pathlib import Path
 from urllib.parse import quote
 
@@ -59,10 +59,12 @@ def create_console(
     database_url: str,
     chain_key: bytes,
     *,
+    municipalities: Collection[str],
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
 ) -> FastAPI:
     """The console on the center's database (already migrated), its changes audited in the
-    center's chain under ``chain_key``; ``clock`` is the console's time (the tests' own)."""
+    center's chain under ``chain_key``; ``municipalities`` are the codes connected to the center
+    (its ``center.json``); ``clock`` is the console's time (the tests' own)."""
     database = Database(database_url)
     writer = AuditWriter(database, chain_key)
     sessions = Sessions(database, writer, settings, clock)
@@ -77,6 +79,7 @@ def create_console(
         passkeys=Passkeys(database, writer, settings, clock),
         accounts=Accounts(database, writer, settings, clock),
         guard=Guard(sessions, settings.origin),
+        municipalities=frozenset(municipalities),
     )
     app = FastAPI(
         title="koufu center console",

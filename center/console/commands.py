@@ -48,7 +48,9 @@ def _serve(args: argparse.Namespace) -> int:
     config = CenterConfig.load(args.dir)
     settings = ConsoleSettings.load(args.dir, port=args.port)
     config.migrated_engine().dispose()
-    app = create_console(settings, config.database_url, config.audit_chain_key)
+    app = create_console(
+        settings, config.database_url, config.audit_chain_key, municipalities=config.municipalities
+    )
     serve_app(
         app,
         host=args.host,

@@ -40,6 +40,7 @@ class Console:
     passkeys: Passkeys
     accounts: Accounts
     guard: Guard
+    municipalities: frozenset[str]  # those connected to the center (a stop may name only these)
     templates: Templates = field(default_factory=Templates)
     pages: list[Page] = field(default_factory=list)
 

@@ -23,3 +23,17 @@ def alarms_audited(stack: DevStack, terminal_id: str) -> list[tuple[str, str]]:
     finally:
         engine.dispose()
     return [(row.outcome, row.reason) for row in rows]
+
+
+def lines_of(config: CenterConfig, event: str) -> list[sa.Row[tuple[object, ...]]]:
+    """Every line of ``event`` in the audit log of the center ``config``, oldest first."""
+    engine = make_engine(config.database_url)
+    try:
+        with engine.connect() as connection:
+            return list(
+                connection.execute(
+                    sa.select(audit_log).where(audit_log.c.event == event).order_by(audit_log.c.seq)
+                )
+            )
+    finally:
+        engine.dispose()

@@ -69,7 +69,9 @@ def running_console(
     sock.listen(64)
     port = sock.getsockname()[1]
     chosen = ConsoleSettings(f"https://localhost:{port}", **settings)
-    app = create_console(chosen, config.database_url, config.audit_chain_key, clock=clock)
+    app = create_console(
+        chosen, config.database_url, config.audit_chain_key, municipalities=config.municipalities, clock=clock
+    )
     server = uvicorn.Server(
         uvicorn.Config(
             app,

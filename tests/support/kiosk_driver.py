@@ -5,7 +5,7 @@ center and municipality (from :mod:`support.world`)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -284,6 +284,16 @@ class Kiosk:
     async def run(self) -> Step:
         return await self.workflow.run_session()
 
+    async def session(self, resident: Awaitable[None], timeout: float = 60) -> Step:
+        """One session run to its end with ``resident`` (a coroutine driving it as a person would):
+        how it ended. Either may take ``timeout`` seconds (a bound on waiting, not a measurement)."""
+        run = asyncio.ensure_future(self.run())
+        try:
+            await asyncio.wait_for(resident, timeout)
+            return await asyncio.wait_for(run, timeout)
+        finally:
+            run.cancel()
+
     async def into_maintenance(self, code: str = STAFF_CODE, *, via: Step = Step.IDLE) -> dict[str, Any]:
         """From the start screen (or ``via``, another screen with the staff's corner), the staff's
         corner and ``code`` (after waiting out any backoff of wrong codes); the maintenance
@@ -335,12 +345,17 @@ def kiosk(
     enrolled: EnrolledTerminal | None = None,
     printer: Printer | None = None,
     rig: Rig | None = None,
+    wait_open: bool = True,
 ) -> Iterator[Kiosk]:
+    """A kiosk of ``terminal_id`` (``enrolled``: that terminal again, restarted), once the center
+    opens its sessions; ``wait_open=False``: at once, even while the center refuses them (a stop
+    of issuance), its first request to the center then being the test's."""
     if enrolled is None:  # a newly enrolled terminal; else the same terminal, restarted
         enrolled, client = world.terminal(terminal_id)
     else:
         client = world.stack.client(enrolled)
-    world.stack.wait_until_open(client)
+    if wait_open:
+        world.stack.wait_until_open(client)
     if center_url is not None:  # a center that cannot be reached
         client.close()
         client = world.stack.client(enrolled, center_url)
