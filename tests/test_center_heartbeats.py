@@ -1,6 +1,8 @@
-"""What the center keeps of terminals' heartbeats, on a real database (SQLite and PostgreSQL), each
-heartbeat received at a time the test chooses: the latest state written over, a history row only
-for a change or a return after a silence, the history bounded by rows and by age."""
+"""What the center keeps of terminals' heartbeats, and what the console reads of it, on a real
+database (SQLite and PostgreSQL), each heartbeat received at a time the test chooses: the latest
+state written over, a history row only for a change or a return after a silence, the history
+bounded by rows and by age, and the fleet's status and conditions at the test's clock. (The
+endpoint, signed over TLS, is tested in test_heartbeats_api.py.)"""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from center import heartbeats, terminals
+from center.fleet import Condition, Fleet, Status, derive
 from center.heartbeats import Heartbeat
 from center.store.driver import Database
 from center.store.engine import make_engine, migrate
@@ -202,3 +205,94 @@ def test_the_history_is_bounded_by_age_by_the_housekeeping(engine: sa.Engine, da
 def test_the_database_refuses_a_state_outside_the_protocol(engine: sa.Engine, database_url: str) -> None:
     with pytest.raises(Exception, match=r"(?i)check"):  # a bug upstream must not write nonsense
         receive(database_url, ("T-0001", dataclasses.replace(READY, printer="on_fire"), NOW))
+
+
+# -- the fleet, as the console reads it ----------------------------------------------------------
+
+
+def fleet_at(url: str, now: dt.datetime, question: Callable[[Fleet], Awaitable[T]]) -> T:
+    return on_database(url, lambda database: question(Fleet(database, clock=lambda: now)))
+
+
+def test_the_fleet_lists_status_and_conditions_at_the_centers_clock(
+    engine: sa.Engine, database_url: str
+) -> None:
+    receive(
+        database_url,
+        ("T-0001", READY, NOW),
+        ("T-0002", dataclasses.replace(READY, alarm="door+tamper", printer="paper_low"), NOW),
+        ("T-0003", dataclasses.replace(READY, printer="jam", change_owed=30, controller="down"), NOW),
+    )
+    listed = fleet_at(database_url, NOW + dt.timedelta(minutes=1), lambda fleet: fleet.terminals())
+    assert [(v.terminal_id, v.status, sorted(v.conditions)) for v in listed] == [
+        ("T-0001", Status.ONLINE, []),
+        ("T-0002", Status.ONLINE, [Condition.ALARM, Condition.PRINTER_WARNING]),
+        (
+            "T-0003",
+            Status.ONLINE,
+            [Condition.CHANGE_OWED, Condition.CONTROLLER_DOWN, Condition.PRINTER_FAULT],
+        ),
+        ("T-0004", Status.NEVER_SEEN, [Condition.OFFLINE]),
+    ]
+    assert (
+        listed[1].store == "店舗 2" and listed[1].state is not None and listed[1].state.alarm == "door+tamper"
+    )
+
+    later = NOW + dt.timedelta(minutes=3, seconds=1)  # nothing heard for more than three minutes
+    offline = fleet_at(database_url, later, lambda fleet: fleet.terminals(status=Status.OFFLINE))
+    assert [v.terminal_id for v in offline] == ["T-0001", "T-0002", "T-0003"]
+    faults = fleet_at(
+        database_url, NOW, lambda fleet: fleet.terminals(having={Condition.ALARM, Condition.PRINTER_FAULT})
+    )
+    assert [v.terminal_id for v in faults] == ["T-0002", "T-0003"]
+    patient = on_database(
+        database_url,
+        lambda database: Fleet(
+            database, clock=lambda: later, offline_after=dt.timedelta(minutes=10)
+        ).terminals(status=Status.ONLINE),
+    )
+    assert [v.terminal_id for v in patient] == ["T-0001", "T-0002", "T-0003"]
+
+
+def test_revoked_terminals_are_listed_only_when_asked(engine: sa.Engine, database_url: str) -> None:
+    with engine.begin() as connection:
+        terminals.set_status(connection, "T-0004", terminals.REVOKED, NOW)
+        terminals.set_status(connection, "T-0003", terminals.SUSPENDED, NOW)
+    ids = fleet_at(database_url, NOW, lambda fleet: fleet.terminals())
+    assert [(v.terminal_id, v.enrolment) for v in ids][-1] == ("T-0003", "suspended")
+    everyone = fleet_at(database_url, NOW, lambda fleet: fleet.terminals(revoked=True))
+    assert everyone[-1].terminal_id == "T-0004"
+    one = fleet_at(database_url, NOW, lambda fleet: fleet.terminal("T-0004"))
+    assert one is not None and one.enrolment == "revoked"
+    assert fleet_at(database_url, NOW, lambda fleet: fleet.terminal("T-9999")) is None
+
+
+def test_one_terminals_history_newest_first_with_its_silences(engine: sa.Engine, database_url: str) -> None:
+    away = dt.timedelta(minutes=20)
+    receive(
+        database_url,
+        ("T-0001", READY, NOW),
+        ("T-0001", dataclasses.replace(READY, printer="paper_out"), NOW + BEAT),
+        ("T-0001", dataclasses.replace(READY, printer="paper_out"), NOW + 2 * BEAT),
+        ("T-0001", READY, NOW + 2 * BEAT + away),
+    )
+    entries = fleet_at(database_url, NOW, lambda fleet: fleet.history("T-0001"))
+    assert [(e.since, e.state.printer, e.silent_for) for e in entries] == [
+        (NOW + 2 * BEAT + away, "ready", away),
+        (NOW + BEAT, "paper_out", None),
+        (NOW, "ready", None),
+    ]
+    assert len(fleet_at(database_url, NOW, lambda fleet: fleet.history("T-0001", limit=2))) == 2
+    assert fleet_at(database_url, NOW, lambda fleet: fleet.history("T-0002")) == []
+
+
+def test_the_derivation_at_the_edges() -> None:
+    minute = dt.timedelta(minutes=1)
+    assert derive(READY, NOW, NOW + 3 * minute, 3 * minute) == (Status.ONLINE, frozenset())
+    assert (
+        derive(READY, NOW, NOW + 3 * minute + dt.timedelta(microseconds=1), 3 * minute)[0] is Status.OFFLINE
+    )
+    assert derive(READY, NOW + minute, NOW, 3 * minute)[0] is Status.ONLINE  # another process's clock ahead
+    assert derive(None, None, NOW, minute) == (Status.NEVER_SEEN, frozenset({Condition.OFFLINE}))
+    no_reader = dataclasses.replace(READY, card_reader=False, printer="offline")
+    assert derive(no_reader, NOW, NOW, minute)[1] == {Condition.NO_CARD_READER, Condition.PRINTER_FAULT}
