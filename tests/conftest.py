@@ -91,6 +91,7 @@ DAEMON_MODULES = frozenset(
         "test_center_verify_page",
         "test_conformance",
         "test_demo",
+        "test_heartbeats_api",
         "test_kiosk_center_link",
         "test_kiosk_paper_faults",
         "test_kiosk_peripherals",
