@@ -91,6 +91,7 @@ bench: setup
 	$(PY) -m bench.card_step
 	$(PY) -m bench.request_signing
 	$(PY) -m bench.center_auth
+	$(PY) -m bench.heartbeats
 	$(PY) -m bench.issuance
 	$(PY) -m bench.kiosk_steps
 	$(PY) -m bench.render
