@@ -22,10 +22,10 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import threading
-from typing import Protocol
+from typing import Protocol, get_args
 
 from center.client import CenterRefusal
-from center.messages import HeartbeatRecorded, HeartbeatReport
+from center.messages import AlarmCauses, HeartbeatRecorded, HeartbeatReport
 from kiosk.errors import DeviceError
 from kiosk.terminal import Terminal
 
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 INTERVAL = 30.0  # seconds between heartbeats
 SOONEST = 2.0  # seconds after a change before its heartbeat (changes in a burst: one heartbeat)
+ALARMS = frozenset(get_args(AlarmCauses))  # door, tamper, door+tamper
 
 
 def build_version() -> str:
@@ -52,10 +53,10 @@ def report_of(terminal: Terminal, *, build: str, config_hash: str) -> HeartbeatR
         try:
             status = terminal.maintenance.status()
         except DeviceError:
-            controller, alarm = "down", terminal.guard.alarm
+            controller, alarm = "down", _alarm(terminal.guard.alarm)
         else:
             controller = "up" if status.get("connected") else "down"
-            alarm = _text(status.get("alarm"))
+            alarm = _alarm(status.get("alarm"))
             owed = _count(status.get("owed"))
     return HeartbeatReport.model_validate(
         {
@@ -71,8 +72,13 @@ def report_of(terminal: Terminal, *, build: str, config_hash: str) -> HeartbeatR
     )
 
 
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
+def _alarm(causes: object) -> str | None:
+    """The latched alarm as the protocol names it. One the kiosk cannot name (a bit it does not
+    know) is reported as the case's, ``tamper``: someone must look, and a heartbeat the center
+    refuses would say nothing at all."""
+    if not isinstance(causes, str) or not causes:
+        return None
+    return causes if causes in ALARMS else "tamper"
 
 
 def _count(value: object) -> int:

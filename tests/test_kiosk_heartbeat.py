@@ -28,6 +28,7 @@ from hardware.cardsim.inprocess import InProcessReader
 from hardware.printer import PrinterCondition
 from kiosk.assembly import Assembled, assemble
 from kiosk.config import FIRMWARE_SIMULATOR, KioskConfig
+from kiosk.devices.stand_ins import StandInMaintenance
 from kiosk.headless import HeadlessScreen
 from kiosk.heartbeat import HeartbeatSender, build_version, report_of
 from kiosk.workflow.steps import Step
@@ -274,3 +275,20 @@ def test_a_silent_center_never_holds_up_a_session(world: World, tmp_path: Path) 
         assert (sender.sent, sender.failed) == (0, 0)  # still waiting for its first answer
         sender.stop(timeout=0.1)
         link.close()
+
+
+class UnnamedAlarm:
+    """A guard whose board latched an alarm bit the kiosk has no name for (its driver says
+    ``unknown``), with the board's state unreadable at the moment."""
+
+    alarm = "unknown"
+
+
+def test_an_alarm_the_kiosk_cannot_name_is_still_reported(world: World, tmp_path: Path) -> None:
+    with kiosk(world, next_id(), tmp_path) as k:
+        k.terminal.guard = UnnamedAlarm()  # type: ignore[assignment]
+        assert isinstance(k.terminal.maintenance, StandInMaintenance)
+        k.terminal.maintenance.fault = "the board does not answer"
+        report = report_of(k.terminal, build="0.1.0", config_hash="5e" * 32)
+        assert (report.controller, report.alarm) == ("down", "tamper")
+        k.client.heartbeat(report)  # the center takes it
