@@ -96,6 +96,7 @@ bench: setup
 	$(PY) -m bench.request_signing
 	$(PY) -m bench.center_auth
 	$(PY) -m bench.issuance_stops
+	$(PY) -m bench.heartbeats
 	$(PY) -m bench.issuance
 	$(PY) -m bench.kiosk_steps
 	$(PY) -m bench.render

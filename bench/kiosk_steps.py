@@ -34,6 +34,7 @@ from documents import Binding, OpenedDocument
 from hardware.card.transport import CardConnection
 from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.inprocess import InProcessReader
+from hardware.printer import PrinterCondition
 from kiosk.assembly import assemble
 from kiosk.config import KioskConfig
 from kiosk.headless import HeadlessScreen
@@ -201,6 +202,10 @@ class TimedPrinter:
 
     def stop(self) -> None:
         self.inner.stop()
+
+    def condition(self) -> PrinterCondition:
+        condition: PrinterCondition = self.inner.condition()
+        return condition
 
     async def wait_until_taken(self) -> None:
         started = time.perf_counter()

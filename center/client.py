@@ -9,8 +9,8 @@ anew (the center takes each nonce once): a connection that could not be opened, 
 a short pause (nothing was sent); and once, on a new connection, a request whose connection broke
 before the answer, if it is safe to repeat: reads, an order placed under its idempotency key, and
 an order's later steps, which the center's order table makes change nothing the second time.
-Opening a session, the card's proof (its challenge is taken once) and an alarm are not sent
-twice. Anything else is raised as httpx raised it.
+Opening a session, the card's proof (its challenge is taken once), an alarm and a heartbeat (the
+next one comes anyway) are not sent twice. Anything else is raised as httpx raised it.
 """
 
 from __future__ import annotations
@@ -26,7 +26,14 @@ from pydantic import BaseModel
 
 from center.enrolment import EnrolledTerminal
 from center.links import ATTEMPTS, KEPT_ALIVE, USED_ONCE, pause_before
-from center.messages import AlarmRecorded, OrderResponse, ResidentResponse, SessionResponse
+from center.messages import (
+    AlarmRecorded,
+    HeartbeatRecorded,
+    HeartbeatReport,
+    OrderResponse,
+    ResidentResponse,
+    SessionResponse,
+)
 from center.protocol import sign_request
 from center.tls import trust
 from documents import b64url_decode, b64url_encode
@@ -158,6 +165,12 @@ class CenterClient:
             self.request("POST", "/v1/terminal/alarms", {"causes": causes, "state": state}),
             200,
             AlarmRecorded,
+        )
+
+    def heartbeat(self, report: HeartbeatReport) -> HeartbeatRecorded:
+        """The terminal's state (``POST /v1/heartbeats``); the center's time of it."""
+        return self._answer(
+            self.request("POST", "/v1/heartbeats", report.model_dump(mode="json")), 200, HeartbeatRecorded
         )
 
     # -- orders --------------------------------------------------------------------------------

@@ -13,9 +13,9 @@ rewrite it. The protocol is specified in ``docs/protocol.md``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 # -- sessions (利用者セッション) -----------------------------------------------------------------
 
@@ -158,6 +158,63 @@ class AlarmReport(BaseModel):
 class AlarmRecorded(BaseModel):
     causes: str
     state: str
+
+
+# -- heartbeats (死活監視) -------------------------------------------------------------------------
+
+PrinterState = Literal["ready", "paper_low", "paper_out", "toner_low", "jam", "offline", "error"]
+ControllerState = Literal["up", "down", "absent"]
+AlarmCauses = Literal["door", "tamper", "door+tamper"]
+PRINTER_STATES: tuple[str, ...] = get_args(PrinterState)
+CONTROLLER_STATES: tuple[str, ...] = get_args(ControllerState)
+# the range a last session's time may be in at all (the center also refuses one in its future)
+EARLIEST_SESSION = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+LATEST_SESSION = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
+
+
+class HeartbeatReport(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    build: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9.+_-]{0,39}$", description="the kiosk software's version"
+    )
+    config_hash: str = Field(
+        pattern=r"^[0-9a-f]{64}$",
+        description="lowercase hex SHA-256 of the kiosk's settings, without any secret (kiosk/config.py)",
+    )
+    printer: PrinterState = Field(
+        description=(
+            "the store printer: ready; paper_low and toner_low (it still prints); paper_out, jam,"
+            " offline, error (any other fault: a cover open, toner empty): it cannot print"
+        )
+    )
+    card_reader: bool = Field(description="the card reader is attached")
+    controller: ControllerState = Field(
+        description="the peripheral controller (coins, tray, door): up, down (not answering), absent (none)"
+    )
+    alarm: AlarmCauses | None = Field(description="the door or tamper alarm latched on the controller")
+    change_owed: int = Field(ge=0, le=1_000_000, description="yen of change the hoppers could not pay")
+    last_session_at: AwareDatetime | None = Field(
+        description=(
+            "when the last resident session ended, to the minute (seconds zero), null if none since"
+            " the kiosk started; nothing else of it"
+        )
+    )
+
+    @field_validator("last_session_at")
+    @classmethod
+    def _to_the_minute(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is None:
+            return None
+        if not EARLIEST_SESSION <= value < LATEST_SESSION:
+            raise ValueError("not a time a session can have ended at")
+        if value.second or value.microsecond:
+            raise ValueError("to the minute: seconds and fractions are zero")
+        return value.astimezone(dt.UTC)
+
+
+class HeartbeatRecorded(BaseModel):
+    received_at: dt.datetime = Field(description="the center's time of the heartbeat (UTC)")
 
 
 # -- refusals ------------------------------------------------------------------------------------

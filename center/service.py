@@ -28,12 +28,13 @@ from typing import Any, Unpack
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from center import audit, terminals
+from center import audit, heartbeats, terminals
 from center.audit import AuditEntry, Change, Who
 from center.authority_client import AuthorityClient, CertificateRecord, Revocation
 from center.calendar import Closed, Decision
 from center.calendar_store import CalendarCache
 from center.errors import (
+    BadRequest,
     CenterError,
     Conflict,
     IssuanceStopped,
@@ -42,6 +43,7 @@ from center.errors import (
     ServiceClosed,
     UnattributedRequest,
 )
+from center.heartbeats import Heartbeat
 from center.incidents import ActiveStops, IssuanceStop
 from center.incidents_store import in_force
 from center.jpki_verify import VerifiedResident, check_proof, check_revocation
@@ -49,7 +51,7 @@ from center.municipal_client import MunicipalClient
 from center.orders import DEFAULT_SHARES, ORDER_DEADLINE, FeeShares, OrderService, forget_holders
 from center.protocol import resident_binding
 from center.refusal_tally import RefusalTally, summary_lines
-from center.signing import Target
+from center.signing import MAX_CLOCK_SKEW, Target
 from center.store.driver import Database, Sql, stored_time
 from documents import CertificateType, b64url_encode
 
@@ -143,8 +145,9 @@ class CenterService:
         self.housekeeping_interval = housekeeping_interval
 
     async def keep_house(self, every: float | None = None) -> None:
-        """Forever, every ``every`` seconds: forget request nonces too old to be replayed and the
-        holders of sessions too old to order in, and void the orders past their deadline; and,
+        """Forever, every ``every`` seconds: forget request nonces too old to be replayed, the
+        holders of sessions too old to order in and terminals' history older than a week
+        (:func:`center.heartbeats.prune`), and void the orders past their deadline; and,
         on a round of its own, tell the municipalities of voided orders, so a municipality that
         does not answer holds up no deadline (each center process does both; a second pass finds
         nothing). Errors are logged, never raised."""
@@ -159,8 +162,12 @@ class CenterService:
                 async with self.database.connection() as connection:
                     purged = await terminals.purge_nonces(connection, self.clock())
                     forgotten = await forget_holders(connection, self.clock())
+                    pruned = await heartbeats.prune(connection, self.clock())
                 log.debug(
-                    "housekeeping: %d request nonces, %d sessions' holders forgotten", purged, forgotten
+                    "housekeeping: forgotten %d request nonces, %d sessions' holders, %d terminal states",
+                    purged,
+                    forgotten,
+                    pruned,
                 )
                 voided = await self.orders.expire()
                 if voided:
@@ -248,6 +255,18 @@ class CenterService:
         residents while a door or tamper alarm is raised."""
         log.warning("terminal %s alarm %s: %s", terminal_id, causes, state)
         await self._audit(AuditEntry("terminal_alarm", state, causes.replace("+", "_"), terminal_id))
+
+    async def heartbeat(self, terminal_id: str, beat: Heartbeat) -> dt.datetime:
+        """A terminal's heartbeat (死活監視), kept as its latest state (and a history row when that
+        changed): the center's time of it. Not audited and not logged: thousands a second, and
+        none is a decision. A last session that ends in the center's future (beyond the clock
+        skew a signature may have) is no state of a terminal: ``invalid_body``."""
+        now = self.clock()
+        if beat.last_session_at is not None and beat.last_session_at > now + MAX_CLOCK_SKEW:
+            raise BadRequest("invalid_body", "the last session cannot have ended in the future")
+        async with self.database.connection() as connection:
+            await heartbeats.record(connection, terminal_id, beat, now)
+        return now
 
     # -- sessions ------------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """A terminal put together from its settings: the center client, the trust list, the journal, the
-card reader, the peripheral controller (or stand-ins for coins, light and buzzer) and the printer.
+card reader, the peripheral controller (or stand-ins for coins, light and buzzer), the printer,
+and the heartbeat's sender (started by whoever runs the terminal: ``kiosk/ui/launch.py``).
 
 ``reader`` in the settings, or given here:
 
@@ -11,6 +12,7 @@ card reader, the peripheral controller (or stand-ins for coins, light and buzzer
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +23,8 @@ from documents import Binding, OpenedDocument, TrustList
 from hardware.card.pcsc import PcscReader
 from hardware.card.transport import CardReader
 from hardware.cardsim.inprocess import InProcessReader
-from hardware.peripherals import ControllerUnavailable, PeripheralController
+from hardware.peripherals import ControllerUnavailable, Event, PeripheralController
+from hardware.peripherals.controller import LINK_DOWN, LINK_UP, RESET
 from hardware.peripherals.simulator import PeripheralSimulator
 from hardware.peripherals.transport import FdTransport, SerialTransport
 from hardware.printer import CupsPrinter, PrintBackend, SpoolPrinter
@@ -42,6 +45,7 @@ from kiosk.devices.stand_ins import (
     StandInPrinter,
     StandInReminder,
 )
+from kiosk.heartbeat import HeartbeatSender, build_version, report_of
 from kiosk.journal import OrderJournal
 from kiosk.ports import Printer, Screen
 from kiosk.terminal import Terminal
@@ -123,6 +127,11 @@ def peripherals_for(config: KioskConfig, *, up_timeout: float = 15.0) -> Periphe
     return Peripherals.linked(controller, simulator)
 
 
+HEARTBEAT_TIMEOUT = 10.0  # seconds for one heartbeat, all tries together (the next comes in 30)
+# the controller's events after which the heartbeat goes at once: the alarm, the board gone or back
+CONTROLLER_CHANGES = frozenset({"ALARM", LINK_UP, LINK_DOWN, RESET})
+
+
 @dataclass
 class Assembled:
     terminal: Terminal
@@ -130,11 +139,40 @@ class Assembled:
     client: CenterClient
     reader: CardReader
     peripherals: Peripherals | None = None
+    heartbeats: HeartbeatSender | None = None  # not started
+    heartbeat_client: CenterClient | None = None  # the heartbeats' own connection
 
     def close(self) -> None:
+        if self.heartbeats is not None:
+            self.heartbeats.stop()
+        if self.heartbeat_client is not None:
+            self.heartbeat_client.close()
         self.client.close()
         if self.peripherals is not None:
             self.peripherals.close()
+
+
+def heartbeats_for(
+    config: KioskConfig, terminal: Terminal, peripherals: Peripherals | None
+) -> tuple[HeartbeatSender, CenterClient]:
+    """The terminal's heartbeat sender (not started), on a center client of its own, sent again
+    at once when a session ends or the controller's alarm or link changes."""
+    client = CenterClient(
+        config.center_url, config.enrolled(), verify=str(config.center_ca), timeout=HEARTBEAT_TIMEOUT
+    )
+    sender = HeartbeatSender(
+        client,
+        functools.partial(report_of, terminal, build=build_version(), config_hash=config.fingerprint()),
+    )
+    terminal.last_session.subscribe(sender.poke)
+    if peripherals is not None:
+
+        def changed(event: Event) -> None:
+            if event.name in CONTROLLER_CHANGES:
+                sender.poke()
+
+        peripherals.controller.subscribe(changed)
+    return sender, client
 
 
 def printer_for(
@@ -187,4 +225,5 @@ def assemble(
         maintenance=StandInMaintenance() if peripherals is None else peripherals.maintenance,
         staff_code=config.staff_code,
     )
-    return Assembled(terminal, devices, client, reader, peripherals)
+    heartbeats, heartbeat_client = heartbeats_for(config, terminal, peripherals)
+    return Assembled(terminal, devices, client, reader, peripherals, heartbeats, heartbeat_client)

@@ -28,6 +28,8 @@ quietly start doing something else.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,6 +117,32 @@ class KioskConfig:
         ):
             raise ConfigError(f"{path}: peripherals is serial:<device>, {FIRMWARE_SIMULATOR} or {STAND_IN}")
         return config
+
+    def fingerprint(self) -> str:
+        """The settings' identity (設定の指紋), for the heartbeat: lowercase hex SHA-256 of what this
+        terminal is set up to do, so operators see which terminals run which settings. It covers
+        the center's URL, the center's TLS certificate and the municipal keys (their files'
+        SHA-256), the printer and its number, the reader, the peripheral controller, and whether a
+        staff code is set; nothing secret (no key, not the staff code's hash) and no file's place.
+        Raises :class:`ConfigError` when a file it covers cannot be read."""
+        try:
+            center_ca, trust = (
+                hashlib.sha256(path.read_bytes()).hexdigest() for path in (self.center_ca, self.trust)
+            )
+        except OSError as error:
+            raise ConfigError(f"{error.filename}: {error.strerror}") from None
+        settings = {
+            "center_url": self.center_url,
+            "center_ca": center_ca,
+            "trust": trust,
+            "print_to": self.print_to,
+            "printer": self.printer,
+            "reader": self.reader,
+            "peripherals": self.peripherals,
+            "staff_code": self.staff_code is not None,
+        }
+        canonical = json.dumps(settings, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
 
     def enrolled(self) -> EnrolledTerminal:
         return EnrolledTerminal.load(self.terminal)

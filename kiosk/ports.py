@@ -27,6 +27,7 @@ from documents import Binding, OpenedDocument
 from hardware.card.holder import HolderProof
 from hardware.card.pin import PinBuffer
 from hardware.card.transport import CardConnection
+from hardware.printer import PrinterCondition
 from kiosk.journal import JournalEntry, OrderJournal
 from kiosk.offer import Offer
 from kiosk.order import Ordered
@@ -110,6 +111,9 @@ class CardSlot(Protocol):
     def present(self) -> bool:
         """Whether a card is there now."""
 
+    def attached(self) -> bool:
+        """Whether the reader itself is there (for the heartbeat; from any thread)."""
+
 
 class Cashbox(Protocol):
     """The coin mechanism: payment into escrow, then accepted or returned (硬貨投入口)."""
@@ -149,6 +153,9 @@ class Printer(Protocol):
 
     async def wait_until_taken(self) -> None:
         """Until the printed pages have been taken from the output tray."""
+
+    def condition(self) -> PrinterCondition:
+        """The printer's condition now (for the heartbeat; from any thread, may block a moment)."""
 
 
 class Guard(Protocol):

@@ -12,7 +12,7 @@ from kiosk.journal import OrderJournal
 from kiosk.ports import CardSlot, Cashbox, CenterLink, Guard, Maintenance, Printer, Reminder, Screen
 from kiosk.staff import StaffCode
 from kiosk.staff_backoff import StaffCodeBackoff
-from kiosk.workflow.controller import Activity
+from kiosk.workflow.controller import Activity, LastSession
 
 REMIND_EVERY = 5.0  # seconds between the buzzer's repeats while a card or documents are left
 
@@ -29,6 +29,7 @@ class Terminal:
     printer_number: int = 1
     remind_every: float = REMIND_EVERY
     activity: Activity = field(default_factory=Activity)  # the resident's last touch, card or coin
+    last_session: LastSession = field(default_factory=LastSession)  # the minute it ended, for the heartbeat
     guard: Guard | None = None  # the door and tamper alarm (none without a peripheral controller)
     maintenance: Maintenance | None = None  # the staff's maintenance mode on the controller
     staff_code: StaffCode | None = None  # its code's hash (no maintenance mode without one)

@@ -11,6 +11,7 @@ import pytest
 from documents import MunicipalKey
 from kiosk.assembly import peripherals_for
 from kiosk.config import ConfigError, KioskConfig
+from kiosk.staff import StaffCode
 
 BASE = (
     'center_url = "https://center.example:8443"\ncenter_ca = "ca.pem"\nterminal = "terminal"\n'
@@ -178,3 +179,32 @@ def test_a_serial_port_that_is_not_there_is_a_clear_error(tmp_path: Path) -> Non
     config = KioskConfig.load(settings(tmp_path, peripherals=f"serial:{tmp_path}/ttyACM7"))
     with pytest.raises(ControllerUnavailable, match="cannot open"):
         peripherals_for(config)
+
+
+def test_the_settings_fingerprint_says_what_the_terminal_does_and_nothing_secret(tmp_path: Path) -> None:
+    """What the heartbeat reports as ``config_hash``: the same settings, the same fingerprint;
+    another printer, center certificate or trust list, another one. The staff code counts only
+    as set or not (its hash is a secret of sorts), and the terminal's key not at all."""
+    (tmp_path / "ca.pem").write_text("center CA")
+    (tmp_path / "keys.json").write_text("[]")
+    staff = f'staff_code = "{StaffCode.make("24681357", iterations=10_000).text()}"\n'
+    other_staff = f'staff_code = "{StaffCode.make("13572468", iterations=10_000).text()}"\n'
+
+    def fingerprint(extra: str = "", **devices: str) -> str:
+        return KioskConfig.load(settings(tmp_path, extra, **devices)).fingerprint()  # type: ignore[arg-type]
+
+    first = fingerprint(staff)
+    assert len(first) == 64 and set(first) <= set("0123456789abcdef")
+    assert fingerprint(staff) == first
+    (tmp_path / "terminal").mkdir()
+    (tmp_path / "terminal" / "key.pem").write_text("a new key")  # the key is never covered
+    assert fingerprint(staff) == first
+    assert fingerprint(other_staff) == first  # another staff code: the same settings
+    assert fingerprint() != first  # no staff code at all: no maintenance mode
+    assert fingerprint(staff + "printer = 2\n") != first
+    assert fingerprint(staff, print_to="cups:koufu") != first
+    (tmp_path / "keys.json").write_text('[{"another": "key"}]')
+    assert fingerprint(staff) != first
+    (tmp_path / "ca.pem").unlink()
+    with pytest.raises(ConfigError, match=r"ca\.pem"):
+        fingerprint(staff)

@@ -9,13 +9,14 @@ the controller and its table.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections import deque
 from collections.abc import Iterable
 
 import pytest
 
 from kiosk.workflow.context import Chosen, SessionContext
-from kiosk.workflow.controller import Workflow
+from kiosk.workflow.controller import LastSession, Workflow
 from kiosk.workflow.steps import (
     ENDS,
     NO_CANCEL,
@@ -382,3 +383,26 @@ def test_a_touch_just_after_the_warning_takes_it_away_at_once_and_the_time_count
         (Step.OPTIONS, 0.3),
         (Step.OPTIONS, None),
     ]
+
+
+def test_a_sessions_end_is_kept_to_the_minute_and_nothing_else_of_it() -> None:
+    """What the terminal's heartbeat says of its sessions (kiosk/heartbeat.py): the minute the last
+    one reached its end, told to whoever listens; a staff visit is no session, and a listener
+    that fails does not fail the session."""
+    moment = dt.datetime(2026, 12, 9, 12, 34, 56, 789, tzinfo=dt.timezone(dt.timedelta(hours=9)))
+    last = LastSession(clock=lambda: moment)
+    told: list[dt.datetime | None] = []
+    last.subscribe(lambda: told.append(last.at))
+
+    def broken() -> None:
+        raise RuntimeError("a listener's bug")
+
+    last.subscribe(broken)
+    flow, _screens = workflow(
+        {Step.IDLE: Scripted(Step.IDLE, [Outcome.MAINTENANCE, Outcome.NEXT])}, last_session=last
+    )
+    assert last.at is None
+    assert asyncio.run(flow.run_session()) is Step.DONE
+    assert (Step.IDLE, Outcome.MAINTENANCE, Step.MAINTENANCE) in flow.history
+    assert told == [dt.datetime(2026, 12, 9, 3, 34, tzinfo=dt.UTC)] and last.at == told[0]
+    assert vars(last).keys() == {"clock", "at", "_listeners"}  # nothing of the session itself

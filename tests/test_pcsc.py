@@ -69,6 +69,13 @@ def test_list_readers_shows_the_vpcd_readers(pcscd: Pcscd) -> None:
         PcscReader.matching("No Such Reader")
 
 
+def test_a_reader_is_attached_while_pcscd_lists_it(pcscd: Pcscd, reader: PcscReader) -> None:
+    """What the kiosk's heartbeat reports: a reader whose cable was pulled is no longer listed."""
+    assert reader.attached()
+    with PcscReader("Unplugged Reader 00 00") as gone:
+        assert not gone.attached()
+
+
 def test_inserted_card_answers_apdus(vpcd_slot: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
     vpcd_slot.insert(card)
     assert reader.card_present()

@@ -279,3 +279,24 @@ def test_pages_go_to_the_printer_black_and_white_and_lossless(tmp_path: Path) ->
         data = path.read_bytes()
     assert b"CCITTFaxDecode" in data and b"DCTDecode" not in data
     assert list(bilevel(page).getdata()) == [0 if v == 0 else 255 for v in page.getdata()]
+
+
+def test_the_printers_condition_as_cups_sees_it(
+    cups_server: CupsServer, printer_for: Callable[..., CupsPrinter]
+) -> None:
+    """What the kiosk's heartbeat says of the printer, asked of CUPS between jobs."""
+    from hardware.printer import PrinterCondition
+
+    printer = printer_for("ok")
+    assert printer.condition() is PrinterCondition.READY
+    cups_server.run("cupsreject", printer.queue)
+    assert printer.condition() is PrinterCondition.OFFLINE
+    cups_server.run("cupsaccept", printer.queue)
+    cups_server.run("cupsdisable", printer.queue)
+    assert printer.condition() is PrinterCondition.OFFLINE
+    empty = printer_for("paper-out")
+    with pytest.raises(PaperOut):
+        empty.print_job(job("ORD-CONDITION"))
+    assert empty.condition() is PrinterCondition.PAPER_OUT  # what the printer said stays after the job
+    assert CupsPrinter("no_such_queue", server=cups_server.server).condition() is PrinterCondition.OFFLINE
+    assert CupsPrinter("ok", server="127.0.0.1:1").condition() is PrinterCondition.OFFLINE

@@ -3,7 +3,7 @@
 
 - ``operations.py``: liveness.
 - ``sessions.py``: a resident's session (利用者セッション) and the card's proof.
-- ``terminals.py``: a terminal's door and tamper alarms.
+- ``terminals.py``: a terminal's door and tamper alarms, and its heartbeat (死活監視).
 - ``orders.py``: the offer, orders and their course (交付申請).
 - ``verification.py``: the public question about a printed copy (真正性の確認).
 

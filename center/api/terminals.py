@@ -1,4 +1,5 @@
-"""A terminal's own state: its maintenance door and tamper alarms (signed by the terminal)."""
+"""A terminal's own state, signed by the terminal: its maintenance door and tamper alarms, and its
+heartbeat (死活監視: build, settings, devices, every 30 seconds)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from fastapi import APIRouter, Response
 from center.api.answers import json_answer
 from center.api.requests import Center, parsed
 from center.api.signing import Signed, signed
-from center.messages import AlarmRecorded, AlarmReport
+from center.heartbeats import Heartbeat
+from center.messages import AlarmRecorded, AlarmReport, HeartbeatRecorded, HeartbeatReport
 
 router = APIRouter(tags=["terminals"])
 
@@ -19,3 +21,14 @@ async def terminal_alarm(call: Signed, service: Center) -> Response:
     report = parsed(AlarmReport, call.body)
     await service.terminal_alarm(call.terminal_id, report.causes, report.state)
     return json_answer(AlarmRecorded(causes=report.causes, state=report.state))
+
+
+@router.post("/v1/heartbeats", response_model=HeartbeatRecorded, openapi_extra=signed(HeartbeatReport))
+async def heartbeat(call: Signed, service: Center) -> Response:
+    """The terminal's heartbeat, about every 30 seconds: its build and settings' hash, its
+    printer, card reader and peripheral controller, a latched alarm, the change owed, the minute
+    its last session ended. Nothing about a person. Kept as the terminal's latest state; the
+    operators' console derives online or offline from when it last came."""
+    report = parsed(HeartbeatReport, call.body)
+    received = await service.heartbeat(call.terminal_id, Heartbeat(**report.model_dump()))
+    return json_answer(HeartbeatRecorded(received_at=received))

@@ -223,3 +223,42 @@ console_sessions = sa.Table(
     sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
 )
+
+# -- terminals' heartbeats (死活監視): what each terminal last said of itself, and its changes -------
+# Nothing about a person: builds, devices, an alarm, yen of change owed, the minute of the last
+# session (center/heartbeats.py, docs/center.md).
+
+
+def _reported() -> list[sa.Column[object]]:
+    """What a heartbeat reports, the same columns in the latest state and in the history."""
+    return [
+        sa.Column("build", sa.String(40), nullable=False),  # the kiosk's version
+        sa.Column("config_hash", sa.String(64), nullable=False),  # SHA-256 of its settings, no secret
+        sa.Column("printer", sa.String(12), nullable=False),  # ready, paper_low, … (messages.PRINTER_STATES)
+        sa.Column("card_reader", sa.Boolean, nullable=False),  # the card reader is attached
+        sa.Column("controller", sa.String(8), nullable=False),  # up, down, absent
+        sa.Column("alarm", sa.String(12), nullable=True),  # door, tamper, door+tamper: latched
+        sa.Column("change_owed", sa.Integer, nullable=False),  # yen the hoppers could not pay
+        sa.Column("last_session_at", sa.DateTime(timezone=True), nullable=True),  # to the minute
+    ]
+
+
+terminal_states = sa.Table(
+    "terminal_states",
+    metadata,
+    sa.Column("terminal_id", sa.String(32), sa.ForeignKey("terminals.id"), primary_key=True),
+    sa.Column("since", sa.DateTime(timezone=True), nullable=False),  # in this state, unbroken, since
+    sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),  # the last heartbeat
+    *_reported(),
+)
+
+terminal_history = sa.Table(
+    "terminal_history",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("terminal_id", sa.String(32), sa.ForeignKey("terminals.id"), nullable=False),
+    sa.Column("since", sa.DateTime(timezone=True), nullable=False, index=True),  # its first heartbeat
+    sa.Column("previous_seen", sa.DateTime(timezone=True), nullable=True),  # the heartbeat before it
+    *_reported(),
+    sa.Index("ix_terminal_history_terminal", "terminal_id", "id"),
+)

@@ -198,6 +198,10 @@ class PcscReader(CardReader):
     def card_present(self) -> bool:
         return self._wait_until(True, 0)
 
+    def attached(self) -> bool:
+        """Whether pcscd still lists this reader (it goes when its USB cable is pulled)."""
+        return self.name in list_readers()
+
     def wait_for_removal(self, timeout: float) -> bool:
         return self._wait_until(False, timeout)
 

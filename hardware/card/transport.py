@@ -69,3 +69,8 @@ class CardReader(abc.ABC):
     @abc.abstractmethod
     def card_present(self) -> bool:
         """Whether a card is in the reader's field or slot right now."""
+
+    def attached(self) -> bool:
+        """Whether the reader itself is there (plugged in, known to its driver): what the kiosk's
+        heartbeat reports. A reader that is opened once and held open is there while it is."""
+        return True

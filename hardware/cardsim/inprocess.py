@@ -38,6 +38,7 @@ class InProcessReader(CardReader):
         self.name = name
         self.card: VirtualCard | None = None
         self._changed = threading.Condition()
+        self._attached = True
 
     def insert(self, card: VirtualCard) -> None:
         with self._changed:
@@ -54,6 +55,16 @@ class InProcessReader(CardReader):
 
     def card_present(self) -> bool:
         return self.card is not None
+
+    def attached(self) -> bool:
+        return self._attached
+
+    def unplug(self) -> None:
+        """The reader's cable is pulled: :meth:`attached` says so (the slot itself is left as is)."""
+        self._attached = False
+
+    def plug(self) -> None:
+        self._attached = True
 
     def connect(self) -> InProcessConnection:
         if self.card is None:

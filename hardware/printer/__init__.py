@@ -4,11 +4,14 @@
   job; :class:`PrintBackend`: prints it and follows it to its end.
 - :class:`CupsPrinter`: a CUPS queue (the store's printer driver behind it).
 - :class:`SpoolPrinter`: a directory watched by a printer driver without CUPS.
+- :class:`PrinterCondition`: the printer's condition at any time (each backend's ``condition()``),
+  for the kiosk's heartbeat.
 
 Every failure is a :class:`PrinterError` with a stable ``code``; a failed job is cancelled and
 never submitted again. No kiosk, screen or document types here: pages arrive as images.
 """
 
+from hardware.printer.condition import PrinterCondition, condition_of
 from hardware.printer.cups import CupsPrinter
 from hardware.printer.errors import (
     InvalidJob,
@@ -40,10 +43,12 @@ __all__ = [
     "PrintJob",
     "Printed",
     "PrinterBusy",
+    "PrinterCondition",
     "PrinterError",
     "PrinterFailed",
     "PrinterOffline",
     "QueueMisconfigured",
     "SpoolPrinter",
     "Timeouts",
+    "condition_of",
 ]

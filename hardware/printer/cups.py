@@ -22,6 +22,7 @@ from typing import Any
 
 import cups  # pycups: a C extension without type information (untyped for mypy, see pyproject)
 
+from hardware.printer.condition import PrinterCondition, condition_of
 from hardware.printer.document import job_file
 from hardware.printer.errors import (
     JobRejected,
@@ -91,6 +92,22 @@ class CupsPrinter:
                 printed = follow(_Jobs(self, connection), job_id, len(job.pages), self.timeouts, stop)
             log.info("job %s completed", job_id)
             return printed
+
+    def condition(self) -> PrinterCondition:
+        """The queue's printer as CUPS sees it now: its ``printer-state-reasons``, ``paused`` when
+        the queue is stopped, ``offline`` when it takes no jobs or CUPS does not answer."""
+        try:
+            printer = _call(
+                self._connect().getPrinterAttributes, self.queue, requested_attributes=PRINTER_ATTRIBUTES
+            )
+        except PrinterError:
+            return PrinterCondition.OFFLINE
+        reasons = set(_values(printer.get("printer-state-reasons")))
+        if printer.get("printer-state") == PRINTER_STOPPED or not printer.get(
+            "printer-is-accepting-jobs", False
+        ):
+            reasons.add("paused")
+        return condition_of(reasons)
 
     # -- the queue ------------------------------------------------------------------------
 

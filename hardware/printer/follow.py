@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from hardware.printer.condition import keyword_of
 from hardware.printer.errors import (
     JobCancelled,
     JobTimeout,
@@ -38,7 +39,6 @@ FAULTS: dict[str, type[PrinterError]] = {
     "paused": PrinterOffline,
     "shutdown": PrinterOffline,
 }
-SUFFIXES = ("-error", "-warning", "-report")
 
 
 class Spooler(Protocol):
@@ -52,10 +52,7 @@ class Spooler(Protocol):
 def fault_of(reason: str) -> type[PrinterError] | None:
     """The error a printer condition means, or ``None`` when it does not stop a job (a warning,
     an informational keyword). Unknown keywords ending in ``-error`` are :class:`PrinterFailed`."""
-    keyword, suffix = reason, ""
-    for ending in SUFFIXES:
-        if reason.endswith(ending):
-            keyword, suffix = reason[: -len(ending)], ending
+    keyword, suffix = keyword_of(reason)
     if suffix == "-warning":
         return None
     known = FAULTS.get(keyword)

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from PIL import Image
 
+from hardware.printer.condition import PrinterCondition
 from hardware.printer.errors import InvalidJob, PrinterBusy
 
 JOB_NAME = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # an order id, as documents.Binding has it
@@ -113,6 +114,10 @@ class PrintBackend(Protocol):
     def print_job(self, job: PrintJob, stop: threading.Event | None = None) -> Printed:
         """Print ``job`` as one job and follow it to its end. Setting ``stop`` cancels it
         (:class:`~hardware.printer.errors.JobCancelled`). Never submits a job twice."""
+
+    def condition(self) -> PrinterCondition:
+        """The printer's condition now, between jobs or during one (:mod:`hardware.printer.condition`);
+        ``offline`` when it cannot be asked. Never raises."""
 
 
 @contextmanager

@@ -11,6 +11,11 @@ The kiosk and the driver share one directory; each job is named by its order id:
 - ``job-<order>.cancel``: written by the kiosk to cancel; the driver stops and answers
   ``cancelled``. A job not yet taken is cancelled by deleting it (nothing was printed).
 
+Between jobs the driver MAY also write ``printer.status`` (atomically, by rename) whenever the
+printer's condition changes: JSON ``{"reasons": [...]}`` with the same keywords. The kiosk reads it
+for its heartbeat (:meth:`SpoolPrinter.condition`); without it a printer whose directory is there
+is taken as ready.
+
 The kiosk removes the three files once the job has ended (a cancel it could not see through stays,
 and the next job waits for it). Like :class:`~hardware.printer.CupsPrinter`,
 one job at a time, and anything found pending before a job is cancelled first.
@@ -26,6 +31,7 @@ import threading
 import time
 from pathlib import Path
 
+from hardware.printer.condition import PrinterCondition, condition_of
 from hardware.printer.document import job_file
 from hardware.printer.errors import PrinterBusy, PrinterError, PrinterFailed, PrinterOffline
 from hardware.printer.follow import follow
@@ -34,6 +40,7 @@ from hardware.printer.job import JobState, JobStatus, Printed, PrintJob, Timeout
 log = logging.getLogger(__name__)
 
 PREFIX = "job-"
+PRINTER_STATUS = "printer.status"
 STATES = {
     "processing": JobState.PROCESSING,
     "completed": JobState.COMPLETED,
@@ -76,6 +83,28 @@ class SpoolPrinter:
             spool.forget(job.name)
             log.info("job %s completed", job.name)
             return printed
+
+    def condition(self) -> PrinterCondition:
+        """``offline`` without the directory; else what the driver's ``printer.status`` says
+        (``error`` when it is not that file's format), ``ready`` without one."""
+        if not self.directory.is_dir():
+            return PrinterCondition.OFFLINE
+        try:
+            with (self.directory / PRINTER_STATUS).open("rb") as file:
+                text = file.read(MAX_STATUS_BYTES + 1)
+        except FileNotFoundError:
+            return PrinterCondition.READY
+        except OSError:
+            return PrinterCondition.OFFLINE
+        try:
+            fields = json.loads(text) if len(text) <= MAX_STATUS_BYTES else None
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            fields = None
+        reasons = fields.get("reasons") if isinstance(fields, dict) else None
+        if not isinstance(reasons, list) or not all(isinstance(r, str) and len(r) <= 64 for r in reasons):
+            log.warning("the driver's printer.status is not its format")
+            return PrinterCondition.ERROR
+        return condition_of(reasons)
 
     def _submit(self, path: Path, name: str) -> None:
         hidden = self.directory / f".{PREFIX}{name}.tmp"

@@ -35,3 +35,6 @@ class ReaderSlot:
 
     def present(self) -> bool:
         return self.reader.card_present()
+
+    def attached(self) -> bool:
+        return self.reader.attached()

@@ -37,7 +37,7 @@ from typing import Protocol
 from PIL import Image
 
 from documents import Binding, OpenedDocument
-from hardware.printer import PrintBackend, Printed, PrinterError, PrintJob
+from hardware.printer import PrintBackend, Printed, PrinterCondition, PrinterError, PrintJob
 from kiosk.errors import PrinterError as KioskPrinterError
 
 log = logging.getLogger(__name__)
@@ -133,6 +133,9 @@ class RenderingPrinter:
             stop.set()
             await asyncio.gather(worker, return_exceptions=True)
             raise
+
+    def condition(self) -> PrinterCondition:
+        return self.backend.condition()
 
     async def wait_until_taken(self) -> None:
         if not self._printed_since_taken:

@@ -15,6 +15,7 @@ import contextlib
 from collections.abc import Sequence
 
 from documents import Binding, OpenedDocument
+from hardware.printer import PrinterCondition
 from kiosk.errors import DeviceError, PaymentError, PrinterError
 from kiosk.ports import ReminderKind
 
@@ -91,6 +92,7 @@ class StandInPrinter:
         self.fault: str | None = None  # "paper_out", "jam", "offline": the next job fails
         self.fault_after: int = 0  # pages the failing job puts out first
         self.tray_fault: str | None = None  # the output tray's sensor fails
+        self.state = PrinterCondition.READY  # what it says between jobs (set by a test or the demo)
         self.seconds_per_page = seconds_per_page
         self._taken = asyncio.Event()
         self._stop = asyncio.Event()
@@ -118,6 +120,9 @@ class StandInPrinter:
                 self._taken.clear()
             self.tray.append(document)
         return pages
+
+    def condition(self) -> PrinterCondition:
+        return self.state
 
     def take(self) -> list[OpenedDocument]:
         """The resident takes the pages out of the tray."""

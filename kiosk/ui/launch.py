@@ -1,6 +1,7 @@
 """The kiosk app started on this machine: Kivy's environment set first, one instance only, the
-terminal's parts closed at the end. ``python -m kiosk.ui`` calls it; so do the development tools,
-with their demo panel beside the screen."""
+terminal's heartbeat sent beside it (``kiosk/heartbeat.py``), the terminal's parts closed at the
+end. ``python -m kiosk.ui`` calls it; so do the development tools, with their demo panel beside
+the screen."""
 
 from __future__ import annotations
 
@@ -47,6 +48,8 @@ def launch(
                 windowed=windowed,
                 side_panel=side_panel() if side_panel is not None else None,
             )
+            if assembled.heartbeats is not None:
+                assembled.heartbeats.start()
             try:
                 asyncio.run(app.serve())
             finally:

@@ -12,6 +12,7 @@ the same steps and their own :class:`Approver`.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import re
 import time
@@ -46,6 +47,28 @@ class Activity:
 
     def mark(self) -> None:
         self.last = self.clock()
+
+
+class LastSession:
+    """When the last resident session ended, to the minute (最終利用時刻): what the terminal's
+    heartbeat says of its sessions, and nothing else of them. Whoever ``subscribe`` s is told
+    at once (on the workflow's loop: they must not block)."""
+
+    def __init__(self, clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
+        self.clock = clock
+        self.at: dt.datetime | None = None  # none since the kiosk started
+        self._listeners: list[Callable[[], None]] = []
+
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def ended(self) -> None:
+        self.at = self.clock().astimezone(dt.UTC).replace(second=0, microsecond=0)
+        for listener in list(self._listeners):
+            try:
+                listener()
+            except Exception as error:  # never the session's problem
+                log.warning("a listener of the session's end failed: %s", type(error).__name__)
 
 
 class StepHandler(Protocol):
@@ -91,6 +114,7 @@ class Workflow:
         activity: Activity | None = None,
         warn_before: float = WARN_BEFORE,
         alarms: Callable[[], Awaitable[str]] | None = None,
+        last_session: LastSession | None = None,
     ) -> None:
         missing = [step for step in Step if step not in steps]
         if missing:
@@ -108,6 +132,7 @@ class Workflow:
         self.activity = activity or Activity(clock)
         self.warn_before = warn_before
         self.alarms = alarms  # until the door or tamper alarm is latched: it ends any step at once
+        self.last_session = last_session or LastSession()  # told when a session reaches its end
         self.step = Step.IDLE
         self.context = SessionContext()
         self.history: list[tuple[Step, Outcome, Step]] = []  # steps and outcomes only: nothing personal
@@ -141,6 +166,7 @@ class Workflow:
         if following in ENDS:
             self.context.ended = following
             self.context.reason = self.context.reason or outcome.value
+            self.last_session.ended()
         await self.ui.approve(current, following, self.context)
         self.step = following
         return following

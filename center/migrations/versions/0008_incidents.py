@@ -4,7 +4,7 @@ operator's action and what it concerned (``actor``, ``detail``; the console's ch
 too).
 
 Revision ID: 0008
-Revises: 0006 (0007 is another branch's: the chain is relinked when both are merged)
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 
 
 def upgrade() -> None:

@@ -32,9 +32,15 @@ def timeouts() -> dict[Step, float]:
 
 
 def workflow_for(terminal: Terminal, **options: Any) -> Workflow:
-    """The workflow of ``terminal``: its steps, its screen as the approver, its resident's activity
-    (``options`` go to :class:`Workflow`: timeouts, session limit)."""
+    """The workflow of ``terminal``: its steps, its screen as the approver, its resident's activity,
+    the record of its last session's end (``options`` go to :class:`Workflow`: timeouts, session
+    limit)."""
     alarms = terminal.guard.wait_for_alarm if terminal.guard is not None else None
     return Workflow(
-        build_steps(terminal), terminal.screen, activity=terminal.activity, alarms=alarms, **options
+        build_steps(terminal),
+        terminal.screen,
+        activity=terminal.activity,
+        alarms=alarms,
+        last_session=terminal.last_session,
+        **options,
     )

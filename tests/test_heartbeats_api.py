@@ -1,0 +1,214 @@
+"""``POST /v1/heartbeats`` end to end: real authority and center processes over TLS, on SQLite and
+PostgreSQL. A good heartbeat is kept as the terminal's latest state (and its changes as history);
+a body that is not exactly the report is refused ``invalid_body``; the request is signed like
+every terminal request, and a terminal can only ever report itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from center.client import CenterClient, CenterRefusal
+from center.enrolment import EnrolledTerminal
+from center.fleet import Condition, Status
+from center.messages import HeartbeatReport
+from center.protocol import sign_request
+from center.tls import trust
+from devtools.stack import DevStack, start_stack
+from support.fixtures_postgres import PostgresServer
+from support.fleet_view import terminal_history, terminal_view
+
+GOOD: dict[str, Any] = {
+    "build": "0.1.0",
+    "config_hash": "0f" * 32,
+    "printer": "ready",
+    "card_reader": True,
+    "controller": "up",
+    "alarm": None,
+    "change_owed": 0,
+    "last_session_at": None,
+}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
+    root = tmp_path_factory.mktemp(f"heartbeats-{request.param}")
+    center_db = authority_db = None
+    if request.param == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        center_db, authority_db = (
+            server.url(server.create_database("center")),
+            server.url(server.create_database("authority")),
+        )
+    stack = start_stack(
+        root, center_db=center_db, authority_db=authority_db, topology="multi" if center_db else "single"
+    )
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+_numbers = iter(range(1, 1000))
+
+
+@pytest.fixture
+def terminal(stack: DevStack) -> EnrolledTerminal:
+    return stack.enroll(f"T-{next(_numbers):04d}")
+
+
+@pytest.fixture
+def client(stack: DevStack, terminal: EnrolledTerminal) -> Iterator[CenterClient]:
+    client = stack.client(terminal)
+    yield client
+    client.close()
+
+
+def report(**changes: Any) -> HeartbeatReport:
+    return HeartbeatReport.model_validate_json(json.dumps({**GOOD, **changes}))  # as on the wire
+
+
+def test_a_good_heartbeat_is_the_terminals_latest_state_and_its_changes_are_history(
+    stack: DevStack, client: CenterClient, terminal: EnrolledTerminal
+) -> None:
+    before = dt.datetime.now(dt.UTC)
+    first = client.heartbeat(report())
+    assert before - dt.timedelta(seconds=5) <= first.received_at  # the center's time, in UTC
+    session = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    client.heartbeat(report(last_session_at=session.isoformat()))  # no change of state
+    client.heartbeat(report(printer="paper_out", alarm="tamper", change_owed=50))
+    view = terminal_view(stack, terminal.terminal_id)
+    assert view.status is Status.ONLINE
+    assert view.conditions == {Condition.PRINTER_FAULT, Condition.ALARM, Condition.CHANGE_OWED}
+    assert view.state is not None
+    assert (view.state.printer, view.state.alarm, view.state.change_owed) == ("paper_out", "tamper", 50)
+    assert view.state.last_session_at == session  # kept although the last report had it too
+    assert [entry.state.printer for entry in terminal_history(stack, terminal.terminal_id)] == [
+        "paper_out",
+        "ready",
+    ]
+
+
+def test_a_time_with_an_offset_is_kept_in_utc(
+    stack: DevStack, client: CenterClient, terminal: EnrolledTerminal
+) -> None:
+    in_japan = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).astimezone(
+        dt.timezone(dt.timedelta(hours=9))
+    )
+    in_japan = in_japan.replace(second=0, microsecond=0)
+    client.heartbeat(report(last_session_at=in_japan.isoformat()))
+    state = terminal_view(stack, terminal.terminal_id).state
+    assert state is not None and state.last_session_at == in_japan
+    assert state.last_session_at.utcoffset() == dt.timedelta(0)
+
+
+def _in_the_future() -> str:
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)).replace(second=0, microsecond=0).isoformat()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"{not json",
+        b"[]",
+        json.dumps({**GOOD, "session_id": "0b5c7c1e-0000-4000-8000-000000000000"}).encode(),  # unknown
+        json.dumps({k: v for k, v in GOOD.items() if k != "alarm"}).encode(),  # missing (null is said)
+        json.dumps({**GOOD, "build": ""}).encode(),
+        json.dumps({**GOOD, "build": "0.1.0 (dev)"}).encode(),
+        json.dumps({**GOOD, "build": "1" * 41}).encode(),
+        json.dumps({**GOOD, "config_hash": "0F" * 32}).encode(),
+        json.dumps({**GOOD, "config_hash": "0f" * 31}).encode(),
+        json.dumps({**GOOD, "printer": "on_fire"}).encode(),
+        json.dumps({**GOOD, "printer": None}).encode(),
+        json.dumps({**GOOD, "card_reader": 1}).encode(),
+        json.dumps({**GOOD, "card_reader": "true"}).encode(),
+        json.dumps({**GOOD, "controller": "maybe"}).encode(),
+        json.dumps({**GOOD, "alarm": "fire"}).encode(),
+        json.dumps({**GOOD, "alarm": "staff_code"}).encode(),  # an alarm of the terminal, not a latch
+        json.dumps({**GOOD, "change_owed": -10}).encode(),
+        json.dumps({**GOOD, "change_owed": 1_000_001}).encode(),
+        json.dumps({**GOOD, "change_owed": "50"}).encode(),
+        json.dumps({**GOOD, "change_owed": 50.0}).encode(),
+        json.dumps({**GOOD, "last_session_at": "2026-12-09T03:04:05Z"}).encode(),  # not to the minute
+        json.dumps({**GOOD, "last_session_at": "2026-12-09T03:04:00"}).encode(),  # no offset
+        json.dumps({**GOOD, "last_session_at": "0001-01-01T00:00:00+09:00"}).encode(),
+        json.dumps({**GOOD, "last_session_at": "9999-12-31T23:59:00-12:00"}).encode(),
+        json.dumps({**GOOD, "last_session_at": 1796000000}).encode(),
+        json.dumps({**GOOD, "last_session_at": "yesterday"}).encode(),
+    ],
+)
+def test_anything_but_the_report_is_refused(
+    client: CenterClient, terminal: EnrolledTerminal, body: bytes
+) -> None:
+    answer = client.request("POST", "/v1/heartbeats", raw=body)
+    assert (answer.status_code, answer.json()["error"]) == (400, "invalid_body")
+
+
+def test_a_session_that_ends_in_the_centers_future_is_refused_and_nothing_is_kept(
+    stack: DevStack, client: CenterClient, terminal: EnrolledTerminal
+) -> None:
+    with pytest.raises(CenterRefusal) as refused:
+        client.heartbeat(report(last_session_at=_in_the_future()))
+    assert (refused.value.status, refused.value.code) == (400, "invalid_body")
+    assert terminal_view(stack, terminal.terminal_id).status is Status.NEVER_SEEN
+
+
+def test_a_body_over_the_limit_is_refused_as_it_arrives(client: CenterClient) -> None:
+    answer = client.request("POST", "/v1/heartbeats", raw=b" " * 70_000)
+    assert (answer.status_code, answer.json()["error"]) == (413, "body_too_large")
+
+
+def test_a_heartbeat_is_signed_like_every_terminal_request(
+    stack: DevStack, terminal: EnrolledTerminal
+) -> None:
+    body = json.dumps(GOOD).encode()
+    other = stack.enroll(f"T-{next(_numbers):04d}")
+    with httpx.Client(base_url=stack.center_url, verify=trust(stack.center_tls)) as http:
+
+        def post(headers: dict[str, str]) -> tuple[int, str]:
+            answer = http.post("/v1/heartbeats", content=body, headers=headers)
+            return answer.status_code, answer.json().get("error", "")
+
+        assert post({}) == (401, "unsigned_request")
+        # another terminal's key under this terminal's id
+        forged = sign_request(other.key, terminal.terminal_id, "POST", "/v1/heartbeats", body).as_dict()
+        assert post(forged) == (401, "bad_request_signature")
+        signed = sign_request(terminal.key, terminal.terminal_id, "POST", "/v1/heartbeats", body).as_dict()
+        assert post(signed)[0] == 200
+        assert post(signed) == (401, "replayed_request")
+        for_another_path = sign_request(terminal.key, terminal.terminal_id, "POST", "/v1/sessions", body)
+        assert post(for_another_path.as_dict()) == (401, "bad_request_signature")
+        # a terminal reports only itself: the signer's id is the terminal the state is kept for
+        mine = sign_request(other.key, other.terminal_id, "POST", "/v1/heartbeats", body).as_dict()
+        assert post(mine)[0] == 200
+    assert terminal_view(stack, other.terminal_id).status is Status.ONLINE
+
+
+def test_a_suspended_terminals_heartbeat_is_refused(stack: DevStack, terminal: EnrolledTerminal) -> None:
+    from koufu.cli import main
+
+    client = stack.client(terminal)
+    client.heartbeat(report())
+    assert main(["center", "terminal", "suspend", terminal.terminal_id, "--dir", str(stack.center_dir)]) == 0
+    with pytest.raises(CenterRefusal) as refused:
+        client.heartbeat(report(printer="jam"))
+    assert (refused.value.status, refused.value.code) == (403, "terminal_suspended")
+    state = terminal_view(stack, terminal.terminal_id).state
+    assert state is not None and state.printer == "ready"
+    client.close()
+
+
+def test_the_openapi_description_names_the_report(stack: DevStack) -> None:
+    with httpx.Client(base_url=stack.center_url, verify=trust(stack.center_tls)) as http:
+        described = http.get("/openapi.json").json()
+    operation = described["paths"]["/v1/heartbeats"]["post"]
+    assert operation["security"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["additionalProperties"] is False
+    assert set(schema["required"]) == set(GOOD)
