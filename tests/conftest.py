@@ -92,6 +92,8 @@ DAEMON_MODULES = frozenset(
         "test_conformance",
         "test_console_access",
         "test_console_browser",
+        "test_console_calendar",
+        "test_console_calendar_browser",
         "test_demo",
         "test_incidents_stack",
         "test_kiosk_center_link",
