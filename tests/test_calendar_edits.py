@@ -4,13 +4,14 @@ audit line), the console's forms (``center.console.calendar_forms``: the fields 
 back, the format's errors put next to the field they name), the preview of what a terminal is
 answered (``center.api.calendar_preview``: the center's own refusals, step by step), who may
 change what, and the save that refuses a stale version (``center.calendar_store``) on SQLite and
-PostgreSQL."""
+PostgreSQL; and the command line's load, audited too."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,6 +40,8 @@ from center.store.driver import Database
 from center.store.engine import make_engine, migrate
 from center.store.tables import audit_log
 from documents import JST
+from koufu.cli import main as koufu
+from support.console_server import center_directory
 
 CHIYODA, SAPPORO, OSAKA = "131016", "011002", "271004"
 NOW = dt.datetime(2026, 12, 8, 1, 0, tzinfo=dt.UTC)  # 10:00 in Japan, a Tuesday
@@ -413,3 +416,35 @@ def test_a_save_from_the_version_read_is_stored_and_one_from_a_stale_version_is_
         assert read_stored(connection).version not in (stored.version, never.version)
         assert json.loads(read_stored(connection).document or "") == ServiceCalendar.default().to_dict()
     engine.dispose()
+
+
+def test_the_command_line_loads_the_whole_calendar_with_its_audit_line_and_shows_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    directory = tmp_path / "center"
+    config = center_directory(directory, None)
+    path = tmp_path / "calendar.json"
+    path.write_text(json.dumps(DATA), encoding="utf-8")
+    assert koufu(["center", "calendar", "load", str(path), "--dir", str(directory)]) == 0
+    assert "calendar stored" in capsys.readouterr().out
+    assert koufu(["center", "calendar", "show", "--dir", str(directory)]) == 0
+    assert ServiceCalendar.from_dict(json.loads(capsys.readouterr().out)) == CALENDAR
+    wrong = {
+        **DATA,
+        "maintenance": [{"start": "2026-12-24T02:00:00+09:00", "end": "2026-12-24T01:00:00+09:00"}],
+    }
+    path.write_text(json.dumps(wrong), encoding="utf-8")
+    assert koufu(["center", "calendar", "load", str(path), "--dir", str(directory)]) != 0
+    assert "calendar.maintenance[0].end: a window must start" in capsys.readouterr().err
+    engine = make_engine(config.database_url)
+    try:
+        with engine.connect() as connection:
+            assert load_calendar(connection) == CALENDAR  # the wrong file changed nothing
+            lines = connection.execute(sa.select(audit_log).where(audit_log.c.event == AUDIT_EVENT)).all()
+            assert verify_chain(connection, config.audit_chain_key).intact
+    finally:
+        engine.dispose()
+    assert [(line.outcome, line.reason, line.detail) for line in lines] == [
+        ("accepted", "calendar", "the whole calendar loaded from a file")
+    ]
+    assert str(lines[0].actor).startswith("cli:")
