@@ -249,6 +249,7 @@ def test_an_operator_adds_a_maintenance_window_sees_what_terminals_are_told_and_
     line = calendar_lines(console)[-1]
     assert (line.outcome, line.reason, line.actor) == ("accepted", "maintenance", operator.name)
     assert line.detail == "maintenance[1] added: 2026-12-24 02:00–04:00 JST"
+    assert line.detail in operator.client.get(f"/audit?event={AUDIT_EVENT}").text  # the audit page says it
     engine = make_engine(console.config.database_url)
     with engine.connect() as connection:
         assert verify_chain(connection, console.config.audit_chain_key).intact
