@@ -406,12 +406,17 @@ def test_a_save_from_a_calendar_changed_meanwhile_is_refused_and_overwrites_noth
     assert refused(stale) == (409, "calendar_changed") and first.name in stale.text
     late = second.change("/calendar/maintenance/new", {**hidden_fields(theirs.text), "step": "save"})
     assert refused(late) == (409, "calendar_changed")
-    assert "maintenance[2] added: 2026-12-24 02:00–04:00 JST" in late.text  # what was not saved
+    assert f"maintenance added, made from version {opened}" in late.text  # what was not saved
+    assert 'data-field="end">2026-12-24 04:00<' in late.text  # and what they typed, to do it again
     windows = [m.window.start.astimezone(JST).day for m in in_force(console).maintenance]
     assert windows == [20, 25]  # the first's saved, the second's not, nothing overwritten
     line = calendar_lines(console)[-1]
     assert len(calendar_lines(console)) == lines + 1  # the refused save, not the review
     assert (line.outcome, line.reason, line.actor) == ("refused", "calendar_changed", second.name)
+    # an entry's number is its version's: one removed meanwhile is a stale form, not a missing entry
+    gone = second.change("/calendar/maintenance/5/remove", {"version": opened, "step": "review"})
+    assert refused(gone) == (409, "calendar_changed")
+    assert refused(second.client.get("/calendar/maintenance/5")) == (404, "not_found")
 
     # the command line's replacement makes every open form stale too
     current = version(first)

@@ -18,6 +18,7 @@ municipality's entry is answered 404, the national parts 403. Auditors read.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Protocol, TypeVar
 
@@ -219,12 +220,22 @@ async def _change(
     if step not in ("review", "save", "edit"):
         raise BadInput("bad_step", "the step is review, save or edit")
     stored = await console.read(read_stored)
-    existing = _existing(viewer, stored, section, index)
-    values = forms.values_from(section, existing) if removing else forms.values_of(section, form)
+    values = {} if removing else forms.values_of(section, form)
     own = viewer.scope.municipality
     if own and "municipality" in values:
         values["municipality"] = values["municipality"] or own
         viewer.scope.may_change([values["municipality"]])
+    if version != stored.version and step != "edit":  # first: an entry's number is the version's
+        attempted = _attempted(section, index, removing, version)
+        if step == "save":
+            await console.writer.record(
+                AuditEntry(AUDIT_EVENT, "refused", CalendarChanged.code, actor=viewer.name, detail=attempted),
+                console.clock(),
+            )
+        return await _stale(request, viewer, section, attempted, stored, values)
+    existing = _existing(viewer, stored, section, index)
+    if removing:
+        values = forms.values_from(section, existing)
     if step == "edit":
         return _edit_page(request, viewer, section, index, values, {}, version, stored)
     made = forms.Made(None, {}) if removing else forms.item_of(section, values)
@@ -246,13 +257,6 @@ async def _change(
         )
     viewer.scope.may_change(edit.municipalities(stored.calendar, changed))
     detail = edit.describe(stored.calendar, changed)
-    if version != stored.version:
-        if step == "save":
-            await console.writer.record(
-                AuditEntry(AUDIT_EVENT, "refused", CalendarChanged.code, actor=viewer.name, detail=detail),
-                console.clock(),
-            )
-        return await _stale(request, viewer, section, detail, stored)
     if step == "save":
         try:
             await replace_calendar(
@@ -264,8 +268,8 @@ async def _change(
                 detail=detail,
                 now=console.clock(),
             )
-        except CalendarChanged:
-            return await _stale(request, viewer, section, detail, await console.read(read_stored))
+        except CalendarChanged:  # saved by someone else between the reading and the save
+            return await _stale(request, viewer, section, detail, await console.read(read_stored), values)
         return RedirectResponse(f"/calendar?saved={SLUGS[section]}", status_code=303)
     return _review(request, viewer, section, index, values, form, edit, stored, changed, detail, removing)
 
@@ -374,10 +378,27 @@ def _edit_page(
     )
 
 
+def _attempted(section: Section, index: int | None, removing: bool, version: str) -> str:
+    """A change made from another version, in a line: what it was to do, and from which version
+    (the entry's number is that version's; nothing typed goes into the audit log)."""
+    verb = (
+        "removed" if removing else "set" if not section.listed else "added" if index is None else "replaced"
+    )
+    entry = "" if index is None else f"[{index}]"
+    made_from = version if re.fullmatch(r"[0-9a-f]{16}", version) else "unknown"
+    return f"{section.value}{entry} {verb}, made from version {made_from}"
+
+
 async def _stale(
-    request: Request, viewer: Viewer, section: Section, detail: str, stored: StoredCalendar
+    request: Request,
+    viewer: Viewer,
+    section: Section,
+    detail: str,
+    stored: StoredCalendar,
+    values: forms.Values,
 ) -> Response:
-    """The change was not saved: the calendar is another version than the one it was made from."""
+    """The change was not saved: the calendar is another version than the one it was made from.
+    What was typed is shown again, for the person to make the change again."""
     by = None
     if viewer.scope.municipality is None:  # the center's people may see who
         by = await console_of(request).read(_last_change)
@@ -391,6 +412,10 @@ async def _stale(
             "slug": SLUGS[section],
             "index": None,
             "detail": detail,
+            "fields": forms.FORMS[section],
+            "values": values,
+            "types": forms.TYPE_WORDS,
+            "days": forms.DAY_WORDS,
             "stored": stored,
             "by": by,
         },
