@@ -2,6 +2,10 @@
 
 Every mistake in the data raises :class:`CalendarDataError` naming its place
 (``calendar.suspensions[2].until: …``), so an operator's file is refused whole, never half-read.
+The place is the field that is wrong; a rule between two fields names the later one (an end
+before its start: the end; opening after closing: the closing time), a rule over the whole entry
+names the entry, and an entry repeated (the same municipality and type, the same suspension id)
+names the repeat's field. The console shows each error next to the field it names.
 The rules read are those of ``center/calendar_rules.py``; ``ServiceCalendar.from_dict`` and
 ``to_dict`` (``center/calendar.py``) are the way in and out.
 """
@@ -10,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Any, TypeVar
 
@@ -27,6 +31,7 @@ from center.calendar_rules import (
     WeeklyHours,
     Window,
     YearEndClosure,
+    validate_municipality_code,
 )
 from documents import CertificateType
 
@@ -34,10 +39,17 @@ DATA_FORMAT = 1
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 Rules = TypeVar("Rules", bound=CalendarRules)
+T = TypeVar("T")
 
 
 class CalendarDataError(ValueError):
-    """Calendar data that does not follow the format of ``docs/calendar.md``."""
+    """Calendar data that does not follow the format of ``docs/calendar.md``: ``where`` the
+    mistake is (``calendar.maintenance[0].end``) and what is wrong (``problem``)."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.where = where
+        self.problem = problem
 
 
 @contextlib.contextmanager
@@ -48,17 +60,17 @@ def _at(where: str) -> Iterator[None]:
     except CalendarDataError:
         raise
     except (ValueError, TypeError) as error:
-        raise CalendarDataError(f"{where}: {error}") from None
+        raise CalendarDataError(where, str(error)) from None
 
 
 def _fields(data: object, where: str, required: str, optional: str = "") -> Mapping[str, Any]:
     """``data`` as an object with the ``required`` keys, perhaps the ``optional`` ones, no others."""
     if not isinstance(data, Mapping):
-        raise CalendarDataError(f"{where}: expected an object, got {data!r}")
+        raise CalendarDataError(where, f"expected an object, got {data!r}")
     if unknown := sorted(set(data) - set(required.split()) - set(optional.split())):
-        raise CalendarDataError(f"{where}: unknown key(s) {unknown}")
+        raise CalendarDataError(where, f"unknown key(s) {unknown}")
     if missing := sorted(set(required.split()) - set(data)):
-        raise CalendarDataError(f"{where}: missing key(s) {missing}")
+        raise CalendarDataError(where, f"missing key(s) {missing}")
     return data
 
 
@@ -104,57 +116,99 @@ def _list(value: object) -> list[Any]:
     return value
 
 
+def _read(raw: Mapping[str, Any], key: str, where: str, read: Callable[[Any], T]) -> T:
+    """``read(raw[key])`` (a missing optional key: ``None``), a mistake reported at ``where.key``."""
+    with _at(f"{where}.{key}"):
+        return read(raw.get(key))
+
+
+def _optional(read: Callable[[Any], T]) -> Callable[[Any], T | None]:
+    """``read``, where null (or a missing key) means "none"."""
+    return lambda value: None if value is None else read(value)
+
+
+def _municipality(value: object) -> str:
+    return validate_municipality_code(_text(value))
+
+
+def _days(value: object) -> frozenset[int]:
+    days = _list(value)
+    if not all(day in WEEKDAYS for day in days):
+        raise ValueError(f"days are {', '.join(WEEKDAYS)}; got {value!r}")
+    return frozenset(WEEKDAYS.index(day) for day in days)
+
+
 def _message(data: Mapping[str, Any], where: str) -> Message | None:
     if data.get("message") is None:
         return None
     raw = _fields(data["message"], f"{where}.message", "ja en")
-    return Message(_text(raw["ja"]), _text(raw["en"]))
+    return Message(_read(raw, "ja", f"{where}.message", _text), _read(raw, "en", f"{where}.message", _text))
+
+
+def _window(raw: Mapping[str, Any], where: str) -> Window:
+    start, end = _read(raw, "start", where, _instant), _read(raw, "end", where, _instant)
+    with _at(f"{where}.end"):  # an end not after its start: the end is what is wrong
+        return Window(start, end)
 
 
 def _maintenance(where: str, item: object) -> MaintenanceWindow:
     raw = _fields(item, where, "start end", "message")
-    with _at(where):
-        return MaintenanceWindow(Window(_instant(raw["start"]), _instant(raw["end"])), _message(raw, where))
+    return MaintenanceWindow(_window(raw, where), _message(raw, where))
 
 
 def _municipality_stop(where: str, item: object) -> MunicipalityStop:
     raw = _fields(item, where, "municipality start end", "certificate_types message")
+    municipality = _read(raw, "municipality", where, _municipality)
+    types = _read(
+        raw, "certificate_types", where, lambda kinds: frozenset(map(CertificateType, _list(kinds)))
+    )
+    window, message = _window(raw, where), _message(raw, where)
     with _at(where):
-        types = frozenset(map(CertificateType, _list(raw.get("certificate_types"))))
-        window = Window(_instant(raw["start"]), _instant(raw["end"]))
-        return MunicipalityStop(_text(raw["municipality"]), window, types, _message(raw, where))
+        return MunicipalityStop(municipality, window, types, message)
 
 
 def _weekly_hours(where: str, item: object) -> WeeklyHours:
     raw = _fields(item, where, "days opens closes")
-    with _at(where):
-        if not all(day in WEEKDAYS for day in _list(raw["days"])):
-            raise ValueError(f"days are {', '.join(WEEKDAYS)}; got {raw['days']!r}")
-        days = frozenset(WEEKDAYS.index(day) for day in raw["days"])
-        return WeeklyHours(days, DailyHours(_clock(raw["opens"]), _clock(raw["closes"])))
+    days = _read(raw, "days", where, _days)
+    opens, closes = _read(raw, "opens", where, _clock), _read(raw, "closes", where, _clock)
+    with _at(f"{where}.closes"):  # opening not before closing: the closing time is what is wrong
+        hours = DailyHours(opens, closes)
+    with _at(f"{where}.days"):
+        return WeeklyHours(days, hours)
 
 
 def _certificate_hours(where: str, item: object) -> CertificateHours:
     raw = _fields(item, where, "municipality certificate_type periods", "closed_dates")
+    municipality = _read(raw, "municipality", where, _municipality)
+    kind = _read(raw, "certificate_type", where, CertificateType)
     periods = tuple(_weekly_hours(at, period) for at, period in _items(raw, "periods", where))
-    with _at(where):
-        closed = frozenset(date.fromisoformat(_text(day)) for day in _list(raw.get("closed_dates")))
-        kind = CertificateType(raw["certificate_type"])
-        return CertificateHours(_text(raw["municipality"]), kind, periods, closed)
+    closed = set()
+    for at, day in _items(raw, "closed_dates", where):
+        with _at(at):
+            closed.add(date.fromisoformat(_text(day)))
+    with _at(f"{where}.periods"):  # what is left to refuse here: no period at all
+        return CertificateHours(municipality, kind, periods, frozenset(closed))
 
 
 def _suspension(where: str, item: object) -> Suspension:
     raw = _fields(item, where, "id since", "until municipality certificate_type message")
-    with _at(where):
-        until, municipality, kind = (raw.get(key) for key in ("until", "municipality", "certificate_type"))
-        return Suspension(
-            _text(raw["id"]),
-            _instant(raw["since"]),
-            None if until is None else _instant(until),
-            None if municipality is None else _text(municipality),
-            None if kind is None else CertificateType(kind),
-            _message(raw, where),
-        )
+    ident, since = _read(raw, "id", where, _text), _read(raw, "since", where, _instant)
+    until = _read(raw, "until", where, _optional(_instant))
+    municipality = _read(raw, "municipality", where, _optional(_municipality))
+    kind = _read(raw, "certificate_type", where, _optional(CertificateType))
+    message = _message(raw, where)
+    with _at(f"{where}.until"):  # an end not after its beginning: the end is what is wrong
+        return Suspension(ident, since, until, municipality, kind, message)
+
+
+def _once(keys: Sequence[Hashable], where: str, field: str, problem: str) -> None:
+    """Refuse the first entry of the list at ``where`` whose key (``keys``, one per entry) an
+    earlier entry has, at its ``field``."""
+    first: dict[Hashable, int] = {}
+    for index, key in enumerate(keys):
+        if key in first:
+            raise CalendarDataError(f"{where}[{index}].{field}", f"{problem} (first at [{first[key]}])")
+        first[key] = index
 
 
 def rules_from_dict(data: Mapping[str, Any], kind: type[Rules]) -> Rules:
@@ -166,25 +220,30 @@ def rules_from_dict(data: Mapping[str, Any], kind: type[Rules]) -> Rules:
         "maintenance municipality_stops certificate_hours suspensions",
     )
     if top["format"] != DATA_FORMAT:
-        raise CalendarDataError(f"calendar.format: {top['format']!r} is not format {DATA_FORMAT}")
+        raise CalendarDataError("calendar.format", f"{top['format']!r} is not format {DATA_FORMAT}")
     hours = _fields(top["service_hours"], "calendar.service_hours", "opens closes")
-    year_end = (
-        None
-        if top["year_end_closure"] is None
-        else _fields(top["year_end_closure"], "calendar.year_end_closure", "first last")
-    )
-    with _at("calendar.service_hours"):
-        daily = DailyHours(_clock(hours["opens"]), _clock(hours["closes"]))
-    with _at("calendar.year_end_closure"):
-        closure = (
-            None
-            if year_end is None
-            else YearEndClosure(_month_day(year_end["first"]), _month_day(year_end["last"]))
+    opens = _read(hours, "opens", "calendar.service_hours", _clock)
+    closes = _read(hours, "closes", "calendar.service_hours", _clock)
+    with _at("calendar.service_hours.closes"):
+        daily = DailyHours(opens, closes)
+    closure = None
+    if top["year_end_closure"] is not None:
+        year_end = _fields(top["year_end_closure"], "calendar.year_end_closure", "first last")
+        closure = YearEndClosure(
+            _read(year_end, "first", "calendar.year_end_closure", _month_day),
+            _read(year_end, "last", "calendar.year_end_closure", _month_day),
         )
     maintenance = tuple(_maintenance(*item) for item in _items(top, "maintenance", "calendar"))
     stops = tuple(_municipality_stop(*item) for item in _items(top, "municipality_stops", "calendar"))
     rules = tuple(_certificate_hours(*item) for item in _items(top, "certificate_hours", "calendar"))
     suspensions = tuple(_suspension(*item) for item in _items(top, "suspensions", "calendar"))
+    _once(
+        [(rule.municipality, rule.certificate_type) for rule in rules],
+        "calendar.certificate_hours",
+        "certificate_type",
+        "certificate hours are given twice for the same municipality and type",
+    )
+    _once([s.id for s in suspensions], "calendar.suspensions", "id", "suspension ids must be unique")
     with _at("calendar"):
         return kind(daily, closure, maintenance, stops, rules, suspensions)
 

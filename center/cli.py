@@ -147,10 +147,13 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _calendar(args: argparse.Namespace) -> int:
+    import asyncio
     import json
 
+    from center.audit import AuditWriter
     from center.calendar import ServiceCalendar
-    from center.calendar_store import load_calendar, store_calendar
+    from center.calendar_store import load_calendar, read_stored, replace_calendar
+    from center.store.driver import Database
 
     config = CenterConfig.load(args.dir)
     engine = config.migrated_engine()
@@ -158,8 +161,27 @@ def _calendar(args: argparse.Namespace) -> int:
         if args.file is None:
             raise ValueError("calendar load needs a JSON file")
         calendar = ServiceCalendar.from_dict(json.loads(args.file.read_text(encoding="utf-8")))
-        with engine.begin() as connection:
-            store_calendar(connection, calendar, dt.datetime.now(dt.UTC))
+        with engine.connect() as connection:
+            read = read_stored(connection)
+
+        async def replace() -> None:  # one transaction with its audit line, as the console's
+            database = Database(config.database_url)
+            writer = AuditWriter(database, config.audit_chain_key)
+            try:
+                await replace_calendar(
+                    writer,
+                    read,
+                    calendar,
+                    actor=console_commands.cli_actor(),
+                    reason="calendar",
+                    detail="the whole calendar loaded from a file",
+                    now=dt.datetime.now(dt.UTC),
+                )
+            finally:
+                await writer.close()
+                await database.close()
+
+        asyncio.run(replace())
         print("calendar stored; every center process applies it within seconds")
         return 0
     with engine.connect() as connection:

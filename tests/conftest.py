@@ -94,6 +94,8 @@ DAEMON_MODULES = frozenset(
         "test_console_browser",
         "test_console_incidents",
         "test_console_incidents_stack",
+        "test_console_calendar",
+        "test_console_calendar_browser",
         "test_demo",
         "test_incidents_stack",
         "test_heartbeats_api",

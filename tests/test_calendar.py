@@ -429,29 +429,76 @@ def _edited(path: str, value: Any) -> dict[str, Any]:
         ("format", 2, r"calendar\.format"),
         ("colour", "blue", r"calendar: unknown key\(s\) \['colour'\]"),
         ("service_hours", ..., r"missing key\(s\) \['service_hours'\]"),
-        ("service_hours.opens", "6:30", r"calendar\.service_hours: expected a time as HH:MM"),
-        ("service_hours.closes", "24:01", r"calendar\.service_hours: expected a time"),
-        ("service_hours.closes", "06:00", "must be before"),
-        ("year_end_closure.first", "02-30", r"calendar\.year_end_closure: day is out of range"),
-        ("maintenance.0.start", "2025-05-10T22:00:00", r"maintenance\[0\]: an ISO 8601 time with its UTC"),
-        ("maintenance.0.end", "2025-05-10T21:00:00+09:00", r"maintenance\[0\]: a window must start"),
+        ("service_hours.opens", "6:30", r"calendar\.service_hours\.opens: expected a time as HH:MM"),
+        ("service_hours.closes", "24:01", r"calendar\.service_hours\.closes: expected a time"),
+        ("service_hours.closes", "06:00", r"calendar\.service_hours\.closes: .* must be before"),
+        ("year_end_closure.first", "02-30", r"calendar\.year_end_closure\.first: day is out of range"),
+        (
+            "maintenance.0.start",
+            "2025-05-10T22:00:00",
+            r"maintenance\[0\]\.start: an ISO 8601 time with its UTC",
+        ),
+        ("maintenance.0.end", "2025-05-10T21:00:00+09:00", r"maintenance\[0\]\.end: a window must start"),
         ("maintenance.1.message", {"ja": "停止"}, r"maintenance\[1\]\.message: missing key\(s\) \['en'\]"),
-        ("municipality_stops.0.municipality", "131017", r"municipality_stops\[0\]: .*check digit"),
-        ("municipality_stops.1.certificate_types", ["passport"], r"municipality_stops\[1\]: 'passport'"),
-        ("certificate_hours.0.periods.0.days", ["monday"], r"periods\[0\]: days are mon"),
-        ("certificate_hours.0.periods", [], r"certificate_hours\[0\]: certificate hours need at least one"),
-        ("certificate_hours.0.closed_dates", ["5 May"], r"certificate_hours\[0\]: Invalid isoformat"),
-        ("certificate_hours.+", EXAMPLE["certificate_hours"][0], "given twice"),
-        ("suspensions.0.until", "2025-08-01T09:00:00+09:00", r"suspensions\[0\]: .*must begin before"),
-        ("suspensions.0.id", "", r"suspensions\[0\]: expected a non-empty string"),
-        ("suspensions.0.since", 1754010000, r"suspensions\[0\]: expected a non-empty string"),
-        ("suspensions.+", EXAMPLE["suspensions"][0], "unique"),
+        (
+            "municipality_stops.0.municipality",
+            "131017",
+            r"municipality_stops\[0\]\.municipality: .*check digit",
+        ),
+        (
+            "municipality_stops.1.certificate_types",
+            ["passport"],
+            r"municipality_stops\[1\]\.certificate_types: 'passport'",
+        ),
+        ("certificate_hours.0.periods.0.days", ["monday"], r"periods\[0\]\.days: days are mon"),
+        (
+            "certificate_hours.0.periods",
+            [],
+            r"certificate_hours\[0\]\.periods: certificate hours need at least one",
+        ),
+        (
+            "certificate_hours.0.closed_dates",
+            ["5 May"],
+            r"certificate_hours\[0\]\.closed_dates\[0\]: Invalid isoformat",
+        ),
+        (
+            "certificate_hours.+",
+            EXAMPLE["certificate_hours"][0],
+            r"certificate_hours\[1\]\.certificate_type: .*given twice",
+        ),
+        ("suspensions.0.until", "2025-08-01T09:00:00+09:00", r"suspensions\[0\]\.until: .*must begin before"),
+        ("suspensions.0.id", "", r"suspensions\[0\]\.id: expected a non-empty string"),
+        ("suspensions.0.since", 1754010000, r"suspensions\[0\]\.since: expected a non-empty string"),
+        ("suspensions.+", EXAMPLE["suspensions"][0], r"suspensions\[1\]\.id: .*unique"),
         ("suspensions", {}, r"calendar\.suspensions: expected a list"),
     ],
 )
 def test_bad_data_is_refused_with_its_place(path: str, value: Any, error: str) -> None:
     with pytest.raises(CalendarDataError, match=error):
         ServiceCalendar.from_dict(_edited(path, value))
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "where"),
+    [
+        ("maintenance.0.end", "2025-05-10T21:00:00+09:00", "calendar.maintenance[0].end"),
+        ("maintenance.1.message.ja", "", "calendar.maintenance[1].message.ja"),
+        ("municipality_stops.0.start", "2025-07-15T00:00:00+09:00", "calendar.municipality_stops[0].end"),
+        ("certificate_hours.0.periods.0.closes", "08:00", "calendar.certificate_hours[0].periods[0].closes"),
+        ("certificate_hours.0.periods.0.days", [], "calendar.certificate_hours[0].periods[0].days"),
+        ("certificate_hours.0.closed_dates.+", "2025-02-30", "calendar.certificate_hours[0].closed_dates[2]"),
+        ("suspensions.0.municipality", "13101", "calendar.suspensions[0].municipality"),
+        ("service_hours.opens", "23:30", "calendar.service_hours.closes"),
+        ("year_end_closure.last", "1-3", "calendar.year_end_closure.last"),
+    ],
+)
+def test_a_mistake_names_the_field_it_is_in(path: str, value: Any, where: str) -> None:
+    """The place and the problem apart (``where``, ``problem``): the console shows each error next
+    to its field. A rule between two fields names the later one."""
+    with pytest.raises(CalendarDataError) as refused:
+        ServiceCalendar.from_dict(_edited(path, value))
+    assert refused.value.where == where
+    assert str(refused.value) == f"{where}: {refused.value.problem}" and refused.value.problem
 
 
 # -- properties of any calendar ---------------------------------------------------------------

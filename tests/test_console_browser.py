@@ -8,25 +8,17 @@ keeps them in ``docs/screenshots/``."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import io
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from PIL import Image
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.common.virtual_authenticator import Credential, VirtualAuthenticatorOptions
+from selenium.webdriver.common.virtual_authenticator import Credential
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -37,6 +29,17 @@ from center.incidents_store import lift_stop, set_stop
 from center.store.driver import Database
 from center.store.engine import make_engine
 from documents import tokyo_day
+from support.console_browser import (
+    WAIT,
+    at,
+    chromium,
+    enrol,
+    failure,
+    keep,
+    new_authenticator,
+    screenshot,
+    signed_out,
+)
 from support.console_server import (
     OTHER_TOWN,
     STORES,
@@ -44,18 +47,11 @@ from support.console_server import (
     ConsoleClock,
     RunningConsole,
     center_directory,
-    new_account,
     running_console,
     settled_orders,
 )
 from support.issuance_stops import EN, JA, on_database
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-WAIT = 60  # seconds Chromium may take (a bound on waiting, not a measurement)
-DESKTOP = (1280, 900)
-SCREENSHOTS = "KOUFU_CONSOLE_SCREENSHOTS"  # a directory: the screenshots are kept there too
-SCREENSHOT_LIMIT = 300_000  # bytes a screenshot may take in the repository
 NOW = dt.datetime(2026, 12, 8, 1, 0, tzinfo=dt.UTC)  # 10:00 in Japan
 TERMINAL = "T-0001"
 CALENDAR = {
@@ -103,6 +99,12 @@ HEADINGS = {
 
 
 @pytest.fixture(scope="module")
+def browser(console: RunningConsole) -> Iterator[WebDriver]:
+    with chromium(console) as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningConsole]:
     """A console on a center with both towns connected, one terminal, a day's settled orders, a
     calendar, a stop of the other town in force and a stop of everything lifted."""
@@ -131,77 +133,6 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningConsole
     on_database(config, incidents)
     with running_console(config, ConsoleClock(NOW)) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser(console: RunningConsole) -> Iterator[WebDriver]:
-    certificate = x509.load_pem_x509_certificate(console.config.path("tls.crt").read_bytes())
-    spki = certificate.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        f"--window-size={DESKTOP[0]},{DESKTOP[1]}",
-        # the console's certificate, and no other, is trusted: a secure context, as WebAuthn needs
-        f"--ignore-certificate-errors-spki-list={base64.b64encode(hashlib.sha256(spki).digest()).decode()}",
-    ):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    driver.set_page_load_timeout(WAIT)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-def new_authenticator(browser: WebDriver) -> None:
-    """A fresh platform authenticator (a phone's or a laptop's): resident keys, user verification."""
-    if browser.virtual_authenticator_id is not None:
-        browser.remove_virtual_authenticator()
-    browser.add_virtual_authenticator(
-        VirtualAuthenticatorOptions(
-            transport=VirtualAuthenticatorOptions.Transport.INTERNAL,
-            has_resident_key=True,
-            has_user_verification=True,
-            is_user_verified=True,
-        )
-    )
-
-
-def signed_out(browser: WebDriver, console: RunningConsole) -> None:
-    browser.delete_all_cookies()
-    browser.get(f"{console.url}/sign-in")
-
-
-def at(browser: WebDriver, console: RunningConsole, path: str) -> None:
-    WebDriverWait(browser, WAIT).until(
-        lambda b: b.current_url == f"{console.url}{path}" and b.find_elements(By.ID, "who")
-    )
-
-
-def enrol(
-    browser: WebDriver, console: RunningConsole, name: str, role: str, municipality: str | None = None
-) -> None:
-    """The person opens their enrolment link and registers a passkey on a device of their own."""
-    link = new_account(console, name, role, municipality)
-    new_authenticator(browser)
-    signed_out(browser, console)
-    browser.get(link.url)
-    assert browser.find_element(By.ID, "account").text == name
-    browser.find_element(By.ID, "passkey").click()
-    at(browser, console, "/")
-
-
-def failure(browser: WebDriver) -> str:
-    shown = WebDriverWait(browser, WAIT).until(
-        lambda b: [e for e in b.find_elements(By.ID, "failure") if e.is_displayed()]
-    )
-    return str(shown[0].get_attribute("data-error"))
 
 
 def test_a_passkey_is_registered_through_its_link_then_signed_out_and_in_again(
@@ -287,7 +218,7 @@ def test_municipal_staff_see_their_own_municipality_and_a_tampered_address_shows
     browser.get(f"{console.url}/calendar")
     stops = [
         item.get_attribute("data-municipality")
-        for item in browser.find_elements(By.CSS_SELECTOR, "li[data-municipality]")
+        for item in browser.find_elements(By.CSS_SELECTOR, "#stops-table tr[data-municipality]")
     ]
     assert stops == [TOWN]
     browser.get(f"{console.url}/incidents")
@@ -362,29 +293,3 @@ def test_a_stop_set_in_the_browser_is_listed_and_lifted(
         assert not browser.find_elements(By.CSS_SELECTOR, f"#in-force tr[data-stop='{stop_id}']")
         lifted = browser.find_element(By.CSS_SELECTOR, f"#history tr[data-stop='{stop_id}']")
         assert lifted.text.count("ito") == 2  # set and lifted by the account signed in
-
-
-def keep(shot: Path) -> None:
-    kept = os.environ.get(SCREENSHOTS)
-    if kept:
-        Path(kept).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, Path(kept) / shot.name)
-
-
-def screenshot(browser: WebDriver, path: Path) -> Path:
-    """The whole page as a small PNG (32 colours)."""
-    width = browser.execute_script("return document.documentElement.clientWidth")
-    height = browser.execute_script("return Math.ceil(document.documentElement.scrollHeight)")
-    shot = browser.execute_cdp_cmd(  # type: ignore[attr-defined]
-        "Page.captureScreenshot",
-        {
-            "format": "png",
-            "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
-        },
-    )
-    with Image.open(io.BytesIO(base64.b64decode(shot["data"]))) as image:
-        small = image.convert("RGB").quantize(colors=32, method=Image.Quantize.MEDIANCUT)
-        small.save(path, "PNG", optimize=True)
-    assert path.stat().st_size < SCREENSHOT_LIMIT
-    return path

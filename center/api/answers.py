@@ -34,6 +34,10 @@ def json_answer(answer: BaseModel, status: int = 200) -> Response:
 
 
 def _refused(_request: Request, error: CenterError) -> ErrorAnswer:
+    return refusal_answer(error)
+
+
+def refusal_answer(error: CenterError) -> ErrorAnswer:
     """The refusal's code and words, and those of its details the API names (:class:`ErrorResponse`)."""
     described = ErrorResponse.model_validate({"error": error.code, "message": error.message, **error.details})
     return ErrorAnswer(error.status, error.code, described.model_dump(exclude={"error"}))

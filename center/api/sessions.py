@@ -48,7 +48,7 @@ async def resident(session_id: str, call: Signed, service: Center) -> Response:
             session_id=accepted.session_id,
             municipality=accepted.municipality,
             certificate_types={
-                kind.value: _availability(decision, accepted.stopped.get(kind))
+                kind.value: availability(decision, accepted.stopped.get(kind))
                 for kind, decision in accepted.certificate_types.items()
             },
         )
@@ -64,7 +64,7 @@ def _b64(text: str, what: str) -> bytes:
         raise BadRequest("invalid_base64", f"{what} is not unpadded base64url") from None
 
 
-def _availability(decision: Decision, stop: IssuanceStop | None) -> Availability:
+def availability(decision: Decision, stop: IssuanceStop | None) -> Availability:
     """Whether a certificate type can be issued now: the calendar's closure is said first, then
     an operator's stop (交付停止)."""
     if isinstance(decision, Open):

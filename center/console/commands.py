@@ -65,14 +65,14 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _add_operator(args: argparse.Namespace) -> int:
     link = _with_accounts(
-        args.dir, lambda accounts: accounts.add(args.name, args.role, args.municipality, actor=_actor())
+        args.dir, lambda accounts: accounts.add(args.name, args.role, args.municipality, actor=cli_actor())
     )
     _print(link)
     return 0
 
 
 def _enrolment_link(args: argparse.Namespace) -> int:
-    _print(_with_accounts(args.dir, lambda accounts: accounts.new_link(args.name, actor=_actor())))
+    _print(_with_accounts(args.dir, lambda accounts: accounts.new_link(args.name, actor=cli_actor())))
     return 0
 
 
@@ -93,7 +93,7 @@ def _with_accounts(directory: Path, work: Callable[[Accounts], Coroutine[Any, An
     return asyncio.run(run())
 
 
-def _actor() -> str:
+def cli_actor() -> str:
     """Who made a change from the command line, in the audit log: ``cli:`` and the system user."""
     try:
         user = getpass.getuser()

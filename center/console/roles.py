@@ -11,11 +11,12 @@ roles read them and which change through them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from center.calendar_rules import validate_municipality_code
-from center.console.errors import BadInput, OutOfScope
+from center.console.errors import BadInput, NotAllowed, OutOfScope
 
 
 class Role(StrEnum):
@@ -61,6 +62,19 @@ class Scope:
         """Whether a row about ``municipality`` (``None``: about no one municipality, e.g. the
         national hours) may be shown."""
         return self.municipality is None or municipality in (None, self.municipality)
+
+    def may_change(self, municipalities: Iterable[str | None]) -> None:
+        """Refuse a change concerning ``municipalities`` (``None``: the whole service) outside the
+        scope: municipal staff change only what concerns their own municipality alone, the whole
+        service never (:class:`NotAllowed`), another municipality as if it were not there
+        (:class:`OutOfScope`)."""
+        if self.municipality is None:
+            return
+        concerned = set(municipalities)
+        if concerned - {None, self.municipality}:
+            raise OutOfScope("not_found", "nothing here")
+        if None in concerned:
+            raise NotAllowed("not_allowed", "municipal staff change only their own municipality's entries")
 
 
 @dataclass(frozen=True)

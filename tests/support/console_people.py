@@ -9,7 +9,9 @@ from __future__ import annotations
 import itertools
 import re
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -33,7 +35,7 @@ class Person:
     passkey: SoftPasskey
     csrf: str = ""
 
-    def change(self, path: str, data: dict[str, str] | None = None, **headers: str) -> httpx.Response:
+    def change(self, path: str, data: Mapping[str, Any] | None = None, **headers: str) -> httpx.Response:
         """A form posted from the console's page (its origin, this session's token)."""
         return self.client.post(path, data={"csrf": self.csrf, **(data or {})}, headers=headers)
 

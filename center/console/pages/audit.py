@@ -102,4 +102,5 @@ def _shown(row: sa.Row[tuple[object, ...]]) -> dict[str, object]:
         "subject": row.subject,
         "occurrences": row.occurrences,
         "actor": row.actor,
+        "detail": row.detail,  # what an operator's action concerned (a calendar change, a stop)
     }
