@@ -172,7 +172,8 @@ def test_a_heartbeat_is_signed_like_every_terminal_request(
     with httpx.Client(base_url=stack.center_url, verify=trust(stack.center_tls)) as http:
 
         def post(headers: dict[str, str]) -> tuple[int, str]:
-            answer = http.post("/v1/heartbeats", content=body, headers=headers)
+            sent = {"content-type": "application/json", **headers} if headers else headers
+            answer = http.post("/v1/heartbeats", content=body, headers=sent)
             return answer.status_code, answer.json().get("error", "")
 
         assert post({}) == (401, "unsigned_request")

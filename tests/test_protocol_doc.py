@@ -177,6 +177,10 @@ CENTER_COMPUTED = {
     ("center/terminals.py", "refused.code"),
     # the municipality's refusal relayed: its public codes, the generic one, or "refused"
     ("center/municipal_client.py", "str(body.get('error', 'refused'))"),
+    # not the terminal API's: a stale calendar save (the console's and the command line's), and
+    # the console's preview of the calendar's answers (their codes: the calendar's, counted below)
+    ("center/calendar_store.py", "CalendarChanged.code"),
+    ("center/api/calendar_preview.py", "answer.code"),
     # the router's own refusals: HTTP_CODES (scanned)
     ("center/web_errors.py", "HTTP_CODES.get(error.status_code, 'http_error')"),
     # translations of exceptions already scanned (their code, as raised)
