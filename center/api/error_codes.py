@@ -57,6 +57,11 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "order_state": ErrorCode(409, "the event cannot happen in the order's state"),
     "printed_differs": ErrorCode(409, "other copies were reported printed for this order"),
     "stop_already_lifted": ErrorCode(409, "the stop was lifted before (command line)", on_the_wire=False),
+    "calendar_changed": ErrorCode(
+        409,
+        "the calendar was saved by someone else since it was read (console, command line)",
+        on_the_wire=False,
+    ),
     "body_too_large": ErrorCode(413, "the body is over 64 KiB"),
     "unsupported_media_type": ErrorCode(415, "a request body is not sent as Content-Type: application/json"),
     "certificate_not_der": ErrorCode(422, "the card's certificate is not DER"),
