@@ -91,7 +91,14 @@ def test_a_page_cannot_let_an_auditor_change_or_a_non_reader_change() -> None:
 
 def test_every_page_is_found_with_its_template_and_no_auditor_changes_through_one() -> None:
     found = pages.found()
-    assert [entry.page.slug for entry in found] == ["home", "settlement", "audit", "calendar", "operators"]
+    assert [entry.page.slug for entry in found] == [
+        "home",
+        "settlement",
+        "volumes",
+        "audit",
+        "calendar",
+        "operators",
+    ]
     for entry in found:
         assert (TEMPLATES / f"{entry.page.slug}.html").is_file(), entry.page.slug
         assert Role.AUDITOR not in entry.page.changers
