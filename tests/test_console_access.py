@@ -44,12 +44,18 @@ from support.soft_passkey import SoftPasskey, b64url
 from support.waiting import eventually
 
 NOW = dt.datetime(2026, 12, 8, 1, 0, tzinfo=dt.UTC)  # 10:00 in Japan
-PAGES = ("/", "/settlement", "/settlement.csv", "/audit", "/calendar", "/operators")
-READS = {
-    "operator": set(PAGES),
-    "auditor": set(PAGES),
-    "municipal": {"/", "/settlement", "/settlement.csv", "/calendar"},
-}
+EVERYONES = (
+    "/",
+    "/settlement",
+    "/settlement.csv",
+    "/attention",
+    "/volumes",
+    "/volumes/copies.csv",
+    "/volumes/refusals.csv",
+    "/calendar",
+)
+PAGES = (*EVERYONES, "/audit", "/operators")
+READS = {"operator": set(PAGES), "auditor": set(PAGES), "municipal": set(EVERYONES)}
 _names = itertools.count(1)
 
 

@@ -94,6 +94,7 @@ def test_every_page_is_found_with_its_template_and_no_auditor_changes_through_on
     assert [entry.page.slug for entry in found] == [
         "home",
         "settlement",
+        "attention",
         "volumes",
         "audit",
         "calendar",

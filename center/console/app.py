@@ -33,6 +33,7 @@ from center.console.errors import ConsoleError, SignedOut
 from center.console.passkeys import Passkeys
 from center.console.sessions import Sessions
 from center.console.settings import ConsoleSettings
+from center.orders import DEFAULT_SHARES, FeeShares
 from center.store.driver import Database
 from center.store.engine import make_engine
 from center.web import NO_TELEMETRY
@@ -60,9 +61,11 @@ def create_console(
     chain_key: bytes,
     *,
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    shares: FeeShares = DEFAULT_SHARES,
 ) -> FastAPI:
     """The console on the center's database (already migrated), its changes audited in the
-    center's chain under ``chain_key``; ``clock`` is the console's time (the tests' own)."""
+    center's chain under ``chain_key``; ``clock`` is the console's time (the tests' own);
+    ``shares``: the center's per-copy shares of a fee (its configuration's)."""
     database = Database(database_url)
     writer = AuditWriter(database, chain_key)
     sessions = Sessions(database, writer, settings, clock)
@@ -77,6 +80,7 @@ def create_console(
         passkeys=Passkeys(database, writer, settings, clock),
         accounts=Accounts(database, writer, settings, clock),
         guard=Guard(sessions, settings.origin),
+        shares=shares,
     )
     app = FastAPI(
         title="koufu center console",

@@ -44,11 +44,13 @@ def register(sub: Any) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     from center.console.app import create_console
+    from center.orders import FeeShares
 
     config = CenterConfig.load(args.dir)
     settings = ConsoleSettings.load(args.dir, port=args.port)
     config.migrated_engine().dispose()
-    app = create_console(settings, config.database_url, config.audit_chain_key)
+    shares = FeeShares(config.shares["center"], config.shares["store"])
+    app = create_console(settings, config.database_url, config.audit_chain_key, shares=shares)
     serve_app(
         app,
         host=args.host,
