@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import itertools
 import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -28,6 +26,15 @@ from center.store.tables import audit_log, console_operators
 from devtools.stack import free_port
 from documents import tokyo_day
 from koufu.cli import main as koufu
+from support.console_people import (
+    JSON,
+    audited,
+    client,
+    enrolled,
+    refusal,
+    sign_in,
+    unique,
+)
 from support.console_server import (
     OTHER_TOWN,
     STORES,
@@ -56,7 +63,6 @@ EVERYONES = (
 )
 PAGES = (*EVERYONES, "/audit", "/operators")
 READS = {"operator": set(PAGES), "auditor": set(PAGES), "municipal": set(EVERYONES)}
-_names = itertools.count(1)
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -78,83 +84,6 @@ def own_console(tmp_path: Path) -> Iterator[RunningConsole]:
     """A console of this test's own (SQLite), whose clock it may move."""
     with running_console(center_directory(tmp_path / "center", None), ConsoleClock(NOW)) as running:
         yield running
-
-
-@dataclass
-class Person:
-    name: str
-    client: httpx.Client
-    passkey: SoftPasskey
-    csrf: str = ""
-
-    def change(self, path: str, data: dict[str, str] | None = None, **headers: str) -> httpx.Response:
-        """A form posted from the console's page (its origin, this session's token)."""
-        return self.client.post(path, data={"csrf": self.csrf, **(data or {})}, headers=headers)
-
-
-def client(console: RunningConsole) -> httpx.Client:
-    return httpx.Client(base_url=console.url, verify=console.tls, timeout=30, headers={"origin": console.url})
-
-
-JSON = {"accept": "application/json"}
-
-
-def enrolled(console: RunningConsole, role: str, municipality: str | None = None) -> Person:
-    """A new account of ``role``, its passkey registered through its enrolment link (signed in)."""
-    name = f"{role}-{next(_names)}"
-    link = new_account(console, name, role, municipality)
-    token = link.url.split("token=")[1]
-    person = Person(name, client(console), SoftPasskey(console.url))
-    begun = person.client.post("/enrol/options", json={"token": token}, headers=JSON)
-    assert begun.status_code == 200, begun.text
-    answer = person.passkey.create(begun.json()["publicKey"])
-    done = person.client.post(
-        "/enrol/verify",
-        json={"ceremony": begun.json()["ceremony"], "token": token, "credential": answer},
-        headers=JSON,
-    )
-    assert done.status_code == 200 and done.json() == {"next": "/"}, done.text
-    person.csrf = csrf_of(person.client.get("/"))
-    return person
-
-
-def sign_in(console: RunningConsole, person: Person) -> httpx.Response:
-    person.client.cookies.clear()
-    begun = person.client.post("/sign-in/options", json={}, headers=JSON).json()
-    answer = person.passkey.get(begun["publicKey"])
-    done = person.client.post(
-        "/sign-in/verify", json={"ceremony": begun["ceremony"], "credential": answer}, headers=JSON
-    )
-    if done.status_code == 200:
-        person.csrf = csrf_of(person.client.get("/"))
-    return done
-
-
-def csrf_of(page: httpx.Response) -> str:
-    found = re.search(r'<meta name="csrf-token" content="([^"]+)">', page.text)
-    assert found, page.text[:500]
-    return found.group(1)
-
-
-def refusal(answer: httpx.Response) -> tuple[int, str]:
-    """The status and the refusal's code, from a page (``data-error``) or JSON."""
-    if answer.headers.get("content-type", "").startswith("application/json"):
-        return answer.status_code, answer.json()["error"]
-    found = re.search(r'data-error="([^"]+)"', answer.text)
-    return answer.status_code, found.group(1) if found else ""
-
-
-def audited(console: RunningConsole, event: str) -> list[sa.Row[tuple[object, ...]]]:
-    engine = make_engine(console.config.database_url)
-    try:
-        with engine.connect() as connection:
-            return list(
-                connection.execute(
-                    sa.select(audit_log).where(audit_log.c.event == event).order_by(audit_log.c.seq)
-                )
-            )
-    finally:
-        engine.dispose()
 
 
 # -- signed out ------------------------------------------------------------------------------------
@@ -267,7 +196,7 @@ def test_an_auditor_changes_nothing_that_an_operator_may_change(console: Running
         (f"/operators/{operator.name}/disable", {}),
     ):
         assert refusal(auditor.change(path, form)) == (403, "not_allowed"), path
-    added = operator.change("/operators", {"name": f"new-{next(_names)}", "role": "auditor"})
+    added = operator.change("/operators", {"name": unique("new"), "role": "auditor"})
     assert added.status_code == 200 and "/enrol?token=" in added.text
     assert "by-auditor" not in operator.client.get("/operators").text
     line = audited(console, "console_operator_added")[-1]
@@ -289,7 +218,7 @@ def test_a_change_without_the_session_s_csrf_token_or_from_elsewhere_is_refused(
     console: RunningConsole,
 ) -> None:
     operator, other = enrolled(console, "operator"), enrolled(console, "operator")
-    name = f"csrf-{next(_names)}"
+    name = unique("csrf")
     form = {"name": name, "role": "auditor"}
     post = operator.client.post
     assert refusal(post("/operators", data=form)) == (403, "csrf_refused")
@@ -450,7 +379,7 @@ def test_webauthn_failures_are_typed(console: RunningConsole) -> None:
     assert answered(begun["ceremony"], {"id": "x"}) == (400, "malformed_answer")
     assert answered("no-such-ceremony", {"response": {}}) == (400, "ceremony_unknown")
     # a ceremony of one kind does not answer another
-    link = new_account(console, f"kind-{next(_names)}", "auditor")
+    link = new_account(console, unique("kind"), "auditor")
     token = link.url.split("token=")[1]
     registering = browser.post("/enrol/options", json={"token": token}, headers=JSON).json()
     assert answered(registering["ceremony"], person.passkey.get(options()["publicKey"])) == (
@@ -485,7 +414,7 @@ def test_webauthn_failures_are_typed(console: RunningConsole) -> None:
 
 def test_every_change_is_audited_with_who_made_it_and_the_chain_verifies(console: RunningConsole) -> None:
     operator = enrolled(console, "operator")
-    name = f"audited-{next(_names)}"
+    name = unique("audited")
     operator.change("/operators", {"name": name, "role": "municipal", "municipality": TOWN})
     operator.change(f"/operators/{name}/enrolment")
     lines = [

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from center.audit import AuditWriter
 from center.bridge_messages import IssueAnswer, IssuedCopy
+from center.errors import CenterError
 from center.municipal_client import MunicipalityUnavailable, MunicipalRefusal
 from center.orders import OrderService, PlacedOrder
 from center.store.driver import Database
@@ -45,6 +46,7 @@ class Municipalities:
 
     refusing: set[str] = field(default_factory=set)
     down: set[str] = field(default_factory=set)
+    refusal_code: str = "refused_by_municipality"  # a municipality's code, relayed as it sent it
     told: list[tuple[str, str, list[str] | None]] = field(default_factory=list)  # voids told
 
     def knows(self, municipality: str) -> bool:
@@ -52,7 +54,7 @@ class Municipalities:
 
     async def issue(self, municipality: str, request: dict[str, Any]) -> IssueAnswer:
         if municipality in self.refusing:
-            raise MunicipalRefusal("refused_by_municipality", "this certificate cannot be issued")
+            raise MunicipalRefusal(self.refusal_code, "this certificate cannot be issued")
         copies = [
             IssuedCopy(
                 index,
@@ -260,3 +262,86 @@ def reconciled(database_url: str) -> list[str]:
         if state in ("voided", "refunded") and printed.get(order_id):
             problems.append(f"{order_id} {state} with {printed[order_id]} yen printed")
     return problems
+
+
+@dataclass(frozen=True)
+class BusyDay:
+    """What :func:`busy_day` made: the orders that need a person, by what happened to them."""
+
+    printing: str  # the terminal said printing, then nothing (TOWN)
+    printed: str  # printed, its settlement refused: wrong amount (OTHER)
+    voided: str  # voided by its terminal, never refunded, a late report refused (TOWN)
+    pending: str  # voided and refunded, its municipality down (OTHER)
+    partly: str  # a jam, settled (TOWN)
+    copies: dict[str, int]  # copies printed today in Japan, per municipality
+    refusal_code: str  # OTHER's municipality refused a resident with it
+
+
+async def busy_day(
+    book: OrderBook, now: dt.datetime, town: str, other: str, stores: dict[str, str]
+) -> BusyDay:
+    """A morning at two towns' terminals up to ``now`` (10:00 in Japan in the console's tests):
+    orders settled at several hours and on days before, a jam, a resident refused by ``other``'s
+    municipality with a code a spreadsheet would run (``=…``) and markup in it, a terminal's request
+    refused, and an order of each kind that needs a person."""
+    from center.audit import AuditEntry
+
+    def ago(hours: float) -> dt.datetime:
+        return now - dt.timedelta(hours=hours)
+
+    here, there = ("T-0101", stores[town]), ("T-0201", stores[other])
+    for hours, kinds in ((3.2, [item("resident_record", 2)]), (2.4, [item("seal_registration")])):
+        await book.settled(*here, town, kinds, ago(hours))
+    for hours, kinds in (
+        (1.5, [item("resident_record")]),
+        (0.7, [item("tax")]),
+        (0.4, [item("family_register")]),
+    ):
+        await book.settled(*here, town, kinds, ago(hours))
+    await book.settled(*there, other, [item("resident_record")], ago(2.9))
+    await book.settled(*there, other, [item("resident_record_entries")], ago(1.0))
+    for days, where, code, kinds in (
+        (1, here, town, [item("resident_record")]),
+        (2, there, other, [item("tax")]),
+        (5, here, town, [item("seal_registration", 3)]),
+    ):
+        await book.settled(*where, code, kinds, ago(24 * days))
+    partly = await book.settled(*here, town, [item("resident_record", 2)], ago(1.8), whole=1)
+    book.municipalities.refusing.add(other)
+    book.municipalities.refusal_code = '=HYPERLINK("x")<b>'
+    refused = book.placed(*there, other, [item("seal_registration")], ago(1.3))
+    assert await _refusal(refused) == book.municipalities.refusal_code
+    book.municipalities.refusing.clear()
+    two = [item("resident_record"), item("seal_registration")]
+    printing = await book.placed(*here, town, two, ago(2))
+    await book.service.printing(here[0], printing.order_id)
+    printed = await book.printed(*there, other, two, ago(2))
+    # the kiosk keeps the refused report for the store's staff
+    assert await _refusal(book.service.settle(there[0], printed.order_id, FEE)) == "wrong_amount"
+    voided = await book.placed(*here, town, two, ago(2))
+    await book.service.void(here[0], voided.order_id, "printer_fault")
+    assert await _refusal(book.service.printing(here[0], voided.order_id)) == "order_state"  # too late
+    book.municipalities.down.add(other)
+    pending = await book.placed(*there, other, [item("tax", 2)], ago(2))
+    await book.service.void(there[0], pending.order_id, "cancelled")
+    await book.service.refunded(there[0], pending.order_id)
+    book.municipalities.down.clear()
+    await book.writer.record(AuditEntry("terminal_request", "refused", "bad_signature", "T-0999"), ago(0.5))
+    return BusyDay(
+        printing.order_id,
+        printed.order_id,
+        voided.order_id,
+        pending.order_id,
+        partly.order_id,
+        {town: 2 + 1 + 1 + 1 + 1 + 1, other: 1 + 1 + 2},
+        '=HYPERLINK("x")<b>',
+    )
+
+
+async def _refusal(call: Awaitable[object]) -> str:
+    """The code ``call`` is refused with (it must be)."""
+    try:
+        await call
+    except CenterError as error:
+        return error.code
+    raise AssertionError("the center did not refuse")
