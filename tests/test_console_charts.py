@@ -24,7 +24,7 @@ def parsed(svg: Markup) -> ET.Element:
 def named(root: ET.Element) -> tuple[str, str]:
     """The chart's accessible name and description, found as a screen reader finds them."""
     assert root.tag == f"{SVG}svg" and root.get("role") == "img"
-    title_id, desc_id = root.get("aria-labelledby", "").split()
+    title_id, desc_id = root.get("aria-labelledby"), root.get("aria-describedby")
     by_id = {element.get("id"): element for element in root.iter()}
     title, desc = by_id[title_id], by_id[desc_id]
     assert title.tag == f"{SVG}title" and desc.tag == f"{SVG}desc"

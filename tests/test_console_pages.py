@@ -124,7 +124,7 @@ def test_the_center_s_people_see_every_municipality_s_volumes_as_charts_tables_a
     ]
     for chart in ("copies-over-time", "copies-by-municipality", "copies-by-type", "refusals-by-code"):
         assert f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{chart}" role="img"' in page
-        assert f'aria-labelledby="{chart}-title {chart}-desc"' in page
+        assert f'aria-labelledby="{chart}-title" aria-describedby="{chart}-desc"' in page
     assert "<b>" not in page and "&lt;b&gt;" in page  # a municipality's code is text, in the chart too
     copies = auditor.client.get("/volumes/copies.csv")
     assert copies.headers["content-type"] == "text/csv; charset=utf-8"

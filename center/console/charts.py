@@ -3,8 +3,9 @@ counts over time. No chart service and no script: the console's page holds the S
 works on a closed network and under the console's Content-Security-Policy (colours are
 presentation attributes, not style).
 
-Each chart is an image with a name and a description (``role="img"``, ``<title>`` and ``<desc>``
-referred to by ``aria-labelledby``), for a screen reader to announce; the page puts the same
+Each chart is an image with a name and a description (``role="img"``, its ``<title>`` named by
+``aria-labelledby``, its ``<desc>`` by ``aria-describedby``), for a screen reader to announce; the
+page puts the same
 figures in a table beside it, which is what a screen reader reads in detail. Every text drawn
 (labels, names, the title) is escaped. The scale starts at zero and ends at a round number
 (1, 2 or 5 times a power of ten) at or above the largest value; with no data the axes are drawn
@@ -144,7 +145,8 @@ def _svg(key: str, title: str, description: str, height: float, parts: list[str]
         "class": "chart",
         "id": key,
         "role": "img",
-        "aria-labelledby": f"{key}-title {key}-desc",
+        "aria-labelledby": f"{key}-title",
+        "aria-describedby": f"{key}-desc",
         "viewBox": f"0 0 {WIDTH} {round(height)}",
         "width": WIDTH,
         "height": round(height),
