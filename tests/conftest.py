@@ -92,6 +92,7 @@ DAEMON_MODULES = frozenset(
         "test_conformance",
         "test_console_access",
         "test_console_browser",
+        "test_console_browser_orders",
         "test_console_pages",
         "test_demo",
         "test_incidents_stack",

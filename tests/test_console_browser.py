@@ -3,30 +3,23 @@ DevTools' WebAuthn domain, through selenium): a passkey registered through an en
 signing out and in again (also with the keyboard alone), every page in Japanese and English, a
 municipal account's view and a tampered address, a passkey the console does not know. Chromium
 trusts exactly the console's TLS certificate (its key's hash), so the page is a secure context
-as WebAuthn requires. Screenshots of every page are taken here; ``make console-screenshots``
-keeps them in ``docs/screenshots/``."""
+as WebAuthn requires (:mod:`support.console_browser`, shared with the other browser tests).
+Screenshots of every page are taken here, on a morning of two towns' orders; ``make
+console-screenshots`` keeps them in ``docs/screenshots/``."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import io
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from PIL import Image
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.common.virtual_authenticator import Credential, VirtualAuthenticatorOptions
+from selenium.webdriver.common.virtual_authenticator import Credential
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -34,6 +27,18 @@ from center.calendar import ServiceCalendar
 from center.calendar_store import store_calendar
 from center.store.engine import make_engine
 from documents import tokyo_day
+from support.console_browser import (
+    WAIT,
+    at,
+    chromium,
+    enrol,
+    failure,
+    keep,
+    new_authenticator,
+    screenshot,
+    signed_out,
+)
+from support.console_orders import BusyDay, OrderBook, busy_day, make_orders
 from support.console_server import (
     OTHER_TOWN,
     STORES,
@@ -41,17 +46,10 @@ from support.console_server import (
     ConsoleClock,
     RunningConsole,
     center_directory,
-    new_account,
     running_console,
     settled_orders,
 )
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-WAIT = 60  # seconds Chromium may take (a bound on waiting, not a measurement)
-DESKTOP = (1280, 900)
-SCREENSHOTS = "KOUFU_CONSOLE_SCREENSHOTS"  # a directory: the screenshots are kept there too
-SCREENSHOT_LIMIT = 300_000  # bytes a screenshot may take in the repository
 NOW = dt.datetime(2026, 12, 8, 1, 0, tzinfo=dt.UTC)  # 10:00 in Japan
 CALENDAR = {
     "format": 1,
@@ -72,6 +70,8 @@ CALENDAR = {
 PAGES = {
     "home": "/",
     "settlement": "/settlement",
+    "attention": "/attention",
+    "volumes": "/volumes",
     "audit": "/audit",
     "calendar": "/calendar",
     "operators": "/operators",
@@ -80,6 +80,8 @@ HEADINGS = {
     "ja": {
         "home": "概要",
         "settlement": "日次精算",
+        "attention": "要対応の注文",
+        "volumes": "交付通数",
         "audit": "監査ログ",
         "calendar": "サービスカレンダー",
         "operators": "アカウント",
@@ -87,6 +89,8 @@ HEADINGS = {
     "en": {
         "home": "Overview",
         "settlement": "Daily settlement",
+        "attention": "Orders needing a person",
+        "volumes": "Volumes",
         "audit": "Audit log",
         "calendar": "Service calendar",
         "operators": "Accounts",
@@ -94,10 +98,16 @@ HEADINGS = {
 }
 
 
+async def morning(book: OrderBook) -> BusyDay:
+    """The two towns' morning: orders for the volumes and orders that need a person."""
+    return await busy_day(book, NOW, TOWN, OTHER_TOWN, STORES)
+
+
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningConsole]:
     config = center_directory(tmp_path_factory.mktemp("console-browser"), None)
     settled_orders(config, tokyo_day(NOW), NOW)
+    make_orders(config.database_url, config.audit_chain_key, morning)
     engine = make_engine(config.database_url)
     with engine.begin() as connection:
         store_calendar(connection, ServiceCalendar.from_dict(CALENDAR), NOW)
@@ -108,73 +118,8 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningConsole
 
 @pytest.fixture(scope="module")
 def browser(console: RunningConsole) -> Iterator[WebDriver]:
-    certificate = x509.load_pem_x509_certificate(console.config.path("tls.crt").read_bytes())
-    spki = certificate.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        f"--window-size={DESKTOP[0]},{DESKTOP[1]}",
-        # the console's certificate, and no other, is trusted: a secure context, as WebAuthn needs
-        f"--ignore-certificate-errors-spki-list={base64.b64encode(hashlib.sha256(spki).digest()).decode()}",
-    ):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    driver.set_page_load_timeout(WAIT)
-    try:
+    with chromium(console) as driver:
         yield driver
-    finally:
-        driver.quit()
-
-
-def new_authenticator(browser: WebDriver) -> None:
-    """A fresh platform authenticator (a phone's or a laptop's): resident keys, user verification."""
-    if browser.virtual_authenticator_id is not None:
-        browser.remove_virtual_authenticator()
-    browser.add_virtual_authenticator(
-        VirtualAuthenticatorOptions(
-            transport=VirtualAuthenticatorOptions.Transport.INTERNAL,
-            has_resident_key=True,
-            has_user_verification=True,
-            is_user_verified=True,
-        )
-    )
-
-
-def signed_out(browser: WebDriver, console: RunningConsole) -> None:
-    browser.delete_all_cookies()
-    browser.get(f"{console.url}/sign-in")
-
-
-def at(browser: WebDriver, console: RunningConsole, path: str) -> None:
-    WebDriverWait(browser, WAIT).until(
-        lambda b: b.current_url == f"{console.url}{path}" and b.find_elements(By.ID, "who")
-    )
-
-
-def enrol(
-    browser: WebDriver, console: RunningConsole, name: str, role: str, municipality: str | None = None
-) -> None:
-    """The person opens their enrolment link and registers a passkey on a device of their own."""
-    link = new_account(console, name, role, municipality)
-    new_authenticator(browser)
-    signed_out(browser, console)
-    browser.get(link.url)
-    assert browser.find_element(By.ID, "account").text == name
-    browser.find_element(By.ID, "passkey").click()
-    at(browser, console, "/")
-
-
-def failure(browser: WebDriver) -> str:
-    shown = WebDriverWait(browser, WAIT).until(
-        lambda b: [e for e in b.find_elements(By.ID, "failure") if e.is_displayed()]
-    )
-    return str(shown[0].get_attribute("data-error"))
 
 
 def test_a_passkey_is_registered_through_its_link_then_signed_out_and_in_again(
@@ -250,7 +195,7 @@ def test_municipal_staff_see_their_own_municipality_and_a_tampered_address_shows
 ) -> None:
     enrol(browser, console, "kato", "municipal", TOWN)
     menu = [link.get_attribute("pathname") for link in browser.find_elements(By.CSS_SELECTOR, "nav a")]
-    assert menu == ["/", "/settlement", "/calendar"]
+    assert menu == ["/", "/settlement", "/attention", "/volumes", "/calendar"]
     browser.get(f"{console.url}/settlement")
     parties = [
         row.get_attribute("data-party")
@@ -285,29 +230,3 @@ def test_a_passkey_the_console_does_not_know_is_refused_on_the_page(
     assert failure(browser) == "unknown_credential"
     assert browser.switch_to.active_element.get_attribute("id") == "passkey"  # ready to try again
     assert browser.current_url == f"{console.url}/sign-in"
-
-
-def keep(shot: Path) -> None:
-    kept = os.environ.get(SCREENSHOTS)
-    if kept:
-        Path(kept).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, Path(kept) / shot.name)
-
-
-def screenshot(browser: WebDriver, path: Path) -> Path:
-    """The whole page as a small PNG (32 colours)."""
-    width = browser.execute_script("return document.documentElement.clientWidth")
-    height = browser.execute_script("return Math.ceil(document.documentElement.scrollHeight)")
-    shot = browser.execute_cdp_cmd(  # type: ignore[attr-defined]
-        "Page.captureScreenshot",
-        {
-            "format": "png",
-            "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
-        },
-    )
-    with Image.open(io.BytesIO(base64.b64decode(shot["data"]))) as image:
-        small = image.convert("RGB").quantize(colors=32, method=Image.Quantize.MEDIANCUT)
-        small.save(path, "PNG", optimize=True)
-    assert path.stat().st_size < SCREENSHOT_LIMIT
-    return path
