@@ -316,3 +316,16 @@ def test_a_signed_out_client_is_sent_to_sign_in(stage: Stage) -> None:
             answer = anonymous.get(path)
             assert answer.status_code == 303 and answer.headers["location"].startswith("/sign-in?next="), path
         assert refusal(anonymous.post(f"/attention/orders/{stage.day.printing}/void")) == (401, "signed_out")
+
+
+def test_the_audit_log_s_days_are_japan_s_on_both_databases(stage: Stage) -> None:
+    """The morning's orders were issued from 06:48 in Japan, 21:48 UTC the day before: a day's
+    filter is Japan's day (it was UTC's on SQLite, which compares the UTC text it keeps)."""
+    auditor = enrolled(stage.console, "auditor")
+
+    def issued(query: str) -> int:
+        page = auditor.client.get(f"/audit?event=order_issued&{query}").text
+        return page.count('data-event="order_issued"')
+
+    today, before = issued("from=2026-12-08&to=2026-12-08"), issued("from=2026-12-07&to=2026-12-07")
+    assert today == 12 and before == 1, (today, before)  # and the 7th's one, at 10:00 in Japan
