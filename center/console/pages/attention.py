@@ -29,7 +29,7 @@ from starlette.responses import RedirectResponse, Response
 
 from center.attention import QUIET, RECENT, needing_a_person, order_case
 from center.console.context import admitted, console_of, show
-from center.console.errors import BadInput, NotAllowed, OrderRefused, OutOfScope
+from center.console.errors import BadInput, ConsoleError, NotAllowed, OrderRefused, OutOfScope
 from center.console.page import Page
 from center.console.roles import EVERYONE, Role, Viewer
 from center.errors import CenterError, NotFound
@@ -113,7 +113,7 @@ async def handle(request: Request, order_id: str, action: str, viewer: Admitted)
     except NotFound:
         raise OutOfScope("not_found", "nothing here") from None
     except CenterError as refused:
-        if isinstance(refused, (BadInput, NotAllowed, OutOfScope)):
+        if isinstance(refused, ConsoleError):  # the page's own refusals, as they are
             raise
         raise OrderRefused(
             refused.code, refused.message, status=refused.status, details=refused.details
