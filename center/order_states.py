@@ -12,6 +12,12 @@ order is void at the municipality and its fee refunded (a terminal whose job pri
 copy voids the order). A printed order is never voided (its copies exist on paper; a misprint
 is the counter's business). An event that finds the order already where it leads changes
 nothing (a terminal retrying after a lost answer); any other event out of place is refused.
+
+An order its terminal cannot end (the terminal is gone, or the center refused its report) is
+ended by a person at the center (:mod:`center.order_desk`), and only along this same table
+(:data:`BY_HAND`): voided with its refund recorded (the store gave the coins back, or none were
+taken), settled after the store's cash count, or a voided order's refund recorded. A printed
+order is never voided by hand either.
 """
 
 from __future__ import annotations
@@ -74,3 +80,34 @@ def next_state(state: OrderState, event: OrderEvent) -> OrderState | None:
     raise Conflict(
         "order_state", f"an order {state.value} cannot be {event.value}", details={"state": state.value}
     )
+
+
+class HandAction(StrEnum):
+    """What a person at the center may do to an order its terminal cannot end (人手による処理)."""
+
+    VOID = "void"  # 取消と返金: voided, and the refund recorded (the store gave back the coins)
+    SETTLE = "settle"  # 精算: settled after the store's cash count
+    REFUND = "refund"  # 返金の記録: a voided order's refund recorded
+
+
+BY_HAND: dict[HandAction, tuple[OrderEvent, ...]] = {
+    HandAction.VOID: (OrderEvent.VOID, OrderEvent.REFUNDED),
+    HandAction.SETTLE: (OrderEvent.SETTLE,),
+    HandAction.REFUND: (OrderEvent.REFUNDED,),
+}
+
+
+def by_hand(state: OrderState, action: HandAction) -> OrderState | None:
+    """Where ``action`` takes an order in ``state``: each of its events in turn along
+    :data:`TRANSITIONS`; ``None`` if one of them does not apply (nothing changes then)."""
+    for event in BY_HAND[action]:
+        target = TRANSITIONS.get((state, event))
+        if target is None:
+            return None
+        state = target
+    return state
+
+
+def hand_actions(state: OrderState) -> tuple[HandAction, ...]:
+    """What a person may do to an order in ``state``."""
+    return tuple(action for action in HandAction if by_hand(state, action) is not None)

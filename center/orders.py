@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 
 ORDER_WINDOW = dt.timedelta(minutes=10)  # from the card's proof to the order
 ORDER_DEADLINE = dt.timedelta(minutes=10)  # from the order to printed: else it is voided
+UNKNOWN_TYPE = "unknown"  # a copy of an item the request does not have (never, from a sound municipality)
 
 
 class _Overtaken(Exception):
@@ -72,6 +73,12 @@ class FeeShares:
 
     center: int = 60
     store: int = 55
+
+    def split(self, fees: Sequence[int]) -> dict[str, int]:
+        """The ledger's lines of settling copies with these ``fees``: the center's and the
+        store's share of each copy, the rest the municipality's."""
+        center, store = self.center * len(fees), self.store * len(fees)
+        return {"municipality": sum(fees) - center - store, "center": center, "store": store}
 
 
 DEFAULT_SHARES = FeeShares()
@@ -125,8 +132,8 @@ _MOVE = Sql(
 )
 _INSERT_COPY = Sql(
     "INSERT INTO order_copies (issue_number, order_id, item, copy, pages, fee, content_hash, code_hash, "
-    "printed_at) VALUES (:issue_number, :order_id, :item, :copy, :pages, :fee, :content_hash, :code_hash, "
-    "NULL) "
+    "printed_at, certificate_type) VALUES (:issue_number, :order_id, :item, :copy, :pages, :fee, "
+    ":content_hash, :code_hash, NULL, :certificate_type) "
     "ON CONFLICT (issue_number) DO NOTHING"
 )
 _COPIES = Sql(
@@ -313,6 +320,7 @@ class OrderService:
                 details={"state": current["state"], "order_id": order_id},  # to report its refund
             ) from None
         copies = tuple(Copy(c.issue_number, c.pages, c.fee, unsealed_b64url(c.sealed)) for c in answer.copies)
+        kinds = _certificate_types(order["municipal_request"])
         async with self.database.connection() as connection, connection.transaction():
             for item in answer.copies:
                 await connection.execute(
@@ -326,6 +334,7 @@ class OrderService:
                         "fee": item.fee,
                         "content_hash": item.content_hash,
                         "code_hash": item.code_hash,
+                        "certificate_type": kinds[item.item] if 0 <= item.item < len(kinds) else UNKNOWN_TYPE,
                     },
                 )
             moved = await connection.execute(
@@ -492,8 +501,7 @@ class OrderService:
             raise BadRequest(
                 "wrong_amount", "the amount paid is not the fees of the copies printed", details={"due": due}
             )
-        center, store = self.shares.center * len(printed), self.shares.store * len(printed)
-        entries = {"municipality": due - center - store, "center": center, "store": store}
+        entries = self.shares.split([row["fee"] for row in printed])
         async with self.database.connection() as connection, connection.transaction():
             moved = await connection.execute(
                 _MOVE,
@@ -554,14 +562,22 @@ class OrderService:
         """The terminal cancels the order (the resident, a timeout, a printer fault)."""
         now = self.clock()
         order = await self._load(terminal_id, order_id)
-        state = await self._move(order, OrderEvent.VOID, now, reason=reason, void_pending=True)
+        try:
+            state = await self._move(order, OrderEvent.VOID, now, reason=reason, void_pending=True)
+        except Conflict as refused:  # a printed order: the terminal keeps it for the store's staff
+            await self._audit(order, "order_void_refused", refused.code, now)
+            raise
         await self._audit(order, "order_voided", reason, now)
         await self._tell(_VOID_PENDING_OF, order_id=order_id)  # this one only: the rest is housekeeping's
         return state
 
     async def refunded(self, terminal_id: str, order_id: str) -> OrderState:
         order = await self._load(terminal_id, order_id)
-        return await self._move(order, OrderEvent.REFUNDED, self.clock())
+        try:
+            return await self._move(order, OrderEvent.REFUNDED, self.clock())
+        except Conflict as refused:  # an order not voided: the terminal keeps it for the store's staff
+            await self._audit(order, "order_refunded_refused", refused.code, self.clock())
+            raise
 
     async def state(self, terminal_id: str, order_id: str) -> PlacedOrder:
         order = await self._load(terminal_id, order_id)
@@ -684,11 +700,33 @@ class OrderService:
         return OrderState(order["state"])
 
     async def _audit(self, order: dict[str, Any], event: str, reason: str | None, now: dt.datetime) -> None:
+        """One line about the order, which it names (``detail``): the console finds a terminal's
+        refused reports (escalated at the kiosk) by it."""
         outcome = "accepted" if reason is None else "refused"
         await self.decisions.record(
-            AuditEntry(event, outcome, reason, order["terminal_id"], order["session_id"], order["subject"]),
+            AuditEntry(
+                event,
+                outcome,
+                reason,
+                order["terminal_id"],
+                order["session_id"],
+                order["subject"],
+                detail=order_detail(order["id"]),
+            ),
             now,
         )
+
+
+def order_detail(order_id: str) -> str:
+    """What an audit line about one order says in its ``detail``: the order it concerns."""
+    return f"order {order_id}"
+
+
+def _certificate_types(municipal_request: str) -> list[str]:
+    """The certificate type of each item the order asked for, in the request's order (a copy
+    names its item by its index there)."""
+    items = json.loads(municipal_request).get("items") or []
+    return [str(item.get("certificate_type") or UNKNOWN_TYPE) for item in items]
 
 
 async def _all(connection: Connection, sql: Sql, order_id: str | None, **params: Any) -> list[dict[str, Any]]:

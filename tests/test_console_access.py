@@ -41,12 +41,19 @@ from support.console_server import (
 from support.soft_passkey import SoftPasskey, b64url
 
 NOW = dt.datetime(2026, 12, 8, 1, 0, tzinfo=dt.UTC)  # 10:00 in Japan
-PAGES = ("/", "/incidents", "/settlement", "/settlement.csv", "/audit", "/calendar", "/operators")
-READS = {
-    "operator": set(PAGES),
-    "auditor": set(PAGES),
-    "municipal": {"/", "/incidents", "/settlement", "/settlement.csv", "/calendar"},
-}
+EVERYONES = (
+    "/",
+    "/incidents",
+    "/settlement",
+    "/settlement.csv",
+    "/attention",
+    "/volumes",
+    "/volumes/copies.csv",
+    "/volumes/refusals.csv",
+    "/calendar",
+)
+PAGES = (*EVERYONES, "/audit", "/operators")
+READS = {"operator": set(PAGES), "auditor": set(PAGES), "municipal": set(EVERYONES)}
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

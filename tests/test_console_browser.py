@@ -3,8 +3,9 @@ DevTools' WebAuthn domain, through selenium): a passkey registered through an en
 signing out and in again (also with the keyboard alone), every page in Japanese and English, a
 municipal account's view and a tampered address, a passkey the console does not know. Chromium
 trusts exactly the console's TLS certificate (its key's hash), so the page is a secure context
-as WebAuthn requires. Screenshots of every page are taken here; ``make console-screenshots``
-keeps them in ``docs/screenshots/``."""
+as WebAuthn requires (:mod:`support.console_browser`, shared with the other browser tests).
+Screenshots of every page are taken here, on a morning of two towns' orders; ``make
+console-screenshots`` keeps them in ``docs/screenshots/``."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ from support.console_browser import (
     screenshot,
     signed_out,
 )
+from support.console_orders import BusyDay, OrderBook, busy_day, make_orders
 from support.console_server import (
     OTHER_TOWN,
     STORES,
@@ -74,6 +76,8 @@ PAGES = {
     "home": "/",
     "incidents": "/incidents",
     "settlement": "/settlement",
+    "attention": "/attention",
+    "volumes": "/volumes",
     "audit": "/audit",
     "calendar": "/calendar",
     "operators": "/operators",
@@ -83,6 +87,8 @@ HEADINGS = {
         "home": "概要",
         "incidents": "交付停止",
         "settlement": "日次精算",
+        "attention": "要対応の注文",
+        "volumes": "交付通数",
         "audit": "監査ログ",
         "calendar": "サービスカレンダー",
         "operators": "アカウント",
@@ -91,6 +97,8 @@ HEADINGS = {
         "home": "Overview",
         "incidents": "Incidents — stop issuance",
         "settlement": "Daily settlement",
+        "attention": "Orders needing a person",
+        "volumes": "Volumes",
         "audit": "Audit log",
         "calendar": "Service calendar",
         "operators": "Accounts",
@@ -98,10 +106,9 @@ HEADINGS = {
 }
 
 
-@pytest.fixture(scope="module")
-def browser(console: RunningConsole) -> Iterator[WebDriver]:
-    with chromium(console) as driver:
-        yield driver
+async def morning(book: OrderBook) -> BusyDay:
+    """The two towns' morning: orders for the volumes and orders that need a person."""
+    return await busy_day(book, NOW, TOWN, OTHER_TOWN, STORES)
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +122,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningConsole
     config.save()
     config.enroll_terminal(TERMINAL, STORES[TOWN], directory / "terminal", now=NOW)
     settled_orders(config, tokyo_day(NOW), NOW)
+    make_orders(config.database_url, config.audit_chain_key, morning)
     engine = make_engine(config.database_url)
     with engine.begin() as connection:
         store_calendar(connection, ServiceCalendar.from_dict(CALENDAR), NOW)
@@ -133,6 +141,12 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningConsole
     on_database(config, incidents)
     with running_console(config, ConsoleClock(NOW)) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def browser(console: RunningConsole) -> Iterator[WebDriver]:
+    with chromium(console) as driver:
+        yield driver
 
 
 def test_a_passkey_is_registered_through_its_link_then_signed_out_and_in_again(
@@ -208,7 +222,7 @@ def test_municipal_staff_see_their_own_municipality_and_a_tampered_address_shows
 ) -> None:
     enrol(browser, console, "kato", "municipal", TOWN)
     menu = [link.get_attribute("pathname") for link in browser.find_elements(By.CSS_SELECTOR, "nav a")]
-    assert menu == ["/", "/incidents", "/settlement", "/calendar"]
+    assert menu == ["/", "/incidents", "/settlement", "/attention", "/volumes", "/calendar"]
     browser.get(f"{console.url}/settlement")
     parties = [
         row.get_attribute("data-party")

@@ -95,6 +95,8 @@ def test_every_page_is_found_with_its_template_and_no_auditor_changes_through_on
         "home",
         "incidents",
         "settlement",
+        "attention",
+        "volumes",
         "audit",
         "calendar",
         "operators",

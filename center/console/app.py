@@ -33,6 +33,7 @@ from center.console.errors import ConsoleError, SignedOut
 from center.console.passkeys import Passkeys
 from center.console.sessions import Sessions
 from center.console.settings import ConsoleSettings
+from center.orders import DEFAULT_SHARES, FeeShares
 from center.store.driver import Database
 from center.store.engine import make_engine
 from center.web import NO_TELEMETRY
@@ -61,10 +62,12 @@ def create_console(
     *,
     municipalities: Collection[str],
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    shares: FeeShares = DEFAULT_SHARES,
 ) -> FastAPI:
     """The console on the center's database (already migrated), its changes audited in the
     center's chain under ``chain_key``; ``municipalities`` are the codes connected to the center
-    (its ``center.json``); ``clock`` is the console's time (the tests' own)."""
+    (its ``center.json``); ``clock`` is the console's time (the tests' own); ``shares``: the
+    center's per-copy shares of a fee (its configuration's)."""
     database = Database(database_url)
     writer = AuditWriter(database, chain_key)
     sessions = Sessions(database, writer, settings, clock)
@@ -80,6 +83,7 @@ def create_console(
         accounts=Accounts(database, writer, settings, clock),
         guard=Guard(sessions, settings.origin),
         municipalities=frozenset(municipalities),
+        shares=shares,
     )
     app = FastAPI(
         title="koufu center console",

@@ -44,12 +44,18 @@ def register(sub: Any) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     from center.console.app import create_console
+    from center.orders import FeeShares
 
     config = CenterConfig.load(args.dir)
     settings = ConsoleSettings.load(args.dir, port=args.port)
     config.migrated_engine().dispose()
+    shares = FeeShares(config.shares["center"], config.shares["store"])
     app = create_console(
-        settings, config.database_url, config.audit_chain_key, municipalities=config.municipalities
+        settings,
+        config.database_url,
+        config.audit_chain_key,
+        municipalities=config.municipalities,
+        shares=shares,
     )
     serve_app(
         app,

@@ -87,3 +87,10 @@ class AccountDisabled(PasskeyRefused):
     """The passkey's account is disabled."""
 
     status = 403
+
+
+class OrderRefused(ConsoleError):
+    """An order cannot be handled so (:mod:`center.order_desk`): it moved meanwhile, it is not
+    past its deadline, the count is not what is due, it has no void pending; its code says which."""
+
+    status = 409

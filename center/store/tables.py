@@ -58,7 +58,7 @@ audit_log = sa.Table(
     sa.Column(
         "seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True
     ),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
     sa.Column("event", sa.String(40), nullable=False),
     sa.Column("outcome", sa.String(16), nullable=False),  # accepted | refused
     sa.Column("reason", sa.String(40), nullable=True),
@@ -70,9 +70,10 @@ audit_log = sa.Table(
     sa.Column("occurrences", sa.Integer, nullable=True),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False, unique=True),
-    # on a line of an operator's action (a console change, an issuance stop set or lifted): who did
-    # it (a console account's name, or cli:USER) and what it concerned ("stop 3: municipality
-    # 131016"); the detail also names the stop that refused a request; empty on every other line
+    # on a line of an operator's action (a console change, an issuance stop set or lifted, an order
+    # handled by hand): who did it (a console account's name, or cli:USER) and what it concerned
+    # ("stop 3: municipality 131016"); the detail also names the stop that refused a request, and
+    # on a line about one order that order ("order ID"); empty on every other line
     sa.Column("actor", sa.String(64), nullable=True),
     sa.Column("detail", sa.String(120), nullable=True),
 )
@@ -118,7 +119,9 @@ order_copies = sa.Table(
     sa.Column("fee", sa.Integer, nullable=False),
     sa.Column("content_hash", sa.String(64), nullable=False),
     sa.Column("code_hash", sa.String(64), nullable=False),  # of the printed verification code
-    sa.Column("printed_at", sa.DateTime(timezone=True), nullable=True),
+    # when it came out whole (empty: not printed, void once the order ends); the volumes count these
+    sa.Column("printed_at", sa.DateTime(timezone=True), nullable=True, index=True),
+    sa.Column("certificate_type", sa.String(32), nullable=False),  # its item's, from the order's request
 )
 
 ledger = sa.Table(

@@ -36,9 +36,9 @@ async def audit_page(request: Request, viewer: Admitted) -> Response:
         raise BadInput("bad_filter", "no such kind or actor")
     query = sa.select(audit_log).order_by(audit_log.c.seq.desc()).limit(SHOWN)
     if first is not None:
-        query = query.where(audit_log.c.at >= dt.datetime.combine(first, dt.time(), JST))
+        query = query.where(audit_log.c.at >= _midnight(first))
     if last is not None:
-        query = query.where(audit_log.c.at < dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), JST))
+        query = query.where(audit_log.c.at < _midnight(last + dt.timedelta(days=1)))
     if event is not None:
         query = query.where(audit_log.c.event == event)
     if actor is not None:
@@ -79,6 +79,12 @@ async def audit_page(request: Request, viewer: Admitted) -> Response:
             "limit": SHOWN,
         },
     )
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    """The start of ``day`` in Japan, as UTC: SQLite compares the text of the UTC times it keeps,
+    whatever zone a bound time is given in."""
+    return dt.datetime.combine(day, dt.time(), JST).astimezone(dt.UTC)
 
 
 def _day(value: str | None) -> dt.date | None:

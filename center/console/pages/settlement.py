@@ -6,9 +6,7 @@ another is answered 404."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -19,13 +17,13 @@ from center.console.context import admitted, console_of, show
 from center.console.errors import BadInput
 from center.console.page import Page
 from center.console.roles import EVERYONE, Viewer
+from center.console.spreadsheet import csv_text, download
 from center.settlement import Settlement, daily
 from documents import tokyo_day
 
 PAGE = Page("settlement", "/settlement", ("日次精算", "Settlement"), EVERYONE, order=20)
 router = APIRouter()
 Admitted = Annotated[Viewer, Depends(admitted(PAGE))]  # the guard's viewer
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would read such a cell as a formula
 
 
 @router.get("/settlement")
@@ -43,32 +41,20 @@ async def settlement_page(request: Request, viewer: Admitted) -> Response:
 async def settlement_csv(request: Request, viewer: Admitted) -> Response:
     day, municipality, settlement = await _settlement(request, viewer)
     name = f"settlement-{day.isoformat()}{'-' + municipality if municipality else ''}.csv"
-    return Response(
-        as_csv(settlement),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return download(as_csv(settlement), name)
 
 
 def as_csv(settlement: Settlement) -> str:
-    """One line per account and party, then the total collected; UTF-8 with a byte order mark
-    (spreadsheets in Japan read it as UTF-8 then). A cell a spreadsheet would take for a formula
-    is quoted with a leading apostrophe."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    """One line per account and party, then the total collected; a cell a spreadsheet would take
+    for a formula is quoted with a leading apostrophe (:mod:`center.console.spreadsheet`)."""
     day = settlement.day.isoformat()
-    writer.writerow(["day", "account", "party", "yen"])
-    for code, amount in sorted(settlement.municipalities.items()):
-        writer.writerow([day, "municipality", code, amount])
-    for store, amount in sorted(settlement.stores.items()):
-        writer.writerow([day, "store", _cell(store), amount])
-    writer.writerow([day, "center", "", settlement.center])
-    writer.writerow([day, "collected", f"{settlement.orders} orders", settlement.collected])
-    return "\ufeff" + out.getvalue()
-
-
-def _cell(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_START) else text
+    rows: list[list[str | int]] = [
+        [day, "municipality", code, amount] for code, amount in sorted(settlement.municipalities.items())
+    ]
+    rows += [[day, "store", store, amount] for store, amount in sorted(settlement.stores.items())]
+    rows.append([day, "center", "", settlement.center])
+    rows.append([day, "collected", f"{settlement.orders} orders", settlement.collected])
+    return csv_text(["day", "account", "party", "yen"], rows)
 
 
 async def _settlement(request: Request, viewer: Viewer) -> tuple[dt.date, str | None, Settlement]:
