@@ -57,6 +57,12 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "order_state": ErrorCode(409, "the event cannot happen in the order's state"),
     "printed_differs": ErrorCode(409, "other copies were reported printed for this order"),
     "stop_already_lifted": ErrorCode(409, "the stop was lifted before (command line)", on_the_wire=False),
+    "not_overdue": ErrorCode(409, "its terminal may still end the order (console)", on_the_wire=False),
+    "order_moved": ErrorCode(409, "the order moved while a person acted on it (console)", on_the_wire=False),
+    "no_void_pending": ErrorCode(
+        409, "no void of this order to tell the municipality of (console)", on_the_wire=False
+    ),
+    "out_of_scope": ErrorCode(404, "no such order for this person (console)", on_the_wire=False),
     "calendar_changed": ErrorCode(
         409,
         "the calendar was saved by someone else since it was read (console, command line)",
