@@ -21,6 +21,7 @@ from center.heartbeats import Heartbeat
 from center.store.driver import Database
 from center.store.engine import make_engine, migrate
 from center.store.tables import terminal_history, terminal_states
+from center.terminal_status import Action, change_status
 from center.terminals import TerminalCA
 
 NOW = dt.datetime(2026, 12, 9, 3, 0, tzinfo=dt.UTC)
@@ -255,9 +256,11 @@ def test_the_fleet_lists_status_and_conditions_at_the_centers_clock(
 
 
 def test_revoked_terminals_are_listed_only_when_asked(engine: sa.Engine, database_url: str) -> None:
-    with engine.begin() as connection:
-        terminals.set_status(connection, "T-0004", terminals.REVOKED, NOW)
-        terminals.set_status(connection, "T-0003", terminals.SUSPENDED, NOW)
+    for terminal_id, action in (("T-0004", Action.REVOKE), ("T-0003", Action.SUSPEND)):
+        on_database(
+            database_url,
+            lambda database: change_status(database, b"k" * 32, terminal_id, action, "cli:test", NOW),  # noqa: B023
+        )
     ids = fleet_at(database_url, NOW, lambda fleet: fleet.terminals())
     assert [(v.terminal_id, v.enrolment) for v in ids][-1] == ("T-0003", "suspended")
     everyone = fleet_at(database_url, NOW, lambda fleet: fleet.terminals(revoked=True))
