@@ -41,11 +41,11 @@ from support.console_server import (
 from support.soft_passkey import SoftPasskey, b64url
 
 NOW = dt.datetime(2026, 12, 8, 1, 0, tzinfo=dt.UTC)  # 10:00 in Japan
-PAGES = ("/", "/incidents", "/settlement", "/settlement.csv", "/audit", "/calendar", "/operators")
+PAGES = ("/", "/fleet", "/incidents", "/settlement", "/settlement.csv", "/audit", "/calendar", "/operators")
 READS = {
     "operator": set(PAGES),
     "auditor": set(PAGES),
-    "municipal": {"/", "/incidents", "/settlement", "/settlement.csv", "/calendar"},
+    "municipal": {"/", "/fleet", "/incidents", "/settlement", "/settlement.csv", "/calendar"},
 }
 
 
