@@ -11,7 +11,7 @@ from typing import Any
 from center import incidents_cli
 from center.config import CenterConfig, ConfigError, initialise
 from center.console import commands as console_commands
-from center.terminals import set_status
+from center.terminal_status import Action, change_status
 from center.web import GRACEFUL_SHUTDOWN
 
 
@@ -44,6 +44,8 @@ def register(commands: Any) -> None:
     enrol.add_argument("--dir", type=Path, required=True)
     enrol.add_argument("--store", required=True, help="store name, e.g. 'FamilyMart 千代田一番町店'")
     enrol.add_argument("--out", type=Path, required=True, help="directory for the terminal's credentials")
+    enrol.add_argument("--municipality", metavar="CODE", help="the store's municipality (地方公共団体コード)")
+    enrol.add_argument("--chain", help="the store's chain, e.g. familymart (a-z, 0-9, '-')")
     enrol.set_defaults(run=_enroll)
 
     status = sub.add_parser("terminal", help="suspend, reactivate or revoke a terminal")
@@ -108,17 +110,33 @@ def _set_authority(args: argparse.Namespace) -> int:
 
 def _enroll(args: argparse.Namespace) -> int:
     CenterConfig.load(args.dir).enroll_terminal(
-        args.terminal_id, args.store, args.out, now=dt.datetime.now(dt.UTC)
+        args.terminal_id,
+        args.store,
+        args.out,
+        now=dt.datetime.now(dt.UTC),
+        municipality=args.municipality,
+        chain=args.chain,
     )
     print(f"terminal {args.terminal_id} enrolled; credentials in {args.out}")
     return 0
 
 
 def _terminal_status(args: argparse.Namespace) -> int:
+    from center.console.commands import cli_actor
+    from center.incidents_cli import on_database
+
     config = CenterConfig.load(args.dir)
-    status = {"suspend": "suspended", "activate": "active", "revoke": "revoked"}[args.action]
-    with config.migrated_engine().begin() as connection:
-        set_status(connection, args.terminal_id, status, dt.datetime.now(dt.UTC))
+    status = on_database(
+        config,
+        lambda database: change_status(
+            database,
+            config.audit_chain_key,
+            args.terminal_id,
+            Action(args.action),
+            cli_actor(),
+            dt.datetime.now(dt.UTC),
+        ),
+    )
     print(f"terminal {args.terminal_id} {status}")
     return 0
 

@@ -187,15 +187,29 @@ class CenterConfig:
         return engine
 
     def enroll_terminal(
-        self, terminal_id: str, store: str, out: Path, *, now: dt.datetime
+        self,
+        terminal_id: str,
+        store: str,
+        out: Path,
+        *,
+        now: dt.datetime,
+        municipality: str | None = None,
+        chain: str | None = None,
     ) -> EnrolledTerminal:
-        """A new terminal (``koufu center enroll-terminal``): registered, its credentials and the
-        center's TLS certificate written to ``out``, to be installed on that kiosk only."""
+        """A new terminal (``koufu center enroll-terminal``): registered (with its store's
+        municipality and chain when given), its credentials and the center's TLS certificate
+        written to ``out``, to be installed on that kiosk only."""
         engine = self.migrated_engine()
         try:
             with engine.begin() as connection:
                 terminal = enroll(
-                    connection, TerminalCA.load_or_create(self.directory), terminal_id, store, now
+                    connection,
+                    TerminalCA.load_or_create(self.directory),
+                    terminal_id,
+                    store,
+                    now,
+                    municipality=municipality,
+                    chain=chain,
                 )
         finally:
             engine.dispose()

@@ -47,7 +47,7 @@ def register(sub: Any) -> None:
     resume.set_defaults(run=_resume)
 
 
-def _on_database(config: CenterConfig, work: Callable[[Database], Awaitable[T]]) -> T:
+def on_database(config: CenterConfig, work: Callable[[Database], Awaitable[T]]) -> T:
     config.migrated_engine().dispose()  # the schema is the code's
 
     async def run() -> T:
@@ -68,7 +68,7 @@ def _stop(args: argparse.Namespace) -> int:
         connected_municipality(target, config.municipalities)
     reason = StopReason.of(args.reason_ja, args.reason_en)
     now = dt.datetime.now(dt.UTC)
-    stop = _on_database(
+    stop = on_database(
         config,
         lambda database: set_stop(database, config.audit_chain_key, scope, target, reason, args.by, now),
     )
@@ -95,7 +95,7 @@ async def _listed(database: Database, lifted_too: bool) -> list[IssuanceStop]:
 
 
 def _stops(args: argparse.Namespace) -> int:
-    listed = _on_database(CenterConfig.load(args.dir), lambda database: _listed(database, args.all))
+    listed = on_database(CenterConfig.load(args.dir), lambda database: _listed(database, args.all))
     if not listed:
         print("no stop was ever set" if args.all else "no stop in force")
     for stop in listed:
@@ -110,7 +110,7 @@ def _stops(args: argparse.Namespace) -> int:
 def _resume(args: argparse.Namespace) -> int:
     config = CenterConfig.load(args.dir)
     now = dt.datetime.now(dt.UTC)
-    stop = _on_database(
+    stop = on_database(
         config, lambda database: lift_stop(database, config.audit_chain_key, args.stop_id, args.by, now)
     )
     print(f"stop {stop.stop_id} lifted ({stop.describe()}), by {stop.lifted_by}")

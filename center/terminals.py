@@ -3,7 +3,7 @@
 The center runs a small CA for terminals (EC P-256). ``enroll`` makes a terminal's key pair and
 certificate and registers its public key; the key goes to the terminal and nowhere else. A
 terminal can be suspended (temporarily refused, e.g. a store closed for repairs) or revoked (key
-compromised or machine retired; final).
+compromised or machine retired; final): :mod:`center.terminal_status`, audited.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from center.calendar_rules import validate_municipality_code
 from center.enrolment import EnrolledTerminal
-from center.errors import BadRequest, NotFound, TerminalAuthError, TerminalForbidden, UnattributedRequest
+from center.errors import BadRequest, TerminalAuthError, TerminalForbidden, UnattributedRequest
 from center.private_files import write_private
 from center.protocol import TERMINAL_REQUESTS
 from center.signing import MAX_CLOCK_SKEW, Credentials, SignatureRefused, SignedRequest, Target
@@ -30,6 +31,7 @@ from center.store.tables import terminals
 
 ACTIVE, SUSPENDED, REVOKED = "active", "suspended", "revoked"
 TERMINAL_ID_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+CHAIN_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
 
 
 def check_terminal_id(terminal_id: str) -> str:
@@ -103,10 +105,33 @@ class TerminalCA:
         )
 
 
+def check_chain(chain: str) -> str:
+    """A store chain's short name, as the fleet is filtered by it (e.g. ``familymart``)."""
+    if not 1 <= len(chain) <= 32 or not set(chain) <= CHAIN_CHARS:
+        raise BadRequest("bad_chain", "a chain is 1-32 of a-z, 0-9 and '-'")
+    return chain
+
+
 def enroll(
-    connection: sa.Connection, ca: TerminalCA, terminal_id: str, store: str, now: dt.datetime
+    connection: sa.Connection,
+    ca: TerminalCA,
+    terminal_id: str,
+    store: str,
+    now: dt.datetime,
+    *,
+    municipality: str | None = None,
+    chain: str | None = None,
 ) -> EnrolledTerminal:
+    """A new terminal of ``store``, its key pair and certificate; where the store stands (its
+    ``municipality``'s code and its ``chain``), when known, for the fleet's filters."""
     check_terminal_id(terminal_id)
+    if municipality is not None:
+        try:
+            municipality = validate_municipality_code(municipality)
+        except ValueError:
+            raise BadRequest("bad_municipality", "a municipality code is six digits") from None
+    if chain is not None:
+        check_chain(chain)
     key = ec.generate_private_key(ec.SECP256R1())
     cert = ca.issue(terminal_id, key.public_key(), now=now)
     connection.execute(
@@ -118,26 +143,13 @@ def enroll(
             ),
             certificate=cert.public_bytes(serialization.Encoding.DER),
             status=ACTIVE,
+            municipality=municipality,
+            chain=chain,
             enrolled_at=now,
             updated_at=now,
         )
     )
     return EnrolledTerminal(terminal_id, key, cert)
-
-
-def set_status(connection: sa.Connection, terminal_id: str, status: str, now: dt.datetime) -> None:
-    if status not in (ACTIVE, SUSPENDED, REVOKED):
-        raise BadRequest("bad_status", f"unknown terminal status {status!r}")
-    current = connection.execute(
-        sa.select(terminals.c.status).where(terminals.c.id == terminal_id)
-    ).scalar_one_or_none()
-    if current is None:
-        raise NotFound("unknown_terminal", f"no terminal {terminal_id}")
-    if current == REVOKED:
-        raise BadRequest("terminal_revoked", "a revoked terminal stays revoked")
-    connection.execute(
-        terminals.update().where(terminals.c.id == terminal_id).values(status=status, updated_at=now)
-    )
 
 
 def request_credentials(headers: Mapping[str, str], body: bytes) -> Credentials:

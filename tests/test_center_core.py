@@ -4,6 +4,7 @@ chain, resident verification. (The HTTP service is tested end to end in test_cen
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import datetime as dt
 import logging
@@ -29,6 +30,7 @@ from center.store.driver import Database, Sql, stored_time
 from center.store.engine import make_engine, migrate
 from center.store.tables import audit_log, request_nonces
 from center.store.tables import sessions as sessions_table
+from center.terminal_status import Action, change_status
 from center.terminals import TerminalCA, request_credentials
 from support.signature_fields import lowered, with_body, with_parameters
 
@@ -47,6 +49,20 @@ def engine(database_url: str) -> sa.Engine:
 @pytest.fixture(scope="module")
 def terminal_ca(tmp_path_factory: pytest.TempPathFactory) -> TerminalCA:
     return TerminalCA.load_or_create(tmp_path_factory.mktemp("terminal-ca"), now=NOW)
+
+
+def on_database(url: str, work: Callable[[Database], Awaitable[object]]) -> object:
+    """``work`` on its own connections, in a thread of its own (also from inside an event loop)."""
+
+    async def run() -> object:
+        database = Database(url)
+        try:
+            return await work(database)
+        finally:
+            await database.close()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 Attempt = tuple[dict[str, str], bytes, dt.datetime]  # headers, body, when the center receives it
@@ -167,9 +183,10 @@ def test_suspended_and_revoked_terminals_are_forbidden(
     def attempt() -> Attempt:
         return sign_request(terminal.key, "T-0003", "POST", "/v1/sessions", b"", now=NOW).as_dict(), b"", NOW
 
+    action = Action.SUSPEND if status == "suspended" else Action.REVOKE
+
     def operator_sets_status() -> None:
-        with engine.begin() as connection:
-            terminals.set_status(connection, "T-0003", status, NOW)
+        on_database(database_url, lambda db: change_status(db, CHAIN_KEY, "T-0003", action, "cli:test", NOW))
 
     # the process knows the terminal's key after the first request: the second is refused all the same
     accepted, refused = authenticate(database_url, attempt(), attempt(), between=operator_sets_status)
@@ -179,8 +196,11 @@ def test_suspended_and_revoked_terminals_are_forbidden(
     [fresh] = authenticate(database_url, attempt())  # a process that never saw the terminal
     assert isinstance(fresh, CenterError) and fresh.code == f"terminal_{status}"
     if status == "revoked":
-        with pytest.raises(CenterError), engine.begin() as connection:
-            terminals.set_status(connection, "T-0003", "active", NOW)
+        with pytest.raises(CenterError):
+            on_database(
+                database_url,
+                lambda db: change_status(db, CHAIN_KEY, "T-0003", Action.ACTIVATE, "cli:test", NOW),
+            )
 
 
 def test_old_request_nonces_are_forgotten(

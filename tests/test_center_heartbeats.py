@@ -10,17 +10,19 @@ import asyncio
 import dataclasses
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 import sqlalchemy as sa
 
 from center import heartbeats, terminals
-from center.fleet import Condition, Fleet, Status, derive
+from center.fleet import Condition, Fleet, FleetFilter, Status, derive
 from center.heartbeats import Heartbeat
 from center.store.driver import Database
 from center.store.engine import make_engine, migrate
 from center.store.tables import terminal_history, terminal_states
+from center.terminal_status import Action, change_status
 from center.terminals import TerminalCA
 
 NOW = dt.datetime(2026, 12, 9, 3, 0, tzinfo=dt.UTC)
@@ -255,9 +257,11 @@ def test_the_fleet_lists_status_and_conditions_at_the_centers_clock(
 
 
 def test_revoked_terminals_are_listed_only_when_asked(engine: sa.Engine, database_url: str) -> None:
-    with engine.begin() as connection:
-        terminals.set_status(connection, "T-0004", terminals.REVOKED, NOW)
-        terminals.set_status(connection, "T-0003", terminals.SUSPENDED, NOW)
+    for terminal_id, action in (("T-0004", Action.REVOKE), ("T-0003", Action.SUSPEND)):
+        on_database(
+            database_url,
+            lambda database: change_status(database, b"k" * 32, terminal_id, action, "cli:test", NOW),  # noqa: B023
+        )
     ids = fleet_at(database_url, NOW, lambda fleet: fleet.terminals())
     assert [(v.terminal_id, v.enrolment) for v in ids][-1] == ("T-0003", "suspended")
     everyone = fleet_at(database_url, NOW, lambda fleet: fleet.terminals(revoked=True))
@@ -296,3 +300,52 @@ def test_the_derivation_at_the_edges() -> None:
     assert derive(None, None, NOW, minute) == (Status.NEVER_SEEN, frozenset({Condition.OFFLINE}))
     no_reader = dataclasses.replace(READY, card_reader=False, printer="offline")
     assert derive(no_reader, NOW, NOW, minute)[1] == {Condition.NO_CARD_READER, Condition.PRINTER_FAULT}
+
+
+def test_the_fleet_is_filtered_counted_and_paged_in_the_database(
+    engine: sa.Engine, database_url: str, tmp_path: Path
+) -> None:
+    ca = TerminalCA.load_or_create(tmp_path, now=NOW)
+    with engine.begin() as connection:  # T-0001..T-0004 know no municipality nor chain
+        for number in range(5, 12):
+            town, chain = ("131016", "familymart") if number % 2 else ("271004", "lawson")
+            terminals.enroll(connection, ca, f"T-{number:04d}", "店", NOW, municipality=town, chain=chain)
+    receive(
+        database_url,
+        ("T-0005", dataclasses.replace(READY, alarm="door"), NOW),
+        ("T-0006", dataclasses.replace(READY, printer="paper_out"), NOW),
+        ("T-0007", READY, NOW - dt.timedelta(minutes=30)),
+        ("T-0008", READY, NOW),
+    )
+
+    def ids(query: FleetFilter, **paging: Any) -> tuple[list[str], int, str | None]:
+        found = fleet_at(database_url, NOW, lambda fleet: fleet.page(query, **paging))
+        return [view.terminal_id for view in found.terminals], found.total, found.after
+
+    assert ids(FleetFilter(municipality="131016")) == (["T-0005", "T-0007", "T-0009", "T-0011"], 4, None)
+    assert ids(FleetFilter(chain="lawson", having=frozenset({Condition.PRINTER_FAULT}))) == (
+        ["T-0006"],
+        1,
+        None,
+    )
+    assert ids(FleetFilter(having=frozenset({Condition.ALARM, Condition.PRINTER_FAULT}))) == (
+        ["T-0005", "T-0006"],
+        2,
+        None,
+    )
+    # silent for more than 10 minutes: the one last heard 30 minutes ago and those never seen
+    silent = ids(FleetFilter(offline_for=dt.timedelta(minutes=10)))
+    assert silent[0] == ["T-0001", "T-0002", "T-0003", "T-0004", "T-0007", "T-0009", "T-0010", "T-0011"]
+    # pages by id: the cursor is the last id shown, the total the same on every page
+    first = ids(FleetFilter(), size=5)
+    assert first == (["T-0001", "T-0002", "T-0003", "T-0004", "T-0005"], 11, "T-0005")
+    second = ids(FleetFilter(), after="T-0005", size=5)
+    assert second == (["T-0006", "T-0007", "T-0008", "T-0009", "T-0010"], 11, "T-0010")
+    assert ids(FleetFilter(), after="T-0010", size=5) == (["T-0011"], 11, None)
+    # the SQL says what derive() says, for every condition and status, on every terminal
+    every = fleet_at(database_url, NOW, lambda fleet: fleet.terminals())
+    for condition in Condition:
+        having = ids(FleetFilter(having=frozenset({condition})))[0]
+        assert having == [view.terminal_id for view in every if condition in view.conditions], condition
+    for status in Status:
+        assert ids(FleetFilter(status=status))[0] == [v.terminal_id for v in every if v.status is status]

@@ -43,6 +43,7 @@ from support.soft_passkey import SoftPasskey, b64url
 NOW = dt.datetime(2026, 12, 8, 1, 0, tzinfo=dt.UTC)  # 10:00 in Japan
 EVERYONES = (
     "/",
+    "/fleet",
     "/incidents",
     "/settlement",
     "/settlement.csv",

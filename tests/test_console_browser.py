@@ -9,6 +9,7 @@ console-screenshots`` keeps them in ``docs/screenshots/``."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from collections.abc import Iterator
@@ -23,8 +24,10 @@ from selenium.webdriver.common.virtual_authenticator import Credential
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
+from center import heartbeats
 from center.calendar import ServiceCalendar
 from center.calendar_store import store_calendar
+from center.heartbeats import Heartbeat
 from center.incidents import Scope, StopReason
 from center.incidents_store import lift_stop, set_stop
 from center.store.driver import Database
@@ -55,7 +58,8 @@ from support.console_server import (
 from support.issuance_stops import EN, JA, on_database
 
 NOW = dt.datetime(2026, 12, 8, 1, 0, tzinfo=dt.UTC)  # 10:00 in Japan
-TERMINAL = "T-0001"
+TERMINAL, OTHER_TERMINAL = "T-0001", "T-0002"
+READY = Heartbeat("0.1.0", "ab" * 32, "ready", True, "up", None, 0, None)
 CALENDAR = {
     "format": 1,
     "service_hours": {"opens": "06:30", "closes": "23:00"},
@@ -81,6 +85,7 @@ PAGES = {
     "audit": "/audit",
     "calendar": "/calendar",
     "operators": "/operators",
+    "fleet": "/fleet",
 }
 HEADINGS = {
     "ja": {
@@ -92,6 +97,7 @@ HEADINGS = {
         "audit": "監査ログ",
         "calendar": "サービスカレンダー",
         "operators": "アカウント",
+        "fleet": "端末の稼働状況",
     },
     "en": {
         "home": "Overview",
@@ -102,6 +108,7 @@ HEADINGS = {
         "audit": "Audit log",
         "calendar": "Service calendar",
         "operators": "Accounts",
+        "fleet": "Fleet",
     },
 }
 
@@ -120,7 +127,17 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningConsole
     for code in (TOWN, OTHER_TOWN):
         config.municipalities[code] = {"url": f"https://municipal-{code}.example"}
     config.save()
-    config.enroll_terminal(TERMINAL, STORES[TOWN], directory / "terminal", now=NOW)
+    config.enroll_terminal(
+        TERMINAL, STORES[TOWN], directory / "terminal", now=NOW, municipality=TOWN, chain="familymart"
+    )
+    config.enroll_terminal(
+        OTHER_TERMINAL,
+        STORES[OTHER_TOWN],
+        directory / "other",
+        now=NOW,
+        municipality=OTHER_TOWN,
+        chain="lawson",
+    )
     settled_orders(config, tokyo_day(NOW), NOW)
     make_orders(config.database_url, config.audit_chain_key, morning)
     engine = make_engine(config.database_url)
@@ -139,6 +156,19 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningConsole
         await set_stop(database, key, Scope.MUNICIPALITY, OTHER_TOWN, elsewhere, "sato.k", earlier)
 
     on_database(config, incidents)
+
+    async def heartbeats_received(database: Database) -> None:
+        beats = (
+            (TERMINAL, READY, earlier),
+            (TERMINAL, dataclasses.replace(READY, printer="paper_low"), earlier + dt.timedelta(hours=1)),
+            (TERMINAL, dataclasses.replace(READY, printer="paper_low"), NOW),
+            (OTHER_TERMINAL, dataclasses.replace(READY, alarm="door", change_owed=40), NOW),
+        )
+        for terminal_id, beat, received in beats:
+            async with database.connection() as connection:
+                await heartbeats.record(connection, terminal_id, beat, received)
+
+    on_database(config, heartbeats_received)
     with running_console(config, ConsoleClock(NOW)) as running:
         yield running
 
@@ -222,7 +252,7 @@ def test_municipal_staff_see_their_own_municipality_and_a_tampered_address_shows
 ) -> None:
     enrol(browser, console, "kato", "municipal", TOWN)
     menu = [link.get_attribute("pathname") for link in browser.find_elements(By.CSS_SELECTOR, "nav a")]
-    assert menu == ["/", "/incidents", "/settlement", "/attention", "/volumes", "/calendar"]
+    assert menu == ["/", "/fleet", "/incidents", "/settlement", "/attention", "/volumes", "/calendar"]
     browser.get(f"{console.url}/settlement")
     parties = [
         row.get_attribute("data-party")
@@ -307,3 +337,48 @@ def test_a_stop_set_in_the_browser_is_listed_and_lifted(
         assert not browser.find_elements(By.CSS_SELECTOR, f"#in-force tr[data-stop='{stop_id}']")
         lifted = browser.find_element(By.CSS_SELECTOR, f"#history tr[data-stop='{stop_id}']")
         assert lifted.text.count("ito") == 2  # set and lifted by the account signed in
+
+
+def test_the_fleet_and_a_terminal_s_page_and_a_suspension_confirmed(
+    browser: WebDriver, console: RunningConsole, tmp_path: Path
+) -> None:
+    """An operator filters the fleet to the terminals with an alarm, opens one, suspends it after
+    the confirmation and reactivates it; the fleet, the terminal's page and the confirmation are
+    kept as screenshots in both languages."""
+    enrol(browser, console, "watanabe", "operator")
+    for lang in ("ja", "en"):
+        browser.get(f"{console.url}/fleet?lang={lang}")
+        listed = [
+            row.get_attribute("data-terminal")
+            for row in browser.find_elements(By.CSS_SELECTOR, "#fleet tbody tr")
+        ]
+        assert listed == [TERMINAL, OTHER_TERMINAL]
+        browser.find_element(By.CSS_SELECTOR, "label[for=condition-alarm]").click()
+        browser.find_element(By.ID, "filter").click()
+        WebDriverWait(browser, WAIT).until(lambda b: "condition=alarm" in b.current_url)
+        assert browser.find_element(By.ID, "condition-alarm").is_selected()
+        listed = [
+            row.get_attribute("data-terminal")
+            for row in browser.find_elements(By.CSS_SELECTOR, "#fleet tbody tr")
+        ]
+        assert listed == [OTHER_TERMINAL]
+        browser.get(f"{console.url}/fleet?lang={lang}")
+        keep(screenshot(browser, tmp_path / f"console-fleet-{lang}.png"))
+        browser.find_element(By.LINK_TEXT, TERMINAL).click()
+        WebDriverWait(browser, WAIT).until(lambda b: b.current_url.endswith(f"/fleet/terminals/{TERMINAL}"))
+        # ready, paper low, and paper low again after an hour of silence
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#history tbody tr")) == 3
+        keep(screenshot(browser, tmp_path / f"console-fleet-terminal-{lang}.png"))
+        browser.find_element(By.ID, "review-suspend").click()
+        confirm = WebDriverWait(browser, WAIT).until(lambda b: b.find_element(By.ID, "confirm"))
+        assert confirm.get_attribute("data-action") == "suspend"
+        keep(screenshot(browser, tmp_path / f"console-fleet-suspend-confirm-{lang}.png"))
+        browser.find_element(By.ID, "confirm-action").click()
+        notice = WebDriverWait(browser, WAIT).until(lambda b: b.find_element(By.ID, "notice"))
+        assert notice.get_attribute("data-done") == "suspend"
+        assert browser.find_element(By.ID, "terminal").get_attribute("data-enrolment") == "suspended"
+        browser.find_element(By.ID, "review-activate").click()
+        WebDriverWait(browser, WAIT).until(lambda b: b.find_element(By.ID, "confirm-action")).click()
+        WebDriverWait(browser, WAIT).until(
+            lambda b: b.find_element(By.ID, "terminal").get_attribute("data-enrolment") == "active"
+        )

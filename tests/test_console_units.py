@@ -93,6 +93,7 @@ def test_every_page_is_found_with_its_template_and_no_auditor_changes_through_on
     found = pages.found()
     assert [entry.page.slug for entry in found] == [
         "home",
+        "fleet",
         "incidents",
         "settlement",
         "attention",

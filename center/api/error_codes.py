@@ -23,8 +23,11 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "unknown_copies": ErrorCode(400, "a reported issue number is not one of this order's"),
     "wrong_amount": ErrorCode(400, "paid is not the fees of the copies printed (due says what is)"),
     "invalid_query": ErrorCode(400, "the issue number or the verification code is not one"),
-    "bad_status": ErrorCode(400, "an unknown terminal status (command line)", on_the_wire=False),
     "bad_terminal_id": ErrorCode(400, "not a terminal id (command line)", on_the_wire=False),
+    "bad_municipality": ErrorCode(
+        400, "not a municipality code for a store (command line)", on_the_wire=False
+    ),
+    "bad_chain": ErrorCode(400, "not a chain's short name (command line)", on_the_wire=False),
     "bad_stop": ErrorCode(400, "a stop's target, reason or operator is not acceptable (command line)", False),
     "unsigned_request": ErrorCode(401, "a signature header is missing"),
     "bad_digest": ErrorCode(401, "the body is not the one its Content-Digest names"),

@@ -24,6 +24,11 @@ terminals = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),  # active | suspended | revoked
     sa.Column("enrolled_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # where it stands (0010), for the fleet's filters: its store's municipality and chain, if told
+    sa.Column("municipality", sa.String(6), nullable=True),
+    sa.Column("chain", sa.String(32), nullable=True),
+    sa.Index("ix_terminals_municipality", "municipality", "id"),
+    sa.Index("ix_terminals_chain", "chain", "id"),
 )
 
 request_nonces = sa.Table(
