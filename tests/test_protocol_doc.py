@@ -11,7 +11,9 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import hashlib
+import importlib
 import json
+import pkgutil
 import re
 import types
 from collections.abc import Iterator
@@ -22,6 +24,7 @@ import cbor2
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+import center
 from center.api.error_codes import ERROR_CODES
 from center.app import create_app
 from center.calendar import ReasonCode
@@ -190,7 +193,16 @@ CENTER_COMPUTED = {
 }
 
 
+def _import_the_center() -> None:
+    """Every module of the center imported, so that every subclass of its errors is known
+    whichever tests ran before (the scan finds a raise by its class's name)."""
+    for module in pkgutil.walk_packages(center.__path__, "center."):
+        if ".migrations" not in module.name and not module.name.startswith("center.console"):
+            importlib.import_module(module.name)
+
+
 def center_codes() -> Codes:
+    _import_the_center()
     raisers = {kind.__name__: 0 for kind in (CenterError, *_subclasses(CenterError))}
     raisers |= {"SignatureRefused": 0, "ErrorAnswer": 1, "Refusal": 1}
     # the console (center/console) is not the terminal API: its refusals are its own pages

@@ -66,6 +66,7 @@ ERROR_CODES: dict[str, ErrorCode] = {
         409, "no void of this order to tell the municipality of (console)", on_the_wire=False
     ),
     "out_of_scope": ErrorCode(404, "no such order for this person (console)", on_the_wire=False),
+    "entry_unknown": ErrorCode(404, "the calendar has no such entry (console)", on_the_wire=False),
     "calendar_changed": ErrorCode(
         409,
         "the calendar was saved by someone else since it was read (console, command line)",
