@@ -27,12 +27,14 @@ from support.center_audit import lines_of
 from support.console_people import JSON, client, enrolled, refusal, sign_in, unique
 from support.console_process import console_process
 from support.console_server import (
+    BACKENDS,
     OTHER_TOWN,
     STORES,
     TOWN,
     ConsoleClock,
     RunningConsole,
     accounts_of,
+    backend_center,
     center_directory,
     new_account,
     running_console,
@@ -57,15 +59,11 @@ PAGES = (*EVERYONES, "/audit", "/operators")
 READS = {"operator": set(PAGES), "auditor": set(PAGES), "municipal": set(EVERYONES)}
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=BACKENDS)
 def console(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningConsole]:
-    url = None
-    if request.param == "postgresql":
-        server = request.getfixturevalue("postgres_server")
-        url = server.url(server.create_database("console"))
-    config = center_directory(tmp_path_factory.mktemp(f"console-{request.param}"), url)
+    config = backend_center(request, tmp_path_factory, "console")
     settled_orders(config, tokyo_day(NOW), NOW)
     with running_console(config, ConsoleClock(NOW)) as running:
         yield running

@@ -36,11 +36,12 @@ from support.center_audit import lines_of
 from support.console_people import Person, enrolled
 from support.console_people import refusal as refused
 from support.console_server import (
+    BACKENDS,
     OTHER_TOWN,
     TOWN,
     ConsoleClock,
     RunningConsole,
-    center_directory,
+    backend_center,
     running_console,
 )
 from support.fixtures_postgres import PostgresServer
@@ -80,15 +81,11 @@ WINDOW = {"start": "2026-12-24 02:00", "end": "2026-12-24 04:00"}  # a new maint
 NO_WORDS = {"message_ja": "", "message_en": ""}
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=BACKENDS)
 def console(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningConsole]:
-    url = None
-    if request.param == "postgresql":
-        server = request.getfixturevalue("postgres_server")
-        url = server.url(server.create_database("calendar"))
-    config = center_directory(tmp_path_factory.mktemp(f"calendar-{request.param}"), url)
+    config = backend_center(request, tmp_path_factory, "calendar")
     with running_console(config, ConsoleClock(NOW)) as running:
         yield running
 
@@ -563,7 +560,7 @@ def test_the_calendar_page_previews_any_moment_for_a_municipality_and_a_certific
 TAKES_EFFECT = 30.0  # seconds a saved calendar may take to reach every worker (they re-read it every 5 s)
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=BACKENDS)
 def center(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
     root = tmp_path_factory.mktemp(f"calendar-center-{request.param}")
     center_db = authority_db = None

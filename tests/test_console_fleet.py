@@ -28,11 +28,12 @@ from center.terminals import Authenticator, TerminalCA, request_credentials
 from support.center_audit import lines_of
 from support.console_people import enrolled, refusal
 from support.console_server import (
+    BACKENDS,
     OTHER_TOWN,
     TOWN,
     ConsoleClock,
     RunningConsole,
-    center_directory,
+    backend_center,
     running_console,
 )
 
@@ -48,16 +49,12 @@ class Fleet:
     keys: dict[str, terminals.EnrolledTerminal]
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=BACKENDS)
 def fleet(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     """A console on a center with terminals in two towns' stores (T-A…, T-B…), one with no known
     municipality (T-X001), and many more (T-Z…) to page through; a few heartbeats."""
-    url = None
-    if request.param == "postgresql":
-        server = request.getfixturevalue("postgres_server")
-        url = server.url(server.create_database("fleet"))
-    directory = tmp_path_factory.mktemp(f"console-fleet-{request.param}")
-    config = center_directory(directory, url)
+    config = backend_center(request, tmp_path_factory, "console-fleet")
+    directory = config.directory
     ca = TerminalCA.load_or_create(directory)
     keys = {}
     engine = config.migrated_engine()

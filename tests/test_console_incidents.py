@@ -31,11 +31,12 @@ from support.console_people import (
     stop_form as form,
 )
 from support.console_server import (
+    BACKENDS,
     OTHER_TOWN,
     TOWN,
     ConsoleClock,
     RunningConsole,
-    center_directory,
+    backend_center,
     running_console,
 )
 from support.issuance_stops import EN, JA
@@ -45,17 +46,13 @@ TERMINAL, STORE = "T-0001", "ファミリーマート 千代田一番町店"
 NOT_CONNECTED = "131024"  # 中央区: a municipality code, not connected to this center
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=BACKENDS)
 def console(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningConsole]:
     """A console on a center with two municipalities connected and one terminal enrolled."""
-    url = None
-    if request.param == "postgresql":
-        server = request.getfixturevalue("postgres_server")
-        url = server.url(server.create_database("incidents"))
-    directory = tmp_path_factory.mktemp(f"console-incidents-{request.param}")
-    config = center_directory(directory, url)
+    config = backend_center(request, tmp_path_factory, "console-incidents")
+    directory = config.directory
     for code in (TOWN, OTHER_TOWN):
         config.municipalities[code] = {"url": f"https://municipal-{code}.example"}
     config.save()

@@ -23,12 +23,13 @@ from support.center_audit import lines_of
 from support.console_orders import FEE, BusyDay, OrderBook, busy_day, item, make_orders, reconciled
 from support.console_people import client, enrolled, refusal
 from support.console_server import (
+    BACKENDS,
     OTHER_TOWN,
     STORES,
     TOWN,
     ConsoleClock,
     RunningConsole,
-    center_directory,
+    backend_center,
     running_console,
 )
 
@@ -43,13 +44,9 @@ class Stage:
     day: BusyDay
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=BACKENDS)
 def stage(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
-    url = None
-    if request.param == "postgresql":
-        server = request.getfixturevalue("postgres_server")
-        url = server.url(server.create_database("console_pages"))
-    config = center_directory(tmp_path_factory.mktemp(f"console-pages-{request.param}"), url)
+    config = backend_center(request, tmp_path_factory, "console-pages")
     day = make_orders(
         config.database_url,
         config.audit_chain_key,

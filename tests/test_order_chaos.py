@@ -61,6 +61,7 @@ from documents import DocumentError
 from kiosk.journal import OrderJournal
 from kiosk.recovery import recover
 from support.books import center_orders, disagreements
+from support.serving_worker import center_workers
 from support.tcp_proxy import Fate, Plan, TcpProxy
 from support.world import CODE, HOUSEHOLD, SEAL, Resident, World, authenticate, opened, running_world
 
@@ -294,22 +295,6 @@ class Terminal:
 
 
 # -- the chaos -----------------------------------------------------------------------------------
-
-
-def center_workers(supervisor: int) -> set[int]:
-    """The pids of the center's worker processes (uvicorn's, spawned by its supervisor)."""
-    workers = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            command = (entry / "cmdline").read_bytes()
-        except (OSError, ValueError, IndexError):
-            continue
-        if parent == supervisor and b"spawn_main" in command:
-            workers.add(int(entry.name))
-    return workers
 
 
 class Chaos:

@@ -13,16 +13,15 @@ import datetime as dt
 import hashlib
 import re
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from center.audit import AuditEntry, AuditWriter, Change
+from center.audit import AuditEntry, Change
 from center.calendar_rules import validate_municipality_code
 from center.console.errors import AccountRefused
+from center.console.part import ConsolePart
 from center.console.roles import Role
-from center.console.settings import ConsoleSettings
 from center.errors import CenterError
-from center.store.driver import Database, Sql, stored_time
+from center.store.driver import Sql, stored_time
 
 NAME = re.compile(r"[\w.@-]{1,40}")  # letters (any script), digits, . @ - _: a login name
 TOKEN_BYTES = 32
@@ -75,20 +74,8 @@ _LIST = Sql(
 )
 
 
-class Accounts:
+class Accounts(ConsolePart):
     """The accounts of the console, on the center's database; every change through ``writer``."""
-
-    def __init__(
-        self,
-        database: Database,
-        writer: AuditWriter,
-        settings: ConsoleSettings,
-        clock: Callable[[], dt.datetime],
-    ) -> None:
-        self.database = database
-        self.writer = writer
-        self.settings = settings
-        self.clock = clock
 
     async def add(
         self, name: str, role: Role | str, municipality: str | None, *, actor: str

@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +45,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from center.audit import AuditEntry, AuditWriter, Change
+from center.audit import AuditEntry, Change
 from center.console.accounts import subject_of, token_hash
 from center.console.errors import (
     AccountDisabled,
@@ -58,10 +57,10 @@ from center.console.errors import (
     UnknownCredential,
     WrongChallenge,
 )
+from center.console.part import ConsolePart
 from center.console.roles import Role
 from center.console.sessions import Operator
-from center.console.settings import ConsoleSettings
-from center.store.driver import Database, Row, Sql, stored_time
+from center.store.driver import Row, Sql, stored_time
 
 RP_NAME = "koufu 証明書交付センター"
 REGISTER, SIGN_IN = "register", "sign_in"
@@ -113,19 +112,7 @@ _COUNTED = Sql(
 )
 
 
-class Passkeys:
-    def __init__(
-        self,
-        database: Database,
-        writer: AuditWriter,
-        settings: ConsoleSettings,
-        clock: Callable[[], dt.datetime],
-    ) -> None:
-        self.database = database
-        self.writer = writer
-        self.settings = settings
-        self.clock = clock
-
+class Passkeys(ConsolePart):
     # -- enrolment: a passkey registered through a one-time link ------------------------------
 
     async def enrolment(self, token: str) -> Enrolment:

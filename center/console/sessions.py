@@ -10,18 +10,16 @@ session only moves its last-seen time.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from center.audit import AuditEntry, AuditWriter, Change
+from center.audit import AuditEntry, Change
 from center.console.accounts import token_hash
 from center.console.errors import SignedOut
+from center.console.part import ConsolePart
 from center.console.roles import Role, Viewer
-from center.console.settings import ConsoleSettings
-from center.store.driver import Database, Sql, stored_time
+from center.store.driver import Sql, stored_time
 
 COOKIE = "__Host-koufu-console"
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")  # 32 bytes, base64url
@@ -50,19 +48,7 @@ _TOUCH = Sql("UPDATE console_sessions SET last_seen_at = :now WHERE id_hash = :i
 _END = Sql("UPDATE console_sessions SET ended_at = :now WHERE id_hash = :id_hash AND ended_at IS NULL")
 
 
-class Sessions:
-    def __init__(
-        self,
-        database: Database,
-        writer: AuditWriter,
-        settings: ConsoleSettings,
-        clock: Callable[[], dt.datetime],
-    ) -> None:
-        self.database = database
-        self.writer = writer
-        self.settings = settings
-        self.clock = clock
-
+class Sessions(ConsolePart):
     async def open(self, operator: Operator, how: str) -> tuple[str, Viewer]:
         """A new session for ``operator`` (signed in ``how``: ``passkey``, ``enrolment``); the
         cookie's value and the viewer."""

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import uvicorn
 
 from center.audit import AuditWriter
@@ -51,6 +52,22 @@ class RunningConsole:
     @property
     def tls(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=str(self.config.path("tls.crt")))
+
+
+#: the console's tests run on both databases (PostgreSQL marked, as every test of it is)
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def backend_center(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, name: str
+) -> CenterConfig:
+    """A center directory for the backend of ``request.param`` (a fixture parametrized with
+    :data:`BACKENDS`): on PostgreSQL, a new database ``name`` on the session's server."""
+    url = None
+    if request.param == "postgresql":
+        server = request.getfixturevalue("postgres_server")
+        url = server.url(server.create_database(name.replace("-", "_")))
+    return center_directory(tmp_path_factory.mktemp(f"{name}-{request.param}"), url)
 
 
 def center_directory(directory: Path, database_url: str | None) -> CenterConfig:
