@@ -4,10 +4,12 @@ lists the orders).
 
 Only along the order's table (:data:`center.order_states.BY_HAND`), and each to an end:
 
-- **void** (取消と返金): an order requested, issued or printing, past its deadline, is voided and
-  its refund recorded at once (the store confirmed the coins went back: a terminal takes none
-  before the copies are printed and reported). Its municipality is told to void the copies, by
-  the center's housekeeping (``void_pending``). A printed order is never voided.
+- **void** (取消と返金): an order requested or issued (what a deadline voids), past its deadline,
+  is voided and its refund recorded at once (the store confirmed the coins went back: a terminal
+  takes none before the copies are printed and reported). Its municipality is told to void the
+  copies, by the center's housekeeping (``void_pending``). A printing order is not voided: its
+  paper may be out, so only its terminal ends it (:data:`center.order_states.HAND_FROM`); a
+  printed order never is.
 - **settle** (精算): a printed order is settled after the store's cash count, which must find the
   fees of the copies printed whole (``counted``; any other amount is refused, ``wrong_amount``,
   and the difference is the center's and the store's business outside the ledger); the ledger is
@@ -17,9 +19,10 @@ Only along the order's table (:data:`center.order_states.BY_HAND`), and each to 
   copies of a void it could not be told of (their server was down for long; they voided them by
   hand): the center stops telling it. Not a move of the order.
 
-So no action leaves an order paid and voided: a void never follows a print, and the ledger is
-written only by a settlement. Each action is one transaction with its audit line (``order_by_hand``,
-the action, who did it and the order in ``detail``); a refused one is audited with its code. Two
+So no action leaves an order paid and voided, nor its pages out and refunded: a void never
+follows a printing report, and the ledger is written only by a settlement. Each action is one
+transaction with its audit line (``order_by_hand``, the action, who did it and the order in
+``detail``); a refused one is audited with its code. Two
 people acting at once, or a person and the terminal, are decided by the conditional update
 (``WHERE state = …``): the second is refused (``order_moved``) and sees the order as it is now.
 """

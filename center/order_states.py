@@ -16,8 +16,10 @@ nothing (a terminal retrying after a lost answer); any other event out of place 
 An order its terminal cannot end (the terminal is gone, or the center refused its report) is
 ended by a person at the center (:mod:`center.order_desk`), and only along this same table
 (:data:`BY_HAND`): voided with its refund recorded (the store gave the coins back, or none were
-taken), settled after the store's cash count, or a voided order's refund recorded. A printed
-order is never voided by hand either.
+taken), settled after the store's cash count, or a voided order's refund recorded. A person
+voids only what a deadline voids (:data:`OPEN`): a printing order may have paper out, so only its
+terminal ends it (its journal, read at the terminal, says what came out); a printed one is never
+voided by hand either.
 """
 
 from __future__ import annotations
@@ -97,9 +99,17 @@ BY_HAND: dict[HandAction, tuple[OrderEvent, ...]] = {
 }
 
 
+#: the states a person may start an action from, where narrower than the table's: a void by hand
+#: is a deadline's void (never of an order whose paper may be out), with its refund
+HAND_FROM: dict[HandAction, tuple[OrderState, ...]] = {HandAction.VOID: OPEN}
+
+
 def by_hand(state: OrderState, action: HandAction) -> OrderState | None:
     """Where ``action`` takes an order in ``state``: each of its events in turn along
-    :data:`TRANSITIONS`; ``None`` if one of them does not apply (nothing changes then)."""
+    :data:`TRANSITIONS`, from the states :data:`HAND_FROM` allows; ``None`` if one of them does
+    not apply (nothing changes then)."""
+    if state not in HAND_FROM.get(action, tuple(OrderState)):
+        return None
     for event in BY_HAND[action]:
         target = TRANSITIONS.get((state, event))
         if target is None:

@@ -129,7 +129,7 @@ def test_a_person_moves_an_order_only_along_its_table_and_always_to_an_end() -> 
     assert {state: hand_actions(state) for state in OrderState} == {
         OrderState.REQUESTED: (HandAction.VOID,),
         OrderState.ISSUED: (HandAction.VOID,),
-        OrderState.PRINTING: (HandAction.VOID,),
+        OrderState.PRINTING: (),  # its paper may be out: only its terminal ends it
         OrderState.PRINTED: (HandAction.SETTLE,),  # never voided: its copies are on paper
         OrderState.SETTLED: (),
         OrderState.VOIDED: (HandAction.REFUND,),
@@ -142,6 +142,7 @@ def test_a_person_moves_an_order_only_along_its_table_and_always_to_an_end() -> 
                 current = TRANSITIONS[(current, event)]
             assert reached is current and reached in FINAL, (state, action)
     assert by_hand(OrderState.PRINTED, HandAction.VOID) is None
+    assert by_hand(OrderState.PRINTING, HandAction.VOID) is None
     assert all(
         OrderEvent.VOID not in BY_HAND[action] or OrderEvent.SETTLE not in BY_HAND[action]
         for action in HandAction
@@ -160,7 +161,7 @@ def test_the_lists_of_orders_that_need_a_person(database_url: str) -> None:
     shown = {case.order_id: case for case in found.not_ended}
     assert shown[cases.printed].actions == (HandAction.SETTLE,) and shown[cases.printed].due == 2 * FEE
     assert (shown[cases.printed].printed, shown[cases.printed].copies) == (2, 2)
-    assert shown[cases.printing].actions == (HandAction.VOID,) and shown[cases.printing].due == 0
+    assert shown[cases.printing].actions == () and shown[cases.printing].due == 0
     assert [(r.event, r.code) for r in shown[cases.printed].refused_reports] == [
         ("order_settle_refused", "wrong_amount")
     ]
@@ -188,11 +189,10 @@ def test_each_action_ends_its_order_is_audited_and_the_books_reconcile(database_
         cases = await stage(book)
         person = desk(book)
         assert reconciled(database_url) == []
-        assert (
+        with pytest.raises(Conflict) as printing:  # its paper may be out: only its terminal ends it
             await person.handle(cases.printing, HandAction.VOID, actor="sato", counted=None)
-            is OrderState.REFUNDED
-        )
-        assert state_of(database_url, cases.printing) == ("refunded", True)  # the municipality is to be told
+        assert printing.value.code == "order_state"
+        assert state_of(database_url, cases.printing) == ("printing", False)
         assert reconciled(database_url) == []
         with pytest.raises(BadRequest) as wrong:
             await person.handle(cases.printed, HandAction.SETTLE, actor="sato", counted=2 * FEE - 10)
@@ -205,21 +205,23 @@ def test_each_action_ends_its_order_is_audited_and_the_books_reconcile(database_
         assert reconciled(database_url) == []
         assert await person.handle(cases.voided, HandAction.REFUND, actor="suzuki") is OrderState.REFUNDED
         assert await person.handle(cases.issued, HandAction.VOID, actor="suzuki") is OrderState.REFUNDED
+        assert state_of(database_url, cases.issued) == ("refunded", True)  # the municipality is to be told
         assert reconciled(database_url) == []
         # the terminals' late reports change nothing: settled once, a voided order never printed
         assert await book.service.settle("T-0001", cases.printed, 2 * FEE) is OrderState.SETTLED
-        with pytest.raises(Conflict):
-            await book.service.printed("T-0001", cases.printing, cases.printing_copies)
+        # the printing order's terminal ends it: its copies printed, then paid
+        assert (
+            await book.service.printed("T-0001", cases.printing, cases.printing_copies) is OrderState.PRINTED
+        )
         with pytest.raises(CenterError):
             await book.service.printing("T-0001", cases.issued)
-        assert reconciled(database_url) == []
         await book.service.tell_voids()  # the housekeeping tells the municipality
-        assert state_of(database_url, cases.printing) == ("refunded", False)
+        assert state_of(database_url, cases.issued) == ("refunded", False)
         return cases
 
     cases = make_orders(database_url, KEY, script)
     assert by_hand_lines(database_url) == [
-        ("accepted", "void", "sato", f"order {cases.printing}: void"),
+        ("refused", "order_state", "sato", f"order {cases.printing}: void"),
         ("refused", "wrong_amount", "sato", f"order {cases.printed}: settle, counted {2 * FEE - 10} yen"),
         ("accepted", "settle", "sato", f"order {cases.printed}: settle, counted {2 * FEE} yen"),
         ("accepted", "refund", "suzuki", f"order {cases.voided}: refund"),
@@ -306,21 +308,19 @@ def test_a_person_and_the_terminal_acting_at_once_end_the_order_once(database_ur
         for _ in range(3):
             book.clock.now = AGO
             printed = await book.printed("T-0001", STORE, TOWN, [item("tax")], AGO)
-            printing = await book.placed("T-0001", STORE, TOWN, [item("tax")], AGO)
-            await book.service.printing("T-0001", printing.order_id)
+            issued = await book.placed("T-0001", STORE, TOWN, [item("tax")], AGO)
             book.clock.now = NOW
-            numbers = [copy.issue_number for copy in printing.copies]
             results = await asyncio.gather(
                 person.handle(printed.order_id, HandAction.SETTLE, actor="sato", counted=FEE),
                 book.service.settle("T-0001", printed.order_id, FEE),
-                person.handle(printing.order_id, HandAction.VOID, actor="sato"),
-                book.service.printed("T-0001", printing.order_id, numbers),
+                person.handle(issued.order_id, HandAction.VOID, actor="sato"),
+                book.service.printing("T-0001", issued.order_id),  # its terminal starts printing
                 return_exceptions=True,
             )
             outcomes.append((results[0], results[1]))
             assert OrderState.SETTLED in results[:2]
-            voided, printed_there = results[2] is OrderState.REFUNDED, results[3] is OrderState.PRINTED
-            assert voided != printed_there, results  # one of the two, never both
+            voided, printing_there = results[2] is OrderState.REFUNDED, results[3] is OrderState.PRINTING
+            assert voided != printing_there, results  # one of the two, never both
             assert reconciled(database_url) == []
         return outcomes
 

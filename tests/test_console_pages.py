@@ -78,6 +78,7 @@ def new_orders(console: RunningConsole, municipality: str = TOWN) -> dict[str, s
         where = ("T-0301", STORES[TOWN]) if municipality == TOWN else ("T-0302", STORES[OTHER_TOWN])
         printing = await book.placed(*where, municipality, [item("tax")], LONG_AGO)
         await book.service.printing(where[0], printing.order_id)
+        issued = await book.placed(*where, municipality, [item("tax")], LONG_AGO)  # its terminal went silent
         printed = await book.printed(*where, municipality, [item("tax"), item("resident_record")], LONG_AGO)
         voided = await book.placed(*where, municipality, [item("tax")], LONG_AGO)
         await book.service.void(where[0], voided.order_id, "printer_fault")
@@ -87,6 +88,7 @@ def new_orders(console: RunningConsole, municipality: str = TOWN) -> dict[str, s
         await book.service.refunded(where[0], pending.order_id)
         return {
             "printing": printing.order_id,
+            "issued": issued.order_id,
             "printed": printed.order_id,
             "voided": voided.order_id,
             "pending": pending.order_id,
@@ -184,7 +186,10 @@ def test_orders_that_need_a_person_by_role(stage: Stage) -> None:
     everything = operator.client.get("/attention").text
     assert {day.printing, day.printed, day.voided, day.pending, day.partly} <= orders_of_page(everything)
     assert f'action="/attention/orders/{day.printed}/settle"' in everything
-    assert f'action="/attention/orders/{day.printing}/void"' in everything
+    # a printing order may have paper out: only its terminal ends it, and the page says so
+    assert f'action="/attention/orders/{day.printing}/void"' not in everything
+    assert f'data-order="{day.printing}" data-state="printing"' in everything
+    assert 'data-printing="only-its-terminal"' in everything
     assert f'action="/attention/orders/{day.voided}/refund"' in everything
     assert "void-confirmed" not in everything  # operators do not confirm a municipality's void
     assert 'data-code="wrong_amount"' in everything and 'data-code="order_state"' in everything
@@ -207,7 +212,7 @@ def test_an_operator_ends_orders_each_action_audited_and_the_books_reconcile(sta
     console = stage.console
     operator = enrolled(console, "operator")
     mine = new_orders(console)
-    printed, printing, voided = mine["printed"], mine["printing"], mine["voided"]
+    printed, issued, voided = mine["printed"], mine["issued"], mine["voided"]
     assert refusal(operator.change(f"/attention/orders/{printed}/settle", {"counted": "abc"})) == (
         400,
         "bad_amount",
@@ -219,15 +224,18 @@ def test_an_operator_ends_orders_each_action_audited_and_the_books_reconcile(sta
     done = operator.change(f"/attention/orders/{printed}/settle", {"counted": str(2 * FEE)})
     assert done.status_code == 303 and done.headers["location"] == f"/attention?done=settle&order={printed}"
     assert 'id="handled" data-action="settle"' in operator.client.get(done.headers["location"]).text
-    assert refusal(operator.change(f"/attention/orders/{printing}/void")) == (400, "confirmation_required")
-    assert operator.change(f"/attention/orders/{printing}/void", {"confirm": "yes"}).status_code == 303
+    printing = f"/attention/orders/{mine['printing']}/void"
+    assert refusal(operator.change(printing, {"confirm": "yes"})) == (409, "order_state")  # paper may be out
+    assert refusal(operator.change(f"/attention/orders/{issued}/void")) == (400, "confirmation_required")
+    assert operator.change(f"/attention/orders/{issued}/void", {"confirm": "yes"}).status_code == 303
     assert operator.change(f"/attention/orders/{voided}/refund", {"confirm": "yes"}).status_code == 303
     assert refusal(operator.change(f"/attention/orders/{voided}/refund", {"confirm": "yes"})) == (
         409,
         "order_state",
     )
-    assert [state_of(console.config, order) for order in (printed, printing, voided)] == [
+    assert [state_of(console.config, order) for order in (printed, mine["printing"], issued, voided)] == [
         "settled",
+        "printing",
         "refunded",
         "refunded",
     ]
@@ -240,7 +248,8 @@ def test_an_operator_ends_orders_each_action_audited_and_the_books_reconcile(sta
     assert lines == [
         ("refused", "wrong_amount", f"order {printed}: settle, counted {FEE} yen"),
         ("accepted", "settle", f"order {printed}: settle, counted {2 * FEE} yen"),
-        ("accepted", "void", f"order {printing}: void"),
+        ("refused", "order_state", f"order {mine['printing']}: void"),
+        ("accepted", "void", f"order {issued}: void"),
         ("accepted", "refund", f"order {voided}: refund"),
         ("refused", "order_state", f"order {voided}: refund"),
     ]
@@ -258,8 +267,8 @@ def test_municipal_staff_confirm_their_own_voids_and_end_no_order(stage: Stage) 
     operator = enrolled(console, "operator")
     mine, theirs = new_orders(console, TOWN), new_orders(console, OTHER_TOWN)
     confirm = {"confirm": "yes"}
-    assert refusal(town.change(f"/attention/orders/{mine['printing']}/void", confirm)) == (403, "not_allowed")
-    assert refusal(town.change(f"/attention/orders/{theirs['printing']}/void", confirm)) == (404, "not_found")
+    assert refusal(town.change(f"/attention/orders/{mine['issued']}/void", confirm)) == (403, "not_allowed")
+    assert refusal(town.change(f"/attention/orders/{theirs['issued']}/void", confirm)) == (404, "not_found")
     assert refusal(town.change("/attention/orders/no-such-order/settle", {"counted": "1"})) == (
         404,
         "not_found",
@@ -273,7 +282,7 @@ def test_municipal_staff_confirm_their_own_voids_and_end_no_order(stage: Stage) 
     assert refusal(other.change(pending, confirm)) == (409, "no_void_pending")
     assert theirs["pending"] not in orders_of_page(other.client.get("/attention").text)
     assert town.change(f"/attention/orders/{mine['pending']}/void-confirmed", confirm).status_code == 303
-    assert state_of(console.config, mine["printing"]) == "printing"  # nothing changed by the refusals
+    assert state_of(console.config, mine["issued"]) == "issued"  # nothing changed by the refusals
     lines = [(row.outcome, row.reason, row.actor) for row in lines_of(console.config, "order_by_hand")]
     assert ("refused", "out_of_scope", town.name) in lines
     assert ("accepted", "void_confirmed", other.name) in lines
@@ -284,7 +293,7 @@ def test_an_auditor_is_refused_every_action_and_a_change_needs_the_token_and_the
     console = stage.console
     auditor, operator = enrolled(console, "auditor"), enrolled(console, "operator")
     mine = new_orders(console)
-    target = f"/attention/orders/{mine['printing']}/void"
+    target = f"/attention/orders/{mine['issued']}/void"
     assert refusal(auditor.change(target, {"confirm": "yes"})) == (403, "not_allowed")
     assert refusal(
         auditor.change(f"/attention/orders/{mine['printed']}/settle", {"counted": str(2 * FEE)})
@@ -301,7 +310,7 @@ def test_an_auditor_is_refused_every_action_and_a_change_needs_the_token_and_the
         )
     ) == (403, "cross_origin")
     assert refusal(operator.client.get(target)) == (405, "method_not_allowed")
-    assert state_of(console.config, mine["printing"]) == "printing"
+    assert state_of(console.config, mine["issued"]) == "issued"
     assert not [
         row for row in lines_of(console.config, "order_by_hand") if row.actor in (auditor.name, operator.name)
     ]
