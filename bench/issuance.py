@@ -34,13 +34,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 from bench.center_auth import PG_SETTINGS, Connection, Parties, Sample, Terminal, _code, _loop_factory, drive
+from bench.sample_copy import sample_copy, signed_with_its_page
 from center import bridge_protocol
 from center.authority.keys import generate_key
 from center.messages import OrderResponse, SessionResponse
@@ -50,16 +51,12 @@ from devtools import postgres as pgserver
 from devtools.stack import ALWAYS_OPEN, DevStack, start_stack
 from documents import (
     Binding,
-    Document,
-    IssueNumber,
     MunicipalKey,
     TrustList,
     b64url_decode,
     b64url_encode,
     open_sealed,
     seal,
-    sign,
-    tokyo_day,
 )
 
 CODE = "131016"
@@ -138,21 +135,9 @@ def crypto_alone(rounds: int) -> dict[str, float]:
     center = ed25519.Ed25519PrivateKey.generate()
     card = generate_key()
     now = dt.datetime.now(dt.UTC)
-    binding = Binding("O-1", "S-1", "T-0001", "ab" * 32)
-    document = Document(
-        IssueNumber(tokyo_day(now), CODE, "T-0001", 1, 1),  # the day in Japan, whatever the hour in UTC
-        "seal_registration",
-        CODE,
-        now,
-        binding,
-        1,
-        {"title": "印鑑登録証明書", "body": {"name": "佐藤　花子", "impression": "佐藤"}},
-    )
+    document, binding = sample_copy(now)
     body = b'{"order_id": "O-1"}' * 20
-    # a copy is sealed with its page's code; one of a typical size stands in (its signing is
-    # bench.page_code's figure)
-    page_codes = ("KF2:" + "0" * 1000,)
-    sealed = seal(replace(sign(document, municipal), page_codes=page_codes), "T-0001", terminal.public_key())
+    sealed = seal(signed_with_its_page(document, municipal), "T-0001", terminal.public_key())
     message = resident_binding("S-1", "T-0001", b"\x00" * 32)
     headers = {
         k.lower(): v
@@ -161,7 +146,7 @@ def crypto_alone(rounds: int) -> dict[str, float]:
     keys = {bridge_protocol.key_id(center.public_key()): center.public_key()}
     steps: dict[str, Callable[[], object]] = {
         "municipality: sign + seal": lambda: seal(
-            replace(sign(document, municipal), page_codes=page_codes), "T-0001", terminal.public_key()
+            signed_with_its_page(document, municipal), "T-0001", terminal.public_key()
         ),
         "kiosk: open + verify + bind": lambda: open_sealed(
             sealed, terminal_id="T-0001", terminal_key=terminal, trust=trust, expected=binding, now=now
