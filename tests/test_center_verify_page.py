@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import shutil
 import ssl
 from collections.abc import Iterator
@@ -21,8 +20,6 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
@@ -31,17 +28,15 @@ from center.verify_page import KEYS_FILE, UPLOAD_LIMIT
 from documents import tokyo_day
 from printing.page_code import read_page_code
 from support.forgeries import page_with, with_name
+from support.headless_chromium import SCREENSHOT_LIMIT, headless_chromium, keep, small_png
 from support.page_images import encoded, page_image, pdf_of, photo_of, smudged_page
 from support.verification import Copies, Issued, issue_copies, koufu_verify
 from support.world import World, running_world
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 PAGE_LOAD = 60  # seconds Chromium may take for a page (a bound on waiting, not a measurement)
 PHONE = (390, 844)  # CSS pixels: a phone's viewport
 DESKTOP = (1280, 900)
 SCREENSHOTS = "KOUFU_VERIFY_SCREENSHOTS"  # a directory: the screenshots are kept there too
-SCREENSHOT_LIMIT = 300_000  # bytes a screenshot may take in the repository
 
 
 @pytest.fixture(scope="module", params=["sqlite"])
@@ -58,22 +53,8 @@ def copies(world: World, tmp_path_factory: pytest.TempPathFactory) -> Copies:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[WebDriver]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--ignore-certificate-errors",
-        "--disable-dev-shm-usage",
-    ):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    driver.set_page_load_timeout(PAGE_LOAD)
-    try:
+    with headless_chromium("--ignore-certificate-errors", page_load=PAGE_LOAD) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture
@@ -377,7 +358,6 @@ def test_screenshots_of_the_result_on_a_phone_and_a_desktop(
 ) -> None:
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(photo_of(copies.printed.rendered(world.trust)[0]))
-    kept = os.environ.get(SCREENSHOTS)
     try:
         for device, size in (("phone", PHONE), ("desktop", DESKTOP)):
             viewport(browser, size)
@@ -387,9 +367,7 @@ def test_screenshots_of_the_result_on_a_phone_and_a_desktop(
             with Image.open(shot) as image:
                 assert size[0] - 20 <= image.width <= size[0] and image.height >= size[1] // 2
             assert shot.stat().st_size < SCREENSHOT_LIMIT
-            if kept:
-                Path(kept).mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(shot, Path(kept) / shot.name)
+            keep(shot, SCREENSHOTS)
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})  # type: ignore[attr-defined]
 
@@ -400,16 +378,4 @@ def screenshot(browser: WebDriver, path: Path) -> Path:
         "const r = document.querySelector('#result .verdict').getBoundingClientRect();"
         "return Math.ceil(r.bottom + window.scrollY + 16);"
     )
-    width = browser.execute_script("return document.documentElement.clientWidth")
-    shot = browser.execute_cdp_cmd(  # type: ignore[attr-defined]
-        "Page.captureScreenshot",
-        {
-            "format": "png",
-            "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": width, "height": bottom, "scale": 1},
-        },
-    )
-    with Image.open(io.BytesIO(base64.b64decode(shot["data"]))) as image:
-        small = image.convert("RGB").quantize(colors=32, method=Image.Quantize.MEDIANCUT)
-        small.save(path, "PNG", optimize=True)
-    return path
+    return small_png(browser, path, bottom)

@@ -8,30 +8,23 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
-import io
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from PIL import Image
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.virtual_authenticator import VirtualAuthenticatorOptions
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
 from support.console_server import RunningConsole, new_account
+from support.headless_chromium import SCREENSHOT_LIMIT, headless_chromium, small_png
+from support.headless_chromium import keep as keep_in
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 WAIT = 60  # seconds Chromium may take (a bound on waiting, not a measurement)
 DESKTOP = (1280, 900)
 SCREENSHOTS = "KOUFU_CONSOLE_SCREENSHOTS"  # a directory: the screenshots are kept there too
-SCREENSHOT_LIMIT = 300_000  # bytes a screenshot may take in the repository
 
 
 @contextlib.contextmanager
@@ -42,24 +35,14 @@ def chromium(console: RunningConsole) -> Iterator[WebDriver]:
     spki = certificate.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
+    trusted = base64.b64encode(hashlib.sha256(spki).digest()).decode()
+    with headless_chromium(
         f"--window-size={DESKTOP[0]},{DESKTOP[1]}",
         # the console's certificate, and no other, is trusted: a secure context, as WebAuthn needs
-        f"--ignore-certificate-errors-spki-list={base64.b64encode(hashlib.sha256(spki).digest()).decode()}",
-    ):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    driver.set_page_load_timeout(WAIT)
-    try:
+        f"--ignore-certificate-errors-spki-list={trusted}",
+        page_load=WAIT,
+    ) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def new_authenticator(browser: WebDriver) -> None:
@@ -108,26 +91,11 @@ def failure(browser: WebDriver) -> str:
 
 
 def keep(shot: Path) -> None:
-    kept = os.environ.get(SCREENSHOTS)
-    if kept:
-        Path(kept).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, Path(kept) / shot.name)
+    keep_in(shot, SCREENSHOTS)
 
 
 def screenshot(browser: WebDriver, path: Path) -> Path:
     """The whole page as a small PNG (32 colours)."""
-    width = browser.execute_script("return document.documentElement.clientWidth")
-    height = browser.execute_script("return Math.ceil(document.documentElement.scrollHeight)")
-    shot = browser.execute_cdp_cmd(  # type: ignore[attr-defined]
-        "Page.captureScreenshot",
-        {
-            "format": "png",
-            "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
-        },
-    )
-    with Image.open(io.BytesIO(base64.b64decode(shot["data"]))) as image:
-        small = image.convert("RGB").quantize(colors=32, method=Image.Quantize.MEDIANCUT)
-        small.save(path, "PNG", optimize=True)
+    small_png(browser, path)
     assert path.stat().st_size < SCREENSHOT_LIMIT
     return path
