@@ -39,19 +39,35 @@ def register(commands: Any) -> None:
     )
     auth.set_defaults(run=_set_authority)
 
-    enrol = sub.add_parser("enroll-terminal", help="issue a terminal's key and certificate")
+    enrol = sub.add_parser(
+        "enroll-terminal",
+        help="issue a terminal's certificate (for its own key: --csr; else a key made here)",
+    )
     enrol.add_argument("terminal_id")
     enrol.add_argument("--dir", type=Path, required=True)
     enrol.add_argument("--store", required=True, help="store name, e.g. 'FamilyMart 千代田一番町店'")
-    enrol.add_argument("--out", type=Path, required=True, help="directory for the terminal's credentials")
+    enrol.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="the terminal's credentials directory; with --csr, the enrolment bundle's file (public only)",
+    )
+    enrol.add_argument(
+        "--csr", type=Path, metavar="FILE", help="the terminal's request (koufu kiosk enrolment-request)"
+    )
     enrol.add_argument("--municipality", metavar="CODE", help="the store's municipality (地方公共団体コード)")
     enrol.add_argument("--chain", help="the store's chain, e.g. familymart (a-z, 0-9, '-')")
     enrol.set_defaults(run=_enroll)
 
-    status = sub.add_parser("terminal", help="suspend, reactivate or revoke a terminal")
-    status.add_argument("action", choices=("suspend", "activate", "revoke"))
+    status = sub.add_parser("terminal", help="suspend, reactivate, revoke or place a terminal")
+    status.add_argument("action", choices=("suspend", "activate", "revoke", "place"))
     status.add_argument("terminal_id")
     status.add_argument("--dir", type=Path, required=True)
+    status.add_argument("--store", help="place: the store's name")
+    status.add_argument(
+        "--municipality", metavar="CODE", help="place: the store's municipality ('' for none)"
+    )
+    status.add_argument("--chain", help="place: the store's chain ('' for none)")
     status.set_defaults(run=_terminal_status)
 
     incidents_cli.register(sub)  # stop, stops, resume: 交付停止
@@ -109,6 +125,8 @@ def _set_authority(args: argparse.Namespace) -> int:
 
 
 def _enroll(args: argparse.Namespace) -> int:
+    if args.csr is not None:
+        return _enroll_requested(args)
     CenterConfig.load(args.dir).enroll_terminal(
         args.terminal_id,
         args.store,
@@ -121,11 +139,46 @@ def _enroll(args: argparse.Namespace) -> int:
     return 0
 
 
+def _enroll_requested(args: argparse.Namespace) -> int:
+    """The terminal made its key: certify it (audited) and write the bundle its kiosk installs."""
+    from center.enrolment import EnrolmentBundle
+    from center.incidents_cli import on_database
+    from center.terminal_enrolment import Placement, enrol_requested
+    from center.terminals import TerminalCA
+
+    config = CenterConfig.load(args.dir)
+    ca = TerminalCA.load(config.directory)
+    request = args.csr.read_bytes()
+    placement = Placement(args.store, args.municipality, args.chain)
+    certificate = on_database(
+        config,
+        lambda database: enrol_requested(
+            database,
+            config.audit_chain_key,
+            ca,
+            args.terminal_id,
+            placement,
+            request,
+            console_commands.cli_actor(),
+            dt.datetime.now(dt.UTC),
+        ),
+    )
+    bundle = EnrolmentBundle(args.terminal_id, certificate, config.path("tls.crt").read_bytes())
+    args.out.write_text(bundle.to_json() + "\n", encoding="utf-8")
+    print(f"terminal {args.terminal_id} enrolled; certificate SHA-256 {bundle.fingerprint}")
+    print(f"enrolment bundle (public material only) in {args.out}: koufu kiosk install-enrolment")
+    return 0
+
+
 def _terminal_status(args: argparse.Namespace) -> int:
     from center.console.commands import cli_actor
     from center.incidents_cli import on_database
 
     config = CenterConfig.load(args.dir)
+    if args.action == "place":
+        return _place(args, config)
+    if args.store is not None or args.municipality is not None or args.chain is not None:
+        raise ValueError("--store, --municipality and --chain go with place only")
     status = on_database(
         config,
         lambda database: change_status(
@@ -138,6 +191,30 @@ def _terminal_status(args: argparse.Namespace) -> int:
         ),
     )
     print(f"terminal {args.terminal_id} {status}")
+    return 0
+
+
+def _place(args: argparse.Namespace, config: CenterConfig) -> int:
+    from center.incidents_cli import on_database
+    from center.terminal_enrolment import KEEP, place
+
+    placement = on_database(
+        config,
+        lambda database: place(
+            database,
+            config.audit_chain_key,
+            args.terminal_id,
+            console_commands.cli_actor(),
+            dt.datetime.now(dt.UTC),
+            store=KEEP if args.store is None else args.store,
+            municipality=KEEP if args.municipality is None else args.municipality or None,
+            chain=KEEP if args.chain is None else args.chain or None,
+        ),
+    )
+    print(
+        f"terminal {args.terminal_id} placed: {placement.store} "
+        f"(municipality {placement.municipality or '-'}, chain {placement.chain or '-'})"
+    )
     return 0
 
 

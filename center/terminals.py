@@ -2,6 +2,8 @@
 
 The center runs a small CA for terminals (EC P-256). ``enroll`` makes a terminal's key pair and
 certificate and registers its public key; the key goes to the terminal and nowhere else. A
+terminal that made its own key sends a certificate signing request instead
+(:mod:`center.terminal_enrolment`): the key never leaves the kiosk. A
 terminal can be suspended (temporarily refused, e.g. a store closed for repairs) or revoked (key
 compromised or machine retired; final): :mod:`center.terminal_status`, audited.
 """
@@ -22,7 +24,13 @@ from cryptography.x509.oid import NameOID
 
 from center.calendar_rules import validate_municipality_code
 from center.enrolment import EnrolledTerminal
-from center.errors import BadRequest, TerminalAuthError, TerminalForbidden, UnattributedRequest
+from center.errors import (
+    BadRequest,
+    DependencyUnavailable,
+    TerminalAuthError,
+    TerminalForbidden,
+    UnattributedRequest,
+)
 from center.private_files import write_private
 from center.protocol import TERMINAL_REQUESTS
 from center.signing import MAX_CLOCK_SKEW, Credentials, SignatureRefused, SignedRequest, Target
@@ -44,6 +52,18 @@ def check_terminal_id(terminal_id: str) -> str:
 class TerminalCA:
     key: ec.EllipticCurvePrivateKey
     certificate: x509.Certificate
+
+    @classmethod
+    def load(cls, directory: Path) -> TerminalCA:
+        """The terminal CA kept in ``directory``; never made here: ``no_terminal_ca`` (503) when
+        absent (a console pointed at the wrong directory must not found a second CA)."""
+        key_path, cert_path = directory / "terminal-ca.key", directory / "terminal-ca.crt"
+        if not key_path.is_file() or not cert_path.is_file():
+            raise DependencyUnavailable("no_terminal_ca", "the center's terminal CA is not in its directory")
+        key = serialization.load_pem_private_key(key_path.read_bytes(), None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise DependencyUnavailable("no_terminal_ca", "terminal-ca.key is not an EC private key")
+        return cls(key, x509.load_pem_x509_certificate(cert_path.read_bytes()))
 
     @classmethod
     def load_or_create(cls, directory: Path, *, now: dt.datetime | None = None) -> TerminalCA:
@@ -112,6 +132,16 @@ def check_chain(chain: str) -> str:
     return chain
 
 
+def check_municipality(municipality: str | None) -> str | None:
+    """The code of a store's municipality (地方公共団体コード), if one is given."""
+    if municipality is None:
+        return None
+    try:
+        return validate_municipality_code(municipality)
+    except ValueError:
+        raise BadRequest("bad_municipality", "a municipality code is six digits") from None
+
+
 def enroll(
     connection: sa.Connection,
     ca: TerminalCA,
@@ -125,13 +155,11 @@ def enroll(
     """A new terminal of ``store``, its key pair and certificate; where the store stands (its
     ``municipality``'s code and its ``chain``), when known, for the fleet's filters."""
     check_terminal_id(terminal_id)
-    if municipality is not None:
-        try:
-            municipality = validate_municipality_code(municipality)
-        except ValueError:
-            raise BadRequest("bad_municipality", "a municipality code is six digits") from None
+    municipality = check_municipality(municipality)
     if chain is not None:
         check_chain(chain)
+    if connection.execute(sa.select(terminals.c.id).where(terminals.c.id == terminal_id)).first():
+        raise BadRequest("terminal_exists", f"terminal {terminal_id} is enrolled already", status=409)
     key = ec.generate_private_key(ec.SECP256R1())
     cert = ca.issue(terminal_id, key.public_key(), now=now)
     connection.execute(

@@ -26,7 +26,8 @@ person's data.
     │   ├── WrongPin         (tries_left)
     │   │   └── PinLocked
     │   └── CardRemoved
-    └── Refused              the center or the municipality said no (refusal, order_id)
+    ├── Refused              the center or the municipality said no (refusal, order_id)
+    └── EnrolmentError       the terminal's enrolment cannot be made or installed (code)
 """
 
 from __future__ import annotations
@@ -137,3 +138,14 @@ class Refused(KioskError):
     @property
     def code(self) -> str:
         return self.refusal.code
+
+
+class EnrolmentError(KioskError):
+    """The terminal's enrolment (端末登録) cannot be made or installed, as ``code`` says: a key is
+    there already (``key_exists``), no key was made (``no_key``), the bundle is not one
+    (``bad_bundle``), or it certifies another key or names another terminal (``key_mismatch``,
+    ``other_terminal``). Nothing is installed then."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code

@@ -4,6 +4,7 @@
     koufu card attach CARD --vpcd HOST:PORT | --nfc udp:HOST:PORT
     koufu card status CARD
     koufu staff-code                         the staff's maintenance code, hashed for kiosk.toml
+    koufu kiosk enrolment-request|install-enrolment   the terminal's key made and kept on the kiosk
     koufu authority …, koufu center …, koufu municipal …, koufu verify …
 
 The development tools' command, ``koufu-dev`` (:mod:`devtools.cli`: the whole service on this
@@ -29,7 +30,8 @@ from center.municipal.service import MunicipalConfigError
 from center.municipal.settings import SettingsError
 from hardware.card.errors import CardError
 from hardware.cardsim.state import CardStateError
-from koufu import authority_cli, card_cli, staff_cli
+from kiosk.errors import EnrolmentError
+from koufu import authority_cli, card_cli, kiosk_cli, staff_cli
 from printing import verify_cli
 
 
@@ -49,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     municipal_cli.register(commands)
     verify_cli.register(commands)
     staff_cli.register(commands)
+    kiosk_cli.register(commands)
     return parser
 
 
@@ -75,6 +78,7 @@ def execute(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) 
         MunicipalConfigError,
         IssuanceError,
         SettingsError,
+        EnrolmentError,
         OSError,
         ValueError,
     ) as exc:
