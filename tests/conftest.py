@@ -96,6 +96,8 @@ DAEMON_MODULES = frozenset(
         "test_console_incidents_stack",
         "test_console_calendar",
         "test_console_calendar_browser",
+        "test_console_enrol",
+        "test_console_enrol_browser",
         "test_console_browser_orders",
         "test_console_pages",
         "test_demo",

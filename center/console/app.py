@@ -63,11 +63,14 @@ def create_console(
     municipalities: Collection[str],
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     shares: FeeShares = DEFAULT_SHARES,
+    center_directory: Path | None = None,
 ) -> FastAPI:
     """The console on the center's database (already migrated), its changes audited in the
     center's chain under ``chain_key``; ``municipalities`` are the codes connected to the center
     (its ``center.json``); ``clock`` is the console's time (the tests' own); ``shares``: the
-    center's per-copy shares of a fee (its configuration's)."""
+    center's per-copy shares of a fee (its configuration's); ``center_directory``: the center's
+    directory, whose terminal CA certifies the terminals the Fleet page enrols (without it, the
+    console enrols none)."""
     database = Database(database_url)
     writer = AuditWriter(database, chain_key)
     sessions = Sessions(database, writer, settings, clock)
@@ -84,6 +87,7 @@ def create_console(
         guard=Guard(sessions, settings.origin),
         municipalities=frozenset(municipalities),
         shares=shares,
+        center_directory=center_directory,
     )
     app = FastAPI(
         title="koufu center console",

@@ -56,6 +56,7 @@ def _serve(args: argparse.Namespace) -> int:
         config.audit_chain_key,
         municipalities=config.municipalities,
         shares=shares,
+        center_directory=config.directory,
     )
     serve_app(
         app,

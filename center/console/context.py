@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio.to_thread
@@ -45,6 +46,9 @@ class Console:
     templates: Templates = field(default_factory=Templates)
     pages: list[Page] = field(default_factory=list)
     shares: FeeShares = DEFAULT_SHARES  # the center's per-copy shares, for a settlement made by hand
+    # the center's directory: its terminal CA (read, never made here) and TLS certificate, for
+    # enrolling terminals; without it the console enrols none
+    center_directory: Path | None = None
 
     async def read(self, reading: Callable[[sa.Connection], T]) -> T:
         """``reading`` of the center's database (settlement, audit log, calendar), in a worker

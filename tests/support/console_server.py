@@ -87,7 +87,12 @@ def running_console(
     port = sock.getsockname()[1]
     chosen = ConsoleSettings(f"https://localhost:{port}", **settings)
     app = create_console(
-        chosen, config.database_url, config.audit_chain_key, municipalities=config.municipalities, clock=clock
+        chosen,
+        config.database_url,
+        config.audit_chain_key,
+        municipalities=config.municipalities,
+        clock=clock,
+        center_directory=config.directory,
     )
     server = uvicorn.Server(
         uvicorn.Config(

@@ -3,7 +3,8 @@ printer, card reader, controller, alarm, change owed, build), filtered (silent f
 minutes, any of the conditions, the municipality and chain of its store) and paged by terminal
 id; a terminal's own page with its history; and, for operators, suspending (一時停止),
 reactivating (再開) and revoking (失効) it, each confirmed first and audited with the account's
-name (:mod:`center.terminal_status`, the command line's function too).
+name (:mod:`center.terminal_status`, the command line's function too). Enrolling a terminal and
+placing one (its store, municipality and chain) are :mod:`center.console.fleet_enrolment`'s.
 
 What a terminal's state means is :mod:`center.fleet`'s; the filtering and paging happen there,
 in the database.
@@ -27,6 +28,7 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from center.console import fleet_enrolment
 from center.console.context import admitted, console_of, show
 from center.console.errors import BadInput, OutOfScope
 from center.console.page import Page
@@ -45,8 +47,10 @@ PAGE = Page(
     order=5,
 )
 router = APIRouter()
+fleet_enrolment.add_routes(router, PAGE)  # enrolling and placing a terminal
 Admitted = Annotated[Viewer, Depends(admitted(PAGE))]  # the guard's viewer
 MOST_MINUTES = 60 * 24 * 366
+PLACED = "placed"  # a terminal placed (center.console.fleet_enrolment)
 FILTERED = (
     Condition.ALARM,
     Condition.PRINTER_FAULT,
@@ -196,7 +200,7 @@ def _with(asked: Mapping[str, object], **more: object) -> str:
 async def terminal_page(request: Request, terminal_id: str, viewer: Admitted) -> Response:
     view = await _visible(request, viewer, terminal_id)
     done = request.query_params.get("done")
-    return await _terminal(request, viewer, view, done=done if done in set(Action) else None)
+    return await _terminal(request, viewer, view, done=done if done in {*Action, PLACED} else None)
 
 
 @router.post("/fleet/terminals/{terminal_id}/review")
@@ -271,6 +275,7 @@ async def _terminal(
         terminal=view,
         history=history,
         actions=_actions(view) if viewer.role is Role.OPERATOR else [],
+        placing=viewer.role is Role.OPERATOR and proposal is None,
         proposal=proposal,
         done=done,
         **_words(),
