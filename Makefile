@@ -57,7 +57,7 @@ verify-screenshots: setup
 	KOUFU_VERIFY_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_center_verify_page.py -q -k screenshots
 
 console-screenshots: setup
-	KOUFU_CONSOLE_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_console_browser.py tests/test_console_calendar_browser.py -q -k "every_page or stop_set_in_the_browser or maintenance_window_changed or fleet_and_a_terminal"
+	KOUFU_CONSOLE_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_console_browser.py tests/test_console_calendar_browser.py tests/test_console_enrol_browser.py -q -k "every_page or stop_set_in_the_browser or maintenance_window_changed or fleet_and_a_terminal or enrols_a_terminal_in_the_browser"
 
 # The peripheral controller's firmware: every module compiled to .mpy (build/firmware), and copied
 # to a board on USB with mpremote (PORT=/dev/ttyACM0 by default).
