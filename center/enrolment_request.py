@@ -10,6 +10,7 @@ and its subject names the terminal, if it names anything. The private key never 
 from __future__ import annotations
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
@@ -30,6 +31,8 @@ def check_request(pem: bytes | str, terminal_id: str) -> ec.EllipticCurvePublicK
         request = x509.load_pem_x509_csr(data.strip())
         signature_valid = request.is_signature_valid
         public_key = request.public_key()
+    except UnsupportedAlgorithm:
+        raise BadRequest("csr_key", "a terminal's key is EC P-256 (secp256r1)") from None
     except (ValueError, TypeError):
         raise BadRequest("bad_csr", "not a PEM certificate signing request (CSR)") from None
     if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(
