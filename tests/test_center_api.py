@@ -19,7 +19,7 @@ from center.enrolment import EnrolledTerminal
 from center.messages import ResidentResponse
 from center.protocol import resident_binding, sign_request
 from center.tls import trust
-from devtools.stack import ALWAYS_OPEN, DevStack, start_stack
+from devtools.stack import DevStack
 from documents import b64url_encode
 from hardware.card.holder import HolderAuthentication
 from hardware.card.pin import PinBuffer
@@ -28,34 +28,16 @@ from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.inprocess import InProcessReader
 from hardware.cardsim.personalize import Holder
 from koufu.cards import issue_card
+from support.backend_stack import backend_stack
 from support.center_audit import alarms_audited
-from support.fixtures_postgres import PostgresServer
 
 SESSION_LIFETIME = 10
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
-    root = tmp_path_factory.mktemp(f"stack-{request.param}")
-    center_db = authority_db = None
-    if request.param == "postgresql":
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        center_db, authority_db = (
-            server.url(server.create_database("center")),
-            server.url(server.create_database("authority")),
-        )
-    stack = start_stack(
-        root,
-        center_db=center_db,
-        authority_db=authority_db,
-        topology="multi" if center_db else "single",
-        session_lifetime=SESSION_LIFETIME,
-    )
-    try:
-        stack.load_calendar(ALWAYS_OPEN)  # tests must not depend on the time of day
-        yield stack
-    finally:
-        stack.stop()
+    with backend_stack(request, tmp_path_factory, "stack", session_lifetime=SESSION_LIFETIME) as stack:
+        yield stack  # always open: the tests must not depend on the time of day
 
 
 @pytest.fixture(scope="module")

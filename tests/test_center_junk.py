@@ -22,9 +22,9 @@ from center.refusal_tally import EVENT
 from center.store.engine import make_engine
 from center.store.tables import audit_log
 from center.tls import trust
-from devtools.stack import ALWAYS_OPEN, DevStack, start_stack
+from devtools.stack import DevStack
 from koufu.cli import main
-from support.fixtures_postgres import PostgresServer
+from support.backend_stack import backend_stack
 
 HOUSEKEEPING = 1.0  # seconds between a center process's count lines
 JUNK_PER_KIND = 150
@@ -36,25 +36,11 @@ SESSIONS_EACH = 8
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
     """The stack with a housekeeping of a second; on PostgreSQL two center processes, each
     counting its own."""
-    root = tmp_path_factory.mktemp(f"junk-{request.param}")
-    center_db = authority_db = None
-    if request.param == "postgresql":
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        center_db = server.url(server.create_database("junk_center"))
-        authority_db = server.url(server.create_database("junk_authority"))
-    stack = start_stack(
-        root,
-        center_db=center_db,
-        authority_db=authority_db,
-        topology="multi" if center_db else "single",
-        workers=2 if center_db else 1,
-        housekeeping=HOUSEKEEPING,
-    )
-    try:
-        stack.load_calendar(ALWAYS_OPEN)
+    workers = 2 if request.param == "postgresql" else 1
+    with backend_stack(
+        request, tmp_path_factory, "junk", workers=workers, housekeeping=HOUSEKEEPING
+    ) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 def audit_lines(stack: DevStack, after: int) -> list[sa.Row[tuple[object, ...]]]:

@@ -26,18 +26,16 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
 from center import heartbeats
-from center.calendar import ServiceCalendar
-from center.calendar_store import store_calendar
 from center.heartbeats import Heartbeat
 from center.incidents import Scope, StopReason
 from center.incidents_store import lift_stop, set_stop
 from center.store.driver import Database
-from center.store.engine import make_engine
 from documents import tokyo_day
+from support import console_browser
 from support.console_browser import (
+    CALENDAR,
     WAIT,
     at,
-    chromium,
     enrol,
     failure,
     keep,
@@ -52,6 +50,7 @@ from support.console_server import (
     TOWN,
     ConsoleClock,
     RunningConsole,
+    calendar_stored,
     center_directory,
     running_console,
     settled_orders,
@@ -61,22 +60,6 @@ from support.issuance_stops import EN, JA, on_database
 NOW = dt.datetime(2026, 12, 8, 1, 0, tzinfo=dt.UTC)  # 10:00 in Japan
 TERMINAL, OTHER_TERMINAL = "T-0001", "T-0002"
 READY = Heartbeat("0.1.0", "ab" * 32, "ready", True, "up", None, 0, None)
-CALENDAR = {
-    "format": 1,
-    "service_hours": {"opens": "06:30", "closes": "23:00"},
-    "year_end_closure": {"first": "12-29", "last": "01-03"},
-    "maintenance": [{"start": "2026-12-20T01:00:00+09:00", "end": "2026-12-20T05:00:00+09:00"}],
-    "municipality_stops": [
-        {"municipality": TOWN, "start": "2026-12-12T00:00:00+09:00", "end": "2026-12-13T00:00:00+09:00"},
-        {
-            "municipality": OTHER_TOWN,
-            "start": "2026-12-14T00:00:00+09:00",
-            "end": "2026-12-15T00:00:00+09:00",
-        },
-    ],
-    "certificate_hours": [],
-    "suspensions": [],
-}
 PAGES = {
     "home": "/",
     "incidents": "/incidents",
@@ -141,10 +124,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningConsole
     )
     settled_orders(config, tokyo_day(NOW), NOW)
     make_orders(config.database_url, config.audit_chain_key, morning)
-    engine = make_engine(config.database_url)
-    with engine.begin() as connection:
-        store_calendar(connection, ServiceCalendar.from_dict(CALENDAR), NOW)
-    engine.dispose()
+    calendar_stored(config, CALENDAR, NOW)
     key, earlier = config.audit_chain_key, NOW - dt.timedelta(hours=3)
 
     async def incidents(database: Database) -> None:
@@ -174,10 +154,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningConsole
         yield running
 
 
-@pytest.fixture(scope="module")
-def browser(console: RunningConsole) -> Iterator[WebDriver]:
-    with chromium(console) as driver:
-        yield driver
+browser = console_browser.browser
 
 
 def test_a_passkey_is_registered_through_its_link_then_signed_out_and_in_again(

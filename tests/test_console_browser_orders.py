@@ -18,7 +18,8 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from center.store.engine import make_engine
 from center.store.tables import orders
-from support.console_browser import WAIT, chromium, enrol
+from support import console_browser
+from support.console_browser import WAIT, enrol
 from support.console_orders import FEE, BusyDay, OrderBook, busy_day, make_orders, reconciled
 from support.console_server import (
     OTHER_TOWN,
@@ -53,9 +54,11 @@ def stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
 
 
 @pytest.fixture(scope="module")
-def browser(stage: Stage) -> Iterator[WebDriver]:
-    with chromium(stage.console) as driver:
-        yield driver
+def console(stage: Stage) -> RunningConsole:
+    return stage.console
+
+
+browser = console_browser.browser
 
 
 def state_of(stage: Stage, order_id: str) -> str:

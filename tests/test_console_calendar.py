@@ -24,14 +24,15 @@ import sqlalchemy as sa
 from center.api.answers import refusal_answer
 from center.audit import verify_chain
 from center.calendar import Closed, ServiceCalendar
-from center.calendar_store import AUDIT_EVENT, load_calendar, read_stored, store_calendar
+from center.calendar_store import AUDIT_EVENT, read_stored
 from center.client import CenterClient
 from center.config import CenterConfig
 from center.enrolment import EnrolledTerminal
 from center.service import refusal
 from center.store.engine import make_engine
-from devtools.stack import ALWAYS_OPEN, DevStack, start_stack
+from devtools.stack import DevStack
 from documents import JST
+from support.backend_stack import backend_stack
 from support.center_audit import lines_of
 from support.console_people import Person, enrolled
 from support.console_people import refusal as refused
@@ -42,9 +43,10 @@ from support.console_server import (
     ConsoleClock,
     RunningConsole,
     backend_center,
+    calendar_in_force,
+    calendar_stored,
     running_console,
 )
-from support.fixtures_postgres import PostgresServer
 from support.serving_worker import answered_by, center_workers
 
 NOW = dt.datetime(2026, 12, 8, 1, 0, tzinfo=dt.UTC)  # 10:00 in Japan, a Tuesday
@@ -93,27 +95,7 @@ def console(
 @pytest.fixture
 def calendar(console: RunningConsole) -> ServiceCalendar:
     """The test begins with this calendar (stored as the command line stores it)."""
-    return stored_as(console, CALENDAR)
-
-
-def stored_as(console: RunningConsole, data: dict[str, Any]) -> ServiceCalendar:
-    calendar = ServiceCalendar.from_dict(data)
-    engine = make_engine(console.config.database_url)
-    try:
-        with engine.begin() as connection:
-            store_calendar(connection, calendar, NOW)
-    finally:
-        engine.dispose()
-    return calendar
-
-
-def in_force(console: RunningConsole) -> ServiceCalendar:
-    engine = make_engine(console.config.database_url)
-    try:
-        with engine.connect() as connection:
-            return load_calendar(connection)
-    finally:
-        engine.dispose()
+    return calendar_stored(console.config, CALENDAR, NOW)
 
 
 def version(person: Person) -> str:
@@ -221,10 +203,10 @@ def test_an_operator_adds_a_maintenance_window_sees_what_terminals_are_told_and_
     page = read_page(review.text)
     (before,), (after,) = page.tables["before"], page.tables["after"]  # no municipality: the session only
     assert (before["step"], before["code"]) == ("session", "outside_service_hours")
-    assert calendar == in_force(console)  # a review changes nothing
+    assert calendar == calendar_in_force(console.config)  # a review changes nothing
 
     operator.change("/calendar/maintenance/new", {**hidden_fields(review.text), "step": "save"})
-    changed = in_force(console)
+    changed = calendar_in_force(console.config)
     assert changed.maintenance[1].window.start == dt.datetime(2026, 12, 24, 2, tzinfo=JST)
     # what the review showed is what the center refuses with now, to the letter
     moment = dt.datetime(2026, 12, 24, 3, tzinfo=JST)
@@ -288,12 +270,12 @@ def test_an_operator_changes_every_part_each_change_confirmed_and_audited(
         "/calendar/maintenance/0/remove", {"version": version(operator), "step": "review"}
     )
     assert review.status_code == 200 and "maintenance[0] removed: 2026-12-20 01:00–05:00 JST" in review.text
-    assert in_force(console).maintenance  # not yet
+    assert calendar_in_force(console.config).maintenance  # not yet
     removed = operator.change(
         "/calendar/maintenance/0/remove", {**hidden_fields(review.text), "step": "save"}
     )
     assert removed.status_code == 303
-    changed = in_force(console).to_dict()
+    changed = calendar_in_force(console.config).to_dict()
     assert changed["service_hours"] == {"opens": "07:00", "closes": "22:30"}
     assert changed["year_end_closure"] is None and changed["maintenance"] == []
     assert changed["municipality_stops"][1]["certificate_types"] == ["seal_registration", "tax"]
@@ -406,7 +388,7 @@ def test_a_save_from_a_calendar_changed_meanwhile_is_refused_and_overwrites_noth
     assert refused(late) == (409, "calendar_changed")
     assert f"maintenance added, made from version {opened}" in late.text  # what was not saved
     assert 'data-field="end">2026-12-24 04:00<' in late.text  # and what they typed, to do it again
-    windows = [m.window.start.astimezone(JST).day for m in in_force(console).maintenance]
+    windows = [m.window.start.astimezone(JST).day for m in calendar_in_force(console.config).maintenance]
     assert windows == [20, 25]  # the first's saved, the second's not, nothing overwritten
     line = calendar_lines(console)[-1]
     assert len(calendar_lines(console)) == lines + 1  # the refused save, not the review
@@ -418,12 +400,12 @@ def test_a_save_from_a_calendar_changed_meanwhile_is_refused_and_overwrites_noth
 
     # the command line's replacement makes every open form stale too
     current = version(first)
-    stored_as(console, {**CALENDAR, "maintenance": []})
+    calendar_stored(console.config, {**CALENDAR, "maintenance": []}, NOW)
     answer = first.change(
         "/calendar/maintenance/new", {"version": current, "step": "save", **WINDOW, **NO_WORDS}
     )
     assert refused(answer) == (409, "calendar_changed")
-    assert in_force(console).maintenance == ()
+    assert calendar_in_force(console.config).maintenance == ()
 
 
 # -- municipal staff, auditors, CSRF ------------------------------------------------------------------
@@ -442,7 +424,7 @@ def test_municipal_staff_change_their_own_stops_and_hours_and_nothing_else(
         "/calendar/type-hours/new",
         {"certificate_type": "family_register", "days-1": ["mon"], "opens-1": "9:00", "closes-1": "12:00"},
     )
-    changed = in_force(console)
+    changed = calendar_in_force(console.config)
     assert [stop.municipality for stop in changed.municipality_stops] == [TOWN, OTHER_TOWN, TOWN]
     assert changed.certificate_hours[1].municipality == TOWN
     assert {line.actor for line in calendar_lines(console)[lines:]} == {staff.name}
@@ -473,7 +455,7 @@ def test_municipal_staff_change_their_own_stops_and_hours_and_nothing_else(
     for path, form in parts:
         assert refused(staff.client.get(path.removesuffix("/remove"))) == (403, "not_allowed"), path
         assert refused(reviewed(staff, path, form, step="save")) == (403, "not_allowed"), path
-    assert in_force(console) == changed  # nothing of theirs changed anything else
+    assert calendar_in_force(console.config) == changed  # nothing of theirs changed anything else
     page = staff.client.get("/calendar").text
     assert OTHER_TOWN not in page and 'id="edit-hours"' not in page and 'id="add-maintenance"' not in page
     assert 'id="add-stops"' in page and 'id="edit-stops-0"' in page and 'id="remove-type-hours-1"' in page
@@ -502,7 +484,7 @@ def test_an_auditor_reads_the_calendar_and_changes_nothing(
         for step in ("review", "save"):
             answer = auditor.change(path, {"version": version(auditor), "step": step, **WINDOW})
             assert refused(answer) == (403, "not_allowed"), path
-    assert in_force(console) == calendar
+    assert calendar_in_force(console.config) == calendar
 
 
 def test_a_change_without_the_session_s_csrf_token_or_from_elsewhere_is_refused(
@@ -527,7 +509,7 @@ def test_a_change_without_the_session_s_csrf_token_or_from_elsewhere_is_refused(
         403,
         "csrf_refused",
     )
-    assert in_force(console) == calendar
+    assert calendar_in_force(console.config) == calendar
 
 
 def test_the_calendar_page_previews_any_moment_for_a_municipality_and_a_certificate(
@@ -562,24 +544,9 @@ TAKES_EFFECT = 30.0  # seconds a saved calendar may take to reach every worker (
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def center(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
-    root = tmp_path_factory.mktemp(f"calendar-center-{request.param}")
-    center_db = authority_db = None
-    if request.param == "postgresql":
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        center_db = server.url(server.create_database("calendar_center"))
-        authority_db = server.url(server.create_database("calendar_authority"))
-    stack = start_stack(
-        root,
-        center_db=center_db,
-        authority_db=authority_db,
-        topology="multi" if center_db else "single",
-        workers=2 if center_db else 1,
-    )
-    try:
-        stack.load_calendar(ALWAYS_OPEN)
+    workers = 2 if request.param == "postgresql" else 1
+    with backend_stack(request, tmp_path_factory, "calendar-center", workers=workers) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 def sessions_in_every_worker(

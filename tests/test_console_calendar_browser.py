@@ -17,37 +17,20 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
-from center.calendar import Closed, ServiceCalendar
-from center.calendar_store import load_calendar, store_calendar
-from center.store.engine import make_engine
+from center.calendar import Closed
 from documents import JST
-from support.console_browser import WAIT, chromium, enrol, keep, screenshot
+from support import console_browser
+from support.console_browser import CALENDAR, WAIT, enrol, keep, screenshot
 from support.console_server import (
-    OTHER_TOWN,
-    TOWN,
     ConsoleClock,
     RunningConsole,
+    calendar_in_force,
+    calendar_stored,
     center_directory,
     running_console,
 )
 
 NOW = dt.datetime(2026, 12, 8, 1, 0, tzinfo=dt.UTC)  # 10:00 in Japan
-CALENDAR = {
-    "format": 1,
-    "service_hours": {"opens": "06:30", "closes": "23:00"},
-    "year_end_closure": {"first": "12-29", "last": "01-03"},
-    "maintenance": [{"start": "2026-12-20T01:00:00+09:00", "end": "2026-12-20T05:00:00+09:00"}],
-    "municipality_stops": [
-        {"municipality": TOWN, "start": "2026-12-12T00:00:00+09:00", "end": "2026-12-13T00:00:00+09:00"},
-        {
-            "municipality": OTHER_TOWN,
-            "start": "2026-12-14T00:00:00+09:00",
-            "end": "2026-12-15T00:00:00+09:00",
-        },
-    ],
-    "certificate_hours": [],
-    "suspensions": [],
-}
 RULE_BROKEN = {"ja": "カレンダーの規則に合いません", "en": "The calendar's rules refuse this"}
 
 
@@ -58,28 +41,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningConsole
         yield running
 
 
-@pytest.fixture(scope="module")
-def browser(console: RunningConsole) -> Iterator[WebDriver]:
-    with chromium(console) as driver:
-        yield driver
-
-
-def store(console: RunningConsole, data: dict[str, object]) -> None:
-    engine = make_engine(console.config.database_url)
-    try:
-        with engine.begin() as connection:
-            store_calendar(connection, ServiceCalendar.from_dict(data), NOW)
-    finally:
-        engine.dispose()
-
-
-def in_force(console: RunningConsole) -> ServiceCalendar:
-    engine = make_engine(console.config.database_url)
-    try:
-        with engine.connect() as connection:
-            return load_calendar(connection)
-    finally:
-        engine.dispose()
+browser = console_browser.browser
 
 
 def shown(browser: WebDriver, selector: str) -> WebElement:
@@ -116,7 +78,7 @@ def test_a_maintenance_window_changed_through_the_form_with_its_preview(
 ) -> None:
     enrol(browser, console, "watanabe", "operator")
     for lang, end in (("ja", "2026-12-20 06:00"), ("en", "2026-12-20 07:00")):
-        store(console, CALENDAR)
+        calendar_stored(console.config, CALENDAR, NOW)
         browser.get(f"{console.url}/calendar?lang={lang}")
         browser.find_element(By.ID, "edit-maintenance-0").click()
         shown(browser, "#calendar-form")
@@ -144,15 +106,16 @@ def test_a_maintenance_window_changed_through_the_form_with_its_preview(
         assert (before["open"], before["code"]) == ("false", "outside_service_hours")
         assert (after["open"], after["code"]) == ("false", "maintenance")
         keep(screenshot(browser, tmp_path / f"console-calendar-review-{lang}.png"))
-        assert in_force(console).maintenance[0].window.end.hour == 5  # nothing saved by a review
+        # nothing saved by a review
+        assert calendar_in_force(console.config).maintenance[0].window.end.hour == 5
 
         browser.find_element(By.ID, "save").click()
         shown(browser, "#saved")
         assert browser.current_url == f"{console.url}/calendar?saved=maintenance"
-        window = in_force(console).maintenance[0].window
+        window = calendar_in_force(console.config).maintenance[0].window
         assert window.end == dt.datetime.fromisoformat(end).replace(tzinfo=JST)
         assert f"{end}:00" in browser.find_element(By.ID, "maintenance-table").text
         # the review's words are the center's refusal with the calendar now in force
-        decision = in_force(console).check(dt.datetime(2026, 12, 20, 5, 30, tzinfo=JST))
+        decision = calendar_in_force(console.config).check(dt.datetime(2026, 12, 20, 5, 30, tzinfo=JST))
         assert isinstance(decision, Closed)
         assert (after["ja"], after["en"]) == (decision.message_ja, decision.message_en)

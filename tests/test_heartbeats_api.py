@@ -19,8 +19,8 @@ from center.fleet import Condition, Status
 from center.messages import HeartbeatReport
 from center.protocol import sign_request
 from center.tls import trust
-from devtools.stack import DevStack, start_stack
-from support.fixtures_postgres import PostgresServer
+from devtools.stack import DevStack
+from support.backend_stack import backend_stack
 from support.fleet_view import terminal_history, terminal_view
 
 GOOD: dict[str, Any] = {
@@ -37,21 +37,8 @@ GOOD: dict[str, Any] = {
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
-    root = tmp_path_factory.mktemp(f"heartbeats-{request.param}")
-    center_db = authority_db = None
-    if request.param == "postgresql":
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        center_db, authority_db = (
-            server.url(server.create_database("center")),
-            server.url(server.create_database("authority")),
-        )
-    stack = start_stack(
-        root, center_db=center_db, authority_db=authority_db, topology="multi" if center_db else "single"
-    )
-    try:
+    with backend_stack(request, tmp_path_factory, "heartbeats", calendar=None) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 _numbers = iter(range(1, 1000))

@@ -1,7 +1,13 @@
 """The operators' console in headless Chromium, for the browser tests: Chromium trusting exactly
 the console's TLS certificate, a virtual WebAuthn authenticator (Chrome DevTools' WebAuthn domain,
 through selenium), a person enrolled through their link and signed in, and screenshots of a
-whole page (``make console-screenshots`` keeps them in ``docs/screenshots/``)."""
+whole page (``make console-screenshots`` keeps them in ``docs/screenshots/``).
+
+A browser test module has a module-scoped fixture ``console`` of its own (its center, its data) and
+takes the Chromium on it from here, for the whole module, as a fixture of its own name::
+
+    browser = console_browser.browser
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from selenium.webdriver.common.by import By
@@ -18,13 +25,31 @@ from selenium.webdriver.common.virtual_authenticator import VirtualAuthenticator
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-from support.console_server import RunningConsole, new_account
+from support.console_server import OTHER_TOWN, TOWN, RunningConsole, new_account
 from support.headless_chromium import SCREENSHOT_LIMIT, headless_chromium, small_png
 from support.headless_chromium import keep as keep_in
 
 WAIT = 60  # seconds Chromium may take (a bound on waiting, not a measurement)
 DESKTOP = (1280, 900)
 SCREENSHOTS = "KOUFU_CONSOLE_SCREENSHOTS"  # a directory: the screenshots are kept there too
+#: the service calendar the browser tests' centers keep: hours, the year-end closure, a maintenance
+#: window and a stop of each town
+CALENDAR = {
+    "format": 1,
+    "service_hours": {"opens": "06:30", "closes": "23:00"},
+    "year_end_closure": {"first": "12-29", "last": "01-03"},
+    "maintenance": [{"start": "2026-12-20T01:00:00+09:00", "end": "2026-12-20T05:00:00+09:00"}],
+    "municipality_stops": [
+        {"municipality": TOWN, "start": "2026-12-12T00:00:00+09:00", "end": "2026-12-13T00:00:00+09:00"},
+        {
+            "municipality": OTHER_TOWN,
+            "start": "2026-12-14T00:00:00+09:00",
+            "end": "2026-12-15T00:00:00+09:00",
+        },
+    ],
+    "certificate_hours": [],
+    "suspensions": [],
+}
 
 
 @contextlib.contextmanager
@@ -42,6 +67,13 @@ def chromium(console: RunningConsole) -> Iterator[WebDriver]:
         f"--ignore-certificate-errors-spki-list={trusted}",
         page_load=WAIT,
     ) as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(console: RunningConsole) -> Iterator[WebDriver]:
+    """Chromium (:func:`chromium`) on the module's ``console``, for the whole module."""
+    with chromium(console) as driver:
         yield driver
 
 

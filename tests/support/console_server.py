@@ -12,7 +12,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,11 +20,14 @@ import pytest
 import uvicorn
 
 from center.audit import AuditWriter
+from center.calendar import ServiceCalendar
+from center.calendar_store import load_calendar, store_calendar
 from center.config import CenterConfig, initialise
 from center.console.accounts import Accounts, EnrolmentLink
 from center.console.app import create_console
 from center.console.settings import ConsoleSettings
 from center.store.driver import Database
+from center.store.engine import make_engine
 
 STARTUP = 20.0  # seconds the server may take to start (a bound on waiting, not a measurement)
 
@@ -130,7 +133,6 @@ def settled_orders(config: CenterConfig, day: dt.date, at: dt.datetime) -> dict[
     85, the center's 60, the store's 55); what each town is owed."""
     import sqlalchemy as sa
 
-    from center.store.engine import make_engine
     from center.store.tables import ledger, orders
 
     engine = make_engine(config.database_url)
@@ -177,6 +179,28 @@ def settled_orders(config: CenterConfig, day: dt.date, at: dt.datetime) -> dict[
     finally:
         engine.dispose()
     return owed
+
+
+def calendar_stored(config: CenterConfig, data: Mapping[str, object], at: dt.datetime) -> ServiceCalendar:
+    """``data`` stored as the center's calendar in force from ``at`` (as the command line stores it)."""
+    calendar = ServiceCalendar.from_dict(data)
+    engine = make_engine(config.database_url)
+    try:
+        with engine.begin() as connection:
+            store_calendar(connection, calendar, at)
+    finally:
+        engine.dispose()
+    return calendar
+
+
+def calendar_in_force(config: CenterConfig) -> ServiceCalendar:
+    """The center's calendar in force, read from its database."""
+    engine = make_engine(config.database_url)
+    try:
+        with engine.connect() as connection:
+            return load_calendar(connection)
+    finally:
+        engine.dispose()
 
 
 def accounts_of(console: RunningConsole) -> Accounts:

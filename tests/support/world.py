@@ -33,9 +33,10 @@ from center.municipal.records import RecordStore
 from center.protocol import resident_binding
 from center.signing import unsealed_b64url
 from center.store.schema_versions import make_engine
-from devtools.stack import ALWAYS_OPEN, DevStack, Town, start_stack
+from devtools.stack import DevStack, Town
 from devtools.synthetic import Person
 from documents import Binding, OpenedDocument, TrustedKey, TrustList, open_sealed
+from support.backend_stack import backend_stack
 
 CODE = "131016"
 SEAL = {"certificate_type": "seal_registration", "copies": 1, "options": {}}
@@ -113,33 +114,15 @@ def running_world(
     households: int,
     **options: Any,
 ) -> Iterator[World]:
-    """A stack with one town on the backend ``request.param``; on PostgreSQL the center runs in
-    topology ``multi`` (``options`` go to :func:`start_stack`)."""
-    root = tmp_path_factory.mktemp(f"{name}-{request.param}")
-    center_db = authority_db = None
-    if request.param == "postgresql":
-        server = request.getfixturevalue("postgres_server")
-        center_db, authority_db = (
-            server.url(server.create_database("center")),
-            server.url(server.create_database("authority")),
-        )
-    stack = start_stack(
-        root,
-        center_db=center_db,
-        authority_db=authority_db,
-        topology="multi" if center_db else "single",
-        towns={CODE: ("千代田区", households)},
-        **options,
-    )
-    try:
-        stack.load_calendar(ALWAYS_OPEN)
+    """A stack with one town on the backend ``request.param``, always open (:func:`backend_stack`:
+    on PostgreSQL the center runs in topology ``multi``; ``options`` go to :func:`start_stack`)."""
+    towns = {CODE: ("千代田区", households)}
+    with backend_stack(request, tmp_path_factory, name, towns=towns, **options) as stack:
         town = stack.towns[CODE]
         published = TrustedKey.from_json(
             json.loads((town.directory / municipal_service.PUBLIC_KEY_FILE).read_text())
         )
         yield World(stack, town, TrustList([published]), [generate_key() for _ in range(3)], set())
-    finally:
-        stack.stop()
 
 
 def authenticate(world: World, client: CenterClient, resident: Resident) -> str:
