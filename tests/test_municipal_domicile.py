@@ -13,7 +13,9 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -282,6 +284,23 @@ def test_the_same_card_gets_its_registration_back(registrations: Registrations, 
     # once denied, the card may apply again
     again = registrations.apply(TARO, YAMADA, "山田　太郎", 705)
     assert again.id not in (first.id, second.id) and again.status is Status.PENDING
+
+
+def test_the_same_card_applying_at_once_gets_one_registration(
+    registrations: Registrations, engine: sa.Engine
+) -> None:
+    barrier = threading.Barrier(6)
+
+    def apply() -> str:
+        barrier.wait()
+        return registrations.apply(TARO, YAMADA, "山田　太郎", 710).id
+
+    with ThreadPoolExecutor(6) as pool:
+        ids = set(pool.map(lambda _: apply(), range(6)))
+    assert len(ids) == 1
+    with engine.connect() as connection:
+        table = schema.domicile_registrations
+        assert connection.execute(sa.select(sa.func.count()).select_from(table)).scalar() == 1
 
 
 def test_nothing_personal_is_logged(registrations: Registrations, caplog: pytest.LogCaptureFixture) -> None:
