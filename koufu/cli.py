@@ -26,6 +26,7 @@ from center.config import ConfigError
 from center.errors import CenterError
 from center.municipal import cli as municipal_cli
 from center.municipal.issuer import IssuanceError
+from center.municipal.registrations import RegistrationError
 from center.municipal.service import MunicipalConfigError
 from center.municipal.settings import SettingsError
 from hardware.card.errors import CardError
@@ -77,6 +78,7 @@ def execute(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) 
         CenterError,
         MunicipalConfigError,
         IssuanceError,
+        RegistrationError,
         SettingsError,
         EnrolmentError,
         OSError,

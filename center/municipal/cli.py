@@ -6,6 +6,8 @@
     koufu municipal settings --dir DIR [--load FILE]      print (or replace) the settings
     koufu municipal link --dir DIR SERIAL RESIDENT_ID     a card's certificate serial → a resident
     koufu municipal serve --dir DIR [--host H] [--port N] [--db URL]
+    koufu municipal registrations list|approve|deny …  usage registrations (本籍地の利用登録),
+                                                      see :mod:`center.municipal.registrations_cli`
 
 ``--db`` defaults to ``$KOUFU_MUNICIPAL_DB``, else the SQLite file in ``--dir``.
 """
@@ -23,7 +25,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from center.municipal import service, settings
+from center.municipal import registrations_cli, service, settings
 from center.municipal.issuer import load_settings, store_settings
 from center.signing import unb64url
 
@@ -34,13 +36,7 @@ def register(commands: Any) -> None:
 
     def command(name: str, help_text: str, run: Any) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text)
-        parser.add_argument("--dir", type=Path, required=True, help="the municipality's directory")
-        parser.add_argument(
-            "--db",
-            metavar="URL",
-            default=os.environ.get(service.DB_ENV),
-            help=f"database URL, e.g. postgresql+psycopg://… (${service.DB_ENV})",
-        )
+        add_location(parser)
         parser.set_defaults(run=run)
         return parser
 
@@ -84,6 +80,19 @@ def register(commands: Any) -> None:
     serve = command("serve", "serve the center over HTTPS", _serve)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=0, help="0 picks a free port")
+
+    registrations_cli.register(sub, add_location)
+
+
+def add_location(parser: argparse.ArgumentParser) -> None:
+    """``--dir`` and ``--db``, which every municipal command takes."""
+    parser.add_argument("--dir", type=Path, required=True, help="the municipality's directory")
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        default=os.environ.get(service.DB_ENV),
+        help=f"database URL, e.g. postgresql+psycopg://… (${service.DB_ENV})",
+    )
 
 
 def _init(args: argparse.Namespace) -> int:

@@ -23,6 +23,11 @@ tables of one database per municipality, so the simulator runs on one machine:
   ones). ``issue_requests``: each order once, with the hash of what it asked.
   ``issue_sequences``: the per-day sequence of issue numbers.
 - ``center_nonces``: the nonces of the center's signed requests already seen (no replay).
+- ``domicile_registrations`` (本籍地の利用登録): residents of other municipalities whose family
+  register is here, registered for its certificates at convenience stores: the register entry the
+  application matched (nothing of what the applicant typed), the status and its decision; and
+  ``domicile_registration_serials``: the certificate serials a live registration is known by (the
+  one it was applied with, later a renewed card's). See :mod:`center.municipal.registrations`.
 
 Dates of the register (birth, moves, periods) are calendar dates; instants are aware UTC.
 """
@@ -36,6 +41,7 @@ from sqlalchemy import (
     Column,
     Date,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -56,6 +62,9 @@ RESIDENT_STATUSES = ("resident", "moving_out", "moved_out", "deceased")
 BLOCK_KINDS = ("issuance_stop", "protection_measure")
 REGISTER_STATUSES = ("current", "closed", "pre_revision")  # 現在戸籍, 除籍, 改製原戸籍
 COPY_STATUSES = ("issued", "printed", "voided")
+REGISTRATION_STATUSES = ("pending", "approved", "denied", "suspended")
+DENIAL_REASONS = ("not_matched", "register_closed", "duplicate", "other")
+RULE = "rule"  # decided_by of a registration the business-day rule approved (or a match refused)
 
 settings = Table(
     "settings",
@@ -174,6 +183,7 @@ register_members = Table(
     CheckConstraint("sex IN ('male', 'female')", name="sex"),
 )
 Index("ix_register_members_resident", register_members.c.resident_id)
+Index("ix_register_members_birth_date", register_members.c.birth_date)  # an applicant's match
 
 register_addresses = Table(
     "register_addresses",
@@ -259,3 +269,46 @@ center_nonces = Table(
     Column("nonce", String(32), primary_key=True),
     Column("seen_at", UtcDateTime, nullable=False),
 )
+
+domicile_registrations = Table(
+    "domicile_registrations",  # 本籍地の利用登録: one application and its decision
+    metadata,
+    Column("id", String(32), primary_key=True),  # opaque, random (shown to the staff, told the kiosk)
+    Column("certificate_serial", BigInteger, nullable=False),  # the card it was applied with
+    Column("register_id", Integer, nullable=True),  # the entry matched (none: refused at once)
+    Column("position", Integer, nullable=True),
+    Column("status", String(10), nullable=False),
+    Column("applied_at", UtcDateTime, nullable=False),
+    Column("approves_at", UtcDateTime, nullable=True),  # by the business-day rule (none: refused at once)
+    Column("decided_at", UtcDateTime, nullable=True),  # approval or denial
+    Column("decided_by", String(64), nullable=True),  # a staff member's name, or 'rule'
+    Column("denial_reason", String(16), nullable=True),
+    Column("suspended_at", UtcDateTime, nullable=True),
+    ForeignKeyConstraint(
+        ["register_id", "position"], ["register_members.register_id", "register_members.position"]
+    ),
+    CheckConstraint(f"status IN {REGISTRATION_STATUSES!r}", name="status"),
+    CheckConstraint(f"denial_reason IN {DENIAL_REASONS!r}", name="denial_reason"),
+    CheckConstraint("(status = 'denied') = (denial_reason IS NOT NULL)", name="denied"),
+    CheckConstraint("(register_id IS NULL) = (position IS NULL)", name="entry"),
+    CheckConstraint("register_id IS NOT NULL OR status = 'denied'", name="matched"),
+    CheckConstraint("(status = 'suspended') = (suspended_at IS NOT NULL)", name="suspended"),
+    CheckConstraint("(decided_at IS NULL) = (decided_by IS NULL)", name="decided"),
+    CheckConstraint("certificate_serial > 0", name="serial"),
+)
+Index("ix_domicile_registrations_status", domicile_registrations.c.status)
+Index(
+    "ix_domicile_registrations_entry",
+    domicile_registrations.c.register_id,
+    domicile_registrations.c.position,
+)
+
+domicile_registration_serials = Table(
+    "domicile_registration_serials",  # the serials a live (not denied) registration is known by
+    metadata,
+    Column("certificate_serial", BigInteger, primary_key=True, autoincrement=False),
+    Column("registration_id", String(32), ForeignKey("domicile_registrations.id"), nullable=False),
+    Column("linked_at", UtcDateTime, nullable=False),
+    CheckConstraint("certificate_serial > 0", name="serial"),
+)
+Index("ix_domicile_registration_serials_registration", domicile_registration_serials.c.registration_id)

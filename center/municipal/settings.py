@@ -14,7 +14,12 @@ Example::
         "seal_registration": {"fee": 200},
         "tax": {"fee": 300, "kinds": ["income", "taxation", "combined"], "years": 3},
         "family_register": {"fee": 450, "hours": {"weekdays_only": true, "opens": "09:00",
-                                                  "closes": "17:00"}}}}
+                                                  "closes": "17:00"}}},
+     "domicile_registration": {"business_days": 5}}
+
+``domicile_registration`` (optional, default 5): after how many business days (開庁日) a usage
+registration of residents of other municipalities whose 本籍 is here (利用登録申請) is approved
+by the rule, unless the staff decided sooner (:mod:`center.municipal.business_days`).
 """
 
 from __future__ import annotations
@@ -27,9 +32,11 @@ from enum import StrEnum
 from typing import Any
 
 from center.calendar_rules import validate_municipality_code
+from center.municipal.business_days import DEFAULT_DAYS
 from center.municipal.strict import StrictObject
 from documents import JST, CertificateType
 
+MAX_REGISTRATION_DAYS = 30  # business days: a longer wait is a typing error
 MAX_FEE = 10_000  # yen: no certificate costs more; a larger figure is a typing error
 NEW_TAX_YEAR_MONTH = 6  # a tax year's certificates are issued from June (課税決定の後)
 
@@ -86,6 +93,7 @@ class MunicipalSettings:
     minimum_age: int  # residents younger than this cannot use the service (many set 15)
     max_copies: int  # per order, all certificates together
     offers: Mapping[CertificateType, Offer] = field(default_factory=dict)
+    registration_days: int = DEFAULT_DAYS  # 利用登録: approved by the rule after this many 開庁日
 
     def offer(self, certificate_type: CertificateType) -> Offer | None:
         return self.offers.get(certificate_type)
@@ -115,6 +123,11 @@ class MunicipalSettings:
             except ValueError:
                 raise SettingsError(f"settings.certificates: unknown certificate {key!r}") from None
             offers[kind] = _offer(kind, _Fields(value, f"settings.certificates.{key}"))
+        registration_days = DEFAULT_DAYS
+        if fields.has("domicile_registration"):
+            registration = _Fields(fields.mapping("domicile_registration"), "settings.domicile_registration")
+            registration_days = registration.integer("business_days", 1, MAX_REGISTRATION_DAYS)
+            registration.done()
         settings = cls(
             municipality=code,
             name=fields.text("name"),
@@ -124,6 +137,7 @@ class MunicipalSettings:
             minimum_age=fields.integer("minimum_age", 0, 20),
             max_copies=fields.integer("max_copies", 1, 50),
             offers=offers,
+            registration_days=registration_days,
         )
         fields.done()
         return settings
@@ -146,6 +160,7 @@ class MunicipalSettings:
             "minimum_age": self.minimum_age,
             "max_copies": self.max_copies,
             "certificates": {kind.value: _offer_json(offer) for kind, offer in self.offers.items()},
+            "domicile_registration": {"business_days": self.registration_days},
         }
 
 

@@ -30,8 +30,9 @@ The package, from the bottom: :mod:`.data` (names, towns, places, nationalities)
 :mod:`.records` (the records while they are built), :mod:`.draws` (the town's random draws),
 :mod:`.registers` (戸籍 and 附票), :mod:`.town` (households and residents, cards and seals),
 :mod:`.tax` (tax years and assessments), :mod:`.population` (who is ordinary, and who is who),
-:mod:`.cases` (choosing the special cases) and :mod:`.rows` (writing the records). Only the names
-below are its interface.
+:mod:`.cases` (choosing the special cases), :mod:`.rows` (writing the records) and :mod:`.domicile`
+(the registers of another municipality where the town's ``domicile_elsewhere`` have their 本籍).
+Only the names below are its interface.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ import sqlalchemy as sa
 
 from center.calendar_rules import validate_municipality_code
 from devtools.synthetic.cases import CASES, MINOR_AGE, Cases
+from devtools.synthetic.domicile import DomicileEntry, DomicileRegisters, generate_domicile
 from devtools.synthetic.my_number import is_valid_my_number, my_number_check_digit
 from devtools.synthetic.population import ADULT_AGE, Person, Population
 from devtools.synthetic.rows import existing_my_numbers, next_ids, write_rows
@@ -57,9 +59,12 @@ __all__ = [
     "NEW_TAX_YEAR_MONTH",
     "SEAL_AGE",
     "TAX_YEARS",
+    "DomicileEntry",
+    "DomicileRegisters",
     "Person",
     "Population",
     "generate",
+    "generate_domicile",
     "is_valid_my_number",
     "latest_tax_year",
     "my_number_check_digit",
@@ -77,12 +82,16 @@ def generate(
     today: dt.date,
     first_serial: int,
     cards: float = 0.8,
+    far_domicile: tuple[str, str] | None = None,
 ) -> Population:
     """Write a synthetic municipality of ``households`` households into the record stores on
     ``connection`` (in the caller's transaction) and say who is who.
 
     ``today`` is the day the town is as of (nothing has happened after it); card serials are
     consecutive from ``first_serial``; ``cards`` is the share of residents with a linked card.
+    ``far_domicile`` (prefecture, municipality in another prefecture): every 本籍 elsewhere is
+    there, so :func:`generate_domicile` can build that municipality's registers for them; the
+    town is otherwise the same as without it.
     Ids continue after those already in the tables; on PostgreSQL the id sequences are advanced.
     """
     validate_municipality_code(municipality)
@@ -92,6 +101,8 @@ def generate(
         raise ValueError("certificate serials are positive")
     if not 0.0 <= cards <= 1.0:
         raise ValueError("cards is a share from 0 to 1")
+    if far_domicile is not None and far_domicile[0] == prefecture:
+        raise ValueError("far_domicile is a municipality in another prefecture")
     town = Town(
         random.Random(seed),
         today,
@@ -101,6 +112,7 @@ def generate(
         next_ids(connection),
         existing_my_numbers(connection),
     )
+    town.far_domicile = far_domicile
     per_case = max(1, min(5, households // 250))
     town.build(households, per_case, len(CASES))
     cases = Cases(town)

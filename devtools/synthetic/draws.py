@@ -27,6 +27,7 @@ class Draws:
         self.towns = rng.sample(data.TOWNS, rng.randint(8, 14))
         self.places = [place for place in data.PLACES if place != (prefecture, name)]
         self.far_places = [place for place in data.PLACES if place[0] != prefecture]
+        self.far_domicile: tuple[str, str] | None = None  # every 本籍 elsewhere there, when set
 
     def chance(self, probability: float) -> bool:
         return self.rng.random() < probability
@@ -90,7 +91,10 @@ class Draws:
         return f"{self.prefecture}{self.name}{self.rng.choice(self.towns)}{chome}丁目{banchi}番地"
 
     def domicile_far(self) -> str:
+        """A 本籍 in another prefecture (in ``far_domicile`` when set: the same draws either way)."""
         prefecture, municipality = self.rng.choice(self.far_places)
+        if self.far_domicile is not None:
+            prefecture, municipality = self.far_domicile
         banchi = full_width(self.rng.randint(1, 900))
         return f"{prefecture}{municipality}{self.rng.choice(data.TOWNS)}{banchi}番地"
 

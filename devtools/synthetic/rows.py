@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from center.municipal import schema
-from devtools.synthetic.records import Ids, jst_time
+from devtools.synthetic.records import Ids, Register, jst_time
 from devtools.synthetic.registers import attachment
 from devtools.synthetic.tax import Income, tax_rows
 from devtools.synthetic.town import Town
@@ -58,46 +58,7 @@ def write_rows(connection: sa.Connection, town: Town, first_serial: int) -> None
         rows[schema.households].append(
             {"id": household.id, "address": household.address, "address_kana": None}
         )
-    for register in town.registers:
-        rows[schema.family_registers].append(
-            {
-                "id": register.id,
-                "domicile": register.domicile,
-                "head_name": register.head_name,
-                "status": register.status,
-                "compiled_on": register.compiled_on,
-                "filing_pending_since": register.pending_since,
-            }
-        )
-        for position, entry in enumerate(register.entries, start=1):
-            kin = entry.kin
-            rows[schema.register_members].append(
-                {
-                    "register_id": register.id,
-                    "position": position,
-                    "resident_id": kin.resident.id if kin.resident is not None else None,
-                    "family_name": kin.family[0],
-                    "given_name": kin.given[0],
-                    "birth_date": kin.birth,
-                    "sex": kin.sex,
-                    "father": kin.father,
-                    "mother": kin.mother,
-                    "relationship": entry.relationship,
-                    "events": json.dumps(sorted(entry.events, key=lambda e: e["date"]), ensure_ascii=False),
-                    "removed": kin.removed_on is not None,
-                }
-            )
-            for seq, (address, since, until) in enumerate(attachment(entry), start=1):
-                rows[schema.register_addresses].append(
-                    {
-                        "register_id": register.id,
-                        "position": position,
-                        "seq": seq,
-                        "address": address,
-                        "from_date": since,
-                        "to_date": until,
-                    }
-                )
+    register_rows(rows, town.registers)
     serial = first_serial
     block_id = town.ids.block
     for resident in town.residents:
@@ -175,4 +136,48 @@ def write_rows(connection: sa.Connection, town: Town, first_serial: int) -> None
                         f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                         f"(SELECT max(id) FROM {table.name}))"
                     )
+                )
+
+
+def register_rows(rows: dict[sa.Table, list[dict[str, Any]]], registers: list[Register]) -> None:
+    """The rows of ``registers``, their members and 附票 lines, added to ``rows``."""
+    for register in registers:
+        rows[schema.family_registers].append(
+            {
+                "id": register.id,
+                "domicile": register.domicile,
+                "head_name": register.head_name,
+                "status": register.status,
+                "compiled_on": register.compiled_on,
+                "filing_pending_since": register.pending_since,
+            }
+        )
+        for position, entry in enumerate(register.entries, start=1):
+            kin = entry.kin
+            rows[schema.register_members].append(
+                {
+                    "register_id": register.id,
+                    "position": position,
+                    "resident_id": kin.resident.id if kin.resident is not None else None,
+                    "family_name": kin.family[0],
+                    "given_name": kin.given[0],
+                    "birth_date": kin.birth,
+                    "sex": kin.sex,
+                    "father": kin.father,
+                    "mother": kin.mother,
+                    "relationship": entry.relationship,
+                    "events": json.dumps(sorted(entry.events, key=lambda e: e["date"]), ensure_ascii=False),
+                    "removed": kin.removed_on is not None,
+                }
+            )
+            for seq, (address, since, until) in enumerate(attachment(entry), start=1):
+                rows[schema.register_addresses].append(
+                    {
+                        "register_id": register.id,
+                        "position": position,
+                        "seq": seq,
+                        "address": address,
+                        "from_date": since,
+                        "to_date": until,
+                    }
                 )
