@@ -6,12 +6,18 @@ and requests (no inline script, nothing from elsewhere: it works on a closed net
 is cached. Refusals (:class:`~center.console.errors.ConsoleError`) are a page with the status and
 the refusal's code (``data-error``), or ``{"error": code, "message": …}`` to a script (a request
 that accepts JSON); a signed-out browser asking for a page is sent to ``/sign-in``.
+
+While it runs, the console process keeps house on its own (the center's API processes know
+nothing of its settings): every ``housekeeping_interval`` seconds (``housekeeping_seconds`` of
+``center.json``) it deletes the sessions that ended (:meth:`Sessions.delete_ended`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
+import logging
 from collections.abc import AsyncIterator, Callable, Collection
 from pathlib import Path
 from urllib.parse import quote
@@ -53,6 +59,9 @@ HEADERS = [
     (b"strict-transport-security", b"max-age=31536000"),
 ]
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+HOUSEKEEPING_INTERVAL = 60.0  # seconds, as the center's own housekeeping
+
+log = logging.getLogger(__name__)
 
 
 def create_console(
@@ -63,11 +72,13 @@ def create_console(
     municipalities: Collection[str],
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     shares: FeeShares = DEFAULT_SHARES,
+    housekeeping_interval: float = HOUSEKEEPING_INTERVAL,
 ) -> FastAPI:
     """The console on the center's database (already migrated), its changes audited in the
     center's chain under ``chain_key``; ``municipalities`` are the codes connected to the center
     (its ``center.json``); ``clock`` is the console's time (the tests' own); ``shares``: the
-    center's per-copy shares of a fee (its configuration's)."""
+    center's per-copy shares of a fee (its configuration's); ``housekeeping_interval``: seconds
+    between two rounds of the console's housekeeping."""
     database = Database(database_url)
     writer = AuditWriter(database, chain_key)
     sessions = Sessions(database, writer, settings, clock)
@@ -94,6 +105,7 @@ def create_console(
         telemetry=NO_TELEMETRY,
     )
     app.state.console = console
+    app.state.housekeeping_interval = housekeeping_interval
     app.add_middleware(BodyLimit, limit=MAX_BODY)
     app.add_middleware(_Headers)
     app.add_exception_handler(ConsoleError, _refused)  # type: ignore[arg-type]
@@ -108,11 +120,30 @@ def create_console(
 
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    yield
     console: Console = app.state.console
+    housekeeping = asyncio.get_running_loop().create_task(
+        keep_house(console, app.state.housekeeping_interval), name="console-housekeeping"
+    )
+    yield
+    housekeeping.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await housekeeping
     await console.writer.close()
     await console.database.close()
     console.engine.dispose()
+
+
+async def keep_house(console: Console, interval: float) -> None:
+    """Forever, every ``interval`` seconds: delete the sessions that ended. Errors are logged
+    (their type only), never raised."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            deleted = await console.sessions.delete_ended()
+        except Exception as error:
+            log.warning("console housekeeping failed (%s); trying again later", type(error).__name__)
+        else:
+            log.debug("console housekeeping: %d ended sessions deleted", deleted)
 
 
 def _wants_json(request: Request) -> bool:

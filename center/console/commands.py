@@ -56,6 +56,7 @@ def _serve(args: argparse.Namespace) -> int:
         config.audit_chain_key,
         municipalities=config.municipalities,
         shares=shares,
+        housekeeping_interval=config.housekeeping_seconds,
     )
     serve_app(
         app,

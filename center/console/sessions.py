@@ -6,6 +6,10 @@ CSRF token, when it began, when it was last used and when it ended. A session is
 ``idle_timeout`` without a request, after ``session_lifetime`` whatever happens, once signed out,
 and once its account is disabled. Signing in and signing out are audited; a request's use of the
 session only moves its last-seen time.
+
+An ended session (signed out, idle too long, past its lifetime, its account disabled) is deleted
+by the console process's housekeeping (:meth:`Sessions.delete_ended`, every
+``housekeeping_seconds`` of ``center.json``): nothing of it is kept but its audit lines.
 """
 
 from __future__ import annotations
@@ -45,6 +49,11 @@ _FIND = Sql(
     "WHERE s.id_hash = :id_hash"
 )
 _TOUCH = Sql("UPDATE console_sessions SET last_seen_at = :now WHERE id_hash = :id_hash AND ended_at IS NULL")
+_DELETE_ENDED = Sql(
+    "DELETE FROM console_sessions WHERE ended_at IS NOT NULL OR last_seen_at <= :idle_since "
+    "OR created_at <= :born_before "
+    "OR operator_id IN (SELECT id FROM console_operators WHERE disabled_at IS NOT NULL)"
+)
 _END = Sql("UPDATE console_sessions SET ended_at = :now WHERE id_hash = :id_hash AND ended_at IS NULL")
 
 
@@ -99,3 +108,15 @@ class Sessions(ConsolePart):
             now,
             change=Change(_END, {"id_hash": viewer.session, "now": now}),
         )
+
+    async def delete_ended(self) -> int:
+        """Delete every session that may not be used any more (signed out, idle for
+        ``idle_timeout``, begun ``session_lifetime`` ago, its account disabled): the same bounds
+        :meth:`viewer` refuses at. Returns how many (the housekeeping's)."""
+        now = self.clock()
+        params = {
+            "idle_since": now - self.settings.idle_timeout,
+            "born_before": now - self.settings.session_lifetime,
+        }
+        async with self.database.connection() as connection:
+            return await connection.execute(_DELETE_ENDED, params)
