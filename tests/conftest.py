@@ -99,6 +99,7 @@ DAEMON_MODULES = frozenset(
         "test_console_browser_orders",
         "test_console_pages",
         "test_console_sessions",
+        "test_console_tampering",
         "test_demo",
         "test_incidents_stack",
         "test_heartbeats_api",

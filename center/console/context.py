@@ -22,6 +22,7 @@ from center.console.rendering import Templates
 from center.console.roles import Viewer
 from center.console.sessions import Sessions
 from center.console.settings import ConsoleSettings
+from center.console.tampering import RefusalLimit
 from center.orders import DEFAULT_SHARES, FeeShares
 from center.store.driver import Database
 
@@ -45,6 +46,7 @@ class Console:
     templates: Templates = field(default_factory=Templates)
     pages: list[Page] = field(default_factory=list)
     shares: FeeShares = DEFAULT_SHARES  # the center's per-copy shares, for a settlement made by hand
+    refusals: RefusalLimit = field(default_factory=RefusalLimit)  # tampering attempts, bounded
 
     async def read(self, reading: Callable[[sa.Connection], T]) -> T:
         """``reading`` of the center's database (settlement, audit log, calendar), in a worker
