@@ -98,6 +98,7 @@ DAEMON_MODULES = frozenset(
         "test_console_calendar_browser",
         "test_console_browser_orders",
         "test_console_pages",
+        "test_console_paging",
         "test_console_sessions",
         "test_console_tampering",
         "test_demo",
