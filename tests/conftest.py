@@ -91,6 +91,7 @@ DAEMON_MODULES = frozenset(
         "test_center_verify_page",
         "test_conformance",
         "test_console_access",
+        "test_console_audit_page",
         "test_console_browser",
         "test_console_incidents",
         "test_console_incidents_stack",

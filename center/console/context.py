@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse
 from center.audit import AuditWriter
 from center.console.access import Guard
 from center.console.accounts import Accounts
+from center.console.chain_watch import ChainWatch
 from center.console.page import Page
 from center.console.passkeys import Passkeys
 from center.console.rendering import Templates
@@ -47,6 +48,10 @@ class Console:
     pages: list[Page] = field(default_factory=list)
     shares: FeeShares = DEFAULT_SHARES  # the center's per-copy shares, for a settlement made by hand
     refusals: RefusalLimit = field(default_factory=RefusalLimit)  # tampering attempts, bounded
+    chain: ChainWatch = field(init=False)  # the audit page's verification, on the chain's key
+
+    def __post_init__(self) -> None:
+        self.chain = ChainWatch(self.chain_key)
 
     async def read(self, reading: Callable[[sa.Connection], T]) -> T:
         """``reading`` of the center's database (settlement, audit log, calendar), in a worker

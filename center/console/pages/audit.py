@@ -1,6 +1,8 @@
 """The audit log (監査ログ), newest first, filtered by day (from, to: days in Japan), kind of
 decision and actor, with the chain's verification under its key (what ``koufu center
-audit-verify`` prints). For the center's people: operators and auditors.
+audit-verify`` prints), incremental but for the first view, on request (``verify=full``) and
+while broken (:mod:`center.console.chain_watch`). For the center's people: operators and
+auditors.
 
 A page shows at most :data:`SHOWN` lines, with how many match in all, and links to the next page
 and back to the first: keyset paging on the line's ``seq`` (``after=SEQ``: the lines older than
@@ -18,7 +20,6 @@ from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import Response
 
-from center.audit import ChainReport, verify_chain
 from center.console.context import admitted, console_of, show
 from center.console.errors import BadInput
 from center.console.page import Page
@@ -77,10 +78,11 @@ async def audit_page(request: Request, viewer: Admitted) -> Response:
         return rows, total, events, actors
 
     rows, total, events, actors = await console.read(read)
+    full = asked.get("verify") == "full"
+    chain = await console.chain.verify(console.read, console.clock(), full=full)
     filters = {"from": asked.get("from", ""), "to": asked.get("to", ""), "event": event, "actor": actor}
     more = len(rows) > SHOWN
     rows = rows[:SHOWN]
-    chain: ChainReport = await console.read(lambda connection: verify_chain(connection, console.chain_key))
     return show(
         request,
         PAGE,
@@ -89,7 +91,9 @@ async def audit_page(request: Request, viewer: Admitted) -> Response:
             "rows": [_shown(row) for row in rows],
             "events": events,
             "actors": actors,
-            "chain": chain,
+            "chain": chain.report,
+            "check": chain,
+            "verify_query": _query(filters, verify="full"),
             "asked": {
                 "from": asked.get("from", ""),
                 "to": asked.get("to", ""),
