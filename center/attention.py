@@ -19,12 +19,20 @@
 
 Municipal staff see their own municipality's orders only. Nothing here identifies a person: an
 order is its id, terminal, store, municipality, state, fees and copies' issue numbers.
+
+Each list is a page of at most ``size`` rows (:data:`SHOWN`), with how many match in all
+(``Attention.totals``) and, when there are more, the **cursor** of the next page
+(``Attention.cursors``): keyset paging, as the fleet's, in the list's own order. An order list's
+cursor is ``MICROS.ORDER_ID`` (the last row's last move, in microseconds since 1970, and its id:
+orders are listed by their last move, then id), the refused reports' the last line's ``seq``; the
+next page asks for the rows after it (:data:`LISTS` names each list's cursor in ``after``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -36,7 +44,12 @@ from center.store.tables import audit_log, order_copies, orders
 
 QUIET = dt.timedelta(minutes=30)
 RECENT = dt.timedelta(days=7)
-SHOWN = 200  # rows of each list, the oldest (or, for refused reports, the newest) first
+SHOWN = 200  # rows of each list's page, the oldest (or, for refused reports, the newest) first
+LISTS = ("not_ended", "refused_reports", "voids_pending", "partly_printed")
+ORDER_CURSOR = re.compile(r"([0-9]{1,19})\.([A-Za-z0-9-]{1,40})")
+SEQ_CURSOR = re.compile(r"[0-9]{1,19}")
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+MICROSECOND = dt.timedelta(microseconds=1)
 REFUSED_REPORTS = (
     "order_printing_refused",
     "order_printed_refused",
@@ -94,10 +107,34 @@ class Attention:
     refused_reports: list[RefusedReport] = field(default_factory=list)
     voids_pending: list[OrderCase] = field(default_factory=list)
     partly_printed: list[OrderCase] = field(default_factory=list)
+    totals: dict[str, int] = field(default_factory=dict)  # per list (LISTS): how many match in all
+    cursors: dict[str, str | None] = field(default_factory=dict)  # per list: its next page's, if any
 
     @property
     def count(self) -> int:
-        return len(self.not_ended) + len(self.refused_reports) + len(self.voids_pending)
+        return sum(self.totals.get(name, 0) for name in ("not_ended", "refused_reports", "voids_pending"))
+
+
+def valid_cursor(name: str, cursor: str) -> bool:
+    """Whether ``cursor`` is one a page of the list ``name`` could have given."""
+    pattern = SEQ_CURSOR if name == "refused_reports" else ORDER_CURSOR
+    return bool(pattern.fullmatch(cursor))
+
+
+def _order_cursor(case: OrderCase) -> str:
+    return f"{(case.updated_at - EPOCH) // MICROSECOND}.{case.order_id}"
+
+
+def _after_order(cursor: str | None, descending: bool) -> list[sa.ColumnElement[bool]]:
+    """The keyset condition of the rows after ``cursor`` in (last move, id) order."""
+    found = ORDER_CURSOR.fullmatch(cursor or "")
+    if found is None:
+        return []
+    moved, order_id = EPOCH + int(found.group(1)) * MICROSECOND, found.group(2)
+    c = orders.c
+    if descending:
+        return [sa.or_(c.updated_at < moved, sa.and_(c.updated_at == moved, c.id < order_id))]
+    return [sa.or_(c.updated_at > moved, sa.and_(c.updated_at == moved, c.id > order_id))]
 
 
 def needing_a_person(
@@ -107,23 +144,39 @@ def needing_a_person(
     municipality: str | None = None,
     quiet: dt.timedelta = QUIET,
     recent: dt.timedelta = RECENT,
+    after: Mapping[str, str] | None = None,
+    size: int = SHOWN,
 ) -> Attention:
-    """Every list of the page at ``now``, of every municipality or of ``municipality`` only."""
+    """A page of every list at ``now``, of every municipality or of ``municipality`` only: each
+    list's rows after its cursor in ``after`` (its first page without one), at most ``size``."""
+    after = after or {}
     quiet_since, recent_since = _utc(now - quiet), _utc(now - recent)
     c = orders.c
     scope = [] if municipality is None else [c.municipality == municipality]
-    not_ended = _orders(
-        connection,
-        [c.state.not_in([state.value for state in FINAL]), c.updated_at < quiet_since, *scope],
-        c.updated_at,
+    totals: dict[str, int] = {}
+    cursors: dict[str, str | None] = {}
+
+    def paged(name: str, where: list[sa.ColumnElement[bool]], descending: bool = False) -> list[OrderCase]:
+        totals[name] = int(
+            connection.execute(sa.select(sa.func.count()).select_from(orders).where(*where)).scalar_one()
+        )
+        order_by = (c.updated_at.desc(), c.id.desc()) if descending else (c.updated_at, c.id)
+        found = _orders(connection, [*where, *_after_order(after.get(name), descending)], order_by, size + 1)
+        cursors[name] = _order_cursor(found[size - 1]) if len(found) > size else None
+        return found[:size]
+
+    not_ended = paged(
+        "not_ended", [c.state.not_in([state.value for state in FINAL]), c.updated_at < quiet_since, *scope]
     )
-    pending = _orders(
-        connection, [c.void_pending.is_(True), c.updated_at < quiet_since, *scope], c.updated_at
+    pending = paged("voids_pending", [c.void_pending.is_(True), c.updated_at < quiet_since, *scope])
+    partly = paged(
+        "partly_printed",
+        [c.reason == "partly_printed", c.updated_at >= recent_since, *scope],
+        descending=True,
     )
-    partly = _orders(
-        connection, [c.reason == "partly_printed", c.updated_at >= recent_since, *scope], c.updated_at.desc()
+    reports, totals["refused_reports"], cursors["refused_reports"] = _refused_reports(
+        connection, recent_since, municipality, after.get("refused_reports"), size
     )
-    reports = _refused_reports(connection, recent_since, municipality)
     cases = _with_copies(connection, [*not_ended, *pending, *partly])
     by_order: dict[str, list[RefusedReport]] = {}
     for report in reports:
@@ -136,18 +189,30 @@ def needing_a_person(
         ]
 
     return Attention(
-        now, quiet, recent, municipality, complete(not_ended), reports, complete(pending), complete(partly)
+        now,
+        quiet,
+        recent,
+        municipality,
+        complete(not_ended),
+        reports,
+        complete(pending),
+        complete(partly),
+        totals,
+        cursors,
     )
 
 
 def order_case(connection: sa.Connection, order_id: str) -> OrderCase | None:
     """One order as :func:`needing_a_person` shows it, whatever its state (``None``: no such order)."""
-    found = _orders(connection, [orders.c.id == order_id], orders.c.id)
+    found = _orders(connection, [orders.c.id == order_id], (orders.c.id,), 1)
     return _with_copies(connection, found).get(order_id) if found else None
 
 
 def _orders(
-    connection: sa.Connection, where: Sequence[sa.ColumnElement[bool]], order_by: sa.ColumnElement[object]
+    connection: sa.Connection,
+    where: Sequence[sa.ColumnElement[bool]],
+    order_by: Sequence[sa.ColumnElement[object]],
+    limit: int,
 ) -> list[OrderCase]:
     c = orders.c
     query = (
@@ -165,8 +230,8 @@ def _orders(
             c.void_pending,
         )
         .where(*where)
-        .order_by(order_by)
-        .limit(SHOWN)
+        .order_by(*order_by)
+        .limit(limit)
     )
     return [
         OrderCase(
@@ -220,11 +285,21 @@ def _with_copies(connection: sa.Connection, cases: Sequence[OrderCase]) -> dict[
 
 
 def _refused_reports(
-    connection: sa.Connection, since: dt.datetime, municipality: str | None
-) -> list[RefusedReport]:
+    connection: sa.Connection, since: dt.datetime, municipality: str | None, after: str | None, size: int
+) -> tuple[list[RefusedReport], int, str | None]:
+    """A page of the refused reports, newest first, after the line ``after`` (a ``seq``); how
+    many there are in all; the next page's cursor."""
     line = audit_log.c
+    joined = audit_log.join(orders, line.detail == sa.literal(order_detail("")) + orders.c.id)
+    where = [line.event.in_(REFUSED_REPORTS), line.at >= since]
+    if municipality is not None:
+        where.append(orders.c.municipality == municipality)
+    total = int(connection.execute(sa.select(sa.func.count()).select_from(joined).where(*where)).scalar_one())
+    if after is not None and SEQ_CURSOR.fullmatch(after):
+        where.append(line.seq < int(after))
     query = (
         sa.select(
+            line.seq,
             line.at,
             line.event,
             line.reason,
@@ -234,14 +309,14 @@ def _refused_reports(
             orders.c.municipality,
             orders.c.state,
         )
-        .select_from(audit_log.join(orders, line.detail == sa.literal(order_detail("")) + orders.c.id))
-        .where(line.event.in_(REFUSED_REPORTS), line.at >= since)
+        .select_from(joined)
+        .where(*where)
         .order_by(line.seq.desc())
-        .limit(SHOWN)
+        .limit(size + 1)
     )
-    if municipality is not None:
-        query = query.where(orders.c.municipality == municipality)
-    return [
+    rows = list(connection.execute(query))
+    cursor = str(rows[size - 1].seq) if len(rows) > size else None
+    reports = [
         RefusedReport(
             _aware(row.at),
             row.event,
@@ -252,8 +327,9 @@ def _refused_reports(
             row.municipality,
             OrderState(row.state),
         )
-        for row in connection.execute(query)
+        for row in rows[:size]
     ]
+    return reports, total, cursor
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

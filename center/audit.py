@@ -290,16 +290,33 @@ class BrokenRow:
     changed, or written by someone without the key)."""
 
     seq: int
-    at: dt.datetime
+    at: dt.datetime | None  # None: the row is not there any more (an incremental check's mark)
     event: str
     why: str
 
 
 @dataclass(frozen=True)
+class ChainMark:
+    """Where a verification that found the chain intact got to: its last row (``seq``, ``hash``)
+    and how many rows there were up to it. An incremental verification starts from one."""
+
+    seq: int = 0
+    hash: str = GENESIS
+    rows: int = 0
+
+
+@dataclass(frozen=True)
 class ChainReport:
-    rows: int  # rows read: all of them, or up to the broken one
+    rows: int  # rows read: all of them, or up to the broken one (with a mark: counting its rows)
     broken: BrokenRow | None = None
     head: str = GENESIS  # the last row's hash, when intact: to be noted outside the database
+    seq: int = 0  # the last row's seq, when intact
+    checked: int = 0  # rows verified by this verification (incremental: those after its mark)
+
+    @property
+    def mark(self) -> ChainMark | None:
+        """Where the next incremental verification may start (``None``: the chain is broken)."""
+        return None if self.broken is not None else ChainMark(self.seq, self.head, self.rows)
 
     @property
     def broken_at(self) -> int | None:
@@ -311,31 +328,68 @@ class ChainReport:
         return self.broken is None
 
 
-def verify_chain(connection: sa.Connection, key: bytes) -> ChainReport:
+def verify_chain(connection: sa.Connection, key: bytes, *, since: ChainMark | None = None) -> ChainReport:
     """Every row in order, each against the row before it and the chain's ``key``; stops at the
-    first that fails (every later one depends on it)."""
-    prev_hash = GENESIS
-    rows = 0
-    for row in connection.execute(sa.select(audit_log).order_by(audit_log.c.seq)):
+    first that fails (every later one depends on it).
+
+    With ``since`` (the :attr:`ChainReport.mark` of an earlier verification under this key), the
+    **incremental** verification: only the rows after the mark are verified so, and the mark is
+    checked to still hold (its row there, its hash the same and its link recomputed, as many rows
+    up to it as then). That finds the new rows rewritten, the mark's row changed, and rows deleted
+    or inserted before it; it does not find an older row changed in place, which only the full
+    verification (without ``since``) finds."""
+    prev_hash, rows, checked = GENESIS, 0, 0
+    query = sa.select(audit_log).order_by(audit_log.c.seq)
+    if since is not None and since.seq > 0:
+        anchor = connection.execute(sa.select(audit_log).where(audit_log.c.seq == since.seq)).first()
+        if anchor is None:
+            return ChainReport(since.rows, BrokenRow(since.seq, None, "", "the row last verified is gone"))
+        at = _aware(anchor.at)
+        if anchor.hash != since.hash or not hmac.compare_digest(
+            _row_hash(key, anchor.prev_hash, at, _entry(anchor)), anchor.hash
+        ):
+            return ChainReport(
+                since.rows,
+                BrokenRow(anchor.seq, at, anchor.event, "the row last verified was changed"),
+            )
+        before = connection.execute(
+            sa.select(sa.func.count()).select_from(audit_log).where(audit_log.c.seq <= since.seq)
+        ).scalar_one()
+        if before != since.rows:
+            moved = "rows before the row last verified were deleted or inserted"
+            return ChainReport(since.rows, BrokenRow(anchor.seq, at, anchor.event, moved))
+        prev_hash, rows = since.hash, since.rows
+        query = query.where(audit_log.c.seq > since.seq)
+    last_seq = since.seq if since is not None else 0
+    for row in connection.execute(query):
         rows += 1
-        at = row.at if row.at.tzinfo else row.at.replace(tzinfo=dt.UTC)
-        entry = AuditEntry(
-            row.event,
-            row.outcome,
-            row.reason,
-            row.terminal_id,
-            row.session_id,
-            row.subject,
-            row.occurrences,
-            row.actor,
-            row.detail,
-        )
+        checked += 1
+        at = _aware(row.at)
         why = None
         if row.prev_hash != prev_hash:
             why = "it does not follow the row before it"
-        elif not hmac.compare_digest(_row_hash(key, prev_hash, at, entry), row.hash):
+        elif not hmac.compare_digest(_row_hash(key, prev_hash, at, _entry(row)), row.hash):
             why = "its hash does not verify under the chain's key"
         if why is not None:
-            return ChainReport(rows, BrokenRow(row.seq, at, row.event, why))
-        prev_hash = row.hash
-    return ChainReport(rows, None, prev_hash)
+            return ChainReport(rows, BrokenRow(row.seq, at, row.event, why), checked=checked)
+        prev_hash, last_seq = row.hash, row.seq
+    return ChainReport(rows, None, prev_hash, last_seq, checked)
+
+
+def _aware(at: dt.datetime) -> dt.datetime:
+    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+
+
+def _entry(row: sa.Row[Any]) -> AuditEntry:
+    """The decision a stored row says."""
+    return AuditEntry(
+        row.event,
+        row.outcome,
+        row.reason,
+        row.terminal_id,
+        row.session_id,
+        row.subject,
+        row.occurrences,
+        row.actor,
+        row.detail,
+    )

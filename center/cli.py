@@ -300,8 +300,9 @@ def _audit_verify(args: argparse.Namespace) -> int:
         print(f"audit log intact: {report.rows} entries, head {report.head}")
         return 0
     broken = report.broken
+    when = broken.at.isoformat() if broken.at else "-"
     print(
-        f"audit log BROKEN at entry {broken.seq} ({broken.event}, {broken.at.isoformat()}): {broken.why}; "
+        f"audit log BROKEN at entry {broken.seq} ({broken.event}, {when}): {broken.why}; "
         f"{report.rows - 1} entries before it verify"
     )
     return 2

@@ -1,7 +1,10 @@
 """The audit chain is keyed: ``koufu center audit-verify`` (the command line, on a real database,
 SQLite and PostgreSQL) finds a chain whose tail was rewritten by someone who may write the database
 but has not the chain's key, whether they recompute plain SHA-256 hashes (as the chain was before)
-or HMACs under a key of their own, and names the first row rewritten. An untouched chain verifies."""
+or HMACs under a key of their own, and names the first row rewritten. An untouched chain verifies.
+The incremental verification (from a mark) verifies the rows after it and finds the mark's row
+changed or gone and rows deleted before it, but not an older row changed in place: the full one
+does."""
 
 from __future__ import annotations
 
@@ -150,3 +153,111 @@ def test_the_chain_is_verified_with_its_own_key_only(
     key_file.unlink()
     assert main(["center", "audit-verify", "--dir", str(center.directory)]) != 0
     assert "predates the keyed audit chain" in capsys.readouterr().err
+
+
+# -- the incremental verification ------------------------------------------------------------------
+
+
+def decide_more(config: CenterConfig, count: int) -> None:
+    """``count`` more decisions in the chain, through the writer."""
+
+    async def decide() -> None:
+        database = Database(config.database_url)
+        writer = audit.AuditWriter(database, config.audit_chain_key)
+        try:
+            for index in range(count):
+                await writer.record(
+                    AuditEntry("session_opened", "accepted", None, "T-0002", f"more-{index}"),
+                    NOW + dt.timedelta(minutes=1, seconds=index),
+                )
+        finally:
+            await writer.close()
+            await database.close()
+
+    asyncio.run(decide())
+
+
+def verified(config: CenterConfig, since: audit.ChainMark | None = None) -> audit.ChainReport:
+    engine = sa.create_engine(config.database_url)
+    try:
+        with engine.connect() as connection:
+            return audit.verify_chain(connection, config.audit_chain_key, since=since)
+    finally:
+        engine.dispose()
+
+
+def change(config: CenterConfig, statement: sa.Executable) -> None:
+    engine = sa.create_engine(config.database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(statement)
+    finally:
+        engine.dispose()
+
+
+def test_the_incremental_verification_verifies_only_the_new_rows_and_ends_where_the_full_one_does(
+    center: CenterConfig,
+) -> None:
+    full = verified(center)
+    assert full.intact and full.rows == full.checked == 6 and full.mark is not None
+    decide_more(center, 3)
+    step = verified(center, full.mark)
+    again = verified(center)
+    assert (
+        step.intact
+        and (step.rows, step.checked) == (9, 3)
+        and (step.head, step.seq) == (again.head, again.seq)
+    )
+    assert verified(center, step.mark).checked == 0  # nothing new: nothing verified
+    assert verified(center, audit.ChainMark()) == again  # from the start: the full verification
+
+
+def test_an_older_row_changed_is_missed_by_the_incremental_verification_and_found_by_the_full_one(
+    center: CenterConfig,
+) -> None:
+    mark = verified(center).mark
+    assert mark is not None
+    decide_more(center, 2)
+    change(center, audit_log.update().where(audit_log.c.seq == mark.seq - 3).values(outcome="refused"))
+    assert verified(center, mark).intact  # the incremental check cannot see it: so the page says
+    full = verified(center)
+    assert full.broken is not None and full.broken.seq == mark.seq - 3
+
+
+def test_the_incremental_verification_finds_what_touches_its_mark_or_the_new_rows(
+    center: CenterConfig,
+) -> None:
+    mark = verified(center).mark
+    assert mark is not None
+    decide_more(center, 2)
+    change(center, audit_log.update().where(audit_log.c.seq == mark.seq + 1).values(outcome="refused"))
+    found = verified(center, mark).broken
+    assert found is not None and (found.seq, found.why) == (
+        mark.seq + 1,
+        "its hash does not verify under the chain's key",
+    )
+    change(center, audit_log.update().where(audit_log.c.seq == mark.seq).values(reason="changed"))
+    found = verified(center, mark).broken
+    assert found is not None and (found.seq, found.why) == (mark.seq, "the row last verified was changed")
+    change(center, audit_log.delete().where(audit_log.c.seq == mark.seq - 4))
+    moved = audit.ChainMark(mark.seq - 1, verified_hash(center, mark.seq - 1), mark.rows - 1)
+    found = verified(center, moved).broken
+    assert found is not None and found.why == "rows before the row last verified were deleted or inserted"
+    change(center, audit_log.delete().where(audit_log.c.seq == mark.seq))
+    found = verified(center, mark).broken
+    assert found is not None and (found.seq, found.at, found.why) == (
+        mark.seq,
+        None,
+        "the row last verified is gone",
+    )
+
+
+def verified_hash(config: CenterConfig, seq: int) -> str:
+    engine = sa.create_engine(config.database_url)
+    try:
+        with engine.connect() as connection:
+            return str(
+                connection.execute(sa.select(audit_log.c.hash).where(audit_log.c.seq == seq)).scalar_one()
+            )
+    finally:
+        engine.dispose()

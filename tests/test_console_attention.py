@@ -3,7 +3,8 @@ service (support.console_orders): what a person may do to an order, along the or
 (center.order_states.BY_HAND); the lists of the console's page (center.attention); and each action
 of the desk (center.order_desk) audited with who did it, refused with its code when it cannot be,
 racing a terminal's own report, and the books reconciled after every one: no order both paid and
-voided, a settled order's ledger exactly its copies printed whole."""
+voided, a settled order's ledger exactly its copies printed whole; and each list paged by its
+keyset, with its total."""
 
 from __future__ import annotations
 
@@ -30,7 +31,16 @@ from center.order_states import (
 )
 from center.store.engine import make_engine
 from center.store.tables import audit_log, ledger, orders
-from support.console_orders import FEE, Municipalities, OrderBook, item, make_orders, reconciled
+from support.console_orders import (
+    FEE,
+    Municipalities,
+    OrderBook,
+    item,
+    make_orders,
+    quiet_orders,
+    reconciled,
+    refused_reports,
+)
 
 KEY = b"k" * 32
 NOW = dt.datetime(2026, 12, 8, 1, 0, tzinfo=dt.UTC)
@@ -326,3 +336,77 @@ def test_a_person_and_the_terminal_acting_at_once_end_the_order_once(database_ur
 
     make_orders(database_url, KEY, script, Municipalities())
     assert reconciled(database_url) == []
+
+
+# -- paging ------------------------------------------------------------------------------------------
+
+
+def walk(url: str, name: str, size: int, municipality: str | None = None) -> tuple[list[str], list[int]]:
+    """Every page of the list ``name``, following its cursor: the ids in order, and the total
+    each page said."""
+    shown: list[str] = []
+    totals: list[int] = []
+    cursor: str | None = None
+    for _ in range(100):
+        engine = make_engine(url)
+        try:
+            with engine.connect() as connection:
+                page = needing_a_person(
+                    connection,
+                    NOW,
+                    municipality=municipality,
+                    after={} if cursor is None else {name: cursor},
+                    size=size,
+                )
+        finally:
+            engine.dispose()
+        rows = getattr(page, name)
+        assert len(rows) <= size
+        shown.extend(row.order_id for row in rows)
+        totals.append(page.totals[name])
+        cursor = page.cursors[name]
+        if cursor is None:
+            return shown, totals
+        assert len(rows) == size  # a page with a next one is full
+    raise AssertionError("the pages never end")
+
+
+def test_each_list_pages_by_its_keyset_with_its_total(database_url: str) -> None:
+    town = quiet_orders(
+        database_url, 17, prefix="town", since=AGO - dt.timedelta(hours=1), municipality=TOWN, state="issued"
+    )
+    other = quiet_orders(
+        database_url,
+        4,
+        prefix="other",
+        since=AGO - dt.timedelta(hours=3),
+        municipality=OTHER,
+        state="printed",
+    )
+    pending = quiet_orders(
+        database_url, 9, prefix="pending", since=AGO, municipality=OTHER, state="refunded", void_pending=True
+    )
+    partly = quiet_orders(
+        database_url,
+        11,
+        prefix="partly",
+        since=AGO,
+        municipality=TOWN,
+        state="settled",
+        reason="partly_printed",
+        ties=3,
+    )
+    reported = [order_id for _, order_id in town[::2]]  # 9 of them
+    refused_reports(database_url, KEY, reported, AGO)
+    not_ended = [order_id for _, order_id in sorted(town + other)]
+    assert not_ended[:4] == [order_id for _, order_id in other]  # quiet the longest: first
+    assert walk(database_url, "not_ended", 5) == (not_ended, [21] * 5)
+    assert walk(database_url, "not_ended", 21) == (not_ended, [21])  # one page exactly: no next
+    assert walk(database_url, "not_ended", 4, TOWN) == ([i for _, i in sorted(town)], [17] * 5)
+    assert walk(database_url, "voids_pending", 2) == ([i for _, i in sorted(pending)], [9] * 5)
+    assert walk(database_url, "partly_printed", 3) == ([i for _, i in sorted(partly, reverse=True)], [11] * 4)
+    assert walk(database_url, "refused_reports", 4) == (reported[::-1], [9] * 3)  # newest first
+    assert walk(database_url, "refused_reports", 4, OTHER) == ([], [0])
+    whole = lists(database_url)
+    assert whole.totals == {"not_ended": 21, "voids_pending": 9, "partly_printed": 11, "refused_reports": 9}
+    assert whole.count == 21 + 9 + 9

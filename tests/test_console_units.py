@@ -191,3 +191,40 @@ def test_the_console_s_schema_migrates_up_and_down(database_url: str) -> None:
                 )
     finally:
         engine.dispose()
+
+
+def test_the_tables_of_volumes_and_orders_are_one_macro() -> None:
+    """``_tables.html``'s ``data_table``: a caption and headers in the page's language, a figure's
+    column classed ``number``, one empty row spanning every column when there is no row, and a
+    scrolling region named by its heading; the pages that list rows use it and no table of their
+    own."""
+    from markupsafe import Markup
+
+    from center.console.rendering import Templates
+
+    module = Templates().environment.get_template("_tables.html").make_module({"say": lambda ja, en: en})
+    columns = [("注文", "Order"), ("通数", "Copies", "number"), ("操作", "Actions")]
+    empty = str(module.data_table("t", ("古い順", "Oldest first"), columns, 0, caller=lambda: Markup("")))
+    assert '<table id="t">' in empty and "<caption>Oldest first</caption>" in empty
+    assert '<th scope="col">Order</th><th scope="col" class="number">Copies</th>' in empty
+    assert '<tr><td colspan="3">None</td></tr>' in empty and "table-scroll" not in empty
+    rows = str(
+        module.data_table(
+            "t",
+            ("a", "b"),
+            columns[:2],
+            1,
+            ("ありません。", "None."),
+            scroll="heading",
+            wide=True,
+            caller=lambda: Markup("<tr><td>1</td><td>2</td></tr>"),
+        )
+    )
+    assert "<tr><td>1</td><td>2</td></tr>" in rows and "colspan" not in rows
+    assert rows.startswith(
+        '<div class="table-scroll wide" role="region" aria-labelledby="heading" tabindex="0">'
+    )
+    assert rows.rstrip().endswith("</table></div>")
+    for page in ("volumes", "attention"):
+        source = (TEMPLATES / f"{page}.html").read_text(encoding="utf-8")
+        assert "data_table(" in source and "<table" not in source and "colspan" not in source, page

@@ -11,6 +11,9 @@ with the session's CSRF token.
   take only JSON, which another site's page cannot send without the console's consent (CORS).
 
 GET and HEAD change nothing (a request only moves its session's last-seen time).
+
+The viewer is kept in ``request.state.viewer`` before the change's checks, so that a refusal of
+a signed-in account's request can be audited with its actor (:mod:`center.console.tampering`).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ class Guard:
     async def signed_in(self, request: Request) -> Viewer:
         """The request's viewer; for a change, its origin and CSRF token checked too."""
         viewer = await self.sessions.viewer(request.cookies.get(COOKIE))
+        request.state.viewer = viewer
         if request.method not in SAFE_METHODS:
             self.same_origin(request)
             await self._csrf(request, viewer)

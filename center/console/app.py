@@ -6,12 +6,23 @@ and requests (no inline script, nothing from elsewhere: it works on a closed net
 is cached. Refusals (:class:`~center.console.errors.ConsoleError`) are a page with the status and
 the refusal's code (``data-error``), or ``{"error": code, "message": …}`` to a script (a request
 that accepts JSON); a signed-out browser asking for a page is sent to ``/sign-in``.
+
+While it runs, the console process keeps house on its own (the center's API processes know
+nothing of its settings): every ``housekeeping_interval`` seconds (``housekeeping_seconds`` of
+``center.json``) it deletes the sessions that ended (:meth:`Sessions.delete_ended`) and writes
+the counts of refused tampering attempts whose minute is over (:mod:`.tampering`).
+
+A refusal of a signed-in account's request for its CSRF token or origin, for its role (a
+change), or for its scope (another municipality) is audited, at most once a minute per account
+and code (:mod:`.tampering`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
+import logging
 from collections.abc import AsyncIterator, Callable, Collection
 from pathlib import Path
 from urllib.parse import quote
@@ -23,16 +34,17 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from center.audit import AuditWriter
+from center.audit import AuditEntry, AuditWriter
 from center.body_limit import BodyLimit
 from center.console import auth, pages
 from center.console.access import SAFE_METHODS, Guard
 from center.console.accounts import Accounts
 from center.console.context import Console, console_of
-from center.console.errors import ConsoleError, SignedOut
+from center.console.errors import ConsoleError, CsrfRefused, NotAllowed, OutOfScope, SignedOut
 from center.console.passkeys import Passkeys
 from center.console.sessions import Sessions
 from center.console.settings import ConsoleSettings
+from center.console.tampering import what
 from center.orders import DEFAULT_SHARES, FeeShares
 from center.store.driver import Database
 from center.store.engine import make_engine
@@ -53,6 +65,9 @@ HEADERS = [
     (b"strict-transport-security", b"max-age=31536000"),
 ]
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+HOUSEKEEPING_INTERVAL = 60.0  # seconds, as the center's own housekeeping
+
+log = logging.getLogger(__name__)
 
 
 def create_console(
@@ -64,13 +79,15 @@ def create_console(
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     shares: FeeShares = DEFAULT_SHARES,
     center_directory: Path | None = None,
+    housekeeping_interval: float = HOUSEKEEPING_INTERVAL,
 ) -> FastAPI:
     """The console on the center's database (already migrated), its changes audited in the
     center's chain under ``chain_key``; ``municipalities`` are the codes connected to the center
     (its ``center.json``); ``clock`` is the console's time (the tests' own); ``shares``: the
     center's per-copy shares of a fee (its configuration's); ``center_directory``: the center's
     directory, whose terminal CA certifies the terminals the Fleet page enrols (without it, the
-    console enrols none)."""
+    console enrols none); ``housekeeping_interval``: seconds between two rounds of the console's
+    housekeeping."""
     database = Database(database_url)
     writer = AuditWriter(database, chain_key)
     sessions = Sessions(database, writer, settings, clock)
@@ -98,6 +115,7 @@ def create_console(
         telemetry=NO_TELEMETRY,
     )
     app.state.console = console
+    app.state.housekeeping_interval = housekeeping_interval
     app.add_middleware(BodyLimit, limit=MAX_BODY)
     app.add_middleware(_Headers)
     app.add_exception_handler(ConsoleError, _refused)  # type: ignore[arg-type]
@@ -112,11 +130,48 @@ def create_console(
 
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    yield
     console: Console = app.state.console
+    housekeeping = asyncio.get_running_loop().create_task(
+        keep_house(console, app.state.housekeeping_interval), name="console-housekeeping"
+    )
+    yield
+    housekeeping.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await housekeeping
     await console.writer.close()
     await console.database.close()
     console.engine.dispose()
+
+
+async def keep_house(console: Console, interval: float) -> None:
+    """Forever, every ``interval`` seconds: delete the sessions that ended, write the counts of
+    refused tampering attempts whose minute is over. Errors are logged (their type only), never
+    raised."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            deleted = await console.sessions.delete_ended()
+        except Exception as error:
+            log.warning("console housekeeping failed (%s); trying again later", type(error).__name__)
+        else:
+            log.debug("console housekeeping: %d ended sessions deleted", deleted)
+        now = console.clock()
+        await asyncio.gather(*(_audit_refusal(console, line, now) for line in console.refusals.due(now)))
+
+
+def _tampering(request: Request, error: ConsoleError) -> bool:
+    """Whether ``error`` refuses an attempt worth an audit line (:mod:`.tampering`)."""
+    if isinstance(error, (CsrfRefused, OutOfScope)):
+        return True
+    return isinstance(error, NotAllowed) and request.method not in SAFE_METHODS
+
+
+async def _audit_refusal(console: Console, line: AuditEntry, now: dt.datetime) -> None:
+    try:
+        await console.writer.record(line, now)
+    except Exception as error:
+        console.refusals.give_back(line)
+        log.warning("a refused request's audit line not written (%s); kept for later", type(error).__name__)
 
 
 def _wants_json(request: Request) -> bool:
@@ -124,6 +179,13 @@ def _wants_json(request: Request) -> bool:
 
 
 async def _refused(request: Request, error: ConsoleError) -> Response:
+    viewer = getattr(request.state, "viewer", None)
+    if viewer is not None and _tampering(request, error):
+        console = console_of(request)
+        now = console.clock()
+        line = console.refusals.refused(viewer.name, error.code, what(request.method, request.url.path), now)
+        if line is not None:
+            await _audit_refusal(console, line, now)
     if isinstance(error, SignedOut) and request.method in SAFE_METHODS and not _wants_json(request):
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/sign-in?next={quote(path, safe='')}", status_code=303)

@@ -1,5 +1,6 @@
-"""``koufu center console``, ``add-operator`` and ``enrolment-link``: the console served on its
-own TLS listener, and its accounts made from the command line (the first operator's too)."""
+"""``koufu center console``, ``add-operator``, ``enrolment-link``, ``passkeys`` and
+``revoke-passkey``: the console served on its own TLS listener, and its accounts made and their
+passkeys listed and revoked from the command line (the first operator's too)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 from center.audit import AuditWriter
 from center.config import CenterConfig
 from center.console.accounts import Accounts, EnrolmentLink
+from center.console.errors import AccountRefused
 from center.console.roles import Role
 from center.console.settings import DEFAULT_PORT, ConsoleSettings
 from center.store.driver import Database
@@ -41,6 +43,21 @@ def register(sub: Any) -> None:
     link.add_argument("--dir", type=Path, required=True)
     link.set_defaults(run=_enrolment_link)
 
+    keys = sub.add_parser(
+        "passkeys", help="a console account's passkeys: label, registered, last used, state"
+    )
+    keys.add_argument("name")
+    keys.add_argument("--dir", type=Path, required=True)
+    keys.set_defaults(run=_passkeys)
+
+    revoke = sub.add_parser(
+        "revoke-passkey", help="revoke one passkey of a console account (its sessions end)"
+    )
+    revoke.add_argument("name")
+    revoke.add_argument("label", help="the passkey's label, as `koufu center passkeys NAME` lists it")
+    revoke.add_argument("--dir", type=Path, required=True)
+    revoke.set_defaults(run=_revoke_passkey)
+
 
 def _serve(args: argparse.Namespace) -> int:
     from center.console.app import create_console
@@ -57,6 +74,7 @@ def _serve(args: argparse.Namespace) -> int:
         municipalities=config.municipalities,
         shares=shares,
         center_directory=config.directory,
+        housekeeping_interval=config.housekeeping_seconds,
     )
     serve_app(
         app,
@@ -80,6 +98,35 @@ def _add_operator(args: argparse.Namespace) -> int:
 
 def _enrolment_link(args: argparse.Namespace) -> int:
     _print(_with_accounts(args.dir, lambda accounts: accounts.new_link(args.name, actor=cli_actor())))
+    return 0
+
+
+def _passkeys(args: argparse.Namespace) -> int:
+    accounts = _with_accounts(args.dir, lambda accounts: accounts.listing())
+    found = [account for account in accounts if account.name == args.name]
+    if not found:
+        raise AccountRefused("unknown_operator", f"no account {args.name!r}")
+    for key in found[0].keys:
+        used = "-" if key.last_used_at is None else _moment(key.last_used_at)
+        state = "active" if key.revoked_at is None else f"revoked {_moment(key.revoked_at)}"
+        print(f"{key.label}  registered {_moment(key.created_at)}  last used {used}  {state}")
+    return 0
+
+
+def _moment(moment: dt.datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def _revoke_passkey(args: argparse.Namespace) -> int:
+    revoked = _with_accounts(
+        args.dir, lambda accounts: accounts.revoke_passkey(args.name, args.label, actor=cli_actor())
+    )
+    print(f"passkey {revoked.label} of {revoked.name} revoked; {revoked.sessions_ended} session(s) ended")
+    if revoked.last:
+        print(
+            f"It was the account's last passkey: {revoked.name} signs in again only after registering "
+            f"a passkey through a new link (koufu center enrolment-link {revoked.name} --dir …)."
+        )
     return 0
 
 

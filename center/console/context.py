@@ -17,12 +17,14 @@ from starlette.responses import HTMLResponse
 from center.audit import AuditWriter
 from center.console.access import Guard
 from center.console.accounts import Accounts
+from center.console.chain_watch import ChainWatch
 from center.console.page import Page
 from center.console.passkeys import Passkeys
 from center.console.rendering import Templates
 from center.console.roles import Viewer
 from center.console.sessions import Sessions
 from center.console.settings import ConsoleSettings
+from center.console.tampering import RefusalLimit
 from center.orders import DEFAULT_SHARES, FeeShares
 from center.store.driver import Database
 
@@ -49,6 +51,11 @@ class Console:
     # the center's directory: its terminal CA (read, never made here) and TLS certificate, for
     # enrolling terminals; without it the console enrols none
     center_directory: Path | None = None
+    refusals: RefusalLimit = field(default_factory=RefusalLimit)  # tampering attempts, bounded
+    chain: ChainWatch = field(init=False)  # the audit page's verification, on the chain's key
+
+    def __post_init__(self) -> None:
+        self.chain = ChainWatch(self.chain_key)
 
     async def read(self, reading: Callable[[sa.Connection], T]) -> T:
         """``reading`` of the center's database (settlement, audit log, calendar), in a worker

@@ -89,6 +89,12 @@ class AccountDisabled(PasskeyRefused):
     status = 403
 
 
+class PasskeyRevoked(PasskeyRefused):
+    """The passkey was revoked (the account's other passkeys may still sign in)."""
+
+    status = 403
+
+
 class OrderRefused(ConsoleError):
     """An order cannot be handled so (:mod:`center.order_desk`): it moved meanwhile, it is not
     past its deadline, the count is not what is due, it has no void pending; its code says which."""

@@ -9,7 +9,7 @@ answered at most once), then checked in this order, each failure a type of its o
 - the ceremony is in flight (:class:`CeremonyUnknown`: never begun, used, timed out);
 - the answer is about this ceremony's challenge (:class:`WrongChallenge`);
 - at sign-in, the passkey is an account's (:class:`UnknownCredential`), one not disabled
-  (:class:`AccountDisabled`);
+  (:class:`AccountDisabled`), and it is not revoked (:class:`PasskeyRevoked`);
 - the answer verifies (:class:`PasskeyNotVerified`): origin, relying party id (the console's host
   name), the user present *and verified*, the signature, the signature counter.
 
@@ -21,6 +21,7 @@ a ceremony not in flight) is not: anyone can send those.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import secrets
@@ -54,6 +55,7 @@ from center.console.errors import (
     EnrolmentRefused,
     PasskeyNotVerified,
     PasskeyRefused,
+    PasskeyRevoked,
     UnknownCredential,
     WrongChallenge,
 )
@@ -92,7 +94,10 @@ _ENROLMENT = Sql(
     "FROM console_enrolments e JOIN console_operators o ON o.id = e.operator_id "
     "WHERE e.token_hash = :token_hash"
 )
-_KNOWN = Sql("SELECT credential_id, transports FROM console_credentials WHERE operator_id = :operator_id")
+_KNOWN = Sql(
+    "SELECT credential_id, transports FROM console_credentials "
+    "WHERE operator_id = :operator_id AND revoked_at IS NULL"
+)
 _SPEND_LINK = Sql(
     "UPDATE console_enrolments SET used_at = :now "
     "WHERE token_hash = :token_hash AND used_at IS NULL AND expires_at > :now"
@@ -102,8 +107,8 @@ _ADD_CREDENTIAL = Sql(
     "created_at) VALUES (:credential_id, :operator_id, :public_key, :sign_count, :transports, :now)"
 )
 _CREDENTIAL = Sql(
-    "SELECT c.public_key, c.sign_count, o.id, o.name, o.role, o.municipality, o.user_handle, o.disabled_at "
-    "FROM console_credentials c JOIN console_operators o ON o.id = c.operator_id "
+    "SELECT c.public_key, c.sign_count, c.revoked_at, o.id, o.name, o.role, o.municipality, o.user_handle, "
+    "o.disabled_at FROM console_credentials c JOIN console_operators o ON o.id = c.operator_id "
     "WHERE c.credential_id = :credential_id"
 )
 _COUNTED = Sql(
@@ -194,11 +199,12 @@ class Passkeys(ConsolePart):
         )
         # the link is used up first: a passkey is never stored twice for one link (a failure
         # after this point leaves the account to be given a new link)
+        credential_id = bytes_to_base64url(verified.credential_id)
         async with self.database.connection() as connection:
             await connection.execute(
                 _ADD_CREDENTIAL,
                 {
-                    "credential_id": bytes_to_base64url(verified.credential_id),
+                    "credential_id": credential_id,
                     "operator_id": operator.operator_id,
                     "public_key": verified.credential_public_key,
                     "sign_count": verified.sign_count,
@@ -206,7 +212,7 @@ class Passkeys(ConsolePart):
                     "now": now,
                 },
             )
-        return operator
+        return dataclasses.replace(operator, credential=credential_id)
 
     # -- signing in --------------------------------------------------------------------------
 
@@ -236,13 +242,15 @@ class Passkeys(ConsolePart):
             )
         if row is None:
             raise UnknownCredential("unknown_credential", "this passkey is not one of the console's")
-        operator = _operator(row)
+        operator = _operator(row, credential_id)
         handle = _member(credential, "response").get("userHandle")
         if handle is not None and handle != row["user_handle"]:
             raise UnknownCredential("unknown_credential", "this passkey is not one of the console's")
         try:
             if row["disabled_at"] is not None:
                 raise AccountDisabled("account_disabled", "the account is disabled")
+            if row["revoked_at"] is not None:
+                raise PasskeyRevoked("passkey_revoked", "this passkey was revoked")
             try:
                 verified = verify_authentication_response(
                     credential=credential,
@@ -307,8 +315,8 @@ class Passkeys(ConsolePart):
         return int(self.settings.ceremony_timeout.total_seconds() * 1000)
 
 
-def _operator(row: Row) -> Operator:
-    return Operator(int(row["id"]), str(row["name"]), Role(row["role"]), row["municipality"])
+def _operator(row: Row, credential: str | None = None) -> Operator:
+    return Operator(int(row["id"]), str(row["name"]), Role(row["role"]), row["municipality"], credential)
 
 
 def _descriptor(row: Row) -> PublicKeyCredentialDescriptor:

@@ -4,8 +4,13 @@ The cookie (:data:`COOKIE`, a ``__Host-`` name) is Secure, HttpOnly, SameSite=St
 and holds 32 random bytes (base64url); the database keeps only their SHA-256, with the session's
 CSRF token, when it began, when it was last used and when it ended. A session is refused after
 ``idle_timeout`` without a request, after ``session_lifetime`` whatever happens, once signed out,
-and once its account is disabled. Signing in and signing out are audited; a request's use of the
-session only moves its last-seen time.
+once its account is disabled, and once the passkey it was opened with is revoked. Signing in and
+signing out are audited; a request's use of the session only moves its last-seen time.
+
+An ended session (signed out, idle too long, past its lifetime, its account disabled, its passkey
+revoked) is deleted
+by the console process's housekeeping (:meth:`Sessions.delete_ended`, every
+``housekeeping_seconds`` of ``center.json``): nothing of it is kept but its audit lines.
 """
 
 from __future__ import annotations
@@ -33,18 +38,26 @@ class Operator:
     name: str
     role: Role
     municipality: str | None
+    credential: str | None = None  # the passkey it proved itself with (its credential id)
 
 
 _OPEN = Sql(
-    "INSERT INTO console_sessions (id_hash, operator_id, csrf, created_at, last_seen_at) "
-    "VALUES (:id_hash, :operator_id, :csrf, :now, :now)"
+    "INSERT INTO console_sessions (id_hash, operator_id, csrf, created_at, last_seen_at, credential_id) "
+    "VALUES (:id_hash, :operator_id, :csrf, :now, :now, :credential_id)"
 )
 _FIND = Sql(
     "SELECT s.csrf, s.created_at, s.last_seen_at, s.ended_at, o.id, o.name, o.role, o.municipality, "
-    "o.disabled_at FROM console_sessions s JOIN console_operators o ON o.id = s.operator_id "
+    "o.disabled_at, c.revoked_at FROM console_sessions s JOIN console_operators o ON o.id = s.operator_id "
+    "LEFT JOIN console_credentials c ON c.credential_id = s.credential_id "
     "WHERE s.id_hash = :id_hash"
 )
 _TOUCH = Sql("UPDATE console_sessions SET last_seen_at = :now WHERE id_hash = :id_hash AND ended_at IS NULL")
+_DELETE_ENDED = Sql(
+    "DELETE FROM console_sessions WHERE ended_at IS NOT NULL OR last_seen_at <= :idle_since "
+    "OR created_at <= :born_before "
+    "OR operator_id IN (SELECT id FROM console_operators WHERE disabled_at IS NOT NULL) "
+    "OR credential_id IN (SELECT credential_id FROM console_credentials WHERE revoked_at IS NOT NULL)"
+)
 _END = Sql("UPDATE console_sessions SET ended_at = :now WHERE id_hash = :id_hash AND ended_at IS NULL")
 
 
@@ -60,6 +73,7 @@ class Sessions(ConsolePart):
             "operator_id": operator.operator_id,
             "csrf": csrf,
             "now": now,
+            "credential_id": operator.credential,
         }
         await self.writer.record(
             AuditEntry("console_sign_in", "accepted", how, actor=operator.name),
@@ -78,7 +92,11 @@ class Sessions(ConsolePart):
         now = self.clock()
         async with self.database.connection() as connection:
             row = await connection.one(_FIND, {"id_hash": key})
-            if row is None or row["ended_at"] is not None:
+            if row is None:
+                raise SignedOut("signed_out", "not signed in")
+            if row["revoked_at"] is not None:
+                raise SignedOut("passkey_revoked", "the passkey this session was opened with was revoked")
+            if row["ended_at"] is not None:
                 raise SignedOut("signed_out", "not signed in")
             if row["disabled_at"] is not None:
                 raise SignedOut("account_disabled", "the account is disabled")
@@ -99,3 +117,16 @@ class Sessions(ConsolePart):
             now,
             change=Change(_END, {"id_hash": viewer.session, "now": now}),
         )
+
+    async def delete_ended(self) -> int:
+        """Delete every session that may not be used any more (signed out, idle for
+        ``idle_timeout``, begun ``session_lifetime`` ago, its account disabled, its passkey
+        revoked): the same bounds
+        :meth:`viewer` refuses at. Returns how many (the housekeeping's)."""
+        now = self.clock()
+        params = {
+            "idle_since": now - self.settings.idle_timeout,
+            "born_before": now - self.settings.session_lifetime,
+        }
+        async with self.database.connection() as connection:
+            return await connection.execute(_DELETE_ENDED, params)

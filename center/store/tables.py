@@ -197,6 +197,7 @@ console_credentials = sa.Table(
     sa.Column("transports", sa.String(200), nullable=False),  # comma-separated, as the browser said
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),  # no longer signs in
 )
 
 console_enrolments = sa.Table(
@@ -230,6 +231,7 @@ console_sessions = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("credential_id", sa.String(1400), nullable=True),  # the passkey it was opened with
 )
 
 # -- terminals' heartbeats (死活監視): what each terminal last said of itself, and its changes -------

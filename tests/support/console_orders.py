@@ -345,3 +345,80 @@ async def _refusal(call: Awaitable[object]) -> str:
     except CenterError as error:
         return error.code
     raise AssertionError("the center did not refuse")
+
+
+# -- many orders at once, for the pages' paging -----------------------------------------------------
+
+
+def quiet_orders(
+    database_url: str,
+    count: int,
+    *,
+    prefix: str,
+    since: dt.datetime,
+    municipality: str,
+    state: str,
+    ties: int = 2,
+    **columns: object,
+) -> list[tuple[dt.datetime, str]]:
+    """``count`` orders inserted as they stand once their terminal went quiet (no copies: the
+    lists' paging needs none), ``ties`` of them at a time sharing one last move (a second apart),
+    their ids ``prefix-NNN``; the (last move, id) of each, in insertion order. ``columns`` are
+    other columns of the rows (``reason``, ``void_pending``)."""
+    engine = make_engine(database_url)
+    migrate(engine)
+    made = []
+    try:
+        with engine.begin() as connection:
+            for number in range(count):
+                order_id, moved = f"{prefix}-{number:03d}", since + dt.timedelta(seconds=number // ties)
+                connection.execute(
+                    orders.insert().values(
+                        id=order_id,
+                        terminal_id="T-0001",
+                        idempotency_key=order_id,
+                        request_hash="0" * 64,
+                        session_id=f"session-{order_id}",
+                        municipality=municipality,
+                        subject="0" * 64,
+                        store="ファミリーマート 千代田一番町店",
+                        state=state,
+                        fee=FEE,
+                        municipal_request="{}",
+                        void_pending=bool(columns.get("void_pending", False)),
+                        reason=columns.get("reason"),
+                        created_at=moved,
+                        updated_at=moved,
+                        deadline=moved,
+                    )
+                )
+                made.append((moved, order_id))
+    finally:
+        engine.dispose()
+    return made
+
+
+def refused_reports(database_url: str, chain_key: bytes, order_ids: Sequence[str], at: dt.datetime) -> None:
+    """A terminal's settlement of each order refused (``wrong_amount``), audited as the center
+    audits it, at ``at``."""
+    from center.audit import AuditEntry
+    from center.orders import order_detail
+
+    async def write() -> None:
+        database = Database(database_url)
+        writer = AuditWriter(database, chain_key)
+        try:
+            for order_id in order_ids:
+                entry = AuditEntry(
+                    "order_settle_refused",
+                    "refused",
+                    "wrong_amount",
+                    terminal_id="T-0001",
+                    detail=order_detail(order_id),
+                )
+                await writer.record(entry, at)
+        finally:
+            await writer.close()
+            await database.close()
+
+    asyncio.run(write())

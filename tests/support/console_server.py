@@ -81,8 +81,10 @@ def center_directory(directory: Path, database_url: str | None) -> CenterConfig:
 
 @contextlib.contextmanager
 def running_console(
-    config: CenterConfig, clock: ConsoleClock, **settings: dt.timedelta
+    config: CenterConfig, clock: ConsoleClock, *, housekeeping: float = 60.0, **settings: dt.timedelta
 ) -> Iterator[RunningConsole]:
+    """The console on ``config``'s center at ``clock``'s time; ``housekeeping``: seconds between
+    its housekeeping's rounds."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -96,6 +98,7 @@ def running_console(
         municipalities=config.municipalities,
         clock=clock,
         center_directory=config.directory,
+        housekeeping_interval=housekeeping,
     )
     server = uvicorn.Server(
         uvicorn.Config(

@@ -12,6 +12,10 @@ Who does what:
   by hand the copies of a void it could not be told of.
 - **auditors** read.
 
+Each list shows a page of at most 200 rows with how many there are in all, and the links to its
+next page and back to its first (keyset paging, each list its own cursor in the address:
+``after`` for the orders not ended, ``reports_after``, ``pending_after``, ``partly_after``).
+
 Every action needs the person to say what they checked (the store's confirmation of a refund, the
 amount counted, the copies voided at the municipality), is one transaction with its audit line
 (``order_by_hand``, with who did it), and a refused one is audited with its code.
@@ -22,12 +26,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from center.attention import QUIET, RECENT, needing_a_person, order_case
+from center.attention import QUIET, RECENT, needing_a_person, order_case, valid_cursor
 from center.console.context import admitted, console_of, show
 from center.console.errors import BadInput, ConsoleError, NotAllowed, OrderRefused, OutOfScope
 from center.console.page import Page
@@ -52,6 +57,12 @@ CONFIRM_VOID = "void-confirmed"
 ACTIONS = {action.value: action for action in HandAction}
 MAX_MINUTES, MAX_DAYS = 7 * 24 * 60, 92
 MAX_COUNTED = 10_000_000  # yen: more than any order's fees
+CURSORS = {  # each list's cursor in the address
+    "not_ended": "after",
+    "refused_reports": "reports_after",
+    "voids_pending": "pending_after",
+    "partly_printed": "partly_after",
+}
 
 
 @router.get("/attention")
@@ -63,12 +74,31 @@ async def attention_page(request: Request, viewer: Admitted) -> Response:
         minutes=_number(asked.get("minutes"), QUIET.seconds // 60, MAX_MINUTES, "bad_minutes")
     )
     recent = dt.timedelta(days=_number(asked.get("days"), RECENT.days, MAX_DAYS, "bad_days"))
+    after = {name: asked[param] for name, param in CURSORS.items() if asked.get(param)}
+    for name, cursor in after.items():
+        if not valid_cursor(name, cursor):
+            raise BadInput("bad_cursor", "not a page of this list")
     now = console.clock()
     attention = await console.read(
         lambda connection: needing_a_person(
-            connection, now, municipality=municipality, quiet=quiet, recent=recent
+            connection, now, municipality=municipality, quiet=quiet, recent=recent, after=after
         )
     )
+    shown = {
+        "minutes": asked.get("minutes", ""),
+        "days": asked.get("days", ""),
+        "municipality": asked.get("municipality", ""),
+        **{CURSORS[name]: cursor for name, cursor in after.items()},
+    }
+    pages = {
+        name: {
+            "next": _query(shown, **{param: attention.cursors.get(name)})
+            if attention.cursors.get(name)
+            else None,
+            "first": _query(shown, **{param: ""}) if name in after else None,
+        }
+        for name, param in CURSORS.items()
+    }
     done, order = asked.get("done"), asked.get("order")
     handled = (
         (done, order) if done in (*ACTIONS, CONFIRM_VOID) and order and ORDER_ID.fullmatch(order) else None
@@ -83,6 +113,7 @@ async def attention_page(request: Request, viewer: Admitted) -> Response:
             "minutes": int(quiet.total_seconds() // 60),
             "days": recent.days,
             "handled": handled,
+            "pages": pages,
             "acts": viewer.role is Role.OPERATOR,
             "confirms": viewer.role is Role.MUNICIPAL,
         },
@@ -128,6 +159,11 @@ async def _refuse_municipal(request: Request, viewer: Viewer, order_id: str) -> 
     if case is None or not viewer.scope.admits(case.municipality):
         raise OutOfScope("not_found", "nothing here")
     raise NotAllowed("not_allowed", "the center's operators end orders")
+
+
+def _query(asked: dict[str, str], **changed: str | None) -> str:
+    """The page's query string with ``changed`` (an empty value: left out)."""
+    return urlencode([(name, value) for name, value in {**asked, **changed}.items() if value])
 
 
 def _confirmed(value: object) -> None:

@@ -1,18 +1,25 @@
 """The audit log (監査ログ), newest first, filtered by day (from, to: days in Japan), kind of
 decision and actor, with the chain's verification under its key (what ``koufu center
-audit-verify`` prints). For the center's people: operators and auditors."""
+audit-verify`` prints), incremental but for the first view, on request (``verify=full``) and
+while broken (:mod:`center.console.chain_watch`). For the center's people: operators and
+auditors.
+
+A page shows at most :data:`SHOWN` lines, with how many match in all, and links to the next page
+and back to the first: keyset paging on the line's ``seq`` (``after=SEQ``: the lines older than
+that one), so a page stays the same however many lines are written meanwhile."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import Response
 
-from center.audit import ChainReport, verify_chain
 from center.console.context import admitted, console_of, show
 from center.console.errors import BadInput
 from center.console.page import Page
@@ -24,6 +31,7 @@ PAGE = Page("audit", "/audit", ("監査ログ", "Audit log"), CENTER, order=30)
 router = APIRouter()
 Admitted = Annotated[Viewer, Depends(admitted(PAGE))]  # the guard's viewer
 SHOWN = 200  # rows on the page, the newest that match
+SEQ = re.compile(r"[0-9]{1,19}")
 
 
 @router.get("/audit")
@@ -34,18 +42,28 @@ async def audit_page(request: Request, viewer: Admitted) -> Response:
     event, actor = asked.get("event") or None, asked.get("actor") or None
     if (event and len(event) > 40) or (actor and len(actor) > 64):
         raise BadInput("bad_filter", "no such kind or actor")
-    query = sa.select(audit_log).order_by(audit_log.c.seq.desc()).limit(SHOWN)
+    after = asked.get("after") or None
+    if after is not None and not SEQ.fullmatch(after):
+        raise BadInput("bad_cursor", "not a page of the audit log")
+    where: list[sa.ColumnElement[bool]] = []
     if first is not None:
-        query = query.where(audit_log.c.at >= _midnight(first))
+        where.append(audit_log.c.at >= _midnight(first))
     if last is not None:
-        query = query.where(audit_log.c.at < _midnight(last + dt.timedelta(days=1)))
+        where.append(audit_log.c.at < _midnight(last + dt.timedelta(days=1)))
     if event is not None:
-        query = query.where(audit_log.c.event == event)
+        where.append(audit_log.c.event == event)
     if actor is not None:
-        query = query.where(audit_log.c.actor == actor)
+        where.append(audit_log.c.actor == actor)
+    counting = sa.select(sa.func.count()).select_from(audit_log).where(*where)
+    query = sa.select(audit_log).where(*where).order_by(audit_log.c.seq.desc()).limit(SHOWN + 1)
+    if after is not None:
+        query = query.where(audit_log.c.seq < int(after))
 
-    def read(connection: sa.Connection) -> tuple[list[sa.Row[tuple[object, ...]]], list[str], list[str]]:
+    def read(
+        connection: sa.Connection,
+    ) -> tuple[list[sa.Row[tuple[object, ...]]], int, list[str], list[str]]:
         rows = list(connection.execute(query).all())
+        total = int(connection.execute(counting).scalar_one())
         events = list(
             connection.execute(sa.select(audit_log.c.event).distinct().order_by(audit_log.c.event)).scalars()
         )
@@ -57,10 +75,14 @@ async def audit_page(request: Request, viewer: Admitted) -> Response:
                 .order_by(audit_log.c.actor)
             ).scalars()
         )
-        return rows, events, actors
+        return rows, total, events, actors
 
-    rows, events, actors = await console.read(read)
-    chain: ChainReport = await console.read(lambda connection: verify_chain(connection, console.chain_key))
+    rows, total, events, actors = await console.read(read)
+    full = asked.get("verify") == "full"
+    chain = await console.chain.verify(console.read, console.clock(), full=full)
+    filters = {"from": asked.get("from", ""), "to": asked.get("to", ""), "event": event, "actor": actor}
+    more = len(rows) > SHOWN
+    rows = rows[:SHOWN]
     return show(
         request,
         PAGE,
@@ -69,7 +91,9 @@ async def audit_page(request: Request, viewer: Admitted) -> Response:
             "rows": [_shown(row) for row in rows],
             "events": events,
             "actors": actors,
-            "chain": chain,
+            "chain": chain.report,
+            "check": chain,
+            "verify_query": _query(filters, verify="full"),
             "asked": {
                 "from": asked.get("from", ""),
                 "to": asked.get("to", ""),
@@ -77,8 +101,16 @@ async def audit_page(request: Request, viewer: Admitted) -> Response:
                 "actor": actor,
             },
             "limit": SHOWN,
+            "total": total,
+            "next_query": _query(filters, after=str(rows[-1].seq)) if more else None,
+            "first_query": _query(filters) if after is not None else None,
         },
     )
+
+
+def _query(filters: dict[str, str | None], **more: str) -> str:
+    """The page's query string: its filters (those set) and ``more``."""
+    return urlencode([(name, value) for name, value in {**filters, **more}.items() if value])
 
 
 def _midnight(day: dt.date) -> dt.datetime:
