@@ -18,6 +18,7 @@ from kiosk.messages import LANGUAGES, Catalog, MissingText, placeholders
 from kiosk.ui.words import (
     CALENDAR_CODES,
     SHOWN_WORDS_MAX,
+    fitting_font_size,
     reason_words,
     refusal_words,
     unavailable_words,
@@ -221,3 +222,21 @@ def test_the_longest_words_an_operator_may_write_are_shown_with_the_longest_reop
     assert refusal_words(Catalog.load("en"), {"code": "maintenance", "en": longest}) == longest + "."
     at_most = {"code": "maintenance", "en": "x" * SHOWN_WORDS_MAX}
     assert refusal_words(Catalog.load("en"), at_most) == "x" * SHOWN_WORDS_MAX + "."
+
+
+def test_the_center_s_longest_words_beside_a_certificate_take_a_smaller_font_to_fit_its_button() -> None:
+    """A certificate's button is of fixed size (1280×800 panel, two columns: a text box of about
+    574×118 px) and Kivy leaves out the lines that do not fit it; the usual words keep the font of
+    21 px, longer ones a smaller one reckoned to fit, never below 13 px: the longest Japanese an
+    operator may write, with the longest reopening, takes 13 px (seen whole on the panel)."""
+    name = "印鑑登録証明書  (ただいま取得できません)"
+    usual = Catalog.load("ja").text("refusal.no_seal_registered")
+    assert fitting_font_size(f"{name}\n{usual}", 574, 118, largest=21, smallest=13) == 21
+    longest = "停" * RESIDENT_WORDS_MAX + "。12月30日（水）23:00から利用できます。"
+    assert fitting_font_size(f"{name}\n{longest}", 574, 118, largest=21, smallest=13) == 13
+    middling = "停" * 80 + "。12月30日（水）23:00から利用できます。"
+    size = fitting_font_size(f"{name}\n{middling}", 574, 118, largest=21, smallest=13)
+    assert 13 < size < 21
+    english = "x" * RESIDENT_WORDS_MAX + "; available again from 23:00 on Wednesday 30 September."
+    assert 13 <= fitting_font_size(f"Seal registration\n{english}", 574, 118, largest=21, smallest=13) < 21
+    assert fitting_font_size("停" * 1000, 574, 118, largest=21, smallest=13) == 13

@@ -25,6 +25,8 @@ the kiosk's own check of what arrives."""
 
 from __future__ import annotations
 
+import math
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -46,6 +48,7 @@ CALENDAR_CODES = frozenset(
 #: the most characters of the center's words a screen shows: an operator's words (at most
 #: RESIDENT_WORDS_MAX) with the reopening the center adds (under 60 characters)
 SHOWN_WORDS_MAX = RESIDENT_WORDS_MAX + 80
+LINE_HEIGHT = 1.6  # ems: a line of text as the kiosk's screens lay it out
 _FULL_STOPS = {"ja": "。"}  # any other language: "."
 _SENTENCE_ENDS = tuple("。．.!?！？")
 
@@ -119,6 +122,23 @@ def _code_words(catalog: Catalog, code: str, reason: str | None) -> str:
     if "reason" not in placeholders(catalog.texts[key]):
         return catalog.text(key)
     return catalog.text(key, reason=reason or "").strip()
+
+
+def fitting_font_size(text: str, width: float, height: float, *, largest: int, smallest: int) -> int:
+    """The largest font size, from ``largest`` down to ``smallest``, at which ``text`` wrapped at
+    ``width`` pixels is reckoned to fit in ``height`` (a full-width character one em wide, any
+    other 0.6 em, a line 1.6 em high as Kivy lays out IPAex Gothic; its lines as they are broken,
+    each wrapped); ``smallest`` when none does. For the center's words beside a certificate, on a
+    button of fixed size, where Kivy would leave out the lines that do not fit."""
+    for size in range(largest, smallest - 1, -1):
+        lines = sum(max(1, math.ceil(_ems(line) * size / width)) for line in text.split("\n"))
+        if lines * size * LINE_HEIGHT <= height:
+            return size
+    return smallest
+
+
+def _ems(line: str) -> float:
+    return sum(1.0 if unicodedata.east_asian_width(char) in "WF" else 0.6 for char in line)
 
 
 def relationship(catalog: Catalog, word: str) -> str:
