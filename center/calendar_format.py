@@ -34,6 +34,7 @@ from center.calendar_rules import (
     validate_municipality_code,
 )
 from documents import CertificateType
+from documents.basics import RESIDENT_WORDS_MAX, plain_line
 
 DATA_FORMAT = 1
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -84,6 +85,19 @@ def _text(value: object) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"expected a non-empty string, got {value!r}")
     return value
+
+
+def _words(value: object) -> str:
+    """Words for residents in one language: what a kiosk's screen shows in a few lines, as plain
+    text (``documents.basics``: one line, no control characters, no markup)."""
+    text = _text(value)
+    if len(text) > RESIDENT_WORDS_MAX:
+        raise ValueError(f"words for residents are at most {RESIDENT_WORDS_MAX} characters, not {len(text)}")
+    if not plain_line(text):
+        raise ValueError("words for residents are one line of plain text (no control characters, no < or >)")
+    if text != text.strip():
+        raise ValueError("words for residents neither begin nor end with spaces")
+    return text
 
 
 def _clock(value: object) -> time:
@@ -142,7 +156,7 @@ def _message(data: Mapping[str, Any], where: str) -> Message | None:
     if data.get("message") is None:
         return None
     raw = _fields(data["message"], f"{where}.message", "ja en")
-    return Message(_read(raw, "ja", f"{where}.message", _text), _read(raw, "en", f"{where}.message", _text))
+    return Message(_read(raw, "ja", f"{where}.message", _words), _read(raw, "en", f"{where}.message", _words))
 
 
 def _window(raw: Mapping[str, Any], where: str) -> Window:

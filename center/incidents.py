@@ -26,7 +26,6 @@ at most :data:`MAX_OPERATOR`.
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -35,6 +34,7 @@ from center.calendar_rules import validate_municipality_code
 from center.errors import BadRequest, IssuanceStopped
 from center.terminals import check_terminal_id
 from documents import CertificateType
+from documents.basics import RESIDENT_WORDS_MAX, plain_line
 
 __all__ = [
     "MAX_OPERATOR",
@@ -49,12 +49,8 @@ __all__ = [
     "stop_target",
 ]
 
-MAX_REASON = 160  # characters, in each language: what a kiosk's screen shows in a few lines
+MAX_REASON = RESIDENT_WORDS_MAX  # characters in each language, as every word for residents (160)
 MAX_OPERATOR = 64
-# Unicode categories that are not plain text on one line: control, format (bidirectional
-# overrides among them), surrogate, private use, unassigned, line and paragraph separators
-_NOT_PLAIN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
-_MARKUP = frozenset("<>")  # what would make a tag of the words in a page that forgot to escape
 
 
 class Scope(StrEnum):
@@ -74,7 +70,7 @@ def plain_text(text: str, what: str, most: int) -> str:
     text = text.strip()
     if not 1 <= len(text) <= most:
         raise BadRequest("bad_stop", f"{what} must be 1 to {most} characters, not {len(text)}")
-    if any(unicodedata.category(char) in _NOT_PLAIN or char in _MARKUP for char in text):
+    if not plain_line(text):
         raise BadRequest(
             "bad_stop", f"{what} must be one line of plain text (no control characters, no < or >)"
         )

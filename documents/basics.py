@@ -1,6 +1,7 @@
 """The domain's basics, defined once for every side: Japan Standard Time, the certificate types a
-kiosk issues, and unpadded URL-safe base64 (the text form of binary values in documents and on the
-wire). Imports nothing of the project.
+kiosk issues, unpadded URL-safe base64 (the text form of binary values in documents and on the
+wire), and what words for residents may be (the center bounds the words people write for a kiosk's
+screen; a kiosk shows only such words). Imports nothing of the project.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import base64
 import binascii
 import datetime as dt
 import re
+import unicodedata
 from enum import StrEnum
 
 #: Japan Standard Time (日本標準時): Asia/Tokyo has had no daylight saving since 1951, so a fixed
@@ -16,6 +18,15 @@ from enum import StrEnum
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+#: Words for residents that people write for a kiosk's screen (an issuance stop's reason, a
+#: maintenance window's or a municipal stop's words): at most this many characters in each
+#: language, what a kiosk's screen shows in a few lines.
+RESIDENT_WORDS_MAX = 160
+# Unicode categories that are not plain text on one line: control, format (bidirectional
+# overrides among them), surrogate, private use, unassigned, line and paragraph separators
+_NOT_PLAIN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_MARKUP = frozenset("<>")  # what would make a tag of the words in a page that forgot to escape
 
 
 class CertificateType(StrEnum):
@@ -27,6 +38,13 @@ class CertificateType(StrEnum):
     TAX = "tax"  # 各種税証明書
     FAMILY_REGISTER = "family_register"  # 戸籍証明書
     FAMILY_REGISTER_ATTACHMENT = "family_register_attachment"  # 戸籍の附票の写し
+
+
+def plain_line(text: str) -> bool:
+    """Whether ``text`` is one line of plain text: no control or format character, no line or
+    paragraph separator, nothing private or unassigned, no ``<`` or ``>`` (markup). Its length
+    is the caller's to bound."""
+    return not any(unicodedata.category(char) in _NOT_PLAIN or char in _MARKUP for char in text)
 
 
 def b64url_encode(data: bytes) -> str:

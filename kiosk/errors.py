@@ -113,8 +113,9 @@ class CardRemoved(CardProblem):
 @dataclass(frozen=True)
 class Refusal:
     """What the screen says of a refusal (拒否): its code (the catalogs have words and what to do
-    next for each known code) and the words the center sent, for a code the kiosk does not know
-    yet (``en`` always, ``ja`` when it sent them)."""
+    next for each known code) and the words the center sent (``en`` always, ``ja`` when it sent
+    them): shown for the center's own closures (the calendar's, an operator's stop) and for a code
+    the kiosk does not know yet (``kiosk.ui.words``)."""
 
     code: str
     en: str

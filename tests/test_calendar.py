@@ -30,6 +30,7 @@ from center.calendar_rules import (
     validate_municipality_code,
 )
 from documents import JST, CertificateType
+from documents.basics import RESIDENT_WORDS_MAX
 
 CHIYODA, SAPPORO, OSAKA = "131016", "011002", "271004"  # 千代田区, 札幌市, 大阪市
 MICROSECOND = timedelta(microseconds=1)
@@ -499,6 +500,44 @@ def test_a_mistake_names_the_field_it_is_in(path: str, value: Any, where: str) -
         ServiceCalendar.from_dict(_edited(path, value))
     assert refused.value.where == where
     assert str(refused.value) == f"{where}: {refused.value.problem}" and refused.value.problem
+
+
+@pytest.mark.parametrize(
+    ("words", "problem"),
+    [
+        ("停" * (RESIDENT_WORDS_MAX + 1), f"at most {RESIDENT_WORDS_MAX} characters, not 161"),
+        ("点検中です。\n明朝再開します", "one line of plain text"),
+        ("<b>点検中</b>", "one line of plain text"),
+        ("点検中\u202eです", "one line of plain text"),  # a bidirectional override
+        ("点検中\u2028です", "one line of plain text"),  # a line separator
+        (" 点検中", "neither begin nor end with spaces"),
+        ("", "expected a non-empty string"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("path", "where"),
+    [
+        ("maintenance.1.message.ja", "calendar.maintenance[1].message.ja"),
+        ("municipality_stops.0.message.en", "calendar.municipality_stops[0].message.en"),
+        ("suspensions.0.message", "calendar.suspensions[0].message.ja"),
+    ],
+)
+def test_words_for_residents_are_one_line_of_plain_text_of_at_most_160_characters(
+    words: str, problem: str, path: str, where: str
+) -> None:
+    """What a kiosk's screen shows in a few lines, never markup: an operator's words are refused
+    at the field they are in, as every mistake is."""
+    value: Any = {"ja": words, "en": "Stopped"} if path.endswith(".message") else words
+    with pytest.raises(CalendarDataError) as refused:
+        ServiceCalendar.from_dict(_edited(path, value))
+    assert refused.value.where == where and problem in refused.value.problem
+
+
+def test_words_for_residents_of_160_characters_are_read_and_written_back() -> None:
+    longest = {"ja": "停" * RESIDENT_WORDS_MAX, "en": "Stopped for a check (all day) & more: " + "x" * 122}
+    calendar = ServiceCalendar.from_dict(_edited("maintenance.1.message", longest))
+    assert calendar.maintenance[1].message == Message(**longest)
+    assert ServiceCalendar.from_dict(calendar.to_dict()) == calendar
 
 
 # -- properties of any calendar ---------------------------------------------------------------

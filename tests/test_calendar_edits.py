@@ -257,6 +257,18 @@ def test_a_field_not_even_of_its_shape_is_refused_in_both_languages_before_the_f
         {"start": "2026-12-20 01:00", "end": "2026-12-20 02:00", "message_ja": long, "message_en": "x"},
     )
     assert set(made.errors) == {"message_ja"}
+    assert forms.WORDS_LENGTH == 160  # what a kiosk's screen shows in a few lines, as the data format
+    for words in ("<b>点検中</b>", "点検中\r\n明朝再開", "点検中\u202e"):
+        made = forms.item_of(
+            Section.MAINTENANCE,
+            {"start": "2026-12-20 01:00", "end": "2026-12-20 02:00", "message_ja": words, "message_en": "x"},
+        )
+        assert made.errors == {"message_ja": forms._PLAIN}
+    made = forms.item_of(
+        Section.MAINTENANCE,
+        {"start": "2026-12-20 01:00", "end": "2026-12-20 02:00", "message_ja": "停" * 160, "message_en": "x"},
+    )
+    assert made.errors == {} and made.item is not None
     hours = forms.item_of(
         Section.CERTIFICATE_HOURS, {**forms.blank(Section.CERTIFICATE_HOURS), "days-2": ["mon"]}
     )

@@ -81,6 +81,11 @@ CALENDAR: dict[str, Any] = {
 }
 WINDOW = {"start": "2026-12-24 02:00", "end": "2026-12-24 04:00"}  # a new maintenance window
 NO_WORDS = {"message_ja": "", "message_en": ""}
+# what the preview says of the kiosk: it shows the center's words (its own only when none came)
+KIOSK_SHOWS = {
+    "en": "The kiosk shows residents the words here, reopening included",
+    "ja": "端末は、ここに示す文言（再開の日時を含む）を、句点を付けて住民に表示します",
+}
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -204,6 +209,14 @@ def test_an_operator_adds_a_maintenance_window_sees_what_terminals_are_told_and_
     (before,), (after,) = page.tables["before"], page.tables["after"]  # no municipality: the session only
     assert (before["step"], before["code"]) == ("session", "outside_service_hours")
     assert calendar == calendar_in_force(console.config)  # a review changes nothing
+    for language, said in KIOSK_SHOWS.items():
+        shown = reviewed(
+            operator,
+            f"/calendar/maintenance/new?lang={language}",
+            {**WINDOW, **NO_WORDS},
+            preview_at="2026-12-24 03:00",
+        )
+        assert said in shown.text and "自らの文言を表示し、" not in shown.text
 
     operator.change("/calendar/maintenance/new", {**hidden_fields(review.text), "step": "save"})
     changed = calendar_in_force(console.config)
@@ -533,6 +546,8 @@ def test_the_calendar_page_previews_any_moment_for_a_municipality_and_a_certific
     assert refused(staff.client.get(asked)) == (404, "not_found")
     rows = read_page(staff.client.get("/calendar?at=2026-12-12+10:00&type=tax").text).tables["answers"]
     assert [row["code"] for row in rows] == ["", "municipality_stop"]  # their own municipality
+    for language, said in KIOSK_SHOWS.items():  # the kiosk shows these words (docs/kiosk.md)
+        assert said in operator.client.get(f"/calendar?lang={language}").text
     assert refused(operator.client.get("/calendar?at=soon")) == (400, "bad_moment")
     assert refused(operator.client.get("/calendar?type=passport")) == (400, "bad_certificate_type")
 

@@ -19,22 +19,25 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from center.calendar import Closed, ServiceCalendar
 from center.messages import OrderResponse
 from center.municipal import schema as municipal_schema
 from center.store.engine import make_engine
 from devtools.stack import ALWAYS_OPEN
-from documents import OpenedDocument
+from documents import JST, OpenedDocument
 from hardware.card.holder import HolderAuthentication
 from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.inprocess import InProcessConnection, InProcessReader
 from kiosk.devices.stand_ins import StandInMaintenance
+from kiosk.messages import Catalog
 from kiosk.ports import ReminderKind
+from kiosk.ui.words import reason_words, unavailable_words
 from kiosk.workflow.steps import NO_CANCEL, TRANSITIONS, Outcome, Step
 from support import books
 from support.canaries import holds
 from support.center_audit import alarms_audited
 from support.kiosk_driver import STAFF_CODE, USUAL_PATH, Card, Kiosk, kiosk, new_card
-from support.world import World, running_world
+from support.world import CODE, World, running_world
 
 TAKEN: set[tuple[Step, Outcome]] = set()  # every transition any test of this module took
 _terminals = iter(range(1, 1000))
@@ -729,18 +732,102 @@ def test_a_closed_service_is_said_before_the_pin_is_typed(terminal: Kiosk, card:
     assert not any(o is Outcome.NEXT for s, o, _ in k.workflow.history if s is Step.PIN)
 
 
-def wait_until_closed(k: Kiosk) -> None:
-    """Until every center process has read the suspension (they re-read the calendar every 5 s)."""
+def wait_until_closed(k: Kiosk, code: str = "suspended") -> None:
+    """Until every center process has read the calendar that closes for ``code`` (they re-read the
+    calendar every 5 s)."""
     from center.client import CenterRefusal
 
     for _ in range(100):
         try:
             k.client.open_session()
         except CenterRefusal as refusal:
-            if refusal.code == "suspended":
+            if refusal.code == code:
                 return
         time.sleep(0.2)
     raise AssertionError("the center did not close")
+
+
+CHECK = {
+    "ja": "設備点検のため、サービスを停止しています",
+    "en": "The service is stopped for an equipment check",
+}
+MIGRATION = {"ja": "住民記録システムの移行中です", "en": "The municipality is moving to a new records system"}
+
+
+def test_an_operator_s_words_for_a_maintenance_window_and_a_municipal_stop_are_on_the_kiosk_s_screen(
+    terminal: Kiosk, card: Card, world: World
+) -> None:
+    """The calendar the center loads (as ``koufu center calendar load`` stores it) with an
+    operator's words: a maintenance window going on now refuses the session, and the kiosk's
+    screen says the operator's words and the window's end in the resident's language, not its
+    catalog's; a municipal stop of one certificate says its words beside that certificate."""
+    k = terminal
+    now = dt.datetime.now(JST).replace(second=0, microsecond=0)  # the center's clock, as the kiosk's
+    window = {
+        "start": (now - dt.timedelta(hours=1)).isoformat(),
+        "end": (now + dt.timedelta(hours=2)).isoformat(),
+    }
+    maintenance = {**ALWAYS_OPEN, "maintenance": [{**window, "message": CHECK}]}
+    stop = {
+        **ALWAYS_OPEN,
+        "municipality_stops": [
+            {**window, "municipality": CODE, "certificate_types": ["seal_registration"], "message": MIGRATION}
+        ],
+    }
+    closed = ServiceCalendar.from_dict(maintenance).check(now)
+    assert isinstance(closed, Closed) and closed.message_en.startswith(CHECK["en"] + "; available again from")
+    stopped = ServiceCalendar.from_dict(stop).check(now, CODE, "seal_registration")
+    assert isinstance(stopped, Closed) and stopped.message_ja.startswith(MIGRATION["ja"] + "。")
+
+    def refused_in(language: str) -> object:
+        async def resident() -> None:
+            await k.start(language)
+            k.place(card)
+            await k.screen.wait_for(Step.WHOSE)
+            k.screen.press("whose", "residence")  # the PIN step asks the center for a session
+            ended = await k.screen.wait_for(Step.CANCELLED, lambda v: "reason" in v)
+            assert ended["refusal"] == {
+                "code": "maintenance",
+                "ja": closed.message_ja,
+                "en": closed.message_en,
+            }
+            words = reason_words(Catalog.load(language), ended["reason"], ended["refusal"])
+            assert words == (closed.message_ja + "。" if language == "ja" else closed.message_en + ".")
+            assert (
+                CHECK[language] in words and Catalog.load(language).text("refusal.maintenance") not in words
+            )
+            k.take_card()
+            k.screen.press("ok")
+
+        return resident()
+
+    async def listed() -> None:
+        await k.through_the_card(card)
+        seal = next(
+            c
+            for c in k.screen.view(Step.CERTIFICATE_TYPE)["certificates"]
+            if c["type"] == "seal_registration"
+        )
+        assert not seal["available"] and seal["reason"] == "municipality_stop"
+        assert unavailable_words(Catalog.load("ja"), seal) == stopped.message_ja + "。"
+        k.screen.press("cancel")
+        await k.screen.wait_for(Step.CANCELLED)
+        k.screen.press("ok")
+
+    async def residents() -> None:  # one after the other, at the same kiosk
+        await asyncio.to_thread(world.stack.load_calendar, maintenance)
+        await asyncio.to_thread(wait_until_closed, k, "maintenance")
+        for language in ("ja", "en"):
+            assert await session(k, refused_in(language)) is Step.CANCELLED
+        await asyncio.to_thread(world.stack.load_calendar, stop)
+        await asyncio.to_thread(world.stack.wait_until_open, k.client)  # read: open for a session
+        assert await session(k, listed()) is Step.CANCELLED
+
+    try:
+        asyncio.run(residents())
+    finally:
+        world.stack.load_calendar(ALWAYS_OPEN)
+        world.stack.wait_until_open(k.client)
 
 
 def test_a_coin_mechanism_fault_fails_the_session_and_gives_back_what_it_held(

@@ -6,6 +6,7 @@ server processes (:mod:`devtools.kiosk.rehearsal`). Every scenario saves a pictu
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import subprocess
@@ -17,9 +18,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from center.calendar import Closed, ServiceCalendar
+from center.client import CenterClient, CenterRefusal
 from devtools.kiosk import screenshots
 from devtools.kiosk.residents import card_for, lock_pin
 from devtools.kiosk.xvfb import virtual_display
+from devtools.stack import ALWAYS_OPEN
+from documents import JST
 from kiosk.config import KioskConfig
 from kiosk.ui.single import AlreadyRunning, only_instance
 from support import books
@@ -130,6 +135,55 @@ def test_a_resident_at_the_kiosk_screens(
         assert said(done.stdout, "order") == "settled"
     assert not books.disagreements(world.stack, [KioskConfig.load(config).enrolled().terminal_id])
     assert not (home / ".kivy").exists()  # Kivy wrote nothing of its own into the home directory
+
+
+def test_an_operator_s_maintenance_words_are_on_the_kiosk_s_screen(
+    world: World, config: Path, display: str, tmp_path: Path
+) -> None:
+    """A maintenance window going on now, with an operator's words, in the calendar the center
+    loads: the real app's cancelled screen says those words and when the window ends, in the
+    resident's language (the rehearsal's ``closed`` scenario prints the label's text)."""
+    now = dt.datetime.now(JST).replace(second=0, microsecond=0)  # the center's clock, as this one
+    start, end = now - dt.timedelta(hours=1), now + dt.timedelta(hours=1)
+    words = {"ja": "設備点検のため、サービスを停止しています", "en": "Stopped for an equipment check"}
+    window = {"start": start.isoformat(), "end": end.isoformat(), "message": words}
+    maintenance = {**ALWAYS_OPEN, "maintenance": [window]}
+    closed = ServiceCalendar.from_dict(maintenance).check(now)
+    assert isinstance(closed, Closed)
+    expected = {"ja": closed.message_ja + "。", "en": closed.message_en + "."}
+    card = card_for(world.stack, world.town, tmp_path, world.used)
+    client = world.stack.client(KioskConfig.load(config).enrolled())
+    try:
+        world.stack.load_calendar(maintenance)
+        wait_until_refused(client, "maintenance")
+        for language in ("ja", "en"):
+            home = tmp_path / f"home-{language}"
+            home.mkdir()
+            pictures = tmp_path / f"pictures-{language}"
+            done = rehearse(config, card, "closed", language, pictures, display, home)
+            assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+            assert said(done.stdout, "screens").split()[-1] == "cancelled"
+            assert said(done.stdout, "said") == expected[language]
+            assert expected[language].startswith(words[language])
+            assert f"{end.hour}:{end.minute:02d}" in expected[language]  # when the window ends
+            assert (pictures / f"{len(list(pictures.glob('*.png'))):02d}-cancelled.png").exists()
+    finally:
+        world.stack.load_calendar(ALWAYS_OPEN)
+        world.stack.wait_until_open(client)
+        client.close()
+
+
+def wait_until_refused(client: CenterClient, code: str) -> None:
+    """Until the center has read the calendar that closes for ``code`` (it re-reads every 5 s)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            client.open_session()
+        except CenterRefusal as refusal:
+            if refusal.code == code:
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"the center did not close for {code}")
 
 
 def test_a_whole_session_with_the_card_read_through_pcscd(

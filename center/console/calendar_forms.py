@@ -20,13 +20,14 @@ from typing import Any
 from center.calendar_edits import Section
 from center.calendar_format import WEEKDAYS
 from documents import CertificateType
+from documents.basics import RESIDENT_WORDS_MAX, plain_line
 
 Words = tuple[str, str]  # Japanese, English
 Values = dict[str, Any]  # a form's values as typed: text, or a list of the boxes ticked
 Errors = dict[str, Words]  # a field's name → what is wrong with it; "" for the form as a whole
 
 PERIODS = 3  # rows for the periods of a certificate type's hours (blank rows are left out)
-WORDS_LENGTH = 200  # characters of a message for residents, in each language
+WORDS_LENGTH = RESIDENT_WORDS_MAX  # characters of a message for residents, in each language
 IDENT = re.compile(r"[A-Za-z0-9._-]{1,40}")  # a suspension's id: no one's name in the audit log
 
 
@@ -81,8 +82,10 @@ DAY_WORDS: dict[str, Words] = dict(
 _MOMENT_HINT = ("例: 2026-12-20 01:00（日本時間）", "e.g. 2026-12-20 01:00 (Japan time)")
 _CLOCK_HINT = ("例: 06:30（24:00は深夜0時まで）", "e.g. 06:30 (24:00: until midnight)")
 _WORDS_HINT = (
-    "任意。入れると、センターがこの文言で断ります（日本語と英語の両方）",
-    "Optional. If given, the center refuses with these words (both languages)",
+    f"任意。入れると、端末は自らの文言の代わりにこの文言を住民に表示します（日本語と英語の両方、"
+    f"1行で{WORDS_LENGTH}文字まで、< と > は使えません）",
+    f"Optional. If given, the kiosk shows residents these words instead of its own (both languages,"
+    f" one line of up to {WORDS_LENGTH} characters, no < or >)",
 )
 _MUNICIPALITY = Field(
     "municipality", ("市区町村コード", "Municipality code"), Kind.MUNICIPALITY, required=True
@@ -346,11 +349,19 @@ _PARSERS: dict[Kind, Callable[[Any], Any]] = {
 }
 
 
+_PLAIN = (
+    "1行の文で書いてください（改行、制御文字、< と > は使えません）",
+    "One line of plain text (no line breaks, control characters, < or >)",
+)
+
+
 def _message(values: Values, errors: Errors) -> dict[str, str] | None:
     ja, en = values.get("message_ja", ""), values.get("message_en", "")
     for name, text in (("message_ja", ja), ("message_en", en)):
         if len(text) > WORDS_LENGTH:
             errors[name] = (f"{WORDS_LENGTH}文字までです", f"Up to {WORDS_LENGTH} characters")
+        elif not plain_line(text):
+            errors[name] = _PLAIN
     if bool(ja) != bool(en):
         errors["message_en" if ja else "message_ja"] = _BOTH
     return {"ja": ja, "en": en} if ja and en else None

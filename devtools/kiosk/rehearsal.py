@@ -10,8 +10,9 @@ screen changes on its own: the tries left, coins dropping).
 
 On the way the resident checks what a resident should see: the step's title in the chosen
 language, its back and cancel buttons, touch targets of at least 15 mm, the PIN as dots only, the
-tries left, the reminders blinking, refusals in plain words. It prints the screens passed (steps
-only) and how the session ended; the exit status is 0 only if the scenario ended where it should.
+tries left, the reminders blinking, refusals in plain words (a closed service's in the center's
+words, printed). It prints the screens passed (steps only) and how the session ended; the exit
+status is 0 only if the scenario ended where it should.
 """
 
 from __future__ import annotations
@@ -347,6 +348,27 @@ async def refused(r: Resident) -> None:
     await r.finish(Step.CANCELLED)
 
 
+async def closed(r: Resident) -> None:
+    """The service closed by the center's calendar (the test loads one, e.g. a maintenance window
+    with an operator's words): the center refuses the session the PIN screen asks for; the
+    cancelled screen says why in the center's words, which the rehearsal prints (``said:``)."""
+    await r.start()
+    await r.hand("demo_place_card")
+    await r.reach(Step.WHOSE)
+    await r.touch("whose-residence")
+    view = await r.reach(Step.CANCELLED, lambda v: bool(v.get("refusal")))
+    why = r.screen.on_screen().ids.why  # the label that says why
+    from kiosk.ui.words import CALENDAR_CODES, reason_words
+
+    check(view["reason"] in CALENDAR_CODES, f"refused for {view['reason']}, not by the calendar")
+    shown = reason_words(r.screen.catalog(r.language), view["reason"], view["refusal"])
+    check(why.text == shown and shown in r.words(), "the refusal is not in the center's words")
+    screen = r.screen.on_screen()
+    check(why.y >= 0 and why.top <= screen.height, "the refusal's words do not fit on the screen")
+    print("said:", why.text)
+    await r.finish(Step.CANCELLED)
+
+
 async def timeout(r: Resident) -> None:
     """The resident walks away with the card on the reader: warned first, then cancelled, the card
     asked for."""
@@ -402,6 +424,7 @@ SCENARIOS = {
     "wrong_pin": Scenario(Step.CANCELLED, wrong_pin),
     "locked": Scenario(Step.CANCELLED, locked),
     "refused": Scenario(Step.CANCELLED, refused),
+    "closed": Scenario(Step.CANCELLED, closed),
     "timeout": Scenario(Step.CANCELLED, timeout, {Step.WHOSE: WALK_AWAY}),
     "staff": Scenario(Step.CANCELLED, staff),
 }

@@ -1,14 +1,56 @@
 """The words a screen shows for the workflow's codes: certificate names, refusals, why a session
-ended. Every word comes from the catalogs (:mod:`kiosk.messages`); nothing here is Kivy."""
+ended. The words come from the catalogs (:mod:`kiosk.messages`), but for the center's own closures
+(the service calendar's, an operator's stop of issuance), whose words the center sends: those are
+shown when they are words a screen can show (:func:`center_words`). Nothing here is Kivy.
+
+Which words, for a refusal's code (拒否の理由):
+
+- the service calendar's closures (:data:`CALENDAR_CODES`: ``suspended``, ``year_end_closure``,
+  ``maintenance``, ``municipality_stop``, ``outside_service_hours``, ``certificate_hours``): the
+  center's words alone, ended with the language's full stop. They say the closure whole (the
+  calendar's default words or an operator's, then the reopening when it is known: 「サービス提供
+  時間外です（6:30〜23:00）。1月4日（土）6:30から利用できます」), so the catalog's sentence is
+  not added to them; the catalog's words are shown only when the center sent none;
+- ``issuance_stopped`` (交付停止): the catalog's sentence with the stop's reason (``{reason}``);
+- another code the catalog knows: the catalog's words;
+- a code it does not know: the center's words in this language, else the catalog's general words.
+
+The center's words are taken in the screen's language, else in English (the center always sends
+English; the precedent of ``issuance_stopped``). When the first of these is not words a screen can
+show, the catalog's words are shown instead, never a cut sentence (a cut may lose the reopening):
+words longer than :data:`SHOWN_WORDS_MAX` characters, or not one line of plain text (a control or
+format character, a line break, ``<`` or ``>``: ``documents.basics.plain_line``). The center bounds
+what people write to :data:`documents.basics.RESIDENT_WORDS_MAX` characters of such text; this is
+the kiosk's own check of what arrives."""
 
 from __future__ import annotations
 
+import math
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from documents.basics import RESIDENT_WORDS_MAX, plain_line
 from kiosk.messages import Catalog, placeholders
 
 REASONS = {"timeout": "cancelled.timeout", "card_removed": "cancelled.card_removed", "locked": "pin.locked"}
+#: the service calendar's reason codes (docs/calendar.md): the center's words say these closures
+CALENDAR_CODES = frozenset(
+    {
+        "suspended",
+        "year_end_closure",
+        "maintenance",
+        "municipality_stop",
+        "outside_service_hours",
+        "certificate_hours",
+    }
+)
+#: the most characters of the center's words a screen shows: an operator's words (at most
+#: RESIDENT_WORDS_MAX) with the reopening the center adds (under 60 characters)
+SHOWN_WORDS_MAX = RESIDENT_WORDS_MAX + 80
+LINE_HEIGHT = 1.6  # ems: a line of text as the kiosk's screens lay it out
+_FULL_STOPS = {"ja": "。"}  # any other language: "."
+_SENTENCE_ENDS = tuple("。．.!?！？")
 
 
 def certificate_name(catalog: Catalog, kind: str) -> str:
@@ -16,19 +58,40 @@ def certificate_name(catalog: Catalog, kind: str) -> str:
 
 
 def refusal_words(catalog: Catalog, refusal: Mapping[str, Any] | None) -> str:
-    """A refusal in plain words: the catalog's for its code, else the words the center sent in
-    this language, else the catalog's general words (拒否の理由). A code whose words take the
-    center's (``{reason}``: an operator's stop of issuance, 交付停止) has them in this language,
-    else in English."""
+    """A refusal in plain words (the module's rules): for the calendar's closures the center's
+    words alone, else the catalog's; for ``issuance_stopped`` the catalog's with the center's
+    reason; for a code the catalog knows its words; else the center's words in this language, else
+    the catalog's general words (拒否の理由)."""
     if not refusal:
         return ""
     code = refusal.get("code")
-    words = refusal.get(catalog.language)
+    said = center_words(refusal, catalog.language)
+    if code in CALENDAR_CODES and said is not None:
+        return _sentence(*said)
     if code and f"refusal.{code}" in catalog.texts:
-        return _code_words(catalog, code, words if _said(words) else refusal.get("en"))
-    if _said(words):
-        return str(words)
-    return catalog.text("refusal.other")
+        return _code_words(catalog, code, None if said is None else said[0])
+    own = center_words(refusal, catalog.language, other=False)
+    return catalog.text("refusal.other") if own is None else own[0]
+
+
+def center_words(refusal: Mapping[str, Any], language: str, *, other: bool = True) -> tuple[str, str] | None:
+    """The words the center sent with ``refusal`` and their language: in ``language``, else (with
+    ``other``) in English; ``None`` when there are none a screen can show (none sent, longer than
+    :data:`SHOWN_WORDS_MAX`, or not one line of plain text)."""
+    for asked in (language, "en") if other else (language,):
+        words = refusal.get(asked)
+        if isinstance(words, str) and words.strip():
+            return (words.strip(), asked) if _showable(words.strip()) else None
+    return None
+
+
+def _showable(words: str) -> bool:
+    return len(words) <= SHOWN_WORDS_MAX and plain_line(words)
+
+
+def _sentence(words: str, language: str) -> str:
+    """``words`` ended as a sentence of ``language`` (the center's end without a full stop)."""
+    return words if words.endswith(_SENTENCE_ENDS) else words + _FULL_STOPS.get(language, ".")
 
 
 def reason_words(catalog: Catalog, reason: str | None, refusal: Mapping[str, Any] | None) -> str:
@@ -43,8 +106,9 @@ def reason_words(catalog: Catalog, reason: str | None, refusal: Mapping[str, Any
 
 
 def unavailable_words(catalog: Catalog, item: Mapping[str, Any]) -> str:
-    """Why a certificate of the list cannot be chosen now: the center's words when it sent them
-    (``refusal``: the calendar's, an operator's stop), else its reason code's."""
+    """Why a certificate of the list cannot be chosen now: its refusal's words when the center
+    sent one (``refusal``: the calendar's closure, an operator's stop; :func:`refusal_words`),
+    else its reason code's."""
     refusal = item.get("refusal")
     if refusal:
         return refusal_words(catalog, refusal)
@@ -52,15 +116,29 @@ def unavailable_words(catalog: Catalog, item: Mapping[str, Any]) -> str:
     return refusal_words(catalog, {"code": str(reason)}) if reason else ""
 
 
-def _code_words(catalog: Catalog, code: str, center_words: object) -> str:
+def _code_words(catalog: Catalog, code: str, reason: str | None) -> str:
+    """The catalog's words for ``code``; with the center's ``reason`` where they take one."""
     key = f"refusal.{code}"
     if "reason" not in placeholders(catalog.texts[key]):
         return catalog.text(key)
-    return catalog.text(key, reason=center_words if _said(center_words) else "").strip()
+    return catalog.text(key, reason=reason or "").strip()
 
 
-def _said(words: object) -> bool:
-    return isinstance(words, str) and bool(words)
+def fitting_font_size(text: str, width: float, height: float, *, largest: int, smallest: int) -> int:
+    """The largest font size, from ``largest`` down to ``smallest``, at which ``text`` wrapped at
+    ``width`` pixels is reckoned to fit in ``height`` (a full-width character one em wide, any
+    other 0.6 em, a line 1.6 em high as Kivy lays out IPAex Gothic; its lines as they are broken,
+    each wrapped); ``smallest`` when none does. For the center's words beside a certificate, on a
+    button of fixed size, where Kivy would leave out the lines that do not fit."""
+    for size in range(largest, smallest - 1, -1):
+        lines = sum(max(1, math.ceil(_ems(line) * size / width)) for line in text.split("\n"))
+        if lines * size * LINE_HEIGHT <= height:
+            return size
+    return smallest
+
+
+def _ems(line: str) -> float:
+    return sum(1.0 if unicodedata.east_asian_width(char) in "WF" else 0.6 for char in line)
 
 
 def relationship(catalog: Catalog, word: str) -> str:

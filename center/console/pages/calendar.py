@@ -374,6 +374,7 @@ def _edit_page(
             "stored": stored,
             "types": forms.TYPE_WORDS,
             "days": forms.DAY_WORDS,
+            "words_length": forms.WORDS_LENGTH,
         },
     )
 
