@@ -15,6 +15,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from center.calendar import Closed
@@ -49,6 +50,14 @@ def shown(browser: WebDriver, selector: str) -> WebElement:
         lambda b: next((e for e in b.find_elements(By.CSS_SELECTOR, selector) if e.is_displayed()), False)
     )
     return found
+
+
+def leave_by(browser: WebDriver, button: str) -> None:
+    """Press ``button`` and wait until its page is gone, so that what is looked for next is found
+    on the page that answers, not on this one (whose elements would go stale under the reader)."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    browser.find_element(By.ID, button).click()
+    WebDriverWait(browser, WAIT).until(expected_conditions.staleness_of(page))
 
 
 def retype(browser: WebDriver, field: str, text: str) -> None:
@@ -86,7 +95,7 @@ def test_a_maintenance_window_changed_through_the_form_with_its_preview(
         labelled(browser)
 
         retype(browser, "f-end", "2026-12-20 00:30")  # before its start
-        browser.find_element(By.ID, "review").click()
+        leave_by(browser, "review")
         summary = shown(browser, "#error-summary")
         assert browser.switch_to.active_element == summary  # the summary is read out first
         error = browser.find_element(By.ID, "f-end-error")
@@ -96,11 +105,11 @@ def test_a_maintenance_window_changed_through_the_form_with_its_preview(
         keep(screenshot(browser, tmp_path / f"console-calendar-error-{lang}.png"))
 
         retype(browser, "f-end", end)
-        browser.find_element(By.ID, "review").click()
+        leave_by(browser, "review")
         shown(browser, "#review-form")
         labelled(browser)
         retype(browser, "f-preview_at", "2026-12-20 05:30")  # after the window today, within it changed
-        browser.find_element(By.ID, "preview-again").click()
+        leave_by(browser, "preview-again")
         shown(browser, "#review-form")
         before, after = answer(browser, "before"), answer(browser, "after")
         assert (before["open"], before["code"]) == ("false", "outside_service_hours")
@@ -109,7 +118,7 @@ def test_a_maintenance_window_changed_through_the_form_with_its_preview(
         # nothing saved by a review
         assert calendar_in_force(console.config).maintenance[0].window.end.hour == 5
 
-        browser.find_element(By.ID, "save").click()
+        leave_by(browser, "save")
         shown(browser, "#saved")
         assert browser.current_url == f"{console.url}/calendar?saved=maintenance"
         window = calendar_in_force(console.config).maintenance[0].window
