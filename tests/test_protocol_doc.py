@@ -237,6 +237,9 @@ def municipal_codes() -> Codes:
         "center/signing.py",
         "center/body_limit.py",
         "center/web_errors.py",  # the router's own refusals (ROUTER_REFUSALS), the center's alike
+        # the usage registrations (本籍地の利用登録) are the staff's command line's so far: no
+        # route answers their codes yet (they join 7.2 with the routes that will)
+        skip=("center/municipal/registrations",),
     )
     return Codes().scan(files, raisers)
 
