@@ -48,6 +48,11 @@ _PLAIN = re.compile(r"[ !#-\[\]-~]*", re.ASCII)  # a string written without an e
 _KEY = re.compile(r"[a-z*][a-z0-9_.*-]*", re.ASCII)  # a parameter's name (RFC 9651 §3.1.2)
 
 
+def plain(text: str) -> bool:
+    """Whether ``text`` is written as a structured-field string without an escape."""
+    return _PLAIN.fullmatch(text) is not None
+
+
 def params_as_written(covered: Sequence[str], parameters: Mapping[str, object]) -> str | None:
     """The ``@signature-params`` value (the inner list and its parameters) as the general
     serialiser writes it, for plain values (strings that need no escape, integers of at most 15
@@ -58,11 +63,11 @@ def params_as_written(covered: Sequence[str], parameters: Mapping[str, object]) 
             return None
         if type(value) is int and 0 <= value < 10**15:
             values.append(f";{name}={value}")
-        elif isinstance(value, str) and _PLAIN.fullmatch(value):
+        elif isinstance(value, str) and plain(value):
             values.append(f';{name}="{value}"')
         else:
             return None
-    if not covered or not all(_PLAIN.fullmatch(name) for name in covered):
+    if not covered or not all(plain(name) for name in covered):
         return None
     return "(" + " ".join(f'"{name}"' for name in covered) + ")" + "".join(values)
 
