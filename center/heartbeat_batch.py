@@ -20,7 +20,9 @@ in order), so each terminal's row is written once per statement, in the order it
 came. A batch that fails is tried again heartbeat by heartbeat (the statement wrote nothing, so
 nothing is kept twice); a heartbeat that fails alone gets :class:`HeartbeatNotKept`, a 503 its
 terminal answers by sending the next one. A waiter that goes away does not withdraw its
-heartbeat.
+heartbeat. Closed while a statement is under way (the process stopping), its heartbeats are
+answered ``heartbeat_not_kept`` too, whether or not the database had committed it: a heartbeat is
+no decision, and kept once at most.
 """
 
 from __future__ import annotations
@@ -203,19 +205,22 @@ class HeartbeatBatches:
                 arrived.clear()
                 await arrived.wait()
             batch = self._next_batch()
+            verdicts: dict[str, Verdict] = {}
             try:
                 verdicts = await self._write([waiting.beat for waiting in batch])
             except Exception as error:
                 log.warning("heartbeat batch of %d failed (%s)", len(batch), type(error).__name__)
-                verdicts = await self._one_by_one(batch) if len(batch) > 1 else {}
-            for waiting in batch:
-                verdict = verdicts.get(waiting.beat.terminal_id)
-                if waiting.done.done():
-                    continue
-                if verdict is None:
-                    waiting.done.set_exception(_not_kept())
-                else:
-                    waiting.done.set_result(verdict)
+                if len(batch) > 1:
+                    verdicts = await self._one_by_one(batch)
+            finally:  # also when closed meanwhile: no waiter is left waiting
+                for waiting in batch:
+                    verdict = verdicts.get(waiting.beat.terminal_id)
+                    if waiting.done.done():
+                        continue
+                    if verdict is None:
+                        waiting.done.set_exception(_not_kept())
+                    else:
+                        waiting.done.set_result(verdict)
 
     def _next_batch(self) -> list[_Waiting]:
         """The heartbeats waiting, at most one per terminal (the others stay first in line, in

@@ -298,7 +298,8 @@ class CenterService:
         try:
             accepted = terminals.decided(verdict.status, verdict.same_key, verdict.recorded)
         except CenterError as error:
-            raise await self._refused("terminal_request", error, terminal_id=signed.signer) from None
+            terminal_id = _printable(signed.signer)
+            raise await self._refused("terminal_request", error, terminal_id=terminal_id) from None
         return now if accepted else None
 
     # -- sessions ------------------------------------------------------------------------------

@@ -279,3 +279,23 @@ def test_batches_are_for_postgresql_only(tmp_path: Path) -> None:
             await database.close()
 
     asyncio.run(make())
+
+
+def test_closing_leaves_no_heartbeat_waiting(engine: sa.Engine, postgres_url: str) -> None:
+    async def run() -> Verdict | BaseException:
+        database = Database(postgres_url)
+        batches = HeartbeatBatches(database)
+        try:
+            waiting = asyncio.ensure_future(batches.keep(beat(engine, "T-0001", READY, NOW)))
+            await asyncio.sleep(0)  # the writer has it, its statement under way
+            await batches.close()
+            [answer] = await asyncio.wait_for(asyncio.gather(waiting, return_exceptions=True), timeout=60)
+            return answer
+        finally:
+            await database.close()
+
+    answer = asyncio.run(run())
+    # answered either way: kept, or not known to be (the statement cut short may have committed:
+    # the heartbeat is then kept once, and the terminal's next one is as good)
+    assert isinstance(answer, HeartbeatNotKept) or (isinstance(answer, Verdict) and answer.recorded)
+    assert nonces(engine, "T-0001") <= 1
