@@ -6,7 +6,8 @@ paced and closed-loop driver, CPU per party from ``/proc``): the JPKI authority 
 TLS on loopback, the center in topology ``multi`` with ``--workers`` processes on a private
 PostgreSQL server tuned like SQLite's WAL (durable files, commits not waiting for their flush).
 ``--terminals`` terminals send heartbeats (``POST /v1/heartbeats``), each on its own keep-alive
-TLS connection, signing each one as a kiosk does; one heartbeat in ``--change-every`` changes the
+TLS connection, signing each one as a kiosk does (from templates, :mod:`bench.heartbeat_requests`,
+so the generator takes less of the shared cores); one heartbeat in ``--change-every`` changes the
 printer's state, so the center also writes history rows (a fleet changes far less often). Fifty
 other terminals authenticate residents with known cards (a session and the card's proof: two
 requests), paced at ``--auth-rate`` per second.

@@ -44,8 +44,8 @@ MAX_BATCH = 256  # heartbeats per statement
 
 
 class HeartbeatNotKept(DependencyUnavailable):
-    """The database did not keep a heartbeat (503 ``heartbeat_not_kept``): nothing of it was
-    written, its nonce neither; the terminal's next heartbeat is as good."""
+    """The database did not keep a heartbeat (503 ``heartbeat_not_kept``), or the process closed
+    before it knew (then it is kept once at most); the terminal's next heartbeat is as good."""
 
 
 def _not_kept() -> HeartbeatNotKept:
