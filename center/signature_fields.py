@@ -63,7 +63,7 @@ def params_as_written(covered: Sequence[str], parameters: Mapping[str, object]) 
             return None
         if type(value) is int and 0 <= value < 10**15:
             values.append(f";{name}={value}")
-        elif isinstance(value, str) and plain(value):
+        elif type(value) is str and plain(value):  # not http_sf's Token nor DisplayString
             values.append(f';{name}="{value}"')
         else:
             return None
