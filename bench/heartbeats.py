@@ -6,7 +6,8 @@ paced and closed-loop driver, CPU per party from ``/proc``): the JPKI authority 
 TLS on loopback, the center in topology ``multi`` with ``--workers`` processes on a private
 PostgreSQL server tuned like SQLite's WAL (durable files, commits not waiting for their flush).
 ``--terminals`` terminals send heartbeats (``POST /v1/heartbeats``), each on its own keep-alive
-TLS connection, signing each one as a kiosk does; one heartbeat in ``--change-every`` changes the
+TLS connection, signing each one as a kiosk does (from templates, :mod:`bench.heartbeat_requests`,
+so the generator takes less of the shared cores); one heartbeat in ``--change-every`` changes the
 printer's state, so the center also writes history rows (a fleet changes far less often). Fifty
 other terminals authenticate residents with known cards (a session and the card's proof: two
 requests), paced at ``--auth-rate`` per second.
@@ -59,6 +60,7 @@ from bench.center_auth import (
     drive,
     issue_cards,
 )
+from bench.heartbeat_requests import PATH, HeartbeatRequests
 from center.store.engine import make_engine
 from center.store.tables import terminal_history
 from devtools import postgres as pgserver
@@ -69,9 +71,9 @@ AUTH_TERMINALS = 50
 WARM = 0.5  # seconds of each group's work before a measured workload
 
 
-def bodies(change_every: int) -> Iterator[bytes]:
-    """Heartbeat bodies, one in ``change_every`` with the printer's paper low (so the state changes
-    twice: a history row each)."""
+def _bodies() -> tuple[bytes, bytes]:
+    """The two heartbeat bodies: all ready, and the printer's paper low (one in ``--change-every``,
+    so the state changes twice: a history row each)."""
     state = {
         "build": "0.1.0",
         "config_hash": "5e" * 32,
@@ -82,19 +84,28 @@ def bodies(change_every: int) -> Iterator[bytes]:
         "change_owed": 0,
         "last_session_at": None,
     }
-    ready = json.dumps(state).encode()
-    low = json.dumps({**state, "printer": "paper_low"}).encode()
-    return itertools.cycle([low, *[ready] * (change_every - 1)])
+    return json.dumps(state).encode(), json.dumps({**state, "printer": "paper_low"}).encode()
+
+
+_BODIES = _bodies()
 
 
 def heartbeat(change_every: int) -> Operation:
-    """One terminal's heartbeats, each timed from its scheduled start (paced) or its sending."""
-    own: dict[int, Iterator[bytes]] = {}
+    """One terminal's heartbeats, each timed from its scheduled start (paced) or its sending; signed
+    from templates (:mod:`bench.heartbeat_requests`), so the load generator takes less of the
+    cores it shares with the center."""
+    cycle = [1, *[0] * (change_every - 1)]  # _BODIES[1], the paper low, one in change_every
+    own: dict[int, tuple[HeartbeatRequests, Iterator[int]]] = {}
 
     async def beat(terminal: Terminal, sample: Sample, scheduled: float) -> None:
-        body = next(own.setdefault(id(terminal), bodies(change_every)))
+        requests, which = own.get(id(terminal)) or own.setdefault(
+            id(terminal), (HeartbeatRequests(terminal.enrolled, _BODIES), itertools.cycle(cycle))
+        )
+        chosen = next(which)
         started = time.perf_counter()
-        status, answer = await terminal.post("/v1/heartbeats", body)
+        status, answer = await terminal.http.request(
+            "POST", PATH, requests.headers(chosen), requests.bodies[chosen]
+        )
         finished = time.perf_counter()
         if status != 200:
             sample.error(_code(status, answer))

@@ -43,6 +43,7 @@ from center.errors import (
     ServiceClosed,
     UnattributedRequest,
 )
+from center.heartbeat_batch import Beat, HeartbeatBatches
 from center.heartbeats import Heartbeat
 from center.incidents import ActiveStops, IssuanceStop
 from center.incidents_store import in_force
@@ -137,6 +138,7 @@ class CenterService:
         self.calendar = CalendarCache(database)
         self.decisions = audit.AuditWriter(database, audit_chain_key)
         self.terminals = terminals.Authenticator(database)
+        self.heartbeat_batches = HeartbeatBatches(database) if database.dialect == "postgresql" else None
         self.unattributed = RefusalTally(clock())
         self.municipalities = municipalities or MunicipalClient(ed25519.Ed25519PrivateKey.generate(), {})
         self.orders = OrderService(
@@ -209,6 +211,8 @@ class CenterService:
     async def close(self) -> None:
         await self.write_unattributed()  # what this process counted since its last housekeeping
         await self.decisions.close()
+        if self.heartbeat_batches is not None:
+            await self.heartbeat_batches.close()
         await self.authority.close()
         await self.municipalities.close()
         await self.database.close()
@@ -267,6 +271,36 @@ class CenterService:
         async with self.database.connection() as connection:
             await heartbeats.record(connection, terminal_id, beat, now)
         return now
+
+    async def signed_heartbeat(self, request: TerminalRequest, beat: Heartbeat) -> dt.datetime | None:
+        """A terminal's heartbeat, authenticated and kept in one statement with the others this
+        process receives meanwhile (:mod:`center.heartbeat_batch`): the center's time of it. Only
+        on PostgreSQL, for a terminal whose key this process remembers and whose signature
+        verifies with it; the refusals of the batch (a replay, a terminal not active) are audited
+        as :meth:`authenticate_terminal` audits them. ``None`` when the full path must decide
+        (:meth:`authenticate_terminal`, then :meth:`heartbeat`): then nothing was written, so the
+        full path refuses in its own words, or accepts, as if this had not been tried."""
+        now = self.clock()
+        if self.heartbeat_batches is None or (
+            beat.last_session_at is not None and beat.last_session_at > now + MAX_CLOCK_SKEW
+        ):
+            return None
+        try:
+            credentials = terminals.request_credentials(request.headers, request.body)
+        except CenterError:
+            return None
+        target = Target(request.method, request.path, request.query)
+        remembered = self.terminals.remembered(credentials, target, now)
+        if remembered is None:
+            return None
+        signed, key = remembered
+        verdict = await self.heartbeat_batches.keep(Beat(signed.signer, key, signed.nonce, beat, now))
+        try:
+            accepted = terminals.decided(verdict.status, verdict.same_key, verdict.recorded)
+        except CenterError as error:
+            terminal_id = _printable(signed.signer)
+            raise await self._refused("terminal_request", error, terminal_id=terminal_id) from None
+        return now if accepted else None
 
     # -- sessions ------------------------------------------------------------------------------
 

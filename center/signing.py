@@ -45,12 +45,17 @@ from center.content_digest import (
     check_content_digest,
     content_digest,
 )
+from center.signature_fields import (
+    LABEL,
+    bytes_as_written,
+    params_as_written,
+    signature_as_written,
+)
 from documents import b64url_decode, b64url_encode
 from documents.sealing import MAX_SEALED_BYTES
 
 HEADER_SIGNATURE_INPUT = "Signature-Input"
 HEADER_SIGNATURE = "Signature"
-LABEL = "koufu"
 #: the derived components and the digest every signed request covers, before its link's scope
 COVERED = ("@method", "@path", "@query", "content-digest")
 PARAMETERS = ("created", "keyid", "alg", "nonce", "tag")  # in the order a signer writes them
@@ -227,6 +232,29 @@ def _dictionary(value: str) -> dict[str, Any]:
     return parsed
 
 
+def parsed_signature(
+    signature_input: str, signature: str
+) -> tuple[tuple[str, ...], Mapping[str, object], object]:
+    """The covered names, the parameters and the signature (a byte sequence if well formed) of the
+    ``koufu`` member of each field, read by a general structured-field parser; ``ValueError``
+    unless both are dictionaries (no key twice, ASCII) with a ``koufu`` member, that of
+    ``Signature-Input`` an inner list of names without parameters with a non-empty ``keyid``.
+    (:func:`center.signature_fields.signature_as_written` reads the one form a signer writes
+    the same way, without this parser.)"""
+    # http_sf's errors are ValueErrors, as are a field not ASCII and a member twice
+    inputs, signatures = _dictionary(signature_input), _dictionary(signature)
+    if LABEL not in inputs or LABEL not in signatures:
+        raise ValueError("no koufu member")
+    covered, parameters = inputs[LABEL]
+    if not isinstance(covered, list) or any(params for _name, params in covered):
+        raise ValueError("not an inner list of names")
+    keyid = parameters.get("keyid")
+    if not isinstance(keyid, str) or not keyid:
+        raise ValueError("no keyid")
+    names = tuple(name if isinstance(name, str) else "" for name, _params in covered)
+    return names, parameters, signatures[LABEL][0]
+
+
 @dataclass(frozen=True)
 class Scheme(Generic[PrivateKey, PublicKey]):
     """One link's signed requests: the tag naming the link, its algorithm, its scope fields (header
@@ -253,6 +281,9 @@ class Scheme(Generic[PrivateKey, PublicKey]):
 
     @staticmethod
     def _serialised(covered: Sequence[str], parameters: Mapping[str, object]) -> str:
+        written = params_as_written(covered, parameters)  # plain values, the usual: no general serialiser
+        if written is not None:
+            return written
         inner: Any = ([(name, {}) for name in covered], dict(parameters))
         return http_sf.ser({LABEL: inner}).removeprefix(f"{LABEL}=")
 
@@ -289,7 +320,7 @@ class Scheme(Generic[PrivateKey, PublicKey]):
             digest,
             tuple(zip(self.scope_fields, scope, strict=True)),
             f"{LABEL}={params}",
-            http_sf.ser({LABEL: (signature, {})}),
+            f"{LABEL}={bytes_as_written(signature)}",
         )
 
     def credentials(self, headers: Mapping[str, str], body: bytes) -> Credentials:
@@ -301,26 +332,22 @@ class Scheme(Generic[PrivateKey, PublicKey]):
         if not all(values):
             raise SignatureRefused("unsigned_request", self.words.missing)
         digest, signature_input, signature = values[0], values[-2], values[-1]
-        try:
-            check_content_digest(digest, body)
-        except MalformedDigest:
-            raise SignatureRefused("malformed_signature", self.words.malformed) from None
-        except DigestMismatch:
-            raise SignatureRefused("bad_digest", DIGEST_WORDS) from None
-        try:
-            inputs, signatures = _dictionary(signature_input), _dictionary(signature)
-        except (ValueError, http_sf.StructuredFieldError):  # ValueError: not ASCII, a member twice
-            raise SignatureRefused("malformed_signature", self.words.malformed) from None
-        if LABEL not in inputs or LABEL not in signatures:
-            raise SignatureRefused("malformed_signature", self.words.malformed)
-        covered, parameters = inputs[LABEL]
-        if not isinstance(covered, list) or any(params for _name, params in covered):
-            raise SignatureRefused("malformed_signature", self.words.malformed)
-        keyid = parameters.get("keyid")
-        if not isinstance(keyid, str) or not keyid:
-            raise SignatureRefused("malformed_signature", self.words.malformed)
-        names = tuple(name if isinstance(name, str) else "" for name, _params in covered)
-        return Credentials(keyid, names, parameters, signatures[LABEL][0], digest, tuple(values[1:-2]))
+        if digest != content_digest(body):  # as a signer writes it: nothing to parse
+            try:
+                check_content_digest(digest, body)
+            except MalformedDigest:
+                raise SignatureRefused("malformed_signature", self.words.malformed) from None
+            except DigestMismatch:
+                raise SignatureRefused("bad_digest", DIGEST_WORDS) from None
+        fields: tuple[tuple[str, ...], Mapping[str, object], object] | None
+        fields = signature_as_written(signature_input, signature)  # the form a signer writes
+        if fields is None:  # any other form: the general parser reads it, or refuses it
+            try:
+                fields = parsed_signature(signature_input, signature)
+            except ValueError:
+                raise SignatureRefused("malformed_signature", self.words.malformed) from None
+        names, parameters, raw = fields
+        return Credentials(str(parameters["keyid"]), names, parameters, raw, digest, tuple(values[1:-2]))
 
     def check(
         self,

@@ -232,6 +232,22 @@ SELECT status, same_key, (SELECT count(*) FROM recorded) AS recorded FROM termin
 """)
 
 
+def decided(status: str | None, same_key: bool, recorded: bool) -> bool:
+    """Whether a request verified with a remembered key is accepted, from what the database said
+    in the same statement that recorded its nonce (if the terminal was active with that key):
+    its terminal's ``status`` (``None``: not enrolled), whether the key is the same, whether the
+    nonce was recorded now. ``False``: the key changed or the terminal is gone, nothing was
+    recorded, the full path decides; raises the refusals of a terminal not active and of a
+    replay."""
+    if status is None or not same_key:
+        return False
+    if status != ACTIVE:
+        raise TerminalForbidden(f"terminal_{status}", f"this terminal is {status}")
+    if not recorded:
+        raise TerminalAuthError("replayed_request", "this request was already received")
+    return True
+
+
 async def _authenticate_checked(
     connection: Connection, request: SignedRequest[ec.EllipticCurvePublicKey], now: dt.datetime
 ) -> bytes:
@@ -295,15 +311,29 @@ class Authenticator:
                         "seen_at": now,
                     },
                 )
-            if row is not None and row["same_key"]:
-                if row["status"] != ACTIVE:
-                    raise TerminalForbidden(f"terminal_{row['status']}", f"this terminal is {row['status']}")
-                if row["recorded"] != 1:
-                    raise TerminalAuthError("replayed_request", "this request was already received")
+            if row is not None and decided(row["status"], row["same_key"], row["recorded"] == 1):
                 return request.signer
         async with self.database.connection() as connection, connection.transaction():
             self._keys[request.signer] = await _authenticate_checked(connection, request, now)
         return request.signer
+
+    def remembered(
+        self, credentials: Credentials, target: Target, now: dt.datetime
+    ) -> tuple[SignedRequest[ec.EllipticCurvePublicKey], bytes] | None:
+        """A request that passes the checks needing no database and verifies with the key this
+        process remembers for its terminal (PostgreSQL only), with that key (DER): what the
+        database is then asked in the same statement as the request's work (:func:`decided`).
+        ``None`` when :meth:`authenticate` must decide, and say why if it refuses."""
+        if not self._fast:
+            return None
+        try:
+            request = check_request(credentials, target, now)
+        except TerminalAuthError:
+            return None
+        known = self._keys.get(request.signer)
+        if known is None or not request.verifies_with(_public_key(known)):
+            return None
+        return request, known
 
     async def _enrolled(self, terminal_id: str) -> bool:
         """Whether ``terminal_id`` names an enrolled terminal (one read, no transaction, no lock)."""

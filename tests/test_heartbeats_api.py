@@ -200,3 +200,56 @@ def test_the_openapi_description_names_the_report(stack: DevStack) -> None:
     schema = operation["requestBody"]["content"]["application/json"]["schema"]
     assert schema["additionalProperties"] is False
     assert set(schema["required"]) == set(GOOD)
+
+
+@pytest.fixture(scope="module")
+def two_workers(
+    postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DevStack]:
+    """A center of two worker processes on PostgreSQL, each keeping its heartbeats in batches."""
+    stack = start_stack(
+        tmp_path_factory.mktemp("heartbeats-two-workers"),
+        center_db=postgres_server.url(postgres_server.create_database("center_two")),
+        authority_db=postgres_server.url(postgres_server.create_database("authority_two")),
+        topology="multi",
+        workers=2,
+    )
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def test_two_workers_refuse_a_replay_and_a_suspended_terminal_on_the_next_heartbeat(
+    two_workers: DevStack,
+) -> None:
+    from koufu.cli import main
+
+    stack, terminal = two_workers, two_workers.enroll("T-0900")
+
+    def post(signed: dict[str, str], body: bytes) -> tuple[int, str]:
+        # a new connection each time: either worker may answer it
+        with httpx.Client(base_url=stack.center_url, verify=trust(stack.center_tls)) as http:
+            headers = {"content-type": "application/json", **signed}
+            answer = http.post("/v1/heartbeats", content=body, headers=headers)
+            return answer.status_code, answer.json().get("error", "")
+
+    def fresh(**changes: Any) -> tuple[dict[str, str], bytes]:
+        body = json.dumps({**GOOD, **changes}).encode()
+        return sign_request(
+            terminal.key, terminal.terminal_id, "POST", "/v1/heartbeats", body
+        ).as_dict(), body
+
+    for _ in range(8):  # so that both workers know the terminal's key
+        assert post(*fresh())[0] == 200
+    signed, body = fresh(printer="jam")
+    assert post(signed, body)[0] == 200
+    assert {post(signed, body) for _ in range(6)} == {(401, "replayed_request")}
+    assert main(["center", "terminal", "suspend", terminal.terminal_id, "--dir", str(stack.center_dir)]) == 0
+    assert {post(*fresh(printer="ready")) for _ in range(6)} == {(403, "terminal_suspended")}
+    state = terminal_view(stack, terminal.terminal_id).state
+    assert state is not None and state.printer == "jam"
+    assert [entry.state.printer for entry in terminal_history(stack, terminal.terminal_id)] == [
+        "jam",
+        "ready",
+    ]

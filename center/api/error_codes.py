@@ -106,6 +106,7 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "municipality_unavailable": ErrorCode(503, "the municipality cannot be reached (order_id if voided)"),
     "municipality_error": ErrorCode(503, "the municipality answered an error (order_id if voided)"),
     "municipality_not_connected": ErrorCode(503, "the municipality is not connected (order_id if voided)"),
+    "heartbeat_not_kept": ErrorCode(503, "the database did not keep the heartbeat; the next one will do"),
     "http_error": ErrorCode(None, "any other refusal of the web framework itself (not expected)"),
 }
 

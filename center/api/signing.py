@@ -18,7 +18,7 @@ from center.api.requests import Center
 from center.errors import TerminalAuthError, UnsupportedMediaType
 from center.json_body import declares_json
 from center.protocol import TERMINAL_REQUESTS
-from center.service import TerminalRequest
+from center.service import CenterService, TerminalRequest
 from center.signing import field_values
 
 SIGNATURE_SCHEMES = {
@@ -74,9 +74,13 @@ def received(request: Request, body: bytes) -> TerminalRequest:
 
 
 async def terminal_call(request: Request, service: Center) -> TerminalCall:
-    """The request's terminal, authenticated over the body's exact bytes (read here, once); then a
-    body must be declared JSON (:mod:`center.json_body`), whatever route takes it."""
-    signed_request = received(request, await request.body())
+    """The request's terminal, authenticated over the body's exact bytes (read here, once)."""
+    return await authenticated(received(request, await request.body()), service)
+
+
+async def authenticated(signed_request: TerminalRequest, service: CenterService) -> TerminalCall:
+    """The request's terminal, authenticated; then a body must be declared JSON
+    (:mod:`center.json_body`), whatever route takes it."""
     terminal_id = await service.authenticate_terminal(signed_request)
     if signed_request.body and not declares_json(signed_request.headers.get("content-type")):
         raise UnsupportedMediaType(
