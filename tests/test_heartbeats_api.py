@@ -202,22 +202,13 @@ def test_the_openapi_description_names_the_report(stack: DevStack) -> None:
     assert set(schema["required"]) == set(GOOD)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["postgresql"])
 def two_workers(
-    postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DevStack]:
     """A center of two worker processes on PostgreSQL, each keeping its heartbeats in batches."""
-    stack = start_stack(
-        tmp_path_factory.mktemp("heartbeats-two-workers"),
-        center_db=postgres_server.url(postgres_server.create_database("center_two")),
-        authority_db=postgres_server.url(postgres_server.create_database("authority_two")),
-        topology="multi",
-        workers=2,
-    )
-    try:
+    with backend_stack(request, tmp_path_factory, "two-workers", calendar=None, workers=2) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 def test_two_workers_refuse_a_replay_and_a_suspended_terminal_on_the_next_heartbeat(
