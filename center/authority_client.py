@@ -71,10 +71,12 @@ def _unreachable(exc: Exception) -> DependencyUnavailable:
 
 @dataclass(frozen=True)
 class Revocation:
-    """The authority's answer about a certificate: its status, and the signed OCSP answer."""
+    """The authority's answer about a certificate: its status, the signed OCSP answer, and the
+    serials the certificate renewed as that answer states them (newest first; ``()``: none)."""
 
     status: RevocationStatus
     ocsp: bytes
+    previous_serials: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -218,12 +220,12 @@ class AuthorityClient:
             "/ocsp", request.public_bytes(serialization.Encoding.DER), "application/ocsp-request"
         )
         try:
-            status = judge_ocsp(raw, certificate, issuer, now)
+            judged = judge_ocsp(raw, certificate, issuer, now)
         except UnusableRevocation as error:
             raise DependencyUnavailable(
                 "revocation_unavailable", f"revocation status cannot be trusted: {error}"
             ) from None
-        answer = Revocation(status, raw)
+        answer = Revocation(judged.status, raw, judged.previous_serials)
         self._status.put(certificate.serial_number, answer, now)
         return answer
 

@@ -3,7 +3,8 @@
 Pure logic, used by the center and by each municipality alike: the trust anchors (every
 generation of the user-authentication CA) are handed in; :func:`check_proof` makes every check
 that needs no one else, :func:`judge_ocsp` judges the authority's signed revocation answer (OCSP,
-whoever relays it) and :func:`check_revocation` accepts only a good one. Issuers are matched by
+whoever relays it, with the serials a renewed certificate replaced, :mod:`center.previous_serials`)
+and :func:`check_revocation` accepts only a good one. Issuers are matched by
 key — the certificate's AuthorityKeyIdentifier against each anchor's SubjectKeyIdentifier, then
 the signature — never by name, since all generations share one name.
 """
@@ -24,6 +25,7 @@ from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from center import previous_serials
 from center.errors import ResidentRefused
 
 MAX_CERTIFICATE_SIZE = 8192
@@ -40,6 +42,15 @@ class RevocationStatus(enum.Enum):
     GOOD = "good"
     REVOKED = "revoked"
     UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class JudgedRevocation:
+    """What a trusted OCSP answer says of the certificate: its status, and the serials it renewed
+    (newest first; ``()`` when the answer names none), both under the CA's signature."""
+
+    status: RevocationStatus
+    previous_serials: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,10 +150,12 @@ def check_revocation(status: RevocationStatus) -> None:
 
 def judge_ocsp(
     raw: bytes, certificate: x509.Certificate, issuer: x509.Certificate, now: dt.datetime
-) -> RevocationStatus:
+) -> JudgedRevocation:
     """The status an OCSP answer gives ``certificate``, if the answer can be trusted: signed by
     ``issuer`` or a responder it delegated, about this certificate, without a nonce (RFC 5019:
-    answers are signed ahead), and fresh by its own times. Else :class:`UnusableRevocation`."""
+    answers are signed ahead), and fresh by its own times; with the serials the certificate
+    renewed, if the answer states them (``koufuPreviousSerials``, read only once the signature
+    verified, and refused if malformed). Else :class:`UnusableRevocation`."""
     if not raw or len(raw) > MAX_OCSP_SIZE:
         raise UnusableRevocation("not an OCSP response")
     try:
@@ -163,6 +176,8 @@ def judge_ocsp(
         )
     except InvalidSignature:
         raise UnusableRevocation("signature does not verify") from None
+    if sum(1 for _ in response.responses) != 1:  # its extensions could not say about which
+        raise UnusableRevocation("not exactly one answer")
     if response.serial_number != certificate.serial_number:
         raise UnusableRevocation("answer is about another certificate")
     try:
@@ -177,10 +192,15 @@ def judge_ocsp(
         raise UnusableRevocation("answer without nextUpdate")
     if response.next_update_utc < now - CLOCK_TOLERANCE:
         raise UnusableRevocation("stale answer")
-    return {
+    try:
+        renewed = previous_serials.read(response.extensions, certificate.serial_number)
+    except previous_serials.MalformedPreviousSerials as error:
+        raise UnusableRevocation(f"malformed previous serials: {error}") from None
+    status = {
         ocsp.OCSPCertStatus.GOOD: RevocationStatus.GOOD,
         ocsp.OCSPCertStatus.REVOKED: RevocationStatus.REVOKED,
     }.get(response.certificate_status, RevocationStatus.UNKNOWN)
+    return JudgedRevocation(status, renewed)
 
 
 def ocsp_responder(response: ocsp.OCSPResponse, issuer: x509.Certificate) -> x509.Certificate:

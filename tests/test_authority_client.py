@@ -21,7 +21,9 @@ from center.authority.service import AuthorityService
 from center.authority_client import MAX_RESPONSE_SIZE, AuthorityClient
 from center.errors import CenterError
 from center.jpki_verify import RevocationStatus
+from center.previous_serials import PREVIOUS_SERIALS_OID, encode
 from devtools.authority import card_key, open_test_authority
+from support.previous_serials import malformed
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SERIAL_PATH = "/v1/certificates/{serial}"
@@ -154,6 +156,7 @@ def ocsp_answer(
     next_update: dt.timedelta | None = dt.timedelta(minutes=10),
     nonce: bytes | None = None,
     key: rsa.RSAPrivateKey | None = None,
+    extension: x509.ExtensionType | None = None,
 ) -> Handler:
     """An OCSP answer "good" for ``card`` made by the authority's CA key, with one thing changed."""
     certificate, issuer = card
@@ -194,6 +197,8 @@ def ocsp_answer(
     )
     if nonce is not None:
         builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
+    if extension is not None:
+        builder = builder.add_extension(extension, critical=False)
     der = builder.sign(key or ca.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
     return answering(200, der, "application/ocsp-response")
 
@@ -279,3 +284,51 @@ def test_a_connection_the_authority_just_closed_is_asked_again_once() -> None:
 
     assert asyncio.run(ask(1)) == ((200, b"ok"), 2)  # hung up once: asked again, answered
     assert asyncio.run(ask(5)) == ("authority_unavailable", 2)  # twice: unavailable, no more tries
+
+
+def _authoritys_answers(authority: AuthorityService) -> Handler:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        answer = authority.ocsp_response(await request.read())
+        return web.Response(body=answer, content_type="application/ocsp-response")
+
+    return handler
+
+
+def test_the_serials_a_renewed_card_replaced_come_with_its_status(authority: AuthorityService) -> None:
+    first = authority.issue_user_auth(
+        card_key(1).public_key(), birth_date=dt.date(1980, 4, 1), municipality="131016"
+    )
+    second = authority.renew(first.serial_number, card_key(2).public_key(), birth_date=dt.date(1980, 4, 1))
+    third = authority.renew(second.serial_number, card_key(3).public_key(), birth_date=dt.date(1980, 4, 1))
+    issuer = authority.authority.issuer_of(third).certificate
+    revocation = ask(_authoritys_answers(authority), lambda client: client.revocation(third, issuer))
+    assert not isinstance(revocation, CenterError)
+    assert revocation.status is RevocationStatus.GOOD  # type: ignore[attr-defined]
+    assert revocation.previous_serials == (second.serial_number, first.serial_number)  # type: ignore[attr-defined]
+    fresh = ask(_authoritys_answers(authority), lambda client: client.revocation(first, issuer))
+    assert fresh.status is RevocationStatus.REVOKED and fresh.previous_serials == ()  # type: ignore[attr-defined]
+
+
+def test_malformed_previous_serials_make_the_answer_untrusted(
+    authority: AuthorityService, card: tuple[x509.Certificate, x509.Certificate]
+) -> None:
+    certificate, issuer = card
+    for why, value in malformed(certificate.serial_number).items():
+        extension = x509.UnrecognizedExtension(PREVIOUS_SERIALS_OID, value)
+        outcome = ask(
+            ocsp_answer(authority, card, extension=extension),
+            lambda client: client.status(certificate, issuer),
+        )
+        assert code(outcome) == "revocation_unavailable", why
+        assert "malformed previous serials" in str(outcome.message), why  # type: ignore[attr-defined]
+    # under a signature that does not verify, the extension is not even looked at
+    forged = ocsp_answer(
+        authority, card, key=card_key(3), extension=x509.UnrecognizedExtension(PREVIOUS_SERIALS_OID, b"\x05")
+    )
+    outcome = ask(forged, lambda client: client.status(certificate, issuer))
+    assert code(outcome) == "revocation_unavailable" and "signature does not verify" in str(outcome.message)  # type: ignore[attr-defined]
+    signed = ocsp_answer(
+        authority, card, extension=x509.UnrecognizedExtension(PREVIOUS_SERIALS_OID, encode([77]))
+    )
+    revocation = ask(signed, lambda client: client.revocation(certificate, issuer))
+    assert revocation.previous_serials == (77,)  # type: ignore[attr-defined]

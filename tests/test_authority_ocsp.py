@@ -6,6 +6,7 @@ answer's signature with that generation's key, and that another generation's key
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -15,17 +16,21 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import NameOID
+from pyasn1.codec.der import decoder as der_decoder
+from pyasn1.type import univ
 
 from center.authority.ca import CaKind, CertificationAuthority, TestAuthority
 from center.authority.crl import CRL_REFRESH
 from center.authority.errors import (
     AuthorityStateError,
+    CertificateStateError,
     MalformedOcspRequestError,
     UnknownGenerationError,
 )
 from center.authority.generation import create_ca
 from center.authority.ocsp import OCSP_REFRESH, OCSP_VALIDITY, parse_request
 from center.authority.service import AuthorityService
+from center.previous_serials import MAX_PREVIOUS_SERIALS, PREVIOUS_SERIALS_OID
 from devtools.authority import card_key
 from support.fixtures_authority import NOW
 
@@ -459,3 +464,119 @@ def test_an_answer_that_cannot_be_kept_is_sent_all_the_same(
     )
     assert answer.certificate_status is ocsp.OCSPCertStatus.GOOD and answer.this_update_utc == later
     assert _kept(service, cert) == kept
+
+
+# -- the serials a renewed certificate replaced (koufuPreviousSerials) ----------------------------
+
+
+def _previous_serials(response: ocsp.OCSPResponse) -> tuple[int, ...] | None:
+    """The extension's serials, read with pyasn1 apart from the readers' code; None if absent."""
+    try:
+        found = response.extensions.get_extension_for_oid(PREVIOUS_SERIALS_OID)
+    except x509.ExtensionNotFound:
+        return None
+    assert not found.critical and isinstance(found.value, x509.UnrecognizedExtension)
+    assert len(response.single_extensions) == 0
+    value, rest = der_decoder.decode(
+        found.value.value, asn1Spec=univ.SequenceOf(componentType=univ.Integer())
+    )
+    assert rest == b""
+    return tuple(int(serial) for serial in value)
+
+
+def _renewed(service: AuthorityService, cert: x509.Certificate, key: int = 1) -> x509.Certificate:
+    return service.renew(cert.serial_number, card_key(key % 4).public_key(), birth_date=BIRTH)
+
+
+def test_a_renewed_certificate_s_answers_name_the_serials_it_renewed_newest_first(
+    service: AuthorityService, cas: TestAuthority
+) -> None:
+    first = _card(service)
+    second = _renewed(service, first)
+    third = _renewed(service, second, 2)
+    assert service.record(third.serial_number).previous_serials == (second.serial_number, first.serial_number)
+    kept = _kept(service, third)
+    assert kept is not None
+    rfc5019 = service.ocsp_response(_request(third, cas.user_auth, hashes.SHA1()))
+    assert rfc5019 == kept  # the pre-produced answer, signed at renewal, already carries it
+    later = NOW + dt.timedelta(seconds=30)
+    with_nonce = service.ocsp_response(_request(third, cas.user_auth, nonce=b"n1"), now=later)
+    refreshed = service.ocsp_response(_request(third, cas.user_auth, hashes.SHA1()), now=NOW + OCSP_REFRESH)
+    for der in (rfc5019, with_nonce, refreshed):
+        response = ocsp.load_der_ocsp_response(der)
+        assert response.certificate_status is ocsp.OCSPCertStatus.GOOD
+        assert _previous_serials(response) == (second.serial_number, first.serial_number)
+        assert _signed_by(response, cas.user_auth)
+    nonce = ocsp.load_der_ocsp_response(with_nonce).extensions.get_extension_for_class(x509.OCSPNonce)
+    assert nonce.value.nonce == b"n1"
+    # the renewed ones, revoked as superseded, state their own (shorter) chains
+    for cert, chain in ((second, (first.serial_number,)), (first, None)):
+        response = _ask(service, _request(cert, cas.user_auth, hashes.SHA1()))
+        assert response.certificate_status is ocsp.OCSPCertStatus.REVOKED
+        assert response.revocation_reason is x509.ReasonFlags.superseded
+        assert _previous_serials(response) == chain
+
+
+def test_a_certificate_that_renewed_nothing_gets_no_extension(
+    service: AuthorityService, cas: TestAuthority
+) -> None:
+    cert = _card(service)
+    assert service.record(cert.serial_number).previous_serials == ()
+    for request in (
+        _request(cert, cas.user_auth, hashes.SHA1()),
+        _request(cert, cas.user_auth, nonce=b"n" * 16),
+    ):
+        response = _ask(service, request)
+        assert response.certificate_status is ocsp.OCSPCertStatus.GOOD
+        assert _previous_serials(response) is None
+
+
+def test_revocation_keeps_the_chain_and_unknown_answers_carry_none(
+    service: AuthorityService, cas: TestAuthority
+) -> None:
+    first = _card(service)
+    second = _renewed(service, first)
+    request = _request(second, cas.user_auth, hashes.SHA1())
+    service.revoke(second.serial_number, "lost_card")
+    assert _kept(service, second) is None
+    revoked = service.ocsp_response(request)
+    response = ocsp.load_der_ocsp_response(revoked)
+    assert response.certificate_status is ocsp.OCSPCertStatus.REVOKED
+    assert _previous_serials(response) == (first.serial_number,)
+    assert _kept(service, second) == revoked
+    # 再発行 after the lost card: the new one names both, the lost one first
+    third = _renewed(service, second, 2)
+    assert _previous_serials(_ask(service, _request(third, cas.user_auth))) == (
+        second.serial_number,
+        first.serial_number,
+    )
+    # asked of a generation that never issued it: unknown, and nothing said about it
+    older = cas.generation(CaKind.USER_AUTH, 2019)
+    unknown = _ask(service, _request(third, older))
+    assert unknown.certificate_status is ocsp.OCSPCertStatus.UNKNOWN
+    assert _previous_serials(unknown) is None
+
+
+def test_the_chain_keeps_the_16_newest_serials(service: AuthorityService, cas: TestAuthority) -> None:
+    certificates = [_card(service)]
+    for number in range(MAX_PREVIOUS_SERIALS + 1):
+        certificates.append(_renewed(service, certificates[-1], number + 1))
+    newest_first = tuple(cert.serial_number for cert in reversed(certificates[:-1]))
+    last = certificates[-1]
+    assert len(newest_first) == MAX_PREVIOUS_SERIALS + 1
+    assert service.record(last.serial_number).previous_serials == newest_first[:MAX_PREVIOUS_SERIALS]
+    answer = _ask(service, _request(last, cas.user_auth, hashes.SHA1()))
+    assert _previous_serials(answer) == newest_first[:MAX_PREVIOUS_SERIALS]  # the first one left out
+    before_last = _ask(service, _request(certificates[-2], cas.user_auth, hashes.SHA1()))
+    assert _previous_serials(before_last) == newest_first[1:]  # exactly 16: all of them
+
+
+def test_a_renewal_whose_chain_does_not_follow_its_predecessor_s_is_refused(
+    service: AuthorityService,
+) -> None:
+    first = _card(service)
+    old = service.record(first.serial_number)
+    new = dataclasses.replace(old, serial=old.serial + 1, previous_serial=old.serial, previous_serials=(7,))
+    with pytest.raises(CertificateStateError):
+        service.store.add_renewal(new, NOW)
+    assert service.store.get(new.serial) is None and not service.record(first.serial_number).revoked

@@ -32,27 +32,25 @@ def test_records_read_by_the_driver_equal_the_stores(service: AuthorityService) 
         now=dt.datetime(2026, 11, 21, 9, 30, 15, 123456, tzinfo=dt.UTC),
     )
     renewed = service.renew(good.serial_number, card_key(2).public_key(), birth_date=BIRTH)
+    twice = service.renew(renewed.serial_number, card_key(3).public_key(), birth_date=BIRTH)
+    serials = (good.serial_number, held.serial_number, renewed.serial_number, twice.serial_number, 424242)
 
     async def read() -> list[object]:
         records = AsyncRecords(_url(service))
         try:
             for beyond in (0, -1, 2**63):  # no such serial can be stored: not asked at all
                 assert await records.get(beyond) is None
-            return [
-                await records.get(serial)
-                for serial in (good.serial_number, held.serial_number, renewed.serial_number, 424242)
-            ]
+            return [await records.get(serial) for serial in serials]
         finally:
             await records.close()
 
-    expected = [
-        service.store.get(serial)
-        for serial in (good.serial_number, held.serial_number, renewed.serial_number, 424242)
-    ]
+    expected = [service.store.get(serial) for serial in serials]
     assert asyncio.run(read()) == expected
-    assert expected[2] is not None and expected[2].answer is not None  # signed at issuance
+    assert expected[3] is not None and expected[3].answer is not None  # signed at issuance
     assert expected[0] is not None and expected[0].answer is None  # cleared: superseded
-    assert expected[3] is None
+    assert expected[4] is None
+    chains = [record.previous_serials for record in expected if record is not None]
+    assert chains == [(), (), (good.serial_number,), (renewed.serial_number, good.serial_number)]
 
 
 def test_an_answer_is_kept_only_while_its_status_holds(service: AuthorityService) -> None:

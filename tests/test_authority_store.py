@@ -35,6 +35,7 @@ from center.authority.errors import (
 from center.authority.reasons import RevocationReason
 from center.authority.schema import VERSION_TABLE, metadata
 from center.authority.service import AuthorityService
+from center.authority.store import AuthorityStore
 from devtools.authority import card_key
 from support.fixtures_authority import NOW
 
@@ -82,6 +83,7 @@ def test_the_database_holds_no_personal_facts(service: AuthorityService) -> None
         "revoked_at",
         "revocation_reason",
         "previous_serial",
+        "previous_serials",
         "ocsp_response",
         "ocsp_produced_at",
     }
@@ -264,13 +266,13 @@ def test_migrations_are_applied_once_and_checked(database_url: str) -> None:
     try:
         migrate.upgrade(engine)
         migrate.upgrade(engine)  # idempotent
-        assert migrate.current_revision(engine) == migrate.head_revision() == "0002"
+        assert migrate.current_revision(engine) == migrate.head_revision() == "0003"
         with engine.begin() as connection:
             connection.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = '9999'"))
         with pytest.raises(AuthorityStateError, match="unknown schema"):
             migrate.upgrade(engine)
         with engine.begin() as connection:
-            connection.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = '0002'"))
+            connection.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = '0003'"))
     finally:
         engine.dispose()
 
@@ -316,7 +318,7 @@ def test_a_database_of_the_first_schema_gains_the_kept_answers(database_url: str
                 {"t": NOW},
             )
         migrate.upgrade(engine)
-        assert migrate.current_revision(engine) == "0002"
+        assert migrate.current_revision(engine) == "0003"
         with engine.connect() as connection:
             row = connection.execute(
                 text(
@@ -325,5 +327,40 @@ def test_a_database_of_the_first_schema_gains_the_kept_answers(database_url: str
                 )
             ).one()
         assert tuple(row) == ("131016", None, None)
+    finally:
+        engine.dispose()
+
+
+def test_renewed_certificates_of_an_older_schema_gain_their_chains(database_url: str) -> None:
+    """0002 -> 0003 with renewals recorded: each renewed certificate gains its previous serials
+    (the 16 newest) and loses its kept OCSP answer (signed without them); the others keep theirs."""
+    engine = migrate.make_engine(database_url)
+    try:
+        migrate.upgrade(engine, "0002")
+        with engine.begin() as connection:
+            for serial in range(1, 19):  # 1 renewed by 2, renewed by 3, … by 18
+                connection.execute(
+                    text(
+                        "INSERT INTO jpki_certificates (serial, ca_kind, generation, municipality,"
+                        " not_before, not_after, issued_at, previous_serial, ocsp_response,"
+                        " ocsp_produced_at) VALUES (:serial, 'user-auth', 2023, '131016', :t, :t, :t,"
+                        " :previous, :answer, :t)"
+                    ),
+                    {"serial": serial, "t": NOW, "previous": serial - 1 or None, "answer": b"kept"},
+                )
+        migrate.upgrade(engine)
+        with engine.connect() as connection:
+            rows = {
+                row.serial: (row.previous_serials, row.ocsp_response)
+                for row in connection.execute(
+                    text("SELECT serial, previous_serials, ocsp_response FROM jpki_certificates")
+                )
+            }
+        assert rows[1] == (None, b"kept")
+        assert rows[2] == ("1", None) and rows[3] == ("2 1", None)
+        assert rows[17] == (" ".join(str(serial) for serial in range(16, 0, -1)), None)
+        assert rows[18] == (" ".join(str(serial) for serial in range(17, 1, -1)), None)  # 16 newest
+        store = AuthorityStore(engine)
+        assert store.require(3).previous_serials == (2, 1)
     finally:
         engine.dispose()

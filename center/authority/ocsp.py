@@ -11,7 +11,11 @@ SHA-1, SHA-224, SHA-256, SHA-384, SHA-512. A CertID of no generation of ours ans
 ``unauthorized`` (we cannot answer authoritatively); a serial this generation never issued
 answers ``unknown``; bytes that are not one OCSP request answer ``malformedRequest`` (so do
 serials that are not positive or longer than 20 bytes); a database outage answers ``tryLater``.
-A nonce (1 to 128 bytes, RFC 8954) is echoed; longer or empty ones are malformed.
+A nonce (1 to 128 bytes, RFC 8954) is echoed; longer or empty ones are malformed. An answer
+about a certificate that renewed others (good or revoked, not ``unknown``) states their serials,
+newest first, in the non-critical response extension ``koufuPreviousSerials``
+(:mod:`center.previous_serials`): ``cryptography`` writes no ``singleExtensions``, and our answers
+hold one SingleResponse each.
 
 Pre-produced answers (RFC 5019 §2.1 and §6, the profile for high-volume verifiers): a request
 without a nonce and with a SHA-1 CertID, the form RFC 5019 clients send, is answered with the
@@ -42,6 +46,7 @@ from center.authority.generation import CaKind, CertificationAuthority
 from center.authority.keys import key_hash
 from center.authority.reasons import RevocationReason
 from center.authority.store import CertificateRecord, ProducedAnswer
+from center.previous_serials import extension as previous_serials_extension
 
 OCSP_VALIDITY = dt.timedelta(minutes=10)  # nextUpdate - thisUpdate: how long a verifier may cache
 OCSP_REFRESH = OCSP_VALIDITY / 2  # a kept answer older than this is signed anew
@@ -230,6 +235,12 @@ class OcspResponder:
         )
         if query.nonce is not None:
             builder = builder.add_extension(x509.OCSPNonce(query.nonce), critical=False)
+        if status is not ocsp.OCSPCertStatus.UNKNOWN and record is not None and record.previous_serials:
+            # the serials it renewed (center/previous_serials.py): fixed at issuance, so a kept
+            # answer never goes out of date by them
+            builder = builder.add_extension(
+                previous_serials_extension(record.previous_serials), critical=False
+            )
         log.info("OCSP %s serial %d: %s", ca.label, query.serial, status.name.lower())
         return builder.sign(ca.key, hashes.SHA256())
 

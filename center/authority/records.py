@@ -25,7 +25,7 @@ from center.store.driver import Connection, Database, Sql, stored_time
 WAIT = 3.0
 _RECORD = Sql(
     "SELECT serial, ca_kind, generation, municipality, not_before, not_after, issued_at, "
-    "revoked_at, revocation_reason, previous_serial, ocsp_response, ocsp_produced_at "
+    "revoked_at, revocation_reason, previous_serial, previous_serials, ocsp_response, ocsp_produced_at "
     "FROM jpki_certificates WHERE serial = :serial"
 )
 # kept only if the status it states still holds: compared in the statement that writes

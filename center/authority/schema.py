@@ -1,8 +1,8 @@
 """The authority's tables (SQLAlchemy Core), shared by the store and the Alembic migrations.
 
 Privacy by construction: a certificate row holds its serial, which CA generation issued it, its
-validity, the 地方公共団体コード of the municipality it belongs to, revocation and the link to the
-certificate it renewed. Never a name, address, birth date, sex or My Number, and never the
+validity, the 地方公共団体コード of the municipality it belongs to, revocation and the links to the
+certificates it renewed. Never a name, address, birth date, sex or My Number, and never the
 certificate itself (the signing certificate carries the four facts). Beside it, the OCSP answer
 last produced for it (serial, status, times, the CA's signature: nothing about the person), so
 the responder answers most requests without signing. Verifier tokens are stored as SHA-256
@@ -52,6 +52,9 @@ certificates = Table(
         nullable=True,
         unique=True,  # a certificate is renewed at most once
     ),
+    # every serial this one renewed, newest first, at most 16, as decimal numbers separated by
+    # spaces (NULL: none); fixed at issuance, stated in every OCSP answer (koufuPreviousSerials)
+    Column("previous_serials", String(400), nullable=True),
     # the pre-produced OCSP answer (RFC 5019) for a SHA-1 CertID without nonce, and its
     # thisUpdate; cleared by every change of status in the same statement
     Column("ocsp_response", LargeBinary, nullable=True),

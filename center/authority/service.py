@@ -51,6 +51,7 @@ from center.authority.store import (
     ProducedAnswer,
     SerialTakenError,
     StoredCrl,
+    chain_after,
 )
 
 MAX_SERIAL = 2**63 - 1  # the database's BIGINT; JPKI serials are 4 bytes anyway
@@ -222,7 +223,7 @@ class AuthorityService:
                 ca,
                 municipality,
                 now,
-                serial,
+                old,
                 lambda new: issuance.user_auth_certificate(
                     ca, public_key, birth_date=known_birth, now=now, serial=new
                 ),
@@ -234,7 +235,7 @@ class AuthorityService:
             ca,
             municipality,
             now,
-            serial,
+            old,
             lambda new: issuance.signing_certificate(ca, public_key, known_facts, now=now, serial=new),
         )
 
@@ -243,10 +244,12 @@ class AuthorityService:
         ca: CertificationAuthority,
         municipality: str,
         now: dt.datetime,
-        previous: int | None,
+        renewed: CertificateRecord | None,
         make: Callable[[int], x509.Certificate],
     ) -> x509.Certificate:
         municipality = municipality_code(municipality)
+        previous = None if renewed is None else renewed.serial
+        chain = () if renewed is None else chain_after(renewed)
         for _ in range(_SERIAL_ATTEMPTS):
             certificate = make(new_serial())
             record = CertificateRecord(
@@ -258,6 +261,8 @@ class AuthorityService:
                 not_after=certificate.not_valid_after_utc,
                 issued_at=now,
                 previous_serial=previous,
+                # fixed now: every OCSP answer about it states the chain (koufuPreviousSerials)
+                previous_serials=chain,
             )
             # the answer RFC 5019 verifiers will ask for, signed now (ocsp.py)
             record = dataclasses.replace(record, answer=self.responder.produce(record, now))

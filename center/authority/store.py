@@ -29,6 +29,7 @@ from center.authority.errors import (
 )
 from center.authority.reasons import RevocationReason
 from center.authority.schema import certificates, crls, verifiers
+from center.previous_serials import MAX_PREVIOUS_SERIALS
 
 
 @dataclass(frozen=True)
@@ -45,11 +46,19 @@ class CertificateRecord:
     revoked_at: dt.datetime | None = None
     revocation_reason: RevocationReason | None = None
     previous_serial: int | None = None
+    # every serial this one renewed, newest first (``previous_serial`` first), at most 16
+    previous_serials: tuple[int, ...] = ()
     answer: ProducedAnswer | None = None  # the pre-produced OCSP answer, if any
 
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+def chain_after(renewed: CertificateRecord) -> tuple[int, ...]:
+    """The previous serials of the certificate that renews ``renewed``: its serial, then its
+    own chain, the 16 newest (older ones are left out)."""
+    return (renewed.serial, *renewed.previous_serials)[:MAX_PREVIOUS_SERIALS]
 
 
 @dataclass(frozen=True)
@@ -178,7 +187,8 @@ class AuthorityStore:
 
     def add_renewal(self, record: CertificateRecord, at: dt.datetime) -> CertificateRecord:
         """更新: record ``record`` as the successor of ``record.previous_serial`` in one
-        transaction, revoking the predecessor as superseded if it is still good."""
+        transaction, revoking the predecessor as superseded if it is still good. Its chain of
+        previous serials must follow the predecessor's (:func:`chain_after`)."""
         previous = record.previous_serial
         assert previous is not None
         try:
@@ -188,6 +198,8 @@ class AuthorityStore:
                 ).one_or_none()
                 if old is None:
                     raise UnknownCertificateError(previous)
+                if record.previous_serials != chain_after(_record(old)):
+                    raise CertificateStateError(previous, "a renewal's chain must follow its predecessor's")
                 connection.execute(insert(certificates).values(**_row(record)))
                 connection.execute(
                     update(certificates)
@@ -322,6 +334,7 @@ def _row(record: CertificateRecord) -> dict[str, object]:
         "revoked_at": record.revoked_at,
         "revocation_reason": record.revocation_reason.value if record.revocation_reason else None,
         "previous_serial": record.previous_serial,
+        "previous_serials": " ".join(str(serial) for serial in record.previous_serials) or None,
         "ocsp_response": record.answer.der if record.answer else None,
         "ocsp_produced_at": record.answer.this_update if record.answer else None,
     }
@@ -337,6 +350,7 @@ def record_from(
     """A row of ``jpki_certificates`` (SQLAlchemy's, or a driver's with ``time`` to read its times)."""
     reason = mapping["revocation_reason"]
     answer = mapping["ocsp_response"]
+    chain = mapping["previous_serials"]
     return CertificateRecord(
         serial=mapping["serial"],
         kind=mapping["ca_kind"],
@@ -348,6 +362,7 @@ def record_from(
         revoked_at=None if mapping["revoked_at"] is None else time(mapping["revoked_at"]),
         revocation_reason=RevocationReason(reason) if reason else None,
         previous_serial=mapping["previous_serial"],
+        previous_serials=tuple(int(serial) for serial in chain.split()) if chain else (),
         answer=(
             ProducedAnswer(bytes(answer), time(mapping["ocsp_produced_at"])) if answer is not None else None
         ),

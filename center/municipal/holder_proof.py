@@ -5,7 +5,8 @@ certificate, the card's signature over the session's binding (session id, termin
 :func:`center.protocol.resident_binding`) and the JPKI authority's signed revocation answer (OCSP).
 The municipality trusts none of it for being the center's: it checks the certificate against its
 own JPKI trust anchors, its validity now, the signature over the binding of the very session and
-terminal the request names, and the authority's signature on the revocation answer. The holder's
+terminal the request names, and the authority's signature on the revocation answer (which also
+states the serials a renewed certificate replaced: :attr:`ProvenHolder.previous_serials`). The holder's
 certificate serial (how the municipality finds the resident) and the certificate's hash (what
 every copy is bound to) are taken from the checked certificate, never from a field the center
 fills in. A center that mixes two sessions' data, replays a proof into another session or names
@@ -98,6 +99,9 @@ class ProvenHolder:
     certificate_hash: str  # hex SHA-256 of the certificate's DER: what the copies are bound to
     proof: str  # the proof's digest
     valid_until: dt.datetime  # the certificate's end: the proof cannot be used after it anyway
+    # the serials the certificate renewed, newest first, as the authority's checked OCSP answer
+    # states them (koufuPreviousSerials); () when it states none
+    previous_serials: tuple[int, ...] = ()
 
 
 def prove_holder(
@@ -121,16 +125,17 @@ def prove_holder(
     except ResidentRefused as refused:
         raise HolderNotProven(refused.code, refused.message) from None
     try:
-        status = judge_ocsp(proof.revocation, verified.certificate, verified.issuer, now)
+        judged = judge_ocsp(proof.revocation, verified.certificate, verified.issuer, now)
     except UnusableRevocation as error:
         raise HolderNotProven(
             "revocation_unusable", f"the revocation answer cannot be trusted: {error}"
         ) from None
-    if status is not RevocationStatus.GOOD:
+    if judged.status is not RevocationStatus.GOOD:
         raise HolderNotProven("certificate_revoked", "the authority does not call the certificate good")
     return ProvenHolder(
         verified.serial,
         Binding.holder_hash(proof.certificate),
         proof.digest,
         verified.certificate.not_valid_after_utc,
+        judged.previous_serials,
     )
