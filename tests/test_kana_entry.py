@@ -230,9 +230,13 @@ def test_an_address_typed_at_once_converts_a_segment_at_a_time(lexicon: Lexicon)
     entry = typed(TextEntry(lexicon, Field.ADDRESS, max_length=40), "とうきょうとちよだくちよだ")
     assert entry.mode is Mode.COMPOSING
     assert entry.segment == lexicon.longest_known(entry.reading) >= len("とうきょうと")
+    reading, longest = entry.reading, entry.segment
+    shorter = max(n for n in range(1, longest) if lexicon.knows(reading[:n]))
+    assert entry.shorten() and entry.segment == shorter  # to the next known beginning at once
+    assert entry.mode is Mode.CHOOSING
+    assert entry.lengthen() and entry.segment == longest
     while entry.segment > len("とうきょうと"):  # the segment shortened to 東京都
         assert entry.shorten()
-    assert entry.mode is Mode.CHOOSING
     choose(entry, "東京都")
     assert (entry.committed, entry.reading, entry.mode) == ("東京都", "ちよだくちよだ", Mode.COMPOSING)
     assert entry.segment == len("ちよだく")

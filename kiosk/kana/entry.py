@@ -6,8 +6,8 @@ beginning of the reading the lexicon knows (the whole reading when it knows none
 candidates are the lexicon's, in the field's order, then the segment in hiragana and in
 katakana, then — when the segment is shorter — the whole reading in hiragana and in katakana.
 Choosing a candidate commits it in place of the kana it stands for; the rest of the reading
-stays composing. The resident may shorten or lengthen the segment and page through the
-candidates (``page_size`` a page).
+stays composing. The resident may shorten or lengthen the segment (to the next beginning the
+lexicon knows, else by one kana) and page through the candidates (``page_size`` a page).
 
 States (:class:`Mode`) and what each key does in it, in one table (:data:`_TABLE`)::
 
@@ -199,18 +199,22 @@ class TextEntry:
             self._reset()
         return True
 
-    def _resize(self, step: int) -> bool:
-        size = self.segment + step
-        if not 1 <= size <= len(self.reading):
+    def _resize(self, size: int) -> bool:
+        if not 1 <= size <= len(self.reading) or size == self.segment:
             return False
         self.segment, self.page, self.mode = size, 0, Mode.CHOOSING
         return True
 
     def _shorten(self) -> bool:
-        return self._resize(-1)
+        """To the next shorter beginning the lexicon knows (else one kana shorter)."""
+        known = [n for n in range(self.segment - 1, 0, -1) if self.lexicon.knows(self.reading[:n])]
+        return self._resize(known[0] if known else self.segment - 1)
 
     def _lengthen(self) -> bool:
-        return self._resize(+1)
+        """To the next longer beginning the lexicon knows (else one kana longer)."""
+        longer = range(self.segment + 1, len(self.reading) + 1)
+        known = [n for n in longer if self.lexicon.knows(self.reading[:n])]
+        return self._resize(known[0] if known else self.segment + 1)
 
     def _turn(self, step: int) -> bool:
         page = self.page + step

@@ -129,6 +129,13 @@ def _index(tables: Mapping[Source, Mapping[str, Sequence[str]]]) -> bytes:
     return "".join(lines).encode("utf-8")
 
 
+def default_cache() -> Path:
+    """The kiosk user's cache directory for the lexicon (``$XDG_CACHE_HOME/koufu``, else
+    ``~/.cache/koufu``): dictionary words only, nothing of a resident."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    return (Path(base) if base else Path.home() / ".cache") / "koufu"
+
+
 def load_lexicon(directory: Path = DEFAULT_DIRECTORY, cache: Path | None = None) -> Lexicon:
     """The lexicon of the dictionaries in ``directory``: from ``cache`` (a directory) when it was
     made of the same files, else made from them (and kept there when it can be written)."""
