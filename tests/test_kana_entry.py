@@ -306,6 +306,19 @@ def test_clear_and_wipe_forget_everything(lexicon: Lexicon) -> None:
     assert (entry.committed, entry.reading, entry.candidates()) == ("", "", [])
 
 
+def test_nothing_typed_is_logged(lexicon: Lexicon, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG):
+        entry = typed(TextEntry(lexicon, Field.NAME, max_length=20), "やまだ")
+        choose(entry, "山田")
+        entry.literal(" ")
+        typed(entry, "たろう")
+        entry.shorten()
+        entry.next_page()
+        entry.backspace()
+        entry.clear()
+    assert not [r for r in caplog.records if r.name.startswith("kiosk")]
+
+
 def test_nothing_goes_past_the_maximum_length(lexicon: Lexicon) -> None:
     entry = typed(TextEntry(lexicon, Field.ADDRESS, max_length=5), "ちよだく")
     assert entry.literal("番地") is False  # 4 + 2 > 5
