@@ -4,6 +4,7 @@
 #   make screenshots   every kiosk screen, in Japanese and English, into screenshots/
 #   make verify-screenshots   the center's /verify result (phone, desktop; ja, en) into docs/screenshots/
 #   make console-screenshots  every page of the operators' console (ja, en) into docs/screenshots/
+#   make kana-screenshots   the kiosk's kana keyboard (ja, en) into docs/screenshots/
 #   make firmware / make flash   the peripheral firmware compiled, and copied to a board
 #   make test   lint, type checks and the whole test suite
 #   make test-dates   the tests without daemons, again at other dates (DATES=two-years: one of them)
@@ -15,12 +16,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := pcscd vsmartcard-vpcd opensc pcsc-tools libpcsclite-dev swig gcc \
-                fonts-ipaexfont libusb-1.0-0 postgresql \
+                fonts-ipaexfont skkdic skkdic-extra libusb-1.0-0 postgresql \
                 libgl1 libegl1 libmtdev1 xvfb xauth \
                 cups cups-client cups-bsd libcups2-dev poppler-utils chromium chromium-driver
 PYTEST_ARGS ?=
 
-.PHONY: setup apt venv run demo screenshots verify-screenshots console-screenshots firmware flash test test-dates lint typecheck pytest bench clean
+.PHONY: setup apt venv run demo screenshots verify-screenshots console-screenshots kana-screenshots firmware flash test test-dates lint typecheck pytest bench clean
 
 setup: apt venv
 
@@ -58,6 +59,9 @@ verify-screenshots: setup
 
 console-screenshots: setup
 	KOUFU_CONSOLE_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_console_browser.py tests/test_console_calendar_browser.py tests/test_console_enrol_browser.py -q -k "every_page or stop_set_in_the_browser or maintenance_window_changed or fleet_and_a_terminal or enrols_a_terminal_in_the_browser"
+
+kana-screenshots: setup
+	KOUFU_KANA_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_kiosk_kana_ui.py -q
 
 # The peripheral controller's firmware: every module compiled to .mpy (build/firmware), and copied
 # to a board on USB with mpremote (PORT=/dev/ttyACM0 by default).
@@ -99,6 +103,7 @@ bench: setup
 	$(PY) -m bench.heartbeats
 	$(PY) -m bench.issuance
 	$(PY) -m bench.kiosk_steps
+	$(PY) -m bench.kana_lexicon
 	$(PY) -m bench.render
 	$(PY) -m bench.page_code
 	$(PY) -m bench.sealing

@@ -109,6 +109,7 @@ DAEMON_MODULES = frozenset(
         "test_heartbeats_api",
         "test_kiosk_center_link",
         "test_kiosk_heartbeat",
+        "test_kiosk_kana_ui",
         "test_kiosk_paper_faults",
         "test_kiosk_peripherals",
         "test_kiosk_printer",
