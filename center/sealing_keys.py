@@ -9,9 +9,10 @@ and trusts it for nothing.
 
 **Collecting** (:meth:`SealingKeys.collect`): each process's housekeeping, at its start and then
 on every round, asks each connected municipality (``GET /v1/sealing-key``) whose statement is
-missing or older than :data:`REFRESH`, and keeps the answer in ``municipal_sealing_keys`` (one row
-per municipality, written over). A municipality that does not answer keeps its last statement
-until that expires. Failures are logged by municipality code and kind only.
+missing or older than :data:`REFRESH` (one that failed, again after :data:`RETRY`), and keeps
+the answer in ``municipal_sealing_keys`` (one row per municipality, written over). A
+municipality that does not answer keeps its last statement until that expires. Failures are
+logged by municipality code and kind only.
 
 **Serving** (:meth:`SealingKeys.participating`): the statements of the municipalities connected
 now whose ``not_after`` has not passed, by code.
@@ -33,6 +34,7 @@ from documents.sealing_key import read_sealing_key
 log = logging.getLogger(__name__)
 
 REFRESH = dt.timedelta(hours=1)  # a statement is asked for again when it is older than this
+RETRY = dt.timedelta(minutes=5)  # a municipality that failed is asked again after this (per process)
 AT_ONCE = 8  # municipalities asked at the same time
 
 _KNOWN = Sql("SELECT municipality, fetched_at FROM municipal_sealing_keys")
@@ -71,6 +73,7 @@ class SealingKeys:
         self.municipalities = municipalities
         self.clock = clock
         self.refresh = refresh
+        self._failed: dict[str, dt.datetime] = {}  # municipality → when it last failed (this process)
 
     async def collect(self) -> int:
         """Ask each connected municipality whose statement is missing or stale; how many were
@@ -83,7 +86,8 @@ class SealingKeys:
         due = [
             code
             for code in sorted(self.municipalities.municipalities)
-            if code not in known or now - known[code] >= self.refresh
+            if (code not in known or now - known[code] >= self.refresh)
+            and (code not in self._failed or now - self._failed[code] >= RETRY)
         ]
         limit = asyncio.Semaphore(AT_ONCE)
 
@@ -94,6 +98,14 @@ class SealingKeys:
         return sum(await asyncio.gather(*(one(code) for code in due)))
 
     async def _collect_one(self, code: str) -> bool:
+        kept = await self._try(code)
+        if kept:
+            self._failed.pop(code, None)
+        else:
+            self._failed[code] = self.clock()
+        return kept
+
+    async def _try(self, code: str) -> bool:
         try:
             statement = await self.municipalities.sealing_statement(code)
             read = read_sealing_key(statement)

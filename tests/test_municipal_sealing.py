@@ -8,17 +8,23 @@ Every time is fixed or derived from the clock the test passes: nothing depends o
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import stat
 from pathlib import Path
 
 import cbor2
+import httpx
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from center.municipal import service
 from center.municipal.settings import typical
+from center.municipal_client import MunicipalClient, MunicipalEndpoint
+from center.sealing_keys import SealingKeys
+from center.store.driver import Database
+from center.store.engine import make_engine, migrate
 from documents import (
     BadSignature,
     BindingMismatch,
@@ -354,3 +360,74 @@ def test_the_kiosk_keeps_the_statements_that_verify_and_drops_the_others(
     logged = caplog.text
     assert "untrusted_signer" in logged and canary not in logged and "千代田" not in logged
     assert verified_municipalities(entries, trust, now=NOW + 2 * WEEK).keys == {}  # every one expired
+
+
+# -- the center's collection ---------------------------------------------------------------------
+
+
+def test_the_center_keeps_only_each_municipality_s_own_unexpired_statement(
+    tmp_path: Path, municipal: MunicipalKey, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Answers at the outermost I/O (httpx's transport): Chiyoda's statement, Chiyoda's statement
+    again from Hachioji's server, an expired one from Sapporo's, an error from Osaka's. The
+    center keeps Chiyoda's only, asks again for it when it is an hour old and for the others
+    after five minutes, and serves only municipalities connected now."""
+    sapporo_key = MunicipalKey.generate(SAPPORO)
+    chiyoda = sign_sealing_key(stated(), municipal)
+    answers = {
+        CHIYODA: httpx.Response(200, json={"municipality": CHIYODA, "statement": b64url_encode(chiyoda)}),
+        HACHIOJI: httpx.Response(200, json={"municipality": HACHIOJI, "statement": b64url_encode(chiyoda)}),
+        SAPPORO: httpx.Response(
+            200,
+            json={
+                "municipality": SAPPORO,
+                "statement": b64url_encode(sign_sealing_key(stated(SAPPORO, not_after=NOW), sapporo_key)),
+            },
+        ),
+        "271004": httpx.Response(500, json={"error": "http_error", "message": "broken"}),
+    }
+    asked: list[str] = []
+    url = f"sqlite:///{tmp_path / 'center.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+
+    async def run() -> tuple[list[int], list[str], list[str]]:
+        client = MunicipalClient(
+            ed25519.Ed25519PrivateKey.generate(),
+            {code: MunicipalEndpoint(f"https://{code}.example") for code in answers},
+        )
+        for code, answer in answers.items():
+
+            def handler(
+                request: httpx.Request, code: str = code, answer: httpx.Response = answer
+            ) -> httpx.Response:
+                assert request.url.path == "/v1/sealing-key" and "signature" not in request.headers
+                asked.append(code)
+                return answer
+
+            client._clients[code] = httpx.AsyncClient(
+                base_url=f"https://{code}.example", transport=httpx.MockTransport(handler)
+            )
+        database = Database(url)
+        moment = [NOW + dt.timedelta(seconds=1)]
+        keys = SealingKeys(database, client, clock=lambda: moment[0])
+        try:
+            kept = [await keys.collect(), await keys.collect()]  # the second asks nobody
+            moment[0] += dt.timedelta(minutes=5)
+            kept.append(await keys.collect())  # the failed ones again
+            moment[0] += dt.timedelta(minutes=55)
+            kept.append(await keys.collect())  # every one
+            served = [entry.municipality for entry in await keys.participating()]
+            del client.municipalities[CHIYODA]  # no longer connected
+            return kept, served, [entry.municipality for entry in await keys.participating()]
+        finally:
+            await database.close()
+            await client.close()
+
+    with caplog.at_level(logging.INFO, logger="center.sealing_keys"):
+        kept, served, unconnected = asyncio.run(run())
+    assert kept == [1, 0, 0, 1] and served == [CHIYODA] and unconnected == []
+    assert sorted(asked) == sorted([*answers, HACHIOJI, SAPPORO, "271004", *answers])
+    assert "another_municipality" in caplog.text and "expired" in caplog.text
+    assert "千代田" not in caplog.text
