@@ -22,6 +22,7 @@ from center.municipal import service as municipal_service
 from center.store.tables import municipal_sealing_keys
 from documents import MunicipalKey, open_from_terminal, seal_to_municipality, sign_sealing_key
 from documents.sealing_key import SealingKey, read_sealing_key
+from kiosk.center_link import KioskSession
 from kiosk.municipalities import fetch_municipalities
 from support.world import CODE, World, running_world
 
@@ -75,7 +76,7 @@ def test_the_center_serves_the_town_and_the_town_opens_what_the_kiosk_seals(worl
     terminal, client = world.terminal("T-SEAL-1")
     try:
         assert served(client) == [CODE]
-        chosen = fetch_municipalities(client, world.trust)
+        chosen = KioskSession(client, world.trust).participating_municipalities()
     finally:
         client.close()
     assert dict(chosen.dropped) == {}

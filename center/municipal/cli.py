@@ -113,7 +113,13 @@ def _init(args: argparse.Namespace) -> int:
     key = service.initialise(
         args.dir, chosen, db_url=args.db, center_keys=center_keys, terminal_cas=cas, jpki_anchors=anchors
     )
-    print(f"municipality {chosen.municipality} ({chosen.name}) initialised in {args.dir}; key {key.key_id}")
+    from documents.sealing_key import sealing_key_id
+
+    sealing = sealing_key_id(service.read_sealing_key(args.dir).public_key())
+    print(
+        f"municipality {chosen.municipality} ({chosen.name}) initialised in {args.dir}; "
+        f"key {key.key_id}, sealing key {sealing}"
+    )
     return 0
 
 
