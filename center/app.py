@@ -17,7 +17,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from center.api import operations, orders, sessions, terminals, verification
+from center.api import municipalities, operations, orders, sessions, terminals, verification
 from center.api.answers import ERRORS, answer_refusals
 from center.api.error_codes import described
 from center.api.signing import SIGNATURE_SCHEMES
@@ -41,7 +41,14 @@ the center's clock, or a nonce seen before, is refused.
 
 {described()}
 """
-ROUTERS = (operations.router, sessions.router, terminals.router, verification.router, orders.router)
+ROUTERS = (
+    operations.router,
+    sessions.router,
+    terminals.router,
+    verification.router,
+    orders.router,
+    municipalities.router,
+)
 
 
 @contextlib.asynccontextmanager

@@ -30,6 +30,7 @@ from center.messages import (
     AlarmRecorded,
     HeartbeatRecorded,
     HeartbeatReport,
+    MunicipalitiesResponse,
     OrderResponse,
     ResidentResponse,
     SessionResponse,
@@ -171,6 +172,13 @@ class CenterClient:
         """The terminal's state (``POST /v1/heartbeats``); the center's time of it."""
         return self._answer(
             self.request("POST", "/v1/heartbeats", report.model_dump(mode="json")), 200, HeartbeatRecorded
+        )
+
+    def municipalities(self) -> MunicipalitiesResponse:
+        """The participating municipalities, each with its sealing key statement as the center
+        relays it (unverified here: :mod:`kiosk.municipalities` verifies them)."""
+        return self._answer(
+            self.request("GET", "/v1/municipalities", repeatable=True), 200, MunicipalitiesResponse
         )
 
     # -- orders --------------------------------------------------------------------------------

@@ -217,6 +217,28 @@ class HeartbeatRecorded(BaseModel):
     received_at: dt.datetime = Field(description="the center's time of the heartbeat (UTC)")
 
 
+# -- the participating municipalities (参加団体と封緘鍵) -------------------------------------------
+
+
+class ParticipatingMunicipality(BaseModel):
+    code: str = Field(pattern=r"^[0-9]{6}$", description="地方公共団体コード")
+    statement: str = Field(
+        max_length=2048,
+        description=(
+            "the municipality's statement of its sealing key (name, prefecture, P-256 key, not_after),"
+            " a COSE_Sign1 by its signing key, base64url (koufu-sealing-key/1, docs/protocol.md"
+            " section 6.5); relayed as the municipality gave it: a terminal verifies it against the"
+            " municipal keys it trusts"
+        ),
+    )
+
+
+class MunicipalitiesResponse(BaseModel):
+    municipalities: list[ParticipatingMunicipality] = Field(
+        description="the connected municipalities whose sealing key is known and unexpired, by code"
+    )
+
+
 # -- refusals ------------------------------------------------------------------------------------
 
 

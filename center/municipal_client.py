@@ -30,6 +30,7 @@ from center.bridge_messages import IssueAnswer
 from center.errors import CenterError
 from center.links import ATTEMPTS, KEPT_ALIVE, USED_ONCE, pause_before
 from center.tls import trust
+from documents import b64url_decode
 
 log = logging.getLogger(__name__)
 TIMEOUT = 15.0  # seconds: a municipality slower than this fails the order (never half-done)
@@ -96,6 +97,32 @@ class MunicipalClient:
         """What the municipality offers the card's holder now (public part + ``sealed``), as its
         JSON: the offer has no message of its own yet, and the center relays it."""
         return self._answer(municipality, await self._post(municipality, "/v1/offer", request))
+
+    async def sealing_statement(self, municipality: str) -> bytes:
+        """The municipality's sealing key statement (``GET /v1/sealing-key``, unsigned: the
+        statement carries the municipality's own signature), its bytes; its form is the caller's
+        to check. :class:`MunicipalityUnavailable` if it cannot be had."""
+        endpoint = self.municipalities.get(municipality)
+        if endpoint is None:
+            raise MunicipalityUnavailable(
+                "municipality_not_connected", "this municipality is not connected to the service"
+            )
+        client = self._client(municipality, endpoint, kept_alive=True)
+        try:
+            answer = await client.get("/v1/sealing-key", timeout=self.timeout)
+        except httpx.HTTPError as error:
+            raise _unreachable(municipality, error) from None
+        body = self._ok(municipality, answer)
+        statement = body.get("statement")
+        try:
+            if body.get("municipality") != municipality or not isinstance(statement, str):
+                raise ValueError("not a sealing key answer")
+            return b64url_decode(statement)
+        except ValueError:
+            log.warning("municipality %s answered a sealing key that is not one", municipality)
+            raise MunicipalityUnavailable(
+                "municipality_error", "the municipality's sealing key is not one"
+            ) from None
 
     async def printed(self, municipality: str, order_id: str, issue_numbers: list[str]) -> None:
         self._ok(

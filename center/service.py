@@ -52,6 +52,7 @@ from center.municipal_client import MunicipalClient
 from center.orders import DEFAULT_SHARES, ORDER_DEADLINE, FeeShares, OrderService, forget_holders
 from center.protocol import resident_binding
 from center.refusal_tally import RefusalTally, summary_lines
+from center.sealing_keys import SealingKeys
 from center.signing import MAX_CLOCK_SKEW, Target
 from center.store.driver import Database, Sql, stored_time
 from documents import CertificateType, b64url_encode
@@ -144,6 +145,7 @@ class CenterService:
         self.orders = OrderService(
             database, self.municipalities, self.decisions, shares=shares, clock=clock, deadline=order_deadline
         )
+        self.sealing_keys = SealingKeys(database, self.municipalities, clock=clock)
         self.housekeeping_interval = housekeeping_interval
 
     async def keep_house(self, every: float | None = None) -> None:
@@ -152,9 +154,12 @@ class CenterService:
         (:func:`center.heartbeats.prune`), and void the orders past their deadline; and,
         on a round of its own, tell the municipalities of voided orders, so a municipality that
         does not answer holds up no deadline (each center process does both; a second pass finds
-        nothing). Errors are logged, never raised."""
+        nothing); and, from its start, collect the municipalities' sealing keys that are missing
+        or stale (:mod:`center.sealing_keys`). Errors are logged, never raised."""
         interval = self.housekeeping_interval if every is None else every
-        await asyncio.gather(self._keep_records(interval), self._tell_voids(interval))
+        await asyncio.gather(
+            self._keep_records(interval), self._tell_voids(interval), self._collect_sealing_keys(interval)
+        )
 
     async def _keep_records(self, interval: float) -> None:
         while True:
@@ -184,6 +189,14 @@ class CenterService:
                 await self.orders.tell_voids()
             except Exception as error:
                 log.warning("telling voids failed (%s); trying again later", type(error).__name__)
+
+    async def _collect_sealing_keys(self, interval: float) -> None:
+        while True:
+            try:
+                await self.sealing_keys.collect()
+            except Exception as error:
+                log.warning("collecting sealing keys failed (%s); trying again later", type(error).__name__)
+            await asyncio.sleep(interval)
 
     async def write_unattributed(self) -> int:
         """The refusals counted since the last time (:mod:`center.refusal_tally`), one audit line

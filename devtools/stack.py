@@ -37,6 +37,7 @@ from center.terminals import TerminalCA
 from center.tls import trust
 from devtools.synthetic import Population, generate
 from documents import JST
+from documents.prefectures import prefecture_of
 from kiosk.config import STAND_IN
 from kiosk.staff import StaffCode
 
@@ -232,7 +233,8 @@ class DevStack:
         and terminal CA; the center is told where it is (start the center afterwards)."""
         directory = self.root / "municipal" / code
         config = CenterConfig.load(self.center_dir)
-        settings = municipal_settings.typical(code, name, name, "東京都", f"{name}長　山田　太郎")
+        prefecture = prefecture_of(code)
+        settings = municipal_settings.typical(code, name, name, prefecture, f"{name}長　山田　太郎")
         municipal_service.initialise(
             directory,
             settings,
@@ -251,7 +253,7 @@ class DevStack:
                     connection,
                     municipality=code,
                     name=name,
-                    prefecture="東京都",
+                    prefecture=prefecture,
                     households=households,
                     seed=seed,
                     today=dt.datetime.now(JST).date(),

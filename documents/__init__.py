@@ -11,7 +11,9 @@ from documents.errors import (
     BadVerificationCode,
     BindingMismatch,
     DocumentError,
+    ExpiredStatement,
     MalformedDocument,
+    NotForThisMunicipality,
     NotForThisTerminal,
     UndecryptableDocument,
     UntrustedSigner,
@@ -27,6 +29,8 @@ from documents.sealing import (
     seal,
     sign,
 )
+from documents.sealing_key import SEALING_KEY_FORMAT, SealingKey, sign_sealing_key, verify_sealing_key
+from documents.to_municipality import TO_MUNICIPALITY_FORMAT, open_from_terminal, seal_to_municipality
 from documents.verification_code import code_digest, parse_verification_code, verification_code
 
 __all__ = [
@@ -34,6 +38,8 @@ __all__ = [
     "JST",
     "MAX_DOCUMENT_BYTES",
     "SEALED_FORMAT",
+    "SEALING_KEY_FORMAT",
+    "TO_MUNICIPALITY_FORMAT",
     "BadIssueNumber",
     "BadSignature",
     "BadVerificationCode",
@@ -42,11 +48,14 @@ __all__ = [
     "CertificateType",
     "Document",
     "DocumentError",
+    "ExpiredStatement",
     "IssueNumber",
     "MalformedDocument",
     "MunicipalKey",
+    "NotForThisMunicipality",
     "NotForThisTerminal",
     "OpenedDocument",
+    "SealingKey",
     "SignedDocument",
     "TrustList",
     "TrustedKey",
@@ -56,10 +65,14 @@ __all__ = [
     "b64url_encode",
     "code_digest",
     "key_id_of",
+    "open_from_terminal",
     "open_sealed",
     "parse_verification_code",
     "seal",
+    "seal_to_municipality",
     "sign",
+    "sign_sealing_key",
     "tokyo_day",
     "verification_code",
+    "verify_sealing_key",
 ]

@@ -33,6 +33,12 @@ class NotForThisTerminal(DocumentError):
     code = "wrong_recipient"
 
 
+class NotForThisMunicipality(DocumentError):
+    """An envelope sealed by a terminal names another municipality as its recipient (宛先団体違い)."""
+
+    code = "wrong_municipality"
+
+
 class UndecryptableDocument(DocumentError):
     """The envelope does not decrypt with this terminal's key (HPKE: the AES-GCM tag fails, as under
     another key, another info or another enc)."""
@@ -76,3 +82,9 @@ class BadVerificationCode(DocumentError):
     """A verification code (検証コード) that is not 12 Crockford base32 symbols."""
 
     code = "bad_verification_code"
+
+
+class ExpiredStatement(DocumentError):
+    """A municipality's signed statement past its ``not_after`` (e.g. its sealing key's, 期限切れ)."""
+
+    code = "expired_statement"

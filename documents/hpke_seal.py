@@ -62,12 +62,13 @@ def header_info(header: Mapping[str, str]) -> bytes:
 
 
 def check_terminal_key(key: ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey) -> None:
-    """``ValueError`` unless ``key`` is an EC P-256 key (the caller's mistake, not the envelope's)."""
+    """``ValueError`` unless ``key`` is an EC P-256 key (the caller's mistake, not the envelope's):
+    a terminal's, or a municipality's sealing key."""
     if not (
         isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey)
         and isinstance(key.curve, ec.SECP256R1)
     ):
-        raise ValueError("terminal keys are EC P-256")
+        raise ValueError("sealing keys (a terminal's, a municipality's) are EC P-256")
 
 
 def seal_envelope(
@@ -122,7 +123,17 @@ def open_envelope(
     check_terminal_key(terminal_key)
     if envelope.recipient != terminal_id:
         raise NotForThisTerminal(f"the {what} is sealed to another terminal")
+    return decrypt_envelope(envelope, terminal_key, what=what, whose="this terminal's")
+
+
+def decrypt_envelope(
+    envelope: Envelope, private_key: ec.EllipticCurvePrivateKey, *, what: str, whose: str
+) -> bytes:
+    """The plaintext under the recipient's P-256 key (its recipient checked by the caller: a
+    terminal's here, a municipality's in :mod:`documents.to_municipality`), or
+    :class:`UndecryptableDocument` naming ``whose`` key it did not open with."""
+    check_terminal_key(private_key)
     try:
-        return SUITE.decrypt(envelope.enc + envelope.ciphertext, terminal_key, info=envelope.info)
+        return SUITE.decrypt(envelope.enc + envelope.ciphertext, private_key, info=envelope.info)
     except (InvalidTag, ValueError):
-        raise UndecryptableDocument(f"the {what} does not decrypt with this terminal's key") from None
+        raise UndecryptableDocument(f"the {what} does not decrypt with {whose} key") from None

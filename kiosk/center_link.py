@@ -39,6 +39,7 @@ from documents.refusal import GENERIC_REFUSAL, RefusalReason, open_refusal
 from hardware.card.pin import PinBuffer
 from kiosk.errors import KioskError, Refusal, Refused
 from kiosk.journal import JournalEntry, OrderJournal
+from kiosk.municipalities import ParticipatingMunicipalities, fetch_municipalities
 from kiosk.offer import CertificateOffer, Member, Offer
 from kiosk.order import Ordered
 from kiosk.ports import HolderCard
@@ -140,6 +141,12 @@ class KioskSession:
     @property
     def terminal_id(self) -> str:
         return self.client.terminal.terminal_id
+
+    def participating_municipalities(self) -> ParticipatingMunicipalities:
+        """The municipalities a resident can choose, each with its sealing key, as the center
+        lists them and as far as their statements verify against this kiosk's trusted keys
+        (:mod:`kiosk.municipalities`)."""
+        return fetch_municipalities(self.client, self.trust, clock=self.clock)
 
     def refusal(self, error: CenterRefusal) -> Refusal:
         """What the resident is shown of ``error``: for ``refused_by_municipality``, the reason the

@@ -128,6 +128,7 @@ DAEMON_MODULES = frozenset(
         "test_printer_cups",
         "test_printing_verify",
         "test_run_all",
+        "test_sealing_keys_stack",
         "test_vpcd_link",
     }
 )

@@ -28,7 +28,16 @@ from center.store.schema_versions import make_engine
 from center.terminals import TerminalCA
 from devtools.card_proofs import Card, Cards
 from devtools.synthetic import Person, Population, generate
-from documents import JST, Binding, BindingMismatch, TrustedKey, TrustList, b64url_encode, open_sealed
+from documents import (
+    JST,
+    Binding,
+    BindingMismatch,
+    TrustedKey,
+    TrustList,
+    b64url_encode,
+    open_sealed,
+    verify_sealing_key,
+)
 from documents.refusal import RefusalReason, open_refusal
 
 CODE = "131016"
@@ -168,6 +177,24 @@ def municipality(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Municipal
 
 def test_health_needs_no_signature(municipality: Municipality) -> None:
     assert municipality.client.get("/v1/health").json() == {"status": "ok", "municipality": CODE}
+
+
+def test_the_sealing_key_statement_needs_no_signature_and_verifies(municipality: Municipality) -> None:
+    """``GET /v1/sealing-key``: the municipality's statement of its sealing key, signed by its
+    published key, with its names from its settings; the same bytes asked again within the hour."""
+    answer = municipality.client.get("/v1/sealing-key")
+    assert answer.status_code == 200 and set(answer.json()) == {"municipality", "statement"}
+    assert answer.json()["municipality"] == CODE
+    now = dt.datetime.now(dt.UTC)
+    stated = verify_sealing_key(unb64url(answer.json()["statement"]), municipality.trust, now=now)
+    assert (stated.municipality, stated.name, stated.name_en, stated.prefecture) == (
+        CODE,
+        "千代田区",
+        "Chiyoda City",
+        "東京都",
+    )
+    assert now < stated.not_after <= now + dt.timedelta(days=7)
+    assert municipality.client.post("/v1/sealing-key").json()["error"] == "method_not_allowed"
 
 
 def test_the_router_s_refusals_have_the_refusals_shape(municipality: Municipality) -> None:

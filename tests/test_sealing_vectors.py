@@ -2,7 +2,9 @@
 terminal key and municipal key; for a sealed copy, a sealed offer and a sealed refusal, the exact
 envelope bytes, HPKE's info and the inner plaintext (hex: all three are deterministic CBOR), what
 is signed inside (the document's or the statement's map, readable), and the opened result's key
-facts.
+facts. And the other way: the municipality's sealing key (a fixed test-only P-256 key), its
+statement signed by the municipal key (``sealing_key``), and an application a terminal sealed to
+it (``to_municipality``): the envelope, its info and its plaintext.
 
 The envelopes were made once by ``pyhpke`` (another HPKE than the project's) with the ephemeral key
 derived from a fixed ``ikm_e`` (RFC 9180's DeriveKeyPair, as the RFC's own vectors do):
@@ -27,11 +29,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from pyhpke import AEADId, CipherSuite, KDFId, KEMId, KEMKey
 
 from documents import (
+    BindingMismatch,
     Document,
     MunicipalKey,
+    NotForThisMunicipality,
+    SealingKey,
     SignedDocument,
     TrustList,
     UndecryptableDocument,
+    open_from_terminal,
     open_sealed,
     seal,
     sign,
@@ -41,6 +47,8 @@ from documents.hpke_seal import header_info, open_envelope, read_envelope
 from documents.offer import OFFER, open_offer, seal_offer
 from documents.refusal import REFUSAL, RefusalReason, open_refusal, seal_refusal
 from documents.sealing import sealed_plaintext
+from documents.sealing_key import point_of, sealing_key_id, sign_sealing_key, verify_sealing_key
+from documents.to_municipality import TO_MUNICIPALITY_FORMAT, seal_to_municipality
 from support.sample_documents import make_document
 
 FILE = Path(__file__).parent / "vectors" / "sealing.json"
@@ -48,6 +56,7 @@ SUITE = CipherSuite.new(KEMId.DHKEM_P256_HKDF_SHA256, KDFId.HKDF_SHA256, AEADId.
 HEADERS = {"copy": ("format", "issue_number", "recipient"), "offer": ("format", "recipient")}
 HEADERS["refusal"] = HEADERS["offer"]
 FORMATS = {"copy": "koufu-sealed/3", "offer": "koufu-offer/3", "refusal": "koufu-refusal/3"}
+TO_MUNICIPALITY_HEADER = ("format", "key_id", "recipient", "session_id", "terminal_id")
 
 
 def fixed_secret(label: str) -> bytes:
@@ -276,6 +285,144 @@ def test_a_changed_vector_does_not_open(vectors: dict[str, Any]) -> None:
         open_envelope(read, terminal_id="T-0001", terminal_key=terminal_key(vectors), what="x")
 
 
+# ------------------------------------------------------- the municipality's sealing key and to it
+
+
+def sealing_private_key(vectors: dict[str, Any]) -> ec.EllipticCurvePrivateKey:
+    key = ec.derive_private_key(int(vectors["municipal_sealing"]["private_key"], 16), ec.SECP256R1())
+    assert point_of(key.public_key()).hex() == vectors["municipal_sealing"]["public_key"]
+    assert sealing_key_id(key.public_key()) == vectors["municipal_sealing"]["key_id"]
+    return key
+
+
+def stated_sealing_key(vectors: dict[str, Any]) -> SealingKey:
+    vector = vectors["sealing_key"]
+    return verify_sealing_key(
+        bytes.fromhex(vector["statement"]),
+        TrustList([municipal_key(vectors).trusted()]),
+        now=moment(vector),
+    )
+
+
+def test_the_sealing_key_statement_verifies_to_its_vector(vectors: dict[str, Any]) -> None:
+    stated, signed = stated_sealing_key(vectors), vectors["sealing_key"]["signed"]
+    assert (
+        point_of(stated.public_key).hex()
+        == signed["public_key"]
+        == vectors["municipal_sealing"]["public_key"]
+    )
+    assert (stated.municipality, stated.name, stated.name_en, stated.prefecture) == (
+        signed["municipality"],
+        signed["name"],
+        signed["name_en"],
+        signed["prefecture"],
+    )
+    assert (
+        stated.not_after.isoformat() == signed["not_after"]
+        and stated.key_id == vectors["municipal_sealing"]["key_id"]
+    )
+    # the project signs the same bytes (Ed25519 and the CBOR are deterministic)
+    assert sign_sealing_key(stated, municipal_key(vectors)).hex() == vectors["sealing_key"]["statement"]
+
+
+def test_the_sealing_key_statement_follows_the_documented_rules(vectors: dict[str, Any]) -> None:
+    """A COSE_Sign1 (EdDSA, the municipal key's id) over the statement's deterministic CBOR, checked
+    with cbor2 and cryptography only; public_key the 65-byte uncompressed point."""
+    vector = vectors["sealing_key"]
+    signed = {**vector["signed"], "public_key": bytes.fromhex(vector["signed"]["public_key"])}
+    assert set(signed) == {
+        "format",
+        "municipality",
+        "public_key",
+        "name",
+        "name_en",
+        "prefecture",
+        "not_after",
+    }
+    assert signed["format"] == "koufu-sealing-key/1" and len(signed["public_key"]) == 65
+    ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), signed["public_key"])
+    cose = cbor2.loads(bytes.fromhex(vector["statement"]))
+    protected, unprotected, payload, signature = cose.value
+    key = municipal_key(vectors)
+    assert cose.tag == 18 and unprotected == {} and payload == deterministic(signed)
+    assert protected == deterministic({1: -8, 4: bytes.fromhex(key.key_id)})
+    assert bytes.fromhex(vector["statement"]) == deterministic(cose)
+    key.public_key.verify(signature, deterministic(["Signature1", protected, b"", payload]))
+
+
+def test_the_application_opens_to_its_vector(vectors: dict[str, Any]) -> None:
+    vector = vectors["to_municipality"]
+    header = vector["header"]
+    content = open_from_terminal(
+        envelope_bytes(vector),
+        municipality=vectors["municipality"]["code"],
+        sealing_key=sealing_private_key(vectors),
+        session_id=header["session_id"],
+        terminal_id=header["terminal_id"],
+    )
+    assert content == vector["content"] and deterministic(content).hex() == vector["plaintext"]
+    with pytest.raises(NotForThisMunicipality):
+        open_from_terminal(
+            envelope_bytes(vector),
+            municipality="132012",
+            sealing_key=sealing_private_key(vectors),
+            session_id=header["session_id"],
+            terminal_id=header["terminal_id"],
+        )
+    with pytest.raises(BindingMismatch):
+        open_from_terminal(
+            envelope_bytes(vector),
+            municipality=vectors["municipality"]["code"],
+            sealing_key=sealing_private_key(vectors),
+            session_id="S-ANOTHER",
+            terminal_id=header["terminal_id"],
+        )
+
+
+def test_the_application_follows_the_documented_rules(vectors: dict[str, Any]) -> None:
+    """Header, info and envelope as documented, exactly HPKE's output (pyhpke) for the fixed
+    ephemeral key to the statement's key, and its plaintext the content's deterministic CBOR."""
+    vector = vectors["to_municipality"]
+    envelope = cbor2.loads(envelope_bytes(vector))
+    header = {name: envelope[name] for name in TO_MUNICIPALITY_HEADER}
+    assert set(envelope) == {*TO_MUNICIPALITY_HEADER, "enc", "ciphertext"} and header == vector["header"]
+    assert (
+        header["format"] == TO_MUNICIPALITY_FORMAT and header["recipient"] == vectors["municipality"]["code"]
+    )
+    assert header["key_id"] == vectors["municipal_sealing"]["key_id"]
+    assert vector["info"] == deterministic(header).hex() and envelope_bytes(vector) == deterministic(envelope)
+    assert vector["plaintext"] == deterministic(vector["content"]).hex()
+    assert seal_with_pyhpke(vector, vectors["municipal_sealing"]["public_key"], header) == vector["envelope"]
+    recipient = SUITE.create_recipient_context(
+        envelope["enc"],
+        KEMKey.from_pyca_cryptography_key(sealing_private_key(vectors)),
+        info=deterministic(header),
+    )
+    assert recipient.open(envelope["ciphertext"]).hex() == vector["plaintext"]
+
+
+def test_the_projects_own_application_opens_elsewhere(vectors: dict[str, Any]) -> None:
+    """Sealed by the project to the statement's key (a fresh ephemeral key), opened by pyhpke."""
+    vector = vectors["to_municipality"]
+    sealed = seal_to_municipality(
+        vector["content"],
+        stated_sealing_key(vectors),
+        session_id=vector["header"]["session_id"],
+        terminal_id=vector["header"]["terminal_id"],
+    )
+    envelope = cbor2.loads(sealed)
+    assert (
+        sealed != envelope_bytes(vector)
+        and {name: envelope[name] for name in TO_MUNICIPALITY_HEADER} == vector["header"]
+    )
+    recipient = SUITE.create_recipient_context(
+        envelope["enc"],
+        KEMKey.from_pyca_cryptography_key(sealing_private_key(vectors)),
+        info=bytes.fromhex(vector["info"]),
+    )
+    assert recipient.open(envelope["ciphertext"]).hex() == vector["plaintext"]
+
+
 # ---------------------------------------------------------------------------- making the vectors
 
 
@@ -369,6 +516,28 @@ def make_vectors() -> dict[str, Any]:
         },
         "municipality": {"code": "131016", "private_key": key.private_bytes().hex(), "key_id": key.key_id},
     }
+    sealing = ec.derive_private_key(int.from_bytes(fixed_secret("municipal sealing")), ec.SECP256R1())
+    stated = SealingKey(
+        "131016",
+        sealing.public_key(),
+        "千代田区",
+        "Chiyoda City",
+        "東京都",
+        dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC),
+    )
+    statement = sign_sealing_key(stated, key)
+    application = {
+        "kind": "domicile_registration",
+        "domicile": "東京都千代田区九段南一丁目２番地",
+        "head": "試験　太郎",
+    }
+    to_municipality_header = {
+        "format": TO_MUNICIPALITY_FORMAT,
+        "key_id": stated.key_id,
+        "recipient": "131016",
+        "session_id": "S-VECTOR-1",
+        "terminal_id": "T-0001",
+    }
     for kind, plaintext in plaintexts.items():
         vector = {
             "ikm_e": fixed_secret(f"ephemeral {kind}").hex(),
@@ -380,6 +549,27 @@ def make_vectors() -> dict[str, Any]:
         vector["envelope"] = seal_with_pyhpke(vector, public.hex(), headers[kind])
         vector["opened"] = opened[kind]
         result[kind] = vector
+    result["municipal_sealing"] = {
+        "private_key": f"{sealing.private_numbers().private_value:064x}",
+        "public_key": point_of(sealing.public_key()).hex(),
+        "key_id": stated.key_id,
+    }
+    result["sealing_key"] = {
+        "now": (at + dt.timedelta(seconds=30)).isoformat(),
+        "statement": statement.hex(),
+        "signed": {**stated.statement(), "public_key": point_of(sealing.public_key()).hex()},
+    }
+    vector = {
+        "ikm_e": fixed_secret("ephemeral to_municipality").hex(),
+        "header": to_municipality_header,
+        "info": deterministic(to_municipality_header).hex(),
+        "plaintext": deterministic(application).hex(),
+        "content": application,
+    }
+    vector["envelope"] = seal_with_pyhpke(
+        vector, point_of(sealing.public_key()).hex(), to_municipality_header
+    )
+    result["to_municipality"] = vector
     return result
 
 

@@ -5,6 +5,7 @@
 - ``sessions.py``: a resident's session (利用者セッション) and the card's proof.
 - ``terminals.py``: a terminal's door and tamper alarms, and its heartbeat (死活監視).
 - ``orders.py``: the offer, orders and their course (交付申請).
+- ``municipalities.py``: the participating municipalities and their sealing keys (参加団体).
 - ``verification.py``: the public question about a printed copy (真正性の確認).
 
 What the routes share: ``signing.py`` (the terminal's signed request, one dependency),

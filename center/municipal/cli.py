@@ -4,6 +4,7 @@
                          --prefecture 東京都 --mayor "千代田区長　山田　太郎"
                          [--settings FILE] [--center-key FILE] [--terminal-ca FILE] [--db URL]
     koufu municipal settings --dir DIR [--load FILE]      print (or replace) the settings
+    koufu municipal sealing-key --dir DIR                 make its sealing key if it has none
     koufu municipal link --dir DIR SERIAL RESIDENT_ID     a card's certificate serial → a resident
     koufu municipal serve --dir DIR [--host H] [--port N] [--db URL]
     koufu municipal registrations list|approve|deny …  usage registrations (本籍地の利用登録),
@@ -40,7 +41,7 @@ def register(commands: Any) -> None:
         parser.set_defaults(run=run)
         return parser
 
-    init = command("init", "create the directory: key, trust, database, settings", _init)
+    init = command("init", "create the directory: keys, trust, database, settings", _init)
     init.add_argument("--code", required=True, help="全国地方公共団体コード, 6 digits")
     init.add_argument("--name", required=True)
     init.add_argument("--name-en", required=True)
@@ -72,6 +73,8 @@ def register(commands: Any) -> None:
 
     shown = command("settings", "print the settings, or replace them with --load FILE", _settings)
     shown.add_argument("--load", type=Path)
+
+    command("sealing-key", "give the municipality its sealing key (P-256) if it has none", _sealing_key)
 
     link = command("link", "link a card's user-authentication certificate serial to a resident", _link)
     link.add_argument("serial", type=int)
@@ -119,7 +122,25 @@ def _init(args: argparse.Namespace) -> int:
     key = service.initialise(
         args.dir, chosen, db_url=args.db, center_keys=center_keys, terminal_cas=cas, jpki_anchors=anchors
     )
-    print(f"municipality {chosen.municipality} ({chosen.name}) initialised in {args.dir}; key {key.key_id}")
+    from documents.sealing_key import sealing_key_id
+
+    sealing = sealing_key_id(service.read_sealing_key(args.dir).public_key())
+    print(
+        f"municipality {chosen.municipality} ({chosen.name}) initialised in {args.dir}; "
+        f"key {key.key_id}, sealing key {sealing}"
+    )
+    return 0
+
+
+def _sealing_key(args: argparse.Namespace) -> int:
+    """Idempotent: a directory keeps the key it has; one made before sealing keys gets one."""
+    from documents.sealing_key import sealing_key_id
+
+    server = service.MunicipalServer.open(args.dir, db_url=args.db)  # a municipal directory, its own
+    server.close()
+    key, made = service.ensure_sealing_key(args.dir)
+    state = "made" if made else "kept"
+    print(f"municipality {server.municipality}: sealing key {sealing_key_id(key.public_key())} {state}")
     return 0
 
 

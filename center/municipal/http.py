@@ -1,8 +1,11 @@
 """The municipal issuance server's HTTP API (FastAPI): translation only.
 
-Every call but ``/v1/health`` must be signed by a center key the municipality trusts
+Every call but ``/v1/health`` and ``/v1/sealing-key`` must be signed by a center key the municipality trusts
 (:mod:`center.bridge_protocol`) and is accepted once (its nonce is recorded):
 
+- ``GET /v1/sealing-key``: the statement of its sealing key, signed by the municipality
+  (:mod:`documents.sealing_key`), for the center to collect and hand to terminals; unsigned, as it
+  is public and carries its own signature (404 ``no_sealing_key`` if it has none yet).
 - ``POST /v1/offer``: what the card's holder can have now (:mod:`center.municipal.offers`): the
   public part and the personal part sealed to the terminal (200), or why not (422).
 - ``POST /v1/issue``: an :class:`~center.municipal.requests.IssueRequest`; answers the sealed
@@ -105,6 +108,18 @@ SignedDocument = Annotated[Any, Depends(signed_document)]
 @router.get("/v1/health")
 async def health(server: Server) -> dict[str, str]:
     return {"status": "ok", "municipality": server.municipality}
+
+
+@router.get("/v1/sealing-key")
+async def sealing_key(server: Server) -> JSONResponse:
+    """The municipality's sealing key statement (base64url of the COSE_Sign1's bytes)."""
+    try:
+        statement = await run_in_threadpool(server.sealing_statement, server.issuer.clock())
+    except ValueError as error:  # its settings (e.g. a prefecture not the code's) cannot be stated
+        raise Refusal(503, "not_configured", f"the sealing key cannot be stated: {error}") from None
+    if statement is None:
+        raise Refusal(404, "no_sealing_key", "this municipality has no sealing key yet")
+    return JSONResponse({"municipality": server.municipality, "statement": b64url_encode(statement)})
 
 
 @router.post("/v1/issue")

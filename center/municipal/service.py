@@ -6,6 +6,11 @@
   of another municipality);
 - ``municipal.key``: the municipality's Ed25519 signing key (mode 0600), and
   ``public-key.json``: its public half, for the center's trust list (配信される検証鍵);
+- ``sealing.key``: its P-256 HPKE receiving key (mode 0600), to which terminals seal what only the
+  municipality may read (:mod:`documents.to_municipality`); its public half goes out in a
+  statement the municipality signs (:meth:`MunicipalServer.sealing_statement`,
+  :mod:`documents.sealing_key`). A directory made before it gets one with
+  ``koufu municipal sealing-key --dir DIR`` (:func:`ensure_sealing_key`);
 - ``center-keys.json``: the center keys whose requests are accepted (Ed25519, base64url);
 - ``terminal-cas.pem``: the terminal CA certificates whose terminals copies may be sealed to;
 - ``municipal.db``: the SQLite database (default; PostgreSQL with ``--db``), and a development
@@ -24,7 +29,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from center import bridge_protocol
 from center.config import write_tls_identity
@@ -36,13 +41,15 @@ from center.private_files import write_private
 from center.signing import MAX_CLOCK_SKEW, unb64url
 from center.store import schema_versions
 from center.store.schema_versions import SchemaVersions
-from documents import MunicipalKey, b64url_encode
+from documents import MunicipalKey, SealingKey, b64url_encode, sign_sealing_key
 
 log = logging.getLogger(__name__)
 
 CONFIG_FILE = "municipal.json"
 KEY_FILE = "municipal.key"
 PUBLIC_KEY_FILE = "public-key.json"
+SEALING_KEY_FILE = "sealing.key"  # P-256: HPKE's receiving key for what terminals seal to it
+STATEMENT_LIFETIME = dt.timedelta(days=7)  # a sealing key statement's not_after, from its hour
 CENTER_KEYS_FILE = "center-keys.json"
 TERMINAL_CAS_FILE = "terminal-cas.pem"
 JPKI_ANCHORS_FILE = "jpki-anchors.pem"  # the JPKI user-authentication CA, every generation
@@ -117,6 +124,33 @@ def read_jpki_anchors(directory: Path) -> list[x509.Certificate]:
         raise MunicipalConfigError(f"{JPKI_ANCHORS_FILE}: {error}") from None
 
 
+def ensure_sealing_key(directory: Path) -> tuple[ec.EllipticCurvePrivateKey, bool]:
+    """The municipality's sealing key, made (``sealing.key``, PEM PKCS#8, 0600) if it has none:
+    the key, and whether it was made now. Idempotent; refuses a file that is not a P-256 key."""
+    path = directory / SEALING_KEY_FILE
+    if path.exists():
+        return read_sealing_key(directory), False
+    key = ec.generate_private_key(ec.SECP256R1())
+    write_private(
+        path,
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
+    )
+    return key, True
+
+
+def read_sealing_key(directory: Path) -> ec.EllipticCurvePrivateKey:
+    """``sealing.key``; :class:`MunicipalConfigError` if it is missing or not a P-256 key."""
+    try:
+        key = serialization.load_pem_private_key((directory / SEALING_KEY_FILE).read_bytes(), None)
+    except (OSError, ValueError, TypeError) as error:
+        raise MunicipalConfigError(f"{SEALING_KEY_FILE}: {error}") from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise MunicipalConfigError(f"{SEALING_KEY_FILE} is not an EC P-256 key")
+    return key
+
+
 def initialise(
     directory: Path,
     settings: MunicipalSettings,
@@ -140,6 +174,7 @@ def initialise(
         ),
     )
     (directory / PUBLIC_KEY_FILE).write_text(json.dumps(key.trusted().to_json(), indent=1) + "\n")
+    ensure_sealing_key(directory)
     write_center_keys(directory, center_keys)
     write_terminal_cas(directory, terminal_cas)
     write_jpki_anchors(directory, jpki_anchors)
@@ -164,6 +199,7 @@ class MunicipalServer:
     key: MunicipalKey
     issuer: Issuer
     center_keys: dict[str, ed25519.Ed25519PublicKey]
+    sealing_key: ec.EllipticCurvePrivateKey | None = None  # None: a directory made before it
     _purged_at: dt.datetime | None = None
 
     @classmethod
@@ -194,7 +230,28 @@ class MunicipalServer:
         issuer = Issuer(
             engine, key, read_terminal_cas(directory), jpki_anchors=read_jpki_anchors(directory), clock=clock
         )
-        return cls(directory, municipality, engine, key, issuer, read_center_keys(directory))
+        sealing = read_sealing_key(directory) if (directory / SEALING_KEY_FILE).exists() else None
+        return cls(directory, municipality, engine, key, issuer, read_center_keys(directory), sealing)
+
+    def sealing_statement(self, now: dt.datetime) -> bytes | None:
+        """The statement of its sealing key, signed now by its signing key, with its names as its
+        settings give them, valid :data:`STATEMENT_LIFETIME` from the start of ``now``'s hour (the
+        same bytes all the hour); ``None`` without a sealing key. ``ValueError`` if the settings'
+        prefecture is not the code's."""
+        if self.sealing_key is None:
+            return None
+        with self.engine.connect() as connection:
+            settings = load_settings(connection)
+        hour = now.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+        stated = SealingKey(
+            self.municipality,
+            self.sealing_key.public_key(),
+            settings.name,
+            settings.name_en,
+            settings.prefecture,
+            hour + STATEMENT_LIFETIME,
+        )
+        return sign_sealing_key(stated, self.key)
 
     def record_nonce(self, nonce: str, now: dt.datetime) -> bool:
         """Remember a center request's nonce; False if it was seen before (a replay). Nonces

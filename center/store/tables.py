@@ -272,3 +272,14 @@ terminal_history = sa.Table(
     *_reported(),
     sa.Index("ix_terminal_history_terminal", "terminal_id", "id"),
 )
+
+# 地方公共団体コード → the statement of its sealing key, signed by the municipality, as collected from
+# it (center/sealing_keys.py): relayed to terminals as it came, never trusted by the center itself
+municipal_sealing_keys = sa.Table(
+    "municipal_sealing_keys",
+    metadata,
+    sa.Column("municipality", sa.String(6), primary_key=True),
+    sa.Column("statement", sa.LargeBinary, nullable=False),  # the COSE_Sign1's bytes
+    sa.Column("not_after", sa.DateTime(timezone=True), nullable=False),  # as the statement says
+    sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
+)
