@@ -345,7 +345,8 @@ def report(
         "from each scheduled start); auth: whole authentications (two requests), latency from each "
         "scheduled start; center, hbgroup, pg, hbgen (the heartbeats' generator), authgen (the "
         "authentications' driver): cores each party used (CPU seconds per second; authority not "
-        "shown); busy: share of all cores in use"
+        "shown); busy: share of all cores used by these parties and the authority (other work on the "
+        "machine not counted: niced parties yield to it too)"
     )
     print("CPU ms per heartbeat, from each topology's heartbeats-alone workload:")
     for result in results:
