@@ -252,8 +252,9 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ["KOUFU_CENTER_DIR"] = str(args.dir.resolve())
     os.environ[ROLE_VARIABLE] = args.role
     if args.nice:
-        # this process and the workers it starts (a process's niceness is inherited): the
-        # scheduler gives them the cores only after the processes of ordinary priority
+        # this process and the workers it starts (a process's niceness is inherited): where they
+        # and processes of ordinary priority want the same core, the scheduler gives them the
+        # smaller share (at +10 about a tenth) and lets a waking ordinary process run first
         os.nice(args.nice)
     uvicorn.run(
         "center.app:app_from_environment",

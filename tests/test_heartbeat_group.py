@@ -214,3 +214,12 @@ def test_a_kiosk_sends_its_heartbeats_to_its_heartbeat_url(stack: DevStack) -> N
             assert proxy.accepted >= 2
         finally:
             parts.close()
+
+
+@pytest.mark.parametrize("step", ["-1", "20"])
+def test_a_niceness_step_the_center_cannot_take_is_refused(tmp_path: Path, step: str) -> None:
+    """Raising one's priority needs root; 19 is the lowest there is."""
+    from koufu.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["center", "serve", "--dir", str(tmp_path), "--role", "heartbeats", "--nice", step])
