@@ -4,6 +4,13 @@
 Errors are JSON ``{"error": <stable code>, "message": <words>}`` with a 4xx status (503 only when
 the JPKI authority cannot be asked). Bodies are limited to :data:`MAX_BODY` bytes, except the
 verification page's uploads (``verify_page.py``, served in front of the limit).
+
+A center process group serves one of :data:`ROLES`: ``all`` (every route: the center), or
+``heartbeats`` (``POST /v1/heartbeats`` and ``GET /v1/health`` only, every other path refused
+``not_found`` as the router refuses an unknown one): a group of its own for the terminals'
+heartbeats, on the same configuration, database, TLS identity and authentication rules, which an
+operator may run at a lower CPU priority (``koufu center serve --role heartbeats --nice K``,
+docs/operations.md) so that thousands of heartbeats a second do not delay the residents.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from center.api.answers import ERRORS, answer_refusals
 from center.api.error_codes import described
 from center.api.signing import SIGNATURE_SCHEMES
 from center.body_limit import BodyLimit
+from center.roles import ROLE_VARIABLE, ROLES
 from center.service import CenterService
 from center.verify_page import register_verify_page
 from center.web import NO_TELEMETRY
@@ -45,10 +53,12 @@ ROUTERS = (
     operations.router,
     sessions.router,
     terminals.router,
+    terminals.heartbeat_router,
     verification.router,
     orders.router,
     municipalities.router,
 )
+HEARTBEAT_ROUTERS = (operations.router, terminals.heartbeat_router)  # role "heartbeats"
 
 
 @contextlib.asynccontextmanager
@@ -61,10 +71,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await service.close()
 
 
-def create_app(service: CenterService) -> FastAPI:
+def create_app(service: CenterService, role: str = "all") -> FastAPI:
     """The API, on the server's event loop (no worker threads). Request bodies of the signed calls
     are read as bytes (the signature covers them) and parsed only once the terminal is
-    authenticated."""
+    authenticated. ``role`` ``heartbeats``: the heartbeat and the health check only (no other
+    route, no verification page, no OpenAPI description: those are the whole center's)."""
+    if role not in ROLES:
+        raise ValueError(f"a center's role is one of {', '.join(ROLES)}")
+    whole = role == "all"
+    described: dict[str, Any] = {} if whole else {"openapi_url": None, "docs_url": None, "redoc_url": None}
     app = FastAPI(
         title="koufu certificate issuance center",
         version="1",
@@ -72,14 +87,16 @@ def create_app(service: CenterService) -> FastAPI:
         responses=ERRORS,
         lifespan=lifespan,
         telemetry=NO_TELEMETRY,
+        **described,
     )
     app.state.service = service
     app.add_middleware(BodyLimit, limit=MAX_BODY)
     app.openapi = _with_signature_schemes(app.openapi)  # type: ignore[method-assign]
     answer_refusals(app)
-    for router in ROUTERS:
+    for router in ROUTERS if whole else HEARTBEAT_ROUTERS:
         app.include_router(router)
-    register_verify_page(app, service)
+    if whole:
+        register_verify_page(app, service)
     return app
 
 
@@ -95,8 +112,9 @@ def _with_signature_schemes(generated: Callable[[], dict[str, Any]]) -> Callable
 
 
 def app_from_environment() -> FastAPI:
-    """uvicorn factory (``center.app:app_from_environment``): config from ``KOUFU_CENTER_DIR``."""
+    """uvicorn factory (``center.app:app_from_environment``): config from ``KOUFU_CENTER_DIR``, the
+    role from ``KOUFU_CENTER_ROLE`` (default ``all``)."""
     from center.config import CenterConfig
 
     config = CenterConfig.load(Path(os.environ["KOUFU_CENTER_DIR"]))
-    return create_app(config.build_service())
+    return create_app(config.build_service(), os.environ.get(ROLE_VARIABLE, "all"))

@@ -11,6 +11,7 @@ from typing import Any
 from center import incidents_cli
 from center.config import CenterConfig, ConfigError, initialise
 from center.console import commands as console_commands
+from center.roles import ROLE_VARIABLE, ROLES
 from center.terminal_status import Action, change_status
 from center.web import GRACEFUL_SHUTDOWN
 
@@ -77,6 +78,20 @@ def register(commands: Any) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8443)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--role",
+        choices=ROLES,
+        default="all",
+        help="all: every route; heartbeats: POST /v1/heartbeats and GET /v1/health only (a group of "
+        "its own beside the center, same directory and database; topology multi)",
+    )
+    serve.add_argument(
+        "--nice",
+        type=_niceness,
+        default=0,
+        metavar="K",
+        help="lower this group's CPU priority by K (0..19, os.nice; no root needed), e.g. 10 for heartbeats",
+    )
     serve.set_defaults(run=_serve)
 
     calendar = sub.add_parser("calendar", help="show or replace the service calendar (data, not code)")
@@ -218,14 +233,29 @@ def _place(args: argparse.Namespace, config: CenterConfig) -> int:
     return 0
 
 
+def _niceness(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 19:  # raising one's priority (a negative step) needs root
+        raise argparse.ArgumentTypeError("a niceness step is 0..19")
+    return value
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     config = CenterConfig.load(args.dir)
     config.check(workers=args.workers)
+    if args.role != "all" and config.topology != "multi":
+        raise ConfigError(f"a center group of role {args.role!r} beside the center needs topology 'multi'")
     config.migrated_engine().dispose()
     config.build_service()  # refuse to start on a bad authority configuration
     os.environ["KOUFU_CENTER_DIR"] = str(args.dir.resolve())
+    os.environ[ROLE_VARIABLE] = args.role
+    if args.nice:
+        # this process and the workers it starts (a process's niceness is inherited): where they
+        # and processes of ordinary priority want the same core, the scheduler gives them the
+        # smaller share (at +10 about a tenth) and lets a waking ordinary process run first
+        os.nice(args.nice)
     uvicorn.run(
         "center.app:app_from_environment",
         factory=True,

@@ -43,6 +43,7 @@ from kiosk.staff import StaffCode
 
 STARTUP_TIMEOUT = 30.0
 DEMO_STAFF_CODE = "24681357"  # the store staff's maintenance code of kiosks made here (make run says it)
+HEARTBEAT_NICE = 10  # the heartbeat group's niceness step (koufu center serve --nice)
 CALENDAR_TIMEOUT = 15.0  # every center process re-reads the stored calendar within 5 s
 # open every day at every hour: tests and benchmarks must not depend on the time they run at
 ALWAYS_OPEN: dict[str, object] = {
@@ -121,6 +122,9 @@ class DevStack:
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     towns: dict[str, Town] = field(default_factory=dict)
     center_process: subprocess.Popen[bytes] | None = None  # the newest
+    # the center's group serving heartbeats only (start_heartbeat_group), if one was started
+    heartbeat_url: str = ""
+    heartbeat_process: subprocess.Popen[bytes] | None = None
 
     @property
     def center_tls(self) -> str:
@@ -145,11 +149,12 @@ class DevStack:
         print_to: str = STAND_IN,
         peripherals: str = STAND_IN,
         staff_code: str = DEMO_STAFF_CODE,
+        heartbeat_url: str | None = None,
     ) -> Path:
         """A kiosk's settings file for a newly enrolled terminal: this center, the towns' published
         keys as the trust list (the center's ``municipal-keys.json`` as it is: one form for both), a
         journal of its own, and its devices named (the stand-ins unless told otherwise; see
-        :mod:`kiosk.config`)."""
+        :mod:`kiosk.config`); its heartbeats to ``heartbeat_url`` when given (else the center's)."""
         directory = self.root / "kiosks" / terminal_id
         self.enroll(terminal_id).save(directory / "terminal")
         published = self.center_dir / "municipal-keys.json"
@@ -161,6 +166,7 @@ class DevStack:
             f'terminal = "terminal"\ntrust = "municipal-keys.json"\njournal = "journal.json"\n'
             f'reader = "{reader}"\nprint_to = "{print_to}"\nperipherals = "{peripherals}"\n'
             f'staff_code = "{StaffCode.make(staff_code, iterations=20_000).text()}"\n'
+            + (f'heartbeat_url = "{heartbeat_url}"\n' if heartbeat_url else "")
         )
         return path
 
@@ -170,8 +176,9 @@ class DevStack:
     def authority(self) -> AuthorityService:
         return AuthorityService.open(self.authority_dir, db_url=self.authority_db)
 
-    def start_center(self, *, workers: int = 1) -> str:
-        """One more center process on the same configuration and database; returns its URL."""
+    def start_center(self, *, workers: int = 1, role: str = "all", nice: int = 0) -> str:
+        """One more center process group on the same configuration and database, serving ``role``
+        (``koufu center serve --role``) at niceness ``nice``; returns its URL."""
         port = free_port()
         log = self.center_log.open("ab")
         process = subprocess.Popen(
@@ -187,12 +194,19 @@ class DevStack:
                 str(port),
                 "--workers",
                 str(workers),
+                "--role",
+                role,
+                "--nice",
+                str(nice),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         self.processes.append(process)
-        self.center_process = process
+        if role == "heartbeats":
+            self.heartbeat_process = process
+        else:
+            self.center_process = process
         url = f"https://127.0.0.1:{port}"
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
@@ -204,6 +218,12 @@ class DevStack:
             if time.monotonic() > deadline:
                 raise RuntimeError("center did not come up")
             time.sleep(0.1)
+
+    def start_heartbeat_group(self, *, workers: int = 1, nice: int = HEARTBEAT_NICE) -> str:
+        """The center's group serving heartbeats only, at a lower priority (topology multi);
+        its URL is also :attr:`heartbeat_url` (a kiosk's ``heartbeat_url``)."""
+        self.heartbeat_url = self.start_center(workers=workers, role="heartbeats", nice=nice)
+        return self.heartbeat_url
 
     def load_calendar(self, calendar: Mapping[str, object]) -> None:
         """Store ``calendar`` (docs/calendar.md) as the center's calendar in force."""
@@ -345,9 +365,13 @@ def start_stack(
     order_deadline: int = 600,
     housekeeping: float = 60.0,
     town_dbs: Mapping[str, str] | None = None,
+    heartbeat_workers: int = 0,
+    heartbeat_nice: int = HEARTBEAT_NICE,
 ) -> DevStack:
     """The stack, with a synthetic town per entry of ``towns`` (code → (name, households)), each
-    on the database ``town_dbs[code]`` (default: SQLite in its directory)."""
+    on the database ``town_dbs[code]`` (default: SQLite in its directory); with
+    ``heartbeat_workers``, also a center group of that many processes serving heartbeats only, at
+    niceness ``heartbeat_nice`` (:meth:`DevStack.start_heartbeat_group`; topology multi)."""
     stack = DevStack(root, root / "authority", authority_db, root / "center")
     db = ["--db", authority_db] if authority_db else []
     with AuthorityService.open(stack.authority_dir, db_url=authority_db, create=True) as authority:
@@ -396,6 +420,8 @@ def start_stack(
     for seed, (code, (name, households)) in enumerate((towns or {}).items(), start=1):
         stack.add_town(code, name, households=households, seed=seed, db_url=(town_dbs or {}).get(code))
     stack.center_url = stack.start_center(workers=workers)
+    if heartbeat_workers:
+        stack.start_heartbeat_group(workers=heartbeat_workers, nice=heartbeat_nice)
     return stack
 
 

@@ -155,10 +155,11 @@ class Assembled:
 def heartbeats_for(
     config: KioskConfig, terminal: Terminal, peripherals: Peripherals | None
 ) -> tuple[HeartbeatSender, CenterClient]:
-    """The terminal's heartbeat sender (not started), on a center client of its own, sent again
-    at once when a session ends or the controller's alarm or link changes."""
+    """The terminal's heartbeat sender (not started), on a center client of its own (to the
+    settings' ``heartbeat_url``: the center's URL unless a group of its own serves heartbeats),
+    sent again at once when a session ends or the controller's alarm or link changes."""
     client = CenterClient(
-        config.center_url, config.enrolled(), verify=str(config.center_ca), timeout=HEARTBEAT_TIMEOUT
+        config.heartbeat_address, config.enrolled(), verify=str(config.center_ca), timeout=HEARTBEAT_TIMEOUT
     )
     sender = HeartbeatSender(
         client,

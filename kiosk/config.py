@@ -1,6 +1,8 @@
 """The kiosk's settings (端末設定), one TOML file written when the terminal is installed::
 
     center_url = "https://center.example:8443"
+    heartbeat_url = "https://center.example:8444"  # optional: where heartbeats go (default center_url),
+                                         # the center's group serving heartbeats only, if it runs one
     center_ca = "center-ca.crt"          # the center's TLS certificate or CA (PEM)
     terminal = "terminal"                # the enrolled terminal's directory (id, key, certificate)
     trust = "municipal-keys.json"        # the published municipal signing keys (the center's file as it is)
@@ -78,6 +80,12 @@ class KioskConfig:
     printer: int = 1
     reader: str = "pcsc"
     staff_code: StaffCode | None = None
+    heartbeat_url: str | None = None  # None: the heartbeats go to center_url
+
+    @property
+    def heartbeat_address(self) -> str:
+        """Where the heartbeats go: ``heartbeat_url``, else the center's URL."""
+        return self.heartbeat_url or self.center_url
 
     @classmethod
     def load(cls, path: Path) -> KioskConfig:
@@ -99,6 +107,7 @@ class KioskConfig:
                 print_to=str(raw.pop("print_to")),
                 peripherals=str(raw.pop("peripherals")),
                 staff_code=StaffCode.parse(str(raw.pop("staff_code"))) if "staff_code" in raw else None,
+                heartbeat_url=str(raw.pop("heartbeat_url")) if "heartbeat_url" in raw else None,
             )
         except KeyError as missing:
             raise ConfigError(f"{path}: {missing.args[0]} is missing") from None
@@ -108,6 +117,8 @@ class KioskConfig:
             raise ConfigError(f"{path}: unknown settings {', '.join(sorted(raw))}")
         if not config.center_url.startswith("https://"):
             raise ConfigError(f"{path}: center_url must be https")
+        if config.heartbeat_url is not None and not config.heartbeat_url.startswith("https://"):
+            raise ConfigError(f"{path}: heartbeat_url must be https")
         _refuse_renamed(path, "print_to", config.print_to)
         _refuse_renamed(path, "peripherals", config.peripherals)
         if not (config.print_to == STAND_IN or config.print_to.startswith(("cups:", "spool:"))):
@@ -123,8 +134,9 @@ class KioskConfig:
         terminal is set up to do, so operators see which terminals run which settings. It covers
         the center's URL, the center's TLS certificate and the municipal keys (their files'
         SHA-256), the printer and its number, the reader, the peripheral controller, and whether a
-        staff code is set; nothing secret (no key, not the staff code's hash) and no file's place.
-        Raises :class:`ConfigError` when a file it covers cannot be read."""
+        staff code is set, and the heartbeats' own address when one is set; nothing secret (no key,
+        not the staff code's hash) and no file's place. Raises :class:`ConfigError` when a file it
+        covers cannot be read."""
         try:
             center_ca, trust = (
                 hashlib.sha256(path.read_bytes()).hexdigest() for path in (self.center_ca, self.trust)
@@ -141,6 +153,8 @@ class KioskConfig:
             "peripherals": self.peripherals,
             "staff_code": self.staff_code is not None,
         }
+        if self.heartbeat_url is not None:  # only when set: the fingerprints of other settings stay
+            settings["heartbeat_url"] = self.heartbeat_url
         canonical = json.dumps(settings, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 

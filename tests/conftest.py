@@ -106,6 +106,7 @@ DAEMON_MODULES = frozenset(
         "test_console_tampering",
         "test_demo",
         "test_incidents_stack",
+        "test_heartbeat_group",
         "test_heartbeats_api",
         "test_kiosk_center_link",
         "test_kiosk_heartbeat",

@@ -208,3 +208,22 @@ def test_the_settings_fingerprint_says_what_the_terminal_does_and_nothing_secret
     (tmp_path / "ca.pem").unlink()
     with pytest.raises(ConfigError, match=r"ca\.pem"):
         fingerprint(staff)
+
+
+def test_the_heartbeats_go_to_the_center_unless_an_address_of_their_own_is_set(tmp_path: Path) -> None:
+    plain = KioskConfig.load(settings(tmp_path))
+    assert plain.heartbeat_url is None and plain.heartbeat_address == "https://center.example:8443"
+    own = KioskConfig.load(settings(tmp_path, 'heartbeat_url = "https://center.example:8444"\n'))
+    assert own.heartbeat_address == "https://center.example:8444"
+    assert own.center_url == "https://center.example:8443"  # everything else still goes there
+    with pytest.raises(ConfigError, match="heartbeat_url must be https"):
+        KioskConfig.load(settings(tmp_path, 'heartbeat_url = "http://center.example:8444"\n'))
+
+
+def test_the_fingerprint_names_the_heartbeats_address_only_when_one_is_set(tmp_path: Path) -> None:
+    (tmp_path / "ca.pem").write_bytes(b"ca")
+    (tmp_path / "keys.json").write_bytes(b"[]")
+    plain = KioskConfig.load(settings(tmp_path)).fingerprint()
+    again = KioskConfig.load(settings(tmp_path)).fingerprint()
+    own = KioskConfig.load(settings(tmp_path, 'heartbeat_url = "https://center.example:8444"\n'))
+    assert plain == again != own.fingerprint()

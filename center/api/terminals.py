@@ -15,6 +15,9 @@ from center.json_body import declares_json
 from center.messages import AlarmRecorded, AlarmReport, HeartbeatRecorded, HeartbeatReport
 
 router = APIRouter(tags=["terminals"])
+# the heartbeat on a router of its own: a center process group may serve it alone (``--role
+# heartbeats``, center/app.py)
+heartbeat_router = APIRouter(tags=["terminals"])
 
 
 @router.post("/v1/terminal/alarms", response_model=AlarmRecorded, openapi_extra=signed(AlarmReport))
@@ -45,7 +48,7 @@ async def heartbeat(request: Request, service: Center) -> Response:
     return json_answer(HeartbeatRecorded(received_at=kept))
 
 
-router.add_api_route(
+heartbeat_router.add_api_route(
     "/v1/heartbeats",
     heartbeat,
     methods=["POST"],
