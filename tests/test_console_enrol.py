@@ -33,17 +33,7 @@ from support.center_audit import lines_of
 from support.console_people import Person, enrolled, refusal
 from support.console_server import OTHER_TOWN, TOWN, ConsoleClock, RunningConsole, running_console
 from support.fixtures_postgres import PostgresServer
-
-REPORT = {
-    "build": "0.1.0",
-    "config_hash": "0f" * 32,
-    "printer": "ready",
-    "card_reader": True,
-    "controller": "up",
-    "alarm": None,
-    "change_owed": 0,
-    "last_session_at": None,
-}
+from support.heartbeat_reports import REPORT
 
 
 @dataclasses.dataclass

@@ -26,21 +26,12 @@ from center.store.engine import make_engine, migrate
 from center.store.tables import request_nonces, terminal_history, terminal_states
 from center.store.tables import terminals as terminals_table
 from center.terminals import TerminalCA
+from support.heartbeat_reports import READY
 
 pytestmark = pytest.mark.postgres
 
 NOW = dt.datetime(2026, 12, 9, 3, 0, tzinfo=dt.UTC)
 BEAT = dt.timedelta(seconds=30)
-READY = Heartbeat(
-    build="0.1.0",
-    config_hash="ab" * 32,
-    printer="ready",
-    card_reader=True,
-    controller="up",
-    alarm=None,
-    change_owed=0,
-    last_session_at=None,
-)
 T = TypeVar("T")
 
 

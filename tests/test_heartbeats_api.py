@@ -22,17 +22,7 @@ from center.tls import trust
 from devtools.stack import DevStack
 from support.backend_stack import backend_stack
 from support.fleet_view import terminal_history, terminal_view
-
-GOOD: dict[str, Any] = {
-    "build": "0.1.0",
-    "config_hash": "0f" * 32,
-    "printer": "ready",
-    "card_reader": True,
-    "controller": "up",
-    "alarm": None,
-    "change_owed": 0,
-    "last_session_at": None,
-}
+from support.heartbeat_reports import REPORT
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -57,7 +47,7 @@ def client(stack: DevStack, terminal: EnrolledTerminal) -> Iterator[CenterClient
 
 
 def report(**changes: Any) -> HeartbeatReport:
-    return HeartbeatReport.model_validate_json(json.dumps({**GOOD, **changes}))  # as on the wire
+    return HeartbeatReport.model_validate_json(json.dumps({**REPORT, **changes}))  # as on the wire
 
 
 def test_a_good_heartbeat_is_the_terminals_latest_state_and_its_changes_are_history(
@@ -104,30 +94,30 @@ def _in_the_future() -> str:
         b"",
         b"{not json",
         b"[]",
-        json.dumps({**GOOD, "session_id": "0b5c7c1e-0000-4000-8000-000000000000"}).encode(),  # unknown
-        json.dumps({k: v for k, v in GOOD.items() if k != "alarm"}).encode(),  # missing (null is said)
-        json.dumps({**GOOD, "build": ""}).encode(),
-        json.dumps({**GOOD, "build": "0.1.0 (dev)"}).encode(),
-        json.dumps({**GOOD, "build": "1" * 41}).encode(),
-        json.dumps({**GOOD, "config_hash": "0F" * 32}).encode(),
-        json.dumps({**GOOD, "config_hash": "0f" * 31}).encode(),
-        json.dumps({**GOOD, "printer": "on_fire"}).encode(),
-        json.dumps({**GOOD, "printer": None}).encode(),
-        json.dumps({**GOOD, "card_reader": 1}).encode(),
-        json.dumps({**GOOD, "card_reader": "true"}).encode(),
-        json.dumps({**GOOD, "controller": "maybe"}).encode(),
-        json.dumps({**GOOD, "alarm": "fire"}).encode(),
-        json.dumps({**GOOD, "alarm": "staff_code"}).encode(),  # an alarm of the terminal, not a latch
-        json.dumps({**GOOD, "change_owed": -10}).encode(),
-        json.dumps({**GOOD, "change_owed": 1_000_001}).encode(),
-        json.dumps({**GOOD, "change_owed": "50"}).encode(),
-        json.dumps({**GOOD, "change_owed": 50.0}).encode(),
-        json.dumps({**GOOD, "last_session_at": "2026-12-09T03:04:05Z"}).encode(),  # not to the minute
-        json.dumps({**GOOD, "last_session_at": "2026-12-09T03:04:00"}).encode(),  # no offset
-        json.dumps({**GOOD, "last_session_at": "0001-01-01T00:00:00+09:00"}).encode(),
-        json.dumps({**GOOD, "last_session_at": "9999-12-31T23:59:00-12:00"}).encode(),
-        json.dumps({**GOOD, "last_session_at": 1796000000}).encode(),
-        json.dumps({**GOOD, "last_session_at": "yesterday"}).encode(),
+        json.dumps({**REPORT, "session_id": "0b5c7c1e-0000-4000-8000-000000000000"}).encode(),  # unknown
+        json.dumps({k: v for k, v in REPORT.items() if k != "alarm"}).encode(),  # missing (null is said)
+        json.dumps({**REPORT, "build": ""}).encode(),
+        json.dumps({**REPORT, "build": "0.1.0 (dev)"}).encode(),
+        json.dumps({**REPORT, "build": "1" * 41}).encode(),
+        json.dumps({**REPORT, "config_hash": "0F" * 32}).encode(),
+        json.dumps({**REPORT, "config_hash": "0f" * 31}).encode(),
+        json.dumps({**REPORT, "printer": "on_fire"}).encode(),
+        json.dumps({**REPORT, "printer": None}).encode(),
+        json.dumps({**REPORT, "card_reader": 1}).encode(),
+        json.dumps({**REPORT, "card_reader": "true"}).encode(),
+        json.dumps({**REPORT, "controller": "maybe"}).encode(),
+        json.dumps({**REPORT, "alarm": "fire"}).encode(),
+        json.dumps({**REPORT, "alarm": "staff_code"}).encode(),  # an alarm of the terminal, not a latch
+        json.dumps({**REPORT, "change_owed": -10}).encode(),
+        json.dumps({**REPORT, "change_owed": 1_000_001}).encode(),
+        json.dumps({**REPORT, "change_owed": "50"}).encode(),
+        json.dumps({**REPORT, "change_owed": 50.0}).encode(),
+        json.dumps({**REPORT, "last_session_at": "2026-12-09T03:04:05Z"}).encode(),  # not to the minute
+        json.dumps({**REPORT, "last_session_at": "2026-12-09T03:04:00"}).encode(),  # no offset
+        json.dumps({**REPORT, "last_session_at": "0001-01-01T00:00:00+09:00"}).encode(),
+        json.dumps({**REPORT, "last_session_at": "9999-12-31T23:59:00-12:00"}).encode(),
+        json.dumps({**REPORT, "last_session_at": 1796000000}).encode(),
+        json.dumps({**REPORT, "last_session_at": "yesterday"}).encode(),
     ],
 )
 def test_anything_but_the_report_is_refused(
@@ -154,7 +144,7 @@ def test_a_body_over_the_limit_is_refused_as_it_arrives(client: CenterClient) ->
 def test_a_heartbeat_is_signed_like_every_terminal_request(
     stack: DevStack, terminal: EnrolledTerminal
 ) -> None:
-    body = json.dumps(GOOD).encode()
+    body = json.dumps(REPORT).encode()
     other = stack.enroll(f"T-{next(_numbers):04d}")
     with httpx.Client(base_url=stack.center_url, verify=trust(stack.center_tls)) as http:
 
@@ -199,7 +189,7 @@ def test_the_openapi_description_names_the_report(stack: DevStack) -> None:
     assert operation["security"]
     schema = operation["requestBody"]["content"]["application/json"]["schema"]
     assert schema["additionalProperties"] is False
-    assert set(schema["required"]) == set(GOOD)
+    assert set(schema["required"]) == set(REPORT)
 
 
 @pytest.fixture(scope="module", params=["postgresql"])
@@ -226,7 +216,7 @@ def test_two_workers_refuse_a_replay_and_a_suspended_terminal_on_the_next_heartb
             return answer.status_code, answer.json().get("error", "")
 
     def fresh(**changes: Any) -> tuple[dict[str, str], bytes]:
-        body = json.dumps({**GOOD, **changes}).encode()
+        body = json.dumps({**REPORT, **changes}).encode()
         return sign_request(
             terminal.key, terminal.terminal_id, "POST", "/v1/heartbeats", body
         ).as_dict(), body
