@@ -25,11 +25,9 @@ from support.console_people import JSON, Person, enrolled, enrolled_by_link, ref
 from support.console_server import (
     BACKENDS,
     TOWN,
-    ConsoleClock,
     RunningConsole,
     accounts_of,
-    backend_center,
-    running_console,
+    backend_console,
 )
 from support.soft_passkey import b64url
 from support.waiting import eventually
@@ -43,8 +41,7 @@ def console(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningConsole]:
     """A console of this test's own, its clock the test's, its housekeeping every 0.1 s."""
-    config = backend_center(request, tmp_path_factory, unique("sessions"))
-    with running_console(config, ConsoleClock(NOW), housekeeping=0.1) as running:
+    with backend_console(request, tmp_path_factory, unique("sessions"), NOW, housekeeping=0.1) as running:
         yield running
 
 
@@ -54,8 +51,7 @@ def shared(
 ) -> Iterator[RunningConsole]:
     """A console the module's passkey tests share; its housekeeping waits an hour (they read
     the sessions it would delete)."""
-    config = backend_center(request, tmp_path_factory, "passkeys")
-    with running_console(config, ConsoleClock(NOW), housekeeping=3600) as running:
+    with backend_console(request, tmp_path_factory, "passkeys", NOW, housekeeping=3600) as running:
         yield running
 
 

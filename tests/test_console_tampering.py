@@ -23,10 +23,8 @@ from support.console_server import (
     BACKENDS,
     OTHER_TOWN,
     TOWN,
-    ConsoleClock,
     RunningConsole,
-    backend_center,
-    running_console,
+    backend_console,
 )
 from support.waiting import eventually
 
@@ -39,8 +37,7 @@ def console(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningConsole]:
     """A console of this test's own, its clock the test's, its housekeeping every 0.1 s."""
-    config = backend_center(request, tmp_path_factory, unique("tampering"))
-    with running_console(config, ConsoleClock(NOW), housekeeping=0.1) as running:
+    with backend_console(request, tmp_path_factory, unique("tampering"), NOW, housekeeping=0.1) as running:
         yield running
 
 

@@ -125,6 +125,23 @@ def running_console(
         sock.close()
 
 
+@contextlib.contextmanager
+def backend_console(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    now: dt.datetime,
+    *,
+    housekeeping: float = 60.0,
+) -> Iterator[RunningConsole]:
+    """The console on a center of its own for the backend of ``request.param`` (see
+    :func:`backend_center`), at a :class:`ConsoleClock` set to ``now``; ``housekeeping`` as for
+    :func:`running_console`."""
+    config = backend_center(request, tmp_path_factory, name)
+    with running_console(config, ConsoleClock(now), housekeeping=housekeeping) as running:
+        yield running
+
+
 # -- what the tests put in the center's database ---------------------------------------------------
 
 TOWN, OTHER_TOWN = "131016", "271004"  # 千代田区, 大阪市
