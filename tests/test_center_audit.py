@@ -195,6 +195,16 @@ def change(config: CenterConfig, statement: sa.Executable) -> None:
         engine.dispose()
 
 
+def marked_then_changed(config: CenterConfig, offset: int) -> audit.ChainMark:
+    """The mark of a full verification, after which two more decisions are written and the row
+    ``offset`` rows from the marked one is changed (its outcome "refused")."""
+    mark = verified(config).mark
+    assert mark is not None
+    decide_more(config, 2)
+    change(config, audit_log.update().where(audit_log.c.seq == mark.seq + offset).values(outcome="refused"))
+    return mark
+
+
 def test_the_incremental_verification_verifies_only_the_new_rows_and_ends_where_the_full_one_does(
     center: CenterConfig,
 ) -> None:
@@ -215,10 +225,7 @@ def test_the_incremental_verification_verifies_only_the_new_rows_and_ends_where_
 def test_an_older_row_changed_is_missed_by_the_incremental_verification_and_found_by_the_full_one(
     center: CenterConfig,
 ) -> None:
-    mark = verified(center).mark
-    assert mark is not None
-    decide_more(center, 2)
-    change(center, audit_log.update().where(audit_log.c.seq == mark.seq - 3).values(outcome="refused"))
+    mark = marked_then_changed(center, -3)
     assert verified(center, mark).intact  # the incremental check cannot see it: so the page says
     full = verified(center)
     assert full.broken is not None and full.broken.seq == mark.seq - 3
@@ -227,10 +234,7 @@ def test_an_older_row_changed_is_missed_by_the_incremental_verification_and_foun
 def test_the_incremental_verification_finds_what_touches_its_mark_or_the_new_rows(
     center: CenterConfig,
 ) -> None:
-    mark = verified(center).mark
-    assert mark is not None
-    decide_more(center, 2)
-    change(center, audit_log.update().where(audit_log.c.seq == mark.seq + 1).values(outcome="refused"))
+    mark = marked_then_changed(center, +1)
     found = verified(center, mark).broken
     assert found is not None and (found.seq, found.why) == (
         mark.seq + 1,

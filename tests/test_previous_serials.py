@@ -24,7 +24,7 @@ from pyasn1_modules import rfc6960
 
 from center import previous_serials
 from center.jpki_verify import JudgedRevocation, RevocationStatus, UnusableRevocation, judge_ocsp
-from center.municipal.holder_proof import HolderNotProven, prove_holder
+from center.municipal.holder_proof import HolderNotProven, HolderProof, ProvenHolder, prove_holder
 from center.previous_serials import (
     MAX_PREVIOUS_SERIALS,
     PREVIOUS_SERIALS_OID,
@@ -127,6 +127,11 @@ def _judge(cards: Cards, card: Card, answer: bytes) -> JudgedRevocation:
     return judge_ocsp(answer, card.certificate, issuer, NOW)
 
 
+def _proven(cards: Cards, proof: HolderProof) -> ProvenHolder:
+    """The holder ``proof`` proves in this module's session at its terminal, at ``NOW``."""
+    return prove_holder(proof, session_id=SESSION, terminal_id=TERMINAL, anchors=cards.anchors, now=NOW)
+
+
 def test_the_verifiers_read_the_chain_of_a_twice_renewed_card(cards: Cards) -> None:
     first = cards.card(None, municipality="131016")
     second = _renewed(cards, first, 1)
@@ -134,13 +139,7 @@ def test_the_verifiers_read_the_chain_of_a_twice_renewed_card(cards: Cards) -> N
     chain = (second.certificate.serial_number, first.certificate.serial_number)
     answer = cards.revocation(third.certificate, NOW)  # the authority's pre-produced answer
     assert _judge(cards, third, answer) == JudgedRevocation(RevocationStatus.GOOD, chain)
-    proven = prove_holder(
-        cards.proof(third, SESSION, TERMINAL),
-        session_id=SESSION,
-        terminal_id=TERMINAL,
-        anchors=cards.anchors,
-        now=NOW,
-    )
+    proven = _proven(cards, cards.proof(third, SESSION, TERMINAL))
     assert proven.serial == third.certificate.serial_number and proven.previous_serials == chain
     superseded = _judge(cards, second, cards.revocation(second.certificate, NOW))
     assert superseded == JudgedRevocation(RevocationStatus.REVOKED, chain[1:])
@@ -149,13 +148,7 @@ def test_the_verifiers_read_the_chain_of_a_twice_renewed_card(cards: Cards) -> N
 def test_a_card_that_renewed_nothing_has_an_empty_chain(cards: Cards) -> None:
     card = cards.card(None, municipality="131016")
     assert _judge(cards, card, cards.revocation(card.certificate, NOW)).previous_serials == ()
-    proven = prove_holder(
-        cards.proof(card, SESSION, TERMINAL),
-        session_id=SESSION,
-        terminal_id=TERMINAL,
-        anchors=cards.anchors,
-        now=NOW,
-    )
+    proven = _proven(cards, cards.proof(card, SESSION, TERMINAL))
     assert proven.previous_serials == ()
 
 
@@ -175,7 +168,7 @@ def test_a_malformed_chain_in_a_validly_signed_answer_is_refused(cards: Cards, w
         _judge(cards, card, answer)
     proof = dataclasses.replace(cards.proof(card, SESSION, TERMINAL), revocation=answer)
     with pytest.raises(HolderNotProven) as refused:
-        prove_holder(proof, session_id=SESSION, terminal_id=TERMINAL, anchors=cards.anchors, now=NOW)
+        _proven(cards, proof)
     assert refused.value.code == "revocation_unusable"  # answered 403 holder_not_proven
 
 
@@ -197,7 +190,7 @@ def test_an_answer_whose_signature_does_not_verify_is_never_read(
             _judge(cards, card, forged)
         proof = dataclasses.replace(cards.proof(card, SESSION, TERMINAL), revocation=forged)
         with pytest.raises(HolderNotProven, match="signature does not verify"):
-            prove_holder(proof, session_id=SESSION, terminal_id=TERMINAL, anchors=cards.anchors, now=NOW)
+            _proven(cards, proof)
     assert read == []
     assert _judge(cards, card, _forged(cards, card, encode([77]))).previous_serials == (77,)
     assert read == [
