@@ -21,13 +21,14 @@ from center.store.engine import make_engine
 from center.store.tables import console_operators, console_sessions
 from koufu.cli import main as koufu
 from support.center_audit import lines_of
-from support.console_people import JSON, Person, enrolled, enrolled_by_link, refusal, sign_in, unique
+from support.console_people import JSON, Person, enrolled, enrolled_by_link, refusal, sign_in
 from support.console_server import (
     BACKENDS,
     TOWN,
     RunningConsole,
     accounts_of,
     backend_console,
+    console_per_test,
 )
 from support.soft_passkey import b64url
 from support.waiting import eventually
@@ -36,13 +37,7 @@ NOW = dt.datetime(2026, 12, 8, 1, 0, tzinfo=dt.UTC)  # the console's own time, n
 SECOND = dt.timedelta(seconds=1)
 
 
-@pytest.fixture(params=BACKENDS)
-def console(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningConsole]:
-    """A console of this test's own, its clock the test's, its housekeeping every 0.1 s."""
-    with backend_console(request, tmp_path_factory, unique("sessions"), NOW, housekeeping=0.1) as running:
-        yield running
+console = console_per_test("sessions", NOW, housekeeping=0.1)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

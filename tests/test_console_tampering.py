@@ -9,9 +9,7 @@ a server, at the end."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
-import pytest
 import sqlalchemy as sa
 
 from center.audit import verify_chain
@@ -20,11 +18,10 @@ from center.store.engine import make_engine
 from support.center_audit import lines_of
 from support.console_people import client, enrolled, refusal, unique
 from support.console_server import (
-    BACKENDS,
     OTHER_TOWN,
     TOWN,
     RunningConsole,
-    backend_console,
+    console_per_test,
 )
 from support.waiting import eventually
 
@@ -32,13 +29,7 @@ NOW = dt.datetime(2026, 12, 8, 1, 0, tzinfo=dt.UTC)  # the console's own time, n
 MINUTE = dt.timedelta(minutes=1)
 
 
-@pytest.fixture(params=BACKENDS)
-def console(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningConsole]:
-    """A console of this test's own, its clock the test's, its housekeeping every 0.1 s."""
-    with backend_console(request, tmp_path_factory, unique("tampering"), NOW, housekeeping=0.1) as running:
-        yield running
+console = console_per_test("tampering", NOW, housekeeping=0.1)
 
 
 def refused_lines(console: RunningConsole, actor: str) -> list[tuple[str | None, str | None, int | None]]:

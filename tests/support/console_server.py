@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import itertools
 import socket
 import ssl
 import threading
@@ -15,6 +16,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -140,6 +142,26 @@ def backend_console(
     config = backend_center(request, tmp_path_factory, name)
     with running_console(config, ConsoleClock(now), housekeeping=housekeeping) as running:
         yield running
+
+
+_consoles = itertools.count(1)
+
+
+def console_per_test(name: str, now: dt.datetime, *, housekeeping: float = 60.0) -> Any:
+    """A fixture for a module to name ``console``: a console of each test's own, on each of
+    :data:`BACKENDS`, its center named after ``name``, its clock at ``now`` (the test may move it),
+    its housekeeping every ``housekeeping`` seconds."""
+
+    @pytest.fixture(params=BACKENDS)
+    def console(
+        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterator[RunningConsole]:
+        """A console of this test's own, its clock the test's."""
+        own = f"{name}-{next(_consoles)}"
+        with backend_console(request, tmp_path_factory, own, now, housekeeping=housekeeping) as running:
+            yield running
+
+    return console
 
 
 # -- what the tests put in the center's database ---------------------------------------------------
