@@ -21,9 +21,11 @@ OUTBOX_LIMIT = 16
 # events kept while the link is down and sent when it is up again; the other events (trays, door,
 # alarm) are state, sent afresh from the current state each time the link comes up
 _MONEY = (messages.COIN, messages.COIN_RETURNED, messages.PAYMENT_ACCEPTED, messages.PAYMENT_RETURNED)
-# of the messages a failed link could not confirm, these are queued again (the outcome of a payment);
-# a COIN the host may have missed is superseded by the payment's outcome
-_RESEND = (messages.PAYMENT_ACCEPTED, messages.PAYMENT_RETURNED)
+# of the messages a failed link could not confirm, these are queued again: the host may then see one
+# twice, never not at all. A COIN carries the payment's held total, so a host that had it already
+# knows it again; one it missed would leave the kiosk waiting for a coin it never hears of, because
+# the host's end of the link stays up while the board's fails (the kiosk sees no LINK_DOWN)
+_RESEND = (messages.COIN, messages.PAYMENT_ACCEPTED, messages.PAYMENT_RETURNED)
 
 
 class Devices:

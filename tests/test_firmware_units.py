@@ -27,7 +27,7 @@ UNIT_TESTS = {
     "test_guard": 6,
     "test_watchdog": 2,
     "test_irq": 4,
-    "test_controller": 19,
+    "test_controller": 20,
 }
 MODULES = (
     "ticks",

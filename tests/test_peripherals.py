@@ -337,6 +337,100 @@ async def test_a_noisy_line_loses_no_coin_and_counts_none_twice(tmp_path: Path) 
         assert statistics["crc_errors"] + statistics["framing_errors"] + statistics["retransmissions"] > 0
 
 
+class LosingCoins:
+    """The host's end of a line that, while ``losing``, loses the board's COIN frames (``what="coin"``)
+    or the host's ACKs of them (``what="ack"``) and carries every other frame, until the board says
+    HELLO again: the board's link gives up on the COIN while the host's stays up."""
+
+    def __init__(self, inner: FdTransport, what: str) -> None:
+        self.inner = inner
+        self.what = what
+        self.losing = False
+        self.lost = 0
+        self._pending = b""
+        self._coin_seqs: set[int] = set()
+
+    def fileno(self) -> int:
+        return self.inner.fileno()
+
+    @staticmethod
+    def _frame(body: bytes) -> tuple[int, int, bytes] | None:
+        frames = link.Decoder().feed(b"\x00" + body + b"\x00")
+        return frames[0] if frames else None
+
+    def write(self, data: bytes) -> None:  # (the link writes one frame at a time)
+        frame = self._frame(data.strip(b"\x00"))
+        if self.losing and frame is not None and frame[0] == link.ACK and frame[1] in self._coin_seqs:
+            self.lost += 1
+            return
+        self.inner.write(data)
+
+    def read(self) -> bytes:
+        *bodies, self._pending = (self._pending + self.inner.read()).split(b"\x00")
+        kept = b""
+        for body in filter(None, bodies):
+            frame = self._frame(body)
+            if frame is not None and frame[0] == link.HELLO:
+                self.losing = False  # the board's link gave up and shakes hands again
+                self._coin_seqs.clear()
+            elif (
+                self.losing
+                and frame is not None
+                and frame[0] == link.DATA
+                and frame[2][:1] == bytes((messages.COIN,))
+            ):
+                if self.what == "coin":
+                    self.lost += 1
+                    continue
+                self._coin_seqs.add(frame[1])
+            kept += b"\x00" + body + b"\x00"
+        return kept
+
+
+@in_loop
+async def test_a_coin_the_board_could_not_confirm_before_its_link_failed_still_counts(tmp_path: Path) -> None:
+    """The board's COIN is lost on the line, every other frame goes through: the board's link fails
+    on it (the host's never does, so the kiosk hears of no failure), and the COIN comes again."""
+    with peripheral_rig(tmp_path) as rig:
+        rig.controller.close()
+        line = LosingCoins(rig.simulator.transport, "coin")
+        rig.simulator.transport = line  # type: ignore[assignment]
+        rig.connect()
+        rig.cashbox.open(300)
+        assert await coins(rig, 100) == [100]
+        line.losing = True
+        assert rig.simulator.drop_coin(50)
+        assert await asyncio.wait_for(rig.cashbox.wait_for_coins(), 10) == 150
+        assert not line.losing and line.lost >= 6  # the board sent it 6 times, then its link restarted
+        assert rig.controller.link_statistics["peer_restarts"] == 1
+        assert "LINK_DOWN" not in rig.names()
+        assert await coins(rig, 100) == [250]
+        assert await rig.cashbox.return_all() == 250
+        assert sorted(rig.simulator.mechanics.cup) == [50, 100, 100]
+
+
+@in_loop
+async def test_a_coin_sent_again_after_the_board_link_restarted_counts_once(tmp_path: Path) -> None:
+    """The host's ACKs are lost: the kiosk counted the COIN, the board could not know, and sends it
+    again once its link is back; the kiosk recognises it by the total it carries."""
+    with peripheral_rig(tmp_path) as rig:
+        rig.controller.close()
+        line = LosingCoins(rig.simulator.transport, "ack")
+        rig.simulator.transport = line  # type: ignore[assignment]
+        rig.connect()
+        rig.cashbox.open(300)
+        line.losing = True
+        before = len(rig.events)
+        assert await coins(rig, 100) == [100]
+        again = await asyncio.to_thread(
+            rig.wait_for_event, "COIN", after=rig.names().index("COIN", before) + 1
+        )
+        assert again.fields == {"value": 100, "held": 100} and not line.losing
+        assert await coins(rig, 50) == [150]  # not 100 again: the repeat woke nobody
+        assert rig.cashbox.held == 150
+        assert await rig.cashbox.return_all() == 150
+
+
 def test_garbage_on_the_line_and_malformed_commands_do_not_stop_the_board(rig: Rig) -> None:
     noise = random.Random(3).randbytes(4000)
     os.write(rig.simulator.transport.fileno(), noise)

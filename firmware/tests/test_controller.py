@@ -180,7 +180,7 @@ class TestController:
         self.command(messages.SET_BUZZER, messages.BUZZER_TAKE_DOCUMENTS)
         self.link.events()
         self.link.state = link.DOWN
-        self.link.failure = link.LinkDown(6, [(messages.COIN, b"")])
+        self.link.failure = link.LinkDown(6, [(messages.COIN, messages.encode(messages.COIN, 100, 100))])
         self.pass_ms(10)
         assert self.pins["coin_inhibit"].level == 1  # coins refused while the host is gone
         assert self.pins["buzzer"].level == 0  # reminders stop
@@ -196,6 +196,7 @@ class TestController:
         self.link.state = link.UP
         self.pass_ms(5)
         assert self.link.events() == [
+            (messages.COIN, (100, 100)),  # unconfirmed when the link failed: sent again, first
             (messages.COIN_RETURNED, (10,)),
             (messages.PAYMENT_RETURNED, (110,)),
             (messages.DOOR, (0,)),
@@ -247,6 +248,26 @@ class TestController:
         self.link.state = link.UP
         self.pass_ms(5)
         assert self.link.events()[0] == (messages.PAYMENT_ACCEPTED, (100, 0, 0))
+
+    def test_a_coin_lost_with_the_link_is_sent_again_before_later_events(self):
+        self.command(messages.OPEN_PAYMENT, 500)
+        self.coin(3)
+        self.link.events()
+        self.command(messages.GET_STATUS)
+        self.link.state = link.DOWN  # the host may not have had the COIN (its ACK may be what was lost)
+        self.link.failure = link.LinkDown(
+            6,
+            [(messages.COIN, messages.encode(messages.COIN, 100, 100)), (messages.STATUS, b"")],
+        )
+        self.pass_ms(10)
+        self.link.state = link.UP
+        self.pass_ms(5)
+        assert self.link.events() == [
+            (messages.COIN, (100, 100)),  # the same total: a host that had it counts it once
+            (messages.DOOR, (0,)),
+            (messages.CARD_TRAY, (0,)),
+            (messages.PAPER_TRAY, (0,)),
+        ]
 
     def test_queue_full_keeps_events_for_the_next_pass(self):
         self.link.queue_full = True

@@ -158,6 +158,10 @@ class LinkedCashbox:
                     self.controller.send(messages.RETURN_PAYMENT)
                 return
             if event.name == "COIN":
+                if event["held"] <= self._held:
+                    # sent again after the board's link failed and came back (the held total only
+                    # grows within a payment): counted already, nothing changed
+                    return
                 self._held = event["held"]
             elif event.name == "REFUSED" and event["command"] == messages.OPEN_PAYMENT:
                 self._fault = PaymentError("the coin mechanism refused the payment")
