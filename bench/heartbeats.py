@@ -8,7 +8,7 @@ PostgreSQL server tuned like SQLite's WAL (durable files, commits not waiting fo
 and beside it the center's group serving heartbeats only (``koufu center serve --role heartbeats
 --nice K``: ``--heartbeat-workers`` processes at niceness ``--nice``). ``--terminals`` terminals
 send heartbeats (``POST /v1/heartbeats``), each on its own keep-alive TLS connection, signing each
-one as a kiosk does (from templates, :mod:`bench.heartbeat_requests`); one heartbeat in
+one as a kiosk does (from templates, :mod:`devtools.heartbeat_requests`); one heartbeat in
 ``--change-every`` changes the printer's state, so the center also writes history rows. Fifty
 other terminals authenticate residents with known cards (a session and the card's proof: two
 requests) at the center's workers, paced at ``--auth-rate`` per second, driven by this process at
@@ -70,11 +70,11 @@ from bench.center_auth import (
     drive,
     issue_cards,
 )
-from bench.heartbeat_requests import PATH, HeartbeatRequests
 from center.enrolment import EnrolledTerminal
 from center.store.engine import make_engine
 from center.store.tables import terminal_history
 from devtools import postgres as pgserver
+from devtools.heartbeat_requests import PATH, HeartbeatRequests
 from devtools.stack import ALWAYS_OPEN, HEARTBEAT_NICE, DevStack, start_stack
 
 GOAL = 2000.0  # heartbeats per second (issue 20)
@@ -103,7 +103,7 @@ _BODIES = _bodies()
 
 def heartbeat(change_every: int) -> Operation:
     """One terminal's heartbeats, each timed from its scheduled start (paced) or its sending; signed
-    from templates (:mod:`bench.heartbeat_requests`), so the load generator takes less of the
+    from templates (:mod:`devtools.heartbeat_requests`), so the load generator takes less of the
     cores it shares with the center."""
     cycle = [1, *[0] * (change_every - 1)]  # _BODIES[1], the paper low, one in change_every
     own: dict[int, tuple[HeartbeatRequests, Iterator[int]]] = {}

@@ -5,7 +5,7 @@ A kiosk's heartbeat is one of a few bodies, to the same path, signed by the same
 ``Content-Digest`` and every line of its signature base but the last are the same each time. A
 :class:`HeartbeatRequests` prepares them once per body; per request only the time, the nonce, the
 ``@signature-params`` line and the ECDSA signature are made. The headers are exactly those
-:func:`center.protocol.sign_request` makes (``tests/test_bench_heartbeat_requests.py``).
+:func:`center.protocol.sign_request` makes (``tests/test_heartbeat_requests.py``).
 """
 
 from __future__ import annotations

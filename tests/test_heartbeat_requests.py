@@ -1,6 +1,6 @@
-"""The load generator's heartbeats made from templates (bench/heartbeat_requests.py) carry exactly
-the headers a terminal's signer makes for the same body, time and nonce, and verify as any
-terminal request does."""
+"""The load generator's heartbeats made from templates (devtools/heartbeat_requests.py, used by the
+heartbeat benchmark) carry exactly the headers a terminal's signer makes for the same body, time
+and nonce, and verify as any terminal request does."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import datetime as dt
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from bench.heartbeat_requests import PATH, HeartbeatRequests
 from center.enrolment import EnrolledTerminal
 from center.protocol import TERMINAL_REQUESTS, sign_request
 from center.signing import Target, field_values
+from devtools.heartbeat_requests import PATH, HeartbeatRequests
 
 CREATED = 1795395600
 NONCE = "AAECAwQFBgcICQoLDA0ODw"
