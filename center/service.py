@@ -279,7 +279,7 @@ class CenterService:
         none is a decision. A last session that ends in the center's future (beyond the clock
         skew a signature may have) is no state of a terminal: ``invalid_body``."""
         now = self.clock()
-        if beat.last_session_at is not None and beat.last_session_at > now + MAX_CLOCK_SKEW:
+        if _session_in_future(beat, now):
             raise BadRequest("invalid_body", "the last session cannot have ended in the future")
         async with self.database.connection() as connection:
             await heartbeats.record(connection, terminal_id, beat, now)
@@ -294,9 +294,7 @@ class CenterService:
         (:meth:`authenticate_terminal`, then :meth:`heartbeat`): then nothing was written, so the
         full path refuses in its own words, or accepts, as if this had not been tried."""
         now = self.clock()
-        if self.heartbeat_batches is None or (
-            beat.last_session_at is not None and beat.last_session_at > now + MAX_CLOCK_SKEW
-        ):
+        if self.heartbeat_batches is None or _session_in_future(beat, now):
             return None
         try:
             credentials = terminals.request_credentials(request.headers, request.body)
@@ -451,6 +449,12 @@ class CenterService:
         if now >= stored_time(row["expires_at"]):
             raise Conflict("challenge_expired", "this session's challenge has expired")
         return bytes(row["challenge"])
+
+
+def _session_in_future(beat: Heartbeat, now: dt.datetime) -> bool:
+    """Whether ``beat``'s last session ends in the center's future, beyond the clock skew a
+    signature may have: no state of a terminal (``invalid_body``)."""
+    return beat.last_session_at is not None and beat.last_session_at > now + MAX_CLOCK_SKEW
 
 
 def _printable(text: str | None) -> str | None:
