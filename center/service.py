@@ -171,7 +171,7 @@ class CenterService:
                     forgotten = await forget_holders(connection, self.clock())
                     pruned = await heartbeats.prune(connection, self.clock())
                 log.debug(
-                    "housekeeping: forgotten %d request nonces, %d sessions' holders, %d terminal states",
+                    "housekeeping: forgotten %d request nonces, %d sessions' holders, %d history rows",
                     purged,
                     forgotten,
                     pruned,
