@@ -10,7 +10,6 @@ A kiosk's heartbeat is one of a few bodies, to the same path, signed by the same
 
 from __future__ import annotations
 
-import base64
 import secrets
 import time
 from collections.abc import Sequence
@@ -18,7 +17,7 @@ from collections.abc import Sequence
 from center.content_digest import content_digest
 from center.enrolment import EnrolledTerminal
 from center.protocol import TERMINAL_REQUESTS
-from center.signature_fields import LABEL, params_as_written, plain
+from center.signature_fields import LABEL, bytes_as_written, params_as_written, plain
 from center.signing import COVERED, NONCE_BYTES
 from documents import b64url_encode
 
@@ -59,5 +58,5 @@ class HeartbeatRequests:
             "Content-Type": "application/json",
             "Content-Digest": self._digests[which],
             "Signature-Input": f"{LABEL}={params}",
-            "Signature": f"{LABEL}=:{base64.b64encode(signature).decode('ascii')}:",
+            "Signature": f"{LABEL}={bytes_as_written(signature)}",
         }
