@@ -157,7 +157,6 @@ def _enroll(args: argparse.Namespace) -> int:
 def _enroll_requested(args: argparse.Namespace) -> int:
     """The terminal made its key: certify it (audited) and write the bundle its kiosk installs."""
     from center.enrolment import EnrolmentBundle
-    from center.incidents_cli import on_database
     from center.terminal_enrolment import Placement, enrol_requested
     from center.terminals import TerminalCA
 
@@ -165,7 +164,7 @@ def _enroll_requested(args: argparse.Namespace) -> int:
     ca = TerminalCA.load(config.directory)
     request = args.csr.read_bytes()
     placement = Placement(args.store, args.municipality, args.chain)
-    certificate = on_database(
+    certificate = incidents_cli.on_database(
         config,
         lambda database: enrol_requested(
             database,
@@ -186,22 +185,19 @@ def _enroll_requested(args: argparse.Namespace) -> int:
 
 
 def _terminal_status(args: argparse.Namespace) -> int:
-    from center.console.commands import cli_actor
-    from center.incidents_cli import on_database
-
     config = CenterConfig.load(args.dir)
     if args.action == "place":
         return _place(args, config)
     if args.store is not None or args.municipality is not None or args.chain is not None:
         raise ValueError("--store, --municipality and --chain go with place only")
-    status = on_database(
+    status = incidents_cli.on_database(
         config,
         lambda database: change_status(
             database,
             config.audit_chain_key,
             args.terminal_id,
             Action(args.action),
-            cli_actor(),
+            console_commands.cli_actor(),
             dt.datetime.now(dt.UTC),
         ),
     )
@@ -210,10 +206,9 @@ def _terminal_status(args: argparse.Namespace) -> int:
 
 
 def _place(args: argparse.Namespace, config: CenterConfig) -> int:
-    from center.incidents_cli import on_database
     from center.terminal_enrolment import KEEP, place
 
-    placement = on_database(
+    placement = incidents_cli.on_database(
         config,
         lambda database: place(
             database,
