@@ -299,8 +299,8 @@ class Authenticator:
             if not await self._enrolled(credentials.signer):
                 raise UnattributedRequest(refused.code, refused.message) from None
             raise
-        known = self._keys.get(request.signer)
-        if self._fast and known is not None and request.verifies_with(_public_key(known)):
+        known = self._verified_key(request)
+        if known is not None:
             async with self.database.connection() as connection:
                 row = await connection.one(
                     _RECORD_IF_ACTIVE,
@@ -330,10 +330,14 @@ class Authenticator:
             request = check_request(credentials, target, now)
         except TerminalAuthError:
             return None
-        known = self._keys.get(request.signer)
-        if known is None or not request.verifies_with(_public_key(known)):
-            return None
-        return request, known
+        known = self._verified_key(request)
+        return None if known is None else (request, known)
+
+    def _verified_key(self, request: SignedRequest[ec.EllipticCurvePublicKey]) -> bytes | None:
+        """The key (DER) this process remembers for the request's terminal, if it does (on
+        PostgreSQL) and the request's signature verifies with it."""
+        known = self._keys.get(request.signer) if self._fast else None
+        return known if known is not None and request.verifies_with(_public_key(known)) else None
 
     async def _enrolled(self, terminal_id: str) -> bool:
         """Whether ``terminal_id`` names an enrolled terminal (one read, no transaction, no lock)."""
