@@ -231,3 +231,26 @@ def test_the_command_line_places_a_terminal_audited_old_to_new(center: CenterCon
     ]
     assert all(line.actor.startswith("cli:") for line in lines)
     assert main(["center", "audit-verify", "--dir", directory]) == 0
+
+
+@pytest.mark.parametrize(
+    ("placement", "code"),
+    [
+        (Placement(""), "bad_store"),
+        (Placement("店<script>"), "bad_store"),
+        (Placement("店\n二行"), "bad_store"),
+        (Placement("店", chain=""), "bad_chain"),
+        (Placement("店", chain="Lawson"), "bad_chain"),
+        (Placement("店", chain="a" * 33), "bad_chain"),
+        (Placement("店", municipality="12"), "bad_municipality"),
+    ],
+)
+def test_a_placement_out_of_form_is_refused_by_its_part(placement: Placement, code: str) -> None:
+    with pytest.raises(BadRequest) as caught:
+        placement.checked()
+    assert caught.value.code == code
+
+
+def test_a_placement_in_form_is_kept_with_its_store_stripped() -> None:
+    placed = Placement(" 千代田一番町店 ", TOWN, "family-mart").checked()
+    assert placed == Placement("千代田一番町店", TOWN, "family-mart")
