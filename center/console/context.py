@@ -18,6 +18,7 @@ from center.audit import AuditWriter
 from center.console.access import Guard
 from center.console.accounts import Accounts
 from center.console.chain_watch import ChainWatch
+from center.console.errors import BadInput
 from center.console.page import Page
 from center.console.passkeys import Passkeys
 from center.console.rendering import Templates
@@ -114,3 +115,13 @@ def show(
     return console_of(request).render(
         request, f"{page.slug}.html", viewer, current=page, status=status, **(context or {})
     )
+
+
+def asked_day(value: str | None) -> dt.date | None:
+    """A day a page's query names (YYYY-MM-DD), or None for none asked."""
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise BadInput("bad_day", "a day is YYYY-MM-DD") from None

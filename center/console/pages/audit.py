@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import Response
 
-from center.console.context import admitted, console_of, show
+from center.console.context import admitted, asked_day, console_of, show
 from center.console.errors import BadInput
 from center.console.page import Page
 from center.console.roles import CENTER, Viewer
@@ -38,7 +38,7 @@ SEQ = re.compile(r"[0-9]{1,19}")
 async def audit_page(request: Request, viewer: Admitted) -> Response:
     console = console_of(request)
     asked = request.query_params
-    first, last = _day(asked.get("from")), _day(asked.get("to"))
+    first, last = asked_day(asked.get("from")), asked_day(asked.get("to"))
     event, actor = asked.get("event") or None, asked.get("actor") or None
     if (event and len(event) > 40) or (actor and len(actor) > 64):
         raise BadInput("bad_filter", "no such kind or actor")
@@ -117,15 +117,6 @@ def _midnight(day: dt.date) -> dt.datetime:
     """The start of ``day`` in Japan, as UTC: SQLite compares the text of the UTC times it keeps,
     whatever zone a bound time is given in."""
     return dt.datetime.combine(day, dt.time(), JST).astimezone(dt.UTC)
-
-
-def _day(value: str | None) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise BadInput("bad_day", "a day is YYYY-MM-DD") from None
 
 
 def _shown(row: sa.Row[tuple[object, ...]]) -> dict[str, object]:

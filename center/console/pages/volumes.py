@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from center.console import charts
-from center.console.context import admitted, console_of, show
+from center.console.context import admitted, asked_day, console_of, show
 from center.console.errors import BadInput
 from center.console.page import Page
 from center.console.rendering import language
@@ -89,7 +89,7 @@ def period_of(asked: Mapping[str, str], today: dt.date) -> Period:
         by = Grouping(asked.get("by") or Grouping.HOUR.value)
     except ValueError:
         raise BadInput("bad_grouping", "group by hour or day") from None
-    first, last = _day(asked.get("from")), _day(asked.get("to"))
+    first, last = asked_day(asked.get("from")), asked_day(asked.get("to"))
     try:
         if first is None:
             return Period.ending(last or today, by)
@@ -98,15 +98,6 @@ def period_of(asked: Mapping[str, str], today: dt.date) -> Period:
         return Period(first, last, by)
     except BadPeriod as refused:
         raise BadInput(refused.code, str(refused)) from None
-
-
-def _day(value: str | None) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise BadInput("bad_day", "a day is YYYY-MM-DD") from None
 
 
 def _name(what: str, found: Volumes) -> str:
