@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Any
 
 from center.municipal import service
+from center.municipal.cli import add_location
 from center.municipal.issuer import load_settings
 from devtools.synthetic import generate, generate_domicile
 from documents import JST
@@ -23,13 +23,7 @@ from documents import JST
 
 def register(commands: Any) -> None:
     town = commands.add_parser("town", help="fill a municipality's record stores with a synthetic town")
-    town.add_argument("--dir", type=Path, required=True, help="the municipality's directory")
-    town.add_argument(
-        "--db",
-        metavar="URL",
-        default=os.environ.get(service.DB_ENV),
-        help=f"database URL, e.g. postgresql+psycopg://… (${service.DB_ENV})",
-    )
+    add_location(town)
     town.add_argument("--households", type=int, required=True)
     town.add_argument("--seed", type=int, default=1)
     town.add_argument(
@@ -44,13 +38,7 @@ def register(commands: Any) -> None:
     domicile = commands.add_parser(
         "domicile-town", help="the family registers of a town's residents whose 本籍 is in this municipality"
     )
-    domicile.add_argument("--dir", type=Path, required=True, help="the domicile municipality's directory")
-    domicile.add_argument(
-        "--db",
-        metavar="URL",
-        default=os.environ.get(service.DB_ENV),
-        help=f"its database URL (${service.DB_ENV})",
-    )
+    add_location(domicile)
     domicile.add_argument("--town", type=Path, required=True, help="the town's municipal directory")
     domicile.add_argument("--town-db", metavar="URL", help="the town's database URL (default: its SQLite)")
     domicile.add_argument("--seed", type=int, default=1)

@@ -57,7 +57,7 @@ def kanji_number(text: str) -> int:
 
 def canonical_domicile(text: str) -> str:
     """A 本籍 as compared (see the module's words for what is the same)."""
-    text = _SPACES.sub("", unicodedata.normalize("NFKC", text))
+    text = canonical_name(text)  # NFKC, no spaces
     text = _KANJI_NUMBER.sub(lambda match: str(kanji_number(match.group())), text)
     text = _HYPHENS.sub("-", text)
     return text.replace("番地", "番")
