@@ -387,15 +387,21 @@ class LosingCoins:
         return kept
 
 
+def losing_line(rig: Rig, what: str) -> LosingCoins:
+    """``rig``'s controller connected again through a :class:`LosingCoins` line (not yet losing)."""
+    rig.controller.close()
+    line = LosingCoins(rig.simulator.transport, what)
+    rig.simulator.transport = line  # type: ignore[assignment]
+    rig.connect()
+    return line
+
+
 @in_loop
 async def test_a_coin_the_board_could_not_confirm_before_its_link_failed_still_counts(tmp_path: Path) -> None:
     """The board's COIN is lost on the line, every other frame goes through: the board's link fails
     on it (the host's never does, so the kiosk hears of no failure), and the COIN comes again."""
     with peripheral_rig(tmp_path) as rig:
-        rig.controller.close()
-        line = LosingCoins(rig.simulator.transport, "coin")
-        rig.simulator.transport = line  # type: ignore[assignment]
-        rig.connect()
+        line = losing_line(rig, "coin")
         rig.cashbox.open(300)
         assert await coins(rig, 100) == [100]
         line.losing = True
@@ -414,10 +420,7 @@ async def test_a_coin_sent_again_after_the_board_link_restarted_counts_once(tmp_
     """The host's ACKs are lost: the kiosk counted the COIN, the board could not know, and sends it
     again once its link is back; the kiosk recognises it by the total it carries."""
     with peripheral_rig(tmp_path) as rig:
-        rig.controller.close()
-        line = LosingCoins(rig.simulator.transport, "ack")
-        rig.simulator.transport = line  # type: ignore[assignment]
-        rig.connect()
+        line = losing_line(rig, "ack")
         rig.cashbox.open(300)
         line.losing = True
         before = len(rig.events)

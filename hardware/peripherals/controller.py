@@ -270,8 +270,10 @@ class PeripheralController:
         if event.name == "BOOTED" and self.state.boots > 1:
             self._fail_waiting(ControllerUnavailable("the controller started again"))
             self._publish(Event(RESET, values, code))
-        self._answer(event)
+        # the subscribers first: a coroutine woken by the answer must not act (open the next payment)
+        # before they have seen the event (the previous payment's PAYMENT_RETURNED)
         self._publish(event)
+        self._answer(event)
 
     def _remember(self, event: Event) -> None:
         state = self.state
