@@ -219,6 +219,21 @@ class Registrations:
             ).first()
             return Registration.from_row(row) if row is not None else None
 
+    def newest_serials(self) -> list[tuple[Registration, int]]:
+        """Every pending or approved registration and the newest serial it is known by (the one
+        linked last: a renewed card's, else the one it was applied with)."""
+        with self._transaction() as (connection, _):
+            rows = connection.execute(
+                sa.select(_TABLE, _SERIALS.c.certificate_serial.label("known_serial"))
+                .join(_SERIALS, _SERIALS.c.registration_id == _TABLE.c.id)
+                .where(_TABLE.c.status.in_((Status.PENDING.value, Status.APPROVED.value)))
+                .order_by(_TABLE.c.id, _SERIALS.c.linked_at.desc(), _SERIALS.c.certificate_serial.desc())
+            ).all()
+        newest: dict[str, tuple[Registration, int]] = {}
+        for row in rows:
+            newest.setdefault(row.id, (Registration.from_row(row), row.known_serial))
+        return list(newest.values())
+
     def listed(self, status: Status | None = None) -> list[Registration]:
         """Every registration (of one status), oldest application first."""
         query = sa.select(_TABLE).order_by(_TABLE.c.applied_at, _TABLE.c.id)
