@@ -426,6 +426,7 @@ def test_a_renewed_card_keeps_its_registration(domicile: Domicile) -> None:
     ichiro = domicile.resident(ICHIRO)
     applied, session = domicile.apply(ichiro)
     assert domicile.opened(applied, session, ichiro)["status"] == "pending"
+    domicile.clock.now += dt.timedelta(seconds=1)  # renewed after the application
     renewed = domicile.applications.renew(ichiro, domicile.clock())
     answer, session = domicile.status(renewed)
     assert answer.json()["registration_id"] == applied.json()["registration_id"]
@@ -464,6 +465,7 @@ def test_revocation_suspends_and_the_renewed_card_resumes(
     out = capsys.readouterr().out
     assert ", suspended 1, unknown 0" in out and "山田" not in out
     assert domicile.registrations.get(registration_id).status is Status.SUSPENDED
+    domicile.clock.now += dt.timedelta(seconds=1)  # renewed after the application
     renewed = domicile.applications.renew(sachiko, domicile.clock())
     answer, session = domicile.status(renewed)
     assert answer.json()["registration_id"] == registration_id
