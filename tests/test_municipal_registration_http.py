@@ -490,3 +490,42 @@ def test_approved_by_the_business_day_rule_when_due(domicile: Domicile) -> None:
     answer, session = domicile.status(taro)
     approved = domicile.opened(answer, session, taro)
     assert (approved["status"], approved["decided_at"]) == ("approved", pending["approves_at"])
+
+
+def test_init_writes_the_signing_anchors_and_the_server_reads_them(
+    domicile: Domicile, tmp_path: Path
+) -> None:
+    """``koufu municipal init --jpki-signing-anchor FILE``: ``jpki-signing-anchors.pem``, read at
+    start; a directory made before it has none (every application refused as not proven)."""
+    pem = tmp_path / "signing.pem"
+    pem.write_bytes(
+        b"".join(a.public_bytes(serialization.Encoding.PEM) for a in domicile.applications.signing_anchors)
+    )
+    directory = tmp_path / "131041"
+    arguments = ["--code", "131041", "--name", "中央区", "--name-en", "Chuo City", "--prefecture", "東京都"]
+    assert (
+        koufu(
+            [
+                "municipal",
+                "init",
+                "--dir",
+                str(directory),
+                *arguments,
+                "--mayor",
+                "中央区長　某",
+                "--jpki-signing-anchor",
+                str(pem),
+            ]
+        )
+        == 0
+    )
+    opened = service.MunicipalServer.open(directory)
+    try:
+        assert opened.signing_anchors == domicile.applications.signing_anchors
+    finally:
+        opened.close()
+    (directory / service.JPKI_SIGNING_ANCHORS_FILE).unlink()
+    assert service.read_jpki_signing_anchors(directory) == []
+    (directory / service.JPKI_SIGNING_ANCHORS_FILE).write_text("not PEM")
+    with pytest.raises(service.MunicipalConfigError):
+        service.read_jpki_signing_anchors(directory)
