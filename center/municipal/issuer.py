@@ -40,10 +40,14 @@ from center.municipal.holder_proof import (
     ProvenHolder,
     prove_holder,
 )
+from center.municipal.issuance_errors import IssuanceError as IssuanceError
+from center.municipal.issuance_errors import NotConfigured as NotConfigured
 from center.municipal.records import RecordStore
 from center.municipal.refusals import Refused
 from center.municipal.requests import IssueRequest
 from center.municipal.settings import MunicipalSettings
+from center.municipal.stored_settings import load_settings as load_settings
+from center.municipal.stored_settings import store_settings as store_settings
 from documents import (
     Binding,
     Document,
@@ -56,14 +60,6 @@ from documents import (
     tokyo_day,
 )
 from printing.page_signing import sign_pages
-
-SETTINGS_NAME = "municipality"
-
-
-class IssuanceError(Exception):
-    """A request the issuer cannot serve for a reason other than eligibility (``code`` is stable)."""
-
-    code = "issuance_error"
 
 
 class UntrustedTerminal(IssuanceError):
@@ -110,10 +106,6 @@ class StatusConflict(IssuanceError):
     code = "status_conflict"
 
 
-class NotConfigured(IssuanceError):
-    code = "not_configured"
-
-
 @dataclass(frozen=True)
 class IssuedCopy:
     item: int  # index of the request's item
@@ -140,25 +132,6 @@ def request_hash(request: IssueRequest) -> str:
     """What tells a repeated request from another one under the same order id: SHA-256 of the
     request's deterministic CBOR."""
     return hashlib.sha256(cbor.encode(request.to_json())).hexdigest()
-
-
-def load_settings(connection: sa.Connection) -> MunicipalSettings:
-    text = connection.execute(
-        sa.select(schema.settings.c.document).where(schema.settings.c.name == SETTINGS_NAME)
-    ).scalar_one_or_none()
-    if text is None:
-        raise NotConfigured("the municipality has no settings yet")
-    return MunicipalSettings.loads(text)
-
-
-def store_settings(connection: sa.Connection, settings: MunicipalSettings, now: dt.datetime) -> None:
-    table = schema.settings
-    document = json.dumps(settings.to_json(), ensure_ascii=False)
-    updated = connection.execute(
-        table.update().where(table.c.name == SETTINGS_NAME).values(document=document, updated_at=now)
-    ).rowcount
-    if not updated:
-        connection.execute(table.insert().values(name=SETTINGS_NAME, document=document, updated_at=now))
 
 
 class Issuer:
