@@ -31,7 +31,7 @@ START = dt.datetime(2026, 11, 24, 10, 0, tzinfo=JST)  # a Tuesday morning
 FULL = ("family_register", {"scope": "full"}, 1)
 INDIVIDUAL = ("family_register", {"scope": "individual"}, 1)
 ATTACHMENT = ("family_register_attachment", {"domicile": True}, 1)
-RECORD = ("resident_record", {}, 1)
+RECORD: tuple[str, dict[str, Any], int] = ("resident_record", {}, 1)
 _orders = itertools.count(1)
 
 
@@ -189,6 +189,7 @@ def test_the_history_holds_exactly_one_requester(world: World) -> None:
     registration = world.register(world.outside_card(), outsider(9001, 1))
     for requester_id, registration_id in ((None, None), (person.resident_id, registration.id)):
         copy = {**row._asdict(), "issue_number": "X", "item": 99}  # another item of the same order
+        copy.update(requester_id=requester_id, registration_id=registration_id)
         with pytest.raises(sa.exc.IntegrityError), world.engine.begin() as connection:
             connection.execute(
                 table.insert().values(
