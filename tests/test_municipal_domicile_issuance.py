@@ -17,8 +17,9 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
-from center.municipal import schema
+from center.municipal import schema, service
 from center.municipal.registrations import Status
 from center.signing import unb64url
 from devtools.card_proofs import Card
@@ -151,6 +152,39 @@ def test_a_pending_or_suspended_registration_or_none_is_refused_with_the_sealed_
         assert history(world, order) == []
 
 
+def test_the_registered_entry_and_its_register_are_checked_as_a_resident_s(world: World) -> None:
+    removed_card, member_card = world.outside_card(), world.outside_card()
+    world.register(removed_card, outsider(9003, 2))
+    world.register(member_card, outsider(9003, 1))
+    members, registers = schema.register_members, schema.family_registers
+    with world.engine.begin() as connection:  # 除籍 (married away), then a filing on the register
+        connection.execute(
+            members.update()
+            .where(members.c.register_id == 9003, members.c.position == 2)
+            .values(removed=True)
+        )
+        connection.execute(
+            registers.update().where(registers.c.id == 9003).values(filing_pending_since=START.date())
+        )
+    assert sealed_reason(world, offer(world, removed_card, "S-removed"), "S-removed") == "no_register_here"
+    answer = offer(world, member_card, "S-filing")
+    assert answer.status_code == 200, answer.text
+    assert {kind: item["available"] for kind, item in answer.json()["certificates"].items()} == {
+        "family_register": False,
+        "family_register_attachment": False,
+    }
+    personal = open_offer(
+        unb64url(answer.json()["sealed"]),
+        terminal_id="T-0001",
+        terminal_key=world.terminals[0].key,
+        trust=world.trust,
+        session_id="S-filing",
+        holder_certificate=member_card.holder_hash,
+        now=world.clock(),
+    )
+    assert set(personal["reasons"].values()) == {"register_filing_pending"}
+
+
 def test_a_renewed_card_keeps_issuing_and_resumes_a_registration_its_old_card_suspended(world: World) -> None:
     old = world.outside_card()
     registration = world.register(old, outsider(9002, 2))
@@ -196,3 +230,14 @@ def test_the_history_holds_exactly_one_requester(world: World) -> None:
                     **copy | {"requester_id": requester_id, "registration_id": registration_id}
                 )
             )
+
+
+def test_migration_0004_is_not_undone_over_copies_issued_under_a_registration(world: World) -> None:
+    card = world.outside_card()
+    world.register(card, outsider(9001, 1))
+    assert world.issue(card, order_id(), world.terminals[0], INDIVIDUAL).status_code == 200
+    config = service.VERSIONS.config()
+    with pytest.raises(RuntimeError, match="0004 cannot be undone"), world.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0003")
+    assert service.VERSIONS.current(world.engine) == "0004"

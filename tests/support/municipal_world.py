@@ -104,6 +104,14 @@ REGISTERS: dict[int, tuple[str, str, list[tuple[str, str, dt.date, str, str]]]] 
             ("見本", "桜", dt.date(1977, 3, 3), "female", "妻"),
         ],
     ),
+    9003: (
+        "東京都千代田区三番町５番地",
+        "例示　五郎",
+        [
+            ("例示", "五郎", dt.date(1960, 9, 9), "male", "長男"),
+            ("例示", "葵", dt.date(1990, 12, 1), "female", "長女"),
+        ],
+    ),
 }
 
 
