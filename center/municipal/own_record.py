@@ -4,8 +4,8 @@ in the twelve months before the municipality's clock, sealed to the terminal.
 Whose copies: those requested by the resident the card links to (or the card it renewed links
 to: the authority's checked previous serials), with any of their cards, and those requested
 under the usage registration the holder is known by (本籍地の利用登録, :func:`registration_of`).
-A holder known neither way gets a record with no rows, in the same shape and the same time as
-any other: the answer never tells the center whether the person is known here. The record is
+A holder known neither way gets a record with no rows, in the same shape as any other (sealed,
+so its size is all the center sees): the answer never says whether the person is known here. The record is
 read from the issuance history (交付履歴), one row per order and certificate type, newest first,
 with the copies' issue numbers and those voided (:mod:`documents.issuance_record`).
 """
