@@ -13,7 +13,9 @@ and key hashes, SHA-1 as RFC 5019 clients send) and the serial
 either: the newest generation is asked first, and an answer ``unknown`` (that generation never
 issued it) or ``unauthorized`` (the authority has no such generation) sends the question to the
 next. An answer is believed only as :func:`center.jpki_verify.judge_ocsp` allows: signed by the
-CA asked, about the serial asked, fresh. A serial no generation knows is counted, not suspended.
+CA generation its CertID names (one of the anchors: the authority may answer a question with the
+answer it keeps for the serial, which names the generation that issued it), about the serial
+asked, fresh. A serial no generation knows is counted, not suspended.
 """
 
 from __future__ import annotations
@@ -40,9 +42,7 @@ OCSP_REQUEST = "application/ocsp-request"
 
 class AuthorityUnanswered(RegistrationError):
     """The authority could not be asked, or answered what cannot be believed: nothing more is
-    suspended (those suspended before stay so)."""
-
-    code = "authority_unanswered"
+    suspended (those suspended before stay so). The command line's only: no route answers it."""
 
 
 def cert_id_request(serial: int, anchor: x509.Certificate) -> bytes:
@@ -59,6 +59,11 @@ def cert_id_request(serial: int, anchor: x509.Certificate) -> bytes:
         .build()
     )
     return request.public_bytes(serialization.Encoding.DER)
+
+
+def _key_bits(anchor: x509.Certificate) -> bytes:
+    """The subjectPublicKey bits of an RSA anchor (what an issuerKeyHash hashes)."""
+    return anchor.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,26 @@ class OcspBySerial:
             raise AuthorityUnanswered(f"the JPKI authority answered HTTP {answer.status_code}")
         return answer.content
 
+    def _named(self, raw: bytes) -> x509.Certificate:
+        """The anchor a successful answer's CertID names (by its issuer key and name hashes)."""
+        try:
+            response = ocsp.load_der_ocsp_response(raw)
+            algorithm, key_hash, name_hash = (
+                response.hash_algorithm,
+                response.issuer_key_hash,
+                response.issuer_name_hash,
+            )
+        except ValueError:
+            raise AuthorityUnanswered("the JPKI authority's answer is not one answer") from None
+        for anchor in self.anchors:
+            key = hashes.Hash(algorithm)
+            key.update(_key_bits(anchor))
+            name = hashes.Hash(algorithm)
+            name.update(anchor.subject.public_bytes())
+            if key.finalize() == key_hash and name.finalize() == name_hash:
+                return anchor
+        raise AuthorityUnanswered("the JPKI authority's answer names a CA the municipality does not trust")
+
     def status(self, serial: int) -> RevocationStatus:
         """What the authority says of ``serial`` (``UNKNOWN``: no generation of the anchors
         issued it); :class:`AuthorityUnanswered` if it cannot be told."""
@@ -112,9 +137,10 @@ class OcspBySerial:
                 raise AuthorityUnanswered("the JPKI authority's answer is not OCSP") from None
             if kind is ocsp.OCSPResponseStatus.UNAUTHORIZED:
                 continue  # the authority has no such generation
+            signer = self._named(raw)
             try:
                 # judge_ocsp reads nothing of the certificate but its serial
-                judged = judge_ocsp(raw, cast(x509.Certificate, _Serial(serial)), anchor, self.clock())
+                judged = judge_ocsp(raw, cast(x509.Certificate, _Serial(serial)), signer, self.clock())
             except UnusableRevocation as error:
                 raise AuthorityUnanswered(f"the JPKI authority's answer cannot be trusted: {error}") from None
             if judged.status is not RevocationStatus.UNKNOWN:
