@@ -29,12 +29,16 @@ from center.authority.keys import generate_key
 from center.authority_client import AuthorityClient, NotOneQuestion, single_certid_request
 from center.client import CenterRefusal
 from center.config import CenterConfig
+from center.incidents import IssuanceStop, Scope, StopReason
+from center.incidents_store import lift_stop, set_stop
 from center.jpki_verify import RevocationStatus, judge_ocsp
+from center.store.driver import Database
 from center.store.engine import make_engine
 from center.store.tables import orders, registration_routes
 from devtools.stack import ALWAYS_OPEN, CALENDAR_TIMEOUT
 from documents import b64url_encode
 from support.books import audited
+from support.issuance_stops import EN, JA, on_database
 from support.registration_world import DOMICILE, two_towns
 from support.world import CODE, SEAL, Resident, World, authenticate
 
@@ -296,8 +300,8 @@ def test_a_domicile_order_goes_to_the_routed_municipality_and_stays_there(world:
 
 
 def test_the_domicile_s_calendar_closes_its_orders(world: World) -> None:
-    """A stop of the domicile municipality in the service calendar refuses its orders before it
-    is asked (here it would refuse them itself, 422: the 403 is the calendar's), and leaves the
+    """A stop of the domicile municipality's family registers in the service calendar refuses
+    such orders before the municipality is asked (here it would refuse them itself, 422: the 403 is the calendar's), and leaves the
     residence's alone."""
     _terminal, client = world.terminal("T-0307")
     resident = world.resident()
@@ -307,7 +311,7 @@ def test_the_domicile_s_calendar_closes_its_orders(world: World) -> None:
         "municipality": DOMICILE,
         "start": (now - dt.timedelta(hours=1)).isoformat(),
         "end": (now + dt.timedelta(hours=1)).isoformat(),
-        "certificate_types": [],
+        "certificate_types": ["family_register"],  # (the other tests order the domicile's seals)
         "message": {"ja": "システム移行のため停止しています", "en": "Stopped for a system migration"},
     }
     world.stack.load_calendar({**ALWAYS_OPEN, "municipality_stops": [stop]})
@@ -350,4 +354,63 @@ def test_a_renewed_card_follows_the_route_of_the_card_it_renewed(world: World) -
     )
     assert str(card.serial) not in json.dumps(kept) and str(resident.serial) not in json.dumps(kept)
     assert ("usage_registration_followed", "accepted", None) in audited(world.stack, "T-0308")
+    client.close()
+
+
+def test_an_operator_s_stop_of_the_domicile_stops_its_offers_and_orders_only(world: World) -> None:
+    _terminal, client = world.terminal("T-0309")
+    resident = world.resident()
+    route(world, resident, DOMICILE)
+    session_id = authenticate(world, client, resident)
+    config = CenterConfig.load(world.stack.center_dir)
+    now = dt.datetime.now(dt.UTC)
+
+    async def set_it(database: Database) -> IssuanceStop:
+        reason = StopReason(JA, EN)
+        return await set_stop(
+            database, config.audit_chain_key, Scope.MUNICIPALITY, DOMICILE, reason, "運用 田中", now
+        )
+
+    stop = on_database(config, set_it)
+    try:
+        offer = refused(lambda: client.offer(session_id, source="domicile"))
+        assert (offer.status, offer.code, offer.details["message_ja"]) == (403, "issuance_stopped", JA)
+        order = refused(
+            lambda: client.place_order(session_id, secrets.token_hex(8), [SEAL], source="domicile")
+        )
+        assert (order.status, order.code) == (403, "issuance_stopped")
+        assert client.offer(session_id)["municipality"] == CODE  # the residence is not stopped
+    finally:
+        on_database(
+            config,
+            lambda database: lift_stop(database, config.audit_chain_key, stop.stop_id, "運用 鈴木", now),
+        )
+    client.close()
+
+
+def test_the_same_key_with_another_source_is_another_order(world: World) -> None:
+    _terminal, client = world.terminal("T-0310")
+    resident = world.resident()
+    route(world, resident, CODE)
+    session_id = authenticate(world, client, resident)
+    key = secrets.token_hex(8)
+    placed = client.place_order(session_id, key, [SEAL])
+    conflict = refused(lambda: client.place_order(session_id, key, [SEAL], source="domicile"))
+    assert (conflict.status, conflict.code) == (409, "idempotency_conflict")
+    assert client.void(placed.order_id, "cancelled").state == "voided"
+    client.close()
+
+
+def test_a_route_the_domicile_no_longer_knows_is_forgotten(world: World) -> None:
+    """The domicile municipality knows no registration of this card (it may have been denied,
+    or the card never applied there): the center says so and keeps no route."""
+    _terminal, client = world.terminal("T-0311")
+    resident = world.resident()
+    route(world, resident, DOMICILE)
+    session_id = authenticate(world, client, resident)
+    gone = refused(lambda: client.registration(session_id))
+    assert (gone.status, gone.code) == (404, "no_registration")
+    secret = CenterConfig.load(world.stack.center_dir).audit_secret
+    assert subject_of(resident.serial, secret) not in routes(world)
+    assert refused(lambda: client.offer(session_id, source="domicile")).code == "no_registration"
     client.close()
