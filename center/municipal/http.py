@@ -12,6 +12,11 @@ Every call but ``/v1/health`` and ``/v1/sealing-key`` must be signed by a center
   copies (200, :class:`~center.bridge_messages.IssueAnswer`), a refusal (422: about the person,
   ``refused_by_municipality`` with the detailed reason ``sealed`` to the terminal; else its code
   and words), or why the request cannot be served.
+- ``POST /v1/registrations``: a usage registration application (本籍地の利用登録申請,
+  :mod:`center.municipal.registration_answers`): checked (:mod:`center.municipal.application`,
+  else 403 ``application_not_proven``) and recorded; ``POST /v1/registrations/status``: the card
+  holder's registration (404 ``unknown_registration``). Both answer ``{"registration_id",
+  "sealed"}``, the status sealed to the terminal, a refused application's too.
 - ``POST /v1/orders/{order_id}/printed`` ``{"issue_numbers": [...]}``: the copies came out.
 - ``POST /v1/orders/{order_id}/void`` ``{"reason": "..."}``: the order is cancelled (廃棄).
 
@@ -39,6 +44,7 @@ from center import bridge_protocol
 from center.body_limit import BodyLimit
 from center.bridge_messages import IssueAnswer, IssuedCopy
 from center.json_body import declares_json
+from center.municipal.application import ApplicationNotProven
 from center.municipal.issuer import (
     IssuanceError,
     NotConfigured,
@@ -51,6 +57,14 @@ from center.municipal.issuer import (
 )
 from center.municipal.offers import OfferRequest, make_offer
 from center.municipal.refusals import GENERIC_EN, GENERIC_JA, Refused
+from center.municipal.registration_answers import (
+    ApplicationRequest,
+    NoRegistration,
+    RegistrationAnswer,
+    StatusRequest,
+)
+from center.municipal.registration_answers import apply as apply_for_registration
+from center.municipal.registration_answers import status as registration_status
 from center.municipal.requests import BadIssueRequest, IssueRequest
 from center.municipal.service import MunicipalServer
 from center.signing import Target, field_values
@@ -66,6 +80,8 @@ _STATUS = {
     StatusConflict: 409,
     UnknownOrder: 404,
     UnprovenHolder: 403,  # the card's proof does not authorize this session's business
+    ApplicationNotProven: 403,  # a usage registration application not proven the holder's
+    NoRegistration: 404,
     UntrustedTerminal: 403,
     NotConfigured: 503,
 }
@@ -152,6 +168,24 @@ async def offer(document: SignedDocument, server: Server) -> JSONResponse:
     the terminal."""
     offered = await run_in_threadpool(lambda: make_offer(server.issuer, OfferRequest.from_json(document)))
     return JSONResponse({**offered.public, "sealed": b64url_encode(offered.sealed)})
+
+
+def _registration(answer: RegistrationAnswer) -> JSONResponse:
+    return JSONResponse({"registration_id": answer.registration_id, "sealed": b64url_encode(answer.sealed)})
+
+
+@router.post("/v1/registrations")
+async def registrations(document: SignedDocument, server: Server) -> JSONResponse:
+    """A usage registration application: its status, sealed to the terminal."""
+    request = ApplicationRequest.from_json(document)
+    return _registration(await run_in_threadpool(apply_for_registration, server, request))
+
+
+@router.post("/v1/registrations/status")
+async def registrations_status(document: SignedDocument, server: Server) -> JSONResponse:
+    """The card holder's usage registration here: its status, sealed to the terminal."""
+    request = StatusRequest.from_json(document)
+    return _registration(await run_in_threadpool(registration_status, server, request))
 
 
 @router.post("/v1/orders/{order_id}/printed")
