@@ -19,6 +19,8 @@ Every call but ``/v1/health`` and ``/v1/sealing-key`` must be signed by a center
   "sealed"}``, the status sealed to the terminal, a refused application's too.
 - ``POST /v1/orders/{order_id}/printed`` ``{"issue_numbers": [...]}``: the copies came out.
 - ``POST /v1/orders/{order_id}/void`` ``{"reason": "..."}``: the order is cancelled (廃棄).
+- ``POST /v1/issuance-record``: the card holder's own issuance record (交付履歴の確認,
+  :mod:`center.municipal.own_record`), sealed to the terminal: ``{"sealed"}`` (200).
 
 Errors are ``{"error": code, "message": English, "message_ja": Japanese (refusals)}``, the
 router's own too (``not_found``, ``method_not_allowed``). The
@@ -56,6 +58,7 @@ from center.municipal.issuer import (
     UntrustedTerminal,
 )
 from center.municipal.offers import OfferRequest, make_offer
+from center.municipal.own_record import RecordRequest, make_record
 from center.municipal.refusals import GENERIC_EN, GENERIC_JA, Refused
 from center.municipal.registration_answers import (
     ApplicationRequest,
@@ -209,6 +212,17 @@ async def void(order_id: str, document: SignedDocument, server: Server) -> JSONR
         raise Refusal(400, "bad_request", "issue_numbers: absent (every copy), or a non-empty list")
     voided = await run_in_threadpool(server.issuer.void, order_id, reason, numbers)
     return JSONResponse({"order_id": order_id, "voided": voided, "at": dt.datetime.now(dt.UTC).isoformat()})
+
+
+# -- the holder's own issuance record (交付履歴の確認) ------------------------------------------------
+
+
+@router.post("/v1/issuance-record")
+async def issuance_record(document: SignedDocument, server: Server) -> JSONResponse:
+    """Every copy issued here with the card's holder's cards in the last twelve months, sealed
+    to the terminal (an empty record for a holder unknown here: never an error that says so)."""
+    sealed = await run_in_threadpool(lambda: make_record(server.issuer, RecordRequest.from_json(document)))
+    return JSONResponse({"sealed": b64url_encode(sealed)})
 
 
 def _unsigned(_request: Request, error: bridge_protocol.BridgeAuthError) -> ErrorAnswer:

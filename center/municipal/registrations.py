@@ -50,7 +50,7 @@ import sqlalchemy as sa
 from center.municipal import schema
 from center.municipal.business_days import approval_instant
 from center.municipal.domicile_match import Applicant, DenialReason, Match, match
-from center.municipal.issuer import load_settings
+from center.municipal.stored_settings import load_settings
 
 log = logging.getLogger(__name__)
 
