@@ -1,6 +1,7 @@
 """A resident's own record of every issuance made with their card (交付履歴の確認), as the kiosk
 shows and prints it: the records each municipality (residence, registered domicile) sealed to this
-terminal (``koufu-issuance-record/1``, opened by :class:`kiosk.center_link.KioskSession`), merged
+terminal (``koufu-issuance-record/1``, opened and checked by :class:`kiosk.center_link.KioskSession`
+with :func:`documents.issuance_record.open_issuance_record`), merged
 into one list, newest first, with the municipalities that could not answer.
 
 Every value is about the person; the session holds the view and drops it at its end
@@ -10,11 +11,10 @@ Every value is about the person; the session holds the view and drops it at its 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from kiosk.errors import KioskError
+from documents.issuance_record import IssuanceRecord
 
 
 @dataclass(frozen=True)
@@ -87,73 +87,27 @@ class IssuanceRecordView:
         return f"IssuanceRecordView({len(self.rows)} rows, {len(self.unavailable)} unavailable)"
 
 
-def merged(records: Sequence[Mapping[str, Any]], unavailable: Iterable[str]) -> IssuanceRecordView:
-    """The opened contents of ``records`` (``koufu-issuance-record/1``) merged, newest first (a
-    tie by municipality, then issue number, so the order never depends on the answers' order);
-    :class:`KioskError` if one is not a record."""
-    rows: list[IssuanceRow] = []
-    sources: list[RecordSource] = []
-    for content in records:
-        source, found = _read(content)
-        sources.append(source)
-        rows.extend(found)
+def merged(records: Sequence[IssuanceRecord], unavailable: Iterable[str]) -> IssuanceRecordView:
+    """``records`` (each opened and checked: :func:`documents.issuance_record.open_issuance_record`)
+    merged, newest first (a tie by first issue number, type and municipality, so the order never
+    depends on the order of the answers); ``unavailable`` once each, by code."""
+    rows = [
+        IssuanceRow(
+            municipality=record.municipality,
+            municipality_name=record.name,
+            municipality_name_en=record.name_en,
+            issued_at=row.issued_at,
+            store=row.store,
+            terminal_id=row.terminal_id,
+            certificate_type=str(row.certificate_type.value),
+            copies=row.copies,
+            issue_numbers=row.issue_numbers,
+            voided=row.voided,
+        )
+        for record in records
+        for row in record.issuances
+    ]
     rows.sort(key=lambda r: (r.issue_numbers[:1], r.certificate_type, r.municipality))
     rows.sort(key=lambda r: r.issued_at, reverse=True)
-    return IssuanceRecordView(tuple(rows), tuple(sources), tuple(sorted(set(unavailable))))
-
-
-def _read(content: Mapping[str, Any]) -> tuple[RecordSource, list[IssuanceRow]]:
-    try:
-        source = RecordSource(
-            _text(content["municipality"]),
-            _text(content["name"]),
-            _text(content["name_en"]),
-            _moment(content["since"]),
-            _moment(content["until"]),
-        )
-        issuances = content["issuances"]
-        if not isinstance(issuances, list):
-            raise TypeError("issuances")
-        rows = [
-            IssuanceRow(
-                municipality=source.municipality,
-                municipality_name=source.name,
-                municipality_name_en=source.name_en,
-                issued_at=_moment(item["issued_at"]),
-                store=_text(item["store"]),
-                terminal_id=_text(item["terminal_id"]),
-                certificate_type=_text(item["certificate_type"]),
-                copies=_count(item["copies"]),
-                issue_numbers=_texts(item["issue_numbers"]),
-                voided=_texts(item["voided"]),
-            )
-            for item in issuances
-        ]
-    except (KeyError, TypeError, ValueError) as error:
-        raise KioskError(f"an issuance record is not one ({type(error).__name__})") from None
-    return source, rows
-
-
-def _text(value: object) -> str:
-    if not isinstance(value, str):
-        raise TypeError("text expected")
-    return value
-
-
-def _texts(value: object) -> tuple[str, ...]:
-    if not isinstance(value, list):
-        raise TypeError("a list of text expected")
-    return tuple(_text(item) for item in value)
-
-
-def _count(value: object) -> int:
-    if type(value) is not int or value < 0:
-        raise ValueError("a count expected")
-    return value
-
-
-def _moment(value: object) -> dt.datetime:
-    moment = dt.datetime.fromisoformat(_text(value))
-    if moment.tzinfo is None:
-        raise ValueError("a moment has its offset")
-    return moment
+    sources = tuple(RecordSource(r.municipality, r.name, r.name_en, r.since, r.until) for r in records)
+    return IssuanceRecordView(tuple(rows), sources, tuple(sorted(set(unavailable))))

@@ -9,6 +9,7 @@
 - :class:`Printer` — prints the checked documents and says when they have been taken.
 - :class:`Reminder` — the terminal's light and buzzer: "take your card", "take your documents".
 - :class:`HolderCard` — the resident's card once read: it proves its holder with the PIN.
+- :class:`SigningCard` — the card placed again to sign an application with the signing password.
 - :class:`CenterLink` — one resident's business with the center.
 
 Each device has an in-process stand-in in :mod:`kiosk.devices.stand_ins`; the peripheral
@@ -26,11 +27,15 @@ from typing import Any, Protocol
 from documents import Binding, OpenedDocument
 from hardware.card.holder import HolderProof
 from hardware.card.pin import PinBuffer
+from hardware.card.signing import SignedMessage
 from hardware.card.transport import CardConnection
 from hardware.printer import PrinterCondition
+from kiosk.issuance_record import IssuanceRecordView
 from kiosk.journal import JournalEntry, OrderJournal
+from kiosk.municipalities import ParticipatingMunicipalities
 from kiosk.offer import Offer
 from kiosk.order import Ordered
+from kiosk.registration import RegistrationView, Source
 from kiosk.workflow.steps import Step
 
 
@@ -215,18 +220,52 @@ class HolderCard(Protocol):
         """Log the card out (quiet if it is gone)."""
 
 
+class SigningCard(Protocol):
+    """The resident's card placed again to sign (:class:`kiosk.card.SigningCard`), once read."""
+
+    def holder_certificate(self) -> bytes | None:
+        """Its user-authentication certificate (DER; ``None`` if it opens only after the PIN)."""
+
+    def sign(self, password: PinBuffer, message: bytes) -> SignedMessage:
+        """VERIFY the signing ``password``, then sign ``message``: :class:`kiosk.errors.WrongPin`,
+        :class:`~kiosk.errors.PinLocked`, :class:`~kiosk.errors.NoSigningCertificate` or
+        :class:`~kiosk.errors.CardRemoved` when it cannot."""
+
+    def finish(self) -> None:
+        """Log the card out (quiet if it is gone)."""
+
+
 class CenterLink(Protocol):
     """One resident's business with the center (:class:`kiosk.center_link.KioskSession`): a
     refusal is raised as :class:`kiosk.errors.Refused`, with its code and words."""
 
     session_id: str | None  # the center's session, once opened
     order: Ordered | None  # this session's order, once placed (or voided by a refusal)
+    source: Source  # whom the offer and the order go to: residence (住所地) or domicile (本籍地)
 
     def open(self) -> None:
         """The center session, before the PIN is typed (a closed service is refused here)."""
 
     def authenticate(self, card: HolderCard, pin: PinBuffer) -> Offer:
         """The card proves its holder over the session; what the resident can choose."""
+
+    def offer(self, source: Source = "residence") -> Offer:
+        """What ``source``'s municipality offers the proven holder; later orders go there too."""
+
+    def participating_municipalities(self) -> ParticipatingMunicipalities:
+        """The municipalities a resident can apply to, by prefecture, each with its sealing key."""
+
+    def registration(self) -> RegistrationView | None:
+        """The holder's usage registration of a registered domicile, if there is one."""
+
+    def apply_for_registration(
+        self, card: SigningCard, password: PinBuffer, municipality: str, domicile: str, head: str
+    ) -> RegistrationView:
+        """Apply to ``municipality`` for the 本籍 ``domicile`` and 筆頭者 ``head``, signed by the
+        card with the signing ``password``; the application's status."""
+
+    def issuance_record(self) -> IssuanceRecordView:
+        """Every issuance made with the holder's card in the last 12 months, newest first."""
 
     def place(self, items: Sequence[Mapping[str, object]], *, printer: int) -> Ordered:
         """Order ``items``; every copy opened and checked against this session."""

@@ -26,7 +26,8 @@ from typing import Any, Literal
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
-from documents import SealingKey, b64url_encode, cbor, seal_to_municipality
+from documents import SealingKey, seal_to_municipality
+from documents.registration import application_bytes, sealed_application
 from hardware.card.signing import SignedMessage
 from kiosk.errors import KioskError
 
@@ -35,13 +36,12 @@ SOURCES: tuple[Source, ...] = ("residence", "domicile")
 STATUSES = ("pending", "approved", "denied", "suspended")
 DOMICILE_MAX = 100  # characters of the 本籍 as typed
 HEAD_MAX = 40  # characters of the 筆頭者 as typed
-CONTENT_KIND = "usage_registration"
-APPLICATION_FORMAT = "koufu-registration-application/1"
 
 
 class ApplicationRefused(KioskError):
     """The application cannot be made as typed (``code``: ``domicile_length``, ``head_length``,
-    ``unknown_municipality``): nothing was signed or sent. The message never holds what was typed."""
+    ``malformed_application`` (e.g. a control character), ``unknown_municipality``): nothing was
+    signed or sent. The message never holds what was typed."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(f"{code}: {message}")
@@ -83,29 +83,24 @@ def application_of(
     """The application's bytes (deterministic CBOR, ``koufu-registration-application/1``): what
     the card signs."""
     check_typed(domicile, head)
-    return cbor.encode(
-        {
-            "format": APPLICATION_FORMAT,
-            "municipality": municipality,
-            "session_id": session_id,
-            "terminal_id": terminal_id,
-            "challenge": b64url_encode(challenge),
-            "auth_serial": str(auth_serial),
-            "domicile": domicile,
-            "head": head,
-        }
-    )
+    try:
+        return application_bytes(
+            municipality=municipality,
+            session_id=session_id,
+            terminal_id=terminal_id,
+            challenge=challenge,
+            auth_serial=auth_serial,
+            domicile=domicile,
+            head=head,
+        )
+    except ValueError as error:  # names the field, never its value
+        raise ApplicationRefused("malformed_application", str(error)) from None
 
 
 def sealed_content(application: bytes, signed: SignedMessage) -> dict[str, str]:
     """The content sealed to the municipality: the application, the card's signature over it and
     the signing certificate, each base64url."""
-    return {
-        "kind": CONTENT_KIND,
-        "application": b64url_encode(application),
-        "signature": b64url_encode(signed.signature),
-        "signing_certificate": b64url_encode(signed.certificate.der),
-    }
+    return sealed_application(application, signed.signature, signed.certificate.der)
 
 
 def signing_ocsp_request(signed: SignedMessage) -> bytes:

@@ -18,7 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.x509 import ocsp
 
 from center.authority.service import AuthorityService
-from documents import SealingKey, b64url_decode, cbor, open_from_terminal
+from documents import CertificateType, SealingKey, b64url_decode, cbor, open_from_terminal
+from documents.issuance_record import IssuanceRecord, RecordedIssuance
 from hardware.card.pin import PinBuffer
 from hardware.card.profile import SIGNING_PASSWORD
 from hardware.cardsim.card import VirtualCard
@@ -237,46 +238,46 @@ def test_a_registration_status_is_read_strictly() -> None:
             RegistrationView.from_content(broken)
 
 
-def record(code: str, name: str, *rows: tuple[str, str, list[str]]) -> dict[str, object]:
-    return {
-        "municipality": code,
-        "name": name,
-        "name_en": name,
-        "since": "2025-11-24T00:00:00+09:00",
-        "until": "2026-11-24T00:00:00+09:00",
-        "issuances": [
-            {
-                "issued_at": at,
-                "store": "テスト店",
-                "terminal_id": "T-0001",
-                "certificate_type": kind,
-                "copies": len(numbers),
-                "issue_numbers": numbers,
-                "voided": numbers[1:],
-            }
+JST = dt.timezone(dt.timedelta(hours=9))
+
+
+def record(
+    code: str, name: str, *rows: tuple[dt.datetime, CertificateType, tuple[str, ...]]
+) -> IssuanceRecord:
+    until = dt.datetime(2026, 11, 24, tzinfo=JST)
+    return IssuanceRecord(
+        code,
+        name,
+        name,
+        until - dt.timedelta(days=365),
+        until,
+        tuple(
+            RecordedIssuance(at, "テスト店", "T-0001", kind, numbers, numbers[1:])
             for at, kind, numbers in rows
-        ],
-    }
+        ),
+    )
 
 
 def test_records_are_merged_newest_first_with_the_unavailable() -> None:
     residence = record(
         "131016",
         "千代田区",
-        ("2026-11-20T10:00:00+09:00", "resident_record", ["A-1", "A-2"]),
-        ("2026-01-05T09:00:00+09:00", "seal_registration", ["A-0"]),
+        (dt.datetime(2026, 11, 20, 10, tzinfo=JST), CertificateType.RESIDENT_RECORD, ("A-1", "A-2")),
+        (dt.datetime(2026, 1, 5, 9, tzinfo=JST), CertificateType.SEAL_REGISTRATION, ("A-0",)),
     )
-    domicile = record("011002", "札幌市", ("2026-06-01T12:00:00+09:00", "family_register", ["B-1"]))
+    domicile = record(
+        "011002",
+        "札幌市",
+        (dt.datetime(2026, 6, 1, 12, tzinfo=JST), CertificateType.FAMILY_REGISTER, ("B-1",)),
+    )
     view = merged([residence, domicile], ["272001", "272001"])
     assert [row.issue_numbers[0] for row in view.rows] == ["A-1", "B-1", "A-0"]
     assert view.rows[0].voided == ("A-2",) and view.rows[0].copies == 2
+    assert view.rows[1].certificate_type == "family_register"
     assert view.unavailable == ("272001",) and not view.complete
     assert [s.municipality for s in view.sources] == ["131016", "011002"]
-    assert view.view()["rows"][1]["municipality_name"] == "札幌市"  # type: ignore[index]
+    shown = view.view()
+    assert shown["rows"][1]["municipality_name"] == "札幌市"  # type: ignore[index]
+    assert shown["rows"][0]["issued_at"] == "2026-11-20T10:00:00+09:00"  # type: ignore[index]
     assert "A-1" not in repr(view)
     assert merged([], []).complete
-    broken = {**domicile, "issuances": [{"issued_at": "2026-06-01T12:00:00+09:00"}]}
-    with pytest.raises(KioskError):
-        merged([broken], [])
-    with pytest.raises(KioskError):
-        merged([{**domicile, "issuances": [{**domicile["issuances"][0], "copies": -1}]}], [])  # type: ignore[index]
