@@ -1,5 +1,6 @@
 """The resident's card as the kiosk's steps use it (利用者証明用電子証明書): read when placed,
-proving its holder with the PIN, then logged out.
+proving its holder with the PIN, then logged out; placed again for a usage registration, signing
+the application with the signing password (署名用電子証明書).
 
 :class:`ResidentCard` is the card step's adapter on :class:`hardware.card.holder.HolderAuthentication`:
 the card layer's errors become the kiosk's (:mod:`kiosk.errors`), with what the step needs: a card
@@ -7,12 +8,14 @@ that cannot be read or is no My Number Card, a wrong PIN with the tries left, a 
 taken away. Other faults of the card (one that breaks the protocol) are raised as they are and
 fail the session.
 
-The PIN travels in the card layer's :class:`~hardware.card.pin.PinBuffer` (a wipeable buffer),
-from the keypad to the card only.
+The PIN and the signing password travel in the card layer's :class:`~hardware.card.pin.PinBuffer`
+(a wipeable buffer; :func:`pin_buffer`, :func:`password_buffer`), from the keypad to the card only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from hardware.card.errors import (
@@ -21,7 +24,6 @@ from hardware.card.errors import (
     NoSigningCertificateError,
     NotMyNumberCardError,
     PinBlockedError,
-    SecurityStatusError,
     TransportError,
 )
 from hardware.card.holder import HolderAuthentication, HolderProof
@@ -63,10 +65,13 @@ class CardReading:
 
 
 class ResidentCard:
-    """The card placed on the reader."""
+    """The card placed on the reader: it proves its holder with the PIN (:meth:`prove`) and, placed
+    again for an application, signs with the signing password (:meth:`sign`)."""
 
     def __init__(self, connection: CardConnection) -> None:
         self._card = HolderAuthentication(connection)
+        self._certificate: bytes | None = None
+        self._signing: SigningStep | None = None
 
     def read(self) -> CardReading:
         """:class:`NotMyNumberCard` or :class:`CardUnreadable` when it cannot be read."""
@@ -77,7 +82,13 @@ class ResidentCard:
         except CardError as error:
             raise CardUnreadable(type(error).__name__) from error
         certificate = reading.certificate
-        return CardReading(reading.tries_left, None if certificate is None else certificate.der)
+        self._certificate = None if certificate is None else certificate.der
+        return CardReading(reading.tries_left, self._certificate)
+
+    def holder_certificate(self) -> bytes | None:
+        """The user-authentication certificate (DER) :meth:`read` found, to tell the session's
+        holder's card from another (``None``: not read, or opened only after the PIN)."""
+        return self._certificate
 
     def prove(self, pin: PinBuffer, challenge: bytes) -> HolderProof:
         """VERIFY ``pin`` (wiped whatever happens), then sign ``challenge``: :class:`WrongPin`
@@ -91,76 +102,54 @@ class ResidentCard:
         except TransportError as error:  # no card, removed, not answering
             raise CardRemoved(type(error).__name__) from error
 
+    def signing_tries_left(self) -> int:
+        """The signing password's tries left (no try spent): :class:`NoSigningCertificate`,
+        :class:`CardRemoved` or :class:`CardUnreadable` when it cannot say."""
+        with _signing_errors():
+            return self._signing_step().read().tries_left
+
+    def sign(self, password: PinBuffer, message: bytes) -> SignedMessage:
+        """VERIFY the signing ``password`` (wiped whatever happens), then sign ``message`` with the
+        signing key (署名用電子証明書): :class:`WrongPin` (with the tries left), :class:`PinLocked`,
+        :class:`NoSigningCertificate` or :class:`CardRemoved` when it cannot. A card that breaks
+        the protocol, or whose signature or certificate does not verify, is raised as the card
+        layer's error and fails the session."""
+        try:
+            with _signing_errors(unreadable=False):
+                step = self._signing_step()
+                return step.sign(password, message)
+        finally:
+            password.wipe()
+
+    def _signing_step(self) -> SigningStep:
+        if self._signing is None:  # the connection already has its deadline
+            self._signing = SigningStep(self._card.connection, command_timeout=None)
+        return self._signing
+
     def finish(self) -> None:
         """Log the card out and reset it; quiet if the card is already gone."""
+        self._certificate = None
+        self._signing = None
         self._card.finish()
 
 
-@dataclass(frozen=True)
-class SigningReading:
-    """What the card placed to sign says before the password (no try spent): the password's tries
-    left and its user-authentication certificate (DER; ``None`` on a token that opens it only
-    after the PIN), to check it is the card of the session's holder."""
-
-    tries_left: int
-    certificate: bytes | None
-
-
-class SigningCard:
-    """The card placed again to sign an application (署名用電子証明書): read, then
-    :meth:`sign` with the signing password, then :meth:`finish`. Same errors as
-    :class:`ResidentCard`, and :class:`NoSigningCertificate` for a card without one."""
-
-    def __init__(self, connection: CardConnection) -> None:
-        try:
-            self._step = SigningStep(connection)  # selects the JPKI application
-        except NotMyNumberCardError as error:
-            raise NotMyNumberCard(type(error).__name__) from error
-        except TransportError as error:
-            raise CardRemoved(type(error).__name__) from error
-        except CardError as error:
-            raise CardUnreadable(type(error).__name__) from error
-        self._reading: SigningReading | None = None
-
-    def read(self) -> SigningReading:
-        """The tries left and the user-authentication certificate (two free reads)."""
-        try:
-            try:
-                certificate: bytes | None = self._step.jpki.read_user_auth_certificate().der
-            except SecurityStatusError:  # smartphone token: only after the PIN
-                certificate = None
-            reading = self._step.read()
-        except NotMyNumberCardError as error:
-            raise NotMyNumberCard(type(error).__name__) from error
-        except NoSigningCertificateError as error:
-            raise NoSigningCertificate(type(error).__name__) from error
-        except TransportError as error:
-            raise CardRemoved(type(error).__name__) from error
-        except CardError as error:
-            raise CardUnreadable(type(error).__name__) from error
-        self._reading = SigningReading(reading.tries_left, certificate)
-        return self._reading
-
-    def holder_certificate(self) -> bytes | None:
-        """The card's user-authentication certificate (DER), read if it was not yet."""
-        return (self._reading or self.read()).certificate
-
-    def sign(self, password: PinBuffer, message: bytes) -> SignedMessage:
-        """VERIFY ``password`` (wiped whatever happens), then sign ``message`` with the signing key:
-        :class:`WrongPin` (with the tries left), :class:`PinLocked`, :class:`NoSigningCertificate`
-        or :class:`CardRemoved` when it cannot."""
-        try:
-            return self._step.sign(password, message)
-        except InvalidPinError as error:
-            raise WrongPin(error.attempts_remaining) from error
-        except PinBlockedError as error:
-            raise PinLocked() from error
-        except NoSigningCertificateError as error:
-            raise NoSigningCertificate(type(error).__name__) from error
-        except TransportError as error:
-            raise CardRemoved(type(error).__name__) from error
-
-    def finish(self) -> None:
-        """Log the card out and reset it; quiet if the card is already gone."""
-        self._reading = None
-        self._step.finish()
+@contextmanager
+def _signing_errors(*, unreadable: bool = True) -> Iterator[None]:
+    """The card layer's errors of the signing path as the kiosk's (``unreadable``: any other card
+    error too, as :class:`CardUnreadable`)."""
+    try:
+        yield
+    except InvalidPinError as error:
+        raise WrongPin(error.attempts_remaining) from error
+    except PinBlockedError as error:
+        raise PinLocked() from error
+    except NoSigningCertificateError as error:
+        raise NoSigningCertificate(type(error).__name__) from error
+    except NotMyNumberCardError as error:
+        raise NotMyNumberCard(type(error).__name__) from error
+    except TransportError as error:
+        raise CardRemoved(type(error).__name__) from error
+    except CardError as error:
+        if not unreadable:
+            raise
+        raise CardUnreadable(type(error).__name__) from error

@@ -56,7 +56,7 @@ from kiosk.journal import JournalEntry, OrderJournal
 from kiosk.municipalities import ParticipatingMunicipalities, fetch_municipalities
 from kiosk.offer import CertificateOffer, Member, Offer
 from kiosk.order import Ordered
-from kiosk.ports import HolderCard, SigningCard
+from kiosk.ports import HolderCard
 from kiosk.recovery import RESTART, recover
 from kiosk.registration import (
     SOURCES,
@@ -283,7 +283,7 @@ class KioskSession:
         return self.registration_view
 
     def apply_for_registration(
-        self, card: SigningCard, password: PinBuffer, municipality: str, domicile: str, head: str
+        self, card: HolderCard, password: PinBuffer, municipality: str, domicile: str, head: str
     ) -> RegistrationView:
         """The usage registration applied for (利用登録申請): the application for ``municipality``
         (one of :meth:`participating_municipalities`), the 本籍 ``domicile`` and the 筆頭者 ``head``
@@ -292,7 +292,7 @@ class KioskSession:
         with the OCSP question about the signing certificate; the status it answered.
 
         Before anything is signed: :class:`ApplicationRefused` for what was typed or a
-        municipality not verified here. The card's errors as :class:`SigningCard` raises them,
+        municipality not verified here. The card's errors as :meth:`HolderCard.sign` raises them,
         the center's and the municipality's refusals as :class:`Refused`."""
         try:
             session_id, holder = self._holder()

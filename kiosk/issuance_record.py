@@ -23,8 +23,8 @@ class IssuanceRow:
     their issue numbers and those voided."""
 
     municipality: str
-    municipality_name: str
-    municipality_name_en: str
+    name: str  # the municipality's
+    name_en: str
     issued_at: dt.datetime
     store: str
     terminal_id: str
@@ -37,8 +37,8 @@ class IssuanceRow:
         """As a screen's view takes it (the time as ISO 8601)."""
         return {
             "municipality": self.municipality,
-            "municipality_name": self.municipality_name,
-            "municipality_name_en": self.municipality_name_en,
+            "name": self.name,
+            "name_en": self.name_en,
             "issued_at": self.issued_at.isoformat(),
             "store": self.store,
             "terminal_id": self.terminal_id,
@@ -94,8 +94,8 @@ def merged(records: Sequence[IssuanceRecord], unavailable: Iterable[str]) -> Iss
     rows = [
         IssuanceRow(
             municipality=record.municipality,
-            municipality_name=record.name,
-            municipality_name_en=record.name_en,
+            name=record.name,
+            name_en=record.name_en,
             issued_at=row.issued_at,
             store=row.store,
             terminal_id=row.terminal_id,

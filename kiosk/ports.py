@@ -8,8 +8,8 @@
   documents are printed, then accepted into the cash box, or all given back.
 - :class:`Printer` — prints the checked documents and says when they have been taken.
 - :class:`Reminder` — the terminal's light and buzzer: "take your card", "take your documents".
-- :class:`HolderCard` — the resident's card once read: it proves its holder with the PIN.
-- :class:`SigningCard` — the card placed again to sign an application with the signing password.
+- :class:`HolderCard` — the resident's card once read: it proves its holder with the PIN, and
+  signs an application with the signing password.
 - :class:`CenterLink` — one resident's business with the center.
 
 Each device has an in-process stand-in in :mod:`kiosk.devices.stand_ins`; the peripheral
@@ -30,12 +30,9 @@ from hardware.card.pin import PinBuffer
 from hardware.card.signing import SignedMessage
 from hardware.card.transport import CardConnection
 from hardware.printer import PrinterCondition
-from kiosk.issuance_record import IssuanceRecordView
 from kiosk.journal import JournalEntry, OrderJournal
-from kiosk.municipalities import ParticipatingMunicipalities
 from kiosk.offer import Offer
 from kiosk.order import Ordered
-from kiosk.registration import RegistrationView, Source
 from kiosk.workflow.steps import Step
 
 
@@ -216,20 +213,13 @@ class HolderCard(Protocol):
         """VERIFY ``pin``, then sign ``challenge``; :class:`kiosk.errors.WrongPin`,
         :class:`~kiosk.errors.PinLocked` or :class:`~kiosk.errors.CardRemoved` when it cannot."""
 
-    def finish(self) -> None:
-        """Log the card out (quiet if it is gone)."""
-
-
-class SigningCard(Protocol):
-    """The resident's card placed again to sign (:class:`kiosk.card.SigningCard`), once read."""
-
     def holder_certificate(self) -> bytes | None:
-        """Its user-authentication certificate (DER; ``None`` if it opens only after the PIN)."""
+        """The user-authentication certificate (DER) read when it was placed (``None``: not
+        readable before the PIN), to tell the session holder's card from another."""
 
     def sign(self, password: PinBuffer, message: bytes) -> SignedMessage:
-        """VERIFY the signing ``password``, then sign ``message``: :class:`kiosk.errors.WrongPin`,
-        :class:`~kiosk.errors.PinLocked`, :class:`~kiosk.errors.NoSigningCertificate` or
-        :class:`~kiosk.errors.CardRemoved` when it cannot."""
+        """VERIFY the signing ``password``, then sign ``message`` with the signing key (an
+        application); as :meth:`prove`, and :class:`~kiosk.errors.NoSigningCertificate`."""
 
     def finish(self) -> None:
         """Log the card out (quiet if it is gone)."""
@@ -241,31 +231,12 @@ class CenterLink(Protocol):
 
     session_id: str | None  # the center's session, once opened
     order: Ordered | None  # this session's order, once placed (or voided by a refusal)
-    source: Source  # whom the offer and the order go to: residence (住所地) or domicile (本籍地)
 
     def open(self) -> None:
         """The center session, before the PIN is typed (a closed service is refused here)."""
 
     def authenticate(self, card: HolderCard, pin: PinBuffer) -> Offer:
         """The card proves its holder over the session; what the resident can choose."""
-
-    def offer(self, source: Source = "residence") -> Offer:
-        """What ``source``'s municipality offers the proven holder; later orders go there too."""
-
-    def participating_municipalities(self) -> ParticipatingMunicipalities:
-        """The municipalities a resident can apply to, by prefecture, each with its sealing key."""
-
-    def registration(self) -> RegistrationView | None:
-        """The holder's usage registration of a registered domicile, if there is one."""
-
-    def apply_for_registration(
-        self, card: SigningCard, password: PinBuffer, municipality: str, domicile: str, head: str
-    ) -> RegistrationView:
-        """Apply to ``municipality`` for the 本籍 ``domicile`` and 筆頭者 ``head``, signed by the
-        card with the signing ``password``; the application's status."""
-
-    def issuance_record(self) -> IssuanceRecordView:
-        """Every issuance made with the holder's card in the last 12 months, newest first."""
 
     def place(self, items: Sequence[Mapping[str, object]], *, printer: int) -> Ordered:
         """Order ``items``; every copy opened and checked against this session."""

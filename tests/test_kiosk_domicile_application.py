@@ -24,7 +24,7 @@ from hardware.card.pin import PinBuffer
 from hardware.card.profile import SIGNING_PASSWORD
 from hardware.cardsim.card import VirtualCard
 from hardware.cardsim.inprocess import InProcessReader
-from kiosk.card import SigningCard, password_buffer
+from kiosk.card import ResidentCard, password_buffer
 from kiosk.errors import (
     CardRemoved,
     KioskError,
@@ -42,7 +42,7 @@ from kiosk.registration import (
     check_typed,
 )
 from koufu.cards import issue_card
-from support.hostile_cards import hostile, on_ins
+from support.hostile_cards import hostile, verify_with_data
 
 DOMICILE_CODE = "011002"
 SESSION, TERMINAL = "s-2f0c9a", "T-0901"
@@ -85,10 +85,11 @@ def test_the_signed_application_opens_only_at_its_municipality_and_verifies(
     reader: InProcessReader, sealing: tuple[ec.EllipticCurvePrivateKey, SealingKey]
 ) -> None:
     private, key = sealing
-    card = SigningCard(reader.connect())
+    card = ResidentCard(reader.connect())
     reading = card.read()
-    assert reading.tries_left == 5 and reading.certificate is not None
+    assert reading.certificate is not None and card.holder_certificate() == reading.certificate
     assert reader.card is not None and reading.certificate == reader.card.state.auth_cert
+    assert card.signing_tries_left() == 5
     made = application()
     signed = card.sign(password("ABC123"), made)
     card.finish()
@@ -128,7 +129,7 @@ def test_the_ocsp_request_names_the_signing_certificate_and_the_authority_answer
     state = issue_card(path, authority_dir=authority_dir)
     reader = InProcessReader()
     reader.insert(VirtualCard.open(path))
-    card = SigningCard(reader.connect())
+    card = ResidentCard(reader.connect())
     card.read()
     signed = card.sign(password("ABC123"), application())
     built = build_application(application(), signed, sealing[1], session_id=SESSION, terminal_id=TERMINAL)
@@ -166,7 +167,7 @@ def test_what_was_typed_is_checked_before_the_card_is_asked(domicile: str, head:
 
 
 def test_wrong_passwords_and_the_lock_are_the_kiosk_s_errors(reader: InProcessReader) -> None:
-    card = SigningCard(reader.connect())
+    card = ResidentCard(reader.connect())
     card.read()
     remaining = []
     for _ in range(4):
@@ -178,7 +179,8 @@ def test_wrong_passwords_and_the_lock_are_the_kiosk_s_errors(reader: InProcessRe
     with pytest.raises(PinLocked):
         card.sign(buffer, b"x")
     assert len(buffer) == 0
-    assert SigningCard(reader.connect()).read().tries_left == 0
+    assert ResidentCard(reader.connect()).signing_tries_left() == 0
+    assert ResidentCard(reader.connect()).read().tries_left == 3  # the PIN is another key's
     assert len(password_buffer()) == 0
 
 
@@ -187,16 +189,30 @@ def test_a_card_without_a_signing_certificate_says_so(tmp_path: Path, authority_
     issue_card(path, authority_dir=authority_dir, sign_password=None)
     reader = InProcessReader()
     reader.insert(VirtualCard.open(path))
+    card = ResidentCard(reader.connect())
+    assert card.read().tries_left == 3  # it proves its holder as any card
     with pytest.raises(NoSigningCertificate):
-        SigningCard(reader.connect()).read()
+        card.signing_tries_left()
+    buffer = password("ABC123")
     with pytest.raises(NoSigningCertificate):
-        SigningCard(reader.connect()).sign(password("ABC123"), b"x")
+        ResidentCard(reader.connect()).sign(buffer, b"x")
+    assert len(buffer) == 0
 
 
-def test_another_card_and_a_card_taken_away(card_path: Path, reader: InProcessReader) -> None:
+def test_a_card_that_stops_being_one_and_a_card_taken_away(card_path: Path, reader: InProcessReader) -> None:
+    named = iter(range(100))  # the first SELECT of the JPKI AP (placed, read) answers, later ones not
+
+    def tamper(_index: int, command: bytes, real: bytes) -> bytes:
+        return b"\x6a\x82" if command[1:3] == b"\xa4\x04" and next(named) else real
+
+    connection = hostile(card_path, tamper)
+    stranger = ResidentCard(connection)
+    stranger.read()
+    buffer = password("ABC123")
     with pytest.raises(NotMyNumberCard):
-        SigningCard(hostile(card_path, on_ins(0xA4, b"\x6a\x82")))
-    card = SigningCard(reader.connect())
+        stranger.sign(buffer, b"x")
+    assert len(buffer) == 0 and verify_with_data(connection.sent) == 0
+    card = ResidentCard(reader.connect())
     card.read()
     reader.remove()
     with pytest.raises(CardRemoved):
@@ -277,7 +293,7 @@ def test_records_are_merged_newest_first_with_the_unavailable() -> None:
     assert view.unavailable == ("272001",) and not view.complete
     assert [s.municipality for s in view.sources] == ["131016", "011002"]
     shown = view.view()
-    assert shown["rows"][1]["municipality_name"] == "札幌市"  # type: ignore[index]
+    assert shown["rows"][1]["name"] == "札幌市"  # type: ignore[index]
     assert shown["rows"][0]["issued_at"] == "2026-11-20T10:00:00+09:00"  # type: ignore[index]
     assert "A-1" not in repr(view)
     assert merged([], []).complete
