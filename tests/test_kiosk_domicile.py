@@ -33,7 +33,7 @@ from kiosk.errors import OtherCard
 from kiosk.registration import ApplicationRefused
 from koufu.cards import issue_card
 from support.registration_world import DOMICILE, two_towns
-from support.world import CODE, World
+from support.world import CODE, SEAL, World
 
 FAMILY = {"certificate_type": "family_register", "copies": 1, "options": {"scope": "full"}}
 SEXES = {"male": "1", "female": "2"}
@@ -258,3 +258,31 @@ def test_another_card_or_an_unverified_municipality_sends_nothing(world: World, 
     assert kiosk.registration() is None  # nothing reached the center
     card.finish()
     client.close()
+
+
+def test_each_resident_s_record_holds_their_own_issuances_only(world: World, tmp_path: Path) -> None:
+    """Two residents at two stores: each record shows exactly that card's copies, at that store."""
+    issued: dict[str, tuple[list[str], str]] = {}
+    paths = {}
+    for terminal_id, store in (("T-0821", "駅前店"), ("T-0822", "大通り店")):
+        entry = entry_of(world)
+        paths[terminal_id] = card_for(world, tmp_path, entry)
+        client = world.stack.client(world.stack.enroll(terminal_id, store=store))
+        world.stack.wait_until_open(client)
+        kiosk = KioskSession(client, world.trust)
+        card, _reader = placed(paths[terminal_id])
+        kiosk.prove(card, PinBuffer.of(USER_AUTH_PIN, "1234"))
+        card.finish()
+        ordered = kiosk.place([SEAL])
+        kiosk.printing()
+        kiosk.printed(ordered.issue_numbers)
+        kiosk.settle(ordered.fee)
+        issued[terminal_id] = (list(ordered.issue_numbers), store)
+        kiosk.forget()
+        client.close()
+    for terminal_id, (numbers, store) in issued.items():
+        kiosk, client = proven(world, paths[terminal_id], f"{terminal_id}-R")
+        record = kiosk.issuance_record()
+        assert [n for row in record.rows for n in row.issue_numbers] == numbers
+        assert {row.store for row in record.rows} == {store}
+        client.close()
