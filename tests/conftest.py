@@ -122,6 +122,7 @@ DAEMON_MODULES = frozenset(
         "test_kiosk_ui",
         "test_link_faults",
         "test_municipal_http",
+        "test_municipal_registration_http",
         "test_opensc",
         "test_order_chaos",
         "test_order_faults",
