@@ -301,8 +301,8 @@ def test_a_domicile_order_goes_to_the_routed_municipality_and_stays_there(world:
 
 def test_the_domicile_s_calendar_closes_its_orders(world: World) -> None:
     """A stop of the domicile municipality's family registers in the service calendar refuses
-    such orders before the municipality is asked (here it would refuse them itself, 422: the 403 is the calendar's), and leaves the
-    residence's alone."""
+    such orders before the municipality is asked (here it would refuse them itself, 422: the 403
+    is the calendar's), and leaves the residence's alone."""
     _terminal, client = world.terminal("T-0307")
     resident = world.resident()
     route(world, resident, DOMICILE)
