@@ -63,6 +63,13 @@ def record_rows(record: IssuanceRecordShown) -> list[dict[str, Any]]:
     ]
 
 
+def render_page(record: IssuanceRecordShown, language: str) -> Any:
+    """The record's plain page, as the printer's ``print_plain`` takes it (``printing.render``)."""
+    from printing.render.issuance_record import render_issuance_record  # type: ignore[import-not-found,unused-ignore]
+
+    return render_issuance_record(record, language=language)
+
+
 class IssuanceRecord(State):
     step = Step.ISSUANCE_RECORD
     timeout = 120
@@ -101,12 +108,10 @@ class IssuanceRecord(State):
     async def _print(self, context: SessionContext, record: IssuanceRecordShown) -> bool:
         """The record on paper, free (the printer's plain page); then until it is taken, reminding.
         ``False``: the printer failed (said; the resident may try again or go on)."""
-        from printing.render.issuance_record import render_issuance_record  # type: ignore[import-not-found,unused-ignore]
-
         terminal = self.terminal
         self.show(printing=True, problem=None, busy="progress.printing")
         try:
-            page = render_issuance_record(record, language=context.language)
+            page = render_page(record, context.language)
             await terminal.printer.print_plain(page)  # type: ignore[attr-defined,unused-ignore]
         except PrinterError as error:
             log.warning("the issuance record was not printed: %s", error)
