@@ -12,8 +12,8 @@ application is signed by the card with the signing password, as the real one is.
 from __future__ import annotations
 
 import asyncio
-import functools
 import datetime as dt
+import functools
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
