@@ -24,7 +24,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from center.api import municipalities, operations, orders, sessions, terminals, verification
+from center.api import municipalities, operations, orders, registrations, sessions, terminals, verification
 from center.api.answers import ERRORS, answer_refusals
 from center.api.error_codes import described
 from center.api.signing import SIGNATURE_SCHEMES
@@ -57,6 +57,7 @@ ROUTERS = (
     verification.router,
     orders.router,
     municipalities.router,
+    registrations.router,
 )
 HEARTBEAT_ROUTERS = (operations.router, terminals.heartbeat_router)  # role "heartbeats"
 

@@ -23,6 +23,7 @@ from typing import Generic, TypeVar
 
 import aiohttp
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
@@ -32,6 +33,7 @@ from center.links import ATTEMPTS, KEEP_ALIVE, pause_before
 from center.tls import trust
 
 MAX_RESPONSE_SIZE = 64 * 1024
+MAX_OCSP_REQUEST = 1024  # bytes of an OCSP request a terminal has forwarded (one CertID: ~100)
 # Keep-alive connections to the authority: as many as a process asks over at once (two questions
 # for each card being checked), so none is closed after one use and opened again with a new TLS
 # handshake under load.
@@ -85,6 +87,39 @@ class CertificateRecord:
     municipality: str
     status: str
     previous_serial: int | None
+
+
+class NotOneQuestion(ValueError):
+    """An OCSP request that is not exactly one CertID and nothing else."""
+
+
+def single_certid_request(request_der: bytes) -> bytes:
+    """``request_der`` if it is the DER of an OCSP request (RFC 6960) for one certificate and
+    nothing more: one CertID, no extension (no nonce), no requestor name, no signature, at most
+    :data:`MAX_OCSP_REQUEST` bytes; else :class:`NotOneQuestion`. Checked by building that one
+    question again from its CertID and comparing the bytes, so anything else it might carry
+    makes it differ."""
+    if not request_der or len(request_der) > MAX_OCSP_REQUEST:
+        raise NotOneQuestion("not an OCSP request of one certificate")
+    try:
+        question = ocsp.load_der_ocsp_request(request_der)
+        again = (
+            ocsp.OCSPRequestBuilder()
+            .add_certificate_by_hash(
+                question.issuer_name_hash,
+                question.issuer_key_hash,
+                question.serial_number,
+                question.hash_algorithm,
+            )
+            .build()
+            .public_bytes(serialization.Encoding.DER)
+        )
+    except (ValueError, TypeError, UnsupportedAlgorithm, NotImplementedError):
+        # the library reads one request only: NotImplementedError for more than one
+        raise NotOneQuestion("not an OCSP request of one certificate") from None
+    if again != request_der:
+        raise NotOneQuestion("the OCSP request asks more than one certificate's status")
+    return request_der
 
 
 class AuthorityClient:
@@ -228,6 +263,13 @@ class AuthorityClient:
         answer = Revocation(judged.status, raw, judged.previous_serials)
         self._status.put(certificate.serial_number, answer, now)
         return answer
+
+    async def forward_ocsp(self, request_der: bytes) -> bytes:
+        """The authority's answer (its DER bytes, unjudged) to an OCSP request a terminal made
+        about a certificate the center does not check itself (the card's signing certificate, for
+        the municipality that will judge the answer): asked as it came, once it is known to be
+        one plain question (:func:`single_certid_request`), never cached."""
+        return await self._post("/ocsp", single_certid_request(request_der), "application/ocsp-request")
 
     # -- municipality --------------------------------------------------------------------------
 

@@ -30,8 +30,10 @@ from center.messages import (
     AlarmRecorded,
     HeartbeatRecorded,
     HeartbeatReport,
+    IssuanceRecordResponse,
     MunicipalitiesResponse,
     OrderResponse,
+    RegistrationResponse,
     ResidentResponse,
     SessionResponse,
 )
@@ -184,21 +186,72 @@ class CenterClient:
     # -- orders --------------------------------------------------------------------------------
 
     def place_order(
-        self, session_id: str, idempotency_key: str, items: list[dict[str, Any]], *, printer: int = 1
+        self,
+        session_id: str,
+        idempotency_key: str,
+        items: list[dict[str, Any]],
+        *,
+        printer: int = 1,
+        source: str = "residence",
     ) -> OrderResponse:
-        """The order's state and its copies, each ``sealed`` to this terminal (base64url). The
-        body is sent as given (:class:`~center.messages.OrderRequest` is the center's to check)."""
-        order = {"idempotency_key": idempotency_key, "printer": printer, "items": items}
+        """The order's state and its copies, each ``sealed`` to this terminal (base64url), from
+        the resident's municipality or (``source="domicile"``) their registered domicile. The
+        body is sent as given (:class:`~center.messages.OrderRequest` is the center's to check;
+        ``source`` is left out for the residence, as before it existed)."""
+        order: dict[str, Any] = {"idempotency_key": idempotency_key, "printer": printer, "items": items}
+        if source != "residence":
+            order["source"] = source
         # the same key with the same order is the same order: its copies again, never new ones
         return self._order(
             self.request("POST", f"/v1/sessions/{session_id}/orders", order, repeatable=True), 201
         )
 
-    def offer(self, session_id: str) -> dict[str, Any]:
+    def offer(self, session_id: str, source: str = "residence") -> dict[str, Any]:
         """What the session's resident can have now (``sealed``: the personal part, for this
-        terminal), as the municipality answered it: the offer has no message of its own yet, so
-        it stays the answer's JSON."""
-        return self._json(self.request("GET", f"/v1/sessions/{session_id}/offer", repeatable=True), 200)
+        terminal), as their municipality or (``source="domicile"``) their registered domicile
+        answered it: the offer has no message of its own yet, so it stays the answer's JSON."""
+        query = "" if source == "residence" else f"?source={source}"
+        return self._json(
+            self.request("GET", f"/v1/sessions/{session_id}/offer{query}", repeatable=True), 200
+        )
+
+    # -- the registered domicile (本籍地の利用登録) and the issuance record (交付履歴) ---------------
+
+    def register_domicile(
+        self, session_id: str, municipality: str, sealed: bytes, ocsp_request: bytes
+    ) -> RegistrationResponse:
+        """Apply for the usage registration of the registered domicile ``municipality``: the
+        application ``sealed`` to it (its bytes) and the OCSP request (DER) about the card's
+        signing certificate. The registration's status, ``sealed`` to this terminal (base64url).
+        Sent once (a repeat is a new application)."""
+        application = {
+            "municipality": municipality,
+            "sealed": b64url_encode(sealed),
+            "signing_ocsp_request": b64url_encode(ocsp_request),
+        }
+        return self._answer(
+            self.request("POST", f"/v1/sessions/{session_id}/registration", application),
+            200,
+            RegistrationResponse,
+        )
+
+    def registration(self, session_id: str) -> RegistrationResponse:
+        """The usage registration the session's holder is known by, sealed to this terminal;
+        :class:`CenterRefusal` ``no_registration`` when there is none."""
+        return self._answer(
+            self.request("GET", f"/v1/sessions/{session_id}/registration", repeatable=True),
+            200,
+            RegistrationResponse,
+        )
+
+    def issuance_record(self, session_id: str) -> IssuanceRecordResponse:
+        """The holder's issuance records (residence, and the registered domicile's if any), each
+        sealed to this terminal, and the municipalities that could not be asked."""
+        return self._answer(
+            self.request("GET", f"/v1/sessions/{session_id}/issuance-record", repeatable=True),
+            200,
+            IssuanceRecordResponse,
+        )
 
     def order(self, order_id: str) -> OrderResponse:
         return self._order(self.request("GET", f"/v1/orders/{order_id}", repeatable=True))

@@ -113,6 +113,13 @@ class OrderRequest(BaseModel):
     )
     printer: int = Field(ge=1, le=99)
     items: list[OrderItem] = Field(min_length=1, max_length=10)
+    source: Literal["residence", "domicile"] = Field(
+        default="residence",
+        description=(
+            "whose certificates: the resident's municipality's (residence), or the registered"
+            " domicile's (domicile, 本籍地) the holder's usage registration routes to"
+        ),
+    )
 
 
 class CopyResponse(BaseModel):
@@ -142,6 +149,66 @@ class SettleRequest(BaseModel):
 
 class VoidRequest(BaseModel):
     reason: str = Field(pattern=r"^[a-z_]{1,40}$", description="why, as a code: cancelled, print_timeout, …")
+
+
+# -- the registered domicile (本籍地の利用登録) and the issuance record (交付履歴) -----------------
+
+_B64URL = r"^[A-Za-z0-9_-]+$"
+
+
+class RegistrationApplication(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    municipality: str = Field(
+        pattern=r"^[0-9]{6}$", description="地方公共団体コード of the domicile municipality"
+    )
+    sealed: str = Field(
+        min_length=1,
+        max_length=32768,
+        pattern=_B64URL,
+        description=(
+            "the application, the card's signature over it with its signing key and the signing"
+            " certificate, sealed by the terminal to that municipality (base64url,"
+            " koufu-to-municipality/1, docs/protocol.md section 3.2.1); relayed unread"
+        ),
+    )
+    signing_ocsp_request: str = Field(
+        min_length=1,
+        max_length=1400,
+        pattern=_B64URL,
+        description=(
+            "unpadded base64url of an OCSP request (RFC 6960, DER) about the signing certificate:"
+            " one CertID, nothing else; the center forwards it to the JPKI authority and relays"
+            " the answer to the municipality"
+        ),
+    )
+
+
+class RegistrationResponse(BaseModel):
+    municipality: str = Field(description="地方公共団体コード of the domicile municipality answering")
+    name: str = Field(description="its name")
+    name_en: str = Field(description="its name in English")
+    sealed: str = Field(
+        description=(
+            "the registration's status, signed by the municipality and sealed to this terminal"
+            " (base64url, koufu-registration/1, docs/protocol.md section 4.1.11)"
+        )
+    )
+
+
+class SealedRecord(BaseModel):
+    municipality: str = Field(description="地方公共団体コード of the municipality whose record it is")
+    sealed: str = Field(
+        description=(
+            "the holder's issuances there in the last 12 months, signed by the municipality and"
+            " sealed to this terminal (base64url, koufu-issuance-record/1)"
+        )
+    )
+
+
+class IssuanceRecordResponse(BaseModel):
+    records: list[SealedRecord] = Field(description="the residence municipality's first, then the domicile's")
+    unavailable: list[str] = Field(description="the municipalities asked that could not answer now")
 
 
 # -- the terminal itself -------------------------------------------------------------------------

@@ -35,7 +35,10 @@ from documents import b64url_decode
 log = logging.getLogger(__name__)
 TIMEOUT = 15.0  # seconds: a municipality slower than this fails the order (never half-done)
 MAX_SEALED_REASON = 16 * 1024  # characters of a refusal's sealed reason (documents.refusal: 8 KiB)
+MAX_SEALED_REGISTRATION = 16 * 1024  # characters of a registration's sealed status (koufu-registration/1)
+MAX_SEALED_RECORD = 1024 * 1024  # characters of a sealed issuance record (a year of issuances)
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+_REGISTRATION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,23 @@ class MunicipalOrderVoided(CenterError):
     """The municipality heard of the order's void before its request: it issued nothing."""
 
     status = 409
+
+
+class ApplicationNotProven(CenterError):
+    """The domicile municipality found the usage registration application not proven (its
+    signature, its signing certificate or that certificate's revocation answer, or what it
+    names): relayed as the stable code, with the municipality's words."""
+
+    status = 422
+
+
+@dataclass(frozen=True)
+class RegistrationAnswer:
+    """A domicile municipality's answer about a usage registration (利用登録): its id there, and
+    its status sealed to the terminal (``koufu-registration/1``, base64url, relayed unread)."""
+
+    registration_id: str
+    sealed: str
 
 
 class MunicipalClient:
@@ -97,6 +117,41 @@ class MunicipalClient:
         """What the municipality offers the card's holder now (public part + ``sealed``), as its
         JSON: the offer has no message of its own yet, and the center relays it."""
         return self._answer(municipality, await self._post(municipality, "/v1/offer", request))
+
+    async def register(self, municipality: str, request: Mapping[str, Any]) -> RegistrationAnswer:
+        """Relay a usage registration application (``POST /v1/registrations``): the
+        registration's id and its status sealed to the terminal (a refused application too);
+        :class:`ApplicationNotProven` if the municipality found it not proven."""
+        answer = await self._post(municipality, "/v1/registrations", request)
+        if answer.status_code == 403 and _json(answer).get("error") == "application_not_proven":
+            raise ApplicationNotProven(
+                "application_not_proven", str(_json(answer).get("message", ""))[:200] or "not proven"
+            )
+        return self._registration(municipality, self._answer(municipality, answer))
+
+    async def registration(self, municipality: str, request: Mapping[str, Any]) -> RegistrationAnswer | None:
+        """The usage registration the holder of ``request`` is known by at ``municipality``
+        (``POST /v1/registrations/status``), or ``None`` if it knows none."""
+        answer = await self._post(municipality, "/v1/registrations/status", request)
+        if answer.status_code == 404 and _json(answer).get("error") == "unknown_registration":
+            return None
+        return self._registration(municipality, self._answer(municipality, answer))
+
+    async def issuance_record(self, municipality: str, request: Mapping[str, Any]) -> str:
+        """The holder's issuance record (交付履歴) at ``municipality`` (``POST /v1/issuance-record``),
+        sealed to the terminal (``koufu-issuance-record/1``, base64url, relayed unread)."""
+        body = self._answer(municipality, await self._post(municipality, "/v1/issuance-record", request))
+        return _sealed_answer(municipality, body.get("sealed"), MAX_SEALED_RECORD)
+
+    @staticmethod
+    def _registration(municipality: str, body: dict[str, Any]) -> RegistrationAnswer:
+        registration_id = body.get("registration_id")
+        if not isinstance(registration_id, str) or not _REGISTRATION_ID.fullmatch(registration_id):
+            log.warning("municipality %s answered a registration without an id", municipality)
+            raise MunicipalityUnavailable("municipality_error", "the municipality's answer is not one")
+        return RegistrationAnswer(
+            registration_id, _sealed_answer(municipality, body.get("sealed"), MAX_SEALED_REGISTRATION)
+        )
 
     async def sealing_statement(self, municipality: str) -> bytes:
         """The municipality's sealing key statement (``GET /v1/sealing-key``, unsigned: the
@@ -241,6 +296,15 @@ def _sealed(body: dict[str, Any]) -> str | None:
     if isinstance(sealed, str) and 0 < len(sealed) <= MAX_SEALED_REASON and _BASE64URL.fullmatch(sealed):
         return sealed
     return None
+
+
+def _sealed_answer(municipality: str, sealed: object, limit: int) -> str:
+    """A sealed answer to relay: unpadded base64url of at most ``limit`` characters, else the
+    municipality failed (nothing of it is relayed)."""
+    if isinstance(sealed, str) and 0 < len(sealed) <= limit and _BASE64URL.fullmatch(sealed):
+        return sealed
+    log.warning("municipality %s answered a sealed value that is not one", municipality)
+    raise MunicipalityUnavailable("municipality_error", "the municipality's answer is not one")
 
 
 def _json(answer: httpx.Response) -> dict[str, Any]:

@@ -210,11 +210,20 @@ class OrderService:
     # -- placing -------------------------------------------------------------------------------
 
     async def place(
-        self, terminal_id: str, session_id: str, idempotency_key: str, order: dict[str, Any]
+        self,
+        terminal_id: str,
+        session_id: str,
+        idempotency_key: str,
+        order: dict[str, Any],
+        *,
+        municipality: str | None = None,
     ) -> PlacedOrder:
-        """Place the order of an authenticated session (or find it again by its key). A new order
-        is refused where an operator stopped issuance (:mod:`center.incidents`); one placed
-        already is not: it completes or voids as it would have."""
+        """Place the order of an authenticated session (or find it again by its key), with the
+        resident's municipality, or ``municipality`` (the registered domicile's, 本籍地): the
+        order keeps the municipality it went to, which its course (printed, voids, the
+        settlement) concerns. A new order is refused where an operator stopped issuance
+        (:mod:`center.incidents`); one placed already is not: it completes or voids as it
+        would have."""
         now = self.clock()
         asked = hashlib.sha256(json.dumps(order, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
         try:
@@ -224,7 +233,7 @@ class OrderService:
                 )
                 if existing is None:
                     existing = await self._insert(
-                        connection, terminal_id, session_id, idempotency_key, order, asked, now
+                        connection, terminal_id, session_id, idempotency_key, order, asked, now, municipality
                     )
         except _Stopped as stopped:
             refusal = stopped.stop.refusal()
@@ -256,8 +265,10 @@ class OrderService:
         order: dict[str, Any],
         asked: str,
         now: dt.datetime,
+        municipality: str | None,
     ) -> dict[str, Any]:
         session = await authenticated_session(connection, terminal_id, session_id, now)
+        to = municipality or session["municipality"]
         order_id = str(uuid.uuid4())
         try:
             request = IssueRequest.from_json(
@@ -275,7 +286,7 @@ class OrderService:
         except BadIssueRequest as error:
             raise BadRequest("invalid_order", str(error).replace("request.", "order.", 1)) from None
         kinds = [item.certificate_type.value for item in request.items]
-        stop = (await in_force(connection)).for_order(terminal_id, session["municipality"], kinds)
+        stop = (await in_force(connection)).for_order(terminal_id, to, kinds)
         if stop is not None:
             raise _Stopped(stop, session["subject"])
         row = {
@@ -284,7 +295,7 @@ class OrderService:
             "key": key,
             "request_hash": asked,
             "session_id": session_id,
-            "municipality": session["municipality"],
+            "municipality": to,
             "subject": session["subject"],
             "store": session["store"],
             "municipal_request": json.dumps(request.to_json(), ensure_ascii=False),
@@ -387,20 +398,24 @@ class OrderService:
         current = await self._load(order["terminal_id"], order["id"])
         return OrderState(current["state"]) in (OrderState.VOIDED, OrderState.REFUNDED)
 
-    async def offer(self, terminal_id: str, session_id: str) -> dict[str, Any]:
-        """What the session's resident can have now, as the municipality answers (its personal
-        part sealed to the terminal); refused where an operator stopped issuance for this
-        resident (everything, the terminal, the municipality: the municipality is not asked),
-        and each certificate type an operator stopped marked unavailable with the reason."""
+    async def offer(
+        self, terminal_id: str, session_id: str, *, municipality: str | None = None
+    ) -> dict[str, Any]:
+        """What the session's resident can have now, as their municipality answers, or
+        ``municipality`` (the registered domicile's) (its personal part sealed to the terminal);
+        refused where an operator stopped issuance for this resident (everything, the terminal,
+        the municipality asked: it is not asked then), and each certificate type an operator
+        stopped marked unavailable with the reason."""
         now = self.clock()
         async with self.database.connection() as connection:
             session = await authenticated_session(connection, terminal_id, session_id, now)
             stops = await in_force(connection)
-        stop = stops.for_resident(terminal_id, session["municipality"])
+        asked = municipality or session["municipality"]
+        stop = stops.for_resident(terminal_id, asked)
         if stop is not None:
             raise stop.refusal()
         offered = await self.municipalities.offer(
-            session["municipality"],
+            asked,
             {
                 "session_id": session_id,
                 "terminal_id": terminal_id,

@@ -44,6 +44,7 @@ _UPSERT = Sql(
     "ON CONFLICT (municipality) DO UPDATE SET statement = excluded.statement, "
     "not_after = excluded.not_after, fetched_at = excluded.fetched_at"
 )
+_STATEMENT = Sql("SELECT statement FROM municipal_sealing_keys WHERE municipality = :municipality")
 _CURRENT = Sql(
     "SELECT municipality, statement FROM municipal_sealing_keys WHERE not_after >= :now ORDER BY municipality"
 )
@@ -142,3 +143,16 @@ class SealingKeys:
             for row in rows
             if self.municipalities.knows(row["municipality"])
         ]
+
+    async def names(self, municipality: str) -> tuple[str, str] | None:
+        """The municipality's name and English name as its statement, last collected, says them
+        (expired or not: a name does not expire); ``None`` if none was collected."""
+        async with self.database.connection() as connection:
+            row = await connection.one(_STATEMENT, {"municipality": municipality})
+        if row is None:
+            return None
+        try:
+            stated = read_sealing_key(bytes(row["statement"])).sealing_key
+        except DocumentError:
+            return None
+        return stated.name, stated.name_en

@@ -23,7 +23,7 @@ import secrets
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Unpack
+from typing import Any, Literal, Unpack
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -49,9 +49,17 @@ from center.incidents import ActiveStops, IssuanceStop
 from center.incidents_store import in_force
 from center.jpki_verify import VerifiedResident, check_proof, check_revocation
 from center.municipal_client import MunicipalClient
-from center.orders import DEFAULT_SHARES, ORDER_DEADLINE, FeeShares, OrderService, forget_holders
+from center.orders import (
+    DEFAULT_SHARES,
+    ORDER_DEADLINE,
+    FeeShares,
+    OrderService,
+    PlacedOrder,
+    forget_holders,
+)
 from center.protocol import resident_binding
 from center.refusal_tally import RefusalTally, summary_lines
+from center.registration_relay import RegistrationRelay
 from center.sealing_keys import SealingKeys
 from center.signing import MAX_CLOCK_SKEW, Target
 from center.store.driver import Database, Sql, stored_time
@@ -59,6 +67,7 @@ from documents import CertificateType, b64url_encode
 
 log = logging.getLogger(__name__)
 
+Source = Literal["residence", "domicile"]  # whose certificates: the residence's or the registered domicile's
 CHALLENGE_BYTES = 32
 SESSION_LIFETIME = dt.timedelta(seconds=180)  # from "place your card" to the card's signature
 HOUSEKEEPING_INTERVAL = 60.0  # seconds
@@ -146,6 +155,16 @@ class CenterService:
             database, self.municipalities, self.decisions, shares=shares, clock=clock, deadline=order_deadline
         )
         self.sealing_keys = SealingKeys(database, self.municipalities, clock=clock)
+        self.registrations = RegistrationRelay(
+            database,
+            self.municipalities,
+            authority,
+            self.sealing_keys,
+            self.decisions,
+            audit_secret=audit_secret,
+            anchors=self.anchors,
+            clock=clock,
+        )
         self.housekeeping_interval = housekeeping_interval
 
     async def keep_house(self, every: float | None = None) -> None:
@@ -404,12 +423,18 @@ class CenterService:
         )
         return ResidentAccepted(session_id, record.municipality, offered, stopped)
 
-    async def offer(self, terminal_id: str, session_id: str) -> dict[str, Any]:
-        """What the session's resident can have now: the municipality's offer, each certificate
-        also closed where an operator stopped it (:meth:`OrderService.offer`) or the service
-        calendar closes it (its reason and words then; the calendar's are said first)."""
-        offered = await self.orders.offer(terminal_id, session_id)
-        decisions = await self.calendar.open_types(self.clock(), offered["municipality"])
+    async def offer(self, terminal_id: str, session_id: str, source: Source = "residence") -> dict[str, Any]:
+        """What the session's resident can have now: the offer of their municipality, or of the
+        registered domicile they are routed to (``source`` ``domicile``: ``no_registration`` if
+        none, :mod:`center.registration_relay`), each certificate also closed where an operator
+        stopped it (:meth:`OrderService.offer`) or the service calendar closes it for that
+        municipality (its reason and words then; the calendar's are said first)."""
+        domicile = None
+        if source == "domicile":
+            domicile = await self.registrations.domicile_of(terminal_id, session_id)
+        offered = await self.orders.offer(terminal_id, session_id, municipality=domicile)
+        asked = domicile or offered["municipality"]
+        decisions = await self.calendar.open_types(self.clock(), asked)
         for kind, decision in decisions.items():
             entry = offered["certificates"].get(kind.value)
             if entry is not None and isinstance(decision, Closed):
@@ -420,6 +445,33 @@ class CenterService:
                     message_en=decision.message_en,
                 )
         return offered
+
+    async def place_order(
+        self,
+        terminal_id: str,
+        session_id: str,
+        idempotency_key: str,
+        order: dict[str, Any],
+        source: Source = "residence",
+    ) -> PlacedOrder:
+        """Place the session's order (:meth:`OrderService.place`) with their municipality, or
+        (``source`` ``domicile``) with the registered domicile they are routed to: then the
+        service calendar must let each certificate ordered be issued there now (else 403 with
+        its reason, audited; the residence's was asked at the card's proof)."""
+        if source == "residence":
+            return await self.orders.place(terminal_id, session_id, idempotency_key, order)
+        domicile = await self.registrations.domicile_of(terminal_id, session_id)
+        now = self.clock()
+        decisions = await self.calendar.open_types(now, domicile)
+        for item in order.get("items") or []:
+            kind = _certificate_type(item.get("certificate_type"))
+            decision = None if kind is None else decisions.get(kind)
+            if isinstance(decision, Closed):
+                fields: Who = {"terminal_id": terminal_id, "session_id": session_id}
+                raise await self._refused("order_placement", refusal(decision), **fields)
+        return await self.orders.place(
+            terminal_id, session_id, idempotency_key, {**order, "source": source}, municipality=domicile
+        )
 
     async def _ask_authority(self, verified: VerifiedResident) -> tuple[CertificateRecord, Revocation]:
         """The card's municipality and its revocation status (the authority's signed OCSP answer,
@@ -449,6 +501,15 @@ class CenterService:
         if now >= stored_time(row["expires_at"]):
             raise Conflict("challenge_expired", "this session's challenge has expired")
         return bytes(row["challenge"])
+
+
+def _certificate_type(value: object) -> CertificateType | None:
+    """The certificate type an order's item names, if it names one (else the municipality's
+    request format refuses the item)."""
+    try:
+        return CertificateType(str(value))
+    except ValueError:
+        return None
 
 
 def _session_in_future(beat: Heartbeat, now: dt.datetime) -> bool:

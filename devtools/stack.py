@@ -264,6 +264,10 @@ class DevStack:
                 x509.load_pem_x509_certificate(path.read_bytes())
                 for path in sorted((self.authority_dir / "ca").glob("user-auth-*.crt"))
             ],
+            jpki_signing_anchors=[
+                x509.load_pem_x509_certificate(path.read_bytes())
+                for path in sorted((self.authority_dir / "ca").glob("signing-*.crt"))
+            ],
             db_url=db_url,
         )
         engine = make_engine(db_url or municipal_service.default_url(directory))

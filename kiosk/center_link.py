@@ -18,6 +18,15 @@ said. A sealed reason that does not open (a center that lies, or a broken one) i
 generic refusal, never a crash. A refusal that means the session itself is gone, when ordering,
 is no answer to show the resident: it is raised as the center's and fails the session, as a
 center out of reach does.
+
+The registered domicile (本籍地): :meth:`KioskSession.registration` reads the holder's usage
+registration (its status sealed by the domicile municipality to this terminal), and
+:meth:`KioskSession.apply_for_registration` makes one: the application signed by the card's
+signing key and sealed to the municipality (:mod:`kiosk.registration`). :meth:`KioskSession.offer`
+with ``source="domicile"`` reads that municipality's offer, and the session's orders go there from
+then on. :meth:`KioskSession.issuance_record` reads every issuance made with the card, each
+municipality's record sealed to this terminal, merged (:mod:`kiosk.issuance_record`). All of it
+stays in the session and goes at :meth:`KioskSession.forget`.
 """
 
 from __future__ import annotations
@@ -31,19 +40,33 @@ from dataclasses import dataclass
 from typing import Any
 
 from center.client import CenterClient, CenterRefusal
+from center.messages import RegistrationResponse
 from center.protocol import resident_binding
 from center.signing import unsealed_b64url
-from documents import Binding, DocumentError, TrustedKey, b64url_decode, open_sealed
+from documents import Binding, DocumentError, SealingKey, TrustedKey, b64url_decode, open_sealed
+from documents.issuance_record import IssuanceRecord, open_issuance_record
 from documents.offer import open_offer
 from documents.refusal import GENERIC_REFUSAL, RefusalReason, open_refusal
+from documents.registration import open_registration_status
+from hardware.card.jpki import UserAuthCertificate
 from hardware.card.pin import PinBuffer
-from kiosk.errors import KioskError, Refusal, Refused
+from kiosk.errors import KioskError, OtherCard, Refusal, Refused
+from kiosk.issuance_record import IssuanceRecordView, merged
 from kiosk.journal import JournalEntry, OrderJournal
 from kiosk.municipalities import ParticipatingMunicipalities, fetch_municipalities
 from kiosk.offer import CertificateOffer, Member, Offer
 from kiosk.order import Ordered
 from kiosk.ports import HolderCard
 from kiosk.recovery import RESTART, recover
+from kiosk.registration import (
+    SOURCES,
+    ApplicationRefused,
+    RegistrationView,
+    Source,
+    application_of,
+    build_application,
+    check_typed,
+)
 from printing.page_signing import check_page_codes
 
 __all__ = ["KioskError", "KioskSession", "Offered"]
@@ -54,6 +77,8 @@ log = logging.getLogger(__name__)
 SESSION_ENDING = frozenset(
     {"unknown_session", "session_expired", "session_not_authenticated", "idempotency_conflict"}
 )
+# the center's (and the domicile municipality's) word that the holder has no usage registration
+NO_REGISTRATION = frozenset({"no_registration", "unknown_registration"})
 
 
 @dataclass(frozen=True)
@@ -136,7 +161,12 @@ class KioskSession:
         self.session_id: str | None = None
         self.holder_certificate: str | None = None
         self.order: Ordered | None = None
+        self.source: Source = "residence"  # whom the offer and the order go to
+        self.registration_view: RegistrationView | None = None  # the holder's, once read
+        self.record: IssuanceRecordView | None = None  # the holder's issuances, once read
         self._challenge: bytes | None = None  # the open session's, until the card has signed it
+        self._proven: tuple[bytes, UserAuthCertificate] | None = None  # the challenge signed, by
+        self._municipalities: ParticipatingMunicipalities | None = None
 
     @property
     def terminal_id(self) -> str:
@@ -145,8 +175,9 @@ class KioskSession:
     def participating_municipalities(self) -> ParticipatingMunicipalities:
         """The municipalities a resident can choose, each with its sealing key, as the center
         lists them and as far as their statements verify against this kiosk's trusted keys
-        (:mod:`kiosk.municipalities`)."""
-        return fetch_municipalities(self.client, self.trust, clock=self.clock)
+        (:mod:`kiosk.municipalities`); kept for the session (an application seals to one)."""
+        self._municipalities = fetch_municipalities(self.client, self.trust, clock=self.clock)
+        return self._municipalities
 
     def refusal(self, error: CenterRefusal) -> Refusal:
         """What the resident is shown of ``error``: for ``refused_by_municipality``, the reason the
@@ -200,22 +231,163 @@ class KioskSession:
             self.open()
         assert self._challenge is not None and self.session_id is not None
         session_id = self.session_id
-        proof = card.prove(pin, resident_binding(session_id, self.terminal_id, self._challenge))
+        challenge = self._challenge
+        proof = card.prove(pin, resident_binding(session_id, self.terminal_id, challenge))
         self._challenge = None  # signed: the center takes it once
         self.holder_certificate = Binding.holder_hash(proof.certificate.der)
         with self.refusals():
             self.client.authenticate_resident(session_id, proof.certificate.der, proof.signature)
-            offered = self.client.offer(session_id)
+        self._proven = (challenge, proof.certificate)
+        return self.offered("residence")
+
+    def offer(self, source: Source = "residence") -> Offer:
+        """:meth:`offered`, as the steps read it."""
+        return self.offered(source).offer()
+
+    def offered(self, source: Source = "residence") -> Offered:
+        """What ``source``'s municipality offers the proven holder now, opened: the residence
+        (住所地) or the registered domicile (本籍地, once its usage registration is approved; the
+        center refuses ``no_registration`` otherwise, and the domicile municipality a registration
+        still pending or suspended). The session's orders go to ``source`` from now on."""
+        if source not in SOURCES:
+            raise ValueError(f"an offer's source is one of {SOURCES}")
+        session_id, holder = self._holder()
+        with self.refusals():
+            offered = self.client.offer(session_id, source=source)
         personal = open_offer(
             unsealed_b64url(offered["sealed"]),
             terminal_id=self.terminal_id,
             terminal_key=self.client.terminal.key,
             trust=self.trust,
             session_id=session_id,
-            holder_certificate=self.holder_certificate,
+            holder_certificate=holder,
             now=self.clock(),
         )
+        self.source = source
         return Offered(offered["municipality"], offered["certificates"], offered["max_copies"], personal)
+
+    # -- the registered domicile (本籍地の利用登録) -----------------------------------------------
+
+    def registration(self) -> RegistrationView | None:
+        """The proven holder's usage registration of a registered domicile, as its municipality
+        sealed it to this terminal (``None``: there is none); kept as ``registration_view``."""
+        session_id, holder = self._holder()
+        try:
+            answer = self.client.registration(session_id)
+        except CenterRefusal as error:
+            if error.code in NO_REGISTRATION:
+                self.registration_view = None
+                return None
+            raise Refused(self.refusal(error)) from error
+        self.registration_view = self._opened_status(answer, session_id, holder)
+        return self.registration_view
+
+    def apply_for_registration(
+        self, card: HolderCard, password: PinBuffer, municipality: str, domicile: str, head: str
+    ) -> RegistrationView:
+        """The usage registration applied for (利用登録申請): the application for ``municipality``
+        (one of :meth:`participating_municipalities`), the 本籍 ``domicile`` and the 筆頭者 ``head``
+        as typed, signed by ``card`` (the session holder's own: :class:`OtherCard` otherwise)
+        with the signing ``password`` (wiped whatever happens), sealed to the municipality, sent
+        with the OCSP question about the signing certificate; the status it answered.
+
+        Before anything is signed: :class:`ApplicationRefused` for what was typed or a
+        municipality not verified here. The card's errors as :meth:`HolderCard.sign` raises them,
+        the center's and the municipality's refusals as :class:`Refused`."""
+        try:
+            session_id, holder = self._holder()
+            assert self._proven is not None
+            challenge, certificate = self._proven
+            check_typed(domicile, head)
+            sealing_key = self._sealing_key(municipality)
+            placed = card.holder_certificate()
+            if placed is not None and Binding.holder_hash(placed) != holder:
+                raise OtherCard("the card placed is not the session holder's")
+            application = application_of(
+                municipality=municipality,
+                session_id=session_id,
+                terminal_id=self.terminal_id,
+                challenge=challenge,
+                auth_serial=certificate.serial_number,
+                domicile=domicile,
+                head=head,
+            )
+            signed = card.sign(password, application)
+        finally:
+            password.wipe()
+        built = build_application(
+            application, signed, sealing_key, session_id=session_id, terminal_id=self.terminal_id
+        )
+        with self.refusals():
+            answer = self.client.register_domicile(session_id, municipality, built.sealed, built.ocsp_request)
+        self.registration_view = self._opened_status(answer, session_id, holder)
+        return self.registration_view
+
+    def _sealing_key(self, municipality: str) -> SealingKey:
+        listed = self._municipalities or self.participating_municipalities()
+        key = listed.sealing_key(municipality)
+        if key is None:
+            raise ApplicationRefused("unknown_municipality", "not a participating municipality verified here")
+        return key
+
+    def _opened_status(self, answer: RegistrationResponse, session_id: str, holder: str) -> RegistrationView:
+        """The status sealed in ``answer``, opened against this session: a status that does not
+        open, or is another municipality's than the answer says, is a :class:`KioskError`."""
+        try:
+            content = open_registration_status(
+                unsealed_b64url(answer.sealed),
+                terminal_id=self.terminal_id,
+                terminal_key=self.client.terminal.key,
+                trust=self.trust,
+                session_id=session_id,
+                holder_certificate=holder,
+                now=self.clock(),
+            )
+        except (DocumentError, ValueError) as unopened:
+            raise KioskError(f"the registration's status did not open ({type(unopened).__name__})") from None
+        view = RegistrationView.from_content(content)
+        if view.municipality != answer.municipality:
+            raise KioskError("the registration's status is another municipality's")
+        return view
+
+    # -- the resident's own record (交付履歴の確認) ------------------------------------------------
+
+    def issuance_record(self) -> IssuanceRecordView:
+        """Every issuance made with the holder's card in the last 12 months, at the residence and
+        the registered domicile, merged newest first; a municipality that could not answer, or
+        whose record does not open against this session, is listed as unavailable (logged by the
+        kind of failure only). Kept as ``record``."""
+        session_id, holder = self._holder()
+        with self.refusals():
+            answer = self.client.issuance_record(session_id)
+        records: list[IssuanceRecord] = []
+        unavailable = list(answer.unavailable)
+        for entry in answer.records:
+            try:
+                records.append(
+                    open_issuance_record(
+                        unsealed_b64url(entry.sealed),
+                        municipality=entry.municipality,
+                        terminal_id=self.terminal_id,
+                        terminal_key=self.client.terminal.key,
+                        trust=self.trust,
+                        session_id=session_id,
+                        holder_certificate=holder,
+                        now=self.clock(),
+                    )
+                )
+            except (DocumentError, ValueError) as unopened:
+                log.warning("an issuance record did not open (%s)", type(unopened).__name__)
+                unavailable.append(entry.municipality)
+        self.record = merged(records, unavailable)
+        return self.record
+
+    def _holder(self) -> tuple[str, str]:
+        """The session and its proven holder's certificate hash; :class:`KioskError` before the
+        card proved it."""
+        if self.session_id is None or self.holder_certificate is None or self._proven is None:
+            raise KioskError("no authenticated session")
+        return self.session_id, self.holder_certificate
 
     def place(
         self, items: Sequence[Mapping[str, object]], *, printer: int = 1, key: str | None = None
@@ -228,7 +400,11 @@ class KioskSession:
             raise KioskError("no authenticated session")
         try:
             answer = self.client.place_order(
-                self.session_id, key or secrets.token_hex(12), [dict(item) for item in items], printer=printer
+                self.session_id,
+                key or secrets.token_hex(12),
+                [dict(item) for item in items],
+                printer=printer,
+                source=self.source,
             )
         except CenterRefusal as refusal:
             voided = refusal.details.get("order_id")
@@ -308,6 +484,11 @@ class KioskSession:
         self.order = None
         self.session_id = self.holder_certificate = None
         self._challenge = None
+        self._proven = None
+        self.source = "residence"
+        self.registration_view = None
+        self.record = None
+        self._municipalities = None
 
     def _order(self) -> Ordered:
         if self.order is None:

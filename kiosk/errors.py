@@ -23,9 +23,11 @@ person's data.
     ├── CardProblem          the resident's card
     │   ├── CardUnreadable
     │   │   └── NotMyNumberCard
-    │   ├── WrongPin         (tries_left)
+    │   ├── WrongPin         (tries_left; the PIN, or the signing password)
     │   │   └── PinLocked
-    │   └── CardRemoved
+    │   ├── CardRemoved
+    │   ├── NoSigningCertificate
+    │   └── OtherCard        not the card that proved the session's holder
     ├── Refused              the center or the municipality said no (refusal, order_id)
     └── EnrolmentError       the terminal's enrolment cannot be made or installed (code)
 """
@@ -108,6 +110,16 @@ class PinLocked(WrongPin):
 
 class CardRemoved(CardProblem):
     """The card was taken away, or stopped answering, while it was being used."""
+
+
+class NoSigningCertificate(CardProblem):
+    """The card holds no signing certificate (署名用電子証明書: not issued under 15, or not
+    chosen): it cannot sign an application; the municipal office issues one."""
+
+
+class OtherCard(CardProblem):
+    """The card placed to sign is not the one that proved the session's holder (its
+    user-authentication certificate differs): nothing is signed."""
 
 
 @dataclass(frozen=True)

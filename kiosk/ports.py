@@ -8,7 +8,8 @@
   documents are printed, then accepted into the cash box, or all given back.
 - :class:`Printer` — prints the checked documents and says when they have been taken.
 - :class:`Reminder` — the terminal's light and buzzer: "take your card", "take your documents".
-- :class:`HolderCard` — the resident's card once read: it proves its holder with the PIN.
+- :class:`HolderCard` — the resident's card once read: it proves its holder with the PIN, and
+  signs an application with the signing password.
 - :class:`CenterLink` — one resident's business with the center.
 
 Each device has an in-process stand-in in :mod:`kiosk.devices.stand_ins`; the peripheral
@@ -26,6 +27,7 @@ from typing import Any, Protocol
 from documents import Binding, OpenedDocument
 from hardware.card.holder import HolderProof
 from hardware.card.pin import PinBuffer
+from hardware.card.signing import SignedMessage
 from hardware.card.transport import CardConnection
 from hardware.printer import PrinterCondition
 from kiosk.journal import JournalEntry, OrderJournal
@@ -211,6 +213,14 @@ class HolderCard(Protocol):
     def prove(self, pin: PinBuffer, challenge: bytes) -> HolderProof:
         """VERIFY ``pin``, then sign ``challenge``; :class:`kiosk.errors.WrongPin`,
         :class:`~kiosk.errors.PinLocked` or :class:`~kiosk.errors.CardRemoved` when it cannot."""
+
+    def holder_certificate(self) -> bytes | None:
+        """The user-authentication certificate (DER) read when it was placed (``None``: not
+        readable before the PIN), to tell the session holder's card from another."""
+
+    def sign(self, password: PinBuffer, message: bytes) -> SignedMessage:
+        """VERIFY the signing ``password``, then sign ``message`` with the signing key (an
+        application); as :meth:`prove`, and :class:`~kiosk.errors.NoSigningCertificate`."""
 
     def finish(self) -> None:
         """Log the card out (quiet if it is gone)."""

@@ -86,6 +86,7 @@ DAEMON_MODULES = frozenset(
         "test_card_attach",
         "test_center_api",
         "test_center_privacy",
+        "test_center_registration",
         "test_center_fuzz",
         "test_center_junk",
         "test_center_verify_page",

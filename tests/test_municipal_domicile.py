@@ -542,6 +542,6 @@ def test_the_migration_goes_up_and_down_and_matches_the_schema(database_url: str
         assert {"domicile_registrations", "domicile_registration_serials"} <= set(
             sa.inspect(engine).get_table_names()
         )
-        assert service.VERSIONS.current(engine) == "0003"
+        assert service.VERSIONS.current(engine) == "0004"
     finally:
         engine.dispose()

@@ -17,13 +17,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from smartcard.Exceptions import SmartcardException
 
-from hardware.card.errors import CardRemovedError, CardTimeoutError, TransportError
+from hardware.card.errors import CardRemovedError, CardTimeoutError, InvalidPinError, TransportError
 from hardware.card.holder import HolderAuthentication
 from hardware.card.iso7816 import Iso7816Channel
 from hardware.card.jpki import JpkiSession
 from hardware.card.pcsc import PcscConnection, PcscReader, list_readers
 from hardware.card.pin import PinBuffer
-from hardware.card.profile import USER_AUTH_PIN
+from hardware.card.profile import SIGNING_PASSWORD, USER_AUTH_PIN
+from hardware.card.signing import SigningStep
 from hardware.cardsim.card import VirtualCard
 from support.fixtures_pcscd import Pcscd, VpcdSlot
 
@@ -155,6 +156,25 @@ def test_jpki_session_signs_through_pcscd(vpcd_slot: VpcdSlot, reader: PcscReade
     certificate.public_key.verify(
         signature, b"challenge from the center", padding.PKCS1v15(), hashes.SHA256()
     )
+
+
+def test_signing_step_through_pcscd(vpcd_slot: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:
+    """The signing path end to end through vpcd and pcscd: the CA certificate and the signing
+    certificate in one extended READ BINARY each, a wrong password counted, then the signature."""
+    vpcd_slot.insert(card)
+    message = b"a usage registration application"
+    with connect(reader) as connection:
+        step = SigningStep(connection)
+        reading = step.read()
+        assert reading.tries_left == 5 and reading.ca_certificate.der == card.state.sign_ca_cert
+        with pytest.raises(InvalidPinError) as wrong:
+            step.sign(PinBuffer.of(SIGNING_PASSWORD, "WRONG1"), message)
+        assert wrong.value.attempts_remaining == 4
+        signed = step.sign(PinBuffer.of(SIGNING_PASSWORD, "ABC123"), message)
+        assert SigningStep(connection).read().tries_left == 5  # the right one restored the count
+        step.finish()
+    assert signed.certificate.der == card.state.sign_cert
+    signed.certificate.public_key.verify(signed.signature, message, padding.PKCS1v15(), hashes.SHA256())
 
 
 def test_removal_is_seen(vpcd_slot: VpcdSlot, reader: PcscReader, card: VirtualCard) -> None:

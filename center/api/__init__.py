@@ -6,6 +6,8 @@
 - ``terminals.py``: a terminal's door and tamper alarms, and its heartbeat (死活監視).
 - ``orders.py``: the offer, orders and their course (交付申請).
 - ``municipalities.py``: the participating municipalities and their sealing keys (参加団体).
+- ``registrations.py``: the registered domicile's usage registration (本籍地の利用登録) and the
+  holder's issuance record (交付履歴), relayed sealed.
 - ``verification.py``: the public question about a printed copy (真正性の確認).
 
 What the routes share: ``signing.py`` (the terminal's signed request, one dependency),

@@ -18,11 +18,13 @@ class ErrorCode:
 
 ERROR_CODES: dict[str, ErrorCode] = {
     "invalid_body": ErrorCode(400, "the body is not the JSON the route takes"),
-    "invalid_base64": ErrorCode(400, "the certificate or the signature is not unpadded base64url"),
+    "invalid_base64": ErrorCode(
+        400, "the certificate, the signature or the OCSP request is not unpadded base64url"
+    ),
     "invalid_order": ErrorCode(400, "an item or its options are not what the municipality's format accepts"),
     "unknown_copies": ErrorCode(400, "a reported issue number is not one of this order's"),
     "wrong_amount": ErrorCode(400, "paid is not the fees of the copies printed (due says what is)"),
-    "invalid_query": ErrorCode(400, "the issue number or the verification code is not one"),
+    "invalid_query": ErrorCode(400, "a query parameter is not one the route takes (verify, offer's source)"),
     "bad_terminal_id": ErrorCode(400, "not a terminal id (command line)", on_the_wire=False),
     "bad_municipality": ErrorCode(
         400, "not a municipality code for a store (command line)", on_the_wire=False
@@ -56,6 +58,8 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "not_found": ErrorCode(404, "no such path"),
     "unknown_session": ErrorCode(404, "no such session for this terminal"),
     "unknown_order": ErrorCode(404, "no such order for this terminal"),
+    "unknown_municipality": ErrorCode(404, "no such municipality takes part in the service"),
+    "no_registration": ErrorCode(404, "no usage registration of a registered domicile for this card"),
     "unknown_stop": ErrorCode(404, "no such stop of issuance (command line)", on_the_wire=False),
     "method_not_allowed": ErrorCode(405, "the path does not take this method"),
     "challenge_used": ErrorCode(409, "the session's challenge was already used"),
@@ -101,6 +105,9 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "tax_year_not_offered": ErrorCode(422, "municipality: that tax year is not offered"),
     "tax_kind_not_offered": ErrorCode(422, "municipality: that kind of tax certificate is not offered"),
     "refused": ErrorCode(422, "a municipality's refusal that named no code"),
+    "application_not_proven": ErrorCode(
+        422, "the domicile municipality found the usage registration application not proven"
+    ),
     "authority_unavailable": ErrorCode(503, "the JPKI authority cannot be asked"),
     "revocation_unavailable": ErrorCode(503, "the authority's revocation answer cannot be trusted"),
     "municipality_unavailable": ErrorCode(503, "the municipality cannot be reached (order_id if voided)"),

@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from center.api.answers import json_answer
 from center.api.requests import Center, canonical_uuid, parsed
 from center.api.signing import Signed, signed
+from center.errors import BadRequest
 from center.messages import (
     CopyResponse,
     OfferResponse,
@@ -25,7 +26,7 @@ from center.messages import (
     VoidRequest,
 )
 from center.orders import PlacedOrder
-from center.service import CenterService
+from center.service import CenterService, Source
 from documents import b64url_encode
 
 router = APIRouter(tags=["orders"])
@@ -54,12 +55,26 @@ async def _state(service: CenterService, terminal_id: str, order_id: str) -> Res
 
 
 @router.get("/v1/sessions/{session_id}/offer", response_model=OfferResponse, openapi_extra=signed())
-async def offer(session_id: str, call: Signed, service: Center) -> Response:
+async def offer(
+    session_id: str,
+    call: Signed,
+    service: Center,
+    source: str = Query(
+        "residence",
+        description=(
+            "residence (the resident's municipality) or domicile (the registered domicile, 本籍地,"
+            " the holder's usage registration routes to)"
+        ),
+    ),
+) -> Response:
     """What the session's resident can have now: per certificate its fee, copies and whether it
     can be issued (and why not); ``sealed``: household members, tax years and options, sealed
     to this terminal by the municipality (base64url, docs/protocol.md section 5.6). The
     municipality's answer is relayed as it came (``response_model`` only describes it)."""
-    offered = await service.offer(call.terminal_id, canonical_uuid(session_id, "session"))
+    if source not in ("residence", "domicile"):
+        raise BadRequest("invalid_query", "source is residence or domicile")
+    asked: Source = "domicile" if source == "domicile" else "residence"
+    offered = await service.offer(call.terminal_id, canonical_uuid(session_id, "session"), asked)
     return Response(json.dumps(offered, ensure_ascii=False), media_type="application/json")
 
 
@@ -72,11 +87,12 @@ async def offer(session_id: str, call: Signed, service: Center) -> Response:
 async def place(session_id: str, call: Signed, service: Center) -> Response:
     """Order certificates for the session's resident: the copies, sealed to this terminal."""
     order = parsed(OrderRequest, call.body)
-    placed = await service.orders.place(
+    placed = await service.place_order(
         call.terminal_id,
         canonical_uuid(session_id, "session"),
         order.idempotency_key,
         {"printer": order.printer, "items": [item.model_dump() for item in order.items]},
+        order.source,
     )
     return _answer(placed, 201)
 

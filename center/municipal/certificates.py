@@ -169,7 +169,7 @@ def _resident_record(eligible: Eligible, options: ResidentRecordOptions) -> tupl
 
 
 def _seal(eligible: Eligible) -> dict[str, Any]:
-    holder, seal = eligible.holder, eligible.seal
+    holder, seal = eligible.resident, eligible.seal
     assert seal is not None
     return {
         "name": holder.name,
@@ -183,7 +183,7 @@ def _seal(eligible: Eligible) -> dict[str, Any]:
 
 
 def _tax(eligible: Eligible, options: TaxOptions) -> dict[str, Any]:
-    holder, tax = eligible.holder, eligible.tax
+    holder, tax = eligible.resident, eligible.tax
     assert tax is not None
     body: dict[str, Any] = {
         "tax_year": wareki_year(tax.tax_year),
@@ -214,7 +214,8 @@ def _register(eligible: Eligible, options: RegisterOptions) -> tuple[str, str, d
         members = register.members
         wording = "これは、戸籍に記録されている事項の全部を証明した書面である。"
     else:
-        members = tuple(m for m in register.members if m.resident_id == eligible.holder.id and not m.removed)
+        assert eligible.entry is not None
+        members = (eligible.entry,)  # the holder's own entry
         wording = "これは、戸籍中の一部の者について記録されている事項を証明した書面である。"
     body = {
         "domicile": register.domicile,

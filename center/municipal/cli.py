@@ -2,7 +2,8 @@
 
     koufu municipal init --dir DIR --code 131016 --name 千代田区 --name-en "Chiyoda City"
                          --prefecture 東京都 --mayor "千代田区長　山田　太郎"
-                         [--settings FILE] [--center-key FILE] [--terminal-ca FILE] [--db URL]
+                         [--settings FILE] [--center-key FILE] [--terminal-ca FILE]
+                         [--jpki-anchor FILE] [--jpki-signing-anchor FILE] [--db URL]
     koufu municipal settings --dir DIR [--load FILE]      print (or replace) the settings
     koufu municipal sealing-key --dir DIR                 make its sealing key if it has none
     koufu municipal link --dir DIR SERIAL RESIDENT_ID     a card's certificate serial → a resident
@@ -70,6 +71,13 @@ def register(commands: Any) -> None:
         default=[],
         help="a PEM JPKI user-authentication CA certificate (every generation); repeatable",
     )
+    init.add_argument(
+        "--jpki-signing-anchor",
+        type=Path,
+        action="append",
+        default=[],
+        help="a PEM JPKI signing CA certificate (every generation: usage registrations); repeatable",
+    )
 
     shown = command("settings", "print the settings, or replace them with --load FILE", _settings)
     shown.add_argument("--load", type=Path)
@@ -119,8 +127,19 @@ def _init(args: argparse.Namespace) -> int:
         for path in args.jpki_anchor
         for certificate in x509.load_pem_x509_certificates(path.read_bytes())
     ]
+    signing_anchors = [
+        certificate
+        for path in args.jpki_signing_anchor
+        for certificate in x509.load_pem_x509_certificates(path.read_bytes())
+    ]
     key = service.initialise(
-        args.dir, chosen, db_url=args.db, center_keys=center_keys, terminal_cas=cas, jpki_anchors=anchors
+        args.dir,
+        chosen,
+        db_url=args.db,
+        center_keys=center_keys,
+        terminal_cas=cas,
+        jpki_anchors=anchors,
+        jpki_signing_anchors=signing_anchors,
     )
     from documents.sealing_key import sealing_key_id
 

@@ -5,7 +5,12 @@ The rules, in the order they are checked, are those the real service applies (se
 resident who has not moved out, filed a move-out or died, not protected nor stopped, old enough,
 no pending characters, a name within what the certificates can print, not moved in today), then
 each item (offered, within its hours, copies within the limits, and the certificate's own
-conditions). Each refusal is a
+conditions).
+
+A holder whose card links to nobody here may be known by an approved usage registration
+(本籍地の利用登録): then they are a :class:`RegisteredEntry`, their entry in a family register
+here, and may have that register's certificates only (戸籍証明書, 戸籍の附票の写し); a
+registration pending or suspended refuses them. A :data:`Holder` is either. Each refusal is a
 :class:`~center.municipal.refusals.Refused` with a stable code; nothing is issued for a request
 with any refusal.
 
@@ -22,11 +27,13 @@ from center.municipal.records import (
     FamilyRegister,
     Household,
     RecordStore,
+    RegisterMember,
     Resident,
     SealRegistration,
     TaxAssessment,
 )
 from center.municipal.refusals import RefusalCode, Refused
+from center.municipal.registrations import Registration, Status
 from center.municipal.requests import (
     AttachmentOptions,
     IssueItem,
@@ -42,6 +49,21 @@ _LIVING_HERE = ("resident", "moving_out")  # still on the register (a move-out f
 # what the certificate layouts hold (氏名 with the space between, 住所 with building and room)
 NAME_LIMIT = 30
 ADDRESS_LIMIT = 100
+# what a holder known by a usage registration may have: the register's certificates
+REGISTERED_CERTIFICATES = (CertificateType.FAMILY_REGISTER, CertificateType.FAMILY_REGISTER_ATTACHMENT)
+
+
+@dataclass(frozen=True)
+class RegisteredEntry:
+    """A card holder who does not live here, known by their approved usage registration
+    (本籍地の利用登録): the entry it matched in a family register here (戸籍, its position)."""
+
+    registration_id: str
+    register_id: int
+    position: int
+
+
+Holder = Resident | RegisteredEntry
 
 
 @dataclass(frozen=True)
@@ -50,42 +72,57 @@ class Eligible:
 
     item: IssueItem
     offer: Offer
-    holder: Resident
+    holder: Holder
     subjects: tuple[Resident, ...] = ()  # whose resident-register entries are printed
     household: Household | None = None
     seal: SealRegistration | None = None
     tax: TaxAssessment | None = None
     register: FamilyRegister | None = None
+    entry: RegisterMember | None = None  # the holder's own entry in ``register``
+
+    @property
+    def resident(self) -> Resident:
+        """The holder, a resident here (every certificate but the register's is a resident's)."""
+        assert isinstance(self.holder, Resident)
+        return self.holder
 
     @property
     def subject_ids(self) -> tuple[int, ...]:
         """The persons whose data the copy carries (for the issuance history)."""
         if self.register is not None:
             return tuple(m.resident_id for m in self.register.members if m.resident_id is not None)
-        return tuple(subject.id for subject in self.subjects) or (self.holder.id,)
+        return tuple(subject.id for subject in self.subjects) or (self.resident.id,)
 
 
 def check_request(
     request: IssueRequest,
     certificate_serial: int,
+    registration: Registration | None,
     records: RecordStore,
     settings: MunicipalSettings,
     now: dt.datetime,
 ) -> list[Eligible]:
-    """Every item of ``request`` checked for the holder of the (proven) ``certificate_serial``;
-    the first refusal raises."""
-    holder = check_holder(certificate_serial, records, settings, now)
+    """Every item of ``request`` checked for the holder of the (proven) ``certificate_serial``
+    (or of ``registration``, the usage registration they are known by); the first refusal raises."""
+    holder = check_holder(certificate_serial, registration, records, settings, now)
     if sum(item.copies for item in request.items) > settings.max_copies:
         raise Refused(RefusalCode.TOO_MANY_COPIES)
     return [check_item(item, holder, records, settings, now) for item in request.items]
 
 
 def check_holder(
-    certificate_serial: int, records: RecordStore, settings: MunicipalSettings, now: dt.datetime
-) -> Resident:
-    """The resident the card belongs to, if they may use the service at all today."""
+    certificate_serial: int,
+    registration: Registration | None,
+    records: RecordStore,
+    settings: MunicipalSettings,
+    now: dt.datetime,
+) -> Holder:
+    """The card's holder, if they may use the service at all today: the resident the card links
+    to, else the register entry of ``registration`` (the usage registration they are known by)."""
     today = now.astimezone(JST).date()
     link = records.card_link(certificate_serial)
+    if link is None and registration is not None:
+        return check_registered(registration, records, settings, today)
     if link is None:
         raise Refused(RefusalCode.NOT_LINKED)
     holder = records.resident(link.resident_id)
@@ -112,8 +149,33 @@ def check_holder(
     return holder
 
 
+def check_registered(
+    registration: Registration, records: RecordStore, settings: MunicipalSettings, today: dt.date
+) -> RegisteredEntry:
+    """The register entry of an approved usage registration, if its person is still in the
+    register (not removed, 除籍) and old enough."""
+    if registration.status is Status.PENDING:
+        raise Refused(RefusalCode.REGISTRATION_PENDING)
+    if registration.status is Status.SUSPENDED:
+        raise Refused(RefusalCode.REGISTRATION_SUSPENDED)
+    if registration.status is not Status.APPROVED or registration.entry is None:
+        raise Refused(RefusalCode.NOT_LINKED)  # denied: as if there were none
+    entry = RegisteredEntry(registration.id, registration.entry.register_id, registration.entry.position)
+    member = records.register(entry.register_id).member_at(entry.position)
+    if member is None:
+        raise Refused(RefusalCode.NO_REGISTER_HERE)
+    if _age_on(member.birth_date, today) < settings.minimum_age:
+        raise Refused(RefusalCode.UNDER_AGE)
+    return entry
+
+
+def _age_on(birth_date: dt.date, day: dt.date) -> int:
+    before_birthday = (day.month, day.day) < (birth_date.month, birth_date.day)
+    return day.year - birth_date.year - (1 if before_birthday else 0)
+
+
 def check_item(
-    item: IssueItem, holder: Resident, records: RecordStore, settings: MunicipalSettings, now: dt.datetime
+    item: IssueItem, holder: Holder, records: RecordStore, settings: MunicipalSettings, now: dt.datetime
 ) -> Eligible:
     offer = settings.offer(item.certificate_type)
     if offer is None:
@@ -124,6 +186,11 @@ def check_item(
         raise Refused(RefusalCode.TOO_MANY_COPIES)
     kind = item.certificate_type
     options = item.options
+    if kind in REGISTERED_CERTIFICATES:
+        assert isinstance(options, RegisterOptions | AttachmentOptions)
+        return _register(item, offer, holder, records, now)
+    if isinstance(holder, RegisteredEntry):
+        raise Refused(RefusalCode.NOT_OFFERED)  # from a domicile, its register's certificates only
     if kind in (CertificateType.RESIDENT_RECORD, CertificateType.RESIDENT_RECORD_ENTRIES):
         assert isinstance(options, ResidentRecordOptions)
         return _resident_record(item, offer, options, holder, records, now)
@@ -132,11 +199,8 @@ def check_item(
         if seal is None:
             raise Refused(RefusalCode.NO_SEAL)
         return Eligible(item, offer, holder, (holder,), seal=seal)
-    if kind is CertificateType.TAX:
-        assert isinstance(options, TaxOptions)
-        return _tax(item, offer, options, holder, records, settings, now)
-    assert isinstance(options, RegisterOptions | AttachmentOptions)
-    return _register(item, offer, holder, records, now)
+    assert isinstance(options, TaxOptions)  # the one kind left: 税証明書
+    return _tax(item, offer, options, holder, records, settings, now)
 
 
 def _resident_record(
@@ -194,12 +258,19 @@ def _tax(
 
 
 def _register(
-    item: IssueItem, offer: Offer, holder: Resident, records: RecordStore, now: dt.datetime
+    item: IssueItem, offer: Offer, holder: Holder, records: RecordStore, now: dt.datetime
 ) -> Eligible:
-    if holder.register_id is None:
-        raise Refused(RefusalCode.NO_REGISTER_HERE)
-    register = records.register(holder.register_id)
-    if register.member_for(holder.id) is None:
+    """The holder's own register: a resident's as the resident record names it, a registered
+    holder's as their usage registration matched it."""
+    if isinstance(holder, RegisteredEntry):
+        register = records.register(holder.register_id)
+        entry = register.member_at(holder.position)
+    else:
+        if holder.register_id is None:
+            raise Refused(RefusalCode.NO_REGISTER_HERE)
+        register = records.register(holder.register_id)
+        entry = register.member_for(holder.id)
+    if entry is None:
         raise Refused(RefusalCode.NO_REGISTER_HERE)
     if register.status != "current":
         raise Refused(RefusalCode.REGISTER_CLOSED)
@@ -210,4 +281,5 @@ def _register(
         members = [m.resident_id for m in register.members if m.resident_id is not None]
         if records.blocked(members, now):
             raise Refused(RefusalCode.NOT_ISSUABLE_HERE)
-    return Eligible(item, offer, holder, (holder,), register=register)
+    subjects = (holder,) if isinstance(holder, Resident) else ()
+    return Eligible(item, offer, holder, subjects, register=register, entry=entry)

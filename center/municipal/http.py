@@ -12,8 +12,15 @@ Every call but ``/v1/health`` and ``/v1/sealing-key`` must be signed by a center
   copies (200, :class:`~center.bridge_messages.IssueAnswer`), a refusal (422: about the person,
   ``refused_by_municipality`` with the detailed reason ``sealed`` to the terminal; else its code
   and words), or why the request cannot be served.
+- ``POST /v1/registrations``: a usage registration application (本籍地の利用登録申請,
+  :mod:`center.municipal.registration_answers`): checked (:mod:`center.municipal.application`,
+  else 403 ``application_not_proven``) and recorded; ``POST /v1/registrations/status``: the card
+  holder's registration (404 ``unknown_registration``). Both answer ``{"registration_id",
+  "sealed"}``, the status sealed to the terminal, a refused application's too.
 - ``POST /v1/orders/{order_id}/printed`` ``{"issue_numbers": [...]}``: the copies came out.
 - ``POST /v1/orders/{order_id}/void`` ``{"reason": "..."}``: the order is cancelled (廃棄).
+- ``POST /v1/issuance-record``: the card holder's own issuance record (交付履歴の確認,
+  :mod:`center.municipal.own_record`), sealed to the terminal: ``{"sealed"}`` (200).
 
 Errors are ``{"error": code, "message": English, "message_ja": Japanese (refusals)}``, the
 router's own too (``not_found``, ``method_not_allowed``). The
@@ -39,6 +46,7 @@ from center import bridge_protocol
 from center.body_limit import BodyLimit
 from center.bridge_messages import IssueAnswer, IssuedCopy
 from center.json_body import declares_json
+from center.municipal.application import ApplicationNotProven
 from center.municipal.issuer import (
     IssuanceError,
     NotConfigured,
@@ -50,7 +58,16 @@ from center.municipal.issuer import (
     UntrustedTerminal,
 )
 from center.municipal.offers import OfferRequest, make_offer
+from center.municipal.own_record import RecordRequest, make_record
 from center.municipal.refusals import GENERIC_EN, GENERIC_JA, Refused
+from center.municipal.registration_answers import (
+    ApplicationRequest,
+    NoRegistration,
+    RegistrationAnswer,
+    StatusRequest,
+)
+from center.municipal.registration_answers import apply as apply_for_registration
+from center.municipal.registration_answers import status as registration_status
 from center.municipal.requests import BadIssueRequest, IssueRequest
 from center.municipal.service import MunicipalServer
 from center.signing import Target, field_values
@@ -66,6 +83,8 @@ _STATUS = {
     StatusConflict: 409,
     UnknownOrder: 404,
     UnprovenHolder: 403,  # the card's proof does not authorize this session's business
+    ApplicationNotProven: 403,  # a usage registration application not proven the holder's
+    NoRegistration: 404,
     UntrustedTerminal: 403,
     NotConfigured: 503,
 }
@@ -154,6 +173,24 @@ async def offer(document: SignedDocument, server: Server) -> JSONResponse:
     return JSONResponse({**offered.public, "sealed": b64url_encode(offered.sealed)})
 
 
+def _registration(answer: RegistrationAnswer) -> JSONResponse:
+    return JSONResponse({"registration_id": answer.registration_id, "sealed": b64url_encode(answer.sealed)})
+
+
+@router.post("/v1/registrations")
+async def registrations(document: SignedDocument, server: Server) -> JSONResponse:
+    """A usage registration application: its status, sealed to the terminal."""
+    request = ApplicationRequest.from_json(document)
+    return _registration(await run_in_threadpool(apply_for_registration, server, request))
+
+
+@router.post("/v1/registrations/status")
+async def registrations_status(document: SignedDocument, server: Server) -> JSONResponse:
+    """The card holder's usage registration here: its status, sealed to the terminal."""
+    request = StatusRequest.from_json(document)
+    return _registration(await run_in_threadpool(registration_status, server, request))
+
+
 @router.post("/v1/orders/{order_id}/printed")
 async def printed(order_id: str, document: SignedDocument, server: Server) -> JSONResponse:
     numbers = document.get("issue_numbers") if isinstance(document, dict) else None
@@ -175,6 +212,17 @@ async def void(order_id: str, document: SignedDocument, server: Server) -> JSONR
         raise Refusal(400, "bad_request", "issue_numbers: absent (every copy), or a non-empty list")
     voided = await run_in_threadpool(server.issuer.void, order_id, reason, numbers)
     return JSONResponse({"order_id": order_id, "voided": voided, "at": dt.datetime.now(dt.UTC).isoformat()})
+
+
+# -- the holder's own issuance record (交付履歴の確認) ------------------------------------------------
+
+
+@router.post("/v1/issuance-record")
+async def issuance_record(document: SignedDocument, server: Server) -> JSONResponse:
+    """Every copy issued here with the card's holder's cards in the last twelve months, sealed
+    to the terminal (an empty record for a holder unknown here: never an error that says so)."""
+    sealed = await run_in_threadpool(lambda: make_record(server.issuer, RecordRequest.from_json(document)))
+    return JSONResponse({"sealed": b64url_encode(sealed)})
 
 
 def _unsigned(_request: Request, error: bridge_protocol.BridgeAuthError) -> ErrorAnswer:

@@ -32,7 +32,7 @@ from cryptography.x509.oid import NameOID
 from sqlalchemy.dialects import postgresql, sqlite
 
 from center.municipal import certificates, schema
-from center.municipal.eligibility import Eligible, check_request
+from center.municipal.eligibility import Eligible, Holder, RegisteredEntry, check_request
 from center.municipal.holder_proof import (
     PROOF_LIFETIME,
     HolderNotProven,
@@ -40,10 +40,16 @@ from center.municipal.holder_proof import (
     ProvenHolder,
     prove_holder,
 )
+from center.municipal.issuance_errors import IssuanceError as IssuanceError
+from center.municipal.issuance_errors import NotConfigured as NotConfigured
 from center.municipal.records import RecordStore
 from center.municipal.refusals import Refused
+from center.municipal.registered_holder import registration_of
+from center.municipal.registrations import Registration, Registrations
 from center.municipal.requests import IssueRequest
 from center.municipal.settings import MunicipalSettings
+from center.municipal.stored_settings import load_settings as load_settings
+from center.municipal.stored_settings import store_settings as store_settings
 from documents import (
     Binding,
     Document,
@@ -56,14 +62,6 @@ from documents import (
     tokyo_day,
 )
 from printing.page_signing import sign_pages
-
-SETTINGS_NAME = "municipality"
-
-
-class IssuanceError(Exception):
-    """A request the issuer cannot serve for a reason other than eligibility (``code`` is stable)."""
-
-    code = "issuance_error"
 
 
 class UntrustedTerminal(IssuanceError):
@@ -110,10 +108,6 @@ class StatusConflict(IssuanceError):
     code = "status_conflict"
 
 
-class NotConfigured(IssuanceError):
-    code = "not_configured"
-
-
 @dataclass(frozen=True)
 class IssuedCopy:
     item: int  # index of the request's item
@@ -142,25 +136,6 @@ def request_hash(request: IssueRequest) -> str:
     return hashlib.sha256(cbor.encode(request.to_json())).hexdigest()
 
 
-def load_settings(connection: sa.Connection) -> MunicipalSettings:
-    text = connection.execute(
-        sa.select(schema.settings.c.document).where(schema.settings.c.name == SETTINGS_NAME)
-    ).scalar_one_or_none()
-    if text is None:
-        raise NotConfigured("the municipality has no settings yet")
-    return MunicipalSettings.loads(text)
-
-
-def store_settings(connection: sa.Connection, settings: MunicipalSettings, now: dt.datetime) -> None:
-    table = schema.settings
-    document = json.dumps(settings.to_json(), ensure_ascii=False)
-    updated = connection.execute(
-        table.update().where(table.c.name == SETTINGS_NAME).values(document=document, updated_at=now)
-    ).rowcount
-    if not updated:
-        connection.execute(table.insert().values(name=SETTINGS_NAME, document=document, updated_at=now))
-
-
 class Issuer:
     """Issues a municipality's copies from its own database, with its own key."""
 
@@ -187,13 +162,14 @@ class Issuer:
         now = self.clock()
         terminal_key = self.terminal_key(request.terminal_id, request.terminal_certificate, now)
         holder = self.prove_holder(request.holder_proof, request.session_id, request.terminal_id, now)
+        registration = self.registration(holder)
         try:
             try:
-                return self._issue(request, holder, terminal_key, now)
+                return self._issue(request, holder, registration, terminal_key, now)
             except sa.exc.IntegrityError:
                 # the same order id committed meanwhile by another request (PostgreSQL: this one
                 # waited on the key): now it is a retry, or a conflict
-                return self._issue(request, holder, terminal_key, now)
+                return self._issue(request, holder, registration, terminal_key, now)
         except Refused as refused:
             raise self.sealed(refused, request.session_id, request.terminal_id, terminal_key, now) from None
 
@@ -239,6 +215,16 @@ class Issuer:
             raise UnprovenHolder("this proof is too old to order with", "proof_expired")
         return holder
 
+    def registration(self, holder: ProvenHolder) -> Registration | None:
+        """The usage registration (本籍地の利用登録) of a holder whose card links to nobody here
+        (a renewed card's new serial is linked to it meanwhile: :func:`registration_of`); ``None``
+        for a card that links to a resident, or a holder with none. Found before the issuing
+        transaction, which reads it as it was found."""
+        with self.engine.connect() as connection:
+            if RecordStore(connection).card_link(holder.serial) is not None:
+                return None
+        return registration_of(Registrations(self.engine, self.clock), holder)
+
     def sealed(
         self,
         refused: Refused,
@@ -260,6 +246,7 @@ class Issuer:
         self,
         request: IssueRequest,
         holder: ProvenHolder,
+        registration: Registration | None,
         terminal_key: ec.EllipticCurvePublicKey,
         now: dt.datetime,
     ) -> Issued:
@@ -273,7 +260,9 @@ class Issuer:
                 settings = load_settings(connection)
                 if settings.municipality != self.key.municipality:
                     raise NotConfigured("the settings are another municipality's")
-                eligible = check_request(request, holder.serial, RecordStore(connection), settings, now)
+                eligible = check_request(
+                    request, holder.serial, registration, RecordStore(connection), settings, now
+                )
                 connection.execute(
                     schema.issue_requests.insert().values(
                         order_id=request.order_id, request_hash=asked, received_at=now
@@ -353,7 +342,7 @@ class Issuer:
                         "terminal_id": request.terminal_id,
                         "store": request.store,
                         "printer": request.printer,
-                        "requester_id": item.holder.id,
+                        **_requester(item.holder),
                         "certificate_type": item.item.certificate_type.value,
                         "subjects": json.dumps(item.subject_ids),
                         "printed_items": json.dumps(certificates.printed_items(item), ensure_ascii=False),
@@ -461,6 +450,13 @@ class Issuer:
         if not rows:
             raise UnknownOrder("no copies for this order")
         return {row.issue_number: row.status for row in rows}
+
+
+def _requester(holder: Holder) -> dict[str, object]:
+    """Whose card asked, for the history: a resident here, or a holder's usage registration."""
+    if isinstance(holder, RegisteredEntry):
+        return {"requester_id": None, "registration_id": holder.registration_id}
+    return {"requester_id": holder.id, "registration_id": None}
 
 
 def _issued_by(certificate: x509.Certificate, ca: x509.Certificate) -> bool:

@@ -10,6 +10,10 @@ certificate cannot be issued, ``reasons``) is sealed to the terminal (:mod:`docu
 the center relays it unread. A holder who cannot use the service at all is refused in the same
 way: the generic code, the reason sealed.
 
+A holder known here by their usage registration (本籍地の利用登録, not a resident here) is offered
+the register's certificates only (戸籍証明書, 戸籍の附票の写し, of the entry the registration
+matched), with no household, tax years nor My Number in the personal part.
+
 Whether a certificate "can be issued" is the issuer's own eligibility, tried with the options a
 resident choosing only for themselves would pick (their own entries, their own register's
 individual record, the newest tax year that passes), so the kiosk never offers what will be
@@ -23,7 +27,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from center.municipal.eligibility import check_holder, check_item
+from center.municipal.eligibility import REGISTERED_CERTIFICATES, Holder, check_holder, check_item
 from center.municipal.holder_proof import HolderProof
 from center.municipal.issuer import Issuer, load_settings
 from center.municipal.records import RecordStore, Resident
@@ -74,12 +78,19 @@ class ResidentOffer:
     sealed: bytes
 
 
+def _offered(kind: CertificateType, holder: Holder) -> bool:
+    """Whether ``kind`` is for ``holder`` at all: every certificate for a resident, the
+    register's for a holder known by a usage registration."""
+    return isinstance(holder, Resident) or kind in REGISTERED_CERTIFICATES
+
+
 def _trials(
-    kind: CertificateType, holder: Resident, settings: MunicipalSettings, today: dt.date
+    kind: CertificateType, holder: Holder, settings: MunicipalSettings, today: dt.date
 ) -> list[Options]:
     """The options a resident choosing only for themselves could pick, most likely first."""
     offer = settings.offer(kind)
     if kind in (CertificateType.RESIDENT_RECORD, CertificateType.RESIDENT_RECORD_ENTRIES):
+        assert isinstance(holder, Resident)
         return [ResidentRecordOptions(members=(holder.id,))]
     if kind is CertificateType.TAX and offer is not None:
         return [TaxOptions(offer.tax_kinds[0], year) for year in settings.tax_years_offered(today)]
@@ -90,24 +101,44 @@ def _trials(
     return [NoOptions()]
 
 
+def _household(holder: Holder, records: RecordStore) -> list[dict[str, Any]]:
+    """A resident's household members on the register, by name; none for a registered holder."""
+    if not isinstance(holder, Resident):
+        return []
+    return [
+        {
+            "member": member.id,
+            "name": member.name,
+            "name_kana": member.name_kana,
+            "relationship": member.relationship,
+            "holder": member.id == holder.id,
+        }
+        for member in records.household(holder.household_id).members
+        if member.status in ("resident", "moving_out")
+    ]
+
+
 def make_offer(issuer: Issuer, request: OfferRequest) -> ResidentOffer:
     """The offer for the card's holder (raises :class:`Refused`, its reason sealed to the
     terminal, when they cannot use the service)."""
     now = issuer.clock()
     terminal_key = issuer.terminal_key(request.terminal_id, request.terminal_certificate, now)
     proven = issuer.prove_holder(request.holder_proof, request.session_id, request.terminal_id, now)
+    registration = issuer.registration(proven)
     today = now.astimezone(JST).date()
     with issuer.engine.connect() as connection:
         settings = load_settings(connection)
         records = RecordStore(connection)
         try:
-            holder = check_holder(proven.serial, records, settings, now)
+            holder = check_holder(proven.serial, registration, records, settings, now)
         except Refused as refused:
             raise issuer.sealed(refused, request.session_id, request.terminal_id, terminal_key, now) from None
         certificates: dict[str, Any] = {}
         reasons: dict[str, str] = {}  # sealed: why not, in detail
         years: list[int] = []
         for kind, offer in settings.offers.items():
+            if not _offered(kind, holder):
+                continue
             reason: Refused | None = None
             for options in _trials(kind, holder, settings, today):
                 try:
@@ -127,24 +158,15 @@ def make_offer(issuer: Issuer, request: OfferRequest) -> ResidentOffer:
             }
             if reason is not None:
                 reasons[kind.value] = reason.code.value
-        household = records.household(holder.household_id)
+        household = _household(holder, records)
+    resident = isinstance(holder, Resident)
     tax = settings.offer(CertificateType.TAX)
     record = settings.offer(CertificateType.RESIDENT_RECORD)
     personal = {
-        "household": [
-            {
-                "member": member.id,
-                "name": member.name,
-                "name_kana": member.name_kana,
-                "relationship": member.relationship,
-                "holder": member.id == holder.id,
-            }
-            for member in household.members
-            if member.status in ("resident", "moving_out")
-        ],
+        "household": household,
         "tax_years": years,
-        "tax_kinds": [] if tax is None else [kind.value for kind in tax.tax_kinds],
-        "my_number": record is not None and record.my_number,
+        "tax_kinds": [] if tax is None or not resident else [kind.value for kind in tax.tax_kinds],
+        "my_number": record is not None and record.my_number and resident,
         "reasons": reasons,
     }
     sealed = seal_offer(

@@ -136,6 +136,10 @@ class FamilyRegister:
     def member_for(self, resident_id: int) -> RegisterMember | None:
         return next((m for m in self.members if m.resident_id == resident_id and not m.removed), None)
 
+    def member_at(self, position: int) -> RegisterMember | None:
+        """The member at ``position``, unless removed (除籍)."""
+        return next((m for m in self.members if m.position == position and not m.removed), None)
+
 
 _RESIDENT_COLUMNS = [schema.residents.c[name] for name in Resident.__dataclass_fields__]
 

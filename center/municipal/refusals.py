@@ -51,6 +51,8 @@ class RefusalCode(StrEnum):
     NO_REGISTER_HERE = "no_register_here"
     REGISTER_CLOSED = "register_closed"
     REGISTER_PENDING = "register_filing_pending"
+    REGISTRATION_PENDING = "registration_pending"  # 本籍地の利用登録: applied, not yet approved
+    REGISTRATION_SUSPENDED = "registration_suspended"  # 本籍地の利用登録: stopped (the card was revoked)
 
 
 COUNTER_JA = "市区町村の窓口でお尋ねください。"
@@ -167,6 +169,16 @@ _MESSAGES: dict[RefusalCode, tuple[str, str]] = {
         "届出の処理中のため、戸籍の証明書は取得できません。",
         "A filing is being processed, so family-register certificates cannot be issued now.",
     ),
+    RefusalCode.REGISTRATION_PENDING: (
+        "本籍地の利用登録は審査中です。登録が済んでからご利用ください。",
+        "Your usage registration with your registered domicile is still under review. "
+        "Please use the service once it is approved.",
+    ),
+    RefusalCode.REGISTRATION_SUSPENDED: (
+        "本籍地の利用登録が停止されているため、戸籍の証明書は取得できません。",
+        "Your usage registration with your registered domicile is suspended, "
+        "so family-register certificates cannot be issued.",
+    ),
 }
 
 # for these, the counter is where to go next
@@ -188,6 +200,7 @@ _TO_THE_COUNTER = {
     RefusalCode.TAX_NOT_FILED,
     RefusalCode.REGISTER_CLOSED,
     RefusalCode.REGISTER_PENDING,
+    RefusalCode.REGISTRATION_SUSPENDED,
 }
 
 

@@ -39,7 +39,7 @@ import datetime as dt
 import logging
 import secrets
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -50,7 +50,7 @@ import sqlalchemy as sa
 from center.municipal import schema
 from center.municipal.business_days import approval_instant
 from center.municipal.domicile_match import Applicant, DenialReason, Match, match
-from center.municipal.issuer import load_settings
+from center.municipal.stored_settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +201,38 @@ class Registrations:
         """The live (not denied) registration this card's serial is known by."""
         with self._transaction() as (connection, _):
             return self._by_serial(connection, certificate_serial)
+
+    def latest_denied(self, certificate_serials: Sequence[int]) -> Registration | None:
+        """The newest denied registration applied for with one of these serials (a denial keeps
+        no serial in the live mapping: this is how the applicant is told why, later)."""
+        if not certificate_serials:
+            return None
+        with self._transaction() as (connection, _):
+            row = connection.execute(
+                sa.select(_TABLE)
+                .where(
+                    _TABLE.c.status == Status.DENIED.value,
+                    _TABLE.c.certificate_serial.in_(list(certificate_serials)),
+                )
+                .order_by(_TABLE.c.applied_at.desc(), _TABLE.c.id)
+                .limit(1)
+            ).first()
+            return Registration.from_row(row) if row is not None else None
+
+    def newest_serials(self) -> list[tuple[Registration, int]]:
+        """Every pending or approved registration and the newest serial it is known by (the one
+        linked last: a renewed card's, else the one it was applied with)."""
+        with self._transaction() as (connection, _):
+            rows = connection.execute(
+                sa.select(_TABLE, _SERIALS.c.certificate_serial.label("known_serial"))
+                .join(_SERIALS, _SERIALS.c.registration_id == _TABLE.c.id)
+                .where(_TABLE.c.status.in_((Status.PENDING.value, Status.APPROVED.value)))
+                .order_by(_TABLE.c.id, _SERIALS.c.linked_at.desc(), _SERIALS.c.certificate_serial.desc())
+            ).all()
+        newest: dict[str, tuple[Registration, int]] = {}
+        for row in rows:
+            newest.setdefault(row.id, (Registration.from_row(row), row.known_serial))
+        return list(newest.values())
 
     def listed(self, status: Status | None = None) -> list[Registration]:
         """Every registration (of one status), oldest application first."""

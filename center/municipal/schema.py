@@ -237,7 +237,9 @@ issuance_history = Table(
     Column("terminal_id", String(32), nullable=False),
     Column("store", Text, nullable=False),  # the place (店舗)
     Column("printer", Integer, nullable=False),
-    Column("requester_id", Integer, ForeignKey("residents.id"), nullable=False),  # whose card
+    # whose card: a resident here, or a holder known by their usage registration (本籍地の利用登録)
+    Column("requester_id", Integer, ForeignKey("residents.id"), nullable=True),
+    Column("registration_id", String(32), ForeignKey("domicile_registrations.id"), nullable=True),
     Column("certificate_type", String(32), nullable=False),
     Column("subjects", Text, nullable=False),  # JSON: ids of the persons whose data is printed
     Column("printed_items", Text, nullable=False),  # JSON: the options chosen
@@ -250,8 +252,12 @@ issuance_history = Table(
     Column("disposal", Text, nullable=True),  # why a copy was voided (廃棄の記録)
     Column("sealed", LargeBinary, nullable=False),  # as sent: encrypted to the terminal, signed
     CheckConstraint(f"status IN {COPY_STATUSES!r}", name="status"),
+    CheckConstraint("(requester_id IS NULL) <> (registration_id IS NULL)", name="requester"),
     UniqueConstraint("order_id", "item", "copy"),  # one copy per order item and number: no double issue
 )
+# a holder's own record (交付履歴の確認): their copies, newest first
+Index("ix_issuance_history_requester", issuance_history.c.requester_id, issuance_history.c.issued_at)
+Index("ix_issuance_history_registration", issuance_history.c.registration_id, issuance_history.c.issued_at)
 
 accepted_proofs = Table(
     "accepted_proofs",  # the card proofs this municipality accepted: each serves its own session only

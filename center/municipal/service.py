@@ -13,6 +13,10 @@
   ``koufu municipal sealing-key --dir DIR`` (:func:`ensure_sealing_key`);
 - ``center-keys.json``: the center keys whose requests are accepted (Ed25519, base64url);
 - ``terminal-cas.pem``: the terminal CA certificates whose terminals copies may be sealed to;
+- ``jpki-anchors.pem``: the JPKI user-authentication CA, every generation (a card's proof chains
+  to it), and ``jpki-signing-anchors.pem``: the JPKI signing CA, every generation (a usage
+  registration's signing certificate, 署名用電子証明書, chains to it: :mod:`center.municipal.
+  application`); a directory made before the second file has none and refuses every application;
 - ``municipal.db``: the SQLite database (default; PostgreSQL with ``--db``), and a development
   TLS identity ``tls.crt`` / ``tls.key``.
 """
@@ -23,7 +27,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -53,6 +57,7 @@ STATEMENT_LIFETIME = dt.timedelta(days=7)  # a sealing key statement's not_after
 CENTER_KEYS_FILE = "center-keys.json"
 TERMINAL_CAS_FILE = "terminal-cas.pem"
 JPKI_ANCHORS_FILE = "jpki-anchors.pem"  # the JPKI user-authentication CA, every generation
+JPKI_SIGNING_ANCHORS_FILE = "jpki-signing-anchors.pem"  # the JPKI signing CA, every generation
 SQLITE_FILE = "municipal.db"
 DB_ENV = "KOUFU_MUNICIPAL_DB"
 PURGE_EVERY = dt.timedelta(minutes=1)
@@ -124,6 +129,24 @@ def read_jpki_anchors(directory: Path) -> list[x509.Certificate]:
         raise MunicipalConfigError(f"{JPKI_ANCHORS_FILE}: {error}") from None
 
 
+def write_jpki_signing_anchors(directory: Path, certificates: Iterable[x509.Certificate]) -> None:
+    pem = b"".join(certificate.public_bytes(serialization.Encoding.PEM) for certificate in certificates)
+    (directory / JPKI_SIGNING_ANCHORS_FILE).write_bytes(pem)
+
+
+def read_jpki_signing_anchors(directory: Path) -> list[x509.Certificate]:
+    """The JPKI signing CAs a usage registration's signing certificate must chain to (none, or
+    no file: every application is refused as not proven)."""
+    path = directory / JPKI_SIGNING_ANCHORS_FILE
+    if not path.exists():
+        return []
+    try:
+        pem = path.read_bytes()
+        return x509.load_pem_x509_certificates(pem) if pem.strip() else []
+    except (OSError, ValueError) as error:
+        raise MunicipalConfigError(f"{JPKI_SIGNING_ANCHORS_FILE}: {error}") from None
+
+
 def ensure_sealing_key(directory: Path) -> tuple[ec.EllipticCurvePrivateKey, bool]:
     """The municipality's sealing key, made (``sealing.key``, PEM PKCS#8, 0600) if it has none:
     the key, and whether it was made now. Idempotent; refuses a file that is not a P-256 key."""
@@ -159,6 +182,7 @@ def initialise(
     center_keys: Iterable[ed25519.Ed25519PublicKey] = (),
     terminal_cas: Iterable[x509.Certificate] = (),
     jpki_anchors: Iterable[x509.Certificate] = (),
+    jpki_signing_anchors: Iterable[x509.Certificate] = (),
     now: dt.datetime | None = None,
 ) -> MunicipalKey:
     """A new municipal directory: key, trust, database with ``settings`` (refuses an existing one)."""
@@ -178,6 +202,7 @@ def initialise(
     write_center_keys(directory, center_keys)
     write_terminal_cas(directory, terminal_cas)
     write_jpki_anchors(directory, jpki_anchors)
+    write_jpki_signing_anchors(directory, jpki_signing_anchors)
     write_tls_identity(directory, "tls", ["localhost", "127.0.0.1"])
     engine = open_database(db_url or default_url(directory))
     try:
@@ -200,6 +225,8 @@ class MunicipalServer:
     issuer: Issuer
     center_keys: dict[str, ed25519.Ed25519PublicKey]
     sealing_key: ec.EllipticCurvePrivateKey | None = None  # None: a directory made before it
+    # the JPKI signing CA, every generation: what a usage registration's signer chains to
+    signing_anchors: list[x509.Certificate] = field(default_factory=list)
     _purged_at: dt.datetime | None = None
 
     @classmethod
@@ -231,7 +258,16 @@ class MunicipalServer:
             engine, key, read_terminal_cas(directory), jpki_anchors=read_jpki_anchors(directory), clock=clock
         )
         sealing = read_sealing_key(directory) if (directory / SEALING_KEY_FILE).exists() else None
-        return cls(directory, municipality, engine, key, issuer, read_center_keys(directory), sealing)
+        return cls(
+            directory,
+            municipality,
+            engine,
+            key,
+            issuer,
+            read_center_keys(directory),
+            sealing,
+            read_jpki_signing_anchors(directory),
+        )
 
     def sealing_statement(self, now: dt.datetime) -> bytes | None:
         """The statement of its sealing key, signed now by its signing key, with its names as its

@@ -283,3 +283,14 @@ municipal_sealing_keys = sa.Table(
     sa.Column("not_after", sa.DateTime(timezone=True), nullable=False),  # as the statement says
     sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# 本籍地の利用登録の経路: a card holder (the keyed hash of the card's serial, as ``subject`` above)
+# → the domicile municipality their usage registration went to and its id there
+# (center/registration_relay.py); replaced by a later application; nothing else about it
+registration_routes = sa.Table(
+    "registration_routes",
+    metadata,
+    sa.Column("subject", sa.String(64), primary_key=True),
+    sa.Column("municipality", sa.String(6), nullable=False),
+    sa.Column("registration_id", sa.String(64), nullable=False),
+)

@@ -86,3 +86,8 @@ class NotMyNumberCardError(CardError):
 
 class CardTimeoutError(TransportError):
     """The card (or the reader) did not answer within the deadline; the connection is unusable."""
+
+
+class NoSigningCertificateError(CardError):
+    """The card holds no signing certificate (署名用電子証明書): issued to a holder under 15, or
+    not chosen at the counter. Nothing can be signed with it."""

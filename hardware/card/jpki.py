@@ -7,6 +7,11 @@ center's challenge — seven APDUs on a contact or contactless link that takes e
     SELECT AID · READ BINARY (SFI 0A, whole file) · SELECT 0018 · VERIFY (query) · VERIFY
     · SELECT 0017 · COMPUTE DIGITAL SIGNATURE
 
+The signing path (署名用電子証明書, for what the resident signs: a usage registration) is the same
+with the signing password (``001B``), the signing certificate (``0001``, readable only after the
+password) and its CA certificate (``0002``, free), and the signing key (``001A``):
+:class:`hardware.card.signing.SigningStep`.
+
 :meth:`JpkiSession.logout` re-selects the application, which clears every verified PIN.
 """
 
@@ -92,6 +97,19 @@ class UserAuthCertificate(CardCertificate):
         return cls(checked.der, checked.certificate)
 
 
+class SigningCertificate(CardCertificate):
+    """署名用電子証明書: names the holder (the four basic facts in its subjectAltName), so it is
+    read only after the signing password and never logged."""
+
+    @classmethod
+    def parse(cls, der: bytes) -> SigningCertificate:
+        checked = CardCertificate.from_der(der)
+        return cls(checked.der, checked.certificate)
+
+    def __repr__(self) -> str:  # the holder's facts never reach a log through repr
+        return f"SigningCertificate(serial={self.serial_number})"
+
+
 def digest_info_sha256(message: bytes) -> bytes:
     """DigestInfo of SHA-256(message): what the card signs (it pads but does not hash)."""
     return SHA256_DIGEST_INFO_PREFIX + hashlib.sha256(message).digest()
@@ -165,6 +183,7 @@ class JpkiSession:
         self.auth_pin = PinSlot(channel, JpkiFile.AUTH_PIN, USER_AUTH_PIN)
         self.signing_password = PinSlot(channel, JpkiFile.SIGN_PIN, SIGNING_PASSWORD)
         self._auth_certificate: UserAuthCertificate | None = None
+        self._signing_certificate: SigningCertificate | None = None
         self.select()
 
     def select(self) -> None:
@@ -193,6 +212,18 @@ class JpkiSession:
         """Any certificate EF (CA certificates are free, the signing one needs the password)."""
         return CardCertificate.from_der(read_whole_file(self.channel, fid))
 
+    def read_signing_certificate(self) -> SigningCertificate:
+        """EF ``0001`` in one READ BINARY by short file id; ``69 82``
+        (:class:`SecurityStatusError`) until the signing password is verified."""
+        certificate = SigningCertificate.parse(read_whole_file(self.channel, JpkiFile.SIGN_CERT))
+        self._signing_certificate = certificate
+        return certificate
+
+    def read_signing_ca_certificate(self) -> CardCertificate:
+        """EF ``0002``: the certificate of the CA generation that signed the signing certificate
+        (free to read): the issuer of the signing certificate's OCSP CertID."""
+        return self.read_certificate(JpkiFile.SIGN_CA_CERT)
+
     def sign_with_auth_key(self, message: bytes) -> bytes:
         """Have the card sign SHA-256(``message``) with the user-authentication key.
 
@@ -202,7 +233,12 @@ class JpkiSession:
         return self._sign(JpkiFile.AUTH_KEY, message, self._auth_certificate)
 
     def sign_with_signing_key(self, message: bytes) -> bytes:
-        return self._sign(JpkiFile.SIGN_KEY, message, None)
+        """Have the card sign SHA-256(``message``) with the signing key (署名用秘密鍵).
+
+        Needs the signing password verified. The signature is checked against the signing
+        certificate read in this session (if any), as :meth:`sign_with_auth_key` does.
+        """
+        return self._sign(JpkiFile.SIGN_KEY, message, self._signing_certificate)
 
     def _sign(self, key_fid: int, message: bytes, certificate: CardCertificate | None) -> bytes:
         select_file(self.channel, key_fid)
@@ -223,5 +259,6 @@ class JpkiSession:
     def logout(self) -> None:
         """Forget every verified PIN on the card (re-select the application)."""
         self._auth_certificate = None
+        self._signing_certificate = None
         with contextlib.suppress(ApduError):
             self.select()
