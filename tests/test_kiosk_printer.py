@@ -36,8 +36,8 @@ from support.cups_jobs import pages as job_pages
 from support.cups_jobs import pdf_pages, pending
 from support.fixtures_cups import CupsServer
 from support.issuance_records import PRINTED_AT, record_content
-from support.spool_driver import Driver
 from support.sample_documents import CHIYODA, EXPECTED, ISSUE, make_document
+from support.spool_driver import Driver
 
 Make = Callable[..., tuple[RenderingPrinter, CupsPrinter]]
 FAST = Timeouts(start=5.0, per_page=2.0, fault_grace=0.3, cancel=10.0, poll=0.05)
@@ -293,11 +293,11 @@ def test_plain_printing_refuses_no_page_and_what_is_not_a_page(
 ) -> None:
     printer, backend = kiosk_printer("ok")
     earlier = plain_runs(cups_server)
-    with pytest.raises(PrinterError, match="^nothing_to_print$"):
+    with pytest.raises(PrinterError, match=r"^nothing_to_print$"):
         asyncio.run(printer.print_plain([]))
-    with pytest.raises(PrinterError, match="^invalid_job$"):
+    with pytest.raises(PrinterError, match=r"^invalid_job$"):
         asyncio.run(printer.print_plain(["not a page"]))  # type: ignore[list-item]
-    with pytest.raises(PrinterError, match="^invalid_job$"):
+    with pytest.raises(PrinterError, match=r"^invalid_job$"):
         asyncio.run(printer.print_plain([Image.new("L", (20, 30), "white")]))  # far below 72 dpi
     assert plain_runs(cups_server) == earlier and pending(cups_server, backend.queue) == ""
 
@@ -329,7 +329,7 @@ def test_plain_pages_on_the_spool_printer_and_a_jam_after_the_first(tmp_path: Pa
         (name,) = driver.taken
         assert re.fullmatch(r"plain-[0-9a-f]{16}", name) and pdf_pages(outputs / f"{name}.pdf") == 2
         driver.jam_after = 1
-        with pytest.raises(PrinterError, match="^paper_jam$") as raised:
+        with pytest.raises(PrinterError, match=r"^paper_jam$") as raised:
             asyncio.run(printer.print_plain(job_pages(3)))
         assert raised.value.pages_done == 1 and isinstance(raised.value.__cause__, PaperJam)
         assert len(driver.taken) == 2 and driver.pages_out == 3  # taken once; one page of it came out
@@ -353,10 +353,10 @@ def test_the_stand_in_printer_puts_plain_pages_in_its_tray_and_fails_as_asked() 
         await asyncio.wait_for(waiting, 1)
         assert printer.plain_tray == []
         printer.fault, printer.fault_after = "paper_out", 1
-        with pytest.raises(PrinterError, match="^paper_out$") as raised:
+        with pytest.raises(PrinterError, match=r"^paper_out$") as raised:
             await printer.print_plain(sheets)
         assert raised.value.pages_done == 1 and printer.plain_tray == sheets[:1]
-        with pytest.raises(PrinterError, match="^nothing_to_print$"):
+        with pytest.raises(PrinterError, match=r"^nothing_to_print$"):
             await printer.print_plain([])
 
     asyncio.run(scenario())

@@ -129,7 +129,7 @@ def render_issuance_record(
     if len(unavailable) > MAX_UNAVAILABLE:
         raise UnfitRecord(f"more than {MAX_UNAVAILABLE} unavailable municipalities")
     names = [_plain(name, 100, f"unavailable[{index}]") for index, name in enumerate(unavailable)]
-    pages = record_pages(read, language=language, printed_at=printed_at.astimezone(JST), unavailable=names)
+    pages = record_pages(read, language=language, printed_at=printed_at, unavailable=names)
     return [draw_plain_page(page, dpi) for page in pages]
 
 

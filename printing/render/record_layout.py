@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from PIL import Image
 
+from documents.basics import JST
 from printing.render.background import page_size
 from printing.render.errors import UnfitRecord
 from printing.render.fonts import Face, font
@@ -113,7 +114,8 @@ def record_pages(
     records: Sequence[MunicipalRecord], *, language: str, printed_at: dt.datetime, unavailable: Sequence[str]
 ) -> list[PlainPage]:
     """The record's pages, planned: each municipality's section, then the notes and 「以上」,
-    each page framed by the title, the notice, the period, the moment printed (in JST) and 「n / N」.
+    each page framed by the title, the notice, the period, the moment printed (``printed_at``, aware,
+    shown in JST) and 「n / N」.
     :class:`UnfitRecord` beyond :data:`MAX_PAGES` pages."""
     pager = _Pager()
     if not records:
@@ -128,7 +130,7 @@ def record_pages(
     bodies = pager.pages
     if len(bodies) > MAX_PAGES:
         raise UnfitRecord(f"the record makes more than {MAX_PAGES} pages")
-    facts = _facts(records, language, printed_at)
+    facts = _facts(records, language, printed_at.astimezone(JST))
     return [
         PlainPage(number, len(bodies), (*facts, *_footer(number, len(bodies), language), *body))
         for number, body in enumerate(bodies, start=1)
