@@ -6,7 +6,8 @@
 - :class:`CardSlot` — the card reader's slot: a card placed, a card taken away.
 - :class:`Cashbox` — the coin mechanism with its escrow (預り金): coins are held until the
   documents are printed, then accepted into the cash box, or all given back.
-- :class:`Printer` — prints the checked documents and says when they have been taken.
+- :class:`Printer` — prints the checked documents (or a plain page, such as the issuance record)
+  and says when they have been taken.
 - :class:`Reminder` — the terminal's light and buzzer: "take your card", "take your documents".
 - :class:`HolderCard` — the resident's card once read: it proves its holder with the PIN, and
   signs an application with the signing password.
@@ -23,6 +24,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
+
+from PIL import Image
 
 from documents import Binding, OpenedDocument
 from hardware.card.holder import HolderProof
@@ -149,6 +152,13 @@ class Printer(Protocol):
         (this session's order) before it is rendered; the number of pages. Raises
         :class:`kiosk.errors.PrinterError` with the pages that came out when the job cannot be
         finished, or was stopped."""
+
+    async def print_plain(self, pages: Sequence[Image.Image]) -> int:
+        """Print ``pages`` as they are (one job): a plain page that is no certificate, such as the
+        resident's issuance record (交付履歴, :mod:`printing.render.issuance_record`), free of
+        charge and outside any order; the number of pages. The pages stay the caller's (not
+        closed). Fails as :meth:`print` does (:class:`kiosk.errors.PrinterError` with the pages that
+        came out); ``nothing_to_print`` for no page."""
 
     def stop(self) -> None:
         """Stop the job being printed (a door or tamper alarm): :meth:`print` then raises
