@@ -33,10 +33,12 @@ from hardware.card.pin import PinBuffer
 from hardware.card.signing import SignedMessage
 from hardware.card.transport import CardConnection
 from hardware.printer import PrinterCondition
+from kiosk.issuance_record import IssuanceRecordView
 from kiosk.journal import JournalEntry, OrderJournal
 from kiosk.municipalities import ParticipatingMunicipalities
 from kiosk.offer import Offer
 from kiosk.order import Ordered
+from kiosk.registration import RegistrationView, Source
 from kiosk.workflow.steps import Step
 
 
@@ -228,6 +230,10 @@ class HolderCard(Protocol):
         """The user-authentication certificate (DER) read when it was placed (``None``: not
         readable before the PIN), to tell the session holder's card from another."""
 
+    def signing_tries_left(self) -> int:
+        """The signing password's tries left (none spent): :class:`~kiosk.errors.NoSigningCertificate`
+        or :class:`~kiosk.errors.CardRemoved` when it cannot say."""
+
     def sign(self, password: PinBuffer, message: bytes) -> SignedMessage:
         """VERIFY the signing ``password``, then sign ``message`` with the signing key (an
         application); as :meth:`prove`, and :class:`~kiosk.errors.NoSigningCertificate`."""
@@ -282,7 +288,7 @@ class CenterLink(Protocol):
         ``raised`` or ``cleared``."""
 
     # the registered domicile (本籍地) and the issuance record (交付履歴), after the PIN
-    def registration(self) -> RegistrationShown | None:
+    def registration(self) -> RegistrationView | None:
         """The holder's usage registration at a domicile municipality, opened (``None``: none)."""
 
     def participating_municipalities(self) -> ParticipatingMunicipalities:
@@ -290,89 +296,14 @@ class CenterLink(Protocol):
 
     def apply_for_registration(
         self, card: HolderCard, password: PinBuffer, municipality: str, domicile: str, head: str
-    ) -> RegistrationShown:
+    ) -> RegistrationView:
         """The application signed by the card with its signing password, sealed to ``municipality``
         and sent; the municipality's answer, opened. :class:`kiosk.errors.WrongPin` (tries left),
         :class:`~kiosk.errors.PinLocked`, :class:`~kiosk.errors.CardRemoved` from the card."""
 
-    def offer(self, source: str = ...) -> Offer:
+    def offer(self, source: Source = ...) -> Offer:
         """What the resident can choose from ``source`` (``domicile``: the registered domicile's
         municipality); orders of this session then go there."""
 
-    def issuance_record(self) -> IssuanceRecordShown:
+    def issuance_record(self) -> IssuanceRecordView:
         """Every issuance made with the holder's card in the last 12 months, opened and merged."""
-
-
-class RegistrationShown(Protocol):
-    """A usage registration as the kiosk opened it (koufu-registration/1): what the steps read."""
-
-    @property
-    def status(self) -> str: ...  # pending | approved | denied | suspended
-
-    @property
-    def municipality(self) -> str: ...
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def name_en(self) -> str: ...
-
-    @property
-    def applied_at(self) -> Any: ...  # a datetime or its ISO text
-
-    @property
-    def approves_at(self) -> Any: ...
-
-    @property
-    def reason(self) -> str | None: ...
-
-    @property
-    def message_ja(self) -> str | None: ...
-
-    @property
-    def message_en(self) -> str | None: ...
-
-
-class IssuanceRowShown(Protocol):
-    """One issuance of the record: one order's copies of one certificate type."""
-
-    @property
-    def municipality(self) -> str: ...
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def name_en(self) -> str: ...
-
-    @property
-    def issued_at(self) -> Any: ...
-
-    @property
-    def store(self) -> str: ...
-
-    @property
-    def terminal_id(self) -> str: ...
-
-    @property
-    def certificate_type(self) -> str: ...
-
-    @property
-    def copies(self) -> int: ...
-
-    @property
-    def issue_numbers(self) -> Sequence[str]: ...
-
-    @property
-    def voided(self) -> Sequence[str]: ...
-
-
-class IssuanceRecordShown(Protocol):
-    """The issuance record (交付履歴) of every municipality that answered, and those that did not."""
-
-    @property
-    def rows(self) -> Sequence[IssuanceRowShown]: ...
-
-    @property
-    def unavailable(self) -> Sequence[str]: ...  # municipality codes

@@ -16,9 +16,11 @@ from typing import Literal
 
 from documents import OpenedDocument
 from kiosk.errors import Refusal
+from kiosk.issuance_record import IssuanceRecordView
 from kiosk.municipalities import ParticipatingMunicipalities
 from kiosk.offer import Offer
-from kiosk.ports import CenterLink, HolderCard, IssuanceRecordShown, RegistrationShown
+from kiosk.ports import CenterLink, HolderCard
+from kiosk.registration import RegistrationView
 from kiosk.workflow.steps import Step
 
 # a chosen option's value: members (ids), a flag, a tax kind or year, a family register's scope
@@ -78,12 +80,12 @@ class SessionContext:
     refusal: Refusal | None = None  # what to show: its code, the center's words
     # the registered domicile (本籍地): its registration once asked (``registration_asked``; None:
     # none), the application being made, the municipalities one may apply to
-    registration: RegistrationShown | None = None
+    registration: RegistrationView | None = None
     registration_asked: bool = False
     applied: bool = False  # the registration shown is the answer to an application made now
     application: Application | None = None
     municipalities: ParticipatingMunicipalities | None = None
-    issuance_record: IssuanceRecordShown | None = None  # 交付履歴, opened: shown, printed, wiped
+    issuance_record: IssuanceRecordView | None = None  # 交付履歴, opened: shown, printed, wiped
     ended: Step | None = None
     reason: str | None = None  # why it ended (a code, never personal)
     # the session's objects: the card in the reader and the business with the center; both hold

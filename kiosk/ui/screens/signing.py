@@ -19,7 +19,7 @@ FILLED, EMPTY = "●", "○"
 
 class SigningScreen(StepScreen):
     step = Step.SIGNING
-    card = StringProperty("place")  # place, reading, ready, locked
+    card = StringProperty("place")  # place, reading, ready, locked, unable
     alarming = BooleanProperty(False)
 
     def __init__(self, press: Press, catalog: Catalog, **kwargs: Any) -> None:
@@ -55,6 +55,8 @@ class SigningScreen(StepScreen):
         view = self.view
         if self.card == "locked":
             return self.say("signing.locked")
+        if self.card == "unable":
+            return self.say(str(view.get("problem") or "signing.no_certificate"))
         if self.card in ("place", "reading"):
             lines = [self.say("signing.reading" if self.card == "reading" else "signing.place")]
             if view.get("problem"):

@@ -32,10 +32,11 @@ Views:
   ``Touch("next", text)``, ``back``, ``cancel``.
 - application: ``{"municipality": {...}, "domicile": text, "head": text}`` — ``next``, ``back``,
   ``cancel``.
-- signing: ``{"card": "place" | "reading" | "ready" | "locked", "problem": key | None,
+- signing: ``{"card": "place" | "reading" | "ready" | "locked" | "unable", "problem": key | None,
   "entered": n, "least": 6, "most": 16, "tries": n | None, "wrong": bool, "busy": key | None}``
   — the screen shows ``entered`` dots, never the characters. Touches: ``char`` (one of A-Z 0-9),
-  ``delete``, ``ok``, ``back``, ``cancel``; on a locked password, ``ok``.
+  ``delete``, ``ok``, ``back``, ``cancel``; on a locked password, ``ok``; on a card without a
+  signing certificate (``unable``), ``back`` and ``cancel``.
 """
 
 from __future__ import annotations
@@ -48,19 +49,30 @@ from typing import Any, ClassVar
 from documents import JST
 from documents.basics import plain_line
 from hardware.card.pin import PinBuffer
-from hardware.card.profile import SIGNING_PASSWORD
-from kiosk.card import ResidentCard
-from kiosk.errors import CardRemoved, CardUnreadable, NotMyNumberCard, PinLocked, Refused, WrongPin
+from kiosk.card import PASSWORD_ALPHABET, PASSWORD_LENGTHS, ResidentCard, password_buffer
+from kiosk.errors import (
+    CardProblem,
+    CardRemoved,
+    CardUnreadable,
+    NoSigningCertificate,
+    NotMyNumberCard,
+    OtherCard,
+    PinLocked,
+    Refused,
+    WrongPin,
+)
 from kiosk.municipalities import ParticipatingMunicipalities
-from kiosk.ports import CenterLink, RegistrationShown
+from kiosk.ports import CenterLink, HolderCard
+from kiosk.registration import DOMICILE_MAX, HEAD_MAX, RegistrationView
 from kiosk.workflow.context import Application, SessionContext
 from kiosk.workflow.states.base import BACK, State, ending, first
 from kiosk.workflow.steps import Outcome, Step
 
 log = logging.getLogger(__name__)
 
-DOMICILE_MOST = 100  # characters of a 本籍 (the application's bound)
-HEAD_MOST = 40  # characters of a 筆頭者
+DOMICILE_MOST = DOMICILE_MAX  # characters of a 本籍 (the application's bound: 100)
+HEAD_MOST = HEAD_MAX  # characters of a 筆頭者 (40)
+LEAST, MOST = PASSWORD_LENGTHS  # the signing password's: 6 to 16
 CAN_APPLY = (None, "denied")  # no registration, or a denied one: the resident may apply (again)
 
 
@@ -96,7 +108,7 @@ def municipality_view(
     return {"code": code, "name": key.name if key else code, "name_en": key.name_en if key else code}
 
 
-def registration_view(shown: RegistrationShown | None, applied: bool) -> dict[str, Any]:
+def registration_view(shown: RegistrationView | None, applied: bool) -> dict[str, Any]:
     """What the registration screen shows of ``shown`` (``None``: no registration)."""
     if shown is None:
         return {
@@ -278,8 +290,10 @@ class ApplicationConfirm(State):
 class Signing(State):
     """The card placed again and its signing password (署名用パスワード, 6 to 16 of A-Z and 0-9):
     the card signs the application, which goes to the municipality; its answer is kept for the
-    registration screen. A wrong password says the tries left; a locked one is explained (the
-    municipal office resets it) and the session ends with the card given back."""
+    registration screen. The tries left are read from the card (none spent) and said; a wrong
+    password says them again; a locked one is explained (the municipal office resets it) and the
+    session ends with the card given back. Another card than the one that proved the holder, or a
+    card without a signing certificate, is said and signs nothing."""
 
     step = Step.SIGNING
     timeout = 90
@@ -287,21 +301,34 @@ class Signing(State):
     async def run(self, context: SessionContext) -> Outcome:
         tries: int | None = None
         wrong = False
-        password = PinBuffer(SIGNING_PASSWORD)
+        password = password_buffer()
         try:
             while True:
-                if (outcome := await self._card(context)) is not None:
-                    return outcome
+                if context.card is None or not self.terminal.slot.present():
+                    tries, wrong = None, False
+                    if (outcome := await self._card(context)) is not None:
+                        return outcome
+                if tries is None:
+                    try:
+                        tries = await asyncio.to_thread(self._placed(context).signing_tries_left)
+                    except NoSigningCertificate:
+                        return await self._unable(context)
+                    except CardProblem as problem:  # taken away, or unreadable now: placed again
+                        log.info("the signing password's tries not read: %s", type(problem).__name__)
+                        context.card = None
+                        continue
+                    if tries == 0:
+                        return await self._locked(context)
                 self._show(password, tries, wrong)
                 touch = await self.touch("char", "delete", "ok")
                 if (outcome := ending(touch)) is not None:
                     return outcome
                 if touch.action == "char":
-                    if _character(touch.value) and len(password) < SIGNING_PASSWORD.max_length:
+                    if _character(touch.value) and len(password) < MOST:
                         password.append(touch.value)
                 elif touch.action == "delete":
                     password.backspace()
-                elif touch.action == "ok" and len(password) >= SIGNING_PASSWORD.min_length:
+                elif touch.action == "ok" and len(password) >= LEAST:
                     try:
                         shown = await self._apply(context, password)
                     except WrongPin as refused:
@@ -309,10 +336,15 @@ class Signing(State):
                         if isinstance(refused, PinLocked) or refused.tries_left == 0:
                             return await self._locked(context)
                         continue
+                    except OtherCard:
+                        await self._other_card(context)
+                        continue
                     except CardRemoved as gone:
                         log.info("card gone while signing: %s", gone)
                         context.card = None
                         continue
+                    except NoSigningCertificate:
+                        return await self._unable(context)
                     except Refused as refused:
                         context.refusal, context.reason = refused.refusal, refused.code
                         return Outcome.REFUSED
@@ -323,12 +355,17 @@ class Signing(State):
         finally:
             password.wipe()
 
-    async def _apply(self, context: SessionContext, password: PinBuffer) -> RegistrationShown:
+    @staticmethod
+    def _placed(context: SessionContext) -> HolderCard:
+        assert context.card is not None
+        return context.card
+
+    async def _apply(self, context: SessionContext, password: PinBuffer) -> RegistrationView:
         application = applying(context)
-        assert context.card is not None and application.municipality is not None
+        assert application.municipality is not None
         return await self.center(
             linked(context).apply_for_registration,
-            context.card,
+            self._placed(context),
             password,
             application.municipality,
             application.domicile,
@@ -340,8 +377,6 @@ class Signing(State):
         there from an application made now serves again; another card than the one the PIN
         proved is refused (the application is that holder's)."""
         slot = self.terminal.slot
-        if context.card is not None and slot.present():
-            return None
         context.card = None
         if slot.present():  # there before this screen: not read; taken and placed again
             self.show(card="place", problem="signing.place_again", entered=0)
@@ -377,17 +412,33 @@ class Signing(State):
             self.show(card="place", problem=problem)
             await slot.wait_for_removal()
 
+    async def _other_card(self, context: SessionContext) -> None:
+        """Not the holder's card (found by the link, when the card opens its certificate only
+        after the PIN): said, and taken away; the next card placed is read afresh."""
+        card, context.card = self._placed(context), None
+        await asyncio.to_thread(card.finish)
+        self.show(card="place", problem="signing.other_card", entered=0)
+        await self.terminal.slot.wait_for_removal()
+
     def _show(self, password: PinBuffer, tries: int | None, wrong: bool) -> None:
         self.show(
             card="ready",
             problem=None,
             entered=len(password),
-            least=SIGNING_PASSWORD.min_length,
-            most=SIGNING_PASSWORD.max_length,
+            least=LEAST,
+            most=MOST,
             tries=tries,
             wrong=wrong,
             busy=None,
         )
+
+    async def _unable(self, context: SessionContext) -> Outcome:
+        """A card without a signing certificate (under 15, or not chosen): nothing to sign with."""
+        self.show(card="unable", problem="signing.no_certificate", entered=0, busy=None)
+        while True:
+            touch = await self.touch()
+            if (outcome := ending(touch)) is not None:
+                return outcome
 
     async def _locked(self, context: SessionContext) -> Outcome:
         self.show(card="locked", problem=None, entered=0, tries=0, wrong=False, busy=None)
@@ -397,4 +448,4 @@ class Signing(State):
 
 
 def _character(value: object) -> bool:
-    return isinstance(value, str) and len(value) == 1 and value in SIGNING_PASSWORD.alphabet
+    return isinstance(value, str) and len(value) == 1 and value in PASSWORD_ALPHABET

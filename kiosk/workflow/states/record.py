@@ -19,15 +19,20 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from typing import Any
+
+from PIL import Image
 
 from documents import JST
 from kiosk.errors import PrinterError
-from kiosk.ports import IssuanceRecordShown, IssuanceRowShown, ReminderKind
+from kiosk.issuance_record import IssuanceRecordView, IssuanceRow
+from kiosk.ports import ReminderKind
 from kiosk.workflow.context import SessionContext
 from kiosk.workflow.states.base import BACK, State
 from kiosk.workflow.states.domicile import linked, municipality_view
 from kiosk.workflow.steps import Outcome, Step
+from printing.render.issuance_record import Issuance, MunicipalRecord, render_issuance_record
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +45,13 @@ def jst_minute(value: Any) -> str:
     return moment.astimezone(JST).strftime("%Y-%m-%dT%H:%M")
 
 
-def _moment(row: IssuanceRowShown) -> dt.datetime:
+def _moment(row: IssuanceRow) -> dt.datetime:
     value = row.issued_at
     moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
-def record_rows(record: IssuanceRecordShown) -> list[dict[str, Any]]:
+def record_rows(record: IssuanceRecordView) -> list[dict[str, Any]]:
     """Every municipality's rows merged, newest first, as the view lists them."""
     return [
         {
@@ -63,11 +68,36 @@ def record_rows(record: IssuanceRecordShown) -> list[dict[str, Any]]:
     ]
 
 
-def render_page(record: IssuanceRecordShown, language: str) -> Any:
-    """The record's plain page, as the printer's ``print_plain`` takes it (``printing.render``)."""
-    from printing.render.issuance_record import render_issuance_record  # type: ignore[import-not-found,unused-ignore]
-
-    return render_issuance_record(record, language=language)
+def render_page(record: IssuanceRecordView, language: str, names: Sequence[str]) -> list[Image.Image]:
+    """The record's plain pages (``printing.render.issuance_record``), as the printer's
+    ``print_plain`` takes them: each municipality's rows under its name, in the order the center
+    answered (the residence first); ``names``: those that could not answer, in ``language``."""
+    records = [
+        MunicipalRecord(
+            municipality=source.municipality,
+            name=source.name,
+            name_en=source.name_en,
+            since=source.since.astimezone(JST).date(),
+            until=source.until.astimezone(JST).date(),
+            issuances=tuple(
+                Issuance(
+                    issued_at=row.issued_at.astimezone(JST),
+                    store=row.store,
+                    terminal_id=row.terminal_id,
+                    certificate_type=row.certificate_type,
+                    copies=row.copies,
+                    issue_numbers=tuple(row.issue_numbers),
+                    voided=frozenset(row.voided),
+                )
+                for row in record.rows
+                if row.municipality == source.municipality
+            ),
+        )
+        for source in record.sources
+    ]
+    return render_issuance_record(
+        records, language=language, printed_at=dt.datetime.now(JST), unavailable=names
+    )
 
 
 class IssuanceRecord(State):
@@ -105,14 +135,16 @@ class IssuanceRecord(State):
             if await self._print(context, record):
                 return Outcome.NEXT
 
-    async def _print(self, context: SessionContext, record: IssuanceRecordShown) -> bool:
+    async def _print(self, context: SessionContext, record: IssuanceRecordView) -> bool:
         """The record on paper, free (the printer's plain page); then until it is taken, reminding.
         ``False``: the printer failed (said; the resident may try again or go on)."""
         terminal = self.terminal
         self.show(printing=True, problem=None, busy="progress.printing")
+        unavailable = [municipality_view(code, context.municipalities) for code in record.unavailable]
+        names = [str(m["name" if context.language == "ja" else "name_en"]) for m in unavailable if m]
         try:
-            page = render_page(record, context.language)
-            await terminal.printer.print_plain(page)  # type: ignore[attr-defined,unused-ignore]
+            pages = await asyncio.to_thread(render_page, record, context.language, names)
+            await terminal.printer.print_plain(pages)
         except PrinterError as error:
             log.warning("the issuance record was not printed: %s", error)
             self.show(printing=False, problem="issuance_record.print_failed", busy=None)
