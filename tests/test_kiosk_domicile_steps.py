@@ -38,15 +38,28 @@ from kiosk.issuance_record import IssuanceRecordView, IssuanceRow, RecordSource
 from kiosk.journal import OrderJournal
 from kiosk.municipalities import ParticipatingMunicipalities
 from kiosk.offer import CertificateOffer, Offer
-from kiosk.ports import CenterLink, HolderCard
+from kiosk.ports import CenterLink, HolderCard, Touch
 from kiosk.registration import RegistrationView
 from kiosk.terminal import Terminal
 from kiosk.workflow.controller import Workflow
 from kiosk.workflow.states import workflow_for
-from kiosk.workflow.steps import Step
+from kiosk.workflow.steps import TRANSITIONS, Outcome, Step
 from koufu.cards import issue_card
 
 NOW = dt.datetime(2026, 12, 7, 6, 0, tzinfo=dt.UTC)
+TAKEN: set[tuple[Step, Outcome]] = set()  # every transition any test of this module took
+# the steps of this module: every line of the table from them is taken here (the last test checks)
+NEW_STEPS = (
+    Step.REGISTRATION,
+    Step.PREFECTURE,
+    Step.MUNICIPALITY,
+    Step.DOMICILE_ENTRY,
+    Step.HEAD_ENTRY,
+    Step.APPLICATION,
+    Step.SIGNING,
+    Step.ISSUANCE_RECORD,
+)
+APPLICATION_STEPS = NEW_STEPS[1:-1]
 PIN = "1234"
 PASSWORD = "ABC123"  # the emulated card's signing password
 DOMICILE = "東京都千代田区千代田1番地"
@@ -151,6 +164,7 @@ class ContractLink:
     residence: Offer = RESIDENCE
     answer: RegistrationView = field(default_factory=lambda: Registration("pending"))
     domicile_refusal: Refusal | None = None
+    application_refusal: Refusal | None = None
     record: IssuanceRecordView = field(default_factory=lambda: record_of(()))
     session_id: str | None = None
     order: Any = None
@@ -177,6 +191,8 @@ class ContractLink:
     ) -> RegistrationView:
         """The card verifies the signing password and signs (as the real link has it do)."""
         signed = card.sign(password, f"{municipality}|{domicile}|{head}".encode())
+        if self.application_refusal is not None:
+            raise Refused(self.application_refusal)
         signature = signed.signature
         self.applications.append((municipality, domicile, head, signature))
         return self.answer
@@ -214,6 +230,12 @@ class Kiosk:
         self.reader.remove()
 
     async def session(self, act: Callable[[Kiosk], Awaitable[None]]) -> Step:
+        try:
+            return await self._session(act)
+        finally:
+            TAKEN.update((source, outcome) for source, outcome, _target in self.workflow.history)
+
+    async def _session(self, act: Callable[[Kiosk], Awaitable[None]]) -> Step:
         running = asyncio.ensure_future(self.workflow.run_session())
         acting = asyncio.ensure_future(act(self))
         await asyncio.wait({running, acting}, return_when=asyncio.FIRST_EXCEPTION)
@@ -250,10 +272,23 @@ class Kiosk:
         self.screen.press("ok")
 
 
+class BrokenScreen(HeadlessScreen):
+    """A screen that breaks (raises) when a touch is awaited on ``broken``: a UI fault there."""
+
+    def __init__(self, broken: Step | None) -> None:
+        super().__init__()
+        self.broken = broken
+
+    async def touch(self, step: Step) -> Touch:
+        if step is self.broken:
+            raise RuntimeError("the screen broke")
+        return await super().touch(step)
+
+
 @pytest.fixture
 def kiosk(tmp_path: Path, card_path: Path) -> Iterator[Callable[..., Kiosk]]:
-    def make(**link: Any) -> Kiosk:
-        screen = HeadlessScreen()
+    def make(*, broken: Step | None = None, timeouts: dict[Step, float] | None = None, **link: Any) -> Kiosk:
+        screen = BrokenScreen(broken)
         reader = InProcessReader()
         contract = ContractLink(**link)
         printer = StandInPrinter()
@@ -267,7 +302,9 @@ def kiosk(tmp_path: Path, card_path: Path) -> Iterator[Callable[..., Kiosk]]:
             OrderJournal(tmp_path / "journal.json"),
             remind_every=0.05,
         )
-        return Kiosk(screen, reader, contract, printer, workflow_for(terminal), card_path)
+        return Kiosk(
+            screen, reader, contract, printer, workflow_for(terminal, timeouts=timeouts or {}), card_path
+        )
 
     yield make
 
@@ -667,3 +704,103 @@ def test_an_empty_record_and_a_printer_fault_said(
 
     assert run(k.session(act)) is Step.CANCELLED
     assert k.link.calls == ["issuance_record"]
+
+
+async def reach(k: Kiosk, step: Step) -> None:
+    """From the start screen to ``step``'s screen, the short way (no registration yet)."""
+    s = k.screen
+    if step is Step.ISSUANCE_RECORD:
+        await k.through_the_pin("residence")
+        await s.wait_for(Step.CERTIFICATE_TYPE, lambda v: "certificates" in v)
+        s.press("record")
+        await s.wait_for(step, lambda v: "rows" in v)
+        return
+    await k.through_the_pin()
+    await s.wait_for(Step.REGISTRATION, lambda v: "status" in v)
+    answers = [
+        ("apply", None, Step.PREFECTURE, "prefectures"),
+        ("prefecture", "13", Step.MUNICIPALITY, "municipalities"),
+        ("municipality", "131016", Step.DOMICILE_ENTRY, "value"),
+        ("next", DOMICILE, Step.HEAD_ENTRY, "value"),
+        ("next", HEAD, Step.APPLICATION, "head"),
+        ("next", None, Step.SIGNING, "card"),
+    ]
+    for action, value, following, shown in answers:
+        if s.current is step:
+            return
+        s.press(action, value)
+        await s.wait_for(following, lambda v, shown=shown: shown in v)
+
+
+@pytest.mark.parametrize("step", (*APPLICATION_STEPS, Step.ISSUANCE_RECORD), ids=str)
+def test_back_from_each_step_of_the_application_and_the_record(
+    step: Step, kiosk: Callable[..., Kiosk]
+) -> None:
+    k = kiosk()
+    before = {
+        Step.ISSUANCE_RECORD: Step.CERTIFICATE_TYPE,
+        **dict(zip(NEW_STEPS[1:7], NEW_STEPS[:6], strict=True)),
+    }
+
+    async def act(k: Kiosk) -> None:
+        await reach(k, step)
+        k.screen.press("back")
+        await k.screen.wait_for(before[step])
+        k.screen.press("cancel")
+        await k.finish(Step.CANCELLED)
+
+    assert run(k.session(act)) is Step.CANCELLED
+    assert (step, Outcome.BACK, before[step]) in k.workflow.history
+
+
+@pytest.mark.parametrize("step", NEW_STEPS, ids=str)
+@pytest.mark.parametrize("outcome", [Outcome.CANCEL, Outcome.TIMEOUT, Outcome.ERROR], ids=str)
+def test_cancel_walk_away_or_a_fault_at_every_new_step(
+    step: Step, outcome: Outcome, kiosk: Callable[..., Kiosk]
+) -> None:
+    """Cancelled, timed out (the resident walked away) or failed at the step: the session ends
+    there, the card asked for if it is in the reader, nothing of it kept."""
+    k = kiosk(
+        broken=step if outcome is Outcome.ERROR else None,
+        timeouts={step: 0.3} if outcome is Outcome.TIMEOUT else None,
+    )
+    end = Step.FAILED if outcome is Outcome.ERROR else Step.CANCELLED
+
+    async def act(k: Kiosk) -> None:
+        await reach(k, step)
+        if outcome is Outcome.CANCEL:
+            k.screen.press("cancel")
+        await k.finish(end)
+
+    assert run(k.session(act)) is end
+    assert k.workflow.history[-2] == (step, outcome, end)
+    assert not k.workflow.context.personal and not k.reader.card_present()
+
+
+def test_an_application_the_center_refuses_ends_with_its_words(kiosk: Callable[..., Kiosk]) -> None:
+    k = kiosk(application_refusal=Refusal("unknown_municipality", "Not a participating municipality"))
+
+    async def act(k: Kiosk) -> None:
+        await reach(k, Step.SIGNING)
+        k.place()
+        await k.screen.wait_for(Step.SIGNING, lambda v: v.get("card") == "ready")
+        for char in PASSWORD:
+            k.screen.press("char", char)
+        k.screen.press("ok")
+        view = await k.screen.wait_for(Step.CANCELLED, lambda v: "reason" in v)
+        assert view["reason"] == "unknown_municipality"
+        await k.finish(Step.CANCELLED)
+
+    assert run(k.session(act)) is Step.CANCELLED
+
+
+def test_zz_every_transition_of_the_new_steps_was_taken_by_this_module() -> None:
+    """Runs last (pytest keeps the file's order): the tests above took every line of the table from
+    the new steps, and the two into them."""
+    assert TAKEN, "run the whole module: this checks what the other tests took"
+    lines = [(s, o) for s, o in TRANSITIONS if s in NEW_STEPS]
+    lines += [(Step.TAKE_CARD, Outcome.DOMICILE), (Step.CERTIFICATE_TYPE, Outcome.RECORD)]
+    missing = sorted(
+        f"{step.value}/{outcome.value}" for step, outcome in lines if (step, outcome) not in TAKEN
+    )
+    assert missing == []
