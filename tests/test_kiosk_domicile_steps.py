@@ -706,6 +706,10 @@ def test_an_empty_record_and_a_printer_fault_said(
     assert k.link.calls == ["issuance_record"]
 
 
+def showing(key: str, view: dict[str, Any]) -> bool:
+    return key in view
+
+
 async def reach(k: Kiosk, step: Step) -> None:
     """From the start screen to ``step``'s screen, the short way (no registration yet)."""
     s = k.screen
@@ -729,7 +733,7 @@ async def reach(k: Kiosk, step: Step) -> None:
         if s.current is step:
             return
         s.press(action, value)
-        await s.wait_for(following, lambda v, shown=shown: shown in v)
+        await s.wait_for(following, functools.partial(showing, shown))
 
 
 @pytest.mark.parametrize("step", (*APPLICATION_STEPS, Step.ISSUANCE_RECORD), ids=str)
