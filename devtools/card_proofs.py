@@ -49,8 +49,10 @@ class Cards:
     """The residents' cards of one synthetic town, from one test authority, at the tests' ``now``."""
 
     authority: AuthorityService
-    anchors: list[x509.Certificate]
+    anchors: list[x509.Certificate]  # the user-authentication CA, every generation
     now: dt.datetime
+    # the signing CA, every generation (a municipality's jpki-signing-anchors.pem)
+    signing_anchors: list[x509.Certificate] = field(default_factory=list)
     _cards: dict[int, Card] = field(default_factory=dict)
     _keys: itertools.cycle[int] = field(default_factory=lambda: itertools.cycle(range(4)))
 
@@ -62,11 +64,14 @@ class Cards:
             authority = AuthorityService.open(directory, now=now, generations=[now.year], clock=lambda: now)
         else:
             authority = open_test_authority(directory, now=now, clock=lambda: now)
-        anchors = [
-            x509.load_pem_x509_certificate(path.read_bytes())
-            for path in sorted((directory / "ca").glob("user-auth-*.crt"))
-        ]
-        return cls(authority, anchors, now)
+        anchors, signing = (
+            [
+                x509.load_pem_x509_certificate(path.read_bytes())
+                for path in sorted((directory / "ca").glob(f"{kind}-*.crt"))
+            ]
+            for kind in ("user-auth", "signing")
+        )
+        return cls(authority, anchors, now, signing)
 
     def close(self) -> None:
         self.authority.close()

@@ -127,7 +127,9 @@ def municipality(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Municipal
         center_keys=[center_key.public_key()],
         terminal_cas=[ca.certificate],
         jpki_anchors=cards.anchors,
+        jpki_signing_anchors=cards.signing_anchors,
     )
+    assert service.read_jpki_signing_anchors(directory) == cards.signing_anchors != []
     engine = make_engine(service.default_url(directory))
     with engine.begin() as connection:
         people = generate(

@@ -153,9 +153,7 @@ def _check_revocations(args: argparse.Namespace) -> int:
             found = check_revocations(registrations, authority.status)
         finally:
             authority.close()
-        print(
-            f"checked {found.checked}, suspended {found.suspended}, unknown to the authority {found.unknown}"
-        )
+        print(f"checked {found.checked}, suspended {found.suspended}, unknown {found.unknown}")
         return 0
 
     return _with_registrations(args, work)

@@ -40,9 +40,7 @@ OCSP_REQUEST = "application/ocsp-request"
 
 class AuthorityUnanswered(RegistrationError):
     """The authority could not be asked, or answered what cannot be believed: nothing more is
-    suspended (those suspended before stay so)."""
-
-    code = "authority_unanswered"
+    suspended (those suspended before stay so). The command line's only: no route answers it."""
 
 
 def cert_id_request(serial: int, anchor: x509.Certificate) -> bytes:
