@@ -190,9 +190,8 @@ def test_the_registered_domicile_and_the_issuance_record_in_the_table() -> None:
         Step.APPLICATION,
         Step.SIGNING,
     ]
-    for before, step, after in zip(
-        [Step.REGISTRATION, *application[:-1]], application, [*application[1:], Step.REGISTRATION], strict=True
-    ):
+    befores, afters = [Step.REGISTRATION, *application[:-1]], [*application[1:], Step.REGISTRATION]
+    for before, step, after in zip(befores, application, afters, strict=True):
         assert next_step(step, Outcome.NEXT) is after
         assert next_step(step, Outcome.BACK) is before
     assert next_step(Step.SIGNING, Outcome.LOCKED) is Step.CANCELLED
@@ -365,7 +364,8 @@ ROUTES: dict[Step, dict[Step, list[Outcome]]] = {
 def routed(step: Step, *outcomes: Outcome) -> dict[Step, Scripted]:
     """The steps of a session that reaches ``step`` (by :data:`ROUTES`), where it answers ``outcomes``."""
     scripts = {source: Scripted(source, answers) for source, answers in ROUTES.get(step, {}).items()}
-    return {**scripts, step: Scripted(step, [*scripts[step].outcomes, *outcomes] if step in scripts else outcomes)}
+    earlier = list(scripts[step].outcomes) if step in scripts else []
+    return {**scripts, step: Scripted(step, [*earlier, *outcomes])}
 
 
 def test_cancel_everywhere_and_the_session_is_wiped_each_time() -> None:
