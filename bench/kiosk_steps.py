@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 from bench.kiosk_startup import rss_kib, startup_report
 from center.client import CenterClient
 from devtools.kiosk.residents import card_for
@@ -197,6 +199,14 @@ class TimedPrinter:
         try:
             pages: int = await self.inner.print(documents, expected)
             return pages
+        finally:
+            self.ledger.printer += time.perf_counter() - started
+
+    async def print_plain(self, pages: Sequence[Image.Image]) -> int:
+        started = time.perf_counter()
+        try:
+            printed: int = await self.inner.print_plain(pages)
+            return printed
         finally:
             self.ledger.printer += time.perf_counter() - started
 

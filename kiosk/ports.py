@@ -6,7 +6,8 @@
 - :class:`CardSlot` — the card reader's slot: a card placed, a card taken away.
 - :class:`Cashbox` — the coin mechanism with its escrow (預り金): coins are held until the
   documents are printed, then accepted into the cash box, or all given back.
-- :class:`Printer` — prints the checked documents and says when they have been taken.
+- :class:`Printer` — prints the checked documents (or a plain page, such as the issuance record)
+  and says when they have been taken.
 - :class:`Reminder` — the terminal's light and buzzer: "take your card", "take your documents".
 - :class:`HolderCard` — the resident's card once read: it proves its holder with the PIN, and
   signs an application with the signing password.
@@ -24,15 +25,20 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+from PIL import Image
+
 from documents import Binding, OpenedDocument
 from hardware.card.holder import HolderProof
 from hardware.card.pin import PinBuffer
 from hardware.card.signing import SignedMessage
 from hardware.card.transport import CardConnection
 from hardware.printer import PrinterCondition
+from kiosk.issuance_record import IssuanceRecordView
 from kiosk.journal import JournalEntry, OrderJournal
+from kiosk.municipalities import ParticipatingMunicipalities
 from kiosk.offer import Offer
 from kiosk.order import Ordered
+from kiosk.registration import RegistrationView, Source
 from kiosk.workflow.steps import Step
 
 
@@ -149,6 +155,13 @@ class Printer(Protocol):
         :class:`kiosk.errors.PrinterError` with the pages that came out when the job cannot be
         finished, or was stopped."""
 
+    async def print_plain(self, pages: Sequence[Image.Image]) -> int:
+        """Print ``pages`` as they are (one job): a plain page that is no certificate, such as the
+        resident's issuance record (交付履歴, :mod:`printing.render.issuance_record`), free of
+        charge and outside any order; the number of pages. The pages stay the caller's (not
+        closed). Fails as :meth:`print` does (:class:`kiosk.errors.PrinterError` with the pages that
+        came out); ``nothing_to_print`` for no page."""
+
     def stop(self) -> None:
         """Stop the job being printed (a door or tamper alarm): :meth:`print` then raises
         :class:`kiosk.errors.PrinterError` (``stopped``) with the pages that came out."""
@@ -217,6 +230,10 @@ class HolderCard(Protocol):
         """The user-authentication certificate (DER) read when it was placed (``None``: not
         readable before the PIN), to tell the session holder's card from another."""
 
+    def signing_tries_left(self) -> int:
+        """The signing password's tries left (none spent): :class:`~kiosk.errors.NoSigningCertificate`
+        or :class:`~kiosk.errors.CardRemoved` when it cannot say."""
+
     def sign(self, password: PinBuffer, message: bytes) -> SignedMessage:
         """VERIFY the signing ``password``, then sign ``message`` with the signing key (an
         application); as :meth:`prove`, and :class:`~kiosk.errors.NoSigningCertificate`."""
@@ -269,3 +286,24 @@ class CenterLink(Protocol):
     def report_alarm(self, causes: str, state: str) -> None:
         """Tell the center the door or tamper alarm, or wrong staff codes in a row (``staff_code``), was
         ``raised`` or ``cleared``."""
+
+    # the registered domicile (本籍地) and the issuance record (交付履歴), after the PIN
+    def registration(self) -> RegistrationView | None:
+        """The holder's usage registration at a domicile municipality, opened (``None``: none)."""
+
+    def participating_municipalities(self) -> ParticipatingMunicipalities:
+        """The municipalities a resident can apply to, each with its verified sealing key."""
+
+    def apply_for_registration(
+        self, card: HolderCard, password: PinBuffer, municipality: str, domicile: str, head: str
+    ) -> RegistrationView:
+        """The application signed by the card with its signing password, sealed to ``municipality``
+        and sent; the municipality's answer, opened. :class:`kiosk.errors.WrongPin` (tries left),
+        :class:`~kiosk.errors.PinLocked`, :class:`~kiosk.errors.CardRemoved` from the card."""
+
+    def offer(self, source: Source = ...) -> Offer:
+        """What the resident can choose from ``source`` (``domicile``: the registered domicile's
+        municipality); orders of this session then go there."""
+
+    def issuance_record(self) -> IssuanceRecordView:
+        """Every issuance made with the holder's card in the last 12 months, opened and merged."""

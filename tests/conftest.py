@@ -112,6 +112,8 @@ DAEMON_MODULES = frozenset(
         "test_heartbeats_api",
         "test_kiosk_center_link",
         "test_kiosk_domicile",
+        "test_kiosk_domicile_session",
+        "test_kiosk_domicile_ui",
         "test_kiosk_heartbeat",
         "test_kiosk_kana_ui",
         "test_kiosk_paper_faults",

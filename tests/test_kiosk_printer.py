@@ -2,7 +2,8 @@
 of an order rendered and printed as one job while the event loop keeps running; printer faults
 become the kiosk's PrinterError with the printer's code, the job cancelled; a copy of another
 order is refused before anything is rendered; an abandoned step cancels its job before the next
-order.
+order. Plain pages (print_plain, the resident's issuance record) print as one job of no order,
+on CUPS and on the spool printer, with the same faults; the stand-in printer does the same in memory.
 
 The pages are drawn by a small Pillow renderer with render_document's call signature, and once by
 printing.render itself (a specimen order).
@@ -14,6 +15,8 @@ import asyncio
 import dataclasses
 import functools
 import logging
+import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,14 +25,19 @@ from PIL import Image, ImageDraw
 
 from devtools.specimens import specimens
 from documents import Binding, MunicipalKey, OpenedDocument, sign
-from hardware.printer import CupsPrinter, PaperJam, PaperOut, Timeouts
+from hardware.printer import CupsPrinter, PaperJam, PaperOut, SpoolPrinter, Timeouts
 from hardware.printer import PrinterError as HardwarePrinterError
 from kiosk.devices.printer import RenderingPrinter
+from kiosk.devices.stand_ins import StandInPrinter
 from kiosk.errors import PrinterError
 from printing.render import render_document
+from printing.render.issuance_record import render_issuance_record
+from support.cups_jobs import pages as job_pages
 from support.cups_jobs import pdf_pages, pending
 from support.fixtures_cups import CupsServer
+from support.issuance_records import PRINTED_AT, record_content
 from support.sample_documents import CHIYODA, EXPECTED, ISSUE, make_document
+from support.spool_driver import Driver
 
 Make = Callable[..., tuple[RenderingPrinter, CupsPrinter]]
 FAST = Timeouts(start=5.0, per_page=2.0, fault_grace=0.3, cancel=10.0, poll=0.05)
@@ -220,3 +228,135 @@ def test_a_specimen_rendered_by_the_real_renderer_prints_every_page(
     assert len(others) == earlier
     assert pdf_pages(cups_server.output(int(job_id))) == pages
     assert list(tmp_path.iterdir()) == []
+
+
+# -- plain pages (print_plain: the resident's issuance record, no order) ------------------------------
+
+
+def plain_runs(cups_server: CupsServer) -> list[tuple[str, str]]:
+    """(job id, title) of every plain job the backend was started for."""
+    log = cups_server.outputs / "runs.log"
+    lines = [line.split() for line in (log.read_text().splitlines() if log.exists() else [])]
+    return [(words[0], words[1]) for words in lines if len(words) == 2 and words[1].startswith("plain-")]
+
+
+def a4_points(path: Path) -> tuple[float, float]:
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    size = next(line for line in info.splitlines() if line.startswith("Page size:")).split()
+    return float(size[2]), float(size[4])
+
+
+def test_plain_pages_print_as_one_job_of_no_order_and_stay_the_caller_s(
+    cups_server: CupsServer, kiosk_printer: Make, tmp_path: Path
+) -> None:
+    printer, backend = kiosk_printer("ok")
+    sheets = job_pages(3)  # A4 at 100 dpi
+    earlier = plain_runs(cups_server)
+    assert asyncio.run(printer.print_plain(sheets)) == 3
+    runs = plain_runs(cups_server)[len(earlier) :]
+    assert len(runs) == 1 and re.fullmatch(r"plain-[0-9a-f]{16}", runs[0][1])  # no order, no person
+    output = cups_server.output(int(runs[0][0]))
+    assert pdf_pages(output) == 3
+    width, height = a4_points(output)  # the resolution read from the pages' width: A4 on paper
+    assert abs(width - 595.3) < 1.5 and abs(height - 841.9) < 1.5
+    assert sheets[0].getpixel((0, 0)) == 255  # the caller's pages were not closed
+    assert list(tmp_path.iterdir()) == [] and pending(cups_server, backend.queue) == ""
+    asyncio.run(asyncio.wait_for(printer.wait_until_taken(), 5))  # the reminder waits for them too
+
+
+@pytest.mark.parametrize(
+    ("mode", "code", "cause", "pages_done"),
+    [("paper-out", "paper_out", PaperOut, 0), ("jam-after-1", "paper_jam", PaperJam, 1)],
+)
+def test_a_printer_fault_mid_plain_job_is_typed_as_for_an_order(
+    cups_server: CupsServer,
+    kiosk_printer: Make,
+    tmp_path: Path,
+    mode: str,
+    code: str,
+    cause: type[Exception],
+    pages_done: int,
+) -> None:
+    printer, backend = kiosk_printer(mode)
+    earlier = plain_runs(cups_server)
+    with pytest.raises(PrinterError, match=f"^{code}$") as raised:
+        asyncio.run(printer.print_plain(job_pages(2)))
+    failed = raised.value.__cause__
+    assert isinstance(failed, cause) and isinstance(failed, HardwarePrinterError) and failed.cancelled
+    assert raised.value.pages_done == failed.pages_done
+    assert len(plain_runs(cups_server)) == len(earlier) + 1  # submitted once, never again
+    assert pending(cups_server, backend.queue) == "" and list(tmp_path.iterdir()) == []
+
+
+def test_plain_printing_refuses_no_page_and_what_is_not_a_page(
+    cups_server: CupsServer, kiosk_printer: Make
+) -> None:
+    printer, backend = kiosk_printer("ok")
+    earlier = plain_runs(cups_server)
+    with pytest.raises(PrinterError, match=r"^nothing_to_print$"):
+        asyncio.run(printer.print_plain([]))
+    with pytest.raises(PrinterError, match=r"^invalid_job$"):
+        asyncio.run(printer.print_plain(["not a page"]))  # type: ignore[list-item]
+    with pytest.raises(PrinterError, match=r"^invalid_job$"):
+        asyncio.run(printer.print_plain([Image.new("L", (20, 30), "white")]))  # far below 72 dpi
+    assert plain_runs(cups_server) == earlier and pending(cups_server, backend.queue) == ""
+
+
+def test_the_issuance_record_rendered_prints_every_page(cups_server: CupsServer, tmp_path: Path) -> None:
+    records = [record_content(rows=40)]
+    sheets = render_issuance_record(records, language="ja", printed_at=PRINTED_AT, dpi=150)
+    backend = CupsPrinter(
+        cups_server.add_printer("ok"), server=cups_server.server, timeouts=FAST, work_dir=tmp_path
+    )
+    earlier = plain_runs(cups_server)
+    assert asyncio.run(RenderingPrinter(backend, Drawing(), dpi=300).print_plain(sheets)) == len(sheets) > 1
+    (job_id, _title), *more = plain_runs(cups_server)[len(earlier) :]
+    assert more == [] and pdf_pages(cups_server.output(int(job_id))) == len(sheets)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_plain_pages_on_the_spool_printer_and_a_jam_after_the_first(tmp_path: Path) -> None:
+    spool, outputs, work = tmp_path / "spool", tmp_path / "outputs", tmp_path / "work"
+    for directory in (spool, outputs, work):
+        directory.mkdir()
+    driver = Driver(spool, outputs, "pages")
+    driver.seconds_per_page = 0.05
+    driver.start()
+    try:
+        backend = SpoolPrinter(spool, timeouts=FAST, work_dir=work)
+        printer = RenderingPrinter(backend, Drawing(), dpi=DPI, assume_taken_after=0.01)
+        assert asyncio.run(printer.print_plain(job_pages(2))) == 2
+        (name,) = driver.taken
+        assert re.fullmatch(r"plain-[0-9a-f]{16}", name) and pdf_pages(outputs / f"{name}.pdf") == 2
+        driver.jam_after = 1
+        with pytest.raises(PrinterError, match=r"^paper_jam$") as raised:
+            asyncio.run(printer.print_plain(job_pages(3)))
+        assert raised.value.pages_done == 1 and isinstance(raised.value.__cause__, PaperJam)
+        assert len(driver.taken) == 2 and driver.pages_out == 3  # taken once; one page of it came out
+        assert list(spool.iterdir()) == [] and list(work.iterdir()) == []
+    finally:
+        driver.done.set()
+        driver.join(5)
+
+
+def test_the_stand_in_printer_puts_plain_pages_in_its_tray_and_fails_as_asked() -> None:
+    printer = StandInPrinter()
+    sheets = job_pages(3)
+
+    async def scenario() -> None:
+        assert await printer.print_plain(sheets) == 3
+        assert printer.plain_tray == sheets and printer.tray == []
+        waiting = asyncio.ensure_future(printer.wait_until_taken())
+        await asyncio.sleep(0.01)
+        assert not waiting.done()
+        printer.take()  # the resident takes the pages
+        await asyncio.wait_for(waiting, 1)
+        assert printer.plain_tray == []
+        printer.fault, printer.fault_after = "paper_out", 1
+        with pytest.raises(PrinterError, match=r"^paper_out$") as raised:
+            await printer.print_plain(sheets)
+        assert raised.value.pages_done == 1 and printer.plain_tray == sheets[:1]
+        with pytest.raises(PrinterError, match=r"^nothing_to_print$"):
+            await printer.print_plain([])
+
+    asyncio.run(scenario())

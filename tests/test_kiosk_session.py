@@ -1189,6 +1189,31 @@ def test_zz_every_transition_of_the_table_was_taken_by_this_module() -> None:
     """Runs last (pytest keeps the file's order): the tests above took every line of the table."""
     assert TAKEN, "run the whole module: this checks what the other tests took"
     missing = sorted(
-        f"{step.value}/{outcome.value}" for step, outcome in TRANSITIONS if (step, outcome) not in TAKEN
+        f"{step.value}/{outcome.value}"
+        for step, outcome in TRANSITIONS
+        if (step, outcome) not in TAKEN and not elsewhere(step, outcome)
     )
     assert missing == []
+
+
+# the registered domicile's and the issuance record's lines: tests/test_kiosk_domicile_steps.py
+# takes them (and checks it took every one)
+ELSEWHERE = frozenset(
+    {
+        Step.REGISTRATION,
+        Step.PREFECTURE,
+        Step.MUNICIPALITY,
+        Step.DOMICILE_ENTRY,
+        Step.HEAD_ENTRY,
+        Step.APPLICATION,
+        Step.SIGNING,
+        Step.ISSUANCE_RECORD,
+    }
+)
+
+
+def elsewhere(step: Step, outcome: Outcome) -> bool:
+    return step in ELSEWHERE or (step, outcome) in (
+        (Step.TAKE_CARD, Outcome.DOMICILE),
+        (Step.CERTIFICATE_TYPE, Outcome.RECORD),
+    )

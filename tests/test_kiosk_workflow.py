@@ -161,6 +161,109 @@ def test_every_step_is_reachable_and_every_path_ends() -> None:
     assert Step.CERTIFICATE_TYPE not in after_pin and Step.TAKE_CARD in after_pin
 
 
+def test_no_step_is_a_dead_end() -> None:
+    """From every step some outcome leads, step by step, to an end of the session (or, for the
+    staff's and the left card's screens, back to the start screen)."""
+    ending = set(ENDS) | {Step.IDLE}
+    grew = True
+    while grew:
+        grew = False
+        for (source, _outcome), target in TRANSITIONS.items():
+            if target in ending and source not in ending:
+                ending.add(source)
+                grew = True
+    assert ending == set(Step)
+
+
+def test_the_registered_domicile_and_the_issuance_record_in_the_table() -> None:
+    """The new steps' every outcome: where each leads."""
+    assert next_step(Step.TAKE_CARD, Outcome.DOMICILE) is Step.REGISTRATION
+    assert next_step(Step.REGISTRATION, Outcome.NEXT) is Step.CERTIFICATE_TYPE  # approved
+    assert next_step(Step.REGISTRATION, Outcome.APPLY) is Step.PREFECTURE
+    assert next_step(Step.REGISTRATION, Outcome.FINISH) is Step.DONE  # pending, denied, suspended
+    assert next_step(Step.REGISTRATION, Outcome.REFUSED) is Step.CANCELLED
+    application = [
+        Step.PREFECTURE,
+        Step.MUNICIPALITY,
+        Step.DOMICILE_ENTRY,
+        Step.HEAD_ENTRY,
+        Step.APPLICATION,
+        Step.SIGNING,
+    ]
+    befores, afters = [Step.REGISTRATION, *application[:-1]], [*application[1:], Step.REGISTRATION]
+    for before, step, after in zip(befores, application, afters, strict=True):
+        assert next_step(step, Outcome.NEXT) is after
+        assert next_step(step, Outcome.BACK) is before
+    assert next_step(Step.SIGNING, Outcome.LOCKED) is Step.CANCELLED
+    assert next_step(Step.SIGNING, Outcome.REFUSED) is Step.CANCELLED
+    assert next_step(Step.CERTIFICATE_TYPE, Outcome.RECORD) is Step.ISSUANCE_RECORD
+    assert next_step(Step.ISSUANCE_RECORD, Outcome.NEXT) is Step.CERTIFICATE_TYPE  # printed
+    assert next_step(Step.ISSUANCE_RECORD, Outcome.BACK) is Step.CERTIFICATE_TYPE
+    assert next_step(Step.ISSUANCE_RECORD, Outcome.FINISH) is Step.DONE
+    for step in [Step.REGISTRATION, *application, Step.ISSUANCE_RECORD]:
+        assert next_step(step, Outcome.CANCEL) is next_step(step, Outcome.TIMEOUT) is Step.CANCELLED
+        assert next_step(step, Outcome.ERROR) is Step.FAILED
+    with pytest.raises(NoSuchTransition):
+        next_step(Step.REGISTRATION, Outcome.BACK)  # the card is back already: no way back to the PIN
+
+
+def test_an_application_for_the_registered_domicile_walked_back_and_forth() -> None:
+    """Every step of the application, and back from each once; the answer shown, then done."""
+    application = [
+        Step.PREFECTURE,
+        Step.MUNICIPALITY,
+        Step.DOMICILE_ENTRY,
+        Step.HEAD_ENTRY,
+        Step.APPLICATION,
+        Step.SIGNING,
+    ]
+    flow, screens = workflow(
+        {
+            **{step: Scripted(step, [Outcome.BACK]) for step in application},  # then next
+            Step.TAKE_CARD: Scripted(Step.TAKE_CARD, [Outcome.DOMICILE]),
+            Step.REGISTRATION: Scripted(Step.REGISTRATION, [Outcome.APPLY, Outcome.APPLY, Outcome.FINISH]),
+        }
+    )
+    assert asyncio.run(flow.run_session()) is Step.DONE
+    for before, step in zip([Step.REGISTRATION, *application[:-1]], application, strict=True):
+        assert (step, Outcome.BACK, before) in flow.history
+    path = [source for source, _o, _t in flow.history]
+    assert path[-4:] == [Step.APPLICATION, Step.SIGNING, Step.REGISTRATION, Step.DONE]  # the answer, seen
+    assert Step.CERTIFICATE_TYPE not in path and screens.personal_at_end == [True]
+    assert not flow.context.personal
+
+
+def test_an_approved_registration_and_the_issuance_record_lead_to_the_usual_steps() -> None:
+    flow, _screens = workflow(
+        {
+            Step.TAKE_CARD: Scripted(Step.TAKE_CARD, [Outcome.DOMICILE]),
+            Step.CERTIFICATE_TYPE: Scripted(Step.CERTIFICATE_TYPE, [Outcome.RECORD, Outcome.RECORD]),
+            Step.ISSUANCE_RECORD: Scripted(Step.ISSUANCE_RECORD, [Outcome.NEXT, Outcome.BACK]),
+        }
+    )
+    assert asyncio.run(flow.run_session()) is Step.DONE
+    path = [source for source, _o, _t in flow.history]
+    assert path[path.index(Step.TAKE_CARD) : path.index(Step.OPTIONS)] == [
+        Step.TAKE_CARD,
+        Step.REGISTRATION,  # approved: the domicile's offer
+        Step.CERTIFICATE_TYPE,
+        Step.ISSUANCE_RECORD,  # printed
+        Step.CERTIFICATE_TYPE,
+        Step.ISSUANCE_RECORD,  # back
+        Step.CERTIFICATE_TYPE,
+    ]
+    assert path[-1] is Step.DONE and path[-2] is Step.TAKE_DOCUMENTS
+
+    finished, _screens = workflow(
+        {
+            Step.CERTIFICATE_TYPE: Scripted(Step.CERTIFICATE_TYPE, [Outcome.RECORD]),
+            Step.ISSUANCE_RECORD: Scripted(Step.ISSUANCE_RECORD, [Outcome.FINISH]),
+        }
+    )
+    assert asyncio.run(finished.run_session()) is Step.DONE
+    assert finished.history[-2] == (Step.ISSUANCE_RECORD, Outcome.FINISH, Step.DONE)
+
+
 @pytest.mark.parametrize(("source", "outcome"), sorted(TRANSITIONS), ids=lambda v: str(v))
 def test_each_transition_of_the_table(source: Step, outcome: Outcome) -> None:
     flow, screens = workflow({source: Scripted(source, [outcome])})
@@ -238,11 +341,38 @@ def test_a_failing_device_fails_the_session_cleanly() -> None:
     assert screens.shown[-1] == (Step.FAILED, Step.IDLE) and not flow.context.personal
 
 
+# the outcomes that lead a session off the way of HAPPY to a step (the others answer next)
+DOMICILE = {Step.TAKE_CARD: [Outcome.DOMICILE]}
+APPLYING = {**DOMICILE, Step.REGISTRATION: [Outcome.APPLY]}
+ROUTES: dict[Step, dict[Step, list[Outcome]]] = {
+    Step.REGISTRATION: DOMICILE,
+    **dict.fromkeys(
+        (
+            Step.PREFECTURE,
+            Step.MUNICIPALITY,
+            Step.DOMICILE_ENTRY,
+            Step.HEAD_ENTRY,
+            Step.APPLICATION,
+            Step.SIGNING,
+        ),
+        APPLYING,
+    ),
+    Step.ISSUANCE_RECORD: {Step.CERTIFICATE_TYPE: [Outcome.RECORD]},
+}
+
+
+def routed(step: Step, *outcomes: Outcome) -> dict[Step, Scripted]:
+    """The steps of a session that reaches ``step`` (by :data:`ROUTES`), where it answers ``outcomes``."""
+    scripts = {source: Scripted(source, answers) for source, answers in ROUTES.get(step, {}).items()}
+    earlier = list(scripts[step].outcomes) if step in scripts else []
+    return {**scripts, step: Scripted(step, [*earlier, *outcomes])}
+
+
 def test_cancel_everywhere_and_the_session_is_wiped_each_time() -> None:
     for step in Step:
         if step in ENDS or step in (Step.IDLE, Step.MAINTENANCE, Step.LEFT_CARD) or step in NO_CANCEL:
             continue  # (the maintenance mode and a card left are no session: not reached from idle here)
-        flow, _screens = workflow({step: Scripted(step, [Outcome.CANCEL])})
+        flow, _screens = workflow(routed(step, Outcome.CANCEL))
         assert asyncio.run(flow.run_session()) is Step.CANCELLED, step
         assert flow.history[-2] == (step, Outcome.CANCEL, Step.CANCELLED) and not flow.context.personal
 

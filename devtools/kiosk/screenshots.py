@@ -1,6 +1,8 @@
 """``koufu-dev screenshots --out DIR`` (``make screenshots``): every rehearsal scenario in both
 languages, with a screenshot of every screen, against a stack of its own (authority, center, one
-synthetic town, always open) on a virtual display. ``DIR/<scenario>-<language>/NN-step.png``."""
+synthetic town, always open) on a virtual display. ``DIR/<scenario>-<language>/NN-step.png``; and
+the registered domicile's and the issuance record's screens, each with a made-up view
+(:mod:`devtools.kiosk.gallery`), ``DIR/domicile-<language>/NN-name.png``."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,7 @@ from kiosk.config import KioskConfig
 
 TOWN = {"131016": ("千代田区", 60)}
 POOLS = {"refused": "no_seal"}  # who comes for each scenario (default: an ordinary resident)
-SCENARIOS = ("happy", "wrong_pin", "locked", "refused", "timeout")
+SCENARIOS = ("happy", "wrong_pin", "locked", "refused", "timeout", "domicile")  # domicile: the gallery
 LANGUAGES = ("ja", "en")
 
 
@@ -66,6 +69,26 @@ def rehearse(
     )
 
 
+def gallery(out: Path, languages: Sequence[str], display: str) -> int:
+    """The registered domicile's and the issuance record's screens (no stack needed); failures."""
+    failed = 0
+    for language in languages:
+        done = subprocess.run(
+            [sys.executable, "-m", "devtools.kiosk.gallery", "--language", language,
+             "--out", str(out / f"domicile-{language}")],
+            env={**os.environ, "DISPLAY": display},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )  # fmt: skip
+        print(f"domicile {language}: {'ok' if done.returncode == 0 else 'FAILED'}")
+        if done.returncode != 0:
+            failed += 1
+            print(done.stderr[-3000:], file=sys.stderr)
+    return failed
+
+
 def resident_card(stack: DevStack, scenario: str, directory: Path, used: set[int]) -> Path:
     town = next(iter(stack.towns.values()))
     card = card_for(stack, town, directory, used, POOLS.get(scenario, "ordinary"))
@@ -95,6 +118,9 @@ def run(args: argparse.Namespace) -> int:
             client.close()
             used: set[int] = set()
             for scenario in args.scenario or SCENARIOS:
+                if scenario == "domicile":
+                    failed += gallery(args.out, args.language or LANGUAGES, display)
+                    continue
                 card = resident_card(stack, scenario, root, used)  # one resident for both languages
                 for language in args.language or LANGUAGES:
                     out = args.out / f"{scenario}-{language}"

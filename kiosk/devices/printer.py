@@ -20,6 +20,11 @@
 5. the rendered pages are dropped when the job is over; the job file lived in a private temporary
    directory that the backend removed.
 
+A plain page that is no certificate (the resident's issuance record, 交付履歴) is printed by
+:meth:`RenderingPrinter.print_plain`: the caller's pages as they are, as one job named
+``plain-`` and a random token (no order, no person), followed, stopped and reported exactly as an
+order's job (steps 2-4). Its resolution is read from the pages' width (A4).
+
 Taken documents: a store printer has a sensor on its output tray only through the peripheral
 controller (issue 7). With a :class:`TraySensor`, :meth:`RenderingPrinter.wait_until_taken` waits for
 the tray to be empty; without one it cannot know, and returns ``assume_taken_after`` seconds after
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import threading
 from collections.abc import Sequence
 from typing import Protocol
@@ -43,6 +49,7 @@ from kiosk.errors import PrinterError as KioskPrinterError
 log = logging.getLogger(__name__)
 
 DPI = 300  # printing.render's default
+A4_WIDTH_INCHES = 210.0 / 25.4
 
 
 class PageRenderer(Protocol):
@@ -95,19 +102,27 @@ class RenderingPrinter:
             raise KioskPrinterError("binding_mismatch")  # a copy that is not this order's
         pages = await asyncio.to_thread(self._render_all, documents, expected)
         try:
-            job = PrintJob(expected.order_id, pages, dpi=self.dpi)
-            printed = await self._follow(job)
-        except PrinterError as error:
-            log.warning(
-                "order %s not printed: %s (%d pages done)", expected.order_id, error.code, error.pages_done
-            )
-            self._printed_since_taken = error.pages_done > 0
-            code = "stopped" if self._stopped else error.code
-            raise KioskPrinterError(code, pages_done=error.pages_done) from error
+            return await self._print_job(expected.order_id, pages, self.dpi)
         finally:
             for page in pages:
                 page.close()
             pages.clear()
+
+    async def print_plain(self, pages: Sequence[Image.Image]) -> int:
+        if not pages:
+            raise KioskPrinterError("nothing_to_print")
+        return await self._print_job(plain_job_name(), list(pages), _dpi_of(pages[0]))
+
+    async def _print_job(self, name: str, pages: Sequence[Image.Image], dpi: int) -> int:
+        """``pages`` as one job named ``name``, followed to its end; the pages printed, or the
+        kiosk's :class:`~kiosk.errors.PrinterError` with the printer layer's code."""
+        try:
+            printed = await self._follow(PrintJob(name, pages, dpi=dpi))
+        except PrinterError as error:
+            log.warning("job %s not printed: %s (%d pages done)", name, error.code, error.pages_done)
+            self._printed_since_taken = error.pages_done > 0
+            code = "stopped" if self._stopped else error.code
+            raise KioskPrinterError(code, pages_done=error.pages_done) from error
         self._printed_since_taken = True
         return printed.pages
 
@@ -145,3 +160,17 @@ class RenderingPrinter:
         else:
             await asyncio.sleep(self.assume_taken_after)
         self._printed_since_taken = False
+
+
+def plain_job_name() -> str:
+    """The name of a plain job on the printer: ``plain-`` and 16 random hex digits (it names no
+    order and no person, and no two jobs alike)."""
+    return f"plain-{secrets.token_hex(8)}"
+
+
+def _dpi_of(page: Image.Image) -> int:
+    """The resolution of an A4 page, from its width (portrait); 0 for something not an image, which
+    the job then refuses (``invalid_job``)."""
+    if not isinstance(page, Image.Image):
+        return 0
+    return round(page.width / A4_WIDTH_INCHES)

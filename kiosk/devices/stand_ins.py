@@ -14,6 +14,8 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 
+from PIL import Image
+
 from documents import Binding, OpenedDocument
 from hardware.printer import PrinterCondition
 from kiosk.errors import DeviceError, PaymentError, PrinterError
@@ -87,6 +89,7 @@ class StandInPrinter:
 
     def __init__(self, *, seconds_per_page: float = 0.0) -> None:
         self.tray: list[OpenedDocument] = []  # the copies that came out whole
+        self.plain_tray: list[Image.Image] = []  # plain pages that came out (print_plain)
         self.pages_out = 0  # pages put in the tray, whole copies or not
         self.jobs = 0
         self.fault: str | None = None  # "paper_out", "jam", "offline": the next job fails
@@ -103,37 +106,60 @@ class StandInPrinter:
     async def print(self, documents: Sequence[OpenedDocument], expected: Binding) -> int:
         if any(document.document.binding != expected for document in documents):
             raise PrinterError("a copy is not this order's")
+        fault = self._start_job()
+        pages = 0
+        for document in documents:
+            pages = await self._put_out(document.document.pages, pages, fault)
+            self.tray.append(document)
+        return pages
+
+    async def print_plain(self, pages: Sequence[Image.Image]) -> int:
+        if not pages:
+            raise PrinterError("nothing_to_print")
+        fault = self._start_job()
+        done = 0
+        for page in pages:
+            done = await self._put_out(1, done, fault)
+            self.plain_tray.append(page)
+        return done
+
+    def _start_job(self) -> str | None:
+        """A new job: it clears an earlier stop and takes the fault set for the next job (its own)."""
         fault, self.fault = self.fault, None
         self._stop.clear()
         self.jobs += 1
-        pages = 0
-        for document in documents:
-            for _page in range(document.document.pages):
-                if fault is not None and pages >= self.fault_after:
-                    raise PrinterError(fault, pages_done=pages)
-                with contextlib.suppress(TimeoutError):  # a page takes its time, unless the job is stopped
-                    await asyncio.wait_for(self._stop.wait(), self.seconds_per_page)
-                if self._stop.is_set():
-                    raise PrinterError("stopped", pages_done=pages)
-                pages += 1
-                self.pages_out += 1
-                self._taken.clear()
-            self.tray.append(document)
-        return pages
+        return fault
+
+    async def _put_out(self, count: int, done: int, fault: str | None) -> int:
+        """``count`` more pages of a job that has put out ``done``, each taking its time, until the
+        job's ``fault`` (after :attr:`fault_after` pages) or a stop; the job's pages done then."""
+        for _page in range(count):
+            if fault is not None and done >= self.fault_after:
+                raise PrinterError(fault, pages_done=done)
+            with contextlib.suppress(TimeoutError):  # a page takes its time, unless the job is stopped
+                await asyncio.wait_for(self._stop.wait(), self.seconds_per_page)
+            if self._stop.is_set():
+                raise PrinterError("stopped", pages_done=done)
+            done += 1
+            self.pages_out += 1
+            self._taken.clear()
+        return done
 
     def condition(self) -> PrinterCondition:
         return self.state
 
     def take(self) -> list[OpenedDocument]:
-        """The resident takes the pages out of the tray."""
+        """The resident takes the pages out of the tray (the copies, and any plain pages: those are
+        in :attr:`plain_tray` until then)."""
         taken, self.tray = self.tray, []
+        self.plain_tray = []
         self._taken.set()
         return taken
 
     async def wait_until_taken(self) -> None:
         if self.tray_fault:
             raise PrinterError(self.tray_fault)
-        if self.tray:
+        if self.tray or self.plain_tray:
             await self._taken.wait()
 
 

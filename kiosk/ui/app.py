@@ -26,6 +26,7 @@ from kivy.uix.widget import Widget
 from kiosk.assembly import Assembled, assemble, reader_for
 from kiosk.config import KioskConfig
 from kiosk.ui.fonts import use_japanese_font
+from kiosk.ui.kana_loading import LEXICON
 from kiosk.ui.screen import KivyScreen
 from kiosk.workflow.controller import Workflow
 from kiosk.workflow.states import workflow_for
@@ -74,6 +75,7 @@ class KioskApp(App):
         return root
 
     def on_start(self) -> None:
+        LEXICON.start()  # the kana keyboard's, in the background (kana alone until it is ready)
         self.started.set()
         log.info("kiosk ready")  # the start screen is up (start-up is measured to this line)
 

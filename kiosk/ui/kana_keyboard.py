@@ -95,6 +95,19 @@ class KanaKeyboard(BoxLayout):
         self.refresh()
         self.dispatch("on_key", action)
 
+    def use_lexicon(self, lexicon: Lexicon) -> None:
+        """Convert with ``lexicon`` from now on (the kiosk's, once loaded in the background)."""
+        if lexicon is not self.entry.lexicon:
+            self.entry.lexicon = lexicon
+            self.kana_only = len(lexicon) == 0
+            self.refresh()
+
+    def start_with(self, text: str) -> None:
+        """The field holding ``text`` already, committed (a screen shown again with its value)."""
+        self.entry.wipe()
+        self.entry.committed = text[: self.entry.max_length]
+        self.refresh()
+
     def wipe(self) -> None:
         """Forget everything typed: the entry, the field, the candidates (the session ended)."""
         self.entry.wipe()

@@ -33,7 +33,12 @@ from typing import Any
 from documents.basics import RESIDENT_WORDS_MAX, plain_line
 from kiosk.messages import Catalog, placeholders
 
-REASONS = {"timeout": "cancelled.timeout", "card_removed": "cancelled.card_removed", "locked": "pin.locked"}
+REASONS = {
+    "timeout": "cancelled.timeout",
+    "card_removed": "cancelled.card_removed",
+    "locked": "pin.locked",
+    "signing_locked": "signing.locked",
+}
 #: the service calendar's reason codes (docs/calendar.md): the center's words say these closures
 CALENDAR_CODES = frozenset(
     {
@@ -148,3 +153,60 @@ def relationship(catalog: Catalog, word: str) -> str:
 
 def say(catalog: Catalog, key: str, *, fallback: str, **values: object) -> str:
     return catalog.text(key, **values) if key in catalog.texts else fallback
+
+
+#: the prefectures' names in English, by JIS X 0401 code (01 北海道 … 47 沖縄県)
+PREFECTURES_EN = (
+    "Hokkaido", "Aomori", "Iwate", "Miyagi", "Akita", "Yamagata", "Fukushima", "Ibaraki", "Tochigi",
+    "Gunma", "Saitama", "Chiba", "Tokyo", "Kanagawa", "Niigata", "Toyama", "Ishikawa", "Fukui",
+    "Yamanashi", "Nagano", "Gifu", "Shizuoka", "Aichi", "Mie", "Shiga", "Kyoto", "Osaka", "Hyogo",
+    "Nara", "Wakayama", "Tottori", "Shimane", "Okayama", "Hiroshima", "Yamaguchi", "Tokushima",
+    "Kagawa", "Ehime", "Kochi", "Fukuoka", "Saga", "Nagasaki", "Kumamoto", "Oita", "Miyazaki",
+    "Kagoshima", "Okinawa",
+)  # fmt: skip
+
+
+def prefecture_name(catalog: Catalog, code: str, name: str) -> str:
+    """A prefecture (都道府県) in the screen's language: ``name`` (Japanese), or its English name."""
+    if catalog.language == "ja" or not code.isdigit() or not 1 <= int(code) <= len(PREFECTURES_EN):
+        return name
+    return PREFECTURES_EN[int(code) - 1]
+
+
+def municipality_name(catalog: Catalog, municipality: Mapping[str, Any] | None) -> str:
+    """A municipality as a view gives it (``{"code", "name", "name_en"}``), in the screen's language."""
+    if not municipality:
+        return ""
+    name = municipality.get("name" if catalog.language == "ja" else "name_en") or municipality.get("name")
+    return str(name or municipality.get("code", ""))
+
+
+def date_words(catalog: Catalog, date: str | None) -> str:
+    """A date of a view (``YYYY-MM-DD``) in the language's way (2026年12月14日, 12/14/2026)."""
+    if not date:
+        return ""
+    year, month, day = date[:10].split("-")
+    return catalog.text("date", year=int(year), month=int(month), day=int(day))
+
+
+def moment_words(catalog: Catalog, moment: str) -> str:
+    """A moment of a view (``YYYY-MM-DDTHH:MM``, JST) in the language's way."""
+    date, _, time = moment.partition("T")
+    year, month, day = date.split("-")
+    hour, minute = (time or "00:00").split(":")[:2]
+    return catalog.text(
+        "moment", year=int(year), month=int(month), day=int(day), hour=int(hour), minute=minute
+    )
+
+
+def registration_reason(catalog: Catalog, reason: str | None, message: Mapping[str, Any] | None) -> str:
+    """Why a usage registration was denied (不承認の理由): the municipality's words sealed to this
+    terminal, in this language (else English) when a screen can show them; else the catalog's for
+    the reason's code; else the catalog's general words."""
+    if message:
+        said = center_words(message, catalog.language)
+        if said is not None:
+            return _sentence(*said)
+    if reason and f"refusal.{reason}" in catalog.texts:
+        return _code_words(catalog, reason, None)
+    return catalog.text("registration.reason_other")

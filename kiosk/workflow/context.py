@@ -16,8 +16,11 @@ from typing import Literal
 
 from documents import OpenedDocument
 from kiosk.errors import Refusal
+from kiosk.issuance_record import IssuanceRecordView
+from kiosk.municipalities import ParticipatingMunicipalities
 from kiosk.offer import Offer
 from kiosk.ports import CenterLink, HolderCard
+from kiosk.registration import RegistrationView
 from kiosk.workflow.steps import Step
 
 # a chosen option's value: members (ids), a flag, a tax kind or year, a family register's scope
@@ -43,6 +46,20 @@ class Chosen:
 
 
 @dataclass
+class Application:
+    """The usage registration being applied for (利用登録申請): the domicile municipality chosen,
+    then the 本籍 and the 筆頭者 as the resident typed them."""
+
+    prefecture: str | None = None  # JIS X 0401 code
+    municipality: str | None = None  # 6-digit code
+    domicile: str = ""  # 本籍
+    head: str = ""  # 筆頭者
+
+    def __repr__(self) -> str:  # what was typed never reaches a log through repr
+        return f"Application(municipality={self.municipality!r}, {len(self.domicile)}+{len(self.head)} chars)"
+
+
+@dataclass
 class SessionContext:
     language: str = "ja"
     whose: str = "residence"  # residence (住所地) or registered domicile (本籍地)
@@ -61,6 +78,14 @@ class SessionContext:
     spoiled: int = 0  # copies of the order void because the printer stopped before they were out whole
     refund: int = 0  # yen given back after printing (the fees of the void copies, and the change)
     refusal: Refusal | None = None  # what to show: its code, the center's words
+    # the registered domicile (本籍地): its registration once asked (``registration_asked``; None:
+    # none), the application being made, the municipalities one may apply to
+    registration: RegistrationView | None = None
+    registration_asked: bool = False
+    applied: bool = False  # the registration shown is the answer to an application made now
+    application: Application | None = None
+    municipalities: ParticipatingMunicipalities | None = None
+    issuance_record: IssuanceRecordView | None = None  # 交付履歴, opened: shown, printed, wiped
     ended: Step | None = None
     reason: str | None = None  # why it ended (a code, never personal)
     # the session's objects: the card in the reader and the business with the center; both hold
@@ -91,4 +116,7 @@ class SessionContext:
             or self.refusal is not None
             or self.card is not None
             or self.link is not None
+            or self.registration is not None
+            or self.application is not None
+            or self.issuance_record is not None
         )

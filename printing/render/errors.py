@@ -7,6 +7,8 @@ an address or any other value from the document).
 - :class:`UnrenderableDocument`: a verified document whose content the layouts cannot print (an
   unknown certificate type, a missing field, another page count than the municipality's).
 - :class:`FontMissing`: the terminal lacks a font it needs (an installation fault, not the document's).
+- :class:`UnfitRecord`: an issuance record (交付履歴) the record's page cannot print (a field missing,
+  of another type or out of its bounds, or a record longer than its pages may be).
 """
 
 from __future__ import annotations
@@ -53,3 +55,10 @@ class FontMissing(RenderError):
     """A font the certificates are printed in is not installed on this terminal."""
 
     code = "font_missing"
+
+
+class UnfitRecord(RenderError):
+    """An issuance record (交付履歴) whose content cannot be printed as it is: the message names the
+    field (``issuances[3].issued_at``), never its value."""
+
+    code = "unfit_record"

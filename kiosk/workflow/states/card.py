@@ -5,7 +5,9 @@ Views:
 - pin: ``{"entered": n, "length": 4, "tries": n, "last_try": bool, "wrong": bool, "locked": bool,
   "busy": key | None}`` — the screen shows ``entered`` dots, never digits. Touches: ``digit``
   (an ``int`` 0-9), ``delete``, ``ok``, ``back``, ``cancel``; on a locked card, ``ok``.
-- take_card: ``{"remind": n}`` — how often the reminder has sounded; ends when the card is gone.
+- take_card: ``{"remind": n}`` — how often the reminder has sounded; ends when the card is gone
+  (then, for the registered domicile kept elsewhere than the residence, its registration is asked:
+  :mod:`kiosk.workflow.states.domicile`).
 
 The digits go from the touches into a :class:`PinBuffer` and from it to the card only; the
 buffer is wiped when the card has answered, and whatever happens on the way out. The PIN buffer is
@@ -25,6 +27,7 @@ from kiosk.errors import CardRemoved, Refused, WrongPin
 from kiosk.ports import CenterLink, ReminderKind
 from kiosk.workflow.context import SessionContext
 from kiosk.workflow.states.base import State, ending, first
+from kiosk.workflow.states.choice import keeps_register
 from kiosk.workflow.steps import Outcome, Step
 
 log = logging.getLogger(__name__)
@@ -134,6 +137,12 @@ class TakeCard(State):
         outcome = await remind_until_card_taken(self, meanwhile=self._cancelled)
         if outcome is Outcome.NEXT:
             context.card = None  # gone (a cancel leaves it to the end screen to ask for again)
+            if (
+                context.whose == "domicile"
+                and context.offers is not None
+                and not keeps_register(context.offers)
+            ):
+                return Outcome.DOMICILE  # the registered domicile's usage registration is asked
         return outcome
 
     async def _cancelled(self) -> Outcome:

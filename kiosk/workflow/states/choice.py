@@ -7,8 +7,9 @@ from the part sealed to this terminal).
 Views:
 
 - certificate_type: ``{"certificates": [{"type", "fee", "available", "reason", "refusal"}],
-  "basket": n, "refusal": {...} | None}`` (a certificate's ``refusal``: the center's words when it
-  closed it, the calendar's or an operator's stop) — ``Touch("choose", "resident_record")``.
+  "basket": n, "refusal": {...} | None, "record": True}`` (a certificate's ``refusal``: the
+  center's words when it closed it, the calendar's or an operator's stop) —
+  ``Touch("choose", "resident_record")``; ``record``: the issuance record (交付履歴) instead.
 - options: ``{"certificate_type", "members": [{"member", "name", "relationship", "holder",
   "chosen"}], "flags": {name: bool}, "tax_kinds", "tax_kind", "tax_years", "tax_year",
   "scopes", "scope"}`` (the items that apply) — ``member`` (an id), ``flag`` (a name),
@@ -36,6 +37,7 @@ RESIDENT_RECORDS = ("resident_record", "resident_record_entries")
 NO_OPTIONS = ("seal_registration",)
 RECORD_FLAGS = ("head_and_relationship", "domicile", "my_number")
 SCOPES = ("individual", "full")
+NO_REGISTER_HERE = "no_register_here"  # the residence's refusal: the register is kept elsewhere
 
 
 def offered(context: SessionContext) -> Offer:
@@ -75,15 +77,31 @@ class CertificateType(State):
             for kind in CERTIFICATES[context.whose]
             if kind in certificates
         ]
-        self.show(certificates=listed, basket=len(context.basket), refusal=shown(context.refusal))
+        self.show(
+            certificates=listed, basket=len(context.basket), refusal=shown(context.refusal), record=True
+        )
         while True:
-            touch = await self.touch("choose")
+            touch = await self.touch("choose", "record")
+            if touch.action == "record":
+                context.refusal = None
+                return Outcome.RECORD
             if touch.action != "choose":
                 return Outcome.CANCEL
             if any(item["type"] == touch.value and item["available"] for item in listed):
                 context.refusal = None
                 context.choosing = Chosen(touch.value, default_options(touch.value, offered(context)))
                 return Outcome.NO_OPTIONS if touch.value in NO_OPTIONS else Outcome.NEXT
+
+
+def keeps_register(offer: Offer) -> bool:
+    """Whether the residence municipality keeps the resident's family register itself (its offer
+    has the register, not refused as ``no_register_here``): then the registered domicile's
+    certificates come from it, as a resident's do, and no usage registration is asked."""
+    return any(
+        kind in offer.certificates
+        and (offer.certificates[kind].available or offer.certificates[kind].reason != NO_REGISTER_HERE)
+        for kind in CERTIFICATES["domicile"]
+    )
 
 
 def default_options(kind: str, offer: Offer) -> CertificateOptions:
