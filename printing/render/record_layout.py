@@ -27,7 +27,6 @@ import datetime as dt
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from PIL import Image
 
@@ -35,11 +34,9 @@ from documents.basics import JST
 from printing.render.background import page_size
 from printing.render.errors import UnfitRecord
 from printing.render.fonts import Face, font
+from printing.render.record_model import Issuance, MunicipalRecord
 from printing.render.record_words import certificate_type, day, moment, period, word
 from printing.render.sheet import HAIRLINE, MM_PER_INCH, RULE, WHITE, Sheet
-
-if TYPE_CHECKING:
-    from printing.render.issuance_record import Issuance, MunicipalRecord
 
 MAX_PAGES = 200
 MEASURED_AT = 600  # dpi at which widths are measured for wrapping
