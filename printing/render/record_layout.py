@@ -176,8 +176,11 @@ class _Pager:
     def keep(self, height: float) -> None:
         """A new page unless ``height`` fits below (a page already empty takes it as it is)."""
         if not self.room(height) and self.y > BODY_TOP:
-            self.pages.append([])
-            self.y = BODY_TOP
+            self.new_page()
+
+    def new_page(self) -> None:
+        self.pages.append([])
+        self.y = BODY_TOP
 
     def put(self, *items: Text | Rule) -> None:
         self.pages[-1].extend(items)
@@ -209,7 +212,7 @@ def _section(pager: _Pager, record: MunicipalRecord, language: str) -> None:
     _header(pager, language)
     for row in rows:
         if not pager.room(row.height):
-            pager.keep(BODY_BOTTOM)  # a new page
+            pager.new_page()  # a row fits an empty page: at most MAX_ROW_NUMBERS lines
             _heading(pager, record, language, continued=True)
             _header(pager, language)
         row.put(pager)
