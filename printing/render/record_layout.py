@@ -27,7 +27,6 @@ import datetime as dt
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from PIL import Image
 
@@ -35,11 +34,9 @@ from documents.basics import JST
 from printing.render.background import page_size
 from printing.render.errors import UnfitRecord
 from printing.render.fonts import Face, font
+from printing.render.record_model import Issuance, MunicipalRecord
 from printing.render.record_words import certificate_type, day, moment, period, word
 from printing.render.sheet import HAIRLINE, MM_PER_INCH, RULE, WHITE, Sheet
-
-if TYPE_CHECKING:
-    from printing.render.issuance_record import Issuance, MunicipalRecord
 
 MAX_PAGES = 200
 MEASURED_AT = 600  # dpi at which widths are measured for wrapping
@@ -179,8 +176,11 @@ class _Pager:
     def keep(self, height: float) -> None:
         """A new page unless ``height`` fits below (a page already empty takes it as it is)."""
         if not self.room(height) and self.y > BODY_TOP:
-            self.pages.append([])
-            self.y = BODY_TOP
+            self.new_page()
+
+    def new_page(self) -> None:
+        self.pages.append([])
+        self.y = BODY_TOP
 
     def put(self, *items: Text | Rule) -> None:
         self.pages[-1].extend(items)
@@ -212,7 +212,7 @@ def _section(pager: _Pager, record: MunicipalRecord, language: str) -> None:
     _header(pager, language)
     for row in rows:
         if not pager.room(row.height):
-            pager.keep(BODY_BOTTOM)  # a new page
+            pager.new_page()  # a row fits an empty page: at most MAX_ROW_NUMBERS lines
             _heading(pager, record, language, continued=True)
             _header(pager, language)
         row.put(pager)
