@@ -188,8 +188,9 @@ def _signable(response: schemathesis.Response) -> bool:
 
 class TerminalSignature(requests.auth.AuthBase):
     """Signs the prepared request, as the terminal T-FUZZ: the exact body bytes that go on the wire
-    and the path the center will read. (Paths that are not printable ASCII get their wire form
-    signed: the protocol has no canonical text for them, and the center must refuse them.)"""
+    and the path the center will read, with the query as sent (the offer's ``source``). (Paths
+    that are not printable ASCII get their wire form signed: the protocol has no canonical text for
+    them, and the center must refuse them.)"""
 
     def __init__(self, terminal: EnrolledTerminal) -> None:
         self.terminal = terminal
@@ -200,7 +201,9 @@ class TerminalSignature(requests.auth.AuthBase):
         path = _center_path(request.path_url)
         if not (path.isascii() and path.isprintable()):
             path = urllib.parse.urlsplit(request.path_url).path
-        signed = sign_request(self.terminal.key, self.terminal.terminal_id, request.method, path, body)
+        query = urllib.parse.urlsplit(request.path_url).query  # as sent: the center signs it raw
+        target = f"{path}?{query}" if query else path
+        signed = sign_request(self.terminal.key, self.terminal.terminal_id, request.method, target, body)
         request.headers.update(signed.as_dict())
         return request
 
