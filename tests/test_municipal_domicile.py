@@ -429,6 +429,9 @@ def test_bad_requests(registrations: Registrations) -> None:
             registrations.approve(pending.id, name)
     with pytest.raises(ValueError, match="positive"):
         registrations.apply(TARO, YAMADA, "山田　太郎", 0)
+    for serial in (0, -809):
+        with pytest.raises(ValueError, match="positive"):
+            registrations.add_serial(pending.id, serial)
     assert registrations.get(pending.id).status is Status.PENDING
 
 
