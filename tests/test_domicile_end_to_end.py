@@ -36,6 +36,7 @@ from center.authority.service import AuthorityService
 from center.config import CenterConfig
 from center.enrolment import EnrolledTerminal
 from center.municipal import service as municipal_service
+from center.municipal.business_days import approval_instant
 from center.municipal.domicile_match import DenialReason
 from center.municipal.stored_settings import load_settings, store_settings
 from center.store.engine import make_engine as make_center_engine
@@ -284,6 +285,7 @@ def test_applied_at_the_kiosk_pending_then_approved_by_the_business_day_rule_and
 ) -> None:
     a = holder(world, tmp_path, "A")
     today = dt.datetime.now(JST).date()
+    expected: list[str] = []  # the expected date the kiosk said on the later visit
     STORY.kiosk_files.append(tmp_path)
     with kiosk(world, "", tmp_path, enrolled=STORY.terminals["T-E001"]) as k:
 
@@ -299,7 +301,8 @@ def test_applied_at_the_kiosk_pending_then_approved_by_the_business_day_rule_and
 
         async def later() -> None:
             view = await registration(k, a)
-            assert view["status"] == "pending" and not view["applied"] and view["approves_at"]
+            assert view["status"] == "pending" and not view["applied"]
+            expected.append(view["approves_at"])
             await finish(k)
 
         async def approved() -> None:
@@ -317,7 +320,9 @@ def test_applied_at_the_kiosk_pending_then_approved_by_the_business_day_rule_and
             [pending] = await at_the_office(listed, world)
             assert pending["status"] == "pending" and pending["decided_by"] == "-"
             due = dt.datetime.strptime(pending["approval"], "%Y-%m-%d %H:%M").replace(tzinfo=JST)
-            assert due.date() >= today + dt.timedelta(days=5)  # five business days after
+            applied = dt.datetime.strptime(pending["applied"], "%Y-%m-%d %H:%M").replace(tzinfo=JST)
+            assert due == approval_instant(applied, 5)  # the fifth business day after (the default)
+            assert expected == [due.date().isoformat()]  # the date the kiosk said
             [before] = await at_the_office(listed, world, at=due - dt.timedelta(minutes=1))
             assert before["status"] == "pending"
             [rule] = await at_the_office(listed, world, at=due + dt.timedelta(minutes=1))  # first reader
