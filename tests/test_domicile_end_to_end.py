@@ -5,13 +5,13 @@ is there), and the kiosk's real workflow on the headless screen, driven by touch
 My Number Cards whose signing certificates state their holders as the registers do.
 
 One stack for the module; the tests run in the file's order and follow the same residents:
-A applies and is approved by the business-day rule (the staff's ``registrations list`` run with a
-clock some business days ahead, as a real process), B is approved at once by the staff, C types a
-wrong 筆頭者 (refused at once), applies again and is denied by the staff with a reason; A and B order
-a 戸籍 from the domicile and a certificate from the residence, paid with coins, the books
-reconciled; each sees exactly their own issuances at the other's store, printed free, and nothing
-of the record stays at the kiosk or the center; A's renewed card keeps the registration; A's
-revoked card suspends it (``check-revocations`` as a process).
+A applies and is approved by the business-day rule (the staff's ``registrations list`` run as a
+real process with its clock at the rule's instant, five business days on), B is approved at once
+by the staff, C types a wrong 筆頭者 (refused at once), applies again and is denied by the staff
+with a reason; A and B order a 戸籍 from the domicile and a certificate from the residence, paid
+with coins, the books reconciled; each sees exactly their own issuances at the other's store,
+printed free, and nothing of the record stays at the kiosk or the center; A's renewed card keeps
+the registration; A's revoked card suspends it (``check-revocations`` as a process).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import pytest
 import sqlalchemy as sa
 from cryptography import x509
 
+from center.audit import subject_of
 from center.authority.service import AuthorityService
 from center.config import CenterConfig
 from center.enrolment import EnrolledTerminal
@@ -41,6 +42,7 @@ from center.municipal.domicile_match import DenialReason
 from center.municipal.stored_settings import load_settings, store_settings
 from center.store.engine import make_engine as make_center_engine
 from center.store.schema_versions import make_engine
+from center.store.tables import registration_routes
 from devtools.kiosk.residents import DomicileHolder, domicile_card_for
 from devtools.stack import DevStack
 from documents import JST, IssueNumber, OpenedDocument, TrustedKey, TrustList
@@ -495,8 +497,7 @@ def center_keeps(stack: DevStack, canaries: list[str]) -> list[tuple[str, str]]:
 def renewed(world: World, who: DomicileHolder) -> int:
     """更新 of the card's user-authentication certificate at the authority (the counter's): a new
     key and serial naming the old one; the residence links the new one. The new serial."""
-    path = Path(who.card)
-    old = x509.load_der_x509_certificate(CardStore(path).load(POLICIES).auth_cert).serial_number
+    path, old = Path(who.card), serial_of(who)
     with AuthorityService.open(world.stack.authority_dir, db_url=world.stack.authority_db) as authority:
         new = renew_card(path, AuthorityIssuer(authority), old).serial_number
     world.town.link_card(new, who.resident_id)
@@ -504,8 +505,12 @@ def renewed(world: World, who: DomicileHolder) -> int:
 
 
 def test_a_renewed_card_keeps_the_registration(world: World, tmp_path: Path) -> None:
+    """The renewed card (new serial) orders from the domicile again: the center follows the
+    authority's link to the old serial and routes the new one there too."""
     a = STORY.holders["A"]
+    old = serial_of(a)
     serial = renewed(world, a)
+    assert routes(world, old) == [DOMICILE] and routes(world, serial) == []
     with kiosk(world, "T-E004", tmp_path) as k:
 
         async def again() -> None:
@@ -515,7 +520,28 @@ def test_a_renewed_card_keeps_the_registration(world: World, tmp_path: Path) -> 
 
         assert asyncio.run(k.session(again())) is Step.DONE
     assert IssueNumber.parse(STORY.issued["A"][-1]).municipality == DOMICILE
-    assert serial > 0
+    assert routes(world, serial) == [DOMICILE]
+
+
+def serial_of(who: DomicileHolder) -> int:
+    """The serial of the user-authentication certificate on ``who``'s card now."""
+    return x509.load_der_x509_certificate(CardStore(who.card).load(POLICIES).auth_cert).serial_number
+
+
+def routes(world: World, serial: int) -> list[str]:
+    """Where the center routes the domicile orders of the card ``serial`` (its only record of it)."""
+    config = CenterConfig.load(world.stack.center_dir)
+    engine = make_center_engine(config.database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(registration_routes.c.municipality).where(
+                    registration_routes.c.subject == subject_of(serial, config.audit_secret)
+                )
+            )
+            return [row.municipality for row in rows]
+    finally:
+        engine.dispose()
 
 
 def revoke(world: World, serial: int) -> None:
@@ -530,7 +556,7 @@ def test_a_revoked_card_suspends_the_registration(world: World, tmp_path: Path) 
     domicile's scheduled ``check-revocations`` runs: the registration is suspended and said so,
     and the domicile offers nothing to order."""
     a = STORY.holders["A"]
-    serial = x509.load_der_x509_certificate(CardStore(Path(a.card)).load(POLICIES).auth_cert).serial_number
+    serial = serial_of(a)
     checked: list[str] = []
     with kiosk(world, "T-E005", tmp_path) as k:
 
