@@ -55,7 +55,6 @@ from kiosk.errors import (
     CardRemoved,
     CardUnreadable,
     NoSigningCertificate,
-    NotMyNumberCard,
     OtherCard,
     PinLocked,
     Refused,
@@ -65,7 +64,7 @@ from kiosk.municipalities import ParticipatingMunicipalities
 from kiosk.ports import CenterLink, HolderCard
 from kiosk.registration import DOMICILE_MAX, HEAD_MAX, RegistrationView
 from kiosk.workflow.context import Application, SessionContext
-from kiosk.workflow.states.base import BACK, State, ending, first
+from kiosk.workflow.states.base import BACK, State, ending, first, unread_problem
 from kiosk.workflow.steps import Outcome, Step
 
 log = logging.getLogger(__name__)
@@ -394,11 +393,8 @@ class Signing(State):
             card = ResidentCard(result)
             try:
                 reading = await asyncio.to_thread(card.read)
-            except NotMyNumberCard:
-                problem = "place_card.not_my_number_card"
             except CardUnreadable as error:
-                log.info("card not read: %s", error)
-                problem = "place_card.unreadable"
+                problem = unread_problem(error)
             else:
                 if (
                     reading.certificate is None
