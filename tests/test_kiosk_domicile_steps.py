@@ -264,6 +264,23 @@ class Kiosk:
         await s.wait_for(Step.TAKE_CARD)
         self.take()
 
+    async def through_the_application(self, prefecture: str, municipality: str, head: str = HEAD) -> None:
+        """From the registration screen: apply, choose ``prefecture`` and ``municipality``, type
+        the 本籍 and ``head`` (筆頭者), confirm: the signing step asks for the card."""
+        s = self.screen
+        s.press("apply")
+        await s.wait_for(Step.PREFECTURE, lambda v: "prefectures" in v)
+        s.press("prefecture", prefecture)
+        await s.wait_for(Step.MUNICIPALITY, lambda v: "municipalities" in v)
+        s.press("municipality", municipality)
+        await s.wait_for(Step.DOMICILE_ENTRY, lambda v: "value" in v)
+        s.press("next", DOMICILE)
+        await s.wait_for(Step.HEAD_ENTRY, lambda v: "value" in v)
+        s.press("next", head)
+        await s.wait_for(Step.APPLICATION, lambda v: "head" in v)
+        s.press("next")
+        await s.wait_for(Step.SIGNING, lambda v: v.get("card") == "place")
+
     async def finish(self, end: Step = Step.DONE) -> None:
         await self.screen.wait_for(end, lambda v: v is not None)
         if self.reader.card_present():
@@ -428,18 +445,7 @@ def test_a_denied_registration_says_why_and_is_applied_for_again(kiosk: Callable
         view = await s.wait_for(Step.REGISTRATION, lambda v: "status" in v)
         assert view["status"] == "denied" and view["can_apply"] and view["reason"] == "head_mismatch"
         assert view["message"] == {"ja": "筆頭者が一致しません", "en": "The head does not match"}
-        s.press("apply")
-        await s.wait_for(Step.PREFECTURE, lambda v: "prefectures" in v)
-        s.press("prefecture", "13")
-        await s.wait_for(Step.MUNICIPALITY, lambda v: "municipalities" in v)
-        s.press("municipality", "131016")
-        await s.wait_for(Step.DOMICILE_ENTRY, lambda v: "value" in v)
-        s.press("next", DOMICILE)
-        await s.wait_for(Step.HEAD_ENTRY, lambda v: "value" in v)
-        s.press("next", CANARY)
-        await s.wait_for(Step.APPLICATION, lambda v: "head" in v)
-        s.press("next")
-        await s.wait_for(Step.SIGNING, lambda v: v.get("card") == "place")
+        await k.through_the_application("13", "131016", head=CANARY)
         k.place()
         await s.wait_for(Step.SIGNING, lambda v: v.get("card") == "ready")
         for char in PASSWORD:
@@ -526,18 +532,7 @@ def test_a_locked_signing_password_is_explained_and_the_card_given_back(kiosk: C
         s = k.screen
         await k.through_the_pin()
         await s.wait_for(Step.REGISTRATION, lambda v: "status" in v)
-        s.press("apply")
-        await s.wait_for(Step.PREFECTURE, lambda v: "prefectures" in v)
-        s.press("prefecture", "13")
-        await s.wait_for(Step.MUNICIPALITY, lambda v: "municipalities" in v)
-        s.press("municipality", "132012")
-        await s.wait_for(Step.DOMICILE_ENTRY, lambda v: "value" in v)
-        s.press("next", DOMICILE)
-        await s.wait_for(Step.HEAD_ENTRY, lambda v: "value" in v)
-        s.press("next", HEAD)
-        await s.wait_for(Step.APPLICATION, lambda v: "head" in v)
-        s.press("next")
-        await s.wait_for(Step.SIGNING, lambda v: v.get("card") == "place")
+        await k.through_the_application("13", "132012")
         k.place()
         for tries in (4, 3, 2, 1):
             await s.wait_for(Step.SIGNING, lambda v: v.get("card") == "ready" and v["entered"] == 0)
@@ -570,18 +565,7 @@ def test_a_card_without_a_signing_certificate_signs_nothing(
         s = k.screen
         await k.through_the_pin()
         await s.wait_for(Step.REGISTRATION, lambda v: "status" in v)
-        s.press("apply")
-        await s.wait_for(Step.PREFECTURE, lambda v: "prefectures" in v)
-        s.press("prefecture", "13")
-        await s.wait_for(Step.MUNICIPALITY, lambda v: "municipalities" in v)
-        s.press("municipality", "131016")
-        await s.wait_for(Step.DOMICILE_ENTRY, lambda v: "value" in v)
-        s.press("next", DOMICILE)
-        await s.wait_for(Step.HEAD_ENTRY, lambda v: "value" in v)
-        s.press("next", HEAD)
-        await s.wait_for(Step.APPLICATION, lambda v: "head" in v)
-        s.press("next")
-        await s.wait_for(Step.SIGNING, lambda v: v.get("card") == "place")
+        await k.through_the_application("13", "131016")
         k.place()
         view = await s.wait_for(Step.SIGNING, lambda v: v.get("card") == "unable")
         assert view["problem"] == "signing.no_certificate"
@@ -604,18 +588,7 @@ def test_another_card_at_the_signing_step_is_refused(
         s = k.screen
         await k.through_the_pin()
         await s.wait_for(Step.REGISTRATION, lambda v: "status" in v)
-        s.press("apply")
-        await s.wait_for(Step.PREFECTURE, lambda v: "prefectures" in v)
-        s.press("prefecture", "01")
-        await s.wait_for(Step.MUNICIPALITY, lambda v: "municipalities" in v)
-        s.press("municipality", "011002")
-        await s.wait_for(Step.DOMICILE_ENTRY, lambda v: "value" in v)
-        s.press("next", DOMICILE)
-        await s.wait_for(Step.HEAD_ENTRY, lambda v: "value" in v)
-        s.press("next", HEAD)
-        await s.wait_for(Step.APPLICATION, lambda v: "head" in v)
-        s.press("next")
-        await s.wait_for(Step.SIGNING, lambda v: v.get("card") == "place")
+        await k.through_the_application("01", "011002")
         k.reader.insert(VirtualCard.open(other))
         await s.wait_for(Step.SIGNING, lambda v: v.get("problem") == "signing.other_card")
         k.take()
