@@ -19,11 +19,9 @@ import datetime as dt
 import json
 import logging
 import os
-import socket
 import ssl
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,7 +30,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
@@ -64,6 +61,7 @@ from support.domicile_applications import (
     ocsp_answer,
     write_registers,
 )
+from support.threaded_server import loopback_socket, served_in_thread
 
 CODE = "271276"
 SETTINGS = typical(CODE, "大阪市北区", "Kita Ward", "大阪府", "大阪市長　大阪　一郎")
@@ -138,33 +136,12 @@ class Domicile:
 @contextlib.contextmanager
 def serving(directory: Path, clock: Clock) -> Iterator[str]:
     """The municipality's application over TLS on 127.0.0.1, in a thread, at ``clock``'s time."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
+    sock = loopback_socket()
     port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(service.MunicipalServer.open(directory, clock=clock)),
-            ssl_certfile=str(directory / "tls.crt"),
-            ssl_keyfile=str(directory / "tls.key"),
-            log_level="warning",
-            lifespan="on",
-            timeout_graceful_shutdown=1,
-        )
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + STARTUP
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the municipal server did not start")
-        time.sleep(0.02)
-    try:
+    app = create_app(service.MunicipalServer.open(directory, clock=clock))
+    tls = directory / "tls.crt", directory / "tls.key"
+    with served_in_thread(app, sock, *tls, what="municipal server", startup=STARTUP):
         yield f"https://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 @contextlib.contextmanager

@@ -14,10 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import socket
 import ssl
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +22,6 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
-import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
@@ -42,6 +38,7 @@ from devtools.card_proofs import Card, Cards
 from devtools.synthetic import Population, generate
 from documents import JST, Binding, TrustList, b64url_encode
 from documents.keys import TrustedKey
+from support.threaded_server import loopback_socket, served_in_thread
 
 CODE = "131016"
 ELSEWHERE = "132012"  # where the registered holders live (their cards' municipality)
@@ -283,33 +280,15 @@ def municipal_world(root: Path, start: dt.datetime) -> Iterator[World]:
         )
         _write_registers(connection)
     published = TrustedKey.from_json(json.loads((directory / service.PUBLIC_KEY_FILE).read_text()))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
+    sock = loopback_socket()
     port = sock.getsockname()[1]
-    uvicorn_server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(server),
-            ssl_certfile=str(directory / "tls.crt"),
-            ssl_keyfile=str(directory / "tls.key"),
-            log_level="warning",
-            lifespan="on",
-            timeout_graceful_shutdown=1,
-        )
-    )
-    thread = threading.Thread(target=uvicorn_server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uvicorn_server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the municipal server did not start")
-        time.sleep(0.02)
     context = ssl.create_default_context(cafile=str(directory / "tls.crt"))
-    try:
-        with httpx.Client(base_url=f"https://localhost:{port}", verify=context, timeout=30) as client:
+    tls = directory / "tls.crt", directory / "tls.key"
+    try:  # the application's lifespan closes the server
+        with (
+            served_in_thread(create_app(server), sock, *tls, what="municipal server", startup=30),
+            httpx.Client(base_url=f"https://localhost:{port}", verify=context, timeout=30) as client,
+        ):
             yield World(clock, client, server, center_key, people, TrustList([published]), terminals, cards)
     finally:
-        uvicorn_server.should_exit = True  # the application's lifespan closes the server
-        thread.join(timeout=10)
-        sock.close()
         cards.close()
