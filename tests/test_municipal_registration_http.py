@@ -18,11 +18,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import os
 import ssl
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +44,7 @@ from devtools.authority import card_key, open_test_authority
 from documents import TrustedKey, TrustList, verify_sealing_key
 from documents.registration import open_registration_status
 from koufu.cli import main as koufu
+from support.authority_process import serving_authority
 from support.domicile_applications import (
     HANAKO,
     ICHIRO,
@@ -150,44 +147,9 @@ def authority_server(root: Path, directory: Path) -> Iterator[str]:
     from center.config import write_tls_identity
 
     write_tls_identity(root, "authority-tls", ["127.0.0.1"])
-    log = root / "authority.log"
-    env = {key: value for key, value in os.environ.items() if key != "KOUFU_AUTHORITY_DB"}
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "koufu",
-                "authority",
-                "serve",
-                "--dir",
-                str(directory),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--tls-cert",
-                str(root / "authority-tls.crt"),
-                "--tls-key",
-                str(root / "authority-tls.key"),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**env, "PYTHONUNBUFFERED": "1"},
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            lines = [line for line in log.read_text(errors="replace").splitlines() if "listening on " in line]
-            if lines:
-                yield lines[0].split("listening on ", 1)[1].strip()
-                break
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the authority server did not start:\n{log.read_text(errors='replace')}")
-            time.sleep(0.02)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    tls = root / "authority-tls.crt", root / "authority-tls.key"
+    with serving_authority(directory, *tls, root / "authority.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
