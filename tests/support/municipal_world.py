@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from center import bridge_protocol
-from center.municipal import schema, service
+from center.municipal import service
 from center.municipal.domicile_match import Applicant
 from center.municipal.http import create_app
 from center.municipal.registrations import Registration, Registrations
@@ -38,6 +38,7 @@ from devtools.card_proofs import Card, Cards
 from devtools.synthetic import Population, generate
 from documents import JST, Binding, TrustList, b64url_encode
 from documents.keys import TrustedKey
+from support.family_registers import Entry, write_register
 from support.threaded_server import loopback_socket, served_in_thread
 
 CODE = "131016"
@@ -120,40 +121,15 @@ def outsider(register_id: int, position: int) -> Outsider:
 
 def _write_registers(connection: sa.Connection) -> None:
     for register_id, (domicile, head, members) in REGISTERS.items():
-        connection.execute(
-            schema.family_registers.insert().values(
-                id=register_id,
-                domicile=domicile,
-                head_name=head,
-                status="current",
-                compiled_on=dt.date(2005, 6, 1),
-                filing_pending_since=None,
-            )
+        write_register(
+            connection,
+            register_id,
+            domicile=domicile,
+            head=head,
+            entries=[Entry(*member, born=True) for member in members],
+            compiled_on=dt.date(2005, 6, 1),
+            address="東京都八王子市元本郷町三丁目２４番１号",
         )
-        for position, (family, given, birth, sex, relationship) in enumerate(members, start=1):
-            connection.execute(
-                schema.register_members.insert().values(
-                    register_id=register_id,
-                    position=position,
-                    family_name=family,
-                    given_name=given,
-                    birth_date=birth,
-                    sex=sex,
-                    relationship=relationship,
-                    events=json.dumps([{"kind": "birth", "date": birth.isoformat(), "detail": "出生"}]),
-                    removed=False,
-                )
-            )
-            connection.execute(
-                schema.register_addresses.insert().values(
-                    register_id=register_id,
-                    position=position,
-                    seq=1,
-                    address="東京都八王子市元本郷町三丁目２４番１号",
-                    from_date=dt.date(2005, 6, 1),
-                    to_date=None,
-                )
-            )
 
 
 @dataclass
