@@ -45,21 +45,12 @@ from kiosk.workflow.controller import Workflow
 from kiosk.workflow.states import workflow_for
 from kiosk.workflow.steps import TRANSITIONS, Outcome, Step
 from koufu.cards import issue_card
+from support.domicile_steps import APPLICATION_STEPS, DOMICILE_STEPS
 
 NOW = dt.datetime(2026, 12, 7, 6, 0, tzinfo=dt.UTC)
 TAKEN: set[tuple[Step, Outcome]] = set()  # every transition any test of this module took
 # the steps of this module: every line of the table from them is taken here (the last test checks)
-NEW_STEPS = (
-    Step.REGISTRATION,
-    Step.PREFECTURE,
-    Step.MUNICIPALITY,
-    Step.DOMICILE_ENTRY,
-    Step.HEAD_ENTRY,
-    Step.APPLICATION,
-    Step.SIGNING,
-    Step.ISSUANCE_RECORD,
-)
-APPLICATION_STEPS = NEW_STEPS[1:-1]
+NEW_STEPS = DOMICILE_STEPS
 PIN = "1234"
 PASSWORD = "ABC123"  # the emulated card's signing password
 DOMICILE = "東京都千代田区千代田1番地"
