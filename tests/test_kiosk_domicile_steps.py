@@ -256,9 +256,10 @@ class Kiosk:
         self.take()
 
     async def through_the_application(self, prefecture: str, municipality: str, head: str = HEAD) -> None:
-        """From the registration screen: apply, choose ``prefecture`` and ``municipality``, type
-        the 本籍 and ``head`` (筆頭者), confirm: the signing step asks for the card."""
+        """Once the registration screen shows: apply, choose ``prefecture`` and ``municipality``,
+        type the 本籍 and ``head`` (筆頭者), confirm: the signing step asks for the card."""
         s = self.screen
+        await s.wait_for(Step.REGISTRATION, lambda v: "status" in v)
         s.press("apply")
         await s.wait_for(Step.PREFECTURE, lambda v: "prefectures" in v)
         s.press("prefecture", prefecture)
@@ -522,7 +523,6 @@ def test_a_locked_signing_password_is_explained_and_the_card_given_back(kiosk: C
     async def act(k: Kiosk) -> None:
         s = k.screen
         await k.through_the_pin()
-        await s.wait_for(Step.REGISTRATION, lambda v: "status" in v)
         await k.through_the_application("13", "132012")
         k.place()
         for tries in (4, 3, 2, 1):
@@ -555,7 +555,6 @@ def test_a_card_without_a_signing_certificate_signs_nothing(
     async def act(k: Kiosk) -> None:
         s = k.screen
         await k.through_the_pin()
-        await s.wait_for(Step.REGISTRATION, lambda v: "status" in v)
         await k.through_the_application("13", "131016")
         k.place()
         view = await s.wait_for(Step.SIGNING, lambda v: v.get("card") == "unable")
@@ -578,7 +577,6 @@ def test_another_card_at_the_signing_step_is_refused(
     async def act(k: Kiosk) -> None:
         s = k.screen
         await k.through_the_pin()
-        await s.wait_for(Step.REGISTRATION, lambda v: "status" in v)
         await k.through_the_application("01", "011002")
         k.reader.insert(VirtualCard.open(other))
         await s.wait_for(Step.SIGNING, lambda v: v.get("problem") == "signing.other_card")

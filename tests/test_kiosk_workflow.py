@@ -333,17 +333,7 @@ DOMICILE = {Step.TAKE_CARD: [Outcome.DOMICILE]}
 APPLYING = {**DOMICILE, Step.REGISTRATION: [Outcome.APPLY]}
 ROUTES: dict[Step, dict[Step, list[Outcome]]] = {
     Step.REGISTRATION: DOMICILE,
-    **dict.fromkeys(
-        (
-            Step.PREFECTURE,
-            Step.MUNICIPALITY,
-            Step.DOMICILE_ENTRY,
-            Step.HEAD_ENTRY,
-            Step.APPLICATION,
-            Step.SIGNING,
-        ),
-        APPLYING,
-    ),
+    **dict.fromkeys(APPLICATION_STEPS, APPLYING),
     Step.ISSUANCE_RECORD: {Step.CERTIFICATE_TYPE: [Outcome.RECORD]},
 }
 
