@@ -1,10 +1,14 @@
 """``koufu-dev run`` (``make run``): the whole service on one machine, ready to be touched.
 
 Started, with the embedded defaults: the JPKI test authority, the center, synthetic
-municipalities with their issuance servers (real processes over TLS on loopback), pcscd with
-vsmartcard's vpcd reader, an emulated My Number Card for a resident of the first town (PIN
-1234), and the kiosk app in a window with the demo panel: "place card" connects the card to vpcd,
-so the kiosk reads it through pcscd exactly as a real card in a real reader (the real code path).
+municipalities with their issuance servers (real processes over TLS on loopback), a
+registers-only municipality keeping the family registers (本籍地) of the first town's residents
+whose 本籍 is there, pcscd with vsmartcard's vpcd reader, an emulated My Number Card for such a
+resident of the first town (PIN 1234, signing password ABC123: certificates of the residence, and
+the registered domicile's after a usage registration, which the domicile's staff approve with
+``koufu municipal registrations``), and the kiosk app in a window with the demo panel: "place
+card" connects the card to vpcd, so the kiosk reads it through pcscd exactly as a real card in a
+real reader (the real code path).
 The coins, the card tray's light and the buzzer are the peripheral controller's real firmware on
 the MicroPython unix port behind a pseudo-terminal (the panel drops coins into the acceptor
 its simulator plays); the printer is the kiosk's in-process stand-in, its tray on the same panel.
@@ -32,6 +36,7 @@ if TYPE_CHECKING:
     from devtools.stack import DevStack
 
 TOWNS = {"131016": ("千代田区", 300), "132012": ("八王子市", 200)}
+DOMICILES = {"271276": ("大阪市北区", "131016")}  # the registered domicile of some of 千代田区's residents
 TERMINAL = "T-0001"
 
 
@@ -60,7 +65,7 @@ def _run(root: Path, *, fullscreen: bool) -> int:
     from devtools.stack import ALWAYS_OPEN, DEMO_STAFF_CODE, start_stack
 
     print("starting the JPKI authority, the center and the municipalities …", flush=True)
-    stack = start_stack(root / "stack", towns=TOWNS)
+    stack = start_stack(root / "stack", towns=TOWNS, domiciles=DOMICILES)
     daemon = None
     try:
         stack.load_calendar(ALWAYS_OPEN)
@@ -68,11 +73,17 @@ def _run(root: Path, *, fullscreen: bool) -> int:
         client = stack.client(KioskConfig.load(config).enrolled())
         stack.wait_until_open(client)
         client.close()
-        card = _resident_card(stack, root)
+        card, domicile, head = _resident_card(stack, root)
         daemon = ensure_pcscd()
         towns = ", ".join(f"{code} {name}" for code, (name, _households) in TOWNS.items())
         print(f"center {stack.center_url}; towns {towns}")
         print(f"an emulated My Number Card of a resident of {TOWNS['131016'][0]}: PIN 1234")
+        (code, (name, _town)), *_ = DOMICILES.items()
+        print(
+            f"their 本籍 is kept by {name} ({code}): to apply for its usage registration, type the 本籍 "
+            f"{domicile} and the 筆頭者 {head}; signing password ABC123; its staff approve at once with "
+            f"`koufu municipal registrations list|approve --dir {stack.towns[code].directory}`"
+        )
         print(
             "the demo panel beside the kiosk places the card on the reader (through pcscd), drops coins "
             "and takes the printed documents"
@@ -96,11 +107,12 @@ def _interrupt(_signal: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _resident_card(stack: DevStack, root: Path) -> Path:
-    from devtools.kiosk.residents import card_for
+def _resident_card(stack: DevStack, root: Path) -> tuple[Path, str, str]:
+    """The card of a resident of the first town whose 本籍 is at the domicile; what they type."""
+    from devtools.kiosk.residents import domicile_card_for
 
-    town = stack.towns["131016"]
-    return card_for(stack, town, root, set())
+    holder = domicile_card_for(stack, stack.towns["131016"], root, set())
+    return holder.card, holder.domicile, holder.head
 
 
 def _kiosk(config: Path, card: Path, *, fullscreen: bool) -> int:

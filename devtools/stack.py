@@ -35,7 +35,7 @@ from center.municipal import settings as municipal_settings
 from center.store.schema_versions import make_engine
 from center.terminals import TerminalCA
 from center.tls import trust
-from devtools.synthetic import Population, generate
+from devtools.synthetic import DomicileRegisters, Population, generate, generate_domicile
 from documents import JST
 from documents.prefectures import prefecture_of
 from kiosk.config import STAND_IN
@@ -44,6 +44,7 @@ from kiosk.staff import StaffCode
 STARTUP_TIMEOUT = 30.0
 DEMO_STAFF_CODE = "24681357"  # the store staff's maintenance code of kiosks made here (make run says it)
 HEARTBEAT_NICE = 10  # the heartbeat group's niceness step (koufu center serve --nice)
+AUTHORITY_TOKEN = "authority-token"  # a domicile's verifier token at the authority (its OCSP)
 CALENDAR_TIMEOUT = 15.0  # every center process re-reads the stored calendar within 5 s
 # open every day at every hour: tests and benchmarks must not depend on the time they run at
 ALWAYS_OPEN: dict[str, object] = {
@@ -73,6 +74,9 @@ class Town:
     people: Population
     process: subprocess.Popen[bytes] | None = None
     db_url: str | None = None  # None: the SQLite file in its directory
+    # a registers-only municipality (本籍地, :meth:`DevStack.add_domicile`): whom of a town it keeps
+    registers: DomicileRegisters | None = None
+    name: str = ""  # the municipality's (千代田区)
 
     @property
     def database_url(self) -> str:
@@ -247,14 +251,91 @@ class DevStack:
                 time.sleep(0.25)
 
     def add_town(
-        self, code: str, name: str, *, households: int, seed: int, db_url: str | None = None
+        self,
+        code: str,
+        name: str,
+        *,
+        households: int,
+        seed: int,
+        db_url: str | None = None,
+        far_domicile: tuple[str, str] | None = None,
     ) -> Town:
         """A synthetic municipality with its issuance server, trusting this center's bridge key
-        and terminal CA; the center is told where it is (start the center afterwards)."""
+        and terminal CA; the center is told where it is (start the center afterwards).
+        ``far_domicile`` (prefecture, municipality): every 本籍 of its residents kept elsewhere is
+        there (see :meth:`add_domicile`)."""
+        directory = self._initialise_municipality(code, name, db_url)
+        engine = make_engine(db_url or municipal_service.default_url(directory))
+        try:
+            with engine.begin() as connection:
+                people = generate(
+                    connection,
+                    municipality=code,
+                    name=name,
+                    prefecture=prefecture_of(code),
+                    households=households,
+                    seed=seed,
+                    today=dt.datetime.now(JST).date(),
+                    first_serial=10**9 + seed * 10**6,
+                    far_domicile=far_domicile,
+                )
+        finally:
+            engine.dispose()
+        return self._serve(Town(code, directory, "", people, db_url=db_url, name=name))
+
+    def add_domicile(self, code: str, name: str, *, town: str, seed: int, db_url: str | None = None) -> Town:
+        """A registers-only municipality (本籍地): nobody of the stack lives there, but it keeps the
+        family registers of the residents of ``town`` whose 本籍 is there (the town made with
+        ``far_domicile`` naming this one: :func:`devtools.synthetic.generate_domicile`), with its
+        issuance server like a town's, known to the center (start the center afterwards: it
+        collects its sealing key), in the kiosks' trust list, and with a verifier token of the
+        authority (:data:`AUTHORITY_TOKEN` in its directory) for ``check-revocations``."""
+        directory = self._initialise_municipality(code, name, db_url)
+        engine = make_engine(db_url or municipal_service.default_url(directory))
+        source = make_engine(self.towns[town].database_url)
+        try:
+            with source.connect() as residents, engine.begin() as connection:
+                registers = generate_domicile(
+                    connection,
+                    town=residents,
+                    prefecture=prefecture_of(code),
+                    name=name,
+                    seed=seed,
+                    today=dt.datetime.now(JST).date(),
+                )
+        finally:
+            source.dispose()
+            engine.dispose()
+        with self.authority() as authority:
+            token = authority.add_verifier(f"municipality {code}")
+        token_file = directory / AUTHORITY_TOKEN
+        token_file.touch(mode=0o600)
+        token_file.write_text(token + "\n")
+        people = Population.registers_only(registers.registers)
+        return self._serve(Town(code, directory, "", people, db_url=db_url, registers=registers, name=name))
+
+    def registrations_command(self, code: str, *arguments: str) -> list[str]:
+        """``koufu municipal registrations ARGUMENTS`` for the municipality ``code``, as its staff run
+        it; ``check-revocations`` is given the authority's OCSP responder, token and TLS trust."""
+        town = self.towns[code]
+        command = [sys.executable, "-m", "koufu", "municipal", "registrations", *arguments]
+        command += ["--dir", str(town.directory), *(["--db", town.db_url] if town.db_url else [])]
+        if arguments[:1] == ("check-revocations",):
+            command += [
+                "--ocsp-url",
+                f"{self.authority_url}/ocsp",
+                "--token-file",
+                str(town.directory / AUTHORITY_TOKEN),
+                "--ca-bundle",
+                str(self.authority_dir / "tls.crt"),
+            ]
+        return command
+
+    def _initialise_municipality(self, code: str, name: str, db_url: str | None) -> Path:
+        """A municipality's directory, settings and keys, trusting this center and the authority."""
         directory = self.root / "municipal" / code
         config = CenterConfig.load(self.center_dir)
-        prefecture = prefecture_of(code)
-        settings = municipal_settings.typical(code, name, name, prefecture, f"{name}長　山田　太郎")
+        settings = municipal_settings.typical(code, name, name, prefecture_of(code), f"{name}長　山田　太郎")
         municipal_service.initialise(
             directory,
             settings,
@@ -270,27 +351,17 @@ class DevStack:
             ],
             db_url=db_url,
         )
-        engine = make_engine(db_url or municipal_service.default_url(directory))
-        try:
-            with engine.begin() as connection:
-                people = generate(
-                    connection,
-                    municipality=code,
-                    name=name,
-                    prefecture=prefecture,
-                    households=households,
-                    seed=seed,
-                    today=dt.datetime.now(JST).date(),
-                    first_serial=10**9 + seed * 10**6,
-                )
-        finally:
-            engine.dispose()
-        town = Town(code, directory, f"https://127.0.0.1:{free_port()}", people, db_url=db_url)
-        self.towns[code] = town
-        url = self.start_town(code)
-        config.municipalities[code] = {"url": url, "ca_bundle": str(directory / "tls.crt")}
+        return directory
+
+    def _serve(self, town: Town) -> Town:
+        """Start the municipality's server and tell the center (and the kiosks' trust) of it."""
+        town.url = f"https://127.0.0.1:{free_port()}"
+        self.towns[town.code] = town
+        url = self.start_town(town.code)
+        config = CenterConfig.load(self.center_dir)
+        config.municipalities[town.code] = {"url": url, "ca_bundle": str(town.directory / "tls.crt")}
         config.save()
-        self._publish_keys(name_of={code: name})
+        self._publish_keys(name_of={town.code: town.name})
         return town
 
     def _publish_keys(self, name_of: Mapping[str, str]) -> None:
@@ -371,9 +442,12 @@ def start_stack(
     town_dbs: Mapping[str, str] | None = None,
     heartbeat_workers: int = 0,
     heartbeat_nice: int = HEARTBEAT_NICE,
+    domiciles: Mapping[str, tuple[str, str]] | None = None,
 ) -> DevStack:
     """The stack, with a synthetic town per entry of ``towns`` (code → (name, households)), each
-    on the database ``town_dbs[code]`` (default: SQLite in its directory); with
+    on the database ``town_dbs[code]`` (default: SQLite in its directory), and a registers-only
+    municipality per entry of ``domiciles`` (code → (name, the code of the town whose residents
+    have their 本籍 there): :meth:`DevStack.add_domicile`, on ``town_dbs[code]`` too); with
     ``heartbeat_workers``, also a center group of that many processes serving heartbeats only, at
     niceness ``heartbeat_nice`` (:meth:`DevStack.start_heartbeat_group`; topology multi)."""
     stack = DevStack(root, root / "authority", authority_db, root / "center")
@@ -421,8 +495,18 @@ def start_stack(
     config.order_deadline_seconds = order_deadline
     config.housekeeping_seconds = housekeeping
     config.save()
+    far = {town: (prefecture_of(code), name) for code, (name, town) in (domiciles or {}).items()}
     for seed, (code, (name, households)) in enumerate((towns or {}).items(), start=1):
-        stack.add_town(code, name, households=households, seed=seed, db_url=(town_dbs or {}).get(code))
+        stack.add_town(
+            code,
+            name,
+            households=households,
+            seed=seed,
+            db_url=(town_dbs or {}).get(code),
+            far_domicile=far.get(code),
+        )
+    for seed, (code, (name, town)) in enumerate((domiciles or {}).items(), start=len(towns or {}) + 1):
+        stack.add_domicile(code, name, town=town, seed=seed, db_url=(town_dbs or {}).get(code))
     stack.center_url = stack.start_center(workers=workers)
     if heartbeat_workers:
         stack.start_heartbeat_group(workers=heartbeat_workers, nice=heartbeat_nice)

@@ -12,7 +12,6 @@ center issued for that key installed beside it. The private key never leaves the
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from cryptography import x509
@@ -22,9 +21,9 @@ from cryptography.x509.oid import NameOID
 
 from center.enrolment import EnrolmentBundle, make_request
 from center.private_files import write_private
+from documents.issue_number import is_terminal_id
 from kiosk.errors import EnrolmentError
 
-ID_FORM = re.compile(r"[A-Z0-9-]{1,32}")
 KEY, REQUEST = "terminal.key", "terminal.csr"
 CERTIFICATE, CENTER_TLS, TERMINAL_ID = "terminal.crt", "center-tls.crt", "terminal-id"
 
@@ -33,7 +32,7 @@ def request_enrolment(directory: Path, terminal_id: str) -> x509.CertificateSign
     """A new key pair for ``terminal_id`` in ``directory`` and its request to the center (both
     written there). ``key_exists`` if the directory holds a key already: a terminal's key is
     replaced only by a person who removes it first."""
-    if not ID_FORM.fullmatch(terminal_id):  # the center's rule (center.terminals)
+    if not is_terminal_id(terminal_id):  # the center's rule, as documents states it
         raise EnrolmentError("bad_terminal_id", "terminal ids are 1-32 of A-Z, 0-9 and '-'")
     directory.mkdir(parents=True, exist_ok=True)
     key_path = directory / KEY

@@ -27,15 +27,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
 from documents import SealingKey, seal_to_municipality
-from documents.registration import application_bytes, sealed_application
+from documents.registration import MAX_DOMICILE, MAX_HEAD, application_bytes, sealed_application
 from hardware.card.signing import SignedMessage
 from kiosk.errors import KioskError
 
 Source = Literal["residence", "domicile"]  # whom an offer and an order go to: 住所地 or 本籍地
 SOURCES: tuple[Source, ...] = ("residence", "domicile")
 STATUSES = ("pending", "approved", "denied", "suspended")
-DOMICILE_MAX = 100  # characters of the 本籍 as typed
-HEAD_MAX = 40  # characters of the 筆頭者 as typed
 
 
 class ApplicationRefused(KioskError):
@@ -64,10 +62,10 @@ class Application:
 def check_typed(domicile: str, head: str) -> None:
     """The 本籍 (1-100 characters) and the 筆頭者 (1-40) as the resident typed them:
     :class:`ApplicationRefused` before the card is asked for anything."""
-    if not isinstance(domicile, str) or not 0 < len(domicile.strip()) <= DOMICILE_MAX:
-        raise ApplicationRefused("domicile_length", f"the registered domicile is 1-{DOMICILE_MAX} characters")
-    if not isinstance(head, str) or not 0 < len(head.strip()) <= HEAD_MAX:
-        raise ApplicationRefused("head_length", f"the head of the family register is 1-{HEAD_MAX} characters")
+    if not isinstance(domicile, str) or not 0 < len(domicile.strip()) <= MAX_DOMICILE:
+        raise ApplicationRefused("domicile_length", f"the registered domicile is 1-{MAX_DOMICILE} characters")
+    if not isinstance(head, str) or not 0 < len(head.strip()) <= MAX_HEAD:
+        raise ApplicationRefused("head_length", f"the head of the family register is 1-{MAX_HEAD} characters")
 
 
 def application_of(

@@ -107,6 +107,7 @@ DAEMON_MODULES = frozenset(
         "test_console_sessions",
         "test_console_tampering",
         "test_demo",
+        "test_domicile_end_to_end",
         "test_incidents_stack",
         "test_heartbeat_group",
         "test_heartbeats_api",

@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import os
 import ssl
-import subprocess
-import sys
-import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +25,7 @@ from center.authority.ca import CaKind, CertificationAuthority
 from center.authority.service import AuthorityService
 from center.config import write_tls_identity
 from devtools.authority import card_key, open_test_authority
+from support.authority_process import serving_authority
 
 BIRTH = dt.date(1990, 5, 10)
 DER = serialization.Encoding.DER
@@ -52,19 +49,6 @@ class Server:
         )
 
 
-def _wait_for_url(log: Path, process: subprocess.Popen[bytes]) -> str:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        text = log.read_text(errors="replace")
-        for line in text.splitlines():
-            if line.startswith("authority listening on "):
-                return line.removeprefix("authority listening on ").strip()
-        if process.poll() is not None:
-            pytest.fail(f"the authority server exited:\n{text}")
-        time.sleep(0.02)
-    pytest.fail(f"the authority server did not start:\n{log.read_text(errors='replace')}")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     root = tmp_path_factory.mktemp("authority-http")
@@ -74,39 +58,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     write_tls_identity(root, "tls", ["127.0.0.1"])
     cert_file, key_file = root / "tls.crt", root / "tls.key"
     log = root / "server.log"
-    env = {key: value for key, value in os.environ.items() if key != "KOUFU_AUTHORITY_DB"}
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "koufu",
-                "authority",
-                "serve",
-                "--dir",
-                str(directory),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--tls-cert",
-                str(cert_file),
-                "--tls-key",
-                str(key_file),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**env, "PYTHONUNBUFFERED": "1"},
-        )
     try:
-        url = _wait_for_url(log, process)
-        assert url.startswith("https://127.0.0.1:")
-        context = ssl.create_default_context(cafile=str(cert_file))
-        with httpx.Client(base_url=url, verify=context, timeout=30) as client:
-            yield Server(url, log, client, service, token)
+        with serving_authority(directory, cert_file, key_file, log) as url:
+            assert url.startswith("https://127.0.0.1:")
+            context = ssl.create_default_context(cafile=str(cert_file))
+            with httpx.Client(base_url=url, verify=context, timeout=30) as client:
+                yield Server(url, log, client, service, token)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
         service.close()
 
 

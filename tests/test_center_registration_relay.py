@@ -34,7 +34,6 @@ from center.client import CenterClient, CenterRefusal
 from center.config import CenterConfig
 from center.enrolment import EnrolledTerminal
 from center.messages import RegistrationResponse
-from center.municipal import schema
 from center.municipal.registrations import Registrations
 from center.municipal.stored_settings import load_settings, store_settings
 from center.protocol import resident_binding
@@ -48,6 +47,7 @@ from documents.registration import application_bytes, open_registration_status, 
 from documents.sealing_key import verify_sealing_key
 from documents.to_municipality import seal_to_municipality
 from support.books import audited, disagreements
+from support.family_registers import Entry, write_register
 from support.registration_world import DOMICILE, two_towns
 from support.world import CODE, Resident, World
 
@@ -78,42 +78,23 @@ def domicile_registers(world: World) -> None:
             settings = load_settings(connection)
             offers = {kind: dataclasses.replace(offer, hours=None) for kind, offer in settings.offers.items()}
             store_settings(connection, dataclasses.replace(settings, offers=offers), dt.datetime.now(dt.UTC))
-            connection.execute(
-                schema.family_registers.insert().values(
-                    id=9901,
-                    domicile=HONSEKI,
-                    head_name=HEAD,
-                    status="current",
-                    compiled_on=dt.date(2005, 6, 1),
-                    filing_pending_since=None,
+            entries = [
+                Entry("試験", given, BIRTH, sex, relationship, born=True)
+                for given, sex, relationship in (
+                    ("一郎", "male", "長男"),
+                    ("花子", "female", "長女"),
+                    ("桜", "female", "二女"),
                 )
+            ]
+            write_register(
+                connection,
+                9901,
+                domicile=HONSEKI,
+                head=HEAD,
+                entries=entries,
+                compiled_on=dt.date(2005, 6, 1),
+                address="東京都千代田区千代田一丁目１番",
             )
-            for position, (given, sex, relationship) in enumerate(
-                (("一郎", "male", "長男"), ("花子", "female", "長女"), ("桜", "female", "二女")), start=1
-            ):
-                connection.execute(
-                    schema.register_members.insert().values(
-                        register_id=9901,
-                        position=position,
-                        family_name="試験",
-                        given_name=given,
-                        birth_date=BIRTH,
-                        sex=sex,
-                        relationship=relationship,
-                        events=json.dumps([{"kind": "birth", "date": BIRTH.isoformat(), "detail": "出生"}]),
-                        removed=False,
-                    )
-                )
-                connection.execute(
-                    schema.register_addresses.insert().values(
-                        register_id=9901,
-                        position=position,
-                        seq=1,
-                        address="東京都千代田区千代田一丁目１番",
-                        from_date=dt.date(2005, 6, 1),
-                        to_date=None,
-                    )
-                )
     finally:
         engine.dispose()
 

@@ -25,6 +25,7 @@ from documents.errors import (
 from documents.offer import OFFER_LIFETIME, open_offer, seal_offer
 from documents.refusal import REFUSAL, RefusalReason, open_refusal, seal_refusal
 from support.sample_documents import EXPECTED, ISSUED_AT, make_document, with_page_codes
+from support.sealed_forms import SealedToTerminal
 
 NOW = dt.datetime(2026, 11, 24, 1, 0, tzinfo=dt.UTC)
 KEY = MunicipalKey.generate("131016")
@@ -33,30 +34,16 @@ HOLDER = "ab" * 32
 CONTENT = {"household": [{"member": 3, "name": "佐藤　花子", "relationship": "世帯主"}], "tax_years": [2026]}
 
 
+OFFERED = SealedToTerminal(KEY, TERMINAL, NOW, HOLDER)
+REFUSED = SealedToTerminal(KEY, TERMINAL, NOW, None)  # a refusal is bound to the session only
+
+
 def sealed(**changes: Any) -> bytes:
-    arguments: dict[str, Any] = {
-        "key": KEY,
-        "session_id": "S-1",
-        "terminal_id": "T-0001",
-        "holder_certificate": HOLDER,
-        "terminal_public_key": TERMINAL.public_key(),
-        "now": NOW,
-    }
-    arguments.update(changes)
-    return seal_offer(CONTENT, **arguments)
+    return seal_offer(CONTENT, **OFFERED.sealing(**changes))
 
 
 def opened(data: bytes, **changes: Any) -> dict[str, Any]:
-    arguments: dict[str, Any] = {
-        "terminal_id": "T-0001",
-        "terminal_key": TERMINAL,
-        "trust": TrustList([KEY.trusted()]),
-        "session_id": "S-1",
-        "holder_certificate": HOLDER,
-        "now": NOW + dt.timedelta(seconds=30),
-    }
-    arguments.update(changes)
-    return open_offer(data, **arguments)
+    return open_offer(data, **OFFERED.opening(**changes))
 
 
 def test_an_offer_opens_at_its_terminal_and_the_center_cannot_read_it() -> None:
@@ -108,27 +95,11 @@ REASON = RefusalReason("not_issuable_here", "窓口でお尋ねください。",
 
 
 def sealed_refusal(**changes: Any) -> bytes:
-    arguments: dict[str, Any] = {
-        "key": KEY,
-        "session_id": "S-1",
-        "terminal_id": "T-0001",
-        "terminal_public_key": TERMINAL.public_key(),
-        "now": NOW,
-    }
-    arguments.update(changes)
-    return seal_refusal(REASON, **arguments)
+    return seal_refusal(REASON, **REFUSED.sealing(**changes))
 
 
 def opened_refusal(data: bytes, **changes: Any) -> RefusalReason:
-    arguments: dict[str, Any] = {
-        "terminal_id": "T-0001",
-        "terminal_key": TERMINAL,
-        "trust": TrustList([KEY.trusted()]),
-        "session_id": "S-1",
-        "now": NOW + dt.timedelta(seconds=30),
-    }
-    arguments.update(changes)
-    return open_refusal(data, **arguments)
+    return open_refusal(data, **REFUSED.opening(**changes))
 
 
 def fields(data: bytes) -> dict[str, Any]:

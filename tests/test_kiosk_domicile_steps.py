@@ -45,21 +45,12 @@ from kiosk.workflow.controller import Workflow
 from kiosk.workflow.states import workflow_for
 from kiosk.workflow.steps import TRANSITIONS, Outcome, Step
 from koufu.cards import issue_card
+from support.domicile_steps import APPLICATION_STEPS, DOMICILE_STEPS
 
 NOW = dt.datetime(2026, 12, 7, 6, 0, tzinfo=dt.UTC)
 TAKEN: set[tuple[Step, Outcome]] = set()  # every transition any test of this module took
 # the steps of this module: every line of the table from them is taken here (the last test checks)
-NEW_STEPS = (
-    Step.REGISTRATION,
-    Step.PREFECTURE,
-    Step.MUNICIPALITY,
-    Step.DOMICILE_ENTRY,
-    Step.HEAD_ENTRY,
-    Step.APPLICATION,
-    Step.SIGNING,
-    Step.ISSUANCE_RECORD,
-)
-APPLICATION_STEPS = NEW_STEPS[1:-1]
+NEW_STEPS = DOMICILE_STEPS
 PIN = "1234"
 PASSWORD = "ABC123"  # the emulated card's signing password
 DOMICILE = "東京都千代田区千代田1番地"
@@ -264,6 +255,24 @@ class Kiosk:
         await s.wait_for(Step.TAKE_CARD)
         self.take()
 
+    async def through_the_application(self, prefecture: str, municipality: str, head: str = HEAD) -> None:
+        """Once the registration screen shows: apply, choose ``prefecture`` and ``municipality``,
+        type the 本籍 and ``head`` (筆頭者), confirm: the signing step asks for the card."""
+        s = self.screen
+        await s.wait_for(Step.REGISTRATION, lambda v: "status" in v)
+        s.press("apply")
+        await s.wait_for(Step.PREFECTURE, lambda v: "prefectures" in v)
+        s.press("prefecture", prefecture)
+        await s.wait_for(Step.MUNICIPALITY, lambda v: "municipalities" in v)
+        s.press("municipality", municipality)
+        await s.wait_for(Step.DOMICILE_ENTRY, lambda v: "value" in v)
+        s.press("next", DOMICILE)
+        await s.wait_for(Step.HEAD_ENTRY, lambda v: "value" in v)
+        s.press("next", head)
+        await s.wait_for(Step.APPLICATION, lambda v: "head" in v)
+        s.press("next")
+        await s.wait_for(Step.SIGNING, lambda v: v.get("card") == "place")
+
     async def finish(self, end: Step = Step.DONE) -> None:
         await self.screen.wait_for(end, lambda v: v is not None)
         if self.reader.card_present():
@@ -428,18 +437,7 @@ def test_a_denied_registration_says_why_and_is_applied_for_again(kiosk: Callable
         view = await s.wait_for(Step.REGISTRATION, lambda v: "status" in v)
         assert view["status"] == "denied" and view["can_apply"] and view["reason"] == "head_mismatch"
         assert view["message"] == {"ja": "筆頭者が一致しません", "en": "The head does not match"}
-        s.press("apply")
-        await s.wait_for(Step.PREFECTURE, lambda v: "prefectures" in v)
-        s.press("prefecture", "13")
-        await s.wait_for(Step.MUNICIPALITY, lambda v: "municipalities" in v)
-        s.press("municipality", "131016")
-        await s.wait_for(Step.DOMICILE_ENTRY, lambda v: "value" in v)
-        s.press("next", DOMICILE)
-        await s.wait_for(Step.HEAD_ENTRY, lambda v: "value" in v)
-        s.press("next", CANARY)
-        await s.wait_for(Step.APPLICATION, lambda v: "head" in v)
-        s.press("next")
-        await s.wait_for(Step.SIGNING, lambda v: v.get("card") == "place")
+        await k.through_the_application("13", "131016", head=CANARY)
         k.place()
         await s.wait_for(Step.SIGNING, lambda v: v.get("card") == "ready")
         for char in PASSWORD:
@@ -525,19 +523,7 @@ def test_a_locked_signing_password_is_explained_and_the_card_given_back(kiosk: C
     async def act(k: Kiosk) -> None:
         s = k.screen
         await k.through_the_pin()
-        await s.wait_for(Step.REGISTRATION, lambda v: "status" in v)
-        s.press("apply")
-        await s.wait_for(Step.PREFECTURE, lambda v: "prefectures" in v)
-        s.press("prefecture", "13")
-        await s.wait_for(Step.MUNICIPALITY, lambda v: "municipalities" in v)
-        s.press("municipality", "132012")
-        await s.wait_for(Step.DOMICILE_ENTRY, lambda v: "value" in v)
-        s.press("next", DOMICILE)
-        await s.wait_for(Step.HEAD_ENTRY, lambda v: "value" in v)
-        s.press("next", HEAD)
-        await s.wait_for(Step.APPLICATION, lambda v: "head" in v)
-        s.press("next")
-        await s.wait_for(Step.SIGNING, lambda v: v.get("card") == "place")
+        await k.through_the_application("13", "132012")
         k.place()
         for tries in (4, 3, 2, 1):
             await s.wait_for(Step.SIGNING, lambda v: v.get("card") == "ready" and v["entered"] == 0)
@@ -569,19 +555,7 @@ def test_a_card_without_a_signing_certificate_signs_nothing(
     async def act(k: Kiosk) -> None:
         s = k.screen
         await k.through_the_pin()
-        await s.wait_for(Step.REGISTRATION, lambda v: "status" in v)
-        s.press("apply")
-        await s.wait_for(Step.PREFECTURE, lambda v: "prefectures" in v)
-        s.press("prefecture", "13")
-        await s.wait_for(Step.MUNICIPALITY, lambda v: "municipalities" in v)
-        s.press("municipality", "131016")
-        await s.wait_for(Step.DOMICILE_ENTRY, lambda v: "value" in v)
-        s.press("next", DOMICILE)
-        await s.wait_for(Step.HEAD_ENTRY, lambda v: "value" in v)
-        s.press("next", HEAD)
-        await s.wait_for(Step.APPLICATION, lambda v: "head" in v)
-        s.press("next")
-        await s.wait_for(Step.SIGNING, lambda v: v.get("card") == "place")
+        await k.through_the_application("13", "131016")
         k.place()
         view = await s.wait_for(Step.SIGNING, lambda v: v.get("card") == "unable")
         assert view["problem"] == "signing.no_certificate"
@@ -603,19 +577,7 @@ def test_another_card_at_the_signing_step_is_refused(
     async def act(k: Kiosk) -> None:
         s = k.screen
         await k.through_the_pin()
-        await s.wait_for(Step.REGISTRATION, lambda v: "status" in v)
-        s.press("apply")
-        await s.wait_for(Step.PREFECTURE, lambda v: "prefectures" in v)
-        s.press("prefecture", "01")
-        await s.wait_for(Step.MUNICIPALITY, lambda v: "municipalities" in v)
-        s.press("municipality", "011002")
-        await s.wait_for(Step.DOMICILE_ENTRY, lambda v: "value" in v)
-        s.press("next", DOMICILE)
-        await s.wait_for(Step.HEAD_ENTRY, lambda v: "value" in v)
-        s.press("next", HEAD)
-        await s.wait_for(Step.APPLICATION, lambda v: "head" in v)
-        s.press("next")
-        await s.wait_for(Step.SIGNING, lambda v: v.get("card") == "place")
+        await k.through_the_application("01", "011002")
         k.reader.insert(VirtualCard.open(other))
         await s.wait_for(Step.SIGNING, lambda v: v.get("problem") == "signing.other_card")
         k.take()

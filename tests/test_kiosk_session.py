@@ -36,6 +36,7 @@ from kiosk.workflow.steps import NO_CANCEL, TRANSITIONS, Outcome, Step
 from support import books
 from support.canaries import holds
 from support.center_audit import alarms_audited
+from support.domicile_steps import DOMICILE_STEPS
 from support.kiosk_driver import STAFF_CODE, USUAL_PATH, Card, Kiosk, kiosk, new_card
 from support.world import CODE, World, running_world
 
@@ -1198,18 +1199,7 @@ def test_zz_every_transition_of_the_table_was_taken_by_this_module() -> None:
 
 # the registered domicile's and the issuance record's lines: tests/test_kiosk_domicile_steps.py
 # takes them (and checks it took every one)
-ELSEWHERE = frozenset(
-    {
-        Step.REGISTRATION,
-        Step.PREFECTURE,
-        Step.MUNICIPALITY,
-        Step.DOMICILE_ENTRY,
-        Step.HEAD_ENTRY,
-        Step.APPLICATION,
-        Step.SIGNING,
-        Step.ISSUANCE_RECORD,
-    }
-)
+ELSEWHERE = frozenset(DOMICILE_STEPS)
 
 
 def elsewhere(step: Step, outcome: Outcome) -> bool:

@@ -27,6 +27,7 @@ from kiosk.workflow.steps import (
     Step,
     next_step,
 )
+from support.domicile_steps import APPLICATION_STEPS
 
 CANARY = "佐藤　花子"
 HAPPY = [
@@ -182,14 +183,7 @@ def test_the_registered_domicile_and_the_issuance_record_in_the_table() -> None:
     assert next_step(Step.REGISTRATION, Outcome.APPLY) is Step.PREFECTURE
     assert next_step(Step.REGISTRATION, Outcome.FINISH) is Step.DONE  # pending, denied, suspended
     assert next_step(Step.REGISTRATION, Outcome.REFUSED) is Step.CANCELLED
-    application = [
-        Step.PREFECTURE,
-        Step.MUNICIPALITY,
-        Step.DOMICILE_ENTRY,
-        Step.HEAD_ENTRY,
-        Step.APPLICATION,
-        Step.SIGNING,
-    ]
+    application = list(APPLICATION_STEPS)
     befores, afters = [Step.REGISTRATION, *application[:-1]], [*application[1:], Step.REGISTRATION]
     for before, step, after in zip(befores, application, afters, strict=True):
         assert next_step(step, Outcome.NEXT) is after
@@ -209,14 +203,7 @@ def test_the_registered_domicile_and_the_issuance_record_in_the_table() -> None:
 
 def test_an_application_for_the_registered_domicile_walked_back_and_forth() -> None:
     """Every step of the application, and back from each once; the answer shown, then done."""
-    application = [
-        Step.PREFECTURE,
-        Step.MUNICIPALITY,
-        Step.DOMICILE_ENTRY,
-        Step.HEAD_ENTRY,
-        Step.APPLICATION,
-        Step.SIGNING,
-    ]
+    application = list(APPLICATION_STEPS)
     flow, screens = workflow(
         {
             **{step: Scripted(step, [Outcome.BACK]) for step in application},  # then next
@@ -346,17 +333,7 @@ DOMICILE = {Step.TAKE_CARD: [Outcome.DOMICILE]}
 APPLYING = {**DOMICILE, Step.REGISTRATION: [Outcome.APPLY]}
 ROUTES: dict[Step, dict[Step, list[Outcome]]] = {
     Step.REGISTRATION: DOMICILE,
-    **dict.fromkeys(
-        (
-            Step.PREFECTURE,
-            Step.MUNICIPALITY,
-            Step.DOMICILE_ENTRY,
-            Step.HEAD_ENTRY,
-            Step.APPLICATION,
-            Step.SIGNING,
-        ),
-        APPLYING,
-    ),
+    **dict.fromkeys(APPLICATION_STEPS, APPLYING),
     Step.ISSUANCE_RECORD: {Step.CERTIFICATE_TYPE: [Outcome.RECORD]},
 }
 

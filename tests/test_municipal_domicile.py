@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import logging
 import threading
 from collections.abc import Iterator
@@ -41,6 +40,7 @@ from center.municipal.registrations import (
 from center.store.schema_versions import make_engine
 from documents import JST
 from koufu.cli import main
+from support.family_registers import Entry, write_register
 
 MONDAY = dt.datetime(2025, 3, 10, 10, 0, tzinfo=JST)  # approved by the rule on Monday 17 March
 DUE = dt.datetime(2025, 3, 17, 0, 0, tzinfo=JST)
@@ -78,30 +78,20 @@ REGISTERS: dict[int, tuple[str, str, str, dt.date | None, list[tuple[Applicant, 
 
 def _write_registers(connection: sa.Connection) -> None:
     for register_id, (domicile, head, status, pending, members) in REGISTERS.items():
-        connection.execute(
-            schema.family_registers.insert().values(
-                id=register_id,
-                domicile=domicile,
-                head_name=head,
-                status=status,
-                compiled_on=dt.date(1989, 6, 1),
-                filing_pending_since=pending,
-            )
+        entries = [
+            Entry(person.family_name, person.given_name, person.birth_date, person.sex, relationship, removed)
+            for person, relationship, removed in members
+        ]
+        write_register(
+            connection,
+            register_id,
+            domicile=domicile,
+            head=head,
+            entries=entries,
+            compiled_on=dt.date(1989, 6, 1),
+            status=status,
+            filing_pending_since=pending,
         )
-        for position, (person, relationship, removed) in enumerate(members, start=1):
-            connection.execute(
-                schema.register_members.insert().values(
-                    register_id=register_id,
-                    position=position,
-                    family_name=person.family_name,
-                    given_name=person.given_name,
-                    birth_date=person.birth_date,
-                    sex=person.sex,
-                    relationship=relationship,
-                    events=json.dumps([]),
-                    removed=removed,
-                )
-            )
 
 
 class Clock:
@@ -429,6 +419,9 @@ def test_bad_requests(registrations: Registrations) -> None:
             registrations.approve(pending.id, name)
     with pytest.raises(ValueError, match="positive"):
         registrations.apply(TARO, YAMADA, "山田　太郎", 0)
+    for serial in (0, -809):
+        with pytest.raises(ValueError, match="positive"):
+            registrations.add_serial(pending.id, serial)
     assert registrations.get(pending.id).status is Status.PENDING
 
 

@@ -28,6 +28,7 @@ from documents.registration import (
     seal_registration_status,
     sealed_application,
 )
+from support.sealed_forms import SealedToTerminal
 
 NOW = dt.datetime(2026, 11, 24, 1, 0, tzinfo=dt.UTC)
 KEY = MunicipalKey.generate("271276")
@@ -168,30 +169,15 @@ def test_the_sealed_content_carries_the_three_parts() -> None:
 # -- the status answer ----------------------------------------------------------------------------
 
 
+STATUS = SealedToTerminal(KEY, TERMINAL, NOW, HOLDER)
+
+
 def sealed(content: dict[str, Any] = PENDING, **changes: Any) -> bytes:
-    arguments: dict[str, Any] = {
-        "key": KEY,
-        "session_id": "S-1",
-        "terminal_id": "T-0001",
-        "holder_certificate": HOLDER,
-        "terminal_public_key": TERMINAL.public_key(),
-        "now": NOW,
-    }
-    arguments.update(changes)
-    return seal_registration_status(content, **arguments)
+    return seal_registration_status(content, **STATUS.sealing(**changes))
 
 
 def opened(data: bytes, **changes: Any) -> dict[str, Any]:
-    arguments: dict[str, Any] = {
-        "terminal_id": "T-0001",
-        "terminal_key": TERMINAL,
-        "trust": TrustList([KEY.trusted()]),
-        "session_id": "S-1",
-        "holder_certificate": HOLDER,
-        "now": NOW + dt.timedelta(seconds=30),
-    }
-    arguments.update(changes)
-    return open_registration_status(data, **arguments)
+    return open_registration_status(data, **STATUS.opening(**changes))
 
 
 def test_a_status_opens_at_its_terminal_and_the_center_cannot_read_it() -> None:

@@ -18,13 +18,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import os
-import socket
 import ssl
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +26,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
@@ -51,6 +44,7 @@ from devtools.authority import card_key, open_test_authority
 from documents import TrustedKey, TrustList, verify_sealing_key
 from documents.registration import open_registration_status
 from koufu.cli import main as koufu
+from support.authority_process import serving_authority
 from support.domicile_applications import (
     HANAKO,
     ICHIRO,
@@ -64,6 +58,7 @@ from support.domicile_applications import (
     ocsp_answer,
     write_registers,
 )
+from support.threaded_server import loopback_socket, served_in_thread
 
 CODE = "271276"
 SETTINGS = typical(CODE, "大阪市北区", "Kita Ward", "大阪府", "大阪市長　大阪　一郎")
@@ -138,33 +133,12 @@ class Domicile:
 @contextlib.contextmanager
 def serving(directory: Path, clock: Clock) -> Iterator[str]:
     """The municipality's application over TLS on 127.0.0.1, in a thread, at ``clock``'s time."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
+    sock = loopback_socket()
     port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(service.MunicipalServer.open(directory, clock=clock)),
-            ssl_certfile=str(directory / "tls.crt"),
-            ssl_keyfile=str(directory / "tls.key"),
-            log_level="warning",
-            lifespan="on",
-            timeout_graceful_shutdown=1,
-        )
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + STARTUP
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the municipal server did not start")
-        time.sleep(0.02)
-    try:
+    app = create_app(service.MunicipalServer.open(directory, clock=clock))
+    tls = directory / "tls.crt", directory / "tls.key"
+    with served_in_thread(app, sock, *tls, what="municipal server", startup=STARTUP):
         yield f"https://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 @contextlib.contextmanager
@@ -173,44 +147,9 @@ def authority_server(root: Path, directory: Path) -> Iterator[str]:
     from center.config import write_tls_identity
 
     write_tls_identity(root, "authority-tls", ["127.0.0.1"])
-    log = root / "authority.log"
-    env = {key: value for key, value in os.environ.items() if key != "KOUFU_AUTHORITY_DB"}
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "koufu",
-                "authority",
-                "serve",
-                "--dir",
-                str(directory),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--tls-cert",
-                str(root / "authority-tls.crt"),
-                "--tls-key",
-                str(root / "authority-tls.key"),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**env, "PYTHONUNBUFFERED": "1"},
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            lines = [line for line in log.read_text(errors="replace").splitlines() if "listening on " in line]
-            if lines:
-                yield lines[0].split("listening on ", 1)[1].strip()
-                break
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the authority server did not start:\n{log.read_text(errors='replace')}")
-            time.sleep(0.02)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    tls = root / "authority-tls.crt", root / "authority-tls.key"
+    with serving_authority(directory, *tls, root / "authority.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

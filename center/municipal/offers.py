@@ -28,14 +28,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from center.municipal.eligibility import REGISTERED_CERTIFICATES, Holder, check_holder, check_item
-from center.municipal.holder_proof import HolderProof
+from center.municipal.holder_request import HolderRequest
 from center.municipal.issuer import Issuer, load_settings
 from center.municipal.records import RecordStore, Resident
 from center.municipal.refusals import Refused
 from center.municipal.requests import (
-    IDENTIFIER,
-    MAX_CERTIFICATE_BYTES,
-    TERMINAL_ID,
     AttachmentOptions,
     BadIssueRequest,
     IssueItem,
@@ -45,7 +42,6 @@ from center.municipal.requests import (
     RegisterScope,
     ResidentRecordOptions,
     TaxOptions,
-    _Object,
 )
 from center.municipal.settings import MunicipalSettings
 from documents import JST, CertificateType
@@ -53,23 +49,10 @@ from documents.offer import seal_offer
 
 
 @dataclass(frozen=True)
-class OfferRequest:
-    session_id: str
-    terminal_id: str
-    holder_proof: HolderProof  # the card's proof in this session, checked by the municipality
-    terminal_certificate: bytes
+class OfferRequest(HolderRequest):
+    """The center asking what one session's card holder may be issued."""
 
-    @classmethod
-    def from_json(cls, document: Any) -> OfferRequest:
-        fields = _Object(document, "offer")
-        request = cls(
-            fields.matching("session_id", IDENTIFIER),
-            fields.matching("terminal_id", TERMINAL_ID),
-            HolderProof.read(fields),
-            fields.base64("terminal_certificate", MAX_CERTIFICATE_BYTES),
-        )
-        fields.done()
-        return request
+    where = "offer"
 
 
 @dataclass(frozen=True)
@@ -121,9 +104,8 @@ def _household(holder: Holder, records: RecordStore) -> list[dict[str, Any]]:
 def make_offer(issuer: Issuer, request: OfferRequest) -> ResidentOffer:
     """The offer for the card's holder (raises :class:`Refused`, its reason sealed to the
     terminal, when they cannot use the service)."""
-    now = issuer.clock()
-    terminal_key = issuer.terminal_key(request.terminal_id, request.terminal_certificate, now)
-    proven = issuer.prove_holder(request.holder_proof, request.session_id, request.terminal_id, now)
+    checked = request.check(issuer)
+    now, terminal_key, proven = checked.now, checked.terminal_key, checked.proven
     registration = issuer.registration(proven)
     today = now.astimezone(JST).date()
     with issuer.engine.connect() as connection:

@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 
 from center.municipal import schema
-from center.municipal.holder_proof import HolderProof, ProvenHolder
+from center.municipal.holder_proof import ProvenHolder
+from center.municipal.holder_request import HolderRequest
 from center.municipal.issuer import Issuer, load_settings
 from center.municipal.records import RecordStore
 from center.municipal.registered_holder import registration_of
 from center.municipal.registrations import Registrations
-from center.municipal.requests import IDENTIFIER, MAX_CERTIFICATE_BYTES, TERMINAL_ID, _Object
 from documents import CertificateType
 from documents.issuance_record import (
     MAX_ISSUANCES,
@@ -36,32 +35,16 @@ from documents.issuance_record import (
 
 
 @dataclass(frozen=True)
-class RecordRequest:
+class RecordRequest(HolderRequest):
     """The center asking for the record of one session's card holder."""
 
-    session_id: str
-    terminal_id: str
-    holder_proof: HolderProof
-    terminal_certificate: bytes
-
-    @classmethod
-    def from_json(cls, document: Any) -> RecordRequest:
-        fields = _Object(document, "issuance_record")
-        request = cls(
-            fields.matching("session_id", IDENTIFIER),
-            fields.matching("terminal_id", TERMINAL_ID),
-            HolderProof.read(fields),
-            fields.base64("terminal_certificate", MAX_CERTIFICATE_BYTES),
-        )
-        fields.done()
-        return request
+    where = "issuance_record"
 
 
 def make_record(issuer: Issuer, request: RecordRequest) -> bytes:
     """The record of the card's holder, signed and sealed to the requesting terminal."""
-    now = issuer.clock()
-    terminal_key = issuer.terminal_key(request.terminal_id, request.terminal_certificate, now)
-    proven = issuer.prove_holder(request.holder_proof, request.session_id, request.terminal_id, now)
+    checked = request.check(issuer)
+    now, proven = checked.now, checked.proven
     registration = registration_of(Registrations(issuer.engine, issuer.clock), proven)
     with issuer.engine.connect() as connection:
         settings = load_settings(connection)
@@ -85,7 +68,7 @@ def make_record(issuer: Issuer, request: RecordRequest) -> bytes:
         session_id=request.session_id,
         terminal_id=request.terminal_id,
         holder_certificate=proven.certificate_hash,
-        terminal_public_key=terminal_key,
+        terminal_public_key=checked.terminal_key,
         now=now,
     )
 

@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
-
-from cryptography.hazmat.primitives.asymmetric import ec
+from typing import Any, Self
 
 from center.jpki_verify import MAX_OCSP_SIZE
 from center.municipal.application import verify_application
-from center.municipal.holder_proof import HolderProof, ProvenHolder
+from center.municipal.holder_request import CheckedHolder, HolderRequest
 from center.municipal.issuer import IssuanceError, NotConfigured, load_settings
 from center.municipal.registered_holder import registration_of
 from center.municipal.registrations import Registration, RegistrationRefused, Registrations, Status
-from center.municipal.requests import IDENTIFIER, MAX_CERTIFICATE_BYTES, TERMINAL_ID, _Object
+from center.municipal.requests import _Object
 from center.municipal.service import MunicipalServer
 from documents.registration import seal_registration_status
 from documents.to_municipality import MAX_SEALED_BYTES
@@ -36,47 +34,27 @@ class NoRegistration(IssuanceError):
 
 
 @dataclass(frozen=True)
-class StatusRequest:
+class StatusRequest(HolderRequest):
     """``POST /v1/registrations/status``: whose registration (the card's proof in this session)."""
 
-    session_id: str
-    terminal_id: str
-    holder_proof: HolderProof
-    terminal_certificate: bytes
-
-    @classmethod
-    def from_json(cls, document: Any) -> StatusRequest:
-        fields = _Object(document, "registration status")
-        request = cls(
-            fields.matching("session_id", IDENTIFIER),
-            fields.matching("terminal_id", TERMINAL_ID),
-            HolderProof.read(fields),
-            fields.base64("terminal_certificate", MAX_CERTIFICATE_BYTES),
-        )
-        fields.done()
-        return request
+    where = "registration status"
 
 
 @dataclass(frozen=True)
-class ApplicationRequest:
+class ApplicationRequest(HolderRequest):
     """``POST /v1/registrations``: the application sealed to this municipality, and the
     authority's OCSP answer about its signing certificate."""
 
-    session_id: str
-    terminal_id: str
-    holder_proof: HolderProof
-    terminal_certificate: bytes
+    where = "registration"
+
     sealed: bytes
     signing_revocation: bytes
 
     @classmethod
-    def from_json(cls, document: Any) -> ApplicationRequest:
-        fields = _Object(document, "registration")
+    def from_json(cls, document: Any) -> Self:
+        fields = _Object(document, cls.where)
         request = cls(
-            fields.matching("session_id", IDENTIFIER),
-            fields.matching("terminal_id", TERMINAL_ID),
-            HolderProof.read(fields),
-            fields.base64("terminal_certificate", MAX_CERTIFICATE_BYTES),
+            *cls.fields_of(fields),
             fields.base64("sealed", MAX_SEALED_BYTES),
             fields.base64("signing_revocation", MAX_OCSP_SIZE),
         )
@@ -112,12 +90,7 @@ def status_content(registration: Registration, municipality: str, name: str, nam
 
 
 def _sealed_answer(
-    server: MunicipalServer,
-    registration: Registration,
-    request: StatusRequest | ApplicationRequest,
-    proven: ProvenHolder,
-    terminal_key: ec.EllipticCurvePublicKey,
-    now: dt.datetime,
+    server: MunicipalServer, registration: Registration, request: HolderRequest, checked: CheckedHolder
 ) -> RegistrationAnswer:
     with server.engine.connect() as connection:
         settings = load_settings(connection)
@@ -127,9 +100,9 @@ def _sealed_answer(
         key=server.key,
         session_id=request.session_id,
         terminal_id=request.terminal_id,
-        holder_certificate=proven.certificate_hash,
-        terminal_public_key=terminal_key,
-        now=now,
+        holder_certificate=checked.proven.certificate_hash,
+        terminal_public_key=checked.terminal_key,
+        now=checked.now,
     )
     return RegistrationAnswer(registration.id, sealed)
 
@@ -137,10 +110,8 @@ def _sealed_answer(
 def apply(server: MunicipalServer, request: ApplicationRequest) -> RegistrationAnswer:
     """The application (利用登録申請) checked and recorded: its registration's status sealed to
     the terminal (the registration the card is already known by, if it has a live one)."""
-    issuer = server.issuer
-    now = issuer.clock()
-    terminal_key = issuer.terminal_key(request.terminal_id, request.terminal_certificate, now)
-    proven = issuer.prove_holder(request.holder_proof, request.session_id, request.terminal_id, now)
+    checked = request.check(server.issuer)
+    proven = checked.proven
     if server.sealing_key is None:
         raise NotConfigured("this municipality has no sealing key: applications cannot be opened")
     verified = verify_application(
@@ -153,9 +124,9 @@ def apply(server: MunicipalServer, request: ApplicationRequest) -> RegistrationA
         municipality=server.municipality,
         sealing_key=server.sealing_key,
         signing_anchors=server.signing_anchors,
-        now=now,
+        now=checked.now,
     )
-    registrations = Registrations(server.engine, issuer.clock)
+    registrations = Registrations(server.engine, server.issuer.clock)
     registration = registration_of(registrations, proven)
     if registration is None:
         try:
@@ -164,20 +135,18 @@ def apply(server: MunicipalServer, request: ApplicationRequest) -> RegistrationA
             )
         except RegistrationRefused as refused:
             registration = registrations.get(refused.registration_id)
-    return _sealed_answer(server, registration, request, proven, terminal_key, now)
+    return _sealed_answer(server, registration, request, checked)
 
 
 def status(server: MunicipalServer, request: StatusRequest) -> RegistrationAnswer:
     """The holder's registration (by the card's serial, else a renewed card's earlier one, then
     linked), or their latest denied application; else :class:`NoRegistration`."""
-    issuer = server.issuer
-    now = issuer.clock()
-    terminal_key = issuer.terminal_key(request.terminal_id, request.terminal_certificate, now)
-    proven = issuer.prove_holder(request.holder_proof, request.session_id, request.terminal_id, now)
-    registrations = Registrations(server.engine, issuer.clock)
+    checked = request.check(server.issuer)
+    proven = checked.proven
+    registrations = Registrations(server.engine, server.issuer.clock)
     registration = registration_of(registrations, proven) or registrations.latest_denied(
         (proven.serial, *proven.previous_serials)
     )
     if registration is None:
         raise NoRegistration("no usage registration is known for this card")
-    return _sealed_answer(server, registration, request, proven, terminal_key, now)
+    return _sealed_answer(server, registration, request, checked)

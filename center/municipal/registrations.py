@@ -376,6 +376,8 @@ class Registrations:
 
     def add_serial(self, registration_id: str, certificate_serial: int) -> Registration:
         """A renewed card's serial (the authority links renewals) is known by this registration."""
+        if certificate_serial < 1:
+            raise ValueError("certificate serials are positive")
         with self._transaction() as (connection, now):
             current = self._row(connection, registration_id, lock=True)
             if current.status is Status.DENIED:

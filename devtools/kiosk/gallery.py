@@ -24,6 +24,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from center.municipal.domicile_match import DenialReason
 from devtools.kiosk.kana_keyboard import TapFailed
 from kiosk.ui.environment import quiet_kivy
 from kiosk.workflow.steps import Step
@@ -168,11 +169,8 @@ PICTURES: list[tuple[str, Step, dict[str, Any]]] = [
             "municipality": CHIYODA,
             "applied_at": "2026-12-07",
             "approves_at": None,
-            "reason": "head_mismatch",
-            "message": {
-                "ja": "筆頭者の氏名が戸籍と一致しません",
-                "en": "The head of the register does not match the register",
-            },
+            "reason": DenialReason.NOT_MATCHED.value,  # the municipality's own words, as it answers them
+            "message": {"ja": DenialReason.NOT_MATCHED.message_ja, "en": DenialReason.NOT_MATCHED.message_en},
             "applied": False,
             "can_apply": True,
         },

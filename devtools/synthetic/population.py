@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from devtools.synthetic.records import Resident, age_on
 from devtools.synthetic.tax import TAX_YEARS, tax_rows
@@ -61,6 +62,13 @@ class Population:
     no_card: tuple[Person, ...]  # no card linked (about 1 - cards of the adults)
     foreign: tuple[Person, ...]  # foreign adults with a card (no register, seal or tax needed)
     domicile_elsewhere: tuple[Person, ...]  # 本籍 in another prefecture (no register here)
+
+    @classmethod
+    def registers_only(cls, registers: int) -> Population:
+        """Nobody: a municipality where no one of the stack lives but whose family registers are
+        kept (the registered domicile, 本籍地, of another town's residents), ``registers`` of them."""
+        empty: dict[str, Any] = {f.name: () for f in dataclasses.fields(cls)}
+        return cls(**{**empty, "residents": 0, "households": 0, "registers": registers})
 
     def special_cases(self) -> dict[str, tuple[Person, ...]]:
         """Every tuple of persons but ``ordinary``, by field name."""

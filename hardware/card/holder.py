@@ -14,12 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hardware.card.deadline import DEFAULT_TIMEOUT, DeadlineConnection
-from hardware.card.errors import CardError, SecurityStatusError
-from hardware.card.iso7816 import Iso7816Channel, TrafficCounter
-from hardware.card.jpki import JpkiSession, UserAuthCertificate
+from hardware.card.errors import SecurityStatusError
+from hardware.card.jpki import UserAuthCertificate
 from hardware.card.pin import PinBuffer
-from hardware.card.transport import CardConnection
+from hardware.card.step import CardStep
 
 
 @dataclass(frozen=True)
@@ -42,26 +40,9 @@ class HolderProof:
     signature: bytes
 
 
-class HolderAuthentication:
-    def __init__(
-        self,
-        connection: CardConnection,
-        *,
-        extended: bool = True,
-        command_timeout: float | None = DEFAULT_TIMEOUT,
-    ) -> None:
-        """``command_timeout`` bounds every APDU (``None``: trust the transport's own timeouts)."""
-        if command_timeout is not None:
-            connection = DeadlineConnection(connection, command_timeout)
-        self.connection = connection
-        self.channel = Iso7816Channel(connection, extended=extended)
-        self.jpki = JpkiSession(self.channel)
-        self._certificate: UserAuthCertificate | None = None
-        self._pin_selected = False
-
-    @property
-    def traffic(self) -> TrafficCounter:
-        return self.channel.traffic
+class HolderAuthentication(CardStep):
+    _certificate: UserAuthCertificate | None = None  # read before the PIN, else after it
+    _pin_selected = False  # the PIN's file selected by read(): prove() need not select it again
 
     def read(self) -> CardReading:
         try:
@@ -87,8 +68,4 @@ class HolderAuthentication:
     def finish(self) -> None:
         """Log the card out and reset it; quiet if the card is already gone."""
         self._certificate = None
-        try:
-            self.jpki.logout()
-            self.connection.reset()
-        except CardError:
-            pass
+        super().finish()

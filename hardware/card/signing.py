@@ -26,18 +26,11 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 
-from hardware.card.deadline import DEFAULT_TIMEOUT, DeadlineConnection
-from hardware.card.errors import (
-    CardDataError,
-    CardError,
-    FileNotFoundOnCardError,
-    NoSigningCertificateError,
-)
-from hardware.card.iso7816 import Iso7816Channel, TrafficCounter
-from hardware.card.jpki import CardCertificate, JpkiSession, SigningCertificate
+from hardware.card.errors import CardDataError, FileNotFoundOnCardError, NoSigningCertificateError
+from hardware.card.jpki import CardCertificate, SigningCertificate
 from hardware.card.pin import PinBuffer
 from hardware.card.profile import SIGNING_PASSWORD
-from hardware.card.transport import CardConnection
+from hardware.card.step import CardStep
 
 
 @dataclass(frozen=True)
@@ -70,26 +63,9 @@ def signing_password_buffer() -> PinBuffer:
     return PinBuffer(SIGNING_PASSWORD)
 
 
-class SigningStep:
-    def __init__(
-        self,
-        connection: CardConnection,
-        *,
-        extended: bool = True,
-        command_timeout: float | None = DEFAULT_TIMEOUT,
-    ) -> None:
-        """``command_timeout`` bounds every APDU (``None``: trust the transport's own timeouts)."""
-        if command_timeout is not None:
-            connection = DeadlineConnection(connection, command_timeout)
-        self.connection = connection
-        self.channel = Iso7816Channel(connection, extended=extended)
-        self.jpki = JpkiSession(self.channel)
-        self._ca_certificate: CardCertificate | None = None
-        self._password_selected = False
-
-    @property
-    def traffic(self) -> TrafficCounter:
-        return self.channel.traffic
+class SigningStep(CardStep):
+    _ca_certificate: CardCertificate | None = None  # read before the password
+    _password_selected = False  # the password's file selected by read(): sign() need not again
 
     def read(self) -> SigningReading:
         """The signing CA certificate and the password's tries left, no try spent;
@@ -132,11 +108,7 @@ class SigningStep:
         """Log the card out and reset it; quiet if the card is already gone."""
         self._ca_certificate = None
         self._password_selected = False
-        try:
-            self.jpki.logout()
-            self.connection.reset()
-        except CardError:
-            pass
+        super().finish()
 
 
 def _check_issued_by(certificate: CardCertificate, issuer: CardCertificate) -> None:

@@ -9,17 +9,13 @@ import asyncio
 import contextlib
 import datetime as dt
 import itertools
-import socket
 import ssl
-import threading
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from center.audit import AuditWriter
 from center.calendar import ServiceCalendar
@@ -30,6 +26,7 @@ from center.console.app import create_console
 from center.console.settings import ConsoleSettings
 from center.store.driver import Database
 from center.store.engine import make_engine
+from support.threaded_server import loopback_socket, served_in_thread
 
 STARTUP = 20.0  # seconds the server may take to start (a bound on waiting, not a measurement)
 
@@ -87,10 +84,7 @@ def running_console(
 ) -> Iterator[RunningConsole]:
     """The console on ``config``'s center at ``clock``'s time; ``housekeeping``: seconds between
     its housekeeping's rounds."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
+    sock = loopback_socket(backlog=64, reuse_address=True)
     port = sock.getsockname()[1]
     chosen = ConsoleSettings(f"https://localhost:{port}", **settings)
     app = create_console(
@@ -102,29 +96,9 @@ def running_console(
         center_directory=config.directory,
         housekeeping_interval=housekeeping,
     )
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            ssl_certfile=str(config.path("tls.crt")),
-            ssl_keyfile=str(config.path("tls.key")),
-            log_level="warning",
-            lifespan="on",
-            timeout_graceful_shutdown=1,
-        )
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + STARTUP
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the console did not start")
-        time.sleep(0.02)
-    try:
+    tls = config.path("tls.crt"), config.path("tls.key")
+    with served_in_thread(app, sock, *tls, what="console", startup=STARTUP):
         yield RunningConsole(chosen.origin, chosen, config, clock)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 @contextlib.contextmanager

@@ -8,7 +8,6 @@ municipality's sealing key, and the authority's OCSP answers; and a small set of
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -21,12 +20,12 @@ from cryptography.x509 import ocsp
 from center.authority.issuance import SigningFacts
 from center.authority.service import AuthorityService
 from center.jpki_verify import find_issuer
-from center.municipal import schema
 from center.municipal.holder_proof import HolderProof
 from center.protocol import resident_binding
 from devtools.authority import card_key
 from documents import Binding, SealingKey, b64url_encode, seal_to_municipality
 from documents.registration import application_bytes, sealed_application
+from support.family_registers import Entry, write_register
 
 DER = serialization.Encoding.DER
 DOMICILE = "大阪府大阪市北区梅田二丁目十五番地"
@@ -60,31 +59,16 @@ REGISTERS: dict[int, tuple[str, str, list[tuple[SigningFacts, str]]]] = {
 
 def write_registers(connection: sa.Connection) -> None:
     for register_id, (domicile, head, members) in REGISTERS.items():
-        connection.execute(
-            schema.family_registers.insert().values(
-                id=register_id,
-                domicile=domicile,
-                head_name=head,
-                status="current",
-                compiled_on=dt.date(1985, 6, 1),
-                filing_pending_since=None,
-            )
+        entries = [_entry(person, relationship) for person, relationship in members]
+        compiled_on = dt.date(1985, 6, 1)
+        write_register(
+            connection, register_id, domicile=domicile, head=head, entries=entries, compiled_on=compiled_on
         )
-        for position, (person, relationship) in enumerate(members, start=1):
-            family, given = person.name.split("　")
-            connection.execute(
-                schema.register_members.insert().values(
-                    register_id=register_id,
-                    position=position,
-                    family_name=family,
-                    given_name=given,
-                    birth_date=person.birth_date,
-                    sex="male" if person.sex == "1" else "female",
-                    relationship=relationship,
-                    events=json.dumps([]),
-                    removed=False,
-                )
-            )
+
+
+def _entry(person: SigningFacts, relationship: str) -> Entry:
+    family, given = person.name.split("　")
+    return Entry(family, given, person.birth_date, "male" if person.sex == "1" else "female", relationship)
 
 
 @dataclass

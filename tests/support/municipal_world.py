@@ -14,10 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import socket
 import ssl
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,13 +22,12 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
-import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from center import bridge_protocol
-from center.municipal import schema, service
+from center.municipal import service
 from center.municipal.domicile_match import Applicant
 from center.municipal.http import create_app
 from center.municipal.registrations import Registration, Registrations
@@ -42,6 +38,8 @@ from devtools.card_proofs import Card, Cards
 from devtools.synthetic import Population, generate
 from documents import JST, Binding, TrustList, b64url_encode
 from documents.keys import TrustedKey
+from support.family_registers import Entry, write_register
+from support.threaded_server import loopback_socket, served_in_thread
 
 CODE = "131016"
 ELSEWHERE = "132012"  # where the registered holders live (their cards' municipality)
@@ -123,40 +121,15 @@ def outsider(register_id: int, position: int) -> Outsider:
 
 def _write_registers(connection: sa.Connection) -> None:
     for register_id, (domicile, head, members) in REGISTERS.items():
-        connection.execute(
-            schema.family_registers.insert().values(
-                id=register_id,
-                domicile=domicile,
-                head_name=head,
-                status="current",
-                compiled_on=dt.date(2005, 6, 1),
-                filing_pending_since=None,
-            )
+        write_register(
+            connection,
+            register_id,
+            domicile=domicile,
+            head=head,
+            entries=[Entry(*member, born=True) for member in members],
+            compiled_on=dt.date(2005, 6, 1),
+            address="東京都八王子市元本郷町三丁目２４番１号",
         )
-        for position, (family, given, birth, sex, relationship) in enumerate(members, start=1):
-            connection.execute(
-                schema.register_members.insert().values(
-                    register_id=register_id,
-                    position=position,
-                    family_name=family,
-                    given_name=given,
-                    birth_date=birth,
-                    sex=sex,
-                    relationship=relationship,
-                    events=json.dumps([{"kind": "birth", "date": birth.isoformat(), "detail": "出生"}]),
-                    removed=False,
-                )
-            )
-            connection.execute(
-                schema.register_addresses.insert().values(
-                    register_id=register_id,
-                    position=position,
-                    seq=1,
-                    address="東京都八王子市元本郷町三丁目２４番１号",
-                    from_date=dt.date(2005, 6, 1),
-                    to_date=None,
-                )
-            )
 
 
 @dataclass
@@ -283,33 +256,15 @@ def municipal_world(root: Path, start: dt.datetime) -> Iterator[World]:
         )
         _write_registers(connection)
     published = TrustedKey.from_json(json.loads((directory / service.PUBLIC_KEY_FILE).read_text()))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
+    sock = loopback_socket()
     port = sock.getsockname()[1]
-    uvicorn_server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(server),
-            ssl_certfile=str(directory / "tls.crt"),
-            ssl_keyfile=str(directory / "tls.key"),
-            log_level="warning",
-            lifespan="on",
-            timeout_graceful_shutdown=1,
-        )
-    )
-    thread = threading.Thread(target=uvicorn_server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uvicorn_server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the municipal server did not start")
-        time.sleep(0.02)
     context = ssl.create_default_context(cafile=str(directory / "tls.crt"))
-    try:
-        with httpx.Client(base_url=f"https://localhost:{port}", verify=context, timeout=30) as client:
+    tls = directory / "tls.crt", directory / "tls.key"
+    try:  # the application's lifespan closes the server
+        with (
+            served_in_thread(create_app(server), sock, *tls, what="municipal server", startup=30),
+            httpx.Client(base_url=f"https://localhost:{port}", verify=context, timeout=30) as client,
+        ):
             yield World(clock, client, server, center_key, people, TrustList([published]), terminals, cards)
     finally:
-        uvicorn_server.should_exit = True  # the application's lifespan closes the server
-        thread.join(timeout=10)
-        sock.close()
         cards.close()

@@ -47,6 +47,10 @@ class StepScreen(Screen):
         text: str = self.catalog.text(key, **values)
         return text
 
+    def copies(self, copies: int) -> str:
+        """「N通」, "1 copy" / "N copies"."""
+        return self.say("copies.one" if copies == 1 else "copies.count", copies=copies)
+
     def show(self, view: Mapping[str, Any]) -> None:
         self.view.update(view)
 

@@ -12,9 +12,9 @@ class CopiesScreen(StepScreen):
     def refresh(self) -> None:
         view = self.view
         copies, most = view.get("copies", 1), view.get("most", 1)
-        self.ids.count.text = self.say("copies.count", copies=copies)
+        self.ids.count.text = self.copies(copies)
         self.ids.fee.text = self.say("copies.fee", fee=view["fee"]) if "fee" in view else ""
-        self.ids.most.text = self.say("copies.most", most=most)
+        self.ids.most.text = self.say("copies.most_one" if most == 1 else "copies.most", most=most)
         self.ids.less.disabled = copies <= 1
         self.ids.more.disabled = copies >= most
 

@@ -53,7 +53,7 @@ class IssuanceRecordScreen(StepScreen):
             when=moment_words(self.catalog, row["issued_at"]),
             store=row["store"],
             name=certificate_name(self.catalog, row["certificate_type"]),
-            copies=self.say("copies.count", copies=row["copies"]),
+            copies=self.copies(row["copies"]),
             municipality=municipality_name(self.catalog, row["municipality"]),
         )
         numbers = [n for n in row["issue_numbers"] if n not in row["voided"]]

@@ -3,28 +3,21 @@ prefecture chosen."""
 
 # mypy: allow-subclassing-any
 
-from kiosk.ui.screens.base import StepScreen, load_rules
-from kiosk.ui.widgets import KioskButton
+from collections.abc import Mapping
+from typing import Any
+
+from kiosk.ui.screens.base import load_rules
+from kiosk.ui.screens.listed_choice import ListedChoiceScreen
 from kiosk.ui.words import municipality_name
 from kiosk.workflow.steps import Step
 
 
-class MunicipalityScreen(StepScreen):
+class MunicipalityScreen(ListedChoiceScreen):
     step = Step.MUNICIPALITY
+    listing = "municipalities"
 
-    def refresh(self) -> None:
-        listed = self.ids.listed
-        listed.clear_widgets()
-        for item in self.view.get("municipalities", []):
-            button = KioskButton(
-                action="municipality",
-                value=item["code"],
-                text=municipality_name(self.catalog, item),
-                chosen=item["code"] == self.view.get("chosen"),
-                font_size=28,
-            )
-            button.bind(on_release=lambda b: self.press(b.action, b.value))
-            listed.add_widget(button)
+    def label(self, item: Mapping[str, Any]) -> str:
+        return municipality_name(self.catalog, item)
 
 
 load_rules(__file__)

@@ -3,28 +3,21 @@ municipality, north to south."""
 
 # mypy: allow-subclassing-any
 
-from kiosk.ui.screens.base import StepScreen, load_rules
-from kiosk.ui.widgets import KioskButton
+from collections.abc import Mapping
+from typing import Any
+
+from kiosk.ui.screens.base import load_rules
+from kiosk.ui.screens.listed_choice import ListedChoiceScreen
 from kiosk.ui.words import prefecture_name
 from kiosk.workflow.steps import Step
 
 
-class PrefectureScreen(StepScreen):
+class PrefectureScreen(ListedChoiceScreen):
     step = Step.PREFECTURE
+    listing = "prefectures"
 
-    def refresh(self) -> None:
-        listed = self.ids.listed
-        listed.clear_widgets()
-        for item in self.view.get("prefectures", []):
-            button = KioskButton(
-                action="prefecture",
-                value=item["code"],
-                text=prefecture_name(self.catalog, item["code"], item["name"]),
-                chosen=item["code"] == self.view.get("chosen"),
-                font_size=28,
-            )
-            button.bind(on_release=lambda b: self.press(b.action, b.value))
-            listed.add_widget(button)
+    def label(self, item: Mapping[str, Any]) -> str:
+        return prefecture_name(self.catalog, item["code"], item["name"])
 
 
 load_rules(__file__)

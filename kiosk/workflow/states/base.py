@@ -4,16 +4,19 @@ calling the center off the UI's event loop with a progress indicator."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, TypeVar
 
-from kiosk.errors import Refusal
+from kiosk.errors import CardUnreadable, NotMyNumberCard, Refusal
 from kiosk.ports import Touch
 from kiosk.terminal import Terminal
 from kiosk.workflow.context import SessionContext
 from kiosk.workflow.steps import Outcome, Step
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 CANCEL = "cancel"
 BACK = "back"
@@ -77,3 +80,12 @@ async def first(*waits: Awaitable[Any]) -> tuple[int, Any]:
 def shown(refusal: Refusal | None) -> dict[str, str] | None:
     """A refusal as a screen's view takes it (``None``: there is none)."""
     return None if refusal is None else refusal.view()
+
+
+def unread_problem(error: CardUnreadable) -> str:
+    """The problem a card placed but not read is shown as: not a My Number Card, or unreadable
+    (moved during reading; logged by what the card layer said)."""
+    if isinstance(error, NotMyNumberCard):
+        return "place_card.not_my_number_card"
+    log.info("card not read: %s", error)
+    return "place_card.unreadable"

@@ -48,6 +48,7 @@ from typing import Any, ClassVar
 
 from documents import JST
 from documents.basics import plain_line
+from documents.registration import MAX_DOMICILE, MAX_HEAD
 from hardware.card.pin import PinBuffer
 from kiosk.card import PASSWORD_ALPHABET, PASSWORD_LENGTHS, ResidentCard, password_buffer
 from kiosk.errors import (
@@ -55,7 +56,6 @@ from kiosk.errors import (
     CardRemoved,
     CardUnreadable,
     NoSigningCertificate,
-    NotMyNumberCard,
     OtherCard,
     PinLocked,
     Refused,
@@ -63,15 +63,13 @@ from kiosk.errors import (
 )
 from kiosk.municipalities import ParticipatingMunicipalities
 from kiosk.ports import CenterLink, HolderCard
-from kiosk.registration import DOMICILE_MAX, HEAD_MAX, RegistrationView
+from kiosk.registration import RegistrationView
 from kiosk.workflow.context import Application, SessionContext
-from kiosk.workflow.states.base import BACK, State, ending, first
+from kiosk.workflow.states.base import BACK, State, ending, first, unread_problem
 from kiosk.workflow.steps import Outcome, Step
 
 log = logging.getLogger(__name__)
 
-DOMICILE_MOST = DOMICILE_MAX  # characters of a 本籍 (the application's bound: 100)
-HEAD_MOST = HEAD_MAX  # characters of a 筆頭者 (40)
 LEAST, MOST = PASSWORD_LENGTHS  # the signing password's: 6 to 16
 CAN_APPLY = (None, "denied")  # no registration, or a denied one: the resident may apply (again)
 
@@ -262,12 +260,12 @@ def typed_problem(text: str, most: int) -> str | None:
 
 class DomicileEntry(TypedEntry):
     step = Step.DOMICILE_ENTRY
-    field, most = "domicile", DOMICILE_MOST
+    field, most = "domicile", MAX_DOMICILE  # characters of a 本籍 (the application's bound)
 
 
 class HeadEntry(TypedEntry):
     step = Step.HEAD_ENTRY
-    field, most = "head", HEAD_MOST
+    field, most = "head", MAX_HEAD  # characters of a 筆頭者
 
 
 class ApplicationConfirm(State):
@@ -394,11 +392,8 @@ class Signing(State):
             card = ResidentCard(result)
             try:
                 reading = await asyncio.to_thread(card.read)
-            except NotMyNumberCard:
-                problem = "place_card.not_my_number_card"
             except CardUnreadable as error:
-                log.info("card not read: %s", error)
-                problem = "place_card.unreadable"
+                problem = unread_problem(error)
             else:
                 if (
                     reading.certificate is None

@@ -23,11 +23,11 @@ import logging
 from typing import ClassVar
 
 from kiosk.card import ResidentCard
-from kiosk.errors import CardUnreadable, NotMyNumberCard
+from kiosk.errors import CardUnreadable
 from kiosk.messages import LANGUAGES
 from kiosk.terminal import Terminal
 from kiosk.workflow.context import SessionContext
-from kiosk.workflow.states.base import State, ending, first
+from kiosk.workflow.states.base import State, ending, first, unread_problem
 from kiosk.workflow.steps import Outcome, Step
 
 log = logging.getLogger(__name__)
@@ -147,11 +147,8 @@ class PlaceCard(State):
             card = ResidentCard(result)
             try:
                 reading = await asyncio.to_thread(card.read)
-            except NotMyNumberCard:
-                problem = "place_card.not_my_number_card"
             except CardUnreadable as error:
-                log.info("card not read: %s", error)
-                problem = "place_card.unreadable"
+                problem = unread_problem(error)
             else:
                 context.card = card
                 context.tries_left = reading.tries_left
