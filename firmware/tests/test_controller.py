@@ -197,7 +197,7 @@ class TestController:
         self.pass_ms(5)
         assert self.link.events() == [
             (messages.COIN, (1, 100, 100)),  # unconfirmed when the link failed: sent again, first
-            (messages.COIN_RETURNED, (1, 10,)),
+            (messages.COIN_RETURNED, (1, 10)),
             (messages.PAYMENT_RETURNED, (1, 110)),
             (messages.DOOR, (0,)),
             (messages.CARD_TRAY, (1,)),
@@ -324,7 +324,7 @@ class TestController:
         assert self.command(messages.OPEN_PAYMENT, 2, 300) == []
         self.link.state = link.DOWN  # the COIN and PAYMENT_RETURNED of payment 1 were never confirmed
         self.link.failure = link.LinkDown(
-            6, coin + [(messages.PAYMENT_RETURNED, messages.encode(messages.PAYMENT_RETURNED, 1, 100))]
+            6, [*coin, (messages.PAYMENT_RETURNED, messages.encode(messages.PAYMENT_RETURNED, 1, 100))]
         )
         self.pass_ms(10)
         self.link.state = link.UP
