@@ -316,16 +316,15 @@ class TestController:
         RETURN_PAYMENT and opened payment 2 before the board's link failed and came back."""
         self.command(messages.OPEN_PAYMENT, 1, 500)
         self.coin(3)
-        coin = self.link.sent[:]
-        assert [code for code, _ in coin] == [messages.COIN]
+        unconfirmed = self.link.sent[:]
+        assert [code for code, _ in unconfirmed] == [messages.COIN]
         self.link.sent = []
         self.command(messages.RETURN_PAYMENT, 1)
         self.pass_ms(150)
         assert self.command(messages.OPEN_PAYMENT, 2, 300) == []
         self.link.state = link.DOWN  # the COIN and PAYMENT_RETURNED of payment 1 were never confirmed
-        self.link.failure = link.LinkDown(
-            6, [*coin, (messages.PAYMENT_RETURNED, messages.encode(messages.PAYMENT_RETURNED, 1, 100))]
-        )
+        unconfirmed.append((messages.PAYMENT_RETURNED, messages.encode(messages.PAYMENT_RETURNED, 1, 100)))
+        self.link.failure = link.LinkDown(6, unconfirmed)  # (MicroPython has no [*a, b])
         self.pass_ms(10)
         self.link.state = link.UP
         self.pass_ms(5)
