@@ -105,7 +105,7 @@ def memory(directory: Path) -> list[tuple[str, int]]:
                 seen.append((moment, answer["heap_free"]))
 
             free("after start")
-            controller.send(messages.OPEN_PAYMENT, 1000)
+            controller.send(messages.OPEN_PAYMENT, 1, 1000)
             controller.send(messages.SET_LIGHT, messages.LIGHT_BLINK)
             controller.send(messages.SET_BUZZER, messages.BUZZER_TAKE_CARD)
             simulator.wait_for(lambda: simulator.output("coin_inhibit") == 0, 5)
@@ -113,7 +113,7 @@ def memory(directory: Path) -> list[tuple[str, int]]:
                 simulator.drop_coin(coin)
                 time.sleep(0.3)
                 free(f"payment, {coin} yen dropped")
-            controller.request(messages.ACCEPT_PAYMENT, 680, answers={"PAYMENT_ACCEPTED"}, timeout=30)
+            controller.request(messages.ACCEPT_PAYMENT, 1, 680, answers={"PAYMENT_ACCEPTED"}, timeout=30)
             free("after the payment (change paid)")
             controller.send(messages.SET_LIGHT, messages.LIGHT_OFF)
             controller.send(messages.SET_BUZZER, messages.BUZZER_QUIET)

@@ -99,6 +99,7 @@ class Coins:
         self.hopper_timeout_ms = hopper_timeout_ms
         self.enabled = True
         # payment
+        self.payment = messages.NO_PAYMENT  # the open payment's number, chosen by the host
         self.fee = 0  # 0: no payment open
         self.held = 0  # yen of recognised coins taken toward the fee
         self.stray = 0  # yen of refused coins that stayed in escrow beside held coins
@@ -111,7 +112,7 @@ class Coins:
         self._seen = 0
         self._last_pulse = clock()
         # change payout in progress
-        self._paying = None  # (accepted, change) while the hoppers run
+        self._paying = None  # (payment, accepted, change) while the hoppers run
         self._owed = 0
         self._hopper = -1
         self._target = 0
@@ -142,7 +143,8 @@ class Coins:
         """Yen lying in escrow (held toward the fee and refused coins beside them)."""
         return self.held + self.stray
 
-    def open(self, fee):
+    def open(self, payment, fee):
+        self.payment = payment
         self.fee = fee
         self.held = 0
         self.stray = 0
@@ -162,13 +164,14 @@ class Coins:
         change = self.held + self.stray - fee
         self.total += fee
         self.accept_gate.fire(now)
+        self._paying = (self.payment, fee, change)
         self._close()
-        self._paying = (fee, change)
         self._owed = change
         self._hopper = -1
         self._next_hopper(now, events)
 
     def _close(self):
+        self.payment = messages.NO_PAYMENT
         self.fee = 0
         self.held = 0
         self.stray = 0
@@ -208,13 +211,13 @@ class Coins:
         if value and self.enabled and self.fee and self.held < self.fee:
             self.held += value
             self.counts[value] += 1
-            events.append((messages.COIN, (value, self.held)))
+            events.append((messages.COIN, (self.payment, value, self.held)))
             self._update_inhibit()
             return
         # refused: an unrecognised coin, or one that came although the acceptor was inhibited
         if not value:
             self.unrecognised += 1
-        events.append((messages.COIN_RETURNED, (value,)))
+        events.append((messages.COIN_RETURNED, (self.payment, value)))
         if self.escrow == 0:
             self.return_gate.fire(now)  # alone in escrow: it goes straight back
         else:
@@ -224,9 +227,9 @@ class Coins:
         while True:
             self._hopper += 1
             if self._hopper >= len(self.hoppers) or self._owed <= 0:
-                accepted, change = self._paying
+                payment, accepted, change = self._paying
                 self._paying = None
-                events.append((messages.PAYMENT_ACCEPTED, (accepted, change, max(self._owed, 0))))
+                events.append((messages.PAYMENT_ACCEPTED, (payment, accepted, change, max(self._owed, 0))))
                 return
             hopper = self.hoppers[self._hopper]
             target = self._owed // hopper.value

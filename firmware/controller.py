@@ -22,9 +22,10 @@ OUTBOX_LIMIT = 16
 # alarm) are state, sent afresh from the current state each time the link comes up
 _MONEY = (messages.COIN, messages.COIN_RETURNED, messages.PAYMENT_ACCEPTED, messages.PAYMENT_RETURNED)
 # of the messages a failed link could not confirm, these are queued again: the host may then see one
-# twice, never not at all. A COIN carries the payment's held total, so a host that had it already
-# knows it again; one it missed would leave the kiosk waiting for a coin it never hears of, because
-# the host's end of the link stays up while the board's fails (the kiosk sees no LINK_DOWN)
+# twice, never not at all. A COIN carries its payment's number and held total, so a host that had it
+# already knows it again, and one that has opened the next payment since knows it is not about that
+# one; a COIN it missed would leave the kiosk waiting for a coin it never hears of, because the
+# host's end of the link stays up while the board's fails (the kiosk sees no LINK_DOWN)
 _RESEND = (messages.COIN, messages.PAYMENT_ACCEPTED, messages.PAYMENT_RETURNED)
 
 
@@ -190,7 +191,7 @@ class Controller:
             if new:
                 self._emit(messages.ALARM, guard.latched)
                 if coins is not None and coins.is_open:
-                    self._emit(messages.PAYMENT_RETURNED, coins.return_all(now))
+                    self._return_escrow(now)
             self._alarm_reported = guard.latched
         if coins is not None:
             alarm = guard is not None and guard.latched
@@ -201,7 +202,7 @@ class Controller:
             elif self._down_since is None:
                 self._down_since = now
             elif coins.is_open and elapsed(now, self._down_since) >= self.host_gone_ms:
-                self._emit(messages.PAYMENT_RETURNED, coins.return_all(now))
+                self._return_escrow(now)
             for code, values in coins.poll(now):
                 self._emit(code, *values)
             self.store.save(coins.escrow)
@@ -247,6 +248,11 @@ class Controller:
             devices.buzzer.set(messages.BUZZER_QUIET, now)
         if devices.light is not None:
             devices.light.set(messages.LIGHT_OFF, now)
+
+    def _return_escrow(self, now):
+        """The open payment's coins back to the resident: PAYMENT_RETURNED (payment, returned)."""
+        payment = self.coins.payment
+        self._emit(messages.PAYMENT_RETURNED, payment, self.coins.return_all(now))
 
     def _emit(self, code, *values):
         """Queue an event for the host (sent by ``_flush`` when the link is up)."""
@@ -297,9 +303,9 @@ class Controller:
     def _open_payment(self, code, values, now):
         if self._no_coins(code):
             return
-        fee = values[0]
+        payment, fee = values
         guard = self.devices.guard
-        if fee == 0:
+        if fee == 0 or payment == messages.NO_PAYMENT:
             self._refuse(code, messages.REASON_BAD_MESSAGE)
         elif guard is not None and guard.latched:
             self._refuse(code, messages.REASON_ALARM)
@@ -307,14 +313,14 @@ class Controller:
             self._refuse(code, messages.REASON_PAYMENT_OPEN)
         else:
             self.coins.enabled = True
-            self.coins.open(fee)
+            self.coins.open(payment, fee)
 
     def _accept_payment(self, code, values, now):
         if self._no_coins(code):
             return
-        fee = values[0]
+        payment, fee = values
         coins = self.coins
-        if not coins.is_open:
+        if not coins.is_open or payment != coins.payment:
             self._refuse(code, messages.REASON_NO_PAYMENT)
         elif coins.held < fee or fee == 0:
             self._refuse(code, messages.REASON_NOT_PAID)
@@ -328,10 +334,10 @@ class Controller:
     def _return_payment(self, code, values, now):
         if self._no_coins(code):
             return
-        if not self.coins.is_open:
+        if not self.coins.is_open or values[0] != self.coins.payment:
             self._refuse(code, messages.REASON_NO_PAYMENT)
         else:
-            self._emit(messages.PAYMENT_RETURNED, self.coins.return_all(now))
+            self._return_escrow(now)
             self.store.save(0)
 
     def _set_light(self, code, values, now):
@@ -398,6 +404,7 @@ class Controller:
         return (
             flags,
             guard.latched if guard is not None else 0,
+            coins.payment if coins is not None else messages.NO_PAYMENT,
             coins.fee if coins is not None else 0,
             coins.held if coins is not None else 0,
             self.reset_cause,

@@ -24,7 +24,9 @@ try:
 except ImportError:  # CPython: the kiosk host imports this module as firmware.link
     from firmware.ticks import elapsed as ticks_elapsed
 
-PROTOCOL_VERSION = const(1)
+# 1: the first; 2: every payment message names its payment (messages.py). Both ends must speak the
+# same: a board and a host of different versions refuse each other at the handshake
+PROTOCOL_VERSION = const(2)
 
 # frame kinds (the first byte of every frame); HELLO's layout stays the same in every version
 HELLO = const(1)

@@ -7,6 +7,12 @@ big-endian, laid out by the ``struct`` formats below. Commands (host → board) 
 
 Money is in yen, unsigned 32-bit. Coins taken: 10, 50, 100, 500 yen (1 and 5 yen coins and anything
 unrecognised are returned by the acceptor itself).
+
+Every payment (支払い) has a number the host chooses, 1..65535 (0: no payment), given in OPEN_PAYMENT
+and named by every message about the payment: ACCEPT_PAYMENT and RETURN_PAYMENT, COIN, COIN_RETURNED,
+PAYMENT_ACCEPTED, PAYMENT_RETURNED and STATUS. An event the board sends again after its link failed
+may arrive after the next payment opened; its number tells the host it is not about that one.
+These layouts are those of link protocol version 2 (``link.PROTOCOL_VERSION``).
 """
 
 try:
@@ -20,9 +26,9 @@ except ImportError:
 import struct
 
 # -- commands, host → board ---------------------------------------------------------------------------
-OPEN_PAYMENT = const(0x01)  # fee u32: take coins into escrow until the fee is reached
-ACCEPT_PAYMENT = const(0x02)  # fee u32: escrow into the cash box, pay out held − fee as change
-RETURN_PAYMENT = const(0x03)  # (none): every coin in escrow back to the return cup; payment closed
+OPEN_PAYMENT = const(0x01)  # payment u16, fee u32: take coins into escrow until the fee is reached
+ACCEPT_PAYMENT = const(0x02)  # payment u16, fee u32: escrow into the cash box, held − fee as change
+RETURN_PAYMENT = const(0x03)  # payment u16: every coin in escrow back to the return cup; payment closed
 SET_LIGHT = const(0x04)  # pattern u8 (LIGHT_*): the card tray's light
 SET_BUZZER = const(0x05)  # pattern u8 (BUZZER_*)
 SET_MAINTENANCE = const(0x06)  # on u8: staff opened maintenance mode (the door may open)
@@ -31,10 +37,11 @@ GET_STATUS = const(0x08)  # (none): answered by STATUS
 
 # -- events, board → host -----------------------------------------------------------------------------
 BOOTED = const(0x80)  # reset cause u8 (RESET_*), returned u32: yen given back from escrow at boot
-COIN = const(0x81)  # value u16, held u32: a coin taken into escrow
-COIN_RETURNED = const(0x82)  # value u16: a coin refused (no payment open, the fee already reached)
-PAYMENT_ACCEPTED = const(0x83)  # accepted u32, change u32 (due), owed u32 (of it, what the hoppers lacked)
-PAYMENT_RETURNED = const(0x84)  # returned u32
+COIN = const(0x81)  # payment u16, value u16, held u32: a coin taken into escrow
+COIN_RETURNED = const(0x82)  # payment u16 (0: none open), value u16: a coin refused (the fee reached…)
+# payment u16, accepted u32, change u32 (due), owed u32 (of it, what the hoppers lacked)
+PAYMENT_ACCEPTED = const(0x83)
+PAYMENT_RETURNED = const(0x84)  # payment u16, returned u32
 CARD_TRAY = const(0x85)  # present u8: the card tray's presence sensor
 PAPER_TRAY = const(0x86)  # present u8: the printer's output tray sensor
 DOOR = const(0x87)  # open u8: the maintenance door
@@ -58,9 +65,9 @@ RESET_POWER_ON = const(0)
 RESET_WATCHDOG = const(1)
 RESET_SOFT = const(2)  # machine.soft_reset, or the unix port's start
 
-REASON_BAD_MESSAGE = const(1)  # unknown code, or data of the wrong length
+REASON_BAD_MESSAGE = const(1)  # unknown code, data of the wrong length, a value out of range
 REASON_PAYMENT_OPEN = const(2)  # OPEN_PAYMENT while a payment is open or coins are held
-REASON_NO_PAYMENT = const(3)  # ACCEPT/RETURN with no payment open
+REASON_NO_PAYMENT = const(3)  # ACCEPT/RETURN naming a payment that is not open
 REASON_NOT_PAID = const(4)  # ACCEPT_PAYMENT with less held than the fee
 REASON_ALARM = const(5)  # OPEN_PAYMENT while the alarm is latched
 REASON_NOT_MAINTENANCE = const(6)  # CLEAR_ALARM outside maintenance mode
@@ -74,29 +81,34 @@ STATUS_DOOR_OPEN = const(8)
 STATUS_MAINTENANCE = const(16)
 
 COINS = (10, 50, 100, 500)
+NO_PAYMENT = const(0)  # the payment number of none: STATUS with no payment open, a coin refused then
+LAST_PAYMENT = const(0xFFFF)  # payment numbers are 1..LAST_PAYMENT; after it, 1 again
 
 # the data of each message, by code: a struct format (big-endian) and field names
 FORMATS = {
-    OPEN_PAYMENT: (">I", ("fee",)),
-    ACCEPT_PAYMENT: (">I", ("fee",)),
-    RETURN_PAYMENT: (">", ()),
+    OPEN_PAYMENT: (">HI", ("payment", "fee")),
+    ACCEPT_PAYMENT: (">HI", ("payment", "fee")),
+    RETURN_PAYMENT: (">H", ("payment",)),
     SET_LIGHT: (">B", ("pattern",)),
     SET_BUZZER: (">B", ("pattern",)),
     SET_MAINTENANCE: (">B", ("on",)),
     CLEAR_ALARM: (">", ()),
     GET_STATUS: (">", ()),
     BOOTED: (">BI", ("cause", "returned")),
-    COIN: (">HI", ("value", "held")),
-    COIN_RETURNED: (">H", ("value",)),
-    PAYMENT_ACCEPTED: (">III", ("accepted", "change", "owed")),
-    PAYMENT_RETURNED: (">I", ("returned",)),
+    COIN: (">HHI", ("payment", "value", "held")),
+    COIN_RETURNED: (">HH", ("payment", "value")),
+    PAYMENT_ACCEPTED: (">HIII", ("payment", "accepted", "change", "owed")),
+    PAYMENT_RETURNED: (">HI", ("payment", "returned")),
     CARD_TRAY: (">B", ("present",)),
     PAPER_TRAY: (">B", ("present",)),
     DOOR: (">B", ("open",)),
     ALARM: (">B", ("causes",)),
-    # flags u8, alarm causes u8, fee u32 (0: no payment), held u32, reset cause u8,
-    # uptime s u32, heap free u32, link crc errors u16
-    STATUS: (">BBIIBIIH", ("flags", "alarm", "fee", "held", "cause", "uptime", "heap_free", "crc_errors")),
+    # flags u8, alarm causes u8, payment u16 (0: none open), fee u32 (0: no payment), held u32,
+    # reset cause u8, uptime s u32, heap free u32, link crc errors u16
+    STATUS: (
+        ">BBHIIBIIH",
+        ("flags", "alarm", "payment", "fee", "held", "cause", "uptime", "heap_free", "crc_errors"),
+    ),
     REFUSED: (">BB", ("command", "reason")),
 }
 
@@ -123,7 +135,23 @@ NAMES = {
 }
 
 
+# the messages about one payment: each names it by its number, its first field
+PAYMENT_MESSAGES = (
+    OPEN_PAYMENT,
+    ACCEPT_PAYMENT,
+    RETURN_PAYMENT,
+    COIN,
+    COIN_RETURNED,
+    PAYMENT_ACCEPTED,
+    PAYMENT_RETURNED,
+)
+
 _LARGEST = {"B": 0xFF, "H": 0xFFFF, "I": 0xFFFFFFFF}
+
+
+def next_payment(number):
+    """The payment number after ``number``: 1..LAST_PAYMENT in turn, never NO_PAYMENT."""
+    return number % LAST_PAYMENT + 1
 
 
 class BadMessage(ValueError):

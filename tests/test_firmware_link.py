@@ -13,6 +13,7 @@ from firmware import link
 from firmware.tests.lossy import LossyLine, ManualClock, converse, port_pair
 
 ROOT = Path(__file__).resolve().parent.parent
+VERSION = bytes((link.PROTOCOL_VERSION,))  # the first byte of every HELLO this side sends
 FIRMWARE = ROOT / "firmware"
 BIN = Path(sys.executable).parent
 MICROPYTHON = BIN / "micropython"
@@ -149,14 +150,14 @@ def test_every_message_kind_round_trips_and_the_wire_is_exact() -> None:
     port = Recorder()
     end = link.Link(port, clock, session=0xBEEF)
     assert end.poll() == []
-    assert port.written == [link.encode_frame(link.HELLO, 0, b"\x01\x00\xbe\xef")]
-    port.incoming += link.encode_frame(link.HELLO, 0, b"\x01\x00\x12\x34")
+    assert port.written == [link.encode_frame(link.HELLO, 0, VERSION + b"\x00\xbe\xef")]
+    port.incoming += link.encode_frame(link.HELLO, 0, VERSION + b"\x00\x12\x34")
     end.send(0x10, b"coin:100")
     port.written.clear()
     assert end.poll() == []
     assert end.state == link.UP
     assert port.written == [
-        link.encode_frame(link.HELLO, 0, b"\x01\x01\xbe\xef"),
+        link.encode_frame(link.HELLO, 0, VERSION + b"\x01\xbe\xef"),
         link.encode_frame(link.DATA, 0, b"\x10coin:100"),
     ]
     port.written.clear()
@@ -195,7 +196,7 @@ def test_old_and_future_sequence_numbers() -> None:
     clock = ManualClock(0)
     port = Recorder()
     end = link.Link(port, clock, session=1)
-    port.incoming += link.encode_frame(link.HELLO, 0, b"\x01\x01\x00\x02")
+    port.incoming += link.encode_frame(link.HELLO, 0, VERSION + b"\x01\x00\x02")
     end.poll()
     port.written.clear()
     port.incoming += link.encode_frame(link.DATA, 5, b"\x01")  # from the future: dropped, not acknowledged
@@ -291,12 +292,12 @@ def test_peer_restart_resets_sequence_numbers() -> None:
 
 
 def test_handshake_version_mismatch_is_refused_on_both_sides() -> None:
-    a, b, clock, _, _ = make_pair(version_b=2)
+    a, b, clock, _, _ = make_pair(version_b=1)  # a board of version 1: payments without numbers
     converse(a, b, clock, [], [])
     assert (a.state, b.state) == (link.REFUSED, link.REFUSED)
     assert isinstance(a.failure, link.VersionMismatch)
-    assert (a.failure.ours, a.failure.theirs) == (1, 2)
-    with pytest.raises(link.VersionMismatch, match="protocol version 2 from the peer"):
+    assert (a.failure.ours, a.failure.theirs) == (2, 1)
+    with pytest.raises(link.VersionMismatch, match="protocol version 1 from the peer"):
         a.send(1)
 
 
@@ -333,7 +334,7 @@ def test_short_hello_and_empty_data_are_framing_errors() -> None:
     port = Recorder()
     end = link.Link(port, ManualClock(), session=1)
     port.incoming += link.encode_frame(link.HELLO, 0, b"\x01")
-    port.incoming += link.encode_frame(link.HELLO, 0, b"\x01\x01\x00\x02")
+    port.incoming += link.encode_frame(link.HELLO, 0, VERSION + b"\x01\x00\x02")
     port.incoming += link.encode_frame(link.DATA, 0, b"")
     assert end.poll() == []
     assert end.decoder.framing_errors == 2

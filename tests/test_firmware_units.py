@@ -21,13 +21,13 @@ MPY_CROSS = BIN / "mpy-cross"
 
 # test module → how many tests it holds, so a module that is silently skipped fails the count
 UNIT_TESTS = {
-    "test_coins": 12,
+    "test_coins": 13,
     "test_tray": 6,
     "test_buzzer": 4,
     "test_guard": 6,
     "test_watchdog": 2,
     "test_irq": 4,
-    "test_controller": 20,
+    "test_controller": 22,
 }
 MODULES = (
     "ticks",
@@ -211,14 +211,14 @@ def test_simulator_takes_a_coin_over_the_link() -> None:
         ):
             assert f"out {name} 0" in sim.seen
         assert "out coin_inhibit 1" in sim.seen
-        sim.send(messages.OPEN_PAYMENT, 300)
+        sim.send(messages.OPEN_PAYMENT, 31, 300)
         sim.pump(10, until="out coin_inhibit 0")
         sim.tell("pulse coin_pulse 3")
-        coin = (messages.COIN, (100, 100))
+        coin = (messages.COIN, (31, 100, 100))
         sim.pump(10, until=coin)
         assert coin in sim.events
-        sim.send(messages.RETURN_PAYMENT)
-        sim.pump(10, until=(messages.PAYMENT_RETURNED, (100,)))
+        sim.send(messages.RETURN_PAYMENT, 31)
+        sim.pump(10, until=(messages.PAYMENT_RETURNED, (31, 100)))
         sim.pump(0.3)
         assert sim.seen[-3:] == ["out escrow_return 1", "out coin_inhibit 1", "out escrow_return 0"], sim.seen
         assert all(line == "ready" or line.startswith("out ") for line in sim.seen)
@@ -230,10 +230,10 @@ def test_simulator_reset_exits_3_and_the_escrow_comes_back_at_boot(tmp_path: Pat
     sim = Simulator(state=tmp_path)
     try:
         sim.pump(10, until=(messages.BOOTED, (messages.RESET_SOFT, 0)))
-        sim.send(messages.OPEN_PAYMENT, 600)
+        sim.send(messages.OPEN_PAYMENT, 2, 600)
         sim.pump(10, until="out coin_inhibit 0")
         sim.tell("pulse coin_pulse 4")
-        sim.pump(10, until=(messages.COIN, (500, 500)))
+        sim.pump(10, until=(messages.COIN, (2, 500, 500)))
         sim.tell("reset")
         assert sim.process.wait(timeout=10) == 3
     finally:

@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 
 from firmware import link, messages
-from hardware.peripherals import CommandRefused, ControllerUnavailable, PeripheralController
+from hardware.peripherals import CommandRefused, ControllerUnavailable, Event, PeripheralController
 from hardware.peripherals.transport import FdTransport, SerialTransport
+from kiosk.devices.peripherals import LinkedCashbox
 from kiosk.errors import PaymentError, TerminalAlarm
 from kiosk.ports import ReminderKind
 from support.peripheral_rig import Rig, peripheral_rig
@@ -119,7 +120,9 @@ async def test_accepting_an_unpaid_fee_is_refused_and_loses_nothing(rig: Rig) ->
     rig.cashbox.open(300)
     await coins(rig, 100)
     with pytest.raises(CommandRefused) as refused:
-        rig.controller.request(messages.ACCEPT_PAYMENT, 300, answers={"PAYMENT_ACCEPTED"})
+        rig.controller.request(
+            messages.ACCEPT_PAYMENT, rig.cashbox.payment, 300, answers={"PAYMENT_ACCEPTED"}
+        )
     assert refused.value.reason == messages.REASON_NOT_PAID
     assert rig.simulator.mechanics.escrow == [100]
     assert await rig.cashbox.return_all() == 100
@@ -201,7 +204,7 @@ async def test_the_tamper_alarm_is_latched_until_staff_clear_it(rig: Rig) -> Non
     with pytest.raises(TerminalAlarm):
         rig.cashbox.open(300)  # no payment while out of service
     with pytest.raises(CommandRefused) as refused:
-        rig.controller.request(messages.OPEN_PAYMENT, 300, answers={"COIN"})
+        rig.controller.request(messages.OPEN_PAYMENT, 1, 300, answers={"COIN"})
     assert refused.value.reason == messages.REASON_ALARM
     with pytest.raises(CommandRefused) as outside:
         rig.controller.request(messages.CLEAR_ALARM, answers={"ALARM"})
@@ -428,10 +431,88 @@ async def test_a_coin_sent_again_after_the_board_link_restarted_counts_once(tmp_
         again = await asyncio.to_thread(
             rig.wait_for_event, "COIN", after=rig.names().index("COIN", before) + 1
         )
-        assert again.fields == {"value": 100, "held": 100} and not line.losing
+        assert again.fields == {"payment": rig.cashbox.payment, "value": 100, "held": 100}
+        assert not line.losing
         assert await coins(rig, 50) == [150]  # not 100 again: the repeat woke nobody
         assert rig.cashbox.held == 150
         assert await rig.cashbox.return_all() == 150
+
+
+@in_loop
+async def test_a_coin_of_the_last_payment_sent_again_after_the_next_opened_counts_for_nothing(
+    tmp_path: Path,
+) -> None:
+    """The host's ACKs of payment 1's COIN are lost. The kiosk gives up waiting for the board to say it
+    returned payment 1 (that answer waits behind the unconfirmed COIN), closes it and opens payment
+    2. Then the board's link fails, comes back and sends payment 1's COIN and PAYMENT_RETURNED again,
+    the COIN with a held total above payment 2's: the kiosk counts neither toward payment 2."""
+    with peripheral_rig(tmp_path) as rig:
+        line = losing_line(rig, "ack")
+        machine = rig.simulator.mechanics
+        rig.cashbox.open(300)
+        first = rig.cashbox.payment
+        line.losing = True
+        assert await coins(rig, 100) == [100]
+        rig.cashbox.answer_timeout = 0.1  # far shorter than the board's link takes to give up (~1.2 s)
+        assert await rig.cashbox.return_all() == 100  # the board had the command: it returns them
+        mark = len(rig.events)
+        rig.cashbox.open(100)
+        second = rig.cashbox.payment
+        assert second == messages.next_payment(first)
+        returned = await asyncio.to_thread(rig.wait_for_event, "PAYMENT_RETURNED", after=mark)
+        assert returned.fields == {"payment": first, "returned": 100} and not line.losing
+        again = [event.fields for event in rig.events[mark:] if event.name == "COIN"]
+        assert again == [{"payment": first, "value": 100, "held": 100}]  # before the fix: counted
+        assert (rig.cashbox.fee, rig.cashbox.payment, rig.cashbox.held) == (100, second, 0)
+        assert machine.cup == [100] and machine.escrow == []
+        assert await coins(rig, 100) == [100]  # payment 2's own coin, woken by nothing before it
+        assert await rig.cashbox.accept(100) == 0
+        assert machine.cup == [100] and machine.cash_box == [100] and machine.escrow == []
+
+
+@in_loop
+async def test_the_cashbox_and_the_answers_heed_only_the_open_payment_s_number() -> None:
+    """The host's end without a board: messages as the link delivers them, decoded by the driver."""
+    reading, writing = os.pipe()
+    try:
+        controller = PeripheralController(FdTransport(writing))  # not started: nothing is sent
+        cashbox = LinkedCashbox(controller)
+        controller.state.up = True
+        cashbox.open(300)
+        payment = cashbox.payment
+        other = messages.next_payment(payment)
+
+        def arrives(code: int, *values: int) -> None:
+            controller._on_message(code, messages.encode(code, *values))
+
+        arrives(messages.COIN, other, 500, 500)  # another payment's, with a larger total
+        arrives(messages.PAYMENT_RETURNED, other, 500)
+        arrives(messages.PAYMENT_ACCEPTED, other, 500, 0, 0)
+        assert (cashbox.fee, cashbox.held) == (300, 0)
+        arrives(messages.COIN, payment, 100, 100)
+        arrives(messages.COIN, payment, 100, 100)  # the same again: counted once
+        arrives(messages.COIN_RETURNED, payment, 10)
+        assert cashbox.held == 100
+        assert await asyncio.wait_for(cashbox.wait_for_coins(), 5) == 100
+
+        def of_this_payment(event: Event) -> bool:
+            return bool(event["payment"] == payment)
+
+        answer = controller.submit(
+            messages.RETURN_PAYMENT, payment, answers={"PAYMENT_RETURNED"}, where=of_this_payment
+        )
+        controller._drain_outbox()  # onto the link (it waits there for the handshake)
+        arrives(messages.PAYMENT_RETURNED, other, 100)
+        assert not answer.done() and cashbox.fee == 300
+        arrives(messages.PAYMENT_RETURNED, payment, 100)
+        assert answer.result(0).fields == {"payment": payment, "returned": 100}
+        closed = {"fee": cashbox.fee, "payment": cashbox.payment, "held": cashbox.held}
+        assert closed == {"fee": None, "payment": messages.NO_PAYMENT, "held": 0}
+        cashbox.open(300)
+        assert cashbox.payment == other  # numbered in turn
+    finally:
+        os.close(reading)
+        os.close(writing)
 
 
 def test_garbage_on_the_line_and_malformed_commands_do_not_stop_the_board(rig: Rig) -> None:
@@ -470,7 +551,9 @@ def test_the_serial_transport_carries_the_link_and_a_missing_port_is_clear(tmp_p
         while not stop.is_set():
             for code, _data in peer.poll():
                 if code == messages.GET_STATUS:
-                    peer.send(messages.STATUS, messages.encode(messages.STATUS, 0, 0, 0, 0, 0, 42, 1234, 0))
+                    peer.send(
+                        messages.STATUS, messages.encode(messages.STATUS, 0, 0, 0, 0, 0, 0, 42, 1234, 0)
+                    )
             if peer.state == link.UP and not booted:
                 peer.send(messages.BOOTED, messages.encode(messages.BOOTED, messages.RESET_POWER_ON, 0))
                 booted = True

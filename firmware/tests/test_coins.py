@@ -43,43 +43,43 @@ class Rig:
 def test_each_denomination():
     for pulses, value in ((1, 10), (2, 50), (3, 100), (4, 500)):
         rig = Rig()
-        rig.coins.open(1000)
+        rig.coins.open(7, 1000)
         rig.pulse.pulse(pulses)
         rig.run(115)
         assert rig.take() == [], pulses  # the train is not over before the gap
         rig.run(10)
-        assert rig.take() == [(messages.COIN, (value, value))], pulses
+        assert rig.take() == [(messages.COIN, (7, value, value))], pulses
         assert rig.coins.counts[value] == 1
 
 
 def test_trains_add_up_and_the_gap_separates_them():
     rig = Rig()
-    rig.coins.open(1000)
+    rig.coins.open(7, 1000)
     rig.pulse.pulse(3)
     rig.run(60)
     rig.pulse.pulse(1)  # within the gap: the same train, four pulses
     rig.run(200)
     rig.drop(2)
-    assert rig.take() == [(messages.COIN, (500, 500)), (messages.COIN, (50, 550))]
+    assert rig.take() == [(messages.COIN, (7, 500, 500)), (messages.COIN, (7, 50, 550))]
     assert rig.coins.held == 550
 
 
 def test_unrecognised_train_alone_is_returned_at_once():
     rig = Rig()
-    rig.coins.open(300)
+    rig.coins.open(7, 300)
     rig.drop(7)
-    assert rig.take() == [(messages.COIN_RETURNED, (0,))]
+    assert rig.take() == [(messages.COIN_RETURNED, (7, 0))]
     assert rig.ret.changes and rig.ret.changes[0][1] == 1
     assert rig.coins.unrecognised == 1 and rig.coins.held == 0
 
 
 def test_unrecognised_train_beside_held_coins_stays_in_escrow():
     rig = Rig()
-    rig.coins.open(300)
+    rig.coins.open(7, 300)
     rig.drop(3)
     rig.ret.changes = []
     rig.drop(5)
-    assert rig.take() == [(messages.COIN, (100, 100)), (messages.COIN_RETURNED, (0,))]
+    assert rig.take() == [(messages.COIN, (7, 100, 100)), (messages.COIN_RETURNED, (7, 0))]
     assert rig.ret.changes == []  # the return gate would give back the 100 yen too
     assert rig.coins.held == 100
 
@@ -87,10 +87,10 @@ def test_unrecognised_train_beside_held_coins_stays_in_escrow():
 def test_inhibit_while_no_payment_and_once_the_fee_is_reached():
     rig = Rig()
     assert rig.inhibit.level == 1
-    rig.drop(3)  # a coin that came although inhibited
-    assert rig.take() == [(messages.COIN_RETURNED, (100,))]
+    rig.drop(3)  # a coin that came although inhibited, with no payment open: it concerns none
+    assert rig.take() == [(messages.COIN_RETURNED, (0, 100))]
     assert rig.ret.level == 0 and rig.ret.changes[-2][1] == 1
-    rig.coins.open(150)
+    rig.coins.open(7, 150)
     assert rig.inhibit.level == 0
     rig.drop(3)
     assert rig.inhibit.level == 0
@@ -98,9 +98,9 @@ def test_inhibit_while_no_payment_and_once_the_fee_is_reached():
     assert rig.inhibit.level == 1
     rig.drop(1)  # over the fee: refused, it stays beside the held coins and is paid back as change
     assert rig.take() == [
-        (messages.COIN, (100, 100)),
-        (messages.COIN, (50, 150)),
-        (messages.COIN_RETURNED, (10,)),
+        (messages.COIN, (7, 100, 100)),
+        (messages.COIN, (7, 50, 150)),
+        (messages.COIN_RETURNED, (7, 10)),
     ]
     assert rig.coins.escrow == 160
     rig.coins.enabled = False
@@ -110,19 +110,19 @@ def test_inhibit_while_no_payment_and_once_the_fee_is_reached():
 
 def test_disabled_inhibits_an_open_payment():
     rig = Rig()
-    rig.coins.open(100)
+    rig.coins.open(7, 100)
     rig.run(5)
     assert rig.inhibit.level == 0
     rig.coins.enabled = False
     rig.run(5)
     assert rig.inhibit.level == 1
     rig.drop(1)
-    assert rig.take() == [(messages.COIN_RETURNED, (10,))]
+    assert rig.take() == [(messages.COIN_RETURNED, (7, 10))]
 
 
 def test_gate_pulses_100_ms_without_blocking():
     rig = Rig()
-    rig.coins.open(100)
+    rig.coins.open(7, 100)
     rig.drop(3)
     start = rig.clock.now
     rig.coins.return_all(start)
@@ -132,7 +132,7 @@ def test_gate_pulses_100_ms_without_blocking():
 
 def test_accept_with_change():
     rig = Rig()
-    rig.coins.open(120)
+    rig.coins.open(7, 120)
     rig.drop(3)
     rig.drop(2)
     rig.take()
@@ -147,24 +147,24 @@ def test_accept_with_change():
     rig.exits[10].pulse(1)
     rig.run(10)
     assert rig.motors[10].level == 0
-    assert rig.take() == [(messages.PAYMENT_ACCEPTED, (120, 30, 0))]
+    assert rig.take() == [(messages.PAYMENT_ACCEPTED, (7, 120, 30, 0))]
     assert rig.coins.total == 120 and not rig.coins.busy
 
 
 def test_accept_exact_pays_nothing():
     rig = Rig()
-    rig.coins.open(100)
+    rig.coins.open(7, 100)
     rig.drop(3)
     rig.take()
     rig.coins.accept(100, rig.clock.now, rig.events)
-    assert rig.take() == [(messages.PAYMENT_ACCEPTED, (100, 0, 0))]
+    assert rig.take() == [(messages.PAYMENT_ACCEPTED, (7, 100, 0, 0))]
     for motor in rig.motors.values():
         assert motor.changes == []
 
 
 def test_empty_hoppers_leave_change_owed():
     rig = Rig()
-    rig.coins.open(60)
+    rig.coins.open(7, 60)
     rig.drop(4)  # 500 yen: 440 change
     rig.take()
     rig.coins.accept(60, rig.clock.now, rig.events)
@@ -180,7 +180,7 @@ def test_empty_hoppers_leave_change_owed():
     assert rig.motors[50].level == 0 and rig.motors[10].level == 1
     rig.run(1100)  # the 10 hopper is empty as well
     assert rig.motors[10].level == 0
-    assert rig.take() == [(messages.PAYMENT_ACCEPTED, (60, 440, 40))]
+    assert rig.take() == [(messages.PAYMENT_ACCEPTED, (7, 60, 440, 40))]
     assert rig.coins.hoppers[0].empty and rig.coins.hoppers[2].empty
     rig.coins.refilled()
     assert not rig.coins.hoppers[0].empty
@@ -188,7 +188,7 @@ def test_empty_hoppers_leave_change_owed():
 
 def test_return_all():
     rig = Rig()
-    rig.coins.open(1000)
+    rig.coins.open(7, 1000)
     rig.drop(4)
     rig.drop(1)
     assert rig.coins.return_all(rig.clock.now) == 510
@@ -198,8 +198,31 @@ def test_return_all():
 
 def test_counters_wrap_as_small_integers():
     rig = Rig()
-    rig.coins.open(1000)
+    rig.coins.open(7, 1000)
     rig.coins.pulses = rig.coins._taken = rig.coins._seen = 0x3FFFFFFF
     rig.drop(2)
-    assert rig.take() == [(messages.COIN, (50, 50))]
+    assert rig.take() == [(messages.COIN, (7, 50, 50))]
     assert rig.coins.pulses == 1
+
+
+def test_every_event_names_its_payment():
+    rig = Rig()
+    assert rig.coins.payment == messages.NO_PAYMENT
+    rig.coins.open(41, 100)
+    rig.drop(4)
+    rig.coins.accept(100, rig.clock.now, rig.events)
+    assert rig.coins.payment == messages.NO_PAYMENT and rig.coins.busy  # closed, the change still paying
+    rig.drop(1)  # while the hoppers pay: refused, and about no payment
+    rig.exits[100].pulse(4)
+    rig.run(10)
+    assert rig.take() == [
+        (messages.COIN, (41, 500, 500)),
+        (messages.COIN_RETURNED, (messages.NO_PAYMENT, 10)),
+        (messages.PAYMENT_ACCEPTED, (41, 100, 400, 0)),
+    ]
+    rig.coins.open(42, 300)  # the next payment: its own number on its coins
+    rig.drop(3)
+    assert rig.take() == [(messages.COIN, (42, 100, 100))]
+    assert rig.coins.payment == 42
+    assert rig.coins.return_all(rig.clock.now) == 100
+    assert rig.coins.payment == messages.NO_PAYMENT

@@ -43,13 +43,13 @@ class TestController:
 
     def test_payment_with_change(self):
         assert self.pins["coin_inhibit"].level == 1
-        assert self.command(messages.OPEN_PAYMENT, 120) == []
+        assert self.command(messages.OPEN_PAYMENT, 1, 120) == []
         assert self.pins["coin_inhibit"].level == 0
         self.coin(4)
-        assert self.link.events() == [(messages.COIN, (500, 500))]
+        assert self.link.events() == [(messages.COIN, (1, 500, 500))]
         assert self.pins["coin_inhibit"].level == 1
         assert self.store.value == 500
-        self.command(messages.ACCEPT_PAYMENT, 120)
+        self.command(messages.ACCEPT_PAYMENT, 1, 120)
         assert self.pins["hopper100_motor"].level == 1
         self.pins["hopper100_exit"].pulse(3)
         self.pass_ms(10)
@@ -57,32 +57,32 @@ class TestController:
         self.pass_ms(10)
         self.pins["hopper10_exit"].pulse(3)
         self.pass_ms(10)
-        assert self.link.events() == [(messages.PAYMENT_ACCEPTED, (120, 380, 0))]
+        assert self.link.events() == [(messages.PAYMENT_ACCEPTED, (1, 120, 380, 0))]
         assert self.store.value == 0
 
     def test_return_payment(self):
-        self.command(messages.OPEN_PAYMENT, 300)
+        self.command(messages.OPEN_PAYMENT, 1, 300)
         self.coin(3)
         self.coin(1)
         self.link.events()
-        assert self.command(messages.RETURN_PAYMENT) == [(messages.PAYMENT_RETURNED, (110,))]
+        assert self.command(messages.RETURN_PAYMENT, 1) == [(messages.PAYMENT_RETURNED, (1, 110))]
         assert self.pins["escrow_return"].level == 1
         self.pass_ms(150)
         assert self.pins["escrow_return"].level == 0
 
     def test_refused_commands(self):
         refused = messages.REFUSED
-        assert self.command(messages.ACCEPT_PAYMENT, 100) == [
+        assert self.command(messages.ACCEPT_PAYMENT, 1, 100) == [
             (refused, (messages.ACCEPT_PAYMENT, messages.REASON_NO_PAYMENT))
         ]
-        assert self.command(messages.RETURN_PAYMENT) == [
+        assert self.command(messages.RETURN_PAYMENT, 1) == [
             (refused, (messages.RETURN_PAYMENT, messages.REASON_NO_PAYMENT))
         ]
-        self.command(messages.OPEN_PAYMENT, 100)
-        assert self.command(messages.OPEN_PAYMENT, 100) == [
+        self.command(messages.OPEN_PAYMENT, 1, 100)
+        assert self.command(messages.OPEN_PAYMENT, 1, 100) == [
             (refused, (messages.OPEN_PAYMENT, messages.REASON_PAYMENT_OPEN))
         ]
-        assert self.command(messages.ACCEPT_PAYMENT, 100) == [
+        assert self.command(messages.ACCEPT_PAYMENT, 1, 100) == [
             (refused, (messages.ACCEPT_PAYMENT, messages.REASON_NOT_PAID))
         ]
         assert self.command(messages.CLEAR_ALARM) == [
@@ -95,7 +95,7 @@ class TestController:
     def test_malformed_commands_are_refused_never_raised(self):
         self.link.incoming.append((0x55, b""))
         self.link.incoming.append((messages.OPEN_PAYMENT, b"\x01"))
-        self.link.incoming.append((messages.COIN, messages.encode(messages.COIN, 10, 10)))
+        self.link.incoming.append((messages.COIN, messages.encode(messages.COIN, 1, 10, 10)))
         self.pass_ms(5)
         assert self.link.events() == [
             (messages.REFUSED, (0x55, messages.REASON_BAD_MESSAGE)),
@@ -110,7 +110,7 @@ class TestController:
             self.pass_ms(5)
             self.link.events()
             if self.devices.coins.busy:
-                self.link.command(messages.RETURN_PAYMENT)
+                self.link.command(messages.RETURN_PAYMENT, self.devices.coins.payment)
             self.link.command(messages.SET_MAINTENANCE, 1)
             self.link.command(messages.CLEAR_ALARM)
         assert self.app.errors == 0, self.app.last_error
@@ -144,19 +144,19 @@ class TestController:
         assert self.pins["light"].level == 0
 
     def test_alarm_while_paying_returns_the_escrow_and_latches(self):
-        self.command(messages.OPEN_PAYMENT, 500)
+        self.command(messages.OPEN_PAYMENT, 1, 500)
         self.coin(3)
         self.link.events()
         self.pins["door"].set(1)
         self.pass_ms(5)
         assert self.link.events() == [
             (messages.ALARM, (messages.ALARM_DOOR,)),
-            (messages.PAYMENT_RETURNED, (100,)),
+            (messages.PAYMENT_RETURNED, (1, 100)),
         ]
         assert self.pins["coin_inhibit"].level == 1 and self.pins["escrow_return"].level == 1
         self.pass_ms(40)
         assert self.link.events() == [(messages.DOOR, (1,))]
-        assert self.command(messages.OPEN_PAYMENT, 100) == [
+        assert self.command(messages.OPEN_PAYMENT, 1, 100) == [
             (messages.REFUSED, (messages.OPEN_PAYMENT, messages.REASON_ALARM))
         ]
         self.pins["door"].set(0)
@@ -165,7 +165,7 @@ class TestController:
         self.command(messages.SET_MAINTENANCE, 1)
         assert self.command(messages.CLEAR_ALARM) == [(messages.ALARM, (0,))]
         self.command(messages.SET_MAINTENANCE, 0)
-        assert self.command(messages.OPEN_PAYMENT, 100) == []
+        assert self.command(messages.OPEN_PAYMENT, 1, 100) == []
 
     def test_tamper_reported_on_the_next_pass(self):
         self.pins["tamper"].pulse(1)
@@ -175,12 +175,12 @@ class TestController:
         assert self.link.events() == []  # latched: reported once
 
     def test_host_gone_returns_the_escrow_after_5_s(self):
-        self.command(messages.OPEN_PAYMENT, 500)
+        self.command(messages.OPEN_PAYMENT, 1, 500)
         self.coin(3)
         self.command(messages.SET_BUZZER, messages.BUZZER_TAKE_DOCUMENTS)
         self.link.events()
         self.link.state = link.DOWN
-        self.link.failure = link.LinkDown(6, [(messages.COIN, messages.encode(messages.COIN, 100, 100))])
+        self.link.failure = link.LinkDown(6, [(messages.COIN, messages.encode(messages.COIN, 1, 100, 100))])
         self.pass_ms(10)
         assert self.pins["coin_inhibit"].level == 1  # coins refused while the host is gone
         assert self.pins["buzzer"].level == 0  # reminders stop
@@ -196,16 +196,16 @@ class TestController:
         self.link.state = link.UP
         self.pass_ms(5)
         assert self.link.events() == [
-            (messages.COIN, (100, 100)),  # unconfirmed when the link failed: sent again, first
-            (messages.COIN_RETURNED, (10,)),
-            (messages.PAYMENT_RETURNED, (110,)),
+            (messages.COIN, (1, 100, 100)),  # unconfirmed when the link failed: sent again, first
+            (messages.COIN_RETURNED, (1, 10)),
+            (messages.PAYMENT_RETURNED, (1, 110)),
             (messages.DOOR, (0,)),
             (messages.CARD_TRAY, (1,)),
             (messages.PAPER_TRAY, (0,)),
         ]
 
     def test_a_silent_host_is_gone_even_with_the_link_up(self):
-        self.command(messages.OPEN_PAYMENT, 500)
+        self.command(messages.OPEN_PAYMENT, 1, 500)
         self.coin(3)
         self.link.events()
         self.pass_ms(2800)  # the link stays up, the host says nothing (no heartbeat)
@@ -216,10 +216,10 @@ class TestController:
         assert self.devices.coins.is_open
         self.pass_ms(400)
         assert not self.devices.coins.is_open  # and 5 s later the escrow goes back
-        assert self.link.events() == [(messages.PAYMENT_RETURNED, (100,))]
+        assert self.link.events() == [(messages.PAYMENT_RETURNED, (1, 100))]
 
     def test_a_host_that_keeps_asking_is_present(self):
-        self.command(messages.OPEN_PAYMENT, 500)
+        self.command(messages.OPEN_PAYMENT, 1, 500)
         for _ in range(12):
             self.command(messages.GET_STATUS)
             self.pass_ms(995)
@@ -239,7 +239,7 @@ class TestController:
         assert self.command(messages.CLEAR_ALARM) == [(messages.ALARM, (0,))]
 
     def test_outcome_lost_with_the_link_is_sent_again(self):
-        accepted = messages.encode(messages.PAYMENT_ACCEPTED, 100, 0, 0)
+        accepted = messages.encode(messages.PAYMENT_ACCEPTED, 1, 100, 0, 0)
         self.link.state = link.DOWN
         self.link.failure = link.LinkDown(
             6, [(messages.PAYMENT_ACCEPTED, accepted), (messages.CARD_TRAY, b"\x01")]
@@ -247,23 +247,23 @@ class TestController:
         self.pass_ms(10)
         self.link.state = link.UP
         self.pass_ms(5)
-        assert self.link.events()[0] == (messages.PAYMENT_ACCEPTED, (100, 0, 0))
+        assert self.link.events()[0] == (messages.PAYMENT_ACCEPTED, (1, 100, 0, 0))
 
     def test_a_coin_lost_with_the_link_is_sent_again_before_later_events(self):
-        self.command(messages.OPEN_PAYMENT, 500)
+        self.command(messages.OPEN_PAYMENT, 1, 500)
         self.coin(3)
         self.link.events()
         self.command(messages.GET_STATUS)
         self.link.state = link.DOWN  # the host may not have had the COIN (its ACK may be what was lost)
         self.link.failure = link.LinkDown(
             6,
-            [(messages.COIN, messages.encode(messages.COIN, 100, 100)), (messages.STATUS, b"")],
+            [(messages.COIN, messages.encode(messages.COIN, 1, 100, 100)), (messages.STATUS, b"")],
         )
         self.pass_ms(10)
         self.link.state = link.UP
         self.pass_ms(5)
         assert self.link.events() == [
-            (messages.COIN, (100, 100)),  # the same total: a host that had it counts it once
+            (messages.COIN, (1, 100, 100)),  # the same total: a host that had it counts it once
             (messages.DOOR, (0,)),
             (messages.CARD_TRAY, (0,)),
             (messages.PAPER_TRAY, (0,)),
@@ -278,15 +278,62 @@ class TestController:
         assert [code for code, _ in self.link.events()] == [messages.STATUS]
 
     def test_status(self):
-        self.command(messages.OPEN_PAYMENT, 300)
+        self.command(messages.OPEN_PAYMENT, 1, 300)
         self.coin(3)
         self.link.events()
         self.pass_ms(2000)
         ((code, values),) = self.command(messages.GET_STATUS)
-        flags, alarm, fee, held, cause, uptime, heap_free, crc_errors = values
+        flags, alarm, payment, fee, held, cause, uptime, heap_free, crc_errors = values
         assert code == messages.STATUS and flags == messages.STATUS_PAYMENT_OPEN
-        assert (alarm, fee, held, cause, crc_errors) == (0, 300, 100, messages.RESET_SOFT, 0)
+        assert (alarm, payment, fee, held, cause, crc_errors) == (0, 1, 300, 100, messages.RESET_SOFT, 0)
         assert uptime == 2 and heap_free > 0
+        self.command(messages.RETURN_PAYMENT, 1)
+        ((code, values),) = self.command(messages.GET_STATUS)
+        assert values[2:5] == (messages.NO_PAYMENT, 0, 0)
+
+    def test_payment_commands_name_the_open_payment(self):
+        refused = messages.REFUSED
+        assert self.command(messages.OPEN_PAYMENT, messages.NO_PAYMENT, 300) == [
+            (refused, (messages.OPEN_PAYMENT, messages.REASON_BAD_MESSAGE))
+        ]
+        assert self.command(messages.OPEN_PAYMENT, 0xFFFF, 300) == []
+        self.coin(3)
+        assert self.link.events() == [(messages.COIN, (0xFFFF, 100, 100))]
+        assert self.command(messages.ACCEPT_PAYMENT, 0xFFFE, 100) == [
+            (refused, (messages.ACCEPT_PAYMENT, messages.REASON_NO_PAYMENT))
+        ]
+        assert self.command(messages.RETURN_PAYMENT, 1) == [
+            (refused, (messages.RETURN_PAYMENT, messages.REASON_NO_PAYMENT))
+        ]
+        assert self.devices.coins.is_open and self.devices.coins.held == 100  # untouched by either
+        assert self.command(messages.RETURN_PAYMENT, 0xFFFF) == [(messages.PAYMENT_RETURNED, (0xFFFF, 100))]
+        self.pass_ms(150)
+        self.coin(1)  # no payment open: refused, about none
+        assert self.link.events() == [(messages.COIN_RETURNED, (messages.NO_PAYMENT, 10))]
+
+    def test_a_coin_of_the_last_payment_sent_again_names_that_payment(self):
+        """The host's ACKs of payment 1's COIN were lost; it gave up waiting for the board's answer to
+        RETURN_PAYMENT and opened payment 2 before the board's link failed and came back."""
+        self.command(messages.OPEN_PAYMENT, 1, 500)
+        self.coin(3)
+        unconfirmed = self.link.sent[:]
+        assert [code for code, _ in unconfirmed] == [messages.COIN]
+        self.link.sent = []
+        self.command(messages.RETURN_PAYMENT, 1)
+        self.pass_ms(150)
+        assert self.command(messages.OPEN_PAYMENT, 2, 300) == []
+        self.link.state = link.DOWN  # the COIN and PAYMENT_RETURNED of payment 1 were never confirmed
+        unconfirmed.append((messages.PAYMENT_RETURNED, messages.encode(messages.PAYMENT_RETURNED, 1, 100)))
+        self.link.failure = link.LinkDown(6, unconfirmed)  # (MicroPython has no [*a, b])
+        self.pass_ms(10)
+        self.link.state = link.UP
+        self.pass_ms(5)
+        assert self.link.events()[:2] == [
+            (messages.COIN, (1, 100, 100)),  # payment 1's: the host knows it is not payment 2's
+            (messages.PAYMENT_RETURNED, (1, 100)),
+        ]
+        self.coin(4)
+        assert self.link.events() == [(messages.COIN, (2, 500, 500))]
 
     def test_an_exception_never_escapes_the_loop(self):
         class Broken:

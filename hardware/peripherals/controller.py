@@ -75,12 +75,19 @@ class BoardState:
     status: dict[str, int] = field(default_factory=dict)  # the last STATUS
 
 
+Match = Callable[[Event], bool]
+
+
 @dataclass
 class _Request:
     code: int
     data: bytes
     answers: frozenset[str]  # event names that answer it
     future: Future[Event]
+    where: Match | None = None  # of those events, the ones that answer it (None: every one)
+
+    def answered_by(self, event: Event) -> bool:
+        return event.name in self.answers and (self.where is None or self.where(event))
 
 
 class PeripheralController:
@@ -148,30 +155,43 @@ class PeripheralController:
         self._outbox.put(_Request(code, bytes(data), frozenset(), Future()))
 
     def request(
-        self, code: int, *values: int, answers: Iterable[str], timeout: float = ANSWER_TIMEOUT
+        self,
+        code: int,
+        *values: int,
+        answers: Iterable[str],
+        where: Match | None = None,
+        timeout: float = ANSWER_TIMEOUT,
     ) -> Event:
-        """Send a command and wait for the first event named in ``answers`` (blocking; call it from a
-        worker thread, or use :meth:`ask`). :class:`CommandRefused` when the board refuses it,
+        """Send a command and wait for the first event named in ``answers`` that ``where`` (if given)
+        accepts, e.g. one of the same payment (blocking; call it from a worker thread, or use
+        :meth:`ask`). :class:`CommandRefused` when the board refuses it,
         :class:`ControllerUnavailable` when the link fails or nothing answers in ``timeout``."""
         try:
-            return self.submit(code, *values, answers=answers).result(timeout=timeout)
+            return self.submit(code, *values, answers=answers, where=where).result(timeout=timeout)
         except FutureTimeout:
             raise ControllerUnavailable(f"no answer to {messages.NAMES[code]} in {timeout:g} s") from None
 
     async def ask(
-        self, code: int, *values: int, answers: Iterable[str], timeout: float = ANSWER_TIMEOUT
+        self,
+        code: int,
+        *values: int,
+        answers: Iterable[str],
+        where: Match | None = None,
+        timeout: float = ANSWER_TIMEOUT,
     ) -> Event:
         """:meth:`request` for a coroutine: waits without blocking the event loop."""
         try:
             return await asyncio.wait_for(
-                asyncio.wrap_future(self.submit(code, *values, answers=answers)), timeout
+                asyncio.wrap_future(self.submit(code, *values, answers=answers, where=where)), timeout
             )
         except TimeoutError:
             raise ControllerUnavailable(f"no answer to {messages.NAMES[code]} in {timeout:g} s") from None
 
-    def submit(self, code: int, *values: int, answers: Iterable[str]) -> Future[Event]:
+    def submit(
+        self, code: int, *values: int, answers: Iterable[str], where: Match | None = None
+    ) -> Future[Event]:
         """:meth:`request` without waiting: the future is resolved on the link thread."""
-        pending = _Request(code, messages.encode(code, *values), frozenset(answers), Future())
+        pending = _Request(code, messages.encode(code, *values), frozenset(answers), Future(), where)
         if self._stop.is_set():
             pending.future.set_exception(ControllerUnavailable("the driver is closed"))
         else:
@@ -303,7 +323,7 @@ class PeripheralController:
     def _answer(self, event: Event) -> None:
         for pending in list(self._waiting):
             refused = event.name == "REFUSED" and event["command"] == pending.code
-            if refused or event.name in pending.answers:
+            if refused or pending.answered_by(event):
                 self._waiting.remove(pending)
                 if pending.future.done():
                     continue

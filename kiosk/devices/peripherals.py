@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import threading
 
 from firmware import messages
@@ -28,6 +29,8 @@ BUZZER = {
     ReminderKind.TAKE_DOCUMENTS: messages.BUZZER_TAKE_DOCUMENTS,
 }
 ALARM_NAMES = {messages.ALARM_DOOR: "door", messages.ALARM_TAMPER: "tamper"}
+# the board's events about one payment, each naming it by its number (``payment``)
+PAYMENT_EVENTS = frozenset(messages.NAMES[code] for code in messages.PAYMENT_MESSAGES if code >= 0x80)
 
 
 def alarm_causes(bits: int) -> str:
@@ -59,7 +62,12 @@ class LinkedCashbox:
 
     A payment fails (:class:`PaymentError` from :meth:`wait_for_coins`) when the board refuses to
     open it, restarts (it returned the escrow at its start), returns the escrow by itself (an
-    alarm), or cannot be reached (it returns the escrow by itself when the host stays silent)."""
+    alarm), or cannot be reached (it returns the escrow by itself when the host stays silent).
+
+    Each payment gets the next number (1..65535 in turn, from a random one at start, so a restarted
+    kiosk does not reuse its last numbers); the board names it in every event about the payment.
+    An event of another payment (one the board sent again after its link failed and came back,
+    after this kiosk had already closed that payment and opened the next) counts for nothing."""
 
     def __init__(
         self,
@@ -72,6 +80,8 @@ class LinkedCashbox:
         self.answer_timeout = answer_timeout
         self.change_timeout = change_timeout
         self.fee: int | None = None
+        self.payment = messages.NO_PAYMENT  # the open payment's number
+        self._last_payment = secrets.randbelow(messages.LAST_PAYMENT) + 1
         self.owed = 0  # change the hoppers could not pay, for the clerk (yen, summed)
         self._held = 0
         self._fault: DeviceError | None = None
@@ -88,8 +98,9 @@ class LinkedCashbox:
                 raise PaymentError("the coin mechanism does not answer")
             if self.controller.state.alarm:
                 raise TerminalAlarm(alarm_causes(self.controller.state.alarm))
-            self.fee, self._held, self._fault = fee, 0, None
-        self.controller.send(messages.OPEN_PAYMENT, fee)
+            self._last_payment = payment = messages.next_payment(self._last_payment)
+            self.fee, self.payment, self._held, self._fault = fee, payment, 0, None
+        self.controller.send(messages.OPEN_PAYMENT, payment, fee)
 
     async def wait_for_coins(self) -> int:
         changed = self._changed.attach()
@@ -107,14 +118,19 @@ class LinkedCashbox:
 
     async def accept(self, amount: int) -> int:
         with self._lock:
-            fee = self.fee
+            fee, payment = self.fee, self.payment
         if fee is None:
             raise PaymentError("no payment is open")
         if not 0 < amount <= fee:
             raise PaymentError("not an amount of this payment")
         try:
             answer = await self.controller.ask(
-                messages.ACCEPT_PAYMENT, amount, answers={"PAYMENT_ACCEPTED"}, timeout=self.change_timeout
+                messages.ACCEPT_PAYMENT,
+                payment,
+                amount,
+                answers={"PAYMENT_ACCEPTED"},
+                where=lambda event: event["payment"] == payment,
+                timeout=self.change_timeout,
             )
         except PeripheralError as error:
             raise PaymentError(f"the coins could not be accepted: {error}") from None
@@ -127,12 +143,16 @@ class LinkedCashbox:
 
     async def return_all(self) -> int:
         with self._lock:
-            fee, held = self.fee, self._held
+            fee, held, payment = self.fee, self._held, self.payment
         if fee is None and not held:
             return 0
         try:
             answer = await self.controller.ask(
-                messages.RETURN_PAYMENT, answers={"PAYMENT_RETURNED"}, timeout=self.answer_timeout
+                messages.RETURN_PAYMENT,
+                payment,
+                answers={"PAYMENT_RETURNED"},
+                where=lambda event: event["payment"] == payment,
+                timeout=self.answer_timeout,
             )
             returned = int(answer["returned"])
         except CommandRefused:  # nothing open on the board: it already gave the coins back
@@ -146,16 +166,26 @@ class LinkedCashbox:
 
     def _close(self) -> None:
         with self._lock:
-            self.fee, self._held = None, 0
+            self.fee, self.payment, self._held = None, messages.NO_PAYMENT, 0
 
     def _on_event(self, event: Event) -> None:  # the link thread
         with self._lock:
+            if event.name in PAYMENT_EVENTS and event["payment"] != self.payment:
+                # sent again after the board's link failed and came back, about a payment this
+                # kiosk has closed since (the board refuses coins while none is open: 0)
+                log.debug(
+                    "%s of payment %d, not the open one (%d): ignored",
+                    event.name,
+                    event["payment"],
+                    self.payment,
+                )
+                return
             if self.fee is None:
-                if event.name == "STATUS" and (event["fee"] or event["held"]):
+                if event.name == "STATUS" and event["payment"] != messages.NO_PAYMENT:
                     # a payment this kiosk does not know of (the kiosk restarted in the middle of
                     # one): its coins go back to the resident; the journal voids the order
                     log.warning("a payment left open on the board: its coins are returned")
-                    self.controller.send(messages.RETURN_PAYMENT)
+                    self.controller.send(messages.RETURN_PAYMENT, event["payment"])
                 return
             if event.name == "COIN":
                 if event["held"] <= self._held:
@@ -167,10 +197,10 @@ class LinkedCashbox:
                 self._fault = PaymentError("the coin mechanism refused the payment")
             elif event.name == RESET:
                 self._fault = PaymentError("the coin mechanism restarted and gave the coins back")
-                self.fee, self._held = None, 0
+                self.fee, self.payment, self._held = None, messages.NO_PAYMENT, 0
             elif event.name == "PAYMENT_RETURNED":
                 self._fault = PaymentError("the coin mechanism gave the coins back by itself")
-                self.fee, self._held = None, 0
+                self.fee, self.payment, self._held = None, messages.NO_PAYMENT, 0
             elif event.name == LINK_DOWN:
                 self._fault = PaymentError("the coin mechanism does not answer")
             elif event.name == "ALARM" and event["causes"]:
