@@ -377,6 +377,24 @@ def test_the_answer_signed_at_issuance_is_what_rfc5019_clients_get(
     assert _signed_by(response, cas.user_auth)
 
 
+def test_the_kept_answer_goes_only_to_a_question_naming_its_generation(
+    service: AuthorityService, cas: TestAuthority
+) -> None:
+    """A question of the kept form (SHA-1, no nonce) naming another generation is answered by the
+    generation it names (``unknown``: it never issued the serial), never with the kept answer of
+    the generation that did."""
+    cert = _card(service)
+    kept = _kept(service, cert)
+    other = cas.generation(CaKind.USER_AUTH, 2019)
+    answer = service.ocsp_response(_request(cert, other, hashes.SHA1()))
+    assert answer != kept
+    response = ocsp.load_der_ocsp_response(answer)
+    assert response.certificate_status is ocsp.OCSPCertStatus.UNKNOWN
+    assert _signed_by(response, other) and not _signed_by(response, cas.user_auth)
+    assert _kept(service, cert) == kept
+    assert service.ocsp_response(_request(cert, cas.user_auth, hashes.SHA1())) == kept
+
+
 def test_a_request_with_a_nonce_or_another_hash_is_signed_anew_and_keeps_the_kept_answer(
     service: AuthorityService, cas: TestAuthority
 ) -> None:

@@ -158,7 +158,7 @@ class OcspResponder:
         """The answer to ``question`` about ``record`` (read for its serial): the kept one if it
         may be sent, else one signed now; and what to keep (a newly signed answer of the kept
         form), if anything."""
-        kept = _usable(record, question.query, now)
+        kept = _usable(record, question, now)
         if kept is not None:
             return kept, None
         answer = self.answer(question.ca, question.query, record, now).public_bytes(Encoding.DER)
@@ -270,12 +270,12 @@ def _may_keep(record: CertificateRecord, ca: CertificationAuthority, query: Ocsp
     )
 
 
-def _usable(record: CertificateRecord | None, query: OcspQuery, now: dt.datetime) -> bytes | None:
-    """The kept answer for this query, if it may be sent: the request is of the kept form, and
-    the answer is younger than :data:`OCSP_REFRESH` (and not from the future)."""
-    if record is None or record.answer is None or query.nonce is not None:
-        return None
-    if not isinstance(query.algorithm, hashes.SHA1):
+def _usable(record: CertificateRecord | None, question: Question, now: dt.datetime) -> bytes | None:
+    """The kept answer for this question, if it may be sent: the request is of the kept form and
+    names the generation that issued the certificate (the kept answer is that generation's: a
+    CertID of another generation, or of the other kind, is answered ``unknown`` by the one it
+    names), and the answer is younger than :data:`OCSP_REFRESH` (and not from the future)."""
+    if record is None or record.answer is None or not _may_keep(record, question.ca, question.query):
         return None
     if not record.answer.this_update <= now < record.answer.this_update + OCSP_REFRESH:
         return None
