@@ -104,6 +104,7 @@ class Offered:
                     item["available"],
                     _reason(item["reason"], reasons.get(kind)),
                     _closed(item),
+                    _personal(reasons.get(kind)),
                 )
                 for kind, item in self.certificates.items()
             },
@@ -116,6 +117,11 @@ class Offered:
             tax_kinds=tuple(personal["tax_kinds"]),
             my_number=bool(personal.get("my_number")),
         )
+
+
+def _personal(sealed: object) -> str | None:
+    """The municipality's sealed reason, if it gave one."""
+    return sealed if isinstance(sealed, str) and sealed else None
 
 
 def _reason(public: str | None, sealed: object) -> str | None:

@@ -27,6 +27,9 @@ class CertificateOffer:
     available: bool
     reason: str | None
     refusal: Refusal | None = None  # the center's words, when it closed it (the calendar, a stop)
+    # the municipality's own reason about the person, from the sealed part, whatever the calendar
+    # or a stop says in public (e.g. ``no_register_here`` on a family register closed for the night)
+    personal_reason: str | None = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ municipalities, and one that cannot be reached is listed as unavailable.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import secrets
@@ -35,7 +34,6 @@ from center.config import CenterConfig
 from center.enrolment import EnrolledTerminal
 from center.messages import RegistrationResponse
 from center.municipal.registrations import Registrations
-from center.municipal.stored_settings import load_settings, store_settings
 from center.protocol import resident_binding
 from center.signing import unb64url
 from center.store.engine import make_engine
@@ -70,14 +68,10 @@ def domicile_engine(world: World) -> sa.Engine:
 
 def domicile_registers(world: World) -> None:
     """One register at the domicile (本籍 ``HONSEKI``, 筆頭者 ``HEAD``) whose members are the
-    applicants of the tests, and family registers issued there at any hour (the tests must pass
-    at any time of day)."""
+    applicants of the tests (the domicile issues at any hour: ``two_towns``)."""
     engine = domicile_engine(world)
     try:
         with engine.begin() as connection:
-            settings = load_settings(connection)
-            offers = {kind: dataclasses.replace(offer, hours=None) for kind, offer in settings.offers.items()}
-            store_settings(connection, dataclasses.replace(settings, offers=offers), dt.datetime.now(dt.UTC))
             entries = [
                 Entry("試験", given, BIRTH, sex, relationship, born=True)
                 for given, sex, relationship in (

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.virtual_authenticator import Credential
@@ -358,7 +358,9 @@ def test_the_fleet_and_a_terminal_s_page_and_a_suspension_confirmed(
         assert browser.find_element(By.ID, "terminal").get_attribute("data-enrolment") == "suspended"
         browser.find_element(By.ID, "review-activate").click()
         WebDriverWait(browser, WAIT).until(lambda b: b.find_element(By.ID, "confirm-action")).click()
-        # the click navigates: the page it left may still be read once, then its element is stale
-        WebDriverWait(browser, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(
+        # the click navigates: the page it left may still be read once, then its element is stale,
+        # or Chromium's inspector answers "unknown error" while the document is being replaced
+        # (both WebDriverException): asked again until the new page says it, or WAIT runs out
+        WebDriverWait(browser, WAIT, ignored_exceptions=(WebDriverException,)).until(
             lambda b: b.find_element(By.ID, "terminal").get_attribute("data-enrolment") == "active"
         )

@@ -43,6 +43,7 @@ from kiosk.registration import RegistrationView
 from kiosk.terminal import Terminal
 from kiosk.workflow.controller import Workflow
 from kiosk.workflow.states import workflow_for
+from kiosk.workflow.states.choice import keeps_register
 from kiosk.workflow.steps import TRANSITIONS, Outcome, Step
 from koufu.cards import issue_card
 from support.domicile_steps import APPLICATION_STEPS, DOMICILE_STEPS
@@ -100,11 +101,21 @@ def record_of(rows: Sequence[IssuanceRow], unavailable: Sequence[str] = ()) -> I
     )
 
 
-def offer(municipality: str, kinds: dict[str, tuple[bool, str | None]]) -> Offer:
+PERSONAL = frozenset({"no_register_here", "register_closed"})  # reasons the municipality seals
+
+
+def offer(
+    municipality: str, kinds: dict[str, tuple[bool, str | None]], *, personal: dict[str, str] | None = None
+) -> Offer:
+    """An offer as the link reads it: each kind's (available, reason), the municipality's own
+    sealed reason being the reason when it is one about the person, unless ``personal`` says it
+    (a public reason of the calendar beside it)."""
+    sealed = {kind: reason for kind, (_, reason) in kinds.items() if reason in PERSONAL} | (personal or {})
     return Offer(
         municipality=municipality,
         certificates={
-            kind: CertificateOffer(450, 3, available, reason) for kind, (available, reason) in kinds.items()
+            kind: CertificateOffer(450, 3, available, reason, personal_reason=sealed.get(kind))
+            for kind, (available, reason) in kinds.items()
         },
         max_copies=5,
         household=(),
@@ -500,6 +511,16 @@ def test_the_domicile_s_offer_refused_ends_the_session_with_its_words(kiosk: Cal
         await k.finish(Step.CANCELLED)
 
     assert run(k.session(act)) is Step.CANCELLED
+
+
+def test_whose_register_is_elsewhere_is_told_so_at_any_hour() -> None:
+    """The sealed reason decides whether the residence keeps the register, not the public one: a
+    family register closed for the night (the calendar's reason in public) is still elsewhere."""
+    night = {"family_register": (False, "outside_service_hours")}
+    assert not keeps_register(offer("131016", night, personal={"family_register": "no_register_here"}))
+    assert keeps_register(offer("131016", night))  # closed for the night, and kept here
+    assert keeps_register(offer("131016", {"family_register": (False, "register_closed")}))
+    assert not keeps_register(offer("131016", {"resident_record": (True, None)}))  # not offered here
 
 
 def test_a_residence_that_keeps_the_register_is_used_as_today(kiosk: Callable[..., Kiosk]) -> None:

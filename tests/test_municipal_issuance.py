@@ -389,7 +389,9 @@ def test_the_settings_decide(town: Town) -> None:
         store_settings(connection, dataclasses.replace(settings, offers=offers), NOW)
     try:
 
-        def code(*items: tuple[CertificateType, Options, int], at: dt.datetime = NOW) -> RefusalCode:
+        def code(
+            *items: tuple[CertificateType, Options, int], at: dt.datetime = NOW, who: Person = person
+        ) -> RefusalCode:
             issuer = Issuer(
                 town.engine,
                 town.key,
@@ -398,7 +400,7 @@ def test_the_settings_decide(town: Town) -> None:
                 clock=lambda: at,
             )
             with pytest.raises(Refused) as caught:
-                issuer.issue(town.request(person, *items, at=at))
+                issuer.issue(town.request(who, *items, at=at))
             return caught.value.code
 
         assert code(SEAL) is RefusalCode.NOT_OFFERED
@@ -411,6 +413,11 @@ def test_the_settings_decide(town: Town) -> None:
         evening = dt.datetime(2026, 11, 24, 17, 30, tzinfo=JST)
         assert code(REGISTER, at=saturday) is RefusalCode.OUTSIDE_HOURS
         assert code(REGISTER, at=evening) is RefusalCode.OUTSIDE_HOURS
+        # whose register is elsewhere is told so at any hour (the kiosk sends them to their
+        # registered domicile), not that it is closed
+        elsewhere = town.people.domicile_elsewhere[0]
+        for at in (NOW, saturday, evening):
+            assert code(REGISTER, at=at, who=elsewhere) is RefusalCode.NO_REGISTER_HERE
     finally:
         with town.engine.begin() as connection:
             store_settings(connection, settings, NOW)

@@ -180,6 +180,10 @@ def check_item(
     offer = settings.offer(item.certificate_type)
     if offer is None:
         raise Refused(RefusalCode.NOT_OFFERED)
+    if item.certificate_type in REGISTERED_CERTIFICATES:
+        # a standing fact, said before the hours: whose register is elsewhere is told so at any
+        # hour (the kiosk sends them to their registered domicile: 本籍地の利用登録)
+        _register_here(holder, records)
     if offer.hours is not None and not offer.hours.allows(now):
         raise Refused(RefusalCode.OUTSIDE_HOURS)
     if item.copies > offer.max_copies:
@@ -255,6 +259,15 @@ def _tax(
     if not assessment.filed:
         raise Refused(RefusalCode.TAX_NOT_FILED)
     return Eligible(item, offer, holder, (holder,), tax=assessment)
+
+
+def _register_here(holder: Holder, records: RecordStore) -> None:
+    """``no_register_here`` unless the holder's own register entry is kept here: a resident's as
+    the resident record names it (a registered holder's entry is here by its registration)."""
+    if isinstance(holder, RegisteredEntry):
+        return
+    if holder.register_id is None or records.register(holder.register_id).member_for(holder.id) is None:
+        raise Refused(RefusalCode.NO_REGISTER_HERE)
 
 
 def _register(

@@ -4,6 +4,8 @@ that the center knows both and collects both sealing keys."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 from collections.abc import Iterator
 
@@ -11,6 +13,8 @@ import pytest
 
 from center.authority.keys import generate_key
 from center.municipal import service as municipal_service
+from center.municipal.stored_settings import load_settings, store_settings
+from center.store.schema_versions import make_engine
 from documents import TrustedKey, TrustList
 from support.backend_stack import backend_stack
 from support.world import CODE, World
@@ -29,4 +33,18 @@ def two_towns(
             TrustedKey.from_json(json.loads((town.directory / municipal_service.PUBLIC_KEY_FILE).read_text()))
             for town in stack.towns.values()
         ]
+        issued_at_any_hour(stack.towns[DOMICILE].database_url)
         yield World(stack, stack.towns[CODE], TrustList(published), [generate_key() for _ in range(3)], set())
+
+
+def issued_at_any_hour(database_url: str) -> None:
+    """The municipality issues every certificate at any hour (its family registers are on weekdays
+    9-17 by default): the tests must pass at any time of day."""
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            settings = load_settings(connection)
+            offers = {kind: dataclasses.replace(offer, hours=None) for kind, offer in settings.offers.items()}
+            store_settings(connection, dataclasses.replace(settings, offers=offers), dt.datetime.now(dt.UTC))
+    finally:
+        engine.dispose()

@@ -95,11 +95,12 @@ class CertificateType(State):
 
 def keeps_register(offer: Offer) -> bool:
     """Whether the residence municipality keeps the resident's family register itself (its offer
-    has the register, not refused as ``no_register_here``): then the registered domicile's
-    certificates come from it, as a resident's do, and no usage registration is asked."""
+    has the register, and its own sealed reason is not ``no_register_here``): then the registered
+    domicile's certificates come from it, as a resident's do, and no usage registration is asked.
+    The sealed reason decides, not the public one: a family register closed for the night by the
+    calendar or the municipality's hours says so in public, whoever keeps the register."""
     return any(
-        kind in offer.certificates
-        and (offer.certificates[kind].available or offer.certificates[kind].reason != NO_REGISTER_HERE)
+        kind in offer.certificates and offer.certificates[kind].personal_reason != NO_REGISTER_HERE
         for kind in CERTIFICATES["domicile"]
     )
 
